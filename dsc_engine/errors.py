@@ -1,0 +1,148 @@
+"""The one error hierarchy of dsc-engine.
+
+Every failure the engine reports is a :class:`DscError`; nothing else escapes the public API::
+
+    DscError
+    ├── RecordError              a record does not fit its kind's wire shape (key, reason, where)
+    ├── FilterError              a filter cannot be used
+    │   ├── FilterSyntaxError    the text does not parse (text, offset, line, column, expected)
+    │   └── FilterFieldError     unknown field, or a literal of the wrong type (text, offset)
+    ├── RequestError             an API request is not acceptable (mapped to Alibaba codes by api/)
+    │   ├── MissingParameterError   a required parameter is absent          -> Missing<Name>
+    │   ├── InvalidParameterError   bad type, format, enum value or bound   -> InvalidParameter
+    │   └── UnknownActionError      unknown Action or Version               -> InvalidApi.NotFound
+    ├── ImportFailure            an exported file cannot be read at all (file, line, reason)
+    └── SnapshotError            a snapshot is truncated, corrupt or of an unknown version
+
+Only ``dsc_engine.api`` maps these to Alibaba error codes and HTTP statuses (``ApiError``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class DscError(Exception):
+    """Base class of every error dsc-engine raises on purpose."""
+
+
+class RecordError(DscError):
+    """A record does not match the documented wire shape of its kind.
+
+    ``key`` is the offending wire key (PascalCase, dotted for nested entries such as
+    ``SensitiveDataLog[0].SecurityLevel``), ``where`` says which record (file and line, or index).
+    """
+
+    def __init__(self, kind: str, key: str, reason: str, where: str = "") -> None:
+        self.kind = kind
+        self.key = key
+        self.reason = reason
+        self.where = where
+        place = f" ({where})" if where else ""
+        super().__init__(f"{kind} record{place}: key {key!r}: {reason}")
+
+    def located(self, where: str) -> RecordError:
+        """The same error, said of a record at ``where`` (e.g. ``logs.jsonl:12``)."""
+        return RecordError(self.kind, self.key, self.reason, where)
+
+
+def caret_line(text: str, offset: int) -> tuple[int, int, str]:
+    """Return ``(line, column, rendered)`` for ``offset`` in ``text``: the line and a caret under it.
+
+    Lines and columns are 1-based; an offset at the end of the text points just past its last
+    character.
+    """
+    offset = max(0, min(offset, len(text)))
+    line_start = text.rfind("\n", 0, offset) + 1
+    line_end = text.find("\n", offset)
+    if line_end == -1:
+        line_end = len(text)
+    line = text.count("\n", 0, offset) + 1
+    column = offset - line_start + 1
+    source = text[line_start:line_end]
+    return line, column, f"{source}\n{' ' * (column - 1)}^"
+
+
+class FilterError(DscError):
+    """A filter (text or API parameters) cannot be turned into a query."""
+
+    def __init__(self, message: str, text: str = "", offset: int = 0) -> None:
+        self.message = message
+        self.text = text
+        self.offset = max(0, min(offset, len(text)))
+        self.line, self.column, self.caret = caret_line(text, self.offset)
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        if not self.text:
+            return self.message
+        return f"{self.message} at line {self.line}, column {self.column}:\n{self.caret}"
+
+
+class FilterSyntaxError(FilterError):
+    """The filter text does not parse. ``expected`` names the tokens that would have fit."""
+
+    def __init__(
+        self, message: str, text: str, offset: int, expected: Sequence[str] = ()
+    ) -> None:
+        self.expected = tuple(sorted(set(expected)))
+        super().__init__(message, text, offset)
+
+    def __str__(self) -> str:
+        base = super().__str__()
+        if self.expected:
+            return f"{base}\nexpected one of: {', '.join(self.expected)}"
+        return base
+
+
+class FilterFieldError(FilterError):
+    """The filter names a field the record kind lacks, or compares it with a wrong-typed literal."""
+
+
+class RequestError(DscError):
+    """An API request that the service would refuse; ``name`` is the parameter at fault."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        self.reason = reason
+        super().__init__(f"{name}: {reason}")
+
+
+class MissingParameterError(RequestError):
+    """A required parameter is absent (or empty)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name, "is mandatory for this action")
+
+
+class InvalidParameterError(RequestError):
+    """A parameter has a bad type, format, enum value or bound."""
+
+    def __init__(self, name: str, value: object, reason: str) -> None:
+        self.value = value
+        super().__init__(name, reason)
+
+
+class UnknownActionError(RequestError):
+    """The Action (or its Version) is not one this engine serves."""
+
+    def __init__(self, action: str, version: str | None = None) -> None:
+        self.action = action
+        self.version = version
+        what = action if version is None else f"{action} (version {version})"
+        super().__init__("Action", f"unknown api {what}")
+
+
+class ImportFailure(DscError):
+    """An exported file cannot be read: wrong encoding, truncated, empty or malformed as a whole."""
+
+    def __init__(self, path: str, reason: str, line: int | None = None) -> None:
+        self.path = path
+        self.reason = reason
+        self.line = line
+        where = path if line is None else f"{path}:{line}"
+        super().__init__(f"{where}: {reason}")
+
+
+class SnapshotError(DscError):
+    """A snapshot file is truncated, corrupt, or written by an unknown format version."""

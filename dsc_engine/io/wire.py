@@ -1,0 +1,271 @@
+"""The wire mapping: records to and from the exact JSON objects the APIs use.
+
+This is the only module that knows PascalCase keys. The key of each field is generated once from
+``attrs.fields`` (snake_case -> PascalCase, with the explicit exception table below) and each
+field's codec is chosen from its annotation. Decoding is strict: an unknown key, a missing
+required key, ``null`` or a value of the wrong JSON type raises :class:`RecordError` naming the key
+and the record; nothing is dropped or coerced.
+
+The full wire form of a record includes its record-only keys (``MainProcessId`` on masking runs,
+``Tid`` on DMS logs); API responses leave them out (:func:`response_item`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+import typing
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from dsc_engine.errors import RecordError
+from dsc_engine.models import RecordKind, SensitiveDataEntry
+from dsc_engine.models.records import Record
+
+#: snake_case attribute names whose wire key is not their plain PascalCase form.
+KEY_EXCEPTIONS: Mapping[str, str] = {}
+
+#: Keys a record may carry on load and in exports, but which no API response contains.
+RECORD_ONLY_KEYS: Mapping[RecordKind, frozenset[str]] = {
+    RecordKind.AUDIT_LOG: frozenset(),
+    RecordKind.MASKING_RUN: frozenset({"MainProcessId"}),
+    RecordKind.DMS_LOG: frozenset({"Tid"}),
+}
+
+#: The DMS wall-clock time format, ``yyyy-MM-dd HH:mm:ss``.
+DMS_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+_DMS_TIME_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\Z")
+
+_KIND_LABEL = {
+    RecordKind.AUDIT_LOG: "audit log",
+    RecordKind.MASKING_RUN: "masking run",
+    RecordKind.DMS_LOG: "sensitive-data audit log",
+    None: "SensitiveDataLog entry",
+}
+
+
+def wire_key(attr_name: str) -> str:
+    """The PascalCase wire key of a snake_case attribute."""
+    if attr_name in KEY_EXCEPTIONS:
+        return KEY_EXCEPTIONS[attr_name]
+    return "".join(part[:1].upper() + part[1:] for part in attr_name.split("_"))
+
+
+def parse_dms_time(text: object) -> dt.datetime:
+    """Parse an exact ``yyyy-MM-dd HH:mm:ss`` string; raise ``ValueError`` otherwise."""
+    if not isinstance(text, str) or not _DMS_TIME_SHAPE.match(text):
+        raise ValueError(f"{text!r} is not a 'yyyy-MM-dd HH:mm:ss' time")
+    return dt.datetime.strptime(text, DMS_TIME_FORMAT)
+
+
+def format_dms_time(value: dt.datetime) -> str:
+    return value.strftime(DMS_TIME_FORMAT)
+
+
+class _Invalid(Exception):
+    """A value failed its codec; carries the reason and, for nested values, the key path."""
+
+    def __init__(self, reason: str, path: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.path = path
+
+
+_JSON_NAMES = {str: "a string", int: "an integer", bool: "a boolean"}
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number with a fraction"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _exact(py_type: type) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+    def decode(value: object) -> object:
+        if type(value) is not py_type:
+            raise _Invalid(f"expected {_JSON_NAMES[py_type]}, got {_json_type(value)}")
+        return value
+
+    return decode, lambda value: value
+
+
+def _enum(enum_type: type[enum.Enum]) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+    members = list(enum_type)
+    json_type = type(members[0].value)
+
+    def decode(value: object) -> enum.Enum:
+        if type(value) is not json_type:
+            raise _Invalid(f"expected {_JSON_NAMES[json_type]}, got {_json_type(value)}")
+        try:
+            return enum_type(value)
+        except ValueError:
+            allowed = ", ".join(repr(m.value) for m in members)
+            raise _Invalid(f"{value!r} is not a {enum_type.__name__} (one of {allowed})") from None
+
+    return decode, lambda member: member.value
+
+
+def _dms_time() -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+    def decode(value: object) -> dt.datetime:
+        try:
+            return parse_dms_time(value)
+        except ValueError as exc:
+            raise _Invalid(str(exc)) from None
+
+    return decode, format_dms_time
+
+
+def _entries() -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+    def decode(value: object) -> tuple[SensitiveDataEntry, ...]:
+        if type(value) is not list:
+            raise _Invalid(f"expected an array, got {_json_type(value)}")
+        entries = []
+        for index, item in enumerate(value):
+            try:
+                entries.append(_ENTRY.decode(item))
+            except RecordError as exc:
+                raise _Invalid(exc.reason, f"[{index}].{exc.key}") from None
+        return tuple(entries)
+
+    return decode, lambda entries: [_ENTRY.encode(e) for e in entries]
+
+
+def _codec_for(annotation: object) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+    if typing.get_origin(annotation) is tuple:
+        return _entries()
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    base = args[0] if args else annotation
+    if base is dt.datetime:
+        return _dms_time()
+    if isinstance(base, type) and issubclass(base, enum.Enum):
+        return _enum(base)
+    if base in (str, int, bool):
+        return _exact(base)  # type: ignore[arg-type]
+    raise TypeError(f"no wire codec for {annotation!r}")
+
+
+@attrs.frozen
+class _FieldCodec:
+    attr: str
+    key: str
+    required: bool
+    decode: Callable[[Any], Any]
+    encode: Callable[[Any], Any]
+    default: Any
+
+
+class _ClassCodec:
+    """Decoder and encoder of one attrs class, generated from its fields once."""
+
+    def __init__(self, cls: type, kind: RecordKind | None) -> None:
+        self.cls = cls
+        self.label = _KIND_LABEL[kind]
+        self.fields: list[_FieldCodec] = []
+        for field in attrs.fields(attrs.resolve_types(cls)):
+            decode, encode = _codec_for(field.type)
+            required = field.default is attrs.NOTHING
+            default = None if required else field.default
+            self.fields.append(
+                _FieldCodec(field.name, wire_key(field.name), required, decode, encode, default)
+            )
+        self.by_key = {f.key: f for f in self.fields}
+        self.keys = tuple(f.key for f in self.fields)
+
+    def decode(self, data: object) -> Any:
+        if not isinstance(data, Mapping):
+            raise RecordError(self.label, "", f"expected a JSON object, got {_json_type(data)}")
+        unknown = [key for key in data if key not in self.by_key]
+        if unknown:
+            raise RecordError(
+                self.label, str(unknown[0]), "unknown key (not a documented field of this kind)"
+            )
+        values = {}
+        for field in self.fields:
+            if field.key not in data:
+                if field.required:
+                    raise RecordError(self.label, field.key, "required key is missing")
+                continue
+            try:
+                values[field.attr] = field.decode(data[field.key])
+            except _Invalid as exc:
+                raise RecordError(self.label, field.key + exc.path, exc.reason) from None
+        try:
+            return self.cls(**values)
+        except ValueError as exc:  # a cross-field validator of the model
+            raise RecordError(self.label, "", str(exc)) from None
+
+    def encode(self, record: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for field in self.fields:
+            value = getattr(record, field.attr)
+            if value is None:
+                continue
+            out[field.key] = field.encode(value)
+        return out
+
+
+_ENTRY = _ClassCodec(SensitiveDataEntry, None)
+_CODECS = {kind: _ClassCodec(kind.record_class, kind) for kind in RecordKind}
+
+
+def wire_keys(kind: RecordKind) -> tuple[str, ...]:
+    """Every wire key of a kind's full record form, in the documented response order."""
+    return _CODECS[kind].keys
+
+
+def entry_keys() -> tuple[str, ...]:
+    """The wire keys of a nested ``SensitiveDataLog`` entry."""
+    return _ENTRY.keys
+
+
+def attr_for_key(kind: RecordKind) -> dict[str, str]:
+    """Map of wire key -> attribute name for a kind (used by the filter field catalog)."""
+    return {f.key: f.attr for f in _CODECS[kind].fields}
+
+
+def from_wire(kind: RecordKind, data: object, where: str = "") -> Record:
+    """Decode one record of ``kind`` from its JSON object; ``where`` locates it in errors."""
+    try:
+        return _CODECS[kind].decode(data)  # type: ignore[no-any-return]
+    except RecordError as exc:
+        raise exc.located(where) if where else exc from None
+
+
+def to_wire(record: Record) -> dict[str, Any]:
+    """The full JSON object of a record, record-only keys included (the export form)."""
+    return _CODECS[RecordKind.of(record)].encode(record)
+
+
+def response_item(record: Record) -> dict[str, Any]:
+    """The JSON object of a record as an API response item: record-only keys left out.
+
+    ``SensitiveDataLog`` is always present in a DMS item, as ``[]`` when the record has none.
+    """
+    kind = RecordKind.of(record)
+    item = _CODECS[kind].encode(record)
+    for key in RECORD_ONLY_KEYS[kind]:
+        item.pop(key, None)
+    return item
+
+
+def records_from_wire(
+    kind: RecordKind, items: Iterable[object], where: str = ""
+) -> list[Record]:
+    """Decode a sequence of records, each error naming its index (``where[3]``)."""
+    label = where or "item"
+    return [from_wire(kind, item, f"{label}[{i}]") for i, item in enumerate(items)]

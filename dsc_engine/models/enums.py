@@ -1,0 +1,94 @@
+"""Value types for the closed sets the API pages document.
+
+Each member's ``value`` is exactly what the wire carries (``WarnLevel`` is a JSON string, the
+others keep their documented JSON type), so the wire mapping converts with ``Enum(value)`` and
+``member.value`` and nothing else.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class WarnLevel(enum.Enum):
+    """Risk level of an audit alert log; a JSON string on the wire."""
+
+    LOW = "1"
+    MEDIUM = "2"
+    IMPORTANT = "3"
+
+    def display_name(self, lang: Lang) -> str:
+        """``WarnLevelName`` as the service derives it from the level and the request's Lang."""
+        return _WARN_LEVEL_NAMES[lang][self]
+
+
+class Lang(enum.Enum):
+    """Response language of the Sddp operations."""
+
+    ZH_CN = "zh_cn"
+    EN_US = "en_us"
+
+
+_WARN_LEVEL_NAMES = {
+    Lang.ZH_CN: {WarnLevel.LOW: "低危", WarnLevel.MEDIUM: "中危", WarnLevel.IMPORTANT: "高危"},
+    Lang.EN_US: {WarnLevel.LOW: "Low", WarnLevel.MEDIUM: "Medium", WarnLevel.IMPORTANT: "Important"},
+}
+
+
+class RunStatus(enum.Enum):
+    """Execution status of a masking run."""
+
+    PENDING = -1
+    RUNNING = 0
+    SUCCEEDED = 1
+    FAILED = 2
+    STOPPED = 3
+    PARTIALLY_FAILED = 4
+
+
+class RunType(enum.Enum):
+    """How a masking run was started."""
+
+    MANUAL = 1
+    SCHEDULED = 2
+
+
+class ServiceType(enum.Enum):
+    """Source or destination service of a masking task (``SrcType``/``DstType``)."""
+
+    MAX_COMPUTE = 1
+    OSS = 2
+    ADS = 3
+    OTS = 4
+    RDS = 5
+
+    @property
+    def code(self) -> str:
+        """The service code sent beside the type (``SrcTypeCode``/``DstTypeCode``)."""
+        return _SERVICE_CODES[self]
+
+
+_SERVICE_CODES = {
+    ServiceType.MAX_COMPUTE: "MaxCompute",
+    ServiceType.OSS: "OSS",
+    ServiceType.ADS: "ADS",
+    ServiceType.OTS: "OTS",
+    ServiceType.RDS: "RDS",
+}
+
+
+class ModuleName(enum.Enum):
+    """DMS function module of a sensitive-data audit log."""
+
+    SQL_CONSOLE = "SQL_CONSOLE"
+    SQL_CONSOLE_EXPORT = "SQL_CONSOLE_EXPORT"
+    DATA_CHANGE = "DATA_CHANGE"
+    DATA_EXPORT = "DATA_EXPORT"
+
+
+class SecurityLevel(enum.Enum):
+    """Sensitivity level of a column in a DMS sensitive-data entry."""
+
+    LOW = "Low"
+    MEDIUM = "Medium"
+    HIGH = "High"
