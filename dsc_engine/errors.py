@@ -12,7 +12,9 @@ Every failure the engine reports is a :class:`DscError`; nothing else escapes th
     │   ├── InvalidParameterError   bad type, format, enum value or bound   -> InvalidParameter
     │   └── UnknownActionError      unknown Action or Version               -> InvalidApi.NotFound
     ├── ImportFailure            an exported file cannot be read at all (file, line, reason)
-    └── SnapshotError            a snapshot is truncated, corrupt or of an unknown version
+    ├── SnapshotError            a snapshot is truncated, corrupt or of an unknown version
+    ├── ServerConfigError        server keys, policies or limits cannot be used (source, key, reason)
+    └── RequestRejected          the server refuses a request before the engine sees it (code, reason)
 
 Only ``dsc_engine.api`` maps these to Alibaba error codes and HTTP statuses (``ApiError``).
 """
@@ -146,3 +148,31 @@ class ImportFailure(DscError):
 
 class SnapshotError(DscError):
     """A snapshot file is truncated, corrupt, or written by an unknown format version."""
+
+
+class ServerConfigError(DscError):
+    """The server configuration (a file, or a flag such as ``--access-key``) cannot be used.
+
+    ``source`` names the file or flag, ``key`` the setting at fault (dotted, e.g.
+    ``access_keys[0].policy.Statement[1].Effect``).
+    """
+
+    def __init__(self, source: str, key: str, reason: str) -> None:
+        self.source = source
+        self.key = key
+        self.reason = reason
+        where = f"{source}: {key}" if key else source
+        super().__init__(f"{where}: {reason}")
+
+
+class RequestRejected(DscError):
+    """The server refuses a request (signature, time, nonce, policy, limits) before the engine sees it.
+
+    ``code`` is the service error code the server answers with (``dsc_engine.server.errors`` maps
+    it to the HTTP status and message); ``reason`` says why, for logs and tests.
+    """
+
+    def __init__(self, code: str, reason: str) -> None:
+        self.code = code
+        self.reason = reason
+        super().__init__(f"{code}: {reason}")
