@@ -23,7 +23,7 @@ import attrs
 
 from dsc_engine.errors import RecordError
 from dsc_engine.models import RecordKind, SensitiveDataEntry
-from dsc_engine.models.records import Record
+from dsc_engine.models.records import InvariantError, Record
 
 #: snake_case attribute names whose wire key is not their plain PascalCase form.
 KEY_EXCEPTIONS: Mapping[str, str] = {}
@@ -56,9 +56,12 @@ def wire_key(attr_name: str) -> str:
 
 def parse_dms_time(text: object) -> dt.datetime:
     """Parse an exact ``yyyy-MM-dd HH:mm:ss`` string; raise ``ValueError`` otherwise."""
-    if not isinstance(text, str) or not _DMS_TIME_SHAPE.match(text):
-        raise ValueError(f"{text!r} is not a 'yyyy-MM-dd HH:mm:ss' time")
-    return dt.datetime.strptime(text, DMS_TIME_FORMAT)
+    if isinstance(text, str) and _DMS_TIME_SHAPE.match(text):
+        try:
+            return dt.datetime.strptime(text, DMS_TIME_FORMAT)
+        except ValueError:  # the shape fits but a part is out of range (month 13, hour 25)
+            pass
+    raise ValueError(f"{text!r} is not a 'yyyy-MM-dd HH:mm:ss' time")
 
 
 def format_dms_time(value: dt.datetime) -> str:
@@ -206,8 +209,8 @@ class _ClassCodec:
                 raise RecordError(self.label, field.key + exc.path, exc.reason) from None
         try:
             return self.cls(**values)
-        except ValueError as exc:  # a cross-field validator of the model
-            raise RecordError(self.label, "", str(exc)) from None
+        except InvariantError as exc:  # a cross-field validator of the model
+            raise RecordError(self.label, wire_key(exc.attr), exc.reason) from None
 
     def encode(self, record: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}

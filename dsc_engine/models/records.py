@@ -8,6 +8,8 @@ A record carries only what was loaded: every field but the ones ordering needs i
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 import attrs
 
@@ -67,15 +69,25 @@ class AuditLog:
     ram_console_link: str | None = None
 
 
-def _code_matches(type_field: str, code_field: str):  # type: ignore[no-untyped-def]
+class InvariantError(ValueError):
+    """A record's fields contradict each other; ``attr`` is the field found at fault."""
+
+    def __init__(self, attr: str, reason: str) -> None:
+        self.attr = attr
+        self.reason = reason
+        super().__init__(f"{attr}: {reason}")
+
+
+def _code_matches(type_field: str) -> Callable[[Any, Any, str | None], None]:
     """Validator: a service code sent beside its type must be that type's code."""
 
-    def check(instance: object, attribute: attrs.Attribute, value: str | None) -> None:  # type: ignore[type-arg]
+    def check(instance: Any, attribute: Any, value: str | None) -> None:
         service = getattr(instance, type_field)
         if value is not None and service is not None and value != service.code:
-            raise ValueError(
-                f"{code_field}={value!r} does not match {type_field}={service.value} "
-                f"(code {service.code!r})"
+            raise InvariantError(
+                attribute.name,
+                f"{value!r} does not match the service type {service.value} "
+                f"(whose code is {service.code!r})",
             )
 
     return check
@@ -100,7 +112,7 @@ class MaskingRun:
     fail_code: str | None = None
     conflict_count: int | None = None
     dst_type_code: str | None = attrs.field(
-        default=None, validator=_code_matches("dst_type", "dst_type_code")
+        default=None, validator=_code_matches("dst_type")
     )
     end_time: int | None = None
     run_index: int | None = None
@@ -109,7 +121,7 @@ class MaskingRun:
     has_download_file: int | None = None
     task_id: str | None = None
     src_type_code: str | None = attrs.field(
-        default=None, validator=_code_matches("src_type", "src_type_code")
+        default=None, validator=_code_matches("src_type")
     )
     id: int
     main_process_id: int | None = None
