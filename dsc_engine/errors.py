@@ -7,6 +7,7 @@ Every failure the engine reports is a :class:`DscError`; nothing else escapes th
     ├── FilterError              a filter cannot be used
     │   ├── FilterSyntaxError    the text does not parse (text, offset, line, column, expected)
     │   └── FilterFieldError     unknown field, or a literal of the wrong type (text, offset)
+    ├── TimeLiteralError         a time literal is malformed or of the wrong form (literal, reason)
     ├── RequestError             an API request is not acceptable (mapped to Alibaba codes by api/)
     │   ├── MissingParameterError   a required parameter is absent          -> Missing<Name>
     │   ├── InvalidParameterError   bad type, format, enum value or bound   -> InvalidParameter
@@ -176,3 +177,16 @@ class RequestRejected(DscError):
         self.code = code
         self.reason = reason
         super().__init__(f"{code}: {reason}")
+
+
+class TimeLiteralError(DscError):
+    """A time literal (``"2024-05-01T10:00:00Z"``, ``"2024-05-01 10:00:00"``) cannot be used.
+
+    Raised by ``dsc_engine.query.timelit``; the filter parser reports it as a
+    :class:`FilterFieldError` at the literal's offset.
+    """
+
+    def __init__(self, literal: str, reason: str) -> None:
+        self.literal = literal
+        self.reason = reason
+        super().__init__(f"time {literal!r}: {reason}")
