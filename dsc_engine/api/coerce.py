@@ -1,0 +1,244 @@
+"""Reading request parameters: one place for the coercions every operation shares.
+
+Parameters arrive as the wire has them (strings such as ``"10"``, ``"True"``) or as Python values
+(``int``, ``bool``, ``datetime``, a list for ``LogQueryOpJson``). Rules (CONTRACT.md sections 2-4):
+
+- an empty string or ``None`` counts as absent;
+- integers: a Python ``int`` (not ``bool``) or ASCII ``[+-]digits`` text, within the Java type's
+  range (``Integer`` for page parameters, ``Long`` otherwise) and the documented bounds;
+  never clamped;
+- booleans: ``True``/``False`` or the text ``true``/``false`` in any letter case;
+- strings: a ``str`` only (a Python ``int`` is not silently turned into a string filter);
+- an unknown parameter name is an invalid parameter, never ignored.
+
+Every failure is a :class:`MissingParameterError` or :class:`InvalidParameterError` whose reason is
+a :class:`Reason`: English text that also carries its Chinese form.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+from collections.abc import Collection, Mapping
+from typing import TypeVar
+
+import attrs
+
+from dsc_engine.errors import InvalidParameterError, MissingParameterError
+from dsc_engine.io.wire import parse_dms_time
+from dsc_engine.models import Lang
+
+E = TypeVar("E", bound=enum.Enum)
+
+INT32_MAX = 2**31 - 1
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+_INTEGER_TEXT = re.compile(r"[+-]?[0-9]+\Z")
+
+
+class Reason(str):
+    """An English reason (the ``str`` itself) that also carries its Chinese form ``zh``."""
+
+    zh: str
+
+    def __new__(cls, en: str, zh: str) -> Reason:
+        reason = super().__new__(cls, en)
+        reason.zh = zh
+        return reason
+
+
+def invalid(name: str, value: object, en: str, zh: str) -> InvalidParameterError:
+    """An :class:`InvalidParameterError` with a reason in both languages."""
+    return InvalidParameterError(name, value, Reason(en, zh))
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+@attrs.frozen
+class Reader:
+    """The raw parameters of one request of ``action``, read by name with typed coercions."""
+
+    action: str
+    raw: Mapping[str, object]
+
+    def check_names(self, allowed: Collection[str]) -> None:
+        """Reject a parameter name the operation does not have (names are case-sensitive)."""
+        for name in self.raw:
+            if name not in allowed:
+                raise invalid(
+                    str(name),
+                    self.raw[name],
+                    f"{self.action} has no parameter named {str(name)!r}",
+                    f"{self.action} 没有名为 {str(name)!r} 的参数",
+                )
+
+    def value(self, name: str, *, required: bool = False) -> object | None:
+        """The raw value, or ``None`` when absent or empty (``Missing<Name>`` if required)."""
+        value = self.raw.get(name)
+        if value is None or value == "":
+            if required:
+                raise MissingParameterError(name)
+            return None
+        return value
+
+    def string(self, name: str, *, required: bool = False) -> str | None:
+        value = self.value(name, required=required)
+        if value is None or isinstance(value, str):
+            return value
+        raise invalid(
+            name,
+            value,
+            f"it must be a string, got {type(value).__name__} {_shown(value)}",
+            f"它必须是字符串，实际为 {type(value).__name__} {_shown(value)}",
+        )
+
+    def integer(
+        self,
+        name: str,
+        *,
+        low: int = INT64_MIN,
+        high: int = INT64_MAX,
+        required: bool = False,
+    ) -> int | None:
+        """An integer in ``[low, high]``."""
+        value = self.value(name, required=required)
+        if value is None:
+            return None
+        if isinstance(value, str) and _INTEGER_TEXT.match(value):
+            number = int(value)
+        elif isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        else:
+            raise invalid(
+                name,
+                value,
+                f"it must be an integer, got {_shown(value)}",
+                f"它必须是整数，实际为 {_shown(value)}",
+            )
+        if not low <= number <= high:
+            raise invalid(
+                name,
+                value,
+                f"it must be an integer from {low} to {high}, got {number}",
+                f"它必须是 {low} 到 {high} 之间的整数，实际为 {number}",
+            )
+        return number
+
+    def boolean(self, name: str) -> bool | None:
+        value = self.value(name)
+        if value is None or isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise invalid(
+            name,
+            value,
+            f"it must be true or false, got {_shown(value)}",
+            f"它必须是 true 或 false，实际为 {_shown(value)}",
+        )
+
+    def choice(self, name: str, enum_type: type[E]) -> E | None:
+        """A member of ``enum_type``, given by its wire value (an int enum also takes text)."""
+        members = list(enum_type)
+        if isinstance(members[0].value, int):
+            number = self.integer(name)
+            raw: object = number
+        else:
+            raw = self.string(name)
+        if raw is None:
+            return None
+        for member in members:
+            if member.value == raw:
+                return member
+        allowed = ", ".join(str(m.value) for m in members)
+        raise invalid(
+            name,
+            self.raw.get(name),
+            f"{_shown(raw)} is not one of {allowed}",
+            f"{_shown(raw)} 不是 {allowed} 之一",
+        )
+
+    def wall_clock(self, name: str) -> dt.datetime:
+        """A required naive ``yyyy-MM-dd HH:mm:ss`` time (or a naive ``datetime``, whole seconds)."""
+        value = self.value(name, required=True)
+        if isinstance(value, dt.datetime) and value.tzinfo is None and not value.microsecond:
+            return value
+        try:
+            return parse_dms_time(value)
+        except ValueError:
+            raise invalid(
+                name,
+                value,
+                f"it must be a time in the form yyyy-MM-dd HH:mm:ss, got {_shown(value)}",
+                f"它必须是 yyyy-MM-dd HH:mm:ss 格式的时间，实际为 {_shown(value)}",
+            ) from None
+
+
+#: Accepted spellings of ``Lang`` (compared case-insensitively).
+LANG_SPELLINGS: Mapping[str, Lang] = {
+    "zh_cn": Lang.ZH_CN,
+    "zh": Lang.ZH_CN,
+    "en_us": Lang.EN_US,
+    "en": Lang.EN_US,
+}
+
+
+def read_lang(reader: Reader) -> Lang:
+    """``Lang``: ``zh_cn`` (default), ``en_us``, ``zh`` or ``en``, in any letter case."""
+    text = reader.string("Lang")
+    if text is None:
+        return Lang.ZH_CN
+    try:
+        return LANG_SPELLINGS[text.lower()]
+    except KeyError:
+        raise invalid(
+            "Lang",
+            text,
+            f"{_shown(text)} is not one of zh_cn, en_us, zh, en",
+            f"{_shown(text)} 不是 zh_cn、en_us、zh、en 之一",
+        ) from None
+
+
+def check_window(
+    start_name: str, start: object | None, end_name: str, end: object | None
+) -> None:
+    """StartTime later than EndTime is an invalid parameter (named after StartTime)."""
+    if start is not None and end is not None and start > end:  # type: ignore[operator]
+        raise invalid(
+            start_name,
+            start,
+            f"{start_name} {start} is later than {end_name} {end}",
+            f"{start_name} {start} 晚于 {end_name} {end}",
+        )
+
+
+@attrs.frozen
+class Paging:
+    """The page actually used: 1-based ``page`` of ``size`` records."""
+
+    page: int
+    size: int
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.size
+
+
+def read_paging(
+    reader: Reader,
+    page_name: str,
+    size_name: str,
+    *,
+    max_size: int,
+    required: bool = False,
+) -> Paging:
+    """Page number and size: defaults 1 and 10 unless ``required``; never clamped.
+
+    The size is read first, as the pages list it first.
+    """
+    size = reader.integer(size_name, low=1, high=max_size, required=required)
+    page = reader.integer(page_name, low=1, high=INT32_MAX, required=required)
+    return Paging(1 if page is None else page, 10 if size is None else size)

@@ -1,0 +1,119 @@
+"""Shared parameter coercion: integers, booleans, strings, enums, times, names, paging."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from dsc_engine.api.coerce import Reader, check_window, read_lang, read_paging
+from dsc_engine.errors import InvalidParameterError, MissingParameterError
+from dsc_engine.models import Lang, ModuleName, RunStatus
+
+
+def reader(**params: object) -> Reader:
+    return Reader("Op", params)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("10", 10), ("+7", 7), ("-3", -3), ("010", 10), (12, 12), ("", None)]
+)
+def test_integer_accepts_wire_text_and_ints(raw: object, expected: int | None) -> None:
+    assert reader(N=raw).integer("N") == expected
+
+
+@pytest.mark.parametrize("raw", ["1.0", "1e3", " 1", "ten", True, 1.0, "٣", "9" * 30])
+def test_integer_rejects_everything_else(raw: object) -> None:
+    with pytest.raises(InvalidParameterError) as info:
+        reader(N=raw).integer("N")
+    assert info.value.name == "N"
+    assert info.value.reason.zh  # type: ignore[attr-defined]
+
+
+def test_integer_bounds_are_inclusive_and_never_clamped() -> None:
+    assert reader(N="50").integer("N", low=1, high=50) == 50
+    with pytest.raises(InvalidParameterError, match="from 1 to 50, got 51"):
+        reader(N="51").integer("N", low=1, high=50)
+    with pytest.raises(InvalidParameterError):
+        reader(N=0).integer("N", low=1, high=50)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("True", True), ("true", True), ("TRUE", True), ("False", False), ("false", False),
+     (True, True), (False, False), ("", None), (None, None)],
+)
+def test_boolean_spellings(raw: object, expected: bool | None) -> None:
+    assert reader(B=raw).boolean("B") is expected
+
+
+@pytest.mark.parametrize("raw", ["1", "0", "yes", "t", 1])
+def test_boolean_rejects_other_values(raw: object) -> None:
+    with pytest.raises(InvalidParameterError):
+        reader(B=raw).boolean("B")
+
+
+def test_string_is_a_string_only() -> None:
+    assert reader(S="admin").string("S") == "admin"
+    assert reader(S="").string("S") is None
+    with pytest.raises(InvalidParameterError):
+        reader(S=5).string("S")
+
+
+def test_required_empty_is_missing() -> None:
+    with pytest.raises(MissingParameterError) as info:
+        reader(S="").string("S", required=True)
+    assert info.value.name == "S"
+
+
+def test_choice_by_wire_value() -> None:
+    assert reader(Status="-1").choice("Status", RunStatus) is RunStatus.PENDING
+    assert reader(M="DATA_EXPORT").choice("M", ModuleName) is ModuleName.DATA_EXPORT
+    with pytest.raises(InvalidParameterError):
+        reader(Status="5").choice("Status", RunStatus)
+    with pytest.raises(InvalidParameterError):
+        reader(M="sql_console").choice("M", ModuleName)
+
+
+def test_wall_clock() -> None:
+    assert reader(T="2022-11-18 10:00:00").wall_clock("T") == dt.datetime(2022, 11, 18, 10)
+    assert reader(T=dt.datetime(2022, 1, 1)).wall_clock("T") == dt.datetime(2022, 1, 1)
+    for bad in ("2022-11-18T10:00:00", "2022-11-18", "2022-13-01 00:00:00"):
+        with pytest.raises(InvalidParameterError):
+            reader(T=bad).wall_clock("T")
+    with pytest.raises(MissingParameterError):
+        reader().wall_clock("T")
+
+
+@pytest.mark.parametrize(
+    ("raw", "lang"),
+    [(None, Lang.ZH_CN), ("zh_cn", Lang.ZH_CN), ("zh", Lang.ZH_CN), ("en_us", Lang.EN_US),
+     ("en", Lang.EN_US), ("EN_US", Lang.EN_US)],
+)
+def test_lang(raw: str | None, lang: Lang) -> None:
+    assert read_lang(reader(Lang=raw)) is lang
+
+
+def test_lang_rejects_unknown() -> None:
+    with pytest.raises(InvalidParameterError):
+        read_lang(reader(Lang="fr"))
+
+
+def test_unknown_names_are_rejected() -> None:
+    reader(A="1").check_names({"A"})
+    with pytest.raises(InvalidParameterError) as info:
+        reader(A="1", pagesize="2").check_names({"A"})
+    assert info.value.name == "pagesize"
+
+
+def test_window_and_paging() -> None:
+    check_window("StartTime", 5, "EndTime", 5)
+    with pytest.raises(InvalidParameterError):
+        check_window("StartTime", 6, "EndTime", 5)
+    paging = read_paging(reader(), "CurrentPage", "PageSize", max_size=50)
+    assert (paging.page, paging.size, paging.offset) == (1, 10, 0)
+    paging = read_paging(reader(CurrentPage="3", PageSize="7"), "CurrentPage", "PageSize", max_size=50)
+    assert paging.offset == 14
+    with pytest.raises(MissingParameterError) as info:
+        read_paging(reader(), "PageNumber", "PageSize", max_size=100, required=True)
+    assert info.value.name == "PageSize"

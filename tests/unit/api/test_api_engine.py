@@ -1,0 +1,135 @@
+"""The public Engine: loading, routing, versions, error bodies and the filter-language query."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from dsc_engine import ApiError, Engine
+from dsc_engine.errors import InvalidParameterError, RecordError
+from dsc_engine.models import AuditLog, MaskingRun, RecordKind
+
+DMS_WINDOW = {"StartTime": "2000-01-01 00:00:00", "EndTime": "2100-01-01 00:00:00"}
+
+
+def engine_with_logs() -> Engine:
+    engine = Engine()
+    engine.load([AuditLog(creation_time=1000, rule_id="1"), MaskingRun(id=1, start_time=5)])
+    engine.load([{"CreationTime": 2000, "RuleId": "2"}], kind="audit")
+    return engine
+
+
+def test_load_groups_records_by_kind_and_decodes_wire_objects() -> None:
+    engine = engine_with_logs()
+    assert len(engine.store(RecordKind.AUDIT_LOG)) == 2
+    assert len(engine.store("masking_run")) == 1
+    assert len(engine.store("dms")) == 0
+
+
+def test_load_rejects_wrong_kinds_and_non_records() -> None:
+    engine = Engine()
+    with pytest.raises(RecordError):
+        engine.load([MaskingRun(id=1, start_time=5)], kind="audit")
+    with pytest.raises(RecordError):
+        engine.load([{"CreationTime": 1}])  # a JSON object needs kind=
+    with pytest.raises(RecordError):
+        engine.load([42])  # type: ignore[list-item]
+    with pytest.raises(InvalidParameterError):
+        engine.store("nope")
+    assert len(engine.store("audit")) == 0
+
+
+def test_each_action_at_its_own_version() -> None:
+    engine = engine_with_logs()
+    assert engine.call("DescribeAuditLogs", {}, version="2019-01-03")["TotalCount"] == 2
+    assert engine.call("DescribeDataMaskingRunHistory", {})["TotalCount"] == 1
+    dms = engine.call("ListSensitiveDataAuditLog", {**DMS_WINDOW, "PageSize": 10, "PageNumber": 1},
+                      version="2018-11-01")
+    assert dms["Success"] is True and dms["TotalCount"] == 0
+
+
+@pytest.mark.parametrize(
+    ("action", "version", "product"),
+    [
+        ("DescribeAuditLog", None, "Sddp"),
+        ("describeauditlogs", None, "Sddp"),
+        ("DescribeAuditLogs", "2018-11-01", "Sddp"),
+        ("ListSensitiveDataAuditLog", "2019-01-03", "dms-enterprise"),
+        ("Nope", "2018-11-01", "dms-enterprise"),
+    ],
+)
+def test_unknown_action_or_version_is_404(action: str, version: str | None, product: str) -> None:
+    with pytest.raises(ApiError) as info:
+        Engine().call(action, {}, version=version, host="sddp.local", request_id="RID-1")
+    error = info.value
+    assert (error.code, error.http_status, error.request_id) == ("InvalidApi.NotFound", 404, "RID-1")
+    assert error.body == {
+        "RequestId": "RID-1",
+        "HostId": "sddp.local",
+        "Code": "InvalidApi.NotFound",
+        "Message": "Specified api is not found, please check your url and method.",
+        "Recommend": (
+            f"https://api.aliyun.com/troubleshoot?q=InvalidApi.NotFound&product={product}"
+            "&requestId=RID-1"
+        ),
+    }
+
+
+def test_request_id_is_used_or_fresh() -> None:
+    engine = Engine()
+    assert engine.call("DescribeAuditLogs", {}, request_id="R-9")["RequestId"] == "R-9"
+    first = engine.call("DescribeAuditLogs", {})["RequestId"]
+    second = engine.call("DescribeAuditLogs", {})["RequestId"]
+    assert first != second and len(first) == 36 and first == first.upper()
+
+
+def test_convenience_methods_take_pascal_case_keywords() -> None:
+    engine = engine_with_logs()
+    assert engine.describe_audit_logs(RuleId="2")["TotalCount"] == 1
+    assert engine.describe_data_masking_run_history(Status=1)["TotalCount"] == 0
+    dms = engine.list_sensitive_data_audit_log(**DMS_WINDOW, PageSize=1, PageNumber=1)
+    assert dms["SensitiveDataAuditLogList"] == []
+
+
+def test_an_unexpected_failure_is_an_internal_error() -> None:
+    engine = Engine()
+
+    class Broken:
+        def query(self, *args: Any, **kwargs: Any) -> Any:
+            raise ZeroDivisionError("boom")
+
+    engine._stores[RecordKind.MASKING_RUN] = Broken()  # type: ignore[assignment]
+    with pytest.raises(ApiError) as info:
+        engine.call("DescribeDataMaskingRunHistory", {"Lang": "en_us"}, request_id="R")
+    assert (info.value.code, info.value.http_status) == ("InternalError", 500)
+    assert info.value.message.startswith("The request processing has failed")
+    with pytest.raises(ApiError) as info:
+        engine.call("DescribeDataMaskingRunHistory", {}, request_id="R")
+    assert info.value.message == "由于未知错误、异常或故障，请求处理失败。"
+
+
+def test_errors_follow_lang_on_sddp_and_are_english_on_dms() -> None:
+    engine = Engine()
+    with pytest.raises(ApiError) as info:
+        engine.call("DescribeAuditLogs", {"PageSize": "0"})
+    assert info.value.message.startswith('指定的参数 "PageSize" 无效。')
+    with pytest.raises(ApiError) as info:
+        engine.call("DescribeAuditLogs", {"PageSize": "0", "Lang": "en_us"})
+    assert info.value.message.startswith('The specified parameter "PageSize" is not valid. ')
+    with pytest.raises(ApiError) as info:
+        engine.call("DescribeAuditLogs", {"Lang": "fr"})
+    assert info.value.message.startswith('指定的参数 "Lang" 无效。')
+    with pytest.raises(ApiError) as info:
+        engine.call("ListSensitiveDataAuditLog", {"EndTime": "2000-01-01 00:00:00"})
+    assert (info.value.code, info.value.message) == (
+        "MissingStartTime", "StartTime is mandatory for this action."
+    )
+
+
+def test_query_pages_the_filter_language() -> None:
+    engine = engine_with_logs()
+    with pytest.raises(InvalidParameterError):
+        engine.query("audit", "", page=0)
+    with pytest.raises(InvalidParameterError):
+        engine.query("audit", "", page_size=True)  # type: ignore[arg-type]
