@@ -1,0 +1,178 @@
+"""The WSGI application: HTTP in, ``engine.call`` in the middle, the service's JSON out.
+
+One request goes through these steps, and the first refusal answers (``server/errors.py``)::
+
+    method (GET/POST) -> read & decode (limits, UTF-8, form body) -> path "/"
+      -> route (x-acs-action/x-acs-version headers, or Action/Version parameters)
+      -> authenticate (v3 or v2 signature, key, token, time, nonce)
+      -> authorize (RAM policy of the key) -> throttle (per key and operation)
+      -> strip common and signature parameters -> engine.call(...) -> 200 JSON
+
+The stripped parameters are the common ones of every RPC request (``Action``, ``Version``,
+``Format`` (must be JSON), ``RegionId`` (accepted, regionless emulator)) and, for v2, the signature
+parameters (``AccessKeyId``, ``Signature``, ``SignatureMethod``, ``SignatureVersion``,
+``SignatureNonce``, ``SignatureType``, ``Timestamp``, ``SecurityToken``). Everything else reaches
+the engine, which rejects what it does not know.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from http import HTTPStatus
+from typing import Any, Protocol
+
+from dsc_engine.api.errors import DMS, SDDP, ApiError, new_request_id
+from dsc_engine.errors import RequestRejected
+from dsc_engine.server.auth import V2_SIGNATURE_PARAMS, Authenticator, Caller
+from dsc_engine.server.config import ServerConfig
+from dsc_engine.server.errors import internal_error, invalid_parameter, to_api_error
+from dsc_engine.server.policy import RAM_ACTIONS
+from dsc_engine.server.request import HttpRequest, read_request
+from dsc_engine.server.throttle import Throttle
+
+log = logging.getLogger("dsc_engine.server")
+
+CONTENT_TYPE = "application/json;charset=utf-8"
+COMMON_PARAMS = frozenset({"Action", "Version", "Format", "RegionId"})
+_PRODUCT_BY_VERSION = {"2019-01-03": SDDP, "2018-11-01": DMS}
+_PRODUCT_BY_ACTION = {
+    "DescribeAuditLogs": SDDP,
+    "DescribeDataMaskingRunHistory": SDDP,
+    "ListSensitiveDataAuditLog": DMS,
+}
+
+StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+class Backend(Protocol):
+    """What the server needs from the engine: :meth:`dsc_engine.Engine.call`."""
+
+    def call(
+        self,
+        action: str,
+        params: Mapping[str, object],
+        *,
+        version: str | None = None,
+        host: str = "localhost",
+        request_id: str | None = None,
+    ) -> dict[str, Any]: ...
+
+
+def product_of(action: str | None, version: str | None) -> str:
+    """The product named in error links: by action, else by version, else Sddp."""
+    if action in _PRODUCT_BY_ACTION:
+        return _PRODUCT_BY_ACTION[action]
+    return _PRODUCT_BY_VERSION.get(version or "", SDDP)
+
+
+def _one(request: HttpRequest, header: str, param: str) -> str | None:
+    """A routing value from its header or its parameter; both present must agree."""
+    from_header = request.header(header) or None
+    from_param = request.params.get(param) or None
+    if from_header and from_param and from_header != from_param:
+        raise invalid_parameter(
+            param, f"The {header} header says {from_header!r} but the parameter says {from_param!r}."
+        )
+    return from_header or from_param
+
+
+def route(request: HttpRequest) -> tuple[str, str | None]:
+    """``(action, version)`` of the request; a missing Action is ``MissingAction``."""
+    if request.path != "/":
+        raise RequestRejected("InvalidApi.NotFound", f"path {request.path!r}: RPC APIs live at /")
+    action = _one(request, "x-acs-action", "Action")
+    if action is None:
+        raise RequestRejected("MissingAction", "Action is mandatory for this action.")
+    fmt = request.params.get("Format")
+    if fmt is not None and fmt.lower() != "json":
+        raise invalid_parameter("Format", "Only JSON responses are served.")
+    return action, _one(request, "x-acs-version", "Version")
+
+
+def api_params(request: HttpRequest, caller: Caller) -> dict[str, str]:
+    """The parameters meant for the API: everything but the common and signature ones."""
+    consumed = COMMON_PARAMS | V2_SIGNATURE_PARAMS if caller.scheme == "v2" else COMMON_PARAMS
+    return {k: v for k, v in request.params.items() if k not in consumed}
+
+
+class Application:
+    """A WSGI callable serving ``backend`` under ``config``; ``clock`` gives epoch seconds."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        config: ServerConfig,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.backend = backend
+        self.config = config
+        self.authenticator = Authenticator(config.access_keys, clock)
+        self.throttle = (
+            Throttle(config.throttle.rate, clock) if config.throttle.enabled else None
+        )
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        request_id = new_request_id()
+        host = str(environ.get("HTTP_HOST") or environ.get("SERVER_NAME") or "localhost")
+        action: str | None = None
+        version: str | None = None
+        try:
+            try:
+                method = str(environ.get("REQUEST_METHOD", "")).upper()
+                if method not in ("GET", "POST"):
+                    raise RequestRejected(
+                        "UnsupportedHTTPMethod", f"The HTTP method {method} is not supported; use GET or POST."
+                    )
+                request = read_request(environ, self.config.limits)
+                action, version = route(request)
+                caller = self.authenticator.authenticate(request)
+                self._gate(caller, action)
+                body = self.backend.call(
+                    action, api_params(request, caller), version=version, host=host, request_id=request_id
+                )
+                status = 200
+            except RequestRejected as exc:
+                log.info("refused %s: %s", exc.code, exc.reason)
+                error = to_api_error(
+                    exc, product=product_of(action, version), request_id=request_id, host=host
+                )
+                status, body = error.http_status, error.body
+            except ApiError as exc:
+                status, body = exc.http_status, exc.body
+            payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        except Exception:  # the one deliberate last-resort handler: no traceback on the wire
+            log.exception("internal error answering %s (request %s)", action, request_id)
+            error = internal_error(product=product_of(action, version), request_id=request_id, host=host)
+            status, body = error.http_status, error.body
+            payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        log.info("%s %s -> %d", action, request_id, status)
+        start_response(
+            f"{status} {HTTPStatus(status).phrase}",
+            [
+                ("Content-Type", CONTENT_TYPE),
+                ("Content-Length", str(len(payload))),
+                ("x-acs-request-id", request_id),
+            ],
+        )
+        return [payload]
+
+    def _gate(self, caller: Caller, action: str) -> None:
+        """Authorization, then flow control, for the operations this engine serves."""
+        ram_action = RAM_ACTIONS.get(action)
+        if ram_action is None:
+            return  # not an API of this engine: the engine answers InvalidApi.NotFound
+        if not caller.access_key.policy.allows(ram_action):
+            raise RequestRejected("Forbidden.RAM", f"{caller.access_key.id} may not call {ram_action}")
+        if self.throttle is not None and not self.throttle.admit(caller.access_key.id, action):
+            raise RequestRejected("Throttling.User", f"{caller.access_key.id} over the rate for {action}")
+
+
+def make_app(
+    backend: Backend, config: ServerConfig, clock: Callable[[], float] = time.time
+) -> WsgiApp:
+    """A WSGI application answering the three APIs from ``backend`` (usually an ``Engine``)."""
+    return Application(backend, config, clock)

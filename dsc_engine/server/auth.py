@@ -1,0 +1,233 @@
+"""Authentication: who signed a request, and whether the signature, time and nonce hold.
+
+A request carrying an ``Authorization`` header is checked as ACS3-HMAC-SHA256 (signature v3);
+one carrying a ``Signature`` parameter as HMAC-SHA1 (signature v2); both, or neither, is an
+``IncompleteSignature``. The checks run in this order, and the first failure answers:
+
+1. the signature parts are present and well-formed (``IncompleteSignature``);
+2. the access key is configured (``InvalidAccessKeyId.NotFound``);
+3. a security token is given exactly when the key has tokens, and is one of them
+   (``InvalidSecurityToken.MismatchWithAccessKey``);
+4. the signed time is within 15 minutes of the server clock (``InvalidTimeStamp.Expired``);
+5. the signature (and, for v3, the body hash) verifies (``SignatureDoesNotMatch``);
+6. the nonce was not used by this key in the last 15 minutes (``SignatureNonceUsed``); it is
+   recorded only once everything above has passed, so a forged request cannot burn a nonce.
+
+For v3 the canonical request is rebuilt from exactly the headers the client lists in
+``SignedHeaders``; that list must include ``host`` and every ``x-acs-*`` header sent, and the
+request must carry ``x-acs-date``, ``x-acs-signature-nonce`` and ``x-acs-content-sha256``.
+"""
+
+from __future__ import annotations
+
+import collections
+import re
+import threading
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+
+import attrs
+
+from dsc_engine.errors import RequestRejected
+from dsc_engine.server import signing
+from dsc_engine.server.config import TIME_WINDOW_SECONDS, AccessKey
+from dsc_engine.server.request import HttpRequest
+
+#: Parameters of the v2 scheme; the server consumes them and never passes them to the engine.
+V2_SIGNATURE_PARAMS = frozenset(
+    {
+        "AccessKeyId",
+        "Signature",
+        "SignatureMethod",
+        "SignatureVersion",
+        "SignatureNonce",
+        "SignatureType",
+        "Timestamp",
+        "SecurityToken",
+    }
+)
+_V2_REQUIRED = ("AccessKeyId", "SignatureMethod", "SignatureVersion", "Timestamp", "SignatureNonce")
+_V3_REQUIRED_HEADERS = ("x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256")
+_AUTH_FIELD = re.compile(r"\s*([A-Za-z]+)=([^,]*)\s*")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+@attrs.frozen(kw_only=True)
+class Caller:
+    """An authenticated caller: the access key and the scheme (``"v3"`` or ``"v2"``) it signed with."""
+
+    access_key: AccessKey
+    scheme: str
+
+
+def _incomplete(reason: str) -> RequestRejected:
+    return RequestRejected("IncompleteSignature", reason)
+
+
+def parse_timestamp(text: str, where: str) -> float:
+    """``YYYY-MM-DDThh:mm:ssZ`` (fractional seconds allowed) in UTC -> epoch seconds."""
+    for fmt in ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S.%fZ"):
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=UTC).timestamp()
+        except ValueError:
+            continue
+    raise _incomplete(f"{where} {text!r} is not a UTC time of the form YYYY-MM-DDThh:mm:ssZ")
+
+
+class NonceCache:
+    """Nonces seen per access key over the last ``window`` seconds (thread-safe, self-pruning)."""
+
+    def __init__(self, window: float, clock: Callable[[], float]) -> None:
+        self._window = window
+        self._clock = clock
+        self._expiry: dict[tuple[str, str], float] = {}
+        self._order: collections.deque[tuple[float, tuple[str, str]]] = collections.deque()
+        self._lock = threading.Lock()
+
+    def use(self, access_key_id: str, nonce: str) -> bool:
+        """Record the nonce; ``False`` when this key already used it within the window."""
+        now = self._clock()
+        key = (access_key_id, nonce)
+        with self._lock:
+            while self._order and self._order[0][0] <= now:
+                expiry, old = self._order.popleft()
+                if self._expiry.get(old) == expiry:
+                    del self._expiry[old]
+            known = self._expiry.get(key)
+            if known is not None and known > now:
+                return False
+            self._expiry[key] = now + self._window
+            self._order.append((now + self._window, key))
+            return True
+
+    def __len__(self) -> int:
+        return len(self._expiry)
+
+
+class Authenticator:
+    """Verifies signatures against the configured keys; ``clock`` returns epoch seconds."""
+
+    def __init__(
+        self,
+        keys: Mapping[str, AccessKey],
+        clock: Callable[[], float],
+        window: float = TIME_WINDOW_SECONDS,
+    ) -> None:
+        self._keys = dict(keys)
+        self._clock = clock
+        self._window = window
+        self._nonces = NonceCache(window, clock)
+
+    def authenticate(self, request: HttpRequest) -> Caller:
+        """The caller who signed ``request``; raises :class:`RequestRejected` otherwise."""
+        authorization = request.header("authorization")
+        has_v2 = any(name == "Signature" for name, _ in request.query + request.form)
+        if authorization is not None and has_v2:
+            raise _incomplete("both an Authorization header and a Signature parameter were sent")
+        if authorization is not None:
+            return self._v3(request, authorization)
+        if has_v2:
+            return self._v2(request)
+        raise _incomplete("the request is not signed (no Authorization header, no Signature parameter)")
+
+    # -- shared steps -------------------------------------------------------------------------
+
+    def _key(self, access_key_id: str) -> AccessKey:
+        key = self._keys.get(access_key_id)
+        if key is None:
+            raise RequestRejected("InvalidAccessKeyId.NotFound", f"access key {access_key_id!r} is not configured")
+        return key
+
+    @staticmethod
+    def _token(key: AccessKey, token: str | None) -> None:
+        if token is None and not key.security_tokens:
+            return
+        if token is None:
+            reason = f"access key {key.id!r} requires a security token"
+        elif token not in key.security_tokens:
+            reason = f"the security token is not configured for access key {key.id!r}"
+        else:
+            return
+        raise RequestRejected("InvalidSecurityToken.MismatchWithAccessKey", reason)
+
+    def _fresh(self, signed_at: float) -> None:
+        skew = abs(self._clock() - signed_at)
+        if skew > self._window:
+            raise RequestRejected(
+                "InvalidTimeStamp.Expired", f"signed {skew:.0f} s away from the server clock"
+            )
+
+    def _nonce(self, key: AccessKey, nonce: str) -> None:
+        if not self._nonces.use(key.id, nonce):
+            raise RequestRejected("SignatureNonceUsed", f"nonce {nonce!r} was used already")
+
+    # -- ACS3-HMAC-SHA256 -----------------------------------------------------------------
+
+    def _v3(self, request: HttpRequest, authorization: str) -> Caller:
+        algorithm, _, rest = authorization.strip().partition(" ")
+        if algorithm != signing.ACS3_HMAC_SHA256:
+            raise _incomplete(
+                f"unsupported signature algorithm {algorithm!r}; this server verifies "
+                f"{signing.ACS3_HMAC_SHA256} and HMAC-SHA1 (v2)"
+            )
+        fields: dict[str, str] = {}
+        for part in rest.split(","):
+            match = _AUTH_FIELD.fullmatch(part)
+            if match is None or match.group(1) in fields:
+                raise _incomplete(f"malformed Authorization field {part.strip()!r}")
+            fields[match.group(1)] = match.group(2)
+        if set(fields) != {"Credential", "SignedHeaders", "Signature"} or not all(fields.values()):
+            raise _incomplete("Authorization needs exactly Credential, SignedHeaders and Signature")
+        signed = fields["SignedHeaders"].split(";")
+        if any(name != name.lower() or not name for name in signed) or len(set(signed)) != len(signed):
+            raise _incomplete("SignedHeaders must list distinct lower-case header names")
+        for name in signed:
+            if name not in request.headers:
+                raise _incomplete(f"signed header {name!r} is not in the request")
+        unsigned = [n for n in request.headers if (n.startswith("x-acs-") or n == "host") and n not in signed]
+        if unsigned:
+            raise _incomplete(f"headers {', '.join(sorted(unsigned))} must be signed")
+        for name in _V3_REQUIRED_HEADERS:
+            if request.header(name) is None:
+                raise _incomplete(f"header {name} is missing")
+
+        key = self._key(fields["Credential"])
+        self._token(key, request.header("x-acs-security-token"))
+        self._fresh(parse_timestamp(request.header("x-acs-date") or "", "x-acs-date"))
+        payload_hash = signing.sha256_hex(request.body)
+        declared = request.header("x-acs-content-sha256") or ""
+        if not _HEX64.fullmatch(declared):
+            raise _incomplete("x-acs-content-sha256 must be a lower-case hex SHA-256")
+        if declared != payload_hash:
+            raise RequestRejected("SignatureDoesNotMatch", "x-acs-content-sha256 is not the body's hash")
+        canonical = signing.v3_canonical_request(
+            request.method, request.path, request.query, request.headers, signed, payload_hash
+        )
+        if not signing.same_signature(fields["Signature"], signing.v3_signature(canonical, key.secret)):
+            raise RequestRejected("SignatureDoesNotMatch", f"canonical request was:\n{canonical}")
+        self._nonce(key, request.header("x-acs-signature-nonce") or "")
+        return Caller(access_key=key, scheme="v3")
+
+    # -- HMAC-SHA1 (v2) ---------------------------------------------------------------------
+
+    def _v2(self, request: HttpRequest) -> Caller:
+        params = request.params
+        for name in _V2_REQUIRED:
+            if not params.get(name):
+                raise _incomplete(f"parameter {name} is missing")
+        if params["SignatureMethod"] != "HMAC-SHA1" or params["SignatureVersion"] != "1.0":
+            raise _incomplete("v2 signatures must use SignatureMethod=HMAC-SHA1, SignatureVersion=1.0")
+        if "SignatureType" in params:
+            raise _incomplete(f"SignatureType {params['SignatureType']!r} is not supported")
+        key = self._key(params["AccessKeyId"])
+        self._token(key, params.get("SecurityToken"))
+        self._fresh(parse_timestamp(params["Timestamp"], "Timestamp"))
+        signed = [(k, v) for k, v in request.query + request.form if k != "Signature"]
+        expected = signing.v2_signature(request.method, signed, key.secret)
+        if not signing.same_signature(params["Signature"], expected):
+            raise RequestRejected(
+                "SignatureDoesNotMatch",
+                f"string to sign was {signing.v2_string_to_sign(request.method, signed)}",
+            )
+        self._nonce(key, params["SignatureNonce"])
+        return Caller(access_key=key, scheme="v2")

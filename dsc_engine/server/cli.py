@@ -1,0 +1,213 @@
+"""``dsc-engine serve``: answer the official SDKs over HTTP from loaded logs.
+
+The main CLI calls :func:`register` with its subparsers; the ``serve`` parser's default ``func``
+is :func:`run`, which returns the process exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TextIO
+
+import attrs
+
+from dsc_engine.errors import DscError, ServerConfigError
+from dsc_engine.server.app import make_app
+from dsc_engine.server.config import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    ServerConfig,
+    ThrottleConfig,
+    generate_access_key,
+    load_config,
+    parse_access_key_flag,
+)
+from dsc_engine.server.host import RunningServer
+
+if TYPE_CHECKING:
+    from dsc_engine.engine import Engine
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_DATA = 3
+EXIT_BIND = 4
+
+DESCRIPTION = """\
+Serve DescribeAuditLogs, DescribeDataMaskingRunHistory (Sddp 2019-01-03) and
+ListSensitiveDataAuditLog (dms-enterprise 2018-11-01) over HTTP, so the official
+Alibaba Cloud SDKs (and anything that signs requests like them) talk to the loaded
+logs unchanged. Requests must be signed (ACS3-HMAC-SHA256 or HMAC-SHA1 v2) with a
+configured access key; with none configured, a fresh key pair is generated and printed.
+"""
+
+EPILOG = """\
+examples:
+  dsc-engine serve --sample
+  dsc-engine serve --data audit.jsonl --data runs.csv --port 8080
+  dsc-engine serve --data exports/ --access-key LTAIexample:secret123
+  dsc-engine serve --data logs.jsonl --config server.toml --host 0.0.0.0
+
+  then point an SDK at it:
+    Config(access_key_id=ID, access_key_secret=SECRET,
+           endpoint="127.0.0.1:8080", protocol="http")
+
+exit status:
+  0  stopped by Ctrl-C or SIGTERM
+  2  bad arguments or configuration (--config, --access-key)
+  3  the data cannot be loaded (or, with --strict, some record was rejected)
+  4  the address cannot be bound (port in use, no such interface)
+
+See docs/server.md for the configuration file, policies and error codes.
+"""
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    """Add the ``serve`` subcommand; its ``func`` default is :func:`run`."""
+    parser = subparsers.add_parser(
+        "serve",
+        help="answer the Alibaba Cloud SDKs over HTTP from loaded logs",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    data = parser.add_argument_group("data")
+    data.add_argument(
+        "--data", metavar="PATH", action="append", default=[],
+        help="an exported file or directory to load (repeatable; kinds are detected)",
+    )
+    data.add_argument("--kind", help="read every --data record as this kind instead of detecting it")
+    data.add_argument("--sample", action="store_true", help="also load the bundled sample logs")
+    data.add_argument(
+        "--strict", action="store_true", help="refuse to start if any record is rejected on load"
+    )
+    net = parser.add_argument_group("network")
+    net.add_argument("--host", help=f"address to bind (default {DEFAULT_HOST}, or the config's)")
+    net.add_argument(
+        "--port", type=int, help=f"port to bind, 0 for any free one (default {DEFAULT_PORT})"
+    )
+    auth = parser.add_argument_group("access")
+    auth.add_argument("--config", metavar="FILE", help="JSON or TOML file: keys, policies, limits")
+    auth.add_argument(
+        "--access-key", metavar="ID:SECRET", action="append", default=[],
+        help="an access key allowed every action (repeatable)",
+    )
+    auth.add_argument(
+        "--throttle-rate", type=float, metavar="N",
+        help="calls per second per access key and operation (default 10)",
+    )
+    auth.add_argument("--no-throttle", action="store_true", help="turn flow control off")
+    parser.add_argument(
+        "--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="server log verbosity on stderr (INFO logs one line per request)",
+    )
+    parser.set_defaults(func=run)
+    return parser
+
+
+def build_config(args: argparse.Namespace) -> ServerConfig:
+    """The configuration from ``--config`` and the flags (flags win over the file)."""
+    config = load_config(args.config) if args.config else ServerConfig()
+    config = config.with_keys(
+        (parse_access_key_flag(text) for text in args.access_key), "--access-key"
+    )
+    if args.host is not None:
+        config = attrs.evolve(config, host=args.host)
+    if args.port is not None:
+        if not 0 <= args.port <= 65535:
+            raise ServerConfigError("--port", str(args.port), "must be in 0..65535")
+        config = attrs.evolve(config, port=args.port)
+    if args.no_throttle or args.throttle_rate is not None:
+        rate = config.throttle.rate if args.throttle_rate is None else args.throttle_rate
+        if not rate > 0:
+            raise ServerConfigError("--throttle-rate", str(rate), "must be positive")
+        config = attrs.evolve(config, throttle=ThrottleConfig(enabled=not args.no_throttle, rate=rate))
+    return config
+
+
+def _load(args: argparse.Namespace, err: TextIO) -> Engine:
+    from dsc_engine.engine import Engine  # noqa: F811 (the runtime import of the hint above)
+
+    engine: Engine = Engine.from_sample() if args.sample else Engine()
+    for path in args.data:
+        report = engine.load(path, kind=args.kind)
+        print(f"loaded {path}: {report.summary()}", file=err)
+        if not report.ok and args.strict:
+            raise ServerConfigError(path, "", "some records were rejected (--strict)")
+    return engine
+
+
+def run(
+    args: argparse.Namespace,
+    *,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    stop: threading.Event | None = None,
+) -> int:
+    """Serve until Ctrl-C, SIGTERM or ``stop`` is set; return the exit status (see ``EPILOG``)."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        config = build_config(args)
+    except ServerConfigError as exc:
+        print(f"dsc-engine serve: {exc}", file=err)
+        return EXIT_USAGE
+    if not args.data and not args.sample:
+        print("dsc-engine serve: give --data PATH (repeatable) or --sample", file=err)
+        return EXIT_USAGE
+    try:
+        engine = _load(args, err)
+    except DscError as exc:
+        print(f"dsc-engine serve: cannot load data: {exc}", file=err)
+        return EXIT_DATA
+    generated = None
+    if not config.access_keys:
+        generated = generate_access_key()
+        config = config.with_keys([generated], "generated")
+    try:
+        server = RunningServer(make_app(engine, config), config.host, config.port)
+    except OSError as exc:
+        print(f"dsc-engine serve: cannot bind {config.host}:{config.port}: {exc.strerror or exc}", file=err)
+        return EXIT_BIND
+    stop = stop or threading.Event()
+    restore = _on_signals(stop)
+    try:
+        print(f"dsc-engine serving at {server.url} (Ctrl-C to stop)", file=out)
+        if generated is not None:
+            print("no access key configured; use this one for this run:", file=out)
+            print(f"  AccessKeyId:     {generated.id}", file=out)
+            print(f"  AccessKeySecret: {generated.secret}", file=out)
+        out.flush()
+        while not stop.wait(0.2):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        restore()
+        server.stop()
+    return EXIT_OK
+
+
+def _on_signals(stop: threading.Event) -> Callable[[], None]:
+    """Make SIGTERM set ``stop`` (main thread only); return the function that undoes it."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    return lambda: signal.signal(signal.SIGTERM, previous)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``serve`` on its own (``python -m dsc_engine.server.cli``), outside the main CLI."""
+    parser = argparse.ArgumentParser(prog="dsc-engine")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,214 @@
+"""Server configuration: access keys, their policies and tokens, throttling and request limits.
+
+A configuration file is JSON (``.json``) or TOML (any other name, read with ``tomllib``)::
+
+    host = "127.0.0.1"          # optional; --host wins
+    port = 8080                 # optional; --port wins
+
+    [throttle]
+    enabled = true              # default true
+    rate = 10                   # calls per second per access key and operation (default 10)
+
+    [limits]
+    max_query_bytes = 16384     # longest accepted query string (default 16 KiB)
+    max_body_bytes = 1048576    # largest accepted body (default 1 MiB)
+
+    [[access_keys]]
+    id = "LTAI5tExampleKey"
+    secret = "ExampleSecret"
+    security_tokens = ["tok"]   # optional: STS-style tokens; when given, one is required
+    policy = { Statement = [ { Effect = "Allow", Action = ["yundun-sddp:*"] } ] }
+
+Every key is checked; an unknown key is a :class:`ServerConfigError` naming it, never ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import string
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from dsc_engine.errors import ServerConfigError
+from dsc_engine.server.policy import Policy
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
+DEFAULT_RATE = 10.0
+DEFAULT_MAX_QUERY_BYTES = 16 * 1024
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+#: Requests signed more than this far from the server's clock are expired; nonces are kept as long.
+TIME_WINDOW_SECONDS = 15 * 60
+
+
+@attrs.frozen(kw_only=True)
+class AccessKey:
+    """An access key pair, the STS-style tokens it accepts, and what it may call."""
+
+    id: str
+    secret: str = attrs.field(repr=False)
+    security_tokens: frozenset[str] = attrs.field(default=frozenset(), repr=False)
+    policy: Policy = attrs.field(factory=Policy.allow_all)
+
+
+@attrs.frozen(kw_only=True)
+class Limits:
+    max_query_bytes: int = DEFAULT_MAX_QUERY_BYTES
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+
+
+@attrs.frozen(kw_only=True)
+class ThrottleConfig:
+    enabled: bool = True
+    rate: float = DEFAULT_RATE
+
+
+@attrs.frozen(kw_only=True)
+class ServerConfig:
+    """Everything the WSGI application needs besides the engine."""
+
+    access_keys: Mapping[str, AccessKey] = attrs.field(factory=dict)
+    throttle: ThrottleConfig = attrs.field(factory=ThrottleConfig)
+    limits: Limits = attrs.field(factory=Limits)
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+
+    def with_keys(self, keys: Iterable[AccessKey], source: str) -> ServerConfig:
+        """This configuration plus ``keys``; the same id twice with different secrets is an error."""
+        merged = dict(self.access_keys)
+        for key in keys:
+            known = merged.get(key.id)
+            if known is not None and known != key:
+                raise ServerConfigError(source, key.id, "access key id configured twice, differently")
+            merged[key.id] = key
+        return attrs.evolve(self, access_keys=merged)
+
+
+def generate_access_key() -> AccessKey:
+    """A fresh random key pair in the service's shape (``LTAI…`` id, 30-character secret)."""
+    alphabet = string.ascii_letters + string.digits
+    ident = "LTAI" + "".join(secrets.choice(alphabet) for _ in range(20))
+    secret = "".join(secrets.choice(alphabet) for _ in range(30))
+    return AccessKey(id=ident, secret=secret)
+
+
+def parse_access_key_flag(text: str, source: str = "--access-key") -> AccessKey:
+    """``ID:SECRET`` (the secret may itself contain ``:``) -> an allow-all :class:`AccessKey`."""
+    ident, sep, secret = text.partition(":")
+    if not sep or not ident or not secret:
+        raise ServerConfigError(source, text.partition(":")[0], "expected ID:SECRET")
+    return AccessKey(id=ident, secret=secret)
+
+
+def load_config(path: str | Path) -> ServerConfig:
+    """Read a JSON or TOML configuration file (see the module docstring for its keys)."""
+    path = Path(path)
+    source = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ServerConfigError(source, "", f"cannot read: {exc.strerror or exc}") from exc
+    try:
+        text = raw.decode("utf-8")
+        doc = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
+    except UnicodeDecodeError as exc:
+        raise ServerConfigError(source, "", f"not UTF-8 (byte {exc.start})") from exc
+    except json.JSONDecodeError as exc:
+        raise ServerConfigError(source, "", f"invalid JSON at line {exc.lineno}: {exc.msg}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ServerConfigError(source, "", f"invalid TOML: {exc}") from exc
+    return config_from_mapping(doc, source)
+
+
+def config_from_mapping(doc: object, source: str) -> ServerConfig:
+    """Build a :class:`ServerConfig` from an already-decoded document."""
+    table = _table(doc, source, "")
+    _known(table, {"host", "port", "throttle", "limits", "access_keys"}, source, "")
+    config = ServerConfig()
+    if "host" in table:
+        config = attrs.evolve(config, host=_string(table["host"], source, "host"))
+    if "port" in table:
+        config = attrs.evolve(config, port=_int(table["port"], source, "port", 0, 65535))
+    if "throttle" in table:
+        config = attrs.evolve(config, throttle=_throttle(table["throttle"], source))
+    if "limits" in table:
+        config = attrs.evolve(config, limits=_limits(table["limits"], source))
+    keys = table.get("access_keys", [])
+    if not isinstance(keys, list):
+        raise ServerConfigError(source, "access_keys", "must be a list of tables")
+    return config.with_keys(
+        (_access_key(item, source, f"access_keys[{i}]") for i, item in enumerate(keys)), source
+    )
+
+
+def _table(value: object, source: str, key: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ServerConfigError(source, key, "must be a table/object")
+    return value
+
+
+def _known(table: Mapping[str, Any], known: set[str], source: str, key: str) -> None:
+    for name in table:
+        if name not in known:
+            where = f"{key}.{name}" if key else name
+            raise ServerConfigError(source, where, f"unknown setting (known: {', '.join(sorted(known))})")
+
+
+def _string(value: object, source: str, key: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ServerConfigError(source, key, "must be a non-empty string")
+    return value
+
+
+def _int(value: object, source: str, key: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ServerConfigError(source, key, f"must be an integer in {low}..{high}")
+    return value
+
+
+def _throttle(value: object, source: str) -> ThrottleConfig:
+    table = _table(value, source, "throttle")
+    _known(table, {"enabled", "rate"}, source, "throttle")
+    enabled = table.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise ServerConfigError(source, "throttle.enabled", "must be true or false")
+    rate = table.get("rate", DEFAULT_RATE)
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or not rate > 0:
+        raise ServerConfigError(source, "throttle.rate", "must be a positive number (calls per second)")
+    return ThrottleConfig(enabled=enabled, rate=float(rate))
+
+
+def _limits(value: object, source: str) -> Limits:
+    table = _table(value, source, "limits")
+    _known(table, {"max_query_bytes", "max_body_bytes"}, source, "limits")
+    return Limits(
+        max_query_bytes=_int(
+            table.get("max_query_bytes", DEFAULT_MAX_QUERY_BYTES), source,
+            "limits.max_query_bytes", 256, 60_000,
+        ),
+        max_body_bytes=_int(
+            table.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES), source,
+            "limits.max_body_bytes", 0, 64 * 1024 * 1024,
+        ),
+    )
+
+
+def _access_key(value: object, source: str, key: str) -> AccessKey:
+    table = _table(value, source, key)
+    _known(table, {"id", "secret", "security_tokens", "policy"}, source, key)
+    ident = _string(table.get("id"), source, f"{key}.id")
+    secret = _string(table.get("secret"), source, f"{key}.secret")
+    tokens = table.get("security_tokens", [])
+    if not isinstance(tokens, list) or not all(isinstance(t, str) and t for t in tokens):
+        raise ServerConfigError(source, f"{key}.security_tokens", "must be a list of non-empty strings")
+    policy = (
+        Policy.from_document(table["policy"], source, f"{key}.policy")
+        if "policy" in table
+        else Policy.allow_all()
+    )
+    return AccessKey(id=ident, secret=secret, security_tokens=frozenset(tokens), policy=policy)

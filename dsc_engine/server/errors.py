@@ -1,0 +1,97 @@
+"""The error answers the server gives on its own (CONTRACT.md section 5, plus HTTP-level limits).
+
+Refusals are raised as :class:`~dsc_engine.errors.RequestRejected` by the request reader, the
+authenticator and the gate; :func:`to_api_error` turns one into the service's error shape. Codes
+from the contract carry the contract's fixed message; the HTTP-level codes (which the contract does
+not cover) carry a message that says what limit was hit.
+
+=============================================  ====  =========================================
+code                                           HTTP  when
+=============================================  ====  =========================================
+IncompleteSignature                            400   signature parts missing or malformed
+SignatureDoesNotMatch                          400   signature (or content hash) does not verify
+InvalidAccessKeyId.NotFound                    404   access key id not configured
+InvalidTimeStamp.Expired                       400   signed time more than 15 minutes off
+SignatureNonceUsed                             400   nonce seen in the last 15 minutes
+InvalidSecurityToken.MismatchWithAccessKey     400   token given but not configured for the key,
+                                                     or missing for a key configured with tokens
+Forbidden.RAM                                  403   the key's policy does not allow the action
+Throttling.User                                400   more than the rate per key and operation
+InvalidParameter                               400   invalid UTF-8, repeated parameter,
+                                                     conflicting Action/Version, Format not JSON,
+                                                     bad Content-Length
+MissingAction                                  400   neither x-acs-action nor Action given
+InvalidApi.NotFound                            404   a path other than ``/``
+UnsupportedHTTPMethod                          405   a method other than GET or POST
+RequestTimeout                                 408   the body did not arrive in time
+LengthRequired                                 411   a chunked body (send Content-Length)
+RequestEntityTooLarge                          413   body above ``limits.max_body_bytes``
+RequestURITooLong                              414   query string above ``limits.max_query_bytes``
+UnsupportedMediaType                           415   a body that is not form-encoded
+InternalError                                  500   anything unexpected (logged, never shown)
+=============================================  ====  =========================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from dsc_engine.api.errors import ApiError
+from dsc_engine.errors import RequestRejected
+
+#: code -> (HTTP status, fixed message or None when the refusal's own reason is the message).
+ERRORS: Mapping[str, tuple[int, str | None]] = {
+    "IncompleteSignature": (
+        400, "The request signature does not conform to Aliyun standards."),
+    "SignatureDoesNotMatch": (
+        400, "Specified signature is not matched with our calculation."),
+    "InvalidAccessKeyId.NotFound": (404, "Specified access key is not found."),
+    "InvalidTimeStamp.Expired": (400, "Specified time stamp or date value is expired."),
+    "SignatureNonceUsed": (400, "Specified signature nonce was used already."),
+    "InvalidSecurityToken.MismatchWithAccessKey": (
+        400, "Specified SecurityToken mismatch with the AccessKey."),
+    "Forbidden.RAM": (
+        403,
+        "User not authorized to operate on the specified resource, "
+        "or this API doesn't support RAM.",
+    ),
+    "Throttling.User": (400, "Request was denied due to user flow control."),
+    "InvalidApi.NotFound": (
+        404, "Specified api is not found, please check your url and method."),
+    "InternalError": (
+        500,
+        "The request processing has failed due to some unknown error, exception or failure.",
+    ),
+    "InvalidParameter": (400, None),
+    "MissingAction": (400, None),
+    "UnsupportedHTTPMethod": (405, None),
+    "RequestTimeout": (408, None),
+    "LengthRequired": (411, None),
+    "RequestEntityTooLarge": (413, None),
+    "RequestURITooLong": (414, None),
+    "UnsupportedMediaType": (415, None),
+}
+
+
+def invalid_parameter(name: str, reason: str) -> RequestRejected:
+    """An ``InvalidParameter`` refusal worded as the service words it."""
+    return RequestRejected("InvalidParameter", f'The specified parameter "{name}" is not valid. {reason}')
+
+
+def to_api_error(rejection: RequestRejected, *, product: str, request_id: str, host: str) -> ApiError:
+    status, message = ERRORS[rejection.code]
+    return ApiError(
+        rejection.code,
+        message if message is not None else rejection.reason,
+        status,
+        product=product,
+        request_id=request_id,
+        host=host,
+    )
+
+
+def internal_error(*, product: str, request_id: str, host: str) -> ApiError:
+    return to_api_error(
+        RequestRejected("InternalError", "unexpected failure"),
+        product=product, request_id=request_id, host=host,
+    )

@@ -1,0 +1,177 @@
+"""Reading a WSGI ``environ`` into a checked, decoded :class:`HttpRequest`.
+
+Limits are enforced before anything is decoded: a query string above ``max_query_bytes`` is a 414,
+a body above ``max_body_bytes`` a 413 (refused from its ``Content-Length``, never read). Parameter
+names and values are form-decoded (``+`` is a space, ``%XX`` a byte) and must be UTF-8. A non-empty
+body must be ``application/x-www-form-urlencoded`` (UTF-8); its parameters join the query's. A name
+given twice (in the query, the body, or both) is an ``InvalidParameter``: the API has no repeated
+parameters, and taking either copy would silently drop the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+import attrs
+
+from dsc_engine.errors import RequestRejected
+from dsc_engine.server.config import Limits
+from dsc_engine.server.errors import invalid_parameter
+
+FORM = "application/x-www-form-urlencoded"
+
+
+@attrs.frozen(kw_only=True)
+class HttpRequest:
+    """What the server needs from one HTTP request, decoded and size-checked."""
+
+    method: str
+    path: str
+    #: decoded ``(name, value)`` pairs of the query string, in order
+    query: tuple[tuple[str, str], ...]
+    #: decoded ``(name, value)`` pairs of a form body, in order (empty without a body)
+    form: tuple[tuple[str, str], ...]
+    #: lower-case header name -> every value received under it
+    headers: Mapping[str, tuple[str, ...]]
+    body: bytes
+    host: str
+
+    def header(self, name: str) -> str | None:
+        """The value of header ``name`` (several values joined by ``,``), or ``None``."""
+        values = self.headers.get(name.lower())
+        return None if values is None else ",".join(values)
+
+    @property
+    def params(self) -> dict[str, str]:
+        """Query and body parameters together (names are unique, see the module docstring)."""
+        return dict(self.query + self.form)
+
+
+def _headers(environ: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    headers: dict[str, tuple[str, ...]] = {}
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            name = key[5:]
+        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
+            name = key
+        else:
+            continue
+        # A WSGI server joins repeated headers with ","; the signature canonicalization splits
+        # nothing back, so the joined value stands for the header as received.
+        headers[name.replace("_", "-").lower()] = (str(value),)
+    return headers
+
+
+def _decode_pairs(raw: bytes, where: str) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for name, value in parse_qsl(raw, keep_blank_values=True):
+        try:
+            pairs.append((name.decode("utf-8"), value.decode("utf-8")))
+        except UnicodeDecodeError as exc:
+            shown = name.decode("utf-8", "replace")
+            raise invalid_parameter(
+                shown, f"The {where} is not valid UTF-8 (byte {exc.start} of this parameter)."
+            ) from exc
+    return tuple(pairs)
+
+
+def _content_length(environ: Mapping[str, Any], limits: Limits) -> int:
+    if environ.get("HTTP_TRANSFER_ENCODING"):
+        raise RequestRejected(
+            "LengthRequired", "Chunked request bodies are not accepted; send Content-Length."
+        )
+    text = str(environ.get("CONTENT_LENGTH") or "").strip()
+    if not text:
+        return 0
+    if not text.isdigit():
+        raise invalid_parameter("Content-Length", "It must be a non-negative integer.")
+    length = int(text)
+    if length > limits.max_body_bytes:
+        raise RequestRejected(
+            "RequestEntityTooLarge",
+            f"The request body of {length} bytes exceeds the limit of {limits.max_body_bytes} bytes.",
+        )
+    return length
+
+
+def _read_body(environ: Mapping[str, Any], length: int) -> bytes:
+    stream = environ["wsgi.input"]
+    chunks: list[bytes] = []
+    remaining = length
+    try:
+        while remaining > 0:
+            chunk = stream.read(min(remaining, 65536))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+    except OSError as exc:  # a socket timeout while the client stalls
+        raise RequestRejected(
+            "RequestTimeout", "The request body did not arrive before the read timeout."
+        ) from exc
+    if remaining:
+        raise invalid_parameter(
+            "Content-Length", f"The body ended {remaining} bytes short of the declared length."
+        )
+    return b"".join(chunks)
+
+
+def _form(body: bytes, content_type: str) -> tuple[tuple[str, str], ...]:
+    if not body:
+        return ()
+    media, _, rest = content_type.partition(";")
+    charset = ""
+    for part in rest.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "charset":
+            charset = value.strip().strip('"').lower()
+    if media.strip().lower() != FORM or charset not in ("", "utf-8", "utf8"):
+        raise RequestRejected(
+            "UnsupportedMediaType",
+            f"The request body has content type {content_type!r}; only {FORM} "
+            "(UTF-8) is accepted, or send every parameter in the query string.",
+        )
+    return _decode_pairs(body, "request body")
+
+
+def _no_repeats(pairs: tuple[tuple[str, str], ...]) -> None:
+    seen: set[str] = set()
+    for name, _ in pairs:
+        if name in seen:
+            raise invalid_parameter(name, "It is given more than once.")
+        seen.add(name)
+
+
+def read_request(environ: Mapping[str, Any], limits: Limits) -> HttpRequest:
+    """Decode ``environ`` (PEP 3333) into an :class:`HttpRequest`, enforcing ``limits``.
+
+    Raises :class:`RequestRejected` for every request that cannot be read (see module docstring).
+    """
+    text = str(environ.get("QUERY_STRING", ""))
+    try:
+        raw_query = text.encode("latin-1")  # PEP 3333: the raw bytes, decoded as latin-1
+    except UnicodeEncodeError:
+        raw_query = text.encode("utf-8")  # a WSGI server that decoded them otherwise
+    if len(raw_query) > limits.max_query_bytes:
+        raise RequestRejected(
+            "RequestURITooLong",
+            f"The query string of {len(raw_query)} bytes exceeds the limit of "
+            f"{limits.max_query_bytes} bytes.",
+        )
+    query = _decode_pairs(raw_query, "query string")
+    body = _read_body(environ, _content_length(environ, limits))
+    form = _form(body, str(environ.get("CONTENT_TYPE") or ""))
+    _no_repeats(query + form)
+    headers = _headers(environ)
+    host = headers.get("host", (f"{environ.get('SERVER_NAME', 'localhost')}",))[0]
+    return HttpRequest(
+        method=str(environ.get("REQUEST_METHOD", "GET")).upper(),
+        path=str(environ.get("PATH_INFO", "")) or "/",
+        query=query,
+        form=form,
+        headers=headers,
+        body=body,
+        host=host,
+    )

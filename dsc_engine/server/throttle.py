@@ -1,0 +1,49 @@
+"""Flow control: a token bucket per access key and operation.
+
+Each bucket holds at most ``rate`` tokens (at least one) and refills at ``rate`` tokens per second; a call takes
+one token or, when none is left, is refused (``Throttling.User``). With the default rate of 10 a
+key may burst 10 calls of one operation at once and then sustain 10 per second.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import attrs
+
+from dsc_engine.errors import ServerConfigError
+
+
+@attrs.define
+class _Bucket:
+    tokens: float
+    stamp: float
+
+
+class Throttle:
+    """Thread-safe token buckets keyed by ``(access key id, action)``; ``clock`` gives seconds."""
+
+    def __init__(self, rate: float, clock: Callable[[], float]) -> None:
+        if not rate > 0:
+            raise ServerConfigError("throttle", "rate", f"must be positive, not {rate}")
+        self._rate = rate
+        self._capacity = max(rate, 1.0)
+        self._clock = clock
+        self._buckets: dict[tuple[str, str], _Bucket] = {}
+        self._lock = threading.Lock()
+
+    def admit(self, access_key_id: str, action: str) -> bool:
+        """Take a token for this key and action; ``False`` when the caller must be throttled."""
+        now = self._clock()
+        with self._lock:
+            bucket = self._buckets.get((access_key_id, action))
+            if bucket is None:
+                bucket = self._buckets[(access_key_id, action)] = _Bucket(self._capacity, now)
+            elapsed = max(0.0, now - bucket.stamp)
+            bucket.tokens = min(self._capacity, bucket.tokens + elapsed * self._rate)
+            bucket.stamp = now
+            if bucket.tokens < 1.0:
+                return False
+            bucket.tokens -= 1.0
+            return True
