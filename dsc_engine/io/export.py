@@ -1,0 +1,126 @@
+"""Export of records (a query result, all pages or one) in the formats the importer reads back.
+
+- ``jsonl``: one record per line, its full wire form (record-only keys ``MainProcessId``/``Tid``
+  included), compact UTF-8 JSON.
+- ``csv``: a header of every wire key of the kind in documented order, one record per row, cells
+  as :mod:`csvformat` describes (absent: empty cell; ``SensitiveDataLog``: its JSON array).
+- ``pages``: API response pages, one compact JSON object per line, shaped as the service answers
+  (``CurrentPage``/``PageSize``/``TotalCount``/``Items`` for the Sddp kinds,
+  ``TotalCount``/``Success``/``SensitiveDataAuditLogList`` for DMS) but with the full wire form of
+  each record, so that re-importing gives the same records.
+
+Every format re-imports to the same records in the same order (an empty string is the one value
+CSV cannot keep apart from an absent field).
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import itertools
+import json
+from collections.abc import Iterable, Iterator
+from typing import IO, Any
+
+from dsc_engine.io import csvformat
+from dsc_engine.io.wire import to_wire, wire_keys
+from dsc_engine.models import RecordKind
+from dsc_engine.models.records import Record
+
+#: The largest page each operation serves (CONTRACT.md section 4): the default export page size.
+MAX_PAGE_SIZE = {
+    RecordKind.AUDIT_LOG: 50,
+    RecordKind.MASKING_RUN: 100,
+    RecordKind.DMS_LOG: 100,
+}
+
+
+class ExportFormat(enum.Enum):
+    JSONL = "jsonl"
+    CSV = "csv"
+    PAGES = "pages"
+
+
+def compact(value: Any) -> str:
+    """Compact UTF-8 JSON text, the form every export line uses."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def page_object(
+    kind: RecordKind, items: list[dict[str, Any]], total: int, page: int, page_size: int
+) -> dict[str, Any]:
+    """One API response page (without a RequestId) holding ``items``."""
+    if kind is RecordKind.DMS_LOG:
+        return {"TotalCount": total, "Success": True, "SensitiveDataAuditLogList": items}
+    return {"CurrentPage": page, "PageSize": page_size, "TotalCount": total, "Items": items}
+
+
+def write_jsonl(records: Iterable[Record], out: IO[str]) -> int:
+    count = 0
+    for record in records:
+        out.write(compact(to_wire(record)) + "\n")
+        count += 1
+    return count
+
+
+def write_csv(records: Iterable[Record], kind: RecordKind, out: IO[str]) -> int:
+    keys = wire_keys(kind)
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(keys)
+    count = 0
+    for record in records:
+        wire = to_wire(record)
+        writer.writerow([csvformat.to_cell(wire.get(key)) for key in keys])
+        count += 1
+    return count
+
+
+def write_pages(
+    records: Iterable[Record],
+    kind: RecordKind,
+    out: IO[str],
+    *,
+    total: int,
+    page_size: int | None = None,
+    first_page: int = 1,
+) -> int:
+    """Write ``records`` as consecutive pages numbered from ``first_page``; ``total`` is the
+    query's TotalCount. An empty result is one empty page (as the service answers)."""
+    size = page_size or MAX_PAGE_SIZE[kind]
+    count = 0
+    page = first_page
+    chunks: Iterator[list[Record]] = _chunked(records, size)
+    first = next(chunks, [])
+    for chunk in itertools.chain([first], chunks):
+        out.write(compact(page_object(kind, [to_wire(r) for r in chunk], total, page, size)) + "\n")
+        count += len(chunk)
+        page += 1
+    return count
+
+
+def _chunked(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
+    iterator = iter(records)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def write(
+    records: Iterable[Record],
+    kind: RecordKind,
+    fmt: ExportFormat | str,
+    out: IO[str],
+    *,
+    total: int | None = None,
+    page_size: int | None = None,
+    first_page: int = 1,
+) -> int:
+    """Write records in ``fmt``; return how many. ``total`` (pages only) defaults to that count."""
+    fmt = ExportFormat(fmt)
+    if fmt is ExportFormat.JSONL:
+        return write_jsonl(records, out)
+    if fmt is ExportFormat.CSV:
+        return write_csv(records, kind, out)
+    if total is None:
+        records = list(records)
+        total = len(records)
+    return write_pages(records, kind, out, total=total, page_size=page_size, first_page=first_page)

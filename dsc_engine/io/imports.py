@@ -1,0 +1,288 @@
+"""Import of exported logs into an engine's stores: streaming, lenient or strict, reconciled.
+
+:func:`load_into` reads files, folders and globs in any of the formats of :mod:`formats` (gzip'd
+or not), tells each record's kind from its content, decodes it strictly with the wire mapping and
+inserts it into ``engine.store(kind)`` in file order, in batches (CONTRACT.md section 4: files load
+in the order given, a folder's files in sorted path order, and within a file a later line is a
+later load).
+
+Nothing is lost:
+
+- **lenient** (the default): good records load; every bad one is a :class:`Reject` (file, line,
+  position in the page, reason, raw text), written to ``rejects_path`` as JSON Lines or, without
+  one, kept in the report. A file that cannot be read on (empty, cut, not UTF-8, a bad CSV header)
+  is a *file error*: reported, written to the rejects file too, and the other files still load.
+  The report reconciles ``read == loaded + rejected + duplicates_skipped``.
+- **strict**: the first bad record or file raises (:class:`RecordError` or :class:`ImportFailure`,
+  located by file and line) and nothing of this import is loaded (records are held back and
+  inserted only when every file has been read).
+
+Duplicates: masking runs carry an ``Id``; a run whose ``Id`` is already loaded (or seen earlier in
+the same import) is skipped when it is identical, and rejected when its content differs. Audit
+alert logs and DMS logs have no identifying key, and two identical events are possible, so every
+one of them is loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+import attrs
+
+from dsc_engine.errors import ImportFailure, RecordError
+from dsc_engine.io import formats, sources
+from dsc_engine.io.wire import from_wire
+from dsc_engine.models import MaskingRun, RecordKind
+from dsc_engine.models.records import Record
+from dsc_engine.store.store import Store
+
+#: Records inserted per ``Store.insert`` call in lenient mode.
+BATCH_SIZE = 5000
+
+Source = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
+
+
+class HasStores(Protocol):
+    """What an import loads into: anything that hands out the store of a kind (``Engine``)."""
+
+    def store(self, kind: RecordKind) -> Store: ...
+
+
+@attrs.frozen
+class Reject:
+    """A record (or, with ``line_is_file``, a whole file's rest) that did not load, and why."""
+
+    file: str
+    line: int | None
+    reason: str
+    raw: str
+    item: str = ""
+    scope: str = "record"  # "record", "duplicate" or "file"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "item": self.item or None,
+            "scope": self.scope,
+            "reason": self.reason,
+            "raw": self.raw,
+        }
+
+    def __str__(self) -> str:
+        place = self.file if self.line is None else f"{self.file}:{self.line}"
+        if self.item:
+            place = f"{place} {self.item}"
+        return f"{place}: {self.reason}"
+
+
+@attrs.frozen
+class ImportReport:
+    """What an import did. ``read == loaded + rejected + duplicates_skipped`` always holds."""
+
+    files: int
+    read: int
+    loaded: Mapping[RecordKind, int]
+    rejected: int
+    duplicates_skipped: int
+    file_errors: tuple[Reject, ...]
+    rejects: tuple[Reject, ...]  # kept here only when no rejects file was asked for
+    rejects_path: str | None
+
+    @property
+    def loaded_total(self) -> int:
+        return sum(self.loaded.values())
+
+    @property
+    def ok(self) -> bool:
+        """Whether everything read was loaded (duplicates aside) and every file was readable."""
+        return self.rejected == 0 and not self.file_errors
+
+    def summary(self) -> str:
+        kinds = ", ".join(f"{n} {k.value}" for k, n in self.loaded.items() if n) or "nothing"
+        text = (
+            f"{self.files} file(s): read {self.read} = loaded {self.loaded_total} ({kinds})"
+            f" + rejected {self.rejected} + duplicates skipped {self.duplicates_skipped}"
+        )
+        if self.file_errors:
+            text += f"; {len(self.file_errors)} file error(s)"
+        if self.rejects_path and (self.rejected or self.file_errors):
+            text += f"; rejects written to {self.rejects_path}"
+        return text
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "files": self.files,
+            "read": self.read,
+            "loaded": {k.value: n for k, n in self.loaded.items()},
+            "loaded_total": self.loaded_total,
+            "rejected": self.rejected,
+            "duplicates_skipped": self.duplicates_skipped,
+            "file_errors": [str(e) for e in self.file_errors],
+            "rejects_path": self.rejects_path,
+        }
+
+
+class _Loader:
+    """The state of one import: counters, pending batches, the masking-run Ids seen, rejects."""
+
+    def __init__(self, target: HasStores, strict: bool, rejects: IO[str] | None) -> None:
+        self.target = target
+        self.strict = strict
+        self.rejects_out = rejects
+        self.kept: list[Reject] = []
+        self.file_errors: list[Reject] = []
+        self.read = 0
+        self.rejected = 0
+        self.duplicates = 0
+        self.loaded = dict.fromkeys(RecordKind, 0)
+        self.pending: dict[RecordKind, list[Record]] = {k: [] for k in RecordKind}
+        self.run_ids: dict[int, Record] | None = None
+
+    def reject(self, reject: Reject) -> None:
+        if reject.scope == "file":
+            self.file_errors.append(reject)
+        else:
+            self.rejected += 1
+        if self.rejects_out is not None:
+            self.rejects_out.write(json.dumps(reject.to_json(), ensure_ascii=False) + "\n")
+        else:
+            self.kept.append(reject)
+
+    def take(self, candidate: formats.Candidate) -> None:
+        self.read += 1
+        if candidate.error is not None:
+            if self.strict:
+                raise ImportFailure(candidate.path, _with_item(candidate, candidate.error), candidate.line)
+            self.reject(Reject(candidate.path, candidate.line, candidate.error, candidate.raw, candidate.item))
+            return
+        assert candidate.data is not None
+        try:
+            kind = formats.detect_kind(candidate.data.keys(), candidate.kinds)
+        except ValueError as exc:
+            kind_error = RecordError("record", "", str(exc), candidate.where)
+            self._bad(candidate, kind_error)
+            return
+        try:
+            record = from_wire(kind, candidate.data, candidate.where)
+        except RecordError as exc:
+            self._bad(candidate, exc)
+            return
+        if isinstance(record, MaskingRun) and self._duplicate(record, candidate):
+            return
+        self.pending[kind].append(record)
+        if not self.strict and len(self.pending[kind]) >= BATCH_SIZE:
+            self.flush(kind)
+
+    def _bad(self, candidate: formats.Candidate, error: RecordError) -> None:
+        if self.strict:
+            raise error
+        reason = f"{error.kind} record: key {error.key!r}: {error.reason}" if error.key else str(error.reason)
+        self.reject(Reject(candidate.path, candidate.line, reason, candidate.raw, candidate.item))
+
+    def _duplicate(self, run: MaskingRun, candidate: formats.Candidate) -> bool:
+        if self.run_ids is None:
+            existing = self.target.store(RecordKind.MASKING_RUN).records_in_load_order()
+            self.run_ids = {r.id: r for r in existing if isinstance(r, MaskingRun)}
+        first = self.run_ids.get(run.id)
+        if first is None:
+            self.run_ids[run.id] = run
+            return False
+        if first == run:
+            self.duplicates += 1
+            return True
+        reason = f"masking run Id {run.id} is already loaded with different content"
+        if self.strict:
+            raise RecordError("masking run", "Id", reason.removeprefix(f"masking run Id {run.id} "), candidate.where)
+        self.reject(Reject(candidate.path, candidate.line, reason, candidate.raw, candidate.item))
+        return True
+
+    def flush(self, kind: RecordKind) -> None:
+        batch = self.pending[kind]
+        if batch:
+            self.loaded[kind] += self.target.store(kind).insert(batch)
+            self.pending[kind] = []
+
+    def report(self, files: int, rejects_path: str | None) -> ImportReport:
+        return ImportReport(
+            files=files,
+            read=self.read,
+            loaded=dict(self.loaded),
+            rejected=self.rejected,
+            duplicates_skipped=self.duplicates,
+            file_errors=tuple(self.file_errors),
+            rejects=tuple(self.kept),
+            rejects_path=rejects_path,
+        )
+
+
+def _with_item(candidate: formats.Candidate, reason: str) -> str:
+    return f"{candidate.item}: {reason}" if candidate.item else reason
+
+
+def load_into(
+    engine: HasStores,
+    source: Source,
+    *,
+    kind: RecordKind | str | None = None,
+    strict: bool = False,
+    rejects_path: str | os.PathLike[str] | None = None,
+    progress: sources.ProgressFn | None = None,
+) -> ImportReport:
+    """Import every record of ``source`` into ``engine.store(kind)`` for each kind found.
+
+    ``kind`` forces every record to be read as that kind (otherwise it is told from the content);
+    ``progress`` is called with the raw bytes consumed as files are read. See the module docstring
+    for lenient and strict mode. A source naming no file raises :class:`ImportFailure` in both.
+    """
+    forced = None if kind is None else RecordKind.parse(kind)
+    files = sources.expand(source)
+    rejects_file = None if rejects_path is None else open(rejects_path, "w", encoding="utf-8")
+    try:
+        loader = _Loader(engine, strict, rejects_file)
+        for path in files:
+            try:
+                for candidate in formats.read_file(path, forced, progress):
+                    loader.take(candidate)
+            except ImportFailure as exc:
+                if strict:
+                    raise
+                loader.reject(Reject(exc.path, exc.line, exc.reason, "", scope="file"))
+            if not strict:
+                for each in RecordKind:
+                    loader.flush(each)
+        for each in RecordKind:
+            loader.flush(each)
+    finally:
+        if rejects_file is not None:
+            rejects_file.close()
+    return loader.report(len(files), None if rejects_path is None else os.fspath(rejects_path))
+
+
+class Stores:
+    """A fresh store per kind: an import target that is not an engine."""
+
+    def __init__(self) -> None:
+        self.stores = {kind: Store(kind) for kind in RecordKind}
+
+    def store(self, kind: RecordKind) -> Store:
+        return self.stores[kind]
+
+
+def read_records(
+    source: Source, *, kind: RecordKind | str | None = None
+) -> dict[RecordKind, list[Record]]:
+    """Every record of ``source`` by kind, in load order, strictly (the first bad record raises)."""
+    target = Stores()
+    load_into(target, source, kind=kind, strict=True)
+    return {k: list(s.records_in_load_order()) for k, s in target.stores.items()}
+
+
+def rejects_of(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """The entries of a rejects file, in the order written."""
+    with open(Path(path), encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines if line.strip()]

@@ -1,0 +1,367 @@
+"""Import of exported logs: every format, kind detection, gzip, folders, globs, rejects, strict."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from dsc_engine import sample
+from dsc_engine.errors import ImportFailure, RecordError
+from dsc_engine.io import export, imports
+from dsc_engine.io.wire import to_wire
+from dsc_engine.models import MaskingRun, RecordKind
+
+AUDIT, RUNS, DMS = RecordKind.AUDIT_LOG, RecordKind.MASKING_RUN, RecordKind.DMS_LOG
+
+
+def records(kind: RecordKind, n: int = 30, seed: int = 7) -> list:
+    return sample.generate(kind, n, seed=seed)
+
+
+def jsonl(path: Path, items: list) -> Path:
+    path.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items), encoding="utf-8")
+    return path
+
+
+def load(source, **kwargs) -> tuple[imports.Stores, imports.ImportReport]:
+    target = imports.Stores()
+    return target, imports.load_into(target, source, **kwargs)
+
+
+def loaded(target: imports.Stores, kind: RecordKind) -> list:
+    return list(target.store(kind).records_in_load_order())
+
+
+def reconciles(report: imports.ImportReport) -> bool:
+    return report.read == report.loaded_total + report.rejected + report.duplicates_skipped
+
+
+# --- formats and kinds -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", list(RecordKind))
+@pytest.mark.parametrize("fmt", list(export.ExportFormat))
+def test_io_every_export_format_reimports_the_same_records(tmp_path, kind, fmt):
+    recs = records(kind)
+    path = tmp_path / f"out.{fmt.value}"
+    with open(path, "w", encoding="utf-8") as out:
+        export.write(recs, kind, fmt, out, page_size=7)
+    target, report = load(path)
+    assert loaded(target, kind) == recs
+    assert report.loaded == {k: (len(recs) if k is kind else 0) for k in RecordKind}
+    assert report.ok and reconciles(report)
+
+
+def test_io_pretty_pages_concatenated_and_in_an_array(tmp_path):
+    recs = records(AUDIT, 10)
+    pages = [
+        {"RequestId": "X", "CurrentPage": p + 1, "PageSize": 5, "TotalCount": 10,
+         "Items": [to_wire(r) for r in recs[p * 5 : p * 5 + 5]]}
+        for p in range(2)
+    ]
+    concatenated = tmp_path / "pages.json"
+    concatenated.write_text("\n\n".join(json.dumps(p, indent=2) for p in pages))
+    array = tmp_path / "array.json"
+    array.write_text(json.dumps(pages, indent=1))
+    for path in (concatenated, array):
+        target, report = load(path)
+        assert loaded(target, AUDIT) == recs
+        assert report.read == 10
+
+
+def test_io_items_tell_audit_logs_from_masking_runs(tmp_path):
+    audit, runs = records(AUDIT, 3), records(RUNS, 4)
+    path = tmp_path / "mixed.json"
+    path.write_text(
+        json.dumps({"Items": [to_wire(r) for r in audit]})
+        + json.dumps({"Items": [to_wire(r) for r in runs], "TotalCount": 4})
+    )
+    target, _ = load(path)
+    assert loaded(target, AUDIT) == audit
+    assert loaded(target, RUNS) == runs
+
+
+def test_io_sdk_response_map_and_dms_page(tmp_path):
+    recs = records(DMS, 5)
+    body = {"RequestId": "R", "TotalCount": 5, "Success": True,
+            "SensitiveDataAuditLogList": [to_wire(r) for r in recs]}
+    path = tmp_path / "sdk.json"
+    path.write_text(json.dumps({"headers": {}, "statusCode": 200, "body": body}, indent=2))
+    target, _ = load(path)
+    assert loaded(target, DMS) == recs
+
+
+def test_io_json_array_of_records(tmp_path):
+    recs = records(RUNS, 6)
+    path = tmp_path / "runs.json"
+    path.write_text(json.dumps([to_wire(r) for r in recs], indent=2))
+    target, _ = load(path)
+    assert loaded(target, RUNS) == recs
+
+
+def test_io_gzip_is_detected_by_magic_bytes_not_name(tmp_path):
+    recs = records(AUDIT, 12)
+    path = tmp_path / "logs.jsonl"  # no .gz suffix
+    path.write_bytes(gzip.compress("".join(json.dumps(to_wire(r)) + "\n" for r in recs).encode()))
+    target, _ = load(path)
+    assert loaded(target, AUDIT) == recs
+
+
+def test_io_folders_recurse_in_sorted_path_order_and_globs(tmp_path):
+    recs = records(AUDIT, 9)
+    (tmp_path / "b").mkdir()
+    jsonl(tmp_path / "b" / "2.jsonl", [to_wire(r) for r in recs[3:6]])
+    jsonl(tmp_path / "a.jsonl", [to_wire(r) for r in recs[:3]])
+    jsonl(tmp_path / "c.jsonl", [to_wire(r) for r in recs[6:]])
+    (tmp_path / ".hidden").write_text("not a log")
+    target, report = load(tmp_path)
+    assert loaded(target, AUDIT) == recs
+    assert report.files == 3
+    target, report = load(str(tmp_path / "*.jsonl"))
+    assert loaded(target, AUDIT) == recs[:3] + recs[6:]
+
+
+def test_io_utf8_bom_is_accepted(tmp_path):
+    recs = records(AUDIT, 3)
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + "".join(json.dumps(to_wire(r)) + "\n" for r in recs).encode())
+    csv_path = tmp_path / "bom.csv"
+    with open(csv_path, "w", encoding="utf-8-sig") as out:
+        export.write_csv(recs, AUDIT, out)
+    for source in (path, csv_path):
+        target, report = load(source)
+        assert loaded(target, AUDIT) == recs and report.ok
+
+
+def test_io_forced_kind_reads_every_record_as_that_kind(tmp_path):
+    path = jsonl(tmp_path / "x.jsonl", [{"CreationTime": 1, "UserName": "u"}])
+    target, report = load(path, kind="dms")
+    assert report.rejected == 1 and loaded(target, AUDIT) == []
+
+
+# --- lenient mode: rejects and reconciliation --------------------------------------------------
+
+
+def test_io_bad_records_are_rejected_with_file_line_reason_and_raw(tmp_path):
+    good = [to_wire(r) for r in records(AUDIT, 4)]
+    path = tmp_path / "mixed.jsonl"
+    lines = [
+        json.dumps(good[0]),
+        '{"CreationTime": 1, "UserName": ',  # invalid JSON
+        json.dumps({**good[1], "WarnLevel": 2}),  # wrong type
+        json.dumps({**good[2], "Colour": "red"}),  # unknown key
+        json.dumps({"Nothing": 1}),  # no kind
+        json.dumps(good[3]),
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    rejects = tmp_path / "rejects.jsonl"
+    target, report = load(path, rejects_path=rejects)
+    assert [to_wire(r) for r in loaded(target, AUDIT)] == [good[0], good[3]]
+    assert (report.read, report.rejected) == (6, 4) and reconciles(report)
+    entries = imports.rejects_of(rejects)
+    assert [e["line"] for e in entries] == [2, 3, 4, 5]
+    assert entries[0]["raw"] == lines[1] and "invalid JSON" in entries[0]["reason"]
+    assert "'WarnLevel'" in entries[1]["reason"] and "expected a string" in entries[1]["reason"]
+    assert "'Colour'" in entries[2]["reason"] and "unknown key" in entries[2]["reason"]
+    assert "cannot tell the record kind" in entries[3]["reason"]
+    assert all(e["file"] == str(path) for e in entries)
+    assert report.rejects == ()  # written to the file, not kept
+
+
+def test_io_rejects_without_a_file_are_kept_in_the_report(tmp_path):
+    path = jsonl(tmp_path / "x.jsonl", [{"CreationTime": "soon"}])
+    _, report = load(path)
+    assert len(report.rejects) == 1 and str(report.rejects[0]).startswith(f"{path}:1:")
+
+
+def test_io_page_items_are_located_inside_the_page(tmp_path):
+    items = [to_wire(r) for r in records(RUNS, 3)]
+    items[1]["Status"] = 99
+    path = tmp_path / "page.json"
+    path.write_text("\n" + json.dumps({"Items": items}, indent=2))
+    _, report = load(path)
+    (reject,) = report.rejects
+    assert (reject.line, reject.item) == (2, "Items[1]")
+    assert "99 is not a RunStatus" in reject.reason
+
+
+def test_io_duplicate_masking_runs_skipped_and_conflicts_rejected(tmp_path):
+    runs = records(RUNS, 5)
+    first = jsonl(tmp_path / "a.jsonl", [to_wire(r) for r in runs])
+    changed = {**to_wire(runs[0]), "FailMsg": "changed"}
+    second = jsonl(tmp_path / "b.jsonl", [to_wire(r) for r in runs[1:3]] + [changed])
+    target, report = load([first, second])
+    assert loaded(target, RUNS) == runs
+    assert (report.read, report.duplicates_skipped, report.rejected) == (8, 2, 1)
+    assert "already loaded with different content" in report.rejects[0].reason
+    assert reconciles(report)
+    # against what the store already holds
+    report = imports.load_into(target, first)
+    assert report.duplicates_skipped == 5 and len(target.store(RUNS)) == 5
+
+
+def test_io_identical_audit_logs_all_load(tmp_path):
+    item = to_wire(records(AUDIT, 1)[0])
+    target, report = load(jsonl(tmp_path / "x.jsonl", [item, item]))
+    assert len(loaded(target, AUDIT)) == 2 and report.duplicates_skipped == 0
+
+
+# --- strict mode -------------------------------------------------------------------------------
+
+
+def test_io_strict_stops_at_the_first_bad_record_and_loads_nothing(tmp_path):
+    good = [to_wire(r) for r in records(AUDIT, 3)]
+    path = jsonl(tmp_path / "x.jsonl", [good[0], {**good[1], "EffectRow": "7"}, good[2]])
+    target = imports.Stores()
+    with pytest.raises(RecordError) as caught:
+        imports.load_into(target, path, strict=True)
+    assert caught.value.where == f"{path}:2" and caught.value.key == "EffectRow"
+    assert len(target.store(AUDIT)) == 0
+
+
+def test_io_strict_invalid_json_is_an_import_failure_with_line(tmp_path):
+    path = tmp_path / "x.jsonl"
+    path.write_text(json.dumps(to_wire(records(AUDIT, 1)[0])) + "\n{oops}\n")
+    with pytest.raises(ImportFailure) as caught:
+        imports.load_into(imports.Stores(), path, strict=True)
+    assert (caught.value.path, caught.value.line) == (str(path), 2)
+
+
+# --- broken files ------------------------------------------------------------------------------
+
+
+def test_io_truncated_gzip_keeps_what_came_before_and_says_so(tmp_path):
+    recs = records(AUDIT, 400)
+    data = gzip.compress("".join(json.dumps(to_wire(r)) + "\n" for r in recs).encode())
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(data[: len(data) // 2])
+    target, report = load(path)
+    (error,) = report.file_errors
+    assert "gzip data is truncated" in error.reason and error.line is not None
+    assert 0 < len(loaded(target, AUDIT)) < 400
+    assert loaded(target, AUDIT) == recs[: len(loaded(target, AUDIT))]
+    with pytest.raises(ImportFailure, match="truncated"):
+        imports.load_into(imports.Stores(), path, strict=True)
+
+
+def test_io_page_cut_in_the_middle(tmp_path):
+    text = json.dumps({"Items": [to_wire(r) for r in records(AUDIT, 5)]}, indent=2)
+    path = tmp_path / "cut.json"
+    cut = text[: len(text) // 2]
+    path.write_text(cut)
+    _, report = load(path)
+    (error,) = report.file_errors
+    assert "starting at line 1 is cut off at the end of the file" in error.reason
+    assert error.line == cut.count("\n") + 1
+
+
+def test_io_non_utf8_line_is_rejected_and_non_utf8_document_is_a_file_error(tmp_path):
+    good = json.dumps(to_wire(records(AUDIT, 1)[0])).encode()
+    path = tmp_path / "latin1.jsonl"
+    path.write_bytes(good + b"\n" + '{"CreationTime": 1, "UserName": "José"}'.encode("latin-1") + b"\n")
+    target, report = load(path)
+    assert len(loaded(target, AUDIT)) == 1
+    assert report.rejects[0].line == 2 and "not valid UTF-8" in report.rejects[0].reason
+    pretty = tmp_path / "latin1.json"
+    pretty.write_bytes(b'{\n "Items": [\n  {"CreationTime": 1, "UserName": "Jos\xe9"}]}')
+    _, report = load(pretty)
+    assert "not valid UTF-8" in report.file_errors[0].reason and report.file_errors[0].line == 3
+
+
+def test_io_empty_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "empty.json"
+    path.write_text("  \n")
+    _, report = load(path)
+    assert report.file_errors[0].reason.startswith("file is empty")
+    with pytest.raises(ImportFailure, match="file is empty"):
+        imports.load_into(imports.Stores(), path, strict=True)
+
+
+def test_io_missing_source_is_an_import_failure(tmp_path):
+    with pytest.raises(ImportFailure, match="no such file"):
+        load(tmp_path / "nope.jsonl")
+    with pytest.raises(ImportFailure, match="matches no files"):
+        load(str(tmp_path / "*.csv"))
+
+
+def test_io_error_body_is_not_a_page(tmp_path):
+    body = {"RequestId": "R", "HostId": "h", "Code": "InvalidParameter", "Message": "m", "Recommend": "r"}
+    path = tmp_path / "error.json"
+    path.write_text(json.dumps(body))
+    _, report = load(path)
+    assert "API error response (InvalidParameter)" in report.rejects[0].reason
+
+
+# --- CSV ---------------------------------------------------------------------------------------
+
+
+def test_io_csv_cells_convert_strictly(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text(
+        "CreationTime,EffectRow,InWhiteList,WarnLevel,UserName\n"
+        "1536751124000,5,TRUE,2,alice\n"
+        "1.536751124E+12,5,true,2,bob\n"
+        "1536751124001,,,,\n"
+        "1536751124002,five,false,1,carol\n"
+        "1536751124003,5,yes,1,dave\n"
+    )
+    target, report = load(path)
+    first, empty = loaded(target, AUDIT)
+    assert (first.effect_row, first.in_white_list, first.warn_level.value) == (5, True, "2")
+    assert (empty.effect_row, empty.user_name, empty.in_white_list) == (None, None, None)
+    reasons = {r.line: r.reason for r in report.rejects}
+    assert set(reasons) == {3, 5, 6}
+    assert "column CreationTime: cannot read '1.536751124E+12' as an integer" in reasons[3]
+    assert "column EffectRow" in reasons[5] and "column InWhiteList" in reasons[6]
+
+
+def test_io_csv_enum_values_are_checked_by_the_wire_mapping(tmp_path):
+    path = tmp_path / "runs.csv"
+    path.write_text("Id,StartTime,Status\n1,5,7\n")
+    _, report = load(path)
+    assert "'Status'" in report.rejects[0].reason
+
+
+def test_io_csv_missing_required_column(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("UserName,SqlText\nalice,select 1\n")
+    _, report = load(path)
+    (error,) = report.file_errors
+    assert error.line == 1
+    assert "lacks the required column(s) CreationTime of a audit_log record" in error.reason
+
+
+def test_io_csv_unknown_column_and_ragged_row(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("CreationTime,Colour\n1,red\n")
+    _, report = load(path)
+    assert "'Colour'" in report.file_errors[0].reason
+    path.write_text("CreationTime,UserName\n1,a,extra\n2,b\n")
+    target, report = load(path)
+    assert len(loaded(target, AUDIT)) == 1
+    assert "row has 3 cells but the header has 2" in report.rejects[0].reason
+
+
+def test_io_csv_nested_entries_column_and_multiline_cells(tmp_path):
+    recs = records(DMS, 4)
+    recs[0] = sample.generate(DMS, 1, seed=3)[0]
+    path = tmp_path / "dms.csv"
+    with open(path, "w", encoding="utf-8") as out:
+        export.write_csv(recs, DMS, out)
+    assert '"[{""TableName""' in path.read_text()
+    target, _ = load(path)
+    assert loaded(target, DMS) == recs
+    runs = tmp_path / "runs.csv"
+    runs.write_text('Id,StartTime,FailMsg\n1,5,"line one\nline two"\n2,6,ok\n')
+    target, report = load(runs)
+    assert [r.fail_msg for r in loaded(target, RUNS)] == ["line one\nline two", "ok"]
+    assert isinstance(loaded(target, RUNS)[0], MaskingRun) and report.ok
+
+
+def test_io_read_records_is_strict(tmp_path):
+    path = jsonl(tmp_path / "x.jsonl", [{"OpTime": "2023-01-01 00:00:00"}, {"OpTime": "yesterday"}])
+    with pytest.raises(RecordError, match="OpTime"):
+        imports.read_records(path)
