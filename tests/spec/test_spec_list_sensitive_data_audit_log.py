@@ -1,0 +1,15 @@
+"""Conformance cases of the operation in ``list_sensitive_data_audit_log.json``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from spec_runner import case_id, load_cases, run
+
+CASES = load_cases("list_sensitive_data_audit_log.json")
+
+
+@pytest.mark.parametrize("pair", CASES, ids=[case_id(p) for p in CASES])
+def test_list_sensitive_data_audit_log(pair: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    run(*pair)
