@@ -1,0 +1,78 @@
+"""The filter grammar (``grammar/filter.lark``), loaded and compiled once per process.
+
+The grammar file lives at the repository root in ``grammar/``. The wheel force-includes it as
+``dsc_engine/grammar/filter.lark`` (see ``pyproject.toml``), so an installed package reads it as a
+package resource; an editable install or a source checkout has no such resource and reads it from
+``grammar/`` beside the package directory instead.
+
+:func:`parser` is the one LALR parser of the process; nothing else builds a ``Lark``.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+from collections.abc import Iterable, Mapping
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+from lark import Lark
+from lark.lexer import PatternStr
+
+import dsc_engine
+
+GRAMMAR_FILE = "filter.lark"
+#: The start rules: filter text, and the API range strings (ExecuteTimeRange, EffectRowRange).
+STARTS = ("filter", "range_string")
+
+#: Readable names of the terminals whose pattern is a regular expression.
+_REGEX_NAMES = {
+    "FIELD": "field name",
+    "STRING": "string",
+    "SIGNED_INT": "integer",
+    "WS": "whitespace",
+}
+
+
+def _grammar_source() -> Traversable:
+    """Where the grammar file is: the packaged resource if present, else the source checkout."""
+    packaged = importlib.resources.files("dsc_engine") / "grammar" / GRAMMAR_FILE
+    if packaged.is_file():
+        return packaged
+    return Path(dsc_engine.__file__).parent.parent / "grammar" / GRAMMAR_FILE
+
+
+@functools.cache
+def grammar_text() -> str:
+    """The text of ``filter.lark``."""
+    return _grammar_source().read_text(encoding="utf-8")
+
+
+def build(**options: object) -> Lark:
+    """A new LALR parser for the grammar. Tests use this with ``debug=True``; code uses :func:`parser`."""
+    return Lark(grammar_text(), parser="lalr", start=list(STARTS), **options)  # type: ignore[arg-type]
+
+
+@functools.cache
+def parser() -> Lark:
+    """The process-wide LALR parser (built on first use, then reused by every parse)."""
+    return build()
+
+
+@functools.cache
+def terminal_names() -> Mapping[str, str]:
+    """Readable names of the grammar's terminals, for error messages (``'and'``, ``integer``)."""
+    names = {"$END": "end of input"}
+    for terminal in parser().terminals:
+        pattern = terminal.pattern
+        if isinstance(pattern, PatternStr):
+            names[terminal.name] = repr(pattern.value)
+        else:
+            names[terminal.name] = _REGEX_NAMES.get(terminal.name, terminal.name)
+    return names
+
+
+def readable(terminals: Iterable[str]) -> tuple[str, ...]:
+    """The readable names of a collection of terminal names, sorted and without duplicates."""
+    names = terminal_names()
+    return tuple(sorted({names.get(name, name) for name in terminals}))

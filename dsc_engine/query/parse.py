@@ -1,0 +1,402 @@
+"""Filter text -> AST: the grammar's tree, turned into frozen ``ast`` nodes of one record kind.
+
+One lark ``Transformer`` (:class:`_ToAst`) turns the parse tree into *binders*: functions that,
+given the field catalog in scope, check each field and literal and build the node. Binding after
+the tree is complete is what lets ``SensitiveDataLog any (TableName = "t")`` check ``TableName``
+against the entry catalog although lark transforms the inner condition first.
+
+This module is the only place lark's errors are translated: :func:`parse_filter` raises
+:class:`FilterSyntaxError` (the text does not parse) or :class:`FilterFieldError` (it parses,
+but names an unknown field or compares a field with a literal of the wrong type), both with the
+offset of the fault.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+
+import attrs
+from lark import Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+
+from dsc_engine.errors import FilterFieldError, FilterSyntaxError
+from dsc_engine.models import RecordKind
+from dsc_engine.query import ast, grammar
+from dsc_engine.query.fields import FIELDS, NESTED, FieldSpec, FieldType, UnknownField, lookup
+from dsc_engine.query.timelit import TimeLiteralError, time_ms, wall_clock
+
+Catalog = Mapping[str, FieldSpec]
+
+#: Field types that order, so take ``<``, ``<=``, ``>``, ``>=`` and ranges.
+ORDERED = frozenset({FieldType.INTEGER, FieldType.TIME_MS, FieldType.DATETIME})
+#: Field types that take ``ieq``, ``contains`` and ``startswith``.
+TEXTUAL = frozenset({FieldType.STRING})
+
+_ESCAPE = re.compile(r'\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})')
+
+
+def parse_filter(text: str, kind: RecordKind) -> ast.Node:
+    """Parse filter ``text`` into an AST over the fields of ``kind``.
+
+    Blank text is :class:`ast.MatchAll`. Raises :class:`FilterSyntaxError` or
+    :class:`FilterFieldError`; never a lark or other Python exception.
+    """
+    try:
+        tree = grammar.parser().parse(text, start="filter")
+    except UnexpectedInput as exc:
+        raise syntax_error(text, exc) from exc
+    bind: Binder = _ToAst().transform(tree)
+    return bind(_Scope(text, FIELDS[kind], NESTED[kind], kind.value))
+
+
+def syntax_error(text: str, exc: UnexpectedInput) -> FilterSyntaxError:
+    """Translate a lark error on ``text`` into a :class:`FilterSyntaxError`."""
+    offset, message = error_offset(text, exc)
+    return FilterSyntaxError(message, text, offset, expected_terminals(exc))
+
+
+def error_offset(text: str, exc: UnexpectedInput) -> tuple[int, str]:
+    """The offset of a lark error in ``text`` (end of input is ``len(text)``) and what was found."""
+    if isinstance(exc, UnexpectedToken):
+        token = exc.token
+        if token.type == "$END":
+            return len(text), "unexpected end of input"
+        what = grammar.terminal_names().get(token.type, token.type)
+        return _clamp(token.start_pos, text), f"unexpected {what} {str(token)!r}"
+    if isinstance(exc, UnexpectedCharacters):
+        offset = _clamp(exc.pos_in_stream, text)
+        if offset < len(text) and text[offset] == '"':
+            return offset, "unterminated string"
+        return offset, f"unexpected character {text[offset:offset + 1]!r}"
+    return len(text), "unexpected end of input"  # UnexpectedEOF, which carries no position
+
+
+def expected_terminals(exc: UnexpectedInput) -> tuple[str, ...]:
+    """Readable names of what would have fit where ``exc`` happened."""
+    interactive = getattr(exc, "interactive_parser", None)
+    if interactive is not None:
+        return grammar.readable(interactive.accepts())
+    if isinstance(exc, UnexpectedToken):
+        return grammar.readable(exc.expected)
+    if isinstance(exc, UnexpectedCharacters) and exc.allowed:
+        return grammar.readable(exc.allowed)
+    return ()
+
+
+def _clamp(offset: int | None, text: str) -> int:
+    if offset is None or offset < 0:
+        return len(text)
+    return min(offset, len(text))
+
+
+# ------------------------------------------------------------------------------ binding scope
+
+
+@attrs.frozen
+class _Scope:
+    """What a binder checks against: the text (for error offsets) and the fields in scope."""
+
+    text: str
+    catalog: Catalog
+    nested: Mapping[str, Catalog]
+    owner: str  # "audit_log", or "SensitiveDataLog entry", for messages
+
+    def field(self, token: Token) -> FieldSpec:
+        try:
+            return lookup(self.catalog, str(token))
+        except UnknownField as exc:
+            hint = f"; did you mean {exc.suggestion}?" if exc.suggestion else ""
+            raise self.fail(
+                f"unknown field {exc.name!r} in {self.owner} filters{hint} "
+                f"(fields: {', '.join(exc.known)})",
+                token.start_pos,
+            ) from None
+
+    def fail(self, message: str, offset: int) -> FilterFieldError:
+        return FilterFieldError(message, self.text, offset)
+
+
+Binder = Callable[[_Scope], ast.Node]
+
+
+@attrs.frozen
+class _Literal:
+    """A literal as written: its grammar kind (string, integer, true, false, unbounded)."""
+
+    kind: str
+    token: Token
+
+    @property
+    def pos(self) -> int:
+        return self.token.start_pos  # type: ignore[no-any-return]
+
+    def describe(self) -> str:
+        return "an open bound '*'" if self.kind == "unbounded" else f"{self.kind} {str(self.token)}"
+
+    def string(self, scope: _Scope) -> str:
+        """The decoded text of a string literal (JSON escapes); a bad escape is a syntax error."""
+        raw = str(self.token)
+        index = raw.find("\\")
+        while index != -1:
+            match = _ESCAPE.match(raw, index)
+            if match is None:
+                raise FilterSyntaxError(
+                    "invalid escape in string (use \\\" \\\\ \\/ \\b \\f \\n \\r \\t or \\uXXXX)",
+                    scope.text,
+                    self.pos + index,
+                )
+            index = raw.find("\\", match.end())
+        return json.loads(raw, strict=False)  # type: ignore[no-any-return]
+
+
+# --------------------------------------------------------------------------- tree -> binders
+
+
+def _compare(field: Token, op: ast.CompareOp, literal: _Literal) -> Binder:
+    def bind(scope: _Scope) -> ast.Node:
+        spec = _scalar(scope, field)
+        if op in (ast.CompareOp.EQ, ast.CompareOp.NE):
+            value = _member(scope, spec, literal)
+        elif spec.type not in ORDERED:
+            raise scope.fail(
+                f"{op.value!r} needs an integer or time field; {_is_a(spec)}",
+                literal.pos,
+            )
+        else:
+            value = _value(scope, spec, literal)
+        return ast.Compare(spec.name, op, value, pos=field.start_pos)
+
+    return bind
+
+
+def _comparison(op: ast.CompareOp) -> Callable[[Transformer[Token, Binder], Token, _Literal], Binder]:
+    """The transformer callback of one comparison operator (``eq`` ... ``ge`` in the grammar)."""
+
+    def callback(self: Transformer[Token, Binder], field: Token, literal: _Literal) -> Binder:
+        return _compare(field, op, literal)
+
+    return callback
+
+
+@v_args(inline=True)
+class _ToAst(Transformer[Token, Binder]):
+    """Turns the parse tree of a filter into one :data:`Binder`."""
+
+    def filter(self, expr: Binder | None = None) -> Binder:
+        return expr if expr is not None else lambda scope: ast.MatchAll(pos=0)
+
+    def or_(self, *items: Binder) -> Binder:
+        return lambda scope: _flat(ast.Or, [item(scope) for item in items])
+
+    def and_(self, *items: Binder) -> Binder:
+        return lambda scope: _flat(ast.And, [item(scope) for item in items])
+
+    def not_(self, keyword: Token, item: Binder) -> Binder:
+        return lambda scope: ast.Not(item(scope), pos=keyword.start_pos)
+
+    def match_all(self, paren: Token) -> Binder:
+        return lambda scope: ast.MatchAll(pos=paren.start_pos)
+
+    # Comparisons ----------------------------------------------------------------------------
+
+    eq = _comparison(ast.CompareOp.EQ)
+    ne = _comparison(ast.CompareOp.NE)
+    lt = _comparison(ast.CompareOp.LT)
+    le = _comparison(ast.CompareOp.LE)
+    gt = _comparison(ast.CompareOp.GT)
+    ge = _comparison(ast.CompareOp.GE)
+
+    # Text operators -------------------------------------------------------------------------
+
+    def ieq(self, field: Token, keyword: Token, literal: _Literal) -> Binder:
+        return _text_predicate(ast.EqualsIgnoreCase, field, keyword, literal)
+
+    def contains(self, field: Token, keyword: Token, literal: _Literal) -> Binder:
+        return _text_predicate(ast.Contains, field, keyword, literal)
+
+    def startswith(self, field: Token, keyword: Token, literal: _Literal) -> Binder:
+        return _text_predicate(ast.StartsWith, field, keyword, literal)
+
+    # Ranges, sets, entries ------------------------------------------------------------------
+
+    def in_range(self, field: Token, keyword: Token, bounds: _Bounds) -> Binder:
+        def bind(scope: _Scope) -> ast.Node:
+            spec = _scalar(scope, field)
+            if spec.type not in ORDERED:
+                raise scope.fail(
+                    f"a range needs an integer or time field; {_is_a(spec)}",
+                    bounds.pos,
+                )
+            low = None if bounds.low.kind == "unbounded" else _value(scope, spec, bounds.low)
+            high = None if bounds.high.kind == "unbounded" else _value(scope, spec, bounds.high)
+            if low is not None and high is not None and low > high:  # type: ignore[operator]
+                raise scope.fail(
+                    f"the lower bound {bounds.low.token} is above the upper bound {bounds.high.token}",
+                    bounds.low.pos,
+                )
+            return ast.Range(
+                spec.name, low, high, bounds.low_inclusive, bounds.high_inclusive, pos=field.start_pos
+            )
+
+        return bind
+
+    def in_set(self, field: Token, keyword: Token, *literals: _Literal) -> Binder:
+        def bind(scope: _Scope) -> ast.Node:
+            spec = _scalar(scope, field)
+            values = [_member(scope, spec, literal) for literal in literals]
+            return ast.InSet(spec.name, tuple(dict.fromkeys(values)), pos=field.start_pos)
+
+        return bind
+
+    def any_entry(self, field: Token, keyword: Token, condition: Binder) -> Binder:
+        def bind(scope: _Scope) -> ast.Node:
+            spec = scope.field(field)
+            if spec.type is not FieldType.ENTRIES:
+                lists = ", ".join(scope.nested) or "none in these records"
+                raise scope.fail(
+                    f"'any' needs a list field (here: {lists}); {_is_a(spec)}",
+                    field.start_pos,
+                )
+            inner = _Scope(scope.text, scope.nested[spec.name], {}, f"{spec.name} entry")
+            return ast.AnyEntry(spec.name, condition(inner), pos=field.start_pos)
+
+        return bind
+
+    def range(self, low_open: bool, low: _Literal, high: _Literal, high_close: bool) -> _Bounds:
+        return _Bounds(low, high, low_open, high_close)
+
+    def closed(self, bracket: Token) -> bool:
+        return True
+
+    def open(self, bracket: Token) -> bool:
+        return False
+
+    # Literals -------------------------------------------------------------------------------
+
+    def string(self, token: Token) -> _Literal:
+        return _Literal("string", token)
+
+    def integer(self, token: Token) -> _Literal:
+        return _Literal("integer", token)
+
+    def true(self, token: Token) -> _Literal:
+        return _Literal("true", token)
+
+    def false(self, token: Token) -> _Literal:
+        return _Literal("false", token)
+
+    def unbounded(self, token: Token) -> _Literal:
+        return _Literal("unbounded", token)
+
+
+@attrs.frozen
+class _Bounds:
+    low: _Literal
+    high: _Literal
+    low_inclusive: bool
+    high_inclusive: bool
+
+    @property
+    def pos(self) -> int:
+        return self.low.pos
+
+
+def _flat(cls: type[ast.And] | type[ast.Or], items: list[ast.Node]) -> ast.Node:
+    """An n-ary ``And``/``Or``: operands of the same kind are merged into it."""
+    flat: list[ast.Node] = []
+    for item in items:
+        flat.extend(item.items if isinstance(item, cls) else (item,))
+    return cls(tuple(flat), pos=items[0].pos)  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------------------------------- field and literal
+
+
+def _scalar(scope: _Scope, field: Token) -> FieldSpec:
+    """The field named by ``field``, which must hold one value (not a list of entries)."""
+    spec = scope.field(field)
+    if spec.type is FieldType.ENTRIES:
+        raise scope.fail(
+            f"{spec.name} is a list of entries; filter it with "
+            f"'{spec.name} any (<condition on its entries>)'",
+            field.start_pos,
+        )
+    return spec
+
+
+def _text_predicate(
+    node: type[ast.EqualsIgnoreCase] | type[ast.Contains] | type[ast.StartsWith],
+    field: Token,
+    keyword: Token,
+    literal: _Literal,
+) -> Binder:
+    """``ieq``, ``contains`` or ``startswith``: a string field and a string literal."""
+    operator = str(keyword).lower()
+
+    def bind(scope: _Scope) -> ast.Node:
+        spec = _scalar(scope, field)
+        if spec.type not in TEXTUAL:
+            raise scope.fail(f"{operator!r} needs a string field; {_is_a(spec)}", literal.pos)
+        if literal.kind != "string":
+            raise scope.fail(f"{operator!r} takes a string, not {literal.describe()}", literal.pos)
+        text = literal.string(scope)
+        if node is ast.EqualsIgnoreCase and spec.allowed is not None:
+            if text.casefold() not in {str(v).casefold() for v in spec.allowed}:
+                raise scope.fail(_not_allowed(spec, text), literal.pos)
+        return node(spec.name, text, pos=field.start_pos)
+
+    return bind
+
+
+def _member(scope: _Scope, spec: FieldSpec, literal: _Literal) -> ast.Value:
+    """A value compared for equality: of the field's type and, for an enumeration, a member."""
+    value = _value(scope, spec, literal)
+    if spec.allowed is not None and value not in spec.allowed:
+        raise scope.fail(_not_allowed(spec, value), literal.pos)
+    return value
+
+
+def _is_a(spec: FieldSpec) -> str:
+    """``UserName is a string field``, ``EffectRow is an integer field``."""
+    kind = spec.type.value
+    article = "an" if kind[0] in "aeiou" else "a"
+    return f"{spec.name} is {article} {kind} field"
+
+
+def _not_allowed(spec: FieldSpec, value: object) -> str:
+    allowed = ", ".join(json.dumps(v) for v in spec.allowed or ())
+    return f"{json.dumps(value, ensure_ascii=False)} is not a value of {spec.name} (allowed: {allowed})"
+
+
+def _value(scope: _Scope, spec: FieldSpec, literal: _Literal) -> ast.Value:
+    """Convert ``literal`` to the query type of ``spec``, or fail at the literal's offset."""
+    kind = literal.kind
+    if spec.type is FieldType.STRING and kind == "string":
+        return literal.string(scope)
+    if spec.type in (FieldType.INTEGER, FieldType.TIME_MS) and kind == "integer":
+        return int(str(literal.token))
+    if spec.type is FieldType.BOOLEAN and kind in ("true", "false"):
+        return kind == "true"
+    if spec.type in (FieldType.TIME_MS, FieldType.DATETIME) and kind == "string":
+        convert = time_ms if spec.type is FieldType.TIME_MS else wall_clock
+        try:
+            return convert(literal.string(scope))
+        except TimeLiteralError as exc:
+            raise scope.fail(f"{spec.name}: {exc}", literal.pos) from None
+    raise scope.fail(
+        f"{_is_a(spec)}; it cannot be compared with "
+        f"{literal.describe()} (expected {_EXPECTED[spec.type]})",
+        literal.pos,
+    )
+
+
+_EXPECTED = {
+    FieldType.STRING: 'a string such as "text"',
+    FieldType.INTEGER: "an integer",
+    FieldType.BOOLEAN: "true or false",
+    FieldType.TIME_MS: 'UNIX milliseconds or a time such as "2024-05-01T10:00:00Z"',
+    FieldType.DATETIME: 'a time such as "2024-05-01 10:00:00"',
+    FieldType.ENTRIES: "a condition on its entries",
+}

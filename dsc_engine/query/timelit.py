@@ -1,0 +1,83 @@
+"""Time literals of the filter language, converted to each time field's query type.
+
+A time literal is written as a string::
+
+    2024-05-01                      a date: midnight
+    2024-05-01T10:00:00             ISO-8601 date and time ("T" or one space between them)
+    2024-05-01 10:00:00.250         fractional seconds (up to 3 digits for Sddp, 6 for DMS)
+    2024-05-01T10:00:00Z            with a zone: "Z" or an offset such as "+08:00" (Sddp only)
+
+Sddp times (``FieldType.TIME_MS``) are UNIX milliseconds: a literal without a zone means UTC.
+DMS ``OpTime`` (``FieldType.DATETIME``) is a naive wall-clock time with no zone (CONTRACT.md
+section 2), so a literal with a zone is an error there rather than silently converted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from dsc_engine.errors import TimeLiteralError
+
+_LITERAL = re.compile(
+    r"(?P<date>\d{4}-\d{2}-\d{2})"
+    r"(?:[T ](?P<time>\d{2}:\d{2}:\d{2})(?:\.(?P<fraction>\d{1,6}))?"
+    r"(?P<zone>Z|[+-]\d{2}:\d{2})?)?"
+)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_MILLISECOND = dt.timedelta(milliseconds=1)
+FORMS = '"yyyy-MM-dd", "yyyy-MM-ddTHH:mm:ss[.fff][Z|+hh:mm]" or "yyyy-MM-dd HH:mm:ss"'
+
+
+def time_ms(literal: str) -> int:
+    """UNIX milliseconds of ``literal``; without a zone it is read as UTC."""
+    moment, fraction, zone = _read(literal)
+    if len(fraction) > 3:
+        raise TimeLiteralError(literal, "these times are whole milliseconds: at most 3 fraction digits")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return (moment - _EPOCH) // _MILLISECOND
+
+
+def wall_clock(literal: str) -> dt.datetime:
+    """The naive wall-clock ``datetime`` of ``literal``, which must not carry a zone."""
+    moment, _, zone = _read(literal)
+    if zone:
+        raise TimeLiteralError(
+            literal, f"DMS times are naive wall-clock times; drop the zone {zone!r}"
+        )
+    return moment
+
+
+def _read(literal: str) -> tuple[dt.datetime, str, str]:
+    """The datetime (aware when a zone is given), the fraction digits and the zone as written."""
+    match = _LITERAL.fullmatch(literal)
+    if match is None:
+        raise TimeLiteralError(literal, f"not a time; write {FORMS}")
+    fraction = match["fraction"] or ""
+    zone = match["zone"] or ""
+    text = f"{match['date']}T{match['time'] or '00:00:00'}"
+    if fraction:
+        text += "." + fraction.ljust(6, "0")
+    try:
+        moment = dt.datetime.fromisoformat(text)
+        if zone:
+            moment = moment.replace(tzinfo=_zone(zone))
+    except ValueError as exc:  # a month 13, a day 31 in April, an offset of 24 hours ...
+        raise TimeLiteralError(literal, str(exc)) from None
+    return moment, fraction, zone
+
+
+def _zone(zone: str) -> dt.timezone:
+    if zone == "Z":
+        return dt.timezone.utc
+    sign = -1 if zone[0] == "-" else 1
+    hours, minutes = int(zone[1:3]), int(zone[4:6])
+    if minutes >= 60:
+        raise ValueError(f"minute of the offset {zone} must be in 0..59")
+    return dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
+
+
+def format_wall_clock(moment: dt.datetime) -> str:
+    """``moment`` as the literal ``wall_clock`` reads back: ``yyyy-MM-dd HH:mm:ss[.ffffff]``."""
+    return moment.isoformat(sep=" ")
