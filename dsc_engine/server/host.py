@@ -72,10 +72,13 @@ class ThreadingWsgiServer(socketserver.ThreadingMixIn, WSGIServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, host: str, port: int, app: WsgiApp) -> None:
+    def __init__(
+        self, host: str, port: int, app: WsgiApp, socket_timeout: float = SOCKET_TIMEOUT
+    ) -> None:
         if ":" in host:
             self.address_family = socket.AF_INET6
-        super().__init__((host, port), _Handler)
+        handler = type("_TimedHandler", (_Handler,), {"timeout": socket_timeout})
+        super().__init__((host, port), handler)
         self.set_app(app)
 
     def server_bind(self) -> None:
@@ -89,8 +92,14 @@ class ThreadingWsgiServer(socketserver.ThreadingMixIn, WSGIServer):
 class RunningServer:
     """A server answering in a background thread; ``stop()`` (or leaving ``with``) shuts it down."""
 
-    def __init__(self, app: WsgiApp, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._server = ThreadingWsgiServer(host, port, app)
+    def __init__(
+        self,
+        app: WsgiApp,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        socket_timeout: float = SOCKET_TIMEOUT,
+    ) -> None:
+        self._server = ThreadingWsgiServer(host, port, app, socket_timeout)
         self.host = host
         self.port = int(self._server.server_address[1])
         self._thread = threading.Thread(

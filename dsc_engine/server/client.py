@@ -1,0 +1,142 @@
+"""A small standard-library client that signs requests the way the official SDKs do.
+
+For scripts without the SDK, and for tests that need what the SDK will not send (GET, a chosen
+nonce or time, a form body, a tampered signature)::
+
+    client = SignedClient("127.0.0.1:8080", key_id, secret)
+    status, body = client.call("DescribeAuditLogs", {"PageSize": "5"}, version="2019-01-03")
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import attrs
+
+from dsc_engine.server import signing
+
+_VERSIONS = {
+    "DescribeAuditLogs": "2019-01-03",
+    "DescribeDataMaskingRunHistory": "2019-01-03",
+    "ListSensitiveDataAuditLog": "2018-11-01",
+}
+
+
+def utc_timestamp(epoch: float | None = None) -> str:
+    """``YYYY-MM-DDThh:mm:ssZ`` for ``epoch`` (now by default), as both schemes sign it."""
+    moment = datetime.now(UTC) if epoch is None else datetime.fromtimestamp(epoch, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@attrs.frozen(kw_only=True)
+class PreparedRequest:
+    """A signed request ready to send (or to tamper with first, with ``attrs.evolve``)."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: bytes = b""
+
+
+@attrs.frozen
+class SignedClient:
+    """Signs with ``access_key_id``/``secret`` (``scheme`` ``"v3"`` or ``"v2"``) and sends over HTTP."""
+
+    endpoint: str
+    access_key_id: str
+    secret: str = attrs.field(repr=False)
+    scheme: str = "v3"
+    security_token: str | None = None
+    timeout: float = 10.0
+
+    def prepare(
+        self,
+        action: str,
+        params: Mapping[str, str],
+        *,
+        version: str | None = None,
+        method: str = "POST",
+        form: Mapping[str, str] | None = None,
+        nonce: str | None = None,
+        timestamp: str | None = None,
+    ) -> PreparedRequest:
+        """Sign ``params`` (query) and ``form`` (an urlencoded body) for ``action``."""
+        version = version or _VERSIONS.get(action, "2019-01-03")
+        nonce = nonce or uuid.uuid4().hex
+        timestamp = timestamp or utc_timestamp()
+        body = urlencode(dict(form)).encode("utf-8") if form else b""
+        if self.scheme == "v2":
+            return self._v2(action, version, dict(params), dict(form or {}), method, nonce, timestamp, body)
+        headers = {
+            "host": self.endpoint,
+            "x-acs-action": action,
+            "x-acs-version": version,
+            "x-acs-date": timestamp,
+            "x-acs-signature-nonce": nonce,
+            "x-acs-content-sha256": signing.sha256_hex(body),
+            "accept": "application/json",
+        }
+        if form:
+            headers["content-type"] = "application/x-www-form-urlencoded"
+        if self.security_token:
+            headers["x-acs-security-token"] = self.security_token
+        headers["Authorization"] = signing.v3_authorization(
+            method, "/", params, headers, body, self.access_key_id, self.secret
+        )
+        return PreparedRequest(method=method, url=self._url(params), headers=headers, body=body)
+
+    def _v2(
+        self,
+        action: str,
+        version: str,
+        params: dict[str, str],
+        form: dict[str, str],
+        method: str,
+        nonce: str,
+        timestamp: str,
+        body: bytes,
+    ) -> PreparedRequest:
+        query = {
+            "Action": action,
+            "Version": version,
+            "Format": "json",
+            "Timestamp": timestamp,
+            "SignatureNonce": nonce,
+            "SignatureMethod": "HMAC-SHA1",
+            "SignatureVersion": "1.0",
+            "AccessKeyId": self.access_key_id,
+            **params,
+        }
+        if self.security_token:
+            query["SecurityToken"] = self.security_token
+        query["Signature"] = signing.v2_signature(method, {**query, **form}.items(), self.secret)
+        headers = {"host": self.endpoint}
+        if form:
+            headers["content-type"] = "application/x-www-form-urlencoded"
+        return PreparedRequest(method=method, url=self._url(query), headers=headers, body=body)
+
+    def _url(self, query: Mapping[str, str]) -> str:
+        return f"http://{self.endpoint}/" + (f"?{urlencode(dict(query))}" if query else "")
+
+    def send(self, request: PreparedRequest) -> tuple[int, dict[str, Any]]:
+        """Send ``request``; ``(HTTP status, decoded JSON body)`` for successes and errors alike."""
+        http = urllib.request.Request(
+            request.url, data=request.body or None, headers=dict(request.headers), method=request.method
+        )
+        try:
+            with urllib.request.urlopen(http, timeout=self.timeout) as response:  # noqa: S310
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            with exc:
+                return exc.code, json.loads(exc.read())
+
+    def call(self, action: str, params: Mapping[str, str], **options: Any) -> tuple[int, dict[str, Any]]:
+        """:meth:`prepare` and :meth:`send` in one step."""
+        return self.send(self.prepare(action, params, **options))
