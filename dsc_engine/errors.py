@@ -15,7 +15,8 @@ Every failure the engine reports is a :class:`DscError`; nothing else escapes th
     ├── ImportFailure            an exported file cannot be read at all (file, line, reason)
     ├── SnapshotError            a snapshot is truncated, corrupt or of an unknown version
     ├── ServerConfigError        server keys, policies or limits cannot be used (source, key, reason)
-    └── RequestRejected          the server refuses a request before the engine sees it (code, reason)
+    ├── RequestRejected          the server refuses a request before the engine sees it (code, reason)
+    └── StoreError               a store call it cannot serve (record of another kind, bad slice)
 
 Only ``dsc_engine.api`` maps these to Alibaba error codes and HTTP statuses (``ApiError``).
 """
@@ -190,3 +191,13 @@ class TimeLiteralError(DscError):
         self.literal = literal
         self.reason = reason
         super().__init__(f"time {literal!r}: {reason}")
+
+
+class StoreError(DscError):
+    """A store was asked something it cannot do: ``operation`` says what, ``reason`` why."""
+
+    def __init__(self, kind: str, operation: str, reason: str) -> None:
+        self.kind = kind
+        self.operation = operation
+        self.reason = reason
+        super().__init__(f"{kind} store {operation}: {reason}")
