@@ -53,6 +53,10 @@ class _Handler(WSGIRequestHandler):
             host=self.headers.get("Host", "localhost") if getattr(self, "headers", None) else "localhost",
         )
         payload = json.dumps(error.body).encode("utf-8")
+        # A malformed request line leaves the version at HTTP/0.9, which would drop the status
+        # line and headers; answer such a client as HTTP/1.0 so it still gets a full response.
+        if self.request_version == "HTTP/0.9":
+            self.request_version = "HTTP/1.0"
         self.close_connection = True
         self.send_response(code, status.phrase)
         self.send_header("Content-Type", CONTENT_TYPE)

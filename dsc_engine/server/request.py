@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_to_bytes
 
 import attrs
 
@@ -65,15 +65,22 @@ def _headers(environ: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
 
 
 def _decode_pairs(raw: bytes, where: str) -> tuple[tuple[str, str], ...]:
+    """Form-decode ``a=1&b=x+y`` bytes (``+`` a space, ``%XX`` a byte), each part strict UTF-8."""
     pairs = []
-    for name, value in parse_qsl(raw, keep_blank_values=True):
-        try:
-            pairs.append((name.decode("utf-8"), value.decode("utf-8")))
-        except UnicodeDecodeError as exc:
-            shown = name.decode("utf-8", "replace")
-            raise invalid_parameter(
-                shown, f"The {where} is not valid UTF-8 (byte {exc.start} of this parameter)."
-            ) from exc
+    for field in raw.split(b"&"):
+        if not field:
+            continue
+        name, _, value = field.partition(b"=")
+        decoded = []
+        for part in (name, value):
+            try:
+                decoded.append(unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                shown = unquote_to_bytes(name.replace(b"+", b" ")).decode("utf-8", "replace")
+                raise invalid_parameter(
+                    shown, f"The {where} is not valid UTF-8 (byte {exc.start} of this parameter)."
+                ) from exc
+        pairs.append((decoded[0], decoded[1]))
     return tuple(pairs)
 
 

@@ -1,0 +1,222 @@
+"""The HTTP layer: GET and POST, query and form parameters, hand-signed requests, robustness."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+import pytest
+
+from dsc_engine.engine import Engine
+from dsc_engine.sample import generate
+from dsc_engine.server import signing
+from dsc_engine.server.app import CONTENT_TYPE, make_app
+from dsc_engine.server.client import PreparedRequest, SignedClient, utc_timestamp
+from dsc_engine.server.config import AccessKey, Limits, ServerConfig, ThrottleConfig
+from dsc_engine.server.host import RunningServer
+
+KEY = AccessKey(id="LTAIhttp", secret="http-secret")
+SCHEMES = pytest.mark.parametrize("scheme", ["v3", "v2"])
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    engine = Engine()
+    for kind in ("audit", "masking", "dms"):
+        engine.load(generate(kind, 40, seed=11))
+    return engine
+
+
+@pytest.fixture(scope="module")
+def server(engine: Engine) -> Iterator[RunningServer]:
+    config = ServerConfig(
+        access_keys={KEY.id: KEY},
+        throttle=ThrottleConfig(enabled=False),
+        limits=Limits(max_query_bytes=2048, max_body_bytes=4096),
+    )
+    with RunningServer(make_app(engine, config), socket_timeout=0.5) as running:
+        yield running
+
+
+def client(server: RunningServer, scheme: str = "v3") -> SignedClient:
+    return SignedClient(server.endpoint, KEY.id, KEY.secret, scheme=scheme)
+
+
+def raw(server: RunningServer, data: bytes, *, read_timeout: float = 5.0) -> tuple[int, dict[str, str], Any]:
+    """Send raw bytes; parse the status line, headers and JSON body of the answer."""
+    with socket.create_connection((server.host, server.port), timeout=read_timeout) as sock:
+        sock.sendall(data)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), headers, json.loads(body)
+
+
+def strip_ids(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if k not in ("RequestId", "AsyncRequestId")}
+
+
+@SCHEMES
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_get_and_post_answer_alike(server: RunningServer, engine: Engine, scheme: str, method: str) -> None:
+    params = {"PageSize": "4", "CurrentPage": "2", "Lang": "en_us"}
+    status, body = client(server, scheme).call("DescribeAuditLogs", params, method=method)
+    assert status == 200
+    assert strip_ids(body) == strip_ids(engine.call("DescribeAuditLogs", params))
+
+
+@SCHEMES
+def test_form_body_parameters_are_read_and_signed(server: RunningServer, engine: Engine, scheme: str) -> None:
+    form = {"PageNumber": "1", "PageSize": "3", "StartTime": "2000-01-01 00:00:00",
+            "EndTime": "2099-01-01 00:00:00"}
+    status, body = client(server, scheme).call("ListSensitiveDataAuditLog", {}, form=form)
+    assert status == 200, body
+    assert strip_ids(body) == strip_ids(engine.call("ListSensitiveDataAuditLog", form))
+
+
+def test_plus_in_the_query_is_a_space(server: RunningServer, engine: Engine) -> None:
+    params = {"SqlText": "select *", "PageSize": "50"}
+    request = client(server).prepare("DescribeAuditLogs", params)
+    assert "SqlText=select+%2A" in request.url
+    status, body = client(server).send(request)
+    assert status == 200
+    assert body["TotalCount"] == engine.call("DescribeAuditLogs", params)["TotalCount"] > 0
+
+
+def test_response_headers(server: RunningServer) -> None:
+    request = client(server).prepare("DescribeDataMaskingRunHistory", {}, method="GET")
+    path = request.url.split(server.endpoint, 1)[1]
+    head = "".join(f"{k}: {v}\r\n" for k, v in request.headers.items())
+    status, headers, body = raw(server, f"GET {path} HTTP/1.1\r\n{head}\r\n".encode())
+    assert status == 200
+    assert headers["Content-Type"] == CONTENT_TYPE
+    assert headers["x-acs-request-id"] == body["RequestId"]
+
+
+def test_headers_named_in_signed_headers_are_verified(server: RunningServer) -> None:
+    request = client(server).prepare("DescribeAuditLogs", {})
+    headers = {k: v for k, v in request.headers.items() if k != "Authorization"}
+    headers["x-custom-tag"] = "tag-1"  # a header outside any fixed list, signed by the client
+    auth = signing.v3_authorization("POST", "/", {}, headers, b"", KEY.id, KEY.secret)
+    signed = attrs.evolve(request, headers={**headers, "Authorization": auth})
+    assert client(server).send(signed)[0] == 200
+    tampered = attrs.evolve(
+        signed, headers={**signed.headers, "x-custom-tag": "changed",
+                         "x-acs-signature-nonce": "fresh-nonce"},
+    )
+    assert client(server).send(tampered)[1]["Code"] == "SignatureDoesNotMatch"
+
+
+def _with_headers(request: PreparedRequest, **changes: str | None) -> PreparedRequest:
+    headers = {k: v for k, v in request.headers.items() if changes.get(k.replace("-", "_"), "") is not None}
+    for key, value in changes.items():
+        if value is not None:
+            headers[key.replace("_", "-")] = value
+    return attrs.evolve(request, headers=headers)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"x_acs_date": None},
+        {"x_acs_signature_nonce": None},
+        {"Authorization": "ACS3-HMAC-SHA256 Credential=LTAIhttp"},
+        {"Authorization": "ACS3-HMAC-SM3 Credential=LTAIhttp,SignedHeaders=host,Signature=00"},
+        {"Authorization": None},
+        {"x_acs_date": "yesterday"},
+        {"x_acs_unsigned": "1"},
+    ],
+    ids=["no-date", "no-nonce", "truncated", "other-algorithm", "unsigned", "bad-date", "unsigned-acs-header"],
+)
+def test_incomplete_v3_signatures(server: RunningServer, change: dict[str, str | None]) -> None:
+    request = _with_headers(client(server).prepare("DescribeAuditLogs", {}), **change)
+    status, body = client(server).send(request)
+    assert (status, body["Code"]) == (400, "IncompleteSignature")
+    assert body["Message"] == "The request signature does not conform to Aliyun standards."
+
+
+def test_tampered_body_does_not_match(server: RunningServer) -> None:
+    request = client(server).prepare("DescribeAuditLogs", {}, form={"PageSize": "5"})
+    tampered = attrs.evolve(request, body=b"PageSize=6")
+    status, body = client(server).send(tampered)
+    assert (status, body["Code"]) == (400, "SignatureDoesNotMatch")
+
+
+def test_v2_missing_parts_and_both_schemes(server: RunningServer) -> None:
+    request = client(server, "v2").prepare("DescribeAuditLogs", {})
+    no_method = attrs.evolve(request, url=request.url.replace("SignatureMethod=HMAC-SHA1&", ""))
+    assert client(server).send(no_method)[1]["Code"] == "IncompleteSignature"
+    v3 = client(server).prepare("DescribeAuditLogs", {})
+    both = attrs.evolve(request, headers={**request.headers, "Authorization": v3.headers["Authorization"]})
+    assert client(server).send(both)[1]["Code"] == "IncompleteSignature"
+
+
+def test_replayed_hand_signed_request(server: RunningServer) -> None:
+    request = client(server).prepare("DescribeAuditLogs", {}, nonce="once-only")
+    assert client(server).send(request)[0] == 200
+    assert client(server).send(request)[1]["Code"] == "SignatureNonceUsed"
+
+
+def test_old_timestamp_hand_signed(server: RunningServer) -> None:
+    stale = utc_timestamp(time.time() - 3600)
+    for scheme in ("v3", "v2"):
+        status, body = client(server, scheme).call("DescribeAuditLogs", {}, timestamp=stale)
+        assert (status, body["Code"]) == (400, "InvalidTimeStamp.Expired")
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status", "code"),
+    [
+        (b"GET /?Action=DescribeAuditLogs&UserName=%FF HTTP/1.1\r\nHost: x\r\n\r\n", 400, "InvalidParameter"),
+        (b"GET /?PageSize=1&PageSize=2 HTTP/1.1\r\nHost: x\r\n\r\n", 400, "InvalidParameter"),
+        (b"GET /?" + b"A=" + b"x" * 3000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414, "RequestURITooLong"),
+        (b"GET /?A=" + b"x" * 70000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414, "RequestURITooLong"),
+        (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n", 413, "RequestEntityTooLarge"),
+        (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}",
+         415, "UnsupportedMediaType"),
+        (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+         b"Content-Length: 8\r\n\r\nA=%C3%28", 400, "InvalidParameter"),
+        (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: nine\r\n\r\n", 400, "InvalidParameter"),
+        (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 411, "LengthRequired"),
+        (b"DELETE / HTTP/1.1\r\nHost: x\r\n\r\n", 405, "UnsupportedHTTPMethod"),
+        (b"GET /other?Action=DescribeAuditLogs HTTP/1.1\r\nHost: x\r\n\r\n", 404, "InvalidApi.NotFound"),
+        (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 400, "MissingAction"),
+        (b"GET /?Action=DescribeAuditLogs&Format=XML HTTP/1.1\r\nHost: x\r\n\r\n", 400, "InvalidParameter"),
+        (b"GET /?Action=DescribeAuditLogs HTTP/1.1\r\nHost: x\r\nx-acs-action: ListSensitiveDataAuditLog\r\n\r\n",
+         400, "InvalidParameter"),
+        (b"GET /?Action=DescribeAuditLogs HTTP/1.1\r\nHost: x\r\n\r\n", 400, "IncompleteSignature"),
+        (b"GET / NOT-HTTP\r\n\r\n", 400, "InvalidParameter"),
+    ],
+    ids=[
+        "bad-utf8-query", "repeated", "long-query", "huge-request-line", "big-body", "json-body",
+        "bad-utf8-body", "bad-length", "chunked", "delete", "path", "no-action", "xml", "conflict",
+        "unsigned", "garbage",
+    ],
+)
+def test_malformed_requests_get_json_errors(
+    server: RunningServer, request_bytes: bytes, status: int, code: str
+) -> None:
+    got_status, headers, body = raw(server, request_bytes)
+    assert (got_status, body["Code"]) == (status, code), body
+    assert headers["Content-Type"] == CONTENT_TYPE
+    assert set(body) == {"RequestId", "HostId", "Code", "Message", "Recommend"}
+
+
+def test_stalled_body_times_out_and_server_keeps_serving(server: RunningServer) -> None:
+    status, _, body = raw(
+        server, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        b"Content-Length: 100\r\n\r\nA=1",
+    )
+    assert (status, body["Code"]) == (408, "RequestTimeout")
+    with socket.create_connection((server.host, server.port)) as silent:
+        silent.sendall(b"GET / HTTP/1.1\r\n")  # never finishes; the server drops it on its timeout
+        assert client(server).call("DescribeAuditLogs", {})[0] == 200
+        silent.settimeout(5)
+        assert silent.recv(1) == b""
