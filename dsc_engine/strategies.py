@@ -14,6 +14,7 @@ Hypothesis is imported here and only here; ``import dsc_engine`` does not need i
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from hypothesis import strategies as st
@@ -32,6 +33,7 @@ from dsc_engine.models import (
     WarnLevel,
 )
 from dsc_engine.models.records import Record
+from dsc_engine.query.params import QUERY_KEY_PARAMETERS
 
 # ---------------------------------------------------------------------------------------------
 # Value pools
@@ -221,3 +223,220 @@ def record_lists(
         )
     )
     return [draw(masking_runs(ids=st.just(i))) for i in ids]
+
+
+# ---------------------------------------------------------------------------------------------
+# Requests
+# ---------------------------------------------------------------------------------------------
+
+AUDIT = "DescribeAuditLogs"
+MASKING = "DescribeDataMaskingRunHistory"
+DMS = "ListSensitiveDataAuditLog"
+ACTIONS = (AUDIT, MASKING, DMS)
+
+#: DescribeAuditLogs exact-equality string parameters and the pools their values come from.
+_AUDIT_EXACT: dict[str, tuple[str, ...]] = {
+    "UserName": USER_NAMES,
+    "ClientIp": CLIENT_IPS,
+    "ClientUa": CLIENT_UAS,
+    "InstanceName": INSTANCE_NAMES,
+    "DatabaseName": DATABASE_NAMES,
+    "ProductCode": PRODUCT_CODES,
+    "RuleName": RULE_NAMES,
+    "OssObjectKey": OSS_KEYS,
+    "RuleCategory": RULE_CATEGORIES,
+    "MemberAccount": MEMBER_ACCOUNTS,
+    "IpType": IP_TYPES,
+    "LogSource": LOG_SOURCES,
+}
+_AUDIT_TEXT: dict[str, tuple[str, ...]] = {
+    "SqlText": ("select", "FROM users", "drop", "orders", "test03"),
+    "Message": ("success", "DENIED", "rows"),
+    "OperateType": ("select", "DROP", "update", "delete"),
+}
+#: LogQueryOpJson query keys -> the DescribeAuditLogs parameter each names (alias included).
+LOG_QUERY_KEYS = QUERY_KEY_PARAMETERS
+
+
+def _wire(value: object, wire: bool) -> object:
+    """A Python value as the wire sends it (SDK spelling ``True``/``False`` for booleans)."""
+    if not wire:
+        return value
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    return str(value)
+
+
+@st.composite
+def _range_text(draw: st.DrawFn, values: st.SearchStrategy[int]) -> str:
+    low, high = sorted((draw(values), draw(values)))
+    opening, closing = draw(st.sampled_from("[(")), draw(st.sampled_from("])"))
+    space = draw(st.sampled_from(("", " ")))
+    return f"in{space}{opening}{low} {high}{closing}"
+
+
+@st.composite
+def _window(draw: st.DrawFn, pool: tuple[Any, ...]) -> tuple[Any, Any]:
+    start, end = draw(_opt(st.sampled_from(pool))), draw(_opt(st.sampled_from(pool)))
+    if start is not None and end is not None and start > end:
+        start, end = end, start
+    return start, end
+
+
+def _maybe(params: dict[str, object], name: str, value: object, wire: bool) -> None:
+    if value is not None:
+        params[name] = _wire(value, wire)
+
+
+@st.composite
+def _audit_request(draw: st.DrawFn, wire: bool) -> dict[str, object]:
+    params: dict[str, object] = {}
+    for name in draw(st.sets(st.sampled_from(sorted(_AUDIT_EXACT)), max_size=3)):
+        params[name] = draw(st.sampled_from(_AUDIT_EXACT[name]))
+    for name in draw(st.sets(st.sampled_from(sorted(_AUDIT_TEXT)), max_size=2)):
+        params[name] = draw(st.sampled_from(_AUDIT_TEXT[name]))
+    if draw(st.booleans()):
+        params[draw(st.sampled_from(("RuleId", "RuleID")))] = draw(st.sampled_from(RULE_IDS))
+    _maybe(params, "ProductId", draw(_opt(st.sampled_from((1, 2, 5)))), wire)
+    start, end = draw(_window(TIMES_MS))
+    _maybe(params, "StartTime", start, wire)
+    _maybe(params, "EndTime", end, wire)
+    if draw(st.booleans()):
+        params["ExecuteTimeRange"] = draw(_range_text(st.integers(0, 5_000)))
+    if draw(st.booleans()):
+        params["EffectRowRange"] = draw(_range_text(st.integers(-2, 50)))
+    if draw(st.booleans()):
+        keys = draw(st.sets(st.sampled_from(sorted(LOG_QUERY_KEYS)), max_size=3))
+        if "clientIp" in keys and "remoteClientIp" in keys:
+            keys.discard("remoteClientIp")
+        ops = [{"queryKey": key, "isContain": draw(st.booleans())} for key in sorted(keys)]
+        params["LogQueryOpJson"] = json.dumps(ops) if wire or draw(st.booleans()) else ops
+    for name in ("LoadWhiteList", "RuleAggQuery"):
+        _maybe(params, name, draw(_opt(st.booleans())), wire)
+    _maybe(params, "Lang", draw(_opt(st.sampled_from(("zh_cn", "en_us", "zh", "en")))), wire)
+    _maybe(params, "AsyncRequestId", draw(_opt(st.sampled_from(("ASYNC-1", "job-2")))), wire)
+    _maybe(params, "PageSize", draw(_opt(st.integers(1, 50))), wire)
+    _maybe(params, "CurrentPage", draw(_opt(st.integers(1, 6))), wire)
+    return params
+
+
+@st.composite
+def _masking_request(draw: st.DrawFn, wire: bool) -> dict[str, object]:
+    params: dict[str, object] = {}
+    start, end = draw(_window(TIMES_MS))
+    _maybe(params, "StartTime", start, wire)
+    _maybe(params, "EndTime", end, wire)
+    _maybe(params, "TaskId", draw(_pick(TASK_IDS)), wire)
+    _maybe(params, "Status", draw(_opt(st.sampled_from([s.value for s in RunStatus]))), wire)
+    _maybe(params, "SrcType", draw(_opt(st.sampled_from([s.value for s in ServiceType]))), wire)
+    _maybe(params, "DstType", draw(_opt(st.sampled_from([s.value for s in ServiceType]))), wire)
+    _maybe(params, "MainProcessId", draw(_opt(st.sampled_from((11, 12, 13)))), wire)
+    _maybe(params, "SrcTableName", draw(_pick(TABLE_NAMES)), wire)
+    _maybe(params, "Lang", draw(_opt(st.sampled_from(("zh_cn", "en_us")))), wire)
+    _maybe(params, "PageSize", draw(_opt(st.integers(1, 100))), wire)
+    _maybe(params, "CurrentPage", draw(_opt(st.integers(1, 6))), wire)
+    return params
+
+
+@st.composite
+def _dms_request(draw: st.DrawFn, wire: bool) -> dict[str, object]:
+    start, end = draw(st.sampled_from(DMS_TIMES)), draw(st.sampled_from(DMS_TIMES))
+    start, end = min(start, end), max(start, end)
+    if draw(st.booleans()):  # often the whole range
+        start, end = DMS_TIMES[0], DMS_TIMES[-1]
+    as_text = wire or draw(st.booleans())
+    params: dict[str, object] = {
+        "StartTime": start.strftime("%Y-%m-%d %H:%M:%S") if as_text else start,
+        "EndTime": end.strftime("%Y-%m-%d %H:%M:%S") if as_text else end,
+        "PageSize": _wire(draw(st.integers(1, 100)), wire),
+        "PageNumber": _wire(draw(st.integers(1, 6)), wire),
+    }
+    _maybe(params, "ModuleName", draw(_opt(st.sampled_from([m.value for m in ModuleName]))), wire)
+    _maybe(params, "OpUserName", draw(_pick(USER_NAMES)), wire)
+    _maybe(params, "DbName", draw(_pick(("crm", "orders", "dms_test"))), wire)
+    _maybe(params, "TableName", draw(_pick(TABLE_NAMES)), wire)
+    _maybe(params, "ColumnName", draw(_pick(COLUMN_NAMES)), wire)
+    _maybe(params, "Tid", draw(_opt(st.sampled_from(TIDS))), wire)
+    return params
+
+
+def requests(action: str, *, wire: bool = True) -> st.SearchStrategy[dict[str, object]]:
+    """Valid request parameters of ``action``: as the wire sends them (all strings) or, with
+    ``wire=False``, as Python values (ints, bools, datetimes, a list for LogQueryOpJson).
+
+    Filter values come from the same pools as :func:`records`, so requests often match.
+    """
+    builders = {AUDIT: _audit_request, MASKING: _masking_request, DMS: _dms_request}
+    if action not in builders:
+        raise ValueError(f"unknown action {action!r}; expected one of {', '.join(ACTIONS)}")
+    return builders[action](wire)
+
+
+#: One-fault mutations per action: (parameter updates, expected error code).
+#: ``None`` as a value removes the parameter.
+_FAULTS: dict[str, tuple[tuple[dict[str, object | None], str], ...]] = {
+    AUDIT: (
+        ({"PageSize": "51"}, "InvalidParameter"),
+        ({"PageSize": "0"}, "InvalidParameter"),
+        ({"PageSize": "ten"}, "InvalidParameter"),
+        ({"CurrentPage": "0"}, "InvalidParameter"),
+        ({"CurrentPage": "1.5"}, "InvalidParameter"),
+        ({"StartTime": "2000", "EndTime": "1999"}, "InvalidParameter"),
+        ({"StartTime": "yesterday"}, "InvalidParameter"),
+        ({"ProductId": "RDS"}, "InvalidParameter"),
+        ({"LoadWhiteList": "yes"}, "InvalidParameter"),
+        ({"RuleAggQuery": "1"}, "InvalidParameter"),
+        ({"Lang": "fr"}, "InvalidParameter"),
+        ({"RuleId": "1001", "RuleID": "1002"}, "InvalidParameter"),
+        ({"EffectRowRange": "[1 33]"}, "InvalidParameter"),
+        ({"ExecuteTimeRange": "in[9 1]"}, "InvalidParameter"),
+        ({"LogQueryOpJson": "[{"}, "InvalidParameter"),
+        ({"LogQueryOpJson": '[{"queryKey": "nope", "isContain": false}]'}, "InvalidParameter"),
+        ({"Foo": "1"}, "InvalidParameter"),
+    ),
+    MASKING: (
+        ({"PageSize": "101"}, "InvalidParameter"),
+        ({"PageSize": "-1"}, "InvalidParameter"),
+        ({"CurrentPage": "0"}, "InvalidParameter"),
+        ({"Status": "5"}, "InvalidParameter"),
+        ({"SrcType": "0"}, "InvalidParameter"),
+        ({"DstType": "OSS"}, "InvalidParameter"),
+        ({"MainProcessId": "x"}, "InvalidParameter"),
+        ({"StartTime": "5", "EndTime": "4"}, "InvalidParameter"),
+        ({"Lang": "de"}, "InvalidParameter"),
+        ({"UserName": "admin"}, "InvalidParameter"),
+    ),
+    DMS: (
+        ({"StartTime": None}, "MissingStartTime"),
+        ({"EndTime": None}, "MissingEndTime"),
+        ({"PageSize": None}, "MissingPageSize"),
+        ({"PageNumber": None}, "MissingPageNumber"),
+        ({"StartTime": ""}, "MissingStartTime"),
+        ({"StartTime": "2023-05-17T10:00:00"}, "InvalidParameter"),
+        ({"StartTime": "2023-05-18 00:00:00", "EndTime": "2023-05-17 00:00:00"}, "InvalidParameter"),
+        ({"PageSize": "101"}, "InvalidParameter"),
+        ({"PageNumber": "0"}, "InvalidParameter"),
+        ({"ModuleName": "sql_console"}, "InvalidParameter"),
+        ({"Tid": "3***"}, "InvalidParameter"),
+        ({"Lang": "en_us"}, "InvalidParameter"),
+    ),
+}
+
+
+@st.composite
+def invalid_requests(draw: st.DrawFn, action: str) -> tuple[dict[str, object], str]:
+    """``(params, expected_code)``: a valid request of ``action`` with exactly one fault added
+    (a bad bound, type, enum, format, window, an unknown name, or a missing required parameter),
+    labelled with the error code the service must answer (HTTP 400 for all of them)."""
+    if action not in _FAULTS:
+        raise ValueError(f"unknown action {action!r}; expected one of {', '.join(ACTIONS)}")
+    params = draw(requests(action))
+    changes, code = draw(st.sampled_from(_FAULTS[action]))
+    if "RuleId" in changes:
+        params.pop("RuleID", None)
+    for name, value in changes.items():
+        if value is None:
+            params.pop(name, None)
+        else:
+            params[name] = value
+    return params, code

@@ -21,6 +21,7 @@ from dsc_engine.api.operation import Operation
 from dsc_engine.io.wire import response_item, wire_keys
 from dsc_engine.models import AuditLog, Lang, RecordKind
 from dsc_engine.query import ast
+from dsc_engine.query.params import QUERY_KEY_PARAMETERS, parse_log_query_op, range_filter
 from dsc_engine.store.store import Store
 
 ACTION = "DescribeAuditLogs"
@@ -30,27 +31,8 @@ MAX_PAGE_SIZE = 50
 #: String parameters matched by exact equality on the same-named field, in the page's order.
 _EXACT_BEFORE_TIME = ("UserName", "ClientIp", "ClientUa", "InstanceName", "DatabaseName")
 _EXACT_LATE = ("RuleCategory", "MemberAccount", "IpType")
-#: Parameters LogQueryOpJson can name (query key = the name with a lower-case first letter).
-NEGATABLE = (
-    *_EXACT_BEFORE_TIME,
-    "ProductCode",
-    "ProductId",
-    "SqlText",
-    "ExecuteTimeRange",
-    "EffectRowRange",
-    "RuleId",
-    "RuleName",
-    "OperateType",
-    "OssObjectKey",
-    *_EXACT_LATE,
-    "Message",
-    "LogSource",
-)
-#: LogQueryOpJson ``queryKey`` -> parameter name; ``remoteClientIp`` is the documented alias.
-QUERY_KEYS: Mapping[str, str] = {
-    **{name[0].lower() + name[1:]: name for name in NEGATABLE},
-    "remoteClientIp": "ClientIp",
-}
+#: The filter parameters, in the page's order (LogQueryOpJson can negate each of them).
+NEGATABLE = tuple(dict.fromkeys(QUERY_KEY_PARAMETERS.values()))
 PARAMETERS = frozenset(
     {
         *NEGATABLE,
@@ -125,19 +107,9 @@ def _negations(reader: Reader) -> frozenset[str]:
             "it must be a JSON array text (or a list of objects)",
             "它必须是 JSON 数组文本（或对象列表）",
         )
-    from dsc_engine.query.params import parse_log_query_op
-
-    contains: dict[str, bool] = {}
-    for key, is_contain in parse_log_query_op(raw).items():
-        name = QUERY_KEYS[key]
-        if contains.setdefault(name, is_contain) != is_contain:
-            raise invalid(
-                "LogQueryOpJson",
-                raw,
-                f"queryKey {key!r} names {name} again with a different isContain",
-                f"queryKey {key!r} 以不同的 isContain 再次指定了 {name}",
-            )
-    return frozenset(name for name, keep in contains.items() if not keep)
+    return frozenset(
+        QUERY_KEY_PARAMETERS[key] for key, keep in parse_log_query_op(raw).items() if not keep
+    )
 
 
 def read(reader: Reader) -> DescribeAuditLogsRequest:
@@ -158,8 +130,6 @@ def read(reader: Reader) -> DescribeAuditLogsRequest:
     def value_range(name: str, field: str) -> None:
         value = reader.string(name)
         if value is not None:
-            from dsc_engine.query.params import range_filter
-
             conditions[name] = range_filter(name, value, field)
 
     for name in _EXACT_BEFORE_TIME:
