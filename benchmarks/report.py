@@ -1,0 +1,254 @@
+"""RESULTS.md from results.json: targets as pass/fail, then the figures behind them.
+
+Ratios are *runner time / dsc-engine time* from the same run (above 1: dsc-engine is faster).
+A hand-written ``analysis.md`` beside this file, when present, is included verbatim under
+"Analysis" (the why of missed targets; the store's ``explain()`` of each miss is printed here).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from benchmarks.workload import DEEP, PAGE1, SELECTIVE
+
+ENGINE = "dsc-engine"
+GIB = 1024 * 1024  # KiB in a GiB
+FAST_MS = 2.0
+#: How many of the slowest queries a target's detail names.
+WORST_SHOWN = 6
+ANALYSIS = Path(__file__).resolve().parent / "analysis.md"
+
+
+def _ms(value: float) -> str:
+    return f"{value:.3f}" if value < 1 else f"{value:.2f}" if value < 100 else f"{value:.0f}"
+
+
+def _ratio(other: float, engine: float) -> str:
+    if engine <= 0:
+        return "n/a"
+    ratio = other / engine
+    return f"{ratio:.1f}x" if ratio >= 1 else f"{ratio:.2g}x"
+
+
+def _mib(kib: int) -> str:
+    return f"{kib / 1024:.0f}"
+
+
+def _mark(ok: bool) -> str:
+    return "pass" if ok else "**FAIL**"
+
+
+def _n(size: str) -> str:
+    return f"{int(size):,}"
+
+
+def _engine_queries(run: dict[str, Any]) -> dict[str, Any]:
+    return run["runners"][ENGINE]["queries"]  # type: ignore[no-any-return]
+
+
+def _largest(results: dict[str, Any]) -> str:
+    return max(results["sizes"], key=int)
+
+
+def targets(results: dict[str, Any]) -> list[tuple[str, str, bool, str]]:
+    """Each target at each size it applies to: (target, size, passed, detail)."""
+    rows = []
+    for size, run in results["sizes"].items():
+        engine = _engine_queries(run)
+        workload = {q["name"]: q for q in run["workload"]}
+        if "sqlite3" in run["runners"]:
+            lite = run["runners"]["sqlite3"]
+            slower = [(name, q["median_ms"] / lite["queries"][name]["median_ms"])
+                      for name, q in engine.items()
+                      if q["median_ms"] > lite["queries"][name]["median_ms"]]
+            worst = sorted(slower, key=lambda x: -x[1])[:WORST_SHOWN]
+            detail = (f"{len(engine) - len(slower)} of {len(engine)} queries as fast or faster"
+                      + ("; slowest vs sqlite3: " + ", ".join(f"{n} {r:.1f}x" for n, r in worst)
+                         if slower else ""))
+            rows.append(("each query no slower than sqlite3", size, not slower, detail))
+            load_e = run["runners"][ENGINE]["load_total_seconds"]
+            load_s = lite["load_total_seconds"]
+            rows.append(("load no slower than sqlite3", size, load_e <= load_s,
+                         f"dsc-engine {load_e:.1f} s, sqlite3 {load_s:.1f} s ({load_e / load_s:.2f}x)"))
+        deep = [(q["name"], q["page1_twin"]) for q in run["workload"] if q["category"] == DEEP]
+        worst = [(name, engine[name]["median_ms"] / engine[twin]["median_ms"]) for name, twin in deep]
+        rows.append(("page 1000 within 2x of page 1", size, all(r <= 2 for _, r in worst),
+                     ", ".join(f"{name} {r:.2f}x" for name, r in worst)))
+        if int(size) >= 1_000_000 or size == _largest(results):
+            fast = [name for name, q in workload.items() if q["category"] in (SELECTIVE, PAGE1)]
+            slow = [(n, engine[n]["median_ms"]) for n in fast if engine[n]["median_ms"] >= FAST_MS]
+            label = "selective and page-1 queries under 2 ms" + ("" if int(size) >= 1_000_000 else " (largest size run)")
+            rows.append((label, size, not slow,
+                         f"{len(fast) - len(slow)} of {len(fast)} under {FAST_MS} ms"
+                         + ("; over: " + ", ".join(f"{n} {_ms(ms)} ms" for n, ms in slow) if slow else "")))
+            peak = run["runners"][ENGINE]["memory_kib"]["end"]["hwm"]
+            label = "resident memory under 1 GiB" + ("" if int(size) >= 1_000_000 else " (largest size run)")
+            rows.append((label, size, peak < GIB, f"peak VmHWM {_mib(peak)} MiB"))
+    return rows
+
+
+def _load_table(run: dict[str, Any]) -> list[str]:
+    engine_load = run["runners"][ENGINE]["load_total_seconds"]
+    out = ["| runner | audit logs s | masking runs s | DMS logs s | total s | vs dsc-engine "
+           "| RSS before load MiB | RSS after load MiB | peak RSS MiB |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, r in run["runners"].items():
+        s, m = r["load_seconds"], r["memory_kib"]
+        out.append(f"| {name} | {s['audit_log']:.2f} | {s['masking_run']:.2f} | {s['dms_log']:.2f} "
+                   f"| {r['load_total_seconds']:.2f} | {_ratio(r['load_total_seconds'], engine_load)} "
+                   f"| {_mib(m['baseline']['rss'])} | {_mib(m['after_load']['rss'])} | {_mib(m['end']['hwm'])} |")
+    return out
+
+
+def _query_table(run: dict[str, Any]) -> list[str]:
+    others = [name for name in run["runners"] if name != ENGINE]
+    head = (["query", "category", "TotalCount", f"{ENGINE} ms"] + [f"{o} ms" for o in others]
+            + [f"{o} / engine" for o in others] + ["no slower than sqlite3"])
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * 3 + "---:|" * (len(head) - 4) + "---|"]
+    engine = _engine_queries(run)
+    for q in run["workload"]:
+        e = engine[q["name"]]
+        cells = [f"`{q['name']}`", q["category"], f"{e['total']:,}", _ms(e["median_ms"])]
+        cells += [_ms(run["runners"][o]["queries"][q["name"]]["median_ms"]) for o in others]
+        cells += [_ratio(run["runners"][o]["queries"][q["name"]]["median_ms"], e["median_ms"]) for o in others]
+        lite = run["runners"].get("sqlite3")
+        cells.append(_mark(e["median_ms"] <= lite["queries"][q["name"]]["median_ms"]) if lite else "n/a")
+        out.append("| " + " | ".join(cells) + " |")
+    return out
+
+
+def _deep_table(results: dict[str, Any]) -> list[str]:
+    out = ["| size | page-1000 query | page 1 ms | page 1000 ms | page 1000 / page 1 | within 2x |",
+           "|---|---|---:|---:|---:|---|"]
+    for size, run in results["sizes"].items():
+        engine = _engine_queries(run)
+        for q in run["workload"]:
+            if q["category"] == DEEP:
+                p1, deep = engine[q["page1_twin"]]["median_ms"], engine[q["name"]]["median_ms"]
+                out.append(f"| {_n(size)} | `{q['name']}` (items {engine[q['name']]['items']}) | {_ms(p1)} "
+                           f"| {_ms(deep)} | {deep / p1:.2f}x | {_mark(deep <= 2 * p1)} |")
+    return out
+
+
+def _growth_table(results: dict[str, Any]) -> list[str]:
+    sizes = sorted(results["sizes"], key=int)
+    if len(sizes) < 2:
+        return ["(one size run; no growth figures)"]
+    low, high = sizes[0], sizes[-1]
+    factor = int(high) / int(low)
+    out = [f"dsc-engine median per query at {_n(low)} and {_n(high)} audit logs "
+           f"({factor:.0f}x the data); linear growth would be {factor:.0f}x.", "",
+           f"| query | {_n(low)} ms | {_n(high)} ms | growth |", "|---|---:|---:|---:|"]
+    a, b = _engine_queries(results["sizes"][low]), _engine_queries(results["sizes"][high])
+    for name in a:
+        out.append(f"| `{name}` | {_ms(a[name]['median_ms'])} | {_ms(b[name]['median_ms'])} "
+                   f"| {b[name]['median_ms'] / a[name]['median_ms']:.1f}x |")
+    return out
+
+
+def _misses(results: dict[str, Any]) -> list[str]:
+    """The plans of every query that misses a target, at the largest size run."""
+    out = []
+    for size, run in results["sizes"].items():
+        if size != _largest(results):
+            continue
+        engine = _engine_queries(run)
+        lite = run["runners"].get("sqlite3", {}).get("queries", {})
+        slow = set()
+        for q in run["workload"]:
+            e = engine[q["name"]]
+            if q["name"] in lite and e["median_ms"] > lite[q["name"]]["median_ms"]:
+                slow.add(q["name"])
+            if (q["category"] in (SELECTIVE, PAGE1)
+                    and e["median_ms"] >= FAST_MS):
+                slow.add(q["name"])
+            if q["category"] == DEEP and e["median_ms"] > 2 * engine[q["page1_twin"]]["median_ms"]:
+                slow.add(q["name"])
+        for q in run["workload"]:
+            if q["name"] not in slow:
+                continue
+            e = engine[q["name"]]
+            out.append(f"- **{_n(size)}, `{q['name']}`** ({q['category']}, {e['total']:,} matches): "
+                       f"dsc-engine {_ms(e['median_ms'])} ms"
+                       + (f", sqlite3 {_ms(lite[q['name']]['median_ms'])} ms" if q["name"] in lite else ""))
+            out.append(f"  - request: `{q['action']}` `{_params(q['params'])}`")
+            out.append(f"  - dsc-engine `explain()`: `{e.get('explain', 'n/a')}`")
+            if q["name"] in lite and "explain" in lite[q["name"]]:
+                out.append(f"  - sqlite3 plan: `{lite[q['name']]['explain']}`")
+    return out or ["No target missed."]
+
+
+def _params(params: dict[str, Any]) -> str:
+    text = ", ".join(f"{k}={v}" for k, v in params.items())
+    return text.replace("`", "'").replace("|", "\\|") or "(no parameters)"
+
+
+def _snapshot(results: dict[str, Any]) -> list[str]:
+    out = ["| size | figure |", "|---|---|"]
+    for size, run in results["sizes"].items():
+        snap = run.get("snapshot")
+        if snap is None:
+            continue
+        if not snap.get("available"):
+            out.append(f"| {_n(size)} | not measured: {snap['reason']} |")
+            continue
+        engine_load = run["runners"][ENGINE]["load_total_seconds"]
+        out.append(f"| {_n(size)} | snapshot {snap['bytes'] / 1e6:.1f} MB, written in {snap['save_seconds']:.2f} s, "
+                   f"loaded in {snap['load_seconds']:.2f} s ({engine_load / snap['load_seconds']:.1f}x faster "
+                   f"than loading the JSON Lines files), peak RSS {_mib(snap['peak_kib'])} MiB |")
+    return out if len(out) > 2 else ["(not run)"]
+
+
+def _server(results: dict[str, Any]) -> list[str]:
+    server = results.get("server")
+    if server is None:
+        return ["(not run)"]
+    if not server.get("available"):
+        return [f"Not measured: {server['reason']}"]
+    out = [f"{server['description']}", "",
+           "| concurrent clients | requests | requests/s | p50 ms | p99 ms | errors |",
+           "|---:|---:|---:|---:|---:|---:|"]
+    for level in server["levels"]:
+        out.append(f"| {level['clients']} | {level['requests']} | {level['rps']:.0f} | "
+                   f"{_ms(level['p50_ms'])} | {_ms(level['p99_ms'])} | {level['errors']} |")
+    return out
+
+
+def render(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    lines = [
+        "# dsc-engine benchmark results", "",
+        "Produced, in one run, by:", "", "```", results["command"], "```", "",
+        f"Commit `{m['commit']}`, {m['date']}; {m['cpu']}, {m['cores']} cores, Python {m['python']}, "
+        f"{m['platform']}. The machine is shared with other work, so figures are noisy: every "
+        "latency is the median of the repetitions of that run, and every ratio compares runners "
+        "measured in the same run. Each runner ran in its own subprocess, loading the same JSON "
+        "Lines files (the wire form, one record a line) written by `dsc_engine.sample.generate`.",
+        "", "Runners: **dsc-engine** through its public API (`Engine().load(path)`, "
+        "`engine.call(action, params)`, `engine.query(kind, filter)`); **sqlite3** (stdlib, in "
+        "memory, a table per kind, DMS entries in a child table, composite indexes on each "
+        "filtered column followed by the sort key; `COUNT(*)` + `ORDER BY ... LIMIT/OFFSET`); "
+        "**naive** (a list of dicts: filter, sort, slice). Before any figure was kept, every "
+        "runner's TotalCount and page items (wire JSON) were checked identical for every query.",
+        "", "## Targets", "", "| target | size | result | detail |", "|---|---|---|---|",
+    ]
+    for target, size, ok, detail in targets(results):
+        lines.append(f"| {target} | {_n(size)} | {_mark(ok)} | {detail} |")
+    for size, run in results["sizes"].items():
+        sizes = run["sizes"]
+        lines += ["", f"## {_n(size)} audit alert logs", "",
+                  f"{sizes['audit_log']:,} audit alert logs, {sizes['masking_run']:,} masking runs, "
+                  f"{sizes['dms_log']:,} DMS logs; {run['reps']} timed repetitions per query "
+                  f"after one untimed run; cross-check: {run['crosscheck']}.", "",
+                  "### Load and memory", "", *_load_table(run), "",
+                  "### Queries (median ms)", "", *_query_table(run)]
+    lines += ["", "## Deep pages (dsc-engine)", "", *_deep_table(results),
+              "", "## Growth with data size (dsc-engine)", "", *_growth_table(results),
+              "", "## Snapshot load", "", *_snapshot(results),
+              "", "## Server throughput", "", *_server(results),
+              "", f"## Missed targets at {_n(_largest(results))}: the plans", "", *_misses(results)]
+    if ANALYSIS.exists():
+        lines += ["", "## Analysis", "", ANALYSIS.read_text(encoding="utf-8").strip()]
+    lines += ["", "Machine-readable figures (every sample, every plan): `benchmarks/results.json`.", ""]
+    return "\n".join(lines)

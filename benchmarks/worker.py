@@ -1,0 +1,94 @@
+"""One runner in its own process: load the data, answer the workload, report figures as JSON.
+
+    python3 -m benchmarks.worker --runner sqlite3 --data DIR --workload W.json --out OUT.json --reps 5
+
+Memory figures come from ``/proc/self/status`` (``VmHWM``: peak resident set; ``VmRSS``: now),
+read before loading (the baseline of the interpreter and imports), after loading and at the end.
+Each query runs once untimed (its answer is what the cross-check compares), then ``reps`` times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import resource
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.datafiles import FILE_NAMES
+from benchmarks.runner_base import make_runner
+from benchmarks.workload import Query
+from dsc_engine.models import RecordKind
+
+
+def memory_kib() -> dict[str, int]:
+    """Peak (``hwm``) and current (``rss``) resident memory of this process, in KiB."""
+    fields = {}
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith(("VmHWM:", "VmRSS:")):
+                    name, value = line.split(":", 1)
+                    fields[name] = int(value.split()[0])
+    except OSError:
+        pass
+    peak = fields.get("VmHWM", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    return {"hwm": peak, "rss": fields.get("VmRSS", peak)}
+
+
+def run(runner_name: str, data: Path, queries: list[Query], reps: int) -> dict[str, Any]:
+    runner = make_runner(runner_name)
+    gc.collect()
+    baseline = memory_kib()
+    paths = {kind: data / FILE_NAMES[kind] for kind in RecordKind}
+    start = time.perf_counter()
+    load = runner.load(paths)
+    load_total = time.perf_counter() - start
+    gc.collect()
+    after_load = memory_kib()
+    results = {}
+    for query in queries:
+        answer = runner.run(query)
+        samples = []
+        for _ in range(reps):
+            t0 = time.perf_counter_ns()
+            runner.run(query)
+            samples.append((time.perf_counter_ns() - t0) / 1e6)
+        entry: dict[str, Any] = {
+            "median_ms": statistics.median(samples),
+            "min_ms": min(samples),
+            "samples_ms": samples,
+            "total": answer.total,
+            "items": answer.items,
+        }
+        explain = getattr(runner, "explain", None)
+        if explain is not None:
+            entry["explain"] = explain(query)
+        results[query.name] = entry
+    return {
+        "runner": runner_name,
+        "load_seconds": {kind.value: s for kind, s in load.items()},
+        "load_total_seconds": load_total,
+        "memory_kib": {"baseline": baseline, "after_load": after_load, "end": memory_kib()},
+        "queries": results,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runner", required=True)
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--workload", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--reps", type=int, default=5)
+    args = parser.parse_args(argv)
+    queries = [Query.from_json(q) for q in json.loads(args.workload.read_text(encoding="utf-8"))]
+    report = run(args.runner, args.data, queries, args.reps)
+    args.out.write_text(json.dumps(report, ensure_ascii=False), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
