@@ -133,3 +133,27 @@ def test_query_pages_the_filter_language() -> None:
         engine.query("audit", "", page=0)
     with pytest.raises(InvalidParameterError):
         engine.query("audit", "", page_size=True)  # type: ignore[arg-type]
+
+
+def test_load_a_path_goes_to_the_importer(tmp_path: Any) -> None:
+    path = tmp_path / "audit.jsonl"
+    path.write_text('{"CreationTime": 5, "UserName": "a"}\n{"CreationTime": 6}\n', encoding="utf-8")
+    engine = Engine()
+    report = engine.load(str(path), kind="audit_log")
+    assert report.loaded[RecordKind.AUDIT_LOG] == 2
+    assert engine.describe_audit_logs(UserName="a")["TotalCount"] == 1
+    assert Engine().load(path).loaded[RecordKind.AUDIT_LOG] == 2  # a PathLike, kind detected
+
+
+def test_query_uses_the_filter_language_and_pages() -> None:
+    engine = Engine()
+    engine.load([AuditLog(creation_time=t, rule_id=str(t % 2)) for t in range(1, 8)])
+    result = engine.query("audit", 'RuleId = "1"', page=2, page_size=3)
+    assert (result.total, result.page, result.page_size) == (4, 2, 3)
+    assert [r.creation_time for r in result.records] == [1]
+    assert engine.query(RecordKind.AUDIT_LOG, "").total == 7
+
+
+def test_from_sample_loads_every_kind() -> None:
+    engine = Engine.from_sample()
+    assert all(len(engine.store(kind)) > 0 for kind in RecordKind)
