@@ -1,0 +1,194 @@
+"""Configuration files and flags, RAM policies, token buckets and the nonce cache."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dsc_engine.errors import ServerConfigError
+from dsc_engine.server.auth import NonceCache
+from dsc_engine.server.config import (
+    AccessKey,
+    ServerConfig,
+    config_from_mapping,
+    generate_access_key,
+    load_config,
+    parse_access_key_flag,
+)
+from dsc_engine.server.policy import Policy
+from dsc_engine.server.throttle import Throttle
+
+TOML = """
+host = "0.0.0.0"
+port = 9000
+
+[throttle]
+rate = 2.5
+
+[limits]
+max_query_bytes = 4096
+
+[[access_keys]]
+id = "LTAIone"
+secret = "one-secret"
+security_tokens = ["tok"]
+
+[[access_keys]]
+id = "LTAItwo"
+secret = "two-secret"
+[access_keys.policy]
+Version = "1"
+[[access_keys.policy.Statement]]
+Effect = "Allow"
+Action = "dms:*"
+Resource = "*"
+"""
+
+
+def test_toml_file(tmp_path: Path) -> None:
+    path = tmp_path / "server.toml"
+    path.write_text(TOML, encoding="utf-8")
+    config = load_config(path)
+    assert (config.host, config.port) == ("0.0.0.0", 9000)
+    assert (config.throttle.enabled, config.throttle.rate) == (True, 2.5)
+    assert config.limits.max_query_bytes == 4096
+    one, two = config.access_keys["LTAIone"], config.access_keys["LTAItwo"]
+    assert one.security_tokens == frozenset({"tok"}) and one.policy.allows("yundun-sddp:DescribeAuditLogs")
+    assert two.policy.allows("dms:ListSensitiveDataAuditLog")
+    assert not two.policy.allows("yundun-sddp:DescribeAuditLogs")
+
+
+def test_json_file_is_the_same_shape(tmp_path: Path) -> None:
+    doc = {"throttle": {"enabled": False}, "access_keys": [{"id": "LTAIj", "secret": "s"}]}
+    path = tmp_path / "server.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    config = load_config(path)
+    assert not config.throttle.enabled
+    assert config.access_keys["LTAIj"].secret == "s"
+
+
+@pytest.mark.parametrize(
+    ("doc", "key"),
+    [
+        ({"hots": "x"}, "hots"),
+        ({"port": 70000}, "port"),
+        ({"port": True}, "port"),
+        ({"throttle": {"rate": 0}}, "throttle.rate"),
+        ({"throttle": {"burst": 3}}, "throttle.burst"),
+        ({"limits": {"max_query_bytes": 10}}, "limits.max_query_bytes"),
+        ({"access_keys": {"id": "x"}}, "access_keys"),
+        ({"access_keys": [{"id": "x"}]}, "access_keys[0].secret"),
+        ({"access_keys": [{"id": "x", "secret": "s", "tokens": []}]}, "access_keys[0].tokens"),
+        ({"access_keys": [{"id": "x", "secret": "s", "policy": {"Statement": []}}]},
+         "access_keys[0].policy.Statement"),
+        ({"access_keys": [{"id": "x", "secret": "s", "policy": {"Statement": [{"Effect": "Maybe", "Action": "*"}]}}]},
+         "access_keys[0].policy.Statement[0].Effect"),
+        ({"access_keys": [{"id": "x", "secret": "s", "policy": {"Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "acs:rds:*"}]}}]},
+         "access_keys[0].policy.Statement[0].Resource"),
+        ({"access_keys": [{"id": "x", "secret": "s", "policy": {"Statement": [
+            {"Effect": "Allow", "Action": "*", "Condition": {}}]}}]},
+         "access_keys[0].policy.Statement[0].Condition"),
+        ({"access_keys": [{"id": "x", "secret": "a"}, {"id": "x", "secret": "b"}]}, "x"),
+    ],
+)
+def test_bad_settings_are_named(doc: object, key: str) -> None:
+    with pytest.raises(ServerConfigError) as caught:
+        config_from_mapping(doc, "cfg")
+    assert caught.value.key == key
+    assert str(caught.value).startswith(f"cfg: {key}: ")
+
+
+def test_unreadable_and_malformed_files(tmp_path: Path) -> None:
+    with pytest.raises(ServerConfigError, match="cannot read"):
+        load_config(tmp_path / "missing.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("host = ", encoding="utf-8")
+    with pytest.raises(ServerConfigError, match="invalid TOML"):
+        load_config(bad)
+    bad_json = tmp_path / "bad.json"
+    bad_json.write_text("{", encoding="utf-8")
+    with pytest.raises(ServerConfigError, match="invalid JSON at line 1"):
+        load_config(bad_json)
+
+
+def test_access_key_flag() -> None:
+    key = parse_access_key_flag("LTAIx:se:cret")
+    assert (key.id, key.secret) == ("LTAIx", "se:cret")
+    for text in ("nocolon", ":secret", "id:"):
+        with pytest.raises(ServerConfigError, match="expected ID:SECRET"):
+            parse_access_key_flag(text)
+
+
+def test_generated_keys_differ_and_look_like_the_service() -> None:
+    first, second = generate_access_key(), generate_access_key()
+    assert first.id != second.id and first.secret != second.secret
+    assert first.id.startswith("LTAI") and len(first.secret) == 30
+    assert first.secret not in repr(first)
+
+
+def test_same_key_twice_identically_is_fine() -> None:
+    key = AccessKey(id="a", secret="b")
+    assert ServerConfig().with_keys([key, key], "x").access_keys == {"a": key}
+
+
+def policy(*statements: tuple[str, list[str]]) -> Policy:
+    return Policy.from_document(
+        {"Statement": [{"Effect": e, "Action": a} for e, a in statements]}, "t", "p"
+    )
+
+
+def test_policy_wildcards_case_and_deny_override() -> None:
+    p = policy(("Allow", ["yundun-sddp:Describe*", "dms:List?ensitiveDataAuditLog"]),
+               ("Deny", ["*:describedatamasking*"]))
+    assert p.allows("yundun-sddp:DescribeAuditLogs")
+    assert p.allows("YUNDUN-SDDP:describeauditlogs")
+    assert p.allows("dms:ListSensitiveDataAuditLog")
+    assert not p.allows("yundun-sddp:DescribeDataMaskingRunHistory")
+    assert not p.allows("yundun-sddp:ModifyRule")
+    assert not policy(("Deny", ["*"])).allows("dms:ListSensitiveDataAuditLog")
+    assert Policy.allow_all().allows("anything:AtAll")
+    assert not policy(("Allow", ["dms:List"])).allows("dms:ListSensitiveDataAuditLog")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_token_bucket_burst_refill_and_separate_keys() -> None:
+    clock = Clock()
+    throttle = Throttle(10, clock)
+    assert all(throttle.admit("k", "A") for _ in range(10))
+    assert not throttle.admit("k", "A")
+    assert throttle.admit("k", "B") and throttle.admit("other", "A")
+    clock.now += 0.1
+    assert throttle.admit("k", "A") and not throttle.admit("k", "A")
+    clock.now += 60
+    assert sum(throttle.admit("k", "A") for _ in range(20)) == 10
+
+
+def test_slow_rates_still_admit_one_call() -> None:
+    clock = Clock()
+    throttle = Throttle(0.5, clock)
+    assert throttle.admit("k", "A") and not throttle.admit("k", "A")
+    clock.now += 2
+    assert throttle.admit("k", "A")
+    with pytest.raises(ServerConfigError):
+        Throttle(0, clock)
+
+
+def test_nonces_expire_after_the_window() -> None:
+    clock = Clock()
+    cache = NonceCache(900, clock)
+    assert cache.use("k", "n") and not cache.use("k", "n") and cache.use("k2", "n")
+    clock.now += 899
+    assert not cache.use("k", "n")
+    clock.now += 2
+    assert cache.use("k", "n")
+    assert len(cache) == 1  # the expired entries were pruned
