@@ -58,6 +58,8 @@ def parse_dms_time(text: object) -> dt.datetime:
     """Parse an exact ``yyyy-MM-dd HH:mm:ss`` string; raise ``ValueError`` otherwise."""
     if isinstance(text, str) and _DMS_TIME_SHAPE.match(text):
         try:
+            if text.isascii():  # the same result as strptime, many times faster
+                return dt.datetime.fromisoformat(text)
             return dt.datetime.strptime(text, DMS_TIME_FORMAT)
         except ValueError:  # the shape fits but a part is out of range (month 13, hour 25)
             pass
