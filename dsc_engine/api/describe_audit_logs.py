@@ -99,12 +99,15 @@ def _negations(reader: Reader) -> frozenset[str]:
     if raw is None:
         return frozenset()
     if isinstance(raw, list):  # the Python form: the array itself
-        raw = json.dumps(raw)
+        try:
+            raw = json.dumps(raw)
+        except (TypeError, ValueError):  # a value JSON cannot hold (a set, a datetime, a cycle)
+            raw = None
     if not isinstance(raw, str):
         raise invalid(
             "LogQueryOpJson",
-            raw,
-            "it must be a JSON array text (or a list of objects)",
+            reader.raw["LogQueryOpJson"],
+            "it must be a JSON array text (or a list of JSON objects)",
             "它必须是 JSON 数组文本（或对象列表）",
         )
     return frozenset(

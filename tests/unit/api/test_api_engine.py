@@ -157,3 +157,11 @@ def test_query_uses_the_filter_language_and_pages() -> None:
 def test_from_sample_loads_every_kind() -> None:
     engine = Engine.from_sample()
     assert all(len(engine.store(kind)) > 0 for kind in RecordKind)
+
+
+@pytest.mark.parametrize("value", [[{"queryKey": "userName", "isContain": {1, 2}}], 5, {"a": 1}])
+def test_log_query_op_json_python_values_that_are_not_json_arrays(value: object) -> None:
+    with pytest.raises(ApiError) as info:
+        Engine().call("DescribeAuditLogs", {"LogQueryOpJson": value, "Lang": "en"})
+    assert info.value.code == "InvalidParameter"
+    assert info.value.message.startswith('The specified parameter "LogQueryOpJson" is not valid.')
