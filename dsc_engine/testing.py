@@ -11,7 +11,8 @@ Needs the test extra (``pip install 'dsc-engine[test]'``: pytest and the SDK pac
         assert logs.body.total_count > 0
 
 The fixture serves the bundled sample; define a ``dsc_records`` fixture (returning records, or an
-``Engine``) in your module or ``conftest.py`` to serve your own. Outside pytest::
+``Engine``) in your module or ``conftest.py`` to serve your own. ``dsc_server`` gives the running
+:class:`TestServer` itself (its engine, key, and more Configs). Outside pytest::
 
     with serve(records) as config:
         client = Client(config)
@@ -121,23 +122,35 @@ def serve(
         yield server.sdk_config(**sdk_overrides)
 
 
-@pytest.fixture
-def dsc_records() -> Engine | Iterable[Record] | None:
-    """What :func:`dsc_server` serves; override it to serve your own records (None: the sample)."""
-    return None
+def _records(request: pytest.FixtureRequest) -> Engine | Iterable[Record] | None:
+    """The test's ``dsc_records`` fixture if it has one (records or an Engine), else None."""
+    try:
+        return request.getfixturevalue("dsc_records")  # type: ignore[no-any-return]
+    except pytest.FixtureLookupError:
+        return None
 
 
 @pytest.fixture
-def dsc_server(dsc_records: Engine | Iterable[Record] | None) -> Iterator[TestServer]:
-    """A :class:`TestServer` running for the duration of one test."""
-    with TestServer(dsc_records) as server:
+def dsc_server(request: pytest.FixtureRequest) -> Iterator[TestServer]:
+    """A :class:`TestServer` running for one test, serving ``dsc_records`` (default: the sample)."""
+    with TestServer(_records(request)) as server:
         yield server
 
 
 @pytest.fixture
-def dsc_config(dsc_server: TestServer) -> Config:
-    """A ready SDK Config (endpoint, http, key pair, timeouts) for :func:`dsc_server`."""
-    return dsc_server.sdk_config()
+def dsc_config(request: pytest.FixtureRequest) -> Iterator[Config]:
+    """A ready SDK Config (endpoint, http, key pair, timeouts) for a server running for one test.
+
+    Shares the test's ``dsc_server`` when that fixture is in scope; otherwise runs its own, so
+    importing ``dsc_config`` alone is enough.
+    """
+    try:
+        server: TestServer = request.getfixturevalue("dsc_server")
+    except pytest.FixtureLookupError:
+        with TestServer(_records(request)) as own:
+            yield own.sdk_config()
+        return
+    yield server.sdk_config()
 
 
-__all__ = ["TestServer", "dsc_config", "dsc_records", "dsc_server", "serve"]
+__all__ = ["TestServer", "dsc_config", "dsc_server", "serve"]

@@ -39,3 +39,8 @@ def test_serve_context_manager_stops_the_server() -> None:
         assert Client(config).describe_audit_logs(DescribeAuditLogsRequest()).body.total_count == 4
     with pytest.raises(UnretryableException, match="Failed to establish a new connection"):
         Client(config).describe_audit_logs(DescribeAuditLogsRequest())
+
+
+def test_config_fixture_shares_the_server_fixture(dsc_config: Config, dsc_server: TestServer) -> None:
+    assert dsc_config.endpoint == dsc_server.endpoint
+    assert dsc_config.access_key_id == dsc_server.access_key.id
