@@ -210,6 +210,7 @@ def shape(item: dict[str, Any], plan: Plan) -> dict[str, Any]:
     if plan.shape == "api" and plan.kind is RecordKind.AUDIT_LOG:
         if not plan.white_list:
             out.pop("InWhiteList", None)
+        out.pop("WarnLevelName", None)  # derived from WarnLevel and Lang, never sent as loaded
         if "WarnLevel" in out:
             out["WarnLevelName"] = WARN_LEVEL_NAMES[plan.lang][out["WarnLevel"]]
     return out
