@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -55,10 +56,22 @@ class Candidate:
     path: str
     line: int
     item: str  # position inside the line's value: "" or e.g. "Items[3]", "[2].Items[0]"
-    raw: str
-    data: Mapping[str, Any] | None = None
+    text: str | None = None  # the raw text, when it is not rebuilt from ``data`` or ``row``
+    data: Any = None
     kinds: tuple[RecordKind, ...] = ()  # the kinds its envelope allows; () means any
     error: str | None = None
+    row: Sequence[str] | None = None  # the cells, for a CSV row
+
+    @property
+    def raw(self) -> str:
+        """The text it was read from (a page item or CSV row is written back compactly)."""
+        if self.text is not None:
+            return self.text
+        if self.row is not None:
+            out = io.StringIO()
+            csv.writer(out, lineterminator="").writerow(self.row)
+            return _clip(out.getvalue())
+        return _raw(self.data)
 
     @property
     def where(self) -> str:
@@ -150,9 +163,10 @@ def _looks_like_line(line: bytes) -> bool:
 
 
 def _expand(
-    value: object, path: str, line: int, item: str, kind: RecordKind | None
+    value: object, path: str, line: int, item: str, kind: RecordKind | None, text: str | None = None
 ) -> Iterator[Candidate]:
-    """The candidates in one JSON value: a page's items, or the value itself as a record."""
+    """The candidates in one JSON value: a page's items, or the value itself as a record
+    (``text``: the line it was read from, kept as the raw text of a record)."""
     prefix = f"{item}." if item else ""
     if isinstance(value, dict):
         body = value.get("body")
@@ -162,7 +176,7 @@ def _expand(
             if list_key in value:
                 items = value[list_key]
                 if not isinstance(items, list):
-                    yield Candidate(path, line, prefix + list_key, _raw(items),
+                    yield Candidate(path, line, prefix + list_key, data=items,
                                     error=f"{list_key} is not a JSON array")
                     return
                 allowed = kinds if kind is None else (kind,)
@@ -171,22 +185,22 @@ def _expand(
                     yield _record(path, line, where, record, allowed)
                 return
         if _ERROR_BODY <= value.keys() and not _KEYS_ANY & value.keys():
-            yield Candidate(path, line, item, _raw(value),
+            yield Candidate(path, line, item, data=value,
                             error=f"an API error response ({value.get('Code')}), not a page of records")
             return
-    yield _record(path, line, item, value, () if kind is None else (kind,))
+    raw = None if text is None else _clip(text.rstrip("\r"))
+    yield _record(path, line, item, value, () if kind is None else (kind,), raw)
 
 
 _KEYS_ANY = frozenset().union(*_KEYS.values()) - _ERROR_BODY
 
 
 def _record(
-    path: str, line: int, item: str, value: object, kinds: tuple[RecordKind, ...]
+    path: str, line: int, item: str, value: object, kinds: tuple[RecordKind, ...], text: str | None = None
 ) -> Candidate:
-    raw = _raw(value)
     if not isinstance(value, dict):
-        return Candidate(path, line, item, raw, error=f"expected a JSON object, got {_json_name(value)}")
-    return Candidate(path, line, item, raw, data=value, kinds=kinds)
+        return Candidate(path, line, item, text, value, error=f"expected a JSON object, got {_json_name(value)}")
+    return Candidate(path, line, item, text, value, kinds)
 
 
 def _raw(value: object) -> str:
@@ -229,7 +243,7 @@ def _json_lines(path: str, raw_lines: Iterator[bytes], kind: RecordKind | None) 
                 reason = f"invalid JSON at column {exc.colno}: {exc.msg}"
                 yield Candidate(path, number, "", _clip(text.rstrip("\r")), error=reason)
                 continue
-            yield from _expand(value, path, number, "", kind)
+            yield from _expand(value, path, number, "", kind, text)
     except ImportFailure as exc:
         raise ImportFailure(path, f"{exc.reason}, after line {number}", number + 1) from exc
 
@@ -392,15 +406,14 @@ def _csv_rows(path: str, raw_lines: Iterator[bytes], kind: RecordKind | None) ->
         start, previous = previous + 1, reader.line_num
         if not any(cell.strip() for cell in row):
             continue
-        raw = _clip(",".join(row))
         broken = [bad_lines[n] for n in range(start, previous + 1) if n in bad_lines]
         if broken:
-            yield Candidate(path, start, "", raw, error=broken[0])
+            yield Candidate(path, start, "", row=row, error=broken[0])
         elif len(row) != len(header):
-            yield Candidate(path, start, "", raw,
+            yield Candidate(path, start, "", row=row,
                             error=f"row has {len(row)} cells but the header has {len(header)} columns")
         else:
-            yield _csv_record(path, start, raw, header, row, types, kind)
+            yield _csv_record(path, start, header, row, types, kind)
 
 
 def _csv_header(
@@ -433,7 +446,6 @@ def _csv_header(
 def _csv_record(
     path: str,
     line: int,
-    raw: str,
     header: list[str],
     row: list[str],
     types: Mapping[str, csvformat.FieldType],
@@ -446,5 +458,5 @@ def _csv_record(
         try:
             data[column] = csvformat.from_cell(types[column], cell)
         except ValueError as exc:
-            return Candidate(path, line, "", raw, error=f"column {column}: {exc}")
-    return Candidate(path, line, "", raw, data=data, kinds=(kind,))
+            return Candidate(path, line, "", row=row, error=f"column {column}: {exc}")
+    return Candidate(path, line, "", data=data, kinds=(kind,), row=row)

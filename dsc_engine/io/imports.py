@@ -6,6 +6,9 @@ inserts it into ``engine.store(kind)`` in file order, in batches (CONTRACT.md se
 in the order given, a folder's files in sorted path order, and within a file a later line is a
 later load).
 
+A snapshot file (:mod:`snapshot`, told by its magic bytes) loads as a whole, records in its load
+order; ``kind`` does not apply to it.
+
 Nothing is lost:
 
 - **lenient** (the default): good records load; every bad one is a :class:`Reject` (file, line,
@@ -29,27 +32,21 @@ import json
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any
 
 import attrs
 
-from dsc_engine.errors import ImportFailure, RecordError
-from dsc_engine.io import formats, sources
+from dsc_engine.errors import ImportFailure, RecordError, SnapshotError
+from dsc_engine.io import formats, snapshot, sources
+from dsc_engine.io.stores import HasStores, Stores
 from dsc_engine.io.wire import from_wire
 from dsc_engine.models import MaskingRun, RecordKind
 from dsc_engine.models.records import Record
-from dsc_engine.store.store import Store
 
 #: Records inserted per ``Store.insert`` call in lenient mode.
 BATCH_SIZE = 5000
 
 Source = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
-
-
-class HasStores(Protocol):
-    """What an import loads into: anything that hands out the store of a kind (``Engine``)."""
-
-    def store(self, kind: RecordKind) -> Store: ...
 
 
 @attrs.frozen
@@ -172,11 +169,21 @@ class _Loader:
         except RecordError as exc:
             self._bad(candidate, exc)
             return
+        self.add(kind, record, candidate)
+
+    def add(self, kind: RecordKind, record: Record, candidate: formats.Candidate) -> None:
         if isinstance(record, MaskingRun) and self._duplicate(record, candidate):
             return
         self.pending[kind].append(record)
         if not self.strict and len(self.pending[kind]) >= BATCH_SIZE:
             self.flush(kind)
+
+    def take_snapshot(self, path: Path) -> None:
+        """Every record of a snapshot file (already decoded and checked as a whole)."""
+        for kind, records in snapshot.read(path).items():
+            for index, record in enumerate(records):
+                self.read += 1
+                self.add(kind, record, formats.Candidate(str(path), 0, f"{kind.value}[{index}]", data={}))
 
     def _bad(self, candidate: formats.Candidate, error: RecordError) -> None:
         if self.strict:
@@ -246,12 +253,19 @@ def load_into(
         loader = _Loader(engine, strict, rejects_file)
         for path in files:
             try:
-                for candidate in formats.read_file(path, forced, progress):
-                    loader.take(candidate)
+                if snapshot.is_snapshot(path):
+                    loader.take_snapshot(path)
+                else:
+                    for candidate in formats.read_file(path, forced, progress):
+                        loader.take(candidate)
             except ImportFailure as exc:
                 if strict:
                     raise
                 loader.reject(Reject(exc.path, exc.line, exc.reason, "", scope="file"))
+            except SnapshotError as exc:
+                if strict:
+                    raise
+                loader.reject(Reject(str(path), None, str(exc), "", scope="file"))
             if not strict:
                 for each in RecordKind:
                     loader.flush(each)
@@ -261,16 +275,6 @@ def load_into(
         if rejects_file is not None:
             rejects_file.close()
     return loader.report(len(files), None if rejects_path is None else os.fspath(rejects_path))
-
-
-class Stores:
-    """A fresh store per kind: an import target that is not an engine."""
-
-    def __init__(self) -> None:
-        self.stores = {kind: Store(kind) for kind in RecordKind}
-
-    def store(self, kind: RecordKind) -> Store:
-        return self.stores[kind]
 
 
 def read_records(

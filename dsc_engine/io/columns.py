@@ -1,0 +1,191 @@
+"""A kind's records as dictionary-encoded columns: the compact, fast-loading snapshot table.
+
+A table is ``{"count": N, "columns": [COLUMN, ...]}``, one column per wire key that any record
+has. A column lists each distinct wire value once (``values``) and, per record in load order, the
+position of its value (``index``: base64 of little-endian unsigned 32-bit integers; 0 means
+absent, ``i`` means ``values[i - 1]``). ``SensitiveDataLog`` adds a level: ``entries`` lists each
+distinct entry object once and each of its ``values`` is a list of entry positions.
+
+Loading checks everything a wire decode checks, but once per distinct value instead of once per
+record: strings, integers and booleans by their exact JSON type, DMS times with the wire's parser,
+and enumerations and entries through :func:`from_wire` itself. A required field must be present
+in every record, and each record is then built once, running the model's own validators.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import sys
+from array import array
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from dsc_engine.errors import RecordError
+from dsc_engine.io.wire import attr_for_key, from_wire, parse_dms_time, to_wire, wire_keys
+from dsc_engine.models import RecordKind
+from dsc_engine.models.records import Record
+from dsc_engine.query.fields import FIELDS, FieldType
+
+ENTRIES_KEY = "SensitiveDataLog"
+_INDEX_TYPE = "I"
+#: The smallest valid record of each kind, which a single value is decoded inside.
+_BASE: dict[RecordKind, dict[str, Any]] = {
+    RecordKind.AUDIT_LOG: {"CreationTime": 0},
+    RecordKind.MASKING_RUN: {"Id": 0, "StartTime": 0},
+    RecordKind.DMS_LOG: {"OpTime": "2000-01-01 00:00:00"},
+}
+_PLAIN = {FieldType.STRING: str, FieldType.INTEGER: int, FieldType.TIME_MS: int, FieldType.BOOLEAN: bool}
+
+
+class TableError(ValueError):
+    """A table does not decode; the message says which column and why."""
+
+
+def _pack(index: array) -> str:  # type: ignore[type-arg]
+    if sys.byteorder == "big":
+        index = array(_INDEX_TYPE, index)
+        index.byteswap()
+    return base64.b64encode(index.tobytes()).decode("ascii")
+
+
+def _unpack(text: object, count: int, limit: int, key: str) -> array:  # type: ignore[type-arg]
+    if not isinstance(text, str):
+        raise TableError(f"column {key}: index is not a base64 string")
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except binascii.Error as exc:
+        raise TableError(f"column {key}: index is not base64: {exc}") from None
+    index = array(_INDEX_TYPE)
+    if index.itemsize != 4 or len(raw) != 4 * count:
+        raise TableError(f"column {key}: index holds {len(raw)} bytes, not 4 per record ({count})")
+    index.frombytes(raw)
+    if sys.byteorder == "big":
+        index.byteswap()
+    if count and max(index) > limit:
+        raise TableError(f"column {key}: index points past its {limit} values")
+    return index
+
+
+def _distinct(values: Sequence[Any], token: Callable[[Any], Any]) -> tuple[list[Any], array]:  # type: ignore[type-arg]
+    """The distinct values in first-seen order and the 1-based position of each (0: absent)."""
+    seen: dict[Any, int] = {}
+    uniques: list[Any] = []
+    index = array(_INDEX_TYPE)
+    for value in values:
+        if value is None:
+            index.append(0)
+            continue
+        key = token(value)
+        position = seen.get(key)
+        if position is None:
+            uniques.append(value)
+            position = seen[key] = len(uniques)
+        index.append(position)
+    return uniques, index
+
+
+def _typed(value: Any) -> tuple[type, Any]:
+    return type(value), value  # True and 1 stay apart
+
+
+def _entry_token(entry: Any) -> str:
+    return json.dumps(entry, sort_keys=True, ensure_ascii=False)
+
+
+def encode_table(kind: RecordKind, records: Sequence[Record]) -> dict[str, Any]:
+    """The column table of ``records`` (all of ``kind``, in load order)."""
+    wires = [to_wire(record) for record in records]
+    columns: list[dict[str, Any]] = []
+    for key in wire_keys(kind):
+        cells = [wire.get(key) for wire in wires]
+        if all(cell is None for cell in cells):
+            continue
+        if key == ENTRIES_KEY:
+            entries, _ = _distinct([e for cell in cells for e in cell], _entry_token)
+            positions = {_entry_token(e): i for i, e in enumerate(entries)}
+            lists = [None if not cell else [positions[_entry_token(e)] for e in cell] for cell in cells]
+            values, index = _distinct(lists, tuple)
+            columns.append({"key": key, "entries": entries, "values": values, "index": _pack(index)})
+        else:
+            values, index = _distinct(cells, _typed)
+            columns.append({"key": key, "values": values, "index": _pack(index)})
+    return {"count": len(records), "columns": columns}
+
+
+def decode_table(kind: RecordKind, table: object) -> list[Record]:
+    """The records of a column table, in load order; :class:`TableError` if it is not valid."""
+    if not isinstance(table, dict) or not isinstance(table.get("columns"), list):
+        raise TableError("table lacks its 'columns'")
+    count = table.get("count")
+    if type(count) is not int or count < 0:
+        raise TableError("table 'count' is not a record count")
+    attrs_by_key = attr_for_key(kind)
+    names: list[str] = []
+    cells: list[list[Any]] = []
+    for column in table["columns"]:
+        if not isinstance(column, dict) or column.get("key") not in attrs_by_key:
+            raise TableError(f"unknown column {column.get('key') if isinstance(column, dict) else column!r}")
+        key = column["key"]
+        if attrs_by_key[key] in names:
+            raise TableError(f"column {key} appears twice")
+        values = column.get("values")
+        if not isinstance(values, list):
+            raise TableError(f"column {key}: 'values' is not a list")
+        decoded = _decode_values(kind, key, column, values)
+        index = _unpack(column.get("index"), count, len(decoded), key)
+        absent: Any = () if key == ENTRIES_KEY else None
+        lookup = [absent, *decoded]
+        names.append(attrs_by_key[key])
+        cells.append([lookup[i] for i in index])
+    for required in _BASE[kind]:
+        attr = attrs_by_key[required]
+        if count and (attr not in names or None in cells[names.index(attr)]):
+            raise TableError(f"column {required}: a record lacks this required field")
+    cls = kind.record_class
+    records: list[Record] = []
+    try:
+        for row in zip(*cells) if cells else ((),) * count:
+            records.append(cls(**dict(zip(names, row))))
+    except ValueError as exc:  # a cross-field validator of the model
+        raise TableError(f"record {len(records)}: {exc}") from None
+    return records
+
+
+def _decode_values(kind: RecordKind, key: str, column: dict[str, Any], values: list[Any]) -> list[Any]:
+    spec = FIELDS[kind][key]
+    if key == ENTRIES_KEY:
+        entries = column.get("entries")
+        if not isinstance(entries, list):
+            raise TableError(f"column {key}: 'entries' is not a list")
+        decoded = [_through_wire(kind, key, [entry])[0] for entry in entries]
+        out = []
+        for positions in values:
+            if not isinstance(positions, list) or not all(
+                type(p) is int and 0 <= p < len(decoded) for p in positions
+            ):
+                raise TableError(f"column {key}: an entry list points past its {len(decoded)} entries")
+            out.append(tuple(decoded[p] for p in positions))
+        return out
+    if spec.enum_type is not None:
+        return [_through_wire(kind, key, value) for value in values]
+    if spec.type is FieldType.DATETIME:
+        try:
+            return [parse_dms_time(value) for value in values]
+        except ValueError as exc:
+            raise TableError(f"column {key}: {exc}") from None
+    expected = _PLAIN[spec.type]
+    for value in values:
+        if type(value) is not expected:
+            raise TableError(f"column {key}: {value!r} is not a {expected.__name__}")
+    return values
+
+
+def _through_wire(kind: RecordKind, key: str, value: Any) -> Any:
+    """One value decoded by the wire mapping, inside the smallest valid record of its kind."""
+    try:
+        record = from_wire(kind, {**_BASE[kind], key: value})
+    except RecordError as exc:
+        raise TableError(f"column {key}: {exc.reason}") from None
+    return getattr(record, attr_for_key(kind)[key])
