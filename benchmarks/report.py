@@ -173,7 +173,9 @@ def _misses(results: dict[str, Any]) -> list[str]:
                        f"dsc-engine {_ms(e['median_ms'])} ms"
                        + (f", sqlite3 {_ms(lite[q['name']]['median_ms'])} ms" if q["name"] in lite else ""))
             out.append(f"  - request: `{q['action']}` `{_params(q['params'])}`")
-            out.append(f"  - dsc-engine `explain()`: `{e.get('explain', 'n/a')}`")
+            out.append("  - dsc-engine `explain()`:")
+            out += ["", "    ```", *(f"    {line}" for line in e.get("explain", "n/a").splitlines()),
+                    "    ```", ""]
             if q["name"] in lite and "explain" in lite[q["name"]]:
                 out.append(f"  - sqlite3 plan: `{lite[q['name']]['explain']}`")
     return out or ["No target missed."]
