@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Mapping
 
 import attrs
-from lark import Token, Transformer, v_args
+from lark import Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from dsc_engine.errors import FilterFieldError, FilterSyntaxError
@@ -34,6 +34,11 @@ ORDERED = frozenset({FieldType.INTEGER, FieldType.TIME_MS, FieldType.DATETIME})
 #: Field types that take ``ieq``, ``contains`` and ``startswith``.
 TEXTUAL = frozenset({FieldType.STRING})
 
+#: How deeply ``not``, ``and``/``or`` alternation and ``any`` may nest (parentheses alone add
+#: no level).
+MAX_DEPTH = 100
+_NESTING = frozenset({"not_", "and_", "or_", "any_entry"})
+
 _ESCAPE = re.compile(r'\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})')
 
 
@@ -47,8 +52,27 @@ def parse_filter(text: str, kind: RecordKind) -> ast.Node:
         tree = grammar.parser().parse(text, start="filter")
     except UnexpectedInput as exc:
         raise syntax_error(text, exc) from exc
+    _check_depth(text, tree)
     bind: Binder = _ToAst().transform(tree)
     return bind(_Scope(text, FIELDS[kind], NESTED[kind], kind.value))
+
+
+def _check_depth(text: str, tree: Tree[Token]) -> None:
+    """Refuse trees nested deeper than :data:`MAX_DEPTH` (transforming them recurses per level)."""
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            while isinstance(node, Tree):  # the leftmost token says where the deep part starts
+                node = node.children[0]
+            raise FilterSyntaxError(
+                f"the filter nests more than {MAX_DEPTH} levels deep", text, node.start_pos
+            )
+        stack.extend(
+            (child, depth + (child.data in _NESTING))
+            for child in node.children
+            if isinstance(child, Tree)
+        )
 
 
 def syntax_error(text: str, exc: UnexpectedInput) -> FilterSyntaxError:
@@ -57,13 +81,19 @@ def syntax_error(text: str, exc: UnexpectedInput) -> FilterSyntaxError:
     return FilterSyntaxError(message, text, offset, expected_terminals(exc))
 
 
-def error_offset(text: str, exc: UnexpectedInput) -> tuple[int, str]:
-    """The offset of a lark error in ``text`` (end of input is ``len(text)``) and what was found."""
+def error_offset(text: str, exc: UnexpectedInput, *, name_tokens: bool = True) -> tuple[int, str]:
+    """The offset of a lark error in ``text`` (end of input is ``len(text)``) and what was found.
+
+    With ``name_tokens`` the message says what kind of token was found (``unexpected field name
+    'x'``); without, only its text (for inputs that have no field names, such as range strings).
+    """
     if isinstance(exc, UnexpectedToken):
         token = exc.token
         if token.type == "$END":
             return len(text), "unexpected end of input"
         what = grammar.terminal_names().get(token.type, token.type)
+        if not name_tokens or what.startswith("'"):  # a keyword or punctuation says it all
+            return _clamp(token.start_pos, text), f"unexpected {str(token)!r}"
         return _clamp(token.start_pos, text), f"unexpected {what} {str(token)!r}"
     if isinstance(exc, UnexpectedCharacters):
         offset = _clamp(exc.pos_in_stream, text)

@@ -1,0 +1,152 @@
+"""CONTRACT.md section 3: range strings and LogQueryOpJson, rule by rule and error by error."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dsc_engine.errors import InvalidParameterError
+from dsc_engine.query import ast
+from dsc_engine.query.params import (
+    QUERY_KEY_ALIASES,
+    QUERY_KEY_PARAMETERS,
+    parse_log_query_op,
+    range_filter,
+)
+
+# -------------------------------------------------------------------------------- range strings
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("in[1000 2000]", ast.Range("ExecuteTime", 1000, 2000, True, True)),
+        ("in (1 33]", ast.Range("ExecuteTime", 1, 33, False, True)),
+        ("in(1 33)", ast.Range("ExecuteTime", 1, 33, False, False)),
+        ("in   [0 0]", ast.Range("ExecuteTime", 0, 0, True, True)),
+        ("in[-5 -1]", ast.Range("ExecuteTime", -5, -1, True, True)),
+        ("in[-5\t\n 7)", ast.Range("ExecuteTime", -5, 7, True, False)),
+        # Equal bounds with an exclusive side: accepted, matches nothing (not "above").
+        ("in(1 1]", ast.Range("ExecuteTime", 1, 1, False, True)),
+        ("in[12345678901234567890 12345678901234567891]",
+         ast.Range("ExecuteTime", 12345678901234567890, 12345678901234567891)),
+    ],
+)
+def test_range_strings(text: str, expected: ast.Range) -> None:
+    node = range_filter("ExecuteTimeRange", text, "ExecuteTime")
+    assert node == expected
+    assert node.pos == -1  # built from a parameter, not from filter text
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("in[2 1]", "at offset 3: the lower bound 2 is above the upper bound 1"),
+        ("in[1.5 2]", "at offset 4: unexpected character '.' (expected integer)"),
+        ("IN[1 2]", "at offset 0: the keyword is lower-case 'in'"),
+        ("In[1 2]", "at offset 0: the keyword is lower-case 'in'"),
+        (" in[1 2]", "at offset 0: unexpected whitespace before 'in'"),
+        ("in[ 1 2]", "at offset 3: unexpected whitespace after '['"),
+        ("in[1 2 ]", "at offset 6: unexpected whitespace before ']'"),
+        ("in[1 2] ", "at offset 7: unexpected text after ']'"),
+        ("in[1-2]", "at offset 4: expected whitespace between the two bounds"),
+        ("in [1,2]", "at offset 5: unexpected ',' (expected integer)"),
+        ("in[1 2", "at offset 6: unexpected end of input (expected ')', ']')"),
+        ("in[1]", "at offset 4: unexpected ']' (expected integer)"),
+        ("in[1 2 3]", "at offset 7: unexpected '3' (expected ')', ']')"),
+        ("in[* 2]", "at offset 3: unexpected '*' (expected integer)"),
+        ('in["a" "b"]', "at offset 3: unexpected '\"a\"' (expected integer)"),
+        ("in{1 2}", "at offset 2: unexpected '{' (expected '(', '[')"),
+        ("[1 2]", "at offset 0: unexpected '[' (expected 'in')"),
+        ("", "at offset 0: unexpected end of input (expected 'in')"),
+        ("1000-2000", "at offset 0: unexpected '1000' (expected 'in')"),
+        ("in[1 2]x", "at offset 7: unexpected 'x' (expected end of input)"),
+    ],
+)
+def test_range_string_errors_name_the_parameter_and_offset(text: str, reason: str) -> None:
+    with pytest.raises(InvalidParameterError) as info:
+        range_filter("EffectRowRange", text, "EffectRow")
+    error = info.value
+    assert (error.name, error.value, error.reason) == ("EffectRowRange", text, reason)
+    assert str(error) == f"EffectRowRange: {reason}"
+
+
+# ------------------------------------------------------------------------------- LogQueryOpJson
+
+PAGE_EXAMPLE = (
+    '[ { "isContain" : false, "queryKey" : "effectRowRange" },'
+    ' { "isContain" : false, "queryKey" : "remoteClientIp" } ]'
+)
+
+
+def ops(*pairs: tuple[str, bool]) -> str:
+    return json.dumps([{"queryKey": key, "isContain": keep} for key, keep in pairs])
+
+
+def test_the_pages_example_with_the_remote_client_ip_alias() -> None:
+    assert parse_log_query_op(PAGE_EXAMPLE) == {"effectRowRange": False, "clientIp": False}
+
+
+def test_every_documented_key_is_accepted_and_mapped_to_its_parameter() -> None:
+    keys = [k for k in QUERY_KEY_PARAMETERS if k not in QUERY_KEY_ALIASES]
+    assert len(keys) == 19
+    assert parse_log_query_op(ops(*((k, True) for k in keys))) == dict.fromkeys(keys, True)
+    assert QUERY_KEY_PARAMETERS["userName"] == "UserName"
+    assert QUERY_KEY_PARAMETERS["executeTimeRange"] == "ExecuteTimeRange"
+    assert QUERY_KEY_PARAMETERS["ruleId"] == "RuleId"
+    assert QUERY_KEY_PARAMETERS["remoteClientIp"] == "ClientIp"
+    assert all(param[0].isupper() and param[1:] == key[1:] for key, param in QUERY_KEY_PARAMETERS.items() if key not in QUERY_KEY_ALIASES)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[]", {}),
+        (ops(("userName", True), ("userName", True)), {"userName": True}),
+        (ops(("clientIp", False), ("remoteClientIp", False)), {"clientIp": False}),
+        (ops(("sqlText", True), ("message", False)), {"sqlText": True, "message": False}),
+    ],
+)
+def test_valid_documents(text: str, expected: dict[str, bool]) -> None:
+    assert parse_log_query_op(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("[", "at offset 1: not valid JSON: Expecting value"),
+        ("", "at offset 0: not valid JSON: Expecting value"),
+        ("[{'queryKey': 'userName'}]", "at offset 2: not valid JSON: Expecting property name enclosed in double quotes"),
+        ('{"queryKey": "userName", "isContain": false}', 'expected a JSON array of {"queryKey", "isContain"} objects, not an object'),
+        ('"userName"', 'expected a JSON array of {"queryKey", "isContain"} objects, not a string'),
+        ("[1]", "element 0: expected an object, not a number"),
+        ("[null]", "element 0: expected an object, not null"),
+        ('[{"isContain": true}]', "element 0: missing 'queryKey'"),
+        ('[{"queryKey": "userName"}]', "element 0: missing 'isContain'"),
+        ('[{"queryKey": 3, "isContain": true}]', "element 0: queryKey must be a string, not a number"),
+        ('[{"queryKey": "userName", "isContain": "false"}]', "element 0: isContain must be true or false, not a string"),
+        ('[{"queryKey": "userName", "isContain": 0}]', "element 0: isContain must be true or false, not a number"),
+        ('[{"queryKey": "userName", "isContain": true, "op": "and"}]', "element 0: unknown field 'op' (an element has only queryKey and isContain)"),
+        ('[{"queryKey": "userName", "queryKey": "ruleId", "isContain": true}]', "an element names 'queryKey' twice"),
+        (ops(("startTime", False)), "element 0: the time window ('startTime') cannot be negated"),
+        (ops(("userName", True), ("endTime", False)), "element 1: the time window ('endTime') cannot be negated"),
+        (ops(("userName", True), ("userName", False)), "element 1: queryKey 'userName' repeats element 0 with a different isContain"),
+        (ops(("remoteClientIp", False), ("clientIp", True)), "element 1: queryKey 'clientIp' repeats element 0 with a different isContain"),
+        ("[" * 100_000, "arrays or objects nested too deeply"),
+    ],
+)
+def test_invalid_documents(text: str, reason: str) -> None:
+    with pytest.raises(InvalidParameterError) as info:
+        parse_log_query_op(text)
+    assert (info.value.name, info.value.value, info.value.reason) == ("LogQueryOpJson", text, reason)
+
+
+def test_unknown_key_lists_the_keys_and_suggests_the_closest() -> None:
+    with pytest.raises(InvalidParameterError) as info:
+        parse_log_query_op(ops(("userNme", True)))
+    reason = info.value.reason
+    assert reason.startswith("element 0: unknown queryKey 'userNme'; did you mean 'userName'? (keys: ")
+    assert "remoteClientIp" in reason and "logSource" in reason
+    with pytest.raises(InvalidParameterError, match="unknown queryKey 'UserName'"):
+        parse_log_query_op(ops(("UserName", True)))  # keys are camelCase, case-sensitive

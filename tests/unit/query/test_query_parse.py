@@ -1,0 +1,291 @@
+"""parse_filter: each construct's AST, precedence, case rules, and located errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from dsc_engine.errors import FilterFieldError, FilterSyntaxError
+from dsc_engine.models import RecordKind
+from dsc_engine.query import ast
+from dsc_engine.query.parse import MAX_DEPTH, parse_filter
+
+AUDIT, RUNS, DMS = RecordKind.AUDIT_LOG, RecordKind.MASKING_RUN, RecordKind.DMS_LOG
+EQ, NE, LT, LE, GT, GE = (
+    ast.CompareOp.EQ,
+    ast.CompareOp.NE,
+    ast.CompareOp.LT,
+    ast.CompareOp.LE,
+    ast.CompareOp.GT,
+    ast.CompareOp.GE,
+)
+
+
+def user(name: str) -> ast.Node:
+    return ast.Compare("UserName", EQ, name)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('UserName = "bob"', user("bob")),
+        ('UserName != "bob"', ast.Compare("UserName", NE, "bob")),
+        ("EffectRow < 5", ast.Compare("EffectRow", LT, 5)),
+        ("EffectRow <= -5", ast.Compare("EffectRow", LE, -5)),
+        ("EffectRow > 0", ast.Compare("EffectRow", GT, 0)),
+        ("EffectRow>=12", ast.Compare("EffectRow", GE, 12)),
+        ("InWhiteList = true", ast.Compare("InWhiteList", EQ, True)),
+        ("InWhiteList != FALSE", ast.Compare("InWhiteList", NE, False)),
+        ('OperateType ieq "drop"', ast.EqualsIgnoreCase("OperateType", "drop")),
+        ('SqlText contains "select"', ast.Contains("SqlText", "select")),
+        ('SqlText startswith "sel"', ast.StartsWith("SqlText", "sel")),
+        ("ExecuteTime in[1000 2000]", ast.Range("ExecuteTime", 1000, 2000, True, True)),
+        ("EffectRow in (1 33]", ast.Range("EffectRow", 1, 33, False, True)),
+        ("EffectRow in [-3 -1)", ast.Range("EffectRow", -3, -1, True, False)),
+        ("EffectRow in (* 10]", ast.Range("EffectRow", None, 10, False, True)),
+        ("EffectRow in [10 *]", ast.Range("EffectRow", 10, None, True, True)),
+        ("EffectRow in (1 1]", ast.Range("EffectRow", 1, 1, False, True)),
+        (
+            'OperateType in {"Drop", "Delete", "Drop"}',
+            ast.InSet("OperateType", ("Drop", "Delete")),
+        ),
+        ("EffectRow in {3}", ast.InSet("EffectRow", (3,))),
+        ("", ast.MatchAll()),
+        ("  \t\n ", ast.MatchAll()),
+        ("()", ast.MatchAll()),
+        ("not ()", ast.Not(ast.MatchAll())),
+        ('((UserName = "bob"))', user("bob")),
+    ],
+)
+def test_each_construct_builds_its_node(text: str, expected: ast.Node) -> None:
+    assert parse_filter(text, AUDIT) == expected
+
+
+def test_any_entry_binds_entry_fields() -> None:
+    node = parse_filter('SensitiveDataLog any (TableName = "t" and ColumnName = "c")', DMS)
+    assert node == ast.AnyEntry(
+        "SensitiveDataLog",
+        ast.And((ast.Compare("TableName", EQ, "t"), ast.Compare("ColumnName", EQ, "c"))),
+    )
+    assert parse_filter("sensitivedatalog ANY ()", DMS) == ast.AnyEntry(
+        "SensitiveDataLog", ast.MatchAll()
+    )
+
+
+def test_precedence_not_binds_tighter_than_and_tighter_than_or() -> None:
+    node = parse_filter('not UserName = "a" and UserName = "b" or UserName = "c"', AUDIT)
+    assert node == ast.Or((ast.And((ast.Not(user("a")), user("b"))), user("c")))
+    grouped = parse_filter('not (UserName = "a" or UserName = "b") and UserName = "c"', AUDIT)
+    assert grouped == ast.And((ast.Not(ast.Or((user("a"), user("b")))), user("c")))
+
+
+def test_and_and_or_are_n_ary_and_flattened() -> None:
+    three = ast.And((user("a"), user("b"), user("c")))
+    assert parse_filter('UserName = "a" and UserName = "b" and UserName = "c"', AUDIT) == three
+    assert parse_filter('(UserName = "a" and UserName = "b") and UserName = "c"', AUDIT) == three
+    assert parse_filter('UserName = "a" or (UserName = "b" or UserName = "c")', AUDIT) == ast.Or(
+        (user("a"), user("b"), user("c"))
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'username = "x" AND username = "y" Or NOT username = "z"',
+        'USERNAME = "x" and UserName = "y" OR not userName = "z"',
+    ],
+)
+def test_keywords_and_field_names_are_case_insensitive(text: str) -> None:
+    expected = ast.Or((ast.And((user("x"), user("y"))), ast.Not(user("z"))))
+    assert parse_filter(text, AUDIT) == expected
+
+
+def test_keywords_inside_field_names_do_not_split_them() -> None:
+    # "ANDroid" and "ORder" start with keywords; the lexer reads them as (unknown) field names.
+    with pytest.raises(FilterFieldError, match="'ANDroid'"):
+        parse_filter('ANDroid = "x"', AUDIT)
+    assert parse_filter("InstanceName startswith \"rm\"", AUDIT) == ast.StartsWith(
+        "InstanceName", "rm"
+    )
+
+
+@pytest.mark.parametrize(
+    ("literal", "value"),
+    [
+        (r'"a\"b"', 'a"b'),
+        (r'"back\\slash"', "back\\slash"),
+        (r'"line\nbreak\ttab"', "line\nbreak\ttab"),
+        (r'"\u00e9\/"', "é/"),
+        ('"raw é 中文"', "raw é 中文"),
+        ('""', ""),
+    ],
+)
+def test_string_escapes(literal: str, value: str) -> None:
+    assert parse_filter(f"UserName = {literal}", AUDIT) == user(value)
+
+
+def test_positions_come_from_tokens() -> None:
+    node = parse_filter('not UserName = "a" and  EffectRow > 1', AUDIT)
+    assert isinstance(node, ast.And)
+    negation, compare = node.items
+    assert (node.pos, negation.pos, negation.item.pos, compare.pos) == (0, 0, 4, 24)  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------------- time literals
+
+
+@pytest.mark.parametrize(
+    ("literal", "millis"),
+    [
+        ("1714557600000", 1714557600000),
+        ('"2024-05-01T10:00:00Z"', 1714557600000),
+        ('"2024-05-01T18:00:00+08:00"', 1714557600000),
+        ('"2024-05-01T10:00:00"', 1714557600000),  # naive means UTC
+        ('"2024-05-01 10:00:00"', 1714557600000),
+        ('"2024-05-01 10:00:00.250"', 1714557600250),
+        ('"2024-05-01"', 1714521600000),
+        ('"1969-12-31T23:59:59.999Z"', -1),
+    ],
+)
+def test_sddp_time_literals_become_utc_milliseconds(literal: str, millis: int) -> None:
+    assert parse_filter(f"CreationTime >= {literal}", AUDIT) == ast.Compare(
+        "CreationTime", GE, millis
+    )
+
+
+def test_dms_time_literals_are_naive_wall_clock() -> None:
+    node = parse_filter('OpTime in ["2024-05-01 10:00:00" "2024-05-01T12:30:00.5")', DMS)
+    assert node == ast.Range(
+        "OpTime",
+        dt.datetime(2024, 5, 1, 10, 0, 0),
+        dt.datetime(2024, 5, 1, 12, 30, 0, 500_000),
+        True,
+        False,
+    )
+
+
+def test_time_literals_in_ranges_of_sddp_fields() -> None:
+    node = parse_filter('StartTime in ["2024-05-01" 1714557600000]', RUNS)
+    assert node == ast.Range("StartTime", 1714521600000, 1714557600000)
+
+
+# ---------------------------------------------------------------------------------------- errors
+
+
+def _error(text: str, kind: RecordKind = AUDIT) -> FilterSyntaxError | FilterFieldError:
+    with pytest.raises((FilterSyntaxError, FilterFieldError)) as info:
+        parse_filter(text, kind)
+    return info.value  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize(
+    ("text", "offset", "message", "expected"),
+    [
+        ("UserName = ", 11, "unexpected end of input", ("'false'", "'true'", "integer", "string")),
+        ('UserName = "a" UserName', 15, "unexpected field name 'UserName'", ("'and'", "'or'", "end of input")),
+        ('"abc', 0, "unterminated string", ("'('", "'not'", "end of input", "field name")),
+        ("EffectRow in [1, 2]", 15, "unexpected ','", ("'*'", "'false'", "'true'", "integer", "string")),
+        ("EffectRow in (1 2", 17, "unexpected end of input", ("')'", "']'")),
+        ("EffectRow in {}", 14, "unexpected '}'", ("'false'", "'true'", "integer", "string")),
+        ("EffectRow = 1.5", 13, "unexpected character '.'", ("'and'", "'or'", "end of input")),
+        ('UserName = "a" and', 18, "unexpected end of input", ("'('", "'not'", "field name")),
+        ("(", 1, "unexpected end of input", ("'('", "')'", "'not'", "field name")),
+        ('UserName = "a\\q"', 13, "invalid escape in string", ()),
+    ],
+)
+def test_syntax_errors_are_located(
+    text: str, offset: int, message: str, expected: tuple[str, ...]
+) -> None:
+    error = _error(text)
+    assert isinstance(error, FilterSyntaxError)
+    assert (error.offset, error.expected) == (offset, expected)
+    assert error.message.startswith(message)
+
+
+def test_syntax_error_renders_a_caret_line() -> None:
+    error = _error('UserName = "a"\n  and = 3')
+    assert (error.offset, error.line, error.column) == (21, 2, 7)
+    assert str(error) == (
+        "unexpected '=' at line 2, column 7:\n"
+        "  and = 3\n"
+        "      ^\n"
+        "expected one of: '(', 'not', field name"
+    )
+
+
+def test_end_of_input_maps_to_the_text_length() -> None:
+    text = "EffectRow >   "
+    error = _error(text)
+    assert error.offset == len(text)
+
+
+def test_unknown_field_names_the_fields_and_suggests_the_closest() -> None:
+    error = _error('  UserNme = "x"')
+    assert isinstance(error, FilterFieldError)
+    assert error.offset == 2
+    assert "unknown field 'UserNme' in audit_log filters; did you mean UserName?" in error.message
+    assert "(fields: CreationTime, WarnLevel," in error.message
+
+
+def test_entry_fields_are_checked_against_the_entry_catalog() -> None:
+    error = _error('SensitiveDataLog any (UserName = "x")', DMS)
+    assert isinstance(error, FilterFieldError)
+    assert error.offset == 22
+    assert "in SensitiveDataLog entry filters" in error.message
+    assert "TableName, ColumnName" in error.message
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "offset", "fragment"),
+    [
+        ('EffectRow = "5"', AUDIT, 12, "EffectRow is an integer field; it cannot be compared with string"),
+        ("UserName = 5", AUDIT, 11, "UserName is a string field"),
+        ("InWhiteList = 1", AUDIT, 14, "expected true or false"),
+        ('WarnLevel = "4"', AUDIT, 12, '"4" is not a value of WarnLevel (allowed: "1", "2", "3")'),
+        ('WarnLevel in {"1", "9"}', AUDIT, 19, '"9" is not a value of WarnLevel'),
+        ("Status = 7", RUNS, 9, "7 is not a value of Status"),
+        ('ModuleName ieq "sql"', DMS, 15, "is not a value of ModuleName"),
+        ("EffectRow contains \"1\"", AUDIT, 19, "'contains' needs a string field"),
+        ("SqlText startswith 1", AUDIT, 19, "'startswith' takes a string, not integer 1"),
+        ('UserName < "m"', AUDIT, 11, "'<' needs an integer or time field"),
+        ('UserName in ["a" "b"]', AUDIT, 13, "a range needs an integer or time field"),
+        ("InWhiteList in [true true]", AUDIT, 16, "a range needs an integer or time field"),
+        ("EffectRow in [5 1]", AUDIT, 14, "the lower bound 5 is above the upper bound 1"),
+        ('CreationTime in ["2024-05-02" "2024-05-01"]', AUDIT, 17, "lower bound"),
+        ('CreationTime > "yesterday"', AUDIT, 15, "not a time"),
+        ('CreationTime > "2024-02-30"', AUDIT, 15, "day is out of range for month"),
+        ('CreationTime > "2024-05-01 10:00:00.1234"', AUDIT, 15, "at most 3 fraction digits"),
+        ('OpTime > "2024-05-01T10:00:00+08:00"', DMS, 9, "naive wall-clock times; drop the zone '+08:00'"),
+        ("OpTime > 1714557600000", DMS, 9, 'expected a time such as "2024-05-01 10:00:00"'),
+        ("SensitiveDataLog = 1", DMS, 0, "SensitiveDataLog is a list of entries"),
+        ("UserName any (TableName = \"t\")", DMS, 0, "'any' needs a list field (here: SensitiveDataLog)"),
+        ("UserName any ()", AUDIT, 0, "'any' needs a list field (here: none in these records)"),
+        ('SensitiveDataLog any (SecurityLevel = "Top")', DMS, 38, "is not a value of SecurityLevel"),
+    ],
+)
+def test_field_and_type_errors_point_at_the_fault(
+    text: str, kind: RecordKind, offset: int, fragment: str
+) -> None:
+    error = _error(text, kind)
+    assert isinstance(error, FilterFieldError)
+    assert error.offset == offset
+    assert fragment in error.message
+
+
+def test_enum_ieq_accepts_any_case_of_a_member() -> None:
+    assert parse_filter('ModuleName ieq "sql_console"', DMS) == ast.EqualsIgnoreCase(
+        "ModuleName", "sql_console"
+    )
+
+
+def test_nesting_is_bounded_with_a_located_error() -> None:
+    deep = "not " * (MAX_DEPTH + 5) + 'UserName = "x"'
+    error = _error(deep)
+    assert isinstance(error, FilterSyntaxError)
+    assert f"more than {MAX_DEPTH} levels" in error.message
+    assert 0 < error.offset < len(deep)
+    shallow = "not " * MAX_DEPTH + 'UserName = "x"'
+    assert isinstance(parse_filter(shallow, AUDIT), ast.Not)
+    # Parentheses alone add no level.
+    assert parse_filter("(" * 3000 + 'UserName = "x"' + ")" * 3000, AUDIT) == user("x")
