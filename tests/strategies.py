@@ -48,7 +48,7 @@ def values(spec: FieldSpec) -> st.SearchStrategy[Any]:
     if spec.type is FieldType.STRING:
         return _strings()
     if spec.type is FieldType.INTEGER:
-        return st.one_of(st.integers(-10, 6_000), st.integers())
+        return st.one_of(st.integers(-10, 6_000), st.integers(-(2**63), 2**63 - 1))
     if spec.type is FieldType.TIME_MS:
         return st.one_of(st.sampled_from(pools.TIMES_MS), st.integers(-(10**14), 10**14))
     if spec.type is FieldType.DATETIME:

@@ -22,7 +22,13 @@ from lark.exceptions import UnexpectedInput
 
 from dsc_engine.errors import InvalidParameterError
 from dsc_engine.query import ast, grammar
-from dsc_engine.query.parse import error_offset, expected_terminals
+from dsc_engine.query.parse import (
+    INT64_MAX,
+    INT64_MIN,
+    error_offset,
+    expected_terminals,
+    integer_literal,
+)
 
 # ------------------------------------------------------------------------------ range strings
 
@@ -32,7 +38,8 @@ def range_filter(param: str, text: str, field: str) -> ast.Range:
 
     The form (CONTRACT.md section 3): lower-case ``in``, optional whitespace, ``[`` or ``(``, an
     integer, whitespace, an integer, ``]`` or ``)``; nothing before or after. Square brackets
-    include their bound, round ones exclude it; integers may be negative. A lower bound above the
+    include their bound, round ones exclude it; integers may be negative and must fit a signed
+    64-bit integer (every integer of these APIs is a Java long). A lower bound above the
     upper bound is an error; equal bounds with an exclusive side (``in(1 1]``) are accepted and
     match nothing.
     """
@@ -46,7 +53,7 @@ def range_filter(param: str, text: str, field: str) -> ast.Range:
         ) from exc
     keyword, opening, low, high, closing = tree.scan_values(lambda v: isinstance(v, Token))
     _check_layout(param, text, keyword, opening, low, high, closing)
-    low_value, high_value = int(low), int(high)
+    low_value, high_value = _bound(param, text, low), _bound(param, text, high)
     if low_value > high_value:
         raise InvalidParameterError(
             param,
@@ -55,6 +62,18 @@ def range_filter(param: str, text: str, field: str) -> ast.Range:
             f"{high_value}",
         )
     return ast.Range(field, low_value, high_value, opening == "[", closing == "]")
+
+
+def _bound(param: str, text: str, token: Token) -> int:
+    value = integer_literal(str(token))
+    if value is None:
+        raise InvalidParameterError(
+            param,
+            text,
+            f"at offset {token.start_pos}: the integer is outside the 64-bit range "
+            f"{INT64_MIN}..{INT64_MAX}",
+        )
+    return value
 
 
 def _check_layout(param: str, text: str, *tokens: Token) -> None:

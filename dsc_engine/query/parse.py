@@ -39,6 +39,9 @@ TEXTUAL = frozenset({FieldType.STRING})
 MAX_DEPTH = 100
 _NESTING = frozenset({"not_", "and_", "or_", "any_entry"})
 
+#: Every integer the three APIs carry is a Java long: literals must fit a signed 64-bit integer.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
 _ESCAPE = re.compile(r'\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})')
 
 
@@ -73,6 +76,17 @@ def _check_depth(text: str, tree: Tree[Token]) -> None:
             for child in node.children
             if isinstance(child, Tree)
         )
+
+
+def integer_literal(text: str) -> int | None:
+    """The value of an integer token (``-?[0-9]+``), or ``None`` outside the signed 64-bit range.
+
+    Checks the length first: Python refuses to convert strings of more than 4300 digits.
+    """
+    if len(text.lstrip("-").lstrip("0")) > len(str(INT64_MAX)):
+        return None
+    value = int(text)
+    return value if INT64_MIN <= value <= INT64_MAX else None
 
 
 def syntax_error(text: str, exc: UnexpectedInput) -> FilterSyntaxError:
@@ -406,7 +420,13 @@ def _value(scope: _Scope, spec: FieldSpec, literal: _Literal) -> ast.Value:
     if spec.type is FieldType.STRING and kind == "string":
         return literal.string(scope)
     if spec.type in (FieldType.INTEGER, FieldType.TIME_MS) and kind == "integer":
-        return int(str(literal.token))
+        value = integer_literal(str(literal.token))
+        if value is None:
+            raise scope.fail(
+                f"{spec.name}: the integer is outside the 64-bit range {INT64_MIN}..{INT64_MAX}",
+                literal.pos,
+            )
+        return value
     if spec.type is FieldType.BOOLEAN and kind in ("true", "false"):
         return kind == "true"
     if spec.type in (FieldType.TIME_MS, FieldType.DATETIME) and kind == "string":

@@ -29,8 +29,9 @@ from dsc_engine.query.params import (
         ("in[-5\t\n 7)", ast.Range("ExecuteTime", -5, 7, True, False)),
         # Equal bounds with an exclusive side: accepted, matches nothing (not "above").
         ("in(1 1]", ast.Range("ExecuteTime", 1, 1, False, True)),
-        ("in[12345678901234567890 12345678901234567891]",
-         ast.Range("ExecuteTime", 12345678901234567890, 12345678901234567891)),
+        ("in[-9223372036854775808 9223372036854775807]",
+         ast.Range("ExecuteTime", -(2**63), 2**63 - 1)),
+        ("in[-0000000000000000000000001 0000000000000000000000002]", ast.Range("ExecuteTime", -1, 2)),
     ],
 )
 def test_range_strings(text: str, expected: ast.Range) -> None:
@@ -44,6 +45,8 @@ def test_range_strings(text: str, expected: ast.Range) -> None:
     [
         ("in[2 1]", "at offset 3: the lower bound 2 is above the upper bound 1"),
         ("in[1.5 2]", "at offset 4: unexpected character '.' (expected integer)"),
+        ("in[0 9223372036854775808]", "at offset 5: the integer is outside the 64-bit range -9223372036854775808..9223372036854775807"),
+        ("in[-" + "1" * 5000 + " 0]", "at offset 3: the integer is outside the 64-bit range -9223372036854775808..9223372036854775807"),
         ("IN[1 2]", "at offset 0: the keyword is lower-case 'in'"),
         ("In[1 2]", "at offset 0: the keyword is lower-case 'in'"),
         (" in[1 2]", "at offset 0: unexpected whitespace before 'in'"),
