@@ -31,6 +31,16 @@ def compile_predicate(node: ast.Node, kind: RecordKind) -> Predicate:
     return _compile(node, FIELDS[kind], NESTED[kind])
 
 
+def compile_over(
+    node: ast.Node,
+    catalog: Mapping[str, FieldSpec],
+    nested: Mapping[str, Mapping[str, FieldSpec]],
+) -> Predicate:
+    """The same meaning read through other getters: ``catalog``'s ``get`` functions take whatever
+    the predicate is called with (the indexed store passes getters over its columns by row)."""
+    return _compile(node, catalog, nested)
+
+
 def _compile(
     node: ast.Node,
     catalog: Mapping[str, FieldSpec],

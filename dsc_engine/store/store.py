@@ -3,23 +3,37 @@
 Order (CONTRACT.md section 4): newest first by the kind's primary time; ties by ``Id`` descending
 for masking runs; then by load order, the record loaded last first.
 
-This first version scans; the indexed store and planner replace its internals behind the same
-interface.
+Layout: a store is a :class:`_Version`, an immutable tuple of segments (``segment.py``), each a
+columnar block of rows kept in that order with its own indexes. An insert builds a new segment
+(and merges small segments into bigger ones, size-tiered) off to the side, then swaps the one
+``_version`` reference; a query reads that reference once, so it sees the store before or after
+a whole batch and never waits for a load. Queries are planned by ``dsc_engine.query.plan`` and
+run by ``execute.py``; ``paging.py`` merges the segments' hits. ``docs/store.md`` has the
+details and measurements.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import overload
 
 import attrs
 
-from dsc_engine.models import MaskingRun, RecordKind
+from dsc_engine.errors import StoreError
+from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
-from dsc_engine.query import ast
-from dsc_engine.query.evaluate import compile_predicate
-from dsc_engine.query.fields import FIELDS, PRIMARY_TIME
+from dsc_engine.query import ast, plan
+from dsc_engine.query.fields import FIELDS
+from dsc_engine.store import paging
+from dsc_engine.store.columns import Schema
+from dsc_engine.store.execute import Statistics, hits
+from dsc_engine.store.segment import Segment
+
+#: A new segment is merged into the previous one when it is at least this fraction of its size.
+_MERGE_RATIO = 4
+#: Plans kept per store (the cache is cleared when it fills up).
+_PLAN_CACHE = 1024
 
 
 @attrs.frozen
@@ -30,43 +44,103 @@ class Page:
     records: Sequence[Record]
 
 
+class _Version:
+    """One immutable state of a store: its segments, newest-built last."""
+
+    __slots__ = ("segments", "rows", "next_seq", "stats", "_load_order", "_lock")
+
+    def __init__(self, schema: Schema, segments: tuple[Segment, ...], next_seq: int) -> None:
+        self.segments = segments
+        self.rows = sum(segment.n for segment in segments)
+        self.next_seq = next_seq
+        self.stats = Statistics(schema, segments)
+        self._load_order: list[tuple[Segment, int]] | None = None
+        self._lock = threading.Lock()
+
+    def load_order(self) -> list[tuple[Segment, int]]:
+        """``(segment, row)`` of every record by load number (built once per version)."""
+        if self._load_order is None:
+            with self._lock:
+                if self._load_order is None:
+                    where: list[tuple[Segment, int]] = [None] * self.rows  # type: ignore[list-item]
+                    for segment in self.segments:
+                        for row, seq in enumerate(segment.seq):
+                            where[seq] = (segment, row)
+                    self._load_order = where
+        return self._load_order
+
+
+class _LoadOrderView(Sequence[Record]):
+    """The records of a version in load order, rebuilt one at a time as they are read."""
+
+    def __init__(self, version: _Version) -> None:
+        self._version = version
+
+    def __len__(self) -> int:
+        return self._version.rows
+
+    @overload
+    def __getitem__(self, index: int) -> Record: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Record]: ...
+    def __getitem__(self, index: int | slice) -> Record | Sequence[Record]:
+        where = self._version.load_order()
+        if isinstance(index, slice):
+            return [segment.record(row) for segment, row in where[index]]
+        segment, row = where[index]
+        return segment.record(row)
+
+    def __iter__(self) -> Iterator[Record]:
+        for segment, row in self._version.load_order():
+            yield segment.record(row)
+
+
 class Store:
     """All records of one kind, queried by filter AST with exact paging."""
 
     def __init__(self, kind: RecordKind) -> None:
         self.kind = kind
-        self._time = FIELDS[kind][PRIMARY_TIME[kind]].get
-        self._by_id = kind is RecordKind.MASKING_RUN
-        self._records: list[Record] = []  # load order
-        self._lock = threading.Lock()
+        self._schema = Schema(kind)
+        self._version = _Version(self._schema, (), 0)
+        self._write_lock = threading.Lock()
+        self._plans: dict[ast.Node, tuple[int, plan.Plan]] = {}
 
     def __len__(self) -> int:
-        return len(self._records)
+        return self._version.rows
 
     def insert(self, records: Iterable[Record]) -> int:
-        """Append records in load order (later records sort first among equal keys)."""
+        """Add records in load order (later records sort first among equal keys); one atomic batch."""
         batch = list(records)
-        for record in batch:
+        for index, record in enumerate(batch):
             if RecordKind.of(record) is not self.kind:
-                raise TypeError(f"{type(record).__name__} is not a {self.kind.value} record")
-        with self._lock:
-            self._records = self._records + batch
+                reason = f"record {index} of the batch is a {type(record).__name__}"
+                raise StoreError(self.kind.value, "insert", reason)
+        if not batch:
+            return 0
+        with self._write_lock:
+            current = self._version
+            segment = Segment.from_records(self._schema, batch, current.next_seq)
+            segments = _compact(self._schema, (*current.segments, segment))
+            self._version = _Version(self._schema, segments, current.next_seq + len(batch))
         return len(batch)
 
     def records_in_load_order(self) -> Sequence[Record]:
         """Every record in the order it was loaded (what a snapshot keeps)."""
-        return self._records
+        return _LoadOrderView(self._version)
 
-    def _sort_key(self, seq_record: tuple[int, Record]) -> tuple[Any, ...]:
-        seq, record = seq_record
-        ident = record.id if isinstance(record, MaskingRun) else 0
-        return (self._time(record), ident, seq)
+    def _plan(self, node: ast.Node, version: _Version) -> plan.Plan:
+        cached = self._plans.get(node)
+        if cached is not None and _similar(cached[0], version.rows):
+            return cached[1]
+        chosen = plan.choose(node, version.stats)
+        if len(self._plans) >= _PLAN_CACHE:
+            self._plans.clear()
+        self._plans[node] = (version.rows, chosen)
+        return chosen
 
-    def _ordered(self, node: ast.Node) -> list[Record]:
-        matches = compile_predicate(node, self.kind)
-        hits = [(seq, r) for seq, r in enumerate(self._records) if matches(r)]
-        hits.sort(key=self._sort_key, reverse=True)
-        return [r for _, r in hits]
+    def _parts(self, node: ast.Node, version: _Version) -> list[paging.Part]:
+        chosen = self._plan(node, version)
+        return [(segment, hits(segment, chosen)) for segment in version.segments]
 
     def query(
         self,
@@ -79,29 +153,52 @@ class Store:
         """The records matching ``node`` in contract order, sliced ``[offset, offset+limit)``.
 
         With ``distinct`` (a field name), only the first (newest) record of each value of that
-        field counts, and ``total`` counts those.
+        field counts, and ``total`` counts those; records without the field form one group.
         """
-        ordered = self._ordered(node)
+        if offset < 0 or (limit is not None and limit < 0):
+            reason = f"offset {offset} and limit {limit} must not be negative"
+            raise StoreError(self.kind.value, "query", reason)
+        if distinct is not None and distinct not in FIELDS[self.kind]:
+            reason = f"cannot group by {distinct!r}: not a field of {self.kind.value} records"
+            raise StoreError(self.kind.value, "query", reason)
+        version = self._version
+        parts = self._parts(node, version)
         if distinct is not None:
-            get = FIELDS[self.kind][distinct].get
-            seen: set[Any] = set()
-            unique = []
-            for record in ordered:
-                key = get(record)
-                if key not in seen:
-                    seen.add(key)
-                    unique.append(record)
-            ordered = unique
-        end = None if limit is None else offset + limit
-        return Page(len(ordered), ordered[offset:end])
+            unique = paging.distinct(parts, distinct)
+            end = None if limit is None else offset + limit
+            return Page(len(unique), [segment.record(row) for segment, row in unique[offset:end]])
+        total = sum(len(rows) for _, rows in parts)
+        if offset >= total or limit == 0:
+            return Page(total, [])
+        return Page(total, [segment.record(row) for segment, row in paging.page(parts, offset, limit)])
 
     def count(self, node: ast.Node) -> int:
-        matches = compile_predicate(node, self.kind)
-        return sum(1 for r in self._records if matches(r))
+        """How many records match ``node`` (no record is built)."""
+        return sum(len(rows) for _, rows in self._parts(node, self._version))
 
     def iter_ordered(self, node: ast.Node) -> Iterator[Record]:
-        """Every matching record in contract order (for exports)."""
-        return iter(self._ordered(node))
+        """Every matching record in contract order (for exports), from the store as it is now."""
+        parts = self._parts(node, self._version)
+        return (segment.record(row) for segment, row in paging.iterate(parts))
 
     def explain(self, node: ast.Node) -> str:
-        return f"scan {len(self._records)} {self.kind.value} records, filter {node!r}"
+        """The plan the store runs for ``node``, in readable form."""
+        version = self._version
+        chosen = self._plan(node, version)
+        sizes = ", ".join(str(segment.n) for segment in version.segments) or "none"
+        header = f"{self.kind.value} store: {version.rows} rows in segments of {sizes}"
+        return f"{header}\n{chosen.explain()}"
+
+
+def _similar(planned_rows: int, rows: int) -> bool:
+    """Whether a plan made at ``planned_rows`` still fits (the store has not doubled since)."""
+    return rows <= 2 * planned_rows and (planned_rows > 0 or rows == 0)
+
+
+def _compact(schema: Schema, segments: tuple[Segment, ...]) -> tuple[Segment, ...]:
+    """Merge the newest segments while the last is not much smaller than the one before it."""
+    merged = list(segments)
+    while len(merged) >= 2 and merged[-1].n * _MERGE_RATIO >= merged[-2].n:
+        last = merged.pop()
+        merged[-1] = Segment.merge(schema, [merged[-1], last])
+    return tuple(merged)

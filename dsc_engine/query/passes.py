@@ -1,0 +1,199 @@
+"""Planner passes: small pure rewrites of a filter AST into an equivalent, simpler one.
+
+Each pass takes a node and returns a node that matches exactly the same records (under the
+two-valued semantics of ``ast.py``: an absent field fails every leaf, so ``Not`` is the exact
+complement and De Morgan's laws hold). :data:`PASSES` runs them in order, like sqlglot's
+optimizer ``RULES``; :func:`optimize` applies the tuple.
+
+What the passes may NOT do: turn ``not (x < 5)`` into ``x >= 5``. A record without ``x`` matches
+the first and not the second, so a negated leaf stays a negated leaf.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from dsc_engine.query import ast
+
+Pass = Callable[[ast.Node], ast.Node]
+
+#: The filter that matches nothing (``not ()`` in filter text).
+NOTHING: ast.Node = ast.Not(ast.MatchAll())
+
+_INEQUALITY = {
+    ast.CompareOp.GT: (False, None),
+    ast.CompareOp.GE: (True, None),
+    ast.CompareOp.LT: (None, False),
+    ast.CompareOp.LE: (None, True),
+}
+
+
+def _map_children(node: ast.Node, rewrite: Pass) -> ast.Node:
+    """``node`` with ``rewrite`` applied to its direct boolean children (leaves are returned as is)."""
+    if isinstance(node, ast.And):
+        return ast.And(tuple(rewrite(item) for item in node.items), pos=node.pos)
+    if isinstance(node, ast.Or):
+        return ast.Or(tuple(rewrite(item) for item in node.items), pos=node.pos)
+    if isinstance(node, ast.Not):
+        return ast.Not(rewrite(node.item), pos=node.pos)
+    if isinstance(node, ast.AnyEntry):
+        return ast.AnyEntry(node.field, rewrite(node.condition), pos=node.pos)
+    return node
+
+
+def normalize_ne(node: ast.Node) -> ast.Node:
+    """``a != b`` becomes ``not (a = b)``, its definition, so later passes see one negation form."""
+    if isinstance(node, ast.Compare) and node.op is ast.CompareOp.NE:
+        return ast.Not(ast.Compare(node.field, ast.CompareOp.EQ, node.value, pos=node.pos))
+    return _map_children(node, normalize_ne)
+
+
+def flatten(node: ast.Node) -> ast.Node:
+    """Flatten nested ``And``/``Or``, fold ``MatchAll``/``NOTHING`` operands, drop double negation
+    and one-operand junctions."""
+    node = _map_children(node, flatten)
+    if isinstance(node, ast.Not) and isinstance(node.item, ast.Not):
+        return node.item.item
+    if isinstance(node, ast.And):
+        items: list[ast.Node] = []
+        for item in node.items:
+            if item == NOTHING:
+                return NOTHING
+            if isinstance(item, ast.And):
+                items.extend(item.items)
+            elif not isinstance(item, ast.MatchAll):
+                items.append(item)
+        return _junction(ast.And, items, empty=ast.MatchAll())
+    if isinstance(node, ast.Or):
+        items = []
+        for item in node.items:
+            if isinstance(item, ast.MatchAll):
+                return ast.MatchAll()
+            if isinstance(item, ast.Or):
+                items.extend(item.items)
+            elif item != NOTHING:
+                items.append(item)
+        return _junction(ast.Or, items, empty=NOTHING)
+    return node
+
+
+def _junction(cls: type[ast.And] | type[ast.Or], items: list[ast.Node], empty: ast.Node) -> ast.Node:
+    unique = list(dict.fromkeys(items))  # x and x == x; keeps the written order
+    if not unique:
+        return empty
+    if len(unique) == 1:
+        return unique[0]
+    return cls(tuple(unique))
+
+
+def push_not_down(node: ast.Node) -> ast.Node:
+    """Move ``Not`` to the leaves with De Morgan's laws; ``not not x`` is ``x``."""
+    if isinstance(node, ast.Not):
+        inner = node.item
+        if isinstance(inner, ast.Not):
+            return push_not_down(inner.item)
+        if isinstance(inner, ast.And):
+            return ast.Or(tuple(push_not_down(ast.Not(item)) for item in inner.items))
+        if isinstance(inner, ast.Or):
+            return ast.And(tuple(push_not_down(ast.Not(item)) for item in inner.items))
+        return ast.Not(push_not_down(inner), pos=node.pos)
+    return _map_children(node, push_not_down)
+
+
+def merge_ranges(node: ast.Node) -> ast.Node:
+    """Turn ordering comparisons into ``Range`` and intersect the ranges on one field in an ``And``.
+
+    ``x > 1 and x <= 5`` is ``Range(x, 1, 5, low_inclusive=False)``. Bounds of different Python
+    types are left apart (their order is not defined).
+    """
+    node = _map_children(node, merge_ranges)
+    if isinstance(node, ast.Compare) and node.op in _INEQUALITY:
+        low_inc, high_inc = _INEQUALITY[node.op]
+        if low_inc is not None:
+            return ast.Range(node.field, node.value, None, low_inc, True, pos=node.pos)
+        return ast.Range(node.field, None, node.value, True, bool(high_inc), pos=node.pos)
+    if not isinstance(node, ast.And):
+        return node
+    merged: dict[tuple[str, type], ast.Range] = {}
+    slots: list[ast.Node | tuple[str, type]] = []
+    for item in node.items:
+        if isinstance(item, ast.Range) and (key := _range_key(item)) is not None:
+            if key in merged:
+                merged[key] = _intersect(merged[key], item)
+                continue
+            merged[key] = item
+            slots.append(key)
+        else:
+            slots.append(item)
+    items = [merged[slot] if isinstance(slot, tuple) else slot for slot in slots]
+    return _junction(ast.And, items, empty=ast.MatchAll())
+
+
+def _range_key(node: ast.Range) -> tuple[str, type] | None:
+    types = {type(v) for v in (node.low, node.high) if v is not None}
+    if len(types) > 1:
+        return None
+    return (node.field, types.pop() if types else type(None))
+
+
+def _intersect(a: ast.Range, b: ast.Range) -> ast.Range:
+    low, low_inc = tighter_bound(a.low, a.low_inclusive, b.low, b.low_inclusive, lower=True)
+    high, high_inc = tighter_bound(a.high, a.high_inclusive, b.high, b.high_inclusive, lower=False)
+    return ast.Range(a.field, low, high, low_inc, high_inc, pos=a.pos)
+
+
+def tighter_bound(v1: Any, inc1: bool, v2: Any, inc2: bool, *, lower: bool) -> tuple[Any, bool]:
+    """The stricter of two bounds on one side (``None`` is no bound)."""
+    if v1 is None:
+        return v2, inc2
+    if v2 is None:
+        return v1, inc1
+    if v1 == v2:
+        return v1, inc1 and inc2
+    first_is_tighter = v1 > v2 if lower else v1 < v2
+    return (v1, inc1) if first_is_tighter else (v2, inc2)
+
+
+def merge_sets(node: ast.Node) -> ast.Node:
+    """In an ``Or``, equalities and sets on one field become one ``InSet`` (one index probe)."""
+    node = _map_children(node, merge_sets)
+    if not isinstance(node, ast.Or):
+        return node
+    groups: dict[str, list[Any]] = {}
+    slots: list[ast.Node | str] = []
+    for item in node.items:
+        values = _set_values(item)
+        if values is None:
+            slots.append(item)
+            continue
+        if item.field not in groups:  # type: ignore[attr-defined]
+            groups[item.field] = []  # type: ignore[attr-defined]
+            slots.append(item.field)  # type: ignore[attr-defined]
+        groups[item.field].extend(values)  # type: ignore[attr-defined]
+    items: list[ast.Node] = []
+    for slot in slots:
+        if isinstance(slot, str):
+            items.append(ast.InSet(slot, tuple(dict.fromkeys(groups[slot]))))
+        else:
+            items.append(slot)
+    return _junction(ast.Or, items, empty=NOTHING)
+
+
+def _set_values(node: ast.Node) -> tuple[Any, ...] | None:
+    if isinstance(node, ast.Compare) and node.op is ast.CompareOp.EQ:
+        return (node.value,)
+    if isinstance(node, ast.InSet):
+        return node.values
+    return None
+
+
+#: The rewrite passes, in the order :func:`optimize` applies them.
+PASSES: tuple[Pass, ...] = (normalize_ne, push_not_down, flatten, merge_ranges, merge_sets, flatten)
+
+
+def optimize(node: ast.Node) -> ast.Node:
+    """Apply every pass of :data:`PASSES` in order."""
+    for rewrite in PASSES:
+        node = rewrite(node)
+    return node

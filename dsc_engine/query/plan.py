@@ -1,0 +1,282 @@
+"""The query planner: filter AST -> optimized AST (``passes.py``) -> a plan over a store's indexes.
+
+A :class:`Plan` has three parts, executed in this order by the store:
+
+1. ``window``: bounds on the kind's primary time. Rows are stored newest first, so a window is
+   one contiguous slice of rows, found by binary search.
+2. ``access``: where candidate rows come from: every row of the window (:class:`FullScan`), or
+   the posting lists of an index (:class:`HashLookup`, :class:`SortedLookup`,
+   :class:`EntryLookup`, :class:`UnionOf`), cut to the window by binary search.
+3. ``residual``: the part of the filter the access path does not answer, tested on each
+   candidate. A candidate set is intersected with the other conjuncts by probing their columns,
+   which costs one test per candidate of the most selective path.
+
+The planner is pure: it reads the store only through :class:`Statistics`. It takes the most
+selective conjunct that has an index path (by the store's estimate within the window) when it is
+cheaper than scanning the window.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Protocol
+
+import attrs
+
+from dsc_engine.models import RecordKind
+from dsc_engine.query import ast
+from dsc_engine.query.fields import PRIMARY_TIME
+from dsc_engine.query.passes import NOTHING, optimize, tighter_bound
+from dsc_engine.query.render import range_text, render
+
+
+class IndexKind(enum.Enum):
+    """How a store indexes a field."""
+
+    HASH = "hash"  # value -> posting list of rows (categorical fields, interned strings)
+    SORTED = "sorted"  # rows sorted by value (numbers and times)
+
+
+@attrs.frozen
+class Window:
+    """Bounds on the primary time (``None`` is unbounded); a contiguous run of stored rows."""
+
+    low: ast.Value | None = None
+    high: ast.Value | None = None
+    low_inclusive: bool = True
+    high_inclusive: bool = True
+
+
+class Access:
+    """Where a plan's candidate rows come from."""
+
+    __slots__ = ()
+    exact = True  # the candidates are exactly the rows matching the node this path answers
+
+
+@attrs.frozen
+class FullScan(Access):
+    """Every row of the window."""
+
+
+@attrs.frozen
+class NoRows(Access):
+    """Nothing can match."""
+
+
+@attrs.frozen
+class HashLookup(Access):
+    """Posting lists of the values of ``field`` that satisfy ``node`` (a filter on that field only)."""
+
+    field: str
+    node: ast.Node
+
+
+@attrs.frozen
+class SortedLookup(Access):
+    """A value range of ``field``'s sorted index (``node`` is a ``Range``, ``=`` or ``InSet``)."""
+
+    field: str
+    node: ast.Node
+
+
+@attrs.frozen
+class EntryLookup(Access):
+    """Rows having an entry of list field ``field`` whose ``entry_field`` satisfies ``node``.
+
+    Exact when the ``AnyEntry`` condition is ``node`` itself; otherwise a superset, and the whole
+    ``AnyEntry`` stays in the residual.
+    """
+
+    field: str
+    entry_field: str
+    node: ast.Node
+    exact: bool = True  # type: ignore[misc]
+
+
+@attrs.frozen
+class UnionOf(Access):
+    """The union of the items' candidates (an ``Or`` whose every branch has an index path)."""
+
+    items: tuple[Access, ...]
+
+    @property
+    def exact(self) -> bool:  # type: ignore[override]
+        return all(item.exact for item in self.items)
+
+
+class Statistics(Protocol):
+    """What the planner asks a store."""
+
+    @property
+    def kind(self) -> RecordKind: ...
+
+    def index_kind(self, field: str) -> IndexKind | None:
+        """How ``field`` is indexed (``None``: not at all)."""
+
+    def entry_indexed(self, field: str, entry_field: str) -> bool:
+        """Whether rows are indexed by the values of ``entry_field`` in list ``field``."""
+
+    def window_rows(self, window: Window | None) -> int:
+        """How many rows the window holds (all rows for ``None``)."""
+
+    def cost(self, access: Access, window: Window | None) -> int:
+        """The work of producing ``access``'s candidates within ``window`` (about rows touched)."""
+
+
+@attrs.frozen
+class Plan:
+    """A chosen way to answer ``source`` (the optimized filter)."""
+
+    source: ast.Node
+    time_field: str
+    window: Window | None
+    access: Access
+    residual: ast.Node
+    scan_cost: int
+    access_cost: int
+
+    def explain(self) -> str:
+        lines = [f"filter:   {_text(self.source)}"]
+        if self.window is not None:
+            text = _window_text(self.window, self.time_field)
+            lines.append(f"window:   {text}  (~{self.scan_cost} rows)")
+        else:
+            lines.append(f"window:   all rows  ({self.scan_cost} rows)")
+        lines.append(f"access:   {_access_text(self.access)}  (cost ~{self.access_cost})")
+        if not isinstance(self.residual, ast.MatchAll):
+            lines.append(f"residual: {_text(self.residual)}  (tested on each candidate)")
+        return "\n".join(lines)
+
+
+def single_field(node: ast.Node) -> str | None:
+    """The one field every leaf of ``node`` reads, if there is one (``AnyEntry`` excluded)."""
+    if isinstance(node, (ast.And, ast.Or)):
+        fields = {single_field(item) for item in node.items}
+        return fields.pop() if len(fields) == 1 else None
+    if isinstance(node, ast.Not):
+        return single_field(node.item)
+    if isinstance(node, (ast.MatchAll, ast.AnyEntry)):
+        return None
+    return node.field  # type: ignore[attr-defined, no-any-return]
+
+
+def access_path(node: ast.Node, stats: Statistics) -> Access | None:
+    """An index path for ``node`` alone, or ``None`` when only a scan can answer it."""
+    if isinstance(node, ast.Or):
+        items = [access_path(item, stats) for item in node.items]
+        if any(item is None for item in items):
+            return None
+        return UnionOf(tuple(items))  # type: ignore[arg-type]
+    if isinstance(node, ast.AnyEntry):
+        return _entry_path(node, stats)
+    field = single_field(node)
+    if field is None or field == PRIMARY_TIME[stats.kind]:
+        return None
+    index = stats.index_kind(field)
+    if index is IndexKind.HASH:
+        return HashLookup(field, node)
+    if index is IndexKind.SORTED and isinstance(node, (ast.Range, ast.Compare, ast.InSet)):
+        if not isinstance(node, ast.Compare) or node.op is ast.CompareOp.EQ:
+            return SortedLookup(field, node)
+    return None
+
+
+def _entry_path(node: ast.AnyEntry, stats: Statistics) -> Access | None:
+    condition = node.condition
+    field = single_field(condition)
+    if field is not None and stats.entry_indexed(node.field, field):
+        return EntryLookup(node.field, field, condition)
+    if isinstance(condition, ast.And):
+        for item in condition.items:  # any one conjunct of the entry narrows the rows
+            field = single_field(item)
+            if field is not None and stats.entry_indexed(node.field, field):
+                return EntryLookup(node.field, field, item, exact=False)
+    return None
+
+
+def choose(node: ast.Node, stats: Statistics) -> Plan:
+    """Optimize ``node`` and pick the cheapest access path for it."""
+    source = optimize(node)
+    time_field = PRIMARY_TIME[stats.kind]
+    if source == NOTHING:
+        return Plan(source, time_field, None, NoRows(), ast.MatchAll(), 0, 0)
+    conjuncts = source.items if isinstance(source, ast.And) else (source,)
+    window, rest = _split_window(conjuncts, time_field)
+    scan_cost = stats.window_rows(window)
+    best: tuple[int, int, Access] | None = None
+    for index, item in enumerate(rest):
+        path = access_path(item, stats)
+        if path is not None:
+            cost = stats.cost(path, window)
+            if best is None or cost < best[0]:
+                best = (cost, index, path)
+    if best is None or best[0] >= scan_cost:
+        return Plan(source, time_field, window, FullScan(), ast.conjunction(rest), scan_cost, scan_cost)
+    cost, index, path = best
+    residual = [item for i, item in enumerate(rest) if i != index or not path.exact]
+    return Plan(source, time_field, window, path, ast.conjunction(residual), scan_cost, cost)
+
+
+def _split_window(
+    conjuncts: tuple[ast.Node, ...], time_field: str
+) -> tuple[Window | None, list[ast.Node]]:
+    """Move the primary-time bounds out of the conjuncts into one window."""
+    window: Window | None = None
+    rest: list[ast.Node] = []
+    for item in conjuncts:
+        bound = _as_window(item, time_field)
+        if bound is not None and window is not None:
+            bound = _narrow(window, bound)
+        if bound is None:
+            rest.append(item)
+        else:
+            window = bound
+    return window, rest
+
+
+def _as_window(node: ast.Node, time_field: str) -> Window | None:
+    if isinstance(node, ast.Range) and node.field == time_field:
+        values = [v for v in (node.low, node.high) if v is not None]
+        if len({type(v) for v in values}) > 1:
+            return None
+        return Window(node.low, node.high, node.low_inclusive, node.high_inclusive)
+    if isinstance(node, ast.Compare) and node.field == time_field and node.op is ast.CompareOp.EQ:
+        return Window(node.value, node.value)
+    return None
+
+
+def _narrow(a: Window, b: Window) -> Window | None:
+    """The intersection of two windows; ``None`` when their bounds are of different types."""
+    both = [v for v in (a.low, a.high, b.low, b.high) if v is not None]
+    if len({type(v) for v in both}) > 1:
+        return None
+    low, low_inc = tighter_bound(a.low, a.low_inclusive, b.low, b.low_inclusive, lower=True)
+    high, high_inc = tighter_bound(a.high, a.high_inclusive, b.high, b.high_inclusive, lower=False)
+    return Window(low, high, low_inc, high_inc)
+
+
+def _text(node: ast.Node) -> str:
+    return render(node) or "(all)"
+
+
+def _window_text(window: Window, field: str) -> str:
+    bounds = ast.Range(field, window.low, window.high, window.low_inclusive, window.high_inclusive)
+    return f"{field} in {range_text(bounds)}"
+
+
+def _access_text(access: Access) -> str:
+    if isinstance(access, FullScan):
+        return "scan the window"
+    if isinstance(access, NoRows):
+        return "nothing (the filter matches no record)"
+    if isinstance(access, HashLookup):
+        return f"hash index {access.field}: {_text(access.node)}"
+    if isinstance(access, SortedLookup):
+        return f"sorted index {access.field}: {_text(access.node)}"
+    if isinstance(access, EntryLookup):
+        exact = "" if access.exact else ", then verify the entry"
+        return f"entry index {access.field}.{access.entry_field}: {_text(access.node)}{exact}"
+    if isinstance(access, UnionOf):
+        return "union of (" + "; ".join(_access_text(item) for item in access.items) + ")"
+    raise TypeError(f"not an access path: {access!r}")

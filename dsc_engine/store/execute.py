@@ -1,0 +1,218 @@
+"""Running a plan on one segment: window -> candidate rows -> residual test -> hit rows.
+
+Hits are ascending row numbers, which is contract order. When the plan has no residual, the hits
+are the candidate sequence itself (a ``range``, or a zero-copy ``memoryview`` of a posting list),
+so counting them and slicing a page cost nothing per row.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from array import array
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from dsc_engine.models import RecordKind
+from dsc_engine.query import ast
+from dsc_engine.query.evaluate import compile_over
+from dsc_engine.query.fields import FIELDS, NESTED, FieldSpec
+from dsc_engine.query.plan import (
+    Access,
+    EntryLookup,
+    FullScan,
+    HashLookup,
+    IndexKind,
+    NoRows,
+    Plan,
+    SortedLookup,
+    UnionOf,
+    Window,
+    single_field,
+)
+from dsc_engine.store.columns import ENTRY_PREFIX, Schema, Storage
+from dsc_engine.store.segment import RowSeq, Segment
+
+RowTest = Callable[[int], bool]
+_EMPTY: RowSeq = range(0)
+#: Above this many codes, a window estimate scales the whole count instead of cutting each list.
+_EXACT_CODES = 64
+
+
+class Statistics:
+    """The planner's view of one version of a store (``plan.Statistics``)."""
+
+    def __init__(self, schema: Schema, segments: Sequence[Segment]) -> None:
+        self.schema = schema
+        self.segments = segments
+
+    @property
+    def kind(self) -> RecordKind:
+        return self.schema.kind
+
+    def index_kind(self, field: str) -> IndexKind | None:
+        storage = self.schema.storage_of(field)
+        if storage == Storage.CODED:
+            return IndexKind.HASH
+        if storage == Storage.INT:
+            return IndexKind.SORTED
+        return None
+
+    def entry_indexed(self, field: str, entry_field: str) -> bool:
+        return field == self.schema.entry_field and entry_field in self.schema.entry_attr_of
+
+    def window_rows(self, window: Window | None) -> int:
+        total = 0
+        for segment in self.segments:
+            a, b = segment.window(window)
+            total += b - a
+        return total
+
+    def cost(self, access: Access, window: Window | None) -> int:
+        total = 0
+        for segment in self.segments:
+            bounds = segment.window(window)
+            total += _cost(segment, access, bounds)
+        return total
+
+
+def _cost(segment: Segment, access: Access, bounds: tuple[int, int]) -> int:
+    """About how many rows producing ``access``'s candidates touches (sorting counts double)."""
+    a, b = bounds
+    if isinstance(access, UnionOf):
+        return sum(_cost(segment, item, bounds) for item in access.items) * 2
+    if isinstance(access, SortedLookup):
+        lists = _sorted_slices(segment, access)
+        rows = sum(len(rows) for rows in lists)
+        return rows if len(lists) == 1 and isinstance(access.node, ast.Compare) else rows * 2
+    if isinstance(access, (HashLookup, EntryLookup)):
+        postings, codes = _codes(segment, access)
+        if len(codes) > _EXACT_CODES:
+            rows = sum(postings.count(code) for code in codes)
+            rows = rows * (b - a) // max(segment.n, 1)
+        else:
+            rows = sum(len(_cut(postings.of(code), a, b, segment.n)) for code in codes)
+        return rows if len(codes) <= 1 else rows * 2 + len(codes)
+    return b - a
+
+
+def _codes(segment: Segment, access: HashLookup | EntryLookup) -> tuple[Any, frozenset[int]]:
+    schema = segment.schema
+    if isinstance(access, HashLookup):
+        attr = schema.attr_of[access.field]
+        return segment.postings(attr), schema.tables[attr].matching(access.node)
+    attr = schema.entry_attr_of[access.entry_field]
+    return segment.entry_postings(attr), schema.entry_tables[attr].matching(access.node)
+
+
+def _cut(rows: RowSeq, a: int, b: int, n: int) -> RowSeq:
+    """The part of ascending ``rows`` within ``[a, b)``."""
+    if a == 0 and b == n:
+        return rows
+    return rows[bisect.bisect_left(rows, a) : bisect.bisect_left(rows, b)]
+
+
+def _sorted_slices(segment: Segment, access: SortedLookup) -> list[RowSeq]:
+    """Slices of the sorted index, one per value interval of the lookup."""
+    index = segment.sorted_index(segment.schema.attr_of[access.field])
+    values, rows = index.values, memoryview(index.rows)
+    node = access.node
+    spans: list[tuple[int, int]] = []
+    if isinstance(node, ast.Range):
+        i = 0 if node.low is None else _find(values, node.low, left=node.low_inclusive)
+        j = len(values) if node.high is None else _find(values, node.high, left=not node.high_inclusive)
+        spans.append((i, max(i, j)))
+    else:
+        members = (node.value,) if isinstance(node, ast.Compare) else node.values  # type: ignore[attr-defined]
+        for value in members:
+            spans.append((_find(values, value, left=True), _find(values, value, left=False)))
+    return [rows[i:j] for i, j in spans if j > i]
+
+
+def _find(values: Sequence[int], value: Any, *, left: bool) -> int:
+    return (bisect.bisect_left if left else bisect.bisect_right)(values, value)
+
+
+def candidates(segment: Segment, access: Access, a: int, b: int) -> RowSeq:
+    """The rows of ``[a, b)`` that ``access`` yields, ascending."""
+    if isinstance(access, FullScan):
+        return range(a, b)
+    if isinstance(access, NoRows) or a >= b:
+        return _EMPTY
+    if isinstance(access, (HashLookup, EntryLookup)):
+        postings, codes = _codes(segment, access)
+        lists = [_cut(postings.of(code), a, b, segment.n) for code in codes]
+        return _union([rows for rows in lists if len(rows)])
+    if isinstance(access, SortedLookup):
+        lists = _sorted_slices(segment, access)
+        if len(lists) == 1 and isinstance(access.node, ast.Compare):
+            return _cut(lists[0], a, b, segment.n)  # one value: already in row order
+        merged = sorted(itertools.chain.from_iterable(lists))
+        return _cut(array("i", merged), a, b, segment.n)
+    if isinstance(access, UnionOf):
+        parts = [candidates(segment, item, a, b) for item in access.items]
+        return array("i", sorted(set(itertools.chain.from_iterable(parts))))
+    raise TypeError(f"not an access path: {access!r}")
+
+
+def _union(lists: list[RowSeq]) -> RowSeq:
+    if not lists:
+        return _EMPTY
+    if len(lists) == 1:
+        return lists[0]
+    return array("i", sorted(itertools.chain.from_iterable(lists)))
+
+
+def hits(segment: Segment, plan: Plan) -> RowSeq:
+    """The rows of ``segment`` matching ``plan``, ascending (contract order)."""
+    a, b = segment.window(plan.window)
+    rows = candidates(segment, plan.access, a, b)
+    test = residual_test(segment, plan.residual)
+    if test is None or not len(rows):
+        return rows
+    return array("i", filter(test, rows))
+
+
+def residual_test(segment: Segment, node: ast.Node) -> RowTest | None:
+    """``row -> bool`` for ``node`` over the segment's columns (``None`` for ``MatchAll``).
+
+    A sub-filter on one coded field is decided by its set of matching codes, so text tests
+    (``contains``, case-insensitive equality) run once per distinct value, not once per row.
+    """
+    if isinstance(node, ast.MatchAll):
+        return None
+    return _test(segment, node)
+
+
+def _test(segment: Segment, node: ast.Node) -> RowTest:
+    schema = segment.schema
+    field = single_field(node)
+    if field is not None and schema.storage_of(field) == Storage.CODED:
+        attr = schema.attr_of[field]
+        matching = schema.tables[attr].matching(node)
+        codes = segment.columns[attr]
+        return lambda row: codes[row] in matching
+    if isinstance(node, ast.AnyEntry) and (entry := single_field(node.condition)) is not None:
+        attr = schema.entry_attr_of[entry]
+        matching = schema.entry_tables[attr].matching(node.condition)
+        per_row = segment.columns[f"{ENTRY_PREFIX}{attr}"]
+        return lambda row: any(code in matching for code in per_row[row])
+    if isinstance(node, (ast.And, ast.Or)):
+        parts = [_test(segment, item) for item in node.items]
+        combine = all if isinstance(node, ast.And) else any
+        return lambda row: combine(part(row) for part in parts)
+    if isinstance(node, ast.Not):
+        inner = _test(segment, node.item)
+        return lambda row: not inner(row)
+    catalog = segment.cached("catalog", "", lambda: _row_catalog(segment))
+    return compile_over(node, catalog, NESTED[schema.kind])
+
+
+def _row_catalog(segment: Segment) -> Mapping[str, FieldSpec]:
+    """The kind's field catalog with getters that read a row of ``segment``."""
+    return {
+        name: attrs.evolve(spec, get=segment.field_getter(name))
+        for name, spec in FIELDS[segment.schema.kind].items()
+    }

@@ -1,0 +1,126 @@
+"""Paging over the hits of several segments without sorting or building the whole result.
+
+Each segment's hits are ascending rows, i.e. already in contract order; the global order merges
+them by :meth:`Segment.sort_key`, which is unique per row (it ends with the load number).
+
+- one segment with hits: the page is a plain slice;
+- several, near the start: a lazy k-way merge that stops after the page;
+- several, deep: a binary search for the row at global rank ``offset`` (about
+  ``k * log(n)`` key probes per segment tried), then a merge of ``limit`` rows from there.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import itertools
+from array import array
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from dsc_engine.store.columns import Storage
+from dsc_engine.store.segment import RowSeq, Segment
+
+Part = tuple[Segment, RowSeq]
+Hit = tuple[Segment, int]
+
+#: Up to this offset a merge walk is cheaper than the rank search.
+_WALK = 256
+
+
+def page(parts: Sequence[Part], offset: int, limit: int | None) -> list[Hit]:
+    """The hits ``[offset, offset + limit)`` of the merged order (``None``: to the end)."""
+    live = [(segment, rows) for segment, rows in parts if len(rows)]
+    end = None if limit is None else offset + limit
+    if len(live) == 1:
+        segment, rows = live[0]
+        return [(segment, row) for row in rows[offset:end]]
+    if not live:
+        return []
+    starts = _split(live, offset) if offset > _WALK else None
+    skip = 0 if starts is not None else offset
+    merged = _merge(live, starts or [0] * len(live))
+    return list(itertools.islice(merged, skip, None if limit is None else skip + limit))
+
+
+def iterate(parts: Sequence[Part]) -> Iterator[Hit]:
+    """Every hit in contract order."""
+    live = [(segment, rows) for segment, rows in parts if len(rows)]
+    return _merge(live, [0] * len(live))
+
+
+def _merge(live: Sequence[Part], starts: Sequence[int]) -> Iterator[Hit]:
+    streams = [
+        _keyed(segment, index, _tail(rows, start))
+        for index, ((segment, rows), start) in enumerate(zip(live, starts, strict=True))
+    ]
+    for _, index, row in heapq.merge(*streams):
+        yield live[index][0], row
+
+
+def _keyed(segment: Segment, index: int, rows: RowSeq) -> Iterator[tuple[Any, int, int]]:
+    return ((segment.sort_key(row), index, row) for row in rows)
+
+
+def _tail(rows: RowSeq, start: int) -> RowSeq:
+    if isinstance(rows, array):
+        return memoryview(rows)[start:]
+    return rows[start:]
+
+
+def _split(live: Sequence[Part], offset: int) -> list[int] | None:
+    """For each part, how many of its hits precede global rank ``offset`` (``None``: past the end)."""
+
+    def rank(part: int, key: tuple[Any, ...]) -> int:  # hits of ``part`` ordered before ``key``
+        segment, rows = live[part]
+        return bisect.bisect_left(rows, key, key=segment.sort_key)
+
+    others = range(len(live))
+    for s in sorted(others, key=lambda i: -len(live[i][1])):
+        segment, rows = live[s]
+        lo, hi = 0, len(rows)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            key = segment.sort_key(rows[mid])
+            before = mid + sum(rank(t, key) for t in others if t != s)
+            if before < offset:
+                lo = mid + 1
+            elif before > offset:
+                hi = mid
+            else:
+                return [mid if t == s else rank(t, key) for t in others]
+    return None
+
+
+def distinct(parts: Sequence[Part], field: str) -> list[Hit]:
+    """The newest hit of each value of ``field`` (absent counting as one value), in order."""
+    newest: dict[Any, tuple[tuple[Any, ...], Segment, int]] = {}
+    for segment, rows in parts:
+        for value, row in _firsts(segment, rows, field).items():
+            key = segment.sort_key(row)
+            if value not in newest or key < newest[value][0]:
+                newest[value] = (key, segment, row)
+    return [(segment, row) for _, segment, row in sorted(newest.values(), key=lambda h: h[0])]
+
+
+def _firsts(segment: Segment, rows: RowSeq, field: str) -> dict[Any, int]:
+    """The first (newest) row of each value among ``rows``."""
+    schema = segment.schema
+    attr = schema.attr_of[field]
+    coded = schema.columns[attr].storage == Storage.CODED
+    if coded and isinstance(rows, range):  # a window: probe each value's posting list
+        postings = segment.postings(attr)
+        firsts = {}
+        for code in range(len(postings.starts) - 1):
+            posting = postings.of(code)
+            i = bisect.bisect_left(posting, rows.start)
+            if i < len(posting) and posting[i] < rows.stop:
+                firsts[code] = posting[i]
+        return firsts
+    get = segment.columns[attr].__getitem__ if coded else segment.field_getter(field)
+    seen: dict[Any, int] = {}
+    for row in rows:
+        value = get(row)
+        if value not in seen:
+            seen[value] = row
+    return seen

@@ -1,0 +1,254 @@
+"""A segment: an immutable block of rows of one kind, stored in contract order, with its indexes.
+
+Row 0 is the newest record (CONTRACT.md section 4: primary time descending, then ``Id``
+descending for masking runs, then load order, the record loaded last first). ``seq`` holds each
+row's global load number, which makes the order total across segments.
+
+Indexes are built on first use and then kept (a segment never changes):
+
+- hash index of a coded column: CSR posting lists, the rows of each code in row order
+  (``starts[c]:starts[c+1]`` of ``rows``);
+- sorted index of an int column: the rows having a value, sorted by (value, row);
+- entry index of a nested list attribute: for each code, the rows having an entry with it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import operator
+import threading
+from array import array
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import attrs
+
+from dsc_engine.models.records import Record
+from dsc_engine.query.plan import Window
+from dsc_engine.store.columns import (
+    ABSENT_INT,
+    ENTRY_PREFIX,
+    Column,
+    Schema,
+    Storage,
+    int_column,
+    int_getter,
+    negated_time,
+    record_ident,
+)
+
+RowSeq = Sequence[int]  # ascending row numbers: a range, an array or a memoryview of one
+
+
+@attrs.frozen
+class Postings:
+    """CSR posting lists: the rows of code ``c`` are ``rows[starts[c]:starts[c + 1]]``."""
+
+    starts: array  # type: ignore[type-arg]
+    rows: array  # type: ignore[type-arg]
+
+    def of(self, code: int) -> RowSeq:
+        if code + 1 >= len(self.starts):
+            return range(0)
+        return memoryview(self.rows)[self.starts[code] : self.starts[code + 1]]
+
+    def count(self, code: int) -> int:
+        if code + 1 >= len(self.starts):
+            return 0
+        return int(self.starts[code + 1] - self.starts[code])
+
+
+@attrs.frozen
+class SortedIndex:
+    """Rows with a value, sorted by (value, row): ``values[i]`` is the value of ``rows[i]``."""
+
+    values: Sequence[int]
+    rows: array  # type: ignore[type-arg]
+
+
+def _csr(pairs: Iterable[tuple[int, int]]) -> Postings:
+    """Posting lists from ``(row, code)`` pairs given in row order."""
+    buckets: list[list[int]] = []
+    for row, code in pairs:
+        while code >= len(buckets):
+            buckets.append([])
+        buckets[code].append(row)
+    starts = array("q", [0])
+    rows = array("i")
+    for bucket in buckets:
+        rows.extend(bucket)
+        starts.append(len(rows))
+    return Postings(starts, rows)
+
+
+class Segment:
+    """Rows ``0..n-1`` in contract order; ``columns[attr]`` holds one attribute of every row."""
+
+    def __init__(self, schema: Schema, seq: array, columns: dict[str, Column]) -> None:  # type: ignore[type-arg]
+        self.schema = schema
+        self.n = len(seq)
+        self.seq = seq
+        self.columns = columns
+        self._time = self._getter(schema.time_attr)
+        self._ident = self._getter("id") if schema.by_id else None
+        self._indexes: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+
+    # -- building ------------------------------------------------------------------------------
+
+    @classmethod
+    def from_records(cls, schema: Schema, records: Sequence[Record], first_seq: int) -> Segment:
+        """A segment of ``records`` (loaded in this order, numbered from ``first_seq``)."""
+        times = list(map(operator.attrgetter(schema.time_attr), records))
+        idents = list(map(record_ident, records))
+        order = sorted(range(len(records)), key=lambda i: (times[i], idents[i], i), reverse=True)
+        rows = [records[i] for i in order]
+        columns: dict[str, Column] = {}
+        for spec in schema.columns.values():
+            if spec.entry_attr is not None:  # the codes of one attribute of the nested entries
+                table = schema.entry_tables[spec.entry_attr]
+                get = operator.attrgetter(spec.entry_attr)
+                columns[spec.attr] = [
+                    tuple(sorted(set(table.encode(map(get, entries)))))
+                    for entries in map(operator.attrgetter(schema.entries_attr), rows)
+                ]
+                continue
+            values = list(map(operator.attrgetter(spec.attr), rows))
+            if spec.storage == Storage.CODED:
+                columns[spec.attr] = schema.tables[spec.attr].encode(values)
+            elif spec.storage == Storage.INT:
+                columns[spec.attr] = int_column(values)
+            else:
+                columns[spec.attr] = values
+        return cls(schema, array("q", [first_seq + i for i in order]), columns)
+
+    @classmethod
+    def merge(cls, schema: Schema, parts: Sequence[Segment]) -> Segment:
+        """One segment holding the rows of ``parts``, in contract order."""
+        offsets = [0]
+        for part in parts:
+            offsets.append(offsets[-1] + part.n)
+        keys = [
+            (*part.sort_key(row), offsets[i] + row)
+            for i, part in enumerate(parts)
+            for row in range(part.n)
+        ]
+        keys.sort()
+        perm = [key[-1] for key in keys]
+        del keys
+        columns: dict[str, Column] = {}
+        for attr, spec in schema.columns.items():
+            joined = _concat([part.columns[attr] for part in parts])
+            gathered = map(joined.__getitem__, perm)
+            if isinstance(joined, array):
+                columns[attr] = array(joined.typecode, gathered)
+            elif spec.storage == Storage.INT:
+                columns[attr] = int_column(list(gathered))
+            else:
+                columns[attr] = list(gathered)
+        seq = _concat([part.seq for part in parts])
+        return cls(schema, array("q", map(seq.__getitem__, perm)), columns)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def _getter(self, attr: str) -> Callable[[int], Any]:
+        column = self.columns[attr]
+        storage = self.schema.columns[attr].storage
+        if storage == Storage.CODED:
+            values = self.schema.tables[attr].query
+            return lambda row: values[column[row]]
+        if storage == Storage.INT:
+            return int_getter(column)
+        return column.__getitem__  # type: ignore[no-any-return]
+
+    def field_getter(self, field: str) -> Callable[[int], Any]:
+        """``row -> the query value of field`` (what ``FieldSpec.get`` gives for the record)."""
+        return self._getter(self.schema.attr_of[field])
+
+    def sort_key(self, row: int) -> tuple[Any, ...]:
+        """Ascending in contract order, comparable across segments of one store."""
+        ident = self._ident(row) if self._ident is not None else 0
+        return (negated_time(self._time(row)), -ident, -self.seq[row])
+
+    def record(self, row: int) -> Record:
+        """Rebuild the record of ``row`` (only the records of a page are ever rebuilt)."""
+        values: dict[str, Any] = {}
+        for attr, spec in self.schema.columns.items():
+            if spec.derived:
+                continue
+            column = self.columns[attr]
+            if spec.storage == Storage.CODED:
+                value = self.schema.tables[attr].raw[column[row]]
+            elif spec.storage == Storage.INT:
+                value = int_getter(column)(row)
+            else:
+                value = column[row]
+            if value is not None:
+                values[attr] = value
+        return self.schema.cls(**values)  # type: ignore[no-any-return]
+
+    def window(self, window: Window | None) -> tuple[int, int]:
+        """The rows ``[a, b)`` whose primary time lies in ``window``."""
+        if window is None:
+            return 0, self.n
+        rows = range(self.n)
+        key = self._negated_time
+        a, b = 0, self.n
+        if window.high is not None:
+            find = bisect.bisect_left if window.high_inclusive else bisect.bisect_right
+            a = find(rows, negated_time(window.high), key=key)
+        if window.low is not None:
+            find = bisect.bisect_right if window.low_inclusive else bisect.bisect_left
+            b = find(rows, negated_time(window.low), key=key)
+        return a, max(a, b)
+
+    def _negated_time(self, row: int) -> Any:
+        return negated_time(self._time(row))
+
+    # -- indexes (built once, on first use) ----------------------------------------------------
+
+    def cached(self, kind: str, attr: str, build: Callable[[], Any]) -> Any:
+        """The segment's ``(kind, attr)`` index (or other derived structure), built once."""
+        key = (kind, attr)
+        index = self._indexes.get(key)
+        if index is None:
+            with self._lock:
+                index = self._indexes.get(key)
+                if index is None:
+                    index = build()
+                    self._indexes[key] = index
+        return index
+
+    def postings(self, attr: str) -> Postings:
+        return self.cached("hash", attr, lambda: _csr(enumerate(self.columns[attr])))  # type: ignore[no-any-return]
+
+    def sorted_index(self, attr: str) -> SortedIndex:
+        return self.cached("sorted", attr, lambda: self._build_sorted(attr))  # type: ignore[no-any-return]
+
+    def _build_sorted(self, attr: str) -> SortedIndex:
+        get = int_getter(self.columns[attr])
+        present = [row for row in range(self.n) if get(row) is not None]
+        present.sort(key=get)  # stable: rows of one value stay in row order
+        return SortedIndex(int_column([get(row) for row in present]), array("i", present))
+
+    def entry_postings(self, entry_attr: str) -> Postings:
+        return self.cached("entry", entry_attr, lambda: self._build_entry(entry_attr))  # type: ignore[no-any-return]
+
+    def _build_entry(self, entry_attr: str) -> Postings:
+        codes_by_row = self.columns[f"{ENTRY_PREFIX}{entry_attr}"]
+        return _csr((row, code) for row, codes in enumerate(codes_by_row) for code in codes)
+
+
+def _concat(columns: list[Column]) -> Column:
+    if all(isinstance(c, array) for c in columns) and len({c.typecode for c in columns}) == 1:
+        joined = array(columns[0].typecode)
+        for column in columns:
+            joined.extend(column)
+        return joined
+    joined_list: list[Any] = []
+    for column in columns:
+        if isinstance(column, array) and column.typecode == "q":
+            joined_list.extend(None if v == ABSENT_INT else v for v in column)
+        else:
+            joined_list.extend(column)
+    return joined_list
