@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import sys
 from array import array
 from collections.abc import Callable, Sequence
@@ -90,8 +89,8 @@ def _typed(value: Any) -> tuple[type, Any]:
     return type(value), value  # True and 1 stay apart
 
 
-def _entry_token(entry: Any) -> str:
-    return json.dumps(entry, sort_keys=True, ensure_ascii=False)
+def _entry_token(entry: Any) -> tuple[tuple[str, Any], ...]:
+    return tuple(sorted(entry.items()))  # an entry's wire values are all strings
 
 
 def encode_table(kind: RecordKind, records: Sequence[Record]) -> dict[str, Any]:

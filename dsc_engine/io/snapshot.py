@@ -60,7 +60,7 @@ def encode(records: Mapping[RecordKind, Sequence[Record]], *, compress: bool = T
     document = {"format": _FORMAT_NAME, "version": VERSION, "kinds": kinds}
     payload = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     if compress:
-        payload = gzip.compress(payload, compresslevel=6, mtime=0)
+        payload = gzip.compress(payload, compresslevel=1, mtime=0)
     flags = FLAG_GZIP if compress else 0
     return _HEADER.pack(MAGIC, VERSION, flags, len(payload), hashlib.sha256(payload).digest()) + payload
 

@@ -1,0 +1,133 @@
+"""``dsc-engine``: the command line of the offline engine.
+
+:func:`main` builds the argparse parser, runs one subcommand and returns its exit status; every
+failure ends as a one-line message on stderr and one of the exit codes below, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import IO
+
+from dsc_engine.api.errors import ApiError
+from dsc_engine.cli import commands
+from dsc_engine.cli.output import Format
+from dsc_engine.errors import (
+    DscError,
+    FilterError,
+    ImportFailure,
+    RecordError,
+    RequestError,
+    SnapshotError,
+)
+
+EXIT_OK = 0
+EXIT_DIFFERENCES = 1
+EXIT_USAGE = 2
+EXIT_DATA = 3
+EXIT_API = 4
+EXIT_INTERNAL = 5
+
+EXIT_CODES = f"""\
+exit status:
+  {EXIT_OK}  ok
+  {EXIT_DIFFERENCES}  replay: some call answered differently from the capture
+  {EXIT_USAGE}  usage: bad arguments, an unparsable filter, a bad page or kind
+  {EXIT_DATA}  data: a file cannot be imported (or records were rejected), a bad snapshot or capture
+  {EXIT_API}  the API refused the call (the error body is printed)
+  {EXIT_INTERNAL}  internal error (a bug: please report it with the message)
+"""
+
+DESCRIPTION = """\
+Answer Alibaba Cloud's audit-log APIs offline, from exported logs held in memory:
+Sddp DescribeAuditLogs, Sddp DescribeDataMaskingRunHistory and DMS ListSensitiveDataAuditLog.
+Commands that need data take --data PATH (files, folders, globs or snapshots; repeatable);
+without it they use the sample data bundled with the package.
+"""
+
+EPILOG = f"""\
+examples:
+  dsc-engine demo
+  dsc-engine load exports/ --rejects rejects.jsonl --snapshot engine.dscsnap
+  dsc-engine query audit 'UserName = "admin" and EffectRow > 100' --data engine.dscsnap
+  dsc-engine call DescribeAuditLogs --param PageSize=5 --param Lang=en_us
+  dsc-engine --format json call ListSensitiveDataAuditLog --param PageNumber=1 \\
+      --param PageSize=10 --param StartTime='2026-10-01 00:00:00' --param EndTime='2026-10-31 23:59:59'
+  dsc-engine record --out capture.jsonl && dsc-engine replay capture.jsonl
+  dsc-engine serve --sample
+
+{EXIT_CODES}
+See docs/cli.md and docs/formats.md.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dsc-engine",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--format", choices=[f.value for f in Format], default=Format.TABLE.value,
+        help="how results are printed (default: table)",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands.register(subparsers, EXIT_CODES)
+    _register_serve(subparsers)
+    return parser
+
+
+def _register_serve(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from dsc_engine.server.cli import register
+
+    register(subparsers)
+
+
+def exit_code(error: BaseException) -> int:
+    """The exit status of a failure (see :data:`EXIT_CODES`)."""
+    if isinstance(error, ApiError):
+        return EXIT_API
+    if isinstance(error, (FilterError, RequestError)):
+        return EXIT_USAGE
+    if isinstance(error, (ImportFailure, RecordError, SnapshotError, DscError, OSError)):
+        return EXIT_DATA
+    return EXIT_INTERNAL
+
+
+def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: IO[str] | None = None) -> int:
+    """Run the CLI with ``argv`` (default: the process arguments); return the exit status."""
+    out = out if out is not None else sys.stdout
+    err = err if err is not None else sys.stderr
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help, or a usage error argparse has already printed
+        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+    if args.command == "serve":
+        return int(args.func(args, out=out, err=err))
+    args.format = Format(args.format)
+    try:
+        return int(args.func(args, out, err))
+    except ApiError as exc:
+        print(f"dsc-engine {args.command}: {exc.http_status} {exc.code}: {exc.message}", file=err)
+        return EXIT_API
+    except DscError as exc:
+        # a filter error shows its caret line; every other message is one line
+        message = str(exc) if isinstance(exc, FilterError) else str(exc).splitlines()[0]
+        print(f"dsc-engine {args.command}: {message}", file=err)
+        return exit_code(exc)
+    except OSError as exc:
+        print(f"dsc-engine {args.command}: {exc.filename or ''}: {exc.strerror or exc}", file=err)
+        return EXIT_DATA
+    except KeyboardInterrupt:
+        print(f"dsc-engine {args.command}: interrupted", file=err)
+        return 130
+    except Exception as exc:  # the last-resort handler: a bug must still end in one clear line
+        print(f"dsc-engine {args.command}: internal error: {type(exc).__name__}: {exc}", file=err)
+        return EXIT_INTERNAL
+
+
+__all__ = ["EXIT_CODES", "build_parser", "exit_code", "main"]

@@ -1,0 +1,298 @@
+"""The subcommands of ``dsc-engine`` (all but ``serve``, which the server module registers).
+
+Each handler takes ``(args, out, err)`` and returns the exit status; failures are raised as typed
+errors and turned into messages and exit codes by :func:`dsc_engine.cli.main`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import IO, Any
+
+from dsc_engine import replay as replays
+from dsc_engine.cli import demo as demos
+from dsc_engine.cli.output import Format, Progress, dumps, write_items, write_mapping
+from dsc_engine.engine import Engine
+from dsc_engine.io import export, imports, snapshot, sources
+from dsc_engine.io.wire import response_item
+from dsc_engine.models import RecordKind
+from dsc_engine.query.parse import parse_filter
+
+Handler = Callable[[argparse.Namespace, IO[str], IO[str]], int]
+_KINDS = "audit | masking | dms (or audit_log, masking_run, dms_log)"
+_LIST_KEYS = ("Items", "SensitiveDataAuditLogList")
+_KIND_OF_ACTION = {
+    "DescribeAuditLogs": RecordKind.AUDIT_LOG,
+    "DescribeDataMaskingRunHistory": RecordKind.MASKING_RUN,
+    "ListSensitiveDataAuditLog": RecordKind.DMS_LOG,
+}
+
+
+def _kind(text: str) -> RecordKind:
+    try:
+        return RecordKind.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _param(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected Name=Value, got {text!r}")
+    return name, value
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Data
+# ---------------------------------------------------------------------------------------------
+
+
+def _data_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("data (default: the bundled sample data)")
+    group.add_argument("--data", metavar="PATH", action="append", default=[],
+                       help="exported logs or a snapshot: file, folder or glob (repeatable)")
+    group.add_argument("--kind", type=_kind, help=f"read every --data record as this kind: {_KINDS}")
+    group.add_argument("--strict", action="store_true", help="stop at the first bad record")
+
+
+def _engine(args: argparse.Namespace, err: IO[str]) -> Engine:
+    """The engine of a command: its --data loaded (with progress and a summary), else the sample."""
+    if not args.data:
+        return Engine.from_sample()
+    engine = Engine()
+    report = _import(engine, args.data, args, err, rejects=None)
+    if not report.ok:
+        err.write(f"warning: {report.summary()}\n")
+        for problem in (*report.file_errors, *report.rejects[:5]):
+            err.write(f"  {problem}\n")
+    return engine
+
+
+def _import(
+    engine: Engine, paths: list[str], args: argparse.Namespace, err: IO[str], rejects: str | None
+) -> imports.ImportReport:
+    progress = Progress(sources.total_size(sources.expand(paths)), err)
+    try:
+        return imports.load_into(
+            engine, paths, kind=args.kind, strict=args.strict, rejects_path=rejects, progress=progress
+        )
+    finally:
+        progress.finish()
+
+
+@contextlib.contextmanager
+def _output(path: str | None, out: IO[str]) -> Iterator[IO[str]]:
+    if path is None or path == "-":
+        yield out
+        return
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        yield handle
+
+
+# ---------------------------------------------------------------------------------------------
+# Handlers
+# ---------------------------------------------------------------------------------------------
+
+
+def cmd_load(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    engine = Engine()
+    report = _import(engine, args.paths, args, err, args.rejects)
+    summary: dict[str, Any] = {"summary": report.summary(), **report.to_json()}
+    if args.snapshot:
+        snapshot.save(engine, args.snapshot)
+        summary["snapshot"] = args.snapshot
+    write_mapping(args.format, summary, out)
+    if args.rejects is None:
+        for problem in (*report.file_errors, *report.rejects):
+            err.write(f"rejected: {problem}\n")
+    return 0 if report.ok else 3
+
+
+def cmd_query(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    engine = _engine(args, err)
+    result = engine.query(args.kind, args.filter, page=args.page, page_size=args.page_size)
+    items = [response_item(r) for r in result.records]
+    envelope = {"TotalCount": result.total, "Page": result.page, "PageSize": result.page_size}
+    write_items(args.format, args.kind, items, out, envelope)
+    return 0
+
+
+def cmd_call(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    engine = _engine(args, err)
+    params = dict(args.param)
+    body = engine.call(args.action, params, version=args.version)
+    kind = _KIND_OF_ACTION.get(args.action)
+    if args.format is Format.JSON or kind is None:
+        out.write(dumps(body) + "\n")
+        return 0
+    items = next((body[key] for key in _LIST_KEYS if key in body), [])
+    envelope = {k: v for k, v in body.items() if k not in _LIST_KEYS}
+    write_items(args.format, kind, items, out, envelope)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    engine = _engine(args, err)
+    store = engine.store(args.kind)
+    node = parse_filter(args.filter, args.kind)
+    if args.page is None:
+        records = list(store.iter_ordered(node))
+        total, first = len(records), 1
+    else:
+        page = store.query(node, (args.page - 1) * args.page_size, args.page_size)
+        records, total, first = list(page.records), page.total, args.page
+    with _output(args.out, out) as handle:
+        count = export.write(records, args.kind, args.to, handle, total=total,
+                             page_size=args.page_size, first_page=first)
+    if args.out not in (None, "-"):
+        write_mapping(args.format, {"exported": count, "total": total, "to": args.out, "as": args.to}, out)
+    return 0
+
+
+def cmd_snapshot(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    engine = _engine(args, err)
+    counts = snapshot.save(engine, args.out, compress=not args.no_compress)
+    write_mapping(args.format, {"snapshot": args.out, **{k.value: n for k, n in counts.items()}}, out)
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    calls = replays.read_calls(args.capture)
+    engine = _engine(args, err)
+    report = replays.replay(engine, calls)
+    if args.format is Format.TABLE:
+        for line in report.lines():
+            out.write(line + "\n")
+    else:
+        rows = [
+            {"line": r.call.line, "action": r.call.action, "matched": r.matched,
+             "differences": [str(d) for d in r.differences]}
+            for r in report.results
+        ]
+        if args.format is Format.JSON:
+            out.write(dumps({"matched": report.matched, "calls": len(rows), "results": rows}) + "\n")
+        else:
+            for row in rows:
+                out.write(dumps(row, pretty=False) + "\n")
+    return 0 if report.ok else 1
+
+
+def cmd_record(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    if args.requests:
+        requests = replays.read_calls(args.requests, need_response=False)
+    else:
+        requests = [call for _, _, call in demos.DEMO]
+    engine = _engine(args, err)
+    with _output(args.out, out) as handle:
+        count = replays.record(engine, requests, handle)
+    if args.out not in (None, "-"):
+        write_mapping(args.format, {"recorded": count, "to": args.out}, out)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    engine = _engine(args, err)
+    demos.run(engine, engine, args.format, out)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsers
+# ---------------------------------------------------------------------------------------------
+
+
+def _add(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], name: str, handler: Handler,
+    help_text: str, examples: str, exit_codes: str, aliases: tuple[str, ...] = (),
+) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        name, aliases=list(aliases), help=help_text, description=help_text,
+        epilog=f"examples:\n{examples}\n{exit_codes}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.set_defaults(func=handler)
+    return parser
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], exit_codes: str) -> None:
+    """Add every subcommand but ``serve``."""
+    p = _add(subparsers, "load", cmd_load, "import exported logs, print the summary, optionally save a snapshot",
+             "  dsc-engine load audit.jsonl.gz runs.csv dms/\n"
+             "  dsc-engine load 'exports/**/*.json' --rejects rejects.jsonl --snapshot engine.dscsnap\n"
+             "  dsc-engine load logs.csv --kind audit --strict\n", exit_codes, aliases=("import",))
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files, folders, globs or snapshots")
+    p.add_argument("--kind", type=_kind, help=f"read every record as this kind: {_KINDS}")
+    p.add_argument("--strict", action="store_true", help="stop at the first bad record; load nothing then")
+    p.add_argument("--rejects", metavar="FILE", help="write every rejected record here (JSON Lines)")
+    p.add_argument("--snapshot", metavar="OUT", help="save what was loaded as a snapshot file")
+
+    p = _add(subparsers, "query", cmd_query, "query one kind of record with the filter language",
+             "  dsc-engine query audit 'UserName = \"admin\" and EffectRow > 100'\n"
+             "  dsc-engine query dms 'ModuleName = \"DATA_EXPORT\"' --page 2 --page-size 20\n"
+             "  dsc-engine --format jsonl query masking 'Status = 2' --data engine.dscsnap\n", exit_codes)
+    p.add_argument("kind", type=_kind, metavar="KIND", help=_KINDS)
+    p.add_argument("filter", metavar="FILTER", nargs="?", default="", help="filter text (empty: everything)")
+    p.add_argument("--page", type=_positive, default=1, help="page number, from 1 (default 1)")
+    p.add_argument("--page-size", type=_positive, default=10, help="records per page (default 10)")
+    _data_options(p)
+
+    p = _add(subparsers, "call", cmd_call, "call an API operation as the service answers it",
+             "  dsc-engine call DescribeAuditLogs --param PageSize=5 --param UserName=admin\n"
+             "  dsc-engine call DescribeDataMaskingRunHistory --param Status=2\n"
+             "  dsc-engine --format json call ListSensitiveDataAuditLog --param PageNumber=1 --param PageSize=5 \\\n"
+             "      --param 'StartTime=2026-10-01 00:00:00' --param 'EndTime=2026-10-31 23:59:59'\n", exit_codes)
+    p.add_argument("action", metavar="ACTION", help="DescribeAuditLogs, DescribeDataMaskingRunHistory or ListSensitiveDataAuditLog")
+    p.add_argument("--param", type=_param, action="append", default=[], metavar="NAME=VALUE",
+                   help="a request parameter, as the query string carries it (repeatable)")
+    p.add_argument("--version", help="the API version (default: the action's own)")
+    _data_options(p)
+
+    p = _add(subparsers, "export", cmd_export, "export a query result (all pages or one) as JSON Lines, CSV or API pages",
+             "  dsc-engine export audit 'WarnLevel = \"3\"' --to csv --out high.csv\n"
+             "  dsc-engine export dms --to pages --page 1 --page-size 100 --data exports/\n"
+             "  dsc-engine export masking --to jsonl > runs.jsonl\n", exit_codes)
+    p.add_argument("kind", type=_kind, metavar="KIND", help=_KINDS)
+    p.add_argument("filter", metavar="FILTER", nargs="?", default="", help="filter text (empty: everything)")
+    p.add_argument("--to", choices=[f.value for f in export.ExportFormat], default="jsonl",
+                   help="the file format (default jsonl)")
+    p.add_argument("--out", metavar="FILE", help="where to write (default: standard output)")
+    p.add_argument("--page", type=_positive, help="export only this page (default: every record)")
+    p.add_argument("--page-size", type=_positive, help="page size for --page and for --to pages (default: the API's largest)")
+    _data_options(p)
+
+    p = _add(subparsers, "snapshot", cmd_snapshot, "save the loaded records to a snapshot that loads fast",
+             "  dsc-engine snapshot engine.dscsnap --data exports/\n"
+             "  dsc-engine query audit 'UserName = \"root\"' --data engine.dscsnap\n", exit_codes)
+    p.add_argument("out", metavar="OUT", help="the snapshot file to write")
+    p.add_argument("--no-compress", action="store_true", help="do not gzip the payload (bigger, a little faster)")
+    _data_options(p)
+
+    p = _add(subparsers, "replay", cmd_replay, "re-run recorded calls and report every differing field",
+             "  dsc-engine replay capture.jsonl --data exports/\n"
+             "  dsc-engine --format json replay capture.jsonl\n", exit_codes)
+    p.add_argument("capture", metavar="CAPTURE", help="JSON Lines of {action, params, response}")
+    _data_options(p)
+
+    p = _add(subparsers, "record", cmd_record, "answer requests with the engine and write a capture for replay",
+             "  dsc-engine record --out capture.jsonl            (the demo requests)\n"
+             "  dsc-engine record --requests calls.jsonl --out capture.jsonl --data exports/\n", exit_codes)
+    p.add_argument("--requests", metavar="FILE", help="JSON Lines of {action, params[, version]} (default: the demo's)")
+    p.add_argument("--out", metavar="FILE", help="the capture to write (default: standard output)")
+    _data_options(p)
+
+    p = _add(subparsers, "demo", cmd_demo, "answer real requests of each operation over the sample data",
+             "  dsc-engine demo\n  dsc-engine --format json demo\n  dsc-engine demo --data exports/\n", exit_codes)
+    _data_options(p)
+

@@ -1,0 +1,267 @@
+"""End-to-end CLI: every subcommand in-process (exit codes and output), two via a subprocess."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dsc_engine import sample
+from dsc_engine.cli import main
+from dsc_engine.io import export, imports
+from dsc_engine.io.wire import to_wire
+from dsc_engine.models import RecordKind
+from dsc_engine.query.parse import parse_filter
+
+AUDIT, RUNS, DMS = RecordKind.AUDIT_LOG, RecordKind.MASKING_RUN, RecordKind.DMS_LOG
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture()
+def exports(tmp_path: Path) -> Path:
+    """A folder of exports in three formats: audit JSON Lines (gzip'd), runs CSV, DMS pages."""
+    folder = tmp_path / "exports"
+    (folder / "dms").mkdir(parents=True)
+    lines = "".join(json.dumps(to_wire(r)) + "\n" for r in sample.generate(AUDIT, 50, seed=5))
+    (folder / "audit.jsonl.gz").write_bytes(gzip.compress(lines.encode()))
+    with open(folder / "runs.csv", "w", encoding="utf-8") as out:
+        export.write_csv(sample.generate(RUNS, 20, seed=5), RUNS, out)
+    with open(folder / "dms" / "pages.json", "w", encoding="utf-8") as out:
+        export.write_pages(sample.generate(DMS, 30, seed=5), DMS, out, total=30, page_size=7)
+    return folder
+
+
+def test_cli_load_prints_the_reconciled_summary_and_saves_a_snapshot(tmp_path, exports):
+    snap = tmp_path / "engine.dscsnap"
+    code, out, _ = run("--format", "json", "load", str(exports), "--snapshot", str(snap))
+    summary = json.loads(out)
+    assert code == 0
+    assert summary["loaded"] == {"audit_log": 50, "masking_run": 20, "dms_log": 30}
+    assert summary["read"] == 100 and summary["snapshot"] == str(snap)
+    code, out, _ = run("--format", "json", "query", "masking", "", "--data", str(snap), "--page-size", "100")
+    assert code == 0 and json.loads(out)["TotalCount"] == 20
+
+
+def test_cli_import_alias_and_glob(exports):
+    code, out, _ = run("--format", "json", "import", str(exports / "*.csv"))
+    assert code == 0 and json.loads(out)["loaded_total"] == 20
+
+
+def test_cli_load_rejects_are_written_and_exit_3(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    good = json.dumps(to_wire(sample.generate(AUDIT, 1, seed=1)[0]))
+    path.write_text(good + "\n{broken\n")
+    rejects = tmp_path / "rejects.jsonl"
+    code, out, _ = run("load", str(path), "--rejects", str(rejects))
+    assert code == 3 and "rejected 1" in out
+    (entry,) = imports.rejects_of(rejects)
+    assert (entry["line"], entry["raw"]) == (2, "{broken")
+    code, _, err = run("load", str(path))
+    assert code == 3 and f"rejected: {path}:2: invalid JSON" in err
+
+
+def test_cli_load_strict_stops_with_file_and_line(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("CreationTime,EffectRow\n1,2\n3,x\n")
+    code, _, err = run("load", str(path), "--strict")
+    assert code == 3
+    assert err.startswith(f"dsc-engine load: {path}:3: column EffectRow: cannot read 'x'")
+    assert err.count("\n") == 1
+
+
+def test_cli_missing_data_is_a_data_error(tmp_path):
+    code, _, err = run("query", "audit", "", "--data", str(tmp_path / "nope.json"))
+    assert code == 3 and "no such file or folder" in err
+
+
+def test_cli_query_table_and_paging(exports):
+    code, out, _ = run("query", "audit", 'EffectRow >= 0', "--data", str(exports), "--page-size", "3")
+    assert code == 0
+    header, rule, *rows = out.splitlines()[1:]
+    assert header.startswith("CreationTime") and set(rule) <= {"-", " "} and len(rows) == 3
+    code, out, _ = run("--format", "jsonl", "query", "audit", "", "--data", str(exports),
+                       "--page", "2", "--page-size", "20")
+    assert code == 0 and len(out.splitlines()) == 20
+
+
+def test_cli_query_bad_filter_is_a_usage_error_with_a_caret():
+    code, out, err = run("query", "audit", "UserName = ")
+    assert code == 2 and out == "" and "^" in err and "Traceback" not in err
+    code, _, err = run("query", "audit", "Colour = 'red'")
+    assert code == 2 and "Colour" in err
+
+
+def test_cli_usage_errors_exit_2():
+    assert run("query", "nokind", "")[0] == 2
+    assert run("call")[0] == 2
+    assert run("query", "audit", "", "--page", "0")[0] == 2
+    assert run("--help")[0] == 0
+
+
+def test_cli_help_lists_exit_codes_and_examples(capsys):
+    for argv in (["--help"], ["query", "--help"], ["load", "--help"], ["replay", "--help"]):
+        assert main(argv) == 0
+        text = capsys.readouterr().out
+        assert "examples:" in text and "exit status:" in text and "1  replay" in text
+
+
+def test_cli_call_answers_and_api_errors_exit_4():
+    code, out, _ = run("--format", "json", "call", "DescribeAuditLogs", "--param", "PageSize=2",
+                       "--param", "Lang=en_us")
+    body = json.loads(out)
+    assert code == 0 and body["PageSize"] == 2 and len(body["Items"]) == 2
+    code, out, err = run("call", "DescribeAuditLogs", "--param", "PageSize=500", "--param", "Lang=en_us")
+    assert code == 4 and out == ""
+    assert err == 'dsc-engine call: 400 InvalidParameter: The specified parameter "PageSize" is not valid.' \
+        + err.split("is not valid.", 1)[1]
+    assert run("call", "NoSuchAction")[0] == 4
+    assert run("call", "DescribeAuditLogs", "--param", "novalue")[0] == 2
+
+
+def test_cli_call_table_shows_the_page(exports):
+    code, out, _ = run("call", "DescribeDataMaskingRunHistory", "--param", "PageSize=4", "--data", str(exports))
+    assert code == 0 and "TotalCount: 20" in out and len(out.splitlines()) == 1 + 2 + 4
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "pages"])
+def test_cli_export_reimports_to_the_same_records(tmp_path, exports, fmt):
+    target = tmp_path / f"out.{fmt}"
+    code, _, _ = run("export", "dms", "", "--to", fmt, "--out", str(target), "--data", str(exports))
+    assert code == 0
+    from dsc_engine import Engine
+
+    engine = Engine()
+    imports.load_into(engine, exports)
+    expected = list(engine.store(DMS).iter_ordered(parse_filter("", DMS)))
+    assert imports.read_records(target)[DMS] == expected
+
+
+def test_cli_export_one_page_to_stdout():
+    code, out, _ = run("export", "audit", 'UserName = "admin"', "--to", "pages", "--page", "2", "--page-size", "4")
+    (page,) = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and page["CurrentPage"] == 2 and len(page["Items"]) == 4
+    assert page["TotalCount"] > 8
+
+
+def test_cli_snapshot_round_trip_and_corruption(tmp_path, exports):
+    snap = tmp_path / "s.dscsnap"
+    code, out, _ = run("--format", "json", "snapshot", str(snap), "--data", str(exports))
+    assert code == 0 and json.loads(out)["audit_log"] == 50
+    query = ("--format", "jsonl", "query", "audit", "", "--page-size", "50")
+    assert run(*query, "--data", str(snap))[1] == run(*query, "--data", str(exports))[1]
+    data = snap.read_bytes()
+    snap.write_bytes(data[:-5])
+    code, _, err = run(*query, "--data", str(snap), "--strict")
+    assert code == 3 and "truncated" in err
+
+
+def test_cli_record_then_replay_matches(tmp_path):
+    capture = tmp_path / "capture.jsonl"
+    assert run("record", "--out", str(capture))[0] == 0
+    code, out, _ = run("replay", str(capture))
+    assert code == 0 and out.splitlines()[-1] == "5 of 5 call(s) matched"
+
+
+def test_cli_replay_reports_every_differing_field_and_exits_1(tmp_path):
+    capture = tmp_path / "capture.jsonl"
+    run("record", "--out", str(capture))
+    calls = [json.loads(line) for line in capture.read_text().splitlines()]
+    calls[0]["response"]["Items"][3]["UserName"] = "someone_else"
+    calls[0]["response"]["RequestId"] = "ANY-ID"  # volatile: ignored
+    calls[2]["response"]["TotalCount"] = "68"
+    calls[4]["response"]["HostId"] = "other.host"  # volatile in an error body
+    capture.write_text("".join(json.dumps(c) + "\n" for c in calls))
+    code, out, _ = run("replay", str(capture))
+    assert code == 1
+    assert "     Items[3].UserName: expected 'someone_else', got '" in out
+    assert "TotalCount: expected '68', got 68" in out
+    assert out.splitlines()[-1] == "3 of 5 call(s) matched"
+    code, out, _ = run("--format", "json", "replay", str(capture))
+    report = json.loads(out)
+    assert [r["matched"] for r in report["results"]] == [False, True, False, True, True]
+
+
+def test_cli_replay_bad_capture_is_a_data_error(tmp_path):
+    capture = tmp_path / "capture.jsonl"
+    capture.write_text('{"action": "DescribeAuditLogs", "params": {}}\n')
+    code, _, err = run("replay", str(capture))
+    assert code == 3 and f"{capture}:1: 'response' must be" in err
+
+
+def test_cli_demo_shows_each_operation():
+    code, out, _ = run("demo")
+    assert code == 0
+    for text in ("DescribeAuditLogs", "DescribeDataMaskingRunHistory", "ListSensitiveDataAuditLog",
+                 "HTTP 400 InvalidParameter", "Loaded records: 3000 audit_log"):
+        assert text in out
+    code, out, _ = run("--format", "json", "demo")
+    document = json.loads(out)
+    assert [c["status"] for c in document["calls"]] == [200, 200, 200, 200, 400]
+
+
+def test_cli_serve_is_registered(capsys):
+    assert main(["serve", "--help"]) == 0
+    assert "--port" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_cli_runs_as_a_module_in_a_subprocess(tmp_path, exports):
+    result = subprocess.run(
+        [sys.executable, "-m", "dsc_engine.cli", "--format", "json", "load", str(exports)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0 and json.loads(result.stdout)["loaded_total"] == 100
+    result = subprocess.run(
+        [sys.executable, "-m", "dsc_engine.cli", "query", "audit", "UserName ="],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_cli_progress_bar_only_on_a_terminal_after_the_delay():
+    from dsc_engine.cli.output import Progress
+
+    quiet = io.StringIO()
+    bar = Progress(100, quiet, delay=0.0)
+    bar(50)
+    assert quiet.getvalue() == ""
+    terminal = _Terminal()
+    bar = Progress(100, terminal, delay=0.0)
+    bar(50)
+    assert "50%" in terminal.getvalue()
+    bar.finish()
+    assert terminal.getvalue().endswith("\r")
+    slow = _Terminal()
+    Progress(100, slow, delay=60.0)(50)
+    assert slow.getvalue() == ""
+
+
+def test_cli_replay_lists_missing_and_extra_keys():
+    from dsc_engine.replay import Call, compare
+
+    call = Call("DescribeAuditLogs", {}, {"RequestId": "a", "Items": [{"A": 1}], "TotalCount": 1})
+    got = {"RequestId": "b", "Items": [{"A": 1, "B": True}, {"A": 2}], "AsyncRequestId": "x"}
+    assert [str(d) for d in compare(call, got)] == [
+        "Items[0].B: expected <absent>, got true",
+        'Items[1]: expected <absent>, got {"A": 2}',
+        "TotalCount: expected 1, got <absent>",
+    ]
+    echoed = Call("DescribeAuditLogs", {"AsyncRequestId": "mine"}, {"AsyncRequestId": "mine"})
+    assert [str(d) for d in compare(echoed, {"AsyncRequestId": "other"})] == [
+        "AsyncRequestId: expected 'mine', got 'other'"
+    ]
