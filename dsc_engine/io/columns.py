@@ -21,7 +21,7 @@ from array import array
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from dsc_engine.errors import RecordError
+from dsc_engine.errors import RecordError, SnapshotError
 from dsc_engine.io.wire import attr_for_key, from_wire, parse_dms_time, to_wire, wire_keys
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
@@ -38,7 +38,7 @@ _BASE: dict[RecordKind, dict[str, Any]] = {
 _PLAIN = {FieldType.STRING: str, FieldType.INTEGER: int, FieldType.TIME_MS: int, FieldType.BOOLEAN: bool}
 
 
-class TableError(ValueError):
+class TableError(SnapshotError):
     """A table does not decode; the message says which column and why."""
 
 
