@@ -196,13 +196,11 @@ def _audit_log(rng: random.Random, pools: _Pools, index: int) -> AuditLog:
 def _masking_runs(rng: random.Random, pools: _Pools, n: int) -> list[MaskingRun]:
     runs: list[MaskingRun] = []
     next_id = 1
-    task_number = 0
     while len(runs) < n:
-        task_number += 1
         task_id = f"mt{rng.getrandbits(40):010x}"
         src, dst = rng.choice(list(ServiceType)), rng.choice(list(ServiceType))
         table = pools.tables.draw(rng)
-        start = int((EPOCH_END.timestamp() - _seconds_ago(rng)) * 1000)
+        start = int((EPOCH_END.timestamp() - _seconds_ago(rng) * 0.9 - 60) * 1000)
         subtasks = rng.choice([0, 0, 0, 2, 3, 4])
         main_id = next_id
         for run_index in range(1, rng.randrange(1, 4) + 1):
@@ -213,7 +211,8 @@ def _masking_runs(rng: random.Random, pools: _Pools, n: int) -> list[MaskingRun]
                 failed = status in (RunStatus.FAILED, RunStatus.PARTIALLY_FAILED)
                 duration = int(rng.lognormvariate(10, 1.2))
                 masked = int(rng.paretovariate(1.1) * 100)
-                run_start = start + run_index * 86_400_000 + sub * 1000
+                # later runs of a task come a day apart, all inside the 30-day window
+                run_start = start - (3 - run_index) * 86_400_000 + sub * 1000
                 runs.append(MaskingRun(
                     id=next_id,
                     start_time=run_start,

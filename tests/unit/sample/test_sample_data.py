@@ -55,6 +55,8 @@ def test_masking_runs_have_unique_ids_and_subtasks() -> None:
     ids = {run.id for run in runs}
     assert all(run.main_process_id in ids for run in subtasks if run.main_process_id < max(ids))
     assert all(run.src_type_code == run.src_type.code for run in runs)
+    end = int(EPOCH_END.timestamp() * 1000)
+    assert all(end - WINDOW_SECONDS * 1000 <= run.start_time <= end for run in runs)
 
 
 def test_dms_logs_carry_one_to_four_entries() -> None:
