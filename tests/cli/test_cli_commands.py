@@ -178,13 +178,14 @@ def test_cli_replay_reports_every_differing_field_and_exits_1(tmp_path):
     calls = [json.loads(line) for line in capture.read_text().splitlines()]
     calls[0]["response"]["Items"][3]["UserName"] = "someone_else"
     calls[0]["response"]["RequestId"] = "ANY-ID"  # volatile: ignored
-    calls[2]["response"]["TotalCount"] = "68"
+    total = calls[2]["response"]["TotalCount"]
+    calls[2]["response"]["TotalCount"] = str(total)  # same number, wrong JSON type
     calls[4]["response"]["HostId"] = "other.host"  # volatile in an error body
     capture.write_text("".join(json.dumps(c) + "\n" for c in calls))
     code, out, _ = run("replay", str(capture))
     assert code == 1
     assert "     Items[3].UserName: expected 'someone_else', got '" in out
-    assert "TotalCount: expected '68', got 68" in out
+    assert f"TotalCount: expected '{total}', got {total}" in out
     assert out.splitlines()[-1] == "3 of 5 call(s) matched"
     code, out, _ = run("--format", "json", "replay", str(capture))
     report = json.loads(out)
