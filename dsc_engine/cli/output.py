@@ -12,6 +12,7 @@ import enum
 import json
 import sys
 import time
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
@@ -64,17 +65,32 @@ def _cell(column: str, value: Any) -> str:
     return text
 
 
+def display_width(text: str) -> int:
+    """Terminal columns ``text`` takes: wide (CJK) characters such as 高危 take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def clip(text: str, width: int = CELL_WIDTH) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+    if display_width(text) <= width:
+        return text
+    while display_width(text) > width - 1:
+        text = text[:-1]
+    return text + "…"
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - display_width(text))
 
 
 def table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
-    """A plain-text table with a header rule; every cell clipped to :data:`CELL_WIDTH`."""
+    """A plain-text table with a header rule; every cell clipped to :data:`CELL_WIDTH` columns."""
     cells = [[clip(c) for c in row] for row in rows]
-    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(header)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip()]
+    widths = [
+        max([display_width(h), *(display_width(r[i]) for r in cells)]) for i, h in enumerate(header)
+    ]
+    lines = ["  ".join(_pad(h, w) for h, w in zip(header, widths)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
-    lines.extend("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells)
+    lines.extend("  ".join(_pad(c, w) for c, w in zip(row, widths)).rstrip() for row in cells)
     return "\n".join(lines)
 
 

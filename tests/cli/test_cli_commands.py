@@ -266,3 +266,12 @@ def test_cli_replay_lists_missing_and_extra_keys():
     assert [str(d) for d in compare(echoed, {"AsyncRequestId": "other"})] == [
         "AsyncRequestId: expected 'mine', got 'other'"
     ]
+
+
+def test_cli_tables_align_wide_characters():
+    from dsc_engine.cli.output import display_width, table
+
+    lines = table([["低危", "a"], ["Low", "b"]], ["WarnLevelName", "X"]).splitlines()
+    # the second column starts at the same terminal column on every line (高危 takes two columns)
+    assert display_width(lines[2]) == display_width(lines[3])
+    assert display_width(lines[2][: lines[2].index("a")]) == display_width(lines[3][: lines[3].index("b")])
