@@ -174,7 +174,11 @@ def merge_sets(node: ast.Node) -> ast.Node:
     items: list[ast.Node] = []
     for slot in slots:
         if isinstance(slot, str):
-            items.append(ast.InSet(slot, tuple(dict.fromkeys(groups[slot]))))
+            members = tuple(dict.fromkeys(groups[slot]))
+            if len(members) == 1:
+                items.append(ast.Compare(slot, ast.CompareOp.EQ, members[0]))
+            else:
+                items.append(ast.InSet(slot, members))
         else:
             items.append(slot)
     return _junction(ast.Or, items, empty=NOTHING)

@@ -55,6 +55,9 @@ class Storage:
     OBJECT = "object"
 
 
+_NONES = itertools.repeat(None)
+
+
 def _identity(value: Any) -> Any:
     return value
 
@@ -86,10 +89,15 @@ class Intern:
 
     def encode(self, values: Iterable[Any]) -> array:  # type: ignore[type-arg]
         """The codes of ``values``, interning the new ones (writer only)."""
+        values = values if isinstance(values, list) else list(values)
         codes = self._codes
-        intern = codes.setdefault
         known = len(codes)
-        out = array("I", [intern(value, len(codes)) for value in values])
+        found = list(map(codes.get, values))
+        missing = dict.fromkeys(itertools.compress(values, map(operator.is_, found, _NONES)))
+        if missing:
+            for value in missing:
+                codes[value] = len(codes)
+            found = list(map(codes.__getitem__, values))
         if len(codes) > known:
             fresh = list(itertools.islice(codes, known, None))
             query = [self._to_query(value) for value in fresh]
@@ -98,7 +106,7 @@ class Intern:
                     self._by_query[value] = code
             self.query.extend(query)
             self.raw.extend(fresh)
-        return out
+        return array("I", found)
 
     def matching(self, node: ast.Node) -> frozenset[int]:
         """The codes whose value satisfies ``node`` (a filter on this attribute's field only)."""

@@ -100,8 +100,12 @@ class Segment:
     def from_records(cls, schema: Schema, records: Sequence[Record], first_seq: int) -> Segment:
         """A segment of ``records`` (loaded in this order, numbered from ``first_seq``)."""
         times = list(map(operator.attrgetter(schema.time_attr), records))
-        idents = list(map(record_ident, records))
-        order = sorted(range(len(records)), key=lambda i: (times[i], idents[i], i), reverse=True)
+        key: Callable[[int], Any] = times.__getitem__
+        if schema.by_id:
+            idents = list(map(record_ident, records))
+            key = lambda i: (times[i], idents[i])  # noqa: E731
+        # A stable descending sort keeps equal keys in input order: feed the last loaded first.
+        order = sorted(range(len(records) - 1, -1, -1), key=key, reverse=True)
         rows = [records[i] for i in order]
         columns: dict[str, Column] = {}
         for spec in schema.columns.values():

@@ -1,0 +1,92 @@
+"""Each planner pass alone, on hand-written ASTs, and each checked for meaning on records."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+from oracle import matches
+from strategies import asts
+
+from dsc_engine.models import RecordKind
+from dsc_engine.query import ast
+from dsc_engine.query.fields import FIELDS, NESTED
+from dsc_engine.query.passes import (
+    NOTHING,
+    PASSES,
+    flatten,
+    merge_ranges,
+    merge_sets,
+    normalize_ne,
+    optimize,
+    push_not_down,
+)
+from dsc_engine.strategies import records
+
+EQ, NE, LT, LE, GT, GE = (ast.CompareOp[n] for n in ("EQ", "NE", "LT", "LE", "GT", "GE"))
+USER = ast.Compare("UserName", EQ, "admin")
+IP = ast.Compare("ClientIp", EQ, "10.*.*.94")
+SQL = ast.Contains("SqlText", "select")
+
+
+def test_normalize_ne_spells_inequality_as_negated_equality() -> None:
+    assert normalize_ne(ast.Compare("UserName", NE, "x")) == ast.Not(ast.Compare("UserName", EQ, "x"))
+    nested = ast.Or((ast.Compare("UserName", NE, "x"), IP))
+    assert normalize_ne(nested) == ast.Or((ast.Not(ast.Compare("UserName", EQ, "x")), IP))
+    assert normalize_ne(ast.Compare("EffectRow", LT, 3)) == ast.Compare("EffectRow", LT, 3)
+
+
+def test_flatten_merges_junctions_and_folds_constants() -> None:
+    assert flatten(ast.And((USER, ast.And((IP, SQL))))) == ast.And((USER, IP, SQL))
+    assert flatten(ast.And((USER, ast.MatchAll()))) == USER
+    assert flatten(ast.And((USER, NOTHING))) == NOTHING
+    assert flatten(ast.Or((USER, ast.MatchAll()))) == ast.MatchAll()
+    assert flatten(ast.Or((USER, NOTHING))) == USER
+    assert flatten(ast.Or(())) == NOTHING
+    assert flatten(ast.And(())) == ast.MatchAll()
+    assert flatten(ast.Not(ast.Not(USER))) == USER
+    assert flatten(ast.And((USER, USER))) == USER
+
+
+def test_push_not_down_applies_de_morgan_but_keeps_negated_leaves() -> None:
+    assert push_not_down(ast.Not(ast.And((USER, IP)))) == ast.Or((ast.Not(USER), ast.Not(IP)))
+    assert push_not_down(ast.Not(ast.Or((USER, ast.Not(IP))))) == ast.And((ast.Not(USER), IP))
+    below = ast.Not(ast.Compare("EffectRow", LT, 5))  # absent EffectRow matches it: stays negated
+    assert push_not_down(below) == below
+    entry = ast.AnyEntry("SensitiveDataLog", ast.Not(ast.Not(ast.Compare("TableName", EQ, "t"))))
+    assert push_not_down(entry) == ast.AnyEntry("SensitiveDataLog", ast.Compare("TableName", EQ, "t"))
+
+
+def test_merge_ranges_intersects_bounds_on_one_field() -> None:
+    node = ast.And((ast.Compare("EffectRow", GT, 1), USER, ast.Compare("EffectRow", LE, 9)))
+    assert merge_ranges(node) == ast.And((ast.Range("EffectRow", 1, 9, False, True), USER))
+    tight = ast.And((ast.Range("EffectRow", 1, 9), ast.Range("EffectRow", 1, 5, False, False)))
+    assert merge_ranges(tight) == ast.Range("EffectRow", 1, 5, False, False)
+    assert merge_ranges(ast.Compare("EffectRow", GE, 2)) == ast.Range("EffectRow", 2, None)
+    apart = ast.And((ast.Range("EffectRow", 1, None), ast.Range("ExecuteTime", None, 4)))
+    assert merge_ranges(apart) == apart
+    assert merge_ranges(ast.Or((ast.Range("EffectRow", 1, 2), ast.Range("EffectRow", 5, 6)))) == ast.Or(
+        (ast.Range("EffectRow", 1, 2), ast.Range("EffectRow", 5, 6))
+    )
+
+
+def test_merge_sets_turns_alternative_equalities_into_one_set() -> None:
+    node = ast.Or((USER, IP, ast.InSet("UserName", ("dev01", "admin")), SQL))
+    expected = ast.Or((ast.InSet("UserName", ("admin", "dev01")), IP, SQL))
+    assert merge_sets(node) == expected
+    assert merge_sets(ast.And((USER, IP))) == ast.And((USER, IP))
+
+
+def test_the_passes_are_the_visible_tuple_in_order() -> None:
+    assert PASSES[0] is normalize_ne and push_not_down in PASSES and PASSES[-1] is flatten
+    node = ast.Not(ast.Or((ast.Compare("UserName", NE, "a"), ast.Compare("EffectRow", GT, 3))))
+    assert optimize(node) == ast.And((ast.Compare("UserName", EQ, "a"), ast.Not(ast.Range("EffectRow", 3, None, False))))
+
+
+@given(st.sampled_from(list(RecordKind)).flatmap(lambda k: st.tuples(st.just(k), asts(k), st.lists(records(k), max_size=20))))
+def test_every_pass_keeps_the_meaning(case: tuple[RecordKind, ast.Node, list[object]]) -> None:
+    kind, node, recs = case
+    catalog, nested = FIELDS[kind], NESTED[kind]
+    before = [matches(node, r, catalog, nested) for r in recs]
+    for rewrite in PASSES:
+        node = rewrite(node)
+        assert [matches(node, r, catalog, nested) for r in recs] == before, rewrite.__name__

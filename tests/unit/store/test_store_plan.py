@@ -1,0 +1,138 @@
+"""The planner's choice of window, access path and residual, and ``explain``."""
+
+from __future__ import annotations
+
+import attrs
+
+from dsc_engine.models import RecordKind
+from dsc_engine.query import ast
+from dsc_engine.query.passes import NOTHING
+from dsc_engine.query.plan import (
+    Access,
+    EntryLookup,
+    FullScan,
+    HashLookup,
+    IndexKind,
+    NoRows,
+    SortedLookup,
+    UnionOf,
+    Window,
+    choose,
+)
+from dsc_engine.sample import generate
+from dsc_engine.store import Store
+
+EQ, GT = ast.CompareOp.EQ, ast.CompareOp.GT
+USER = ast.Compare("UserName", EQ, "admin")
+IP = ast.Compare("ClientIp", EQ, "10.1.1.1")
+ROWS = ast.Range("EffectRow", 10, None)
+SQL = ast.Contains("SqlText", "drop")
+TIME = ast.Range("CreationTime", 1_000, 2_000)
+
+
+@attrs.define
+class FakeStats:
+    """Statistics with fixed costs per field (the planner reads nothing else)."""
+
+    kind: RecordKind = RecordKind.AUDIT_LOG
+    rows: int = 1_000
+    costs: dict[str, int] = attrs.Factory(dict)
+
+    def index_kind(self, field: str) -> IndexKind | None:
+        if field in ("EffectRow", "ExecuteTime"):
+            return IndexKind.SORTED
+        return None if field == "SensitiveDataLog" else IndexKind.HASH
+
+    def entry_indexed(self, field: str, entry_field: str) -> bool:
+        return entry_field in ("TableName", "ColumnName")
+
+    def window_rows(self, window: Window | None) -> int:
+        return self.rows if window is None else self.rows // 10
+
+    def cost(self, access: Access, window: Window | None) -> int:
+        if isinstance(access, UnionOf):
+            return sum(self.cost(item, window) for item in access.items)
+        field = getattr(access, "entry_field", None) or access.field  # type: ignore[attr-defined]
+        return self.costs.get(field, self.rows)
+
+
+def test_time_bounds_become_the_window_and_leave_the_residual() -> None:
+    plan = choose(ast.And((TIME, ast.Compare("CreationTime", GT, 1_500), SQL)), FakeStats())
+    assert plan.window == Window(1_500, 2_000, False, True)
+    assert plan.access == FullScan()
+    assert plan.residual == SQL
+
+
+def test_the_most_selective_index_drives_and_the_rest_is_residual() -> None:
+    stats = FakeStats(costs={"UserName": 50, "ClientIp": 5, "EffectRow": 300})
+    plan = choose(ast.And((USER, IP, ROWS)), stats)
+    assert plan.access == HashLookup("ClientIp", IP)
+    assert plan.residual == ast.And((USER, ROWS))
+    assert plan.access_cost == 5 and plan.scan_cost == 1_000
+
+
+def test_sorted_index_for_number_ranges() -> None:
+    plan = choose(ast.And((USER, ROWS)), FakeStats(costs={"EffectRow": 7}))
+    assert plan.access == SortedLookup("EffectRow", ROWS)
+    assert plan.residual == USER
+
+
+def test_a_scan_wins_when_no_index_is_cheaper_than_the_window() -> None:
+    plan = choose(ast.And((TIME, USER)), FakeStats(costs={"UserName": 100}))  # window holds 100
+    assert plan.access == FullScan()
+    assert plan.residual == USER
+
+
+def test_or_of_indexed_branches_is_a_union() -> None:
+    node = ast.Or((USER, IP))
+    plan = choose(node, FakeStats(costs={"UserName": 3, "ClientIp": 4}))
+    assert plan.access == UnionOf((HashLookup("UserName", USER), HashLookup("ClientIp", IP)))
+    assert plan.residual == ast.MatchAll()
+    assert choose(ast.Or((USER, SQL, ast.Range("CreationTime", 1, 2))), FakeStats()).access == FullScan()
+
+
+def test_entry_lookup_is_exact_only_for_a_one_field_condition() -> None:
+    table = ast.Compare("TableName", EQ, "users")
+    column = ast.Compare("ColumnName", EQ, "phone")
+    stats = FakeStats(RecordKind.DMS_LOG, costs={"TableName": 2})
+    exact = ast.AnyEntry("SensitiveDataLog", table)
+    plan = choose(exact, stats)
+    assert plan.access == EntryLookup("SensitiveDataLog", "TableName", table)
+    assert plan.residual == ast.MatchAll()
+    both = ast.AnyEntry("SensitiveDataLog", ast.And((table, column)))
+    plan = choose(both, stats)
+    assert plan.access == EntryLookup("SensitiveDataLog", "TableName", table, exact=False)
+    assert plan.residual == both  # one entry must match both: verified per candidate
+
+
+def test_a_filter_that_matches_nothing_reads_nothing() -> None:
+    assert choose(ast.And((USER, NOTHING)), FakeStats()).access == NoRows()
+    assert choose(ast.Not(ast.Or((ast.MatchAll(), USER))), FakeStats()).access == NoRows()
+
+
+def test_negated_leaves_stay_residual_on_a_scan_when_not_selective() -> None:
+    plan = choose(ast.Not(USER), FakeStats(costs={"UserName": 1_900}))  # many lists to merge
+    assert plan.access == FullScan()
+    assert plan.residual == ast.Not(USER)
+
+
+def test_explain_names_window_access_and_residual() -> None:
+    store = Store(RecordKind.AUDIT_LOG)
+    records = generate(RecordKind.AUDIT_LOG, 400, seed=7)
+    store.insert(records)
+    user = records[0].user_name
+    newest = max(r.creation_time for r in records)
+    node = ast.And(
+        (
+            ast.Range("CreationTime", newest - 86_400_000, newest),
+            ast.Compare("UserName", EQ, user),
+            ast.Contains("SqlText", "select"),
+        )
+    )
+    text = store.explain(node)
+    assert text.startswith("audit_log store: 400 rows in segments of 400")
+    assert f"window:   CreationTime in [{newest - 86_400_000} {newest}]" in text
+    assert f'access:   hash index UserName: UserName = "{user}"' in text
+    assert 'residual: SqlText contains "select"' in text
+    assert "scan the window" in store.explain(ast.MatchAll())
+    assert "nothing" in store.explain(NOTHING)
