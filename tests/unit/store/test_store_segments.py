@@ -1,0 +1,144 @@
+"""Segments, every access path forced, deep pages across segments, errors and concurrency."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from oracle import Oracle
+
+from dsc_engine.errors import StoreError
+from dsc_engine.models import RecordKind
+from dsc_engine.query import ast
+from dsc_engine.query.plan import Plan, access_path, choose
+from dsc_engine.sample import generate
+from dsc_engine.store import Store
+from dsc_engine.store.execute import hits
+
+EQ = ast.CompareOp.EQ
+
+
+def _loaded(kind: RecordKind, batches: list[int]) -> tuple[Store, Oracle]:
+    store, oracle = Store(kind), Oracle(kind)
+    for seed, size in enumerate(batches):
+        batch = generate(kind, size, seed=seed + 11)
+        store.insert(batch)
+        oracle.insert(batch)
+    return store, oracle
+
+
+def test_small_batches_after_a_big_one_stay_separate_segments_until_they_add_up() -> None:
+    store, _ = _loaded(RecordKind.AUDIT_LOG, [2_000, 100, 100])
+    assert [s.n for s in store._version.segments] == [2_000, 200]
+    store.insert(generate(RecordKind.AUDIT_LOG, 300, seed=99))
+    assert [s.n for s in store._version.segments] == [2_500]
+
+
+@pytest.mark.parametrize("kind", list(RecordKind))
+def test_deep_pages_across_segments_equal_the_oracle(kind: RecordKind) -> None:
+    store, oracle = _loaded(kind, [1_500, 300, 60, 12])
+    assert len(store._version.segments) >= 3
+    everything = oracle.ordered(ast.MatchAll())
+    for offset in (0, 7, 255, 256, 257, 600, 1_000, 1_859, 1_871, 1_872, 5_000):
+        page = store.query(ast.MatchAll(), offset, 10)
+        assert page.total == len(everything)
+        assert list(page.records) == everything[offset : offset + 10], offset
+
+
+def _conjuncts(kind: RecordKind, records: list[object]) -> list[ast.Node]:
+    first = records[0]
+    if kind is RecordKind.AUDIT_LOG:
+        return [
+            ast.Compare("UserName", EQ, first.user_name),  # type: ignore[attr-defined]
+            ast.InSet("ClientIp", (first.client_ip, "nowhere")),  # type: ignore[attr-defined]
+            ast.Range("EffectRow", 2, 40),
+            ast.Compare("ExecuteTime", EQ, first.execute_time),  # type: ignore[attr-defined]
+            ast.InSet("ProductId", (1, 5)),
+            ast.Contains("SqlText", "SELECT"),
+            ast.Not(ast.EqualsIgnoreCase("OperateType", "select")),
+            ast.Or((ast.Compare("RuleId", EQ, first.rule_id), ast.Range("EffectRow", None, 1))),  # type: ignore[attr-defined]
+        ]
+    if kind is RecordKind.MASKING_RUN:
+        return [ast.Compare("Status", EQ, 1), ast.Range("MainProcessId", 1, None), ast.StartsWith("TaskId", "MTD")]
+    entry = first.sensitive_data_log[0]  # type: ignore[attr-defined]
+    return [
+        ast.AnyEntry("SensitiveDataLog", ast.Compare("TableName", EQ, entry.table_name)),
+        ast.AnyEntry(
+            "SensitiveDataLog",
+            ast.And((ast.Compare("TableName", EQ, entry.table_name), ast.Compare("ColumnName", EQ, entry.column_name))),
+        ),
+        ast.Compare("DbName", EQ, first.db_name),  # type: ignore[attr-defined]
+        ast.Compare("ModuleName", EQ, "SQL_CONSOLE"),
+    ]
+
+
+@pytest.mark.parametrize("kind", list(RecordKind))
+def test_every_access_path_forced_gives_the_oracle_answer(kind: RecordKind) -> None:
+    store, oracle = _loaded(kind, [800, 150])
+    version = store._version
+    for node in _conjuncts(kind, oracle.records):
+        path = access_path(node, version.stats)
+        assert path is not None, node
+        base = choose(node, version.stats)
+        forced = Plan(base.source, base.time_field, base.window, path, node if not path.exact else ast.MatchAll(), 0, 0)
+        rows = sorted(
+            (segment.sort_key(row), segment.record(row))
+            for segment in version.segments
+            for row in hits(segment, forced)
+        )
+        assert [record for _, record in rows] == oracle.ordered(node), node
+        assert rows, f"{node} should hit something in the sample"
+
+
+def test_bad_calls_raise_store_errors() -> None:
+    store = Store(RecordKind.AUDIT_LOG)
+    with pytest.raises(StoreError, match="record 1 of the batch is a MaskingRun"):
+        store.insert([generate(RecordKind.AUDIT_LOG, 1)[0], generate(RecordKind.MASKING_RUN, 1)[0]])
+    assert len(store) == 0  # nothing of a refused batch is kept
+    with pytest.raises(StoreError, match="must not be negative"):
+        store.query(ast.MatchAll(), -1, 10)
+    with pytest.raises(StoreError, match="cannot group by 'Nope'"):
+        store.query(ast.MatchAll(), distinct="Nope")
+
+
+def test_distinct_groups_absent_values_as_one() -> None:
+    store, oracle = _loaded(RecordKind.AUDIT_LOG, [300])
+    page = store.query(ast.MatchAll(), 0, None, distinct="PackageName")
+    assert (page.total, list(page.records)) == oracle.query(ast.MatchAll(), 0, None, "PackageName")
+    assert sum(1 for r in page.records if r.package_name is None) == 1  # type: ignore[attr-defined]
+
+
+def test_readers_see_whole_batches_while_a_writer_inserts() -> None:
+    batches = [generate(RecordKind.AUDIT_LOG, 400, seed=seed) for seed in range(8)]
+    prefix_sizes = {400 * k for k in range(len(batches) + 1)}
+    user = batches[0][0].user_name
+    expected_users = {0}
+    running = 0
+    for batch in batches:
+        running += sum(1 for r in batch if r.user_name == user)
+        expected_users.add(running)
+    store = Store(RecordKind.AUDIT_LOG)
+    seen: list[tuple[int, int]] = []
+    failures: list[str] = []
+    done = threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            total = store.query(ast.MatchAll(), 0, 5).total
+            users = store.count(ast.Compare("UserName", EQ, user))
+            if total not in prefix_sizes:
+                failures.append(f"saw {total} rows: not a whole number of batches")
+            if users not in expected_users:
+                failures.append(f"saw {users} rows of {user}: not a prefix of batches")
+            seen.append((total, users))
+
+    readers = [threading.Thread(target=read) for _ in range(3)]
+    for reader in readers:
+        reader.start()
+    for batch in batches:
+        store.insert(batch)
+    done.set()
+    for reader in readers:
+        reader.join(timeout=30)
+    assert not failures, failures[:3]
+    assert len(store) == 3_200 and seen
