@@ -103,13 +103,16 @@ def _load_table(run: dict[str, Any]) -> list[str]:
 
 def _query_table(run: dict[str, Any]) -> list[str]:
     others = [name for name in run["runners"] if name != ENGINE]
-    head = (["query", "category", "TotalCount", f"{ENGINE} ms"] + [f"{o} ms" for o in others]
+    head = (["query", "category", "TotalCount", f"{ENGINE} ms", "of which store ms"]
+            + [f"{o} ms" for o in others]
             + [f"{o} / engine" for o in others] + ["no slower than sqlite3"])
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * 3 + "---:|" * (len(head) - 4) + "---|"]
+    store = "store_median_ms"
     engine = _engine_queries(run)
     for q in run["workload"]:
         e = engine[q["name"]]
-        cells = [f"`{q['name']}`", q["category"], f"{e['total']:,}", _ms(e["median_ms"])]
+        cells = [f"`{q['name']}`", q["category"], f"{e['total']:,}", _ms(e["median_ms"]),
+                 _ms(e[store]) if store in e else "n/a"]
         cells += [_ms(run["runners"][o]["queries"][q["name"]]["median_ms"]) for o in others]
         cells += [_ratio(run["runners"][o]["queries"][q["name"]]["median_ms"], e["median_ms"]) for o in others]
         lite = run["runners"].get("sqlite3")

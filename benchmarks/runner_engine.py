@@ -6,6 +6,7 @@ filter-language ones.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -50,13 +51,30 @@ class EngineRunner:
         store = self.engine.store(query.kind)
         return store.explain(self.filter_node(query))
 
+    def store_call(self, query: Query) -> Callable[[], Any]:
+        """The store's share of the query alone: ``store.query`` with the request's filter AST,
+        slice and RuleAggQuery key, prepared in advance (no parameter parsing, no response)."""
+        store = self.engine.store(query.kind)
+        node = self.filter_node(query)
+        if query.action == FILTER_ACTION:
+            size = int(query.params["PageSize"])
+            offset, distinct = (int(query.params["Page"]) - 1) * size, None
+        else:
+            request = self._request(query)
+            size, offset = request.paging.size, request.paging.offset
+            distinct = "RuleId" if getattr(request, "rule_agg_query", False) else None
+        return lambda: store.query(node, offset, size, distinct=distinct)
+
+    def _request(self, query: Query) -> Any:
+        from dsc_engine.api.coerce import Reader
+        from dsc_engine.api.router import route
+
+        return route(query.action).read(Reader(query.action, query.params))
+
     def filter_node(self, query: Query) -> Any:
         if query.action == FILTER_ACTION:
             from dsc_engine.query.parse import parse_filter
 
             plan = semantics.plan(query)
             return parse_filter(semantics.filter_text(plan), plan.kind)
-        from dsc_engine.api.coerce import Reader
-        from dsc_engine.api.router import route
-
-        return route(query.action).read(Reader(query.action, query.params)).filter()
+        return self._request(query).filter()

@@ -5,6 +5,7 @@
 Memory figures come from ``/proc/self/status`` (``VmHWM``: peak resident set; ``VmRSS``: now),
 read before loading (the baseline of the interpreter and imports), after loading and at the end.
 Each query runs once untimed (its answer is what the cross-check compares), then ``reps`` times.
+A runner with ``store_call`` (dsc-engine) also has its store's share timed alone.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 import resource
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,16 @@ def memory_kib() -> dict[str, int]:
     return {"hwm": peak, "rss": fields.get("VmRSS", peak)}
 
 
+def _time(call: Callable[[], object], reps: int) -> list[float]:
+    """Milliseconds of ``reps`` calls, one sample each."""
+    samples = []
+    for _ in range(reps):
+        t0 = time.perf_counter_ns()
+        call()
+        samples.append((time.perf_counter_ns() - t0) / 1e6)
+    return samples
+
+
 def run(runner_name: str, data: Path, queries: list[Query], reps: int) -> dict[str, Any]:
     runner = make_runner(runner_name)
     gc.collect()
@@ -52,11 +64,7 @@ def run(runner_name: str, data: Path, queries: list[Query], reps: int) -> dict[s
     results = {}
     for query in queries:
         answer = runner.run(query)
-        samples = []
-        for _ in range(reps):
-            t0 = time.perf_counter_ns()
-            runner.run(query)
-            samples.append((time.perf_counter_ns() - t0) / 1e6)
+        samples = _time(lambda: runner.run(query), reps)
         entry: dict[str, Any] = {
             "median_ms": statistics.median(samples),
             "min_ms": min(samples),
@@ -67,6 +75,9 @@ def run(runner_name: str, data: Path, queries: list[Query], reps: int) -> dict[s
         explain = getattr(runner, "explain", None)
         if explain is not None:
             entry["explain"] = explain(query)
+        store_call = getattr(runner, "store_call", None)
+        if store_call is not None:
+            entry["store_median_ms"] = statistics.median(_time(store_call(query), reps))
         results[query.name] = entry
     return {
         "runner": runner_name,
