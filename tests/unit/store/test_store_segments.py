@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import attrs
 import pytest
 from oracle import Oracle
 
@@ -142,3 +143,16 @@ def test_readers_see_whole_batches_while_a_writer_inserts() -> None:
         reader.join(timeout=30)
     assert not failures, failures[:3]
     assert len(store) == 3_200 and seen
+
+
+def test_ints_beyond_64_bits_keep_working_through_merges() -> None:
+    store, oracle = Store(RecordKind.AUDIT_LOG), Oracle(RecordKind.AUDIT_LOG)
+    small = generate(RecordKind.AUDIT_LOG, 40, seed=3)
+    huge = [attrs.evolve(r, effect_row=2**70 + i, creation_time=2**66 + i) for i, r in enumerate(small[:15])]
+    for batch in (small, huge):
+        store.insert(batch)
+        oracle.insert(batch)
+    assert len(store._version.segments) == 1  # merged: an int64 column and a list column
+    for node in (ast.MatchAll(), ast.Range("EffectRow", 2**70 + 3, None), ast.Range("CreationTime", None, 2**66 + 5)):
+        page = store.query(node, 0, None)
+        assert (page.total, list(page.records)) == oracle.query(node, 0, None)
