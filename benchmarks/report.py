@@ -3,10 +3,13 @@
 Ratios are *runner time / dsc-engine time* from the same run (above 1: dsc-engine is faster).
 A hand-written ``analysis.md`` beside this file, when present, is included verbatim under
 "Analysis" (the why of missed targets; the store's ``explain()`` of each miss is printed here).
+``python3 -m benchmarks.report`` re-renders RESULTS.md from results.json without measuring again.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 from pathlib import Path
 from typing import Any
 
@@ -257,3 +260,18 @@ def render(results: dict[str, Any]) -> str:
         lines += ["", "## Analysis", "", ANALYSIS.read_text(encoding="utf-8").strip()]
     lines += ["", "Machine-readable figures (every sample, every plan): `benchmarks/results.json`.", ""]
     return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Re-render RESULTS.md from results.json (after editing analysis.md); no figure changes."""
+    here = Path(__file__).resolve().parent
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("results", type=Path, nargs="?", default=here / "results.json")
+    parser.add_argument("markdown", type=Path, nargs="?", default=here / "RESULTS.md")
+    args = parser.parse_args(argv)
+    results = json.loads(args.results.read_text(encoding="utf-8"))
+    args.markdown.write_text(render(results), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
