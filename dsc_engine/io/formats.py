@@ -99,8 +99,24 @@ def detect_kind(keys: Iterable[str], allowed: Sequence[RecordKind] = ()) -> Reco
     required keys are present. When none includes them all, the kind sharing the most keys, so
     that the strict decoding then names the unknown key. ``ValueError`` when it cannot be told.
     """
-    present = frozenset(keys)
-    kinds = tuple(allowed) or tuple(RecordKind)
+    key_tuple = tuple(keys)
+    memo = (key_tuple, tuple(allowed))
+    known = _KIND_MEMO.get(memo)
+    if known is not None:
+        return known
+    kind = _detect_kind(frozenset(key_tuple), tuple(allowed) or tuple(RecordKind))
+    if len(_KIND_MEMO) >= _KIND_MEMO_SIZE:
+        _KIND_MEMO.clear()
+    _KIND_MEMO[memo] = kind
+    return kind
+
+
+#: The kind told for each key sequence seen (records of one export share a handful of them).
+_KIND_MEMO: dict[tuple[tuple[str, ...], tuple[RecordKind, ...]], RecordKind] = {}
+_KIND_MEMO_SIZE = 4096
+
+
+def _detect_kind(present: frozenset[str], kinds: tuple[RecordKind, ...]) -> RecordKind:
     fitting = [k for k in kinds if present <= _KEYS[k]]
     if len(fitting) > 1:
         fitting = [k for k in fitting if any(key in present for key in REQUIRED[k])]

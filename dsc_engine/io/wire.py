@@ -22,6 +22,7 @@ from typing import Any
 import attrs
 
 from dsc_engine.errors import RecordError
+from dsc_engine.io.wirecode import FAIL, FieldSpec, Shape, build_decoder, build_encoder, format_time
 from dsc_engine.models import RecordKind, SensitiveDataEntry
 from dsc_engine.models.records import InvariantError, Record
 
@@ -67,7 +68,7 @@ def parse_dms_time(text: object) -> dt.datetime:
 
 
 def format_dms_time(value: dt.datetime) -> str:
-    return value.strftime(DMS_TIME_FORMAT)
+    return format_time(value)
 
 
 class _Invalid(Exception):
@@ -150,17 +151,17 @@ def _entries() -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
     return decode, lambda entries: [_ENTRY.encode(e) for e in entries]
 
 
-def _codec_for(annotation: object) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+def _codec_for(annotation: object) -> tuple[Callable[[Any], Any], Callable[[Any], Any], Shape]:
     if typing.get_origin(annotation) is tuple:
-        return _entries()
+        return (*_entries(), Shape("entries", (_ENTRY_FAST, _ENTRY_ENCODE)))
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
     base = args[0] if args else annotation
     if base is dt.datetime:
-        return _dms_time()
+        return (*_dms_time(), Shape("time"))
     if isinstance(base, type) and issubclass(base, enum.Enum):
-        return _enum(base)
+        return (*_enum(base), Shape("enum", base))
     if base in (str, int, bool):
-        return _exact(base)  # type: ignore[arg-type]
+        return (*_exact(base), Shape("exact", base))  # type: ignore[arg-type]
     raise TypeError(f"no wire codec for {annotation!r}")
 
 
@@ -175,23 +176,37 @@ class _FieldCodec:
 
 
 class _ClassCodec:
-    """Decoder and encoder of one attrs class, generated from its fields once."""
+    """Decoder and encoder of one attrs class, generated from its fields once.
+
+    :meth:`decode` runs the generated fast decoder (:mod:`wirecode`) and, only when it declines
+    a value, the precise field-by-field :meth:`decode_precisely`, which names the bad key.
+    """
 
     def __init__(self, cls: type, kind: RecordKind | None) -> None:
         self.cls = cls
         self.label = _KIND_LABEL[kind]
         self.fields: list[_FieldCodec] = []
+        specs: list[FieldSpec] = []
         for field in attrs.fields(attrs.resolve_types(cls)):
-            decode, encode = _codec_for(field.type)
+            decode, encode, shape = _codec_for(field.type)
             required = field.default is attrs.NOTHING
             default = None if required else field.default
-            self.fields.append(
-                _FieldCodec(field.name, wire_key(field.name), required, decode, encode, default)
-            )
+            key = wire_key(field.name)
+            self.fields.append(_FieldCodec(field.name, key, required, decode, encode, default))
+            specs.append(FieldSpec(field.name, key, required, default, shape))
         self.by_key = {f.key: f for f in self.fields}
         self.keys = tuple(f.key for f in self.fields)
+        self.fast = build_decoder(cls, specs, InvariantError)
+        self.encode = build_encoder(specs)
+        self.encode_response = build_encoder(specs, RECORD_ONLY_KEYS.get(kind, frozenset()))  # type: ignore[arg-type]
 
     def decode(self, data: object) -> Any:
+        record = self.fast(data)
+        if record is FAIL:
+            return self.decode_precisely(data)
+        return record
+
+    def decode_precisely(self, data: object) -> Any:
         if not isinstance(data, Mapping):
             raise RecordError(self.label, "", f"expected a JSON object, got {_json_type(data)}")
         unknown = [key for key in data if key not in self.by_key]
@@ -214,7 +229,8 @@ class _ClassCodec:
         except InvariantError as exc:  # a cross-field validator of the model
             raise RecordError(self.label, wire_key(exc.attr), exc.reason) from None
 
-    def encode(self, record: Any) -> dict[str, Any]:
+    def encode_precisely(self, record: Any) -> dict[str, Any]:
+        """The field-by-field encoder the generated :attr:`encode` must agree with (tests)."""
         out: dict[str, Any] = {}
         for field in self.fields:
             value = getattr(record, field.attr)
@@ -225,6 +241,7 @@ class _ClassCodec:
 
 
 _ENTRY = _ClassCodec(SensitiveDataEntry, None)
+_ENTRY_FAST, _ENTRY_ENCODE = _ENTRY.fast, _ENTRY.encode
 _CODECS = {kind: _ClassCodec(kind.record_class, kind) for kind in RecordKind}
 
 
@@ -261,11 +278,7 @@ def response_item(record: Record) -> dict[str, Any]:
 
     ``SensitiveDataLog`` is always present in a DMS item, as ``[]`` when the record has none.
     """
-    kind = RecordKind.of(record)
-    item = _CODECS[kind].encode(record)
-    for key in RECORD_ONLY_KEYS[kind]:
-        item.pop(key, None)
-    return item
+    return _CODECS[RecordKind.of(record)].encode_response(record)  # type: ignore[no-any-return]
 
 
 def records_from_wire(

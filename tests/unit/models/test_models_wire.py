@@ -177,3 +177,66 @@ def test_record_only_keys_load_but_are_never_in_responses() -> None:
     assert run.main_process_id == 366731
     assert "MainProcessId" not in response_item(run)
     assert to_wire(run)["MainProcessId"] == 366731
+
+
+# --- The generated fast codec agrees with the precise, field-by-field one --------------------
+
+_ODD_VALUES: list[Any] = [None, 0, 7, -1, 2**70, 1.5, True, False, "", "1", "x", "Low", "OSS",
+                          "SQL_CONSOLE", "2022-11-18 10:01:00", "2022-11-18 25:01:00",
+                          "２０２２-11-18 10:01:00", [], [{}], [{"SecurityLevel": "High"}],
+                          [{"SecurityLevel": None}], [7], {}]
+
+
+def _outcome(decode: Any, data: Any) -> tuple[str, Any]:
+    try:
+        return "ok", decode(data)
+    except RecordError as exc:
+        return "error", (exc.key, exc.reason)
+
+
+def _variants(kind: RecordKind) -> list[Any]:
+    sample = SAMPLES[kind]
+    out: list[Any] = [dict(sample), {}, [], "text", None]
+    for key in [*wire_keys(kind), "Unknown"]:
+        out.append({k: v for k, v in sample.items() if k != key})
+        out.extend({**sample, key: value} for value in _ODD_VALUES)
+    return out
+
+
+@pytest.mark.parametrize("kind", list(RecordKind))
+def test_fast_decoding_agrees_with_the_precise_decoder(kind: RecordKind) -> None:
+    from collections import OrderedDict
+
+    from dsc_engine.io.wire import _CODECS
+
+    codec = _CODECS[kind]
+    for data in _variants(kind):
+        assert _outcome(codec.decode, data) == _outcome(codec.decode_precisely, data), data
+        if isinstance(data, dict):  # a Mapping that is not a dict takes the precise path
+            assert _outcome(codec.decode, OrderedDict(data)) == _outcome(codec.decode_precisely, data)
+
+
+@pytest.mark.parametrize("kind", list(RecordKind))
+def test_the_fast_decoder_takes_ordinary_records(kind: RecordKind) -> None:
+    from dsc_engine.io.wire import _CODECS
+    from dsc_engine.io.wirecode import FAIL
+
+    assert _CODECS[kind].fast(SAMPLES[kind]) is not FAIL
+    assert _CODECS[kind].fast({**SAMPLES[kind], "Unknown": 1}) is FAIL
+
+
+def test_fast_encoding_agrees_with_the_precise_encoder() -> None:
+    from dsc_engine.io.wire import _CODECS
+    from dsc_engine.models import SensitiveDataAuditLog
+
+    for kind in RecordKind:
+        codec = _CODECS[kind]
+        for data in _variants(kind):
+            outcome, record = _outcome(codec.decode_precisely, data)
+            if outcome == "ok":
+                assert list(to_wire(record).items()) == list(codec.encode_precisely(record).items())
+    times = [dt.datetime(2022, 1, 2, 3, 4, 5, 678), dt.datetime(999, 1, 2, 3, 4, 5),
+             dt.datetime(2022, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc), dt.datetime(2022, 1, 2)]
+    for op_time in times:
+        record = SensitiveDataAuditLog(op_time=op_time)
+        assert to_wire(record)["OpTime"] == op_time.strftime("%Y-%m-%d %H:%M:%S")

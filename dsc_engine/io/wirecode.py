@@ -1,0 +1,220 @@
+"""Specialised decode and encode functions of one record class, generated once from its fields.
+
+The wire mapping (:mod:`wire`) describes each field by its wire key and a :class:`Shape`; this
+module turns that table into straight-line Python source, compiled once per class at import time
+(as ``attrs`` itself does for ``__init__``). The source is built only from our own attribute
+names and wire keys (checked to be identifiers), never from data.
+
+The generated decoder is a *fast path*: it accepts a record only when every check passes (an
+exact ``dict``, only known keys, no ``null``, every value of its exact JSON type and a known
+enum value, DMS times of the exact shape) and returns :data:`FAIL` otherwise, without saying
+why. The caller then runs the precise, field-by-field decoder, which either raises the
+:class:`RecordError` naming the key or (for the rare value the fast path declines, such as a
+``Mapping`` that is not a ``dict``) returns the same record. So the fast path never decides what
+is an error; it only skips the work of explaining a success.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import attrs
+
+#: What a fast decoder returns when it declines a value (the precise decoder then decides).
+FAIL: Any = object()
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\Z")
+_from_iso = dt.datetime.fromisoformat
+
+
+@attrs.frozen
+class Shape:
+    """How a field's wire value is checked and converted.
+
+    ``form`` is ``"exact"`` (``arg``: the JSON type, ``str``/``int``/``bool``), ``"enum"``
+    (``arg``: the enum class), ``"time"`` (a DMS ``yyyy-MM-dd HH:mm:ss`` string) or ``"entries"``
+    (a JSON array of nested objects; ``arg``: their fast decoder and encoder).
+    """
+
+    form: str
+    arg: Any = None
+
+
+@attrs.frozen
+class FieldSpec:
+    attr: str
+    key: str
+    required: bool
+    default: Any
+    shape: Shape
+
+
+def _time(text: str) -> Any:
+    """A DMS time by the fast route, or :data:`FAIL` (non-ASCII digits, out-of-range parts)."""
+    if len(text) == 19 and text.isascii() and _SHAPE.match(text):
+        try:
+            return _from_iso(text)
+        except ValueError:
+            return FAIL
+    return FAIL
+
+
+def format_time(value: dt.datetime) -> str:
+    """``yyyy-MM-dd HH:mm:ss``; ``isoformat`` when it gives exactly what ``strftime`` would."""
+    if type(value) is dt.datetime and not value.microsecond and value.tzinfo is None and value.year >= 1000:
+        return value.isoformat(" ")
+    return value.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _entries_decoder(item_fast: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def decode(items: list[Any]) -> Any:
+        out = []
+        for item in items:
+            entry = item_fast(item)
+            if entry is FAIL:
+                return FAIL
+            out.append(entry)
+        return tuple(out)
+
+    return decode
+
+
+def _check(name: str) -> str:
+    if not _NAME.match(name):
+        raise ValueError(f"not an identifier: {name!r}")  # our own field table only
+    return name
+
+
+def _compile(source: str, name: str, namespace: dict[str, Any]) -> Callable[..., Any]:
+    code = compile(source, f"<dsc_engine wire {name}>", "exec")
+    exec(code, namespace)  # noqa: S102 - source built from our field table, never from data
+    return namespace[name]  # type: ignore[no-any-return]
+
+
+def build_decoder(cls: type, fields: Sequence[FieldSpec], invariant: type[Exception]) -> Callable[[Any], Any]:
+    """The fast decoder of ``cls``: the record, or :data:`FAIL` when any check fails.
+
+    The JSON types of a record's values, in field order (``NoneType`` for an absent key), form
+    its *signature*; whether a signature is acceptable, and how many keys a record of it has,
+    is worked out once per distinct signature (:func:`_judge`) and remembered. A record whose
+    key count differs from that number holds a ``null``.
+    """
+    keys = tuple(_check(f.key) for f in fields)
+    judged: dict[tuple[type, ...], int] = {}
+    namespace: dict[str, Any] = {
+        "_cls": cls, "_FAIL": FAIL, "_Invariant": invariant, "_dict": dict, "_time": _time,
+        "_keys": frozenset(keys), "_ordered": keys, "_map": map, "_type": type, "_list": list,
+        "_tuple": tuple, "_len": len, "_judged": judged,
+        "_judge": lambda signature: _judge(fields, judged, signature),
+    }
+    variables = [f"v{number}" for number in range(len(fields))]
+    lines = [
+        "def fast(data):",
+        "    if type(data) is not _dict or not _keys.issuperset(data):",
+        "        return _FAIL",
+        "    values = _list(_map(data.get, _ordered))",
+        "    signature = _tuple(_map(_type, values))",
+        "    count = _judged.get(signature)",
+        "    if count is None:",
+        "        count = _judge(signature)",
+        "    if count != _len(data):",
+        "        return _FAIL",
+        f"    {', '.join(variables)}{',' if len(variables) == 1 else ''} = values",
+    ]
+    args = []
+    for number, field in enumerate(fields):
+        var = variables[number]
+        args.append(f"{_check(field.attr)}={var}")
+        form, arg = field.shape.form, field.shape.arg
+        if form == "exact":
+            if not field.required and field.default is not None:
+                raise ValueError(f"field {field.attr}: a default other than None")
+            continue
+        if field.required:
+            lines.append("    if True:")
+        else:
+            namespace[f"_d{number}"] = field.default
+            lines.append(f"    if {var} is None:")
+            lines.append(f"        {var} = _d{number}")
+            lines.append("    else:")
+        if form == "enum":
+            namespace[f"_e{number}"] = {member.value: member for member in arg}
+            lines.append(f"        {var} = _e{number}.get({var}, _FAIL)")
+        elif form == "time":
+            lines.append(f"        {var} = _time({var})")
+        elif form == "entries":
+            namespace[f"_n{number}"] = _entries_decoder(arg[0])
+            lines.append(f"        {var} = _n{number}({var})")
+        else:
+            raise ValueError(f"unknown field shape {form!r}")
+        lines.append(f"        if {var} is _FAIL:")
+        lines.append("            return _FAIL")
+    lines.append("    try:")
+    lines.append(f"        return _cls({', '.join(args)})")
+    lines.append("    except _Invariant:")
+    lines.append("        return _FAIL")
+    return _compile("\n".join(lines) + "\n", "fast", namespace)
+
+
+#: The most signatures remembered per class (ordinary exports have a handful).
+SIGNATURES = 4096
+
+
+def _judge(fields: Sequence[FieldSpec], judged: dict[tuple[type, ...], int], signature: tuple[type, ...]) -> int:
+    """How many keys a record of this signature has, or -1 when the signature is not acceptable."""
+    count = 0
+    for field, found in zip(fields, signature):
+        if found is type(None):
+            if field.required:
+                count = -1
+                break
+            continue
+        form, arg = field.shape.form, field.shape.arg
+        if form == "exact":
+            wanted = arg
+        elif form == "enum":
+            wanted = type(next(iter(arg)).value)
+        elif form == "time":
+            wanted = str
+        else:
+            wanted = list
+        if found is not wanted:
+            count = -1
+            break
+        count += 1
+    if len(judged) >= SIGNATURES:
+        judged.clear()
+    judged[signature] = count
+    return count
+
+
+def build_encoder(fields: Sequence[FieldSpec], leave_out: frozenset[str] = frozenset()) -> Callable[[Any], dict[str, Any]]:
+    """The encoder of a record class: its wire object, absent (``None``) fields left out."""
+    namespace: dict[str, Any] = {"_time": format_time}
+    lines = ["def encode(record):", "    out = {}"]
+    for number, field in enumerate(fields):
+        if field.key in leave_out:
+            continue
+        var = f"v{number}"
+        key = repr(_check(field.key))
+        form = field.shape.form
+        lines.append(f"    {var} = record.{_check(field.attr)}")
+        lines.append(f"    if {var} is not None:")
+        if form == "exact":
+            value = var
+        elif form == "enum":
+            value = f"{var}._value_"
+        elif form == "time":
+            value = f"_time({var})"
+        elif form == "entries":
+            namespace[f"_n{number}"] = field.shape.arg[1]
+            value = f"[_n{number}(e) for e in {var}]"
+        else:
+            raise ValueError(f"unknown field shape {form!r}")
+        lines.append(f"        out[{key}] = {value}")
+    lines.append("    return out")
+    return _compile("\n".join(lines) + "\n", "encode", namespace)
