@@ -95,6 +95,23 @@ class EntryLookup(Access):
 
 
 @attrs.frozen
+class IntersectOf(Access):
+    """The candidates of ``driver`` (the cheapest path) kept where every probe also matches.
+
+    Each probe is a path of another conjunct (``HashLookup``, ``SortedLookup``,
+    ``EntryLookup``), tested on the driver's candidates against its column, most selective
+    first: the intersection of all the posting lists in time proportional to the smallest.
+    """
+
+    driver: Access
+    probes: tuple[Access, ...]
+
+    @property
+    def exact(self) -> bool:  # type: ignore[override]
+        return self.driver.exact and all(probe.exact for probe in self.probes)
+
+
+@attrs.frozen
 class UnionOf(Access):
     """The union of the items' candidates (an ``Or`` whose every branch has an index path)."""
 
@@ -183,16 +200,32 @@ def access_path(node: ast.Node, stats: Statistics) -> Access | None:
 
 
 def _entry_path(node: ast.AnyEntry, stats: Statistics) -> Access | None:
+    paths = entry_paths(node, stats)
+    return paths[0] if paths else None
+
+
+def entry_paths(node: ast.AnyEntry, stats: Statistics) -> list[Access]:
+    """The entry-index paths of ``node``: the exact one for a one-field condition, else one
+    inexact path per indexed conjunct of the entry condition (intersected, then verified)."""
     condition = node.condition
     field = single_field(condition)
     if field is not None and stats.entry_indexed(node.field, field):
-        return EntryLookup(node.field, field, condition)
+        return [EntryLookup(node.field, field, condition)]
+    paths: list[Access] = []
     if isinstance(condition, ast.And):
-        for item in condition.items:  # any one conjunct of the entry narrows the rows
+        for item in condition.items:  # each conjunct of the entry narrows the rows
             field = single_field(item)
             if field is not None and stats.entry_indexed(node.field, field):
-                return EntryLookup(node.field, field, item, exact=False)
-    return None
+                paths.append(EntryLookup(node.field, field, item, exact=False))
+    return paths
+
+
+def conjunct_paths(node: ast.Node, stats: Statistics) -> list[Access]:
+    """Every index path answering (or, when inexact, narrowing) the conjunct ``node``."""
+    if isinstance(node, ast.AnyEntry):
+        return entry_paths(node, stats)
+    path = access_path(node, stats)
+    return [] if path is None else [path]
 
 
 def choose(node: ast.Node, stats: Statistics) -> Plan:
@@ -204,18 +237,20 @@ def choose(node: ast.Node, stats: Statistics) -> Plan:
     conjuncts = source.items if isinstance(source, ast.And) else (source,)
     window, rest = _split_window(conjuncts, time_field)
     scan_cost = stats.window_rows(window)
-    best: tuple[int, int, Access] | None = None
+    paths: list[tuple[int, int, Access]] = []
     for index, item in enumerate(rest):
-        path = access_path(item, stats)
-        if path is not None:
-            cost = stats.cost(path, window)
-            if best is None or cost < best[0]:
-                best = (cost, index, path)
-    if best is None or best[0] >= scan_cost:
+        for path in conjunct_paths(item, stats):
+            paths.append((stats.cost(path, window), index, path))
+    paths.sort(key=lambda found: found[0])  # stable: ties keep the written order
+    if not paths or paths[0][0] >= scan_cost:
         return Plan(source, time_field, window, FullScan(), ast.conjunction(rest), scan_cost, scan_cost)
-    cost, index, path = best
-    residual = [item for i, item in enumerate(rest) if i != index or not path.exact]
-    return Plan(source, time_field, window, path, ast.conjunction(residual), scan_cost, cost)
+    cost, _, driver = paths[0]
+    probes = tuple(path for _, _, path in paths[1:] if not isinstance(path, UnionOf))
+    access = IntersectOf(driver, probes) if probes else driver
+    answered = {index for _, index, path in paths if path is driver or path in probes}
+    exact = {index for _, index, path in paths if path.exact and index in answered}
+    residual = [item for i, item in enumerate(rest) if i not in exact]
+    return Plan(source, time_field, window, access, ast.conjunction(residual), scan_cost, cost)
 
 
 def _split_window(
@@ -279,4 +314,7 @@ def _access_text(access: Access) -> str:
         return f"entry index {access.field}.{access.entry_field}: {_text(access.node)}{exact}"
     if isinstance(access, UnionOf):
         return "union of (" + "; ".join(_access_text(item) for item in access.items) + ")"
+    if isinstance(access, IntersectOf):
+        probes = "".join(f"; probe {_access_text(probe)}" for probe in access.probes)
+        return f"intersect ({_access_text(access.driver)}{probes})"
     raise TypeError(f"not an access path: {access!r}")

@@ -25,6 +25,7 @@ from dsc_engine.query.plan import (
     FullScan,
     HashLookup,
     IndexKind,
+    IntersectOf,
     NoRows,
     Plan,
     SortedLookup,
@@ -34,6 +35,7 @@ from dsc_engine.query.plan import (
 )
 from dsc_engine.store.columns import ENTRY_PREFIX, Schema, Storage
 from dsc_engine.store.segment import RowSeq, Segment
+from dsc_engine.store.vector import RowFilter, row_filter
 
 RowTest = Callable[[int], bool]
 _EMPTY: RowSeq = range(0)
@@ -81,6 +83,8 @@ class Statistics:
 def _cost(segment: Segment, access: Access, bounds: tuple[int, int]) -> int:
     """About how many rows producing ``access``'s candidates touches (sorting counts double)."""
     a, b = bounds
+    if isinstance(access, IntersectOf):
+        return _cost(segment, access.driver, bounds)
     if isinstance(access, UnionOf):
         return sum(_cost(segment, item, bounds) for item in access.items) * 2
     if isinstance(access, SortedLookup):
@@ -154,6 +158,13 @@ def candidates(segment: Segment, access: Access, a: int, b: int) -> RowSeq:
     if isinstance(access, UnionOf):
         parts = [candidates(segment, item, a, b) for item in access.items]
         return array("i", sorted(set(itertools.chain.from_iterable(parts))))
+    if isinstance(access, IntersectOf):
+        rows = candidates(segment, access.driver, a, b)
+        for probe in access.probes:
+            if not len(rows):
+                break
+            rows = _conjunct_filter(segment, _probe_node(probe))(rows)
+        return rows
     raise TypeError(f"not an access path: {access!r}")
 
 
@@ -165,14 +176,54 @@ def _union(lists: list[RowSeq]) -> RowSeq:
     return array("i", sorted(itertools.chain.from_iterable(lists)))
 
 
+def _probe_node(probe: Access) -> ast.Node:
+    """The conjunct a probe of an intersection tests."""
+    if isinstance(probe, EntryLookup):
+        return ast.AnyEntry(probe.field, probe.node)
+    return probe.node  # type: ignore[attr-defined, no-any-return]
+
+
+def _conjunct_filter(segment: Segment, node: ast.Node) -> RowFilter:
+    """``rows -> matching rows`` for one conjunct: in C when it can, else a row test."""
+    vectorized = row_filter(segment, node)
+    if vectorized is not None:
+        return vectorized
+    test = _test(segment, node)
+    return lambda rows: array("i", filter(test, rows))
+
+
 def hits(segment: Segment, plan: Plan) -> RowSeq:
-    """The rows of ``segment`` matching ``plan``, ascending (contract order)."""
+    """The rows of ``segment`` matching ``plan``, ascending (contract order).
+
+    The residual's conjuncts that have a C-level form (``vector.py``) run first, over all
+    candidates at once; the others are tested row by row on what is left.
+    """
     a, b = segment.window(plan.window)
     rows = candidates(segment, plan.access, a, b)
-    test = residual_test(segment, plan.residual)
-    if test is None or not len(rows):
+    if isinstance(plan.residual, ast.MatchAll) or not len(rows):
         return rows
-    return array("i", filter(test, rows))
+    node = plan.residual
+    conjuncts = node.items if isinstance(node, ast.And) else (node,)
+    for apply in _residual_filters(segment, conjuncts):
+        if not len(rows):
+            break
+        rows = apply(rows)
+    return rows
+
+
+def _residual_filters(segment: Segment, conjuncts: Sequence[ast.Node]) -> list[RowFilter]:
+    fast: list[RowFilter] = []
+    tests: list[RowTest] = []
+    for item in conjuncts:
+        vectorized = row_filter(segment, item)
+        if vectorized is not None:
+            fast.append(vectorized)
+        else:
+            tests.append(_test(segment, item))
+    if tests:
+        test = tests[0] if len(tests) == 1 else lambda row: all(t(row) for t in tests)
+        fast.append(lambda rows: array("i", filter(test, rows)))
+    return fast
 
 
 def residual_test(segment: Segment, node: ast.Node) -> RowTest | None:

@@ -13,6 +13,7 @@ from dsc_engine.query.plan import (
     FullScan,
     HashLookup,
     IndexKind,
+    IntersectOf,
     NoRows,
     SortedLookup,
     UnionOf,
@@ -63,18 +64,20 @@ def test_time_bounds_become_the_window_and_leave_the_residual() -> None:
     assert plan.residual == SQL
 
 
-def test_the_most_selective_index_drives_and_the_rest_is_residual() -> None:
+def test_the_most_selective_index_drives_and_every_other_index_is_probed() -> None:
     stats = FakeStats(costs={"UserName": 50, "ClientIp": 5, "EffectRow": 300})
-    plan = choose(ast.And((USER, IP, ROWS)), stats)
-    assert plan.access == HashLookup("ClientIp", IP)
-    assert plan.residual == ast.And((USER, ROWS))
+    plan = choose(ast.And((USER, IP, ROWS, SQL)), stats)
+    probes = (HashLookup("UserName", USER), SortedLookup("EffectRow", ROWS), HashLookup("SqlText", SQL))
+    assert plan.access == IntersectOf(HashLookup("ClientIp", IP), probes)  # smallest first
+    assert plan.residual == ast.MatchAll()  # every conjunct is answered by the intersection
     assert plan.access_cost == 5 and plan.scan_cost == 1_000
+    assert "intersect (hash index ClientIp" in plan.explain()
 
 
 def test_sorted_index_for_number_ranges() -> None:
     plan = choose(ast.And((USER, ROWS)), FakeStats(costs={"EffectRow": 7}))
-    assert plan.access == SortedLookup("EffectRow", ROWS)
-    assert plan.residual == USER
+    assert plan.access == IntersectOf(SortedLookup("EffectRow", ROWS), (HashLookup("UserName", USER),))
+    assert plan.residual == ast.MatchAll()
 
 
 def test_a_scan_wins_when_no_index_is_cheaper_than_the_window() -> None:
@@ -101,7 +104,9 @@ def test_entry_lookup_is_exact_only_for_a_one_field_condition() -> None:
     assert plan.residual == ast.MatchAll()
     both = ast.AnyEntry("SensitiveDataLog", ast.And((table, column)))
     plan = choose(both, stats)
-    assert plan.access == EntryLookup("SensitiveDataLog", "TableName", table, exact=False)
+    driver = EntryLookup("SensitiveDataLog", "TableName", table, exact=False)
+    probe = EntryLookup("SensitiveDataLog", "ColumnName", column, exact=False)
+    assert plan.access == IntersectOf(driver, (probe,))  # both entry postings intersected
     assert plan.residual == both  # one entry must match both: verified per candidate
 
 
@@ -126,13 +131,13 @@ def test_explain_names_window_access_and_residual() -> None:
         (
             ast.Range("CreationTime", newest - 86_400_000, newest),
             ast.Compare("UserName", EQ, user),
-            ast.Contains("SqlText", "select"),
+            ast.Or((ast.Contains("SqlText", "select"), ast.Range("CreationTime", None, 5))),
         )
     )
     text = store.explain(node)
     assert text.startswith("audit_log store: 400 rows in segments of 400")
     assert f"window:   CreationTime in [{newest - 86_400_000} {newest}]" in text
     assert f'access:   hash index UserName: UserName = "{user}"' in text
-    assert 'residual: SqlText contains "select"' in text
+    assert 'residual: SqlText contains "select" or CreationTime' in text
     assert "scan the window" in store.explain(ast.MatchAll())
     assert "nothing" in store.explain(NOTHING)
