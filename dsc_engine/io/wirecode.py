@@ -17,6 +17,7 @@ is an error; it only skips the work of explaining a success.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -218,3 +219,13 @@ def build_encoder(fields: Sequence[FieldSpec], leave_out: frozenset[str] = froze
         lines.append(f"        out[{key}] = {value}")
     lines.append("    return out")
     return _compile("\n".join(lines) + "\n", "encode", namespace)
+
+
+@functools.lru_cache(maxsize=64)
+def build_rows(cls: type, names: tuple[str, ...]) -> Callable[[Any], list[Any]]:
+    """A function building ``cls`` records from rows of values (one per name, in that order)."""
+    variables = [f"v{number}" for number in range(len(names))]
+    args = ", ".join(f"{_check(name)}={var}" for name, var in zip(names, variables))
+    unpack = f"({', '.join(variables)},)" if variables else "()"
+    source = f"def build(rows):\n    return [_cls({args}) for {unpack} in rows]\n"
+    return _compile(source, "build", {"_cls": cls})

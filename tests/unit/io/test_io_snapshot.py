@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import struct
@@ -13,7 +14,7 @@ from dsc_engine.errors import SnapshotError
 from dsc_engine.io import columns, imports, snapshot
 from dsc_engine.io.stores import Stores
 from dsc_engine.io.wire import to_wire
-from dsc_engine.models import RecordKind
+from dsc_engine.models import AuditLog, RecordKind, WarnLevel
 
 
 def filled() -> Stores:
@@ -69,7 +70,10 @@ def test_io_snapshot_damage_is_detected(tmp_path):
         "truncated: payload": data[: len(data) - 10],
         "shorter than the 51-byte header": data[:20],
         "checksum": _damaged(data, len(data) // 2),
-        "format version 2 is not supported": data[:8] + struct.pack(">H", 2) + data[10:],
+        "format version 3 is not supported": data[:8] + struct.pack(">H", 3) + data[10:],
+        "format version 0 is not supported": data[:8] + struct.pack(">H", 0) + data[10:],
+        "unknown snapshot flags 0x02": data[:10] + b"\x02" + data[11:],
+        "truncated: 50 bytes": data[:50],
         "unexpected bytes after the payload": data + b"x",
         "not a dsc-engine snapshot": b"{" + data[1:],
     }
@@ -130,3 +134,98 @@ def test_io_snapshot_checks_cross_field_rules_of_masking_runs():
     document = {"format": "dsc-engine snapshot", "version": 1, "kinds": {"masking_run": table}}
     with pytest.raises(SnapshotError, match="record 0: src_type_code: .* does not match"):
         snapshot.decode(_forged(document))
+
+
+def test_io_snapshot_damage_anywhere_is_detected_before_anything_loads(tmp_path):
+    data = snapshot.encode(contents(filled()))
+    path = tmp_path / "bad.snap"
+    for at in range(snapshot.HEADER_SIZE, len(data), max(1, len(data) // 60)):
+        path.write_bytes(_damaged(data, at))
+        target = Stores()
+        with pytest.raises(SnapshotError, match="corrupt"):
+            snapshot.load(target, path)
+        assert all(len(target.store(k)) == 0 for k in RecordKind)
+    for cut in (snapshot.HEADER_SIZE, snapshot.HEADER_SIZE + 1, len(data) // 2, len(data) - 1):
+        path.write_bytes(data[:cut])
+        with pytest.raises(SnapshotError, match="truncated"):
+            snapshot.load(Stores(), path)
+
+
+def _section(data: bytes) -> bytes:
+    return struct.pack(">Q", len(data)) + data
+
+
+def _forged_v2(sections: list[object], compress: bool = False, tail: bytes = b"") -> bytes:
+    """A version 2 snapshot with a valid checksum around hand-made sections (JSON or raw bytes)."""
+    payload = b"".join(_section(s if isinstance(s, bytes) else json.dumps(s).encode()) for s in sections) + tail
+    if compress:
+        payload = gzip.compress(payload)
+    header = struct.pack(">8sHBQ32s", snapshot.MAGIC, 2, int(compress), len(payload), hashlib.sha256(payload).digest())
+    return header + payload
+
+
+_MANIFEST = {"format": "dsc-engine snapshot", "version": 2, "kinds": ["audit_log"]}
+
+
+def _audit(columns_: list[tuple[str, list[object], bytes]], count: int = 2) -> list[object]:
+    header = {"kind": "audit_log", "count": count, "columns": [{"key": k, "width": 1} for k, _, _ in columns_]}
+    out: list[object] = [_MANIFEST, header]
+    for _, values, index in columns_:
+        out += [{"values": values}, index]
+    return out
+
+
+def test_io_snapshot_version_2_with_a_valid_checksum_is_still_checked():
+    good = _audit([("CreationTime", [5, 6], b"\x01\x02"), ("WarnLevel", ["1"], b"\x01\x00")])
+    for compress in (False, True):
+        records = snapshot.decode(_forged_v2(good, compress))[RecordKind.AUDIT_LOG]
+        assert [(r.creation_time, r.warn_level) for r in records] == [(5, WarnLevel.LOW), (6, None)]
+    cases = {
+        "column EffectRow: '7' is not a int":
+            _audit([("CreationTime", [5], b"\x01\x01"), ("EffectRow", ["7"], b"\x01\x01")]),
+        "column WarnLevel": _audit([("CreationTime", [5], b"\x01\x01"), ("WarnLevel", ["9"], b"\x01\x01")]),
+        "CreationTime: a record lacks this required field": _audit([("CreationTime", [5], b"\x01\x00")]),
+        "CreationTime: a record lacks": _audit([("UserName", ["a"], b"\x01\x01")]),
+        "the index does not fit": _audit([("CreationTime", [5], b"\x01\x02")]),
+        "the index does not fit its 2": _audit([("CreationTime", [5], b"\x01")]),
+        "unknown column 'Colour'": _audit([("Colour", [5], b"\x01\x01")]),
+        "column CreationTime appears twice":
+            _audit([("CreationTime", [5], b"\x01\x01"), ("CreationTime", [5], b"\x01\x01")]),
+        "unknown record kind 'x'": [{**_MANIFEST, "kinds": ["x"]}],
+        "payload version 1 is not 2": [{**_MANIFEST, "version": 1}],
+        "unexpected data after the last table": [*_audit([("CreationTime", [5], b"\x01\x01")]), b""],
+        "is not UTF-8 JSON": [b"{nope"],
+    }
+    for message, sections in cases.items():
+        with pytest.raises(SnapshotError, match=message):
+            snapshot.decode(_forged_v2(sections))
+    cut = _forged_v2(_audit([("CreationTime", [5], b"")])[:-1], tail=struct.pack(">Q", 2) + b"\x01")
+    with pytest.raises(SnapshotError, match="ends inside the index of audit_log column CreationTime"):
+        snapshot.decode(cut)
+
+
+def test_io_snapshot_version_2_checks_cross_field_rules_of_masking_runs():
+    run = sample.generate(RecordKind.MASKING_RUN, 1, seed=1)[0]
+    wire = to_wire(run)
+    other = "OTS" if wire["SrcTypeCode"] != "OTS" else "RDS"
+    manifest = {**_MANIFEST, "kinds": ["masking_run"]}
+    keys = [k for k in wire if k != "SrcTypeCode"]
+    header = {"kind": "masking_run", "count": 1,
+              "columns": [{"key": k, "width": 1} for k in [*keys, "SrcTypeCode"]]}
+    sections: list[object] = [manifest, header]
+    for key in keys:
+        sections += [{"values": [wire[key]]}, b"\x01"]
+    sections += [{"values": [other]}, b"\x01"]
+    with pytest.raises(SnapshotError, match="record 0: src_type_code: .* does not match"):
+        snapshot.decode(_forged_v2(sections))
+
+
+def test_io_snapshot_keeps_values_of_every_type_apart_and_many_distinct_values(tmp_path):
+    logs = [AuditLog(creation_time=i, effect_row=i % 300, in_white_list=bool(i % 2), user_name=str(i % 70000))
+            for i in range(70001)]
+    logs.append(AuditLog(creation_time=1, effect_row=True))  # a bool where an int belongs stays a bool
+    data = snapshot.encode({RecordKind.AUDIT_LOG: logs})
+    with pytest.raises(SnapshotError, match="EffectRow"):
+        snapshot.decode(data)
+    del logs[-1]
+    assert snapshot.decode(snapshot.encode({RecordKind.AUDIT_LOG: logs}))[RecordKind.AUDIT_LOG] == logs

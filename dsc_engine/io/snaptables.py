@@ -1,0 +1,287 @@
+"""The payload of a version 2 snapshot: each kind's records as columns, written and read in parts.
+
+The payload is a sequence of *sections*, each an 8-byte big-endian length and that many bytes::
+
+    manifest   JSON {"format": "dsc-engine snapshot", "version": 2, "kinds": [KIND, ...]}
+    for each kind, in the manifest's order:
+      table    JSON {"kind": KIND, "count": N, "columns": [{"key": KEY, "width": W}, ...]}
+      for each column, in the table's order:
+        values JSON {"values": [...]} (and "entries": [...] for SensitiveDataLog)
+        index  N unsigned little-endian integers of W bytes (1, 2 or 4): 0 = absent, i = values[i-1]
+
+A column lists each distinct wire value once; ``SensitiveDataLog`` lists distinct entry objects
+once (``entries``) and each of its values is a list of entry positions. Nothing else may follow.
+
+Reading keeps each column as its distinct values and its packed index (1 to 4 bytes a record), so
+memory stays near what the stores themselves take; records are built only when asked for, a chunk
+at a time (:meth:`Table.chunks`). Every value is checked as an import checks it, once per distinct
+value (:func:`columns.decode_values`), and a kind whose model has cross-field validators is built
+once in full while reading, so that a table that reads without error also builds without error.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import operator
+import struct
+import sys
+from array import array
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, BinaryIO
+
+import attrs
+
+from dsc_engine.io.columns import ENTRIES_KEY, TableError, decode_values
+from dsc_engine.io.wire import attr_for_key, value_encoders
+from dsc_engine.io.wirecode import build_rows
+from dsc_engine.models import RecordKind
+from dsc_engine.models.records import Record
+
+FORMAT_NAME = "dsc-engine snapshot"
+VERSION = 2
+#: Records handled at a time when writing, and built at a time when reading.
+CHUNK = 65536
+_LENGTH = struct.Struct(">Q")
+_WIDTHS = {1: "B", 2: "H", 4: "I"}
+_REQUIRED = {
+    RecordKind.AUDIT_LOG: ("CreationTime",),
+    RecordKind.MASKING_RUN: ("Id", "StartTime"),
+    RecordKind.DMS_LOG: ("OpTime",),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+# ---------------------------------------------------------------------------------------------
+
+
+def _section(out: BinaryIO, data: bytes) -> None:
+    out.write(_LENGTH.pack(len(data)))
+    out.write(data)
+
+
+def _json(value: object) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+class _Column:
+    """The distinct values of one attribute (first-seen order) and each record's position."""
+
+    def __init__(self) -> None:
+        self.uniques: list[Any] = []
+        self.by_type: dict[type, dict[Any, int]] = {}  # True and 1 stay apart
+        self.index = array("I")
+
+    def add(self, values: Sequence[Any]) -> None:
+        types = set(map(type, values))
+        types.discard(type(None))
+        if len(types) > 1:
+            for value in values:
+                self.index.append(0 if value is None else self._position(type(value), value))
+            return
+        if not types:
+            self.index.extend(itertools.repeat(0, len(values)))
+            return
+        seen = self._seen(types.pop())
+        for value in dict.fromkeys(values):
+            if value not in seen:
+                self.uniques.append(value)
+                seen[value] = len(self.uniques)
+        self.index.extend(map(seen.__getitem__, values))
+
+    def _seen(self, kind: type) -> dict[Any, int]:
+        seen = self.by_type.get(kind)
+        if seen is None:
+            seen = self.by_type[kind] = {None: 0}
+        return seen
+
+    def _position(self, kind: type, value: Any) -> int:
+        seen = self._seen(kind)
+        position = seen.get(value)
+        if position is None:
+            self.uniques.append(value)
+            position = seen[value] = len(self.uniques)
+        return position
+
+    def packed(self) -> tuple[int, bytes]:
+        width = 1 if len(self.uniques) < 1 << 8 else 2 if len(self.uniques) < 1 << 16 else 4
+        index = self.index if width == 4 else array(_WIDTHS[width], self.index)
+        if sys.byteorder == "big":
+            index.byteswap()
+        return width, index.tobytes()
+
+
+def write_payload(out: BinaryIO, records: Mapping[RecordKind, Sequence[Record]]) -> dict[RecordKind, int]:
+    """Write the payload of ``records`` (each kind's in load order) to ``out``; the counts."""
+    _section(out, _json({"format": FORMAT_NAME, "version": VERSION, "kinds": [k.value for k in RecordKind]}))
+    counts = {}
+    for kind in RecordKind:
+        rows = records.get(kind, ())
+        fields = value_encoders(kind)
+        get = operator.attrgetter(*(attr for attr, _, _ in fields))
+        columns = [_Column() for _ in fields]
+        count = 0
+        source = iter(rows)
+        while chunk := list(itertools.islice(source, CHUNK)):
+            count += len(chunk)
+            for column, values in zip(columns, zip(*map(get, chunk))):
+                column.add(values)
+        counts[kind] = count
+        kept = [(key, encode, column) for (_, key, encode), column in zip(fields, columns) if column.uniques]
+        packed = [column.packed() for _, _, column in kept]
+        header = {"kind": kind.value, "count": count,
+                  "columns": [{"key": key, "width": width} for (key, _, _), (width, _) in zip(kept, packed)]}
+        _section(out, _json(header))
+        for (key, encode, column), (_, index) in zip(kept, packed):
+            _section(out, _json(_values(key, encode, column.uniques)))
+            _section(out, index)
+    return counts
+
+
+def _values(key: str, encode: Callable[[Any], Any], uniques: list[Any]) -> dict[str, Any]:
+    if key != ENTRIES_KEY:
+        return {"values": [encode(value) for value in uniques]}
+    entries: dict[Any, int] = {}
+    for entry in itertools.chain.from_iterable(uniques):
+        entries.setdefault(entry, len(entries))
+    wire = encode(list(entries))
+    return {"entries": wire, "values": [[entries[e] for e in value] for value in uniques]}
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+# ---------------------------------------------------------------------------------------------
+
+
+@attrs.define
+class Table:
+    """One kind's records, checked, as columns: ``lookups[c][index[c][r]]`` is record r's value."""
+
+    kind: RecordKind
+    count: int
+    names: list[str]
+    lookups: list[list[Any]]
+    indexes: list[array]  # type: ignore[type-arg]
+
+    def chunks(self, size: int = CHUNK, first: int = 0) -> Iterator[list[Record]]:
+        """The records in load order from record ``first`` on, ``size`` at a time."""
+        build = build_rows(self.kind.record_class, tuple(self.names))
+        for start in range(first, self.count, size):
+            cells = [list(map(lookup.__getitem__, index[start : start + size]))
+                     for lookup, index in zip(self.lookups, self.indexes)]
+            yield build(zip(*cells))
+
+
+class _Reader:
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+
+    def exact(self, size: int, what: str) -> bytes:
+        data = self.stream.read(size)
+        if len(data) != size:
+            raise TableError(f"the payload ends inside {what} ({len(data)} of its {size} bytes)")
+        return data
+
+    def section(self, what: str) -> bytes:
+        (length,) = _LENGTH.unpack(self.exact(_LENGTH.size, what))
+        return self.exact(length, what)
+
+    def json(self, what: str) -> Any:
+        try:
+            return json.loads(self.section(what).decode("utf-8"))
+        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+            raise TableError(f"{what} is not UTF-8 JSON: {exc}") from None
+
+
+def read_payload(stream: BinaryIO) -> list[Table]:
+    """Every table of a version 2 payload, checked; :class:`TableError` says what is wrong."""
+    reader = _Reader(stream)
+    manifest = reader.json("the manifest")
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
+        raise TableError(f"the payload is not a {FORMAT_NAME}")
+    if manifest.get("version") != VERSION:
+        raise TableError(f"payload version {manifest.get('version')!r} is not {VERSION}")
+    labels = manifest.get("kinds")
+    if not isinstance(labels, list):
+        raise TableError("'kinds' is not a list")
+    tables = []
+    for label in labels:
+        try:
+            kind = RecordKind(label)
+        except (ValueError, TypeError):
+            raise TableError(f"unknown record kind {label!r}") from None
+        if any(t.kind is kind for t in tables):
+            raise TableError(f"record kind {label!r} appears twice")
+        tables.append(_read_table(reader, kind))
+    if stream.read(1):
+        raise TableError("unexpected data after the last table")
+    return tables
+
+
+def _read_table(reader: _Reader, kind: RecordKind) -> Table:
+    header = reader.json(f"the {kind.value} table")
+    if not isinstance(header, dict) or header.get("kind") != kind.value:
+        raise TableError(f"{kind.value}: the table header does not name its kind")
+    count, specs = header.get("count"), header.get("columns")
+    if type(count) is not int or count < 0:
+        raise TableError(f"{kind.value}: 'count' is not a record count")
+    if not isinstance(specs, list):
+        raise TableError(f"{kind.value}: the table lacks its 'columns'")
+    attrs_by_key = attr_for_key(kind)
+    table = Table(kind, count, [], [], [])
+    for spec in specs:
+        key = spec.get("key") if isinstance(spec, dict) else None
+        if key not in attrs_by_key:
+            raise TableError(f"{kind.value}: unknown column {key if key is not None else spec!r}")
+        if attrs_by_key[key] in table.names:
+            raise TableError(f"{kind.value}: column {key} appears twice")
+        width = spec.get("width")
+        if width not in _WIDTHS:
+            raise TableError(f"{kind.value}: column {key}: index width {width!r} is not 1, 2 or 4")
+        column = reader.json(f"the values of {kind.value} column {key}")
+        if not isinstance(column, dict) or not isinstance(column.get("values"), list):
+            raise TableError(f"{kind.value}: column {key}: 'values' is not a list")
+        try:
+            decoded = decode_values(kind, key, column, column["values"])
+        except TableError as exc:
+            raise TableError(f"{kind.value}: {exc}") from None
+        index = _index(reader.section(f"the index of {kind.value} column {key}"), width, count, len(decoded))
+        if index is None:
+            raise TableError(f"{kind.value}: column {key}: the index does not fit its {count} records and {len(decoded)} values")
+        table.names.append(attrs_by_key[key])
+        table.lookups.append([() if key == ENTRIES_KEY else None, *decoded])
+        table.indexes.append(index)
+    for required in _REQUIRED[kind]:
+        attr = attrs_by_key[required]
+        if count and (attr not in table.names or 0 in table.indexes[table.names.index(attr)]):
+            raise TableError(f"{kind.value}: column {required}: a record lacks this required field")
+    if attrs.has(kind.record_class) and any(f.validator for f in attrs.fields(kind.record_class)):
+        _validate(table)
+    return table
+
+
+def _index(raw: bytes, width: int, count: int, values: int) -> array | None:  # type: ignore[type-arg]
+    index = array(_WIDTHS[width])
+    if index.itemsize != width or len(raw) != width * count:
+        return None
+    index.frombytes(raw)
+    if sys.byteorder == "big":
+        index.byteswap()
+    if count and max(index) > values:
+        return None
+    return index
+
+
+def _validate(table: Table) -> None:
+    """Build every record once, so that the models' cross-field validators have run."""
+    for start in range(0, table.count, CHUNK):
+        try:
+            next(table.chunks(CHUNK, start))
+        except ValueError:  # find the record at fault, one at a time
+            for number in range(start, min(start + CHUNK, table.count)):
+                try:
+                    next(table.chunks(1, number))
+                except ValueError as exc:
+                    raise TableError(f"{table.kind.value}: record {number}: {exc}") from None
+            raise
