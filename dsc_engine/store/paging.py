@@ -70,6 +70,8 @@ def _tail(rows: RowSeq, start: int) -> RowSeq:
 
 def _split(live: Sequence[Part], offset: int) -> list[int] | None:
     """For each part, how many of its hits precede global rank ``offset`` (``None``: past the end)."""
+    if len(live) == 2:
+        return _split_two(live, offset)
 
     def rank(part: int, key: tuple[Any, ...]) -> int:  # hits of ``part`` ordered before ``key``
         segment, rows = live[part]
@@ -90,6 +92,26 @@ def _split(live: Sequence[Part], offset: int) -> list[int] | None:
             else:
                 return [mid if t == s else rank(t, key) for t in others]
     return None
+
+
+def _split_two(live: Sequence[Part], offset: int) -> list[int] | None:
+    """``_split`` of two parts: the k-th of two sorted sequences, ``O(log)`` key probes.
+
+    The hits of ``a`` among the first ``offset`` are the ``i`` for which ``a[i]`` is the first
+    not ordered before ``b[offset - i - 1]``; that test is monotone in ``i``.
+    """
+    (seg_a, rows_a), (seg_b, rows_b) = live
+    if offset >= len(rows_a) + len(rows_b):
+        return None
+    lo, hi = max(0, offset - len(rows_b)), min(offset, len(rows_a))
+    while lo < hi:
+        i = (lo + hi) // 2
+        j = offset - i
+        if j > 0 and seg_a.sort_key(rows_a[i]) < seg_b.sort_key(rows_b[j - 1]):
+            lo = i + 1
+        else:
+            hi = i
+    return [lo, offset - lo]
 
 
 def distinct(parts: Sequence[Part], field: str) -> list[Hit]:

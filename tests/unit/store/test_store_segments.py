@@ -156,3 +156,14 @@ def test_ints_beyond_64_bits_keep_working_through_merges() -> None:
     for node in (ast.MatchAll(), ast.Range("EffectRow", 2**70 + 3, None), ast.Range("CreationTime", None, 2**66 + 5)):
         page = store.query(node, 0, None)
         assert (page.total, list(page.records)) == oracle.query(node, 0, None)
+
+
+@pytest.mark.parametrize("kind", list(RecordKind))
+def test_deep_pages_of_two_segments_equal_the_oracle(kind: RecordKind) -> None:
+    store, oracle = _loaded(kind, [2_000, 100, 100])
+    assert len(store._version.segments) == 2  # the two-part rank search
+    everything = oracle.ordered(ast.MatchAll())
+    for offset in (0, 256, 257, 300, 999, 1_000, 2_000, 2_189, 2_190, 2_199, 2_200, 2_300):
+        page = store.query(ast.MatchAll(), offset, 10)
+        assert page.total == len(everything)
+        assert list(page.records) == everything[offset : offset + 10]
