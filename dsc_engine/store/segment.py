@@ -15,6 +15,7 @@ Indexes are built on first use and then kept (a segment never changes):
 from __future__ import annotations
 
 import bisect
+import itertools
 import operator
 import threading
 from array import array
@@ -128,17 +129,16 @@ class Segment:
 
     @classmethod
     def merge(cls, schema: Schema, parts: Sequence[Segment]) -> Segment:
-        """One segment holding the rows of ``parts``, in contract order."""
-        offsets = [0]
+        """One segment holding the rows of ``parts``, in contract order.
+
+        Each part is already sorted, so the keys are built column-wise (no per-row method call)
+        and the sort of their concatenation is a linear merge of runs; every column is then
+        gathered through the resulting permutation, no record is rebuilt.
+        """
+        keys: list[tuple[Any, ...]] = []
         for part in parts:
-            offsets.append(offsets[-1] + part.n)
-        keys = [
-            (*part.sort_key(row), offsets[i] + row)
-            for i, part in enumerate(parts)
-            for row in range(part.n)
-        ]
-        keys.sort()
-        perm = [key[-1] for key in keys]
+            keys.extend(part.sort_keys())
+        perm = sorted(range(len(keys)), key=keys.__getitem__)
         del keys
         columns: dict[str, Column] = {}
         for attr, spec in schema.columns.items():
@@ -152,6 +152,21 @@ class Segment:
                 columns[attr] = list(gathered)
         seq = _concat([part.seq for part in parts])
         return cls(schema, array("q", map(seq.__getitem__, perm)), columns)
+
+    def sort_keys(self) -> Iterable[tuple[Any, ...]]:
+        """``sort_key`` of every row, in row order (ascending), built column by column."""
+        negated_seq = map(operator.neg, self.seq)
+        times = self.columns[self.schema.time_attr]
+        if isinstance(times, array):
+            negated = map(operator.neg, times)  # a primary time is never absent
+        else:
+            negated = map(negated_time, times)
+        if not self.schema.by_id:
+            return zip(negated, itertools.repeat(0), negated_seq)
+        idents = self.columns["id"]
+        if isinstance(idents, array):
+            return zip(negated, map(operator.neg, idents), negated_seq)
+        return zip(negated, (-(ident or 0) for ident in idents), negated_seq)
 
     # -- reading -------------------------------------------------------------------------------
 
