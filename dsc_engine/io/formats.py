@@ -49,7 +49,7 @@ PAGE_LISTS: Mapping[str, tuple[RecordKind, ...]] = {
 _ERROR_BODY = frozenset({"Code", "Message", "RequestId"})
 
 
-@attrs.frozen
+@attrs.define
 class Candidate:
     """One would-be record: ``data`` (a JSON object) or ``error`` (why it is unreadable)."""
 
@@ -240,8 +240,28 @@ def _json_name(value: object) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
+#: Keys that make a line's object something other than a plain record (a page, a response map,
+#: an error body): such objects go through :func:`_expand`.
+_PAGE_MARKS = frozenset({*PAGE_LISTS, "body", "Code"})
+_NOT_PLAIN: Any = object()
+_scan_once = json.JSONDecoder().scan_once
+
+
+def _scan_line(text: str) -> Any:
+    """The JSON value of a line that is exactly one value with at most trailing JSON whitespace,
+    or :data:`_NOT_PLAIN` (then ``json.loads`` decides, and words any error)."""
+    try:
+        value, end = _scan_once(text, 0)
+    except (StopIteration, ValueError):
+        return _NOT_PLAIN
+    if end != len(text) and text[end:].strip(" \t\n\r"):
+        return _NOT_PLAIN
+    return value
+
+
 def _json_lines(path: str, raw_lines: Iterator[bytes], kind: RecordKind | None) -> Iterator[Candidate]:
     number = 0
+    kinds = () if kind is None else (kind,)
     try:
         for number, raw in enumerate(raw_lines, 1):  # noqa: B007 - number is read after the loop
             if number == 1:
@@ -253,13 +273,18 @@ def _json_lines(path: str, raw_lines: Iterator[bytes], kind: RecordKind | None) 
             except ValueError as exc:
                 yield Candidate(path, number, "", _clip(raw.decode("utf-8", "replace")), error=str(exc))
                 continue
-            try:
-                value = json.loads(text)
-            except json.JSONDecodeError as exc:
-                reason = f"invalid JSON at column {exc.colno}: {exc.msg}"
-                yield Candidate(path, number, "", _clip(text.rstrip("\r")), error=reason)
-                continue
-            yield from _expand(value, path, number, "", kind, text)
+            value = _scan_line(text)
+            if value is _NOT_PLAIN:
+                try:
+                    value = json.loads(text)
+                except json.JSONDecodeError as exc:
+                    reason = f"invalid JSON at column {exc.colno}: {exc.msg}"
+                    yield Candidate(path, number, "", _clip(text.rstrip("\r")), error=reason)
+                    continue
+            if type(value) is dict and _PAGE_MARKS.isdisjoint(value):  # a record: the usual line
+                yield Candidate(path, number, "", _clip(text.rstrip("\r")), value, kinds)
+            else:
+                yield from _expand(value, path, number, "", kind, text)
     except ImportFailure as exc:
         raise ImportFailure(path, f"{exc.reason}, after line {number}", number + 1) from exc
 
