@@ -135,6 +135,10 @@ class Segment:
         and the sort of their concatenation is a linear merge of runs; every column is then
         gathered through the resulting permutation, no record is rebuilt.
         """
+        if len(parts) == 2 and _uniform(schema, parts):
+            big, small = sorted(parts, key=lambda part: -part.n)
+            if small.n * _SPLICE_RATIO <= big.n:
+                return cls._splice(schema, big, small)
         keys: list[tuple[Any, ...]] = []
         for part in parts:
             keys.extend(part.sort_keys())
@@ -152,6 +156,32 @@ class Segment:
                 columns[attr] = list(gathered)
         seq = _concat([part.seq for part in parts])
         return cls(schema, array("q", map(seq.__getitem__, perm)), columns)
+
+    @classmethod
+    def _splice(cls, schema: Schema, big: Segment, small: Segment) -> Segment:
+        """``merge`` of a small segment into a big one: each row of ``small`` finds its place in
+        ``big`` by binary search, and every column is copied as slices of runs (memory copies),
+        so the cost is about ``len(small) * log(len(big))`` key probes, not a pass per row."""
+        places: list[int] = []
+        low = 0
+        times = big.columns[schema.time_attr]
+        negated: Callable[[int], Any] = big._negated_time
+        if isinstance(times, array):
+            negated = lambda row: -times[row]  # noqa: E731
+        for key in small.sort_keys():
+            low = _place(big, negated, key, low)
+            places.append(low)
+        runs: list[tuple[int, int, int, int]] = []  # big[a:b] then small[c:d]
+        start = 0
+        for place, group in itertools.groupby(range(small.n), key=places.__getitem__):
+            members = list(group)
+            runs.append((start, place, members[0], members[-1] + 1))
+            start = place
+        columns = {
+            attr: _spliced(big.columns[attr], small.columns[attr], runs, big.n)
+            for attr in schema.columns
+        }
+        return cls(schema, _spliced(big.seq, small.seq, runs, big.n), columns)
 
     def sort_keys(self) -> Iterable[tuple[Any, ...]]:
         """``sort_key`` of every row, in row order (ascending), built column by column."""
@@ -256,6 +286,43 @@ class Segment:
     def _build_entry(self, entry_attr: str) -> Postings:
         codes_by_row = self.columns[f"{ENTRY_PREFIX}{entry_attr}"]
         return _csr((row, code) for row, codes in enumerate(codes_by_row) for code in codes)
+
+
+def _place(big: Segment, negated: Callable[[int], Any], key: tuple[Any, ...], low: int) -> int:
+    """The first row of ``big`` from ``low`` whose sort key is not below ``key`` (by time first,
+    the whole key only on equal times)."""
+    high = big.n
+    time = key[0]
+    while low < high:
+        mid = (low + high) // 2
+        probe = negated(mid)
+        if probe < time or (probe == time and big.sort_key(mid) < key):
+            low = mid + 1
+        else:
+            high = mid
+    return low
+
+
+#: ``merge`` splices a segment into one at least this many times bigger (instead of a full sort).
+_SPLICE_RATIO = 4
+
+
+def _uniform(schema: Schema, parts: Sequence[Segment]) -> bool:
+    """Whether every column has the same container type in all parts (slices can be joined)."""
+    for attr in schema.columns:
+        kinds = {(type(part.columns[attr]), getattr(part.columns[attr], "typecode", "")) for part in parts}
+        if len(kinds) > 1:
+            return False
+    return True
+
+
+def _spliced(big: Column, small: Column, runs: list[tuple[int, int, int, int]], n: int) -> Column:
+    joined = array(big.typecode) if isinstance(big, array) else []
+    for a, b, c, d in runs:
+        joined.extend(big[a:b])
+        joined.extend(small[c:d])
+    joined.extend(big[runs[-1][1] if runs else 0 : n])
+    return joined
 
 
 def _concat(columns: list[Column]) -> Column:

@@ -32,6 +32,9 @@ from dsc_engine.store.segment import Segment
 
 #: A new segment is merged into the previous one when it is at least this fraction of its size.
 _MERGE_RATIO = 4
+#: A segment of at least this many rows is always merged into the previous one (a bulk load
+#: ends in one segment); smaller ones wait until they add up, keeping the big one's indexes.
+_SPLICE_ROWS = 1_000
 #: Plans kept per store (the cache is cleared when it fills up).
 _PLAN_CACHE = 1024
 
@@ -198,7 +201,10 @@ def _similar(planned_rows: int, rows: int) -> bool:
 def _compact(schema: Schema, segments: tuple[Segment, ...]) -> tuple[Segment, ...]:
     """Merge the newest segments while the last is not much smaller than the one before it."""
     merged = list(segments)
-    while len(merged) >= 2 and merged[-1].n * _MERGE_RATIO >= merged[-2].n:
+    while len(merged) >= 2 and (
+        merged[-1].n * _MERGE_RATIO >= merged[-2].n  # similar sizes: a full merge
+        or merged[-1].n >= _SPLICE_ROWS  # a bulk batch: spliced in (see Segment.merge)
+    ):
         last = merged.pop()
         merged[-1] = Segment.merge(schema, [merged[-1], last])
     return tuple(merged)

@@ -167,3 +167,14 @@ def test_deep_pages_of_two_segments_equal_the_oracle(kind: RecordKind) -> None:
         page = store.query(ast.MatchAll(), offset, 10)
         assert page.total == len(everything)
         assert list(page.records) == everything[offset : offset + 10]
+
+
+@pytest.mark.parametrize("kind", list(RecordKind))
+def test_bulk_batches_are_spliced_into_one_segment(kind: RecordKind) -> None:
+    store, oracle = _loaded(kind, [5_000, 1_000, 1_100])  # each batch under a quarter: spliced
+    assert [s.n for s in store._version.segments] == [7_100]
+    assert list(store.records_in_load_order()) == oracle.records
+    everything = oracle.ordered(ast.MatchAll())
+    assert list(store.iter_ordered(ast.MatchAll())) == everything
+    for offset in (0, 999, 5_000, 7_095):
+        assert list(store.query(ast.MatchAll(), offset, 10).records) == everything[offset : offset + 10]
