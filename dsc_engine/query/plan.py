@@ -112,6 +112,15 @@ class IntersectOf(Access):
 
 
 @attrs.frozen
+class Complement(Access):
+    """The rows of the window that ``inner`` (an exact path) does not yield: ``not X`` as the
+    window minus X's rows. A record without the field is not among X's rows, so it is kept,
+    which is the meaning of ``not``."""
+
+    inner: Access
+
+
+@attrs.frozen
 class UnionOf(Access):
     """The union of the items' candidates (an ``Or`` whose every branch has an index path)."""
 
@@ -243,7 +252,12 @@ def choose(node: ast.Node, stats: Statistics) -> Plan:
             paths.append((stats.cost(path, window), index, path))
     paths.sort(key=lambda found: found[0])  # stable: ties keep the written order
     if not paths or paths[0][0] >= scan_cost:
-        return Plan(source, time_field, window, FullScan(), ast.conjunction(rest), scan_cost, scan_cost)
+        complement = _complement(rest, stats, window)
+        if complement is None or complement[0] >= scan_cost:
+            return Plan(source, time_field, window, FullScan(), ast.conjunction(rest), scan_cost, scan_cost)
+        cost, index, access = complement
+        residual = [item for i, item in enumerate(rest) if i != index]
+        return Plan(source, time_field, window, access, ast.conjunction(residual), scan_cost, cost)
     cost, _, driver = paths[0]
     probes = tuple(path for _, _, path in paths[1:] if not isinstance(path, UnionOf))
     access = IntersectOf(driver, probes) if probes else driver
@@ -251,6 +265,24 @@ def choose(node: ast.Node, stats: Statistics) -> Plan:
     exact = {index for _, index, path in paths if path.exact and index in answered}
     residual = [item for i, item in enumerate(rest) if i not in exact]
     return Plan(source, time_field, window, access, ast.conjunction(residual), scan_cost, cost)
+
+
+def _complement(
+    conjuncts: list[ast.Node], stats: Statistics, window: Window | None
+) -> tuple[int, int, Access] | None:
+    """The cheapest ``not X`` conjunct whose ``X`` has an exact index path, as a ``Complement``
+    (cost: producing X's rows; the complement itself is never built)."""
+    best: tuple[int, int, Access] | None = None
+    for index, item in enumerate(conjuncts):
+        if not isinstance(item, ast.Not):
+            continue
+        inner = access_path(item.item, stats)
+        if inner is None or not inner.exact:
+            continue
+        cost = stats.cost(inner, window)
+        if best is None or cost < best[0]:
+            best = (cost, index, Complement(inner))
+    return best
 
 
 def _split_window(
@@ -314,6 +346,8 @@ def _access_text(access: Access) -> str:
         return f"entry index {access.field}.{access.entry_field}: {_text(access.node)}{exact}"
     if isinstance(access, UnionOf):
         return "union of (" + "; ".join(_access_text(item) for item in access.items) + ")"
+    if isinstance(access, Complement):
+        return f"the window minus ({_access_text(access.inner)})"
     if isinstance(access, IntersectOf):
         probes = "".join(f"; probe {_access_text(probe)}" for probe in access.probes)
         return f"intersect ({_access_text(access.driver)}{probes})"

@@ -21,6 +21,7 @@ from dsc_engine.query.evaluate import compile_over
 from dsc_engine.query.fields import FIELDS, NESTED, FieldSpec
 from dsc_engine.query.plan import (
     Access,
+    Complement,
     EntryLookup,
     FullScan,
     HashLookup,
@@ -35,10 +36,12 @@ from dsc_engine.query.plan import (
 )
 from dsc_engine.store.columns import ENTRY_PREFIX, Schema, Storage
 from dsc_engine.store.segment import RowSeq, Segment
-from dsc_engine.store.vector import RowFilter, row_filter
+from dsc_engine.store.vector import Difference, RowFilter, row_filter
 
 RowTest = Callable[[int], bool]
 _EMPTY: RowSeq = range(0)
+#: The cost of visiting one posting list, in rows (a scan tests a row in C, a list costs Python).
+_PER_LIST = 16
 #: Above this many codes, a window estimate scales the whole count instead of cutting each list.
 _EXACT_CODES = 64
 
@@ -85,6 +88,8 @@ def _cost(segment: Segment, access: Access, bounds: tuple[int, int]) -> int:
     a, b = bounds
     if isinstance(access, IntersectOf):
         return _cost(segment, access.driver, bounds)
+    if isinstance(access, Complement):
+        return _cost(segment, access.inner, bounds)
     if isinstance(access, UnionOf):
         return sum(_cost(segment, item, bounds) for item in access.items) * 2
     if isinstance(access, SortedLookup):
@@ -98,7 +103,7 @@ def _cost(segment: Segment, access: Access, bounds: tuple[int, int]) -> int:
             rows = rows * (b - a) // max(segment.n, 1)
         else:
             rows = sum(len(_cut(postings.of(code), a, b, segment.n)) for code in codes)
-        return rows if len(codes) <= 1 else rows * 2 + len(codes)
+        return rows if len(codes) <= 1 else rows * 2 + len(codes) * _PER_LIST
     return b - a
 
 
@@ -158,6 +163,9 @@ def candidates(segment: Segment, access: Access, a: int, b: int) -> RowSeq:
     if isinstance(access, UnionOf):
         parts = [candidates(segment, item, a, b) for item in access.items]
         return array("i", sorted(set(itertools.chain.from_iterable(parts))))
+    if isinstance(access, Complement):
+        excluded = candidates(segment, access.inner, a, b)
+        return Difference(a, b, excluded) if len(excluded) else range(a, b)
     if isinstance(access, IntersectOf):
         rows = candidates(segment, access.driver, a, b)
         for probe in access.probes:

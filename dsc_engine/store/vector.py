@@ -19,11 +19,12 @@ intersection of the two posting lists in time proportional to the smaller one.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import operator
 from array import array
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, overload
 
 from dsc_engine.query import ast
 from dsc_engine.query.plan import single_field
@@ -119,3 +120,61 @@ def _int_selector(node: ast.Node) -> Selector | None:
         inside = range(max(start, ABSENT_INT + 1), max(stop, ABSENT_INT + 1)).__contains__
         return lambda values: map(inside, values)
     return None
+
+
+class Difference(Sequence[int]):
+    """The rows of ``[a, b)`` not in ``excluded`` (ascending rows within ``[a, b)``), lazily.
+
+    What ``not X`` leaves of a window when ``X`` has an index path: its length is a subtraction,
+    its ``i``-th row a binary search over ``excluded``, and a slice is another ``Difference``, so
+    a page of a broad negation costs about the page, not the window.
+    """
+
+    __slots__ = ("a", "b", "excluded")
+
+    def __init__(self, a: int, b: int, excluded: RowSeq) -> None:
+        self.a, self.b, self.excluded = a, b, excluded
+
+    def __len__(self) -> int:
+        return self.b - self.a - len(self.excluded)
+
+    def __iter__(self) -> Iterator[int]:
+        excluded = self.excluded
+        starts = itertools.chain((self.a,), map((1).__add__, excluded))
+        stops = itertools.chain(excluded, (self.b,))
+        return itertools.chain.from_iterable(map(range, starts, stops))
+
+    def _row(self, index: int) -> int:
+        # the index-th kept row is a + index + (how many excluded rows e_j precede it), and
+        # e_j precedes it exactly when the kept rows before e_j (e_j - a - j) are at most index
+        excluded, a = self.excluded, self.a
+        low, high = 0, len(excluded)
+        while low < high:
+            mid = (low + high) // 2
+            if excluded[mid] - a - mid <= index:
+                low = mid + 1
+            else:
+                high = mid
+        return a + index + low
+
+    @overload
+    def __getitem__(self, index: int) -> int: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[int]: ...
+    def __getitem__(self, index: int | slice) -> int | Sequence[int]:
+        size = len(self)
+        if isinstance(index, slice):
+            start, stop, step = index.indices(size)
+            if step != 1:
+                return list(self)[index]
+            if stop <= start:
+                return range(0)
+            first, last = self._row(start), self._row(stop - 1)
+            excluded = self.excluded
+            cut = excluded[bisect.bisect_left(excluded, first) : bisect.bisect_right(excluded, last)]
+            return Difference(first, last + 1, cut)
+        if index < 0:
+            index += size
+        if not 0 <= index < size:
+            raise IndexError(index)
+        return self._row(index)

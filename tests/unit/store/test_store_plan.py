@@ -9,6 +9,7 @@ from dsc_engine.query import ast
 from dsc_engine.query.passes import NOTHING
 from dsc_engine.query.plan import (
     Access,
+    Complement,
     EntryLookup,
     FullScan,
     HashLookup,
@@ -119,6 +120,17 @@ def test_negated_leaves_stay_residual_on_a_scan_when_not_selective() -> None:
     plan = choose(ast.Not(USER), FakeStats(costs={"UserName": 1_900}))  # many lists to merge
     assert plan.access == FullScan()
     assert plan.residual == ast.Not(USER)
+
+
+def test_an_unselective_negation_is_the_window_minus_its_index_path() -> None:
+    rows_in = ast.Range("EffectRow", 1, 33)
+    node = ast.And((ast.Not(USER), ast.Not(rows_in)))
+    plan = choose(node, FakeStats(costs={"UserName": 1_900, "EffectRow": 400}))
+    assert plan.access == Complement(SortedLookup("EffectRow", rows_in))  # cheapest excluded rows
+    assert plan.residual == ast.Not(USER)
+    assert "the window minus (sorted index EffectRow" in plan.explain()
+    inexact = ast.AnyEntry("SensitiveDataLog", ast.And((ast.Compare("TableName", EQ, "t"), ast.Compare("ColumnName", EQ, "c"))))
+    assert choose(ast.Not(inexact), FakeStats(RecordKind.DMS_LOG, costs={"TableName": 2})).access == FullScan()
 
 
 def test_explain_names_window_access_and_residual() -> None:
