@@ -43,8 +43,11 @@ from dsc_engine.io.wire import from_wire
 from dsc_engine.models import MaskingRun, RecordKind
 from dsc_engine.models.records import Record
 
-#: Records inserted per ``Store.insert`` call in lenient mode.
-BATCH_SIZE = 5000
+#: Records inserted per ``Store.insert`` call in lenient mode. Larger batches mean fewer segment
+#: merges in the store; a batch of freshly decoded records takes ~2 KiB each until it is inserted.
+#: Measured on 1M audit logs: 5,000 -> 47.7 s, 588 MiB peak; 20,000 -> 45.5 s; 50,000 -> 41.1 s,
+#: 612 MiB; 100,000 -> 42.4 s, 726 MiB.
+BATCH_SIZE = 50_000
 
 Source = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
 
