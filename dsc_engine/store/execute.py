@@ -40,6 +40,12 @@ from dsc_engine.store.vector import Difference, RowFilter, row_filter
 
 RowTest = Callable[[int], bool]
 _EMPTY: RowSeq = range(0)
+#: A driver of at least this many candidates intersects through a composite index of two columns.
+_PAIR_FROM = 2_048
+#: ... when both columns have at most this many distinct values,
+_PAIR_CODES = 1_024
+#: ... and the segment has fewer composite indexes than this.
+_PAIRS = 8
 #: The cost of visiting one posting list, in rows (a scan tests a row in C, a list costs Python).
 _PER_LIST = 16
 #: Above this many codes, a window estimate scales the whole count instead of cutting each list.
@@ -167,8 +173,8 @@ def candidates(segment: Segment, access: Access, a: int, b: int) -> RowSeq:
         excluded = candidates(segment, access.inner, a, b)
         return Difference(a, b, excluded) if len(excluded) else range(a, b)
     if isinstance(access, IntersectOf):
-        rows = candidates(segment, access.driver, a, b)
-        for probe in access.probes:
+        rows, probes = _pair_start(segment, access, a, b)
+        for probe in probes:
             if not len(rows):
                 break
             rows = _conjunct_filter(segment, _probe_node(probe))(rows)
@@ -182,6 +188,38 @@ def _union(lists: list[RowSeq]) -> RowSeq:
     if len(lists) == 1:
         return lists[0]
     return array("i", sorted(itertools.chain.from_iterable(lists)))
+
+
+def _pair_start(segment: Segment, access: IntersectOf, a: int, b: int) -> tuple[RowSeq, list[Access]]:
+    """The driver's candidates and the probes left: when the driver and a probe are each one
+    value of a low-cardinality coded column and the driver is long, the composite index of the
+    two columns gives their intersection at once (built once per segment and column pair)."""
+    rows = candidates(segment, access.driver, a, b)
+    probes = list(access.probes)
+    driver = access.driver
+    if len(rows) < _PAIR_FROM or not isinstance(driver, HashLookup):
+        return rows, probes
+    schema = segment.schema
+    first = schema.attr_of[driver.field]
+    code = _one_code(schema.tables[first].matching(driver.node), schema.tables[first])
+    if code is None:
+        return rows, probes
+    for index, probe in enumerate(probes):
+        if not isinstance(probe, HashLookup) or probe.field == driver.field:
+            continue
+        second = schema.attr_of[probe.field]
+        other = _one_code(schema.tables[second].matching(probe.node), schema.tables[second])
+        if other is None or segment.pair_count() >= _PAIRS and not segment.has_pair(first, second):
+            continue
+        del probes[index]
+        return _cut(segment.pair_postings(first, second).of(code, other), a, b, segment.n), probes
+    return rows, probes
+
+
+def _one_code(codes: frozenset[int], table: Any) -> int | None:
+    if len(codes) != 1 or len(table) > _PAIR_CODES:
+        return None
+    return next(iter(codes))
 
 
 def _probe_node(probe: Access) -> ast.Node:

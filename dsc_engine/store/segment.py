@@ -67,6 +67,18 @@ class SortedIndex:
     rows: array  # type: ignore[type-arg]
 
 
+@attrs.frozen
+class PairPostings:
+    """A composite hash index of two coded columns: the rows of each code pair, in row order."""
+
+    spans: dict[tuple[int, int], tuple[int, int]]
+    rows: array  # type: ignore[type-arg]
+
+    def of(self, first: int, second: int) -> RowSeq:
+        start, stop = self.spans.get((first, second), (0, 0))
+        return memoryview(self.rows)[start:stop]
+
+
 def _csr(pairs: Iterable[tuple[int, int]]) -> Postings:
     """Posting lists from ``(row, code)`` pairs given in row order."""
     buckets: list[list[int]] = []
@@ -270,6 +282,28 @@ class Segment:
 
     def postings(self, attr: str) -> Postings:
         return self.cached("hash", attr, lambda: _csr(enumerate(self.columns[attr])))  # type: ignore[no-any-return]
+
+    def pair_postings(self, first: str, second: str) -> PairPostings:
+        """The composite index of two coded columns (built on first use, like the others)."""
+        return self.cached("pair", f"{first}|{second}", lambda: self._build_pair(first, second))  # type: ignore[no-any-return]
+
+    def pair_count(self) -> int:
+        return sum(1 for kind, _ in self._indexes if kind == "pair")
+
+    def has_pair(self, first: str, second: str) -> bool:
+        return ("pair", f"{first}|{second}") in self._indexes
+
+    def _build_pair(self, first: str, second: str) -> PairPostings:
+        codes_a, codes_b = self.columns[first], self.columns[second]
+        width = max(codes_b, default=0) + 1
+        keys = list(map(operator.add, map(width.__mul__, codes_a), codes_b))
+        order = sorted(range(self.n), key=keys.__getitem__)  # stable: rows ascending per pair
+        ordered = list(map(keys.__getitem__, order))
+        spans = {
+            divmod(key, width): (bisect.bisect_left(ordered, key), bisect.bisect_right(ordered, key))
+            for key in set(keys)
+        }
+        return PairPostings(spans, array("i", order))
 
     def sorted_index(self, attr: str) -> SortedIndex:
         return self.cached("sorted", attr, lambda: self._build_sorted(attr))  # type: ignore[no-any-return]

@@ -202,3 +202,18 @@ def test_bulk_batches_are_spliced_into_one_segment(kind: RecordKind) -> None:
     assert list(store.iter_ordered(ast.MatchAll())) == everything
     for offset in (0, 999, 5_000, 7_095):
         assert list(store.query(ast.MatchAll(), offset, 10).records) == everything[offset : offset + 10]
+
+
+def test_two_long_equalities_intersect_through_a_composite_index() -> None:
+    store, oracle = _loaded(RecordKind.MASKING_RUN, [12_000])
+    first = oracle.records[0]
+    node = ast.And((ast.Compare("SrcType", EQ, first.src_type.value), ast.Compare("DstType", EQ, first.dst_type.value)))
+    assert "probe hash index" in store.explain(node)
+    for offset in (0, 100, 1_000):
+        page = store.query(node, offset, 10)
+        assert (page.total, list(page.records)) == oracle.query(node, offset, 10)
+    segment = store._version.segments[0]
+    assert segment.pair_count() == 1  # built on first use, then kept
+    window = ast.And((node, ast.Range("StartTime", None, first.start_time), ast.Compare("Status", EQ, 1)))
+    page = store.query(window, 0, 10)
+    assert (page.total, list(page.records)) == oracle.query(window, 0, 10)
