@@ -208,11 +208,12 @@ def _version_1(payload: bytes, digest: bytes, flags: int, name: str) -> dict[Rec
     return out
 
 
-def open_chunks(path: str | os.PathLike[str], size: int = INSERT_CHUNK) -> Iterator[tuple[RecordKind, list[Record]]]:
+def open_chunks(path: str | os.PathLike[str], size: int | None = None) -> Iterator[tuple[RecordKind, list[Record]]]:
     """Check a snapshot file whole, then return its records as ``(kind, records)`` chunks of at
-    most ``size``, kind by kind in load order. Every error is raised before the first chunk."""
+    most ``size`` (:data:`INSERT_CHUNK`), kind by kind in load order. Every error is raised
+    before the first chunk."""
     tables = _read_file(path)
-    return _chunks(tables, size)
+    return _chunks(tables, size or INSERT_CHUNK)
 
 
 def _chunks(tables: list[snaptables.Table] | dict[RecordKind, list[Record]], size: int) -> Iterator[tuple[RecordKind, list[Record]]]:

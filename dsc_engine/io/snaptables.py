@@ -72,8 +72,30 @@ class _Column:
         self.uniques: list[Any] = []
         self.by_type: dict[type, dict[Any, int]] = {}  # True and 1 stay apart
         self.index = array("I")
+        self.plain = False  # a column of mostly distinct values lists every value, undeduplicated
 
     def add(self, values: Sequence[Any]) -> None:
+        if self.plain:
+            self._add_plainly(values)
+            return
+        self._add_distinct(values)
+        if len(self.index) >= CHUNK and 2 * len(self.uniques) > len(self.index):
+            self.plain, self.by_type = True, {}  # a dictionary of ~every value would only cost memory
+
+    def _add_plainly(self, values: Sequence[Any]) -> None:
+        first = len(self.uniques) + 1
+        if None not in values:
+            self.uniques.extend(values)
+            self.index.extend(range(first, first + len(values)))
+            return
+        for value in values:
+            if value is None:
+                self.index.append(0)
+            else:
+                self.uniques.append(value)
+                self.index.append(len(self.uniques))
+
+    def _add_distinct(self, values: Sequence[Any]) -> None:
         types = set(map(type, values))
         types.discard(type(None))
         if len(types) > 1:
