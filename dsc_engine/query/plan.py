@@ -95,6 +95,16 @@ class EntryLookup(Access):
 
 
 @attrs.frozen
+class EntryPairLookup(Access):
+    """Rows having one entry of list field ``field`` where both equalities hold (``first`` and
+    ``second`` name two different entry fields): a composite index of entry value pairs."""
+
+    field: str
+    first: ast.Compare
+    second: ast.Compare
+
+
+@attrs.frozen
 class IntersectOf(Access):
     """The candidates of ``driver`` (the cheapest path) kept where every probe also matches.
 
@@ -220,6 +230,9 @@ def entry_paths(node: ast.AnyEntry, stats: Statistics) -> list[Access]:
     field = single_field(condition)
     if field is not None and stats.entry_indexed(node.field, field):
         return [EntryLookup(node.field, field, condition)]
+    pair = _entry_pair(node, stats)
+    if pair is not None:
+        return [pair]
     paths: list[Access] = []
     if isinstance(condition, ast.And):
         for item in condition.items:  # each conjunct of the entry narrows the rows
@@ -227,6 +240,22 @@ def entry_paths(node: ast.AnyEntry, stats: Statistics) -> list[Access]:
             if field is not None and stats.entry_indexed(node.field, field):
                 paths.append(EntryLookup(node.field, field, item, exact=False))
     return paths
+
+
+def _entry_pair(node: ast.AnyEntry, stats: Statistics) -> EntryPairLookup | None:
+    """``TableName = t and ColumnName = c`` on one entry: the exact entry-pair path."""
+    condition = node.condition
+    if not isinstance(condition, ast.And) or len(condition.items) != 2:
+        return None
+    first, second = condition.items
+    for item in (first, second):
+        if not (isinstance(item, ast.Compare) and item.op is ast.CompareOp.EQ):
+            return None
+        if not stats.entry_indexed(node.field, item.field):
+            return None
+    if first.field == second.field:  # type: ignore[attr-defined]
+        return None
+    return EntryPairLookup(node.field, first, second)  # type: ignore[arg-type]
 
 
 def conjunct_paths(node: ast.Node, stats: Statistics) -> list[Access]:
@@ -346,6 +375,9 @@ def _access_text(access: Access) -> str:
         return f"entry index {access.field}.{access.entry_field}: {_text(access.node)}{exact}"
     if isinstance(access, UnionOf):
         return "union of (" + "; ".join(_access_text(item) for item in access.items) + ")"
+    if isinstance(access, EntryPairLookup):
+        pair = f"{_text(access.first)} and {_text(access.second)}"
+        return f"entry pair index {access.field}.({access.first.field}, {access.second.field}): {pair}"
     if isinstance(access, Complement):
         return f"the window minus ({_access_text(access.inner)})"
     if isinstance(access, IntersectOf):

@@ -108,6 +108,10 @@ class Intern:
             self.raw.extend(fresh)
         return array("I", found)
 
+    def code(self, raw: Any) -> int:
+        """The code of an attribute value (0: absent or never interned)."""
+        return self._codes.get(raw, 0)
+
     def matching(self, node: ast.Node) -> frozenset[int]:
         """The codes whose value satisfies ``node`` (a filter on this attribute's field only)."""
         if isinstance(node, ast.Compare) and node.op is ast.CompareOp.EQ:

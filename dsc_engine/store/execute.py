@@ -23,6 +23,7 @@ from dsc_engine.query.plan import (
     Access,
     Complement,
     EntryLookup,
+    EntryPairLookup,
     FullScan,
     HashLookup,
     IndexKind,
@@ -96,6 +97,8 @@ def _cost(segment: Segment, access: Access, bounds: tuple[int, int]) -> int:
         return _cost(segment, access.driver, bounds)
     if isinstance(access, Complement):
         return _cost(segment, access.inner, bounds)
+    if isinstance(access, EntryPairLookup):
+        return len(_entry_pair_rows(segment, access, a, b))
     if isinstance(access, UnionOf):
         return sum(_cost(segment, item, bounds) for item in access.items) * 2
     if isinstance(access, SortedLookup):
@@ -169,6 +172,8 @@ def candidates(segment: Segment, access: Access, a: int, b: int) -> RowSeq:
     if isinstance(access, UnionOf):
         parts = [candidates(segment, item, a, b) for item in access.items]
         return array("i", sorted(set(itertools.chain.from_iterable(parts))))
+    if isinstance(access, EntryPairLookup):
+        return _entry_pair_rows(segment, access, a, b)
     if isinstance(access, Complement):
         excluded = candidates(segment, access.inner, a, b)
         return Difference(a, b, excluded) if len(excluded) else range(a, b)
@@ -188,6 +193,19 @@ def _union(lists: list[RowSeq]) -> RowSeq:
     if len(lists) == 1:
         return lists[0]
     return array("i", sorted(itertools.chain.from_iterable(lists)))
+
+
+def _entry_pair_rows(segment: Segment, access: EntryPairLookup, a: int, b: int) -> RowSeq:
+    schema = segment.schema
+    codes: list[int] = []
+    for node in (access.first, access.second):
+        attr = schema.entry_attr_of[node.field]
+        found = schema.entry_tables[attr].matching(node)
+        if not found:
+            return _EMPTY
+        codes.append(next(iter(found)))
+    first, second = (schema.entry_attr_of[node.field] for node in (access.first, access.second))
+    return _cut(segment.entry_pair_postings(first, second).of(*codes), a, b, segment.n)
 
 
 def _pair_start(segment: Segment, access: IntersectOf, a: int, b: int) -> tuple[RowSeq, list[Access]]:
@@ -226,6 +244,8 @@ def _probe_node(probe: Access) -> ast.Node:
     """The conjunct a probe of an intersection tests."""
     if isinstance(probe, EntryLookup):
         return ast.AnyEntry(probe.field, probe.node)
+    if isinstance(probe, EntryPairLookup):
+        return ast.AnyEntry(probe.field, ast.And((probe.first, probe.second)))
     return probe.node  # type: ignore[attr-defined, no-any-return]
 
 

@@ -317,6 +317,26 @@ class Segment:
     def entry_postings(self, entry_attr: str) -> Postings:
         return self.cached("entry", entry_attr, lambda: self._build_entry(entry_attr))  # type: ignore[no-any-return]
 
+    def entry_pair_postings(self, first: str, second: str) -> PairPostings:
+        """Rows having one entry with each code pair of two entry attributes (built on first use)."""
+        build = lambda: self._build_entry_pair(first, second)  # noqa: E731
+        return self.cached("entry-pair", f"{first}|{second}", build)  # type: ignore[no-any-return]
+
+    def _build_entry_pair(self, first: str, second: str) -> PairPostings:
+        code_a = self.schema.entry_tables[first].code
+        code_b = self.schema.entry_tables[second].code
+        get_a, get_b = operator.attrgetter(first), operator.attrgetter(second)
+        buckets: dict[tuple[int, int], list[int]] = {}
+        for row, entries in enumerate(self.columns[self.schema.entries_attr]):
+            for pair in {(code_a(get_a(e)), code_b(get_b(e))) for e in entries or ()}:
+                buckets.setdefault(pair, []).append(row)
+        rows = array("i")
+        spans: dict[tuple[int, int], tuple[int, int]] = {}
+        for pair, members in buckets.items():
+            spans[pair] = (len(rows), len(rows) + len(members))
+            rows.extend(members)
+        return PairPostings(spans, rows)
+
     def _build_entry(self, entry_attr: str) -> Postings:
         codes_by_row = self.columns[f"{ENTRY_PREFIX}{entry_attr}"]
         return _csr((row, code) for row, codes in enumerate(codes_by_row) for code in codes)

@@ -37,3 +37,21 @@ def test_row_filters_equal_the_row_test(setup: tuple[Store, list[ast.Node]], dat
                 continue
             for rows in (everything, some):
                 assert list(vectorized(rows)) == [row for row in rows if test(row)]
+
+
+@given(st.lists(record_lists(RecordKind.DMS_LOG, max_size=30), min_size=1, max_size=3), st.data())
+def test_entry_pairs_equal_the_oracle(batches: list[list[object]], data: st.DataObject) -> None:
+    from oracle import Oracle
+
+    store, oracle = Store(RecordKind.DMS_LOG), Oracle(RecordKind.DMS_LOG)
+    for batch in batches:
+        store.insert(batch)
+        oracle.insert(batch)
+    entries = [e for r in oracle.records for e in r.sensitive_data_log or ()]  # type: ignore[attr-defined]
+    tables = sorted({str(e.table_name) for e in entries} | {"nowhere"})
+    columns = sorted({str(e.column_name) for e in entries} | {"nothing"})
+    table, column = data.draw(st.sampled_from(tables)), data.draw(st.sampled_from(columns))
+    pair = ast.And((ast.Compare("TableName", ast.CompareOp.EQ, table), ast.Compare("ColumnName", ast.CompareOp.EQ, column)))
+    for node in (ast.AnyEntry("SensitiveDataLog", pair), ast.Not(ast.AnyEntry("SensitiveDataLog", pair))):
+        page = store.query(node, 0, None)
+        assert (page.total, list(page.records)) == oracle.query(node, 0, None)

@@ -11,6 +11,7 @@ from dsc_engine.query.plan import (
     Access,
     Complement,
     EntryLookup,
+    EntryPairLookup,
     FullScan,
     HashLookup,
     IndexKind,
@@ -98,17 +99,23 @@ def test_or_of_indexed_branches_is_a_union() -> None:
 def test_entry_lookup_is_exact_only_for_a_one_field_condition() -> None:
     table = ast.Compare("TableName", EQ, "users")
     column = ast.Compare("ColumnName", EQ, "phone")
-    stats = FakeStats(RecordKind.DMS_LOG, costs={"TableName": 2})
+    stats = FakeStats(RecordKind.DMS_LOG, costs={"TableName": 2, "SensitiveDataLog": 3})
     exact = ast.AnyEntry("SensitiveDataLog", table)
     plan = choose(exact, stats)
     assert plan.access == EntryLookup("SensitiveDataLog", "TableName", table)
     assert plan.residual == ast.MatchAll()
     both = ast.AnyEntry("SensitiveDataLog", ast.And((table, column)))
     plan = choose(both, stats)
+    assert plan.access == EntryPairLookup("SensitiveDataLog", table, column)  # pairs of one entry
+    assert plan.residual == ast.MatchAll()
+    assert "entry pair index SensitiveDataLog.(TableName, ColumnName)" in plan.explain()
+    like = ast.Contains("ColumnName", "ph")
+    loose = ast.AnyEntry("SensitiveDataLog", ast.And((table, like)))
+    plan = choose(loose, stats)
     driver = EntryLookup("SensitiveDataLog", "TableName", table, exact=False)
-    probe = EntryLookup("SensitiveDataLog", "ColumnName", column, exact=False)
+    probe = EntryLookup("SensitiveDataLog", "ColumnName", like, exact=False)
     assert plan.access == IntersectOf(driver, (probe,))  # both entry postings intersected
-    assert plan.residual == both  # one entry must match both: verified per candidate
+    assert plan.residual == loose  # one entry must match both: verified per candidate
 
 
 def test_a_filter_that_matches_nothing_reads_nothing() -> None:
