@@ -168,17 +168,18 @@ class _Loader:
             self._bad(candidate, kind_error)
             return
         try:
-            record = from_wire(kind, candidate.data, candidate.where)
-        except RecordError as exc:
-            self._bad(candidate, exc)
+            record = from_wire(kind, candidate.data)
+        except RecordError as exc:  # located only now: most records need no ``where`` text
+            self._bad(candidate, exc.located(candidate.where))
             return
         self.add(kind, record, candidate)
 
     def add(self, kind: RecordKind, record: Record, candidate: formats.Candidate) -> None:
         if isinstance(record, MaskingRun) and self._duplicate(record, candidate):
             return
-        self.pending[kind].append(record)
-        if not self.strict and len(self.pending[kind]) >= BATCH_SIZE:
+        batch = self.pending[kind]
+        batch.append(record)
+        if len(batch) >= BATCH_SIZE and not self.strict:
             self.flush(kind)
 
     def take_snapshot(self, path: Path) -> None:
