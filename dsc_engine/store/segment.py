@@ -103,6 +103,7 @@ class Segment:
         self.seq = seq
         self.columns = columns
         self._time = self._getter(schema.time_attr)
+        self._layout = _record_layout(schema, columns)
         self._ident = self._getter("id") if schema.by_id else None
         self._indexes: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
@@ -234,16 +235,12 @@ class Segment:
     def record(self, row: int) -> Record:
         """Rebuild the record of ``row`` (only the records of a page are ever rebuilt)."""
         values: dict[str, Any] = {}
-        for attr, spec in self.schema.columns.items():
-            if spec.derived:
+        for attr, column, raw, packed in self._layout:
+            value = column[row]
+            if raw is not None:
+                value = raw[value]
+            elif packed and value == ABSENT_INT:
                 continue
-            column = self.columns[attr]
-            if spec.storage == Storage.CODED:
-                value = self.schema.tables[attr].raw[column[row]]
-            elif spec.storage == Storage.INT:
-                value = int_getter(column)(row)
-            else:
-                value = column[row]
             if value is not None:
                 values[attr] = value
         return self.schema.cls(**values)  # type: ignore[no-any-return]
@@ -355,6 +352,21 @@ def _place(big: Segment, negated: Callable[[int], Any], key: tuple[Any, ...], lo
         else:
             high = mid
     return low
+
+
+def _record_layout(schema: Schema, columns: dict[str, Column]) -> list[tuple[str, Any, Any, bool]]:
+    """(attribute, column, intern values of a coded column or ``None``, int64 array) of each
+    constructor argument, so ``record`` reads a row without looking anything up."""
+    return [
+        (
+            attr,
+            columns[attr],
+            schema.tables[attr].raw if spec.storage == Storage.CODED else None,
+            spec.storage == Storage.INT and isinstance(columns[attr], array),
+        )
+        for attr, spec in schema.columns.items()
+        if not spec.derived
+    ]
 
 
 #: ``merge`` splices a segment into one at least this many times bigger (instead of a full sort).
