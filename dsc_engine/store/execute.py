@@ -42,7 +42,7 @@ from dsc_engine.store.vector import Difference, RowFilter, row_filter
 RowTest = Callable[[int], bool]
 _EMPTY: RowSeq = range(0)
 #: A driver of at least this many candidates intersects through a composite index of two columns.
-_PAIR_FROM = 2_048
+_PAIR_FROM = 256
 #: ... when both columns have at most this many distinct values,
 _PAIR_CODES = 1_024
 #: ... and the segment has fewer composite indexes than this.
