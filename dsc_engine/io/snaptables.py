@@ -81,8 +81,12 @@ class _Column:
             self._add_plainly(values)
             return
         self._add_distinct(values)
-        if len(self.index) >= CHUNK and 2 * len(self.uniques) > len(self.index):
-            self.plain, self.by_type = True, {}  # a dictionary of ~every value would only cost memory
+        if len(self.index) >= CHUNK and 10 * len(self.uniques) > 9 * len(self.index):
+            # nearly every value distinct (times, object keys): a dictionary of them all would
+            # only cost memory. Not at lower ratios: a column that is 50-60% distinct in its
+            # first chunk (ClientPort, SqlText) repeats later, and listing every value would cost
+            # the load ~130 MiB at 1M audit logs.
+            self.plain, self.by_type = True, {}
 
     def _add_plainly(self, values: Sequence[Any]) -> None:
         first = len(self.uniques) + 1
