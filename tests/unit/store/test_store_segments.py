@@ -217,3 +217,32 @@ def test_two_long_equalities_intersect_through_a_composite_index() -> None:
     window = ast.And((node, ast.Range("StartTime", None, first.start_time), ast.Compare("Status", EQ, 1)))
     page = store.query(window, 0, 10)
     assert (page.total, list(page.records)) == oracle.query(window, 0, 10)
+
+
+def _retimed(kind: RecordKind, records: list[object], times: int) -> list[object]:
+    """The records with their primary times folded onto a few values (many equal-time ties)."""
+    store = Store(kind)
+    attr = store._schema.time_attr
+    firsts = [getattr(r, attr) for r in records[:times]]
+    return [attrs.evolve(r, **{attr: firsts[i % times]}) for i, r in enumerate(records)]  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("kind", list(RecordKind))
+@pytest.mark.parametrize("arrangement", ["random", "oldest-first", "newest-first", "ties"])
+def test_splices_and_presorted_batches_equal_the_oracle(kind: RecordKind, arrangement: str) -> None:
+    store, oracle = Store(kind), Oracle(kind)
+    attr = store._schema.time_attr
+    # a small batch first, then a big one (the older, smaller part is spliced into the newer),
+    # then small ones spliced into the big one
+    for seed, size in enumerate([300, 4_000, 900, 1_000]):
+        batch = generate(kind, size, seed=seed + 31)
+        if arrangement == "ties":
+            batch = _retimed(kind, batch, 7)
+        elif arrangement != "random":
+            batch = sorted(batch, key=lambda r: getattr(r, attr), reverse=arrangement == "newest-first")
+        store.insert(batch)
+        oracle.insert(batch)
+        everything = oracle.ordered(ast.MatchAll())
+        assert list(store.iter_ordered(ast.MatchAll())) == everything
+        assert list(store.records_in_load_order()) == oracle.records
+    assert len(store._version.segments) == 1
