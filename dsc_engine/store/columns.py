@@ -55,8 +55,6 @@ class Storage:
     OBJECT = "object"
 
 
-_NONES = itertools.repeat(None)
-
 
 def _identity(value: Any) -> Any:
     return value
@@ -92,21 +90,19 @@ class Intern:
         values = values if isinstance(values, list) else list(values)
         codes = self._codes
         known = len(codes)
-        found = list(map(codes.get, values))
-        missing = dict.fromkeys(itertools.compress(values, map(operator.is_, found, _NONES)))
-        if missing:
-            for value in missing:
-                codes[value] = len(codes)
-            found = list(map(codes.__getitem__, values))
-        if len(codes) > known:
-            fresh = list(itertools.islice(codes, known, None))
+        # Each value is hashed once into a batch-local table (cheap for few distinct values),
+        # only the distinct ones are looked up in the store's table, and the new ones are
+        # numbered in first-seen order; all in C.
+        fresh = list(itertools.filterfalse(codes.__contains__, dict.fromkeys(values)))
+        if fresh:
+            codes.update(zip(fresh, itertools.count(known)))
             query = [self._to_query(value) for value in fresh]
             if self._by_query is not codes:
                 for code, value in enumerate(query, start=known):
                     self._by_query[value] = code
             self.query.extend(query)
             self.raw.extend(fresh)
-        return array("I", found)
+        return array("I", map(codes.__getitem__, values))
 
     def code(self, raw: Any) -> int:
         """The code of an attribute value (0: absent or never interned)."""
