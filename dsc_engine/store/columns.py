@@ -85,8 +85,9 @@ class Intern:
     def __len__(self) -> int:
         return len(self.raw)
 
-    def encode(self, values: Iterable[Any]) -> array:  # type: ignore[type-arg]
-        """The codes of ``values``, interning the new ones (writer only)."""
+    def encode(self, values: Iterable[Any]) -> list[int]:
+        """The codes of ``values``, interning the new ones (writer only). A list: its items are
+        the table's own int objects, so permuting it copies pointers (no int is made)."""
         values = values if isinstance(values, list) else list(values)
         codes = self._codes
         known = len(codes)
@@ -102,7 +103,7 @@ class Intern:
                     self._by_query[value] = code
             self.query.extend(query)
             self.raw.extend(fresh)
-        return array("I", map(codes.__getitem__, values))
+        return list(map(codes.__getitem__, values))
 
     def code(self, raw: Any) -> int:
         """The code of an attribute value (0: absent or never interned)."""

@@ -139,7 +139,7 @@ class Segment:
                 continue
             values = list(map(operator.attrgetter(spec.attr), records))
             if spec.storage == Storage.CODED:
-                columns[spec.attr] = permute(schema.tables[spec.attr].encode(values))
+                columns[spec.attr] = array("I", permute(schema.tables[spec.attr].encode(values)))
             elif spec.storage == Storage.INT:
                 columns[spec.attr] = permute(int_column(values))
             else:
