@@ -22,7 +22,7 @@ import attrs
 
 from dsc_engine.io.wire import to_wire
 from dsc_engine.models import RecordKind
-from dsc_engine.sample import DEFAULT_SEED, generate
+from dsc_engine.sample import generate
 
 FILE_NAMES = {
     RecordKind.AUDIT_LOG: "audit_logs.jsonl",

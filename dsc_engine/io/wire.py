@@ -16,7 +16,7 @@ import datetime as dt
 import enum
 import re
 import typing
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -285,11 +285,3 @@ def response_item(record: Record) -> dict[str, Any]:
     ``SensitiveDataLog`` is always present in a DMS item, as ``[]`` when the record has none.
     """
     return _CODECS[RecordKind.of(record)].encode_response(record)  # type: ignore[no-any-return]
-
-
-def records_from_wire(
-    kind: RecordKind, items: Iterable[object], where: str = ""
-) -> list[Record]:
-    """Decode a sequence of records, each error naming its index (``where[3]``)."""
-    label = where or "item"
-    return [from_wire(kind, item, f"{label}[{i}]") for i, item in enumerate(items)]

@@ -28,7 +28,7 @@ _COMPARE = {
 
 def compile_predicate(node: ast.Node, kind: RecordKind) -> Predicate:
     """A function ``record -> bool`` that says whether a record of ``kind`` matches ``node``."""
-    return _compile(node, FIELDS[kind], NESTED[kind])
+    return compile_over(node, FIELDS[kind], NESTED[kind])
 
 
 def compile_over(
@@ -38,28 +38,20 @@ def compile_over(
 ) -> Predicate:
     """The same meaning read through other getters: ``catalog``'s ``get`` functions take whatever
     the predicate is called with (the indexed store passes getters over its columns by row)."""
-    return _compile(node, catalog, nested)
-
-
-def _compile(
-    node: ast.Node,
-    catalog: Mapping[str, FieldSpec],
-    nested: Mapping[str, Mapping[str, FieldSpec]],
-) -> Predicate:
     if isinstance(node, ast.MatchAll):
         return lambda record: True
     if isinstance(node, ast.And):
-        parts = [_compile(item, catalog, nested) for item in node.items]
+        parts = [compile_over(item, catalog, nested) for item in node.items]
         return lambda record: all(part(record) for part in parts)
     if isinstance(node, ast.Or):
-        parts = [_compile(item, catalog, nested) for item in node.items]
+        parts = [compile_over(item, catalog, nested) for item in node.items]
         return lambda record: any(part(record) for part in parts)
     if isinstance(node, ast.Not):
-        inner = _compile(node.item, catalog, nested)
+        inner = compile_over(node.item, catalog, nested)
         return lambda record: not inner(record)
     if isinstance(node, ast.AnyEntry):
         entries = catalog[node.field].get
-        condition = _compile(node.condition, nested[node.field], {})
+        condition = compile_over(node.condition, nested[node.field], {})
         return lambda record: any(condition(entry) for entry in entries(record))
     get = catalog[node.field].get  # type: ignore[attr-defined]
     if isinstance(node, ast.Compare) and node.op is ast.CompareOp.NE:

@@ -34,8 +34,6 @@ class FieldType(enum.Enum):
 
 #: Sddp fields whose integers are times (for time literals); every other int field is a count.
 _TIME_MS = frozenset({"CreationTime", "LogTime", "StartTime", "EndTime"})
-#: Long free-text fields, worth a substring index (the store decides how).
-_LONG_TEXT = frozenset({"SqlText", "Message", "DataSet", "TargetName", "FailMsg"})
 
 
 @attrs.frozen
@@ -46,12 +44,6 @@ class FieldSpec:
     type: FieldType
     get: Callable[[Any], Any] = attrs.field(eq=False, repr=False)
     enum_type: type[enum.Enum] | None = None
-    long_text: bool = False
-
-    @property
-    def python_type(self) -> type:
-        """The Python type of this field's query values."""
-        return _PYTHON_TYPES[self.type]
 
     @property
     def allowed(self) -> tuple[Any, ...] | None:
@@ -59,16 +51,6 @@ class FieldSpec:
         if self.enum_type is None:
             return None
         return tuple(m.value for m in self.enum_type)
-
-
-_PYTHON_TYPES = {
-    FieldType.STRING: str,
-    FieldType.INTEGER: int,
-    FieldType.BOOLEAN: bool,
-    FieldType.TIME_MS: int,
-    FieldType.DATETIME: dt.datetime,
-    FieldType.ENTRIES: tuple,
-}
 
 
 def _enum_getter(attr: str) -> Callable[[Any], Any]:
@@ -98,7 +80,7 @@ def _spec_for(name: str, attr: str, annotation: object) -> FieldSpec:
         ftype = FieldType.TIME_MS if name in _TIME_MS else FieldType.INTEGER
     else:
         ftype = FieldType.STRING
-    return FieldSpec(name, ftype, operator.attrgetter(attr), long_text=name in _LONG_TEXT)
+    return FieldSpec(name, ftype, operator.attrgetter(attr))
 
 
 def _catalog(cls: type, keys: Mapping[str, str]) -> dict[str, FieldSpec]:
@@ -106,12 +88,19 @@ def _catalog(cls: type, keys: Mapping[str, str]) -> dict[str, FieldSpec]:
     return {key: _spec_for(key, attr, types[attr]) for key, attr in keys.items()}
 
 
-FIELDS: Mapping[RecordKind, Mapping[str, FieldSpec]] = {
-    kind: _catalog(kind.record_class, attr_for_key(kind)) for kind in RecordKind
+#: Fields that are not wire keys: DMS ``DbName`` is the database part of ``DbDisplayName``.
+_DERIVED: Mapping[RecordKind, Mapping[str, FieldSpec]] = {
+    RecordKind.AUDIT_LOG: {},
+    RecordKind.MASKING_RUN: {},
+    RecordKind.DMS_LOG: {
+        "DbName": FieldSpec("DbName", FieldType.STRING, operator.attrgetter("db_name")),
+    },
 }
-FIELDS[RecordKind.DMS_LOG]["DbName"] = FieldSpec(  # type: ignore[index]
-    "DbName", FieldType.STRING, operator.attrgetter("db_name")
-)
+
+FIELDS: Mapping[RecordKind, Mapping[str, FieldSpec]] = {
+    kind: {**_catalog(kind.record_class, attr_for_key(kind)), **_DERIVED[kind]}
+    for kind in RecordKind
+}
 #: The fields of a nested ``SensitiveDataLog`` entry.
 ENTRY_FIELDS: Mapping[str, FieldSpec] = _catalog(
     SensitiveDataEntry, {wire_key(f.name): f.name for f in attrs.fields(SensitiveDataEntry)}

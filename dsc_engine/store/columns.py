@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import itertools
-import operator
 from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
