@@ -25,6 +25,7 @@ from typing import Any
 
 from benchmarks import crosscheck, datafiles, extras, report, workload
 from benchmarks.runner_base import RUNNERS
+from dsc_engine.sample import DEFAULT_SEED
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_RUNNERS = ("dsc-engine", "sqlite3", "naive")
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=7, help="timed repetitions per query")
     parser.add_argument("--reps-large", type=int, default=3, help="repetitions at sizes >= --large")
     parser.add_argument("--large", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=datafiles.DEFAULT_SEED)
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--data-dir", type=Path, default=HERE / "out")
     parser.add_argument("--results", type=Path, default=HERE / "results.json")
     parser.add_argument("--markdown", type=Path, default=HERE / "RESULTS.md")
