@@ -162,7 +162,9 @@ def candidates(segment: Segment, access: Access, a: int, b: int) -> RowSeq:
     if isinstance(access, (HashLookup, EntryLookup)):
         postings, codes = _codes(segment, access)
         lists = [_cut(postings.of(code), a, b, segment.n) for code in codes]
-        return _union([rows for rows in lists if len(rows)])
+        # A row holds one code of a scalar column, but may hold several entry codes (two
+        # entries matching one set): entry lists overlap, so their union drops repeated rows.
+        return _union([rows for rows in lists if len(rows)], overlapping=isinstance(access, EntryLookup))
     if isinstance(access, SortedLookup):
         lists = _sorted_slices(segment, access)
         if len(lists) == 1 and isinstance(access.node, ast.Compare):
@@ -187,12 +189,14 @@ def candidates(segment: Segment, access: Access, a: int, b: int) -> RowSeq:
     raise TypeError(f"not an access path: {access!r}")
 
 
-def _union(lists: list[RowSeq]) -> RowSeq:
+def _union(lists: list[RowSeq], *, overlapping: bool) -> RowSeq:
+    """The ascending union of ascending row lists (``overlapping``: a row may be in several)."""
     if not lists:
         return _EMPTY
     if len(lists) == 1:
         return lists[0]
-    return array("i", sorted(itertools.chain.from_iterable(lists)))
+    rows = itertools.chain.from_iterable(lists)
+    return array("i", sorted(set(rows) if overlapping else rows))
 
 
 def _entry_pair_rows(segment: Segment, access: EntryPairLookup, a: int, b: int) -> RowSeq:
