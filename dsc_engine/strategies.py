@@ -19,6 +19,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from dsc_engine.io.wire import format_dms_time
 from dsc_engine.models import (
     AuditLog,
     MaskingRun,
@@ -346,8 +347,8 @@ def _dms_request(draw: st.DrawFn, wire: bool) -> dict[str, object]:
         start, end = DMS_TIMES[0], DMS_TIMES[-1]
     as_text = wire or draw(st.booleans())
     params: dict[str, object] = {
-        "StartTime": start.strftime("%Y-%m-%d %H:%M:%S") if as_text else start,
-        "EndTime": end.strftime("%Y-%m-%d %H:%M:%S") if as_text else end,
+        "StartTime": format_dms_time(start) if as_text else start,
+        "EndTime": format_dms_time(end) if as_text else end,
         "PageSize": _wire(draw(st.integers(1, 100)), wire),
         "PageNumber": _wire(draw(st.integers(1, 6)), wire),
     }

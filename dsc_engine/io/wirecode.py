@@ -65,10 +65,14 @@ def _time(text: str) -> Any:
 
 
 def format_time(value: dt.datetime) -> str:
-    """``yyyy-MM-dd HH:mm:ss``; ``isoformat`` when it gives exactly what ``strftime`` would."""
-    if type(value) is dt.datetime and not value.microsecond and value.tzinfo is None and value.year >= 1000:
+    """``yyyy-MM-dd HH:mm:ss``, the year always four digits (``0001-01-01 00:00:00``, Go's zero
+    time, is a common placeholder; ``strftime("%Y")`` would write ``1``)."""
+    if type(value) is dt.datetime and not value.microsecond and value.tzinfo is None:
         return value.isoformat(" ")
-    return value.strftime("%Y-%m-%d %H:%M:%S")
+    return (
+        f"{value.year:04d}-{value.month:02d}-{value.day:02d} "
+        f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
+    )
 
 
 def _entries_decoder(item_fast: Callable[[Any], Any]) -> Callable[[Any], Any]:

@@ -239,4 +239,28 @@ def test_fast_encoding_agrees_with_the_precise_encoder() -> None:
              dt.datetime(2022, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc), dt.datetime(2022, 1, 2)]
     for op_time in times:
         record = SensitiveDataAuditLog(op_time=op_time)
-        assert to_wire(record)["OpTime"] == op_time.strftime("%Y-%m-%d %H:%M:%S")
+        expected = f"{op_time.year:04d}-" + op_time.strftime("%m-%d %H:%M:%S")
+        assert to_wire(record)["OpTime"] == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["0001-01-01 00:00:00", "0999-12-31 23:59:59", "0045-06-07 08:09:10", "9999-12-31 23:59:59"]
+)
+def test_dms_times_before_year_1000_are_sent_zero_padded(text: str) -> None:
+    """Go's zero time ``0001-01-01 00:00:00`` is a common placeholder: it must come back as
+    loaded (not ``1-01-01``), or the engine refuses its own exports and snapshots."""
+    record = from_wire(RecordKind.DMS_LOG, {"OpTime": text})
+    assert to_wire(record)["OpTime"] == text
+    assert response_item(record)["OpTime"] == text
+    assert from_wire(RecordKind.DMS_LOG, to_wire(record)) == record
+
+
+def test_an_export_holding_year_1_re_imports(tmp_path: Any) -> None:
+    from dsc_engine.io import export, imports
+
+    records = [from_wire(RecordKind.DMS_LOG, {"OpTime": t}) for t in ("0001-01-01 00:00:00", "2024-05-01 10:00:00")]
+    for fmt in export.ExportFormat:
+        path = tmp_path / f"out.{fmt.value}"
+        with open(path, "w", encoding="utf-8", newline="") as out:
+            export.write(records, RecordKind.DMS_LOG, fmt, out)
+        assert imports.read_records(path)[RecordKind.DMS_LOG] == records, fmt
