@@ -114,11 +114,19 @@ class Engine:
         """Records of ``kind`` matching a filter-language text, newest first, one page of them.
 
         Raises ``FilterSyntaxError``/``FilterFieldError`` for a bad filter and
-        ``InvalidParameterError`` for a page below 1 or a size outside 1..2147483647.
+        ``InvalidParameterError`` for an unknown kind, a filter that is not a string, a page below
+        1 or a size outside 1..2147483647.
         """
         from dsc_engine.query.parse import parse_filter
 
         resolved = _kind(kind)
+        if not isinstance(filter_text, str):
+            raise invalid(
+                "filter_text",
+                filter_text,
+                f"a filter is a string, not {type(filter_text).__name__}",
+                f"过滤条件必须是字符串，实际为 {type(filter_text).__name__}",
+            )
         for name, value in (("page", page), ("page_size", page_size)):
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= INT32_MAX:
                 raise invalid(

@@ -3,7 +3,7 @@
 Filter ASTs
 -----------
 :func:`asts` draws canonical filter ASTs of a record kind: every node type, nested boolean logic,
-values of each field's query type (enumeration members where equality needs them), ``And``/``Or``
+values of each field's query type (mostly documented values where the page lists them), ``And``/``Or``
 with at least two operands and none of their own kind (the form the parser builds), set values
 without duplicates, ranges whose lower bound is not above the upper one. String and time values
 come partly from the record pools of ``dsc_engine.strategies`` so that filters hit records.
@@ -37,6 +37,7 @@ POOL_STRINGS: tuple[str, ...] = tuple(
     )
 )
 _ORDERED = (FieldType.INTEGER, FieldType.TIME_MS, FieldType.DATETIME)
+_BEYOND = {FieldType.STRING: "4", FieldType.INTEGER: 5}
 
 
 def _strings() -> st.SearchStrategy[str]:
@@ -59,9 +60,9 @@ def values(spec: FieldSpec) -> st.SearchStrategy[Any]:
 
 
 def members(spec: FieldSpec) -> st.SearchStrategy[Any]:
-    """A value that equality accepts: an enumeration member, or any value of the type."""
-    if spec.allowed is not None:
-        return st.sampled_from(spec.allowed)
+    """A value for equality: mostly one of the documented values where the page lists them."""
+    if spec.documented is not None:  # and one value beyond the list (records may hold it)
+        return st.sampled_from((*spec.documented, _BEYOND[spec.type]))
     return values(spec)
 
 
@@ -77,8 +78,8 @@ def _range(spec: FieldSpec) -> st.SearchStrategy[ast.Node]:
 
 
 def _text_leaves(spec: FieldSpec) -> list[st.SearchStrategy[ast.Node]]:
-    if spec.allowed is not None:
-        folded = st.sampled_from(spec.allowed).flatmap(
+    if spec.documented is not None:
+        folded = st.sampled_from(spec.documented).flatmap(
             lambda v: st.sampled_from((v, v.lower(), v.upper()))
         )
     else:

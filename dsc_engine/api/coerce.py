@@ -28,11 +28,12 @@ import attrs
 from dsc_engine.errors import InvalidParameterError, MissingParameterError
 from dsc_engine.io.wire import parse_dms_time
 from dsc_engine.models import Lang
+from dsc_engine.models.records import INT64_MAX, INT64_MIN
+from dsc_engine.query.parse import integer_literal
 
 E = TypeVar("E", bound=enum.Enum)
 
 INT32_MAX = 2**31 - 1
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _INTEGER_TEXT = re.compile(r"[+-]?[0-9]+\Z")
 
 
@@ -53,7 +54,9 @@ def invalid(name: str, value: object, en: str, zh: str) -> InvalidParameterError
 
 
 def _shown(value: object) -> str:
-    text = repr(value)
+    if isinstance(value, int) and not -(10**40) < value < 10**40:  # repr of a huge int may fail
+        return f"an integer of {value.bit_length()} bits"
+    text = repr(value) if not isinstance(value, str) or len(value) <= 80 else repr(value[:77])
     return text if len(text) <= 80 else text[:77] + "..."
 
 
@@ -107,8 +110,9 @@ class Reader:
         value = self.value(name, required=required)
         if value is None:
             return None
+        number: int | None
         if isinstance(value, str) and _INTEGER_TEXT.match(value):
-            number = int(value)
+            number = integer_literal(value)  # None beyond 64 bits, however many digits
         elif isinstance(value, int) and not isinstance(value, bool):
             number = value
         else:
@@ -118,12 +122,13 @@ class Reader:
                 f"it must be an integer, got {_shown(value)}",
                 f"它必须是整数，实际为 {_shown(value)}",
             )
-        if not low <= number <= high:
+        if number is None or not low <= number <= high:
+            got = _shown(value if number is None else number)
             raise invalid(
                 name,
                 value,
-                f"it must be an integer from {low} to {high}, got {number}",
-                f"它必须是 {low} 到 {high} 之间的整数，实际为 {number}",
+                f"it must be an integer from {low} to {high}, got {got}",
+                f"它必须是 {low} 到 {high} 之间的整数，实际为 {got}",
             )
         return number
 

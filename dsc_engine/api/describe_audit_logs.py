@@ -20,6 +20,7 @@ from dsc_engine.api.errors import SDDP, new_request_id
 from dsc_engine.api.operation import Operation
 from dsc_engine.io.wire import response_item, wire_keys
 from dsc_engine.models import AuditLog, Lang, RecordKind
+from dsc_engine.models.enums import warn_level_name
 from dsc_engine.query import ast
 from dsc_engine.query.params import QUERY_KEY_PARAMETERS, parse_log_query_op, range_filter
 from dsc_engine.store.store import Store
@@ -176,11 +177,15 @@ def read(reader: Reader) -> DescribeAuditLogsRequest:
 
 
 def item(record: AuditLog, lang: Lang, load_white_list: bool) -> dict[str, Any]:
-    """One response item: WarnLevelName derived from WarnLevel and Lang, InWhiteList on request."""
+    """One response item: WarnLevelName derived from a documented WarnLevel and Lang (a level
+    the page does not list keeps the name it was loaded with), InWhiteList on request."""
     wire = response_item(record)
-    wire.pop("WarnLevelName", None)
     if record.warn_level is not None:
-        wire["WarnLevelName"] = record.warn_level.display_name(lang)
+        derived = warn_level_name(record.warn_level, lang)
+        if derived is not None:
+            wire["WarnLevelName"] = derived
+    else:
+        wire.pop("WarnLevelName", None)
     if not load_white_list:
         wire.pop("InWhiteList", None)
     return {key: wire[key] for key in _ITEM_KEYS if key in wire}

@@ -24,6 +24,7 @@ from typing import Any
 from dsc_engine.errors import RecordError, SnapshotError
 from dsc_engine.io.wire import attr_for_key, from_wire, parse_dms_time, to_wire, wire_keys
 from dsc_engine.models import RecordKind
+from dsc_engine.models.records import INT64_MAX, INT64_MIN
 from dsc_engine.models.records import Record
 from dsc_engine.query.fields import FIELDS, FieldType
 
@@ -167,8 +168,6 @@ def decode_values(kind: RecordKind, key: str, column: dict[str, Any], values: li
                 raise TableError(f"column {key}: an entry list points past its {len(decoded)} entries")
             out.append(tuple(decoded[p] for p in positions))
         return out
-    if spec.enum_type is not None:
-        return [_through_wire(kind, key, value) for value in values]
     if spec.type is FieldType.DATETIME:
         try:
             return [parse_dms_time(value) for value in values]
@@ -178,6 +177,8 @@ def decode_values(kind: RecordKind, key: str, column: dict[str, Any], values: li
     for value in values:
         if type(value) is not expected:
             raise TableError(f"column {key}: {value!r} is not a {expected.__name__}")
+        if type(value) is int and not INT64_MIN <= value <= INT64_MAX:
+            raise TableError(f"column {key}: an integer beyond the signed 64-bit range")
     return values
 
 

@@ -2,9 +2,11 @@
 
 This is the only module that knows PascalCase keys. The key of each field is generated once from
 ``attrs.fields`` (snake_case -> PascalCase, with the explicit exception table below) and each
-field's codec is chosen from its annotation. Decoding is strict: an unknown key, a missing
-required key, ``null`` or a value of the wrong JSON type raises :class:`RecordError` naming the key
-and the record; nothing is dropped or coerced.
+field's codec is chosen from its annotation. Decoding is strict about shape: an unknown key, a
+missing required key, ``null``, a value of the wrong JSON type or an integer beyond the signed
+64-bit range raises :class:`RecordError` naming the key and the record; nothing is dropped or
+coerced. Values themselves are open: a string or integer field keeps whatever value it has, the
+documented ones or not (``docs/decisions.md``, "Open values").
 
 The full wire form of a record includes its record-only keys (``MainProcessId`` on masking runs,
 ``Tid`` on DMS logs); API responses leave them out (:func:`response_item`).
@@ -13,7 +15,6 @@ The full wire form of a record includes its record-only keys (``MainProcessId`` 
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import re
 import typing
 from collections.abc import Callable, Mapping
@@ -24,7 +25,7 @@ import attrs
 from dsc_engine.errors import RecordError
 from dsc_engine.io.wirecode import FAIL, FieldSpec, Shape, build_decoder, build_encoder, format_time
 from dsc_engine.models import RecordKind, SensitiveDataEntry
-from dsc_engine.models.records import InvariantError, Record
+from dsc_engine.models.records import INT64_MAX, INT64_MIN, Record
 
 #: snake_case attribute names whose wire key is not their plain PascalCase form.
 KEY_EXCEPTIONS: Mapping[str, str] = {}
@@ -105,25 +106,14 @@ def _exact(py_type: type) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
     def decode(value: object) -> object:
         if type(value) is not py_type:
             raise _Invalid(f"expected {_JSON_NAMES[py_type]}, got {_json_type(value)}")
+        if py_type is int and not INT64_MIN <= value <= INT64_MAX:  # type: ignore[operator]
+            raise _Invalid(
+                f"the integer is outside the signed 64-bit range {INT64_MIN}..{INT64_MAX} "
+                "that the API's clients can read"
+            )
         return value
 
     return decode, lambda value: value
-
-
-def _enum(enum_type: type[enum.Enum]) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
-    members = list(enum_type)
-    json_type = type(members[0].value)
-
-    def decode(value: object) -> enum.Enum:
-        if type(value) is not json_type:
-            raise _Invalid(f"expected {_JSON_NAMES[json_type]}, got {_json_type(value)}")
-        try:
-            return enum_type(value)
-        except ValueError:
-            allowed = ", ".join(repr(m.value) for m in members)
-            raise _Invalid(f"{value!r} is not a {enum_type.__name__} (one of {allowed})") from None
-
-    return decode, lambda member: member.value
 
 
 def _dms_time() -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
@@ -158,8 +148,6 @@ def _codec_for(annotation: object) -> tuple[Callable[[Any], Any], Callable[[Any]
     base = args[0] if args else annotation
     if base is dt.datetime:
         return (*_dms_time(), Shape("time"))
-    if isinstance(base, type) and issubclass(base, enum.Enum):
-        return (*_enum(base), Shape("enum", base))
     if base in (str, int, bool):
         return (*_exact(base), Shape("exact", base))  # type: ignore[arg-type]
     raise TypeError(f"no wire codec for {annotation!r}")
@@ -196,7 +184,7 @@ class _ClassCodec:
             specs.append(FieldSpec(field.name, key, required, default, shape))
         self.by_key = {f.key: f for f in self.fields}
         self.keys = tuple(f.key for f in self.fields)
-        self.fast = build_decoder(cls, specs, InvariantError)
+        self.fast = build_decoder(cls, specs)
         self.encode = build_encoder(specs)
         self.encode_response = build_encoder(specs, RECORD_ONLY_KEYS.get(kind, frozenset()))  # type: ignore[arg-type]
 
@@ -224,10 +212,7 @@ class _ClassCodec:
                 values[field.attr] = field.decode(data[field.key])
             except _Invalid as exc:
                 raise RecordError(self.label, field.key + exc.path, exc.reason) from None
-        try:
-            return self.cls(**values)
-        except InvariantError as exc:  # a cross-field validator of the model
-            raise RecordError(self.label, wire_key(exc.attr), exc.reason) from None
+        return self.cls(**values)
 
     def encode_precisely(self, record: Any) -> dict[str, Any]:
         """The field-by-field encoder the generated :attr:`encode` must agree with (tests)."""

@@ -6,8 +6,8 @@ module turns that table into straight-line Python source, compiled once per clas
 names and wire keys (checked to be identifiers), never from data.
 
 The generated decoder is a *fast path*: it accepts a record only when every check passes (an
-exact ``dict``, only known keys, no ``null``, every value of its exact JSON type and a known
-enum value, DMS times of the exact shape) and returns :data:`FAIL` otherwise, without saying
+exact ``dict``, only known keys, no ``null``, every value of its exact JSON type, integers within
+the signed 64-bit range, DMS times of the exact shape) and returns :data:`FAIL` otherwise, without saying
 why. The caller then runs the precise, field-by-field decoder, which either raises the
 :class:`RecordError` naming the key or (for the rare value the fast path declines, such as a
 ``Mapping`` that is not a ``dict``) returns the same record. So the fast path never decides what
@@ -24,6 +24,8 @@ from typing import Any
 
 import attrs
 
+from dsc_engine.models.records import INT64_MAX, INT64_MIN
+
 #: What a fast decoder returns when it declines a value (the precise decoder then decides).
 FAIL: Any = object()
 
@@ -36,9 +38,9 @@ _from_iso = dt.datetime.fromisoformat
 class Shape:
     """How a field's wire value is checked and converted.
 
-    ``form`` is ``"exact"`` (``arg``: the JSON type, ``str``/``int``/``bool``), ``"enum"``
-    (``arg``: the enum class), ``"time"`` (a DMS ``yyyy-MM-dd HH:mm:ss`` string) or ``"entries"``
-    (a JSON array of nested objects; ``arg``: their fast decoder and encoder).
+    ``form`` is ``"exact"`` (``arg``: the JSON type, ``str``/``int``/``bool``; an ``int`` must
+    fit 64 bits), ``"time"`` (a DMS ``yyyy-MM-dd HH:mm:ss`` string) or ``"entries"`` (a JSON
+    array of nested objects; ``arg``: their fast decoder and encoder).
     """
 
     form: str
@@ -100,7 +102,7 @@ def _compile(source: str, name: str, namespace: dict[str, Any]) -> Callable[...,
     return namespace[name]  # type: ignore[no-any-return]
 
 
-def build_decoder(cls: type, fields: Sequence[FieldSpec], invariant: type[Exception]) -> Callable[[Any], Any]:
+def build_decoder(cls: type, fields: Sequence[FieldSpec]) -> Callable[[Any], Any]:
     """The fast decoder of ``cls``: the record, or :data:`FAIL` when any check fails.
 
     The JSON types of a record's values, in field order (``NoneType`` for an absent key), form
@@ -111,7 +113,7 @@ def build_decoder(cls: type, fields: Sequence[FieldSpec], invariant: type[Except
     keys = tuple(_check(f.key) for f in fields)
     judged: dict[tuple[type, ...], int] = {}
     namespace: dict[str, Any] = {
-        "_cls": cls, "_FAIL": FAIL, "_Invariant": invariant, "_dict": dict, "_time": _time,
+        "_cls": cls, "_FAIL": FAIL, "_dict": dict, "_time": _time, "_MIN": INT64_MIN, "_MAX": INT64_MAX,
         "_keys": frozenset(keys), "_ordered": keys, "_map": map, "_type": type, "_list": list,
         "_tuple": tuple, "_len": len, "_judged": judged,
         "_judge": lambda signature: _judge(fields, judged, signature),
@@ -138,6 +140,10 @@ def build_decoder(cls: type, fields: Sequence[FieldSpec], invariant: type[Except
         if form == "exact":
             if not field.required and field.default is not None:
                 raise ValueError(f"field {field.attr}: a default other than None")
+            if arg is int:  # the signature has checked the type; the value must fit 64 bits
+                test = f"not _MIN <= {var} <= _MAX"
+                lines.append(f"    if {test if field.required else f'{var} is not None and {test}'}:")
+                lines.append("        return _FAIL")
             continue
         if field.required:
             lines.append("    if True:")
@@ -146,10 +152,7 @@ def build_decoder(cls: type, fields: Sequence[FieldSpec], invariant: type[Except
             lines.append(f"    if {var} is None:")
             lines.append(f"        {var} = _d{number}")
             lines.append("    else:")
-        if form == "enum":
-            namespace[f"_e{number}"] = {member.value: member for member in arg}
-            lines.append(f"        {var} = _e{number}.get({var}, _FAIL)")
-        elif form == "time":
+        if form == "time":
             lines.append(f"        {var} = _time({var})")
         elif form == "entries":
             namespace[f"_n{number}"] = _entries_decoder(arg[0])
@@ -158,10 +161,7 @@ def build_decoder(cls: type, fields: Sequence[FieldSpec], invariant: type[Except
             raise ValueError(f"unknown field shape {form!r}")
         lines.append(f"        if {var} is _FAIL:")
         lines.append("            return _FAIL")
-    lines.append("    try:")
-    lines.append(f"        return _cls({', '.join(args)})")
-    lines.append("    except _Invariant:")
-    lines.append("        return _FAIL")
+    lines.append(f"    return _cls({', '.join(args)})")
     return _compile("\n".join(lines) + "\n", "fast", namespace)
 
 
@@ -181,8 +181,6 @@ def _judge(fields: Sequence[FieldSpec], judged: dict[tuple[type, ...], int], sig
         form, arg = field.shape.form, field.shape.arg
         if form == "exact":
             wanted = arg
-        elif form == "enum":
-            wanted = type(next(iter(arg)).value)
         elif form == "time":
             wanted = str
         else:
@@ -211,8 +209,6 @@ def build_encoder(fields: Sequence[FieldSpec], leave_out: frozenset[str] = froze
         lines.append(f"    if {var} is not None:")
         if form == "exact":
             value = var
-        elif form == "enum":
-            value = f"{var}._value_"
         elif form == "time":
             value = f"_time({var})"
         elif form == "entries":

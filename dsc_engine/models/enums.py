@@ -1,8 +1,14 @@
-"""Value types for the closed sets the API pages document.
+"""The documented values of the closed sets the API pages list, and what the engine derives from them.
+
+These are vocabularies, not the types of record fields: a loaded record keeps whatever value of
+the field's JSON type it carries (exports of other product versions hold values beyond the pages'
+lists; ``docs/decisions.md``, "Open values"). The engine uses the documented values where it must
+interpret one: ``WarnLevelName`` is derived from a documented ``WarnLevel``, and the request
+parameters the pages list "valid values" for (``Status``, ``SrcType``, ``DstType``,
+``ModuleName``, ``Lang``) take only these.
 
 Each member's ``value`` is exactly what the wire carries (``WarnLevel`` is a JSON string, the
-others keep their documented JSON type), so the wire mapping converts with ``Enum(value)`` and
-``member.value`` and nothing else.
+others keep their documented JSON type).
 """
 
 from __future__ import annotations
@@ -33,6 +39,13 @@ _WARN_LEVEL_NAMES = {
     Lang.ZH_CN: {WarnLevel.LOW: "低危", WarnLevel.MEDIUM: "中危", WarnLevel.IMPORTANT: "高危"},
     Lang.EN_US: {WarnLevel.LOW: "Low", WarnLevel.MEDIUM: "Medium", WarnLevel.IMPORTANT: "Important"},
 }
+_LEVELS = {member.value: member for member in WarnLevel}
+
+
+def warn_level_name(level: str, lang: Lang) -> str | None:
+    """The ``WarnLevelName`` of a documented level in ``lang``; ``None`` for any other level."""
+    member = _LEVELS.get(level)
+    return None if member is None else member.display_name(lang)
 
 
 class RunStatus(enum.Enum):

@@ -23,11 +23,13 @@ class RecordKind(enum.Enum):
         """Accept a kind, its value, or a friendly alias (``audit``, ``masking``, ``dms``)."""
         if isinstance(name, RecordKind):
             return name
+        choices = ", ".join(k.value for k in cls)
+        if not isinstance(name, str):
+            raise ValueError(f"a record kind is named by a string, not {type(name).__name__} {name!r}; expected one of {choices}")
         key = name.strip().lower().replace("-", "_")
         try:
             return _ALIASES[key]
         except KeyError:
-            choices = ", ".join(k.value for k in cls)
             raise ValueError(f"unknown record kind {name!r}; expected one of {choices}") from None
 
     @classmethod

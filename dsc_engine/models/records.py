@@ -1,14 +1,17 @@
 """The three record kinds, as frozen attrs classes with snake_case typed fields.
 
 A record carries only what was loaded: every field but the ones ordering needs is optional and
-``None`` means "absent" (it stays absent in responses). No I/O and no JSON key names live here;
-``dsc_engine.io.wire`` maps records to and from the exact API JSON.
+``None`` means "absent" (it stays absent in responses). Fields hold the wire's own JSON types:
+a field whose documented values form a closed list (``WarnLevel``, ``Status``, ``ModuleName`` ...)
+is a plain ``str`` or ``int`` here and keeps any value it was loaded with (``enums.py`` lists the
+documented ones). No I/O and no JSON key names live here; ``dsc_engine.io.wire`` maps records to
+and from the exact API JSON.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import enum
 from typing import Any
 
 import attrs
@@ -22,17 +25,35 @@ from dsc_engine.models.enums import (
     WarnLevel,
 )
 
+#: Every integer the three APIs carry is a Java ``long``: a signed 64-bit integer. Values beyond it
+#: are refused on load and in requests (Java and Go clients cannot parse them).
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+#: ``attrs`` metadata key of a field whose values the page lists: the enum of those values.
+DOCUMENTED = "documented"
+
+
+def documented(values: type[enum.Enum]) -> Any:
+    """An optional field whose page lists its values (kept open: any value of the type loads)."""
+    return attrs.field(default=None, metadata={DOCUMENTED: values})
+
+
+def documented_values(cls: type, attr: str) -> tuple[Any, ...] | None:
+    """The documented wire values of ``cls``'s field ``attr``, or ``None`` if the page lists none."""
+    values = attrs.fields_dict(cls)[attr].metadata.get(DOCUMENTED)
+    return None if values is None else tuple(member.value for member in values)
+
 
 @attrs.frozen(kw_only=True)
 class AuditLog:
     """One DescribeAuditLogs item: a Data Security Center audit alert log (36 fields).
 
     ``creation_time`` and the other times are UNIX milliseconds. ``warn_level_name`` is kept as
-    loaded, but responses derive it from ``warn_level`` and the request's Lang.
+    loaded; responses derive it from a documented ``warn_level`` and the request's Lang.
     """
 
     creation_time: int
-    warn_level: WarnLevel | None = None
+    warn_level: str | None = documented(WarnLevel)
     client_port: str | None = None
     table_name: str | None = None
     effect_row: int | None = None
@@ -69,60 +90,33 @@ class AuditLog:
     ram_console_link: str | None = None
 
 
-class InvariantError(ValueError):
-    """A record's fields contradict each other; ``attr`` is the field found at fault."""
-
-    def __init__(self, attr: str, reason: str) -> None:
-        self.attr = attr
-        self.reason = reason
-        super().__init__(f"{attr}: {reason}")
-
-
-def _code_matches(type_field: str) -> Callable[[Any, Any, str | None], None]:
-    """Validator: a service code sent beside its type must be that type's code."""
-
-    def check(instance: Any, attribute: Any, value: str | None) -> None:
-        service = getattr(instance, type_field)
-        if value is not None and service is not None and value != service.code:
-            raise InvariantError(
-                attribute.name,
-                f"{value!r} does not match the service type {service.value} "
-                f"(whose code is {service.code!r})",
-            )
-
-    return check
-
-
 @attrs.frozen(kw_only=True)
 class MaskingRun:
     """One DescribeDataMaskingRunHistory item: a run of a static data masking task.
 
     ``main_process_id`` is the main task the run belongs to (a record-only field: it is filterable
-    but never sent back). Times are UNIX milliseconds.
+    but never sent back). Times are UNIX milliseconds. ``src_type_code``/``dst_type_code`` are
+    kept as loaded, not checked against the types (they only describe).
     """
 
-    status: RunStatus | None = None
-    type: RunType | None = None
-    src_type: ServiceType | None = None
+    status: int | None = documented(RunStatus)
+    type: int | None = documented(RunType)
+    src_type: int | None = documented(ServiceType)
     src_table_name: str | None = None
     masking_count: int | None = None
     percentage: int | None = None
-    dst_type: ServiceType | None = None
+    dst_type: int | None = documented(ServiceType)
     fail_msg: str | None = None
     fail_code: str | None = None
     conflict_count: int | None = None
-    dst_type_code: str | None = attrs.field(
-        default=None, validator=_code_matches("dst_type")
-    )
+    dst_type_code: str | None = None
     end_time: int | None = None
     run_index: int | None = None
     start_time: int
     has_sub_process: int | None = None
     has_download_file: int | None = None
     task_id: str | None = None
-    src_type_code: str | None = attrs.field(
-        default=None, validator=_code_matches("src_type")
-    )
+    src_type_code: str | None = None
     id: int
     main_process_id: int | None = None
 
@@ -133,7 +127,7 @@ class SensitiveDataEntry:
 
     table_name: str | None = None
     column_name: str | None = None
-    security_level: SecurityLevel | None = None
+    security_level: str | None = documented(SecurityLevel)
     column_permission_type: str | None = None
     desensitization_rule: str | None = None
 
@@ -148,7 +142,7 @@ class SensitiveDataAuditLog:
 
     user_name: str | None = None
     user_id: int | None = None
-    module_name: ModuleName | None = None
+    module_name: str | None = documented(ModuleName)
     db_display_name: str | None = None
     op_time: dt.datetime
     instance_id: int | None = None

@@ -22,13 +22,8 @@ from lark.exceptions import UnexpectedInput
 
 from dsc_engine.errors import InvalidParameterError
 from dsc_engine.query import ast, grammar
-from dsc_engine.query.parse import (
-    INT64_MAX,
-    INT64_MIN,
-    error_offset,
-    expected_terminals,
-    integer_literal,
-)
+from dsc_engine.models.records import INT64_MAX, INT64_MIN
+from dsc_engine.query.parse import error_offset, expected_terminals, integer_literal
 
 # ------------------------------------------------------------------------------ range strings
 
@@ -140,11 +135,13 @@ def parse_log_query_op(text: str) -> dict[str, bool]:
     same value is accepted.
     """
     try:
-        document = json.loads(text, object_pairs_hook=_unique_keys)
+        document = json.loads(text, object_pairs_hook=_unique_keys, parse_int=_json_integer)
     except json.JSONDecodeError as exc:
         raise _invalid(text, f"at offset {exc.pos}: not valid JSON: {exc.msg}") from None
     except _DuplicateKey as exc:
         raise _invalid(text, f"an element names {exc.key!r} twice") from None
+    except _HugeNumber as exc:
+        raise _invalid(text, f"a number of {exc.digits} digits is beyond the signed 64-bit range") from None
     except RecursionError:  # json's scanner recurses once per nested array or object
         raise _invalid(text, "arrays or objects nested too deeply") from None
     if not isinstance(document, list):
@@ -201,6 +198,21 @@ class _DuplicateKey(ValueError):
     def __init__(self, key: str) -> None:
         self.key = key
         super().__init__(key)
+
+
+class _HugeNumber(ValueError):
+    """Internal: a JSON integer beyond 64 bits (Python refuses to convert 4,300+ digits)."""
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+        super().__init__(digits)
+
+
+def _json_integer(text: str) -> int:
+    value = integer_literal(text)
+    if value is None:
+        raise _HugeNumber(len(text.lstrip("-")))
+    return value
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -21,8 +21,9 @@ import attrs
 from lark import Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from dsc_engine.errors import FilterFieldError, FilterSyntaxError
+from dsc_engine.errors import FilterFieldError, FilterSyntaxError, InvalidParameterError
 from dsc_engine.models import RecordKind
+from dsc_engine.models.records import INT64_MAX, INT64_MIN
 from dsc_engine.query import ast, grammar
 from dsc_engine.query.fields import FIELDS, NESTED, FieldSpec, FieldType, UnknownField, lookup
 from dsc_engine.query.timelit import TimeLiteralError, time_ms, wall_clock
@@ -39,18 +40,23 @@ TEXTUAL = frozenset({FieldType.STRING})
 MAX_DEPTH = 100
 _NESTING = frozenset({"not_", "and_", "or_", "any_entry"})
 
-#: Every integer the three APIs carry is a Java long: literals must fit a signed 64-bit integer.
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 _ESCAPE = re.compile(r'\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})')
 
 
-def parse_filter(text: str, kind: RecordKind) -> ast.Node:
-    """Parse filter ``text`` into an AST over the fields of ``kind``.
+def parse_filter(text: str, kind: RecordKind | str) -> ast.Node:
+    """Parse filter ``text`` into an AST over the fields of ``kind`` (a kind or its name).
 
     Blank text is :class:`ast.MatchAll`. Raises :class:`FilterSyntaxError` or
-    :class:`FilterFieldError`; never a lark or other Python exception.
+    :class:`FilterFieldError`, and :class:`InvalidParameterError` for a ``text`` that is not a
+    string or an unknown ``kind``; never a lark or other Python exception.
     """
+    if not isinstance(text, str):
+        raise InvalidParameterError("filter", text, f"a filter is a string, not {type(text).__name__}")
+    try:
+        kind = RecordKind.parse(kind)
+    except ValueError as exc:
+        raise InvalidParameterError("kind", kind, str(exc)) from None
     try:
         tree = grammar.parser().parse(text, start="filter")
     except UnexpectedInput as exc:
@@ -79,13 +85,17 @@ def _check_depth(text: str, tree: Tree[Token]) -> None:
 
 
 def integer_literal(text: str) -> int | None:
-    """The value of an integer token (``-?[0-9]+``), or ``None`` outside the signed 64-bit range.
+    """The value of an integer text (``[+-]?[0-9]+``, ASCII digits), or ``None`` outside the
+    signed 64-bit range.
 
-    Checks the length first: Python refuses to convert strings of more than 4300 digits.
+    Leading zeros are dropped and the length checked before converting: Python refuses to
+    convert a string of more than 4,300 digits, and ``000...0001`` is a small number.
     """
-    if len(text.lstrip("-").lstrip("0")) > len(str(INT64_MAX)):
+    sign = text[:1] if text[:1] in ("-", "+") else ""
+    digits = text[len(sign):].lstrip("0") or "0"
+    if len(digits) > len(str(INT64_MAX)):
         return None
-    value = int(text)
+    value = int(sign + digits)
     return value if INT64_MIN <= value <= INT64_MAX else None
 
 
@@ -202,7 +212,7 @@ def _compare(field: Token, op: ast.CompareOp, literal: _Literal) -> Binder:
     def bind(scope: _Scope) -> ast.Node:
         spec = _scalar(scope, field)
         if op in (ast.CompareOp.EQ, ast.CompareOp.NE):
-            value = _member(scope, spec, literal)
+            value = _value(scope, spec, literal)
         elif spec.type not in ORDERED:
             raise scope.fail(
                 f"{op.value!r} needs an integer or time field; {_is_a(spec)}",
@@ -289,7 +299,7 @@ class _ToAst(Transformer[Token, Binder]):
     def in_set(self, field: Token, keyword: Token, *literals: _Literal) -> Binder:
         def bind(scope: _Scope) -> ast.Node:
             spec = _scalar(scope, field)
-            values = [_member(scope, spec, literal) for literal in literals]
+            values = [_value(scope, spec, literal) for literal in literals]
             return ast.InSet(spec.name, tuple(dict.fromkeys(values)), pos=field.start_pos)
 
         return bind
@@ -385,21 +395,9 @@ def _text_predicate(
             raise scope.fail(f"{operator!r} needs a string field; {_is_a(spec)}", literal.pos)
         if literal.kind != "string":
             raise scope.fail(f"{operator!r} takes a string, not {literal.describe()}", literal.pos)
-        text = literal.string(scope)
-        if node is ast.EqualsIgnoreCase and spec.allowed is not None:
-            if text.casefold() not in {str(v).casefold() for v in spec.allowed}:
-                raise scope.fail(_not_allowed(spec, text), literal.pos)
-        return node(spec.name, text, pos=field.start_pos)
+        return node(spec.name, literal.string(scope), pos=field.start_pos)
 
     return bind
-
-
-def _member(scope: _Scope, spec: FieldSpec, literal: _Literal) -> ast.Value:
-    """A value compared for equality: of the field's type and, for an enumeration, a member."""
-    value = _value(scope, spec, literal)
-    if spec.allowed is not None and value not in spec.allowed:
-        raise scope.fail(_not_allowed(spec, value), literal.pos)
-    return value
 
 
 def _is_a(spec: FieldSpec) -> str:
@@ -407,11 +405,6 @@ def _is_a(spec: FieldSpec) -> str:
     kind = spec.type.value
     article = "an" if kind[0] in "aeiou" else "a"
     return f"{spec.name} is {article} {kind} field"
-
-
-def _not_allowed(spec: FieldSpec, value: object) -> str:
-    allowed = ", ".join(json.dumps(v) for v in spec.allowed or ())
-    return f"{json.dumps(value, ensure_ascii=False)} is not a value of {spec.name} (allowed: {allowed})"
 
 
 def _value(scope: _Scope, spec: FieldSpec, literal: _Literal) -> ast.Value:

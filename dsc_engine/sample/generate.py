@@ -156,7 +156,7 @@ def _audit_log(rng: random.Random, pools: _Pools, index: int) -> AuditLog:
     user = pools.users.draw(rng)
     return AuditLog(
         creation_time=created,
-        warn_level=level,
+        warn_level=level.value,
         client_port=str(rng.randrange(1024, 65536)),
         table_name=table,
         effect_row=effect,
@@ -216,14 +216,14 @@ def _masking_runs(rng: random.Random, pools: _Pools, n: int) -> list[MaskingRun]
                 runs.append(MaskingRun(
                     id=next_id,
                     start_time=run_start,
-                    status=status,
-                    type=RunType.SCHEDULED if rng.random() < 0.6 else RunType.MANUAL,
-                    src_type=src,
+                    status=status.value,
+                    type=(RunType.SCHEDULED if rng.random() < 0.6 else RunType.MANUAL).value,
+                    src_type=src.value,
                     src_type_code=src.code,
                     src_table_name=table if sub == 0 else f"{table}_part{sub}",
                     masking_count=masked,
                     percentage=100 if status is RunStatus.SUCCEEDED else rng.randrange(0, 100),
-                    dst_type=dst,
+                    dst_type=dst.value,
                     dst_type_code=dst.code,
                     fail_msg="column type mismatch" if failed else None,
                     fail_code="masking_task_not_found" if failed else None,
@@ -248,7 +248,7 @@ def _dms_log(rng: random.Random, pools: _Pools, index: int) -> SensitiveDataAudi
         SensitiveDataEntry(
             table_name=table if i == 0 or rng.random() < 0.5 else pools.tables.draw(rng),
             column_name=column,
-            security_level=rng.choices(list(SecurityLevel), weights=[5, 3, 2])[0],
+            security_level=rng.choices(list(SecurityLevel), weights=[5, 3, 2])[0].value,
             column_permission_type=rng.choice(_PERMISSIONS),
             desensitization_rule=rng.choice(_MASK_RULES),
         )
@@ -259,7 +259,7 @@ def _dms_log(rng: random.Random, pools: _Pools, index: int) -> SensitiveDataAudi
     return SensitiveDataAuditLog(
         user_name=pools.users.draw(rng),
         user_id=rng.randrange(100, 10_000),
-        module_name=module,
+        module_name=module.value,
         db_display_name=f"{database}@{pools.ips.draw(rng)}:3306",
         op_time=when,
         instance_id=rng.randrange(100_000, 100_050),

@@ -16,7 +16,6 @@ code means the same value in every segment and every version.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import itertools
 from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -59,30 +58,23 @@ def _identity(value: Any) -> Any:
     return value
 
 
-def _enum_value(member: enum.Enum | None) -> Any:
-    return None if member is None else member.value
-
-
 class Intern:
     """The append-only value table of one coded attribute: code -> value, value -> code.
 
-    ``raw[c]`` is the attribute value (an enum member for enumerations), ``query[c]`` the value
-    filters compare with (the member's wire value). Readers may use the table while a writer
-    appends: a code is published in ``raw``/``query`` before any segment uses it.
+    ``values[c]`` is the attribute value of code ``c`` (what filters compare with). Readers may
+    use the table while a writer appends: a code is published in ``values`` before any segment
+    uses it.
     """
 
     def __init__(self, spec: FieldSpec) -> None:
         self.spec = spec
-        self._to_query = _enum_value if spec.enum_type is not None else _identity
         self._codes: dict[Any, int] = {None: 0}
-        self._by_query: dict[Any, int] = self._codes if spec.enum_type is None else {None: 0}
-        self.raw: list[Any] = [None]
-        self.query: list[Any] = [None]
+        self.values: list[Any] = [None]
         self._sets: dict[ast.Node, tuple[int, frozenset[int]]] = {}
         self._value_pred = _identity_catalog(spec)
 
     def __len__(self) -> int:
-        return len(self.raw)
+        return len(self.values)
 
     def encode(self, values: Iterable[Any]) -> list[int]:
         """The codes of ``values``, interning the new ones (writer only). A list: its items are
@@ -95,33 +87,28 @@ class Intern:
         # numbered in first-seen order; all in C.
         fresh = list(itertools.filterfalse(codes.__contains__, dict.fromkeys(values)))
         if fresh:
+            self.values.extend(fresh)
             codes.update(zip(fresh, itertools.count(known)))
-            query = [self._to_query(value) for value in fresh]
-            if self._by_query is not codes:
-                for code, value in enumerate(query, start=known):
-                    self._by_query[value] = code
-            self.query.extend(query)
-            self.raw.extend(fresh)
         return list(map(codes.__getitem__, values))
 
-    def code(self, raw: Any) -> int:
+    def code(self, value: Any) -> int:
         """The code of an attribute value (0: absent or never interned)."""
-        return self._codes.get(raw, 0)
+        return self._codes.get(value, 0)
 
     def matching(self, node: ast.Node) -> frozenset[int]:
         """The codes whose value satisfies ``node`` (a filter on this attribute's field only)."""
         if isinstance(node, ast.Compare) and node.op is ast.CompareOp.EQ:
-            code = self._by_query.get(node.value)
+            code = self._codes.get(node.value)
             return frozenset() if code is None or code == 0 else frozenset((code,))
         if isinstance(node, ast.InSet):
-            found = (self._by_query.get(value) for value in node.values)
+            found = (self._codes.get(value) for value in node.values)
             return frozenset(code for code in found if code)
-        known = len(self.query)
+        known = len(self.values)
         checked, codes = self._sets.get(node, (0, frozenset()))
         if checked < known:
             test = compile_over(node, self._value_pred, {})
-            query = self.query
-            codes = codes | {c for c in range(checked, known) if test(query[c])}
+            values = self.values
+            codes = codes | {c for c in range(checked, known) if test(values[c])}
             if len(self._sets) >= _CODESET_CACHE:
                 self._sets.clear()
             self._sets[node] = (known, codes)
@@ -216,7 +203,9 @@ def negated_time(time: Any) -> Any:
 def _storage(spec: FieldSpec | None) -> str:
     if spec is None or spec.type in (FieldType.ENTRIES, FieldType.DATETIME):
         return Storage.OBJECT
-    if spec.type in (FieldType.STRING, FieldType.BOOLEAN) or spec.enum_type is not None:
+    # Integers with documented values (Status, SrcType ...) are categories: few distinct values,
+    # coded like strings so that they get hash indexes and composite indexes of two columns.
+    if spec.type in (FieldType.STRING, FieldType.BOOLEAN) or spec.documented is not None:
         return Storage.CODED
     return Storage.INT
 

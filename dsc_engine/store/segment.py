@@ -227,7 +227,7 @@ class Segment:
         column = self.columns[attr]
         storage = self.schema.columns[attr].storage
         if storage == Storage.CODED:
-            values = self.schema.tables[attr].query
+            values = self.schema.tables[attr].values
             return lambda row: values[column[row]]
         if storage == Storage.INT:
             return int_getter(column)
@@ -391,7 +391,7 @@ def _record_layout(schema: Schema, columns: dict[str, Column]) -> list[tuple[str
         (
             attr,
             columns[attr],
-            schema.tables[attr].raw if spec.storage == Storage.CODED else None,
+            schema.tables[attr].values if spec.storage == Storage.CODED else None,
             spec.storage == Storage.INT and isinstance(columns[attr], array),
         )
         for attr, spec in schema.columns.items()

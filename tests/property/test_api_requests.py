@@ -144,17 +144,14 @@ def oracle(action: str, records: Sequence[Any], params: dict[str, object]) -> tu
                 conditions.append(lambda r, a=_snake(name), v=params[name]: getattr(r, a) == v)
         for name in ("Status", "SrcType", "DstType", "MainProcessId"):
             if name in params:
-                conditions.append(lambda r, a=_snake(name), v=_int(params[name]): (
-                    getattr(r, a) is not None
-                    and (getattr(r, a) if isinstance(getattr(r, a), int) else getattr(r, a).value) == v
-                ))
+                conditions.append(lambda r, a=_snake(name), v=_int(params[name]): getattr(r, a) == v)
         time = lambda r: r.start_time
         low, high = params.get("StartTime"), params.get("EndTime")
         bounds = (None if low is None else _int(low), None if high is None else _int(high))
         size, page = _int(params.get("PageSize", 10)), _int(params.get("CurrentPage", 1))
     else:
         if "ModuleName" in params:
-            conditions.append(lambda r: r.module_name is not None and r.module_name.value == params["ModuleName"])
+            conditions.append(lambda r: r.module_name == params["ModuleName"])
         if "OpUserName" in params:
             conditions.append(lambda r: r.user_name == params["OpUserName"])
         if "DbName" in params:

@@ -165,3 +165,29 @@ def test_log_query_op_json_python_values_that_are_not_json_arrays(value: object)
         Engine().call("DescribeAuditLogs", {"LogQueryOpJson": value, "Lang": "en"})
     assert info.value.code == "InvalidParameter"
     assert info.value.message.startswith('The specified parameter "LogQueryOpJson" is not valid.')
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda e: e.query(5, ""), "kind"),
+        (lambda e: e.query(None, ""), "kind"),
+        (lambda e: e.query("audit", None), "filter_text"),
+        (lambda e: e.query("audit", b"UserName = 'x'"), "filter_text"),
+        (lambda e: e.store(7), "kind"),
+    ],
+)
+def test_wrong_argument_types_are_typed_errors(call: Any, name: str) -> None:
+    with pytest.raises(InvalidParameterError) as caught:
+        call(Engine())
+    assert caught.value.name == name
+
+
+def test_parse_filter_takes_a_kind_name_and_refuses_unknown_kinds_and_non_text() -> None:
+    from dsc_engine.query.parse import parse_filter
+
+    assert parse_filter('UserName = "a"', "audit") == parse_filter('UserName = "a"', RecordKind.AUDIT_LOG)
+    with pytest.raises(InvalidParameterError, match="unknown record kind 'nope'"):
+        parse_filter("", "nope")
+    with pytest.raises(InvalidParameterError, match="a filter is a string"):
+        parse_filter(None, "audit")  # type: ignore[arg-type]

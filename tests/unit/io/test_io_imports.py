@@ -179,13 +179,13 @@ def test_io_rejects_without_a_file_are_kept_in_the_report(tmp_path):
 
 def test_io_page_items_are_located_inside_the_page(tmp_path):
     items = [to_wire(r) for r in records(RUNS, 3)]
-    items[1]["Status"] = 99
+    items[1]["Status"] = "99"
     path = tmp_path / "page.json"
     path.write_text("\n" + json.dumps({"Items": items}, indent=2))
     _, report = load(path)
     (reject,) = report.rejects
     assert (reject.line, reject.item) == (2, "Items[1]")
-    assert "99 is not a RunStatus" in reject.reason
+    assert "'Status': expected an integer, got a string" in reject.reason
 
 
 def test_io_duplicate_masking_runs_skipped_and_conflicts_rejected(tmp_path):
@@ -310,7 +310,7 @@ def test_io_csv_cells_convert_strictly(tmp_path):
     )
     target, report = load(path)
     first, empty = loaded(target, AUDIT)
-    assert (first.effect_row, first.in_white_list, first.warn_level.value) == (5, True, "2")
+    assert (first.effect_row, first.in_white_list, first.warn_level) == (5, True, "2")
     assert (empty.effect_row, empty.user_name, empty.in_white_list) == (None, None, None)
     reasons = {r.line: r.reason for r in report.rejects}
     assert set(reasons) == {3, 5, 6}
@@ -318,11 +318,12 @@ def test_io_csv_cells_convert_strictly(tmp_path):
     assert "column EffectRow" in reasons[5] and "column InWhiteList" in reasons[6]
 
 
-def test_io_csv_enum_values_are_checked_by_the_wire_mapping(tmp_path):
+def test_io_csv_values_beyond_the_documented_lists_load_and_types_are_checked(tmp_path):
     path = tmp_path / "runs.csv"
-    path.write_text("Id,StartTime,Status\n1,5,7\n")
-    _, report = load(path)
-    assert "'Status'" in report.rejects[0].reason
+    path.write_text("Id,StartTime,Status\n1,5,7\n2,5,seven\n")
+    target, report = load(path)
+    assert [run.status for run in loaded(target, RUNS)] == [7]
+    assert "column Status" in report.rejects[0].reason
 
 
 def test_io_csv_missing_required_column(tmp_path):

@@ -8,7 +8,7 @@ import statistics
 import pytest
 
 from dsc_engine.io.wire import to_wire
-from dsc_engine.models import RecordKind
+from dsc_engine.models import RecordKind, ServiceType
 from dsc_engine.sample import BUNDLED_SIZES, DEFAULT_SEED, bundled, generate
 from dsc_engine.sample.generate import EPOCH_END, WINDOW_SECONDS
 
@@ -54,7 +54,7 @@ def test_masking_runs_have_unique_ids_and_subtasks() -> None:
     assert subtasks
     ids = {run.id for run in runs}
     assert all(run.main_process_id in ids for run in subtasks if run.main_process_id < max(ids))
-    assert all(run.src_type_code == run.src_type.code for run in runs)
+    assert all(run.src_type_code == ServiceType(run.src_type).code for run in runs)
     end = int(EPOCH_END.timestamp() * 1000)
     assert all(end - WINDOW_SECONDS * 1000 <= run.start_time <= end for run in runs)
 

@@ -207,7 +207,7 @@ def test_bulk_batches_are_spliced_into_one_segment(kind: RecordKind) -> None:
 def test_two_long_equalities_intersect_through_a_composite_index() -> None:
     store, oracle = _loaded(RecordKind.MASKING_RUN, [12_000])
     first = oracle.records[0]
-    node = ast.And((ast.Compare("SrcType", EQ, first.src_type.value), ast.Compare("DstType", EQ, first.dst_type.value)))
+    node = ast.And((ast.Compare("SrcType", EQ, first.src_type), ast.Compare("DstType", EQ, first.dst_type)))
     assert "probe hash index" in store.explain(node)
     for offset in (0, 100, 1_000):
         page = store.query(node, offset, 10)
