@@ -19,7 +19,8 @@ Forbidden.RAM                                  403   the key's policy does not a
 Throttling.User                                400   more than the rate per key and operation
 InvalidParameter                               400   invalid UTF-8, repeated parameter,
                                                      conflicting Action/Version, Format not JSON,
-                                                     bad Content-Length
+                                                     Content-Length not 1-19 ASCII digits or
+                                                     given twice
 MissingAction                                  400   neither x-acs-action nor Action given
 InvalidApi.NotFound                            404   a path other than ``/``
 UnsupportedHTTPMethod                          405   a method other than GET or POST

@@ -41,6 +41,18 @@ class _Handler(WSGIRequestHandler):
         except (TimeoutError, ConnectionError) as exc:
             log.debug("connection from %s dropped: %s", self.client_address[0], exc)
 
+    def get_environ(self) -> dict[str, Any]:
+        """``wsgiref``'s environ, except that duplicate Content-Length headers stay visible.
+
+        ``wsgiref`` keeps the first Content-Length and drops the others; joining them with ``,``
+        (as it does for other repeated headers) lets the application refuse the request.
+        """
+        environ: dict[str, Any] = super().get_environ()
+        lengths = self.headers.get_all("Content-Length") or []
+        if len(lengths) > 1:
+            environ["CONTENT_LENGTH"] = ",".join(value.strip() for value in lengths)
+        return environ
+
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Errors of the HTTP layer itself, in the service's JSON error shape."""
         status = HTTPStatus(code)

@@ -222,3 +222,18 @@ def test_stalled_body_times_out_and_server_keeps_serving(server: RunningServer) 
         assert client(server).call("DescribeAuditLogs", {})[0] == 200
         silent.settimeout(5)
         assert silent.recv(1) == b""
+
+
+@pytest.mark.parametrize(
+    "lengths",
+    [[b"10", b"10"], [b"10", b"3"], [b"\xb2"], [b"5" * 5000]],
+    ids=["duplicate-same", "duplicate-differing", "superscript-two", "5000-digits"],
+)
+def test_bad_content_length_headers_are_invalid_parameter(server: RunningServer, lengths: list[bytes]) -> None:
+    request = client(server).prepare("DescribeAuditLogs", {}, form={"PageSize": "5"})
+    path = request.url.split(server.endpoint, 1)[1]
+    head = b"".join(f"{k}: {v}\r\n".encode() for k, v in request.headers.items())
+    head += b"".join(b"Content-Length: " + length + b"\r\n" for length in lengths)
+    status, _, body = raw(server, b"POST " + path.encode() + b" HTTP/1.1\r\n" + head + b"\r\n" + request.body)
+    assert (status, body["Code"]) == (400, "InvalidParameter"), body
+    assert '"Content-Length"' in body["Message"]
