@@ -19,7 +19,9 @@ A configuration file is JSON (``.json``) or TOML (any other name, read with ``to
     security_tokens = ["tok"]   # optional: STS-style tokens; when given, one is required
     policy = { Statement = [ { Effect = "Allow", Action = ["yundun-sddp:*"] } ] }
 
-Every key is checked; an unknown key is a :class:`ServerConfigError` naming it, never ignored.
+Every key is checked; an unknown key is a :class:`ServerConfigError` naming it, never ignored. A
+file that cannot be read or decoded (not UTF-8, bad syntax, nesting too deep for the decoder) is a
+:class:`ServerConfigError` naming the file.
 """
 
 from __future__ import annotations
@@ -122,6 +124,8 @@ def load_config(path: str | Path) -> ServerConfig:
         raise ServerConfigError(source, "", f"invalid JSON at line {exc.lineno}: {exc.msg}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ServerConfigError(source, "", f"invalid TOML: {exc}") from exc
+    except RecursionError as exc:  # both decoders recurse once per level of arrays or tables
+        raise ServerConfigError(source, "", "arrays or tables nested too deeply to read") from exc
     return config_from_mapping(doc, source)
 
 

@@ -192,3 +192,19 @@ def test_nonces_expire_after_the_window() -> None:
     clock.now += 2
     assert cache.use("k", "n")
     assert len(cache) == 1  # the expired entries were pruned
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("deep.toml", "host = " + "[" * 100_000 + "]" * 100_000 + "\n"),
+        ("deep-tables.toml", "host = " + "{a = " * 100_000 + "1" + "}" * 100_000 + "\n"),
+        ("deep.json", '{"host": ' + "[" * 100_000 + "]" * 100_000 + "}"),
+    ],
+)
+def test_deeply_nested_config_is_a_config_error_naming_the_file(tmp_path: Path, name: str, text: str) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ServerConfigError, match="nested too deeply") as caught:
+        load_config(path)
+    assert caught.value.source == str(path)
