@@ -74,6 +74,15 @@ def parse_timestamp(text: str, where: str) -> float:
     raise _incomplete(f"{where} {text!r} is not a UTC time of the form YYYY-MM-DDThh:mm:ssZ")
 
 
+def is_v2_signed(request: HttpRequest) -> bool:
+    """Whether ``request`` is signed with HMAC-SHA1 (v2): a ``Signature`` parameter, no ``Authorization``."""
+    return request.header("authorization") is None and _has_signature_param(request)
+
+
+def _has_signature_param(request: HttpRequest) -> bool:
+    return any(name == "Signature" for name, _ in request.query + request.form)
+
+
 class NonceCache:
     """Nonces seen per access key over the last ``window`` seconds (thread-safe, self-pruning)."""
 
@@ -121,7 +130,7 @@ class Authenticator:
     def authenticate(self, request: HttpRequest) -> Caller:
         """The caller who signed ``request``; raises :class:`RequestRejected` otherwise."""
         authorization = request.header("authorization")
-        has_v2 = any(name == "Signature" for name, _ in request.query + request.form)
+        has_v2 = _has_signature_param(request)
         if authorization is not None and has_v2:
             raise _incomplete("both an Authorization header and a Signature parameter were sent")
         if authorization is not None:

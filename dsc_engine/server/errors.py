@@ -18,7 +18,9 @@ InvalidSecurityToken.MismatchWithAccessKey     400   token given but not configu
 Forbidden.RAM                                  403   the key's policy does not allow the action
 Throttling.User                                400   more than the rate per key and operation
 InvalidParameter                               400   invalid UTF-8, repeated parameter,
-                                                     conflicting Action/Version, Format not JSON,
+                                                     conflicting Action/Version, a v2 request
+                                                     routed by an unsigned x-acs-action/-version
+                                                     header, Format not JSON,
                                                      Content-Length not 1-19 ASCII digits or
                                                      given twice
 MissingAction                                  400   neither x-acs-action nor Action given
