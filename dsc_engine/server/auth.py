@@ -10,8 +10,10 @@ one carrying a ``Signature`` parameter as HMAC-SHA1 (signature v2); both, or nei
    (``InvalidSecurityToken.MismatchWithAccessKey``);
 4. the signed time is within 15 minutes of the server clock (``InvalidTimeStamp.Expired``);
 5. the signature (and, for v3, the body hash) verifies (``SignatureDoesNotMatch``);
-6. the nonce was not used by this key in the last 15 minutes (``SignatureNonceUsed``); it is
-   recorded only once everything above has passed, so a forged request cannot burn a nonce.
+6. the nonce was not used by this key for a request that is still valid (``SignatureNonceUsed``):
+   a nonce is kept until 15 minutes after its request's signed time or its first use, whichever
+   is later (see :class:`NonceCache`). It is recorded only once everything above has passed, so
+   a forged request cannot burn a nonce.
 
 For v3 the canonical request is rebuilt from exactly the headers the client lists in
 ``SignedHeaders``; that list must include ``host`` and every ``x-acs-*`` header sent, and the
@@ -20,7 +22,8 @@ request must carry ``x-acs-date``, ``x-acs-signature-nonce`` and ``x-acs-content
 
 from __future__ import annotations
 
-import collections
+import heapq
+import math
 import re
 import threading
 from collections.abc import Callable, Mapping
@@ -84,33 +87,49 @@ def _has_signature_param(request: HttpRequest) -> bool:
 
 
 class NonceCache:
-    """Nonces seen per access key over the last ``window`` seconds (thread-safe, self-pruning)."""
+    """Nonces each access key used, each kept until its request can no longer be accepted.
+
+    A request is accepted while its signed time is within ``window`` seconds of the clock, so a
+    request signed ``t`` seconds ahead stays valid for ``window + t`` seconds after its first
+    use. Its nonce is therefore kept until ``max(signed_at, first use) + window`` (rounded up to
+    the second), never just ``window`` past first use, which would let the request be replayed
+    once in between. Entries expire in whole-second buckets; thread-safe and self-pruning.
+    """
 
     def __init__(self, window: float, clock: Callable[[], float]) -> None:
         self._window = window
         self._clock = clock
-        self._expiry: dict[tuple[str, str], float] = {}
-        self._order: collections.deque[tuple[float, tuple[str, str]]] = collections.deque()
+        self._seen: set[tuple[str, str]] = set()
+        #: expiry second -> the entries that expire then; ``_heap`` holds the seconds, soonest first
+        self._buckets: dict[int, list[tuple[str, str]]] = {}
+        self._heap: list[int] = []
         self._lock = threading.Lock()
 
-    def use(self, access_key_id: str, nonce: str) -> bool:
-        """Record the nonce; ``False`` when this key already used it within the window."""
+    def use(self, access_key_id: str, nonce: str, signed_at: float) -> bool:
+        """Record the nonce; ``False`` when this key used it for a request that is still valid."""
         now = self._clock()
         key = (access_key_id, nonce)
+        expiry = math.ceil(max(now, signed_at) + self._window)
         with self._lock:
-            while self._order and self._order[0][0] <= now:
-                expiry, old = self._order.popleft()
-                if self._expiry.get(old) == expiry:
-                    del self._expiry[old]
-            known = self._expiry.get(key)
-            if known is not None and known > now:
+            self._prune(now)
+            if key in self._seen:
                 return False
-            self._expiry[key] = now + self._window
-            self._order.append((now + self._window, key))
+            self._seen.add(key)
+            bucket = self._buckets.get(expiry)
+            if bucket is None:
+                bucket = self._buckets[expiry] = []
+                heapq.heappush(self._heap, expiry)
+            bucket.append(key)
             return True
 
+    def _prune(self, now: float) -> None:
+        """Forget the entries whose window closed before ``now`` (a request signed at the edge is
+        still accepted at ``signed_at + window`` itself, so its nonce is kept through that second)."""
+        while self._heap and self._heap[0] < now:
+            self._seen.difference_update(self._buckets.pop(heapq.heappop(self._heap)))
+
     def __len__(self) -> int:
-        return len(self._expiry)
+        return len(self._seen)
 
 
 class Authenticator:
@@ -166,8 +185,8 @@ class Authenticator:
                 "InvalidTimeStamp.Expired", f"signed {skew:.0f} s away from the server clock"
             )
 
-    def _nonce(self, key: AccessKey, nonce: str) -> None:
-        if not self._nonces.use(key.id, nonce):
+    def _nonce(self, key: AccessKey, nonce: str, signed_at: float) -> None:
+        if not self._nonces.use(key.id, nonce, signed_at):
             raise RequestRejected("SignatureNonceUsed", f"nonce {nonce!r} was used already")
 
     # -- ACS3-HMAC-SHA256 -----------------------------------------------------------------
@@ -202,7 +221,8 @@ class Authenticator:
 
         key = self._key(fields["Credential"])
         self._token(key, request.header("x-acs-security-token"))
-        self._fresh(parse_timestamp(request.header("x-acs-date") or "", "x-acs-date"))
+        signed_at = parse_timestamp(request.header("x-acs-date") or "", "x-acs-date")
+        self._fresh(signed_at)
         payload_hash = signing.sha256_hex(request.body)
         declared = request.header("x-acs-content-sha256") or ""
         if not _HEX64.fullmatch(declared):
@@ -214,7 +234,7 @@ class Authenticator:
         )
         if not signing.same_signature(fields["Signature"], signing.v3_signature(canonical, key.secret)):
             raise RequestRejected("SignatureDoesNotMatch", f"canonical request was:\n{canonical}")
-        self._nonce(key, request.header("x-acs-signature-nonce") or "")
+        self._nonce(key, request.header("x-acs-signature-nonce") or "", signed_at)
         return Caller(access_key=key, scheme="v3")
 
     # -- HMAC-SHA1 (v2) ---------------------------------------------------------------------
@@ -230,7 +250,8 @@ class Authenticator:
             raise _incomplete(f"SignatureType {params['SignatureType']!r} is not supported")
         key = self._key(params["AccessKeyId"])
         self._token(key, params.get("SecurityToken"))
-        self._fresh(parse_timestamp(params["Timestamp"], "Timestamp"))
+        signed_at = parse_timestamp(params["Timestamp"], "Timestamp")
+        self._fresh(signed_at)
         signed = [(k, v) for k, v in request.query + request.form if k != "Signature"]
         expected = signing.v2_signature(request.method, signed, key.secret)
         if not signing.same_signature(params["Signature"], expected):
@@ -238,5 +259,5 @@ class Authenticator:
                 "SignatureDoesNotMatch",
                 f"string to sign was {signing.v2_string_to_sign(request.method, signed)}",
             )
-        self._nonce(key, params["SignatureNonce"])
+        self._nonce(key, params["SignatureNonce"], signed_at)
         return Caller(access_key=key, scheme="v2")

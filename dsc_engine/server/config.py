@@ -44,7 +44,8 @@ DEFAULT_PORT = 8080
 DEFAULT_RATE = 10.0
 DEFAULT_MAX_QUERY_BYTES = 16 * 1024
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
-#: Requests signed more than this far from the server's clock are expired; nonces are kept as long.
+#: Requests signed more than this far from the server's clock are expired; a nonce is kept this
+#: long past the later of its request's signed time and its first use.
 TIME_WINDOW_SECONDS = 15 * 60
 
 

@@ -12,7 +12,9 @@ IncompleteSignature                            400   signature parts missing or 
 SignatureDoesNotMatch                          400   signature (or content hash) does not verify
 InvalidAccessKeyId.NotFound                    404   access key id not configured
 InvalidTimeStamp.Expired                       400   signed time more than 15 minutes off
-SignatureNonceUsed                             400   nonce seen in the last 15 minutes
+SignatureNonceUsed                             400   nonce used by this key for a request that
+                                                     is still valid (15 minutes past the later
+                                                     of its signed time and its first use)
 InvalidSecurityToken.MismatchWithAccessKey     400   token given but not configured for the key,
                                                      or missing for a key configured with tokens
 Forbidden.RAM                                  403   the key's policy does not allow the action

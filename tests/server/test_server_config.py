@@ -186,12 +186,33 @@ def test_slow_rates_still_admit_one_call() -> None:
 def test_nonces_expire_after_the_window() -> None:
     clock = Clock()
     cache = NonceCache(900, clock)
-    assert cache.use("k", "n") and not cache.use("k", "n") and cache.use("k2", "n")
-    clock.now += 899
-    assert not cache.use("k", "n")
-    clock.now += 2
-    assert cache.use("k", "n")
+    signed = clock.now
+    assert cache.use("k", "n", signed) and not cache.use("k", "n", signed) and cache.use("k2", "n", signed)
+    clock.now += 900  # the request is still accepted at exactly 15 minutes off
+    assert not cache.use("k", "n", signed)
+    clock.now += 1
+    assert cache.use("k", "n", clock.now)
     assert len(cache) == 1  # the expired entries were pruned
+
+
+@pytest.mark.parametrize("ahead", [1, 60, 14 * 60, 15 * 60])
+def test_nonce_of_a_future_signed_request_is_kept_until_signed_time_plus_window(ahead: int) -> None:
+    clock = Clock()
+    cache = NonceCache(900, clock)
+    signed = clock.now + ahead
+    assert cache.use("k", "n", signed)
+    clock.now = signed + 900  # the last moment the request itself is accepted
+    assert not cache.use("k", "n", signed)
+    clock.now += 1
+    assert cache.use("k", "n", signed)
+
+
+def test_nonce_of_a_past_signed_request_is_kept_until_first_use_plus_window() -> None:
+    clock = Clock()
+    cache = NonceCache(900, clock)
+    assert cache.use("k", "n", clock.now - 600)
+    clock.now += 900
+    assert not cache.use("k", "n", clock.now - 600)
 
 
 @pytest.mark.parametrize(

@@ -306,3 +306,32 @@ def test_v3_action_in_the_signed_query_routes(server: RunningServer, engine: Eng
     status, body = client(server).send(attrs.evolve(request, headers={**headers, "Authorization": auth}))
     assert status == 200, body
     assert body["TotalCount"] == engine.call("DescribeDataMaskingRunHistory", {})["TotalCount"]
+
+
+class Clock:
+    """A clock that stands still until told to move (seconds since the epoch)."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@SCHEMES
+def test_nonce_of_a_request_signed_in_the_future_is_kept_until_its_window_closes(
+    engine: Engine, scheme: str
+) -> None:
+    start = float(int(time.time()))
+    clock = Clock(start)
+    config = ServerConfig(access_keys={KEY.id: KEY}, throttle=ThrottleConfig(enabled=False))
+    with RunningServer(make_app(engine, config, clock)) as running:
+        signer = SignedClient(running.endpoint, KEY.id, KEY.secret, scheme=scheme)
+        request = signer.prepare("DescribeAuditLogs", {}, nonce="future", timestamp=utc_timestamp(start + 14 * 60))
+        assert signer.send(request)[0] == 200
+        clock.now = start + 16 * 60  # 15 minutes after first use: the request is still valid (2 min off)
+        assert signer.send(request)[1]["Code"] == "SignatureNonceUsed"
+        clock.now = start + 14 * 60 + 15 * 60  # the last second the signed time is accepted
+        assert signer.send(request)[1]["Code"] == "SignatureNonceUsed"
+        clock.now += 1
+        assert signer.send(request)[1]["Code"] == "InvalidTimeStamp.Expired"
