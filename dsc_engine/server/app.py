@@ -125,7 +125,9 @@ class Application:
     ) -> None:
         self.backend = backend
         self.config = config
-        self.authenticator = Authenticator(config.access_keys, clock)
+        self.authenticator = Authenticator(
+            config.access_keys, clock, max_nonces=config.limits.max_nonces
+        )
         self.throttle = (
             Throttle(config.throttle.rate, clock) if config.throttle.enabled else None
         )

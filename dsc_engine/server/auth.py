@@ -22,6 +22,7 @@ request must carry ``x-acs-date``, ``x-acs-signature-nonce`` and ``x-acs-content
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import math
 import re
@@ -31,9 +32,9 @@ from datetime import UTC, datetime
 
 import attrs
 
-from dsc_engine.errors import RequestRejected
+from dsc_engine.errors import RequestRejected, ServerConfigError
 from dsc_engine.server import signing
-from dsc_engine.server.config import TIME_WINDOW_SECONDS, AccessKey
+from dsc_engine.server.config import DEFAULT_MAX_NONCES, TIME_WINDOW_SECONDS, AccessKey
 from dsc_engine.server.request import HttpRequest
 
 #: Parameters of the v2 scheme; the server consumes them and never passes them to the engine.
@@ -86,6 +87,17 @@ def _has_signature_param(request: HttpRequest) -> bool:
     return any(name == "Signature" for name, _ in request.query + request.form)
 
 
+def nonce_digest(access_key_id: str, nonce: str) -> bytes:
+    """16 bytes standing for ``(access_key_id, nonce)``, whatever their length.
+
+    BLAKE2b over both, the key id length-prefixed so no two pairs share an input; a collision
+    (about one in 2**64 among billions of nonces) would only refuse a fresh nonce as used.
+    """
+    key = access_key_id.encode("utf-8", "surrogatepass")
+    data = len(key).to_bytes(4, "big") + key + nonce.encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
 class NonceCache:
     """Nonces each access key used, each kept until its request can no longer be accepted.
 
@@ -94,32 +106,52 @@ class NonceCache:
     use. Its nonce is therefore kept until ``max(signed_at, first use) + window`` (rounded up to
     the second), never just ``window`` past first use, which would let the request be replayed
     once in between. Entries expire in whole-second buckets; thread-safe and self-pruning.
+
+    Each nonce is remembered as its 16-byte :func:`nonce_digest` (about 100 bytes an entry with
+    the set and bucket slots, however long the nonce). At most ``capacity`` are remembered: when
+    full, a new nonce is refused (``Throttling``, 503) until old ones expire. Forgetting a nonce
+    early instead would reopen its request to replay.
     """
 
-    def __init__(self, window: float, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, window: float, clock: Callable[[], float], capacity: int = DEFAULT_MAX_NONCES
+    ) -> None:
+        if capacity < 1:
+            raise ServerConfigError("limits", "max_nonces", f"must be at least 1, not {capacity}")
         self._window = window
         self._clock = clock
-        self._seen: set[tuple[str, str]] = set()
-        #: expiry second -> the entries that expire then; ``_heap`` holds the seconds, soonest first
-        self._buckets: dict[int, list[tuple[str, str]]] = {}
+        self._capacity = capacity
+        self._seen: set[bytes] = set()
+        #: expiry second -> the digests that expire then; ``_heap`` holds the seconds, soonest first
+        self._buckets: dict[int, list[bytes]] = {}
         self._heap: list[int] = []
         self._lock = threading.Lock()
 
     def use(self, access_key_id: str, nonce: str, signed_at: float) -> bool:
-        """Record the nonce; ``False`` when this key used it for a request that is still valid."""
+        """Record the nonce; ``False`` when this key used it for a request that is still valid.
+
+        Raises :class:`RequestRejected` (``Throttling``) when ``capacity`` nonces are remembered.
+        """
         now = self._clock()
-        key = (access_key_id, nonce)
+        digest = nonce_digest(access_key_id, nonce)
         expiry = math.ceil(max(now, signed_at) + self._window)
         with self._lock:
             self._prune(now)
-            if key in self._seen:
+            if digest in self._seen:
                 return False
-            self._seen.add(key)
+            if len(self._seen) >= self._capacity:
+                soonest = max(1, math.ceil(self._heap[0] - now)) if self._heap else 1
+                raise RequestRejected(
+                    "Throttling",
+                    f"The server remembers at most {self._capacity} signature nonces "
+                    f"(limits.max_nonces) and all are still in use; retry in {soonest} s or later.",
+                )
+            self._seen.add(digest)
             bucket = self._buckets.get(expiry)
             if bucket is None:
                 bucket = self._buckets[expiry] = []
                 heapq.heappush(self._heap, expiry)
-            bucket.append(key)
+            bucket.append(digest)
             return True
 
     def _prune(self, now: float) -> None:
@@ -140,11 +172,12 @@ class Authenticator:
         keys: Mapping[str, AccessKey],
         clock: Callable[[], float],
         window: float = TIME_WINDOW_SECONDS,
+        max_nonces: int = DEFAULT_MAX_NONCES,
     ) -> None:
         self._keys = dict(keys)
         self._clock = clock
         self._window = window
-        self._nonces = NonceCache(window, clock)
+        self._nonces = NonceCache(window, clock, max_nonces)
 
     def authenticate(self, request: HttpRequest) -> Caller:
         """The caller who signed ``request``; raises :class:`RequestRejected` otherwise."""

@@ -28,12 +28,15 @@ InvalidParameter                               400   invalid UTF-8, repeated par
 MissingAction                                  400   neither x-acs-action nor Action given
 InvalidApi.NotFound                            404   a path other than ``/``
 UnsupportedHTTPMethod                          405   a method other than GET or POST
-RequestTimeout                                 408   the body did not arrive in time
+RequestTimeout                                 408   the body did not arrive within
+                                                     ``limits.request_timeout``, or stalled
 LengthRequired                                 411   a chunked body (send Content-Length)
 RequestEntityTooLarge                          413   body above ``limits.max_body_bytes``
 RequestURITooLong                              414   query string above ``limits.max_query_bytes``
 UnsupportedMediaType                           415   a body that is not form-encoded
 InternalError                                  500   anything unexpected (logged, never shown)
+Throttling                                     503   ``limits.max_nonces`` nonces remembered,
+                                                     none expired yet: retry later
 =============================================  ====  =========================================
 """
 
@@ -75,6 +78,7 @@ ERRORS: Mapping[str, tuple[int, str | None]] = {
     "RequestEntityTooLarge": (413, None),
     "RequestURITooLong": (414, None),
     "UnsupportedMediaType": (415, None),
+    "Throttling": (503, None),
 }
 
 

@@ -1,23 +1,37 @@
 """Hosting the WSGI application on the standard library's threaded server.
 
-``wsgiref`` with ``socketserver.ThreadingMixIn``: one thread per connection, a socket timeout so a
-stalled client cannot hold a thread, and JSON (never HTML, never a traceback) even for the errors
-the HTTP layer answers before the application runs (an over-long request line, a malformed one).
+``wsgiref`` with ``socketserver.ThreadingMixIn``, bounded so slow or idle clients cannot take the
+server down (``docs/server.md``, "Limits"):
+
+* at most ``limits.max_connections`` connections are served at once, each by its own thread; the
+  next connection waits in the listen backlog until a thread is free (it is not refused);
+* a connection has ``limits.request_timeout`` seconds, from when its thread takes it up, to
+  deliver its whole request (request line, headers, body), and may stay silent at most the socket
+  timeout at any point; a client trickling a byte at a time is dropped at the deadline (while
+  reading the body, it is answered ``RequestTimeout``);
+* errors the HTTP layer answers before the application runs (an over-long request line, a
+  malformed one, too many headers) are JSON in the service's error shape, never HTML.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import socket
 import socketserver
 import threading
+import time
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 from dsc_engine.api.errors import SDDP, ApiError, new_request_id
 from dsc_engine.server.app import CONTENT_TYPE, WsgiApp
+from dsc_engine.server.config import DEFAULT_REQUEST_TIMEOUT, Limits
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer, WriteableBuffer
 
 log = logging.getLogger("dsc_engine.server")
 
@@ -32,8 +46,71 @@ _HTTP_LAYER_CODES = {
 }
 
 
+#: Seconds between checks for shutdown while every connection slot is taken.
+_SLOT_POLL = 0.05
+
+
+class _DeadlineReader(io.RawIOBase):
+    """A connection's input that never waits past the request's deadline.
+
+    Each read waits at most ``idle`` seconds (the socket timeout) and never beyond ``deadline``
+    (``time.monotonic()`` seconds); past it, reading raises :class:`TimeoutError`.
+    """
+
+    def __init__(self, sock: socket.socket, idle: float | None, deadline: float) -> None:
+        self._sock = sock
+        self._raw = sock.makefile("rb", buffering=0)
+        self._idle = idle
+        self._deadline = deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: WriteableBuffer) -> int | None:
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("the request did not arrive in full within limits.request_timeout")
+        self._sock.settimeout(remaining if self._idle is None else min(self._idle, remaining))
+        return self._raw.readinto(buffer)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._raw.close()
+        super().close()
+
+
+class _ResponseWriter(io.BufferedIOBase):
+    """A connection's output: unbuffered, each write bounded by the socket timeout again (the
+    reader may have shortened it to what was left of the request deadline)."""
+
+    def __init__(self, sock: socket.socket, idle: float | None) -> None:
+        self._sock = sock
+        self._idle = idle
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: ReadableBuffer) -> int:
+        self._sock.settimeout(self._idle)
+        self._sock.sendall(data)
+        with memoryview(data) as view:
+            return view.nbytes
+
+    def fileno(self) -> int:
+        return self._sock.fileno()
+
+
 class _Handler(WSGIRequestHandler):
     timeout = SOCKET_TIMEOUT
+    #: Seconds the connection has to deliver its whole request (``limits.request_timeout``).
+    request_timeout = DEFAULT_REQUEST_TIMEOUT
+
+    def setup(self) -> None:
+        """``StreamRequestHandler.setup``, with input bounded by the request deadline."""
+        self.connection = self.request
+        deadline = time.monotonic() + self.request_timeout
+        self.rfile = io.BufferedReader(_DeadlineReader(self.connection, self.timeout, deadline))
+        self.wfile = _ResponseWriter(self.connection, self.timeout)
 
     def handle(self) -> None:
         try:
@@ -83,7 +160,8 @@ class _Handler(WSGIRequestHandler):
 
 
 class ThreadingWsgiServer(socketserver.ThreadingMixIn, WSGIServer):
-    """``wsgiref``'s server, one daemon thread per connection, without reverse-DNS at bind time."""
+    """``wsgiref``'s server: a daemon thread per connection, at most ``limits.max_connections``
+    of them at once, and no reverse-DNS at bind time."""
 
     daemon_threads = True
     allow_reuse_address = True
@@ -92,13 +170,50 @@ class ThreadingWsgiServer(socketserver.ThreadingMixIn, WSGIServer):
     request_queue_size = 128
 
     def __init__(
-        self, host: str, port: int, app: WsgiApp, socket_timeout: float = SOCKET_TIMEOUT
+        self,
+        host: str,
+        port: int,
+        app: WsgiApp,
+        socket_timeout: float = SOCKET_TIMEOUT,
+        limits: Limits | None = None,
     ) -> None:
+        limits = limits or Limits()
         if ":" in host:
             self.address_family = socket.AF_INET6
-        handler = type("_TimedHandler", (_Handler,), {"timeout": socket_timeout})
+        handler = type(
+            "_TimedHandler", (_Handler,),
+            {"timeout": socket_timeout, "request_timeout": limits.request_timeout},
+        )
+        self.max_connections = limits.max_connections
+        self._slots = threading.BoundedSemaphore(limits.max_connections)
+        self._closing = threading.Event()
         super().__init__((host, port), handler)
         self.set_app(app)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Start the connection's thread once a slot is free; until then the connection, and those
+        behind it in the listen backlog, wait (the kernel completes their handshakes meanwhile)."""
+        if not self._slots.acquire(blocking=False):
+            log.info("all %d connection slots busy; the next connection waits", self.max_connections)
+            while not self._slots.acquire(timeout=_SLOT_POLL):
+                if self._closing.is_set():
+                    self.shutdown_request(request)
+                    return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def shutdown(self) -> None:
+        self._closing.set()
+        super().shutdown()
 
     def server_bind(self) -> None:
         socketserver.TCPServer.server_bind(self)
@@ -109,7 +224,11 @@ class ThreadingWsgiServer(socketserver.ThreadingMixIn, WSGIServer):
 
 
 class RunningServer:
-    """A server answering in a background thread; ``stop()`` (or leaving ``with``) shuts it down."""
+    """A server answering in a background thread; ``stop()`` (or leaving ``with``) shuts it down.
+
+    ``limits`` bounds connections and request time (``max_connections``, ``request_timeout``);
+    pass the same :class:`Limits` the application was configured with.
+    """
 
     def __init__(
         self,
@@ -117,8 +236,9 @@ class RunningServer:
         host: str = "127.0.0.1",
         port: int = 0,
         socket_timeout: float = SOCKET_TIMEOUT,
+        limits: Limits | None = None,
     ) -> None:
-        self._server = ThreadingWsgiServer(host, port, app, socket_timeout)
+        self._server = ThreadingWsgiServer(host, port, app, socket_timeout, limits)
         self.host = host
         self.port = int(self._server.server_address[1])
         self._thread = threading.Thread(
