@@ -22,13 +22,16 @@ import socket
 import socketserver
 import threading
 import time
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
-from dsc_engine.api.errors import SDDP, ApiError, new_request_id
+from dsc_engine.api.errors import SDDP, new_request_id
+from dsc_engine.errors import RequestRejected
 from dsc_engine.server.app import CONTENT_TYPE, WsgiApp
 from dsc_engine.server.config import DEFAULT_REQUEST_TIMEOUT, Limits
+from dsc_engine.server.errors import to_api_error
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer, WriteableBuffer
@@ -37,12 +40,16 @@ log = logging.getLogger("dsc_engine.server")
 
 #: Seconds a connection may stay silent (mid-request) before the server drops it.
 SOCKET_TIMEOUT = 30.0
-#: Codes for the few errors the HTTP layer answers itself (see ``docs/server.md``).
-_HTTP_LAYER_CODES = {
-    HTTPStatus.REQUEST_URI_TOO_LONG: "RequestURITooLong",
+#: The service code for each status ``http.server`` answers on its own, before the application
+#: runs. The status sent is the code's own (``server/errors.py`` ERRORS), so a code always comes
+#: with one status; any other status (none in the standard library today) is sent as
+#: ``InvalidParameter``.
+HTTP_LAYER_CODES: Mapping[HTTPStatus, str] = {
+    HTTPStatus.BAD_REQUEST: "InvalidParameter",  # a malformed request line or version
+    HTTPStatus.REQUEST_URI_TOO_LONG: "RequestURITooLong",  # a request line above 64 KiB
     HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE: "RequestHeaderFieldsTooLarge",
-    HTTPStatus.HTTP_VERSION_NOT_SUPPORTED: "HTTPVersionNotSupported",
-    HTTPStatus.NOT_IMPLEMENTED: "UnsupportedHTTPMethod",
+    HTTPStatus.HTTP_VERSION_NOT_SUPPORTED: "HTTPVersionNotSupported",  # HTTP/2.0 or later
+    HTTPStatus.NOT_IMPLEMENTED: "UnsupportedHTTPMethod",  # sent as 405, as the application does
 }
 
 
@@ -133,21 +140,24 @@ class _Handler(WSGIRequestHandler):
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Errors of the HTTP layer itself, in the service's JSON error shape."""
         status = HTTPStatus(code)
-        error = ApiError(
-            _HTTP_LAYER_CODES.get(status, "InvalidParameter"),
-            f"{status.phrase}: {message or status.description}",
-            code,
+        service_code = HTTP_LAYER_CODES.get(status)
+        if service_code is None:
+            log.warning("the HTTP layer refused a request with %d; answering InvalidParameter", code)
+            service_code = "InvalidParameter"
+        error = to_api_error(
+            RequestRejected(service_code, f"{status.phrase}: {message or status.description}"),
             product=SDDP,
             request_id=new_request_id(),
             host=self.headers.get("Host", "localhost") if getattr(self, "headers", None) else "localhost",
         )
+        code = error.http_status
         payload = json.dumps(error.body).encode("utf-8")
         # A malformed request line leaves the version at HTTP/0.9, which would drop the status
         # line and headers; answer such a client as HTTP/1.0 so it still gets a full response.
         if self.request_version == "HTTP/0.9":
             self.request_version = "HTTP/1.0"
         self.close_connection = True
-        self.send_response(code, status.phrase)
+        self.send_response(code, HTTPStatus(code).phrase)
         self.send_header("Content-Type", CONTENT_TYPE)
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("Connection", "close")

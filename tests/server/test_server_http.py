@@ -194,13 +194,14 @@ def test_old_timestamp_hand_signed(server: RunningServer) -> None:
          400, "InvalidParameter"),
         (b"GET /?Action=DescribeAuditLogs HTTP/1.1\r\nHost: x\r\n\r\n", 400, "IncompleteSignature"),
         (b"GET / NOT-HTTP\r\n\r\n", 400, "InvalidParameter"),
+        (b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505, "HTTPVersionNotSupported"),
         (b"GET / HTTP/1.1\r\n" + b"".join(b"X-H%d: 1\r\n" % i for i in range(101)) + b"\r\n",
          431, "RequestHeaderFieldsTooLarge"),
     ],
     ids=[
         "bad-utf8-query", "repeated", "long-query", "huge-request-line", "big-body", "json-body",
         "bad-utf8-body", "bad-length", "chunked", "delete", "path", "no-action", "xml", "conflict",
-        "unsigned", "garbage", "many-headers",
+        "unsigned", "garbage", "http-2", "many-headers",
     ],
 )
 def test_malformed_requests_get_json_errors(
