@@ -59,9 +59,7 @@ class TestServer:
         self.engine = _engine(data)
         self.access_key = access_key or generate_access_key()
         self.server_config = (config or ServerConfig()).with_keys([self.access_key], "testing")
-        self._server = RunningServer(
-            make_app(self.engine, self.server_config, clock), limits=self.server_config.limits
-        )
+        self._server = RunningServer(make_app(self.engine, self.server_config, clock))
 
     @property
     def endpoint(self) -> str:

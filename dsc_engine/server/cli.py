@@ -170,7 +170,7 @@ def run(
         generated = generate_access_key()
         config = config.with_keys([generated], "generated")
     try:
-        server = RunningServer(make_app(engine, config), config.host, config.port, limits=config.limits)
+        server = RunningServer(make_app(engine, config), config.host, config.port)
     except OSError as exc:
         print(f"dsc-engine serve: cannot bind {config.host}:{config.port}: {exc.strerror or exc}", file=err)
         return EXIT_BIND

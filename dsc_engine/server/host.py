@@ -29,7 +29,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 from dsc_engine.api.errors import SDDP, new_request_id
 from dsc_engine.errors import RequestRejected
-from dsc_engine.server.app import CONTENT_TYPE, WsgiApp
+from dsc_engine.server.app import CONTENT_TYPE, Application, WsgiApp
 from dsc_engine.server.config import DEFAULT_REQUEST_TIMEOUT, Limits
 from dsc_engine.server.errors import to_api_error
 
@@ -237,7 +237,8 @@ class RunningServer:
     """A server answering in a background thread; ``stop()`` (or leaving ``with``) shuts it down.
 
     ``limits`` bounds connections and request time (``max_connections``, ``request_timeout``);
-    pass the same :class:`Limits` the application was configured with.
+    by default those of the application's configuration when ``app`` is this package's
+    :class:`~dsc_engine.server.app.Application` (what ``make_app`` returns), else the defaults.
     """
 
     def __init__(
@@ -248,6 +249,8 @@ class RunningServer:
         socket_timeout: float = SOCKET_TIMEOUT,
         limits: Limits | None = None,
     ) -> None:
+        if limits is None and isinstance(app, Application):
+            limits = app.config.limits
         self._server = ThreadingWsgiServer(host, port, app, socket_timeout, limits)
         self.host = host
         self.port = int(self._server.server_address[1])

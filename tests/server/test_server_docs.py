@@ -38,7 +38,8 @@ def test_docs_fixture_example_runs(tmp_path: Path) -> None:
 
 def _documented_codes(text: str) -> dict[str, int]:
     """``code -> HTTP status`` from the rows of docs/server.md's error table."""
-    return {code: int(status) for code, status in re.findall(r"^\| `([\w.]+)` \| (\d{3}) \|", text, re.MULTILINE)}
+    rows = re.findall(r"^\| `([\w.]+)` \| (\d{3}) \|", text, re.MULTILINE)
+    return {code: int(status) for code, status in rows}
 
 
 def _docstring_codes(text: str) -> dict[str, int]:

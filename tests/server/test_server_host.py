@@ -139,3 +139,12 @@ def test_nonce_cache_full_is_throttling_503_and_replays_stay_refused(engine: Eng
         assert (status, body["Code"]) == (503, "Throttling")
         assert "limits.max_nonces" in body["Message"]
         assert client.send(first)[1]["Code"] == "SignatureNonceUsed"
+
+
+def test_host_takes_its_limits_from_the_application_config(engine: Engine) -> None:
+    limits = Limits(max_connections=2, request_timeout=1.0)
+    config = ServerConfig(access_keys={KEY.id: KEY}, limits=limits)
+    before = connection_threads()
+    with RunningServer(make_app(engine, config)) as running, Slowloris(running, 5):
+        time.sleep(0.5)
+        assert connection_threads() - before == 2

@@ -263,7 +263,10 @@ def _v2_without(server: RunningServer, *omit: str, **headers: str) -> PreparedRe
         (("Version",), {"x-acs-version": "2018-11-01"}, "x-acs-version"),
         ((), {"x-acs-version": "2018-11-01"}, "x-acs-version"),
     ],
-    ids=["action-only-in-header", "action-header-disagrees", "version-only-in-header", "version-header-disagrees"],
+    ids=[
+        "action-only-in-header", "action-header-disagrees",
+        "version-only-in-header", "version-header-disagrees",
+    ],
 )
 def test_v2_requests_are_routed_only_by_signed_parameters(
     server: RunningServer, omit: tuple[str, ...], headers: dict[str, str], named: str
@@ -328,7 +331,8 @@ def test_nonce_of_a_request_signed_in_the_future_is_kept_until_its_window_closes
     config = ServerConfig(access_keys={KEY.id: KEY}, throttle=ThrottleConfig(enabled=False))
     with RunningServer(make_app(engine, config, clock)) as running:
         signer = SignedClient(running.endpoint, KEY.id, KEY.secret, scheme=scheme)
-        request = signer.prepare("DescribeAuditLogs", {}, nonce="future", timestamp=utc_timestamp(start + 14 * 60))
+        ahead = utc_timestamp(start + 14 * 60)
+        request = signer.prepare("DescribeAuditLogs", {}, nonce="future", timestamp=ahead)
         assert signer.send(request)[0] == 200
         clock.now = start + 16 * 60  # 15 minutes after first use: the request is still valid (2 min off)
         assert signer.send(request)[1]["Code"] == "SignatureNonceUsed"

@@ -37,7 +37,10 @@ def call(environ: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         ("5,5", "more than once"),  # how a WSGI server hands over duplicate headers
         ("5, 7", "more than once"),
     ],
-    ids=["arabic-indic", "superscript", "5000-digits", "negative", "exponent", "duplicate", "duplicate-differing"],
+    ids=[
+        "arabic-indic", "superscript", "5000-digits", "negative", "exponent",
+        "duplicate", "duplicate-differing",
+    ],
 )
 def test_bad_content_length_is_invalid_parameter_not_internal_error(length: str, reason: str) -> None:
     status, body = call({
