@@ -3,7 +3,7 @@
 One request goes through these steps, and the first refusal answers (``server/errors.py``)::
 
     method (GET/POST) -> read & decode (limits, UTF-8, form body) -> path "/"
-      -> route (x-acs-action/x-acs-version headers, or Action/Version parameters)
+      -> route (Action/Version parameters, or x-acs-action/x-acs-version headers, signed values only)
       -> authenticate (v3 or v2 signature, key, token, time, nonce)
       -> authorize (RAM policy of the key) -> throttle (per key and operation)
       -> strip common and signature parameters -> engine.call(...) -> 200 JSON
@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from dsc_engine.api.errors import DMS, SDDP, ApiError, new_request_id
 from dsc_engine.errors import RequestRejected
-from dsc_engine.server.auth import V2_SIGNATURE_PARAMS, Authenticator, Caller
+from dsc_engine.server.auth import V2_SIGNATURE_PARAMS, Authenticator, Caller, is_v2_signed
 from dsc_engine.server.config import ServerConfig
 from dsc_engine.server.errors import internal_error, invalid_parameter, to_api_error
 from dsc_engine.server.policy import RAM_ACTIONS
@@ -70,18 +70,33 @@ def product_of(action: str | None, version: str | None) -> str:
 
 
 def _one(request: HttpRequest, header: str, param: str) -> str | None:
-    """A routing value from its header or its parameter; both present must agree."""
+    """A routing value from its header or its parameter; both present must agree.
+
+    Only signed values route a request. A v3 signature covers the query and the ``x-acs-*``
+    headers (the authenticator refuses an unsigned one), so either source will do. A v2 signature
+    covers the parameters only: there the header may at most repeat the parameter.
+    """
     from_header = request.header(header) or None
     from_param = request.params.get(param) or None
-    if from_header and from_param and from_header != from_param:
+    v2 = is_v2_signed(request)
+    if from_header and v2 and from_param is None:
         raise invalid_parameter(
-            param, f"The {header} header says {from_header!r} but the parameter says {from_param!r}."
+            header,
+            f"A v2 (HMAC-SHA1) signature covers parameters, not the {header} header, so the "
+            f"request is not routed by it; send {param} among the signed parameters.",
         )
-    return from_header or from_param
+    if from_header and from_param and from_header != from_param:
+        signed = "signed " if v2 else ""
+        raise invalid_parameter(
+            header if v2 else param,
+            f"The {header} header says {from_header!r} but the {signed}parameter {param} says "
+            f"{from_param!r}.",
+        )
+    return from_param if v2 else from_header or from_param
 
 
 def route(request: HttpRequest) -> tuple[str, str | None]:
-    """``(action, version)`` of the request; a missing Action is ``MissingAction``."""
+    """``(action, version)`` of the request, from signed values only; no Action is ``MissingAction``."""
     if request.path != "/":
         raise RequestRejected("InvalidApi.NotFound", f"path {request.path!r}: RPC APIs live at /")
     action = _one(request, "x-acs-action", "Action")
@@ -110,7 +125,9 @@ class Application:
     ) -> None:
         self.backend = backend
         self.config = config
-        self.authenticator = Authenticator(config.access_keys, clock)
+        self.authenticator = Authenticator(
+            config.access_keys, clock, max_nonces=config.limits.max_nonces
+        )
         self.throttle = (
             Throttle(config.throttle.rate, clock) if config.throttle.enabled else None
         )

@@ -10,8 +10,10 @@ one carrying a ``Signature`` parameter as HMAC-SHA1 (signature v2); both, or nei
    (``InvalidSecurityToken.MismatchWithAccessKey``);
 4. the signed time is within 15 minutes of the server clock (``InvalidTimeStamp.Expired``);
 5. the signature (and, for v3, the body hash) verifies (``SignatureDoesNotMatch``);
-6. the nonce was not used by this key in the last 15 minutes (``SignatureNonceUsed``); it is
-   recorded only once everything above has passed, so a forged request cannot burn a nonce.
+6. the nonce was not used by this key for a request that is still valid (``SignatureNonceUsed``):
+   a nonce is kept until 15 minutes after its request's signed time or its first use, whichever
+   is later (see :class:`NonceCache`). It is recorded only once everything above has passed, so
+   a forged request cannot burn a nonce.
 
 For v3 the canonical request is rebuilt from exactly the headers the client lists in
 ``SignedHeaders``; that list must include ``host`` and every ``x-acs-*`` header sent, and the
@@ -20,7 +22,9 @@ request must carry ``x-acs-date``, ``x-acs-signature-nonce`` and ``x-acs-content
 
 from __future__ import annotations
 
-import collections
+import hashlib
+import heapq
+import math
 import re
 import threading
 from collections.abc import Callable, Mapping
@@ -28,9 +32,9 @@ from datetime import UTC, datetime
 
 import attrs
 
-from dsc_engine.errors import RequestRejected
+from dsc_engine.errors import RequestRejected, ServerConfigError
 from dsc_engine.server import signing
-from dsc_engine.server.config import TIME_WINDOW_SECONDS, AccessKey
+from dsc_engine.server.config import DEFAULT_MAX_NONCES, TIME_WINDOW_SECONDS, AccessKey
 from dsc_engine.server.request import HttpRequest
 
 #: Parameters of the v2 scheme; the server consumes them and never passes them to the engine.
@@ -74,34 +78,90 @@ def parse_timestamp(text: str, where: str) -> float:
     raise _incomplete(f"{where} {text!r} is not a UTC time of the form YYYY-MM-DDThh:mm:ssZ")
 
 
-class NonceCache:
-    """Nonces seen per access key over the last ``window`` seconds (thread-safe, self-pruning)."""
+def is_v2_signed(request: HttpRequest) -> bool:
+    """Whether ``request`` is signed with HMAC-SHA1 (v2): a ``Signature`` parameter, no ``Authorization``."""
+    return request.header("authorization") is None and _has_signature_param(request)
 
-    def __init__(self, window: float, clock: Callable[[], float]) -> None:
+
+def _has_signature_param(request: HttpRequest) -> bool:
+    return any(name == "Signature" for name, _ in request.query + request.form)
+
+
+def nonce_digest(access_key_id: str, nonce: str) -> bytes:
+    """16 bytes standing for ``(access_key_id, nonce)``, whatever their length.
+
+    BLAKE2b over both, the key id length-prefixed so no two pairs share an input; a collision
+    (about one in 2**64 among billions of nonces) would only refuse a fresh nonce as used.
+    """
+    key = access_key_id.encode("utf-8", "surrogatepass")
+    data = len(key).to_bytes(4, "big") + key + nonce.encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+class NonceCache:
+    """Nonces each access key used, each kept until its request can no longer be accepted.
+
+    A request is accepted while its signed time is within ``window`` seconds of the clock, so a
+    request signed ``t`` seconds ahead stays valid for ``window + t`` seconds after its first
+    use. Its nonce is therefore kept until ``max(signed_at, first use) + window`` (rounded up to
+    the second), never just ``window`` past first use, which would let the request be replayed
+    once in between. Entries expire in whole-second buckets; thread-safe and self-pruning.
+
+    Each nonce is remembered as its 16-byte :func:`nonce_digest` (about 100 bytes an entry with
+    the set and bucket slots, however long the nonce). At most ``capacity`` are remembered: when
+    full, a new nonce is refused (``Throttling``, 503) until old ones expire. Forgetting a nonce
+    early instead would reopen its request to replay.
+    """
+
+    def __init__(
+        self, window: float, clock: Callable[[], float], capacity: int = DEFAULT_MAX_NONCES
+    ) -> None:
+        if capacity < 1:
+            raise ServerConfigError("limits", "max_nonces", f"must be at least 1, not {capacity}")
         self._window = window
         self._clock = clock
-        self._expiry: dict[tuple[str, str], float] = {}
-        self._order: collections.deque[tuple[float, tuple[str, str]]] = collections.deque()
+        self._capacity = capacity
+        self._seen: set[bytes] = set()
+        #: expiry second -> the digests that expire then; ``_heap`` holds the seconds, soonest first
+        self._buckets: dict[int, list[bytes]] = {}
+        self._heap: list[int] = []
         self._lock = threading.Lock()
 
-    def use(self, access_key_id: str, nonce: str) -> bool:
-        """Record the nonce; ``False`` when this key already used it within the window."""
+    def use(self, access_key_id: str, nonce: str, signed_at: float) -> bool:
+        """Record the nonce; ``False`` when this key used it for a request that is still valid.
+
+        Raises :class:`RequestRejected` (``Throttling``) when ``capacity`` nonces are remembered.
+        """
         now = self._clock()
-        key = (access_key_id, nonce)
+        digest = nonce_digest(access_key_id, nonce)
+        expiry = math.ceil(max(now, signed_at) + self._window)
         with self._lock:
-            while self._order and self._order[0][0] <= now:
-                expiry, old = self._order.popleft()
-                if self._expiry.get(old) == expiry:
-                    del self._expiry[old]
-            known = self._expiry.get(key)
-            if known is not None and known > now:
+            self._prune(now)
+            if digest in self._seen:
                 return False
-            self._expiry[key] = now + self._window
-            self._order.append((now + self._window, key))
+            if len(self._seen) >= self._capacity:
+                soonest = max(1, math.ceil(self._heap[0] - now)) if self._heap else 1
+                raise RequestRejected(
+                    "Throttling",
+                    f"The server remembers at most {self._capacity} signature nonces "
+                    f"(limits.max_nonces) and all are still in use; retry in {soonest} s or later.",
+                )
+            self._seen.add(digest)
+            bucket = self._buckets.get(expiry)
+            if bucket is None:
+                bucket = self._buckets[expiry] = []
+                heapq.heappush(self._heap, expiry)
+            bucket.append(digest)
             return True
 
+    def _prune(self, now: float) -> None:
+        """Forget the entries whose window closed before ``now`` (a request signed at the edge is
+        still accepted at ``signed_at + window`` itself, so its nonce is kept through that second)."""
+        while self._heap and self._heap[0] < now:
+            self._seen.difference_update(self._buckets.pop(heapq.heappop(self._heap)))
+
     def __len__(self) -> int:
-        return len(self._expiry)
+        return len(self._seen)
 
 
 class Authenticator:
@@ -112,16 +172,17 @@ class Authenticator:
         keys: Mapping[str, AccessKey],
         clock: Callable[[], float],
         window: float = TIME_WINDOW_SECONDS,
+        max_nonces: int = DEFAULT_MAX_NONCES,
     ) -> None:
         self._keys = dict(keys)
         self._clock = clock
         self._window = window
-        self._nonces = NonceCache(window, clock)
+        self._nonces = NonceCache(window, clock, max_nonces)
 
     def authenticate(self, request: HttpRequest) -> Caller:
         """The caller who signed ``request``; raises :class:`RequestRejected` otherwise."""
         authorization = request.header("authorization")
-        has_v2 = any(name == "Signature" for name, _ in request.query + request.form)
+        has_v2 = _has_signature_param(request)
         if authorization is not None and has_v2:
             raise _incomplete("both an Authorization header and a Signature parameter were sent")
         if authorization is not None:
@@ -157,8 +218,8 @@ class Authenticator:
                 "InvalidTimeStamp.Expired", f"signed {skew:.0f} s away from the server clock"
             )
 
-    def _nonce(self, key: AccessKey, nonce: str) -> None:
-        if not self._nonces.use(key.id, nonce):
+    def _nonce(self, key: AccessKey, nonce: str, signed_at: float) -> None:
+        if not self._nonces.use(key.id, nonce, signed_at):
             raise RequestRejected("SignatureNonceUsed", f"nonce {nonce!r} was used already")
 
     # -- ACS3-HMAC-SHA256 -----------------------------------------------------------------
@@ -193,7 +254,8 @@ class Authenticator:
 
         key = self._key(fields["Credential"])
         self._token(key, request.header("x-acs-security-token"))
-        self._fresh(parse_timestamp(request.header("x-acs-date") or "", "x-acs-date"))
+        signed_at = parse_timestamp(request.header("x-acs-date") or "", "x-acs-date")
+        self._fresh(signed_at)
         payload_hash = signing.sha256_hex(request.body)
         declared = request.header("x-acs-content-sha256") or ""
         if not _HEX64.fullmatch(declared):
@@ -205,7 +267,7 @@ class Authenticator:
         )
         if not signing.same_signature(fields["Signature"], signing.v3_signature(canonical, key.secret)):
             raise RequestRejected("SignatureDoesNotMatch", f"canonical request was:\n{canonical}")
-        self._nonce(key, request.header("x-acs-signature-nonce") or "")
+        self._nonce(key, request.header("x-acs-signature-nonce") or "", signed_at)
         return Caller(access_key=key, scheme="v3")
 
     # -- HMAC-SHA1 (v2) ---------------------------------------------------------------------
@@ -221,7 +283,8 @@ class Authenticator:
             raise _incomplete(f"SignatureType {params['SignatureType']!r} is not supported")
         key = self._key(params["AccessKeyId"])
         self._token(key, params.get("SecurityToken"))
-        self._fresh(parse_timestamp(params["Timestamp"], "Timestamp"))
+        signed_at = parse_timestamp(params["Timestamp"], "Timestamp")
+        self._fresh(signed_at)
         signed = [(k, v) for k, v in request.query + request.form if k != "Signature"]
         expected = signing.v2_signature(request.method, signed, key.secret)
         if not signing.same_signature(params["Signature"], expected):
@@ -229,5 +292,5 @@ class Authenticator:
                 "SignatureDoesNotMatch",
                 f"string to sign was {signing.v2_string_to_sign(request.method, signed)}",
             )
-        self._nonce(key, params["SignatureNonce"])
+        self._nonce(key, params["SignatureNonce"], signed_at)
         return Caller(access_key=key, scheme="v2")

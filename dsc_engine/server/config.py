@@ -12,6 +12,9 @@ A configuration file is JSON (``.json``) or TOML (any other name, read with ``to
     [limits]
     max_query_bytes = 16384     # longest accepted query string (default 16 KiB)
     max_body_bytes = 1048576    # largest accepted body (default 1 MiB)
+    max_nonces = 500000         # signature nonces remembered at once (default 500,000)
+    max_connections = 64        # connections served at once (default 64)
+    request_timeout = 30        # seconds to deliver a whole request (default 30)
 
     [[access_keys]]
     id = "LTAI5tExampleKey"
@@ -19,7 +22,9 @@ A configuration file is JSON (``.json``) or TOML (any other name, read with ``to
     security_tokens = ["tok"]   # optional: STS-style tokens; when given, one is required
     policy = { Statement = [ { Effect = "Allow", Action = ["yundun-sddp:*"] } ] }
 
-Every key is checked; an unknown key is a :class:`ServerConfigError` naming it, never ignored.
+Every key is checked; an unknown key is a :class:`ServerConfigError` naming it, never ignored. A
+file that cannot be read or decoded (not UTF-8, bad syntax, nesting too deep for the decoder) is a
+:class:`ServerConfigError` naming the file.
 """
 
 from __future__ import annotations
@@ -42,7 +47,14 @@ DEFAULT_PORT = 8080
 DEFAULT_RATE = 10.0
 DEFAULT_MAX_QUERY_BYTES = 16 * 1024
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
-#: Requests signed more than this far from the server's clock are expired; nonces are kept as long.
+#: Signature nonces remembered at once (about 90 bytes each: some 45 MB when full).
+DEFAULT_MAX_NONCES = 500_000
+#: Connections served at once, each by its own thread; further ones wait in the listen backlog.
+DEFAULT_MAX_CONNECTIONS = 64
+#: Seconds a connection has to deliver its whole request (request line, headers and body).
+DEFAULT_REQUEST_TIMEOUT = 30.0
+#: Requests signed more than this far from the server's clock are expired; a nonce is kept this
+#: long past the later of its request's signed time and its first use.
 TIME_WINDOW_SECONDS = 15 * 60
 
 
@@ -58,8 +70,13 @@ class AccessKey:
 
 @attrs.frozen(kw_only=True)
 class Limits:
+    """What one request, and the server as a whole, may take (``docs/server.md``, "Limits")."""
+
     max_query_bytes: int = DEFAULT_MAX_QUERY_BYTES
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    max_nonces: int = DEFAULT_MAX_NONCES
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
 
 
 @attrs.frozen(kw_only=True)
@@ -122,6 +139,8 @@ def load_config(path: str | Path) -> ServerConfig:
         raise ServerConfigError(source, "", f"invalid JSON at line {exc.lineno}: {exc.msg}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ServerConfigError(source, "", f"invalid TOML: {exc}") from exc
+    except RecursionError as exc:  # both decoders recurse once per level of arrays or tables
+        raise ServerConfigError(source, "", "arrays or tables nested too deeply to read") from exc
     return config_from_mapping(doc, source)
 
 
@@ -185,17 +204,28 @@ def _throttle(value: object, source: str) -> ThrottleConfig:
 
 def _limits(value: object, source: str) -> Limits:
     table = _table(value, source, "limits")
-    _known(table, {"max_query_bytes", "max_body_bytes"}, source, "limits")
+    _known(table, {field.name for field in attrs.fields(Limits)}, source, "limits")
+    defaults = Limits()
+
+    def integer(name: str, low: int, high: int) -> int:
+        return _int(table.get(name, getattr(defaults, name)), source, f"limits.{name}", low, high)
+
     return Limits(
-        max_query_bytes=_int(
-            table.get("max_query_bytes", DEFAULT_MAX_QUERY_BYTES), source,
-            "limits.max_query_bytes", 256, 60_000,
-        ),
-        max_body_bytes=_int(
-            table.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES), source,
-            "limits.max_body_bytes", 0, 64 * 1024 * 1024,
+        max_query_bytes=integer("max_query_bytes", 256, 60_000),
+        max_body_bytes=integer("max_body_bytes", 0, 64 * 1024 * 1024),
+        max_nonces=integer("max_nonces", 1, 50_000_000),
+        max_connections=integer("max_connections", 1, 10_000),
+        request_timeout=_seconds(
+            table.get("request_timeout", defaults.request_timeout), source,
+            "limits.request_timeout", 0.1, 3600.0,
         ),
     )
+
+
+def _seconds(value: object, source: str, key: str, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise ServerConfigError(source, key, f"must be a number of seconds in {low:g}..{high:g}")
+    return float(value)
 
 
 def _access_key(value: object, source: str, key: str) -> AccessKey:

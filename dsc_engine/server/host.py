@@ -1,39 +1,123 @@
 """Hosting the WSGI application on the standard library's threaded server.
 
-``wsgiref`` with ``socketserver.ThreadingMixIn``: one thread per connection, a socket timeout so a
-stalled client cannot hold a thread, and JSON (never HTML, never a traceback) even for the errors
-the HTTP layer answers before the application runs (an over-long request line, a malformed one).
+``wsgiref`` with ``socketserver.ThreadingMixIn``, bounded so slow or idle clients cannot take the
+server down (``docs/server.md``, "Limits"):
+
+* at most ``limits.max_connections`` connections are served at once, each by its own thread; the
+  next connection waits in the listen backlog until a thread is free (it is not refused);
+* a connection has ``limits.request_timeout`` seconds, from when its thread takes it up, to
+  deliver its whole request (request line, headers, body), and may stay silent at most the socket
+  timeout at any point; a client trickling a byte at a time is dropped at the deadline (while
+  reading the body, it is answered ``RequestTimeout``);
+* errors the HTTP layer answers before the application runs (an over-long request line, a
+  malformed one, too many headers) are JSON in the service's error shape, never HTML.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import socket
 import socketserver
 import threading
+import time
+from collections.abc import Mapping
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
-from dsc_engine.api.errors import SDDP, ApiError, new_request_id
-from dsc_engine.server.app import CONTENT_TYPE, WsgiApp
+from dsc_engine.api.errors import SDDP, new_request_id
+from dsc_engine.errors import RequestRejected
+from dsc_engine.server.app import CONTENT_TYPE, Application, WsgiApp
+from dsc_engine.server.config import DEFAULT_REQUEST_TIMEOUT, Limits
+from dsc_engine.server.errors import to_api_error
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer, WriteableBuffer
 
 log = logging.getLogger("dsc_engine.server")
 
 #: Seconds a connection may stay silent (mid-request) before the server drops it.
 SOCKET_TIMEOUT = 30.0
-#: Codes for the few errors the HTTP layer answers itself (see ``docs/server.md``).
-_HTTP_LAYER_CODES = {
-    HTTPStatus.REQUEST_URI_TOO_LONG: "RequestURITooLong",
+#: The service code for each status ``http.server`` answers on its own, before the application
+#: runs. The status sent is the code's own (``server/errors.py`` ERRORS), so a code always comes
+#: with one status; any other status (none in the standard library today) is sent as
+#: ``InvalidParameter``.
+HTTP_LAYER_CODES: Mapping[HTTPStatus, str] = {
+    HTTPStatus.BAD_REQUEST: "InvalidParameter",  # a malformed request line or version
+    HTTPStatus.REQUEST_URI_TOO_LONG: "RequestURITooLong",  # a request line above 64 KiB
     HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE: "RequestHeaderFieldsTooLarge",
-    HTTPStatus.HTTP_VERSION_NOT_SUPPORTED: "HTTPVersionNotSupported",
-    HTTPStatus.NOT_IMPLEMENTED: "UnsupportedHTTPMethod",
+    HTTPStatus.HTTP_VERSION_NOT_SUPPORTED: "HTTPVersionNotSupported",  # HTTP/2.0 or later
+    HTTPStatus.NOT_IMPLEMENTED: "UnsupportedHTTPMethod",  # sent as 405, as the application does
 }
+
+
+#: Seconds between checks for shutdown while every connection slot is taken.
+_SLOT_POLL = 0.05
+
+
+class _DeadlineReader(io.RawIOBase):
+    """A connection's input that never waits past the request's deadline.
+
+    Each read waits at most ``idle`` seconds (the socket timeout) and never beyond ``deadline``
+    (``time.monotonic()`` seconds); past it, reading raises :class:`TimeoutError`.
+    """
+
+    def __init__(self, sock: socket.socket, idle: float | None, deadline: float) -> None:
+        self._sock = sock
+        self._raw = sock.makefile("rb", buffering=0)
+        self._idle = idle
+        self._deadline = deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: WriteableBuffer) -> int | None:
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("the request did not arrive in full within limits.request_timeout")
+        self._sock.settimeout(remaining if self._idle is None else min(self._idle, remaining))
+        return self._raw.readinto(buffer)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._raw.close()
+        super().close()
+
+
+class _ResponseWriter(io.BufferedIOBase):
+    """A connection's output: unbuffered, each write bounded by the socket timeout again (the
+    reader may have shortened it to what was left of the request deadline)."""
+
+    def __init__(self, sock: socket.socket, idle: float | None) -> None:
+        self._sock = sock
+        self._idle = idle
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: ReadableBuffer) -> int:
+        self._sock.settimeout(self._idle)
+        self._sock.sendall(data)
+        with memoryview(data) as view:
+            return view.nbytes
+
+    def fileno(self) -> int:
+        return self._sock.fileno()
 
 
 class _Handler(WSGIRequestHandler):
     timeout = SOCKET_TIMEOUT
+    #: Seconds the connection has to deliver its whole request (``limits.request_timeout``).
+    request_timeout = DEFAULT_REQUEST_TIMEOUT
+
+    def setup(self) -> None:
+        """``StreamRequestHandler.setup``, with input bounded by the request deadline."""
+        self.connection = self.request
+        deadline = time.monotonic() + self.request_timeout
+        self.rfile = io.BufferedReader(_DeadlineReader(self.connection, self.timeout, deadline))
+        self.wfile = _ResponseWriter(self.connection, self.timeout)
 
     def handle(self) -> None:
         try:
@@ -41,24 +125,39 @@ class _Handler(WSGIRequestHandler):
         except (TimeoutError, ConnectionError) as exc:
             log.debug("connection from %s dropped: %s", self.client_address[0], exc)
 
+    def get_environ(self) -> dict[str, Any]:
+        """``wsgiref``'s environ, except that duplicate Content-Length headers stay visible.
+
+        ``wsgiref`` keeps the first Content-Length and drops the others; joining them with ``,``
+        (as it does for other repeated headers) lets the application refuse the request.
+        """
+        environ: dict[str, Any] = super().get_environ()
+        lengths = self.headers.get_all("Content-Length") or []
+        if len(lengths) > 1:
+            environ["CONTENT_LENGTH"] = ",".join(value.strip() for value in lengths)
+        return environ
+
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Errors of the HTTP layer itself, in the service's JSON error shape."""
         status = HTTPStatus(code)
-        error = ApiError(
-            _HTTP_LAYER_CODES.get(status, "InvalidParameter"),
-            f"{status.phrase}: {message or status.description}",
-            code,
+        service_code = HTTP_LAYER_CODES.get(status)
+        if service_code is None:
+            log.warning("the HTTP layer refused a request with %d; answering InvalidParameter", code)
+            service_code = "InvalidParameter"
+        error = to_api_error(
+            RequestRejected(service_code, f"{status.phrase}: {message or status.description}"),
             product=SDDP,
             request_id=new_request_id(),
             host=self.headers.get("Host", "localhost") if getattr(self, "headers", None) else "localhost",
         )
+        code = error.http_status
         payload = json.dumps(error.body).encode("utf-8")
         # A malformed request line leaves the version at HTTP/0.9, which would drop the status
         # line and headers; answer such a client as HTTP/1.0 so it still gets a full response.
         if self.request_version == "HTTP/0.9":
             self.request_version = "HTTP/1.0"
         self.close_connection = True
-        self.send_response(code, status.phrase)
+        self.send_response(code, HTTPStatus(code).phrase)
         self.send_header("Content-Type", CONTENT_TYPE)
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("Connection", "close")
@@ -71,7 +170,8 @@ class _Handler(WSGIRequestHandler):
 
 
 class ThreadingWsgiServer(socketserver.ThreadingMixIn, WSGIServer):
-    """``wsgiref``'s server, one daemon thread per connection, without reverse-DNS at bind time."""
+    """``wsgiref``'s server: a daemon thread per connection, at most ``limits.max_connections``
+    of them at once, and no reverse-DNS at bind time."""
 
     daemon_threads = True
     allow_reuse_address = True
@@ -80,13 +180,50 @@ class ThreadingWsgiServer(socketserver.ThreadingMixIn, WSGIServer):
     request_queue_size = 128
 
     def __init__(
-        self, host: str, port: int, app: WsgiApp, socket_timeout: float = SOCKET_TIMEOUT
+        self,
+        host: str,
+        port: int,
+        app: WsgiApp,
+        socket_timeout: float = SOCKET_TIMEOUT,
+        limits: Limits | None = None,
     ) -> None:
+        limits = limits or Limits()
         if ":" in host:
             self.address_family = socket.AF_INET6
-        handler = type("_TimedHandler", (_Handler,), {"timeout": socket_timeout})
+        handler = type(
+            "_TimedHandler", (_Handler,),
+            {"timeout": socket_timeout, "request_timeout": limits.request_timeout},
+        )
+        self.max_connections = limits.max_connections
+        self._slots = threading.BoundedSemaphore(limits.max_connections)
+        self._closing = threading.Event()
         super().__init__((host, port), handler)
         self.set_app(app)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Start the connection's thread once a slot is free; until then the connection, and those
+        behind it in the listen backlog, wait (the kernel completes their handshakes meanwhile)."""
+        if not self._slots.acquire(blocking=False):
+            log.info("all %d connection slots busy; the next connection waits", self.max_connections)
+            while not self._slots.acquire(timeout=_SLOT_POLL):
+                if self._closing.is_set():
+                    self.shutdown_request(request)
+                    return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def shutdown(self) -> None:
+        self._closing.set()
+        super().shutdown()
 
     def server_bind(self) -> None:
         socketserver.TCPServer.server_bind(self)
@@ -97,7 +234,12 @@ class ThreadingWsgiServer(socketserver.ThreadingMixIn, WSGIServer):
 
 
 class RunningServer:
-    """A server answering in a background thread; ``stop()`` (or leaving ``with``) shuts it down."""
+    """A server answering in a background thread; ``stop()`` (or leaving ``with``) shuts it down.
+
+    ``limits`` bounds connections and request time (``max_connections``, ``request_timeout``);
+    by default those of the application's configuration when ``app`` is this package's
+    :class:`~dsc_engine.server.app.Application` (what ``make_app`` returns), else the defaults.
+    """
 
     def __init__(
         self,
@@ -105,8 +247,11 @@ class RunningServer:
         host: str = "127.0.0.1",
         port: int = 0,
         socket_timeout: float = SOCKET_TIMEOUT,
+        limits: Limits | None = None,
     ) -> None:
-        self._server = ThreadingWsgiServer(host, port, app, socket_timeout)
+        if limits is None and isinstance(app, Application):
+            limits = app.config.limits
+        self._server = ThreadingWsgiServer(host, port, app, socket_timeout, limits)
         self.host = host
         self.port = int(self._server.server_address[1])
         self._thread = threading.Thread(

@@ -1,7 +1,10 @@
 """Reading a WSGI ``environ`` into a checked, decoded :class:`HttpRequest`.
 
 Limits are enforced before anything is decoded: a query string above ``max_query_bytes`` is a 414,
-a body above ``max_body_bytes`` a 413 (refused from its ``Content-Length``, never read). Parameter
+a body above ``max_body_bytes`` a 413 (refused from its ``Content-Length``, never read). The
+``Content-Length`` must be 1 to 19 ASCII digits and given once: a WSGI server hands duplicate
+headers over joined by ``,``, and any other shape (Unicode digits, a sign, thousands of digits) is
+an ``InvalidParameter``, never a guess at the length. Parameter
 names and values are form-decoded (``+`` is a space, ``%XX`` a byte) and must be UTF-8. A non-empty
 body must be ``application/x-www-form-urlencoded`` (UTF-8); its parameters join the query's. A name
 given twice (in the query, the body, or both) is an ``InvalidParameter``: the API has no repeated
@@ -10,6 +13,7 @@ parameters, and taking either copy would silently drop the other.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -21,6 +25,9 @@ from dsc_engine.server.config import Limits
 from dsc_engine.server.errors import invalid_parameter
 
 FORM = "application/x-www-form-urlencoded"
+#: A Content-Length: ASCII digits only (``str.isdigit`` also takes ``²`` and ``٣``), at most 19 of
+#: them (any longer number is far above every body limit, and ``int`` refuses above 4300 digits).
+_CONTENT_LENGTH = re.compile(r"[0-9]{1,19}")
 
 
 @attrs.frozen(kw_only=True)
@@ -89,11 +96,18 @@ def _content_length(environ: Mapping[str, Any], limits: Limits) -> int:
         raise RequestRejected(
             "LengthRequired", "Chunked request bodies are not accepted; send Content-Length."
         )
-    text = str(environ.get("CONTENT_LENGTH") or "").strip()
+    text = str(environ.get("CONTENT_LENGTH") or "").strip(" \t")
     if not text:
         return 0
-    if not text.isdigit():
-        raise invalid_parameter("Content-Length", "It must be a non-negative integer.")
+    if "," in text:
+        raise invalid_parameter(
+            "Content-Length", "It is given more than once; send exactly one Content-Length header."
+        )
+    if not _CONTENT_LENGTH.fullmatch(text):
+        raise invalid_parameter(
+            "Content-Length",
+            f"It must be a byte count of 1 to 19 ASCII digits (0-9), not {text[:40]!r}.",
+        )
     length = int(text)
     if length > limits.max_body_bytes:
         raise RequestRejected(

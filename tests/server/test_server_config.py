@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
-from dsc_engine.errors import ServerConfigError
+from dsc_engine.errors import RequestRejected, ServerConfigError
 from dsc_engine.server.auth import NonceCache
 from dsc_engine.server.config import (
     AccessKey,
@@ -29,6 +30,9 @@ rate = 2.5
 
 [limits]
 max_query_bytes = 4096
+max_nonces = 1000
+max_connections = 8
+request_timeout = 2.5
 
 [[access_keys]]
 id = "LTAIone"
@@ -54,6 +58,9 @@ def test_toml_file(tmp_path: Path) -> None:
     assert (config.host, config.port) == ("0.0.0.0", 9000)
     assert (config.throttle.enabled, config.throttle.rate) == (True, 2.5)
     assert config.limits.max_query_bytes == 4096
+    assert (config.limits.max_nonces, config.limits.max_connections) == (1000, 8)
+    assert config.limits.request_timeout == 2.5
+    assert config.limits.max_body_bytes == 1024 * 1024  # unset: the default
     one, two = config.access_keys["LTAIone"], config.access_keys["LTAItwo"]
     assert one.security_tokens == frozenset({"tok"}) and one.policy.allows("yundun-sddp:DescribeAuditLogs")
     assert two.policy.allows("dms:ListSensitiveDataAuditLog")
@@ -78,6 +85,13 @@ def test_json_file_is_the_same_shape(tmp_path: Path) -> None:
         ({"throttle": {"rate": 0}}, "throttle.rate"),
         ({"throttle": {"burst": 3}}, "throttle.burst"),
         ({"limits": {"max_query_bytes": 10}}, "limits.max_query_bytes"),
+        ({"limits": {"max_nonces": 0}}, "limits.max_nonces"),
+        ({"limits": {"max_connections": 0}}, "limits.max_connections"),
+        ({"limits": {"max_connections": 2.5}}, "limits.max_connections"),
+        ({"limits": {"request_timeout": 0}}, "limits.request_timeout"),
+        ({"limits": {"request_timeout": True}}, "limits.request_timeout"),
+        ({"limits": {"request_timeout": "30s"}}, "limits.request_timeout"),
+        ({"limits": {"max_threads": 4}}, "limits.max_threads"),
         ({"access_keys": {"id": "x"}}, "access_keys"),
         ({"access_keys": [{"id": "x"}]}, "access_keys[0].secret"),
         ({"access_keys": [{"id": "x", "secret": "s", "tokens": []}]}, "access_keys[0].tokens"),
@@ -186,9 +200,74 @@ def test_slow_rates_still_admit_one_call() -> None:
 def test_nonces_expire_after_the_window() -> None:
     clock = Clock()
     cache = NonceCache(900, clock)
-    assert cache.use("k", "n") and not cache.use("k", "n") and cache.use("k2", "n")
-    clock.now += 899
-    assert not cache.use("k", "n")
-    clock.now += 2
-    assert cache.use("k", "n")
+    signed = clock.now
+    assert cache.use("k", "n", signed) and not cache.use("k", "n", signed) and cache.use("k2", "n", signed)
+    clock.now += 900  # the request is still accepted at exactly 15 minutes off
+    assert not cache.use("k", "n", signed)
+    clock.now += 1
+    assert cache.use("k", "n", clock.now)
     assert len(cache) == 1  # the expired entries were pruned
+
+
+@pytest.mark.parametrize("ahead", [1, 60, 14 * 60, 15 * 60])
+def test_nonce_of_a_future_signed_request_is_kept_until_signed_time_plus_window(ahead: int) -> None:
+    clock = Clock()
+    cache = NonceCache(900, clock)
+    signed = clock.now + ahead
+    assert cache.use("k", "n", signed)
+    clock.now = signed + 900  # the last moment the request itself is accepted
+    assert not cache.use("k", "n", signed)
+    clock.now += 1
+    assert cache.use("k", "n", signed)
+
+
+def test_nonce_of_a_past_signed_request_is_kept_until_first_use_plus_window() -> None:
+    clock = Clock()
+    cache = NonceCache(900, clock)
+    assert cache.use("k", "n", clock.now - 600)
+    clock.now += 900
+    assert not cache.use("k", "n", clock.now - 600)
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("deep.toml", "host = " + "[" * 100_000 + "]" * 100_000 + "\n"),
+        ("deep-tables.toml", "host = " + "{a = " * 100_000 + "1" + "}" * 100_000 + "\n"),
+        ("deep.json", '{"host": ' + "[" * 100_000 + "]" * 100_000 + "}"),
+    ],
+)
+def test_deeply_nested_config_is_a_config_error_naming_the_file(tmp_path: Path, name: str, text: str) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ServerConfigError, match="nested too deeply") as caught:
+        load_config(path)
+    assert caught.value.source == str(path)
+
+
+def test_nonce_cache_refuses_new_nonces_when_full_rather_than_forgetting_any() -> None:
+    clock = Clock()
+    cache = NonceCache(900, clock, capacity=3)
+    assert all(cache.use("k", f"n{i}", clock.now) for i in range(3))
+    with pytest.raises(RequestRejected) as caught:
+        cache.use("k", "n3", clock.now)
+    assert caught.value.code == "Throttling" and "3 signature nonces" in caught.value.reason
+    assert not cache.use("k", "n0", clock.now)  # a replay is still a replay, not a throttle
+    assert len(cache) == 3
+    clock.now += 901  # the remembered ones expire, and make room
+    assert cache.use("k", "n3", clock.now) and len(cache) == 1
+
+
+def test_memory_per_remembered_nonce_does_not_grow_with_the_nonce() -> None:
+    clock = Clock()
+    cache = NonceCache(900, clock, capacity=100_000)
+    count = 20_000
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(count):  # 4 KiB nonces, signed up to 15 minutes ahead (one expiry bucket a second)
+            assert cache.use("LTAIsomeaccesskeyid", f"{i:08d}" + "x" * 4096, clock.now + (i % 900))
+        used = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert used / count < 256, f"{used / count:.0f} bytes a nonce"

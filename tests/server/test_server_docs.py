@@ -1,13 +1,19 @@
-"""The testing example of docs/server.md runs as written, as a user's own pytest file."""
+"""docs/server.md: its testing example runs as written, and its error table covers every code."""
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+import dsc_engine.server as server_package
+from dsc_engine.server import errors as server_errors
+from dsc_engine.server.errors import ERRORS
+from dsc_engine.server.host import HTTP_LAYER_CODES
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "server.md"
 
@@ -28,3 +34,39 @@ def test_docs_fixture_example_runs(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
+
+
+def _documented_codes(text: str) -> dict[str, int]:
+    """``code -> HTTP status`` from the rows of docs/server.md's error table."""
+    rows = re.findall(r"^\| `([\w.]+)` \| (\d{3}) \|", text, re.MULTILINE)
+    return {code: int(status) for code, status in rows}
+
+
+def _docstring_codes(text: str) -> dict[str, int]:
+    """``code -> HTTP status`` from the table in server/errors.py's docstring."""
+    return {code: int(status) for code, status in re.findall(r"^([A-Z][\w.]+) +(\d{3}) ", text, re.MULTILINE)}
+
+
+def _rejection_codes() -> set[str]:
+    """Every code the server package raises as ``RequestRejected("<code>", ...)``."""
+    codes = set()
+    for path in (Path(server_package.__file__).parent).glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "RequestRejected"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
+                codes.add(node.args[0].value)
+    return codes
+
+
+def test_every_code_the_server_answers_is_documented_with_its_status() -> None:
+    emitted = {code: status for code, (status, _) in ERRORS.items()}
+    assert _rejection_codes() <= set(ERRORS), "a refusal code missing from server/errors.py ERRORS"
+    assert set(HTTP_LAYER_CODES.values()) <= set(ERRORS), "an HTTP-layer code missing from ERRORS"
+    documented = _documented_codes(DOC.read_text(encoding="utf-8"))
+    assert {c: documented.get(c) for c in emitted} == emitted
+    assert {c: _docstring_codes(server_errors.__doc__ or "").get(c) for c in emitted} == emitted

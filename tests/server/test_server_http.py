@@ -7,6 +7,7 @@ import socket
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import attrs
 import pytest
@@ -193,13 +194,14 @@ def test_old_timestamp_hand_signed(server: RunningServer) -> None:
          400, "InvalidParameter"),
         (b"GET /?Action=DescribeAuditLogs HTTP/1.1\r\nHost: x\r\n\r\n", 400, "IncompleteSignature"),
         (b"GET / NOT-HTTP\r\n\r\n", 400, "InvalidParameter"),
+        (b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505, "HTTPVersionNotSupported"),
         (b"GET / HTTP/1.1\r\n" + b"".join(b"X-H%d: 1\r\n" % i for i in range(101)) + b"\r\n",
          431, "RequestHeaderFieldsTooLarge"),
     ],
     ids=[
         "bad-utf8-query", "repeated", "long-query", "huge-request-line", "big-body", "json-body",
         "bad-utf8-body", "bad-length", "chunked", "delete", "path", "no-action", "xml", "conflict",
-        "unsigned", "garbage", "many-headers",
+        "unsigned", "garbage", "http-2", "many-headers",
     ],
 )
 def test_malformed_requests_get_json_errors(
@@ -222,3 +224,119 @@ def test_stalled_body_times_out_and_server_keeps_serving(server: RunningServer) 
         assert client(server).call("DescribeAuditLogs", {})[0] == 200
         silent.settimeout(5)
         assert silent.recv(1) == b""
+
+
+@pytest.mark.parametrize(
+    "lengths",
+    [[b"10", b"10"], [b"10", b"3"], [b"\xb2"], [b"5" * 5000]],
+    ids=["duplicate-same", "duplicate-differing", "superscript-two", "5000-digits"],
+)
+def test_bad_content_length_headers_are_invalid_parameter(server: RunningServer, lengths: list[bytes]) -> None:
+    request = client(server).prepare("DescribeAuditLogs", {}, form={"PageSize": "5"})
+    path = request.url.split(server.endpoint, 1)[1]
+    head = b"".join(f"{k}: {v}\r\n".encode() for k, v in request.headers.items())
+    head += b"".join(b"Content-Length: " + length + b"\r\n" for length in lengths)
+    status, _, body = raw(server, b"POST " + path.encode() + b" HTTP/1.1\r\n" + head + b"\r\n" + request.body)
+    assert (status, body["Code"]) == (400, "InvalidParameter"), body
+    assert '"Content-Length"' in body["Message"]
+
+
+def _v2_without(server: RunningServer, *omit: str, **headers: str) -> PreparedRequest:
+    """A correctly signed v2 DescribeAuditLogs request whose signed parameters lack ``omit``."""
+    request = client(server, "v2").prepare("DescribeAuditLogs", {"PageSize": "3"})
+    query = dict(parse_qsl(urlsplit(request.url).query))
+    del query["Signature"]
+    for name in omit:
+        del query[name]
+    query["Signature"] = signing.v2_signature("POST", query.items(), KEY.secret)
+    return PreparedRequest(
+        method="POST", url=f"http://{server.endpoint}/?{urlencode(query)}",
+        headers={**request.headers, **headers},
+    )
+
+
+@pytest.mark.parametrize(
+    ("omit", "headers", "named"),
+    [
+        (("Action",), {"x-acs-action": "DescribeDataMaskingRunHistory"}, "x-acs-action"),
+        ((), {"x-acs-action": "DescribeDataMaskingRunHistory"}, "x-acs-action"),
+        (("Version",), {"x-acs-version": "2018-11-01"}, "x-acs-version"),
+        ((), {"x-acs-version": "2018-11-01"}, "x-acs-version"),
+    ],
+    ids=[
+        "action-only-in-header", "action-header-disagrees",
+        "version-only-in-header", "version-header-disagrees",
+    ],
+)
+def test_v2_requests_are_routed_only_by_signed_parameters(
+    server: RunningServer, omit: tuple[str, ...], headers: dict[str, str], named: str
+) -> None:
+    status, body = client(server).send(_v2_without(server, *omit, **headers))
+    assert (status, body["Code"]) == (400, "InvalidParameter"), body
+    assert named in body["Message"] and "signed" in body["Message"]
+
+
+def test_v2_routing_headers_that_agree_with_the_signed_parameters_are_accepted(
+    server: RunningServer, engine: Engine
+) -> None:
+    request = _v2_without(server, **{"x-acs-action": "DescribeAuditLogs", "x-acs-version": "2019-01-03"})
+    status, body = client(server).send(request)
+    assert status == 200, body
+    assert body["TotalCount"] == engine.call("DescribeAuditLogs", {})["TotalCount"]
+
+
+def test_v3_routing_headers_must_be_signed(server: RunningServer) -> None:
+    request = client(server).prepare("DescribeAuditLogs", {})
+    # x-acs-action left out of SignedHeaders: refused however the rest verifies
+    headers = {k: v for k, v in request.headers.items() if k not in ("Authorization", "x-acs-action")}
+    auth = signing.v3_authorization("POST", "/", {}, headers, b"", KEY.id, KEY.secret)
+    unsigned = attrs.evolve(
+        request, headers={**headers, "Authorization": auth, "x-acs-action": "DescribeDataMaskingRunHistory"}
+    )
+    status, body = client(server).send(unsigned)
+    assert (status, body["Code"]) == (400, "IncompleteSignature"), body
+    # x-acs-action signed, then changed: the signature no longer verifies
+    changed = attrs.evolve(
+        request, headers={**request.headers, "x-acs-action": "DescribeDataMaskingRunHistory"}
+    )
+    assert client(server).send(changed)[1]["Code"] == "SignatureDoesNotMatch"
+
+
+def test_v3_action_in_the_signed_query_routes(server: RunningServer, engine: Engine) -> None:
+    request = client(server).prepare("DescribeAuditLogs", {"Action": "DescribeDataMaskingRunHistory"})
+    headers = {k: v for k, v in request.headers.items() if k not in ("Authorization", "x-acs-action")}
+    params = {"Action": "DescribeDataMaskingRunHistory"}
+    auth = signing.v3_authorization("POST", "/", params, headers, b"", KEY.id, KEY.secret)
+    status, body = client(server).send(attrs.evolve(request, headers={**headers, "Authorization": auth}))
+    assert status == 200, body
+    assert body["TotalCount"] == engine.call("DescribeDataMaskingRunHistory", {})["TotalCount"]
+
+
+class Clock:
+    """A clock that stands still until told to move (seconds since the epoch)."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@SCHEMES
+def test_nonce_of_a_request_signed_in_the_future_is_kept_until_its_window_closes(
+    engine: Engine, scheme: str
+) -> None:
+    start = float(int(time.time()))
+    clock = Clock(start)
+    config = ServerConfig(access_keys={KEY.id: KEY}, throttle=ThrottleConfig(enabled=False))
+    with RunningServer(make_app(engine, config, clock)) as running:
+        signer = SignedClient(running.endpoint, KEY.id, KEY.secret, scheme=scheme)
+        ahead = utc_timestamp(start + 14 * 60)
+        request = signer.prepare("DescribeAuditLogs", {}, nonce="future", timestamp=ahead)
+        assert signer.send(request)[0] == 200
+        clock.now = start + 16 * 60  # 15 minutes after first use: the request is still valid (2 min off)
+        assert signer.send(request)[1]["Code"] == "SignatureNonceUsed"
+        clock.now = start + 14 * 60 + 15 * 60  # the last second the signed time is accepted
+        assert signer.send(request)[1]["Code"] == "SignatureNonceUsed"
+        clock.now += 1
+        assert signer.send(request)[1]["Code"] == "InvalidTimeStamp.Expired"

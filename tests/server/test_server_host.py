@@ -1,0 +1,150 @@
+"""The threaded host: connection slots, the whole-request deadline, shutdown while full."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from dsc_engine.engine import Engine
+from dsc_engine.sample import generate
+from dsc_engine.server.app import make_app
+from dsc_engine.server.client import SignedClient
+from dsc_engine.server.config import AccessKey, Limits, ServerConfig, ThrottleConfig
+from dsc_engine.server.host import RunningServer
+
+KEY = AccessKey(id="LTAIhost", secret="host-secret")
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    engine = Engine()
+    engine.load(generate("audit", 20, seed=5))
+    return engine
+
+
+def serving(engine: Engine, limits: Limits, socket_timeout: float = 5.0) -> RunningServer:
+    config = ServerConfig(access_keys={KEY.id: KEY}, throttle=ThrottleConfig(enabled=False), limits=limits)
+    return RunningServer(make_app(engine, config), socket_timeout=socket_timeout, limits=limits)
+
+
+def connection_threads() -> int:
+    """Threads serving a connection (``socketserver`` names them after their target)."""
+    return sum("process_request_thread" in t.name for t in threading.enumerate())
+
+
+class Slowloris:
+    """``count`` connections sending a request line and then one header byte every ``pace`` s."""
+
+    def __init__(self, server: RunningServer, count: int, pace: float = 0.1) -> None:
+        self.sockets = [socket.create_connection((server.host, server.port)) for _ in range(count)]
+        self.dropped = [False] * count
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._trickle, args=(pace,), daemon=True)
+        self._thread.start()
+
+    def _trickle(self, pace: float) -> None:
+        for sock in self.sockets:
+            sock.sendall(b"GET /?Action=DescribeAuditLogs HTTP/1.1\r\nX-Slow: ")
+        while not self._stop.wait(pace):
+            for i, sock in enumerate(self.sockets):
+                if not self.dropped[i]:
+                    try:
+                        sock.sendall(b"z")
+                    except OSError:
+                        self.dropped[i] = True
+
+    def __enter__(self) -> Slowloris:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        for sock in self.sockets:
+            sock.close()
+
+
+def test_connections_served_at_once_are_capped(engine: Engine) -> None:
+    before = connection_threads()
+    with serving(engine, Limits(max_connections=3, request_timeout=30)) as running:
+        with Slowloris(running, 10):
+            time.sleep(0.5)
+            assert connection_threads() - before == 3
+
+
+def test_a_client_trickling_its_headers_is_dropped_at_the_request_deadline(engine: Engine) -> None:
+    with serving(engine, Limits(request_timeout=1.0), socket_timeout=5.0) as running:
+        with Slowloris(running, 1, pace=0.1) as slow:
+            started = time.monotonic()
+            slow.sockets[0].settimeout(6)
+            assert slow.sockets[0].recv(1) == b""  # closed by the server, without an answer
+            assert 0.9 < time.monotonic() - started < 3
+
+
+def test_slowloris_holding_every_slot_cannot_stop_a_normal_client(engine: Engine) -> None:
+    with serving(engine, Limits(max_connections=4, request_timeout=1.0)) as running:
+        with Slowloris(running, 8):
+            time.sleep(0.2)  # every slot is taken and four more connections wait behind them
+            client = SignedClient(running.endpoint, KEY.id, KEY.secret, timeout=10)
+            started = time.monotonic()
+            status, body = client.call("DescribeAuditLogs", {"PageSize": "1"})
+            assert status == 200, body
+            assert time.monotonic() - started < 6
+
+
+def test_stop_returns_while_connections_wait_for_a_slot(engine: Engine) -> None:
+    running = serving(engine, Limits(max_connections=1, request_timeout=2.0))
+    with Slowloris(running, 3):
+        time.sleep(0.2)
+        started = time.monotonic()
+        running.stop()
+        assert time.monotonic() - started < 1  # not held up by the waiting connections
+
+
+def test_a_body_trickling_past_the_request_deadline_is_request_timeout(engine: Engine) -> None:
+    with serving(engine, Limits(request_timeout=1.0)) as running:
+        with socket.create_connection((running.host, running.port), timeout=6) as sock:
+            sock.sendall(
+                b"POST /?Action=DescribeAuditLogs HTTP/1.1\r\nHost: x\r\n"
+                b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nA="
+            )
+            answer = b""
+            started = time.monotonic()
+            while time.monotonic() - started < 4:
+                try:
+                    sock.sendall(b"z")
+                except OSError:
+                    break
+                sock.settimeout(0.1)
+                try:
+                    chunk = sock.recv(65536)
+                except TimeoutError:
+                    continue
+                if not chunk:
+                    break
+                answer += chunk
+            assert answer.startswith(b"HTTP/1.0 408 ") and b'"Code": "RequestTimeout"' in answer, answer
+
+
+def test_nonce_cache_full_is_throttling_503_and_replays_stay_refused(engine: Engine) -> None:
+    with serving(engine, Limits(max_nonces=2)) as running:
+        client = SignedClient(running.endpoint, KEY.id, KEY.secret)
+        first = client.prepare("DescribeAuditLogs", {})
+        assert client.send(first)[0] == 200
+        assert client.call("DescribeAuditLogs", {})[0] == 200
+        status, body = client.call("DescribeAuditLogs", {})
+        assert (status, body["Code"]) == (503, "Throttling")
+        assert "limits.max_nonces" in body["Message"]
+        assert client.send(first)[1]["Code"] == "SignatureNonceUsed"
+
+
+def test_host_takes_its_limits_from_the_application_config(engine: Engine) -> None:
+    limits = Limits(max_connections=2, request_timeout=1.0)
+    config = ServerConfig(access_keys={KEY.id: KEY}, limits=limits)
+    before = connection_threads()
+    with RunningServer(make_app(engine, config)) as running, Slowloris(running, 5):
+        time.sleep(0.5)
+        assert connection_threads() - before == 2
