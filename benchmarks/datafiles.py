@@ -1,6 +1,6 @@
 """The benchmark data: generated once per (sizes, seed, generator source), as JSON Lines files.
 
-Each kind is written to its own file in the wire form (``dsc_engine.io.wire.to_wire``), one record
+Each kind is written to its own file in the wire form (``dsc_engine.wire.codec.to_wire``), one record
 a line, in generation order (the load order every runner keeps). Beside the files,
 ``manifest.json`` holds the sizes, the seed, a digest of the generator's source (so a changed
 generator regenerates the data) and a *profile* of each kind: its time span and value counts of
@@ -20,7 +20,7 @@ from typing import Any
 
 import attrs
 
-from dsc_engine.io.wire import to_wire
+from dsc_engine.wire.codec import to_wire
 from dsc_engine.models import RecordKind
 from dsc_engine.sample import generate
 

@@ -15,7 +15,7 @@ from benchmarks.errors import BenchmarkError
 from benchmarks.runner_base import Answer
 from benchmarks.workload import DMS_AUDIT, FILTER_ACTION, Query
 from dsc_engine import Engine
-from dsc_engine.io.wire import response_item
+from dsc_engine.wire.codec import response_item
 from dsc_engine.models import RecordKind
 
 

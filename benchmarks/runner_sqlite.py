@@ -21,8 +21,11 @@ from benchmarks import semantics
 from benchmarks.runner_base import Answer
 from benchmarks.semantics import CONTAINS, ENTRY, EQ, IEQ, IN, RANGE, Cond, Plan
 from benchmarks.workload import Query
-from dsc_engine.io.wire import entry_keys, wire_keys
 from dsc_engine.models import RecordKind
+from dsc_engine.wire.catalog import entry_catalog
+from dsc_engine.wire.codec import wire_keys
+
+_ENTRY_KEYS = tuple(entry_catalog(RecordKind.DMS_LOG) or ())
 
 TABLES = {RecordKind.AUDIT_LOG: "audit", RecordKind.MASKING_RUN: "masking", RecordKind.DMS_LOG: "dms"}
 ORDER = {
@@ -101,7 +104,7 @@ class SqliteRunner:
         columns = ", ".join(f'"{c}"' for c in _columns(kind))
         self.db.execute(f"CREATE TABLE {table} (seq INTEGER PRIMARY KEY, {columns}, item TEXT NOT NULL)")
         if kind is RecordKind.DMS_LOG:
-            entry_columns = ", ".join(f'"{c}"' for c in entry_keys())
+            entry_columns = ", ".join(f'"{c}"' for c in _ENTRY_KEYS)
             self.db.execute(f"CREATE TABLE {table}_entries (log_seq INTEGER NOT NULL, {entry_columns})")
 
     def _index(self, kind: RecordKind) -> None:
@@ -120,7 +123,7 @@ class SqliteRunner:
             self._create(kind)
             table, columns = TABLES[kind], _columns(kind)
             insert = (f"INSERT INTO {table} VALUES (?, {', '.join('?' * len(columns))}, ?)")
-            entries = f"INSERT INTO {table}_entries VALUES ({', '.join('?' * (len(entry_keys()) + 1))})"
+            entries = f"INSERT INTO {table}_entries VALUES ({', '.join('?' * (len(_ENTRY_KEYS) + 1))})"
             with self.db, path.open(encoding="utf-8") as lines:
                 rows, children = [], []
                 for seq, line in enumerate(lines):
@@ -129,7 +132,7 @@ class SqliteRunner:
                         item["DbName"] = item["DbDisplayName"].split("@", 1)[0]
                     rows.append((seq, *(item.get(c) for c in columns), line))
                     for entry in item.get("SensitiveDataLog", ()):
-                        children.append((seq, *(entry.get(k) for k in entry_keys())))
+                        children.append((seq, *(entry.get(k) for k in _ENTRY_KEYS)))
                     if len(rows) >= 10_000:
                         self._flush(insert, rows, entries, children)
                         rows, children = [], []

@@ -18,7 +18,7 @@ import attrs
 from dsc_engine.api import router
 from dsc_engine.api.coerce import INT32_MAX, invalid
 from dsc_engine.errors import RecordError
-from dsc_engine.io.wire import from_wire
+from dsc_engine.wire.codec import from_wire
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
 from dsc_engine.store.store import Store

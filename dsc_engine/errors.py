@@ -183,7 +183,7 @@ class RequestRejected(DscError):
 class TimeLiteralError(DscError):
     """A time literal (``"2024-05-01T10:00:00Z"``, ``"2024-05-01 10:00:00"``) cannot be used.
 
-    Raised by ``dsc_engine.query.timelit``; the filter parser reports it as a
+    Raised by ``dsc_engine.wire.times``; the filter parser reports it as a
     :class:`FilterFieldError` at the literal's offset.
     """
 

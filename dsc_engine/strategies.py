@@ -20,7 +20,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from dsc_engine.io.wire import format_dms_time
+from dsc_engine.wire.times import format_dms_time
 from dsc_engine.models import (
     AuditLog,
     MaskingRun,

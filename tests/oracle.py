@@ -10,7 +10,7 @@ from typing import Any
 
 from dsc_engine.models import MaskingRun, RecordKind
 from dsc_engine.query import ast
-from dsc_engine.query.fields import FIELDS, NESTED, PRIMARY_TIME
+from dsc_engine.wire.catalog import FIELDS, NESTED, PRIMARY_TIME
 
 
 def matches(node: ast.Node, record: Any, catalog: Any, nested: Any) -> bool:

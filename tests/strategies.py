@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 import dsc_engine.strategies as pools
 from dsc_engine.models import RecordKind
 from dsc_engine.query import ast
-from dsc_engine.query.fields import FIELDS, NESTED, FieldSpec, FieldType
+from dsc_engine.wire import types
+from dsc_engine.wire.catalog import FIELDS, NESTED, FieldSpec
 
 Catalog = Mapping[str, FieldSpec]
 
@@ -36,8 +37,7 @@ POOL_STRINGS: tuple[str, ...] = tuple(
         }
     )
 )
-_ORDERED = (FieldType.INTEGER, FieldType.TIME_MS, FieldType.DATETIME)
-_BEYOND = {FieldType.STRING: "4", FieldType.INTEGER: 5}
+_BEYOND = {types.STRING: "4", types.INTEGER: 5}
 
 
 def _strings() -> st.SearchStrategy[str]:
@@ -46,15 +46,15 @@ def _strings() -> st.SearchStrategy[str]:
 
 def values(spec: FieldSpec) -> st.SearchStrategy[Any]:
     """Any value of the field's query type (enumerations included: ordering takes any value)."""
-    if spec.type is FieldType.STRING:
+    if spec.type is types.STRING:
         return _strings()
-    if spec.type is FieldType.INTEGER:
+    if spec.type is types.INTEGER:
         return st.one_of(st.integers(-10, 6_000), st.integers(-(2**63), 2**63 - 1))
-    if spec.type is FieldType.TIME_MS:
+    if spec.type is types.TIME_MS:
         return st.one_of(st.sampled_from(pools.TIMES_MS), st.integers(-(10**14), 10**14))
-    if spec.type is FieldType.DATETIME:
+    if spec.type is types.WALL_CLOCK:
         return st.one_of(st.sampled_from(pools.DMS_TIMES), st.datetimes())
-    if spec.type is FieldType.BOOLEAN:
+    if spec.type is types.BOOLEAN:
         return st.booleans()
     raise AssertionError(f"{spec.name} holds entries, not values")
 
@@ -102,12 +102,12 @@ def field_leaves(spec: FieldSpec) -> st.SearchStrategy[ast.Node]:
             st.lists(members(spec), min_size=1, max_size=4, unique=True),
         ),
     ]
-    if spec.type in _ORDERED:
+    if spec.type.ordered:
         ordering = st.sampled_from(
             (ast.CompareOp.LT, ast.CompareOp.LE, ast.CompareOp.GT, ast.CompareOp.GE)
         )
         options += [st.builds(ast.Compare, name, ordering, values(spec)), _range(spec)]
-    if spec.type is FieldType.STRING:
+    if spec.type is types.STRING:
         options += _text_leaves(spec)
     return st.one_of(options)
 
@@ -122,7 +122,7 @@ def _junction(cls: type[ast.And] | type[ast.Or], items: list[ast.Node]) -> ast.N
 def _trees(catalog: Catalog, nested: Mapping[str, Catalog], max_leaves: int) -> st.SearchStrategy[ast.Node]:
     leaves: list[st.SearchStrategy[ast.Node]] = []
     for spec in catalog.values():
-        if spec.type is FieldType.ENTRIES:
+        if spec.type is types.ENTRIES:
             inner = st.one_of(st.just(ast.MatchAll()), _trees(nested[spec.name], {}, 6))
             leaves.append(st.builds(ast.AnyEntry, st.just(spec.name), inner))
         else:

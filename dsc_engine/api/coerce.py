@@ -26,10 +26,10 @@ from typing import TypeVar
 import attrs
 
 from dsc_engine.errors import InvalidParameterError, MissingParameterError
-from dsc_engine.io.wire import parse_dms_time
+from dsc_engine.wire.times import parse_dms_time
 from dsc_engine.models import Lang
 from dsc_engine.models.records import INT64_MAX, INT64_MIN
-from dsc_engine.query.parse import integer_literal
+from dsc_engine.wire.types import read_integer
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -112,7 +112,7 @@ class Reader:
             return None
         number: int | None
         if isinstance(value, str) and _INTEGER_TEXT.match(value):
-            number = integer_literal(value)  # None beyond 64 bits, however many digits
+            number = read_integer(value)  # None beyond 64 bits, however many digits
         elif isinstance(value, int) and not isinstance(value, bool):
             number = value
         else:

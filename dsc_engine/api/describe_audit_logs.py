@@ -18,7 +18,7 @@ import attrs
 from dsc_engine.api.coerce import Paging, Reader, check_window, invalid, read_lang, read_paging
 from dsc_engine.api.errors import SDDP, new_request_id
 from dsc_engine.api.operation import Operation
-from dsc_engine.io.wire import response_item, wire_keys
+from dsc_engine.wire.codec import response_item, wire_keys
 from dsc_engine.models import AuditLog, Lang, RecordKind
 from dsc_engine.models.enums import warn_level_name
 from dsc_engine.query import ast

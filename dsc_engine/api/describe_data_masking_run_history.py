@@ -15,7 +15,7 @@ import attrs
 from dsc_engine.api.coerce import Paging, Reader, check_window, read_lang, read_paging
 from dsc_engine.api.errors import SDDP
 from dsc_engine.api.operation import Operation
-from dsc_engine.io.wire import response_item
+from dsc_engine.wire.codec import response_item
 from dsc_engine.models import Lang, RecordKind, RunStatus, ServiceType
 from dsc_engine.query import ast
 from dsc_engine.store.store import Store

@@ -16,7 +16,7 @@ from dsc_engine.cli import demo as demos
 from dsc_engine.cli.output import Format, Progress, dumps, write_items, write_mapping
 from dsc_engine.engine import Engine
 from dsc_engine.io import export, imports, snapshot, sources
-from dsc_engine.io.wire import response_item
+from dsc_engine.wire.codec import response_item
 from dsc_engine.models import RecordKind
 from dsc_engine.query.parse import parse_filter
 

@@ -115,7 +115,7 @@ def write_items(
         for item in items:
             out.write(dumps(item, pretty=False) + "\n")
     elif fmt is Format.CSV:
-        from dsc_engine.io.wire import wire_keys
+        from dsc_engine.wire.codec import wire_keys
 
         keys = [k for k in wire_keys(kind) if any(k in item for item in items)] or list(wire_keys(kind))
         writer = csv.writer(out, lineterminator="\n")

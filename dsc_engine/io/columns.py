@@ -22,11 +22,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from dsc_engine.errors import RecordError, SnapshotError
-from dsc_engine.io.wire import attr_for_key, from_wire, parse_dms_time, to_wire, wire_keys
+from dsc_engine.wire.catalog import attr_for_key
+from dsc_engine.wire.codec import from_wire, to_wire, wire_keys
+from dsc_engine.wire.times import parse_dms_time
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import INT64_MAX, INT64_MIN
 from dsc_engine.models.records import Record
-from dsc_engine.query.fields import FIELDS, FieldType
+from dsc_engine.wire import types
+from dsc_engine.wire.catalog import FIELDS
 
 ENTRIES_KEY = "SensitiveDataLog"
 _INDEX_TYPE = "I"
@@ -36,7 +39,7 @@ _BASE: dict[RecordKind, dict[str, Any]] = {
     RecordKind.MASKING_RUN: {"Id": 0, "StartTime": 0},
     RecordKind.DMS_LOG: {"OpTime": "2000-01-01 00:00:00"},
 }
-_PLAIN = {FieldType.STRING: str, FieldType.INTEGER: int, FieldType.TIME_MS: int, FieldType.BOOLEAN: bool}
+
 
 
 class TableError(SnapshotError):
@@ -168,12 +171,12 @@ def decode_values(kind: RecordKind, key: str, column: dict[str, Any], values: li
                 raise TableError(f"column {key}: an entry list points past its {len(decoded)} entries")
             out.append(tuple(decoded[p] for p in positions))
         return out
-    if spec.type is FieldType.DATETIME:
+    if spec.type is types.WALL_CLOCK:
         try:
             return [parse_dms_time(value) for value in values]
         except ValueError as exc:
             raise TableError(f"column {key}: {exc}") from None
-    expected = _PLAIN[spec.type]
+    expected = spec.type.json
     for value in values:
         if type(value) is not expected:
             raise TableError(f"column {key}: {value!r} is not a {expected.__name__}")

@@ -3,36 +3,29 @@
 A CSV export has a header of API field names (``CreationTime``, ``UserName`` ...) and one record per
 row. Cells are text, so each is converted to its field's documented JSON type, strictly:
 
-- integers (times in ms, counts, integer enumerations such as ``Status``): an optional ``-`` and
-  digits, nothing else (``1.5E+12`` or `` 42`` are refused, not coerced);
+- integers (times in ms, counts, ``Status`` ...): an optional ``-`` and digits, within 64 bits,
+  nothing else (``1.5E+12`` or `` 42`` are refused, not coerced);
 - booleans: ``true`` / ``false`` in any letter case;
-- strings, string enumerations (``WarnLevel`` "1".."3", ``ModuleName``) and DMS times: as written;
+- strings (``WarnLevel``, ``ModuleName`` ...) and DMS times: as written;
 - ``SensitiveDataLog``: the JSON array of entry objects, exactly as the API sends it;
 - an empty cell means the field is absent (so an empty-string value cannot be told apart from an
   absent field in CSV; use JSON Lines to keep it).
 
-Whether the converted value is valid for the field (an enum member, a time in the right shape) is
-then decided by the strict wire mapping, like for every other format.
+How a cell converts is its field type's (``dsc_engine/wire/types.py``, ``from_cell``). Whether
+the converted value is valid for the field (a time in the right shape) is then decided by the
+strict wire codec, like for every other format.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from dsc_engine.io.wire import wire_keys
 from dsc_engine.models import RecordKind
-from dsc_engine.query.fields import FIELDS, FieldType
-
-_INTEGER = re.compile(r"-?[0-9]+\Z")
-_TYPE_NAMES = {
-    FieldType.INTEGER: "an integer",
-    FieldType.TIME_MS: "an integer (UNIX milliseconds)",
-    FieldType.BOOLEAN: "a boolean (true or false)",
-    FieldType.ENTRIES: "a JSON array of entries",
-}
+from dsc_engine.wire.catalog import FIELDS
+from dsc_engine.wire.codec import wire_keys
+from dsc_engine.wire.types import FieldType
 
 
 def column_types(kind: RecordKind) -> Mapping[str, FieldType]:
@@ -42,23 +35,7 @@ def column_types(kind: RecordKind) -> Mapping[str, FieldType]:
 
 def from_cell(field_type: FieldType, text: str) -> Any:
     """The JSON value of one non-empty cell; ``ValueError`` says why it cannot be read."""
-    if field_type in (FieldType.INTEGER, FieldType.TIME_MS):
-        if _INTEGER.match(text):
-            return int(text)
-    elif field_type is FieldType.BOOLEAN:
-        folded = text.lower()
-        if folded in ("true", "false"):
-            return folded == "true"
-    elif field_type is FieldType.ENTRIES:
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"cannot read {_clip(text)!r} as {_TYPE_NAMES[field_type]}: {exc.msg}") from None
-        if isinstance(value, list):
-            return value
-    else:
-        return text
-    raise ValueError(f"cannot read {_clip(text)!r} as {_TYPE_NAMES[field_type]}")
+    return field_type.from_cell(text)
 
 
 def to_cell(value: Any) -> str:
@@ -70,7 +47,3 @@ def to_cell(value: Any) -> str:
     if isinstance(value, list):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return str(value)
-
-
-def _clip(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."

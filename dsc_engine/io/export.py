@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 from dsc_engine.io import csvformat
-from dsc_engine.io.wire import to_wire, wire_keys
+from dsc_engine.wire.codec import to_wire, wire_keys
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
 

@@ -32,7 +32,7 @@ import attrs
 
 from dsc_engine.errors import ImportFailure
 from dsc_engine.io import csvformat, sources
-from dsc_engine.io.wire import wire_keys
+from dsc_engine.wire.codec import wire_keys
 from dsc_engine.models import RecordKind
 
 #: How much of a bad value's raw text a reject keeps.

@@ -39,7 +39,7 @@ import attrs
 from dsc_engine.errors import ImportFailure, RecordError, SnapshotError
 from dsc_engine.io import formats, snapshot, sources
 from dsc_engine.io.stores import HasStores, Stores, gc_paused
-from dsc_engine.io.wire import from_wire
+from dsc_engine.wire.codec import from_wire
 from dsc_engine.models import MaskingRun, RecordKind
 from dsc_engine.models.records import Record
 

@@ -33,8 +33,9 @@ from typing import Any, BinaryIO
 import attrs
 
 from dsc_engine.io.columns import ENTRIES_KEY, TableError, decode_values
-from dsc_engine.io.wire import attr_for_key, value_encoders
-from dsc_engine.io.wirecode import build_rows
+from dsc_engine.wire.catalog import attr_for_key
+from dsc_engine.wire.codec import value_encoders
+from dsc_engine.wire.generated import build_rows
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
 

@@ -1,10 +1,50 @@
-"""The record kinds and what distinguishes them: their class and their ordering keys."""
+"""The record kinds and the facts that belong to each: class, ordering keys, list field, the fields
+a record carries but no response sends.
+
+Everything generic (the wire codec, the field catalog, the store, imports and snapshots) reads
+these facts instead of testing ``if kind is ...`` (``docs/architecture.md``).
+"""
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 
-from dsc_engine.models.records import AuditLog, MaskingRun, SensitiveDataAuditLog
+import attrs
+
+from dsc_engine.models.records import (
+    AuditLog,
+    MaskingRun,
+    Record,
+    SensitiveDataAuditLog,
+    SensitiveDataEntry,
+)
+
+
+@attrs.frozen(kw_only=True)
+class KindFacts:
+    """What distinguishes one record kind (attribute names are the models' snake_case names).
+
+    ``primary_time`` orders records newest first and ``tie_break`` (if any) breaks ties,
+    descending, before load order does (``docs/semantics.md`` §5.1). ``entries`` names the list
+    field of nested ``entry_class`` records. ``record_only`` fields load, filter and export but
+    are never sent in a response; ``derived`` are read-only properties the filters use.
+    """
+
+    record_class: type
+    label: str
+    primary_time: str
+    tie_break: str | None = None
+    entries: str | None = None
+    entry_class: type | None = None
+    record_only: frozenset[str] = frozenset()
+    derived: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """The fields a record cannot do without (those without a default), in field order."""
+        return tuple(f.name for f in attrs.fields(self.record_class) if f.default is attrs.NOTHING)
 
 
 class RecordKind(enum.Enum):
@@ -15,8 +55,12 @@ class RecordKind(enum.Enum):
     DMS_LOG = "dms_log"
 
     @property
+    def facts(self) -> KindFacts:
+        return _FACTS[self]
+
+    @property
     def record_class(self) -> type:
-        return _CLASSES[self]
+        return _FACTS[self].record_class
 
     @classmethod
     def parse(cls, name: str | RecordKind) -> RecordKind:
@@ -25,7 +69,10 @@ class RecordKind(enum.Enum):
             return name
         choices = ", ".join(k.value for k in cls)
         if not isinstance(name, str):
-            raise ValueError(f"a record kind is named by a string, not {type(name).__name__} {name!r}; expected one of {choices}")
+            raise ValueError(
+                f"a record kind is named by a string, not {type(name).__name__} {name!r}; "
+                f"expected one of {choices}"
+            )
         key = name.strip().lower().replace("-", "_")
         try:
             return _ALIASES[key]
@@ -34,23 +81,40 @@ class RecordKind(enum.Enum):
 
     @classmethod
     def of(cls, record: object) -> RecordKind:
-        """The kind of a record instance."""
+        """The kind of a record instance (``KeyError`` for anything that is not a record)."""
         return _BY_CLASS[type(record)]
 
 
-_CLASSES = {
-    RecordKind.AUDIT_LOG: AuditLog,
-    RecordKind.MASKING_RUN: MaskingRun,
-    RecordKind.DMS_LOG: SensitiveDataAuditLog,
+_FACTS: Mapping[RecordKind, KindFacts] = {
+    RecordKind.AUDIT_LOG: KindFacts(
+        record_class=AuditLog,
+        label="audit log",
+        primary_time="creation_time",
+        aliases=("audit", "audit_logs"),
+    ),
+    RecordKind.MASKING_RUN: KindFacts(
+        record_class=MaskingRun,
+        label="masking run",
+        primary_time="start_time",
+        tie_break="id",
+        record_only=frozenset({"main_process_id"}),
+        aliases=("masking", "masking_runs"),
+    ),
+    RecordKind.DMS_LOG: KindFacts(
+        record_class=SensitiveDataAuditLog,
+        label="sensitive-data audit log",
+        primary_time="op_time",
+        entries="sensitive_data_log",
+        entry_class=SensitiveDataEntry,
+        record_only=frozenset({"tid"}),
+        derived=("db_name",),
+        aliases=("dms", "dms_logs", "sensitive"),
+    ),
 }
-_BY_CLASS = {cls: kind for kind, cls in _CLASSES.items()}
-_ALIASES = {
-    **{k.value: k for k in RecordKind},
-    "audit": RecordKind.AUDIT_LOG,
-    "audit_logs": RecordKind.AUDIT_LOG,
-    "masking": RecordKind.MASKING_RUN,
-    "masking_runs": RecordKind.MASKING_RUN,
-    "dms": RecordKind.DMS_LOG,
-    "dms_logs": RecordKind.DMS_LOG,
-    "sensitive": RecordKind.DMS_LOG,
+_BY_CLASS: Mapping[type, RecordKind] = {facts.record_class: kind for kind, facts in _FACTS.items()}
+_ALIASES: Mapping[str, RecordKind] = {
+    **{kind.value: kind for kind in RecordKind},
+    **{alias: kind for kind, facts in _FACTS.items() for alias in facts.aliases},
 }
+
+__all__ = ["KindFacts", "Record", "RecordKind"]

@@ -4,7 +4,7 @@ A record carries only what was loaded: every field but the ones ordering needs i
 ``None`` means "absent" (it stays absent in responses). Fields hold the wire's own JSON types:
 a field whose documented values form a closed list (``WarnLevel``, ``Status``, ``ModuleName`` ...)
 is a plain ``str`` or ``int`` here and keeps any value it was loaded with (``enums.py`` lists the
-documented ones). No I/O and no JSON key names live here; ``dsc_engine.io.wire`` maps records to
+documented ones). No I/O and no JSON key names live here; ``dsc_engine.wire.codec`` maps records to
 and from the exact API JSON.
 """
 
@@ -31,6 +31,15 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 #: ``attrs`` metadata key of a field whose values the page lists: the enum of those values.
 DOCUMENTED = "documented"
+#: ``attrs`` metadata key of an integer field holding a point in time in UNIX milliseconds.
+EPOCH_MS = "epoch_ms"
+
+
+def epoch_ms(*, required: bool = False) -> Any:
+    """An integer field holding UNIX milliseconds (filters take time literals for it)."""
+    if required:
+        return attrs.field(metadata={EPOCH_MS: True})
+    return attrs.field(default=None, metadata={EPOCH_MS: True})
 
 
 def documented(values: type[enum.Enum]) -> Any:
@@ -52,7 +61,7 @@ class AuditLog:
     loaded; responses derive it from a documented ``warn_level`` and the request's Lang.
     """
 
-    creation_time: int
+    creation_time: int = epoch_ms(required=True)
     warn_level: str | None = documented(WarnLevel)
     client_port: str | None = None
     table_name: str | None = None
@@ -62,7 +71,7 @@ class AuditLog:
     message: str | None = None
     rule_id: str | None = None
     operate_type: str | None = None
-    log_time: int | None = None
+    log_time: int | None = epoch_ms()
     warn_level_name: str | None = None
     instance_name: str | None = None
     database_name: str | None = None
@@ -110,9 +119,9 @@ class MaskingRun:
     fail_code: str | None = None
     conflict_count: int | None = None
     dst_type_code: str | None = None
-    end_time: int | None = None
+    end_time: int | None = epoch_ms()
     run_index: int | None = None
-    start_time: int
+    start_time: int = epoch_ms(required=True)
     has_sub_process: int | None = None
     has_download_file: int | None = None
     task_id: str | None = None

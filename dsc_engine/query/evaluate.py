@@ -13,7 +13,7 @@ from typing import Any
 
 from dsc_engine.models import RecordKind
 from dsc_engine.query import ast
-from dsc_engine.query.fields import FIELDS, NESTED, FieldSpec
+from dsc_engine.wire.catalog import FIELDS, NESTED, FieldSpec
 
 Predicate = Callable[[Any], bool]
 

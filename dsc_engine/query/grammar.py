@@ -19,8 +19,6 @@ from pathlib import Path
 from lark import Lark
 from lark.lexer import PatternStr
 
-import dsc_engine
-
 GRAMMAR_FILE = "filter.lark"
 #: The start rules: filter text, and the API range strings (ExecuteTimeRange, EffectRowRange).
 STARTS = ("filter", "range_string")
@@ -35,11 +33,16 @@ _REGEX_NAMES = {
 
 
 def _grammar_source() -> Traversable:
-    """Where the grammar file is: the packaged resource if present, else the source checkout."""
-    packaged = importlib.resources.files("dsc_engine") / "grammar" / GRAMMAR_FILE
+    """Where the grammar file is: the packaged resource if present, else the source checkout
+    (``grammar/`` beside the package directory, found from this module's own path)."""
+    packaged = importlib.resources.files(_PACKAGE) / "grammar" / GRAMMAR_FILE
     if packaged.is_file():
         return packaged
-    return Path(dsc_engine.__file__).parent.parent / "grammar" / GRAMMAR_FILE
+    return Path(__file__).resolve().parents[2] / "grammar" / GRAMMAR_FILE
+
+
+#: The top-level package, whose resources hold the grammar in an installed wheel.
+_PACKAGE = __name__.split(".", 1)[0]
 
 
 @functools.cache

@@ -23,7 +23,8 @@ from lark.exceptions import UnexpectedInput
 from dsc_engine.errors import InvalidParameterError
 from dsc_engine.query import ast, grammar
 from dsc_engine.models.records import INT64_MAX, INT64_MIN
-from dsc_engine.query.parse import error_offset, expected_terminals, integer_literal
+from dsc_engine.query.parse import error_offset, expected_terminals
+from dsc_engine.wire.types import read_integer
 
 # ------------------------------------------------------------------------------ range strings
 
@@ -60,7 +61,7 @@ def range_filter(param: str, text: str, field: str) -> ast.Range:
 
 
 def _bound(param: str, text: str, token: Token) -> int:
-    value = integer_literal(str(token))
+    value = read_integer(str(token))
     if value is None:
         raise InvalidParameterError(
             param,
@@ -209,7 +210,7 @@ class _HugeNumber(ValueError):
 
 
 def _json_integer(text: str) -> int:
-    value = integer_literal(text)
+    value = read_integer(text)
     if value is None:
         raise _HugeNumber(len(text.lstrip("-")))
     return value

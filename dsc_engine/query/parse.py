@@ -23,17 +23,11 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 
 from dsc_engine.errors import FilterFieldError, FilterSyntaxError, InvalidParameterError
 from dsc_engine.models import RecordKind
-from dsc_engine.models.records import INT64_MAX, INT64_MIN
 from dsc_engine.query import ast, grammar
-from dsc_engine.query.fields import FIELDS, NESTED, FieldSpec, FieldType, UnknownField, lookup
-from dsc_engine.query.timelit import TimeLiteralError, time_ms, wall_clock
+from dsc_engine.wire import types
+from dsc_engine.wire.catalog import FIELDS, NESTED, FieldSpec, UnknownField, lookup
 
 Catalog = Mapping[str, FieldSpec]
-
-#: Field types that order, so take ``<``, ``<=``, ``>``, ``>=`` and ranges.
-ORDERED = frozenset({FieldType.INTEGER, FieldType.TIME_MS, FieldType.DATETIME})
-#: Field types that take ``ieq``, ``contains`` and ``startswith``.
-TEXTUAL = frozenset({FieldType.STRING})
 
 #: How deeply ``not``, ``and``/``or`` alternation and ``any`` may nest (parentheses alone add
 #: no level).
@@ -82,21 +76,6 @@ def _check_depth(text: str, tree: Tree[Token]) -> None:
             for child in node.children
             if isinstance(child, Tree)
         )
-
-
-def integer_literal(text: str) -> int | None:
-    """The value of an integer text (``[+-]?[0-9]+``, ASCII digits), or ``None`` outside the
-    signed 64-bit range.
-
-    Leading zeros are dropped and the length checked before converting: Python refuses to
-    convert a string of more than 4,300 digits, and ``000...0001`` is a small number.
-    """
-    sign = text[:1] if text[:1] in ("-", "+") else ""
-    digits = text[len(sign):].lstrip("0") or "0"
-    if len(digits) > len(str(INT64_MAX)):
-        return None
-    value = int(sign + digits)
-    return value if INT64_MIN <= value <= INT64_MAX else None
 
 
 def syntax_error(text: str, exc: UnexpectedInput) -> FilterSyntaxError:
@@ -213,7 +192,7 @@ def _compare(field: Token, op: ast.CompareOp, literal: _Literal) -> Binder:
         spec = _scalar(scope, field)
         if op in (ast.CompareOp.EQ, ast.CompareOp.NE):
             value = _value(scope, spec, literal)
-        elif spec.type not in ORDERED:
+        elif not spec.type.ordered:
             raise scope.fail(
                 f"{op.value!r} needs an integer or time field; {_is_a(spec)}",
                 literal.pos,
@@ -278,7 +257,7 @@ class _ToAst(Transformer[Token, Binder]):
     def in_range(self, field: Token, keyword: Token, bounds: _Bounds) -> Binder:
         def bind(scope: _Scope) -> ast.Node:
             spec = _scalar(scope, field)
-            if spec.type not in ORDERED:
+            if not spec.type.ordered:
                 raise scope.fail(
                     f"a range needs an integer or time field; {_is_a(spec)}",
                     bounds.pos,
@@ -307,7 +286,7 @@ class _ToAst(Transformer[Token, Binder]):
     def any_entry(self, field: Token, keyword: Token, condition: Binder) -> Binder:
         def bind(scope: _Scope) -> ast.Node:
             spec = scope.field(field)
-            if spec.type is not FieldType.ENTRIES:
+            if spec.type is not types.ENTRIES:
                 lists = ", ".join(scope.nested) or "none in these records"
                 raise scope.fail(
                     f"'any' needs a list field (here: {lists}); {_is_a(spec)}",
@@ -371,7 +350,7 @@ def _flat(cls: type[ast.And] | type[ast.Or], items: list[ast.Node]) -> ast.Node:
 def _scalar(scope: _Scope, field: Token) -> FieldSpec:
     """The field named by ``field``, which must hold one value (not a list of entries)."""
     spec = scope.field(field)
-    if spec.type is FieldType.ENTRIES:
+    if spec.type is types.ENTRIES:
         raise scope.fail(
             f"{spec.name} is a list of entries; filter it with "
             f"'{spec.name} any (<condition on its entries>)'",
@@ -391,7 +370,7 @@ def _text_predicate(
 
     def bind(scope: _Scope) -> ast.Node:
         spec = _scalar(scope, field)
-        if spec.type not in TEXTUAL:
+        if not spec.type.textual:
             raise scope.fail(f"{operator!r} needs a string field; {_is_a(spec)}", literal.pos)
         if literal.kind != "string":
             raise scope.fail(f"{operator!r} takes a string, not {literal.describe()}", literal.pos)
@@ -402,44 +381,26 @@ def _text_predicate(
 
 def _is_a(spec: FieldSpec) -> str:
     """``UserName is a string field``, ``EffectRow is an integer field``."""
-    kind = spec.type.value
+    kind = spec.type.name
     article = "an" if kind[0] in "aeiou" else "a"
     return f"{spec.name} is {article} {kind} field"
 
 
 def _value(scope: _Scope, spec: FieldSpec, literal: _Literal) -> ast.Value:
     """Convert ``literal`` to the query type of ``spec``, or fail at the literal's offset."""
-    kind = literal.kind
-    if spec.type is FieldType.STRING and kind == "string":
-        return literal.string(scope)
-    if spec.type in (FieldType.INTEGER, FieldType.TIME_MS) and kind == "integer":
-        value = integer_literal(str(literal.token))
-        if value is None:
-            raise scope.fail(
-                f"{spec.name}: the integer is outside the 64-bit range {INT64_MIN}..{INT64_MAX}",
-                literal.pos,
-            )
-        return value
-    if spec.type is FieldType.BOOLEAN and kind in ("true", "false"):
-        return kind == "true"
-    if spec.type in (FieldType.TIME_MS, FieldType.DATETIME) and kind == "string":
-        convert = time_ms if spec.type is FieldType.TIME_MS else wall_clock
-        try:
-            return convert(literal.string(scope))
-        except TimeLiteralError as exc:
-            raise scope.fail(f"{spec.name}: {exc}", literal.pos) from None
-    raise scope.fail(
-        f"{_is_a(spec)}; it cannot be compared with "
-        f"{literal.describe()} (expected {_EXPECTED[spec.type]})",
-        literal.pos,
-    )
+    kind = _LITERAL_KINDS.get(literal.kind)
+    if kind is None or kind not in spec.type.literals:
+        raise scope.fail(
+            f"{_is_a(spec)}; it cannot be compared with "
+            f"{literal.describe()} (expected {spec.type.expected})",
+            literal.pos,
+        )
+    text = literal.string(scope) if kind is types.LiteralKind.STRING else str(literal.token)
+    try:
+        return spec.type.from_literal(kind, text)  # type: ignore[no-any-return]
+    except types.BadValue as exc:
+        raise scope.fail(f"{spec.name}: {exc}", literal.pos) from None
 
 
-_EXPECTED = {
-    FieldType.STRING: 'a string such as "text"',
-    FieldType.INTEGER: "an integer",
-    FieldType.BOOLEAN: "true or false",
-    FieldType.TIME_MS: 'UNIX milliseconds or a time such as "2024-05-01T10:00:00Z"',
-    FieldType.DATETIME: 'a time such as "2024-05-01 10:00:00"',
-    FieldType.ENTRIES: "a condition on its entries",
-}
+#: The grammar's literal kinds by the name :class:`_Literal` gives them ("unbounded" is none).
+_LITERAL_KINDS = {kind.value: kind for kind in types.LiteralKind}

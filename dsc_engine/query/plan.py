@@ -25,7 +25,7 @@ import attrs
 
 from dsc_engine.models import RecordKind
 from dsc_engine.query import ast
-from dsc_engine.query.fields import PRIMARY_TIME
+from dsc_engine.wire.catalog import PRIMARY_TIME
 from dsc_engine.query.passes import NOTHING, optimize, tighter_bound
 from dsc_engine.query.render import range_text, render
 

@@ -12,12 +12,10 @@ parentheses only where precedence (not > and > or) needs them.
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
-import json
 
 from dsc_engine.query import ast
-from dsc_engine.query.timelit import format_wall_clock
+from dsc_engine.wire.types import render_value
 
 
 class _Level(enum.IntEnum):
@@ -88,10 +86,4 @@ def range_text(node: ast.Range) -> str:
 
 def literal(value: ast.Value) -> str:
     """A value as the filter language writes it."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, dt.datetime):
-        return json.dumps(format_wall_clock(value))
-    return json.dumps(value, ensure_ascii=False)
+    return render_value(value)

@@ -13,7 +13,7 @@ import json
 from importlib import resources
 from pathlib import Path
 
-from dsc_engine.io.wire import from_wire, to_wire
+from dsc_engine.wire.codec import from_wire, to_wire
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
 from dsc_engine.sample.generate import DEFAULT_SEED, generate

@@ -23,18 +23,11 @@ from typing import Any
 
 import attrs
 
-from dsc_engine.io.wire import attr_for_key, wire_key
-from dsc_engine.models import MaskingRun, RecordKind, SensitiveDataEntry
+from dsc_engine.models import RecordKind
 from dsc_engine.query import ast
 from dsc_engine.query.evaluate import compile_over
-from dsc_engine.query.fields import (
-    ENTRY_FIELDS,
-    FIELDS,
-    NESTED,
-    PRIMARY_TIME,
-    FieldSpec,
-    FieldType,
-)
+from dsc_engine.wire.catalog import FIELDS, NESTED, FieldSpec, entry_catalog
+from dsc_engine.wire.types import Storage
 
 #: The int-column marker of an absent value.
 ABSENT_INT = -(2**63)
@@ -45,13 +38,6 @@ Column = Any  # array('I') of codes, an IntColumn, or a list of objects
 ENTRY_PREFIX = "entries."
 #: How many filters an intern table remembers the matching codes of.
 _CODESET_CACHE = 512
-
-
-class Storage:
-    CODED = "coded"
-    INT = "int"
-    OBJECT = "object"
-
 
 
 def _identity(value: Any) -> Any:
@@ -146,46 +132,49 @@ class ColumnSpec:
     """One stored column: the attribute it holds and how."""
 
     attr: str
-    storage: str
+    storage: Storage
     field: FieldSpec | None  # the query field reading this attribute, if any
     derived: bool = False  # computed from other attributes (not passed to the constructor)
     entry_attr: str | None = None  # codes of this attribute of the nested entries, per row
 
 
 class Schema:
-    """The column layout of one record kind and its intern tables (shared by a store's segments)."""
+    """The column layout of one record kind and its intern tables (shared by a store's segments).
+
+    Every field of the kind's catalog is a column, stored as its type says (``FieldSpec.storage``);
+    a kind with a list field also gets, per entry attribute, a column of each row's entry codes
+    (``entries.<attr>``), the key of its entry indexes. What is particular to a kind (its primary
+    time, its tie-break, its list field) comes from its facts (``models/kinds.py``).
+    """
 
     def __init__(self, kind: RecordKind) -> None:
         self.kind = kind
+        facts = kind.facts
         self.cls: type = kind.record_class
-        catalog = FIELDS[kind]
-        by_attr = {attr: catalog[key] for key, attr in attr_for_key(kind).items()}
         columns = [
-            ColumnSpec(a.name, _storage(by_attr.get(a.name)), by_attr.get(a.name))
-            for a in attrs.fields(self.cls)
+            ColumnSpec(spec.attr, spec.storage, spec, derived=spec.derived) for spec in FIELDS[kind].values()
         ]
+        entries = entry_catalog(kind) or {}
         self.entry_field: str | None = next(iter(NESTED[kind]), None)
-        self.entry_attr_of = {wire_key(a.name): a.name for a in attrs.fields(SensitiveDataEntry)}
-        self.entry_tables: dict[str, Intern] = {}
-        if kind is RecordKind.DMS_LOG:
-            columns.append(ColumnSpec("db_name", Storage.CODED, catalog["DbName"], derived=True))
-            for key, attr in self.entry_attr_of.items():
-                self.entry_tables[attr] = Intern(ENTRY_FIELDS[key])
-                columns.append(
-                    ColumnSpec(f"{ENTRY_PREFIX}{attr}", Storage.OBJECT, None, True, attr)
-                )
+        self.entry_attr_of = {spec.name: spec.attr for spec in entries.values()}
+        self.entry_tables: dict[str, Intern] = {spec.attr: Intern(spec) for spec in entries.values()}
+        columns.extend(
+            ColumnSpec(f"{ENTRY_PREFIX}{spec.attr}", Storage.OBJECT, None, True, spec.attr)
+            for spec in entries.values()
+        )
         self.columns: dict[str, ColumnSpec] = {c.attr: c for c in columns}
         self.attr_of: dict[str, str] = {c.field.name: c.attr for c in columns if c.field}
         self.tables: dict[str, Intern] = {
-            c.attr: Intern(c.field)  # type: ignore[arg-type]
+            c.attr: Intern(c.field)
             for c in columns
-            if c.storage == Storage.CODED
+            if c.storage is Storage.CODED and c.field is not None
         }
-        self.time_attr = self.attr_of[PRIMARY_TIME[kind]]
-        self.by_id = kind is RecordKind.MASKING_RUN
-        self.entries_attr = self.attr_of[self.entry_field] if self.entry_field else ""
+        self.time_attr = facts.primary_time
+        #: the attribute breaking ties of the primary time, descending (masking runs: ``id``)
+        self.tie_attr = facts.tie_break
+        self.entries_attr = facts.entries or ""
 
-    def storage_of(self, field: str) -> str:
+    def storage_of(self, field: str) -> Storage:
         return self.columns[self.attr_of[field]].storage
 
 
@@ -198,18 +187,3 @@ def negated_time(time: Any) -> Any:
     if isinstance(time, dt.datetime):
         return -((time - _DT_ZERO) // _MICROSECOND)
     return -time
-
-
-def _storage(spec: FieldSpec | None) -> str:
-    if spec is None or spec.type in (FieldType.ENTRIES, FieldType.DATETIME):
-        return Storage.OBJECT
-    # Integers with documented values (Status, SrcType ...) are categories: few distinct values,
-    # coded like strings so that they get hash indexes and composite indexes of two columns.
-    if spec.type in (FieldType.STRING, FieldType.BOOLEAN) or spec.documented is not None:
-        return Storage.CODED
-    return Storage.INT
-
-
-def record_ident(record: Any) -> int:
-    """The Id tie-break of a record (masking runs), 0 for kinds without one."""
-    return record.id if isinstance(record, MaskingRun) else 0

@@ -18,7 +18,7 @@ import attrs
 from dsc_engine.models import RecordKind
 from dsc_engine.query import ast
 from dsc_engine.query.evaluate import compile_over
-from dsc_engine.query.fields import FIELDS, NESTED, FieldSpec
+from dsc_engine.wire.catalog import FIELDS, NESTED, FieldSpec
 from dsc_engine.query.plan import (
     Access,
     Complement,

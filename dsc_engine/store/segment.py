@@ -36,7 +36,6 @@ from dsc_engine.store.columns import (
     int_column,
     int_getter,
     negated_time,
-    record_ident,
 )
 
 RowSeq = Sequence[int]  # ascending row numbers: a range, an array or a memoryview of one
@@ -105,7 +104,7 @@ class Segment:
         self.columns = columns
         self._time = self._getter(schema.time_attr)
         self._layout = _record_layout(schema, columns)
-        self._ident = self._getter("id") if schema.by_id else None
+        self._ident = self._getter(schema.tie_attr) if schema.tie_attr else None
         self._indexes: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
 
@@ -116,8 +115,8 @@ class Segment:
         """A segment of ``records`` (loaded in this order, numbered from ``first_seq``)."""
         times = list(map(operator.attrgetter(schema.time_attr), records))
         key: Callable[[int], Any] = times.__getitem__
-        if schema.by_id:
-            idents = list(map(record_ident, records))
+        if schema.tie_attr:
+            idents = list(map(operator.attrgetter(schema.tie_attr), records))
             key = lambda i: (times[i], idents[i])  # noqa: E731
         # A stable descending sort keeps equal keys in input order: feed the last loaded first.
         order = sorted(range(len(records) - 1, -1, -1), key=key, reverse=True)
@@ -214,9 +213,9 @@ class Segment:
             negated = map(operator.neg, times)  # a primary time is never absent
         else:
             negated = map(negated_time, times)
-        if not self.schema.by_id:
+        if not self.schema.tie_attr:
             return zip(negated, itertools.repeat(0), negated_seq)
-        idents = self.columns["id"]
+        idents = self.columns[self.schema.tie_attr]
         if isinstance(idents, array):
             return zip(negated, map(operator.neg, idents), negated_seq)
         return zip(negated, (-(ident or 0) for ident in idents), negated_seq)
@@ -455,7 +454,7 @@ def _fast_places(schema: Schema, big: Segment, small: Segment) -> list[int] | No
     when the time alone decides (no ``Id`` tie-break, int times, and all of ``small`` loaded
     after or all before ``big``: on equal times the later load goes first); else ``None``."""
     big_times, small_times = big.columns[schema.time_attr], small.columns[schema.time_attr]
-    if schema.by_id or not isinstance(big_times, array) or not isinstance(small_times, array):
+    if schema.tie_attr or not isinstance(big_times, array) or not isinstance(small_times, array):
         return None
     if min(small.seq) > max(big.seq):
         find = bisect.bisect_left  # before the big rows of an equal time

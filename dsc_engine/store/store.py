@@ -24,7 +24,7 @@ from dsc_engine.errors import StoreError
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
 from dsc_engine.query import ast, plan
-from dsc_engine.query.fields import FIELDS
+from dsc_engine.wire.catalog import FIELDS
 from dsc_engine.store import paging
 from dsc_engine.store.columns import Schema
 from dsc_engine.store.execute import Statistics, hits

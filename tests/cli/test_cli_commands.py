@@ -14,7 +14,7 @@ import pytest
 from dsc_engine import sample
 from dsc_engine.cli import main
 from dsc_engine.io import export, imports
-from dsc_engine.io.wire import to_wire
+from dsc_engine.wire.codec import to_wire
 from dsc_engine.models import RecordKind
 from dsc_engine.query.parse import parse_filter
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dsc_engine.io.wire import from_wire, response_item, to_wire
+from dsc_engine.wire.codec import from_wire, response_item, to_wire
 from dsc_engine.models import MaskingRun, RecordKind, ServiceType
 from dsc_engine.strategies import record_lists, records
 

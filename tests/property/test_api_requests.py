@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from dsc_engine import ApiError, Engine
 from dsc_engine import strategies as pools
 from dsc_engine.api.describe_audit_logs import item as audit_item
-from dsc_engine.io.wire import response_item
+from dsc_engine.wire.codec import response_item
 from dsc_engine.models import Lang, RecordKind
 from dsc_engine.strategies import (
     ACTIONS,

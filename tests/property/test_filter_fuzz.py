@@ -14,7 +14,7 @@ from lark.lexer import PatternStr
 from dsc_engine.errors import FilterFieldError, FilterSyntaxError, InvalidParameterError
 from dsc_engine.models import RecordKind
 from dsc_engine.query import ast, grammar
-from dsc_engine.query.fields import FIELDS, NESTED
+from dsc_engine.wire.catalog import FIELDS, NESTED
 from dsc_engine.query.params import range_filter
 from dsc_engine.query.parse import parse_filter
 

@@ -27,7 +27,7 @@ def parse(*argv: str) -> argparse.Namespace:
 
 
 def write_records(path: Path) -> Path:
-    from dsc_engine.io.wire import to_wire
+    from dsc_engine.wire.codec import to_wire
 
     records = generate("audit", 25, seed=5)
     path.write_text("".join(json.dumps(to_wire(r)) + "\n" for r in records), encoding="utf-8")

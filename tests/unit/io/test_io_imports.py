@@ -11,7 +11,7 @@ import pytest
 from dsc_engine import sample
 from dsc_engine.errors import ImportFailure, RecordError
 from dsc_engine.io import export, imports
-from dsc_engine.io.wire import to_wire
+from dsc_engine.wire.codec import to_wire
 from dsc_engine.models import MaskingRun, RecordKind
 
 AUDIT, RUNS, DMS = RecordKind.AUDIT_LOG, RecordKind.MASKING_RUN, RecordKind.DMS_LOG

@@ -13,7 +13,7 @@ from dsc_engine import sample
 from dsc_engine.errors import SnapshotError
 from dsc_engine.io import columns, imports, snapshot
 from dsc_engine.io.stores import Stores
-from dsc_engine.io.wire import to_wire
+from dsc_engine.wire.codec import to_wire
 from dsc_engine.models import AuditLog, RecordKind, WarnLevel
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from dsc_engine.errors import RecordError
-from dsc_engine.io.wire import from_wire, response_item, to_wire, wire_keys
+from dsc_engine.wire.codec import from_wire, response_item, to_wire, wire_keys
 from dsc_engine.models import (
     AuditLog,
     MaskingRun,
@@ -239,7 +239,7 @@ def _variants(kind: RecordKind) -> list[Any]:
 def test_fast_decoding_agrees_with_the_precise_decoder(kind: RecordKind) -> None:
     from collections import OrderedDict
 
-    from dsc_engine.io.wire import _CODECS
+    from dsc_engine.wire.codec import _CODECS
 
     codec = _CODECS[kind]
     for data in _variants(kind):
@@ -250,15 +250,15 @@ def test_fast_decoding_agrees_with_the_precise_decoder(kind: RecordKind) -> None
 
 @pytest.mark.parametrize("kind", list(RecordKind))
 def test_the_fast_decoder_takes_ordinary_records(kind: RecordKind) -> None:
-    from dsc_engine.io.wire import _CODECS
-    from dsc_engine.io.wirecode import FAIL
+    from dsc_engine.wire.codec import _CODECS
+    from dsc_engine.wire.generated import FAIL
 
     assert _CODECS[kind].fast(SAMPLES[kind]) is not FAIL
     assert _CODECS[kind].fast({**SAMPLES[kind], "Unknown": 1}) is FAIL
 
 
 def test_fast_encoding_agrees_with_the_precise_encoder() -> None:
-    from dsc_engine.io.wire import _CODECS
+    from dsc_engine.wire.codec import _CODECS
     from dsc_engine.models import SensitiveDataAuditLog
 
     for kind in RecordKind:

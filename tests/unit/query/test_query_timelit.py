@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from dsc_engine.errors import TimeLiteralError
-from dsc_engine.query.timelit import format_wall_clock, time_ms, wall_clock
+from dsc_engine.wire.times import format_wall_clock, time_ms, wall_clock
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import statistics
 
 import pytest
 
-from dsc_engine.io.wire import to_wire
+from dsc_engine.wire.codec import to_wire
 from dsc_engine.models import RecordKind, ServiceType
 from dsc_engine.sample import BUNDLED_SIZES, DEFAULT_SEED, bundled, generate
 from dsc_engine.sample.generate import EPOCH_END, WINDOW_SECONDS

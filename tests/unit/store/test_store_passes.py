@@ -9,7 +9,7 @@ from strategies import asts
 
 from dsc_engine.models import RecordKind
 from dsc_engine.query import ast
-from dsc_engine.query.fields import FIELDS, NESTED
+from dsc_engine.wire.catalog import FIELDS, NESTED
 from dsc_engine.query.passes import (
     NOTHING,
     PASSES,

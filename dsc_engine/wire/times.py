@@ -1,15 +1,18 @@
-"""Time literals of the filter language, converted to each time field's query type.
+"""Times: the DMS wall-clock form on the wire, and the time literals of the filter language.
 
-A time literal is written as a string::
+On the wire (``docs/semantics.md`` §1.5) Sddp times are integers of UNIX milliseconds and DMS
+``OpTime`` is a naive wall-clock time written exactly ``yyyy-MM-dd HH:mm:ss``, the year always
+four digits. :func:`parse_dms_time` and :func:`format_dms_time` convert that form.
+
+A filter's time literal is written as a string::
 
     2024-05-01                      a date: midnight
     2024-05-01T10:00:00             ISO-8601 date and time ("T" or one space between them)
     2024-05-01 10:00:00.250         fractional seconds (up to 3 digits for Sddp, 6 for DMS)
     2024-05-01T10:00:00Z            with a zone: "Z" or an offset such as "+08:00" (Sddp only)
 
-Sddp times (``FieldType.TIME_MS``) are UNIX milliseconds: a literal without a zone means UTC.
-DMS ``OpTime`` (``FieldType.DATETIME``) is a naive wall-clock time with no zone (CONTRACT.md
-section 2), so a literal with a zone is an error there rather than silently converted.
+Sddp times (:func:`time_ms`): a literal without a zone means UTC. DMS times (:func:`wall_clock`)
+are naive, so a literal with a zone is an error there rather than silently converted.
 """
 
 from __future__ import annotations
@@ -19,6 +22,10 @@ import re
 
 from dsc_engine.errors import TimeLiteralError
 
+#: The DMS wall-clock time format, ``yyyy-MM-dd HH:mm:ss``.
+DMS_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+DMS_TIME_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\Z")
+
 _LITERAL = re.compile(
     r"(?P<date>\d{4}-\d{2}-\d{2})"
     r"(?:[T ](?P<time>\d{2}:\d{2}:\d{2})(?:\.(?P<fraction>\d{1,6}))?"
@@ -27,6 +34,35 @@ _LITERAL = re.compile(
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 _MILLISECOND = dt.timedelta(milliseconds=1)
 FORMS = '"yyyy-MM-dd", "yyyy-MM-ddTHH:mm:ss[.fff][Z|+hh:mm]" or "yyyy-MM-dd HH:mm:ss"'
+
+
+# ------------------------------------------------------------------------------- the wire form
+
+
+def parse_dms_time(text: object) -> dt.datetime:
+    """Parse an exact ``yyyy-MM-dd HH:mm:ss`` string; raise ``ValueError`` otherwise."""
+    if isinstance(text, str) and DMS_TIME_SHAPE.match(text):
+        try:
+            if text.isascii():  # the same result as strptime, many times faster
+                return dt.datetime.fromisoformat(text)
+            return dt.datetime.strptime(text, DMS_TIME_FORMAT)
+        except ValueError:  # the shape fits but a part is out of range (month 13, hour 25)
+            pass
+    raise ValueError(f"{text!r} is not a 'yyyy-MM-dd HH:mm:ss' time")
+
+
+def format_dms_time(value: dt.datetime) -> str:
+    """``yyyy-MM-dd HH:mm:ss``, the year always four digits (``0001-01-01 00:00:00``, Go's zero
+    time, is a common placeholder; ``strftime("%Y")`` would write ``1``)."""
+    if type(value) is dt.datetime and not value.microsecond and value.tzinfo is None:
+        return value.isoformat(" ")
+    return (
+        f"{value.year:04d}-{value.month:02d}-{value.day:02d} "
+        f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
+    )
+
+
+# ------------------------------------------------------------------------------ time literals
 
 
 def time_ms(literal: str) -> int:

@@ -1,15 +1,18 @@
 """Specialised decode and encode functions of one record class, generated once from its fields.
 
-The wire mapping (:mod:`wire`) describes each field by its wire key and a :class:`Shape`; this
-module turns that table into straight-line Python source, compiled once per class at import time
-(as ``attrs`` itself does for ``__init__``). The source is built only from our own attribute
-names and wire keys (checked to be identifiers), never from data.
+The codec (:mod:`codec`) describes each field by a :class:`GenField` (its wire key and its
+:class:`~dsc_engine.wire.types.FieldType`); this module turns that table into straight-line Python
+source, compiled once per class at import time (as ``attrs`` itself does for ``__init__``). The
+source is built only from our own attribute names and wire keys (checked to be identifiers),
+never from data. The type's ``form`` says how a value is handled: ``exact`` (the JSON type is the
+model type; an integer must fit 64 bits), ``time`` (a DMS ``yyyy-MM-dd HH:mm:ss`` string) or
+``entries`` (a JSON array of nested objects, each through the nested class's own functions).
 
 The generated decoder is a *fast path*: it accepts a record only when every check passes (an
 exact ``dict``, only known keys, no ``null``, every value of its exact JSON type, integers within
-the signed 64-bit range, DMS times of the exact shape) and returns :data:`FAIL` otherwise, without saying
-why. The caller then runs the precise, field-by-field decoder, which either raises the
-:class:`RecordError` naming the key or (for the rare value the fast path declines, such as a
+the signed 64-bit range, DMS times of the exact shape) and returns :data:`FAIL` otherwise,
+without saying why. The caller then runs the precise, field-by-field decoder, which either raises
+the :class:`RecordError` naming the key or (for the rare value the fast path declines, such as a
 ``Mapping`` that is not a ``dict``) returns the same record. So the fast path never decides what
 is an error; it only skips the work of explaining a success.
 """
@@ -25,56 +28,37 @@ from typing import Any
 import attrs
 
 from dsc_engine.models.records import INT64_MAX, INT64_MIN
+from dsc_engine.wire.times import DMS_TIME_SHAPE, format_dms_time
+from dsc_engine.wire.types import FieldType
 
 #: What a fast decoder returns when it declines a value (the precise decoder then decides).
 FAIL: Any = object()
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\Z")
 _from_iso = dt.datetime.fromisoformat
 
 
 @attrs.frozen
-class Shape:
-    """How a field's wire value is checked and converted.
+class GenField:
+    """One field of a generated codec. ``nested``: the entry class's fast decoder and encoder,
+    for a field of the ``entries`` form."""
 
-    ``form`` is ``"exact"`` (``arg``: the JSON type, ``str``/``int``/``bool``; an ``int`` must
-    fit 64 bits), ``"time"`` (a DMS ``yyyy-MM-dd HH:mm:ss`` string) or ``"entries"`` (a JSON
-    array of nested objects; ``arg``: their fast decoder and encoder).
-    """
-
-    form: str
-    arg: Any = None
-
-
-@attrs.frozen
-class FieldSpec:
     attr: str
     key: str
     required: bool
-    default: Any
-    shape: Shape
+    type: FieldType
+    default: Any = None
+    nested: tuple[Callable[[Any], Any], Callable[[Any], Any]] | None = None
 
 
 def _time(text: str) -> Any:
     """A DMS time by the fast route, or :data:`FAIL` (non-ASCII digits, out-of-range parts)."""
-    if len(text) == 19 and text.isascii() and _SHAPE.match(text):
+    if len(text) == 19 and text.isascii() and DMS_TIME_SHAPE.match(text):
         try:
             return _from_iso(text)
         except ValueError:
             return FAIL
     return FAIL
-
-
-def format_time(value: dt.datetime) -> str:
-    """``yyyy-MM-dd HH:mm:ss``, the year always four digits (``0001-01-01 00:00:00``, Go's zero
-    time, is a common placeholder; ``strftime("%Y")`` would write ``1``)."""
-    if type(value) is dt.datetime and not value.microsecond and value.tzinfo is None:
-        return value.isoformat(" ")
-    return (
-        f"{value.year:04d}-{value.month:02d}-{value.day:02d} "
-        f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
-    )
 
 
 def _entries_decoder(item_fast: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -102,7 +86,7 @@ def _compile(source: str, name: str, namespace: dict[str, Any]) -> Callable[...,
     return namespace[name]  # type: ignore[no-any-return]
 
 
-def build_decoder(cls: type, fields: Sequence[FieldSpec]) -> Callable[[Any], Any]:
+def build_decoder(cls: type, fields: Sequence[GenField]) -> Callable[[Any], Any]:
     """The fast decoder of ``cls``: the record, or :data:`FAIL` when any check fails.
 
     The JSON types of a record's values, in field order (``NoneType`` for an absent key), form
@@ -136,31 +120,29 @@ def build_decoder(cls: type, fields: Sequence[FieldSpec]) -> Callable[[Any], Any
     for number, field in enumerate(fields):
         var = variables[number]
         args.append(f"{_check(field.attr)}={var}")
-        form, arg = field.shape.form, field.shape.arg
+        form = field.type.form
         if form == "exact":
-            if not field.required and field.default is not None:
+            if field.default is not None:
                 raise ValueError(f"field {field.attr}: a default other than None")
-            if arg is int:  # the signature has checked the type; the value must fit 64 bits
+            if field.type.json is int:  # the signature has checked the type; it must fit 64 bits
                 test = f"not _MIN <= {var} <= _MAX"
                 lines.append(f"    if {test if field.required else f'{var} is not None and {test}'}:")
                 lines.append("        return _FAIL")
             continue
-        if field.required:
-            lines.append("    if True:")
-        else:
-            namespace[f"_d{number}"] = field.default
-            lines.append(f"    if {var} is None:")
-            lines.append(f"        {var} = _d{number}")
-            lines.append("    else:")
+        lines.append("    if True:" if field.required else f"    if {var} is not None:")
         if form == "time":
             lines.append(f"        {var} = _time({var})")
-        elif form == "entries":
-            namespace[f"_n{number}"] = _entries_decoder(arg[0])
+        elif form == "entries" and field.nested is not None:
+            namespace[f"_n{number}"] = _entries_decoder(field.nested[0])
             lines.append(f"        {var} = _n{number}({var})")
         else:
-            raise ValueError(f"unknown field shape {form!r}")
+            raise ValueError(f"field {field.attr}: no fast decoding for the form {form!r}")
         lines.append(f"        if {var} is _FAIL:")
         lines.append("            return _FAIL")
+        if not field.required and field.default is not None:
+            namespace[f"_d{number}"] = field.default
+            lines.append("    else:")
+            lines.append(f"        {var} = _d{number}")
     lines.append(f"    return _cls({', '.join(args)})")
     return _compile("\n".join(lines) + "\n", "fast", namespace)
 
@@ -169,7 +151,7 @@ def build_decoder(cls: type, fields: Sequence[FieldSpec]) -> Callable[[Any], Any
 SIGNATURES = 4096
 
 
-def _judge(fields: Sequence[FieldSpec], judged: dict[tuple[type, ...], int], signature: tuple[type, ...]) -> int:
+def _judge(fields: Sequence[GenField], judged: dict[tuple[type, ...], int], signature: tuple[type, ...]) -> int:
     """How many keys a record of this signature has, or -1 when the signature is not acceptable."""
     count = 0
     for field, found in zip(fields, signature):
@@ -178,14 +160,7 @@ def _judge(fields: Sequence[FieldSpec], judged: dict[tuple[type, ...], int], sig
                 count = -1
                 break
             continue
-        form, arg = field.shape.form, field.shape.arg
-        if form == "exact":
-            wanted = arg
-        elif form == "time":
-            wanted = str
-        else:
-            wanted = list
-        if found is not wanted:
+        if found is not field.type.json:
             count = -1
             break
         count += 1
@@ -195,27 +170,27 @@ def _judge(fields: Sequence[FieldSpec], judged: dict[tuple[type, ...], int], sig
     return count
 
 
-def build_encoder(fields: Sequence[FieldSpec], leave_out: frozenset[str] = frozenset()) -> Callable[[Any], dict[str, Any]]:
+def build_encoder(fields: Sequence[GenField], leave_out: frozenset[str] = frozenset()) -> Callable[[Any], dict[str, Any]]:
     """The encoder of a record class: its wire object, absent (``None``) fields left out."""
-    namespace: dict[str, Any] = {"_time": format_time}
+    namespace: dict[str, Any] = {"_time": format_dms_time}
     lines = ["def encode(record):", "    out = {}"]
     for number, field in enumerate(fields):
         if field.key in leave_out:
             continue
         var = f"v{number}"
         key = repr(_check(field.key))
-        form = field.shape.form
+        form = field.type.form
         lines.append(f"    {var} = record.{_check(field.attr)}")
         lines.append(f"    if {var} is not None:")
         if form == "exact":
             value = var
         elif form == "time":
             value = f"_time({var})"
-        elif form == "entries":
-            namespace[f"_n{number}"] = field.shape.arg[1]
+        elif form == "entries" and field.nested is not None:
+            namespace[f"_n{number}"] = field.nested[1]
             value = f"[_n{number}(e) for e in {var}]"
         else:
-            raise ValueError(f"unknown field shape {form!r}")
+            raise ValueError(f"field {field.attr}: no fast encoding for the form {form!r}")
         lines.append(f"        out[{key}] = {value}")
     lines.append("    return out")
     return _compile("\n".join(lines) + "\n", "encode", namespace)

@@ -1,0 +1,185 @@
+"""The wire codec: records to and from the exact JSON objects the APIs use.
+
+Each kind's codec is built once from its field catalog (``catalog.py``): the wire keys in the
+documented order and each field's type (``types.py``). Decoding is strict about shape
+(``docs/semantics.md`` §1): an unknown key, a missing required key, ``null``, a value of the wrong
+JSON type or an integer beyond the signed 64-bit range raises :class:`RecordError` naming the key
+and the record; nothing is dropped or coerced. Values themselves are open: a string or integer
+field keeps whatever value it has, documented or not.
+
+The full wire form of a record includes its record-only keys (``MainProcessId`` on masking runs,
+``Tid`` on DMS logs); API responses leave them out (:func:`response_item`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+from dsc_engine.errors import RecordError
+from dsc_engine.models.kinds import RecordKind
+from dsc_engine.models.records import Record
+from dsc_engine.wire import types
+from dsc_engine.wire.catalog import NESTED, FieldSpec, entry_catalog, wire_fields
+from dsc_engine.wire.generated import FAIL, GenField, build_decoder, build_encoder
+
+ENTRY_LABEL = "SensitiveDataLog entry"
+
+
+class _Invalid(Exception):
+    """A value failed its field; carries the reason and, for nested values, the key path."""
+
+    def __init__(self, reason: str, path: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.path = path
+
+
+@attrs.frozen
+class _Field:
+    attr: str
+    key: str
+    required: bool
+    decode: Callable[[Any], Any]
+    encode: Callable[[Any], Any]
+
+
+class _ClassCodec:
+    """Decoder and encoder of one record class, built from its catalog once.
+
+    :meth:`decode` runs the generated fast decoder (``generated.py``) and, only when it declines
+    a value, the precise field-by-field :meth:`decode_precisely`, which names the bad key.
+    """
+
+    def __init__(self, cls: type, label: str, fields: tuple[FieldSpec, ...], nested: _ClassCodec | None) -> None:
+        self.cls = cls
+        self.label = label
+        self.fields: list[_Field] = []
+        generated: list[GenField] = []
+        for spec in fields:
+            default = attrs.fields_dict(cls)[spec.attr].default
+            if spec.type.form == "entries":
+                assert nested is not None, f"{spec.name} holds entries but no entry codec is given"
+                decode, encode = nested.decode_list, nested.encode_list
+                shape: tuple[Callable[[Any], Any], Callable[[Any], Any]] | None = (nested.fast, nested.encode)
+            else:
+                decode, encode, shape = _value_decoder(spec.type), spec.type.encode, None
+            self.fields.append(_Field(spec.attr, spec.name, spec.required, decode, encode))
+            generated.append(GenField(
+                spec.attr, spec.name, spec.required, spec.type,
+                None if default is attrs.NOTHING else default, shape,
+            ))
+        self.by_key = {f.key: f for f in self.fields}
+        self.keys = tuple(f.key for f in self.fields)
+        record_only = frozenset(spec.name for spec in fields if spec.record_only)
+        self.fast = build_decoder(cls, generated)
+        self.encode = build_encoder(generated)
+        self.encode_response = build_encoder(generated, record_only)
+
+    def decode(self, data: object) -> Any:
+        record = self.fast(data)
+        if record is FAIL:
+            return self.decode_precisely(data)
+        return record
+
+    def decode_precisely(self, data: object) -> Any:
+        if not isinstance(data, Mapping):
+            raise RecordError(self.label, "", f"expected a JSON object, got {types.json_name(data)}")
+        unknown = [key for key in data if key not in self.by_key]
+        if unknown:
+            raise RecordError(
+                self.label, str(unknown[0]), "unknown key (not a documented field of this kind)"
+            )
+        values = {}
+        for field in self.fields:
+            if field.key not in data:
+                if field.required:
+                    raise RecordError(self.label, field.key, "required key is missing")
+                continue
+            try:
+                values[field.attr] = field.decode(data[field.key])
+            except _Invalid as exc:
+                raise RecordError(self.label, field.key + exc.path, exc.reason) from None
+        return self.cls(**values)
+
+    def encode_precisely(self, record: Any) -> dict[str, Any]:
+        """The field-by-field encoder the generated :attr:`encode` must agree with (tests)."""
+        out: dict[str, Any] = {}
+        for field in self.fields:
+            value = getattr(record, field.attr)
+            if value is None:
+                continue
+            out[field.key] = field.encode(value)
+        return out
+
+    def decode_list(self, value: object) -> tuple[Any, ...]:
+        """A JSON array of this class's objects (a nested list field)."""
+        if type(value) is not list:
+            raise _Invalid(f"expected an array, got {types.json_name(value)}")
+        entries = []
+        for index, item in enumerate(value):
+            try:
+                entries.append(self.decode(item))
+            except RecordError as exc:
+                raise _Invalid(exc.reason, f"[{index}].{exc.key}") from None
+        return tuple(entries)
+
+    def encode_list(self, entries: tuple[Any, ...]) -> list[dict[str, Any]]:
+        return [self.encode(entry) for entry in entries]
+
+
+def _value_decoder(field_type: types.FieldType) -> Callable[[Any], Any]:
+    def decode(value: object) -> Any:
+        try:
+            return field_type.decode(value)
+        except types.BadValue as exc:
+            raise _Invalid(str(exc)) from None
+
+    return decode
+
+
+def _codec(kind: RecordKind) -> _ClassCodec:
+    facts = kind.facts
+    entries = entry_catalog(kind)
+    nested = None
+    if entries is not None and facts.entry_class is not None:
+        nested = _ClassCodec(facts.entry_class, ENTRY_LABEL, tuple(entries.values()), None)
+    return _ClassCodec(kind.record_class, facts.label, wire_fields(kind), nested)
+
+
+_CODECS = {kind: _codec(kind) for kind in RecordKind}
+assert all(len(NESTED[kind]) <= 1 for kind in RecordKind), "one list field per kind at most"
+
+
+def wire_keys(kind: RecordKind) -> tuple[str, ...]:
+    """Every wire key of a kind's full record form, in the documented response order."""
+    return _CODECS[kind].keys
+
+
+def value_encoders(kind: RecordKind) -> list[tuple[str, str, Callable[[Any], Any]]]:
+    """``(attribute, wire key, encode)`` of every field of a kind, in documented order; ``encode``
+    turns one present (not ``None``) attribute value into its wire value."""
+    return [(f.attr, f.key, f.encode) for f in _CODECS[kind].fields]
+
+
+def from_wire(kind: RecordKind, data: object, where: str = "") -> Record:
+    """Decode one record of ``kind`` from its JSON object; ``where`` locates it in errors."""
+    try:
+        return _CODECS[kind].decode(data)  # type: ignore[no-any-return]
+    except RecordError as exc:
+        raise exc.located(where) if where else exc from None
+
+
+def to_wire(record: Record) -> dict[str, Any]:
+    """The full JSON object of a record, record-only keys included (the export form)."""
+    return _CODECS[RecordKind.of(record)].encode(record)
+
+
+def response_item(record: Record) -> dict[str, Any]:
+    """The JSON object of a record as an API response item: record-only keys left out.
+
+    ``SensitiveDataLog`` is always present in a DMS item, as ``[]`` when the record has none.
+    """
+    return _CODECS[RecordKind.of(record)].encode_response(record)

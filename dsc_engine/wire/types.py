@@ -1,0 +1,289 @@
+"""The field types: one registry of everything that depends on a field's type.
+
+Each record field has one :class:`FieldType`, told once from its model annotation
+(:func:`type_of`). The type says, in one place:
+
+- the wire: its JSON type, how a wire value is checked and decoded (:meth:`FieldType.decode`) and
+  encoded back, and the *form* the generated fast codec (``generated.py``) uses for it;
+- CSV: how a cell's text becomes the wire value (:meth:`FieldType.from_cell`);
+- storage: how the in-memory store keeps a column of it (:class:`Storage`);
+- the filter language: which operators it takes (``ordered``, ``textual``), how a literal becomes a
+  value of the type (:meth:`FieldType.from_literal`), and what a literal should look like
+  (``expected``, for error messages).
+
+A new field type is one new subclass here; nothing else dispatches on field types.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import json
+import re
+import typing
+from typing import Any, ClassVar
+
+import attrs
+
+from dsc_engine.errors import TimeLiteralError
+from dsc_engine.models.records import EPOCH_MS, INT64_MAX, INT64_MIN
+from dsc_engine.wire import times
+
+
+class Storage(enum.Enum):
+    """How the in-memory store keeps a column (``dsc_engine/store/columns.py``)."""
+
+    CODED = "coded"  # codes into a table of distinct values (hash-indexed)
+    INT = "int"  # packed 64-bit integers (sorted-indexed)
+    OBJECT = "object"  # a list of Python objects
+
+
+class BadValue(ValueError):
+    """A value does not fit its type; the message is the reason, in English."""
+
+
+_JSON_NAMES = {str: "a string", int: "an integer", bool: "a boolean", list: "an array"}
+
+
+class LiteralKind(enum.Enum):
+    """The grammar's literal kinds (``grammar/filter.lark``)."""
+
+    STRING = "string"
+    INTEGER = "integer"
+    TRUE = "true"
+    FALSE = "false"
+
+
+_INTEGER_TEXT = re.compile(r"[+-]?[0-9]+\Z")
+
+
+def read_integer(text: str) -> int | None:
+    """The value of an integer text (``[+-]?[0-9]+``, ASCII digits), ``None`` outside 64 bits.
+
+    Leading zeros do not count and the length is checked before converting: Python refuses to
+    convert a string of more than 4,300 digits, and ``000...0001`` is a small number.
+    """
+    if not _INTEGER_TEXT.match(text):
+        return None
+    sign = text[:1] if text[:1] in ("-", "+") else ""
+    digits = text[len(sign):].lstrip("0") or "0"
+    if len(digits) > len(str(INT64_MAX)):
+        return None
+    value = int(sign + digits)
+    return value if INT64_MIN <= value <= INT64_MAX else None
+
+
+def json_name(value: object) -> str:
+    """How an error names a JSON value's type: ``a string``, ``null``, ``an array`` ..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number with a fraction"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class FieldType:
+    """A field type; the subclasses below are the registry, one instance each (compared by
+    identity)."""
+
+    name: ClassVar[str]  # readable, for messages: "string", "time (UNIX ms)"
+    json: ClassVar[type]  # the JSON type of a wire value
+    form: ClassVar[str] = "exact"  # the generated codec's handling: exact, time or entries
+    storage: ClassVar[Storage]
+    ordered: ClassVar[bool] = False  # takes <, <=, >, >= and ranges
+    textual: ClassVar[bool] = False  # takes ieq, contains, startswith
+    expected: ClassVar[str]  # what a filter literal of this type looks like
+
+    def decode(self, value: object) -> Any:
+        """The model value of a wire value; :class:`BadValue` says why it does not fit."""
+        if type(value) is not self.json:
+            raise BadValue(f"expected {_JSON_NAMES[self.json]}, got {json_name(value)}")
+        return value
+
+    def encode(self, value: Any) -> Any:
+        """The wire value of a (present) model value."""
+        return value
+
+    def from_cell(self, text: str) -> Any:
+        """The wire value of a non-empty CSV cell; :class:`BadValue` says why it cannot be."""
+        return text
+
+    #: the literal kinds a filter may compare this type with
+    literals: ClassVar[frozenset[LiteralKind]] = frozenset()
+
+    def from_literal(self, kind: LiteralKind, text: str) -> Any:
+        """The value of a filter literal of one of :attr:`literals` (``text``: a string's decoded
+        text, else the token); :class:`BadValue` says why the literal does not fit."""
+        return text
+
+    def __repr__(self) -> str:
+        return f"<field type {self.name}>"
+
+
+class Text(FieldType):
+    name = "string"
+    json = str
+    storage = Storage.CODED
+    textual = True
+    expected = 'a string such as "text"'
+    literals = frozenset({LiteralKind.STRING})
+
+
+class Integer(FieldType):
+    name = "integer"
+    json = int
+    storage = Storage.INT
+    ordered = True
+    expected = "an integer"
+    literals = frozenset({LiteralKind.INTEGER})
+    in_cells = "an integer"
+
+    def decode(self, value: object) -> Any:
+        value = super().decode(value)
+        if not INT64_MIN <= value <= INT64_MAX:
+            raise BadValue(
+                f"the integer is outside the signed 64-bit range {INT64_MIN}..{INT64_MAX} "
+                "that the API's clients can read"
+            )
+        return value
+
+    def from_cell(self, text: str) -> Any:
+        value = read_integer(text)
+        if value is None or text.startswith("+"):
+            raise BadValue(f"cannot read {_clip(text)!r} as {self.in_cells} (signed 64-bit)")
+        return value
+
+    def from_literal(self, kind: LiteralKind, text: str) -> Any:
+        value = read_integer(text)
+        if value is None:
+            raise BadValue(f"the integer is outside the 64-bit range {INT64_MIN}..{INT64_MAX}")
+        return value
+
+
+class EpochMillis(Integer):
+    name = "time (UNIX ms)"
+    expected = 'UNIX milliseconds or a time such as "2024-05-01T10:00:00Z"'
+    literals = frozenset({LiteralKind.INTEGER, LiteralKind.STRING})
+    in_cells = "an integer (UNIX milliseconds)"
+
+    def from_literal(self, kind: LiteralKind, text: str) -> Any:
+        if kind is LiteralKind.INTEGER:
+            return super().from_literal(kind, text)
+        try:
+            return times.time_ms(text)
+        except TimeLiteralError as exc:
+            raise BadValue(str(exc)) from None
+
+
+class Boolean(FieldType):
+    name = "boolean"
+    json = bool
+    storage = Storage.CODED
+    expected = "true or false"
+    literals = frozenset({LiteralKind.TRUE, LiteralKind.FALSE})
+
+    def from_cell(self, text: str) -> Any:
+        folded = text.lower()
+        if folded not in ("true", "false"):
+            raise BadValue(f"cannot read {_clip(text)!r} as a boolean (true or false)")
+        return folded == "true"
+
+    def from_literal(self, kind: LiteralKind, text: str) -> Any:
+        return kind is LiteralKind.TRUE
+
+
+class WallClock(FieldType):
+    name = "time (yyyy-MM-dd HH:mm:ss)"
+    json = str
+    form = "time"
+    storage = Storage.OBJECT
+    ordered = True
+    expected = 'a time such as "2024-05-01 10:00:00"'
+    literals = frozenset({LiteralKind.STRING})
+
+    def decode(self, value: object) -> Any:
+        try:
+            return times.parse_dms_time(value)
+        except ValueError as exc:
+            raise BadValue(str(exc)) from None
+
+    def encode(self, value: Any) -> Any:
+        return times.format_dms_time(value)
+
+    def from_literal(self, kind: LiteralKind, text: str) -> Any:
+        try:
+            return times.wall_clock(text)
+        except TimeLiteralError as exc:
+            raise BadValue(str(exc)) from None
+
+
+class Entries(FieldType):
+    """A list of nested records; the codec decodes each with its own class codec."""
+
+    name = "list of entries"
+    json = list
+    form = "entries"
+    storage = Storage.OBJECT
+    expected = "a condition on its entries"
+
+    def from_cell(self, text: str) -> Any:
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise BadValue(f"cannot read {_clip(text)!r} as a JSON array of entries: {exc.msg}") from None
+        except (ValueError, RecursionError):  # a huge number, or nesting too deep
+            raise BadValue(f"cannot read {_clip(text)!r} as a JSON array of entries") from None
+        if not isinstance(value, list):
+            raise BadValue(f"cannot read {_clip(text)!r} as a JSON array of entries")
+        return value
+
+
+STRING = Text()
+INTEGER = Integer()
+TIME_MS = EpochMillis()
+BOOLEAN = Boolean()
+WALL_CLOCK = WallClock()
+ENTRIES = Entries()
+
+
+def type_of(field: attrs.Attribute[Any]) -> FieldType:
+    """The type of a model field, from its (resolved) annotation and metadata."""
+    annotation = field.type
+    if typing.get_origin(annotation) is tuple:
+        return ENTRIES
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    base = args[0] if args else annotation
+    if base is dt.datetime:
+        return WALL_CLOCK
+    if base is bool:
+        return BOOLEAN
+    if base is int:
+        return TIME_MS if field.metadata.get(EPOCH_MS) else INTEGER
+    if base is str:
+        return STRING
+    raise TypeError(f"field {field.name}: no field type for {annotation!r}")
+
+
+def render_value(value: object) -> str:
+    """A value as the filter language writes it (Sddp times as integers of milliseconds)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return json.dumps(times.format_wall_clock(value))
+    return json.dumps(value, ensure_ascii=False)
