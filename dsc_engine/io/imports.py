@@ -36,7 +36,7 @@ from typing import IO, Any
 
 import attrs
 
-from dsc_engine.errors import ImportFailure, RecordError, SnapshotError
+from dsc_engine.errors import ImportFailure, OutputError, RecordError, SnapshotError
 from dsc_engine.io import formats, snapshot, sources
 from dsc_engine.io.stores import HasStores, Stores, gc_paused
 from dsc_engine.io.wire import from_wire
@@ -256,11 +256,14 @@ def load_into(
 
     ``kind`` forces every record to be read as that kind (otherwise it is told from the content);
     ``progress`` is called with the raw bytes consumed as files are read. See the module docstring
-    for lenient and strict mode. A source naming no file raises :class:`ImportFailure` in both.
+    for lenient and strict mode. A source naming no file raises :class:`ImportFailure` in both;
+    a ``rejects_path`` that is one of the sources, or cannot be written, raises
+    :class:`OutputError` before any file is opened.
     """
     forced = None if kind is None else RecordKind.parse(kind)
     files = sources.expand(source)
-    rejects_file = None if rejects_path is None else open(rejects_path, "w", encoding="utf-8")
+    sources.refuse_overwrite(rejects_path, files, "the rejects file")
+    rejects_file = None if rejects_path is None else _open_rejects(rejects_path)
     loader = _Loader(engine, strict, rejects_file)
     try:
         with gc_paused():
@@ -269,6 +272,13 @@ def load_into(
         if rejects_file is not None:
             rejects_file.close()
     return loader.report(len(files), None if rejects_path is None else os.fspath(rejects_path))
+
+
+def _open_rejects(path: str | os.PathLike[str]) -> IO[str]:
+    try:
+        return open(path, "w", encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(os.fspath(path), f"cannot write the rejects file: {exc.strerror or exc}") from None
 
 
 def _load_files(

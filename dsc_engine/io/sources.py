@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from dsc_engine.errors import ImportFailure
+from dsc_engine.errors import ImportFailure, OutputError
 
 CHUNK_SIZE = 1 << 16
 GZIP_MAGIC = b"\x1f\x8b"
@@ -61,6 +61,34 @@ def expand(sources: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -
         else:
             raise ImportFailure(text, "no such file or folder")
     return files
+
+
+def refuse_overwrite(output: str | os.PathLike[str] | None, inputs: Iterable[Path], what: str) -> None:
+    """Raise :class:`OutputError` when ``output`` is one of ``inputs``, under any name.
+
+    Called before anything is opened: a file to write (``what``: "the rejects file", "the
+    snapshot" ...) that is also a source would be truncated before it is read. The same file is
+    told by device and inode when it exists (so a symlink, a hard link or ``./x`` is caught), else
+    by its resolved path.
+    """
+    if output is None or os.fspath(output) == "-":
+        return
+    name = os.fspath(output)
+    try:
+        target: object = _identity(os.stat(name))
+    except OSError:
+        target = Path(name).resolve()
+    for source in inputs:
+        try:
+            same = _identity(os.stat(source)) == target
+        except OSError:
+            same = Path(source).resolve() == target
+        if same:
+            raise OutputError(name, f"{what} is one of the sources ({source}); writing it would destroy that input")
+
+
+def _identity(status: os.stat_result) -> tuple[int, int]:
+    return status.st_dev, status.st_ino
 
 
 def total_size(files: Iterable[Path]) -> int:
