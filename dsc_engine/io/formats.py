@@ -23,6 +23,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -32,6 +33,7 @@ import attrs
 
 from dsc_engine.errors import ImportFailure
 from dsc_engine.io import csvformat, sources
+from dsc_engine.io.snapshot import MAGIC as SNAPSHOT_MAGIC
 from dsc_engine.io.wire import wire_keys
 from dsc_engine.models import RecordKind
 
@@ -143,18 +145,33 @@ def read_file(
     """Every candidate record of one file, in file order (see the module docstring)."""
     name = str(path)
     parts = sources.chunks(path, progress)
+    blank: list[bytes] = []  # whitespace before the first chunk with content (its lines count)
     head = b""
     for part in parts:
-        head = sources.strip_bom(head + part) if not head else head + part
-        if head.strip():
+        if not blank:
+            part = sources.strip_bom(part)
+        if part.strip():
+            head = part
             break
-    if not head.strip():
+        blank.append(part)
+    if not head:
         raise ImportFailure(name, "file is empty (no records, no header)")
-    stream = _prepend(head, parts)
-    first = head.lstrip()[:1]
+    if not blank and head.startswith(SNAPSHOT_MAGIC):  # only a pipe or device gets here
+        raise ImportFailure(name, "a snapshot cannot be read from a pipe or device; save it to a file first")
+    start = len(head) - len(head.lstrip())
+    first = head[start : start + 1]
+    opening = [head]  # with "{", the chunks up to the end of that first line (within the limit)
+    size = len(head)
+    if first == b"{":
+        while opening[-1].find(b"\n", start if len(opening) == 1 else 0) < 0 and size <= sources.MAX_LINE:
+            more = next(parts, None)
+            if more is None:
+                break
+            opening.append(more)
+            size += len(more)
+    stream = itertools.chain(blank, opening, parts)
     if first in (b"{", b"["):
-        first_line = head.lstrip().split(b"\n", 1)[0].strip()
-        if first == b"{" and _looks_like_line(first_line):
+        if first == b"{" and (size > sources.MAX_LINE or _looks_like_line(_first_line(opening, start))):
             yield from _json_lines(name, sources.lines(stream), kind)
         else:
             yield from _json_stream(name, stream, kind)
@@ -162,9 +179,9 @@ def read_file(
         yield from _csv_rows(name, sources.lines(stream), kind)
 
 
-def _prepend(head: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
-    yield head
-    yield from rest
+def _first_line(opening: list[bytes], start: int) -> bytes:
+    text = opening[0][start:] if len(opening) == 1 else b"".join(opening)[start:]
+    return text.split(b"\n", 1)[0].strip()
 
 
 def _looks_like_line(line: bytes) -> bool:
@@ -259,11 +276,16 @@ def _scan_line(text: str) -> Any:
     return value
 
 
-def _json_lines(path: str, raw_lines: Iterator[bytes], kind: RecordKind | None) -> Iterator[Candidate]:
+def _json_lines(
+    path: str, raw_lines: Iterator[bytes | sources.LongLine], kind: RecordKind | None
+) -> Iterator[Candidate]:
     number = 0
     kinds = () if kind is None else (kind,)
     try:
         for number, raw in enumerate(raw_lines, 1):  # noqa: B007 - number is read after the loop
+            if isinstance(raw, sources.LongLine):
+                yield Candidate(path, number, "", _clip(raw.head.decode("utf-8", "replace")), error=raw.reason)
+                continue
             if number == 1:
                 raw = sources.strip_bom(raw)
             if not raw.strip():
@@ -413,11 +435,19 @@ def _json_stream(path: str, parts: Iterator[bytes], kind: RecordKind | None) -> 
 # ---------------------------------------------------------------------------------------------
 
 
-def _csv_rows(path: str, raw_lines: Iterator[bytes], kind: RecordKind | None) -> Iterator[Candidate]:
+def _csv_rows(
+    path: str, raw_lines: Iterator[bytes | sources.LongLine], kind: RecordKind | None
+) -> Iterator[Candidate]:
     bad_lines: dict[int, str] = {}
+    long_lines: dict[int, str] = {}  # the kept text of each line over the limit
 
     def text_lines() -> Iterator[str]:
         for number, raw in enumerate(raw_lines, 1):
+            if isinstance(raw, sources.LongLine):  # the csv module sees an empty line instead
+                bad_lines[number] = raw.reason
+                long_lines[number] = _clip(raw.head.decode("utf-8", "replace"))
+                yield "\n"
+                continue
             if number == 1:
                 raw = sources.strip_bom(raw)
             try:
@@ -431,6 +461,8 @@ def _csv_rows(path: str, raw_lines: Iterator[bytes], kind: RecordKind | None) ->
         header = next(reader)
     except csv.Error as exc:
         raise ImportFailure(path, f"unreadable CSV header: {exc}", 1) from None
+    if 1 in long_lines:
+        raise ImportFailure(path, f"CSV header: {bad_lines[1]}", 1)
     if 1 in bad_lines:
         raise ImportFailure(path, f"CSV header is {bad_lines[1]}", 1)
     kind, types = _csv_header(path, header, kind)
@@ -445,11 +477,12 @@ def _csv_rows(path: str, raw_lines: Iterator[bytes], kind: RecordKind | None) ->
         except ImportFailure as exc:
             raise ImportFailure(path, exc.reason, reader.line_num + 1) from None
         start, previous = previous + 1, reader.line_num
-        if not any(cell.strip() for cell in row):
-            continue
-        broken = [bad_lines[n] for n in range(start, previous + 1) if n in bad_lines]
+        broken = [n for n in range(start, previous + 1) if n in bad_lines] if bad_lines else []
         if broken:
-            yield Candidate(path, start, "", row=row, error=broken[0])
+            text = long_lines.get(broken[0])
+            yield Candidate(path, start, "", text, row=None if text else row, error=bad_lines[broken[0]])
+        elif not any(cell.strip() for cell in row):
+            continue
         elif len(row) != len(header):
             yield Candidate(path, start, "", row=row,
                             error=f"row has {len(row)} cells but the header has {len(header)} columns")

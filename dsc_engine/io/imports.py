@@ -287,7 +287,7 @@ def _load_files(
     strict = loader.strict
     for path in files:
         try:
-            if snapshot.is_snapshot(path):
+            if not sources.is_stream(path) and snapshot.is_snapshot(path):  # a pipe is read once
                 loader.take_snapshot(path)
             else:
                 for candidate in formats.read_file(path, forced, progress):
