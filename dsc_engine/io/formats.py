@@ -440,8 +440,13 @@ def _csv_rows(
 ) -> Iterator[Candidate]:
     bad_lines: dict[int, str] = {}
     long_lines: dict[int, str] = {}  # the kept text of each line over the limit
+    ended: list[bool] = []  # set once every line has been handed to the csv reader
 
     def text_lines() -> Iterator[str]:
+        yield from _text_lines()
+        ended.append(True)
+
+    def _text_lines() -> Iterator[str]:
         for number, raw in enumerate(raw_lines, 1):
             if isinstance(raw, sources.LongLine):  # the csv module sees an empty line instead
                 bad_lines[number] = raw.reason
@@ -456,6 +461,9 @@ def _csv_rows(
                 bad_lines[number] = str(exc)
                 yield raw.decode("utf-8", "replace") + "\n"
 
+    cell_limit = sources.MAX_LINE
+    if csv.field_size_limit() < cell_limit:  # process-wide; raised (never lowered) so that a cell
+        csv.field_size_limit(cell_limit)  # the engine exports (up to a line's size) reads back
     reader = csv.reader(text_lines())
     try:
         header = next(reader)
@@ -473,10 +481,26 @@ def _csv_rows(
         except StopIteration:
             return
         except csv.Error as exc:
+            if "field limit" in str(exc):
+                raise ImportFailure(
+                    path,
+                    f"the row starting on line {previous + 1} has a cell longer than {csv.field_size_limit()}"
+                    f" characters (by line {reader.line_num}); a quote that is never closed makes the"
+                    " rest of the file one cell",
+                    previous + 1,
+                ) from None
             raise ImportFailure(path, f"unreadable CSV: {exc}", reader.line_num) from None
         except ImportFailure as exc:
             raise ImportFailure(path, exc.reason, reader.line_num + 1) from None
         start, previous = previous + 1, reader.line_num
+        if ended:  # the reader met the end of the file inside a quoted cell: the row's last one
+            opened = start + sum(cell.count("\n") for cell in row[:-1])
+            raise ImportFailure(
+                path,
+                f"a quoted cell opened on line {opened} is never closed (the file may be cut short);"
+                f" the {previous - opened + 1} line(s) from there to the end are not read",
+                opened,
+            )
         broken = [n for n in range(start, previous + 1) if n in bad_lines] if bad_lines else []
         if broken:
             text = long_lines.get(broken[0])
