@@ -44,7 +44,13 @@ def from_cell(field_type: FieldType, text: str) -> Any:
     """The JSON value of one non-empty cell; ``ValueError`` says why it cannot be read."""
     if field_type in (FieldType.INTEGER, FieldType.TIME_MS):
         if _INTEGER.match(text):
-            return int(text)
+            try:
+                return int(text)
+            except ValueError:  # more digits than Python converts (4,300 by default)
+                digits = len(text.lstrip("-"))
+                raise ValueError(
+                    f"an integer of {digits} digits, outside the signed 64-bit range of the API's integers"
+                ) from None
     elif field_type is FieldType.BOOLEAN:
         folded = text.lower()
         if folded in ("true", "false"):
@@ -54,6 +60,15 @@ def from_cell(field_type: FieldType, text: str) -> Any:
             value = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ValueError(f"cannot read {_clip(text)!r} as {_TYPE_NAMES[field_type]}: {exc.msg}") from None
+        except ValueError:
+            raise ValueError(
+                f"cannot read {_clip(text)!r} as {_TYPE_NAMES[field_type]}: it holds an integer of more"
+                " digits than the signed 64-bit range of the API's integers allows"
+            ) from None
+        except RecursionError:
+            raise ValueError(
+                f"cannot read {_clip(text)!r} as {_TYPE_NAMES[field_type]}: JSON nested too deeply to read"
+            ) from None
         if isinstance(value, list):
             return value
     else:

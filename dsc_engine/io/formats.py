@@ -41,6 +41,8 @@ from dsc_engine.models import RecordKind
 RAW_LIMIT = 1 << 20
 #: The largest single JSON value (one page, or one element of a top-level array) read in stream mode.
 MAX_VALUE = 1 << 26
+#: Why a value nested deeper than Python's JSON reader goes (about 1,000 levels) is refused.
+TOO_DEEP = "JSON nested too deeply to read (a record is at most 3 levels deep, a page 5)"
 
 SDDP_KINDS = (RecordKind.AUDIT_LOG, RecordKind.MASKING_RUN)
 #: The list key of an API page, and the kinds its items may be.
@@ -191,15 +193,22 @@ def _looks_like_line(line: bytes) -> bool:
         return isinstance(json.loads(line), dict)
     except json.JSONDecodeError as exc:  # a bad record line, unless objects follow each other
         return exc.msg != "Extra data"
-    except UnicodeDecodeError:
-        return True
+    except (ValueError, RecursionError):  # not UTF-8, an integer too long, nested too deeply:
+        return True  # a record line to reject
 
 
 def _expand(
-    value: object, path: str, line: int, item: str, kind: RecordKind | None, text: str | None = None
+    value: object,
+    path: str,
+    line: int,
+    item: str,
+    kind: RecordKind | None,
+    text: str | None = None,
+    huge: bool = False,
 ) -> Iterator[Candidate]:
     """The candidates in one JSON value: a page's items, or the value itself as a record
-    (``text``: the line it was read from, kept as the raw text of a record)."""
+    (``text``: the line it was read from, kept as the raw text of a record; ``huge``: whether the
+    value may hold :class:`HugeInteger` markers)."""
     prefix = f"{item}." if item else ""
     if isinstance(value, dict):
         body = value.get("body")
@@ -215,29 +224,47 @@ def _expand(
                 allowed = kinds if kind is None else (kind,)
                 for index, record in enumerate(items):
                     where = f"{prefix}{list_key}[{index}]"
-                    yield _record(path, line, where, record, allowed)
+                    yield _record(path, line, where, record, allowed, huge=huge)
                 return
         if _ERROR_BODY <= value.keys() and not _KEYS_ANY & value.keys():
             yield Candidate(path, line, item, data=value,
                             error=f"an API error response ({value.get('Code')}), not a page of records")
             return
     raw = None if text is None else _clip(text.rstrip("\r"))
-    yield _record(path, line, item, value, () if kind is None else (kind,), raw)
+    yield _record(path, line, item, value, () if kind is None else (kind,), raw, huge)
 
 
 _KEYS_ANY = frozenset().union(*_KEYS.values()) - _ERROR_BODY
 
 
 def _record(
-    path: str, line: int, item: str, value: object, kinds: tuple[RecordKind, ...], text: str | None = None
+    path: str,
+    line: int,
+    item: str,
+    value: object,
+    kinds: tuple[RecordKind, ...],
+    text: str | None = None,
+    huge: bool = False,
 ) -> Candidate:
     if not isinstance(value, dict):
         return Candidate(path, line, item, text, value, error=f"expected a JSON object, got {_json_name(value)}")
+    if huge and (found := _huge_integer(value)) is not None:
+        key, number = found
+        return Candidate(path, line, item, text, value, error=f"key {key!r}: {number.reason}")
     return Candidate(path, line, item, text, value, kinds)
 
 
 def _raw(value: object) -> str:
-    return _clip(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+    try:
+        return _clip(json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_unwritable))
+    except RecursionError:  # read at a shallower point of the stack than it is written here
+        return "<a JSON value nested too deeply to show>"
+
+
+def _unwritable(value: object) -> str:
+    if isinstance(value, HugeInteger):
+        return f"<an integer of {value.digits} digits>"
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def _clip(text: str) -> str:
@@ -245,11 +272,79 @@ def _clip(text: str) -> str:
 
 
 def _json_name(value: object) -> str:
+    if isinstance(value, HugeInteger):
+        return value.reason
     if isinstance(value, list):
         return "an array"
     if value is None:
         return "null"
     return f"a {type(value).__name__} value"
+
+
+# ---------------------------------------------------------------------------------------------
+# Integers Python will not convert
+# ---------------------------------------------------------------------------------------------
+
+
+class HugeInteger:
+    """A JSON integer with more digits than Python converts (``sys.get_int_max_str_digits()``,
+    4,300 by default), read as this marker instead of failing the whole value: every integer of
+    these APIs is a signed 64-bit one, so a record holding one is rejected, and only that record."""
+
+    __slots__ = ("digits",)
+
+    def __init__(self, text: str) -> None:
+        self.digits = len(text.lstrip("-"))
+
+    @property
+    def reason(self) -> str:
+        return f"an integer of {self.digits} digits, outside the signed 64-bit range of the API's integers"
+
+
+def _parse_int(text: str) -> int | HugeInteger:
+    try:
+        return int(text)
+    except ValueError:
+        return HugeInteger(text)
+
+
+#: Decodes like ``json.loads`` but reads too-long integers as :class:`HugeInteger`. Slower (a
+#: Python call per integer): used only for a value the plain decoder refused for such an integer.
+_MARKING = json.JSONDecoder(parse_int=_parse_int)
+
+
+def _huge_integer(value: object) -> tuple[str, HugeInteger] | None:
+    """The first :class:`HugeInteger` inside ``value`` and its path (``EffectRow``,
+    ``SensitiveDataLog[0].X``), or ``None``; iterative, so no depth is too deep."""
+    stack: list[tuple[str, object]] = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, HugeInteger):
+            return path, item
+        if isinstance(item, dict):
+            stack.extend((f"{path}.{k}" if path else str(k), v) for k, v in reversed(item.items()))
+        elif isinstance(item, list):
+            stack.extend((f"{path}[{i}]", v) for i, v in reversed(list(enumerate(item))))
+    return None
+
+
+def _loads(text: str) -> tuple[Any, bool]:
+    """The JSON value of a line and whether it may hold :class:`HugeInteger` markers;
+    ``ValueError`` says why it cannot be read."""
+    try:
+        return json.loads(text), False
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"invalid JSON at column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise ValueError(TOO_DEEP) from None
+    except ValueError:  # an integer too long to convert
+        pass
+    try:
+        return _MARKING.decode(text), True
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"invalid JSON at column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise ValueError(TOO_DEEP) from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -269,7 +364,7 @@ def _scan_line(text: str) -> Any:
     or :data:`_NOT_PLAIN` (then ``json.loads`` decides, and words any error)."""
     try:
         value, end = _scan_once(text, 0)
-    except (StopIteration, ValueError):
+    except (StopIteration, ValueError, RecursionError):
         return _NOT_PLAIN
     if end != len(text) and text[end:].strip(" \t\n\r"):
         return _NOT_PLAIN
@@ -296,17 +391,17 @@ def _json_lines(
                 yield Candidate(path, number, "", _clip(raw.decode("utf-8", "replace")), error=str(exc))
                 continue
             value = _scan_line(text)
+            huge = False
             if value is _NOT_PLAIN:
                 try:
-                    value = json.loads(text)
-                except json.JSONDecodeError as exc:
-                    reason = f"invalid JSON at column {exc.colno}: {exc.msg}"
-                    yield Candidate(path, number, "", _clip(text.rstrip("\r")), error=reason)
+                    value, huge = _loads(text)
+                except ValueError as exc:
+                    yield Candidate(path, number, "", _clip(text.rstrip("\r")), error=str(exc))
                     continue
-            if type(value) is dict and _PAGE_MARKS.isdisjoint(value):  # a record: the usual line
+            if type(value) is dict and _PAGE_MARKS.isdisjoint(value) and not huge:  # the usual line
                 yield Candidate(path, number, "", _clip(text.rstrip("\r")), value, kinds)
             else:
-                yield from _expand(value, path, number, "", kind, text)
+                yield from _expand(value, path, number, "", kind, text, huge)
     except ImportFailure as exc:
         raise ImportFailure(path, f"{exc.reason}, after line {number}", number + 1) from exc
 
@@ -328,6 +423,7 @@ class _TextStream:
         self.pos = 0
         self.line = 1
         self.eof = False
+        self.huge = False  # whether the last value may hold HugeInteger markers
         self._first = True
 
     def _fill(self) -> bool:
@@ -372,9 +468,10 @@ class _TextStream:
         """Decode the JSON value at the next non-blank position, reading more chunks while it is
         incomplete."""
         self.peek()
+        decoder = self._json
         while True:
             try:
-                value, end = self._json.raw_decode(self.buf, self.pos)
+                value, end = decoder.raw_decode(self.buf, self.pos)
             except json.JSONDecodeError as exc:
                 pending = len(self.buf) - self.pos
                 may_continue = exc.pos >= len(self.buf) - 6 or exc.msg.startswith("Unterminated")
@@ -384,8 +481,17 @@ class _TextStream:
                         pass
                     continue
                 raise self._failure(exc, may_continue) from None
+            except RecursionError:
+                reason = f"the JSON value starting at line {self.line}: {TOO_DEEP}; the rest of the file is not read"
+                raise ImportFailure(self.path, reason, self.line) from None
+            except ValueError:  # an integer too long to convert: read it as a marker
+                if decoder is _MARKING:
+                    raise
+                decoder = _MARKING
+                continue
             self.line += self.buf.count("\n", self.pos, end)
             self.pos = end
+            self.huge = decoder is _MARKING
             return value
 
     def _failure(self, exc: json.JSONDecodeError, truncated: bool) -> ImportFailure:
@@ -406,7 +512,8 @@ def _json_stream(path: str, parts: Iterator[bytes], kind: RecordKind | None) -> 
     while (char := text.peek()) is not None:
         if char != "[":
             line = text.line
-            yield from _expand(text.value(), path, line, "", kind)
+            value = text.value()
+            yield from _expand(value, path, line, "", kind, huge=text.huge)
             continue
         text.take()
         arrays += 1
@@ -417,7 +524,8 @@ def _json_stream(path: str, parts: Iterator[bytes], kind: RecordKind | None) -> 
             continue
         while True:
             line = text.line
-            yield from _expand(text.value(), path, line, f"{label}[{index}]", kind)
+            value = text.value()
+            yield from _expand(value, path, line, f"{label}[{index}]", kind, huge=text.huge)
             index += 1
             char = text.peek()
             if char == ",":
