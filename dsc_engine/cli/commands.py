@@ -17,7 +17,7 @@ from dsc_engine import replay as replays
 from dsc_engine.cli import demo as demos
 from dsc_engine.cli.output import Format, Progress, dumps, write_items, write_mapping
 from dsc_engine.engine import Engine
-from dsc_engine.errors import OutputError
+from dsc_engine.errors import InvalidParameterError, OutputError
 from dsc_engine.io import export, imports, snapshot, sources
 from dsc_engine.io.wire import response_item
 from dsc_engine.models import RecordKind
@@ -177,6 +177,8 @@ def cmd_call(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    if not args.formula_guard and args.to != export.ExportFormat.CSV.value:
+        raise InvalidParameterError("--no-formula-guard", False, f"applies only to --to csv, not --to {args.to}")
     engine = _engine(args, err, _data_files(args, (args.out, "the export (--out)")))
     store = engine.store(args.kind)
     node = parse_filter(args.filter, args.kind)
@@ -188,7 +190,7 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         records, total, first = list(page.records), page.total, args.page
     with _output(args.out, out) as handle:
         count = export.write(records, args.kind, args.to, handle, total=total,
-                             page_size=args.page_size, first_page=first)
+                             page_size=args.page_size, first_page=first, formula_guard=args.formula_guard)
     if args.out not in (None, "-"):
         write_mapping(args.format, {"exported": count, "total": total, "to": args.out, "as": args.to}, out)
     return 0
@@ -305,6 +307,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
     p.add_argument("--out", metavar="FILE", help="where to write (default: standard output)")
     p.add_argument("--page", type=_positive, help="export only this page (default: every record)")
     p.add_argument("--page-size", type=_positive, help="page size for --page and for --to pages (default: the API's largest)")
+    p.add_argument("--no-formula-guard", dest="formula_guard", action="store_false",
+                   help="--to csv: write text a spreadsheet would run as a formula (=, +, -, @, tab, CR first)"
+                        " as it is, not guarded with a leading ' (re-imports the same either way)")
     _data_options(p)
 
     p = _add(subparsers, "snapshot", cmd_snapshot, "save the loaded records to a snapshot that loads fast",

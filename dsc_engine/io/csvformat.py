@@ -9,7 +9,10 @@ row. Cells are text, so each is converted to its field's documented JSON type, s
 - strings, string enumerations (``WarnLevel`` "1".."3", ``ModuleName``) and DMS times: as written;
 - ``SensitiveDataLog``: the JSON array of entry objects, exactly as the API sends it;
 - an empty cell means the field is absent (so an empty-string value cannot be told apart from an
-  absent field in CSV; use JSON Lines to keep it).
+  absent field in CSV; use JSON Lines to keep it);
+- the formula guard: a text cell that starts with ``'`` followed by a formula character
+  (``= + - @``, tab, carriage return), after any number of ``'``, loses its first ``'`` (see
+  :func:`guard` for why this gives back exactly what the engine exported).
 
 Whether the converted value is valid for the field (an enum member, a time in the right shape) is
 then decided by the strict wire mapping, like for every other format.
@@ -27,6 +30,9 @@ from dsc_engine.models import RecordKind
 from dsc_engine.query.fields import FIELDS, FieldType
 
 _INTEGER = re.compile(r"-?[0-9]+\Z")
+#: The first characters that make a spreadsheet read a cell as a formula (CSV injection).
+FORMULA_STARTS = frozenset("=+-@\t\r")
+_MAY_NEED_GUARD = FORMULA_STARTS | {"'"}
 _TYPE_NAMES = {
     FieldType.INTEGER: "an integer",
     FieldType.TIME_MS: "an integer (UNIX milliseconds)",
@@ -72,7 +78,7 @@ def from_cell(field_type: FieldType, text: str) -> Any:
         if isinstance(value, list):
             return value
     else:
-        return text
+        return unguard(text)
     raise ValueError(f"cannot read {_clip(text)!r} as {_TYPE_NAMES[field_type]}")
 
 
@@ -85,6 +91,43 @@ def to_cell(value: Any) -> str:
     if isinstance(value, list):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return str(value)
+
+
+def export_cell(value: Any, formula_guard: bool = True) -> str:
+    """The cell text of one wire value in an export: :func:`to_cell`, then :func:`guard` for text."""
+    text = to_cell(value)
+    return guard(text, formula_guard) if type(value) is str else text
+
+
+def _quoted_formula(text: str) -> tuple[int, bool]:
+    """How many ``'`` the text starts with, and whether a formula character follows them."""
+    quotes = len(text) - len(text.lstrip("'"))
+    return quotes, quotes < len(text) and text[quotes] in FORMULA_STARTS
+
+
+def guard(text: str, formula_guard: bool = True) -> str:
+    """A text cell as exported: ``'`` prefixed to text a spreadsheet would run as a formula.
+
+    With ``formula_guard``, text starting with a formula character (``=cmd|...``, ``+1``, ``-2``,
+    ``@SUM``, tab, carriage return) gets a leading ``'``, the usual guard: spreadsheets show it as
+    text. Either way, text that already starts with ``'`` (one or more) then a formula character
+    gets one more ``'``. The importer (:func:`unguard`) takes one ``'`` off exactly such cells,
+    so an export re-imports to the same text with or without the guard (``'=x`` is written
+    ``''=x``), and a cell guarded by a spreadsheet or another tool imports without its ``'``.
+    Integers are not text: ``-5`` is never guarded.
+    """
+    if not text or text[0] not in _MAY_NEED_GUARD:
+        return text
+    quotes, formula = _quoted_formula(text)
+    return "'" + text if formula and (quotes or formula_guard) else text
+
+
+def unguard(text: str) -> str:
+    """A text cell as imported: one leading ``'`` taken off when ``'`` (one or more) then a formula
+    character start it (the inverse of :func:`guard`)."""
+    if not text or text[0] != "'":
+        return text
+    return text[1:] if _quoted_formula(text)[1] else text
 
 
 def _clip(text: str, limit: int = 60) -> str:

@@ -65,3 +65,29 @@ def test_load_rejects_and_snapshot_naming_the_same_file_is_refused(tmp_path, sou
     code, _, err = run("load", str(source), "--rejects", str(out), "--snapshot", str(out))
     assert code == 3 and "same file" in err
     assert not out.exists()
+
+
+def _formula_data(tmp_path: Path) -> Path:
+    record = to_wire(sample.generate(RecordKind.AUDIT_LOG, 1, seed=3)[0])
+    record.update(SqlText="=cmd|' /C calc'!A0", EffectRow=-5)
+    path = tmp_path / "formula.jsonl"
+    path.write_text(json.dumps(record) + "\n")
+    return path
+
+
+def test_export_to_csv_guards_formula_cells_unless_told_not_to(tmp_path):
+    data = _formula_data(tmp_path)
+    code, guarded, _ = run("export", "audit", "--to", "csv", "--data", str(data))
+    assert code == 0 and ",'=cmd|" in guarded and ",-5," in guarded
+    code, bare, _ = run("export", "audit", "--to", "csv", "--no-formula-guard", "--data", str(data))
+    assert code == 0 and ",=cmd|" in bare and "'=cmd" not in bare
+    for text in (guarded, bare):
+        out = tmp_path / "again.csv"
+        out.write_text(text)
+        code, shown, _ = run("--format", "jsonl", "query", "audit", "--data", str(out))
+        assert code == 0 and json.loads(shown)["SqlText"] == "=cmd|' /C calc'!A0"
+
+
+def test_no_formula_guard_is_a_usage_error_outside_csv(tmp_path):
+    code, _, err = run("export", "audit", "--to", "jsonl", "--no-formula-guard", "--data", str(_formula_data(tmp_path)))
+    assert code == 2 and "--no-formula-guard" in err

@@ -94,3 +94,50 @@ def test_an_unclosed_quote_before_more_than_the_cell_limit_names_the_row(tmp_pat
     (error,) = report.file_errors
     assert error.line == 3 and "longer than 1000 characters" in error.reason
 
+
+
+# --- formula cells -----------------------------------------------------------------------------
+
+FORMULAS = ["=cmd|' /C calc'!A0", "+1", "-2", "@SUM(A1)", "\tx", "\r=1", "'=already", "''+two", "'", "'plain", "-"]
+
+
+@pytest.mark.parametrize("guard", [True, False], ids=["guard", "no-guard"])
+def test_csv_export_reimports_formula_looking_text_exactly(tmp_path, guard):
+    base = sample.generate(AUDIT, len(FORMULAS), seed=4)
+    records = [attrs.evolve(r, sql_text=f, user_name=f, effect_row=-5) for r, f in zip(base, FORMULAS)]
+    path = tmp_path / "formulas.csv"
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        export.write(records, AUDIT, "csv", out, formula_guard=guard)
+    target, report = _load(path)
+    assert report.ok and _loaded(target) == records
+
+
+def test_csv_export_guards_formula_cells_by_default_but_not_integers():
+    record = attrs.evolve(sample.generate(AUDIT, 1, seed=4)[0], sql_text="=HYPERLINK(1)", user_name="@x",
+                          client_ip="+1", effect_row=-5, execute_time=-7)
+    import csv
+
+    header, row = list(csv.reader(io.StringIO(_csv([record]))))
+    cells = dict(zip(header, row))
+    assert cells["SqlText"] == "'=HYPERLINK(1)" and cells["UserName"] == "'@x" and cells["ClientIp"] == "'+1"
+    assert cells["EffectRow"] == "-5" and cells["ExecuteTime"] == "-7"
+    header, row = list(csv.reader(io.StringIO(_csv([record], formula_guard=False))))
+    assert dict(zip(header, row))["SqlText"] == "=HYPERLINK(1)"
+
+
+def test_csv_import_strips_the_guard_of_a_spreadsheet_guarded_cell(tmp_path):
+    path = tmp_path / "guarded.csv"
+    path.write_text("CreationTime,SqlText,UserName\n1,'=1+1,'plain\n")
+    target, _ = _load(path)
+    (record,) = _loaded(target)
+    assert record.sql_text == "=1+1" and record.user_name == "'plain"
+
+
+def test_csv_text_with_a_carriage_return_reimports(tmp_path):
+    base = sample.generate(AUDIT, 3, seed=4)
+    records = [attrs.evolve(base[0], sql_text="a\rb"), attrs.evolve(base[1], sql_text="c\r\nd\r"), base[2]]
+    path = tmp_path / "cr.csv"
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        export.write_csv(records, AUDIT, out)
+    target, report = _load(path)
+    assert report.ok and _loaded(target) == records
