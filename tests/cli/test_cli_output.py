@@ -28,3 +28,35 @@ def test_table_shows_a_time_outside_years_1_to_9999_as_raw_milliseconds(tmp_path
     code, out, err = run("query", "audit", "--data", str(path))
     assert code == 0, err
     assert str(ms) in out
+
+
+class _ClosedPipe(io.StringIO):
+    """Standard output whose reader has gone away after the first write."""
+
+    def write(self, text: str) -> int:
+        if self.tell():
+            raise BrokenPipeError(32, "Broken pipe")
+        return super().write(text)
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly():
+    err = io.StringIO()
+    code = main(["demo"], out=_ClosedPipe(), err=err)
+    assert code == 141 and err.getvalue() == ""
+
+
+def test_export_piped_into_head_exits_quietly_in_a_real_process():
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dsc_engine.cli", "export", "audit", "--to", "jsonl"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    first = process.stdout.read(100)
+    process.stdout.close()
+    errors = process.stderr.read()
+    process.stderr.close()
+    assert process.wait(timeout=60) == 141
+    assert first and errors == b""
