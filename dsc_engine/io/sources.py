@@ -270,9 +270,9 @@ def chunks(path: Path, progress: ProgressFn | None = None) -> Iterator[bytes]:
             compressed = counted.sniff(len(GZIP_MAGIC)) == GZIP_MAGIC
         except OSError as exc:
             raise ImportFailure(str(path), f"cannot read: {exc.strerror or exc}") from exc
-        stream: _Counted | gzip.GzipFile = (
-            gzip.GzipFile(fileobj=counted, mode="rb") if compressed else counted  # type: ignore[arg-type]
-        )
+        stream: _Counted | gzip.GzipFile = counted
+        if compressed:  # typeshed wants fileobj.seek, which GzipFile calls only when it is sought
+            stream = gzip.GzipFile(fileobj=counted, mode="rb")  # type: ignore[call-overload]
         position = 0
         while True:
             try:
