@@ -31,7 +31,7 @@ from dsc_engine.api.errors import ApiError
 from dsc_engine.errors import ImportFailure
 
 _ALLOWED_KEYS = frozenset({"action", "params", "response", "version", "status"})
-#: How deeply a capture line may nest (a call with an API response is at most 7 levels deep);
+#: How deeply a capture line may nest (a call with an API response nests 6 levels);
 #: comparing and showing a deeper one would recurse past Python's limit.
 MAX_DEPTH = 64
 _RECOMMEND_ID = re.compile(r"([?&]requestId=)[^&]*")
@@ -155,7 +155,8 @@ def _call(name: str, number: int, text: str, need_response: bool) -> Call:
     except RecursionError:
         raise fail(f"JSON nested too deeply to read (a call may nest {MAX_DEPTH} levels)") from None
     except ValueError:  # an integer with more digits than Python converts (4,300 by default)
-        raise fail("an integer with too many digits to read, outside the signed 64-bit range of the API's integers") from None
+        reason = "an integer with too many digits to read, outside the signed 64-bit range of the API's integers"
+        raise fail(reason) from None
     depth = _depth(data)
     if depth > MAX_DEPTH:
         raise fail(f"JSON nested too deeply: {depth} levels, more than the {MAX_DEPTH} a call may nest")

@@ -1,7 +1,8 @@
 """How the CLI shows things: readable tables, JSON, JSON Lines or CSV; and a progress bar.
 
 Tables are for people: a few telling columns per kind, times as UTC wall-clock text (the raw
-milliseconds when outside years 1-9999), long cells cut with ``…``. The other formats are for programs and carry every field of the API item form.
+milliseconds when outside years 1-9999), long cells cut with ``…``. The other formats are for
+programs and carry every field of the API item form.
 """
 
 from __future__ import annotations

@@ -157,7 +157,8 @@ def _record(
     huge: bool = False,
 ) -> Candidate:
     if not isinstance(value, dict):
-        return Candidate(path, line, item, text, value, error=f"expected a JSON object, got {jsontext.json_name(value)}")
+        reason = f"expected a JSON object, got {jsontext.json_name(value)}"
+        return Candidate(path, line, item, text, value, error=reason)
     if huge and (found := jsontext.huge_integer(value)) is not None:
         key, number = found
         return Candidate(path, line, item, text, value, error=f"key {key!r}: {number.reason}")
@@ -299,7 +300,8 @@ class _TextStream:
                     continue
                 raise self._failure(exc, may_continue) from None
             except RecursionError:
-                reason = f"the JSON value starting at line {self.line}: {jsontext.TOO_DEEP}; the rest of the file is not read"
+                reason = (f"the JSON value starting at line {self.line}: {jsontext.TOO_DEEP};"
+                          " the rest of the file is not read")
                 raise ImportFailure(self.path, reason, self.line) from None
             except ValueError:  # an integer too long to convert: read it as a marker
                 if decoder is jsontext.MARKING:
