@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -46,9 +48,6 @@ def test_a_reader_that_goes_away_ends_the_command_quietly():
 
 
 def test_export_piped_into_head_exits_quietly_in_a_real_process():
-    import subprocess
-    import sys
-
     process = subprocess.Popen(
         [sys.executable, "-m", "dsc_engine.cli", "export", "audit", "--to", "jsonl"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,

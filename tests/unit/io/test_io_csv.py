@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 
 import attrs
@@ -9,7 +10,7 @@ import pytest
 
 from dsc_engine import sample
 from dsc_engine.errors import ImportFailure
-from dsc_engine.io import export, imports
+from dsc_engine.io import export, imports, sources
 from dsc_engine.models import RecordKind
 
 AUDIT = RecordKind.AUDIT_LOG
@@ -78,10 +79,6 @@ def test_a_200_kib_cell_exports_and_reimports_exactly(tmp_path):
 
 
 def test_an_unclosed_quote_before_more_than_the_cell_limit_names_the_row(tmp_path, monkeypatch):
-    import csv
-
-    from dsc_engine.io import sources
-
     monkeypatch.setattr(sources, "MAX_LINE", 1000)
     previous = csv.field_size_limit(1000)
     try:
@@ -115,8 +112,6 @@ def test_csv_export_reimports_formula_looking_text_exactly(tmp_path, guard):
 def test_csv_export_guards_formula_cells_by_default_but_not_integers():
     record = attrs.evolve(sample.generate(AUDIT, 1, seed=4)[0], sql_text="=HYPERLINK(1)", user_name="@x",
                           client_ip="+1", effect_row=-5, execute_time=-7)
-    import csv
-
     header, row = list(csv.reader(io.StringIO(_csv([record]))))
     cells = dict(zip(header, row))
     assert cells["SqlText"] == "'=HYPERLINK(1)" and cells["UserName"] == "'@x" and cells["ClientIp"] == "'+1"

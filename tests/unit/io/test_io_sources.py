@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import glob as std
 import gzip
+import io
 import json
 import os
 import threading
@@ -12,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from dsc_engine import sample
-from dsc_engine.io import imports, sources
+from dsc_engine.io import export, imports, snapshot, sources
 from dsc_engine.io.wire import to_wire
 from dsc_engine.models import RecordKind
 
@@ -84,8 +86,6 @@ def test_glob_keeps_its_matching_rules(tmp_path):
         path = tmp_path / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("x")
-    import glob as std
-
     for pattern in ("*.jsonl", "**/*.jsonl", "x/**", "x/**/*", "*/?1.csv", "[ab].*", "**/y/*", ".*", "x/*/d.jsonl"):
         full = f"{tmp_path}/{pattern}"
         expected = sorted(Path(m) for m in std.glob(full, recursive=True) if Path(m).is_file())
@@ -160,10 +160,6 @@ def test_a_line_over_the_limit_is_a_reject_naming_the_line_and_its_length(tmp_pa
         wires[1]["SqlText"] = long_sql
         text = "".join(json.dumps(w) + "\n" for w in wires)
     else:
-        from dsc_engine.io import export
-
-        import io
-
         out = io.StringIO()
         export.write_csv(records, AUDIT, out)
         rows = out.getvalue().splitlines(keepends=True)
@@ -194,8 +190,6 @@ def test_a_first_line_over_the_limit_keeps_json_lines_mode(tmp_path, monkeypatch
 
 
 def test_a_snapshot_through_a_pipe_is_a_clear_file_error(tmp_path):
-    from dsc_engine.io import snapshot
-
     snap = tmp_path / "s.dscsnap"
     target = imports.Stores()
     imports.load_into(target, jsonl_file(tmp_path))
