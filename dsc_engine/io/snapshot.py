@@ -23,6 +23,10 @@ length and count against what the payload can hold (:class:`snaptables.Limits`: 
 expands at most :data:`MAX_EXPANSION` times, and holds at most one record per byte as stored)
 before anything of that size is allocated; then every value. Any fault raises
 :class:`SnapshotError` naming the file and what is wrong, and nothing is loaded.
+
+Saving writes a temporary file of its own beside the target and renames it over the target only
+once it is complete and on disk, so that two saves to one path, or a save that fails, never leave
+a damaged snapshot behind.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import hashlib
 import io
 import json
 import os
+import secrets
 import struct
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
@@ -271,14 +276,55 @@ def decode(data: bytes, name: str = "snapshot") -> dict[RecordKind, list[Record]
 
 
 def save(engine: HasStores, path: str | os.PathLike[str], *, compress: bool = True) -> dict[RecordKind, int]:
-    """Write every record of ``engine`` to ``path``; return how many of each kind."""
+    """Write every record of ``engine`` to ``path`` atomically; return how many of each kind.
+
+    The snapshot is written to a temporary file of this save's own beside ``path``, flushed to
+    disk, then renamed over ``path``: a reader sees the old snapshot or the new one, never part
+    of one, and a save that fails leaves the old snapshot and no temporary file behind."""
     records = {kind: engine.store(kind).records_in_load_order() for kind in RecordKind}
     target = Path(path)
-    partial = target.with_name(target.name + ".partial")
-    with open(partial, "wb") as out, gc_paused():
-        counts = write(out, records, compress=compress)
-    os.replace(partial, target)
+    out, partial = _temporary(target)
+    try:
+        with out, gc_paused():
+            counts = write(out, records, compress=compress)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(partial)
+        raise
+    _sync_directory(target.parent)
     return counts
+
+
+def _temporary(target: Path) -> tuple[BinaryIO, Path]:
+    """A new file beside ``target``, named after it, that no other save can be using.
+
+    Created like ``tempfile.mkstemp`` (a random name, ``O_EXCL``) but with the mode a plain
+    ``open`` gives (0o666 less the umask), so that the snapshot's permissions are those of any
+    other file the user writes (``mkstemp`` would make it 0o600)."""
+    while True:
+        partial = target.with_name(f"{target.name}.{secrets.token_hex(6)}.partial")
+        try:
+            descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        except FileExistsError:
+            continue
+        return os.fdopen(descriptor, "wb"), partial
+
+
+def _sync_directory(directory: Path) -> None:
+    """Flush the rename in ``directory`` to disk where the system allows it (POSIX). The rename
+    is done and the snapshot complete either way: a system that cannot sync a directory (some
+    file systems refuse) only loses the guarantee that the rename survives a power cut."""
+    if os.name != "posix":
+        return
+    with contextlib.suppress(OSError):
+        descriptor = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
 
 
 def read(path: str | os.PathLike[str]) -> dict[RecordKind, list[Record]]:

@@ -1,5 +1,5 @@
 """Snapshots from someone else: damaged or hostile files give SnapshotError, cost little memory and
-load nothing."""
+load nothing; saves are atomic even when two of them race for one path."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import datetime as dt
 import gzip
 import hashlib
 import json
+import os
 import random
 import struct
+import threading
 import tracemalloc
 from collections.abc import Iterator
 
@@ -16,7 +18,7 @@ import pytest
 
 from dsc_engine import sample
 from dsc_engine.errors import SnapshotError
-from dsc_engine.io import imports, snapshot
+from dsc_engine.io import imports, snapshot, snaptables
 from dsc_engine.io.stores import Stores
 from dsc_engine.io.wirecode import format_time
 from dsc_engine.models import AuditLog, RecordKind, SensitiveDataAuditLog
@@ -276,3 +278,62 @@ def test_io_snapshot_of_highly_repetitive_records_is_stored_uncompressed_and_loa
     restored = Stores()
     snapshot.load(restored, path)
     assert _contents(restored)[RecordKind.AUDIT_LOG] == records
+
+
+# --- atomic saves -------------------------------------------------------------------------------
+
+
+def _engine(seed: int, n: int) -> Stores:
+    target = Stores()
+    for kind in RecordKind:
+        target.store(kind).insert(sample.generate(kind, n, seed=seed))
+    return target
+
+
+def test_io_snapshot_concurrent_saves_to_one_path_leave_one_valid_snapshot(tmp_path):
+    path = tmp_path / "engine.dscsnap"
+    engines = [_engine(seed, 3000) for seed in (1, 2)]
+    expected = [_contents(e) for e in engines]
+    for _ in range(3):
+        barrier = threading.Barrier(len(engines))
+        errors: list[BaseException] = []
+
+        def save(engine: Stores) -> None:
+            barrier.wait()
+            try:
+                snapshot.save(engine, path, compress=False)
+            except BaseException as exc:  # reported by the test, not lost in the thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=save, args=(e,)) for e in engines]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        restored = Stores()
+        snapshot.load(restored, path)
+        assert _contents(restored) in expected
+        assert os.listdir(tmp_path) == ["engine.dscsnap"]
+
+
+def _failing_after(monkeypatch, written: int) -> None:
+    """Make the payload writer fail once it has written ``written`` bytes."""
+
+    def write_payload(out, records):  # type: ignore[no-untyped-def]
+        out.write(b"x" * written)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(snaptables, "write_payload", write_payload)
+
+
+@pytest.mark.parametrize("compress", [True, False])
+def test_io_snapshot_failed_save_keeps_the_old_snapshot_and_leaves_no_temporary_file(tmp_path, monkeypatch, compress):
+    path = tmp_path / "engine.dscsnap"
+    snapshot.save(_engine(1, 20), path)
+    before = path.read_bytes()
+    _failing_after(monkeypatch, 5000)
+    with pytest.raises(OSError, match="No space left"):
+        snapshot.save(_engine(2, 20), path, compress=compress)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["engine.dscsnap"]
