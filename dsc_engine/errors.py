@@ -163,7 +163,19 @@ class OutputError(DscError):
 
 
 class SnapshotError(DscError):
-    """A snapshot file is truncated, corrupt, or written by an unknown format version."""
+    """A snapshot file is truncated, corrupt, or written by an unknown format version.
+
+    ``reason`` says what is wrong; ``path`` names the file, once it is known.
+    """
+
+    def __init__(self, reason: str, path: str = "") -> None:
+        self.reason = reason
+        self.path = path
+        super().__init__(f"{path}: {reason}" if path else reason)
+
+    def located(self, path: str) -> SnapshotError:
+        """The same error, said of the file ``path``."""
+        return SnapshotError(self.reason, path)
 
 
 class ServerConfigError(DscError):

@@ -17,7 +17,7 @@ from dsc_engine import replay as replays
 from dsc_engine.cli import demo as demos
 from dsc_engine.cli.output import Format, Progress, dumps, write_items, write_mapping
 from dsc_engine.engine import Engine
-from dsc_engine.errors import InvalidParameterError, OutputError
+from dsc_engine.errors import ImportFailure, InvalidParameterError, OutputError
 from dsc_engine.io import export, imports, snapshot, sources
 from dsc_engine.io.wire import response_item
 from dsc_engine.models import RecordKind
@@ -66,7 +66,7 @@ def _data_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("data (default: the bundled sample data)")
     group.add_argument("--data", metavar="PATH", action="append", default=[],
                        help="exported logs or a snapshot: file, folder or glob (repeatable)")
-    group.add_argument("--kind", type=_kind, help=f"read every --data record as this kind: {_KINDS}")
+    group.add_argument("--kind", dest="data_kind", type=_kind, help=f"read every --data record as this kind: {_KINDS}")
     group.add_argument("--strict", action="store_true", help="stop at the first bad record")
 
 
@@ -89,9 +89,13 @@ def _engine(args: argparse.Namespace, err: IO[str], files: list[Path]) -> Engine
         return Engine.from_sample()
     engine = Engine()
     report = _import(engine, files, args, err, rejects=None)
+    if report.file_errors:  # a whole file missing from the data would make every answer wrong
+        first = report.file_errors[0]
+        more = f" (and {len(report.file_errors) - 1} more file error(s))" if len(report.file_errors) > 1 else ""
+        raise ImportFailure(first.file, f"{first.reason}{more}; the --data cannot be used", first.line)
     if not report.ok:
         err.write(f"warning: {report.summary()}\n")
-        for problem in (*report.file_errors, *report.rejects[:5]):
+        for problem in report.rejects[:5]:
             err.write(f"  {problem}\n")
     return engine
 
@@ -102,7 +106,7 @@ def _import(
     progress = Progress(sources.total_size(files), err)
     try:
         return imports.load_into(
-            engine, files, kind=args.kind, strict=args.strict, rejects_path=rejects, progress=progress
+            engine, files, kind=args.data_kind, strict=args.strict, rejects_path=rejects, progress=progress
         )
     finally:
         progress.finish()
@@ -270,7 +274,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
              "  dsc-engine load 'exports/**/*.json' --rejects rejects.jsonl --snapshot engine.dscsnap\n"
              "  dsc-engine load logs.csv --kind audit --strict\n", exit_codes, aliases=("import",))
     p.add_argument("paths", nargs="+", metavar="PATH", help="files, folders, globs or snapshots")
-    p.add_argument("--kind", type=_kind, help=f"read every record as this kind: {_KINDS}")
+    p.add_argument("--kind", dest="data_kind", type=_kind, help=f"read every record as this kind: {_KINDS}")
     p.add_argument("--strict", action="store_true", help="stop at the first bad record; load nothing then")
     p.add_argument("--rejects", metavar="FILE", help="write every rejected record here (JSON Lines)")
     p.add_argument("--snapshot", metavar="OUT", help="save what was loaded as a snapshot file")

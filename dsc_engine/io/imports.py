@@ -299,7 +299,7 @@ def _load_files(
         except SnapshotError as exc:
             if strict:
                 raise
-            loader.reject(Reject(str(path), None, str(exc), "", scope="file"))
+            loader.reject(Reject(str(path), None, exc.reason, "", scope="file"))
         if not strict:
             for each in RecordKind:
                 loader.flush(each)

@@ -144,23 +144,24 @@ def _tables(raw: BinaryIO, size: int, name: str) -> list[snaptables.Table] | dic
     head = raw.read(HEADER_SIZE)
     if len(head) < HEADER_SIZE:
         if len(head) < len(MAGIC) or not head.startswith(MAGIC):
-            raise SnapshotError(f"{name}: not a dsc-engine snapshot (no {MAGIC!r} header)")
-        raise SnapshotError(f"{name}: truncated: {len(head)} bytes, shorter than the {HEADER_SIZE}-byte header")
+            raise SnapshotError(f"not a dsc-engine snapshot (no {MAGIC!r} header)", name)
+        raise SnapshotError(f"truncated: {len(head)} bytes, shorter than the {HEADER_SIZE}-byte header", name)
     magic, version, flags, length, digest = _HEADER.unpack(head)
     if magic != MAGIC:
-        raise SnapshotError(f"{name}: not a dsc-engine snapshot (no {MAGIC!r} header)")
+        raise SnapshotError(f"not a dsc-engine snapshot (no {MAGIC!r} header)", name)
     if version not in VERSIONS:
         raise SnapshotError(
-            f"{name}: snapshot format version {version} is not supported (this engine reads version"
-            f" {' and '.join(map(str, VERSIONS))})"
+            f"snapshot format version {version} is not supported (this engine reads version"
+            f" {' and '.join(map(str, VERSIONS))})",
+            name,
         )
     if flags & ~FLAG_GZIP:
-        raise SnapshotError(f"{name}: unknown snapshot flags 0x{flags:02x}")
+        raise SnapshotError(f"unknown snapshot flags 0x{flags:02x}", name)
     stored = size - HEADER_SIZE
     if stored < length:
-        raise SnapshotError(f"{name}: truncated: payload has {stored} of its {length} bytes")
+        raise SnapshotError(f"truncated: payload has {stored} of its {length} bytes", name)
     if stored > length:
-        raise SnapshotError(f"{name}: corrupt: {stored - length} unexpected bytes after the payload")
+        raise SnapshotError(f"corrupt: {stored - length} unexpected bytes after the payload", name)
     _verify(raw, length, digest, name)
     raw.seek(HEADER_SIZE)
     packed = bool(flags & FLAG_GZIP)
@@ -172,9 +173,9 @@ def _tables(raw: BinaryIO, size: int, name: str) -> list[snaptables.Table] | dic
             return snaptables.read_payload(stream, limits)  # type: ignore[arg-type]
     except (OSError, EOFError, zlib.error) as exc:
         reason = "payload does not decompress" if packed else "payload cannot be read"
-        raise SnapshotError(f"{name}: corrupt: {reason}: {exc}") from None
+        raise SnapshotError(f"corrupt: {reason}: {exc}", name) from None
     except SnapshotError as exc:
-        raise SnapshotError(f"{name}: {exc}") from None
+        raise exc.located(name) from None
 
 
 def _verify(raw: BinaryIO, length: int, digest: bytes, name: str) -> None:
@@ -185,9 +186,9 @@ def _verify(raw: BinaryIO, length: int, digest: bytes, name: str) -> None:
         hashing.update(piece)
         left -= len(piece)
     if left:  # the file shrank since its size was taken
-        raise SnapshotError(f"{name}: truncated: payload has {length - left} of its {length} bytes")
+        raise SnapshotError(f"truncated: payload has {length - left} of its {length} bytes", name)
     if hashing.digest() != digest:
-        raise SnapshotError(f"{name}: corrupt: the SHA-256 checksum of the payload does not match")
+        raise SnapshotError("corrupt: the SHA-256 checksum of the payload does not match", name)
 
 
 def _limits(length: int, packed: bool) -> snaptables.Limits:
@@ -264,7 +265,7 @@ def _read_file(path: str | os.PathLike[str]) -> list[snaptables.Table] | dict[Re
         with open(path, "rb") as raw:
             return _tables(raw, os.fstat(raw.fileno()).st_size, name)
     except OSError as exc:
-        raise SnapshotError(f"{name}: cannot read: {exc.strerror or exc}") from None
+        raise SnapshotError(f"cannot read: {exc.strerror or exc}", name) from None
 
 
 def decode(data: bytes, name: str = "snapshot") -> dict[RecordKind, list[Record]]:
