@@ -13,6 +13,7 @@ Every failure the engine reports is a :class:`DscError`; nothing else escapes th
     │   ├── InvalidParameterError   bad type, format, enum value or bound   -> InvalidParameter
     │   └── UnknownActionError      unknown Action or Version               -> InvalidApi.NotFound
     ├── ImportFailure            an exported file cannot be read at all (file, line, reason)
+    ├── OutputError              a file to write is one of the inputs, or cannot be written (path, reason)
     ├── SnapshotError            a snapshot is truncated, corrupt or of an unknown version
     ├── ServerConfigError        server keys, policies or limits cannot be used (source, key, reason)
     ├── RequestRejected          the server refuses a request before the engine sees it (code, reason)
@@ -148,8 +149,33 @@ class ImportFailure(DscError):
         super().__init__(f"{where}: {reason}")
 
 
+class OutputError(DscError):
+    """A file the engine was asked to write (rejects, export, snapshot, capture) cannot be used.
+
+    Raised before anything is read or written: the file is one of the inputs (writing it would
+    destroy them), or it cannot be opened for writing. ``path`` is the file as it was given.
+    """
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
 class SnapshotError(DscError):
-    """A snapshot file is truncated, corrupt, or written by an unknown format version."""
+    """A snapshot file is truncated, corrupt, or written by an unknown format version.
+
+    ``reason`` says what is wrong; ``path`` names the file, once it is known.
+    """
+
+    def __init__(self, reason: str, path: str = "") -> None:
+        self.reason = reason
+        self.path = path
+        super().__init__(f"{path}: {reason}" if path else reason)
+
+    def located(self, path: str) -> SnapshotError:
+        """The same error, said of the file ``path``."""
+        return SnapshotError(self.reason, path)
 
 
 class ServerConfigError(DscError):

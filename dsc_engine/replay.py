@@ -31,6 +31,9 @@ from dsc_engine.api.errors import ApiError
 from dsc_engine.errors import ImportFailure
 
 _ALLOWED_KEYS = frozenset({"action", "params", "response", "version", "status"})
+#: How deeply a capture line may nest (a call with an API response nests 6 levels);
+#: comparing and showing a deeper one would recurse past Python's limit.
+MAX_DEPTH = 64
 _RECOMMEND_ID = re.compile(r"([?&]requestId=)[^&]*")
 
 
@@ -149,6 +152,14 @@ def _call(name: str, number: int, text: str, need_response: bool) -> Call:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise fail(f"invalid JSON at column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise fail(f"JSON nested too deeply to read (a call may nest {MAX_DEPTH} levels)") from None
+    except ValueError:  # an integer with more digits than Python converts (4,300 by default)
+        reason = "an integer with too many digits to read, outside the signed 64-bit range of the API's integers"
+        raise fail(reason) from None
+    depth = _depth(data)
+    if depth > MAX_DEPTH:
+        raise fail(f"JSON nested too deeply: {depth} levels, more than the {MAX_DEPTH} a call may nest")
     if not isinstance(data, dict):
         raise fail("a call must be a JSON object with action, params and response")
     unknown = sorted(set(data) - _ALLOWED_KEYS)
@@ -167,6 +178,19 @@ def _call(name: str, number: int, text: str, need_response: bool) -> Call:
     if type(status) is not int:
         raise fail("'status' must be an integer HTTP status")
     return Call(action, params, response, version, status, number)
+
+
+def _depth(value: object) -> int:
+    """How many arrays and objects deep ``value`` nests (iteratively: any depth is safe)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is not None:
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def answer(engine: Caller, call: Call) -> tuple[int, dict[str, Any]]:

@@ -7,6 +7,7 @@ failure ends as a one-line message on stderr and one of the exit codes below, ne
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import IO
@@ -29,6 +30,9 @@ EXIT_USAGE = 2
 EXIT_DATA = 3
 EXIT_API = 4
 EXIT_INTERNAL = 5
+#: The reader of standard output went away (``dsc-engine export | head``): what the shell reports
+#: for a program that SIGPIPE ended (128 + 13), as for ``cat``; no message is printed.
+EXIT_BROKEN_PIPE = 141
 
 EXIT_CODES = f"""\
 exit status:
@@ -38,6 +42,7 @@ exit status:
   {EXIT_DATA}  data: a file cannot be imported (or records were rejected), a bad snapshot or capture
   {EXIT_API}  the API refused the call (the error body is printed)
   {EXIT_INTERNAL}  internal error (a bug: please report it with the message)
+  {EXIT_BROKEN_PIPE}  the reader of the output went away (e.g. piped into head); nothing is printed
 """
 
 DESCRIPTION = """\
@@ -110,7 +115,12 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: 
         return int(args.func(args, out=out, err=err))
     args.format = Format(args.format)
     try:
-        return int(args.func(args, out, err))
+        code = int(args.func(args, out, err))
+        out.flush()  # a reader gone away shows here, not in the interpreter's flush at exit
+        return code
+    except BrokenPipeError:
+        _discard_output(out)
+        return EXIT_BROKEN_PIPE
     except ApiError as exc:
         print(f"dsc-engine {args.command}: {exc.http_status} {exc.code}: {exc.message}", file=err)
         return EXIT_API
@@ -128,6 +138,20 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: 
     except Exception as exc:  # the last-resort handler: a bug must still end in one clear line
         print(f"dsc-engine {args.command}: internal error: {type(exc).__name__}: {exc}", file=err)
         return EXIT_INTERNAL
+
+
+def _discard_output(out: IO[str]) -> None:
+    """Send what is still buffered for ``out`` (and later writes) to the null device, so that the
+    flush at exit does not fail again on the closed pipe."""
+    try:
+        fd = out.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (a test's StringIO)
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, fd)
+    finally:
+        os.close(null)
 
 
 __all__ = ["EXIT_CODES", "build_parser", "exit_code", "main"]

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import IO, Any
 
 from dsc_engine import replay as replays
 from dsc_engine.cli import demo as demos
 from dsc_engine.cli.output import Format, Progress, dumps, write_items, write_mapping
 from dsc_engine.engine import Engine
+from dsc_engine.errors import ImportFailure, InvalidParameterError, OutputError
 from dsc_engine.io import export, imports, snapshot, sources
 from dsc_engine.wire.codec import response_item
 from dsc_engine.models import RecordKind
@@ -63,30 +66,47 @@ def _data_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("data (default: the bundled sample data)")
     group.add_argument("--data", metavar="PATH", action="append", default=[],
                        help="exported logs or a snapshot: file, folder or glob (repeatable)")
-    group.add_argument("--kind", type=_kind, help=f"read every --data record as this kind: {_KINDS}")
+    group.add_argument("--kind", dest="data_kind", type=_kind, help=f"read every --data record as this kind: {_KINDS}")
     group.add_argument("--strict", action="store_true", help="stop at the first bad record")
 
 
-def _engine(args: argparse.Namespace, err: IO[str]) -> Engine:
-    """The engine of a command: its --data loaded (with progress and a summary), else the sample."""
+def _data_files(args: argparse.Namespace, *outputs: tuple[str | None, str]) -> list[Path]:
+    """The files of --data, after checking that no output file (path, what) is one of them.
+
+    Run before anything is opened, so that ``--out`` naming a --data file is refused instead of
+    overwriting it.
+    """
+    files = sources.expand(args.data) if args.data else []
+    for path, what in outputs:
+        sources.refuse_overwrite(path, files, what)
+    return files
+
+
+def _engine(args: argparse.Namespace, err: IO[str], files: list[Path]) -> Engine:
+    """The engine of a command: its --data ``files`` loaded (with progress and a summary), else the
+    sample."""
     if not args.data:
         return Engine.from_sample()
     engine = Engine()
-    report = _import(engine, args.data, args, err, rejects=None)
+    report = _import(engine, files, args, err, rejects=None)
+    if report.file_errors:  # a whole file missing from the data would make every answer wrong
+        first = report.file_errors[0]
+        more = f" (and {len(report.file_errors) - 1} more file error(s))" if len(report.file_errors) > 1 else ""
+        raise ImportFailure(first.file, f"{first.reason}{more}; the --data cannot be used", first.line)
     if not report.ok:
         err.write(f"warning: {report.summary()}\n")
-        for problem in (*report.file_errors, *report.rejects[:5]):
+        for problem in report.rejects[:5]:
             err.write(f"  {problem}\n")
     return engine
 
 
 def _import(
-    engine: Engine, paths: list[str], args: argparse.Namespace, err: IO[str], rejects: str | None
+    engine: Engine, files: list[Path], args: argparse.Namespace, err: IO[str], rejects: str | None
 ) -> imports.ImportReport:
-    progress = Progress(sources.total_size(sources.expand(paths)), err)
+    progress = Progress(sources.total_size(files), err)
     try:
         return imports.load_into(
-            engine, paths, kind=args.kind, strict=args.strict, rejects_path=rejects, progress=progress
+            engine, files, kind=args.data_kind, strict=args.strict, rejects_path=rejects, progress=progress
         )
     finally:
         progress.finish()
@@ -106,9 +126,26 @@ def _output(path: str | None, out: IO[str]) -> Iterator[IO[str]]:
 # ---------------------------------------------------------------------------------------------
 
 
+def _distinct(first: tuple[str | None, str], second: tuple[str | None, str]) -> None:
+    """Refuse two output options naming the same file (the second would overwrite the first)."""
+    (a, a_what), (b, b_what) = first, second
+    if a is None or b is None:
+        return
+    same = Path(a).resolve() == Path(b).resolve()
+    if not same and os.path.exists(a) and os.path.exists(b):
+        same = os.path.samefile(a, b)
+    if same:
+        raise OutputError(b, f"{b_what} and {a_what} name the same file")
+
+
 def cmd_load(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    files = sources.expand(args.paths)
+    rejects, snap = (args.rejects, "the rejects file (--rejects)"), (args.snapshot, "the snapshot (--snapshot)")
+    for path, what in (rejects, snap):
+        sources.refuse_overwrite(path, files, what)
+    _distinct(rejects, snap)
     engine = Engine()
-    report = _import(engine, args.paths, args, err, args.rejects)
+    report = _import(engine, files, args, err, args.rejects)
     summary: dict[str, Any] = {"summary": report.summary(), **report.to_json()}
     if args.snapshot:
         snapshot.save(engine, args.snapshot)
@@ -121,7 +158,7 @@ def cmd_load(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def cmd_query(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    engine = _engine(args, err)
+    engine = _engine(args, err, _data_files(args))
     result = engine.query(args.kind, args.filter, page=args.page, page_size=args.page_size)
     items = [response_item(r) for r in result.records]
     envelope = {"TotalCount": result.total, "Page": result.page, "PageSize": result.page_size}
@@ -130,7 +167,7 @@ def cmd_query(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def cmd_call(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    engine = _engine(args, err)
+    engine = _engine(args, err, _data_files(args))
     params = dict(args.param)
     body = engine.call(args.action, params, version=args.version)
     kind = _KIND_OF_ACTION.get(args.action)
@@ -144,7 +181,9 @@ def cmd_call(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    engine = _engine(args, err)
+    if not args.formula_guard and args.to != export.ExportFormat.CSV.value:
+        raise InvalidParameterError("--no-formula-guard", False, f"applies only to --to csv, not --to {args.to}")
+    engine = _engine(args, err, _data_files(args, (args.out, "the export (--out)")))
     store = engine.store(args.kind)
     node = parse_filter(args.filter, args.kind)
     if args.page is None:
@@ -155,14 +194,14 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         records, total, first = list(page.records), page.total, args.page
     with _output(args.out, out) as handle:
         count = export.write(records, args.kind, args.to, handle, total=total,
-                             page_size=args.page_size, first_page=first)
+                             page_size=args.page_size, first_page=first, formula_guard=args.formula_guard)
     if args.out not in (None, "-"):
         write_mapping(args.format, {"exported": count, "total": total, "to": args.out, "as": args.to}, out)
     return 0
 
 
 def cmd_snapshot(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    engine = _engine(args, err)
+    engine = _engine(args, err, _data_files(args, (args.out, "the snapshot")))
     counts = snapshot.save(engine, args.out, compress=not args.no_compress)
     write_mapping(args.format, {"snapshot": args.out, **{k.value: n for k, n in counts.items()}}, out)
     return 0
@@ -170,7 +209,7 @@ def cmd_snapshot(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 def cmd_replay(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     calls = replays.read_calls(args.capture)
-    engine = _engine(args, err)
+    engine = _engine(args, err, _data_files(args))
     report = replays.replay(engine, calls)
     if args.format is Format.TABLE:
         for line in report.lines():
@@ -190,11 +229,13 @@ def cmd_replay(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def cmd_record(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    files = _data_files(args, (args.out, "the capture (--out)"))
     if args.requests:
+        sources.refuse_overwrite(args.out, [Path(args.requests)], "the capture (--out)")
         requests = replays.read_calls(args.requests, need_response=False)
     else:
         requests = [call for _, _, call in demos.DEMO]
-    engine = _engine(args, err)
+    engine = _engine(args, err, files)
     with _output(args.out, out) as handle:
         count = replays.record(engine, requests, handle)
     if args.out not in (None, "-"):
@@ -203,7 +244,7 @@ def cmd_record(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    engine = _engine(args, err)
+    engine = _engine(args, err, _data_files(args))
     demos.run(engine, engine, args.format, out)
     return 0
 
@@ -233,7 +274,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
              "  dsc-engine load 'exports/**/*.json' --rejects rejects.jsonl --snapshot engine.dscsnap\n"
              "  dsc-engine load logs.csv --kind audit --strict\n", exit_codes, aliases=("import",))
     p.add_argument("paths", nargs="+", metavar="PATH", help="files, folders, globs or snapshots")
-    p.add_argument("--kind", type=_kind, help=f"read every record as this kind: {_KINDS}")
+    p.add_argument("--kind", dest="data_kind", type=_kind, help=f"read every record as this kind: {_KINDS}")
     p.add_argument("--strict", action="store_true", help="stop at the first bad record; load nothing then")
     p.add_argument("--rejects", metavar="FILE", help="write every rejected record here (JSON Lines)")
     p.add_argument("--snapshot", metavar="OUT", help="save what was loaded as a snapshot file")
@@ -270,6 +311,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
     p.add_argument("--out", metavar="FILE", help="where to write (default: standard output)")
     p.add_argument("--page", type=_positive, help="export only this page (default: every record)")
     p.add_argument("--page-size", type=_positive, help="page size for --page and for --to pages (default: the API's largest)")
+    p.add_argument("--no-formula-guard", dest="formula_guard", action="store_false",
+                   help="--to csv: write text a spreadsheet would run as a formula (=, +, -, @, tab, CR first)"
+                        " as it is, not guarded with a leading ' (re-imports the same either way)")
     _data_options(p)
 
     p = _add(subparsers, "snapshot", cmd_snapshot, "save the loaded records to a snapshot that loads fast",

@@ -1,7 +1,8 @@
 """How the CLI shows things: readable tables, JSON, JSON Lines or CSV; and a progress bar.
 
-Tables are for people: a few telling columns per kind, times as UTC wall-clock text, long cells
-cut with ``…``. The other formats are for programs and carry every field of the API item form.
+Tables are for people: a few telling columns per kind, times as UTC wall-clock text (the raw
+milliseconds when outside years 1-9999), long cells cut with ``…``. The other formats are for
+programs and carry every field of the API item form.
 """
 
 from __future__ import annotations
@@ -57,12 +58,24 @@ def _cell(column: str, value: Any) -> str:
     if value is None:
         return ""
     if column in _MS_COLUMNS and type(value) is int:
-        stamp = dt.datetime.fromtimestamp(value / 1000, dt.timezone.utc)
-        return stamp.strftime("%Y-%m-%d %H:%M:%S")
+        return _wall_clock(value)
     if column == "SensitiveDataLog" and isinstance(value, list):
         return ", ".join(f"{e.get('TableName', '?')}.{e.get('ColumnName', '?')}" for e in value) or "-"
     text = to_cell(value).replace("\r", " ").replace("\n", " ").replace("\t", " ")
     return text
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def _wall_clock(ms: int) -> str:
+    """UNIX milliseconds as UTC wall-clock text; a time outside years 1-9999 (which a record may
+    hold: the wire allows any integer) as its raw milliseconds."""
+    try:
+        stamp = _EPOCH + dt.timedelta(milliseconds=ms)
+    except OverflowError:
+        return str(ms)
+    return stamp.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def display_width(text: str) -> int:

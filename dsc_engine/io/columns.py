@@ -7,43 +7,42 @@ absent, ``i`` means ``values[i - 1]``). ``SensitiveDataLog`` adds a level: ``ent
 distinct entry object once and each of its ``values`` is a list of entry positions.
 
 Loading checks everything a wire decode checks, but once per distinct value instead of once per
-record: strings, integers and booleans by their exact JSON type, DMS times with the wire's parser,
-and enumerations and entries through :func:`from_wire` itself. A required field must be present
-in every record, and each record is then built once, running the model's own validators.
+record: strings, integers (within 64 bits) and booleans by their exact JSON type, DMS times with
+the wire's parser, and entries through the wire codec itself. A required field must be present
+in every record.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import reprlib
 import sys
 from array import array
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from dsc_engine.errors import RecordError, SnapshotError
-from dsc_engine.wire.catalog import attr_for_key
-from dsc_engine.wire.codec import from_wire, to_wire, wire_keys
-from dsc_engine.wire.times import parse_dms_time
 from dsc_engine.models import RecordKind
-from dsc_engine.models.records import INT64_MAX, INT64_MIN
-from dsc_engine.models.records import Record
+from dsc_engine.models.records import INT64_MAX, INT64_MIN, Record
 from dsc_engine.wire import types
-from dsc_engine.wire.catalog import FIELDS
+from dsc_engine.wire.catalog import FIELDS, attr_for_key, required_keys
+from dsc_engine.wire.codec import entries_from_wire, to_wire, wire_keys
+from dsc_engine.wire.times import parse_dms_time
 
 ENTRIES_KEY = "SensitiveDataLog"
 _INDEX_TYPE = "I"
-#: The smallest valid record of each kind, which a single value is decoded inside.
-_BASE: dict[RecordKind, dict[str, Any]] = {
-    RecordKind.AUDIT_LOG: {"CreationTime": 0},
-    RecordKind.MASKING_RUN: {"Id": 0, "StartTime": 0},
-    RecordKind.DMS_LOG: {"OpTime": "2000-01-01 00:00:00"},
-}
 
 
 
 class TableError(SnapshotError):
     """A table does not decode; the message says which column and why."""
+
+
+def brief(value: object) -> str:
+    """``repr`` of a value from a file, kept short: a long or deeply nested value is abridged
+    (``[[[[[[...]]]]]]``) instead of filling the message or exhausting the stack."""
+    return reprlib.repr(value)
 
 
 def _pack(index: array) -> str:  # type: ignore[type-arg]
@@ -106,7 +105,7 @@ def encode_table(kind: RecordKind, records: Sequence[Record]) -> dict[str, Any]:
         if all(cell is None for cell in cells):
             continue
         if key == ENTRIES_KEY:
-            entries, _ = _distinct([e for cell in cells for e in cell], _entry_token)
+            entries, _ = _distinct([e for cell in cells for e in cell or ()], _entry_token)
             positions = {_entry_token(e): i for i, e in enumerate(entries)}
             lists = [None if not cell else [positions[_entry_token(e)] for e in cell] for cell in cells]
             values, index = _distinct(lists, tuple)
@@ -117,20 +116,26 @@ def encode_table(kind: RecordKind, records: Sequence[Record]) -> dict[str, Any]:
     return {"count": len(records), "columns": columns}
 
 
-def decode_table(kind: RecordKind, table: object) -> list[Record]:
-    """The records of a column table, in load order; :class:`TableError` if it is not valid."""
+def decode_table(kind: RecordKind, table: object, most: int) -> list[Record]:
+    """The records of a column table, in load order; :class:`TableError` if it is not valid or
+    counts more than ``most`` records (what the file can hold)."""
     if not isinstance(table, dict) or not isinstance(table.get("columns"), list):
         raise TableError("table lacks its 'columns'")
     count = table.get("count")
     if type(count) is not int or count < 0:
         raise TableError("table 'count' is not a record count")
+    if count > most:
+        raise TableError(
+            f"its 'count' of {count} records is more than the payload can hold ({most} at most: one"
+            " record per byte of the payload as stored)"
+        )
     attrs_by_key = attr_for_key(kind)
     names: list[str] = []
     cells: list[list[Any]] = []
     for column in table["columns"]:
-        if not isinstance(column, dict) or column.get("key") not in attrs_by_key:
-            raise TableError(f"unknown column {column.get('key') if isinstance(column, dict) else column!r}")
-        key = column["key"]
+        key = column.get("key") if isinstance(column, dict) else None
+        if not isinstance(key, str) or key not in attrs_by_key:
+            raise TableError(f"unknown column {brief(key if key is not None else column)}")
         if attrs_by_key[key] in names:
             raise TableError(f"column {key} appears twice")
         values = column.get("values")
@@ -142,18 +147,12 @@ def decode_table(kind: RecordKind, table: object) -> list[Record]:
         lookup = [absent, *decoded]
         names.append(attrs_by_key[key])
         cells.append([lookup[i] for i in index])
-    for required in _BASE[kind]:
+    for required in required_keys(kind):
         attr = attrs_by_key[required]
         if count and (attr not in names or None in cells[names.index(attr)]):
             raise TableError(f"column {required}: a record lacks this required field")
     cls = kind.record_class
-    records: list[Record] = []
-    try:
-        for row in zip(*cells) if cells else ((),) * count:
-            records.append(cls(**dict(zip(names, row))))
-    except ValueError as exc:  # a cross-field validator of the model
-        raise TableError(f"record {len(records)}: {exc}") from None
-    return records
+    return [cls(**dict(zip(names, row))) for row in (zip(*cells) if cells else ((),) * count)]
 
 
 def decode_values(kind: RecordKind, key: str, column: dict[str, Any], values: list[Any]) -> list[Any]:
@@ -162,7 +161,10 @@ def decode_values(kind: RecordKind, key: str, column: dict[str, Any], values: li
         entries = column.get("entries")
         if not isinstance(entries, list):
             raise TableError(f"column {key}: 'entries' is not a list")
-        decoded = [_through_wire(kind, key, [entry])[0] for entry in entries]
+        try:
+            decoded = [entries_from_wire(kind, [entry])[0] for entry in entries]
+        except RecordError as exc:
+            raise TableError(f"column {key}{exc.key.removeprefix('[0]')}: {exc.reason}") from None
         out = []
         for positions in values:
             if not isinstance(positions, list) or not all(
@@ -174,21 +176,17 @@ def decode_values(kind: RecordKind, key: str, column: dict[str, Any], values: li
     if spec.type is types.WALL_CLOCK:
         try:
             return [parse_dms_time(value) for value in values]
-        except ValueError as exc:
-            raise TableError(f"column {key}: {exc}") from None
+        except ValueError:
+            for value in values:  # the first at fault, shown in brief (it may be any JSON value)
+                try:
+                    parse_dms_time(value)
+                except ValueError:
+                    raise TableError(f"column {key}: {brief(value)} is not a 'yyyy-MM-dd HH:mm:ss' time") from None
+            raise
     expected = spec.type.json
     for value in values:
         if type(value) is not expected:
-            raise TableError(f"column {key}: {value!r} is not a {expected.__name__}")
+            raise TableError(f"column {key}: {brief(value)} is not a {expected.__name__}")
         if type(value) is int and not INT64_MIN <= value <= INT64_MAX:
             raise TableError(f"column {key}: an integer beyond the signed 64-bit range")
     return values
-
-
-def _through_wire(kind: RecordKind, key: str, value: Any) -> Any:
-    """One value decoded by the wire mapping, inside the smallest valid record of its kind."""
-    try:
-        record = from_wire(kind, {**_BASE[kind], key: value})
-    except RecordError as exc:
-        raise TableError(f"column {key}: {exc.reason}") from None
-    return getattr(record, attr_for_key(kind)[key])

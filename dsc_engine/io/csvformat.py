@@ -1,7 +1,8 @@
-"""CSV cells <-> the documented JSON type of each field.
+"""CSV exports: rows read as candidate records, cells <-> the documented JSON type of each field.
 
 A CSV export has a header of API field names (``CreationTime``, ``UserName`` ...) and one record per
-row. Cells are text, so each is converted to its field's documented JSON type, strictly:
+row (:func:`read_rows`; quoted cells may span lines, a quote never closed is a file error). Cells
+are text, so each is converted to its field's documented JSON type, strictly:
 
 - integers (times in ms, counts, ``Status`` ...): an optional ``-`` and digits, within 64 bits,
   nothing else (``1.5E+12`` or `` 42`` are refused, not coerced);
@@ -9,7 +10,10 @@ row. Cells are text, so each is converted to its field's documented JSON type, s
 - strings (``WarnLevel``, ``ModuleName`` ...) and DMS times: as written;
 - ``SensitiveDataLog``: the JSON array of entry objects, exactly as the API sends it;
 - an empty cell means the field is absent (so an empty-string value cannot be told apart from an
-  absent field in CSV; use JSON Lines to keep it).
+  absent field in CSV; use JSON Lines to keep it);
+- the formula guard: a text cell that starts with ``'`` followed by a formula character
+  (``= + - @``, tab, carriage return), after any number of ``'``, loses its first ``'`` (see
+  :func:`guard` for why this gives back exactly what the engine exported).
 
 How a cell converts is its field type's (``dsc_engine/wire/types.py``, ``from_cell``). Whether
 the converted value is valid for the field (a time in the right shape) is then decided by the
@@ -18,14 +22,22 @@ strict wire codec, like for every other format.
 
 from __future__ import annotations
 
+import csv
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
+from dsc_engine.errors import ImportFailure
+from dsc_engine.io import sources
+from dsc_engine.io.candidates import REQUIRED, Candidate, clip, detect_kind
 from dsc_engine.models import RecordKind
 from dsc_engine.wire.catalog import FIELDS
 from dsc_engine.wire.codec import wire_keys
 from dsc_engine.wire.types import FieldType
+
+#: The first characters that make a spreadsheet read a cell as a formula (CSV injection).
+FORMULA_STARTS = frozenset("=+-@\t\r")
+_MAY_NEED_GUARD = FORMULA_STARTS | {"'"}
 
 
 def column_types(kind: RecordKind) -> Mapping[str, FieldType]:
@@ -34,8 +46,10 @@ def column_types(kind: RecordKind) -> Mapping[str, FieldType]:
 
 
 def from_cell(field_type: FieldType, text: str) -> Any:
-    """The JSON value of one non-empty cell; ``ValueError`` says why it cannot be read."""
-    return field_type.from_cell(text)
+    """The JSON value of one non-empty cell (its field type converts it; a text cell loses its
+    formula guard); ``ValueError`` says why it cannot be read."""
+    value = field_type.from_cell(text)
+    return unguard(value) if isinstance(value, str) else value
 
 
 def to_cell(value: Any) -> str:
@@ -47,3 +61,176 @@ def to_cell(value: Any) -> str:
     if isinstance(value, list):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return str(value)
+
+
+def export_cell(value: Any, formula_guard: bool = True) -> str:
+    """The cell text of one wire value in an export: :func:`to_cell`, then :func:`guard` for text."""
+    text = to_cell(value)
+    return guard(text, formula_guard) if type(value) is str else text
+
+
+def _quoted_formula(text: str) -> tuple[int, bool]:
+    """How many ``'`` the text starts with, and whether a formula character follows them."""
+    quotes = len(text) - len(text.lstrip("'"))
+    return quotes, quotes < len(text) and text[quotes] in FORMULA_STARTS
+
+
+def guard(text: str, formula_guard: bool = True) -> str:
+    """A text cell as exported: ``'`` prefixed to text a spreadsheet would run as a formula.
+
+    With ``formula_guard``, text starting with a formula character (``=cmd|...``, ``+1``, ``-2``,
+    ``@SUM``, tab, carriage return) gets a leading ``'``, the usual guard: spreadsheets show it as
+    text. Either way, text that already starts with ``'`` (one or more) then a formula character
+    gets one more ``'``. The importer (:func:`unguard`) takes one ``'`` off exactly such cells,
+    so an export re-imports to the same text with or without the guard (``'=x`` is written
+    ``''=x``), and a cell guarded by a spreadsheet or another tool imports without its ``'``.
+    Integers are not text: ``-5`` is never guarded.
+    """
+    if not text or text[0] not in _MAY_NEED_GUARD:
+        return text
+    quotes, formula = _quoted_formula(text)
+    return "'" + text if formula and (quotes or formula_guard) else text
+
+
+def unguard(text: str) -> str:
+    """A text cell as imported: one leading ``'`` taken off when ``'`` (one or more) then a formula
+    character start it (the inverse of :func:`guard`)."""
+    if not text or text[0] != "'":
+        return text
+    return text[1:] if _quoted_formula(text)[1] else text
+
+
+# ---------------------------------------------------------------------------------------------
+# Rows
+# ---------------------------------------------------------------------------------------------
+
+
+def read_rows(
+    path: str, raw_lines: Iterator[bytes | sources.LongLine], kind: RecordKind | None
+) -> Iterator[Candidate]:
+    """The candidate records of a CSV file's lines: the header, then one per row, in file order.
+
+    A row with a line that is not UTF-8 or longer than the line limit, with the wrong number of
+    cells or an unconvertible cell is a candidate with an error; a bad header, a quoted cell
+    never closed, or a cell past the size limit raise :class:`ImportFailure` (with the line).
+    """
+    bad_lines: dict[int, str] = {}
+    long_lines: dict[int, str] = {}  # the kept text of each line over the limit
+    ended: list[bool] = []  # set once every line has been handed to the csv reader
+
+    def text_lines() -> Iterator[str]:
+        yield from decoded()
+        ended.append(True)
+
+    def decoded() -> Iterator[str]:
+        for number, raw in enumerate(raw_lines, 1):
+            if isinstance(raw, sources.LongLine):  # the csv module sees an empty line instead
+                bad_lines[number] = raw.reason
+                long_lines[number] = clip(raw.head.decode("utf-8", "replace"))
+                yield "\n"
+                continue
+            if number == 1:
+                raw = sources.strip_bom(raw)
+            try:
+                yield sources.decode_line(raw) + "\n"
+            except ValueError as exc:
+                bad_lines[number] = str(exc)
+                yield raw.decode("utf-8", "replace") + "\n"
+
+    cell_limit = sources.MAX_LINE
+    if csv.field_size_limit() < cell_limit:  # process-wide; raised (never lowered) so that a cell
+        csv.field_size_limit(cell_limit)  # the engine exports (up to a line's size) reads back
+    reader = csv.reader(text_lines())
+    try:
+        header = next(reader)
+    except csv.Error as exc:
+        raise ImportFailure(path, f"unreadable CSV header: {exc}", 1) from None
+    if 1 in long_lines:
+        raise ImportFailure(path, f"CSV header: {bad_lines[1]}", 1)
+    if 1 in bad_lines:
+        raise ImportFailure(path, f"CSV header is {bad_lines[1]}", 1)
+    kind, types = _header(path, header, kind)
+    previous = reader.line_num
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if "field limit" in str(exc):
+                raise ImportFailure(
+                    path,
+                    f"the row starting on line {previous + 1} has a cell longer than {csv.field_size_limit()}"
+                    f" characters (by line {reader.line_num}); a quote that is never closed makes the"
+                    " rest of the file one cell",
+                    previous + 1,
+                ) from None
+            raise ImportFailure(path, f"unreadable CSV: {exc}", reader.line_num) from None
+        except ImportFailure as exc:
+            raise ImportFailure(path, exc.reason, reader.line_num + 1) from None
+        start, previous = previous + 1, reader.line_num
+        if ended:  # the reader met the end of the file inside a quoted cell: the row's last one
+            opened = start + sum(cell.count("\n") for cell in row[:-1])
+            raise ImportFailure(
+                path,
+                f"a quoted cell opened on line {opened} is never closed (the file may be cut short);"
+                f" the {previous - opened + 1} line(s) from there to the end are not read",
+                opened,
+            )
+        broken = [n for n in range(start, previous + 1) if n in bad_lines] if bad_lines else []
+        if broken:
+            text = long_lines.get(broken[0])
+            yield Candidate(path, start, "", text, row=None if text else row, error=bad_lines[broken[0]])
+        elif not any(cell.strip() for cell in row):
+            continue
+        elif len(row) != len(header):
+            yield Candidate(path, start, "", row=row,
+                            error=f"row has {len(row)} cells but the header has {len(header)} columns")
+        else:
+            yield _record(path, start, header, row, types, kind)
+
+
+def _header(
+    path: str, header: list[str], kind: RecordKind | None
+) -> tuple[RecordKind, Mapping[str, FieldType]]:
+    columns = [name.strip() for name in header]
+    header[:] = columns
+    duplicates = sorted({c for c in columns if columns.count(c) > 1})
+    if duplicates:
+        raise ImportFailure(path, f"CSV header repeats the column(s) {', '.join(duplicates)}", 1)
+    if kind is None:
+        try:
+            kind = detect_kind(columns)
+        except ValueError as exc:
+            raise ImportFailure(path, f"not a recognised export (JSON or CSV with API field names): {exc}", 1) from None
+    types = column_types(kind)
+    unknown = [c for c in columns if c not in types]
+    if unknown:
+        raise ImportFailure(
+            path, f"CSV header has column(s) {', '.join(map(repr, unknown))}, not fields of a {kind.value} record", 1
+        )
+    missing = [c for c in REQUIRED[kind] if c not in columns]
+    if missing:
+        raise ImportFailure(
+            path, f"CSV header lacks the required column(s) {', '.join(missing)} of a {kind.value} record", 1
+        )
+    return kind, types
+
+
+def _record(
+    path: str,
+    line: int,
+    header: list[str],
+    row: list[str],
+    types: Mapping[str, FieldType],
+    kind: RecordKind,
+) -> Candidate:
+    data: dict[str, Any] = {}
+    for column, cell in zip(header, row):
+        if cell == "":
+            continue
+        try:
+            data[column] = from_cell(types[column], cell)
+        except ValueError as exc:
+            return Candidate(path, line, "", row=row, error=f"column {column}: {exc}")
+    return Candidate(path, line, "", data=data, kinds=(kind,), row=row)

@@ -3,7 +3,9 @@
 - ``jsonl``: one record per line, its full wire form (record-only keys ``MainProcessId``/``Tid``
   included), compact UTF-8 JSON.
 - ``csv``: a header of every wire key of the kind in documented order, one record per row, cells
-  as :mod:`csvformat` describes (absent: empty cell; ``SensitiveDataLog``: its JSON array).
+  as :mod:`csvformat` describes (absent: empty cell; ``SensitiveDataLog``: its JSON array); text
+  that a spreadsheet would run as a formula is guarded with a leading ``'`` unless
+  ``formula_guard=False`` (:func:`csvformat.guard`; the importer takes the guard off again).
 - ``pages``: API response pages, one compact JSON object per line, shaped as the service answers
   (``CurrentPage``/``PageSize``/``TotalCount``/``Items`` for the Sddp kinds,
   ``TotalCount``/``Success``/``SensitiveDataAuditLogList`` for DMS) but with the full wire form of
@@ -63,14 +65,19 @@ def write_jsonl(records: Iterable[Record], out: IO[str]) -> int:
     return count
 
 
-def write_csv(records: Iterable[Record], kind: RecordKind, out: IO[str]) -> int:
+def write_csv(records: Iterable[Record], kind: RecordKind, out: IO[str], *, formula_guard: bool = True) -> int:
     keys = wire_keys(kind)
     writer = csv.writer(out, lineterminator="\n")
+    # csv quotes a cell holding a line terminator, and "\n" is ours: a lone "\r" would be written
+    # bare and not read back, so a row holding one is written with every cell quoted
+    quoting = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(keys)
     count = 0
+    cell = csvformat.export_cell
     for record in records:
         wire = to_wire(record)
-        writer.writerow([csvformat.to_cell(wire.get(key)) for key in keys])
+        row = [cell(wire.get(key), formula_guard) for key in keys]
+        (quoting if any("\r" in c for c in row) else writer).writerow(row)
         count += 1
     return count
 
@@ -113,13 +120,16 @@ def write(
     total: int | None = None,
     page_size: int | None = None,
     first_page: int = 1,
+    formula_guard: bool = True,
 ) -> int:
-    """Write records in ``fmt``; return how many. ``total`` (pages only) defaults to that count."""
+    """Write records in ``fmt``; return how many. ``total`` (pages only) defaults to that count;
+    ``formula_guard`` (CSV only: the other formats are not opened by spreadsheets) guards cells
+    that a spreadsheet would run as formulas."""
     fmt = ExportFormat(fmt)
     if fmt is ExportFormat.JSONL:
         return write_jsonl(records, out)
     if fmt is ExportFormat.CSV:
-        return write_csv(records, kind, out)
+        return write_csv(records, kind, out, formula_guard=formula_guard)
     if total is None:
         records = list(records)
         total = len(records)

@@ -36,8 +36,8 @@ from typing import IO, Any
 
 import attrs
 
-from dsc_engine.errors import ImportFailure, RecordError, SnapshotError
-from dsc_engine.io import formats, snapshot, sources
+from dsc_engine.errors import ImportFailure, OutputError, RecordError, SnapshotError
+from dsc_engine.io import candidates, formats, snapshot, sources
 from dsc_engine.io.stores import HasStores, Stores, gc_paused
 from dsc_engine.wire.codec import from_wire
 from dsc_engine.models import MaskingRun, RecordKind
@@ -154,7 +154,7 @@ class _Loader:
         else:
             self.kept.append(reject)
 
-    def take(self, candidate: formats.Candidate) -> None:
+    def take(self, candidate: candidates.Candidate) -> None:
         self.read += 1
         if candidate.error is not None:
             if self.strict:
@@ -163,7 +163,7 @@ class _Loader:
             return
         assert candidate.data is not None
         try:
-            kind = formats.detect_kind(candidate.data.keys(), candidate.kinds)
+            kind = candidates.detect_kind(candidate.data.keys(), candidate.kinds)
         except ValueError as exc:
             kind_error = RecordError("record", "", str(exc), candidate.where)
             self._bad(candidate, kind_error)
@@ -175,7 +175,7 @@ class _Loader:
             return
         self.add(kind, record, candidate)
 
-    def add(self, kind: RecordKind, record: Record, candidate: formats.Candidate) -> None:
+    def add(self, kind: RecordKind, record: Record, candidate: candidates.Candidate) -> None:
         if isinstance(record, MaskingRun) and self._duplicate(record, candidate):
             return
         batch = self.pending[kind]
@@ -190,20 +190,20 @@ class _Loader:
             self.read += len(records)
             if kind is RecordKind.MASKING_RUN:  # runs have an identity: skip or reject known ones
                 for index, record in enumerate(records, seen[kind]):
-                    self.add(kind, record, formats.Candidate(str(path), 0, f"{kind.value}[{index}]", data={}))
+                    self.add(kind, record, candidates.Candidate(str(path), 0, f"{kind.value}[{index}]", data={}))
             else:
                 self.pending[kind].extend(records)
                 if not self.strict:
                     self.flush(kind)
             seen[kind] += len(records)
 
-    def _bad(self, candidate: formats.Candidate, error: RecordError) -> None:
+    def _bad(self, candidate: candidates.Candidate, error: RecordError) -> None:
         if self.strict:
             raise error
         reason = f"{error.kind} record: key {error.key!r}: {error.reason}" if error.key else str(error.reason)
         self.reject(Reject(candidate.path, candidate.line, reason, candidate.raw, candidate.item))
 
-    def _duplicate(self, run: MaskingRun, candidate: formats.Candidate) -> bool:
+    def _duplicate(self, run: MaskingRun, candidate: candidates.Candidate) -> bool:
         if self.run_ids is None:
             existing = self.target.store(RecordKind.MASKING_RUN).records_in_load_order()
             self.run_ids = {r.id: r for r in existing if isinstance(r, MaskingRun)}
@@ -239,7 +239,7 @@ class _Loader:
         )
 
 
-def _with_item(candidate: formats.Candidate, reason: str) -> str:
+def _with_item(candidate: candidates.Candidate, reason: str) -> str:
     return f"{candidate.item}: {reason}" if candidate.item else reason
 
 
@@ -256,11 +256,14 @@ def load_into(
 
     ``kind`` forces every record to be read as that kind (otherwise it is told from the content);
     ``progress`` is called with the raw bytes consumed as files are read. See the module docstring
-    for lenient and strict mode. A source naming no file raises :class:`ImportFailure` in both.
+    for lenient and strict mode. A source naming no file raises :class:`ImportFailure` in both;
+    a ``rejects_path`` that is one of the sources, or cannot be written, raises
+    :class:`OutputError` before any file is opened.
     """
     forced = None if kind is None else RecordKind.parse(kind)
     files = sources.expand(source)
-    rejects_file = None if rejects_path is None else open(rejects_path, "w", encoding="utf-8")
+    sources.refuse_overwrite(rejects_path, files, "the rejects file")
+    rejects_file = None if rejects_path is None else _open_rejects(rejects_path)
     loader = _Loader(engine, strict, rejects_file)
     try:
         with gc_paused():
@@ -271,13 +274,20 @@ def load_into(
     return loader.report(len(files), None if rejects_path is None else os.fspath(rejects_path))
 
 
+def _open_rejects(path: str | os.PathLike[str]) -> IO[str]:
+    try:
+        return open(path, "w", encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(os.fspath(path), f"cannot write the rejects file: {exc.strerror or exc}") from None
+
+
 def _load_files(
     loader: _Loader, files: list[Path], forced: RecordKind | None, progress: sources.ProgressFn | None
 ) -> None:
     strict = loader.strict
     for path in files:
         try:
-            if snapshot.is_snapshot(path):
+            if not sources.is_stream(path) and snapshot.is_snapshot(path):  # a pipe is read once
                 loader.take_snapshot(path)
             else:
                 for candidate in formats.read_file(path, forced, progress):
@@ -289,7 +299,7 @@ def _load_files(
         except SnapshotError as exc:
             if strict:
                 raise
-            loader.reject(Reject(str(path), None, str(exc), "", scope="file"))
+            loader.reject(Reject(str(path), None, exc.reason, "", scope="file"))
         if not strict:
             for each in RecordKind:
                 loader.flush(each)

@@ -16,18 +16,28 @@ written and read a part at a time so that neither saving nor loading holds the w
 record at once; records keep their load order, so that a loaded snapshot orders ties exactly as the
 original engine did (CONTRACT.md section 4). A version 1 payload is one JSON document (:mod:`columns`).
 
-Reading checks everything before a single record is handed out: a file shorter than its header or
-payload, a checksum that does not match, an unknown version or flag, bytes after the payload or a
-payload that does not decode all raise :class:`SnapshotError`, and nothing is loaded.
+Reading checks everything before a single record is handed out, in this order (docs/formats.md,
+"Snapshots"): the header against the file's size; the SHA-256 of the payload as stored, in a first
+streaming pass, before anything is decompressed or decoded; then, while decoding, every declared
+length and count against what the payload can hold (:class:`snaptables.Limits`: a gzip'd payload
+expands at most :data:`MAX_EXPANSION` times, and holds at most one record per byte as stored)
+before anything of that size is allocated; then every value. Any fault raises
+:class:`SnapshotError` naming the file and what is wrong, and nothing is loaded.
+
+Saving writes a temporary file of its own beside the target and renames it over the target only
+once it is complete and on disk, so that two saves to one path, or a save that fails, never leave
+a damaged snapshot behind.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import io
 import json
 import os
+import secrets
 import struct
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
@@ -50,6 +60,10 @@ HEADER_SIZE = _HEADER.size
 _FORMAT_NAME = "dsc-engine snapshot"
 #: Records per ``Store.insert`` when a snapshot is loaded (large: fewer segment merges).
 INSERT_CHUNK = 1 << 18
+#: A gzip'd payload may decompress to at most this many times its stored size. Snapshots of real
+#: logs expand 2-7 times; a "zip bomb" up to ~1,000 times. :func:`write` stores a payload that
+#: would break this (or the one-record-per-stored-byte rule) uncompressed instead.
+MAX_EXPANSION = 64
 
 
 def is_snapshot(path: str | os.PathLike[str]) -> bool:
@@ -61,66 +75,61 @@ def is_snapshot(path: str | os.PathLike[str]) -> bool:
         return False
 
 
-class _HashingWriter(io.RawIOBase):
-    """Counts and hashes what is written through it."""
+class _CountingWriter(io.RawIOBase):
+    """Counts (and, with ``hashing``, hashes) what is written through it."""
 
-    def __init__(self, out: BinaryIO) -> None:
+    def __init__(self, out: Any, hashing: bool = False) -> None:
         self.out = out
-        self.digest = hashlib.sha256()
+        self.digest = hashlib.sha256() if hashing else None
         self.size = 0
 
     def writable(self) -> bool:
         return True
 
     def write(self, data: Any) -> int:
-        self.digest.update(data)
+        if self.digest is not None:
+            self.digest.update(data)
         self.size += len(data)
         self.out.write(data)
         return len(data)
 
 
-class _HashingReader(io.RawIOBase):
-    """Reads at most ``length`` bytes of ``raw`` and hashes them."""
-
-    def __init__(self, raw: BinaryIO, length: int) -> None:
-        self.raw = raw
-        self.left = length
-        self.digest = hashlib.sha256()
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.raw.read(min(len(buffer), self.left))
-        self.left -= len(data)
-        self.digest.update(data)
-        buffer[: len(data)] = data
-        return len(data)
-
-    def drain(self) -> bytes:
-        """Hash what was not read yet; the digest of the whole payload."""
-        while self.left and (data := self.raw.read(min(self.left, 1 << 20))):
-            self.left -= len(data)
-            self.digest.update(data)
-        return self.digest.digest()
-
-
 def write(out: BinaryIO, records: Mapping[RecordKind, Sequence[Record]], *, compress: bool = True) -> dict[RecordKind, int]:
-    """Write a snapshot of ``records`` (each kind's in load order) to a seekable ``out``."""
+    """Write a snapshot of ``records`` (each kind's in load order) to a seekable ``out``.
+
+    A gzip'd payload that the reader would refuse (it expands more than :data:`MAX_EXPANSION`
+    times, or holds more records than bytes: nearly identical records) is written again
+    uncompressed, so that whatever is saved loads."""
+    start = out.tell()
+    if compress:
+        counts, stored, expanded = _write(out, records, compress=True)
+        if expanded <= MAX_EXPANSION * stored and sum(counts.values()) <= stored:
+            return counts
+        out.seek(start)
+        out.truncate()
+    return _write(out, records, compress=False)[0]
+
+
+def _write(out: BinaryIO, records: Mapping[RecordKind, Sequence[Record]], *, compress: bool) -> tuple[dict[RecordKind, int], int, int]:
+    """Write a snapshot; its counts, its payload's stored size and its decompressed size."""
     start = out.tell()
     out.write(bytes(HEADER_SIZE))
-    hashing = _HashingWriter(out)
+    hashing = _CountingWriter(out, hashing=True)
     if compress:
         with gzip.GzipFile(fileobj=hashing, mode="wb", compresslevel=1, mtime=0) as packed:
-            counts = snaptables.write_payload(packed, records)  # type: ignore[arg-type]
+            counting = _CountingWriter(packed)
+            counts = snaptables.write_payload(counting, records)  # type: ignore[arg-type]
+        expanded = counting.size
     else:
         counts = snaptables.write_payload(hashing, records)  # type: ignore[arg-type]
+        expanded = hashing.size
     end = out.tell()
     out.seek(start)
     flags = FLAG_GZIP if compress else 0
+    assert hashing.digest is not None
     out.write(_HEADER.pack(MAGIC, VERSION, flags, hashing.size, hashing.digest.digest()))
     out.seek(end)
-    return counts
+    return counts, hashing.size, expanded
 
 
 def encode(records: Mapping[RecordKind, Sequence[Record]], *, compress: bool = True) -> bytes:
@@ -131,80 +140,102 @@ def encode(records: Mapping[RecordKind, Sequence[Record]], *, compress: bool = T
 
 
 def _tables(raw: BinaryIO, size: int, name: str) -> list[snaptables.Table] | dict[RecordKind, list[Record]]:
-    """Read and check a snapshot from ``raw`` (``size`` bytes in all)."""
+    """Read and check a snapshot from a seekable ``raw`` (``size`` bytes in all)."""
     head = raw.read(HEADER_SIZE)
     if len(head) < HEADER_SIZE:
         if len(head) < len(MAGIC) or not head.startswith(MAGIC):
-            raise SnapshotError(f"{name}: not a dsc-engine snapshot (no {MAGIC!r} header)")
-        raise SnapshotError(f"{name}: truncated: {len(head)} bytes, shorter than the {HEADER_SIZE}-byte header")
+            raise SnapshotError(f"not a dsc-engine snapshot (no {MAGIC!r} header)", name)
+        raise SnapshotError(f"truncated: {len(head)} bytes, shorter than the {HEADER_SIZE}-byte header", name)
     magic, version, flags, length, digest = _HEADER.unpack(head)
     if magic != MAGIC:
-        raise SnapshotError(f"{name}: not a dsc-engine snapshot (no {MAGIC!r} header)")
+        raise SnapshotError(f"not a dsc-engine snapshot (no {MAGIC!r} header)", name)
     if version not in VERSIONS:
         raise SnapshotError(
-            f"{name}: snapshot format version {version} is not supported (this engine reads version"
-            f" {' and '.join(map(str, VERSIONS))})"
+            f"snapshot format version {version} is not supported (this engine reads version"
+            f" {' and '.join(map(str, VERSIONS))})",
+            name,
         )
     if flags & ~FLAG_GZIP:
-        raise SnapshotError(f"{name}: unknown snapshot flags 0x{flags:02x}")
+        raise SnapshotError(f"unknown snapshot flags 0x{flags:02x}", name)
     stored = size - HEADER_SIZE
     if stored < length:
-        raise SnapshotError(f"{name}: truncated: payload has {stored} of its {length} bytes")
+        raise SnapshotError(f"truncated: payload has {stored} of its {length} bytes", name)
     if stored > length:
-        raise SnapshotError(f"{name}: corrupt: {stored - length} unexpected bytes after the payload")
-    if version == 1:
-        return _version_1(raw.read(length), digest, flags, name)
-    hashing = _HashingReader(raw, length)
+        raise SnapshotError(f"corrupt: {stored - length} unexpected bytes after the payload", name)
+    _verify(raw, length, digest, name)
+    raw.seek(HEADER_SIZE)
+    packed = bool(flags & FLAG_GZIP)
+    limits = _limits(length, packed)
     try:
-        stream: BinaryIO = (
-            gzip.GzipFile(fileobj=hashing, mode="rb") if flags & FLAG_GZIP else io.BufferedReader(hashing, 1 << 20)  # type: ignore[assignment]
-        )
-        tables = snaptables.read_payload(stream)
+        with gzip.GzipFile(fileobj=raw, mode="rb") if packed else contextlib.nullcontext(raw) as stream:
+            if version == 1:
+                return _version_1(_whole(stream, limits), limits)
+            return snaptables.read_payload(stream, limits)  # type: ignore[arg-type]
     except (OSError, EOFError, zlib.error) as exc:
-        _check_digest(hashing, digest, name)
-        raise SnapshotError(f"{name}: corrupt: payload does not decompress: {exc}") from None
+        reason = "payload does not decompress" if packed else "payload cannot be read"
+        raise SnapshotError(f"corrupt: {reason}: {exc}", name) from None
     except SnapshotError as exc:
-        _check_digest(hashing, digest, name)
-        raise SnapshotError(f"{name}: {exc}") from None
-    _check_digest(hashing, digest, name)
-    return tables
+        raise exc.located(name) from None
 
 
-def _check_digest(hashing: _HashingReader, digest: bytes, name: str) -> None:
-    if hashing.drain() != digest:
-        raise SnapshotError(f"{name}: corrupt: the SHA-256 checksum of the payload does not match")
+def _verify(raw: BinaryIO, length: int, digest: bytes, name: str) -> None:
+    """Hash the ``length`` payload bytes that follow, as stored: nothing is decoded before this."""
+    hashing = hashlib.sha256()
+    left = length
+    while left and (piece := raw.read(min(left, snaptables.PIECE))):
+        hashing.update(piece)
+        left -= len(piece)
+    if left:  # the file shrank since its size was taken
+        raise SnapshotError(f"truncated: payload has {length - left} of its {length} bytes", name)
+    if hashing.digest() != digest:
+        raise SnapshotError("corrupt: the SHA-256 checksum of the payload does not match", name)
 
 
-def _version_1(payload: bytes, digest: bytes, flags: int, name: str) -> dict[RecordKind, list[Record]]:
+def _limits(length: int, packed: bool) -> snaptables.Limits:
+    """What a payload of ``length`` stored bytes can hold (docs/formats.md, "Snapshots")."""
+    if not packed:
+        return snaptables.Limits(size=length, records=length)
+    why = f" (a gzip'd payload expands at most {MAX_EXPANSION} times its {length} bytes as stored)"
+    return snaptables.Limits(size=MAX_EXPANSION * length, records=length, why=why)
+
+
+def _whole(stream: io.BufferedIOBase | BinaryIO, limits: snaptables.Limits) -> bytearray:
+    """Everything ``stream`` holds, refused as soon as it is more than ``limits.size`` bytes."""
+    data = bytearray()
+    while piece := stream.read(snaptables.PIECE):
+        data += piece
+        if len(data) > limits.size:
+            raise SnapshotError(f"corrupt: the payload is longer than {limits.size} bytes{limits.why}")
+    return data
+
+
+def _version_1(payload: bytearray, limits: snaptables.Limits) -> dict[RecordKind, list[Record]]:
     """A version 1 payload: one JSON document of column tables, decoded whole."""
-    if hashlib.sha256(payload).digest() != digest:
-        raise SnapshotError(f"{name}: corrupt: the SHA-256 checksum of the payload does not match")
-    if flags & FLAG_GZIP:
-        try:
-            payload = gzip.decompress(payload)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise SnapshotError(f"{name}: corrupt: payload does not decompress: {exc}") from None
     try:
-        document = json.loads(payload)
+        document = json.loads(payload.decode("utf-8"))
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-        raise SnapshotError(f"{name}: corrupt: payload is not UTF-8 JSON: {exc}") from None
+        raise SnapshotError(f"corrupt: payload is not UTF-8 JSON: {exc}") from None
+    except RecursionError:
+        raise SnapshotError("corrupt: the payload is nested too deeply") from None
     if not isinstance(document, dict) or document.get("format") != _FORMAT_NAME:
-        raise SnapshotError(f"{name}: corrupt: the payload is not a {_FORMAT_NAME}")
+        raise SnapshotError(f"corrupt: the payload is not a {_FORMAT_NAME}")
     if document.get("version") != 1:
-        raise SnapshotError(f"{name}: payload version {document.get('version')!r} is not 1")
+        raise SnapshotError(f"payload version {columns.brief(document.get('version'))} is not 1")
     kinds = document.get("kinds")
     if not isinstance(kinds, dict):
-        raise SnapshotError(f"{name}: corrupt: 'kinds' is not an object")
+        raise SnapshotError("corrupt: 'kinds' is not an object")
     out: dict[RecordKind, list[Record]] = {kind: [] for kind in RecordKind}
+    most = limits.records
     for label, table in kinds.items():
         try:
             kind = RecordKind(label)
         except ValueError:
-            raise SnapshotError(f"{name}: unknown record kind {label!r}") from None
+            raise SnapshotError(f"unknown record kind {columns.brief(label)}") from None
         try:
-            out[kind] = columns.decode_table(kind, table)
+            out[kind] = columns.decode_table(kind, table, most)
         except columns.TableError as exc:
-            raise SnapshotError(f"{name}: {label}: {exc}") from None
+            raise SnapshotError(f"{label}: {exc}") from None
+        most -= len(out[kind])
     return out
 
 
@@ -234,7 +265,7 @@ def _read_file(path: str | os.PathLike[str]) -> list[snaptables.Table] | dict[Re
         with open(path, "rb") as raw:
             return _tables(raw, os.fstat(raw.fileno()).st_size, name)
     except OSError as exc:
-        raise SnapshotError(f"{name}: cannot read: {exc.strerror or exc}") from None
+        raise SnapshotError(f"cannot read: {exc.strerror or exc}", name) from None
 
 
 def decode(data: bytes, name: str = "snapshot") -> dict[RecordKind, list[Record]]:
@@ -246,14 +277,55 @@ def decode(data: bytes, name: str = "snapshot") -> dict[RecordKind, list[Record]
 
 
 def save(engine: HasStores, path: str | os.PathLike[str], *, compress: bool = True) -> dict[RecordKind, int]:
-    """Write every record of ``engine`` to ``path``; return how many of each kind."""
+    """Write every record of ``engine`` to ``path`` atomically; return how many of each kind.
+
+    The snapshot is written to a temporary file of this save's own beside ``path``, flushed to
+    disk, then renamed over ``path``: a reader sees the old snapshot or the new one, never part
+    of one, and a save that fails leaves the old snapshot and no temporary file behind."""
     records = {kind: engine.store(kind).records_in_load_order() for kind in RecordKind}
     target = Path(path)
-    partial = target.with_name(target.name + ".partial")
-    with open(partial, "wb") as out, gc_paused():
-        counts = write(out, records, compress=compress)
-    os.replace(partial, target)
+    out, partial = _temporary(target)
+    try:
+        with out, gc_paused():
+            counts = write(out, records, compress=compress)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(partial)
+        raise
+    _sync_directory(target.parent)
     return counts
+
+
+def _temporary(target: Path) -> tuple[BinaryIO, Path]:
+    """A new file beside ``target``, named after it, that no other save can be using.
+
+    Created like ``tempfile.mkstemp`` (a random name, ``O_EXCL``) but with the mode a plain
+    ``open`` gives (0o666 less the umask), so that the snapshot's permissions are those of any
+    other file the user writes (``mkstemp`` would make it 0o600)."""
+    while True:
+        partial = target.with_name(f"{target.name}.{secrets.token_hex(6)}.partial")
+        try:
+            descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        except FileExistsError:
+            continue
+        return os.fdopen(descriptor, "wb"), partial
+
+
+def _sync_directory(directory: Path) -> None:
+    """Flush the rename in ``directory`` to disk where the system allows it (POSIX). The rename
+    is done and the snapshot complete either way: a system that cannot sync a directory (some
+    file systems refuse) only loses the guarantee that the rename survives a power cut."""
+    if os.name != "posix":
+        return
+    with contextlib.suppress(OSError):
+        descriptor = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
 
 
 def read(path: str | os.PathLike[str]) -> dict[RecordKind, list[Record]]:

@@ -15,8 +15,14 @@ once (``entries``) and each of its values is a list of entry positions. Nothing 
 Reading keeps each column as its distinct values and its packed index (1 to 4 bytes a record), so
 memory stays near what the stores themselves take; records are built only when asked for, a chunk
 at a time (:meth:`Table.chunks`). Every value is checked as an import checks it, once per distinct
-value (:func:`columns.decode_values`), and a kind whose model has cross-field validators is built
-once in full while reading, so that a table that reads without error also builds without error.
+value (:func:`columns.decode_values`); the models have no cross-field rules, so a table that
+reads without error also builds without error.
+
+Nothing a payload declares is believed before it is checked against :class:`Limits`, what the
+payload can hold at most: a section longer than the bytes left, a table counting more records than
+the payload can hold, or an index whose length is not its count times its width is refused before
+anything of that size is read or allocated, and a section is read a megabyte at a time, so that
+memory follows the bytes actually there, not the length claimed.
 """
 
 from __future__ import annotations
@@ -32,8 +38,8 @@ from typing import Any, BinaryIO
 
 import attrs
 
-from dsc_engine.io.columns import ENTRIES_KEY, TableError, decode_values
-from dsc_engine.wire.catalog import attr_for_key
+from dsc_engine.io.columns import ENTRIES_KEY, TableError, brief, decode_values
+from dsc_engine.wire.catalog import attr_for_key, required_keys
 from dsc_engine.wire.codec import value_encoders
 from dsc_engine.wire.generated import build_rows
 from dsc_engine.models import RecordKind
@@ -46,12 +52,9 @@ CHUNK = 65536
 #: Records whose cells are gathered at a time while building (the cell lists are 8 bytes a value).
 _BUILD_STEP = 16384
 _LENGTH = struct.Struct(">Q")
+#: Bytes read (or hashed) at a time from a long section or payload.
+PIECE = 1 << 20
 _WIDTHS = {1: "B", 2: "H", 4: "I"}
-_REQUIRED = {
-    RecordKind.AUDIT_LOG: ("CreationTime",),
-    RecordKind.MASKING_RUN: ("Id", "StartTime"),
-    RecordKind.DMS_LOG: ("OpTime",),
-}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -206,44 +209,85 @@ class Table:
             yield records
 
 
-class _Reader:
-    def __init__(self, stream: BinaryIO) -> None:
-        self.stream = stream
+@attrs.frozen
+class Limits:
+    """What a payload can hold at most: ``size`` bytes once decompressed and ``records`` records
+    in all its tables. ``why`` says where ``size`` comes from, for the messages."""
 
-    def exact(self, size: int, what: str) -> bytes:
-        data = self.stream.read(size)
+    size: int
+    records: int
+    why: str = ""
+
+
+class _Reader:
+    """The sections of a payload, each checked against what the payload can still hold."""
+
+    def __init__(self, stream: BinaryIO, limits: Limits) -> None:
+        self.stream = stream
+        self.limits = limits
+        self.bytes_left = limits.size
+        self.records_left = limits.records
+
+    def exact(self, size: int, what: str) -> bytes | bytearray:
+        if size > self.bytes_left:
+            raise TableError(
+                f"the payload ends inside {what}: it claims {size} bytes, {self.bytes_left} at most"
+                f" are left{self.limits.why}"
+            )
+        if size <= PIECE:
+            data: bytes | bytearray = self.stream.read(size)
+        else:  # a claimed length costs only what is really there
+            data = bytearray()
+            while len(data) < size and (piece := self.stream.read(min(PIECE, size - len(data)))):
+                data += piece
+        self.bytes_left -= len(data)
         if len(data) != size:
             raise TableError(f"the payload ends inside {what} ({len(data)} of its {size} bytes)")
         return data
 
-    def section(self, what: str) -> bytes:
+    def length(self, what: str) -> int:
         (length,) = _LENGTH.unpack(self.exact(_LENGTH.size, what))
-        return self.exact(length, what)
+        return int(length)
+
+    def section(self, what: str) -> bytes | bytearray:
+        return self.exact(self.length(what), what)
 
     def json(self, what: str) -> Any:
+        data = self.section(what)
         try:
-            return json.loads(self.section(what).decode("utf-8"))
+            return json.loads(data.decode("utf-8"))
         except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
             raise TableError(f"{what} is not UTF-8 JSON: {exc}") from None
+        except RecursionError:
+            raise TableError(f"{what} is nested too deeply") from None
+
+    def count(self, kind: RecordKind, count: int) -> None:
+        """Take ``count`` records of ``kind`` from what the payload can hold."""
+        if count > self.records_left:
+            raise TableError(
+                f"{kind.value}: its 'count' of {count} records is more than the payload can hold"
+                f" ({self.records_left} at most: one record per byte of the payload as stored)"
+            )
+        self.records_left -= count
 
 
-def read_payload(stream: BinaryIO) -> list[Table]:
+def read_payload(stream: BinaryIO, limits: Limits) -> list[Table]:
     """Every table of a version 2 payload, checked; :class:`TableError` says what is wrong."""
-    reader = _Reader(stream)
+    reader = _Reader(stream, limits)
     manifest = reader.json("the manifest")
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
         raise TableError(f"the payload is not a {FORMAT_NAME}")
     if manifest.get("version") != VERSION:
-        raise TableError(f"payload version {manifest.get('version')!r} is not {VERSION}")
+        raise TableError(f"payload version {brief(manifest.get('version'))} is not {VERSION}")
     labels = manifest.get("kinds")
     if not isinstance(labels, list):
         raise TableError("'kinds' is not a list")
-    tables = []
+    tables: list[Table] = []
     for label in labels:
         try:
             kind = RecordKind(label)
         except (ValueError, TypeError):
-            raise TableError(f"unknown record kind {label!r}") from None
+            raise TableError(f"unknown record kind {brief(label)}") from None
         if any(t.kind is kind for t in tables):
             raise TableError(f"record kind {label!r} appears twice")
         tables.append(_read_table(reader, kind))
@@ -259,19 +303,20 @@ def _read_table(reader: _Reader, kind: RecordKind) -> Table:
     count, specs = header.get("count"), header.get("columns")
     if type(count) is not int or count < 0:
         raise TableError(f"{kind.value}: 'count' is not a record count")
+    reader.count(kind, count)
     if not isinstance(specs, list):
         raise TableError(f"{kind.value}: the table lacks its 'columns'")
     attrs_by_key = attr_for_key(kind)
     table = Table(kind, count, [], [], [])
     for spec in specs:
         key = spec.get("key") if isinstance(spec, dict) else None
-        if key not in attrs_by_key:
-            raise TableError(f"{kind.value}: unknown column {key if key is not None else spec!r}")
+        if not isinstance(key, str) or key not in attrs_by_key:
+            raise TableError(f"{kind.value}: unknown column {brief(key if key is not None else spec)}")
         if attrs_by_key[key] in table.names:
             raise TableError(f"{kind.value}: column {key} appears twice")
         width = spec.get("width")
-        if width not in _WIDTHS:
-            raise TableError(f"{kind.value}: column {key}: index width {width!r} is not 1, 2 or 4")
+        if type(width) is not int or width not in _WIDTHS:
+            raise TableError(f"{kind.value}: column {key}: index width {brief(width)} is not 1, 2 or 4")
         column = reader.json(f"the values of {kind.value} column {key}")
         if not isinstance(column, dict) or not isinstance(column.get("values"), list):
             raise TableError(f"{kind.value}: column {key}: 'values' is not a list")
@@ -279,22 +324,27 @@ def _read_table(reader: _Reader, kind: RecordKind) -> Table:
             decoded = decode_values(kind, key, column, column["values"])
         except TableError as exc:
             raise TableError(f"{kind.value}: {exc}") from None
-        index = _index(reader.section(f"the index of {kind.value} column {key}"), width, count, len(decoded))
+        what = f"the index of {kind.value} column {key}"
+        length = reader.length(what)
+        if length != width * count:  # refused before it is read
+            raise TableError(
+                f"{kind.value}: column {key}: the index does not fit its {count} records: it holds"
+                f" {length} bytes, not {width * count}"
+            )
+        index = _index(reader.exact(length, what), width, count, len(decoded))
         if index is None:
             raise TableError(f"{kind.value}: column {key}: the index does not fit its {count} records and {len(decoded)} values")
         table.names.append(attrs_by_key[key])
         table.lookups.append([() if key == ENTRIES_KEY else None, *decoded])
         table.indexes.append(index)
-    for required in _REQUIRED[kind]:
+    for required in required_keys(kind):
         attr = attrs_by_key[required]
         if count and (attr not in table.names or 0 in table.indexes[table.names.index(attr)]):
             raise TableError(f"{kind.value}: column {required}: a record lacks this required field")
-    if attrs.has(kind.record_class) and any(f.validator for f in attrs.fields(kind.record_class)):
-        _validate(table)
     return table
 
 
-def _index(raw: bytes, width: int, count: int, values: int) -> array | None:  # type: ignore[type-arg]
+def _index(raw: bytes | bytearray, width: int, count: int, values: int) -> array | None:  # type: ignore[type-arg]
     index = array(_WIDTHS[width])
     if index.itemsize != width or len(raw) != width * count:
         return None
@@ -304,17 +354,3 @@ def _index(raw: bytes, width: int, count: int, values: int) -> array | None:  # 
     if count and max(index) > values:
         return None
     return index
-
-
-def _validate(table: Table) -> None:
-    """Build every record once, so that the models' cross-field validators have run."""
-    for start in range(0, table.count, CHUNK):
-        try:
-            next(table.chunks(CHUNK, start))
-        except ValueError:  # find the record at fault, one at a time
-            for number in range(start, min(start + CHUNK, table.count)):
-                try:
-                    next(table.chunks(1, number))
-                except ValueError as exc:
-                    raise TableError(f"{table.kind.value}: record {number}: {exc}") from None
-            raise

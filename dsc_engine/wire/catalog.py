@@ -102,6 +102,11 @@ def wire_fields(kind: RecordKind) -> tuple[FieldSpec, ...]:
     return tuple(spec for spec in FIELDS[kind].values() if not spec.derived)
 
 
+def required_keys(kind: RecordKind) -> tuple[str, ...]:
+    """The wire keys a record of ``kind`` cannot do without (what ordering needs, §1.1)."""
+    return tuple(spec.name for spec in wire_fields(kind) if spec.required)
+
+
 def attr_for_key(kind: RecordKind) -> dict[str, str]:
     """Wire key -> model attribute of every wire field of ``kind``."""
     return {spec.name: spec.attr for spec in wire_fields(kind)}

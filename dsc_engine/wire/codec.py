@@ -56,6 +56,7 @@ class _ClassCodec:
     def __init__(self, cls: type, label: str, fields: tuple[FieldSpec, ...], nested: _ClassCodec | None) -> None:
         self.cls = cls
         self.label = label
+        self.nested = nested
         self.fields: list[_Field] = []
         generated: list[GenField] = []
         for spec in fields:
@@ -170,6 +171,18 @@ def from_wire(kind: RecordKind, data: object, where: str = "") -> Record:
         return _CODECS[kind].decode(data)  # type: ignore[no-any-return]
     except RecordError as exc:
         raise exc.located(where) if where else exc from None
+
+
+def entries_from_wire(kind: RecordKind, data: object) -> tuple[Any, ...]:
+    """Decode the value of ``kind``'s list field (a JSON array of entry objects); a fault is a
+    :class:`RecordError` whose key is the entry's (``[1].TableName``)."""
+    nested = _CODECS[kind].nested
+    if nested is None:
+        raise RecordError(kind.facts.label, "", "this kind has no list of entries")
+    try:
+        return nested.decode_list(data)
+    except _Invalid as exc:
+        raise RecordError(ENTRY_LABEL, exc.path, exc.reason) from None
 
 
 def to_wire(record: Record) -> dict[str, Any]:

@@ -162,9 +162,12 @@ class Integer(FieldType):
         return value
 
     def from_cell(self, text: str) -> Any:
+        if text.startswith("+") or not _INTEGER_TEXT.match(text):
+            raise BadValue(f"cannot read {_clip(text)!r} as {self.in_cells}")
         value = read_integer(text)
-        if value is None or text.startswith("+"):
-            raise BadValue(f"cannot read {_clip(text)!r} as {self.in_cells} (signed 64-bit)")
+        if value is None:
+            digits = len(text.lstrip("-"))
+            raise BadValue(f"an integer of {digits} digits, outside the signed 64-bit range of the API's integers")
         return value
 
     def from_literal(self, kind: LiteralKind, text: str) -> Any:
@@ -241,14 +244,20 @@ class Entries(FieldType):
     expected = "a condition on its entries"
 
     def from_cell(self, text: str) -> Any:
+        what = f"cannot read {_clip(text)!r} as a JSON array of entries"
         try:
             value = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise BadValue(f"cannot read {_clip(text)!r} as a JSON array of entries: {exc.msg}") from None
-        except (ValueError, RecursionError):  # a huge number, or nesting too deep
-            raise BadValue(f"cannot read {_clip(text)!r} as a JSON array of entries") from None
+            raise BadValue(f"{what}: {exc.msg}") from None
+        except ValueError:  # more digits than Python converts (4,300 by default)
+            raise BadValue(
+                f"{what}: it holds an integer of more digits than the signed 64-bit range of the"
+                " API's integers allows"
+            ) from None
+        except RecursionError:
+            raise BadValue(f"{what}: JSON nested too deeply to read") from None
         if not isinstance(value, list):
-            raise BadValue(f"cannot read {_clip(text)!r} as a JSON array of entries")
+            raise BadValue(what)
         return value
 
 

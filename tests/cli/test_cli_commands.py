@@ -275,3 +275,29 @@ def test_cli_tables_align_wide_characters():
     # the second column starts at the same terminal column on every line (高危 takes two columns)
     assert display_width(lines[2]) == display_width(lines[3])
     assert display_width(lines[2][: lines[2].index("a")]) == display_width(lines[3][: lines[3].index("b")])
+
+
+def test_cli_data_that_cannot_be_read_at_all_fails_the_command_naming_the_file_once(tmp_path, exports):
+    """A --data snapshot that does not open used to leave an empty engine and exit 0."""
+    snap = tmp_path / "s.dscsnap"
+    assert run("snapshot", str(snap), "--data", str(exports))[0] == 0
+    snap.write_bytes(snap.read_bytes()[:-5])
+    code, out, err = run("query", "audit", "", "--data", str(snap))
+    assert (code, out) == (3, "")
+    assert "truncated" in err and err.count(str(snap)) == 1, err
+
+
+def test_cli_data_with_rejected_records_still_answers_with_a_warning(tmp_path):
+    path = tmp_path / "x.jsonl"
+    path.write_text('{"CreationTime": 5, "UserName": "a"}\n{"CreationTime": "soon"}\n')
+    code, out, err = run("--format", "json", "query", "audit", "", "--data", str(path))
+    assert code == 0 and json.loads(out)["TotalCount"] == 1
+    assert "warning:" in err and "rejected 1" in err
+
+
+def test_cli_the_kind_queried_does_not_force_the_kind_of_the_data(exports):
+    """`export dms --data exports/` once read every file of the folder as DMS logs."""
+    code, out, err = run("--format", "json", "query", "dms", "", "--data", str(exports))
+    assert code == 0 and json.loads(out)["TotalCount"] == 30, err
+    code, out, err = run("--format", "json", "query", "dms", "", "--data", str(exports / "dms"), "--kind", "dms")
+    assert code == 0 and json.loads(out)["TotalCount"] == 30, err

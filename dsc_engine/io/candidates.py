@@ -1,0 +1,109 @@
+"""What a reader of exported files yields: would-be records, and the record kind of a set of keys.
+
+Every format (:mod:`formats` for JSON, :mod:`csvformat` for CSV) turns a file into
+:class:`Candidate` objects in file order: each is one thing that should be a record (a JSON Lines
+line, an item of an API page, a CSV row), with where it came from and its raw text, and either its
+JSON object or why it cannot be read. :func:`detect_kind` tells the kind of a record (or of a CSV
+header) from its keys.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from dsc_engine.io import jsontext
+from dsc_engine.wire.catalog import required_keys
+from dsc_engine.wire.codec import wire_keys
+from dsc_engine.models import RecordKind
+
+#: How much of a bad value's raw text a reject keeps.
+RAW_LIMIT = 1 << 20
+
+
+@attrs.define
+class Candidate:
+    """One would-be record: ``data`` (a JSON object) or ``error`` (why it is unreadable)."""
+
+    path: str
+    line: int
+    item: str  # position inside the line's value: "" or e.g. "Items[3]", "[2].Items[0]"
+    text: str | None = None  # the raw text, when it is not rebuilt from ``data`` or ``row``
+    data: Any = None
+    kinds: tuple[RecordKind, ...] = ()  # the kinds its envelope allows; () means any
+    error: str | None = None
+    row: Sequence[str] | None = None  # the cells, for a CSV row
+
+    @property
+    def raw(self) -> str:
+        """The text it was read from (a page item or CSV row is written back compactly)."""
+        if self.text is not None:
+            return self.text
+        if self.row is not None:
+            out = io.StringIO()
+            csv.writer(out, lineterminator="").writerow(self.row)
+            return clip(out.getvalue())
+        return clip(jsontext.compact(self.data))
+
+    @property
+    def where(self) -> str:
+        place = f"{self.path}:{self.line}"
+        return f"{place} {self.item}" if self.item else place
+
+
+def clip(text: str) -> str:
+    """``text`` cut to :data:`RAW_LIMIT` characters."""
+    return text if len(text) <= RAW_LIMIT else text[:RAW_LIMIT]
+
+
+# ---------------------------------------------------------------------------------------------
+# Record kinds
+# ---------------------------------------------------------------------------------------------
+
+KEYS = {kind: frozenset(wire_keys(kind)) for kind in RecordKind}
+#: The keys each kind cannot do without (docs/formats.md, "Record kind"); none is shared between kinds.
+REQUIRED: Mapping[RecordKind, tuple[str, ...]] = {kind: required_keys(kind) for kind in RecordKind}
+
+
+def detect_kind(keys: Iterable[str], allowed: Sequence[RecordKind] = ()) -> RecordKind:
+    """The record kind a set of keys (a record's, or a CSV header's) belongs to.
+
+    The kind whose keys include them all; when several do (``UserName`` alone), the one whose
+    required keys are present. When none includes them all, the kind sharing the most keys, so
+    that the strict decoding then names the unknown key. ``ValueError`` when it cannot be told.
+    """
+    key_tuple = tuple(keys)
+    memo = (key_tuple, tuple(allowed))
+    known = _KIND_MEMO.get(memo)
+    if known is not None:
+        return known
+    kind = _detect_kind(frozenset(key_tuple), tuple(allowed) or tuple(RecordKind))
+    if len(_KIND_MEMO) >= _KIND_MEMO_SIZE:
+        _KIND_MEMO.clear()
+    _KIND_MEMO[memo] = kind
+    return kind
+
+
+#: The kind told for each key sequence seen (records of one export share a handful of them).
+_KIND_MEMO: dict[tuple[tuple[str, ...], tuple[RecordKind, ...]], RecordKind] = {}
+_KIND_MEMO_SIZE = 4096
+
+
+def _detect_kind(present: frozenset[str], kinds: tuple[RecordKind, ...]) -> RecordKind:
+    fitting = [k for k in kinds if present <= KEYS[k]]
+    if len(fitting) > 1:
+        fitting = [k for k in fitting if any(key in present for key in REQUIRED[k])]
+    if len(fitting) == 1:
+        return fitting[0]
+    if not fitting:
+        overlap = {k: len(present & KEYS[k]) for k in kinds}
+        best = max(overlap.values())
+        winners = [k for k, n in overlap.items() if n == best]
+        if best and len(winners) == 1:
+            return winners[0]
+    marks = ", ".join(f"{'/'.join(REQUIRED[k])} ({k.value})" for k in kinds)
+    raise ValueError(f"cannot tell the record kind: expected one of the keys {marks}")

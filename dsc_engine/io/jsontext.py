@@ -1,0 +1,107 @@
+"""JSON text that Python cannot hold as is, read without failing the values around it.
+
+- An integer with more digits than Python converts (``sys.get_int_max_str_digits()``, 4,300 by
+  default) makes ``json.loads`` raise a plain ``ValueError`` for the whole document. Every integer
+  of these APIs is a signed 64-bit one, so such a number can only be wrong: :data:`MARKING`
+  decodes it as a :class:`HugeInteger` marker instead, and :func:`huge_integer` finds it, so that
+  only the record holding it is rejected.
+- A value nested deeper than Python's JSON reader goes (about 1,000 levels) raises
+  ``RecursionError``; :func:`loads` words it as :data:`TOO_DEEP` instead.
+
+:func:`compact` writes a value back (for a reject's raw text) whatever it holds.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+#: Why a value nested deeper than Python's JSON reader goes (about 1,000 levels) is refused.
+TOO_DEEP = "JSON nested too deeply to read (a record is at most 3 levels deep, a page 5)"
+
+
+class HugeInteger:
+    """A JSON integer with more digits than Python converts (``sys.get_int_max_str_digits()``,
+    4,300 by default), read as this marker instead of failing the whole value: every integer of
+    these APIs is a signed 64-bit one, so a record holding one is rejected, and only that record."""
+
+    __slots__ = ("digits",)
+
+    def __init__(self, text: str) -> None:
+        self.digits = len(text.lstrip("-"))
+
+    @property
+    def reason(self) -> str:
+        return f"an integer of {self.digits} digits, outside the signed 64-bit range of the API's integers"
+
+
+def _parse_int(text: str) -> int | HugeInteger:
+    try:
+        return int(text)
+    except ValueError:
+        return HugeInteger(text)
+
+
+#: Decodes like ``json.loads`` but reads too-long integers as :class:`HugeInteger`. Slower (a
+#: Python call per integer): used only for a value the plain decoder refused for such an integer.
+MARKING = json.JSONDecoder(parse_int=_parse_int)
+
+
+def huge_integer(value: object) -> tuple[str, HugeInteger] | None:
+    """The first :class:`HugeInteger` inside ``value`` and its path (``EffectRow``,
+    ``SensitiveDataLog[0].X``), or ``None``; iterative, so no depth is too deep."""
+    stack: list[tuple[str, object]] = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, HugeInteger):
+            return path, item
+        if isinstance(item, dict):
+            stack.extend((f"{path}.{k}" if path else str(k), v) for k, v in reversed(item.items()))
+        elif isinstance(item, list):
+            stack.extend((f"{path}[{i}]", v) for i, v in reversed(list(enumerate(item))))
+    return None
+
+
+def loads(text: str) -> tuple[Any, bool]:
+    """The JSON value of a line and whether it may hold :class:`HugeInteger` markers;
+    ``ValueError`` says why it cannot be read."""
+    try:
+        return json.loads(text), False
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"invalid JSON at column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise ValueError(TOO_DEEP) from None
+    except ValueError:  # an integer too long to convert
+        pass
+    try:
+        return MARKING.decode(text), True
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"invalid JSON at column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise ValueError(TOO_DEEP) from None
+
+
+def compact(value: object) -> str:
+    """Compact UTF-8 JSON text of a decoded value: a :class:`HugeInteger` shows as
+    ``"<an integer of N digits>"``, and a value too deep to write here as a placeholder."""
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_unwritable)
+    except RecursionError:  # read at a shallower point of the stack than it is written here
+        return "<a JSON value nested too deeply to show>"
+
+
+def _unwritable(value: object) -> str:
+    if isinstance(value, HugeInteger):
+        return f"<an integer of {value.digits} digits>"
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def json_name(value: object) -> str:
+    """What a JSON value is, for a message (``an array``, ``null``, ``a str value``)."""
+    if isinstance(value, HugeInteger):
+        return value.reason
+    if isinstance(value, list):
+        return "an array"
+    if value is None:
+        return "null"
+    return f"a {type(value).__name__} value"

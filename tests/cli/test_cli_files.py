@@ -1,0 +1,93 @@
+"""The CLI's output files: never one of its inputs; a clear error, not a traceback or a lost file."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from dsc_engine import sample
+from dsc_engine.cli import main
+from dsc_engine.wire.codec import to_wire
+from dsc_engine.models import RecordKind
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture()
+def source(tmp_path: Path) -> Path:
+    path = tmp_path / "x.jsonl"
+    lines = [json.dumps(to_wire(r)) for r in sample.generate(RecordKind.AUDIT_LOG, 5, seed=3)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("load", "{src}", "--rejects", "{src}"),
+        ("load", "{src}", "--snapshot", "{alias}"),
+        ("load", "{dir}", "--rejects", "{src}"),
+        ("export", "audit", "--out", "{src}", "--data", "{src}"),
+        ("snapshot", "{alias}", "--data", "{dir}"),
+        ("record", "--out", "{src}", "--data", "{src}"),
+    ],
+    ids=["load-rejects", "load-snapshot", "load-folder", "export-out", "snapshot-out", "record-out"],
+)
+def test_output_path_that_is_a_data_source_is_refused_before_anything_is_opened(tmp_path, source, argv):
+    alias = tmp_path / "alias.jsonl"
+    alias.symlink_to(source)
+    before = source.read_bytes()
+    args = [a.format(src=source, alias=alias, dir=tmp_path) for a in argv]
+    code, out, err = run(*args)
+    assert code == 3, err
+    assert "is one of the sources" in err and err.count("\n") == 1
+    assert source.read_bytes() == before
+
+
+def test_record_out_that_is_the_request_list_is_refused(tmp_path):
+    requests = tmp_path / "calls.jsonl"
+    requests.write_text('{"action": "DescribeAuditLogs", "params": {"PageSize": "1"}}\n')
+    before = requests.read_bytes()
+    code, _, err = run("record", "--requests", str(requests), "--out", str(requests))
+    assert code == 3 and "is one of the sources" in err
+    assert requests.read_bytes() == before
+
+
+def test_load_rejects_and_snapshot_naming_the_same_file_is_refused(tmp_path, source):
+    out = tmp_path / "out"
+    code, _, err = run("load", str(source), "--rejects", str(out), "--snapshot", str(out))
+    assert code == 3 and "same file" in err
+    assert not out.exists()
+
+
+def _formula_data(tmp_path: Path) -> Path:
+    record = to_wire(sample.generate(RecordKind.AUDIT_LOG, 1, seed=3)[0])
+    record.update(SqlText="=cmd|' /C calc'!A0", EffectRow=-5)
+    path = tmp_path / "formula.jsonl"
+    path.write_text(json.dumps(record) + "\n")
+    return path
+
+
+def test_export_to_csv_guards_formula_cells_unless_told_not_to(tmp_path):
+    data = _formula_data(tmp_path)
+    code, guarded, _ = run("export", "audit", "--to", "csv", "--data", str(data))
+    assert code == 0 and ",'=cmd|" in guarded and ",-5," in guarded
+    code, bare, _ = run("export", "audit", "--to", "csv", "--no-formula-guard", "--data", str(data))
+    assert code == 0 and ",=cmd|" in bare and "'=cmd" not in bare
+    for text in (guarded, bare):
+        out = tmp_path / "again.csv"
+        out.write_text(text)
+        code, shown, _ = run("--format", "jsonl", "query", "audit", "--data", str(out))
+        assert code == 0 and json.loads(shown)["SqlText"] == "=cmd|' /C calc'!A0"
+
+
+def test_no_formula_guard_is_a_usage_error_outside_csv(tmp_path):
+    code, _, err = run("export", "audit", "--to", "jsonl", "--no-formula-guard", "--data", str(_formula_data(tmp_path)))
+    assert code == 2 and "--no-formula-guard" in err

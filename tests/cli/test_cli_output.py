@@ -1,0 +1,61 @@
+"""How the CLI shows results: values a table cannot show as dates, a reader that goes away."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from dsc_engine import sample
+from dsc_engine.cli import main
+from dsc_engine.wire.codec import to_wire
+from dsc_engine.models import RecordKind
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize("ms", [253402300800000, -62135596800001, 2**63 - 1, -(2**63)])
+def test_table_shows_a_time_outside_years_1_to_9999_as_raw_milliseconds(tmp_path, ms):
+    record = to_wire(sample.generate(RecordKind.AUDIT_LOG, 1, seed=3)[0])
+    record["CreationTime"] = ms
+    path = tmp_path / "far.jsonl"
+    path.write_text(json.dumps(record) + "\n")
+    code, out, err = run("query", "audit", "--data", str(path))
+    assert code == 0, err
+    assert str(ms) in out
+
+
+class _ClosedPipe(io.StringIO):
+    """Standard output whose reader has gone away after the first write."""
+
+    def write(self, text: str) -> int:
+        if self.tell():
+            raise BrokenPipeError(32, "Broken pipe")
+        return super().write(text)
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly():
+    err = io.StringIO()
+    code = main(["demo"], out=_ClosedPipe(), err=err)
+    assert code == 141 and err.getvalue() == ""
+
+
+def test_export_piped_into_head_exits_quietly_in_a_real_process():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dsc_engine.cli", "export", "audit", "--to", "jsonl"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    first = process.stdout.read(100)
+    process.stdout.close()
+    errors = process.stderr.read()
+    process.stderr.close()
+    assert process.wait(timeout=60) == 141
+    assert first and errors == b""

@@ -1,0 +1,217 @@
+"""Where imported bytes come from: folders, globs and symlinks, pipes and devices, long lines."""
+
+from __future__ import annotations
+
+import glob as std
+import gzip
+import io
+import json
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from dsc_engine import sample
+from dsc_engine.io import export, imports, snapshot, sources
+from dsc_engine.wire.codec import to_wire
+from dsc_engine.models import RecordKind
+
+AUDIT = RecordKind.AUDIT_LOG
+
+
+def _lines(n: int, seed: int = 3) -> str:
+    return "".join(json.dumps(to_wire(r)) + "\n" for r in sample.generate(AUDIT, n, seed=seed))
+
+
+def _load(source, **kwargs) -> tuple[imports.Stores, imports.ImportReport]:
+    target = imports.Stores()
+    return target, imports.load_into(target, source, **kwargs)
+
+
+# --- folders, globs, symlinks ------------------------------------------------------------------
+
+
+@pytest.fixture()
+def looped(tmp_path: Path) -> Path:
+    """logs/a/records.jsonl (10 records) with a/back -> logs and a/self -> a: two symlink loops."""
+    logs = tmp_path / "logs"
+    (logs / "a").mkdir(parents=True)
+    (logs / "a" / "records.jsonl").write_text(_lines(10))
+    (logs / "a" / "back").symlink_to(logs, target_is_directory=True)
+    (logs / "a" / "self").symlink_to(logs / "a", target_is_directory=True)
+    return logs
+
+
+def test_recursive_glob_does_not_follow_symlink_loops(looped):
+    files = sources.expand(f"{looped}/**/*.jsonl")
+    assert files == [looped / "a" / "records.jsonl"]
+    _, report = _load(f"{looped}/**/*.jsonl")
+    assert report.read == 10 and report.loaded_total == 10
+
+
+def test_folder_does_not_follow_symlink_loops(looped):
+    assert sources.expand(looped) == [looped / "a" / "records.jsonl"]
+
+
+def test_symlinked_file_is_loaded_once_per_import(tmp_path):
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    (folder / "b.jsonl").write_text(_lines(4))
+    (folder / "a-alias.jsonl").symlink_to(folder / "b.jsonl")
+    os.link(folder / "b.jsonl", tmp_path / "hard.jsonl")
+    for source in (folder, f"{folder}/*.jsonl", [folder, tmp_path / "hard.jsonl", folder / "b.jsonl"]):
+        files = sources.expand(source)
+        assert files == [folder / "a-alias.jsonl"], source
+        _, report = _load(source)
+        assert report.read == 4
+
+
+def test_symlinked_folder_without_a_loop_is_followed(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "r.jsonl").write_text(_lines(3))
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "linked").symlink_to(elsewhere, target_is_directory=True)
+    assert sources.expand(logs) == [logs / "linked" / "r.jsonl"]
+    assert sources.expand(f"{logs}/**/*.jsonl") == [logs / "linked" / "r.jsonl"]
+
+
+def test_glob_keeps_its_matching_rules(tmp_path):
+    """The loop-safe glob matches as glob.glob does: ``*`` skips hidden names, ``**`` is zero or
+    more folders, ``[..]`` and ``?`` work, matches are sorted."""
+    for name in ("a.jsonl", "b.json", ".hidden.jsonl", "x/c.jsonl", "x/y/d.jsonl", ".h/e.jsonl", "x/f1.csv"):
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x")
+    for pattern in ("*.jsonl", "**/*.jsonl", "x/**", "x/**/*", "*/?1.csv", "[ab].*", "**/y/*", ".*", "x/*/d.jsonl"):
+        full = f"{tmp_path}/{pattern}"
+        expected = sorted(Path(m) for m in std.glob(full, recursive=True) if Path(m).is_file())
+        if expected:
+            assert sources.expand(full) == expected, pattern
+
+
+# --- pipes and devices -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["plain", "gzip"])
+def test_fifo_source_is_read_as_a_stream(tmp_path, compress):
+    fifo = tmp_path / "feed"
+    os.mkfifo(fifo)
+    data = _lines(25).encode()
+    payload = gzip.compress(data) if compress else data
+
+    def write() -> None:
+        try:
+            with open(fifo, "wb") as out:
+                for start in range(0, len(payload), 1000):
+                    out.write(payload[start : start + 1000])
+                    out.flush()
+        except BrokenPipeError:  # the reader gave up (the test fails on its own)
+            pass
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    try:
+        target, report = _load(fifo)
+    finally:
+        if writer.is_alive():  # a writer still waiting for a reader: give it one (the pipe's buffer
+            drain = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # holds the payload), then let it end
+            writer.join(timeout=10)
+            os.close(drain)
+    assert report.ok and report.loaded_total == 25
+
+
+def test_dev_null_is_an_empty_file_not_a_missing_one():
+    _, report = _load("/dev/null")
+    assert [e.reason for e in report.file_errors] == ["file is empty (no records, no header)"]
+
+
+# --- lines -------------------------------------------------------------------------------------
+
+
+def test_a_long_line_splits_in_linear_time():
+    line = b"x" * (8 << 20)
+    parts = [line[i : i + 2048] for i in range(0, len(line), 2048)] + [b"\nnext\n"]
+    started = time.perf_counter()
+    got = list(sources.lines(parts))
+    elapsed = time.perf_counter() - started
+    assert got == [line, b"next"]
+    assert elapsed < 1.0, f"{elapsed:.2f} s for one 8 MiB line"
+
+
+def test_lines_keep_their_shape():
+    parts = [b"a\r\nb", b"", b"c\n\n", b"d", b"e"]
+    assert list(sources.lines(parts)) == [b"a\r", b"bc", b"", b"de"]
+    assert list(sources.lines([b"one\n"])) == [b"one"]
+    assert list(sources.lines([])) == []
+
+
+@pytest.mark.parametrize("layout", ["jsonl", "csv"])
+def test_a_line_over_the_limit_is_a_reject_naming_the_line_and_its_length(tmp_path, monkeypatch, layout):
+    monkeypatch.setattr(sources, "MAX_LINE", 4096)
+    monkeypatch.setattr(sources, "CHUNK_SIZE", 1000)
+    records = sample.generate(AUDIT, 3, seed=3)
+    long_sql = "select '" + "y" * 9000 + "'"
+    if layout == "jsonl":
+        wires = [to_wire(r) for r in records]
+        wires[1]["SqlText"] = long_sql
+        text = "".join(json.dumps(w) + "\n" for w in wires)
+    else:
+        out = io.StringIO()
+        export.write_csv(records, AUDIT, out)
+        rows = out.getvalue().splitlines(keepends=True)
+        rows[2] = rows[2].replace("select", long_sql.replace("'", ""), 1)
+        text = "".join(rows)
+    path = tmp_path / f"long.{layout}"
+    path.write_text(text)
+    length = len(text.splitlines()[2 if layout == "csv" else 1].encode())
+    assert length > 4096
+    _, report = _load(path)
+    assert report.loaded_total == 2 and report.rejected == 1
+    (reject,) = report.rejects
+    assert reject.line == (3 if layout == "csv" else 2)
+    assert f"{length} bytes" in reject.reason and "4096" in reject.reason
+    assert 0 < len(reject.raw) <= 4096
+
+
+def test_a_first_line_over_the_limit_keeps_json_lines_mode(tmp_path, monkeypatch):
+    monkeypatch.setattr(sources, "MAX_LINE", 4096)
+    monkeypatch.setattr(sources, "CHUNK_SIZE", 1000)
+    wires = [to_wire(r) for r in sample.generate(AUDIT, 4, seed=3)]
+    wires[0]["SqlText"] = "z" * 10_000
+    path = tmp_path / "first-long.jsonl"
+    path.write_text("".join(json.dumps(w) + "\n" for w in wires))
+    _, report = _load(path)
+    assert report.loaded_total == 3 and [r.line for r in report.rejects] == [1]
+    assert "bytes long, over the limit of 4096 bytes" in report.rejects[0].reason
+
+
+def test_a_snapshot_through_a_pipe_is_a_clear_file_error(tmp_path):
+    snap = tmp_path / "s.dscsnap"
+    target = imports.Stores()
+    imports.load_into(target, jsonl_file(tmp_path))
+    snapshot.save(target, snap)
+    fifo = tmp_path / "feed"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: _feed(fifo, snap.read_bytes()), daemon=True)
+    writer.start()
+    _, report = _load(fifo)
+    writer.join(timeout=10)
+    assert ["pipe or device" in e.reason for e in report.file_errors] == [True]
+
+
+def jsonl_file(tmp_path: Path) -> Path:
+    path = tmp_path / "some.jsonl"
+    path.write_text(_lines(3))
+    return path
+
+
+def _feed(fifo: Path, payload: bytes) -> None:
+    try:
+        with open(fifo, "wb") as out:
+            out.write(payload)
+    except BrokenPipeError:
+        pass
