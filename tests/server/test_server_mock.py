@@ -32,7 +32,7 @@ from Tea.request import TeaRequest
 
 import dsc_engine
 from dsc_engine.engine import Engine
-from dsc_engine.mocking import UNTHROTTLED, intercepts
+from dsc_engine.mocking import UNTHROTTLED, EngineMock, intercepts
 from dsc_engine.models.records import Record
 from dsc_engine.sample import generate
 from dsc_engine.server.config import AccessKey
@@ -481,7 +481,17 @@ def test_requests_of_the_older_tea_core_are_answered_too(no_network: None) -> No
         assert body["TotalCount"] == 3 and len(body["Items"]) == 2
 
 
-# -- importing -----------------------------------------------------------------
+# -- the fixture, and importing -----------------------------------------------------------------
+
+
+@pytest.fixture
+def dsc_records() -> list[Record]:
+    return generate("audit", 11, seed=6)
+
+
+def test_mock_fixture_serves_the_records_fixture(dsc_mock: EngineMock, no_network: None) -> None:
+    assert my_report() == 11
+    assert len(dsc_mock.engine.store("audit")) == 11
 
 
 def test_import_dsc_engine_needs_neither_the_sdk_nor_pytest() -> None:
