@@ -1,65 +1,106 @@
-"""Test your own Alibaba Cloud SDK code against dsc-engine: a local server and a ready SDK Config.
+"""Test your own Alibaba Cloud SDK code against dsc-engine: pytest fixtures, a local server, a mock.
 
-Needs the test extra (``pip install 'dsc-engine[test]'``: pytest and the SDK packages)::
+A pytest plugin (registered as ``dsc_engine.testing``, loaded with dsc-engine installed): its
+fixtures need no import. Needs the test extra (``pip install 'dsc-engine[test]'``)::
 
-    from alibabacloud_sddp20190103.client import Client
-    from alibabacloud_sddp20190103.models import DescribeAuditLogsRequest
-    from dsc_engine.testing import dsc_config  # noqa: F401  (a pytest fixture)
-
-    def test_my_report(dsc_config):
+    def test_my_report(dsc_config):          # a ready SDK Config for a local server
         logs = Client(dsc_config).describe_audit_logs(DescribeAuditLogsRequest(page_size=5))
         assert logs.body.total_count > 0
 
-The fixture serves the bundled sample; define a ``dsc_records`` fixture (returning records, or an
-``Engine``) in your module or ``conftest.py`` to serve your own. ``dsc_server`` gives the running
-:class:`TestServer` itself (its engine, key, and more Configs). Outside pytest::
+    def test_unchanged_code(dsc_mock):       # the SDK answered in-process, any endpoint/region
+        assert my_report() == 5
 
-    with serve(records) as config:
-        client = Client(config)
+Fixtures (all function-scoped views of what the session shares; ``docs/server.md``):
 
-Each server listens on 127.0.0.1 on a free port, in a background thread, and stops when the
-``with`` block (or the test) ends. The Config has short connect/read timeouts so a broken test
-fails fast instead of hanging.
+- ``dsc_records``: what is served; override it to return records, API JSON objects, a
+  ``{kind: items}`` mapping or an ``Engine``. Default ``None``, the bundled sample.
+- ``dsc_server_config``: the :class:`ServerConfig` of each test; default: no throttling.
+- ``dsc_server``: the session's :class:`TestServer`, reset for the test (``dsc_records`` served
+  afresh under ``dsc_server_config``); ``dsc_config``: an SDK Config for it.
+- ``dsc_mock``: the session's :class:`~dsc_engine.mocking.EngineMock`, reset and started for the test.
+
+One server runs per session (per set of connection limits) and is reset before each test, so a
+test costs a few milliseconds. Outside pytest, ``serve(records)`` yields a Config and
+:class:`TestServer` gives full control. Each server listens on 127.0.0.1 on a free port, in a
+background thread; its Configs have short connect/read timeouts so a broken test fails fast.
 """
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Literal
 
-import pytest
-from alibabacloud_tea_openapi.models import Config
+import attrs
 
 from dsc_engine.engine import Engine
-from dsc_engine.models.records import Record
+from dsc_engine.errors import ServerConfigError
+from dsc_engine.mocking import INSTALL_HINT, UNTHROTTLED, EngineMock
 from dsc_engine.server.app import make_app
-from dsc_engine.server.config import AccessKey, ServerConfig, generate_access_key
+from dsc_engine.server.config import (
+    DEFAULT_RATE,
+    AccessKey,
+    Limits,
+    ServerConfig,
+    ThrottleConfig,
+    generate_access_key,
+)
 from dsc_engine.server.host import RunningServer
+from dsc_engine.testdata import UNCHANGED, Data, Serving, Unchanged, serving
+
+try:
+    import pytest
+except ModuleNotFoundError as exc:
+    raise ModuleNotFoundError(
+        f"dsc_engine.testing is a pytest plugin and needs pytest and the Alibaba Cloud SDK: {INSTALL_HINT}",
+        name=exc.name,
+    ) from exc
+
+if TYPE_CHECKING:
+    from alibabacloud_tea_openapi.models import Config
 
 #: Milliseconds the SDK waits to connect and to read an answer from the local server.
 CONNECT_TIMEOUT_MS = 5_000
 READ_TIMEOUT_MS = 15_000
 
 
+def _host_limits(limits: Limits) -> tuple[int, float]:
+    """The limits a running host keeps from its start (the others are the application's)."""
+    return limits.max_connections, limits.request_timeout
+
+
 class TestServer:
-    """A running server: its engine, access key and address, and SDK Configs for it."""
+    """A running server: its engine, access key and address, and SDK Configs for it.
+
+    ``config`` applies as given (``ServerConfig()`` throttles at 10 calls/s, as the service);
+    by default nothing is throttled. ``clock`` (epoch seconds) lets a test move time.
+    """
 
     __test__ = False  # not a test class, whatever pytest's collection thinks of the name
 
     def __init__(
         self,
-        data: Engine | Iterable[Record] | None = None,
+        data: Data = None,
         *,
         access_key: AccessKey | None = None,
         config: ServerConfig | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.engine = _engine(data)
         self.access_key = access_key or generate_access_key()
-        self.server_config = (config or ServerConfig()).with_keys([self.access_key], "testing")
-        self._server = RunningServer(make_app(self.engine, self.server_config, clock))
+        self._clock = clock
+        #: the configuration ``reset`` returns to: the last one given, at creation or to ``reset``
+        self._base = self._keyed(config or UNTHROTTLED)
+        #: the configuration requests are checked under (with this server's key)
+        self.server_config = self._base
+        self._serving: Serving = serving(data)
+        self._app = make_app(self.engine, self.server_config, clock)
+        self._server = RunningServer(self._answer, limits=self.server_config.limits)
+
+    @property
+    def engine(self) -> Engine:
+        """The engine answering (a new one after each ``reset``, except the unchanged sample)."""
+        return self._serving.engine
 
     @property
     def endpoint(self) -> str:
@@ -69,12 +110,50 @@ class TestServer:
     def url(self) -> str:
         return self._server.url
 
+    def reset(
+        self, data: Data | Literal[Unchanged.UNCHANGED] = UNCHANGED, *, config: ServerConfig | None = None
+    ) -> None:
+        """A clean state: ``data`` (by default the data given before) served afresh, under ``config``
+        (by default the last one given, at creation or to ``reset``; a ``throttle`` is undone),
+        nonces forgotten.
+
+        The connection limits (``max_connections``, ``request_timeout``) stay those the server
+        started with; a ``config`` asking for others is a :class:`ServerConfigError`.
+        """
+        keyed = self._base if config is None else self._keyed(config)
+        for name, now, asked in zip(
+            ("max_connections", "request_timeout"),
+            _host_limits(self._base.limits),
+            _host_limits(keyed.limits),
+            strict=True,
+        ):
+            if now != asked:
+                raise ServerConfigError(
+                    "TestServer.reset", f"limits.{name}",
+                    f"a running server keeps the {now} it started with; start a TestServer for {asked}",
+                )
+        self._base = self.server_config = keyed
+        self._serving = serving(self._serving.data if data is UNCHANGED else data, self._serving)
+        self._app = make_app(self.engine, keyed, self._clock)
+
+    def throttle(self, rate: float = DEFAULT_RATE) -> None:
+        """From now until the next reset, throttle as the service does: ``rate`` calls per second
+        per access key and operation, then ``Throttling.User``."""
+        self.server_config = attrs.evolve(self.server_config, throttle=ThrottleConfig(rate=rate))
+        self._app = make_app(self.engine, self.server_config, self._clock)
+
     def sdk_config(self, access_key: AccessKey | None = None, **overrides: Any) -> Config:
         """A fresh SDK Config for this server (the SDK mutates Configs, so never share one).
 
         ``access_key`` signs as another configured key; ``overrides`` are Config fields, e.g.
         ``signature_algorithm="v2"`` or ``security_token="..."``.
         """
+        try:
+            from alibabacloud_tea_openapi.models import Config
+        except ModuleNotFoundError as exc:
+            raise ModuleNotFoundError(
+                f"an SDK Config needs the Alibaba Cloud SDK: {INSTALL_HINT}", name=exc.name
+            ) from exc
         key = access_key or self.access_key
         fields: dict[str, Any] = {
             "access_key_id": key.id,
@@ -91,6 +170,12 @@ class TestServer:
     def stop(self) -> None:
         self._server.stop()
 
+    def _keyed(self, config: ServerConfig) -> ServerConfig:
+        return config.with_keys([self.access_key], "testing")
+
+    def _answer(self, environ: dict[str, Any], start_response: Any) -> Any:
+        return self._app(environ, start_response)
+
     def __enter__(self) -> TestServer:
         return self
 
@@ -98,19 +183,9 @@ class TestServer:
         self.stop()
 
 
-def _engine(data: Engine | Iterable[Record] | None) -> Engine:
-    if data is None:
-        return Engine.from_sample()
-    if isinstance(data, Engine):
-        return data
-    engine = Engine()
-    engine.load(list(data))
-    return engine
-
-
-@contextlib.contextmanager
+@contextmanager
 def serve(
-    data: Engine | Iterable[Record] | None = None,
+    data: Data = None,
     *,
     access_key: AccessKey | None = None,
     config: ServerConfig | None = None,
@@ -122,35 +197,89 @@ def serve(
         yield server.sdk_config(**sdk_overrides)
 
 
-def _records(request: pytest.FixtureRequest) -> Engine | Iterable[Record] | None:
-    """The test's ``dsc_records`` fixture if it has one (records or an Engine), else None."""
-    try:
-        return request.getfixturevalue("dsc_records")  # type: ignore[no-any-return]
-    except pytest.FixtureLookupError:
-        return None
+class Session:
+    """What the tests of one pytest session share: a server per set of connection limits (started
+    when a test first asks), and one mock."""
+
+    def __init__(self) -> None:
+        self._servers: dict[tuple[int, float], TestServer] = {}
+        self.mock = EngineMock()
+
+    def server(self, data: Data, config: ServerConfig) -> TestServer:
+        """The server for ``config``'s connection limits, reset to serve ``data`` under ``config``."""
+        key = _host_limits(config.limits)
+        server = self._servers.get(key)
+        if server is None:
+            server = self._servers[key] = TestServer(data, config=config)
+        else:
+            server.reset(data, config=config)
+        return server
+
+    def close(self) -> None:
+        for server in self._servers.values():
+            server.stop()
+        self._servers.clear()
+
+
+# ---------------------------------------------------------------------------------------------
+# Fixtures
+# ---------------------------------------------------------------------------------------------
 
 
 @pytest.fixture
-def dsc_server(request: pytest.FixtureRequest) -> Iterator[TestServer]:
-    """A :class:`TestServer` running for one test, serving ``dsc_records`` (default: the sample)."""
-    with TestServer(_records(request)) as server:
-        yield server
+def dsc_records() -> Data:
+    """What ``dsc_server``, ``dsc_config`` and ``dsc_mock`` serve; override it in a test module,
+    class or ``conftest.py``. Default ``None``: the bundled sample."""
+    return None
 
 
 @pytest.fixture
-def dsc_config(request: pytest.FixtureRequest) -> Iterator[Config]:
-    """A ready SDK Config (endpoint, http, key pair, timeouts) for a server running for one test.
-
-    Shares the test's ``dsc_server`` when that fixture is in scope; otherwise runs its own, so
-    importing ``dsc_config`` alone is enough.
-    """
-    try:
-        server: TestServer = request.getfixturevalue("dsc_server")
-    except pytest.FixtureLookupError:
-        with TestServer(_records(request)) as own:
-            yield own.sdk_config()
-        return
-    yield server.sdk_config()
+def dsc_server_config() -> ServerConfig:
+    """The server configuration of each test (keys, policies, throttling, limits); override it.
+    Default: no throttling. ``dsc_mock`` checks signatures only when it names access keys."""
+    return UNTHROTTLED
 
 
-__all__ = ["TestServer", "dsc_config", "dsc_server", "serve"]
+@pytest.fixture(scope="session")
+def dsc_session() -> Iterator[Session]:
+    """The session's servers and mock, which the function-scoped fixtures reset for each test."""
+    session = Session()
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def dsc_server(dsc_session: Session, dsc_records: Data, dsc_server_config: ServerConfig) -> TestServer:
+    """The session's :class:`TestServer`, serving ``dsc_records`` afresh under ``dsc_server_config``."""
+    return dsc_session.server(dsc_records, dsc_server_config)
+
+
+@pytest.fixture
+def dsc_config(dsc_server: TestServer) -> Config:
+    """A ready SDK Config (endpoint, http, key pair, timeouts) for ``dsc_server``."""
+    return dsc_server.sdk_config()
+
+
+@pytest.fixture
+def dsc_mock(
+    dsc_session: Session, dsc_records: Data, dsc_server_config: ServerConfig
+) -> Iterator[EngineMock]:
+    """The SDK answered in-process for the test (``dsc_engine.mock``), serving ``dsc_records``
+    afresh under ``dsc_server_config``."""
+    engine_mock = dsc_session.mock
+    engine_mock.reset(dsc_records, config=dsc_server_config)
+    with engine_mock:
+        yield engine_mock
+
+
+__all__ = [
+    "Session",
+    "TestServer",
+    "dsc_config",
+    "dsc_mock",
+    "dsc_records",
+    "dsc_server",
+    "dsc_server_config",
+    "dsc_session",
+    "serve",
+]

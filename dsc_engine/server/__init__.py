@@ -6,7 +6,8 @@
   limits; ``auth.py`` verifies ACS3-HMAC-SHA256 and HMAC-SHA1 signatures (``signing.py``);
 * ``cli.py``: the ``dsc-engine serve`` subcommand.
 
-``dsc_engine.testing`` starts a server for tests and hands out a ready SDK ``Config``.
+``dsc_engine.testing`` starts a server for tests and hands out a ready SDK ``Config``;
+``dsc_engine.mock`` hands the SDK's requests to the same :class:`Application` in-process.
 """
 
 from dsc_engine.server.app import Application, make_app

@@ -114,18 +114,30 @@ def api_params(request: HttpRequest, caller: Caller) -> dict[str, str]:
     return {k: v for k, v in request.params.items() if k not in consumed}
 
 
+class Authenticates(Protocol):
+    """Who signed a request: :class:`~dsc_engine.server.auth.Authenticator` checks signatures
+    against the configured keys; ``dsc_engine.mock`` may pass ``AnyCredentials`` instead."""
+
+    def authenticate(self, request: HttpRequest) -> Caller: ...
+
+
 class Application:
-    """A WSGI callable serving ``backend`` under ``config``; ``clock`` gives epoch seconds."""
+    """A WSGI callable serving ``backend`` under ``config``; ``clock`` gives epoch seconds.
+
+    ``authenticator`` replaces the signature checks against ``config.access_keys`` (the default).
+    """
 
     def __init__(
         self,
         backend: Backend,
         config: ServerConfig,
         clock: Callable[[], float] = time.time,
+        *,
+        authenticator: Authenticates | None = None,
     ) -> None:
         self.backend = backend
         self.config = config
-        self.authenticator = Authenticator(
+        self.authenticator = authenticator or Authenticator(
             config.access_keys, clock, max_nonces=config.limits.max_nonces
         )
         self.throttle = (
@@ -189,7 +201,11 @@ class Application:
 
 
 def make_app(
-    backend: Backend, config: ServerConfig, clock: Callable[[], float] = time.time
+    backend: Backend,
+    config: ServerConfig,
+    clock: Callable[[], float] = time.time,
+    *,
+    authenticator: Authenticates | None = None,
 ) -> WsgiApp:
     """A WSGI application answering the three APIs from ``backend`` (usually an ``Engine``)."""
-    return Application(backend, config, clock)
+    return Application(backend, config, clock, authenticator=authenticator)

@@ -18,6 +18,10 @@ one carrying a ``Signature`` parameter as HMAC-SHA1 (signature v2); both, or nei
 For v3 the canonical request is rebuilt from exactly the headers the client lists in
 ``SignedHeaders``; that list must include ``host`` and every ``x-acs-*`` header sent, and the
 request must carry ``x-acs-date``, ``x-acs-signature-nonce`` and ``x-acs-content-sha256``.
+
+:class:`AnyCredentials` checks none of this: it takes every request as signed by the key it names.
+It is what ``dsc_engine.mock`` uses until access keys are configured, as moto accepts any
+credentials; a server never uses it.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ V2_SIGNATURE_PARAMS = frozenset(
 _V2_REQUIRED = ("AccessKeyId", "SignatureMethod", "SignatureVersion", "Timestamp", "SignatureNonce")
 _V3_REQUIRED_HEADERS = ("x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256")
 _AUTH_FIELD = re.compile(r"\s*([A-Za-z]+)=([^,]*)\s*")
+_CREDENTIAL = re.compile(r"Credential=([^,\s]*)")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -294,3 +299,17 @@ class Authenticator:
             )
         self._nonce(key, params["SignatureNonce"], signed_at)
         return Caller(access_key=key, scheme="v2")
+
+
+class AnyCredentials:
+    """Takes every request as signed by the access key it names (``Credential`` of a v3
+    ``Authorization`` header, or the v2 ``AccessKeyId`` parameter), verifying nothing: no
+    signature, time, nonce or token check, and the key may call every action."""
+
+    def authenticate(self, request: HttpRequest) -> Caller:
+        if is_v2_signed(request):
+            scheme, key_id = "v2", request.params.get("AccessKeyId", "")
+        else:
+            match = _CREDENTIAL.search(request.header("authorization") or "")
+            scheme, key_id = "v3", match.group(1) if match else ""
+        return Caller(access_key=AccessKey(id=key_id, secret=""), scheme=scheme)

@@ -1,4 +1,4 @@
-"""docs/server.md: its testing example runs as written, and its error table covers every code."""
+"""docs/server.md: its testing examples run as written, and its error table covers every code."""
 
 from __future__ import annotations
 
@@ -24,16 +24,19 @@ def _testing_examples() -> list[str]:
 
 
 @pytest.mark.slow
-def test_docs_fixture_example_runs(tmp_path: Path) -> None:
+def test_docs_testing_examples_run_as_written(tmp_path: Path) -> None:
+    """Each example of the testing section is a whole test module; together they pass."""
     examples = _testing_examples()
-    assert len(examples) == 2  # the three-line test, then the dsc_records override
-    (tmp_path / "test_user_code.py").write_text("\n".join(examples), encoding="utf-8")
+    assert len(examples) == 3  # the mock, the local server, the dsc_records/config overrides
+    for index, example in enumerate(examples):
+        (tmp_path / f"test_example_{index}.py").write_text(example, encoding="utf-8")
+    tests = sum(len(re.findall(r"^def test_", example, re.MULTILINE)) for example in examples)
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_user_code.py"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "."],
         cwd=tmp_path, capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "1 passed" in result.stdout
+    assert f"{tests} passed" in result.stdout
 
 
 def _documented_codes(text: str) -> dict[str, int]:

@@ -153,7 +153,7 @@ def test_policy_deny_overrides_allow(engine: Engine, algorithm: str | None) -> N
 @ALGORITHMS
 def test_more_than_10_calls_a_second_are_throttled(engine: Engine, algorithm: str | None) -> None:
     clock = Clock()
-    with TestServer(engine, clock=clock) as throttled:
+    with TestServer(engine, config=ServerConfig(), clock=clock) as throttled:  # the server's default rate
         config = throttled.sdk_config(signature_algorithm=algorithm)
         client = SddpClient(config)
         for _ in range(10):

@@ -1,16 +1,30 @@
-"""``dsc_engine.testing`` as a user meets it: the fixtures and the ``serve`` context manager."""
+"""``dsc_engine.testing`` as a user meets it: the fixtures, the shared server, ``serve``."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
 
 import pytest
 from alibabacloud_sddp20190103.client import Client
 from alibabacloud_sddp20190103.models import DescribeAuditLogsRequest, DescribeDataMaskingRunHistoryRequest
 from alibabacloud_tea_openapi.models import Config
-from Tea.exceptions import UnretryableException
+from Tea.exceptions import TeaException, UnretryableException
 
+from dsc_engine.errors import InvalidParameterError, RecordError, ServerConfigError
+from dsc_engine.io.wire import response_item, to_wire
+from dsc_engine.mocking import UNTHROTTLED, EngineMock
 from dsc_engine.models.records import Record
 from dsc_engine.sample import generate
-from dsc_engine.testing import TestServer, dsc_config, dsc_server, serve  # noqa: F401  (fixtures)
+from dsc_engine.server.config import AccessKey, Limits, ServerConfig, ThrottleConfig
+from dsc_engine.server.policy import Policy
+from dsc_engine.testdata import engine_for
+from dsc_engine.testing import Session, TestServer, dsc_config, dsc_server, serve  # noqa: F401  (fixtures)
+
+SDDP_ENDPOINT = "sddp.cn-zhangjiakou.aliyuncs.com"
 
 
 @pytest.fixture
@@ -18,9 +32,13 @@ def dsc_records() -> list[Record]:
     return generate("masking", 12, seed=1)
 
 
+def _runs(config: Config) -> int:
+    body = Client(config).describe_data_masking_run_history(DescribeDataMaskingRunHistoryRequest()).body
+    return int(body.total_count)
+
+
 def test_three_line_usage(dsc_config: Config) -> None:
-    body = Client(dsc_config).describe_data_masking_run_history(DescribeDataMaskingRunHistoryRequest()).body
-    assert body.total_count == 12
+    assert _runs(dsc_config) == 12
 
 
 def test_config_is_ready_and_fails_fast(dsc_config: Config) -> None:
@@ -44,3 +62,294 @@ def test_serve_context_manager_stops_the_server() -> None:
 def test_config_fixture_shares_the_server_fixture(dsc_config: Config, dsc_server: TestServer) -> None:
     assert dsc_config.endpoint == dsc_server.endpoint
     assert dsc_config.access_key_id == dsc_server.access_key.id
+
+
+# -- throttling is the test's choice ------------------------------------------------------------
+
+
+def test_fixture_serves_a_pager_of_25_calls_unthrottled(dsc_config: Config) -> None:
+    client = Client(dsc_config)
+    pages = [
+        client.describe_data_masking_run_history(
+            DescribeDataMaskingRunHistoryRequest(page_size=1, current_page=n)
+        )
+        for n in range(1, 26)
+    ]
+    assert [len(p.body.items) for p in pages] == [1] * 12 + [0] * 13
+
+
+def _throttled_on_second_call(config: Config) -> bool:
+    client = Client(config)
+    client.describe_audit_logs(DescribeAuditLogsRequest())
+    try:
+        client.describe_audit_logs(DescribeAuditLogsRequest())
+    except TeaException as exc:
+        assert exc.code == "Throttling.User"
+        return True
+    return False
+
+
+def test_throttling_is_turned_on_by_the_test_and_off_by_reset(dsc_server: TestServer) -> None:
+    dsc_server.throttle(rate=0.001)  # one call, then none for 1000 s
+    assert _throttled_on_second_call(dsc_server.sdk_config())
+    dsc_server.reset()
+    assert not _throttled_on_second_call(dsc_server.sdk_config())
+
+
+def test_a_test_server_does_not_throttle_unless_configured_to() -> None:
+    strict_config = ServerConfig(throttle=ThrottleConfig(rate=0.001))
+    with TestServer([]) as quiet, TestServer([], config=strict_config) as strict:
+        assert not _throttled_on_second_call(quiet.sdk_config())
+        assert _throttled_on_second_call(strict.sdk_config())
+
+
+DENY_AUDIT = AccessKey(
+    id="LTAI5tNoAudit", secret="no-audit-secret",
+    policy=Policy.from_document(
+        {"Statement": [{"Effect": "Deny", "Action": "yundun-sddp:DescribeAuditLogs", "Resource": "*"},
+                       {"Effect": "Allow", "Action": "*", "Resource": "*"}]},
+        "test", "policy",
+    ),
+)
+
+
+class TestServerConfigFixture:
+    """A ``dsc_server_config`` override applies to ``dsc_server``, ``dsc_config`` and ``dsc_mock``."""
+
+    @pytest.fixture
+    def dsc_server_config(self) -> ServerConfig:
+        return ServerConfig(throttle=ThrottleConfig(rate=0.001)).with_keys([DENY_AUDIT], "test")
+
+    def test_it_applies_to_the_server(self, dsc_server: TestServer, dsc_config: Config) -> None:
+        assert dsc_server.server_config.throttle == ThrottleConfig(rate=0.001)
+        assert _throttled_on_second_call(dsc_config)
+        with pytest.raises(TeaException) as caught:
+            Client(dsc_server.sdk_config(access_key=DENY_AUDIT)).describe_audit_logs(
+                DescribeAuditLogsRequest()
+            )
+        assert caught.value.code == "Forbidden.RAM"
+
+    def test_it_applies_to_the_mock(self, dsc_mock: EngineMock) -> None:
+        config = Config(
+            access_key_id=DENY_AUDIT.id, access_key_secret=DENY_AUDIT.secret, endpoint=SDDP_ENDPOINT
+        )
+        client = Client(config)
+        with pytest.raises(TeaException) as caught:
+            client.describe_audit_logs(DescribeAuditLogsRequest())
+        assert caught.value.code == "Forbidden.RAM"
+        client.describe_data_masking_run_history(DescribeDataMaskingRunHistoryRequest())
+        with pytest.raises(TeaException) as caught:
+            client.describe_data_masking_run_history(DescribeDataMaskingRunHistoryRequest())
+        assert caught.value.code == "Throttling.User"
+        other = Config(access_key_id="LTAIother", access_key_secret="x", endpoint=SDDP_ENDPOINT)
+        with pytest.raises(TeaException) as caught:  # keys configured: others are not accepted
+            Client(other).describe_audit_logs(DescribeAuditLogsRequest())
+        assert caught.value.code == "InvalidAccessKeyId.NotFound"
+
+
+# -- one server, reset per test -----------------------------------------------------------------
+
+
+def test_reset_serves_the_data_afresh(dsc_server: TestServer, dsc_config: Config) -> None:
+    dsc_server.engine.load(generate("masking", 3, seed=8))
+    assert _runs(dsc_config) == 15
+    dsc_server.reset()
+    assert _runs(dsc_config) == 12
+    dsc_server.reset(generate("masking", 2, seed=8))
+    assert _runs(dsc_config) == 2
+
+
+def test_reset_reuses_the_sample_engine_only_while_unchanged() -> None:
+    with TestServer() as server:
+        sample = server.engine
+        server.reset()
+        assert server.engine is sample
+        sample.load(generate("audit", 1, seed=1))
+        server.reset()
+        assert server.engine is not sample
+        assert len(server.engine.store("audit")) == 3000
+
+
+def test_reset_refuses_connection_limits_a_running_server_cannot_change() -> None:
+    with TestServer([]) as server:
+        server.reset(config=ServerConfig(limits=Limits(max_body_bytes=10)))  # the application's: fine
+        with pytest.raises(ServerConfigError, match="limits.max_connections"):
+            server.reset(config=ServerConfig(limits=Limits(max_connections=2)))
+
+
+def test_reset_without_a_config_keeps_the_last_one_given_and_undoes_throttle() -> None:
+    session = Session()
+    strict = ServerConfig(throttle=ThrottleConfig(rate=5))
+    try:
+        session.server([], UNTHROTTLED)  # the first test's configuration
+        server = session.server([], strict)  # this test's
+        server.throttle(rate=0.001)
+        server.reset()
+        assert server.server_config.throttle == strict.throttle
+    finally:
+        session.close()
+    cloud = EngineMock([])
+    cloud.reset(config=strict)
+    with cloud:
+        cloud.throttle(rate=0.001)
+        cloud.reset()
+        assert cloud.config.throttle == strict.throttle
+
+
+def test_session_runs_one_server_per_set_of_connection_limits() -> None:
+    session = Session()
+    try:
+        first = session.server([], UNTHROTTLED)
+        assert session.server(None, ServerConfig(limits=Limits(max_body_bytes=10))) is first
+        other = session.server([], ServerConfig(limits=Limits(request_timeout=5)))
+        assert other is not first and other.endpoint != first.endpoint
+    finally:
+        session.close()
+
+
+# -- what dsc_records may return ----------------------------------------------------------------
+
+
+def _mixed() -> list[Record]:
+    return [*generate("audit", 5, seed=2), *generate("masking", 4, seed=2), *generate("dms", 3, seed=2)]
+
+
+class TestPlainApiDicts:
+    """API JSON objects, as a response's items or an export's records, each one's kind told from its keys."""
+
+    @pytest.fixture
+    def dsc_records(self) -> list[dict[str, Any]]:
+        records = _mixed()
+        return [response_item(r) for r in records[:8]] + [to_wire(r) for r in records[8:]]
+
+    def test_their_kinds_are_told_from_their_keys(self, dsc_server: TestServer, dsc_config: Config) -> None:
+        assert Client(dsc_config).describe_audit_logs(DescribeAuditLogsRequest()).body.total_count == 5
+        assert _runs(dsc_config) == 4
+        assert len(dsc_server.engine.store("dms")) == 3
+        assert list(dsc_server.engine.store("audit").records_in_load_order()) == _mixed()[:5]
+
+
+class TestKindMapping:
+    """``{kind: items}`` says the kind outright; items may be records or API JSON objects."""
+
+    @pytest.fixture
+    def dsc_records(self) -> dict[str, list[Any]]:
+        return {
+            "audit": [to_wire(r) for r in generate("audit", 6, seed=4)],
+            "masking_run": generate("masking", 2, seed=4),
+        }
+
+    def test_each_kind_is_loaded(self, dsc_server: TestServer, dsc_config: Config) -> None:
+        assert Client(dsc_config).describe_audit_logs(DescribeAuditLogsRequest()).body.total_count == 6
+        assert _runs(dsc_config) == 2
+
+
+def test_an_object_of_no_kind_is_a_record_error_naming_it() -> None:
+    with pytest.raises(RecordError, match=r"item 1.*cannot tell the record kind.*CreationTime") as caught:
+        engine_for([to_wire(generate("audit", 1)[0]), {"Foo": 1}])
+    assert caught.value.where == "item 1"
+
+
+def test_a_bad_value_is_a_record_error_naming_the_item() -> None:
+    bad = {**to_wire(generate("audit", 1)[0]), "EffectRow": "many"}
+    with pytest.raises(RecordError, match=r"item 0.*EffectRow"):
+        engine_for([bad])
+
+
+def test_a_kind_mapping_names_an_unknown_kind() -> None:
+    with pytest.raises(InvalidParameterError, match="UserName"):
+        engine_for({"UserName": []})
+
+
+def test_a_path_is_not_data() -> None:
+    with pytest.raises(RecordError, match=r"Engine\(\)\.load\(path\)"):
+        engine_for("audit.jsonl")  # type: ignore[arg-type]
+
+
+# -- across tests: a pytest run of its own ------------------------------------------------------
+
+SESSION_TESTS = '''
+import time
+
+import pytest
+from alibabacloud_sddp20190103.client import Client
+from alibabacloud_sddp20190103.models import DescribeAuditLogsRequest
+from alibabacloud_tea_openapi.models import Config
+from darabonba.core import DaraCore
+
+from dsc_engine.sample import generate
+
+SEEN = {"endpoints": set(), "starts": []}
+
+
+def _total(config):
+    return Client(config).describe_audit_logs(DescribeAuditLogsRequest(page_size=5)).body.total_count
+
+
+def test_a_test_adds_records_and_throttles(dsc_server):
+    dsc_server.engine.load(generate("audit", 5, seed=3))
+    dsc_server.throttle(rate=0.001)
+    SEEN["endpoints"].add(dsc_server.endpoint)
+
+
+def test_the_next_test_gets_the_sample_unthrottled(dsc_config):
+    assert [_total(dsc_config) for _ in range(12)] == [3000] * 12
+
+
+def test_the_mock_fixture_needs_no_import(dsc_mock):
+    anywhere = Config(access_key_id="a", access_key_secret="b", endpoint="sddp.cn-hangzhou.aliyuncs.com")
+    assert _total(anywhere) == 3000
+
+
+def test_the_sdk_is_unpatched_after_the_mock_fixture():
+    assert DaraCore.__dict__["do_action"].__func__.__module__ == "darabonba.core"
+
+
+@pytest.mark.parametrize("n", range(30))
+def test_one_call(dsc_config, dsc_server, n):
+    SEEN["starts"].append(time.perf_counter())
+    SEEN["endpoints"].add(dsc_server.endpoint)
+    assert _total(dsc_config) == 3000
+
+
+def test_report():
+    starts = SEEN["starts"]
+    per_test = (starts[-1] - starts[0]) / (len(starts) - 1)
+    print(f"PER-TEST-MS {per_test * 1000:.1f}")
+    assert len(SEEN["endpoints"]) == 1
+'''
+
+
+@pytest.mark.slow
+def test_one_server_serves_the_session_and_each_test_starts_clean(tmp_path: Path) -> None:
+    (tmp_path / "test_session.py").write_text(SESSION_TESTS, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "test_session.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "35 passed" in result.stdout
+    per_test_ms = float(result.stdout.split("PER-TEST-MS ", 1)[1].split()[0])
+    assert per_test_ms < 50, f"a one-call test took {per_test_ms} ms"  # it was about 600
+
+
+def test_importing_the_plugin_without_pytest_names_the_extra_to_install() -> None:
+    script = textwrap.dedent(
+        """
+        import sys
+        class NoPytest:
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in ("pytest", "_pytest"):
+                    raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        sys.meta_path.insert(0, NoPytest())
+        try:
+            import dsc_engine.testing
+        except ModuleNotFoundError as exc:
+            print(exc)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "pip install 'dsc-engine[test]'" in result.stdout

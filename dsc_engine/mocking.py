@@ -1,0 +1,409 @@
+"""In-process mocking: the official SDK clients reach the engine without a socket, code unchanged.
+
+    import dsc_engine
+
+    def test_report():
+        with dsc_engine.mock(records) as cloud:     # or @dsc_engine.mock(records), or dsc_mock
+            assert my_report() == 5                  # builds its own Client(Config(...))
+
+How: while a mock is active, the SDK's send functions are replaced (``DaraCore.do_action`` and
+``async_do_action`` of ``darabonba``, what ``alibabacloud_tea_openapi`` 0.4 sends with, and the
+same two of ``Tea``'s ``TeaCore``, what 0.3 sends with). That is the narrowest point where the
+request is complete (signed, every header set) and nothing has touched the network yet. Each
+request is turned into a WSGI environ for the server's own :class:`Application`, and its answer
+into the SDK's response object, so routing, checks and error bodies are those of
+``dsc-engine serve``.
+
+Which requests the mock answers; every other one goes to the real HTTP layer, unchanged:
+
+- any request to an Sddp or DMS endpoint (``sddp[-*].<region>.aliyuncs.com``,
+  ``dms-enterprise[-*][.<region>].aliyuncs.com``): an action the engine does not serve is
+  answered ``InvalidApi.NotFound``, never sent to the cloud;
+- a request to any other host naming one of the engine's actions with its version (a custom
+  endpoint in the code under test), except to a loopback host (``127.0.0.1``, ``localhost``,
+  ``::1``): that is a local server, such as the ``dsc_config`` fixture's, and it answers itself.
+
+Credentials: with no access key configured, any credentials are accepted and may call every
+action (as moto does). Given keys (``access_keys=`` or ``config=``), every request is checked as
+the server checks it: signature, key, token, time, nonce, then the key's RAM policy. Throttling is
+off unless asked for (``throttle(rate)``, or a ``config`` whose throttle is on).
+
+The patch is process-wide, as moto's is: requests from every thread are answered while a mock is
+active. Mocks nest; the one started last answers.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+import io
+import ipaddress
+import re
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, Final, Literal, TypeVar, cast
+from urllib.parse import unquote, urlencode
+
+import attrs
+
+from dsc_engine.api.router import OPERATIONS
+from dsc_engine.engine import Engine
+from dsc_engine.server.app import Application
+from dsc_engine.server.auth import AnyCredentials
+from dsc_engine.server.config import DEFAULT_RATE, AccessKey, ServerConfig, ThrottleConfig
+from dsc_engine.testdata import UNCHANGED, Data, Serving, Unchanged, kept, serving
+
+#: What to install for the SDK-facing parts of dsc-engine (the SDK clients, pytest).
+INSTALL_HINT = "pip install 'dsc-engine[test]'"
+
+#: A ServerConfig for tests: no throttling (``ServerConfig()`` throttles at 10 calls/s, as the service).
+UNTHROTTLED: Final = ServerConfig(throttle=ThrottleConfig(enabled=False))
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+# ---------------------------------------------------------------------------------------------
+# Which requests are the engine's
+# ---------------------------------------------------------------------------------------------
+
+#: Hosts of Sddp and DMS endpoints: ``<product>[-<network>...][.<region>].aliyuncs.com``.
+_PRODUCT_HOST = re.compile(r"(?:sddp|dms-enterprise)(?:-[a-z0-9]+)*(?:\.[a-z0-9-]+)?\.aliyuncs\.com")
+
+
+def _hostname(host: str) -> str:
+    """``host[:port]`` (perhaps with a scheme, as an SDK endpoint may be) -> the lower-case name."""
+    name = host.strip().lower().split("://", 1)[-1].split("/", 1)[0]
+    if name.startswith("["):
+        return name[1:].split("]", 1)[0]
+    return name.rsplit(":", 1)[0] if name.count(":") == 1 else name
+
+
+def _is_loopback(name: str) -> bool:
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def intercepts(host: str, action: str | None, version: str | None) -> bool:
+    """Whether the mock answers a request to ``host`` for ``action``/``version`` (module docstring)."""
+    name = _hostname(host)
+    if _is_loopback(name):
+        return False
+    if _PRODUCT_HOST.fullmatch(name):
+        return True
+    operation = OPERATIONS.get(action or "")
+    return operation is not None and version in (None, operation.version)
+
+
+# ---------------------------------------------------------------------------------------------
+# SDK request <-> WSGI
+# ---------------------------------------------------------------------------------------------
+
+
+def _headers(request: Any) -> dict[str, str]:
+    return {str(k).lower(): str(v) for k, v in (request.headers or {}).items() if v is not None}
+
+
+def _routing(request: Any) -> tuple[str, str | None, str | None]:
+    """``(host, action, version)`` of an SDK request, from its headers or its query."""
+    headers, query = _headers(request), request.query or {}
+    action = headers.get("x-acs-action") or query.get("Action")
+    version = headers.get("x-acs-version") or query.get("Version")
+    return headers.get("host", ""), action, version
+
+
+def _body(body: object) -> bytes:
+    if body is None:
+        return b""
+    if isinstance(body, bytes | bytearray):
+        return bytes(body)
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    read = getattr(body, "read", None)
+    if callable(read):
+        return _body(read())
+    if isinstance(body, Iterable):  # the SDK's own streams iterate over byte chunks
+        return b"".join(_body(chunk) for chunk in body)
+    raise TypeError(f"dsc_engine.mock cannot send a request body of type {type(body).__name__}")
+
+
+def wsgi_environ(request: Any) -> dict[str, Any]:
+    """The PEP 3333 environ of an SDK request (``DaraRequest`` or ``TeaRequest``), as the SDK's
+    HTTP layer would put it on the wire (the query encoded as its ``compose_url`` does)."""
+    headers = _headers(request)
+    body = _body(request.body)
+    method = str(request.method or "GET").upper()
+    path, _, inline_query = str(request.pathname or "/").partition("?")
+    query = urlencode({str(k): str(v) for k, v in (request.query or {}).items() if v is not None})
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": unquote(path) or "/",
+        "QUERY_STRING": "&".join(part for part in (inline_query, query) if part),
+        "SERVER_NAME": _hostname(headers.get("host", "")) or "localhost",
+        "SERVER_PORT": str(request.port),
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": str(request.protocol or "http").lower(),
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    for name, value in headers.items():
+        key = name.upper().replace("-", "_")
+        environ[key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{key}"] = value
+    if body or method not in ("GET", "HEAD"):  # what the HTTP layer sends (requests does this)
+        environ["CONTENT_LENGTH"] = str(len(body))
+    return environ
+
+
+def call_wsgi(
+    app: Callable[..., Iterable[bytes]], environ: dict[str, Any]
+) -> tuple[int, str, dict[str, str], bytes]:
+    """``(status, reason, lower-case headers, body)`` of ``app``'s answer to ``environ``."""
+    started: list[tuple[str, list[tuple[str, str]]]] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: object = None) -> Any:
+        started.append((status, headers))
+        return lambda data: None
+
+    body = b"".join(app(environ, start_response))
+    status, headers = started[-1]
+    code, _, reason = status.partition(" ")
+    return int(code), reason, {name.lower(): value for name, value in headers}, body
+
+
+# ---------------------------------------------------------------------------------------------
+# The patch on the SDK's HTTP layer
+# ---------------------------------------------------------------------------------------------
+
+#: ``(core module, core class, response module, response class)`` of each SDK generation.
+_CORES = (
+    ("darabonba.core", "DaraCore", "darabonba.response", "DaraResponse"),
+    ("Tea.core", "TeaCore", "Tea.response", "TeaResponse"),
+)
+
+
+def _sdk_cores() -> list[tuple[type, type]]:
+    """The SDK core classes installed, each with the response class its ``do_action`` returns."""
+    found = []
+    for core_module, core_name, response_module, response_name in _CORES:
+        try:
+            core = getattr(importlib.import_module(core_module), core_name)
+            response = getattr(importlib.import_module(response_module), response_name)
+        except ModuleNotFoundError:
+            continue
+        found.append((core, response))
+    if not found:
+        raise ModuleNotFoundError(
+            "dsc_engine.mock answers the Alibaba Cloud SDK (alibabacloud_tea_openapi), which is not "
+            f"installed: {INSTALL_HINT}", name="darabonba",
+        )
+    return found
+
+
+class _Interceptor:
+    """Replaces the SDK cores' send functions while at least one mock is active.
+
+    One per process, because the SDK's core classes are: the active mocks are a stack, the
+    replaced functions are put back when the last one stops.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._active: list[EngineMock] = []
+        self._saved: list[tuple[type, str, Any]] = []
+
+    def push(self, mock: EngineMock) -> None:
+        cores = _sdk_cores()
+        with self._lock:
+            if not self._active:
+                for core, response in cores:
+                    self._patch(core, response)
+            self._active.append(mock)
+
+    def pop(self, mock: EngineMock) -> None:
+        with self._lock:
+            self._active.remove(mock)
+            if not self._active:
+                for core, name, original in reversed(self._saved):
+                    setattr(core, name, original)
+                self._saved.clear()
+
+    def answering(self, request: Any) -> EngineMock | None:
+        """The mock that answers ``request``, or ``None`` when it goes to the network."""
+        with self._lock:
+            mock = self._active[-1] if self._active else None
+        return mock if mock is not None and intercepts(*_routing(request)) else None
+
+    def _patch(self, core: type, response: type) -> None:
+        send = core.__dict__["do_action"]
+        send_async = core.__dict__["async_do_action"]
+
+        def do_action(request: Any, runtime_option: Any = None) -> Any:
+            mock = self.answering(request)
+            if mock is None:
+                return send.__func__(request, runtime_option)
+            return mock.answer(request, response)
+
+        async def async_do_action(request: Any, runtime_option: Any = None) -> Any:
+            mock = self.answering(request)
+            if mock is None:
+                return await send_async.__func__(request, runtime_option)
+            return mock.answer(request, response)
+
+        for name, original, replacement in (
+            ("do_action", send, do_action),
+            ("async_do_action", send_async, async_do_action),
+        ):
+            self._saved.append((core, name, original))
+            setattr(core, name, staticmethod(replacement))
+
+
+_INTERCEPTOR = _Interceptor()
+
+
+# ---------------------------------------------------------------------------------------------
+# The mock
+# ---------------------------------------------------------------------------------------------
+
+class EngineMock:
+    """The engine answering the official SDKs in-process while started (``with``, ``start()``,
+    or as a decorator); :func:`mock` makes one.
+
+    Each start serves the data afresh (see :func:`serving`); an :class:`Engine` given is served as is.
+    """
+
+    def __init__(
+        self,
+        data: Data = None,
+        *,
+        config: ServerConfig | None = None,
+        access_keys: Iterable[AccessKey] = (),
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._data = kept(data)
+        #: the configuration ``reset`` returns to: the last one given, at creation or to ``reset``
+        self._base = (config or UNTHROTTLED).with_keys(access_keys, "mock(access_keys=...)")
+        #: the configuration requests are checked under
+        self.config = self._base
+        self._clock = clock
+        self._serving: Serving | None = None
+        self._app: Application | None = None
+        self._started = False
+
+    @property
+    def engine(self) -> Engine:
+        """The engine answering (built at each start; still there after ``stop``)."""
+        if self._serving is None:
+            raise RuntimeError("the mock has not started: its engine is built when it starts")
+        return self._serving.engine
+
+    def start(self) -> EngineMock:
+        if self._started:
+            raise RuntimeError("this mock is already started")
+        self._serve()
+        _INTERCEPTOR.push(self)
+        self._started = True
+        return self
+
+    def stop(self) -> None:
+        if not self._started:
+            raise RuntimeError("this mock is not started")
+        _INTERCEPTOR.pop(self)
+        self._started = False
+
+    def reset(
+        self, data: Data | Literal[Unchanged.UNCHANGED] = UNCHANGED, *, config: ServerConfig | None = None
+    ) -> None:
+        """A clean state: ``data`` (by default the data given before) served afresh, under
+        ``config`` (by default the last one given, at creation or to ``reset``; a ``throttle`` is
+        undone). On a stopped mock this takes effect at the next start."""
+        if data is not UNCHANGED:
+            self._data = kept(data)
+        if config is not None:
+            self._base = config
+        self.config = self._base
+        if self._started:
+            self._serve()
+
+    def throttle(self, rate: float = DEFAULT_RATE) -> None:
+        """From now until the next reset, throttle as the service does: ``rate`` calls per second
+        per access key and operation, then ``Throttling.User``."""
+        self.config = attrs.evolve(self.config, throttle=ThrottleConfig(rate=rate))
+        self._app = self._application(self.engine)
+
+    def answer(self, request: Any, response_class: type) -> Any:
+        """The SDK response (an instance of ``response_class``) to an SDK request."""
+        if self._app is None:
+            raise RuntimeError("the mock has not started")
+        status, reason, headers, body = call_wsgi(self._app, wsgi_environ(request))
+        response = response_class()
+        response.status_code = status
+        response.status_message = reason
+        response.headers = headers
+        response.body = body
+        response.response = None
+        return response
+
+    def _serve(self) -> None:
+        self._serving = serving(self._data, self._serving)
+        self._app = self._application(self._serving.engine)
+
+    def _application(self, engine: Engine) -> Application:
+        authenticator = None if self.config.access_keys else AnyCredentials()
+        return Application(engine, self.config, self._clock, authenticator=authenticator)
+
+    def __enter__(self) -> EngineMock:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __call__(self, func: F) -> F:
+        """Decorate a function (or coroutine function): each call runs inside this mock, started
+        afresh."""
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def run_async(*args: Any, **kwargs: Any) -> Any:
+                with self:
+                    return await func(*args, **kwargs)
+
+            return cast(F, run_async)
+
+        @functools.wraps(func)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with self:
+                return func(*args, **kwargs)
+
+        return cast(F, run)
+
+
+def mock(
+    data: Data = None,
+    *,
+    config: ServerConfig | None = None,
+    access_keys: Iterable[AccessKey] = (),
+    clock: Callable[[], float] = time.time,
+) -> EngineMock:
+    """Answer the official SDKs' Sddp and DMS requests from an engine serving ``data``, in-process.
+
+    A context manager (``with mock(records) as cloud``, ``cloud.engine`` is the engine) and a
+    decorator (``@mock(records)``). ``data``: records or their API JSON objects, a ``{kind: items}``
+    mapping, an :class:`Engine`, or ``None`` for the bundled sample. ``access_keys`` (or the keys
+    of ``config``) turn on the server's signature and RAM policy checks; without any, every
+    credential is accepted. ``config`` applies as is (``ServerConfig()`` throttles at 10 calls/s);
+    by default nothing is throttled. ``clock`` gives epoch seconds to the time checks and throttling.
+    """
+    return EngineMock(data, config=config, access_keys=access_keys, clock=clock)
+
+
+__all__ = ["INSTALL_HINT", "UNTHROTTLED", "EngineMock", "intercepts", "mock"]

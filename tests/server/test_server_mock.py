@@ -1,0 +1,542 @@
+"""``dsc_engine.mock``: the official SDKs, built the usual way, answered in-process without a socket."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from alibabacloud_dms_enterprise20181101.client import Client as DmsClient
+from alibabacloud_dms_enterprise20181101.models import ListSensitiveDataAuditLogRequest
+from alibabacloud_sddp20190103.client import Client as SddpClient
+from alibabacloud_sddp20190103.models import (
+    DescribeAuditLogsRequest,
+    DescribeConfigsRequest,
+    DescribeDataMaskingRunHistoryRequest,
+)
+from alibabacloud_tea_openapi import utils_models
+from alibabacloud_tea_openapi.client import Client as OpenApiClient
+from alibabacloud_tea_openapi.models import Config
+from darabonba.core import DaraCore
+from darabonba.runtime import RuntimeOptions
+from Tea.core import TeaCore
+from Tea.exceptions import TeaException
+from Tea.request import TeaRequest
+
+import dsc_engine
+from dsc_engine.engine import Engine
+from dsc_engine.mocking import UNTHROTTLED, EngineMock, intercepts
+from dsc_engine.models.records import Record
+from dsc_engine.sample import generate
+from dsc_engine.server.config import AccessKey
+from dsc_engine.server.policy import Policy
+from dsc_engine.testing import TestServer
+
+SDDP_ENDPOINT = "sddp.cn-zhangjiakou.aliyuncs.com"
+DMS_WINDOW = {"start_time": "2000-01-01 00:00:00", "end_time": "2099-12-31 23:59:59"}
+ECHOED = ("RequestId", "AsyncRequestId", "HostId", "Recommend")  # differ per request, per host
+
+
+def _records() -> list[Record]:
+    return [*generate("audit", 30, seed=5), *generate("masking", 20, seed=5), *generate("dms", 25, seed=5)]
+
+
+@pytest.fixture
+def records() -> list[Record]:
+    return _records()
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any connect or name lookup fails the test."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a socket was used")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+
+
+def _config(**fields: Any) -> Config:
+    fields.setdefault("access_key_id", "LTAIanything")
+    fields.setdefault("access_key_secret", "any-secret")
+    return Config(**fields)
+
+
+# (action, SDK method, request, the wire parameters the request sends)
+OPERATIONS: dict[str, tuple[str, str, Any, dict[str, str]]] = {
+    "audit": (
+        "DescribeAuditLogs", "describe_audit_logs",
+        DescribeAuditLogsRequest(page_size=7, current_page=2), {"PageSize": "7", "CurrentPage": "2"},
+    ),
+    "masking": (
+        "DescribeDataMaskingRunHistory", "describe_data_masking_run_history",
+        DescribeDataMaskingRunHistoryRequest(page_size=4), {"PageSize": "4"},
+    ),
+    "dms": (
+        "ListSensitiveDataAuditLog", "list_sensitive_data_audit_log",
+        ListSensitiveDataAuditLogRequest(page_number=2, page_size=5, **DMS_WINDOW),
+        {"PageNumber": "2", "PageSize": "5",
+         "StartTime": DMS_WINDOW["start_time"], "EndTime": DMS_WINDOW["end_time"]},
+    ),
+}
+
+
+def _client(kind: str, config: Config) -> Any:
+    return DmsClient(config) if kind == "dms" else SddpClient(config)
+
+
+def _send(kind: str, config: Config, asynchronous: bool = False) -> Any:
+    _, method, request, _ = OPERATIONS[kind]
+    client = _client(kind, config)
+    if asynchronous:
+        return asyncio.run(getattr(client, f"{method}_async")(request))
+    return getattr(client, method)(request)
+
+
+def _without_echoes(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if k not in ECHOED}
+
+
+# -- the user's view ----------------------------------------------------------------------------
+
+
+def my_report() -> int:
+    """Production code: builds its own client for the cloud endpoint, knows nothing of tests."""
+    client = SddpClient(
+        Config(access_key_id="LTAI5tProduction", access_key_secret="secret", endpoint=SDDP_ENDPOINT)
+    )
+    return int(client.describe_audit_logs(DescribeAuditLogsRequest(page_size=5)).body.total_count)
+
+
+def test_unchanged_production_code_is_answered_by_the_mock(records: list[Record], no_network: None) -> None:
+    with dsc_engine.mock(records) as cloud:
+        assert my_report() == 30
+        assert len(cloud.engine.store("audit")) == 30
+
+
+def test_mock_without_data_serves_the_bundled_sample(no_network: None) -> None:
+    with dsc_engine.mock():
+        assert my_report() == 3000
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize("algorithm", [None, "v2"], ids=["v3", "v2"])
+@pytest.mark.parametrize("kind", sorted(OPERATIONS))
+def test_both_sdks_get_the_engines_answer_without_a_socket(
+    records: list[Record], no_network: None, kind: str, algorithm: str | None, asynchronous: bool
+) -> None:
+    action, _, _, wire = OPERATIONS[kind]
+    config = _config(region_id="cn-hangzhou", signature_algorithm=algorithm)
+    with dsc_engine.mock(records) as cloud:
+        response = _send(kind, config, asynchronous)
+        expected = cloud.engine.call(action, wire)
+    assert response.status_code == 200
+    assert _without_echoes(response.body.to_map()) == _without_echoes(expected)
+    assert response.headers["x-acs-request-id"] == response.body.request_id
+
+
+@pytest.mark.parametrize(
+    ("kind", "place"),
+    [
+        ("audit", {"region_id": "cn-zhangjiakou"}),
+        ("audit", {"region_id": "cn-hongkong"}),  # sddp-api.cn-hongkong.aliyuncs.com
+        ("audit", {"region_id": "ap-southeast-1"}),
+        ("audit", {"region_id": "cn-beijing"}),  # no map entry: the regional rule
+        ("audit", {"endpoint": "sddp-vpc.cn-shanghai.aliyuncs.com"}),
+        ("dms", {"region_id": "cn-hangzhou"}),  # central: dms-enterprise.aliyuncs.com
+        ("dms", {"endpoint": "dms-enterprise.ap-southeast-1.aliyuncs.com"}),
+        ("masking", {"endpoint": "audit-gateway.example.internal:8443"}),  # a custom endpoint
+    ],
+)
+def test_every_endpoint_and_region_is_answered(
+    records: list[Record], no_network: None, kind: str, place: dict[str, str]
+) -> None:
+    with dsc_engine.mock(records):
+        assert _send(kind, _config(**place)).body.total_count > 0
+
+
+# -- which requests are the mock's --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("host", "action", "version", "answered"),
+    [
+        ("sddp.cn-zhangjiakou.aliyuncs.com", "DescribeAuditLogs", "2019-01-03", True),
+        ("SDDP.CN-HANGZHOU.ALIYUNCS.COM:443", "DescribeAuditLogs", "2019-01-03", True),
+        ("https://sddp.cn-hangzhou.aliyuncs.com", "DescribeAuditLogs", "2019-01-03", True),
+        ("sddp.cn-hangzhou.aliyuncs.com", "DescribeConfigs", "2019-01-03", True),  # -> NotFound
+        ("dms-enterprise.aliyuncs.com", "ListSensitiveDataAuditLog", "2018-11-01", True),
+        ("dms-enterprise-vpc.cn-hangzhou.aliyuncs.com", "ListUsers", "2018-11-01", True),
+        ("gateway.example.com", "DescribeAuditLogs", "2019-01-03", True),
+        ("gateway.example.com", "DescribeAuditLogs", None, True),
+        ("polardb.aliyuncs.com", "DescribeAuditLogs", "2017-08-01", False),  # another product's
+        ("ecs.aliyuncs.com", "DescribeRegions", "2014-05-26", False),
+        ("sddp.cn-hangzhou.aliyuncs.com.example.com", "DescribeRegions", "2014-05-26", False),
+        ("notsddp.cn-hangzhou.aliyuncs.com", "DescribeRegions", "2014-05-26", False),
+        ("127.0.0.1:8080", "DescribeAuditLogs", "2019-01-03", False),  # a local server
+        ("localhost:8080", "DescribeAuditLogs", "2019-01-03", False),
+        ("[::1]:8080", "DescribeAuditLogs", "2019-01-03", False),
+    ],
+)
+def test_requests_answered_are_the_products_and_the_engines_actions(
+    host: str, action: str, version: str | None, answered: bool
+) -> None:
+    assert intercepts(host, action, version) is answered
+
+
+def test_other_actions_of_the_products_fail_clearly_without_reaching_the_cloud(no_network: None) -> None:
+    with dsc_engine.mock([]):
+        with pytest.raises(TeaException) as caught:
+            SddpClient(_config(endpoint=SDDP_ENDPOINT)).describe_configs(DescribeConfigsRequest())
+    assert caught.value.code == "InvalidApi.NotFound"
+    assert caught.value.data["statusCode"] == 404
+
+
+def test_other_hosts_go_to_the_sdks_own_http_layer(monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[str] = []
+
+    def network(request: Any, runtime_option: Any = None) -> Any:
+        sent.append(request.headers["host"])
+        raise ConnectionAbortedError("stands for the network")
+
+    monkeypatch.setattr(DaraCore, "do_action", staticmethod(network))
+    params = utils_models.Params(
+        action="DescribeRegions", version="2014-05-26", protocol="HTTPS", pathname="/", method="POST",
+        auth_type="AK", style="RPC", req_body_type="formData", body_type="json",
+    )
+    with dsc_engine.mock([]):
+        client = OpenApiClient(_config(endpoint="ecs.aliyuncs.com"))
+        with pytest.raises(Exception, match="stands for the network"):
+            client.call_api(params, utils_models.OpenApiRequest(), RuntimeOptions(autoretry=False))
+    assert sent == ["ecs.aliyuncs.com"]
+    assert DaraCore.__dict__["do_action"].__func__ is network  # put back as it was found
+
+
+def test_a_local_server_answers_its_own_requests_inside_a_mock(records: list[Record]) -> None:
+    with TestServer(generate("masking", 12, seed=1)) as server, dsc_engine.mock(records):
+        body = SddpClient(server.sdk_config()).describe_data_masking_run_history(
+            DescribeDataMaskingRunHistoryRequest()
+        ).body
+    assert body.total_count == 12  # the server's 12 runs, not the mock's 20
+
+
+def test_the_no_network_guard_catches_a_request_that_is_not_mocked(no_network: None) -> None:
+    with pytest.raises(Exception, match="a socket was used"):
+        my_report()
+
+
+# -- credentials --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("algorithm", [None, "v2"], ids=["v3", "v2"])
+def test_any_credentials_are_accepted_by_default(no_network: None, algorithm: str | None) -> None:
+    config = _config(
+        access_key_id="STS.whoever", access_key_secret="x", security_token="tok",
+        endpoint=SDDP_ENDPOINT, signature_algorithm=algorithm,
+    )
+    with dsc_engine.mock(generate("audit", 3, seed=1)):
+        assert SddpClient(config).describe_audit_logs(DescribeAuditLogsRequest()).body.total_count == 3
+
+
+@pytest.mark.slow
+def test_credentials_from_the_environment_are_used(tmp_path: Any) -> None:
+    script = textwrap.dedent(
+        """
+        import os
+        import socket
+        from alibabacloud_credentials.client import Client as CredentialClient
+        from alibabacloud_sddp20190103.client import Client
+        from alibabacloud_sddp20190103.models import DescribeAuditLogsRequest
+        from alibabacloud_tea_openapi.models import Config
+        import dsc_engine
+        from dsc_engine.server.config import AccessKey
+
+        def refuse(*args, **kwargs):
+            raise AssertionError("a socket was used")
+        socket.socket.connect = socket.getaddrinfo = refuse
+
+        key = AccessKey(id="LTAI5tFromEnv", secret="env-secret")
+        with dsc_engine.mock([], access_keys=[key]):
+            # the SDK's two usual ways: its default credential chain, and the variables read by hand
+            chain = Client(Config(credential=CredentialClient(), region_id="cn-zhangjiakou"))
+            by_hand = Client(Config(
+                access_key_id=os.environ["ALIBABA_CLOUD_ACCESS_KEY_ID"],
+                access_key_secret=os.environ["ALIBABA_CLOUD_ACCESS_KEY_SECRET"],
+                region_id="cn-zhangjiakou",
+            ))
+            for client in (chain, by_hand):
+                print(client.describe_audit_logs(DescribeAuditLogsRequest()).body.total_count)
+        """
+    )
+    env = {
+        **os.environ,
+        "ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAI5tFromEnv",
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "env-secret",
+        "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true",
+        "HOME": str(tmp_path),  # no CLI profile of the machine's user
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["0", "0"]
+
+
+KEY = AccessKey(id="LTAI5tReporting", secret="reporting-secret")
+NO_AUDIT = AccessKey(
+    id="LTAI5tNoAudit", secret="no-audit-secret",
+    policy=Policy.from_document(
+        {"Statement": [
+            {"Effect": "Allow", "Action": "yundun-sddp:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "yundun-sddp:DescribeAuditLogs", "Resource": "*"},
+        ]},
+        "test", "policy",
+    ),
+)
+STS = AccessKey(id="STS.Temporary", secret="sts-secret", security_tokens=frozenset({"token-1"}))
+REFUSALS = [
+    ("wrong secret", KEY, {"access_key_secret": "not-the-secret"}, "SignatureDoesNotMatch"),
+    ("unknown key", KEY, {"access_key_id": "LTAI5tUnknown"}, "InvalidAccessKeyId.NotFound"),
+    ("policy denies", NO_AUDIT, {}, "Forbidden.RAM"),
+    ("token missing", STS, {}, "InvalidSecurityToken.MismatchWithAccessKey"),
+    ("token wrong", STS, {"security_token": "token-2"}, "InvalidSecurityToken.MismatchWithAccessKey"),
+    ("bad parameter", KEY, {"lang": "fr"}, "InvalidParameter"),
+]
+
+
+def _refused(config: Config, lang: str | None, asynchronous: bool) -> TeaException:
+    client = SddpClient(config)
+    request = DescribeAuditLogsRequest(page_size=5, lang=lang)
+    with pytest.raises(TeaException) as caught:
+        if asynchronous:
+            asyncio.run(client.describe_audit_logs_async(request))
+        else:
+            client.describe_audit_logs(request)
+    return caught.value
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize("algorithm", [None, "v2"], ids=["v3", "v2"])
+@pytest.mark.parametrize(("case", "key", "change", "code"), REFUSALS, ids=[r[0] for r in REFUSALS])
+def test_configured_keys_are_checked_and_refused_exactly_as_by_the_server(
+    case: str, key: AccessKey, change: dict[str, str], code: str, algorithm: str | None, asynchronous: bool
+) -> None:
+    lang = change.get("lang")
+    fields = {"access_key_id": key.id, "access_key_secret": key.secret, "signature_algorithm": algorithm}
+    fields.update({k: v for k, v in change.items() if k != "lang"})
+    keys = [KEY, NO_AUDIT, STS]
+    with TestServer([], access_key=KEY, config=UNTHROTTLED.with_keys(keys, "test")) as server:
+        from_server = _refused(server.sdk_config(**fields), lang, asynchronous)
+    with dsc_engine.mock([], access_keys=keys):
+        from_mock = _refused(_config(endpoint=SDDP_ENDPOINT, **fields), lang, asynchronous)
+    assert type(from_mock) is type(from_server)
+    assert from_mock.code == from_server.code == code
+    assert _without_echoes(from_mock.data) == _without_echoes(from_server.data)
+    assert from_mock.data["HostId"] == SDDP_ENDPOINT
+
+
+@pytest.mark.parametrize("algorithm", [None, "v2"], ids=["v3", "v2"])
+def test_configured_keys_pass_when_signed_right(no_network: None, algorithm: str | None) -> None:
+    with dsc_engine.mock(generate("audit", 4, seed=2), access_keys=[KEY, STS]):
+        for key, token in ((KEY, None), (STS, "token-1")):
+            config = _config(
+                access_key_id=key.id, access_key_secret=key.secret, security_token=token,
+                region_id="cn-shanghai", signature_algorithm=algorithm,
+            )
+            assert SddpClient(config).describe_audit_logs(DescribeAuditLogsRequest()).body.total_count == 4
+
+
+# -- throttling, reset, lifecycle ---------------------------------------------------------------
+
+
+def test_nothing_is_throttled_unless_asked(no_network: None) -> None:
+    with dsc_engine.mock([]) as cloud:
+        client = SddpClient(_config(endpoint=SDDP_ENDPOINT))
+        for _ in range(25):
+            client.describe_audit_logs(DescribeAuditLogsRequest())
+        cloud.throttle(rate=0.001)  # one call, then none for 1000 s
+        client.describe_audit_logs(DescribeAuditLogsRequest())
+        with pytest.raises(TeaException) as caught:
+            client.describe_audit_logs(DescribeAuditLogsRequest())
+        assert caught.value.code == "Throttling.User"
+        cloud.reset()
+        client.describe_audit_logs(DescribeAuditLogsRequest())
+
+
+def test_reset_serves_the_data_afresh(records: list[Record]) -> None:
+    with dsc_engine.mock(records) as cloud:
+        first = cloud.engine
+        first.load(generate("audit", 5, seed=9))
+        assert my_report() == 35
+        cloud.reset()
+        assert cloud.engine is not first and my_report() == 30
+        cloud.reset(generate("audit", 2, seed=3))
+        assert my_report() == 2
+
+
+def test_each_start_serves_the_data_afresh(records: list[Record]) -> None:
+    cloud = dsc_engine.mock(iter(records))  # an iterator is read once, at creation
+    for _ in range(2):
+        with cloud:
+            assert my_report() == 30
+            cloud.engine.load(generate("audit", 5, seed=9))
+    assert len(cloud.engine.store("audit")) == 35  # still there after stop
+
+
+def test_an_engine_given_is_served_as_is(no_network: None) -> None:
+    engine = Engine()
+    with dsc_engine.mock(engine) as cloud:
+        engine.load(generate("audit", 6, seed=4))
+        assert cloud.engine is engine and my_report() == 6
+
+
+def test_mocks_nest_and_the_last_started_answers() -> None:
+    with dsc_engine.mock(generate("audit", 1, seed=1)):
+        with dsc_engine.mock(generate("audit", 2, seed=1)):
+            assert my_report() == 2
+        assert my_report() == 1
+
+
+def test_the_sdk_is_unpatched_when_the_last_mock_stops() -> None:
+    originals = {
+        (core, name): core.__dict__[name]
+        for core in (DaraCore, TeaCore)
+        for name in ("do_action", "async_do_action")
+    }
+    with dsc_engine.mock([]):
+        assert DaraCore.__dict__["do_action"] is not originals[DaraCore, "do_action"]
+        with dsc_engine.mock([]):
+            pass
+        assert TeaCore.__dict__["async_do_action"] is not originals[TeaCore, "async_do_action"]
+    assert {key: key[0].__dict__[key[1]] for key in originals} == originals
+
+
+def test_misuse_of_the_lifecycle_is_refused() -> None:
+    cloud = dsc_engine.mock([])
+    with pytest.raises(RuntimeError, match="not started"):
+        cloud.engine  # noqa: B018
+    with pytest.raises(RuntimeError, match="not started"):
+        cloud.stop()
+    with cloud, pytest.raises(RuntimeError, match="already started"):
+        cloud.start()
+
+
+def test_decorated_function_runs_in_a_fresh_mock_each_call(records: list[Record]) -> None:
+    cloud = dsc_engine.mock(records)
+
+    @cloud
+    def report_then_add() -> int:
+        total = my_report()
+        cloud.engine.load(generate("audit", 5, seed=9))
+        return total
+
+    assert report_then_add() == report_then_add() == 30
+    assert report_then_add.__name__ == "report_then_add"
+
+
+def test_decorated_coroutine_function_runs_in_the_mock(no_network: None) -> None:
+    @dsc_engine.mock(generate("audit", 3, seed=1))
+    async def report() -> int:
+        client = SddpClient(_config(endpoint=SDDP_ENDPOINT))
+        return int((await client.describe_audit_logs_async(DescribeAuditLogsRequest())).body.total_count)
+
+    assert asyncio.run(report()) == 3
+
+
+@dsc_engine.mock(generate("audit", 8, seed=1))
+def test_a_decorated_test_keeps_its_fixtures(tmp_path: Any) -> None:
+    assert tmp_path.exists() and my_report() == 8
+
+
+# -- the Tea core of older SDKs ---------------------------------------------------------------
+
+
+def _tea_request(action: str) -> TeaRequest:
+    request = TeaRequest()
+    request.protocol = "https"
+    request.method = "POST"
+    request.pathname = "/"
+    request.headers = {"host": SDDP_ENDPOINT, "x-acs-action": action, "x-acs-version": "2019-01-03",
+                       "authorization": "ACS3-HMAC-SHA256 Credential=LTAIold,SignedHeaders=host,Signature=0"}
+    request.query = {"PageSize": "2"}
+    return request
+
+
+def test_requests_of_the_older_tea_core_are_answered_too(no_network: None) -> None:
+    with dsc_engine.mock(generate("audit", 3, seed=1)):
+        sync = TeaCore.do_action(_tea_request("DescribeAuditLogs"))
+        asynchronous = asyncio.run(TeaCore.async_do_action(_tea_request("DescribeAuditLogs")))
+    for response in (sync, asynchronous):
+        assert type(response).__name__ == "TeaResponse" and response.status_code == 200
+        body = json.loads(response.body)
+        assert body["TotalCount"] == 3 and len(body["Items"]) == 2
+
+
+# -- the fixture, and importing -----------------------------------------------------------------
+
+
+@pytest.fixture
+def dsc_records() -> list[Record]:
+    return generate("audit", 11, seed=6)
+
+
+def test_mock_fixture_serves_the_records_fixture(dsc_mock: EngineMock, no_network: None) -> None:
+    assert my_report() == 11
+    assert len(dsc_mock.engine.store("audit")) == 11
+
+
+def test_import_dsc_engine_needs_neither_the_sdk_nor_pytest() -> None:
+    script = textwrap.dedent(
+        """
+        import sys
+        import dsc_engine
+        heavy = ("pytest", "alibabacloud_tea_openapi", "darabonba", "Tea", "dsc_engine.mocking")
+        assert not [m for m in sys.modules if m.split(".")[0] in heavy or m in heavy], sorted(sys.modules)
+        from dsc_engine import mock
+        assert mock is dsc_engine.mock and callable(mock)
+        assert not [m for m in sys.modules if m.split(".")[0] in heavy[:4]], "mock imported the SDK"
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_starting_a_mock_without_the_sdk_names_the_extra_to_install() -> None:
+    script = textwrap.dedent(
+        """
+        import sys
+        class NoSdk:
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in ("darabonba", "Tea"):
+                    raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        sys.meta_path.insert(0, NoSdk())
+        import dsc_engine
+        cloud = dsc_engine.mock([])
+        try:
+            cloud.start()
+        except ModuleNotFoundError as exc:
+            print(exc)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "pip install 'dsc-engine[test]'" in result.stdout
+
+
+@pytest.fixture(autouse=True)
+def _no_mock_left_behind() -> Iterator[None]:
+    yield
+    assert DaraCore.__dict__["do_action"].__func__.__module__ != "dsc_engine.mocking"
