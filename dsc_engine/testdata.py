@@ -18,7 +18,7 @@ import attrs
 from dsc_engine.engine import Engine
 from dsc_engine.errors import RecordError
 from dsc_engine.io.candidates import detect_kind
-from dsc_engine.io.wire import from_wire
+from dsc_engine.wire.codec import from_wire
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
 

@@ -15,7 +15,7 @@ from alibabacloud_tea_openapi.models import Config
 from Tea.exceptions import TeaException, UnretryableException
 
 from dsc_engine.errors import InvalidParameterError, RecordError, ServerConfigError
-from dsc_engine.io.wire import response_item, to_wire
+from dsc_engine.wire.codec import response_item, to_wire
 from dsc_engine.mocking import UNTHROTTLED, EngineMock
 from dsc_engine.models.records import Record
 from dsc_engine.sample import generate
