@@ -13,10 +13,11 @@ from typing import Any
 from benchmarks import semantics
 from benchmarks.errors import BenchmarkError
 from benchmarks.runner_base import Answer
-from benchmarks.workload import DMS_AUDIT, FILTER_ACTION, Query
+from benchmarks.workload import FILTER_ACTION, Query
 from dsc_engine import Engine
-from dsc_engine.wire.codec import response_item
+from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.models import RecordKind
+from dsc_engine.wire.codec import response_item
 
 
 class EngineRunner:
@@ -43,8 +44,7 @@ class EngineRunner:
                                        page_size=int(query.params["PageSize"]))
             return Answer(result.total, [response_item(r) for r in result.records])
         body = self.engine.call(query.action, query.params)
-        key = "SensitiveDataAuditLogList" if query.action == DMS_AUDIT else "Items"
-        return Answer(body["TotalCount"], body[key])
+        return Answer(body["TotalCount"], body[OPERATIONS[query.action].list_key])
 
     def explain(self, query: Query) -> str:
         """The store's plan for the query's filter AST."""
@@ -61,15 +61,13 @@ class EngineRunner:
             offset, distinct = (int(query.params["Page"]) - 1) * size, None
         else:
             request = self._request(query)
-            size, offset = request.paging.size, request.paging.offset
-            distinct = "RuleId" if getattr(request, "rule_agg_query", False) else None
+            size, offset, distinct = request.size, request.offset, request.group_by
         return lambda: store.query(node, offset, size, distinct=distinct)
 
     def _request(self, query: Query) -> Any:
-        from dsc_engine.api.coerce import Reader
-        from dsc_engine.api.router import route
+        from dsc_engine.api.request import read_request
 
-        return route(query.action).read(Reader(query.action, query.params))
+        return read_request(OPERATIONS[query.action], query.params)
 
     def filter_node(self, query: Query) -> Any:
         if query.action == FILTER_ACTION:

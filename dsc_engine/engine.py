@@ -10,35 +10,33 @@ answers the three APIs exactly as the cloud does, and the filter language.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-import attrs
-
 from dsc_engine.api import router
-from dsc_engine.api.coerce import INT32_MAX, invalid
+from dsc_engine.api.read import INT32_MAX, invalid
 from dsc_engine.errors import RecordError
-from dsc_engine.wire.codec import from_wire
+from dsc_engine.io.candidates import detect_kind
+from dsc_engine.io.imports import ImportReport, load_into
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
+from dsc_engine.query.parse import parse_filter
+from dsc_engine.query.source import Page, RecordSource
 from dsc_engine.store.store import Store
-
-
-@attrs.frozen
-class QueryResult:
-    """One page of a filter-language query: the true ``total`` and that page's ``records``."""
-
-    total: int
-    records: Sequence[Record]
-    page: int
-    page_size: int
+from dsc_engine.wire.codec import from_wire
 
 
 class Engine:
-    """Records of the three kinds, in memory, answering the APIs and filter queries."""
+    """Records of the three kinds, answering the APIs and filter queries.
 
-    def __init__(self) -> None:
-        self._stores = {kind: Store(kind) for kind in RecordKind}
+    Each kind's records live in a :class:`~dsc_engine.query.source.RecordSource`; ``Engine()``
+    keeps them in memory (one :class:`~dsc_engine.store.Store` per kind).
+    """
+
+    def __init__(self, sources: Mapping[RecordKind, RecordSource] | None = None) -> None:
+        self._sources: dict[RecordKind, RecordSource] = (
+            dict(sources) if sources is not None else {kind: Store(kind) for kind in RecordKind}
+        )
 
     @classmethod
     def from_sample(cls) -> Engine:
@@ -50,33 +48,39 @@ class Engine:
             engine.load(bundled(kind))
         return engine
 
-    def store(self, kind: RecordKind | str) -> Store:
-        """The store of one kind (``kind`` as a :class:`RecordKind` or its name or alias)."""
-        return self._stores[_kind(kind)]
+    def store(self, kind: RecordKind | str) -> RecordSource:
+        """The record source of one kind (``kind`` as a :class:`RecordKind` or its name or alias)."""
+        return self._sources[_kind(kind)]
 
     def load(
         self,
         records_or_path: Iterable[Record | Mapping[str, Any]] | str | os.PathLike[str],
         kind: RecordKind | str | None = None,
-    ) -> Any:
-        """Load records, or an exported file or directory.
+        **options: Any,
+    ) -> ImportReport:
+        """Load records, or exported files; the :class:`ImportReport` of what was loaded.
 
-        A path goes to the importer (``dsc_engine.io.imports.load_into``) and its
-        ``ImportReport`` is returned. Otherwise each item is a record of any kind, or (with
-        ``kind``) a record's wire JSON object; with ``kind`` every record must be of that kind.
-        Records are appended in the order given (later ones sort first among ties); the number
-        loaded is returned.
+        A path (a file, folder or glob) goes to the importer (``dsc_engine.io.imports.load_into``,
+        which takes ``options`` such as ``strict`` and ``rejects_path``). Otherwise each item is a
+        record, or a record's wire JSON object (of ``kind``, or of the kind its keys tell, as the
+        importer tells it); a bad item is a :class:`RecordError` and nothing of the call is loaded.
+        Records are appended in the order given (later ones sort first among ties).
         """
         if isinstance(records_or_path, str | os.PathLike):
-            from dsc_engine.io.imports import load_into
-
-            return load_into(self, records_or_path, kind=kind)
+            return load_into(self, records_or_path, kind=kind, **options)
+        if options:
+            raise TypeError(f"options {', '.join(options)} apply to paths only")
         wanted = None if kind is None else _kind(kind)
         batches: dict[RecordKind, list[Record]] = {k: [] for k in RecordKind}
         for index, item in enumerate(records_or_path):
             record = _record(item, wanted, index)
             batches[RecordKind.of(record)].append(record)
-        return sum(self._stores[k].insert(batch) for k, batch in batches.items() if batch)
+        loaded = {k: self._sources[k].insert(batch) if batch else 0 for k, batch in batches.items()}
+        read = sum(loaded.values())
+        return ImportReport(
+            files=0, read=read, loaded=loaded, rejected=0, duplicates_skipped=0,
+            file_errors=(), rejects=(), rejects_path=None,
+        )
 
     def call(
         self,
@@ -93,7 +97,7 @@ class Engine:
         or as Python values. ``version=None`` means the action's own version.
         """
         return router.call(
-            self._stores, action, params, version=version, host=host, request_id=request_id
+            self._sources, action, params, version=version, host=host, request_id=request_id
         )
 
     def describe_audit_logs(self, **params: object) -> dict[str, Any]:
@@ -110,15 +114,13 @@ class Engine:
 
     def query(
         self, kind: RecordKind | str, filter_text: str, page: int = 1, page_size: int = 10
-    ) -> QueryResult:
+    ) -> Page:
         """Records of ``kind`` matching a filter-language text, newest first, one page of them.
 
         Raises ``FilterSyntaxError``/``FilterFieldError`` for a bad filter and
         ``InvalidParameterError`` for an unknown kind, a filter that is not a string, a page below
         1 or a size outside 1..2147483647.
         """
-        from dsc_engine.query.parse import parse_filter
-
         resolved = _kind(kind)
         if not isinstance(filter_text, str):
             raise invalid(
@@ -136,8 +138,7 @@ class Engine:
                     f"它必须是 1 到 {INT32_MAX} 之间的整数，实际为 {value!r}",
                 )
         node = parse_filter(filter_text, resolved)
-        result = self._stores[resolved].query(node, (page - 1) * page_size, page_size)
-        return QueryResult(result.total, result.records, page, page_size)
+        return self._sources[resolved].query(node, (page - 1) * page_size, page_size)
 
 
 def _kind(kind: RecordKind | str) -> RecordKind:
@@ -148,13 +149,15 @@ def _kind(kind: RecordKind | str) -> RecordKind:
 
 
 def _record(item: object, kind: RecordKind | None, index: int) -> Record:
-    """A loaded item as a record of ``kind`` (decoding a wire object when ``kind`` is given)."""
+    """A loaded item as a record of ``kind`` (a wire object is decoded; without ``kind``, its
+    kind is told from its keys as the importer tells it)."""
     where = f"item {index}"
     if isinstance(item, Mapping):
         if kind is None:
-            raise RecordError(
-                "record", "", "a JSON object needs kind= to say which record kind it is", where
-            )
+            try:
+                kind = detect_kind(item.keys())
+            except ValueError as exc:
+                raise RecordError("record", "", str(exc), where) from None
         return from_wire(kind, item, where)
     try:
         item_kind = RecordKind.of(item)

@@ -8,7 +8,8 @@ Every failure the engine reports is a :class:`DscError`; nothing else escapes th
     │   ├── FilterSyntaxError    the text does not parse (text, offset, line, column, expected)
     │   └── FilterFieldError     unknown field, or a literal of the wrong type (text, offset)
     ├── TimeLiteralError         a time literal is malformed or of the wrong form (literal, reason)
-    ├── RequestError             an API request is not acceptable (mapped to Alibaba codes by api/)
+    ├── RequestError             an API request is not acceptable (name, Reason(en, zh); mapped to
+    │   │                        Alibaba codes by api/catalogue.py)
     │   ├── MissingParameterError   a required parameter is absent          -> Missing<Name>
     │   ├── InvalidParameterError   bad type, format, enum value or bound   -> InvalidParameter
     │   └── UnknownActionError      unknown Action or Version               -> InvalidApi.NotFound
@@ -25,6 +26,8 @@ Only ``dsc_engine.api`` maps these to Alibaba error codes and HTTP statuses (``A
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+import attrs
 
 
 class DscError(Exception):
@@ -104,26 +107,41 @@ class FilterFieldError(FilterError):
     """The filter names a field the record kind lacks, or compares it with a wrong-typed literal."""
 
 
+@attrs.frozen
+class Reason:
+    """Why a request is refused, as one sentence in each language the API answers in.
+
+    A localised reason is always this explicit pair; the API layer picks one by the request's
+    ``Lang`` (``docs/semantics.md`` §7.3), never mixing the two. ``str()`` is the English one.
+    """
+
+    en: str
+    zh: str
+
+    def __str__(self) -> str:
+        return self.en
+
+
 class RequestError(DscError):
     """An API request that the service would refuse; ``name`` is the parameter at fault."""
 
-    def __init__(self, name: str, reason: str) -> None:
+    def __init__(self, name: str, reason: Reason) -> None:
         self.name = name
         self.reason = reason
-        super().__init__(f"{name}: {reason}")
+        super().__init__(f"{name}: {reason.en}")
 
 
 class MissingParameterError(RequestError):
     """A required parameter is absent (or empty)."""
 
     def __init__(self, name: str) -> None:
-        super().__init__(name, "is mandatory for this action")
+        super().__init__(name, Reason("is mandatory for this action", "是该操作的必填参数"))
 
 
 class InvalidParameterError(RequestError):
-    """A parameter has a bad type, format, enum value or bound."""
+    """A parameter has a bad type, format, value or bound (``reason`` in both languages)."""
 
-    def __init__(self, name: str, value: object, reason: str) -> None:
+    def __init__(self, name: str, value: object, reason: Reason) -> None:
         self.value = value
         super().__init__(name, reason)
 
@@ -135,7 +153,7 @@ class UnknownActionError(RequestError):
         self.action = action
         self.version = version
         what = action if version is None else f"{action} (version {version})"
-        super().__init__("Action", f"unknown api {what}")
+        super().__init__("Action", Reason(f"unknown api {what}", f"未知的 API {what}"))
 
 
 class ImportFailure(DscError):
@@ -196,13 +214,16 @@ class ServerConfigError(DscError):
 class RequestRejected(DscError):
     """The server refuses a request (signature, time, nonce, policy, limits) before the engine sees it.
 
-    ``code`` is the service error code the server answers with (``dsc_engine.server.errors`` maps
-    it to the HTTP status and message); ``reason`` says why, for logs and tests.
+    ``code`` is the service error code the server answers with (the catalogue of service errors,
+    ``dsc_engine.api.catalogue``, gives its HTTP status and message); ``reason`` says why, for the
+    message where the code has no fixed one, and for logs and tests; ``name`` is the parameter at
+    fault, for ``InvalidParameter``.
     """
 
-    def __init__(self, code: str, reason: str) -> None:
+    def __init__(self, code: str, reason: str, name: str = "") -> None:
         self.code = code
         self.reason = reason
+        self.name = name
         super().__init__(f"{code}: {reason}")
 
 

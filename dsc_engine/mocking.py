@@ -49,7 +49,7 @@ from urllib.parse import unquote, urlencode
 
 import attrs
 
-from dsc_engine.api.router import OPERATIONS
+from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.engine import Engine
 from dsc_engine.server.app import Application
 from dsc_engine.server.auth import AnyCredentials

@@ -35,7 +35,8 @@ from dsc_engine.models import (
     WarnLevel,
 )
 from dsc_engine.models.records import Record
-from dsc_engine.query.params import QUERY_KEY_PARAMETERS
+from dsc_engine.api.operations import OPERATIONS
+from dsc_engine.api.spec import Match, Operation, Parameter, Role, WireType
 
 # ---------------------------------------------------------------------------------------------
 # Value pools
@@ -249,30 +250,41 @@ def record_lists(
 AUDIT = "DescribeAuditLogs"
 MASKING = "DescribeDataMaskingRunHistory"
 DMS = "ListSensitiveDataAuditLog"
-ACTIONS = (AUDIT, MASKING, DMS)
+ACTIONS = tuple(OPERATIONS)
 
-#: DescribeAuditLogs exact-equality string parameters and the pools their values come from.
-_AUDIT_EXACT: dict[str, tuple[str, ...]] = {
+#: The pool of values a filter on each record field draws from (a field without one draws text).
+FIELD_POOLS: dict[str, tuple[Any, ...]] = {
     "UserName": USER_NAMES,
     "ClientIp": CLIENT_IPS,
     "ClientUa": CLIENT_UAS,
     "InstanceName": INSTANCE_NAMES,
     "DatabaseName": DATABASE_NAMES,
     "ProductCode": PRODUCT_CODES,
+    "ProductId": (1, 2, 5),
+    "SqlText": SQL_TEXTS,
+    "RuleId": RULE_IDS,
     "RuleName": RULE_NAMES,
+    "OperateType": OPERATE_TYPES,
     "OssObjectKey": OSS_KEYS,
     "RuleCategory": RULE_CATEGORIES,
     "MemberAccount": MEMBER_ACCOUNTS,
     "IpType": IP_TYPES,
+    "Message": MESSAGES,
     "LogSource": LOG_SOURCES,
+    "TaskId": TASK_IDS,
+    "SrcTableName": TABLE_NAMES,
+    "MainProcessId": (11, 12, 13),
+    "TableName": TABLE_NAMES,
+    "ColumnName": COLUMN_NAMES,
+    "DbName": ("crm", "orders", "dms_test"),
+    "Tid": TIDS,
+    "ExecuteTime": (0, 10, 100, 1_000, 5_000),
+    "EffectRow": (-2, 0, 1, 10, 50),
 }
-_AUDIT_TEXT: dict[str, tuple[str, ...]] = {
-    "SqlText": ("select", "FROM users", "drop", "orders", "test03"),
-    "Message": ("success", "DENIED", "rows"),
-    "OperateType": ("select", "DROP", "update", "delete"),
-}
+#: Window bounds by wire type: Sddp UNIX milliseconds, DMS wall-clock times.
+_WINDOW_POOLS: dict[WireType, tuple[Any, ...]] = {WireType.LONG: TIMES_MS, WireType.WALL_CLOCK: DMS_TIMES}
 #: LogQueryOpJson query keys -> the DescribeAuditLogs parameter each names (alias included).
-LOG_QUERY_KEYS = QUERY_KEY_PARAMETERS
+LOG_QUERY_KEYS = OPERATIONS[AUDIT].query_keys
 
 
 def _wire(value: object, wire: bool) -> object:
@@ -281,7 +293,16 @@ def _wire(value: object, wire: bool) -> object:
         return value
     if isinstance(value, bool):
         return "True" if value else "False"
+    if isinstance(value, dt.datetime):
+        return format_dms_time(value)
     return str(value)
+
+
+def _operation(action: str) -> Operation:
+    try:
+        return OPERATIONS[action]
+    except KeyError:
+        raise ValueError(f"unknown action {action!r}; expected one of {', '.join(ACTIONS)}") from None
 
 
 @st.composite
@@ -292,88 +313,78 @@ def _range_text(draw: st.DrawFn, values: st.SearchStrategy[int]) -> str:
     return f"in{space}{opening}{low} {high}{closing}"
 
 
+def _text_value(parameter: Parameter) -> st.SearchStrategy[Any]:
+    """A value of a text filter: from the field's pool, cut and re-cased for substrings and
+    case-insensitive equality, so that such filters still hit."""
+    pool = FIELD_POOLS.get(parameter.field or "")
+    base = st.sampled_from(pool) if pool else st.text(max_size=8)
+    if parameter.match is Match.IEQUAL:
+        return base.flatmap(lambda v: st.sampled_from((v, v.lower(), v.upper())))
+    if parameter.match is Match.SUBSTRING:
+        return base.flatmap(
+            lambda v: st.integers(0, max(len(v) - 1, 0)).flatmap(
+                lambda i: st.integers(i + 1, max(len(v), i + 1)).map(lambda j: v[i:j])
+            )
+        ).flatmap(lambda v: st.sampled_from((v, v.upper())))
+    return base
+
+
+def _filter_value(parameter: Parameter) -> st.SearchStrategy[Any]:
+    if parameter.values is not None:
+        return st.sampled_from([member.value for member in parameter.values])
+    if parameter.match is Match.RANGE_STRING:
+        pool = FIELD_POOLS.get(parameter.field or "", (0, 100))
+        return _range_text(st.integers(min(pool), max(pool)))
+    if parameter.type in (WireType.LONG, WireType.INTEGER):
+        pool = FIELD_POOLS.get(parameter.field or "")
+        return st.sampled_from(pool) if pool else st.integers(-5, 5)
+    return _text_value(parameter)
+
+
 @st.composite
-def _window(draw: st.DrawFn, pool: tuple[Any, ...]) -> tuple[Any, Any]:
-    start, end = draw(_opt(st.sampled_from(pool))), draw(_opt(st.sampled_from(pool)))
-    if start is not None and end is not None and start > end:
-        start, end = end, start
-    return start, end
-
-
-def _maybe(params: dict[str, object], name: str, value: object, wire: bool) -> None:
-    if value is not None:
-        params[name] = _wire(value, wire)
-
-
-@st.composite
-def _audit_request(draw: st.DrawFn, wire: bool) -> dict[str, object]:
+def _request(draw: st.DrawFn, operation: Operation, wire: bool) -> dict[str, object]:
+    """Valid parameters of ``operation``, drawn parameter by parameter from its description."""
     params: dict[str, object] = {}
-    for name in draw(st.sets(st.sampled_from(sorted(_AUDIT_EXACT)), max_size=3)):
-        params[name] = draw(st.sampled_from(_AUDIT_EXACT[name]))
-    for name in draw(st.sets(st.sampled_from(sorted(_AUDIT_TEXT)), max_size=2)):
-        params[name] = draw(st.sampled_from(_AUDIT_TEXT[name]))
-    if draw(st.booleans()):
-        params[draw(st.sampled_from(("RuleId", "RuleID")))] = draw(st.sampled_from(RULE_IDS))
-    _maybe(params, "ProductId", draw(_opt(st.sampled_from((1, 2, 5)))), wire)
-    start, end = draw(_window(TIMES_MS))
-    _maybe(params, "StartTime", start, wire)
-    _maybe(params, "EndTime", end, wire)
-    if draw(st.booleans()):
-        params["ExecuteTimeRange"] = draw(_range_text(st.integers(0, 5_000)))
-    if draw(st.booleans()):
-        params["EffectRowRange"] = draw(_range_text(st.integers(-2, 50)))
-    if draw(st.booleans()):
-        keys = draw(st.sets(st.sampled_from(sorted(LOG_QUERY_KEYS)), max_size=3))
-        if "clientIp" in keys and "remoteClientIp" in keys:
-            keys.discard("remoteClientIp")
-        ops = [{"queryKey": key, "isContain": draw(st.booleans())} for key in sorted(keys)]
-        params["LogQueryOpJson"] = json.dumps(ops) if wire or draw(st.booleans()) else ops
-    for name in ("LoadWhiteList", "RuleAggQuery"):
-        _maybe(params, name, draw(_opt(st.booleans())), wire)
-    _maybe(params, "Lang", draw(_opt(st.sampled_from(("zh_cn", "en_us", "zh", "en")))), wire)
-    _maybe(params, "AsyncRequestId", draw(_opt(st.sampled_from(("ASYNC-1", "job-2")))), wire)
-    _maybe(params, "PageSize", draw(_opt(st.integers(1, 50))), wire)
-    _maybe(params, "CurrentPage", draw(_opt(st.integers(1, 6))), wire)
-    return params
-
-
-@st.composite
-def _masking_request(draw: st.DrawFn, wire: bool) -> dict[str, object]:
-    params: dict[str, object] = {}
-    start, end = draw(_window(TIMES_MS))
-    _maybe(params, "StartTime", start, wire)
-    _maybe(params, "EndTime", end, wire)
-    _maybe(params, "TaskId", draw(_pick(TASK_IDS)), wire)
-    _maybe(params, "Status", draw(_opt(st.sampled_from([s.value for s in RunStatus]))), wire)
-    _maybe(params, "SrcType", draw(_opt(st.sampled_from([s.value for s in ServiceType]))), wire)
-    _maybe(params, "DstType", draw(_opt(st.sampled_from([s.value for s in ServiceType]))), wire)
-    _maybe(params, "MainProcessId", draw(_opt(st.sampled_from((11, 12, 13)))), wire)
-    _maybe(params, "SrcTableName", draw(_pick(TABLE_NAMES)), wire)
-    _maybe(params, "Lang", draw(_opt(st.sampled_from(("zh_cn", "en_us")))), wire)
-    _maybe(params, "PageSize", draw(_opt(st.integers(1, 100))), wire)
-    _maybe(params, "CurrentPage", draw(_opt(st.integers(1, 6))), wire)
-    return params
-
-
-@st.composite
-def _dms_request(draw: st.DrawFn, wire: bool) -> dict[str, object]:
-    start, end = draw(st.sampled_from(DMS_TIMES)), draw(st.sampled_from(DMS_TIMES))
-    start, end = min(start, end), max(start, end)
-    if draw(st.booleans()):  # often the whole range
-        start, end = DMS_TIMES[0], DMS_TIMES[-1]
-    as_text = wire or draw(st.booleans())
-    params: dict[str, object] = {
-        "StartTime": format_dms_time(start) if as_text else start,
-        "EndTime": format_dms_time(end) if as_text else end,
-        "PageSize": _wire(draw(st.integers(1, 100)), wire),
-        "PageNumber": _wire(draw(st.integers(1, 6)), wire),
-    }
-    _maybe(params, "ModuleName", draw(_opt(st.sampled_from([m.value for m in ModuleName]))), wire)
-    _maybe(params, "OpUserName", draw(_pick(USER_NAMES)), wire)
-    _maybe(params, "DbName", draw(_pick(("crm", "orders", "dms_test"))), wire)
-    _maybe(params, "TableName", draw(_pick(TABLE_NAMES)), wire)
-    _maybe(params, "ColumnName", draw(_pick(COLUMN_NAMES)), wire)
-    _maybe(params, "Tid", draw(_opt(st.sampled_from(TIDS))), wire)
+    sometimes = st.integers(0, 3).map(lambda n: n == 0)
+    window = [p for p in operation.parameters if p.match in (Match.WINDOW_START, Match.WINDOW_END)]
+    if window:
+        pool = _WINDOW_POOLS[window[0].type]
+        bounds = sorted(draw(st.sampled_from(pool)) for _ in window)
+        if draw(st.booleans()) and window[0].required:  # often the whole range
+            bounds = [min(pool), max(pool)]
+        for parameter, value in zip(window, bounds):
+            if parameter.required or draw(st.booleans()):
+                as_text = wire or parameter.type is not WireType.WALL_CLOCK or draw(st.booleans())
+                params[parameter.name] = _wire(value, as_text)
+    for parameter in operation.parameters:
+        role, name = parameter.role, parameter.name
+        if parameter in window or role is Role.NO_EFFECT:
+            continue
+        if role in (Role.PAGE_NUMBER, Role.PAGE_SIZE):
+            if parameter.required or draw(st.booleans()):
+                high = min(parameter.bounds[1], 6) if role is Role.PAGE_NUMBER and parameter.bounds else None
+                low, top = parameter.bounds or (1, 10)
+                params[name] = _wire(draw(st.integers(low, high or top)), wire)
+        elif role is Role.LANG:
+            if draw(st.booleans()):
+                params[name] = draw(st.sampled_from(("zh_cn", "en_us", "zh", "en")))
+        elif role in (Role.GROUP_BY, Role.SHOW_FIELD):
+            if draw(st.booleans()):
+                params[name] = _wire(draw(st.booleans()), wire)
+        elif role is Role.ECHO:
+            if draw(sometimes):
+                params[name] = draw(st.sampled_from(("ASYNC-1", "job-2")))
+        elif role is Role.NEGATIONS:
+            if draw(st.booleans()):
+                keys = draw(st.sets(st.sampled_from(sorted(operation.query_keys)), max_size=3))
+                for alias, key in operation.query_key_aliases.items():
+                    if alias in keys and key in keys:
+                        keys.discard(alias)
+                ops = [{"queryKey": key, "isContain": draw(st.booleans())} for key in sorted(keys)]
+                params[name] = json.dumps(ops) if wire or draw(st.booleans()) else ops
+        elif draw(sometimes) or parameter.required:
+            spelling = draw(st.sampled_from((name, *parameter.aliases)))
+            params[spelling] = _wire(draw(_filter_value(parameter)), wire)
     return params
 
 
@@ -381,79 +392,81 @@ def requests(action: str, *, wire: bool = True) -> st.SearchStrategy[dict[str, o
     """Valid request parameters of ``action``: as the wire sends them (all strings) or, with
     ``wire=False``, as Python values (ints, bools, datetimes, a list for LogQueryOpJson).
 
-    Filter values come from the same pools as :func:`records`, so requests often match.
+    Every parameter of the operation's description may be drawn; filter values come from the
+    same pools as :func:`records` (:data:`FIELD_POOLS`), so requests often match.
     """
-    builders = {AUDIT: _audit_request, MASKING: _masking_request, DMS: _dms_request}
-    if action not in builders:
-        raise ValueError(f"unknown action {action!r}; expected one of {', '.join(ACTIONS)}")
-    return builders[action](wire)
+    return _request(_operation(action), wire)
 
 
-#: One-fault mutations per action: (parameter updates, expected error code).
-#: ``None`` as a value removes the parameter.
-_FAULTS: dict[str, tuple[tuple[dict[str, object | None], str], ...]] = {
-    AUDIT: (
-        ({"PageSize": "51"}, "InvalidParameter"),
-        ({"PageSize": "0"}, "InvalidParameter"),
-        ({"PageSize": "ten"}, "InvalidParameter"),
-        ({"CurrentPage": "0"}, "InvalidParameter"),
-        ({"CurrentPage": "1.5"}, "InvalidParameter"),
-        ({"StartTime": "2000", "EndTime": "1999"}, "InvalidParameter"),
-        ({"StartTime": "yesterday"}, "InvalidParameter"),
-        ({"ProductId": "RDS"}, "InvalidParameter"),
-        ({"LoadWhiteList": "yes"}, "InvalidParameter"),
-        ({"RuleAggQuery": "1"}, "InvalidParameter"),
-        ({"Lang": "fr"}, "InvalidParameter"),
-        ({"RuleId": "1001", "RuleID": "1002"}, "InvalidParameter"),
-        ({"EffectRowRange": "[1 33]"}, "InvalidParameter"),
-        ({"ExecuteTimeRange": "in[9 1]"}, "InvalidParameter"),
-        ({"LogQueryOpJson": "[{"}, "InvalidParameter"),
-        ({"LogQueryOpJson": '[{"queryKey": "nope", "isContain": false}]'}, "InvalidParameter"),
-        ({"Foo": "1"}, "InvalidParameter"),
-    ),
-    MASKING: (
-        ({"PageSize": "101"}, "InvalidParameter"),
-        ({"PageSize": "-1"}, "InvalidParameter"),
-        ({"CurrentPage": "0"}, "InvalidParameter"),
-        ({"Status": "5"}, "InvalidParameter"),
-        ({"SrcType": "0"}, "InvalidParameter"),
-        ({"DstType": "OSS"}, "InvalidParameter"),
-        ({"MainProcessId": "x"}, "InvalidParameter"),
-        ({"StartTime": "5", "EndTime": "4"}, "InvalidParameter"),
-        ({"Lang": "de"}, "InvalidParameter"),
-        ({"UserName": "admin"}, "InvalidParameter"),
-    ),
-    DMS: (
-        ({"StartTime": None}, "MissingStartTime"),
-        ({"EndTime": None}, "MissingEndTime"),
-        ({"PageSize": None}, "MissingPageSize"),
-        ({"PageNumber": None}, "MissingPageNumber"),
-        ({"StartTime": ""}, "MissingStartTime"),
-        ({"StartTime": "2023-05-17T10:00:00"}, "InvalidParameter"),
-        ({"StartTime": "2023-05-18 00:00:00", "EndTime": "2023-05-17 00:00:00"}, "InvalidParameter"),
-        ({"PageSize": "101"}, "InvalidParameter"),
-        ({"PageNumber": "0"}, "InvalidParameter"),
-        ({"ModuleName": "sql_console"}, "InvalidParameter"),
-        ({"Tid": "3***"}, "InvalidParameter"),
-        ({"Lang": "en_us"}, "InvalidParameter"),
-    ),
-}
+Fault = tuple[dict[str, object | None], str]
+
+
+def faults(operation: Operation) -> list[Fault]:
+    """One-fault changes of a valid request of ``operation`` and the error code each must answer,
+    derived from its description: bounds, types, documented values, formats, the window, aliases,
+    an unknown name, a missing or empty required parameter. ``None`` removes the parameter."""
+    out: list[Fault] = [({"Foo": "1"}, "InvalidParameter")]
+    if operation.one(Role.LANG) is None:
+        out.append(({"Lang": "en_us"}, "InvalidParameter"))
+    window: dict[Match, Parameter] = {}
+    for parameter in operation.parameters:
+        name, kind = parameter.name, parameter.type
+        if parameter.required:
+            out += [({name: None}, f"Missing{name}"), ({name: ""}, f"Missing{name}")]
+        if parameter.role is Role.LANG:
+            out.append(({name: "fr"}, "InvalidParameter"))
+        elif parameter.role in (Role.GROUP_BY, Role.SHOW_FIELD):
+            out.append(({name: "yes"}, "InvalidParameter"))
+        elif parameter.role is Role.NEGATIONS:
+            out += [({name: "[{"}, "InvalidParameter"),
+                    ({name: '[{"queryKey": "nope", "isContain": false}]'}, "InvalidParameter")]
+        elif parameter.bounds is not None:
+            low, high = parameter.bounds
+            out += [({name: str(high + 1)}, "InvalidParameter"), ({name: str(low - 1)}, "InvalidParameter"),
+                    ({name: "1.5"}, "InvalidParameter")]
+        elif parameter.values is not None:
+            values = [member.value for member in parameter.values]
+            wrong = str(max(values) + 1) if isinstance(values[0], int) else str(values[0]).lower() + "_x"
+            out.append(({name: wrong}, "InvalidParameter"))
+        elif parameter.match is Match.RANGE_STRING:
+            out += [({name: "[1 33]"}, "InvalidParameter"), ({name: "in[9 1]"}, "InvalidParameter")]
+        elif parameter.match in (Match.WINDOW_START, Match.WINDOW_END):
+            window[parameter.match] = parameter
+            bad = "yesterday" if kind is WireType.LONG else "2023-05-17T10:00:00"
+            out.append(({name: bad}, "InvalidParameter"))
+        elif kind in (WireType.LONG, WireType.INTEGER):
+            out.append(({name: "x"}, "InvalidParameter"))
+        if parameter.aliases:
+            pool = FIELD_POOLS.get(parameter.field or "", ("a", "b"))
+            out.append(({name: str(pool[0]), parameter.aliases[0]: str(pool[1])}, "InvalidParameter"))
+    start, end = window.get(Match.WINDOW_START), window.get(Match.WINDOW_END)
+    if start is not None and end is not None:
+        late, early = (
+            ("2000", "1999") if start.type is WireType.LONG else ("2023-05-18 00:00:00", "2023-05-17 00:00:00")
+        )
+        out.append(({start.name: late, end.name: early}, "InvalidParameter"))
+    return out
 
 
 @st.composite
 def invalid_requests(draw: st.DrawFn, action: str) -> tuple[dict[str, object], str]:
     """``(params, expected_code)``: a valid request of ``action`` with exactly one fault added
-    (a bad bound, type, enum, format, window, an unknown name, or a missing required parameter),
-    labelled with the error code the service must answer (HTTP 400 for all of them)."""
-    if action not in _FAULTS:
-        raise ValueError(f"unknown action {action!r}; expected one of {', '.join(ACTIONS)}")
+    (a bad bound, type, documented value, format, window, an unknown name, or a missing required
+    parameter; :func:`faults`), labelled with the error code the service must answer (HTTP 400
+    for all of them)."""
+    operation = _operation(action)
     params = draw(requests(action))
-    changes, code = draw(st.sampled_from(_FAULTS[action]))
-    if "RuleId" in changes:
-        params.pop("RuleID", None)
-    for name, value in changes.items():
-        if value is None:
-            params.pop(name, None)
-        else:
-            params[name] = value
+    changes, code = draw(st.sampled_from(faults(operation)))
+    for name in changes:  # the parameter is given only as the fault says, under any spelling
+        for spelling in (name, *_aliases_of(operation, name)):
+            params.pop(spelling, None)
+    params.update((name, value) for name, value in changes.items() if value is not None)
     return params, code
+
+
+def _aliases_of(operation: Operation, name: str) -> tuple[str, ...]:
+    try:
+        parameter = operation.parameter(name)
+    except KeyError:
+        return ()
+    return tuple(n for n in (parameter.name, *parameter.aliases) if n != name)

@@ -1,7 +1,7 @@
-"""``ApiError``: an error as the Alibaba Cloud service answers it (CONTRACT.md section 5).
+"""``ApiError``: an error as the Alibaba Cloud service answers it (``docs/semantics.md`` §7.1).
 
-Only the API layer (and the server, for authentication) builds these; the rest of the engine raises
-the typed errors of ``dsc_engine.errors``.
+Only the catalogue of service errors (``catalogue.py``) builds these, for the API layer and the
+server; the rest of the engine raises the typed errors of ``dsc_engine.errors``.
 """
 
 from __future__ import annotations
@@ -9,11 +9,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from dsc_engine.api.spec import SDDP
 from dsc_engine.errors import DscError
-
-#: Products as they appear in the ``Recommend`` link.
-SDDP = "Sddp"
-DMS = "dms-enterprise"
 
 
 def new_request_id() -> str:

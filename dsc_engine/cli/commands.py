@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from dsc_engine import replay as replays
+from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.cli import demo as demos
 from dsc_engine.cli.output import Format, Progress, dumps, write_items, write_mapping
 from dsc_engine.engine import Engine
-from dsc_engine.errors import ImportFailure, InvalidParameterError, OutputError
+from dsc_engine.errors import ImportFailure, InvalidParameterError, OutputError, Reason
 from dsc_engine.io import export, imports, snapshot, sources
 from dsc_engine.wire.codec import response_item
 from dsc_engine.models import RecordKind
@@ -25,12 +26,6 @@ from dsc_engine.query.parse import parse_filter
 
 Handler = Callable[[argparse.Namespace, IO[str], IO[str]], int]
 _KINDS = "audit | masking | dms (or audit_log, masking_run, dms_log)"
-_LIST_KEYS = ("Items", "SensitiveDataAuditLogList")
-_KIND_OF_ACTION = {
-    "DescribeAuditLogs": RecordKind.AUDIT_LOG,
-    "DescribeDataMaskingRunHistory": RecordKind.MASKING_RUN,
-    "ListSensitiveDataAuditLog": RecordKind.DMS_LOG,
-}
 
 
 def _kind(text: str) -> RecordKind:
@@ -170,19 +165,22 @@ def cmd_call(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     engine = _engine(args, err, _data_files(args))
     params = dict(args.param)
     body = engine.call(args.action, params, version=args.version)
-    kind = _KIND_OF_ACTION.get(args.action)
-    if args.format is Format.JSON or kind is None:
+    operation = OPERATIONS.get(args.action)
+    if args.format is Format.JSON or operation is None:
         out.write(dumps(body) + "\n")
         return 0
-    items = next((body[key] for key in _LIST_KEYS if key in body), [])
-    envelope = {k: v for k, v in body.items() if k not in _LIST_KEYS}
-    write_items(args.format, kind, items, out, envelope)
+    items = body.get(operation.list_key, [])
+    envelope = {k: v for k, v in body.items() if k != operation.list_key}
+    write_items(args.format, operation.kind, items, out, envelope)
     return 0
 
 
 def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     if not args.formula_guard and args.to != export.ExportFormat.CSV.value:
-        raise InvalidParameterError("--no-formula-guard", False, f"applies only to --to csv, not --to {args.to}")
+        raise InvalidParameterError(
+            "--no-formula-guard", False,
+            Reason(f"applies only to --to csv, not --to {args.to}", f"只适用于 --to csv，而不是 --to {args.to}"),
+        )
     engine = _engine(args, err, _data_files(args, (args.out, "the export (--out)")))
     store = engine.store(args.kind)
     node = parse_filter(args.filter, args.kind)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import IO, Any
 
+from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.cli.output import Format, dumps, write_items
 from dsc_engine.io.stores import HasStores
 from dsc_engine.models import RecordKind
@@ -64,7 +65,6 @@ DEMO: tuple[tuple[str, RecordKind, Call], ...] = (
     ),
 )
 
-_LIST_KEYS = ("Items", "SensitiveDataAuditLogList")
 
 
 def holdings(engine: HasStores) -> dict[str, Any]:
@@ -90,8 +90,9 @@ def run(engine: Caller, stores: HasStores, fmt: Format, out: IO[str]) -> int:
         if status != 200:
             out.write(f"HTTP {status} {body['Code']}: {body['Message']}\n")
             continue
-        items = next(body[key] for key in _LIST_KEYS if key in body)
-        envelope = {k: v for k, v in body.items() if k not in _LIST_KEYS and k != "RequestId"}
+        list_key = OPERATIONS[call.action].list_key
+        items = body[list_key]
+        envelope = {k: v for k, v in body.items() if k not in (list_key, "RequestId")}
         write_items(fmt, kind, items, out, _brief(envelope))
     if fmt is Format.JSON:
         out.write(dumps({"holdings": holdings(stores), "calls": shown}) + "\n")

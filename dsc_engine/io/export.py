@@ -24,17 +24,13 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
+from dsc_engine.api.operations import BY_KIND
+from dsc_engine.api.spec import Role
 from dsc_engine.io import csvformat
-from dsc_engine.wire.codec import to_wire, wire_keys
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
+from dsc_engine.wire.codec import to_wire, wire_keys
 
-#: The largest page each operation serves (CONTRACT.md section 4): the default export page size.
-MAX_PAGE_SIZE = {
-    RecordKind.AUDIT_LOG: 50,
-    RecordKind.MASKING_RUN: 100,
-    RecordKind.DMS_LOG: 100,
-}
 
 
 class ExportFormat(enum.Enum):
@@ -51,10 +47,15 @@ def compact(value: Any) -> str:
 def page_object(
     kind: RecordKind, items: list[dict[str, Any]], total: int, page: int, page_size: int
 ) -> dict[str, Any]:
-    """One API response page (without a RequestId) holding ``items``."""
-    if kind is RecordKind.DMS_LOG:
-        return {"TotalCount": total, "Success": True, "SensitiveDataAuditLogList": items}
-    return {"CurrentPage": page, "PageSize": page_size, "TotalCount": total, "Items": items}
+    """One API response page of ``kind``'s operation holding ``items``, in its key order, without
+    the per-call keys (``RequestId``, ``AsyncRequestId``)."""
+    operation = BY_KIND[kind]
+    values: dict[str, Any] = {"TotalCount": total, operation.list_key: items, "Success": True}
+    for role, value in ((Role.PAGE_NUMBER, page), (Role.PAGE_SIZE, page_size)):
+        parameter = operation.one(role)
+        if parameter is not None:
+            values[parameter.name] = value
+    return {key: values[key] for key in operation.response if key in values}
 
 
 def write_jsonl(records: Iterable[Record], out: IO[str]) -> int:
@@ -93,7 +94,7 @@ def write_pages(
 ) -> int:
     """Write ``records`` as consecutive pages numbered from ``first_page``; ``total`` is the
     query's TotalCount. An empty result is one empty page (as the service answers)."""
-    size = page_size or MAX_PAGE_SIZE[kind]
+    size = page_size or BY_KIND[kind].max_page_size
     count = 0
     page = first_page
     chunks: Iterator[list[Record]] = _chunked(records, size)

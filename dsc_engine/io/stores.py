@@ -8,13 +8,14 @@ from collections.abc import Iterator
 from typing import Protocol
 
 from dsc_engine.models import RecordKind
+from dsc_engine.query.source import RecordSource
 from dsc_engine.store.store import Store
 
 
 class HasStores(Protocol):
     """An import or snapshot target: ``Engine``, or a plain :class:`Stores`."""
 
-    def store(self, kind: RecordKind) -> Store: ...
+    def store(self, kind: RecordKind) -> RecordSource: ...
 
 
 class Stores:
@@ -23,7 +24,7 @@ class Stores:
     def __init__(self) -> None:
         self.stores = {kind: Store(kind) for kind in RecordKind}
 
-    def store(self, kind: RecordKind) -> Store:
+    def store(self, kind: RecordKind) -> RecordSource:
         return self.stores[kind]
 
 

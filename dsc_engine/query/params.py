@@ -1,13 +1,13 @@
-"""The API-parameter front end of the filter language (CONTRACT.md section 3).
+"""The API-parameter front end of the filter language: range strings and LogQueryOpJson.
 
-- :func:`range_filter` reads a DescribeAuditLogs range string (``ExecuteTimeRange``,
-  ``EffectRowRange``: ``in[1000 2000]``, ``in (1 33]``) into an :class:`ast.Range`, using the
-  ``range_string`` start rule of the filter grammar.
+- :func:`range_filter` reads a range string (``ExecuteTimeRange``, ``EffectRowRange``:
+  ``in[1000 2000]``, ``in (1 33]``) into an :class:`ast.Range`, using the ``range_string`` start
+  rule of the filter grammar (``docs/semantics.md`` §3).
 - :func:`parse_log_query_op` validates ``LogQueryOpJson`` and returns which query keys are kept
-  (``isContain: true``) or negated (``false``).
+  (``isContain: true``) or negated (``false``) (§4).
 
-Both raise :class:`InvalidParameterError` naming the parameter, the value and, for range strings,
-the offset of the fault.
+Both raise :class:`InvalidParameterError` naming the parameter and the value, with the reason in
+English and Chinese (a :class:`Reason` pair) and, for range strings, the offset of the fault.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from typing import Any
 from lark import Token
 from lark.exceptions import UnexpectedInput
 
-from dsc_engine.errors import InvalidParameterError
-from dsc_engine.query import ast, grammar
+from dsc_engine.errors import InvalidParameterError, Reason
 from dsc_engine.models.records import INT64_MAX, INT64_MIN
-from dsc_engine.query.parse import error_offset, expected_terminals
+from dsc_engine.query import ast, grammar
+from dsc_engine.query.parse import Fault, expected_terminals, fault_of
 from dsc_engine.wire.types import read_integer
 
 # ------------------------------------------------------------------------------ range strings
@@ -32,42 +32,55 @@ from dsc_engine.wire.types import read_integer
 def range_filter(param: str, text: str, field: str) -> ast.Range:
     """The range of field ``field`` that the range string ``text`` of parameter ``param`` names.
 
-    The form (CONTRACT.md section 3): lower-case ``in``, optional whitespace, ``[`` or ``(``, an
-    integer, whitespace, an integer, ``]`` or ``)``; nothing before or after. Square brackets
-    include their bound, round ones exclude it; integers may be negative and must fit a signed
-    64-bit integer (every integer of these APIs is a Java long). A lower bound above the
-    upper bound is an error; equal bounds with an exclusive side (``in(1 1]``) are accepted and
-    match nothing.
+    The form: lower-case ``in``, optional whitespace, ``[`` or ``(``, an integer, whitespace, an
+    integer, ``]`` or ``)``; nothing before or after. Square brackets include their bound, round
+    ones exclude it; integers may be negative and must fit a signed 64-bit integer. A lower bound
+    above the upper bound is an error; equal bounds with an exclusive side (``in(1 1]``) are
+    accepted and match nothing.
     """
     try:
         tree = grammar.parser().parse(text, start="range_string")
     except UnexpectedInput as exc:
-        offset, found = error_offset(text, exc, name_tokens=False)
+        fault = fault_of(text, exc)
         expected = ", ".join(expected_terminals(exc))
-        raise InvalidParameterError(
-            param, text, f"at offset {offset}: {found} (expected {expected})"
+        raise _invalid_range(
+            param, text, fault.offset,
+            f"{fault.english(name_tokens=False)} (expected {expected})",
+            f"{_found_zh(fault)}（应为 {expected}）",
         ) from exc
     keyword, opening, low, high, closing = tree.scan_values(lambda v: isinstance(v, Token))
     _check_layout(param, text, keyword, opening, low, high, closing)
     low_value, high_value = _bound(param, text, low), _bound(param, text, high)
     if low_value > high_value:
-        raise InvalidParameterError(
-            param,
-            text,
-            f"at offset {low.start_pos}: the lower bound {low_value} is above the upper bound "
-            f"{high_value}",
+        raise _invalid_range(
+            param, text, low.start_pos,
+            f"the lower bound {low_value} is above the upper bound {high_value}",
+            f"下界 {low_value} 大于上界 {high_value}",
         )
     return ast.Range(field, low_value, high_value, opening == "[", closing == "]")
+
+
+def _invalid_range(param: str, text: str, offset: int, en: str, zh: str) -> InvalidParameterError:
+    return InvalidParameterError(param, text, Reason(f"at offset {offset}: {en}", f"位置 {offset}：{zh}"))
+
+
+def _found_zh(fault: Fault) -> str:
+    if fault.found == "end":
+        return "输入意外结束"
+    if fault.found == "character":
+        return f"意外的字符 {fault.text!r}"
+    if fault.found == "string":
+        return "字符串未结束"
+    return f"意外的 {fault.text!r}"
 
 
 def _bound(param: str, text: str, token: Token) -> int:
     value = read_integer(str(token))
     if value is None:
-        raise InvalidParameterError(
-            param,
-            text,
-            f"at offset {token.start_pos}: the integer is outside the 64-bit range "
-            f"{INT64_MIN}..{INT64_MAX}",
+        raise _invalid_range(
+            param, text, token.start_pos,
+            f"the integer is outside the 64-bit range {INT64_MIN}..{INT64_MAX}",
+            f"整数超出 64 位范围 {INT64_MIN}..{INT64_MAX}",
         )
     return value
 
@@ -76,121 +89,119 @@ def _check_layout(param: str, text: str, *tokens: Token) -> None:
     """What the grammar leaves open in the API form: the keyword's case and where spaces go."""
     keyword, opening, low, high, closing = tokens
     faults = (
-        (keyword.start_pos != 0, 0, "unexpected whitespace before 'in'"),
-        (str(keyword) != "in", keyword.start_pos, "the keyword is lower-case 'in'"),
-        (low.start_pos != opening.end_pos, opening.end_pos, f"unexpected whitespace after {str(opening)!r}"),
-        (high.start_pos == low.end_pos, low.end_pos, "expected whitespace between the two bounds"),
-        (closing.start_pos != high.end_pos, high.end_pos, f"unexpected whitespace before {str(closing)!r}"),
-        (closing.end_pos != len(text), closing.end_pos, f"unexpected text after {str(closing)!r}"),
+        (keyword.start_pos != 0, 0, "unexpected whitespace before 'in'", "'in' 之前不应有空白"),
+        (str(keyword) != "in", keyword.start_pos, "the keyword is lower-case 'in'", "关键字应为小写的 'in'"),
+        (low.start_pos != opening.end_pos, opening.end_pos,
+         f"unexpected whitespace after {str(opening)!r}", f"{str(opening)!r} 之后不应有空白"),
+        (high.start_pos == low.end_pos, low.end_pos,
+         "expected whitespace between the two bounds", "两个边界之间应有空白"),
+        (closing.start_pos != high.end_pos, high.end_pos,
+         f"unexpected whitespace before {str(closing)!r}", f"{str(closing)!r} 之前不应有空白"),
+        (closing.end_pos != len(text), closing.end_pos,
+         f"unexpected text after {str(closing)!r}", f"{str(closing)!r} 之后不应有其他内容"),
     )
-    for fault, offset, reason in faults:
+    for fault, offset, en, zh in faults:
         if fault:
-            raise InvalidParameterError(param, text, f"at offset {offset}: {reason}")
+            raise _invalid_range(param, text, offset, en, zh)
 
 
 # ----------------------------------------------------------------------------- LogQueryOpJson
 
-LOG_QUERY_OP = "LogQueryOpJson"
-
-#: Each ``queryKey`` (canonical camelCase, and the documented alias) -> the DescribeAuditLogs
-#: parameter whose filter it keeps or negates.
-QUERY_KEY_PARAMETERS: Mapping[str, str] = {
-    key[0].lower() + key[1:]: key
-    for key in (
-        "UserName",
-        "ClientIp",
-        "ClientUa",
-        "InstanceName",
-        "DatabaseName",
-        "ProductCode",
-        "ProductId",
-        "SqlText",
-        "ExecuteTimeRange",
-        "EffectRowRange",
-        "RuleId",
-        "RuleName",
-        "OperateType",
-        "OssObjectKey",
-        "RuleCategory",
-        "MemberAccount",
-        "IpType",
-        "Message",
-        "LogSource",
-    )
-} | {"remoteClientIp": "ClientIp"}
-
-#: Alias -> canonical query key. ``remoteClientIp`` is the page's own example of ``clientIp``.
-QUERY_KEY_ALIASES: Mapping[str, str] = {"remoteClientIp": "clientIp"}
-
-#: The time window is not a negatable filter (CONTRACT.md section 3).
+#: The time window is not a negatable filter (§4.3).
 _TIME_KEYS = frozenset({"startTime", "endTime"})
 _ELEMENT_KEYS = ("queryKey", "isContain")
+_JSON_TYPES_ZH = {
+    "null": "null", "a boolean": "布尔值", "a number": "数字", "a string": "字符串",
+    "an array": "数组", "an object": "对象",
+}
 
 
-def parse_log_query_op(text: str) -> dict[str, bool]:
-    """``{canonical queryKey: isContain}`` from a LogQueryOpJson text.
+def parse_log_query_op(
+    text: str, param: str, keys: Mapping[str, str], aliases: Mapping[str, str]
+) -> dict[str, bool]:
+    """``{canonical queryKey: isContain}`` from the LogQueryOpJson text of parameter ``param``.
 
+    ``keys`` are the valid query keys (aliases included), ``aliases`` map an alias to its key.
     Rejects invalid JSON, a non-array, an element that is not an object with exactly a string
     ``queryKey`` and a boolean ``isContain``, an unknown key (the time window included), and the
     same key (or its alias) twice with different ``isContain`` values. The same key twice with the
     same value is accepted.
     """
+
+    def invalid(en: str, zh: str) -> InvalidParameterError:
+        return InvalidParameterError(param, text, Reason(en, zh))
+
     try:
         document = json.loads(text, object_pairs_hook=_unique_keys, parse_int=_json_integer)
     except json.JSONDecodeError as exc:
-        raise _invalid(text, f"at offset {exc.pos}: not valid JSON: {exc.msg}") from None
+        raise invalid(f"at offset {exc.pos}: not valid JSON: {exc.msg}", f"位置 {exc.pos}：不是有效的 JSON") from None
     except _DuplicateKey as exc:
-        raise _invalid(text, f"an element names {exc.key!r} twice") from None
+        raise invalid(f"an element names {exc.key!r} twice", f"某个元素两次给出 {exc.key!r}") from None
     except _HugeNumber as exc:
-        raise _invalid(text, f"a number of {exc.digits} digits is beyond the signed 64-bit range") from None
+        raise invalid(
+            f"a number of {exc.digits} digits is beyond the signed 64-bit range",
+            f"一个 {exc.digits} 位的数字超出了 64 位有符号整数的范围",
+        ) from None
     except RecursionError:  # json's scanner recurses once per nested array or object
-        raise _invalid(text, "arrays or objects nested too deeply") from None
+        raise invalid("arrays or objects nested too deeply", "数组或对象嵌套过深") from None
     if not isinstance(document, list):
-        raise _invalid(
-            text, f"expected a JSON array of {{\"queryKey\", \"isContain\"}} objects, not {_json_type(document)}"
+        kind = _json_type(document)
+        raise invalid(
+            f'expected a JSON array of {{"queryKey", "isContain"}} objects, not {kind}',
+            f'应为由 {{"queryKey", "isContain"}} 对象组成的 JSON 数组，而不是{_JSON_TYPES_ZH[kind]}',
         )
     result: dict[str, bool] = {}
     first_at: dict[str, int] = {}
     for index, element in enumerate(document):
-        key, is_contain = _element(text, index, element)
+        key, is_contain = _element(invalid, index, element, keys, aliases)
         if key in result and result[key] != is_contain:
-            raise _invalid(
-                text,
+            raise invalid(
                 f"element {index}: queryKey {element['queryKey']!r} repeats element "
                 f"{first_at[key]} with a different isContain",
+                f"第 {index} 个元素：queryKey {element['queryKey']!r} 与第 {first_at[key]} 个元素重复，"
+                "但 isContain 不同",
             )
         result.setdefault(key, is_contain)
         first_at.setdefault(key, index)
     return result
 
 
-def _element(text: str, index: int, element: Any) -> tuple[str, bool]:
-    where = f"element {index}"
+def _element(
+    invalid: Any, index: int, element: Any, keys: Mapping[str, str], aliases: Mapping[str, str]
+) -> tuple[str, bool]:
+    en, zh = f"element {index}", f"第 {index} 个元素"
     if not isinstance(element, dict):
-        raise _invalid(text, f"{where}: expected an object, not {_json_type(element)}")
+        kind = _json_type(element)
+        raise invalid(f"{en}: expected an object, not {kind}", f"{zh}：应为对象，而不是{_JSON_TYPES_ZH[kind]}")
     for name in _ELEMENT_KEYS:
         if name not in element:
-            raise _invalid(text, f"{where}: missing {name!r}")
+            raise invalid(f"{en}: missing {name!r}", f"{zh}：缺少 {name!r}")
     extra = sorted(set(element) - set(_ELEMENT_KEYS))
     if extra:
-        raise _invalid(
-            text, f"{where}: unknown field {extra[0]!r} (an element has only queryKey and isContain)"
+        raise invalid(
+            f"{en}: unknown field {extra[0]!r} (an element has only queryKey and isContain)",
+            f"{zh}：未知字段 {extra[0]!r}（元素只有 queryKey 和 isContain）",
         )
     key, is_contain = element["queryKey"], element["isContain"]
     if not isinstance(key, str):
-        raise _invalid(text, f"{where}: queryKey must be a string, not {_json_type(key)}")
+        kind = _json_type(key)
+        raise invalid(f"{en}: queryKey must be a string, not {kind}", f"{zh}：queryKey 必须是字符串，而不是{_JSON_TYPES_ZH[kind]}")
     if not isinstance(is_contain, bool):
-        raise _invalid(text, f"{where}: isContain must be true or false, not {_json_type(is_contain)}")
-    if key in _TIME_KEYS:
-        raise _invalid(text, f"{where}: the time window ({key!r}) cannot be negated")
-    if key not in QUERY_KEY_PARAMETERS:
-        close = difflib.get_close_matches(key, list(QUERY_KEY_PARAMETERS), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise _invalid(
-            text,
-            f"{where}: unknown queryKey {key!r}{hint} (keys: {', '.join(QUERY_KEY_PARAMETERS)})",
+        kind = _json_type(is_contain)
+        raise invalid(
+            f"{en}: isContain must be true or false, not {kind}",
+            f"{zh}：isContain 必须是 true 或 false，而不是{_JSON_TYPES_ZH[kind]}",
         )
-    return QUERY_KEY_ALIASES.get(key, key), is_contain
+    if key in _TIME_KEYS:
+        raise invalid(f"{en}: the time window ({key!r}) cannot be negated", f"{zh}：时间窗口（{key!r}）不能取反")
+    if key not in keys:
+        close = difflib.get_close_matches(key, list(keys), n=1)
+        listed = ", ".join(keys)
+        raise invalid(
+            f"{en}: unknown queryKey {key!r}{f'; did you mean {close[0]!r}?' if close else ''} (keys: {listed})",
+            f"{zh}：未知的 queryKey {key!r}{f'；您是否想用 {close[0]!r}？' if close else ''}（可用的键：{listed}）",
+        )
+    return aliases.get(key, key), is_contain
 
 
 class _DuplicateKey(ValueError):
@@ -237,7 +248,3 @@ def _json_type(value: Any) -> str:
     if isinstance(value, list):
         return "an array"
     return "an object"
-
-
-def _invalid(text: str, reason: str) -> InvalidParameterError:
-    return InvalidParameterError(LOG_QUERY_OP, text, reason)

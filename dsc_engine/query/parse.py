@@ -21,7 +21,7 @@ import attrs
 from lark import Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from dsc_engine.errors import FilterFieldError, FilterSyntaxError, InvalidParameterError
+from dsc_engine.errors import FilterFieldError, FilterSyntaxError, InvalidParameterError, Reason
 from dsc_engine.models import RecordKind
 from dsc_engine.query import ast, grammar
 from dsc_engine.wire import types
@@ -46,11 +46,14 @@ def parse_filter(text: str, kind: RecordKind | str) -> ast.Node:
     string or an unknown ``kind``; never a lark or other Python exception.
     """
     if not isinstance(text, str):
-        raise InvalidParameterError("filter", text, f"a filter is a string, not {type(text).__name__}")
+        kind_name = type(text).__name__
+        raise InvalidParameterError(
+            "filter", text, Reason(f"a filter is a string, not {kind_name}", f"过滤条件必须是字符串，实际为 {kind_name}")
+        )
     try:
         kind = RecordKind.parse(kind)
     except ValueError as exc:
-        raise InvalidParameterError("kind", kind, str(exc)) from None
+        raise InvalidParameterError("kind", kind, Reason(str(exc), f"未知的记录类型 {kind!r}")) from None
     try:
         tree = grammar.parser().parse(text, start="filter")
     except UnexpectedInput as exc:
@@ -80,30 +83,53 @@ def _check_depth(text: str, tree: Tree[Token]) -> None:
 
 def syntax_error(text: str, exc: UnexpectedInput) -> FilterSyntaxError:
     """Translate a lark error on ``text`` into a :class:`FilterSyntaxError`."""
-    offset, message = error_offset(text, exc)
-    return FilterSyntaxError(message, text, offset, expected_terminals(exc))
+    fault = fault_of(text, exc)
+    return FilterSyntaxError(fault.english(), text, fault.offset, expected_terminals(exc))
 
 
-def error_offset(text: str, exc: UnexpectedInput, *, name_tokens: bool = True) -> tuple[int, str]:
-    """The offset of a lark error in ``text`` (end of input is ``len(text)``) and what was found.
+@attrs.frozen
+class Fault:
+    """Where a lark error happened in a text and what was found there.
 
-    With ``name_tokens`` the message says what kind of token was found (``unexpected field name
-    'x'``); without, only its text (for inputs that have no field names, such as range strings).
+    ``found`` is ``"end"`` (end of input, ``offset == len(text)``), ``"string"`` (an unterminated
+    string), ``"character"`` (one the lexer cannot start a token with) or ``"token"``;
+    ``text`` is the token or character; ``name`` the token's readable kind (``field name``,
+    ``'and'``).
     """
+
+    offset: int
+    found: str
+    text: str = ""
+    name: str = ""
+
+    def english(self, *, name_tokens: bool = True) -> str:
+        """``unexpected field name 'x'``; without ``name_tokens`` only the token's text (for
+        inputs that have no field names, such as range strings)."""
+        if self.found == "end":
+            return "unexpected end of input"
+        if self.found == "string":
+            return "unterminated string"
+        if self.found == "character":
+            return f"unexpected character {self.text!r}"
+        if not name_tokens or self.name.startswith("'"):  # a keyword or punctuation says it all
+            return f"unexpected {self.text!r}"
+        return f"unexpected {self.name} {self.text!r}"
+
+
+def fault_of(text: str, exc: UnexpectedInput) -> Fault:
+    """The :class:`Fault` of a lark error on ``text`` (end of input is ``len(text)``)."""
     if isinstance(exc, UnexpectedToken):
         token = exc.token
         if token.type == "$END":
-            return len(text), "unexpected end of input"
-        what = grammar.terminal_names().get(token.type, token.type)
-        if not name_tokens or what.startswith("'"):  # a keyword or punctuation says it all
-            return _clamp(token.start_pos, text), f"unexpected {str(token)!r}"
-        return _clamp(token.start_pos, text), f"unexpected {what} {str(token)!r}"
+            return Fault(len(text), "end")
+        name = grammar.terminal_names().get(token.type, token.type)
+        return Fault(_clamp(token.start_pos, text), "token", str(token), name)
     if isinstance(exc, UnexpectedCharacters):
         offset = _clamp(exc.pos_in_stream, text)
         if offset < len(text) and text[offset] == '"':
-            return offset, "unterminated string"
-        return offset, f"unexpected character {text[offset:offset + 1]!r}"
-    return len(text), "unexpected end of input"  # UnexpectedEOF, which carries no position
+            return Fault(offset, "string")
+        return Fault(offset, "character", text[offset : offset + 1])
+    return Fault(len(text), "end")  # UnexpectedEOF, which carries no position
 
 
 def expected_terminals(exc: UnexpectedInput) -> tuple[str, ...]:

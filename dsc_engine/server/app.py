@@ -24,12 +24,12 @@ from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
 from typing import Any, Protocol
 
-from dsc_engine.api.errors import DMS, SDDP, ApiError, new_request_id
+from dsc_engine.api.errors import ApiError, new_request_id
+from dsc_engine.api.operations import OPERATIONS, product_of
 from dsc_engine.errors import RequestRejected
 from dsc_engine.server.auth import V2_SIGNATURE_PARAMS, Authenticator, Caller, is_v2_signed
 from dsc_engine.server.config import ServerConfig
 from dsc_engine.server.errors import internal_error, invalid_parameter, to_api_error
-from dsc_engine.server.policy import RAM_ACTIONS
 from dsc_engine.server.request import HttpRequest, read_request
 from dsc_engine.server.throttle import Throttle
 
@@ -37,12 +37,6 @@ log = logging.getLogger("dsc_engine.server")
 
 CONTENT_TYPE = "application/json;charset=utf-8"
 COMMON_PARAMS = frozenset({"Action", "Version", "Format", "RegionId"})
-_PRODUCT_BY_VERSION = {"2019-01-03": SDDP, "2018-11-01": DMS}
-_PRODUCT_BY_ACTION = {
-    "DescribeAuditLogs": SDDP,
-    "DescribeDataMaskingRunHistory": SDDP,
-    "ListSensitiveDataAuditLog": DMS,
-}
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -60,13 +54,6 @@ class Backend(Protocol):
         host: str = "localhost",
         request_id: str | None = None,
     ) -> dict[str, Any]: ...
-
-
-def product_of(action: str | None, version: str | None) -> str:
-    """The product named in error links: by action, else by version, else Sddp."""
-    if action in _PRODUCT_BY_ACTION:
-        return _PRODUCT_BY_ACTION[action]
-    return _PRODUCT_BY_VERSION.get(version or "", SDDP)
 
 
 def _one(request: HttpRequest, header: str, param: str) -> str | None:
@@ -191,9 +178,10 @@ class Application:
 
     def _gate(self, caller: Caller, action: str) -> None:
         """Authorization, then flow control, for the operations this engine serves."""
-        ram_action = RAM_ACTIONS.get(action)
-        if ram_action is None:
+        operation = OPERATIONS.get(action)
+        if operation is None:
             return  # not an API of this engine: the engine answers InvalidApi.NotFound
+        ram_action = operation.ram_action
         if not caller.access_key.policy.allows(ram_action):
             raise RequestRejected("Forbidden.RAM", f"{caller.access_key.id} may not call {ram_action}")
         if self.throttle is not None and not self.throttle.admit(caller.access_key.id, action):

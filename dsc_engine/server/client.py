@@ -20,13 +20,9 @@ from urllib.parse import urlencode
 
 import attrs
 
+from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.server import signing
 
-_VERSIONS = {
-    "DescribeAuditLogs": "2019-01-03",
-    "DescribeDataMaskingRunHistory": "2019-01-03",
-    "ListSensitiveDataAuditLog": "2018-11-01",
-}
 
 
 def utc_timestamp(epoch: float | None = None) -> str:
@@ -68,7 +64,8 @@ class SignedClient:
         timestamp: str | None = None,
     ) -> PreparedRequest:
         """Sign ``params`` (query) and ``form`` (an urlencoded body) for ``action``."""
-        version = version or _VERSIONS.get(action, "2019-01-03")
+        operation = OPERATIONS.get(action)
+        version = version or (operation.version if operation is not None else "2019-01-03")
         nonce = nonce or uuid.uuid4().hex
         timestamp = timestamp or utc_timestamp()
         body = urlencode(dict(form)).encode("utf-8") if form else b""

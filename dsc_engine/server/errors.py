@@ -3,8 +3,8 @@
 Refusals are raised as :class:`~dsc_engine.errors.RequestRejected` by the request reader, the
 router, the authenticator and the gate, and by the HTTP host for what ``http.server`` refuses
 itself (``host.py`` HTTP_LAYER_CODES); :func:`to_api_error` turns one into the service's error
-shape. :data:`ERRORS` is the one catalogue of these codes, and ``docs/server.md`` lists each with
-its status (a test holds the three together). The codes the service's gateway answers carry its
+shape. The one catalogue of codes, statuses and messages is ``dsc_engine/api/catalogue.py``;
+``docs/server.md`` lists each code with its status (a test holds the two together). The codes the service's gateway answers carry its
 fixed message; the others (HTTP-level limits, which the gateway words differently) carry a
 message that says what was wrong or what limit was hit. The engine's own errors
 (``Missing<Name>``, ``InvalidParameter`` about a parameter, ``InvalidApi.NotFound``) are
@@ -50,67 +50,24 @@ HTTPVersionNotSupported                        505   HTTP/2.0 or later in the re
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
+from dsc_engine.api.catalogue import api_error
 from dsc_engine.api.errors import ApiError
 from dsc_engine.errors import RequestRejected
-
-#: code -> (HTTP status, fixed message or None when the refusal's own reason is the message).
-ERRORS: Mapping[str, tuple[int, str | None]] = {
-    "IncompleteSignature": (
-        400, "The request signature does not conform to Aliyun standards."),
-    "SignatureDoesNotMatch": (
-        400, "Specified signature is not matched with our calculation."),
-    "InvalidAccessKeyId.NotFound": (404, "Specified access key is not found."),
-    "InvalidTimeStamp.Expired": (400, "Specified time stamp or date value is expired."),
-    "SignatureNonceUsed": (400, "Specified signature nonce was used already."),
-    "InvalidSecurityToken.MismatchWithAccessKey": (
-        400, "Specified SecurityToken mismatch with the AccessKey."),
-    "Forbidden.RAM": (
-        403,
-        "User not authorized to operate on the specified resource, "
-        "or this API doesn't support RAM.",
-    ),
-    "Throttling.User": (400, "Request was denied due to user flow control."),
-    "InvalidApi.NotFound": (
-        404, "Specified api is not found, please check your url and method."),
-    "InternalError": (
-        500,
-        "The request processing has failed due to some unknown error, exception or failure.",
-    ),
-    "InvalidParameter": (400, None),
-    "MissingAction": (400, None),
-    "UnsupportedHTTPMethod": (405, None),
-    "RequestTimeout": (408, None),
-    "LengthRequired": (411, None),
-    "RequestEntityTooLarge": (413, None),
-    "RequestURITooLong": (414, None),
-    "UnsupportedMediaType": (415, None),
-    "RequestHeaderFieldsTooLarge": (431, None),
-    "Throttling": (503, None),
-    "HTTPVersionNotSupported": (505, None),
-}
+from dsc_engine.models.enums import Lang
 
 
 def invalid_parameter(name: str, reason: str) -> RequestRejected:
-    """An ``InvalidParameter`` refusal worded as the service words it."""
-    return RequestRejected("InvalidParameter", f'The specified parameter "{name}" is not valid. {reason}')
+    """An ``InvalidParameter`` refusal of parameter (or header) ``name``."""
+    return RequestRejected("InvalidParameter", reason, name)
 
 
 def to_api_error(rejection: RequestRejected, *, product: str, request_id: str, host: str) -> ApiError:
-    status, message = ERRORS[rejection.code]
-    return ApiError(
-        rejection.code,
-        message if message is not None else rejection.reason,
-        status,
-        product=product,
-        request_id=request_id,
-        host=host,
+    """The error body of a refusal, from the catalogue (the server answers in English)."""
+    return api_error(
+        rejection.code, Lang.EN_US, product=product, request_id=request_id, host=host,
+        name=rejection.name, reason=rejection.reason,
     )
 
 
 def internal_error(*, product: str, request_id: str, host: str) -> ApiError:
-    return to_api_error(
-        RequestRejected("InternalError", "unexpected failure"),
-        product=product, request_id=request_id, host=host,
-    )
+    return api_error("InternalError", Lang.EN_US, product=product, request_id=request_id, host=host)

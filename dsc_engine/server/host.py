@@ -27,7 +27,8 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
-from dsc_engine.api.errors import SDDP, new_request_id
+from dsc_engine.api.errors import new_request_id
+from dsc_engine.api.spec import SDDP
 from dsc_engine.errors import RequestRejected
 from dsc_engine.server.app import CONTENT_TYPE, Application, WsgiApp
 from dsc_engine.server.config import DEFAULT_REQUEST_TIMEOUT, Limits

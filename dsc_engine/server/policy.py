@@ -23,12 +23,6 @@ import attrs
 
 from dsc_engine.errors import ServerConfigError
 
-#: RAM action names of the operations this engine serves.
-RAM_ACTIONS: Mapping[str, str] = {
-    "DescribeAuditLogs": "yundun-sddp:DescribeAuditLogs",
-    "DescribeDataMaskingRunHistory": "yundun-sddp:DescribeDataMaskingRunHistory",
-    "ListSensitiveDataAuditLog": "dms:ListSensitiveDataAuditLog",
-}
 
 _STATEMENT_KEYS = frozenset({"Effect", "Action", "Resource"})
 _DOCUMENT_KEYS = frozenset({"Version", "Statement"})

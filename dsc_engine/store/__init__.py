@@ -1,5 +1,5 @@
 """The in-memory store of one record kind (see ``store.py``)."""
 
-from dsc_engine.store.store import Page, Store
+from dsc_engine.store.store import Store
 
-__all__ = ["Page", "Store"]
+__all__ = ["Store"]

@@ -18,16 +18,15 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from typing import overload
 
-import attrs
-
 from dsc_engine.errors import StoreError
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
 from dsc_engine.query import ast, plan
-from dsc_engine.wire.catalog import FIELDS
+from dsc_engine.query.source import Page
 from dsc_engine.store import paging
 from dsc_engine.store.columns import Schema
 from dsc_engine.store.execute import Statistics, hits
+from dsc_engine.wire.catalog import FIELDS
 from dsc_engine.store.segment import Segment
 
 #: A new segment is merged into the previous one when it is at least this fraction of its size.
@@ -37,14 +36,6 @@ _MERGE_RATIO = 4
 _SPLICE_ROWS = 1_000
 #: Plans kept per store (the cache is cleared when it fills up).
 _PLAN_CACHE = 1024
-
-
-@attrs.frozen
-class Page:
-    """One page of a query: the true total and the records of the asked slice, in order."""
-
-    total: int
-    records: Sequence[Record]
 
 
 class _Version:
@@ -99,7 +90,7 @@ class _LoadOrderView(Sequence[Record]):
 
 
 class Store:
-    """All records of one kind, queried by filter AST with exact paging."""
+    """All records of one kind, queried by filter AST with exact paging (a ``RecordSource``)."""
 
     def __init__(self, kind: RecordKind) -> None:
         self.kind = kind
@@ -169,11 +160,13 @@ class Store:
         if distinct is not None:
             unique = paging.distinct(parts, distinct)
             end = None if limit is None else offset + limit
-            return Page(len(unique), [segment.record(row) for segment, row in unique[offset:end]])
+            records = [segment.record(row) for segment, row in unique[offset:end]]
+            return Page(len(unique), records, offset, limit)
         total = sum(len(rows) for _, rows in parts)
         if offset >= total or limit == 0:
-            return Page(total, [])
-        return Page(total, [segment.record(row) for segment, row in paging.page(parts, offset, limit)])
+            return Page(total, [], offset, limit)
+        records = [segment.record(row) for segment, row in paging.page(parts, offset, limit)]
+        return Page(total, records, offset, limit)
 
     def count(self, node: ast.Node) -> int:
         """How many records match ``node`` (no record is built)."""

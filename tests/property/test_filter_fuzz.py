@@ -94,8 +94,8 @@ def test_range_strings_parse_or_raise_invalid_parameter(text: str) -> None:
         node = range_filter("EffectRowRange", text, "EffectRow")
     except InvalidParameterError as error:
         assert error.name == "EffectRowRange" and error.value == text
-        assert "at offset " in error.reason
-        offset = int(error.reason.split("at offset ", 1)[1].split(":", 1)[0])
+        assert "at offset " in error.reason.en
+        offset = int(error.reason.en.split("at offset ", 1)[1].split(":", 1)[0])
         assert 0 <= offset <= len(text)
     else:
         assert node.low is not None and node.high is not None and node.low <= node.high

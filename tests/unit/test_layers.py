@@ -25,7 +25,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("io", "sample"),
     ("engine", "replay", "strategies"),
     ("server",),
-    ("mock", "testing"),
+    ("testdata",),
+    ("mocking",),
+    ("testing",),
     ("cli",),
     ("__init__", "__main__"),
 )

@@ -9,6 +9,7 @@ import pytest
 from dsc_engine import ApiError, Engine
 from dsc_engine.errors import InvalidParameterError, RecordError
 from dsc_engine.models import AuditLog, MaskingRun, RecordKind
+from dsc_engine.store import Store
 
 DMS_WINDOW = {"StartTime": "2000-01-01 00:00:00", "EndTime": "2100-01-01 00:00:00"}
 
@@ -31,13 +32,19 @@ def test_load_rejects_wrong_kinds_and_non_records() -> None:
     engine = Engine()
     with pytest.raises(RecordError):
         engine.load([MaskingRun(id=1, start_time=5)], kind="audit")
-    with pytest.raises(RecordError):
-        engine.load([{"CreationTime": 1}])  # a JSON object needs kind=
+    with pytest.raises(RecordError, match="cannot tell the record kind"):
+        engine.load([{"Colour": 1}])  # a JSON object whose keys tell no kind
     with pytest.raises(RecordError):
         engine.load([42])  # type: ignore[list-item]
     with pytest.raises(InvalidParameterError):
         engine.store("nope")
     assert len(engine.store("audit")) == 0
+
+
+def test_load_tells_the_kind_of_json_objects_from_their_keys_and_reports_what_it_loaded() -> None:
+    report = Engine().load([{"CreationTime": 1}, {"Id": 1, "StartTime": 2}, {"OpTime": "2024-01-01 00:00:00"}])
+    assert dict(report.loaded) == {RecordKind.AUDIT_LOG: 1, RecordKind.MASKING_RUN: 1, RecordKind.DMS_LOG: 1}
+    assert (report.read, report.ok, report.files) == (3, True, 0)
 
 
 def test_each_action_at_its_own_version() -> None:
@@ -93,13 +100,11 @@ def test_convenience_methods_take_pascal_case_keywords() -> None:
 
 
 def test_an_unexpected_failure_is_an_internal_error() -> None:
-    engine = Engine()
-
     class Broken:
         def query(self, *args: Any, **kwargs: Any) -> Any:
             raise ZeroDivisionError("boom")
 
-    engine._stores[RecordKind.MASKING_RUN] = Broken()  # type: ignore[assignment]
+    engine = Engine({**{kind: Store(kind) for kind in RecordKind}, RecordKind.MASKING_RUN: Broken()})  # type: ignore[dict-item]
     with pytest.raises(ApiError) as info:
         engine.call("DescribeDataMaskingRunHistory", {"Lang": "en_us"}, request_id="R")
     assert (info.value.code, info.value.http_status) == ("InternalError", 500)

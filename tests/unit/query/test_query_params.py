@@ -1,4 +1,4 @@
-"""CONTRACT.md section 3: range strings and LogQueryOpJson, rule by rule and error by error."""
+"""docs/semantics.md §3-4: range strings and LogQueryOpJson, rule by rule and error by error."""
 
 from __future__ import annotations
 
@@ -8,12 +8,17 @@ import pytest
 
 from dsc_engine.errors import InvalidParameterError
 from dsc_engine.query import ast
-from dsc_engine.query.params import (
-    QUERY_KEY_ALIASES,
-    QUERY_KEY_PARAMETERS,
-    parse_log_query_op,
-    range_filter,
-)
+from dsc_engine.api.operations import OPERATIONS
+from dsc_engine.query import params
+from dsc_engine.query.params import range_filter
+
+AUDIT = OPERATIONS["DescribeAuditLogs"]
+QUERY_KEY_PARAMETERS = AUDIT.query_keys
+QUERY_KEY_ALIASES = AUDIT.query_key_aliases
+
+
+def parse_log_query_op(text: str) -> dict[str, bool]:
+    return params.parse_log_query_op(text, "LogQueryOpJson", QUERY_KEY_PARAMETERS, QUERY_KEY_ALIASES)
 
 # -------------------------------------------------------------------------------- range strings
 
@@ -71,7 +76,8 @@ def test_range_string_errors_name_the_parameter_and_offset(text: str, reason: st
     with pytest.raises(InvalidParameterError) as info:
         range_filter("EffectRowRange", text, "EffectRow")
     error = info.value
-    assert (error.name, error.value, error.reason) == ("EffectRowRange", text, reason)
+    assert (error.name, error.value, error.reason.en) == ("EffectRowRange", text, reason)
+    assert error.reason.zh.startswith("位置 ")
     assert str(error) == f"EffectRowRange: {reason}"
 
 
@@ -142,13 +148,14 @@ def test_valid_documents(text: str, expected: dict[str, bool]) -> None:
 def test_invalid_documents(text: str, reason: str) -> None:
     with pytest.raises(InvalidParameterError) as info:
         parse_log_query_op(text)
-    assert (info.value.name, info.value.value, info.value.reason) == ("LogQueryOpJson", text, reason)
+    assert (info.value.name, info.value.value, info.value.reason.en) == ("LogQueryOpJson", text, reason)
+    assert info.value.reason.zh and info.value.reason.zh != reason  # a Chinese sentence of its own
 
 
 def test_unknown_key_lists_the_keys_and_suggests_the_closest() -> None:
     with pytest.raises(InvalidParameterError) as info:
         parse_log_query_op(ops(("userNme", True)))
-    reason = info.value.reason
+    reason = info.value.reason.en
     assert reason.startswith("element 0: unknown queryKey 'userNme'; did you mean 'userName'? (keys: ")
     assert "remoteClientIp" in reason and "logSource" in reason
     with pytest.raises(InvalidParameterError, match="unknown queryKey 'UserName'"):

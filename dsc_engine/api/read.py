@@ -1,7 +1,7 @@
-"""Reading request parameters: one place for the coercions every operation shares.
+"""Reading request parameters by wire type: one place for the coercions every operation shares.
 
 Parameters arrive as the wire has them (strings such as ``"10"``, ``"True"``) or as Python values
-(``int``, ``bool``, ``datetime``, a list for ``LogQueryOpJson``). Rules (CONTRACT.md sections 2-4):
+(``int``, ``bool``, ``datetime``, a list for ``LogQueryOpJson``). Rules (``docs/semantics.md`` §6):
 
 - an empty string or ``None`` counts as absent;
 - integers: a Python ``int`` (not ``bool``) or ASCII ``[+-]digits`` text, within the Java type's
@@ -12,7 +12,7 @@ Parameters arrive as the wire has them (strings such as ``"10"``, ``"True"``) or
 - an unknown parameter name is an invalid parameter, never ignored.
 
 Every failure is a :class:`MissingParameterError` or :class:`InvalidParameterError` whose reason is
-a :class:`Reason`: English text that also carries its Chinese form.
+a :class:`~dsc_engine.errors.Reason`, the English and the Chinese sentence.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from typing import TypeVar
 
 import attrs
 
-from dsc_engine.errors import InvalidParameterError, MissingParameterError
-from dsc_engine.wire.times import parse_dms_time
+from dsc_engine.errors import InvalidParameterError, MissingParameterError, Reason
 from dsc_engine.models import Lang
 from dsc_engine.models.records import INT64_MAX, INT64_MIN
+from dsc_engine.wire.times import parse_dms_time
 from dsc_engine.wire.types import read_integer
 
 E = TypeVar("E", bound=enum.Enum)
@@ -37,19 +37,8 @@ INT32_MAX = 2**31 - 1
 _INTEGER_TEXT = re.compile(r"[+-]?[0-9]+\Z")
 
 
-class Reason(str):
-    """An English reason (the ``str`` itself) that also carries its Chinese form ``zh``."""
-
-    zh: str
-
-    def __new__(cls, en: str, zh: str) -> Reason:
-        reason = super().__new__(cls, en)
-        reason.zh = zh
-        return reason
-
-
 def invalid(name: str, value: object, en: str, zh: str) -> InvalidParameterError:
-    """An :class:`InvalidParameterError` with a reason in both languages."""
+    """An :class:`InvalidParameterError` with its reason in both languages."""
     return InvalidParameterError(name, value, Reason(en, zh))
 
 
@@ -166,9 +155,11 @@ class Reader:
             f"{_shown(raw)} 不是 {allowed} 之一",
         )
 
-    def wall_clock(self, name: str) -> dt.datetime:
-        """A required naive ``yyyy-MM-dd HH:mm:ss`` time (or a naive ``datetime``, whole seconds)."""
-        value = self.value(name, required=True)
+    def wall_clock(self, name: str, *, required: bool = False) -> dt.datetime | None:
+        """A naive ``yyyy-MM-dd HH:mm:ss`` time (or a naive ``datetime``, whole seconds)."""
+        value = self.value(name, required=required)
+        if value is None:
+            return None
         if isinstance(value, dt.datetime) and value.tzinfo is None and not value.microsecond:
             return value
         try:
@@ -218,32 +209,3 @@ def check_window(
             f"{start_name} {start} is later than {end_name} {end}",
             f"{start_name} {start} 晚于 {end_name} {end}",
         )
-
-
-@attrs.frozen
-class Paging:
-    """The page actually used: 1-based ``page`` of ``size`` records."""
-
-    page: int
-    size: int
-
-    @property
-    def offset(self) -> int:
-        return (self.page - 1) * self.size
-
-
-def read_paging(
-    reader: Reader,
-    page_name: str,
-    size_name: str,
-    *,
-    max_size: int,
-    required: bool = False,
-) -> Paging:
-    """Page number and size: defaults 1 and 10 unless ``required``; never clamped.
-
-    The size is read first, as the pages list it first.
-    """
-    size = reader.integer(size_name, low=1, high=max_size, required=required)
-    page = reader.integer(page_name, low=1, high=INT32_MAX, required=required)
-    return Paging(1 if page is None else page, 10 if size is None else size)

@@ -1,0 +1,43 @@
+"""Answering a typed request from a record source: the response body, in the page's key order.
+
+The body's keys are the operation's ``response`` list (``api/spec.py``): ``RequestId``,
+``TotalCount``, the list of items, ``Success`` (always ``true``), and the echoed parameters (the
+page number and size used, defaults included; ``AsyncRequestId`` or a fresh id). Items are the
+records' wire form without record-only fields (``docs/semantics.md`` §6.6), shaped per request
+where the operation says so (``shape_item``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dsc_engine.api.errors import new_request_id
+from dsc_engine.api.request import Request
+from dsc_engine.api.spec import Role
+from dsc_engine.query.source import RecordSource
+from dsc_engine.wire.codec import response_item, wire_keys
+
+
+def respond(request: Request, source: RecordSource, request_id: str) -> dict[str, Any]:
+    """The response body of ``request``, answered from ``source``."""
+    operation = request.operation
+    page = source.query(request.filter(), request.offset, request.size, distinct=request.group_by)
+    items = [response_item(record) for record in page.records]
+    if operation.shape_item is not None:
+        order = wire_keys(operation.kind)
+        shaped = (operation.shape_item(item, record, request) for item, record in zip(items, page.records))
+        items = [{key: item[key] for key in order if key in item} for item in shaped]
+    echoed = {
+        parameter.name: value
+        for role, value in ((Role.PAGE_NUMBER, request.page), (Role.PAGE_SIZE, request.size))
+        if (parameter := operation.one(role)) is not None
+    }
+    for parameter in operation.with_role(Role.ECHO):
+        echoed[parameter.name] = request.echoes.get(parameter.name) or new_request_id()
+    fixed: dict[str, Any] = {
+        "RequestId": request_id,
+        "TotalCount": page.total,
+        operation.list_key: items,
+        "Success": True,
+    }
+    return {key: echoed[key] if key in echoed else fixed[key] for key in operation.response}

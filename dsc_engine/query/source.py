@@ -1,0 +1,71 @@
+"""The record-source seam: what the API layer asks of wherever the records live.
+
+A :class:`RecordSource` holds the records of one kind and answers a filter AST in the kind's
+total order (newest first by the primary time, then the tie-break, then the record loaded last,
+``docs/semantics.md`` §5.1): one :class:`Page` of it with the true total, the newest record of
+each value of a field (RuleAggQuery), a count, every record in order (exports) and the plan it
+runs (``explain``), and every record in load order (snapshots). The in-memory store (``dsc_engine.store``) is one implementation; the API
+layer, imports and exports need nothing else from a source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Protocol
+
+import attrs
+
+from dsc_engine.models.kinds import RecordKind
+from dsc_engine.models.records import Record
+from dsc_engine.query import ast
+
+
+@attrs.frozen
+class Page:
+    """One page of an ordered result: the true ``total`` and the records of the slice
+    ``[offset, offset + limit)`` (``limit=None``: to the end)."""
+
+    total: int
+    records: Sequence[Record]
+    offset: int = 0
+    limit: int | None = None
+
+    @property
+    def page(self) -> int:
+        """The 1-based page number of the slice, for page-sized slices."""
+        return 1 if not self.limit else self.offset // self.limit + 1
+
+    @property
+    def page_size(self) -> int | None:
+        return self.limit
+
+
+class RecordSource(Protocol):
+    """The records of one kind, answering filter ASTs in the kind's total order."""
+
+    @property
+    def kind(self) -> RecordKind: ...
+
+    def __len__(self) -> int:
+        """How many records the source holds."""
+
+    def insert(self, records: Iterable[Record]) -> int:
+        """Append records of this kind in load order (one atomic batch); how many."""
+
+    def query(
+        self, node: ast.Node, offset: int = 0, limit: int | None = 10, *, distinct: str | None = None
+    ) -> Page:
+        """The records matching ``node`` in order, sliced; with ``distinct`` (a field name) only
+        the newest record of each value of that field counts (records lacking it form one group)."""
+
+    def count(self, node: ast.Node) -> int:
+        """How many records match ``node``."""
+
+    def iter_ordered(self, node: ast.Node) -> Iterator[Record]:
+        """Every record matching ``node``, in order."""
+
+    def explain(self, node: ast.Node) -> str:
+        """The plan the source runs for ``node``, readably."""
+
+    def records_in_load_order(self) -> Sequence[Record]:
+        """Every record in the order it was loaded (what a snapshot keeps)."""
