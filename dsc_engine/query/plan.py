@@ -31,10 +31,13 @@ from dsc_engine.query.render import range_text, render
 
 
 class IndexKind(enum.Enum):
-    """How a store indexes a field."""
+    """Every kind of index a store builds (each on first use, then kept with its segment)."""
 
-    HASH = "hash"  # value -> posting list of rows (categorical fields, interned strings)
-    SORTED = "sorted"  # rows sorted by value (numbers and times)
+    HASH = "hash index"  # value -> posting list of rows (coded fields: strings, categories)
+    SORTED = "sorted index"  # rows sorted by value (integers and times)
+    ENTRY = "entry index"  # an entry attribute's value -> rows having such an entry
+    PAIR = "composite index"  # (value, value) of two coded fields -> rows
+    ENTRY_PAIR = "entry pair index"  # (value, value) of two attributes of one entry -> rows
 
 
 @attrs.frozen
@@ -48,20 +51,38 @@ class Window:
 
 
 class Access:
-    """Where a plan's candidate rows come from."""
+    """Where a plan's candidate rows come from.
+
+    Each subclass is one access path; :data:`ACCESS_PATHS` lists them all, and an executor must
+    handle every one (``store/execute.py`` checks this when it is imported). ``describe`` is the
+    path's line in ``explain``; ``conjunct`` the filter it answers, which an intersection tests
+    on candidates when the path is a probe.
+    """
 
     __slots__ = ()
     exact = True  # the candidates are exactly the rows matching the node this path answers
+
+    def describe(self) -> str:
+        raise NotImplementedError(type(self).__name__)
+
+    def conjunct(self) -> ast.Node:
+        raise NotImplementedError(f"{type(self).__name__} answers no single conjunct")
 
 
 @attrs.frozen
 class FullScan(Access):
     """Every row of the window."""
 
+    def describe(self) -> str:
+        return "scan the window"
+
 
 @attrs.frozen
 class NoRows(Access):
     """Nothing can match."""
+
+    def describe(self) -> str:
+        return "nothing (the filter matches no record)"
 
 
 @attrs.frozen
@@ -71,6 +92,12 @@ class HashLookup(Access):
     field: str
     node: ast.Node
 
+    def describe(self) -> str:
+        return f"{IndexKind.HASH.value} {self.field}: {_text(self.node)}"
+
+    def conjunct(self) -> ast.Node:
+        return self.node
+
 
 @attrs.frozen
 class SortedLookup(Access):
@@ -78,6 +105,12 @@ class SortedLookup(Access):
 
     field: str
     node: ast.Node
+
+    def describe(self) -> str:
+        return f"{IndexKind.SORTED.value} {self.field}: {_text(self.node)}"
+
+    def conjunct(self) -> ast.Node:
+        return self.node
 
 
 @attrs.frozen
@@ -93,6 +126,13 @@ class EntryLookup(Access):
     node: ast.Node
     exact: bool = True  # type: ignore[misc]
 
+    def describe(self) -> str:
+        verify = "" if self.exact else ", then verify the entry"
+        return f"{IndexKind.ENTRY.value} {self.field}.{self.entry_field}: {_text(self.node)}{verify}"
+
+    def conjunct(self) -> ast.Node:
+        return ast.AnyEntry(self.field, self.node)
+
 
 @attrs.frozen
 class EntryPairLookup(Access):
@@ -102,6 +142,13 @@ class EntryPairLookup(Access):
     field: str
     first: ast.Compare
     second: ast.Compare
+
+    def describe(self) -> str:
+        pair = f"{_text(self.first)} and {_text(self.second)}"
+        return f"{IndexKind.ENTRY_PAIR.value} {self.field}.({self.first.field}, {self.second.field}): {pair}"
+
+    def conjunct(self) -> ast.Node:
+        return ast.AnyEntry(self.field, ast.And((self.first, self.second)))
 
 
 @attrs.frozen
@@ -120,6 +167,10 @@ class IntersectOf(Access):
     def exact(self) -> bool:  # type: ignore[override]
         return self.driver.exact and all(probe.exact for probe in self.probes)
 
+    def describe(self) -> str:
+        probes = "".join(f"; probe {probe.describe()}" for probe in self.probes)
+        return f"intersect ({self.driver.describe()}{probes})"
+
 
 @attrs.frozen
 class Complement(Access):
@@ -128,6 +179,9 @@ class Complement(Access):
     which is the meaning of ``not``."""
 
     inner: Access
+
+    def describe(self) -> str:
+        return f"the window minus ({self.inner.describe()})"
 
 
 @attrs.frozen
@@ -139,6 +193,15 @@ class UnionOf(Access):
     @property
     def exact(self) -> bool:  # type: ignore[override]
         return all(item.exact for item in self.items)
+
+    def describe(self) -> str:
+        return "union of (" + "; ".join(item.describe() for item in self.items) + ")"
+
+
+#: Every access path; an executor handles each (``store/execute.py`` checks it on import).
+ACCESS_PATHS: tuple[type[Access], ...] = (
+    FullScan, NoRows, HashLookup, SortedLookup, EntryLookup, EntryPairLookup, IntersectOf, Complement, UnionOf,
+)
 
 
 class Statistics(Protocol):
@@ -179,7 +242,7 @@ class Plan:
             lines.append(f"window:   {text}  (~{self.scan_cost} rows)")
         else:
             lines.append(f"window:   all rows  ({self.scan_cost} rows)")
-        lines.append(f"access:   {_access_text(self.access)}  (cost ~{self.access_cost})")
+        lines.append(f"access:   {self.access.describe()}  (cost ~{self.access_cost})")
         if not isinstance(self.residual, ast.MatchAll):
             lines.append(f"residual: {_text(self.residual)}  (tested on each candidate)")
         return "\n".join(lines)
@@ -359,28 +422,3 @@ def _text(node: ast.Node) -> str:
 def _window_text(window: Window, field: str) -> str:
     bounds = ast.Range(field, window.low, window.high, window.low_inclusive, window.high_inclusive)
     return f"{field} in {range_text(bounds)}"
-
-
-def _access_text(access: Access) -> str:
-    if isinstance(access, FullScan):
-        return "scan the window"
-    if isinstance(access, NoRows):
-        return "nothing (the filter matches no record)"
-    if isinstance(access, HashLookup):
-        return f"hash index {access.field}: {_text(access.node)}"
-    if isinstance(access, SortedLookup):
-        return f"sorted index {access.field}: {_text(access.node)}"
-    if isinstance(access, EntryLookup):
-        exact = "" if access.exact else ", then verify the entry"
-        return f"entry index {access.field}.{access.entry_field}: {_text(access.node)}{exact}"
-    if isinstance(access, UnionOf):
-        return "union of (" + "; ".join(_access_text(item) for item in access.items) + ")"
-    if isinstance(access, EntryPairLookup):
-        pair = f"{_text(access.first)} and {_text(access.second)}"
-        return f"entry pair index {access.field}.({access.first.field}, {access.second.field}): {pair}"
-    if isinstance(access, Complement):
-        return f"the window minus ({_access_text(access.inner)})"
-    if isinstance(access, IntersectOf):
-        probes = "".join(f"; probe {_access_text(probe)}" for probe in access.probes)
-        return f"intersect ({_access_text(access.driver)}{probes})"
-    raise TypeError(f"not an access path: {access!r}")

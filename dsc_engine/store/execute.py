@@ -20,6 +20,7 @@ from dsc_engine.query import ast
 from dsc_engine.query.evaluate import compile_over
 from dsc_engine.wire.catalog import FIELDS, NESTED, FieldSpec
 from dsc_engine.query.plan import (
+    ACCESS_PATHS,
     Access,
     Complement,
     EntryLookup,
@@ -92,28 +93,7 @@ class Statistics:
 
 def _cost(segment: Segment, access: Access, bounds: tuple[int, int]) -> int:
     """About how many rows producing ``access``'s candidates touches (sorting counts double)."""
-    a, b = bounds
-    if isinstance(access, IntersectOf):
-        return _cost(segment, access.driver, bounds)
-    if isinstance(access, Complement):
-        return _cost(segment, access.inner, bounds)
-    if isinstance(access, EntryPairLookup):
-        return len(_entry_pair_rows(segment, access, a, b))
-    if isinstance(access, UnionOf):
-        return sum(_cost(segment, item, bounds) for item in access.items) * 2
-    if isinstance(access, SortedLookup):
-        lists = _sorted_slices(segment, access)
-        rows = sum(len(rows) for rows in lists)
-        return rows if len(lists) == 1 and isinstance(access.node, ast.Compare) else rows * 2
-    if isinstance(access, (HashLookup, EntryLookup)):
-        postings, codes = _codes(segment, access)
-        if len(codes) > _EXACT_CODES:
-            rows = sum(postings.count(code) for code in codes)
-            rows = rows * (b - a) // max(segment.n, 1)
-        else:
-            rows = sum(len(_cut(postings.of(code), a, b, segment.n)) for code in codes)
-        return rows if len(codes) <= 1 else rows * 2 + len(codes) * _PER_LIST
-    return b - a
+    return _EXECUTORS[type(access)].cost(segment, access, bounds)
 
 
 def _codes(segment: Segment, access: HashLookup | EntryLookup) -> tuple[Any, frozenset[int]]:
@@ -155,38 +135,9 @@ def _find(values: Sequence[int], value: Any, *, left: bool) -> int:
 
 def candidates(segment: Segment, access: Access, a: int, b: int) -> RowSeq:
     """The rows of ``[a, b)`` that ``access`` yields, ascending."""
-    if isinstance(access, FullScan):
-        return range(a, b)
-    if isinstance(access, NoRows) or a >= b:
+    if a >= b and not isinstance(access, FullScan):
         return _EMPTY
-    if isinstance(access, (HashLookup, EntryLookup)):
-        postings, codes = _codes(segment, access)
-        lists = [_cut(postings.of(code), a, b, segment.n) for code in codes]
-        # A row holds one code of a scalar column, but may hold several entry codes (two
-        # entries matching one set): entry lists overlap, so their union drops repeated rows.
-        return _union([rows for rows in lists if len(rows)], overlapping=isinstance(access, EntryLookup))
-    if isinstance(access, SortedLookup):
-        lists = _sorted_slices(segment, access)
-        if len(lists) == 1 and isinstance(access.node, ast.Compare):
-            return _cut(lists[0], a, b, segment.n)  # one value: already in row order
-        merged = sorted(itertools.chain.from_iterable(lists))
-        return _cut(array("i", merged), a, b, segment.n)
-    if isinstance(access, UnionOf):
-        parts = [candidates(segment, item, a, b) for item in access.items]
-        return array("i", sorted(set(itertools.chain.from_iterable(parts))))
-    if isinstance(access, EntryPairLookup):
-        return _entry_pair_rows(segment, access, a, b)
-    if isinstance(access, Complement):
-        excluded = candidates(segment, access.inner, a, b)
-        return Difference(a, b, excluded) if len(excluded) else range(a, b)
-    if isinstance(access, IntersectOf):
-        rows, probes = _pair_start(segment, access, a, b)
-        for probe in probes:
-            if not len(rows):
-                break
-            rows = _conjunct_filter(segment, _probe_node(probe))(rows)
-        return rows
-    raise TypeError(f"not an access path: {access!r}")
+    return _EXECUTORS[type(access)].candidates(segment, access, a, b)
 
 
 def _union(lists: list[RowSeq], *, overlapping: bool) -> RowSeq:
@@ -244,15 +195,6 @@ def _one_code(codes: frozenset[int], table: Any) -> int | None:
     return next(iter(codes))
 
 
-def _probe_node(probe: Access) -> ast.Node:
-    """The conjunct a probe of an intersection tests."""
-    if isinstance(probe, EntryLookup):
-        return ast.AnyEntry(probe.field, probe.node)
-    if isinstance(probe, EntryPairLookup):
-        return ast.AnyEntry(probe.field, ast.And((probe.first, probe.second)))
-    return probe.node  # type: ignore[attr-defined, no-any-return]
-
-
 def _conjunct_filter(segment: Segment, node: ast.Node) -> RowFilter:
     """``rows -> matching rows`` for one conjunct: in C when it can, else a row test."""
     vectorized = row_filter(segment, node)
@@ -260,6 +202,99 @@ def _conjunct_filter(segment: Segment, node: ast.Node) -> RowFilter:
         return vectorized
     test = _test(segment, node)
     return lambda rows: array("i", filter(test, rows))
+
+
+# ----------------------------------------------------------------------------- the executors
+
+Cost = Callable[[Segment, Any, tuple[int, int]], int]
+Candidates = Callable[[Segment, Any, int, int], RowSeq]
+
+
+@attrs.frozen
+class Executor:
+    """How one access path runs on a segment: its estimated cost and its candidate rows."""
+
+    cost: Cost
+    candidates: Candidates
+
+
+def _window_cost(segment: Segment, access: Access, bounds: tuple[int, int]) -> int:
+    return bounds[1] - bounds[0]
+
+
+def _lookup_cost(segment: Segment, access: HashLookup | EntryLookup, bounds: tuple[int, int]) -> int:
+    a, b = bounds
+    postings, codes = _codes(segment, access)
+    if len(codes) > _EXACT_CODES:
+        rows = sum(postings.count(code) for code in codes)
+        rows = rows * (b - a) // max(segment.n, 1)
+    else:
+        rows = sum(len(_cut(postings.of(code), a, b, segment.n)) for code in codes)
+    return rows if len(codes) <= 1 else rows * 2 + len(codes) * _PER_LIST
+
+
+def _lookup_rows(segment: Segment, access: HashLookup | EntryLookup, a: int, b: int) -> RowSeq:
+    postings, codes = _codes(segment, access)
+    lists = [_cut(postings.of(code), a, b, segment.n) for code in codes]
+    # A row holds one code of a scalar column, but may hold several entry codes (two
+    # entries matching one set): entry lists overlap, so their union drops repeated rows.
+    return _union([rows for rows in lists if len(rows)], overlapping=isinstance(access, EntryLookup))
+
+
+def _sorted_cost(segment: Segment, access: SortedLookup, bounds: tuple[int, int]) -> int:
+    lists = _sorted_slices(segment, access)
+    rows = sum(len(rows) for rows in lists)
+    return rows if len(lists) == 1 and isinstance(access.node, ast.Compare) else rows * 2
+
+
+def _sorted_rows(segment: Segment, access: SortedLookup, a: int, b: int) -> RowSeq:
+    lists = _sorted_slices(segment, access)
+    if len(lists) == 1 and isinstance(access.node, ast.Compare):
+        return _cut(lists[0], a, b, segment.n)  # one value: already in row order
+    merged = sorted(itertools.chain.from_iterable(lists))
+    return _cut(array("i", merged), a, b, segment.n)
+
+
+def _union_rows(segment: Segment, access: UnionOf, a: int, b: int) -> RowSeq:
+    parts = [candidates(segment, item, a, b) for item in access.items]
+    return array("i", sorted(set(itertools.chain.from_iterable(parts))))
+
+
+def _complement_rows(segment: Segment, access: Complement, a: int, b: int) -> RowSeq:
+    excluded = candidates(segment, access.inner, a, b)
+    return Difference(a, b, excluded) if len(excluded) else range(a, b)
+
+
+def _intersect_rows(segment: Segment, access: IntersectOf, a: int, b: int) -> RowSeq:
+    rows, probes = _pair_start(segment, access, a, b)
+    for probe in probes:
+        if not len(rows):
+            break
+        rows = _conjunct_filter(segment, probe.conjunct())(rows)
+    return rows
+
+
+#: The executor of every access path of ``query/plan.py``; a path without one is refused below,
+#: when this module is imported, so no plan can silently fall back to a scan.
+_EXECUTORS: dict[type[Access], Executor] = {
+    FullScan: Executor(_window_cost, lambda segment, access, a, b: range(a, b)),
+    NoRows: Executor(lambda segment, access, bounds: 0, lambda segment, access, a, b: _EMPTY),
+    HashLookup: Executor(_lookup_cost, _lookup_rows),
+    EntryLookup: Executor(_lookup_cost, _lookup_rows),
+    SortedLookup: Executor(_sorted_cost, _sorted_rows),
+    EntryPairLookup: Executor(
+        lambda segment, access, bounds: len(_entry_pair_rows(segment, access, *bounds)), _entry_pair_rows
+    ),
+    UnionOf: Executor(
+        lambda segment, access, bounds: sum(_cost(segment, item, bounds) for item in access.items) * 2,
+        _union_rows,
+    ),
+    Complement: Executor(lambda segment, access, bounds: _cost(segment, access.inner, bounds), _complement_rows),
+    IntersectOf: Executor(lambda segment, access, bounds: _cost(segment, access.driver, bounds), _intersect_rows),
+}
+_UNHANDLED = [path.__name__ for path in ACCESS_PATHS if path not in _EXECUTORS]
+if _UNHANDLED:
+    raise TypeError(f"access paths without an executor: {', '.join(_UNHANDLED)}")
 
 
 def hits(segment: Segment, plan: Plan) -> RowSeq:
@@ -327,7 +362,7 @@ def _test(segment: Segment, node: ast.Node) -> RowTest:
     if isinstance(node, ast.Not):
         inner = _test(segment, node.item)
         return lambda row: not inner(row)
-    catalog = segment.cached("catalog", "", lambda: _row_catalog(segment))
+    catalog = segment.row_catalog(lambda: _row_catalog(segment))
     return compile_over(node, catalog, NESTED[schema.kind])
 
 

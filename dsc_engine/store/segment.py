@@ -26,7 +26,7 @@ from typing import Any
 import attrs
 
 from dsc_engine.models.records import Record
-from dsc_engine.query.plan import Window
+from dsc_engine.query.plan import IndexKind, Window
 from dsc_engine.store.columns import (
     ABSENT_INT,
     ENTRY_PREFIX,
@@ -105,7 +105,8 @@ class Segment:
         self._time = self._getter(schema.time_attr)
         self._layout = _record_layout(schema, columns)
         self._ident = self._getter(schema.tie_attr) if schema.tie_attr else None
-        self._indexes: dict[tuple[str, str], Any] = {}
+        self._indexes: dict[tuple[IndexKind, str], Any] = {}
+        self._row_catalog: Any = None
         self._lock = threading.Lock()
 
     # -- building ------------------------------------------------------------------------------
@@ -274,8 +275,9 @@ class Segment:
 
     # -- indexes (built once, on first use) ----------------------------------------------------
 
-    def cached(self, kind: str, attr: str, build: Callable[[], Any]) -> Any:
-        """The segment's ``(kind, attr)`` index (or other derived structure), built once."""
+    def cached(self, kind: IndexKind, attr: str, build: Callable[[], Any]) -> Any:
+        """The segment's ``kind`` index of ``attr`` (attributes joined by ``|`` for a composite
+        one), built by ``build`` on first use and then kept: a segment never changes."""
         key = (kind, attr)
         index = self._indexes.get(key)
         if index is None:
@@ -286,18 +288,26 @@ class Segment:
                     self._indexes[key] = index
         return index
 
+    def row_catalog(self, build: Callable[[], Any]) -> Any:
+        """The kind's field catalog reading this segment's rows (built by ``build`` once)."""
+        if self._row_catalog is None:
+            with self._lock:
+                if self._row_catalog is None:
+                    self._row_catalog = build()
+        return self._row_catalog
+
     def postings(self, attr: str) -> Postings:
-        return self.cached("hash", attr, lambda: _csr(enumerate(self.columns[attr])))  # type: ignore[no-any-return]
+        return self.cached(IndexKind.HASH, attr, lambda: _csr(enumerate(self.columns[attr])))  # type: ignore[no-any-return]
 
     def pair_postings(self, first: str, second: str) -> PairPostings:
         """The composite index of two coded columns (built on first use, like the others)."""
-        return self.cached("pair", f"{first}|{second}", lambda: self._build_pair(first, second))  # type: ignore[no-any-return]
+        return self.cached(IndexKind.PAIR, f"{first}|{second}", lambda: self._build_pair(first, second))  # type: ignore[no-any-return]
 
     def pair_count(self) -> int:
-        return sum(1 for kind, _ in self._indexes if kind == "pair")
+        return sum(1 for kind, _ in self._indexes if kind is IndexKind.PAIR)
 
     def has_pair(self, first: str, second: str) -> bool:
-        return ("pair", f"{first}|{second}") in self._indexes
+        return (IndexKind.PAIR, f"{first}|{second}") in self._indexes
 
     def _build_pair(self, first: str, second: str) -> PairPostings:
         codes_a, codes_b = self.columns[first], self.columns[second]
@@ -312,7 +322,7 @@ class Segment:
         return PairPostings(spans, array("i", order))
 
     def sorted_index(self, attr: str) -> SortedIndex:
-        return self.cached("sorted", attr, lambda: self._build_sorted(attr))  # type: ignore[no-any-return]
+        return self.cached(IndexKind.SORTED, attr, lambda: self._build_sorted(attr))  # type: ignore[no-any-return]
 
     def _build_sorted(self, attr: str) -> SortedIndex:
         get = int_getter(self.columns[attr])
@@ -321,12 +331,12 @@ class Segment:
         return SortedIndex(int_column([get(row) for row in present]), array("i", present))
 
     def entry_postings(self, entry_attr: str) -> Postings:
-        return self.cached("entry", entry_attr, lambda: self._build_entry(entry_attr))  # type: ignore[no-any-return]
+        return self.cached(IndexKind.ENTRY, entry_attr, lambda: self._build_entry(entry_attr))  # type: ignore[no-any-return]
 
     def entry_pair_postings(self, first: str, second: str) -> PairPostings:
         """Rows having one entry with each code pair of two entry attributes (built on first use)."""
         build = lambda: self._build_entry_pair(first, second)  # noqa: E731
-        return self.cached("entry-pair", f"{first}|{second}", build)  # type: ignore[no-any-return]
+        return self.cached(IndexKind.ENTRY_PAIR, f"{first}|{second}", build)  # type: ignore[no-any-return]
 
     def _build_entry_pair(self, first: str, second: str) -> PairPostings:
         code_a = self.schema.entry_tables[first].code
