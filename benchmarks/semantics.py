@@ -1,4 +1,5 @@
-"""An independent reading of CONTRACT.md for the reference runners (sqlite3 and the naive scan).
+"""An independent reading of the API pages and docs/semantics.md for the reference runners
+(sqlite3 and the naive scan).
 
 :func:`plan` turns a workload query (API action + wire params, or the ``Filter`` pseudo-action)
 into a :class:`Plan`: plain conditions on wire keys, the page slice, the distinct key of a

@@ -2,7 +2,7 @@
 
 :func:`load_into` reads files, folders and globs in any of the formats of :mod:`formats` (gzip'd
 or not), tells each record's kind from its content, decodes it strictly with the wire mapping and
-inserts it into ``engine.store(kind)`` in file order, in batches (CONTRACT.md section 4: files load
+inserts it into ``engine.store(kind)`` in file order, in batches (``docs/semantics.md`` §5.1: files load
 in the order given, a folder's files in sorted path order, and within a file a later line is a
 later load).
 

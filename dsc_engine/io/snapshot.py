@@ -14,7 +14,7 @@ every value is checked as an import checks it. Layout (all integers big-endian):
 The version 2 payload is a sequence of sections, each kind's records as columns (:mod:`snaptables`),
 written and read a part at a time so that neither saving nor loading holds the whole file or every
 record at once; records keep their load order, so that a loaded snapshot orders ties exactly as the
-original engine did (CONTRACT.md section 4). A version 1 payload is one JSON document (:mod:`columns`).
+original engine did (``docs/semantics.md`` §5.1). A version 1 payload is one JSON document (:mod:`columns`).
 
 Reading checks everything before a single record is handed out, in this order (docs/formats.md,
 "Snapshots"): the header against the file's size; the SHA-256 of the payload as stored, in a first

@@ -6,7 +6,7 @@ are already converted to the field's query type (``str``, ``int``, ``bool`` or n
 ``datetime``), so two ASTs that mean the same compare equal. ``pos`` is the offset in the filter
 text the node came from (-1 when built from parameters); it is kept out of equality and hashing.
 
-Semantics (CONTRACT.md section 1b): a record whose field is absent matches no comparison, range,
+Semantics (``docs/semantics.md`` §2.3): a record whose field is absent matches no comparison, range,
 set or substring leaf on that field, and so matches its ``Not``. ``a != b`` means
 ``not (a = b)``.
 """

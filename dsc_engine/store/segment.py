@@ -1,6 +1,6 @@
 """A segment: an immutable block of rows of one kind, stored in contract order, with its indexes.
 
-Row 0 is the newest record (CONTRACT.md section 4: primary time descending, then ``Id``
+Row 0 is the newest record (``docs/semantics.md`` §5.1: primary time descending, then ``Id``
 descending for masking runs, then load order, the record loaded last first). ``seq`` holds each
 row's global load number, which makes the order total across segments.
 

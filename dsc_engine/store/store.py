@@ -1,6 +1,6 @@
 """The store of one record kind: records in the contract's total order, answering filter ASTs.
 
-Order (CONTRACT.md section 4): newest first by the kind's primary time; ties by ``Id`` descending
+Order (``docs/semantics.md`` §5.1): newest first by the kind's primary time; ties by ``Id`` descending
 for masking runs; then by load order, the record loaded last first.
 
 Layout: a store is a :class:`_Version`, an immutable tuple of segments (``segment.py``), each a

@@ -1,4 +1,4 @@
-"""Every error row of CONTRACT.md section 5, as the official SDK raises it."""
+"""Every error of docs/semantics.md §7 and docs/server.md, as the official SDK raises it."""
 
 from __future__ import annotations
 
