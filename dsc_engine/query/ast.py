@@ -136,9 +136,6 @@ class MatchAll(Node):
     pos: int = _pos()
 
 
-Leaf = Compare | EqualsIgnoreCase | Range | InSet | Contains | StartsWith
-
-
 def conjunction(items: list[Node] | tuple[Node, ...]) -> Node:
     """``And`` of the items, flattening nested ``And`` and dropping ``MatchAll``."""
     flat: list[Node] = []

@@ -1,7 +1,7 @@
-"""Compile an AST into a plain Python predicate over records of one kind.
+"""Compile an AST into a plain Python predicate over whatever a catalog's getters read.
 
-The store uses this for residual predicates (what its indexes do not answer); it is also the
-definition of what each node means. Semantics are those of ``ast.py``: an absent field (``None``)
+The store uses this for residual predicates (what its indexes do not answer), reading rows of its
+columns; it is also the definition of what each node means. Semantics are those of ``ast.py``: an absent field (``None``)
 matches no leaf, and ``Not`` is the exact complement.
 """
 
@@ -11,9 +11,8 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from dsc_engine.models import RecordKind
 from dsc_engine.query import ast
-from dsc_engine.wire.catalog import FIELDS, NESTED, FieldSpec
+from dsc_engine.wire.catalog import FieldSpec
 
 Predicate = Callable[[Any], bool]
 
@@ -24,11 +23,6 @@ _COMPARE = {
     ast.CompareOp.GT: operator.gt,
     ast.CompareOp.GE: operator.ge,
 }
-
-
-def compile_predicate(node: ast.Node, kind: RecordKind) -> Predicate:
-    """A function ``record -> bool`` that says whether a record of ``kind`` matches ``node``."""
-    return compile_over(node, FIELDS[kind], NESTED[kind])
 
 
 def compile_over(

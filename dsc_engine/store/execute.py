@@ -200,7 +200,7 @@ def _conjunct_filter(segment: Segment, node: ast.Node) -> RowFilter:
     vectorized = row_filter(segment, node)
     if vectorized is not None:
         return vectorized
-    test = _test(segment, node)
+    test = row_test(segment, node)
     return lambda rows: array("i", filter(test, rows))
 
 
@@ -324,25 +324,19 @@ def _residual_filters(segment: Segment, conjuncts: Sequence[ast.Node]) -> list[R
         if vectorized is not None:
             fast.append(vectorized)
         else:
-            tests.append(_test(segment, item))
+            tests.append(row_test(segment, item))
     if tests:
         test = tests[0] if len(tests) == 1 else lambda row: all(t(row) for t in tests)
         fast.append(lambda rows: array("i", filter(test, rows)))
     return fast
 
 
-def residual_test(segment: Segment, node: ast.Node) -> RowTest | None:
-    """``row -> bool`` for ``node`` over the segment's columns (``None`` for ``MatchAll``).
+def row_test(segment: Segment, node: ast.Node) -> RowTest:
+    """``row -> bool`` for ``node`` over the segment's columns, one row at a time.
 
     A sub-filter on one coded field is decided by its set of matching codes, so text tests
     (``contains``, case-insensitive equality) run once per distinct value, not once per row.
     """
-    if isinstance(node, ast.MatchAll):
-        return None
-    return _test(segment, node)
-
-
-def _test(segment: Segment, node: ast.Node) -> RowTest:
     schema = segment.schema
     field = single_field(node)
     if field is not None and schema.storage_of(field) == Storage.CODED:
@@ -356,11 +350,11 @@ def _test(segment: Segment, node: ast.Node) -> RowTest:
         per_row = segment.columns[f"{ENTRY_PREFIX}{attr}"]
         return lambda row: any(code in matching for code in per_row[row])
     if isinstance(node, (ast.And, ast.Or)):
-        parts = [_test(segment, item) for item in node.items]
+        parts = [row_test(segment, item) for item in node.items]
         combine = all if isinstance(node, ast.And) else any
         return lambda row: combine(part(row) for part in parts)
     if isinstance(node, ast.Not):
-        inner = _test(segment, node.item)
+        inner = row_test(segment, node.item)
         return lambda row: not inner(row)
     catalog = segment.row_catalog(lambda: _row_catalog(segment))
     return compile_over(node, catalog, NESTED[schema.kind])

@@ -105,16 +105,6 @@ class _ClassCodec:
                 raise RecordError(self.label, field.key + exc.path, exc.reason) from None
         return self.cls(**values)
 
-    def encode_precisely(self, record: Any) -> dict[str, Any]:
-        """The field-by-field encoder the generated :attr:`encode` must agree with (tests)."""
-        out: dict[str, Any] = {}
-        for field in self.fields:
-            value = getattr(record, field.attr)
-            if value is None:
-                continue
-            out[field.key] = field.encode(value)
-        return out
-
     def decode_list(self, value: object) -> tuple[Any, ...]:
         """A JSON array of this class's objects (a nested list field)."""
         if type(value) is not list:

@@ -266,7 +266,8 @@ def test_fast_encoding_agrees_with_the_precise_encoder() -> None:
         for data in _variants(kind):
             outcome, record = _outcome(codec.decode_precisely, data)
             if outcome == "ok":
-                assert list(to_wire(record).items()) == list(codec.encode_precisely(record).items())
+                precise = {f.key: f.encode(getattr(record, f.attr)) for f in codec.fields if getattr(record, f.attr) is not None}
+                assert list(to_wire(record).items()) == list(precise.items())
     times = [dt.datetime(2022, 1, 2, 3, 4, 5, 678), dt.datetime(999, 1, 2, 3, 4, 5),
              dt.datetime(2022, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc), dt.datetime(2022, 1, 2)]
     for op_time in times:
