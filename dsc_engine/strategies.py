@@ -335,9 +335,9 @@ def _filter_value(parameter: Parameter) -> st.SearchStrategy[Any]:
     if parameter.match is Match.RANGE_STRING:
         pool = FIELD_POOLS.get(parameter.field or "", (0, 100))
         return _range_text(st.integers(min(pool), max(pool)))
-    if parameter.type in (WireType.LONG, WireType.INTEGER):
-        pool = FIELD_POOLS.get(parameter.field or "")
-        return st.sampled_from(pool) if pool else st.integers(-5, 5)
+    if parameter.wire in (WireType.LONG, WireType.INTEGER):
+        numbers = FIELD_POOLS.get(parameter.field or "")
+        return st.sampled_from(numbers) if numbers else st.integers(-5, 5)
     return _text_value(parameter)
 
 
@@ -348,13 +348,13 @@ def _request(draw: st.DrawFn, operation: Operation, wire: bool) -> dict[str, obj
     sometimes = st.integers(0, 3).map(lambda n: n == 0)
     window = [p for p in operation.parameters if p.match in (Match.WINDOW_START, Match.WINDOW_END)]
     if window:
-        pool = _WINDOW_POOLS[window[0].type]
+        pool = _WINDOW_POOLS[window[0].wire]
         bounds = sorted(draw(st.sampled_from(pool)) for _ in window)
         if draw(st.booleans()) and window[0].required:  # often the whole range
             bounds = [min(pool), max(pool)]
         for parameter, value in zip(window, bounds):
             if parameter.required or draw(st.booleans()):
-                as_text = wire or parameter.type is not WireType.WALL_CLOCK or draw(st.booleans())
+                as_text = wire or parameter.wire is not WireType.WALL_CLOCK or draw(st.booleans())
                 params[parameter.name] = _wire(value, as_text)
     for parameter in operation.parameters:
         role, name = parameter.role, parameter.name
@@ -410,7 +410,7 @@ def faults(operation: Operation) -> list[Fault]:
         out.append(({"Lang": "en_us"}, "InvalidParameter"))
     window: dict[Match, Parameter] = {}
     for parameter in operation.parameters:
-        name, kind = parameter.name, parameter.type
+        name, kind = parameter.name, parameter.wire
         if parameter.required:
             out += [({name: None}, f"Missing{name}"), ({name: ""}, f"Missing{name}")]
         if parameter.role is Role.LANG:
@@ -442,7 +442,7 @@ def faults(operation: Operation) -> list[Fault]:
     start, end = window.get(Match.WINDOW_START), window.get(Match.WINDOW_END)
     if start is not None and end is not None:
         late, early = (
-            ("2000", "1999") if start.type is WireType.LONG else ("2023-05-18 00:00:00", "2023-05-17 00:00:00")
+            ("2000", "1999") if start.wire is WireType.LONG else ("2023-05-18 00:00:00", "2023-05-17 00:00:00")
         )
         out.append(({start.name: late, end.name: early}, "InvalidParameter"))
     return out

@@ -53,7 +53,7 @@ def _values(parameter: Parameter) -> str:
         low, high = parameter.bounds
         default = "" if parameter.default is None else f", default {parameter.default}"
         return f"{low}..{high}{default}"
-    if parameter.type is WireType.LONG:
+    if parameter.wire is WireType.LONG:
         return "64-bit"
     return ""
 
@@ -67,7 +67,7 @@ def _parameters(operation: Operation) -> list[str]:
         name = " / ".join(f"`{n}`" for n in (parameter.name, *parameter.aliases))
         key = f"`{parameter.query_key}`" if parameter.query_key else ""
         lines.append(
-            f"| {name} | {parameter.type.value} | {'yes' if parameter.required else 'no'} | {_treatment(parameter)} "
+            f"| {name} | {parameter.wire.value} | {'yes' if parameter.required else 'no'} | {_treatment(parameter)} "
             f"| {_values(parameter)} | {key} | {parameter.doc} |"
         )
     return lines
@@ -80,7 +80,7 @@ def _response(operation: Operation) -> list[str]:
         if key == operation.list_key:
             lines.append(f"| `{key}` | array of objects | the page's records, in order (§5.1) |")
         elif key in echoed:
-            kind = "string" if echoed[key].type is WireType.STRING else "integer"
+            kind = "string" if echoed[key].wire is WireType.STRING else "integer"
             lines.append(f"| `{key}` | {kind} | {_treatment(echoed[key]).removeprefix('honoured: ')} |")
         else:
             kind, treatment = _ENVELOPE[key]

@@ -106,7 +106,7 @@ def read_request(operation: Operation, params: Mapping[str, object]) -> Request:
             if value is None:
                 continue
             if parameter.match in (Match.WINDOW_START, Match.WINDOW_END):
-                window[parameter.match] = (parameter, value)  # type: ignore[index]
+                window[parameter.match] = (parameter, value)
             elif parameter.match is Match.ENTRY:
                 entry.append((parameter, ast.Compare(parameter.field, _EQ, value)))  # type: ignore[arg-type]
             else:
@@ -129,7 +129,7 @@ def read_request(operation: Operation, params: Mapping[str, object]) -> Request:
 
 def _value(reader: Reader, parameter: Parameter) -> Any:
     """The parameter's value by its wire type, bounds and documented values (``None``: absent)."""
-    name, kind = parameter.name, parameter.type
+    name, kind = parameter.name, parameter.wire
     if parameter.values is not None:
         member = reader.choice(name, parameter.values)
         return None if member is None else member.value

@@ -27,7 +27,7 @@ def respond(request: Request, source: RecordSource, request_id: str) -> dict[str
         order = wire_keys(operation.kind)
         shaped = (operation.shape_item(item, record, request) for item, record in zip(items, page.records))
         items = [{key: item[key] for key in order if key in item} for item in shaped]
-    echoed = {
+    echoed: dict[str, Any] = {
         parameter.name: value
         for role, value in ((Role.PAGE_NUMBER, request.page), (Role.PAGE_SIZE, request.size))
         if (parameter := operation.one(role)) is not None

@@ -75,7 +75,7 @@ class Parameter:
     """
 
     name: str
-    type: WireType
+    wire: WireType
     role: Role = Role.FILTER
     match: Match | None = None
     field: str | None = None

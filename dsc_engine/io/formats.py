@@ -24,7 +24,7 @@ from __future__ import annotations
 import codecs
 import itertools
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -171,7 +171,8 @@ def _record(
 #: an error body): such objects go through :func:`_expand`.
 _PAGE_MARKS = frozenset({*PAGE_LISTS, "body", "Code"})
 _NOT_PLAIN: Any = object()
-_scan_once = json.JSONDecoder().scan_once
+#: The decoder's own scanner: one value at an offset (typeshed does not declare the attribute).
+_scan_once: Callable[[str, int], tuple[Any, int]] = getattr(json.JSONDecoder(), "scan_once")  # noqa: B009
 
 
 def _scan_line(text: str) -> Any:

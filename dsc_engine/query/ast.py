@@ -22,7 +22,7 @@ Value = str | int | bool | dt.datetime
 
 
 def _pos() -> int:
-    return attrs.field(default=-1, eq=False, kw_only=True)  # type: ignore[no-any-return]
+    return attrs.field(default=-1, eq=False, kw_only=True)
 
 
 class Node:

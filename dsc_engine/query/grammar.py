@@ -53,7 +53,7 @@ def grammar_text() -> str:
 
 def build(**options: object) -> Lark:
     """A new LALR parser for the grammar. Tests use this with ``debug=True``; code uses :func:`parser`."""
-    return Lark(grammar_text(), parser="lalr", start=list(STARTS), **options)  # type: ignore[arg-type]
+    return Lark(grammar_text(), parser="lalr", start=list(STARTS), **options)
 
 
 @functools.cache

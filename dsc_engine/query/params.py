@@ -23,7 +23,7 @@ from lark.exceptions import UnexpectedInput
 from dsc_engine.errors import InvalidParameterError, Reason
 from dsc_engine.models.records import INT64_MAX, INT64_MIN
 from dsc_engine.query import ast, grammar
-from dsc_engine.query.parse import Fault, expected_terminals, fault_of
+from dsc_engine.query.parse import Fault, at, expected_terminals, fault_of
 from dsc_engine.wire.types import read_integer
 
 # ------------------------------------------------------------------------------ range strings
@@ -53,7 +53,7 @@ def range_filter(param: str, text: str, field: str) -> ast.Range:
     low_value, high_value = _bound(param, text, low), _bound(param, text, high)
     if low_value > high_value:
         raise _invalid_range(
-            param, text, low.start_pos,
+            param, text, at(low),
             f"the lower bound {low_value} is above the upper bound {high_value}",
             f"下界 {low_value} 大于上界 {high_value}",
         )
@@ -78,7 +78,7 @@ def _bound(param: str, text: str, token: Token) -> int:
     value = read_integer(str(token))
     if value is None:
         raise _invalid_range(
-            param, text, token.start_pos,
+            param, text, at(token),
             f"the integer is outside the 64-bit range {INT64_MIN}..{INT64_MAX}",
             f"整数超出 64 位范围 {INT64_MIN}..{INT64_MAX}",
         )
@@ -88,16 +88,20 @@ def _bound(param: str, text: str, token: Token) -> int:
 def _check_layout(param: str, text: str, *tokens: Token) -> None:
     """What the grammar leaves open in the API form: the keyword's case and where spaces go."""
     keyword, opening, low, high, closing = tokens
+
+    def end(token: Token) -> int:
+        return token.end_pos or 0
+
     faults = (
-        (keyword.start_pos != 0, 0, "unexpected whitespace before 'in'", "'in' 之前不应有空白"),
-        (str(keyword) != "in", keyword.start_pos, "the keyword is lower-case 'in'", "关键字应为小写的 'in'"),
-        (low.start_pos != opening.end_pos, opening.end_pos,
+        (at(keyword) != 0, 0, "unexpected whitespace before 'in'", "'in' 之前不应有空白"),
+        (str(keyword) != "in", at(keyword), "the keyword is lower-case 'in'", "关键字应为小写的 'in'"),
+        (at(low) != end(opening), end(opening),
          f"unexpected whitespace after {str(opening)!r}", f"{str(opening)!r} 之后不应有空白"),
-        (high.start_pos == low.end_pos, low.end_pos,
+        (at(high) == end(low), end(low),
          "expected whitespace between the two bounds", "两个边界之间应有空白"),
-        (closing.start_pos != high.end_pos, high.end_pos,
+        (at(closing) != end(high), end(high),
          f"unexpected whitespace before {str(closing)!r}", f"{str(closing)!r} 之前不应有空白"),
-        (closing.end_pos != len(text), closing.end_pos,
+        (end(closing) != len(text), end(closing),
          f"unexpected text after {str(closing)!r}", f"{str(closing)!r} 之后不应有其他内容"),
     )
     for fault, offset, en, zh in faults:

@@ -69,16 +69,20 @@ def _check_depth(text: str, tree: Tree[Token]) -> None:
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
-            while isinstance(node, Tree):  # the leftmost token says where the deep part starts
-                node = node.children[0]
-            raise FilterSyntaxError(
-                f"the filter nests more than {MAX_DEPTH} levels deep", text, node.start_pos
-            )
+            first: Tree[Token] | Token = node
+            while isinstance(first, Tree):  # the leftmost token says where the deep part starts
+                first = first.children[0]
+            raise FilterSyntaxError(f"the filter nests more than {MAX_DEPTH} levels deep", text, at(first))
         stack.extend(
             (child, depth + (child.data in _NESTING))
             for child in node.children
             if isinstance(child, Tree)
         )
+
+
+def at(token: Token) -> int:
+    """Where ``token`` starts in the text (lark types it optional; parsed tokens always have it)."""
+    return token.start_pos or 0
 
 
 def syntax_error(text: str, exc: UnexpectedInput) -> FilterSyntaxError:
@@ -123,7 +127,7 @@ def fault_of(text: str, exc: UnexpectedInput) -> Fault:
         if token.type == "$END":
             return Fault(len(text), "end")
         name = grammar.terminal_names().get(token.type, token.type)
-        return Fault(_clamp(token.start_pos, text), "token", str(token), name)
+        return Fault(_clamp(at(token), text), "token", str(token), name)
     if isinstance(exc, UnexpectedCharacters):
         offset = _clamp(exc.pos_in_stream, text)
         if offset < len(text) and text[offset] == '"':
@@ -170,7 +174,7 @@ class _Scope:
             raise self.fail(
                 f"unknown field {exc.name!r} in {self.owner} filters{hint} "
                 f"(fields: {', '.join(exc.known)})",
-                token.start_pos,
+                at(token),
             ) from None
 
     def fail(self, message: str, offset: int) -> FilterFieldError:
@@ -189,7 +193,7 @@ class _Literal:
 
     @property
     def pos(self) -> int:
-        return self.token.start_pos  # type: ignore[no-any-return]
+        return at(self.token)
 
     def describe(self) -> str:
         return "an open bound '*'" if self.kind == "unbounded" else f"{self.kind} {str(self.token)}"
@@ -225,7 +229,7 @@ def _compare(field: Token, op: ast.CompareOp, literal: _Literal) -> Binder:
             )
         else:
             value = _value(scope, spec, literal)
-        return ast.Compare(spec.name, op, value, pos=field.start_pos)
+        return ast.Compare(spec.name, op, value, pos=at(field))
 
     return bind
 
@@ -253,10 +257,10 @@ class _ToAst(Transformer[Token, Binder]):
         return lambda scope: _flat(ast.And, [item(scope) for item in items])
 
     def not_(self, keyword: Token, item: Binder) -> Binder:
-        return lambda scope: ast.Not(item(scope), pos=keyword.start_pos)
+        return lambda scope: ast.Not(item(scope), pos=at(keyword))
 
     def match_all(self, paren: Token) -> Binder:
-        return lambda scope: ast.MatchAll(pos=paren.start_pos)
+        return lambda scope: ast.MatchAll(pos=at(paren))
 
     # Comparisons ----------------------------------------------------------------------------
 
@@ -296,7 +300,7 @@ class _ToAst(Transformer[Token, Binder]):
                     bounds.low.pos,
                 )
             return ast.Range(
-                spec.name, low, high, bounds.low_inclusive, bounds.high_inclusive, pos=field.start_pos
+                spec.name, low, high, bounds.low_inclusive, bounds.high_inclusive, pos=at(field)
             )
 
         return bind
@@ -305,7 +309,7 @@ class _ToAst(Transformer[Token, Binder]):
         def bind(scope: _Scope) -> ast.Node:
             spec = _scalar(scope, field)
             values = [_value(scope, spec, literal) for literal in literals]
-            return ast.InSet(spec.name, tuple(dict.fromkeys(values)), pos=field.start_pos)
+            return ast.InSet(spec.name, tuple(dict.fromkeys(values)), pos=at(field))
 
         return bind
 
@@ -316,10 +320,10 @@ class _ToAst(Transformer[Token, Binder]):
                 lists = ", ".join(scope.nested) or "none in these records"
                 raise scope.fail(
                     f"'any' needs a list field (here: {lists}); {_is_a(spec)}",
-                    field.start_pos,
+                    at(field),
                 )
             inner = _Scope(scope.text, scope.nested[spec.name], {}, f"{spec.name} entry")
-            return ast.AnyEntry(spec.name, condition(inner), pos=field.start_pos)
+            return ast.AnyEntry(spec.name, condition(inner), pos=at(field))
 
         return bind
 
@@ -380,7 +384,7 @@ def _scalar(scope: _Scope, field: Token) -> FieldSpec:
         raise scope.fail(
             f"{spec.name} is a list of entries; filter it with "
             f"'{spec.name} any (<condition on its entries>)'",
-            field.start_pos,
+            at(field),
         )
     return spec
 
@@ -400,7 +404,7 @@ def _text_predicate(
             raise scope.fail(f"{operator!r} needs a string field; {_is_a(spec)}", literal.pos)
         if literal.kind != "string":
             raise scope.fail(f"{operator!r} takes a string, not {literal.describe()}", literal.pos)
-        return node(spec.name, literal.string(scope), pos=field.start_pos)
+        return node(spec.name, literal.string(scope), pos=at(field))
 
     return bind
 

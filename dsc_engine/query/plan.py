@@ -124,7 +124,7 @@ class EntryLookup(Access):
     field: str
     entry_field: str
     node: ast.Node
-    exact: bool = True  # type: ignore[misc]
+    exact: bool = True
 
     def describe(self) -> str:
         verify = "" if self.exact else ", then verify the entry"

@@ -19,7 +19,7 @@ import datetime as dt
 import itertools
 import random
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from dsc_engine.models import (
     AuditLog,
@@ -44,14 +44,14 @@ WINDOW_SECONDS = 30 * 24 * 3600
 DEFAULT_SEED = 20261101
 
 
-class _Zipf:
+class _Zipf(Generic[T]):
     """Draw from a pool with weights 1/rank**s (rank 1 the most popular)."""
 
     def __init__(self, pool: Sequence[T], s: float = 1.1) -> None:
         self.pool = list(pool)
         self.cum = list(itertools.accumulate(1.0 / (rank**s) for rank in range(1, len(pool) + 1)))
 
-    def draw(self, rng: random.Random) -> T:  # type: ignore[type-var]
+    def draw(self, rng: random.Random) -> T:
         return rng.choices(self.pool, cum_weights=self.cum)[0]
 
 

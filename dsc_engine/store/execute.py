@@ -36,9 +36,10 @@ from dsc_engine.query.plan import (
     Window,
     single_field,
 )
-from dsc_engine.store.columns import ENTRY_PREFIX, Schema, Storage
+from dsc_engine.store.columns import ENTRY_PREFIX, Schema
 from dsc_engine.store.segment import RowSeq, Segment
 from dsc_engine.store.vector import Difference, RowFilter, row_filter
+from dsc_engine.wire.types import Storage
 
 RowTest = Callable[[int], bool]
 _EMPTY: RowSeq = range(0)
@@ -230,7 +231,7 @@ def _lookup_cost(segment: Segment, access: HashLookup | EntryLookup, bounds: tup
         rows = rows * (b - a) // max(segment.n, 1)
     else:
         rows = sum(len(_cut(postings.of(code), a, b, segment.n)) for code in codes)
-    return rows if len(codes) <= 1 else rows * 2 + len(codes) * _PER_LIST
+    return int(rows) if len(codes) <= 1 else int(rows) * 2 + len(codes) * _PER_LIST
 
 
 def _lookup_rows(segment: Segment, access: HashLookup | EntryLookup, a: int, b: int) -> RowSeq:

@@ -18,8 +18,8 @@ from array import array
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from dsc_engine.store.columns import Storage
 from dsc_engine.store.segment import RowSeq, Segment
+from dsc_engine.wire.types import Storage
 
 Part = tuple[Segment, RowSeq]
 Hit = tuple[Segment, int]

@@ -20,7 +20,7 @@ import itertools
 import operator
 import threading
 from array import array
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import attrs
@@ -32,11 +32,11 @@ from dsc_engine.store.columns import (
     ENTRY_PREFIX,
     Column,
     Schema,
-    Storage,
     int_column,
     int_getter,
     negated_time,
 )
+from dsc_engine.wire.types import Storage
 
 RowSeq = Sequence[int]  # ascending row numbers: a range, an array or a memoryview of one
 
@@ -326,9 +326,9 @@ class Segment:
 
     def _build_sorted(self, attr: str) -> SortedIndex:
         get = int_getter(self.columns[attr])
-        present = [row for row in range(self.n) if get(row) is not None]
-        present.sort(key=get)  # stable: rows of one value stay in row order
-        return SortedIndex(int_column([get(row) for row in present]), array("i", present))
+        values = [(row, value) for row in range(self.n) if (value := get(row)) is not None]
+        values.sort(key=operator.itemgetter(1))  # stable: rows of one value stay in row order
+        return SortedIndex(int_column([value for _, value in values]), array("i", [row for row, _ in values]))
 
     def entry_postings(self, entry_attr: str) -> Postings:
         return self.cached(IndexKind.ENTRY, entry_attr, lambda: self._build_entry(entry_attr))  # type: ignore[no-any-return]
@@ -448,7 +448,7 @@ def _spliced(big: Column, small: Column, pieces: _Pieces) -> Column:
     if isinstance(big, array):
         views = (big.tobytes(), small.tobytes())
         joined = array(big.typecode)
-        parts = map(operator.getitem, itertools.cycle(views), pieces.slices(big.itemsize))
+        parts: Iterator[bytes] = map(operator.getitem, itertools.cycle(views), pieces.slices(big.itemsize))
         joined.frombytes(b"".join(parts))
         return joined
     rows: list[Any] = []

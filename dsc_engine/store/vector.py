@@ -28,8 +28,9 @@ from typing import Any, overload
 
 from dsc_engine.query import ast
 from dsc_engine.query.plan import single_field
-from dsc_engine.store.columns import ABSENT_INT, ENTRY_PREFIX, Storage
+from dsc_engine.store.columns import ABSENT_INT, ENTRY_PREFIX
 from dsc_engine.store.segment import RowSeq, Segment
+from dsc_engine.wire.types import Storage
 
 RowFilter = Callable[[RowSeq], RowSeq]
 Selector = Callable[[Iterable[Any]], Iterable[Any]]  # column values -> truth of each
@@ -113,8 +114,9 @@ def _int_selector(node: ast.Node) -> Selector | None:
         return lambda values: map(contains, values)
     if isinstance(node, ast.Range):
         low, high = node.low, node.high
-        if any(v is not None and type(v) is not int for v in (low, high)):
+        if (low is not None and type(low) is not int) or (high is not None and type(high) is not int):
             return None
+        assert isinstance(low, int | None) and isinstance(high, int | None)
         start = ABSENT_INT + 1 if low is None else low + (0 if node.low_inclusive else 1)
         stop = _TOP if high is None else high + (1 if node.high_inclusive else 0)
         inside = range(max(start, ABSENT_INT + 1), max(stop, ABSENT_INT + 1)).__contains__

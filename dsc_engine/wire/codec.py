@@ -59,6 +59,8 @@ class _ClassCodec:
         self.nested = nested
         self.fields: list[_Field] = []
         generated: list[GenField] = []
+        decode: Callable[[Any], Any]
+        encode: Callable[[Any], Any]
         for spec in fields:
             default = attrs.fields_dict(cls)[spec.attr].default
             if spec.type.form == "entries":
@@ -75,8 +77,8 @@ class _ClassCodec:
         self.by_key = {f.key: f for f in self.fields}
         self.keys = tuple(f.key for f in self.fields)
         record_only = frozenset(spec.name for spec in fields if spec.record_only)
-        self.fast = build_decoder(cls, generated)
-        self.encode = build_encoder(generated)
+        self.fast: Callable[[Any], Any] = build_decoder(cls, generated)
+        self.encode: Callable[[Any], dict[str, Any]] = build_encoder(generated)
         self.encode_response = build_encoder(generated, record_only)
 
     def decode(self, data: object) -> Any:

@@ -153,13 +153,13 @@ class Integer(FieldType):
     in_cells = "an integer"
 
     def decode(self, value: object) -> Any:
-        value = super().decode(value)
-        if not INT64_MIN <= value <= INT64_MAX:
+        number: int = super().decode(value)
+        if not INT64_MIN <= number <= INT64_MAX:
             raise BadValue(
                 f"the integer is outside the signed 64-bit range {INT64_MIN}..{INT64_MAX} "
                 "that the API's clients can read"
             )
-        return value
+        return number
 
     def from_cell(self, text: str) -> Any:
         if text.startswith("+") or not _INTEGER_TEXT.match(text):
