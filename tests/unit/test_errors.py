@@ -1,0 +1,31 @@
+"""The error hierarchy: caret lines, located errors, localised reasons."""
+
+from __future__ import annotations
+
+from dsc_engine.errors import (
+    FilterSyntaxError,
+    InvalidParameterError,
+    Reason,
+    RecordError,
+    SnapshotError,
+    caret_line,
+)
+
+
+def test_caret_lines_point_at_the_offset_and_past_the_end() -> None:
+    assert caret_line("ab\ncd", 4) == (2, 2, "cd\n ^")
+    assert caret_line("ab", 99) == (1, 3, "ab\n  ^")
+    error = FilterSyntaxError("unexpected 'x'", "a = x", 4, ["string", "integer", "string"])
+    assert error.expected == ("integer", "string") and str(error).endswith("expected one of: integer, string")
+
+
+def test_errors_are_located_once() -> None:
+    assert str(RecordError("audit log", "UserName", "expected a string").located("f.jsonl:3")) == (
+        "audit log record (f.jsonl:3): key 'UserName': expected a string")
+    located = SnapshotError("corrupt: bad checksum").located("x.snap")
+    assert (located.path, located.reason, str(located)) == ("x.snap", "corrupt: bad checksum", "x.snap: corrupt: bad checksum")
+
+
+def test_a_reason_is_a_pair_whose_string_is_the_english_one() -> None:
+    error = InvalidParameterError("PageSize", "51", Reason("too big", "太大"))
+    assert (str(error), error.reason.zh) == ("PageSize: too big", "太大")
