@@ -125,7 +125,9 @@ def pull(
     counts = assemble(state, plans, parts, output)
     parts.remove_all()
     saved_at.unlink(missing_ok=True)
-    return report(state, plans, counts, paced.stats, repulled=puller.repulled, resumed=resumed)
+    return report(
+        state, plans, counts, paced.stats, restarts=puller.restarts, repulled=puller.repulled, resumed=resumed
+    )
 
 
 def _state(

@@ -81,7 +81,10 @@ class JobReport:
 
 @attrs.frozen
 class PullReport:
-    """What a pull wrote (``output``), per job, and what its calls took."""
+    """What a pull wrote (``output``), per job, and what its calls took: ``calls`` (retries
+    included), ``retries`` and the seconds ``waited`` before them, the codes retried,
+    ``restarts`` of slices that changed while paged, slices ``repulled`` because the final check
+    found them changed, and whether the pull ``resumed`` from a checkpoint."""
 
     output: str
     jobs: tuple[JobReport, ...]
@@ -89,6 +92,7 @@ class PullReport:
     retries: int
     waited: float
     retried_codes: Mapping[str, int]
+    restarts: int
     repulled: int
     resumed: bool
 
@@ -104,7 +108,8 @@ class PullReport:
         return {
             "output": self.output, "records": self.records, "reconciled": self.reconciled,
             "calls": self.calls, "retries": self.retries, "waited_seconds": round(self.waited, 3),
-            "retried_codes": dict(self.retried_codes), "repulled_after_final_check": self.repulled,
+            "retried_codes": dict(self.retried_codes), "restarts": self.restarts,
+            "repulled_after_final_check": self.repulled,
             "resumed": self.resumed, "jobs": [job.to_json() for job in self.jobs],
         }
 
@@ -157,6 +162,7 @@ def report(
     counts: Mapping[tuple[str, int], int],
     stats: CallStats,
     *,
+    restarts: int,
     repulled: int,
     resumed: bool,
 ) -> PullReport:
@@ -171,5 +177,5 @@ def report(
         jobs.append(JobReport(job.action, axis.show(job.since), axis.show(job.until), slices))
     return PullReport(
         state.output, tuple(jobs), stats.calls, stats.retries, stats.waited,
-        dict(stats.retried_codes), repulled, resumed,
+        dict(stats.retried_codes), restarts, repulled, resumed,
     )

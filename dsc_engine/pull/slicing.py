@@ -78,6 +78,8 @@ class Puller:
         self.parts = parts
         self.max_depth = max_depth
         self.progress = progress
+        #: times a slice was pulled again because it changed while it was paged
+        self.restarts = 0
         #: slices pulled again because the final check found them changed
         self.repulled = 0
         self._in_progress = 0
@@ -122,6 +124,7 @@ class Puller:
             pages = math.ceil(total / plan.page_size)
             if self._page_through(job, plan, piece, first, total, pages):
                 return Done(piece, total, pages, restarts)
+            self.restarts += 1
             self._in_progress = 0
             self._report(job)
         raise PullError(
