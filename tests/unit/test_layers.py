@@ -24,8 +24,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("store", "api"),
     ("io", "sample"),
     ("engine", "replay", "strategies", "pull"),
-    ("server",),
-    ("mock", "testing"),
+    ("server", "testdata"),
+    ("mocking",),
+    ("testing",),
     ("cli",),
     ("__init__", "__main__"),
 )
