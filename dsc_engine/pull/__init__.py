@@ -96,7 +96,8 @@ def pull(
     ``credentials`` (default: the environment, then the SDK's default chain) to ``region``
     or ``endpoint`` (``host[:port]`` or a URL, for every product). ``page_size`` defaults to each
     operation's largest page. A checkpoint of the same pull (``checkpoint_path``, default
-    ``OUT.checkpoint.json``) is resumed; it and the part files are removed once ``out`` is written.
+    ``OUT.checkpoint.json``) is resumed; it and the part files are removed once ``out`` is written,
+    or when the pull fails before any slice is done.
     """
     operations = operations_for(what)
     filters = read_params(operations, params or {})
@@ -121,7 +122,13 @@ def pull(
     )
     parts = Parts(parts_folder(output))
     puller = Puller(paced, plans, state, saved_at, parts, max_depth=max_depth, progress=progress)
-    puller.run()
+    try:
+        puller.run()
+    except BaseException:
+        if not any(job.done or job.todo != [Slice(job.since, job.until)] for job in state.jobs):
+            parts.remove_all()  # nothing done yet: no checkpoint to stand in the way of another try
+            saved_at.unlink(missing_ok=True)
+        raise
     counts = assemble(state, plans, parts, output)
     parts.remove_all()
     saved_at.unlink(missing_ok=True)

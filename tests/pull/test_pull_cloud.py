@@ -154,9 +154,9 @@ def test_a_killed_pull_resumes_with_no_gap_and_no_duplicate(
     with pytest.raises(Interrupted):
         pull("masking", out, since=SINCE, until=UNTIL, upstream=Hooked(sdk, _stop_at(killed_before)),
              timing=NO_WAIT, **SMALL)
-    assert default_checkpoint(out).exists() and not out.exists()
+    assert default_checkpoint(out).exists() == (killed_before > 1) and not out.exists()
     report = pull("masking", out, since=SINCE, until=UNTIL, upstream=sdk, timing=NO_WAIT, **SMALL)
-    assert report.resumed and report.reconciled
+    assert report.resumed == (killed_before > 1) and report.reconciled
     items = pulled(out)
     assert items == served(dsc_server.engine, "masking")
     assert len({item["Id"] for item in items}) == len(items) == SIZES["masking"]
@@ -307,6 +307,7 @@ def test_a_wrong_key_stops_the_pull_with_the_upstream_error(
     assert refused.value.code == code and refused.value.http_status in (400, 404)
     assert refused.value.message.startswith("Specified")  # the service's own words
     assert counted.calls == 1 and refused.value.attempts == 1  # not retried
+    assert not default_checkpoint(tmp_path / "a.jsonl").exists()  # nothing done, nothing kept
 
 
 def test_a_key_without_permission_stops_the_pull_with_forbidden_ram(tmp_path: Path) -> None:
