@@ -44,6 +44,7 @@ RequestHeaderFieldsTooLarge                    431   more than 100 headers, or o
 InternalError                                  500   anything unexpected (logged, never shown)
 Throttling                                     503   ``limits.max_nonces`` nonces remembered,
                                                      none expired yet: retry later
+ServiceUnavailable                             503   the record proxy's upstream did not answer
 HTTPVersionNotSupported                        505   HTTP/2.0 or later in the request line
 =============================================  ====  =========================================
 """
@@ -88,6 +89,7 @@ ERRORS: Mapping[str, tuple[int, str | None]] = {
     "UnsupportedMediaType": (415, None),
     "RequestHeaderFieldsTooLarge": (431, None),
     "Throttling": (503, None),
+    "ServiceUnavailable": (503, None),
     "HTTPVersionNotSupported": (505, None),
 }
 
