@@ -4,8 +4,9 @@ Everything comes from the operation's description (``api/operations``): the wind
 and their axis, the page-number and page-size parameters, the largest page, the list key, and
 each filter's wire type. A filter given as text (``--param Name=Value``) is read as its wire type:
 integers for ``Long``/``Integer``, ``true``/``false`` for ``Boolean``, text otherwise. The
-parameters the pull sets itself (the window, the page number and size) cannot be given, nor can
-``RuleAggQuery``: it answers the newest record of each rule, which time slices cannot add up to.
+parameters the pull sets itself (the window, the page number and size, ``RegionId``: ``--region``)
+cannot be given, nor can ``RuleAggQuery``: it answers the newest record of each rule, which time
+slices cannot add up to.
 """
 
 from __future__ import annotations
@@ -86,6 +87,8 @@ def _controlled(operation: Operation) -> dict[str, str]:
                size.name: "--page-size"}
     for group in operation.with_role(Role.GROUP_BY):
         refused[group.name] = "nothing: it answers the newest record of each group, which slices cannot add up to"
+    for common in operation.with_role(Role.NO_EFFECT):
+        refused[common.name] = "--region"
     return refused
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import importlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,11 +15,15 @@ import attrs
 import pytest
 from pulltools import ACTIONS, SINCE, SIZES, UNTIL, FakeTime, pulled, served, upstream
 
-from dsc_engine.api.spec import Operation
+from dsc_engine.api.operations import OPERATIONS
+from dsc_engine.api.spec import Match, Operation, Role, WireType
 from dsc_engine.engine import Engine
 from dsc_engine.errors import CheckpointError, InvalidParameterError, PullError, UpstreamError
 from dsc_engine.models.records import Record
 from dsc_engine.pull import Credentials, Timing, Upstream, default_checkpoint, parts_folder, pull
+from dsc_engine.pull.axes import Slice
+from dsc_engine.pull.plan import Plan, read_params
+from dsc_engine.pull.upstream import sdk_package
 from dsc_engine.sample import generate
 from dsc_engine.server.config import AccessKey, ServerConfig, ThrottleConfig
 from dsc_engine.server.policy import Policy
@@ -114,11 +119,29 @@ def test_filters_reach_the_service(dsc_server: TestServer, tmp_path: Path) -> No
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("PageSize", "5"), ("StartTime", "0"), ("CurrentPage", "2"), ("RuleAggQuery", "true"), ("Nope", "1")],
+    [("PageSize", "5"), ("StartTime", "0"), ("CurrentPage", "2"), ("RuleAggQuery", "true"), ("RegionId", "cn"),
+     ("Nope", "1")],
 )
 def test_parameters_the_pull_sets_itself_or_nobody_takes_are_refused(tmp_path: Path, name: str, value: str) -> None:
     with pytest.raises(InvalidParameterError, match=name):
         pull("audit", tmp_path / "x.jsonl", since=SINCE, params={name: value}, upstream=_never())
+
+
+@pytest.mark.parametrize("action", list(ACTIONS.values()))
+def test_every_filter_of_every_operation_reaches_the_sdk_request(action: str) -> None:
+    """The SDK's request model drops names it does not know; no filter the pull takes may be one."""
+    operation = OPERATIONS[action]
+    values = {WireType.LONG: "1", WireType.INTEGER: "1", WireType.BOOLEAN: "true"}
+    given = {
+        p.name: values.get(p.type, "x") for p in operation.parameters
+        if p.role in (Role.FILTER, Role.LANG, Role.SHOW_FIELD, Role.ECHO)
+        and p.match not in (Match.WINDOW_START, Match.WINDOW_END)
+    }
+    filters = read_params([operation], given)[action]
+    sent = Plan(operation, filters, 10).request(Slice(0, 1), 1)
+    models = importlib.import_module(f"{sdk_package(operation)}.models")
+    request = getattr(models, f"{action}Request")().from_map(sent)
+    assert set(request.to_map()) == set(sent) and set(given) <= set(sent)
 
 
 def _never() -> Upstream:
