@@ -13,7 +13,8 @@ import csv
 import logging
 import time
 from pathlib import Path
-from typing import IO, Any
+from collections.abc import Callable
+from typing import IO
 
 from dsc_engine import pull as pulling
 from dsc_engine.cli.arguments import name_value, positive
@@ -159,7 +160,7 @@ def _pull_table(report: PullReport, out: IO[str]) -> None:
 class PullBar:
     """A progress bar with an ETA on a terminal's stderr (nothing elsewhere)."""
 
-    def __init__(self, stream: IO[str], clock: Any = time.monotonic) -> None:
+    def __init__(self, stream: IO[str], clock: Callable[[], float] = time.monotonic) -> None:
         self.stream = stream
         self.enabled = bool(getattr(stream, "isatty", lambda: False)())
         self._clock = clock

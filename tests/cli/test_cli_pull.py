@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -153,3 +155,44 @@ def test_the_progress_bar_shows_records_and_eta_on_a_terminal_only() -> None:
         bar.finish()
     assert "50/100 records, ETA 00:00:01" in terminal.getvalue() and terminal.getvalue().endswith("\r")
     assert pipe.getvalue() == ""
+
+
+@pytest.mark.slow
+def test_a_pull_process_killed_hard_resumes_with_no_gap_and_no_duplicate(keyed: TestServer, tmp_path: Path) -> None:
+    """SIGKILL, not an exception: whatever was half-written (a part file, a checkpoint being
+    replaced) must not leak into the resumed result."""
+    out = tmp_path / "a.jsonl"
+    argv = ["pull", "audit", *WINDOW, "--endpoint", keyed.url, "--out", str(out), "--page-size", "2",
+            "--max-depth", "2", "--rate", "25"]
+    log = tmp_path / "stderr.txt"
+    with open(log, "w", encoding="utf-8") as stderr:
+        process = subprocess.Popen([sys.executable, "-m", "dsc_engine.cli", *argv],
+                                   stdout=subprocess.DEVNULL, stderr=stderr)
+    checkpoint = default_checkpoint(out)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and process.poll() is None:
+            if checkpoint.exists() and _done_with_records(checkpoint) >= 2:
+                break
+            time.sleep(0.02)
+        assert process.poll() is None, f"the pull ended before it could be killed: {log.read_text()}"
+        process.kill()
+        process.wait(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert not out.exists() and checkpoint.exists()
+    code, text, err = run(*argv[:-2], "--rate", "1000")
+    assert code == 0, err
+    assert "(resumed)" in text
+    items = [item for line in out.read_text(encoding="utf-8").splitlines() for item in json.loads(line)["Items"]]
+    expected = keyed.engine.call("DescribeAuditLogs", {"PageSize": 50})["Items"]
+    assert items == expected and len(items) == 30
+
+
+def _done_with_records(checkpoint: Path) -> int:
+    try:
+        state = json.loads(checkpoint.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # being replaced this very moment
+        return 0
+    return sum(1 for job in state["jobs"] for done in job["done"] if done[2] > 0)
