@@ -263,10 +263,10 @@ class UpstreamError(DscError):
         self.action = action
         self.request_id = request_id
         self.attempts = attempts
-        status = "no answer" if http_status is None else f"HTTP {http_status}"
+        verb, status = ("failed", "no answer") if http_status is None else ("refused", f"HTTP {http_status}")
         tries = f" after {attempts} attempts" if attempts > 1 else ""
         what = f"{action} " if action else ""
-        super().__init__(f"{what}refused{tries} ({status}): {code}: {message}")
+        super().__init__(f"{what}{verb}{tries} ({status}): {code}: {message}")
 
     @property
     def retryable(self) -> bool:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import attrs
 
-from dsc_engine.errors import CheckpointError, InvalidParameterError, PullError
+from dsc_engine.errors import CheckpointError, InvalidParameterError, OutputError, PullError
 from dsc_engine.models import RecordKind
 from dsc_engine.pull import checkpoint
 from dsc_engine.pull import credentials as _credentials
@@ -112,6 +112,9 @@ def pull(
         raise InvalidParameterError("--checkpoint", str(saved_at), "names the output itself")
     if output.is_dir():
         raise InvalidParameterError("--out", str(output), "is a folder; name the file to write")
+    for path, what in ((output, "the output"), (saved_at, "the checkpoint")):
+        if not path.parent.is_dir():
+            raise OutputError(str(path), f"the folder of {what} does not exist")
     source = upstream or SdkUpstream(
         _credentials.source(credentials), region=region,
         endpoint=Endpoint.parse(endpoint) if endpoint else None,
@@ -165,7 +168,6 @@ def _state(
                 f"{job.action}: the window starts at {axis.show(job.since)}, after its end {axis.show(job.until)}",
             )
         job.todo.append(Slice(job.since, job.until))
-    saved_at.parent.mkdir(parents=True, exist_ok=True)
     checkpoint.save(fresh, saved_at)
     return fresh, False
 

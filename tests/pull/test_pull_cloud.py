@@ -18,7 +18,7 @@ from pulltools import ACTIONS, SINCE, SIZES, UNTIL, FakeTime, pulled, served, up
 from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.api.spec import Match, Operation, Role, WireType
 from dsc_engine.engine import Engine
-from dsc_engine.errors import CheckpointError, InvalidParameterError, PullError, UpstreamError
+from dsc_engine.errors import CheckpointError, InvalidParameterError, OutputError, PullError, UpstreamError
 from dsc_engine.models.records import Record
 from dsc_engine.pull import Credentials, Timing, Upstream, default_checkpoint, parts_folder, pull
 from dsc_engine.pull.axes import Slice
@@ -218,6 +218,14 @@ def test_the_checkpoint_of_another_pull_is_refused(dsc_server: TestServer, tmp_p
     with pytest.raises(CheckpointError, match="the checkpoint of another pull.*UserName"):
         pull("audit", out, since=SINCE, until=UNTIL, params={"UserName": "x"}, upstream=upstream(dsc_server),
              timing=NO_WAIT, **SMALL)
+
+
+def test_an_output_in_a_missing_folder_is_refused_before_any_call(tmp_path: Path) -> None:
+    with pytest.raises(OutputError, match="the folder of the output does not exist"):
+        pull("audit", tmp_path / "nowhere" / "a.jsonl", since=SINCE, until=UNTIL, upstream=_never())
+    with pytest.raises(OutputError, match="the folder of the checkpoint does not exist"):
+        pull("audit", tmp_path / "a.jsonl", since=SINCE, until=UNTIL, upstream=_never(),
+             checkpoint_path=tmp_path / "nowhere" / "cp.json")
 
 
 def test_a_damaged_checkpoint_is_refused_with_its_path(tmp_path: Path) -> None:

@@ -161,6 +161,12 @@ def test_refusals_that_will_not_change_stop_at_once(code: str, status: int | Non
     assert refused.value.code == code and refused.value.attempts == 1 and upstream.calls == 1
 
 
+def test_a_call_that_got_no_answer_says_it_failed_not_that_it_was_refused() -> None:
+    assert str(UpstreamError("NoResponse", "ConnectionRefusedError", None, action="A", attempts=3)) == (
+        "A failed after 3 attempts (no answer): NoResponse: ConnectionRefusedError"
+    )
+
+
 def test_retries_give_up_after_their_limit_with_the_last_error() -> None:
     busy = UpstreamError("Throttling.User", "Request was denied due to user flow control.", 400)
     upstream = Scripted(*[busy] * 4)
