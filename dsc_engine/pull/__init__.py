@@ -112,16 +112,16 @@ def pull(
         raise InvalidParameterError("--checkpoint", str(saved_at), "names the output itself")
     if output.is_dir():
         raise InvalidParameterError("--out", str(output), "is a folder; name the file to write")
-    for path, what in ((output, "the output"), (saved_at, "the checkpoint")):
+    for path, role in ((output, "the output"), (saved_at, "the checkpoint")):
         if not path.parent.is_dir():
-            raise OutputError(str(path), f"the folder of {what} does not exist")
-    source = upstream or SdkUpstream(
-        _credentials.source(credentials), region=region,
-        endpoint=Endpoint.parse(endpoint) if endpoint else None,
-    )
+            raise OutputError(str(path), f"the folder of {role} does not exist")
+    if upstream is None:
+        upstream = SdkUpstream(
+            _credentials.source(credentials), region=region, endpoint=Endpoint.parse(endpoint) if endpoint else None
+        )
     state, resumed = _state(plans, output, saved_at, since, until, timing.now())
     paced = Paced(
-        source, RateLimiter(rate, timing.monotonic, timing.sleep), backoff, sleep=timing.sleep, rng=timing.rng
+        upstream, RateLimiter(rate, timing.monotonic, timing.sleep), backoff, sleep=timing.sleep, rng=timing.rng
     )
     parts = Parts(parts_folder(output))
     puller = Puller(paced, plans, state, saved_at, parts, max_depth=max_depth, progress=progress)
