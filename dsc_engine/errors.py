@@ -8,6 +8,7 @@ Every failure the engine reports is a :class:`DscError`; nothing else escapes th
     │   ├── FilterSyntaxError    the text does not parse (text, offset, line, column, expected)
     │   └── FilterFieldError     unknown field, or a literal of the wrong type (text, offset)
     ├── TimeLiteralError         a time literal is malformed or of the wrong form (literal, reason)
+    ├── UsageError               an option or argument outside the API cannot be used (name, reason)
     ├── RequestError             an API request is not acceptable (name, Reason(en, zh); mapped to
     │   │                        Alibaba codes by api/catalogue.py)
     │   ├── MissingParameterError   a required parameter is absent          -> Missing<Name>
@@ -18,7 +19,10 @@ Every failure the engine reports is a :class:`DscError`; nothing else escapes th
     ├── SnapshotError            a snapshot is truncated, corrupt or of an unknown version
     ├── ServerConfigError        server keys, policies or limits cannot be used (source, key, reason)
     ├── RequestRejected          the server refuses a request before the engine sees it (code, reason)
-    └── StoreError               a store call it cannot serve (record of another kind, bad slice)
+    ├── StoreError               a store call it cannot serve (record of another kind, bad slice)
+    ├── UpstreamError            the real service refused a call of a pull (code, message, status)
+    └── PullError                a pull cannot go on (a slice too large, answers that keep changing)
+        └── CheckpointError      a pull's checkpoint cannot be used (path, reason)
 
 Only ``dsc_engine.api`` maps these to Alibaba error codes and HTTP statuses (``ApiError``).
 """
@@ -146,6 +150,17 @@ class InvalidParameterError(RequestError):
         super().__init__(name, reason)
 
 
+class UsageError(DscError):
+    """A library function or command-line option is given what it cannot use (not an API request:
+    the reason is English only). ``name`` is the argument or option, ``value`` what it was given."""
+
+    def __init__(self, name: str, value: object, reason: str) -> None:
+        self.name = name
+        self.value = value
+        self.reason = reason
+        super().__init__(f"{name}: {reason}")
+
+
 class UnknownActionError(RequestError):
     """The Action (or its Version) is not one this engine serves."""
 
@@ -248,3 +263,65 @@ class StoreError(DscError):
         self.operation = operation
         self.reason = reason
         super().__init__(f"{kind} store {operation}: {reason}")
+
+
+#: The code of an :class:`UpstreamError` for a call that got no answer at all.
+NO_RESPONSE = "NoResponse"
+
+
+class UpstreamError(DscError):
+    """The real service refused a call of ``dsc-engine pull`` (``dsc_engine.pull``).
+
+    ``code`` and ``message`` are the service's own (``Code`` and ``Message`` of its error body),
+    ``http_status`` its HTTP status (``None`` when not known). A call that got no answer at all
+    (the connection failed) has the code :data:`NO_RESPONSE` and no status. ``attempts`` counts the calls made, retries
+    included. :attr:`retryable` tells throttling, server errors and lost connections, which a
+    later call may get past, from refusals that will not change (credentials, permissions,
+    parameters).
+    """
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        http_status: int | None,
+        *,
+        action: str = "",
+        request_id: str | None = None,
+        attempts: int = 1,
+    ) -> None:
+        self.code = code
+        self.message = message
+        self.http_status = http_status
+        self.action = action
+        self.request_id = request_id
+        self.attempts = attempts
+        verb, status = ("failed", "no answer") if http_status is None else ("refused", f"HTTP {http_status}")
+        tries = f" after {attempts} attempts" if attempts > 1 else ""
+        what = f"{action} " if action else ""
+        super().__init__(f"{what}{verb}{tries} ({status}): {code}: {message}")
+
+    @property
+    def retryable(self) -> bool:
+        """Throttling (any ``Throttling*`` code), a server error (5xx) or no answer at all."""
+        return (
+            self.code.startswith("Throttling")
+            or self.code == NO_RESPONSE
+            or (self.http_status is not None and self.http_status >= 500)
+        )
+
+
+class PullError(DscError):
+    """A pull cannot go on: a single instant holds more records than ``max_depth`` pages, a slice
+    kept changing while it was paged, an answer without its TotalCount or list, the official SDK
+    missing. The message says what to do."""
+
+
+class CheckpointError(PullError):
+    """A pull's checkpoint file cannot be used: unreadable, corrupt, or the checkpoint of another
+    pull (another action, window or filter). ``path`` names the file."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")

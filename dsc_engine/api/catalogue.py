@@ -111,6 +111,7 @@ CATALOGUE: Mapping[str, ServiceError] = _entries(
     ServiceError("UnsupportedMediaType", 415, None),
     ServiceError("RequestHeaderFieldsTooLarge", 431, None),
     ServiceError("Throttling", 503, None),
+    ServiceError("ServiceUnavailable", 503, None),
     ServiceError("HTTPVersionNotSupported", 505, None),
 )
 

@@ -13,15 +13,18 @@ from collections.abc import Sequence
 from typing import IO
 
 from dsc_engine.api.errors import ApiError
-from dsc_engine.cli import commands
+from dsc_engine.cli import cloud, commands
 from dsc_engine.cli.output import Format
 from dsc_engine.errors import (
+    CheckpointError,
     DscError,
     FilterError,
     ImportFailure,
     RecordError,
     RequestError,
     SnapshotError,
+    UpstreamError,
+    UsageError,
 )
 
 EXIT_OK = 0
@@ -30,6 +33,7 @@ EXIT_USAGE = 2
 EXIT_DATA = 3
 EXIT_API = 4
 EXIT_INTERNAL = 5
+EXIT_INTERRUPTED = 130
 #: The reader of standard output went away (``dsc-engine export | head``): what the shell reports
 #: for a program that SIGPIPE ended (128 + 13), as for ``cat``; no message is printed.
 EXIT_BROKEN_PIPE = 141
@@ -38,10 +42,12 @@ EXIT_CODES = f"""\
 exit status:
   {EXIT_OK}  ok
   {EXIT_DIFFERENCES}  replay: some call answered differently from the capture
-  {EXIT_USAGE}  usage: bad arguments, an unparsable filter, a bad page or kind
-  {EXIT_DATA}  data: a file cannot be imported (or records were rejected), a bad snapshot or capture
-  {EXIT_API}  the API refused the call (the error body is printed)
+  {EXIT_USAGE}  usage: bad arguments, an unparsable filter, a bad page or kind; pull: a checkpoint of another pull
+  {EXIT_DATA}  data: a file cannot be imported (or records were rejected), a bad snapshot or capture;
+     pull: it cannot go on (the message says why and what to do)
+  {EXIT_API}  the API refused the call (the error body is printed); pull: the service refused it
   {EXIT_INTERNAL}  internal error (a bug: please report it with the message)
+  {EXIT_INTERRUPTED}  interrupted (Ctrl-C); pull: run the same command again to resume
   {EXIT_BROKEN_PIPE}  the reader of the output went away (e.g. piped into head); nothing is printed
 """
 
@@ -61,6 +67,8 @@ examples:
   dsc-engine --format json call ListSensitiveDataAuditLog --param PageNumber=1 \\
       --param PageSize=10 --param StartTime='2026-10-01 00:00:00' --param EndTime='2026-10-31 23:59:59'
   dsc-engine record --out capture.jsonl && dsc-engine replay capture.jsonl
+  dsc-engine pull all --since 2026-10-01 --region cn-zhangjiakou --out cloud.jsonl
+  dsc-engine record --upstream https://sddp.cn-zhangjiakou.aliyuncs.com --port 8081 --out capture.jsonl
   dsc-engine serve --sample
 
 {EXIT_CODES}
@@ -81,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     commands.register(subparsers, EXIT_CODES)
+    cloud.register_pull(subparsers, EXIT_CODES)
     _register_serve(subparsers)
     return parser
 
@@ -93,9 +102,9 @@ def _register_serve(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
 
 def exit_code(error: BaseException) -> int:
     """The exit status of a failure (see :data:`EXIT_CODES`)."""
-    if isinstance(error, ApiError):
+    if isinstance(error, (ApiError, UpstreamError)):
         return EXIT_API
-    if isinstance(error, (FilterError, RequestError)):
+    if isinstance(error, (FilterError, RequestError, UsageError, CheckpointError)):
         return EXIT_USAGE
     if isinstance(error, (ImportFailure, RecordError, SnapshotError, DscError, OSError)):
         return EXIT_DATA
@@ -134,7 +143,7 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: 
         return EXIT_DATA
     except KeyboardInterrupt:
         print(f"dsc-engine {args.command}: interrupted", file=err)
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as exc:  # the last-resort handler: a bug must still end in one clear line
         print(f"dsc-engine {args.command}: internal error: {type(exc).__name__}: {exc}", file=err)
         return EXIT_INTERNAL

@@ -16,9 +16,11 @@ from typing import IO, Any
 from dsc_engine import replay as replays
 from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.cli import demo as demos
+from dsc_engine.cli.arguments import name_value, positive
+from dsc_engine.cli.cloud import add_upstream_options, record_upstream
 from dsc_engine.cli.output import Format, Progress, dumps, write_items, write_mapping
 from dsc_engine.engine import Engine
-from dsc_engine.errors import ImportFailure, InvalidParameterError, OutputError, Reason
+from dsc_engine.errors import ImportFailure, OutputError, UsageError
 from dsc_engine.io import export, imports, snapshot, sources
 from dsc_engine.wire.codec import response_item
 from dsc_engine.models import RecordKind
@@ -33,23 +35,6 @@ def _kind(text: str) -> RecordKind:
         return RecordKind.parse(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _param(text: str) -> tuple[str, str]:
-    name, sep, value = text.partition("=")
-    if not sep or not name:
-        raise argparse.ArgumentTypeError(f"expected Name=Value, got {text!r}")
-    return name, value
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
-    return value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -177,10 +162,7 @@ def cmd_call(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     if not args.formula_guard and args.to != export.ExportFormat.CSV.value:
-        raise InvalidParameterError(
-            "--no-formula-guard", False,
-            Reason(f"applies only to --to csv, not --to {args.to}", f"只适用于 --to csv，而不是 --to {args.to}"),
-        )
+        raise UsageError("--no-formula-guard", False, f"applies only to --to csv, not --to {args.to}")
     engine = _engine(args, err, _data_files(args, (args.out, "the export (--out)")))
     store = engine.store(args.kind)
     node = parse_filter(args.filter, args.kind)
@@ -227,6 +209,8 @@ def cmd_replay(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def cmd_record(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    if args.upstream:
+        return record_upstream(args, out, err)
     files = _data_files(args, (args.out, "the capture (--out)"))
     if args.requests:
         sources.refuse_overwrite(args.out, [Path(args.requests)], "the capture (--out)")
@@ -283,8 +267,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
              "  dsc-engine --format jsonl query masking 'Status = 2' --data engine.dscsnap\n", exit_codes)
     p.add_argument("kind", type=_kind, metavar="KIND", help=_KINDS)
     p.add_argument("filter", metavar="FILTER", nargs="?", default="", help="filter text (empty: everything)")
-    p.add_argument("--page", type=_positive, default=1, help="page number, from 1 (default 1)")
-    p.add_argument("--page-size", type=_positive, default=10, help="records per page (default 10)")
+    p.add_argument("--page", type=positive, default=1, help="page number, from 1 (default 1)")
+    p.add_argument("--page-size", type=positive, default=10, help="records per page (default 10)")
     _data_options(p)
 
     p = _add(subparsers, "call", cmd_call, "call an API operation as the service answers it",
@@ -293,7 +277,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
              "  dsc-engine --format json call ListSensitiveDataAuditLog --param PageNumber=1 --param PageSize=5 \\\n"
              "      --param 'StartTime=2026-10-01 00:00:00' --param 'EndTime=2026-10-31 23:59:59'\n", exit_codes)
     p.add_argument("action", metavar="ACTION", help="DescribeAuditLogs, DescribeDataMaskingRunHistory or ListSensitiveDataAuditLog")
-    p.add_argument("--param", type=_param, action="append", default=[], metavar="NAME=VALUE",
+    p.add_argument("--param", type=name_value, action="append", default=[], metavar="NAME=VALUE",
                    help="a request parameter, as the query string carries it (repeatable)")
     p.add_argument("--version", help="the API version (default: the action's own)")
     _data_options(p)
@@ -307,8 +291,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
     p.add_argument("--to", choices=[f.value for f in export.ExportFormat], default="jsonl",
                    help="the file format (default jsonl)")
     p.add_argument("--out", metavar="FILE", help="where to write (default: standard output)")
-    p.add_argument("--page", type=_positive, help="export only this page (default: every record)")
-    p.add_argument("--page-size", type=_positive, help="page size for --page and for --to pages (default: the API's largest)")
+    p.add_argument("--page", type=positive, help="export only this page (default: every record)")
+    p.add_argument("--page-size", type=positive, help="page size for --page and for --to pages (default: the API's largest)")
     p.add_argument("--no-formula-guard", dest="formula_guard", action="store_false",
                    help="--to csv: write text a spreadsheet would run as a formula (=, +, -, @, tab, CR first)"
                         " as it is, not guarded with a leading ' (re-imports the same either way)")
@@ -327,12 +311,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
     p.add_argument("capture", metavar="CAPTURE", help="JSON Lines of {action, params, response}")
     _data_options(p)
 
-    p = _add(subparsers, "record", cmd_record, "answer requests with the engine and write a capture for replay",
+    p = _add(subparsers, "record", cmd_record,
+             "write a capture for replay: the engine's answers, or the real service's through a local proxy",
              "  dsc-engine record --out capture.jsonl            (the demo requests)\n"
-             "  dsc-engine record --requests calls.jsonl --out capture.jsonl --data exports/\n", exit_codes)
+             "  dsc-engine record --requests calls.jsonl --out capture.jsonl --data exports/\n"
+             "  dsc-engine record --upstream https://sddp.cn-zhangjiakou.aliyuncs.com --port 8081 --out capture.jsonl\n",
+             exit_codes)
     p.add_argument("--requests", metavar="FILE", help="JSON Lines of {action, params[, version]} (default: the demo's)")
     p.add_argument("--out", metavar="FILE", help="the capture to write (default: standard output)")
     _data_options(p)
+    add_upstream_options(p)
 
     p = _add(subparsers, "demo", cmd_demo, "answer real requests of each operation over the sample data",
              "  dsc-engine demo\n  dsc-engine --format json demo\n  dsc-engine demo --data exports/\n", exit_codes)

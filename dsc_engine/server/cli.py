@@ -174,8 +174,6 @@ def run(
     except OSError as exc:
         print(f"dsc-engine serve: cannot bind {config.host}:{config.port}: {exc.strerror or exc}", file=err)
         return EXIT_BIND
-    stop = stop or threading.Event()
-    restore = _on_signals(stop)
     try:
         print(f"dsc-engine serving at {server.url} (Ctrl-C to stop)", file=out)
         if generated is not None:
@@ -183,14 +181,23 @@ def run(
             print(f"  AccessKeyId:     {generated.id}", file=out)
             print(f"  AccessKeySecret: {generated.secret}", file=out)
         out.flush()
+        wait_for_stop(stop)
+    finally:
+        server.stop()
+    return EXIT_OK
+
+
+def wait_for_stop(stop: threading.Event | None = None) -> None:
+    """Block until Ctrl-C, SIGTERM (in the main thread) or ``stop`` is set."""
+    stop = stop or threading.Event()
+    restore = _on_signals(stop)
+    try:
         while not stop.wait(0.2):
             pass
     except KeyboardInterrupt:
         pass
     finally:
         restore()
-        server.stop()
-    return EXIT_OK
 
 
 def _on_signals(stop: threading.Event) -> Callable[[], None]:

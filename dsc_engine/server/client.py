@@ -5,6 +5,9 @@ nonce or time, a form body, a tampered signature)::
 
     client = SignedClient("127.0.0.1:8080", key_id, secret)
     status, body = client.call("DescribeAuditLogs", {"PageSize": "5"}, version="2019-01-03")
+
+``protocol="https"`` sends to a real endpoint (``dsc-engine record --upstream`` forwards calls this
+way); :meth:`SignedClient.exchange` gives the answer as it came, bytes and headers, whatever it is.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import json
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -22,7 +25,6 @@ import attrs
 
 from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.server import signing
-
 
 
 def utc_timestamp(epoch: float | None = None) -> str:
@@ -41,16 +43,28 @@ class PreparedRequest:
     body: bytes = b""
 
 
+@attrs.frozen(kw_only=True)
+class RawAnswer:
+    """An HTTP answer as it came: status, reason, headers (lower-case names) and body bytes."""
+
+    status: int
+    reason: str
+    headers: Mapping[str, str]
+    body: bytes
+
+
 @attrs.frozen
 class SignedClient:
-    """Signs with ``access_key_id``/``secret`` (``scheme`` ``"v3"`` or ``"v2"``) and sends over HTTP."""
+    """Signs with ``access_key_id``/``secret`` (``scheme`` ``"v3"`` or ``"v2"``) and sends over
+    ``protocol`` (``"http"`` or ``"https"``) to ``endpoint`` (``host[:port]``)."""
 
     endpoint: str
     access_key_id: str
     secret: str = attrs.field(repr=False)
     scheme: str = "v3"
-    security_token: str | None = None
+    security_token: str | None = attrs.field(default=None, repr=False)
     timeout: float = 10.0
+    protocol: str = "http"
 
     def prepare(
         self,
@@ -64,8 +78,8 @@ class SignedClient:
         timestamp: str | None = None,
     ) -> PreparedRequest:
         """Sign ``params`` (query) and ``form`` (an urlencoded body) for ``action``."""
-        operation = OPERATIONS.get(action)
-        version = version or (operation.version if operation is not None else "2019-01-03")
+        known = OPERATIONS.get(action)
+        version = version or (known.version if known is not None else "2019-01-03")
         nonce = nonce or uuid.uuid4().hex
         timestamp = timestamp or utc_timestamp()
         body = urlencode(dict(form)).encode("utf-8") if form else b""
@@ -120,20 +134,30 @@ class SignedClient:
         return PreparedRequest(method=method, url=self._url(query), headers=headers, body=body)
 
     def _url(self, query: Mapping[str, str]) -> str:
-        return f"http://{self.endpoint}/" + (f"?{urlencode(dict(query))}" if query else "")
+        return f"{self.protocol}://{self.endpoint}/" + (f"?{urlencode(dict(query))}" if query else "")
 
     def send(self, request: PreparedRequest) -> tuple[int, dict[str, Any]]:
         """Send ``request``; ``(HTTP status, decoded JSON body)`` for successes and errors alike."""
+        answer = self.exchange(request)
+        return answer.status, json.loads(answer.body)
+
+    def exchange(self, request: PreparedRequest) -> RawAnswer:
+        """Send ``request`` and return the answer as it came, an error status too. A failure to
+        connect or read raises ``OSError`` (``urllib.error.URLError`` is one)."""
         http = urllib.request.Request(
             request.url, data=request.body or None, headers=dict(request.headers), method=request.method
         )
         try:
             with urllib.request.urlopen(http, timeout=self.timeout) as response:  # noqa: S310
-                return response.status, json.loads(response.read())
+                return _raw(response.status, response.reason, response.headers.items(), response.read())
         except urllib.error.HTTPError as exc:
             with exc:
-                return exc.code, json.loads(exc.read())
+                return _raw(exc.code, str(exc.reason), exc.headers.items(), exc.read())
 
     def call(self, action: str, params: Mapping[str, str], **options: Any) -> tuple[int, dict[str, Any]]:
         """:meth:`prepare` and :meth:`send` in one step."""
         return self.send(self.prepare(action, params, **options))
+
+
+def _raw(status: int, reason: str, headers: Iterable[tuple[str, str]], body: bytes) -> RawAnswer:
+    return RawAnswer(status=status, reason=reason, headers={k.lower(): v for k, v in headers}, body=body)

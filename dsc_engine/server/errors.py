@@ -44,6 +44,7 @@ RequestHeaderFieldsTooLarge                    431   more than 100 headers, or o
 InternalError                                  500   anything unexpected (logged, never shown)
 Throttling                                     503   ``limits.max_nonces`` nonces remembered,
                                                      none expired yet: retry later
+ServiceUnavailable                             503   the record proxy's upstream did not answer
 HTTPVersionNotSupported                        505   HTTP/2.0 or later in the request line
 =============================================  ====  =========================================
 """

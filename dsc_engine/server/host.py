@@ -42,7 +42,7 @@ log = logging.getLogger("dsc_engine.server")
 #: Seconds a connection may stay silent (mid-request) before the server drops it.
 SOCKET_TIMEOUT = 30.0
 #: The service code for each status ``http.server`` answers on its own, before the application
-#: runs. The status sent is the code's own (``server/errors.py`` ERRORS), so a code always comes
+#: runs. The status sent is the code's own (``api/catalogue.py``), so a code always comes
 #: with one status; any other status (none in the standard library today) is sent as
 #: ``InvalidParameter``.
 HTTP_LAYER_CODES: Mapping[HTTPStatus, str] = {

@@ -23,7 +23,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("query",),
     ("store", "api"),
     ("io", "sample"),
-    ("engine", "replay", "strategies"),
+    ("engine", "replay", "strategies", "pull"),
     ("server",),
     ("testdata",),
     ("mocking",),

@@ -1,0 +1,266 @@
+"""The commands that talk to the real cloud: ``pull``, and ``record --upstream``.
+
+``pull`` pages the real APIs into a file ``load`` imports (``dsc_engine.pull``), with a progress
+bar on a terminal's stderr and a summary reconciling each slice's TotalCount with the records
+written. ``record --upstream URL`` runs the recording proxy (``dsc_engine.server.proxy``) until
+Ctrl-C or SIGTERM, then prints how many calls it captured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import logging
+import time
+from pathlib import Path
+from collections.abc import Callable
+from typing import IO
+
+from dsc_engine import pull as pulling
+from dsc_engine.cli.arguments import name_value, positive
+from dsc_engine.cli.output import Format, dumps, table, write_mapping
+from dsc_engine.errors import UsageError
+from dsc_engine.pull import credentials
+from dsc_engine.pull.pacing import SERVICE_RATE, Backoff
+from dsc_engine.pull.result import PullReport
+from dsc_engine.pull.slicing import Progress
+from dsc_engine.server.cli import wait_for_stop
+from dsc_engine.server.config import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    ServerConfig,
+    generate_access_key,
+    parse_access_key_flag,
+)
+from dsc_engine.server.host import RunningServer
+from dsc_engine.server.proxy import RecordingProxy, targets
+
+# ---------------------------------------------------------------------------------------------
+# pull
+# ---------------------------------------------------------------------------------------------
+
+PULL_HELP = "page the real APIs with the official SDK into API pages that load imports"
+PULL_EXAMPLES = """\
+  export ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI... ALIBABA_CLOUD_ACCESS_KEY_SECRET=...
+  dsc-engine pull audit --since 2026-10-01 --until 2026-10-31 --region cn-zhangjiakou --out audit.jsonl
+  dsc-engine pull dms --since '2026-10-01 00:00:00' --param ModuleName=SQL_CONSOLE \\
+      --endpoint dms-enterprise.cn-hangzhou.aliyuncs.com --out dms.jsonl
+  dsc-engine --format json pull all --since 2026-10-01 --region cn-zhangjiakou --out cloud.jsonl
+  (interrupted? run the same command again: it resumes from OUT.checkpoint.json)
+"""
+
+
+def register_pull(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], exit_codes: str) -> None:
+    parser = subparsers.add_parser(
+        "pull", help=PULL_HELP, description=PULL_HELP,
+        epilog=f"examples:\n{PULL_EXAMPLES}\n{exit_codes}", formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.set_defaults(func=cmd_pull)
+    parser.add_argument("what", nargs="+", metavar="WHAT",
+                        help="all, audit, masking, dms, or an action name (several allowed)")
+    parser.add_argument("--out", required=True, metavar="FILE", help="the JSON Lines file of pages to write")
+    window = parser.add_argument_group("window and filters")
+    window.add_argument("--since", required=True, metavar="TIME",
+                        help="window start, inclusive: UNIX ms or 2026-10-01[ 08:00:00][Z|+08:00] (UTC without a "
+                             "zone); DMS: a wall-clock yyyy-MM-dd HH:mm:ss, no zone")
+    window.add_argument("--until", metavar="TIME",
+                        help="window end, inclusive (default: the last whole ms, or DMS second of this machine's "
+                             "wall clock, before the pull starts)")
+    window.add_argument("--param", type=name_value, action="append", default=[], metavar="NAME=VALUE",
+                        help="an API filter, e.g. UserName=admin (repeatable; each goes to the operations that take it)")
+    where = parser.add_argument_group("where (credentials: ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET, else the SDK's "
+                                      "default credential chain)")
+    where.add_argument("--region", help="the region whose endpoints the SDK picks, e.g. cn-zhangjiakou")
+    where.add_argument("--endpoint", metavar="URL", help="host[:port] or http(s)://host[:port], for every operation")
+    pace = parser.add_argument_group("pace and depth")
+    pace.add_argument("--page-size", type=positive, help="records per page (default: each operation's largest)")
+    pace.add_argument("--max-depth", type=positive, default=pulling.DEFAULT_MAX_DEPTH,
+                      help=f"pages a time slice may hold before it is split (default {pulling.DEFAULT_MAX_DEPTH})")
+    pace.add_argument("--rate", type=float, default=SERVICE_RATE,
+                      help=f"calls per second at most (default {SERVICE_RATE:g}, the service's limit)")
+    pace.add_argument("--retries", type=int, default=Backoff().retries,
+                      help=f"retries of a throttled or failed call (default {Backoff().retries})")
+    parser.add_argument("--checkpoint", metavar="FILE", help="where progress is kept (default OUT.checkpoint.json)")
+
+
+def cmd_pull(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    if args.retries < 0:
+        raise UsageError("--retries", args.retries, "must be 0 or more")
+    params = dict(args.param)
+    if len(params) != len(args.param):
+        raise UsageError("--param", args.param, "a parameter is given twice")
+    checkpoint = Path(args.checkpoint) if args.checkpoint else pulling.default_checkpoint(args.out)
+    bar = PullBar(err)
+    try:
+        report = pulling.pull(
+            args.what, args.out, since=args.since, until=args.until, params=params,
+            region=args.region, endpoint=args.endpoint, page_size=args.page_size, max_depth=args.max_depth,
+            rate=args.rate, backoff=Backoff(retries=args.retries), checkpoint_path=checkpoint, progress=bar,
+        )
+    except KeyboardInterrupt:
+        bar.finish()
+        if checkpoint.exists():
+            err.write(f"dsc-engine pull: {checkpoint} keeps what is done; run the same command again to resume\n")
+        raise
+    finally:
+        bar.finish()
+    write_pull_report(args.format, report, out)
+    return 0
+
+
+def write_pull_report(fmt: Format, report: PullReport, out: IO[str]) -> None:
+    """The summary: every slice's TotalCount beside the records written for it."""
+    rows = [
+        {"action": job.action, **s.to_json()} for job in report.jobs for s in job.slices
+    ]
+    if fmt is Format.JSON:
+        out.write(dumps(report.to_json()) + "\n")
+    elif fmt is Format.JSONL:
+        for row in rows:
+            out.write(dumps(row, pretty=False) + "\n")
+    elif fmt is Format.CSV:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(list(rows[0]) if rows else ["action"])
+        writer.writerows([list(row.values()) for row in rows])
+    else:
+        _pull_table(report, out)
+
+
+def _pull_table(report: PullReport, out: IO[str]) -> None:
+    pages = sum(job.pages for job in report.jobs)
+    out.write(f"pulled {report.records} records into {report.output}: {pages} pages, {report.calls} calls, "
+              f"{report.retries} retries{' (resumed)' if report.resumed else ''}\n")
+    header = ["action", "from", "to", "TotalCount", "pages", "records", "restarts", "reconciled"]
+    rows = []
+    empty = 0
+    for job in report.jobs:
+        for s in job.slices:
+            if s.total_count == 0 and s.records == 0:
+                empty += 1
+                continue
+            rows.append([job.action, s.start, s.end, str(s.total_count), str(s.pages), str(s.records),
+                         str(s.restarts), "yes" if s.reconciled else "NO"])
+    out.write(table(rows, header) + "\n")
+    if empty:
+        out.write(f"({empty} empty slices not listed)\n")
+    for job in report.jobs:
+        out.write(f"{job.action} {job.since} .. {job.until}: TotalCount {job.total_count}, "
+                  f"{job.records} records written\n")
+    verdict = "every slice reconciles" if report.reconciled else "SOME SLICE DOES NOT RECONCILE"
+    extra = []
+    if report.restarts:
+        extra.append(f"{report.restarts} slice pulls restarted (changed while paged)")
+    if report.repulled:
+        extra.append(f"{report.repulled} slices pulled again after the final check")
+    if report.retried_codes:
+        extra.append("retried " + ", ".join(f"{code} x{n}" for code, n in report.retried_codes.items()))
+    out.write(verdict + (f"; {'; '.join(extra)}" if extra else "") + "\n")
+
+
+class PullBar:
+    """A progress bar with an ETA on a terminal's stderr (nothing elsewhere)."""
+
+    def __init__(self, stream: IO[str], clock: Callable[[], float] = time.monotonic) -> None:
+        self.stream = stream
+        self.enabled = bool(getattr(stream, "isatty", lambda: False)())
+        self._clock = clock
+        self._started: dict[str, tuple[float, int]] = {}
+        self._last = 0.0
+        self.shown = False
+
+    def __call__(self, progress: Progress) -> None:
+        if not self.enabled:
+            return
+        now = self._clock()
+        start = self._started.setdefault(progress.action, (now, progress.written))
+        if now - self._last < 0.1 and progress.written != progress.expected:
+            return
+        self._last = now
+        self.shown = True
+        self.stream.write("\r" + render(progress, now - start[0], progress.written - start[1]))
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self.shown:
+            self.stream.write("\r" + " " * 100 + "\r")
+            self.stream.flush()
+            self.shown = False
+
+
+def render(progress: Progress, elapsed: float, gained: int) -> str:
+    """One line: the action, a bar, records of the expected, and the time left at this pace."""
+    expected = progress.expected
+    if not expected:
+        return f"{progress.action}: {progress.written} records"
+    share = min(progress.written / expected, 1.0)
+    filled = int(share * 30)
+    eta = "?"
+    if gained > 0 and elapsed > 0:
+        left = max(expected - progress.written, 0) * elapsed / gained
+        eta = time.strftime("%H:%M:%S", time.gmtime(left))
+    return (f"{progress.action} [{'#' * filled}{'.' * (30 - filled)}] {share:4.0%} "
+            f"{progress.written}/{expected} records, ETA {eta}")
+
+
+# ---------------------------------------------------------------------------------------------
+# record --upstream
+# ---------------------------------------------------------------------------------------------
+
+
+def add_upstream_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "recording the real service (--upstream; credentials: ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET, else the "
+        "SDK's default credential chain)"
+    )
+    group.add_argument("--upstream", metavar="URL", action="append", default=[],
+                       help="run a local proxy to this real endpoint, e.g. https://sddp.cn-zhangjiakou.aliyuncs.com "
+                            "(repeatable: one per product), and capture every call made through it")
+    group.add_argument("--host", default=DEFAULT_HOST, help=f"address the proxy binds (default {DEFAULT_HOST})")
+    group.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port, 0 for any free one (default {DEFAULT_PORT})")
+    group.add_argument("--access-key", metavar="ID:SECRET", action="append", default=[],
+                       help="the key the SDK signs with to the proxy (default: one generated and printed)")
+    group.add_argument("--accept-any-key", action="store_true",
+                       help="let any signed request through, whatever its key (anyone who can reach the proxy "
+                            "then calls the cloud with your credentials)")
+
+
+def record_upstream(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    """Run the recording proxy until stopped; print the summary."""
+    if args.data or args.requests:
+        raise UsageError("--upstream", args.upstream,
+                                    "records the real service; --data and --requests do not apply")
+    if args.out in (None, "-"):
+        raise UsageError("--out", args.out, "name the capture file to write with --upstream")
+    upstreams = targets(args.upstream)
+    source = credentials.source()
+    source.current()  # no credentials at all: say so now, not at the first call
+    keys = [parse_access_key_flag(text) for text in args.access_key]
+    generated = None
+    if not keys and not args.accept_any_key:
+        generated = generate_access_key()
+        keys = [generated]
+    config = ServerConfig().with_keys(keys, "--access-key")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    with open(args.out, "w", encoding="utf-8", newline="\n") as capture:
+        proxy = RecordingProxy(upstreams, source, capture, config, accept_any_key=args.accept_any_key)
+        server = RunningServer(proxy, args.host, args.port, limits=config.limits)
+        try:
+            goes_to = ", ".join(u.url for u in upstreams)
+            print(f"dsc-engine recording at {server.url} -> {goes_to} into {args.out} (Ctrl-C to stop)", file=out)
+            if generated is not None:
+                print("point the SDK at it with this key pair:", file=out)
+                print(f"  AccessKeyId:     {generated.id}", file=out)
+                print(f"  AccessKeySecret: {generated.secret}", file=out)
+            print(f'  Config(endpoint="{server.endpoint}", protocol="http", ...)', file=out)
+            out.flush()
+            wait_for_stop()
+        finally:
+            server.stop()
+    summary = {"recorded": proxy.captured, "to": args.out}
+    if proxy.not_captured:
+        summary["not captured (no JSON object)"] = proxy.not_captured
+    write_mapping(args.format, summary, out)
+    return 0
+
+
+__all__ = ["PullBar", "add_upstream_options", "cmd_pull", "record_upstream", "register_pull", "render"]

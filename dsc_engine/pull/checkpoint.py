@@ -1,0 +1,221 @@
+"""What a pull has done so far, kept on disk so that a killed pull resumes with no gap and no
+duplicate.
+
+**Part files.** Each slice is written to a file of its own in the parts folder beside the
+output (``OUT.parts/``), one page per line as it arrives. A slice is *done* once all its pages are
+in its part file, the file is flushed to disk (``fsync``), and the checkpoint says so. Only then
+does anything else rely on it. A part file of a slice that is not done is partial: the slice is
+pulled again from its first page and the file rewritten from its start. Since slices share no
+time, restarting one cannot duplicate or drop a record of another. When every slice is done, the
+parts are joined into the output, newest slice first (the service's own order), and the parts
+folder and the checkpoint are removed.
+
+**The checkpoint** (``OUT.checkpoint.json`` unless given) is one JSON object, replaced atomically
+(written to a temporary file, flushed, renamed) after every change::
+
+    {"dsc-engine pull checkpoint": 1, "output": "/abs/OUT",
+     "jobs": [{"action": "DescribeAuditLogs", "since": 1790000000000, "until": 1792000000000,
+               "params": {"Lang": "en_us"}, "expected": 5100,
+               "done": [[lo, hi, total, pages, restarts], ...], "todo": [[lo, hi], ...]}]}
+
+``since``/``until`` are the window in the operation's units (``pull/axes.py``), ``todo`` a stack
+(the last slice is pulled next), ``expected`` the TotalCount of the whole window at the first
+call (for the progress bar). A checkpoint resumes only the same pull: the same output, actions,
+windows and parameters (the page size, depth limit and rate may change between runs).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any
+
+import attrs
+
+from dsc_engine.errors import CheckpointError
+from dsc_engine.pull.axes import Slice
+
+MAGIC = "dsc-engine pull checkpoint"
+VERSION = 1
+
+
+@attrs.frozen
+class Done:
+    """A slice pulled in full: its TotalCount, the pages written and how often it was restarted."""
+
+    slice: Slice
+    total: int
+    pages: int
+    restarts: int = 0
+
+
+@attrs.define
+class Job:
+    """The pull of one operation over one window: its slices done and still to do."""
+
+    action: str
+    since: int
+    until: int
+    params: dict[str, Any]
+    expected: int | None = None
+    done: list[Done] = attrs.field(factory=list)
+    todo: list[Slice] = attrs.field(factory=list)
+
+    def identity(self) -> tuple[str, int, int, str]:
+        return self.action, self.since, self.until, json.dumps(self.params, sort_keys=True)
+
+    @property
+    def written(self) -> int:
+        """Records in the slices done."""
+        return sum(done.total for done in self.done)
+
+
+@attrs.define
+class State:
+    """Every job of a pull, and the output they are for."""
+
+    output: str
+    jobs: list[Job]
+
+    def same_pull(self, other: State) -> str | None:
+        """Why ``other`` is not the same pull as this one, or ``None`` when it is."""
+        if self.output != other.output:
+            return f"it is for the output {self.output}, not {other.output}"
+        mine = [job.identity() for job in self.jobs]
+        theirs = [job.identity() for job in other.jobs]
+        if mine != theirs:
+            return f"it is for {_describe(mine)}, not {_describe(theirs)}"
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            MAGIC: VERSION,
+            "output": self.output,
+            "jobs": [
+                {
+                    "action": job.action,
+                    "since": job.since,
+                    "until": job.until,
+                    "params": job.params,
+                    "expected": job.expected,
+                    "done": [[d.slice.lo, d.slice.hi, d.total, d.pages, d.restarts] for d in job.done],
+                    "todo": [[s.lo, s.hi] for s in job.todo],
+                }
+                for job in self.jobs
+            ],
+        }
+
+
+def _describe(identities: list[tuple[str, int, int, str]]) -> str:
+    return "; ".join(f"{a} [{lo}, {hi}] params {p}" for a, lo, hi, p in identities)
+
+
+# --------------------------------------------------------------------------------- the file
+
+
+def save(state: State, path: Path) -> None:
+    """Replace the checkpoint at ``path`` with ``state``, atomically."""
+    text = json.dumps(state.to_json(), ensure_ascii=False, separators=(",", ":"))
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def load(path: Path) -> State:
+    """The state a checkpoint holds; :class:`CheckpointError` when it cannot be used."""
+    name = str(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CheckpointError(name, f"cannot read: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise CheckpointError(name, f"not a checkpoint (not JSON: {exc})") from None
+    try:
+        return _state(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(name, f"a damaged checkpoint ({type(exc).__name__}: {exc}); delete it to start over") from None
+
+
+def _state(data: Any) -> State:
+    if not isinstance(data, dict) or data.get(MAGIC) != VERSION:
+        raise ValueError(f"no {MAGIC!r} of version {VERSION}")
+    jobs = []
+    for entry in data["jobs"]:
+        done = [Done(Slice(_int(lo), _int(hi)), _int(total), _int(pages), _int(restarts))
+                for lo, hi, total, pages, restarts in entry["done"]]
+        todo = [Slice(_int(lo), _int(hi)) for lo, hi in entry["todo"]]
+        expected = entry["expected"]
+        if not isinstance(entry["action"], str) or not isinstance(entry["params"], dict):
+            raise TypeError("action must be a string and params an object")
+        jobs.append(Job(entry["action"], _int(entry["since"]), _int(entry["until"]), entry["params"],
+                        None if expected is None else _int(expected), done, todo))
+    if not isinstance(data["output"], str):
+        raise TypeError("output must be a string")
+    return State(data["output"], jobs)
+
+
+def _int(value: Any) -> int:
+    if type(value) is not int:
+        raise TypeError(f"expected an integer, got {value!r}")
+    return value
+
+
+# ------------------------------------------------------------------------------- part files
+
+
+class Parts:
+    """The folder of part files, one per slice of each job."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def path(self, action: str, piece: Slice) -> Path:
+        return self.folder / f"{action}.{piece.lo}.{piece.hi}.jsonl"
+
+    @contextlib.contextmanager
+    def writing(self, action: str, piece: Slice) -> Iterator[PartWriter]:
+        """The slice's part file, emptied, for its pages; closed when the block ends."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with open(self.path(action, piece), "w", encoding="utf-8", newline="\n") as out:
+            yield PartWriter(out)
+
+    def first_page(self, action: str, piece: Slice) -> Mapping[str, Any]:
+        with open(self.path(action, piece), encoding="utf-8") as lines:
+            page: Mapping[str, Any] = json.loads(lines.readline())
+            return page
+
+    def discard(self, action: str, piece: Slice) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.path(action, piece).unlink()
+
+    def remove_all(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class PartWriter:
+    """Pages of one slice, one compact JSON line each, as received."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self._out = out
+
+    def page(self, body: Mapping[str, Any]) -> None:
+        self._out.write(json.dumps(body, ensure_ascii=False, separators=(",", ":")) + "\n")
+        self._out.flush()
+
+    def commit(self) -> None:
+        """Everything written so far, on disk."""
+        self._out.flush()
+        os.fsync(self._out.fileno())

@@ -1,0 +1,198 @@
+"""``dsc-engine pull`` in-process against the engine's own server: output, summary, exit codes."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dsc_engine.cli import main
+from dsc_engine.cli.cloud import PullBar, render
+from dsc_engine.pull import default_checkpoint
+from dsc_engine.pull.credentials import ENV_KEY_ID, ENV_KEY_SECRET
+from dsc_engine.pull.slicing import Progress
+from dsc_engine.pull.upstream import SdkUpstream
+from dsc_engine.sample import generate
+from dsc_engine.testing import TestServer
+
+WINDOW = ["--since", "2000-01-01 00:00:00", "--until", "2099-01-01 00:00:00"]
+
+
+@pytest.fixture(scope="module")
+def cloud() -> Iterator[TestServer]:
+    with TestServer({"audit": generate("audit", 30, seed=8), "dms": generate("dms", 20, seed=8)}) as server:
+        yield server
+
+
+@pytest.fixture
+def keyed(cloud: TestServer, monkeypatch: pytest.MonkeyPatch) -> TestServer:
+    """The user's credentials in the environment, as the pull reads them."""
+    monkeypatch.setenv(ENV_KEY_ID, cloud.access_key.id)
+    monkeypatch.setenv(ENV_KEY_SECRET, cloud.access_key.secret)
+    return cloud
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def _pull(server: TestServer, out: Path, *more: str, fmt: str = "table") -> tuple[int, str, str]:
+    return run("--format", fmt, "pull", *more, *WINDOW, "--endpoint", server.url, "--out", str(out),
+               "--page-size", "5", "--max-depth", "2", "--rate", "1000")
+
+
+def test_cli_pull_writes_pages_that_load_imports_and_prints_the_reconciled_summary(keyed: TestServer, tmp_path: Path) -> None:
+    out = tmp_path / "cloud.jsonl"
+    code, text, err = _pull(keyed, out, "audit", "dms")
+    assert code == 0, err
+    assert f"pulled 50 records into {out}" in text and "every slice reconciles" in text
+    assert "DescribeAuditLogs 2000-01-01T00:00:00.000Z .. 2099-01-01T00:00:00.000Z: TotalCount 30, 30 records written" in text
+    assert "ListSensitiveDataAuditLog 2000-01-01 00:00:00 .. 2099-01-01 00:00:00: TotalCount 20" in text
+    code, text, _ = run("--format", "json", "load", str(out))
+    assert code == 0 and json.loads(text)["loaded"] == {"audit_log": 30, "masking_run": 0, "dms_log": 20}
+
+
+def test_cli_pull_json_summary_reconciles_each_slice(keyed: TestServer, tmp_path: Path) -> None:
+    code, text, _ = _pull(keyed, tmp_path / "a.jsonl", "audit", fmt="json")
+    report = json.loads(text)
+    assert code == 0 and report["records"] == 30 and report["reconciled"] is True
+    (job,) = report["jobs"]
+    assert sum(s["records"] for s in job["slices"]) == job["total_count"] == 30
+    assert all(s["records"] == s["total_count"] and s["reconciled"] for s in job["slices"])
+
+
+def test_cli_pull_wrong_key_exits_4_with_the_service_message(
+    cloud: TestServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(ENV_KEY_ID, "LTAInobody")
+    monkeypatch.setenv(ENV_KEY_SECRET, "secret")
+    code, text, err = _pull(cloud, tmp_path / "a.jsonl", "audit")
+    assert code == 4 and text == ""
+    assert err == ("dsc-engine pull: DescribeAuditLogs refused (HTTP 404): InvalidAccessKeyId.NotFound: "
+                   "Specified access key is not found.\n")
+
+
+def test_cli_pull_interrupted_says_how_to_resume_and_resumes(
+    keyed: TestServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = {"n": 0}
+    real = SdkUpstream.call
+
+    def killed_at_the_fifth(self: SdkUpstream, operation: Any, params: Any) -> dict[str, Any]:
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise KeyboardInterrupt
+        return real(self, operation, params)
+
+    monkeypatch.setattr(SdkUpstream, "call", killed_at_the_fifth)
+    out = tmp_path / "a.jsonl"
+    code, _, err = _pull(keyed, out, "audit")
+    checkpoint = default_checkpoint(out)
+    assert code == 130 and checkpoint.exists()
+    assert f"{checkpoint} keeps what is done; run the same command again to resume" in err
+    code, text, _ = _pull(keyed, out, "audit")
+    assert code == 0 and "(resumed)" in text and "30 records" in text
+
+
+def test_cli_pull_refuses_a_checkpoint_of_another_pull_with_status_2(keyed: TestServer, tmp_path: Path) -> None:
+    out = tmp_path / "a.jsonl"
+    default_checkpoint(out).write_text(json.dumps({
+        "dsc-engine pull checkpoint": 1, "output": str(out),
+        "jobs": [{"action": "DescribeAuditLogs", "since": 0, "until": 1, "params": {}, "expected": None,
+                  "done": [], "todo": [[0, 1]]}],
+    }), encoding="utf-8")
+    code, _, err = _pull(keyed, out, "audit")
+    assert code == 2 and "the checkpoint of another pull" in err and "delete it to start over" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [(["--param", "UserName=a", "--param", "UserName=b"], "given twice"),
+     (["--param", "PageSize=5"], "use --page-size"),
+     (["--page-size", "51"], "1 to 50 records")],
+)
+def test_cli_pull_usage_errors_exit_2(keyed: TestServer, tmp_path: Path, argv: list[str], message: str) -> None:
+    code, _, err = run("pull", "audit", *WINDOW, "--endpoint", keyed.url, "--out", str(tmp_path / "a.jsonl"), *argv)
+    assert code == 2 and message in err
+
+
+def test_cli_pull_without_the_sdk_names_the_extra(keyed: TestServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "alibabacloud_tea_openapi.models", None)
+    code, _, err = _pull(keyed, tmp_path / "a.jsonl", "audit")
+    assert code == 3 and "pip install 'dsc-engine[pull]'" in err and "alibabacloud_tea_openapi" in err
+
+
+def test_cli_pull_needs_a_region_or_an_endpoint(keyed: TestServer, tmp_path: Path) -> None:
+    code, _, err = run("pull", "audit", *WINDOW, "--out", str(tmp_path / "a.jsonl"))
+    assert code == 3 and "give a region (--region) or an endpoint (--endpoint)" in err
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_progress_bar_shows_records_and_eta_on_a_terminal_only() -> None:
+    assert render(Progress("DescribeAuditLogs", 250, 1000, 3), elapsed=10.0, gained=250) == (
+        "DescribeAuditLogs [#######.......................]  25% 250/1000 records, ETA 00:00:30"
+    )
+    assert render(Progress("DescribeAuditLogs", 0, None, 0), 0.0, 0) == "DescribeAuditLogs: 0 records"
+    ticks = iter([0.0, 1.0, 2.0])
+    terminal, pipe = Terminal(), io.StringIO()
+    for stream in (terminal, pipe):
+        bar = PullBar(stream, clock=lambda: next(ticks, 3.0))
+        bar(Progress("ListSensitiveDataAuditLog", 0, 100, 0))
+        bar(Progress("ListSensitiveDataAuditLog", 50, 100, 1))
+        bar.finish()
+    assert "50/100 records, ETA 00:00:01" in terminal.getvalue() and terminal.getvalue().endswith("\r")
+    assert pipe.getvalue() == ""
+
+
+@pytest.mark.slow
+def test_a_pull_process_killed_hard_resumes_with_no_gap_and_no_duplicate(keyed: TestServer, tmp_path: Path) -> None:
+    """SIGKILL, not an exception: whatever was half-written (a part file, a checkpoint being
+    replaced) must not leak into the resumed result."""
+    out = tmp_path / "a.jsonl"
+    argv = ["pull", "audit", *WINDOW, "--endpoint", keyed.url, "--out", str(out), "--page-size", "2",
+            "--max-depth", "2", "--rate", "25"]
+    log = tmp_path / "stderr.txt"
+    with open(log, "w", encoding="utf-8") as stderr:
+        process = subprocess.Popen([sys.executable, "-m", "dsc_engine.cli", *argv],
+                                   stdout=subprocess.DEVNULL, stderr=stderr)
+    checkpoint = default_checkpoint(out)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and process.poll() is None:
+            if checkpoint.exists() and _done_with_records(checkpoint) >= 2:
+                break
+            time.sleep(0.02)
+        assert process.poll() is None, f"the pull ended before it could be killed: {log.read_text()}"
+        process.kill()
+        process.wait(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert not out.exists() and checkpoint.exists()
+    code, text, err = run(*argv[:-2], "--rate", "1000")
+    assert code == 0, err
+    assert "(resumed)" in text
+    items = [item for line in out.read_text(encoding="utf-8").splitlines() for item in json.loads(line)["Items"]]
+    expected = keyed.engine.call("DescribeAuditLogs", {"PageSize": 50})["Items"]
+    assert items == expected and len(items) == 30
+
+
+def _done_with_records(checkpoint: Path) -> int:
+    try:
+        state = json.loads(checkpoint.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # being replaced this very moment
+        return 0
+    return sum(1 for job in state["jobs"] for done in job["done"] if done[2] > 0)

@@ -1,0 +1,219 @@
+"""``dsc-engine record --upstream``: the recording proxy between the SDK and the real service, the
+service played by the engine's own server."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alibabacloud_dms_enterprise20181101 import models as dms_models
+from alibabacloud_dms_enterprise20181101.client import Client as DmsClient
+from alibabacloud_sddp20190103 import models as sddp_models
+from alibabacloud_sddp20190103.client import Client as SddpClient
+from alibabacloud_tea_openapi.models import Config
+from Tea.exceptions import TeaException
+
+from dsc_engine import replay
+from dsc_engine.engine import Engine
+from dsc_engine.errors import ServerConfigError
+from dsc_engine.pull.credentials import Credentials, Fixed
+from dsc_engine.sample import generate
+from dsc_engine.server.client import SignedClient
+from dsc_engine.server.config import AccessKey, ServerConfig, generate_access_key
+from dsc_engine.server.host import RunningServer
+from dsc_engine.server.proxy import RecordingProxy, Target, targets
+from dsc_engine.testing import TestServer
+
+DATA = {"audit": generate("audit", 30, seed=21), "masking": generate("masking", 20, seed=21),
+        "dms": generate("dms", 25, seed=21)}
+WINDOW = {"StartTime": "2000-01-01 00:00:00", "EndTime": "2099-01-01 00:00:00"}
+
+
+@pytest.fixture(scope="module")
+def cloud() -> Iterator[TestServer]:
+    """The real service: it knows only the user's real key."""
+    with TestServer(DATA) as server:
+        yield server
+
+
+class Recording:
+    """A proxy in front of ``cloud``, its capture in memory, and SDK Configs for it."""
+
+    def __init__(self, cloud: TestServer, **options: Any) -> None:
+        self.cloud = cloud
+        self.local = generate_access_key()  # the proxy's own key: not the cloud's
+        self.capture = io.StringIO()
+        real = Fixed(Credentials(cloud.access_key.id, cloud.access_key.secret))
+        upstreams = options.pop("upstreams", [Target.parse(cloud.url)])
+        self.proxy = RecordingProxy(upstreams, real, self.capture, ServerConfig().with_keys([self.local], "test"),
+                                    **options)
+        self.server = RunningServer(self.proxy)
+
+    def config(self, key: AccessKey | None = None, **overrides: Any) -> Config:
+        key = key or self.local
+        return Config(access_key_id=key.id, access_key_secret=key.secret, endpoint=self.server.endpoint,
+                      protocol="http", connect_timeout=5000, read_timeout=15000, **overrides)
+
+    def calls(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.capture.getvalue().splitlines()]
+
+
+@pytest.fixture
+def recording(cloud: TestServer) -> Iterator[Recording]:
+    rec = Recording(cloud)
+    yield rec
+    rec.server.stop()
+
+
+def _make_calls(config: Config) -> int:
+    """The calls of a small report: pages of each operation, and refused ones; how many were made."""
+    sddp, dms = SddpClient(config), DmsClient(config)
+    sddp.describe_audit_logs(sddp_models.DescribeAuditLogsRequest(page_size=7, current_page=2, lang="en_us"))
+    sddp.describe_audit_logs(sddp_models.DescribeAuditLogsRequest(
+        user_name="admin", log_query_op_json='[{"queryKey": "userName", "isContain": false}]'))
+    sddp.describe_data_masking_run_history(sddp_models.DescribeDataMaskingRunHistoryRequest(page_size=100, status=1))
+    dms.list_sensitive_data_audit_log(dms_models.ListSensitiveDataAuditLogRequest(
+        page_number=1, page_size=10, module_name="SQL_CONSOLE", **_snake(WINDOW)))
+    for refused in (
+        lambda: sddp.describe_audit_logs(sddp_models.DescribeAuditLogsRequest(page_size=500)),
+        lambda: dms.list_sensitive_data_audit_log(dms_models.ListSensitiveDataAuditLogRequest(page_size=10)),
+    ):
+        with pytest.raises(TeaException):
+            refused()
+    return 6
+
+
+def _snake(window: dict[str, str]) -> dict[str, str]:
+    return {"start_time": window["StartTime"], "end_time": window["EndTime"]}
+
+
+def _loaded() -> Engine:
+    engine = Engine()
+    for records in DATA.values():
+        engine.load(records)
+    return engine
+
+
+def test_the_proxy_capture_replays_against_the_same_data_with_no_difference(recording: Recording, tmp_path: Path) -> None:
+    made = _make_calls(recording.config())
+    made += _make_calls(recording.config(signature_algorithm="v2"))
+    capture = tmp_path / "capture.jsonl"
+    capture.write_text(recording.capture.getvalue(), encoding="utf-8")
+    calls = replay.read_calls(capture)
+    assert len(calls) == made == recording.proxy.captured
+    assert [c.status for c in calls[:6]] == [200, 200, 200, 200, 400, 400]
+    report = replay.replay(_loaded(), calls)
+    assert report.ok, "\n".join(report.lines())
+
+
+def test_the_proxy_capture_is_the_upstreams_answer_to_the_calls_params(recording: Recording) -> None:
+    body = SddpClient(recording.config()).describe_data_masking_run_history(
+        sddp_models.DescribeDataMaskingRunHistoryRequest(page_size=3)).body.to_map()
+    (call,) = recording.calls()
+    assert call["action"] == "DescribeDataMaskingRunHistory" and call["version"] == "2019-01-03"
+    assert call["params"] == {"PageSize": "3"} and call["status"] == 200
+    assert call["response"] == body  # what the SDK got is what was captured
+    assert len(call["response"]["Items"]) == 3
+
+
+def test_the_proxy_signs_upstream_with_the_real_key_and_returns_errors_unchanged(recording: Recording) -> None:
+    direct = SignedClient(recording.cloud.endpoint, recording.cloud.access_key.id, recording.cloud.access_key.secret)
+    via = SignedClient(recording.server.endpoint, recording.local.id, recording.local.secret)
+    params = {"PageSize": "0"}
+    expected, got = direct.exchange(direct.prepare("DescribeAuditLogs", params)), via.exchange(
+        via.prepare("DescribeAuditLogs", params))
+    assert got.status == expected.status == 400
+    assert got.headers["content-type"] == expected.headers["content-type"]
+    mine, theirs = json.loads(got.body), json.loads(expected.body)
+    assert mine["RequestId"] == got.headers["x-acs-request-id"]  # the upstream's id, passed on
+    volatile = ("RequestId", "Recommend")
+    assert {k: v for k, v in mine.items() if k not in volatile} == {k: v for k, v in theirs.items() if k not in volatile}
+
+
+def test_the_proxy_refuses_a_key_not_its_own_without_calling_upstream(recording: Recording) -> None:
+    with pytest.raises(TeaException) as refused:
+        SddpClient(recording.config(key=AccessKey(id="LTAIstranger", secret="x"))).describe_audit_logs(
+            sddp_models.DescribeAuditLogsRequest())
+    assert refused.value.code == "InvalidAccessKeyId.NotFound"
+    real = recording.cloud.access_key  # the user's real key is not the proxy's either
+    with pytest.raises(TeaException, match="InvalidAccessKeyId.NotFound"):
+        SddpClient(recording.config(key=real)).describe_audit_logs(sddp_models.DescribeAuditLogsRequest())
+    assert recording.calls() == [] and recording.proxy.captured == 0
+
+
+def test_the_proxy_takes_any_key_when_told_to(cloud: TestServer) -> None:
+    rec = Recording(cloud, accept_any_key=True)
+    try:
+        config = rec.config(key=AccessKey(id="LTAIwhoever", secret="whatever"))
+        assert SddpClient(config).describe_audit_logs(sddp_models.DescribeAuditLogsRequest()).body.total_count == 30
+    finally:
+        rec.server.stop()
+
+
+def test_the_proxy_forwards_only_the_engines_operations(recording: Recording) -> None:
+    client = SignedClient(recording.server.endpoint, recording.local.id, recording.local.secret)
+    status, body = client.call("DescribeRules", {}, version="2019-01-03")
+    assert (status, body["Code"]) == (404, "InvalidApi.NotFound")
+    assert recording.calls() == []
+
+
+def test_an_upstream_that_does_not_answer_is_service_unavailable_and_not_captured(cloud: TestServer) -> None:
+    gone = RunningServer(lambda environ, start: [])  # a free port, then nobody on it
+    url = gone.url
+    gone.stop()
+    rec = Recording(cloud, upstreams=[Target.parse(url)], timeout=2.0)
+    try:
+        client = SignedClient(rec.server.endpoint, rec.local.id, rec.local.secret)
+        status, body = client.call("DescribeAuditLogs", {})
+        assert (status, body["Code"]) == (503, "ServiceUnavailable")
+        assert rec.calls() == []
+    finally:
+        rec.server.stop()
+
+
+def test_several_upstreams_are_chosen_by_the_product_their_host_names() -> None:
+    sddp = Target.parse("https://sddp.cn-zhangjiakou.aliyuncs.com")
+    dms = Target.parse("https://dms-enterprise.cn-hangzhou.aliyuncs.com/")
+    assert targets([sddp.url, dms.url]) == (sddp, dms)
+    assert sddp.serves("Sddp") and not sddp.serves("dms-enterprise") and dms.serves("dms-enterprise")
+    assert Target.parse("https://sddp-api.cn-hongkong.aliyuncs.com").serves("Sddp")
+    with pytest.raises(ServerConfigError, match="each host must name its product"):
+        targets([sddp.url, "http://127.0.0.1:9000"])
+    with pytest.raises(ServerConfigError, match=r"expected http\(s\)://host"):
+        targets(["sddp.cn-zhangjiakou.aliyuncs.com"])
+
+
+@pytest.mark.slow
+def test_cli_record_upstream_captures_until_sigterm_and_prints_the_summary(cloud: TestServer, tmp_path: Path) -> None:
+    capture = tmp_path / "capture.jsonl"
+    env = {**os.environ, "ALIBABA_CLOUD_ACCESS_KEY_ID": cloud.access_key.id,
+           "ALIBABA_CLOUD_ACCESS_KEY_SECRET": cloud.access_key.secret}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dsc_engine.cli", "record", "--upstream", cloud.url, "--port", "0",
+         "--access-key", "LTAIlocal:local-secret", "--out", str(capture)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    try:
+        assert process.stdout is not None
+        banner = process.stdout.readline()
+        assert banner.startswith("dsc-engine recording at http://127.0.0.1:"), banner + (process.stderr.read() if process.poll() is not None else "")
+        endpoint = banner.split("http://", 1)[1].split("/", 1)[0]
+        config = Config(access_key_id="LTAIlocal", access_key_secret="local-secret", endpoint=endpoint, protocol="http")
+        assert SddpClient(config).describe_audit_logs(sddp_models.DescribeAuditLogsRequest()).body.total_count == 30
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, err
+    assert "recorded  1" in out and str(capture) in out
+    (call,) = replay.read_calls(capture)
+    assert call.action == "DescribeAuditLogs" and call.status == 200
