@@ -12,7 +12,7 @@ here knows one operation from another: everything particular is in its descripti
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -63,7 +63,7 @@ class Request:
     @property
     def group_by(self) -> str | None:
         """The field whose newest record per value is kept (RuleAggQuery, §5.4), if switched on."""
-        for parameter in self.operation.with_role(Role.GROUP_BY):
+        for parameter in self.operation.grouping:
             if parameter.name in self.switches:
                 return parameter.field
         return None
@@ -73,58 +73,116 @@ def read_request(operation: Operation, params: Mapping[str, object]) -> Request:
     """Validate every parameter of ``params`` for ``operation``, in the page's order."""
     reader = Reader(operation.action, params)
     reader.check_names(operation.names)
-    lang, page, size = Lang.ZH_CN, 1, 10
-    filters: dict[str, ast.Node] = {}
-    window: dict[Match, tuple[Parameter, Any]] = {}
-    entry: list[tuple[Parameter, ast.Node]] = []
-    negated: frozenset[str] = frozenset()
-    switches: set[str] = set()
-    echoes: dict[str, str] = {}
-    for parameter in operation.parameters:
-        role = parameter.role
-        if role is Role.LANG:
-            lang = read_lang(reader)
-        elif role is Role.NEGATIONS:
-            negated = _negations(reader, parameter, operation)
-        elif role in (Role.PAGE_NUMBER, Role.PAGE_SIZE):
-            value = _value(reader, parameter)
-            if role is Role.PAGE_NUMBER:
-                page = parameter.default if value is None else value  # type: ignore[assignment]
-            else:
-                size = parameter.default if value is None else value  # type: ignore[assignment]
-        elif role in (Role.GROUP_BY, Role.SHOW_FIELD):
-            if reader.boolean(parameter.name):
-                switches.add(parameter.name)
-        elif role is Role.ECHO:
-            echoed = reader.string(parameter.name)
-            if echoed is not None:
-                echoes[parameter.name] = echoed
-        elif role is Role.NO_EFFECT:
-            reader.string(parameter.name)  # still a string, if given (§6.2)
-        else:
-            value = _value(reader, parameter)
-            if value is None:
-                continue
-            if parameter.match in (Match.WINDOW_START, Match.WINDOW_END):
-                window[parameter.match] = (parameter, value)
-            elif parameter.match is Match.ENTRY:
-                entry.append((parameter, ast.Compare(parameter.field, _EQ, value)))  # type: ignore[arg-type]
-            else:
-                filters[parameter.name] = _filter(parameter, value)
-    prefix = _window(window)
-    if entry:  # every entry filter on one and the same entry (§2.2)
-        list_field = next(iter(NESTED[operation.kind]))
-        filters[entry[0][0].name] = ast.AnyEntry(list_field, ast.conjunction([node for _, node in entry]))
-    return Request(
-        operation=operation,
-        lang=lang,
-        page=page,
-        size=size,
-        filters={**prefix, **filters},
-        negated=negated,
-        switches=frozenset(switches),
-        echoes=echoes,
-    )
+    steps = _steps(operation)
+    reading = _Reading(operation)
+    # the parameters given and the required ones, in the page's order (an absent optional
+    # parameter leaves its default); check_names has made sure every given name is known
+    positions = operation.positions
+    for position in sorted({*operation.required_positions, *(positions[name] for name in params)}):
+        steps[position](reader, reading)
+    return reading.request()
+
+
+class _Reading:
+    """What the parameters read so far make of a request."""
+
+    def __init__(self, operation: Operation) -> None:
+        self.operation = operation
+        self.lang = Lang.ZH_CN
+        number, size = operation.paging
+        self.page = number.default if number is not None and number.default else 1
+        self.size = size.default if size is not None and size.default else 10
+        self.filters: dict[str, ast.Node] = {}
+        self.window: dict[Match, tuple[Parameter, Any]] = {}
+        self.entry: list[tuple[Parameter, ast.Node]] = []
+        self.negated: frozenset[str] = frozenset()
+        self.switches: set[str] = set()
+        self.echoes: dict[str, str] = {}
+
+    def request(self) -> Request:
+        filters = _window(self.window)
+        filters.update(self.filters)
+        if self.entry:  # every entry filter on one and the same entry (§2.2)
+            list_field = next(iter(NESTED[self.operation.kind]))
+            condition = ast.conjunction([node for _, node in self.entry])
+            filters[self.entry[0][0].name] = ast.AnyEntry(list_field, condition)
+        return Request(
+            operation=self.operation, lang=self.lang, page=self.page, size=self.size, filters=filters,
+            negated=self.negated, switches=frozenset(self.switches), echoes=self.echoes,
+        )
+
+
+Step = Callable[[Reader, _Reading], None]
+
+
+def _step(operation: Operation, parameter: Parameter) -> Step:
+    """How one parameter is read into a request, by its role and match."""
+    name, role = parameter.name, parameter.role
+
+    def lang(reader: Reader, reading: _Reading) -> None:
+        reading.lang = read_lang(reader)
+
+    def negations(reader: Reader, reading: _Reading) -> None:
+        reading.negated = _negations(reader, parameter, operation)
+
+    def page(reader: Reader, reading: _Reading) -> None:
+        value = _value(reader, parameter)
+        if value is not None:
+            reading.page = value
+
+    def size(reader: Reader, reading: _Reading) -> None:
+        value = _value(reader, parameter)
+        if value is not None:
+            reading.size = value
+
+    def switch(reader: Reader, reading: _Reading) -> None:
+        if reader.boolean(name):
+            reading.switches.add(name)
+
+    def echo(reader: Reader, reading: _Reading) -> None:
+        value = reader.string(name)
+        if value is not None:
+            reading.echoes[name] = value
+
+    def no_effect(reader: Reader, reading: _Reading) -> None:
+        reader.string(name)  # still a string, if given (§6.2)
+
+    def window(reader: Reader, reading: _Reading) -> None:
+        value = _value(reader, parameter)
+        if value is not None:
+            reading.window[parameter.match] = (parameter, value)  # type: ignore[index]
+
+    def entry(reader: Reader, reading: _Reading) -> None:
+        value = _value(reader, parameter)
+        if value is not None:
+            reading.entry.append((parameter, ast.Compare(field, _EQ, value)))
+
+    def filter_(reader: Reader, reading: _Reading) -> None:
+        value = _value(reader, parameter)
+        if value is not None:
+            reading.filters[name] = _filter(parameter, value)
+
+    field = parameter.field or ""
+    by_role: dict[Role, Step] = {
+        Role.LANG: lang, Role.NEGATIONS: negations, Role.PAGE_NUMBER: page, Role.PAGE_SIZE: size,
+        Role.GROUP_BY: switch, Role.SHOW_FIELD: switch, Role.ECHO: echo, Role.NO_EFFECT: no_effect,
+    }
+    if role is not Role.FILTER:
+        return by_role[role]
+    if parameter.match in (Match.WINDOW_START, Match.WINDOW_END):
+        return window
+    return entry if parameter.match is Match.ENTRY else filter_
+
+
+def _steps(operation: Operation) -> tuple[Step, ...]:
+    """The step of each parameter of ``operation``, in the page's order (made once per action)."""
+    steps = _STEPS.get(operation.action)
+    if steps is None or steps[0] is not operation:
+        steps = _STEPS[operation.action] = (operation, tuple(_step(operation, p) for p in operation.parameters))
+    return steps[1]
+
+
+_STEPS: dict[str, tuple[Operation, tuple[Step, ...]]] = {}
 
 
 def _value(reader: Reader, parameter: Parameter) -> Any:
@@ -177,7 +235,7 @@ def _filter(parameter: Parameter, value: Any) -> ast.Node:
     raise TypeError(f"{parameter.name}: no filter for the match {parameter.match}")
 
 
-def _window(bounds: dict[Match, tuple[Parameter, Any]]) -> dict[str, ast.Node]:
+def _window(bounds: Mapping[Match, tuple[Parameter, Any]]) -> dict[str, ast.Node]:
     """The window of the two bounds given (§2.4): one ``Range`` under the start's name."""
     if not bounds:
         return {}

@@ -13,7 +13,6 @@ from typing import Any
 
 from dsc_engine.api.errors import new_request_id
 from dsc_engine.api.request import Request
-from dsc_engine.api.spec import Role
 from dsc_engine.query.source import RecordSource
 from dsc_engine.wire.codec import response_item, wire_keys
 
@@ -27,12 +26,13 @@ def respond(request: Request, source: RecordSource, request_id: str) -> dict[str
         order = wire_keys(operation.kind)
         shaped = (operation.shape_item(item, record, request) for item, record in zip(items, page.records))
         items = [{key: item[key] for key in order if key in item} for item in shaped]
-    echoed: dict[str, Any] = {
-        parameter.name: value
-        for role, value in ((Role.PAGE_NUMBER, request.page), (Role.PAGE_SIZE, request.size))
-        if (parameter := operation.one(role)) is not None
-    }
-    for parameter in operation.with_role(Role.ECHO):
+    number, size = operation.paging
+    echoed: dict[str, Any] = {}
+    if number is not None:
+        echoed[number.name] = request.page
+    if size is not None:
+        echoed[size.name] = request.size
+    for parameter in operation.echoed:
         echoed[parameter.name] = request.echoes.get(parameter.name) or new_request_id()
     fixed: dict[str, Any] = {
         "RequestId": request_id,

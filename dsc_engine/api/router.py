@@ -17,7 +17,7 @@ from dsc_engine.api.operations import OPERATIONS, product_of
 from dsc_engine.api.read import LANG_SPELLINGS
 from dsc_engine.api.request import read_request
 from dsc_engine.api.respond import respond
-from dsc_engine.api.spec import Operation, Role
+from dsc_engine.api.spec import Operation
 from dsc_engine.errors import MissingParameterError, RequestError, UnknownActionError
 from dsc_engine.models import Lang, RecordKind
 from dsc_engine.query.source import RecordSource
@@ -44,7 +44,7 @@ def _asked_lang(operation: Operation | None, params: Mapping[str, object]) -> La
     asked = LANG_SPELLINGS.get(raw.lower()) if isinstance(raw, str) else None
     if operation is None:
         return asked or Lang.EN_US
-    if operation.one(Role.LANG) is None:
+    if not operation.has_lang:
         return Lang.EN_US
     return asked or Lang.ZH_CN
 

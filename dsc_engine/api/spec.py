@@ -14,6 +14,7 @@ This module only describes; it imports nothing above the models.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -133,7 +134,35 @@ class Operation:
         found = self.with_role(role)
         return found[0] if found else None
 
-    @property
+    # What every request needs, worked out once per operation (requests are the hot path).
+
+    @functools.cached_property
+    def positions(self) -> Mapping[str, int]:
+        """Each accepted name (aliases included) -> its parameter's position in the page's order."""
+        return {name: i for i, p in enumerate(self.parameters) for name in (p.name, *p.aliases)}
+
+    @functools.cached_property
+    def required_positions(self) -> tuple[int, ...]:
+        return tuple(i for i, p in enumerate(self.parameters) if p.required)
+
+    @functools.cached_property
+    def paging(self) -> tuple[Parameter | None, Parameter | None]:
+        """The page-number and page-size parameters (``None`` where the operation has none)."""
+        return self.one(Role.PAGE_NUMBER), self.one(Role.PAGE_SIZE)
+
+    @functools.cached_property
+    def echoed(self) -> tuple[Parameter, ...]:
+        return self.with_role(Role.ECHO)
+
+    @functools.cached_property
+    def grouping(self) -> tuple[Parameter, ...]:
+        return self.with_role(Role.GROUP_BY)
+
+    @functools.cached_property
+    def has_lang(self) -> bool:
+        return self.one(Role.LANG) is not None
+
+    @functools.cached_property
     def names(self) -> frozenset[str]:
         """Every parameter name the operation accepts, aliases included."""
         return frozenset(n for p in self.parameters for n in (p.name, *p.aliases))
@@ -144,7 +173,7 @@ class Operation:
         assert size is not None and size.bounds is not None, f"{self.action} has no bounded page size"
         return size.bounds[1]
 
-    @property
+    @functools.cached_property
     def query_keys(self) -> Mapping[str, str]:
         """Each LogQueryOpJson key (aliases included) -> the name of the parameter it negates."""
         keys = {p.query_key: p.name for p in self.parameters if p.query_key is not None}

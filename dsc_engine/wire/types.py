@@ -63,6 +63,8 @@ def read_integer(text: str) -> int | None:
     Leading zeros do not count and the length is checked before converting: Python refuses to
     convert a string of more than 4,300 digits, and ``000...0001`` is a small number.
     """
+    if len(text) < 19 and text.isascii() and text.isdigit():  # the usual case, quickly
+        return int(text)
     if not _INTEGER_TEXT.match(text):
         return None
     sign = text[:1] if text[:1] in ("-", "+") else ""
