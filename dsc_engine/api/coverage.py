@@ -11,7 +11,6 @@ import sys
 from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.api.read import LANG_SPELLINGS
 from dsc_engine.api.spec import Match, Operation, Parameter, Role, WireType
-from dsc_engine.wire import types
 from dsc_engine.wire.catalog import entry_catalog, wire_fields
 
 _ROLE_TREATMENT = {
@@ -23,10 +22,6 @@ _ROLE_TREATMENT = {
     Role.SHOW_FIELD: "honoured: items carry the field only when true (§6.5)",
     Role.ECHO: "honoured: echoed, or a fresh id (§6.5)",
     Role.NO_EFFECT: "accepted without effect: a common RPC parameter, and one region offline (§6.2)",
-}
-_JSON = {
-    types.STRING: "string", types.INTEGER: "integer", types.TIME_MS: "integer (UNIX ms)",
-    types.BOOLEAN: "boolean", types.WALL_CLOCK: "string (yyyy-MM-dd HH:mm:ss)", types.ENTRIES: "array of objects",
 }
 _ENVELOPE = {
     "RequestId": ("string", "a fresh upper-case UUID per request"),
@@ -88,9 +83,9 @@ def _response(operation: Operation) -> list[str]:
     notes = operation.field_notes
     for spec in wire_fields(operation.kind):
         default = "never sent (record-only)" if spec.record_only else "sent as loaded; absent stays absent (§1.2)"
-        lines.append(f"| `{operation.list_key}[].{spec.name}` | {_JSON[spec.type]} | {notes.get(spec.name, default)} |")
+        lines.append(f"| `{operation.list_key}[].{spec.name}` | {spec.type.on_wire} | {notes.get(spec.name, default)} |")
     for spec in (entry_catalog(operation.kind) or {}).values():
-        lines.append(f"| `...SensitiveDataLog[].{spec.name}` | {_JSON[spec.type]} | sent as loaded (§1.3) |")
+        lines.append(f"| `...SensitiveDataLog[].{spec.name}` | {spec.type.on_wire} | sent as loaded (§1.3) |")
     for key, note in notes.items():
         if key not in {spec.name for spec in wire_fields(operation.kind)} and key not in operation.response:
             lines.append(f"| `{key}` | | {note} |")

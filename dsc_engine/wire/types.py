@@ -104,6 +104,7 @@ class FieldType:
 
     name: ClassVar[str]  # readable, for messages: "string", "time (UNIX ms)"
     json: ClassVar[type]  # the JSON type of a wire value
+    on_wire: ClassVar[str]  # how the docs name the wire value: "integer (UNIX ms)"
     form: ClassVar[str] = "exact"  # the generated codec's handling: exact, time or entries
     storage: ClassVar[Storage]
     ordered: ClassVar[bool] = False  # takes <, <=, >, >= and ranges
@@ -138,6 +139,7 @@ class FieldType:
 
 class Text(FieldType):
     name = "string"
+    on_wire = "string"
     json = str
     storage = Storage.CODED
     textual = True
@@ -147,6 +149,7 @@ class Text(FieldType):
 
 class Integer(FieldType):
     name = "integer"
+    on_wire = "integer"
     json = int
     storage = Storage.INT
     ordered = True
@@ -181,6 +184,7 @@ class Integer(FieldType):
 
 class EpochMillis(Integer):
     name = "time (UNIX ms)"
+    on_wire = "integer (UNIX ms)"
     expected = 'UNIX milliseconds or a time such as "2024-05-01T10:00:00Z"'
     literals = frozenset({LiteralKind.INTEGER, LiteralKind.STRING})
     in_cells = "an integer (UNIX milliseconds)"
@@ -196,6 +200,7 @@ class EpochMillis(Integer):
 
 class Boolean(FieldType):
     name = "boolean"
+    on_wire = "boolean"
     json = bool
     storage = Storage.CODED
     expected = "true or false"
@@ -213,6 +218,7 @@ class Boolean(FieldType):
 
 class WallClock(FieldType):
     name = "time (yyyy-MM-dd HH:mm:ss)"
+    on_wire = "string (yyyy-MM-dd HH:mm:ss)"
     json = str
     form = "time"
     storage = Storage.OBJECT
@@ -240,6 +246,7 @@ class Entries(FieldType):
     """A list of nested records; the codec decodes each with its own class codec."""
 
     name = "list of entries"
+    on_wire = "array of objects"
     json = list
     form = "entries"
     storage = Storage.OBJECT
