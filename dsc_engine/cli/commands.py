@@ -33,6 +33,12 @@ _KIND_OF_ACTION = {
 }
 
 
+_KEEP_HELP = (
+    "load every file and every audit or DMS log even when identical to one loaded already"
+    " (default: skipped and counted; masking runs are always told apart by Id)"
+)
+
+
 def _kind(text: str) -> RecordKind:
     try:
         return RecordKind.parse(text)
@@ -68,6 +74,7 @@ def _data_options(parser: argparse.ArgumentParser) -> None:
                        help="exported logs or a snapshot: file, folder or glob (repeatable)")
     group.add_argument("--kind", dest="data_kind", type=_kind, help=f"read every --data record as this kind: {_KINDS}")
     group.add_argument("--strict", action="store_true", help="stop at the first bad record")
+    group.add_argument("--keep-duplicates", action="store_true", help=_KEEP_HELP)
 
 
 def _data_files(args: argparse.Namespace, *outputs: tuple[str | None, str]) -> list[Path]:
@@ -106,7 +113,8 @@ def _import(
     progress = Progress(sources.total_size(files), err)
     try:
         return imports.load_into(
-            engine, files, kind=args.data_kind, strict=args.strict, rejects_path=rejects, progress=progress
+            engine, files, kind=args.data_kind, strict=args.strict, rejects_path=rejects, progress=progress,
+            keep_duplicates=args.keep_duplicates,
         )
     finally:
         progress.finish()
@@ -276,6 +284,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
     p.add_argument("paths", nargs="+", metavar="PATH", help="files, folders, globs or snapshots")
     p.add_argument("--kind", dest="data_kind", type=_kind, help=f"read every record as this kind: {_KINDS}")
     p.add_argument("--strict", action="store_true", help="stop at the first bad record; load nothing then")
+    p.add_argument("--keep-duplicates", action="store_true", help=_KEEP_HELP)
     p.add_argument("--rejects", metavar="FILE", help="write every rejected record here (JSON Lines)")
     p.add_argument("--snapshot", metavar="OUT", help="save what was loaded as a snapshot file")
 
