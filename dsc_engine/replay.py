@@ -134,7 +134,7 @@ def _places(path: str, indices: tuple[int, ...]) -> str:
             runs[-1].append(index)
         else:
             runs.append([index])
-    parts = []
+    parts: list[str] = []
     for run in runs:
         parts.extend([f"{run[0]}..{run[-1]}"] if len(run) > 2 else map(str, run))
     if len(parts) > SHOWN_RUNS + 1:

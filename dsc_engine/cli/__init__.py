@@ -10,11 +10,12 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 from typing import IO
 
 from dsc_engine.api.errors import ApiError
 from dsc_engine.cli import commands
-from dsc_engine.cli.output import Format
+from dsc_engine.cli.output import Format, dumps, write_mapping
 from dsc_engine.errors import (
     DscError,
     FilterError,
@@ -40,7 +41,8 @@ exit status:
   {EXIT_DIFFERENCES}  replay: some call answered differently from the capture
   {EXIT_USAGE}  usage: bad arguments, an unparsable filter, a bad page or kind
   {EXIT_DATA}  data: a file cannot be imported (or records were rejected), a bad snapshot or capture
-  {EXIT_API}  the API refused the call (the error body is printed)
+  {EXIT_API}  the API refused the call: HTTP status, Code and Message on stderr, and with
+     --format json, jsonl or csv the error body on stdout
   {EXIT_INTERNAL}  internal error (a bug: please report it with the message)
   {EXIT_BROKEN_PIPE}  the reader of the output went away (e.g. piped into head); nothing is printed
 """
@@ -49,7 +51,8 @@ DESCRIPTION = """\
 Answer Alibaba Cloud's audit-log APIs offline, from exported logs held in memory:
 Sddp DescribeAuditLogs, Sddp DescribeDataMaskingRunHistory and DMS ListSensitiveDataAuditLog.
 Commands that need data take --data PATH (files, folders, globs or snapshots; repeatable);
-without it they use the sample data bundled with the package.
+without it they use the sample data bundled with the package. --format goes before or after
+the command.
 """
 
 EPILOG = f"""\
@@ -75,14 +78,19 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--format", choices=[f.value for f in Format], default=Format.TABLE.value,
-        help="how results are printed (default: table)",
-    )
+    parser.add_argument("--version", action="version", version=f"dsc-engine {_version()}")
+    commands.output_options(parser, top=True)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     commands.register(subparsers, EXIT_CODES)
     _register_serve(subparsers)
     return parser
+
+
+def _version() -> str:
+    try:
+        return version("dsc-engine")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
 
 
 def _register_serve(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -121,7 +129,11 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: 
     except BrokenPipeError:
         _discard_output(out)
         return EXIT_BROKEN_PIPE
-    except ApiError as exc:
+    except ApiError as exc:  # the body is data for a script; the message is for the person
+        if args.format is Format.CSV:
+            write_mapping(Format.CSV, exc.body, out)
+        elif args.format is not Format.TABLE:
+            out.write(dumps(exc.body, pretty=args.format is Format.JSON) + "\n")
         print(f"dsc-engine {args.command}: {exc.http_status} {exc.code}: {exc.message}", file=err)
         return EXIT_API
     except DscError as exc:

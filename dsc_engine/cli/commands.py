@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from dsc_engine import replay as replays
+from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.cli import demo as demos
 from dsc_engine.cli.output import Format, Progress, dumps, write_items, write_mapping
 from dsc_engine.engine import Engine
@@ -25,12 +26,6 @@ from dsc_engine.query.parse import parse_filter
 
 Handler = Callable[[argparse.Namespace, IO[str], IO[str]], int]
 _KINDS = "audit | masking | dms (or audit_log, masking_run, dms_log)"
-_LIST_KEYS = ("Items", "SensitiveDataAuditLogList")
-_KIND_OF_ACTION = {
-    "DescribeAuditLogs": RecordKind.AUDIT_LOG,
-    "DescribeDataMaskingRunHistory": RecordKind.MASKING_RUN,
-    "ListSensitiveDataAuditLog": RecordKind.DMS_LOG,
-}
 
 
 _KEEP_HELP = (
@@ -66,6 +61,25 @@ def _positive(text: str) -> int:
 # ---------------------------------------------------------------------------------------------
 # Data
 # ---------------------------------------------------------------------------------------------
+
+
+def output_options(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
+    """The options every command takes before or after its name. Given after the name they
+    override the ones before; a subcommand's parser leaves them unset (``SUPPRESS``) when absent,
+    so that it does not reset what was given before the name."""
+    default = Format.TABLE.value if top else argparse.SUPPRESS
+    parser.add_argument("--format", choices=[f.value for f in Format], default=default,
+                        help="how results are printed (default: table); before or after the command")
+
+
+def made_parent(path: str | None) -> None:
+    """Create the folder an output file goes in (with its parents), unless it is standard output."""
+    if path is None or path == "-":
+        return
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(path, f"cannot create its folder: {exc.strerror or exc}") from None
 
 
 def _data_options(parser: argparse.ArgumentParser) -> None:
@@ -125,6 +139,7 @@ def _output(path: str | None, out: IO[str]) -> Iterator[IO[str]]:
     if path is None or path == "-":
         yield out
         return
+    made_parent(path)
     with open(path, "w", encoding="utf-8", newline="") as handle:
         yield handle
 
@@ -152,10 +167,12 @@ def cmd_load(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     for path, what in (rejects, snap):
         sources.refuse_overwrite(path, files, what)
     _distinct(rejects, snap)
+    made_parent(args.rejects)
     engine = Engine()
     report = _import(engine, files, args, err, args.rejects)
     summary: dict[str, Any] = {"summary": report.summary(), **report.to_json()}
     if args.snapshot:
+        made_parent(args.snapshot)
         snapshot.save(engine, args.snapshot)
         summary["snapshot"] = args.snapshot
     write_mapping(args.format, summary, out)
@@ -178,13 +195,12 @@ def cmd_call(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     engine = _engine(args, err, _data_files(args))
     params = dict(args.param)
     body = engine.call(args.action, params, version=args.version)
-    kind = _KIND_OF_ACTION.get(args.action)
-    if args.format is Format.JSON or kind is None:
+    operation = OPERATIONS.get(args.action)
+    if args.format is Format.JSON or operation is None:
         out.write(dumps(body) + "\n")
         return 0
-    items = next((body[key] for key in _LIST_KEYS if key in body), [])
-    envelope = {k: v for k, v in body.items() if k not in _LIST_KEYS}
-    write_items(args.format, kind, items, out, envelope)
+    envelope = {k: v for k, v in body.items() if k != operation.list_key}
+    write_items(args.format, operation.kind, body.get(operation.list_key, []), out, envelope)
     return 0
 
 
@@ -210,6 +226,7 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 def cmd_snapshot(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     engine = _engine(args, err, _data_files(args, (args.out, "the snapshot")))
+    made_parent(args.out)
     counts = snapshot.save(engine, args.out, compress=not args.no_compress)
     write_mapping(args.format, {"snapshot": args.out, **{k.value: n for k, n in counts.items()}}, out)
     return 0
@@ -242,7 +259,7 @@ def cmd_record(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         sources.refuse_overwrite(args.out, [Path(args.requests)], "the capture (--out)")
         requests = replays.read_calls(args.requests, need_response=False)
     else:
-        requests = [call for _, _, call in demos.DEMO]
+        requests = [call for _, call in demos.DEMO]
     engine = _engine(args, err, files)
     with _output(args.out, out) as handle:
         count = replays.record(engine, requests, handle)
@@ -272,6 +289,7 @@ def _add(
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.set_defaults(func=handler)
+    output_options(parser)
     return parser
 
 
@@ -303,7 +321,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
              "  dsc-engine call DescribeDataMaskingRunHistory --param Status=2\n"
              "  dsc-engine --format json call ListSensitiveDataAuditLog --param PageNumber=1 --param PageSize=5 \\\n"
              "      --param 'StartTime=2026-10-01 00:00:00' --param 'EndTime=2026-10-31 23:59:59'\n", exit_codes)
-    p.add_argument("action", metavar="ACTION", help="DescribeAuditLogs, DescribeDataMaskingRunHistory or ListSensitiveDataAuditLog")
+    p.add_argument("action", metavar="ACTION", help=", ".join(OPERATIONS))
     p.add_argument("--param", type=_param, action="append", default=[], metavar="NAME=VALUE",
                    help="a request parameter, as the query string carries it (repeatable)")
     p.add_argument("--version", help="the API version (default: the action's own)")

@@ -8,16 +8,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import IO, Any
 
+from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.cli.output import Format, dumps, write_items
 from dsc_engine.io.stores import HasStores
 from dsc_engine.models import RecordKind
 from dsc_engine.replay import Call, Caller, answer
 
-#: (title, the kind of its items, the call).
-DEMO: tuple[tuple[str, RecordKind, Call], ...] = (
+#: (title, the call).
+DEMO: tuple[tuple[str, Call], ...] = (
     (
         "Audit alerts on RDS in a time window, 100 ms to 5 s long, by anyone but admin",
-        RecordKind.AUDIT_LOG,
         Call(
             "DescribeAuditLogs",
             {
@@ -34,17 +34,14 @@ DEMO: tuple[tuple[str, RecordKind, Call], ...] = (
     ),
     (
         "The newest hit of each audit rule (RuleAggQuery)",
-        RecordKind.AUDIT_LOG,
         Call("DescribeAuditLogs", {"RuleAggQuery": "true", "PageSize": "5", "Lang": "en_us"}),
     ),
     (
         "Failed masking runs since a time",
-        RecordKind.MASKING_RUN,
         Call("DescribeDataMaskingRunHistory", {"Status": "2", "StartTime": "1792000000000", "PageSize": "5"}),
     ),
     (
         "DMS logs that touched orders.email in ten days",
-        RecordKind.DMS_LOG,
         Call(
             "ListSensitiveDataAuditLog",
             {
@@ -59,12 +56,9 @@ DEMO: tuple[tuple[str, RecordKind, Call], ...] = (
     ),
     (
         "A request the service refuses (PageSize above 50)",
-        RecordKind.AUDIT_LOG,
         Call("DescribeAuditLogs", {"PageSize": "500", "Lang": "en_us"}),
     ),
 )
-
-_LIST_KEYS = ("Items", "SensitiveDataAuditLogList")
 
 
 def holdings(engine: HasStores) -> dict[str, Any]:
@@ -79,7 +73,7 @@ def run(engine: Caller, stores: HasStores, fmt: Format, out: IO[str]) -> int:
         counts = ", ".join(f"{n} {kind}" for kind, n in holdings(stores).items())
         out.write(f"Loaded records: {counts}\n")
     shown: list[dict[str, Any]] = []
-    for title, kind, call in DEMO:
+    for title, call in DEMO:
         status, body = answer(engine, call)
         answered += status == 200
         if fmt is not Format.TABLE:
@@ -90,9 +84,9 @@ def run(engine: Caller, stores: HasStores, fmt: Format, out: IO[str]) -> int:
         if status != 200:
             out.write(f"HTTP {status} {body['Code']}: {body['Message']}\n")
             continue
-        items = next(body[key] for key in _LIST_KEYS if key in body)
-        envelope = {k: v for k, v in body.items() if k not in _LIST_KEYS and k != "RequestId"}
-        write_items(fmt, kind, items, out, _brief(envelope))
+        operation = OPERATIONS[call.action]
+        envelope = {k: v for k, v in body.items() if k not in (operation.list_key, "RequestId")}
+        write_items(fmt, operation.kind, body[operation.list_key], out, _brief(envelope))
     if fmt is Format.JSON:
         out.write(dumps({"holdings": holdings(stores), "calls": shown}) + "\n")
     elif fmt is not Format.TABLE:

@@ -24,17 +24,12 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
+from dsc_engine.api.operations import BY_KIND
 from dsc_engine.io import csvformat
 from dsc_engine.wire.codec import to_wire, wire_keys
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
 
-#: The largest page each operation serves (CONTRACT.md section 4): the default export page size.
-MAX_PAGE_SIZE = {
-    RecordKind.AUDIT_LOG: 50,
-    RecordKind.MASKING_RUN: 100,
-    RecordKind.DMS_LOG: 100,
-}
 
 
 class ExportFormat(enum.Enum):
@@ -93,7 +88,7 @@ def write_pages(
 ) -> int:
     """Write ``records`` as consecutive pages numbered from ``first_page``; ``total`` is the
     query's TotalCount. An empty result is one empty page (as the service answers)."""
-    size = page_size or MAX_PAGE_SIZE[kind]
+    size = page_size or BY_KIND[kind].max_page_size  # the largest page the operation serves
     count = 0
     page = first_page
     chunks: Iterator[list[Record]] = _chunked(records, size)

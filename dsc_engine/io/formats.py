@@ -28,6 +28,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from dsc_engine.api.operations import LIST_KEYS
 from dsc_engine.errors import ImportFailure
 from dsc_engine.io import csvformat, jsontext, sources
 from dsc_engine.io.candidates import KEYS, Candidate, clip
@@ -37,12 +38,8 @@ from dsc_engine.models import RecordKind
 #: The largest single JSON value (one page, or one element of a top-level array) read in stream mode.
 MAX_VALUE = 1 << 26
 
-SDDP_KINDS = (RecordKind.AUDIT_LOG, RecordKind.MASKING_RUN)
-#: The list key of an API page, and the kinds its items may be.
-PAGE_LISTS: Mapping[str, tuple[RecordKind, ...]] = {
-    "Items": SDDP_KINDS,
-    "SensitiveDataAuditLogList": (RecordKind.DMS_LOG,),
-}
+#: The list key of an API page, and the kinds its items may be (from the operation descriptions).
+PAGE_LISTS: Mapping[str, tuple[RecordKind, ...]] = LIST_KEYS
 _ERROR_BODY = frozenset({"Code", "Message", "RequestId"})
 
 

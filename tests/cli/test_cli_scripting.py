@@ -1,0 +1,80 @@
+"""The CLI in scripts: --format anywhere, refused calls as data on stdout, --version, output
+folders created."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from importlib.metadata import version
+
+import pytest
+
+from dsc_engine.cli import main
+from dsc_engine.io import imports, snapshot
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize("position", ["before", "after"])
+def test_cli_format_is_accepted_before_or_after_the_subcommand(position):
+    command = ("query", "masking", "Status = 2", "--page-size", "3")
+    argv = ("--format", "jsonl", *command) if position == "before" else (*command, "--format", "jsonl")
+    code, out, err = run(*argv)
+    assert (code, err) == (0, "")
+    assert [json.loads(line)["Status"] for line in out.splitlines()] == [2, 2, 2]
+
+
+def test_cli_format_after_the_subcommand_wins_over_the_one_before():
+    code, out, _ = run("--format", "table", "call", "DescribeAuditLogs", "--param", "PageSize=1", "--format", "json")
+    assert code == 0 and json.loads(out)["PageSize"] == 1
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+def test_cli_refused_call_prints_the_error_body_on_stdout_and_exits_4(fmt):
+    code, out, err = run("--format", fmt, "call", "DescribeAuditLogs", "--param", "PageSize=500")
+    assert code == 4
+    body = json.loads(out)
+    assert body["Code"] == "InvalidParameter" and set(body) == {"RequestId", "HostId", "Code", "Message", "Recommend"}
+    assert (fmt == "jsonl") == (out.count("\n") == 1)
+    assert err.startswith("dsc-engine call: 400 InvalidParameter:")
+
+
+def test_cli_refused_call_in_csv_is_one_row_under_a_header():
+    code, out, _ = run("call", "ListSensitiveDataAuditLog", "--format", "csv")
+    header, row = csv.reader(io.StringIO(out))
+    assert code == 4 and row[header.index("Code")] == "MissingStartTime"
+
+
+def test_cli_refused_call_in_a_table_is_a_message_on_stderr_only():
+    code, out, err = run("call", "DescribeAuditLogs", "--param", "PageSize=500")
+    assert (code, out) == (4, "") and "400 InvalidParameter" in err
+
+
+def test_cli_version_prints_the_package_version(capsys):
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"dsc-engine {version('dsc-engine')}\n"
+
+
+def test_cli_output_files_get_their_parent_folders(tmp_path):
+    source = tmp_path / "in" / "audit.jsonl"
+    assert run("export", "audit", "--out", str(source))[0] == 0
+    assert source.read_text().count("\n") == 3000
+    snap, rejects = tmp_path / "s" / "t" / "e.dscsnap", tmp_path / "r" / "rejects.jsonl"
+    assert run("load", str(source), "--snapshot", str(snap), "--rejects", str(rejects))[0] == 0
+    assert snapshot.is_snapshot(snap) and imports.rejects_of(rejects) == []
+    other = tmp_path / "u" / "e.dscsnap"
+    assert run("snapshot", str(other), "--data", str(snap))[0] == 0 and snapshot.is_snapshot(other)
+    capture = tmp_path / "c" / "capture.jsonl"
+    assert run("record", "--out", str(capture))[0] == 0 and capture.exists()
+
+
+def test_cli_an_output_folder_that_cannot_be_made_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    code, out, err = run("export", "audit", "--out", str(blocker / "x.csv"))
+    assert code == 3 and out == "" and f"{blocker}" in err and "Traceback" not in err
