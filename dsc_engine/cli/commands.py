@@ -16,7 +16,7 @@ from typing import IO, Any
 from dsc_engine import replay as replays
 from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.cli import demo as demos
-from dsc_engine.cli.output import Format, Progress, dumps, write_items, write_mapping
+from dsc_engine.cli.output import Format, Progress, dumps, write_items, write_mapping, write_rejects
 from dsc_engine.engine import Engine
 from dsc_engine.errors import ImportFailure, InvalidParameterError, OutputError
 from dsc_engine.io import export, imports, snapshot, sources
@@ -116,9 +116,13 @@ def _engine(args: argparse.Namespace, err: IO[str], files: list[Path]) -> Engine
         raise ImportFailure(first.file, f"{first.reason}{more}; the --data cannot be used", first.line)
     if not report.ok:
         err.write(f"warning: {report.summary()}\n")
-        for problem in report.rejects[:5]:
-            err.write(f"  {problem}\n")
+        write_rejects(_records_rejected(report), err, heading=False)
     return engine
+
+
+def _records_rejected(report: imports.ImportReport) -> list[imports.Reject]:
+    """The rejected records the report kept (its file errors are listed apart)."""
+    return [r for r in report.rejects if r.scope != "file"]
 
 
 def _import(
@@ -177,8 +181,9 @@ def cmd_load(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         summary["snapshot"] = args.snapshot
     write_mapping(args.format, summary, out)
     if args.rejects is None:
-        for problem in (*report.file_errors, *report.rejects):
-            err.write(f"rejected: {problem}\n")
+        for problem in report.file_errors:
+            err.write(f"file error: {problem}\n")
+        write_rejects(_records_rejected(report), err)
     return 0 if report.ok else 3
 
 

@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -81,6 +82,49 @@ class Reject:
         if self.item:
             place = f"{place} {self.item}"
         return f"{place}: {self.reason}"
+
+
+#: A quoted value in a reason (Python's repr quotes with ' unless the text holds one).
+_QUOTED = re.compile(r"""(key )?('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")""")
+#: A number standing alone (not "64-bit", not inside a name).
+_NUMBER = re.compile(r"(?<![\w.-])-?\d+(?![\w-])")
+
+
+def reason_shape(reason: str) -> str:
+    """A reject's reason with what varies from record to record left out, so that rejects for
+    one cause group together: quoted values (a key name and a lone punctuation mark stay) and
+    numbers standing alone become ``…``."""
+
+    def elide(match: re.Match[str]) -> str:
+        key, quoted = match.group(1), match.group(2)
+        if key or (len(quoted) == 3 and not quoted[1].isalnum()):
+            return match.group(0)
+        return f"{quoted[0]}…{quoted[0]}"
+
+    return _NUMBER.sub("…", _QUOTED.sub(elide, reason))
+
+
+@attrs.frozen
+class RejectGroup:
+    """Rejects with one :func:`reason_shape`: how many, and the first few."""
+
+    reason: str
+    count: int
+    examples: tuple[Reject, ...]
+
+
+def group_rejects(rejects: Iterable[Reject], examples: int = 3) -> list[RejectGroup]:
+    """Rejects grouped by the shape of their reason, in order of first appearance, each with its
+    first ``examples``."""
+    counts: dict[str, int] = {}
+    kept: dict[str, list[Reject]] = {}
+    for reject in rejects:
+        shape = reason_shape(reject.reason)
+        counts[shape] = counts.get(shape, 0) + 1
+        first = kept.setdefault(shape, [])
+        if len(first) < examples:
+            first.append(reject)
+    return [RejectGroup(shape, counts[shape], tuple(kept[shape])) for shape in counts]
 
 
 @attrs.frozen

@@ -67,7 +67,7 @@ def test_cli_load_rejects_are_written_and_exit_3(tmp_path):
     (entry,) = imports.rejects_of(rejects)
     assert (entry["line"], entry["raw"]) == (2, "{broken")
     code, _, err = run("load", str(path))
-    assert code == 3 and f"rejected: {path}:2: invalid JSON" in err
+    assert code == 3 and f"      {path}:2: invalid JSON" in err and "rejected 1 record for 1 reason" in err
 
 
 def test_cli_load_strict_stops_with_file_and_line(tmp_path):

@@ -78,3 +78,42 @@ def test_cli_an_output_folder_that_cannot_be_made_is_a_clear_error(tmp_path):
     blocker.write_text("")
     code, out, err = run("export", "audit", "--out", str(blocker / "x.csv"))
     assert code == 3 and out == "" and f"{blocker}" in err and "Traceback" not in err
+
+
+def test_cli_rejects_are_grouped_by_reason_on_stderr(tmp_path):
+    rows = [f"2026-10-{1 + n % 28:02d} {n % 24:02d}:00,{n}" for n in range(3040)]
+    rows += ["1792000000000,1,extra", "1792000000000,2,more"]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("CreationTime,EffectRow\n" + "\n".join(rows) + "\n")
+    code, _, err = run("load", str(bad))
+    lines = err.splitlines()
+    assert code == 3 and len(lines) <= 12, err
+    assert lines[0] == "rejected 3042 records for 2 reasons (--rejects FILE writes every one):"
+    assert lines[1] == "  3040 × column CreationTime: cannot read '…' as an integer (UNIX milliseconds)"
+    assert lines[2] == f"      {bad}:2: column CreationTime: cannot read '2026-10-01 00:00' as an integer (UNIX milliseconds)"
+    assert lines[5] == "      … and 3037 more"
+    assert lines[6] == "  2 × row has … cells but the header has … columns"
+    code, _, err = run("query", "audit", "--data", str(bad))
+    assert code == 0 and err.startswith("warning: 1 file: read 3042 records = 0 loaded")
+    assert "  3040 × column CreationTime" in err and len(err.splitlines()) <= 13
+
+
+def test_cli_reason_shapes_keep_key_names_and_lone_punctuation():
+    from dsc_engine.io.imports import reason_shape
+
+    assert reason_shape("audit log record: key 'EffectRow': expected an integer, got a string") == (
+        "audit log record: key 'EffectRow': expected an integer, got a string"
+    )
+    assert reason_shape("invalid JSON: Expecting ',' delimiter: line 1 column 35 (char 34)") == (
+        "invalid JSON: Expecting ',' delimiter: line … column … (char …)"
+    )
+    assert reason_shape("masking run Id 12 is already loaded with different content") == (
+        "masking run Id … is already loaded with different content"
+    )
+    assert reason_shape("the integer is outside the signed 64-bit range") == "the integer is outside the signed 64-bit range"
+
+
+def test_cli_load_lists_a_file_error_once(tmp_path):
+    (tmp_path / "empty.jsonl").write_text("")
+    code, _, err = run("load", str(tmp_path / "empty.jsonl"))
+    assert code == 3 and err == f"file error: {tmp_path / 'empty.jsonl'}: file is empty (no records, no header)\n"
