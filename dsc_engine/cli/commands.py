@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import IO, Any
 from dsc_engine import replay as replays
 from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.cli import demo as demos
+from dsc_engine.cli import zones
 from dsc_engine.cli.output import Format, Progress, dumps, write_items, write_mapping, write_rejects
 from dsc_engine.engine import Engine
 from dsc_engine.errors import ImportFailure, InvalidParameterError, OutputError
@@ -67,9 +69,20 @@ def output_options(parser: argparse.ArgumentParser, *, top: bool = False) -> Non
     """The options every command takes before or after its name. Given after the name they
     override the ones before; a subcommand's parser leaves them unset (``SUPPRESS``) when absent,
     so that it does not reset what was given before the name."""
-    default = Format.TABLE.value if top else argparse.SUPPRESS
-    parser.add_argument("--format", choices=[f.value for f in Format], default=default,
+    parser.add_argument("--format", choices=[f.value for f in Format],
+                        default=Format.TABLE.value if top else argparse.SUPPRESS,
                         help="how results are printed (default: table); before or after the command")
+    parser.add_argument("--tz", type=_zone, metavar="ZONE", default=zones.UTC if top else argparse.SUPPRESS,
+                        help="the time zone of Sddp times in tables and of filter times written without"
+                             " one: UTC (default), +08:00, Asia/Shanghai ...; DMS times are naive and"
+                             " never converted")
+
+
+def _zone(text: str) -> dt.tzinfo:
+    try:
+        return zones.parse_zone(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def made_parent(path: str | None) -> None:
@@ -188,11 +201,12 @@ def cmd_load(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def cmd_query(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    text = zones.localize_filter(args.filter, args.kind, args.tz)
     engine = _engine(args, err, _data_files(args))
-    result = engine.query(args.kind, args.filter, page=args.page, page_size=args.page_size)
+    result = engine.query(args.kind, text, page=args.page, page_size=args.page_size)
     items = [response_item(r) for r in result.records]
     envelope = {"TotalCount": result.total, "Page": result.page, "PageSize": result.page_size}
-    write_items(args.format, args.kind, items, out, envelope)
+    write_items(args.format, args.kind, items, out, envelope, args.tz)
     return 0
 
 
@@ -205,16 +219,20 @@ def cmd_call(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         out.write(dumps(body) + "\n")
         return 0
     envelope = {k: v for k, v in body.items() if k != operation.list_key}
-    write_items(args.format, operation.kind, body.get(operation.list_key, []), out, envelope)
+    write_items(args.format, operation.kind, body.get(operation.list_key, []), out, envelope, args.tz)
     return 0
 
 
 def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    if not args.formula_guard and args.to != export.ExportFormat.CSV.value:
-        raise InvalidParameterError("--no-formula-guard", False, f"applies only to --to csv, not --to {args.to}")
+    if args.to != export.ExportFormat.CSV.value:
+        if not args.formula_guard:
+            raise InvalidParameterError("--no-formula-guard", False, f"applies only to --to csv, not --to {args.to}")
+        if args.times != export.Times.MS.value:
+            raise InvalidParameterError("--times", args.times, f"applies only to --to csv, not --to {args.to}"
+                                        " (the JSON formats keep the API's milliseconds)")
+    node = parse_filter(zones.localize_filter(args.filter, args.kind, args.tz), args.kind)
     engine = _engine(args, err, _data_files(args, (args.out, "the export (--out)")))
     store = engine.store(args.kind)
-    node = parse_filter(args.filter, args.kind)
     if args.page is None:
         records = list(store.iter_ordered(node))
         total, first = len(records), 1
@@ -223,7 +241,8 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         records, total, first = list(page.records), page.total, args.page
     with _output(args.out, out) as handle:
         count = export.write(records, args.kind, args.to, handle, total=total,
-                             page_size=args.page_size, first_page=first, formula_guard=args.formula_guard)
+                             page_size=args.page_size, first_page=first, formula_guard=args.formula_guard,
+                             times=args.times, zone=args.tz)
     if args.out not in (None, "-"):
         write_mapping(args.format, {"exported": count, "total": total, "to": args.out, "as": args.to}, out)
     return 0
@@ -275,7 +294,7 @@ def cmd_record(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 def cmd_demo(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     engine = _engine(args, err, _data_files(args))
-    demos.run(engine, engine, args.format, out)
+    demos.run(engine, engine, args.format, out, args.tz)
     return 0
 
 
@@ -346,6 +365,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
     p.add_argument("--no-formula-guard", dest="formula_guard", action="store_false",
                    help="--to csv: write text a spreadsheet would run as a formula (=, +, -, @, tab, CR first)"
                         " as it is, not guarded with a leading ' (re-imports the same either way)")
+    p.add_argument("--times", choices=[t.value for t in export.Times], default=export.Times.MS.value,
+                   help="--to csv: Sddp times as UNIX milliseconds (ms, default) or readable with the --tz"
+                        " offset (iso: 2026-10-01 10:00:00.123+08:00); both re-import exactly")
     _data_options(p)
 
     p = _add(subparsers, "snapshot", cmd_snapshot, "save the loaded records to a snapshot that loads fast",

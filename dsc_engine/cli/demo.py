@@ -5,6 +5,7 @@ The same requests are what ``dsc-engine record`` records when no request list is
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import IO, Any
 
@@ -66,8 +67,9 @@ def holdings(engine: HasStores) -> dict[str, Any]:
     return {kind.value: len(engine.store(kind)) for kind in RecordKind}
 
 
-def run(engine: Caller, stores: HasStores, fmt: Format, out: IO[str]) -> int:
-    """Answer every demo request and show it; return how many were answered without error."""
+def run(engine: Caller, stores: HasStores, fmt: Format, out: IO[str], zone: dt.tzinfo = dt.timezone.utc) -> int:
+    """Answer every demo request and show it (a table's Sddp times in ``zone``); return how many
+    were answered without error."""
     answered = 0
     if fmt is Format.TABLE:
         counts = ", ".join(f"{n} {kind}" for kind, n in holdings(stores).items())
@@ -86,7 +88,7 @@ def run(engine: Caller, stores: HasStores, fmt: Format, out: IO[str]) -> int:
             continue
         operation = OPERATIONS[call.action]
         envelope = {k: v for k, v in body.items() if k not in (operation.list_key, "RequestId")}
-        write_items(fmt, operation.kind, body[operation.list_key], out, _brief(envelope))
+        write_items(fmt, operation.kind, body[operation.list_key], out, _brief(envelope), zone)
     if fmt is Format.JSON:
         out.write(dumps({"holdings": holdings(stores), "calls": shown}) + "\n")
     elif fmt is not Format.TABLE:
