@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import io
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,6 +25,7 @@ from dsc_engine.errors import ImportFailure, InvalidParameterError, OutputError
 from dsc_engine.io import export, imports, snapshot, sources
 from dsc_engine.wire.codec import response_item
 from dsc_engine.models import RecordKind
+from dsc_engine.models.records import Record
 from dsc_engine.query.parse import parse_filter
 
 Handler = Callable[[argparse.Namespace, IO[str], IO[str]], int]
@@ -138,6 +140,28 @@ def _records_rejected(report: imports.ImportReport) -> list[imports.Reject]:
     return [r for r in report.rejects if r.scope != "file"]
 
 
+def _save(engine: Engine, path: str, err: IO[str], *, compress: bool = True) -> dict[RecordKind, int]:
+    """Save a snapshot (its folder made first), with a progress bar on a terminal."""
+    made_parent(path)
+    progress = Progress(sum(len(engine.store(kind)) for kind in RecordKind), err, label="saving", unit="records")
+    try:
+        return snapshot.save(engine, path, compress=compress, progress=progress)
+    finally:
+        progress.finish()
+
+
+def _counted(records: Iterable[Record], progress: Progress, every: int = 1000) -> Iterator[Record]:
+    """``records``, telling ``progress`` every ``every`` of them (and the rest at the end)."""
+    count = 0
+    for record in records:
+        yield record
+        count += 1
+        if count == every:
+            progress(count)
+            count = 0
+    progress(count)
+
+
 def _import(
     engine: Engine, files: list[Path], args: argparse.Namespace, err: IO[str], rejects: str | None
 ) -> imports.ImportReport:
@@ -189,8 +213,7 @@ def cmd_load(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     report = _import(engine, files, args, err, args.rejects)
     summary: dict[str, Any] = {"summary": report.summary(), **report.to_json()}
     if args.snapshot:
-        made_parent(args.snapshot)
-        snapshot.save(engine, args.snapshot)
+        _save(engine, args.snapshot, err)
         summary["snapshot"] = args.snapshot
     write_mapping(args.format, summary, out)
     if args.rejects is None:
@@ -239,10 +262,16 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     else:
         page = store.query(node, (args.page - 1) * args.page_size, args.page_size)
         records, total, first = list(page.records), page.total, args.page
-    with _output(args.out, out) as handle:
-        count = export.write(records, args.kind, args.to, handle, total=total,
-                             page_size=args.page_size, first_page=first, formula_guard=args.formula_guard,
-                             times=args.times, zone=args.tz)
+    # a bar beside records written to the terminal would break their lines: to a file only
+    progress = Progress(len(records), err if args.out not in (None, "-") else io.StringIO(),
+                        label="exporting", unit="records")
+    try:
+        with _output(args.out, out) as handle:
+            count = export.write(_counted(records, progress), args.kind, args.to, handle, total=total,
+                                 page_size=args.page_size, first_page=first, formula_guard=args.formula_guard,
+                                 times=args.times, zone=args.tz)
+    finally:
+        progress.finish()
     if args.out not in (None, "-"):
         write_mapping(args.format, {"exported": count, "total": total, "to": args.out, "as": args.to}, out)
     return 0
@@ -250,8 +279,7 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 def cmd_snapshot(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     engine = _engine(args, err, _data_files(args, (args.out, "the snapshot")))
-    made_parent(args.out)
-    counts = snapshot.save(engine, args.out, compress=not args.no_compress)
+    counts = _save(engine, args.out, err, compress=not args.no_compress)
     write_mapping(args.format, {"snapshot": args.out, **{k.value: n for k, n in counts.items()}}, out)
     return 0
 

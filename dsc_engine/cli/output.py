@@ -176,36 +176,48 @@ def write_rejects(rejects: Sequence[Reject], err: IO[str], *, heading: bool = Tr
         err.write(f"  … and {len(groups) - SHOWN_REASONS} more reasons\n")
 
 
-class Progress:
-    """A progress bar on a terminal's stderr, shown only once a load has taken over ``delay`` s."""
+#: Seconds a task runs before its progress bar shows, and between two updates of the bar.
+PROGRESS_DELAY = 1.0
+PROGRESS_INTERVAL = 0.1
 
-    def __init__(self, total: int, stream: IO[str] | None = None, delay: float = 1.0) -> None:
+
+class Progress:
+    """A progress bar on a terminal's stderr, shown only once a task has taken over ``delay``
+    seconds: ``loading [####....]  45% 12.3 MB`` (``unit="bytes"``) or ``saving [####....]  45%
+    450,000 records`` (``unit="records"``). Called with how much was done since the last call."""
+
+    def __init__(
+        self, total: int, stream: IO[str] | None = None, delay: float | None = None,
+        *, label: str = "loading", unit: str = "bytes",
+    ) -> None:
         self.total = max(total, 1)
         self.stream = stream if stream is not None else sys.stderr
         self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
         self.start = time.monotonic()
-        self.delay = delay
+        self.delay = PROGRESS_DELAY if delay is None else delay
+        self.label = label
+        self.unit = unit
         self.done = 0
         self.shown = False
-        self._last = 0.0
+        self._last = -1.0
 
-    def __call__(self, nbytes: int) -> None:
-        self.done += nbytes
+    def __call__(self, amount: int) -> None:
+        self.done += amount
         if not self.enabled:
             return
         now = time.monotonic()
-        if now - self.start < self.delay or now - self._last < 0.1:
+        if now - self.start < self.delay or now - self._last < PROGRESS_INTERVAL:
             return
         self._last = now
         self.shown = True
         share = min(self.done / self.total, 1.0)
         filled = int(share * 30)
-        megabytes = self.done / 1e6
-        self.stream.write(f"\rloading [{'#' * filled}{'.' * (30 - filled)}] {share:4.0%} {megabytes:.1f} MB")
+        amount_text = f"{self.done / 1e6:.1f} MB" if self.unit == "bytes" else f"{self.done:,} {self.unit}"
+        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {share:4.0%} {amount_text}")
         self.stream.flush()
 
     def finish(self) -> None:
         if self.shown:
-            self.stream.write("\r" + " " * 60 + "\r")
+            self.stream.write("\r" + " " * 70 + "\r")
             self.stream.flush()
-
+            self.shown = False

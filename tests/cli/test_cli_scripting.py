@@ -118,3 +118,43 @@ def test_cli_load_lists_a_file_error_once(tmp_path):
     (tmp_path / "empty.jsonl").write_text("")
     code, _, err = run("load", str(tmp_path / "empty.jsonl"))
     assert code == 3 and err == f"file error: {tmp_path / 'empty.jsonl'}: file is empty (no records, no header)\n"
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _run_on_a_terminal(*argv: str) -> tuple[int, str]:
+    err = _Terminal()
+    code = main(list(argv), out=io.StringIO(), err=err)
+    return code, err.getvalue()
+
+
+def test_cli_snapshot_and_export_show_progress_on_a_terminal(tmp_path, monkeypatch):
+    from dsc_engine.cli import output
+
+    monkeypatch.setattr(output, "PROGRESS_DELAY", 0.0)
+    monkeypatch.setattr(output, "PROGRESS_INTERVAL", 0.0)
+    code, err = _run_on_a_terminal("snapshot", str(tmp_path / "e.dscsnap"))
+    assert code == 0 and "\rsaving [" in err and "6,000 records" in err and err.endswith("\r")
+    code, err = _run_on_a_terminal("export", "audit", "--out", str(tmp_path / "a.jsonl"))
+    assert code == 0 and "\rexporting [" in err and "3,000 records" in err and err.endswith("\r")
+    code, err = _run_on_a_terminal("load", str(tmp_path / "a.jsonl"), "--snapshot", str(tmp_path / "f.dscsnap"))
+    assert code == 0 and "\rloading [" in err and "\rsaving [" in err
+
+
+def test_cli_progress_stays_off_the_output_when_not_a_terminal(tmp_path, monkeypatch):
+    from dsc_engine.cli import output
+
+    monkeypatch.setattr(output, "PROGRESS_DELAY", 0.0)
+    code, out, err = run("snapshot", str(tmp_path / "e.dscsnap"))
+    assert code == 0 and err == ""
+
+
+def test_snapshot_save_reports_its_progress_in_records(tmp_path):
+    from dsc_engine.engine import Engine
+
+    seen: list[int] = []
+    snapshot.save(Engine.from_sample(), tmp_path / "e.dscsnap", progress=seen.append)
+    assert sum(seen) == 6000 and all(n > 0 for n in seen)
