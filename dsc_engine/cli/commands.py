@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import io
 import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -262,17 +261,16 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     else:
         page = store.query(node, (args.page - 1) * args.page_size, args.page_size)
         records, total, first = list(page.records), page.total, args.page
-    # a bar beside records written to the terminal would break their lines: to a file only
-    progress = Progress(len(records), err if args.out not in (None, "-") else io.StringIO(),
-                        label="exporting", unit="records")
+    to_file = args.out not in (None, "-")  # a bar beside records shown on a terminal would break their lines
+    progress = Progress(len(records), err, label="exporting", unit="records")
     try:
         with _output(args.out, out) as handle:
-            count = export.write(_counted(records, progress), args.kind, args.to, handle, total=total,
-                                 page_size=args.page_size, first_page=first, formula_guard=args.formula_guard,
-                                 times=args.times, zone=args.tz)
+            count = export.write(_counted(records, progress) if to_file else records, args.kind, args.to, handle,
+                                 total=total, page_size=args.page_size, first_page=first,
+                                 formula_guard=args.formula_guard, times=args.times, zone=args.tz)
     finally:
         progress.finish()
-    if args.out not in (None, "-"):
+    if to_file:
         write_mapping(args.format, {"exported": count, "total": total, "to": args.out, "as": args.to}, out)
     return 0
 
