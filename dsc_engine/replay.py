@@ -14,20 +14,28 @@ not pass one (the service then makes one up); and in error bodies ``HostId`` and
 part of ``Recommend``. Every other difference is listed by its path
 (``Items[3].UserName: expected 'a', got 'b'``), types included (``"1"`` is not ``1``).
 
+A page's item list (each operation's list key) is compared as a list of records first: records
+the engine left out, records it added (``50 extra records (Items[50..99])``, saying how many of
+them repeat another record of the page, as records loaded twice do) and records in another
+order are named as such; fields are compared only between records that line up.
+
 :func:`record` writes a capture from calls answered by the engine itself, so the format round-trips.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import IO, Any, Protocol
 
 import attrs
 
 from dsc_engine.api.errors import ApiError
+from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.errors import ImportFailure
 
 _ALLOWED_KEYS = frozenset({"action", "params", "response", "version", "status"})
@@ -35,6 +43,10 @@ _ALLOWED_KEYS = frozenset({"action", "params", "response", "version", "status"})
 #: comparing and showing a deeper one would recurse past Python's limit.
 MAX_DEPTH = 64
 _RECOMMEND_ID = re.compile(r"([?&]requestId=)[^&]*")
+#: The keys of the record lists of the operations' pages (compared as lists of records).
+RECORD_LISTS = frozenset(operation.list_key for operation in OPERATIONS.values())
+#: How many runs of indices a message about records shows before "…".
+SHOWN_RUNS = 6
 
 
 class Caller(Protocol):
@@ -83,6 +95,53 @@ class Difference:
         return f"{self.path or '(response)'}: expected {_show(self.expected)}, got {_show(self.got)}"
 
 
+@attrs.frozen
+class RecordsDifference:
+    """Whole records of a page's item list (at ``path``) that the engine left out, added, or
+    put in another order: ``expected_at`` are places in the capture, ``got_at`` in the answer."""
+
+    path: str
+    what: str  # "missing", "extra" or "moved"
+    expected_at: tuple[int, ...] = ()
+    got_at: tuple[int, ...] = ()
+    repeats: int = 0  # extra records equal to another record of the answer's page
+
+    def __str__(self) -> str:
+        if self.what == "missing":
+            return f"{self.path}: {_records(len(self.expected_at), 'missing')} ({_places(self.path, self.expected_at)})"
+        if self.what == "extra":
+            text = f"{self.path}: {_records(len(self.got_at), 'extra')} ({_places(self.path, self.got_at)}"
+            if self.repeats:
+                share = f"all {self.repeats}" if self.repeats == len(self.got_at) else str(self.repeats)
+                text += f"; {share} repeat{'s' if self.repeats == 1 else ''} another record of the page"
+            return text + ")"
+        return (
+            f"{self.path}: {_records(len(self.expected_at))} in another order"
+            f" (expected {_places(self.path, self.expected_at)}, got {_places(self.path, self.got_at)})"
+        )
+
+
+def _records(n: int, adjective: str = "") -> str:
+    noun = "record" if n == 1 else "records"
+    return f"{n} {adjective} {noun}" if adjective else f"{n} {noun}"
+
+
+def _places(path: str, indices: tuple[int, ...]) -> str:
+    """``Items[3]``, ``Items[10..12]``, ``Items[1, 3, 5, …, 99]``: runs of 3 or more as ranges."""
+    runs: list[list[int]] = []
+    for index in indices:
+        if runs and index == runs[-1][-1] + 1 and indices == tuple(sorted(indices)):
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    parts: list[str] = []
+    for run in runs:
+        parts.extend([f"{run[0]}..{run[-1]}"] if len(run) > 2 else map(str, run))
+    if len(parts) > SHOWN_RUNS + 1:
+        parts = [*parts[:SHOWN_RUNS], "…", parts[-1]]
+    return f"{path}[{', '.join(parts)}]"
+
+
 def _show(value: Any) -> str:
     text = repr(value) if isinstance(value, (str, _Absent)) else json.dumps(value, ensure_ascii=False)
     return text if len(text) <= 200 else text[:197] + "..."
@@ -91,7 +150,7 @@ def _show(value: Any) -> str:
 @attrs.frozen
 class CallResult:
     call: Call
-    differences: tuple[Difference, ...]
+    differences: tuple[Difference | RecordsDifference, ...]
 
     @property
     def matched(self) -> bool:
@@ -230,7 +289,7 @@ def replay(engine: Caller, calls: Iterable[Call]) -> ReplayReport:
     return ReplayReport(tuple(results))
 
 
-def compare(call: Call, got: Mapping[str, Any]) -> list[Difference]:
+def compare(call: Call, got: Mapping[str, Any]) -> list[Difference | RecordsDifference]:
     """The differences between the recorded response of ``call`` and ``got``, volatile fields aside."""
     expected = dict(call.response or {})
     actual = dict(got)
@@ -245,16 +304,23 @@ def compare(call: Call, got: Mapping[str, Any]) -> list[Difference]:
     for key in volatile:
         expected.pop(key, None)
         actual.pop(key, None)
-    out: list[Difference] = []
+    out: list[Difference | RecordsDifference] = []
     _diff("", expected, actual, out.append)
     return out
 
 
-def _diff(path: str, expected: Any, got: Any, emit: Callable[[Difference], None]) -> None:
+Emit = Callable[[Difference | RecordsDifference], None]
+
+
+def _diff(path: str, expected: Any, got: Any, emit: Emit) -> None:
     if isinstance(expected, dict) and isinstance(got, dict):
         for key, value in expected.items():
             sub = f"{path}.{key}" if path else key
-            _diff(sub, value, got.get(key, ABSENT), emit)
+            other = got.get(key, ABSENT)
+            if not path and key in RECORD_LISTS and isinstance(value, list) and isinstance(other, list):
+                _diff_records(sub, value, other, emit)
+            else:
+                _diff(sub, value, other, emit)
         for key, value in got.items():
             if key not in expected:
                 emit(Difference(f"{path}.{key}" if path else key, ABSENT, value))
@@ -265,3 +331,54 @@ def _diff(path: str, expected: Any, got: Any, emit: Callable[[Difference], None]
             _diff(f"{path}[{index}]", left, right, emit)
     elif type(expected) is not type(got) or expected != got:
         emit(Difference(path, expected, got))
+
+
+def _diff_records(path: str, expected: list[Any], got: list[Any], emit: Emit) -> None:
+    """Compare two item lists as lists of records (see the module docstring): whole records
+    missing, extra or moved first, then the fields of the records that line up."""
+    left = [_canonical(item) for item in expected]
+    right = [_canonical(item) for item in got]
+    missing: list[int] = []
+    extra: list[int] = []
+    paired: list[tuple[int, int]] = []
+    matcher = difflib.SequenceMatcher(None, left, right, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        both = min(i2 - i1, j2 - j1) if tag == "replace" else 0
+        paired.extend((i1 + k, j1 + k) for k in range(both))
+        missing.extend(range(i1 + both, i2))
+        extra.extend(range(j1 + both, j2))
+    moved = _moved(left, right, missing, extra)
+    if moved:
+        gone = {i for i, _ in moved}
+        came = {j for _, j in moved}
+        missing = [i for i in missing if i not in gone]
+        extra = [j for j in extra if j not in came]
+        emit(RecordsDifference(path, "moved", tuple(i for i, _ in moved), tuple(j for _, j in moved)))
+    if missing:
+        emit(RecordsDifference(path, "missing", expected_at=tuple(missing)))
+    if extra:
+        counts = Counter(right)
+        repeats = sum(counts[right[j]] > 1 for j in extra)
+        emit(RecordsDifference(path, "extra", got_at=tuple(extra), repeats=repeats))
+    for i, j in paired:
+        place = f"{path}[{i}]" if i == j else f"{path}[{i}→{j}]"
+        _diff(place, expected[i], got[j], emit)
+
+
+def _moved(left: list[str], right: list[str], missing: list[int], extra: list[int]) -> list[tuple[int, int]]:
+    """Missing records that are among the extra ones (the same content elsewhere), paired in order."""
+    places: dict[str, list[int]] = {}
+    for j in extra:
+        places.setdefault(right[j], []).append(j)
+    moved = []
+    for i in missing:
+        found = places.get(left[i])
+        if found:
+            moved.append((i, found.pop(0)))
+    return moved
+
+
+def _canonical(item: Any) -> str:
+    return json.dumps(item, sort_keys=True, ensure_ascii=False)

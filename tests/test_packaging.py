@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,9 @@ def test_installed_wheel_answers_queries(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
     _run(sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", dist, ROOT, cwd=tmp_path)
     (wheel,) = dist.glob("dsc_engine-*.whl")
+    with zipfile.ZipFile(wheel) as packed:  # the license the metadata names, in its own words
+        (license_name,) = [n for n in packed.namelist() if n.endswith("/LICENSE")]
+        assert "Apache License\n                           Version 2.0" in packed.read(license_name).decode()
 
     venv.create(tmp_path / "venv", with_pip=True)
     bin_dir = tmp_path / "venv" / "bin"

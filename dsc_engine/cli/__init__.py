@@ -10,11 +10,12 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 from typing import IO
 
 from dsc_engine.api.errors import ApiError
 from dsc_engine.cli import cloud, commands
-from dsc_engine.cli.output import Format
+from dsc_engine.cli.output import Format, dumps, write_mapping
 from dsc_engine.errors import (
     CheckpointError,
     DscError,
@@ -45,7 +46,8 @@ exit status:
   {EXIT_USAGE}  usage: bad arguments, an unparsable filter, a bad page or kind; pull: a checkpoint of another pull
   {EXIT_DATA}  data: a file cannot be imported (or records were rejected), a bad snapshot or capture;
      pull: it cannot go on (the message says why and what to do)
-  {EXIT_API}  the API refused the call (the error body is printed); pull: the service refused it
+  {EXIT_API}  the API refused the call: HTTP status, Code and Message on stderr, and with
+     --format json, jsonl or csv the error body on stdout; pull: the service refused it
   {EXIT_INTERNAL}  internal error (a bug: please report it with the message)
   {EXIT_INTERRUPTED}  interrupted (Ctrl-C); pull: run the same command again to resume
   {EXIT_BROKEN_PIPE}  the reader of the output went away (e.g. piped into head); nothing is printed
@@ -55,7 +57,9 @@ DESCRIPTION = """\
 Answer Alibaba Cloud's audit-log APIs offline, from exported logs held in memory:
 Sddp DescribeAuditLogs, Sddp DescribeDataMaskingRunHistory and DMS ListSensitiveDataAuditLog.
 Commands that need data take --data PATH (files, folders, globs or snapshots; repeatable);
-without it they use the sample data bundled with the package.
+without it they use the sample data bundled with the package. --format and --tz go before or
+after the command; --tz (default UTC) is the zone tables show Sddp times in and filter times
+without a zone are read in (DMS times are naive and never converted).
 """
 
 EPILOG = f"""\
@@ -83,15 +87,20 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--format", choices=[f.value for f in Format], default=Format.TABLE.value,
-        help="how results are printed (default: table)",
-    )
+    parser.add_argument("--version", action="version", version=f"dsc-engine {_version()}")
+    commands.output_options(parser, top=True)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     commands.register(subparsers, EXIT_CODES)
     cloud.register_pull(subparsers, EXIT_CODES)
     _register_serve(subparsers)
     return parser
+
+
+def _version() -> str:
+    try:
+        return version("dsc-engine")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
 
 
 def _register_serve(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -130,7 +139,11 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: 
     except BrokenPipeError:
         _discard_output(out)
         return EXIT_BROKEN_PIPE
-    except ApiError as exc:
+    except ApiError as exc:  # the body is data for a script; the message is for the person
+        if args.format is Format.CSV:
+            write_mapping(Format.CSV, exc.body, out)
+        elif args.format is not Format.TABLE:
+            out.write(dumps(exc.body, pretty=args.format is Format.JSON) + "\n")
         print(f"dsc-engine {args.command}: {exc.http_status} {exc.code}: {exc.message}", file=err)
         return EXIT_API
     except DscError as exc:

@@ -8,26 +8,35 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from dsc_engine import replay as replays
 from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.cli import demo as demos
+from dsc_engine.cli import zones
 from dsc_engine.cli.arguments import name_value, positive
 from dsc_engine.cli.cloud import add_upstream_options, record_upstream
-from dsc_engine.cli.output import Format, Progress, dumps, write_items, write_mapping
+from dsc_engine.cli.output import Format, Progress, dumps, write_items, write_mapping, write_rejects
 from dsc_engine.engine import Engine
 from dsc_engine.errors import ImportFailure, OutputError, UsageError
 from dsc_engine.io import export, imports, snapshot, sources
 from dsc_engine.wire.codec import response_item
 from dsc_engine.models import RecordKind
+from dsc_engine.models.records import Record
 from dsc_engine.query.parse import parse_filter
 
 Handler = Callable[[argparse.Namespace, IO[str], IO[str]], int]
 _KINDS = "audit | masking | dms (or audit_log, masking_run, dms_log)"
+
+
+_KEEP_HELP = (
+    "load every file and every audit or DMS log even when identical to one loaded already"
+    " (default: skipped and counted; masking runs are always told apart by Id)"
+)
 
 
 def _kind(text: str) -> RecordKind:
@@ -42,12 +51,43 @@ def _kind(text: str) -> RecordKind:
 # ---------------------------------------------------------------------------------------------
 
 
+def output_options(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
+    """The options every command takes before or after its name. Given after the name they
+    override the ones before; a subcommand's parser leaves them unset (``SUPPRESS``) when absent,
+    so that it does not reset what was given before the name."""
+    parser.add_argument("--format", choices=[f.value for f in Format],
+                        default=Format.TABLE.value if top else argparse.SUPPRESS,
+                        help="how results are printed (default: table); before or after the command")
+    parser.add_argument("--tz", type=_zone, metavar="ZONE", default=zones.UTC if top else argparse.SUPPRESS,
+                        help="the time zone of Sddp times in tables and of filter times written without"
+                             " one: UTC (default), +08:00, Asia/Shanghai ...; DMS times are naive and"
+                             " never converted")
+
+
+def _zone(text: str) -> dt.tzinfo:
+    try:
+        return zones.parse_zone(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def made_parent(path: str | None) -> None:
+    """Create the folder an output file goes in (with its parents), unless it is standard output."""
+    if path is None or path == "-":
+        return
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(path, f"cannot create its folder: {exc.strerror or exc}") from None
+
+
 def _data_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("data (default: the bundled sample data)")
     group.add_argument("--data", metavar="PATH", action="append", default=[],
                        help="exported logs or a snapshot: file, folder or glob (repeatable)")
     group.add_argument("--kind", dest="data_kind", type=_kind, help=f"read every --data record as this kind: {_KINDS}")
     group.add_argument("--strict", action="store_true", help="stop at the first bad record")
+    group.add_argument("--keep-duplicates", action="store_true", help=_KEEP_HELP)
 
 
 def _data_files(args: argparse.Namespace, *outputs: tuple[str | None, str]) -> list[Path]:
@@ -75,9 +115,35 @@ def _engine(args: argparse.Namespace, err: IO[str], files: list[Path]) -> Engine
         raise ImportFailure(first.file, f"{first.reason}{more}; the --data cannot be used", first.line)
     if not report.ok:
         err.write(f"warning: {report.summary()}\n")
-        for problem in report.rejects[:5]:
-            err.write(f"  {problem}\n")
+        write_rejects(_records_rejected(report), err, heading=False)
     return engine
+
+
+def _records_rejected(report: imports.ImportReport) -> list[imports.Reject]:
+    """The rejected records the report kept (its file errors are listed apart)."""
+    return [r for r in report.rejects if r.scope != "file"]
+
+
+def _save(engine: Engine, path: str, err: IO[str], *, compress: bool = True) -> dict[RecordKind, int]:
+    """Save a snapshot (its folder made first), with a progress bar on a terminal."""
+    made_parent(path)
+    progress = Progress(sum(len(engine.store(kind)) for kind in RecordKind), err, label="saving", unit="records")
+    try:
+        return snapshot.save(engine, path, compress=compress, progress=progress)
+    finally:
+        progress.finish()
+
+
+def _counted(records: Iterable[Record], progress: Progress, every: int = 1000) -> Iterator[Record]:
+    """``records``, telling ``progress`` every ``every`` of them (and the rest at the end)."""
+    count = 0
+    for record in records:
+        yield record
+        count += 1
+        if count == every:
+            progress(count)
+            count = 0
+    progress(count)
 
 
 def _import(
@@ -86,7 +152,8 @@ def _import(
     progress = Progress(sources.total_size(files), err)
     try:
         return imports.load_into(
-            engine, files, kind=args.data_kind, strict=args.strict, rejects_path=rejects, progress=progress
+            engine, files, kind=args.data_kind, strict=args.strict, rejects_path=rejects, progress=progress,
+            keep_duplicates=args.keep_duplicates,
         )
     finally:
         progress.finish()
@@ -97,6 +164,7 @@ def _output(path: str | None, out: IO[str]) -> Iterator[IO[str]]:
     if path is None or path == "-":
         yield out
         return
+    made_parent(path)
     with open(path, "w", encoding="utf-8", newline="") as handle:
         yield handle
 
@@ -124,25 +192,28 @@ def cmd_load(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     for path, what in (rejects, snap):
         sources.refuse_overwrite(path, files, what)
     _distinct(rejects, snap)
+    made_parent(args.rejects)
     engine = Engine()
     report = _import(engine, files, args, err, args.rejects)
     summary: dict[str, Any] = {"summary": report.summary(), **report.to_json()}
     if args.snapshot:
-        snapshot.save(engine, args.snapshot)
+        _save(engine, args.snapshot, err)
         summary["snapshot"] = args.snapshot
     write_mapping(args.format, summary, out)
     if args.rejects is None:
-        for problem in (*report.file_errors, *report.rejects):
-            err.write(f"rejected: {problem}\n")
+        for problem in report.file_errors:
+            err.write(f"file error: {problem}\n")
+        write_rejects(_records_rejected(report), err)
     return 0 if report.ok else 3
 
 
 def cmd_query(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    text = zones.localize_filter(args.filter, args.kind, args.tz)
     engine = _engine(args, err, _data_files(args))
-    result = engine.query(args.kind, args.filter, page=args.page, page_size=args.page_size)
+    result = engine.query(args.kind, text, page=args.page, page_size=args.page_size)
     items = [response_item(r) for r in result.records]
     envelope = {"TotalCount": result.total, "Page": result.page, "PageSize": result.page_size}
-    write_items(args.format, args.kind, items, out, envelope)
+    write_items(args.format, args.kind, items, out, envelope, args.tz)
     return 0
 
 
@@ -154,35 +225,44 @@ def cmd_call(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     if args.format is Format.JSON or operation is None:
         out.write(dumps(body) + "\n")
         return 0
-    items = body.get(operation.list_key, [])
     envelope = {k: v for k, v in body.items() if k != operation.list_key}
-    write_items(args.format, operation.kind, items, out, envelope)
+    write_items(args.format, operation.kind, body.get(operation.list_key, []), out, envelope, args.tz)
     return 0
 
 
 def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    if not args.formula_guard and args.to != export.ExportFormat.CSV.value:
-        raise UsageError("--no-formula-guard", False, f"applies only to --to csv, not --to {args.to}")
+    if args.to != export.ExportFormat.CSV.value:
+        if not args.formula_guard:
+            raise UsageError("--no-formula-guard", False, f"applies only to --to csv, not --to {args.to}")
+        if args.times != export.Times.MS.value:
+            raise UsageError("--times", args.times, f"applies only to --to csv, not --to {args.to}"
+                             " (the JSON formats keep the API's milliseconds)")
+    node = parse_filter(zones.localize_filter(args.filter, args.kind, args.tz), args.kind)
     engine = _engine(args, err, _data_files(args, (args.out, "the export (--out)")))
     store = engine.store(args.kind)
-    node = parse_filter(args.filter, args.kind)
     if args.page is None:
         records = list(store.iter_ordered(node))
         total, first = len(records), 1
     else:
         page = store.query(node, (args.page - 1) * args.page_size, args.page_size)
         records, total, first = list(page.records), page.total, args.page
-    with _output(args.out, out) as handle:
-        count = export.write(records, args.kind, args.to, handle, total=total,
-                             page_size=args.page_size, first_page=first, formula_guard=args.formula_guard)
-    if args.out not in (None, "-"):
+    to_file = args.out not in (None, "-")  # a bar beside records shown on a terminal would break their lines
+    progress = Progress(len(records), err, label="exporting", unit="records")
+    try:
+        with _output(args.out, out) as handle:
+            count = export.write(_counted(records, progress) if to_file else records, args.kind, args.to, handle,
+                                 total=total, page_size=args.page_size, first_page=first,
+                                 formula_guard=args.formula_guard, times=args.times, zone=args.tz)
+    finally:
+        progress.finish()
+    if to_file:
         write_mapping(args.format, {"exported": count, "total": total, "to": args.out, "as": args.to}, out)
     return 0
 
 
 def cmd_snapshot(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     engine = _engine(args, err, _data_files(args, (args.out, "the snapshot")))
-    counts = snapshot.save(engine, args.out, compress=not args.no_compress)
+    counts = _save(engine, args.out, err, compress=not args.no_compress)
     write_mapping(args.format, {"snapshot": args.out, **{k.value: n for k, n in counts.items()}}, out)
     return 0
 
@@ -216,7 +296,7 @@ def cmd_record(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         sources.refuse_overwrite(args.out, [Path(args.requests)], "the capture (--out)")
         requests = replays.read_calls(args.requests, need_response=False)
     else:
-        requests = [call for _, _, call in demos.DEMO]
+        requests = [call for _, call in demos.DEMO]
     engine = _engine(args, err, files)
     with _output(args.out, out) as handle:
         count = replays.record(engine, requests, handle)
@@ -227,7 +307,7 @@ def cmd_record(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 def cmd_demo(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     engine = _engine(args, err, _data_files(args))
-    demos.run(engine, engine, args.format, out)
+    demos.run(engine, engine, args.format, out, args.tz)
     return 0
 
 
@@ -246,6 +326,7 @@ def _add(
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.set_defaults(func=handler)
+    output_options(parser)
     return parser
 
 
@@ -258,6 +339,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
     p.add_argument("paths", nargs="+", metavar="PATH", help="files, folders, globs or snapshots")
     p.add_argument("--kind", dest="data_kind", type=_kind, help=f"read every record as this kind: {_KINDS}")
     p.add_argument("--strict", action="store_true", help="stop at the first bad record; load nothing then")
+    p.add_argument("--keep-duplicates", action="store_true", help=_KEEP_HELP)
     p.add_argument("--rejects", metavar="FILE", help="write every rejected record here (JSON Lines)")
     p.add_argument("--snapshot", metavar="OUT", help="save what was loaded as a snapshot file")
 
@@ -276,7 +358,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
              "  dsc-engine call DescribeDataMaskingRunHistory --param Status=2\n"
              "  dsc-engine --format json call ListSensitiveDataAuditLog --param PageNumber=1 --param PageSize=5 \\\n"
              "      --param 'StartTime=2026-10-01 00:00:00' --param 'EndTime=2026-10-31 23:59:59'\n", exit_codes)
-    p.add_argument("action", metavar="ACTION", help="DescribeAuditLogs, DescribeDataMaskingRunHistory or ListSensitiveDataAuditLog")
+    p.add_argument("action", metavar="ACTION", help=", ".join(OPERATIONS))
     p.add_argument("--param", type=name_value, action="append", default=[], metavar="NAME=VALUE",
                    help="a request parameter, as the query string carries it (repeatable)")
     p.add_argument("--version", help="the API version (default: the action's own)")
@@ -296,6 +378,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
     p.add_argument("--no-formula-guard", dest="formula_guard", action="store_false",
                    help="--to csv: write text a spreadsheet would run as a formula (=, +, -, @, tab, CR first)"
                         " as it is, not guarded with a leading ' (re-imports the same either way)")
+    p.add_argument("--times", choices=[t.value for t in export.Times], default=export.Times.MS.value,
+                   help="--to csv: Sddp times as UNIX milliseconds (ms, default) or readable with the --tz"
+                        " offset (iso: 2026-10-01 10:00:00.123+08:00); both re-import exactly")
     _data_options(p)
 
     p = _add(subparsers, "snapshot", cmd_snapshot, "save the loaded records to a snapshot that loads fast",

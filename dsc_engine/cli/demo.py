@@ -5,6 +5,7 @@ The same requests are what ``dsc-engine record`` records when no request list is
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import IO, Any
 
@@ -14,11 +15,10 @@ from dsc_engine.io.stores import HasStores
 from dsc_engine.models import RecordKind
 from dsc_engine.replay import Call, Caller, answer
 
-#: (title, the kind of its items, the call).
-DEMO: tuple[tuple[str, RecordKind, Call], ...] = (
+#: (title, the call).
+DEMO: tuple[tuple[str, Call], ...] = (
     (
         "Audit alerts on RDS in a time window, 100 ms to 5 s long, by anyone but admin",
-        RecordKind.AUDIT_LOG,
         Call(
             "DescribeAuditLogs",
             {
@@ -35,17 +35,14 @@ DEMO: tuple[tuple[str, RecordKind, Call], ...] = (
     ),
     (
         "The newest hit of each audit rule (RuleAggQuery)",
-        RecordKind.AUDIT_LOG,
         Call("DescribeAuditLogs", {"RuleAggQuery": "true", "PageSize": "5", "Lang": "en_us"}),
     ),
     (
         "Failed masking runs since a time",
-        RecordKind.MASKING_RUN,
         Call("DescribeDataMaskingRunHistory", {"Status": "2", "StartTime": "1792000000000", "PageSize": "5"}),
     ),
     (
         "DMS logs that touched orders.email in ten days",
-        RecordKind.DMS_LOG,
         Call(
             "ListSensitiveDataAuditLog",
             {
@@ -60,11 +57,9 @@ DEMO: tuple[tuple[str, RecordKind, Call], ...] = (
     ),
     (
         "A request the service refuses (PageSize above 50)",
-        RecordKind.AUDIT_LOG,
         Call("DescribeAuditLogs", {"PageSize": "500", "Lang": "en_us"}),
     ),
 )
-
 
 
 def holdings(engine: HasStores) -> dict[str, Any]:
@@ -72,14 +67,15 @@ def holdings(engine: HasStores) -> dict[str, Any]:
     return {kind.value: len(engine.store(kind)) for kind in RecordKind}
 
 
-def run(engine: Caller, stores: HasStores, fmt: Format, out: IO[str]) -> int:
-    """Answer every demo request and show it; return how many were answered without error."""
+def run(engine: Caller, stores: HasStores, fmt: Format, out: IO[str], zone: dt.tzinfo = dt.timezone.utc) -> int:
+    """Answer every demo request and show it (a table's Sddp times in ``zone``); return how many
+    were answered without error."""
     answered = 0
     if fmt is Format.TABLE:
         counts = ", ".join(f"{n} {kind}" for kind, n in holdings(stores).items())
         out.write(f"Loaded records: {counts}\n")
     shown: list[dict[str, Any]] = []
-    for title, kind, call in DEMO:
+    for title, call in DEMO:
         status, body = answer(engine, call)
         answered += status == 200
         if fmt is not Format.TABLE:
@@ -90,10 +86,9 @@ def run(engine: Caller, stores: HasStores, fmt: Format, out: IO[str]) -> int:
         if status != 200:
             out.write(f"HTTP {status} {body['Code']}: {body['Message']}\n")
             continue
-        list_key = OPERATIONS[call.action].list_key
-        items = body[list_key]
-        envelope = {k: v for k, v in body.items() if k not in (list_key, "RequestId")}
-        write_items(fmt, kind, items, out, _brief(envelope))
+        operation = OPERATIONS[call.action]
+        envelope = {k: v for k, v in body.items() if k not in (operation.list_key, "RequestId")}
+        write_items(fmt, operation.kind, body[operation.list_key], out, _brief(envelope), zone)
     if fmt is Format.JSON:
         out.write(dumps({"holdings": holdings(stores), "calls": shown}) + "\n")
     elif fmt is not Format.TABLE:

@@ -1,8 +1,9 @@
 """How the CLI shows things: readable tables, JSON, JSON Lines or CSV; and a progress bar.
 
-Tables are for people: a few telling columns per kind, times as UTC wall-clock text (the raw
-milliseconds when outside years 1-9999), long cells cut with ``…``. The other formats are for
-programs and carry every field of the API item form.
+Tables are for people: a few telling columns per kind, Sddp times as readable text in the
+``--tz`` zone with its offset (``2026-10-01 10:00:00+00:00``; the raw milliseconds when outside
+years 1-9999), DMS times as the naive wall-clock text they are, long cells cut with ``…``. The
+other formats are for programs and carry every field of the API item form.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
-from dsc_engine.io.csvformat import to_cell
+from dsc_engine.io.csvformat import readable_time, to_cell
+from dsc_engine.io.imports import Reject, group_rejects
 from dsc_engine.models import RecordKind
+from dsc_engine.wire import types
+from dsc_engine.wire.catalog import wire_fields
 
 #: The widest a table cell gets before it is cut.
 CELL_WIDTH = 40
@@ -45,7 +49,9 @@ TABLE_COLUMNS: Mapping[RecordKind, tuple[str, ...]] = {
         "OpTime", "UserName", "ModuleName", "DbDisplayName", "TargetName", "SensitiveDataLog",
     ),
 }
-_MS_COLUMNS = frozenset({"CreationTime", "LogTime", "StartTime", "EndTime"})
+#: The columns holding Sddp times (UNIX milliseconds), of any kind.
+_MS_COLUMNS = frozenset(spec.name for kind in RecordKind for spec in wire_fields(kind) if spec.type is types.TIME_MS)
+UTC = dt.timezone.utc
 
 
 def dumps(value: Any, *, pretty: bool = True) -> str:
@@ -54,28 +60,15 @@ def dumps(value: Any, *, pretty: bool = True) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def _cell(column: str, value: Any) -> str:
+def _cell(column: str, value: Any, zone: dt.tzinfo = UTC) -> str:
     if value is None:
         return ""
     if column in _MS_COLUMNS and type(value) is int:
-        return _wall_clock(value)
+        return readable_time(value, zone, fraction=False) or str(value)
     if column == "SensitiveDataLog" and isinstance(value, list):
         return ", ".join(f"{e.get('TableName', '?')}.{e.get('ColumnName', '?')}" for e in value) or "-"
     text = to_cell(value).replace("\r", " ").replace("\n", " ").replace("\t", " ")
     return text
-
-
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-
-
-def _wall_clock(ms: int) -> str:
-    """UNIX milliseconds as UTC wall-clock text; a time outside years 1-9999 (which a record may
-    hold: the wire allows any integer) as its raw milliseconds."""
-    try:
-        stamp = _EPOCH + dt.timedelta(milliseconds=ms)
-    except OverflowError:
-        return str(ms)
-    return stamp.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def display_width(text: str) -> int:
@@ -107,21 +100,22 @@ def table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def items_table(kind: RecordKind, items: Sequence[Mapping[str, Any]]) -> str:
-    """A table of API items of ``kind`` (empty: a note saying so)."""
+def items_table(kind: RecordKind, items: Sequence[Mapping[str, Any]], zone: dt.tzinfo = UTC) -> str:
+    """A table of API items of ``kind`` (empty: a note saying so), Sddp times in ``zone``."""
     if not items:
         return "(no items on this page)"
     columns = [c for c in TABLE_COLUMNS[kind] if any(c in item for item in items)]
     if "WarnLevelName" in items[0] and "WarnLevel" in columns:
         columns[columns.index("WarnLevel")] = "WarnLevelName"
-    return table([[_cell(c, item.get(c)) for c in columns] for item in items], columns)
+    return table([[_cell(c, item.get(c), zone) for c in columns] for item in items], columns)
 
 
 def write_items(
     fmt: Format, kind: RecordKind, items: Sequence[Mapping[str, Any]], out: IO[str],
-    envelope: Mapping[str, Any] | None = None,
+    envelope: Mapping[str, Any] | None = None, zone: dt.tzinfo = UTC,
 ) -> None:
-    """Show API items (and, in table/json form, the page ``envelope`` around them)."""
+    """Show API items (and, in table/json form, the page ``envelope`` around them); a table
+    shows Sddp times in ``zone``."""
     if fmt is Format.JSON:
         out.write(dumps({**(envelope or {}), "Items": list(items)}) + "\n")
     elif fmt is Format.JSONL:
@@ -139,7 +133,7 @@ def write_items(
         if envelope:
             shown = (v if isinstance(v, str) else dumps(v, pretty=False) for v in envelope.values())
             out.write("  ".join(f"{k}: {v}" for k, v in zip(envelope, shown)) + "\n")
-        out.write(items_table(kind, items) + "\n")
+        out.write(items_table(kind, items, zone) + "\n")
 
 
 def write_mapping(fmt: Format, data: Mapping[str, Any], out: IO[str]) -> None:
@@ -157,36 +151,73 @@ def write_mapping(fmt: Format, data: Mapping[str, Any], out: IO[str]) -> None:
         out.write(dumps(dict(data), pretty=fmt is Format.JSON) + "\n")
 
 
-class Progress:
-    """A progress bar on a terminal's stderr, shown only once a load has taken over ``delay`` s."""
+#: How many reasons, and examples of each, a list of rejects shows on stderr.
+SHOWN_REASONS = 10
+SHOWN_EXAMPLES = 3
 
-    def __init__(self, total: int, stream: IO[str] | None = None, delay: float = 1.0) -> None:
+
+def write_rejects(rejects: Sequence[Reject], err: IO[str], *, heading: bool = True) -> None:
+    """Rejected records grouped by reason (:func:`imports.group_rejects`): each reason with its
+    count and first few records, so that one bad column is a few lines, not thousands."""
+    groups = group_rejects(rejects, SHOWN_EXAMPLES)
+    if not groups:
+        return
+    if heading:
+        records = "record" if len(rejects) == 1 else "records"
+        reasons = "reason" if len(groups) == 1 else "reasons"
+        err.write(f"rejected {len(rejects)} {records} for {len(groups)} {reasons} (--rejects FILE writes every one):\n")
+    for group in groups[:SHOWN_REASONS]:
+        err.write(f"  {group.count} × {group.reason}\n")
+        for reject in group.examples:
+            err.write(f"      {reject}\n")
+        if group.count > len(group.examples):
+            err.write(f"      … and {group.count - len(group.examples)} more\n")
+    if len(groups) > SHOWN_REASONS:
+        err.write(f"  … and {len(groups) - SHOWN_REASONS} more reasons\n")
+
+
+#: Seconds a task runs before its progress bar shows, and between two updates of the bar.
+PROGRESS_DELAY = 1.0
+PROGRESS_INTERVAL = 0.1
+
+
+class Progress:
+    """A progress bar on a terminal's stderr, shown only once a task has taken over ``delay``
+    seconds: ``loading [####....]  45% 12.3 MB`` (``unit="bytes"``) or ``saving [####....]  45%
+    450,000 records`` (``unit="records"``). Called with how much was done since the last call."""
+
+    def __init__(
+        self, total: int, stream: IO[str] | None = None, delay: float | None = None,
+        *, label: str = "loading", unit: str = "bytes",
+    ) -> None:
         self.total = max(total, 1)
         self.stream = stream if stream is not None else sys.stderr
         self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
         self.start = time.monotonic()
-        self.delay = delay
+        self.delay = PROGRESS_DELAY if delay is None else delay
+        self.label = label
+        self.unit = unit
         self.done = 0
         self.shown = False
-        self._last = 0.0
+        self._last = -1.0
 
-    def __call__(self, nbytes: int) -> None:
-        self.done += nbytes
+    def __call__(self, amount: int) -> None:
+        self.done += amount
         if not self.enabled:
             return
         now = time.monotonic()
-        if now - self.start < self.delay or now - self._last < 0.1:
+        if now - self.start < self.delay or now - self._last < PROGRESS_INTERVAL:
             return
         self._last = now
         self.shown = True
         share = min(self.done / self.total, 1.0)
         filled = int(share * 30)
-        megabytes = self.done / 1e6
-        self.stream.write(f"\rloading [{'#' * filled}{'.' * (30 - filled)}] {share:4.0%} {megabytes:.1f} MB")
+        amount_text = f"{self.done / 1e6:.1f} MB" if self.unit == "bytes" else f"{self.done:,} {self.unit}"
+        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {share:4.0%} {amount_text}")
         self.stream.flush()
 
     def finish(self) -> None:
         if self.shown:
-            self.stream.write("\r" + " " * 60 + "\r")
+            self.stream.write("\r" + " " * 70 + "\r")
             self.stream.flush()
-
+            self.shown = False

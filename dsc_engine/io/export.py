@@ -6,6 +6,8 @@
   as :mod:`csvformat` describes (absent: empty cell; ``SensitiveDataLog``: its JSON array); text
   that a spreadsheet would run as a formula is guarded with a leading ``'`` unless
   ``formula_guard=False`` (:func:`csvformat.guard`; the importer takes the guard off again).
+  Sddp times are UNIX milliseconds, or with ``times=Times.ISO`` readable times with their offset
+  in ``zone`` (``2026-10-01 10:00:00.123+08:00``), which the importer converts back exactly.
 - ``pages``: API response pages, one compact JSON object per line, shaped as the service answers
   (``CurrentPage``/``PageSize``/``TotalCount``/``Items`` for the Sddp kinds,
   ``TotalCount``/``Success``/``SensitiveDataAuditLogList`` for DMS) but with the full wire form of
@@ -18,6 +20,7 @@ CSV cannot keep apart from an absent field).
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import enum
 import itertools
 import json
@@ -25,10 +28,11 @@ from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 from dsc_engine.api.operations import BY_KIND
-from dsc_engine.api.spec import Role
 from dsc_engine.io import csvformat
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
+from dsc_engine.wire import types
+from dsc_engine.wire.catalog import wire_fields
 from dsc_engine.wire.codec import to_wire, wire_keys
 
 
@@ -37,6 +41,13 @@ class ExportFormat(enum.Enum):
     JSONL = "jsonl"
     CSV = "csv"
     PAGES = "pages"
+
+
+class Times(enum.Enum):
+    """How a CSV export writes Sddp times (UNIX milliseconds)."""
+
+    MS = "ms"  # the integers, as the API sends them
+    ISO = "iso"  # readable, with the zone's offset: 2026-10-01 10:00:00.123+08:00
 
 
 def compact(value: Any) -> str:
@@ -51,8 +62,7 @@ def page_object(
     the per-call keys (``RequestId``, ``AsyncRequestId``)."""
     operation = BY_KIND[kind]
     values: dict[str, Any] = {"TotalCount": total, operation.list_key: items, "Success": True}
-    for role, value in ((Role.PAGE_NUMBER, page), (Role.PAGE_SIZE, page_size)):
-        parameter = operation.one(role)
+    for parameter, value in zip(operation.paging, (page, page_size)):
         if parameter is not None:
             values[parameter.name] = value
     return {key: values[key] for key in operation.response if key in values}
@@ -66,8 +76,19 @@ def write_jsonl(records: Iterable[Record], out: IO[str]) -> int:
     return count
 
 
-def write_csv(records: Iterable[Record], kind: RecordKind, out: IO[str], *, formula_guard: bool = True) -> int:
+def write_csv(
+    records: Iterable[Record],
+    kind: RecordKind,
+    out: IO[str],
+    *,
+    formula_guard: bool = True,
+    times: Times | str = Times.MS,
+    zone: dt.tzinfo = dt.timezone.utc,
+) -> int:
     keys = wire_keys(kind)
+    readable = set()
+    if Times(times) is Times.ISO:
+        readable = {spec.name for spec in wire_fields(kind) if spec.type is types.TIME_MS}
     writer = csv.writer(out, lineterminator="\n")
     # csv quotes a cell holding a line terminator, and "\n" is ours: a lone "\r" would be written
     # bare and not read back, so a row holding one is written with every cell quoted
@@ -77,6 +98,10 @@ def write_csv(records: Iterable[Record], kind: RecordKind, out: IO[str], *, form
     cell = csvformat.export_cell
     for record in records:
         wire = to_wire(record)
+        for key in readable & wire.keys():
+            text = csvformat.readable_time(wire[key], zone)
+            if text is not None:  # else the digits: outside the years 1 to 9999 in the zone
+                wire[key] = text
         row = [cell(wire.get(key), formula_guard) for key in keys]
         (quoting if any("\r" in c for c in row) else writer).writerow(row)
         count += 1
@@ -94,7 +119,7 @@ def write_pages(
 ) -> int:
     """Write ``records`` as consecutive pages numbered from ``first_page``; ``total`` is the
     query's TotalCount. An empty result is one empty page (as the service answers)."""
-    size = page_size or BY_KIND[kind].max_page_size
+    size = page_size or BY_KIND[kind].max_page_size  # the largest page the operation serves
     count = 0
     page = first_page
     chunks: Iterator[list[Record]] = _chunked(records, size)
@@ -122,15 +147,18 @@ def write(
     page_size: int | None = None,
     first_page: int = 1,
     formula_guard: bool = True,
+    times: Times | str = Times.MS,
+    zone: dt.tzinfo = dt.timezone.utc,
 ) -> int:
     """Write records in ``fmt``; return how many. ``total`` (pages only) defaults to that count;
     ``formula_guard`` (CSV only: the other formats are not opened by spreadsheets) guards cells
-    that a spreadsheet would run as formulas."""
+    that a spreadsheet would run as formulas; ``times`` and ``zone`` (CSV only: the JSON formats
+    keep the API's integers) choose how Sddp times are written."""
     fmt = ExportFormat(fmt)
     if fmt is ExportFormat.JSONL:
         return write_jsonl(records, out)
     if fmt is ExportFormat.CSV:
-        return write_csv(records, kind, out, formula_guard=formula_guard)
+        return write_csv(records, kind, out, formula_guard=formula_guard, times=times, zone=zone)
     if total is None:
         records = list(records)
         total = len(records)

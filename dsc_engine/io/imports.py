@@ -20,24 +20,27 @@ Nothing is lost:
   located by file and line) and nothing of this import is loaded (records are held back and
   inserted only when every file has been read).
 
-Duplicates: masking runs carry an ``Id``; a run whose ``Id`` is already loaded (or seen earlier in
-the same import) is skipped when it is identical, and rejected when its content differs. Audit
-alert logs and DMS logs have no identifying key, and two identical events are possible, so every
-one of them is loaded.
+Duplicates (:mod:`duplicates`; docs/formats.md, "Duplicates"), unless ``keep_duplicates``: a file
+with the bytes of one read earlier in the import is skipped whole; an audit alert log or DMS log
+identical to one from an earlier file, or already held, is skipped and counted (identical records
+within one file all load). Masking runs carry an ``Id``: a run whose ``Id`` is already loaded (or
+seen earlier in the same import) is skipped when it is identical, and rejected when its content
+differs, with or without ``keep_duplicates``.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
 import attrs
 
 from dsc_engine.errors import ImportFailure, OutputError, RecordError, SnapshotError
-from dsc_engine.io import candidates, formats, snapshot, sources
+from dsc_engine.io import candidates, duplicates, formats, snapshot, sources
 from dsc_engine.io.stores import HasStores, Stores, gc_paused
 from dsc_engine.wire.codec import from_wire
 from dsc_engine.models import MaskingRun, RecordKind
@@ -81,9 +84,64 @@ class Reject:
         return f"{place}: {self.reason}"
 
 
+#: A quoted value in a reason (Python's repr quotes with ' unless the text holds one).
+_QUOTED = re.compile(r"""(key )?('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")""")
+#: A number standing alone (not "64-bit", not inside a name).
+_NUMBER = re.compile(r"(?<![\w.-])-?\d+(?![\w-])")
+
+
+def reason_shape(reason: str) -> str:
+    """A reject's reason with what varies from record to record left out, so that rejects for
+    one cause group together: quoted values (a key name and a lone punctuation mark stay) and
+    numbers standing alone become ``…``."""
+
+    def elide(match: re.Match[str]) -> str:
+        key, quoted = match.group(1), match.group(2)
+        if key or (len(quoted) == 3 and not quoted[1].isalnum()):
+            return match.group(0)
+        return f"{quoted[0]}…{quoted[0]}"
+
+    return _NUMBER.sub("…", _QUOTED.sub(elide, reason))
+
+
+@attrs.frozen
+class RejectGroup:
+    """Rejects with one :func:`reason_shape`: how many, and the first few."""
+
+    reason: str
+    count: int
+    examples: tuple[Reject, ...]
+
+
+def group_rejects(rejects: Iterable[Reject], examples: int = 3) -> list[RejectGroup]:
+    """Rejects grouped by the shape of their reason, in order of first appearance, each with its
+    first ``examples``."""
+    counts: dict[str, int] = {}
+    kept: dict[str, list[Reject]] = {}
+    for reject in rejects:
+        shape = reason_shape(reject.reason)
+        counts[shape] = counts.get(shape, 0) + 1
+        first = kept.setdefault(shape, [])
+        if len(first) < examples:
+            first.append(reject)
+    return [RejectGroup(shape, counts[shape], tuple(kept[shape])) for shape in counts]
+
+
+@attrs.frozen
+class DuplicateFile:
+    """A file skipped whole: its bytes are those of ``same_as``, read earlier in the import."""
+
+    file: str
+    same_as: str
+
+    def __str__(self) -> str:
+        return f"{self.file} (the same bytes as {self.same_as})"
+
+
 @attrs.frozen
 class ImportReport:
-    """What an import did. ``read == loaded + rejected + duplicates_skipped`` always holds."""
+    """What an import did. ``read == loaded + rejected + duplicates_skipped`` always holds (the
+    records of a skipped duplicate file are not read)."""
 
     files: int
     read: int
@@ -93,6 +151,7 @@ class ImportReport:
     file_errors: tuple[Reject, ...]
     rejects: tuple[Reject, ...]  # kept here only when no rejects file was asked for
     rejects_path: str | None
+    duplicate_files: tuple[DuplicateFile, ...] = ()
 
     @property
     def loaded_total(self) -> int:
@@ -104,13 +163,20 @@ class ImportReport:
         return self.rejected == 0 and not self.file_errors
 
     def summary(self) -> str:
+        """One line that reconciles the counts, in words: ``3 files: read 150 records = 100
+        loaded (100 audit_log) + 0 rejected + 50 duplicates (skipped)``."""
         kinds = ", ".join(f"{n} {k.value}" for k, n in self.loaded.items() if n) or "nothing"
         text = (
-            f"{self.files} file(s): read {self.read} = loaded {self.loaded_total} ({kinds})"
-            f" + rejected {self.rejected} + duplicates skipped {self.duplicates_skipped}"
+            f"{_count(self.files, 'file')}: read {_count(self.read, 'record')}"
+            f" = {self.loaded_total} loaded ({kinds}) + {self.rejected} rejected"
+            f" + {_count(self.duplicates_skipped, 'duplicate')} (skipped)"
         )
+        if self.duplicate_files:
+            shown = "; ".join(map(str, self.duplicate_files[:3]))
+            more = f"; and {len(self.duplicate_files) - 3} more" if len(self.duplicate_files) > 3 else ""
+            text += f"; {_count(len(self.duplicate_files), 'duplicate file')} skipped: {shown}{more}"
         if self.file_errors:
-            text += f"; {len(self.file_errors)} file error(s)"
+            text += f"; {_count(len(self.file_errors), 'file error')}"
         if self.rejects_path and (self.rejected or self.file_errors):
             text += f"; rejects written to {self.rejects_path}"
         return text
@@ -123,15 +189,20 @@ class ImportReport:
             "loaded_total": self.loaded_total,
             "rejected": self.rejected,
             "duplicates_skipped": self.duplicates_skipped,
+            "duplicate_files": [{"file": d.file, "same_as": d.same_as} for d in self.duplicate_files],
             "file_errors": [str(e) for e in self.file_errors],
             "rejects_path": self.rejects_path,
         }
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 class _Loader:
     """The state of one import: counters, pending batches, the masking-run Ids seen, rejects."""
 
-    def __init__(self, target: HasStores, strict: bool, rejects: IO[str] | None) -> None:
+    def __init__(self, target: HasStores, strict: bool, rejects: IO[str] | None, keep_duplicates: bool) -> None:
         self.target = target
         self.strict = strict
         self.rejects_out = rejects
@@ -143,6 +214,8 @@ class _Loader:
         self.loaded = dict.fromkeys(RecordKind, 0)
         self.pending: dict[RecordKind, list[Record]] = {k: [] for k in RecordKind}
         self.run_ids: dict[int, Record] | None = None
+        self.identical = None if keep_duplicates else duplicates.IdenticalRecords(target, self.pending)
+        self.duplicate_files: list[DuplicateFile] = []
 
     def reject(self, reject: Reject) -> None:
         if reject.scope == "file":
@@ -176,7 +249,11 @@ class _Loader:
         self.add(kind, record, candidate)
 
     def add(self, kind: RecordKind, record: Record, candidate: candidates.Candidate) -> None:
-        if isinstance(record, MaskingRun) and self._duplicate(record, candidate):
+        if isinstance(record, MaskingRun):
+            if self._duplicate(record, candidate):
+                return
+        elif self.identical is not None and self.identical.repeats(kind, record):
+            self.duplicates += 1
             return
         batch = self.pending[kind]
         batch.append(record)
@@ -184,18 +261,27 @@ class _Loader:
             self.flush(kind)
 
     def take_snapshot(self, path: Path) -> None:
-        """Every record of a snapshot file (checked as a whole before the first is taken)."""
+        """Every record of a snapshot file (checked as a whole before the first is taken); its
+        audit and DMS logs are compared only with what came before it, never with each other."""
         seen = dict.fromkeys(RecordKind, 0)
+        identical = self.identical
+        unchecked = {k for k in RecordKind if identical is None or identical.nothing_before(k)}
         for kind, records in snapshot.open_chunks(path):
             self.read += len(records)
             if kind is RecordKind.MASKING_RUN:  # runs have an identity: skip or reject known ones
                 for index, record in enumerate(records, seen[kind]):
                     self.add(kind, record, candidates.Candidate(str(path), 0, f"{kind.value}[{index}]", data={}))
             else:
-                self.pending[kind].extend(records)
+                kept = records if kind in unchecked or identical is None else identical.fresh(kind, records)
+                self.duplicates += len(records) - len(kept)
+                self.pending[kind].extend(kept)
                 if not self.strict:
                     self.flush(kind)
             seen[kind] += len(records)
+
+    def end_file(self) -> None:
+        if self.identical is not None:
+            self.identical.end_file()
 
     def _bad(self, candidate: candidates.Candidate, error: RecordError) -> None:
         if self.strict:
@@ -236,6 +322,7 @@ class _Loader:
             file_errors=tuple(self.file_errors),
             rejects=tuple(self.kept),
             rejects_path=rejects_path,
+            duplicate_files=tuple(self.duplicate_files),
         )
 
 
@@ -251,12 +338,15 @@ def load_into(
     strict: bool = False,
     rejects_path: str | os.PathLike[str] | None = None,
     progress: sources.ProgressFn | None = None,
+    keep_duplicates: bool = False,
 ) -> ImportReport:
     """Import every record of ``source`` into ``engine.store(kind)`` for each kind found.
 
     ``kind`` forces every record to be read as that kind (otherwise it is told from the content);
     ``progress`` is called with the raw bytes consumed as files are read. See the module docstring
-    for lenient and strict mode. A source naming no file raises :class:`ImportFailure` in both;
+    for lenient and strict mode, and for duplicates (``keep_duplicates`` loads every file and
+    every audit and DMS log, identical or not). A source naming no file raises
+    :class:`ImportFailure` in both;
     a ``rejects_path`` that is one of the sources, or cannot be written, raises
     :class:`OutputError` before any file is opened.
     """
@@ -264,7 +354,7 @@ def load_into(
     files = sources.expand(source)
     sources.refuse_overwrite(rejects_path, files, "the rejects file")
     rejects_file = None if rejects_path is None else _open_rejects(rejects_path)
-    loader = _Loader(engine, strict, rejects_file)
+    loader = _Loader(engine, strict, rejects_file, keep_duplicates)
     try:
         with gc_paused():
             _load_files(loader, files, forced, progress)
@@ -285,7 +375,14 @@ def _load_files(
     loader: _Loader, files: list[Path], forced: RecordKind | None, progress: sources.ProgressFn | None
 ) -> None:
     strict = loader.strict
+    same_files = None if loader.identical is None else duplicates.SameFiles(files)
     for path in files:
+        first = None if same_files is None else same_files.earlier_copy(path)
+        if first is not None:
+            loader.duplicate_files.append(DuplicateFile(str(path), str(first)))
+            if progress is not None:
+                progress(path.stat().st_size)
+            continue
         try:
             if not sources.is_stream(path) and snapshot.is_snapshot(path):  # a pipe is read once
                 loader.take_snapshot(path)
@@ -300,6 +397,7 @@ def _load_files(
             if strict:
                 raise
             loader.reject(Reject(str(path), None, exc.reason, "", scope="file"))
+        loader.end_file()
         if not strict:
             for each in RecordKind:
                 loader.flush(each)

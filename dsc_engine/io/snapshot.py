@@ -40,7 +40,7 @@ import os
 import secrets
 import struct
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -49,6 +49,9 @@ from dsc_engine.io import columns, snaptables
 from dsc_engine.io.stores import HasStores, gc_paused
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
+
+#: Called with the number of records written since the last call.
+ProgressFn = Callable[[int], None]
 
 MAGIC = b"DSCSNAP\n"
 VERSION = snaptables.VERSION
@@ -94,23 +97,29 @@ class _CountingWriter(io.RawIOBase):
         return len(data)
 
 
-def write(out: BinaryIO, records: Mapping[RecordKind, Sequence[Record]], *, compress: bool = True) -> dict[RecordKind, int]:
-    """Write a snapshot of ``records`` (each kind's in load order) to a seekable ``out``.
+def write(
+    out: BinaryIO, records: Mapping[RecordKind, Sequence[Record]], *, compress: bool = True,
+    progress: ProgressFn | None = None,
+) -> dict[RecordKind, int]:
+    """Write a snapshot of ``records`` (each kind's in load order) to a seekable ``out``;
+    ``progress`` is called with the number of records written as they are.
 
     A gzip'd payload that the reader would refuse (it expands more than :data:`MAX_EXPANSION`
     times, or holds more records than bytes: nearly identical records) is written again
-    uncompressed, so that whatever is saved loads."""
+    uncompressed, so that whatever is saved loads (its progress then counts the records again)."""
     start = out.tell()
     if compress:
-        counts, stored, expanded = _write(out, records, compress=True)
+        counts, stored, expanded = _write(out, records, compress=True, progress=progress)
         if expanded <= MAX_EXPANSION * stored and sum(counts.values()) <= stored:
             return counts
         out.seek(start)
         out.truncate()
-    return _write(out, records, compress=False)[0]
+    return _write(out, records, compress=False, progress=progress)[0]
 
 
-def _write(out: BinaryIO, records: Mapping[RecordKind, Sequence[Record]], *, compress: bool) -> tuple[dict[RecordKind, int], int, int]:
+def _write(
+    out: BinaryIO, records: Mapping[RecordKind, Sequence[Record]], *, compress: bool, progress: ProgressFn | None
+) -> tuple[dict[RecordKind, int], int, int]:
     """Write a snapshot; its counts, its payload's stored size and its decompressed size."""
     start = out.tell()
     out.write(bytes(HEADER_SIZE))
@@ -118,10 +127,10 @@ def _write(out: BinaryIO, records: Mapping[RecordKind, Sequence[Record]], *, com
     if compress:
         with gzip.GzipFile(fileobj=hashing, mode="wb", compresslevel=1, mtime=0) as packed:
             counting = _CountingWriter(packed)
-            counts = snaptables.write_payload(counting, records)  # type: ignore[arg-type]
+            counts = snaptables.write_payload(counting, records, progress)  # type: ignore[arg-type]
         expanded = counting.size
     else:
-        counts = snaptables.write_payload(hashing, records)  # type: ignore[arg-type]
+        counts = snaptables.write_payload(hashing, records, progress)  # type: ignore[arg-type]
         expanded = hashing.size
     end = out.tell()
     out.seek(start)
@@ -276,8 +285,11 @@ def decode(data: bytes, name: str = "snapshot") -> dict[RecordKind, list[Record]
     return out
 
 
-def save(engine: HasStores, path: str | os.PathLike[str], *, compress: bool = True) -> dict[RecordKind, int]:
+def save(
+    engine: HasStores, path: str | os.PathLike[str], *, compress: bool = True, progress: ProgressFn | None = None
+) -> dict[RecordKind, int]:
     """Write every record of ``engine`` to ``path`` atomically; return how many of each kind.
+    ``progress`` is called with the number of records written as they are (the CLI's bar).
 
     The snapshot is written to a temporary file of this save's own beside ``path``, flushed to
     disk, then renamed over ``path``: a reader sees the old snapshot or the new one, never part
@@ -287,7 +299,7 @@ def save(engine: HasStores, path: str | os.PathLike[str], *, compress: bool = Tr
     out, partial = _temporary(target)
     try:
         with out, gc_paused():
-            counts = write(out, records, compress=compress)
+            counts = write(out, records, compress=compress, progress=progress)
             out.flush()
             os.fsync(out.fileno())
         os.replace(partial, target)

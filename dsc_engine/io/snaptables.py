@@ -144,8 +144,11 @@ class _Column:
         return width, index.tobytes()
 
 
-def write_payload(out: BinaryIO, records: Mapping[RecordKind, Sequence[Record]]) -> dict[RecordKind, int]:
-    """Write the payload of ``records`` (each kind's in load order) to ``out``; the counts."""
+def write_payload(
+    out: BinaryIO, records: Mapping[RecordKind, Sequence[Record]], progress: Callable[[int], None] | None = None
+) -> dict[RecordKind, int]:
+    """Write the payload of ``records`` (each kind's in load order) to ``out``; the counts.
+    ``progress`` is called with the number of records read as they are read."""
     _section(out, _json({"format": FORMAT_NAME, "version": VERSION, "kinds": [k.value for k in RecordKind]}))
     counts = {}
     for kind in RecordKind:
@@ -157,6 +160,8 @@ def write_payload(out: BinaryIO, records: Mapping[RecordKind, Sequence[Record]])
         source = iter(rows)
         while chunk := list(itertools.islice(source, CHUNK)):
             count += len(chunk)
+            if progress is not None:
+                progress(len(chunk))
             for column, values in zip(columns, zip(*map(get, chunk))):
                 column.add(values)
         counts[kind] = count

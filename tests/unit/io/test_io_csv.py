@@ -136,3 +136,62 @@ def test_csv_text_with_a_carriage_return_reimports(tmp_path):
         export.write_csv(records, AUDIT, out)
     target, report = _load(path)
     assert report.ok and _loaded(target) == records
+
+
+# --- readable times in epoch-millisecond columns -----------------------------------------------
+
+
+def _one_row(tmp_path, cell: str):
+    path = tmp_path / "times.csv"
+    path.write_text(f"CreationTime,UserName\n{cell},u\n", encoding="utf-8")
+    return _load(path)
+
+
+@pytest.mark.parametrize(
+    ("cell", "ms"),
+    [
+        ("2026-10-01 10:00:00.123+08:00", 1790820000123),
+        ("2026-10-01T02:00:00.123Z", 1790820000123),
+        ("2026-10-01 02:00:00+00:00", 1790820000000),
+        ("1969-12-31 23:59:59.999-00:00", -1),
+        ("0001-01-01 00:00:00+00:00", -62135596800000),
+        ("1790820000123", 1790820000123),
+        ("-5", -5),
+    ],
+)
+def test_csv_epoch_ms_column_reads_a_time_with_its_zone_exactly(tmp_path, cell, ms):
+    target, report = _one_row(tmp_path, cell)
+    assert report.ok and [r.creation_time for r in _loaded(target)] == [ms]
+
+
+@pytest.mark.parametrize(
+    ("cell", "reason"),
+    [
+        ("2026-10-01 10:00:00", "a time in an epoch-millisecond column needs its zone"),
+        ("2026-10-01", "a time in an epoch-millisecond column needs its zone"),
+        ("2026-10-01 10:00:00.1234Z", "at most 3 fraction digits"),
+        ("2026-13-01 10:00:00Z", "month must be in 1..12"),
+        ("tomorrow", "cannot read 'tomorrow' as UNIX milliseconds (digits) or a time with its zone"),
+    ],
+)
+def test_csv_epoch_ms_column_refuses_a_time_it_cannot_read_exactly(tmp_path, cell, reason):
+    _, report = _one_row(tmp_path, cell)
+    (reject,) = report.rejects
+    assert reject.reason.startswith("column CreationTime: ") and reason in reject.reason
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Shanghai", "America/New_York", "+05:45", "-09:30"])
+def test_csv_export_with_readable_times_reimports_every_millisecond(tmp_path, zone):
+    from dsc_engine.cli.zones import parse_zone
+
+    base = sample.generate(AUDIT, 1, seed=1)[0]
+    moments = [0, -1, 1, 1790820000123, 1793404667999, -2208988800001, -62135596800000,
+               253402300799999, 253402300800000, -62135596800001, 2**63 - 1, -(2**63)]
+    recs = [attrs.evolve(base, creation_time=ms) for ms in moments]
+    path = tmp_path / "iso.csv"
+    path.write_text(_csv(recs, times="iso", zone=parse_zone(zone)), encoding="utf-8")
+    target, report = _load(path)
+    assert report.ok and [r.creation_time for r in _loaded(target)] == moments
+    cells = [row["CreationTime"] for row in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8")))]
+    assert cells[3][:10] in ("2026-09-30", "2026-10-01") and cells[3][-6] in "+-"
+    assert cells[-1] == str(-(2**63))  # outside the years 1 to 9999: the digits

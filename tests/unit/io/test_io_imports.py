@@ -314,7 +314,7 @@ def test_io_csv_cells_convert_strictly(tmp_path):
     assert (empty.effect_row, empty.user_name, empty.in_white_list) == (None, None, None)
     reasons = {r.line: r.reason for r in report.rejects}
     assert set(reasons) == {3, 5, 6}
-    assert "column CreationTime: cannot read '1.536751124E+12' as an integer" in reasons[3]
+    assert "column CreationTime: cannot read '1.536751124E+12' as UNIX milliseconds (digits)" in reasons[3]
     assert "column EffectRow" in reasons[5] and "column InWhiteList" in reasons[6]
 
 

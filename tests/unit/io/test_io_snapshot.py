@@ -40,7 +40,7 @@ def test_io_snapshot_round_trip_keeps_load_order(tmp_path, compress):
     assert contents(restored) == contents(original)
 
 
-def test_io_snapshot_loads_through_the_importer_and_skips_known_runs(tmp_path):
+def test_io_snapshot_loads_through_the_importer_and_skips_what_is_already_held(tmp_path):
     original = filled()
     path = tmp_path / "engine.snap"
     snapshot.save(original, path)
@@ -49,7 +49,9 @@ def test_io_snapshot_loads_through_the_importer_and_skips_known_runs(tmp_path):
     assert contents(target) == contents(original)
     assert report.read == 120 and report.loaded_total == 120
     again = imports.load_into(target, path)
-    assert again.duplicates_skipped == 40 and len(target.store(RecordKind.AUDIT_LOG)) == 80
+    assert again.duplicates_skipped == 120 and contents(target) == contents(original)
+    kept = imports.load_into(target, path, keep_duplicates=True)  # runs keep their Id rule
+    assert kept.duplicates_skipped == 40 and len(target.store(RecordKind.AUDIT_LOG)) == 80
 
 
 def test_io_snapshot_keeps_absent_fields_and_empty_entry_lists():

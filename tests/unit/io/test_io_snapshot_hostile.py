@@ -314,7 +314,7 @@ def test_io_snapshot_concurrent_saves_to_one_path_leave_one_valid_snapshot(tmp_p
 def _failing_after(monkeypatch, written: int) -> None:
     """Make the payload writer fail once it has written ``written`` bytes."""
 
-    def write_payload(out, records):  # type: ignore[no-untyped-def]
+    def write_payload(out, records, progress=None):  # type: ignore[no-untyped-def]
         out.write(b"x" * written)
         raise OSError(28, "No space left on device")
 

@@ -1,0 +1,168 @@
+"""Duplicates in an import: a file saved twice, and audit and DMS logs loaded twice.
+
+The rules (docs/formats.md, "Duplicates"):
+
+- **Files.** A regular file whose bytes, as stored, are those of a file read earlier in the same
+  import is skipped whole: it is the same export saved twice (``page-010 (1).json``). Only files
+  of equal size are compared, so an import of files of different sizes hashes nothing.
+- **Audit alert logs and DMS logs** have no identifying key. One is a duplicate when its full
+  wire form is that of a record loaded from an *earlier* file of the import or already held by
+  the target: exports that overlap, or a snapshot loaded beside the files it was made from.
+  Identical records *within one file* all load: an export lists each event once, and two
+  identical events can really happen (the same query run twice in one second). For the same
+  reason a snapshot's own records are never compared with each other.
+- Masking runs carry an ``Id`` and keep their own rule (``imports``).
+
+Records are remembered by a 12-byte BLAKE2b digest of a canonical form (:func:`record_digest`),
+about 80 bytes each in memory with the set that holds them, never by the record itself. Two
+different records share a digest with a chance of about n²/2⁹⁷: 10⁻¹⁵ for ten million records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import marshal
+import operator
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+
+from dsc_engine.io.stores import HasStores
+from dsc_engine.models import RecordKind
+from dsc_engine.models.records import Record
+from dsc_engine.wire.catalog import wire_fields
+from dsc_engine.wire.codec import to_wire
+
+#: Bytes of a record's digest (a bytes object of 12 takes 48 bytes of memory, one of 16 takes 56).
+DIGEST_SIZE = 12
+#: Bytes of a file's digest.
+FILE_DIGEST_SIZE = 16
+_PIECE = 1 << 20
+
+Digest = Callable[[Record], bytes]
+
+
+def record_digest(kind: RecordKind) -> Digest:
+    """The function giving a record of ``kind`` its digest: equal records, equal digests.
+
+    The canonical form is the record's values in field order, serialised by ``marshal`` format
+    0 (which, unlike later formats, writes every value out in full, so equal values give equal
+    bytes whatever objects hold them). When some field's model value is not its wire value (a
+    DMS time, nested entries), the record's wire form is serialised instead.
+    """
+    fields = wire_fields(kind)
+    blake2b = hashlib.blake2b
+    dumps = marshal.dumps
+    if all(spec.type.form == "exact" for spec in fields):  # the model value is the wire value
+        values = operator.attrgetter(*(spec.attr for spec in fields))
+        return lambda record: blake2b(dumps(values(record), 0), digest_size=DIGEST_SIZE).digest()
+    return lambda record: blake2b(dumps(to_wire(record), 0), digest_size=DIGEST_SIZE).digest()
+
+
+class IdenticalRecords:
+    """Which audit and DMS logs of an import repeat one from an earlier file or already held.
+
+    The digests of what came before the current file are built the first time a kind needs them,
+    from the target's store and the records still ``pending`` insertion; the current file's own
+    digests are kept apart (its records are not duplicates of each other) and join them when
+    :meth:`end_file` is called.
+    """
+
+    def __init__(self, target: HasStores, pending: Mapping[RecordKind, Sequence[Record]]) -> None:
+        self._target = target
+        self._pending = pending
+        self._digest = {kind: record_digest(kind) for kind in RecordKind}
+        self._before: dict[RecordKind, set[bytes]] = {}
+        self._current: dict[RecordKind, set[bytes]] = {kind: set() for kind in RecordKind}
+
+    def _earlier(self, kind: RecordKind) -> set[bytes]:
+        before = self._before.get(kind)
+        if before is None:
+            digest = self._digest[kind]
+            held = self._target.store(kind).records_in_load_order()
+            before = self._before[kind] = {digest(r) for r in itertools.chain(held, self._pending[kind])}
+        return before
+
+    def repeats(self, kind: RecordKind, record: Record) -> bool:
+        """Whether ``record`` (of the current file) repeats one from before the current file."""
+        digest = self._digest[kind](record)
+        before = self._before.get(kind)
+        if digest in (before if before is not None else self._earlier(kind)):
+            return True
+        self._current[kind].add(digest)
+        return False
+
+    def nothing_before(self, kind: RecordKind) -> bool:
+        """Whether no record of ``kind`` came before the current file (then a snapshot's records
+        need no digest now: they are digested from the store if a later file needs them)."""
+        return kind not in self._before and not self._pending[kind] and not len(self._target.store(kind))
+
+    def fresh(self, kind: RecordKind, records: Sequence[Record]) -> list[Record]:
+        """The records of a snapshot chunk that repeat nothing from before the current file."""
+        earlier = self._earlier(kind)
+        current = self._current[kind]
+        digest = self._digest[kind]
+        kept = []
+        for record in records:
+            value = digest(record)
+            if value not in earlier:
+                current.add(value)
+                kept.append(record)
+        return kept
+
+    def end_file(self) -> None:
+        """The current file is done: its records count as earlier ones from now on."""
+        for kind, current in self._current.items():
+            if not current:
+                continue
+            before = self._before[kind]
+            if len(current) > len(before):  # add the smaller set to the larger
+                current.update(before)
+                self._before[kind] = current
+            else:
+                before.update(current)
+            self._current[kind] = set()
+
+
+class SameFiles:
+    """Which files of an import repeat the bytes of one read earlier in it."""
+
+    def __init__(self, files: Iterable[Path]) -> None:
+        sizes = [_size(path) for path in files]
+        counts = Counter(size for size in sizes if size is not None)
+        self._shared = {size for size, n in counts.items() if n > 1}
+        self._seen: dict[tuple[int, bytes], Path] = {}
+
+    def earlier_copy(self, path: Path) -> Path | None:
+        """The file read earlier in this import with the same bytes as ``path``, if any (a file
+        that cannot be read is left for the reader to report)."""
+        size = _size(path)
+        if size not in self._shared or size is None:
+            return None
+        try:
+            key = (size, _file_digest(path))
+        except OSError:
+            return None
+        first = self._seen.get(key)
+        if first is None:
+            self._seen[key] = path
+        return first
+
+
+def _size(path: Path) -> int | None:
+    """The size of a regular file; ``None`` for a pipe, a device or what cannot be stat'ed."""
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_size if os.path.isfile(path) else None
+
+
+def _file_digest(path: Path) -> bytes:
+    hashing = hashlib.blake2b(digest_size=FILE_DIGEST_SIZE)
+    with open(path, "rb") as raw:
+        while piece := raw.read(_PIECE):
+            hashing.update(piece)
+    return hashing.digest()

@@ -1,0 +1,138 @@
+"""Duplicates in an import: a file saved twice, records repeated from an earlier file or already
+held, identical records within one file, snapshots, and ``keep_duplicates``."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import attrs
+
+from dsc_engine import sample
+from dsc_engine.io import duplicates, export, imports, snapshot
+from dsc_engine.io.stores import Stores
+from dsc_engine.models import RecordKind
+from dsc_engine.wire.codec import to_wire
+
+AUDIT, RUNS, DMS = RecordKind.AUDIT_LOG, RecordKind.MASKING_RUN, RecordKind.DMS_LOG
+
+
+def pages(path: Path, kind: RecordKind, recs: list, page_size: int = 50) -> Path:
+    with open(path, "w", encoding="utf-8") as out:
+        export.write_pages(recs, kind, out, total=len(recs), page_size=page_size)
+    return path
+
+
+def jsonl(path: Path, recs: list) -> Path:
+    path.write_text("".join(json.dumps(to_wire(r), ensure_ascii=False) + "\n" for r in recs), encoding="utf-8")
+    return path
+
+
+def held(target: Stores, kind: RecordKind) -> list:
+    return list(target.store(kind).records_in_load_order())
+
+
+def test_io_a_page_saved_twice_is_skipped_whole_and_named(tmp_path):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    recs = sample.generate(AUDIT, 50, seed=3)
+    page = pages(folder / "page-010.json", AUDIT, recs)
+    copy = folder / "page-010 (1).json"  # sorts first: " " comes before "."
+    shutil.copy(page, copy)
+    target = Stores()
+    report = imports.load_into(target, folder)
+    assert held(target, AUDIT) == recs
+    assert report.duplicate_files == (imports.DuplicateFile(str(page), str(copy)),)
+    assert (report.files, report.read, report.loaded_total) == (2, 50, 50)
+    assert f"1 duplicate file skipped: {page} (the same bytes as {copy})" in report.summary()
+    assert report.to_json()["duplicate_files"] == [{"file": str(page), "same_as": str(copy)}]
+
+
+def test_io_records_repeated_from_an_earlier_file_are_counted_as_duplicates(tmp_path):
+    recs = sample.generate(AUDIT, 80, seed=4)
+    first = pages(tmp_path / "a.json", AUDIT, recs[:50])
+    second = jsonl(tmp_path / "b.jsonl", recs[30:])  # overlaps by 20, in another format
+    target = Stores()
+    report = imports.load_into(target, [first, second])
+    assert held(target, AUDIT) == recs
+    assert (report.read, report.loaded_total, report.duplicates_skipped) == (100, 80, 20)
+    assert "80 loaded (80 audit_log) + 0 rejected + 20 duplicates (skipped)" in report.summary()
+
+
+def test_io_identical_records_within_one_file_all_load_but_repeat_in_the_next(tmp_path):
+    record = sample.generate(AUDIT, 1, seed=1)[0]
+    twice = jsonl(tmp_path / "a.jsonl", [record, record])
+    again = jsonl(tmp_path / "b.jsonl", [record, record, record])
+    target = Stores()
+    report = imports.load_into(target, [twice, again])
+    assert held(target, AUDIT) == [record, record]
+    assert report.duplicates_skipped == 3
+
+
+def test_io_records_already_held_are_duplicates_in_a_later_import(tmp_path):
+    recs = sample.generate(DMS, 30, seed=5)
+    target = Stores()
+    imports.load_into(target, jsonl(tmp_path / "a.jsonl", recs))
+    report = imports.load_into(target, pages(tmp_path / "b.json", DMS, recs, page_size=7))
+    assert (report.loaded_total, report.duplicates_skipped) == (0, 30)
+    assert held(target, DMS) == recs
+
+
+def test_io_dms_logs_are_identical_only_with_the_same_entries(tmp_path):
+    record = next(r for r in sample.generate(DMS, 20, seed=6) if r.sensitive_data_log)
+    entry = record.sensitive_data_log[0]
+    other = attrs.evolve(record, sensitive_data_log=(attrs.evolve(entry, column_name="other"),))
+    target = Stores()
+    report = imports.load_into(target, [jsonl(tmp_path / "a.jsonl", [record]), jsonl(tmp_path / "b.jsonl", [other, record])])
+    assert held(target, DMS) == [record, other] and report.duplicates_skipped == 1
+
+
+def test_io_keep_duplicates_loads_every_file_and_every_audit_and_dms_log(tmp_path):
+    recs = sample.generate(AUDIT, 10, seed=7)
+    first = jsonl(tmp_path / "a.jsonl", recs)
+    shutil.copy(first, tmp_path / "b.jsonl")
+    runs = jsonl(tmp_path / "c.jsonl", sample.generate(RUNS, 5, seed=7))
+    shutil.copy(runs, tmp_path / "d.jsonl")
+    target = Stores()
+    report = imports.load_into(target, tmp_path, keep_duplicates=True)
+    assert held(target, AUDIT) == recs + recs and not report.duplicate_files
+    assert len(held(target, RUNS)) == 5 and report.duplicates_skipped == 5  # runs: the Id rule
+
+
+def test_io_a_snapshot_is_compared_with_what_came_before_never_with_itself(tmp_path):
+    record = sample.generate(AUDIT, 1, seed=8)[0]
+    others = sample.generate(AUDIT, 5, seed=9)
+    original = Stores()
+    original.store(AUDIT).insert([record, record, *others])  # two identical events, kept
+    snap = tmp_path / "engine.dscsnap"
+    snapshot.save(original, snap)
+    alone = Stores()
+    report = imports.load_into(alone, snap)
+    assert held(alone, AUDIT) == [record, record, *others] and report.duplicates_skipped == 0
+    source = jsonl(tmp_path / "source.jsonl", others)
+    after = Stores()
+    report = imports.load_into(after, [source, snap])
+    assert held(after, AUDIT) == [*others, record, record] and report.duplicates_skipped == 5
+    before = Stores()
+    report = imports.load_into(before, [snap, source])  # the snapshot's digests, made later
+    assert held(before, AUDIT) == [record, record, *others] and report.duplicates_skipped == 5
+
+
+def test_io_duplicates_in_strict_mode_count_the_same(tmp_path):
+    recs = sample.generate(AUDIT, 10, seed=10)
+    target = Stores()
+    report = imports.load_into(target, [jsonl(tmp_path / "a.jsonl", recs), jsonl(tmp_path / "b.jsonl", recs[5:])], strict=True)
+    assert held(target, AUDIT) == recs and report.duplicates_skipped == 5
+
+
+def test_io_record_digest_tells_records_apart_by_every_field():
+    recs = sample.generate(AUDIT, 200, seed=11) + sample.generate(DMS, 200, seed=11)
+    digests = {(type(r), duplicates.record_digest(RecordKind.of(r))(r)) for r in recs}
+    distinct = {(type(r), json.dumps(to_wire(r), sort_keys=True)) for r in recs}
+    assert len(digests) == len(distinct)
+    record = recs[0]
+    digest = duplicates.record_digest(AUDIT)
+    assert digest(attrs.evolve(record)) == digest(record)
+    assert digest(attrs.evolve(record, effect_row=(record.effect_row or 0) + 1)) != digest(record)
+    assert digest(attrs.evolve(record, user_name=None)) != digest(attrs.evolve(record, user_name=""))

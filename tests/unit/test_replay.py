@@ -1,0 +1,77 @@
+"""Replay compares a page's items as a list of records: missing, extra and reordered records
+first, field differences only between records that line up."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from dsc_engine import sample
+from dsc_engine.engine import Engine
+from dsc_engine.models import RecordKind
+from dsc_engine.replay import Call, compare, record, replay
+
+DMS = RecordKind.DMS_LOG
+WINDOW = {"StartTime": "2000-01-01 00:00:00", "EndTime": "2099-12-31 23:59:59", "PageNumber": "1", "PageSize": "100"}
+
+
+def captured(engine: Engine, params: dict[str, str]) -> Call:
+    out = io.StringIO()
+    record(engine, [Call("ListSensitiveDataAuditLog", params)], out)
+    data = json.loads(out.getvalue())
+    return Call(data["action"], data["params"], data["response"], status=data["status"], line=1)
+
+
+def test_replay_says_extra_records_when_every_record_was_loaded_twice():
+    recs = sample.generate(DMS, 50, seed=3)
+    once, twice = Engine(), Engine()
+    once.load(recs)
+    twice.load(recs + recs)
+    call = captured(once, WINDOW)
+    (result,) = replay(twice, [call]).results
+    shown = [str(d) for d in result.differences]
+    assert len(shown) == 2, shown
+    assert shown[0] == "TotalCount: expected 50, got 100"
+    assert shown[1].startswith("SensitiveDataAuditLogList: 50 extra records (SensitiveDataAuditLogList[")
+    assert shown[1].endswith("; all 50 repeat another record of the page)")
+
+
+def test_replay_names_missing_records_by_their_place_in_the_capture():
+    recs = sample.generate(DMS, 30, seed=4)
+    full, part = Engine(), Engine()
+    full.load(recs)
+    call = captured(full, WINDOW)
+    items = call.response["SensitiveDataAuditLogList"]
+    part.load(r for r in recs if r.op_time not in {_time(i) for i in items[10:13]})
+    shown = [str(d) for d in compare(call, part.call(call.action, call.params))]
+    assert shown == [
+        "TotalCount: expected 30, got 27",
+        "SensitiveDataAuditLogList: 3 missing records (SensitiveDataAuditLogList[10..12])",
+    ]
+
+
+def _time(item: dict) -> object:
+    from dsc_engine.wire.times import parse_dms_time
+
+    return parse_dms_time(item["OpTime"])
+
+
+def test_replay_field_differences_between_records_that_line_up():
+    call = Call("DescribeAuditLogs", {}, {"Items": [{"A": 1}, {"A": 2}, {"A": 3}], "TotalCount": 3})
+    got = {"Items": [{"A": 1}, {"A": 9}, {"A": 3}], "TotalCount": 3}
+    assert [str(d) for d in compare(call, got)] == ["Items[1].A: expected 2, got 9"]
+
+
+def test_replay_records_in_another_order_are_named_not_diffed_field_by_field():
+    a, b, c = {"A": 1, "B": "x"}, {"A": 2, "B": "y"}, {"A": 3, "B": "z"}
+    call = Call("DescribeAuditLogs", {}, {"Items": [a, b, c]})
+    assert [str(d) for d in compare(call, {"Items": [b, a, c]})] == [
+        "Items: 1 record in another order (expected Items[1], got Items[0])"
+    ]
+
+
+def test_replay_long_index_lists_are_abridged():
+    items = [{"A": n} for n in range(100)]
+    call = Call("DescribeAuditLogs", {}, {"Items": items[::2]})
+    (difference,) = compare(call, {"Items": items})
+    assert str(difference) == "Items: 50 extra records (Items[1, 3, 5, 7, 9, 11, …, 99])"
