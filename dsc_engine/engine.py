@@ -9,6 +9,7 @@ answers the three APIs exactly as the cloud does, and the filter language.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -23,6 +24,7 @@ from dsc_engine.models.records import Record
 from dsc_engine.query.parse import parse_filter
 from dsc_engine.query.source import Page, RecordSource
 from dsc_engine.store.store import Store
+from dsc_engine.wire import times
 from dsc_engine.wire.codec import from_wire
 
 
@@ -113,15 +115,30 @@ class Engine:
         return self.call("ListSensitiveDataAuditLog", params)
 
     def query(
-        self, kind: RecordKind | str, filter_text: str, page: int = 1, page_size: int = 10
+        self,
+        kind: RecordKind | str,
+        filter_text: str,
+        page: int = 1,
+        page_size: int = 10,
+        *,
+        zone: dt.tzinfo | str = times.UTC,
     ) -> Page:
         """Records of ``kind`` matching a filter-language text, newest first, one page of them.
 
+        ``zone`` (a ``tzinfo`` or a name such as ``"Asia/Shanghai"`` or ``"+08:00"``) is the one
+        Sddp time literals written without a zone are read in (``docs/filter-language.md``).
         Raises ``FilterSyntaxError``/``FilterFieldError`` for a bad filter and
         ``InvalidParameterError`` for an unknown kind, a filter that is not a string, a page below
-        1 or a size outside 1..2147483647.
+        1, a size outside 1..2147483647 or an unknown zone.
         """
         resolved = _kind(kind)
+        if isinstance(zone, str):
+            try:
+                zone = times.parse_zone(zone)
+            except ValueError as exc:
+                raise invalid("zone", zone, str(exc), f"未知的时区 {zone!r}") from None
+        elif not isinstance(zone, dt.tzinfo):
+            raise invalid("zone", zone, "a zone is a tzinfo or its name", "时区必须是 tzinfo 或时区名称")
         if not isinstance(filter_text, str):
             raise invalid(
                 "filter_text",
@@ -137,7 +154,7 @@ class Engine:
                     f"it must be an integer from 1 to {INT32_MAX}, got {value!r}",
                     f"它必须是 1 到 {INT32_MAX} 之间的整数，实际为 {value!r}",
                 )
-        node = parse_filter(filter_text, resolved)
+        node = parse_filter(filter_text, resolved, zone=zone)
         return self._sources[resolved].query(node, (page - 1) * page_size, page_size)
 
 

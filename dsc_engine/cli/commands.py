@@ -17,17 +17,17 @@ from typing import IO, Any
 from dsc_engine import replay as replays
 from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.cli import demo as demos
-from dsc_engine.cli import zones
 from dsc_engine.cli.arguments import name_value, positive
 from dsc_engine.cli.cloud import add_upstream_options, record_upstream
 from dsc_engine.cli.output import Format, Progress, dumps, write_items, write_mapping, write_rejects
 from dsc_engine.engine import Engine
 from dsc_engine.errors import ImportFailure, OutputError, UsageError
 from dsc_engine.io import export, imports, snapshot, sources
-from dsc_engine.wire.codec import response_item
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
 from dsc_engine.query.parse import parse_filter
+from dsc_engine.wire import times
+from dsc_engine.wire.codec import response_item
 
 Handler = Callable[[argparse.Namespace, IO[str], IO[str]], int]
 _KINDS = "audit | masking | dms (or audit_log, masking_run, dms_log)"
@@ -58,7 +58,7 @@ def output_options(parser: argparse.ArgumentParser, *, top: bool = False) -> Non
     parser.add_argument("--format", choices=[f.value for f in Format],
                         default=Format.TABLE.value if top else argparse.SUPPRESS,
                         help="how results are printed (default: table); before or after the command")
-    parser.add_argument("--tz", type=_zone, metavar="ZONE", default=zones.UTC if top else argparse.SUPPRESS,
+    parser.add_argument("--tz", type=_zone, metavar="ZONE", default=times.UTC if top else argparse.SUPPRESS,
                         help="the time zone of Sddp times in tables and of filter times written without"
                              " one: UTC (default), +08:00, Asia/Shanghai ...; DMS times are naive and"
                              " never converted")
@@ -66,7 +66,7 @@ def output_options(parser: argparse.ArgumentParser, *, top: bool = False) -> Non
 
 def _zone(text: str) -> dt.tzinfo:
     try:
-        return zones.parse_zone(text)
+        return times.parse_zone(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -208,9 +208,9 @@ def cmd_load(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def cmd_query(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    text = zones.localize_filter(args.filter, args.kind, args.tz)
+    parse_filter(args.filter, args.kind, zone=args.tz)  # a bad filter is told before any data is read
     engine = _engine(args, err, _data_files(args))
-    result = engine.query(args.kind, text, page=args.page, page_size=args.page_size)
+    result = engine.query(args.kind, args.filter, page=args.page, page_size=args.page_size, zone=args.tz)
     items = [response_item(r) for r in result.records]
     envelope = {"TotalCount": result.total, "Page": result.page, "PageSize": result.page_size}
     write_items(args.format, args.kind, items, out, envelope, args.tz)
@@ -237,7 +237,7 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         if args.times != export.Times.MS.value:
             raise UsageError("--times", args.times, f"applies only to --to csv, not --to {args.to}"
                              " (the JSON formats keep the API's milliseconds)")
-    node = parse_filter(zones.localize_filter(args.filter, args.kind, args.tz), args.kind)
+    node = parse_filter(args.filter, args.kind, zone=args.tz)
     engine = _engine(args, err, _data_files(args, (args.out, "the export (--out)")))
     store = engine.store(args.kind)
     if args.page is None:

@@ -18,11 +18,12 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
-from dsc_engine.io.csvformat import readable_time, to_cell
+from dsc_engine.io.csvformat import to_cell
 from dsc_engine.io.imports import Reject, group_rejects
 from dsc_engine.models import RecordKind
 from dsc_engine.wire import types
 from dsc_engine.wire.catalog import wire_fields
+from dsc_engine.wire.times import readable_time
 
 #: The widest a table cell gets before it is cut.
 CELL_WIDTH = 40

@@ -8,8 +8,8 @@ are text, so each is converted to its field's documented JSON type, strictly:
   nothing else (``1.5E+12`` or `` 42`` are refused, not coerced);
 - Sddp times (UNIX milliseconds) also as a readable time **with its zone**,
   ``yyyy-MM-dd HH:mm:ss[.fff]`` then ``Z`` or ``±hh:mm`` (``T`` instead of the space too), converted
-  exactly (:func:`time_from_cell`); what an export with ``times="iso"`` writes
-  (:func:`readable_time`). A time without a zone is refused: it would name no instant;
+  exactly (``wire/times.py``, ``cell_time_ms``); what an export with ``times="iso"`` writes
+  (``readable_time``). A time without a zone is refused: it would name no instant;
 - booleans: ``true`` / ``false`` in any letter case;
 - strings (``WarnLevel``, ``ModuleName`` ...) and DMS times: as written;
 - ``SensitiveDataLog``: the JSON array of entry objects, exactly as the API sends it;
@@ -27,9 +27,7 @@ strict wire codec, like for every other format.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import json
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -38,10 +36,7 @@ from dsc_engine.io import sources
 from dsc_engine.io.candidates import REQUIRED, Candidate, clip, detect_kind
 from dsc_engine.models import RecordKind
 from dsc_engine.wire.catalog import FIELDS
-from dsc_engine.errors import TimeLiteralError
-from dsc_engine.wire import types
 from dsc_engine.wire.codec import wire_keys
-from dsc_engine.wire.times import time_ms
 from dsc_engine.wire.types import FieldType
 
 #: The first characters that make a spreadsheet read a cell as a formula (CSV injection).
@@ -56,53 +51,9 @@ def column_types(kind: RecordKind) -> Mapping[str, FieldType]:
 
 def from_cell(field_type: FieldType, text: str) -> Any:
     """The JSON value of one non-empty cell (its field type converts it; a text cell loses its
-    formula guard; an Sddp time may be readable, :func:`time_from_cell`); ``ValueError`` says why
-    it cannot be read."""
-    # A readable time belongs in EpochMillis.from_cell (wire/types.py); it is read here while
-    # the wire layer is being reworked on another branch.
-    if field_type is types.TIME_MS and not _DIGITS.match(text):
-        return time_from_cell(text)
+    formula guard); ``ValueError`` says why it cannot be read."""
     value = field_type.from_cell(text)
     return unguard(value) if isinstance(value, str) else value
-
-
-_DIGITS = re.compile(r"-?[0-9]+\Z")
-_ZONED = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})\Z")
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-_MILLISECOND = dt.timedelta(milliseconds=1)
-
-
-def time_from_cell(text: str) -> int:
-    """The UNIX milliseconds of a readable time cell, ``yyyy-MM-dd HH:mm:ss[.fff]`` with ``Z`` or
-    an offset ``±hh:mm`` (``T`` may stand for the space); ``ValueError`` says why it is not one."""
-    if not _ZONED.match(text):
-        if text[:4].isdigit() and text[4:5] == "-":
-            raise ValueError(
-                f"a time in an epoch-millisecond column needs its zone: {text!r} names no instant;"
-                " write it as 'yyyy-MM-dd HH:mm:ss[.fff]+hh:mm' (or Z), or as UNIX milliseconds"
-            )
-        raise ValueError(f"cannot read {text[:60]!r} as UNIX milliseconds (digits) or a time with its zone")
-    try:
-        return time_ms(text)
-    except TimeLiteralError as exc:
-        raise ValueError(exc.reason) from None
-
-
-def readable_time(ms: int, zone: dt.tzinfo, *, fraction: bool = True) -> str | None:
-    """UNIX milliseconds as ``yyyy-MM-dd HH:mm:ss[.fff]±hh:mm`` in ``zone`` (the milliseconds
-    only when not zero, and only with ``fraction``), which :func:`time_from_cell` reads back
-    exactly; ``None`` for a time outside the years 1 to 9999 in that zone (keep its digits). A
-    time whose offset is not a whole minute there (a local mean time of the 1800s) is written in
-    UTC."""
-    try:
-        moment = (_EPOCH + ms * _MILLISECOND).astimezone(zone)
-    except OverflowError:
-        return None
-    offset = moment.utcoffset() or dt.timedelta(0)
-    if offset % dt.timedelta(minutes=1):
-        moment = moment.astimezone(dt.timezone.utc)
-    timespec = "milliseconds" if fraction and moment.microsecond else "seconds"
-    return moment.isoformat(" ", timespec)
 
 
 def to_cell(value: Any) -> str:

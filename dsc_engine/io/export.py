@@ -32,6 +32,7 @@ from dsc_engine.io import csvformat
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
 from dsc_engine.wire import types
+from dsc_engine.wire.times import readable_time
 from dsc_engine.wire.catalog import wire_fields
 from dsc_engine.wire.codec import to_wire, wire_keys
 
@@ -99,7 +100,7 @@ def write_csv(
     for record in records:
         wire = to_wire(record)
         for key in readable & wire.keys():
-            text = csvformat.readable_time(wire[key], zone)
+            text = readable_time(wire[key], zone)
             if text is not None:  # else the digits: outside the years 1 to 9999 in the zone
                 wire[key] = text
         row = [cell(wire.get(key), formula_guard) for key in keys]

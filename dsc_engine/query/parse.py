@@ -13,6 +13,7 @@ offset of the fault.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -24,7 +25,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from dsc_engine.errors import FilterFieldError, FilterSyntaxError, InvalidParameterError, Reason
 from dsc_engine.models import RecordKind
 from dsc_engine.query import ast, grammar
-from dsc_engine.wire import types
+from dsc_engine.wire import times, types
 from dsc_engine.wire.catalog import FIELDS, NESTED, FieldSpec, UnknownField, lookup
 
 Catalog = Mapping[str, FieldSpec]
@@ -38,8 +39,11 @@ _NESTING = frozenset({"not_", "and_", "or_", "any_entry"})
 _ESCAPE = re.compile(r'\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})')
 
 
-def parse_filter(text: str, kind: RecordKind | str) -> ast.Node:
+def parse_filter(text: str, kind: RecordKind | str, *, zone: dt.tzinfo = times.UTC) -> ast.Node:
     """Parse filter ``text`` into an AST over the fields of ``kind`` (a kind or its name).
+
+    A time literal written without a zone and compared with an Sddp time (UNIX milliseconds) is
+    read in ``zone`` (UTC by default); DMS times are naive wall-clock times, which no zone changes.
 
     Blank text is :class:`ast.MatchAll`. Raises :class:`FilterSyntaxError` or
     :class:`FilterFieldError`, and :class:`InvalidParameterError` for a ``text`` that is not a
@@ -60,7 +64,7 @@ def parse_filter(text: str, kind: RecordKind | str) -> ast.Node:
         raise syntax_error(text, exc) from exc
     _check_depth(text, tree)
     bind: Binder = _ToAst().transform(tree)
-    return bind(_Scope(text, FIELDS[kind], NESTED[kind], kind.value))
+    return bind(_Scope(text, FIELDS[kind], NESTED[kind], kind.value, zone))
 
 
 def _check_depth(text: str, tree: Tree[Token]) -> None:
@@ -165,6 +169,7 @@ class _Scope:
     catalog: Catalog
     nested: Mapping[str, Catalog]
     owner: str  # "audit_log", or "SensitiveDataLog entry", for messages
+    zone: dt.tzinfo  # of time literals written without one
 
     def field(self, token: Token) -> FieldSpec:
         try:
@@ -322,7 +327,7 @@ class _ToAst(Transformer[Token, Binder]):
                     f"'any' needs a list field (here: {lists}); {_is_a(spec)}",
                     at(field),
                 )
-            inner = _Scope(scope.text, scope.nested[spec.name], {}, f"{spec.name} entry")
+            inner = _Scope(scope.text, scope.nested[spec.name], {}, f"{spec.name} entry", scope.zone)
             return ast.AnyEntry(spec.name, condition(inner), pos=at(field))
 
         return bind
@@ -427,7 +432,7 @@ def _value(scope: _Scope, spec: FieldSpec, literal: _Literal) -> ast.Value:
         )
     text = literal.string(scope) if kind is types.LiteralKind.STRING else str(literal.token)
     try:
-        return spec.type.from_literal(kind, text)  # type: ignore[no-any-return]
+        return spec.type.from_literal(kind, text, scope.zone)  # type: ignore[no-any-return]
     except types.BadValue as exc:
         raise scope.fail(f"{spec.name}: {exc}", literal.pos) from None
 

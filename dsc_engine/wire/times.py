@@ -11,14 +11,19 @@ A filter's time literal is written as a string::
     2024-05-01 10:00:00.250         fractional seconds (up to 3 digits for Sddp, 6 for DMS)
     2024-05-01T10:00:00Z            with a zone: "Z" or an offset such as "+08:00" (Sddp only)
 
-Sddp times (:func:`time_ms`): a literal without a zone means UTC. DMS times (:func:`wall_clock`)
-are naive, so a literal with a zone is an error there rather than silently converted.
+Sddp times (:func:`time_ms`): a literal without a zone is read in the zone the caller gives
+(:func:`parse_zone` reads one), UTC by default. DMS times (:func:`wall_clock`) are naive, so a
+literal with a zone is an error there rather than silently converted, and no zone applies.
+
+Sddp times in CSV cells (:func:`cell_time_ms`, :func:`readable_time`): UNIX milliseconds, or a
+readable time that carries its zone (one without names no instant and is refused).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import zoneinfo
 
 from dsc_engine.errors import TimeLiteralError
 
@@ -31,7 +36,8 @@ _LITERAL = re.compile(
     r"(?:[T ](?P<time>\d{2}:\d{2}:\d{2})(?:\.(?P<fraction>\d{1,6}))?"
     r"(?P<zone>Z|[+-]\d{2}:\d{2})?)?"
 )
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+UTC = dt.timezone.utc
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 _MILLISECOND = dt.timedelta(milliseconds=1)
 FORMS = '"yyyy-MM-dd", "yyyy-MM-ddTHH:mm:ss[.fff][Z|+hh:mm]" or "yyyy-MM-dd HH:mm:ss"'
 
@@ -65,13 +71,16 @@ def format_dms_time(value: dt.datetime) -> str:
 # ------------------------------------------------------------------------------ time literals
 
 
-def time_ms(literal: str) -> int:
-    """UNIX milliseconds of ``literal``; without a zone it is read as UTC."""
-    moment, fraction, zone = _read(literal)
+def time_ms(literal: str, zone: dt.tzinfo = UTC) -> int:
+    """UNIX milliseconds of ``literal``; without a zone it is read in ``zone``.
+
+    A wall-clock time a daylight-saving change repeats is read as the first of the two; one it
+    skips, with the offset before the change (``fold=0``, as Python's ``zoneinfo`` does)."""
+    moment, fraction, _ = _read(literal)
     if len(fraction) > 3:
         raise TimeLiteralError(literal, "these times are whole milliseconds: at most 3 fraction digits")
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.replace(tzinfo=zone)
     return (moment - _EPOCH) // _MILLISECOND
 
 
@@ -112,6 +121,70 @@ def _zone(zone: str) -> dt.timezone:
     if minutes >= 60:
         raise ValueError(f"minute of the offset {zone} must be in 0..59")
     return dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
+
+
+def parse_zone(text: str) -> dt.tzinfo:
+    """A time zone: ``UTC`` (or ``Z``), an offset ``+08:00`` / ``UTC-05:30``, or an IANA name
+    (``Asia/Shanghai``, from the system's time zone database or the ``tzdata`` package).
+    ``ValueError`` says why ``text`` is not one."""
+    if text.upper() in ("UTC", "Z"):
+        return UTC
+    offset = _OFFSET.match(text)
+    if offset:
+        sign, hours, minutes = offset.groups()
+        delta = dt.timedelta(hours=int(hours), minutes=int(minutes))
+        if int(minutes) >= 60 or delta >= dt.timedelta(hours=24):
+            raise ValueError(f"time zone offset {text!r} is out of range (-23:59 to +23:59)")
+        return dt.timezone(-delta if sign == "-" else delta)
+    try:
+        if not text or text.startswith(("+", "-")) or text[:1].isdigit():
+            raise ValueError(text)
+        return zoneinfo.ZoneInfo(text)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {text!r}: give UTC, an offset such as +08:00, or an IANA name such as Asia/Shanghai"
+        ) from None
+
+
+_OFFSET = re.compile(r"(?:UTC)?([+-])(\d{2}):(\d{2})\Z", re.IGNORECASE)
+
+
+# ------------------------------------------------------------------------------- CSV cells
+
+_ZONED = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})\Z")
+
+
+def cell_time_ms(text: str) -> int:
+    """The UNIX milliseconds of a readable time cell, ``yyyy-MM-dd HH:mm:ss[.fff]`` with ``Z`` or
+    an offset ``±hh:mm`` (``T`` may stand for the space); ``ValueError`` says why it is not one."""
+    if not _ZONED.match(text):
+        if text[:4].isdigit() and text[4:5] == "-":
+            raise ValueError(
+                f"a time in an epoch-millisecond column needs its zone: {text!r} names no instant;"
+                " write it as 'yyyy-MM-dd HH:mm:ss[.fff]+hh:mm' (or Z), or as UNIX milliseconds"
+            )
+        raise ValueError(f"cannot read {text[:60]!r} as UNIX milliseconds (digits) or a time with its zone")
+    try:
+        return time_ms(text)
+    except TimeLiteralError as exc:
+        raise ValueError(exc.reason) from None
+
+
+def readable_time(ms: int, zone: dt.tzinfo, *, fraction: bool = True) -> str | None:
+    """UNIX milliseconds as ``yyyy-MM-dd HH:mm:ss[.fff]±hh:mm`` in ``zone`` (the milliseconds
+    only when not zero, and only with ``fraction``), which :func:`cell_time_ms` reads back
+    exactly; ``None`` for a time outside the years 1 to 9999 in that zone (keep its digits). A
+    time whose offset is not a whole minute there (a local mean time of the 1800s) is written in
+    UTC."""
+    try:
+        moment = (_EPOCH + ms * _MILLISECOND).astimezone(zone)
+    except OverflowError:
+        return None
+    offset = moment.utcoffset() or dt.timedelta(0)
+    if offset % dt.timedelta(minutes=1):
+        moment = moment.astimezone(UTC)
+    timespec = "milliseconds" if fraction and moment.microsecond else "seconds"
+    return moment.isoformat(" ", timespec)
 
 
 def format_wall_clock(moment: dt.datetime) -> str:

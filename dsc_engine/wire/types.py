@@ -128,9 +128,10 @@ class FieldType:
     #: the literal kinds a filter may compare this type with
     literals: ClassVar[frozenset[LiteralKind]] = frozenset()
 
-    def from_literal(self, kind: LiteralKind, text: str) -> Any:
+    def from_literal(self, kind: LiteralKind, text: str, zone: dt.tzinfo = times.UTC) -> Any:
         """The value of a filter literal of one of :attr:`literals` (``text``: a string's decoded
-        text, else the token); :class:`BadValue` says why the literal does not fit."""
+        text, else the token; ``zone``: the one a time written without a zone is in, for the
+        types that are instants); :class:`BadValue` says why the literal does not fit."""
         return text
 
     def __repr__(self) -> str:
@@ -175,7 +176,7 @@ class Integer(FieldType):
             raise BadValue(f"an integer of {digits} digits, outside the signed 64-bit range of the API's integers")
         return value
 
-    def from_literal(self, kind: LiteralKind, text: str) -> Any:
+    def from_literal(self, kind: LiteralKind, text: str, zone: dt.tzinfo = times.UTC) -> Any:
         value = read_integer(text)
         if value is None:
             raise BadValue(f"the integer is outside the 64-bit range {INT64_MIN}..{INT64_MAX}")
@@ -187,13 +188,21 @@ class EpochMillis(Integer):
     on_wire = "integer (UNIX ms)"
     expected = 'UNIX milliseconds or a time such as "2024-05-01T10:00:00Z"'
     literals = frozenset({LiteralKind.INTEGER, LiteralKind.STRING})
-    in_cells = "an integer (UNIX milliseconds)"
+    in_cells = "UNIX milliseconds (digits) or a time with its zone"
 
-    def from_literal(self, kind: LiteralKind, text: str) -> Any:
+    def from_cell(self, text: str) -> Any:
+        if _INTEGER_TEXT.match(text) or not text[:1].isdigit():
+            return super().from_cell(text)
+        try:
+            return times.cell_time_ms(text)
+        except ValueError as exc:
+            raise BadValue(str(exc)) from None
+
+    def from_literal(self, kind: LiteralKind, text: str, zone: dt.tzinfo = times.UTC) -> Any:
         if kind is LiteralKind.INTEGER:
             return super().from_literal(kind, text)
         try:
-            return times.time_ms(text)
+            return times.time_ms(text, zone)
         except TimeLiteralError as exc:
             raise BadValue(str(exc)) from None
 
@@ -212,7 +221,7 @@ class Boolean(FieldType):
             raise BadValue(f"cannot read {_clip(text)!r} as a boolean (true or false)")
         return folded == "true"
 
-    def from_literal(self, kind: LiteralKind, text: str) -> Any:
+    def from_literal(self, kind: LiteralKind, text: str, zone: dt.tzinfo = times.UTC) -> Any:
         return kind is LiteralKind.TRUE
 
 
@@ -235,7 +244,7 @@ class WallClock(FieldType):
     def encode(self, value: Any) -> Any:
         return times.format_dms_time(value)
 
-    def from_literal(self, kind: LiteralKind, text: str) -> Any:
+    def from_literal(self, kind: LiteralKind, text: str, zone: dt.tzinfo = times.UTC) -> Any:
         try:
             return times.wall_clock(text)
         except TimeLiteralError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -157,6 +158,19 @@ def test_query_uses_the_filter_language_and_pages() -> None:
     assert (result.total, result.page, result.page_size) == (4, 2, 3)
     assert [r.creation_time for r in result.records] == [1]
     assert engine.query(RecordKind.AUDIT_LOG, "").total == 7
+
+
+def test_query_reads_time_literals_without_a_zone_in_the_zone_given() -> None:
+    midnight_utc = 1_790_812_800_000  # 2026-10-01T00:00:00Z
+    engine = Engine()
+    engine.load([AuditLog(creation_time=midnight_utc + shift) for shift in (-1, 0, 1)])
+    text = 'CreationTime >= "2026-10-01 08:00:00"'
+    assert engine.query("audit", text).total == 0  # 08:00 UTC: after all three
+    for zone in ("Asia/Shanghai", "+08:00", dt.timezone(dt.timedelta(hours=8))):
+        assert engine.query("audit", text, zone=zone).total == 2
+    for zone in ("Mars/Olympus", 8):
+        with pytest.raises(InvalidParameterError, match="zone"):
+            engine.query("audit", text, zone=zone)  # type: ignore[arg-type]
 
 
 def test_from_sample_loads_every_kind() -> None:

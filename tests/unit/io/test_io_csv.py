@@ -182,7 +182,7 @@ def test_csv_epoch_ms_column_refuses_a_time_it_cannot_read_exactly(tmp_path, cel
 
 @pytest.mark.parametrize("zone", ["UTC", "Asia/Shanghai", "America/New_York", "+05:45", "-09:30"])
 def test_csv_export_with_readable_times_reimports_every_millisecond(tmp_path, zone):
-    from dsc_engine.cli.zones import parse_zone
+    from dsc_engine.wire.times import parse_zone
 
     base = sample.generate(AUDIT, 1, seed=1)[0]
     moments = [0, -1, 1, 1790820000123, 1793404667999, -2208988800001, -62135596800000,

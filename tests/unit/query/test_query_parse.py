@@ -300,3 +300,33 @@ def test_fields_with_documented_values_take_any_value_of_their_type(text: str, k
     """Records keep values beyond the pages' lists (docs/decisions.md, "Open values"), so filters
     can name them too."""
     parse_filter(text, kind)
+
+
+# ------------------------------------------------------------------------ zones of time literals
+
+
+def test_parse_filter_reads_sddp_times_without_a_zone_in_the_zone_given() -> None:
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    at_midnight_utc = parse_filter('CreationTime >= "2026-10-01T00:00:00Z"', AUDIT)
+    assert parse_filter('CreationTime >= "2026-10-01 08:00:00"', AUDIT, zone=shanghai) == at_midnight_utc
+    # in every construct that takes a time: ranges, sets, not; and a masking run's StartTime
+    ranged = parse_filter('not CreationTime in ["2026-10-01" "2026-10-02"]', AUDIT, zone=shanghai)
+    assert ranged == parse_filter(
+        'not CreationTime in ["2026-09-30T16:00:00Z" "2026-10-01T16:00:00Z"]', AUDIT
+    )
+    assert parse_filter('StartTime = "2026-10-01 08:00:00"', RUNS, zone=shanghai) == parse_filter(
+        'StartTime = "2026-10-01T00:00:00Z"', RUNS
+    )
+    # integers are instants already, and a literal with its zone keeps it
+    assert parse_filter("CreationTime >= 5", AUDIT, zone=shanghai) == parse_filter("CreationTime >= 5", AUDIT)
+    assert parse_filter('CreationTime >= "2026-10-01T00:00:00Z"', AUDIT, zone=shanghai) == at_midnight_utc
+
+
+def test_parse_filter_leaves_dms_wall_clock_times_and_text_alone_in_any_zone() -> None:
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    for text, kind in (
+        ('OpTime >= "2026-10-01 08:00:00"', DMS),
+        ('SensitiveDataLog any (ColumnName = "2026-10-01")', DMS),
+        ('UserName = "2026-10-01"', AUDIT),
+    ):
+        assert parse_filter(text, kind, zone=shanghai) == parse_filter(text, kind)

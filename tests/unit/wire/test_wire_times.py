@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 
 import pytest
 
 from dsc_engine.errors import TimeLiteralError
+from dsc_engine.wire import times
 from dsc_engine.wire.times import format_wall_clock, time_ms, wall_clock
 
 
@@ -62,3 +64,58 @@ def test_bad_literals(convert: object, literal: str, reason: str) -> None:
         convert(literal)  # type: ignore[operator]
     assert info.value.literal == literal
     assert reason in info.value.reason
+
+
+# ------------------------------------------------------------------------ zones of literals
+
+SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
+NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
+
+
+@pytest.mark.parametrize(
+    ("literal", "zone", "utc"),
+    [
+        ("2026-10-01 08:00:00", SHANGHAI, "2026-10-01T00:00:00Z"),
+        ("2026-10-01", SHANGHAI, "2026-09-30T16:00:00Z"),
+        ("2026-10-01T08:00:00.250", dt.timezone(dt.timedelta(hours=8)), "2026-10-01T00:00:00.250Z"),
+        # a literal that carries its zone keeps it, whatever the caller's zone
+        ("2026-10-01T08:00:00+08:00", NEW_YORK, "2026-10-01T00:00:00Z"),
+        # New York falls back on 2026-11-01: 01:30 happens twice and is read as the first (EDT)
+        ("2026-11-01 01:30:00", NEW_YORK, "2026-11-01T05:30:00Z"),
+        # and springs forward on 2026-03-08: 02:30 never happens; read with the offset before (EST)
+        ("2026-03-08 02:30:00", NEW_YORK, "2026-03-08T07:30:00Z"),
+    ],
+)
+def test_time_ms_reads_a_literal_without_a_zone_in_the_zone_given(literal: str, zone: dt.tzinfo, utc: str) -> None:
+    assert times.time_ms(literal, zone) == times.time_ms(utc)
+
+
+def test_time_ms_in_a_zone_of_the_1800s_keeps_its_sub_minute_offset() -> None:
+    # Shanghai's local mean time before 1901 is +08:05:43
+    assert times.time_ms("1890-01-01 08:05:43", SHANGHAI) == times.time_ms("1890-01-01T00:00:00Z")
+
+
+@pytest.mark.parametrize(
+    ("text", "offset"),
+    [("UTC", 0), ("z", 0), ("+08:00", 480), ("UTC-05:30", -330), ("-23:59", -1439)],
+)
+def test_parse_zone_reads_names_and_offsets(text: str, offset: int) -> None:
+    zone = times.parse_zone(text)
+    assert zone.utcoffset(dt.datetime(2026, 1, 1)) == dt.timedelta(minutes=offset)
+
+
+@pytest.mark.parametrize("text", ["", "Mars/Olympus", "+24:00", "+08:60", "8", "../etc/passwd"])
+def test_parse_zone_says_why_a_text_is_not_a_zone(text: str) -> None:
+    with pytest.raises(ValueError, match="time zone"):
+        times.parse_zone(text)
+
+
+@pytest.mark.parametrize("ms", [0, 1, -1, 1_790_000_000_123, times.time_ms("0001-01-01T00:00:00Z")])
+@pytest.mark.parametrize("zone", [times.UTC, SHANGHAI, NEW_YORK, dt.timezone(dt.timedelta(hours=-9, minutes=-30))])
+def test_readable_time_reads_back_exactly_as_a_cell(ms: int, zone: dt.tzinfo) -> None:
+    text = times.readable_time(ms, zone)
+    if text is None:  # the first instant of the year 1 is still in the year 0 west of Greenwich
+        assert ms == times.time_ms("0001-01-01T00:00:00Z")
+        assert (zone.utcoffset(dt.datetime(1, 1, 2)) or dt.timedelta(0)) < dt.timedelta(0)
+        return
+    assert times.cell_time_ms(text) == ms
