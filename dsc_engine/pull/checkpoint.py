@@ -30,7 +30,6 @@ import contextlib
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
@@ -38,6 +37,7 @@ from typing import IO, Any
 import attrs
 
 from dsc_engine.errors import CheckpointError
+from dsc_engine.io.atomic import replacing
 from dsc_engine.pull.axes import Slice
 
 MAGIC = "dsc-engine pull checkpoint"
@@ -121,18 +121,8 @@ def _describe(identities: list[tuple[str, int, int, str]]) -> str:
 def save(state: State, path: Path) -> None:
     """Replace the checkpoint at ``path`` with ``state``, atomically."""
     text = json.dumps(state.to_json(), ensure_ascii=False, separators=(",", ":"))
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-
+    with replacing(path) as out:
+        out.write(text)
 
 def load(path: Path) -> State:
     """The state a checkpoint holds; :class:`CheckpointError` when it cannot be used."""

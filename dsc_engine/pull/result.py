@@ -10,10 +10,7 @@ is written to a temporary file beside it, flushed and renamed, so it is never ha
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,6 +18,7 @@ from typing import Any
 import attrs
 
 from dsc_engine.errors import PullError
+from dsc_engine.io.atomic import replacing
 from dsc_engine.pull.checkpoint import Done, Parts, State
 from dsc_engine.pull.pacing import CallStats
 from dsc_engine.pull.plan import Plan
@@ -124,26 +122,17 @@ def assemble(
     """Join the part files into ``output`` (module docstring); the records of each slice, by
     ``(action, slice start)``."""
     counts: dict[tuple[str, int], int] = {}
-    handle, temporary = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-            for job in state.jobs:
-                plan = plans[job.action]
-                for done in newest_first(job.done):
-                    count = _copy(parts, job.action, done, plan, out) if done.total else 0
-                    if count != done.total:
-                        raise PullError(
-                            f"{parts.path(job.action, done.slice)} holds {count} records where its "
-                            f"slice's TotalCount is {done.total}; delete the checkpoint to pull again"
-                        )
-                    counts[(job.action, done.slice.lo)] = count
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, output)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    with replacing(output) as out:
+        for job in state.jobs:
+            plan = plans[job.action]
+            for done in newest_first(job.done):
+                count = _copy(parts, job.action, done, plan, out) if done.total else 0
+                if count != done.total:
+                    raise PullError(
+                        f"{parts.path(job.action, done.slice)} holds {count} records where its "
+                        f"slice's TotalCount is {done.total}; delete the checkpoint to pull again"
+                    )
+                counts[(job.action, done.slice.lo)] = count
     return counts
 
 

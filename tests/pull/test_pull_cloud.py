@@ -7,6 +7,7 @@ import collections
 import datetime as dt
 import importlib
 import json
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
@@ -98,6 +99,14 @@ def test_pulling_all_writes_each_operation_in_turn(dsc_server: TestServer, tmp_p
     assert pulled(out) == [item for kind in ACTIONS for item in served(dsc_server.engine, kind)]
     assert [job.action for job in report.jobs] == list(ACTIONS.values())
     assert not default_checkpoint(out).exists() and not parts_folder(out).exists()
+
+
+def test_the_output_has_the_permissions_of_any_file_the_user_writes(dsc_server: TestServer, tmp_path: Path) -> None:
+    out = tmp_path / "runs.jsonl"
+    pull("masking", out, since=SINCE, until=UNTIL, upstream=upstream(dsc_server), timing=NO_WAIT, **SMALL)
+    plain = tmp_path / "plain"
+    plain.write_text("", encoding="utf-8")
+    assert stat.S_IMODE(out.stat().st_mode) == stat.S_IMODE(plain.stat().st_mode)  # not mkstemp's 0o600
 
 
 def test_each_page_is_written_as_the_sdk_returned_it(dsc_server: TestServer, tmp_path: Path) -> None:

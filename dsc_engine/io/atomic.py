@@ -1,0 +1,74 @@
+"""Files written whole or not at all: :func:`replacing`.
+
+Snapshots, pull outputs and pull checkpoints are written to a temporary file of their own beside
+the target, flushed to disk, then renamed over it: a reader sees the old file or the new one,
+never part of one, and a write that fails leaves the old file and no temporary file behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any, Literal, overload
+
+
+@overload
+def replacing(path: str | os.PathLike[str], *, binary: Literal[True]) -> contextlib.AbstractContextManager[IO[bytes]]: ...
+@overload
+def replacing(path: str | os.PathLike[str], *, binary: Literal[False] = ...) -> contextlib.AbstractContextManager[IO[str]]: ...
+def replacing(path: str | os.PathLike[str], *, binary: bool = False) -> contextlib.AbstractContextManager[IO[Any]]:
+    """A new file (UTF-8 text with ``\\n`` line ends, or ``binary``) that replaces ``path`` when
+    the ``with`` block ends without an error, and is removed when it does not."""
+    return _replacing(Path(path), binary)
+
+
+@contextlib.contextmanager
+def _replacing(target: Path, binary: bool) -> Iterator[IO[Any]]:
+    descriptor, partial = _temporary(target)
+    try:
+        out: IO[Any] = (
+            os.fdopen(descriptor, "wb") if binary
+            else os.fdopen(descriptor, "w", encoding="utf-8", newline="\n")
+        )
+        with out:
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(partial)
+        raise
+    _sync_directory(target.parent)
+
+
+def _temporary(target: Path) -> tuple[int, Path]:
+    """A new file beside ``target``, named after it, that no other write can be using.
+
+    Created like ``tempfile.mkstemp`` (a random name, ``O_EXCL``) but with the mode a plain
+    ``open`` gives (0o666 less the umask), so that the file's permissions are those of any
+    other file the user writes (``mkstemp`` would make it 0o600)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        partial = target.with_name(f"{target.name}.{secrets.token_hex(6)}.partial")
+        try:
+            return os.open(partial, flags, 0o666), partial
+        except FileExistsError:
+            continue
+
+
+def _sync_directory(directory: Path) -> None:
+    """Flush the rename in ``directory`` to disk where the system allows it (POSIX). The rename
+    is done and the file complete either way: a system that cannot sync a directory (some file
+    systems refuse) only loses the guarantee that the rename survives a power cut."""
+    if os.name != "posix":
+        return
+    with contextlib.suppress(OSError):
+        descriptor = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
