@@ -10,7 +10,8 @@ answers the three APIs exactly as the cloud does, and the filter language.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from types import TracebackType
 from typing import Any
 
 from dsc_engine.api import router
@@ -30,13 +31,52 @@ class Engine:
     """Records of the three kinds, answering the APIs and filter queries.
 
     Each kind's records live in a :class:`~dsc_engine.query.source.RecordSource`; ``Engine()``
-    keeps them in memory (one :class:`~dsc_engine.store.Store` per kind).
+    keeps them in memory (one :class:`~dsc_engine.store.Store` per kind), ``Engine.connect(url)``
+    in the database a URL names (``docs/backends.md``). ``close`` (or a ``with`` block) lets go
+    of a database.
     """
 
-    def __init__(self, sources: Mapping[RecordKind, RecordSource] | None = None) -> None:
+    def __init__(
+        self,
+        sources: Mapping[RecordKind, RecordSource] | None = None,
+        *,
+        on_close: Callable[[], None] | None = None,
+    ) -> None:
         self._sources: dict[RecordKind, RecordSource] = (
             dict(sources) if sources is not None else {kind: Store(kind) for kind in RecordKind}
         )
+        self._on_close = on_close
+
+    @classmethod
+    def connect(cls, url: str) -> Engine:
+        """An engine over the records at ``url``: ``memory://`` (a new in-memory engine, as
+        ``Engine()``), ``duckdb:///path/logs.duckdb``, ``chdb:///path/dir`` or
+        ``clickhouse://user:pass@host:8123/db``. The database's tables are created when missing;
+        what it already holds is answered at once. Raises ``BackendError`` for a URL or database
+        that cannot be used (and when the backend's package is not installed).
+        """
+        from dsc_engine.sql import connect
+        from dsc_engine.sql.url import Scheme, parse_url
+
+        parsed = parse_url(url)
+        if parsed.scheme is Scheme.MEMORY:
+            return cls()
+        backend = connect(parsed)
+        return cls(backend.sources, on_close=backend.close)
+
+    def close(self) -> None:
+        """Let go of the database (nothing to do for the in-memory engine); idempotent."""
+        on_close, self._on_close = self._on_close, None
+        if on_close is not None:
+            on_close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
 
     @classmethod
     def from_sample(cls) -> Engine:
@@ -139,6 +179,20 @@ class Engine:
                 )
         node = parse_filter(filter_text, resolved)
         return self._sources[resolved].query(node, (page - 1) * page_size, page_size)
+
+    def explain(self, kind: RecordKind | str, filter_text: str = "") -> str:
+        """How the records of ``kind`` matching a filter-language text are found: the plan of
+        the in-memory store, or the SQL statements a database backend sends (with their bound
+        values). Raises as :meth:`query` does for a bad kind or filter."""
+        resolved = _kind(kind)
+        if not isinstance(filter_text, str):
+            raise invalid(
+                "filter_text",
+                filter_text,
+                f"a filter is a string, not {type(filter_text).__name__}",
+                f"过滤条件必须是字符串，实际为 {type(filter_text).__name__}",
+            )
+        return self._sources[resolved].explain(parse_filter(filter_text, resolved))
 
 
 def _kind(kind: RecordKind | str) -> RecordKind:

@@ -18,7 +18,9 @@ Every failure the engine reports is a :class:`DscError`; nothing else escapes th
     ├── SnapshotError            a snapshot is truncated, corrupt or of an unknown version
     ├── ServerConfigError        server keys, policies or limits cannot be used (source, key, reason)
     ├── RequestRejected          the server refuses a request before the engine sees it (code, reason)
-    └── StoreError               a store call it cannot serve (record of another kind, bad slice)
+    ├── StoreError               a store call it cannot serve (record of another kind, bad slice)
+    └── BackendError             a database backend cannot be used (bad URL, missing package,
+                                 the database refused or failed) (url, reason)
 
 Only ``dsc_engine.api`` maps these to Alibaba error codes and HTTP statuses (``ApiError``).
 """
@@ -248,3 +250,14 @@ class StoreError(DscError):
         self.operation = operation
         self.reason = reason
         super().__init__(f"{kind} store {operation}: {reason}")
+
+
+class BackendError(DscError):
+    """A database backend (``docs/backends.md``) cannot be used: its URL is malformed, the package
+    it needs is not installed, or the database refused or failed a statement. ``url`` is the
+    backend's URL with any password left out; ``reason`` says what went wrong."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"{url}: {reason}")
