@@ -30,6 +30,12 @@ class Backend:
             kind: SqlSource(kind, connection, TABLES[kind]) for kind in RecordKind
         }
 
+    def clear(self) -> None:
+        """Delete every record of every kind (the tables stay): the database as newly created."""
+        for source in self.sources.values():
+            truncate = source.statements.truncate()
+            self.connection.execute(truncate.sql, truncate.values)
+
     def close(self) -> None:
         self.connection.close()
 

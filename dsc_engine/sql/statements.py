@@ -115,6 +115,10 @@ class Statements:
         condition = exp.GTE(this=column(SEQ), expression=binder.bind(first_seq))
         return self._render(exp.Delete(this=self._from(), where=exp.Where(this=condition)), binder)
 
+    def truncate(self) -> Statement:
+        """Delete every record of the table."""
+        return self._render(exp.TruncateTable(expressions=[self._from()]))
+
     def columns(self) -> Statement:
         """The column names of the existing table, in order (to check it is this engine's)."""
         query, values = self.dialect.columns_query(self.table.name, self.database)
