@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -22,7 +22,9 @@ from dsc_engine.errors import ImportFailure, InvalidParameterError, OutputError,
 from dsc_engine.io import export, imports, snapshot, sources
 from dsc_engine.wire.codec import response_item
 from dsc_engine.models import RecordKind
+from dsc_engine.models.records import Record
 from dsc_engine.query.parse import parse_filter
+from dsc_engine.sql.url import data_url, redact
 
 Handler = Callable[[argparse.Namespace, IO[str], IO[str]], int]
 _KINDS = "audit | masking | dms (or audit_log, masking_run, dms_log)"
@@ -59,8 +61,11 @@ def _positive(text: str) -> int:
 
 def _data_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("data (default: the bundled sample data)")
-    group.add_argument("--data", metavar="PATH", action="append", default=[],
-                       help="exported logs or a snapshot: file, folder or glob (repeatable)")
+    group.add_argument("--data", metavar="PATH|URL", action="append", default=[],
+                       help="exported logs or a snapshot: file, folder or glob (repeatable); or one"
+                            " database URL: duckdb:///logs.duckdb, chdb:///dir, clickhouse://host/db")
+    group.add_argument("--backend", metavar="URL", dest="data", action="append",
+                       help="the same as --data URL")
     group.add_argument("--kind", dest="data_kind", type=_kind, help=f"read every --data record as this kind: {_KINDS}")
     group.add_argument("--strict", action="store_true", help="stop at the first bad record")
 
@@ -71,15 +76,19 @@ def _data_files(args: argparse.Namespace, *outputs: tuple[str | None, str]) -> l
     Run before anything is opened, so that ``--out`` naming a --data file is refused instead of
     overwriting it.
     """
-    files = sources.expand(args.data) if args.data else []
+    _, paths = data_url(args.data)
+    files = sources.expand(paths) if paths else []
     for path, what in outputs:
         sources.refuse_overwrite(path, files, what)
     return files
 
 
 def _engine(args: argparse.Namespace, err: IO[str], files: list[Path]) -> Engine:
-    """The engine of a command: its --data ``files`` loaded (with progress and a summary), else the
-    sample."""
+    """The engine of a command: the database of a --data URL, or its --data ``files`` loaded (with
+    progress and a summary), else the sample. The caller closes it (``with``)."""
+    url, _ = data_url(args.data)
+    if url is not None:
+        return Engine.connect(url)
     if not args.data:
         return Engine.from_sample()
     engine = Engine()
@@ -139,12 +148,14 @@ def cmd_load(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     for path, what in (rejects, snap):
         sources.refuse_overwrite(path, files, what)
     _distinct(rejects, snap)
-    engine = Engine()
-    report = _import(engine, files, args, err, args.rejects)
-    summary: dict[str, Any] = {"summary": report.summary(), **report.to_json()}
-    if args.snapshot:
-        snapshot.save(engine, args.snapshot)
-        summary["snapshot"] = args.snapshot
+    with Engine() if args.into is None else Engine.connect(args.into) as engine:
+        report = _import(engine, files, args, err, args.rejects)
+        summary: dict[str, Any] = {"summary": report.summary(), **report.to_json()}
+        if args.into is not None:
+            summary["into"] = redact(args.into)
+        if args.snapshot:
+            snapshot.save(engine, args.snapshot)
+            summary["snapshot"] = args.snapshot
     write_mapping(args.format, summary, out)
     if args.rejects is None:
         for problem in (*report.file_errors, *report.rejects):
@@ -153,8 +164,11 @@ def cmd_load(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def cmd_query(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    engine = _engine(args, err, _data_files(args))
-    result = engine.query(args.kind, args.filter, page=args.page, page_size=args.page_size)
+    with _engine(args, err, _data_files(args)) as engine:
+        if args.explain:
+            out.write(engine.explain(args.kind, args.filter) + "\n")
+            return 0
+        result = engine.query(args.kind, args.filter, page=args.page, page_size=args.page_size)
     items = [response_item(r) for r in result.records]
     envelope = {"TotalCount": result.total, "Page": result.page, "PageSize": result.page_size}
     write_items(args.format, args.kind, items, out, envelope)
@@ -162,9 +176,9 @@ def cmd_query(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def cmd_call(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    engine = _engine(args, err, _data_files(args))
     params = dict(args.param)
-    body = engine.call(args.action, params, version=args.version)
+    with _engine(args, err, _data_files(args)) as engine:
+        body = engine.call(args.action, params, version=args.version)
     operation = OPERATIONS.get(args.action)
     if args.format is Format.JSON or operation is None:
         out.write(dumps(body) + "\n")
@@ -181,34 +195,34 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             "--no-formula-guard", False,
             Reason(f"applies only to --to csv, not --to {args.to}", f"只适用于 --to csv，而不是 --to {args.to}"),
         )
-    engine = _engine(args, err, _data_files(args, (args.out, "the export (--out)")))
-    store = engine.store(args.kind)
-    node = parse_filter(args.filter, args.kind)
-    if args.page is None:
-        records = list(store.iter_ordered(node))
-        total, first = len(records), 1
-    else:
-        page = store.query(node, (args.page - 1) * args.page_size, args.page_size)
-        records, total, first = list(page.records), page.total, args.page
-    with _output(args.out, out) as handle:
-        count = export.write(records, args.kind, args.to, handle, total=total,
-                             page_size=args.page_size, first_page=first, formula_guard=args.formula_guard)
+    with _engine(args, err, _data_files(args, (args.out, "the export (--out)"))) as engine:
+        store = engine.store(args.kind)
+        node = parse_filter(args.filter, args.kind)
+        records: Iterable[Record]
+        if args.page is None:  # streamed: a database's records are never all in memory at once
+            records, total, first = store.iter_ordered(node), store.count(node), 1
+        else:
+            page = store.query(node, (args.page - 1) * args.page_size, args.page_size)
+            records, total, first = list(page.records), page.total, args.page
+        with _output(args.out, out) as handle:
+            count = export.write(records, args.kind, args.to, handle, total=total, page_size=args.page_size,
+                                 first_page=first, formula_guard=args.formula_guard)
     if args.out not in (None, "-"):
         write_mapping(args.format, {"exported": count, "total": total, "to": args.out, "as": args.to}, out)
     return 0
 
 
 def cmd_snapshot(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    engine = _engine(args, err, _data_files(args, (args.out, "the snapshot")))
-    counts = snapshot.save(engine, args.out, compress=not args.no_compress)
+    with _engine(args, err, _data_files(args, (args.out, "the snapshot"))) as engine:
+        counts = snapshot.save(engine, args.out, compress=not args.no_compress)
     write_mapping(args.format, {"snapshot": args.out, **{k.value: n for k, n in counts.items()}}, out)
     return 0
 
 
 def cmd_replay(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     calls = replays.read_calls(args.capture)
-    engine = _engine(args, err, _data_files(args))
-    report = replays.replay(engine, calls)
+    with _engine(args, err, _data_files(args)) as engine:
+        report = replays.replay(engine, calls)
     if args.format is Format.TABLE:
         for line in report.lines():
             out.write(line + "\n")
@@ -233,8 +247,7 @@ def cmd_record(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         requests = replays.read_calls(args.requests, need_response=False)
     else:
         requests = [call for _, _, call in demos.DEMO]
-    engine = _engine(args, err, files)
-    with _output(args.out, out) as handle:
+    with _engine(args, err, files) as engine, _output(args.out, out) as handle:
         count = replays.record(engine, requests, handle)
     if args.out not in (None, "-"):
         write_mapping(args.format, {"recorded": count, "to": args.out}, out)
@@ -242,8 +255,8 @@ def cmd_record(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    engine = _engine(args, err, _data_files(args))
-    demos.run(engine, engine, args.format, out)
+    with _engine(args, err, _data_files(args)) as engine:
+        demos.run(engine, engine, args.format, out)
     return 0
 
 
@@ -270,21 +283,29 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
     p = _add(subparsers, "load", cmd_load, "import exported logs, print the summary, optionally save a snapshot",
              "  dsc-engine load audit.jsonl.gz runs.csv dms/\n"
              "  dsc-engine load 'exports/**/*.json' --rejects rejects.jsonl --snapshot engine.dscsnap\n"
-             "  dsc-engine load logs.csv --kind audit --strict\n", exit_codes, aliases=("import",))
+             "  dsc-engine load logs.csv --kind audit --strict\n"
+             "  dsc-engine load exports/ --into duckdb:///data/logs.duckdb\n", exit_codes, aliases=("import",))
     p.add_argument("paths", nargs="+", metavar="PATH", help="files, folders, globs or snapshots")
     p.add_argument("--kind", dest="data_kind", type=_kind, help=f"read every record as this kind: {_KINDS}")
     p.add_argument("--strict", action="store_true", help="stop at the first bad record; load nothing then")
     p.add_argument("--rejects", metavar="FILE", help="write every rejected record here (JSON Lines)")
     p.add_argument("--snapshot", metavar="OUT", help="save what was loaded as a snapshot file")
+    p.add_argument("--into", metavar="URL",
+                   help="load into this database (duckdb:///logs.duckdb, chdb:///dir, clickhouse://host/db;"
+                        " tables created if missing, records added to what it holds) instead of memory")
 
     p = _add(subparsers, "query", cmd_query, "query one kind of record with the filter language",
              "  dsc-engine query audit 'UserName = \"admin\" and EffectRow > 100'\n"
              "  dsc-engine query dms 'ModuleName = \"DATA_EXPORT\"' --page 2 --page-size 20\n"
-             "  dsc-engine --format jsonl query masking 'Status = 2' --data engine.dscsnap\n", exit_codes)
+             "  dsc-engine --format jsonl query masking 'Status = 2' --data engine.dscsnap\n"
+             "  dsc-engine query audit 'SqlText contains \"drop\"' --data duckdb:///data/logs.duckdb --explain\n",
+             exit_codes)
     p.add_argument("kind", type=_kind, metavar="KIND", help=_KINDS)
     p.add_argument("filter", metavar="FILTER", nargs="?", default="", help="filter text (empty: everything)")
     p.add_argument("--page", type=_positive, default=1, help="page number, from 1 (default 1)")
     p.add_argument("--page-size", type=_positive, default=10, help="records per page (default 10)")
+    p.add_argument("--explain", action="store_true",
+                   help="print how the filter is answered (the store's plan, or the SQL a database is sent)")
     _data_options(p)
 
     p = _add(subparsers, "call", cmd_call, "call an API operation as the service answers it",

@@ -53,14 +53,14 @@ class Binder:
         self.dialect = dialect
         self.values: dict[str, Any] = {}
 
-    def bind(self, value: str | int | bool) -> exp.Expression:
+    def bind(self, value: str | int | bool) -> exp.Expr:
         name = f"p{len(self.values)}"
         placeholder = self.dialect.placeholder(name, value)
         self.values[name] = value
         return placeholder
 
 
-def where(node: ast.Node, view: Mapping[str, FieldColumns], binder: Binder) -> exp.Expression:
+def where(node: ast.Node, view: Mapping[str, FieldColumns], binder: Binder) -> exp.Expr:
     """The condition selecting the records ``node`` matches (``view``: the table's fields)."""
     return _Compiler(binder).condition(passes.optimize(node), view, None, False)
 
@@ -71,7 +71,7 @@ class _Compiler:
 
     def condition(
         self, node: ast.Node, view: Mapping[str, FieldColumns], alias: str | None, negated: bool
-    ) -> exp.Expression:
+    ) -> exp.Expr:
         """``node`` (or, ``negated``, its exact complement) over the columns of ``view``, read
         from the lambda variable ``alias`` inside an entry condition."""
         if isinstance(node, ast.MatchAll):
@@ -95,7 +95,7 @@ class _Compiler:
             return test
         return exp.or_(exp.Is(this=value.copy(), expression=exp.Null()), exp.not_(exp.paren(test)))
 
-    def any_entry(self, node: ast.AnyEntry, view: Mapping[str, FieldColumns], alias: str | None) -> exp.Expression:
+    def any_entry(self, node: ast.AnyEntry, view: Mapping[str, FieldColumns], alias: str | None) -> exp.Expr:
         field = view[node.field]
         assert field.entries is not None, f"{node.field} holds no entries"
         inner = self.condition(node.condition, field.entries, ENTRY, False)
@@ -105,7 +105,7 @@ class _Compiler:
         )
         return exp.GT(this=exp.ArraySize(this=matching), expression=exp.Literal.number(0))
 
-    def leaf(self, node: ast.Node, field: FieldColumns, value: exp.Column, alias: str | None) -> exp.Expression:
+    def leaf(self, node: ast.Node, field: FieldColumns, value: exp.Column, alias: str | None) -> exp.Expr:
         """The test of a leaf on a present value; unknown (``NULL``) when the value is absent."""
         present = exp.not_(exp.Is(this=value.copy(), expression=exp.Null()))
         if isinstance(node, ast.Compare):
@@ -113,7 +113,7 @@ class _Compiler:
         if isinstance(node, ast.InSet):
             return exp.In(this=value, expressions=[self.value(field, v) for v in node.values])
         if isinstance(node, ast.Range):
-            bounds = []
+            bounds: list[exp.Expr] = []
             if node.low is not None:
                 low = exp.GTE if node.low_inclusive else exp.GT
                 bounds.append(low(this=value.copy(), expression=self.value(field, node.low)))
@@ -134,10 +134,10 @@ class _Compiler:
             return exp.GT(this=position, expression=exp.Literal.number(0))
         raise TypeError(f"not a filter node: {node!r}")
 
-    def folded(self, field: FieldColumns, value: exp.Column, alias: str | None) -> exp.Expression:
+    def folded(self, field: FieldColumns, value: exp.Column, alias: str | None) -> exp.Expr:
         if field.folded is None or field.type is not types.STRING:
             raise TypeError(f"{field.column} is not a text field")
         return exp.Coalesce(this=column(field.folded, alias), expressions=[value.copy()])
 
-    def value(self, field: FieldColumns, value: Any) -> exp.Expression:
+    def value(self, field: FieldColumns, value: Any) -> exp.Expr:
         return self.binder.bind(sql_value(field.type, value))

@@ -64,7 +64,7 @@ def _first_line(exc: BaseException) -> str:
 class DuckDBConnection:
     """One DuckDB database (a file, or memory)."""
 
-    dialect = DUCKDB
+    dialect: Dialect = DUCKDB
     transactional = True
 
     def __init__(self, url: BackendUrl) -> None:
@@ -184,7 +184,7 @@ class DuckDBConnection:
 class ClickHouseConnection:
     """A ClickHouse database on a server, or in chDB (``chdb://``), through clickhouse-connect."""
 
-    dialect = CLICKHOUSE
+    dialect: Dialect = CLICKHOUSE
     transactional = False
 
     def __init__(self, url: BackendUrl) -> None:

@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from sqlglot import exp
+from sqlglot.expressions.datatypes import DType
 
 from dsc_engine.sql.schema import Column, EntryColumn, Table
 
-DType = exp.DataType.Type
 
 #: The type of a bound value, by its Python type (ClickHouse placeholders name it).
 _VALUE_TYPES: Mapping[type, DType] = {str: DType.TEXT, int: DType.BIGINT, bool: DType.BOOLEAN}
@@ -35,7 +35,7 @@ def value_type(value: object) -> DType:
 
 def identifier(name: str) -> exp.Identifier:
     """A quoted identifier (sqlglot escapes it per dialect)."""
-    return exp.to_identifier(name, quoted=True)  # type: ignore[no-any-return]
+    return exp.to_identifier(name, quoted=True)
 
 
 def column(name: str, table: str | None = None) -> exp.Column:
@@ -49,20 +49,20 @@ class Dialect:
     #: the sqlglot dialect name
     name: str = ""
 
-    def placeholder(self, name: str, value: object) -> exp.Expression:
+    def placeholder(self, name: str, value: object) -> exp.Expr:
         raise NotImplementedError
 
     def table(self, table: str, database: str) -> exp.Table:
         raise NotImplementedError
 
-    def create_statements(self, table: Table, database: str) -> list[exp.Expression]:
+    def create_statements(self, table: Table, database: str) -> list[exp.Expr]:
         raise NotImplementedError
 
-    def columns_query(self, table: str, database: str) -> tuple[exp.Expression, dict[str, object]]:
+    def columns_query(self, table: str, database: str) -> tuple[exp.Expr, dict[str, object]]:
         """A query of the column names of an existing table, in order, and its values."""
         raise NotImplementedError
 
-    def render(self, expression: exp.Expression) -> str:
+    def render(self, expression: exp.Expr) -> str:
         return expression.sql(dialect=self.name)
 
     def _type(self, column: Column | EntryColumn) -> exp.DataType:
@@ -87,18 +87,18 @@ class Dialect:
 class DuckDB(Dialect):
     name = "duckdb"
 
-    def placeholder(self, name: str, value: object) -> exp.Expression:
+    def placeholder(self, name: str, value: object) -> exp.Expr:
         value_type(value)
         return exp.Placeholder(this=name)
 
     def table(self, table: str, database: str) -> exp.Table:
         return exp.Table(this=identifier(table))
 
-    def create_statements(self, table: Table, database: str) -> list[exp.Expression]:
+    def create_statements(self, table: Table, database: str) -> list[exp.Expr]:
         schema = exp.Schema(this=self.table(table.name, database), expressions=self._columns(table, True))
         return [exp.Create(this=schema, kind="TABLE", exists=True)]
 
-    def columns_query(self, table: str, database: str) -> tuple[exp.Expression, dict[str, object]]:
+    def columns_query(self, table: str, database: str) -> tuple[exp.Expr, dict[str, object]]:
         query = (
             exp.select(column("column_name"))
             .from_(exp.Table(this=identifier("columns"), db=identifier("information_schema")))
@@ -111,13 +111,13 @@ class DuckDB(Dialect):
 class ClickHouse(Dialect):
     name = "clickhouse"
 
-    def placeholder(self, name: str, value: object) -> exp.Expression:
+    def placeholder(self, name: str, value: object) -> exp.Expr:
         return exp.Placeholder(this=name, kind=exp.DataType(this=value_type(value), nullable=False))
 
     def table(self, table: str, database: str) -> exp.Table:
         return exp.Table(this=identifier(table), db=identifier(database))
 
-    def create_statements(self, table: Table, database: str) -> list[exp.Expression]:
+    def create_statements(self, table: Table, database: str) -> list[exp.Expr]:
         schema = exp.Schema(this=self.table(table.name, database), expressions=self._columns(table, False))
         order = exp.Tuple(expressions=[column(name) for name in table.order])
         properties = exp.Properties(expressions=[
@@ -129,7 +129,7 @@ class ClickHouse(Dialect):
             exp.Create(this=schema, kind="TABLE", exists=True, properties=properties),
         ]
 
-    def columns_query(self, table: str, database: str) -> tuple[exp.Expression, dict[str, object]]:
+    def columns_query(self, table: str, database: str) -> tuple[exp.Expr, dict[str, object]]:
         query = (
             exp.select(column("name"))
             .from_(exp.Table(this=identifier("columns"), db=identifier("system")))

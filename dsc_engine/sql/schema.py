@@ -30,6 +30,7 @@ from typing import Any
 
 import attrs
 from sqlglot import exp
+from sqlglot.expressions.datatypes import DType
 
 from dsc_engine.models.kinds import RecordKind
 from dsc_engine.models.records import Record
@@ -37,7 +38,6 @@ from dsc_engine.wire import types
 from dsc_engine.wire.catalog import FIELDS, NESTED, PRIMARY_TIME, FieldSpec, wire_fields, wire_key
 from dsc_engine.wire.generated import build_rows
 
-DType = exp.DataType.Type
 
 #: The load-number column of every table.
 SEQ = "_load_seq"
@@ -234,7 +234,7 @@ class Table:
                 convert = stored(spec.type).from_sql
                 fixes.append((index, lambda v, c=convert: None if v is None else c(v)))  # type: ignore[misc]
         if not fixes:
-            return lambda rows: build(rows)  # type: ignore[no-any-return]
+            return lambda rows: build(rows)
 
         def decode(rows: Iterable[Sequence[Any]]) -> list[Record]:
             fixed = []
@@ -243,7 +243,7 @@ class Table:
                 for index, fix in fixes:
                     values[index] = fix(values[index])
                 fixed.append(values)
-            return build(fixed)  # type: ignore[no-any-return]
+            return build(fixed)
 
         return decode
 

@@ -187,7 +187,7 @@ class _LoadOrderView(Sequence[Record]):
 
 def _arrow(table: Table, columns: dict[str, list[Any]], batch: Sequence[Record]) -> Any:
     """The batch as a ``pyarrow.Table`` of the table's column types (what both engines insert)."""
-    import pyarrow as pa
+    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
     arrays, fields = [], []
     for each in table.columns:

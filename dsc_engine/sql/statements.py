@@ -50,7 +50,7 @@ class Statements:
     def _render(self, expression: exp.Expression, binder: Binder | None = None) -> Statement:
         return Statement(self.dialect.render(expression), dict(binder.values) if binder else {})
 
-    def condition(self, node: ast.Node) -> tuple[exp.Expression, Binder]:
+    def condition(self, node: ast.Node) -> tuple[exp.Expr, Binder]:
         binder = Binder(self.dialect)
         return where(node, self.table.filter_view, binder), binder
 

@@ -22,7 +22,9 @@ import urllib.parse
 
 import attrs
 
-from dsc_engine.errors import BackendError
+from collections.abc import Sequence
+
+from dsc_engine.errors import BackendError, InvalidParameterError, Reason
 
 DEFAULT_DATABASE = "dsc"
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}\Z")
@@ -71,6 +73,24 @@ def looks_like_url(text: str) -> bool:
     """Whether ``text`` names a backend (``scheme://...`` of a known scheme), not a file."""
     scheme, sep, _ = text.partition("://")
     return bool(sep) and scheme.lower() in {s.value for s in Scheme}
+
+
+def data_url(entries: Sequence[str], option: str = "--data") -> tuple[str | None, list[str]]:
+    """Split the values of a ``--data`` option into the one backend URL among them (if any) and
+    the file paths. A database URL names all the data of a command: a second URL, or files beside
+    one, is an :class:`InvalidParameterError` (nothing is loaded into a database by a query)."""
+    urls = [entry for entry in entries if looks_like_url(entry)]
+    paths = [entry for entry in entries if not looks_like_url(entry)]
+    if len(urls) > 1:
+        shown = ", ".join(redact(u) for u in urls)
+        raise InvalidParameterError(option, shown, Reason(
+            f"give one database URL, not {len(urls)} ({shown})", f"只能给出一个数据库 URL，实际为 {len(urls)} 个"))
+    if urls and paths:
+        raise InvalidParameterError(option, paths[0], Reason(
+            f"a database URL ({redact(urls[0])}) names all the data: load files into it with"
+            f" 'dsc-engine load FILES --into {redact(urls[0])}', not beside it",
+            "数据库 URL 已指明全部数据：请先用 'dsc-engine load ... --into URL' 导入文件"))
+    return (urls[0] if urls else None), paths
 
 
 def parse_url(text: str) -> BackendUrl:
