@@ -16,7 +16,7 @@ from typing import Any
 
 from dsc_engine.api import router
 from dsc_engine.api.read import INT32_MAX, invalid
-from dsc_engine.errors import RecordError
+from dsc_engine.errors import BackendError, RecordError
 from dsc_engine.io.candidates import detect_kind
 from dsc_engine.io.imports import ImportReport, load_into
 from dsc_engine.models import RecordKind
@@ -55,12 +55,16 @@ class Engine:
         what it already holds is answered at once. Raises ``BackendError`` for a URL or database
         that cannot be used (and when the backend's package is not installed).
         """
-        from dsc_engine.sql import connect
         from dsc_engine.sql.url import Scheme, parse_url
 
         parsed = parse_url(url)
         if parsed.scheme is Scheme.MEMORY:
             return cls()
+        try:
+            from dsc_engine.sql.backend import connect
+        except ImportError as exc:  # sqlglot or pyarrow: the extra is not installed
+            reason = f"the {exc.name} package is not installed: pip install 'dsc-engine[{parsed.scheme.extra}]'"
+            raise BackendError(parsed.shown, reason) from None
         backend = connect(parsed)
         return cls(backend.sources, on_close=backend.close)
 

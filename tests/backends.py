@@ -88,7 +88,7 @@ def open_backend(name: str) -> Opened:
             engine._sources = {kind: Store(kind) for kind in RecordKind}
 
         return Opened(name, engine, clear)
-    from dsc_engine.sql import connect
+    from dsc_engine.sql.backend import connect
 
     backend = connect(url_of(name))
     return Opened(name, Engine(backend.sources, on_close=backend.close), backend.clear)

@@ -36,6 +36,11 @@ class Scheme(enum.Enum):
     CHDB = "chdb"
     CLICKHOUSE = "clickhouse"
 
+    @property
+    def extra(self) -> str:
+        """The package extra that installs what this backend needs (``dsc-engine[duckdb]``)."""
+        return "duckdb" if self is Scheme.DUCKDB else "clickhouse"
+
 
 @attrs.frozen(kw_only=True)
 class BackendUrl:

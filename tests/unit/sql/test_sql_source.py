@@ -107,6 +107,14 @@ def test_a_missing_package_says_which_extra_to_install(monkeypatch: pytest.Monke
         Engine.connect(f"duckdb://{tmp_path}/x.duckdb")
 
 
+def test_a_missing_extra_is_a_backend_error_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [m for m in sys.modules if m.startswith("dsc_engine.sql.") and m != "dsc_engine.sql.url"]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "sqlglot", None)  # the first optional import of the backend
+    with pytest.raises(BackendError, match=r"the sqlglot package is not installed: pip install 'dsc-engine\[clickhouse\]'"):
+        Engine.connect("chdb://:memory:")
+
+
 def test_a_missing_folder_is_a_backend_error(tmp_path: Path) -> None:
     with pytest.raises(BackendError, match="does not exist"):
         Engine.connect(f"duckdb://{tmp_path}/no/such/x.duckdb")
