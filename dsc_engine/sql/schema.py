@@ -198,7 +198,8 @@ class Table:
     # ------------------------------------------------------------------------------ rows in
 
     def encode(self, records: Sequence[Record], first_seq: int) -> dict[str, list[Any]]:
-        """The column values of ``records`` (loaded as numbers ``first_seq`` ...), by column name."""
+        """The column values of ``records`` (loaded as numbers ``first_seq`` ...), by column name:
+        every column but the folded shadows, which :func:`fold_array` makes from their columns."""
         columns: dict[str, list[Any]] = {}
         getters = [spec.attr for spec in (*self._wire, *self._derived)]
         names = [spec.name for spec in (*self._wire, *self._derived)]
@@ -215,10 +216,8 @@ class Table:
             columns[name] = (
                 [None if v is None else convert.to_sql(v) for v in values] if convert.converts else list(values)
             )
-            if spec.type is types.STRING:
-                columns[name + FOLDED] = fold_column(values)
         columns[SEQ] = list(range(first_seq, first_seq + len(records)))
-        return {name: columns[name] for name in self.column_names}
+        return columns
 
     # ----------------------------------------------------------------------------- rows out
 
@@ -246,6 +245,22 @@ class Table:
             return build(fixed)
 
         return decode
+
+
+def fold_array(array: Any) -> Any:
+    """The folded shadow of a ``pyarrow`` text column: ``casefold()`` where it changes the value,
+    else null. For ASCII text ``casefold`` is ASCII lowering, done by Arrow for the whole column;
+    the other values (few) are folded by Python's own ``casefold``."""
+    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+    import pyarrow.compute as pc  # type: ignore[import-untyped,unused-ignore]
+
+    lowered = pc.ascii_lower(array)
+    shadow = pc.if_else(pc.equal(lowered, array), pa.scalar(None, pa.string()), lowered)
+    other = pc.invert(pc.fill_null(pc.string_is_ascii(array), True))
+    if not pc.any(other).as_py():
+        return shadow
+    values = pc.filter(array, other).to_pylist()
+    return pc.replace_with_mask(shadow, other, pa.array(fold_column(values), pa.string()))
 
 
 def fold_column(values: Iterable[str | None]) -> list[str | None]:

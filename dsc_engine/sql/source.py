@@ -19,7 +19,7 @@ from dsc_engine.models.records import Record
 from dsc_engine.query import ast
 from dsc_engine.query.source import Page
 from dsc_engine.sql.connection import Connection
-from dsc_engine.sql.schema import SEQ, Column, EntryColumn, Table
+from dsc_engine.sql.schema import SEQ, Column, EntryColumn, Table, fold_array
 from dsc_engine.sql.statements import Statement, Statements
 from dsc_engine.wire.catalog import FIELDS
 
@@ -189,15 +189,19 @@ def _arrow(table: Table, columns: dict[str, list[Any]], batch: Sequence[Record])
     """The batch as a ``pyarrow.Table`` of the table's column types (what both engines insert)."""
     import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
-    arrays, fields = [], []
+    arrays: dict[str, Any] = {}
+    fields = []
     for each in table.columns:
         kind = _arrow_type(pa, each)
-        try:
-            arrays.append(pa.array(columns[each.name], type=kind))
-        except (pa.ArrowException, UnicodeEncodeError):
-            raise _unstorable(table, columns[each.name], each.name, batch) from None
+        if isinstance(each, Column) and each.folds is not None:
+            arrays[each.name] = fold_array(arrays[each.folds])
+        else:
+            try:
+                arrays[each.name] = pa.array(columns[each.name], type=kind)
+            except (pa.ArrowException, UnicodeEncodeError):
+                raise _unstorable(table, columns[each.name], each.name, batch) from None
         fields.append(pa.field(each.name, kind, nullable=not isinstance(each, Column) or each.nullable))
-    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+    return pa.Table.from_arrays([arrays[each.name] for each in table.columns], schema=pa.schema(fields))
 
 
 def _arrow_type(pa: Any, column: Column | EntryColumn) -> Any:

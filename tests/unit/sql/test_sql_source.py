@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from backends import SQL_NAMES, Opened, open_backend, url_of
 
 from dsc_engine import Engine
@@ -16,6 +18,7 @@ from dsc_engine.models import AuditLog, MaskingRun, RecordKind
 from dsc_engine.query import ast
 from dsc_engine.sample import bundled
 from dsc_engine.sql.connection import ClickHouseConnection
+from dsc_engine.sql.schema import fold_array, fold_column
 from dsc_engine.store import Store
 
 AUDIT, RUNS = RecordKind.AUDIT_LOG, RecordKind.MASKING_RUN
@@ -158,3 +161,10 @@ def test_close_lets_go_of_a_duckdb_file(tmp_path: Path) -> None:
 
     with duckdb.connect(str(tmp_path / "x.duckdb")) as again:  # the file is free again
         assert again.execute('SELECT COUNT(*) FROM "audit_log"').fetchall() == [(1,)]
+
+
+@given(st.lists(st.one_of(st.none(), st.text(max_size=8), st.sampled_from(["ß", "İ", "ΣΑΣ", "ǅ", "ﬁ", "ABC"]))))
+def test_the_vectorised_fold_is_python_casefold(values: list[str | None]) -> None:
+    import pyarrow as pa
+
+    assert fold_array(pa.array(values, pa.string())).to_pylist() == fold_column(values)
