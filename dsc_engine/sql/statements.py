@@ -76,24 +76,29 @@ class Statements:
         return self._render(query, binder)
 
     def newest_per_group(self, node: ast.Node, field: str, offset: int, limit: int | None) -> Statement:
-        """The newest matching record of each value of ``field``, in order, sliced (RuleAggQuery)."""
+        """The newest matching record of each value of ``field``, in order, sliced (RuleAggQuery).
+
+        The records are ranked within their group on the order keys alone (a narrow window), the
+        winners of the page picked by load number, and only those rows read in full."""
         condition, binder = self.condition(node)
         rank = exp.Window(
             this=exp.RowNumber(), partition_by=[column(field)], order=exp.Order(expressions=self._order())
         )
-        keys = [column(key) for key in self.table.order if key not in self.table.record_columns]
-        ranked = (
-            exp.select(*self._records(), *keys, exp.alias_(rank, RANK, quoted=True))
-            .from_(self._from())
-            .where(condition)
-        )
-        query = (
-            exp.select(*self._records())
+        keys = [column(key) for key in self.table.order]
+        ranked = exp.select(*keys, exp.alias_(rank, RANK, quoted=True)).from_(self._from()).where(condition)
+        winners = (
+            exp.select(column(SEQ))
             .from_(ranked.subquery("ranked"))
             .where(exp.EQ(this=column(RANK), expression=exp.Literal.number(1)))
             .order_by(*self._order())
         )
-        return self._render(_slice(query, offset, limit), binder)
+        query = (
+            exp.select(*self._records())
+            .from_(self._from())
+            .where(exp.In(this=column(SEQ), query=_slice(winners, offset, limit).subquery()))
+            .order_by(*self._order())
+        )
+        return self._render(query, binder)
 
     def by_load_order(self, offset: int, limit: int | None) -> Statement:
         """Every record in load order, sliced."""
