@@ -21,8 +21,9 @@ FAST_MS = 2.0
 #: How many of the slowest queries a target's detail names.
 WORST_SHOWN = 6
 ANALYSIS = Path(__file__).resolve().parent / "analysis.md"
-#: The SQL backends' figures (``python3 -m benchmarks.backends``), rendered as a section of their own.
-BACKENDS = Path(__file__).resolve().parent / "results-backends.json"
+#: The SQL backends' figures (``python3 -m benchmarks.backends``, one file per run: ``results-backends*.json``),
+#: each rendered as a section of its own.
+BACKENDS = Path(__file__).resolve().parent
 SQL_RUNNERS = ("duckdb", "chdb")
 #: Target of selective API queries on DuckDB at 10M audit logs (ms).
 SQL_SELECTIVE_MS = 50.0
@@ -264,8 +265,8 @@ def render(results: dict[str, Any]) -> str:
               "", f"## Missed targets at {_n(_largest(results))}: the plans", "", *_misses(results)]
     if ANALYSIS.exists():
         lines += ["", "## Analysis", "", ANALYSIS.read_text(encoding="utf-8").strip()]
-    if BACKENDS.exists():
-        lines += ["", *backends_section(json.loads(BACKENDS.read_text(encoding="utf-8")))]
+    for path in sorted(BACKENDS.glob("results-backends*.json")):
+        lines += ["", *backends_section(json.loads(path.read_text(encoding="utf-8")))]
     lines += ["", "Machine-readable figures (every sample, every plan): `benchmarks/results.json`.", ""]
     return "\n".join(lines)
 
