@@ -265,8 +265,9 @@ def render(results: dict[str, Any]) -> str:
               "", f"## Missed targets at {_n(_largest(results))}: the plans", "", *_misses(results)]
     if ANALYSIS.exists():
         lines += ["", "## Analysis", "", ANALYSIS.read_text(encoding="utf-8").strip()]
-    for path in sorted(BACKENDS.glob("results-backends*.json")):
-        lines += ["", *backends_section(json.loads(path.read_text(encoding="utf-8")))]
+    runs = [json.loads(path.read_text(encoding="utf-8")) for path in BACKENDS.glob("results-backends*.json")]
+    for run in sorted(runs, key=lambda r: min(int(size) for size in r["sizes"])):
+        lines += ["", *backends_section(run)]
     lines += ["", "Machine-readable figures (every sample, every plan): `benchmarks/results.json`.", ""]
     return "\n".join(lines)
 

@@ -20,8 +20,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from sqlglot import exp
+
 from dsc_engine.errors import BackendError
-from dsc_engine.sql.dialects import CLICKHOUSE, DUCKDB, Dialect
+from dsc_engine.sql.dialects import CLICKHOUSE, DUCKDB, Dialect, column, identifier
 from dsc_engine.sql.url import BackendUrl, Scheme
 
 Row = tuple[Any, ...]
@@ -157,10 +159,6 @@ class DuckDBConnection:
                 cursor.commit()
 
     def insert(self, table: str, data: Any) -> None:
-        from sqlglot import exp
-
-        from dsc_engine.sql.dialects import column, identifier
-
         view = "_dsc_insert_batch"
         names = [column(name) for name in data.column_names]
         statement = exp.insert(
