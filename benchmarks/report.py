@@ -24,6 +24,7 @@ ANALYSIS = Path(__file__).resolve().parent / "analysis.md"
 #: The SQL backends' figures (``python3 -m benchmarks.backends``, one file per run: ``results-backends*.json``),
 #: each rendered as a section of its own.
 BACKENDS = Path(__file__).resolve().parent
+BACKENDS_ANALYSIS = BACKENDS / "analysis-backends.md"
 SQL_RUNNERS = ("duckdb", "chdb")
 #: Target of selective API queries on DuckDB at 10M audit logs (ms).
 SQL_SELECTIVE_MS = 50.0
@@ -268,7 +269,10 @@ def render(results: dict[str, Any]) -> str:
     runs = [json.loads(path.read_text(encoding="utf-8")) for path in BACKENDS.glob("results-backends*.json")]
     for run in sorted(runs, key=lambda r: min(int(size) for size in r["sizes"])):
         lines += ["", *backends_section(run)]
-    lines += ["", "Machine-readable figures (every sample, every plan): `benchmarks/results.json`.", ""]
+    if runs and BACKENDS_ANALYSIS.exists():
+        lines += ["", "## SQL backends: analysis", "", BACKENDS_ANALYSIS.read_text(encoding="utf-8").strip()]
+    lines += ["", "Machine-readable figures (every sample, every plan): `benchmarks/results.json`"
+              + (" and `benchmarks/results-backends*.json`." if runs else "."), ""]
     return "\n".join(lines)
 
 
@@ -340,30 +344,45 @@ def _memory_ceiling(results: dict[str, Any]) -> list[str]:
     return []
 
 
+_RUNNER_TEXT = {
+    ENGINE: "**dsc-engine** (`Engine()`, in memory)",
+    "sqlite3": "**sqlite3** (as above)",
+    "duckdb": "**duckdb** (`Engine.connect('duckdb:///.../logs.duckdb')`, one file)",
+    "chdb": "**chdb** (`Engine.connect('chdb:///.../dir')`, ClickHouse in the process)",
+}
+
+
 def backends_section(results: dict[str, Any]) -> list[str]:
-    """The "SQL backends" section of RESULTS.md, from ``results-backends.json``."""
+    """The "SQL backends" section of RESULTS.md for one ``results-backends*.json`` run."""
     m = results["machine"]
+    sizes = ", ".join(_n(size) for size in results["sizes"])
+    names = list(dict.fromkeys(name for run in results["sizes"].values() for name in run["runners"]))
+    checked = all(len(run["runners"]) > 1 for run in results["sizes"].values())
     lines = [
-        "## SQL backends: DuckDB and chDB", "",
+        f"## SQL backends at {sizes} audit logs", "",
         "Produced, in one run, by:", "", "```", results["command"], "```", "",
         f"Commit `{m['commit']}`, {m['date']}; {m['cpu']}, {m['cores']} cores, Python {m['python']}. "
         "Runners, each in its own subprocess loading the same JSON Lines files through the public "
-        "API: **dsc-engine** (`Engine()`, in memory), **sqlite3** (as above), **duckdb** "
-        "(`Engine.connect('duckdb:///.../logs.duckdb')`, one file) and **chdb** "
-        "(`Engine.connect('chdb:///.../dir')`, ClickHouse in the process); both SQL runners load "
-        "through the engine's own importer (every record validated, then inserted in batches of "
-        "50,000 as Arrow tables) and answer with the SQL of `dsc_engine/sql`. Every runner's "
-        "TotalCount and page items were checked identical for every query before any figure was kept. "
-        "Latencies are medians of the repetitions (the machine is shared: noisy); ratios compare "
+        f"API: {', '.join(_RUNNER_TEXT.get(n, n) for n in names)}. The SQL runners load through the "
+        "engine's own importer (every record validated, then inserted in batches of 50,000 as Arrow "
+        "tables) and answer with the SQL of `dsc_engine/sql`. "
+        + ("Every runner's TotalCount and page items were checked identical for every query before "
+           "any figure was kept. " if checked else
+           "One runner only: these answers were not cross-checked at this size (the same statements "
+           "were, at the smaller size, against the memory engine, sqlite3 and chDB). ")
+        + "Latencies are medians of the repetitions (the machine is shared: noisy); ratios compare "
         "runners of the same run (above 1: slower than the memory engine).",
-        "", "### Target", "", *_backend_targets(results), "",
-        *_memory_ceiling(results),
     ]
+    if any(int(size) >= 10_000_000 for size in results["sizes"]):
+        lines += ["", "### Target", "", *_backend_targets(results)]
+    ceiling = _memory_ceiling(results)
+    if ceiling:
+        lines += ["", *ceiling]
     for size, run in results["sizes"].items():
-        sizes = run["sizes"]
+        counts = run["sizes"]
         lines += ["", f"### {_n(size)} audit alert logs", "",
-                  f"{sizes['audit_log']:,} audit alert logs, {sizes['masking_run']:,} masking runs, "
-                  f"{sizes['dms_log']:,} DMS logs ({run['data_bytes'] / 2**30:.2f} GiB of JSON Lines); "
+                  f"{counts['audit_log']:,} audit alert logs, {counts['masking_run']:,} masking runs, "
+                  f"{counts['dms_log']:,} DMS logs ({run['data_bytes'] / 2**30:.2f} GiB of JSON Lines); "
                   f"{run['reps']} timed repetitions per query after one untimed run; cross-check: "
                   f"{run['crosscheck']}.", "", "Load, disk and memory:", "", *_backend_load(run), "",
                   "Queries (median ms):", "", *_backend_queries(run)]
