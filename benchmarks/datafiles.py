@@ -22,7 +22,7 @@ import attrs
 
 from dsc_engine.wire.codec import to_wire
 from dsc_engine.models import RecordKind
-from dsc_engine.sample import generate
+from dsc_engine.sample.generate import iterate
 
 FILE_NAMES = {
     RecordKind.AUDIT_LOG: "audit_logs.jsonl",
@@ -106,16 +106,21 @@ def _profile(kind: RecordKind, items: Iterable[dict[str, Any]]) -> dict[str, Any
 
 
 def _write(kind: RecordKind, n: int, seed: int, path: Path) -> dict[str, Any]:
-    records = generate(kind, n, seed=seed)
-    items = [to_wire(record) for record in records]
-    del records
+    """Write the records one at a time (10M audit logs do not fit in memory as objects) and
+    profile them on the way."""
     tmp = path.with_suffix(".tmp")
     with tmp.open("w", encoding="utf-8") as out:
-        for item in items:
-            out.write(json.dumps(item, ensure_ascii=False, separators=(",", ":")))
-            out.write("\n")
+
+        def written() -> Iterable[dict[str, Any]]:
+            for record in iterate(kind, n, seed=seed):
+                item = to_wire(record)
+                out.write(json.dumps(item, ensure_ascii=False, separators=(",", ":")))
+                out.write("\n")
+                yield item
+
+        profile = _profile(kind, written())
     tmp.replace(path)
-    return _profile(kind, items)
+    return profile
 
 
 def ensure(directory: Path, audit_logs: int, seed: int) -> DataSet:

@@ -21,6 +21,14 @@ FAST_MS = 2.0
 #: How many of the slowest queries a target's detail names.
 WORST_SHOWN = 6
 ANALYSIS = Path(__file__).resolve().parent / "analysis.md"
+#: The SQL backends' figures (``python3 -m benchmarks.backends``, one file per run: ``results-backends*.json``),
+#: each rendered as a section of its own.
+BACKENDS = Path(__file__).resolve().parent
+BACKENDS_ANALYSIS = BACKENDS / "analysis-backends.md"
+SQL_RUNNERS = ("duckdb", "chdb")
+#: Target of selective API queries on DuckDB at 10M audit logs (ms).
+SQL_SELECTIVE_MS = 50.0
+MACHINE_GIB = 24
 
 
 def _ms(value: float) -> str:
@@ -258,8 +266,127 @@ def render(results: dict[str, Any]) -> str:
               "", f"## Missed targets at {_n(_largest(results))}: the plans", "", *_misses(results)]
     if ANALYSIS.exists():
         lines += ["", "## Analysis", "", ANALYSIS.read_text(encoding="utf-8").strip()]
-    lines += ["", "Machine-readable figures (every sample, every plan): `benchmarks/results.json`.", ""]
+    runs = [json.loads(path.read_text(encoding="utf-8")) for path in BACKENDS.glob("results-backends*.json")]
+    for run in sorted(runs, key=lambda r: min(int(size) for size in r["sizes"])):
+        lines += ["", *backends_section(run)]
+    if runs and BACKENDS_ANALYSIS.exists():
+        lines += ["", "## SQL backends: analysis", "", BACKENDS_ANALYSIS.read_text(encoding="utf-8").strip()]
+    lines += ["", "Machine-readable figures (every sample, every plan): `benchmarks/results.json`"
+              + (" and `benchmarks/results-backends*.json`." if runs else "."), ""]
     return "\n".join(lines)
+
+
+def _selective_api(run: dict[str, Any]) -> list[str]:
+    return [q["name"] for q in run["workload"] if q["category"] == SELECTIVE and q["action"] != "Filter"]
+
+
+def _backend_targets(results: dict[str, Any]) -> list[str]:
+    out = ["| target | size | result | detail |", "|---|---|---|---|"]
+    for size, run in results["sizes"].items():
+        if "duckdb" not in run["runners"] or int(size) < 10_000_000:
+            continue
+        queries = run["runners"]["duckdb"]["queries"]
+        names = _selective_api(run)
+        slow = [(n, queries[n]["median_ms"]) for n in names if queries[n]["median_ms"] > SQL_SELECTIVE_MS]
+        worst = max(names, key=lambda n: queries[n]["median_ms"])
+        detail = (f"{len(names) - len(slow)} of {len(names)} at or under {SQL_SELECTIVE_MS:.0f} ms; slowest "
+                  f"`{worst}` {_ms(queries[worst]['median_ms'])} ms"
+                  + ("; over: " + ", ".join(f"`{n}` {_ms(ms)} ms" for n, ms in slow) if slow else ""))
+        out.append(f"| selective API queries on DuckDB under {SQL_SELECTIVE_MS:.0f} ms | {_n(size)} "
+                   f"| {_mark(not slow)} | {detail} |")
+    return out if len(out) > 2 else ["(no 10,000,000 run with DuckDB in these results)"]
+
+
+def _backend_load(run: dict[str, Any]) -> list[str]:
+    out = ["| runner | load s | audit logs s | on disk MiB | RSS after load MiB | peak RSS MiB |",
+           "|---|---:|---:|---:|---:|---:|"]
+    for name, r in run["runners"].items():
+        disk = f"{r['disk_bytes'] / 2**20:.0f}" if "disk_bytes" in r else "(memory)"
+        m = r["memory_kib"]
+        out.append(f"| {name} | {r['load_total_seconds']:.1f} | {r['load_seconds']['audit_log']:.1f} | {disk} "
+                   f"| {_mib(m['after_load']['rss'])} | {_mib(m['end']['hwm'])} |")
+    return out
+
+
+def _backend_queries(run: dict[str, Any]) -> list[str]:
+    names = list(run["runners"])
+    reference = ENGINE if ENGINE in names else None
+    sql = [n for n in names if n in SQL_RUNNERS]
+    head = ["query", "category", "TotalCount", *(f"{n} ms" for n in names)]
+    if reference:
+        head += [f"{n} / {reference}" for n in sql]
+    out = ["| " + " | ".join(head) + " |", "|---|---|" + "---:|" * (len(head) - 2)]
+    first = run["runners"][names[0]]["queries"]
+    for q in run["workload"]:
+        cells = [f"`{q['name']}`", q["category"], f"{first[q['name']]['total']:,}"]
+        cells += [_ms(run["runners"][n]["queries"][q["name"]]["median_ms"]) for n in names]
+        if reference:
+            base = run["runners"][reference]["queries"][q["name"]]["median_ms"]
+            cells += [_ratio(run["runners"][n]["queries"][q["name"]]["median_ms"], base) for n in sql]
+        out.append("| " + " | ".join(cells) + " |")
+    return out
+
+
+def _memory_ceiling(results: dict[str, Any]) -> list[str]:
+    for size, run in sorted(results["sizes"].items(), key=lambda kv: -int(kv[0])):
+        engine = run["runners"].get(ENGINE)
+        if engine is None:
+            continue
+        m = engine["memory_kib"]
+        per_million = (m["end"]["hwm"] - m["baseline"]["rss"]) / (int(size) / 1e6)
+        ceiling = (MACHINE_GIB * GIB - m["baseline"]["rss"]) / per_million
+        return [f"The memory engine's ceiling on this machine: at {_n(size)} audit logs (and a tenth as many "
+                f"masking runs and DMS logs) its peak resident set grew by {per_million / 1024:.0f} MiB per "
+                f"million audit logs above the interpreter's {_mib(m['baseline']['rss'])} MiB, so the "
+                f"{MACHINE_GIB} GiB of this machine hold at most about {ceiling:.0f} million audit logs "
+                "in memory, if nothing else ran (the machine is shared: in practice less). Past that, and "
+                "past one machine, the SQL backends hold them on disk."]
+    return []
+
+
+_RUNNER_TEXT = {
+    ENGINE: "**dsc-engine** (`Engine()`, in memory)",
+    "sqlite3": "**sqlite3** (as above)",
+    "duckdb": "**duckdb** (`Engine.connect('duckdb:///.../logs.duckdb')`, one file)",
+    "chdb": "**chdb** (`Engine.connect('chdb:///.../dir')`, ClickHouse in the process)",
+}
+
+
+def backends_section(results: dict[str, Any]) -> list[str]:
+    """The "SQL backends" section of RESULTS.md for one ``results-backends*.json`` run."""
+    m = results["machine"]
+    sizes = ", ".join(_n(size) for size in results["sizes"])
+    names = list(dict.fromkeys(name for run in results["sizes"].values() for name in run["runners"]))
+    checked = all(len(run["runners"]) > 1 for run in results["sizes"].values())
+    lines = [
+        f"## SQL backends at {sizes} audit logs", "",
+        "Produced, in one run, by:", "", "```", results["command"], "```", "",
+        f"Commit `{m['commit']}`, {m['date']}; {m['cpu']}, {m['cores']} cores, Python {m['python']}. "
+        "Runners, each in its own subprocess loading the same JSON Lines files through the public "
+        f"API: {', '.join(_RUNNER_TEXT.get(n, n) for n in names)}. The SQL runners load through the "
+        "engine's own importer (every record validated, then inserted in batches of 50,000 as Arrow "
+        "tables) and answer with the SQL of `dsc_engine/sql`. "
+        + ("Every runner's TotalCount and page items were checked identical for every query before "
+           "any figure was kept. " if checked else
+           "One runner only: these answers were not cross-checked at this size (the same statements "
+           "were, at the smaller size, against the memory engine, sqlite3 and chDB). ")
+        + "Latencies are medians of the repetitions (the machine is shared: noisy); ratios compare "
+        "runners of the same run (above 1: slower than the memory engine).",
+    ]
+    if any(int(size) >= 10_000_000 for size in results["sizes"]):
+        lines += ["", "### Target", "", *_backend_targets(results)]
+    ceiling = _memory_ceiling(results)
+    if ceiling:
+        lines += ["", *ceiling]
+    for size, run in results["sizes"].items():
+        counts = run["sizes"]
+        lines += ["", f"### {_n(size)} audit alert logs", "",
+                  f"{counts['audit_log']:,} audit alert logs, {counts['masking_run']:,} masking runs, "
+                  f"{counts['dms_log']:,} DMS logs ({run['data_bytes'] / 2**30:.2f} GiB of JSON Lines); "
+                  f"{run['reps']} timed repetitions per query after one untimed run; cross-check: "
+                  f"{run['crosscheck']}.", "", "Load, disk and memory:", "", *_backend_load(run), "",
+                  "Queries (median ms):", "", *_backend_queries(run)]
+    return lines
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -35,6 +35,8 @@ RUNNERS = {
     "dsc-engine": "benchmarks.runner_engine:EngineRunner",
     "sqlite3": "benchmarks.runner_sqlite:SqliteRunner",
     "naive": "benchmarks.runner_naive:NaiveRunner",
+    "duckdb": "benchmarks.runner_backends:DuckDBRunner",
+    "chdb": "benchmarks.runner_backends:ChdbRunner",
 }
 
 

@@ -61,6 +61,7 @@ def run(runner_name: str, data: Path, queries: list[Query], reps: int) -> dict[s
     load_total = time.perf_counter() - start
     gc.collect()
     after_load = memory_kib()
+    disk = getattr(runner, "disk_bytes", None)
     results = {}
     for query in queries:
         answer = runner.run(query)
@@ -84,6 +85,7 @@ def run(runner_name: str, data: Path, queries: list[Query], reps: int) -> dict[s
         "load_seconds": {kind.value: s for kind, s in load.items()},
         "load_total_seconds": load_total,
         "memory_kib": {"baseline": baseline, "after_load": after_load, "end": memory_kib()},
+        **({"disk_bytes": disk()} if disk is not None else {}),
         "queries": results,
     }
 

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from types import TracebackType
 from typing import Any
 
 from dsc_engine.api import router
 from dsc_engine.api.read import INT32_MAX, invalid
-from dsc_engine.errors import RecordError
+from dsc_engine.errors import BackendError, RecordError
 from dsc_engine.io.candidates import detect_kind
 from dsc_engine.io.imports import ImportReport, load_into
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
+from dsc_engine.query import ast
 from dsc_engine.query.parse import parse_filter
 from dsc_engine.query.source import Page, RecordSource
 from dsc_engine.store.store import Store
@@ -32,13 +34,56 @@ class Engine:
     """Records of the three kinds, answering the APIs and filter queries.
 
     Each kind's records live in a :class:`~dsc_engine.query.source.RecordSource`; ``Engine()``
-    keeps them in memory (one :class:`~dsc_engine.store.Store` per kind).
+    keeps them in memory (one :class:`~dsc_engine.store.Store` per kind), ``Engine.connect(url)``
+    in the database a URL names (``docs/backends.md``). ``close`` (or a ``with`` block) lets go
+    of a database.
     """
 
-    def __init__(self, sources: Mapping[RecordKind, RecordSource] | None = None) -> None:
+    def __init__(
+        self,
+        sources: Mapping[RecordKind, RecordSource] | None = None,
+        *,
+        on_close: Callable[[], None] | None = None,
+    ) -> None:
         self._sources: dict[RecordKind, RecordSource] = (
             dict(sources) if sources is not None else {kind: Store(kind) for kind in RecordKind}
         )
+        self._on_close = on_close
+
+    @classmethod
+    def connect(cls, url: str) -> Engine:
+        """An engine over the records at ``url``: ``memory://`` (a new in-memory engine, as
+        ``Engine()``), ``duckdb:///path/logs.duckdb``, ``chdb:///path/dir`` or
+        ``clickhouse://user:pass@host:8123/db``. The database's tables are created when missing;
+        what it already holds is answered at once. Raises ``BackendError`` for a URL or database
+        that cannot be used (and when the backend's package is not installed).
+        """
+        from dsc_engine.sql.url import Scheme, parse_url
+
+        parsed = parse_url(url)
+        if parsed.scheme is Scheme.MEMORY:
+            return cls()
+        try:
+            from dsc_engine.sql.backend import connect
+        except ImportError as exc:  # sqlglot or pyarrow: the extra is not installed
+            reason = f"the {exc.name} package is not installed: pip install 'dsc-engine[{parsed.scheme.extra}]'"
+            raise BackendError(parsed.shown, reason) from None
+        backend = connect(parsed)
+        return cls(backend.sources, on_close=backend.close)
+
+    def close(self) -> None:
+        """Let go of the database (nothing to do for the in-memory engine); idempotent."""
+        on_close, self._on_close = self._on_close, None
+        if on_close is not None:
+            on_close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
 
     @classmethod
     def from_sample(cls) -> Engine:
@@ -131,21 +176,6 @@ class Engine:
         ``InvalidParameterError`` for an unknown kind, a filter that is not a string, a page below
         1, a size outside 1..2147483647 or an unknown zone.
         """
-        resolved = _kind(kind)
-        if isinstance(zone, str):
-            try:
-                zone = times.parse_zone(zone)
-            except ValueError as exc:
-                raise invalid("zone", zone, str(exc), f"未知的时区 {zone!r}") from None
-        elif not isinstance(zone, dt.tzinfo):
-            raise invalid("zone", zone, "a zone is a tzinfo or its name", "时区必须是 tzinfo 或时区名称")
-        if not isinstance(filter_text, str):
-            raise invalid(
-                "filter_text",
-                filter_text,
-                f"a filter is a string, not {type(filter_text).__name__}",
-                f"过滤条件必须是字符串，实际为 {type(filter_text).__name__}",
-            )
         for name, value in (("page", page), ("page_size", page_size)):
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= INT32_MAX:
                 raise invalid(
@@ -154,8 +184,35 @@ class Engine:
                     f"it must be an integer from 1 to {INT32_MAX}, got {value!r}",
                     f"它必须是 1 到 {INT32_MAX} 之间的整数，实际为 {value!r}",
                 )
-        node = parse_filter(filter_text, resolved, zone=zone)
+        resolved, node = _filter(kind, filter_text, zone)
         return self._sources[resolved].query(node, (page - 1) * page_size, page_size)
+
+    def explain(self, kind: RecordKind | str, filter_text: str = "", *, zone: dt.tzinfo | str = times.UTC) -> str:
+        """How the records of ``kind`` matching a filter-language text are found: the plan of
+        the in-memory store, or the SQL statements a database backend sends (with their bound
+        values). Raises as :meth:`query` does for a bad kind, filter or zone."""
+        resolved, node = _filter(kind, filter_text, zone)
+        return self._sources[resolved].explain(node)
+
+
+def _filter(kind: RecordKind | str, filter_text: str, zone: dt.tzinfo | str) -> tuple[RecordKind, ast.Node]:
+    """The kind and the parsed filter of a :meth:`Engine.query` or :meth:`Engine.explain`."""
+    resolved = _kind(kind)
+    if isinstance(zone, str):
+        try:
+            zone = times.parse_zone(zone)
+        except ValueError as exc:
+            raise invalid("zone", zone, str(exc), f"未知的时区 {zone!r}") from None
+    elif not isinstance(zone, dt.tzinfo):
+        raise invalid("zone", zone, "a zone is a tzinfo or its name", "时区必须是 tzinfo 或时区名称")
+    if not isinstance(filter_text, str):
+        raise invalid(
+            "filter_text",
+            filter_text,
+            f"a filter is a string, not {type(filter_text).__name__}",
+            f"过滤条件必须是字符串，实际为 {type(filter_text).__name__}",
+        )
+    return resolved, parse_filter(filter_text, resolved, zone=zone)
 
 
 def _kind(kind: RecordKind | str) -> RecordKind:

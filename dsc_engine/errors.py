@@ -21,8 +21,10 @@ Every failure the engine reports is a :class:`DscError`; nothing else escapes th
     ├── RequestRejected          the server refuses a request before the engine sees it (code, reason)
     ├── StoreError               a store call it cannot serve (record of another kind, bad slice)
     ├── UpstreamError            the real service refused a call of a pull (code, message, status)
-    └── PullError                a pull cannot go on (a slice too large, answers that keep changing)
-        └── CheckpointError      a pull's checkpoint cannot be used (path, reason)
+    ├── PullError                a pull cannot go on (a slice too large, answers that keep changing)
+    │   └── CheckpointError      a pull's checkpoint cannot be used (path, reason)
+    └── BackendError             a database backend cannot be used (bad URL, missing package,
+                                 the database refused or failed) (url, reason)
 
 Only ``dsc_engine.api`` maps these to Alibaba error codes and HTTP statuses (``ApiError``).
 """
@@ -325,3 +327,14 @@ class CheckpointError(PullError):
         self.path = path
         self.reason = reason
         super().__init__(f"{path}: {reason}")
+
+
+class BackendError(DscError):
+    """A database backend (``docs/backends.md``) cannot be used: its URL is malformed, the package
+    it needs is not installed, or the database refused or failed a statement. ``url`` is the
+    backend's URL with any password left out; ``reason`` says what went wrong."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"{url}: {reason}")

@@ -100,3 +100,24 @@ def test_benchmark_semantics_rejects_parameters_it_does_not_model() -> None:
                            {"DbType": "MySQL"})
     with pytest.raises(WorkloadError, match="DbType"):
         semantics.plan(query)
+
+
+@pytest.mark.slow
+def test_benchmark_smoke_backends_agree_and_render(tmp_path: Path) -> None:
+    """``python3 -m benchmarks.backends`` on a tiny data set: the memory engine, DuckDB and chDB
+    give identical answers, and the section renders with disk sizes and ratios."""
+    from benchmarks import backends, report
+
+    results = tmp_path / "results-backends.json"
+    code = backends.main([
+        "--sizes", str(SIZE), "--runners", "dsc-engine,duckdb,chdb", "--reps", "1", "--quiet",
+        "--data-dir", str(tmp_path / "data"), "--results", str(results),
+        "--markdown", str(tmp_path / "RESULTS.md"), "--scratch", str(tmp_path / "scratch"),
+    ])
+    assert code == 0
+    data = json.loads(results.read_text(encoding="utf-8"))
+    run = data["sizes"][str(SIZE)]
+    assert run["crosscheck"].startswith("43 queries x 3 runners")
+    assert all(run["runners"][name]["disk_bytes"] > 0 for name in ("duckdb", "chdb"))
+    section = "\n".join(report.backends_section(data))
+    assert "duckdb / dsc-engine" in section and "on disk MiB" in section

@@ -26,6 +26,7 @@ from dsc_engine.io import export, imports, snapshot, sources
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
 from dsc_engine.query.parse import parse_filter
+from dsc_engine.sql.url import data_url, redact
 from dsc_engine.wire import times
 from dsc_engine.wire.codec import response_item
 
@@ -83,8 +84,11 @@ def made_parent(path: str | None) -> None:
 
 def _data_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("data (default: the bundled sample data)")
-    group.add_argument("--data", metavar="PATH", action="append", default=[],
-                       help="exported logs or a snapshot: file, folder or glob (repeatable)")
+    group.add_argument("--data", metavar="PATH|URL", action="append", default=[],
+                       help="exported logs or a snapshot: file, folder or glob (repeatable); or one"
+                            " database URL: duckdb:///logs.duckdb, chdb:///dir, clickhouse://host/db")
+    group.add_argument("--backend", metavar="URL", dest="data", action="append",
+                       help="the same as --data URL")
     group.add_argument("--kind", dest="data_kind", type=_kind, help=f"read every --data record as this kind: {_KINDS}")
     group.add_argument("--strict", action="store_true", help="stop at the first bad record")
     group.add_argument("--keep-duplicates", action="store_true", help=_KEEP_HELP)
@@ -96,15 +100,19 @@ def _data_files(args: argparse.Namespace, *outputs: tuple[str | None, str]) -> l
     Run before anything is opened, so that ``--out`` naming a --data file is refused instead of
     overwriting it.
     """
-    files = sources.expand(args.data) if args.data else []
+    _, paths = data_url(args.data)
+    files = sources.expand(paths) if paths else []
     for path, what in outputs:
         sources.refuse_overwrite(path, files, what)
     return files
 
 
 def _engine(args: argparse.Namespace, err: IO[str], files: list[Path]) -> Engine:
-    """The engine of a command: its --data ``files`` loaded (with progress and a summary), else the
-    sample."""
+    """The engine of a command: the database of a --data URL, or its --data ``files`` loaded (with
+    progress and a summary), else the sample. The caller closes it (``with``)."""
+    url, _ = data_url(args.data)
+    if url is not None:
+        return Engine.connect(url)
     if not args.data:
         return Engine.from_sample()
     engine = Engine()
@@ -193,12 +201,14 @@ def cmd_load(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         sources.refuse_overwrite(path, files, what)
     _distinct(rejects, snap)
     made_parent(args.rejects)
-    engine = Engine()
-    report = _import(engine, files, args, err, args.rejects)
-    summary: dict[str, Any] = {"summary": report.summary(), **report.to_json()}
-    if args.snapshot:
-        _save(engine, args.snapshot, err)
-        summary["snapshot"] = args.snapshot
+    with Engine() if args.into is None else Engine.connect(args.into) as engine:
+        report = _import(engine, files, args, err, args.rejects)
+        summary: dict[str, Any] = {"summary": report.summary(), **report.to_json()}
+        if args.into is not None:
+            summary["into"] = redact(args.into)
+        if args.snapshot:
+            _save(engine, args.snapshot, err)
+            summary["snapshot"] = args.snapshot
     write_mapping(args.format, summary, out)
     if args.rejects is None:
         for problem in report.file_errors:
@@ -209,8 +219,11 @@ def cmd_load(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 def cmd_query(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     parse_filter(args.filter, args.kind, zone=args.tz)  # a bad filter is told before any data is read
-    engine = _engine(args, err, _data_files(args))
-    result = engine.query(args.kind, args.filter, page=args.page, page_size=args.page_size, zone=args.tz)
+    with _engine(args, err, _data_files(args)) as engine:
+        if args.explain:
+            out.write(engine.explain(args.kind, args.filter, zone=args.tz) + "\n")
+            return 0
+        result = engine.query(args.kind, args.filter, page=args.page, page_size=args.page_size, zone=args.tz)
     items = [response_item(r) for r in result.records]
     envelope = {"TotalCount": result.total, "Page": result.page, "PageSize": result.page_size}
     write_items(args.format, args.kind, items, out, envelope, args.tz)
@@ -218,9 +231,9 @@ def cmd_query(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def cmd_call(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    engine = _engine(args, err, _data_files(args))
     params = dict(args.param)
-    body = engine.call(args.action, params, version=args.version)
+    with _engine(args, err, _data_files(args)) as engine:
+        body = engine.call(args.action, params, version=args.version)
     operation = OPERATIONS.get(args.action)
     if args.format is Format.JSON or operation is None:
         out.write(dumps(body) + "\n")
@@ -238,39 +251,39 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             raise UsageError("--times", args.times, f"applies only to --to csv, not --to {args.to}"
                              " (the JSON formats keep the API's milliseconds)")
     node = parse_filter(args.filter, args.kind, zone=args.tz)
-    engine = _engine(args, err, _data_files(args, (args.out, "the export (--out)")))
-    store = engine.store(args.kind)
-    if args.page is None:
-        records = list(store.iter_ordered(node))
-        total, first = len(records), 1
-    else:
-        page = store.query(node, (args.page - 1) * args.page_size, args.page_size)
-        records, total, first = list(page.records), page.total, args.page
     to_file = args.out not in (None, "-")  # a bar beside records shown on a terminal would break their lines
-    progress = Progress(len(records), err, label="exporting", unit="records")
-    try:
-        with _output(args.out, out) as handle:
-            count = export.write(_counted(records, progress) if to_file else records, args.kind, args.to, handle,
-                                 total=total, page_size=args.page_size, first_page=first,
-                                 formula_guard=args.formula_guard, times=args.times, zone=args.tz)
-    finally:
-        progress.finish()
+    with _engine(args, err, _data_files(args, (args.out, "the export (--out)"))) as engine:
+        store = engine.store(args.kind)
+        records: Iterable[Record]
+        if args.page is None:  # streamed: a database's records are never all in memory at once
+            records, total, first = store.iter_ordered(node), store.count(node), 1
+        else:
+            page = store.query(node, (args.page - 1) * args.page_size, args.page_size)
+            records, total, first = list(page.records), page.total, args.page
+        progress = Progress(total if args.page is None else len(page.records), err, label="exporting", unit="records")
+        try:
+            with _output(args.out, out) as handle:
+                count = export.write(_counted(records, progress) if to_file else records, args.kind, args.to, handle,
+                                     total=total, page_size=args.page_size, first_page=first,
+                                     formula_guard=args.formula_guard, times=args.times, zone=args.tz)
+        finally:
+            progress.finish()
     if to_file:
         write_mapping(args.format, {"exported": count, "total": total, "to": args.out, "as": args.to}, out)
     return 0
 
 
 def cmd_snapshot(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    engine = _engine(args, err, _data_files(args, (args.out, "the snapshot")))
-    counts = _save(engine, args.out, err, compress=not args.no_compress)
+    with _engine(args, err, _data_files(args, (args.out, "the snapshot"))) as engine:
+        counts = _save(engine, args.out, err, compress=not args.no_compress)
     write_mapping(args.format, {"snapshot": args.out, **{k.value: n for k, n in counts.items()}}, out)
     return 0
 
 
 def cmd_replay(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     calls = replays.read_calls(args.capture)
-    engine = _engine(args, err, _data_files(args))
-    report = replays.replay(engine, calls)
+    with _engine(args, err, _data_files(args)) as engine:
+        report = replays.replay(engine, calls)
     if args.format is Format.TABLE:
         for line in report.lines():
             out.write(line + "\n")
@@ -297,8 +310,7 @@ def cmd_record(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         requests = replays.read_calls(args.requests, need_response=False)
     else:
         requests = [call for _, call in demos.DEMO]
-    engine = _engine(args, err, files)
-    with _output(args.out, out) as handle:
+    with _engine(args, err, files) as engine, _output(args.out, out) as handle:
         count = replays.record(engine, requests, handle)
     if args.out not in (None, "-"):
         write_mapping(args.format, {"recorded": count, "to": args.out}, out)
@@ -306,8 +318,8 @@ def cmd_record(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    engine = _engine(args, err, _data_files(args))
-    demos.run(engine, engine, args.format, out, args.tz)
+    with _engine(args, err, _data_files(args)) as engine:
+        demos.run(engine, engine, args.format, out, args.tz)
     return 0
 
 
@@ -335,22 +347,30 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
     p = _add(subparsers, "load", cmd_load, "import exported logs, print the summary, optionally save a snapshot",
              "  dsc-engine load audit.jsonl.gz runs.csv dms/\n"
              "  dsc-engine load 'exports/**/*.json' --rejects rejects.jsonl --snapshot engine.dscsnap\n"
-             "  dsc-engine load logs.csv --kind audit --strict\n", exit_codes, aliases=("import",))
+             "  dsc-engine load logs.csv --kind audit --strict\n"
+             "  dsc-engine load exports/ --into duckdb:///data/logs.duckdb\n", exit_codes, aliases=("import",))
     p.add_argument("paths", nargs="+", metavar="PATH", help="files, folders, globs or snapshots")
     p.add_argument("--kind", dest="data_kind", type=_kind, help=f"read every record as this kind: {_KINDS}")
     p.add_argument("--strict", action="store_true", help="stop at the first bad record; load nothing then")
     p.add_argument("--keep-duplicates", action="store_true", help=_KEEP_HELP)
     p.add_argument("--rejects", metavar="FILE", help="write every rejected record here (JSON Lines)")
     p.add_argument("--snapshot", metavar="OUT", help="save what was loaded as a snapshot file")
+    p.add_argument("--into", metavar="URL",
+                   help="load into this database (duckdb:///logs.duckdb, chdb:///dir, clickhouse://host/db;"
+                        " tables created if missing, records added to what it holds) instead of memory")
 
     p = _add(subparsers, "query", cmd_query, "query one kind of record with the filter language",
              "  dsc-engine query audit 'UserName = \"admin\" and EffectRow > 100'\n"
              "  dsc-engine query dms 'ModuleName = \"DATA_EXPORT\"' --page 2 --page-size 20\n"
-             "  dsc-engine --format jsonl query masking 'Status = 2' --data engine.dscsnap\n", exit_codes)
+             "  dsc-engine --format jsonl query masking 'Status = 2' --data engine.dscsnap\n"
+             "  dsc-engine query audit 'SqlText contains \"drop\"' --data duckdb:///data/logs.duckdb --explain\n",
+             exit_codes)
     p.add_argument("kind", type=_kind, metavar="KIND", help=_KINDS)
     p.add_argument("filter", metavar="FILTER", nargs="?", default="", help="filter text (empty: everything)")
     p.add_argument("--page", type=positive, default=1, help="page number, from 1 (default 1)")
     p.add_argument("--page-size", type=positive, default=10, help="records per page (default 10)")
+    p.add_argument("--explain", action="store_true",
+                   help="print how the filter is answered (the store's plan, or the SQL a database is sent)")
     _data_options(p)
 
     p = _add(subparsers, "call", cmd_call, "call an API operation as the service answers it",

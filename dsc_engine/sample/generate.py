@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Generic, TypeVar
 
 from dsc_engine.models import (
@@ -271,12 +271,20 @@ def _dms_log(rng: random.Random, pools: _Pools, index: int) -> SensitiveDataAudi
 
 def generate(kind: RecordKind | str, n: int, seed: int = DEFAULT_SEED) -> list[Record]:
     """``n`` realistic records of ``kind``, the same for the same ``(kind, n, seed)``."""
+    return list(iterate(kind, n, seed))
+
+
+def iterate(kind: RecordKind | str, n: int, seed: int = DEFAULT_SEED) -> Iterator[Record]:
+    """The records of :func:`generate`, one at a time (audit and DMS logs are never all in memory
+    at once, for data sets larger than memory)."""
     kind = RecordKind.parse(kind)
     rng = random.Random(f"{kind.value}:{seed}")
     pools = _Pools(random.Random(seed))
     if kind is RecordKind.MASKING_RUN:
-        return list(_masking_runs(rng, pools, n))
+        yield from _masking_runs(rng, pools, n)
+        return
     make: Callable[[random.Random, _Pools, int], Record] = (
         _audit_log if kind is RecordKind.AUDIT_LOG else _dms_log
     )
-    return [make(rng, pools, i) for i in range(n)]
+    for i in range(n):
+        yield make(rng, pools, i)

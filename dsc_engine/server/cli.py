@@ -28,6 +28,7 @@ from dsc_engine.server.config import (
     parse_access_key_flag,
 )
 from dsc_engine.server.host import RunningServer
+from dsc_engine.sql.url import data_url
 
 if TYPE_CHECKING:
     from dsc_engine.engine import Engine
@@ -77,9 +78,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     data = parser.add_argument_group("data")
     data.add_argument(
-        "--data", metavar="PATH", action="append", default=[],
-        help="an exported file or directory to load (repeatable; kinds are detected)",
+        "--data", metavar="PATH|URL", action="append", default=[],
+        help="an exported file or directory to load (repeatable; kinds are detected), or one database"
+             " URL to answer from: duckdb:///logs.duckdb, chdb:///dir, clickhouse://host/db",
     )
+    data.add_argument("--backend", metavar="URL", dest="data", action="append", help="the same as --data URL")
     data.add_argument("--kind", help="read every --data record as this kind instead of detecting it")
     data.add_argument("--sample", action="store_true", help="also load the bundled sample logs")
     data.add_argument(
@@ -132,8 +135,13 @@ def build_config(args: argparse.Namespace) -> ServerConfig:
 def _load(args: argparse.Namespace, err: TextIO) -> Engine:
     from dsc_engine.engine import Engine  # noqa: F811 (the runtime import of the hint above)
 
+    url, paths = data_url(args.data)
+    if url is not None:
+        if args.sample:
+            raise ServerConfigError("--sample", "", "a database URL names all the data: no --sample beside it")
+        return Engine.connect(url)
     engine: Engine = Engine.from_sample() if args.sample else Engine()
-    for path in args.data:
+    for path in paths:
         report = engine.load(path, kind=args.kind)
         print(f"loaded {path}: {report.summary()}", file=err)
         if not report.ok and args.strict:
@@ -172,6 +180,7 @@ def run(
     try:
         server = RunningServer(make_app(engine, config), config.host, config.port)
     except OSError as exc:
+        engine.close()
         print(f"dsc-engine serve: cannot bind {config.host}:{config.port}: {exc.strerror or exc}", file=err)
         return EXIT_BIND
     try:
@@ -184,6 +193,7 @@ def run(
         wait_for_stop(stop)
     finally:
         server.stop()
+        engine.close()
     return EXIT_OK
 
 

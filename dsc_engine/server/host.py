@@ -54,6 +54,12 @@ HTTP_LAYER_CODES: Mapping[HTTPStatus, str] = {
 }
 
 
+#: The most header fields a request may have (431 beyond). ``http.server`` reads the limit from
+#: ``http.client._MAXHEADERS``, a process-wide setting that other libraries change
+#: (clickhouse-connect, the ClickHouse backend's driver, sets it to 10,000 when imported), so the
+#: handler checks its own.
+MAX_HEADERS = 100
+
 #: Seconds between checks for shutdown while every connection slot is taken.
 _SLOT_POLL = 0.05
 
@@ -119,6 +125,15 @@ class _Handler(WSGIRequestHandler):
         deadline = time.monotonic() + self.request_timeout
         self.rfile = io.BufferedReader(_DeadlineReader(self.connection, self.timeout, deadline))
         self.wfile = _ResponseWriter(self.connection, self.timeout)
+
+    def parse_request(self) -> bool:
+        """``http.server``'s parsing, with the header count held to :data:`MAX_HEADERS`."""
+        if not super().parse_request():
+            return False
+        if len(self.headers) > MAX_HEADERS:
+            self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Too many headers")
+            return False
+        return True
 
     def handle(self) -> None:
         try:

@@ -1,18 +1,22 @@
-"""A state machine interleaving inserts and queries, against the oracle; and general properties."""
+"""A state machine interleaving inserts and queries, against the oracle, on every backend
+(``backends.NAMES``); and general properties of the in-memory store."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+import pytest
+from backends import NAMES, examples, open_backend
 from hypothesis import given
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 from oracle import Oracle
 from strategies import asts
 
 from dsc_engine.models import RecordKind
 from dsc_engine.query import ast
+from dsc_engine.query.source import RecordSource
 from dsc_engine.store import Store
 from dsc_engine.strategies import record_lists
 
@@ -22,10 +26,13 @@ KINDS = st.sampled_from(list(RecordKind))
 class StoreMachine(RuleBasedStateMachine):
     """Random batches and random requests; every answer equals the oracle's."""
 
+    #: a new, empty source of a kind (the in-memory store here; a SQL table in the backend tests)
+    fresh: Callable[[RecordKind], RecordSource] = Store
+
     @initialize(kind=KINDS)
     def start(self, kind: RecordKind) -> None:
         self.kind = kind
-        self.store = Store(kind)
+        self.store = type(self).fresh(kind)
         self.oracle = Oracle(kind)
 
     @rule(data=st.data())
@@ -50,7 +57,17 @@ class StoreMachine(RuleBasedStateMachine):
         assert len(self.store) == len(self.oracle.records)
 
 
-TestStoreMachine = StoreMachine.TestCase
+@pytest.mark.parametrize("name", NAMES)
+def test_the_store_machine_agrees_with_the_oracle(name: str) -> None:
+    backend = open_backend(name)
+    try:
+        machine = type(f"{name}Machine", (StoreMachine,), {"fresh": staticmethod(backend.fresh)})
+        settings = examples(name)
+        if name != "memory":  # each step costs statements: fewer, shorter runs
+            settings = type(settings)(settings, stateful_step_count=10)
+        run_state_machine_as_test(machine, settings=settings)
+    finally:
+        backend.close()
 
 
 @st.composite

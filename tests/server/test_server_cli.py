@@ -83,6 +83,24 @@ def test_serves_data_with_a_generated_key(tmp_path: Path) -> None:
         assert served.finish() == cli.EXIT_OK
 
 
+def test_serves_a_database_url(tmp_path: Path) -> None:
+    from dsc_engine import Engine
+
+    url = f"duckdb://{tmp_path}/logs.duckdb"
+    with Engine.connect(url) as engine:
+        engine.load(write_records(tmp_path / "audit.jsonl"))
+    served = Served(parse("--data", url, "--port", "0", "--access-key", "LTAIdb:db-secret"))
+    try:
+        config = Config(access_key_id="LTAIdb", access_key_secret="db-secret", endpoint=served.endpoint,
+                        protocol="http", connect_timeout=5000, read_timeout=10000)
+        body = SddpClient(config).describe_audit_logs(sddp_models.DescribeAuditLogsRequest()).body
+        assert body.total_count == 25
+    finally:
+        assert served.finish() == cli.EXIT_OK
+    with Engine.connect(url) as engine:  # closed when the server stopped: the file is free again
+        assert len(engine.store("audit")) == 25
+
+
 def test_configured_keys_are_used_and_nothing_is_generated(tmp_path: Path) -> None:
     config_file = tmp_path / "server.json"
     config_file.write_text(json.dumps({"throttle": {"enabled": False}}), encoding="utf-8")

@@ -340,3 +340,16 @@ def test_nonce_of_a_request_signed_in_the_future_is_kept_until_its_window_closes
         assert signer.send(request)[1]["Code"] == "SignatureNonceUsed"
         clock.now += 1
         assert signer.send(request)[1]["Code"] == "InvalidTimeStamp.Expired"
+
+
+def test_the_header_limit_holds_when_another_library_raises_http_clients(
+    server: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """clickhouse-connect (the ClickHouse backend's driver) sets ``http.client._MAXHEADERS`` to
+    10,000 for the whole process when imported; the server keeps its own limit of 100."""
+    import http.client
+
+    monkeypatch.setattr(http.client, "_MAXHEADERS", 10_000)
+    request = b"GET / HTTP/1.1\r\n" + b"".join(b"X-H%d: 1\r\n" % i for i in range(101)) + b"\r\n"
+    status, _, body = raw(server, request)
+    assert (status, body["Code"]) == (431, "RequestHeaderFieldsTooLarge")

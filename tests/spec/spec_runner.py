@@ -13,6 +13,8 @@ in wire form, loaded in order), ``label`` (an item key that names each record in
 - ``error``: ``{"code", "status", "message" or "message_startswith"}``.
 
 Every success is also parsed by the official SDK model: ``from_map(body).to_map() == body``.
+Every case runs on each backend of ``backends.NAMES`` (the in-memory store, DuckDB, chDB ...),
+with the same expectations.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import sys
+
 from alibabacloud_dms_enterprise20181101 import models as dms_models
 from alibabacloud_sddp20190103 import models as sddp_models
 
@@ -29,6 +33,8 @@ from dsc_engine import ApiError, Engine
 from dsc_engine.api.router import OPERATIONS
 
 HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE.parent))
+from backends import NAMES, open_backend  # noqa: E402  (tests/ holds the shared helpers)
 REQUEST_ID = "SPEC-REQ"
 _FRESH_ID = re.compile(r"[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}\Z")
 SDK_BODIES = {
@@ -53,25 +59,25 @@ def case_id(pair: tuple[dict[str, Any], dict[str, Any]]) -> str:
     return f"{pair[0]['description']}: {pair[1]['name']}"
 
 
-_ENGINES: dict[int, Engine] = {}
+_ENGINES: dict[tuple[int, str], Engine] = {}
 
 
-def engine_for(suite: dict[str, Any]) -> Engine:
-    """One engine per suite (suites are read-only once loaded)."""
-    key = id(suite)
+def engine_for(suite: dict[str, Any], backend: str = "memory") -> Engine:
+    """One engine per suite and backend (suites are read-only once loaded)."""
+    key = (id(suite), backend)
     if key not in _ENGINES:
-        engine = Engine()
+        engine = open_backend(backend).engine
         kind = OPERATIONS[suite["action"]].kind
         engine.load(suite["given"], kind=kind)
         _ENGINES[key] = engine
     return _ENGINES[key]
 
 
-def run(suite: dict[str, Any], case: dict[str, Any]) -> None:
-    """Run one case and assert every expectation it states."""
+def run(suite: dict[str, Any], case: dict[str, Any], backend: str = "memory") -> None:
+    """Run one case on ``backend`` and assert every expectation it states."""
     action = suite["action"]
     expect = case["expect"]
-    engine = engine_for(suite)
+    engine = engine_for(suite, backend)
     request_id = case.get("request_id", REQUEST_ID)
     try:
         body = engine.call(action, case["params"], request_id=request_id, host="spec.host")
@@ -119,3 +125,6 @@ def check_error(exc: ApiError, want: dict[str, Any], action: str, request_id: st
             f"&product={product}&requestId={request_id}"
         ),
     }
+
+
+__all__ = ["NAMES", "case_id", "engine_for", "load_cases", "run"]

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from spec_runner import case_id, load_cases, run
+from spec_runner import NAMES, case_id, load_cases, run
 
 CASES = load_cases("list_sensitive_data_audit_log.json")
 
 
+@pytest.mark.parametrize("backend", NAMES)
 @pytest.mark.parametrize("pair", CASES, ids=[case_id(p) for p in CASES])
-def test_list_sensitive_data_audit_log(pair: tuple[dict[str, Any], dict[str, Any]]) -> None:
-    run(*pair)
+def test_list_sensitive_data_audit_log(pair: tuple[dict[str, Any], dict[str, Any]], backend: str) -> None:
+    run(*pair, backend)

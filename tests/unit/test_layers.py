@@ -21,7 +21,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("models",),
     ("wire",),
     ("query",),
-    ("store", "api"),
+    ("store", "sql", "api"),
     ("io", "sample"),
     ("engine", "replay", "strategies", "pull"),
     ("server",),

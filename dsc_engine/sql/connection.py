@@ -1,0 +1,296 @@
+"""Thin adapters to the SQL engines: connect, run a statement with bound values, bulk insert.
+
+Both take statements already rendered for their dialect (``dialects.py``) and values by name, and
+translate the driver's failures into :class:`BackendError`. Neither builds SQL from values.
+
+- :class:`DuckDBConnection`: the ``duckdb`` package; one database file (or ``:memory:``), a
+  cursor per thread, reads of several statements in one transaction (a page and its total see the
+  same records), inserts in a transaction.
+- :class:`ClickHouseConnection`: ``clickhouse-connect``, for a server over HTTP and, with a
+  ``chdb://`` URL, for chDB in this process (clickhouse-connect drives chDB through the same
+  client class): the statements, the parameter encoding and the inserts are the same code for
+  both. A client per thread. ClickHouse has no multi-statement transactions: see ``docs/backends.md``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlglot import exp
+
+from dsc_engine.errors import BackendError
+from dsc_engine.sql.dialects import CLICKHOUSE, DUCKDB, Dialect, column, identifier
+from dsc_engine.sql.url import BackendUrl, Scheme
+
+Row = tuple[Any, ...]
+
+
+class Connection(Protocol):
+    """What a SQL record source needs of its database."""
+
+    dialect: Dialect
+    database: str
+    shown: str  # the URL, without a password
+    #: whether several statements can run in one transaction (a failed insert leaves nothing)
+    transactional: bool
+
+    def execute(self, sql: str, values: Mapping[str, Any] | None = None) -> None: ...
+
+    def rows(self, sql: str, values: Mapping[str, Any] | None = None) -> list[Row]: ...
+
+    def stream(self, sql: str, values: Mapping[str, Any], chunk: int) -> Iterator[list[Row]]: ...
+
+    def reading(self) -> contextlib.AbstractContextManager[None]: ...
+
+    def writing(self) -> contextlib.AbstractContextManager[None]: ...
+
+    def insert(self, table: str, data: Any) -> None:
+        """Insert a ``pyarrow.Table`` whose column names are the table's."""
+
+    def close(self) -> None: ...
+
+
+def _missing(url: BackendUrl, package: str, extra: str) -> BackendError:
+    return BackendError(url.shown, f"the {package} package is not installed: pip install 'dsc-engine[{extra}]'")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:500]
+
+
+class DuckDBConnection:
+    """One DuckDB database (a file, or memory)."""
+
+    dialect: Dialect = DUCKDB
+    transactional = True
+
+    def __init__(self, url: BackendUrl) -> None:
+        try:
+            import duckdb
+        except ImportError:
+            raise _missing(url, "duckdb", "duckdb") from None
+        self._duckdb = duckdb
+        self.shown = url.shown
+        self.database = url.database
+        location = url.location
+        if location != ":memory:":
+            parent = Path(location).expanduser().parent
+            if not parent.is_dir():
+                raise BackendError(self.shown, f"the folder {str(parent)!r} of the database file does not exist")
+        try:
+            self._base = duckdb.connect(location)
+        except duckdb.Error as exc:
+            raise BackendError(self.shown, f"cannot open the database: {_first_line(exc)}") from None
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+
+    def _cursor(self) -> Any:
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._local.cursor = self._base.cursor()
+        return cursor
+
+    @contextlib.contextmanager
+    def _errors(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except self._duckdb.Error as exc:
+            raise BackendError(self.shown, f"{what} failed: {_first_line(exc)}") from None
+
+    def execute(self, sql: str, values: Mapping[str, Any] | None = None) -> None:
+        with self._errors("a statement"):
+            self._cursor().execute(sql, dict(values or {}))
+
+    def rows(self, sql: str, values: Mapping[str, Any] | None = None) -> list[Row]:
+        with self._errors("a query"):
+            return self._cursor().execute(sql, dict(values or {})).fetchall()  # type: ignore[no-any-return]
+
+    def stream(self, sql: str, values: Mapping[str, Any], chunk: int) -> Iterator[list[Row]]:
+        cursor = self._base.cursor()  # its own: the caller may query between chunks
+        try:
+            with self._errors("a query"):
+                cursor.execute(sql, dict(values))
+            while True:
+                with self._errors("a query"):
+                    rows = cursor.fetchmany(chunk)
+                if not rows:
+                    return
+                yield rows
+        finally:
+            cursor.close()
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        if getattr(self._local, "depth", 0):
+            yield
+            return
+        cursor = self._cursor()
+        with self._errors("a transaction"):
+            cursor.begin()
+        self._local.depth = 1
+        try:
+            yield
+        finally:
+            self._local.depth = 0
+            with self._errors("a transaction"):
+                cursor.commit()
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        with self._write_lock:
+            cursor = self._cursor()
+            with self._errors("a transaction"):
+                cursor.begin()
+            self._local.depth = 1
+            try:
+                yield
+            except BaseException:
+                self._local.depth = 0
+                with contextlib.suppress(self._duckdb.Error):
+                    cursor.rollback()
+                raise
+            self._local.depth = 0
+            with self._errors("committing an insert"):
+                cursor.commit()
+
+    def insert(self, table: str, data: Any) -> None:
+        view = "_dsc_insert_batch"
+        names = [column(name) for name in data.column_names]
+        statement = exp.insert(
+            exp.select(*names).from_(exp.Table(this=identifier(view))),
+            exp.Table(this=identifier(table)),
+            columns=[identifier(name) for name in data.column_names],
+        )
+        cursor = self._cursor()
+        with self._errors("an insert"):
+            cursor.register(view, data)
+            try:
+                cursor.execute(self.dialect.render(statement))
+            finally:
+                cursor.unregister(view)
+
+    def close(self) -> None:
+        with contextlib.suppress(self._duckdb.Error):
+            self._base.close()
+
+
+class ClickHouseConnection:
+    """A ClickHouse database on a server, or in chDB (``chdb://``), through clickhouse-connect."""
+
+    dialect: Dialect = CLICKHOUSE
+    transactional = False
+
+    def __init__(self, url: BackendUrl) -> None:
+        try:
+            import clickhouse_connect
+            from clickhouse_connect.driver.exceptions import ClickHouseError
+        except ImportError:
+            raise _missing(url, "clickhouse-connect", "clickhouse") from None
+        self._errors_of = ClickHouseError
+        self.shown = url.shown
+        self.database = url.database
+        self._url = url
+        self._connect_module = clickhouse_connect
+        if url.scheme is Scheme.CHDB:
+            try:
+                import chdb  # noqa: F401  (clickhouse-connect drives it)
+            except ImportError:
+                raise _missing(url, "chdb", "clickhouse") from None
+            if url.location != ":memory:":
+                Path(url.location).expanduser().mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._clients: list[Any] = []
+        self._clients_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._client()  # connect now: a bad URL fails here, not at the first query
+
+    def _new_client(self) -> Any:
+        url = self._url
+        with self._errors("connecting"):
+            if url.scheme is Scheme.CHDB:
+                location = url.location if url.location == ":memory:" else str(Path(url.location).expanduser().resolve())
+                return self._connect_module.get_client(dsn=f"chdb://{location}" if location != ":memory:" else "chdb://:memory:")
+            return self._connect_module.get_client(
+                host=url.host, port=url.port, username=url.user, password=url.password, secure=url.secure,
+                autogenerate_session_id=False,
+            )
+
+    def _client(self) -> Any:
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = self._new_client()
+            with self._clients_lock:
+                self._clients.append(client)
+        return client
+
+    @contextlib.contextmanager
+    def _errors(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except self._errors_of as exc:
+            raise BackendError(self.shown, f"{what} failed: {_first_line(exc)}") from None
+        except OSError as exc:
+            raise BackendError(self.shown, f"{what} failed: {exc}") from None
+
+    def execute(self, sql: str, values: Mapping[str, Any] | None = None) -> None:
+        with self._errors("a statement"):
+            self._client().command(sql, parameters=dict(values or {}))
+
+    def rows(self, sql: str, values: Mapping[str, Any] | None = None) -> list[Row]:
+        with self._errors("a query"):
+            return list(self._client().query(sql, parameters=dict(values or {})).result_rows)
+
+    def stream(self, sql: str, values: Mapping[str, Any], chunk: int) -> Iterator[list[Row]]:
+        client = self._new_client()  # its own: the caller may query between chunks
+        try:
+            with self._errors("a query"):
+                stream = client.query_row_block_stream(
+                    sql, parameters=dict(values), settings={"max_block_size": chunk}
+                )
+            with stream:
+                blocks = iter(stream)
+                while True:
+                    with self._errors("a query"):
+                        block = next(blocks, None)
+                    if block is None:
+                        return
+                    yield list(block)
+        finally:
+            client.close()
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        yield
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        with self._write_lock:
+            yield
+
+    def insert(self, table: str, data: Any) -> None:
+        with self._errors("an insert"):
+            self._client().insert_arrow(table, data, database=self.database)
+
+    def close(self) -> None:
+        with self._clients_lock:
+            clients, self._clients = self._clients, []
+        for client in clients:
+            with contextlib.suppress(self._errors_of, OSError):
+                client.close()
+
+
+def open_connection(url: BackendUrl) -> Connection:
+    """The connection of a ``duckdb://``, ``chdb://`` or ``clickhouse://`` URL."""
+    if url.scheme is Scheme.DUCKDB:
+        return DuckDBConnection(url)
+    if url.scheme in (Scheme.CHDB, Scheme.CLICKHOUSE):
+        return ClickHouseConnection(url)
+    raise BackendError(url.shown, f"{url.scheme.value}:// is not a SQL backend")
+
+
+__all__ = ["ClickHouseConnection", "Connection", "DuckDBConnection", "Row", "open_connection"]

@@ -1,0 +1,146 @@
+"""What differs between the SQL engines, in one table: DuckDB and ClickHouse (chDB or a server).
+
+Everything else (the filter compiler, the statements) is built once with sqlglot's expression
+builder and rendered per dialect by sqlglot. A :class:`Dialect` says:
+
+- how a bound value is written: DuckDB ``$p0`` (values passed beside the statement), ClickHouse
+  ``{p0: Int64}`` (typed query parameters, substituted by the server after parsing);
+- the DDL of a kind's table: column types (ClickHouse ``Nullable(...)`` for optional fields;
+  DuckDB ``NOT NULL`` for required ones) and, for ClickHouse, the ``MergeTree`` engine ordered by
+  the kind's order keys;
+- where tables live: DuckDB's default schema of its file, ClickHouse's database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlglot import exp
+from sqlglot.expressions.datatypes import DType
+
+from dsc_engine.sql.schema import Column, EntryColumn, Table
+
+
+#: The type of a bound value, by its Python type (ClickHouse placeholders name it).
+_VALUE_TYPES: Mapping[type, DType] = {str: DType.TEXT, int: DType.BIGINT, bool: DType.BOOLEAN}
+
+
+def value_type(value: object) -> DType:
+    """The SQL type of a bound value (``TypeError`` for a value no filter binds)."""
+    try:
+        return _VALUE_TYPES[type(value)]
+    except KeyError:
+        raise TypeError(f"cannot bind a {type(value).__name__}") from None
+
+
+def identifier(name: str) -> exp.Identifier:
+    """A quoted identifier (sqlglot escapes it per dialect)."""
+    return exp.to_identifier(name, quoted=True)
+
+
+def column(name: str, table: str | None = None) -> exp.Column:
+    """A quoted column, optionally of a lambda variable or table alias (left unquoted)."""
+    return exp.Column(this=identifier(name), table=exp.to_identifier(table) if table else None)
+
+
+class Dialect:
+    """One SQL engine's spelling of the few things the statements cannot share."""
+
+    #: the sqlglot dialect name
+    name: str = ""
+
+    def placeholder(self, name: str, value: object) -> exp.Expr:
+        raise NotImplementedError
+
+    def table(self, table: str, database: str) -> exp.Table:
+        raise NotImplementedError
+
+    def create_statements(self, table: Table, database: str) -> list[exp.Expr]:
+        raise NotImplementedError
+
+    def columns_query(self, table: str, database: str) -> tuple[exp.Expr, dict[str, object]]:
+        """A query of the column names of an existing table, in order, and its values."""
+        raise NotImplementedError
+
+    def render(self, expression: exp.Expr) -> str:
+        return expression.sql(dialect=self.name)
+
+    def _type(self, column: Column | EntryColumn) -> exp.DataType:
+        if isinstance(column, EntryColumn):
+            members = [
+                exp.ColumnDef(this=identifier(member.name), kind=self._type(member)) for member in column.members
+            ]
+            struct = exp.DataType(this=DType.STRUCT, expressions=members, nested=True, nullable=False)
+            return exp.DataType(this=DType.ARRAY, expressions=[struct], nested=True, nullable=False)
+        return exp.DataType(this=column.stored.dtype, nullable=column.nullable)
+
+    def _columns(self, table: Table, not_null: bool) -> list[exp.ColumnDef]:
+        defs = []
+        for each in table.columns:
+            constraints = []
+            if not_null and isinstance(each, Column) and not each.nullable:
+                constraints.append(exp.ColumnConstraint(kind=exp.NotNullColumnConstraint()))
+            defs.append(exp.ColumnDef(this=identifier(each.name), kind=self._type(each), constraints=constraints))
+        return defs
+
+
+class DuckDB(Dialect):
+    name = "duckdb"
+
+    def placeholder(self, name: str, value: object) -> exp.Expr:
+        value_type(value)
+        return exp.Placeholder(this=name)
+
+    def table(self, table: str, database: str) -> exp.Table:
+        return exp.Table(this=identifier(table))
+
+    def create_statements(self, table: Table, database: str) -> list[exp.Expr]:
+        schema = exp.Schema(this=self.table(table.name, database), expressions=self._columns(table, True))
+        return [exp.Create(this=schema, kind="TABLE", exists=True)]
+
+    def columns_query(self, table: str, database: str) -> tuple[exp.Expr, dict[str, object]]:
+        query = (
+            exp.select(column("column_name"))
+            .from_(exp.Table(this=identifier("columns"), db=identifier("information_schema")))
+            .where(exp.EQ(this=column("table_name"), expression=self.placeholder("p0", table)))
+            .order_by(column("ordinal_position"))
+        )
+        return query, {"p0": table}
+
+
+class ClickHouse(Dialect):
+    name = "clickhouse"
+
+    def placeholder(self, name: str, value: object) -> exp.Expr:
+        return exp.Placeholder(this=name, kind=exp.DataType(this=value_type(value), nullable=False))
+
+    def table(self, table: str, database: str) -> exp.Table:
+        return exp.Table(this=identifier(table), db=identifier(database))
+
+    def create_statements(self, table: Table, database: str) -> list[exp.Expr]:
+        schema = exp.Schema(this=self.table(table.name, database), expressions=self._columns(table, False))
+        order = exp.Tuple(expressions=[column(name) for name in table.order])
+        properties = exp.Properties(expressions=[
+            exp.EngineProperty(this=exp.to_identifier("MergeTree")),
+            exp.Order(expressions=[exp.Ordered(this=order)]),
+        ])
+        return [
+            exp.Create(this=exp.Table(this=identifier(database)), kind="DATABASE", exists=True),
+            exp.Create(this=schema, kind="TABLE", exists=True, properties=properties),
+        ]
+
+    def columns_query(self, table: str, database: str) -> tuple[exp.Expr, dict[str, object]]:
+        query = (
+            exp.select(column("name"))
+            .from_(exp.Table(this=identifier("columns"), db=identifier("system")))
+            .where(exp.and_(
+                exp.EQ(this=column("database"), expression=self.placeholder("p0", database)),
+                exp.EQ(this=column("table"), expression=self.placeholder("p1", table)),
+            ))
+            .order_by(column("position"))
+        )
+        return query, {"p0": database, "p1": table}
+
+
+DUCKDB = DuckDB()
+CLICKHOUSE = ClickHouse()

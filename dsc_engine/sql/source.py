@@ -1,0 +1,238 @@
+"""A record source whose records live in a SQL table (DuckDB, chDB or a ClickHouse server).
+
+:class:`SqlSource` is the second implementation of the record-source seam
+(``dsc_engine.query.source``): the API layer, imports, exports and snapshots use it exactly as they
+use the in-memory store, and get the same answers (``docs/backends.md`` says how each rule is
+kept). Every filter is compiled to SQL by ``compile.py``; every value is bound, never written
+into a statement.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, overload
+
+from dsc_engine.errors import BackendError, StoreError
+from dsc_engine.models.kinds import RecordKind
+from dsc_engine.models.records import Record
+from dsc_engine.query import ast
+from dsc_engine.query.source import Page
+from dsc_engine.sql.connection import Connection
+from dsc_engine.sql.schema import SEQ, Column, EntryColumn, Table, fold_array
+from dsc_engine.sql.statements import Statement, Statements
+from dsc_engine.wire.catalog import FIELDS
+
+#: Rows fetched per round trip when every matching record is read (exports, snapshots).
+STREAM_CHUNK = 10_000
+
+
+class SqlSource:
+    """The records of one kind in one table of a SQL database (a ``RecordSource``)."""
+
+    def __init__(self, kind: RecordKind, connection: Connection, table: Table) -> None:
+        self._kind = kind
+        self._connection = connection
+        self._table = table
+        self._statements = Statements(table, connection.dialect, connection.database)
+        self._decode = table.decoder()
+        self._insert_lock = threading.Lock()
+
+    @property
+    def kind(self) -> RecordKind:
+        return self._kind
+
+    @property
+    def statements(self) -> Statements:
+        return self._statements
+
+    def _rows(self, statement: Statement) -> list[tuple[Any, ...]]:
+        return self._connection.rows(statement.sql, statement.values)
+
+    def _scalar(self, statement: Statement) -> int:
+        return int(self._rows(statement)[0][0])
+
+    def __len__(self) -> int:
+        return self._scalar(self._statements.size())
+
+    # --------------------------------------------------------------------------------- write
+
+    def insert(self, records: Iterable[Record]) -> int:
+        """Append records in load order, as one batch: all of it is stored or, on failure,
+        none of it (a ClickHouse insert that fails midway is deleted again)."""
+        batch = list(records)
+        for index, record in enumerate(batch):
+            if type(record) is not self._kind.record_class:
+                reason = f"record {index} of the batch is a {type(record).__name__}"
+                raise StoreError(self._kind.value, "insert", reason)
+        if not batch:
+            return 0
+        columns = self._table.encode(batch, 0)
+        with self._insert_lock, self._connection.writing():
+            count, highest = self._rows(self._statements.next_seq())[0]
+            first = 0 if not count else int(highest) + 1
+            columns[SEQ] = list(range(first, first + len(batch)))
+            data = _arrow(self._table, columns, batch)
+            try:
+                self._connection.insert(self._table.name, data)
+            except BackendError:
+                if not self._connection.transactional:
+                    discard = self._statements.discard_from(first)
+                    self._connection.execute(discard.sql, discard.values)
+                raise
+        return len(batch)
+
+    # ---------------------------------------------------------------------------------- read
+
+    def query(
+        self, node: ast.Node, offset: int = 0, limit: int | None = 10, *, distinct: str | None = None
+    ) -> Page:
+        """The records matching ``node`` in the kind's order, ``[offset, offset + limit)``, with the
+        true total; with ``distinct``, the newest record of each value of that field."""
+        _check_slice(self._kind, offset, limit)
+        if distinct is not None and distinct not in FIELDS[self._kind]:
+            reason = f"cannot group by {distinct!r}: not a field of {self._kind.value} records"
+            raise StoreError(self._kind.value, "query", reason)
+        statements = self._statements
+        with self._connection.reading():
+            if distinct is None:
+                total = self._scalar(statements.count(node))
+                page = statements.page(node, offset, limit)
+            else:
+                total = self._scalar(statements.groups(node, distinct))
+                page = statements.newest_per_group(node, distinct, offset, limit)
+            if offset >= total or limit == 0:
+                return Page(total, [], offset, limit)
+            records = self._decode(self._rows(page))
+        return Page(total, records, offset, limit)
+
+    def count(self, node: ast.Node) -> int:
+        return self._scalar(self._statements.count(node))
+
+    def iter_ordered(self, node: ast.Node) -> Iterator[Record]:
+        """Every matching record in order, fetched in chunks of :data:`STREAM_CHUNK` rows."""
+        statement = self._statements.page(node, 0, None)
+        return self._stream(statement)
+
+    def _stream(self, statement: Statement) -> Iterator[Record]:
+        for rows in self._connection.stream(statement.sql, statement.values, STREAM_CHUNK):
+            yield from self._decode(rows)
+
+    def records_in_load_order(self) -> Sequence[Record]:
+        return _LoadOrderView(self)
+
+    def explain(self, node: ast.Node) -> str:
+        """The statements this source sends for the first page of ``node`` and its total."""
+        statements = self._statements
+        total, page = statements.count(node), statements.page(node, 0, 10)
+        dialect = self._connection.dialect
+        values = ", ".join(f"{name} = {value!r}" for name, value in total.values.items()) or "none"
+        return "\n".join((
+            f"{self._kind.value} table {statements.ref.sql(dialect=dialect.name)} in {self._connection.shown}"
+            f" ({dialect.name} SQL)",
+            "-- the total:",
+            f"{_pretty(total.sql, dialect.name)};",
+            "-- the first page (the slice of any page is its LIMIT and OFFSET):",
+            f"{_pretty(page.sql, dialect.name)};",
+            f"-- bound values: {values}",
+        ))
+
+
+def _pretty(sql: str, dialect: str) -> str:
+    import sqlglot
+
+    return sqlglot.transpile(sql, read=dialect, write=dialect, pretty=True)[0]
+
+
+def _check_slice(kind: RecordKind, offset: int, limit: int | None) -> None:
+    valid = isinstance(offset, int) and not isinstance(offset, bool) and offset >= 0
+    if limit is not None:
+        valid = valid and isinstance(limit, int) and not isinstance(limit, bool) and limit >= 0
+    if not valid:
+        reason = f"offset {offset!r} and limit {limit!r} must be integers, not negative"
+        raise StoreError(kind.value, "query", reason)
+
+
+class _LoadOrderView(Sequence[Record]):
+    """A source's records in load order, read from the database as they are asked for."""
+
+    def __init__(self, source: SqlSource) -> None:
+        self._source = source
+
+    def __len__(self) -> int:
+        return len(self._source)
+
+    @overload
+    def __getitem__(self, index: int) -> Record: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Record]: ...
+    def __getitem__(self, index: int | slice) -> Record | Sequence[Record]:
+        statements, source = self._source.statements, self._source
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            if step != 1:
+                return list(self)[index]
+            if stop <= start:
+                return []
+            return source._decode(source._rows(statements.by_load_order(start, stop - start)))
+        size = len(self)
+        position = index + size if index < 0 else index
+        if not 0 <= position < size:
+            raise IndexError("record index out of range")
+        return source._decode(source._rows(statements.by_load_order(position, 1)))[0]
+
+    def __iter__(self) -> Iterator[Record]:
+        return self._source._stream(self._source.statements.by_load_order(0, None))
+
+
+def _arrow(table: Table, columns: dict[str, list[Any]], batch: Sequence[Record]) -> Any:
+    """The batch as a ``pyarrow.Table`` of the table's column types (what both engines insert)."""
+    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+
+    arrays: dict[str, Any] = {}
+    fields = []
+    for each in table.columns:
+        kind = _arrow_type(pa, each)
+        if isinstance(each, Column) and each.folds is not None:
+            arrays[each.name] = fold_array(arrays[each.folds])
+        else:
+            try:
+                arrays[each.name] = pa.array(columns[each.name], type=kind)
+            except (pa.ArrowException, UnicodeEncodeError):
+                raise _unstorable(table, columns[each.name], each.name, batch) from None
+        fields.append(pa.field(each.name, kind, nullable=not isinstance(each, Column) or each.nullable))
+    return pa.Table.from_arrays([arrays[each.name] for each in table.columns], schema=pa.schema(fields))
+
+
+def _arrow_type(pa: Any, column: Column | EntryColumn) -> Any:
+    if isinstance(column, EntryColumn):
+        return pa.list_(pa.struct([(member.name, _arrow_type(pa, member)) for member in column.members]))
+    return getattr(pa, column.stored.arrow)()
+
+
+def _unstorable(table: Table, values: list[Any], name: str, batch: Sequence[Record]) -> StoreError:
+    """Why a column of a batch cannot be stored: text that is not valid Unicode (a lone surrogate,
+    which a JSON ``\\ud800`` escape can make) has no UTF-8 form, which both engines require."""
+    for index, value in enumerate(values):
+        if _lone_surrogate(value):
+            reason = (
+                f"record {index} of the batch: {name} holds text with a lone surrogate (an unpaired"
+                f" \\ud800-\\udfff escape), which has no UTF-8 form; the {table.kind.value} table"
+                " cannot store it, and nothing of the batch was loaded"
+            )
+            return StoreError(table.kind.value, "insert", reason)
+    return StoreError(table.kind.value, "insert", f"{name}: the values cannot be converted for the database")
+
+
+def _lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, list):
+        return any(_lone_surrogate(item) for item in value)
+    if isinstance(value, dict):
+        return any(_lone_surrogate(item) for item in value.values())
+    return False

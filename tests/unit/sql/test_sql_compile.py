@@ -1,0 +1,205 @@
+"""Where a SQL engine's own rules differ from the engine's, the compiled SQL still answers exactly
+as the memory engine: NULLs under negation, case folding, empty needles, 64-bit bounds, non-ASCII
+and NUL text, wall-clock years 1 and 9999; and no value can change a statement's structure."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+from backends import SQL_NAMES, Opened, open_backend
+
+from dsc_engine import Engine
+from dsc_engine.models import AuditLog, RecordKind, SensitiveDataAuditLog, SensitiveDataEntry
+from dsc_engine.models.records import INT64_MAX, INT64_MIN
+from dsc_engine.query import ast
+from dsc_engine.query.parse import parse_filter
+from dsc_engine.query.render import render
+from dsc_engine.sql.compile import Binder, where
+from dsc_engine.sql.dialects import CLICKHOUSE, DUCKDB
+from dsc_engine.sql.schema import TABLES
+
+AUDIT, DMS = RecordKind.AUDIT_LOG, RecordKind.DMS_LOG
+
+
+@pytest.fixture(scope="module", params=SQL_NAMES)
+def backend(request: pytest.FixtureRequest) -> Iterator[Opened]:
+    opened = open_backend(request.param)
+    yield opened
+    opened.close()
+
+
+def _both(backend: Opened, records: list[object], kind: RecordKind = AUDIT) -> tuple[Engine, Engine]:
+    """The records in ``backend`` (emptied first) and in a memory engine."""
+    backend.clear()
+    memory = Engine()
+    memory.load(records)  # type: ignore[arg-type]
+    backend.engine.load(records)  # type: ignore[arg-type]
+    return backend.engine, memory
+
+
+def _agree(sql: Engine, memory: Engine, kind: RecordKind, text: str) -> list[object]:
+    expected = memory.query(kind, text, page_size=1000)
+    got = sql.query(kind, text, page_size=1000)
+    assert (got.total, list(got.records)) == (expected.total, list(expected.records)), text
+    return list(got.records)
+
+
+def _call(engine: Engine, action: str, params: dict[str, str]) -> dict[str, object]:
+    """A call's body, its fresh ids fixed so that two engines' bodies compare."""
+    fixed = {"AsyncRequestId": "A"} if action == "DescribeAuditLogs" else {}
+    return engine.call(action, {**params, **fixed}, request_id="R")
+
+
+AUDITS = [
+    AuditLog(creation_time=1, user_name="a", effect_row=5),
+    AuditLog(creation_time=2),  # no UserName, no EffectRow
+    AuditLog(creation_time=3, user_name="b", effect_row=INT64_MAX),
+    AuditLog(creation_time=4, user_name="", effect_row=INT64_MIN),
+]
+
+
+@pytest.mark.parametrize("text", [
+    'not UserName = "a"', 'UserName != "a"', "not EffectRow > 3", "not (EffectRow in [1 10])",
+    'not (UserName = "a" or EffectRow < 0)', 'not (UserName = "a" and EffectRow = 5)',
+    "not UserName contains \"\"", 'not not UserName = "a"',
+])
+def test_negation_includes_records_lacking_the_field(backend: Opened, text: str) -> None:
+    sql, memory = _both(backend, AUDITS)
+    found = _agree(sql, memory, AUDIT, text)
+    assert AuditLog(creation_time=2) in found or text == 'not not UserName = "a"'
+
+
+def test_an_absent_entry_field_matches_its_negation_in_one_entry(backend: Opened) -> None:
+    logs = [
+        SensitiveDataAuditLog(op_time=dt.datetime(2024, 1, 1), sensitive_data_log=(
+            SensitiveDataEntry(table_name="t"), SensitiveDataEntry(table_name="u", column_name="c"))),
+        SensitiveDataAuditLog(op_time=dt.datetime(2024, 1, 2)),  # no entries
+    ]
+    sql, memory = _both(backend, logs, DMS)
+    for text in ('SensitiveDataLog any (not ColumnName = "c")', 'not SensitiveDataLog any (TableName = "t")',
+                 'SensitiveDataLog any (TableName = "t" and ColumnName = "c")',
+                 'SensitiveDataLog any (TableName = "u" and ColumnName = "c")'):
+        _agree(sql, memory, DMS, text)
+
+
+FOLDING = ["STRASSE", "straße", "Straße", "İstanbul", "istanbul", "ΣΊΣΥΦΟΣ", "σίσυφος", "σίσυφοσ", "ﬁle", "FILE", "ǅ"]
+
+
+@pytest.mark.parametrize("needle", ["strasse", "STRASSE", "ß", "i̇stanbul", "İSTANBUL", "ΣΊΣΥΦΟΣ", "σ", "ς", "fi", "ǆ", "Ǆ"])
+def test_case_insensitive_filters_fold_as_python_casefold(backend: Opened, needle: str) -> None:
+    records = [AuditLog(creation_time=i, operate_type=v, sql_text=v) for i, v in enumerate(FOLDING)]
+    sql, memory = _both(backend, records)
+    for text in (f"OperateType ieq {needle!r}", f"SqlText contains {needle!r}", f"SqlText startswith {needle!r}"):
+        _agree(sql, memory, AUDIT, text.replace("'", '"'))
+
+
+def test_empty_needles_match_every_present_value(backend: Opened) -> None:
+    sql, memory = _both(backend, AUDITS)
+    for text in ('UserName contains ""', 'UserName startswith ""', 'UserName ieq ""'):
+        _agree(sql, memory, AUDIT, text)
+    assert sql.query(AUDIT, 'UserName contains ""').total == 3
+
+
+def test_64_bit_bounds_compare_exactly(backend: Opened) -> None:
+    sql, memory = _both(backend, AUDITS)
+    for text in (f"EffectRow = {INT64_MAX}", f"EffectRow = {INT64_MIN}", f"EffectRow >= {INT64_MAX}",
+                 f"EffectRow <= {INT64_MIN}", f"EffectRow in {{{INT64_MIN}, {INT64_MAX}, 5}}",
+                 f"EffectRow > {INT64_MIN} and EffectRow < {INT64_MAX}", f"not EffectRow in {{{INT64_MAX}}}"):
+        _agree(sql, memory, AUDIT, text)
+    params = {"EffectRowRange": f"in[{INT64_MIN} {INT64_MAX}]", "PageSize": "50"}
+    assert _call(sql, "DescribeAuditLogs", params) == _call(memory, "DescribeAuditLogs", params)
+
+
+def test_non_ascii_and_nul_text_compare_exactly(backend: Opened) -> None:
+    values = ["数据", "数据\x00", "\x00", "e\u0301", "é", "a\\b", "a'b", 'a"b', "\t\n", "😀"]
+    records = [AuditLog(creation_time=i, user_name=v) for i, v in enumerate(values)]
+    sql, memory = _both(backend, records)
+    for value in values:
+        node = ast.Compare("UserName", ast.CompareOp.EQ, value)
+        assert sql.store(AUDIT).count(node) == memory.store(AUDIT).count(node) == 1, repr(value)
+        contains = ast.Contains("UserName", value)
+        assert list(sql.store(AUDIT).iter_ordered(contains)) == list(memory.store(AUDIT).iter_ordered(contains))
+    assert list(sql.store(AUDIT).records_in_load_order()) == records
+
+
+def test_wall_clock_times_of_years_1_and_9999_order_and_filter(backend: Opened) -> None:
+    times = [dt.datetime(1, 1, 1), dt.datetime(9999, 12, 31, 23, 59, 59), dt.datetime(1969, 12, 31, 23, 59, 59),
+             dt.datetime(1970, 1, 1), dt.datetime(2024, 2, 29, 12, 0, 0)]
+    records = [SensitiveDataAuditLog(op_time=t, user_name=str(i)) for i, t in enumerate(times)]
+    sql, memory = _both(backend, records, DMS)
+    for text in ("", 'OpTime < "1970-01-01 00:00:00"', 'OpTime >= "9999-12-31 23:59:59"',
+                 'OpTime > "0001-01-01 00:00:00" and OpTime <= "2024-02-29 12:00:00"'):
+        _agree(sql, memory, DMS, text)
+    params = {"StartTime": "0001-01-01 00:00:00", "EndTime": "9999-12-31 23:59:59", "PageSize": "100", "PageNumber": "1"}
+    action = "ListSensitiveDataAuditLog"
+    assert _call(sql, action, params) == _call(memory, action, params)
+
+
+def test_ties_come_back_loaded_last_first(backend: Opened) -> None:
+    first = [AuditLog(creation_time=7, user_name=str(i)) for i in range(5)]
+    sql, memory = _both(backend, first)
+    second = [AuditLog(creation_time=7, user_name=f"late{i}") for i in range(3)]
+    sql.load(second)
+    memory.load(second)
+    records = _agree(sql, memory, AUDIT, "")
+    assert [r.user_name for r in records][:4] == ["late2", "late1", "late0", "4"]  # type: ignore[attr-defined]
+
+
+def test_a_page_past_the_end_is_empty_with_the_true_total(backend: Opened) -> None:
+    sql, memory = _both(backend, AUDITS)
+    page = sql.query(AUDIT, "", page=1000, page_size=10)
+    assert (page.total, list(page.records)) == (4, [])
+    params = {"CurrentPage": "2147483647", "PageSize": "50"}
+    assert _call(sql, "DescribeAuditLogs", params) == _call(memory, "DescribeAuditLogs", params)
+
+
+def test_rule_agg_query_keeps_the_newest_of_each_rule_and_one_group_without(backend: Opened) -> None:
+    records = [AuditLog(creation_time=t, rule_id=r) for t, r in
+               [(1, "a"), (5, "a"), (3, None), (4, None), (2, "b"), (5, None), (5, "b")]]
+    sql, memory = _both(backend, records)
+    for page in ("1", "2", "3"):
+        params = {"RuleAggQuery": "true", "PageSize": "1", "CurrentPage": page}
+        body = _call(sql, "DescribeAuditLogs", params)
+        assert body == _call(memory, "DescribeAuditLogs", params)
+        assert body["TotalCount"] == 3
+
+
+HOSTILE = [
+    "'; DROP TABLE audit_log; --", "\\'; DROP TABLE audit_log; --", "\\", "'", '"', "\x00", "x" * 100_000,
+    "{p0:String}", "$p0", "?", "\t\n\r", "\\N", "') OR 1=1 --", "`", "--", "/*", "%_",
+]
+
+
+@pytest.mark.parametrize("dialect", [DUCKDB, CLICKHOUSE], ids=["duckdb", "clickhouse"])
+def test_a_value_never_changes_the_statement_text(dialect: object) -> None:
+    table = TABLES[DMS]
+    def statement(value: str) -> tuple[str, dict[str, object]]:
+        node = parse_filter(
+            f'UserName = {render_text(value)} or not DbName contains {render_text(value)}'
+            f' or SensitiveDataLog any (TableName in {{{render_text(value)}, "x"}})', DMS)
+        binder = Binder(dialect)  # type: ignore[arg-type]
+        return dialect.render(where(node, table.filter_view, binder)), binder.values  # type: ignore[attr-defined]
+    benign, _ = statement("benign")
+    for value in HOSTILE:
+        text, values = statement(value)
+        assert text == benign
+        assert value in values.values() or value.casefold() in values.values()
+
+
+def render_text(value: str) -> str:
+    return render(ast.Compare("UserName", ast.CompareOp.EQ, value)).split(" = ", 1)[1]
+
+
+def test_hostile_values_are_answered_as_data_and_the_tables_survive(backend: Opened) -> None:
+    records = [AuditLog(creation_time=i, user_name=v, sql_text=v) for i, v in enumerate(HOSTILE)]
+    sql, memory = _both(backend, records)
+    for value in HOSTILE:
+        for node in (ast.Compare("UserName", ast.CompareOp.EQ, value), ast.Contains("SqlText", value),
+                     ast.Not(ast.InSet("UserName", (value, "x"))), ast.EqualsIgnoreCase("UserName", value)):
+            assert list(sql.store(AUDIT).iter_ordered(node)) == list(memory.store(AUDIT).iter_ordered(node))
+        params = {"UserName": value, "SqlText": value, "PageSize": "50"}
+        assert _call(sql, "DescribeAuditLogs", params) == _call(memory, "DescribeAuditLogs", params)
+    assert len(sql.store(AUDIT)) == len(HOSTILE)
+    assert list(sql.store(AUDIT).records_in_load_order()) == records

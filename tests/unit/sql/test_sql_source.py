@@ -1,0 +1,170 @@
+"""The SQL record source as a RecordSource: atomic inserts, refusals, slices, load order, explain,
+files reopened, tables that are not the engine's; and Engine.connect/close."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from backends import SQL_NAMES, Opened, open_backend, url_of
+
+from dsc_engine import Engine
+from dsc_engine.errors import BackendError, StoreError
+from dsc_engine.models import AuditLog, MaskingRun, RecordKind
+from dsc_engine.query import ast
+from dsc_engine.sample import bundled
+from dsc_engine.sql.connection import ClickHouseConnection
+from dsc_engine.sql.schema import fold_array, fold_column
+from dsc_engine.store import Store
+
+AUDIT, RUNS = RecordKind.AUDIT_LOG, RecordKind.MASKING_RUN
+
+
+@pytest.fixture(scope="module", params=SQL_NAMES)
+def backend(request: pytest.FixtureRequest) -> Iterator[Opened]:
+    opened = open_backend(request.param)
+    yield opened
+    opened.close()
+
+
+def test_a_batch_with_a_lone_surrogate_is_refused_whole(backend: Opened) -> None:
+    source = backend.fresh(AUDIT)
+    batch = [AuditLog(creation_time=1, user_name="ok"), AuditLog(creation_time=2, sql_text="a\ud800b")]
+    with pytest.raises(StoreError, match=r"record 1 of the batch: SqlText holds text with a lone surrogate"):
+        source.insert(batch)
+    assert len(source) == 0
+
+
+def test_a_record_of_another_kind_is_refused(backend: Opened) -> None:
+    source = backend.fresh(AUDIT)
+    with pytest.raises(StoreError, match="record 1 of the batch is a MaskingRun"):
+        source.insert([AuditLog(creation_time=1), MaskingRun(id=1, start_time=1)])  # type: ignore[list-item]
+    assert len(source) == 0
+
+
+@pytest.mark.parametrize("offset, limit", [(-1, 10), (0, -1), (True, 10), (0, 1.5)])
+def test_a_bad_slice_is_a_store_error(backend: Opened, offset: object, limit: object) -> None:
+    with pytest.raises(StoreError, match="must be integers, not negative"):
+        backend.engine.store(AUDIT).query(ast.MatchAll(), offset, limit)  # type: ignore[arg-type]
+
+
+def test_grouping_by_an_unknown_field_is_a_store_error(backend: Opened) -> None:
+    with pytest.raises(StoreError, match="not a field of audit_log records"):
+        backend.engine.store(AUDIT).query(ast.MatchAll(), distinct="Colour")
+
+
+def test_the_load_order_view_reads_like_a_list(backend: Opened) -> None:
+    source = backend.fresh(RUNS)
+    records = list(bundled(RUNS)[:30])
+    source.insert(records[:10])
+    source.insert(records[10:])
+    view = source.records_in_load_order()
+    assert len(view) == 30
+    assert view[0] == records[0] and view[-1] == records[-1] and view[12] == records[12]
+    assert list(view[5:15]) == records[5:15] and list(view[::7]) == records[::7] and list(view[20:3]) == []
+    with pytest.raises(IndexError):
+        view[30]
+    memory = Store(RUNS)
+    memory.insert(records)
+    assert list(source.iter_ordered(ast.MatchAll())) == list(memory.iter_ordered(ast.MatchAll()))
+
+
+def test_explain_shows_the_statements_and_the_bound_values(backend: Opened) -> None:
+    text = backend.engine.explain("audit", 'UserName = "x\'; DROP TABLE audit_log" and EffectRow > 5')
+    assert "SELECT" in text and "COUNT(*)" in text and "ORDER BY" in text
+    assert "DROP TABLE audit_log\" and" not in text.split("-- bound values")[0]
+    assert "bound values: p0 = \"x'; DROP TABLE audit_log\", p1 = 5" in text
+
+
+def test_a_reopened_database_keeps_its_records_and_load_order(tmp_path: Path) -> None:
+    for name in SQL_NAMES:
+        url = url_of(name)
+        first = [AuditLog(creation_time=5, user_name=str(i)) for i in range(3)]
+        with Engine.connect(url) as engine:
+            engine.load(first)
+        later = [AuditLog(creation_time=5, user_name="later")]
+        with Engine.connect(url) as engine:
+            assert list(engine.store(AUDIT).records_in_load_order()) == first
+            engine.load(later)
+            names = [r.user_name for r in engine.query(AUDIT, "").records]  # type: ignore[attr-defined]
+            assert names == ["later", "2", "1", "0"], name
+
+
+def test_a_table_that_is_not_the_engines_is_refused(tmp_path: Path) -> None:
+    import duckdb
+
+    path = tmp_path / "other.duckdb"
+    with duckdb.connect(str(path)) as other:
+        other.execute('CREATE TABLE "audit_log" ("CreationTime" BIGINT, "Colour" VARCHAR)')
+    with pytest.raises(BackendError, match="the table 'audit_log' exists but is not this engine's"):
+        Engine.connect(f"duckdb://{path}")
+
+
+def test_a_missing_package_says_which_extra_to_install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setitem(sys.modules, "duckdb", None)
+    with pytest.raises(BackendError, match=r"pip install 'dsc-engine\[duckdb\]'"):
+        Engine.connect(f"duckdb://{tmp_path}/x.duckdb")
+
+
+def test_a_missing_extra_is_a_backend_error_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [m for m in sys.modules if m.startswith("dsc_engine.sql.") and m != "dsc_engine.sql.url"]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "sqlglot", None)  # the first optional import of the backend
+    with pytest.raises(BackendError, match=r"the sqlglot package is not installed: pip install 'dsc-engine\[clickhouse\]'"):
+        Engine.connect("chdb://:memory:")
+
+
+def test_a_missing_folder_is_a_backend_error(tmp_path: Path) -> None:
+    with pytest.raises(BackendError, match="does not exist"):
+        Engine.connect(f"duckdb://{tmp_path}/no/such/x.duckdb")
+
+
+def test_a_failed_clickhouse_insert_leaves_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    backend = open_backend("chdb")
+    try:
+        source = backend.fresh(AUDIT)
+        source.insert([AuditLog(creation_time=1)])
+        real = ClickHouseConnection.insert
+
+        def half_done(self: ClickHouseConnection, table: str, data: object) -> None:
+            real(self, table, data)  # the rows arrive, then the connection fails
+            raise BackendError(self.shown, "an insert failed: connection reset")
+
+        monkeypatch.setattr(ClickHouseConnection, "insert", half_done)
+        with pytest.raises(BackendError, match="connection reset"):
+            source.insert([AuditLog(creation_time=2), AuditLog(creation_time=3)])
+        monkeypatch.undo()
+        assert list(source.records_in_load_order()) == [AuditLog(creation_time=1)]
+        source.insert([AuditLog(creation_time=4)])
+        assert [r.creation_time for r in source.records_in_load_order()] == [1, 4]  # type: ignore[attr-defined]
+    finally:
+        backend.close()
+
+
+def test_connect_memory_is_a_new_in_memory_engine() -> None:
+    engine = Engine.connect("memory://")
+    assert isinstance(engine.store(AUDIT), Store) and len(engine.store(AUDIT)) == 0
+    engine.close()
+    engine.close()  # idempotent
+
+
+def test_close_lets_go_of_a_duckdb_file(tmp_path: Path) -> None:
+    url = f"duckdb://{tmp_path}/x.duckdb"
+    engine = Engine.connect(url)
+    engine.load([AuditLog(creation_time=1)])
+    engine.close()
+    import duckdb
+
+    with duckdb.connect(str(tmp_path / "x.duckdb")) as again:  # the file is free again
+        assert again.execute('SELECT COUNT(*) FROM "audit_log"').fetchall() == [(1,)]
+
+
+@given(st.lists(st.one_of(st.none(), st.text(max_size=8), st.sampled_from(["ß", "İ", "ΣΑΣ", "ǅ", "ﬁ", "ABC"]))))
+def test_the_vectorised_fold_is_python_casefold(values: list[str | None]) -> None:
+    import pyarrow as pa
+
+    assert fold_array(pa.array(values, pa.string())).to_pylist() == fold_column(values)

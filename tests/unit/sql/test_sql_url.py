@@ -1,0 +1,61 @@
+"""Backend URLs: every form docs/backends.md lists, and a clear BackendError for the rest."""
+
+from __future__ import annotations
+
+import pytest
+
+from dsc_engine.errors import BackendError
+from dsc_engine.sql.url import Scheme, looks_like_url, parse_url, redact
+
+
+@pytest.mark.parametrize("text, scheme, location, database", [
+    ("memory://", Scheme.MEMORY, "", "dsc"),
+    ("duckdb:///data/logs.duckdb", Scheme.DUCKDB, "/data/logs.duckdb", "dsc"),
+    ("duckdb://logs.duckdb", Scheme.DUCKDB, "logs.duckdb", "dsc"),
+    ("duckdb://:memory:", Scheme.DUCKDB, ":memory:", "dsc"),
+    ("DUCKDB:///a%20b.duckdb", Scheme.DUCKDB, "/a b.duckdb", "dsc"),
+    ("chdb:///data/ch", Scheme.CHDB, "/data/ch", "dsc"),
+    ("chdb:///data/ch?database=audit_2026", Scheme.CHDB, "/data/ch", "audit_2026"),
+])
+def test_embedded_urls_name_a_place_and_a_database(text: str, scheme: Scheme, location: str, database: str) -> None:
+    url = parse_url(text)
+    assert (url.scheme, url.location, url.database) == (scheme, location, database)
+
+
+def test_a_server_url_names_host_port_user_password_and_database() -> None:
+    url = parse_url("clickhouse://reader:p%40ss@ch.internal:8443/audit?secure=1")
+    assert (url.host, url.port, url.user, url.password, url.database, url.secure) == (
+        "ch.internal", 8443, "reader", "p@ss", "audit", True)
+    plain = parse_url("clickhouse://localhost")
+    assert (plain.port, plain.user, plain.database, plain.secure) == (8123, "default", "dsc", False)
+
+
+def test_the_password_is_left_out_of_what_is_shown() -> None:
+    url = parse_url("clickhouse://reader:s3cret@host:8123/db")
+    assert url.shown == "clickhouse://reader:***@host:8123/db" and "s3cret" not in repr(url)
+    with pytest.raises(BackendError) as caught:
+        parse_url("clickhouse://reader:s3cret@host:8123/1db")
+    assert "s3cret" not in str(caught.value)
+    assert redact("duckdb:///a@b:c/x") == "duckdb:///a@b:c/x"
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("logs.jsonl", "not a backend URL"),
+    ("postgres://x/y", "not a backend URL"),
+    ("memory://x", "memory:// takes no path"),
+    ("duckdb://", "needs a path"),
+    ("chdb:///x?db=y", "unknown option 'db'"),
+    ("duckdb:///x?database=y", "unknown option 'database'"),
+    ("chdb:///x?database=drop%20table", "must be letters, digits and _"),
+    ("clickhouse://", "needs a host"),
+    ("clickhouse://h:99999", "the port is not a number"),
+    ("clickhouse://h?secure=maybe", "secure must be 1 or 0"),
+])
+def test_a_bad_url_is_a_backend_error_saying_why(text: str, reason: str) -> None:
+    with pytest.raises(BackendError, match=reason):
+        parse_url(text)
+
+
+def test_only_known_schemes_look_like_urls() -> None:
+    assert looks_like_url("duckdb:///x") and looks_like_url("ClickHouse://h")
+    assert not looks_like_url("exports/") and not looks_like_url("s3://bucket/x") and not looks_like_url("C:/x")
