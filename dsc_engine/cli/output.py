@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
 from dsc_engine.io.csvformat import to_cell
-from dsc_engine.io.imports import Reject, group_rejects
+from dsc_engine.io.imports import Reject, group_rejects, reject_lines
 from dsc_engine.models import RecordKind
 from dsc_engine.wire import types
 from dsc_engine.wire.catalog import wire_fields
@@ -152,29 +152,18 @@ def write_mapping(fmt: Format, data: Mapping[str, Any], out: IO[str]) -> None:
         out.write(dumps(dict(data), pretty=fmt is Format.JSON) + "\n")
 
 
-#: How many reasons, and examples of each, a list of rejects shows on stderr.
-SHOWN_REASONS = 10
-SHOWN_EXAMPLES = 3
-
-
 def write_rejects(rejects: Sequence[Reject], err: IO[str], *, heading: bool = True) -> None:
-    """Rejected records grouped by reason (:func:`imports.group_rejects`): each reason with its
-    count and first few records, so that one bad column is a few lines, not thousands."""
-    groups = group_rejects(rejects, SHOWN_EXAMPLES)
-    if not groups:
+    """Rejected records grouped by reason (:func:`imports.reject_lines`), under a heading that
+    counts them."""
+    lines = reject_lines(rejects)
+    if not lines:
         return
     if heading:
         records = "record" if len(rejects) == 1 else "records"
-        reasons = "reason" if len(groups) == 1 else "reasons"
-        err.write(f"rejected {len(rejects)} {records} for {len(groups)} {reasons} (--rejects FILE writes every one):\n")
-    for group in groups[:SHOWN_REASONS]:
-        err.write(f"  {group.count} × {group.reason}\n")
-        for reject in group.examples:
-            err.write(f"      {reject}\n")
-        if group.count > len(group.examples):
-            err.write(f"      … and {group.count - len(group.examples)} more\n")
-    if len(groups) > SHOWN_REASONS:
-        err.write(f"  … and {len(groups) - SHOWN_REASONS} more reasons\n")
+        reasons = len(group_rejects(rejects, 0))
+        err.write(f"rejected {len(rejects)} {records} for {reasons} {'reason' if reasons == 1 else 'reasons'}"
+                  " (--rejects FILE writes every one):\n")
+    err.write("".join(line + "\n" for line in lines))
 
 
 #: Seconds a task runs before its progress bar shows, and between two updates of the bar.

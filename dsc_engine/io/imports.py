@@ -127,6 +127,22 @@ def group_rejects(rejects: Iterable[Reject], examples: int = 3) -> list[RejectGr
     return [RejectGroup(shape, counts[shape], tuple(kept[shape])) for shape in counts]
 
 
+def reject_lines(rejects: Iterable[Reject], reasons: int = 10, examples: int = 3) -> list[str]:
+    """Rejects summed up for a terminal (:func:`group_rejects`): the first ``reasons`` reasons,
+    each with its count and its first ``examples`` records, so that one bad column is a few
+    lines, not thousands."""
+    groups = group_rejects(rejects, examples)
+    lines: list[str] = []
+    for group in groups[:reasons]:
+        lines.append(f"  {group.count} × {group.reason}")
+        lines.extend(f"      {reject}" for reject in group.examples)
+        if group.count > len(group.examples):
+            lines.append(f"      … and {group.count - len(group.examples)} more")
+    if len(groups) > reasons:
+        lines.append(f"  … and {len(groups) - reasons} more reasons")
+    return lines
+
+
 @attrs.frozen
 class DuplicateFile:
     """A file skipped whole: its bytes are those of ``same_as``, read earlier in the import."""

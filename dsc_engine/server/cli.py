@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, TextIO
 import attrs
 
 from dsc_engine.errors import DscError, ServerConfigError
+from dsc_engine.io.imports import reject_lines
 from dsc_engine.server.app import make_app
 from dsc_engine.server.config import (
     DEFAULT_HOST,
@@ -144,6 +145,10 @@ def _load(args: argparse.Namespace, err: TextIO) -> Engine:
     for path in paths:
         report = engine.load(path, kind=args.kind)
         print(f"loaded {path}: {report.summary()}", file=err)
+        for problem in report.file_errors:
+            print(f"  file error: {problem}", file=err)
+        for line in reject_lines(r for r in report.rejects if r.scope != "file"):
+            print(line, file=err)
         if not report.ok and args.strict:
             raise ServerConfigError(path, "", "some records were rejected (--strict)")
     return engine

@@ -83,6 +83,20 @@ def test_serves_data_with_a_generated_key(tmp_path: Path) -> None:
         assert served.finish() == cli.EXIT_OK
 
 
+def test_rejected_records_are_shown_by_reason_while_the_rest_is_served(tmp_path: Path) -> None:
+    data = write_records(tmp_path / "audit.jsonl")
+    with data.open("a", encoding="utf-8") as out:
+        out.write('{"CreationTime": "soon"}\n{"CreationTime": "later"}\nnot json\n')
+    served = Served(parse("--data", str(data), "--port", "0", "--access-key", "LTAIr:r-secret"))
+    try:
+        err = served.err.getvalue()
+        assert "read 28 records = 25 loaded" in err and "3 rejected" in err
+        assert "2 × " in err and "CreationTime" in err  # one reason, counted, with its examples
+        assert f"{data}:26" in err and f"{data}:28" in err  # where each one is
+    finally:
+        assert served.finish() == cli.EXIT_OK
+
+
 def test_serves_a_database_url(tmp_path: Path) -> None:
     from dsc_engine import Engine
 
