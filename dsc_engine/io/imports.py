@@ -39,7 +39,8 @@ import attrs
 from dsc_engine.errors import ImportFailure, OutputError, RecordError, SnapshotError
 from dsc_engine.io import candidates, formats, snapshot, sources
 from dsc_engine.io.stores import HasStores, Stores, gc_paused
-from dsc_engine.wire.codec import from_wire
+from dsc_engine.store.store import BulkLoad, Store
+from dsc_engine.wire.codec import ABSENT, from_wire, line_decoder
 from dsc_engine.models import MaskingRun, RecordKind
 from dsc_engine.models.records import Record
 
@@ -142,7 +143,13 @@ class _Loader:
         self.duplicates = 0
         self.loaded = dict.fromkeys(RecordKind, 0)
         self.pending: dict[RecordKind, list[Record]] = {k: [] for k in RecordKind}
-        self.run_ids: dict[int, Record] | None = None
+        self.run_ids: dict[int, Any] | None = None
+        # An in-memory store takes whole files as one sorted bulk load, records or typed structs
+        # from the fast path alike; any other record source takes records in batches.
+        stores = {kind: target.store(kind) for kind in RecordKind}
+        self.bulks: dict[RecordKind, BulkLoad] | None = None
+        if all(isinstance(store, Store) for store in stores.values()):
+            self.bulks = {kind: store.bulk() for kind, store in stores.items()}  # type: ignore[attr-defined]
 
     def reject(self, reject: Reject) -> None:
         if reject.scope == "file":
@@ -175,8 +182,21 @@ class _Loader:
             return
         self.add(kind, record, candidate)
 
+    def take_decoded(self, decoded: formats.Decoded) -> None:
+        """A batch the fast path read: records, or structs the store reads as they are."""
+        self.read += len(decoded.objects)
+        objects = decoded.objects
+        if decoded.kind is RecordKind.MASKING_RUN:  # runs have an identity: skip or reject known ones
+            objects = [obj for index, obj in enumerate(objects)
+                       if not self._duplicate(obj, decoded.candidate(index))]
+        assert self.bulks is not None  # the fast path is asked for only then
+        self.bulks[decoded.kind].add(objects, ABSENT if decoded.columnar else None)
+
     def add(self, kind: RecordKind, record: Record, candidate: candidates.Candidate) -> None:
         if isinstance(record, MaskingRun) and self._duplicate(record, candidate):
+            return
+        if self.bulks is not None:
+            self.bulks[kind].add([record])
             return
         batch = self.pending[kind]
         batch.append(record)
@@ -191,6 +211,8 @@ class _Loader:
             if kind is RecordKind.MASKING_RUN:  # runs have an identity: skip or reject known ones
                 for index, record in enumerate(records, seen[kind]):
                     self.add(kind, record, candidates.Candidate(str(path), 0, f"{kind.value}[{index}]", data={}))
+            elif self.bulks is not None:
+                self.bulks[kind].add(records)
             else:
                 self.pending[kind].extend(records)
                 if not self.strict:
@@ -203,7 +225,9 @@ class _Loader:
         reason = f"{error.kind} record: key {error.key!r}: {error.reason}" if error.key else str(error.reason)
         self.reject(Reject(candidate.path, candidate.line, reason, candidate.raw, candidate.item))
 
-    def _duplicate(self, run: MaskingRun, candidate: candidates.Candidate) -> bool:
+    def _duplicate(self, run: Any, candidate: candidates.Candidate) -> bool:
+        """Whether ``run`` (a record, or a struct of the fast path) repeats a run already seen:
+        skipped when identical, rejected when not."""
         if self.run_ids is None:
             existing = self.target.store(RecordKind.MASKING_RUN).records_in_load_order()
             self.run_ids = {r.id: r for r in existing if isinstance(r, MaskingRun)}
@@ -211,7 +235,7 @@ class _Loader:
         if first is None:
             self.run_ids[run.id] = run
             return False
-        if first == run:
+        if _as_record(first) == _as_record(run):
             self.duplicates += 1
             return True
         reason = f"masking run Id {run.id} is already loaded with different content"
@@ -221,6 +245,9 @@ class _Loader:
         return True
 
     def flush(self, kind: RecordKind) -> None:
+        if self.bulks is not None:
+            self.loaded[kind] += self.bulks[kind].finish()
+            return
         batch = self.pending[kind]
         if batch:
             self.loaded[kind] += self.target.store(kind).insert(batch)
@@ -237,6 +264,14 @@ class _Loader:
             rejects=tuple(self.kept),
             rejects_path=rejects_path,
         )
+
+
+_RUN_STRUCT = line_decoder(RecordKind.MASKING_RUN)
+
+
+def _as_record(run: Any) -> Any:
+    """A masking run as a record (a struct of the fast path is converted; for comparing)."""
+    return run if isinstance(run, MaskingRun) else _RUN_STRUCT.convert(run)
 
 
 def _with_item(candidate: candidates.Candidate, reason: str) -> str:
@@ -290,8 +325,11 @@ def _load_files(
             if not sources.is_stream(path) and snapshot.is_snapshot(path):  # a pipe is read once
                 loader.take_snapshot(path)
             else:
-                for candidate in formats.read_file(path, forced, progress):
-                    loader.take(candidate)
+                for item in formats.read_file(path, forced, progress, fast=loader.bulks is not None):
+                    if type(item) is formats.Decoded:
+                        loader.take_decoded(item)
+                    else:
+                        loader.take(item)  # type: ignore[arg-type]
         except ImportFailure as exc:
             if strict:
                 raise

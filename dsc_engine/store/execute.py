@@ -222,8 +222,18 @@ def _window_cost(segment: Segment, access: Access, bounds: tuple[int, int]) -> i
     return bounds[1] - bounds[0]
 
 
+def _text_rows(segment: Segment, access: HashLookup | EntryLookup) -> RowSeq | None:
+    """A hash lookup's rows from the column's text index, when it answers the lookup."""
+    if not isinstance(access, HashLookup):
+        return None
+    return segment.text_rows(segment.schema.attr_of[access.field], access.node)
+
+
 def _lookup_cost(segment: Segment, access: HashLookup | EntryLookup, bounds: tuple[int, int]) -> int:
     a, b = bounds
+    found = _text_rows(segment, access)
+    if found is not None:
+        return len(_cut(found, a, b, segment.n))
     postings, codes = _codes(segment, access)
     if len(codes) > _EXACT_CODES:
         rows = sum(postings.count(code) for code in codes)
@@ -234,6 +244,9 @@ def _lookup_cost(segment: Segment, access: HashLookup | EntryLookup, bounds: tup
 
 
 def _lookup_rows(segment: Segment, access: HashLookup | EntryLookup, a: int, b: int) -> RowSeq:
+    found = _text_rows(segment, access)
+    if found is not None:
+        return _cut(found, a, b, segment.n)
     postings, codes = _codes(segment, access)
     lists = [_cut(postings.of(code), a, b, segment.n) for code in codes]
     # A row holds one code of a scalar column, but may hold several entry codes (two
@@ -347,6 +360,9 @@ def _test(segment: Segment, node: ast.Node) -> RowTest:
     field = single_field(node)
     if field is not None and schema.storage_of(field) == Storage.CODED:
         attr = schema.attr_of[field]
+        found = segment.text_rows(attr, node)
+        if found is not None:
+            return frozenset(found).__contains__
         matching = schema.tables[attr].matching(node)
         codes = segment.columns[attr]
         return lambda row: codes[row] in matching

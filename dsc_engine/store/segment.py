@@ -26,6 +26,7 @@ from typing import Any
 import attrs
 
 from dsc_engine.models.records import Record
+from dsc_engine.query import ast
 from dsc_engine.query.plan import IndexKind, Window
 from dsc_engine.store.columns import (
     ABSENT_INT,
@@ -37,6 +38,7 @@ from dsc_engine.store.columns import (
     int_getter,
     negated_time,
 )
+from dsc_engine.store.text import DISTINCT_SHARE, TextIndex, has_text_path
 
 RowSeq = Sequence[int]  # ascending row numbers: a range, an array or a memoryview of one
 
@@ -114,37 +116,31 @@ class Segment:
     @classmethod
     def from_records(cls, schema: Schema, records: Sequence[Record], first_seq: int) -> Segment:
         """A segment of ``records`` (loaded in this order, numbered from ``first_seq``)."""
-        times = list(map(operator.attrgetter(schema.time_attr), records))
-        key: Callable[[int], Any] = times.__getitem__
-        if schema.tie_attr:
-            idents = list(map(operator.attrgetter(schema.tie_attr), records))
-            key = lambda i: (times[i], idents[i])  # noqa: E731
-        # A stable descending sort keeps equal keys in input order: feed the last loaded first.
-        order = sorted(range(len(records) - 1, -1, -1), key=key, reverse=True)
-        permute = _permuter(order)
         # Columns are read and coded in load order (the records lie in memory in that order;
         # reading them permuted costs about four times as much in cache misses), then the
         # compact columns are permuted into contract order.
-        columns: dict[str, Column] = {}
-        for spec in schema.columns.values():
-            if spec.entry_attr is not None:  # the codes of one attribute of the nested entries
-                encode = schema.entry_tables[spec.entry_attr].encode
-                get = operator.attrgetter(spec.entry_attr)
-                columns[spec.attr] = permute(
-                    [
-                        tuple(sorted(set(encode(map(get, entries)))))
-                        for entries in map(operator.attrgetter(schema.entries_attr), records)
-                    ]
-                )
-                continue
-            values = list(map(operator.attrgetter(spec.attr), records))
-            if spec.storage == Storage.CODED:
-                columns[spec.attr] = array("I", permute(schema.tables[spec.attr].encode(values)))
-            elif spec.storage == Storage.INT:
-                columns[spec.attr] = permute(int_column(values))
-            else:
-                columns[spec.attr] = permute(values)
-        return cls(schema, array("q", [first_seq + i for i in order]), columns)
+        return cls.from_columns(schema, encode_columns(schema, records), len(records), first_seq)
+
+    @classmethod
+    def from_columns(cls, schema: Schema, columns: dict[str, Column], n: int, first_seq: int) -> Segment:
+        """A segment of ``n`` rows given as coded columns in load order (``encode_columns``; the
+        dict is emptied), numbered from ``first_seq``: one sort into contract order, then each
+        column permuted (and a coded column packed)."""
+        times = columns[schema.time_attr]
+        key: Callable[[int], Any] = times.__getitem__
+        if schema.tie_attr:
+            idents = columns[schema.tie_attr]
+            key = lambda i: (times[i], idents[i])  # noqa: E731
+        # A stable descending sort keeps equal keys in input order: feed the last loaded first.
+        order = sorted(range(n - 1, -1, -1), key=key, reverse=True)
+        permute = _permuter(order)
+        permuted: dict[str, Column] = {}
+        for attr in list(columns):
+            column = permute(columns.pop(attr))  # each input column is freed once permuted
+            if schema.columns[attr].storage == Storage.CODED and not isinstance(column, array):
+                column = array("I", column)  # a list of the table's own ints: no int is made
+            permuted[attr] = column
+        return cls(schema, array("q", [first_seq + i for i in order]), permuted)
 
     @classmethod
     def merge(cls, schema: Schema, parts: Sequence[Segment]) -> Segment:
@@ -165,7 +161,7 @@ class Segment:
         del keys
         columns: dict[str, Column] = {}
         for attr, spec in schema.columns.items():
-            joined = _concat([part.columns[attr] for part in parts])
+            joined = concat_columns([part.columns[attr] for part in parts])
             gathered = map(joined.__getitem__, perm)
             if isinstance(joined, array):
                 columns[attr] = array(joined.typecode, gathered)
@@ -173,7 +169,7 @@ class Segment:
                 columns[attr] = int_column(list(gathered))
             else:
                 columns[attr] = list(gathered)
-        seq = _concat([part.seq for part in parts])
+        seq = concat_columns([part.seq for part in parts])
         return cls(schema, array("q", map(seq.__getitem__, perm)), columns)
 
     @classmethod
@@ -281,11 +277,11 @@ class Segment:
         key = (kind, attr)
         index = self._indexes.get(key)
         if index is None:
+            # Built outside the lock, so that a query needing another index (or a background
+            # builder) never waits for this one; two builds of one index keep the first.
+            built = build()
             with self._lock:
-                index = self._indexes.get(key)
-                if index is None:
-                    index = build()
-                    self._indexes[key] = index
+                index = self._indexes.setdefault(key, built)
         return index
 
     def row_catalog(self, build: Callable[[], Any]) -> Any:
@@ -298,6 +294,22 @@ class Segment:
 
     def postings(self, attr: str) -> Postings:
         return self.cached(IndexKind.HASH, attr, lambda: _csr(enumerate(self.columns[attr])))  # type: ignore[no-any-return]
+
+    def index(self, kind: IndexKind, attr: str) -> Any:
+        """The ``kind`` index of ``attr`` (a single-attribute kind), built now if need be."""
+        return _BUILDERS[kind](self, attr)
+
+    def has_index(self, kind: IndexKind, attr: str) -> bool:
+        return (kind, attr) in self._indexes
+
+    def indexes(self) -> dict[tuple[IndexKind, str], Any]:
+        """The indexes built so far (what a snapshot keeps)."""
+        return dict(self._indexes)
+
+    def adopt(self, kind: IndexKind, attr: str, index: Any) -> None:
+        """Keep an index built elsewhere (read from a snapshot, checked there)."""
+        with self._lock:
+            self._indexes.setdefault((kind, attr), index)
 
     def pair_postings(self, first: str, second: str) -> PairPostings:
         """The composite index of two coded columns (built on first use, like the others)."""
@@ -321,11 +333,36 @@ class Segment:
         }
         return PairPostings(spans, array("i", order))
 
+    def text_rows(self, attr: str, node: ast.Node) -> RowSeq | None:
+        """The rows matching ``node`` by the column's text index, when ``node`` is a substring
+        test on a column of mostly distinct text (``text.py``); else ``None``."""
+        if not has_text_path(node) or not self.is_text(attr):
+            return None
+        return self.text_index(attr).rows(node.text)  # type: ignore[attr-defined]
+
+    def is_text(self, attr: str) -> bool:
+        """Whether ``attr`` is a coded column of mostly distinct strings in this segment."""
+        table = self.schema.tables.get(attr)
+        return (
+            table is not None
+            and table.spec.type.json is str
+            and len(table) > DISTINCT_SHARE * self.n
+        )
+
+    def text_index(self, attr: str) -> TextIndex:
+        build = lambda: TextIndex.build(self.columns[attr], self.schema.tables[attr].folded())  # noqa: E731
+        return self.cached(IndexKind.TEXT, attr, build)  # type: ignore[no-any-return]
+
     def sorted_index(self, attr: str) -> SortedIndex:
         return self.cached(IndexKind.SORTED, attr, lambda: self._build_sorted(attr))  # type: ignore[no-any-return]
 
     def _build_sorted(self, attr: str) -> SortedIndex:
-        get = int_getter(self.columns[attr])
+        column = self.columns[attr]
+        if isinstance(column, array):  # in C: the absent marker is the least value, cut off
+            order = sorted(range(self.n), key=column.__getitem__)  # stable: rows ascending
+            del order[: column.count(ABSENT_INT)]
+            return SortedIndex(array("q", map(column.__getitem__, order)), array("i", order))
+        get = int_getter(column)
         present = [row for row in range(self.n) if get(row) is not None]
         present.sort(key=get)  # stable: rows of one value stay in row order
         return SortedIndex(int_column([get(row) for row in present]), array("i", present))
@@ -358,6 +395,15 @@ class Segment:
         return _csr((row, code) for row, codes in enumerate(codes_by_row) for code in codes)
 
 
+#: How each single-attribute index kind is had (built on first use) from a segment.
+_BUILDERS: dict[IndexKind, Callable[[Segment, str], Any]] = {
+    IndexKind.HASH: Segment.postings,
+    IndexKind.SORTED: Segment.sorted_index,
+    IndexKind.ENTRY: Segment.entry_postings,
+    IndexKind.TEXT: Segment.text_index,
+}
+
+
 def _permuter(order: list[int]) -> Callable[[Column], Column]:
     """``column -> column[order]`` (an array stays an array of its type); no copy when ``order``
     is the identity, one reversed slice when it is the reverse (files sorted either way)."""
@@ -367,8 +413,10 @@ def _permuter(order: list[int]) -> Callable[[Column], Column]:
     if all(map(operator.eq, order, range(n - 1, -1, -1))):
         return operator.itemgetter(slice(None, None, -1))
 
+    gather = operator.itemgetter(*order)  # one C call per column (n >= 2 here: a tuple back)
+
     def permute(column: Column) -> Column:
-        gathered = map(column.__getitem__, order)
+        gathered = gather(column)
         return array(column.typecode, gathered) if isinstance(column, array) else list(gathered)
 
     return permute
@@ -376,6 +424,31 @@ def _permuter(order: list[int]) -> Callable[[Column], Column]:
 
 def _identity(column: Column) -> Column:
     return column
+
+
+def encode_columns(schema: Schema, records: Sequence[Any], absent: Any = None) -> dict[str, Column]:
+    """Every column of ``records`` in load order: coded columns as lists of codes (the intern
+    table's own ints, so permuting them copies pointers), int columns packed; the records may
+    be any objects with the kind's attributes (``absent``: the marker of a missing
+    value besides ``None``; an entry attribute is a tuple of entry records)."""
+    columns: dict[str, Column] = {}
+    for spec in schema.columns.values():
+        if spec.entry_attr is not None:  # the codes of one attribute of the nested entries
+            encode = schema.entry_tables[spec.entry_attr].encode
+            get = operator.attrgetter(spec.entry_attr)
+            columns[spec.attr] = [
+                tuple(sorted(set(encode(map(get, entries)))))
+                for entries in map(operator.attrgetter(schema.entries_attr), records)
+            ]
+            continue
+        values = list(map(operator.attrgetter(spec.attr), records))
+        if spec.storage == Storage.CODED:  # packed once in contract order (``from_columns``)
+            columns[spec.attr] = schema.tables[spec.attr].encode(values, absent)
+        elif spec.storage == Storage.INT:
+            columns[spec.attr] = int_column(values, absent)
+        else:
+            columns[spec.attr] = values if absent is None else [None if v is absent else v for v in values]
+    return columns
 
 
 def _place(big: Segment, negated: Callable[[int], Any], key: tuple[Any, ...], low: int) -> int:
@@ -476,7 +549,11 @@ def _fast_places(schema: Schema, big: Segment, small: Segment) -> list[int] | No
     return list(map(search, map(operator.neg, small_times)))
 
 
-def _concat(columns: list[Column]) -> Column:
+def concat_columns(columns: list[Column]) -> Column:
+    """One column holding the rows of ``columns`` in turn (an array when all are arrays of one
+    type; else a list, the int marker of absence read back as ``None``)."""
+    if len(columns) == 1:
+        return columns[0]
     if all(isinstance(c, array) for c in columns) and len({c.typecode for c in columns}) == 1:
         joined = array(columns[0].typecode)
         for column in columns:

@@ -16,18 +16,19 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from typing import overload
+from typing import Any, overload
 
 from dsc_engine.errors import StoreError
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
 from dsc_engine.query import ast, plan
+from dsc_engine.query.plan import IndexKind
 from dsc_engine.query.source import Page
 from dsc_engine.store import paging
-from dsc_engine.store.columns import Schema
+from dsc_engine.store.columns import Column, Schema, Storage
 from dsc_engine.store.execute import Statistics, hits
 from dsc_engine.wire.catalog import FIELDS
-from dsc_engine.store.segment import Segment
+from dsc_engine.store.segment import Segment, concat_columns, encode_columns
 
 #: A new segment is merged into the previous one when it is at least this fraction of its size.
 _MERGE_RATIO = 4
@@ -118,6 +119,52 @@ class Store:
             self._version = _Version(self._schema, segments, current.next_seq + len(batch))
         return len(batch)
 
+    def bulk(self) -> BulkLoad:
+        """A bulk load into this store: records (or typed structs of this kind, see
+        :meth:`BulkLoad.add`) coded into columns as they come, sorted once and published as one
+        segment by :meth:`BulkLoad.finish` (no splice per batch)."""
+        return BulkLoad(self)
+
+    def segments(self) -> tuple[Segment, ...]:
+        """The segments of the current version (what a snapshot keeps, with their indexes)."""
+        return self._version.segments
+
+    @property
+    def schema(self) -> Schema:
+        return self._schema
+
+    def adopt(self, segments: Sequence[Segment]) -> bool:
+        """Take ``segments`` (built over this store's schema, load numbers ``0..rows-1``) as the
+        whole content of an empty store; ``False`` (nothing done) when the store holds records."""
+        with self._write_lock:
+            if self._version.rows:
+                return False
+            rows = sum(segment.n for segment in segments)
+            self._version = _Version(self._schema, tuple(segments), rows)
+        return True
+
+    def build_indexes(self, attrs: Iterable[str] | None = None) -> int:
+        """Build now, on every segment, the indexes queries on ``attrs`` (all columns: ``None``)
+        use: a hash index per coded column (a text index instead for mostly distinct text), a
+        sorted index per int column, an entry index per entry attribute; how many were built."""
+        wanted = set(self._schema.columns if attrs is None else attrs)
+        built = 0
+        for segment in self._version.segments:
+            for kind, attr in index_plan(self._schema, segment, wanted):
+                if not segment.has_index(kind, attr):
+                    segment.index(kind, attr)
+                    built += 1
+        return built
+
+    def index_in_background(self, attrs: Iterable[str] | None = None) -> threading.Thread:
+        """:meth:`build_indexes` in a daemon thread (queries meanwhile build what they need
+        themselves, so every answer is the same); the thread, to ``join`` if one must wait."""
+        chosen = None if attrs is None else list(attrs)
+        thread = threading.Thread(target=self.build_indexes, args=(chosen,), daemon=True,
+                                  name=f"dsc-engine index {self.kind.value}")
+        thread.start()
+        return thread
+
     def records_in_load_order(self) -> Sequence[Record]:
         """Every record in the order it was loaded (what a snapshot keeps)."""
         return _LoadOrderView(self._version)
@@ -201,3 +248,78 @@ def _compact(schema: Schema, segments: tuple[Segment, ...]) -> tuple[Segment, ..
         last = merged.pop()
         merged[-1] = Segment.merge(schema, [merged[-1], last])
     return tuple(merged)
+
+
+def index_plan(schema: Schema, segment: Segment, attrs: set[str]) -> list[tuple[IndexKind, str]]:
+    """The indexes of ``segment`` that queries on ``attrs`` use (see ``Store.build_indexes``)."""
+    plan: list[tuple[IndexKind, str]] = []
+    for attr, spec in schema.columns.items():
+        if spec.derived and spec.entry_attr is not None:
+            if spec.entry_attr in attrs or schema.entries_attr in attrs:
+                plan.append((IndexKind.ENTRY, spec.entry_attr))
+            continue
+        if attr not in attrs or attr == schema.time_attr:
+            continue
+        if spec.storage == Storage.CODED:
+            plan.append((IndexKind.TEXT if segment.is_text(attr) else IndexKind.HASH, attr))
+        elif spec.storage == Storage.INT:
+            plan.append((IndexKind.SORTED, attr))
+    return plan
+
+
+class BulkLoad:
+    """One bulk load into a store (``Store.bulk``): objects added in load order are coded into
+    columns a batch at a time (so the objects themselves need not be kept), and ``finish`` sorts
+    all rows once into one segment and publishes it with a single version swap."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._chunks: list[dict[str, Column]] = []
+        self._objects: list[Any] = []
+        self._absent: Any = None
+        self.rows = 0
+
+    def add(self, objects: Sequence[Any], absent: Any = None) -> None:
+        """Append ``objects`` of the store's kind: records, or any objects with the record's
+        attributes whose missing values are ``absent`` (the wire layer's typed structs)."""
+        if not objects:
+            return
+        if self._objects and absent is not self._absent:
+            self._encode()
+        self._absent = absent
+        self._objects.extend(objects)
+        if len(self._objects) >= _BULK_BATCH:
+            self._encode()
+
+    def _encode(self) -> None:
+        if not self._objects:
+            return
+        store = self._store
+        with store._write_lock:  # the intern tables have one writer at a time
+            self._chunks.append(encode_columns(store._schema, self._objects, self._absent))
+        self.rows += len(self._objects)
+        self._objects = []
+
+    def finish(self) -> int:
+        """Publish every row added as one sorted segment (merged into what the store holds);
+        how many rows."""
+        self._encode()
+        chunks, self._chunks = self._chunks, []
+        rows, self.rows = self.rows, 0
+        if not rows:
+            return 0
+        store = self._store
+        schema = store._schema
+        columns = {attr: concat_columns([chunk[attr] for chunk in chunks]) for attr in schema.columns}
+        del chunks
+        with store._write_lock:
+            current = store._version
+            segment = Segment.from_columns(schema, columns, rows, current.next_seq)
+            del columns
+            segments = _compact(schema, (*current.segments, segment))
+            store._version = _Version(schema, segments, current.next_seq + rows)
+        return rows
+
+
+#: Objects a bulk load codes into columns at a time.
+_BULK_BATCH = 50_000

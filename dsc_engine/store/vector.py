@@ -62,6 +62,10 @@ def row_filter(segment: Segment, node: ast.Node) -> RowFilter | None:
     storage = schema.columns[attr].storage
     column = segment.columns[attr]
     if storage == Storage.CODED:
+        found = segment.text_rows(attr, node)
+        if found is not None:  # the text index's rows (ascending), kept where the candidates are
+            hits = frozenset(found).__contains__
+            return lambda rows: array("i", filter(hits, rows))
         contains = schema.tables[attr].matching(node).__contains__
         return _over(column, lambda values: map(contains, values))
     if storage == Storage.INT and isinstance(column, array):

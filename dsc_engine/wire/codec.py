@@ -23,7 +23,16 @@ from dsc_engine.models.kinds import RecordKind
 from dsc_engine.models.records import Record
 from dsc_engine.wire import types
 from dsc_engine.wire.catalog import NESTED, FieldSpec, entry_catalog, wire_fields
-from dsc_engine.wire.generated import FAIL, GenField, build_decoder, build_encoder
+from dsc_engine.wire.generated import (
+    ABSENT,
+    FAIL,
+    GenField,
+    build_converter,
+    build_decoder,
+    build_encoder,
+    build_struct,
+)
+import msgspec
 
 ENTRY_LABEL = "SensitiveDataLog entry"
 
@@ -78,6 +87,10 @@ class _ClassCodec:
         self.fast = build_decoder(cls, generated)
         self.encode = build_encoder(generated)
         self.encode_response = build_encoder(generated, record_only)
+        self.struct = build_struct(cls, generated, nested.struct if nested is not None else None)
+        self.convert = build_converter(cls, generated, nested.convert if nested is not None else None)
+        #: whether a struct of this class is read by the store as it is (no time, no entries)
+        self.columnar = all(spec.type.form == "exact" for spec in fields)
 
     def decode(self, data: object) -> Any:
         record = self.fast(data)
@@ -196,3 +209,29 @@ def response_item(record: Record) -> dict[str, Any]:
     ``SensitiveDataLog`` is always present in a DMS item, as ``[]`` when the record has none.
     """
     return _CODECS[RecordKind.of(record)].encode_response(record)
+
+
+@attrs.frozen
+class LineDecoder:
+    """The bulk-import fast path of one kind (``generated.build_struct``): ``decode`` turns one
+    JSON Lines line (bytes) into a struct, or raises ``msgspec.MsgspecError`` for anything the
+    precise decoder might word differently (the caller then takes the precise path). A struct of
+    a ``columnar`` kind is read by the store as it is, its absent values being :data:`ABSENT`;
+    otherwise ``convert`` makes the record (``FAIL``: take the precise path)."""
+
+    kind: RecordKind
+    decode: Callable[[bytes], Any]
+    convert: Callable[[Any], Any]
+    columnar: bool
+
+
+def line_decoder(kind: RecordKind) -> LineDecoder:
+    """The typed line decoder of ``kind`` (see :class:`LineDecoder`)."""
+    codec = _CODECS[kind]
+    decoder = msgspec.json.Decoder(codec.struct)
+    return LineDecoder(kind, decoder.decode, codec.convert, codec.columnar)
+
+
+#: What the fast path raises for a line it leaves to the precise decoder.
+DECLINED = msgspec.MsgspecError
+__all__ = ["ABSENT", "DECLINED", "FAIL", "LineDecoder", "line_decoder"]
