@@ -203,10 +203,19 @@ class _Loader:
         if len(batch) >= BATCH_SIZE and not self.strict:
             self.flush(kind)
 
-    def take_snapshot(self, path: Path) -> None:
-        """Every record of a snapshot file (checked as a whole before the first is taken)."""
+    def take_snapshot(self, path: Path, alone: bool) -> None:
+        """Every record of a snapshot file (checked as a whole before the first is taken). A
+        version 3 store becomes the target's store as it is, indexes included, when that store
+        is an empty in-memory one and nothing of this import waits for it (``alone``: this is
+        the import's only file, or the import is lenient) and, for masking runs, no two runs of
+        the snapshot share an ``Id``; otherwise its records are added one by one, as any file's."""
+        contents = snapshot.open_stores(path)
+        if isinstance(contents, dict):
+            for kind, opened in list(contents.items()):
+                if isinstance(opened, Store) and self._adopt(kind, opened, alone):
+                    del contents[kind]
         seen = dict.fromkeys(RecordKind, 0)
-        for kind, records in snapshot.open_chunks(path):
+        for kind, records in snapshot.chunks(contents):
             self.read += len(records)
             if kind is RecordKind.MASKING_RUN:  # runs have an identity: skip or reject known ones
                 for index, record in enumerate(records, seen[kind]):
@@ -218,6 +227,21 @@ class _Loader:
                 if not self.strict:
                     self.flush(kind)
             seen[kind] += len(records)
+
+    def _adopt(self, kind: RecordKind, opened: Store, alone: bool) -> bool:
+        if self.bulks is None or self.bulks[kind].pending or not (alone or not self.strict):
+            return False
+        if kind is RecordKind.MASKING_RUN:
+            ids = opened.records_column("id")
+            if len(set(ids)) != len(ids):
+                return False
+        if not snapshot.adopt(self.target, kind, opened):
+            return False
+        self.read += len(opened)
+        self.loaded[kind] += len(opened)
+        if kind is RecordKind.MASKING_RUN:
+            self.run_ids = None  # read again from the store, which now holds these runs
+        return True
 
     def _bad(self, candidate: candidates.Candidate, error: RecordError) -> None:
         if self.strict:
@@ -306,6 +330,10 @@ def load_into(
     finally:
         if rejects_file is not None:
             rejects_file.close()
+    for kind, count in loader.loaded.items():  # the indexes the APIs use, built meanwhile
+        store = engine.store(kind)
+        if count and isinstance(store, Store):
+            store.index_in_background(snapshot.index_attrs(store))
     return loader.report(len(files), None if rejects_path is None else os.fspath(rejects_path))
 
 
@@ -323,7 +351,7 @@ def _load_files(
     for path in files:
         try:
             if not sources.is_stream(path) and snapshot.is_snapshot(path):  # a pipe is read once
-                loader.take_snapshot(path)
+                loader.take_snapshot(path, alone=len(files) == 1)
             else:
                 for item in formats.read_file(path, forced, progress, fast=loader.bulks is not None):
                     if type(item) is formats.Decoded:

@@ -45,15 +45,17 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from dsc_engine.errors import SnapshotError
-from dsc_engine.io import columns, snaptables
+from dsc_engine.io import columns, snapstore, snaptables
 from dsc_engine.io.stores import HasStores, gc_paused
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
+from dsc_engine.store.store import Store
 
 MAGIC = b"DSCSNAP\n"
-VERSION = snaptables.VERSION
+#: The version :func:`save` writes: the store's own layout (:mod:`snapstore`).
+VERSION = snapstore.VERSION
 #: The versions this engine reads.
-VERSIONS = (1, 2)
+VERSIONS = (1, 2, 3)
 FLAG_GZIP = 0x01
 _HEADER = struct.Struct(">8sHBQ32s")
 HEADER_SIZE = _HEADER.size
@@ -127,7 +129,7 @@ def _write(out: BinaryIO, records: Mapping[RecordKind, Sequence[Record]], *, com
     out.seek(start)
     flags = FLAG_GZIP if compress else 0
     assert hashing.digest is not None
-    out.write(_HEADER.pack(MAGIC, VERSION, flags, hashing.size, hashing.digest.digest()))
+    out.write(_HEADER.pack(MAGIC, snaptables.VERSION, flags, hashing.size, hashing.digest.digest()))
     out.seek(end)
     return counts, hashing.size, expanded
 
@@ -139,9 +141,18 @@ def encode(records: Mapping[RecordKind, Sequence[Record]], *, compress: bool = T
     return out.getvalue()
 
 
-def _tables(raw: BinaryIO, size: int, name: str) -> list[snaptables.Table] | dict[RecordKind, list[Record]]:
-    """Read and check a snapshot from a seekable ``raw`` (``size`` bytes in all)."""
+Contents = list[snaptables.Table] | dict[RecordKind, list[Record]] | dict[RecordKind, Store]
+
+
+def _tables(raw: BinaryIO, size: int, name: str) -> Contents:
+    """Read and check a snapshot from a seekable ``raw`` (``size`` bytes in all): version 3 as
+    whole stores, version 2 as checked column tables, version 1 as records."""
     head = raw.read(HEADER_SIZE)
+    if head.startswith(MAGIC) and len(head) >= len(MAGIC) + 2 and _version_of(head) == snapstore.VERSION:
+        try:
+            return snapstore.read_stores(raw, size, head[: snapstore.HEADER.size])
+        except SnapshotError as exc:
+            raise exc.located(name) from None
     if len(head) < HEADER_SIZE:
         if len(head) < len(MAGIC) or not head.startswith(MAGIC):
             raise SnapshotError(f"not a dsc-engine snapshot (no {MAGIC!r} header)", name)
@@ -152,7 +163,7 @@ def _tables(raw: BinaryIO, size: int, name: str) -> list[snaptables.Table] | dic
     if version not in VERSIONS:
         raise SnapshotError(
             f"snapshot format version {version} is not supported (this engine reads version"
-            f" {' and '.join(map(str, VERSIONS))})",
+            f" {', '.join(map(str, VERSIONS[:-1]))} and {VERSIONS[-1]})",
             name,
         )
     if flags & ~FLAG_GZIP:
@@ -176,6 +187,11 @@ def _tables(raw: BinaryIO, size: int, name: str) -> list[snaptables.Table] | dic
         raise SnapshotError(f"corrupt: {reason}: {exc}", name) from None
     except SnapshotError as exc:
         raise exc.located(name) from None
+
+
+def _version_of(head: bytes) -> int:
+    (version,) = struct.unpack(">H", head[len(MAGIC) : len(MAGIC) + 2])
+    return int(version)
 
 
 def _verify(raw: BinaryIO, length: int, digest: bytes, name: str) -> None:
@@ -247,11 +263,13 @@ def open_chunks(path: str | os.PathLike[str], size: int | None = None) -> Iterat
     return _chunks(tables, size or INSERT_CHUNK)
 
 
-def _chunks(tables: list[snaptables.Table] | dict[RecordKind, list[Record]], size: int) -> Iterator[tuple[RecordKind, list[Record]]]:
+def _chunks(tables: Contents, size: int) -> Iterator[tuple[RecordKind, list[Record]]]:
     if isinstance(tables, dict):
         for kind, records in tables.items():
+            if isinstance(records, Store):
+                records = records.records_in_load_order()  # type: ignore[assignment]
             for start in range(0, len(records), size):
-                yield kind, records[start : start + size]
+                yield kind, list(records[start : start + size])
         return
     while tables:
         table = tables.pop(0)  # its columns are freed once its records are out
@@ -259,7 +277,7 @@ def _chunks(tables: list[snaptables.Table] | dict[RecordKind, list[Record]], siz
             yield table.kind, chunk
 
 
-def _read_file(path: str | os.PathLike[str]) -> list[snaptables.Table] | dict[RecordKind, list[Record]]:
+def _read_file(path: str | os.PathLike[str]) -> Contents:
     name = os.fspath(path)
     try:
         with open(path, "rb") as raw:
@@ -276,18 +294,35 @@ def decode(data: bytes, name: str = "snapshot") -> dict[RecordKind, list[Record]
     return out
 
 
-def save(engine: HasStores, path: str | os.PathLike[str], *, compress: bool = True) -> dict[RecordKind, int]:
+def save(
+    engine: HasStores,
+    path: str | os.PathLike[str],
+    *,
+    compress: bool = True,
+    version: int = VERSION,
+    progress: snapstore.ProgressFn | None = None,
+) -> dict[RecordKind, int]:
     """Write every record of ``engine`` to ``path`` atomically; return how many of each kind.
+
+    ``version`` 3 (the default) writes each store's own layout with its indexes, first building
+    those the APIs' parameters use (:func:`index_attrs`), so that a query after opening finds
+    them; it is never compressed. ``version`` 2 writes the compact column tables (gzip'd unless
+    ``compress`` is false). ``progress`` is called with the bytes written as they are.
 
     The snapshot is written to a temporary file of this save's own beside ``path``, flushed to
     disk, then renamed over ``path``: a reader sees the old snapshot or the new one, never part
     of one, and a save that fails leaves the old snapshot and no temporary file behind."""
-    records = {kind: engine.store(kind).records_in_load_order() for kind in RecordKind}
+    if version not in (2, snapstore.VERSION):
+        raise SnapshotError(f"cannot write snapshot format version {version} (this engine writes 2 and 3)")
     target = Path(path)
     out, partial = _temporary(target)
     try:
         with out, gc_paused():
-            counts = write(out, records, compress=compress)
+            if version == snapstore.VERSION:
+                counts = snapstore.write(out, _stores(engine), progress)
+            else:
+                records = {kind: engine.store(kind).records_in_load_order() for kind in RecordKind}
+                counts = write(out, records, compress=compress)
             out.flush()
             os.fsync(out.fileno())
         os.replace(partial, target)
@@ -297,6 +332,39 @@ def save(engine: HasStores, path: str | os.PathLike[str], *, compress: bool = Tr
         raise
     _sync_directory(target.parent)
     return counts
+
+
+def _stores(engine: HasStores) -> dict[RecordKind, Store]:
+    """Every kind's in-memory store (a copy for any other record source), with the indexes
+    the APIs use built."""
+    stores = {}
+    for kind in RecordKind:
+        source = engine.store(kind)
+        if not isinstance(source, Store):
+            copy = Store(kind)
+            copy.insert(source.records_in_load_order())
+            source = copy
+        source.build_indexes(index_attrs(source))
+        stores[kind] = source
+    return stores
+
+
+def index_attrs(store: Store) -> list[str]:
+    """The attributes whose indexes a snapshot always carries: those the operations' parameters
+    filter on (``api/operations``), entry attributes included. Other indexes are kept when they
+    were built, and otherwise built on first use."""
+    from dsc_engine.api.operations import BY_KIND
+
+    schema = store.schema
+    attrs = []
+    for parameter in BY_KIND[store.kind].parameters:
+        field = parameter.field
+        if field is None:
+            continue
+        attr = schema.attr_of.get(field) or schema.entry_attr_of.get(field)
+        if attr is not None:
+            attrs.append(attr)
+    return attrs
 
 
 def _temporary(target: Path) -> tuple[BinaryIO, Path]:
@@ -337,9 +405,36 @@ def read(path: str | os.PathLike[str]) -> dict[RecordKind, list[Record]]:
 
 
 def load(engine: HasStores, path: str | os.PathLike[str]) -> dict[RecordKind, int]:
-    """Append a snapshot's records to ``engine``'s stores (nothing is loaded if it is bad)."""
+    """Append a snapshot's records to ``engine``'s stores (nothing is loaded if it is bad).
+
+    A version 3 snapshot opened into an empty in-memory store becomes that store as it is, its
+    indexes included; into a store that holds records, its records are appended in their load
+    order (after the ones there, as any later load)."""
     counts = dict.fromkeys(RecordKind, 0)
     with gc_paused():
-        for kind, chunk in open_chunks(path):
+        contents = _read_file(path)
+        if isinstance(contents, dict):
+            for kind, opened in list(contents.items()):
+                if isinstance(opened, Store) and adopt(engine, kind, opened):
+                    counts[kind] = len(opened)
+                    del contents[kind]
+        for kind, chunk in _chunks(contents, INSERT_CHUNK):
             counts[kind] += engine.store(kind).insert(chunk)
     return counts
+
+
+def adopt(engine: HasStores, kind: RecordKind, opened: Store) -> bool:
+    """Whether ``engine``'s store of ``kind`` became ``opened`` (it was an empty in-memory store)."""
+    target = engine.store(kind)
+    return isinstance(target, Store) and target.replace_with(opened)
+
+
+def chunks(contents: Contents, size: int = INSERT_CHUNK) -> Iterator[tuple[RecordKind, list[Record]]]:
+    """The records of what :func:`open_stores` gave, as ``(kind, records)`` chunks in load order."""
+    return _chunks(contents, size)
+
+
+def open_stores(path: str | os.PathLike[str]) -> Contents:
+    """A snapshot file, checked whole: version 3 as stores, older versions as tables/records
+    (what :func:`load` and the importer take apart)."""
+    return _read_file(path)

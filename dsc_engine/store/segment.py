@@ -229,6 +229,10 @@ class Segment:
             return int_getter(column)
         return column.__getitem__  # type: ignore[no-any-return]
 
+    def attr_getter(self, attr: str) -> Callable[[int], Any]:
+        """``row -> the value of attribute attr`` (``None`` when absent)."""
+        return self._getter(attr)
+
     def field_getter(self, field: str) -> Callable[[int], Any]:
         """``row -> the query value of field`` (what ``FieldSpec.get`` gives for the record)."""
         return self._getter(self.schema.attr_of[field])

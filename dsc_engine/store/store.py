@@ -99,6 +99,7 @@ class Store:
         self._version = _Version(self._schema, (), 0)
         self._write_lock = threading.Lock()
         self._plans: dict[ast.Node, tuple[int, plan.Plan]] = {}
+        self._indexer: threading.Thread | None = None
 
     def __len__(self) -> int:
         return self._version.rows
@@ -133,6 +134,24 @@ class Store:
     def schema(self) -> Schema:
         return self._schema
 
+    def records_column(self, attr: str) -> list[Any]:
+        """Every record's value of ``attr`` (in no particular order; ``None`` when absent)."""
+        values: list[Any] = []
+        for segment in self._version.segments:
+            get = segment.attr_getter(attr)
+            values.extend(map(get, range(segment.n)))
+        return values
+
+    def replace_with(self, other: Store) -> bool:
+        """Become ``other`` (a store of this kind that nobody else holds, say one just read from
+        a snapshot), schema and segments, when this store holds no record; ``False`` (nothing
+        done) when it holds some, so that the caller appends them in load order instead."""
+        with self._write_lock:
+            if self._version.rows or other.kind is not self.kind:
+                return False
+            self._schema, self._version, self._plans = other._schema, other._version, {}
+        return True
+
     def adopt(self, segments: Sequence[Segment]) -> bool:
         """Take ``segments`` (built over this store's schema, load numbers ``0..rows-1``) as the
         whole content of an empty store; ``False`` (nothing done) when the store holds records."""
@@ -156,14 +175,23 @@ class Store:
                     built += 1
         return built
 
-    def index_in_background(self, attrs: Iterable[str] | None = None) -> threading.Thread:
-        """:meth:`build_indexes` in a daemon thread (queries meanwhile build what they need
-        themselves, so every answer is the same); the thread, to ``join`` if one must wait."""
+    def index_in_background(self, attrs: Iterable[str] | None = None) -> None:
+        """:meth:`build_indexes` in a daemon thread, one index at a time; a query meanwhile
+        builds any index it needs itself (the first one built is kept), so every answer is the
+        same. :meth:`wait_for_indexes` waits for it."""
         chosen = None if attrs is None else list(attrs)
         thread = threading.Thread(target=self.build_indexes, args=(chosen,), daemon=True,
                                   name=f"dsc-engine index {self.kind.value}")
+        self._indexer = thread
         thread.start()
-        return thread
+
+    def wait_for_indexes(self, timeout: float | None = None) -> bool:
+        """Wait for the background index builder, if any; whether it is done."""
+        thread = self._indexer
+        if thread is not None:
+            thread.join(timeout)
+            return not thread.is_alive()
+        return True
 
     def records_in_load_order(self) -> Sequence[Record]:
         """Every record in the order it was loaded (what a snapshot keeps)."""
@@ -278,6 +306,11 @@ class BulkLoad:
         self._objects: list[Any] = []
         self._absent: Any = None
         self.rows = 0
+
+    @property
+    def pending(self) -> int:
+        """How many rows were added and are not published yet."""
+        return self.rows + len(self._objects)
 
     def add(self, objects: Sequence[Any], absent: Any = None) -> None:
         """Append ``objects`` of the store's kind: records, or any objects with the record's

@@ -70,7 +70,7 @@ def test_io_snapshot_damage_is_detected(tmp_path):
         "truncated: payload": data[: len(data) - 10],
         "shorter than the 51-byte header": data[:20],
         "checksum": _damaged(data, len(data) // 2),
-        "format version 3 is not supported": data[:8] + struct.pack(">H", 3) + data[10:],
+        "format version 4 is not supported": data[:8] + struct.pack(">H", 4) + data[10:],
         "format version 0 is not supported": data[:8] + struct.pack(">H", 0) + data[10:],
         "unknown snapshot flags 0x02": data[:10] + b"\x02" + data[11:],
         "truncated: 50 bytes": data[:50],
