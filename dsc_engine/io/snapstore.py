@@ -152,16 +152,26 @@ def _write_segment(writer: _Writer, schema: Schema, segment: Segment) -> dict[st
         if name is None:  # composite indexes are built again on use
             continue
         if isinstance(index, Postings):
-            parts = [writer.add(index.starts, "q"), writer.add(index.rows, "i")]
+            parts = [writer.add(index.starts, "q"), writer.add(_unsigned(index.rows), "I")]
         elif isinstance(index, SortedIndex):
             values = index.values
             form = "q" if isinstance(values, array) else "json"
-            parts = [writer.add(values, form), writer.add(index.rows, "i")]
+            parts = [writer.add(values, form), writer.add(_unsigned(index.rows), "I")]
         else:
             assert isinstance(index, TextIndex)
             parts = [writer.add(index.starts, "q"), writer.add(index.blob, "bytes")]
         indexes.append({"kind": name, "attr": attr, "sections": parts})
     return {"rows": segment.n, "seq": writer.add(segment.seq, "q"), "columns": columns, "indexes": indexes}
+
+
+def _unsigned(rows: array) -> array:  # type: ignore[type-arg]
+    """Row numbers as unsigned 32-bit items (the same bytes: rows are never negative), so that
+    the reader checks one bound only."""
+    if rows.typecode == "I":
+        return rows
+    unsigned = array("I")
+    unsigned.frombytes(rows.tobytes())
+    return unsigned
 
 
 def _write_column(writer: _Writer, schema: Schema, attr: str, column: Any) -> dict[str, Any]:
@@ -446,9 +456,12 @@ def _check_offsets(offsets: array, length: int, where: str) -> None:  # type: ig
         raise SnapshotError(f"corrupt: {where} do not run from 0 to {length} in order")
 
 
-def _check_below(items: array, limit: int, where: str, low: int = 0) -> None:  # type: ignore[type-arg]
-    if items and (min(items) < low or max(items) >= limit):
+def _check_below(items: array, limit: int, where: str) -> None:  # type: ignore[type-arg]
+    """Every item (unsigned: never negative) below ``limit``: one ``max``, in C."""
+    if items and max(items) >= limit:
         raise SnapshotError(f"corrupt: {where} points outside its {limit} values")
+
+
 
 
 def _read_segment(file: _File, schema: Schema, entry: dict[str, Any], where: str) -> Segment:
@@ -574,7 +587,7 @@ def _read_index(
     if kind is IndexKind.SORTED:
         if attr not in schema.columns or schema.columns[attr].storage != Storage.INT:
             raise SnapshotError(f"corrupt: {where}: not an integer column")
-        rows_section = file.section(parts[1], "i", f"{where}'s rows")
+        rows_section = file.section(parts[1], "I", f"{where}'s rows")
         count = rows_section.length // 4
         if file.sections[parts[0]].type == "json":
             values: Any = file.json(file.section(parts[0], "json", f"{where}'s values"), where)
@@ -584,7 +597,7 @@ def _read_index(
             values = file.array(file.section(parts[0], "q", f"{where}'s values", count), "q")
         if not all(map(operator.le, values, itertools.islice(values, 1, None))):
             raise SnapshotError(f"corrupt: {where}: the values are not in order")
-        rows = file.array(rows_section, "i")
+        rows = file.array(rows_section, "I")
         _check_below(rows, n, where)
         return SortedIndex(values, rows)
     if kind is IndexKind.HASH:
@@ -598,9 +611,9 @@ def _read_index(
     starts_section = file.section(parts[0], "q", f"{where}'s starts")
     if not 1 <= starts_section.length // 8 <= codes + 1:
         raise SnapshotError(f"corrupt: {where}: its starts do not fit its {codes} codes")
-    rows_section = file.section(parts[1], "i", f"{where}'s rows")
+    rows_section = file.section(parts[1], "I", f"{where}'s rows")
     starts = file.array(starts_section, "q")
     _check_offsets(starts, rows_section.length // 4, f"{where}'s starts")
-    rows = file.array(rows_section, "i")
+    rows = file.array(rows_section, "I")
     _check_below(rows, n, where)
     return Postings(starts, rows)

@@ -212,7 +212,7 @@ def test_v3_hostile_contents_under_valid_checksums_are_refused(tmp_path: Path) -
     def negative_row(d: dict) -> dict[int, bytes]:
         n = _find(d, "audit_log", "sorted", "effect_row")
         rows = section_of(d, n)
-        rows[-1] = -5
+        rows[-1] = 2**32 - 5  # -5 as the unsigned item the file holds
         return {n: rows.tobytes()}
 
     def shuffled_times(d: dict) -> dict[int, bytes]:  # rows out of contract order
