@@ -16,6 +16,7 @@ from typing import IO, Any
 from dsc_engine import replay as replays
 from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.cli import demo as demos
+from dsc_engine.cli import shell as shells
 from dsc_engine.cli.output import Format, Progress, dumps, write_items, write_mapping
 from dsc_engine.engine import Engine
 from dsc_engine.errors import ImportFailure, InvalidParameterError, OutputError, Reason
@@ -241,6 +242,11 @@ def cmd_record(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     return 0
 
 
+def cmd_shell(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    engine = _engine(args, err, _data_files(args))
+    return shells.run(engine, args.format, out)
+
+
 def cmd_demo(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     engine = _engine(args, err, _data_files(args))
     demos.run(engine, engine, args.format, out)
@@ -332,6 +338,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
              "  dsc-engine record --requests calls.jsonl --out capture.jsonl --data exports/\n", exit_codes)
     p.add_argument("--requests", metavar="FILE", help="JSON Lines of {action, params[, version]} (default: the demo's)")
     p.add_argument("--out", metavar="FILE", help="the capture to write (default: standard output)")
+    _data_options(p)
+
+    p = _add(subparsers, "shell", cmd_shell, "load the data once, then answer queries, calls and counts typed in",
+             "  dsc-engine shell --data engine.dscsnap\n"
+             "  printf 'use dms\\ncount by ModuleName\\n' | dsc-engine shell --data exports/\n"
+             "commands: use KIND, query [FILTER], page N, size N, count [FILTER],\n"
+             "  count by FIELD [where FILTER], explain [FILTER], call ACTION Name=Value ...,\n"
+             "  format table|json|jsonl|csv, kinds, help, quit\n", exit_codes)
     _data_options(p)
 
     p = _add(subparsers, "demo", cmd_demo, "answer real requests of each operation over the sample data",

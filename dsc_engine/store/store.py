@@ -14,6 +14,7 @@ details and measurements.
 
 from __future__ import annotations
 
+import collections
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, overload
@@ -246,6 +247,23 @@ class Store:
     def count(self, node: ast.Node) -> int:
         """How many records match ``node`` (no record is built)."""
         return sum(len(rows) for _, rows in self._parts(node, self._version))
+
+    def count_by(self, node: ast.Node, field: str) -> list[tuple[Any, int]]:
+        """How many records matching ``node`` hold each value of ``field`` (``None``: absent),
+        most first, then by value's text; counted over codes, no record built."""
+        if field not in FIELDS[self.kind]:
+            raise StoreError(self.kind.value, "count_by", f"{field!r} is not a field of {self.kind.value} records")
+        counts: collections.Counter[Any] = collections.Counter()
+        attr = self._schema.attr_of[field]
+        coded = self._schema.columns[attr].storage == Storage.CODED
+        for segment, rows in self._parts(node, self._version):
+            if coded:
+                column, values = segment.columns[attr], self._schema.tables[attr].values
+                for code, count in collections.Counter(map(column.__getitem__, rows)).items():
+                    counts[values[code]] += count
+            else:
+                counts.update(map(segment.field_getter(field), rows))
+        return sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))
 
     def iter_ordered(self, node: ast.Node) -> Iterator[Record]:
         """Every matching record in contract order (for exports), from the store as it is now."""
