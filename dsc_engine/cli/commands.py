@@ -108,6 +108,20 @@ def _import(
         progress.finish()
 
 
+#: About how many bytes a record takes in a snapshot (for the progress bar's scale only).
+_SNAPSHOT_BYTES_PER_RECORD = 350
+
+
+def _save(engine: Engine, path: str, err: IO[str], *, compress: bool) -> dict[RecordKind, int]:
+    """Save a snapshot, with a progress bar on a terminal's stderr."""
+    records = sum(len(engine.store(kind)) for kind in RecordKind)
+    progress = Progress(records * _SNAPSHOT_BYTES_PER_RECORD, err, verb="saving")
+    try:
+        return snapshot.save(engine, path, compress=compress, progress=progress)
+    finally:
+        progress.finish()
+
+
 @contextlib.contextmanager
 def _output(path: str | None, out: IO[str]) -> Iterator[IO[str]]:
     if path is None or path == "-":
@@ -144,7 +158,7 @@ def cmd_load(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     report = _import(engine, files, args, err, args.rejects)
     summary: dict[str, Any] = {"summary": report.summary(), **report.to_json()}
     if args.snapshot:
-        snapshot.save(engine, args.snapshot)
+        _save(engine, args.snapshot, err, compress=True)
         summary["snapshot"] = args.snapshot
     write_mapping(args.format, summary, out)
     if args.rejects is None:
@@ -201,7 +215,7 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 def cmd_snapshot(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     engine = _engine(args, err, _data_files(args, (args.out, "the snapshot")))
-    counts = snapshot.save(engine, args.out, compress=not args.no_compress)
+    counts = _save(engine, args.out, err, compress=not args.no_compress)
     write_mapping(args.format, {"snapshot": args.out, **{k.value: n for k, n in counts.items()}}, out)
     return 0
 
@@ -324,7 +338,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
              "  dsc-engine snapshot engine.dscsnap --data exports/\n"
              "  dsc-engine query audit 'UserName = \"root\"' --data engine.dscsnap\n", exit_codes)
     p.add_argument("out", metavar="OUT", help="the snapshot file to write")
-    p.add_argument("--no-compress", action="store_true", help="do not gzip the payload (bigger, a little faster)")
+    p.add_argument("--no-compress", action="store_true",
+                   help="accepted for older scripts: a version 3 snapshot is never compressed")
     _data_options(p)
 
     p = _add(subparsers, "replay", cmd_replay, "re-run recorded calls and report every differing field",

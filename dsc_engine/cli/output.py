@@ -160,8 +160,9 @@ def write_mapping(fmt: Format, data: Mapping[str, Any], out: IO[str]) -> None:
 class Progress:
     """A progress bar on a terminal's stderr, shown only once a load has taken over ``delay`` s."""
 
-    def __init__(self, total: int, stream: IO[str] | None = None, delay: float = 1.0) -> None:
+    def __init__(self, total: int, stream: IO[str] | None = None, delay: float = 1.0, verb: str = "loading") -> None:
         self.total = max(total, 1)
+        self.verb = verb
         self.stream = stream if stream is not None else sys.stderr
         self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
         self.start = time.monotonic()
@@ -182,7 +183,7 @@ class Progress:
         share = min(self.done / self.total, 1.0)
         filled = int(share * 30)
         megabytes = self.done / 1e6
-        self.stream.write(f"\rloading [{'#' * filled}{'.' * (30 - filled)}] {share:4.0%} {megabytes:.1f} MB")
+        self.stream.write(f"\r{self.verb} [{'#' * filled}{'.' * (30 - filled)}] {share:4.0%} {megabytes:.1f} MB")
         self.stream.flush()
 
     def finish(self) -> None:
