@@ -35,6 +35,7 @@ RUNNERS = {
     "dsc-engine": "benchmarks.runner_engine:EngineRunner",
     "sqlite3": "benchmarks.runner_sqlite:SqliteRunner",
     "naive": "benchmarks.runner_naive:NaiveRunner",
+    "duckdb": "benchmarks.runner_duckdb:DuckdbRunner",  # optional: pip install duckdb
 }
 
 

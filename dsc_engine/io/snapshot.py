@@ -344,7 +344,9 @@ def _stores(engine: HasStores) -> dict[RecordKind, Store]:
             copy = Store(kind)
             copy.insert(source.records_in_load_order())
             source = copy
-        source.build_indexes(index_attrs(source))
+        attrs = index_attrs(source)
+        source.build_indexes(attrs)
+        source.build_pair_indexes(attrs)
         stores[kind] = source
     return stores
 

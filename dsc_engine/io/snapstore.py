@@ -50,7 +50,7 @@ from dsc_engine.models import RecordKind
 from dsc_engine.models.records import INT64_MAX, INT64_MIN
 from dsc_engine.query.plan import IndexKind
 from dsc_engine.store.columns import ABSENT_INT, Intern, Schema, Storage
-from dsc_engine.store.segment import Postings, Segment, SortedIndex
+from dsc_engine.store.segment import PairPostings, Postings, Segment, SortedIndex
 from dsc_engine.store.store import Store
 from dsc_engine.store.text import TextIndex
 from dsc_engine.wire.codec import entries_from_wire, value_encoders
@@ -67,7 +67,10 @@ _DECODE_STEP = 1 << 16
 _ITEM = {"q": 8, "i": 4, "I": 4}
 _DT_ZERO = dt.datetime(1, 1, 1)
 _MICROSECOND = dt.timedelta(microseconds=1)
-_INDEX_NAMES = {IndexKind.HASH: "hash", IndexKind.SORTED: "sorted", IndexKind.ENTRY: "entry", IndexKind.TEXT: "text"}
+_INDEX_NAMES = {
+    IndexKind.HASH: "hash", IndexKind.SORTED: "sorted", IndexKind.ENTRY: "entry", IndexKind.TEXT: "text",
+    IndexKind.PAIR: "pair", IndexKind.ENTRY_PAIR: "entry pair",
+}
 _INDEX_KINDS = {name: kind for kind, name in _INDEX_NAMES.items()}
 ProgressFn = Callable[[int], None]
 
@@ -151,7 +154,10 @@ def _write_segment(writer: _Writer, schema: Schema, segment: Segment) -> dict[st
         name = _INDEX_NAMES.get(kind)
         if name is None:  # composite indexes are built again on use
             continue
-        if isinstance(index, Postings):
+        if isinstance(index, PairPostings):  # each pair of codes and its run of rows
+            spans = array("q", itertools.chain.from_iterable((a, b, start, stop) for (a, b), (start, stop) in index.spans.items()))
+            parts = [writer.add(spans, "q"), writer.add(_unsigned(index.rows), "I")]
+        elif isinstance(index, Postings):
             parts = [writer.add(index.starts, "q"), writer.add(_unsigned(index.rows), "I")]
         elif isinstance(index, SortedIndex):
             values = index.values
@@ -600,6 +606,25 @@ def _read_index(
         rows = file.array(rows_section, "I")
         _check_below(rows, n, where)
         return SortedIndex(values, rows)
+    if kind in (IndexKind.PAIR, IndexKind.ENTRY_PAIR):
+        tables = schema.tables if kind is IndexKind.PAIR else schema.entry_tables
+        first, _, second = attr.partition("|")
+        if first not in tables or second not in tables or first == second:
+            raise SnapshotError(f"corrupt: {where}: not two columns of one kind of index")
+        spans_section = file.section(parts[0], "q", f"{where}'s spans")
+        if spans_section.length % 32:
+            raise SnapshotError(f"corrupt: {where}: its spans are not whole (code, code, start, stop) items")
+        rows_section = file.section(parts[1], "I", f"{where}'s rows")
+        flat = file.array(spans_section, "q")
+        count = rows_section.length // 4
+        spans: dict[tuple[int, int], tuple[int, int]] = {}
+        for a, b, start, stop in zip(*[iter(flat)] * 4):
+            if not 0 <= start <= stop <= count or (a, b) in spans:
+                raise SnapshotError(f"corrupt: {where}: a span lies outside its {count} rows or repeats")
+            spans[a, b] = (start, stop)
+        rows = file.array(rows_section, "I")
+        _check_below(rows, n, where)
+        return PairPostings(spans, rows)
     if kind is IndexKind.HASH:
         if attr not in schema.tables:
             raise SnapshotError(f"corrupt: {where}: not a coded column")

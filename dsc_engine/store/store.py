@@ -15,6 +15,7 @@ details and measurements.
 from __future__ import annotations
 
 import collections
+import itertools
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, overload
@@ -36,6 +37,10 @@ _MERGE_RATIO = 4
 #: A segment of at least this many rows is always merged into the previous one (a bulk load
 #: ends in one segment); smaller ones wait until they add up, keeping the big one's indexes.
 _SPLICE_ROWS = 1_000
+#: Coded columns of at most this many codes get their composite indexes built ahead
+#: (``Store.build_pair_indexes``), at most this many columns of a kind.
+PAIR_CODES = 16
+PAIRS_BUILT = 3
 #: Plans kept per store (the cache is cleared when it fills up).
 _PLAN_CACHE = 1024
 
@@ -173,6 +178,26 @@ class Store:
             for kind, attr in index_plan(self._schema, segment, wanted):
                 if not segment.has_index(kind, attr):
                     segment.index(kind, attr)
+                    built += 1
+        return built
+
+    def build_pair_indexes(self, attrs: Iterable[str]) -> int:
+        """Build now the composite indexes a query on two of ``attrs`` may use: every ordered
+        pair of coded columns with at most :data:`PAIR_CODES` codes (at most :data:`PAIRS_BUILT`
+        columns, the first ones), and the entry pair index of two entry attributes; how many."""
+        wanted = list(dict.fromkeys(attrs))
+        schema = self._schema
+        small = [a for a in wanted if a in schema.tables and len(schema.tables[a]) <= PAIR_CODES][:PAIRS_BUILT]
+        entries = [a for a in wanted if a in schema.entry_tables]
+        built = 0
+        for segment in self._version.segments:
+            for first, second in itertools.permutations(small, 2):
+                if not segment.has_pair(first, second):
+                    segment.pair_postings(first, second)
+                    built += 1
+            for first, second in itertools.permutations(entries, 2):
+                if not segment.has_index(IndexKind.ENTRY_PAIR, f"{first}|{second}"):
+                    segment.entry_pair_postings(first, second)
                     built += 1
         return built
 

@@ -25,7 +25,8 @@ QUERIES = {
     RecordKind.AUDIT_LOG: ['UserName = "admin"', 'SqlText contains "SELECT"', "EffectRow in [1 40]",
                            'not ClientIp startswith "10.1"', 'Message contains "time"'],
     RecordKind.MASKING_RUN: ["Status = 2", "SrcType = 1 and DstType = 2", 'TaskId startswith "mt0"'],
-    RecordKind.DMS_LOG: ['SensitiveDataLog any (TableName = "orders")', 'DbName = "billing"', 'ModuleName = "SQL_CONSOLE"'],
+    RecordKind.DMS_LOG: ['SensitiveDataLog any (TableName = "orders")', 'DbName = "billing"', 'ModuleName = "SQL_CONSOLE"',
+                         'SensitiveDataLog any (TableName = "orders" and ColumnName = "email")'],
 }
 
 
@@ -66,7 +67,10 @@ def test_v3_round_trip_keeps_records_order_indexes_and_answers(tmp_path: Path) -
     for attr in snapshot.index_attrs(audit):  # every index the API parameters use came along
         assert attr == "creation_time" or any(name == attr for _, name in built), attr
     assert (IndexKind.SORTED, "effect_row") in built and (IndexKind.TEXT, "sql_text") in built
-    assert (IndexKind.ENTRY, "table_name") in opened.store(RecordKind.DMS_LOG).segments()[0].indexes()  # type: ignore[attr-defined]
+    dms = opened.store(RecordKind.DMS_LOG).segments()[0].indexes()  # type: ignore[attr-defined]
+    assert (IndexKind.ENTRY, "table_name") in dms and (IndexKind.ENTRY_PAIR, "table_name|column_name") in dms
+    runs = opened.store(RecordKind.MASKING_RUN).segments()[0].indexes()  # type: ignore[attr-defined]
+    assert (IndexKind.PAIR, "src_type|dst_type") in runs and (IndexKind.PAIR, "dst_type|src_type") in runs
     assert answers(opened) == answers(original)
 
 
