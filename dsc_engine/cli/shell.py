@@ -76,11 +76,9 @@ class Shell(cmd.Cmd):
     def emptyline(self) -> bool:
         return False  # an empty line does nothing (cmd would repeat the last command)
 
-    def default(self, line: str) -> bool:
-        if line.strip().startswith("#"):
-            return False
-        self.out.write(f"error: unknown command {line.split()[0]!r} (try 'help')\n")
-        return False
+    def default(self, line: str) -> None:
+        if not line.strip().startswith("#"):  # a comment line of a script does nothing
+            self.out.write(f"error: unknown command {line.split()[0]!r} (try 'help')\n")
 
     # -- commands --------------------------------------------------------------------------------
 

@@ -265,9 +265,8 @@ def open_chunks(path: str | os.PathLike[str], size: int | None = None) -> Iterat
 
 def _chunks(tables: Contents, size: int) -> Iterator[tuple[RecordKind, list[Record]]]:
     if isinstance(tables, dict):
-        for kind, records in tables.items():
-            if isinstance(records, Store):
-                records = records.records_in_load_order()  # type: ignore[assignment]
+        for kind, held in tables.items():
+            records: Sequence[Record] = held.records_in_load_order() if isinstance(held, Store) else held
             for start in range(0, len(records), size):
                 yield kind, list(records[start : start + size])
         return
@@ -345,6 +344,7 @@ def _stores(engine: HasStores) -> dict[RecordKind, Store]:
             copy.insert(source.records_in_load_order())
             source = copy
         attrs = index_attrs(source)
+        source.wait_for_indexes()  # a background builder would otherwise build them twice
         source.build_indexes(attrs)
         source.build_pair_indexes(attrs)
         stores[kind] = source

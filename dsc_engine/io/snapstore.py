@@ -49,11 +49,13 @@ from dsc_engine.errors import RecordError, SnapshotError
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import INT64_MAX, INT64_MIN
 from dsc_engine.query.plan import IndexKind
-from dsc_engine.store.columns import ABSENT_INT, Intern, Schema, Storage
+from dsc_engine.store.columns import ABSENT_INT, Intern, Schema
+
 from dsc_engine.store.segment import PairPostings, Postings, Segment, SortedIndex
 from dsc_engine.store.store import Store
 from dsc_engine.store.text import TextIndex
 from dsc_engine.wire.codec import entries_from_wire, value_encoders
+from dsc_engine.wire.types import Storage
 
 VERSION = 3
 FORMAT_NAME = "dsc-engine snapshot"
@@ -321,11 +323,12 @@ def _section(item: object, number: int, limit: int) -> _Section:
         raise SnapshotError(f"corrupt: {where} has no whole offset, length and crc32")
     if kind not in (*_ITEM, "bytes", "json"):
         raise SnapshotError(f"corrupt: {where} has an unknown type {_brief(kind)}")
-    if offset < HEADER.size or offset + length > limit:  # type: ignore[operator]
+    assert isinstance(offset, int) and isinstance(length, int) and isinstance(kind, str)
+    if offset < HEADER.size or offset + length > limit:
         raise SnapshotError(f"truncated or corrupt: {where} ({length} bytes at {offset}) lies outside the sections")
-    if kind in _ITEM and length % _ITEM[kind]:  # type: ignore[operator, index]
-        raise SnapshotError(f"corrupt: {where} holds {length} bytes, not whole items of {_ITEM[kind]} bytes")  # type: ignore[index]
-    return _Section(offset, length, kind, crc)  # type: ignore[arg-type]
+    if kind in _ITEM and length % _ITEM[kind]:
+        raise SnapshotError(f"corrupt: {where} holds {length} bytes, not whole items of {_ITEM[kind]} bytes")
+    return _Section(offset, length, kind, int(crc))  # type: ignore[arg-type]
 
 
 def verify(raw: BinaryIO, sections: Iterable[_Section]) -> None:
@@ -383,7 +386,7 @@ def _read_kind(file: _File, kind: RecordKind, entry: dict[str, Any]) -> Store:
     rows, tables, segments = entry.get("rows"), entry.get("tables"), entry.get("segments")
     if type(rows) is not int or rows < 0 or not isinstance(tables, list) or not isinstance(segments, list):
         raise SnapshotError("corrupt: the kind lacks its 'rows', 'tables' or 'segments'")
-    read: set[tuple[bool, str]] = set()
+    read: set[tuple[object, str]] = set()
     for table in tables:
         attr, is_entry = (table.get("attr"), table.get("entry")) if isinstance(table, dict) else (None, None)
         owner = schema.entry_tables if is_entry is True else schema.tables
@@ -422,7 +425,7 @@ def _table_values(file: _File, table: dict[str, Any], intern: Intern, where: str
     if not isinstance(values, list) or len(values) != count:
         raise SnapshotError(f"corrupt: {where} does not list its {count} values")
     for value in values:
-        if type(value) is not expected or (expected is int and not INT64_MIN <= value <= INT64_MAX):
+        if type(value) is not expected or (isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX):
             raise SnapshotError(f"corrupt: {where}: {_brief(value)} is not a {expected.__name__}")
     if len(set(map(_typed, values))) != count:
         raise SnapshotError(f"corrupt: {where} lists a value twice")
@@ -463,9 +466,23 @@ def _check_offsets(offsets: array, length: int, where: str) -> None:  # type: ig
 
 
 def _check_below(items: array, limit: int, where: str) -> None:  # type: ignore[type-arg]
-    """Every item (unsigned: never negative) below ``limit``: one ``max``, in C."""
-    if items and max(items) >= limit:
+    """Every item (unsigned: never negative) below ``limit``, in C."""
+    if items and not _below(items, limit):
         raise SnapshotError(f"corrupt: {where} points outside its {limit} values")
+
+
+def _below(items: array, limit: int) -> bool:  # type: ignore[type-arg]
+    """Whether every unsigned 32-bit item is below ``limit``. Below 256 (most tables), byte by
+    byte: the three high bytes of every item zero and the low byte below the limit, each tested
+    on a strided slice of the raw bytes by ``translate`` (no int made); else one ``max``."""
+    if limit > 256:
+        return max(items) < limit
+    raw = items.tobytes()
+    low, *high = (raw[i::4] for i in ((0, 1, 2, 3) if sys.byteorder == "little" else (3, 2, 1, 0)))
+    return not any(plane.translate(None, b"\x00") for plane in high) and not low.translate(None, _BYTES[:limit])
+
+
+_BYTES = bytes(range(256))
 
 
 
@@ -491,7 +508,7 @@ def _read_segment(file: _File, schema: Schema, entry: dict[str, Any], where: str
     if not isinstance(indexes, list):
         raise SnapshotError(f"corrupt: {where} lacks its index list")
     for index in indexes:
-        kind = _INDEX_KINDS.get(index.get("kind")) if isinstance(index, dict) else None
+        kind = _INDEX_KINDS.get(str(index.get("kind"))) if isinstance(index, dict) else None
         attr = index.get("attr") if isinstance(index, dict) else None
         parts = index.get("sections") if isinstance(index, dict) else None
         if kind is None or not isinstance(attr, str) or not isinstance(parts, list) or len(parts) != 2:

@@ -151,7 +151,7 @@ def int_column(values: Sequence[int | None], absent: Any = None) -> IntColumn:
         return list(values)
     try:
         if None not in values:
-            return array("q", values)  # type: ignore[arg-type]
+            return array("q", values)
         return array("q", [ABSENT_INT if v is None else v for v in values])
     except OverflowError:
         return list(values)

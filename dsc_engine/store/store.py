@@ -27,9 +27,10 @@ from dsc_engine.query import ast, plan
 from dsc_engine.query.plan import IndexKind
 from dsc_engine.query.source import Page
 from dsc_engine.store import paging
-from dsc_engine.store.columns import Column, Schema, Storage
+from dsc_engine.store.columns import Column, Schema
 from dsc_engine.store.execute import Statistics, hits
 from dsc_engine.wire.catalog import FIELDS
+from dsc_engine.wire.types import Storage
 from dsc_engine.store.segment import Segment, concat_columns, encode_columns
 
 #: A new segment is merged into the previous one when it is at least this fraction of its size.

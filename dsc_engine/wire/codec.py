@@ -87,8 +87,8 @@ class _ClassCodec:
         self.fast = build_decoder(cls, generated)
         self.encode = build_encoder(generated)
         self.encode_response = build_encoder(generated, record_only)
-        self.struct = build_struct(cls, generated, nested.struct if nested is not None else None)
-        self.convert = build_converter(cls, generated, nested.convert if nested is not None else None)
+        self.struct: type = build_struct(cls, generated, nested.struct if nested is not None else None)
+        self.convert: Callable[[Any], Any] = build_converter(cls, generated, nested.convert if nested is not None else None)
         #: whether a struct of this class is read by the store as it is (no time, no entries)
         self.columnar = all(spec.type.form == "exact" for spec in fields)
 
@@ -228,7 +228,7 @@ class LineDecoder:
 def line_decoder(kind: RecordKind) -> LineDecoder:
     """The typed line decoder of ``kind`` (see :class:`LineDecoder`)."""
     codec = _CODECS[kind]
-    decoder = msgspec.json.Decoder(codec.struct)
+    decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(codec.struct)
     return LineDecoder(kind, decoder.decode, codec.convert, codec.columnar)
 
 

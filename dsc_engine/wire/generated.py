@@ -239,7 +239,7 @@ def build_struct(cls: type, fields: Sequence[GenField], nested: type | None = No
             specs.append((_check(field.attr), kind, msgspec.field(name=field.key)))
         else:
             specs.append((_check(field.attr), kind | msgspec.UnsetType, msgspec.field(default=ABSENT, name=field.key)))
-    return msgspec.defstruct(  # type: ignore[no-any-return]
+    return msgspec.defstruct(
         f"{cls.__name__}Wire", specs, kw_only=True, forbid_unknown_fields=True, gc=False
     )
 
