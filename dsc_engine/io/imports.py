@@ -38,7 +38,7 @@ import attrs
 
 from dsc_engine.errors import ImportFailure, OutputError, RecordError, SnapshotError
 from dsc_engine.io import candidates, formats, snapshot, sources
-from dsc_engine.io.stores import HasStores, Stores, gc_paused
+from dsc_engine.io.stores import HasStores, Stores, gc_paused, warm_filter_parser
 from dsc_engine.store.store import BulkLoad, Store
 from dsc_engine.wire.codec import ABSENT, from_wire, line_decoder
 from dsc_engine.models import MaskingRun, RecordKind
@@ -324,6 +324,7 @@ def load_into(
     sources.refuse_overwrite(rejects_path, files, "the rejects file")
     rejects_file = None if rejects_path is None else _open_rejects(rejects_path)
     loader = _Loader(engine, strict, rejects_file)
+    warm_filter_parser()
     try:
         with gc_paused():
             _load_files(loader, files, forced, progress)

@@ -46,7 +46,7 @@ from typing import Any, BinaryIO
 
 from dsc_engine.errors import SnapshotError
 from dsc_engine.io import columns, snapstore, snaptables
-from dsc_engine.io.stores import HasStores, gc_paused
+from dsc_engine.io.stores import HasStores, gc_paused, warm_filter_parser
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
 from dsc_engine.store.store import Store
@@ -353,20 +353,21 @@ def _stores(engine: HasStores) -> dict[RecordKind, Store]:
 
 def index_attrs(store: Store) -> list[str]:
     """The attributes whose indexes a snapshot always carries: those the operations' parameters
-    filter on (``api/operations``), entry attributes included. Other indexes are kept when they
-    were built, and otherwise built on first use."""
+    filter or group on (``api/operations``), entry attributes included. Other indexes are kept
+    when they were built, and otherwise built on first use."""
     from dsc_engine.api.operations import BY_KIND
+    from dsc_engine.api.spec import Role
 
     schema = store.schema
     attrs = []
     for parameter in BY_KIND[store.kind].parameters:
         field = parameter.field
-        if field is None:
+        if field is None or parameter.role not in (Role.FILTER, Role.GROUP_BY):
             continue
         attr = schema.attr_of.get(field) or schema.entry_attr_of.get(field)
         if attr is not None:
             attrs.append(attr)
-    return attrs
+    return list(dict.fromkeys(attrs))
 
 
 def _temporary(target: Path) -> tuple[BinaryIO, Path]:
@@ -413,6 +414,7 @@ def load(engine: HasStores, path: str | os.PathLike[str]) -> dict[RecordKind, in
     indexes included; into a store that holds records, its records are appended in their load
     order (after the ones there, as any later load)."""
     counts = dict.fromkeys(RecordKind, 0)
+    warm_filter_parser()
     with gc_paused():
         contents = _read_file(path)
         if isinstance(contents, dict):

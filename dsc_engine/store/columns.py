@@ -37,6 +37,8 @@ Column = Any  # array('I') of codes, an IntColumn, or a list of objects
 
 #: Column-name prefix of the per-row entry codes of a nested attribute (``entries.table_name``).
 ENTRY_PREFIX = "entries."
+#: A table opened from a snapshot with at most this many values gets its value -> code map at once.
+_EAGER_CODES = 1 << 16
 #: How many filters an intern table remembers the matching codes of.
 _CODESET_CACHE = 512
 
@@ -55,7 +57,7 @@ class Intern:
 
     def __init__(self, spec: FieldSpec, values: list[Any] | None = None) -> None:
         self.spec = spec
-        #: value -> code, built on first need when the table was opened from a snapshot
+        #: value -> code; for a large table opened from a snapshot, built on first need
         self._by_value: dict[Any, int] | None = {None: 0} if values is None else None
         self.values: list[Any] = [None] if values is None else values
         self._sets: dict[ast.Node, tuple[int, frozenset[int]]] = {}
@@ -63,6 +65,8 @@ class Intern:
         self._folded: list[bytes] = []
         self._settled = False
         self._lock = threading.Lock()
+        if values is not None and len(values) <= _EAGER_CODES:
+            _ = self._codes  # a small table costs little now, and its first lookup nothing
 
     def __len__(self) -> int:
         return len(self.values)

@@ -15,6 +15,7 @@ Indexes are built on first use and then kept (a segment never changes):
 from __future__ import annotations
 
 import bisect
+import collections
 import functools
 import itertools
 import operator
@@ -109,6 +110,7 @@ class Segment:
         self._ident = self._getter(schema.tie_attr) if schema.tie_attr else None
         self._indexes: dict[tuple[IndexKind, str], Any] = {}
         self._row_catalog: Any = None
+        self._pair_asks: collections.Counter[str] = collections.Counter()
         self._lock = threading.Lock()
 
     # -- building ------------------------------------------------------------------------------
@@ -319,6 +321,16 @@ class Segment:
         """The composite index of two coded columns (built on first use, like the others)."""
         return self.cached(IndexKind.PAIR, f"{first}|{second}", lambda: self._build_pair(first, second))  # type: ignore[no-any-return]
 
+    def wants_pair(self, first: str, second: str) -> bool:
+        """Whether an intersection of these two columns should go through their composite
+        index: when it exists, or on the second such intersection (the first one probes, so that
+        the first query of a kind never pays the index's build)."""
+        key = f"{first}|{second}"
+        if (IndexKind.PAIR, key) in self._indexes:
+            return True
+        self._pair_asks[key] += 1
+        return self._pair_asks[key] > 1
+
     def pair_count(self) -> int:
         return sum(1 for kind, _ in self._indexes if kind is IndexKind.PAIR)
 
@@ -337,12 +349,17 @@ class Segment:
         }
         return PairPostings(spans, array("i", order))
 
-    def text_rows(self, attr: str, node: ast.Node) -> RowSeq | None:
-        """The rows matching ``node`` by the column's text index, when ``node`` is a substring
-        test on a column of mostly distinct text (``text.py``); else ``None``."""
-        if not has_text_path(node) or not self.is_text(attr):
+    def text_rows(self, attr: str, node: ast.Node, first: int = 0, stop: int | None = None) -> RowSeq | None:
+        """The rows of ``[first, stop)`` matching ``node`` by the column's text index, when
+        ``node`` is a substring test on a column of mostly distinct text (``text.py``); else
+        ``None``."""
+        if not self.has_text_path(attr, node):
             return None
-        return self.text_index(attr).rows(node.text)  # type: ignore[attr-defined]
+        return self.text_index(attr).rows(node.text, first, stop)  # type: ignore[attr-defined]
+
+    def has_text_path(self, attr: str, node: ast.Node) -> bool:
+        """Whether the text index of ``attr`` answers ``node`` (see ``text_rows``)."""
+        return has_text_path(node) and self.is_text(attr)
 
     def is_text(self, attr: str) -> bool:
         """Whether ``attr`` is a coded column of mostly distinct strings in this segment."""

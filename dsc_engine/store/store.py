@@ -42,6 +42,7 @@ _SPLICE_ROWS = 1_000
 #: (``Store.build_pair_indexes``), at most this many columns of a kind.
 PAIR_CODES = 16
 PAIRS_BUILT = 3
+PAIR_ROWS = 1 << 18
 #: Plans kept per store (the cache is cleared when it fills up).
 _PLAN_CACHE = 1024
 
@@ -183,15 +184,19 @@ class Store:
         return built
 
     def build_pair_indexes(self, attrs: Iterable[str]) -> int:
-        """Build now the composite indexes a query on two of ``attrs`` may use: every ordered
-        pair of coded columns with at most :data:`PAIR_CODES` codes (at most :data:`PAIRS_BUILT`
-        columns, the first ones), and the entry pair index of two entry attributes; how many."""
+        """Build now the composite indexes a query on two of ``attrs`` may use, on segments of at
+        most :data:`PAIR_ROWS` rows (4 bytes a row each): every ordered pair of coded columns with
+        at most :data:`PAIR_CODES` codes (at most :data:`PAIRS_BUILT` columns, the first ones), and
+        the entry pair index of two entry attributes; how many. On a bigger segment a composite
+        index is built by the second intersection that can use it (``Segment.wants_pair``)."""
         wanted = list(dict.fromkeys(attrs))
         schema = self._schema
         small = [a for a in wanted if a in schema.tables and len(schema.tables[a]) <= PAIR_CODES][:PAIRS_BUILT]
         entries = [a for a in wanted if a in schema.entry_tables]
         built = 0
         for segment in self._version.segments:
+            if segment.n > PAIR_ROWS:
+                continue
             for first, second in itertools.permutations(small, 2):
                 if not segment.has_pair(first, second):
                     segment.pair_postings(first, second)
@@ -349,7 +354,16 @@ class BulkLoad:
         self._chunks: list[dict[str, Column]] = []
         self._objects: list[Any] = []
         self._absent: Any = None
+        self._schema: Schema | None = None
         self.rows = 0
+
+    def _coded_with(self, schema: Schema) -> None:
+        """Codes mean one table's values: a store replaced meanwhile (``replace_with``) cannot
+        take what was coded for its old tables."""
+        if self._schema is None:
+            self._schema = schema
+        elif schema is not self._schema:
+            raise StoreError(self._store.kind.value, "bulk load", "the store was replaced during the load")
 
     @property
     def pending(self) -> int:
@@ -373,6 +387,7 @@ class BulkLoad:
             return
         store = self._store
         with store._write_lock:  # the intern tables have one writer at a time
+            self._coded_with(store._schema)
             self._chunks.append(encode_columns(store._schema, self._objects, self._absent))
         self.rows += len(self._objects)
         self._objects = []
@@ -384,17 +399,20 @@ class BulkLoad:
         chunks, self._chunks = self._chunks, []
         rows, self.rows = self.rows, 0
         if not rows:
+            self._schema = None
             return 0
         store = self._store
         schema = store._schema
         columns = {attr: concat_columns([chunk[attr] for chunk in chunks]) for attr in schema.columns}
         del chunks
         with store._write_lock:
+            self._coded_with(schema)
             current = store._version
             segment = Segment.from_columns(schema, columns, rows, current.next_seq)
             del columns
             segments = _compact(schema, (*current.segments, segment))
             store._version = _Version(schema, segments, current.next_seq + rows)
+        self._schema = None
         return rows
 
 

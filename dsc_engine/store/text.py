@@ -44,7 +44,7 @@ class TextIndex:
 
     blob: bytes
     starts: array  # type: ignore[type-arg]  # 'q', n + 1 offsets
-    _found: dict[bytes, array] = attrs.field(factory=dict, init=False)  # type: ignore[type-arg]
+    _found: dict[tuple[bytes, int, int], array] = attrs.field(factory=dict, init=False)  # type: ignore[type-arg]
     _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False)
 
     @classmethod
@@ -55,26 +55,30 @@ class TextIndex:
         values.append(b"")
         return cls(SEPARATOR.join(values), starts)
 
-    def rows(self, text: str) -> array:  # type: ignore[type-arg]
-        """The rows whose value contains ``text`` case-insensitively, ascending."""
+    def rows(self, text: str, first: int = 0, stop: int | None = None) -> array:  # type: ignore[type-arg]
+        """The rows of ``[first, stop)`` whose value contains ``text`` case-insensitively,
+        ascending: only that part of the blob is searched (a time window is a run of rows)."""
+        last = len(self.starts) - 1
+        stop = last if stop is None else min(stop, last)
         needle = text.casefold().encode("utf-8", "surrogatepass")
-        found = self._found.get(needle)
+        key = (needle, first, stop)
+        found = self._found.get(key)
         if found is not None:
             return found
         rows = array("i")
         starts, find = self.starts, self.blob.find
-        last = len(starts) - 1
-        position = find(needle)
+        end = starts[stop] if first < stop else 0
+        position = find(needle, starts[first], end) if first < stop else -1
         while position >= 0:
-            row = bisect.bisect_right(starts, position) - 1
+            row = bisect.bisect_right(starts, position, first, stop + 1) - 1
             rows.append(row)
-            if row + 1 >= last:
+            if row + 1 >= stop:
                 break
-            position = find(needle, starts[row + 1])
+            position = find(needle, starts[row + 1], end)
         with self._lock:
             if len(self._found) >= _REMEMBERED:
                 self._found.clear()
-            self._found[needle] = rows
+            self._found[key] = rows
         return rows
 
 

@@ -97,3 +97,15 @@ def test_a_mostly_distinct_column_is_searched_by_its_text_index() -> None:
     assert store.count(node) == 40 == len(oracle.ordered(node))
     assert segment.has_index(IndexKind.TEXT, "sql_text")
     assert not segment.has_index(IndexKind.HASH, "sql_text")  # no posting list per distinct text
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.none() | texts, max_size=30), texts, st.integers(0, 32), st.integers(0, 32))
+def test_a_text_search_within_a_run_of_rows_finds_exactly_those_rows(
+    values: list[str | None], needle: str, first: int, stop: int
+) -> None:
+    if not has_text_path(ast.Contains("SqlText", needle)):
+        return
+    first, stop = min(first, len(values)), min(stop, len(values))
+    expected = [row for row in _naive(values, needle) if first <= row < stop]
+    assert list(_index(values).rows(needle, first, stop)) == expected
