@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from dsc_engine.errors import SnapshotError
-from dsc_engine.io import columns, snapstore, snaptables
+from dsc_engine.io import columns, snapopen, snapstore, snaptables
 from dsc_engine.io.stores import HasStores, gc_paused, warm_filter_parser
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
@@ -150,7 +150,7 @@ def _tables(raw: BinaryIO, size: int, name: str) -> Contents:
     head = raw.read(HEADER_SIZE)
     if head.startswith(MAGIC) and len(head) >= len(MAGIC) + 2 and _version_of(head) == snapstore.VERSION:
         try:
-            return snapstore.read_stores(raw, size, head[: snapstore.HEADER.size])
+            return snapopen.read_stores(raw, size, head[: snapstore.HEADER.size])
         except SnapshotError as exc:
             raise exc.located(name) from None
     if len(head) < HEADER_SIZE:

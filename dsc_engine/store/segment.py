@@ -39,6 +39,7 @@ from dsc_engine.store.columns import (
     int_getter,
     negated_time,
 )
+from dsc_engine.store.build import concat_columns, encode_columns, permuter
 from dsc_engine.store.text import DISTINCT_SHARE, TextIndex, has_text_path
 
 RowSeq = Sequence[int]  # ascending row numbers: a range, an array or a memoryview of one
@@ -135,7 +136,7 @@ class Segment:
             key = lambda i: (times[i], idents[i])  # noqa: E731
         # A stable descending sort keeps equal keys in input order: feed the last loaded first.
         order = sorted(range(n - 1, -1, -1), key=key, reverse=True)
-        permute = _permuter(order)
+        permute = permuter(order)
         permuted: dict[str, Column] = {}
         for attr in list(columns):
             column = permute(columns.pop(attr))  # each input column is freed once permuted
@@ -425,53 +426,6 @@ _BUILDERS: dict[IndexKind, Callable[[Segment, str], Any]] = {
 }
 
 
-def _permuter(order: list[int]) -> Callable[[Column], Column]:
-    """``column -> column[order]`` (an array stays an array of its type); no copy when ``order``
-    is the identity, one reversed slice when it is the reverse (files sorted either way)."""
-    n = len(order)
-    if all(map(operator.eq, order, range(n))):
-        return _identity
-    if all(map(operator.eq, order, range(n - 1, -1, -1))):
-        return operator.itemgetter(slice(None, None, -1))
-
-    gather = operator.itemgetter(*order)  # one C call per column (n >= 2 here: a tuple back)
-
-    def permute(column: Column) -> Column:
-        gathered = gather(column)
-        return array(column.typecode, gathered) if isinstance(column, array) else list(gathered)
-
-    return permute
-
-
-def _identity(column: Column) -> Column:
-    return column
-
-
-def encode_columns(schema: Schema, records: Sequence[Any], absent: Any = None) -> dict[str, Column]:
-    """Every column of ``records`` in load order: coded columns as lists of codes (the intern
-    table's own ints, so permuting them copies pointers), int columns packed; the records may
-    be any objects with the kind's attributes (``absent``: the marker of a missing
-    value besides ``None``; an entry attribute is a tuple of entry records)."""
-    columns: dict[str, Column] = {}
-    for spec in schema.columns.values():
-        if spec.entry_attr is not None:  # the codes of one attribute of the nested entries
-            encode = schema.entry_tables[spec.entry_attr].encode
-            get = operator.attrgetter(spec.entry_attr)
-            columns[spec.attr] = [
-                tuple(sorted(set(encode(map(get, entries)))))
-                for entries in map(operator.attrgetter(schema.entries_attr), records)
-            ]
-            continue
-        values = list(map(operator.attrgetter(spec.attr), records))
-        if spec.storage == Storage.CODED:  # packed once in contract order (``from_columns``)
-            columns[spec.attr] = schema.tables[spec.attr].encode(values, absent)
-        elif spec.storage == Storage.INT:
-            columns[spec.attr] = int_column(values, absent)
-        else:
-            columns[spec.attr] = values if absent is None else [None if v is absent else v for v in values]
-    return columns
-
-
 def _place(big: Segment, negated: Callable[[int], Any], key: tuple[Any, ...], low: int) -> int:
     """The first row of ``big`` from ``low`` whose sort key is not below ``key`` (by time first,
     the whole key only on equal times)."""
@@ -568,22 +522,3 @@ def _fast_places(schema: Schema, big: Segment, small: Segment) -> list[int] | No
         return None
     search = functools.partial(find, big_times, key=operator.neg)
     return list(map(search, map(operator.neg, small_times)))
-
-
-def concat_columns(columns: list[Column]) -> Column:
-    """One column holding the rows of ``columns`` in turn (an array when all are arrays of one
-    type; else a list, the int marker of absence read back as ``None``)."""
-    if len(columns) == 1:
-        return columns[0]
-    if all(isinstance(c, array) for c in columns) and len({c.typecode for c in columns}) == 1:
-        joined = array(columns[0].typecode)
-        for column in columns:
-            joined.extend(column)
-        return joined
-    joined_list: list[Any] = []
-    for column in columns:
-        if isinstance(column, array) and column.typecode == "q":
-            joined_list.extend(None if v == ABSENT_INT else v for v in column)
-        else:
-            joined_list.extend(column)
-    return joined_list

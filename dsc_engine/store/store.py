@@ -31,7 +31,8 @@ from dsc_engine.store.columns import Column, Schema
 from dsc_engine.store.execute import Statistics, hits
 from dsc_engine.wire.catalog import FIELDS
 from dsc_engine.wire.types import Storage
-from dsc_engine.store.segment import Segment, concat_columns, encode_columns
+from dsc_engine.store.build import concat_columns, encode_columns
+from dsc_engine.store.segment import Segment
 
 #: A new segment is merged into the previous one when it is at least this fraction of its size.
 _MERGE_RATIO = 4
