@@ -6,6 +6,7 @@ Used by ``segment.py`` (building and merging segments) and ``store.py`` (bulk lo
 
 from __future__ import annotations
 
+import itertools
 import operator
 from array import array
 from collections.abc import Callable, Sequence
@@ -43,13 +44,17 @@ def encode_columns(schema: Schema, records: Sequence[Any], absent: Any = None) -
     be any objects with the kind's attributes (``absent``: the marker of a missing
     value besides ``None``; an entry attribute is a tuple of entry records)."""
     columns: dict[str, Column] = {}
+    flat: list[Any] = []  # every entry of the batch, and where each record's run of them ends
+    ends: list[int] = []
+    if schema.entries_attr:
+        lists = list(map(operator.attrgetter(schema.entries_attr), records))
+        flat = list(itertools.chain.from_iterable(lists))
+        ends = list(itertools.accumulate(map(len, lists)))
     for spec in schema.columns.values():
-        if spec.entry_attr is not None:  # the codes of one attribute of the nested entries
-            encode = schema.entry_tables[spec.entry_attr].encode
-            get = operator.attrgetter(spec.entry_attr)
+        if spec.entry_attr is not None:  # per record, the sorted codes of one entry attribute
+            codes = schema.entry_tables[spec.entry_attr].encode(list(map(operator.attrgetter(spec.entry_attr), flat)))
             columns[spec.attr] = [
-                tuple(sorted(set(encode(map(get, entries)))))
-                for entries in map(operator.attrgetter(schema.entries_attr), records)
+                tuple(sorted(set(codes[start:end]))) for start, end in zip([0, *ends], ends)
             ]
             continue
         values = list(map(operator.attrgetter(spec.attr), records))

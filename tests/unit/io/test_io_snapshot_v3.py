@@ -104,6 +104,15 @@ def test_v3_through_the_importer_becomes_the_store_or_appends(tmp_path: Path) ->
     assert again.duplicates_skipped == 110 and len(target.store(RecordKind.AUDIT_LOG)) == 220
 
 
+def test_v3_save_reports_its_progress_in_bytes_written(tmp_path: Path) -> None:
+    written: list[int] = []
+    path = tmp_path / "engine.dscsnap"
+    snapshot.save(filled(50), path, progress=written.append)
+    directory_length = snapstore.HEADER.unpack(path.read_bytes()[: snapstore.HEADER.size])[4]
+    assert len(written) > 10 and sum(written) <= path.stat().st_size - directory_length - snapstore.HEADER.size
+    assert sum(written) > 0.9 * (path.stat().st_size - directory_length - snapstore.HEADER.size)
+
+
 def test_older_versions_still_open(tmp_path: Path) -> None:
     original = filled(60)
     for version, compress in ((2, True), (2, False)):
