@@ -15,6 +15,10 @@ without saying why. The caller then runs the precise, field-by-field decoder, wh
 the :class:`RecordError` naming the key or (for the rare value the fast path declines, such as a
 ``Mapping`` that is not a ``dict``) returns the same record. So the fast path never decides what
 is an error; it only skips the work of explaining a success.
+
+:func:`build_struct` and :func:`build_converter` make the typed line decoders of bulk imports
+(``codec.line_decoder``): a ``msgspec`` struct type per record class, as strict as the precise
+decoder, and the function turning such a struct into the record.
 """
 
 from __future__ import annotations
