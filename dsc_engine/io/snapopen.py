@@ -19,6 +19,7 @@ import datetime as dt
 import itertools
 import json
 import operator
+import re
 import sys
 import zlib
 from array import array
@@ -313,16 +314,43 @@ def _check_below(items: array, limit: int, where: str) -> None:  # type: ignore[
 
 
 def _below(items: array, limit: int) -> bool:  # type: ignore[type-arg]
-    """Whether every unsigned 32-bit item is below ``limit``. Below 256 (most tables), byte by
-    byte: the three high bytes of every item zero and the low byte below the limit, each tested
-    on a strided slice of the raw bytes by ``translate`` (no int made); else one ``max``."""
-    if limit > 256:
-        return bool(max(items) < limit)
+    """Whether every unsigned 32-bit item is below ``limit``, without making an int of each.
+
+    The items' bytes are compared a plane at a time, most significant first, with the digits of
+    ``limit - 1``: each plane is a strided slice of the raw bytes, ``translate`` with ``delete``
+    finds any byte above its digit, and only the items whose bytes so far equal the digits stay
+    tied. Once few items are tied (found by ``re.finditer`` over the marked plane), they are
+    compared one by one; when many would be, one ``max`` is cheaper."""
+    if limit > 0xFFFFFFFF:
+        return True
+    if limit <= 0:
+        return not items
     raw = items.tobytes()
-    low, *high = (raw[i::4] for i in ((0, 1, 2, 3) if sys.byteorder == "little" else (3, 2, 1, 0)))
-    return not any(plane.translate(None, b"\x00") for plane in high) and not low.translate(None, _BYTES[:limit])
+    order = (3, 2, 1, 0) if sys.byteorder == "little" else (0, 1, 2, 3)
+    count = len(items)
+    digits = (limit - 1).to_bytes(4, "big")
+    for level, (position, digit) in enumerate(zip(order, digits)):
+        plane = raw[position::4]
+        if plane.translate(None, _BYTES[: digit + 1]):
+            return False  # an item is above the limit already on this plane
+        if digits[level + 1 :].count(0xFF) == 3 - level:
+            return True  # no lower plane can take a tied item above the limit
+        tied = plane.count(digit)
+        if tied == 0:
+            return True  # every item is below the limit on this plane
+        if tied == count:
+            continue  # every item equals the digit: the next plane decides
+        if tied > count // 16:
+            return bool(max(items) < limit)
+        marks = plane.translate(_MARKS[digit])
+        return all(items[match.start()] < limit for match in _ONE.finditer(marks))
+    return True  # unreachable: the last plane returns above
 
 
+_BYTES = bytes(range(256))
+#: For each byte value, the table marking that value with 1 and every other with 0.
+_MARKS = [bytes(digit) + b"\x01" + bytes(255 - digit) for digit in range(256)]
+_ONE = re.compile(b"\x01")
 _BYTES = bytes(range(256))
 
 
@@ -381,7 +409,7 @@ def _read_column(file: _File, schema: Schema, attr: str, column: dict[str, Any],
         _check_offsets(starts, codes_section.length // 4, f"{where}'s starts")
         codes = file.array(codes_section, "I")
         _check_below(codes, len(schema.entry_tables[spec.entry_attr]), where)
-        return [tuple(codes[a:b]) for a, b in zip(starts, itertools.islice(starts, 1, None))]
+        return _runs(codes, starts)
     if attr == schema.entries_attr and form == "entries":
         wire = file.json(file.section(column.get("entries"), "json", f"{where}'s entries"), where)
         try:
@@ -393,14 +421,21 @@ def _read_column(file: _File, schema: Schema, attr: str, column: dict[str, Any],
         _check_offsets(starts, ids_section.length // 4, f"{where}'s starts")
         ids = file.array(ids_section, "I")
         _check_below(ids, len(distinct), where)
-        entries = list(map(distinct.__getitem__, ids))
-        return [tuple(entries[a:b]) for a, b in zip(starts, itertools.islice(starts, 1, None))]
+        return _runs(list(map(distinct.__getitem__, ids)), starts)
     if spec.storage == Storage.OBJECT and form == "micros":
         micros = file.array(file.section(column.get("data"), "q", where, n), "q")
         if micros and (max(micros) >= _MAX_MICROS or any(ABSENT_INT < m < 0 for m in micros)):
             raise SnapshotError(f"corrupt: {where} holds a time outside years 1 to 9999")
-        return [None if m == ABSENT_INT else DT_ZERO + dt.timedelta(microseconds=m) for m in micros]
+        if ABSENT_INT in micros:
+            return [None if m == ABSENT_INT else DT_ZERO + dt.timedelta(microseconds=m) for m in micros]
+        zero = itertools.repeat(0)
+        return list(map(DT_ZERO.__add__, map(dt.timedelta, zero, zero, micros)))  # (days, seconds, µs)
     raise SnapshotError(f"corrupt: {where} is stored as {_brief(form)}, which this column cannot be")
+
+
+def _runs(items: Any, starts: array) -> list[tuple[Any, ...]]:  # type: ignore[type-arg]
+    """``items[starts[r]:starts[r + 1]]`` of each row ``r``, as tuples (in C)."""
+    return list(map(tuple, map(items.__getitem__, map(slice, starts, itertools.islice(starts, 1, None)))))
 
 
 _MAX_MICROS = (dt.datetime(9999, 12, 31, 23, 59, 59, 999999) - DT_ZERO) // MICROSECOND + 1

@@ -10,10 +10,12 @@ from array import array
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dsc_engine import Engine, sample
 from dsc_engine.errors import SnapshotError
-from dsc_engine.io import imports, snapshot, snapstore
+from dsc_engine.io import imports, snapopen, snapshot, snapstore
 from dsc_engine.io.stores import Stores
 from dsc_engine.models import RecordKind
 from dsc_engine.query import ast
@@ -271,3 +273,16 @@ def test_v3_hostile_contents_under_valid_checksums_are_refused(tmp_path: Path) -
     hostile(overlapping, "overlap")
     hostile(unknown_kind, "unknown record kind 'nonsense'")
     hostile(deep, "unknown or repeated table")
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from([1, 2, 255, 256, 257, 65_535, 65_536, 65_537, 100_000, 1_000_000, 2**24, 2**32 - 1, 2**32])
+    | st.integers(1, 2**32),
+    st.lists(st.integers(0, 2**32 - 1), max_size=40),
+    st.data(),
+)
+def test_the_bound_check_agrees_with_max(limit: int, items: list[int], data: st.DataObject) -> None:
+    near = data.draw(st.lists(st.integers(max(0, limit - 3), min(limit + 2, 2**32 - 1)), max_size=6))
+    values = array("I", items + near)
+    assert snapopen._below(values, limit) == all(v < limit for v in values)
