@@ -36,7 +36,7 @@ class DuckDBRunner(EngineRunner):
 
     def __init__(self) -> None:
         self.place = _folder(self.name) / "logs.duckdb"
-        self.engine = Engine.connect(f"duckdb://{self.place}")
+        super().__init__(Engine.connect(f"duckdb://{self.place}"))
 
     def disk_bytes(self) -> int:
         wal = self.place.with_name(self.place.name + ".wal")
@@ -48,7 +48,7 @@ class ChdbRunner(EngineRunner):
 
     def __init__(self) -> None:
         self.place = _folder(self.name) / "chdb"
-        self.engine = Engine.connect(f"chdb://{self.place}")
+        super().__init__(Engine.connect(f"chdb://{self.place}"))
 
     def disk_bytes(self) -> int:
         return _size(self.place / "store") if (self.place / "store").exists() else _size(self.place)

@@ -35,7 +35,8 @@ RUNNERS = {
     "dsc-engine": "benchmarks.runner_engine:EngineRunner",
     "sqlite3": "benchmarks.runner_sqlite:SqliteRunner",
     "naive": "benchmarks.runner_naive:NaiveRunner",
-    "duckdb": "benchmarks.runner_backends:DuckDBRunner",
+    "duckdb-plain": "benchmarks.runner_duckdb:DuckdbRunner",  # DuckDB used directly, hand-written SQL
+    "duckdb": "benchmarks.runner_backends:DuckDBRunner",  # dsc-engine on its DuckDB backend
     "chdb": "benchmarks.runner_backends:ChdbRunner",
 }
 

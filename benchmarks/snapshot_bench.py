@@ -1,10 +1,16 @@
-"""Snapshot figures: write a snapshot of the benchmark data, then load it in a fresh process.
+"""Import, snapshot and open figures, each step in a fresh process.
 
     python3 -m benchmarks.snapshot_bench --data DIR --scratch DIR --out OUT.json
 
-The save step loads the JSON Lines files into an engine and times ``snapshot.save``; the load step
-(``--load PATH``, run in its own interpreter so its peak memory is its own) times
-``snapshot.load`` into an empty ``Engine`` and checks every record arrived.
+1. ``--floor``: the stdlib ``json.loads`` of every line of the three files (the floor every
+   import is compared with).
+2. ``--save``: one import of the three JSON Lines files (``load_into``, kinds told from the
+   content), then ``snapshot.save`` of the engine (size and time; it waits for the indexes the
+   import's background builder was making).
+3. ``--load PATH``: ``snapshot.load`` into an empty ``Engine``: time, peak RSS while opening and
+   RSS after, and every record counted.
+
+The snapshot is left in the scratch folder (``bench.snapshot``) for the dsc-engine runner to open.
 """
 
 from __future__ import annotations
@@ -21,19 +27,38 @@ from benchmarks.datafiles import FILE_NAMES
 from benchmarks.errors import BenchmarkError, WorkerError
 from benchmarks.worker import memory_kib
 from dsc_engine import Engine
-from dsc_engine.io import snapshot
+from dsc_engine.io import imports, snapshot
 from dsc_engine.models import RecordKind
+
+SNAPSHOT_NAME = "bench.snapshot"
+
+
+def floor(data: Path) -> dict[str, Any]:
+    """Seconds the stdlib json.loads takes over every line of the three files."""
+    loads = json.loads
+    start = time.perf_counter()
+    lines = 0
+    for kind in RecordKind:
+        with open(data / FILE_NAMES[kind], "rb") as source:
+            for line in source:
+                loads(line)
+                lines += 1
+    return {"json_loads_seconds": time.perf_counter() - start, "lines": lines}
 
 
 def save(data: Path, target: Path) -> dict[str, Any]:
     engine = Engine()
-    for kind in RecordKind:
-        engine.load(data / FILE_NAMES[kind], kind=kind)
+    start = time.perf_counter()
+    report = imports.load_into(engine, [data / FILE_NAMES[kind] for kind in RecordKind])  # one import
+    imported = time.perf_counter() - start
+    if not report.ok:
+        raise BenchmarkError(f"dsc-engine did not import {data} cleanly: {report.summary()}")
+    import_peak = memory_kib()["hwm"]
     start = time.perf_counter()
     counts = snapshot.save(engine, target)
     seconds = time.perf_counter() - start
-    return {"save_seconds": seconds, "bytes": target.stat().st_size,
-            "records": {kind.value: n for kind, n in counts.items()}}
+    return {"import_seconds": imported, "import_peak_kib": import_peak, "save_seconds": seconds,
+            "bytes": target.stat().st_size, "records": {kind.value: n for kind, n in counts.items()}}
 
 
 def load(target: Path) -> dict[str, Any]:
@@ -41,33 +66,45 @@ def load(target: Path) -> dict[str, Any]:
     start = time.perf_counter()
     counts = snapshot.load(engine, target)
     seconds = time.perf_counter() - start
-    return {"load_seconds": seconds, "peak_kib": memory_kib()["hwm"],
+    after = memory_kib()
+    return {"load_seconds": seconds, "peak_kib": after["hwm"], "rss_after_kib": after["rss"],
             "records": {kind.value: n for kind, n in counts.items()}}
+
+
+def _step(arguments: list[str], out: Path) -> dict[str, Any]:
+    command = [sys.executable, "-m", "benchmarks.snapshot_bench", *arguments, "--out", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise WorkerError(f"snapshot step {arguments[0]}", done.returncode, done.stderr)
+    return json.loads(out.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path)
     parser.add_argument("--scratch", type=Path)
-    parser.add_argument("--load", type=Path, help="only load this snapshot (the fresh-process step)")
+    parser.add_argument("--floor", action="store_true", help="only time json.loads (a fresh-process step)")
+    parser.add_argument("--save", type=Path, help="only import and save to this path (a fresh-process step)")
+    parser.add_argument("--load", type=Path, help="only load this snapshot (a fresh-process step)")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
+    if args.floor:
+        args.out.write_text(json.dumps(floor(args.data)), encoding="utf-8")
+        return
+    if args.save is not None:
+        args.out.write_text(json.dumps(save(args.data, args.save)), encoding="utf-8")
+        return
     if args.load is not None:
         args.out.write_text(json.dumps(load(args.load)), encoding="utf-8")
         return
-    target = args.scratch / "bench.snapshot"
-    saved = save(args.data, target)
-    load_out = args.scratch / "snapshot-load.json"
-    command = [sys.executable, "-m", "benchmarks.snapshot_bench", "--load", str(target),
-               "--out", str(load_out)]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise WorkerError("snapshot load", done.returncode, done.stderr)
-    loaded = json.loads(load_out.read_text(encoding="utf-8"))
+    target = args.scratch / SNAPSHOT_NAME
+    floored = _step(["--floor", "--data", str(args.data)], args.scratch / "floor.json")
+    saved = _step(["--save", str(target), "--data", str(args.data)], args.scratch / "save.json")
+    loaded = _step(["--load", str(target)], args.scratch / "snapshot-load.json")
     if loaded["records"] != saved["records"]:
         raise BenchmarkError(f"snapshot load gave {loaded['records']}, saved {saved['records']}")
-    target.unlink()
-    args.out.write_text(json.dumps({"available": True, **saved, **loaded}), encoding="utf-8")
+    args.out.write_text(json.dumps({"available": True, "path": str(target), **floored, **saved, **loaded}),
+                        encoding="utf-8")
 
 
 if __name__ == "__main__":

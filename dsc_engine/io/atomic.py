@@ -12,13 +12,13 @@ import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any, Literal, overload
+from typing import IO, Any, BinaryIO, Literal, TextIO, overload
 
 
 @overload
-def replacing(path: str | os.PathLike[str], *, binary: Literal[True]) -> contextlib.AbstractContextManager[IO[bytes]]: ...
+def replacing(path: str | os.PathLike[str], *, binary: Literal[True]) -> contextlib.AbstractContextManager[BinaryIO]: ...
 @overload
-def replacing(path: str | os.PathLike[str], *, binary: Literal[False] = ...) -> contextlib.AbstractContextManager[IO[str]]: ...
+def replacing(path: str | os.PathLike[str], *, binary: Literal[False] = ...) -> contextlib.AbstractContextManager[TextIO]: ...
 def replacing(path: str | os.PathLike[str], *, binary: bool = False) -> contextlib.AbstractContextManager[IO[Any]]:
     """A new file (UTF-8 text with ``\\n`` line ends, or ``binary``) that replaces ``path`` when
     the ``with`` block ends without an error, and is removed when it does not."""

@@ -21,19 +21,19 @@ different records share a digest with a chance of about n²/2⁹⁷: 10⁻¹⁵ 
 from __future__ import annotations
 
 import hashlib
-import itertools
 import marshal
 import operator
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 from pathlib import Path
 
 from dsc_engine.io.stores import HasStores
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
 from dsc_engine.wire.catalog import wire_fields
-from dsc_engine.wire.codec import to_wire
+from dsc_engine.wire.codec import ABSENT, to_wire
 
 #: Bytes of a record's digest (a bytes object of 12 takes 48 bytes of memory, one of 16 takes 56).
 DIGEST_SIZE = 12
@@ -61,19 +61,40 @@ def record_digest(kind: RecordKind) -> Digest:
     return lambda record: blake2b(dumps(to_wire(record), 0), digest_size=DIGEST_SIZE).digest()
 
 
+def struct_digest(kind: RecordKind) -> Digest:
+    """The digest of a typed struct of the import's fast path (``wire.codec.line_decoder``, a
+    kind whose fields are all exact), equal to :func:`record_digest` of the record it stands
+    for: its absent values (``ABSENT``) count as the record's ``None``."""
+    fields = wire_fields(kind)
+    if not all(spec.type.form == "exact" for spec in fields):
+        raise ValueError(f"{kind.value} is not read as structs")
+    values = operator.attrgetter(*(spec.attr for spec in fields))
+    blake2b = hashlib.blake2b
+    dumps = marshal.dumps
+    return lambda struct: blake2b(
+        dumps(tuple([None if value is ABSENT else value for value in values(struct)]), 0), digest_size=DIGEST_SIZE
+    ).digest()
+
+
 class IdenticalRecords:
     """Which audit and DMS logs of an import repeat one from an earlier file or already held.
 
-    The digests of what came before the current file are built the first time a kind needs them,
-    from the target's store and the records still ``pending`` insertion; the current file's own
-    digests are kept apart (its records are not duplicates of each other) and join them when
-    :meth:`end_file` is called.
+    The digests of what came before the import are built the first time a kind needs them, from
+    the target's store; every record of the import then passes through :meth:`repeats` or
+    :meth:`fresh` (or is of the import's last file, when nothing came before it: the importer
+    skips those), so the store holds nothing else undigested at that moment. The current file's
+    own digests are kept apart (its records are not duplicates of each other) and join the
+    others when :meth:`end_file` is called.
     """
 
-    def __init__(self, target: HasStores, pending: Mapping[RecordKind, Sequence[Record]]) -> None:
+    def __init__(self, target: HasStores) -> None:
         self._target = target
-        self._pending = pending
         self._digest = {kind: record_digest(kind) for kind in RecordKind}
+        self._struct_digest = {
+            kind: struct_digest(kind)
+            for kind in RecordKind
+            if all(spec.type.form == "exact" for spec in wire_fields(kind))
+        }
         self._before: dict[RecordKind, set[bytes]] = {}
         self._current: dict[RecordKind, set[bytes]] = {kind: set() for kind in RecordKind}
 
@@ -81,8 +102,7 @@ class IdenticalRecords:
         before = self._before.get(kind)
         if before is None:
             digest = self._digest[kind]
-            held = self._target.store(kind).records_in_load_order()
-            before = self._before[kind] = {digest(r) for r in itertools.chain(held, self._pending[kind])}
+            before = self._before[kind] = {digest(r) for r in self._target.store(kind).records_in_load_order()}
         return before
 
     def repeats(self, kind: RecordKind, record: Record) -> bool:
@@ -95,21 +115,21 @@ class IdenticalRecords:
         return False
 
     def nothing_before(self, kind: RecordKind) -> bool:
-        """Whether no record of ``kind`` came before the current file (then a snapshot's records
-        need no digest now: they are digested from the store if a later file needs them)."""
-        return kind not in self._before and not self._pending[kind] and not len(self._target.store(kind))
+        """Whether no record of ``kind`` came before the current file."""
+        return not self._before.get(kind) and not len(self._target.store(kind))
 
-    def fresh(self, kind: RecordKind, records: Sequence[Record]) -> list[Record]:
-        """The records of a snapshot chunk that repeat nothing from before the current file."""
+    def fresh(self, kind: RecordKind, objects: Sequence[Any], *, structs: bool = False) -> list[Any]:
+        """The ``objects`` (records, or the fast path's ``structs``) that repeat nothing from
+        before the current file."""
         earlier = self._earlier(kind)
         current = self._current[kind]
-        digest = self._digest[kind]
+        digest = self._struct_digest[kind] if structs else self._digest[kind]
         kept = []
-        for record in records:
-            value = digest(record)
+        for obj in objects:
+            value = digest(obj)
             if value not in earlier:
                 current.add(value)
-                kept.append(record)
+                kept.append(obj)
         return kept
 
     def end_file(self) -> None:

@@ -28,12 +28,15 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from dsc_engine.api.operations import LIST_KEYS
 from dsc_engine.errors import ImportFailure
 from dsc_engine.io import csvformat, jsontext, sources
-from dsc_engine.io.candidates import KEYS, Candidate, clip
+from dsc_engine.io.candidates import KEYS, REQUIRED, Candidate, clip
 from dsc_engine.io.snapshot import MAGIC as SNAPSHOT_MAGIC
 from dsc_engine.models import RecordKind
+from dsc_engine.wire.codec import DECLINED, FAIL, LineDecoder, line_decoder
 
 #: The largest single JSON value (one page, or one element of a top-level array) read in stream mode.
 MAX_VALUE = 1 << 26
@@ -49,9 +52,12 @@ _ERROR_BODY = frozenset({"Code", "Message", "RequestId"})
 
 
 def read_file(
-    path: Path, kind: RecordKind | None = None, progress: sources.ProgressFn | None = None
-) -> Iterator[Candidate]:
-    """Every candidate record of one file, in file order (see the module docstring)."""
+    path: Path, kind: RecordKind | None = None, progress: sources.ProgressFn | None = None,
+    *, fast: bool = False,
+) -> Iterator[Candidate | Decoded]:
+    """Every candidate record of one file, in file order (see the module docstring). With
+    ``fast``, JSON Lines records that the typed fast path reads come as :class:`Decoded`
+    batches instead (what they hold is exactly what the candidates would have decoded to)."""
     name = str(path)
     parts = sources.chunks(path, progress)
     blank: list[bytes] = []  # whitespace before the first chunk with content (its lines count)
@@ -81,7 +87,8 @@ def read_file(
     stream = itertools.chain(blank, opening, parts)
     if first in (b"{", b"["):
         if first == b"{" and (size > sources.MAX_LINE or _looks_like_line(_first_line(opening, start))):
-            yield from _json_lines(name, sources.lines(stream), kind)
+            reader = _fast_lines if fast else _json_lines
+            yield from reader(name, sources.lines(stream), kind)
         else:
             yield from _json_stream(name, stream, kind)
     else:
@@ -194,32 +201,151 @@ def _json_lines(
     kinds = () if kind is None else (kind,)
     try:
         for number, raw in enumerate(raw_lines, 1):  # noqa: B007 - number is read after the loop
-            if isinstance(raw, sources.LongLine):
-                yield Candidate(path, number, "", clip(raw.head.decode("utf-8", "replace")), error=raw.reason)
-                continue
-            if number == 1:
-                raw = sources.strip_bom(raw)
-            if not raw.strip():
-                continue
-            try:
-                text = sources.decode_line(raw)
-            except ValueError as exc:
-                yield Candidate(path, number, "", clip(raw.decode("utf-8", "replace")), error=str(exc))
-                continue
-            value = _scan_line(text)
-            huge = False
-            if value is _NOT_PLAIN:
-                try:
-                    value, huge = jsontext.loads(text)
-                except ValueError as exc:
-                    yield Candidate(path, number, "", clip(text.rstrip("\r")), error=str(exc))
-                    continue
-            if type(value) is dict and _PAGE_MARKS.isdisjoint(value) and not huge:  # the usual line
-                yield Candidate(path, number, "", clip(text.rstrip("\r")), value, kinds)
-            else:
-                yield from _expand(value, path, number, "", kind, text, huge)
+            yield from _line(path, number, raw, kind, kinds)
     except ImportFailure as exc:
         raise ImportFailure(path, f"{exc.reason}, after line {number}", number + 1) from exc
+
+
+def _line(
+    path: str, number: int, raw: bytes | sources.LongLine, kind: RecordKind | None, kinds: tuple[RecordKind, ...]
+) -> Iterator[Candidate]:
+    """The candidates of one JSON Lines line (none for a blank line)."""
+    if isinstance(raw, sources.LongLine):
+        yield Candidate(path, number, "", clip(raw.head.decode("utf-8", "replace")), error=raw.reason)
+        return
+    if number == 1:
+        raw = sources.strip_bom(raw)
+    if not raw.strip():
+        return
+    try:
+        text = sources.decode_line(raw)
+    except ValueError as exc:
+        yield Candidate(path, number, "", clip(raw.decode("utf-8", "replace")), error=str(exc))
+        return
+    value = _scan_line(text)
+    huge = False
+    if value is _NOT_PLAIN:
+        try:
+            value, huge = jsontext.loads(text)
+        except ValueError as exc:
+            yield Candidate(path, number, "", clip(text.rstrip("\r")), error=str(exc))
+            return
+    if type(value) is dict and _PAGE_MARKS.isdisjoint(value) and not huge:  # the usual line
+        yield Candidate(path, number, "", clip(text.rstrip("\r")), value, kinds)
+    else:
+        yield from _expand(value, path, number, "", kind, text, huge)
+
+
+@attrs.frozen
+class Decoded:
+    """Consecutive JSON Lines records of one kind that the typed fast path read (``objects``:
+    records, or structs read as they are; see ``wire.codec.LineDecoder``), in file order."""
+
+    kind: RecordKind
+    objects: list[Any]
+    columnar: bool
+    path: str
+    first: int  # the line of the first object (the others follow, one a line)
+    raws: list[bytes]  # the text of each object's line
+
+    def candidate(self, index: int) -> Candidate:
+        """The candidate the slow path would have made of object ``index`` (for a message)."""
+        text = self.raws[index].decode("utf-8").rstrip("\r")
+        return Candidate(self.path, self.first + index, "", clip(text), {}, ())
+
+
+def _kinds_told_apart() -> None:
+    """A line the fast path reads as kind K has only K's keys and all of K's required keys;
+    ``candidates.detect_kind`` tells such a line's kind as K exactly when no other kind's required
+    key is one of K's keys. Checked once, here: the fast path relies on it."""
+    for kind in RecordKind:
+        for other in RecordKind:
+            if other is not kind and not KEYS[kind].isdisjoint(REQUIRED[other]):
+                raise RuntimeError(f"{other.value}'s required keys are keys of {kind.value}")
+
+
+_kinds_told_apart()
+#: Lines the fast path reads before handing a batch on.
+_FAST_BATCH = 8192
+
+
+def _fast_lines(
+    path: str, raw_lines: Iterator[bytes | sources.LongLine], kind: RecordKind | None
+) -> Iterator[Candidate | Decoded]:
+    """JSON Lines with the typed fast path: each line is decoded on its own as a record of one
+    kind (the forced one, else the kind of the last line read, else each kind in turn); a line
+    the fast path declines goes through :func:`_line`, which decides and words any error. Only
+    a line that is one complete record of one kind is read fast, and such a line is read the same
+    either way (``tests/property/test_io_fast_lines.py``)."""
+    decoders = [line_decoder(k) for k in ((kind,) if kind is not None else RecordKind)]
+    kinds = () if kind is None else (kind,)
+    current = decoders[0]
+    decode, convert, columnar = current.decode, current.convert, current.columnar
+    objects: list[Any] = []
+    raws: list[bytes] = []
+    first = 1
+    number = 0
+    try:
+        for number, raw in enumerate(raw_lines, 1):  # noqa: B007 - number is read after the loop
+            if type(raw) is bytes:
+                if number == 1:
+                    raw = sources.strip_bom(raw)
+                try:  # the usual line: a record of the kind of the line before
+                    obj = decode(raw)
+                    if not columnar:
+                        obj = convert(obj)
+                        if obj is FAIL:
+                            raise _Declined
+                except (DECLINED, _Declined):
+                    found = _decode_other(raw, current, decoders)
+                    if found is None:
+                        obj = _NOT_PLAIN
+                    else:  # another kind: the batch so far ends here
+                        if objects:
+                            yield Decoded(current.kind, objects, columnar, path, first, raws)
+                            objects, raws = [], []
+                        current, obj = found
+                        decode, convert, columnar = current.decode, current.convert, current.columnar
+                if obj is not _NOT_PLAIN:
+                    if not objects:
+                        first = number
+                    objects.append(obj)
+                    raws.append(raw)
+                    if len(objects) >= _FAST_BATCH:
+                        yield Decoded(current.kind, objects, columnar, path, first, raws)
+                        objects, raws = [], []
+                    continue
+            if objects:
+                yield Decoded(current.kind, objects, columnar, path, first, raws)
+                objects, raws = [], []
+            yield from _line(path, number, raw, kind, kinds)
+        if objects:
+            yield Decoded(current.kind, objects, columnar, path, first, raws)
+    except ImportFailure as exc:
+        if objects:  # the records before the fault still load
+            yield Decoded(current.kind, objects, columnar, path, first, raws)
+        raise ImportFailure(path, f"{exc.reason}, after line {number}", number + 1) from exc
+
+
+class _Declined(Exception):
+    """A line the typed decoder read but whose conversion declined (a DMS time)."""
+
+
+def _decode_other(raw: bytes, current: LineDecoder, decoders: list[LineDecoder]) -> tuple[LineDecoder, Any] | None:
+    """The line as a record of another kind than the current one, if the fast path reads it."""
+    for decoder in decoders:
+        if decoder is current:
+            continue
+        try:
+            obj = decoder.decode(raw)
+        except DECLINED:
+            continue
+        if not decoder.columnar:
+            obj = decoder.convert(obj)
+            if obj is FAIL:
+                return None
+        return decoder, obj
+    return None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -41,8 +41,9 @@ import attrs
 
 from dsc_engine.errors import ImportFailure, OutputError, RecordError, SnapshotError
 from dsc_engine.io import candidates, duplicates, formats, snapshot, sources
-from dsc_engine.io.stores import HasStores, Stores, gc_paused
-from dsc_engine.wire.codec import from_wire
+from dsc_engine.io.stores import HasStores, Stores, gc_paused, warm_filter_parser
+from dsc_engine.store.store import BulkLoad, Store
+from dsc_engine.wire.codec import ABSENT, from_wire, line_decoder
 from dsc_engine.models import MaskingRun, RecordKind
 from dsc_engine.models.records import Record
 
@@ -229,9 +230,17 @@ class _Loader:
         self.duplicates = 0
         self.loaded = dict.fromkeys(RecordKind, 0)
         self.pending: dict[RecordKind, list[Record]] = {k: [] for k in RecordKind}
-        self.run_ids: dict[int, Record] | None = None
-        self.identical = None if keep_duplicates else duplicates.IdenticalRecords(target, self.pending)
+        self.run_ids: dict[int, Any] | None = None
+        self.identical = None if keep_duplicates else duplicates.IdenticalRecords(target)
         self.duplicate_files: list[DuplicateFile] = []
+        #: the kinds whose records of the file being read are compared with earlier ones
+        self.compared: frozenset[RecordKind] = frozenset()
+        # An in-memory store takes whole files as one sorted bulk load, records or typed structs
+        # from the fast path alike; any other record source takes records in batches.
+        stores = {kind: target.store(kind) for kind in RecordKind}
+        self.bulks: dict[RecordKind, BulkLoad] | None = None
+        if all(isinstance(store, Store) for store in stores.values()):
+            self.bulks = {kind: store.bulk() for kind, store in stores.items()}  # type: ignore[attr-defined]
 
     def reject(self, reject: Reject) -> None:
         if reject.scope == "file":
@@ -264,40 +273,101 @@ class _Loader:
             return
         self.add(kind, record, candidate)
 
+    def take_decoded(self, decoded: formats.Decoded) -> None:
+        """A batch the fast path read: records, or structs the store reads as they are."""
+        self.read += len(decoded.objects)
+        objects = decoded.objects
+        if decoded.kind is RecordKind.MASKING_RUN:  # runs have an identity: skip or reject known ones
+            objects = [obj for index, obj in enumerate(objects)
+                       if not self._duplicate(obj, decoded.candidate(index))]
+        else:
+            objects = self._fresh(decoded.kind, objects, structs=decoded.columnar)
+        assert self.bulks is not None  # the fast path is asked for only then
+        self.bulks[decoded.kind].add(objects, ABSENT if decoded.columnar else None)
+
     def add(self, kind: RecordKind, record: Record, candidate: candidates.Candidate) -> None:
         if isinstance(record, MaskingRun):
             if self._duplicate(record, candidate):
                 return
-        elif self.identical is not None and self.identical.repeats(kind, record):
+        elif kind in self.compared and self.identical is not None and self.identical.repeats(kind, record):
             self.duplicates += 1
+            return
+        if self.bulks is not None:
+            self.bulks[kind].add([record])
             return
         batch = self.pending[kind]
         batch.append(record)
         if len(batch) >= BATCH_SIZE and not self.strict:
             self.flush(kind)
 
-    def take_snapshot(self, path: Path) -> None:
-        """Every record of a snapshot file (checked as a whole before the first is taken); its
-        audit and DMS logs are compared only with what came before it, never with each other."""
+    def take_snapshot(self, path: Path, alone: bool) -> None:
+        """Every record of a snapshot file (checked as a whole before the first is taken). A
+        version 3 store becomes the target's store as it is, indexes included, when that store
+        is an empty in-memory one and nothing of this import waits for it (``alone``: this is
+        the import's only file, or the import is lenient), nothing came before it to compare its
+        records with and, for masking runs, no two runs of the snapshot share an ``Id``;
+        otherwise its records are added one by one, as any file's. Its audit and DMS logs are
+        compared only with what came before it, never with each other."""
+        contents = snapshot.open_stores(path)
+        if isinstance(contents, dict):
+            for kind, opened in list(contents.items()):
+                if isinstance(opened, Store) and self._adopt(kind, opened, alone):
+                    del contents[kind]
         seen = dict.fromkeys(RecordKind, 0)
-        identical = self.identical
-        unchecked = {k for k in RecordKind if identical is None or identical.nothing_before(k)}
-        for kind, records in snapshot.open_chunks(path):
+        for kind, records in snapshot.chunks(contents):
             self.read += len(records)
             if kind is RecordKind.MASKING_RUN:  # runs have an identity: skip or reject known ones
                 for index, record in enumerate(records, seen[kind]):
                     self.add(kind, record, candidates.Candidate(str(path), 0, f"{kind.value}[{index}]", data={}))
             else:
-                kept = records if kind in unchecked or identical is None else identical.fresh(kind, records)
-                self.duplicates += len(records) - len(kept)
-                self.pending[kind].extend(kept)
-                if not self.strict:
-                    self.flush(kind)
+                kept = self._fresh(kind, records)
+                if self.bulks is not None:
+                    self.bulks[kind].add(kept)
+                else:
+                    self.pending[kind].extend(kept)
+                    if not self.strict:
+                        self.flush(kind)
             seen[kind] += len(records)
+
+    def _adopt(self, kind: RecordKind, opened: Store, alone: bool) -> bool:
+        if self.bulks is None or self.bulks[kind].pending or not (alone or not self.strict):
+            return False
+        if self.identical is not None and not self.identical.nothing_before(kind):
+            return False  # its records are to be compared with what came before
+        if kind is RecordKind.MASKING_RUN:
+            ids = opened.records_column("id")
+            if len(set(ids)) != len(ids):
+                return False
+        if not snapshot.adopt(self.target, kind, opened):
+            return False
+        self.read += len(opened)
+        self.loaded[kind] += len(opened)
+        if kind is RecordKind.MASKING_RUN:
+            self.run_ids = None  # read again from the store, which now holds these runs
+        return True
 
     def end_file(self) -> None:
         if self.identical is not None:
             self.identical.end_file()
+
+    def begin_file(self, last: bool) -> None:
+        """Decide, before a file's first record, which kinds its records are compared for: all,
+        but none with ``keep_duplicates``, and in the import's ``last`` file not the kinds nothing
+        came before (nothing to compare with, and no later file to compare its records with)."""
+        identical = self.identical
+        self.compared = frozenset(
+            () if identical is None
+            else (kind for kind in RecordKind if not (last and identical.nothing_before(kind)))
+        )
+
+    def _fresh(self, kind: RecordKind, objects: list[Any], *, structs: bool = False) -> list[Any]:
+        """The audit or DMS logs of ``objects`` (records, or the fast path's ``structs``) that
+        repeat none from before the current file; the others are counted as duplicates."""
+        if kind not in self.compared or self.identical is None:
+            return objects
+        kept = self.identical.fresh(kind, objects, structs=structs)
+        self.duplicates += len(objects) - len(kept)
+        return kept
 
     def _bad(self, candidate: candidates.Candidate, error: RecordError) -> None:
         if self.strict:
@@ -305,7 +375,9 @@ class _Loader:
         reason = f"{error.kind} record: key {error.key!r}: {error.reason}" if error.key else str(error.reason)
         self.reject(Reject(candidate.path, candidate.line, reason, candidate.raw, candidate.item))
 
-    def _duplicate(self, run: MaskingRun, candidate: candidates.Candidate) -> bool:
+    def _duplicate(self, run: Any, candidate: candidates.Candidate) -> bool:
+        """Whether ``run`` (a record, or a struct of the fast path) repeats a run already seen:
+        skipped when identical, rejected when not."""
         if self.run_ids is None:
             existing = self.target.store(RecordKind.MASKING_RUN).records_in_load_order()
             self.run_ids = {r.id: r for r in existing if isinstance(r, MaskingRun)}
@@ -313,7 +385,7 @@ class _Loader:
         if first is None:
             self.run_ids[run.id] = run
             return False
-        if first == run:
+        if _as_record(first) == _as_record(run):
             self.duplicates += 1
             return True
         reason = f"masking run Id {run.id} is already loaded with different content"
@@ -323,6 +395,9 @@ class _Loader:
         return True
 
     def flush(self, kind: RecordKind) -> None:
+        if self.bulks is not None:
+            self.loaded[kind] += self.bulks[kind].finish()
+            return
         batch = self.pending[kind]
         if batch:
             self.loaded[kind] += self.target.store(kind).insert(batch)
@@ -340,6 +415,14 @@ class _Loader:
             rejects_path=rejects_path,
             duplicate_files=tuple(self.duplicate_files),
         )
+
+
+_RUN_STRUCT = line_decoder(RecordKind.MASKING_RUN)
+
+
+def _as_record(run: Any) -> Any:
+    """A masking run as a record (a struct of the fast path is converted; for comparing)."""
+    return run if isinstance(run, MaskingRun) else _RUN_STRUCT.convert(run)
 
 
 def _with_item(candidate: candidates.Candidate, reason: str) -> str:
@@ -371,12 +454,17 @@ def load_into(
     sources.refuse_overwrite(rejects_path, files, "the rejects file")
     rejects_file = None if rejects_path is None else _open_rejects(rejects_path)
     loader = _Loader(engine, strict, rejects_file, keep_duplicates)
+    warm_filter_parser()
     try:
         with gc_paused():
             _load_files(loader, files, forced, progress)
     finally:
         if rejects_file is not None:
             rejects_file.close()
+    for kind, count in loader.loaded.items():  # the indexes the APIs use, built meanwhile
+        store = engine.store(kind)
+        if count and isinstance(store, Store):
+            store.index_in_background(snapshot.index_attrs(store))
     return loader.report(len(files), None if rejects_path is None else os.fspath(rejects_path))
 
 
@@ -392,7 +480,8 @@ def _load_files(
 ) -> None:
     strict = loader.strict
     same_files = None if loader.identical is None else duplicates.SameFiles(files)
-    for path in files:
+    for number, path in enumerate(files, 1):
+        loader.begin_file(last=number == len(files))
         first = None if same_files is None else same_files.earlier_copy(path)
         if first is not None:
             loader.duplicate_files.append(DuplicateFile(str(path), str(first)))
@@ -401,10 +490,13 @@ def _load_files(
             continue
         try:
             if not sources.is_stream(path) and snapshot.is_snapshot(path):  # a pipe is read once
-                loader.take_snapshot(path)
+                loader.take_snapshot(path, alone=len(files) == 1)
             else:
-                for candidate in formats.read_file(path, forced, progress):
-                    loader.take(candidate)
+                for item in formats.read_file(path, forced, progress, fast=loader.bulks is not None):
+                    if type(item) is formats.Decoded:
+                        loader.take_decoded(item)
+                    else:
+                        loader.take(item)  # type: ignore[arg-type]
         except ImportFailure as exc:
             if strict:
                 raise

@@ -37,26 +37,28 @@ import hashlib
 import io
 import json
 import os
-import secrets
 import struct
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from dsc_engine.errors import SnapshotError
-from dsc_engine.io import columns, snaptables
-from dsc_engine.io.stores import HasStores, gc_paused
+from dsc_engine.errors import SnapshotError, UsageError
+from dsc_engine.io import columns, snapopen, snapstore, snaptables
+from dsc_engine.io.atomic import replacing
+from dsc_engine.io.stores import HasStores, gc_paused, warm_filter_parser
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
+from dsc_engine.store.store import Store
 
 #: Called with the number of records written since the last call.
 ProgressFn = Callable[[int], None]
 
 MAGIC = b"DSCSNAP\n"
-VERSION = snaptables.VERSION
+#: The version :func:`save` writes: the store's own layout (:mod:`snapstore`).
+VERSION = snapstore.VERSION
 #: The versions this engine reads.
-VERSIONS = (1, 2)
+VERSIONS = (1, 2, 3)
 FLAG_GZIP = 0x01
 _HEADER = struct.Struct(">8sHBQ32s")
 HEADER_SIZE = _HEADER.size
@@ -136,7 +138,7 @@ def _write(
     out.seek(start)
     flags = FLAG_GZIP if compress else 0
     assert hashing.digest is not None
-    out.write(_HEADER.pack(MAGIC, VERSION, flags, hashing.size, hashing.digest.digest()))
+    out.write(_HEADER.pack(MAGIC, snaptables.VERSION, flags, hashing.size, hashing.digest.digest()))
     out.seek(end)
     return counts, hashing.size, expanded
 
@@ -148,9 +150,18 @@ def encode(records: Mapping[RecordKind, Sequence[Record]], *, compress: bool = T
     return out.getvalue()
 
 
-def _tables(raw: BinaryIO, size: int, name: str) -> list[snaptables.Table] | dict[RecordKind, list[Record]]:
-    """Read and check a snapshot from a seekable ``raw`` (``size`` bytes in all)."""
+Contents = list[snaptables.Table] | dict[RecordKind, list[Record]] | dict[RecordKind, Store]
+
+
+def _tables(raw: BinaryIO, size: int, name: str) -> Contents:
+    """Read and check a snapshot from a seekable ``raw`` (``size`` bytes in all): version 3 as
+    whole stores, version 2 as checked column tables, version 1 as records."""
     head = raw.read(HEADER_SIZE)
+    if head.startswith(MAGIC) and len(head) >= len(MAGIC) + 2 and _version_of(head) == snapstore.VERSION:
+        try:
+            return snapopen.read_stores(raw, size, head[: snapstore.HEADER.size])
+        except SnapshotError as exc:
+            raise exc.located(name) from None
     if len(head) < HEADER_SIZE:
         if len(head) < len(MAGIC) or not head.startswith(MAGIC):
             raise SnapshotError(f"not a dsc-engine snapshot (no {MAGIC!r} header)", name)
@@ -161,7 +172,7 @@ def _tables(raw: BinaryIO, size: int, name: str) -> list[snaptables.Table] | dic
     if version not in VERSIONS:
         raise SnapshotError(
             f"snapshot format version {version} is not supported (this engine reads version"
-            f" {' and '.join(map(str, VERSIONS))})",
+            f" {', '.join(map(str, VERSIONS[:-1]))} and {VERSIONS[-1]})",
             name,
         )
     if flags & ~FLAG_GZIP:
@@ -185,6 +196,11 @@ def _tables(raw: BinaryIO, size: int, name: str) -> list[snaptables.Table] | dic
         raise SnapshotError(f"corrupt: {reason}: {exc}", name) from None
     except SnapshotError as exc:
         raise exc.located(name) from None
+
+
+def _version_of(head: bytes) -> int:
+    (version,) = struct.unpack(">H", head[len(MAGIC) : len(MAGIC) + 2])
+    return int(version)
 
 
 def _verify(raw: BinaryIO, length: int, digest: bytes, name: str) -> None:
@@ -256,11 +272,12 @@ def open_chunks(path: str | os.PathLike[str], size: int | None = None) -> Iterat
     return _chunks(tables, size or INSERT_CHUNK)
 
 
-def _chunks(tables: list[snaptables.Table] | dict[RecordKind, list[Record]], size: int) -> Iterator[tuple[RecordKind, list[Record]]]:
+def _chunks(tables: Contents, size: int) -> Iterator[tuple[RecordKind, list[Record]]]:
     if isinstance(tables, dict):
-        for kind, records in tables.items():
+        for kind, held in tables.items():
+            records: Sequence[Record] = held.records_in_load_order() if isinstance(held, Store) else held
             for start in range(0, len(records), size):
-                yield kind, records[start : start + size]
+                yield kind, list(records[start : start + size])
         return
     while tables:
         table = tables.pop(0)  # its columns are freed once its records are out
@@ -268,7 +285,7 @@ def _chunks(tables: list[snaptables.Table] | dict[RecordKind, list[Record]], siz
             yield table.kind, chunk
 
 
-def _read_file(path: str | os.PathLike[str]) -> list[snaptables.Table] | dict[RecordKind, list[Record]]:
+def _read_file(path: str | os.PathLike[str]) -> Contents:
     name = os.fspath(path)
     try:
         with open(path, "rb") as raw:
@@ -286,58 +303,74 @@ def decode(data: bytes, name: str = "snapshot") -> dict[RecordKind, list[Record]
 
 
 def save(
-    engine: HasStores, path: str | os.PathLike[str], *, compress: bool = True, progress: ProgressFn | None = None
+    engine: HasStores,
+    path: str | os.PathLike[str],
+    *,
+    version: int = VERSION,
+    compress: bool | None = None,
+    progress: ProgressFn | None = None,
 ) -> dict[RecordKind, int]:
     """Write every record of ``engine`` to ``path`` atomically; return how many of each kind.
-    ``progress`` is called with the number of records written as they are (the CLI's bar).
+
+    ``version`` 3 (the default) writes each store's own layout with its indexes, first building
+    those the APIs' parameters use (:func:`index_attrs`), so that a query after opening finds
+    them; it is never compressed (``compress=True`` is a :class:`UsageError`). ``version`` 2
+    writes the compact column tables, gzip'd unless ``compress`` is false. ``progress`` is
+    called as the snapshot is written: with the bytes written (version 3), or the records
+    (version 2).
 
     The snapshot is written to a temporary file of this save's own beside ``path``, flushed to
     disk, then renamed over ``path``: a reader sees the old snapshot or the new one, never part
     of one, and a save that fails leaves the old snapshot and no temporary file behind."""
-    records = {kind: engine.store(kind).records_in_load_order() for kind in RecordKind}
-    target = Path(path)
-    out, partial = _temporary(target)
-    try:
-        with out, gc_paused():
-            counts = write(out, records, compress=compress, progress=progress)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(partial, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(partial)
-        raise
-    _sync_directory(target.parent)
+    if version not in (2, snapstore.VERSION):
+        raise SnapshotError(f"cannot write snapshot format version {version} (this engine writes 2 and 3)")
+    if version == snapstore.VERSION and compress:
+        raise UsageError("compress", compress, "format 3 is written as the store lays it out, uncompressed;"
+                         " version=2 writes the compact gzip'd format")
+    with replacing(path, binary=True) as out, gc_paused():
+        if version == snapstore.VERSION:
+            counts = snapstore.write(out, _stores(engine), progress)
+        else:
+            records = {kind: engine.store(kind).records_in_load_order() for kind in RecordKind}
+            counts = write(out, records, compress=compress is not False, progress=progress)
     return counts
 
 
-def _temporary(target: Path) -> tuple[BinaryIO, Path]:
-    """A new file beside ``target``, named after it, that no other save can be using.
+def _stores(engine: HasStores) -> dict[RecordKind, Store]:
+    """Every kind's in-memory store (a copy for any other record source), with the indexes
+    the APIs use built."""
+    stores = {}
+    for kind in RecordKind:
+        source = engine.store(kind)
+        if not isinstance(source, Store):
+            copy = Store(kind)
+            copy.insert(source.records_in_load_order())
+            source = copy
+        attrs = index_attrs(source)
+        source.wait_for_indexes()  # a background builder would otherwise build them twice
+        source.build_indexes(attrs)
+        source.build_pair_indexes(attrs)
+        stores[kind] = source
+    return stores
 
-    Created like ``tempfile.mkstemp`` (a random name, ``O_EXCL``) but with the mode a plain
-    ``open`` gives (0o666 less the umask), so that the snapshot's permissions are those of any
-    other file the user writes (``mkstemp`` would make it 0o600)."""
-    while True:
-        partial = target.with_name(f"{target.name}.{secrets.token_hex(6)}.partial")
-        try:
-            descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-        except FileExistsError:
+
+def index_attrs(store: Store) -> list[str]:
+    """The attributes whose indexes a snapshot always carries: those the operations' parameters
+    filter or group on (``api/operations``), entry attributes included. Other indexes are kept
+    when they were built, and otherwise built on first use."""
+    from dsc_engine.api.operations import BY_KIND
+    from dsc_engine.api.spec import Role
+
+    schema = store.schema
+    attrs = []
+    for parameter in BY_KIND[store.kind].parameters:
+        field = parameter.field
+        if field is None or parameter.role not in (Role.FILTER, Role.GROUP_BY):
             continue
-        return os.fdopen(descriptor, "wb"), partial
-
-
-def _sync_directory(directory: Path) -> None:
-    """Flush the rename in ``directory`` to disk where the system allows it (POSIX). The rename
-    is done and the snapshot complete either way: a system that cannot sync a directory (some
-    file systems refuse) only loses the guarantee that the rename survives a power cut."""
-    if os.name != "posix":
-        return
-    with contextlib.suppress(OSError):
-        descriptor = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
+        attr = schema.attr_of.get(field) or schema.entry_attr_of.get(field)
+        if attr is not None:
+            attrs.append(attr)
+    return list(dict.fromkeys(attrs))
 
 
 def read(path: str | os.PathLike[str]) -> dict[RecordKind, list[Record]]:
@@ -349,9 +382,37 @@ def read(path: str | os.PathLike[str]) -> dict[RecordKind, list[Record]]:
 
 
 def load(engine: HasStores, path: str | os.PathLike[str]) -> dict[RecordKind, int]:
-    """Append a snapshot's records to ``engine``'s stores (nothing is loaded if it is bad)."""
+    """Append a snapshot's records to ``engine``'s stores (nothing is loaded if it is bad).
+
+    A version 3 snapshot opened into an empty in-memory store becomes that store as it is, its
+    indexes included; into a store that holds records, its records are appended in their load
+    order (after the ones there, as any later load)."""
     counts = dict.fromkeys(RecordKind, 0)
+    warm_filter_parser()
     with gc_paused():
-        for kind, chunk in open_chunks(path):
+        contents = _read_file(path)
+        if isinstance(contents, dict):
+            for kind, opened in list(contents.items()):
+                if isinstance(opened, Store) and adopt(engine, kind, opened):
+                    counts[kind] = len(opened)
+                    del contents[kind]
+        for kind, chunk in _chunks(contents, INSERT_CHUNK):
             counts[kind] += engine.store(kind).insert(chunk)
     return counts
+
+
+def adopt(engine: HasStores, kind: RecordKind, opened: Store) -> bool:
+    """Whether ``engine``'s store of ``kind`` became ``opened`` (it was an empty in-memory store)."""
+    target = engine.store(kind)
+    return isinstance(target, Store) and target.replace_with(opened)
+
+
+def chunks(contents: Contents, size: int = INSERT_CHUNK) -> Iterator[tuple[RecordKind, list[Record]]]:
+    """The records of what :func:`open_stores` gave, as ``(kind, records)`` chunks in load order."""
+    return _chunks(contents, size)
+
+
+def open_stores(path: str | os.PathLike[str]) -> Contents:
+    """A snapshot file, checked whole: version 3 as stores, older versions as tables/records
+    (what :func:`load` and the importer take apart)."""
+    return _read_file(path)

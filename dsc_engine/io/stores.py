@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import threading
 from collections.abc import Iterator
 from typing import Protocol
 
 from dsc_engine.models import RecordKind
+from dsc_engine.query import grammar
 from dsc_engine.query.source import RecordSource
 from dsc_engine.store.store import Store
 
@@ -26,6 +28,15 @@ class Stores:
 
     def store(self, kind: RecordKind) -> RecordSource:
         return self.stores[kind]
+
+
+def warm_filter_parser() -> None:
+    """Build the filter language's parser (once per process, ``query.grammar.parser``) in a
+    daemon thread while data loads, so that the first query needing it (filter text, an API range
+    string) does not wait for its LALR tables; a query that comes first builds it itself."""
+    if grammar.parser.cache_info().currsize:
+        return
+    threading.Thread(target=grammar.parser, daemon=True, name="dsc-engine filter parser").start()
 
 
 @contextlib.contextmanager

@@ -38,6 +38,7 @@ class IndexKind(enum.Enum):
     ENTRY = "entry index"  # an entry attribute's value -> rows having such an entry
     PAIR = "composite index"  # (value, value) of two coded fields -> rows
     ENTRY_PAIR = "entry pair index"  # (value, value) of two attributes of one entry -> rows
+    TEXT = "text index"  # the case-folded text of every row, one blob (substring search)
 
 
 @attrs.frozen

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import threading
 from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -36,6 +37,8 @@ Column = Any  # array('I') of codes, an IntColumn, or a list of objects
 
 #: Column-name prefix of the per-row entry codes of a nested attribute (``entries.table_name``).
 ENTRY_PREFIX = "entries."
+#: A table opened from a snapshot with at most this many values gets its value -> code map at once.
+_EAGER_CODES = 1 << 16
 #: How many filters an intern table remembers the matching codes of.
 _CODESET_CACHE = 512
 
@@ -52,34 +55,71 @@ class Intern:
     uses it.
     """
 
-    def __init__(self, spec: FieldSpec) -> None:
+    def __init__(self, spec: FieldSpec, values: list[Any] | None = None) -> None:
         self.spec = spec
-        self._codes: dict[Any, int] = {None: 0}
-        self.values: list[Any] = [None]
+        #: value -> code; for a large table opened from a snapshot, built on first need
+        self._by_value: dict[Any, int] | None = {None: 0} if values is None else None
+        self.values: list[Any] = [None] if values is None else values
         self._sets: dict[ast.Node, tuple[int, frozenset[int]]] = {}
         self._value_pred = _identity_catalog(spec)
+        self._folded: list[bytes] = []
+        self._settled = False
+        self._lock = threading.Lock()
+        if values is not None and len(values) <= _EAGER_CODES:
+            _ = self._codes  # a small table costs little now, and its first lookup nothing
 
     def __len__(self) -> int:
         return len(self.values)
 
-    def encode(self, values: Iterable[Any]) -> list[int]:
+    @property
+    def _codes(self) -> dict[Any, int]:
+        codes = self._by_value
+        if codes is None:  # a table read from a snapshot: its values are distinct (checked there)
+            codes = dict(zip(self.values, itertools.count()))
+            codes[None] = 0
+            self._by_value = codes
+        return codes
+
+    def encode(self, values: Iterable[Any], absent: Any = None) -> list[int]:
         """The codes of ``values``, interning the new ones (writer only). A list: its items are
-        the table's own int objects, so permuting it copies pointers (no int is made)."""
+        the table's own int objects, so permuting it copies pointers (no int is made).
+        ``absent`` is the marker of a missing value (code 0) besides ``None``."""
         values = values if isinstance(values, list) else list(values)
         codes = self._codes
-        known = len(codes)
+        if absent is not None and absent not in codes:
+            codes[absent] = 0  # the marker reads as "absent" (it is never a value)
+        if self._settled:  # the last batch had no new value: try one pass of lookups first
+            try:
+                return list(map(codes.__getitem__, values))
+            except KeyError:
+                pass
         # Each value is hashed once into a batch-local table (cheap for few distinct values),
         # only the distinct ones are looked up in the store's table, and the new ones are
         # numbered in first-seen order; all in C.
         fresh = list(itertools.filterfalse(codes.__contains__, dict.fromkeys(values)))
+        self._settled = not fresh
         if fresh:
-            self.values.extend(fresh)
-            codes.update(zip(fresh, itertools.count(known)))
+            first = len(self.values)
+            self.values.extend(fresh)  # published before the codes that point at them
+            codes.update(zip(fresh, itertools.count(first)))
         return list(map(codes.__getitem__, values))
 
     def code(self, value: Any) -> int:
         """The code of an attribute value (0: absent or never interned)."""
         return self._codes.get(value, 0)
+
+    def folded(self) -> list[bytes]:
+        """``str.casefold`` of every value as UTF-8 (``b""`` for absent and non-text values), by
+        code: what a text index (``text.py``) searches. Grown as the table grows."""
+        folded = self._folded
+        if len(folded) < len(self.values):
+            with self._lock:  # readers may ask at once; each value is appended exactly once
+                values = self.values[len(folded) :]
+                folded.extend(
+                    value.casefold().encode("utf-8", "surrogatepass") if type(value) is str else b""
+                    for value in values
+                )
+        return folded
 
     def matching(self, node: ast.Node) -> frozenset[int]:
         """The codes whose value satisfies ``node`` (a filter on this attribute's field only)."""
@@ -106,11 +146,16 @@ def _identity_catalog(spec: FieldSpec) -> Mapping[str, FieldSpec]:
     return {spec.name: attrs.evolve(spec, get=_identity)}
 
 
-def int_column(values: Sequence[int | None]) -> IntColumn:
-    """A compact column of optional ints: ``array('q')`` if every value fits, else a list."""
+def int_column(values: Sequence[int | None], absent: Any = None) -> IntColumn:
+    """A compact column of optional ints: ``array('q')`` if every value fits, else a list.
+    ``absent`` is the marker of a missing value besides ``None``."""
+    if absent is not None:
+        values = [None if v is absent else v for v in values]
     if ABSENT_INT in values:
         return list(values)
     try:
+        if None not in values:
+            return array("q", values)
         return array("q", [ABSENT_INT if v is None else v for v in values])
     except OverflowError:
         return list(values)

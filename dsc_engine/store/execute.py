@@ -185,6 +185,8 @@ def _pair_start(segment: Segment, access: IntersectOf, a: int, b: int) -> tuple[
         other = _one_code(schema.tables[second].matching(probe.node), schema.tables[second])
         if other is None or segment.pair_count() >= _PAIRS and not segment.has_pair(first, second):
             continue
+        if not segment.wants_pair(first, second):
+            break
         del probes[index]
         return _cut(segment.pair_postings(first, second).of(code, other), a, b, segment.n), probes
     return rows, probes
@@ -223,8 +225,18 @@ def _window_cost(segment: Segment, access: Access, bounds: tuple[int, int]) -> i
     return bounds[1] - bounds[0]
 
 
+def _text_rows(segment: Segment, access: HashLookup | EntryLookup, a: int, b: int) -> RowSeq | None:
+    """A hash lookup's rows of ``[a, b)`` from the column's text index, when it answers it."""
+    if not isinstance(access, HashLookup):
+        return None
+    return segment.text_rows(segment.schema.attr_of[access.field], access.node, a, b)
+
+
 def _lookup_cost(segment: Segment, access: HashLookup | EntryLookup, bounds: tuple[int, int]) -> int:
     a, b = bounds
+    found = _text_rows(segment, access, a, b)
+    if found is not None:
+        return len(found)
     postings, codes = _codes(segment, access)
     if len(codes) > _EXACT_CODES:
         rows = sum(postings.count(code) for code in codes)
@@ -235,6 +247,9 @@ def _lookup_cost(segment: Segment, access: HashLookup | EntryLookup, bounds: tup
 
 
 def _lookup_rows(segment: Segment, access: HashLookup | EntryLookup, a: int, b: int) -> RowSeq:
+    found = _text_rows(segment, access, a, b)
+    if found is not None:
+        return found
     postings, codes = _codes(segment, access)
     lists = [_cut(postings.of(code), a, b, segment.n) for code in codes]
     # A row holds one code of a scalar column, but may hold several entry codes (two
@@ -342,6 +357,9 @@ def row_test(segment: Segment, node: ast.Node) -> RowTest:
     field = single_field(node)
     if field is not None and schema.storage_of(field) == Storage.CODED:
         attr = schema.attr_of[field]
+        found = segment.text_rows(attr, node)
+        if found is not None:
+            return frozenset(found).__contains__
         matching = schema.tables[attr].matching(node)
         codes = segment.columns[attr]
         return lambda row: codes[row] in matching

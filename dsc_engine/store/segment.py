@@ -15,17 +15,19 @@ Indexes are built on first use and then kept (a segment never changes):
 from __future__ import annotations
 
 import bisect
+import collections
 import functools
 import itertools
 import operator
 import threading
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
 from dsc_engine.models.records import Record
+from dsc_engine.query import ast
 from dsc_engine.query.plan import IndexKind, Window
 from dsc_engine.store.columns import (
     ABSENT_INT,
@@ -37,6 +39,8 @@ from dsc_engine.store.columns import (
     negated_time,
 )
 from dsc_engine.wire.types import Storage
+from dsc_engine.store.build import concat_columns, encode_columns, permuter
+from dsc_engine.store.text import DISTINCT_SHARE, TextIndex, has_text_path
 
 RowSeq = Sequence[int]  # ascending row numbers: a range, an array or a memoryview of one
 
@@ -107,6 +111,7 @@ class Segment:
         self._ident = self._getter(schema.tie_attr) if schema.tie_attr else None
         self._indexes: dict[tuple[IndexKind, str], Any] = {}
         self._row_catalog: Any = None
+        self._pair_asks: collections.Counter[str] = collections.Counter()
         self._lock = threading.Lock()
 
     # -- building ------------------------------------------------------------------------------
@@ -114,37 +119,31 @@ class Segment:
     @classmethod
     def from_records(cls, schema: Schema, records: Sequence[Record], first_seq: int) -> Segment:
         """A segment of ``records`` (loaded in this order, numbered from ``first_seq``)."""
-        times = list(map(operator.attrgetter(schema.time_attr), records))
-        key: Callable[[int], Any] = times.__getitem__
-        if schema.tie_attr:
-            idents = list(map(operator.attrgetter(schema.tie_attr), records))
-            key = lambda i: (times[i], idents[i])  # noqa: E731
-        # A stable descending sort keeps equal keys in input order: feed the last loaded first.
-        order = sorted(range(len(records) - 1, -1, -1), key=key, reverse=True)
-        permute = _permuter(order)
         # Columns are read and coded in load order (the records lie in memory in that order;
         # reading them permuted costs about four times as much in cache misses), then the
         # compact columns are permuted into contract order.
-        columns: dict[str, Column] = {}
-        for spec in schema.columns.values():
-            if spec.entry_attr is not None:  # the codes of one attribute of the nested entries
-                encode = schema.entry_tables[spec.entry_attr].encode
-                get = operator.attrgetter(spec.entry_attr)
-                columns[spec.attr] = permute(
-                    [
-                        tuple(sorted(set(encode(map(get, entries)))))
-                        for entries in map(operator.attrgetter(schema.entries_attr), records)
-                    ]
-                )
-                continue
-            values = list(map(operator.attrgetter(spec.attr), records))
-            if spec.storage == Storage.CODED:
-                columns[spec.attr] = array("I", permute(schema.tables[spec.attr].encode(values)))
-            elif spec.storage == Storage.INT:
-                columns[spec.attr] = permute(int_column(values))
-            else:
-                columns[spec.attr] = permute(values)
-        return cls(schema, array("q", [first_seq + i for i in order]), columns)
+        return cls.from_columns(schema, encode_columns(schema, records), len(records), first_seq)
+
+    @classmethod
+    def from_columns(cls, schema: Schema, columns: dict[str, Column], n: int, first_seq: int) -> Segment:
+        """A segment of ``n`` rows given as coded columns in load order (``encode_columns``; the
+        dict is emptied), numbered from ``first_seq``: one sort into contract order, then each
+        column permuted (and a coded column packed)."""
+        times = columns[schema.time_attr]
+        key: Callable[[int], Any] = times.__getitem__
+        if schema.tie_attr:
+            idents = columns[schema.tie_attr]
+            key = lambda i: (times[i], idents[i])  # noqa: E731
+        # A stable descending sort keeps equal keys in input order: feed the last loaded first.
+        order = sorted(range(n - 1, -1, -1), key=key, reverse=True)
+        permute = permuter(order)
+        permuted: dict[str, Column] = {}
+        for attr in list(columns):
+            column = permute(columns.pop(attr))  # each input column is freed once permuted
+            if schema.columns[attr].storage == Storage.CODED and not isinstance(column, array):
+                column = array("I", column)  # a list of the table's own ints: no int is made
+            permuted[attr] = column
+        return cls(schema, array("q", [first_seq + i for i in order]), permuted)
 
     @classmethod
     def merge(cls, schema: Schema, parts: Sequence[Segment]) -> Segment:
@@ -165,7 +164,7 @@ class Segment:
         del keys
         columns: dict[str, Column] = {}
         for attr, spec in schema.columns.items():
-            joined = _concat([part.columns[attr] for part in parts])
+            joined = concat_columns([part.columns[attr] for part in parts])
             gathered = map(joined.__getitem__, perm)
             if isinstance(joined, array):
                 columns[attr] = array(joined.typecode, gathered)
@@ -173,7 +172,7 @@ class Segment:
                 columns[attr] = int_column(list(gathered))
             else:
                 columns[attr] = list(gathered)
-        seq = _concat([part.seq for part in parts])
+        seq = concat_columns([part.seq for part in parts])
         return cls(schema, array("q", map(seq.__getitem__, perm)), columns)
 
     @classmethod
@@ -233,6 +232,10 @@ class Segment:
             return int_getter(column)
         return column.__getitem__  # type: ignore[no-any-return]
 
+    def attr_getter(self, attr: str) -> Callable[[int], Any]:
+        """``row -> the value of attribute attr`` (``None`` when absent)."""
+        return self._getter(attr)
+
     def field_getter(self, field: str) -> Callable[[int], Any]:
         """``row -> the query value of field`` (what ``FieldSpec.get`` gives for the record)."""
         return self._getter(self.schema.attr_of[field])
@@ -281,11 +284,11 @@ class Segment:
         key = (kind, attr)
         index = self._indexes.get(key)
         if index is None:
+            # Built outside the lock, so that a query needing another index (or a background
+            # builder) never waits for this one; two builds of one index keep the first.
+            built = build()
             with self._lock:
-                index = self._indexes.get(key)
-                if index is None:
-                    index = build()
-                    self._indexes[key] = index
+                index = self._indexes.setdefault(key, built)
         return index
 
     def row_catalog(self, build: Callable[[], Any]) -> Any:
@@ -299,9 +302,35 @@ class Segment:
     def postings(self, attr: str) -> Postings:
         return self.cached(IndexKind.HASH, attr, lambda: _csr(enumerate(self.columns[attr])))  # type: ignore[no-any-return]
 
+    def index(self, kind: IndexKind, attr: str) -> Any:
+        """The ``kind`` index of ``attr`` (a single-attribute kind), built now if need be."""
+        return _BUILDERS[kind](self, attr)
+
+    def has_index(self, kind: IndexKind, attr: str) -> bool:
+        return (kind, attr) in self._indexes
+
+    def indexes(self) -> dict[tuple[IndexKind, str], Any]:
+        """The indexes built so far (what a snapshot keeps)."""
+        return dict(self._indexes)
+
+    def adopt(self, kind: IndexKind, attr: str, index: Any) -> None:
+        """Keep an index built elsewhere (read from a snapshot, checked there)."""
+        with self._lock:
+            self._indexes.setdefault((kind, attr), index)
+
     def pair_postings(self, first: str, second: str) -> PairPostings:
         """The composite index of two coded columns (built on first use, like the others)."""
         return self.cached(IndexKind.PAIR, f"{first}|{second}", lambda: self._build_pair(first, second))  # type: ignore[no-any-return]
+
+    def wants_pair(self, first: str, second: str) -> bool:
+        """Whether an intersection of these two columns should go through their composite
+        index: when it exists, or on the second such intersection (the first one probes, so that
+        the first query of a kind never pays the index's build)."""
+        key = f"{first}|{second}"
+        if (IndexKind.PAIR, key) in self._indexes:
+            return True
+        self._pair_asks[key] += 1
+        return self._pair_asks[key] > 1
 
     def pair_count(self) -> int:
         return sum(1 for kind, _ in self._indexes if kind is IndexKind.PAIR)
@@ -321,14 +350,44 @@ class Segment:
         }
         return PairPostings(spans, array("i", order))
 
+    def text_rows(self, attr: str, node: ast.Node, first: int = 0, stop: int | None = None) -> RowSeq | None:
+        """The rows of ``[first, stop)`` matching ``node`` by the column's text index, when
+        ``node`` is a substring test on a column of mostly distinct text (``text.py``); else
+        ``None``."""
+        if not self.has_text_path(attr, node):
+            return None
+        return self.text_index(attr).rows(node.text, first, stop)  # type: ignore[attr-defined]
+
+    def has_text_path(self, attr: str, node: ast.Node) -> bool:
+        """Whether the text index of ``attr`` answers ``node`` (see ``text_rows``)."""
+        return has_text_path(node) and self.is_text(attr)
+
+    def is_text(self, attr: str) -> bool:
+        """Whether ``attr`` is a coded column of mostly distinct strings in this segment."""
+        table = self.schema.tables.get(attr)
+        return (
+            table is not None
+            and table.spec.type.json is str
+            and len(table) > DISTINCT_SHARE * self.n
+        )
+
+    def text_index(self, attr: str) -> TextIndex:
+        build = lambda: TextIndex.build(self.columns[attr], self.schema.tables[attr].folded())  # noqa: E731
+        return self.cached(IndexKind.TEXT, attr, build)  # type: ignore[no-any-return]
+
     def sorted_index(self, attr: str) -> SortedIndex:
         return self.cached(IndexKind.SORTED, attr, lambda: self._build_sorted(attr))  # type: ignore[no-any-return]
 
     def _build_sorted(self, attr: str) -> SortedIndex:
-        get = int_getter(self.columns[attr])
-        values = [(row, value) for row in range(self.n) if (value := get(row)) is not None]
-        values.sort(key=operator.itemgetter(1))  # stable: rows of one value stay in row order
-        return SortedIndex(int_column([value for _, value in values]), array("i", [row for row, _ in values]))
+        column = self.columns[attr]
+        if isinstance(column, array):  # in C: the absent marker is the least value, cut off
+            order = sorted(range(self.n), key=column.__getitem__)  # stable: rows ascending
+            del order[: column.count(ABSENT_INT)]
+            return SortedIndex(array("q", map(column.__getitem__, order)), array("i", order))
+        get = int_getter(column)
+        present = [row for row in range(self.n) if get(row) is not None]
+        present.sort(key=cast(Callable[[int], int], get))  # stable: rows of one value stay in row order
+        return SortedIndex(int_column([get(row) for row in present]), array("i", present))
 
     def entry_postings(self, entry_attr: str) -> Postings:
         return self.cached(IndexKind.ENTRY, entry_attr, lambda: self._build_entry(entry_attr))  # type: ignore[no-any-return]
@@ -358,24 +417,13 @@ class Segment:
         return _csr((row, code) for row, codes in enumerate(codes_by_row) for code in codes)
 
 
-def _permuter(order: list[int]) -> Callable[[Column], Column]:
-    """``column -> column[order]`` (an array stays an array of its type); no copy when ``order``
-    is the identity, one reversed slice when it is the reverse (files sorted either way)."""
-    n = len(order)
-    if all(map(operator.eq, order, range(n))):
-        return _identity
-    if all(map(operator.eq, order, range(n - 1, -1, -1))):
-        return operator.itemgetter(slice(None, None, -1))
-
-    def permute(column: Column) -> Column:
-        gathered = map(column.__getitem__, order)
-        return array(column.typecode, gathered) if isinstance(column, array) else list(gathered)
-
-    return permute
-
-
-def _identity(column: Column) -> Column:
-    return column
+#: How each single-attribute index kind is had (built on first use) from a segment.
+_BUILDERS: dict[IndexKind, Callable[[Segment, str], Any]] = {
+    IndexKind.HASH: Segment.postings,
+    IndexKind.SORTED: Segment.sorted_index,
+    IndexKind.ENTRY: Segment.entry_postings,
+    IndexKind.TEXT: Segment.text_index,
+}
 
 
 def _place(big: Segment, negated: Callable[[int], Any], key: tuple[Any, ...], low: int) -> int:
@@ -474,18 +522,3 @@ def _fast_places(schema: Schema, big: Segment, small: Segment) -> list[int] | No
         return None
     search = functools.partial(find, big_times, key=operator.neg)
     return list(map(search, map(operator.neg, small_times)))
-
-
-def _concat(columns: list[Column]) -> Column:
-    if all(isinstance(c, array) for c in columns) and len({c.typecode for c in columns}) == 1:
-        joined = array(columns[0].typecode)
-        for column in columns:
-            joined.extend(column)
-        return joined
-    joined_list: list[Any] = []
-    for column in columns:
-        if isinstance(column, array) and column.typecode == "q":
-            joined_list.extend(None if v == ABSENT_INT else v for v in column)
-        else:
-            joined_list.extend(column)
-    return joined_list

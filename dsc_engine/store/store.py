@@ -14,19 +14,24 @@ details and measurements.
 
 from __future__ import annotations
 
+import collections
+import itertools
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from typing import overload
+from typing import Any, overload
 
 from dsc_engine.errors import StoreError
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
 from dsc_engine.query import ast, plan
+from dsc_engine.query.plan import IndexKind
 from dsc_engine.query.source import Page
 from dsc_engine.store import paging
-from dsc_engine.store.columns import Schema
+from dsc_engine.store.columns import Column, Schema
 from dsc_engine.store.execute import Statistics, hits
 from dsc_engine.wire.catalog import FIELDS
+from dsc_engine.wire.types import Storage
+from dsc_engine.store.build import concat_columns, encode_columns
 from dsc_engine.store.segment import Segment
 
 #: A new segment is merged into the previous one when it is at least this fraction of its size.
@@ -34,6 +39,11 @@ _MERGE_RATIO = 4
 #: A segment of at least this many rows is always merged into the previous one (a bulk load
 #: ends in one segment); smaller ones wait until they add up, keeping the big one's indexes.
 _SPLICE_ROWS = 1_000
+#: Coded columns of at most this many codes get their composite indexes built ahead
+#: (``Store.build_pair_indexes``), at most this many columns of a kind.
+PAIR_CODES = 16
+PAIRS_BUILT = 3
+PAIR_ROWS = 1 << 18
 #: Plans kept per store (the cache is cleared when it fills up).
 _PLAN_CACHE = 1024
 
@@ -98,6 +108,7 @@ class Store:
         self._version = _Version(self._schema, (), 0)
         self._write_lock = threading.Lock()
         self._plans: dict[ast.Node, tuple[int, plan.Plan]] = {}
+        self._indexer: threading.Thread | None = None
 
     def __len__(self) -> int:
         return self._version.rows
@@ -117,6 +128,103 @@ class Store:
             segments = _compact(self._schema, (*current.segments, segment))
             self._version = _Version(self._schema, segments, current.next_seq + len(batch))
         return len(batch)
+
+    def bulk(self) -> BulkLoad:
+        """A bulk load into this store: records (or typed structs of this kind, see
+        :meth:`BulkLoad.add`) coded into columns as they come, sorted once and published as one
+        segment by :meth:`BulkLoad.finish` (no splice per batch)."""
+        return BulkLoad(self)
+
+    def segments(self) -> tuple[Segment, ...]:
+        """The segments of the current version (what a snapshot keeps, with their indexes)."""
+        return self._version.segments
+
+    @property
+    def schema(self) -> Schema:
+        return self._schema
+
+    def records_column(self, attr: str) -> list[Any]:
+        """Every record's value of ``attr`` (in no particular order; ``None`` when absent)."""
+        values: list[Any] = []
+        for segment in self._version.segments:
+            get = segment.attr_getter(attr)
+            values.extend(map(get, range(segment.n)))
+        return values
+
+    def replace_with(self, other: Store) -> bool:
+        """Become ``other`` (a store of this kind that nobody else holds, say one just read from
+        a snapshot), schema and segments, when this store holds no record; ``False`` (nothing
+        done) when it holds some, so that the caller appends them in load order instead."""
+        with self._write_lock:
+            if self._version.rows or other.kind is not self.kind:
+                return False
+            self._schema, self._version, self._plans = other._schema, other._version, {}
+        return True
+
+    def adopt(self, segments: Sequence[Segment]) -> bool:
+        """Take ``segments`` (built over this store's schema, load numbers ``0..rows-1``) as the
+        whole content of an empty store; ``False`` (nothing done) when the store holds records."""
+        with self._write_lock:
+            if self._version.rows:
+                return False
+            rows = sum(segment.n for segment in segments)
+            self._version = _Version(self._schema, tuple(segments), rows)
+        return True
+
+    def build_indexes(self, attrs: Iterable[str] | None = None) -> int:
+        """Build now, on every segment, the indexes queries on ``attrs`` (all columns: ``None``)
+        use: a hash index per coded column (a text index instead for mostly distinct text), a
+        sorted index per int column, an entry index per entry attribute; how many were built."""
+        wanted = set(self._schema.columns if attrs is None else attrs)
+        built = 0
+        for segment in self._version.segments:
+            for kind, attr in index_plan(self._schema, segment, wanted):
+                if not segment.has_index(kind, attr):
+                    segment.index(kind, attr)
+                    built += 1
+        return built
+
+    def build_pair_indexes(self, attrs: Iterable[str]) -> int:
+        """Build now the composite indexes a query on two of ``attrs`` may use, on segments of at
+        most :data:`PAIR_ROWS` rows (4 bytes a row each): every ordered pair of coded columns with
+        at most :data:`PAIR_CODES` codes (at most :data:`PAIRS_BUILT` columns, the first ones), and
+        the entry pair index of two entry attributes; how many. On a bigger segment a composite
+        index is built by the second intersection that can use it (``Segment.wants_pair``)."""
+        wanted = list(dict.fromkeys(attrs))
+        schema = self._schema
+        small = [a for a in wanted if a in schema.tables and len(schema.tables[a]) <= PAIR_CODES][:PAIRS_BUILT]
+        entries = [a for a in wanted if a in schema.entry_tables]
+        built = 0
+        for segment in self._version.segments:
+            if segment.n > PAIR_ROWS:
+                continue
+            for first, second in itertools.permutations(small, 2):
+                if not segment.has_pair(first, second):
+                    segment.pair_postings(first, second)
+                    built += 1
+            for first, second in itertools.permutations(entries, 2):
+                if not segment.has_index(IndexKind.ENTRY_PAIR, f"{first}|{second}"):
+                    segment.entry_pair_postings(first, second)
+                    built += 1
+        return built
+
+    def index_in_background(self, attrs: Iterable[str] | None = None) -> None:
+        """:meth:`build_indexes` in a daemon thread, one index at a time; a query meanwhile
+        builds any index it needs itself (the first one built is kept), so every answer is the
+        same. :meth:`wait_for_indexes` waits for it."""
+        chosen = None if attrs is None else list(attrs)
+        thread = threading.Thread(target=self.build_indexes, args=(chosen,), daemon=True,
+                                  name=f"dsc-engine index {self.kind.value}")
+        self._indexer = thread
+        thread.start()
+
+    def wait_for_indexes(self, timeout: float | None = None) -> bool:
+        """Wait for the background index builder, if any; whether it is done."""
+        thread = self._indexer
+        if thread is not None:
+            thread.join(timeout)
+            return not thread.is_alive()
+        return True
 
     def records_in_load_order(self) -> Sequence[Record]:
         """Every record in the order it was loaded (what a snapshot keeps)."""
@@ -172,6 +280,23 @@ class Store:
         """How many records match ``node`` (no record is built)."""
         return sum(len(rows) for _, rows in self._parts(node, self._version))
 
+    def count_by(self, node: ast.Node, field: str) -> list[tuple[Any, int]]:
+        """How many records matching ``node`` hold each value of ``field`` (``None``: absent),
+        most first, then by value's text; counted over codes, no record built."""
+        if field not in FIELDS[self.kind]:
+            raise StoreError(self.kind.value, "count_by", f"{field!r} is not a field of {self.kind.value} records")
+        counts: collections.Counter[Any] = collections.Counter()
+        attr = self._schema.attr_of[field]
+        coded = self._schema.columns[attr].storage == Storage.CODED
+        for segment, rows in self._parts(node, self._version):
+            if coded:
+                column, values = segment.columns[attr], self._schema.tables[attr].values
+                for code, count in collections.Counter(map(column.__getitem__, rows)).items():
+                    counts[values[code]] += count
+            else:
+                counts.update(map(segment.field_getter(field), rows))
+        return sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))
+
     def iter_ordered(self, node: ast.Node) -> Iterator[Record]:
         """Every matching record in contract order (for exports), from the store as it is now."""
         parts = self._parts(node, self._version)
@@ -201,3 +326,96 @@ def _compact(schema: Schema, segments: tuple[Segment, ...]) -> tuple[Segment, ..
         last = merged.pop()
         merged[-1] = Segment.merge(schema, [merged[-1], last])
     return tuple(merged)
+
+
+def index_plan(schema: Schema, segment: Segment, attrs: set[str]) -> list[tuple[IndexKind, str]]:
+    """The indexes of ``segment`` that queries on ``attrs`` use (see ``Store.build_indexes``)."""
+    plan: list[tuple[IndexKind, str]] = []
+    for attr, spec in schema.columns.items():
+        if spec.derived and spec.entry_attr is not None:
+            if spec.entry_attr in attrs or schema.entries_attr in attrs:
+                plan.append((IndexKind.ENTRY, spec.entry_attr))
+            continue
+        if attr not in attrs or attr == schema.time_attr:
+            continue
+        if spec.storage == Storage.CODED:
+            plan.append((IndexKind.TEXT if segment.is_text(attr) else IndexKind.HASH, attr))
+        elif spec.storage == Storage.INT:
+            plan.append((IndexKind.SORTED, attr))
+    return plan
+
+
+class BulkLoad:
+    """One bulk load into a store (``Store.bulk``): objects added in load order are coded into
+    columns a batch at a time (so the objects themselves need not be kept), and ``finish`` sorts
+    all rows once into one segment and publishes it with a single version swap."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._chunks: list[dict[str, Column]] = []
+        self._objects: list[Any] = []
+        self._absent: Any = None
+        self._schema: Schema | None = None
+        self.rows = 0
+
+    def _coded_with(self, schema: Schema) -> None:
+        """Codes mean one table's values: a store replaced meanwhile (``replace_with``) cannot
+        take what was coded for its old tables."""
+        if self._schema is None:
+            self._schema = schema
+        elif schema is not self._schema:
+            raise StoreError(self._store.kind.value, "bulk load", "the store was replaced during the load")
+
+    @property
+    def pending(self) -> int:
+        """How many rows were added and are not published yet."""
+        return self.rows + len(self._objects)
+
+    def add(self, objects: Sequence[Any], absent: Any = None) -> None:
+        """Append ``objects`` of the store's kind: records, or any objects with the record's
+        attributes whose missing values are ``absent`` (the wire layer's typed structs)."""
+        if not objects:
+            return
+        if self._objects and absent is not self._absent:
+            self._encode()
+        self._absent = absent
+        self._objects.extend(objects)
+        if len(self._objects) >= _BULK_BATCH:
+            self._encode()
+
+    def _encode(self) -> None:
+        if not self._objects:
+            return
+        store = self._store
+        with store._write_lock:  # the intern tables have one writer at a time
+            self._coded_with(store._schema)
+            self._chunks.append(encode_columns(store._schema, self._objects, self._absent))
+        self.rows += len(self._objects)
+        self._objects = []
+
+    def finish(self) -> int:
+        """Publish every row added as one sorted segment (merged into what the store holds);
+        how many rows."""
+        self._encode()
+        chunks, self._chunks = self._chunks, []
+        rows, self.rows = self.rows, 0
+        if not rows:
+            self._schema = None
+            return 0
+        store = self._store
+        schema = store._schema
+        columns = {attr: concat_columns([chunk[attr] for chunk in chunks]) for attr in schema.columns}
+        del chunks
+        with store._write_lock:
+            self._coded_with(schema)
+            current = store._version
+            segment = Segment.from_columns(schema, columns, rows, current.next_seq)
+            del columns
+            segments = _compact(schema, (*current.segments, segment))
+            store._version = _Version(schema, segments, current.next_seq + rows)
+        self._schema = None
+        return rows
+
+
+#: Objects a bulk load codes into columns at a time.
+_BULK_BATCH = 50_000

@@ -63,12 +63,23 @@ def row_filter(segment: Segment, node: ast.Node) -> RowFilter | None:
     storage = schema.columns[attr].storage
     column = segment.columns[attr]
     if storage == Storage.CODED:
+        if segment.has_text_path(attr, node):
+            return lambda rows: _text_filter(segment, attr, node, rows)
         contains = schema.tables[attr].matching(node).__contains__
         return _over(column, lambda values: map(contains, values))
     if storage == Storage.INT and isinstance(column, array):
         selector = _int_selector(node)
         return None if selector is None else _over(column, selector)
     return None
+
+
+def _text_filter(segment: Segment, attr: str, node: ast.Node, rows: RowSeq) -> RowSeq:
+    """The candidate ``rows`` (ascending) whose text matches, by a search of their span only."""
+    if not len(rows):
+        return rows
+    found = segment.text_rows(attr, node, rows[0], rows[-1] + 1)
+    hits = frozenset(found if found is not None else ()).__contains__
+    return array("i", filter(hits, rows))
 
 
 def _chain(parts: list[RowFilter]) -> RowFilter:

@@ -15,6 +15,10 @@ without saying why. The caller then runs the precise, field-by-field decoder, wh
 the :class:`RecordError` naming the key or (for the rare value the fast path declines, such as a
 ``Mapping`` that is not a ``dict``) returns the same record. So the fast path never decides what
 is an error; it only skips the work of explaining a success.
+
+:func:`build_struct` and :func:`build_converter` make the typed line decoders of bulk imports
+(``codec.line_decoder``): a ``msgspec`` struct type per record class, as strict as the precise
+decoder, and the function turning such a struct into the record.
 """
 
 from __future__ import annotations
@@ -23,9 +27,10 @@ import datetime as dt
 import functools
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Annotated, Any
 
 import attrs
+import msgspec
 
 from dsc_engine.models.records import INT64_MAX, INT64_MIN
 from dsc_engine.wire.times import DMS_TIME_SHAPE, format_dms_time
@@ -204,3 +209,73 @@ def build_rows(cls: type, names: tuple[str, ...]) -> Callable[[Any], list[Any]]:
     unpack = f"({', '.join(variables)},)" if variables else "()"
     source = f"def build(rows):\n    return [_cls({args}) for {unpack} in rows]\n"
     return _compile(source, "build", {"_cls": cls})
+
+
+# ---------------------------------------------------------------------------------------------
+# Typed line decoders (msgspec): the bulk-import fast path
+# ---------------------------------------------------------------------------------------------
+
+#: A signed 64-bit JSON integer (the type of every integer the APIs carry).
+_INT64 = Annotated[int, msgspec.Meta(ge=INT64_MIN, le=INT64_MAX)]
+#: The marker of an absent key in a decoded struct (never a JSON value: ``null`` is refused).
+ABSENT: Any = msgspec.UNSET
+
+
+def build_struct(cls: type, fields: Sequence[GenField], nested: type | None = None) -> type:
+    """A ``msgspec`` struct type decoding ``cls``'s wire objects as strictly as the precise
+    decoder: only the documented keys (``forbid_unknown_fields``), every value of its exact JSON
+    type (an integer is not a boolean or a float, and fits 64 bits), ``null`` refused (an absent
+    key is :data:`ABSENT`), required keys present. A DMS time stays its text (checked when
+    converted, :func:`build_converter`); entries are structs of ``nested``. Attribute names are
+    the record's, so the store reads a struct's columns as it reads a record's."""
+    specs: list[tuple[str, Any, Any]] = []
+    for field in fields:
+        form = field.type.form
+        if form == "exact":
+            kind: Any = _INT64 if field.type.json is int else field.type.json
+        elif form == "time":
+            kind = str
+        elif form == "entries" and nested is not None:
+            kind = list[nested]  # type: ignore[valid-type]
+        else:
+            raise ValueError(f"field {field.attr}: no typed decoding for the form {form!r}")
+        if field.required:
+            specs.append((_check(field.attr), kind, msgspec.field(name=field.key)))
+        else:
+            specs.append((_check(field.attr), kind | msgspec.UnsetType, msgspec.field(default=ABSENT, name=field.key)))
+    return msgspec.defstruct(
+        f"{cls.__name__}Wire", specs, kw_only=True, forbid_unknown_fields=True, gc=False
+    )
+
+
+def build_converter(
+    cls: type, fields: Sequence[GenField], nested: Callable[[Any], Any] | None = None
+) -> Callable[[Any], Any]:
+    """``struct -> record`` of ``cls`` (:data:`FAIL` when a DMS time is not well formed): absent
+    keys become the field's default, times are parsed, entries converted by ``nested`` (their
+    class's own converter)."""
+    namespace: dict[str, Any] = {"_cls": cls, "_FAIL": FAIL, "_ABSENT": ABSENT, "_time": _time, "_tuple": tuple}
+    lines = ["def convert(s):"]
+    args = []
+    for number, field in enumerate(fields):
+        var = f"v{number}"
+        lines.append(f"    {var} = s.{_check(field.attr)}")
+        form = field.type.form
+        if form == "time":
+            lines.append(f"    if {var} is not _ABSENT:")
+            lines.append(f"        {var} = _time({var})")
+            lines.append(f"        if {var} is _FAIL:")
+            lines.append("            return _FAIL")
+        elif form == "entries" and nested is not None:
+            namespace[f"_n{number}"] = nested
+            lines.append(f"    if {var} is not _ABSENT:")
+            lines.append(f"        {var} = _tuple(map(_n{number}, {var}))")
+            lines.append(f"        if _FAIL in {var}:")
+            lines.append("            return _FAIL")
+        if not field.required:
+            namespace[f"_d{number}"] = field.default
+            lines.append(f"    if {var} is _ABSENT:")
+            lines.append(f"        {var} = _d{number}")
+        args.append(f"{_check(field.attr)}={var}")
+    lines.append(f"    return _cls({', '.join(args)})")
+    return _compile("\n".join(lines) + "\n", "convert", namespace)

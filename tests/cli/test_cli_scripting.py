@@ -136,7 +136,9 @@ def test_cli_snapshot_and_export_show_progress_on_a_terminal(tmp_path, monkeypat
 
     monkeypatch.setattr(output, "PROGRESS_DELAY", 0.0)
     monkeypatch.setattr(output, "PROGRESS_INTERVAL", 0.0)
-    code, err = _run_on_a_terminal("snapshot", str(tmp_path / "e.dscsnap"))
+    code, err = _run_on_a_terminal("snapshot", str(tmp_path / "e.dscsnap"))  # format 3: bytes
+    assert code == 0 and "\rsaving [" in err and "100% " in err and " MB" in err and err.endswith("\r")
+    code, err = _run_on_a_terminal("snapshot", str(tmp_path / "c.dscsnap"), "--compact")  # format 2: records
     assert code == 0 and "\rsaving [" in err and "6,000 records" in err and err.endswith("\r")
     code, err = _run_on_a_terminal("export", "audit", "--out", str(tmp_path / "a.jsonl"))
     assert code == 0 and "\rexporting [" in err and "3,000 records" in err and err.endswith("\r")
@@ -152,9 +154,13 @@ def test_cli_progress_stays_off_the_output_when_not_a_terminal(tmp_path, monkeyp
     assert code == 0 and err == ""
 
 
-def test_snapshot_save_reports_its_progress_in_records(tmp_path):
+def test_snapshot_save_reports_its_progress_in_bytes_or_records(tmp_path):
     from dsc_engine.engine import Engine
 
+    engine = Engine.from_sample()
     seen: list[int] = []
-    snapshot.save(Engine.from_sample(), tmp_path / "e.dscsnap", progress=seen.append)
+    snapshot.save(engine, tmp_path / "e.dscsnap", progress=seen.append)  # format 3: the bytes written
+    assert sum(seen) <= (tmp_path / "e.dscsnap").stat().st_size and sum(seen) > 0.9 * (tmp_path / "e.dscsnap").stat().st_size
+    seen.clear()
+    snapshot.save(engine, tmp_path / "c.dscsnap", version=2, progress=seen.append)  # format 2: the records
     assert sum(seen) == 6000 and all(n > 0 for n in seen)

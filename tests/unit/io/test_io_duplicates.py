@@ -136,3 +136,41 @@ def test_io_record_digest_tells_records_apart_by_every_field():
     assert digest(attrs.evolve(record)) == digest(record)
     assert digest(attrs.evolve(record, effect_row=(record.effect_row or 0) + 1)) != digest(record)
     assert digest(attrs.evolve(record, user_name=None)) != digest(attrs.evolve(record, user_name=""))
+
+
+def test_io_struct_digest_of_the_fast_path_equals_the_record_digest():
+    from dsc_engine.wire.codec import line_decoder
+
+    decoder = line_decoder(AUDIT)
+    digest, struct_digest = duplicates.record_digest(AUDIT), duplicates.struct_digest(AUDIT)
+    recs = sample.generate(AUDIT, 200, seed=11)
+    assert any(None in attrs.astuple(r) for r in recs)  # absent fields are among them
+    for record in recs:
+        struct = decoder.decode(json.dumps(to_wire(record)).encode())
+        assert struct_digest(struct) == digest(record)
+
+
+def test_io_records_read_by_the_fast_path_repeat_in_a_later_csv_and_the_other_way(tmp_path):
+    recs = sample.generate(AUDIT, 60, seed=12)
+    lines = jsonl(tmp_path / "a.jsonl", recs[:40])  # typed structs of the fast path
+    table = tmp_path / "b.csv"
+    with open(table, "w", encoding="utf-8", newline="") as out:
+        export.write(recs[20:], AUDIT, "csv", out)
+    for files, order in (([lines, table], recs[:40] + recs[40:]), ([table, lines], recs[20:] + recs[:20])):
+        target = Stores()
+        report = imports.load_into(target, files)
+        assert (report.read, report.loaded_total, report.duplicates_skipped) == (80, 60, 20)
+        assert held(target, AUDIT) == order
+
+
+def test_io_identical_records_of_the_last_file_all_load_when_a_database_flushes_mid_file(tmp_path, monkeypatch):
+    from dsc_engine import Engine
+
+    monkeypatch.setattr(imports, "BATCH_SIZE", 2)  # records reach the database while the file is read
+    rec = sample.generate(AUDIT, 1, seed=13)[0]
+    path = jsonl(tmp_path / "same.jsonl", [rec] * 5)
+    with Engine.connect(f"duckdb://{tmp_path}/logs.duckdb") as engine:
+        report = imports.load_into(engine, path)
+        assert (report.loaded_total, report.duplicates_skipped) == (5, 0)
+        again = imports.load_into(engine, path)  # the same file again: every record is held
+        assert (again.loaded_total, again.duplicates_skipped) == (0, 5)

@@ -10,7 +10,7 @@ import struct
 import pytest
 
 from dsc_engine import sample
-from dsc_engine.errors import SnapshotError
+from dsc_engine.errors import SnapshotError, UsageError
 from dsc_engine.io import columns, imports, snapshot
 from dsc_engine.io.stores import Stores
 from dsc_engine.wire.codec import to_wire
@@ -24,15 +24,21 @@ def filled() -> Stores:
     return target
 
 
+def test_io_snapshot_format_3_is_never_compressed(tmp_path):
+    with pytest.raises(UsageError, match="version=2"):
+        snapshot.save(filled(), tmp_path / "engine.dscsnap", compress=True)
+    assert not (tmp_path / "engine.dscsnap").exists()
+
+
 def contents(target: Stores) -> dict:
     return {k: list(target.store(k).records_in_load_order()) for k in RecordKind}
 
 
-@pytest.mark.parametrize("compress", [True, False])
-def test_io_snapshot_round_trip_keeps_load_order(tmp_path, compress):
+@pytest.mark.parametrize(("version", "compress"), [(2, True), (2, False), (3, None), (3, False)])
+def test_io_snapshot_round_trip_keeps_load_order(tmp_path, version, compress):
     original = filled()
     path = tmp_path / "engine.dscsnap"
-    counts = snapshot.save(original, path, compress=compress)
+    counts = snapshot.save(original, path, version=version, compress=compress)
     assert counts == {k: 40 for k in RecordKind}
     assert snapshot.is_snapshot(path)
     restored = Stores()
@@ -72,7 +78,7 @@ def test_io_snapshot_damage_is_detected(tmp_path):
         "truncated: payload": data[: len(data) - 10],
         "shorter than the 51-byte header": data[:20],
         "checksum": _damaged(data, len(data) // 2),
-        "format version 3 is not supported": data[:8] + struct.pack(">H", 3) + data[10:],
+        "format version 4 is not supported": data[:8] + struct.pack(">H", 4) + data[10:],
         "format version 0 is not supported": data[:8] + struct.pack(">H", 0) + data[10:],
         "unknown snapshot flags 0x02": data[:10] + b"\x02" + data[11:],
         "truncated: 50 bytes": data[:50],

@@ -18,7 +18,7 @@ import pytest
 
 from dsc_engine import sample
 from dsc_engine.errors import SnapshotError
-from dsc_engine.io import imports, snapshot, snaptables
+from dsc_engine.io import imports, snapshot, snapstore, snaptables
 from dsc_engine.io.stores import Stores
 from dsc_engine.models import AuditLog, RecordKind, SensitiveDataAuditLog
 
@@ -314,20 +314,23 @@ def test_io_snapshot_concurrent_saves_to_one_path_leave_one_valid_snapshot(tmp_p
 def _failing_after(monkeypatch, written: int) -> None:
     """Make the payload writer fail once it has written ``written`` bytes."""
 
-    def write_payload(out, records, progress=None):  # type: ignore[no-untyped-def]
+    def write_payload(out, *args):  # type: ignore[no-untyped-def]
         out.write(b"x" * written)
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(snaptables, "write_payload", write_payload)
+    monkeypatch.setattr(snapstore, "write", write_payload)
 
 
-@pytest.mark.parametrize("compress", [True, False])
-def test_io_snapshot_failed_save_keeps_the_old_snapshot_and_leaves_no_temporary_file(tmp_path, monkeypatch, compress):
+@pytest.mark.parametrize(("version", "compress"), [(2, True), (2, False), (3, False)])
+def test_io_snapshot_failed_save_keeps_the_old_snapshot_and_leaves_no_temporary_file(
+    tmp_path, monkeypatch, version, compress
+):
     path = tmp_path / "engine.dscsnap"
-    snapshot.save(_engine(1, 20), path)
+    snapshot.save(_engine(1, 20), path, version=version)
     before = path.read_bytes()
     _failing_after(monkeypatch, 5000)
     with pytest.raises(OSError, match="No space left"):
-        snapshot.save(_engine(2, 20), path, compress=compress)
+        snapshot.save(_engine(2, 20), path, compress=compress, version=version)
     assert path.read_bytes() == before
     assert os.listdir(tmp_path) == ["engine.dscsnap"]

@@ -1,0 +1,242 @@
+"""``dsc-engine shell``: load the data once, then answer queries, API calls and counts by field.
+
+An interactive session on the standard ``cmd`` module, with ``readline`` history (kept in
+``~/.dsc_engine_history``) when standard input is a terminal. Standard input that is not a
+terminal is read as a script, one command a line, with no prompt. Every command prints with the
+session's ``format`` (the one given before ``shell``, changed with ``format``); a failure prints
+one line (``error: ...``) and the session goes on. Commands::
+
+    use KIND                       the kind queries and counts read (default: audit)
+    query [FILTER]                 one page of the current kind, newest first
+    page N / size N                the page and page size of ``query`` (default 1 and 10)
+    count [FILTER]                 how many records match
+    count by FIELD [where FILTER]  how many match, per value of FIELD, most first
+    explain [FILTER]               the store's plan
+    call ACTION Name=Value ...     one API call, as ``dsc-engine call`` prints it
+    format table|json|jsonl|csv    how results print
+    kinds                          how many records each kind holds
+    quit (or exit, or end of input)
+"""
+
+from __future__ import annotations
+
+import cmd
+import contextlib
+import csv
+import shlex
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from dsc_engine.api.errors import ApiError
+from dsc_engine.api.operations import OPERATIONS
+from dsc_engine.cli.output import Format, dumps, table, write_items, write_mapping
+from dsc_engine.engine import Engine
+from dsc_engine.errors import DscError
+from dsc_engine.models import RecordKind
+from dsc_engine.query.parse import parse_filter
+from dsc_engine.wire.catalog import FIELDS, UnknownField, lookup
+from dsc_engine.wire.codec import response_item
+
+HISTORY = Path("~/.dsc_engine_history")
+_HISTORY_LINES = 1000
+
+
+class Shell(cmd.Cmd):
+    """The session: one loaded engine and the settings the commands share."""
+
+    intro = ""
+
+    def __init__(self, engine: Engine, fmt: Format, stdin: IO[str], out: IO[str], interactive: bool) -> None:
+        super().__init__(stdin=stdin, stdout=out)
+        self.engine = engine
+        self.format = fmt
+        self.kind = RecordKind.AUDIT_LOG
+        self.page = 1
+        self.page_size = 10
+        self.use_rawinput = interactive
+        self.prompt = "dsc> " if interactive else ""
+        self.out = out
+
+    # -- running ---------------------------------------------------------------------------------
+
+    def onecmd(self, line: str) -> bool:
+        """Run one command; a failure prints one line and the session goes on."""
+        try:
+            return super().onecmd(line)
+        except ApiError as exc:
+            self.out.write(f"error: {exc.http_status} {exc.code}: {exc.message}\n")
+        except DscError as exc:
+            self.out.write(f"error: {exc}\n")
+        except ValueError as exc:  # shlex: an unclosed quote
+            self.out.write(f"error: {exc}\n")
+        return False
+
+    def emptyline(self) -> bool:
+        return False  # an empty line does nothing (cmd would repeat the last command)
+
+    def default(self, line: str) -> None:
+        if not line.strip().startswith("#"):  # a comment line of a script does nothing
+            self.out.write(f"error: unknown command {line.split()[0]!r} (try 'help')\n")
+
+    # -- commands --------------------------------------------------------------------------------
+
+    def do_use(self, arg: str) -> None:
+        """use KIND: query and count records of KIND (audit, masking, dms)."""
+        try:
+            self.kind = RecordKind.parse(arg.strip())
+        except ValueError as exc:
+            self.out.write(f"error: {exc}\n")
+            return
+        self.out.write(f"using {self.kind.value} ({len(self.engine.store(self.kind))} records)\n")
+
+    def do_query(self, arg: str) -> None:
+        """query [FILTER]: one page (see page, size) of the current kind, newest first."""
+        result = self.engine.query(self.kind, arg.strip(), page=self.page, page_size=self.page_size)
+        items = [response_item(r) for r in result.records]
+        envelope = {"TotalCount": result.total, "Page": result.page, "PageSize": result.page_size}
+        write_items(self.format, self.kind, items, self.out, envelope)
+
+    def do_page(self, arg: str) -> None:
+        """page N: the page ``query`` shows (from 1)."""
+        self.page = self._positive(arg, self.page)
+
+    def do_size(self, arg: str) -> None:
+        """size N: the records a ``query`` page shows."""
+        self.page_size = self._positive(arg, self.page_size)
+
+    def _positive(self, arg: str, current: int) -> int:
+        text = arg.strip()
+        if not text.isdigit() or int(text) < 1:
+            self.out.write(f"error: expected a whole number from 1, got {text!r}\n")
+            return current
+        return int(text)
+
+    def do_count(self, arg: str) -> None:
+        """count [FILTER] | count by FIELD [where FILTER]: how many records match (per value)."""
+        text = arg.strip()
+        words = text.split(None, 2)
+        if len(words) >= 2 and words[0] == "by":
+            field, rest = words[1], words[2] if len(words) > 2 else ""
+            if rest and not rest.startswith("where "):
+                self.out.write("error: expected 'count by FIELD' or 'count by FIELD where FILTER'\n")
+                return
+            self._count_by(field, rest.removeprefix("where ").strip())
+            return
+        store = self.engine.store(self.kind)
+        total = store.count(parse_filter(text, self.kind))
+        write_mapping(self.format, {"kind": self.kind.value, "count": total}, self.out)
+
+    def _count_by(self, field: str, filter_text: str) -> None:
+        store = self.engine.store(self.kind)
+        counter = getattr(store, "count_by", None)
+        if counter is None:
+            self.out.write("error: this record source cannot count by field\n")
+            return
+        node = parse_filter(filter_text, self.kind)
+        try:
+            name = lookup(FIELDS[self.kind], field).name
+        except UnknownField as exc:
+            self.out.write(f"error: {exc}\n")
+            return
+        rows = [(value, count) for value, count in counter(node, name)]
+        if self.format is Format.TABLE:
+            shown = [["(absent)" if v is None else v if isinstance(v, str) else dumps(v, pretty=False), str(c)]
+                     for v, c in rows]
+            self.out.write(table(shown, [name, "count"]) + "\n" if rows else "(no records)\n")
+        elif self.format is Format.JSON:
+            self.out.write(dumps([{name: v, "count": c} for v, c in rows]) + "\n")
+        elif self.format is Format.JSONL:
+            for value, count in rows:
+                self.out.write(dumps({name: value, "count": count}, pretty=False) + "\n")
+        else:
+            writer = csv.writer(self.out, lineterminator="\n")
+            writer.writerow([name, "count"])
+            writer.writerows([["" if v is None else v, c] for v, c in rows])
+
+    def do_explain(self, arg: str) -> None:
+        """explain [FILTER]: the plan the store runs for FILTER on the current kind."""
+        self.out.write(self.engine.store(self.kind).explain(parse_filter(arg.strip(), self.kind)) + "\n")
+
+    def do_call(self, arg: str) -> None:
+        """call ACTION Name=Value ...: one API call (quote values with spaces)."""
+        words = shlex.split(arg)
+        if not words:
+            self.out.write("error: expected 'call ACTION Name=Value ...'\n")
+            return
+        params: dict[str, Any] = {}
+        for word in words[1:]:
+            name, sep, value = word.partition("=")
+            if not sep or not name:
+                self.out.write(f"error: expected Name=Value, got {word!r}\n")
+                return
+            params[name] = value
+        body = self.engine.call(words[0], params)
+        operation = OPERATIONS.get(words[0])
+        if self.format is Format.JSON or operation is None:
+            self.out.write(dumps(body) + "\n")
+            return
+        items = body.get(operation.list_key, [])
+        envelope = {k: v for k, v in body.items() if k != operation.list_key}
+        write_items(self.format, operation.kind, items, self.out, envelope)
+
+    def do_format(self, arg: str) -> None:
+        """format table|json|jsonl|csv: how results print."""
+        try:
+            self.format = Format(arg.strip())
+        except ValueError:
+            self.out.write(f"error: expected one of {', '.join(f.value for f in Format)}, got {arg.strip()!r}\n")
+
+    def do_kinds(self, arg: str) -> None:
+        """kinds: how many records each kind holds."""
+        write_mapping(self.format, {k.value: len(self.engine.store(k)) for k in RecordKind}, self.out)
+
+    def do_quit(self, arg: str) -> bool:
+        """quit: end the session (so does exit, or the end of input)."""
+        return True
+
+    do_exit = do_quit
+
+    def do_EOF(self, arg: str) -> bool:  # noqa: N802 - the name cmd gives the end of input
+        if self.use_rawinput:
+            self.out.write("\n")
+        return True
+
+
+@contextlib.contextmanager
+def _history(interactive: bool) -> Iterator[None]:
+    """Keep ``readline`` history across interactive sessions (nothing for a script)."""
+    if not interactive:
+        yield
+        return
+    try:
+        import readline
+    except ImportError:  # a Python without readline: a session without history
+        yield
+        return
+    path = HISTORY.expanduser()
+    with contextlib.suppress(OSError):
+        readline.read_history_file(path)
+    try:
+        yield
+    finally:
+        readline.set_history_length(_HISTORY_LINES)
+        with contextlib.suppress(OSError):
+            readline.write_history_file(path)
+
+
+def run(engine: Engine, fmt: Format, out: IO[str], stdin: IO[str] | None = None) -> int:
+    """A session over ``engine``, reading commands from ``stdin`` until ``quit`` or its end."""
+    stdin = stdin if stdin is not None else sys.stdin
+    interactive = bool(getattr(stdin, "isatty", lambda: False)()) and stdin is sys.stdin
+    shell = Shell(engine, fmt, stdin, out, interactive)
+    with _history(interactive):
+        if interactive:
+            counts = ", ".join(f"{len(engine.store(k))} {k.value}" for k in RecordKind)
+            out.write(f"dsc-engine shell: {counts}. Type 'help' for commands, 'quit' to leave.\n")
+        shell.cmdloop()
+    return 0
+
+
+__all__ = ["HISTORY", "Shell", "run"]

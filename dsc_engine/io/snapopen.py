@@ -1,0 +1,537 @@
+"""Opening a version 3 snapshot (:mod:`snapstore`): checked whole, then built aside as stores.
+
+Opening checks, in this order, before the first array is allocated: the header against the file
+(the directory must end it); the directory's checksum, shape and types; every section's place
+(inside the file, before the directory, not overlapping another) and declared length (a whole
+number of items, the count the directory implies); then the CRC-32 of every section, read a
+megabyte at a time. Only then are arrays allocated and filled (``readinto``, no per-value
+decoding), and checked against each other cheaply in C: every code below its table's size,
+every row number inside its segment, offsets ascending, the primary time present and the rows in
+contract order, load numbers distinct. A fault anywhere is a :class:`SnapshotError` naming the
+section, and nothing is loaded. What these checks cannot see is a file built on purpose with
+consistent but wrong indexes: it gives wrong answers for its own data, never a crash or a read
+out of bounds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import operator
+import re
+import sys
+import zlib
+from array import array
+from collections.abc import Iterable
+from typing import Any, BinaryIO
+
+import attrs
+
+from dsc_engine.errors import RecordError, SnapshotError
+from dsc_engine.io.snapstore import (
+    DT_ZERO,
+    FORMAT_NAME,
+    HEADER,
+    INDEX_KINDS,
+    INDEX_NAMES,
+    ITEM_SIZES,
+    MAX_DIRECTORY,
+    MICROSECOND,
+    VERSION,
+)
+from dsc_engine.models import RecordKind
+from dsc_engine.models.records import INT64_MAX, INT64_MIN
+from dsc_engine.query.plan import IndexKind
+from dsc_engine.store.columns import ABSENT_INT, Intern, Schema
+from dsc_engine.store.segment import PairPostings, Postings, Segment, SortedIndex
+from dsc_engine.store.store import Store
+from dsc_engine.store.text import TextIndex
+from dsc_engine.wire.codec import entries_from_wire
+from dsc_engine.wire.types import Storage
+
+#: Bytes checksummed at a time.
+_PIECE = 1 << 20
+#: Values of a text table decoded at a time (bounds the temporary text).
+_DECODE_STEP = 1 << 16
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading: the directory and the sections, checked before anything is allocated
+# ---------------------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Section:
+    offset: int
+    length: int
+    type: str
+    crc32: int
+
+
+class _File:
+    """The sections of one snapshot file, each checked before it is read."""
+
+    def __init__(self, raw: BinaryIO, sections: list[_Section]) -> None:
+        self.raw = raw
+        self.sections = sections
+        self.used: set[int] = set()
+
+    def section(self, number: object, kind: str, where: str, count: int | None = None) -> _Section:
+        if type(number) is not int or not 0 <= number < len(self.sections):
+            raise SnapshotError(f"corrupt: {where} names no section ({_brief(number)})")
+        section = self.sections[number]
+        if section.type != kind:
+            raise SnapshotError(f"corrupt: {where} is a section of type {section.type!r}, not {kind!r}")
+        if count is not None and section.length != count * ITEM_SIZES[kind]:
+            raise SnapshotError(
+                f"corrupt: {where} holds {section.length} bytes, not {count} items of {ITEM_SIZES[kind]} bytes"
+            )
+        if number in self.used:
+            raise SnapshotError(f"corrupt: {where} reuses section {number}")
+        self.used.add(number)
+        return section
+
+    def array(self, section: _Section, kind: str) -> array:  # type: ignore[type-arg]
+        """The section's items, read straight into a new array (no temporary copy)."""
+        items = array(kind, [0]) * (section.length // ITEM_SIZES[kind])
+        self.raw.seek(section.offset)
+        view = memoryview(items).cast("B")
+        if self.raw.readinto(view) != section.length:  # type: ignore[attr-defined]
+            raise SnapshotError("truncated: the file shrank while it was read")
+        if sys.byteorder == "big":
+            items.byteswap()
+        return items
+
+    def bytes(self, section: _Section) -> bytes:
+        self.raw.seek(section.offset)
+        data = self.raw.read(section.length)
+        if len(data) != section.length:
+            raise SnapshotError("truncated: the file shrank while it was read")
+        return data
+
+    def json(self, section: _Section, where: str) -> Any:
+        try:
+            return json.loads(self.bytes(section).decode("utf-8"))
+        except ValueError as exc:
+            raise SnapshotError(f"corrupt: {where} is not UTF-8 JSON: {exc}") from None
+        except RecursionError:
+            raise SnapshotError(f"corrupt: {where} is nested too deeply") from None
+
+
+def read_directory(raw: BinaryIO, size: int, head: bytes) -> tuple[dict[str, Any], list[_Section]]:
+    """The checked directory of a version 3 file (``head``: its first :data:`HEADER` bytes)."""
+    if len(head) < HEADER.size:
+        raise SnapshotError(f"truncated: {len(head)} bytes, shorter than the {HEADER.size}-byte header")
+    _, _, flags, offset, length, crc = HEADER.unpack(head)
+    if flags:
+        raise SnapshotError(f"unknown snapshot flags 0x{flags:02x}")
+    if length > MAX_DIRECTORY:
+        raise SnapshotError(f"corrupt: the directory claims {length} bytes, more than {MAX_DIRECTORY}")
+    if offset < HEADER.size or offset + length != size:
+        raise SnapshotError(
+            f"truncated or corrupt: the directory ({length} bytes at {offset}) does not end the"
+            f" {size}-byte file"
+        )
+    raw.seek(offset)
+    data = raw.read(length)
+    if len(data) != length or zlib.crc32(data) != crc:
+        raise SnapshotError("corrupt: the CRC-32 checksum of the directory does not match")
+    try:
+        directory = json.loads(data.decode("utf-8"))
+    except ValueError as exc:
+        raise SnapshotError(f"corrupt: the directory is not UTF-8 JSON: {exc}") from None
+    except RecursionError:
+        raise SnapshotError("corrupt: the directory is nested too deeply") from None
+    if not isinstance(directory, dict) or directory.get("format") != FORMAT_NAME or directory.get("version") != VERSION:
+        raise SnapshotError(f"corrupt: the directory is not that of a version {VERSION} {FORMAT_NAME}")
+    listed = directory.get("sections")
+    if not isinstance(listed, list) or not isinstance(directory.get("kinds"), list):
+        raise SnapshotError("corrupt: the directory lacks its 'sections' or 'kinds'")
+    sections = [_section(item, number, offset) for number, item in enumerate(listed)]
+    ends = sorted((s.offset, s.offset + s.length, n) for n, s in enumerate(sections))
+    for (_, end, number), (start, _, following) in zip(ends, ends[1:]):
+        if start < end:
+            raise SnapshotError(f"corrupt: sections {number} and {following} overlap")
+    return directory, sections
+
+
+def _section(item: object, number: int, limit: int) -> _Section:
+    where = f"section {number}"
+    if not isinstance(item, dict):
+        raise SnapshotError(f"corrupt: {where} is not an object")
+    offset, length, kind, crc = (item.get(k) for k in ("offset", "length", "type", "crc32"))
+    if not all(type(v) is int and v >= 0 for v in (offset, length, crc)):
+        raise SnapshotError(f"corrupt: {where} has no whole offset, length and crc32")
+    if kind not in (*ITEM_SIZES, "bytes", "json"):
+        raise SnapshotError(f"corrupt: {where} has an unknown type {_brief(kind)}")
+    assert isinstance(offset, int) and isinstance(length, int) and isinstance(kind, str)
+    if offset < HEADER.size or offset + length > limit:
+        raise SnapshotError(f"truncated or corrupt: {where} ({length} bytes at {offset}) lies outside the sections")
+    if kind in ITEM_SIZES and length % ITEM_SIZES[kind]:
+        raise SnapshotError(f"corrupt: {where} holds {length} bytes, not whole items of {ITEM_SIZES[kind]} bytes")
+    return _Section(offset, length, kind, int(crc))  # type: ignore[arg-type]
+
+
+def verify(raw: BinaryIO, sections: Iterable[_Section]) -> None:
+    """Compare every section's CRC-32, reading a megabyte at a time into one buffer."""
+    buffer = bytearray(_PIECE)
+    view = memoryview(buffer)
+    for number, section in enumerate(sections):
+        raw.seek(section.offset)
+        left, crc = section.length, 0
+        while left:
+            got = raw.readinto(view[: min(left, _PIECE)])  # type: ignore[attr-defined]
+            if not got:
+                raise SnapshotError(f"truncated: section {number} is cut short")
+            crc = zlib.crc32(view[:got], crc)
+            left -= got
+        if crc != section.crc32:
+            raise SnapshotError(f"corrupt: the CRC-32 checksum of section {number} does not match")
+
+
+def _brief(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading: the stores, built from the checked sections
+# ---------------------------------------------------------------------------------------------
+
+
+def read_stores(raw: BinaryIO, size: int, head: bytes) -> dict[RecordKind, Store]:
+    """Every store of a version 3 file, checked whole (``SnapshotError`` otherwise): the stores
+    are new, so nothing of a bad file reaches the caller."""
+    directory, sections = read_directory(raw, size, head)
+    verify(raw, sections)
+    file = _File(raw, sections)
+    stores: dict[RecordKind, Store] = {}
+    for entry in directory["kinds"]:
+        label = entry.get("kind") if isinstance(entry, dict) else None
+        try:
+            kind = RecordKind(label)
+        except (ValueError, TypeError):
+            raise SnapshotError(f"corrupt: unknown record kind {_brief(label)}") from None
+        if kind in stores:
+            raise SnapshotError(f"corrupt: record kind {kind.value!r} appears twice")
+        try:
+            stores[kind] = _read_kind(file, kind, entry)
+        except SnapshotError as exc:
+            raise SnapshotError(f"{kind.value}: {exc.reason}") from None
+    return stores
+
+
+def _read_kind(file: _File, kind: RecordKind, entry: dict[str, Any]) -> Store:
+    store = Store(kind)
+    schema = store.schema
+    rows, tables, segments = entry.get("rows"), entry.get("tables"), entry.get("segments")
+    if type(rows) is not int or rows < 0 or not isinstance(tables, list) or not isinstance(segments, list):
+        raise SnapshotError("corrupt: the kind lacks its 'rows', 'tables' or 'segments'")
+    read: set[tuple[object, str]] = set()
+    for table in tables:
+        attr, is_entry = (table.get("attr"), table.get("entry")) if isinstance(table, dict) else (None, None)
+        owner = schema.entry_tables if is_entry is True else schema.tables
+        if not isinstance(attr, str) or attr not in owner or (is_entry, attr) in read:
+            raise SnapshotError(f"corrupt: unknown or repeated table {_brief(attr)}")
+        read.add((is_entry, attr))
+        owner[attr] = Intern(owner[attr].spec, _table_values(file, table, owner[attr], f"table {attr}"))
+    built = []
+    total = 0
+    for number, segment in enumerate(segments):
+        if not isinstance(segment, dict) or type(segment.get("rows")) is not int or segment["rows"] < 1:
+            raise SnapshotError(f"corrupt: segment {number} has no row count")
+        total += segment["rows"]
+        if total > rows:
+            raise SnapshotError(f"corrupt: its segments hold more than its {rows} rows")
+        built.append(_read_segment(file, schema, segment, f"segment {number}"))
+    if total != rows:
+        raise SnapshotError(f"corrupt: its segments hold {total} rows, not {rows}")
+    _check_load_numbers(built, rows)
+    store.adopt(built)
+    return store
+
+
+def _table_values(file: _File, table: dict[str, Any], intern: Intern, where: str) -> list[Any]:
+    count = table.get("count")
+    if type(count) is not int or count < 0:
+        raise SnapshotError(f"corrupt: {where} has no value count")
+    spec = intern.spec
+    if spec.type.json is str:
+        offsets = file.array(file.section(table.get("offsets"), "q", f"{where}'s offsets", count + 1), "q")
+        text = file.section(table.get("text"), "bytes", f"{where}'s text")
+        _check_offsets(offsets, text.length, f"{where}'s offsets")
+        return _texts(file.bytes(text), offsets, where)
+    values = file.json(file.section(table.get("values"), "json", f"{where}'s values"), f"{where}'s values")
+    expected = spec.type.json
+    if not isinstance(values, list) or len(values) != count:
+        raise SnapshotError(f"corrupt: {where} does not list its {count} values")
+    for value in values:
+        if type(value) is not expected or (isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX):
+            raise SnapshotError(f"corrupt: {where}: {_brief(value)} is not a {expected.__name__}")
+    if len(set(map(_typed, values))) != count:
+        raise SnapshotError(f"corrupt: {where} lists a value twice")
+    return [None, *values]
+
+
+def _typed(value: Any) -> tuple[type, Any]:
+    return type(value), value
+
+
+def _texts(blob: bytes, offsets: array, where: str) -> list[Any]:  # type: ignore[type-arg]
+    """The values of a text table: UTF-8 decoded a run of values at a time, then sliced."""
+    values: list[Any] = [None]
+    count = len(offsets) - 1
+    for first in range(0, count, _DECODE_STEP):
+        last = min(first + _DECODE_STEP, count)
+        base, end = offsets[first], offsets[last]
+        try:
+            text = blob[base:end].decode("utf-8", "surrogatepass")
+        except UnicodeDecodeError:
+            raise SnapshotError(f"corrupt: {where} is not UTF-8") from None
+        starts, stops = offsets[first:last], offsets[first + 1 : last + 1]
+        if len(text) == end - base:  # one byte a character: slice the text itself
+            shifted = map(base.__rsub__, starts), map(base.__rsub__, stops)
+            values.extend(map(text.__getitem__, map(slice, *shifted)))
+        else:  # each value on its own (a value must itself be whole UTF-8)
+            try:
+                values.extend(blob[a:b].decode("utf-8", "surrogatepass") for a, b in zip(starts, stops))
+            except UnicodeDecodeError:
+                raise SnapshotError(f"corrupt: a value of {where} is not UTF-8") from None
+    return values
+
+
+def _check_offsets(offsets: array, length: int, where: str) -> None:  # type: ignore[type-arg]
+    """Offsets from 0 to ``length``, never decreasing (one C pass)."""
+    if offsets[0] != 0 or offsets[-1] != length or not all(map(operator.le, offsets, itertools.islice(offsets, 1, None))):
+        raise SnapshotError(f"corrupt: {where} do not run from 0 to {length} in order")
+
+
+def _check_below(items: array, limit: int, where: str) -> None:  # type: ignore[type-arg]
+    """Every item (unsigned: never negative) below ``limit``, in C."""
+    if items and not _below(items, limit):
+        raise SnapshotError(f"corrupt: {where} points outside its {limit} values")
+
+
+def _below(items: array, limit: int) -> bool:  # type: ignore[type-arg]
+    """Whether every unsigned 32-bit item is below ``limit``, without making an int of each.
+
+    The items' bytes are compared a plane at a time, most significant first, with the digits of
+    ``limit - 1``: each plane is a strided slice of the raw bytes, ``translate`` with ``delete``
+    finds any byte above its digit, and only the items whose bytes so far equal the digits stay
+    tied. Once few items are tied (found by ``re.finditer`` over the marked plane), they are
+    compared one by one; when many would be, one ``max`` is cheaper."""
+    if limit > 0xFFFFFFFF:
+        return True
+    if limit <= 0:
+        return not items
+    raw = items.tobytes()
+    order = (3, 2, 1, 0) if sys.byteorder == "little" else (0, 1, 2, 3)
+    count = len(items)
+    digits = (limit - 1).to_bytes(4, "big")
+    for level, (position, digit) in enumerate(zip(order, digits)):
+        plane = raw[position::4]
+        if plane.translate(None, _BYTES[: digit + 1]):
+            return False  # an item is above the limit already on this plane
+        if digits[level + 1 :].count(0xFF) == 3 - level:
+            return True  # no lower plane can take a tied item above the limit
+        tied = plane.count(digit)
+        if tied == 0:
+            return True  # every item is below the limit on this plane
+        if tied == count:
+            continue  # every item equals the digit: the next plane decides
+        if tied > count // 16:
+            return bool(max(items) < limit)
+        marks = plane.translate(_MARKS[digit])
+        return all(items[match.start()] < limit for match in _ONE.finditer(marks))
+    return True  # unreachable: the last plane returns above
+
+
+_BYTES = bytes(range(256))
+#: For each byte value, the table marking that value with 1 and every other with 0.
+_MARKS = [bytes(digit) + b"\x01" + bytes(255 - digit) for digit in range(256)]
+_ONE = re.compile(b"\x01")
+_BYTES = bytes(range(256))
+
+
+
+
+def _read_segment(file: _File, schema: Schema, entry: dict[str, Any], where: str) -> Segment:
+    n = entry["rows"]
+    seq = file.array(file.section(entry.get("seq"), "q", f"{where}'s load numbers", n), "q")
+    listed = entry.get("columns")
+    if not isinstance(listed, list):
+        raise SnapshotError(f"corrupt: {where} lacks its columns")
+    columns: dict[str, Any] = {}
+    for column in listed:
+        attr = column.get("attr") if isinstance(column, dict) else None
+        if not isinstance(attr, str) or attr not in schema.columns or attr in columns:
+            raise SnapshotError(f"corrupt: {where} has an unknown or repeated column {_brief(attr)}")
+        columns[attr] = _read_column(file, schema, attr, column, n, f"{where} column {attr}")
+    missing = [attr for attr in schema.columns if attr not in columns]
+    if missing:
+        raise SnapshotError(f"corrupt: {where} lacks the column {missing[0]}")
+    _check_order(schema, columns, seq, where)
+    segment = Segment(schema, seq, columns)
+    indexes = entry.get("indexes")
+    if not isinstance(indexes, list):
+        raise SnapshotError(f"corrupt: {where} lacks its index list")
+    for index in indexes:
+        kind = INDEX_KINDS.get(str(index.get("kind"))) if isinstance(index, dict) else None
+        attr = index.get("attr") if isinstance(index, dict) else None
+        parts = index.get("sections") if isinstance(index, dict) else None
+        if kind is None or not isinstance(attr, str) or not isinstance(parts, list) or len(parts) != 2:
+            raise SnapshotError(f"corrupt: {where} lists an index it cannot read: {_brief(index)}")
+        label = f"{where} {INDEX_NAMES[kind]} of {attr}"
+        segment.adopt(kind, attr, _read_index(file, schema, segment, kind, attr, parts, label))
+    return segment
+
+
+def _read_column(file: _File, schema: Schema, attr: str, column: dict[str, Any], n: int, where: str) -> Any:
+    spec = schema.columns[attr]
+    form = column.get("form")
+    if spec.storage == Storage.CODED and form == "codes":
+        codes = file.array(file.section(column.get("data"), "I", where, n), "I")
+        _check_below(codes, len(schema.tables[attr]), where)
+        return codes
+    if spec.storage == Storage.INT and form == "int":
+        return file.array(file.section(column.get("data"), "q", where, n), "q")
+    if spec.storage == Storage.INT and form == "json":
+        values = file.json(file.section(column.get("data"), "json", where), where)
+        if not isinstance(values, list) or len(values) != n or not all(
+            v is None or (type(v) is int and INT64_MIN <= v <= INT64_MAX) for v in values
+        ):
+            raise SnapshotError(f"corrupt: {where} is not a list of {n} integers")
+        return values
+    if spec.entry_attr is not None and form == "code-lists":
+        starts = file.array(file.section(column.get("starts"), "q", f"{where}'s starts", n + 1), "q")
+        codes_section = file.section(column.get("codes"), "I", f"{where}'s codes")
+        _check_offsets(starts, codes_section.length // 4, f"{where}'s starts")
+        codes = file.array(codes_section, "I")
+        _check_below(codes, len(schema.entry_tables[spec.entry_attr]), where)
+        return _runs(codes, starts)
+    if attr == schema.entries_attr and form == "entries":
+        wire = file.json(file.section(column.get("entries"), "json", f"{where}'s entries"), where)
+        try:
+            distinct = entries_from_wire(schema.kind, wire)
+        except RecordError as exc:
+            raise SnapshotError(f"corrupt: {where}: entry {exc.key}: {exc.reason}") from None
+        starts = file.array(file.section(column.get("starts"), "q", f"{where}'s starts", n + 1), "q")
+        ids_section = file.section(column.get("ids"), "I", f"{where}'s entry numbers")
+        _check_offsets(starts, ids_section.length // 4, f"{where}'s starts")
+        ids = file.array(ids_section, "I")
+        _check_below(ids, len(distinct), where)
+        return _runs(list(map(distinct.__getitem__, ids)), starts)
+    if spec.storage == Storage.OBJECT and form == "micros":
+        micros = file.array(file.section(column.get("data"), "q", where, n), "q")
+        if micros and (max(micros) >= _MAX_MICROS or any(ABSENT_INT < m < 0 for m in micros)):
+            raise SnapshotError(f"corrupt: {where} holds a time outside years 1 to 9999")
+        if ABSENT_INT in micros:
+            return [None if m == ABSENT_INT else DT_ZERO + dt.timedelta(microseconds=m) for m in micros]
+        zero = itertools.repeat(0)
+        return list(map(DT_ZERO.__add__, map(dt.timedelta, zero, zero, micros)))  # (days, seconds, µs)
+    raise SnapshotError(f"corrupt: {where} is stored as {_brief(form)}, which this column cannot be")
+
+
+def _runs(items: Any, starts: array) -> list[tuple[Any, ...]]:  # type: ignore[type-arg]
+    """``items[starts[r]:starts[r + 1]]`` of each row ``r``, as tuples (in C)."""
+    return list(map(tuple, map(items.__getitem__, map(slice, starts, itertools.islice(starts, 1, None)))))
+
+
+_MAX_MICROS = (dt.datetime(9999, 12, 31, 23, 59, 59, 999999) - DT_ZERO) // MICROSECOND + 1
+
+
+def _check_order(schema: Schema, columns: dict[str, Any], seq: array, where: str) -> None:  # type: ignore[type-arg]
+    """The primary time (and the tie-break) present in every row, and the rows in contract
+    order: time descending, then the tie-break descending, then load number descending."""
+    times = columns[schema.time_attr]
+    ids = columns[schema.tie_attr] if schema.tie_attr else None
+    for column, name in ((times, schema.time_attr), (ids, schema.tie_attr)):
+        if column is None:
+            continue
+        if (ABSENT_INT in column) if isinstance(column, array) else (None in column):
+            raise SnapshotError(f"corrupt: {where}: a row lacks the required {name}")
+    later = itertools.islice(times, 1, None)
+    if not all(map(operator.ge, times, later)):
+        raise SnapshotError(f"corrupt: {where}: the rows are not in order of time")
+    ties = itertools.compress(range(len(times) - 1), map(operator.eq, times, itertools.islice(times, 1, None)))
+    for row in ties:
+        this = (ids[row] if ids is not None else 0, seq[row])
+        after = (ids[row + 1] if ids is not None else 0, seq[row + 1])
+        if this <= after:
+            raise SnapshotError(f"corrupt: {where}: rows {row} and {row + 1} of one time are out of order")
+
+
+def _check_load_numbers(segments: list[Segment], rows: int) -> None:
+    seen: set[int] = set()
+    for segment in segments:
+        if segment.n and (min(segment.seq) < 0 or max(segment.seq) >= rows):
+            raise SnapshotError(f"corrupt: a load number lies outside 0 to {rows - 1}")
+        seen.update(segment.seq)
+    if len(seen) != rows:
+        raise SnapshotError("corrupt: two rows have one load number")
+
+
+def _read_index(
+    file: _File, schema: Schema, segment: Segment, kind: IndexKind, attr: str, parts: list[Any], where: str
+) -> Any:
+    n = segment.n
+    if kind is IndexKind.TEXT:
+        if attr not in schema.tables or schema.tables[attr].spec.type.json is not str:
+            raise SnapshotError(f"corrupt: {where}: not a text column")
+        starts = file.array(file.section(parts[0], "q", f"{where}'s starts", n + 1), "q")
+        blob = file.section(parts[1], "bytes", f"{where}'s text")
+        _check_offsets(starts, blob.length, f"{where}'s starts")
+        return TextIndex(file.bytes(blob), starts)
+    if kind is IndexKind.SORTED:
+        if attr not in schema.columns or schema.columns[attr].storage != Storage.INT:
+            raise SnapshotError(f"corrupt: {where}: not an integer column")
+        rows_section = file.section(parts[1], "I", f"{where}'s rows")
+        count = rows_section.length // 4
+        if file.sections[parts[0]].type == "json":
+            values: Any = file.json(file.section(parts[0], "json", f"{where}'s values"), where)
+            if not isinstance(values, list) or len(values) != count or not all(type(v) is int for v in values):
+                raise SnapshotError(f"corrupt: {where}: the values are not {count} integers")
+        else:
+            values = file.array(file.section(parts[0], "q", f"{where}'s values", count), "q")
+        if not all(map(operator.le, values, itertools.islice(values, 1, None))):
+            raise SnapshotError(f"corrupt: {where}: the values are not in order")
+        rows = file.array(rows_section, "I")
+        _check_below(rows, n, where)
+        return SortedIndex(values, rows)
+    if kind in (IndexKind.PAIR, IndexKind.ENTRY_PAIR):
+        tables = schema.tables if kind is IndexKind.PAIR else schema.entry_tables
+        first, _, second = attr.partition("|")
+        if first not in tables or second not in tables or first == second:
+            raise SnapshotError(f"corrupt: {where}: not two columns of one kind of index")
+        spans_section = file.section(parts[0], "q", f"{where}'s spans")
+        if spans_section.length % 32:
+            raise SnapshotError(f"corrupt: {where}: its spans are not whole (code, code, start, stop) items")
+        rows_section = file.section(parts[1], "I", f"{where}'s rows")
+        flat = file.array(spans_section, "q")
+        count = rows_section.length // 4
+        spans: dict[tuple[int, int], tuple[int, int]] = {}
+        for a, b, start, stop in zip(*[iter(flat)] * 4):
+            if not 0 <= start <= stop <= count or (a, b) in spans:
+                raise SnapshotError(f"corrupt: {where}: a span lies outside its {count} rows or repeats")
+            spans[a, b] = (start, stop)
+        rows = file.array(rows_section, "I")
+        _check_below(rows, n, where)
+        return PairPostings(spans, rows)
+    if kind is IndexKind.HASH:
+        if attr not in schema.tables:
+            raise SnapshotError(f"corrupt: {where}: not a coded column")
+        codes = len(schema.tables[attr])
+    else:
+        if attr not in schema.entry_tables:
+            raise SnapshotError(f"corrupt: {where}: not an entry attribute")
+        codes = len(schema.entry_tables[attr])
+    starts_section = file.section(parts[0], "q", f"{where}'s starts")
+    if not 1 <= starts_section.length // 8 <= codes + 1:
+        raise SnapshotError(f"corrupt: {where}: its starts do not fit its {codes} codes")
+    rows_section = file.section(parts[1], "I", f"{where}'s rows")
+    starts = file.array(starts_section, "q")
+    _check_offsets(starts, rows_section.length // 4, f"{where}'s starts")
+    rows = file.array(rows_section, "I")
+    _check_below(rows, n, where)
+    return Postings(starts, rows)

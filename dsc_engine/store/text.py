@@ -1,0 +1,91 @@
+"""Substring search over a column of mostly distinct text, in C: the text index of a segment.
+
+``contains`` means ``needle.casefold() in value.casefold()`` (``docs/semantics.md``). Over a column
+whose values are nearly all distinct (``SqlText``, ``Message``), testing each distinct value in
+Python costs about as much as testing every row. The text index instead keeps, per segment, the
+case-folded values of the rows **in row order** as one UTF-8 ``bytes`` blob, each value followed by
+a ``\\x00`` separator, and ``starts[r]``, the offset of row ``r``'s value (``starts[n]`` is the
+blob's length). A needle is case-folded and encoded the same way and found with ``bytes.find``
+(C); each match is mapped to its row by bisection over ``starts``, and the search goes on from
+the next row, so every matching row is found once and the rows come out ascending, which is
+contract order.
+
+Exactness: UTF-8 is self-synchronising, so a code-point substring is exactly a byte substring of
+the encodings (lone surrogates, which a JSON escape can make, are encoded with
+``surrogatepass`` on both sides). A needle without ``\\x00`` cannot match across the separator
+that ends a value, so every match lies inside one value, even a value that holds ``\\x00``
+itself. ``casefold`` may change lengths (``ß`` -> ``ss``, ``İ`` -> ``i̇``): only the case-folded
+text is searched, and positions are mapped through the offsets of the case-folded values. A
+needle that is empty or holds ``\\x00`` is left to the per-value test (``has_text_path``).
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import threading
+from array import array
+from collections.abc import Sequence
+
+import attrs
+
+from dsc_engine.query import ast
+
+SEPARATOR = b"\x00"
+#: A text column is one whose intern table has more than this share of a segment's rows.
+DISTINCT_SHARE = 0.25
+#: Needles whose matching rows each text index remembers (the planner costs, then runs, a path).
+_REMEMBERED = 64
+
+
+@attrs.frozen(eq=False)
+class TextIndex:
+    """The case-folded values of a segment's rows, one blob, and where each row's value starts."""
+
+    blob: bytes
+    starts: array  # type: ignore[type-arg]  # 'q', n + 1 offsets
+    _found: dict[tuple[bytes, int, int], array] = attrs.field(factory=dict, init=False)  # type: ignore[type-arg]
+    _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False)
+
+    @classmethod
+    def build(cls, codes: Sequence[int], folded: Sequence[bytes]) -> TextIndex:
+        """The index of a coded column (``folded[c]``: the case-folded UTF-8 of code ``c``)."""
+        values = list(map(folded.__getitem__, codes))
+        starts = array("q", itertools.accumulate(map((1).__add__, map(len, values)), initial=0))
+        values.append(b"")
+        return cls(SEPARATOR.join(values), starts)
+
+    def rows(self, text: str, first: int = 0, stop: int | None = None) -> array:  # type: ignore[type-arg]
+        """The rows of ``[first, stop)`` whose value contains ``text`` case-insensitively,
+        ascending: only that part of the blob is searched (a time window is a run of rows)."""
+        last = len(self.starts) - 1
+        stop = last if stop is None else min(stop, last)
+        needle = text.casefold().encode("utf-8", "surrogatepass")
+        key = (needle, first, stop)
+        found = self._found.get(key)
+        if found is not None:
+            return found
+        rows = array("i")
+        starts, find = self.starts, self.blob.find
+        end = starts[stop] if first < stop else 0
+        position = find(needle, starts[first], end) if first < stop else -1
+        while position >= 0:
+            row = bisect.bisect_right(starts, position, first, stop + 1) - 1
+            rows.append(row)
+            if row + 1 >= stop:
+                break
+            position = find(needle, starts[row + 1], end)
+        with self._lock:
+            if len(self._found) >= _REMEMBERED:
+                self._found.clear()
+            self._found[key] = rows
+        return rows
+
+
+def has_text_path(node: ast.Node) -> bool:
+    """Whether a text index answers ``node``: a ``contains`` whose needle is not empty and
+    holds no separator once case-folded."""
+    if not isinstance(node, ast.Contains):
+        return False
+    folded = node.text.casefold()
+    return bool(folded) and "\x00" not in folded

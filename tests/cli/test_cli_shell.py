@@ -1,0 +1,97 @@
+"""``dsc-engine shell``: the data loads once, then commands from standard input are answered with
+the same output formats as the one-shot commands; a bad command prints one error line and the
+session goes on."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dsc_engine import Engine, sample
+from dsc_engine.cli import main
+from dsc_engine.io import snapshot
+from dsc_engine.models import RecordKind
+from dsc_engine.query.parse import parse_filter
+
+
+def session(monkeypatch: pytest.MonkeyPatch, script: str, data: Path, fmt: str = "table") -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(script))
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["--format", fmt, "shell", "--data", str(data)], out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture()
+def data(tmp_path: Path) -> Path:
+    engine = Engine()
+    for kind in RecordKind:
+        engine.load(sample.generate(kind, 120, seed=4))
+    path = tmp_path / "engine.dscsnap"
+    snapshot.save(engine, path)
+    return path
+
+
+def test_shell_counts_by_a_field_like_the_store(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    script = 'format json\ncount by UserName\nuse dms\ncount by ModuleName where UserName = "zz"\n'
+    code, out, _ = session(monkeypatch, script, data)
+    assert code == 0
+    first, second = out.split("\n]\n", 1)
+    counts = json.loads(first + "\n]")
+    engine = Engine()
+    snapshot.load(engine, data)
+    audit = [r.user_name for r in engine.store(RecordKind.AUDIT_LOG).records_in_load_order()]
+    assert {c["UserName"]: c["count"] for c in counts} == {u: audit.count(u) for u in set(audit)}
+    assert [c["count"] for c in counts] == sorted((c["count"] for c in counts), reverse=True)
+    assert "using dms_log (120 records)" in second and json.loads(second.split("\n", 1)[1]) == []
+
+
+def test_shell_queries_and_calls_print_as_the_one_shot_commands(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    filter_text = 'EffectRow > 10 and not UserName = "admin"'
+    _, shell_out, _ = session(monkeypatch, f"size 5\npage 2\nquery {filter_text}\n", data, "jsonl")
+    one_shot = io.StringIO()
+    main(["--format", "jsonl", "query", "audit", filter_text, "--page", "2", "--page-size", "5", "--data", str(data)],
+         out=one_shot, err=io.StringIO())
+    assert shell_out == one_shot.getvalue() and shell_out.count("\n") == 5
+    _, out, _ = session(monkeypatch, "call DescribeDataMaskingRunHistory Status=2 PageSize=3\n", data, "csv")
+    assert out.splitlines()[0].startswith("Id,") or "Status" in out.splitlines()[0]
+    assert len(out.splitlines()) == 4
+
+
+def test_shell_goes_on_after_errors(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    script = "\n".join([
+        "bogus", "use nothing", "query UserName =", "count by NoSuchField", "call DescribeAuditLogs PageSize=500",
+        "call DescribeAuditLogs 'unclosed", "size zero", "format yaml", "count", "quit", "count",
+    ]) + "\n"
+    code, out, err = session(monkeypatch, script, data)
+    lines = out.splitlines()
+    assert code == 0 and err == ""
+    assert "error: unknown command 'bogus'" in out
+    assert sum(line.startswith("error:") for line in lines) == 8
+    assert "^" in out  # the filter error's caret line
+    assert "InvalidParameter" in out or "PageSize" in out
+    assert out.count("count  120") == 1  # the count before quit ran, the one after did not
+
+
+def test_shell_count_matches_the_store_and_explain_shows_the_plan(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    text = 'SqlText contains "select"'
+    _, out, _ = session(monkeypatch, f"format json\ncount {text}\nformat table\nexplain {text}\n", data)
+    engine = Engine()
+    snapshot.load(engine, data)
+    expected = engine.store(RecordKind.AUDIT_LOG).count(parse_filter(text, RecordKind.AUDIT_LOG))
+    assert json.loads(out.split("}\n", 1)[0] + "}")["count"] == expected
+    assert "audit_log store: 120 rows" in out
+
+
+@pytest.mark.slow
+def test_shell_as_a_process_reads_a_script_from_a_pipe(data: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "dsc_engine.cli", "shell", "--data", str(data)],
+        input="kinds\nuse masking\ncount by Status\n", capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "masking_run  120" in done.stdout and "Status" in done.stdout and "dsc>" not in done.stdout

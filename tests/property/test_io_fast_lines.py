@@ -1,0 +1,100 @@
+"""The typed fast path of JSON Lines imports only ever accepts: for any line, it either declines
+(and the precise path decides) or reads exactly the record the precise decoder reads."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dsc_engine.errors import RecordError
+from dsc_engine.io import imports
+from dsc_engine.io.stores import Stores
+from dsc_engine.models import RecordKind
+from dsc_engine.strategies import records
+from dsc_engine.wire.codec import DECLINED, FAIL, from_wire, line_decoder, to_wire
+
+#: JSON values of every type, including the ones a field must refuse.
+ODD = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=False),
+    st.text(max_size=6), st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+    st.sampled_from(["2026-10-01 12:00:00", "2026-13-01 12:00:00", "２０２６-10-01 12:00:00", "1-01-01 00:00:00"]),
+)
+
+
+def _fast(kind: RecordKind, line: bytes) -> Any:
+    decoder = line_decoder(kind)
+    try:
+        obj = decoder.decode(line)
+    except DECLINED:
+        return FAIL
+    return decoder.convert(obj)
+
+
+def _precise(kind: RecordKind, line: bytes) -> Any:
+    try:
+        return from_wire(kind, json.loads(line))
+    except (RecordError, ValueError):
+        return FAIL
+
+
+@st.composite
+def lines(draw: st.DrawFn) -> tuple[RecordKind, bytes]:
+    kind = draw(st.sampled_from(list(RecordKind)))
+    wire = to_wire(draw(records(kind)))
+    for _ in range(draw(st.integers(0, 3))):  # damage a few keys: odd values, unknown or dropped keys
+        key = draw(st.sampled_from([*wire, "Unknown"]))
+        if draw(st.booleans()):
+            wire[key] = draw(ODD)
+        else:
+            wire.pop(key, None)
+    text = json.dumps(wire, ensure_ascii=draw(st.booleans()))
+    return kind, (text + draw(st.sampled_from(["", " ", "\r", " x", "{}"]))).encode("utf-8", "surrogatepass")
+
+
+@settings(max_examples=400, deadline=None)
+@given(lines())
+def test_the_fast_path_declines_or_reads_the_precise_record(case: tuple[RecordKind, bytes]) -> None:
+    kind, line = case
+    fast = _fast(kind, line)
+    if fast is not FAIL:
+        assert fast == _precise(kind, line)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(lines(), min_size=1, max_size=8))
+def test_an_import_reads_the_same_with_and_without_the_fast_path(tmp_path_factory: Any, cases: list[tuple[RecordKind, bytes]]) -> None:
+    path = tmp_path_factory.mktemp("fast") / "mixed.jsonl"
+    path.write_bytes(b"\n".join(line for _, line in cases) + b"\n")
+    fast, slow = Stores(), _Plain()
+    fast_report = imports.load_into(fast, path)
+    slow_report = imports.load_into(slow, path)  # not a Store: the precise path, record by record
+    assert fast_report.to_json() == slow_report.to_json()
+    assert [str(r) for r in fast_report.rejects] == [str(r) for r in slow_report.rejects]
+    for kind in RecordKind:
+        assert list(fast.store(kind).records_in_load_order()) == list(slow.stores[kind].records_in_load_order())
+
+
+class _Plain:
+    """An import target whose sources are not in-memory stores (so no fast path is asked for)."""
+
+    def __init__(self) -> None:
+        self.stores = {kind: _Wrapped(kind) for kind in RecordKind}
+
+    def store(self, kind: RecordKind) -> Any:
+        return self.stores[kind]
+
+
+class _Wrapped:
+    def __init__(self, kind: RecordKind) -> None:
+        from dsc_engine.store import Store
+
+        self._store = Store(kind)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def __len__(self) -> int:
+        return len(self._store)

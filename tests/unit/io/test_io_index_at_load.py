@@ -1,0 +1,51 @@
+"""After an import into in-memory stores, the indexes the operations' parameters use are built in
+the background; queries meanwhile give the same answers, and a save waits instead of building
+them twice."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from dsc_engine import sample
+from dsc_engine.io import imports, snapshot
+from dsc_engine.io.stores import Stores
+from dsc_engine.models import RecordKind
+from dsc_engine.query.parse import parse_filter
+from dsc_engine.query.plan import IndexKind
+from dsc_engine.store import Store
+from dsc_engine.wire.codec import to_wire
+
+
+def _file(tmp_path: Path, kind: RecordKind, count: int) -> Path:
+    path = tmp_path / f"{kind.value}.jsonl"
+    path.write_text("".join(json.dumps(to_wire(r)) + "\n" for r in sample.generate(kind, count, seed=3)))
+    return path
+
+
+def test_an_import_builds_the_parameters_indexes_in_the_background(tmp_path: Path) -> None:
+    target = Stores()
+    imports.load_into(target, [_file(tmp_path, kind, 2_000) for kind in RecordKind])
+    for kind in RecordKind:
+        store = target.store(kind)
+        assert isinstance(store, Store) and store.wait_for_indexes(timeout=60)
+        (segment,) = store.segments()
+        built = {attr for _, attr in segment.indexes()}
+        wanted = set(snapshot.index_attrs(store)) - {store.schema.time_attr}
+        assert wanted <= built, wanted - built
+    assert (IndexKind.ENTRY, "table_name") in target.store(RecordKind.DMS_LOG).segments()[0].indexes()  # type: ignore[attr-defined]
+
+
+def test_queries_while_the_indexes_are_built_answer_as_after(tmp_path: Path) -> None:
+    texts = ['UserName = "admin"', "EffectRow in [1 40]", 'SqlText contains "select"', 'not OperateType = "Drop"']
+    nodes = [parse_filter(text, RecordKind.AUDIT_LOG) for text in texts]
+    target = Stores()
+    imports.load_into(target, _file(tmp_path, RecordKind.AUDIT_LOG, 5_000))
+    store = target.store(RecordKind.AUDIT_LOG)
+    during = [(store.count(node), list(store.query(node, 7, 20).records)) for node in nodes]  # racing the builder
+    assert isinstance(store, Store) and store.wait_for_indexes(timeout=60)
+    fresh = Stores()
+    fresh.store(RecordKind.AUDIT_LOG).insert(store.records_in_load_order())
+    after = [(fresh.store(RecordKind.AUDIT_LOG).count(n), list(fresh.store(RecordKind.AUDIT_LOG).query(n, 7, 20).records))
+             for n in nodes]
+    assert during == after

@@ -1,0 +1,111 @@
+"""The text index: substring search over mostly distinct text gives exactly the oracle's rows,
+including characters whose case folding changes the length and values holding the separator."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from oracle import Oracle
+
+from dsc_engine.models import AuditLog, RecordKind
+from dsc_engine.query import ast
+from dsc_engine.query.plan import IndexKind
+from dsc_engine.store import Store
+from dsc_engine.store.text import TextIndex, has_text_path
+
+#: Characters whose case folding is special: longer ('ß' -> 'ss', 'İ' -> 'i̇', 'ﬁ' -> 'fi'),
+#: Greek final sigma, the separator itself, a lone surrogate and wide characters.
+TRICKY = "aAbBsSßẞİiIıﬁσςΣK\u212a\x00\ud800é\u0301中文 "
+texts = st.text(alphabet=st.sampled_from(TRICKY), max_size=8)
+
+
+def _naive(values: list[str | None], needle: str) -> list[int]:
+    folded = needle.casefold()
+    return [row for row, value in enumerate(values) if value is not None and folded in value.casefold()]
+
+
+def _index(values: list[str | None]) -> TextIndex:
+    table: list[str | None] = [None, *dict.fromkeys(v for v in values if v is not None)]
+    code = {value: number for number, value in enumerate(table)}
+    folded = [b"" if v is None else v.casefold().encode("utf-8", "surrogatepass") for v in table]
+    return TextIndex.build([code[v] for v in values], folded)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.none() | texts, max_size=30), texts)
+def test_text_index_rows_equal_the_naive_casefold_test(values: list[str | None], needle: str) -> None:
+    if not has_text_path(ast.Contains("SqlText", needle)):
+        return  # empty, or holding the separator once folded: the per-value test answers
+    assert list(_index(values).rows(needle)) == _naive(values, needle)
+
+
+@pytest.mark.parametrize(
+    ("values", "needle", "rows"),
+    [
+        (["STRASSE", "straße", "Strasse"], "ß", [0, 1, 2]),  # 'ß' folds to 'ss'
+        (["STRASSE", "straße"], "sSe", [0, 1]),
+        (["İstanbul", "istanbul", "ISTANBUL"], "İ", [0]),  # 'İ' folds to 'i' + combining dot
+        (["İstanbul", "istanbul"], "i", [0, 1]),
+        (["a\x00b", "ab"], "b", [0, 1]),  # a value holding the separator is still one row
+        (["x", "yx", None, "xx"], "x", [0, 1, 3]),  # a row found once, however many matches
+    ],
+)
+def test_text_index_cases(values: list[str | None], needle: str, rows: list[int]) -> None:
+    assert list(_index(values).rows(needle)) == rows == _naive(values, needle)
+
+
+def test_needles_without_a_text_path() -> None:
+    assert not has_text_path(ast.Contains("SqlText", ""))
+    assert not has_text_path(ast.Contains("SqlText", "a\x00"))
+    assert not has_text_path(ast.EqualsIgnoreCase("SqlText", "a"))
+    assert has_text_path(ast.Contains("SqlText", "ß"))
+
+
+def _store(values: list[str]) -> tuple[Store, Oracle]:
+    records = [AuditLog(creation_time=1_000 + i % 7, sql_text=v, message=f"m{i % 3}") for i, v in enumerate(values)]
+    store, oracle = Store(RecordKind.AUDIT_LOG), Oracle(RecordKind.AUDIT_LOG)
+    store.insert(records)
+    oracle.insert(records)
+    return store, oracle
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(texts, min_size=1, max_size=25), texts, texts)
+def test_store_substring_queries_through_the_text_index_equal_the_oracle(
+    values: list[str], needle: str, other: str
+) -> None:
+    store, oracle = _store(values)
+    contains = ast.Contains("SqlText", needle)
+    for node in (
+        contains,
+        ast.Not(contains),
+        ast.And((contains, ast.Compare("Message", ast.CompareOp.EQ, "m1"))),
+        ast.Or((contains, ast.Contains("SqlText", other))),
+        ast.And((ast.Range("CreationTime", 1_002, None), contains)),
+    ):
+        page = store.query(node, 0, None)
+        total, expected = oracle.query(node, 0, None)
+        assert (page.total, list(page.records)) == (total, expected), node
+
+
+def test_a_mostly_distinct_column_is_searched_by_its_text_index() -> None:
+    store, oracle = _store([f"select {i} from Straße" for i in range(40)])
+    segment = store.segments()[0]
+    assert segment.is_text("sql_text") and not segment.is_text("message")
+    node = ast.Contains("SqlText", "STRASSE")
+    assert store.count(node) == 40 == len(oracle.ordered(node))
+    assert segment.has_index(IndexKind.TEXT, "sql_text")
+    assert not segment.has_index(IndexKind.HASH, "sql_text")  # no posting list per distinct text
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.none() | texts, max_size=30), texts, st.integers(0, 32), st.integers(0, 32))
+def test_a_text_search_within_a_run_of_rows_finds_exactly_those_rows(
+    values: list[str | None], needle: str, first: int, stop: int
+) -> None:
+    if not has_text_path(ast.Contains("SqlText", needle)):
+        return
+    first, stop = min(first, len(values)), min(stop, len(values))
+    expected = [row for row in _naive(values, needle) if first <= row < stop]
+    assert list(_index(values).rows(needle, first, stop)) == expected
