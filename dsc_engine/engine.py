@@ -20,6 +20,7 @@ from dsc_engine.api.read import INT32_MAX, invalid
 from dsc_engine.errors import BackendError, RecordError
 from dsc_engine.io.candidates import detect_kind
 from dsc_engine.io.imports import ImportReport, load_into
+from dsc_engine.io.jsontext import refuse_lone_surrogate
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
 from dsc_engine.query import ast
@@ -232,6 +233,7 @@ def _record(item: object, kind: RecordKind | None, index: int) -> Record:
                 kind = detect_kind(item.keys())
             except ValueError as exc:
                 raise RecordError("record", "", str(exc), where) from None
+        refuse_lone_surrogate(kind.facts.label, item, where)
         return from_wire(kind, item, where)
     try:
         item_kind = RecordKind.of(item)

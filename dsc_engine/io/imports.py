@@ -41,7 +41,7 @@ from typing import IO, Any
 import attrs
 
 from dsc_engine.errors import ImportFailure, OutputError, RecordError, SnapshotError
-from dsc_engine.io import candidates, duplicates, formats, snapshot, sources
+from dsc_engine.io import candidates, duplicates, formats, jsontext, snapshot, sources
 from dsc_engine.io.stores import HasStores, Stores, gc_paused, warm_filter_parser
 from dsc_engine.query.source import Listing
 from dsc_engine.store.store import BulkLoad, Store
@@ -275,6 +275,7 @@ class _Loader:
             self._bad(candidate, kind_error)
             return
         try:
+            jsontext.refuse_lone_surrogate(kind.facts.label, candidate.data, candidate.where)
             record = from_wire(kind, candidate.data)
         except RecordError as exc:  # located only now: most records need no ``where`` text
             self._bad(candidate, exc.located(candidate.where))

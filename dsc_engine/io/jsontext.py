@@ -14,7 +14,10 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
+
+from dsc_engine.errors import RecordError
 
 #: Why a value nested deeper than Python's JSON reader goes (about 1,000 levels) is refused.
 TOO_DEEP = "JSON nested too deeply to read (a record is at most 3 levels deep, a page 5)"
@@ -62,6 +65,39 @@ def huge_integer(value: object) -> tuple[str, HugeInteger] | None:
     return None
 
 
+#: A UTF-16 surrogate code point: in a decoded string, always half of a pair written as a JSON
+#: escape (``"\\ud800"``) without its other half (UTF-8 text cannot hold one).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def lone_surrogate(value: object) -> tuple[str, str] | None:
+    """The path (``UserName``, ``SensitiveDataLog[0].TableName``) and the escape (``\\ud800``)
+    of the first string inside ``value`` that holds a lone surrogate, or ``None``. Such text is
+    not Unicode: it cannot be written as UTF-8, so no answer or export could carry it."""
+    stack: list[tuple[str, object]] = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if type(item) is str:
+            if not item.isascii() and (found := _SURROGATE.search(item)):
+                return path, f"\\u{ord(found.group()):04x}"
+        elif isinstance(item, dict):
+            stack.extend((f"{path}.{k}" if path else str(k), v) for k, v in reversed(item.items()))
+        elif isinstance(item, list):
+            stack.extend((f"{path}[{i}]", v) for i, v in reversed(list(enumerate(item))))
+    return None
+
+
+def refuse_lone_surrogate(label: str, value: object, where: str = "") -> None:
+    """Raise :class:`RecordError` (of a record of ``label``, at ``where``) when a string inside
+    ``value`` holds a lone surrogate (:func:`lone_surrogate`)."""
+    found = lone_surrogate(value)
+    if found is not None:
+        key, escape = found
+        reason = (f"the text holds {escape}, half of a UTF-16 surrogate pair without its other half:"
+                  " not Unicode, so no answer or export could carry it")
+        raise RecordError(label, key, reason, where)
+
+
 def loads(text: str) -> tuple[Any, bool]:
     """The JSON value of a line and whether it may hold :class:`HugeInteger` markers;
     ``ValueError`` says why it cannot be read."""
@@ -83,9 +119,13 @@ def loads(text: str) -> tuple[Any, bool]:
 
 def compact(value: object) -> str:
     """Compact UTF-8 JSON text of a decoded value: a :class:`HugeInteger` shows as
-    ``"<an integer of N digits>"``, and a value too deep to write here as a placeholder."""
+    ``"<an integer of N digits>"``, a value too deep to write here as a placeholder, and a value
+    holding a lone surrogate with every non-ASCII character escaped (``\\ud800``)."""
     try:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_unwritable)
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_unwritable)
+        if not text.isascii() and _SURROGATE.search(text):  # keep it writable as UTF-8: escaped
+            text = json.dumps(value, separators=(",", ":"), default=_unwritable)
+        return text
     except RecursionError:  # read at a shallower point of the stack than it is written here
         return "<a JSON value nested too deeply to show>"
 

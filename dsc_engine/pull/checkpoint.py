@@ -38,6 +38,7 @@ import attrs
 
 from dsc_engine.errors import CheckpointError
 from dsc_engine.io.atomic import replacing
+from dsc_engine.io.jsontext import compact
 from dsc_engine.pull.axes import Slice
 
 MAGIC = "dsc-engine pull checkpoint"
@@ -202,7 +203,7 @@ class PartWriter:
         self._out = out
 
     def page(self, body: Mapping[str, Any]) -> None:
-        self._out.write(json.dumps(body, ensure_ascii=False, separators=(",", ":")) + "\n")
+        self._out.write(compact(body) + "\n")  # a lone surrogate the service sent stays escaped
         self._out.flush()
 
     def commit(self) -> None:

@@ -46,6 +46,7 @@ import attrs
 from dsc_engine.api.errors import new_request_id
 from dsc_engine.api.operations import OPERATIONS, product_of
 from dsc_engine.errors import RequestRejected, ServerConfigError
+from dsc_engine.io.jsontext import compact
 from dsc_engine.pull.credentials import CredentialSource
 from dsc_engine.replay import Call
 from dsc_engine.server.app import CONTENT_TYPE, Authenticates, StartResponse, route
@@ -199,7 +200,7 @@ class RecordingProxy:
                             action, answer.status)
                 return
             call = Call(action, dict(params), body, version, answer.status)
-            self.capture.write(json.dumps(call.to_json(), ensure_ascii=False) + "\n")
+            self.capture.write(compact(call.to_json()) + "\n")  # a lone surrogate stays escaped
             self.capture.flush()
             self.captured += 1
 

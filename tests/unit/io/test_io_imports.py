@@ -417,3 +417,37 @@ def test_io_a_file_of_records_keeps_later_line_later_load_and_a_page_after_them_
     target, _ = load(path)
     # plain lines: a later line is a later load; the page's items from its first on: reversed
     assert loaded(target, AUDIT) == recs[:3] + recs[3:][::-1]
+
+
+# --- text that is not Unicode ----------------------------------------------------------------
+
+
+def test_io_a_lone_surrogate_is_rejected_with_its_key_and_the_rest_loads(tmp_path):
+    lines = [
+        r'{"CreationTime": 5, "UserName": "a\ud800b"}',  # half of a pair: not Unicode
+        r'{"CreationTime": 6, "UserName": "ok \ud83d\ude00"}',  # a whole pair: one character
+        r'{"SensitiveDataAuditLogList": [{"OpTime": "2024-01-01 00:00:00",'
+        r' "SensitiveDataLog": [{"TableName": "t\udc00"}]}]}',
+    ]
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rejects = tmp_path / "rejects.jsonl"
+    target, report = load(path, rejects_path=rejects)
+    assert [r.user_name for r in loaded(target, AUDIT)] == ["ok \U0001f600"]
+    assert (report.read, report.loaded_total, report.rejected) == (3, 1, 2)
+    written = imports.rejects_of(rejects)  # the rejects file is UTF-8: the halves stay escaped
+    assert "key 'UserName': the text holds \\ud800" in written[0]["reason"]
+    assert "key 'SensitiveDataLog[0].TableName': the text holds \\udc00" in written[1]["reason"]
+    assert "\\udc00" in written[1]["raw"]
+    out = tmp_path / "out.jsonl"  # what loaded exports (this crashed when a half was loaded)
+    with open(out, "w", encoding="utf-8") as handle:
+        export.write(loaded(target, AUDIT), AUDIT, "jsonl", handle)
+    with pytest.raises(RecordError, match="surrogate"):
+        load(path, strict=True)
+
+
+def test_io_engine_load_refuses_a_wire_object_holding_a_lone_surrogate():
+    from dsc_engine import Engine
+
+    with pytest.raises(RecordError, match=r"\(item 0\): key 'UserName': the text holds \\ud800"):
+        Engine().load([{"CreationTime": 5, "UserName": "a\ud800"}])

@@ -266,3 +266,13 @@ def test_a_damaged_checkpoint_says_so(tmp_path: Path, text: str, reason: str) ->
     path.write_text(text, encoding="utf-8")
     with pytest.raises(CheckpointError, match=reason):
         checkpoint.load(path)
+
+
+def test_a_page_holding_a_lone_surrogate_is_written_with_the_escape(tmp_path: Path) -> None:
+    from dsc_engine.pull.checkpoint import PartWriter
+
+    path = tmp_path / "part.jsonl"
+    with open(path, "w", encoding="utf-8") as out:  # a str with half a pair cannot be UTF-8
+        PartWriter(out).page({"TotalCount": 1, "Items": [{"CreationTime": 1, "UserName": "a\ud800"}]})
+    assert '"a\\ud800"' in path.read_text(encoding="utf-8")
+    assert json.loads(path.read_text(encoding="utf-8"))["Items"][0]["UserName"] == "a\ud800"
