@@ -15,8 +15,8 @@ from typing import Any
 
 from benchmarks import semantics
 from benchmarks.runner_base import Answer
-from benchmarks.runner_sqlite import ORDER, TABLES
-from benchmarks.semantics import CONTAINS, ENTRY, EQ, IEQ, IN, RANGE, Cond, Plan
+from benchmarks.runner_sqlite import ORDER, TABLES, condition_sql
+from benchmarks.semantics import Plan
 from benchmarks.workload import Query
 from dsc_engine.models import RecordKind
 from dsc_engine.wire import types
@@ -35,37 +35,6 @@ def _sql_type(field_type: types.FieldType) -> str:
 
 def _keys(kind: RecordKind) -> list[str]:
     return [spec.name for spec in wire_fields(kind)]
-
-
-def _condition(cond: Cond, table: str) -> tuple[str, list[Any]]:
-    column = f'"{cond.field}"'
-    if cond.op == EQ:
-        sql, args = f"{column} = ?", [cond.value]
-    elif cond.op == IEQ:
-        sql, args = f"lower({column}) = ?", [cond.value.lower()]
-    elif cond.op == CONTAINS:
-        sql, args = f"instr(lower({column}), ?) > 0", [cond.value.lower()]
-    elif cond.op == IN:
-        sql, args = f"{column} IN ({', '.join('?' * len(cond.value))})", list(cond.value)
-    elif cond.op == RANGE:
-        low, high, low_in, high_in = cond.value
-        parts, args = [], []
-        if low is not None:
-            parts.append(f"{column} {'>=' if low_in else '>'} ?")
-            args.append(low)
-        if high is not None:
-            parts.append(f"{column} {'<=' if high_in else '<'} ?")
-            args.append(high)
-        sql = " AND ".join(parts) or f"{column} IS NOT NULL"
-    elif cond.op == ENTRY:
-        where = " AND ".join(f'"{key}" = ?' for key, _ in cond.value)
-        sql = f"{table}.seq IN (SELECT log_seq FROM {table}_entries WHERE {where})"
-        args = [value for _, value in cond.value]
-    else:
-        raise ValueError(f"unknown condition op {cond.op}")
-    if cond.negate:
-        sql = f"NOT coalesce(({sql}), false)"
-    return f"({sql})", args
 
 
 class DuckdbRunner:
@@ -101,7 +70,7 @@ class DuckdbRunner:
         table, order = TABLES[plan.kind], ORDER[plan.kind]
         parts, args = [], []
         for cond in plan.conds:
-            sql, cond_args = _condition(cond, table)
+            sql, cond_args = condition_sql(cond, table, null_false="coalesce(({}), false)")
             parts.append(sql)
             args.extend(cond_args)
         where = (" WHERE " + " AND ".join(parts)) if parts else ""

@@ -60,7 +60,9 @@ def _columns(kind: RecordKind) -> list[str]:
     return columns + (["DbName"] if kind is RecordKind.DMS_LOG else [])
 
 
-def _condition(cond: Cond, table: str) -> tuple[str, list[Any]]:
+def condition_sql(cond: Cond, table: str, *, null_false: str = "IFNULL(({}), 0)") -> tuple[str, list[Any]]:
+    """One condition as SQL and its arguments; ``null_false`` spells "NULL counts as false" in the
+    dialect (a negated condition on an absent key matches, as the contract reads it)."""
     column = f'"{cond.field}"'
     if cond.op == EQ:
         sql, args = f"{column} = ?", [cond.value]
@@ -87,7 +89,7 @@ def _condition(cond: Cond, table: str) -> tuple[str, list[Any]]:
     else:
         raise ValueError(f"unknown condition op {cond.op}")
     if cond.negate:
-        sql = f"NOT IFNULL(({sql}), 0)"
+        sql = "NOT " + null_false.format(sql)
     return f"({sql})", args
 
 
@@ -150,7 +152,7 @@ class SqliteRunner:
         table = TABLES[plan.kind]
         parts, args = [], []
         for cond in plan.conds:
-            sql, cond_args = _condition(cond, table)
+            sql, cond_args = condition_sql(cond, table)
             parts.append(sql)
             args.extend(cond_args)
         return (" WHERE " + " AND ".join(parts)) if parts else "", args
