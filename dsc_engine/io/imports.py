@@ -351,13 +351,17 @@ class _Loader:
             self.identical.end_file()
 
     def begin_file(self, last: bool) -> None:
-        """Decide, before a file's first record, which kinds its records are compared for: all,
-        but none with ``keep_duplicates``, and in the import's ``last`` file not the kinds nothing
-        came before (nothing to compare with, and no later file to compare its records with)."""
+        """Decide, before a file's first record, which kinds its records are compared for (none
+        with ``keep_duplicates``). A kind nothing came before has nothing to compare with; its
+        records need digests only if a later file holds that kind too. In lenient mode each file
+        is in the stores before the next one is read, so a later file digests them there, and only
+        then; in strict mode (nothing is in the stores before the end) they are digested as they
+        are read, unless this is the ``last`` file."""
         identical = self.identical
         self.compared = frozenset(
             () if identical is None
-            else (kind for kind in RecordKind if not (last and identical.nothing_before(kind)))
+            else (kind for kind in RecordKind
+                  if not ((last or not self.strict) and identical.nothing_before(kind)))
         )
 
     def _fresh(self, kind: RecordKind, objects: list[Any], *, structs: bool = False) -> list[Any]:

@@ -236,6 +236,17 @@ class Segment:
         """``row -> the value of attribute attr`` (``None`` when absent)."""
         return self._getter(attr)
 
+    def values(self, attr: str) -> Iterable[Any]:
+        """Every row's value of attribute ``attr``, in row order (``None`` when absent), read a
+        column at a time (no per-row call)."""
+        column = self.columns[attr]
+        storage = self.schema.columns[attr].storage
+        if storage == Storage.CODED:
+            return map(self.schema.tables[attr].values.__getitem__, column)
+        if storage == Storage.INT and isinstance(column, array) and ABSENT_INT in column:
+            return [None if value == ABSENT_INT else value for value in column]
+        return column  # type: ignore[no-any-return]
+
     def field_getter(self, field: str) -> Callable[[int], Any]:
         """``row -> the query value of field`` (what ``FieldSpec.get`` gives for the record)."""
         return self._getter(self.schema.attr_of[field])

@@ -230,4 +230,7 @@ def line_decoder(kind: RecordKind) -> LineDecoder:
 
 #: What the fast path raises for a line it leaves to the precise decoder.
 DECLINED = msgspec.MsgspecError
-__all__ = ["ABSENT", "DECLINED", "FAIL", "LineDecoder", "line_decoder"]
+#: The values of a struct of :func:`line_decoder`, in its kind's wire field order (one C call;
+#: absent values are :data:`ABSENT`).
+struct_values: Callable[[Any], tuple[Any, ...]] = msgspec.structs.astuple
+__all__ = ["ABSENT", "DECLINED", "FAIL", "LineDecoder", "line_decoder", "struct_values"]
