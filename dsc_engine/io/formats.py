@@ -266,7 +266,7 @@ def _kinds_told_apart() -> None:
 
 _kinds_told_apart()
 #: Lines the fast path reads before handing a batch on.
-_FAST_BATCH = 8192
+_FAST_BATCH = 1024
 
 
 def _fast_lines(

@@ -43,7 +43,7 @@ from dsc_engine.errors import ImportFailure, OutputError, RecordError, SnapshotE
 from dsc_engine.io import candidates, duplicates, formats, snapshot, sources
 from dsc_engine.io.stores import HasStores, Stores, gc_paused, warm_filter_parser
 from dsc_engine.store.store import BulkLoad, Store
-from dsc_engine.wire.codec import ABSENT, from_wire, line_decoder
+from dsc_engine.wire.codec import ABSENT, from_wire, line_decoder, struct_columns
 from dsc_engine.models import MaskingRun, RecordKind
 from dsc_engine.models.records import Record
 
@@ -283,7 +283,10 @@ class _Loader:
         else:
             objects = self._fresh(decoded.kind, objects, structs=decoded.columnar)
         assert self.bulks is not None  # the fast path is asked for only then
-        self.bulks[decoded.kind].add(objects, ABSENT if decoded.columnar else None)
+        if decoded.columnar:
+            self.bulks[decoded.kind].add(objects, ABSENT, struct_columns)
+        else:
+            self.bulks[decoded.kind].add(objects)
 
     def add(self, kind: RecordKind, record: Record, candidate: candidates.Candidate) -> None:
         if isinstance(record, MaskingRun):

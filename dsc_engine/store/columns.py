@@ -84,7 +84,7 @@ class Intern:
         """The codes of ``values``, interning the new ones (writer only). A list: its items are
         the table's own int objects, so permuting it copies pointers (no int is made).
         ``absent`` is the marker of a missing value (code 0) besides ``None``."""
-        values = values if isinstance(values, list) else list(values)
+        values = values if isinstance(values, (list, tuple)) else list(values)
         codes = self._codes
         if absent is not None and absent not in codes:
             codes[absent] = 0  # the marker reads as "absent" (it is never a value)
@@ -149,7 +149,7 @@ def _identity_catalog(spec: FieldSpec) -> Mapping[str, FieldSpec]:
 def int_column(values: Sequence[int | None], absent: Any = None) -> IntColumn:
     """A compact column of optional ints: ``array('q')`` if every value fits, else a list.
     ``absent`` is the marker of a missing value besides ``None``."""
-    if absent is not None:
+    if absent is not None and absent in values:
         values = [None if v is absent else v for v in values]
     if ABSENT_INT in values:
         return list(values)

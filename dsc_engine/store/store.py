@@ -31,7 +31,7 @@ from dsc_engine.store.columns import Column, Schema
 from dsc_engine.store.execute import Statistics, hits
 from dsc_engine.wire.catalog import FIELDS
 from dsc_engine.wire.types import Storage
-from dsc_engine.store.build import concat_columns, encode_columns
+from dsc_engine.store.build import Transpose, concat_columns, encode_columns
 from dsc_engine.store.segment import Segment
 
 #: A new segment is merged into the previous one when it is at least this fraction of its size.
@@ -355,6 +355,7 @@ class BulkLoad:
         self._chunks: list[dict[str, Column]] = []
         self._objects: list[Any] = []
         self._absent: Any = None
+        self._transpose: Transpose | None = None
         self._schema: Schema | None = None
         self.rows = 0
 
@@ -371,14 +372,15 @@ class BulkLoad:
         """How many rows were added and are not published yet."""
         return self.rows + len(self._objects)
 
-    def add(self, objects: Sequence[Any], absent: Any = None) -> None:
+    def add(self, objects: Sequence[Any], absent: Any = None, transpose: Transpose | None = None) -> None:
         """Append ``objects`` of the store's kind: records, or any objects with the record's
-        attributes whose missing values are ``absent`` (the wire layer's typed structs)."""
+        attributes whose missing values are ``absent`` (the wire layer's typed structs, read a
+        batch at a time by ``transpose``, see ``build.encode_columns``)."""
         if not objects:
             return
-        if self._objects and absent is not self._absent:
+        if self._objects and (absent is not self._absent or transpose is not self._transpose):
             self._encode()
-        self._absent = absent
+        self._absent, self._transpose = absent, transpose
         self._objects.extend(objects)
         if len(self._objects) >= _BULK_BATCH:
             self._encode()
@@ -389,7 +391,7 @@ class BulkLoad:
         store = self._store
         with store._write_lock:  # the intern tables have one writer at a time
             self._coded_with(store._schema)
-            self._chunks.append(encode_columns(store._schema, self._objects, self._absent))
+            self._chunks.append(encode_columns(store._schema, self._objects, self._absent, self._transpose))
         self.rows += len(self._objects)
         self._objects = []
 
@@ -418,4 +420,4 @@ class BulkLoad:
 
 
 #: Objects a bulk load codes into columns at a time.
-_BULK_BATCH = 50_000
+_BULK_BATCH = 1024

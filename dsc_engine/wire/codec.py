@@ -17,7 +17,7 @@ accepts (a line it declines goes to the precise decoder, which words the error).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -233,4 +233,13 @@ DECLINED = msgspec.MsgspecError
 #: The values of a struct of :func:`line_decoder`, in its kind's wire field order (one C call;
 #: absent values are :data:`ABSENT`).
 struct_values: Callable[[Any], tuple[Any, ...]] = msgspec.structs.astuple
-__all__ = ["ABSENT", "DECLINED", "FAIL", "LineDecoder", "line_decoder", "struct_values"]
+
+
+def struct_columns(structs: Sequence[Any]) -> dict[str, tuple[Any, ...]]:
+    """The values of structs of one type (a batch of :func:`line_decoder`), attribute by
+    attribute: ``{attr: (value of each struct, in order)}``, transposed in C."""
+    fields: tuple[str, ...] = type(structs[0]).__struct_fields__
+    return dict(zip(fields, zip(*map(struct_values, structs))))
+
+
+__all__ = ["ABSENT", "DECLINED", "FAIL", "LineDecoder", "line_decoder", "struct_columns", "struct_values"]
