@@ -12,7 +12,7 @@ from array import array
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from dsc_engine.store.columns import ABSENT_INT, Column, Schema, int_column
+from dsc_engine.store.columns import ABSENT_INT, Column, Schema
 from dsc_engine.wire.types import Storage
 
 
@@ -47,7 +47,8 @@ def encode_columns(
     schema: Schema, records: Sequence[Any], absent: Any = None, transpose: Transpose | None = None
 ) -> dict[str, Column]:
     """Every column of ``records`` in load order: coded columns as lists of codes (the intern
-    table's own ints, so permuting them copies pointers), int columns packed; the records may
+    table's own ints), int columns as lists of the objects' own ints, so that permuting them
+    copies pointers and makes no int (``Segment.from_columns`` packs both); the records may
     be any objects with the kind's attributes (``absent``: the marker of a missing
     value besides ``None``; an entry attribute is a tuple of entry records), read one attribute
     at a time, or all at once by ``transpose``."""
@@ -69,10 +70,10 @@ def encode_columns(
         values = read[spec.attr] if read is not None else list(map(operator.attrgetter(spec.attr), records))
         if spec.storage == Storage.CODED:  # packed once in contract order (``from_columns``)
             columns[spec.attr] = schema.tables[spec.attr].encode(values, absent)
-        elif spec.storage == Storage.INT:
-            columns[spec.attr] = int_column(values, absent)
+        elif absent is not None and absent in values:
+            columns[spec.attr] = [None if v is absent else v for v in values]
         else:
-            columns[spec.attr] = [None if v is absent else v for v in values] if absent is not None else list(values)
+            columns[spec.attr] = list(values)
     return columns
 
 

@@ -151,14 +151,20 @@ def int_column(values: Sequence[int | None], absent: Any = None) -> IntColumn:
     ``absent`` is the marker of a missing value besides ``None``."""
     if absent is not None and absent in values:
         values = [None if v is absent else v for v in values]
-    if ABSENT_INT in values:
-        return list(values)
-    try:
-        if None not in values:
-            return array("q", values)
-        return array("q", [ABSENT_INT if v is None else v for v in values])
+    try:  # the usual column: every value present and within 64 bits, packed in one C call
+        packed = array("q", values)
+    except TypeError:  # a None among them
+        if ABSENT_INT in values:
+            return list(values)
+        try:
+            return array("q", [ABSENT_INT if v is None else v for v in values])
+        except OverflowError:
+            return list(values)
     except OverflowError:
         return list(values)
+    if packed and min(values) == ABSENT_INT:  # the marker is a value here: keep the ints
+        return list(values)
+    return packed
 
 
 def int_getter(column: IntColumn) -> Callable[[int], int | None]:

@@ -128,7 +128,7 @@ class Segment:
     def from_columns(cls, schema: Schema, columns: dict[str, Column], n: int, first_seq: int) -> Segment:
         """A segment of ``n`` rows given as coded columns in load order (``encode_columns``; the
         dict is emptied), numbered from ``first_seq``: one sort into contract order, then each
-        column permuted (and a coded column packed)."""
+        column permuted (and a coded or int column packed)."""
         times = columns[schema.time_attr]
         key: Callable[[int], Any] = times.__getitem__
         if schema.tie_attr:
@@ -140,8 +140,11 @@ class Segment:
         permuted: dict[str, Column] = {}
         for attr in list(columns):
             column = permute(columns.pop(attr))  # each input column is freed once permuted
-            if schema.columns[attr].storage == Storage.CODED and not isinstance(column, array):
+            storage = schema.columns[attr].storage
+            if storage == Storage.CODED and not isinstance(column, array):
                 column = array("I", column)  # a list of the table's own ints: no int is made
+            elif storage == Storage.INT and not isinstance(column, array):
+                column = int_column(column)
             permuted[attr] = column
         return cls(schema, array("q", [first_seq + i for i in order]), permuted)
 
