@@ -37,6 +37,7 @@ class Candidate:
     kinds: tuple[RecordKind, ...] = ()  # the kinds its envelope allows; () means any
     error: str | None = None
     row: Sequence[str] | None = None  # the cells, for a CSV row
+    listed: bool = False  # an item of an API response page (docs/semantics.md §5.1)
 
     @property
     def raw(self) -> str:

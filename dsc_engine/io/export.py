@@ -14,7 +14,10 @@
   each record, so that re-importing gives the same records.
 
 Every format re-imports to the same records in the same order (an empty string is the one value
-CSV cannot keep apart from an absent field).
+CSV cannot keep apart from an absent field), ties included: ``jsonl`` and ``csv`` list records newest
+first, but the records of one time (audit alert logs and DMS logs, which no key orders) oldest load
+first, since a later line is a later load (:func:`lines_order`); ``pages`` lists them as the
+service does, which the importer reads as a listing (``docs/semantics.md`` §5.1).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import datetime as dt
 import enum
 import itertools
 import json
+import operator
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
@@ -67,6 +71,20 @@ def page_object(
         if parameter is not None:
             values[parameter.name] = value
     return {key: values[key] for key in operation.response if key in values}
+
+
+def lines_order(records: Iterable[Record], kind: RecordKind) -> Iterator[Record]:
+    """``records`` (in the kind's order, newest first) as a JSON Lines or CSV export lists them:
+    each run of records of one primary time reversed when load order is what orders them (a kind
+    without a tie-break key), so that re-importing them, a later line being a later load, gives
+    the same order back. Only one run is held at a time."""
+    facts = kind.facts
+    if facts.tie_break is not None:
+        yield from records
+        return
+    for _, run in itertools.groupby(records, key=operator.attrgetter(facts.primary_time)):
+        tied = list(run)
+        yield from reversed(tied)
 
 
 def write_jsonl(records: Iterable[Record], out: IO[str]) -> int:
@@ -157,9 +175,9 @@ def write(
     keep the API's integers) choose how Sddp times are written."""
     fmt = ExportFormat(fmt)
     if fmt is ExportFormat.JSONL:
-        return write_jsonl(records, out)
+        return write_jsonl(lines_order(records, kind), out)
     if fmt is ExportFormat.CSV:
-        return write_csv(records, kind, out, formula_guard=formula_guard, times=times, zone=zone)
+        return write_csv(lines_order(records, kind), kind, out, formula_guard=formula_guard, times=times, zone=zone)
     if total is None:
         records = list(records)
         total = len(records)

@@ -138,7 +138,9 @@ def _expand(
                 allowed = kinds if kind is None else (kind,)
                 for index, record in enumerate(items):
                     where = f"{prefix}{list_key}[{index}]"
-                    yield _record(path, line, where, record, allowed, huge=huge)
+                    candidate = _record(path, line, where, record, allowed, huge=huge)
+                    candidate.listed = True
+                    yield candidate
                 return
         if _ERROR_BODY <= value.keys() and not _KEYS_ANY & value.keys():
             yield Candidate(path, line, item, data=value,

@@ -2,9 +2,10 @@
 
 :func:`load_into` reads files, folders and globs in any of the formats of :mod:`formats` (gzip'd
 or not), tells each record's kind from its content, decodes it strictly with the wire mapping and
-inserts it into ``engine.store(kind)`` in file order, in batches (``docs/semantics.md`` §5.1: files load
-in the order given, a folder's files in sorted path order, and within a file a later line is a
-later load).
+inserts it into ``engine.store(kind)`` in file order (``docs/semantics.md`` §5.1: files load in the
+order given, a folder's files in sorted path order, and within a file a later line is a later
+load, except that the items of API response pages are the service's listing, newest first: from a
+file's first page item on, the first listed loads last).
 
 A snapshot file (:mod:`snapshot`, told by its magic bytes) loads as a whole, records in its load
 order; ``kind`` does not apply to it.
@@ -42,6 +43,7 @@ import attrs
 from dsc_engine.errors import ImportFailure, OutputError, RecordError, SnapshotError
 from dsc_engine.io import candidates, duplicates, formats, snapshot, sources
 from dsc_engine.io.stores import HasStores, Stores, gc_paused, warm_filter_parser
+from dsc_engine.query.source import Listing
 from dsc_engine.store.store import BulkLoad, Store
 from dsc_engine.wire.codec import ABSENT, from_wire, line_decoder, struct_columns
 from dsc_engine.models import MaskingRun, RecordKind
@@ -235,6 +237,10 @@ class _Loader:
         self.duplicate_files: list[DuplicateFile] = []
         #: the kinds whose records of the file being read are compared with earlier ones
         self.compared: frozenset[RecordKind] = frozenset()
+        #: where the file's API page items began, per kind (rows of the bulk loads, or places in
+        #: ``pending``), and the listing their batches continue (docs/semantics.md §5.1)
+        self.listing_marks: dict[RecordKind, int] | None = None
+        self.listings: dict[RecordKind, Listing] = {}
         # An in-memory store takes whole files as one sorted bulk load, records or typed structs
         # from the fast path alike; any other record source takes records in batches.
         stores = {kind: target.store(kind) for kind in RecordKind}
@@ -254,6 +260,8 @@ class _Loader:
 
     def take(self, candidate: candidates.Candidate) -> None:
         self.read += 1
+        if candidate.listed and self.listing_marks is None:
+            self._begin_listing()
         if candidate.error is not None:
             if self.strict:
                 raise ImportFailure(candidate.path, _with_item(candidate, candidate.error), candidate.line)
@@ -349,10 +357,6 @@ class _Loader:
             self.run_ids = None  # read again from the store, which now holds these runs
         return True
 
-    def end_file(self) -> None:
-        if self.identical is not None:
-            self.identical.end_file()
-
     def begin_file(self, last: bool) -> None:
         """Decide, before a file's first record, which kinds its records are compared for (none
         with ``keep_duplicates``). A kind nothing came before has nothing to compare with; its
@@ -366,6 +370,36 @@ class _Loader:
             else (kind for kind in RecordKind
                   if not ((last or not self.strict) and identical.nothing_before(kind)))
         )
+        self.listing_marks, self.listings = None, {}
+
+    def _begin_listing(self) -> None:
+        """The file's first API page item: from here to the file's end, its records are a
+        listing in the service's order, newest first, so the first listed loads last
+        (docs/semantics.md §5.1)."""
+        if self.bulks is not None:
+            self.listing_marks = {kind: bulk.mark() for kind, bulk in self.bulks.items()}
+        else:
+            if not self.strict:  # batches reach the source while the file is read: those before
+                for kind in RecordKind:  # the listing go in as they are
+                    self.flush(kind)
+                self.listings = {kind: Listing() for kind in RecordKind}
+            self.listing_marks = {kind: len(batch) for kind, batch in self.pending.items()}
+
+    def end_file(self) -> None:
+        """After a file: its records count as earlier ones for the next file's duplicates, and
+        the listing it held (from its first API page item on) loads in reverse."""
+        if self.identical is not None:
+            self.identical.end_file()
+        marks = self.listing_marks
+        if marks is None:
+            return
+        if self.bulks is not None:
+            for kind, bulk in self.bulks.items():
+                bulk.reverse_since(marks[kind])
+        elif self.strict:  # nothing was inserted yet: the listing is still in ``pending``
+            for kind, batch in self.pending.items():
+                batch[marks[kind]:] = batch[marks[kind]:][::-1]
+        # else each batch went to the source as part of its kind's listing (``flush``)
 
     def _fresh(self, kind: RecordKind, objects: list[Any], *, structs: bool = False) -> list[Any]:
         """The audit or DMS logs of ``objects`` (records, or the fast path's ``structs``) that
@@ -407,7 +441,8 @@ class _Loader:
             return
         batch = self.pending[kind]
         if batch:
-            self.loaded[kind] += self.target.store(kind).insert(batch)
+            listing = None if self.strict else self.listings.get(kind)
+            self.loaded[kind] += self.target.store(kind).insert(batch, listing=listing)
             self.pending[kind] = []
 
     def report(self, files: int, rejects_path: str | None) -> ImportReport:
@@ -488,13 +523,13 @@ def _load_files(
     strict = loader.strict
     same_files = None if loader.identical is None else duplicates.SameFiles(files)
     for number, path in enumerate(files, 1):
-        loader.begin_file(last=number == len(files))
         first = None if same_files is None else same_files.earlier_copy(path)
         if first is not None:
             loader.duplicate_files.append(DuplicateFile(str(path), str(first)))
             if progress is not None:
                 progress(path.stat().st_size)
             continue
+        loader.begin_file(last=number == len(files))
         try:
             if not sources.is_stream(path) and snapshot.is_snapshot(path):  # a pipe is read once
                 loader.take_snapshot(path, alone=len(files) == 1)

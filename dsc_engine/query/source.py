@@ -20,6 +20,17 @@ from dsc_engine.models.records import Record
 from dsc_engine.query import ast
 
 
+@attrs.define
+class Listing:
+    """The records of one listing (a file read by the importer: newest first, as the service
+    lists them, ``docs/semantics.md`` §5.1) inserted in several batches: the first record listed
+    is the last load among them. A source numbers a listing's records downward from ``top``,
+    fixed at its first batch; ``count`` says how many it has numbered."""
+
+    top: int | None = None
+    count: int = 0
+
+
 @attrs.frozen
 class Page:
     """One page of an ordered result: the true ``total`` and the records of the slice
@@ -49,8 +60,10 @@ class RecordSource(Protocol):
     def __len__(self) -> int:
         """How many records the source holds."""
 
-    def insert(self, records: Iterable[Record]) -> int:
-        """Append records of this kind in load order (one atomic batch); how many."""
+    def insert(self, records: Iterable[Record], *, listing: Listing | None = None) -> int:
+        """Append records of this kind in load order (one atomic batch); how many. With
+        ``listing``, the records continue that listing: they load before the ones of its earlier
+        batches, the first of them last (a source that cannot do so raises ``StoreError``)."""
 
     def query(
         self, node: ast.Node, offset: int = 0, limit: int | None = 10, *, distinct: str | None = None

@@ -17,7 +17,7 @@ from dsc_engine.errors import BackendError, StoreError
 from dsc_engine.models.kinds import RecordKind
 from dsc_engine.models.records import Record
 from dsc_engine.query import ast
-from dsc_engine.query.source import Page
+from dsc_engine.query.source import Listing, Page
 from dsc_engine.sql.connection import Connection
 from dsc_engine.sql.schema import SEQ, Column, EntryColumn, Table, fold_array
 from dsc_engine.sql.statements import Statement, Statements
@@ -25,6 +25,8 @@ from dsc_engine.wire.catalog import FIELDS
 
 #: Rows fetched per round trip when every matching record is read (exports, snapshots).
 STREAM_CHUNK = 10_000
+#: Load numbers reserved for one listing (a file the importer reads); ``2**63 / 2**32`` listings fit.
+LISTING_BLOCK = 2**32
 
 
 class SqlSource:
@@ -57,9 +59,12 @@ class SqlSource:
 
     # --------------------------------------------------------------------------------- write
 
-    def insert(self, records: Iterable[Record]) -> int:
+    def insert(self, records: Iterable[Record], *, listing: Listing | None = None) -> int:
         """Append records in load order, as one batch: all of it is stored or, on failure,
-        none of it (a ClickHouse insert that fails midway is deleted again)."""
+        none of it (a ClickHouse insert that fails midway is deleted again). A ``listing``'s
+        records are numbered downward from the top of a block of :data:`LISTING_BLOCK` load
+        numbers above every number in use, reserved at its first batch (load numbers order the
+        rows; they need not be consecutive)."""
         batch = list(records)
         for index, record in enumerate(batch):
             if type(record) is not self._kind.record_class:
@@ -70,16 +75,27 @@ class SqlSource:
         columns = self._table.encode(batch, 0)
         with self._insert_lock, self._connection.writing():
             count, highest = self._rows(self._statements.next_seq())[0]
-            first = 0 if not count else int(highest) + 1
-            columns[SEQ] = list(range(first, first + len(batch)))
+            free = 0 if not count else int(highest) + 1
+            if listing is None:
+                seqs = range(free, free + len(batch))
+            else:
+                if listing.top is None:
+                    listing.top = free + LISTING_BLOCK - 1
+                if listing.count + len(batch) > LISTING_BLOCK:
+                    raise StoreError(self._kind.value, "insert", f"a listing holds at most {LISTING_BLOCK} records")
+                first = listing.top - listing.count
+                seqs = range(first, first - len(batch), -1)
+            columns[SEQ] = list(seqs)
             data = _arrow(self._table, columns, batch)
             try:
                 self._connection.insert(self._table.name, data)
             except BackendError:
                 if not self._connection.transactional:
-                    discard = self._statements.discard_from(first)
+                    discard = self._statements.discard_between(min(seqs), max(seqs))
                     self._connection.execute(discard.sql, discard.values)
                 raise
+        if listing is not None:
+            listing.count += len(batch)
         return len(batch)
 
     # ---------------------------------------------------------------------------------- read

@@ -114,10 +114,11 @@ class Statements:
         query = exp.select(exp.Count(this=exp.Star()), exp.Max(this=column(SEQ))).from_(self._from())
         return self._render(query)
 
-    def discard_from(self, first_seq: int) -> Statement:
-        """Delete the rows numbered ``first_seq`` and later (a failed insert without transactions)."""
+    def discard_between(self, low_seq: int, high_seq: int) -> Statement:
+        """Delete the rows numbered ``low_seq`` to ``high_seq`` (a failed insert without
+        transactions)."""
         binder = Binder(self.dialect)
-        condition = exp.GTE(this=column(SEQ), expression=binder.bind(first_seq))
+        condition = exp.Between(this=column(SEQ), low=binder.bind(low_seq), high=binder.bind(high_seq))
         return self._render(exp.Delete(this=self._from(), where=exp.Where(this=condition)), binder)
 
     def truncate(self) -> Statement:

@@ -125,9 +125,13 @@ class Segment:
         return cls.from_columns(schema, encode_columns(schema, records), len(records), first_seq)
 
     @classmethod
-    def from_columns(cls, schema: Schema, columns: dict[str, Column], n: int, first_seq: int) -> Segment:
-        """A segment of ``n`` rows given as coded columns in load order (``encode_columns``; the
-        dict is emptied), numbered from ``first_seq``: one sort into contract order, then each
+    def from_columns(
+        cls, schema: Schema, columns: dict[str, Column], n: int, first_seq: int,
+        load_order: Sequence[int] | None = None,
+    ) -> Segment:
+        """A segment of ``n`` rows given as coded columns (``encode_columns``; the dict is
+        emptied), numbered from ``first_seq`` in load order: the rows' own order, or
+        ``load_order`` (the rows, first loaded first). One sort into contract order, then each
         column permuted (and a coded or int column packed)."""
         times = columns[schema.time_attr]
         key: Callable[[int], Any] = times.__getitem__
@@ -135,7 +139,15 @@ class Segment:
             idents = columns[schema.tie_attr]
             key = lambda i: (times[i], idents[i])  # noqa: E731
         # A stable descending sort keeps equal keys in input order: feed the last loaded first.
-        order = sorted(range(n - 1, -1, -1), key=key, reverse=True)
+        if load_order is None:
+            order = sorted(range(n - 1, -1, -1), key=key, reverse=True)
+            seqs = array("q", [first_seq + i for i in order])
+        else:
+            order = sorted(reversed(load_order), key=key, reverse=True)
+            position = array("q", bytes(8 * n))
+            for number, row in enumerate(load_order):
+                position[row] = number
+            seqs = array("q", [first_seq + position[i] for i in order])
         permute = permuter(order)
         permuted: dict[str, Column] = {}
         for attr in list(columns):
@@ -146,7 +158,7 @@ class Segment:
             elif storage == Storage.INT and not isinstance(column, array):
                 column = int_column(column)
             permuted[attr] = column
-        return cls(schema, array("q", [first_seq + i for i in order]), permuted)
+        return cls(schema, seqs, permuted)
 
     @classmethod
     def merge(cls, schema: Schema, parts: Sequence[Segment]) -> Segment:

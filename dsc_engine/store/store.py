@@ -25,7 +25,7 @@ from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
 from dsc_engine.query import ast, plan
 from dsc_engine.query.plan import IndexKind
-from dsc_engine.query.source import Page
+from dsc_engine.query.source import Listing, Page
 from dsc_engine.store import paging
 from dsc_engine.store.columns import Column, Schema
 from dsc_engine.store.execute import Statistics, hits
@@ -113,8 +113,12 @@ class Store:
     def __len__(self) -> int:
         return self._version.rows
 
-    def insert(self, records: Iterable[Record]) -> int:
-        """Add records in load order (later records sort first among equal keys); one atomic batch."""
+    def insert(self, records: Iterable[Record], *, listing: Listing | None = None) -> int:
+        """Add records in load order (later records sort first among equal keys); one atomic
+        batch. A listing in several batches loads through :meth:`bulk` (``BulkLoad.mark`` and
+        ``reverse_since``) here, where load numbers are consecutive: ``listing`` is refused."""
+        if listing is not None:
+            raise StoreError(self.kind.value, "insert", "the in-memory store takes a listing through Store.bulk()")
         batch = list(records)
         for index, record in enumerate(batch):
             if RecordKind.of(record) is not self.kind:
@@ -358,6 +362,8 @@ class BulkLoad:
         self._transpose: Transpose | None = None
         self._schema: Schema | None = None
         self.rows = 0
+        #: ``[start, stop)`` ranges of rows (in the order added) that load in reverse order
+        self._reversed: list[tuple[int, int]] = []
 
     def _coded_with(self, schema: Schema) -> None:
         """Codes mean one table's values: a store replaced meanwhile (``replace_with``) cannot
@@ -371,6 +377,17 @@ class BulkLoad:
     def pending(self) -> int:
         """How many rows were added and are not published yet."""
         return self.rows + len(self._objects)
+
+    def mark(self) -> int:
+        """Where the next row added will stand (for :meth:`reverse_since`)."""
+        return self.pending
+
+    def reverse_since(self, mark: int) -> None:
+        """The rows added since ``mark`` load in the reverse of the order they were added: they
+        are a listing, newest first (a file: ``docs/semantics.md`` §5.1), whose first row is the
+        last load among them."""
+        if self.pending - mark > 1:
+            self._reversed.append((mark, self.pending))
 
     def add(self, objects: Sequence[Any], absent: Any = None, transpose: Transpose | None = None) -> None:
         """Append ``objects`` of the store's kind: records, or any objects with the record's
@@ -401,9 +418,15 @@ class BulkLoad:
         self._encode()
         chunks, self._chunks = self._chunks, []
         rows, self.rows = self.rows, 0
+        reversed_ranges, self._reversed = self._reversed, []
         if not rows:
             self._schema = None
             return 0
+        load_order: list[int] | None = None
+        if reversed_ranges:
+            load_order = list(range(rows))
+            for start, stop in reversed_ranges:
+                load_order[start:stop] = range(stop - 1, start - 1, -1)
         store = self._store
         schema = store._schema
         columns = {attr: concat_columns([chunk[attr] for chunk in chunks]) for attr in schema.columns}
@@ -411,7 +434,7 @@ class BulkLoad:
         with store._write_lock:
             self._coded_with(schema)
             current = store._version
-            segment = Segment.from_columns(schema, columns, rows, current.next_seq)
+            segment = Segment.from_columns(schema, columns, rows, current.next_seq, load_order)
             del columns
             segments = _compact(schema, (*current.segments, segment))
             store._version = _Version(schema, segments, current.next_seq + rows)

@@ -78,11 +78,6 @@ def test_pulling_each_kind_reproduces_the_served_records_in_order(dsc_server: Te
     assert served(loaded, kind) == expected  # and then answers as the cloud did
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="import loads a later line first among records of one time and no key (docs/semantics.md "
-    "5.1), the reverse of the order pages list them in; docs/cli.md says so",
-)
 def test_records_of_one_time_reload_in_the_order_the_service_listed_them(tmp_path: Path) -> None:
     logs = [attrs.evolve(r, creation_time=1_790_000_000_000) for r in generate("audit", 4, seed=5)]
     with TestServer(logs) as server:

@@ -50,7 +50,8 @@ def test_io_every_export_format_reimports_the_same_records(tmp_path, kind, fmt):
     with open(path, "w", encoding="utf-8") as out:
         export.write(recs, kind, fmt, out, page_size=7)
     target, report = load(path)
-    assert loaded(target, kind) == recs
+    # API pages are a listing: the first item listed is the last load (docs/semantics.md 5.1)
+    assert loaded(target, kind) == (recs[::-1] if fmt is export.ExportFormat.PAGES else recs)
     assert report.loaded == {k: (len(recs) if k is kind else 0) for k in RecordKind}
     assert report.ok and reconciles(report)
 
@@ -68,7 +69,7 @@ def test_io_pretty_pages_concatenated_and_in_an_array(tmp_path):
     array.write_text(json.dumps(pages, indent=1))
     for path in (concatenated, array):
         target, report = load(path)
-        assert loaded(target, AUDIT) == recs
+        assert loaded(target, AUDIT) == recs[::-1]  # a listing: the first item listed loads last
         assert report.read == 10
 
 
@@ -80,8 +81,8 @@ def test_io_items_tell_audit_logs_from_masking_runs(tmp_path):
         + json.dumps({"Items": [to_wire(r) for r in runs], "TotalCount": 4})
     )
     target, _ = load(path)
-    assert loaded(target, AUDIT) == audit
-    assert loaded(target, RUNS) == runs
+    assert loaded(target, AUDIT) == audit[::-1]  # a listing: the first item listed loads last
+    assert loaded(target, RUNS) == runs[::-1]
 
 
 def test_io_sdk_response_map_and_dms_page(tmp_path):
@@ -91,7 +92,7 @@ def test_io_sdk_response_map_and_dms_page(tmp_path):
     path = tmp_path / "sdk.json"
     path.write_text(json.dumps({"headers": {}, "statusCode": 200, "body": body}, indent=2))
     target, _ = load(path)
-    assert loaded(target, DMS) == recs
+    assert loaded(target, DMS) == recs[::-1]  # a listing: the first item listed loads last
 
 
 def test_io_json_array_of_records(tmp_path):
@@ -99,7 +100,7 @@ def test_io_json_array_of_records(tmp_path):
     path = tmp_path / "runs.json"
     path.write_text(json.dumps([to_wire(r) for r in recs], indent=2))
     target, _ = load(path)
-    assert loaded(target, RUNS) == recs
+    assert loaded(target, RUNS) == recs  # an array of records (not a page): a later item is a later load
 
 
 def test_io_gzip_is_detected_by_magic_bytes_not_name(tmp_path):
@@ -366,3 +367,53 @@ def test_io_read_records_is_strict(tmp_path):
     path = jsonl(tmp_path / "x.jsonl", [{"OpTime": "2023-01-01 00:00:00"}, {"OpTime": "yesterday"}])
     with pytest.raises(RecordError, match="OpTime"):
         imports.read_records(path)
+
+
+# --- order: files of records, and API pages as listings (docs/semantics.md 5.1) ---------------
+
+
+def _tied(kind: RecordKind, n: int) -> list:
+    """``n`` records in the kind's order, newest first, in runs of three of one time."""
+    import attrs
+
+    time = kind.facts.primary_time
+    recs = records(kind, n, seed=21)
+    stamps = sorted({getattr(r, time) for r in recs}, reverse=True)
+    return [attrs.evolve(r, **{time: stamps[i // 3]}) for i, r in enumerate(recs)]
+
+
+def _answers(engine, kind: RecordKind) -> list:
+    from dsc_engine.query.parse import parse_filter
+
+    return list(engine.store(kind).iter_ordered(parse_filter("", kind)))
+
+
+@pytest.mark.parametrize("backend", ["memory", "duckdb"])
+@pytest.mark.parametrize("strict", [False, True])
+@pytest.mark.parametrize("kind", [AUDIT, DMS])
+def test_io_api_pages_reload_in_the_order_the_service_listed_them(tmp_path, monkeypatch, backend, strict, kind):
+    from dsc_engine import Engine
+
+    monkeypatch.setattr(imports, "BATCH_SIZE", 4)  # a database gets the listing in several batches
+    listed = _tied(kind, 30)
+    path = tmp_path / "pages.jsonl"
+    with open(path, "w", encoding="utf-8") as out:  # ties straddle the pages of 7
+        export.write_pages(listed, kind, out, total=len(listed), page_size=7)
+    engine = Engine() if backend == "memory" else Engine.connect(f"duckdb://{tmp_path}/db.duckdb")
+    with engine:
+        engine.load(str(path), strict=strict)
+        assert _answers(engine, kind) == listed
+        engine.load(str(path), keep_duplicates=True)  # a later import is a later load: its ties first
+        runs = [listed[i : i + 3] for i in range(0, len(listed), 3)]
+        assert _answers(engine, kind) == [r for run in runs for r in run + run]
+
+
+def test_io_a_file_of_records_keeps_later_line_later_load_and_a_page_after_them_is_a_listing(tmp_path):
+    recs = _tied(AUDIT, 6)  # two runs of three
+    path = tmp_path / "mixed.jsonl"
+    lines = [json.dumps(to_wire(r)) for r in recs[:3]]
+    lines.append(json.dumps({"Items": [to_wire(r) for r in recs[3:]]}))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    target, _ = load(path)
+    # plain lines: a later line is a later load; the page's items from its first on: reversed
+    assert loaded(target, AUDIT) == recs[:3] + recs[3:][::-1]
