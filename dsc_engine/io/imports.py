@@ -45,7 +45,7 @@ from dsc_engine.io import candidates, duplicates, formats, snapshot, sources
 from dsc_engine.io.stores import HasStores, Stores, gc_paused, warm_filter_parser
 from dsc_engine.query.source import Listing
 from dsc_engine.store.store import BulkLoad, Store
-from dsc_engine.wire.codec import ABSENT, from_wire, line_decoder, struct_columns
+from dsc_engine.wire.codec import ABSENT, Narrowing, from_wire, line_decoder, struct_columns
 from dsc_engine.models import MaskingRun, RecordKind
 from dsc_engine.models.records import Record
 
@@ -245,8 +245,12 @@ class _Loader:
         # from the fast path alike; any other record source takes records in batches.
         stores = {kind: target.store(kind) for kind in RecordKind}
         self.bulks: dict[RecordKind, BulkLoad] | None = None
+        #: the fast path's decoders, narrowed to the text values the stores know (``Narrowing``)
+        self.narrowing: dict[RecordKind, Narrowing] = {}
         if all(isinstance(store, Store) for store in stores.values()):
             self.bulks = {kind: store.bulk() for kind, store in stores.items()}  # type: ignore[attr-defined]
+            self.narrowing = {kind: Narrowing(kind) for kind in RecordKind}
+        self.decoders = {kind: line_decoder(kind, narrowing) for kind, narrowing in self.narrowing.items()}
 
     def reject(self, reject: Reject) -> None:
         if reject.scope == "file":
@@ -295,6 +299,8 @@ class _Loader:
             self.bulks[decoded.kind].add(objects, ABSENT, struct_columns)
         else:
             self.bulks[decoded.kind].add(objects)
+        tables = self.target.store(decoded.kind).schema.tables  # type: ignore[attr-defined]
+        self.narrowing[decoded.kind].learn({attr: table.values for attr, table in tables.items()})
 
     def add(self, kind: RecordKind, record: Record, candidate: candidates.Candidate) -> None:
         if isinstance(record, MaskingRun):
@@ -534,7 +540,8 @@ def _load_files(
             if not sources.is_stream(path) and snapshot.is_snapshot(path):  # a pipe is read once
                 loader.take_snapshot(path, alone=len(files) == 1)
             else:
-                for item in formats.read_file(path, forced, progress, fast=loader.bulks is not None):
+                fast = loader.bulks is not None
+                for item in formats.read_file(path, forced, progress, fast=fast, decoders=loader.decoders):
                     if type(item) is formats.Decoded:
                         loader.take_decoded(item)
                     else:

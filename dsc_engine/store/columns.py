@@ -20,7 +20,7 @@ import itertools
 import threading
 from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -152,7 +152,7 @@ def int_column(values: Sequence[int | None], absent: Any = None) -> IntColumn:
     if absent is not None and absent in values:
         values = [None if v is absent else v for v in values]
     try:  # the usual column: every value present and within 64 bits, packed in one C call
-        packed = array("q", values)
+        packed = array("q", cast("Sequence[int]", values))
     except TypeError:  # a None among them
         if ABSENT_INT in values:
             return list(values)
@@ -162,7 +162,7 @@ def int_column(values: Sequence[int | None], absent: Any = None) -> IntColumn:
             return list(values)
     except OverflowError:
         return list(values)
-    if packed and min(values) == ABSENT_INT:  # the marker is a value here: keep the ints
+    if packed and min(cast("Sequence[int]", values)) == ABSENT_INT:  # the marker is a value: keep the ints
         return list(values)
     return packed
 
