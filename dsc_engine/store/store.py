@@ -429,7 +429,9 @@ class BulkLoad:
                 load_order[start:stop] = range(stop - 1, start - 1, -1)
         store = self._store
         schema = store._schema
-        columns = {attr: concat_columns([chunk[attr] for chunk in chunks]) for attr in schema.columns}
+        columns: dict[str, Column] = {}  # each attribute's pieces are freed once joined
+        for attr in schema.columns:
+            columns[attr] = concat_columns([chunk.pop(attr) for chunk in chunks])
         del chunks
         with store._write_lock:
             self._coded_with(schema)
