@@ -432,7 +432,7 @@ def _read_column(file: _File, schema: Schema, attr: str, column: dict[str, Any],
         _check_offsets(starts, ids_section.length // 4, f"{where}'s starts")
         ids = file.array(ids_section, "I")
         _check_below(ids, len(distinct), where)
-        return _runs(list(map(distinct.__getitem__, ids)), starts)
+        return _runs(tuple(map(distinct.__getitem__, ids)), starts)
     if spec.storage == Storage.OBJECT and form == "micros":
         micros = file.array(file.section(column.get("data"), "q", where, n), "q")
         if micros and (max(micros) >= _MAX_MICROS or any(ABSENT_INT < m < 0 for m in micros)):
@@ -445,8 +445,10 @@ def _read_column(file: _File, schema: Schema, attr: str, column: dict[str, Any],
 
 
 def _runs(items: Any, starts: array) -> list[tuple[Any, ...]]:  # type: ignore[type-arg]
-    """``items[starts[r]:starts[r + 1]]`` of each row ``r``, as tuples (in C)."""
-    return list(map(tuple, map(items.__getitem__, map(slice, starts, itertools.islice(starts, 1, None)))))
+    """``items[starts[r]:starts[r + 1]]`` of each row ``r``, as tuples (in C: slices of one tuple
+    of every item, so no row makes an array or list on its way to its tuple)."""
+    whole = items if isinstance(items, tuple) else tuple(items)
+    return list(map(whole.__getitem__, map(slice, starts, itertools.islice(starts, 1, None))))
 
 
 _MAX_MICROS = (dt.datetime(9999, 12, 31, 23, 59, 59, 999999) - DT_ZERO) // MICROSECOND + 1
