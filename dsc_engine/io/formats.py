@@ -53,11 +53,12 @@ _ERROR_BODY = frozenset({"Code", "Message", "RequestId"})
 
 def read_file(
     path: Path, kind: RecordKind | None = None, progress: sources.ProgressFn | None = None,
-    *, fast: bool = False,
+    *, fast: bool = False, decoders: Mapping[RecordKind, LineDecoder] | None = None,
 ) -> Iterator[Candidate | Decoded]:
     """Every candidate record of one file, in file order (see the module docstring). With
     ``fast``, JSON Lines records that the typed fast path reads come as :class:`Decoded`
-    batches instead (what they hold is exactly what the candidates would have decoded to)."""
+    batches instead (what they hold is exactly what the candidates would have decoded to), read
+    by ``decoders`` (the caller's, say narrowed ones) or new ones."""
     name = str(path)
     parts = sources.chunks(path, progress)
     blank: list[bytes] = []  # whitespace before the first chunk with content (its lines count)
@@ -87,8 +88,10 @@ def read_file(
     stream = itertools.chain(blank, opening, parts)
     if first in (b"{", b"["):
         if first == b"{" and (size > sources.MAX_LINE or _looks_like_line(_first_line(opening, start))):
-            reader = _fast_lines if fast else _json_lines
-            yield from reader(name, sources.lines(stream), kind)
+            if fast:
+                yield from _fast_lines(name, sources.lines(stream), kind, decoders or {})
+            else:
+                yield from _json_lines(name, sources.lines(stream), kind)
         else:
             yield from _json_stream(name, stream, kind)
     else:
@@ -268,18 +271,19 @@ def _kinds_told_apart() -> None:
 
 _kinds_told_apart()
 #: Lines the fast path reads before handing a batch on.
-_FAST_BATCH = 8192
+_FAST_BATCH = 1024
 
 
 def _fast_lines(
-    path: str, raw_lines: Iterator[bytes | sources.LongLine], kind: RecordKind | None
+    path: str, raw_lines: Iterator[bytes | sources.LongLine], kind: RecordKind | None,
+    given: Mapping[RecordKind, LineDecoder],
 ) -> Iterator[Candidate | Decoded]:
     """JSON Lines with the typed fast path: each line is decoded on its own as a record of one
     kind (the forced one, else the kind of the last line read, else each kind in turn); a line
     the fast path declines goes through :func:`_line`, which decides and words any error. Only
     a line that is one complete record of one kind is read fast, and such a line is read the same
     either way (``tests/property/test_io_fast_lines.py``)."""
-    decoders = [line_decoder(k) for k in ((kind,) if kind is not None else RecordKind)]
+    decoders = [given.get(k) or line_decoder(k) for k in ((kind,) if kind is not None else RecordKind)]
     kinds = () if kind is None else (kind,)
     current = decoders[0]
     decode, convert, columnar = current.decode, current.convert, current.columnar

@@ -45,7 +45,7 @@ from dsc_engine.io import candidates, duplicates, formats, jsontext, snapshot, s
 from dsc_engine.io.stores import HasStores, Stores, gc_paused, warm_filter_parser
 from dsc_engine.query.source import Listing
 from dsc_engine.store.store import BulkLoad, Store
-from dsc_engine.wire.codec import ABSENT, from_wire, line_decoder
+from dsc_engine.wire.codec import ABSENT, Narrowing, from_wire, line_decoder, struct_columns
 from dsc_engine.models import MaskingRun, RecordKind
 from dsc_engine.models.records import Record
 
@@ -245,8 +245,12 @@ class _Loader:
         # from the fast path alike; any other record source takes records in batches.
         stores = {kind: target.store(kind) for kind in RecordKind}
         self.bulks: dict[RecordKind, BulkLoad] | None = None
+        #: the fast path's decoders, narrowed to the text values the stores know (``Narrowing``)
+        self.narrowing: dict[RecordKind, Narrowing] = {}
         if all(isinstance(store, Store) for store in stores.values()):
             self.bulks = {kind: store.bulk() for kind, store in stores.items()}  # type: ignore[attr-defined]
+            self.narrowing = {kind: Narrowing(kind) for kind in RecordKind}
+        self.decoders = {kind: line_decoder(kind, narrowing) for kind, narrowing in self.narrowing.items()}
 
     def reject(self, reject: Reject) -> None:
         if reject.scope == "file":
@@ -292,7 +296,12 @@ class _Loader:
         else:
             objects = self._fresh(decoded.kind, objects, structs=decoded.columnar)
         assert self.bulks is not None  # the fast path is asked for only then
-        self.bulks[decoded.kind].add(objects, ABSENT if decoded.columnar else None)
+        if decoded.columnar:
+            self.bulks[decoded.kind].add(objects, ABSENT, struct_columns)
+        else:
+            self.bulks[decoded.kind].add(objects)
+        tables = self.target.store(decoded.kind).schema.tables  # type: ignore[attr-defined]
+        self.narrowing[decoded.kind].learn({attr: table.values for attr, table in tables.items()})
 
     def add(self, kind: RecordKind, record: Record, candidate: candidates.Candidate) -> None:
         if isinstance(record, MaskingRun):
@@ -356,13 +365,17 @@ class _Loader:
         return True
 
     def begin_file(self, last: bool) -> None:
-        """Before a file's first record, decide which kinds its records are compared for: all,
-        but none with ``keep_duplicates``, and in the import's ``last`` file not the kinds nothing
-        came before (nothing to compare with, and no later file to compare its records with)."""
+        """Decide, before a file's first record, which kinds its records are compared for (none
+        with ``keep_duplicates``). A kind nothing came before has nothing to compare with; its
+        records need digests only if a later file holds that kind too. In lenient mode each file
+        is in the stores before the next one is read, so a later file digests them there, and only
+        then; in strict mode (nothing is in the stores before the end) they are digested as they
+        are read, unless this is the ``last`` file."""
         identical = self.identical
         self.compared = frozenset(
             () if identical is None
-            else (kind for kind in RecordKind if not (last and identical.nothing_before(kind)))
+            else (kind for kind in RecordKind
+                  if not ((last or not self.strict) and identical.nothing_before(kind)))
         )
         self.listing_marks, self.listings = None, {}
 
@@ -528,7 +541,8 @@ def _load_files(
             if not sources.is_stream(path) and snapshot.is_snapshot(path):  # a pipe is read once
                 loader.take_snapshot(path, alone=len(files) == 1)
             else:
-                for item in formats.read_file(path, forced, progress, fast=loader.bulks is not None):
+                fast = loader.bulks is not None
+                for item in formats.read_file(path, forced, progress, fast=fast, decoders=loader.decoders):
                     if type(item) is formats.Decoded:
                         loader.take_decoded(item)
                     else:

@@ -317,10 +317,12 @@ def _below(items: array, limit: int) -> bool:  # type: ignore[type-arg]
     """Whether every unsigned 32-bit item is below ``limit``, without making an int of each.
 
     The items' bytes are compared a plane at a time, most significant first, with the digits of
-    ``limit - 1``: each plane is a strided slice of the raw bytes, ``translate`` with ``delete``
-    finds any byte above its digit, and only the items whose bytes so far equal the digits stay
-    tied. Once few items are tied (found by ``re.finditer`` over the marked plane), they are
-    compared one by one; when many would be, one ``max`` is cheaper."""
+    ``limit - 1``: each plane is a strided slice of the raw bytes. While every item still equals
+    the digits so far, ``translate`` with ``delete`` finds any byte above its digit. Once only
+    some do: when they are few (found by ``re.finditer`` over the marked plane), they are compared
+    one by one; else they are followed as a mask (one byte an item, read as one big int): an item
+    is above the limit when it is still tied and its byte on this plane is above the digit (the
+    AND of two masks), and it stays tied when its byte equals the digit."""
     if limit > 0xFFFFFFFF:
         return True
     if limit <= 0:
@@ -329,31 +331,40 @@ def _below(items: array, limit: int) -> bool:  # type: ignore[type-arg]
     order = (3, 2, 1, 0) if sys.byteorder == "little" else (0, 1, 2, 3)
     count = len(items)
     digits = (limit - 1).to_bytes(4, "big")
+    tied: int | None = None  # None: every item equals the digits so far
     for level, (position, digit) in enumerate(zip(order, digits)):
+        if digits[level:].count(0xFF) == 4 - level:
+            return True  # no item can be above the limit on the planes left
         plane = raw[position::4]
-        if plane.translate(None, _BYTES[: digit + 1]):
-            return False  # an item is above the limit already on this plane
-        if digits[level + 1 :].count(0xFF) == 3 - level:
-            return True  # no lower plane can take a tied item above the limit
-        tied = plane.count(digit)
-        if tied == 0:
+        if tied is None:
+            if plane.translate(None, _BYTES[: digit + 1]):
+                return False  # an item is above the limit already on this plane
+            if level == 3:
+                return True
+            same = plane.count(digit)
+            if same == count:
+                continue  # every item equals the digit: the next plane decides
+            if same <= count >> 5:
+                marks = plane.translate(_MARKS[digit])
+                return all(items[match.start()] < limit for match in _ONE.finditer(marks))
+            tied = int.from_bytes(plane.translate(_MARKS[digit]), "little")
+        else:
+            if tied & int.from_bytes(plane.translate(_ABOVE[digit]), "little"):
+                return False  # a tied item is above its digit here
+            if level == 3:
+                return True
+            tied &= int.from_bytes(plane.translate(_MARKS[digit]), "little")
+        if not tied:
             return True  # every item is below the limit on this plane
-        if tied == count:
-            continue  # every item equals the digit: the next plane decides
-        if tied > count // 16:
-            return bool(max(items) < limit)
-        marks = plane.translate(_MARKS[digit])
-        return all(items[match.start()] < limit for match in _ONE.finditer(marks))
     return True  # unreachable: the last plane returns above
 
 
 _BYTES = bytes(range(256))
 #: For each byte value, the table marking that value with 1 and every other with 0.
 _MARKS = [bytes(digit) + b"\x01" + bytes(255 - digit) for digit in range(256)]
+#: For each byte value, the table marking every value above it with 1 and the others with 0.
+_ABOVE = [bytes(digit + 1) + b"\x01" * (255 - digit) for digit in range(256)]
 _ONE = re.compile(b"\x01")
-_BYTES = bytes(range(256))
-
-
 
 
 def _read_segment(file: _File, schema: Schema, entry: dict[str, Any], where: str) -> Segment:
@@ -421,7 +432,7 @@ def _read_column(file: _File, schema: Schema, attr: str, column: dict[str, Any],
         _check_offsets(starts, ids_section.length // 4, f"{where}'s starts")
         ids = file.array(ids_section, "I")
         _check_below(ids, len(distinct), where)
-        return _runs(list(map(distinct.__getitem__, ids)), starts)
+        return _runs(tuple(map(distinct.__getitem__, ids)), starts)
     if spec.storage == Storage.OBJECT and form == "micros":
         micros = file.array(file.section(column.get("data"), "q", where, n), "q")
         if micros and (max(micros) >= _MAX_MICROS or any(ABSENT_INT < m < 0 for m in micros)):
@@ -434,8 +445,10 @@ def _read_column(file: _File, schema: Schema, attr: str, column: dict[str, Any],
 
 
 def _runs(items: Any, starts: array) -> list[tuple[Any, ...]]:  # type: ignore[type-arg]
-    """``items[starts[r]:starts[r + 1]]`` of each row ``r``, as tuples (in C)."""
-    return list(map(tuple, map(items.__getitem__, map(slice, starts, itertools.islice(starts, 1, None)))))
+    """``items[starts[r]:starts[r + 1]]`` of each row ``r``, as tuples (in C: slices of one tuple
+    of every item, so no row makes an array or list on its way to its tuple)."""
+    whole = items if isinstance(items, tuple) else tuple(items)
+    return list(map(whole.__getitem__, map(slice, starts, itertools.islice(starts, 1, None))))
 
 
 _MAX_MICROS = (dt.datetime(9999, 12, 31, 23, 59, 59, 999999) - DT_ZERO) // MICROSECOND + 1
@@ -454,12 +467,14 @@ def _check_order(schema: Schema, columns: dict[str, Any], seq: array, where: str
     later = itertools.islice(times, 1, None)
     if not all(map(operator.ge, times, later)):
         raise SnapshotError(f"corrupt: {where}: the rows are not in order of time")
-    ties = itertools.compress(range(len(times) - 1), map(operator.eq, times, itertools.islice(times, 1, None)))
-    for row in ties:
-        this = (ids[row] if ids is not None else 0, seq[row])
-        after = (ids[row + 1] if ids is not None else 0, seq[row + 1])
-        if this <= after:
-            raise SnapshotError(f"corrupt: {where}: rows {row} and {row + 1} of one time are out of order")
+    # the rows that share their time with the next row, and that next row (each compared in C)
+    ties = list(itertools.compress(range(len(times) - 1), map(operator.eq, times, itertools.islice(times, 1, None))))
+    nexts = list(map((1).__add__, ties))
+    keys: list[Any] = [ids, seq] if ids is not None else [seq]
+    this = zip(*(map(column.__getitem__, ties) for column in keys))
+    after = zip(*(map(column.__getitem__, nexts) for column in keys))
+    for row in itertools.compress(ties, map(operator.le, this, after)):
+        raise SnapshotError(f"corrupt: {where}: rows {row} and {row + 1} of one time are out of order")
 
 
 def _check_load_numbers(segments: list[Segment], rows: int) -> None:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import itertools
 import operator
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from dsc_engine.store.columns import ABSENT_INT, Column, Schema, int_column
+from dsc_engine.store.columns import ABSENT_INT, Column, Schema
 from dsc_engine.wire.types import Storage
 
 
@@ -38,12 +38,22 @@ def _identity(column: Column) -> Column:
     return column
 
 
-def encode_columns(schema: Schema, records: Sequence[Any], absent: Any = None) -> dict[str, Column]:
+#: ``objects -> {attribute: its values in order}``: how a bulk load may read a batch's attributes
+#: a column at a time (the wire layer's typed structs, ``wire.codec.struct_columns``).
+Transpose = Callable[[Sequence[Any]], Mapping[str, Sequence[Any]]]
+
+
+def encode_columns(
+    schema: Schema, records: Sequence[Any], absent: Any = None, transpose: Transpose | None = None
+) -> dict[str, Column]:
     """Every column of ``records`` in load order: coded columns as lists of codes (the intern
-    table's own ints, so permuting them copies pointers), int columns packed; the records may
+    table's own ints), int columns as lists of the objects' own ints, so that permuting them
+    copies pointers and makes no int (``Segment.from_columns`` packs both); the records may
     be any objects with the kind's attributes (``absent``: the marker of a missing
-    value besides ``None``; an entry attribute is a tuple of entry records)."""
+    value besides ``None``; an entry attribute is a tuple of entry records), read one attribute
+    at a time, or all at once by ``transpose``."""
     columns: dict[str, Column] = {}
+    read = transpose(records) if transpose is not None else None
     flat: list[Any] = []  # every entry of the batch, and where each record's run of them ends
     ends: list[int] = []
     if schema.entries_attr:
@@ -57,13 +67,13 @@ def encode_columns(schema: Schema, records: Sequence[Any], absent: Any = None) -
                 tuple(sorted(set(codes[start:end]))) for start, end in zip([0, *ends], ends)
             ]
             continue
-        values = list(map(operator.attrgetter(spec.attr), records))
+        values = read[spec.attr] if read is not None else list(map(operator.attrgetter(spec.attr), records))
         if spec.storage == Storage.CODED:  # packed once in contract order (``from_columns``)
             columns[spec.attr] = schema.tables[spec.attr].encode(values, absent)
-        elif spec.storage == Storage.INT:
-            columns[spec.attr] = int_column(values, absent)
+        elif absent is not None and absent in values:
+            columns[spec.attr] = [None if v is absent else v for v in values]
         else:
-            columns[spec.attr] = values if absent is None else [None if v is absent else v for v in values]
+            columns[spec.attr] = list(values)
     return columns
 
 

@@ -20,7 +20,7 @@ import itertools
 import threading
 from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -84,7 +84,7 @@ class Intern:
         """The codes of ``values``, interning the new ones (writer only). A list: its items are
         the table's own int objects, so permuting it copies pointers (no int is made).
         ``absent`` is the marker of a missing value (code 0) besides ``None``."""
-        values = values if isinstance(values, list) else list(values)
+        values = values if isinstance(values, (list, tuple)) else list(values)
         codes = self._codes
         if absent is not None and absent not in codes:
             codes[absent] = 0  # the marker reads as "absent" (it is never a value)
@@ -149,16 +149,22 @@ def _identity_catalog(spec: FieldSpec) -> Mapping[str, FieldSpec]:
 def int_column(values: Sequence[int | None], absent: Any = None) -> IntColumn:
     """A compact column of optional ints: ``array('q')`` if every value fits, else a list.
     ``absent`` is the marker of a missing value besides ``None``."""
-    if absent is not None:
+    if absent is not None and absent in values:
         values = [None if v is absent else v for v in values]
-    if ABSENT_INT in values:
-        return list(values)
-    try:
-        if None not in values:
-            return array("q", values)
-        return array("q", [ABSENT_INT if v is None else v for v in values])
+    try:  # the usual column: every value present and within 64 bits, packed in one C call
+        packed = array("q", cast("Sequence[int]", values))
+    except TypeError:  # a None among them
+        if ABSENT_INT in values:
+            return list(values)
+        try:
+            return array("q", [ABSENT_INT if v is None else v for v in values])
+        except OverflowError:
+            return list(values)
     except OverflowError:
         return list(values)
+    if packed and min(cast("Sequence[int]", values)) == ABSENT_INT:  # the marker is a value: keep the ints
+        return list(values)
+    return packed
 
 
 def int_getter(column: IntColumn) -> Callable[[int], int | None]:

@@ -132,7 +132,7 @@ class Segment:
         """A segment of ``n`` rows given as coded columns (``encode_columns``; the dict is
         emptied), numbered from ``first_seq`` in load order: the rows' own order, or
         ``load_order`` (the rows, first loaded first). One sort into contract order, then each
-        column permuted (and a coded column packed)."""
+        column permuted (and a coded or int column packed)."""
         times = columns[schema.time_attr]
         key: Callable[[int], Any] = times.__getitem__
         if schema.tie_attr:
@@ -152,8 +152,11 @@ class Segment:
         permuted: dict[str, Column] = {}
         for attr in list(columns):
             column = permute(columns.pop(attr))  # each input column is freed once permuted
-            if schema.columns[attr].storage == Storage.CODED and not isinstance(column, array):
+            storage = schema.columns[attr].storage
+            if storage == Storage.CODED and not isinstance(column, array):
                 column = array("I", column)  # a list of the table's own ints: no int is made
+            elif storage == Storage.INT and not isinstance(column, array):
+                column = int_column(column)
             permuted[attr] = column
         return cls(schema, seqs, permuted)
 
@@ -247,6 +250,17 @@ class Segment:
     def attr_getter(self, attr: str) -> Callable[[int], Any]:
         """``row -> the value of attribute attr`` (``None`` when absent)."""
         return self._getter(attr)
+
+    def values(self, attr: str) -> Iterable[Any]:
+        """Every row's value of attribute ``attr``, in row order (``None`` when absent), read a
+        column at a time (no per-row call)."""
+        column = self.columns[attr]
+        storage = self.schema.columns[attr].storage
+        if storage == Storage.CODED:
+            return map(self.schema.tables[attr].values.__getitem__, column)
+        if storage == Storage.INT and isinstance(column, array) and ABSENT_INT in column:
+            return [None if value == ABSENT_INT else value for value in column]
+        return column  # type: ignore[no-any-return]
 
     def field_getter(self, field: str) -> Callable[[int], Any]:
         """``row -> the query value of field`` (what ``FieldSpec.get`` gives for the record)."""

@@ -31,7 +31,7 @@ from dsc_engine.store.columns import Column, Schema
 from dsc_engine.store.execute import Statistics, hits
 from dsc_engine.wire.catalog import FIELDS
 from dsc_engine.wire.types import Storage
-from dsc_engine.store.build import concat_columns, encode_columns
+from dsc_engine.store.build import Transpose, concat_columns, encode_columns
 from dsc_engine.store.segment import Segment
 
 #: A new segment is merged into the previous one when it is at least this fraction of its size.
@@ -359,6 +359,7 @@ class BulkLoad:
         self._chunks: list[dict[str, Column]] = []
         self._objects: list[Any] = []
         self._absent: Any = None
+        self._transpose: Transpose | None = None
         self._schema: Schema | None = None
         self.rows = 0
         #: ``[start, stop)`` ranges of rows (in the order added) that load in reverse order
@@ -388,14 +389,15 @@ class BulkLoad:
         if self.pending - mark > 1:
             self._reversed.append((mark, self.pending))
 
-    def add(self, objects: Sequence[Any], absent: Any = None) -> None:
+    def add(self, objects: Sequence[Any], absent: Any = None, transpose: Transpose | None = None) -> None:
         """Append ``objects`` of the store's kind: records, or any objects with the record's
-        attributes whose missing values are ``absent`` (the wire layer's typed structs)."""
+        attributes whose missing values are ``absent`` (the wire layer's typed structs, read a
+        batch at a time by ``transpose``, see ``build.encode_columns``)."""
         if not objects:
             return
-        if self._objects and absent is not self._absent:
+        if self._objects and (absent is not self._absent or transpose is not self._transpose):
             self._encode()
-        self._absent = absent
+        self._absent, self._transpose = absent, transpose
         self._objects.extend(objects)
         if len(self._objects) >= _BULK_BATCH:
             self._encode()
@@ -406,7 +408,7 @@ class BulkLoad:
         store = self._store
         with store._write_lock:  # the intern tables have one writer at a time
             self._coded_with(store._schema)
-            self._chunks.append(encode_columns(store._schema, self._objects, self._absent))
+            self._chunks.append(encode_columns(store._schema, self._objects, self._absent, self._transpose))
         self.rows += len(self._objects)
         self._objects = []
 
@@ -427,7 +429,9 @@ class BulkLoad:
                 load_order[start:stop] = range(stop - 1, start - 1, -1)
         store = self._store
         schema = store._schema
-        columns = {attr: concat_columns([chunk[attr] for chunk in chunks]) for attr in schema.columns}
+        columns: dict[str, Column] = {}  # each attribute's pieces are freed once joined
+        for attr in schema.columns:
+            columns[attr] = concat_columns([chunk.pop(attr) for chunk in chunks])
         del chunks
         with store._write_lock:
             self._coded_with(schema)
@@ -441,4 +445,4 @@ class BulkLoad:
 
 
 #: Objects a bulk load codes into columns at a time.
-_BULK_BATCH = 50_000
+_BULK_BATCH = 1024

@@ -17,7 +17,7 @@ accepts (a line it declines goes to the precise decoder, which words the error).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -93,6 +93,7 @@ class _ClassCodec:
         self.fast: Callable[[Any], Any] = build_decoder(cls, generated)
         self.encode: Callable[[Any], dict[str, Any]] = build_encoder(generated)
         self.encode_response = build_encoder(generated, record_only)
+        self.generated = tuple(generated)
         self.struct: type = build_struct(cls, generated, nested.struct if nested is not None else None)
         self.convert: Callable[[Any], Any] = build_converter(cls, generated, nested.convert if nested is not None else None)
         #: whether a struct of this class is read by the store as it is (no time, no entries)
@@ -221,13 +222,99 @@ class LineDecoder:
     columnar: bool
 
 
-def line_decoder(kind: RecordKind) -> LineDecoder:
-    """The typed line decoder of ``kind`` (see :class:`LineDecoder`)."""
+def line_decoder(kind: RecordKind, narrowing: Narrowing | None = None) -> LineDecoder:
+    """The typed line decoder of ``kind`` (see :class:`LineDecoder`); with ``narrowing``, the
+    one it keeps narrowed."""
     codec = _CODECS[kind]
+    if narrowing is not None:
+        return LineDecoder(kind, narrowing.decode, codec.convert, codec.columnar)
     decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(codec.struct)
     return LineDecoder(kind, decoder.decode, codec.convert, codec.columnar)
 
 
+#: The most values a text field may have to be narrowed (``Narrowing``).
+NARROW_VALUES = 1024
+#: Batches between two rebuilds of a narrowed decoder, at most (the gap doubles up to this).
+_NARROW_GAP = 64
+
+
+class Narrowing:
+    """The typed line decoder of one kind, narrowed as an import learns the values of its text
+    fields (:meth:`learn`, after each batch): a text field with at most :data:`NARROW_VALUES`
+    values so far is decoded as one of them (a ``Literal`` type), so that ``msgspec`` hands back
+    the very string object already known instead of a new one (and the store's intern table
+    finds it by identity, without hashing a fresh string). A line with any other value fails the
+    narrowed struct and is decoded again by the plain one: the two read the same lines into
+    equal values, only faster when the values are known."""
+
+    def __init__(self, kind: RecordKind) -> None:
+        codec = _CODECS[kind]
+        self._codec = codec
+        self._plain: Callable[[bytes], Any] = msgspec.json.Decoder(codec.struct).decode
+        self._first: Callable[[bytes], Any] = self._plain
+        self._text = frozenset(
+            f.attr for f in codec.generated if f.type.form == "exact" and f.type.json is str
+        )
+        self._sizes: dict[str, int] = {}
+        self._batches = 0
+        self._next = 0
+        self._gap = 1
+
+    def decode(self, raw: bytes) -> Any:
+        """One line as a struct (narrowed when its values are known), or ``DECLINED``."""
+        try:
+            return self._first(raw)
+        except msgspec.ValidationError:
+            if self._first is self._plain:
+                raise
+            return self._plain(raw)
+
+    def learn(self, known: Mapping[str, Sequence[Any]]) -> None:
+        """Take the values known so far of some attributes (``attr -> values``, a store's intern
+        tables): the decoder is rebuilt when those of a text field have changed, at most once per
+        batch early on and then, with a doubling gap, at most every :data:`_NARROW_GAP` batches."""
+        self._batches += 1
+        if self._batches < self._next:
+            return
+        sizes = {attr: len(values) for attr, values in known.items()
+                 if attr in self._text and len(values) <= NARROW_VALUES}
+        if sizes == self._sizes:  # a field past the limit stays plain: its growth is not a change
+            return
+        self._sizes = sizes
+        narrowed = {}
+        for attr in sizes:
+            texts = tuple(value for value in known[attr] if type(value) is str and _utf8(value))
+            if texts:
+                narrowed[attr] = texts
+        codec = self._codec
+        nested = codec.nested.struct if codec.nested is not None else None
+        struct = build_struct(codec.cls, codec.generated, nested, narrowed)
+        self._first = msgspec.json.Decoder(struct).decode if narrowed else self._plain
+        self._next = self._batches + self._gap
+        self._gap = min(2 * self._gap, _NARROW_GAP)
+
+
+def _utf8(text: str) -> bool:
+    """Whether ``text`` has a UTF-8 form (a lone surrogate has none: it cannot be a literal)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 #: What the fast path raises for a line it leaves to the precise decoder.
 DECLINED = msgspec.MsgspecError
-__all__ = ["ABSENT", "DECLINED", "FAIL", "LineDecoder", "line_decoder"]
+#: The values of a struct of :func:`line_decoder`, in its kind's wire field order (one C call;
+#: absent values are :data:`ABSENT`).
+struct_values: Callable[[Any], tuple[Any, ...]] = msgspec.structs.astuple
+
+
+def struct_columns(structs: Sequence[Any]) -> dict[str, tuple[Any, ...]]:
+    """The values of structs of one type (a batch of :func:`line_decoder`), attribute by
+    attribute: ``{attr: (value of each struct, in order)}``, transposed in C."""
+    fields: tuple[str, ...] = type(structs[0]).__struct_fields__
+    return dict(zip(fields, zip(*map(struct_values, structs))))
+
+
+__all__ = ["ABSENT", "DECLINED", "FAIL", "LineDecoder", "Narrowing", "line_decoder", "struct_columns", "struct_values"]

@@ -26,8 +26,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Callable, Sequence
-from typing import Annotated, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Annotated, Any, Literal
 
 import attrs
 import msgspec
@@ -221,18 +221,28 @@ _INT64 = Annotated[int, msgspec.Meta(ge=INT64_MIN, le=INT64_MAX)]
 ABSENT: Any = msgspec.UNSET
 
 
-def build_struct(cls: type, fields: Sequence[GenField], nested: type | None = None) -> type:
+def build_struct(
+    cls: type,
+    fields: Sequence[GenField],
+    nested: type | None = None,
+    narrowed: Mapping[str, tuple[str, ...]] | None = None,
+) -> type:
     """A ``msgspec`` struct type decoding ``cls``'s wire objects as strictly as the precise
     decoder: only the documented keys (``forbid_unknown_fields``), every value of its exact JSON
     type (an integer is not a boolean or a float, and fits 64 bits), ``null`` refused (an absent
     key is :data:`ABSENT`), required keys present. A DMS time stays its text (checked when
     converted, :func:`build_converter`); entries are structs of ``nested``. Attribute names are
-    the record's, so the store reads a struct's columns as it reads a record's."""
+    the record's, so the store reads a struct's columns as it reads a record's.
+
+    ``narrowed`` gives some text attributes a closed set of values (``Literal``): such a struct
+    reads only lines whose value is one of them, as the very string object given."""
     specs: list[tuple[str, Any, Any]] = []
     for field in fields:
         form = field.type.form
-        if form == "exact":
-            kind: Any = _INT64 if field.type.json is int else field.type.json
+        if narrowed and field.attr in narrowed and form == "exact" and field.type.json is str:
+            kind: Any = Literal[narrowed[field.attr]]
+        elif form == "exact":
+            kind = _INT64 if field.type.json is int else field.type.json
         elif form == "time":
             kind = str
         elif form == "entries" and nested is not None:
@@ -243,9 +253,8 @@ def build_struct(cls: type, fields: Sequence[GenField], nested: type | None = No
             specs.append((_check(field.attr), kind, msgspec.field(name=field.key)))
         else:
             specs.append((_check(field.attr), kind | msgspec.UnsetType, msgspec.field(default=ABSENT, name=field.key)))
-    return msgspec.defstruct(
-        f"{cls.__name__}Wire", specs, kw_only=True, forbid_unknown_fields=True, gc=False
-    )
+    name = f"{cls.__name__}Wire" if not narrowed else f"{cls.__name__}WireNarrowed"
+    return msgspec.defstruct(name, specs, kw_only=True, forbid_unknown_fields=True, gc=False)
 
 
 def build_converter(

@@ -14,7 +14,8 @@ from dsc_engine.io import imports
 from dsc_engine.io.stores import Stores
 from dsc_engine.models import RecordKind
 from dsc_engine.strategies import records
-from dsc_engine.wire.codec import DECLINED, FAIL, from_wire, line_decoder, to_wire
+from dsc_engine.wire.catalog import wire_fields
+from dsc_engine.wire.codec import DECLINED, FAIL, Narrowing, from_wire, line_decoder, struct_values, to_wire
 
 #: JSON values of every type, including the ones a field must refuse.
 ODD = st.one_of(
@@ -75,6 +76,65 @@ def test_an_import_reads_the_same_with_and_without_the_fast_path(tmp_path_factor
     assert [str(r) for r in fast_report.rejects] == [str(r) for r in slow_report.rejects]
     for kind in RecordKind:
         assert list(fast.store(kind).records_in_load_order()) == list(slow.stores[kind].records_in_load_order())
+
+
+def _plain_or_fail(kind: RecordKind, line: bytes) -> Any:
+    try:
+        return line_decoder(kind).decode(line)
+    except DECLINED:
+        return FAIL
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines(), st.data())
+def test_a_narrowed_decoder_reads_what_the_plain_one_reads(case: tuple[RecordKind, bytes], data: st.DataObject) -> None:
+    kind, line = case
+    plain = _plain_or_fail(kind, line)
+    texts = [v for v in json.loads(line).values() if isinstance(v, str)] if plain is not FAIL else []
+    narrowing = Narrowing(kind)
+    values = (st.sampled_from(texts) | st.text(max_size=4)) if texts else st.text(max_size=4)
+    known = {spec.attr: [None, *data.draw(st.lists(values, max_size=5, unique=True))] for spec in wire_fields(kind)}
+    narrowing.learn(known)
+    try:
+        narrowed = narrowing.decode(line)
+    except DECLINED:
+        narrowed = FAIL
+    if plain is FAIL or narrowed is FAIL:
+        assert plain is narrowed
+    else:
+        assert struct_values(narrowed) == struct_values(plain)
+
+
+def test_a_narrowed_decoder_hands_back_the_known_string_itself() -> None:
+    known = "huang_dev"[:5] + "_dev"  # a string object of its own
+    narrowing = Narrowing(RecordKind.AUDIT_LOG)
+    narrowing.learn({"user_name": [None, known]})
+    wire = to_wire(sample_audit_log())
+    wire["UserName"] = "huang_dev"
+    struct = narrowing.decode(json.dumps(wire).encode())
+    assert struct.user_name is known
+    wire["UserName"] = "someone_else"  # not known: read by the plain struct
+    assert narrowing.decode(json.dumps(wire).encode()).user_name == "someone_else"
+
+
+def test_an_import_reads_the_same_while_its_decoders_narrow(tmp_path: Any, monkeypatch: Any) -> None:
+    from dsc_engine import sample
+    from dsc_engine.io import formats
+
+    monkeypatch.setattr(formats, "_FAST_BATCH", 7)  # narrowed after a few lines; new values keep coming
+    recs = sample.generate(RecordKind.AUDIT_LOG, 400, seed=21) + sample.generate(RecordKind.MASKING_RUN, 100, seed=21)
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("".join(json.dumps(to_wire(r), ensure_ascii=False) + "\n" for r in recs), encoding="utf-8")
+    fast, slow = Stores(), _Plain()
+    assert imports.load_into(fast, path).to_json() == imports.load_into(slow, path).to_json()
+    for kind in RecordKind:
+        assert list(fast.store(kind).records_in_load_order()) == list(slow.stores[kind].records_in_load_order())
+
+
+def sample_audit_log() -> Any:
+    from dsc_engine import sample
+
+    return sample.generate(RecordKind.AUDIT_LOG, 1, seed=22)[0]
 
 
 class _Plain:

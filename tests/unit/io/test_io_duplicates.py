@@ -174,3 +174,45 @@ def test_io_identical_records_of_the_last_file_all_load_when_a_database_flushes_
         assert (report.loaded_total, report.duplicates_skipped) == (5, 0)
         again = imports.load_into(engine, path)  # the same file again: every record is held
         assert (again.loaded_total, again.duplicates_skipped) == (0, 5)
+
+
+def test_io_a_lenient_import_of_files_of_different_kinds_digests_no_record(tmp_path, monkeypatch):
+    made: list[RecordKind] = []
+    for name in ("record_digest", "struct_digest"):
+        real = getattr(duplicates, name)
+        monkeypatch.setattr(duplicates, name, lambda kind, real=real: _counted(real(kind), made, kind))
+    files = [jsonl(tmp_path / f"{kind.value}.jsonl", sample.generate(kind, 20, seed=14)) for kind in (AUDIT, RUNS, DMS)]
+    report = imports.load_into(Stores(), files)
+    assert report.loaded_total == 60 and made == []
+    strict = imports.load_into(Stores(), files, strict=True)  # held back: digested as read
+    assert strict.loaded_total == 60 and AUDIT in made
+
+
+def _counted(digest, made, kind):
+    return lambda obj: made.append(kind) or digest(obj)
+
+
+def test_io_records_of_an_earlier_file_are_digested_from_the_store_when_a_later_file_needs_them(tmp_path):
+    recs = sample.generate(AUDIT, 120, seed=15)
+    assert any(None in attrs.astuple(r) for r in recs)  # absent values among them
+    first = jsonl(tmp_path / "a.jsonl", recs[:70])
+    runs = jsonl(tmp_path / "b.jsonl", sample.generate(RUNS, 5, seed=15))
+    table = tmp_path / "c.csv"
+    with open(table, "w", encoding="utf-8", newline="") as out:
+        export.write(recs[50:], AUDIT, "csv", out)
+    target = Stores()
+    report = imports.load_into(target, [first, runs, table])
+    assert (report.loaded_total, report.duplicates_skipped) == (125, 20)
+    assert held(target, AUDIT) == recs
+
+
+def test_io_held_digests_read_by_column_equal_the_record_digests():
+    from dsc_engine.store.store import Store
+
+    store = Store(AUDIT)
+    recs = sample.generate(AUDIT, 300, seed=16)
+    for start in range(0, 300, 40):  # several segments
+        store.insert(recs[start : start + 40])
+    assert len(store.segments()) > 1
+    digest = duplicates.record_digest(AUDIT)
+    assert duplicates._held_digests(AUDIT, store) == {digest(r) for r in recs}

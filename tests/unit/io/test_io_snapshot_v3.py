@@ -4,6 +4,7 @@ every section checksummed and bounds-checked, a bad file a ``SnapshotError`` tha
 from __future__ import annotations
 
 import json
+import random
 import struct
 import zlib
 from array import array
@@ -277,6 +278,19 @@ def test_v3_hostile_contents_under_valid_checksums_are_refused(tmp_path: Path) -
     hostile(deep, "unknown or repeated table")
 
 
+@pytest.mark.parametrize(("kind", "time_attr"), [("audit_log", "creation_time"), ("masking_run", "start_time")])
+def test_v3_rows_of_one_time_out_of_order_are_refused(tmp_path: Path, kind: str, time_attr: str) -> None:
+    """Every row given one time: the rows then break the tie-break / load-number order."""
+    data = _saved(tmp_path)
+    directory, _ = _parts(data)
+    n = _find(directory, kind, "column", time_attr)
+    section = directory["sections"][n]
+    times = array("q")
+    times.frombytes(data[section["offset"] : section["offset"] + section["length"]])
+    same = array("q", [times[0]]) * len(times)
+    _refused(tmp_path, _rebuilt(data, directory, {n: same.tobytes()}), "of one time are out of order")
+
+
 @settings(max_examples=400, deadline=None)
 @given(
     st.sampled_from([1, 2, 255, 256, 257, 65_535, 65_536, 65_537, 100_000, 1_000_000, 2**24, 2**32 - 1, 2**32])
@@ -288,3 +302,20 @@ def test_the_bound_check_agrees_with_max(limit: int, items: list[int], data: st.
     near = data.draw(st.lists(st.integers(max(0, limit - 3), min(limit + 2, 2**32 - 1)), max_size=6))
     values = array("I", items + near)
     assert snapopen._below(values, limit) == all(v < limit for v in values)
+
+
+@pytest.mark.parametrize("limit", [3, 401, 65_537, 142_455, 1_000_000, 2**31 + 5])
+@pytest.mark.parametrize("tied", [1, 50, 5_000])
+def test_the_bound_check_finds_one_item_at_the_limit_among_many(limit: int, tied: int) -> None:
+    """Both ways of following the items tied with the limit's leading digits (few: one by one;
+    many: as a mask) find the one item equal to the limit, wherever it stands."""
+    rng = random.Random(limit * 7 + tied)
+    top = (limit - 1) >> 8 << 8  # items sharing every digit of limit - 1 but the last
+    values = [rng.randrange(min(limit, top or limit)) for _ in range(10_000 - tied)]
+    values += [rng.randrange(top, limit) for _ in range(tied)]
+    rng.shuffle(values)
+    assert snapopen._below(array("I", values), limit)
+    for at in (0, rng.randrange(len(values)), len(values) - 1):
+        bad = array("I", values)
+        bad[at] = limit
+        assert not snapopen._below(bad, limit)
