@@ -119,11 +119,13 @@ class SqlSource:
         self._connection.execute(statement.sql, statement.values)
 
     def clear(self) -> None:
-        """Delete every record (and key row): the table as newly created."""
-        self._execute(self._statements.truncate())
-        if self._keys is not None:
-            for statement in self._keys.empty():
-                self._execute(statement)
+        """Delete every record (and key row): the table as newly created. On DuckDB in one
+        transaction, so that key rows never outlive their records."""
+        with self._insert_lock, self._connection.writing():
+            self._execute(self._statements.truncate())
+            if self._keys is not None:
+                for statement in self._keys.empty():
+                    self._execute(statement)
 
     # ---------------------------------------------------------------------------------- read
 

@@ -286,3 +286,76 @@ def test_a_key_table_of_other_columns_is_refused(tmp_path: Path) -> None:
 def test_a_run_policy_takes_whole_numbers_of_one_or_more() -> None:
     with pytest.raises(ValueError, match="rows and most of 1 or more"):
         RunPolicy(rows=0)
+
+
+# ------------------------------------------------------------------- absent fields, failures
+
+
+def test_records_lacking_a_keyed_field_match_no_equality_in_runs_or_tail(database: tuple[Backend, Engine]) -> None:
+    backend, sql = database
+    logs = [
+        AuditLog(creation_time=i % 5, user_name=None if i % 3 else "a", operate_type=None if i % 4 else "Drop",
+                 client_ip="ip" if i % 2 else None)
+        for i in range(22)
+    ]
+    memory = Engine()
+    for start in range(0, 22, 3):
+        sql.load(logs[start:start + 3])
+        memory.load(logs[start:start + 3])
+    assert _runs(backend, AUDIT) == [(0, 17)]  # runs of 5, rewritten as one past 2; a tail of 4
+    keyed = [(seq,) for seq, log in enumerate(logs[:18]) if log.user_name is not None]
+    assert sorted(backend.connection.rows('SELECT "_load_seq" FROM "audit_log__by_UserName"')) == keyed
+    for text in ('UserName = "a"', 'UserName in {"a", "b"}', 'OperateType ieq "DROP"', 'ClientIp = "ip"',
+                 'UserName = "a" and ClientIp = "ip"', 'OperateType ieq "drop" and UserName = "a"',
+                 'UserName = "a" and CreationTime >= 3', 'not UserName = "a"', 'UserName != "a"'):
+        _agree(sql, memory, AUDIT, text, sizes=(10, 2))
+
+
+def test_a_run_that_fails_leaves_neither_the_batch_nor_its_key_rows(
+    database: tuple[Backend, Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend, sql = database
+    logs = [AuditLog(creation_time=i, user_name="a") for i in range(9)]
+    sql.load(logs[:3])
+
+    def broken(self: keys.KeyStatements, first: int, last: int) -> keys.Statement:
+        return keys.Statement('INSERT INTO "no_such_table" VALUES (1)', {})
+
+    with monkeypatch.context() as patched:
+        patched.setattr(keys.KeyStatements, "note_run", broken)
+        with pytest.raises(BackendError, match="no_such_table"):
+            sql.load(logs[3:6])  # reaches a run of 5: the run fails, so does the insert
+    assert len(sql.store(AUDIT)) == 3
+    assert _runs(backend, AUDIT) == [] and backend.connection.rows('SELECT * FROM "audit_log__by_UserName"') == []
+    sql.load(logs[3:9])
+    assert _runs(backend, AUDIT) == [(0, 8)]
+    assert [log.creation_time for log in sql.query(AUDIT, 'UserName = "a"').records] == list(range(8, -1, -1))
+
+
+def test_a_failed_clear_leaves_the_records_and_their_key_rows(
+    database: tuple[Backend, Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend, sql = database
+    logs = [AuditLog(creation_time=i, user_name="a") for i in range(7)]
+    sql.load(logs)
+    source = backend.sources[AUDIT]
+    executed = source._execute
+
+    def failing_on_key_tables(statement: keys.Statement) -> None:
+        if "__by_" in statement.sql:
+            raise BackendError("test", "a key table cannot be emptied")
+        executed(statement)
+
+    monkeypatch.setattr(source, "_execute", failing_on_key_tables)
+    with pytest.raises(BackendError, match="a key table cannot be emptied"):
+        backend.clear()
+    monkeypatch.undo()
+    assert len(sql.store(AUDIT)) == 7 and _runs(backend, AUDIT) == [(0, 6)]
+    assert sql.query(AUDIT, 'UserName = "a"').total == 7
+
+
+def test_clickhouse_keeps_no_key_tables() -> None:
+    from dsc_engine.sql.dialects import CLICKHOUSE
+
+    statements = [CLICKHOUSE.render(s) for kind in RecordKind for s in CLICKHOUSE.create_statements(TABLES[kind], "dsc")]
+    assert not CLICKHOUSE.keyed and not any("__by_" in s or "__key_runs" in s or "INDEX" in s for s in statements)
