@@ -19,13 +19,14 @@ as one run.
 
 **Which filters.** :func:`plan` accepts a filter that is a conjunction of equality conditions on
 keyed fields (``=`` or ``in`` on an exact field, case-insensitive ``=`` on a folded one), at least
-one, and conditions on the primary time (ranges, ``=``); anything else (negations, substrings, other fields) scans the
-kind's table as before. The records matching such a filter are those of the first condition's key
-table whose load numbers are in each other condition's (a semi-join), plus the tail's; their total
-and a page's load numbers come from that, in the kind's order, and the page's rows are then
-fetched by load number through the kind's index on it. The answers are exactly the scan's: the
-conditions compare the same values (the folded needle with the folded value), records lacking the
-field have no key row and match no equality, and the order keys are the same columns.
+one, and conditions on the primary time (ranges, ``=``); anything else (negations, substrings,
+other fields) scans the kind's table as before. The records matching such a filter are those of
+the first condition's key table whose load numbers are in each other condition's (a semi-join,
+used only when one condition is rare: :data:`SEMI_JOIN_SHARE`), plus the tail's; their total and
+a page's load numbers come from that, in the kind's order, and the page's rows are then fetched
+by load number through the kind's index on it. The answers are exactly the scan's: the
+conditions compare the same values (the folded needle with the folded value), records lacking
+the field have no key row and match no equality, and the order keys are the same columns.
 """
 
 from __future__ import annotations
@@ -44,10 +45,10 @@ from dsc_engine.wire.catalog import PRIMARY_TIME
 
 
 #: Several keyed conditions are answered by a semi-join of their key tables only when one of them
-#: finds fewer than one record in this many of the runs' records: the semi-join is then built on
-#: that one and probes the others' matching key rows, which costs about what a scan of one column
-#: of the kind's table would; when every condition is common, scanning the kind's table reads
-#: less. (Measured at 10 million audit logs: 41,000 ``InstanceName`` key rows against a million
+#: finds fewer than one record in this many of the runs' records: the semi-join of that one's few
+#: key rows with the others' matching ones then costs about what a scan of one column of the
+#: kind's table would; when every condition is common, scanning the kind's table reads less.
+#: (Measured at 10 million audit logs: 41,000 ``InstanceName`` key rows against a million
 #: ``RuleId`` ones took 18 ms, the scan over 100 ms; at a million masking runs, 200,000
 #: ``SrcType`` key rows against 200,000 ``DstType`` ones took 45 ms, the scan 12 ms.) The count
 #: that decides stops at this share, so that ruling a common value out costs little.
