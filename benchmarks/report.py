@@ -424,8 +424,8 @@ def backends_section(results: dict[str, Any]) -> list[str]:
         "tables) and answer with the SQL of `dsc_engine/sql`. "
         + ("Every runner's TotalCount and page items were checked identical for every query before "
            "any figure was kept. " if checked else
-           "One runner only: these answers were not cross-checked at this size (the same statements "
-           "were, at the smaller size, against the memory engine, sqlite3 and chDB). ")
+           "One runner only: these answers were not cross-checked against another runner at this "
+           "size (the analysis below says what they were compared with). ")
         + "Latencies are medians of the repetitions (the machine is shared: noisy); ratios compare "
         "runners of the same run (above 1: slower than the memory engine).",
     ]

@@ -6,6 +6,9 @@ server when ``DSC_TEST_CLICKHOUSE_URL`` is set (``docs/backends.md``, "Testing")
   a file of its own; chDB (one engine path per process) and ClickHouse a database of their own.
 - :func:`examples` caps hypothesis's examples on the SQL backends, whose every statement costs
   milliseconds, so that the parametrised property tests stay within the suite's time.
+- :data:`RUNS`: DuckDB's key tables take a run every few records here (and are rewritten as one
+  every few runs), so that the suite answers from key tables, their tail and rewritten runs, not
+  only from the scan that a database under a million records would use.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from hypothesis import settings
 from dsc_engine import Engine
 from dsc_engine.models import RecordKind
 from dsc_engine.query.source import RecordSource
+from dsc_engine.sql.keys import RunPolicy
 from dsc_engine.store import Store
 
 CLICKHOUSE_URL = os.environ.get("DSC_TEST_CLICKHOUSE_URL", "")
@@ -33,6 +37,8 @@ SQL_NAMES = tuple(name for name in NAMES if name != "memory")
 #: The most hypothesis examples a property test draws on each SQL backend (the memory engine
 #: keeps the profile's number).
 MAX_EXAMPLES = {"duckdb": 25, "chdb": 12, "clickhouse": 12}
+#: When the test databases' key tables take runs (a run every 3 records, rewritten past 2 runs).
+RUNS = RunPolicy(rows=3, most=2)
 
 _numbers = itertools.count()
 
@@ -90,7 +96,7 @@ def open_backend(name: str) -> Opened:
         return Opened(name, engine, clear)
     from dsc_engine.sql.backend import connect
 
-    backend = connect(url_of(name))
+    backend = connect(url_of(name), RUNS)
     return Opened(name, Engine(backend.sources, on_close=backend.close), backend.clear)
 
 

@@ -81,10 +81,10 @@ class _Compiler:
         if isinstance(node, ast.And | ast.Or):
             parts = [self.condition(item, view, alias, negated) for item in node.items]
             conjunctive = isinstance(node, ast.And) != negated  # De Morgan
-            return exp.and_(*parts) if conjunctive else exp.or_(*parts)
+            return exp.and_(*parts, copy=False) if conjunctive else exp.or_(*parts, copy=False)
         if isinstance(node, ast.AnyEntry):
             found = self.any_entry(node, view, alias)
-            return exp.not_(found) if negated else found
+            return exp.not_(found, copy=False) if negated else found
         if isinstance(node, ast.Compare) and node.op is ast.CompareOp.NE:  # a != b is not (a = b)
             equal = ast.Compare(node.field, ast.CompareOp.EQ, node.value)
             return self.condition(equal, view, alias, not negated)
@@ -93,7 +93,8 @@ class _Compiler:
         test = self.leaf(node, field, value, alias)
         if not negated:
             return test
-        return exp.or_(exp.Is(this=value.copy(), expression=exp.Null()), exp.not_(exp.paren(test)))
+        absent = exp.Is(this=value.copy(), expression=exp.Null())
+        return exp.or_(absent, exp.not_(exp.paren(test, copy=False), copy=False), copy=False)
 
     def any_entry(self, node: ast.AnyEntry, view: Mapping[str, FieldColumns], alias: str | None) -> exp.Expr:
         field = view[node.field]
@@ -107,7 +108,7 @@ class _Compiler:
 
     def leaf(self, node: ast.Node, field: FieldColumns, value: exp.Column, alias: str | None) -> exp.Expr:
         """The test of a leaf on a present value; unknown (``NULL``) when the value is absent."""
-        present = exp.not_(exp.Is(this=value.copy(), expression=exp.Null()))
+        present = exp.not_(exp.Is(this=value.copy(), expression=exp.Null()), copy=False)
         if isinstance(node, ast.Compare):
             return _COMPARE[node.op](this=value, expression=self.value(field, node.value))
         if isinstance(node, ast.InSet):
@@ -120,7 +121,7 @@ class _Compiler:
             if node.high is not None:
                 high = exp.LTE if node.high_inclusive else exp.LT
                 bounds.append(high(this=value.copy(), expression=self.value(field, node.high)))
-            return exp.and_(*bounds) if bounds else present
+            return exp.and_(*bounds, copy=False) if bounds else present
         if isinstance(node, ast.EqualsIgnoreCase | ast.Contains | ast.StartsWith):
             needle = (node.value if isinstance(node, ast.EqualsIgnoreCase) else node.text).casefold()
             folded = self.folded(field, value, alias)

@@ -8,17 +8,20 @@ builder and rendered per dialect by sqlglot. A :class:`Dialect` says:
 - the DDL of a kind's table: column types (ClickHouse ``Nullable(...)`` for optional fields;
   DuckDB ``NOT NULL`` for required ones) and, for ClickHouse, the ``MergeTree`` engine ordered by
   the kind's order keys;
-- where tables live: DuckDB's default schema of its file, ClickHouse's database.
+- where tables live: DuckDB's default schema of its file, ClickHouse's database;
+- whether the kind's key tables are kept and a page's rows fetched by load number
+  (:attr:`Dialect.keyed`): DuckDB, whose tables have no order a filter could use. A ClickHouse
+  table is a ``MergeTree`` kept in the kind's order, which already bounds what a page reads.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from sqlglot import exp
 from sqlglot.expressions.datatypes import DType
 
-from dsc_engine.sql.schema import Column, EntryColumn, Table
+from dsc_engine.sql.schema import SEQ, Column, EntryColumn, Table
 
 
 #: The type of a bound value, by its Python type (ClickHouse placeholders name it).
@@ -48,6 +51,9 @@ class Dialect:
 
     #: the sqlglot dialect name
     name: str = ""
+    #: whether a kind has key tables (``keys.py``) and an index on the load number through which
+    #: a page's rows are fetched once the page's load numbers are known
+    keyed: bool = False
 
     def placeholder(self, name: str, value: object) -> exp.Expr:
         raise NotImplementedError
@@ -74,9 +80,9 @@ class Dialect:
             return exp.DataType(this=DType.ARRAY, expressions=[struct], nested=True, nullable=False)
         return exp.DataType(this=column.stored.dtype, nullable=column.nullable)
 
-    def _columns(self, table: Table, not_null: bool) -> list[exp.ColumnDef]:
+    def _columns(self, columns: Iterable[Column | EntryColumn], not_null: bool) -> list[exp.ColumnDef]:
         defs = []
-        for each in table.columns:
+        for each in columns:
             constraints = []
             if not_null and isinstance(each, Column) and not each.nullable:
                 constraints.append(exp.ColumnConstraint(kind=exp.NotNullColumnConstraint()))
@@ -86,6 +92,7 @@ class Dialect:
 
 class DuckDB(Dialect):
     name = "duckdb"
+    keyed = True
 
     def placeholder(self, name: str, value: object) -> exp.Expr:
         value_type(value)
@@ -95,8 +102,23 @@ class DuckDB(Dialect):
         return exp.Table(this=identifier(table))
 
     def create_statements(self, table: Table, database: str) -> list[exp.Expr]:
-        schema = exp.Schema(this=self.table(table.name, database), expressions=self._columns(table, True))
-        return [exp.Create(this=schema, kind="TABLE", exists=True)]
+        """The kind's table, the index on its load number, the table of its key runs and its key
+        tables (``schema.KeyTable``)."""
+        index = exp.Index(
+            this=identifier(table.seq_index),
+            table=self.table(table.name, database),
+            params=exp.IndexParameters(columns=[exp.Ordered(this=column(SEQ))]),
+        )
+        return [
+            self._create_table(table.name, table.columns, database),
+            exp.Create(this=index, kind="INDEX", exists=True),
+            self._create_table(table.runs.name, table.runs.columns, database),
+            *(self._create_table(keys.name, keys.columns, database) for keys in table.key_tables),
+        ]
+
+    def _create_table(self, name: str, columns: Iterable[Column | EntryColumn], database: str) -> exp.Expr:
+        schema = exp.Schema(this=self.table(name, database), expressions=self._columns(columns, True))
+        return exp.Create(this=schema, kind="TABLE", exists=True)
 
     def columns_query(self, table: str, database: str) -> tuple[exp.Expr, dict[str, object]]:
         query = (
@@ -118,7 +140,7 @@ class ClickHouse(Dialect):
         return exp.Table(this=identifier(table), db=identifier(database))
 
     def create_statements(self, table: Table, database: str) -> list[exp.Expr]:
-        schema = exp.Schema(this=self.table(table.name, database), expressions=self._columns(table, False))
+        schema = exp.Schema(this=self.table(table.name, database), expressions=self._columns(table.columns, False))
         order = exp.Tuple(expressions=[column(name) for name in table.order])
         properties = exp.Properties(expressions=[
             exp.EngineProperty(this=exp.to_identifier("MergeTree")),

@@ -16,6 +16,11 @@ A kind's table (``docs/backends.md`` shows the DDL per dialect) has:
 - ``_load_seq``: the load number of the record (0, 1, 2 ... across every insert), the last key
   of the order, so that ties come back in load order, loaded last first.
 
+DuckDB also keeps, per kind, a *key table* for every field an API parameter matches by equality
+(:class:`KeyTable`: the field's value beside the order keys, in runs sorted by value, so that its
+zone maps find a value's records without scanning the kind's table) and the table of those runs
+(:class:`RunsTable`); ``keys.py`` maintains and reads them (``docs/backends.md``, "Key tables").
+
 Values are stored as the record holds them (text, 64-bit integers, booleans) except DMS wall-clock
 times, kept as 64-bit microseconds since 1970-01-01 00:00:00 with no zone: exact for every year
 from 1 to 9999, which ClickHouse's own date types cannot hold.
@@ -32,6 +37,8 @@ import attrs
 from sqlglot import exp
 from sqlglot.expressions.datatypes import DType
 
+from dsc_engine.api.operations import BY_KIND
+from dsc_engine.api.spec import Match
 from dsc_engine.models.kinds import RecordKind
 from dsc_engine.models.records import Record
 from dsc_engine.wire import types
@@ -41,6 +48,8 @@ from dsc_engine.wire.generated import build_rows
 
 #: The load-number column of every table.
 SEQ = "_load_seq"
+#: The infix of a kind's key tables: ``audit_log__by_UserName``.
+KEYED_BY = "__by_"
 #: The suffix of a text column's folded shadow.
 FOLDED = "__folded"
 
@@ -153,6 +162,63 @@ def _filter_view(catalog: Mapping[str, FieldSpec], nested: Mapping[str, Mapping[
     return view
 
 
+@attrs.frozen
+class KeyTable:
+    """A key table (DuckDB): the values of one field an API parameter matches by equality, each
+    beside its record's order keys, written in runs sorted by the value and then the kind's order
+    (newest first), so that a value's records sit together and the column's zone maps skip the
+    rest. Records lacking the field have no row. ``folded`` tables (case-insensitive parameters:
+    ``OperateType``) hold ``str.casefold()`` of every value, in a column named as its shadow."""
+
+    kind: RecordKind
+    field: str
+    column: Column
+    folded: bool
+    order: tuple[Column, ...]
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind.value}{KEYED_BY}{self.column.name}"
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        return (self.column, *self.order)
+
+
+@attrs.frozen
+class RunsTable:
+    """The runs the key tables of a kind hold: records ``first_seq`` to ``last_seq`` (load
+    numbers), one row per run. Records numbered after the last run are in no key table yet."""
+
+    kind: RecordKind
+    first: str = "first_seq"
+    last: str = "last_seq"
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind.value}__key_runs"
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        integer = STORED[types.INTEGER]
+        return (Column(self.first, integer, nullable=False), Column(self.last, integer, nullable=False))
+
+
+def _key_tables(kind: RecordKind, order: Sequence[Column]) -> tuple[KeyTable, ...]:
+    """A key table per field the kind's API operation matches by equality (``api/operations``),
+    folded for the case-insensitive ones, in the order the operation lists its parameters."""
+    tables: dict[str, KeyTable] = {}
+    for parameter in BY_KIND[kind].parameters:
+        if parameter.match not in (Match.EXACT, Match.IEQUAL) or parameter.field is None:
+            continue
+        spec = FIELDS[kind][parameter.field]
+        folded = parameter.match is Match.IEQUAL
+        name = spec.name + FOLDED if folded else spec.name
+        key = Column(name, stored(spec.type), nullable=False, folds=spec.name if folded else None)
+        tables.setdefault(name, KeyTable(kind, spec.name, key, folded, tuple(order)))
+    return tuple(tables.values())
+
+
 class Table:
     """The table of one record kind: its columns, order, and how records become rows and back."""
 
@@ -190,6 +256,12 @@ class Table:
         tie = [wire_key(facts.tie_break)] if facts.tie_break else []
         #: the kind's total order, every key descending (docs/semantics.md §5.1)
         self.order: tuple[str, ...] = (PRIMARY_TIME[kind], *tie, SEQ)
+        by_name = {column.name: column for column in self.columns if isinstance(column, Column)}
+        #: DuckDB's key tables of the kind and the table of their runs (``keys.py``)
+        self.key_tables = _key_tables(kind, [by_name[name] for name in self.order])
+        self.runs = RunsTable(kind)
+        #: the name of the index on the load number (DuckDB: a page's rows are fetched through it)
+        self.seq_index = f"{kind.value}_{SEQ}"
 
     @property
     def column_names(self) -> tuple[str, ...]:

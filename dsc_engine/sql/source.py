@@ -5,6 +5,13 @@
 use the in-memory store, and get the same answers (``docs/backends.md`` says how each rule is
 kept). Every filter is compiled to SQL by ``compile.py``; every value is bound, never written
 into a statement.
+
+A page is its total and its slice. On ClickHouse (a ``MergeTree`` in the kind's order) these are
+a ``COUNT(*)`` and the ordered slice of the records. On DuckDB the page is found first, as the
+load numbers of its records: from the key tables when the filter is one they answer
+(``keys.py``), else by reading the filter and order columns of the kind's table; the page's rows
+are then fetched by load number through the index on it, so that only those rows are read in
+full (``docs/backends.md``, "Performance").
 """
 
 from __future__ import annotations
@@ -18,7 +25,9 @@ from dsc_engine.models.kinds import RecordKind
 from dsc_engine.models.records import Record
 from dsc_engine.query import ast
 from dsc_engine.query.source import Listing, Page
+from dsc_engine.sql import keys
 from dsc_engine.sql.connection import Connection
+from dsc_engine.sql.keys import KeyStatements, RunPolicy
 from dsc_engine.sql.schema import SEQ, Column, EntryColumn, Table, fold_array
 from dsc_engine.sql.statements import Statement, Statements
 from dsc_engine.wire.catalog import FIELDS
@@ -27,16 +36,23 @@ from dsc_engine.wire.catalog import FIELDS
 STREAM_CHUNK = 10_000
 #: Load numbers reserved for one listing (a file the importer reads); ``2**63 / 2**32`` listings fit.
 LISTING_BLOCK = 2**32
+#: Load numbers per statement when a page's rows are fetched by load number (DuckDB looks up at
+#: most 2,048 values of an ``IN`` list through its index).
+FETCH_CHUNK = 1_000
 
 
 class SqlSource:
     """The records of one kind in one table of a SQL database (a ``RecordSource``)."""
 
-    def __init__(self, kind: RecordKind, connection: Connection, table: Table) -> None:
+    def __init__(
+        self, kind: RecordKind, connection: Connection, table: Table, runs: RunPolicy | None = None
+    ) -> None:
         self._kind = kind
         self._connection = connection
         self._table = table
         self._statements = Statements(table, connection.dialect, connection.database)
+        self._keys = KeyStatements(table, connection.dialect, connection.database) if connection.dialect.keyed else None
+        self._runs = runs or RunPolicy()
         self._decode = table.decoder()
         self._insert_lock = threading.Lock()
 
@@ -94,9 +110,43 @@ class SqlSource:
                     discard = self._statements.discard_between(min(seqs), max(seqs))
                     self._connection.execute(discard.sql, discard.values)
                 raise
+            if self._keys is not None:
+                # a listing's later batches are numbered below this one: until it ends, only the
+                # records numbered below its block are final, and a run may take only those
+                closed = max(seqs) + 1 if listing is None or listing.top is None else listing.top - LISTING_BLOCK + 1
+                self._take_run(self._keys, closed)
         if listing is not None:
             listing.count += len(batch)
         return len(batch)
+
+    def _take_run(self, statements: KeyStatements, end: int) -> None:
+        """Once :attr:`RunPolicy.rows` records are in no run, sort their keys into the key tables
+        as a run (in the insert's transaction); past :attr:`RunPolicy.most` runs, rewrite every
+        key table as one run (``keys.py``)."""
+        watermark, runs = self._rows(statements.watermark())[0]
+        if end - watermark < self._runs.rows:  # load numbers have gaps (listings): count as well
+            return
+        if self._scalar(statements.unsorted(watermark, end)) < self._runs.rows:
+            return
+        if runs >= self._runs.most:
+            watermark = int(self._scalar(statements.first_run()))
+            for statement in statements.empty():
+                self._execute(statement)
+        for key_table in self._table.key_tables:
+            self._execute(statements.append_run(key_table, watermark, end))
+        self._execute(statements.note_run(watermark, end - 1))
+
+    def _execute(self, statement: Statement) -> None:
+        self._connection.execute(statement.sql, statement.values)
+
+    def clear(self) -> None:
+        """Delete every record (and key row): the table as newly created. On DuckDB in one
+        transaction, so that key rows never outlive their records."""
+        with self._insert_lock, self._connection.writing():
+            self._execute(self._statements.truncate())
+            if self._keys is not None:
+                for statement in self._keys.empty():
+                    self._execute(statement)
 
     # ---------------------------------------------------------------------------------- read
 
@@ -111,6 +161,9 @@ class SqlSource:
             raise StoreError(self._kind.value, "query", reason)
         statements = self._statements
         with self._connection.reading():
+            if distinct is None and self._keys is not None and limit is not None:
+                total, seqs = self._locate(self._keys, node, offset, limit)
+                return Page(total, self._fetch(seqs), offset, limit)
             if distinct is None:
                 total = self._scalar(statements.count(node))
                 page = statements.page(node, offset, limit)
@@ -122,8 +175,56 @@ class SqlSource:
             records = self._decode(self._rows(page))
         return Page(total, records, offset, limit)
 
+    def _key_plan(self, statements: KeyStatements, node: ast.Node) -> tuple[keys.KeyPlan, int] | None:
+        """The key plan of ``node`` and the watermark, when the key tables answer the filter: they
+        hold a run, and of several keyed conditions one is rare (:data:`keys.SEMI_JOIN_SHARE`)."""
+        key_plan = keys.plan(node, self._table)
+        if key_plan is None:
+            return None
+        watermark, runs = self._rows(statements.watermark())[0]
+        if not runs:
+            return None
+        if len(key_plan.leaves) > 1:
+            cap = max(1, int(watermark) // keys.SEMI_JOIN_SHARE)
+            if min(self._rows(statements.postings(key_plan, cap))[0]) >= cap:
+                return None
+        return key_plan, int(watermark)
+
+    def _locate(self, statements: KeyStatements, node: ast.Node, offset: int, limit: int) -> tuple[int, list[int]]:
+        """The total of ``node`` and the load numbers of the slice, in order (DuckDB). The first
+        page comes with its total from one statement, as does any page of a semi-join of key
+        tables (whose matches are few: :data:`keys.SEMI_JOIN_SHARE`); a later page is sliced once
+        its total is known, so that a page past the end is never sorted for."""
+        planned = self._key_plan(statements, node)
+        if planned is not None and (offset == 0 or len(planned[0].leaves) > 1):
+            found = statements.found(*planned, offset, limit)
+        elif planned is None and offset == 0:
+            found = self._statements.found(node, offset, limit)
+        else:
+            total = self._scalar(statements.total(*planned) if planned else self._statements.count(node))
+            if offset >= total or limit == 0:
+                return total, []
+            page = statements.page(*planned, offset, limit) if planned else self._statements.page_keys(node, offset, limit)
+            return total, [int(row[0]) for row in self._rows(page)]
+        total, listed = self._rows(found)[0]
+        return int(total), [int(seq) for seq in listed or ()]
+
+    def _fetch(self, seqs: Sequence[int]) -> list[Record]:
+        """The records numbered ``seqs``, in that order (fetched through the load-number index)."""
+        found: dict[int, tuple[Any, ...]] = {}
+        for chunk in keys.chunks(seqs, FETCH_CHUNK):
+            for row in self._rows(self._statements.rows(chunk)):
+                found[int(row[-1])] = row[:-1]
+        return self._decode([found[seq] for seq in seqs])
+
     def count(self, node: ast.Node) -> int:
-        return self._scalar(self._statements.count(node))
+        if self._keys is None:
+            return self._scalar(self._statements.count(node))
+        with self._connection.reading():
+            planned = self._key_plan(self._keys, node)
+            if planned is not None:
+                return self._scalar(self._keys.total(*planned))
+            return self._scalar(self._statements.count(node))
 
     def iter_ordered(self, node: ast.Node) -> Iterator[Record]:
         """Every matching record in order, fetched in chunks of :data:`STREAM_CHUNK` rows."""
@@ -140,18 +241,38 @@ class SqlSource:
     def explain(self, node: ast.Node) -> str:
         """The statements this source sends for the first page of ``node`` and its total."""
         statements = self._statements
-        total, page = statements.count(node), statements.page(node, 0, 10)
         dialect = self._connection.dialect
-        values = ", ".join(f"{name} = {value!r}" for name, value in total.values.items()) or "none"
-        return "\n".join((
+        lines = [
             f"{self._kind.value} table {statements.ref.sql(dialect=dialect.name)} in {self._connection.shown}"
             f" ({dialect.name} SQL)",
-            "-- the total:",
-            f"{_pretty(total.sql, dialect.name)};",
-            "-- the first page (the slice of any page is its LIMIT and OFFSET):",
-            f"{_pretty(page.sql, dialect.name)};",
-            f"-- bound values: {values}",
-        ))
+        ]
+        steps: list[tuple[str, Statement]]
+        if self._keys is None:
+            steps = [
+                ("the total:", statements.count(node)),
+                ("the first page (the slice of any page is its LIMIT and OFFSET):", statements.page(node, 0, 10)),
+            ]
+        else:
+            with self._connection.reading():
+                planned = self._key_plan(self._keys, node)
+            if planned is not None:
+                title = (
+                    "the total and the first page's load numbers (any page: its LIMIT and OFFSET), from the"
+                    f" key tables and the records from load number {planned[1]} on (in no run yet):"
+                )
+                steps = [(title, self._keys.found(*planned, 0, 10))]
+            else:
+                title = "the total and the first page's load numbers (any page: its LIMIT and OFFSET):"
+                steps = [(title, statements.found(node, 0, 10))]
+            steps.append((
+                "then the page's rows, through the index on the load number (one value per record of the page):",
+                statements.rows([0]),
+            ))
+        for title, statement in steps:
+            lines += [f"-- {title}", f"{_pretty(statement.sql, dialect.name)};"]
+        values = ", ".join(f"{name} = {value!r}" for name, value in steps[0][1].values.items()) or "none"
+        lines.append(f"-- bound values: {values}")
+        return "\n".join(lines)
 
 
 def _pretty(sql: str, dialect: str) -> str:

@@ -8,7 +8,7 @@ the source has checked, written as numbers by sqlglot.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -56,23 +56,61 @@ class Statements:
 
     def count(self, node: ast.Node) -> Statement:
         condition, binder = self.condition(node)
-        query = exp.select(exp.Count(this=exp.Star())).from_(self._from()).where(condition)
+        query = exp.select(exp.Count(this=exp.Star())).from_(self._from(), copy=False).where(condition, copy=False)
         return self._render(query, binder)
 
     def size(self) -> Statement:
-        return self._render(exp.select(exp.Count(this=exp.Star())).from_(self._from()))
+        return self._render(exp.select(exp.Count(this=exp.Star())).from_(self._from(), copy=False))
 
     def page(self, node: ast.Node, offset: int, limit: int | None) -> Statement:
         """The records matching ``node`` in the kind's order, ``[offset, offset + limit)``."""
         condition, binder = self.condition(node)
-        query = exp.select(*self._records()).from_(self._from()).where(condition).order_by(*self._order())
-        return self._render(_slice(query, offset, limit), binder)
+        query = (
+            exp.select(*self._records())
+            .from_(self._from(), copy=False)
+            .where(condition, copy=False)
+            .order_by(*self._order(), copy=False)
+        )
+        return self._render(sliced(query, offset, limit), binder)
+
+    def found(self, node: ast.Node, offset: int, limit: int) -> Statement:
+        """One row: the total of ``node`` and the load numbers of the page ``[offset, offset +
+        limit)``, in order (:func:`found`; DuckDB, which then fetches the rows by :meth:`rows`).
+        Only the filter and order columns are read, never every column of a page's blocks."""
+        condition, binder = self.condition(node)
+        hits = exp.select(*(column(key) for key in self.table.order)).from_(self._from(), copy=False)
+        return self._render(found(hits.where(condition, copy=False), self.table.order, offset, limit), binder)
+
+    def page_keys(self, node: ast.Node, offset: int, limit: int) -> Statement:
+        """The load numbers of the page ``[offset, offset + limit)`` of ``node``, in order (DuckDB:
+        a page after the first, once its total is known)."""
+        condition, binder = self.condition(node)
+        query = (
+            exp.select(column(SEQ))
+            .from_(self._from(), copy=False)
+            .where(condition, copy=False)
+            .order_by(*self._order(), copy=False)
+        )
+        return self._render(sliced(query, offset, limit), binder)
+
+    def rows(self, seqs: Sequence[int]) -> Statement:
+        """The records numbered ``seqs`` (any order), each followed by its load number: DuckDB
+        finds them through the index on the load number."""
+        binder = Binder(self.dialect)
+        wanted = exp.In(this=column(SEQ), expressions=[binder.bind(seq) for seq in seqs])
+        query = exp.select(*self._records(), column(SEQ)).from_(self._from(), copy=False).where(wanted, copy=False)
+        return self._render(query, binder)
 
     def groups(self, node: ast.Node, field: str) -> Statement:
         """How many values of ``field`` the matching records hold (absent: one more group)."""
         condition, binder = self.condition(node)
-        grouped = exp.select(column(field)).from_(self._from()).where(condition).group_by(column(field))
-        query = exp.select(exp.Count(this=exp.Star())).from_(grouped.subquery("grouped"))
+        grouped = (
+            exp.select(column(field))
+            .from_(self._from(), copy=False)
+            .where(condition, copy=False)
+            .group_by(column(field), copy=False)
+        )
+        query = exp.select(exp.Count(this=exp.Star())).from_(grouped.subquery("grouped"), copy=False)
         return self._render(query, binder)
 
     def newest_per_group(self, node: ast.Node, field: str, offset: int, limit: int | None) -> Statement:
@@ -85,18 +123,22 @@ class Statements:
             this=exp.RowNumber(), partition_by=[column(field)], order=exp.Order(expressions=self._order())
         )
         keys = [column(key) for key in self.table.order]
-        ranked = exp.select(*keys, exp.alias_(rank, RANK, quoted=True)).from_(self._from()).where(condition)
+        ranked = (
+            exp.select(*keys, exp.alias_(rank, RANK, quoted=True))
+            .from_(self._from(), copy=False)
+            .where(condition, copy=False)
+        )
         winners = (
             exp.select(column(SEQ))
-            .from_(ranked.subquery("ranked"))
+            .from_(ranked.subquery("ranked"), copy=False)
             .where(exp.EQ(this=column(RANK), expression=exp.Literal.number(1)))
-            .order_by(*self._order())
+            .order_by(*self._order(), copy=False)
         )
         query = (
             exp.select(*self._records())
-            .from_(self._from())
-            .where(exp.In(this=column(SEQ), query=_slice(winners, offset, limit).subquery()))
-            .order_by(*self._order())
+            .from_(self._from(), copy=False)
+            .where(exp.In(this=column(SEQ), query=sliced(winners, offset, limit).subquery(copy=False)))
+            .order_by(*self._order(), copy=False)
         )
         return self._render(query, binder)
 
@@ -104,14 +146,14 @@ class Statements:
         """Every record in load order, sliced."""
         query = (
             exp.select(*self._records())
-            .from_(self._from())
-            .order_by(exp.Ordered(this=column(SEQ), desc=False))
+            .from_(self._from(), copy=False)
+            .order_by(exp.Ordered(this=column(SEQ), desc=False), copy=False)
         )
-        return self._render(_slice(query, offset, limit))
+        return self._render(sliced(query, offset, limit))
 
     def next_seq(self) -> Statement:
         """How many rows the table has and its highest load number."""
-        query = exp.select(exp.Count(this=exp.Star()), exp.Max(this=column(SEQ))).from_(self._from())
+        query = exp.select(exp.Count(this=exp.Star()), exp.Max(this=column(SEQ))).from_(self._from(), copy=False)
         return self._render(query)
 
     def discard_between(self, low_seq: int, high_seq: int) -> Statement:
@@ -125,15 +167,30 @@ class Statements:
         """Delete every record of the table."""
         return self._render(exp.TruncateTable(expressions=[self._from()]))
 
-    def columns(self) -> Statement:
-        """The column names of the existing table, in order (to check it is this engine's)."""
-        query, values = self.dialect.columns_query(self.table.name, self.database)
-        return Statement(self.dialect.render(query), values)
 
-
-def _slice(query: exp.Select, offset: int, limit: int | None) -> exp.Select:
+def sliced(query: exp.Select, offset: int, limit: int | None) -> exp.Select:
+    """``query`` with ``LIMIT``/``OFFSET`` of a checked slice, written as numbers."""
     if limit is not None:
-        query = query.limit(exp.Literal.number(limit))
+        query = query.limit(exp.Literal.number(limit), copy=False)
     if offset:
-        query = query.offset(exp.Literal.number(offset))
+        query = query.offset(exp.Literal.number(offset), copy=False)
+    return query
+
+
+def found(hits: exp.Query, order: tuple[str, ...], offset: int, limit: int, *, materialized: bool = False) -> exp.Select:
+    """One row over ``hits`` (the order keys ``order`` of the matching records): how many there
+    are, and the load numbers of the slice ``[offset, offset + limit)`` in the order, as a list
+    (``NULL`` when the slice is empty). The matching records are found twice (once for each) unless
+    ``materialized``, which keeps them for the second: worth it when finding them costs more than
+    keeping them."""
+    name = exp.to_identifier("hits")
+    descending = [exp.Ordered(this=column(key), desc=True) for key in order]
+    total = exp.select(exp.Count(this=exp.Star())).from_(exp.Table(this=name.copy()), copy=False)
+    every = exp.select(exp.Star()).from_(exp.Table(this=name.copy()), copy=False).order_by(*descending, copy=False)
+    ordered = exp.Order(this=column(SEQ), expressions=[each.copy() for each in descending])
+    page = sliced(every, offset, limit).subquery("page", copy=False)
+    listed = exp.select(exp.ArrayAgg(this=ordered)).from_(page, copy=False)
+    query = exp.select(total.subquery(copy=False), listed.subquery(copy=False))
+    cte = exp.CTE(this=hits, alias=exp.TableAlias(this=name), materialized=materialized)
+    query.set("with_", exp.With(expressions=[cte]))
     return query
