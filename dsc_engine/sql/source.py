@@ -199,8 +199,8 @@ class SqlSource:
         watermark, runs = self._rows(statements.watermark())[0]
         if not runs:
             return None
-        if len(key_plan.leaves) > 1:
-            cap = max(1, int(watermark) // keys.SEMI_JOIN_SHARE)
+        if len(key_plan.leaves) > 1:  # a share of the records: load numbers have gaps (listings)
+            cap = max(1, self._scalar(self._statements.size()) // keys.SEMI_JOIN_SHARE)
             if min(self._rows(statements.postings(key_plan, cap))[0]) >= cap:
                 return None
         return key_plan, int(watermark)

@@ -297,6 +297,17 @@ def test_a_semi_join_of_key_tables_is_used_only_when_one_condition_is_rare(datab
         _agree(sql, memory, AUDIT, text, sizes=(10,))
 
 
+def test_rare_is_counted_in_records_not_in_load_numbers_after_a_listing(database: tuple[Backend, Engine]) -> None:
+    """A listing's block leaves a gap of 2**32 load numbers, so the watermark is no count of the
+    runs' records: a share of it would call every condition rare and semi-join common ones."""
+    _, sql = database
+    logs = [AuditLog(creation_time=i, user_name="rare" if i < 2 else f"u{i % 2}", ip_type="vpc") for i in range(400)]
+    sql.store(AUDIT).insert(logs[:200], listing=Listing())
+    sql.load(logs[200:])  # a run over the listing's block: the watermark is past 2**32
+    assert "from the key tables" in sql.explain(AUDIT, 'UserName = "rare" and IpType = "vpc"')
+    assert "from the key tables" not in sql.explain(AUDIT, 'UserName = "u1" and IpType = "vpc"')
+
+
 def test_a_pages_rows_are_fetched_through_the_load_number_index(database: tuple[Backend, Engine]) -> None:
     backend, sql = database
     sql.load(sample.generate(AUDIT, 50, seed=3))
