@@ -111,6 +111,7 @@ class SqlSource:
                     self._connection.execute(discard.sql, discard.values)
                 raise
             if self._keys is not None:
+                self._keep_below_watermark(self._keys, min(seqs), max(seqs) + 1)
                 # a listing's later batches are numbered below this one: until it ends, only the
                 # records numbered below its block are final, and a run may take only those
                 closed = max(seqs) + 1 if listing is None or listing.top is None else listing.top - LISTING_BLOCK + 1
@@ -135,6 +136,20 @@ class SqlSource:
         for key_table in self._table.key_tables:
             self._execute(statements.append_run(key_table, watermark, end))
         self._execute(statements.note_run(watermark, end - 1))
+
+    def _keep_below_watermark(self, statements: KeyStatements, first: int, end: int) -> None:
+        """Sort the batch numbered ``first`` to ``end - 1`` into the key tables, as a run of its
+        own, where it lies below the watermark: a listing continued after another load (another
+        import, on another thread) took a run over its block is numbered there, where neither the
+        runs nor the tail would hold it. A batch's load numbers are consecutive and new, so the
+        range holds its records only."""
+        watermark = int(self._rows(statements.watermark())[0][0])
+        if first >= watermark:
+            return
+        end = min(end, watermark)
+        for key_table in self._table.key_tables:
+            self._execute(statements.append_run(key_table, first, end))
+        self._execute(statements.note_run(first, end - 1))
 
     def _execute(self, statement: Statement) -> None:
         self._connection.execute(statement.sql, statement.values)
@@ -184,8 +199,8 @@ class SqlSource:
         watermark, runs = self._rows(statements.watermark())[0]
         if not runs:
             return None
-        if len(key_plan.leaves) > 1:
-            cap = max(1, int(watermark) // keys.SEMI_JOIN_SHARE)
+        if len(key_plan.leaves) > 1:  # a share of the records: load numbers have gaps (listings)
+            cap = max(1, self._scalar(self._statements.size()) // keys.SEMI_JOIN_SHARE)
             if min(self._rows(statements.postings(key_plan, cap))[0]) >= cap:
                 return None
         return key_plan, int(watermark)

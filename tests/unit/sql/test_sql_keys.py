@@ -198,6 +198,33 @@ def test_a_listing_loaded_in_batches_is_in_the_key_tables_or_their_tail(policy: 
         sql.close()
 
 
+@pytest.mark.parametrize("policy", [RunPolicy(rows=3, most=100), RunPolicy(rows=3, most=2)])
+def test_a_listing_continued_after_another_load_took_a_run_over_its_block_keeps_its_records(policy: RunPolicy) -> None:
+    """Another load (a second import on another thread) can insert while a listing is open: its
+    records are numbered above the listing's block, so a run it takes covers the block, and the
+    listing's later batches, numbered below their earlier ones, fall below the watermark: they
+    must go into the key tables then, not be lost between the runs and the tail."""
+    _, sql = _open(policy)
+    memory = Engine()
+    try:
+        for kind, n in ((AUDIT, 60), (RUNS, 40), (DMS, 40)):
+            records = sample.generate(kind, n, seed=17)
+            first, other, second, third = records[:9], records[9:20], records[20:31], records[31:]
+            listing, later = Listing(), Listing()
+            sql.store(kind).insert(first, listing=listing)
+            sql.store(kind).insert(other)  # another load, meanwhile: a run over the listing's block
+            sql.store(kind).insert(second, listing=listing)
+            sql.store(kind).insert(third[:5], listing=later)  # a second listing, above the first's
+            sql.store(kind).insert(third[5:], listing=listing)
+            memory.load(third[5:][::-1] + second[::-1] + first[::-1] + other + third[:5][::-1])
+            for text in FILTERS[kind]:
+                _agree(sql, memory, kind, text, sizes=(10, 3))
+            for value in {getattr(record, "user_name", None) for record in records} - {None}:
+                _agree(sql, memory, kind, f'UserName = "{value}"', sizes=(5,))
+    finally:
+        sql.close()
+
+
 def test_api_calls_answered_from_key_tables_are_the_memory_engines() -> None:
     sql, memory = _loaded(RunPolicy(rows=60, most=4), 7)
     try:
@@ -268,6 +295,17 @@ def test_a_semi_join_of_key_tables_is_used_only_when_one_condition_is_rare(datab
     memory.load(logs)
     for text in ('UserName = "rare" and IpType = "vpc"', 'UserName = "u1" and IpType = "vpc"'):
         _agree(sql, memory, AUDIT, text, sizes=(10,))
+
+
+def test_rare_is_counted_in_records_not_in_load_numbers_after_a_listing(database: tuple[Backend, Engine]) -> None:
+    """A listing's block leaves a gap of 2**32 load numbers, so the watermark is no count of the
+    runs' records: a share of it would call every condition rare and semi-join common ones."""
+    _, sql = database
+    logs = [AuditLog(creation_time=i, user_name="rare" if i < 2 else f"u{i % 2}", ip_type="vpc") for i in range(400)]
+    sql.store(AUDIT).insert(logs[:200], listing=Listing())
+    sql.load(logs[200:])  # a run over the listing's block: the watermark is past 2**32
+    assert "from the key tables" in sql.explain(AUDIT, 'UserName = "rare" and IpType = "vpc"')
+    assert "from the key tables" not in sql.explain(AUDIT, 'UserName = "u1" and IpType = "vpc"')
 
 
 def test_a_pages_rows_are_fetched_through_the_load_number_index(database: tuple[Backend, Engine]) -> None:
