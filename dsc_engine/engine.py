@@ -123,6 +123,8 @@ class Engine:
         for index, item in enumerate(records_or_path):
             record = _record(item, wanted, index)
             batches[RecordKind.of(record)].append(record)
+        for each, batch in batches.items():  # every kind before any: a refusal loads nothing
+            self._sources[each].check(batch)
         loaded = {k: self._sources[k].insert(batch) if batch else 0 for k, batch in batches.items()}
         read = sum(loaded.values())
         return ImportReport(

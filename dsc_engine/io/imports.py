@@ -40,12 +40,12 @@ from typing import IO, Any
 
 import attrs
 
-from dsc_engine.errors import ImportFailure, OutputError, RecordError, SnapshotError
+from dsc_engine.errors import ImportFailure, OutputError, RecordError, SnapshotError, StoreError
 from dsc_engine.io import candidates, duplicates, formats, jsontext, snapshot, sources
 from dsc_engine.io.stores import HasStores, Stores, gc_paused, warm_filter_parser
 from dsc_engine.query.source import Listing
 from dsc_engine.store.store import BulkLoad, Store
-from dsc_engine.wire.codec import ABSENT, Narrowing, from_wire, line_decoder, struct_columns
+from dsc_engine.wire.codec import ABSENT, Narrowing, from_wire, line_decoder, struct_columns, to_wire
 from dsc_engine.models import MaskingRun, RecordKind
 from dsc_engine.models.records import Record
 
@@ -232,6 +232,8 @@ class _Loader:
         self.duplicates = 0
         self.loaded = dict.fromkeys(RecordKind, 0)
         self.pending: dict[RecordKind, list[Record]] = {k: [] for k in RecordKind}
+        #: the file being read (rejects found when a batch is stored name it)
+        self.file = ""
         self.run_ids: dict[int, Any] | None = None
         self.identical = None if keep_duplicates else duplicates.IdenticalRecords(target)
         self.duplicate_files: list[DuplicateFile] = []
@@ -442,6 +444,13 @@ class _Loader:
         self.reject(Reject(candidate.path, candidate.line, reason, candidate.raw, candidate.item))
         return True
 
+    def check_pending(self) -> None:
+        """Have each kind's source check its waiting batch (``RecordSource.check``); bulk loads
+        into memory hold no batch here, and memory stores any text."""
+        for kind, batch in self.pending.items():
+            if batch:
+                self.target.store(kind).check(batch)
+
     def flush(self, kind: RecordKind) -> None:
         if self.bulks is not None:
             self.loaded[kind] += self.bulks[kind].finish()
@@ -449,8 +458,29 @@ class _Loader:
         batch = self.pending[kind]
         if batch:
             listing = None if self.strict else self.listings.get(kind)
-            self.loaded[kind] += self.target.store(kind).insert(batch, listing=listing)
+            store = self.target.store(kind)
+            try:
+                self.loaded[kind] += store.insert(batch, listing=listing)
+            except StoreError:
+                if self.strict:
+                    raise
+                self.loaded[kind] += store.insert(self._storable(kind, batch), listing=listing)
             self.pending[kind] = []
+
+    def _storable(self, kind: RecordKind, batch: list[Record]) -> list[Record]:
+        """The records of a batch its source refused that the source can store; each other one
+        is rejected with the source's reason (lenient mode: the rest of the batch still loads)."""
+        store = self.target.store(kind)
+        kept = []
+        for record in batch:
+            try:
+                store.check([record])
+            except StoreError as exc:
+                reason = f"{kind.facts.label} record: {exc.reason.removeprefix('record 0 of the batch: ')}"
+                self.reject(Reject(self.file, None, reason, jsontext.compact(to_wire(record))))
+            else:
+                kept.append(record)
+        return kept
 
     def report(self, files: int, rejects_path: str | None) -> ImportReport:
         return ImportReport(
@@ -537,6 +567,7 @@ def _load_files(
                 progress(path.stat().st_size)
             continue
         loader.begin_file(last=number == len(files))
+        loader.file = str(path)
         try:
             if not sources.is_stream(path) and snapshot.is_snapshot(path):  # a pipe is read once
                 loader.take_snapshot(path, alone=len(files) == 1)
@@ -559,6 +590,8 @@ def _load_files(
         if not strict:
             for each in RecordKind:
                 loader.flush(each)
+    if strict:  # every kind's batch is checked before any is inserted: a refusal loads nothing
+        loader.check_pending()
     for each in RecordKind:
         loader.flush(each)
 

@@ -65,6 +65,11 @@ class RecordSource(Protocol):
         ``listing``, the records continue that listing: they load before the ones of its earlier
         batches, the first of them last (a source that cannot do so raises ``StoreError``)."""
 
+    def check(self, records: Sequence[Record]) -> None:
+        """Raise ``StoreError`` if :meth:`insert` would refuse ``records`` for what they hold
+        (another kind, text the source cannot store); store nothing. A strict import checks
+        every kind's batch before it inserts any, so a refusal leaves nothing loaded."""
+
     def query(
         self, node: ast.Node, offset: int = 0, limit: int | None = 10, *, distinct: str | None = None
     ) -> Page:

@@ -20,6 +20,8 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, overload
 
+import attrs
+
 from dsc_engine.errors import BackendError, StoreError
 from dsc_engine.models.kinds import RecordKind
 from dsc_engine.models.records import Record
@@ -82,10 +84,7 @@ class SqlSource:
         numbers above every number in use, reserved at its first batch (load numbers order the
         rows; they need not be consecutive)."""
         batch = list(records)
-        for index, record in enumerate(batch):
-            if type(record) is not self._kind.record_class:
-                reason = f"record {index} of the batch is a {type(record).__name__}"
-                raise StoreError(self._kind.value, "insert", reason)
+        self._check_kinds(batch)
         if not batch:
             return 0
         columns = self._table.encode(batch, 0)
@@ -119,6 +118,22 @@ class SqlSource:
         if listing is not None:
             listing.count += len(batch)
         return len(batch)
+
+    def _check_kinds(self, records: Sequence[Record]) -> None:
+        for index, record in enumerate(records):
+            if type(record) is not self._kind.record_class:
+                reason = f"record {index} of the batch is a {type(record).__name__}"
+                raise StoreError(self._kind.value, "insert", reason)
+
+    def check(self, records: Sequence[Record]) -> None:
+        """Refuse, storing nothing, a batch that :meth:`insert` would refuse for what it holds:
+        a record of another kind, or text with a lone surrogate (no UTF-8 form)."""
+        self._check_kinds(records)
+        fields = FIELDS[self._kind]
+        for index, record in enumerate(records):
+            for name, spec in fields.items():
+                if _lone_surrogate(spec.get(record)):
+                    raise _surrogate_error(self._table, index, name)
 
     def _take_run(self, statements: KeyStatements, end: int) -> None:
         """Once :attr:`RunPolicy.rows` records are in no run, sort their keys into the key tables
@@ -367,24 +382,32 @@ def _unstorable(table: Table, values: list[Any], name: str, batch: Sequence[Reco
     which a JSON ``\\ud800`` escape can make) has no UTF-8 form, which both engines require."""
     for index, value in enumerate(values):
         if _lone_surrogate(value):
-            reason = (
-                f"record {index} of the batch: {name} holds text with a lone surrogate (an unpaired"
-                f" \\ud800-\\udfff escape), which has no UTF-8 form; the {table.kind.value} table"
-                " cannot store it, and nothing of the batch was loaded"
-            )
-            return StoreError(table.kind.value, "insert", reason)
+            return _surrogate_error(table, index, name)
     return StoreError(table.kind.value, "insert", f"{name}: the values cannot be converted for the database")
+
+
+def _surrogate_error(table: Table, index: int, name: str) -> StoreError:
+    reason = (
+        f"record {index} of the batch: {name} holds text with a lone surrogate (an unpaired"
+        f" \\ud800-\\udfff escape), which has no UTF-8 form; the {table.kind.value} table"
+        " cannot store it, and nothing of the batch was loaded"
+    )
+    return StoreError(table.kind.value, "insert", reason)
 
 
 def _lone_surrogate(value: Any) -> bool:
     if isinstance(value, str):
+        if value.isascii():
+            return False
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
             return True
         return False
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return any(_lone_surrogate(item) for item in value)
     if isinstance(value, dict):
         return any(_lone_surrogate(item) for item in value.values())
+    if attrs.has(type(value)):  # a nested entry
+        return any(_lone_surrogate(item) for item in attrs.astuple(value, recurse=False))
     return False

@@ -113,6 +113,13 @@ class Store:
     def __len__(self) -> int:
         return self._version.rows
 
+    def check(self, records: Sequence[Record]) -> None:
+        """Refuse a batch holding a record of another kind (any text can be stored here)."""
+        for index, record in enumerate(records):
+            if RecordKind.of(record) is not self.kind:
+                reason = f"record {index} of the batch is a {type(record).__name__}"
+                raise StoreError(self.kind.value, "insert", reason)
+
     def insert(self, records: Iterable[Record], *, listing: Listing | None = None) -> int:
         """Add records in load order (later records sort first among equal keys); one atomic
         batch. A listing in several batches loads through :meth:`bulk` (``BulkLoad.mark`` and
@@ -120,10 +127,7 @@ class Store:
         if listing is not None:
             raise StoreError(self.kind.value, "insert", "the in-memory store takes a listing through Store.bulk()")
         batch = list(records)
-        for index, record in enumerate(batch):
-            if RecordKind.of(record) is not self.kind:
-                reason = f"record {index} of the batch is a {type(record).__name__}"
-                raise StoreError(self.kind.value, "insert", reason)
+        self.check(batch)
         if not batch:
             return 0
         with self._write_lock:

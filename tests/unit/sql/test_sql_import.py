@@ -9,11 +9,12 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import attrs
 import pytest
 from backends import SQL_NAMES, Opened, open_backend
 
 from dsc_engine import Engine, sample
-from dsc_engine.errors import RecordError
+from dsc_engine.errors import RecordError, StoreError
 from dsc_engine.io import export, imports, snapshot
 from dsc_engine.models import MaskingRun, RecordKind
 from dsc_engine.query.ast import MatchAll
@@ -93,3 +94,27 @@ def test_exports_and_snapshots_read_the_database_back(backend: Opened, tmp_path:
     restored.load(tmp_path / "engine.dscsnap")
     for kind in RecordKind:
         assert list(restored.store(kind).records_in_load_order()) == list(backend.engine.store(kind).records_in_load_order())
+
+
+def test_a_strict_load_refused_by_one_kinds_table_loads_no_kind(tmp_path: Path, backend: Opened) -> None:
+    """The memory engine holds text with a lone surrogate (from records given as objects); a SQL
+    table cannot. A strict import of its snapshot, and a load of the records themselves, are
+    refused whole: the audit log that the database could store is not loaded either."""
+    memory = Engine()
+    audit = sample.generate(AUDIT, 1, seed=2)[0]
+    dms = attrs.evolve(sample.generate(DMS, 1, seed=2)[0], user_name="b\ud800")
+    memory.load([audit, dms])
+    snapshot.save(memory, tmp_path / "held.snap")
+    backend.clear()
+    engine = backend.engine
+    with pytest.raises(StoreError, match="UserName holds text with a lone surrogate"):
+        engine.load(str(tmp_path / "held.snap"), strict=True)
+    with pytest.raises(StoreError, match="UserName holds text with a lone surrogate"):
+        engine.load([audit, dms])
+    assert {kind: len(engine.store(kind)) for kind in RecordKind} == dict.fromkeys(RecordKind, 0)
+    report = engine.load(str(tmp_path / "held.snap"))  # lenient: what fits loads, the rest is rejected
+    assert (report.loaded[AUDIT], report.loaded[DMS], report.rejected) == (1, 0, 1)
+    assert report.rejects[0].file == str(tmp_path / "held.snap")
+    assert "UserName holds text with a lone surrogate" in report.rejects[0].reason
+    assert "\\ud800" in report.rejects[0].raw
+    assert [len(engine.store(kind)) for kind in (AUDIT, RUNS, DMS)] == [1, 0, 0]
