@@ -410,6 +410,13 @@ class _Loader:
                 batch[marks[kind]:] = batch[marks[kind]:][::-1]
         # else each batch went to the source as part of its kind's listing (``flush``)
 
+    def end_listings(self) -> None:
+        """After a lenient file's last batch: the listings it continued are complete."""
+        for kind, listing in self.listings.items():
+            if listing.count:
+                self.target.store(kind).end_listing(listing)
+        self.listings = {}
+
     def _fresh(self, kind: RecordKind, objects: list[Any], *, structs: bool = False) -> list[Any]:
         """The audit or DMS logs of ``objects`` (records, or the fast path's ``structs``) that
         repeat none from before the current file; the others are counted as duplicates."""
@@ -590,6 +597,7 @@ def _load_files(
         if not strict:
             for each in RecordKind:
                 loader.flush(each)
+            loader.end_listings()
     if strict:  # every kind's batch is checked before any is inserted: a refusal loads nothing
         loader.check_pending()
     for each in RecordKind:

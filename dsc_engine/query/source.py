@@ -65,6 +65,10 @@ class RecordSource(Protocol):
         ``listing``, the records continue that listing: they load before the ones of its earlier
         batches, the first of them last (a source that cannot do so raises ``StoreError``)."""
 
+    def end_listing(self, listing: Listing) -> None:
+        """No batch will continue ``listing``: its records are final (a source that files them
+        away, such as DuckDB's key tables, may do so now)."""
+
     def check(self, records: Sequence[Record]) -> None:
         """Raise ``StoreError`` if :meth:`insert` would refuse ``records`` for what they hold
         (another kind, text the source cannot store); store nothing. A strict import checks

@@ -119,6 +119,15 @@ class SqlSource:
             listing.count += len(batch)
         return len(batch)
 
+    def end_listing(self, listing: Listing) -> None:
+        """The listing is complete, so its block is final: with key tables, take the run an
+        insert would (else a file of API pages, such as a pull's, would stay in the tail, scanned
+        by every lookup, until the next insert)."""
+        if self._keys is None or listing.top is None:
+            return
+        with self._insert_lock, self._connection.writing():
+            self._take_run(self._keys, listing.top + 1)
+
     def _check_kinds(self, records: Sequence[Record]) -> None:
         for index, record in enumerate(records):
             if type(record) is not self._kind.record_class:

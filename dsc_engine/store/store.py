@@ -113,6 +113,9 @@ class Store:
     def __len__(self) -> int:
         return self._version.rows
 
+    def end_listing(self, listing: Listing) -> None:
+        """Nothing to do: this store takes no listing (see :meth:`insert`)."""
+
     def check(self, records: Sequence[Record]) -> None:
         """Refuse a batch holding a record of another kind (any text can be stored here)."""
         for index, record in enumerate(records):

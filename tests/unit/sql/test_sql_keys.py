@@ -16,6 +16,7 @@ from dsc_engine import Engine, sample
 from dsc_engine.api.operations import BY_KIND
 from dsc_engine.api.spec import Match
 from dsc_engine.errors import BackendError
+from dsc_engine.io import export, imports
 from dsc_engine.models import AuditLog, MaskingRun, RecordKind, SensitiveDataAuditLog
 from dsc_engine.query.parse import parse_filter
 from dsc_engine.query.source import Listing
@@ -164,6 +165,30 @@ def test_key_tables_answer_as_the_memory_engine(policy: RunPolicy, batches: int)
         for kind, texts in FILTERS.items():
             for text in texts:
                 _agree(sql, memory, kind, text)
+    finally:
+        sql.close()
+
+
+@pytest.mark.parametrize("kind", list(RecordKind))
+def test_an_api_pages_file_is_sorted_into_the_key_tables_at_its_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: RecordKind
+) -> None:
+    """A pull writes every page into one file: the whole file is one listing, and its records
+    must not stay in the tail (scanned by every lookup) once the import has read it."""
+    monkeypatch.setattr(imports, "BATCH_SIZE", 7)  # the listing arrives in several batches
+    records = sample.generate(kind, 60, seed=17)
+    path = tmp_path / "pages.jsonl"
+    with open(path, "w", encoding="utf-8") as out:  # the memory engine reads it as the same listing
+        export.write_pages(records, kind, out, total=len(records), page_size=10)
+    backend, sql = _open(RunPolicy(rows=5, most=100))
+    memory = Engine()
+    try:
+        sql.load(str(path))
+        memory.load(str(path))
+        (highest,), = backend.connection.rows(f'SELECT max("_load_seq") FROM "{TABLES[kind].name}"')
+        assert max(last for _, last in _runs(backend, kind)) == highest  # no record left in the tail
+        for text in FILTERS[kind]:
+            _agree(sql, memory, kind, text)
     finally:
         sql.close()
 
