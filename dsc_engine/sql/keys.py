@@ -235,8 +235,7 @@ class KeyStatements:
             exp.select(value, *(column(each.name) for each in keys.order))
             .from_(self.ref.copy(), copy=False)
             .where(exp.and_(
-                exp.GTE(this=column(SEQ), expression=binder.bind(first)),
-                exp.LT(this=column(SEQ), expression=binder.bind(end)),
+                _numbered(first, end, binder),
                 exp.not_(exp.Is(this=column(keys.field), expression=exp.Null()), copy=False),
                 copy=False,
             ), copy=False)
@@ -249,11 +248,8 @@ class KeyStatements:
         """How many records are numbered ``first`` to ``end - 1`` (load numbers have gaps: a
         listing reserves a block)."""
         binder = Binder(self.dialect)
-        rows = exp.select(exp.Count(this=exp.Star())).from_(self.ref.copy(), copy=False).where(exp.and_(
-            exp.GTE(this=column(SEQ), expression=binder.bind(first)),
-            exp.LT(this=column(SEQ), expression=binder.bind(end)),
-            copy=False,
-        ), copy=False)
+        rows = exp.select(exp.Count(this=exp.Star())).from_(self.ref.copy(), copy=False)
+        rows = rows.where(_numbered(first, end, binder), copy=False)
         return self._render(rows, binder)
 
     def note_run(self, first: int, last: int) -> Statement:
@@ -271,6 +267,15 @@ class KeyStatements:
         """Delete every key row and every run (the kind's table emptied, or before a rewrite)."""
         tables = [self.runs, *self.keys.values()]
         return [self._render(exp.Delete(this=table.copy())) for table in tables]
+
+
+def _numbered(first: int, end: int, binder: Binder) -> exp.Expr:
+    """The records numbered ``first`` to ``end - 1``."""
+    return exp.and_(
+        exp.GTE(this=column(SEQ), expression=binder.bind(first)),
+        exp.LT(this=column(SEQ), expression=binder.bind(end)),
+        copy=False,
+    )
 
 
 def chunks(values: Sequence[int], size: int) -> list[Sequence[int]]:

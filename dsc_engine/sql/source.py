@@ -110,7 +110,8 @@ class SqlSource:
                     self._connection.execute(discard.sql, discard.values)
                 raise
             if self._keys is not None:
-                self._keep_below_watermark(self._keys, min(seqs), max(seqs) + 1)
+                if listing is not None:  # other batches are numbered above every run
+                    self._keep_below_watermark(self._keys, min(seqs), max(seqs) + 1)
                 # a listing's later batches are numbered below this one: until it ends, only the
                 # records numbered below its block are final, and a run may take only those
                 closed = max(seqs) + 1 if listing is None or listing.top is None else listing.top - LISTING_BLOCK + 1
@@ -157,9 +158,7 @@ class SqlSource:
             watermark = int(self._scalar(statements.first_run()))
             for statement in statements.empty():
                 self._execute(statement)
-        for key_table in self._table.key_tables:
-            self._execute(statements.append_run(key_table, watermark, end))
-        self._execute(statements.note_run(watermark, end - 1))
+        self._sort_in(statements, watermark, end)
 
     def _keep_below_watermark(self, statements: KeyStatements, first: int, end: int) -> None:
         """Sort the batch numbered ``first`` to ``end - 1`` into the key tables, as a run of its
@@ -170,7 +169,10 @@ class SqlSource:
         watermark = int(self._rows(statements.watermark())[0][0])
         if first >= watermark:
             return
-        end = min(end, watermark)
+        self._sort_in(statements, first, min(end, watermark))
+
+    def _sort_in(self, statements: KeyStatements, first: int, end: int) -> None:
+        """The records numbered ``first`` to ``end - 1`` as a run of every key table."""
         for key_table in self._table.key_tables:
             self._execute(statements.append_run(key_table, first, end))
         self._execute(statements.note_run(first, end - 1))
