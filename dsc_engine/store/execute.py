@@ -45,10 +45,8 @@ RowTest = Callable[[int], bool]
 _EMPTY: RowSeq = range(0)
 #: A driver of at least this many candidates intersects through a composite index of two columns.
 _PAIR_FROM = 256
-#: ... when both columns have at most this many distinct values,
+#: ... when both columns have at most this many distinct values.
 _PAIR_CODES = 1_024
-#: ... and the segment has fewer composite indexes than this.
-_PAIRS = 8
 #: The cost of visiting one posting list, in rows (a scan tests a row in C, a list costs Python).
 _PER_LIST = 16
 #: Above this many codes, a window estimate scales the whole count instead of cutting each list.
@@ -167,7 +165,8 @@ def _entry_pair_rows(segment: Segment, access: EntryPairLookup, a: int, b: int) 
 def _pair_start(segment: Segment, access: IntersectOf, a: int, b: int) -> tuple[RowSeq, list[Access]]:
     """The driver's candidates and the probes left: when the driver and a probe are each one
     value of a low-cardinality coded column and the driver is long, the composite index of the
-    two columns gives their intersection at once (built once per segment and column pair)."""
+    two columns, when the segment has one, gives their intersection at once. A query never
+    builds one (that would make some later query wait for it): see ``docs/store.md``."""
     rows = candidates(segment, access.driver, a, b)
     probes = list(access.probes)
     driver = access.driver
@@ -183,10 +182,8 @@ def _pair_start(segment: Segment, access: IntersectOf, a: int, b: int) -> tuple[
             continue
         second = schema.attr_of[probe.field]
         other = _one_code(schema.tables[second].matching(probe.node), schema.tables[second])
-        if other is None or segment.pair_count() >= _PAIRS and not segment.has_pair(first, second):
+        if other is None or not segment.has_pair(first, second):
             continue
-        if not segment.wants_pair(first, second):
-            break
         del probes[index]
         return _cut(segment.pair_postings(first, second).of(code, other), a, b, segment.n), probes
     return rows, probes

@@ -15,7 +15,6 @@ Indexes are built on first use and then kept (a segment never changes):
 from __future__ import annotations
 
 import bisect
-import collections
 import functools
 import itertools
 import operator
@@ -111,7 +110,6 @@ class Segment:
         self._ident = self._getter(schema.tie_attr) if schema.tie_attr else None
         self._indexes: dict[tuple[IndexKind, str], Any] = {}
         self._row_catalog: Any = None
-        self._pair_asks: collections.Counter[str] = collections.Counter()
         self._lock = threading.Lock()
 
     # -- building ------------------------------------------------------------------------------
@@ -345,18 +343,9 @@ class Segment:
             self._indexes.setdefault((kind, attr), index)
 
     def pair_postings(self, first: str, second: str) -> PairPostings:
-        """The composite index of two coded columns (built on first use, like the others)."""
+        """The composite index of two coded columns, built now if it is not there (a query only
+        uses one that is: ``Store.build_pair_indexes`` builds them at a save)."""
         return self.cached(IndexKind.PAIR, f"{first}|{second}", lambda: self._build_pair(first, second))  # type: ignore[no-any-return]
-
-    def wants_pair(self, first: str, second: str) -> bool:
-        """Whether an intersection of these two columns should go through their composite
-        index: when it exists, or on the second such intersection (the first one probes, so that
-        the first query of a kind never pays the index's build)."""
-        key = f"{first}|{second}"
-        if (IndexKind.PAIR, key) in self._indexes:
-            return True
-        self._pair_asks[key] += 1
-        return self._pair_asks[key] > 1
 
     def pair_count(self) -> int:
         return sum(1 for kind, _ in self._indexes if kind is IndexKind.PAIR)
