@@ -38,6 +38,7 @@ from dsc_engine.query.plan import (
 )
 from dsc_engine.store.columns import ENTRY_PREFIX, Schema
 from dsc_engine.store.segment import RowSeq, Segment
+from dsc_engine.store.text import SPAN_PER_ROW
 from dsc_engine.store.vector import Difference, RowFilter, row_filter
 from dsc_engine.wire.types import Storage
 
@@ -231,9 +232,10 @@ def _text_rows(segment: Segment, access: HashLookup | EntryLookup, a: int, b: in
 
 def _lookup_cost(segment: Segment, access: HashLookup | EntryLookup, bounds: tuple[int, int]) -> int:
     a, b = bounds
-    found = _text_rows(segment, access, a, b)
-    if found is not None:
-        return len(found)
+    if isinstance(access, HashLookup) and segment.has_text_path(segment.schema.attr_of[access.field], access.node):
+        # Estimated, not searched (a search costs what answering does): one search of the
+        # window's text, in C, against the candidates of the other paths (docs/store.md).
+        return (b - a) // SPAN_PER_ROW
     postings, codes = _codes(segment, access)
     if len(codes) > _EXACT_CODES:
         rows = sum(postings.count(code) for code in codes)
@@ -354,9 +356,8 @@ def row_test(segment: Segment, node: ast.Node) -> RowTest:
     field = single_field(node)
     if field is not None and schema.storage_of(field) == Storage.CODED:
         attr = schema.attr_of[field]
-        found = segment.text_rows(attr, node)
-        if found is not None:
-            return frozenset(found).__contains__
+        if segment.has_text_path(attr, node):
+            return segment.text_index(attr).test(node.text)  # type: ignore[attr-defined]
         matching = schema.tables[attr].matching(node)
         codes = segment.columns[attr]
         return lambda row: codes[row] in matching

@@ -23,9 +23,8 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import threading
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import attrs
 
@@ -34,18 +33,21 @@ from dsc_engine.query import ast
 SEPARATOR = b"\x00"
 #: A text column is one whose intern table has more than this share of a segment's rows.
 DISTINCT_SHARE = 0.25
-#: Needles whose matching rows each text index remembers (the planner costs, then runs, a path).
-_REMEMBERED = 64
+#: Searching a span of the blob costs, per row of the span, about this share of testing one row
+#: on its own (``bytes.find`` over a row's bytes vs. a C-level call per row): candidates fewer
+#: than span / this are tested one by one, more by one search of their span.
+SPAN_PER_ROW = 10
 
 
 @attrs.frozen(eq=False)
 class TextIndex:
-    """The case-folded values of a segment's rows, one blob, and where each row's value starts."""
+    """The case-folded values of a segment's rows, one blob, and where each row's value starts.
+
+    Nothing found is remembered: a needle costs the same the first time and every time after
+    (``docs/store.md``, "Substring search")."""
 
     blob: bytes
     starts: array  # type: ignore[type-arg]  # 'q', n + 1 offsets
-    _found: dict[tuple[bytes, int, int], array] = attrs.field(factory=dict, init=False)  # type: ignore[type-arg]
-    _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False)
 
     @classmethod
     def build(cls, codes: Sequence[int], folded: Sequence[bytes]) -> TextIndex:
@@ -60,26 +62,47 @@ class TextIndex:
         ascending: only that part of the blob is searched (a time window is a run of rows)."""
         last = len(self.starts) - 1
         stop = last if stop is None else min(stop, last)
-        needle = text.casefold().encode("utf-8", "surrogatepass")
-        key = (needle, first, stop)
-        found = self._found.get(key)
-        if found is not None:
-            return found
         rows = array("i")
+        if first >= stop:
+            return rows
+        needle = _folded(text)
         starts, find = self.starts, self.blob.find
-        end = starts[stop] if first < stop else 0
-        position = find(needle, starts[first], end) if first < stop else -1
+        end = starts[stop]
+        position = find(needle, starts[first], end)
         while position >= 0:
             row = bisect.bisect_right(starts, position, first, stop + 1) - 1
             rows.append(row)
             if row + 1 >= stop:
                 break
             position = find(needle, starts[row + 1], end)
-        with self._lock:
-            if len(self._found) >= _REMEMBERED:
-                self._found.clear()
-            self._found[key] = rows
         return rows
+
+    def among(self, text: str, rows: Sequence[int]) -> array:  # type: ignore[type-arg]
+        """Those of ``rows`` (ascending) whose value contains ``text``: each row's bytes are
+        searched on their own when the rows are few for their span, else the span at once."""
+        if not len(rows):
+            return array("i")
+        first, stop = rows[0], rows[-1] + 1
+        if len(rows) * SPAN_PER_ROW >= stop - first:
+            found = frozenset(self.rows(text, first, stop)).__contains__
+            return array("i", filter(found, rows))
+        return array("i", itertools.compress(rows, self._hits(_folded(text), rows)))
+
+    def test(self, text: str) -> Callable[[int], bool]:
+        """``row -> whether its value contains text`` (one ``bytes.find`` over that row's bytes)."""
+        needle, starts, find = _folded(text), self.starts, self.blob.find
+        return lambda row: find(needle, starts[row], starts[row + 1]) >= 0
+
+    def _hits(self, needle: bytes, rows: Sequence[int]) -> Iterator[bool]:
+        """Whether each row's value holds ``needle``, one C-level ``find`` per row (a needle
+        without the separator cannot match the separator ending the row's value)."""
+        begins = map(self.starts.__getitem__, rows)
+        ends = map(self.starts.__getitem__, map((1).__add__, rows))
+        return map((-1).__lt__, map(self.blob.find, itertools.repeat(needle), begins, ends))
+
+
+def _folded(text: str) -> bytes:
+    return text.casefold().encode("utf-8", "surrogatepass")
 
 
 def has_text_path(node: ast.Node) -> bool:

@@ -75,11 +75,7 @@ def row_filter(segment: Segment, node: ast.Node) -> RowFilter | None:
 
 def _text_filter(segment: Segment, attr: str, node: ast.Node, rows: RowSeq) -> RowSeq:
     """The candidate ``rows`` (ascending) whose text matches, by a search of their span only."""
-    if not len(rows):
-        return rows
-    found = segment.text_rows(attr, node, rows[0], rows[-1] + 1)
-    hits = frozenset(found if found is not None else ()).__contains__
-    return array("i", filter(hits, rows))
+    return segment.text_index(attr).among(node.text, rows)  # type: ignore[attr-defined]
 
 
 def _chain(parts: list[RowFilter]) -> RowFilter:

@@ -109,3 +109,53 @@ def test_a_text_search_within_a_run_of_rows_finds_exactly_those_rows(
     first, stop = min(first, len(values)), min(stop, len(values))
     expected = [row for row in _naive(values, needle) if first <= row < stop]
     assert list(_index(values).rows(needle, first, stop)) == expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.none() | texts, max_size=30), texts, st.data())
+def test_a_text_test_of_chosen_rows_finds_exactly_those_that_match(
+    values: list[str | None], needle: str, data: st.DataObject
+) -> None:
+    if not has_text_path(ast.Contains("SqlText", needle)):
+        return
+    rows = sorted(data.draw(st.sets(st.integers(0, max(len(values) - 1, 0)))) if values else [])
+    expected = [row for row in _naive(values, needle) if row in rows]
+    index = _index(values)
+    assert list(index.among(needle, rows)) == expected  # few rows for their span: one by one
+    assert list(index.among(needle, range(len(values)))) == _naive(values, needle)  # the span at once
+    assert [row for row in rows if index.test(needle)(row)] == expected
+
+
+def test_a_substring_query_searches_the_text_once_and_a_probe_searches_only_its_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Planning costs a text path without searching (a search costs what answering does), and
+    a text condition checked on a selective driver's rows reads those rows' text only."""
+    records = [
+        AuditLog(creation_time=1_000 + i % 7, sql_text=f"select {i} from Straße" if i % 50 else f"UNION select {i}",
+                 message="rare" if i % 100 == 1 else f"m{i % 3}")
+        for i in range(2_000)
+    ]
+    store, oracle = Store(RecordKind.AUDIT_LOG), Oracle(RecordKind.AUDIT_LOG)
+    store.insert(records)
+    oracle.insert(records)
+    searches: list[tuple[int, int | None]] = []
+    rows = TextIndex.rows
+
+    def counted(self: TextIndex, text: str, first: int = 0, stop: int | None = None) -> object:
+        searches.append((first, stop))
+        return rows(self, text, first, stop)
+
+    monkeypatch.setattr(TextIndex, "rows", counted)
+    node = ast.Contains("SqlText", "union SELECT")
+    for _ in range(2):  # the same work the first time and the second
+        searches.clear()
+        page = store.query(node, 0, 10)
+        assert (page.total, list(page.records)) == oracle.query(node, 0, 10)
+        assert len(searches) == 1
+    searches.clear()
+    probe = ast.And((ast.Compare("Message", ast.CompareOp.EQ, "rare"), ast.Contains("SqlText", "straSSe")))
+    assert "hash index Message" in store.explain(probe)
+    page = store.query(probe, 0, 10)
+    assert (page.total, list(page.records)) == oracle.query(probe, 0, 10)
+    assert searches == []  # 20 candidates over 2,000 rows: each row's text is tested on its own
