@@ -185,6 +185,15 @@ def _steps(operation: Operation) -> tuple[Step, ...]:
 _STEPS: dict[str, tuple[Operation, tuple[Step, ...]]] = {}
 
 
+def prepare(operation: Operation) -> None:
+    """Work out now what every request of ``operation`` needs (its steps and the operation's
+    derived tables), so that a process's first request costs what the later ones do."""
+    _steps(operation)
+    for derived in ("positions", "required_positions", "names", "paging", "echoed", "grouping",
+                    "has_lang", "query_keys"):
+        getattr(operation, derived)
+
+
 def _value(reader: Reader, parameter: Parameter) -> Any:
     """The parameter's value by its wire type, bounds and documented values (``None``: absent)."""
     name, kind = parameter.name, parameter.wire

@@ -15,7 +15,7 @@ from dsc_engine.api.catalogue import MISSING, api_error
 from dsc_engine.api.errors import ApiError, new_request_id
 from dsc_engine.api.operations import OPERATIONS, product_of
 from dsc_engine.api.read import LANG_SPELLINGS
-from dsc_engine.api.request import read_request
+from dsc_engine.api.request import prepare, read_request
 from dsc_engine.api.respond import respond
 from dsc_engine.api.spec import Operation
 from dsc_engine.errors import MissingParameterError, RequestError, UnknownActionError
@@ -23,6 +23,9 @@ from dsc_engine.models import Lang, RecordKind
 from dsc_engine.query.source import RecordSource
 
 _log = logging.getLogger(__name__)
+
+for _operation in OPERATIONS.values():
+    prepare(_operation)
 
 
 def route(action: str, version: str | None = None) -> Operation:
