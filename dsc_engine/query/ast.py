@@ -39,6 +39,10 @@ class CompareOp(enum.Enum):
     GT = ">"
     GE = ">="
 
+    # Members are singletons compared by identity: hashing by identity (in C) is consistent
+    # with that, and nodes holding an operator are hashed whenever a filter is planned.
+    __hash__ = object.__hash__
+
 
 @attrs.frozen
 class Compare(Node):

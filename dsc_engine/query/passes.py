@@ -11,6 +11,7 @@ the first and not the second, so a negated leaf stays a negated leaf.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -30,15 +31,20 @@ _INEQUALITY = {
 
 
 def _map_children(node: ast.Node, rewrite: Pass) -> ast.Node:
-    """``node`` with ``rewrite`` applied to its direct boolean children (leaves are returned as is)."""
-    if isinstance(node, ast.And):
-        return ast.And(tuple(rewrite(item) for item in node.items), pos=node.pos)
-    if isinstance(node, ast.Or):
-        return ast.Or(tuple(rewrite(item) for item in node.items), pos=node.pos)
+    """``node`` with ``rewrite`` applied to its direct boolean children (leaves are returned as
+    is). A node none of whose children changed is returned itself, not rebuilt: planning a
+    request's filter is on the path of its first answer."""
+    if isinstance(node, (ast.And, ast.Or)):
+        items = tuple(map(rewrite, node.items))
+        if all(map(operator.is_, items, node.items)):
+            return node
+        return type(node)(items, pos=node.pos)
     if isinstance(node, ast.Not):
-        return ast.Not(rewrite(node.item), pos=node.pos)
+        item = rewrite(node.item)
+        return node if item is node.item else ast.Not(item, pos=node.pos)
     if isinstance(node, ast.AnyEntry):
-        return ast.AnyEntry(node.field, rewrite(node.condition), pos=node.pos)
+        condition = rewrite(node.condition)
+        return node if condition is node.condition else ast.AnyEntry(node.field, condition, pos=node.pos)
     return node
 
 
