@@ -89,9 +89,24 @@ class TextIndex:
         return array("i", itertools.compress(rows, self._hits(_folded(text), rows)))
 
     def test(self, text: str) -> Callable[[int], bool]:
-        """``row -> whether its value contains text`` (one ``bytes.find`` over that row's bytes)."""
+        """``row -> whether its value contains text``: one ``bytes.find`` over that row's bytes,
+        until the test has been asked of a tenth of the rows (a scan, as a residual of a broad
+        driver can be); the rest are answered from the rows of one search of the whole blob."""
         needle, starts, find = _folded(text), self.starts, self.blob.find
-        return lambda row: find(needle, starts[row], starts[row + 1]) >= 0
+        budget = (len(starts) - 1) // SPAN_PER_ROW
+        found: frozenset[int] | None = None
+
+        def contains(row: int) -> bool:
+            nonlocal budget, found
+            if found is not None:
+                return row in found
+            budget -= 1
+            if budget < 0:
+                found = frozenset(self.rows(text))
+                return row in found
+            return find(needle, starts[row], starts[row + 1]) >= 0
+
+        return contains
 
     def _hits(self, needle: bytes, rows: Sequence[int]) -> Iterator[bool]:
         """Whether each row's value holds ``needle``, one C-level ``find`` per row (a needle

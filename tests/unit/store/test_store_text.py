@@ -124,6 +124,9 @@ def test_a_text_test_of_chosen_rows_finds_exactly_those_that_match(
     assert list(index.among(needle, rows)) == expected  # few rows for their span: one by one
     assert list(index.among(needle, range(len(values)))) == _naive(values, needle)  # the span at once
     assert [row for row in rows if index.test(needle)(row)] == expected
+    test = index.test(needle)  # asked of every row, twice: past its budget it answers from one search
+    assert [row for row in range(len(values)) for _ in range(2) if test(row)] == sorted(
+        _naive(values, needle) * 2)
 
 
 def test_a_substring_query_searches_the_text_once_and_a_probe_searches_only_its_rows(
