@@ -64,13 +64,13 @@ def flatten(node: ast.Node) -> ast.Node:
     if isinstance(node, ast.And):
         items: list[ast.Node] = []
         for item in node.items:
-            if item == NOTHING:
+            if _is_nothing(item):
                 return NOTHING
             if isinstance(item, ast.And):
                 items.extend(item.items)
             elif not isinstance(item, ast.MatchAll):
                 items.append(item)
-        return _junction(ast.And, items, empty=ast.MatchAll())
+        return _junction(ast.And, items, empty=ast.MatchAll(), node=node)
     if isinstance(node, ast.Or):
         items = []
         for item in node.items:
@@ -78,18 +78,29 @@ def flatten(node: ast.Node) -> ast.Node:
                 return ast.MatchAll()
             if isinstance(item, ast.Or):
                 items.extend(item.items)
-            elif item != NOTHING:
+            elif not _is_nothing(item):
                 items.append(item)
-        return _junction(ast.Or, items, empty=NOTHING)
+        return _junction(ast.Or, items, empty=NOTHING, node=node)
     return node
 
 
-def _junction(cls: type[ast.And] | type[ast.Or], items: list[ast.Node], empty: ast.Node) -> ast.Node:
-    unique = list(dict.fromkeys(items))  # x and x == x; keeps the written order
+def _is_nothing(node: ast.Node) -> bool:
+    """Whether ``node`` is :data:`NOTHING` (``not ()``), by its types (no ``__eq__`` call)."""
+    return type(node) is ast.Not and type(node.item) is ast.MatchAll
+
+
+def _junction(
+    cls: type[ast.And] | type[ast.Or], items: list[ast.Node], empty: ast.Node, node: ast.Node | None = None
+) -> ast.Node:
+    """``cls`` of the distinct ``items`` in written order (``x and x`` is ``x``); ``node`` itself
+    when it is that junction already, with these very items."""
+    unique = list(dict.fromkeys(items))
     if not unique:
         return empty
     if len(unique) == 1:
         return unique[0]
+    if type(node) is cls and len(unique) == len(node.items) and all(map(operator.is_, unique, node.items)):
+        return node
     return cls(tuple(unique))
 
 
@@ -103,7 +114,8 @@ def push_not_down(node: ast.Node) -> ast.Node:
             return ast.Or(tuple(push_not_down(ast.Not(item)) for item in inner.items))
         if isinstance(inner, ast.Or):
             return ast.And(tuple(push_not_down(ast.Not(item)) for item in inner.items))
-        return ast.Not(push_not_down(inner), pos=node.pos)
+        pushed = push_not_down(inner)
+        return node if pushed is inner else ast.Not(pushed, pos=node.pos)
     return _map_children(node, push_not_down)
 
 
@@ -133,7 +145,7 @@ def merge_ranges(node: ast.Node) -> ast.Node:
         else:
             slots.append(item)
     items = [merged[slot] if isinstance(slot, tuple) else slot for slot in slots]
-    return _junction(ast.And, items, empty=ast.MatchAll())
+    return _junction(ast.And, items, empty=ast.MatchAll(), node=node)
 
 
 def _range_key(node: ast.Range) -> tuple[str, type] | None:
@@ -167,6 +179,7 @@ def merge_sets(node: ast.Node) -> ast.Node:
     if not isinstance(node, ast.Or):
         return node
     groups: dict[str, list[Any]] = {}
+    first: dict[str, ast.Node] = {}  # the first item of each field's group
     slots: list[ast.Node | str] = []
     for item in node.items:
         values = _set_values(item)
@@ -175,19 +188,19 @@ def merge_sets(node: ast.Node) -> ast.Node:
             continue
         if item.field not in groups:  # type: ignore[attr-defined]
             groups[item.field] = []  # type: ignore[attr-defined]
+            first[item.field] = item  # type: ignore[attr-defined]
             slots.append(item.field)  # type: ignore[attr-defined]
         groups[item.field].extend(values)  # type: ignore[attr-defined]
     items: list[ast.Node] = []
     for slot in slots:
         if isinstance(slot, str):
             members = tuple(dict.fromkeys(groups[slot]))
-            if len(members) == 1:
-                items.append(ast.Compare(slot, ast.CompareOp.EQ, members[0]))
-            else:
-                items.append(ast.InSet(slot, members))
+            merged = (ast.Compare(slot, ast.CompareOp.EQ, members[0]) if len(members) == 1
+                      else ast.InSet(slot, members))
+            items.append(first[slot] if merged == first[slot] else merged)  # a lone item stays itself
         else:
             items.append(slot)
-    return _junction(ast.Or, items, empty=NOTHING)
+    return _junction(ast.Or, items, empty=NOTHING, node=node)
 
 
 def _set_values(node: ast.Node) -> tuple[Any, ...] | None:

@@ -90,3 +90,14 @@ def test_every_pass_keeps_the_meaning(case: tuple[RecordKind, ast.Node, list[obj
     for rewrite in PASSES:
         node = rewrite(node)
         assert [matches(node, r, catalog, nested) for r in recs] == before, rewrite.__name__
+
+
+def test_a_filter_the_passes_leave_unchanged_comes_back_itself() -> None:
+    """Planning a request's filter is on its first answer's path: a filter already in the form
+    the passes produce is returned as it is, not rebuilt node by node."""
+    window = ast.Range("CreationTime", 1, 5)
+    node = ast.And((window, ast.Compare("UserName", ast.CompareOp.EQ, "a"), ast.Not(ast.Contains("SqlText", "x"))))
+    assert optimize(node) is node
+    either = ast.Or((ast.InSet("UserName", ("a", "b")), ast.Contains("SqlText", "x")))
+    assert optimize(either) is either
+    assert optimize(ast.And((node, either))).items[0] is window  # rebuilt above, kept below
