@@ -26,19 +26,20 @@ if not os.environ.get("CI"):
 # Shared test helpers (strategies.py, oracle.py) are imported by plain module name.
 sys.path.insert(0, str(Path(__file__).parent))
 
-_BYTECODE: list[str] = []
+#: (the session's bytecode folder, the PYTHONDONTWRITEBYTECODE it replaced) while it is in use
+_BYTECODE: list[tuple[str, str]] = []
 
 
 def pytest_configure(config: pytest.Config) -> None:
     if os.environ.get("PYTHONDONTWRITEBYTECODE") and not os.environ.get("PYTHONPYCACHEPREFIX"):
         folder = tempfile.mkdtemp(prefix="dsc-test-bytecode-")
-        _BYTECODE.append(folder)
-        del os.environ["PYTHONDONTWRITEBYTECODE"]
+        _BYTECODE.append((folder, os.environ.pop("PYTHONDONTWRITEBYTECODE")))
         os.environ["PYTHONPYCACHEPREFIX"] = folder
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     while _BYTECODE:
+        folder, was = _BYTECODE.pop()
         os.environ.pop("PYTHONPYCACHEPREFIX", None)
-        os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
-        shutil.rmtree(_BYTECODE.pop(), ignore_errors=True)
+        os.environ["PYTHONDONTWRITEBYTECODE"] = was
+        shutil.rmtree(folder, ignore_errors=True)
