@@ -87,13 +87,16 @@ class Engine:
         self.close()
 
     @classmethod
-    def from_sample(cls) -> Engine:
-        """An engine loaded with the sample bundled in the package (every kind)."""
+    def from_sample(cls, kinds: Iterable[RecordKind | str] | None = None) -> Engine:
+        """An engine loaded with the sample bundled in the package: every kind, or only those of
+        ``kinds`` (the others empty; a command that reads one kind loads only that one)."""
         from dsc_engine.sample import bundled
 
         engine = cls()
+        wanted = {_kind(kind) for kind in kinds} if kinds is not None else set(RecordKind)
         for kind in RecordKind:
-            engine.load(bundled(kind))
+            if kind in wanted:
+                engine.load(bundled(kind))
         return engine
 
     def store(self, kind: RecordKind | str) -> RecordSource:

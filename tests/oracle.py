@@ -48,16 +48,28 @@ def matches(node: ast.Node, record: Any, catalog: Any, nested: Any) -> bool:
 
 
 class Oracle:
-    """Records of one kind in load order; every query scans them all."""
+    """Records of one kind in load order; every query scans them all.
+
+    The answer of a filter is kept until the next insert: tests ask for several pages and the
+    count of one filter, and each scan of a few thousand records costs tens of milliseconds.
+    """
 
     def __init__(self, kind: RecordKind) -> None:
         self.kind = kind
         self.records: list[Any] = []
+        self._answers: dict[tuple[ast.Node, int], list[Any]] = {}
 
     def insert(self, records: list[Any]) -> None:
         self.records.extend(records)
+        self._answers.clear()
 
     def ordered(self, node: ast.Node) -> list[Any]:
+        key = (node, len(self.records))
+        if key not in self._answers:
+            self._answers[key] = self._scan(node)
+        return list(self._answers[key])
+
+    def _scan(self, node: ast.Node) -> list[Any]:
         catalog, nested = FIELDS[self.kind], NESTED[self.kind]
         time = catalog[PRIMARY_TIME[self.kind]].get
         hits = [(i, r) for i, r in enumerate(self.records) if matches(node, r, catalog, nested)]

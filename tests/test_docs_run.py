@@ -24,6 +24,7 @@ from pathlib import Path
 
 import attrs
 import pytest
+from hypothesis import Phase, settings
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -184,6 +185,8 @@ def test_readme_hypothesis_example_fails_when_no_error_is_raised() -> None:
             return {}
 
     namespace["Engine"] = Lenient
-    test = namespace["test_my_client_handles_errors"]
+    # The failure is the expected outcome: found at the first example, it is not shrunk (shrinking
+    # a failure that every example has took half a minute) nor saved to the example database.
+    test = settings(phases=[Phase.explicit, Phase.generate], database=None)(namespace["test_my_client_handles_errors"])
     with pytest.raises((AssertionError, pytest.fail.Exception)):
-        test()  # type: ignore[operator]
+        test()

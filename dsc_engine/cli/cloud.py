@@ -32,8 +32,6 @@ from dsc_engine.server.config import (
     generate_access_key,
     parse_access_key_flag,
 )
-from dsc_engine.server.host import RunningServer
-from dsc_engine.server.proxy import RecordingProxy, targets
 
 # ---------------------------------------------------------------------------------------------
 # pull
@@ -231,6 +229,9 @@ def record_upstream(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int
                                     "records the real service; --data and --requests do not apply")
     if args.out in (None, "-"):
         raise UsageError("--out", args.out, "name the capture file to write with --upstream")
+    from dsc_engine.server.host import RunningServer  # the proxy and the HTTP server: only here,
+    from dsc_engine.server.proxy import RecordingProxy, targets  # not for every command's parser
+
     upstreams = targets(args.upstream)
     source = credentials.source()
     source.current()  # no credentials at all: say so now, not at the first call

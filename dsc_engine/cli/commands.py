@@ -108,14 +108,15 @@ def _data_files(args: argparse.Namespace, *outputs: tuple[str | None, str]) -> l
     return files
 
 
-def _engine(args: argparse.Namespace, err: IO[str], files: list[Path]) -> Engine:
+def _engine(args: argparse.Namespace, err: IO[str], files: list[Path], kind: RecordKind | str | None = None) -> Engine:
     """The engine of a command: the database of a --data URL, or its --data ``files`` loaded (with
-    progress and a summary), else the sample. The caller closes it (``with``)."""
+    progress and a summary), else the sample (only ``kind``'s, for a command that reads one kind
+    alone). The caller closes it (``with``)."""
     url, _ = data_url(args.data)
     if url is not None:
         return Engine.connect(url)
     if not args.data:
-        return Engine.from_sample()
+        return Engine.from_sample(None if kind is None else [kind])
     engine = Engine()
     report = _import(engine, files, args, err, rejects=None)
     if report.file_errors:  # a whole file missing from the data would make every answer wrong
@@ -230,7 +231,7 @@ def cmd_load(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 def cmd_query(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     parse_filter(args.filter, args.kind, zone=args.tz)  # a bad filter is told before any data is read
-    with _engine(args, err, _data_files(args)) as engine:
+    with _engine(args, err, _data_files(args), args.kind) as engine:
         if args.explain:
             out.write(engine.explain(args.kind, args.filter, zone=args.tz) + "\n")
             return 0
@@ -243,9 +244,9 @@ def cmd_query(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 def cmd_call(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     params = dict(args.param)
-    with _engine(args, err, _data_files(args)) as engine:
-        body = engine.call(args.action, params, version=args.version)
     operation = OPERATIONS.get(args.action)
+    with _engine(args, err, _data_files(args), operation.kind if operation is not None else None) as engine:
+        body = engine.call(args.action, params, version=args.version)
     if args.format is Format.JSON or operation is None:
         out.write(dumps(body) + "\n")
         return 0
@@ -263,7 +264,7 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
                              " (the JSON formats keep the API's milliseconds)")
     node = parse_filter(args.filter, args.kind, zone=args.tz)
     to_file = args.out not in (None, "-")  # a bar beside records shown on a terminal would break their lines
-    with _engine(args, err, _data_files(args, (args.out, "the export (--out)"))) as engine:
+    with _engine(args, err, _data_files(args, (args.out, "the export (--out)")), args.kind) as engine:
         store = engine.store(args.kind)
         records: Iterable[Record]
         if args.page is None:  # streamed: a database's records are never all in memory at once

@@ -7,6 +7,7 @@ the full wire form, so it can be read by anything that reads exports. Regenerate
 
 from __future__ import annotations
 
+import functools
 import gzip
 import io
 import json
@@ -36,11 +37,17 @@ def bundled_path(kind: RecordKind | str) -> Path:
 
 
 def bundled(kind: RecordKind | str) -> list[Record]:
-    """The bundled sample records of ``kind``, in their load order."""
-    kind = RecordKind.parse(kind)
+    """The bundled sample records of ``kind``, in their load order (a new list at each call)."""
+    return list(_decoded(RecordKind.parse(kind)))
+
+
+@functools.cache
+def _decoded(kind: RecordKind) -> tuple[Record, ...]:
+    """The bundled file of ``kind``, decoded once per process: records are immutable, and every
+    ``Engine.from_sample()`` (each command run without ``--data``) would decode all 6,000 again."""
     path = bundled_path(kind)
     with gzip.open(path, "rt", encoding="utf-8") as lines:
-        return [from_wire(kind, json.loads(line), f"{path.name}:{n}") for n, line in enumerate(lines, 1)]
+        return tuple(from_wire(kind, json.loads(line), f"{path.name}:{n}") for n, line in enumerate(lines, 1))
 
 
 def write_bundled() -> None:
@@ -54,3 +61,4 @@ def write_bundled() -> None:
         with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0, filename="") as out:
             out.write(text.encode("utf-8"))
         bundled_path(kind).write_bytes(buffer.getvalue())
+    _decoded.cache_clear()

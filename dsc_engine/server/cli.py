@@ -18,7 +18,6 @@ import attrs
 
 from dsc_engine.errors import DscError, ServerConfigError
 from dsc_engine.io.imports import reject_lines
-from dsc_engine.server.app import make_app
 from dsc_engine.server.config import (
     DEFAULT_HOST,
     DEFAULT_PORT,
@@ -28,7 +27,6 @@ from dsc_engine.server.config import (
     load_config,
     parse_access_key_flag,
 )
-from dsc_engine.server.host import RunningServer
 from dsc_engine.sql.url import data_url
 
 if TYPE_CHECKING:
@@ -182,6 +180,9 @@ def run(
     if not config.access_keys:
         generated = generate_access_key()
         config = config.with_keys([generated], "generated")
+    from dsc_engine.server.app import make_app  # the application and the HTTP server: only here,
+    from dsc_engine.server.host import RunningServer  # not for every command's parser (docs/cli.md)
+
     try:
         server = RunningServer(make_app(engine, config), config.host, config.port)
     except OSError as exc:

@@ -238,6 +238,46 @@ def test_cli_runs_as_a_module_in_a_subprocess(tmp_path, exports):
     assert result.returncode == 2 and "Traceback" not in result.stderr
 
 
+def test_cli_commands_of_one_kind_decode_only_that_kind_of_the_sample(monkeypatch):
+    """A command that reads one kind (query, export, call) and runs without --data loads only that
+    kind of the bundled sample; the others load all three."""
+    asked: list[RecordKind] = []
+    bundled = sample.bundled
+
+    def counted(kind):
+        asked.append(RecordKind.parse(kind))
+        return bundled(kind)
+
+    monkeypatch.setattr(sample, "bundled", counted)
+    for argv, kinds in [
+        (("query", "audit", 'UserName = "admin"'), [AUDIT]),
+        (("export", "dms", "--to", "jsonl"), [DMS]),
+        (("call", "DescribeDataMaskingRunHistory", "--param", "PageSize=3"), [RUNS]),
+        (("call", "NoSuchAction"), [AUDIT, RUNS, DMS]),
+        (("demo",), [AUDIT, RUNS, DMS]),
+    ]:
+        asked.clear()
+        assert run(*argv)[0] in (0, 4), argv
+        assert asked == kinds, argv
+
+
+#: Modules only some commands need, which starting any command must not import (docs/architecture.md,
+#: "Start-up"): the HTTP server and the recording proxy (with http.server, ssl, email), the
+#: installed metadata (--version), the SQL backends' packages, the official SDK.
+NOT_AT_START = (
+    "dsc_engine.server.app", "dsc_engine.server.host", "dsc_engine.server.proxy", "http.server", "ssl",
+    "importlib.metadata", "duckdb", "sqlglot", "pyarrow", "chdb", "clickhouse_connect", "alibabacloud_tea_openapi",
+)
+
+
+def test_cli_start_imports_only_what_every_command_needs():
+    script = "import sys; import dsc_engine.cli; print('\\n'.join(sorted(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    loaded = set(done.stdout.split())
+    assert "dsc_engine.cli.commands" in loaded
+    assert sorted(loaded.intersection(NOT_AT_START)) == []
+
+
 class _Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True

@@ -333,6 +333,28 @@ def test_one_server_serves_the_session_and_each_test_starts_clean(tmp_path: Path
     assert per_test_ms < 50, f"a one-call test took {per_test_ms} ms"  # it was about 600
 
 
+def test_loading_the_plugin_imports_neither_the_engine_nor_the_server() -> None:
+    """Every pytest session where dsc-engine is installed loads the plugin: it must cost nothing
+    until a test asks for a fixture (it cost a third of a second at each pytest start)."""
+    script = textwrap.dedent(
+        """
+        import sys
+        import pytest
+        import dsc_engine.testing
+        print(" ".join(sorted(m for m in sys.modules if m.startswith("dsc_engine"))))
+        import dsc_engine
+        assert dsc_engine.Engine is dsc_engine.engine.Engine  # names and subpackages on first use
+        assert dsc_engine.testing.TestServer.__module__ == "dsc_engine.testing.servers"
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    loaded = result.stdout.splitlines()[0].split() if result.stdout else []
+    assert loaded == ["dsc_engine", "dsc_engine.errors", "dsc_engine.testing"]
+    assert result.returncode == 0, result.stderr
+
+
 def test_importing_the_plugin_without_pytest_names_the_extra_to_install() -> None:
     script = textwrap.dedent(
         """

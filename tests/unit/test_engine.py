@@ -178,6 +178,15 @@ def test_from_sample_loads_every_kind() -> None:
     assert all(len(engine.store(kind)) > 0 for kind in RecordKind)
 
 
+def test_from_sample_of_some_kinds_loads_only_those() -> None:
+    everything = Engine.from_sample()
+    engine = Engine.from_sample(["dms", RecordKind.AUDIT_LOG])
+    assert [len(engine.store(kind)) for kind in RecordKind] == [
+        len(everything.store(RecordKind.AUDIT_LOG)), 0, len(everything.store(RecordKind.DMS_LOG))
+    ]
+    assert [len(Engine.from_sample([]).store(kind)) for kind in RecordKind] == [0, 0, 0]
+
+
 @pytest.mark.parametrize("value", [[{"queryKey": "userName", "isContain": {1, 2}}], 5, {"a": 1}])
 def test_log_query_op_json_python_values_that_are_not_json_arrays(value: object) -> None:
     with pytest.raises(ApiError) as info:

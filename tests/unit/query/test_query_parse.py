@@ -8,7 +8,7 @@ import pytest
 
 from dsc_engine.errors import FilterFieldError, FilterSyntaxError
 from dsc_engine.models import RecordKind
-from dsc_engine.query import ast
+from dsc_engine.query import ast, grammar
 from dsc_engine.query.parse import MAX_DEPTH, parse_filter
 
 AUDIT, RUNS, DMS = RecordKind.AUDIT_LOG, RecordKind.MASKING_RUN, RecordKind.DMS_LOG
@@ -61,6 +61,19 @@ def user(name: str) -> ast.Node:
 )
 def test_each_construct_builds_its_node(text: str, expected: ast.Node) -> None:
     assert parse_filter(text, AUDIT) == expected
+
+
+@pytest.mark.parametrize("text", ["", "  \t\n ", "\u00a0\u2003\u3000"])
+def test_blank_filters_are_match_all_without_the_parser(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A command or call without a filter does not pay for building the grammar's parser."""
+
+    def no_parser() -> None:
+        raise AssertionError("the parser was built for a blank filter")
+
+    monkeypatch.setattr(grammar, "parser", no_parser)
+    assert parse_filter(text, AUDIT) == ast.MatchAll(pos=0)
+    with pytest.raises(AssertionError, match="parser was built"):
+        parse_filter("()", AUDIT)
 
 
 def test_any_entry_binds_entry_fields() -> None:
