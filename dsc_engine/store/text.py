@@ -33,9 +33,9 @@ from dsc_engine.query import ast
 SEPARATOR = b"\x00"
 #: A text column is one whose intern table has more than this share of a segment's rows.
 DISTINCT_SHARE = 0.25
-#: Searching a span of the blob costs, per row of the span, about this share of testing one row
-#: on its own (``bytes.find`` over a row's bytes vs. a C-level call per row): candidates fewer
-#: than span / this are tested one by one, more by one search of their span.
+#: Testing one row's bytes on its own (a C-level ``find`` call) costs about as much as searching
+#: this many rows of a span of the blob: candidates fewer than a tenth of their span are tested
+#: one by one, denser ones by one search of the span; the planner costs a text path likewise.
 SPAN_PER_ROW = 10
 
 

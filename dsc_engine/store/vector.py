@@ -74,7 +74,8 @@ def row_filter(segment: Segment, node: ast.Node) -> RowFilter | None:
 
 
 def _text_filter(segment: Segment, attr: str, node: ast.Node, rows: RowSeq) -> RowSeq:
-    """The candidate ``rows`` (ascending) whose text matches, by a search of their span only."""
+    """The candidate ``rows`` (ascending) whose text matches: each row's own bytes, or one search
+    of their span when they are dense in it (``TextIndex.among``)."""
     return segment.text_index(attr).among(node.text, rows)  # type: ignore[attr-defined]
 
 
