@@ -15,7 +15,7 @@ from typing import Any
 
 from benchmarks import semantics
 from benchmarks.runner_base import Answer
-from benchmarks.runner_sqlite import ORDER, TABLES, condition_sql
+from benchmarks.runner_sqlite import TABLES, statements
 from benchmarks.semantics import Plan
 from benchmarks.workload import Query
 from dsc_engine.models import RecordKind
@@ -67,23 +67,8 @@ class DuckdbRunner:
         return seconds
 
     def _sql(self, plan: Plan) -> tuple[str, str, list[Any]]:
-        table, order = TABLES[plan.kind], ORDER[plan.kind]
-        parts, args = [], []
-        for cond in plan.conds:
-            sql, cond_args = condition_sql(cond, table, null_false="coalesce(({}), false)")
-            parts.append(sql)
-            args.extend(cond_args)
-        where = (" WHERE " + " AND ".join(parts)) if parts else ""
         keys = ", ".join(f'"{key}"' for key in _keys(plan.kind))
-        if plan.distinct is None:
-            count = f"SELECT COUNT(*) FROM {table}{where}"
-            page = f"SELECT {keys} FROM {table}{where} ORDER BY {order} LIMIT ? OFFSET ?"
-            return count, page, args
-        key = f'"{plan.distinct}"'
-        count = f"SELECT COUNT(*) FROM (SELECT 1 FROM {table}{where} GROUP BY {key})"
-        page = (f"SELECT {keys} FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY {order}) AS rn "
-                f"FROM {table}{where}) WHERE rn = 1 ORDER BY {order} LIMIT ? OFFSET ?")
-        return count, page, args
+        return statements(plan, keys, inner="*", null_false="coalesce(({}), false)")
 
     def run(self, query: Query) -> Answer:
         plan = semantics.plan(query)

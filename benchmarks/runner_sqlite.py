@@ -60,6 +60,30 @@ def _columns(kind: RecordKind) -> list[str]:
     return columns + (["DbName"] if kind is RecordKind.DMS_LOG else [])
 
 
+def statements(
+    plan: Plan, select: str, *, inner: str, null_false: str = "IFNULL(({}), 0)"
+) -> tuple[str, str, list[Any]]:
+    """The count and page statements of a plan, and their arguments (before LIMIT/OFFSET):
+    ``select`` is what a page returns, ``inner`` what the numbered subquery of a RuleAggQuery
+    (newest record per value) carries, ``null_false`` how a condition's NULL reads as false."""
+    table, order = TABLES[plan.kind], ORDER[plan.kind]
+    parts, args = [], []
+    for cond in plan.conds:
+        sql, cond_args = condition_sql(cond, table, null_false=null_false)
+        parts.append(sql)
+        args.extend(cond_args)
+    where = (" WHERE " + " AND ".join(parts)) if parts else ""
+    if plan.distinct is None:
+        count = f"SELECT COUNT(*) FROM {table}{where}"
+        page = f"SELECT {select} FROM {table}{where} ORDER BY {order} LIMIT ? OFFSET ?"
+        return count, page, args
+    key = f'"{plan.distinct}"'
+    count = f"SELECT COUNT(*) FROM (SELECT 1 FROM {table}{where} GROUP BY {key})"
+    page = (f"SELECT {select} FROM (SELECT {inner}, ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY {order}) "
+            f"AS rn FROM {table}{where}) WHERE rn = 1 ORDER BY {order} LIMIT ? OFFSET ?")
+    return count, page, args
+
+
 def condition_sql(cond: Cond, table: str, *, null_false: str = "IFNULL(({}), 0)") -> tuple[str, list[Any]]:
     """One condition as SQL and its arguments; ``null_false`` spells "NULL counts as false" in the
     dialect (a negated condition on an absent key matches, as the contract reads it)."""
@@ -148,29 +172,9 @@ class SqliteRunner:
         if children:
             self.db.executemany(entries, children)
 
-    def _where(self, plan: Plan) -> tuple[str, list[Any]]:
-        table = TABLES[plan.kind]
-        parts, args = [], []
-        for cond in plan.conds:
-            sql, cond_args = condition_sql(cond, table)
-            parts.append(sql)
-            args.extend(cond_args)
-        return (" WHERE " + " AND ".join(parts)) if parts else "", args
-
     def sql(self, plan: Plan) -> tuple[str, str, list[Any]]:
         """The count and page statements of a plan, and their arguments (before LIMIT/OFFSET)."""
-        table, order = TABLES[plan.kind], ORDER[plan.kind]
-        where, args = self._where(plan)
-        if plan.distinct is None:
-            count = f"SELECT COUNT(*) FROM {table}{where}"
-            page = f"SELECT item FROM {table}{where} ORDER BY {order} LIMIT ? OFFSET ?"
-            return count, page, args
-        key = f'"{plan.distinct}"'
-        count = f"SELECT COUNT(*) FROM (SELECT 1 FROM {table}{where} GROUP BY {key})"
-        page = (f"SELECT item FROM (SELECT item, seq, \"CreationTime\", ROW_NUMBER() OVER "
-                f"(PARTITION BY {key} ORDER BY {order}) AS rn FROM {table}{where}) "
-                f"WHERE rn = 1 ORDER BY {order} LIMIT ? OFFSET ?")
-        return count, page, args
+        return statements(plan, "item", inner='item, seq, "CreationTime"')
 
     def run(self, query: Query) -> Answer:
         plan = semantics.plan(query)
