@@ -66,7 +66,8 @@ def members(spec: FieldSpec) -> st.SearchStrategy[Any]:
     return values(spec)
 
 
-def _range(spec: FieldSpec) -> st.SearchStrategy[ast.Node]:
+def ranges(spec: FieldSpec) -> st.SearchStrategy[ast.Node]:
+    """``Range`` leaves on the ordered field ``spec`` (either bound may be absent)."""
     bound = st.one_of(st.none(), values(spec))
 
     def build(low: Any, high: Any, low_inc: bool, high_inc: bool) -> ast.Node:
@@ -106,7 +107,7 @@ def field_leaves(spec: FieldSpec) -> st.SearchStrategy[ast.Node]:
         ordering = st.sampled_from(
             (ast.CompareOp.LT, ast.CompareOp.LE, ast.CompareOp.GT, ast.CompareOp.GE)
         )
-        options += [st.builds(ast.Compare, name, ordering, values(spec)), _range(spec)]
+        options += [st.builds(ast.Compare, name, ordering, values(spec)), ranges(spec)]
     if spec.type is types.STRING:
         options += _text_leaves(spec)
     return st.one_of(options)

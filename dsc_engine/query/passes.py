@@ -216,7 +216,37 @@ PASSES: tuple[Pass, ...] = (normalize_ne, push_not_down, flatten, merge_ranges, 
 
 
 def optimize(node: ast.Node) -> ast.Node:
-    """Apply every pass of :data:`PASSES` in order."""
+    """Apply every pass of :data:`PASSES` in order (none to a filter they would all return as
+    it is: a request's usual filter, one leaf or a conjunction of leaves, skips six walks)."""
+    if settled(node):
+        return node
     for rewrite in PASSES:
         node = rewrite(node)
     return node
+
+
+#: Leaves every pass returns as they are (a ``Compare`` other than ``=`` is respelled).
+_SETTLED_LEAVES = (ast.Range, ast.InSet, ast.Contains, ast.StartsWith, ast.EqualsIgnoreCase)
+
+
+def settled(node: ast.Node) -> bool:
+    """Whether every pass returns ``node`` itself: a settled leaf (an equality, a range, a set,
+    a text test, or one of these negated), or an ``And`` of two or more distinct settled leaves
+    with at most one range per field (checked by the node types alone, without running a pass)."""
+    if type(node) is ast.And:
+        items = node.items
+        if len(items) < 2 or not all(map(_settled_leaf, items)) or len(set(items)) < len(items):
+            return False
+        fields = [item.field for item in items if type(item) is ast.Range]
+        return len(set(fields)) == len(fields)
+    return _settled_leaf(node)
+
+
+def _settled_leaf(node: ast.Node) -> bool:
+    kind = type(node)
+    if kind is ast.Not:
+        node = node.item  # type: ignore[attr-defined]
+        kind = type(node)
+    if kind is ast.Compare:
+        return node.op is ast.CompareOp.EQ  # type: ignore[attr-defined]
+    return kind in _SETTLED_LEAVES

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from oracle import matches
-from strategies import asts
+from strategies import asts, field_leaves, ranges
 
 from dsc_engine.models import RecordKind
 from dsc_engine.query import ast
+from dsc_engine.wire import types
 from dsc_engine.wire.catalog import FIELDS, NESTED
 from dsc_engine.query.passes import (
     NOTHING,
@@ -19,6 +20,7 @@ from dsc_engine.query.passes import (
     normalize_ne,
     optimize,
     push_not_down,
+    settled,
 )
 from dsc_engine.strategies import records
 
@@ -101,3 +103,56 @@ def test_a_filter_the_passes_leave_unchanged_comes_back_itself() -> None:
     either = ast.Or((ast.InSet("UserName", ("a", "b")), ast.Contains("SqlText", "x")))
     assert optimize(either) is either
     assert optimize(ast.And((node, either))).items[0] is window  # rebuilt above, kept below
+
+
+def _conjunctions_of_leaves(kind: RecordKind) -> st.SearchStrategy[ast.Node]:
+    """Leaves, negated or not, and ``And``s of two to four of them on at most two fields (so
+    that two ranges, or two equal leaves, of one field are often drawn together): the shapes
+    ``settled`` may accept."""
+    valued = sorted(name for name, spec in FIELDS[kind].items() if spec.type is not types.ENTRIES)
+    ordered = [name for name in valued if FIELDS[kind][name].type.ordered]
+    specs = st.sampled_from(ordered).flatmap(
+        lambda first: st.sampled_from(valued).map(lambda second: (first, second))
+    )
+
+    def conjunctions(names: tuple[str, str]) -> st.SearchStrategy[ast.Node]:
+        plain = st.sampled_from(names).flatmap(lambda name: field_leaves(FIELDS[kind][name]))
+        leaves = plain | plain.map(ast.Not) | ranges(FIELDS[kind][names[0]])
+        return leaves | st.lists(leaves, min_size=1, max_size=4).map(lambda items: ast.And(tuple(items)))
+
+    return specs.flatmap(conjunctions)
+
+
+@settings(max_examples=500)  # no records drawn: an example costs microseconds
+@given(st.sampled_from(list(RecordKind)).flatmap(_conjunctions_of_leaves) | st.sampled_from(list(RecordKind)).flatmap(asts))
+def test_a_settled_filter_is_one_every_pass_returns_itself(node: ast.Node) -> None:
+    """``optimize`` skips the passes for a filter ``settled`` accepts: each pass must then have
+    returned that very node (a wrong acceptance would skip a rewrite the planner relies on)."""
+    if settled(node):
+        for rewrite in PASSES:
+            assert rewrite(node) is node, rewrite.__name__
+
+
+def test_settled_accepts_a_requests_usual_filter_and_nothing_a_pass_would_rewrite() -> None:
+    window = ast.Range("CreationTime", 1, 5)
+    assert settled(USER) and settled(ast.Not(SQL)) and settled(ast.And((window, USER, ast.Not(IP))))
+    rewritten = [
+        ast.Compare("UserName", NE, "a"),  # respelled as not (=)
+        ast.Compare("EffectRow", GT, 3),  # respelled as a range
+        ast.Not(ast.Not(USER)),
+        ast.And((USER,)),  # one operand
+        ast.And((USER, USER)),  # repeated
+        ast.And((window, ast.Range("CreationTime", 2, 9))),  # two ranges on one field merge
+        ast.And((USER, ast.And((IP, SQL)))),  # nested
+        ast.And((USER, ast.MatchAll())),
+        ast.Or((USER, IP)),
+    ]
+    for node in rewritten:
+        assert not settled(node), node
+        assert optimize(node) == _all_passes(node)
+
+
+def _all_passes(node: ast.Node) -> ast.Node:
+    for rewrite in PASSES:
+        node = rewrite(node)
+    return node
