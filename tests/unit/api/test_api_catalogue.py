@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
+
 from dsc_engine.api.catalogue import CATALOGUE, MISSING, api_error
+from dsc_engine.api.errors import new_request_id
 from dsc_engine.errors import Reason
 from dsc_engine.models import Lang
 
@@ -27,3 +30,13 @@ def test_missing_parameters_fixed_messages_and_refusals_worded_by_their_reason()
                        reason="Action is mandatory for this action.")
     assert (worded.http_status, worded.message) == (400, "Action is mandatory for this action.")
     assert all(entry.zh for entry in CATALOGUE.values() if entry.en is not None)
+
+
+def test_a_request_id_is_a_fresh_upper_case_version_4_uuid() -> None:
+    """Spelled from random bytes without ``uuid.UUID``: it must still read back as one."""
+    ids = [new_request_id() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert (parsed.version, parsed.variant) == (4, uuid.RFC_4122)
+        assert text == str(parsed).upper()
