@@ -181,6 +181,37 @@ def _query_table(run: dict[str, Any]) -> list[str]:
     return out
 
 
+def _evicted_table(run: dict[str, Any]) -> list[str]:
+    """Per runner, how many first executions are within 2x of the warm median and within 2x of
+    the median after evicting the caches; then every query some runner has over 2x warm."""
+    runners = [name for name, r in run["runners"].items()
+               if all("evicted_ms" in q and "cold_ms" in q for q in r["queries"].values())]
+    out = ["**evicted**: the median of the query repeated, each time right after writing "
+           f"{run.get('evict_mib', 128)} MiB (the plan and every index kept; only the CPU caches "
+           "lost), measured once every query had run.", "",
+           "| runner | first execution <= 2x warm | first execution <= 2x evicted | cold workload s "
+           "| evicted workload s |", "|---|---:|---:|---:|---:|"]
+    over: set[str] = set()
+    for name in runners:
+        queries = run["runners"][name]["queries"]
+        warm = [n for n, q in queries.items() if q["cold_ms"] <= 2 * q["median_ms"]]
+        evicted = [n for n, q in queries.items() if q["cold_ms"] <= 2 * q["evicted_ms"]]
+        over |= set(queries) - set(warm)
+        out.append(f"| {name} | {len(warm)} of {len(queries)} | {len(evicted)} of {len(queries)} "
+                   f"| {sum(q['cold_ms'] for q in queries.values()) / 1000:.3f} "
+                   f"| {sum(q['evicted_ms'] for q in queries.values()) / 1000:.3f} |")
+    out += ["", "| query | " + " | ".join(f"{n} cold / warm / evicted ms" for n in runners) + " |",
+            "|---|" + "---:|" * len(runners)]
+    for q in run["workload"]:
+        if q["name"] in over:
+            cells = []
+            for name in runners:
+                e = run["runners"][name]["queries"][q["name"]]
+                cells.append(f"{_ms(e['cold_ms'])} / {_ms(e['median_ms'])} / {_ms(e['evicted_ms'])}")
+            out.append(f"| `{q['name']}` | " + " | ".join(cells) + " |")
+    return out
+
+
 def _deep_table(results: dict[str, Any]) -> list[str]:
     out = ["| size | page-1000 query | page 1 ms | page 1000 ms | page 1000 / page 1 | within 2x |",
            "|---|---|---:|---:|---:|---|"]
@@ -315,6 +346,8 @@ def render(results: dict[str, Any]) -> str:
                   f"after one untimed run; cross-check: {run['crosscheck']}.", "",
                   "### Load and memory", "", *_load_table(run), "",
                   "### Queries (median ms)", "", *_query_table(run)]
+        if any("evicted_ms" in q for q in run["runners"][ENGINE]["queries"].values()):
+            lines += ["", "### First executions and evicted caches", "", *_evicted_table(run)]
     lines += ["", "## Deep pages (dsc-engine)", "", *_deep_table(results),
               "", "## Growth with data size (dsc-engine)", "", *_growth_table(results),
               "", "## Import, snapshot save and open (each in a fresh process)", "", *_snapshot(results),

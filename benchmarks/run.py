@@ -38,11 +38,11 @@ def _sizes(text: str) -> list[int]:
 
 
 def run_worker(runner: str, data: Path, queries_file: Path, reps: int, scratch: Path,
-               snapshot: str | None = None) -> dict[str, Any]:
+               snapshot: str | None = None, evict_mib: int = 0) -> dict[str, Any]:
     """Run one runner in a fresh interpreter and return its report (dsc-engine opens ``snapshot``
     when one is given, instead of importing the files)."""
     arguments = ["--runner", runner, "--data", str(data), "--workload", str(queries_file),
-                 "--reps", str(reps)]
+                 "--reps", str(reps), "--evict-mib", str(evict_mib)]
     if snapshot is not None and runner == "dsc-engine":
         arguments += ["--snapshot", snapshot]
     return extras.run_module("benchmarks.worker", runner, arguments, scratch / f"{runner}.json")
@@ -88,12 +88,13 @@ def run_size(n: int, args: argparse.Namespace, log: Any) -> dict[str, Any]:
         for runner in args.runners:
             how = "open the snapshot" if opened and runner == "dsc-engine" else "load"
             log(f"[{n}] {runner}: {how} + {len(queries)} queries x {reps} reps")
-            reports.append(run_worker(runner, data.directory, queries_file, reps, scratch, opened))
+            reports.append(run_worker(runner, data.directory, queries_file, reps, scratch, opened, args.evict_mib))
         checked = crosscheck.check(reports)
         log(f"[{n}] cross-check: {checked} queries, {len(reports)} runners agree")
         result: dict[str, Any] = {
             "sizes": {kind.value: count for kind, count in data.sizes.items()},
             "reps": reps,
+            "evict_mib": args.evict_mib,
             "workload": [q.to_json() for q in queries],
             "crosscheck": f"{checked} queries x {len(reports)} runners: identical totals and pages",
             "runners": {r["runner"]: _strip(r) for r in reports},
@@ -121,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-server", action="store_true", help="skip server throughput")
     parser.add_argument("--server-requests", type=int, default=400,
                         help="signed requests per concurrency level")
+    parser.add_argument("--evict-mib", type=int, default=128,
+                        help="MiB written before each 'evicted' repetition (0: no such figures)")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     if args.runners[0] != "dsc-engine":

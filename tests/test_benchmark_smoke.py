@@ -26,7 +26,7 @@ SIZE = 300
 def run_output(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str, Path]:
     out = tmp_path_factory.mktemp("bench")
     code = main([
-        "--sizes", str(SIZE), "--reps", "1", "--server-requests", "16", "--quiet",
+        "--sizes", str(SIZE), "--reps", "1", "--server-requests", "16", "--quiet", "--evict-mib", "1",
         "--data-dir", str(out / "data"), "--results", str(out / "results.json"),
         "--markdown", str(out / "RESULTS.md"),
     ])
@@ -44,7 +44,7 @@ def test_benchmark_smoke_every_runner_answers_every_query(run_output: tuple[dict
     assert set(run["runners"]) == set(DEFAULT_RUNNERS)
     for report in run["runners"].values():
         assert list(report["queries"]) == names
-        assert all(q["median_ms"] > 0 for q in report["queries"].values())
+        assert all(q["median_ms"] > 0 and q["evicted_ms"] > 0 for q in report["queries"].values())
         assert report["memory_kib"]["end"]["hwm"] >= report["memory_kib"]["baseline"]["rss"] > 0
     engine = run["runners"]["dsc-engine"]["queries"].values()
     assert all(0 < q["store_median_ms"] and q["explain"].strip() for q in engine)
@@ -66,7 +66,8 @@ def test_benchmark_smoke_extras_and_report(run_output: tuple[dict, str, Path]) -
         assert all(level["errors"] == 0 and level["rps"] > 0 for level in server["levels"])
     assert results["command"].startswith("python3 -m benchmarks.run --sizes 300")
     assert results["command"] in markdown
-    for heading in ("## Targets", "### Load and memory", "### Queries (median ms)", "## Deep pages"):
+    for heading in ("## Targets", "### Load and memory", "### Queries (median ms)",
+                    "### First executions and evicted caches", "## Deep pages"):
         assert heading in markdown
 
 
