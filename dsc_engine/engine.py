@@ -112,7 +112,8 @@ class Engine:
         """Load records, or exported files; the :class:`ImportReport` of what was loaded.
 
         A path (a file, folder or glob) goes to the importer (``dsc_engine.io.imports.load_into``,
-        which takes ``options`` such as ``strict`` and ``rejects_path``). Otherwise each item is a
+        which takes ``options`` such as ``strict``, ``rejects_path`` and ``kinds``: only those kinds
+        are loaded, and a snapshot's other kinds are not read). Otherwise each item is a
         record, or a record's wire JSON object (of ``kind``, or of the kind its keys tell, as the
         importer tells it); a bad item is a :class:`RecordError` and nothing of the call is loaded.
         Records are appended in the order given (later ones sort first among ties).

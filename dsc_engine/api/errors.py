@@ -18,7 +18,7 @@ def new_request_id() -> str:
 
     Spelled from 16 random bytes directly rather than through ``uuid.UUID``: every response
     carries one or two of these, and the class's checks cost a request ~3 µs warm and ~25 µs
-    each when the caches are cold after other work (docs/store.md, "First executions")."""
+    each when the caches are cold after other work (docs/store.md, "First queries, measured")."""
     raw = bytearray(os.urandom(16))
     raw[6] = raw[6] & 0x0F | 0x40  # version 4
     raw[8] = raw[8] & 0x3F | 0x80  # the RFC 4122 variant

@@ -110,15 +110,16 @@ def _data_files(args: argparse.Namespace, *outputs: tuple[str | None, str]) -> l
 
 def _engine(args: argparse.Namespace, err: IO[str], files: list[Path], kind: RecordKind | str | None = None) -> Engine:
     """The engine of a command: the database of a --data URL, or its --data ``files`` loaded (with
-    progress and a summary), else the sample (only ``kind``'s, for a command that reads one kind
-    alone). The caller closes it (``with``)."""
+    progress and a summary), else the sample; for a command that reads one ``kind`` alone, only
+    that kind's records are loaded (a snapshot's other kinds are not even read). The caller
+    closes it (``with``)."""
     url, _ = data_url(args.data)
     if url is not None:
         return Engine.connect(url)
     if not args.data:
         return Engine.from_sample(None if kind is None else [kind])
     engine = Engine()
-    report = _import(engine, files, args, err, rejects=None)
+    report = _import(engine, files, args, err, rejects=None, kinds=kind)
     if report.file_errors:  # a whole file missing from the data would make every answer wrong
         first = report.file_errors[0]
         more = f" (and {len(report.file_errors) - 1} more file error(s))" if len(report.file_errors) > 1 else ""
@@ -147,13 +148,14 @@ def _counted(records: Iterable[Record], progress: Progress, every: int = 1000) -
 
 
 def _import(
-    engine: Engine, files: list[Path], args: argparse.Namespace, err: IO[str], rejects: str | None
+    engine: Engine, files: list[Path], args: argparse.Namespace, err: IO[str], rejects: str | None,
+    kinds: RecordKind | str | None = None,
 ) -> imports.ImportReport:
     progress = Progress(sources.total_size(files), err)
     try:
         return imports.load_into(
             engine, files, kind=args.data_kind, strict=args.strict, rejects_path=rejects, progress=progress,
-            keep_duplicates=args.keep_duplicates,
+            keep_duplicates=args.keep_duplicates, kinds=kinds,
         )
     finally:
         progress.finish()

@@ -16,7 +16,7 @@ Nothing is lost:
   position in the page, reason, raw text), written to ``rejects_path`` as JSON Lines or, without
   one, kept in the report. A file that cannot be read on (empty, cut, not UTF-8, a bad CSV header)
   is a *file error*: reported, written to the rejects file too, and the other files still load.
-  The report reconciles ``read == loaded + rejected + duplicates_skipped``.
+  The report reconciles ``read == loaded + rejected + duplicates_skipped + other kinds``.
 - **strict**: the first bad record or file raises (:class:`RecordError` or :class:`ImportFailure`,
   located by file and line) and nothing of this import is loaded (records are held back and
   inserted only when every file has been read).
@@ -27,6 +27,12 @@ identical to one from an earlier file, or already held, is skipped and counted (
 within one file all load). Masking runs carry an ``Id``: a run whose ``Id`` is already loaded (or
 seen earlier in the same import) is skipped when it is identical, and rejected when its content
 differs, with or without ``keep_duplicates``.
+
+``kinds`` loads only records of those kinds (a command that reads one kind asks for it alone):
+every line is still read and checked as in a whole import, so the rejects are the same, and a
+record of another kind is then counted in the report's ``other_kinds`` instead of being loaded;
+a version 3 snapshot's stores of other kinds are not read at all (their checksums are still
+verified, and their records counted from its directory).
 """
 
 from __future__ import annotations
@@ -159,8 +165,9 @@ class DuplicateFile:
 
 @attrs.frozen
 class ImportReport:
-    """What an import did. ``read == loaded + rejected + duplicates_skipped`` always holds (the
-    records of a skipped duplicate file are not read)."""
+    """What an import did. ``read == loaded + rejected + duplicates_skipped + sum(other_kinds)``
+    always holds (the records of a skipped duplicate file are not read; ``other_kinds`` counts
+    the records of kinds the import was not asked for, by kind)."""
 
     files: int
     read: int
@@ -171,6 +178,7 @@ class ImportReport:
     rejects: tuple[Reject, ...]  # kept here only when no rejects file was asked for
     rejects_path: str | None
     duplicate_files: tuple[DuplicateFile, ...] = ()
+    other_kinds: Mapping[RecordKind, int] = attrs.field(factory=dict)
 
     @property
     def loaded_total(self) -> int:
@@ -190,6 +198,10 @@ class ImportReport:
             f" = {self.loaded_total} loaded ({kinds}) + {self.rejected} rejected"
             f" + {_count(self.duplicates_skipped, 'duplicate')} (skipped)"
         )
+        other = {k: n for k, n in self.other_kinds.items() if n}
+        if other:
+            listed = ", ".join(f"{n} {k.value}" for k, n in other.items())
+            text += f" + {sum(other.values())} of other kinds (not asked for: {listed})"
         if self.duplicate_files:
             shown = "; ".join(map(str, self.duplicate_files[:3]))
             more = f"; and {len(self.duplicate_files) - 3} more" if len(self.duplicate_files) > 3 else ""
@@ -209,6 +221,7 @@ class ImportReport:
             "rejected": self.rejected,
             "duplicates_skipped": self.duplicates_skipped,
             "duplicate_files": [{"file": d.file, "same_as": d.same_as} for d in self.duplicate_files],
+            "other_kinds": {k.value: n for k, n in self.other_kinds.items() if n},
             "file_errors": [str(e) for e in self.file_errors],
             "rejects_path": self.rejects_path,
         }
@@ -221,8 +234,14 @@ def _count(n: int, noun: str) -> str:
 class _Loader:
     """The state of one import: counters, pending batches, the masking-run Ids seen, rejects."""
 
-    def __init__(self, target: HasStores, strict: bool, rejects: IO[str] | None, keep_duplicates: bool) -> None:
+    def __init__(
+        self, target: HasStores, strict: bool, rejects: IO[str] | None, keep_duplicates: bool,
+        wanted: frozenset[RecordKind] | None = None,
+    ) -> None:
         self.target = target
+        #: the kinds to load (``None``: every kind); the others' records are counted in ``other``
+        self.wanted = wanted
+        self.other = dict.fromkeys(RecordKind, 0)
         self.strict = strict
         self.rejects_out = rejects
         self.kept: list[Reject] = []
@@ -286,12 +305,18 @@ class _Loader:
         except RecordError as exc:  # located only now: most records need no ``where`` text
             self._bad(candidate, exc.located(candidate.where))
             return
+        if self.wanted is not None and kind not in self.wanted:
+            self.other[kind] += 1
+            return
         self.add(kind, record, candidate)
 
     def take_decoded(self, decoded: formats.Decoded) -> None:
         """A batch the fast path read: records, or structs the store reads as they are."""
         self.read += len(decoded.objects)
         objects = decoded.objects
+        if self.wanted is not None and decoded.kind not in self.wanted:
+            self.other[decoded.kind] += len(objects)
+            return
         if decoded.kind is RecordKind.MASKING_RUN:  # runs have an identity: skip or reject known ones
             objects = [obj for index, obj in enumerate(objects)
                        if not self._duplicate(obj, decoded.candidate(index))]
@@ -328,7 +353,11 @@ class _Loader:
         records with and, for masking runs, no two runs of the snapshot share an ``Id``;
         otherwise its records are added one by one, as any file's. Its audit and DMS logs are
         compared only with what came before it, never with each other."""
-        contents = snapshot.open_stores(path)
+        contents = snapshot.open_stores(path, self.wanted)
+        if self.wanted is not None:  # a version 3 file's other stores were not read
+            for kind, count in snapshot.unread_counts(path, self.wanted).items():
+                self.read += count
+                self.other[kind] += count
         if isinstance(contents, dict):
             for kind, opened in list(contents.items()):
                 if isinstance(opened, Store) and self._adopt(kind, opened, alone):
@@ -336,6 +365,9 @@ class _Loader:
         seen = dict.fromkeys(RecordKind, 0)
         for kind, records in snapshot.chunks(contents):
             self.read += len(records)
+            if self.wanted is not None and kind not in self.wanted:  # an older format's
+                self.other[kind] += len(records)
+                continue
             if kind is RecordKind.MASKING_RUN:  # runs have an identity: skip or reject known ones
                 for index, record in enumerate(records, seen[kind]):
                     self.add(kind, record, candidates.Candidate(str(path), 0, f"{kind.value}[{index}]", data={}))
@@ -500,6 +532,7 @@ class _Loader:
             rejects=tuple(self.kept),
             rejects_path=rejects_path,
             duplicate_files=tuple(self.duplicate_files),
+            other_kinds={kind: n for kind, n in self.other.items() if n},
         )
 
 
@@ -524,10 +557,12 @@ def load_into(
     rejects_path: str | os.PathLike[str] | None = None,
     progress: sources.ProgressFn | None = None,
     keep_duplicates: bool = False,
+    kinds: str | RecordKind | Iterable[str | RecordKind] | None = None,
 ) -> ImportReport:
     """Import every record of ``source`` into ``engine.store(kind)`` for each kind found.
 
     ``kind`` forces every record to be read as that kind (otherwise it is told from the content);
+    ``kinds`` loads only records of those kinds (the others are counted, see the module docstring);
     ``progress`` is called with the raw bytes consumed as files are read. See the module docstring
     for lenient and strict mode, and for duplicates (``keep_duplicates`` loads every file and
     every audit and DMS log, identical or not). A source naming no file raises
@@ -536,10 +571,11 @@ def load_into(
     :class:`OutputError` before any file is opened.
     """
     forced = None if kind is None else RecordKind.parse(kind)
+    wanted = None if kinds is None else RecordKind.parse_all(kinds)
     files = sources.expand(source)
     sources.refuse_overwrite(rejects_path, files, "the rejects file")
     rejects_file = None if rejects_path is None else _open_rejects(rejects_path)
-    loader = _Loader(engine, strict, rejects_file, keep_duplicates)
+    loader = _Loader(engine, strict, rejects_file, keep_duplicates, wanted)
     warm_filter_parser()
     try:
         with gc_paused():

@@ -23,7 +23,7 @@ import re
 import sys
 import zlib
 from array import array
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any, BinaryIO
 
 import attrs
@@ -200,26 +200,52 @@ def _brief(value: object) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def read_stores(raw: BinaryIO, size: int, head: bytes) -> dict[RecordKind, Store]:
+def read_stores(
+    raw: BinaryIO, size: int, head: bytes, kinds: Collection[RecordKind] | None = None
+) -> dict[RecordKind, Store]:
     """Every store of a version 3 file, checked whole (``SnapshotError`` otherwise): the stores
-    are new, so nothing of a bad file reaches the caller."""
+    are new, so nothing of a bad file reaches the caller. With ``kinds``, only those kinds'
+    stores are read; every section's checksum is still verified, so a file that is bad anywhere
+    is refused whichever kinds are asked for."""
     directory, sections = read_directory(raw, size, head)
     verify(raw, sections)
     file = _File(raw, sections)
     stores: dict[RecordKind, Store] = {}
+    for kind, entry in _kind_entries(directory):
+        if kinds is not None and kind not in kinds:
+            continue
+        try:
+            stores[kind] = _read_kind(file, kind, entry)
+        except SnapshotError as exc:
+            raise SnapshotError(f"{kind.value}: {exc.reason}") from None
+    return stores
+
+
+def row_counts(raw: BinaryIO, size: int, head: bytes) -> dict[RecordKind, int]:
+    """How many records of each kind a version 3 file holds, from its checked directory alone."""
+    directory, _ = read_directory(raw, size, head)
+    counts: dict[RecordKind, int] = {}
+    for kind, entry in _kind_entries(directory):
+        rows = entry.get("rows")
+        if type(rows) is not int or rows < 0:
+            raise SnapshotError(f"{kind.value}: corrupt: the kind lacks its 'rows'")
+        counts[kind] = rows
+    return counts
+
+
+def _kind_entries(directory: dict[str, Any]) -> list[tuple[RecordKind, dict[str, Any]]]:
+    """The directory's record kinds and their entries, each kind once."""
+    found: dict[RecordKind, dict[str, Any]] = {}
     for entry in directory["kinds"]:
         label = entry.get("kind") if isinstance(entry, dict) else None
         try:
             kind = RecordKind(label)
         except (ValueError, TypeError):
             raise SnapshotError(f"corrupt: unknown record kind {_brief(label)}") from None
-        if kind in stores:
+        if kind in found:
             raise SnapshotError(f"corrupt: record kind {kind.value!r} appears twice")
-        try:
-            stores[kind] = _read_kind(file, kind, entry)
-        except SnapshotError as exc:
-            raise SnapshotError(f"{kind.value}: {exc.reason}") from None
-    return stores
+        found[kind] = entry
+    return list(found.items())
 
 
 def _read_kind(file: _File, kind: RecordKind, entry: dict[str, Any]) -> Store:

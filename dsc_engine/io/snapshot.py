@@ -39,7 +39,7 @@ import json
 import os
 import struct
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -153,13 +153,14 @@ def encode(records: Mapping[RecordKind, Sequence[Record]], *, compress: bool = T
 Contents = list[snaptables.Table] | dict[RecordKind, list[Record]] | dict[RecordKind, Store]
 
 
-def _tables(raw: BinaryIO, size: int, name: str) -> Contents:
+def _tables(raw: BinaryIO, size: int, name: str, kinds: Collection[RecordKind] | None = None) -> Contents:
     """Read and check a snapshot from a seekable ``raw`` (``size`` bytes in all): version 3 as
-    whole stores, version 2 as checked column tables, version 1 as records."""
+    whole stores (only those of ``kinds``, when given), version 2 as checked column tables,
+    version 1 as records (every kind: their reader filters)."""
     head = raw.read(HEADER_SIZE)
-    if head.startswith(MAGIC) and len(head) >= len(MAGIC) + 2 and _version_of(head) == snapstore.VERSION:
+    if _is_version_3(head):
         try:
-            return snapopen.read_stores(raw, size, head[: snapstore.HEADER.size])
+            return snapopen.read_stores(raw, size, head[: snapstore.HEADER.size], kinds)
         except SnapshotError as exc:
             raise exc.located(name) from None
     if len(head) < HEADER_SIZE:
@@ -285,13 +286,35 @@ def _chunks(tables: Contents, size: int) -> Iterator[tuple[RecordKind, list[Reco
             yield table.kind, chunk
 
 
-def _read_file(path: str | os.PathLike[str]) -> Contents:
+def _is_version_3(head: bytes) -> bool:
+    return head.startswith(MAGIC) and len(head) >= len(MAGIC) + 2 and _version_of(head) == snapstore.VERSION
+
+
+def _read_file(path: str | os.PathLike[str], kinds: Collection[RecordKind] | None = None) -> Contents:
     name = os.fspath(path)
     try:
         with open(path, "rb") as raw:
-            return _tables(raw, os.fstat(raw.fileno()).st_size, name)
+            return _tables(raw, os.fstat(raw.fileno()).st_size, name, kinds)
     except OSError as exc:
         raise SnapshotError(f"cannot read: {exc.strerror or exc}", name) from None
+
+
+def unread_counts(path: str | os.PathLike[str], kinds: Collection[RecordKind]) -> dict[RecordKind, int]:
+    """How many records of the kinds not in ``kinds`` a version 3 snapshot holds, from its
+    directory (what :func:`open_stores` leaves unread when given ``kinds``); nothing for an
+    older format, whose records are all read."""
+    name = os.fspath(path)
+    try:
+        with open(path, "rb") as raw:
+            head = raw.read(HEADER_SIZE)
+            if not _is_version_3(head):
+                return {}
+            counts = snapopen.row_counts(raw, os.fstat(raw.fileno()).st_size, head[: snapstore.HEADER.size])
+    except OSError as exc:
+        raise SnapshotError(f"cannot read: {exc.strerror or exc}", name) from None
+    except SnapshotError as exc:
+        raise exc.located(name) from None
+    return {kind: n for kind, n in counts.items() if kind not in kinds and n}
 
 
 def decode(data: bytes, name: str = "snapshot") -> dict[RecordKind, list[Record]]:
@@ -381,23 +404,28 @@ def read(path: str | os.PathLike[str]) -> dict[RecordKind, list[Record]]:
     return out
 
 
-def load(engine: HasStores, path: str | os.PathLike[str]) -> dict[RecordKind, int]:
+def load(
+    engine: HasStores, path: str | os.PathLike[str], kinds: str | RecordKind | Iterable[str | RecordKind] | None = None
+) -> dict[RecordKind, int]:
     """Append a snapshot's records to ``engine``'s stores (nothing is loaded if it is bad).
 
     A version 3 snapshot opened into an empty in-memory store becomes that store as it is, its
     indexes included; into a store that holds records, its records are appended in their load
-    order (after the ones there, as any later load)."""
+    order (after the ones there, as any later load). ``kinds`` loads only those kinds (a
+    version 3 file's other stores are not read; their checksums are still verified)."""
+    wanted = None if kinds is None else RecordKind.parse_all(kinds)
     counts = dict.fromkeys(RecordKind, 0)
     warm_filter_parser()
     with gc_paused():
-        contents = _read_file(path)
+        contents = _read_file(path, wanted)
         if isinstance(contents, dict):
             for kind, opened in list(contents.items()):
                 if isinstance(opened, Store) and adopt(engine, kind, opened):
                     counts[kind] = len(opened)
                     del contents[kind]
         for kind, chunk in _chunks(contents, INSERT_CHUNK):
-            counts[kind] += engine.store(kind).insert(chunk)
+            if wanted is None or kind in wanted:
+                counts[kind] += engine.store(kind).insert(chunk)
     return counts
 
 
@@ -412,7 +440,8 @@ def chunks(contents: Contents, size: int = INSERT_CHUNK) -> Iterator[tuple[Recor
     return _chunks(contents, size)
 
 
-def open_stores(path: str | os.PathLike[str]) -> Contents:
-    """A snapshot file, checked whole: version 3 as stores, older versions as tables/records
-    (what :func:`load` and the importer take apart)."""
-    return _read_file(path)
+def open_stores(path: str | os.PathLike[str], kinds: Collection[RecordKind] | None = None) -> Contents:
+    """A snapshot file, checked whole: version 3 as stores (only those of ``kinds``, when
+    given), older versions as tables/records of every kind (what :func:`load` and the importer
+    take apart)."""
+    return _read_file(path, kinds)

@@ -8,7 +8,7 @@ these facts instead of testing ``if kind is ...`` (``docs/architecture.md``).
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import attrs
 
@@ -78,6 +78,13 @@ class RecordKind(enum.Enum):
             return _ALIASES[key]
         except KeyError:
             raise ValueError(f"unknown record kind {name!r}; expected one of {choices}") from None
+
+    @classmethod
+    def parse_all(cls, names: str | RecordKind | Iterable[str | RecordKind]) -> frozenset[RecordKind]:
+        """The kinds of ``names``, each as :meth:`parse` takes it (one name alone is one kind)."""
+        if isinstance(names, str | RecordKind):
+            return frozenset((cls.parse(names),))
+        return frozenset(map(cls.parse, names))
 
     @classmethod
     def of(cls, record: object) -> RecordKind:

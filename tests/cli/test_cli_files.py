@@ -91,3 +91,30 @@ def test_export_to_csv_guards_formula_cells_unless_told_not_to(tmp_path):
 def test_no_formula_guard_is_a_usage_error_outside_csv(tmp_path):
     code, _, err = run("export", "audit", "--to", "jsonl", "--no-formula-guard", "--data", str(_formula_data(tmp_path)))
     assert code == 2 and "--no-formula-guard" in err
+
+
+def test_a_command_of_one_kind_reads_only_that_kind_of_a_snapshot(tmp_path, monkeypatch):
+    """``call``, ``query`` and ``export`` read one kind: a snapshot's other stores are not read
+    (a DMS call on a month's snapshot does not open its million audit logs); the answers are
+    those of a whole load."""
+    from dsc_engine import Engine
+    from dsc_engine.io import snapopen, snapshot
+
+    engine = Engine()
+    for kind in RecordKind:
+        engine.load(sample.generate(kind, 20, seed=4))
+    path = tmp_path / "all.dsc"
+    snapshot.save(engine, path)
+    read: list[RecordKind] = []
+    real = snapopen._read_kind
+    monkeypatch.setattr(snapopen, "_read_kind", lambda file, kind, entry: read.append(kind) or real(file, kind, entry))
+    params = {"PageNumber": "1", "PageSize": "5", "StartTime": "2000-01-01 00:00:00", "EndTime": "2099-12-31 23:59:59"}
+    code, out, err = run("--format", "json", "call", "ListSensitiveDataAuditLog", "--data", str(path),
+                         *(f"--param={name}={value}" for name, value in params.items()))
+    assert (code, err, read) == (0, "", [RecordKind.DMS_LOG])
+    answer = json.loads(out)
+    expected = engine.call("ListSensitiveDataAuditLog", params)
+    assert answer["TotalCount"] == expected["TotalCount"] == 20
+    assert answer["SensitiveDataAuditLogList"] == expected["SensitiveDataAuditLogList"]
+    code, out, _ = run("--format", "jsonl", "query", "masking", "", "--data", str(path))
+    assert code == 0 and read == [RecordKind.DMS_LOG, RecordKind.MASKING_RUN] and len(out.splitlines()) == 10

@@ -1,0 +1,134 @@
+"""Importing only some kinds (``load_into(kinds=...)``, what a one-kind CLI command asks for):
+the other kinds' records are counted, not loaded; a version 3 snapshot's other stores are not
+read; the rejects are those of a whole import."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dsc_engine import Engine, sample
+from dsc_engine.errors import SnapshotError
+from dsc_engine.io import imports, snapopen, snapshot, snapstore
+from dsc_engine.models import RecordKind
+from dsc_engine.wire.codec import to_wire
+
+AUDIT, RUNS, DMS = RecordKind.AUDIT_LOG, RecordKind.MASKING_RUN, RecordKind.DMS_LOG
+COUNTS = {AUDIT: 40, RUNS: 12, DMS: 9}
+
+
+def _records(kind: RecordKind) -> list:
+    return sample.generate(kind, COUNTS[kind], seed=3)
+
+
+def _folder(tmp_path: Path, *, bad_line: bool = False) -> Path:
+    """One JSON Lines file per kind; with ``bad_line``, a broken line in the masking runs' file."""
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    for kind in RecordKind:
+        lines = [json.dumps(to_wire(r), ensure_ascii=False) for r in _records(kind)]
+        if bad_line and kind is RUNS:
+            lines.insert(3, '{"Id": 1, "StartTime": ')
+        (folder / f"{kind.value}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
+def _reconciles(report: imports.ImportReport) -> bool:
+    return report.read == (report.loaded_total + report.rejected + report.duplicates_skipped
+                           + sum(report.other_kinds.values()))
+
+
+def _load(source: Path, **options: object) -> tuple[imports.Stores, imports.ImportReport]:
+    target = imports.Stores()
+    return target, imports.load_into(target, source, **options)  # type: ignore[arg-type]
+
+
+def _wire(target: imports.Stores, kind: RecordKind) -> list:
+    return [to_wire(r) for r in target.store(kind).records_in_load_order()]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["columnar-path", "record-path"])
+def test_only_the_asked_kinds_load_and_the_others_are_counted(tmp_path: Path, fast: bool,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = _folder(tmp_path, bad_line=True)
+    whole_target, whole = _load(folder)
+    if not fast:  # an import target other than in-memory stores reads record by record
+        monkeypatch.setattr(imports._Loader, "take_decoded", _refuse)
+        monkeypatch.setattr(imports.formats, "read_file", _slow(imports.formats.read_file))
+    target, report = _load(folder, kinds=["dms", AUDIT])
+    assert _wire(target, AUDIT) == _wire(whole_target, AUDIT) and _wire(target, DMS) == _wire(whole_target, DMS)
+    assert _wire(target, RUNS) == []
+    assert report.loaded == {AUDIT: COUNTS[AUDIT], RUNS: 0, DMS: COUNTS[DMS]}
+    assert report.other_kinds == {RUNS: COUNTS[RUNS]}
+    assert (report.read, report.rejected) == (whole.read, whole.rejected) == (sum(COUNTS.values()) + 1, 1)
+    assert [r.line for r in report.rejects] == [r.line for r in whole.rejects] == [4]  # checked all the same
+    assert _reconciles(report) and _reconciles(whole) and whole.other_kinds == {}
+    assert report.summary().endswith(f"+ {COUNTS[RUNS]} of other kinds (not asked for: {COUNTS[RUNS]} masking_run)")
+    assert report.to_json()["other_kinds"] == {"masking_run": COUNTS[RUNS]}
+
+
+def _refuse(*_: object) -> None:
+    raise AssertionError("the columnar path was taken")
+
+
+def _slow(read_file):  # type: ignore[no-untyped-def]
+    def read(*args, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs["fast"] = False
+        return read_file(*args, **kwargs)
+    return read
+
+
+def _saved(tmp_path: Path, version: int) -> Path:
+    engine = Engine()
+    for kind in RecordKind:
+        engine.load(_records(kind))
+    path = tmp_path / f"all-v{version}.dsc"
+    snapshot.save(engine, path, version=version)
+    return path
+
+
+def test_a_version_3_snapshot_reads_only_the_asked_stores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _saved(tmp_path, 3)
+    read: list[RecordKind] = []
+    real = snapopen._read_kind
+    monkeypatch.setattr(snapopen, "_read_kind", lambda file, kind, entry: read.append(kind) or real(file, kind, entry))
+    target, report = _load(path, kinds="masking")
+    assert read == [RUNS]
+    assert len(_wire(target, RUNS)) == COUNTS[RUNS] and _wire(target, AUDIT) == _wire(target, DMS) == []
+    assert report.other_kinds == {AUDIT: COUNTS[AUDIT], DMS: COUNTS[DMS]}  # from the directory
+    assert report.read == sum(COUNTS.values()) and _reconciles(report)
+    engine = Engine()
+    assert snapshot.load(engine, path, kinds=[DMS]) == {AUDIT: 0, RUNS: 0, DMS: COUNTS[DMS]}
+    assert len(engine.store(AUDIT)) == 0 and read == [RUNS, DMS]
+
+
+def test_a_version_3_snapshot_damaged_in_a_kind_not_asked_for_is_still_refused(tmp_path: Path) -> None:
+    """Every section's checksum is verified, whichever kinds are read: a bad file loads nothing."""
+    path = _saved(tmp_path, 3)
+    data = bytearray(path.read_bytes())
+    with open(path, "rb") as raw:
+        directory, _ = snapopen.read_directory(raw, len(data), bytes(data[: snapstore.HEADER.size]))
+    audit = next(e for e in directory["kinds"] if e["kind"] == AUDIT.value)
+    section = directory["sections"][audit["segments"][0]["seq"]]
+    data[section["offset"]] ^= 0xFF
+    path.write_bytes(data)
+    with pytest.raises(SnapshotError, match="checksum of section"):
+        _load(path, kinds=[DMS], strict=True)
+    target, report = _load(path, kinds=[DMS])
+    assert report.file_errors and report.loaded_total == 0 and _wire(target, DMS) == []
+
+
+def test_an_older_snapshot_reads_every_kind_and_counts_the_others(tmp_path: Path) -> None:
+    path = _saved(tmp_path, 2)
+    target, report = _load(path, kinds=AUDIT)
+    assert len(_wire(target, AUDIT)) == COUNTS[AUDIT] and _wire(target, DMS) == []
+    assert report.other_kinds == {RUNS: COUNTS[RUNS], DMS: COUNTS[DMS]} and _reconciles(report)
+    engine = Engine()
+    assert snapshot.load(engine, path, kinds="dms") == {AUDIT: 0, RUNS: 0, DMS: COUNTS[DMS]}
+
+
+def test_an_unknown_kind_is_refused_before_anything_is_read(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown record kind 'audits_and_more'"):
+        _load(_folder(tmp_path), kinds=["audit", "audits_and_more"])
