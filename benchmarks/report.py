@@ -295,8 +295,18 @@ def _snapshot(results: dict[str, Any]) -> list[str]:
                    f"{_mib(snap['import_peak_kib'])} MiB); snapshot {snap['bytes'] / 1e6:.1f} MB, saved in "
                    f"{snap['save_seconds']:.2f} s; opened in {snap['load_seconds']:.2f} s "
                    f"({snap['load_seconds'] / floor:.2f}x json.loads), peak RSS {_mib(snap['peak_kib'])} MiB, "
-                   f"{_mib(snap['rss_after_kib'])} MiB after |")
+                   f"{_mib(snap['rss_after_kib'])} MiB after{_cli_calls(snap)} |")
     return out if len(out) > 2 else ["(not run)"]
+
+
+def _cli_calls(snap: dict[str, Any]) -> str:
+    """The fresh ``dsc-engine call`` processes on the snapshot, when the run timed them."""
+    calls = snap.get("cli_call_seconds")
+    if not calls:
+        return ""
+    each = ", ".join(f"{action} {seconds:.2f} s" for action, seconds in calls.items())
+    return (f"; a fresh `dsc-engine call` process on it (start, open of the kind read, answer): {each} "
+            f"(`python3 -c pass`: {snap['python_start_seconds']:.2f} s)")
 
 
 def _server(results: dict[str, Any]) -> list[str]:

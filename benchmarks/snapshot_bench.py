@@ -9,6 +9,9 @@
    import's background builder was making).
 3. ``--load PATH``: ``snapshot.load`` into an empty ``Engine``: time, peak RSS while opening and
    RSS after, and every record counted.
+4. What a shell user waits for: ``dsc-engine call`` of each operation on the snapshot, each in a
+   fresh process (interpreter start, imports, the open of the kind it reads, the answer, the
+   output), wall-clock seconds, beside the interpreter's own start (``python3 -c pass``).
 
 The snapshot is left in the scratch folder (``bench.snapshot``) for the dsc-engine runner to open.
 """
@@ -71,6 +74,33 @@ def load(target: Path) -> dict[str, Any]:
             "records": {kind.value: n for kind, n in counts.items()}}
 
 
+#: One call per operation, each answering a first page (the DMS one over every day of the data).
+CLI_CALLS = {
+    "DescribeAuditLogs": ["PageSize=10"],
+    "DescribeDataMaskingRunHistory": ["PageSize=10"],
+    "ListSensitiveDataAuditLog": ["PageNumber=1", "PageSize=10", "StartTime=2000-01-01 00:00:00",
+                                  "EndTime=2099-12-31 23:59:59"],
+}
+
+
+def cli_calls(target: Path) -> dict[str, Any]:
+    """Wall-clock seconds of a fresh ``dsc-engine call`` process per operation (the output is
+    checked to be an answer), and of a fresh interpreter doing nothing."""
+    def timed(command: list[str]) -> float:
+        start = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        seconds = time.perf_counter() - start
+        if done.returncode != 0:
+            raise WorkerError(f"{' '.join(command[:6])}", done.returncode, done.stderr or done.stdout)
+        return seconds
+
+    seconds = {}
+    for action, params in CLI_CALLS.items():
+        command = [sys.executable, "-m", "dsc_engine.cli", "--format", "json", "call", action, "--data", str(target)]
+        seconds[action] = timed(command + [f"--param={param}" for param in params])
+    return {"cli_call_seconds": seconds, "python_start_seconds": timed([sys.executable, "-c", "pass"])}
+
+
 def _step(arguments: list[str], out: Path) -> dict[str, Any]:
     command = [sys.executable, "-m", "benchmarks.snapshot_bench", *arguments, "--out", str(out)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -103,8 +133,11 @@ def main(argv: list[str] | None = None) -> None:
     loaded = _step(["--load", str(target)], args.scratch / "snapshot-load.json")
     if loaded["records"] != saved["records"]:
         raise BenchmarkError(f"snapshot load gave {loaded['records']}, saved {saved['records']}")
-    args.out.write_text(json.dumps({"available": True, "path": str(target), **floored, **saved, **loaded}),
-                        encoding="utf-8")
+    called = cli_calls(target)
+    args.out.write_text(
+        json.dumps({"available": True, "path": str(target), **floored, **saved, **loaded, **called}),
+        encoding="utf-8",
+    )
 
 
 if __name__ == "__main__":

@@ -60,6 +60,10 @@ def test_benchmark_smoke_extras_and_report(run_output: tuple[dict, str, Path]) -
     snapshot = results["sizes"][str(SIZE)]["snapshot"]
     if snapshot["available"]:
         assert snapshot["records"]["audit_log"] == SIZE
+        assert set(snapshot["cli_call_seconds"]) == {"DescribeAuditLogs", "DescribeDataMaskingRunHistory",
+                                                     "ListSensitiveDataAuditLog"}
+        assert all(s > snapshot["python_start_seconds"] > 0 for s in snapshot["cli_call_seconds"].values())
+        assert "a fresh `dsc-engine call` process" in markdown
     server = results["server"]
     if server["available"]:
         assert [level["clients"] for level in server["levels"]] == [1, 4, 16]
