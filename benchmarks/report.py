@@ -290,7 +290,9 @@ def _snapshot(results: dict[str, Any]) -> list[str]:
             out.append(f"| {_n(size)} | not measured: {snap['reason']} |")
             continue
         floor = snap.get("json_loads_seconds", 0.0) or float("nan")
-        out.append(f"| {_n(size)} | stdlib `json.loads` of every line: {floor:.2f} s; JSON Lines import "
+        runs = snap.get("json_loads_runs")
+        around = f" (the mean of {runs[0]:.2f} s before the import and {runs[1]:.2f} s after the open)" if runs else ""
+        out.append(f"| {_n(size)} | stdlib `json.loads` of every line: {floor:.2f} s{around}; JSON Lines import "
                    f"{snap['import_seconds']:.2f} s ({snap['import_seconds'] / floor:.2f}x json.loads, peak RSS "
                    f"{_mib(snap['import_peak_kib'])} MiB); snapshot {snap['bytes'] / 1e6:.1f} MB, saved in "
                    f"{snap['save_seconds']:.2f} s; opened in {snap['load_seconds']:.2f} s "

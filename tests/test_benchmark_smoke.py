@@ -60,6 +60,8 @@ def test_benchmark_smoke_extras_and_report(run_output: tuple[dict, str, Path]) -
     snapshot = results["sizes"][str(SIZE)]["snapshot"]
     if snapshot["available"]:
         assert snapshot["records"]["audit_log"] == SIZE
+        assert len(snapshot["json_loads_runs"]) == 2
+        assert snapshot["json_loads_seconds"] == sum(snapshot["json_loads_runs"]) / 2
         assert set(snapshot["cli_call_seconds"]) == {"DescribeAuditLogs", "DescribeDataMaskingRunHistory",
                                                      "ListSensitiveDataAuditLog"}
         assert all(s > snapshot["python_start_seconds"] > 0 for s in snapshot["cli_call_seconds"].values())
