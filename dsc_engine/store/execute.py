@@ -39,7 +39,7 @@ from dsc_engine.query.plan import (
 from dsc_engine.store.columns import ENTRY_PREFIX, Schema
 from dsc_engine.store.segment import RowSeq, Segment
 from dsc_engine.store.text import SPAN_PER_ROW
-from dsc_engine.store.vector import Difference, RowFilter, row_filter
+from dsc_engine.store.vector import Difference, RowFilter, Union, row_filter
 from dsc_engine.wire.types import Storage
 
 RowTest = Callable[[int], bool]
@@ -52,6 +52,9 @@ _PAIR_CODES = 1_024
 _PER_LIST = 16
 #: Above this many codes, a window estimate scales the whole count instead of cutting each list.
 _EXACT_CODES = 64
+#: Rows of disjoint posting lists above which their union is kept lazy (merging this many
+#: costs about what finding a page in the lists does).
+_LAZY_UNION = 1024
 
 
 class Statistics:
@@ -141,11 +144,16 @@ def candidates(segment: Segment, access: Access, a: int, b: int) -> RowSeq:
 
 
 def _union(lists: list[RowSeq], *, overlapping: bool) -> RowSeq:
-    """The ascending union of ascending row lists (``overlapping``: a row may be in several)."""
+    """The ascending union of ascending row lists (``overlapping``: a row may be in several).
+
+    Disjoint lists of more than :data:`_LAZY_UNION` rows in all stay apart as a lazy ``Union``:
+    a page of them is found without merging them all (``vector.Union``)."""
     if not lists:
         return _EMPTY
     if len(lists) == 1:
         return lists[0]
+    if not overlapping and sum(map(len, lists)) > _LAZY_UNION:
+        return Union(lists)
     rows = itertools.chain.from_iterable(lists)
     return array("i", sorted(set(rows) if overlapping else rows))
 

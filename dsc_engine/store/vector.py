@@ -188,3 +188,72 @@ class Difference(Sequence[int]):
         if not 0 <= index < size:
             raise IndexError(index)
         return self._row(index)
+
+
+class Union(Sequence[int]):
+    """The ascending union of two or more disjoint, non-empty ascending row lists, lazily.
+
+    What an ``in`` set of a scalar column gives (each row holds one value, so its values' posting
+    lists never share a row): its length is a sum, its ``i``-th row a binary search over row
+    numbers (how many rows of each list are at or below a row is a bisection of that list), and
+    a slice is another ``Union`` of the lists' cuts, so the first page of a broad set costs about
+    the page, not a merge of every list. Iterating merges the lists once; the merge is kept for
+    this object's later reads (the object lives for one query).
+    """
+
+    __slots__ = ("lists", "_size", "_merged")
+
+    def __init__(self, lists: Sequence[RowSeq]) -> None:
+        self.lists = lists
+        self._size = sum(map(len, lists))
+        self._merged: array[int] | None = None
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._rows())
+
+    def _rows(self) -> array[int]:
+        if self._merged is None:
+            self._merged = array("i", sorted(itertools.chain.from_iterable(self.lists)))
+        return self._merged
+
+    def _row(self, index: int) -> int:
+        """The ``index``-th row: the smallest row with more than ``index`` rows at or below it."""
+        lists = self.lists
+        low, high = min(rows[0] for rows in lists), max(rows[-1] for rows in lists)
+        while low < high:
+            mid = (low + high) // 2
+            if sum(bisect.bisect_right(rows, mid) for rows in lists) > index:
+                high = mid
+            else:
+                low = mid + 1
+        return low
+
+    @overload
+    def __getitem__(self, index: int) -> int: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[int]: ...
+    def __getitem__(self, index: int | slice) -> int | Sequence[int]:
+        size = self._size
+        if isinstance(index, slice):
+            start, stop, step = index.indices(size)
+            if step != 1 or self._merged is not None:
+                return self._rows()[index]
+            if stop <= start:
+                return range(0)
+            first = self._row(start)
+            end = None if stop == size else self._row(stop)  # the first row left out
+            cuts = []
+            for rows in self.lists:
+                i = bisect.bisect_left(rows, first)
+                j = len(rows) if end is None else bisect.bisect_left(rows, end)
+                if j > i:
+                    cuts.append(rows[i:j])
+            return cuts[0] if len(cuts) == 1 else Union(cuts)
+        if index < 0:
+            index += size
+        if not 0 <= index < size:
+            raise IndexError(index)
+        return self._merged[index] if self._merged is not None else self._row(index)
