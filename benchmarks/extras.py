@@ -34,12 +34,12 @@ def run_module(module: str, name: str, arguments: list[str], out: Path) -> dict[
     return json.loads(out.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 
-def snapshot_figures(data: Path, scratch: Path, log: Callable[[str], None]) -> dict[str, Any]:
+def snapshot_figures(data: Path, scratch: Path, log: Callable[[str], None], runs: int = 3) -> dict[str, Any]:
     if not _exists(SNAPSHOT_MODULE):
         return {"available": False, "reason": f"{SNAPSHOT_MODULE} does not exist at this commit"}
-    log(f"snapshot: save and load {data.name}")
+    log(f"snapshot: save and load {data.name} ({runs} interleaved runs)")
     return run_module("benchmarks.snapshot_bench", "snapshot",
-                       ["--data", str(data), "--scratch", str(scratch)], scratch / "snapshot.json")
+                       ["--data", str(data), "--scratch", str(scratch), "--runs", str(runs)], scratch / "snapshot.json")
 
 
 def server_figures(data: Path, n: int, requests: int, log: Callable[[str], None]) -> dict[str, Any]:

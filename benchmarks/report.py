@@ -113,13 +113,14 @@ def _cold_targets(size: str, run: dict[str, Any]) -> list[tuple[str, str, bool, 
     floor = snap.get("json_loads_seconds")
     if snap.get("available") and floor:
         opened, imported = snap["load_seconds"], snap["import_seconds"]
+        medians = f"; medians of {len(snap['runs']['load_seconds'])} interleaved runs" if snap.get("runs") else ""
         rows.append(("snapshot open <= 0.25x json.loads", size, opened <= 0.25 * floor,
-                     f"open {opened:.2f} s, json.loads {floor:.2f} s ({opened / floor:.2f}x)"))
+                     f"open {opened:.2f} s, json.loads {floor:.2f} s ({opened / floor:.2f}x{medians})"))
         peak, after = snap["peak_kib"], snap["rss_after_kib"]
         rows.append(("peak RSS while opening <= 1.1x RSS after", size, peak <= 1.1 * after,
                      f"peak {_mib(peak)} MiB, after {_mib(after)} MiB ({peak / after:.2f}x)"))
         rows.append(("JSON Lines import <= 1.5x json.loads", size, imported <= 1.5 * floor,
-                     f"import {imported:.2f} s, json.loads {floor:.2f} s ({imported / floor:.2f}x)"))
+                     f"import {imported:.2f} s, json.loads {floor:.2f} s ({imported / floor:.2f}x{medians})"))
         rows.append(("snapshot save <= import", size, snap["save_seconds"] <= imported,
                      f"save {snap['save_seconds']:.2f} s ({snap['bytes'] / 1e6:.0f} MB), import {imported:.2f} s"))
     queries = engine["queries"]
@@ -290,15 +291,23 @@ def _snapshot(results: dict[str, Any]) -> list[str]:
             out.append(f"| {_n(size)} | not measured: {snap['reason']} |")
             continue
         floor = snap.get("json_loads_seconds", 0.0) or float("nan")
-        runs = snap.get("json_loads_runs")
-        around = f" (the mean of {runs[0]:.2f} s before the import and {runs[1]:.2f} s after the open)" if runs else ""
-        out.append(f"| {_n(size)} | stdlib `json.loads` of every line: {floor:.2f} s{around}; JSON Lines import "
-                   f"{snap['import_seconds']:.2f} s ({snap['import_seconds'] / floor:.2f}x json.loads, peak RSS "
+        out.append(f"| {_n(size)} | stdlib `json.loads` of every line: {floor:.2f} s{_runs(snap, 'json_loads_seconds')}"
+                   f"; JSON Lines import {snap['import_seconds']:.2f} s{_runs(snap, 'import_seconds')} "
+                   f"({snap['import_seconds'] / floor:.2f}x json.loads, peak RSS "
                    f"{_mib(snap['import_peak_kib'])} MiB); snapshot {snap['bytes'] / 1e6:.1f} MB, saved in "
-                   f"{snap['save_seconds']:.2f} s; opened in {snap['load_seconds']:.2f} s "
+                   f"{snap['save_seconds']:.2f} s{_runs(snap, 'save_seconds')}; opened in {snap['load_seconds']:.2f} s"
+                   f"{_runs(snap, 'load_seconds')} "
                    f"({snap['load_seconds'] / floor:.2f}x json.loads), peak RSS {_mib(snap['peak_kib'])} MiB, "
                    f"{_mib(snap['rss_after_kib'])} MiB after{_cli_calls(snap)} |")
     return out if len(out) > 2 else ["(not run)"]
+
+
+def _runs(snap: dict[str, Any], key: str) -> str:
+    """`` (median of 3 runs: a, b, c s)`` when the figure is a median of interleaved runs."""
+    samples = (snap.get("runs") or {}).get(key)
+    if not samples or len(samples) < 2:
+        return ""
+    return f" (median of {len(samples)} runs: {', '.join(f'{x:.2f}' for x in samples)} s)"
 
 
 def _cli_calls(snap: dict[str, Any]) -> str:

@@ -82,7 +82,7 @@ def run_size(n: int, args: argparse.Namespace, log: Any) -> dict[str, Any]:
         queries_file.write_text(json.dumps([q.to_json() for q in queries]), encoding="utf-8")
         snap: dict[str, Any] | None = None
         if not args.no_snapshot:  # first: the import, the snapshot the engine then opens
-            snap = extras.snapshot_figures(data.directory, scratch, log)
+            snap = extras.snapshot_figures(data.directory, scratch, log, args.snapshot_runs)
         opened = snap.get("path") if snap else None
         reports = []
         for runner in args.runners:
@@ -122,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-server", action="store_true", help="skip server throughput")
     parser.add_argument("--server-requests", type=int, default=400,
                         help="signed requests per concurrency level")
+    parser.add_argument("--snapshot-runs", type=int, default=3,
+                        help="interleaved runs of the json.loads floor, the import and the open (medians)")
     parser.add_argument("--evict-mib", type=int, default=128,
                         help="MiB written before each 'evicted' repetition (0: no such figures)")
     parser.add_argument("--quiet", action="store_true")

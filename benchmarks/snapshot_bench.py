@@ -1,11 +1,9 @@
 """Import, snapshot and open figures, each step in a fresh process.
 
-    python3 -m benchmarks.snapshot_bench --data DIR --scratch DIR --out OUT.json
+    python3 -m benchmarks.snapshot_bench --data DIR --scratch DIR --out OUT.json [--runs 3]
 
 1. ``--floor``: the stdlib ``json.loads`` of every line of the three files (the floor every
-   import and open is compared with), once before the import and once after the open: the
-   machine is shared and its speed drifts over the minutes these steps take, so the floor is the
-   mean of the two, measured around what it is compared with (both kept in the figures).
+   import and open is compared with).
 2. ``--save``: one import of the three JSON Lines files (``load_into``, kinds told from the
    content), then ``snapshot.save`` of the engine (size and time; it waits for the indexes the
    import's background builder was making).
@@ -15,13 +13,18 @@
    fresh process (interpreter start, imports, the open of the kind it reads, the answer, the
    output), wall-clock seconds, beside the interpreter's own start (``python3 -c pass``).
 
-The snapshot is left in the scratch folder (``bench.snapshot``) for the dsc-engine runner to open.
+The machine is shared and its speed drifts over the minutes these steps take (the same import
+measured 1.12x to 1.65x its floor in four runs, each with one sample of each): so ``--runs``
+times the floor, an import and save, and an open, interleaved, and every figure is the median of
+its runs (every sample is kept, in ``runs``). The snapshot is left in the scratch folder
+(``bench.snapshot``) for the dsc-engine runner to open.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import time
@@ -119,6 +122,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--save", type=Path, help="only import and save to this path (a fresh-process step)")
     parser.add_argument("--load", type=Path, help="only load this snapshot (a fresh-process step)")
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--runs", type=int, default=3, help="interleaved runs of floor, import and open")
     args = parser.parse_args(argv)
     if args.floor:
         args.out.write_text(json.dumps(floor(args.data)), encoding="utf-8")
@@ -130,20 +134,37 @@ def main(argv: list[str] | None = None) -> None:
         args.out.write_text(json.dumps(load(args.load)), encoding="utf-8")
         return
     target = args.scratch / SNAPSHOT_NAME
-    before = _step(["--floor", "--data", str(args.data)], args.scratch / "floor.json")
-    saved = _step(["--save", str(target), "--data", str(args.data)], args.scratch / "save.json")
-    loaded = _step(["--load", str(target)], args.scratch / "snapshot-load.json")
-    after = _step(["--floor", "--data", str(args.data)], args.scratch / "floor.json")
-    runs = [before["json_loads_seconds"], after["json_loads_seconds"]]
-    floored = {"json_loads_seconds": sum(runs) / 2, "json_loads_runs": runs, "lines": before["lines"]}
-    if loaded["records"] != saved["records"]:
-        raise BenchmarkError(f"snapshot load gave {loaded['records']}, saved {saved['records']}")
+    floors, saves, loads = [], [], []
+    for _ in range(args.runs):  # interleaved: each figure's runs meet the machine at the same moments
+        floors.append(_step(["--floor", "--data", str(args.data)], args.scratch / "floor.json"))
+        saves.append(_step(["--save", str(target), "--data", str(args.data)], args.scratch / "save.json"))
+        loads.append(_step(["--load", str(target)], args.scratch / "snapshot-load.json"))
+    for loaded, saved in zip(loads, saves, strict=True):
+        if loaded["records"] != saved["records"]:
+            raise BenchmarkError(f"snapshot load gave {loaded['records']}, saved {saved['records']}")
+    figures = {
+        "json_loads_seconds": _median(floors, "json_loads_seconds"), "lines": floors[0]["lines"],
+        **_median_run(saves, "import_seconds"),
+        "save_seconds": _median(saves, "save_seconds"),
+        **_median_run(loads, "load_seconds"),
+        "runs": {"json_loads_seconds": [f["json_loads_seconds"] for f in floors],
+                 "import_seconds": [s["import_seconds"] for s in saves],
+                 "save_seconds": [s["save_seconds"] for s in saves],
+                 "load_seconds": [f["load_seconds"] for f in loads]},
+    }
     called = cli_calls(target)
-    args.out.write_text(
-        json.dumps({"available": True, "path": str(target), **floored, **saved, **loaded, **called}),
-        encoding="utf-8",
-    )
+    args.out.write_text(json.dumps({"available": True, "path": str(target), **figures, **called}), encoding="utf-8")
 
+
+def _median(runs: list[dict[str, Any]], key: str) -> float:
+    return statistics.median(run[key] for run in runs)
+
+
+def _median_run(runs: list[dict[str, Any]], key: str) -> dict[str, Any]:
+    """The run whose ``key`` is the median (the lower middle of an even count), whole: its other
+    figures (memory, counts) are that run's."""
+    ordered = sorted(runs, key=lambda run: run[key])
+    return ordered[(len(ordered) - 1) // 2]
 
 if __name__ == "__main__":
     main()

@@ -26,7 +26,7 @@ SIZE = 300
 def run_output(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str, Path]:
     out = tmp_path_factory.mktemp("bench")
     code = main([
-        "--sizes", str(SIZE), "--reps", "1", "--server-requests", "16", "--quiet", "--evict-mib", "1",
+        "--sizes", str(SIZE), "--reps", "1", "--server-requests", "16", "--quiet", "--evict-mib", "1", "--snapshot-runs", "2",
         "--data-dir", str(out / "data"), "--results", str(out / "results.json"),
         "--markdown", str(out / "RESULTS.md"),
     ])
@@ -60,8 +60,11 @@ def test_benchmark_smoke_extras_and_report(run_output: tuple[dict, str, Path]) -
     snapshot = results["sizes"][str(SIZE)]["snapshot"]
     if snapshot["available"]:
         assert snapshot["records"]["audit_log"] == SIZE
-        assert len(snapshot["json_loads_runs"]) == 2
-        assert snapshot["json_loads_seconds"] == sum(snapshot["json_loads_runs"]) / 2
+        runs = snapshot["runs"]
+        assert all(len(samples) == 2 for samples in runs.values())
+        assert snapshot["json_loads_seconds"] == sum(runs["json_loads_seconds"]) / 2  # the median of two
+        assert snapshot["import_seconds"] == min(runs["import_seconds"])  # the lower middle: a whole run
+        assert "(median of 2 runs: " in markdown
         assert set(snapshot["cli_call_seconds"]) == {"DescribeAuditLogs", "DescribeDataMaskingRunHistory",
                                                      "ListSensitiveDataAuditLog"}
         assert all(s > snapshot["python_start_seconds"] > 0 for s in snapshot["cli_call_seconds"].values())
