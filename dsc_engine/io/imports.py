@@ -29,10 +29,12 @@ seen earlier in the same import) is skipped when it is identical, and rejected w
 differs, with or without ``keep_duplicates``.
 
 ``kinds`` loads only records of those kinds (a command that reads one kind asks for it alone):
-every line is still read and checked as in a whole import, so the rejects are the same, and a
-record of another kind is then counted in the report's ``other_kinds`` instead of being loaded;
-a version 3 snapshot's stores of other kinds are not read at all (their checksums are still
-verified, and their records counted from its directory).
+every line is still read and checked as a record, so a line that is no valid record is rejected
+whatever its kind, and a valid record of another kind is then counted in the report's
+``other_kinds`` instead of being loaded. What compares a record with others (duplicates, a masking
+run's ``Id`` met before with other content) applies to the kinds loaded only: it is about what
+the stores would hold. A version 3 snapshot's stores of other kinds are not read at all (their
+checksums are still verified, and their records counted from its directory).
 """
 
 from __future__ import annotations

@@ -81,10 +81,14 @@ class RecordKind(enum.Enum):
 
     @classmethod
     def parse_all(cls, names: str | RecordKind | Iterable[str | RecordKind]) -> frozenset[RecordKind]:
-        """The kinds of ``names``, each as :meth:`parse` takes it (one name alone is one kind)."""
-        if isinstance(names, str | RecordKind):
-            return frozenset((cls.parse(names),))
-        return frozenset(map(cls.parse, names))
+        """The kinds of ``names``, each as :meth:`parse` takes it (one name alone is one kind);
+        ``ValueError`` for a bad name, anything that is neither a name nor names, or no name."""
+        if isinstance(names, str | RecordKind | bytes) or not isinstance(names, Iterable):
+            return frozenset((cls.parse(names),))  # parse words the refusal of a non-name
+        kinds = frozenset(map(cls.parse, names))
+        if not kinds:
+            raise ValueError(f"no record kind given; expected some of {', '.join(k.value for k in cls)}")
+        return kinds
 
     @classmethod
     def of(cls, record: object) -> RecordKind:

@@ -55,6 +55,8 @@ _EXACT_CODES = 64
 #: Rows of disjoint posting lists above which their union is kept lazy (merging this many
 #: costs about what finding a page in the lists does).
 _LAZY_UNION = 1024
+#: ... when there are at most this many lists (a row of a lazy union bisects each of them).
+_LAZY_LISTS = 16
 
 
 class Statistics:
@@ -146,13 +148,14 @@ def candidates(segment: Segment, access: Access, a: int, b: int) -> RowSeq:
 def _union(lists: list[RowSeq], *, overlapping: bool) -> RowSeq:
     """The ascending union of ascending row lists (``overlapping``: a row may be in several).
 
-    Disjoint lists of more than :data:`_LAZY_UNION` rows in all stay apart as a lazy ``Union``:
-    a page of them is found without merging them all (``vector.Union``)."""
+    Disjoint lists of more than :data:`_LAZY_UNION` rows in all stay apart as a lazy ``Union``
+    when they are at most :data:`_LAZY_LISTS`: a page of them is found without merging them all
+    (``vector.Union``; finding a row bisects every list, so many lists are merged instead)."""
     if not lists:
         return _EMPTY
     if len(lists) == 1:
         return lists[0]
-    if not overlapping and sum(map(len, lists)) > _LAZY_UNION:
+    if not overlapping and len(lists) <= _LAZY_LISTS and sum(map(len, lists)) > _LAZY_UNION:
         return Union(lists)
     rows = itertools.chain.from_iterable(lists)
     return array("i", sorted(set(rows) if overlapping else rows))
@@ -285,6 +288,8 @@ def _union_rows(segment: Segment, access: UnionOf, a: int, b: int) -> RowSeq:
 
 def _complement_rows(segment: Segment, access: Complement, a: int, b: int) -> RowSeq:
     excluded = candidates(segment, access.inner, a, b)
+    if isinstance(excluded, Union):  # a Difference bisects what it excludes: merge it once
+        excluded = array("i", excluded)
     return Difference(a, b, excluded) if len(excluded) else range(a, b)
 
 

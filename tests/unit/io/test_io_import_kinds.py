@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import attrs
 import pytest
 
 from dsc_engine import Engine, sample
-from dsc_engine.errors import SnapshotError
+from dsc_engine.errors import ImportFailure, RecordError, SnapshotError
 from dsc_engine.io import imports, snapopen, snapshot, snapstore
 from dsc_engine.models import RecordKind
 from dsc_engine.wire.codec import to_wire
@@ -132,3 +133,38 @@ def test_an_older_snapshot_reads_every_kind_and_counts_the_others(tmp_path: Path
 def test_an_unknown_kind_is_refused_before_anything_is_read(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown record kind 'audits_and_more'"):
         _load(_folder(tmp_path), kinds=["audit", "audits_and_more"])
+
+
+def test_checks_comparing_records_apply_to_the_kinds_loaded_only(tmp_path: Path) -> None:
+    """A masking run whose ``Id`` came before with other content is rejected by a whole import,
+    strict or not; an import of audit logs alone counts it with the other runs (what compares
+    records is about what the stores would hold), while a broken line is rejected either way."""
+    runs = sample.generate(RUNS, 5, seed=1)
+    clash = attrs.evolve(sample.generate(RUNS, 1, seed=2)[0], id=runs[0].id)
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    lines = [json.dumps(to_wire(r), ensure_ascii=False) for r in [*runs, clash]] + ['{"Id": 9, "StartTime": ']
+    (folder / "runs.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (folder / "audit.jsonl").write_text(
+        "".join(json.dumps(to_wire(r), ensure_ascii=False) + "\n" for r in sample.generate(AUDIT, 4, seed=1)),
+        encoding="utf-8",
+    )
+    _, whole = _load(folder)
+    _, some = _load(folder, kinds=AUDIT)
+    assert (whole.rejected, some.rejected) == (2, 1)  # whole: the clash and the broken line; audit: the line
+    assert some.other_kinds == {RUNS: 6} and some.loaded[AUDIT] == 4 and _reconciles(some)
+    with pytest.raises(RecordError):
+        _load(folder, strict=True)
+    with pytest.raises(ImportFailure):  # the broken line still stops a strict one-kind import
+        _load(folder, kinds=AUDIT, strict=True)
+
+
+@pytest.mark.parametrize(
+    ("kinds", "message"),
+    [(5, "not int 5"), (None, "not NoneType None"), (b"audit", "not bytes b'audit'"), ([], "no record kind given"),
+     (["audit", 3], "not int 3")],
+)
+def test_kinds_that_name_no_kind_are_refused_with_what_was_given(kinds: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        RecordKind.parse_all(kinds)  # type: ignore[arg-type]
+    assert RecordKind.parse_all("dms") == RecordKind.parse_all([DMS]) == {DMS}
