@@ -15,10 +15,11 @@ import bisect
 import heapq
 import itertools
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from dsc_engine.store.segment import RowSeq, Segment
+from dsc_engine.store.vector import Union
 from dsc_engine.wire.types import Storage
 
 Part = tuple[Segment, RowSeq]
@@ -58,14 +59,17 @@ def _merge(live: Sequence[Part], starts: Sequence[int]) -> Iterator[Hit]:
         yield live[index][0], row
 
 
-def _keyed(segment: Segment, index: int, rows: RowSeq) -> Iterator[tuple[Any, int, int]]:
+def _keyed(segment: Segment, index: int, rows: Iterable[int]) -> Iterator[tuple[Any, int, int]]:
     return ((segment.sort_key(row), index, row) for row in rows)
 
 
-def _tail(rows: RowSeq, start: int) -> RowSeq:
+def _tail(rows: RowSeq, start: int) -> Iterable[int]:
+    """The rows from ``start`` on, for a merge that may take only the first few: a lazy
+    ``Union``'s lists are merged as they are read, not whole (``vector.Union``)."""
     if isinstance(rows, array):
         return memoryview(rows)[start:]
-    return rows[start:]
+    tail = rows[start:]
+    return heapq.merge(*tail.lists) if isinstance(tail, Union) else tail
 
 
 def _split(live: Sequence[Part], offset: int) -> list[int] | None:

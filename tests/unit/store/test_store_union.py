@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import bisect
 import collections
+import itertools
+from collections.abc import Sequence
 from array import array
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from oracle import Oracle
@@ -14,7 +17,7 @@ from oracle import Oracle
 from dsc_engine.models import RecordKind
 from dsc_engine.query import ast
 from dsc_engine.query import plan as plan_module
-from dsc_engine.store import execute
+from dsc_engine.store import execute, paging
 from dsc_engine.store.store import Store
 from dsc_engine.store.vector import Difference, Union
 from dsc_engine.sample import generate
@@ -51,12 +54,14 @@ def test_every_read_of_a_union_agrees_with_the_merged_rows(lists: list[array], d
     assert union[::2] == array("i", merged[::2]) and list(union[3:9]) == merged[3:9]
 
 
-def test_a_broad_in_set_pages_through_a_lazy_union_like_the_oracle() -> None:
+@pytest.mark.parametrize("second", [3_000, 500], ids=["one-segment", "two-segments"])
+def test_a_broad_in_set_pages_through_a_lazy_union_like_the_oracle(second: int) -> None:
     """An ``in`` set of two values over more than ``_LAZY_UNION`` rows: candidates stay a lazy
-    ``Union``; every page, the total and the rows through two segments equal the oracle's."""
+    ``Union``; every page and the total equal the oracle's, in one segment (a slice of the
+    union) and in two (a merge across segments that reads the union's lists as it goes)."""
     kind = RecordKind.MASKING_RUN
     store, oracle = Store(kind), Oracle(kind)
-    batches = [generate(kind, 9_000, seed=1), generate(kind, 3_000, seed=2)]
+    batches = [generate(kind, 9_000, seed=1), generate(kind, second, seed=2)]
     for batch in batches:
         store.insert(batch)
         oracle.insert(batch)
@@ -64,6 +69,7 @@ def test_a_broad_in_set_pages_through_a_lazy_union_like_the_oracle() -> None:
     version = store._version
     plan = store._plan(node, version)
     first = version.segments[0]
+    assert len(version.segments) == (1 if second == 3_000 else 2)
     assert isinstance(execute.hits(first, plan), Union), store.explain(node)
     for offset, limit in ((0, 10), (7, 25), (300, 50), (1_000, 100), (1_700, 20), (5_000, 5)):
         answer = store.query(node, offset, limit)
@@ -91,3 +97,12 @@ def test_a_union_of_many_lists_is_merged_and_a_complement_never_bisects_a_lazy_o
     assert isinstance(rows, Difference) and not isinstance(rows.excluded, Union)
     expected = [r for r in range(segment.n) if r not in set(execute.candidates(segment, lazy, 0, segment.n))]
     assert list(rows[:50]) == expected[:50] and len(rows) == len(expected)
+
+
+def test_a_merge_across_segments_reads_a_lazy_union_as_it_goes() -> None:
+    """The tail of a lazy ``Union`` a cross-segment merge starts from is a lazy merge of its lists
+    (a page takes a few rows of it), not the union merged whole."""
+    union = Union([array("i", range(0, 3_000, 2)), array("i", range(1, 3_000, 2))])
+    tail = paging._tail(union, 5)
+    assert not isinstance(tail, Sequence) and union._merged is None
+    assert list(itertools.islice(tail, 4)) == [5, 6, 7, 8] and union._merged is None
