@@ -348,8 +348,8 @@ def choose(node: ast.Node, stats: Statistics) -> Plan:
         complement = _complement(rest, stats, window)
         if complement is None or complement[0] >= scan_cost:
             return Plan(source, time_field, window, FullScan(), ast.conjunction(rest), scan_cost, scan_cost)
-        cost, index, access = complement
-        residual = [item for i, item in enumerate(rest) if i != index]
+        cost, folded, access = _fold_negations(rest, stats, window, complement, scan_cost)
+        residual = [item for i, item in enumerate(rest) if i not in folded]
         return Plan(source, time_field, window, access, ast.conjunction(residual), scan_cost, cost)
     cost, _, driver = paths[0]
     probes = tuple(path for _, _, path in paths[1:] if not isinstance(path, UnionOf))
@@ -376,6 +376,33 @@ def _complement(
         if best is None or cost < best[0]:
             best = (cost, index, Complement(inner))
     return best
+
+
+def _fold_negations(
+    conjuncts: list[ast.Node], stats: Statistics, window: Window | None,
+    complement: tuple[int, int, Access], scan_cost: int,
+) -> tuple[int, set[int], Access]:
+    """The complement widened by every other ``not Y`` conjunct whose ``Y`` has an exact path
+    cheaper than testing the rows the complement leaves: ``not X and not Y`` is the window minus
+    the union of X's and Y's rows (a union of rows, in C, instead of a test of each row left).
+    Its cost, the conjuncts it answers, and the access."""
+    cost, index, access = complement
+    assert isinstance(access, Complement)
+    inners, folded = [access.inner], {index}
+    for position, item in enumerate(conjuncts):
+        if position == index or not isinstance(item, ast.Not):
+            continue
+        inner = access_path(item.item, stats)
+        if inner is None or not inner.exact:
+            continue
+        extra = stats.cost(inner, window)
+        if extra < scan_cost - cost:  # the rows left to test, about
+            inners.append(inner)
+            folded.add(position)
+            cost += extra
+    if len(inners) == 1:
+        return cost, folded, access
+    return cost, folded, Complement(UnionOf(tuple(inners)))
 
 
 def _split_window(

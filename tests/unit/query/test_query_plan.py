@@ -140,6 +140,18 @@ def test_an_unselective_negation_is_the_window_minus_its_index_path() -> None:
     assert choose(ast.Not(inexact), FakeStats(RecordKind.DMS_LOG, costs={"TableName": 2})).access == FullScan()
 
 
+def test_other_cheap_negations_widen_the_complement_into_a_union() -> None:
+    """``not X and not Y`` is the window minus X's and Y's rows: Y joins the complement when its
+    rows cost less than testing the rows the complement leaves, and stays residual otherwise."""
+    rows_in, slow = ast.Range("EffectRow", 1, 33), ast.Range("ExecuteTime", 500, None)
+    node = ast.And((ast.Not(USER), ast.Not(rows_in), ast.Not(slow)))
+    plan = choose(node, FakeStats(costs={"UserName": 1_900, "EffectRow": 150, "ExecuteTime": 400}))
+    assert plan.access == Complement(UnionOf((SortedLookup("EffectRow", rows_in), SortedLookup("ExecuteTime", slow))))
+    assert plan.residual == ast.Not(USER)  # 1,900 rows to produce, against ~450 left to test
+    assert plan.access_cost == 550
+    assert "access:   the window minus (union of (sorted index EffectRow" in plan.explain()
+
+
 def test_explain_names_window_access_and_residual() -> None:
     store = Store(RecordKind.AUDIT_LOG)
     records = generate(RecordKind.AUDIT_LOG, 400, seed=7)
