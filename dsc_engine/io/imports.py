@@ -355,11 +355,10 @@ class _Loader:
         records with and, for masking runs, no two runs of the snapshot share an ``Id``;
         otherwise its records are added one by one, as any file's. Its audit and DMS logs are
         compared only with what came before it, never with each other."""
-        contents = snapshot.open_stores(path, self.wanted)
-        if self.wanted is not None:  # a version 3 file's other stores were not read
-            for kind, count in snapshot.unread_counts(path, self.wanted).items():
-                self.read += count
-                self.other[kind] += count
+        contents, unread = snapshot.open_stores(path, self.wanted)
+        for kind, count in unread.items():  # a version 3 file's stores of kinds not asked for
+            self.read += count
+            self.other[kind] += count
         if isinstance(contents, dict):
             for kind, opened in list(contents.items()):
                 if isinstance(opened, Store) and self._adopt(kind, opened, alone):

@@ -202,35 +202,30 @@ def _brief(value: object) -> str:
 
 def read_stores(
     raw: BinaryIO, size: int, head: bytes, kinds: Collection[RecordKind] | None = None
-) -> dict[RecordKind, Store]:
+) -> tuple[dict[RecordKind, Store], dict[RecordKind, int]]:
     """Every store of a version 3 file, checked whole (``SnapshotError`` otherwise): the stores
     are new, so nothing of a bad file reaches the caller. With ``kinds``, only those kinds'
-    stores are read; every section's checksum is still verified, so a file that is bad anywhere
-    is refused whichever kinds are asked for."""
+    stores are read, and the records of each other kind are counted from the directory (the
+    second dict); every section's checksum is still verified, so a file that is bad anywhere is
+    refused whichever kinds are asked for."""
     directory, sections = read_directory(raw, size, head)
     verify(raw, sections)
     file = _File(raw, sections)
     stores: dict[RecordKind, Store] = {}
+    unread: dict[RecordKind, int] = {}
     for kind, entry in _kind_entries(directory):
         if kinds is not None and kind not in kinds:
+            rows = entry.get("rows")
+            if type(rows) is not int or rows < 0:
+                raise SnapshotError(f"{kind.value}: corrupt: the kind lacks its 'rows'")
+            if rows:
+                unread[kind] = rows
             continue
         try:
             stores[kind] = _read_kind(file, kind, entry)
         except SnapshotError as exc:
             raise SnapshotError(f"{kind.value}: {exc.reason}") from None
-    return stores
-
-
-def row_counts(raw: BinaryIO, size: int, head: bytes) -> dict[RecordKind, int]:
-    """How many records of each kind a version 3 file holds, from its checked directory alone."""
-    directory, _ = read_directory(raw, size, head)
-    counts: dict[RecordKind, int] = {}
-    for kind, entry in _kind_entries(directory):
-        rows = entry.get("rows")
-        if type(rows) is not int or rows < 0:
-            raise SnapshotError(f"{kind.value}: corrupt: the kind lacks its 'rows'")
-        counts[kind] = rows
-    return counts
+    return stores, unread
 
 
 def _kind_entries(directory: dict[str, Any]) -> list[tuple[RecordKind, dict[str, Any]]]:

@@ -153,12 +153,15 @@ def encode(records: Mapping[RecordKind, Sequence[Record]], *, compress: bool = T
 Contents = list[snaptables.Table] | dict[RecordKind, list[Record]] | dict[RecordKind, Store]
 
 
-def _tables(raw: BinaryIO, size: int, name: str, kinds: Collection[RecordKind] | None = None) -> Contents:
+def _tables(
+    raw: BinaryIO, size: int, name: str, kinds: Collection[RecordKind] | None = None
+) -> tuple[Contents, dict[RecordKind, int]]:
     """Read and check a snapshot from a seekable ``raw`` (``size`` bytes in all): version 3 as
-    whole stores (only those of ``kinds``, when given), version 2 as checked column tables,
-    version 1 as records (every kind: their reader filters)."""
+    whole stores (only those of ``kinds``, when given: the records of the others are counted,
+    unread), version 2 as checked column tables, version 1 as records (every kind of these
+    two: their reader filters)."""
     head = raw.read(HEADER_SIZE)
-    if _is_version_3(head):
+    if head.startswith(MAGIC) and len(head) >= len(MAGIC) + 2 and _version_of(head) == snapstore.VERSION:
         try:
             return snapopen.read_stores(raw, size, head[: snapstore.HEADER.size], kinds)
         except SnapshotError as exc:
@@ -190,8 +193,8 @@ def _tables(raw: BinaryIO, size: int, name: str, kinds: Collection[RecordKind] |
     try:
         with gzip.GzipFile(fileobj=raw, mode="rb") if packed else contextlib.nullcontext(raw) as stream:
             if version == 1:
-                return _version_1(_whole(stream, limits), limits)
-            return snaptables.read_payload(stream, limits)  # type: ignore[arg-type]
+                return _version_1(_whole(stream, limits), limits), {}
+            return snaptables.read_payload(stream, limits), {}  # type: ignore[arg-type]
     except (OSError, EOFError, zlib.error) as exc:
         reason = "payload does not decompress" if packed else "payload cannot be read"
         raise SnapshotError(f"corrupt: {reason}: {exc}", name) from None
@@ -269,7 +272,7 @@ def open_chunks(path: str | os.PathLike[str], size: int | None = None) -> Iterat
     """Check a snapshot file whole, then return its records as ``(kind, records)`` chunks of at
     most ``size`` (:data:`INSERT_CHUNK`), kind by kind in load order. Every error is raised
     before the first chunk."""
-    tables = _read_file(path)
+    tables, _ = _read_file(path)
     return _chunks(tables, size or INSERT_CHUNK)
 
 
@@ -286,11 +289,9 @@ def _chunks(tables: Contents, size: int) -> Iterator[tuple[RecordKind, list[Reco
             yield table.kind, chunk
 
 
-def _is_version_3(head: bytes) -> bool:
-    return head.startswith(MAGIC) and len(head) >= len(MAGIC) + 2 and _version_of(head) == snapstore.VERSION
-
-
-def _read_file(path: str | os.PathLike[str], kinds: Collection[RecordKind] | None = None) -> Contents:
+def _read_file(
+    path: str | os.PathLike[str], kinds: Collection[RecordKind] | None = None
+) -> tuple[Contents, dict[RecordKind, int]]:
     name = os.fspath(path)
     try:
         with open(path, "rb") as raw:
@@ -299,28 +300,10 @@ def _read_file(path: str | os.PathLike[str], kinds: Collection[RecordKind] | Non
         raise SnapshotError(f"cannot read: {exc.strerror or exc}", name) from None
 
 
-def unread_counts(path: str | os.PathLike[str], kinds: Collection[RecordKind]) -> dict[RecordKind, int]:
-    """How many records of the kinds not in ``kinds`` a version 3 snapshot holds, from its
-    directory (what :func:`open_stores` leaves unread when given ``kinds``); nothing for an
-    older format, whose records are all read."""
-    name = os.fspath(path)
-    try:
-        with open(path, "rb") as raw:
-            head = raw.read(HEADER_SIZE)
-            if not _is_version_3(head):
-                return {}
-            counts = snapopen.row_counts(raw, os.fstat(raw.fileno()).st_size, head[: snapstore.HEADER.size])
-    except OSError as exc:
-        raise SnapshotError(f"cannot read: {exc.strerror or exc}", name) from None
-    except SnapshotError as exc:
-        raise exc.located(name) from None
-    return {kind: n for kind, n in counts.items() if kind not in kinds and n}
-
-
 def decode(data: bytes, name: str = "snapshot") -> dict[RecordKind, list[Record]]:
     """The records of a snapshot's bytes, by kind in load order; :class:`SnapshotError` if bad."""
     out: dict[RecordKind, list[Record]] = {kind: [] for kind in RecordKind}
-    for kind, chunk in _chunks(_tables(io.BytesIO(data), len(data), name), INSERT_CHUNK):
+    for kind, chunk in _chunks(_tables(io.BytesIO(data), len(data), name)[0], INSERT_CHUNK):
         out[kind].extend(chunk)
     return out
 
@@ -417,7 +400,7 @@ def load(
     counts = dict.fromkeys(RecordKind, 0)
     warm_filter_parser()
     with gc_paused():
-        contents = _read_file(path, wanted)
+        contents, _ = _read_file(path, wanted)
         if isinstance(contents, dict):
             for kind, opened in list(contents.items()):
                 if isinstance(opened, Store) and adopt(engine, kind, opened):
@@ -440,8 +423,10 @@ def chunks(contents: Contents, size: int = INSERT_CHUNK) -> Iterator[tuple[Recor
     return _chunks(contents, size)
 
 
-def open_stores(path: str | os.PathLike[str], kinds: Collection[RecordKind] | None = None) -> Contents:
+def open_stores(
+    path: str | os.PathLike[str], kinds: Collection[RecordKind] | None = None
+) -> tuple[Contents, dict[RecordKind, int]]:
     """A snapshot file, checked whole: version 3 as stores (only those of ``kinds``, when
     given), older versions as tables/records of every kind (what :func:`load` and the importer
-    take apart)."""
+    take apart); and how many records of each other kind a version 3 file left unread."""
     return _read_file(path, kinds)
