@@ -8,34 +8,111 @@ from __future__ import annotations
 
 import itertools
 import operator
+import re
+import sys
 from array import array
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal, cast
 
 from dsc_engine.store.columns import ABSENT_INT, Column, Schema
 from dsc_engine.wire.types import Storage
 
 
-def permuter(order: list[int]) -> Callable[[Column], Column]:
-    """``column -> column[order]`` (an array stays an array of its type); no copy when ``order``
-    is the identity, one reversed slice when it is the reverse (files sorted either way)."""
+def permute_columns(
+    columns: dict[str, Column], order: list[int], limits: Mapping[str, int] | None = None
+) -> dict[str, Column]:
+    """``{attr: column[order]}`` for every column (an array stays an array of its type; the
+    dict given is emptied as it goes). No copy when ``order`` is the identity, one reversed
+    slice when it is the reverse (files sorted either way). ``limits``: for a column of codes,
+    a bound its codes are below (its intern table's size), so that it travels in fewer bytes.
+
+    A gather costs a random memory access per value, so the packed columns (int arrays) are
+    gathered together as the rows of one matrix (:func:`_gather_packed`), one access per row
+    instead of one per row and column; the other columns one at a time (``docs/store.md``, "The
+    gather, by rows")."""
     n = len(order)
     if all(map(operator.eq, order, range(n))):
-        return _identity
+        permuted = dict(columns)
+        columns.clear()
+        return permuted
     if all(map(operator.eq, order, range(n - 1, -1, -1))):
-        return operator.itemgetter(slice(None, None, -1))
-
-    gather = operator.itemgetter(*order)  # one C call per column (n >= 2 here: a tuple back)
-
-    def permute(column: Column) -> Column:
+        return {attr: columns.pop(attr)[::-1] for attr in list(columns)}
+    limits = limits or {}
+    permuted = dict.fromkeys(columns, cast(Column, []))  # each filled below, in this order
+    packed = [attr for attr, column in columns.items() if _width(column, limits.get(attr))]
+    if n >= _MATRIX_ROWS and len(packed) >= 2:
+        arrays = [cast("array[int]", columns.pop(attr)) for attr in packed]
+        permuted.update(zip(packed, _gather_packed(arrays, order, [limits.get(attr) for attr in packed])))
+        del arrays
+    gather = operator.itemgetter(*order)  # n >= 2 here (else the identity): a tuple back
+    for attr in list(columns):
+        column = columns.pop(attr)  # each input column is freed once permuted
         gathered = gather(column)
-        return array(column.typecode, gathered) if isinstance(column, array) else list(gathered)
+        permuted[attr] = array(column.typecode, gathered) if isinstance(column, array) else list(gathered)
+    return permuted
 
-    return permute
+
+#: Rows from which the packed columns are gathered as one matrix (fewer: a column at a time).
+_MATRIX_ROWS = 4096
+#: Rows of the matrix copied at a time (a block of it stays in the CPU caches).
+_BLOCK = 16384
+_FORMATS: dict[int, Literal["B", "H", "I", "Q"]] = {1: "B", 2: "H", 4: "I", 8: "Q"}
+_LOW_FIRST = sys.byteorder == "little"
 
 
-def _identity(column: Column) -> Column:
-    return column
+def _width(column: Column, limit: int | None) -> int:
+    """The bytes a value of ``column`` takes in the row matrix (0: the column is not packed)."""
+    if not isinstance(column, array):
+        return 0
+    if column.typecode == "q" and column.itemsize == 8:
+        return 8
+    if column.typecode == "I" and column.itemsize == 4:  # codes: as few bytes as their bound needs
+        return 4 if limit is None or limit > 1 << 16 else 2 if limit > 1 << 8 else 1
+    return 0
+
+
+def _low_bytes(column: array[int], width: int) -> memoryview:
+    """The low ``width`` bytes of each value of ``column``, an item per value (a strided view)."""
+    step = column.itemsize // width
+    return memoryview(column).cast("B").cast(_FORMATS[width])[(0 if _LOW_FIRST else step - 1) :: step]
+
+
+def _gather_packed(columns: list[array[int]], order: list[int], limits: list[int | None]) -> list[array[int]]:
+    """``column[order]`` of each packed column, gathered in one pass over the rows.
+
+    Each row's values are laid side by side in a row of a matrix (widest first, so that each
+    lies aligned to its width), the rows are cut into bytes objects (one ``re.findall``), and
+    the permutation is one gather of those objects joined back, from which each column's
+    values are copied out; every copy is a strided memoryview copy in C, a block of rows at a
+    time."""
+    n = len(order)
+    widths = [_width(column, limit) for column, limit in zip(columns, limits)]
+    offsets = [0] * len(columns)
+    stride = 0
+    for j in sorted(range(len(columns)), key=lambda j: -widths[j]):
+        offsets[j] = stride
+        stride += widths[j]
+    stride = -(-stride // 8) * 8  # a multiple of every width: each value stays aligned
+    matrix = bytearray(n * stride)
+    views = {width: memoryview(matrix).cast(_FORMATS[width]) for width in set(widths)}
+    plan = [(width, offset // width, stride // width) for width, offset in zip(widths, offsets)]
+    sources = [_low_bytes(column, width) for column, width in zip(columns, widths)]
+    for start in range(0, n, _BLOCK):
+        stop = min(n, start + _BLOCK)
+        for (width, at, per), source in zip(plan, sources):
+            views[width][start * per + at : stop * per : per] = source[start:stop]
+    del views, sources
+    rows = re.compile(b".{%d}" % stride, re.DOTALL).findall(matrix)
+    del matrix
+    gathered = [array(column.typecode, bytes(n * column.itemsize)) for column in columns]
+    targets = [_low_bytes(column, width) for column, width in zip(gathered, widths)]
+    for start in range(0, n, _BLOCK):
+        block = b"".join(map(rows.__getitem__, order[start : start + _BLOCK]))
+        stop = start + len(block) // stride
+        views = {width: memoryview(block).cast(_FORMATS[width]) for width in set(widths)}
+        for (width, at, per), target in zip(plan, targets):
+            target[start:stop] = views[width][at::per]
+    return gathered
 
 
 #: ``objects -> {attribute: its values in order}``: how a bulk load may read a batch's attributes

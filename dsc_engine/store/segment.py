@@ -39,7 +39,7 @@ from dsc_engine.store.columns import (
     negated_time,
 )
 from dsc_engine.wire.types import Storage
-from dsc_engine.store.build import concat_columns, encode_columns, permuter
+from dsc_engine.store.build import concat_columns, encode_columns, permute_columns
 from dsc_engine.store.text import DISTINCT_SHARE, TextIndex, has_text_path
 
 RowSeq = Sequence[int]  # ascending row numbers: a range, an array or a memoryview of one
@@ -139,8 +139,9 @@ class Segment:
     ) -> Segment:
         """A segment of ``n`` rows given as coded columns (``encode_columns``; the dict is
         emptied), numbered from ``first_seq`` in load order: the rows' own order, or
-        ``load_order`` (the rows, first loaded first). One sort into contract order, then each
-        column permuted (and a coded or int column packed)."""
+        ``load_order`` (the rows, first loaded first). One sort into contract order; each coded or
+        int column packed, then all permuted at once (``build.permute_columns``, with the load
+        numbers)."""
         times = columns[schema.time_attr]
         key: Callable[[int], Any] = times.__getitem__
         if schema.tie_attr:
@@ -149,23 +150,22 @@ class Segment:
         # A stable descending sort keeps equal keys in input order: feed the last loaded first.
         if load_order is None:
             order = sorted(range(n - 1, -1, -1), key=key, reverse=True)
-            seqs = array("q", [first_seq + i for i in order])
+            seqs = array("q", range(first_seq, first_seq + n))
         else:
             order = sorted(reversed(load_order), key=key, reverse=True)
-            position = array("q", bytes(8 * n))
-            for number, row in enumerate(load_order):
-                position[row] = number
-            seqs = array("q", [first_seq + position[i] for i in order])
-        permute = permuter(order)
-        permuted: dict[str, Column] = {}
-        for attr in list(columns):
-            column = permute(columns.pop(attr))  # each input column is freed once permuted
+            seqs = array("q", bytes(8 * n))
+            for number, row in enumerate(load_order, first_seq):
+                seqs[row] = number
+        for attr, column in columns.items():  # packed first: a packed column is gathered with the others
             storage = schema.columns[attr].storage
             if storage == Storage.CODED and not isinstance(column, array):
-                column = array("I", column)  # a list of the table's own ints: no int is made
+                columns[attr] = array("I", column)  # a list of the table's own ints: no int is made
             elif storage == Storage.INT and not isinstance(column, array):
-                column = int_column(column)
-            permuted[attr] = column
+                columns[attr] = int_column(column)
+        columns[_SEQ] = seqs
+        del seqs
+        permuted = permute_columns(columns, order, _code_limits(schema))
+        seqs = cast("array[int]", permuted.pop(_SEQ))
         return cls(schema, seqs, permuted)
 
     @classmethod
@@ -185,18 +185,14 @@ class Segment:
             keys.extend(part.sort_keys())
         perm = sorted(range(len(keys)), key=keys.__getitem__)
         del keys
-        columns: dict[str, Column] = {}
-        for attr, spec in schema.columns.items():
-            joined = concat_columns([part.columns[attr] for part in parts])
-            gathered = map(joined.__getitem__, perm)
-            if isinstance(joined, array):
-                columns[attr] = array(joined.typecode, gathered)
-            elif spec.storage == Storage.INT:
-                columns[attr] = int_column(list(gathered))
-            else:
-                columns[attr] = list(gathered)
-        seq = concat_columns([part.seq for part in parts])
-        return cls(schema, array("q", map(seq.__getitem__, perm)), columns)
+        columns = {attr: concat_columns([part.columns[attr] for part in parts]) for attr in schema.columns}
+        columns[_SEQ] = concat_columns([part.seq for part in parts])
+        permuted = permute_columns(columns, perm, _code_limits(schema))
+        seq = cast("array[int]", permuted.pop(_SEQ))
+        for attr, column in permuted.items():
+            if schema.columns[attr].storage == Storage.INT and not isinstance(column, array):
+                permuted[attr] = int_column(column)  # packed again if the parts' ints now fit
+        return cls(schema, seq, permuted)
 
     @classmethod
     def _splice(cls, schema: Schema, big: Segment, small: Segment) -> Segment:
@@ -486,6 +482,13 @@ def _record_layout(schema: Schema, columns: dict[str, Column]) -> list[tuple[str
 
 #: ``merge`` splices a segment into one at least this many times bigger (instead of a full sort).
 _SPLICE_RATIO = 4
+#: The key of the load numbers among the columns a segment's rows are permuted with.
+_SEQ = "\0seq"
+
+
+def _code_limits(schema: Schema) -> dict[str, int]:
+    """A bound of each coded column's codes: its intern table's size (what they are below)."""
+    return {attr: len(table) for attr, table in schema.tables.items()}
 
 
 def _uniform(schema: Schema, parts: Sequence[Segment]) -> bool:
