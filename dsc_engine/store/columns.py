@@ -81,9 +81,9 @@ class Intern:
         return codes
 
     def encode(self, values: Iterable[Any], absent: Any = None) -> list[int]:
-        """The codes of ``values``, interning the new ones (writer only). A list: its items are
-        the table's own int objects, so permuting it copies pointers (no int is made).
-        ``absent`` is the marker of a missing value (code 0) besides ``None``."""
+        """The codes of ``values``, interning the new ones (writer only), as a list (of the
+        table's own int objects). ``absent`` is the marker of a missing value (code 0) besides
+        ``None``."""
         values = values if isinstance(values, (list, tuple)) else list(values)
         codes = self._codes
         if absent is not None and absent not in codes:

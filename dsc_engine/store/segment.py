@@ -159,7 +159,7 @@ class Segment:
         for attr, column in columns.items():  # packed first: a packed column is gathered with the others
             storage = schema.columns[attr].storage
             if storage == Storage.CODED and not isinstance(column, array):
-                columns[attr] = array("I", column)  # a list of the table's own ints: no int is made
+                columns[attr] = array("I", column)
             elif storage == Storage.INT and not isinstance(column, array):
                 columns[attr] = int_column(column)
         columns[_SEQ] = seqs

@@ -16,6 +16,7 @@ from dsc_engine.query import ast
 from dsc_engine.sample import generate
 from dsc_engine.store import Store, build
 from dsc_engine.store.columns import ABSENT_INT
+from dsc_engine.wire.types import Storage
 
 INT64 = st.integers(-(2**63), 2**63 - 1)
 
@@ -107,3 +108,17 @@ def _assert_one_segment_equals(store: Store, oracle: Oracle) -> None:
     page = store.query(ast.MatchAll(), 0, None)
     assert list(page.records) == oracle.ordered(ast.MatchAll())
     assert list(store.records_in_load_order()) == oracle.records  # each row kept its load number
+
+
+def test_a_bulk_load_holds_its_batches_packed() -> None:
+    # 4 bytes a code and 8 an int until the file's sort, not a list's pointer and int object each
+    store = Store(RecordKind.AUDIT_LOG)
+    load = store.bulk()
+    load.add(generate(RecordKind.AUDIT_LOG, 3_000, seed=8))
+    load._encode()
+    storages = {attr: spec.storage for attr, spec in store.schema.columns.items()}
+    for chunk in load._chunks:
+        for attr, column in chunk.items():
+            expected = {Storage.CODED: "I", Storage.INT: "q"}[storages[attr]]
+            assert isinstance(column, array) and column.typecode == expected, attr
+    assert load.finish() == 3_000
