@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Literal
@@ -254,7 +255,8 @@ def build_struct(
         else:
             specs.append((_check(field.attr), kind | msgspec.UnsetType, msgspec.field(default=ABSENT, name=field.key)))
     name = f"{cls.__name__}Wire" if not narrowed else f"{cls.__name__}WireNarrowed"
-    return msgspec.defstruct(name, specs, kw_only=True, forbid_unknown_fields=True, gc=False)
+    # frozen: hashable, so that equal entries are converted once (``codec.LineDecoder.convert``)
+    return msgspec.defstruct(name, specs, kw_only=True, forbid_unknown_fields=True, gc=False, frozen=True)
 
 
 def build_converter(
@@ -263,7 +265,10 @@ def build_converter(
     """``struct -> record`` of ``cls`` (:data:`FAIL` when a DMS time is not well formed): absent
     keys become the field's default, times are parsed, entries converted by ``nested`` (their
     class's own converter)."""
-    namespace: dict[str, Any] = {"_cls": cls, "_FAIL": FAIL, "_ABSENT": ABSENT, "_time": _time, "_tuple": tuple}
+    namespace: dict[str, Any] = {
+        "_cls": cls, "_FAIL": FAIL, "_ABSENT": ABSENT, "_time": _time, "_tuple": tuple, "_any": any,
+        "_failed": functools.partial(operator.is_, FAIL),  # by identity: no entry's ``__eq__`` is called
+    }
     lines = ["def convert(s):"]
     args = []
     for number, field in enumerate(fields):
@@ -279,7 +284,7 @@ def build_converter(
             namespace[f"_n{number}"] = nested
             lines.append(f"    if {var} is not _ABSENT:")
             lines.append(f"        {var} = _tuple(map(_n{number}, {var}))")
-            lines.append(f"        if _FAIL in {var}:")
+            lines.append(f"        if _any(map(_failed, {var})):")
             lines.append("            return _FAIL")
         if not field.required:
             namespace[f"_d{number}"] = field.default

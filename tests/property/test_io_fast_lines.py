@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import attrs
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,7 +15,8 @@ from dsc_engine.errors import RecordError
 from dsc_engine.io import imports
 from dsc_engine.io.stores import Stores
 from dsc_engine.models import RecordKind
-from dsc_engine.strategies import records
+from dsc_engine.strategies import records, sensitive_data_entries
+from dsc_engine.wire import codec
 from dsc_engine.wire.catalog import wire_fields
 from dsc_engine.wire.codec import DECLINED, FAIL, Narrowing, from_wire, line_decoder, struct_values, to_wire
 
@@ -158,3 +161,32 @@ class _Wrapped:
 
     def __len__(self) -> int:
         return len(self._store)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(sensitive_data_entries(), min_size=1, max_size=3),
+    st.lists(records(RecordKind.DMS_LOG), min_size=1, max_size=6),
+    st.data(),
+    st.sampled_from([1, 2, codec.ENTRY_MEMO]),
+)
+def test_one_decoder_reads_logs_sharing_entries_as_the_precise_decoder(
+    pool: list[Any], logs: list[Any], data: st.DataObject, memo: int
+) -> None:
+    # entries drawn from a small pool repeat across the logs: each converted once, while the
+    # converter remembers (``memo``: how many it may), and every log still reads as it should
+    lines = []
+    for log in logs:
+        entries = tuple(data.draw(st.lists(st.sampled_from(pool), max_size=4)))
+        lines.append(json.dumps(to_wire(attrs.evolve(log, sensitive_data_log=entries))).encode())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(codec, "ENTRY_MEMO", memo)
+        decoder = line_decoder(RecordKind.DMS_LOG)
+        fast = [decoder.convert(decoder.decode(line)) for line in lines]
+    assert fast == [_precise(RecordKind.DMS_LOG, line) for line in lines]
+    shared: dict[Any, Any] = {}
+    for record in fast:
+        for entry in record.sensitive_data_log:
+            first = shared.setdefault(entry, entry)
+            if memo == codec.ENTRY_MEMO:
+                assert entry is first  # equal entries: one record
