@@ -435,12 +435,16 @@ class BulkLoad:
             for start, stop in reversed_ranges:
                 load_order[start:stop] = range(stop - 1, start - 1, -1)
         store = self._store
-        schema = store._schema
+        coded_with = self._schema
+        assert coded_with is not None  # rows were coded (``_encode``)
         columns: dict[str, Column] = {}  # each attribute's pieces are freed once joined
-        for attr in schema.columns:
+        for attr in coded_with.columns:
             columns[attr] = concat_columns([chunk.pop(attr) for chunk in chunks])
         del chunks
         with store._write_lock:
+            # the store's schema as of now, under the lock: one replaced (``replace_with``) while
+            # the batches were joined holds other tables, and the rows coded here are refused
+            schema = store._schema
             self._coded_with(schema)
             current = store._version
             segment = Segment.from_columns(schema, columns, rows, current.next_seq, load_order)

@@ -267,3 +267,28 @@ def test_two_negations_answered_as_the_window_minus_a_union_equal_the_oracle() -
     for offset in (0, 9, 700, 1_500, 3_000):
         answer = store.query(node, offset, 25)
         assert (answer.total, list(answer.records)) == oracle.query(node, offset, 25), offset
+
+
+def test_a_bulk_load_refuses_a_store_replaced_just_before_it_publishes(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The load coded its rows against the empty store's tables; a snapshot's store takes the
+    # store's place (``replace_with``) while the load joins its batches, before it takes the
+    # write lock: its codes mean nothing in the new tables, so it is refused, not merged in.
+    from dsc_engine.store import store as store_module
+
+    kind = RecordKind.AUDIT_LOG
+    store, opened = Store(kind), Store(kind)
+    opened.insert(generate(kind, 600, seed=31))  # tables larger than the load's own
+    expected = list(opened.records_in_load_order())
+    load = store.bulk()
+    load.add(generate(kind, 1_500, seed=32))  # merged with the new store's segment when taken
+    concat = store_module.concat_columns
+
+    def concat_while_replaced(columns: list[object]) -> object:
+        store.replace_with(opened)  # the first call replaces the empty store; then it has rows
+        return concat(columns)
+
+    monkeypatch.setattr(store_module, "concat_columns", concat_while_replaced)
+    with pytest.raises(StoreError, match="replaced during the load"):
+        load.finish()
+    assert store.schema is opened.schema
+    assert list(store.records_in_load_order()) == expected
