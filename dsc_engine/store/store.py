@@ -196,15 +196,15 @@ class Store:
         return built
 
     def build_pair_indexes(self, attrs: Iterable[str]) -> int:
-        """Build now the composite indexes a query on two of ``attrs`` may use, on segments of at
-        most :data:`PAIR_ROWS` rows (4 bytes a row each): every ordered pair of coded columns with
-        at most :data:`PAIR_CODES` codes (at most :data:`PAIRS_BUILT` columns, the first ones), and
-        the entry pair index of two entry attributes; how many. On a bigger segment a composite
-        index is built by the second intersection that can use it (``Segment.wants_pair``)."""
+        """Build now the composite indexes a query on two of ``attrs`` may use; how many: on
+        segments of at most :data:`PAIR_ROWS` rows (4 bytes a row each), every ordered pair of
+        coded columns with at most :data:`PAIR_CODES` codes (at most :data:`PAIRS_BUILT` columns,
+        the first ones), and on every segment the entry pair indexes (:meth:`build_entry_pairs`).
+        On a bigger segment a composite index of two columns is built by the second intersection
+        that can use it (``Segment.wants_pair``)."""
         wanted = list(dict.fromkeys(attrs))
         schema = self._schema
         small = [a for a in wanted if a in schema.tables and len(schema.tables[a]) <= PAIR_CODES][:PAIRS_BUILT]
-        entries = [a for a in wanted if a in schema.entry_tables]
         built = 0
         for segment in self._version.segments:
             if segment.n > PAIR_ROWS:
@@ -213,18 +213,32 @@ class Store:
                 if not segment.has_pair(first, second):
                     segment.pair_postings(first, second)
                     built += 1
+        return built + self.build_entry_pairs(wanted)
+
+    def build_entry_pairs(self, attrs: Iterable[str]) -> int:
+        """Build now, on every segment, the entry pair index of each ordered pair of the entry
+        attributes among ``attrs``; how many. A query needing one would otherwise build it (one
+        pass over every entry: ~2.3 s at 1,000,000 DMS logs), and its size is that of the entries
+        (4 bytes per distinct pair of a row), so no segment is too big for it."""
+        entries = [a for a in dict.fromkeys(attrs) if a in self._schema.entry_tables]
+        built = 0
+        for segment in self._version.segments:
             for first, second in itertools.permutations(entries, 2):
                 if not segment.has_index(IndexKind.ENTRY_PAIR, f"{first}|{second}"):
                     segment.entry_pair_postings(first, second)
                     built += 1
         return built
 
+    def _build_for_queries(self, attrs: list[str] | None) -> None:
+        self.build_indexes(attrs)
+        self.build_entry_pairs(self._schema.entry_tables if attrs is None else attrs)
+
     def index_in_background(self, attrs: Iterable[str] | None = None) -> None:
-        """:meth:`build_indexes` in a daemon thread, one index at a time; a query meanwhile
-        builds any index it needs itself (the first one built is kept), so every answer is the
-        same. :meth:`wait_for_indexes` waits for it."""
+        """:meth:`build_indexes` and :meth:`build_entry_pairs` in a daemon thread, one index at
+        a time; a query meanwhile builds any index it needs itself (the first one built is kept),
+        so every answer is the same. :meth:`wait_for_indexes` waits for it."""
         chosen = None if attrs is None else list(attrs)
-        thread = threading.Thread(target=self.build_indexes, args=(chosen,), daemon=True,
+        thread = threading.Thread(target=self._build_for_queries, args=(chosen,), daemon=True,
                                   name=f"dsc-engine index {self.kind.value}")
         self._indexer = thread
         thread.start()

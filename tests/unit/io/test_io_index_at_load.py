@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from dsc_engine import sample
 from dsc_engine.io import imports, snapshot
@@ -14,6 +15,7 @@ from dsc_engine.models import RecordKind
 from dsc_engine.query.parse import parse_filter
 from dsc_engine.query.plan import IndexKind
 from dsc_engine.store import Store
+from dsc_engine.store import store as store_module
 from dsc_engine.wire.codec import to_wire
 
 
@@ -33,7 +35,25 @@ def test_an_import_builds_the_parameters_indexes_in_the_background(tmp_path: Pat
         built = {attr for _, attr in segment.indexes()}
         wanted = set(snapshot.index_attrs(store)) - {store.schema.time_attr}
         assert wanted <= built, wanted - built
-    assert (IndexKind.ENTRY, "table_name") in target.store(RecordKind.DMS_LOG).segments()[0].indexes()  # type: ignore[attr-defined]
+    dms = target.store(RecordKind.DMS_LOG).segments()[0].indexes()  # type: ignore[attr-defined]
+    assert (IndexKind.ENTRY, "table_name") in dms
+    # SensitiveDataLog any (TableName = t and ColumnName = c), a DMS call's two entry parameters
+    assert {(IndexKind.ENTRY_PAIR, "table_name|column_name"), (IndexKind.ENTRY_PAIR, "column_name|table_name")} <= set(dms)
+
+
+def test_a_save_builds_the_entry_pairs_of_a_segment_too_big_for_column_pairs(monkeypatch: Any) -> None:
+    # a million DMS logs make one segment over PAIR_ROWS: its entry pairs (one pass over the
+    # entries, their size) are still built at a save, not by the first query that needs one
+    monkeypatch.setattr(store_module, "PAIR_ROWS", 100)
+    store = Store(RecordKind.MASKING_RUN)
+    store.insert(sample.generate(RecordKind.MASKING_RUN, 500, seed=4))
+    assert store.build_pair_indexes(["src_type", "dst_type"]) == 0  # column pairs: too big a segment
+    dms = Store(RecordKind.DMS_LOG)
+    dms.insert(sample.generate(RecordKind.DMS_LOG, 500, seed=4))
+    assert dms.build_pair_indexes(snapshot.index_attrs(dms)) == 2
+    (segment,) = dms.segments()
+    assert segment.has_index(IndexKind.ENTRY_PAIR, "table_name|column_name")
+    assert segment.has_index(IndexKind.ENTRY_PAIR, "column_name|table_name")
 
 
 def test_queries_while_the_indexes_are_built_answer_as_after(tmp_path: Path) -> None:
