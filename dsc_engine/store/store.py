@@ -200,8 +200,9 @@ class Store:
         segments of at most :data:`PAIR_ROWS` rows (4 bytes a row each), every ordered pair of
         coded columns with at most :data:`PAIR_CODES` codes (at most :data:`PAIRS_BUILT` columns,
         the first ones), and on every segment the entry pair indexes (:meth:`build_entry_pairs`).
-        On a bigger segment a composite index of two columns is built by the second intersection
-        that can use it (``Segment.wants_pair``)."""
+        On a bigger segment no composite index of two columns is built ahead (no query builds
+        one either: ``docs/store.md``, "composite index"); its intersections probe the driver's
+        rows in C."""
         wanted = list(dict.fromkeys(attrs))
         schema = self._schema
         small = [a for a in wanted if a in schema.tables and len(schema.tables[a]) <= PAIR_CODES][:PAIRS_BUILT]
