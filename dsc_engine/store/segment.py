@@ -139,9 +139,9 @@ class Segment:
     ) -> Segment:
         """A segment of ``n`` rows given as coded columns (``encode_columns``; the dict is
         emptied), numbered from ``first_seq`` in load order: the rows' own order, or
-        ``load_order`` (the rows, first loaded first). One sort into contract order; each coded or
-        int column packed, then all permuted at once (``build.permute_columns``, with the load
-        numbers)."""
+        ``load_order`` (the rows, first loaded first). One sort into contract order, then every
+        column permuted at once (``build.permute_columns``, with the load numbers); the coded and
+        int columns come packed from ``encode_columns``."""
         times = columns[schema.time_attr]
         key: Callable[[int], Any] = times.__getitem__
         if schema.tie_attr:
@@ -156,12 +156,6 @@ class Segment:
             seqs = array("q", bytes(8 * n))
             for number, row in enumerate(load_order, first_seq):
                 seqs[row] = number
-        for attr, column in columns.items():  # packed first: a packed column is gathered with the others
-            storage = schema.columns[attr].storage
-            if storage == Storage.CODED and not isinstance(column, array):
-                columns[attr] = array("I", column)
-            elif storage == Storage.INT and not isinstance(column, array):
-                columns[attr] = int_column(column)
         columns[_SEQ] = seqs
         del seqs
         permuted = permute_columns(columns, order, _code_limits(schema))

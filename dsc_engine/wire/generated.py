@@ -255,7 +255,7 @@ def build_struct(
         else:
             specs.append((_check(field.attr), kind | msgspec.UnsetType, msgspec.field(default=ABSENT, name=field.key)))
     name = f"{cls.__name__}Wire" if not narrowed else f"{cls.__name__}WireNarrowed"
-    # frozen: hashable, so that equal entries are converted once (``codec.LineDecoder.convert``)
+    # frozen: hashable, so that an import converts equal entries once (``codec._memo``)
     return msgspec.defstruct(name, specs, kw_only=True, forbid_unknown_fields=True, gc=False, frozen=True)
 
 
