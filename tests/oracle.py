@@ -88,3 +88,17 @@ class Oracle:
                     unique.append(record)
             result = unique
         return len(result), result[offset:None if limit is None else offset + limit]
+
+
+def store_and_oracle(kind: RecordKind, batches: list[int], seed: int) -> tuple[Any, Oracle]:
+    """A ``Store`` and an oracle holding the same generated batches (of the sizes ``batches``,
+    the first generated with ``seed``, the next with ``seed + 1``, and so on)."""
+    from dsc_engine.sample import generate
+    from dsc_engine.store import Store
+
+    store, oracle = Store(kind), Oracle(kind)
+    for offset, size in enumerate(batches):
+        batch = generate(kind, size, seed=seed + offset)
+        store.insert(batch)
+        oracle.insert(batch)
+    return store, oracle

@@ -39,7 +39,7 @@ from dsc_engine.query.plan import (
 from dsc_engine.store.columns import ENTRY_PREFIX, Schema
 from dsc_engine.store.segment import RowSeq, Segment
 from dsc_engine.store.text import SPAN_PER_ROW
-from dsc_engine.store.vector import Difference, RowFilter, Union, row_filter
+from dsc_engine.store.vector import Difference, RowFilter, Scanned, Union, chained, row_count, row_filter
 from dsc_engine.wire.types import Storage
 
 RowTest = Callable[[int], bool]
@@ -57,6 +57,9 @@ _EXACT_CODES = 64
 _LAZY_UNION = 1024
 #: ... when there are at most this many lists (a row of a lazy union bisects each of them).
 _LAZY_LISTS = 16
+#: Answers of at least this many rows whose count the indexes give are found by scanning the
+#: window as far as a page needs (``_scanned``) instead of being built whole.
+_SCAN_FROM = 4_096
 
 
 class Statistics:
@@ -332,6 +335,9 @@ def hits(segment: Segment, plan: Plan) -> RowSeq:
     candidates at once; the others are tested row by row on what is left.
     """
     a, b = segment.window(plan.window)
+    lazy = _scanned(segment, plan, a, b)
+    if lazy is not None:
+        return lazy
     rows = candidates(segment, plan.access, a, b)
     if isinstance(plan.residual, ast.MatchAll) or not len(rows):
         return rows
@@ -342,6 +348,71 @@ def hits(segment: Segment, plan: Plan) -> RowSeq:
             break
         rows = apply(rows)
     return rows
+
+
+def _scanned(segment: Segment, plan: Plan, a: int, b: int) -> Scanned | None:
+    """The answer as a lazy ``Scanned`` when its count comes from the indexes and building its
+    rows would sort or merge many of them (``docs/store.md``, "scanned answers"): a sorted range
+    or set of several values over the whole segment (its rows are in value order), or the window
+    minus the union of two exact paths. ``None``: build the rows."""
+    access = plan.access
+    if not isinstance(plan.residual, ast.MatchAll):
+        return None
+    if isinstance(access, SortedLookup) and not isinstance(access.node, ast.Compare):
+        return _scanned_range(segment, access, a, b)
+    if isinstance(access, Complement) and isinstance(access.inner, UnionOf) and len(access.inner.items) == 2:
+        return _scanned_complement(segment, access, access.inner.items, a, b)
+    return None
+
+
+def _scanned_range(segment: Segment, access: SortedLookup, a: int, b: int) -> Scanned | None:
+    if (a, b) != (0, segment.n):  # counting the rows of a window would read them all
+        return None
+    keep = row_filter(segment, access.node)
+    size = sum(map(len, _sorted_slices(segment, access)))
+    if keep is None or size < _SCAN_FROM:
+        return None
+    # Sorting a row costs about what scanning two does: past that, the rows are built.
+    budget = max(2 * size, _SCAN_FROM)
+    return Scanned(a, b, size, keep, lambda: _sorted_rows(segment, access, a, b), budget)
+
+
+def _scanned_complement(
+    segment: Segment, access: Complement, items: tuple[Access, ...], a: int, b: int
+) -> Scanned | None:
+    """The window minus ``X`` and ``Y``: ``n - |X| - |Y| + |X and Y|`` rows, the intersection
+    counted by testing the smaller one's rows (in any order) against the other's column."""
+    keeps = [row_filter(segment, ast.Not(item.conjunct())) for item in items]
+    counts = [row_count(segment, item.conjunct()) for item in items]
+    if None in keeps or None in counts:
+        return None
+    first, second = (_unordered(segment, item, a, b) for item in items)
+    if first is None or second is None:
+        return None
+    parts = (first, second)
+    sizes = [sum(map(len, part)) for part in parts]
+    if (b - a) - max(sizes) < _SCAN_FROM:  # at most this many rows are kept
+        return None
+    small = 0 if sizes[0] <= sizes[1] else 1
+    both = counts[1 - small](itertools.chain.from_iterable(parts[small]))  # type: ignore[misc]
+    size = (b - a) - sizes[0] - sizes[1] + both
+    rows = lambda: _complement_rows(segment, access, a, b)  # noqa: E731
+    return Scanned(a, b, size, chained(keeps), rows, max(sum(sizes), _SCAN_FROM))  # type: ignore[arg-type]
+
+
+def _unordered(segment: Segment, access: Access, a: int, b: int) -> list[RowSeq] | None:
+    """The candidates of a hash or sorted path within ``[a, b)`` as lists that hold each row
+    once, in no particular order, built without a merge or a sort (``None`` when they cannot be:
+    a range of a sorted index cut to a window)."""
+    if isinstance(access, HashLookup):
+        rows = candidates(segment, access, a, b)
+        return list(rows.lists) if isinstance(rows, Union) else [rows]
+    if isinstance(access, SortedLookup):
+        if isinstance(access.node, ast.Compare):  # one value: its rows are in row order
+            return [candidates(segment, access, a, b)]
+        if (a, b) == (0, segment.n):
+            return _sorted_slices(segment, access)
+    return None
 
 
 def _residual_filters(segment: Segment, conjuncts: Sequence[ast.Node]) -> list[RowFilter]:

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from dsc_engine.store.segment import RowSeq, Segment
-from dsc_engine.store.vector import Union
+from dsc_engine.store.vector import Scanned, Union
 from dsc_engine.wire.types import Storage
 
 Part = tuple[Segment, RowSeq]
@@ -65,9 +65,12 @@ def _keyed(segment: Segment, index: int, rows: Iterable[int]) -> Iterator[tuple[
 
 def _tail(rows: RowSeq, start: int) -> Iterable[int]:
     """The rows from ``start`` on, for a merge that may take only the first few: a lazy
-    ``Union``'s lists are merged as they are read, not whole (``vector.Union``)."""
+    ``Union``'s lists are merged as they are read, not whole (``vector.Union``), and a
+    ``Scanned`` answer is scanned for as it is read."""
     if isinstance(rows, array):
         return memoryview(rows)[start:]
+    if isinstance(rows, Scanned):
+        return rows.iter_from(start)
     tail = rows[start:]
     return heapq.merge(*tail.lists) if isinstance(tail, Union) else tail
 

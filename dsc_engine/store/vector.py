@@ -8,8 +8,9 @@ instead be written as a chain of built-in iterators (``map`` over a column, a se
   are looked up in the filter's set of matching codes (``Intern.matching``, which already gives
   ``not`` its absent-field meaning: code 0 is in the set of a negation);
 - ``=``, ``in`` and ranges of an ``array('q')`` int column, and their ``not``: a ``range`` or a
-  ``frozenset`` membership test (the absent marker ``ABSENT_INT`` is never inside either, so an
-  absent value fails the leaf and passes its ``not``);
+  ``frozenset`` membership test (a range of at most ``_SET_SPAN`` values is a set of them: about
+  twice as fast; the absent marker ``ABSENT_INT`` is never inside either, so an absent value
+  fails the leaf and passes its ``not``);
 - ``AnyEntry`` of a one-field entry condition: a row passes when its entry codes are not
   disjoint from the matching codes.
 
@@ -37,6 +38,8 @@ Selector = Callable[[Iterable[Any]], Iterable[Any]]  # column values -> truth of
 
 #: One past the largest value an ``array('q')`` holds.
 _TOP = 2**63
+#: A range of at most this many values is tested as a set of them.
+_SET_SPAN = 256
 
 
 def row_filter(segment: Segment, node: ast.Node) -> RowFilter | None:
@@ -46,16 +49,38 @@ def row_filter(segment: Segment, node: ast.Node) -> RowFilter | None:
         parts = [row_filter(segment, item) for item in node.items]
         if any(part is None for part in parts):
             return None
-        return _chain(parts)  # type: ignore[arg-type]
+        return chained(parts)  # type: ignore[arg-type]
+    field = None if isinstance(node, ast.AnyEntry) else single_field(node)
+    if field is not None:
+        attr = segment.schema.attr_of[field]
+        if segment.has_text_path(attr, node):
+            return lambda rows: _text_filter(segment, attr, node, rows)
+    found = _column_selector(segment, node)
+    return None if found is None else _over(*found)
+
+
+def row_count(segment: Segment, node: ast.Node) -> Callable[[Iterable[int]], int] | None:
+    """``rows -> how many of them match node`` (rows in any order), in C, or ``None`` when
+    ``node`` is not one leaf-level conjunct with a C form (``row_filter`` then may still have one)."""
+    found = _column_selector(segment, node)
+    if found is None:
+        return None
+    column, selector = found
+    return lambda rows: sum(selector(map(column.__getitem__, rows)))
+
+
+def _column_selector(segment: Segment, node: ast.Node) -> tuple[Any, Selector] | None:
+    """The column ``node`` reads and how its values say which rows match, for a filter on one
+    coded field, one ``array('q')`` int field or a one-field ``AnyEntry`` (text searches of a
+    column's text index are not column selectors: ``row_filter`` runs them)."""
     schema = segment.schema
     if isinstance(node, ast.AnyEntry):
         entry = single_field(node.condition)
         if entry is None:
             return None
         attr = schema.entry_attr_of[entry]
-        matching = schema.entry_tables[attr].matching(node.condition)
-        disjoint = matching.isdisjoint
-        return _over(segment.columns[f"{ENTRY_PREFIX}{attr}"], _negated(lambda v: map(disjoint, v)))
+        disjoint = schema.entry_tables[attr].matching(node.condition).isdisjoint
+        return segment.columns[f"{ENTRY_PREFIX}{attr}"], _negated(lambda v: map(disjoint, v))
     field = single_field(node)
     if field is None:
         return None
@@ -64,12 +89,12 @@ def row_filter(segment: Segment, node: ast.Node) -> RowFilter | None:
     column = segment.columns[attr]
     if storage == Storage.CODED:
         if segment.has_text_path(attr, node):
-            return lambda rows: _text_filter(segment, attr, node, rows)
+            return None
         contains = schema.tables[attr].matching(node).__contains__
-        return _over(column, lambda values: map(contains, values))
+        return column, lambda values: map(contains, values)
     if storage == Storage.INT and isinstance(column, array):
         selector = _int_selector(node)
-        return None if selector is None else _over(column, selector)
+        return None if selector is None else (column, selector)
     return None
 
 
@@ -79,7 +104,9 @@ def _text_filter(segment: Segment, attr: str, node: ast.Node, rows: RowSeq) -> R
     return segment.text_index(attr).among(node.text, rows)  # type: ignore[attr-defined]
 
 
-def _chain(parts: list[RowFilter]) -> RowFilter:
+def chained(parts: list[RowFilter]) -> RowFilter:
+    """One filter applying ``parts`` in turn (the rows every part keeps)."""
+
     def apply(rows: RowSeq) -> RowSeq:
         for part in parts:
             if not len(rows):
@@ -127,7 +154,9 @@ def _int_selector(node: ast.Node) -> Selector | None:
         assert isinstance(low, int | None) and isinstance(high, int | None)
         start = ABSENT_INT + 1 if low is None else low + (0 if node.low_inclusive else 1)
         stop = _TOP if high is None else high + (1 if node.high_inclusive else 0)
-        inside = range(max(start, ABSENT_INT + 1), max(stop, ABSENT_INT + 1)).__contains__
+        span = range(max(start, ABSENT_INT + 1), max(stop, ABSENT_INT + 1))
+        # a short range as a set: a hash probe costs about half of range's comparisons
+        inside = (frozenset(span) if span.stop - span.start <= _SET_SPAN else span).__contains__
         return lambda values: map(inside, values)
     return None
 
@@ -257,3 +286,78 @@ class Union(Sequence[int]):
         if not 0 <= index < size:
             raise IndexError(index)
         return self._merged[index] if self._merged is not None else self._row(index)
+
+
+class Scanned(Sequence[int]):
+    """The ``size`` rows of ``[a, b)`` that ``keep`` keeps, found by scanning the window from its
+    start only as far as a read needs.
+
+    For answers whose count the indexes give without their rows (``execute._scanned``): a broad
+    range of a sorted index (its rows are in value order, and putting them in row order is a
+    sort of all of them) or a window minus two indexed sets (their union is a merge of both).
+    A page near the start scans a few times its length in C (``keep`` is a ``row_filter``); the
+    scan grows by doubling and keeps what it found. A read that would scan more than ``budget``
+    rows of the window (about what ``rows()`` costs) takes ``rows()`` instead, once: it builds
+    them all from the indexes, as an answer that is not scanned is built.
+    """
+
+    __slots__ = ("a", "b", "size", "keep", "rows", "budget", "_found", "_next", "_all")
+
+    def __init__(
+        self, a: int, b: int, size: int, keep: RowFilter, rows: Callable[[], RowSeq], budget: int
+    ) -> None:
+        self.a, self.b, self.size, self.keep, self.rows, self.budget = a, b, size, keep, rows, budget
+        self._found = array("i")
+        self._next = a  # the first row not scanned yet
+        self._all: RowSeq | None = None
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._upto(self.size))
+
+    def iter_from(self, start: int) -> Iterator[int]:
+        """The rows from the ``start``-th on, scanned for as they are read (a merge across
+        segments takes a page of them)."""
+        want = start + 32
+        while start < self.size:
+            rows = self._upto(min(want, self.size))
+            yield from rows[start:]
+            start, want = len(rows), 2 * len(rows)
+
+    def _upto(self, count: int) -> RowSeq:
+        """Rows in order, at least the first ``count`` of them."""
+        if self._all is not None:
+            return self._all
+        found = self._found
+        if len(found) >= count:
+            return found
+        density = self.size / max(self.b - self.a, 1)
+        reach = self._next - self.a + (count - len(found)) / max(density, 1e-9)
+        if reach > self.budget:
+            self._all = self.rows()
+            return self._all
+        step = int((count - len(found)) / max(density, 1e-9) * 1.25) + 256
+        while len(found) < count and self._next < self.b:
+            stop = min(self.b, self._next + step)
+            found.extend(self.keep(range(self._next, stop)))
+            self._next, step = stop, step * 2
+        if self._next >= self.b and len(found) != self.size:  # the count and the scan disagree
+            raise RuntimeError(f"a scan of rows {self.a}-{self.b} found {len(found)} rows, not {self.size}")
+        return found
+
+    @overload
+    def __getitem__(self, index: int) -> int: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[int]: ...
+    def __getitem__(self, index: int | slice) -> int | Sequence[int]:
+        size = self.size
+        if isinstance(index, slice):
+            start, stop, step = index.indices(size)
+            return self._upto(max(start, stop))[start:stop:step]
+        if index < 0:
+            index += size
+        if not 0 <= index < size:
+            raise IndexError(index)
+        return self._upto(index + 1)[index]

@@ -7,7 +7,7 @@ from collections import Counter
 
 import attrs
 import pytest
-from oracle import Oracle
+from oracle import Oracle, store_and_oracle
 
 from dsc_engine.errors import StoreError
 from dsc_engine.models import RecordKind
@@ -21,12 +21,7 @@ EQ = ast.CompareOp.EQ
 
 
 def _loaded(kind: RecordKind, batches: list[int]) -> tuple[Store, Oracle]:
-    store, oracle = Store(kind), Oracle(kind)
-    for seed, size in enumerate(batches):
-        batch = generate(kind, size, seed=seed + 11)
-        store.insert(batch)
-        oracle.insert(batch)
-    return store, oracle
+    return store_and_oracle(kind, batches, seed=11)  # type: ignore[no-any-return]
 
 
 def test_small_batches_after_a_big_one_stay_separate_segments_until_they_add_up() -> None:
