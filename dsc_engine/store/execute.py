@@ -301,8 +301,17 @@ def _intersect_rows(segment: Segment, access: IntersectOf, a: int, b: int) -> Ro
     for probe in probes:
         if not len(rows):
             break
-        rows = _conjunct_filter(segment, probe.conjunct())(rows)
+        rows = _filtered(_conjunct_filter(segment, probe.conjunct()), rows)
     return rows
+
+
+def _filtered(apply: RowFilter, rows: RowSeq) -> RowSeq:
+    """``apply(rows)``; a lazy ``Union`` is filtered list by list, and what each list keeps is
+    still ascending and disjoint from the others: the rows are never merged to be filtered
+    (``a14_in_sets``: 125,000 rows of two values merged, ~15 ms, then ~28,000 kept)."""
+    if isinstance(rows, Union):
+        return _union([kept for kept in map(apply, rows.lists) if len(kept)], overlapping=False)
+    return apply(rows)
 
 
 #: The executor of every access path of ``query/plan.py``; a path without one is refused below,
@@ -346,7 +355,7 @@ def hits(segment: Segment, plan: Plan) -> RowSeq:
     for apply in _residual_filters(segment, conjuncts):
         if not len(rows):
             break
-        rows = apply(rows)
+        rows = _filtered(apply, rows)
     return rows
 
 

@@ -106,3 +106,29 @@ def test_a_merge_across_segments_reads_a_lazy_union_as_it_goes() -> None:
     tail = paging._tail(union, 5)
     assert not isinstance(tail, Sequence) and union._merged is None
     assert list(itertools.islice(tail, 4)) == [5, 6, 7, 8] and union._merged is None
+
+
+def test_a_lazy_union_is_filtered_list_by_list_and_stays_lazy() -> None:
+    """An ``in`` set driving an intersection, then a residual: each list is filtered on its own
+    (what it keeps is still ascending and disjoint from the others), so the rows are never merged
+    to be filtered; every page and the total equal the oracle's."""
+    kind = RecordKind.MASKING_RUN
+    store, oracle = Store(kind), Oracle(kind)
+    batch = generate(kind, 12_000, seed=1)
+    store.insert(batch)
+    oracle.insert(batch)
+    statuses = plan_module.HashLookup("Status", ast.InSet("Status", (1, 2)))
+    kinds = plan_module.HashLookup("Type", ast.Compare("Type", ast.CompareOp.EQ, 2))
+    residual = ast.Not(ast.Compare("SrcType", ast.CompareOp.EQ, 5))
+    node = ast.And((statuses.node, kinds.node, residual))
+    segment = store._version.segments[0]
+    forced = plan_module.Plan(node, "StartTime", None, plan_module.IntersectOf(statuses, (kinds,)), residual, 0, 0)
+    rows = execute.hits(segment, forced)
+    assert isinstance(rows, Union) and len(rows.lists) == 2
+    expected = oracle.ordered(node)
+    assert [segment.record(row) for row in rows] == expected
+    for offset, limit in ((0, 10), (333, 40), (len(expected) - 5, 10)):
+        page = rows[offset : offset + limit]
+        assert [segment.record(row) for row in page] == expected[offset : offset + limit]
+        answer = store.query(node, offset, limit)
+        assert (answer.total, list(answer.records)) == oracle.query(node, offset, limit)
