@@ -38,6 +38,7 @@ from dsc_engine.store.columns import (
     int_getter,
     negated_time,
 )
+from dsc_engine.wire.generated import compile_function, identifier
 from dsc_engine.wire.types import Storage
 from dsc_engine.store.build import concat_columns, encode_columns, permute_columns
 from dsc_engine.store.text import DISTINCT_SHARE, TextIndex, has_text_path
@@ -116,7 +117,7 @@ class Segment:
         self.seq = seq
         self.columns = columns
         self._time = self._getter(schema.time_attr)
-        self._layout = _record_layout(schema, columns)
+        self._record = _record_reader(schema, columns)
         self._ident = self._getter(schema.tie_attr) if schema.tie_attr else None
         self._indexes: dict[tuple[IndexKind, str], Any] = {}
         self._row_catalog: Any = None
@@ -271,16 +272,7 @@ class Segment:
 
     def record(self, row: int) -> Record:
         """Rebuild the record of ``row`` (only the records of a page are ever rebuilt)."""
-        values: dict[str, Any] = {}
-        for attr, column, raw, packed in self._layout:
-            value = column[row]
-            if raw is not None:
-                value = raw[value]
-            elif packed and value == ABSENT_INT:
-                continue
-            if value is not None:
-                values[attr] = value
-        return self.schema.cls(**values)  # type: ignore[no-any-return]
+        return self._record(row)
 
     def window(self, window: Window | None) -> tuple[int, int]:
         """The rows ``[a, b)`` whose primary time lies in ``window``."""
@@ -459,19 +451,47 @@ def _place(big: Segment, negated: Callable[[int], Any], key: tuple[Any, ...], lo
     return low
 
 
-def _record_layout(schema: Schema, columns: dict[str, Column]) -> list[tuple[str, Any, Any, bool]]:
-    """(attribute, column, intern values of a coded column or ``None``, int64 array) of each
-    constructor argument, so ``record`` reads a row without looking anything up."""
-    return [
-        (
-            attr,
-            columns[attr],
-            schema.tables[attr].values if spec.storage == Storage.CODED else None,
-            spec.storage == Storage.INT and isinstance(columns[attr], array),
-        )
-        for attr, spec in schema.columns.items()
-        if not spec.derived
-    ]
+def _record_reader(schema: Schema, columns: dict[str, Column]) -> Callable[[int], Record]:
+    """``row -> the record of row``, written out once per segment: a new record whose slots
+    are set straight from the columns (``docs/store.md``, "records of a page").
+
+    A coded value is its intern table's value (``None`` for code 0), a packed int's absent
+    marker ``None``; a slot whose default is not ``None`` (a DMS log's entries) gets that default
+    when its value is absent, as if the argument were left out. The record classes are frozen,
+    slotted ``attrs`` classes without validators, converters or hooks (checked here), so this
+    builds what their ``__init__`` would; their ``__init__`` sets each slot through
+    ``object.__setattr__`` by name, about three times slower."""
+    cls = schema.cls
+    _check_plain(cls)
+    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls, "_ABSENT": ABSENT_INT}
+    defaults = {field.name: field.default for field in attrs.fields(cls)}
+    lines = ["def record(row):", "    r = _new(_cls)"]
+    for i, (attr, spec) in enumerate((a, spec) for a, spec in schema.columns.items() if not spec.derived):
+        namespace[f"c{i}"] = columns[attr]
+        namespace[f"s{i}"] = getattr(cls, identifier(attr)).__set__
+        if spec.storage == Storage.CODED:
+            namespace[f"t{i}"] = schema.tables[attr].values
+            value = f"t{i}[c{i}[row]]"
+        elif spec.storage == Storage.INT and isinstance(columns[attr], array):
+            value = f"(None if (v{i} := c{i}[row]) == _ABSENT else v{i})"
+        else:
+            value = f"c{i}[row]"
+        default = defaults[attr]
+        if default is not None and default is not attrs.NOTHING:
+            factory = getattr(default, "factory", None)  # an ``attrs.Factory``
+            namespace[f"d{i}"] = factory if factory is not None else (lambda d=default: d)
+            value = f"(d{i}() if (x{i} := {value}) is None else x{i})"
+        lines.append(f"    s{i}(r, {value})")
+    lines.append("    return r")
+    return compile_function("\n".join(lines) + "\n", "record", namespace)
+
+
+def _check_plain(cls: type) -> None:
+    """Refuse a record class whose ``__init__`` does more than set its fields' slots."""
+    hooks = [name for name in ("__attrs_pre_init__", "__attrs_post_init__") if hasattr(cls, name)]
+    extra = [f.name for f in attrs.fields(cls) if f.validator is not None or f.converter is not None or not f.init]
+    if hooks or extra or not hasattr(cls, "__slots__"):
+        raise TypeError(f"{cls.__name__} is not a plain slotted record class: {hooks + extra}")
 
 
 #: ``merge`` splices a segment into one at least this many times bigger (instead of a full sort).

@@ -80,14 +80,17 @@ def _entries_decoder(item_fast: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return decode
 
 
-def _check(name: str) -> str:
+def identifier(name: str) -> str:
+    """``name``, checked to be a Python identifier (generated source names only our own fields)."""
     if not _NAME.match(name):
         raise ValueError(f"not an identifier: {name!r}")  # our own field table only
     return name
 
 
-def _compile(source: str, name: str, namespace: dict[str, Any]) -> Callable[..., Any]:
-    code = compile(source, f"<dsc_engine wire {name}>", "exec")
+def compile_function(source: str, name: str, namespace: dict[str, Any]) -> Callable[..., Any]:
+    """The function ``name`` defined by ``source`` (built from our field tables, never from
+    data), its globals ``namespace``."""
+    code = compile(source, f"<dsc_engine {name}>", "exec")
     exec(code, namespace)  # noqa: S102 - source built from our field table, never from data
     return namespace[name]  # type: ignore[no-any-return]
 
@@ -100,7 +103,7 @@ def build_decoder(cls: type, fields: Sequence[GenField]) -> Callable[[Any], Any]
     is worked out once per distinct signature (:func:`_judge`) and remembered. A record whose
     key count differs from that number holds a ``null``.
     """
-    keys = tuple(_check(f.key) for f in fields)
+    keys = tuple(identifier(f.key) for f in fields)
     judged: dict[tuple[type, ...], int] = {}
     namespace: dict[str, Any] = {
         "_cls": cls, "_FAIL": FAIL, "_dict": dict, "_time": _time, "_MIN": INT64_MIN, "_MAX": INT64_MAX,
@@ -125,7 +128,7 @@ def build_decoder(cls: type, fields: Sequence[GenField]) -> Callable[[Any], Any]
     args = []
     for number, field in enumerate(fields):
         var = variables[number]
-        args.append(f"{_check(field.attr)}={var}")
+        args.append(f"{identifier(field.attr)}={var}")
         form = field.type.form
         if form == "exact":
             if field.default is not None:
@@ -150,7 +153,7 @@ def build_decoder(cls: type, fields: Sequence[GenField]) -> Callable[[Any], Any]
             lines.append("    else:")
             lines.append(f"        {var} = _d{number}")
     lines.append(f"    return _cls({', '.join(args)})")
-    return _compile("\n".join(lines) + "\n", "fast", namespace)
+    return compile_function("\n".join(lines) + "\n", "fast", namespace)
 
 
 #: The most signatures remembered per class (ordinary exports have a handful).
@@ -184,9 +187,9 @@ def build_encoder(fields: Sequence[GenField], leave_out: frozenset[str] = frozen
         if field.key in leave_out:
             continue
         var = f"v{number}"
-        key = repr(_check(field.key))
+        key = repr(identifier(field.key))
         form = field.type.form
-        lines.append(f"    {var} = record.{_check(field.attr)}")
+        lines.append(f"    {var} = record.{identifier(field.attr)}")
         lines.append(f"    if {var} is not None:")
         if form == "exact":
             value = var
@@ -199,17 +202,17 @@ def build_encoder(fields: Sequence[GenField], leave_out: frozenset[str] = frozen
             raise ValueError(f"field {field.attr}: no fast encoding for the form {form!r}")
         lines.append(f"        out[{key}] = {value}")
     lines.append("    return out")
-    return _compile("\n".join(lines) + "\n", "encode", namespace)
+    return compile_function("\n".join(lines) + "\n", "encode", namespace)
 
 
 @functools.lru_cache(maxsize=64)
 def build_rows(cls: type, names: tuple[str, ...]) -> Callable[[Any], list[Any]]:
     """A function building ``cls`` records from rows of values (one per name, in that order)."""
     variables = [f"v{number}" for number in range(len(names))]
-    args = ", ".join(f"{_check(name)}={var}" for name, var in zip(names, variables))
+    args = ", ".join(f"{identifier(name)}={var}" for name, var in zip(names, variables))
     unpack = f"({', '.join(variables)},)" if variables else "()"
     source = f"def build(rows):\n    return [_cls({args}) for {unpack} in rows]\n"
-    return _compile(source, "build", {"_cls": cls})
+    return compile_function(source, "build", {"_cls": cls})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -251,9 +254,9 @@ def build_struct(
         else:
             raise ValueError(f"field {field.attr}: no typed decoding for the form {form!r}")
         if field.required:
-            specs.append((_check(field.attr), kind, msgspec.field(name=field.key)))
+            specs.append((identifier(field.attr), kind, msgspec.field(name=field.key)))
         else:
-            specs.append((_check(field.attr), kind | msgspec.UnsetType, msgspec.field(default=ABSENT, name=field.key)))
+            specs.append((identifier(field.attr), kind | msgspec.UnsetType, msgspec.field(default=ABSENT, name=field.key)))
     name = f"{cls.__name__}Wire" if not narrowed else f"{cls.__name__}WireNarrowed"
     # frozen: hashable, so that an import converts equal entries once (``codec._memo``)
     return msgspec.defstruct(name, specs, kw_only=True, forbid_unknown_fields=True, gc=False, frozen=True)
@@ -273,7 +276,7 @@ def build_converter(
     args = []
     for number, field in enumerate(fields):
         var = f"v{number}"
-        lines.append(f"    {var} = s.{_check(field.attr)}")
+        lines.append(f"    {var} = s.{identifier(field.attr)}")
         form = field.type.form
         if form == "time":
             lines.append(f"    if {var} is not _ABSENT:")
@@ -290,6 +293,6 @@ def build_converter(
             namespace[f"_d{number}"] = field.default
             lines.append(f"    if {var} is _ABSENT:")
             lines.append(f"        {var} = _d{number}")
-        args.append(f"{_check(field.attr)}={var}")
+        args.append(f"{identifier(field.attr)}={var}")
     lines.append(f"    return _cls({', '.join(args)})")
-    return _compile("\n".join(lines) + "\n", "convert", namespace)
+    return compile_function("\n".join(lines) + "\n", "convert", namespace)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import attrs
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import asts
@@ -9,7 +11,9 @@ from strategies import asts
 from dsc_engine.models import RecordKind
 from dsc_engine.query import ast
 from dsc_engine.store import Store
+from dsc_engine.sample import generate
 from dsc_engine.store.execute import row_test
+from dsc_engine.store.segment import _check_plain
 from dsc_engine.store.vector import row_filter
 from dsc_engine.strategies import record_lists
 
@@ -55,3 +59,46 @@ def test_entry_pairs_equal_the_oracle(batches: list[list[object]], data: st.Data
     for node in (ast.AnyEntry("SensitiveDataLog", pair), ast.Not(ast.AnyEntry("SensitiveDataLog", pair))):
         page = store.query(node, 0, None)
         assert (page.total, list(page.records)) == oracle.query(node, 0, None)
+
+
+@given(st.sampled_from(list(RecordKind)).flatmap(lambda k: st.tuples(st.just(k), st.lists(record_lists(k, max_size=30), min_size=1, max_size=3))))
+def test_a_row_is_rebuilt_into_the_record_that_was_stored(setup: tuple[RecordKind, list[list[object]]]) -> None:
+    """``Segment.record`` (a reader written out per segment, setting the record's slots) gives
+    back each stored record: absent values, a DMS log without entries (its default ``()``)."""
+    kind, batches = setup
+    records = [record for batch in batches for record in batch]
+    store = Store(kind)
+    for batch in batches:
+        store.insert(batch)
+    rebuilt = {segment.seq[row]: segment.record(row) for segment in store._version.segments for row in range(segment.n)}
+    assert [rebuilt[seq] for seq in sorted(rebuilt)] == records
+    for seq, record in rebuilt.items():
+        assert type(record) is type(records[seq]) and hash(record) == hash(records[seq])
+
+
+def test_an_absent_value_of_a_field_whose_default_is_not_none_rebuilds_as_that_default() -> None:
+    """No import or snapshot stores ``None`` for a DMS log's entries (an empty list is ``()``);
+    should a column hold it, the record gets the field's default, as the constructor would."""
+    store = Store(RecordKind.DMS_LOG)
+    store.insert(generate(RecordKind.DMS_LOG, 5, seed=1))
+    segment = store._version.segments[0]
+    entries = segment.columns[segment.schema.entries_attr]
+    entries[0] = None  # the column the reader was written against, in place
+    assert segment.record(0).sensitive_data_log == ()  # type: ignore[attr-defined]
+
+
+def test_a_record_class_whose_init_does_more_than_set_slots_is_refused() -> None:
+    @attrs.frozen
+    class Checked:
+        name: str = attrs.field(validator=attrs.validators.instance_of(str))
+
+    @attrs.frozen
+    class Hooked:
+        name: str
+
+        def __attrs_post_init__(self) -> None:
+            pass
+
+    for cls in (Checked, Hooked):
+        with pytest.raises(TypeError, match="not a plain slotted record class"):
+            _check_plain(cls)
