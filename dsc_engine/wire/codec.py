@@ -168,6 +168,9 @@ def _codec(kind: RecordKind) -> _ClassCodec:
 
 
 _CODECS = {kind: _codec(kind) for kind in RecordKind}
+#: A record's response encoder by its class: a page encodes every item, and a kind's enum
+#: member hashes in Python (``RecordKind.of`` then ``_CODECS``: ~0.5 µs an item).
+_RESPONSE_ENCODERS = {codec.cls: codec.encode_response for codec in _CODECS.values()}
 assert all(len(NESTED[kind]) <= 1 for kind in RecordKind), "one list field per kind at most"
 
 
@@ -212,7 +215,7 @@ def response_item(record: Record) -> dict[str, Any]:
 
     ``SensitiveDataLog`` is always present in a DMS item, as ``[]`` when the record has none.
     """
-    return _CODECS[RecordKind.of(record)].encode_response(record)
+    return _RESPONSE_ENCODERS[type(record)](record)
 
 
 @attrs.frozen
