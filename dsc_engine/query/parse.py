@@ -14,6 +14,7 @@ offset of the fault.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -34,6 +35,8 @@ Catalog = Mapping[str, FieldSpec]
 #: no level).
 MAX_DEPTH = 100
 _NESTING = frozenset({"not_", "and_", "or_", "any_entry"})
+#: Filters up to this many characters are parsed once per process (``_parsed``).
+_CACHED_TEXT = 4_096
 
 
 _ESCAPE = re.compile(r'\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})')
@@ -60,6 +63,19 @@ def parse_filter(text: str, kind: RecordKind | str, *, zone: dt.tzinfo = times.U
         raise InvalidParameterError("kind", kind, Reason(str(exc), f"未知的记录类型 {kind!r}")) from None
     if not text.strip():  # what the grammar reads as an empty filter (its WS is \s, isspace)
         return ast.MatchAll(pos=0)  # without building the parser (some 35 ms a process)
+    if len(text) <= _CACHED_TEXT:
+        return _parsed(text, kind, zone)
+    return _parse(text, kind, zone)
+
+
+@functools.lru_cache(maxsize=1_024)
+def _parsed(text: str, kind: RecordKind, zone: dt.tzinfo) -> ast.Node:
+    """``_parse``, remembered: a process asks the same filters again and again (a replay, a
+    test suite, a shell), parsing one costs ~50-150 µs, and its AST is immutable."""
+    return _parse(text, kind, zone)
+
+
+def _parse(text: str, kind: RecordKind, zone: dt.tzinfo) -> ast.Node:
     try:
         tree = grammar.parser().parse(text, start="filter")
     except UnexpectedInput as exc:

@@ -9,6 +9,7 @@ import pytest
 from dsc_engine.errors import FilterFieldError, FilterSyntaxError
 from dsc_engine.models import RecordKind
 from dsc_engine.query import ast, grammar
+from dsc_engine.query import parse as parse_module
 from dsc_engine.query.parse import MAX_DEPTH, parse_filter
 
 AUDIT, RUNS, DMS = RecordKind.AUDIT_LOG, RecordKind.MASKING_RUN, RecordKind.DMS_LOG
@@ -71,6 +72,7 @@ def test_blank_filters_are_match_all_without_the_parser(text: str, monkeypatch: 
         raise AssertionError("the parser was built for a blank filter")
 
     monkeypatch.setattr(grammar, "parser", no_parser)
+    parse_module._parsed.cache_clear()  # "()" below may have been parsed (and kept) before
     assert parse_filter(text, AUDIT) == ast.MatchAll(pos=0)
     with pytest.raises(AssertionError, match="parser was built"):
         parse_filter("()", AUDIT)
@@ -343,3 +345,27 @@ def test_parse_filter_leaves_dms_wall_clock_times_and_text_alone_in_any_zone() -
         ('UserName = "2026-10-01"', AUDIT),
     ):
         assert parse_filter(text, kind, zone=shanghai) == parse_filter(text, kind)
+
+
+def test_a_filter_is_parsed_once_per_process_and_its_errors_every_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A filter text is parsed once (the AST is immutable and shared); a zone or a kind makes it
+    another filter; a text that fails is refused each time it comes; a text longer than
+    ``_CACHED_TEXT`` is parsed each time (not kept)."""
+    parsed: list[str] = []
+    real = parse_module._parse
+    monkeypatch.setattr(parse_module, "_parse", lambda text, kind, zone: parsed.append(text) or real(text, kind, zone))
+    parse_module._parsed.cache_clear()
+    text = 'UserName = "cached" and ExecuteTime > 5'
+    first = parse_filter(text, AUDIT)
+    assert parse_filter(text, AUDIT) is first and parsed == [text]
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    time_text = 'CreationTime > "2026-11-30 00:00:00"'
+    assert parse_filter(time_text, AUDIT, zone=shanghai) != parse_filter(time_text, AUDIT)
+    assert parse_filter('UserName = "cached"', DMS) is not parse_filter('UserName = "cached"', AUDIT)
+    for _ in range(2):
+        with pytest.raises(FilterFieldError):
+            parse_filter('Nope = "x"', AUDIT)
+    assert parsed.count('Nope = "x"') == 2
+    long_text = " or ".join(f'UserName = "u{i}"' for i in range(300))
+    assert len(long_text) > parse_module._CACHED_TEXT
+    assert parse_filter(long_text, AUDIT) == parse_filter(long_text, AUDIT) and parsed.count(long_text) == 2
