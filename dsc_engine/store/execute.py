@@ -378,8 +378,10 @@ def _scanned_range(segment: Segment, access: SortedLookup, a: int, b: int) -> Sc
     if (a, b) != (0, segment.n):  # counting the rows of a window would read them all
         return None
     keep = row_filter(segment, access.node)
+    if keep is None:
+        return None
     size = sum(map(len, _sorted_slices(segment, access)))
-    if keep is None or size < _SCAN_FROM:
+    if size < _SCAN_FROM:
         return None
     # Sorting a row costs about what scanning two does: past that, the rows are built.
     budget = max(2 * size, _SCAN_FROM)

@@ -355,6 +355,8 @@ class Scanned(Sequence[int]):
         size = self.size
         if isinstance(index, slice):
             start, stop, step = index.indices(size)
+            if step < 0:  # from the end backwards: every row
+                return self._upto(size)[index]
             return self._upto(max(start, stop))[start:stop:step]
         if index < 0:
             index += size
