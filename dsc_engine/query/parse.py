@@ -17,6 +17,7 @@ import datetime as dt
 import functools
 import json
 import re
+import zoneinfo
 from collections.abc import Callable, Mapping
 
 import attrs
@@ -37,6 +38,10 @@ MAX_DEPTH = 100
 _NESTING = frozenset({"not_", "and_", "or_", "any_entry"})
 #: Filters up to this many characters are parsed once per process (``_parsed``).
 _CACHED_TEXT = 4_096
+#: The zones a parsed filter is kept for: the ones ``times.parse_zone`` makes, hashable, and
+#: equal only when their rules are the same. Another ``tzinfo`` (``dateutil``'s zones define
+#: ``==`` and are unhashable; a class's ``==`` may be looser than its rules) is parsed each time.
+_CACHED_ZONES = (dt.timezone, zoneinfo.ZoneInfo)
 
 
 _ESCAPE = re.compile(r'\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})')
@@ -63,7 +68,7 @@ def parse_filter(text: str, kind: RecordKind | str, *, zone: dt.tzinfo = times.U
         raise InvalidParameterError("kind", kind, Reason(str(exc), f"未知的记录类型 {kind!r}")) from None
     if not text.strip():  # what the grammar reads as an empty filter (its WS is \s, isspace)
         return ast.MatchAll(pos=0)  # without building the parser (some 35 ms a process)
-    if len(text) <= _CACHED_TEXT:
+    if len(text) <= _CACHED_TEXT and type(zone) in _CACHED_ZONES:
         return _parsed(text, kind, zone)
     return _parse(text, kind, zone)
 

@@ -369,3 +369,38 @@ def test_a_filter_is_parsed_once_per_process_and_its_errors_every_time(monkeypat
     long_text = " or ".join(f'UserName = "u{i}"' for i in range(300))
     assert len(long_text) > parse_module._CACHED_TEXT
     assert parse_filter(long_text, AUDIT) == parse_filter(long_text, AUDIT) and parsed.count(long_text) == 2
+
+
+class _Offset(dt.tzinfo):
+    """A fixed-offset zone that, like ``dateutil``'s zones, defines ``==`` and so is unhashable;
+    its ``==`` looks only at the class (a third-party zone's equality need not mean same rules)."""
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, hours: int) -> None:
+        self.hours = hours
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Offset)
+
+    def utcoffset(self, when: dt.datetime | None) -> dt.timedelta:
+        return dt.timedelta(hours=self.hours)
+
+    def dst(self, when: dt.datetime | None) -> dt.timedelta:
+        return dt.timedelta(0)
+
+
+class _HashableOffset(_Offset):
+    def __hash__(self) -> int:
+        return 0
+
+
+def test_a_filter_in_any_tzinfo_parses_by_that_zones_own_rules() -> None:
+    """Only the zones the engine makes itself (``datetime.timezone``, ``ZoneInfo``: equal means
+    the same rules) share a parsed filter; another ``tzinfo`` (an unhashable ``dateutil`` zone,
+    one whose ``==`` is loose) is parsed each time, never a ``TypeError``, never another zone's AST."""
+    text = 'CreationTime > "2026-11-30 00:00:00"'
+    expected = {hours: parse_filter(text, AUDIT, zone=dt.timezone(dt.timedelta(hours=hours))) for hours in (8, -5)}
+    for zone_class in (_Offset, _HashableOffset):
+        for hours in (8, -5, 8):
+            assert parse_filter(text, AUDIT, zone=zone_class(hours)) == expected[hours], (zone_class, hours)
