@@ -458,11 +458,15 @@ def _record_reader(schema: Schema, columns: dict[str, Column]) -> Callable[[int]
     A coded value is its intern table's value (``None`` for code 0), a packed int's absent
     marker ``None``; a slot whose default is not ``None`` (a DMS log's entries) gets that default
     when its value is absent, as if the argument were left out. The record classes are frozen,
-    slotted ``attrs`` classes without validators, converters or hooks (checked here), so this
-    builds what their ``__init__`` would; their ``__init__`` sets each slot through
-    ``object.__setattr__`` by name, about three times slower."""
+    slotted ``attrs`` classes without validators, converters or hooks, whose every field is a
+    column (checked here), so this builds what their ``__init__`` would; their ``__init__`` sets
+    each slot through ``object.__setattr__`` by name, about three times slower."""
     cls = schema.cls
     _check_plain(cls)
+    stored = {attr for attr, spec in schema.columns.items() if not spec.derived}
+    unset = [field.name for field in attrs.fields(cls) if field.name not in stored]
+    if unset:  # its slot would never be set: reading it would raise
+        raise TypeError(f"{cls.__name__}: no column holds its field {', '.join(unset)}")
     namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls, "_ABSENT": ABSENT_INT}
     defaults = {field.name: field.default for field in attrs.fields(cls)}
     lines = ["def record(row):", "    r = _new(_cls)"]
@@ -487,9 +491,21 @@ def _record_reader(schema: Schema, columns: dict[str, Column]) -> Callable[[int]
 
 
 def _check_plain(cls: type) -> None:
-    """Refuse a record class whose ``__init__`` does more than set its fields' slots."""
-    hooks = [name for name in ("__attrs_pre_init__", "__attrs_post_init__") if hasattr(cls, name)]
-    extra = [f.name for f in attrs.fields(cls) if f.validator is not None or f.converter is not None or not f.init]
+    """Refuse a record class whose ``__init__`` does more than set its fields' slots: hooks, a
+    hand-written ``__init__`` (``attrs`` then names its own ``__attrs_init__``), a cached hash
+    (``__init__`` clears its slot, without which ``hash`` raises), validators, converters, fields
+    left out of ``__init__``, defaults made from the record itself (``Factory(takes_self=True)``)."""
+    hooks = [
+        name
+        for name in ("__attrs_pre_init__", "__attrs_post_init__", "__attrs_init__", "_attrs_cached_hash")
+        if hasattr(cls, name)
+    ]
+    extra = [
+        f.name
+        for f in attrs.fields(cls)
+        if f.validator is not None or f.converter is not None or not f.init
+        or getattr(f.default, "takes_self", False)
+    ]
     if hooks or extra or not hasattr(cls, "__slots__"):
         raise TypeError(f"{cls.__name__} is not a plain slotted record class: {hooks + extra}")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import attrs
 import pytest
 from hypothesis import given
@@ -13,7 +15,7 @@ from dsc_engine.query import ast
 from dsc_engine.store import Store
 from dsc_engine.sample import generate
 from dsc_engine.store.execute import row_test
-from dsc_engine.store.segment import _check_plain
+from dsc_engine.store.segment import _check_plain, _record_reader
 from dsc_engine.store.vector import row_filter
 from dsc_engine.strategies import record_lists
 
@@ -102,3 +104,43 @@ def test_a_record_class_whose_init_does_more_than_set_slots_is_refused() -> None
     for cls in (Checked, Hooked):
         with pytest.raises(TypeError, match="not a plain slotted record class"):
             _check_plain(cls)
+
+
+def test_a_record_class_the_reader_would_build_differently_from_its_init_is_refused() -> None:
+    """What a reader setting slots cannot match: a cached hash (``__init__`` sets its slot, else
+    ``hash`` raises), a default made from the record itself, a hand-written ``__init__``, a field
+    no column holds (its slot would stay unset)."""
+
+    @attrs.frozen(cache_hash=True)
+    class HashCached:
+        name: str | None = None
+
+    @attrs.frozen
+    class FromSelf:
+        name: str | None = None
+        names: tuple[str | None, ...] = attrs.field(default=attrs.Factory(lambda self: (self.name,), takes_self=True))
+
+    @attrs.frozen(init=False)
+    class OwnInit:
+        name: str | None = None
+
+        def __init__(self, name: str | None = None) -> None:
+            self.__attrs_init__(name=name or "anonymous")
+
+    for cls in (HashCached, FromSelf, OwnInit):
+        with pytest.raises(TypeError, match="not a plain slotted record class"):
+            _check_plain(cls)
+    store = Store(RecordKind.MASKING_RUN)
+    store.insert(generate(RecordKind.MASKING_RUN, 3, seed=1))
+    segment = store._version.segments[0]
+
+    @attrs.frozen(kw_only=True)
+    class Wider:  # a masking run with one more field, which no column holds
+        id: int
+        start_time: int
+        extra: str | None = None
+
+    schema = mock.Mock(wraps=segment.schema, cls=Wider, columns={"id": segment.schema.columns["id"],
+                       "start_time": segment.schema.columns["start_time"]}, tables={})
+    with pytest.raises(TypeError, match="no column holds its field extra"):
+        _record_reader(schema, segment.columns)
