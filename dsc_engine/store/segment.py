@@ -452,8 +452,33 @@ def _place(big: Segment, negated: Callable[[int], Any], key: tuple[Any, ...], lo
 
 
 def _record_reader(schema: Schema, columns: dict[str, Column]) -> Callable[[int], Record]:
-    """``row -> the record of row``, written out once per segment: a new record whose slots
-    are set straight from the columns (``docs/store.md``, "records of a page").
+    """``row -> the record of row``: a new record whose slots are set straight from the columns
+    (``docs/store.md``, "records of a page"), by a function written out once per record class
+    and form of its columns (``_reader_maker``) and bound here to this segment's columns."""
+    forms = tuple(
+        (attr, _form(spec.storage, columns[attr]))
+        for attr, spec in schema.columns.items()
+        if not spec.derived
+    )
+    bound: list[Any] = []
+    for attr, form in forms:
+        bound.append(columns[attr])
+        if form == "coded":
+            bound.append(schema.tables[attr].values)
+    return _reader_maker(schema.cls, forms)(*bound)
+
+
+def _form(storage: Storage, column: Column) -> str:
+    if storage == Storage.CODED:
+        return "coded"
+    return "packed" if storage == Storage.INT and isinstance(column, array) else "plain"
+
+
+@functools.cache
+def _reader_maker(cls: type, forms: tuple[tuple[str, str], ...]) -> Callable[..., Callable[[int], Record]]:
+    """``(columns and intern values, in order) -> record reader`` for ``cls`` over columns of
+    these forms (compiled once: a segment is made at every insert and merge, and compiling costs
+    about half a millisecond).
 
     A coded value is its intern table's value (``None`` for code 0), a packed int's absent
     marker ``None``; a slot whose default is not ``None`` (a DMS log's entries) gets that default
@@ -461,22 +486,22 @@ def _record_reader(schema: Schema, columns: dict[str, Column]) -> Callable[[int]
     slotted ``attrs`` classes without validators, converters or hooks, whose every field is a
     column (checked here), so this builds what their ``__init__`` would; their ``__init__`` sets
     each slot through ``object.__setattr__`` by name, about three times slower."""
-    cls = schema.cls
     _check_plain(cls)
-    stored = {attr for attr, spec in schema.columns.items() if not spec.derived}
+    stored = {attr for attr, _ in forms}
     unset = [field.name for field in attrs.fields(cls) if field.name not in stored]
     if unset:  # its slot would never be set: reading it would raise
         raise TypeError(f"{cls.__name__}: no column holds its field {', '.join(unset)}")
     namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls, "_ABSENT": ABSENT_INT}
     defaults = {field.name: field.default for field in attrs.fields(cls)}
-    lines = ["def record(row):", "    r = _new(_cls)"]
-    for i, (attr, spec) in enumerate((a, spec) for a, spec in schema.columns.items() if not spec.derived):
-        namespace[f"c{i}"] = columns[attr]
+    params: list[str] = []
+    lines = ["def make({params}):", "    def record(row):", "        r = _new(_cls)"]
+    for i, (attr, form) in enumerate(forms):
+        params.append(f"c{i}")
         namespace[f"s{i}"] = getattr(cls, identifier(attr)).__set__
-        if spec.storage == Storage.CODED:
-            namespace[f"t{i}"] = schema.tables[attr].values
+        if form == "coded":
+            params.append(f"t{i}")
             value = f"t{i}[c{i}[row]]"
-        elif spec.storage == Storage.INT and isinstance(columns[attr], array):
+        elif form == "packed":
             value = f"(None if (v{i} := c{i}[row]) == _ABSENT else v{i})"
         else:
             value = f"c{i}[row]"
@@ -485,9 +510,10 @@ def _record_reader(schema: Schema, columns: dict[str, Column]) -> Callable[[int]
             factory = getattr(default, "factory", None)  # an ``attrs.Factory``
             namespace[f"d{i}"] = factory if factory is not None else (lambda d=default: d)
             value = f"(d{i}() if (x{i} := {value}) is None else x{i})"
-        lines.append(f"    s{i}(r, {value})")
-    lines.append("    return r")
-    return compile_function("\n".join(lines) + "\n", "record", namespace)
+        lines.append(f"        s{i}(r, {value})")
+    lines += ["        return r", "    return record"]
+    source = "\n".join(lines).replace("{params}", ", ".join(params)) + "\n"
+    return compile_function(source, "make", namespace)
 
 
 def _check_plain(cls: type) -> None:
