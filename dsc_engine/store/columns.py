@@ -75,9 +75,14 @@ class Intern:
     def _codes(self) -> dict[Any, int]:
         codes = self._by_value
         if codes is None:  # a table read from a snapshot: its values are distinct (checked there)
-            codes = dict(zip(self.values, itertools.count()))
-            codes[None] = 0
-            self._by_value = codes
+            # Built once, under the lock: a query and a writer may both be first, and a map built
+            # beside the writer's would replace it, losing the values the writer just added.
+            with self._lock:
+                codes = self._by_value
+                if codes is None:
+                    codes = dict(zip(self.values, itertools.count()))
+                    codes[None] = 0
+                    self._by_value = codes
         return codes
 
     def encode(self, values: Iterable[Any], absent: Any = None) -> list[int]:

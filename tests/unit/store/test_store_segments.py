@@ -287,3 +287,35 @@ def test_a_bulk_load_refuses_a_store_replaced_just_before_it_publishes(monkeypat
         load.finish()
     assert store.schema is opened.schema
     assert list(store.records_in_load_order()) == expected
+
+
+def test_a_lookup_and_a_write_both_first_on_a_snapshot_table_lose_no_value() -> None:
+    """A big intern table opened from a snapshot builds its value -> code map on first need. A
+    query building it while a writer was first too built a second map that replaced the
+    writer's, and the value the writer had just added lost its code (later looked up as absent,
+    then interned again under another code). The map is now built once, under the table's lock."""
+    import threading
+    import time
+
+    from dsc_engine.store.columns import Intern
+    from dsc_engine.wire.catalog import FIELDS
+
+    building = threading.Event()
+
+    class SlowValues(list):  # type: ignore[type-arg]
+        """The table's values; the query's map is published only after the writer has written."""
+
+        def __iter__(self):  # type: ignore[no-untyped-def]
+            yield from list.__iter__(self)
+            if threading.current_thread().name == "query":  # read them all, not yet published
+                building.set()
+                time.sleep(0.3)
+
+    table = Intern(FIELDS[RecordKind.MASKING_RUN]["TaskId"], SlowValues([None, *(f"t{i}" for i in range(70_000))]))
+    reader = threading.Thread(target=table.code, args=("t5",), name="query")
+    reader.start()
+    assert building.wait(5)
+    assert table.encode(["new-task"]) == [70_001]  # the writer, while the query builds the map
+    reader.join(5)
+    assert table.code("new-task") == 70_001 and table.code("t5") == 6
+    assert table.encode(["new-task"]) == [70_001] and len(table) == 70_002
