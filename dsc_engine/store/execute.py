@@ -263,11 +263,16 @@ def _lookup_rows(segment: Segment, access: HashLookup | EntryLookup, a: int, b: 
     found = _text_rows(segment, access, a, b)
     if found is not None:
         return found
-    postings, codes = _codes(segment, access)
-    lists = [_cut(postings.of(code), a, b, segment.n) for code in codes]
     # A row holds one code of a scalar column, but may hold several entry codes (two
     # entries matching one set): entry lists overlap, so their union drops repeated rows.
-    return _union([rows for rows in lists if len(rows)], overlapping=isinstance(access, EntryLookup))
+    return _union(_posting_lists(segment, access, a, b), overlapping=isinstance(access, EntryLookup))
+
+
+def _posting_lists(segment: Segment, access: HashLookup | EntryLookup, a: int, b: int) -> list[RowSeq]:
+    """The non-empty posting lists of the codes ``access`` matches, each cut to ``[a, b)``."""
+    postings, codes = _codes(segment, access)
+    lists = [_cut(postings.of(code), a, b, segment.n) for code in codes]
+    return [rows for rows in lists if len(rows)]
 
 
 def _sorted_cost(segment: Segment, access: SortedLookup, bounds: tuple[int, int]) -> int:
@@ -415,9 +420,8 @@ def _unordered(segment: Segment, access: Access, a: int, b: int) -> list[RowSeq]
     """The candidates of a hash or sorted path within ``[a, b)`` as lists that hold each row
     once, in no particular order, built without a merge or a sort (``None`` when they cannot be:
     a range of a sorted index cut to a window)."""
-    if isinstance(access, HashLookup):
-        rows = candidates(segment, access, a, b)
-        return list(rows.lists) if isinstance(rows, Union) else [rows]
+    if isinstance(access, HashLookup):  # a scalar column: its codes' lists share no row
+        return _posting_lists(segment, access, a, b)
     if isinstance(access, SortedLookup):
         if isinstance(access.node, ast.Compare):  # one value: its rows are in row order
             return [candidates(segment, access, a, b)]

@@ -333,12 +333,12 @@ class Scanned(Sequence[int]):
         found = self._found
         if len(found) >= count:
             return found
-        density = self.size / max(self.b - self.a, 1)
-        reach = self._next - self.a + (count - len(found)) / max(density, 1e-9)
-        if reach > self.budget:
+        # the rows of the window left to scan for the rows missing, at the answer's density
+        ahead = (count - len(found)) * max(self.b - self.a, 1) / max(self.size, 1e-9)
+        if self._next - self.a + ahead > self.budget:
             self._all = self.rows()
             return self._all
-        step = int((count - len(found)) / max(density, 1e-9) * 1.25) + 256
+        step = int(ahead * 1.25) + 256
         while len(found) < count and self._next < self.b:
             stop = min(self.b, self._next + step)
             found.extend(self.keep(range(self._next, stop)))
