@@ -35,7 +35,7 @@ from dsc_engine.models.records import Record
 from dsc_engine.query.source import RecordSource
 from dsc_engine.store.store import Store
 from dsc_engine.wire.catalog import wire_fields
-from dsc_engine.wire.codec import ABSENT, struct_values, to_wire
+from dsc_engine.wire.codec import ABSENT, line_decoder, struct_values, to_wire
 
 #: Bytes of a record's digest (a bytes object of 12 takes 48 bytes of memory, one of 16 takes 56).
 DIGEST_SIZE = 12
@@ -64,13 +64,15 @@ def record_digest(kind: RecordKind) -> Digest:
 
 
 def struct_digest(kind: RecordKind) -> Digest:
-    """The digest of a typed struct of the import's fast path (``wire.codec.line_decoder``, a
-    kind whose fields are all exact), equal to :func:`record_digest` of the record it stands
-    for: its absent values (``ABSENT``) count as the record's ``None``. A struct's fields are
-    the kind's wire fields in order, so its values come out in one C call (``struct_values``)."""
+    """The digest of a typed struct of the import's fast path (``wire.codec.line_decoder``),
+    equal to :func:`record_digest` of the record it stands for. Of a kind whose fields are all
+    exact, its absent values (``ABSENT``) count as the record's ``None``, and as a struct's
+    fields are the kind's wire fields in order, its values come out in one C call
+    (``struct_values``); of another kind (DMS times, entries), the struct's record is digested."""
     fields = wire_fields(kind)
     if not all(spec.type.form == "exact" for spec in fields):
-        raise ValueError(f"{kind.value} is not read as structs")
+        record, digest = line_decoder(kind).convert, record_digest(kind)
+        return lambda struct: digest(record(struct))
     blake2b = hashlib.blake2b
     dumps = marshal.dumps
     return lambda struct: blake2b(
@@ -110,11 +112,7 @@ class IdenticalRecords:
     def __init__(self, target: HasStores) -> None:
         self._target = target
         self._digest = {kind: record_digest(kind) for kind in RecordKind}
-        self._struct_digest = {
-            kind: struct_digest(kind)
-            for kind in RecordKind
-            if all(spec.type.form == "exact" for spec in wire_fields(kind))
-        }
+        self._struct_digest = {kind: struct_digest(kind) for kind in RecordKind}
         self._before: dict[RecordKind, set[bytes]] = {}
         self._current: dict[RecordKind, set[bytes]] = {kind: set() for kind in RecordKind}
 

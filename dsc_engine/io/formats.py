@@ -36,7 +36,7 @@ from dsc_engine.io import csvformat, jsontext, sources
 from dsc_engine.io.candidates import KEYS, REQUIRED, Candidate, clip
 from dsc_engine.io.snapshot import MAGIC as SNAPSHOT_MAGIC
 from dsc_engine.models import RecordKind
-from dsc_engine.wire.codec import DECLINED, FAIL, LineDecoder, line_decoder
+from dsc_engine.wire.codec import DECLINED, LineDecoder, line_decoder
 
 #: The largest single JSON value (one page, or one element of a top-level array) read in stream mode.
 MAX_VALUE = 1 << 26
@@ -244,11 +244,11 @@ def _line(
 @attrs.frozen
 class Decoded:
     """Consecutive JSON Lines records of one kind that the typed fast path read (``objects``:
-    records, or structs read as they are; see ``wire.codec.LineDecoder``), in file order."""
+    checked structs, which the store reads column by column; see ``wire.codec.LineDecoder``),
+    in file order."""
 
     kind: RecordKind
     objects: list[Any]
-    columnar: bool
     path: str
     first: int  # the line of the first object (the others follow, one a line)
     raws: list[bytes]  # the text of each object's line
@@ -286,7 +286,7 @@ def _fast_lines(
     decoders = [given.get(k) or line_decoder(k) for k in ((kind,) if kind is not None else RecordKind)]
     kinds = () if kind is None else (kind,)
     current = decoders[0]
-    decode, convert, columnar = current.decode, current.convert, current.columnar
+    decode, check = current.decode, current.check
     objects: list[Any] = []
     raws: list[bytes] = []
     first = 1
@@ -298,43 +298,41 @@ def _fast_lines(
                     raw = sources.strip_bom(raw)
                 try:  # the usual line: a record of the kind of the line before
                     obj = decode(raw)
-                    if not columnar:
-                        obj = convert(obj)
-                        if obj is FAIL:
-                            raise _Declined
+                    if check is not None and not check(obj):
+                        raise _Declined
                 except (DECLINED, _Declined):
                     found = _decode_other(raw, current, decoders)
                     if found is None:
                         obj = _NOT_PLAIN
                     else:  # another kind: the batch so far ends here
                         if objects:
-                            yield Decoded(current.kind, objects, columnar, path, first, raws)
+                            yield Decoded(current.kind, objects, path, first, raws)
                             objects, raws = [], []
                         current, obj = found
-                        decode, convert, columnar = current.decode, current.convert, current.columnar
+                        decode, check = current.decode, current.check
                 if obj is not _NOT_PLAIN:
                     if not objects:
                         first = number
                     objects.append(obj)
                     raws.append(raw)
                     if len(objects) >= _FAST_BATCH:
-                        yield Decoded(current.kind, objects, columnar, path, first, raws)
+                        yield Decoded(current.kind, objects, path, first, raws)
                         objects, raws = [], []
                     continue
             if objects:
-                yield Decoded(current.kind, objects, columnar, path, first, raws)
+                yield Decoded(current.kind, objects, path, first, raws)
                 objects, raws = [], []
             yield from _line(path, number, raw, kind, kinds)
         if objects:
-            yield Decoded(current.kind, objects, columnar, path, first, raws)
+            yield Decoded(current.kind, objects, path, first, raws)
     except ImportFailure as exc:
         if objects:  # the records before the fault still load
-            yield Decoded(current.kind, objects, columnar, path, first, raws)
+            yield Decoded(current.kind, objects, path, first, raws)
         raise ImportFailure(path, f"{exc.reason}, after line {number}", number + 1) from exc
 
 
 class _Declined(Exception):
-    """A line the typed decoder read but whose conversion declined (a DMS time)."""
+    """A line the typed decoder read but whose check declined (a DMS time out of range)."""
 
 
 def _decode_other(raw: bytes, current: LineDecoder, decoders: list[LineDecoder]) -> tuple[LineDecoder, Any] | None:
@@ -346,10 +344,8 @@ def _decode_other(raw: bytes, current: LineDecoder, decoders: list[LineDecoder])
             obj = decoder.decode(raw)
         except DECLINED:
             continue
-        if not decoder.columnar:
-            obj = decoder.convert(obj)
-            if obj is FAIL:
-                return None
+        if decoder.check is not None and not decoder.check(obj):
+            return None
         return decoder, obj
     return None
 

@@ -53,7 +53,7 @@ from dsc_engine.io import candidates, duplicates, formats, jsontext, snapshot, s
 from dsc_engine.io.stores import HasStores, Stores, gc_paused, warm_filter_parser
 from dsc_engine.query.source import Listing
 from dsc_engine.store.store import BulkLoad, Store
-from dsc_engine.wire.codec import ABSENT, Narrowing, from_wire, line_decoder, struct_columns, to_wire
+from dsc_engine.wire.codec import ABSENT, Narrowing, from_wire, line_decoder, to_wire
 from dsc_engine.models import MaskingRun, RecordKind
 from dsc_engine.models.records import Record
 
@@ -313,7 +313,7 @@ class _Loader:
         self.add(kind, record, candidate)
 
     def take_decoded(self, decoded: formats.Decoded) -> None:
-        """A batch the fast path read: records, or structs the store reads as they are."""
+        """A batch the fast path read: structs, which the store reads column by column."""
         self.read += len(decoded.objects)
         objects = decoded.objects
         if self.wanted is not None and decoded.kind not in self.wanted:
@@ -323,12 +323,9 @@ class _Loader:
             objects = [obj for index, obj in enumerate(objects)
                        if not self._duplicate(obj, decoded.candidate(index))]
         else:
-            objects = self._fresh(decoded.kind, objects, structs=decoded.columnar)
+            objects = self._fresh(decoded.kind, objects, structs=True)
         assert self.bulks is not None  # the fast path is asked for only then
-        if decoded.columnar:
-            self.bulks[decoded.kind].add(objects, ABSENT, struct_columns)
-        else:
-            self.bulks[decoded.kind].add(objects)
+        self.bulks[decoded.kind].add(objects, ABSENT, self.decoders[decoded.kind].columns)
         tables = self.target.store(decoded.kind).schema.tables  # type: ignore[attr-defined]
         self.narrowing[decoded.kind].learn({attr: table.values for attr, table in tables.items()})
 

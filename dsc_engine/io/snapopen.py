@@ -47,7 +47,7 @@ from dsc_engine.store.columns import ABSENT_INT, Intern, Schema
 from dsc_engine.store.segment import PairPostings, Postings, Segment, SortedIndex
 from dsc_engine.store.store import Store
 from dsc_engine.store.text import TextIndex
-from dsc_engine.wire.codec import entries_from_wire
+from dsc_engine.wire.codec import entries_from_wire, runs
 from dsc_engine.wire.types import Storage
 
 #: Bytes checksummed at a time.
@@ -441,7 +441,7 @@ def _read_column(file: _File, schema: Schema, attr: str, column: dict[str, Any],
         _check_offsets(starts, codes_section.length // 4, f"{where}'s starts")
         codes = file.array(codes_section, "I")
         _check_below(codes, len(schema.entry_tables[spec.entry_attr]), where)
-        return _runs(codes, starts)
+        return runs(codes, starts)
     if attr == schema.entries_attr and form == "entries":
         wire = file.json(file.section(column.get("entries"), "json", f"{where}'s entries"), where)
         try:
@@ -453,7 +453,7 @@ def _read_column(file: _File, schema: Schema, attr: str, column: dict[str, Any],
         _check_offsets(starts, ids_section.length // 4, f"{where}'s starts")
         ids = file.array(ids_section, "I")
         _check_below(ids, len(distinct), where)
-        return _runs(tuple(map(distinct.__getitem__, ids)), starts)
+        return runs(tuple(map(distinct.__getitem__, ids)), starts)
     if spec.storage == Storage.OBJECT and form == "micros":
         micros = file.array(file.section(column.get("data"), "q", where, n), "q")
         if micros and (max(micros) >= _MAX_MICROS or any(ABSENT_INT < m < 0 for m in micros)):
@@ -463,13 +463,6 @@ def _read_column(file: _File, schema: Schema, attr: str, column: dict[str, Any],
         zero = itertools.repeat(0)
         return list(map(DT_ZERO.__add__, map(dt.timedelta, zero, zero, micros)))  # (days, seconds, µs)
     raise SnapshotError(f"corrupt: {where} is stored as {_brief(form)}, which this column cannot be")
-
-
-def _runs(items: Any, starts: array) -> list[tuple[Any, ...]]:  # type: ignore[type-arg]
-    """``items[starts[r]:starts[r + 1]]`` of each row ``r``, as tuples (in C: slices of one tuple
-    of every item, so no row makes an array or list on its way to its tuple)."""
-    whole = items if isinstance(items, tuple) else tuple(items)
-    return list(map(whole.__getitem__, map(slice, starts, itertools.islice(starts, 1, None))))
 
 
 _MAX_MICROS = (dt.datetime(9999, 12, 31, 23, 59, 59, 999999) - DT_ZERO) // MICROSECOND + 1

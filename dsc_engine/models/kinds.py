@@ -8,7 +8,8 @@ these facts instead of testing ``if kind is ...`` (``docs/architecture.md``).
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import attrs
 
@@ -18,6 +19,7 @@ from dsc_engine.models.records import (
     Record,
     SensitiveDataAuditLog,
     SensitiveDataEntry,
+    database_name,
 )
 
 
@@ -28,7 +30,9 @@ class KindFacts:
     ``primary_time`` orders records newest first and ``tie_break`` (if any) breaks ties,
     descending, before load order does (``docs/semantics.md`` §5.1). ``entries`` names the list
     field of nested ``entry_class`` records. ``record_only`` fields load, filter and export but
-    are never sent in a response; ``derived`` are read-only properties the filters use.
+    are never sent in a response; ``derived`` are read-only properties the filters use, each
+    with the attribute it is computed from and how (``value -> derived value``), so that a bulk
+    load computes a column of them once per distinct value.
     """
 
     record_class: type
@@ -38,7 +42,7 @@ class KindFacts:
     entries: str | None = None
     entry_class: type | None = None
     record_only: frozenset[str] = frozenset()
-    derived: tuple[str, ...] = ()
+    derived: Mapping[str, tuple[str, Callable[[Any], Any]]] = attrs.field(factory=dict, hash=False)
     aliases: tuple[str, ...] = ()
 
     @property
@@ -118,7 +122,7 @@ _FACTS: Mapping[RecordKind, KindFacts] = {
         entries="sensitive_data_log",
         entry_class=SensitiveDataEntry,
         record_only=frozenset({"tid"}),
-        derived=("db_name",),
+        derived={"db_name": ("db_display_name", database_name)},
         aliases=("dms", "dms_logs", "sensitive"),
     ),
 }

@@ -162,9 +162,15 @@ class SensitiveDataAuditLog:
     @property
     def db_name(self) -> str | None:
         """The database part of ``db_display_name`` (before ``@``), which the DbName filter uses."""
-        if self.db_display_name is None:
-            return None
-        return self.db_display_name.split("@", 1)[0]
+        return database_name(self.db_display_name)
+
+
+def database_name(display_name: str | None) -> str | None:
+    """The database part of a DMS ``DbDisplayName`` (``name@host:port``): the text before the
+    first ``@`` (all of it when there is none)."""
+    if display_name is None:
+        return None
+    return display_name.split("@", 1)[0]
 
 
 Record = AuditLog | MaskingRun | SensitiveDataAuditLog

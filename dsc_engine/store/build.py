@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, cast
 
 from dsc_engine.store.columns import ABSENT_INT, Column, Schema, int_column
+from dsc_engine.wire.codec import runs
 from dsc_engine.wire.types import Storage
 
 
@@ -133,18 +134,16 @@ def encode_columns(
     and are joined by memory copies (``concat_columns``)."""
     columns: dict[str, Column] = {}
     read = transpose(records) if transpose is not None else None
-    flat: list[Any] = []  # every entry of the batch, and where each record's run of them ends
-    ends: list[int] = []
+    flat: list[Any] = []  # every entry of the batch, and where each record's run of them starts
+    starts: list[int] = []
     if schema.entries_attr:
-        lists = list(map(operator.attrgetter(schema.entries_attr), records))
+        lists = read[schema.entries_attr] if read is not None else list(map(operator.attrgetter(schema.entries_attr), records))
         flat = list(itertools.chain.from_iterable(lists))
-        ends = list(itertools.accumulate(map(len, lists)))
+        starts = [0, *itertools.accumulate(map(len, lists))]
     for spec in schema.columns.values():
         if spec.entry_attr is not None:  # per record, the sorted codes of one entry attribute
             codes = schema.entry_tables[spec.entry_attr].encode(list(map(operator.attrgetter(spec.entry_attr), flat)))
-            columns[spec.attr] = [
-                tuple(sorted(set(codes[start:end]))) for start, end in zip([0, *ends], ends)
-            ]
+            columns[spec.attr] = _distinct_sorted(runs(codes, starts))
             continue
         values = read[spec.attr] if read is not None else list(map(operator.attrgetter(spec.attr), records))
         if spec.storage == Storage.CODED:
@@ -156,6 +155,14 @@ def encode_columns(
         else:
             columns[spec.attr] = list(values)
     return columns
+
+
+def _distinct_sorted(rows: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
+    """Each row's codes, distinct and sorted, as a tuple; rows with the same codes in the same
+    order share one tuple (a batch's rows repeat few combinations of the few values an entry
+    attribute has, so each combination is sorted once)."""
+    distinct = {row: tuple(sorted(set(row))) for row in dict.fromkeys(rows)}
+    return list(map(distinct.__getitem__, rows))
 
 
 def concat_columns(columns: list[Column]) -> Column:

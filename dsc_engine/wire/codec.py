@@ -17,6 +17,9 @@ accepts (a line it declines goes to the precise decoder, which words the error).
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -32,6 +35,7 @@ from dsc_engine.wire.generated import (
     ABSENT,
     FAIL,
     GenField,
+    build_checker,
     build_converter,
     build_decoder,
     build_encoder,
@@ -66,8 +70,13 @@ class _ClassCodec:
     a value, the precise field-by-field :meth:`decode_precisely`, which names the bad key.
     """
 
-    def __init__(self, cls: type, label: str, fields: tuple[FieldSpec, ...], nested: _ClassCodec | None) -> None:
+    def __init__(
+        self, cls: type, label: str, fields: tuple[FieldSpec, ...], nested: _ClassCodec | None,
+        derived: Mapping[str, tuple[str, Callable[[Any], Any]]] | None = None,
+    ) -> None:
         self.cls = cls
+        #: the derived attributes of the class's records (``KindFacts.derived``)
+        self.derived = derived or {}
         self.label = label
         self.nested = nested
         self.fields: list[_Field] = []
@@ -96,15 +105,51 @@ class _ClassCodec:
         self.generated = tuple(generated)
         self.struct: type = build_struct(cls, generated, nested.struct if nested is not None else None)
         self.convert: Callable[[Any], Any] = build_converter(cls, generated, nested.convert if nested is not None else None)
-        #: whether a struct of this class is read by the store as it is (no time, no entries)
-        self.columnar = all(spec.type.form == "exact" for spec in fields)
+        #: the fast path's check of a struct before the store reads it (``None``: nothing to check)
+        self.check = build_checker(generated)
+        #: whether a struct of this class holds its record's values as they are (no time, no entries)
+        self.plain = all(spec.type.form == "exact" for spec in fields)
+        if nested is not None and not nested.plain:
+            raise ValueError(f"{label}: entries are read column by column, so their fields must be exact")
 
-    def converter(self) -> Callable[[Any], Any]:
+    def converter(self, memo: dict[Any, Any]) -> Callable[[Any], Any]:
         """``convert`` for one import: a class with entries converts equal entry structs once
-        (:func:`_memo`, fresh for each call), so that the records share their entry records."""
+        (remembered in ``memo``, :func:`_memo`), so that the records share their entry records."""
         if self.nested is None:
             return self.convert
-        return build_converter(self.cls, self.generated, _memo(self.nested.convert))
+        return build_converter(self.cls, self.generated, _memo(self.nested.convert, memo))
+
+    def column_reader(self, memo: dict[Any, Any]) -> Callable[[Sequence[Any]], dict[str, Sequence[Any]]]:
+        """``structs -> {attribute: values}`` for one import (a batch of checked structs, see
+        :class:`LineDecoder`): the struct's values transposed in C, then DMS times parsed, entry
+        lists made tuples of records (equal entries one record, remembered in ``memo``), absent
+        ones the field's default, and each derived attribute computed once per distinct value of
+        the attribute it comes from. The values equal those of the records ``convert`` makes."""
+        times = [(f.attr, f.default) for f in self.generated if f.type.form == "time"]
+        lists = [(f.attr, f.default) for f in self.generated if f.type.form == "entries"]
+        derived = self.derived
+        if not times and not lists and not derived:
+            return struct_columns
+        entries = _entry_runs(self.nested.convert, memo) if self.nested is not None else None
+
+        def read(structs: Sequence[Any]) -> dict[str, Sequence[Any]]:
+            columns = struct_columns(structs)
+            for attr, default in times:  # each was checked well formed (``LineDecoder.check``)
+                texts = columns[attr]
+                columns[attr] = (
+                    list(map(_from_iso, texts)) if ABSENT not in texts
+                    else [default if v is ABSENT else _from_iso(v) for v in texts]
+                )
+            for attr, default in lists:
+                assert entries is not None
+                columns[attr] = entries([default if v is ABSENT else v for v in columns[attr]])
+            for attr, (source, compute) in derived.items():
+                values = columns[source]
+                known = {v: compute(None if v is ABSENT else v) for v in set(values)}
+                columns[attr] = list(map(known.__getitem__, values))
+            return columns
+
+        return read
 
     def decode(self, data: object) -> Any:
         record = self.fast(data)
@@ -164,7 +209,7 @@ def _codec(kind: RecordKind) -> _ClassCodec:
     nested = None
     if entries is not None and facts.entry_class is not None:
         nested = _ClassCodec(facts.entry_class, ENTRY_LABEL, tuple(entries.values()), None)
-    return _ClassCodec(kind.record_class, facts.label, wire_fields(kind), nested)
+    return _ClassCodec(kind.record_class, facts.label, wire_fields(kind), nested, facts.derived)
 
 
 _CODECS = {kind: _codec(kind) for kind in RecordKind}
@@ -220,40 +265,42 @@ def response_item(record: Record) -> dict[str, Any]:
 
 @attrs.frozen
 class LineDecoder:
-    """The bulk-import fast path of one kind (``generated.build_struct``): ``decode`` turns one
-    JSON Lines line (bytes) into a struct, or raises ``msgspec.MsgspecError`` for anything the
-    precise decoder might word differently (the caller then takes the precise path). A struct of
-    a ``columnar`` kind is read by the store as it is, its absent values being :data:`ABSENT`;
-    otherwise ``convert`` makes the record (``FAIL``: take the precise path)."""
+    """The bulk-import fast path of one kind, for one import (``generated.build_struct``):
+    ``decode`` turns one JSON Lines line (bytes) into a struct, or raises
+    ``msgspec.MsgspecError`` for anything the precise decoder might word differently (the caller
+    then takes the precise path); ``check``, when the kind has one, says whether the store may
+    read the struct (``False``: a DMS time out of range, take the precise path). ``columns``
+    reads a batch of checked structs column by column as the store takes them (absent values
+    :data:`ABSENT`, see ``_ClassCodec.column_reader``); ``convert`` makes one struct's record.
+    Both remember equal entries as one record for the whole import."""
 
     kind: RecordKind
     decode: Callable[[bytes], Any]
+    check: Callable[[Any], bool] | None
+    columns: Callable[[Sequence[Any]], dict[str, Sequence[Any]]]
     convert: Callable[[Any], Any]
-    columnar: bool
 
 
 def line_decoder(kind: RecordKind, narrowing: Narrowing | None = None) -> LineDecoder:
-    """The typed line decoder of ``kind`` (see :class:`LineDecoder`); with ``narrowing``, the
-    one it keeps narrowed."""
+    """The typed line decoder of ``kind`` for one import (see :class:`LineDecoder`); with
+    ``narrowing``, the one it keeps narrowed."""
     codec = _CODECS[kind]
-    if narrowing is not None:
-        return LineDecoder(kind, narrowing.decode, codec.converter(), codec.columnar)
-    decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(codec.struct)
-    return LineDecoder(kind, decoder.decode, codec.converter(), codec.columnar)
+    memo: dict[Any, Any] = {}
+    decode = narrowing.decode if narrowing is not None else msgspec.json.Decoder(codec.struct).decode
+    return LineDecoder(kind, decode, codec.check, codec.column_reader(memo), codec.converter(memo))
 
 
 #: The most distinct entries an import's converter remembers (``_memo``).
 ENTRY_MEMO = 1 << 16
 
 
-def _memo(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """``convert`` of entry structs, remembering the record of each distinct struct (up to
-    :data:`ENTRY_MEMO`): an export repeats the same few entries (a table, a column, a level, a
-    rule) across its logs, and one shared record each instead of one per log spares the
+def _memo(convert: Callable[[Any], Any], cache: dict[Any, Any]) -> Callable[[Any], Any]:
+    """``convert`` of entry structs, remembering the record of each distinct struct in ``cache``
+    (up to :data:`ENTRY_MEMO`): an export repeats the same few entries (a table, a column, a
+    level, a rule) across its logs, and one shared record each instead of one per log spares the
     conversions, the memory, and the cyclic collector a pass over every entry ever loaded (at
     100,000 DMS logs of ~2.5 entries, a full collection took ~0.5 s before, ~0.17 s after). Equal
     structs (every field equal, each of its exact JSON type) convert to equal records."""
-    cache: dict[Any, Any] = {}
     get = cache.get
 
     def memo(struct: Any) -> Any:
@@ -265,6 +312,38 @@ def _memo(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
         return record
 
     return memo
+
+
+def _entry_runs(convert: Callable[[Any], Any], cache: dict[Any, Any]) -> Callable[[list[Any]], list[tuple[Any, ...]]]:
+    """``lists of entry structs -> a tuple of entry records per list``, converting each distinct
+    struct once (remembered in ``cache`` as :func:`_memo` does, up to :data:`ENTRY_MEMO`) and
+    the rest in C: the lists flattened, looked up, and cut back into one tuple each."""
+
+    def records(lists: list[Any]) -> list[tuple[Any, ...]]:
+        flat = list(itertools.chain.from_iterable(lists))
+        found = tuple(map(cache.get, flat))
+        if not all(found):  # some not remembered (``None``; a record itself is always true)
+            fresh = dict.fromkeys(itertools.compress(flat, map(operator.not_, found)))
+            made = dict(zip(fresh, map(convert, fresh)))  # exact fields only: never FAIL
+            if len(cache) + len(made) <= ENTRY_MEMO:
+                cache.update(made)
+                table = cache
+            else:  # remembered no longer: this batch's new entries are its own
+                table = {**cache, **made}
+            found = tuple(map(table.__getitem__, flat))
+        return runs(found, [0, *itertools.accumulate(map(len, lists))])
+
+    return records
+
+
+def runs(items: Sequence[Any], starts: Sequence[int]) -> list[tuple[Any, ...]]:
+    """``items[starts[r]:starts[r + 1]]`` of each row ``r``, as tuples (in C: slices of one tuple
+    of every item, so no row makes a list on its way to its tuple)."""
+    whole = items if isinstance(items, tuple) else tuple(items)
+    return list(map(whole.__getitem__, map(slice, starts, itertools.islice(starts, 1, None))))
+
+
+_from_iso = dt.datetime.fromisoformat
 
 
 #: The most values a text field may have to be narrowed (``Narrowing``).
@@ -345,11 +424,11 @@ DECLINED = msgspec.MsgspecError
 struct_values: Callable[[Any], tuple[Any, ...]] = msgspec.structs.astuple
 
 
-def struct_columns(structs: Sequence[Any]) -> dict[str, tuple[Any, ...]]:
+def struct_columns(structs: Sequence[Any]) -> dict[str, Sequence[Any]]:
     """The values of structs of one type (a batch of :func:`line_decoder`), attribute by
     attribute: ``{attr: (value of each struct, in order)}``, transposed in C."""
     fields: tuple[str, ...] = type(structs[0]).__struct_fields__
     return dict(zip(fields, zip(*map(struct_values, structs))))
 
 
-__all__ = ["ABSENT", "DECLINED", "FAIL", "LineDecoder", "Narrowing", "line_decoder", "struct_columns", "struct_values"]
+__all__ = ["ABSENT", "DECLINED", "FAIL", "LineDecoder", "Narrowing", "line_decoder", "runs", "struct_columns", "struct_values"]

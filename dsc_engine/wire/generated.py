@@ -262,6 +262,23 @@ def build_struct(
     return msgspec.defstruct(name, specs, kw_only=True, forbid_unknown_fields=True, gc=False, frozen=True)
 
 
+def build_checker(fields: Sequence[GenField]) -> Callable[[Any], bool] | None:
+    """``struct -> whether the store may read it as it is``: every DMS time of the struct is
+    well formed (what :func:`build_converter` would otherwise decline); ``None`` when a struct
+    has nothing to check (every field exact, or entries of exact fields only)."""
+    times = [field for field in fields if field.type.form == "time"]
+    if not times:
+        return None
+    lines = ["def check(s):"]
+    for field in times:
+        lines.append(f"    v = s.{identifier(field.attr)}")
+        lines.append("    if v is not _ABSENT and _time(v) is _FAIL:")
+        lines.append("        return False")
+    lines.append("    return True")
+    namespace = {"_ABSENT": ABSENT, "_FAIL": FAIL, "_time": _time}
+    return compile_function("\n".join(lines) + "\n", "check", namespace)
+
+
 def build_converter(
     cls: type, fields: Sequence[GenField], nested: Callable[[Any], Any] | None = None
 ) -> Callable[[Any], Any]:

@@ -17,8 +17,8 @@ from dsc_engine.io.stores import Stores
 from dsc_engine.models import RecordKind
 from dsc_engine.strategies import records, sensitive_data_entries
 from dsc_engine.wire import codec
-from dsc_engine.wire.catalog import wire_fields
-from dsc_engine.wire.codec import DECLINED, FAIL, Narrowing, from_wire, line_decoder, struct_values, to_wire
+from dsc_engine.wire.catalog import required_keys, wire_fields
+from dsc_engine.wire.codec import ABSENT, DECLINED, FAIL, Narrowing, from_wire, line_decoder, struct_values, to_wire
 
 #: JSON values of every type, including the ones a field must refuse.
 ODD = st.one_of(
@@ -190,3 +190,64 @@ def test_one_decoder_reads_logs_sharing_entries_as_the_precise_decoder(
             first = shared.setdefault(entry, entry)
             if memo == codec.ENTRY_MEMO:
                 assert entry is first  # equal entries: one record
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.sampled_from(list(RecordKind)),
+    st.lists(sensitive_data_entries(), min_size=1, max_size=3),
+    st.data(),
+    st.sampled_from([1, 2, codec.ENTRY_MEMO]),
+)
+def test_a_batch_read_column_by_column_holds_its_records_values(
+    kind: RecordKind, pool: list[Any], data: st.DataObject, memo: int
+) -> None:
+    # what a bulk load stores of the fast path's structs (``LineDecoder.columns``, two batches of
+    # one import) is, attribute by attribute, what the precise decoder's records hold: parsed
+    # DMS times, entry records, defaults for absent keys, derived attributes
+    logs = data.draw(st.lists(records(kind), min_size=1, max_size=8))
+    lines = []
+    for log in logs:
+        if kind is RecordKind.DMS_LOG:
+            log = attrs.evolve(log, sensitive_data_log=tuple(data.draw(st.lists(st.sampled_from(pool), max_size=4))))
+        wire = to_wire(log)
+        for key in data.draw(st.lists(st.sampled_from(list(wire)), max_size=2, unique=True)):
+            if key not in required_keys(kind):
+                del wire[key]
+        lines.append(json.dumps(wire).encode())
+    cut = data.draw(st.integers(0, len(lines)))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(codec, "ENTRY_MEMO", memo)
+        decoder = line_decoder(kind)
+        structs = [decoder.decode(line) for line in lines]
+        assert decoder.check is None or all(map(decoder.check, structs))
+        batches = [decoder.columns(part) for part in (structs[:cut], structs[cut:]) if part]
+    precise = [_precise(kind, line) for line in lines]
+    names = [f.name for f in attrs.fields(kind.record_class)] + list(kind.facts.derived)
+    for name in names:
+        stored = [None if v is ABSENT else v for batch in batches for v in batch[name]]
+        assert stored == [getattr(record, name) for record in precise], name
+    if kind is RecordKind.DMS_LOG and memo == codec.ENTRY_MEMO:
+        shared: dict[Any, Any] = {}
+        for entries in (e for batch in batches for e in batch["sensitive_data_log"]):
+            assert all(shared.setdefault(entry, entry) is entry for entry in entries)  # equal: one record
+
+
+def test_a_dms_import_reads_its_logs_column_by_column_without_making_records(tmp_path: Any, monkeypatch: Any) -> None:
+    from dsc_engine import sample
+
+    recs = sample.generate(RecordKind.DMS_LOG, 300, seed=23)
+    path = tmp_path / "dms.jsonl"
+    path.write_text("".join(json.dumps(to_wire(r), ensure_ascii=False) + "\n" for r in recs), encoding="utf-8")
+
+    def no_records(self: Any, memo: Any) -> Any:
+        def refuse(struct: Any) -> Any:
+            raise AssertionError("a record was made of a struct")
+
+        return refuse
+
+    monkeypatch.setattr(codec._ClassCodec, "converter", no_records)
+    target = Stores()
+    report = imports.load_into(target, path)
+    assert (report.read, report.loaded_total) == (300, 300)
+    assert list(target.store(RecordKind.DMS_LOG).records_in_load_order()) == recs

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import attrs
+import pytest
 
 from dsc_engine import sample
 from dsc_engine.io import duplicates, export, imports, snapshot
@@ -138,16 +139,27 @@ def test_io_record_digest_tells_records_apart_by_every_field():
     assert digest(attrs.evolve(record, user_name=None)) != digest(attrs.evolve(record, user_name=""))
 
 
-def test_io_struct_digest_of_the_fast_path_equals_the_record_digest():
+@pytest.mark.parametrize("kind", list(RecordKind))
+def test_io_struct_digest_of_the_fast_path_equals_the_record_digest(kind):
     from dsc_engine.wire.codec import line_decoder
 
-    decoder = line_decoder(AUDIT)
-    digest, struct_digest = duplicates.record_digest(AUDIT), duplicates.struct_digest(AUDIT)
-    recs = sample.generate(AUDIT, 200, seed=11)
-    assert any(None in attrs.astuple(r) for r in recs)  # absent fields are among them
+    decoder = line_decoder(kind)
+    digest, struct_digest = duplicates.record_digest(kind), duplicates.struct_digest(kind)
+    recs = sample.generate(kind, 200, seed=11)
+    optional = [f.name for f in attrs.fields(type(recs[0])) if f.default is None]
+    recs.append(attrs.evolve(recs[0], **dict.fromkeys(optional[:2])))  # absent fields are among them
     for record in recs:
         struct = decoder.decode(json.dumps(to_wire(record)).encode())
         assert struct_digest(struct) == digest(record)
+
+
+def test_io_dms_logs_read_by_the_fast_path_repeat_in_a_later_file(tmp_path):
+    recs = sample.generate(DMS, 60, seed=15)
+    first, second = jsonl(tmp_path / "a.jsonl", recs[:40]), jsonl(tmp_path / "b.jsonl", recs[20:])
+    target = Stores()
+    report = imports.load_into(target, [first, second])
+    assert (report.read, report.loaded_total, report.duplicates_skipped) == (80, 60, 20)
+    assert held(target, DMS) == recs
 
 
 def test_io_records_read_by_the_fast_path_repeat_in_a_later_csv_and_the_other_way(tmp_path):
