@@ -43,6 +43,7 @@ from dsc_engine.io.snapstore import (
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import INT64_MAX, INT64_MIN
 from dsc_engine.query.plan import IndexKind
+from dsc_engine.store.build import shared_rows
 from dsc_engine.store.columns import ABSENT_INT, Intern, Schema
 from dsc_engine.store.segment import PairPostings, Postings, Segment, SortedIndex
 from dsc_engine.store.store import Store
@@ -441,7 +442,7 @@ def _read_column(file: _File, schema: Schema, attr: str, column: dict[str, Any],
         _check_offsets(starts, codes_section.length // 4, f"{where}'s starts")
         codes = file.array(codes_section, "I")
         _check_below(codes, len(schema.entry_tables[spec.entry_attr]), where)
-        return runs(codes, starts)
+        return shared_rows(runs(codes, starts))
     if attr == schema.entries_attr and form == "entries":
         wire = file.json(file.section(column.get("entries"), "json", f"{where}'s entries"), where)
         try:

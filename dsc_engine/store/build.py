@@ -158,11 +158,20 @@ def encode_columns(
 
 
 def _distinct_sorted(rows: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
-    """Each row's codes, distinct and sorted, as a tuple; rows with the same codes in the same
-    order share one tuple (a batch's rows repeat few combinations of the few values an entry
-    attribute has, so each combination is sorted once)."""
-    distinct = {row: tuple(sorted(set(row))) for row in dict.fromkeys(rows)}
-    return list(map(distinct.__getitem__, rows))
+    """Each row's codes, distinct and sorted, as a tuple, shared by the rows with the same codes
+    (a batch's rows repeat few combinations of the few values an entry attribute has, so each
+    combination is sorted once)."""
+    combinations = dict.fromkeys(rows)
+    made = shared_rows([tuple(sorted(set(row))) for row in combinations])
+    return list(map(dict(zip(combinations, made)).__getitem__, rows))
+
+
+def shared_rows(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """``rows``, equal tuples replaced by the first of them. A column of entry codes holds one
+    tuple per distinct combination, as a bulk load finishes it and as a snapshot reads it back:
+    100,000 DMS logs held 103 MiB after an open, 79 MiB with the tuples shared."""
+    first: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    return list(map(first.setdefault, rows, rows))
 
 
 def concat_columns(columns: list[Column]) -> Column:

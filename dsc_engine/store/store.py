@@ -31,7 +31,7 @@ from dsc_engine.store.columns import Column, Schema
 from dsc_engine.store.execute import Statistics, hits
 from dsc_engine.wire.catalog import FIELDS
 from dsc_engine.wire.types import Storage
-from dsc_engine.store.build import Transpose, concat_columns, encode_columns
+from dsc_engine.store.build import Transpose, concat_columns, encode_columns, shared_rows
 from dsc_engine.store.segment import Segment
 
 #: A new segment is merged into the previous one when it is at least this fraction of its size.
@@ -453,8 +453,10 @@ class BulkLoad:
         coded_with = self._schema
         assert coded_with is not None  # rows were coded (``_encode``)
         columns: dict[str, Column] = {}  # each attribute's pieces are freed once joined
-        for attr in coded_with.columns:
+        for attr, spec in coded_with.columns.items():
             columns[attr] = concat_columns([chunk.pop(attr) for chunk in chunks])
+            if spec.entry_attr is not None:  # equal rows of entry codes: one tuple for the whole load
+                columns[attr] = shared_rows(columns[attr])
         del chunks
         with store._write_lock:
             # the store's schema as of now, under the lock: one replaced (``replace_with``) while

@@ -213,3 +213,25 @@ def test_io_snapshot_keeps_values_of_every_type_apart_and_many_distinct_values(t
         snapshot.decode(data)
     del logs[-1]
     assert snapshot.decode(snapshot.encode({RecordKind.AUDIT_LOG: logs}))[RecordKind.AUDIT_LOG] == logs
+
+
+def _entry_code_columns(target: Stores) -> dict[str, list[tuple[int, ...]]]:
+    (segment,) = target.store(RecordKind.DMS_LOG).segments()
+    return {attr: list(column) for attr, column in segment.columns.items() if attr.startswith("entries.")}
+
+
+def test_io_equal_entry_code_rows_are_one_tuple_after_an_import_and_after_an_open(tmp_path):
+    # each DMS log's sorted codes of an entry attribute: logs with the same codes share one
+    # tuple in memory, as imported and as read back from a snapshot
+    lines = tmp_path / "dms.jsonl"
+    lines.write_text("".join(json.dumps(to_wire(r)) + "\n" for r in sample.generate(RecordKind.DMS_LOG, 400, seed=31)))
+    imported = Stores()
+    imports.load_into(imported, lines)
+    snapshot.save(imported, tmp_path / "dms.dscsnap")
+    opened = Stores()
+    snapshot.load(opened, tmp_path / "dms.dscsnap")
+    assert _entry_code_columns(opened) == _entry_code_columns(imported)
+    for target in (imported, opened):
+        for attr, rows in _entry_code_columns(target).items():
+            assert len(set(rows)) < len(rows), attr  # the sample repeats combinations
+            assert len({id(row) for row in rows}) == len(set(rows)), attr
