@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
 from typing import Any, Protocol
+from urllib.parse import parse_qsl
 
 from dsc_engine.api.errors import ApiError, new_request_id
 from dsc_engine.api.operations import OPERATIONS, product_of
@@ -95,6 +96,18 @@ def route(request: HttpRequest) -> tuple[str, str | None]:
     return action, _one(request, "x-acs-version", "Version")
 
 
+def named_product(environ: Mapping[str, Any], max_query_bytes: int) -> str:
+    """The product of the action (or version) a request names, for the link of an error answered
+    before the request is routed (its reading or routing refused it): the ``x-acs-*`` header, else
+    the query parameter, unchecked. Nothing is routed by this; a query above the limit is not read.
+    """
+    query = str(environ.get("QUERY_STRING", ""))
+    params = dict(parse_qsl(query)) if len(query) <= max_query_bytes else {}
+    action = environ.get("HTTP_X_ACS_ACTION") or params.get("Action")
+    version = environ.get("HTTP_X_ACS_VERSION") or params.get("Version")
+    return product_of(str(action) if action else None, str(version) if version else None)
+
+
 def api_params(request: HttpRequest, caller: Caller) -> dict[str, str]:
     """The parameters meant for the API: everything but the common and signature ones."""
     consumed = COMMON_PARAMS | V2_SIGNATURE_PARAMS if caller.scheme == "v2" else COMMON_PARAMS
@@ -136,6 +149,7 @@ class Application:
         host = str(environ.get("HTTP_HOST") or environ.get("SERVER_NAME") or "localhost")
         action: str | None = None
         version: str | None = None
+        limits = self.config.limits
         try:
             try:
                 method = str(environ.get("REQUEST_METHOD", "")).upper()
@@ -143,7 +157,7 @@ class Application:
                     raise RequestRejected(
                         "UnsupportedHTTPMethod", f"The HTTP method {method} is not supported; use GET or POST."
                     )
-                request = read_request(environ, self.config.limits)
+                request = read_request(environ, limits)
                 action, version = route(request)
                 caller = self.authenticator.authenticate(request)
                 self._gate(caller, action)
@@ -153,9 +167,11 @@ class Application:
                 status = 200
             except RequestRejected as exc:
                 log.info("refused %s: %s", exc.code, exc.reason)
-                error = to_api_error(
-                    exc, product=product_of(action, version), request_id=request_id, host=host
-                )
+                if action is None:  # refused before routing: the action the request names
+                    product = named_product(environ, limits.max_query_bytes)
+                else:
+                    product = product_of(action, version)
+                error = to_api_error(exc, product=product, request_id=request_id, host=host)
                 status, body = error.http_status, error.body
             except ApiError as exc:
                 status, body = exc.http_status, exc.body

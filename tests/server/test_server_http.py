@@ -353,3 +353,30 @@ def test_the_header_limit_holds_when_another_library_raises_http_clients(
     request = b"GET / HTTP/1.1\r\n" + b"".join(b"X-H%d: 1\r\n" % i for i in range(101)) + b"\r\n"
     status, _, body = raw(server, request)
     assert (status, body["Code"]) == (431, "RequestHeaderFieldsTooLarge")
+
+
+DMS = "ListSensitiveDataAuditLog"
+DMS_PARAMS = {"StartTime": "2000-01-01 00:00:00", "EndTime": "2099-12-31 23:59:59", "PageSize": "5", "PageNumber": "1"}
+
+
+def _json_body(request: PreparedRequest) -> PreparedRequest:
+    return attrs.evolve(request, headers={**request.headers, "content-type": "application/json"})
+
+
+@pytest.mark.parametrize(
+    ("scheme", "prepare", "status", "code"),
+    [
+        ("v2", lambda c: c.prepare(DMS, {**DMS_PARAMS, "Format": "XML"}), 400, "InvalidParameter"),
+        ("v3", lambda c: c.prepare(DMS, DMS_PARAMS, form={"PageSize": "5"}), 400, "InvalidParameter"),
+        ("v2", lambda c: c.prepare(DMS, DMS_PARAMS, form={"PageSize": "5"}), 400, "InvalidParameter"),
+        ("v3", lambda c: _json_body(c.prepare(DMS, DMS_PARAMS, form={"A": "1"})), 415, "UnsupportedMediaType"),
+    ],
+    ids=["format-xml", "repeated-v3", "repeated-v2", "json-body"],
+)
+def test_refusals_before_routing_link_the_product_of_the_action_the_request_names(
+    server: RunningServer, scheme: str, prepare: Any, status: int, code: str
+) -> None:
+    # docs/server.md: Recommend links the product of the action, whatever step refused it
+    got, body = client(server).send(prepare(client(server, scheme)))
+    assert (got, body["Code"]) == (status, code), body
+    assert "&product=dms-enterprise&" in body["Recommend"]
