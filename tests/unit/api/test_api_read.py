@@ -86,6 +86,14 @@ def test_wall_clock() -> None:
         reader().wall_clock("T", required=True)
 
 
+@pytest.mark.parametrize("text", ["２０２２-11-18 10:00:00", "2022-11-18 1٠:00:00", "2022-11-18 10:00:0\u0969"])
+def test_wall_clock_digits_are_ascii_only(text: str) -> None:
+    # semantics §6.1: exactly yyyy-MM-dd HH:mm:ss; a time the response would spell otherwise is refused
+    with pytest.raises(InvalidParameterError) as caught:
+        reader(T=text).wall_clock("T")
+    assert caught.value.name == "T"
+
+
 @pytest.mark.parametrize(
     ("raw", "lang"),
     [(None, Lang.ZH_CN), ("zh_cn", Lang.ZH_CN), ("zh", Lang.ZH_CN), ("en_us", Lang.EN_US),
