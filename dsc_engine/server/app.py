@@ -90,7 +90,7 @@ def route(request: HttpRequest) -> tuple[str, str | None]:
     action = _one(request, "x-acs-action", "Action")
     if action is None:
         raise RequestRejected("MissingAction", "Action is mandatory for this action.")
-    fmt = request.params.get("Format")
+    fmt = request.params.get("Format") or None  # empty counts as absent, as Action's and Version's
     if fmt is not None and fmt.lower() != "json":
         raise invalid_parameter("Format", "Only JSON responses are served.")
     return action, _one(request, "x-acs-version", "Version")

@@ -380,3 +380,14 @@ def test_refusals_before_routing_link_the_product_of_the_action_the_request_name
     got, body = client(server).send(prepare(client(server, scheme)))
     assert (got, body["Code"]) == (status, code), body
     assert "&product=dms-enterprise&" in body["Recommend"]
+
+
+@SCHEMES
+@pytest.mark.parametrize("common", ["Format", "RegionId", "Version"])
+def test_an_empty_common_parameter_counts_as_absent(
+    server: RunningServer, engine: Engine, scheme: str, common: str
+) -> None:
+    # semantics §2.1: an empty-string parameter counts as absent, the common ones as the API's
+    status, body = client(server, scheme).call("DescribeAuditLogs", {common: ""})
+    assert status == 200, body
+    assert body["TotalCount"] == engine.call("DescribeAuditLogs", {})["TotalCount"]
