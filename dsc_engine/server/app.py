@@ -98,14 +98,21 @@ def route(request: HttpRequest) -> tuple[str, str | None]:
 
 def named_product(environ: Mapping[str, Any], max_query_bytes: int) -> str:
     """The product of the action (or version) a request names, for the link of an error answered
-    before the request is routed (its reading or routing refused it): the ``x-acs-*`` header, else
-    the query parameter, unchecked. Nothing is routed by this; a query above the limit is not read.
+    before the request is routed (its reading or routing refused it), unchecked: nothing is routed
+    by this. As :func:`route` reads them: a v2 request (a ``Signature`` parameter, no
+    ``Authorization``) by its query parameters, any other by its ``x-acs-*`` headers first. A query
+    above the limit is not read.
     """
     query = str(environ.get("QUERY_STRING", ""))
     params = dict(parse_qsl(query)) if len(query) <= max_query_bytes else {}
-    action = environ.get("HTTP_X_ACS_ACTION") or params.get("Action")
-    version = environ.get("HTTP_X_ACS_VERSION") or params.get("Version")
-    return product_of(str(action) if action else None, str(version) if version else None)
+    v2 = "Signature" in params and not environ.get("HTTP_AUTHORIZATION")
+
+    def named(header: str, param: str) -> str | None:
+        from_header, from_param = environ.get(header), params.get(param)
+        value = (from_param or from_header) if v2 else (from_header or from_param)
+        return str(value) if value else None
+
+    return product_of(named("HTTP_X_ACS_ACTION", "Action"), named("HTTP_X_ACS_VERSION", "Version"))
 
 
 def api_params(request: HttpRequest, caller: Caller) -> dict[str, str]:

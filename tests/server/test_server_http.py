@@ -359,8 +359,12 @@ DMS = "ListSensitiveDataAuditLog"
 DMS_PARAMS = {"StartTime": "2000-01-01 00:00:00", "EndTime": "2099-12-31 23:59:59", "PageSize": "5", "PageNumber": "1"}
 
 
+def _header(request: PreparedRequest, name: str, value: str) -> PreparedRequest:
+    return attrs.evolve(request, headers={**request.headers, name: value})
+
+
 def _json_body(request: PreparedRequest) -> PreparedRequest:
-    return attrs.evolve(request, headers={**request.headers, "content-type": "application/json"})
+    return _header(request, "content-type", "application/json")
 
 
 @pytest.mark.parametrize(
@@ -370,8 +374,11 @@ def _json_body(request: PreparedRequest) -> PreparedRequest:
         ("v3", lambda c: c.prepare(DMS, DMS_PARAMS, form={"PageSize": "5"}), 400, "InvalidParameter"),
         ("v2", lambda c: c.prepare(DMS, DMS_PARAMS, form={"PageSize": "5"}), 400, "InvalidParameter"),
         ("v3", lambda c: _json_body(c.prepare(DMS, DMS_PARAMS, form={"A": "1"})), 415, "UnsupportedMediaType"),
+        # a v2 request is routed by its signed Action parameter, not by a header disagreeing with it
+        ("v2", lambda c: _header(c.prepare(DMS, DMS_PARAMS), "x-acs-action", "DescribeAuditLogs"),
+         400, "InvalidParameter"),
     ],
-    ids=["format-xml", "repeated-v3", "repeated-v2", "json-body"],
+    ids=["format-xml", "repeated-v3", "repeated-v2", "json-body", "v2-header-disagrees"],
 )
 def test_refusals_before_routing_link_the_product_of_the_action_the_request_names(
     server: RunningServer, scheme: str, prepare: Any, status: int, code: str
