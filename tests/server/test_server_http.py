@@ -143,6 +143,25 @@ def test_incomplete_v3_signatures(server: RunningServer, change: dict[str, str |
     assert body["Message"] == "The request signature does not conform to Aliyun standards."
 
 
+def _signed_with_empty_nonce(server: RunningServer, scheme: str) -> PreparedRequest:
+    """A correctly signed request whose nonce (header in v3, parameter in v2) is empty."""
+    if scheme == "v2":
+        return client(server, "v2").prepare("DescribeAuditLogs", {"SignatureNonce": ""})
+    request = client(server).prepare("DescribeAuditLogs", {})
+    headers = {k: v for k, v in request.headers.items() if k != "Authorization"}
+    headers["x-acs-signature-nonce"] = ""
+    auth = signing.v3_authorization("POST", "/", {}, headers, b"", KEY.id, KEY.secret)
+    return attrs.evolve(request, headers={**headers, "Authorization": auth})
+
+
+@SCHEMES
+def test_an_empty_signature_nonce_is_an_incomplete_signature(server: RunningServer, scheme: str) -> None:
+    # docs/server.md: signature parts present and well-formed first; an empty nonce is none at all,
+    # and taking it would let one request burn "" for every later one
+    status, body = client(server).send(_signed_with_empty_nonce(server, scheme))
+    assert (status, body["Code"]) == (400, "IncompleteSignature"), body
+
+
 def test_tampered_body_does_not_match(server: RunningServer) -> None:
     request = client(server).prepare("DescribeAuditLogs", {}, form={"PageSize": "5"})
     tampered = attrs.evolve(request, body=b"PageSize=6")
