@@ -42,9 +42,11 @@ def invalid(name: str, value: object, en: str, zh: str) -> InvalidParameterError
     return InvalidParameterError(name, value, Reason(en, zh))
 
 
-def _shown(value: object) -> str:
+def _shown(value: object, *, zh: bool = False) -> str:
+    """``value`` as a reason shows it (``zh``: in a Chinese reason), at most 80 characters."""
     if isinstance(value, int) and not -(10**40) < value < 10**40:  # repr of a huge int may fail
-        return f"an integer of {value.bit_length()} bits"
+        bits = value.bit_length()
+        return f"一个 {bits} 位二进制的整数" if zh else f"an integer of {bits} bits"
     text = repr(value) if not isinstance(value, str) or len(value) <= 80 else repr(value[:77])
     return text if len(text) <= 80 else text[:77] + "..."
 
@@ -84,7 +86,7 @@ class Reader:
             name,
             value,
             f"it must be a string, got {type(value).__name__} {_shown(value)}",
-            f"它必须是字符串，实际为 {type(value).__name__} {_shown(value)}",
+            f"它必须是字符串，实际为 {type(value).__name__} {_shown(value, zh=True)}",
         )
 
     def integer(
@@ -109,15 +111,15 @@ class Reader:
                 name,
                 value,
                 f"it must be an integer, got {_shown(value)}",
-                f"它必须是整数，实际为 {_shown(value)}",
+                f"它必须是整数，实际为 {_shown(value, zh=True)}",
             )
         if number is None or not low <= number <= high:
-            got = _shown(value if number is None else number)
+            got = value if number is None else number
             raise invalid(
                 name,
                 value,
-                f"it must be an integer from {low} to {high}, got {got}",
-                f"它必须是 {low} 到 {high} 之间的整数，实际为 {got}",
+                f"it must be an integer from {low} to {high}, got {_shown(got)}",
+                f"它必须是 {low} 到 {high} 之间的整数，实际为 {_shown(got, zh=True)}",
             )
         return number
 
@@ -131,7 +133,7 @@ class Reader:
             name,
             value,
             f"it must be true or false, got {_shown(value)}",
-            f"它必须是 true 或 false，实际为 {_shown(value)}",
+            f"它必须是 true 或 false，实际为 {_shown(value, zh=True)}",
         )
 
     def choice(self, name: str, enum_type: type[E]) -> E | None:
@@ -152,7 +154,7 @@ class Reader:
             name,
             self.raw.get(name),
             f"{_shown(raw)} is not one of {allowed}",
-            f"{_shown(raw)} 不是 {allowed} 之一",
+            f"{_shown(raw, zh=True)} 不是 {allowed} 之一",
         )
 
     def wall_clock(self, name: str, *, required: bool = False) -> dt.datetime | None:
@@ -169,7 +171,7 @@ class Reader:
                 name,
                 value,
                 f"it must be a time in the form yyyy-MM-dd HH:mm:ss, got {_shown(value)}",
-                f"它必须是 yyyy-MM-dd HH:mm:ss 格式的时间，实际为 {_shown(value)}",
+                f"它必须是 yyyy-MM-dd HH:mm:ss 格式的时间，实际为 {_shown(value, zh=True)}",
             ) from None
 
 
@@ -194,7 +196,7 @@ def read_lang(reader: Reader) -> Lang:
             "Lang",
             text,
             f"{_shown(text)} is not one of zh_cn, en_us, zh, en",
-            f"{_shown(text)} 不是 zh_cn、en_us、zh、en 之一",
+            f"{_shown(text, zh=True)} 不是 zh_cn、en_us、zh、en 之一",
         ) from None
 
 

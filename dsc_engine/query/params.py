@@ -42,11 +42,11 @@ def range_filter(param: str, text: str, field: str) -> ast.Range:
         tree = grammar.parser().parse(text, start="range_string")
     except UnexpectedInput as exc:
         fault = fault_of(text, exc)
-        expected = ", ".join(expected_terminals(exc))
+        expected = expected_terminals(exc)
         raise _invalid_range(
             param, text, fault.offset,
-            f"{fault.english(name_tokens=False)} (expected {expected})",
-            f"{_found_zh(fault)}（应为 {expected}）",
+            f"{fault.english(name_tokens=False)} (expected {', '.join(expected)})",
+            f"{_found_zh(fault)}（应为 {'、'.join(_TERMINALS_ZH.get(name, name) for name in expected)}）",
         ) from exc
     keyword, opening, low, high, closing = tree.scan_values(lambda v: isinstance(v, Token))
     _check_layout(param, text, keyword, opening, low, high, closing)
@@ -62,6 +62,12 @@ def range_filter(param: str, text: str, field: str) -> ast.Range:
 
 def _invalid_range(param: str, text: str, offset: int, en: str, zh: str) -> InvalidParameterError:
     return InvalidParameterError(param, text, Reason(f"at offset {offset}: {en}", f"位置 {offset}：{zh}"))
+
+
+#: The readable terminal names that are words (``grammar.terminal_names``), in Chinese; the others
+#: are symbols (``'['``, ``'in'``) and read the same in both languages.
+_TERMINALS_ZH = {"integer": "整数", "end of input": "输入结束", "whitespace": "空白", "string": "字符串",
+                 "field name": "字段名"}
 
 
 def _found_zh(fault: Fault) -> str:

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
 from typing import Any, Protocol
+from urllib.parse import parse_qsl
 
 from dsc_engine.api.errors import ApiError, new_request_id
 from dsc_engine.api.operations import OPERATIONS, product_of
@@ -89,10 +90,29 @@ def route(request: HttpRequest) -> tuple[str, str | None]:
     action = _one(request, "x-acs-action", "Action")
     if action is None:
         raise RequestRejected("MissingAction", "Action is mandatory for this action.")
-    fmt = request.params.get("Format")
+    fmt = request.params.get("Format") or None  # empty counts as absent, as Action's and Version's
     if fmt is not None and fmt.lower() != "json":
         raise invalid_parameter("Format", "Only JSON responses are served.")
     return action, _one(request, "x-acs-version", "Version")
+
+
+def named_product(environ: Mapping[str, Any], max_query_bytes: int) -> str:
+    """The product of the action (or version) a request names, for the link of an error answered
+    before the request is routed (its reading or routing refused it), unchecked: nothing is routed
+    by this. As :func:`route` reads them: a v2 request (a ``Signature`` parameter, no
+    ``Authorization``) by its query parameters, any other by its ``x-acs-*`` headers first. A query
+    above the limit is not read.
+    """
+    query = str(environ.get("QUERY_STRING", ""))
+    params = dict(parse_qsl(query)) if len(query) <= max_query_bytes else {}
+    v2 = "Signature" in params and not environ.get("HTTP_AUTHORIZATION")
+
+    def named(header: str, param: str) -> str | None:
+        from_header, from_param = environ.get(header), params.get(param)
+        value = (from_param or from_header) if v2 else (from_header or from_param)
+        return str(value) if value else None
+
+    return product_of(named("HTTP_X_ACS_ACTION", "Action"), named("HTTP_X_ACS_VERSION", "Version"))
 
 
 def api_params(request: HttpRequest, caller: Caller) -> dict[str, str]:
@@ -136,6 +156,7 @@ class Application:
         host = str(environ.get("HTTP_HOST") or environ.get("SERVER_NAME") or "localhost")
         action: str | None = None
         version: str | None = None
+        limits = self.config.limits
         try:
             try:
                 method = str(environ.get("REQUEST_METHOD", "")).upper()
@@ -143,7 +164,7 @@ class Application:
                     raise RequestRejected(
                         "UnsupportedHTTPMethod", f"The HTTP method {method} is not supported; use GET or POST."
                     )
-                request = read_request(environ, self.config.limits)
+                request = read_request(environ, limits)
                 action, version = route(request)
                 caller = self.authenticator.authenticate(request)
                 self._gate(caller, action)
@@ -153,9 +174,11 @@ class Application:
                 status = 200
             except RequestRejected as exc:
                 log.info("refused %s: %s", exc.code, exc.reason)
-                error = to_api_error(
-                    exc, product=product_of(action, version), request_id=request_id, host=host
-                )
+                if action is None:  # refused before routing: the action the request names
+                    product = named_product(environ, limits.max_query_bytes)
+                else:
+                    product = product_of(action, version)
+                error = to_api_error(exc, product=product, request_id=request_id, host=host)
                 status, body = error.http_status, error.body
             except ApiError as exc:
                 status, body = exc.http_status, exc.body

@@ -17,7 +17,8 @@ one carrying a ``Signature`` parameter as HMAC-SHA1 (signature v2); both, or nei
 
 For v3 the canonical request is rebuilt from exactly the headers the client lists in
 ``SignedHeaders``; that list must include ``host`` and every ``x-acs-*`` header sent, and the
-request must carry ``x-acs-date``, ``x-acs-signature-nonce`` and ``x-acs-content-sha256``.
+request must carry ``x-acs-date``, ``x-acs-signature-nonce`` and ``x-acs-content-sha256``, none
+of them empty.
 
 :class:`AnyCredentials` checks none of this: it takes every request as signed by the key it names.
 It is what ``dsc_engine.mock`` uses until access keys are configured, as moto accepts any
@@ -254,8 +255,8 @@ class Authenticator:
         if unsigned:
             raise _incomplete(f"headers {', '.join(sorted(unsigned))} must be signed")
         for name in _V3_REQUIRED_HEADERS:
-            if request.header(name) is None:
-                raise _incomplete(f"header {name} is missing")
+            if not request.header(name):  # an empty one is missing too, as v2's empty parameters
+                raise _incomplete(f"header {name} is missing or empty")
 
         key = self._key(fields["Credential"])
         self._token(key, request.header("x-acs-security-token"))

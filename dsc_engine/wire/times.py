@@ -27,9 +27,8 @@ import zoneinfo
 
 from dsc_engine.errors import TimeLiteralError
 
-#: The DMS wall-clock time format, ``yyyy-MM-dd HH:mm:ss``.
-DMS_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
-DMS_TIME_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\Z")
+#: ASCII digits only: ``\d`` would also take ``２`` or ``٣``, a time no response spells that way.
+DMS_TIME_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\Z")
 
 _LITERAL = re.compile(
     r"(?P<date>\d{4}-\d{2}-\d{2})"
@@ -46,12 +45,10 @@ FORMS = '"yyyy-MM-dd", "yyyy-MM-ddTHH:mm:ss[.fff][Z|+hh:mm]" or "yyyy-MM-dd HH:m
 
 
 def parse_dms_time(text: object) -> dt.datetime:
-    """Parse an exact ``yyyy-MM-dd HH:mm:ss`` string; raise ``ValueError`` otherwise."""
+    """Parse an exact ``yyyy-MM-dd HH:mm:ss`` string (ASCII digits); raise ``ValueError`` otherwise."""
     if isinstance(text, str) and DMS_TIME_SHAPE.match(text):
         try:
-            if text.isascii():  # the same result as strptime, many times faster
-                return dt.datetime.fromisoformat(text)
-            return dt.datetime.strptime(text, DMS_TIME_FORMAT)
+            return dt.datetime.fromisoformat(text)  # the same result as strptime, many times faster
         except ValueError:  # the shape fits but a part is out of range (month 13, hour 25)
             pass
     raise ValueError(f"{text!r} is not a 'yyyy-MM-dd HH:mm:ss' time")

@@ -143,6 +143,25 @@ def test_incomplete_v3_signatures(server: RunningServer, change: dict[str, str |
     assert body["Message"] == "The request signature does not conform to Aliyun standards."
 
 
+def _signed_with_empty_nonce(server: RunningServer, scheme: str) -> PreparedRequest:
+    """A correctly signed request whose nonce (header in v3, parameter in v2) is empty."""
+    if scheme == "v2":
+        return client(server, "v2").prepare("DescribeAuditLogs", {"SignatureNonce": ""})
+    request = client(server).prepare("DescribeAuditLogs", {})
+    headers = {k: v for k, v in request.headers.items() if k != "Authorization"}
+    headers["x-acs-signature-nonce"] = ""
+    auth = signing.v3_authorization("POST", "/", {}, headers, b"", KEY.id, KEY.secret)
+    return attrs.evolve(request, headers={**headers, "Authorization": auth})
+
+
+@SCHEMES
+def test_an_empty_signature_nonce_is_an_incomplete_signature(server: RunningServer, scheme: str) -> None:
+    # docs/server.md: signature parts present and well-formed first; an empty nonce is none at all,
+    # and taking it would let one request burn "" for every later one
+    status, body = client(server).send(_signed_with_empty_nonce(server, scheme))
+    assert (status, body["Code"]) == (400, "IncompleteSignature"), body
+
+
 def test_tampered_body_does_not_match(server: RunningServer) -> None:
     request = client(server).prepare("DescribeAuditLogs", {}, form={"PageSize": "5"})
     tampered = attrs.evolve(request, body=b"PageSize=6")
@@ -353,3 +372,48 @@ def test_the_header_limit_holds_when_another_library_raises_http_clients(
     request = b"GET / HTTP/1.1\r\n" + b"".join(b"X-H%d: 1\r\n" % i for i in range(101)) + b"\r\n"
     status, _, body = raw(server, request)
     assert (status, body["Code"]) == (431, "RequestHeaderFieldsTooLarge")
+
+
+DMS = "ListSensitiveDataAuditLog"
+DMS_PARAMS = {"StartTime": "2000-01-01 00:00:00", "EndTime": "2099-12-31 23:59:59", "PageSize": "5", "PageNumber": "1"}
+
+
+def _header(request: PreparedRequest, name: str, value: str) -> PreparedRequest:
+    return attrs.evolve(request, headers={**request.headers, name: value})
+
+
+def _json_body(request: PreparedRequest) -> PreparedRequest:
+    return _header(request, "content-type", "application/json")
+
+
+@pytest.mark.parametrize(
+    ("scheme", "prepare", "status", "code"),
+    [
+        ("v2", lambda c: c.prepare(DMS, {**DMS_PARAMS, "Format": "XML"}), 400, "InvalidParameter"),
+        ("v3", lambda c: c.prepare(DMS, DMS_PARAMS, form={"PageSize": "5"}), 400, "InvalidParameter"),
+        ("v2", lambda c: c.prepare(DMS, DMS_PARAMS, form={"PageSize": "5"}), 400, "InvalidParameter"),
+        ("v3", lambda c: _json_body(c.prepare(DMS, DMS_PARAMS, form={"A": "1"})), 415, "UnsupportedMediaType"),
+        # a v2 request is routed by its signed Action parameter, not by a header disagreeing with it
+        ("v2", lambda c: _header(c.prepare(DMS, DMS_PARAMS), "x-acs-action", "DescribeAuditLogs"),
+         400, "InvalidParameter"),
+    ],
+    ids=["format-xml", "repeated-v3", "repeated-v2", "json-body", "v2-header-disagrees"],
+)
+def test_refusals_before_routing_link_the_product_of_the_action_the_request_names(
+    server: RunningServer, scheme: str, prepare: Any, status: int, code: str
+) -> None:
+    # docs/server.md: Recommend links the product of the action, whatever step refused it
+    got, body = client(server).send(prepare(client(server, scheme)))
+    assert (got, body["Code"]) == (status, code), body
+    assert "&product=dms-enterprise&" in body["Recommend"]
+
+
+@SCHEMES
+@pytest.mark.parametrize("common", ["Format", "RegionId", "Version"])
+def test_an_empty_common_parameter_counts_as_absent(
+    server: RunningServer, engine: Engine, scheme: str, common: str
+) -> None:
+    # semantics §2.1: an empty-string parameter counts as absent, the common ones as the API's
+    status, body = client(server, scheme).call("DescribeAuditLogs", {common: ""})
+    assert status == 200, body
+    assert body["TotalCount"] == engine.call("DescribeAuditLogs", {})["TotalCount"]

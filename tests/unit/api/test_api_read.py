@@ -86,6 +86,14 @@ def test_wall_clock() -> None:
         reader().wall_clock("T", required=True)
 
 
+@pytest.mark.parametrize("text", ["２０２２-11-18 10:00:00", "2022-11-18 1٠:00:00", "2022-11-18 10:00:0\u0969"])
+def test_wall_clock_digits_are_ascii_only(text: str) -> None:
+    # semantics §6.1: exactly yyyy-MM-dd HH:mm:ss; a time the response would spell otherwise is refused
+    with pytest.raises(InvalidParameterError) as caught:
+        reader(T=text).wall_clock("T")
+    assert caught.value.name == "T"
+
+
 @pytest.mark.parametrize(
     ("raw", "lang"),
     [(None, Lang.ZH_CN), ("zh_cn", Lang.ZH_CN), ("zh", Lang.ZH_CN), ("en_us", Lang.EN_US),
@@ -111,3 +119,22 @@ def test_window() -> None:
     check_window("StartTime", 5, "EndTime", 5)
     with pytest.raises(InvalidParameterError):
         check_window("StartTime", 6, "EndTime", 5)
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        lambda r: r.integer("P", low=1, high=50),
+        lambda r: r.string("P"),
+        lambda r: r.boolean("P"),
+        lambda r: r.choice("P", RunStatus),
+    ],
+    ids=["integer", "string", "boolean", "choice"],
+)
+def test_a_huge_int_is_shown_in_the_language_of_each_reason(read: object) -> None:
+    # docs/api.md: a reason is a pair of sentences, never a mixture; 10**50 has no short repr
+    with pytest.raises(InvalidParameterError) as caught:
+        read(reader(P=10**50))  # type: ignore[operator]
+    reason = caught.value.reason
+    assert "an integer of 167 bits" in reason.en
+    assert "167 位二进制的整数" in reason.zh and "integer" not in reason.zh

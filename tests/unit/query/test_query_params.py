@@ -81,6 +81,21 @@ def test_range_string_errors_name_the_parameter_and_offset(text: str, reason: st
     assert str(error) == f"EffectRowRange: {reason}"
 
 
+@pytest.mark.parametrize(
+    ("text", "zh"),
+    [
+        ("in[1,2]", "位置 4：意外的 ','（应为 整数）"),
+        ("in[1 2]x", "位置 7：意外的 'x'（应为 输入结束）"),
+        ("in", "位置 2：输入意外结束（应为 '('、'['）"),
+    ],
+)
+def test_range_string_reasons_in_chinese_name_what_was_expected_in_chinese(text: str, zh: str) -> None:
+    # docs/api.md: a Chinese message is Chinese throughout, the range-string reasons included
+    with pytest.raises(InvalidParameterError) as info:
+        range_filter("EffectRowRange", text, "EffectRow")
+    assert info.value.reason.zh == zh
+
+
 # ------------------------------------------------------------------------------- LogQueryOpJson
 
 PAGE_EXAMPLE = (
