@@ -25,22 +25,32 @@ import contextlib
 import csv
 import shlex
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from dsc_engine.api.errors import ApiError
 from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.cli.output import Format, dumps, table, write_items, write_mapping
+from dsc_engine.io.csvformat import to_cell
 from dsc_engine.engine import Engine
 from dsc_engine.errors import DscError
 from dsc_engine.models import RecordKind
 from dsc_engine.query.parse import parse_filter
 from dsc_engine.wire.catalog import FIELDS, UnknownField, lookup
-from dsc_engine.wire.codec import response_item
+from dsc_engine.wire.codec import response_item, value_encoders
 
 HISTORY = Path("~/.dsc_engine_history")
 _HISTORY_LINES = 1000
+#: Wire key -> the encoder of one present value, per kind: ``count by`` shows values as the API
+#: writes them (a DMS time as its text, entries as JSON objects), not as the store holds them.
+_WIRE_ENCODERS: dict[RecordKind, dict[str, Callable[[Any], Any]]] = {
+    kind: {key: encode for _, key, encode in value_encoders(kind)} for kind in RecordKind
+}
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 class Shell(cmd.Cmd):
@@ -140,7 +150,8 @@ class Shell(cmd.Cmd):
         except UnknownField as exc:
             self.out.write(f"error: {exc}\n")
             return
-        rows = [(value, count) for value, count in counter(node, name)]
+        encode = _WIRE_ENCODERS[self.kind].get(name, _same)  # a DMS time, entries: as the API writes them
+        rows = [(None if value is None else encode(value), count) for value, count in counter(node, name)]
         if self.format is Format.TABLE:
             shown = [["(absent)" if v is None else v if isinstance(v, str) else dumps(v, pretty=False), str(c)]
                      for v, c in rows]
@@ -153,7 +164,7 @@ class Shell(cmd.Cmd):
         else:
             writer = csv.writer(self.out, lineterminator="\n")
             writer.writerow([name, "count"])
-            writer.writerows([["" if v is None else v, c] for v, c in rows])
+            writer.writerows([[to_cell(v), c] for v, c in rows])
 
     def do_explain(self, arg: str) -> None:
         """explain [FILTER]: the plan the store runs for FILTER on the current kind."""
