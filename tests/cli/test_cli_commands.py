@@ -162,6 +162,24 @@ def test_cli_export_one_page_to_stdout():
     assert page["TotalCount"] > 8
 
 
+@pytest.mark.parametrize(("kind", "size"), [("audit", 50), ("masking", 100), ("dms", 100)])
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "pages"])
+def test_cli_export_page_without_page_size_uses_the_apis_largest_page(kind, size, fmt):
+    """``--page-size`` defaults to the operation's largest page for ``--page`` too (its help says
+    so), not only for ``--to pages``: ``--page 2`` alone is the second page of that size."""
+    code, out, err = run("export", kind, "--to", fmt, "--page", "2")
+    assert code == 0, err
+    rows = out.splitlines()
+    if fmt == "pages":
+        (page,) = [json.loads(line) for line in rows]
+        assert page.get("PageSize", size) == size and page.get("CurrentPage", 2) == 2
+        assert len(page.get("Items", page.get("SensitiveDataAuditLogList"))) == size
+    else:
+        assert len(rows) == size + (fmt == "csv")
+    _, whole, _ = run("export", kind, "--to", fmt, "--page", "2", "--page-size", str(size))
+    assert out == whole
+
+
 def test_cli_snapshot_round_trip_and_corruption(tmp_path, exports):
     snap = tmp_path / "s.dscsnap"
     code, out, _ = run("--format", "json", "snapshot", str(snap), "--data", str(exports))
