@@ -143,8 +143,23 @@ def _places(path: str, indices: tuple[int, ...]) -> str:
 
 
 def _show(value: Any) -> str:
-    text = repr(value) if isinstance(value, (str, _Absent)) else json.dumps(value, ensure_ascii=False)
+    text = repr(value) if isinstance(value, (str, _Absent)) else _json(value)
     return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _json(value: Any, **options: Any) -> str:
+    """JSON text, UTF-8 as written, except that a value holding half a surrogate pair (which has
+    no UTF-8 form: ``"\\ud800"`` in a capture of the real service) is written with every
+    non-ASCII character escaped, so that it can still be printed and saved."""
+    text = json.dumps(value, ensure_ascii=False, **options)
+    if not text.isascii() and _LONE_SURROGATE.search(text):
+        text = json.dumps(value, **options)
+    return text
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+#: What a byte that is not UTF-8 decodes to with ``surrogateescape``.
+_UNDECODED = re.compile("[\udc80-\udcff]")
 
 
 @attrs.frozen
@@ -189,15 +204,15 @@ def read_calls(path: str | os.PathLike[str], *, need_response: bool = True) -> l
     """The calls of a capture (or, with ``need_response=False``, of a request list)."""
     name = os.fspath(path)
     calls = []
-    try:
-        with open(path, encoding="utf-8-sig") as lines:
+    try:  # bytes that are not UTF-8 come through as lone surrogates, to name their line
+        with open(path, encoding="utf-8-sig", errors="surrogateescape") as lines:
             for number, text in enumerate(lines, 1):
+                if _UNDECODED.search(text):
+                    raise ImportFailure(name, "not valid UTF-8; a capture must be UTF-8 encoded", number)
                 if text.strip():
                     calls.append(_call(name, number, text, need_response))
     except OSError as exc:
         raise ImportFailure(name, f"cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise ImportFailure(name, "not valid UTF-8") from None
     if not calls:
         raise ImportFailure(name, "holds no calls")
     return calls
@@ -266,7 +281,7 @@ def record(engine: Caller, requests: Iterable[Call], out: IO[str]) -> int:
     for request in requests:
         status, body = answer(engine, request)
         recorded = attrs.evolve(request, response=body, status=status)
-        out.write(json.dumps(recorded.to_json(), ensure_ascii=False) + "\n")
+        out.write(_json(recorded.to_json()) + "\n")
         count += 1
     return count
 
