@@ -37,6 +37,7 @@ import attrs
 from dsc_engine.api.errors import ApiError
 from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.errors import ImportFailure
+from dsc_engine.io.jsontext import utf8_text
 
 _ALLOWED_KEYS = frozenset({"action", "params", "response", "version", "status"})
 #: How deeply a capture line may nest (a call with an API response nests 6 levels);
@@ -143,21 +144,10 @@ def _places(path: str, indices: tuple[int, ...]) -> str:
 
 
 def _show(value: Any) -> str:
-    text = repr(value) if isinstance(value, (str, _Absent)) else _json(value)
+    text = repr(value) if isinstance(value, (str, _Absent)) else utf8_text(value)
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-def _json(value: Any, **options: Any) -> str:
-    """JSON text, UTF-8 as written, except that a value holding half a surrogate pair (which has
-    no UTF-8 form: ``"\\ud800"`` in a capture of the real service) is written with every
-    non-ASCII character escaped, so that it can still be printed and saved."""
-    text = json.dumps(value, ensure_ascii=False, **options)
-    if not text.isascii() and _LONE_SURROGATE.search(text):
-        text = json.dumps(value, **options)
-    return text
-
-
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 #: What a byte that is not UTF-8 decodes to with ``surrogateescape``.
 _UNDECODED = re.compile("[\udc80-\udcff]")
 
@@ -281,7 +271,7 @@ def record(engine: Caller, requests: Iterable[Call], out: IO[str]) -> int:
     for request in requests:
         status, body = answer(engine, request)
         recorded = attrs.evolve(request, response=body, status=status)
-        out.write(_json(recorded.to_json()) + "\n")
+        out.write(utf8_text(recorded.to_json()) + "\n")
         count += 1
     return count
 

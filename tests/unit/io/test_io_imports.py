@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import json
 from pathlib import Path
 
@@ -451,3 +452,20 @@ def test_io_engine_load_refuses_a_wire_object_holding_a_lone_surrogate():
 
     with pytest.raises(RecordError, match=r"\(item 0\): key 'UserName': the text holds \\ud800"):
         Engine().load([{"CreationTime": 5, "UserName": "a\ud800"}])
+
+
+def test_io_rejects_of_a_file_whose_name_is_not_utf8_are_written(tmp_path):
+    """A file name that is not UTF-8 (an archive unpacked from another system) reaches Python as
+    text with lone surrogates (``os.fsdecode``): its rejects are still written, the name escaped
+    in JSON so that it reads back to the same path, and the good records load."""
+    name = tmp_path / os.fsdecode(b"logs-\xff.jsonl")
+    lines = [json.dumps(to_wire(r)) for r in records(AUDIT, 3)]
+    name.write_text("\n".join([lines[0], "{broken", lines[1], lines[2]]) + "\n", encoding="utf-8")
+    empty = tmp_path / os.fsdecode(b"empty-\xfe.jsonl")
+    empty.write_bytes(b"")
+    rejects = tmp_path / "rejects.jsonl"
+    target, report = load([name, empty], rejects_path=rejects)
+    assert report.loaded_total == 3 and report.rejected == 1 and len(report.file_errors) == 1
+    written = imports.rejects_of(rejects)
+    assert [(r["file"], r["scope"]) for r in written] == [(str(name), "record"), (str(empty), "file")]
+    assert Path(written[0]["file"]).exists()
