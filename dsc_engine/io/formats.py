@@ -131,6 +131,11 @@ def _expand(
         body = value.get("body")
         if isinstance(body, dict) and any(key in body for key in PAGE_LISTS):
             value, prefix = body, f"{prefix}body."
+        lists = [list_key for list_key in PAGE_LISTS if list_key in value]
+        if len(lists) > 1:  # no operation answers with two: neither is taken for the page's records
+            yield Candidate(path, line, prefix.rstrip(".") or item, data=value,
+                            error=f"a page holds one list of records, this one has {' and '.join(lists)}")
+            return
         for list_key, kinds in PAGE_LISTS.items():
             if list_key in value:
                 items = value[list_key]

@@ -469,3 +469,24 @@ def test_io_rejects_of_a_file_whose_name_is_not_utf8_are_written(tmp_path):
     written = imports.rejects_of(rejects)
     assert [(r["file"], r["scope"]) for r in written] == [(str(name), "record"), (str(empty), "file")]
     assert Path(written[0]["file"]).exists()
+
+
+@pytest.mark.parametrize("layout", ["pretty", "line"])
+def test_io_a_page_with_two_record_lists_is_rejected_not_read_in_part(tmp_path, layout):
+    """No API page holds both ``Items`` and ``SensitiveDataAuditLogList``: such a value is
+    rejected whole, with both lists named, rather than one list loading and the other vanishing
+    from the count."""
+    page = {"Items": [to_wire(r) for r in records(AUDIT, 2)],
+            "SensitiveDataAuditLogList": [to_wire(r) for r in records(DMS, 3)]}
+    good = to_wire(records(RUNS, 1)[0])
+    path = tmp_path / "mixed.json"
+    if layout == "pretty":
+        path.write_text(json.dumps([page, good], indent=2))
+    else:
+        path.write_text(json.dumps(page) + "\n" + json.dumps(good) + "\n")
+    target, report = load(path)
+    assert report.loaded_total == 1 and report.rejected == 1 and reconciles(report)
+    (reject,) = report.rejects
+    assert "Items" in reject.reason and "SensitiveDataAuditLogList" in reject.reason
+    with pytest.raises(ImportFailure, match="SensitiveDataAuditLogList"):
+        load(path, strict=True)
