@@ -18,6 +18,7 @@ import re
 from typing import Any
 
 from dsc_engine.errors import RecordError
+from dsc_engine.wire import types
 
 #: Why a value nested deeper than Python's JSON reader goes (about 1,000 levels) is refused.
 TOO_DEEP = "JSON nested too deeply to read (a record is at most 3 levels deep, a page 5)"
@@ -145,11 +146,8 @@ def _unwritable(value: object) -> str:
 
 
 def json_name(value: object) -> str:
-    """What a JSON value is, for a message (``an array``, ``null``, ``a str value``)."""
+    """What a JSON value is, for a message (``an array``, ``null``, ``an integer``): the wire
+    types' words, or a :class:`HugeInteger`'s reason."""
     if isinstance(value, HugeInteger):
         return value.reason
-    if isinstance(value, list):
-        return "an array"
-    if value is None:
-        return "null"
-    return f"a {type(value).__name__} value"
+    return types.json_name(value)

@@ -490,3 +490,12 @@ def test_io_a_page_with_two_record_lists_is_rejected_not_read_in_part(tmp_path, 
     assert "Items" in reject.reason and "SensitiveDataAuditLogList" in reject.reason
     with pytest.raises(ImportFailure, match="SensitiveDataAuditLogList"):
         load(path, strict=True)
+
+
+def test_io_an_array_element_that_is_not_an_object_is_named_in_json_terms(tmp_path):
+    path = tmp_path / "values.json"
+    path.write_text('[1, "x", true, 2.5, {"CreationTime": 1}]')
+    _, report = load(path)
+    reasons = [r.reason for r in report.rejects[:4]]
+    assert reasons == [f"expected a JSON object, got {name}"
+                       for name in ("an integer", "a string", "a boolean", "a number with a fraction")]
