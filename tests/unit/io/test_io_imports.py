@@ -499,3 +499,53 @@ def test_io_an_array_element_that_is_not_an_object_is_named_in_json_terms(tmp_pa
     reasons = [r.reason for r in report.rejects[:4]]
     assert reasons == [f"expected a JSON object, got {name}"
                        for name in ("an integer", "a string", "a boolean", "a number with a fraction")]
+
+
+def test_io_json_lines_split_by_size_load_every_whole_line(tmp_path):
+    """A JSON Lines export cut into parts by size (``split -b``, a log's tail) has parts whose
+    first line is the end of a record: the part is still JSON Lines, that fragment is one reject,
+    and every whole line after it loads (it used to be taken for CSV or a JSON document, and the
+    whole part was a file error)."""
+    recs = records(AUDIT, 40)
+    data = "".join(json.dumps(to_wire(r)) + "\n" for r in recs).encode()
+    cuts = [data.index(b"\n", len(data) * k // 4) - 25 for k in (1, 2, 3)]  # inside a line each
+    for start, end, name in zip([0, *cuts], [*cuts, len(data)], "abcd"):
+        (tmp_path / f"part-{name}").write_bytes(data[start:end])
+    target, report = load(sorted(tmp_path.glob("part-*")))
+    assert report.file_errors == () and report.rejected == 2 * len(cuts) and reconciles(report)
+    spans, at = [], 0
+    for r in recs:
+        size = len(json.dumps(to_wire(r))) + 1
+        spans.append((r, at, at + size))
+        at += size
+    whole = [r for r, begin, end in spans if not any(begin < cut < end for cut in cuts)]
+    assert len(whole) == len(recs) - len(cuts)
+    assert sorted(map(repr, loaded(target, AUDIT))) == sorted(map(repr, whole))
+
+
+@pytest.mark.parametrize("first", [
+    '{"CreationTime": 17934',  # cut inside a number: could go on, but not with a record next
+    '{"CreationTime": 1793491114000, "UserName": "ad',  # cut inside a string
+    '{"CreationTime": 1793491114000},',  # a stray comma
+    'Name": "admin", "EffectRow": 3}',  # the end of a record
+])
+def test_io_json_lines_whose_first_line_is_damaged_keep_the_rest(tmp_path, first):
+    recs = records(AUDIT, 5)
+    path = tmp_path / "logs.jsonl"
+    path.write_text(first + "\n" + "".join(json.dumps(to_wire(r)) + "\n" for r in recs))
+    target, report = load(path)
+    assert report.file_errors == () and report.rejected == 1 and report.rejects[0].line == 1
+    assert loaded(target, AUDIT) == recs
+
+
+def test_io_a_page_written_over_a_few_lines_is_still_a_page(tmp_path):
+    """The other side of the rule above: a value that starts on the first line and goes on over
+    the next ones (one item per line) is read as the one JSON value it is."""
+    recs = records(AUDIT, 3)
+    items = ",\n".join(json.dumps(to_wire(r)) for r in recs)
+    path = tmp_path / "page.json"
+    path.write_text('{"TotalCount": 3, "Items": [\n' + items + "\n]}\n")
+    one = tmp_path / "one.json"
+    one.write_text('{"Items": [\n' + json.dumps(to_wire(records(AUDIT, 1, seed=99)[0])) + "\n]}\n")
+    target, report = load([path, one])
+    assert report.rejected == 0 and report.file_errors == () and report.loaded_total == 4
