@@ -10,9 +10,12 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Literal, TextIO, overload
+
+from dsc_engine.errors import OutputError
 
 
 @overload
@@ -27,6 +30,7 @@ def replacing(path: str | os.PathLike[str], *, binary: bool = False) -> contextl
 
 @contextlib.contextmanager
 def _replacing(target: Path, binary: bool) -> Iterator[IO[Any]]:
+    _refuse_special(target)
     descriptor, partial = _temporary(target)
     try:
         out: IO[Any] = (
@@ -43,6 +47,21 @@ def _replacing(target: Path, binary: bool) -> Iterator[IO[Any]]:
             os.unlink(partial)
         raise
     _sync_directory(target.parent)
+
+
+def _refuse_special(target: Path) -> None:
+    """Raise :class:`OutputError` when ``target`` (through a symlink too) is something other than
+    a regular file: the rename would put a file in place of a device (``/dev/null``, when run as
+    root), a named pipe or a socket, and over a folder it fails only after the whole write."""
+    try:
+        mode = target.stat().st_mode
+    except OSError:  # nothing there yet (or nothing reachable): the rename makes the file
+        return
+    if not stat.S_ISREG(mode):
+        folder = stat.S_ISDIR(mode)
+        what, effect = ("a folder", "cannot be done") if folder else ("a device, pipe or socket", "would replace it")
+        raise OutputError(str(target), f"is {what}, not a regular file: the file is saved by renaming a new file "
+                          f"over it, which {effect}")
 
 
 def _temporary(target: Path) -> tuple[int, Path]:

@@ -45,3 +45,32 @@ def test_the_file_gets_the_permissions_a_plain_open_gives(tmp_path: Path) -> Non
     finally:
         os.umask(previous)
     assert stat.S_IMODE((tmp_path / "out.txt").stat().st_mode) == stat.S_IMODE(plain.stat().st_mode) == 0o640
+
+
+@pytest.mark.parametrize("what", ["pipe", "folder", "link to a pipe"])
+def test_a_target_that_is_not_a_regular_file_is_refused_and_left_as_it_is(tmp_path: Path, what: str) -> None:
+    """Replacing renames a new file over the target: over a device (``/dev/null`` when run as
+    root), a named pipe or a folder that would destroy it, or fail only after the whole write,
+    naming the temporary file. Such a target is refused before anything is written."""
+    from dsc_engine.errors import OutputError
+    from dsc_engine.io import snapshot
+    from dsc_engine.engine import Engine
+
+    target = tmp_path / "out"
+    if what == "folder":
+        target.mkdir()
+    else:
+        fifo = tmp_path / "fifo"
+        os.mkfifo(fifo)
+        if what == "pipe":
+            target = fifo
+        else:
+            target.symlink_to(fifo)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises(OutputError, match="not a regular file: the file is saved by renaming") as refused, replacing(target) as out:
+        out.write("never")
+    assert refused.value.path == str(target)
+    with pytest.raises(OutputError, match="not a regular file: the file is saved by renaming"):
+        snapshot.save(Engine(), target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert stat.S_ISDIR(target.stat().st_mode) if what == "folder" else stat.S_ISFIFO(target.stat().st_mode)
