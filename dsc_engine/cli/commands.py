@@ -187,8 +187,13 @@ def _output(path: str | None, out: IO[str]) -> Iterator[IO[str]]:
         yield out
         return
     made_parent(path)
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        yield handle
+    try:
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            yield handle
+    except OSError as exc:
+        if exc.filename is not None:  # opening it, or another file: the error names it already
+            raise
+        raise OutputError(path, f"cannot write: {exc.strerror or exc}") from exc  # a full disk
 
 
 # ---------------------------------------------------------------------------------------------

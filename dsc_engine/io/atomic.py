@@ -42,9 +42,11 @@ def _replacing(target: Path, binary: bool) -> Iterator[IO[Any]]:
             out.flush()
             os.fsync(out.fileno())
         os.replace(partial, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(partial)
+        if isinstance(exc, OSError) and exc.filename is None:  # a write that failed: a full disk
+            raise OutputError(str(target), f"cannot write: {exc.strerror or exc}") from exc
         raise
     _sync_directory(target.parent)
 

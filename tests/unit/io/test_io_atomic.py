@@ -74,3 +74,14 @@ def test_a_target_that_is_not_a_regular_file_is_refused_and_left_as_it_is(tmp_pa
         snapshot.save(Engine(), target)
     assert sorted(p.name for p in tmp_path.iterdir()) == before
     assert stat.S_ISDIR(target.stat().st_mode) if what == "folder" else stat.S_ISFIFO(target.stat().st_mode)
+
+
+def test_a_write_that_fails_names_the_target(tmp_path: Path) -> None:
+    """A write error (a full disk) carries no file name; the error names the file being saved."""
+    from dsc_engine.errors import OutputError
+
+    target = tmp_path / "out.bin"
+    with pytest.raises(OutputError, match="out.bin: cannot write: No space left on device"), \
+            replacing(target, binary=True):
+        raise OSError(28, "No space left on device")
+    assert list(tmp_path.iterdir()) == []
