@@ -83,6 +83,10 @@ class Shell(cmd.Cmd):
             self.out.write(f"error: {exc}\n")
         return False
 
+    def get_names(self) -> list[str]:
+        """The commands ``help`` lists and completion offers: not ``EOF``, the end of input."""
+        return [name for name in super().get_names() if name != "do_EOF"]
+
     def emptyline(self) -> bool:
         return False  # an empty line does nothing (cmd would repeat the last command)
 
@@ -127,6 +131,9 @@ class Shell(cmd.Cmd):
         """count [FILTER] | count by FIELD [where FILTER]: how many records match (per value)."""
         text = arg.strip()
         words = text.split(None, 2)
+        if words == ["by"]:
+            self.out.write("error: expected 'count by FIELD' or 'count by FIELD where FILTER'\n")
+            return
         if len(words) >= 2 and words[0] == "by":
             field, rest = words[1], words[2] if len(words) > 2 else ""
             if rest and not rest.startswith("where "):

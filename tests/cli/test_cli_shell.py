@@ -118,3 +118,10 @@ def test_shell_counts_by_fields_whose_values_are_not_plain_json(
         assert sum(row["count"] for row in rows) == 120
     if fmt == "csv":
         assert "[{" in out and "'TableName'" not in out  # entries as the API's JSON, not Python's repr
+
+
+def test_shell_count_by_without_a_field_says_what_it_needs(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    code, out, _ = session(monkeypatch, "count by\ncount by   \nhelp\n", data)
+    assert code == 0
+    assert out.count("error: expected 'count by FIELD' or 'count by FIELD where FILTER'") == 2
+    assert "EOF" not in out  # the end of input is no command to list
