@@ -18,7 +18,7 @@ from dsc_engine import replay as replays
 from dsc_engine.api.operations import BY_KIND, OPERATIONS
 from dsc_engine.cli import demo as demos
 from dsc_engine.cli import shell as shells
-from dsc_engine.cli.arguments import name_value, positive
+from dsc_engine.cli.arguments import name_value, parameters, positive
 from dsc_engine.cli.cloud import add_upstream_options, record_upstream
 from dsc_engine.cli.output import Format, Progress, dumps, write_items, write_mapping, write_rejects
 from dsc_engine.engine import Engine
@@ -250,7 +250,7 @@ def cmd_query(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def cmd_call(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    params = dict(args.param)
+    params = parameters(args.param)
     operation = OPERATIONS.get(args.action)
     with _engine(args, err, _data_files(args), operation.kind if operation is not None else None) as engine:
         body = engine.call(args.action, params, version=args.version)

@@ -31,6 +31,7 @@ from typing import IO, Any
 
 from dsc_engine.api.errors import ApiError
 from dsc_engine.api.operations import OPERATIONS
+from dsc_engine.cli.arguments import parameters
 from dsc_engine.cli.output import Format, dumps, table, write_items, write_mapping
 from dsc_engine.io.csvformat import to_cell
 from dsc_engine.engine import Engine
@@ -183,13 +184,14 @@ class Shell(cmd.Cmd):
         if not words:
             self.out.write("error: expected 'call ACTION Name=Value ...'\n")
             return
-        params: dict[str, Any] = {}
+        pairs: list[tuple[str, str]] = []
         for word in words[1:]:
             name, sep, value = word.partition("=")
             if not sep or not name:
                 self.out.write(f"error: expected Name=Value, got {word!r}\n")
                 return
-            params[name] = value
+            pairs.append((name, value))
+        params = parameters(pairs, "call")
         body = self.engine.call(words[0], params)
         operation = OPERATIONS.get(words[0])
         if self.format is Format.JSON or operation is None:

@@ -392,3 +392,20 @@ def test_cli_data_counts_records_repeated_across_files_as_duplicates(tmp_path):
     assert code == 0 and json.loads(out)["TotalCount"] == 30
     code, out, _ = run("--format", "json", "query", "audit", "--data", str(tmp_path), "--keep-duplicates")
     assert code == 0 and json.loads(out)["TotalCount"] == 40
+
+
+def test_cli_call_refuses_a_parameter_given_twice_as_pull_and_the_server_do():
+    """``--param PageSize=1 --param PageSize=2`` is no request the service takes (the server
+    answers InvalidParameter, ``pull`` refuses it): ``call`` must not quietly keep the last."""
+    code, out, err = run("call", "DescribeAuditLogs", "--param", "PageSize=1", "--param", "UserName=a",
+                         "--param", "PageSize=2")
+    assert code == 2 and out == ""
+    assert "--param" in err and "PageSize" in err and "given twice" in err
+
+
+def test_shell_call_refuses_a_parameter_given_twice(monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("call DescribeAuditLogs PageSize=1 PageSize=2\nkinds\n"))
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["shell"], out=out, err=err) == 0
+    assert out.getvalue().startswith("error: ") and "PageSize" in out.getvalue().splitlines()[0]
+    assert "given twice" in out.getvalue().splitlines()[0] and "audit_log" in out.getvalue()
