@@ -270,13 +270,16 @@ def chunks(path: Path, progress: ProgressFn | None = None) -> Iterator[bytes]:
             compressed = counted.sniff(len(GZIP_MAGIC)) == GZIP_MAGIC
         except OSError as exc:
             raise ImportFailure(str(path), f"cannot read: {exc.strerror or exc}") from exc
-        stream: _Counted | gzip.GzipFile = counted
+        read: Callable[[int], bytes] = counted.read
         if compressed:  # typeshed wants fileobj.seek, which GzipFile calls only when it is sought
             stream = gzip.GzipFile(fileobj=counted, mode="rb")  # type: ignore[call-overload]
+            # read1: what one read of the compressed bytes gives, so that the data before a fault
+            # is handed on before the read that meets it (read() would drop what it had gathered)
+            read = stream.read1
         position = 0
         while True:
             try:
-                chunk = stream.read(CHUNK_SIZE)
+                chunk = read(CHUNK_SIZE)
             except EOFError as exc:
                 raise ImportFailure(
                     str(path), "gzip data is truncated (the compressed stream ends early)"

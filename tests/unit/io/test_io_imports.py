@@ -549,3 +549,22 @@ def test_io_a_page_written_over_a_few_lines_is_still_a_page(tmp_path):
     one.write_text('{"Items": [\n' + json.dumps(to_wire(records(AUDIT, 1, seed=99)[0])) + "\n]}\n")
     target, report = load([path, one])
     assert report.rejected == 0 and report.file_errors == () and report.loaded_total == 4
+
+
+@pytest.mark.parametrize("damage", ["cut", "garbage after it"])
+def test_io_gzip_damage_loses_no_line_that_decompresses_whole(tmp_path, damage):
+    """Every whole line that decompresses before a gzip fault loads (not those up to 64 KiB
+    before it, lost with the read that met the fault), and the fault is placed after the last."""
+    import zlib
+
+    recs = records(AUDIT, 3) * 200 if damage == "cut" else records(AUDIT, 20)
+    text = "".join(json.dumps(to_wire(r)) + "\n" for r in recs).encode()
+    data = gzip.compress(text)
+    data = data[: len(data) // 2] if damage == "cut" else data + b"not gzip"
+    path = tmp_path / "logs.jsonl.gz"
+    path.write_bytes(data)
+    readable = zlib.decompressobj(31).decompress(data)
+    whole = readable.count(b"\n")
+    _, report = load(path, keep_duplicates=True)
+    (error,) = report.file_errors
+    assert report.loaded_total == whole and error.line == whole + 1, (report.loaded_total, whole)
