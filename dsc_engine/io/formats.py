@@ -73,8 +73,11 @@ def read_file(
         blank.append(part)
     if not head:
         raise ImportFailure(name, "file is empty (no records, no header)")
-    if not blank and head.startswith(SNAPSHOT_MAGIC):  # only a pipe or device gets here
-        raise ImportFailure(name, "a snapshot cannot be read from a pipe or device; save it to a file first")
+    if not blank and head.startswith(SNAPSHOT_MAGIC):  # a snapshot file itself is opened before
+        if sources.is_stream(path):
+            raise ImportFailure(name, "a snapshot cannot be read from a pipe or device; save it to a file first")
+        raise ImportFailure(name, "a gzip'd snapshot: a snapshot is opened in place from its own file;"
+                            f" gunzip it first (gunzip {name})")
     start = len(head) - len(head.lstrip())
     first = head[start : start + 1]
     opening = [head]  # the chunks up to the end of the first line, or two (within the limit)

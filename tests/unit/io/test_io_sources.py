@@ -215,3 +215,19 @@ def _feed(fifo: Path, payload: bytes) -> None:
             out.write(payload)
     except BrokenPipeError:
         pass
+
+
+def test_a_gzipped_snapshot_file_is_told_to_be_unzipped(tmp_path):
+    """``gzip logs.dscsnap`` then loading ``logs.dscsnap.gz``: the error says what to do, not that
+    a regular file is a pipe or device."""
+    import gzip
+
+    snap = tmp_path / "s.dscsnap"
+    target = imports.Stores()
+    imports.load_into(target, jsonl_file(tmp_path))
+    snapshot.save(target, snap)
+    zipped = tmp_path / "s.dscsnap.gz"
+    zipped.write_bytes(gzip.compress(snap.read_bytes()))
+    _, report = _load(zipped)
+    (error,) = report.file_errors
+    assert "pipe or device" not in error.reason and "gzip" in error.reason and "gunzip" in error.reason
