@@ -65,6 +65,8 @@ def expand(sources: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -
     for source in sources:
         text = os.fspath(source)
         path = Path(text)
+        if not text:  # Path("") is the current folder: an unset variable must not load all of it
+            raise ImportFailure("''", "an empty path names no file or folder (write . for the current folder)")
         if path.is_dir():
             found = list(_walk(path))
             if not found:

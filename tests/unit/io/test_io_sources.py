@@ -231,3 +231,16 @@ def test_a_gzipped_snapshot_file_is_told_to_be_unzipped(tmp_path):
     _, report = _load(zipped)
     (error,) = report.file_errors
     assert "pipe or device" not in error.reason and "gzip" in error.reason and "gunzip" in error.reason
+
+
+def test_an_empty_path_names_nothing_not_the_current_folder(tmp_path, monkeypatch):
+    """``--data "$LOGS"`` with ``LOGS`` unset passes an empty path: it must not load every file
+    below the current folder (``Path("")`` is ``.``)."""
+    from dsc_engine.errors import ImportFailure
+
+    jsonl_file(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    for source in ("", ["", "some.jsonl"]):
+        with pytest.raises(ImportFailure, match="an empty path"):
+            _load(source)
+    assert _load(".")[1].loaded_total == 3  # the current folder, when asked for
