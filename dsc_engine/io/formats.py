@@ -424,20 +424,26 @@ class _TextStream:
         self.eof = False
         self.huge = False  # whether the last value may hold HugeInteger markers
         self._first = True
+        self._fault: ImportFailure | None = None  # met while reading: raised once the text before it is used
 
     def _fill(self) -> bool:
         if self.eof:
             return False
+        if self._fault is not None:
+            raise self._fault
         try:
             part = next(self._parts, None)
-        except ImportFailure as exc:
+        except ImportFailure as exc:  # (a gzip stream cut short) raised once the text before is used
             line = self.line + self.buf.count("\n", self.pos)
-            raise ImportFailure(self.path, exc.reason, line) from None
+            self._fault = ImportFailure(self.path, exc.reason, line)
+            return True
         try:
             text = self._decoder.decode(part or b"", final=part is None)
-        except UnicodeDecodeError as exc:
-            line = self.line + self.buf.count("\n", self.pos) + (part or b"")[: exc.start].count(b"\n")
-            raise ImportFailure(self.path, "not valid UTF-8; exports must be UTF-8 encoded", line) from None
+        except UnicodeDecodeError as exc:  # the text before the byte is still read, values and all
+            valid = exc.object[: exc.start]
+            line = self.line + self.buf.count("\n", self.pos) + valid.count(b"\n")
+            self._fault = ImportFailure(self.path, "not valid UTF-8; exports must be UTF-8 encoded", line)
+            text = bytes(valid).decode("utf-8")
         if self._first:
             text, self._first = text.removeprefix("\ufeff"), False
         if part is None:
@@ -476,8 +482,8 @@ class _TextStream:
                 may_continue = exc.pos >= len(self.buf) - 6 or exc.msg.startswith("Unterminated")
                 if may_continue and not self.eof and pending <= MAX_VALUE:
                     target = len(self.buf) + max(pending, sources.CHUNK_SIZE)
-                    while len(self.buf) < target and self._fill():
-                        pass
+                    while len(self.buf) < target and self._fill() and self._fault is None:
+                        pass  # (a fault met: the text before it is tried first, the next fill raises it)
                     continue
                 raise self._failure(exc, may_continue) from None
             except RecursionError:

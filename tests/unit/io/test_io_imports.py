@@ -568,3 +568,37 @@ def test_io_gzip_damage_loses_no_line_that_decompresses_whole(tmp_path, damage):
     _, report = load(path, keep_duplicates=True)
     (error,) = report.file_errors
     assert report.loaded_total == whole and error.line == whole + 1, (report.loaded_total, whole)
+
+
+@pytest.mark.parametrize("at", [0, 1, 57, 150, 299])
+def test_io_bytes_not_utf8_in_a_json_document_keep_every_record_before_them(tmp_path, at):
+    """A pretty-printed array whose record ``at`` holds a byte that is not UTF-8: the ``at``
+    records before it load (not only those before the 64 KiB chunk holding the byte), and the
+    file error names the byte's line."""
+    recs = records(AUDIT, 300)
+    text = json.dumps([to_wire(r) for r in recs], indent=1).encode()
+    mark = json.dumps(to_wire(recs[at])["UserName"]).encode()
+    pos = text.index(b'"CreationTime": %d' % recs[at].creation_time)
+    pos = text.index(mark, pos) + 2
+    path = tmp_path / "logs.json"
+    path.write_bytes(text[:pos] + b"\xff" + text[pos:])
+    target, report = load(path, keep_duplicates=True)
+    (error,) = report.file_errors
+    assert "not valid UTF-8" in error.reason and error.line == text[:pos].count(b"\n") + 1
+    assert loaded(target, AUDIT) == recs[:at]
+
+
+def test_io_a_gzipd_json_document_cut_short_keeps_every_record_before_the_cut(tmp_path):
+    import zlib
+
+    recs = records(AUDIT, 300)
+    data = gzip.compress(json.dumps([to_wire(r) for r in recs], indent=1).encode())
+    cut = data[: len(data) * 2 // 3]
+    path = tmp_path / "logs.json.gz"
+    path.write_bytes(cut)
+    readable = zlib.decompressobj(31).decompress(cut).decode("utf-8", "ignore")
+    whole = readable.count('"CreationTime"') - 1  # the last one is cut, or may be
+    target, report = load(path, keep_duplicates=True)
+    (error,) = report.file_errors
+    assert "gzip data is truncated" in error.reason
+    assert len(loaded(target, AUDIT)) >= whole and loaded(target, AUDIT) == recs[: len(loaded(target, AUDIT))]
