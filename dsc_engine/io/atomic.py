@@ -67,14 +67,15 @@ def _refuse_special(target: Path) -> None:
 
 
 def _temporary(target: Path) -> tuple[int, Path]:
-    """A new file beside ``target``, named after it, that no other write can be using.
+    """A new hidden file beside ``target``, named after it, that no other write can be using.
 
     Created like ``tempfile.mkstemp`` (a random name, ``O_EXCL``) but with the mode a plain
     ``open`` gives (0o666 less the umask), so that the file's permissions are those of any
     other file the user writes (``mkstemp`` would make it 0o600)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     while True:
-        partial = target.with_name(f"{target.name}.{secrets.token_hex(6)}.partial")
+        # hidden, so that one a killed save leaves is not read with its folder (nor a glob's '*')
+        partial = target.with_name(f".{target.name}.{secrets.token_hex(6)}.partial")
         try:
             return os.open(partial, flags, 0o666), partial
         except FileExistsError:

@@ -85,3 +85,25 @@ def test_a_write_that_fails_names_the_target(tmp_path: Path) -> None:
             replacing(target, binary=True):
         raise OSError(28, "No space left on device")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_temporary_file_left_by_a_killed_save_is_not_read_with_its_folder(tmp_path: Path) -> None:
+    """A save killed outright (SIGKILL, out of memory, a power cut) cannot remove its temporary
+    file. Named after the target but hidden, it is skipped by a folder or glob import, so the
+    folder still loads instead of failing on a truncated snapshot."""
+    from dsc_engine.io import atomic, imports, snapshot
+    from dsc_engine.io.stores import Stores
+    from dsc_engine import sample
+    from dsc_engine.models import RecordKind
+
+    engine = Stores()
+    engine.store(RecordKind.AUDIT_LOG).insert(sample.generate(RecordKind.AUDIT_LOG, 5, seed=1))
+    target = tmp_path / "logs.dscsnap"
+    snapshot.save(engine, target)
+    descriptor, partial = atomic._temporary(target)  # what a killed save leaves: part of a snapshot
+    os.write(descriptor, target.read_bytes()[:100])
+    os.close(descriptor)
+    assert partial.name.startswith(".logs.dscsnap.") and partial.parent == tmp_path
+    for source in (tmp_path, str(tmp_path / "*")):
+        report = imports.load_into(Stores(), source)
+        assert report.ok and report.loaded_total == 5
