@@ -37,6 +37,7 @@ import attrs
 from dsc_engine.api.errors import ApiError
 from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.errors import ImportFailure
+from dsc_engine.io.jsontext import utf8_text
 
 _ALLOWED_KEYS = frozenset({"action", "params", "response", "version", "status"})
 #: How deeply a capture line may nest (a call with an API response nests 6 levels);
@@ -143,8 +144,12 @@ def _places(path: str, indices: tuple[int, ...]) -> str:
 
 
 def _show(value: Any) -> str:
-    text = repr(value) if isinstance(value, (str, _Absent)) else json.dumps(value, ensure_ascii=False)
+    text = repr(value) if isinstance(value, (str, _Absent)) else utf8_text(value)
     return text if len(text) <= 200 else text[:197] + "..."
+
+
+#: What a byte that is not UTF-8 decodes to with ``surrogateescape``.
+_UNDECODED = re.compile("[\udc80-\udcff]")
 
 
 @attrs.frozen
@@ -189,15 +194,15 @@ def read_calls(path: str | os.PathLike[str], *, need_response: bool = True) -> l
     """The calls of a capture (or, with ``need_response=False``, of a request list)."""
     name = os.fspath(path)
     calls = []
-    try:
-        with open(path, encoding="utf-8-sig") as lines:
+    try:  # bytes that are not UTF-8 come through as lone surrogates, to name their line
+        with open(path, encoding="utf-8-sig", errors="surrogateescape") as lines:
             for number, text in enumerate(lines, 1):
+                if _UNDECODED.search(text):
+                    raise ImportFailure(name, "not valid UTF-8; a capture must be UTF-8 encoded", number)
                 if text.strip():
                     calls.append(_call(name, number, text, need_response))
     except OSError as exc:
         raise ImportFailure(name, f"cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise ImportFailure(name, "not valid UTF-8") from None
     if not calls:
         raise ImportFailure(name, "holds no calls")
     return calls
@@ -266,7 +271,7 @@ def record(engine: Caller, requests: Iterable[Call], out: IO[str]) -> int:
     for request in requests:
         status, body = answer(engine, request)
         recorded = attrs.evolve(request, response=body, status=status)
-        out.write(json.dumps(recorded.to_json(), ensure_ascii=False) + "\n")
+        out.write(utf8_text(recorded.to_json()) + "\n")
         count += 1
     return count
 

@@ -167,7 +167,8 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: 
         print(f"dsc-engine {args.command}: {message}", file=err)
         return exit_code(exc)
     except OSError as exc:
-        print(f"dsc-engine {args.command}: {exc.filename or ''}: {exc.strerror or exc}", file=err)
+        place = "" if exc.filename is None else f"{exc.filename}: "  # a write to standard output names none
+        print(f"dsc-engine {args.command}: {place}{exc.strerror or exc}", file=err)
         return EXIT_DATA
     except KeyboardInterrupt:
         print(f"dsc-engine {args.command}: interrupted", file=err)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterable
+
+from dsc_engine.errors import UsageError
 
 
 def name_value(text: str) -> tuple[str, str]:
@@ -11,6 +14,22 @@ def name_value(text: str) -> tuple[str, str]:
     if not sep or not name:
         raise argparse.ArgumentTypeError(f"expected Name=Value, got {text!r}")
     return name, value
+
+
+def parameters(pairs: Iterable[tuple[str, str]], option: str = "--param") -> dict[str, str]:
+    """``Name=Value`` pairs as one request's parameters; a name given twice is a
+    :class:`UsageError` (a request holds each parameter once: the server refuses a repeated one,
+    and keeping the last would answer another request than the one written)."""
+    params: dict[str, str] = {}
+    repeated: list[str] = []
+    for name, value in pairs:
+        if name in params and name not in repeated:
+            repeated.append(name)
+        params[name] = value
+    if repeated:
+        names = ", ".join(repeated)
+        raise UsageError(option, names, f"a parameter is given twice ({names}); a request holds each once")
+    return params
 
 
 def positive(text: str) -> int:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import IO
 
 from dsc_engine import pull as pulling
-from dsc_engine.cli.arguments import name_value, positive
+from dsc_engine.cli.arguments import name_value, parameters, positive
 from dsc_engine.cli.output import Format, dumps, table, write_mapping
 from dsc_engine.errors import UsageError
 from dsc_engine.pull import credentials
@@ -84,9 +84,7 @@ def register_pull(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
 def cmd_pull(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     if args.retries < 0:
         raise UsageError("--retries", args.retries, "must be 0 or more")
-    params = dict(args.param)
-    if len(params) != len(args.param):
-        raise UsageError("--param", args.param, "a parameter is given twice")
+    params = parameters(args.param)
     checkpoint = Path(args.checkpoint) if args.checkpoint else pulling.default_checkpoint(args.out)
     bar = PullBar(err)
     try:

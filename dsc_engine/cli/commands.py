@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from dsc_engine import replay as replays
-from dsc_engine.api.operations import OPERATIONS
+from dsc_engine.api.operations import BY_KIND, OPERATIONS
 from dsc_engine.cli import demo as demos
 from dsc_engine.cli import shell as shells
-from dsc_engine.cli.arguments import name_value, positive
+from dsc_engine.cli.arguments import name_value, parameters, positive
 from dsc_engine.cli.cloud import add_upstream_options, record_upstream
 from dsc_engine.cli.output import Format, Progress, dumps, write_items, write_mapping, write_rejects
 from dsc_engine.engine import Engine
@@ -187,8 +187,13 @@ def _output(path: str | None, out: IO[str]) -> Iterator[IO[str]]:
         yield out
         return
     made_parent(path)
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        yield handle
+    try:
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            yield handle
+    except OSError as exc:
+        if exc.filename is not None:  # opening it, or another file: the error names it already
+            raise
+        raise OutputError(path, f"cannot write: {exc.strerror or exc}") from exc  # a full disk
 
 
 # ---------------------------------------------------------------------------------------------
@@ -245,7 +250,7 @@ def cmd_query(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def cmd_call(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    params = dict(args.param)
+    params = parameters(args.param)
     operation = OPERATIONS.get(args.action)
     with _engine(args, err, _data_files(args), operation.kind if operation is not None else None) as engine:
         body = engine.call(args.action, params, version=args.version)
@@ -265,6 +270,7 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             raise UsageError("--times", args.times, f"applies only to --to csv, not --to {args.to}"
                              " (the JSON formats keep the API's milliseconds)")
     node = parse_filter(args.filter, args.kind, zone=args.tz)
+    page_size = args.page_size or BY_KIND[args.kind].max_page_size  # --page alone: the API's largest page
     to_file = args.out not in (None, "-")  # a bar beside records shown on a terminal would break their lines
     with _engine(args, err, _data_files(args, (args.out, "the export (--out)")), args.kind) as engine:
         store = engine.store(args.kind)
@@ -272,13 +278,13 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         if args.page is None:  # streamed: a database's records are never all in memory at once
             records, total, first = store.iter_ordered(node), store.count(node), 1
         else:
-            page = store.query(node, (args.page - 1) * args.page_size, args.page_size)
+            page = store.query(node, (args.page - 1) * page_size, page_size)
             records, total, first = list(page.records), page.total, args.page
         progress = Progress(total if args.page is None else len(page.records), err, label="exporting", unit="records")
         try:
             with _output(args.out, out) as handle:
                 count = export.write(_counted(records, progress) if to_file else records, args.kind, args.to, handle,
-                                     total=total, page_size=args.page_size, first_page=first,
+                                     total=total, page_size=page_size, first_page=first,
                                      formula_guard=args.formula_guard, times=args.times, zone=args.tz)
         finally:
             progress.finish()

@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import enum
 import json
+import re
 import sys
 import time
 import unicodedata
@@ -72,6 +73,24 @@ def _cell(column: str, value: Any, zone: dt.tzinfo = UTC) -> str:
     return text
 
 
+#: Characters a terminal acts on instead of showing: C0 and C1 controls (escape sequences that
+#: clear the screen, set its title, move the cursor) and the bidirectional formatting marks that
+#: reorder the text around them. The data shown is others' text (``SqlText`` is what was run).
+_UNSHOWABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every character a terminal would act on shown as its escape (``\\x1b``)."""
+    if text.isascii() and text.isprintable():
+        return text
+    return _UNSHOWABLE.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def display_width(text: str) -> int:
     """Terminal columns ``text`` takes: wide (CJK) characters such as 高危 take two."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
@@ -91,7 +110,8 @@ def _pad(text: str, width: int) -> str:
 
 def table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
     """A plain-text table with a header rule; every cell clipped to :data:`CELL_WIDTH` columns."""
-    cells = [[clip(c) for c in row] for row in rows]
+    cells = [[clip(printable(c)) for c in row] for row in rows]
+    header = [printable(h) for h in header]
     widths = [
         max([display_width(h), *(display_width(r[i]) for r in cells)]) for i, h in enumerate(header)
     ]
@@ -133,7 +153,7 @@ def write_items(
     else:
         if envelope:
             shown = (v if isinstance(v, str) else dumps(v, pretty=False) for v in envelope.values())
-            out.write("  ".join(f"{k}: {v}" for k, v in zip(envelope, shown)) + "\n")
+            out.write(printable("  ".join(f"{k}: {v}" for k, v in zip(envelope, shown))) + "\n")
         out.write(items_table(kind, items, zone) + "\n")
 
 
@@ -143,7 +163,7 @@ def write_mapping(fmt: Format, data: Mapping[str, Any], out: IO[str]) -> None:
         width = max((len(k) for k in data), default=0)
         for key, value in data.items():
             shown = value if isinstance(value, str) else dumps(value, pretty=False)
-            out.write(f"{key.ljust(width)}  {shown}\n")
+            out.write(printable(f"{key.ljust(width)}  {shown}") + "\n")
     elif fmt is Format.CSV:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(list(data))

@@ -25,22 +25,33 @@ import contextlib
 import csv
 import shlex
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from dsc_engine.api.errors import ApiError
 from dsc_engine.api.operations import OPERATIONS
+from dsc_engine.cli.arguments import parameters
 from dsc_engine.cli.output import Format, dumps, table, write_items, write_mapping
+from dsc_engine.io.csvformat import to_cell
 from dsc_engine.engine import Engine
 from dsc_engine.errors import DscError
 from dsc_engine.models import RecordKind
 from dsc_engine.query.parse import parse_filter
 from dsc_engine.wire.catalog import FIELDS, UnknownField, lookup
-from dsc_engine.wire.codec import response_item
+from dsc_engine.wire.codec import response_item, value_encoders
 
 HISTORY = Path("~/.dsc_engine_history")
 _HISTORY_LINES = 1000
+#: Wire key -> the encoder of one present value, per kind: ``count by`` shows values as the API
+#: writes them (a DMS time as its text, entries as JSON objects), not as the store holds them.
+_WIRE_ENCODERS: dict[RecordKind, dict[str, Callable[[Any], Any]]] = {
+    kind: {key: encode for _, key, encode in value_encoders(kind)} for kind in RecordKind
+}
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 class Shell(cmd.Cmd):
@@ -72,6 +83,10 @@ class Shell(cmd.Cmd):
         except ValueError as exc:  # shlex: an unclosed quote
             self.out.write(f"error: {exc}\n")
         return False
+
+    def get_names(self) -> list[str]:
+        """The commands ``help`` lists and completion offers: not ``EOF``, the end of input."""
+        return [name for name in super().get_names() if name != "do_EOF"]
 
     def emptyline(self) -> bool:
         return False  # an empty line does nothing (cmd would repeat the last command)
@@ -117,6 +132,9 @@ class Shell(cmd.Cmd):
         """count [FILTER] | count by FIELD [where FILTER]: how many records match (per value)."""
         text = arg.strip()
         words = text.split(None, 2)
+        if words == ["by"]:
+            self.out.write("error: expected 'count by FIELD' or 'count by FIELD where FILTER'\n")
+            return
         if len(words) >= 2 and words[0] == "by":
             field, rest = words[1], words[2] if len(words) > 2 else ""
             if rest and not rest.startswith("where "):
@@ -140,7 +158,8 @@ class Shell(cmd.Cmd):
         except UnknownField as exc:
             self.out.write(f"error: {exc}\n")
             return
-        rows = [(value, count) for value, count in counter(node, name)]
+        encode = _WIRE_ENCODERS[self.kind].get(name, _same)  # a DMS time, entries: as the API writes them
+        rows = [(None if value is None else encode(value), count) for value, count in counter(node, name)]
         if self.format is Format.TABLE:
             shown = [["(absent)" if v is None else v if isinstance(v, str) else dumps(v, pretty=False), str(c)]
                      for v, c in rows]
@@ -153,7 +172,7 @@ class Shell(cmd.Cmd):
         else:
             writer = csv.writer(self.out, lineterminator="\n")
             writer.writerow([name, "count"])
-            writer.writerows([["" if v is None else v, c] for v, c in rows])
+            writer.writerows([[to_cell(v), c] for v, c in rows])
 
     def do_explain(self, arg: str) -> None:
         """explain [FILTER]: the plan the store runs for FILTER on the current kind."""
@@ -165,13 +184,14 @@ class Shell(cmd.Cmd):
         if not words:
             self.out.write("error: expected 'call ACTION Name=Value ...'\n")
             return
-        params: dict[str, Any] = {}
+        pairs: list[tuple[str, str]] = []
         for word in words[1:]:
             name, sep, value = word.partition("=")
             if not sep or not name:
                 self.out.write(f"error: expected Name=Value, got {word!r}\n")
                 return
-            params[name] = value
+            pairs.append((name, value))
+        params = parameters(pairs, "call")
         body = self.engine.call(words[0], params)
         operation = OPERATIONS.get(words[0])
         if self.format is Format.JSON or operation is None:

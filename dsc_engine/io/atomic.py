@@ -10,9 +10,12 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Literal, TextIO, overload
+
+from dsc_engine.errors import OutputError
 
 
 @overload
@@ -27,6 +30,7 @@ def replacing(path: str | os.PathLike[str], *, binary: bool = False) -> contextl
 
 @contextlib.contextmanager
 def _replacing(target: Path, binary: bool) -> Iterator[IO[Any]]:
+    _refuse_special(target)
     descriptor, partial = _temporary(target)
     try:
         out: IO[Any] = (
@@ -38,22 +42,40 @@ def _replacing(target: Path, binary: bool) -> Iterator[IO[Any]]:
             out.flush()
             os.fsync(out.fileno())
         os.replace(partial, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(partial)
+        if isinstance(exc, OSError) and exc.filename is None:  # a write that failed: a full disk
+            raise OutputError(str(target), f"cannot write: {exc.strerror or exc}") from exc
         raise
     _sync_directory(target.parent)
 
 
+def _refuse_special(target: Path) -> None:
+    """Raise :class:`OutputError` when ``target`` (through a symlink too) is something other than
+    a regular file: the rename would put a file in place of a device (``/dev/null``, when run as
+    root), a named pipe or a socket, and over a folder it fails only after the whole write."""
+    try:
+        mode = target.stat().st_mode
+    except OSError:  # nothing there yet (or nothing reachable): the rename makes the file
+        return
+    if not stat.S_ISREG(mode):
+        folder = stat.S_ISDIR(mode)
+        what, effect = ("a folder", "cannot be done") if folder else ("a device, pipe or socket", "would replace it")
+        raise OutputError(str(target), f"is {what}, not a regular file: the file is saved by renaming a new file "
+                          f"over it, which {effect}")
+
+
 def _temporary(target: Path) -> tuple[int, Path]:
-    """A new file beside ``target``, named after it, that no other write can be using.
+    """A new hidden file beside ``target``, named after it, that no other write can be using.
 
     Created like ``tempfile.mkstemp`` (a random name, ``O_EXCL``) but with the mode a plain
     ``open`` gives (0o666 less the umask), so that the file's permissions are those of any
     other file the user writes (``mkstemp`` would make it 0o600)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     while True:
-        partial = target.with_name(f"{target.name}.{secrets.token_hex(6)}.partial")
+        # hidden, so that one a killed save leaves is not read with its folder (nor a glob's '*')
+        partial = target.with_name(f".{target.name}.{secrets.token_hex(6)}.partial")
         try:
             return os.open(partial, flags, 0o666), partial
         except FileExistsError:

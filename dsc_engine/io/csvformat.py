@@ -145,15 +145,20 @@ def read_rows(
     if csv.field_size_limit() < cell_limit:  # process-wide; raised (never lowered) so that a cell
         csv.field_size_limit(cell_limit)  # the engine exports (up to a line's size) reads back
     reader = csv.reader(text_lines())
+    header: list[str] = []
     try:
-        header = next(reader)
+        while not any(cell.strip() for cell in header):  # blank lines before it are skipped
+            first = reader.line_num + 1
+            header = next(reader)
     except csv.Error as exc:
-        raise ImportFailure(path, f"unreadable CSV header: {exc}", 1) from None
-    if 1 in long_lines:
-        raise ImportFailure(path, f"CSV header: {bad_lines[1]}", 1)
-    if 1 in bad_lines:
-        raise ImportFailure(path, f"CSV header is {bad_lines[1]}", 1)
-    kind, types = _header(path, header, kind)
+        raise ImportFailure(path, f"unreadable CSV header: {exc}", reader.line_num) from None
+    except StopIteration:
+        raise ImportFailure(path, "file is empty (no records, no header)") from None
+    if first in long_lines:
+        raise ImportFailure(path, f"CSV header: {bad_lines[first]}", first)
+    if first in bad_lines:
+        raise ImportFailure(path, f"CSV header is {bad_lines[first]}", first)
+    kind, types = _header(path, header, kind, first)
     previous = reader.line_num
     while True:
         try:
@@ -195,28 +200,29 @@ def read_rows(
 
 
 def _header(
-    path: str, header: list[str], kind: RecordKind | None
+    path: str, header: list[str], kind: RecordKind | None, line: int
 ) -> tuple[RecordKind, Mapping[str, FieldType]]:
     columns = [name.strip() for name in header]
     header[:] = columns
     duplicates = sorted({c for c in columns if columns.count(c) > 1})
     if duplicates:
-        raise ImportFailure(path, f"CSV header repeats the column(s) {', '.join(duplicates)}", 1)
+        raise ImportFailure(path, f"CSV header repeats the column(s) {', '.join(duplicates)}", line)
     if kind is None:
         try:
             kind = detect_kind(columns)
         except ValueError as exc:
-            raise ImportFailure(path, f"not a recognised export (JSON or CSV with API field names): {exc}", 1) from None
+            reason = f"not a recognised export (JSON or CSV with API field names): {exc}"
+            raise ImportFailure(path, reason, line) from None
     types = column_types(kind)
     unknown = [c for c in columns if c not in types]
     if unknown:
         raise ImportFailure(
-            path, f"CSV header has column(s) {', '.join(map(repr, unknown))}, not fields of a {kind.value} record", 1
+            path, f"CSV header has column(s) {', '.join(map(repr, unknown))}, not fields of a {kind.value} record", line
         )
     missing = [c for c in REQUIRED[kind] if c not in columns]
     if missing:
         raise ImportFailure(
-            path, f"CSV header lacks the required column(s) {', '.join(missing)} of a {kind.value} record", 1
+            path, f"CSV header lacks the required column(s) {', '.join(missing)} of a {kind.value} record", line
         )
     return kind, types
 

@@ -168,7 +168,7 @@ class SameFiles:
 
     def __init__(self, files: Iterable[Path]) -> None:
         sizes = [_size(path) for path in files]
-        counts = Counter(size for size in sizes if size is not None)
+        counts = Counter(size for size in sizes if size)  # an empty file repeats nothing: its own error
         self._shared = {size for size, n in counts.items() if n > 1}
         self._seen: dict[tuple[int, bytes], Path] = {}
 

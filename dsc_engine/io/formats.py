@@ -11,7 +11,8 @@ Formats (after gunzipping and dropping a UTF-8 byte order mark):
 - **JSON**, when the first non-blank character is ``{`` or ``[``:
   - *line mode* when the first non-blank line is a complete JSON object (or looks like one,
     ``{...}``, or is longer than :data:`sources.MAX_LINE`): every line is read alone, so one bad
-    line costs one record;
+    line costs one record; also when that line is damaged, whatever it starts with (the end of a
+    record in a file split by size), and the next line is a whole object (:func:`_cut_short`);
   - *stream mode* otherwise (pretty-printed pages, a JSON array of pages or records, objects
     separated by whitespace): values are decoded one at a time with ``raw_decode`` over chunks.
   A value is an API page (``{"Items": [...]}`` of either Sddp kind, ``{"SensitiveDataAuditLogList":
@@ -72,22 +73,22 @@ def read_file(
         blank.append(part)
     if not head:
         raise ImportFailure(name, "file is empty (no records, no header)")
-    if not blank and head.startswith(SNAPSHOT_MAGIC):  # only a pipe or device gets here
-        raise ImportFailure(name, "a snapshot cannot be read from a pipe or device; save it to a file first")
+    if not blank and head.startswith(SNAPSHOT_MAGIC):  # a snapshot file itself is opened before
+        if sources.is_stream(path):
+            raise ImportFailure(name, "a snapshot cannot be read from a pipe or device; save it to a file first")
+        raise ImportFailure(name, "a gzip'd snapshot: a snapshot is opened in place from its own file;"
+                            f" gunzip it first (gunzip {name})")
     start = len(head) - len(head.lstrip())
     first = head[start : start + 1]
-    opening = [head]  # with "{", the chunks up to the end of that first line (within the limit)
-    size = len(head)
-    if first == b"{":
-        while opening[-1].find(b"\n", start if len(opening) == 1 else 0) < 0 and size <= sources.MAX_LINE:
-            more = next(parts, None)
-            if more is None:
-                break
-            opening.append(more)
-            size += len(more)
+    opening = [head]  # the chunks up to the end of the first line, or two (within the limit)
+    size = _read_lines(opening, parts, start, 1) if first == b"{" else len(head)
+    lines_mode = first == b"{" and (size > sources.MAX_LINE or _looks_like_line(_first_line(opening, start)))
+    if not lines_mode:  # the first line may be the end of a record cut short
+        size = _read_lines(opening, parts, start, 2)
+        lines_mode = size <= sources.MAX_LINE and _cut_short(*_two_lines(opening, start))
     stream = itertools.chain(blank, opening, parts)
-    if first in (b"{", b"["):
-        if first == b"{" and (size > sources.MAX_LINE or _looks_like_line(_first_line(opening, start))):
+    if lines_mode or first in (b"{", b"["):
+        if lines_mode:
             if fast:
                 yield from _fast_lines(name, sources.lines(stream), kind, decoders or {})
             else:
@@ -98,9 +99,54 @@ def read_file(
         yield from csvformat.read_rows(name, sources.lines(stream), kind)
 
 
+def _read_lines(opening: list[bytes], parts: Iterator[bytes], start: int, count: int) -> int:
+    """Read chunks into ``opening`` until it holds ``count`` whole lines from ``start`` (or the
+    file ends, or the limit is passed); the size read. Linear: each chunk is searched once."""
+    size = sum(map(len, opening))
+    ends = sum(chunk.count(b"\n", start if i == 0 else 0) for i, chunk in enumerate(opening))
+    while ends < count and size <= sources.MAX_LINE:
+        more = next(parts, None)
+        if more is None:
+            break
+        opening.append(more)
+        size += len(more)
+        ends += more.count(b"\n")
+    return size
+
+
 def _first_line(opening: list[bytes], start: int) -> bytes:
     text = opening[0][start:] if len(opening) == 1 else b"".join(opening)[start:]
     return text.split(b"\n", 1)[0].strip()
+
+
+def _two_lines(opening: list[bytes], start: int) -> tuple[bytes, bytes | None]:
+    """The first line and the second (``None`` when the file has no whole second line)."""
+    text = b"".join(opening)[start:].split(b"\n", 2)
+    return text[0].strip(), text[1].strip() if len(text) > 2 else None
+
+
+def _cut_short(line: bytes, following: bytes | None) -> bool:
+    """Whether a file whose first line is ``line`` is JSON Lines with that line damaged (the end of
+    a record when a file was split by size, a record cut short): the next line is a whole JSON
+    object, and the two cannot begin one JSON value (a page written over several lines, a CSV
+    header and row never do both)."""
+    if following is None or not _whole_object(following):
+        return False
+    try:
+        text = (line + b"\n" + following).decode("utf-8")
+        _, end = json.JSONDecoder().raw_decode(text)
+    except json.JSONDecodeError as exc:
+        return exc.pos < len(text)  # an error before the end: no JSON value goes on like this
+    except (ValueError, RecursionError):  # not UTF-8, an integer too long, nested too deeply
+        return True
+    return not text[end:].lstrip().startswith(("{", "["))  # a value, then no value: a stray ","
+
+
+def _whole_object(line: bytes) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except (ValueError, RecursionError):
+        return False
 
 
 def _looks_like_line(line: bytes) -> bool:
@@ -131,6 +177,11 @@ def _expand(
         body = value.get("body")
         if isinstance(body, dict) and any(key in body for key in PAGE_LISTS):
             value, prefix = body, f"{prefix}body."
+        lists = [list_key for list_key in PAGE_LISTS if list_key in value]
+        if len(lists) > 1:  # no operation answers with two: neither is taken for the page's records
+            yield Candidate(path, line, prefix.rstrip(".") or item, data=value,
+                            error=f"a page holds one list of records, this one has {' and '.join(lists)}")
+            return
         for list_key, kinds in PAGE_LISTS.items():
             if list_key in value:
                 items = value[list_key]
@@ -369,20 +420,26 @@ class _TextStream:
         self.eof = False
         self.huge = False  # whether the last value may hold HugeInteger markers
         self._first = True
+        self._fault: ImportFailure | None = None  # met while reading: raised once the text before it is used
 
     def _fill(self) -> bool:
         if self.eof:
             return False
+        if self._fault is not None:
+            raise self._fault
         try:
             part = next(self._parts, None)
-        except ImportFailure as exc:
+        except ImportFailure as exc:  # (a gzip stream cut short) raised once the text before is used
             line = self.line + self.buf.count("\n", self.pos)
-            raise ImportFailure(self.path, exc.reason, line) from None
+            self._fault = ImportFailure(self.path, exc.reason, line)
+            return True
         try:
             text = self._decoder.decode(part or b"", final=part is None)
-        except UnicodeDecodeError as exc:
-            line = self.line + self.buf.count("\n", self.pos) + (part or b"")[: exc.start].count(b"\n")
-            raise ImportFailure(self.path, "not valid UTF-8; exports must be UTF-8 encoded", line) from None
+        except UnicodeDecodeError as exc:  # the text before the byte is still read, values and all
+            valid = exc.object[: exc.start]
+            line = self.line + self.buf.count("\n", self.pos) + valid.count(b"\n")
+            self._fault = ImportFailure(self.path, "not valid UTF-8; exports must be UTF-8 encoded", line)
+            text = bytes(valid).decode("utf-8")
         if self._first:
             text, self._first = text.removeprefix("\ufeff"), False
         if part is None:
@@ -421,8 +478,8 @@ class _TextStream:
                 may_continue = exc.pos >= len(self.buf) - 6 or exc.msg.startswith("Unterminated")
                 if may_continue and not self.eof and pending <= MAX_VALUE:
                     target = len(self.buf) + max(pending, sources.CHUNK_SIZE)
-                    while len(self.buf) < target and self._fill():
-                        pass
+                    while len(self.buf) < target and self._fill() and self._fault is None:
+                        pass  # (a fault met: the text before it is tried first, the next fill raises it)
                     continue
                 raise self._failure(exc, may_continue) from None
             except RecursionError:

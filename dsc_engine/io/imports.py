@@ -281,7 +281,7 @@ class _Loader:
         else:
             self.rejected += 1
         if self.rejects_out is not None:
-            self.rejects_out.write(json.dumps(reject.to_json(), ensure_ascii=False) + "\n")
+            self.rejects_out.write(jsontext.utf8_text(reject.to_json()) + "\n")  # a file name not UTF-8 too
         else:
             self.kept.append(reject)
 

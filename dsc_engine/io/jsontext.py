@@ -18,6 +18,7 @@ import re
 from typing import Any
 
 from dsc_engine.errors import RecordError
+from dsc_engine.wire import types
 
 #: Why a value nested deeper than Python's JSON reader goes (about 1,000 levels) is refused.
 TOO_DEEP = "JSON nested too deeply to read (a record is at most 3 levels deep, a page 5)"
@@ -117,15 +118,23 @@ def loads(text: str) -> tuple[Any, bool]:
         raise ValueError(TOO_DEEP) from None
 
 
+def utf8_text(value: object, **options: Any) -> str:
+    """JSON text of ``value`` (``json.dumps`` ``options``) with non-ASCII characters as they are,
+    unless it holds half of a surrogate pair, which has no UTF-8 form (a ``"\\ud800"`` escape
+    read from JSON, a file name that is not UTF-8 as ``os.fsdecode`` gives it): then every
+    non-ASCII character is escaped, so that the text can always be written as UTF-8."""
+    text = json.dumps(value, ensure_ascii=False, **options)
+    if not text.isascii() and _SURROGATE.search(text):
+        text = json.dumps(value, **options)
+    return text
+
+
 def compact(value: object) -> str:
     """Compact UTF-8 JSON text of a decoded value: a :class:`HugeInteger` shows as
     ``"<an integer of N digits>"``, a value too deep to write here as a placeholder, and a value
     holding a lone surrogate with every non-ASCII character escaped (``\\ud800``)."""
     try:
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_unwritable)
-        if not text.isascii() and _SURROGATE.search(text):  # keep it writable as UTF-8: escaped
-            text = json.dumps(value, separators=(",", ":"), default=_unwritable)
-        return text
+        return utf8_text(value, separators=(",", ":"), default=_unwritable)
     except RecursionError:  # read at a shallower point of the stack than it is written here
         return "<a JSON value nested too deeply to show>"
 
@@ -137,11 +146,8 @@ def _unwritable(value: object) -> str:
 
 
 def json_name(value: object) -> str:
-    """What a JSON value is, for a message (``an array``, ``null``, ``a str value``)."""
+    """What a JSON value is, for a message (``an array``, ``null``, ``an integer``): the wire
+    types' words, or a :class:`HugeInteger`'s reason."""
     if isinstance(value, HugeInteger):
         return value.reason
-    if isinstance(value, list):
-        return "an array"
-    if value is None:
-        return "null"
-    return f"a {type(value).__name__} value"
+    return types.json_name(value)

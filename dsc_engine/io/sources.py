@@ -65,6 +65,8 @@ def expand(sources: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -
     for source in sources:
         text = os.fspath(source)
         path = Path(text)
+        if not text:  # Path("") is the current folder: an unset variable must not load all of it
+            raise ImportFailure("''", "an empty path names no file or folder (write . for the current folder)")
         if path.is_dir():
             found = list(_walk(path))
             if not found:
@@ -270,13 +272,16 @@ def chunks(path: Path, progress: ProgressFn | None = None) -> Iterator[bytes]:
             compressed = counted.sniff(len(GZIP_MAGIC)) == GZIP_MAGIC
         except OSError as exc:
             raise ImportFailure(str(path), f"cannot read: {exc.strerror or exc}") from exc
-        stream: _Counted | gzip.GzipFile = counted
+        read: Callable[[int], bytes] = counted.read
         if compressed:  # typeshed wants fileobj.seek, which GzipFile calls only when it is sought
             stream = gzip.GzipFile(fileobj=counted, mode="rb")  # type: ignore[call-overload]
+            # read1: what one read of the compressed bytes gives, so that the data before a fault
+            # is handed on before the read that meets it (read() would drop what it had gathered)
+            read = stream.read1
         position = 0
         while True:
             try:
-                chunk = stream.read(CHUNK_SIZE)
+                chunk = read(CHUNK_SIZE)
             except EOFError as exc:
                 raise ImportFailure(
                     str(path), "gzip data is truncated (the compressed stream ends early)"

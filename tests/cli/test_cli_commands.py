@@ -162,6 +162,24 @@ def test_cli_export_one_page_to_stdout():
     assert page["TotalCount"] > 8
 
 
+@pytest.mark.parametrize(("kind", "size"), [("audit", 50), ("masking", 100), ("dms", 100)])
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "pages"])
+def test_cli_export_page_without_page_size_uses_the_apis_largest_page(kind, size, fmt):
+    """``--page-size`` defaults to the operation's largest page for ``--page`` too (its help says
+    so), not only for ``--to pages``: ``--page 2`` alone is the second page of that size."""
+    code, out, err = run("export", kind, "--to", fmt, "--page", "2")
+    assert code == 0, err
+    rows = out.splitlines()
+    if fmt == "pages":
+        (page,) = [json.loads(line) for line in rows]
+        assert page.get("PageSize", size) == size and page.get("CurrentPage", 2) == 2
+        assert len(page.get("Items", page.get("SensitiveDataAuditLogList"))) == size
+    else:
+        assert len(rows) == size + (fmt == "csv")
+    _, whole, _ = run("export", kind, "--to", fmt, "--page", "2", "--page-size", str(size))
+    assert out == whole
+
+
 def test_cli_snapshot_round_trip_and_corruption(tmp_path, exports):
     snap = tmp_path / "s.dscsnap"
     code, out, _ = run("--format", "json", "snapshot", str(snap), "--data", str(exports))
@@ -374,3 +392,20 @@ def test_cli_data_counts_records_repeated_across_files_as_duplicates(tmp_path):
     assert code == 0 and json.loads(out)["TotalCount"] == 30
     code, out, _ = run("--format", "json", "query", "audit", "--data", str(tmp_path), "--keep-duplicates")
     assert code == 0 and json.loads(out)["TotalCount"] == 40
+
+
+def test_cli_call_refuses_a_parameter_given_twice_as_pull_and_the_server_do():
+    """``--param PageSize=1 --param PageSize=2`` is no request the service takes (the server
+    answers InvalidParameter, ``pull`` refuses it): ``call`` must not quietly keep the last."""
+    code, out, err = run("call", "DescribeAuditLogs", "--param", "PageSize=1", "--param", "UserName=a",
+                         "--param", "PageSize=2")
+    assert code == 2 and out == ""
+    assert "--param" in err and "PageSize" in err and "given twice" in err
+
+
+def test_shell_call_refuses_a_parameter_given_twice(monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("call DescribeAuditLogs PageSize=1 PageSize=2\nkinds\n"))
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["shell"], out=out, err=err) == 0
+    assert out.getvalue().startswith("error: ") and "PageSize" in out.getvalue().splitlines()[0]
+    assert "given twice" in out.getvalue().splitlines()[0] and "audit_log" in out.getvalue()

@@ -118,3 +118,25 @@ def test_a_command_of_one_kind_reads_only_that_kind_of_a_snapshot(tmp_path, monk
     assert answer["SensitiveDataAuditLogList"] == expected["SensitiveDataAuditLogList"]
     code, out, _ = run("--format", "jsonl", "query", "masking", "", "--data", str(path))
     assert code == 0 and read == [RecordKind.DMS_LOG, RecordKind.MASKING_RUN] and len(out.splitlines()) == 10
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (a disk that is always full)")
+@pytest.mark.parametrize("argv", [
+    ("export", "audit", "--out", "/dev/full"),
+    ("record", "--out", "/dev/full"),
+])
+def test_an_output_file_that_cannot_be_written_is_named(argv):
+    """A write that fails (a full disk) names the file it was writing, not an empty name."""
+    code, _, err = run(*argv)
+    assert code == 3
+    assert err.strip().endswith("/dev/full: cannot write: No space left on device"), err
+
+
+def test_a_failed_write_to_standard_output_shows_no_empty_file_name():
+    class Full(io.StringIO):
+        def write(self, text: str) -> int:
+            raise OSError(28, "No space left on device")
+
+    err = io.StringIO()
+    code = main(["export", "audit"], out=Full(), err=err)
+    assert code == 3 and err.getvalue() == "dsc-engine export: No space left on device\n"

@@ -59,3 +59,24 @@ def test_export_piped_into_head_exits_quietly_in_a_real_process():
     process.stderr.close()
     assert process.wait(timeout=60) == 141
     assert first and errors == b""
+
+
+def test_a_table_shows_control_characters_of_the_data_escaped_never_raw(tmp_path, monkeypatch):
+    """Audit logs hold text others wrote (``SqlText`` is whatever SQL was run): an escape sequence
+    in it must not reach the terminal as one (clearing it, retitling it, hiding or reordering
+    text). A table shows such characters as escapes; JSON keeps the exact value."""
+    record = to_wire(sample.generate(RecordKind.AUDIT_LOG, 1, seed=3)[0])
+    record["SqlText"] = "select 1 \x1b[2J\x1b]0;pwned\x07\x08\x9b\u202eevil"
+    record["UserName"] = "adm\x1b[8min"
+    path = tmp_path / "esc.jsonl"
+    path.write_text(json.dumps(record) + "\n")
+    code, out, err = run("query", "audit", "--data", str(path))
+    assert code == 0, err
+    assert not any(ch in out for ch in "\x1b\x07\x08\x9b\u202e")
+    assert "adm\\x1b[8min" in out and "\\x1b[2J" in out
+    _, shown, _ = run("--format", "json", "query", "audit", "--data", str(path))
+    assert json.loads(shown)["Items"][0]["SqlText"] == record["SqlText"]
+    monkeypatch.setattr(sys, "stdin", io.StringIO("count by UserName\n"))
+    counted = io.StringIO()
+    main(["shell", "--data", str(path)], out=counted, err=io.StringIO())
+    assert "\x1b" not in counted.getvalue() and "adm\\x1b[8min" in counted.getvalue()

@@ -95,3 +95,33 @@ def test_shell_as_a_process_reads_a_script_from_a_pipe(data: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "masking_run  120" in done.stdout and "Status" in done.stdout and "dsc>" not in done.stdout
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "jsonl", "csv"])
+def test_shell_counts_by_fields_whose_values_are_not_plain_json(
+    monkeypatch: pytest.MonkeyPatch, data: Path, fmt: str
+) -> None:
+    """A DMS ``OpTime`` (a naive time in the store) and its ``SensitiveDataLog`` (a list of
+    entries) and a masking run's time: each value shows as the API writes it, never an internal
+    error that ends the session."""
+    script = "use dms\ncount by OpTime\ncount by SensitiveDataLog\nuse masking\ncount by StartTime\nkinds\n"
+    code, out, err = session(monkeypatch, script, data, fmt)
+    assert code == 0 and err == "", err
+    assert "error" not in out
+    assert "masking_run" in out  # the session went on to its last command
+    engine = Engine()
+    snapshot.load(engine, data)
+    op_time = next(iter(engine.store(RecordKind.DMS_LOG).records_in_load_order())).op_time
+    assert op_time.strftime("%Y-%m-%d %H:%M:%S") in out
+    if fmt == "jsonl":
+        rows = [json.loads(line) for line in out.splitlines() if line.startswith('{"OpTime"')]
+        assert sum(row["count"] for row in rows) == 120
+    if fmt == "csv":
+        assert "[{" in out and "'TableName'" not in out  # entries as the API's JSON, not Python's repr
+
+
+def test_shell_count_by_without_a_field_says_what_it_needs(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    code, out, _ = session(monkeypatch, "count by\ncount by   \nhelp\n", data)
+    assert code == 0
+    assert out.count("error: expected 'count by FIELD' or 'count by FIELD where FILTER'") == 2
+    assert "EOF" not in out  # the end of input is no command to list

@@ -75,3 +75,43 @@ def test_replay_long_index_lists_are_abridged():
     call = Call("DescribeAuditLogs", {}, {"Items": items[::2]})
     (difference,) = compare(call, {"Items": items})
     assert str(difference) == "Items: 50 extra records (Items[1, 3, 5, 7, 9, 11, …, 99])"
+
+
+def test_a_lone_surrogate_in_a_call_stays_escaped_in_the_capture_and_the_report(tmp_path):
+    """A parameter may hold half a UTF-16 surrogate pair (``"\\ud800"``, as a capture of the real
+    service keeps it): the capture is still written as UTF-8 (the escape kept), reads back the
+    same, and the report of its replay can be printed."""
+    from dsc_engine.replay import read_calls
+
+    engine = Engine()
+    engine.load(sample.generate(DMS, 5, seed=3))
+    capture = tmp_path / "capture.jsonl"
+    with open(capture, "w", encoding="utf-8") as out:
+        assert record(engine, [Call("ListSensitiveDataAuditLog", {**WINDOW, "UserName": "li\ud800"})], out) == 1
+    assert "\\ud800" in capture.read_text(encoding="utf-8")
+    (call,) = read_calls(capture)
+    assert call.params["UserName"] == "li\ud800"
+    changed = Call(call.action, call.params, {**(call.response or {}), "Extra": ["\udfff"]}, line=1)
+    report = replay(engine, [call, changed])
+    text = "\n".join(report.lines())
+    text.encode("utf-8")  # printable: no lone surrogate left in it
+    assert "\\ud800" in text and "\\udfff" in text
+
+
+def test_a_capture_line_that_is_not_utf8_is_named(tmp_path):
+    from dsc_engine.errors import ImportFailure
+    from dsc_engine.replay import read_calls
+
+    engine = Engine()
+    out = io.StringIO()
+    record(engine, [Call("ListSensitiveDataAuditLog", WINDOW)] * 3, out)
+    lines = out.getvalue().encode("utf-8").splitlines()
+    lines[2] = lines[2].replace(b'"params"', b'"par\xffams"')
+    capture = tmp_path / "capture.jsonl"
+    capture.write_bytes(b"\n".join(lines) + b"\n")
+    try:
+        read_calls(capture)
+    except ImportFailure as exc:
+        assert exc.line == 3 and "UTF-8" in exc.reason, exc
+    else:
+        raise AssertionError("read a capture that is not UTF-8")

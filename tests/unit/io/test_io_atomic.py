@@ -45,3 +45,65 @@ def test_the_file_gets_the_permissions_a_plain_open_gives(tmp_path: Path) -> Non
     finally:
         os.umask(previous)
     assert stat.S_IMODE((tmp_path / "out.txt").stat().st_mode) == stat.S_IMODE(plain.stat().st_mode) == 0o640
+
+
+@pytest.mark.parametrize("what", ["pipe", "folder", "link to a pipe"])
+def test_a_target_that_is_not_a_regular_file_is_refused_and_left_as_it_is(tmp_path: Path, what: str) -> None:
+    """Replacing renames a new file over the target: over a device (``/dev/null`` when run as
+    root), a named pipe or a folder that would destroy it, or fail only after the whole write,
+    naming the temporary file. Such a target is refused before anything is written."""
+    from dsc_engine.errors import OutputError
+    from dsc_engine.io import snapshot
+    from dsc_engine.engine import Engine
+
+    target = tmp_path / "out"
+    if what == "folder":
+        target.mkdir()
+    else:
+        fifo = tmp_path / "fifo"
+        os.mkfifo(fifo)
+        if what == "pipe":
+            target = fifo
+        else:
+            target.symlink_to(fifo)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises(OutputError, match="not a regular file: the file is saved by renaming") as refused, replacing(target) as out:
+        out.write("never")
+    assert refused.value.path == str(target)
+    with pytest.raises(OutputError, match="not a regular file: the file is saved by renaming"):
+        snapshot.save(Engine(), target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert stat.S_ISDIR(target.stat().st_mode) if what == "folder" else stat.S_ISFIFO(target.stat().st_mode)
+
+
+def test_a_write_that_fails_names_the_target(tmp_path: Path) -> None:
+    """A write error (a full disk) carries no file name; the error names the file being saved."""
+    from dsc_engine.errors import OutputError
+
+    target = tmp_path / "out.bin"
+    with pytest.raises(OutputError, match="out.bin: cannot write: No space left on device"), \
+            replacing(target, binary=True):
+        raise OSError(28, "No space left on device")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_temporary_file_left_by_a_killed_save_is_not_read_with_its_folder(tmp_path: Path) -> None:
+    """A save killed outright (SIGKILL, out of memory, a power cut) cannot remove its temporary
+    file. Named after the target but hidden, it is skipped by a folder or glob import, so the
+    folder still loads instead of failing on a truncated snapshot."""
+    from dsc_engine.io import atomic, imports, snapshot
+    from dsc_engine.io.stores import Stores
+    from dsc_engine import sample
+    from dsc_engine.models import RecordKind
+
+    engine = Stores()
+    engine.store(RecordKind.AUDIT_LOG).insert(sample.generate(RecordKind.AUDIT_LOG, 5, seed=1))
+    target = tmp_path / "logs.dscsnap"
+    snapshot.save(engine, target)
+    descriptor, partial = atomic._temporary(target)  # what a killed save leaves: part of a snapshot
+    os.write(descriptor, target.read_bytes()[:100])
+    os.close(descriptor)
+    assert partial.name.startswith(".logs.dscsnap.") and partial.parent == tmp_path
+    for source in (tmp_path, str(tmp_path / "*")):
+        report = imports.load_into(Stores(), source)
+        assert report.ok and report.loaded_total == 5

@@ -195,3 +195,19 @@ def test_csv_export_with_readable_times_reimports_every_millisecond(tmp_path, zo
     cells = [row["CreationTime"] for row in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8")))]
     assert cells[3][:10] in ("2026-09-30", "2026-10-01") and cells[3][-6] in "+-"
     assert cells[-1] == str(-(2**63))  # outside the years 1 to 9999: the digits
+
+
+@pytest.mark.parametrize("before", ["\n", "\r\n\r\n", "   \n", "\ufeff\n", ",,,\n"])
+def test_csv_blank_lines_before_the_header_are_skipped(tmp_path, before):
+    """JSON may start after blank lines; so may a CSV header (a tool that writes an empty line
+    first, files joined with one between): the first line with content is the header."""
+    recs = sample.generate(AUDIT, 4, seed=2)
+    path = tmp_path / "logs.csv"
+    path.write_text(before + _csv(recs), encoding="utf-8", newline="")
+    target, report = _load(path)
+    assert report.ok and _loaded(target) == recs
+    bad = tmp_path / "bad.csv"
+    bad.write_text(before + "Nope,CreationTime\n1,2\n", encoding="utf-8", newline="")
+    _, report = _load(bad)
+    (error,) = report.file_errors
+    assert error.line == 1 + before.count("\n") and "'Nope'" in error.reason

@@ -228,3 +228,17 @@ def test_io_held_digests_read_by_column_equal_the_record_digests():
     assert len(store.segments()) > 1
     digest = duplicates.record_digest(AUDIT)
     assert duplicates._held_digests(AUDIT, store) == {digest(r) for r in recs}
+
+
+def test_io_empty_files_are_each_a_file_error_not_copies_of_each_other(tmp_path):
+    """Two empty files have the same (no) bytes, but neither holds data to repeat: each is the
+    file error an empty file is, so the import is not ok, rather than one error and a file
+    quietly 'skipped as a copy'."""
+    jsonl(tmp_path / "a.jsonl", sample.generate(AUDIT, 3, seed=3))
+    for name in ("b.jsonl", "c.jsonl", "d.csv"):
+        (tmp_path / name).write_bytes(b"")
+    target = Stores()
+    report = imports.load_into(target, tmp_path)
+    assert report.duplicate_files == ()
+    assert [Path(e.file).name for e in report.file_errors] == ["b.jsonl", "c.jsonl", "d.csv"]
+    assert all("empty" in e.reason for e in report.file_errors)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import json
 from pathlib import Path
 
@@ -451,3 +452,153 @@ def test_io_engine_load_refuses_a_wire_object_holding_a_lone_surrogate():
 
     with pytest.raises(RecordError, match=r"\(item 0\): key 'UserName': the text holds \\ud800"):
         Engine().load([{"CreationTime": 5, "UserName": "a\ud800"}])
+
+
+def test_io_rejects_of_a_file_whose_name_is_not_utf8_are_written(tmp_path):
+    """A file name that is not UTF-8 (an archive unpacked from another system) reaches Python as
+    text with lone surrogates (``os.fsdecode``): its rejects are still written, the name escaped
+    in JSON so that it reads back to the same path, and the good records load."""
+    name = tmp_path / os.fsdecode(b"logs-\xff.jsonl")
+    lines = [json.dumps(to_wire(r)) for r in records(AUDIT, 3)]
+    name.write_text("\n".join([lines[0], "{broken", lines[1], lines[2]]) + "\n", encoding="utf-8")
+    empty = tmp_path / os.fsdecode(b"empty-\xfe.jsonl")
+    empty.write_bytes(b"")
+    rejects = tmp_path / "rejects.jsonl"
+    target, report = load([name, empty], rejects_path=rejects)
+    assert report.loaded_total == 3 and report.rejected == 1 and len(report.file_errors) == 1
+    written = imports.rejects_of(rejects)
+    assert [(r["file"], r["scope"]) for r in written] == [(str(name), "record"), (str(empty), "file")]
+    assert Path(written[0]["file"]).exists()
+
+
+@pytest.mark.parametrize("layout", ["pretty", "line"])
+def test_io_a_page_with_two_record_lists_is_rejected_not_read_in_part(tmp_path, layout):
+    """No API page holds both ``Items`` and ``SensitiveDataAuditLogList``: such a value is
+    rejected whole, with both lists named, rather than one list loading and the other vanishing
+    from the count."""
+    page = {"Items": [to_wire(r) for r in records(AUDIT, 2)],
+            "SensitiveDataAuditLogList": [to_wire(r) for r in records(DMS, 3)]}
+    good = to_wire(records(RUNS, 1)[0])
+    path = tmp_path / "mixed.json"
+    if layout == "pretty":
+        path.write_text(json.dumps([page, good], indent=2))
+    else:
+        path.write_text(json.dumps(page) + "\n" + json.dumps(good) + "\n")
+    target, report = load(path)
+    assert report.loaded_total == 1 and report.rejected == 1 and reconciles(report)
+    (reject,) = report.rejects
+    assert "Items" in reject.reason and "SensitiveDataAuditLogList" in reject.reason
+    with pytest.raises(ImportFailure, match="SensitiveDataAuditLogList"):
+        load(path, strict=True)
+
+
+def test_io_an_array_element_that_is_not_an_object_is_named_in_json_terms(tmp_path):
+    path = tmp_path / "values.json"
+    path.write_text('[1, "x", true, 2.5, {"CreationTime": 1}]')
+    _, report = load(path)
+    reasons = [r.reason for r in report.rejects[:4]]
+    assert reasons == [f"expected a JSON object, got {name}"
+                       for name in ("an integer", "a string", "a boolean", "a number with a fraction")]
+
+
+def test_io_json_lines_split_by_size_load_every_whole_line(tmp_path):
+    """A JSON Lines export cut into parts by size (``split -b``, a log's tail) has parts whose
+    first line is the end of a record: the part is still JSON Lines, that fragment is one reject,
+    and every whole line after it loads (it used to be taken for CSV or a JSON document, and the
+    whole part was a file error)."""
+    recs = records(AUDIT, 40)
+    data = "".join(json.dumps(to_wire(r)) + "\n" for r in recs).encode()
+    cuts = [data.index(b"\n", len(data) * k // 4) - 25 for k in (1, 2, 3)]  # inside a line each
+    for start, end, name in zip([0, *cuts], [*cuts, len(data)], "abcd"):
+        (tmp_path / f"part-{name}").write_bytes(data[start:end])
+    target, report = load(sorted(tmp_path.glob("part-*")))
+    assert report.file_errors == () and report.rejected == 2 * len(cuts) and reconciles(report)
+    spans, at = [], 0
+    for r in recs:
+        size = len(json.dumps(to_wire(r))) + 1
+        spans.append((r, at, at + size))
+        at += size
+    whole = [r for r, begin, end in spans if not any(begin < cut < end for cut in cuts)]
+    assert len(whole) == len(recs) - len(cuts)
+    assert sorted(map(repr, loaded(target, AUDIT))) == sorted(map(repr, whole))
+
+
+@pytest.mark.parametrize("first", [
+    '{"CreationTime": 17934',  # cut inside a number: could go on, but not with a record next
+    '{"CreationTime": 1793491114000, "UserName": "ad',  # cut inside a string
+    '{"CreationTime": 1793491114000},',  # a stray comma
+    'Name": "admin", "EffectRow": 3}',  # the end of a record
+])
+def test_io_json_lines_whose_first_line_is_damaged_keep_the_rest(tmp_path, first):
+    recs = records(AUDIT, 5)
+    path = tmp_path / "logs.jsonl"
+    path.write_text(first + "\n" + "".join(json.dumps(to_wire(r)) + "\n" for r in recs))
+    target, report = load(path)
+    assert report.file_errors == () and report.rejected == 1 and report.rejects[0].line == 1
+    assert loaded(target, AUDIT) == recs
+
+
+def test_io_a_page_written_over_a_few_lines_is_still_a_page(tmp_path):
+    """The other side of the rule above: a value that starts on the first line and goes on over
+    the next ones (one item per line) is read as the one JSON value it is."""
+    recs = records(AUDIT, 3)
+    items = ",\n".join(json.dumps(to_wire(r)) for r in recs)
+    path = tmp_path / "page.json"
+    path.write_text('{"TotalCount": 3, "Items": [\n' + items + "\n]}\n")
+    one = tmp_path / "one.json"
+    one.write_text('{"Items": [\n' + json.dumps(to_wire(records(AUDIT, 1, seed=99)[0])) + "\n]}\n")
+    target, report = load([path, one])
+    assert report.rejected == 0 and report.file_errors == () and report.loaded_total == 4
+
+
+@pytest.mark.parametrize("damage", ["cut", "garbage after it"])
+def test_io_gzip_damage_loses_no_line_that_decompresses_whole(tmp_path, damage):
+    """Every whole line that decompresses before a gzip fault loads (not those up to 64 KiB
+    before it, lost with the read that met the fault), and the fault is placed after the last."""
+    import zlib
+
+    recs = records(AUDIT, 3) * 200 if damage == "cut" else records(AUDIT, 20)
+    text = "".join(json.dumps(to_wire(r)) + "\n" for r in recs).encode()
+    data = gzip.compress(text)
+    data = data[: len(data) // 2] if damage == "cut" else data + b"not gzip"
+    path = tmp_path / "logs.jsonl.gz"
+    path.write_bytes(data)
+    readable = zlib.decompressobj(31).decompress(data)
+    whole = readable.count(b"\n")
+    _, report = load(path, keep_duplicates=True)
+    (error,) = report.file_errors
+    assert report.loaded_total == whole and error.line == whole + 1, (report.loaded_total, whole)
+
+
+@pytest.mark.parametrize("at", [0, 1, 57, 150, 299])
+def test_io_bytes_not_utf8_in_a_json_document_keep_every_record_before_them(tmp_path, at):
+    """A pretty-printed array whose record ``at`` holds a byte that is not UTF-8: the ``at``
+    records before it load (not only those before the 64 KiB chunk holding the byte), and the
+    file error names the byte's line."""
+    recs = records(AUDIT, 300)
+    text = json.dumps([to_wire(r) for r in recs], indent=1).encode()
+    mark = json.dumps(to_wire(recs[at])["UserName"]).encode()
+    pos = text.index(b'"CreationTime": %d' % recs[at].creation_time)
+    pos = text.index(mark, pos) + 2
+    path = tmp_path / "logs.json"
+    path.write_bytes(text[:pos] + b"\xff" + text[pos:])
+    target, report = load(path, keep_duplicates=True)
+    (error,) = report.file_errors
+    assert "not valid UTF-8" in error.reason and error.line == text[:pos].count(b"\n") + 1
+    assert loaded(target, AUDIT) == recs[:at]
+
+
+def test_io_a_gzipd_json_document_cut_short_keeps_every_record_before_the_cut(tmp_path):
+    import zlib
+
+    recs = records(AUDIT, 300)
+    data = gzip.compress(json.dumps([to_wire(r) for r in recs], indent=1).encode())
+    cut = data[: len(data) * 2 // 3]
+    path = tmp_path / "logs.json.gz"
+    path.write_bytes(cut)
+    readable = zlib.decompressobj(31).decompress(cut).decode("utf-8", "ignore")
+    whole = readable.count('"CreationTime"') - 1  # the last one is cut, or may be
+    target, report = load(path, keep_duplicates=True)
+    (error,) = report.file_errors
+    assert "gzip data is truncated" in error.reason
+    assert len(loaded(target, AUDIT)) >= whole and loaded(target, AUDIT) == recs[: len(loaded(target, AUDIT))]

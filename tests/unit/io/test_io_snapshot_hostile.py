@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import pytest
 
 from dsc_engine import sample
-from dsc_engine.errors import SnapshotError
+from dsc_engine.errors import OutputError, SnapshotError
 from dsc_engine.io import imports, snapshot, snapstore, snaptables
 from dsc_engine.io.stores import Stores
 from dsc_engine.models import AuditLog, RecordKind, SensitiveDataAuditLog
@@ -330,7 +330,7 @@ def test_io_snapshot_failed_save_keeps_the_old_snapshot_and_leaves_no_temporary_
     snapshot.save(_engine(1, 20), path, version=version)
     before = path.read_bytes()
     _failing_after(monkeypatch, 5000)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(OutputError, match="engine.dscsnap: cannot write: No space left"):
         snapshot.save(_engine(2, 20), path, compress=compress, version=version)
     assert path.read_bytes() == before
     assert os.listdir(tmp_path) == ["engine.dscsnap"]

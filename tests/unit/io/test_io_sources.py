@@ -215,3 +215,32 @@ def _feed(fifo: Path, payload: bytes) -> None:
             out.write(payload)
     except BrokenPipeError:
         pass
+
+
+def test_a_gzipped_snapshot_file_is_told_to_be_unzipped(tmp_path):
+    """``gzip logs.dscsnap`` then loading ``logs.dscsnap.gz``: the error says what to do, not that
+    a regular file is a pipe or device."""
+    import gzip
+
+    snap = tmp_path / "s.dscsnap"
+    target = imports.Stores()
+    imports.load_into(target, jsonl_file(tmp_path))
+    snapshot.save(target, snap)
+    zipped = tmp_path / "s.dscsnap.gz"
+    zipped.write_bytes(gzip.compress(snap.read_bytes()))
+    _, report = _load(zipped)
+    (error,) = report.file_errors
+    assert "pipe or device" not in error.reason and "gzip" in error.reason and "gunzip" in error.reason
+
+
+def test_an_empty_path_names_nothing_not_the_current_folder(tmp_path, monkeypatch):
+    """``--data "$LOGS"`` with ``LOGS`` unset passes an empty path: it must not load every file
+    below the current folder (``Path("")`` is ``.``)."""
+    from dsc_engine.errors import ImportFailure
+
+    jsonl_file(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    for source in ("", ["", "some.jsonl"]):
+        with pytest.raises(ImportFailure, match="an empty path"):
+            _load(source)
+    assert _load(".")[1].loaded_total == 3  # the current folder, when asked for
