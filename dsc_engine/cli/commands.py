@@ -20,7 +20,7 @@ from dsc_engine.cli import demo as demos
 from dsc_engine.cli import shell as shells
 from dsc_engine.cli.arguments import name_value, parameters, positive
 from dsc_engine.cli.cloud import add_upstream_options, record_upstream
-from dsc_engine.cli.output import Format, Progress, dumps, write_items, write_mapping, write_rejects
+from dsc_engine.cli.output import Format, Progress, dumps, write_items, write_mapping, write_plan, write_rejects
 from dsc_engine.engine import Engine
 from dsc_engine.errors import ImportFailure, OutputError, UsageError
 from dsc_engine.io import export, imports, snapshot, sources
@@ -240,7 +240,7 @@ def cmd_query(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     parse_filter(args.filter, args.kind, zone=args.tz)  # a bad filter is told before any data is read
     with _engine(args, err, _data_files(args), args.kind) as engine:
         if args.explain:
-            out.write(engine.explain(args.kind, args.filter, zone=args.tz) + "\n")
+            write_plan(args.format, args.kind, args.filter, engine.explain(args.kind, args.filter, zone=args.tz), out)
             return 0
         result = engine.query(args.kind, args.filter, page=args.page, page_size=args.page_size, zone=args.tz)
     items = [response_item(r) for r in result.records]
@@ -395,7 +395,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
     p.add_argument("--page", type=positive, default=1, help="page number, from 1 (default 1)")
     p.add_argument("--page-size", type=positive, default=10, help="records per page (default 10)")
     p.add_argument("--explain", action="store_true",
-                   help="print how the filter is answered (the store's plan, or the SQL a database is sent)")
+                   help="print how the filter is answered (the store's plan, or the SQL a database is sent;"
+                        " with --format json, jsonl or csv: kind, filter and plan as one record)")
     _data_options(p)
 
     p = _add(subparsers, "call", cmd_call, "call an API operation as the service answers it",

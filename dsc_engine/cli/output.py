@@ -172,6 +172,15 @@ def write_mapping(fmt: Format, data: Mapping[str, Any], out: IO[str]) -> None:
         out.write(dumps(dict(data), pretty=fmt is Format.JSON) + "\n")
 
 
+def write_plan(fmt: Format, kind: RecordKind, filter_text: str, plan: str, out: IO[str]) -> None:
+    """How a filter is answered (``explain``): the plan's text, or, in another format than a
+    table, one record of the kind, the filter and the plan."""
+    if fmt is Format.TABLE:
+        out.write(plan + "\n")
+    else:
+        write_mapping(fmt, {"kind": kind.value, "filter": filter_text, "plan": plan}, out)
+
+
 def write_rejects(rejects: Sequence[Reject], err: IO[str], *, heading: bool = True) -> None:
     """Rejected records grouped by reason (:func:`imports.reject_lines`), under a heading that
     counts them."""

@@ -32,7 +32,7 @@ from typing import IO, Any
 from dsc_engine.api.errors import ApiError
 from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.cli.arguments import parameters
-from dsc_engine.cli.output import Format, dumps, table, write_items, write_mapping
+from dsc_engine.cli.output import Format, dumps, table, write_items, write_mapping, write_plan
 from dsc_engine.io.csvformat import to_cell
 from dsc_engine.engine import Engine
 from dsc_engine.errors import DscError
@@ -176,7 +176,8 @@ class Shell(cmd.Cmd):
 
     def do_explain(self, arg: str) -> None:
         """explain [FILTER]: the plan the store runs for FILTER on the current kind."""
-        self.out.write(self.engine.store(self.kind).explain(parse_filter(arg.strip(), self.kind)) + "\n")
+        text = arg.strip()
+        write_plan(self.format, self.kind, text, self.engine.store(self.kind).explain(parse_filter(text, self.kind)), self.out)
 
     def do_call(self, arg: str) -> None:
         """call ACTION Name=Value ...: one API call (quote values with spaces)."""

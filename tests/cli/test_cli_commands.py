@@ -409,3 +409,21 @@ def test_shell_call_refuses_a_parameter_given_twice(monkeypatch):
     assert main(["shell"], out=out, err=err) == 0
     assert out.getvalue().startswith("error: ") and "PageSize" in out.getvalue().splitlines()[0]
     assert "given twice" in out.getvalue().splitlines()[0] and "audit_log" in out.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "csv"])
+def test_cli_query_explain_takes_the_output_format(exports, fmt):
+    # --explain printed the plan's text whatever --format said
+    text = 'UserName = "admin"'
+    code, out, err = run("--format", fmt, "query", "audit", text, "--data", str(exports), "--explain")
+    _, plain, _ = run("query", "audit", text, "--data", str(exports), "--explain")
+    assert code == 0, err
+    if fmt == "csv":
+        import csv
+
+        header, row = list(csv.reader(io.StringIO(out)))
+        shown = dict(zip(header, row))
+    else:
+        shown = json.loads(out)
+    assert shown == {"kind": "audit_log", "filter": text, "plan": plain.rstrip("\n")}
+    assert "hash index UserName" in shown["plan"]

@@ -125,3 +125,10 @@ def test_shell_count_by_without_a_field_says_what_it_needs(monkeypatch: pytest.M
     assert code == 0
     assert out.count("error: expected 'count by FIELD' or 'count by FIELD where FILTER'") == 2
     assert "EOF" not in out  # the end of input is no command to list
+
+
+def test_shell_explain_takes_the_session_format(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    _, out, _ = session(monkeypatch, 'format json\nexplain UserName = "admin"\n', data)
+    shown = json.loads(out)
+    assert (shown["kind"], shown["filter"]) == ("audit_log", 'UserName = "admin"')
+    assert shown["plan"].startswith("audit_log store: 120 rows")
