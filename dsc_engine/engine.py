@@ -105,21 +105,29 @@ class Engine:
 
     def load(
         self,
-        records_or_path: Iterable[Record | Mapping[str, Any]] | str | os.PathLike[str],
+        records_or_path: Iterable[Record | Mapping[str, Any]] | str | bytes | os.PathLike[str],
         kind: RecordKind | str | None = None,
         **options: Any,
     ) -> ImportReport:
         """Load records, or exported files; the :class:`ImportReport` of what was loaded.
 
-        A path (a file, folder or glob) goes to the importer (``dsc_engine.io.imports.load_into``,
+        A path (a file, folder or glob; ``str``, ``bytes`` or path-like) goes to the importer (``dsc_engine.io.imports.load_into``,
         which takes ``options`` such as ``strict``, ``rejects_path`` and ``kinds``: only those kinds
         are loaded, and a snapshot's other kinds are not read). Otherwise each item is a
         record, or a record's wire JSON object (of ``kind``, or of the kind its keys tell, as the
         importer tells it); a bad item is a :class:`RecordError` and nothing of the call is loaded.
         Records are appended in the order given (later ones sort first among ties).
         """
+        if isinstance(records_or_path, bytes):  # a path as bytes, as ``open`` takes it
+            records_or_path = os.fsdecode(records_or_path)
         if isinstance(records_or_path, str | os.PathLike):
             return load_into(self, records_or_path, kind=kind, **options)
+        if isinstance(records_or_path, Mapping) or type(records_or_path) in {k.record_class for k in RecordKind}:
+            raise TypeError("load takes records (an iterable of them) or a path; put one record in a list")
+        if not isinstance(records_or_path, Iterable):
+            raise TypeError(
+                f"load takes records (an iterable of them) or a path, not {type(records_or_path).__name__}"
+            )
         if options:
             raise TypeError(f"options {', '.join(options)} apply to paths only")
         wanted = None if kind is None else _kind(kind)

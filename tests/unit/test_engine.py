@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 from typing import Any
 
 import pytest
 
-from dsc_engine import ApiError, Engine
+from dsc_engine import ApiError, Engine, sample
 from dsc_engine.errors import InvalidParameterError, RecordError
 from dsc_engine.models import AuditLog, MaskingRun, RecordKind
 from dsc_engine.store import Store
+from dsc_engine.wire.codec import to_wire
 
 DMS_WINDOW = {"StartTime": "2000-01-01 00:00:00", "EndTime": "2100-01-01 00:00:00"}
 
@@ -219,3 +222,17 @@ def test_parse_filter_takes_a_kind_name_and_refuses_unknown_kinds_and_non_text()
         parse_filter("", "nope")
     with pytest.raises(InvalidParameterError, match="a filter is a string"):
         parse_filter(None, "audit")  # type: ignore[arg-type]
+
+
+def test_load_tells_what_it_takes_when_given_something_else(tmp_path):
+    # a number, None, one record or one wire object were iterated (TypeError about iteration, or
+    # "record (item 0): key '': expected a record, got int" for the bytes of a path)
+    engine = Engine()
+    record = sample.generate(RecordKind.AUDIT_LOG, 1, seed=3)[0]
+    for odd in (42, None, record, to_wire(record)):
+        with pytest.raises(TypeError, match="load takes records .* or a path"):
+            engine.load(odd)
+    path = tmp_path / "one.jsonl"
+    path.write_text(json.dumps(to_wire(record)) + "\n", encoding="utf-8")
+    assert engine.load(os.fsencode(path)).loaded_total == 1  # a path as bytes, as open takes it
+    assert list(engine.store(RecordKind.AUDIT_LOG).records_in_load_order()) == [record]
