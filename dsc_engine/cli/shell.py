@@ -256,8 +256,22 @@ def run(engine: Engine, fmt: Format, out: IO[str], stdin: IO[str] | None = None)
         if interactive:
             counts = ", ".join(f"{len(engine.store(k))} {k.value}" for k in RecordKind)
             out.write(f"dsc-engine shell: {counts}. Type 'help' for commands, 'quit' to leave.\n")
-        shell.cmdloop()
+        serve(shell, interactive, out)
     return 0
+
+
+def serve(shell: Shell, interactive: bool, out: IO[str]) -> None:
+    """Run the session's commands until it ends. On a terminal, Ctrl-C abandons the line being
+    typed or the command under way and the session goes on, as at Python's own prompt; a
+    script is stopped by it (``KeyboardInterrupt``: the CLI exits 130)."""
+    while True:
+        try:
+            shell.cmdloop()
+            return
+        except KeyboardInterrupt:
+            if not interactive:
+                raise
+            out.write("\ninterrupted ('quit' leaves the session)\n")
 
 
 __all__ = ["HISTORY", "Shell", "run"]

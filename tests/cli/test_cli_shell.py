@@ -8,6 +8,7 @@ import io
 import json
 import subprocess
 import sys
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,32 @@ def test_shell_explain_takes_the_session_format(monkeypatch: pytest.MonkeyPatch,
     shown = json.loads(out)
     assert (shown["kind"], shown["filter"]) == ("audit_log", 'UserName = "admin"')
     assert shown["plan"].startswith("audit_log store: 120 rows")
+
+
+def test_ctrl_c_on_a_terminal_abandons_the_command_and_the_session_goes_on(data: Path) -> None:
+    # it ended the session (exit 130), losing what was loaded
+    from dsc_engine.cli import shell as shells
+    from dsc_engine.cli.output import Format
+
+    engine = Engine()
+    snapshot.load(engine, data)
+    interrupted: list[str] = []
+
+    def count(self: Any, arg: str) -> None:
+        if not interrupted:
+            interrupted.append(arg)
+            raise KeyboardInterrupt
+        self.out.write(f"counted {arg}\n")
+
+    for interactive in (True, False):
+        interrupted.clear()
+        out = io.StringIO()
+        session = shells.Shell(engine, Format.TABLE, io.StringIO("count a\ncount b\nquit\n"), out, interactive=False)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(shells.Shell, "do_count", count)
+            if interactive:
+                shells.serve(session, True, out)
+                assert out.getvalue() == "\ninterrupted ('quit' leaves the session)\ncounted b\n"
+            else:  # a script stops
+                with pytest.raises(KeyboardInterrupt):
+                    shells.serve(session, False, out)
