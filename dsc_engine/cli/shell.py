@@ -31,6 +31,7 @@ from typing import IO, Any
 
 from dsc_engine.api.errors import ApiError
 from dsc_engine.api.operations import OPERATIONS
+from dsc_engine.api.read import INT32_MAX
 from dsc_engine.cli.arguments import parameters
 from dsc_engine.cli.output import Format, dumps, table, write_items, write_mapping, write_plan
 from dsc_engine.io.csvformat import to_cell
@@ -122,9 +123,10 @@ class Shell(cmd.Cmd):
         self.page_size = self._positive(arg, self.page_size)
 
     def _positive(self, arg: str, current: int) -> int:
+        """A page or page size, from 1 to what a query takes (``Engine.query``)."""
         text = arg.strip()
-        if not text.isdigit() or int(text) < 1:
-            self.out.write(f"error: expected a whole number from 1, got {text!r}\n")
+        if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= INT32_MAX:
+            self.out.write(f"error: expected a whole number from 1 to {INT32_MAX}, got {text!r}\n")
             return current
         return int(text)
 

@@ -162,3 +162,16 @@ def test_ctrl_c_on_a_terminal_abandons_the_command_and_the_session_goes_on(data:
             else:  # a script stops
                 with pytest.raises(KeyboardInterrupt):
                     shells.serve(session, False, out)
+
+
+def test_shell_page_and_size_take_what_a_query_takes(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    # a size past 2**31-1 was kept and refused only by the next query; "size ²" raised int()'s own message
+    script = "size 2147483648\nsize ²\npage 0\nsize 3\nquery\n"
+    _, out, _ = session(monkeypatch, script, data, fmt="json")
+    errors = [line for line in out.splitlines() if line.startswith("error:")]
+    assert errors == [
+        "error: expected a whole number from 1 to 2147483647, got '2147483648'",
+        "error: expected a whole number from 1 to 2147483647, got '²'",
+        "error: expected a whole number from 1 to 2147483647, got '0'",
+    ]
+    assert json.loads(out[out.index("{"):])["PageSize"] == 3
