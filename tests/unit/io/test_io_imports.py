@@ -602,3 +602,35 @@ def test_io_a_gzipd_json_document_cut_short_keeps_every_record_before_the_cut(tm
     (error,) = report.file_errors
     assert "gzip data is truncated" in error.reason
     assert len(loaded(target, AUDIT)) >= whole and loaded(target, AUDIT) == recs[: len(loaded(target, AUDIT))]
+
+
+@pytest.mark.parametrize("kind", list(RecordKind))
+def test_a_key_repeated_in_one_object_keeps_its_last_value_on_every_path(tmp_path, kind):
+    # docs/decisions.md: a repeat is not looked for; each path reads the object as JSON parsers do
+    from dsc_engine.io.stores import Stores
+
+    record = sample.generate(kind, 1, seed=41)[0]
+    wire = to_wire(record)
+    key = next(k for k, v in wire.items() if isinstance(v, str) and k not in ("OpTime",))
+    text = json.dumps(wire)
+    repeated = text[:-1] + f", {json.dumps(key)}: \"the last\"}}"
+    (tmp_path / "lines.jsonl").write_text(repeated + "\n", encoding="utf-8")
+    (tmp_path / "array.json").write_text(f"[\n{repeated}\n]\n", encoding="utf-8")
+    fast_slow = {}
+    for name, fast in (("lines.jsonl", True), ("lines.jsonl", False), ("array.json", True)):
+        target = Stores()
+        report = imports.load_into(target, tmp_path / name) if fast else _loaded_slowly(target, tmp_path / name)
+        assert report.loaded_total == 1 and report.rejected == 0
+        (held,) = target.store(kind).records_in_load_order()
+        fast_slow[(name, fast)] = held
+        assert to_wire(held) == {**wire, key: "the last"}
+    assert len(set(map(repr, fast_slow.values()))) == 1
+
+
+def _loaded_slowly(target, path):
+    from dsc_engine.io import formats
+
+    read_file = formats.read_file
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(formats, "read_file", lambda *a, **k: read_file(*a, **{**k, "fast": False}))
+        return imports.load_into(target, path)
