@@ -316,7 +316,7 @@ def _cli_calls(snap: dict[str, Any]) -> str:
     if not calls:
         return ""
     each = ", ".join(f"{action} {seconds:.2f} s" for action, seconds in calls.items())
-    return (f"; a fresh `dsc-engine call` process on it (start, open of the kind read, answer): {each} "
+    return (f"; a fresh `dsc-engine call` process on it (start with compiled bytecode kept, open of the kind read, answer): {each} "
             f"(`python3 -c pass`: {snap['python_start_seconds']:.2f} s)")
 
 
