@@ -235,6 +235,9 @@ def _call(name: str, number: int, text: str, need_response: bool) -> Call:
         raise fail("'action' must be a non-empty string")
     if not isinstance(params, dict):
         raise fail("'params' must be a JSON object")
+    odd = next((name for name, value in params.items() if not isinstance(value, str)), None)
+    if odd is not None:  # a number or null would be answered as its text, or as absent: not as sent
+        raise fail(f"'params' hold the parameters as sent, as strings; {odd!r} is {json.dumps(params[odd])}")
     if need_response and not isinstance(response, dict):
         raise fail("'response' must be the JSON object the service returned")
     if version is not None and not isinstance(version, str):

@@ -115,3 +115,20 @@ def test_a_capture_line_that_is_not_utf8_is_named(tmp_path):
         assert exc.line == 3 and "UTF-8" in exc.reason, exc
     else:
         raise AssertionError("read a capture that is not UTF-8")
+
+
+def test_a_capture_param_that_is_not_a_string_is_named(tmp_path):
+    # {"PageSize": 5} was answered as "5" and {"UserName": null} as no UserName: not the call sent
+    import pytest
+
+    from dsc_engine.errors import ImportFailure
+    from dsc_engine.replay import read_calls
+
+    for value, shown in ((5, "5"), (None, "null"), (["a"], '["a"]')):
+        line = {"action": "DescribeAuditLogs", "params": {"PageSize": "1", "UserName": value}, "response": {}}
+        capture = tmp_path / "capture.jsonl"
+        capture.write_text(json.dumps(line) + "\n", encoding="utf-8")
+        with pytest.raises(ImportFailure) as failure:
+            read_calls(capture)
+        assert failure.value.line == 1
+        assert failure.value.reason == f"'params' hold the parameters as sent, as strings; 'UserName' is {shown}"
