@@ -237,7 +237,7 @@ class _Loader:
     """The state of one import: counters, pending batches, the masking-run Ids seen, rejects."""
 
     def __init__(
-        self, target: HasStores, strict: bool, rejects: IO[str] | None, keep_duplicates: bool,
+        self, target: HasStores, strict: bool, rejects: _RejectsFile | None, keep_duplicates: bool,
         wanted: frozenset[RecordKind] | None = None,
     ) -> None:
         self.target = target
@@ -572,7 +572,7 @@ def load_into(
     wanted = None if kinds is None else RecordKind.parse_all(kinds)
     files = sources.expand(source)
     sources.refuse_overwrite(rejects_path, files, "the rejects file")
-    rejects_file = None if rejects_path is None else _open_rejects(rejects_path)
+    rejects_file = None if rejects_path is None else _RejectsFile(rejects_path)
     loader = _Loader(engine, strict, rejects_file, keep_duplicates, wanted)
     warm_filter_parser()
     try:
@@ -588,11 +588,31 @@ def load_into(
     return loader.report(len(files), None if rejects_path is None else os.fspath(rejects_path))
 
 
-def _open_rejects(path: str | os.PathLike[str]) -> IO[str]:
-    try:
-        return open(path, "w", encoding="utf-8")
-    except OSError as exc:
-        raise OutputError(os.fspath(path), f"cannot write the rejects file: {exc.strerror or exc}") from None
+class _RejectsFile:
+    """The rejects file of an import: one that cannot be opened, written or closed (a full disk)
+    is an :class:`OutputError` naming it."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = os.fspath(path)
+        try:
+            self._file = open(path, "w", encoding="utf-8")
+        except OSError as exc:
+            raise self._failed(exc) from None
+
+    def _failed(self, exc: OSError) -> OutputError:
+        return OutputError(self.path, f"cannot write the rejects file: {exc.strerror or exc}")
+
+    def write(self, text: str) -> None:
+        try:
+            self._file.write(text)
+        except OSError as exc:
+            raise self._failed(exc) from exc
+
+    def close(self) -> None:
+        try:
+            self._file.close()
+        except OSError as exc:
+            raise self._failed(exc) from exc
 
 
 def _load_files(

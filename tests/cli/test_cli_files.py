@@ -140,3 +140,13 @@ def test_a_failed_write_to_standard_output_shows_no_empty_file_name():
     err = io.StringIO()
     code = main(["export", "audit"], out=Full(), err=err)
     assert code == 3 and err.getvalue() == "dsc-engine export: No space left on device\n"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (a disk that is always full)")
+def test_a_rejects_file_that_cannot_be_written_is_named(tmp_path):
+    # a full disk while writing the rejects printed "dsc-engine load: No space left on device"
+    lines = tmp_path / "logs.jsonl"
+    lines.write_text("not json\n" * 3, encoding="utf-8")
+    code, _, err = run("load", str(lines), "--rejects", "/dev/full")
+    assert code == 3
+    assert err.strip().endswith("/dev/full: cannot write the rejects file: No space left on device"), err
