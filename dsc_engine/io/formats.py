@@ -160,6 +160,11 @@ def _looks_like_line(line: bytes) -> bool:
         return True  # a record line to reject
 
 
+def _is_error_body(value: dict[str, Any]) -> bool:
+    """Whether a JSON object is an API error body (``Code``, ``Message`` ... and no record key)."""
+    return _ERROR_BODY <= value.keys() and not _KEYS_ANY & value.keys()
+
+
 def _expand(
     value: object,
     path: str,
@@ -175,8 +180,8 @@ def _expand(
     prefix = f"{item}." if item else ""
     if isinstance(value, dict):
         body = value.get("body")
-        if isinstance(body, dict) and any(key in body for key in PAGE_LISTS):
-            value, prefix = body, f"{prefix}body."
+        if isinstance(body, dict) and (any(key in body for key in PAGE_LISTS) or _is_error_body(body)):
+            value, prefix = body, f"{prefix}body."  # an SDK response map: its body is the page
         lists = [list_key for list_key in PAGE_LISTS if list_key in value]
         if len(lists) > 1:  # no operation answers with two: neither is taken for the page's records
             yield Candidate(path, line, prefix.rstrip(".") or item, data=value,
@@ -196,7 +201,7 @@ def _expand(
                     candidate.listed = True
                     yield candidate
                 return
-        if _ERROR_BODY <= value.keys() and not _KEYS_ANY & value.keys():
+        if _is_error_body(value):
             yield Candidate(path, line, item, data=value,
                             error=f"an API error response ({value.get('Code')}), not a page of records")
             return

@@ -289,12 +289,14 @@ def test_io_missing_source_is_an_import_failure(tmp_path):
         load(str(tmp_path / "*.csv"))
 
 
-def test_io_error_body_is_not_a_page(tmp_path):
+@pytest.mark.parametrize("sdk", [False, True], ids=["body", "sdk-response-map"])
+def test_io_error_body_is_not_a_page(tmp_path, sdk):
+    # in an SDK response map it was "cannot tell the record kind: expected one of the keys ..."
     body = {"RequestId": "R", "HostId": "h", "Code": "InvalidParameter", "Message": "m", "Recommend": "r"}
     path = tmp_path / "error.json"
-    path.write_text(json.dumps(body))
+    path.write_text(json.dumps({"headers": {}, "statusCode": 400, "body": body} if sdk else body))
     _, report = load(path)
-    assert "API error response (InvalidParameter)" in report.rejects[0].reason
+    assert [r.reason for r in report.rejects] == ["an API error response (InvalidParameter), not a page of records"]
 
 
 # --- CSV ---------------------------------------------------------------------------------------
