@@ -109,8 +109,9 @@ class _ClassCodec:
         self.check = build_checker(generated)
         #: whether a struct of this class holds its record's values as they are (no time, no entries)
         self.plain = all(spec.type.form == "exact" for spec in fields)
-        if nested is not None and not nested.plain:
-            raise ValueError(f"{label}: entries are read column by column, so their fields must be exact")
+        if nested is not None and (not nested.plain or any(hasattr(nested.cls, n) for n in ("__bool__", "__len__"))):
+            # ``_entry_runs`` converts entries a batch at a time and tells a remembered one by its truth
+            raise ValueError(f"{label}: entries are read column by column: exact fields, every record true")
 
     def converter(self, memo: dict[Any, Any]) -> Callable[[Any], Any]:
         """``convert`` for one import: a class with entries converts equal entry structs once
