@@ -187,8 +187,10 @@ class ImportFailure(DscError):
 class OutputError(DscError):
     """A file the engine was asked to write (rejects, export, snapshot, capture) cannot be used.
 
-    Raised before anything is read or written: the file is one of the inputs (writing it would
-    destroy them), or it cannot be opened for writing. ``path`` is the file as it was given.
+    Raised before anything is read or written when the file is one of the inputs (writing it
+    would destroy them), is not a regular file where one is saved by renaming over it, or cannot
+    be opened for writing; and when a write to it fails on the way (a full disk). ``path`` is the
+    file as it was given.
     """
 
     def __init__(self, path: str, reason: str) -> None:

@@ -428,10 +428,10 @@ class _TextStream:
         self._fault: ImportFailure | None = None  # met while reading: raised once the text before it is used
 
     def _fill(self) -> bool:
+        if self._fault is not None:  # before the end: a character cut at the end is met with it
+            raise self._fault
         if self.eof:
             return False
-        if self._fault is not None:
-            raise self._fault
         try:
             part = next(self._parts, None)
         except ImportFailure as exc:  # (a gzip stream cut short) raised once the text before is used

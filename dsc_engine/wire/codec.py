@@ -291,7 +291,7 @@ def line_decoder(kind: RecordKind, narrowing: Narrowing | None = None) -> LineDe
     return LineDecoder(kind, decode, codec.check, codec.column_reader(memo), codec.converter(memo))
 
 
-#: The most distinct entries an import's converter remembers (``_memo``).
+#: The most distinct entries an import remembers (``_entry_runs``, ``_memo``).
 ENTRY_MEMO = 1 << 16
 
 

@@ -16,9 +16,10 @@ the :class:`RecordError` naming the key or (for the rare value the fast path dec
 ``Mapping`` that is not a ``dict``) returns the same record. So the fast path never decides what
 is an error; it only skips the work of explaining a success.
 
-:func:`build_struct` and :func:`build_converter` make the typed line decoders of bulk imports
-(``codec.line_decoder``): a ``msgspec`` struct type per record class, as strict as the precise
-decoder, and the function turning such a struct into the record.
+:func:`build_struct`, :func:`build_checker` and :func:`build_converter` make the typed line
+decoders of bulk imports (``codec.line_decoder``): a ``msgspec`` struct type per record class, as
+strict as the precise decoder, the check of what the struct type cannot say (a DMS time out of
+range), and the function turning such a struct into the record.
 """
 
 from __future__ import annotations
@@ -234,9 +235,9 @@ def build_struct(
     """A ``msgspec`` struct type decoding ``cls``'s wire objects as strictly as the precise
     decoder: only the documented keys (``forbid_unknown_fields``), every value of its exact JSON
     type (an integer is not a boolean or a float, and fits 64 bits), ``null`` refused (an absent
-    key is :data:`ABSENT`), required keys present. A DMS time stays its text (checked when
-    converted, :func:`build_converter`); entries are structs of ``nested``. Attribute names are
-    the record's, so the store reads a struct's columns as it reads a record's.
+    key is :data:`ABSENT`), required keys present. A DMS time stays its text (checked by
+    :func:`build_checker`, parsed when read); entries are structs of ``nested``. Attribute names
+    are the record's, so the store reads a struct's columns as it reads a record's.
 
     ``narrowed`` gives some text attributes a closed set of values (``Literal``): such a struct
     reads only lines whose value is one of them, as the very string object given."""
@@ -258,7 +259,7 @@ def build_struct(
         else:
             specs.append((identifier(field.attr), kind | msgspec.UnsetType, msgspec.field(default=ABSENT, name=field.key)))
     name = f"{cls.__name__}Wire" if not narrowed else f"{cls.__name__}WireNarrowed"
-    # frozen: hashable, so that an import converts equal entries once (``codec._memo``)
+    # frozen: hashable, so that an import converts equal entries once (``codec._entry_runs``)
     return msgspec.defstruct(name, specs, kw_only=True, forbid_unknown_fields=True, gc=False, frozen=True)
 
 

@@ -636,3 +636,17 @@ def _loaded_slowly(target, path):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(formats, "read_file", lambda *a, **k: read_file(*a, **{**k, "fast": False}))
         return imports.load_into(target, path)
+
+
+def test_io_a_json_document_ending_in_a_cut_utf8_character_is_a_file_error(tmp_path):
+    # the incremental decoder reports a character cut at the very end only on its final call,
+    # which also marks the end of the file: that fault was held and never raised (the file
+    # loaded with no error at all)
+    recs = records(AUDIT, 3)
+    text = json.dumps([to_wire(r) for r in recs], indent=1).encode() + b"\n"
+    path = tmp_path / "logs.json"
+    path.write_bytes(text + b"\xe4\xb8")
+    target, report = load(path, keep_duplicates=True)
+    (error,) = report.file_errors
+    assert "not valid UTF-8" in error.reason and error.line == text.count(b"\n") + 1
+    assert loaded(target, AUDIT) == recs
