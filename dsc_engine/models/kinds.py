@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 import attrs
@@ -42,7 +43,7 @@ class KindFacts:
     entries: str | None = None
     entry_class: type | None = None
     record_only: frozenset[str] = frozenset()
-    derived: Mapping[str, tuple[str, Callable[[Any], Any]]] = attrs.field(factory=dict, hash=False)
+    derived: Mapping[str, tuple[str, Callable[[Any], Any]]] = attrs.field(factory=lambda: MappingProxyType({}), hash=False)
     aliases: tuple[str, ...] = ()
 
     @property
@@ -122,7 +123,7 @@ _FACTS: Mapping[RecordKind, KindFacts] = {
         entries="sensitive_data_log",
         entry_class=SensitiveDataEntry,
         record_only=frozenset({"tid"}),
-        derived={"db_name": ("db_display_name", database_name)},
+        derived=MappingProxyType({"db_name": ("db_display_name", database_name)}),
         aliases=("dms", "dms_logs", "sensitive"),
     ),
 }

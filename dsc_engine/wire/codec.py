@@ -329,8 +329,9 @@ def _entry_runs(convert: Callable[[Any], Any], cache: dict[Any, Any]) -> Callabl
             if len(cache) + len(made) <= ENTRY_MEMO:
                 cache.update(made)
                 table = cache
-            else:  # remembered no longer: this batch's new entries are its own
-                table = {**cache, **made}
+            else:  # remembered no longer: this batch's new entries are its own (a table the batch's size)
+                table = dict(zip(flat, found))
+                table.update(made)
             found = tuple(map(table.__getitem__, flat))
         return runs(found, [0, *itertools.accumulate(map(len, lists))])
 
