@@ -28,6 +28,7 @@ from dsc_engine.query.parse import parse_filter
 from dsc_engine.query.source import Page, RecordSource
 from dsc_engine.store.store import Store
 from dsc_engine.wire import times
+from dsc_engine.wire.catalog import check_record
 from dsc_engine.wire.codec import from_wire
 
 
@@ -259,4 +260,5 @@ def _record(item: object, kind: RecordKind | None, index: int) -> Record:
         raise RecordError(
             kind.value, "", f"a {item_kind.value} record where {kind.value} was asked", where
         )
+    check_record(item_kind, item, where)  # checked as a wire object's values are (§1.3, §1.4)
     return item  # type: ignore[return-value]

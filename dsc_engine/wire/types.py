@@ -104,6 +104,8 @@ class FieldType:
 
     name: ClassVar[str]  # readable, for messages: "string", "time (UNIX ms)"
     json: ClassVar[type]  # the JSON type of a wire value
+    model: ClassVar[type]  # the exact type of a present model value (a record object's)
+    bounded: ClassVar[bool] = False  # a model value must lie in the signed 64-bit range
     on_wire: ClassVar[str]  # how the docs name the wire value: "integer (UNIX ms)"
     form: ClassVar[str] = "exact"  # the generated codec's handling: exact, time or entries
     storage: ClassVar[Storage]
@@ -120,6 +122,12 @@ class FieldType:
     def encode(self, value: Any) -> Any:
         """The wire value of a (present) model value."""
         return value
+
+    def check(self, value: object) -> None:
+        """Whether a present value of a record *object* (one built in Python, not decoded from
+        the wire) is a model value of this type; :class:`BadValue` says why not. The wire types
+        are the model's own here, so a value fits when it decodes as a wire value would."""
+        self.decode(value)
 
     def from_cell(self, text: str) -> Any:
         """The wire value of a non-empty CSV cell; :class:`BadValue` says why it cannot be."""
@@ -142,6 +150,7 @@ class Text(FieldType):
     name = "string"
     on_wire = "string"
     json = str
+    model = str
     storage = Storage.CODED
     textual = True
     expected = 'a string such as "text"'
@@ -152,6 +161,8 @@ class Integer(FieldType):
     name = "integer"
     on_wire = "integer"
     json = int
+    model = int
+    bounded = True
     storage = Storage.INT
     ordered = True
     expected = "an integer"
@@ -211,6 +222,7 @@ class Boolean(FieldType):
     name = "boolean"
     on_wire = "boolean"
     json = bool
+    model = bool
     storage = Storage.CODED
     expected = "true or false"
     literals = frozenset({LiteralKind.TRUE, LiteralKind.FALSE})
@@ -229,6 +241,7 @@ class WallClock(FieldType):
     name = "time (yyyy-MM-dd HH:mm:ss)"
     on_wire = "string (yyyy-MM-dd HH:mm:ss)"
     json = str
+    model = dt.datetime
     form = "time"
     storage = Storage.OBJECT
     ordered = True
@@ -244,6 +257,11 @@ class WallClock(FieldType):
     def encode(self, value: Any) -> Any:
         return times.format_dms_time(value)
 
+    def check(self, value: object) -> None:
+        if not isinstance(value, dt.datetime) or value.tzinfo is not None:
+            got = "an aware datetime" if isinstance(value, dt.datetime) else json_name(value)
+            raise BadValue(f"expected a naive datetime (a wall-clock time, no zone), got {got}")
+
     def from_literal(self, kind: LiteralKind, text: str, zone: dt.tzinfo = times.UTC) -> Any:
         try:
             return times.wall_clock(text)
@@ -257,9 +275,15 @@ class Entries(FieldType):
     name = "list of entries"
     on_wire = "array of objects"
     json = list
+    model = tuple
     form = "entries"
     storage = Storage.OBJECT
     expected = "a condition on its entries"
+
+    def check(self, value: object) -> None:
+        """A tuple (the record class's own form); each entry is checked against its catalog."""
+        if type(value) is not tuple:
+            raise BadValue(f"expected a tuple of entries, got {json_name(value)}")
 
     def from_cell(self, text: str) -> Any:
         what = f"cannot read {_clip(text)!r} as a JSON array of entries"
