@@ -34,6 +34,7 @@ from array import array
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, BinaryIO
 
+from dsc_engine.io.jsontext import utf8_text
 from dsc_engine.models import RecordKind
 from dsc_engine.query.plan import IndexKind
 from dsc_engine.store.columns import ABSENT_INT, Intern, Schema
@@ -77,7 +78,7 @@ class _Writer:
     def add(self, data: Any, kind: str) -> int:
         """Write one section (an array, bytes, or a JSON value); its number."""
         if kind == "json":
-            data = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            data = utf8_text(data, separators=(",", ":")).encode("utf-8")  # a lone surrogate escaped
         elif kind in ITEM_SIZES:
             if not isinstance(data, array) or data.typecode != kind:
                 data = array(kind, data)

@@ -39,6 +39,7 @@ from typing import Any, BinaryIO
 import attrs
 
 from dsc_engine.io.columns import ENTRIES_KEY, TableError, brief, decode_values
+from dsc_engine.io.jsontext import utf8_text
 from dsc_engine.wire.catalog import attr_for_key, required_keys
 from dsc_engine.wire.codec import value_encoders
 from dsc_engine.wire.generated import build_rows
@@ -68,7 +69,7 @@ def _section(out: BinaryIO, data: bytes) -> None:
 
 
 def _json(value: object) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return utf8_text(value, separators=(",", ":")).encode("utf-8")  # a lone surrogate escaped
 
 
 class _Column:
