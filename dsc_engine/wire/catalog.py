@@ -142,7 +142,7 @@ def _check(label: str, spec: FieldSpec, key: str, value: object, where: str) -> 
         raise RecordError(label, key, str(exc), where) from None
 
 
-def _fits_function(name: str, catalog: Catalog, entry_class: type | None, entry_fits: str | None) -> str:
+def _fits_function(name: str, catalog: Catalog, entry_fits: str | None) -> str:
     """The source of ``name(record) -> bool``: whether every value of ``catalog`` has its type's
     exact model type (and range), stricter than :meth:`FieldType.check`, never looser."""
     lines = [f"def {name}(r):"]
@@ -166,13 +166,13 @@ def _fits_function(name: str, catalog: Catalog, entry_class: type | None, entry_
 
 
 def _fits(kind: RecordKind) -> Callable[[Any], bool]:
-    namespace: dict[str, Any] = {"dt": dt, "datetime": dt.datetime, "E": kind.facts.entry_class}
+    namespace: dict[str, Any] = {"datetime": dt.datetime, "E": kind.facts.entry_class}
     source = ""
     entry_fits = None
     for nested in NESTED[kind].values():
         entry_fits = "fits_entry"
-        source += _fits_function(entry_fits, nested, None, None)
-    source += _fits_function("fits", FIELDS[kind], kind.facts.entry_class, entry_fits)
+        source += _fits_function(entry_fits, nested, None)
+    source += _fits_function("fits", FIELDS[kind], entry_fits)
     return compile_function(source, "fits", namespace)
 
 
