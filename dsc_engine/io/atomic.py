@@ -3,15 +3,21 @@
 Snapshots, pull outputs and pull checkpoints are written to a temporary file of their own beside
 the target, flushed to disk, then renamed over it: a reader sees the old file or the new one,
 never part of one, and a write that fails leaves the old file and no temporary file behind.
+
+A failure of the new file's own writes (a full disk) is an :class:`~dsc_engine.errors.OutputError`
+naming the target; any other error raised inside the ``with`` block (a read of an input that
+fails) goes on unchanged, after the temporary file is removed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import secrets
 import stat
 from collections.abc import Iterator
+from io import FileIO
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Literal, TextIO, overload
 
@@ -33,22 +39,47 @@ def _replacing(target: Path, binary: bool) -> Iterator[IO[Any]]:
     _refuse_special(target)
     descriptor, partial = _temporary(target)
     try:
-        out: IO[Any] = (
-            os.fdopen(descriptor, "wb") if binary
-            else os.fdopen(descriptor, "w", encoding="utf-8", newline="\n")
-        )
+        buffer = _Writer(FileIO(descriptor, "w"), str(target))
+        out: IO[Any] = buffer if binary else io.TextIOWrapper(buffer, encoding="utf-8", newline="\n")
         with out:
             yield out
             out.flush()
-            os.fsync(out.fileno())
+            try:
+                os.fsync(buffer.fileno())
+            except OSError as exc:
+                raise _write_failed(str(target), exc) from exc
         os.replace(partial, target)
-    except BaseException as exc:
+    except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(partial)
-        if isinstance(exc, OSError) and exc.filename is None:  # a write that failed: a full disk
-            raise OutputError(str(target), f"cannot write: {exc.strerror or exc}") from exc
         raise
     _sync_directory(target.parent)
+
+
+class _Writer(io.BufferedWriter):
+    """The new file's buffer: an error of its own writes (their OS errors carry no file name)
+    becomes an :class:`OutputError` naming the file being saved, so that it is told apart from
+    the errors of whatever else the ``with`` block does."""
+
+    def __init__(self, raw: FileIO, target: str) -> None:
+        super().__init__(raw)
+        self.target = target
+
+    def write(self, data: Any) -> int:
+        try:
+            return super().write(data)
+        except OSError as exc:
+            raise _write_failed(self.target, exc) from exc
+
+    def flush(self) -> None:
+        try:
+            super().flush()
+        except OSError as exc:
+            raise _write_failed(self.target, exc) from exc
+
+
+def _write_failed(target: str, exc: OSError) -> OutputError:
+    return OutputError(target, f"cannot write: {exc.strerror or exc}")
 
 
 def _refuse_special(target: Path) -> None:

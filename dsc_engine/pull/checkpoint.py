@@ -36,7 +36,7 @@ from typing import IO, Any
 
 import attrs
 
-from dsc_engine.errors import CheckpointError
+from dsc_engine.errors import CheckpointError, PullError
 from dsc_engine.io.atomic import replacing
 from dsc_engine.io.jsontext import compact
 from dsc_engine.pull.axes import Slice
@@ -184,9 +184,30 @@ class Parts:
             yield PartWriter(out)
 
     def first_page(self, action: str, piece: Slice) -> Mapping[str, Any]:
-        with open(self.path(action, piece), encoding="utf-8") as lines:
-            page: Mapping[str, Any] = json.loads(lines.readline())
+        for _, page in self.pages(action, piece):
             return page
+        raise PullError(f"{self.path(action, piece)}: empty where the slice's pages were written; delete the "
+                        "checkpoint to pull again")
+
+    def pages(self, action: str, piece: Slice) -> Iterator[tuple[str, Mapping[str, Any]]]:
+        """The slice's part file, line by line: each line as written and its page. A file that
+        cannot be read, or a line that is not a page (the file changed behind the pull's back),
+        is a :class:`PullError` naming the file and the line."""
+        path = self.path(action, piece)
+        number = 0
+        try:
+            with open(path, "rb") as lines:
+                for number, raw in enumerate(lines, 1):
+                    line = raw.decode("utf-8")
+                    page = json.loads(line)
+                    if not isinstance(page, dict):
+                        raise ValueError(f"a JSON {type(page).__name__}, not an object")
+                    yield line, page
+        except (OSError, ValueError) as exc:  # ValueError: a JSON or UTF-8 decoding error
+            where = f"{path}, line {number}" if isinstance(exc, ValueError) else str(path)
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise PullError(f"{where}: cannot be read as the slice's pages ({reason}); delete the checkpoint "
+                            "to pull again") from exc
 
     def discard(self, action: str, piece: Slice) -> None:
         with contextlib.suppress(FileNotFoundError):

@@ -10,7 +10,6 @@ is written to a temporary file beside it, flushed and renamed, so it is never ha
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -137,11 +136,11 @@ def assemble(
 
 
 def _copy(parts: Parts, action: str, done: Done, plan: Plan, out: Any) -> int:
+    """Append the slice's part file to ``out``; its records."""
     count = 0
-    with open(parts.path(action, done.slice), encoding="utf-8") as lines:
-        for line in lines:
-            count += len(plan.items(json.loads(line)))
-            out.write(line)
+    for line, page in parts.pages(action, done.slice):
+        count += len(plan.items(page))
+        out.write(line)
     return count
 
 

@@ -204,6 +204,28 @@ def test_a_killed_pull_resumes_with_no_gap_and_no_duplicate(
     assert len({item["Id"] for item in items}) == len(items) == SIZES["masking"]
 
 
+@pytest.mark.parametrize("damage", [b'{"TotalCount": 3, "It\n', b"\xff\xfe not text\n", b"[1, 2]\n"])
+@pytest.mark.parametrize("at_start", [False, True])
+def test_a_damaged_part_file_stops_the_resumed_pull_naming_it(
+    dsc_server: TestServer, tmp_path: Path, damage: bytes, at_start: bool
+) -> None:
+    """A part file changed behind the pull's back (cut short, not UTF-8, not a page) is a
+    PullError naming the file and its line, whether the final check reads it (its first line) or
+    the output is joined from it; the output is not written."""
+    out = tmp_path / "runs.jsonl"
+    sdk = upstream(dsc_server)
+    with pytest.raises(Interrupted):
+        pull("masking", out, since=SINCE, until=UNTIL, upstream=Hooked(sdk, _stop_at(30)), timing=NO_WAIT, **SMALL)
+    part = sorted(parts_folder(out).iterdir())[-1]  # the newest slice: pulled first, done
+    pages = part.read_bytes()
+    part.write_bytes(damage + pages if at_start else pages + damage)
+    line = 1 if at_start else pages.count(b"\n") + 1
+    with pytest.raises(PullError, match=rf"{part.name}, line {line}: cannot be read as the slice's pages \(.*\); "
+                                        "delete the checkpoint to pull again"):
+        pull("masking", out, since=SINCE, until=UNTIL, upstream=sdk, timing=NO_WAIT, **SMALL)
+    assert not out.exists()
+
+
 def test_a_resumed_pull_keeps_the_end_its_first_run_fixed(dsc_server: TestServer, tmp_path: Path) -> None:
     out = tmp_path / "audit.jsonl"
     first = Timing(now=lambda: 1_792_000_000.0, sleep=lambda s: None)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -76,15 +79,41 @@ def test_a_target_that_is_not_a_regular_file_is_refused_and_left_as_it_is(tmp_pa
     assert stat.S_ISDIR(target.stat().st_mode) if what == "folder" else stat.S_ISFIFO(target.stat().st_mode)
 
 
-def test_a_write_that_fails_names_the_target(tmp_path: Path) -> None:
-    """A write error (a full disk) carries no file name; the error names the file being saved."""
-    from dsc_engine.errors import OutputError
+class _FullDisk(io.FileIO):
+    """A file whose writes fail as on a full disk (the OS error carries no file name)."""
 
+    def write(self, data: Any) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.mark.parametrize("binary", [True, False])
+def test_a_write_that_fails_names_the_target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, binary: bool) -> None:
+    """A write error (a full disk) carries no file name; the error names the file being saved,
+    whether it shows in a write or only in the flush at the end."""
+    from dsc_engine.errors import OutputError
+    from dsc_engine.io import atomic
+
+    monkeypatch.setattr(atomic, "FileIO", _FullDisk)
     target = tmp_path / "out.bin"
-    with pytest.raises(OutputError, match="out.bin: cannot write: No space left on device"), \
-            replacing(target, binary=True):
-        raise OSError(28, "No space left on device")
-    assert list(tmp_path.iterdir()) == []
+    for size in (10, 1 << 20):  # kept in the buffer until the end; written at once
+        with pytest.raises(OutputError, match="out.bin: cannot write: No space left on device") as failed, \
+                replacing(target, binary=binary) as out:
+            out.write(b"x" * size if binary else "x" * size)  # type: ignore[arg-type]
+        assert failed.value.path == str(target)
+        assert list(tmp_path.iterdir()) == []
+
+
+def test_an_error_of_the_block_itself_is_not_called_a_write_failure(tmp_path: Path) -> None:
+    """An OS error without a file name raised by the block's own work (a read of an input that
+    fails) is that error, not a failure to write the output; the output is still not replaced."""
+    target = tmp_path / "out.txt"
+    target.write_text("old", encoding="utf-8")
+    with pytest.raises(OSError, match="Input/output error") as failed, replacing(target) as out:
+        out.write("new")
+        raise OSError(errno.EIO, "Input/output error")
+    assert type(failed.value) is OSError
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+    assert target.read_text(encoding="utf-8") == "old"
 
 
 def test_a_temporary_file_left_by_a_killed_save_is_not_read_with_its_folder(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import hashlib
+import io
 import json
 import os
 import random
@@ -18,7 +19,7 @@ import pytest
 
 from dsc_engine import sample
 from dsc_engine.errors import OutputError, SnapshotError
-from dsc_engine.io import imports, snapshot, snapstore, snaptables
+from dsc_engine.io import atomic, imports, snapshot, snapstore, snaptables
 from dsc_engine.io.stores import Stores
 from dsc_engine.models import AuditLog, RecordKind, SensitiveDataAuditLog
 
@@ -312,14 +313,18 @@ def test_io_snapshot_concurrent_saves_to_one_path_leave_one_valid_snapshot(tmp_p
 
 
 def _failing_after(monkeypatch, written: int) -> None:
-    """Make the payload writer fail once it has written ``written`` bytes."""
+    """Make the snapshot file's writes fail, as on a full disk, once ``written`` bytes are in it."""
 
-    def write_payload(out, *args):  # type: ignore[no-untyped-def]
-        out.write(b"x" * written)
-        raise OSError(28, "No space left on device")
+    class FullDisk(io.FileIO):
+        room = written
 
-    monkeypatch.setattr(snaptables, "write_payload", write_payload)
-    monkeypatch.setattr(snapstore, "write", write_payload)
+        def write(self, data):  # type: ignore[no-untyped-def]
+            if len(data) > self.room:
+                raise OSError(28, "No space left on device")
+            self.room -= len(data)
+            return super().write(data)
+
+    monkeypatch.setattr(atomic, "FileIO", FullDisk)
 
 
 @pytest.mark.parametrize(("version", "compress"), [(2, True), (2, False), (3, False)])
