@@ -86,7 +86,8 @@ def read_file(
     if not lines_mode:  # the first line may be the end of a record cut short
         size = _read_lines(opening, parts, start, 2)
         lines_mode = size <= sources.MAX_LINE and _cut_short(*_two_lines(opening, start))
-    stream = itertools.chain(blank, opening, parts)
+    del head  # the chunks read so far are let go of as the reader takes them (:func:`_taking`)
+    stream = itertools.chain(_taking(blank), _taking(opening), parts)
     if lines_mode or first in (b"{", b"["):
         if lines_mode:
             if fast:
@@ -97,6 +98,15 @@ def read_file(
             yield from _json_stream(name, stream, kind)
     else:
         yield from csvformat.read_rows(name, sources.lines(stream), kind)
+
+
+def _taking(chunks: list[bytes]) -> Iterator[bytes]:
+    """The chunks, each removed from the list as it is taken: the opening of a file read whole
+    before its kind is known (up to :data:`~dsc_engine.io.sources.MAX_LINE` of a one-line JSON
+    array) is not held until the file ends."""
+    chunks.reverse()
+    while chunks:
+        yield chunks.pop()
 
 
 def _read_lines(opening: list[bytes], parts: Iterator[bytes], start: int, count: int) -> int:

@@ -244,3 +244,28 @@ def test_an_empty_path_names_nothing_not_the_current_folder(tmp_path, monkeypatc
         with pytest.raises(ImportFailure, match="an empty path"):
             _load(source)
     assert _load(".")[1].loaded_total == 3  # the current folder, when asked for
+
+
+def test_a_one_line_json_array_lets_go_of_each_chunk_once_read(tmp_path: Path) -> None:
+    """A compact JSON array on one line is read whole before its kind of file is known (up to the
+    line limit, looking for a line end); those chunks are let go of as the records are read, not
+    held until the file ends."""
+    import tracemalloc
+
+    from dsc_engine.io import formats
+
+    wires = [to_wire(r) for r in sample.generate(AUDIT, 200, seed=4)]
+    path = tmp_path / "one-line.json"
+    path.write_text(json.dumps(wires * 60), encoding="utf-8")  # ~6 MB, no line end
+    size = path.stat().st_size
+    tracemalloc.start()
+    try:
+        records = formats.read_file(path)
+        for number, _ in enumerate(records, 1):
+            if number == len(wires) * 59:  # near the end: what the reader holds now
+                held = tracemalloc.get_traced_memory()[0]
+        records.close()
+    finally:
+        tracemalloc.stop()
+    assert size > 5_000_000
+    assert held < size / 4, (held, size)
