@@ -52,8 +52,11 @@ def grammar_text() -> str:
 
 
 def build(**options: object) -> Lark:
-    """A new LALR parser for the grammar. Tests use this with ``debug=True``; code uses :func:`parser`."""
-    return Lark(grammar_text(), parser="lalr", start=list(STARTS), **options)
+    """A new LALR parser for the grammar. Tests use this with ``debug=True``; code uses :func:`parser`.
+
+    The lexer is lark's basic one: a keyword is a keyword wherever it stands (the contextual
+    lexer would read ``and`` as a field name where only a field name can follow)."""
+    return Lark(grammar_text(), parser="lalr", lexer="basic", start=list(STARTS), **options)
 
 
 @functools.cache

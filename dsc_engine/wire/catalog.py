@@ -213,15 +213,18 @@ class UnknownField(LookupError):
 
 
 def lookup(catalog: Catalog, name: str) -> FieldSpec:
-    """Find a field by name, case-insensitively; raise :class:`UnknownField` with a suggestion."""
+    """Find a field by name, its ASCII letters in any case; raise :class:`UnknownField` with a
+    suggestion. Only ASCII letters fold: ``ſqltext`` (a long s) or ``SqlTeKt`` (a Kelvin sign)
+    name no field, although Unicode case folding would make them ``sqltext``."""
     spec = catalog.get(name)
     if spec is not None:
         return spec
-    folded = name.casefold()
-    for key, spec in catalog.items():
-        if key.casefold() == folded:
-            return spec
+    folded = name.lower()
+    if name.isascii():
+        for key, spec in catalog.items():
+            if key.lower() == folded:
+                return spec
     known = tuple(catalog)
-    by_fold = {k.casefold(): k for k in known}
+    by_fold = {k.lower(): k for k in known}
     close = difflib.get_close_matches(folded, list(by_fold), n=1, cutoff=0.6)
     raise UnknownField(name, known, by_fold[close[0]] if close else None)

@@ -244,6 +244,30 @@ def test_unknown_field_names_the_fields_and_suggests_the_closest() -> None:
     assert "(fields: CreationTime, WarnLevel," in error.message
 
 
+@pytest.mark.parametrize("name", ["\u017fqltext", "SqlTe\u212at", "U\u017fERNAME"])
+def test_only_ascii_letters_fold_in_field_names(name: str) -> None:
+    """Unicode case folding makes a long s an s and a Kelvin sign a k; a field name is matched
+    in any case of its ASCII letters only, so such a word names no field."""
+    error = _error(f'{name} contains "x"')
+    assert isinstance(error, FilterFieldError)
+    assert error.message.startswith(f"unknown field {name!r} in audit_log filters; did you mean ")
+
+
+@pytest.mark.parametrize(("text", "column", "keyword"), [
+    ('UserName = "a" and and', 20, "and"),
+    ('UserName = "a" or or UserName = "b"', 19, "or"),
+    ('UserName = "a" and OR', 20, "OR"),
+    ('not and UserName = "a"', 5, "and"),
+])
+def test_a_keyword_where_a_field_name_is_due_is_named_where_it_stands(text: str, column: int, keyword: str) -> None:
+    """Keywords are reserved: one where a field name is due is the error, at its own column, not
+    read as a field name that then misses its operator at the end of the text."""
+    error = _error(text)
+    assert isinstance(error, FilterSyntaxError)
+    assert str(error).startswith(f"unexpected {keyword!r} at line 1, column {column}:")
+    assert error.offset == column - 1
+
+
 def test_entry_fields_are_checked_against_the_entry_catalog() -> None:
     error = _error('SensitiveDataLog any (UserName = "x")', DMS)
     assert isinstance(error, FilterFieldError)
