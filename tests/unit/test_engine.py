@@ -311,3 +311,11 @@ def test_load_keeps_masking_run_ids_unique_as_imports_do(tmp_path: Any) -> None:
     assert reopened.call("DescribeDataMaskingRunHistory", {}, request_id="r") == engine.call(
         "DescribeDataMaskingRunHistory", {}, request_id="r"
     )
+
+
+@pytest.mark.parametrize("params", [None, [("PageSize", "1")], "PageSize=1"])
+def test_call_says_it_takes_parameters_as_a_mapping(params: object) -> None:
+    """A caller's slip is a TypeError saying what call takes, as load's is (it was an
+    AttributeError from inside the router: 'NoneType' object has no attribute 'get')."""
+    with pytest.raises(TypeError, match="call takes the request parameters as a mapping"):
+        Engine().call("DescribeAuditLogs", params)  # type: ignore[arg-type]
