@@ -2,7 +2,8 @@
 
 Filters (``docs/semantics.md`` §2-4): ``SqlText``/``Message`` are case-insensitive substrings,
 ``OperateType`` case-insensitive equality, the two ranges are range strings, every other filter
-is exact; ``StartTime``/``EndTime`` bound ``CreationTime`` inclusively. ``LogQueryOpJson``
+is exact (``ProductId`` and ``IpType`` take only the values their page lists);
+``StartTime``/``EndTime`` bound ``CreationTime`` inclusively. ``LogQueryOpJson``
 negates the filters it names with ``isContain: false``. ``RuleAggQuery`` keeps the newest hit of
 each rule; ``LoadWhiteList`` adds ``InWhiteList`` to the items.
 """
