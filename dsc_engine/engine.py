@@ -22,7 +22,7 @@ from dsc_engine.io.candidates import detect_kind
 from dsc_engine.io.imports import ImportReport, load_into
 from dsc_engine.io.jsontext import refuse_lone_surrogate
 from dsc_engine.models import RecordKind
-from dsc_engine.models.records import Record
+from dsc_engine.models.records import MaskingRun, Record
 from dsc_engine.query import ast
 from dsc_engine.query.parse import parse_filter
 from dsc_engine.query.source import Page, RecordSource
@@ -117,7 +117,9 @@ class Engine:
         are loaded, and a snapshot's other kinds are not read). Otherwise each item is a
         record, or a record's wire JSON object (of ``kind``, or of the kind its keys tell, as the
         importer tells it); a bad item is a :class:`RecordError` and nothing of the call is loaded.
-        Records are appended in the order given (later ones sort first among ties).
+        Records are appended in the order given (later ones sort first among ties); a masking
+        run whose ``Id`` is held already, or comes earlier in the call, is skipped when identical
+        and a :class:`RecordError` when not, as in a file import.
         """
         if isinstance(records_or_path, bytes):  # a path as bytes, as ``open`` takes it
             records_or_path = os.fsdecode(records_or_path)
@@ -133,15 +135,21 @@ class Engine:
             raise TypeError(f"options {', '.join(options)} apply to paths only")
         wanted = None if kind is None else _kind(kind)
         batches: dict[RecordKind, list[Record]] = {k: [] for k in RecordKind}
+        runs: list[tuple[int, MaskingRun]] = []  # with their item index, for the Id rule
+        read = 0
         for index, item in enumerate(records_or_path):
             record = _record(item, wanted, index)
-            batches[RecordKind.of(record)].append(record)
+            read += 1
+            if isinstance(record, MaskingRun):
+                runs.append((index, record))
+            else:
+                batches[RecordKind.of(record)].append(record)
+        batches[RecordKind.MASKING_RUN] = _new_runs(self._sources[RecordKind.MASKING_RUN], runs)
         for each, batch in batches.items():  # every kind before any: a refusal loads nothing
             self._sources[each].check(batch)
         loaded = {k: self._sources[k].insert(batch) if batch else 0 for k, batch in batches.items()}
-        read = sum(loaded.values())
         return ImportReport(
-            files=0, read=read, loaded=loaded, rejected=0, duplicates_skipped=0,
+            files=0, read=read, loaded=loaded, rejected=0, duplicates_skipped=read - sum(loaded.values()),
             file_errors=(), rejects=(), rejects_path=None,
         )
 
@@ -236,6 +244,29 @@ def _kind(kind: RecordKind | str) -> RecordKind:
         return RecordKind.parse(kind)
     except ValueError as exc:
         raise invalid("kind", kind, str(exc), f"未知的记录类型 {kind!r}") from None
+
+
+def _new_runs(source: RecordSource, runs: list[tuple[int, MaskingRun]]) -> list[Record]:
+    """The masking runs of a load that are new, in order. A run's ``Id`` is its identity (it
+    breaks ties of StartTime, docs/semantics.md §5.1): a run whose Id the source holds, or an
+    earlier item of the load has, is left out when identical and refused when not, as a file
+    import does (docs/formats.md, "Duplicates")."""
+    if not runs:
+        return []
+    seen: dict[int, MaskingRun] = {}
+    if len(source):
+        held = source.query(ast.InSet("Id", tuple(dict.fromkeys(run.id for _, run in runs))), 0, None)
+        seen = {run.id: run for run in held.records if isinstance(run, MaskingRun)}
+    new: list[Record] = []
+    for index, run in runs:
+        first = seen.get(run.id)
+        if first is None:
+            seen[run.id] = run
+            new.append(run)
+        elif first != run:
+            raise RecordError("masking run", "Id", f"Id {run.id} is already loaded with different content",
+                              f"item {index}")
+    return new
 
 
 def _record(item: object, kind: RecordKind | None, index: int) -> Record:

@@ -16,7 +16,7 @@ from dsc_engine.wire.catalog import entry_catalog, wire_fields
 _ROLE_TREATMENT = {
     Role.PAGE_NUMBER: "honoured: the page returned (§5.2-5.3), echoed",
     Role.PAGE_SIZE: "honoured: records per page (§5.3), echoed",
-    Role.LANG: "honoured: WarnLevelName and error messages (§6.4)",
+    Role.LANG: "honoured: the language of error messages (§6.4)",
     Role.NEGATIONS: "honoured: negates the filters its keys name (§4)",
     Role.GROUP_BY: "honoured: the newest record per value of the field (§5.4)",
     Role.SHOW_FIELD: "honoured: items carry the field only when true (§6.5)",
@@ -30,7 +30,9 @@ _ENVELOPE = {
 }
 
 
-def _treatment(parameter: Parameter) -> str:
+def _treatment(parameter: Parameter, operation: Operation) -> str:
+    if parameter.role is Role.LANG and any(spec.name == "WarnLevelName" for spec in wire_fields(operation.kind)):
+        return "honoured: WarnLevelName and the language of error messages (§6.4)"
     if parameter.role is not Role.FILTER:
         return _ROLE_TREATMENT[parameter.role]
     match = parameter.match
@@ -62,7 +64,7 @@ def _parameters(operation: Operation) -> list[str]:
         name = " / ".join(f"`{n}`" for n in (parameter.name, *parameter.aliases))
         key = f"`{parameter.query_key}`" if parameter.query_key else ""
         lines.append(
-            f"| {name} | {parameter.wire.value} | {'yes' if parameter.required else 'no'} | {_treatment(parameter)} "
+            f"| {name} | {parameter.wire.value} | {'yes' if parameter.required else 'no'} | {_treatment(parameter, operation)} "
             f"| {_values(parameter)} | {key} | {parameter.doc} |"
         )
     return lines
@@ -76,7 +78,7 @@ def _response(operation: Operation) -> list[str]:
             lines.append(f"| `{key}` | array of objects | the page's records, in order (§5.1) |")
         elif key in echoed:
             kind = "string" if echoed[key].wire is WireType.STRING else "integer"
-            lines.append(f"| `{key}` | {kind} | {_treatment(echoed[key]).removeprefix('honoured: ')} |")
+            lines.append(f"| `{key}` | {kind} | {_treatment(echoed[key], operation).removeprefix('honoured: ')} |")
         else:
             kind, treatment = _ENVELOPE[key]
             lines.append(f"| `{key}` | {kind} | {treatment} |")

@@ -61,7 +61,13 @@ def call(
     host: str = "localhost",
     request_id: str | None = None,
 ) -> dict[str, Any]:
-    """Answer one request: the JSON-ready response body, or raise :class:`ApiError`."""
+    """Answer one request: the JSON-ready response body, or raise :class:`ApiError`.
+
+    ``params`` that are no mapping are the caller's slip, not a request: a ``TypeError``."""
+    if not isinstance(params, Mapping):
+        raise TypeError(
+            f"call takes the request parameters as a mapping of names to values, not {type(params).__name__}"
+        )
     request_id = request_id or new_request_id()
     product = product_of(action, version)
     lang = _asked_lang(None, params)

@@ -1,6 +1,8 @@
 """Domain models: the three record kinds and the value types they use."""
 
 from dsc_engine.models.enums import (
+    AssetProduct,
+    IpType,
     Lang,
     ModuleName,
     RunStatus,
@@ -19,7 +21,9 @@ from dsc_engine.models.records import (
 )
 
 __all__ = [
+    "AssetProduct",
     "AuditLog",
+    "IpType",
     "Lang",
     "MaskingRun",
     "ModuleName",

@@ -4,8 +4,8 @@ These are vocabularies, not the types of record fields: a loaded record keeps wh
 the field's JSON type it carries (exports of other product versions hold values beyond the pages'
 lists; ``docs/decisions.md``, "Open values"). The engine uses the documented values where it must
 interpret one: ``WarnLevelName`` is derived from a documented ``WarnLevel``, and the request
-parameters the pages list "valid values" for (``Status``, ``SrcType``, ``DstType``,
-``ModuleName``, ``Lang``) take only these.
+parameters the pages list "valid values" for (``ProductId``, ``IpType``, ``Status``, ``SrcType``,
+``DstType``, ``ModuleName``, ``Lang``) take only these.
 
 Each member's ``value`` is exactly what the wire carries (``WarnLevel`` is a JSON string, the
 others keep their documented JSON type).
@@ -46,6 +46,30 @@ def warn_level_name(level: str, lang: Lang) -> str | None:
     """The ``WarnLevelName`` of a documented level in ``lang``; ``None`` for any other level."""
     member = _LEVELS.get(level)
     return None if member is None else member.display_name(lang)
+
+
+class AssetProduct(enum.Enum):
+    """The service of an audited data asset (DescribeAuditLogs ``ProductId``)."""
+
+    MAX_COMPUTE = 1
+    OSS = 2
+    ADB_MYSQL = 3
+    TABLE_STORE = 4
+    RDS = 5
+    SELF_DB = 6
+    POLARDB_X = 7
+    POLARDB = 8
+    ADB_PG = 9
+    OCEANBASE = 10
+    MONGODB = 11
+    REDIS = 25
+
+
+class IpType(enum.Enum):
+    """The network type of an audit alert log's client (DescribeAuditLogs ``IpType``)."""
+
+    DEFAULT = "default"  # a service that is not an Alibaba Cloud service
+    ALIYUN = "aliyun"  # an Alibaba Cloud service
 
 
 class RunStatus(enum.Enum):

@@ -61,7 +61,7 @@ FILTER_VALUES: dict[str, tuple[str, ...]] = {
     "OssObjectKey": pools.OSS_KEYS,
     "RuleCategory": pools.RULE_CATEGORIES,
     "MemberAccount": pools.MEMBER_ACCOUNTS,
-    "IpType": pools.IP_TYPES,
+    "IpType": ("default", "aliyun"),  # a request takes the documented values only
     "Message": ("success", "denied"),
     "LogSource": pools.LOG_SOURCES,
 }

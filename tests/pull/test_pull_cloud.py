@@ -301,10 +301,11 @@ def test_records_inserted_during_a_pull_are_in_the_result_once_or_after_its_end(
     stamps = sorted(getattr(r, field) for r in existing)
     end = stamps[-1]
     fresh = iter(generate(kind, 40, seed=99))
+    fresh_ids = iter(range(10_000_000, 10_000_040))  # masking runs: an Id no run has
     inside: list[Record] = []
 
-    def insert(stamp: Any, number: int) -> None:
-        record = _with_time(next(fresh), field, stamp, number)
+    def insert(stamp: Any) -> None:
+        record = _with_time(next(fresh), field, stamp, next(fresh_ids))
         dsc_server.engine.load([record])
         if stamp <= end:
             inside.append(record)
@@ -312,10 +313,10 @@ def test_records_inserted_during_a_pull_are_in_the_result_once_or_after_its_end(
     def before(call: int, params: Mapping[str, object]) -> None:
         page = params.get("CurrentPage", params.get("PageNumber"))
         if page == 2 and len(inside) < 12:  # into the slice being paged, at its start
-            insert(_bound(kind, params["StartTime"]), call)
+            insert(_bound(kind, params["StartTime"]))
         if call in (3, 20, 40):  # the newest slice (pulled first), the oldest, the middle, after the end
             for stamp in (stamps[-1], stamps[0], stamps[len(stamps) // 2], _after(end)):
-                insert(stamp, call)
+                insert(stamp)
 
     out = tmp_path / f"{kind}.jsonl"
     report = pull(kind, out, since=SINCE, until=_show(kind, end), upstream=Hooked(upstream(dsc_server), before),
@@ -339,9 +340,9 @@ def _bound(kind: str, value: object) -> Any:
     return dt.datetime.strptime(str(value), "%Y-%m-%d %H:%M:%S") if kind == "dms" else value
 
 
-def _with_time(record: Record, field: str, stamp: Any, salt: int) -> Record:
+def _with_time(record: Record, field: str, stamp: Any, fresh_id: int) -> Record:
     if field == "start_time":  # masking runs: a fresh Id, so each is a new run
-        return attrs.evolve(record, start_time=stamp, id=10_000_000 + salt * 10 + hash(stamp) % 7)
+        return attrs.evolve(record, start_time=stamp, id=fresh_id)
     return attrs.evolve(record, **{field: stamp})
 
 

@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from alibabacloud_sddp20190103.client import Client
 from alibabacloud_sddp20190103.models import DescribeAuditLogsRequest, DescribeDataMaskingRunHistoryRequest
@@ -151,7 +152,8 @@ class TestServerConfigFixture:
 
 
 def test_reset_serves_the_data_afresh(dsc_server: TestServer, dsc_config: Config) -> None:
-    dsc_server.engine.load(generate("masking", 3, seed=8))
+    more = [attrs.evolve(run, id=run.id + 1000) for run in generate("masking", 3, seed=8)]  # Ids not served
+    dsc_server.engine.load(more)
     assert _runs(dsc_config) == 15
     dsc_server.reset()
     assert _runs(dsc_config) == 12
@@ -271,6 +273,7 @@ def test_a_path_is_not_data() -> None:
 SESSION_TESTS = '''
 import time
 
+import attrs
 import pytest
 from alibabacloud_sddp20190103.client import Client
 from alibabacloud_sddp20190103.models import DescribeAuditLogsRequest

@@ -285,3 +285,37 @@ def test_load_tells_what_it_takes_when_given_something_else(tmp_path):
     path.write_text(json.dumps(to_wire(record)) + "\n", encoding="utf-8")
     assert engine.load(os.fsencode(path)).loaded_total == 1  # a path as bytes, as open takes it
     assert list(engine.store(RecordKind.AUDIT_LOG).records_in_load_order()) == [record]
+
+
+def test_load_keeps_masking_run_ids_unique_as_imports_do(tmp_path: Any) -> None:
+    """A masking run's Id is its identity and breaks ties of StartTime (docs/semantics.md §5.1):
+    a run whose Id is held already, or comes earlier in the call, is skipped when identical and
+    refused when not, as a file import does; so what the engine holds saves and reopens whole."""
+    from dsc_engine.io.snapshot import save
+
+    engine = Engine()
+    first = engine.load([MaskingRun(id=1, start_time=5, task_id="a"), MaskingRun(id=2, start_time=5)])
+    assert (first.loaded[RecordKind.MASKING_RUN], first.duplicates_skipped) == (2, 0)
+    three = MaskingRun(id=3, start_time=5)
+    again = engine.load([{"Id": 1, "StartTime": 5, "TaskId": "a"}, three, three])
+    assert (again.loaded[RecordKind.MASKING_RUN], again.duplicates_skipped, again.read) == (1, 2, 3)
+    for clash in ([MaskingRun(id=1, start_time=5, task_id="b")],
+                  [MaskingRun(id=9, start_time=1), AuditLog(creation_time=1), MaskingRun(id=9, start_time=2)]):
+        with pytest.raises(RecordError, match="Id 9|Id 1") as info:
+            engine.load(clash)
+        assert info.value.key == "Id" and info.value.where == f"item {len(clash) - 1}"
+    assert len(engine.store(RecordKind.MASKING_RUN)) == 3 and len(engine.store(RecordKind.AUDIT_LOG)) == 0
+    save(engine, tmp_path / "runs.dsc")
+    reopened = Engine()
+    assert reopened.load(str(tmp_path / "runs.dsc")).ok
+    assert reopened.call("DescribeDataMaskingRunHistory", {}, request_id="r") == engine.call(
+        "DescribeDataMaskingRunHistory", {}, request_id="r"
+    )
+
+
+@pytest.mark.parametrize("params", [None, [("PageSize", "1")], "PageSize=1"])
+def test_call_says_it_takes_parameters_as_a_mapping(params: object) -> None:
+    """A caller's slip is a TypeError saying what call takes, as load's is (it was an
+    AttributeError from inside the router: 'NoneType' object has no attribute 'get')."""
+    with pytest.raises(TypeError, match="call takes the request parameters as a mapping"):
+        Engine().call("DescribeAuditLogs", params)  # type: ignore[arg-type]

@@ -2,7 +2,8 @@
 
 Filters (``docs/semantics.md`` §2-4): ``SqlText``/``Message`` are case-insensitive substrings,
 ``OperateType`` case-insensitive equality, the two ranges are range strings, every other filter
-is exact; ``StartTime``/``EndTime`` bound ``CreationTime`` inclusively. ``LogQueryOpJson``
+is exact (``ProductId`` and ``IpType`` take only the values their page lists);
+``StartTime``/``EndTime`` bound ``CreationTime`` inclusively. ``LogQueryOpJson``
 negates the filters it names with ``isContain: false``. ``RuleAggQuery`` keeps the newest hit of
 each rule; ``LoadWhiteList`` adds ``InWhiteList`` to the items.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from dsc_engine.api.spec import SDDP, Match, Operation, Parameter, Role, WireType
-from dsc_engine.models import Lang, RecordKind
+from dsc_engine.models import AssetProduct, IpType, Lang, RecordKind
 from dsc_engine.models.enums import warn_level_name
 
 S, L, I, B = WireType.STRING, WireType.LONG, WireType.INTEGER, WireType.BOOLEAN  # noqa: E741
@@ -58,7 +59,7 @@ OPERATION = Operation(
                   doc="The end time of the alert log, UNIX milliseconds."),
         _exact("ProductCode", "The service of the data asset (MaxCompute, OSS, ADS, OTS, RDS ...).", "productCode"),
         Parameter(name="ProductId", wire=L, match=Match.EXACT, field="ProductId", query_key="productId",
-                  doc="The ID of the service of the data object."),
+                  values=AssetProduct, doc="The ID of the service of the data object: 1 to 11, 25."),
         Parameter(name="SqlText", wire=S, match=Match.SUBSTRING, field="SqlText", query_key="sqlText",
                   doc="The content of the SQL statement."),
         Parameter(name="ExecuteTimeRange", wire=S, match=Match.RANGE_STRING, field="ExecuteTime",
@@ -81,7 +82,8 @@ OPERATION = Operation(
         Parameter(name="LoadWhiteList", wire=B, role=Role.SHOW_FIELD, field="InWhiteList",
                   doc="Whether items carry their whitelist status (InWhiteList)."),
         _exact("MemberAccount", "The UID of the member account.", "memberAccount"),
-        _exact("IpType", "The network type.", "ipType"),
+        Parameter(name="IpType", wire=S, match=Match.EXACT, field="IpType", query_key="ipType", values=IpType,
+                  doc="The network type: default (not an Alibaba Cloud service) or aliyun."),
         Parameter(name="LogQueryOpJson", wire=WireType.JSON, role=Role.NEGATIONS,
                   doc="Which filters to negate: [{\"queryKey\": \"userName\", \"isContain\": false}]."),
         Parameter(name="Message", wire=S, match=Match.SUBSTRING, field="Message", query_key="message",

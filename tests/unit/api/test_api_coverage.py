@@ -34,3 +34,15 @@ def test_every_parameter_the_page_lists_is_described(action: str) -> None:
     listed |= set(re.findall(r"^([A-Z]\w+)(?:string|integer|long|boolean)(?:Yes|No)", section, re.MULTILINE))
     assert listed, "no parameter found on the page"
     assert listed <= OPERATIONS[action].names
+
+
+def test_lang_is_said_to_set_warn_level_name_only_where_items_have_one() -> None:
+    """Masking runs have no WarnLevelName: their Lang sets the language of errors alone."""
+    page = coverage.render()
+    rows = {
+        action: next(line for line in section.splitlines() if line.startswith("| `Lang` |"))
+        for action, section in zip(OPERATIONS, page.split("\n## ")[1:])
+        if "| `Lang` |" in section
+    }
+    assert "WarnLevelName" in rows["DescribeAuditLogs"]
+    assert "WarnLevelName" not in rows["DescribeDataMaskingRunHistory"]

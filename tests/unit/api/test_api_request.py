@@ -59,3 +59,25 @@ def test_documented_values_are_the_only_ones_a_request_takes() -> None:
     assert read_request(MASKING, {"Status": "-1"}).filter() == ast.Compare("Status", ast.CompareOp.EQ, -1)
     with pytest.raises(InvalidParameterError, match="5 is not one of -1, 0, 1, 2, 3, 4"):
         read_request(MASKING, {"Status": "5"})
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        ({"IpType": "internet"}, "'internet' is not one of default, aliyun"),
+        ({"IpType": "Aliyun"}, "'Aliyun' is not one of default, aliyun"),
+        ({"ProductId": "12"}, "12 is not one of 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 25"),
+        ({"ProductId": "0"}, "0 is not one of 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 25"),
+    ],
+)
+def test_audit_ip_type_and_product_id_take_only_the_values_their_page_lists(
+    params: dict[str, str], reason: str
+) -> None:
+    """The DescribeAuditLogs page lists the valid values of IpType (an enumeration: default,
+    aliyun) and ProductId (1 to 11 and 25), as the masking page lists Status's."""
+    with pytest.raises(InvalidParameterError, match=reason):
+        read_request(AUDIT, params)
+    name, value = next(iter(params.items()))
+    valid = {"IpType": "aliyun", "ProductId": "25"}[name]
+    expected = int(valid) if name == "ProductId" else valid
+    assert read_request(AUDIT, {name: valid}).filter() == ast.Compare(name, ast.CompareOp.EQ, expected)
