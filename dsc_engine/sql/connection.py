@@ -202,7 +202,13 @@ class ClickHouseConnection:
             except ImportError:
                 raise _missing(url, "chdb", "clickhouse") from None
             if url.location != ":memory:":
-                Path(url.location).expanduser().mkdir(parents=True, exist_ok=True)
+                folder = Path(url.location).expanduser()
+                if folder.exists() and not folder.is_dir():
+                    raise BackendError(self.shown, f"{str(folder)!r} is a file, not a folder: chDB keeps its data in a folder")
+                try:
+                    folder.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise BackendError(self.shown, f"cannot make the folder {str(folder)!r}: {exc.strerror or exc}") from None
         self._local = threading.local()
         self._clients: list[Any] = []
         self._clients_lock = threading.Lock()
