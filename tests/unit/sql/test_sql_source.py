@@ -104,6 +104,26 @@ def test_a_table_that_is_not_the_engines_is_refused(tmp_path: Path) -> None:
         Engine.connect(f"duckdb://{path}")
 
 
+@pytest.mark.parametrize("name", SQL_NAMES)
+def test_a_table_of_the_same_columns_and_other_types_is_refused(name: str) -> None:
+    """Same names, another type (another program's table, or a hand-made one): refused when
+    opened, rather than loaded into (text compared as text, times sorted as text) or failing at
+    the first filter with the engine's own message."""
+    from dsc_engine.sql.backend import connect
+
+    url = url_of(name)
+    backend = connect(url)
+    table = backend.connection.dialect.table("masking_run", backend.connection.database).sql(dialect=backend.connection.dialect.name)
+    other = "VARCHAR" if name == "duckdb" else "Nullable(String)"
+    alter = f'ALTER TABLE {table} ALTER "Status" TYPE {other}' if name == "duckdb" else f'ALTER TABLE {table} MODIFY COLUMN "Status" {other}'
+    if name == "duckdb":  # the index on the load number depends on the table
+        backend.connection.execute('DROP INDEX "masking_run__load_seq"')
+    backend.connection.execute(alter)
+    backend.close()
+    with pytest.raises(BackendError, match=r"the table 'masking_run' exists but is not this engine's: its column 'Status' is (VARCHAR|Nullable\(String\)), not "):
+        Engine.connect(url)
+
+
 def test_a_missing_package_says_which_extra_to_install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setitem(sys.modules, "duckdb", None)
     with pytest.raises(BackendError, match=r"pip install 'dsc-engine\[duckdb\]'"):
