@@ -7,6 +7,7 @@ kinds when they are missing (refusing tables of other columns) and returns a :cl
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from dsc_engine.errors import BackendError
@@ -37,21 +38,48 @@ class Backend:
         self.connection.close()
 
 
-def connect(url: str | BackendUrl, runs: RunPolicy | None = None) -> Backend:
+#: How a database that holds no records yet is made, for the messages refusing one.
+MAKE = "load records into it first: dsc-engine load FILES --into URL, or Engine.connect(url).load(...)"
+
+
+def connect(url: str | BackendUrl, runs: RunPolicy | None = None, *, create: bool = True) -> Backend:
     """Open the SQL database of ``url`` (``duckdb://``, ``chdb://`` or ``clickhouse://``), with its
     tables created if missing; :class:`BackendError` if it cannot be used. ``runs``: when DuckDB's
-    key tables take a run (``keys.py``; the default suits millions of records)."""
+    key tables take a run (``keys.py``; the default suits millions of records). ``create=False``
+    (the commands that only read) opens only a database this engine has made: a file or folder
+    that does not exist, or a database without the kinds' tables, is a :class:`BackendError`
+    (a mistyped path would otherwise answer every question with nothing), and nothing is made."""
     parsed = url if isinstance(url, BackendUrl) else parse_url(url)
     if parsed.scheme is Scheme.MEMORY:
         raise BackendError(parsed.shown, "memory:// is the in-memory engine: Engine.connect opens it")
+    if not create and parsed.scheme in (Scheme.DUCKDB, Scheme.CHDB) and parsed.location != ":memory:":
+        place = Path(parsed.location).expanduser()
+        if not place.exists():
+            raise BackendError(parsed.shown, f"no database at {str(place)!r}: {MAKE}")
     connection = open_connection(parsed)
     try:
+        if not create:
+            _require_tables(connection)
         for kind in RecordKind:
             _create(connection, TABLES[kind])
     except BaseException:
         connection.close()
         raise
     return Backend(parsed, connection, runs)
+
+
+def _require_tables(connection: Connection) -> None:
+    """Refuse a database lacking a kind's table (``connect(create=False)``)."""
+    dialect = connection.dialect
+    missing = []
+    for kind in RecordKind:
+        query, values = dialect.columns_query(TABLES[kind].name, connection.database)
+        if not connection.rows(dialect.render(query), values):
+            missing.append(TABLES[kind].name)
+    if len(missing) == len(RecordKind):
+        raise BackendError(connection.shown, f"the database holds none of this engine's tables: {MAKE}")
+    if missing:
+        raise BackendError(connection.shown, f"the database lacks this engine's table {missing[0]!r}: {MAKE}")
 
 
 def _create(connection: Connection, table: Table) -> None:
