@@ -4,6 +4,7 @@ files reopened, tables that are not the engine's; and Engine.connect/close."""
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -161,6 +162,30 @@ def test_a_failed_clickhouse_insert_leaves_nothing(monkeypatch: pytest.MonkeyPat
         assert list(source.records_in_load_order()) == [AuditLog(creation_time=1)]
         source.insert([AuditLog(creation_time=4)])
         assert [r.creation_time for r in source.records_in_load_order()] == [1, 4]  # type: ignore[attr-defined]
+    finally:
+        backend.close()
+
+
+def test_a_clickhouse_connection_keeps_no_client_per_ended_thread() -> None:
+    """The server answers each connection on a thread of its own: a client per thread, kept until
+    the engine closed, grew without bound (and cost a new client per request); clients are
+    reused once a statement is done with them, so their number is the most used at once."""
+    backend = open_backend("chdb")
+    try:
+        source = backend.fresh(RUNS)
+        source.insert(list(bundled(RUNS)[:5]))
+        answers = []
+
+        def ask() -> None:
+            answers.append(backend.engine.call("DescribeDataMaskingRunHistory", {"PageSize": "2"})["TotalCount"])
+
+        for _ in range(20):
+            thread = threading.Thread(target=ask)
+            thread.start()
+            thread.join()
+        assert answers == [5] * 20
+        connection = source._connection  # type: ignore[attr-defined]
+        assert len(connection._clients) <= 2
     finally:
         backend.close()
 
