@@ -16,6 +16,7 @@ translate the driver's failures into :class:`BackendError`. Neither builds SQL f
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -64,6 +65,24 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0][:500]
 
 
+#: The write lock of each embedded database this process has open (a DuckDB file, a chDB folder's
+#: database), by its real path: one process may open one several times (two ``Engine.connect``: a
+#: server and a loader), and their inserts must not read the same highest load number at once.
+#: Appends never conflict in either engine, so nothing else stops them.
+_WRITE_LOCKS: dict[str, threading.Lock] = {}
+_WRITE_LOCKS_LOCK = threading.Lock()
+
+
+def _write_lock(location: str, database: str = "") -> threading.Lock:
+    """The lock serializing inserts into the database at ``location`` (and ``database`` in it) in
+    this process; a new one for ``:memory:``."""
+    if location == ":memory:":
+        return threading.Lock()
+    key = f"{os.path.realpath(Path(location).expanduser())}?{database}"
+    with _WRITE_LOCKS_LOCK:
+        return _WRITE_LOCKS.setdefault(key, threading.Lock())
+
+
 class DuckDBConnection:
     """One DuckDB database (a file, or memory)."""
 
@@ -88,7 +107,7 @@ class DuckDBConnection:
         except duckdb.Error as exc:
             raise BackendError(self.shown, f"cannot open the database: {_first_line(exc)}") from None
         self._local = threading.local()
-        self._write_lock = threading.Lock()
+        self._write_lock = _write_lock(location)
 
     def _cursor(self) -> Any:
         cursor = getattr(self._local, "cursor", None)
@@ -214,7 +233,8 @@ class ClickHouseConnection:
         self._clients: list[Any] = []
         self._idle: list[Any] = []
         self._clients_lock = threading.Lock()
-        self._write_lock = threading.Lock()
+        embedded = url.scheme is Scheme.CHDB
+        self._write_lock = _write_lock(url.location, url.database) if embedded else threading.Lock()
         with self._client():  # connect now: a bad URL fails here, not at the first query
             pass
 
