@@ -117,7 +117,8 @@ def _check_columns(
         what = f"lacks {', '.join(missing[:5])}" if missing else f"has other columns ({', '.join(extra[:5])})"
     else:
         for column, row in zip(columns, rows):
-            wanted, there = connection.dialect.type_text(column), connection.dialect.found_type(row)
+            wanted = connection.dialect.type_text(column)
+            there = connection.dialect.found_type(row).replace('"', "").replace("`", "")  # names quoted or not
             if there != wanted:
                 what = f"its column {column.name!r} is {there}, not {wanted}"
                 break
