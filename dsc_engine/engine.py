@@ -53,12 +53,15 @@ class Engine:
         self._on_close = on_close
 
     @classmethod
-    def connect(cls, url: str) -> Engine:
+    def connect(cls, url: str, *, create: bool = True) -> Engine:
         """An engine over the records at ``url``: ``memory://`` (a new in-memory engine, as
         ``Engine()``), ``duckdb:///path/logs.duckdb``, ``chdb:///path/dir`` or
         ``clickhouse://user:pass@host:8123/db``. The database's tables are created when missing;
-        what it already holds is answered at once. Raises ``BackendError`` for a URL or database
-        that cannot be used (and when the backend's package is not installed).
+        what it already holds is answered at once. ``create=False`` opens only a database this
+        engine has made (its tables there): a path that does not exist, or a database without
+        them, is a ``BackendError``, and nothing is made (what the commands that only read use).
+        Raises ``BackendError`` for a URL or database that cannot be used (and when the backend's
+        package is not installed).
         """
         from dsc_engine.sql.url import Scheme, parse_url
 
@@ -70,7 +73,7 @@ class Engine:
         except ImportError as exc:  # sqlglot or pyarrow: the extra is not installed
             reason = f"the {exc.name} package is not installed: pip install 'dsc-engine[{parsed.scheme.extra}]'"
             raise BackendError(parsed.shown, reason) from None
-        backend = connect(parsed)
+        backend = connect(parsed, create=create)
         return cls(backend.sources, on_close=backend.close)
 
     def close(self) -> None:

@@ -115,7 +115,7 @@ def _engine(args: argparse.Namespace, err: IO[str], files: list[Path], kind: Rec
     closes it (``with``)."""
     url, _ = data_url(args.data)
     if url is not None:
-        return Engine.connect(url)
+        return Engine.connect(url, create=False)
     if not args.data:
         return Engine.from_sample(None if kind is None else [kind])
     engine = Engine()

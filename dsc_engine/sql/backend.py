@@ -6,13 +6,15 @@ kinds when they are missing (refusing tables of other columns) and returns a :cl
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 from dsc_engine.errors import BackendError
 from dsc_engine.models.kinds import RecordKind
 from dsc_engine.sql.connection import Connection, open_connection
 from dsc_engine.sql.keys import RunPolicy
-from dsc_engine.sql.schema import TABLES, Table
+from dsc_engine.sql.schema import TABLES, Column, EntryColumn, Table
 from dsc_engine.sql.source import SqlSource
 from dsc_engine.sql.url import BackendUrl, Scheme, looks_like_url, parse_url
 
@@ -36,15 +38,28 @@ class Backend:
         self.connection.close()
 
 
-def connect(url: str | BackendUrl, runs: RunPolicy | None = None) -> Backend:
+#: How a database that holds no records yet is made, for the messages refusing one.
+MAKE = "load records into it first: dsc-engine load FILES --into URL, or Engine.connect(url).load(...)"
+
+
+def connect(url: str | BackendUrl, runs: RunPolicy | None = None, *, create: bool = True) -> Backend:
     """Open the SQL database of ``url`` (``duckdb://``, ``chdb://`` or ``clickhouse://``), with its
     tables created if missing; :class:`BackendError` if it cannot be used. ``runs``: when DuckDB's
-    key tables take a run (``keys.py``; the default suits millions of records)."""
+    key tables take a run (``keys.py``; the default suits millions of records). ``create=False``
+    (the commands that only read) opens only a database this engine has made: a file or folder
+    that does not exist, or a database without the kinds' tables, is a :class:`BackendError`
+    (a mistyped path would otherwise answer every question with nothing), and nothing is made."""
     parsed = url if isinstance(url, BackendUrl) else parse_url(url)
     if parsed.scheme is Scheme.MEMORY:
         raise BackendError(parsed.shown, "memory:// is the in-memory engine: Engine.connect opens it")
+    if not create and parsed.scheme in (Scheme.DUCKDB, Scheme.CHDB) and parsed.location != ":memory:":
+        place = Path(parsed.location).expanduser()
+        if not place.exists():
+            raise BackendError(parsed.shown, f"no database at {str(place)!r}: {MAKE}")
     connection = open_connection(parsed)
     try:
+        if not create:
+            _require_tables(connection)
         for kind in RecordKind:
             _create(connection, TABLES[kind])
     except BaseException:
@@ -53,31 +68,66 @@ def connect(url: str | BackendUrl, runs: RunPolicy | None = None) -> Backend:
     return Backend(parsed, connection, runs)
 
 
+def _require_tables(connection: Connection) -> None:
+    """Refuse a database lacking a kind's table (``connect(create=False)``)."""
+    dialect = connection.dialect
+    missing = []
+    for kind in RecordKind:
+        query, values = dialect.columns_query(TABLES[kind].name, connection.database)
+        if not connection.rows(dialect.render(query), values):
+            missing.append(TABLES[kind].name)
+    if len(missing) == len(RecordKind):
+        raise BackendError(connection.shown, f"the database holds none of this engine's tables: {MAKE}")
+    if missing:
+        raise BackendError(connection.shown, f"the database lacks this engine's table {missing[0]!r}: {MAKE}")
+
+
 def _create(connection: Connection, table: Table) -> None:
     """Create a kind's tables (and DuckDB's index and key tables) where missing; refuse an
     existing table of other columns. A database from before the key tables gets them, empty: its
     records are read from the kind's table until the next insert sorts them into a run."""
     dialect, database = connection.dialect, connection.database
-    tables = [(table.name, table.column_names)]
+    tables: list[tuple[str, tuple[Column | EntryColumn, ...]]] = [(table.name, table.columns)]
     if dialect.keyed:
-        tables += [(table.runs.name, tuple(c.name for c in table.runs.columns))]
-        tables += [(keys.name, tuple(c.name for c in keys.columns)) for keys in table.key_tables]
+        tables += [(table.runs.name, table.runs.columns)]
+        tables += [(keys.name, keys.columns) for keys in table.key_tables]
     absent = False
-    for name, expected in tables:
+    for name, columns in tables:
         query, values = dialect.columns_query(name, database)
-        found = [row[0] for row in connection.rows(dialect.render(query), values)]
-        absent = absent or not found
-        if found and found != list(expected):
-            missing = [c for c in expected if c not in found]
-            extra = [c for c in found if c not in expected]
-            what = f"lacks {', '.join(missing[:5])}" if missing else f"has other columns ({', '.join(extra[:5])})"
-            raise BackendError(
-                connection.shown,
-                f"the table {name!r} exists but is not this engine's: it {what}; use another database or file",
-            )
+        rows = connection.rows(dialect.render(query), values)
+        absent = absent or not rows
+        if rows:
+            _check_columns(connection, name, columns, rows)
     if absent:
         for statement in dialect.create_statements(table, database):
             connection.execute(dialect.render(statement))
+
+
+def _check_columns(
+    connection: Connection, name: str, columns: Sequence[Column | EntryColumn], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """Refuse an existing table whose columns (names, in order, and types) are not those the
+    engine creates: another program's table, or another version's."""
+    expected = [column.name for column in columns]
+    found = [row[0] for row in rows]
+    what = ""
+    if found != expected:
+        missing = [c for c in expected if c not in found]
+        extra = [c for c in found if c not in expected]
+        what = f"lacks {', '.join(missing[:5])}" if missing else f"has other columns ({', '.join(extra[:5])})"
+    else:
+        for column, row in zip(columns, rows):
+            wanted = connection.dialect.type_text(column)
+            there = connection.dialect.found_type(row).replace('"', "").replace("`", "")  # names quoted or not
+            if there != wanted:
+                what = f"its column {column.name!r} is {there}, not {wanted}"
+                break
+    if what:
+        raise BackendError(
+            connection.shown,
+            f"the table {name!r} exists but is not this engine's: {'it ' if not what.startswith('its') else ''}{what};"
+            " use another database or file",
+        )
 
 
 __all__ = ["Backend", "BackendUrl", "RunPolicy", "SqlSource", "connect", "looks_like_url", "parse_url"]

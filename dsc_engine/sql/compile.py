@@ -20,6 +20,10 @@ Exactness (``docs/backends.md``, "Semantics"):
 - **Empty needles.** ``contains ""`` and ``startswith ""`` hold for every present value (as in
   Python), written ``x IS NOT NULL`` rather than trusting each engine's ``position`` of ``''``.
 - **Times.** DMS wall-clock values are bound as the microseconds the table stores.
+- **Text without a UTF-8 form.** A needle holding a lone surrogate (``"\\ud800"`` in a filter, or
+  an API parameter) cannot be sent to either engine, which take UTF-8 only; no stored value holds
+  one (the tables refuse such text), so :func:`storable` rewrites its leaf to match nothing, as it
+  matches nothing in memory, before anything is compiled.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from typing import Any
 from sqlglot import exp
 
 from dsc_engine.query import ast, passes
+from dsc_engine.query.passes import NOTHING
 from dsc_engine.sql.dialects import Dialect, column
 from dsc_engine.sql.schema import FieldColumns, sql_value
 from dsc_engine.wire import types
@@ -58,6 +63,48 @@ class Binder:
         placeholder = self.dialect.placeholder(name, value)
         self.values[name] = value
         return placeholder
+
+
+def storable(node: ast.Node) -> ast.Node:
+    """``node`` with every leaf whose text has no UTF-8 form (a lone surrogate) replaced by the
+    filter matching nothing (an ``in`` set loses such values): no record of a SQL table holds that
+    text, so the leaf matches no record there, as it matches none in memory (its negation every
+    one); and the engines, which take UTF-8 only, are never sent it. ``node`` itself when no leaf
+    holds such text (the usual case)."""
+    if isinstance(node, ast.And | ast.Or):
+        items = tuple(storable(item) for item in node.items)
+        return node if all(a is b for a, b in zip(items, node.items)) else type(node)(items, pos=node.pos)
+    if isinstance(node, ast.Not):
+        item = storable(node.item)
+        return node if item is node.item else ast.Not(item, pos=node.pos)
+    if isinstance(node, ast.AnyEntry):
+        condition = storable(node.condition)
+        return node if condition is node.condition else ast.AnyEntry(node.field, condition, pos=node.pos)
+    if isinstance(node, ast.InSet):
+        values = tuple(value for value in node.values if not _unstorable(value))
+        if len(values) == len(node.values):
+            return node
+        return ast.InSet(node.field, values, pos=node.pos) if values else NOTHING
+    if isinstance(node, ast.Compare):
+        if not _unstorable(node.value):
+            return node
+        return ast.MatchAll() if node.op is ast.CompareOp.NE else NOTHING
+    if isinstance(node, ast.EqualsIgnoreCase):
+        return NOTHING if _unstorable(node.value) else node
+    if isinstance(node, ast.Contains | ast.StartsWith):
+        return NOTHING if _unstorable(node.text) else node
+    return node
+
+
+def _unstorable(value: object) -> bool:
+    """Whether ``value`` is text without a UTF-8 form (it holds a lone surrogate)."""
+    if not isinstance(value, str) or value.isascii():
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def where(node: ast.Node, view: Mapping[str, FieldColumns], binder: Binder) -> exp.Expr:

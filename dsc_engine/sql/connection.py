@@ -9,12 +9,14 @@ translate the driver's failures into :class:`BackendError`. Neither builds SQL f
 - :class:`ClickHouseConnection`: ``clickhouse-connect``, for a server over HTTP and, with a
   ``chdb://`` URL, for chDB in this process (clickhouse-connect drives chDB through the same
   client class): the statements, the parameter encoding and the inserts are the same code for
-  both. A client per thread. ClickHouse has no multi-statement transactions: see ``docs/backends.md``.
+  both. A client per statement running at once, reused by the next statements. ClickHouse has no
+  multi-statement transactions: see ``docs/backends.md``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -63,6 +65,24 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0][:500]
 
 
+#: The write lock of each embedded database this process has open (a DuckDB file, a chDB folder's
+#: database), by its real path: one process may open one several times (two ``Engine.connect``: a
+#: server and a loader), and their inserts must not read the same highest load number at once.
+#: Appends never conflict in either engine, so nothing else stops them.
+_WRITE_LOCKS: dict[str, threading.Lock] = {}
+_WRITE_LOCKS_LOCK = threading.Lock()
+
+
+def _write_lock(location: str, database: str = "") -> threading.Lock:
+    """The lock serializing inserts into the database at ``location`` (and ``database`` in it) in
+    this process; a new one for ``:memory:``."""
+    if location == ":memory:":
+        return threading.Lock()
+    key = f"{os.path.realpath(Path(location).expanduser())}?{database}"
+    with _WRITE_LOCKS_LOCK:
+        return _WRITE_LOCKS.setdefault(key, threading.Lock())
+
+
 class DuckDBConnection:
     """One DuckDB database (a file, or memory)."""
 
@@ -87,7 +107,7 @@ class DuckDBConnection:
         except duckdb.Error as exc:
             raise BackendError(self.shown, f"cannot open the database: {_first_line(exc)}") from None
         self._local = threading.local()
-        self._write_lock = threading.Lock()
+        self._write_lock = _write_lock(location)
 
     def _cursor(self) -> Any:
         cursor = getattr(self._local, "cursor", None)
@@ -202,12 +222,21 @@ class ClickHouseConnection:
             except ImportError:
                 raise _missing(url, "chdb", "clickhouse") from None
             if url.location != ":memory:":
-                Path(url.location).expanduser().mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
+                folder = Path(url.location).expanduser()
+                if folder.exists() and not folder.is_dir():
+                    raise BackendError(self.shown, f"{str(folder)!r} is a file, not a folder: chDB keeps its data in a folder")
+                try:
+                    folder.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise BackendError(self.shown, f"cannot make the folder {str(folder)!r}: {exc.strerror or exc}") from None
+        #: every client made (closed by :meth:`close`) and those no statement is using
         self._clients: list[Any] = []
+        self._idle: list[Any] = []
         self._clients_lock = threading.Lock()
-        self._write_lock = threading.Lock()
-        self._client()  # connect now: a bad URL fails here, not at the first query
+        embedded = url.scheme is Scheme.CHDB
+        self._write_lock = _write_lock(url.location, url.database) if embedded else threading.Lock()
+        with self._client():  # connect now: a bad URL fails here, not at the first query
+            pass
 
     def _new_client(self) -> Any:
         url = self._url
@@ -220,13 +249,22 @@ class ClickHouseConnection:
                 autogenerate_session_id=False,
             )
 
-    def _client(self) -> Any:
-        client = getattr(self._local, "client", None)
+    @contextlib.contextmanager
+    def _client(self) -> Iterator[Any]:
+        """A client for one statement: an idle one, else a new one; idle again afterwards. The
+        server answers each connection on a thread of its own, so a client per thread would grow
+        without bound; there are as many as statements run at once."""
+        with self._clients_lock:
+            client = self._idle.pop() if self._idle else None
         if client is None:
-            client = self._local.client = self._new_client()
+            client = self._new_client()
             with self._clients_lock:
                 self._clients.append(client)
-        return client
+        try:
+            yield client
+        finally:
+            with self._clients_lock:
+                self._idle.append(client)
 
     @contextlib.contextmanager
     def _errors(self, what: str) -> Iterator[None]:
@@ -238,12 +276,12 @@ class ClickHouseConnection:
             raise BackendError(self.shown, f"{what} failed: {exc}") from None
 
     def execute(self, sql: str, values: Mapping[str, Any] | None = None) -> None:
-        with self._errors("a statement"):
-            self._client().command(sql, parameters=dict(values or {}))
+        with self._client() as client, self._errors("a statement"):
+            client.command(sql, parameters=dict(values or {}))
 
     def rows(self, sql: str, values: Mapping[str, Any] | None = None) -> list[Row]:
-        with self._errors("a query"):
-            return list(self._client().query(sql, parameters=dict(values or {})).result_rows)
+        with self._client() as client, self._errors("a query"):
+            return list(client.query(sql, parameters=dict(values or {})).result_rows)
 
     def stream(self, sql: str, values: Mapping[str, Any], chunk: int) -> Iterator[list[Row]]:
         client = self._new_client()  # its own: the caller may query between chunks
@@ -273,12 +311,12 @@ class ClickHouseConnection:
             yield
 
     def insert(self, table: str, data: Any) -> None:
-        with self._errors("an insert"):
-            self._client().insert_arrow(table, data, database=self.database)
+        with self._client() as client, self._errors("an insert"):
+            client.insert_arrow(table, data, database=self.database)
 
     def close(self) -> None:
         with self._clients_lock:
-            clients, self._clients = self._clients, []
+            clients, self._clients, self._idle = self._clients, [], []
         for client in clients:
             with contextlib.suppress(self._errors_of, OSError):
                 client.close()

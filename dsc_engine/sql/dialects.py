@@ -28,6 +28,12 @@ from dsc_engine.sql.schema import SEQ, Column, EntryColumn, Table
 _VALUE_TYPES: Mapping[type, DType] = {str: DType.TEXT, int: DType.BIGINT, bool: DType.BOOLEAN}
 
 
+#: The stored types as each engine's catalog names them (``information_schema.columns.data_type``,
+#: ``system.columns.type``).
+_DUCKDB_TYPES: Mapping[DType, str] = {DType.TEXT: "VARCHAR", DType.BIGINT: "BIGINT", DType.BOOLEAN: "BOOLEAN"}
+_CLICKHOUSE_TYPES: Mapping[DType, str] = {DType.TEXT: "String", DType.BIGINT: "Int64", DType.BOOLEAN: "Bool"}
+
+
 def value_type(value: object) -> DType:
     """The SQL type of a bound value (``TypeError`` for a value no filter binds)."""
     try:
@@ -65,7 +71,17 @@ class Dialect:
         raise NotImplementedError
 
     def columns_query(self, table: str, database: str) -> tuple[exp.Expr, dict[str, object]]:
-        """A query of the column names of an existing table, in order, and its values."""
+        """A query of the columns of an existing table, in order, and its values: a row per column,
+        its name first, then what :meth:`found_type` reads its type from."""
+        raise NotImplementedError
+
+    def found_type(self, row: tuple[object, ...]) -> str:
+        """The type of a column of an existing table, as :meth:`type_text` spells it, from its
+        row of :meth:`columns_query`."""
+        raise NotImplementedError
+
+    def type_text(self, column: Column | EntryColumn) -> str:
+        """The type of ``column`` as the engine's catalog shows it for a table this engine made."""
         raise NotImplementedError
 
     def render(self, expression: exp.Expr) -> str:
@@ -124,10 +140,20 @@ class DuckDB(Dialect):
         query = (
             exp.select(column("column_name"))
             .from_(exp.Table(this=identifier("columns"), db=identifier("information_schema")))
+            .select(column("data_type"), column("is_nullable"))
             .where(exp.EQ(this=column("table_name"), expression=self.placeholder("p0", table)))
             .order_by(column("ordinal_position"))
         )
         return query, {"p0": table}
+
+    def found_type(self, row: tuple[object, ...]) -> str:
+        return f"{row[1]}{' NOT NULL' if row[2] == 'NO' else ''}"
+
+    def type_text(self, column: Column | EntryColumn) -> str:
+        if isinstance(column, EntryColumn):
+            members = ", ".join(f"{member.name} {_DUCKDB_TYPES[member.stored.dtype]}" for member in column.members)
+            return f"STRUCT({members})[]"
+        return f"{_DUCKDB_TYPES[column.stored.dtype]}{'' if column.nullable else ' NOT NULL'}"
 
 
 class ClickHouse(Dialect):
@@ -159,9 +185,20 @@ class ClickHouse(Dialect):
                 exp.EQ(this=column("database"), expression=self.placeholder("p0", database)),
                 exp.EQ(this=column("table"), expression=self.placeholder("p1", table)),
             ))
+            .select(column("type"))
             .order_by(column("position"))
         )
         return query, {"p0": database, "p1": table}
+
+    def found_type(self, row: tuple[object, ...]) -> str:
+        return str(row[1])
+
+    def type_text(self, column: Column | EntryColumn) -> str:
+        if isinstance(column, EntryColumn):
+            members = ", ".join(f"{member.name} {self.type_text(member)}" for member in column.members)
+            return f"Array(Tuple({members}))"
+        base = _CLICKHOUSE_TYPES[column.stored.dtype]
+        return f"Nullable({base})" if column.nullable else base
 
 
 DUCKDB = DuckDB()

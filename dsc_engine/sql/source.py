@@ -28,6 +28,7 @@ from dsc_engine.models.records import Record
 from dsc_engine.query import ast
 from dsc_engine.query.source import Listing, Page
 from dsc_engine.sql import keys
+from dsc_engine.sql.compile import storable
 from dsc_engine.sql.connection import Connection
 from dsc_engine.sql.keys import KeyStatements, RunPolicy
 from dsc_engine.sql.schema import SEQ, Column, EntryColumn, Table, fold_array
@@ -201,6 +202,7 @@ class SqlSource:
             reason = f"cannot group by {distinct!r}: not a field of {self._kind.value} records"
             raise StoreError(self._kind.value, "query", reason)
         statements = self._statements
+        node = storable(node)
         with self._connection.reading():
             if distinct is None and self._keys is not None and limit is not None:
                 total, seqs = self._locate(self._keys, node, offset, limit)
@@ -259,6 +261,7 @@ class SqlSource:
         return self._decode([found[seq] for seq in seqs])
 
     def count(self, node: ast.Node) -> int:
+        node = storable(node)
         if self._keys is None:
             return self._scalar(self._statements.count(node))
         with self._connection.reading():
@@ -269,7 +272,7 @@ class SqlSource:
 
     def iter_ordered(self, node: ast.Node) -> Iterator[Record]:
         """Every matching record in order, fetched in chunks of :data:`STREAM_CHUNK` rows."""
-        statement = self._statements.page(node, 0, None)
+        statement = self._statements.page(storable(node), 0, None)
         return self._stream(statement)
 
     def _stream(self, statement: Statement) -> Iterator[Record]:
@@ -281,6 +284,7 @@ class SqlSource:
 
     def explain(self, node: ast.Node) -> str:
         """The statements this source sends for the first page of ``node`` and its total."""
+        node = storable(node)
         statements = self._statements
         dialect = self._connection.dialect
         lines = [

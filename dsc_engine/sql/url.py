@@ -114,9 +114,13 @@ def _parse(text: str) -> BackendUrl:
     scheme = Scheme(scheme_text.lower())
     path, _, query_text = rest.partition("?")
     try:
-        query = dict(urllib.parse.parse_qsl(query_text, keep_blank_values=True, strict_parsing=bool(query_text)))
+        pairs = urllib.parse.parse_qsl(query_text, keep_blank_values=True, strict_parsing=bool(query_text))
     except ValueError:
         raise BackendError(text, f"cannot read the query {query_text!r}") from None
+    query = dict(pairs)
+    if len(query) < len(pairs):  # which one would win is a guess: refuse it
+        twice = next(name for index, (name, _) in enumerate(pairs) if name in dict(pairs[:index]))
+        raise BackendError(text, f"the option {twice!r} is given twice")
     allowed = {Scheme.MEMORY: set(), Scheme.DUCKDB: set(), Scheme.CHDB: {"database"},
                Scheme.CLICKHOUSE: {"secure"}}[scheme]
     unknown = sorted(set(query) - allowed)
@@ -132,18 +136,27 @@ def _parse(text: str) -> BackendUrl:
     location = urllib.parse.unquote(path)
     if not location:
         raise BackendError(text, f"{scheme.value}:// needs a path (or :memory:)")
+    if "\x00" in location:  # the engines would cut the path there, and open another file
+        raise BackendError(text, "the path holds a NUL character")
     database = _database(text, query.get("database", DEFAULT_DATABASE))
     return BackendUrl(scheme=scheme, text=text, location=location, database=database)
 
 
 def _server(text: str, query: dict[str, str]) -> BackendUrl:
-    parts = urllib.parse.urlsplit(text)
+    try:
+        parts = urllib.parse.urlsplit(text)
+    except ValueError as exc:  # an unclosed IPv6 bracket
+        raise BackendError(text, f"cannot read the host: {exc}") from None
     if not parts.hostname:
         raise BackendError(text, "clickhouse:// needs a host: clickhouse://user:pass@host:8123/db")
     try:
-        port = parts.port or 8123
+        port = parts.port
     except ValueError:
-        raise BackendError(text, "the port is not a number from 1 to 65535") from None
+        port = 0
+    if port is None:
+        port = 8123
+    elif not 1 <= port <= 65535:
+        raise BackendError(text, "the port is not a number from 1 to 65535")
     secure = query.get("secure", "0").lower()
     if secure not in ("0", "1", "true", "false"):
         raise BackendError(text, f"secure must be 1 or 0, not {secure!r}")

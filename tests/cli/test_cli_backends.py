@@ -100,3 +100,32 @@ def test_a_bad_url_is_a_data_error_naming_it(files: Path) -> None:
     assert code == 3 and "unknown option 'colour'" in err
     code, _, err = run("load", str(files), "--into", "clickhouse://u:hush@host:1/1db")
     assert code == 3 and "clickhouse://u:***@host:1/1db: the database name '1db'" in err and "hush" not in err
+
+
+@pytest.mark.parametrize("argv", [
+    ("query", "audit", 'UserName = "admin"'),
+    ("call", "DescribeAuditLogs", "--param", "PageSize=5"),
+    ("export", "audit"),
+])
+def test_a_database_url_that_names_no_database_is_a_data_error_and_creates_none(tmp_path: Path, argv: tuple[str, ...]) -> None:
+    """A mistyped path (or an empty database) would answer every question with nothing: the
+    commands that read a database refuse one this engine has not made, and leave nothing behind."""
+    typo = tmp_path / "logs.duckbd"
+    code, out, err = run(*argv, "--data", f"duckdb://{typo}")
+    assert code == 3 and "no database at" in err and "dsc-engine load FILES --into" in err, err
+    assert not typo.exists() and out == ""
+    folder = tmp_path / "no-such-chdb"
+    code, _, err = run(*argv, "--backend", f"chdb://{folder}")
+    assert code == 3 and "no database at" in err, err
+    assert not folder.exists()
+
+
+def test_a_database_without_this_engines_tables_is_a_data_error(tmp_path: Path) -> None:
+    import duckdb
+
+    other = tmp_path / "other.duckdb"
+    duckdb.connect(str(other)).close()
+    code, _, err = run("query", "audit", "--data", f"duckdb://{other}")
+    assert code == 3 and "holds none of this engine's tables" in err, err
+    with duckdb.connect(str(other)) as connection:  # left as it was: no table created
+        assert connection.execute("SELECT count(*) FROM information_schema.tables").fetchone() == (0,)

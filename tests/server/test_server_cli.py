@@ -172,3 +172,12 @@ def test_port_in_use_exits_4(tmp_path: Path) -> None:
         args = parse("--data", str(write_records(tmp_path / "a.jsonl")), "--port", str(port))
         assert cli.run(args, out=io.StringIO(), err=err) == cli.EXIT_BIND
     assert f"cannot bind 127.0.0.1:{port}" in err.getvalue()
+
+
+def test_serving_a_database_url_that_names_no_database_is_refused(tmp_path: Path) -> None:
+    from dsc_engine.errors import BackendError
+
+    typo = tmp_path / "logs.duckbd"
+    with pytest.raises(BackendError, match="no database at"):
+        cli._load(parse("--data", f"duckdb://{typo}"), io.StringIO())
+    assert not typo.exists()

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+
+from dsc_engine import Engine
 
 from dsc_engine.errors import BackendError
 from dsc_engine.sql.url import Scheme, looks_like_url, parse_url, redact
@@ -50,6 +54,12 @@ def test_the_password_is_left_out_of_what_is_shown() -> None:
     ("clickhouse://", "needs a host"),
     ("clickhouse://h:99999", "the port is not a number"),
     ("clickhouse://h?secure=maybe", "secure must be 1 or 0"),
+    ("clickhouse://h:0/db", "the port is not a number from 1 to 65535"),
+    ("clickhouse://[::1/db", "cannot read the host"),
+    ("clickhouse://h/db?secure=1&secure=0", "the option 'secure' is given twice"),
+    ("chdb:///x?database=a&database=b", "the option 'database' is given twice"),
+    ("duckdb:///tmp/a\x00b.duckdb", "the path holds a NUL character"),
+    ("chdb:///tmp/a\x00b", "the path holds a NUL character"),
 ])
 def test_a_bad_url_is_a_backend_error_saying_why(text: str, reason: str) -> None:
     with pytest.raises(BackendError, match=reason):
@@ -59,3 +69,13 @@ def test_a_bad_url_is_a_backend_error_saying_why(text: str, reason: str) -> None
 def test_only_known_schemes_look_like_urls() -> None:
     assert looks_like_url("duckdb:///x") and looks_like_url("ClickHouse://h")
     assert not looks_like_url("exports/") and not looks_like_url("s3://bucket/x") and not looks_like_url("C:/x")
+
+
+def test_a_chdb_path_naming_a_file_is_a_backend_error(tmp_path: Path) -> None:
+    """chDB keeps its data in a folder; a file there (a DuckDB file given the wrong scheme) is
+    refused by name, not a FileExistsError from making the folder."""
+    taken = tmp_path / "logs.duckdb"
+    taken.write_bytes(b"not a folder")
+    with pytest.raises(BackendError, match="is a file, not a folder"):
+        Engine.connect(f"chdb://{taken}")
+    assert taken.read_bytes() == b"not a folder"
