@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import os
 import socket
 import subprocess
 import sys
 import textwrap
+import unittest
 from collections.abc import Iterator
 from typing import Any
 
@@ -40,6 +42,7 @@ from dsc_engine.server.policy import Policy
 from dsc_engine.testing import TestServer
 
 SDDP_ENDPOINT = "sddp.cn-zhangjiakou.aliyuncs.com"
+_ORIGINAL_SEND = DaraCore.__dict__["do_action"]
 DMS_WINDOW = {"start_time": "2000-01-01 00:00:00", "end_time": "2099-12-31 23:59:59"}
 ECHOED = ("RequestId", "AsyncRequestId", "HostId", "Recommend")  # differ per request, per host
 
@@ -455,6 +458,69 @@ def test_decorated_coroutine_function_runs_in_the_mock(no_network: None) -> None
 @dsc_engine.mock(generate("audit", 8, seed=1))
 def test_a_decorated_test_keeps_its_fixtures(tmp_path: Any) -> None:
     assert tmp_path.exists() and my_report() == 8
+
+
+def test_a_decorated_class_keeps_its_tests_and_runs_each_in_the_mock(no_network: None) -> None:
+    cloud = dsc_engine.mock(generate("audit", 4, seed=1))
+
+    @cloud
+    class TestReports:
+        total = 0
+
+        def test_report(self) -> None:
+            assert my_report() == 4
+
+        @staticmethod
+        def test_static() -> int:
+            return my_report()
+
+        def helper(self) -> str:  # not a test: left as it is, outside the mock
+            return "helper"
+
+    assert inspect.isclass(TestReports), "the class became a function: pytest would collect nothing"
+    TestReports().test_report()
+    assert TestReports.test_static() == 4
+    assert TestReports().helper() == "helper"
+    assert DaraCore.__dict__["do_action"] is _ORIGINAL_SEND  # each test stopped its mock
+
+
+def test_a_decorated_unittest_case_runs_setup_test_and_teardown_in_the_mock(no_network: None) -> None:
+    seen: list[int] = []
+
+    @dsc_engine.mock(generate("audit", 6, seed=1))
+    class ReportCase(unittest.TestCase):
+        def setUp(self) -> None:
+            seen.append(my_report())
+
+        def test_report(self) -> None:
+            seen.append(my_report())
+
+        def tearDown(self) -> None:
+            seen.append(my_report())
+
+    result = unittest.TestResult()
+    unittest.defaultTestLoader.loadTestsFromTestCase(ReportCase).run(result)
+    assert result.testsRun == 1 and result.wasSuccessful(), result.errors + result.failures
+    assert seen == [6, 6, 6]
+    assert DaraCore.__dict__["do_action"] is _ORIGINAL_SEND
+
+
+def test_a_decorated_generator_runs_in_the_mock_until_it_finishes(no_network: None) -> None:
+    @dsc_engine.mock(generate("audit", 5, seed=1))
+    def reports() -> Iterator[int]:  # a pytest fixture that yields, say
+        yield my_report()
+        yield my_report()
+
+    assert list(reports()) == [5, 5]
+    assert DaraCore.__dict__["do_action"] is _ORIGINAL_SEND
+
+
+def test_decorating_an_async_generator_is_refused_clearly() -> None:
+    async def pages() -> Any:
+        yield 1
+
+    with pytest.raises(TypeError, match="async generator"):
+        dsc_engine.mock([])(pages)
 
 
 # -- the Tea core of older SDKs ---------------------------------------------------------------
