@@ -20,9 +20,10 @@ For v3 the canonical request is rebuilt from exactly the headers the client list
 request must carry ``x-acs-date``, ``x-acs-signature-nonce`` and ``x-acs-content-sha256``, none
 of them empty.
 
-:class:`AnyCredentials` checks none of this: it takes every request as signed by the key it names.
-It is what ``dsc_engine.mock`` uses until access keys are configured, as moto accepts any
-credentials; a server never uses it.
+:class:`AnyCredentials` checks none of this but step 1's first part (a request signed in one of the
+two schemes): it takes every such request as signed by the key it names. It is what
+``dsc_engine.mock`` uses until access keys are configured, as moto accepts any credentials; a
+server never uses it.
 """
 
 from __future__ import annotations
@@ -303,11 +304,27 @@ class Authenticator:
 
 
 class AnyCredentials:
-    """Takes every request as signed by the access key it names (``Credential`` of a v3
+    """Takes every signed request as signed by the access key it names (``Credential`` of a v3
     ``Authorization`` header, or the v2 ``AccessKeyId`` parameter), verifying nothing: no
-    signature, time, nonce or token check, and the key may call every action."""
+    signature, time, nonce or token check, and the key may call every action.
+
+    What it does check is that the request is signed with an access key at all, in one of the two
+    schemes, as :class:`Authenticator` does first: a request with neither an ``Authorization``
+    header nor a ``Signature`` parameter (or with both) is an ``IncompleteSignature``. That is
+    what the SDK sends for credentials that are no access key, such as a bearer token
+    (``SignatureType=BEARERTOKEN``), which these APIs do not take.
+    """
 
     def authenticate(self, request: HttpRequest) -> Caller:
+        authorization = request.header("authorization")
+        has_v2 = _has_signature_param(request)
+        if authorization is not None and has_v2:
+            raise _incomplete("both an Authorization header and a Signature parameter were sent")
+        if authorization is None and not has_v2:
+            raise _incomplete(
+                "the request is not signed with an access key (no Authorization header, no "
+                "Signature parameter); a bearer token is not accepted by these APIs"
+            )
         if is_v2_signed(request):
             scheme, key_id = "v2", request.params.get("AccessKeyId", "")
         else:

@@ -250,6 +250,20 @@ def test_any_credentials_are_accepted_by_default(no_network: None, algorithm: st
         assert SddpClient(config).describe_audit_logs(DescribeAuditLogsRequest()).body.total_count == 3
 
 
+@pytest.mark.parametrize("algorithm", [None, "v2"], ids=["v3", "v2"])
+def test_a_bearer_token_is_refused_as_unsigned_as_by_the_server(algorithm: str | None) -> None:
+    # The SDK sends a bearer token (a credential Sddp and DMS do not take) unsigned: no
+    # Authorization header, no Signature parameter; the mock must not take it for an access key
+    # and pass its SignatureType on to the API as if the caller had sent that parameter.
+    bearer = {"bearer_token": "bearer-1", "signature_algorithm": algorithm}
+    with TestServer([], access_key=KEY) as server:
+        from_server = _refused(server.sdk_config(access_key_id=None, access_key_secret=None, **bearer), None, False)
+    with dsc_engine.mock([]):
+        from_mock = _refused(Config(endpoint=SDDP_ENDPOINT, **bearer), None, False)
+    assert from_mock.code == from_server.code == "IncompleteSignature"
+    assert _without_echoes(from_mock.data) == _without_echoes(from_server.data)
+
+
 @pytest.mark.slow
 def test_credentials_from_the_environment_are_used(tmp_path: Any) -> None:
     script = textwrap.dedent(
