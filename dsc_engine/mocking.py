@@ -309,8 +309,12 @@ class EngineMock:
         return self._serving.engine
 
     def start(self) -> EngineMock:
+        """Start answering, from a clean state: the data served afresh, under the configuration
+        given (at creation or to ``reset``); a ``throttle`` of an earlier run is undone, so that
+        one test decorated with this mock does not throttle the next."""
         if self._started:
             raise RuntimeError("this mock is already started")
+        self.config = self._base
         self._serve()
         _INTERCEPTOR.push(self)
         self._started = True
@@ -337,8 +341,8 @@ class EngineMock:
             self._serve()
 
     def throttle(self, rate: float = DEFAULT_RATE) -> None:
-        """From now until the next reset, throttle as the service does: ``rate`` calls per second
-        per access key and operation, then ``Throttling.User``."""
+        """From now until the mock stops or is reset, throttle as the service does: ``rate`` calls
+        per second per access key and operation, then ``Throttling.User``."""
         self.config = attrs.evolve(self.config, throttle=ThrottleConfig(rate=rate))
         self._app = self._application(self.engine)
 

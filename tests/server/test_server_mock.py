@@ -409,6 +409,23 @@ def test_each_start_serves_the_data_afresh(records: list[Record]) -> None:
     assert len(cloud.engine.store("audit")) == 35  # still there after stop
 
 
+def test_a_throttle_ends_with_the_run_that_asked_for_it(no_network: None) -> None:
+    cloud = dsc_engine.mock([])
+
+    @cloud
+    def test_one_throttles() -> None:
+        cloud.throttle(rate=0.001)  # one call, then none for 1000 s
+        my_report()
+
+    @cloud
+    def test_two_pages_freely() -> None:  # the next test decorated with the same mock
+        for _ in range(3):
+            my_report()
+
+    test_one_throttles()
+    test_two_pages_freely()
+
+
 def test_an_engine_given_is_served_as_is(no_network: None) -> None:
     engine = Engine()
     with dsc_engine.mock(engine) as cloud:
