@@ -1,8 +1,8 @@
 """Authentication: who signed a request, and whether the signature, time and nonce hold.
 
-A request carrying an ``Authorization`` header is checked as ACS3-HMAC-SHA256 (signature v3);
-one carrying a ``Signature`` parameter as HMAC-SHA1 (signature v2); both, or neither, is an
-``IncompleteSignature``. The checks run in this order, and the first failure answers:
+A request carrying an ``Authorization`` header is checked as ACS3-HMAC-SHA256 or ACS3-HMAC-SM3
+(signature v3); one carrying a ``Signature`` parameter as HMAC-SHA1 (signature v2); both, or
+neither, is an ``IncompleteSignature``. The checks run in this order, and the first failure answers:
 
 1. the signature parts are present and well-formed (``IncompleteSignature``);
 2. the access key is configured (``InvalidAccessKeyId.NotFound``);
@@ -229,14 +229,14 @@ class Authenticator:
         if not self._nonces.use(key.id, nonce, signed_at):
             raise RequestRejected("SignatureNonceUsed", f"nonce {nonce!r} was used already")
 
-    # -- ACS3-HMAC-SHA256 -----------------------------------------------------------------
+    # -- ACS3-HMAC-SHA256 and ACS3-HMAC-SM3 -------------------------------------------------
 
     def _v3(self, request: HttpRequest, authorization: str) -> Caller:
         algorithm, _, rest = authorization.strip().partition(" ")
-        if algorithm != signing.ACS3_HMAC_SHA256:
+        if algorithm not in signing.V3_ALGORITHMS:
             raise _incomplete(
                 f"unsupported signature algorithm {algorithm!r}; this server verifies "
-                f"{signing.ACS3_HMAC_SHA256} and HMAC-SHA1 (v2)"
+                f"{', '.join(signing.V3_ALGORITHMS)} and HMAC-SHA1 (v2)"
             )
         fields: dict[str, str] = {}
         for part in rest.split(","):
@@ -263,16 +263,17 @@ class Authenticator:
         self._token(key, request.header("x-acs-security-token"))
         signed_at = parse_timestamp(request.header("x-acs-date") or "", "x-acs-date")
         self._fresh(signed_at)
-        payload_hash = signing.sha256_hex(request.body)
+        payload_hash = signing.payload_hash(request.body, algorithm)
         declared = request.header("x-acs-content-sha256") or ""
         if not _HEX64.fullmatch(declared):
-            raise _incomplete("x-acs-content-sha256 must be a lower-case hex SHA-256")
+            raise _incomplete("x-acs-content-sha256 must be a lower-case hex hash (SHA-256, or SM3)")
         if declared != payload_hash:
             raise RequestRejected("SignatureDoesNotMatch", "x-acs-content-sha256 is not the body's hash")
         canonical = signing.v3_canonical_request(
             request.method, request.path, request.query, request.headers, signed, payload_hash
         )
-        if not signing.same_signature(fields["Signature"], signing.v3_signature(canonical, key.secret)):
+        expected = signing.v3_signature(canonical, key.secret, algorithm)
+        if not signing.same_signature(fields["Signature"], expected):
             raise RequestRejected("SignatureDoesNotMatch", f"canonical request was:\n{canonical}")
         self._nonce(key, request.header("x-acs-signature-nonce") or "", signed_at)
         return Caller(access_key=key, scheme="v3")

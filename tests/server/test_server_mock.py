@@ -361,7 +361,7 @@ def test_configured_keys_are_checked_and_refused_exactly_as_by_the_server(
     assert from_mock.data["HostId"] == SDDP_ENDPOINT
 
 
-@pytest.mark.parametrize("algorithm", [None, "v2"], ids=["v3", "v2"])
+@pytest.mark.parametrize("algorithm", [None, "ACS3-HMAC-SM3", "v2"], ids=["v3", "v3-sm3", "v2"])
 def test_configured_keys_pass_when_signed_right(no_network: None, algorithm: str | None) -> None:
     with dsc_engine.mock(generate("audit", 4, seed=2), access_keys=[KEY, STS]):
         for key, token in ((KEY, None), (STS, "token-1")):
