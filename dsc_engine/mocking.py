@@ -135,6 +135,19 @@ def _body(body: object) -> bytes:
     raise TypeError(f"dsc_engine.mock cannot send a request body of type {type(body).__name__}")
 
 
+def check_sendable(request: Any) -> None:
+    """Fail as the synchronous HTTP layer fails on headers it cannot send.
+
+    ``requests`` hands header values to ``http.client``, which encodes each as Latin-1: a value
+    outside it (a user agent in Chinese, say) raises ``UnicodeEncodeError`` before anything is
+    sent, and the SDK reports that. The same error is raised here, so code that fails in
+    production fails under the mock too. (The asynchronous layer, aiohttp, sends UTF-8.)
+    """
+    for value in (request.headers or {}).values():
+        if isinstance(value, str):
+            value.encode("latin-1")
+
+
 def wsgi_environ(request: Any) -> dict[str, Any]:
     """The PEP 3333 environ of an SDK request (``DaraRequest`` or ``TeaRequest``), as the SDK's
     HTTP layer would put it on the wire (the query encoded as its ``compose_url`` does)."""
@@ -253,6 +266,7 @@ class _Interceptor:
             mock = self.answering(request)
             if mock is None:
                 return send.__func__(request, runtime_option)
+            check_sendable(request)
             return mock.answer(request, response)
 
         async def async_do_action(request: Any, runtime_option: Any = None) -> Any:

@@ -374,6 +374,19 @@ def test_configured_keys_pass_when_signed_right(no_network: None, algorithm: str
             assert SddpClient(config).describe_audit_logs(DescribeAuditLogsRequest()).body.total_count == 4
 
 
+def test_a_header_the_http_layer_cannot_send_fails_in_the_mock_as_in_production() -> None:
+    # The synchronous SDK sends with requests (http.client), which encodes header values as
+    # Latin-1: a user agent in Chinese never leaves the process. The mock must not answer it.
+    ua = {"user_agent": "报表工具"}
+    with TestServer([]) as server, pytest.raises(TeaException) as real:
+        SddpClient(server.sdk_config(**ua)).describe_audit_logs(DescribeAuditLogsRequest())
+    with dsc_engine.mock([]), pytest.raises(TeaException) as mocked:
+        SddpClient(_config(endpoint=SDDP_ENDPOINT, **ua)).describe_audit_logs(DescribeAuditLogsRequest())
+    assert type(mocked.value) is type(real.value)
+    assert isinstance(real.value.inner_exception, UnicodeEncodeError)
+    assert str(mocked.value.inner_exception) == str(real.value.inner_exception)
+
+
 # -- the public strategies through the SDK --------------------------------------------------------
 
 SDK_REQUESTS = {
