@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -108,6 +109,26 @@ def test_a_wrong_secret_does_not_verify_under_any_algorithm(server: TestServer, 
     with pytest.raises(TeaException) as refused:
         SddpClient(config).describe_audit_logs(sddp_models.DescribeAuditLogsRequest())
     assert refused.value.code == "SignatureDoesNotMatch"
+
+
+@pytest.mark.parametrize("user_agent", ["café", "报表工具"])
+@pytest.mark.parametrize("algorithm", list(ALGORITHMS.values()), ids=list(ALGORITHMS))
+def test_a_non_ascii_user_agent_from_the_async_client_verifies(
+    server: TestServer, user_agent: str, algorithm: str | None
+) -> None:
+    # aiohttp sends header values as UTF-8, and the SDK signs the user agent as text (v3): the
+    # server must read the bytes as the UTF-8 they are, not as Latin-1 (http.client's encoding)
+    config = server.sdk_config(user_agent=user_agent, signature_algorithm=algorithm)
+    request = sddp_models.DescribeAuditLogsRequest(page_size=1)
+    assert asyncio.run(SddpClient(config).describe_audit_logs_async(request)).status_code == 200
+
+
+@pytest.mark.parametrize("algorithm", list(ALGORITHMS.values()), ids=list(ALGORITHMS))
+def test_a_latin1_user_agent_from_the_sync_client_verifies(server: TestServer, algorithm: str | None) -> None:
+    # http.client sends it as Latin-1 (one byte é, not UTF-8): that must keep verifying
+    config = server.sdk_config(user_agent="café", signature_algorithm=algorithm)
+    request = sddp_models.DescribeAuditLogsRequest(page_size=1)
+    assert SddpClient(config).describe_audit_logs(request).status_code == 200
 
 
 def test_filters_select_records_through_the_wire(server: TestServer) -> None:
