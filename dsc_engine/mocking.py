@@ -403,8 +403,9 @@ class EngineMock:
     def _decorate_function(self, func: Callable[..., Any]) -> Callable[..., Any]:
         if inspect.isasyncgenfunction(func):
             raise TypeError(
-                f"dsc_engine.mock cannot decorate the async generator function {func.__qualname__}; "
-                "start the mock inside it instead (async with is not needed: 'with mock(...):')"
+                f"dsc_engine.mock cannot decorate the async generator function {func.__qualname__} "
+                "(it cannot tell when the generator's consumer is done); start the mock inside it: "
+                "'with dsc_engine.mock(...):' around its yields"
             )
         if inspect.iscoroutinefunction(func):
 
