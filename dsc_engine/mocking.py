@@ -3,7 +3,8 @@
     import dsc_engine
 
     def test_report():
-        with dsc_engine.mock(records) as cloud:     # or @dsc_engine.mock(records), or dsc_mock
+        with dsc_engine.mock(records) as cloud:     # or @dsc_engine.mock(records) on a test or
+                                                     # a test class, or the dsc_mock fixture
             assert my_report() == 5                  # builds its own Client(Config(...))
 
 How: while a mock is active, the SDK's send functions are replaced (``DaraCore.do_action`` and
@@ -43,6 +44,7 @@ import re
 import sys
 import threading
 import time
+import unittest
 from collections.abc import Callable, Iterable
 from typing import Any, Final, Literal, TypeVar, cast
 from urllib.parse import unquote, urlencode
@@ -131,6 +133,19 @@ def _body(body: object) -> bytes:
     if isinstance(body, Iterable):  # the SDK's own streams iterate over byte chunks
         return b"".join(_body(chunk) for chunk in body)
     raise TypeError(f"dsc_engine.mock cannot send a request body of type {type(body).__name__}")
+
+
+def check_sendable(request: Any) -> None:
+    """Fail as the synchronous HTTP layer fails on headers it cannot send.
+
+    ``requests`` hands header values to ``http.client``, which encodes each as Latin-1: a value
+    outside it (a user agent in Chinese, say) raises ``UnicodeEncodeError`` before anything is
+    sent, and the SDK reports that. The same error is raised here, so code that fails in
+    production fails under the mock too. (The asynchronous layer, aiohttp, sends UTF-8.)
+    """
+    for value in (request.headers or {}).values():
+        if isinstance(value, str):
+            value.encode("latin-1")
 
 
 def wsgi_environ(request: Any) -> dict[str, Any]:
@@ -251,6 +266,7 @@ class _Interceptor:
             mock = self.answering(request)
             if mock is None:
                 return send.__func__(request, runtime_option)
+            check_sendable(request)
             return mock.answer(request, response)
 
         async def async_do_action(request: Any, runtime_option: Any = None) -> Any:
@@ -307,8 +323,12 @@ class EngineMock:
         return self._serving.engine
 
     def start(self) -> EngineMock:
+        """Start answering, from a clean state: the data served afresh, under the configuration
+        given (at creation or to ``reset``); a ``throttle`` of an earlier run is undone, so that
+        one test decorated with this mock does not throttle the next."""
         if self._started:
             raise RuntimeError("this mock is already started")
+        self.config = self._base
         self._serve()
         _INTERCEPTOR.push(self)
         self._started = True
@@ -335,8 +355,8 @@ class EngineMock:
             self._serve()
 
     def throttle(self, rate: float = DEFAULT_RATE) -> None:
-        """From now until the next reset, throttle as the service does: ``rate`` calls per second
-        per access key and operation, then ``Throttling.User``."""
+        """From now until the mock stops or is reset, throttle as the service does: ``rate`` calls
+        per second per access key and operation, then ``Throttling.User``."""
         self.config = attrs.evolve(self.config, throttle=ThrottleConfig(rate=rate))
         self._app = self._application(self.engine)
 
@@ -367,9 +387,26 @@ class EngineMock:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def __call__(self, func: F) -> F:
-        """Decorate a function (or coroutine function): each call runs inside this mock, started
-        afresh."""
+    def __call__(self, target: F) -> F:
+        """Decorate a test (function, coroutine function or generator function) or a test class:
+        each call runs inside this mock, started afresh.
+
+        A class keeps being a class (so that pytest still collects it): each of its ``test*``
+        methods, its own or inherited, is decorated, as moto decorates classes. On a
+        ``unittest.TestCase``, ``setUp``, the test and ``tearDown`` run inside the mock instead.
+        An async generator function is refused: nothing here can tell when its consumer is done.
+        """
+        if inspect.isclass(target):
+            return cast(F, self._decorate_class(target))
+        return cast(F, self._decorate_function(target))
+
+    def _decorate_function(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        if inspect.isasyncgenfunction(func):
+            raise TypeError(
+                f"dsc_engine.mock cannot decorate the async generator function {func.__qualname__} "
+                "(it cannot tell when the generator's consumer is done); start the mock inside it: "
+                "'with dsc_engine.mock(...):' around its yields"
+            )
         if inspect.iscoroutinefunction(func):
 
             @functools.wraps(func)
@@ -377,14 +414,51 @@ class EngineMock:
                 with self:
                     return await func(*args, **kwargs)
 
-            return cast(F, run_async)
+            return run_async
+
+        if inspect.isgeneratorfunction(func):  # a yielding fixture: the mock lasts until it ends
+
+            @functools.wraps(func)
+            def run_generator(*args: Any, **kwargs: Any) -> Any:
+                with self:
+                    return (yield from func(*args, **kwargs))
+
+            return run_generator
 
         @functools.wraps(func)
         def run(*args: Any, **kwargs: Any) -> Any:
             with self:
                 return func(*args, **kwargs)
 
-        return cast(F, run)
+        return run
+
+    def _decorate_class(self, cls: type) -> type:
+        if issubclass(cls, unittest.TestCase):
+            self._decorate_test_case(cls)
+            return cls
+        for name in dir(cls):
+            if not name.startswith("test"):
+                continue
+            attribute = inspect.getattr_static(cls, name)
+            if isinstance(attribute, staticmethod | classmethod):
+                setattr(cls, name, type(attribute)(self._decorate_function(attribute.__func__)))
+            elif inspect.isfunction(attribute):
+                setattr(cls, name, self._decorate_function(attribute))
+        return cls
+
+    def _decorate_test_case(self, cls: type[unittest.TestCase]) -> None:
+        """Start the mock before ``setUp``, stop it after ``tearDown`` (a cleanup, so it also
+        stops when ``setUp`` or the test fails)."""
+        set_up = cls.setUp
+        engine_mock = self
+
+        @functools.wraps(set_up)
+        def start_then_set_up(case: unittest.TestCase) -> None:
+            engine_mock.start()
+            case.addCleanup(engine_mock.stop)
+            set_up(case)
+
+        setattr(cls, "setUp", start_then_set_up)  # setattr: mypy refuses assigning to a method
 
 
 def mock(

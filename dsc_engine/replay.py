@@ -14,6 +14,14 @@ not pass one (the service then makes one up); and in error bodies ``HostId`` and
 part of ``Recommend``. Every other difference is listed by its path
 (``Items[3].UserName: expected 'a', got 'b'``), types included (``"1"`` is not ``1``).
 
+A call the service's gateway refused is skipped, not compared: a recorded 5xx, or a code of the
+gateway (``Throttling*``, ``IncompleteSignature``, ``SignatureDoesNotMatch``, ``SignatureNonceUsed``,
+``InvalidTimeStamp*``, ``InvalidAccessKeyId*``, ``InvalidSecurityToken*``, ``Forbidden*``). Those
+answers are about how and when the call was sent (too fast, an expired token, a key without the
+permission, an outage), not about what it asked, and the engine, which neither signs nor throttles,
+cannot reproduce them; the report names each skipped call and the code. The API's own refusals
+(``InvalidParameter``, ``Missing<Name>``, ``InvalidApi.NotFound``) are compared as any answer.
+
 A page's item list (each operation's list key) is compared as a list of records first: records
 the engine left out, records it added (``50 extra records (Items[50..99])``, saying how many of
 them repeat another record of the page, as records loaded twice do) and records in another
@@ -48,6 +56,9 @@ _RECOMMEND_ID = re.compile(r"([?&]requestId=)[^&]*")
 RECORD_LISTS = frozenset(operation.list_key for operation in OPERATIONS.values())
 #: How many runs of indices a message about records shows before "…".
 SHOWN_RUNS = 6
+#: Codes (and code families) of the gateway's refusals, which replay skips (module docstring).
+GATEWAY_CODES = ("IncompleteSignature", "SignatureDoesNotMatch", "SignatureNonceUsed")
+GATEWAY_CODE_FAMILIES = ("Throttling", "InvalidTimeStamp", "InvalidAccessKeyId", "InvalidSecurityToken", "Forbidden")
 
 
 class Caller(Protocol):
@@ -156,10 +167,12 @@ _UNDECODED = re.compile("[\udc80-\udcff]")
 class CallResult:
     call: Call
     differences: tuple[Difference | RecordsDifference, ...]
+    #: why the call was not compared (the gateway refused it), or ``None``
+    skipped: str | None = None
 
     @property
     def matched(self) -> bool:
-        return not self.differences
+        return not self.differences and self.skipped is None
 
 
 @attrs.frozen
@@ -171,18 +184,28 @@ class ReplayReport:
         return sum(r.matched for r in self.results)
 
     @property
+    def skipped(self) -> int:
+        return sum(r.skipped is not None for r in self.results)
+
+    @property
     def ok(self) -> bool:
-        return self.matched == len(self.results)
+        return self.matched + self.skipped == len(self.results)
 
     def lines(self) -> Iterator[str]:
-        """The human report: one line per call, then its differences indented."""
+        """The human report: one line per call, then its differences (or why it was skipped)
+        indented."""
         for result in self.results:
             call = result.call
-            verdict = "ok  " if result.matched else "DIFF"
+            verdict = "skip" if result.skipped else "ok  " if result.matched else "DIFF"
             yield f"{verdict} line {call.line}: {call.action} {_show(dict(call.params))}"
+            if result.skipped:
+                yield f"     {result.skipped}"
             for difference in result.differences:
                 yield f"     {difference}"
-        yield f"{self.matched} of {len(self.results)} call(s) matched"
+        summary = f"{self.matched} of {len(self.results)} call(s) matched"
+        if self.skipped:
+            summary += f", {self.skipped} skipped (refused by the service's gateway)"
+        yield summary
 
 
 # ---------------------------------------------------------------------------------------------
@@ -284,10 +307,31 @@ def record(engine: Caller, requests: Iterable[Call], out: IO[str]) -> int:
 # ---------------------------------------------------------------------------------------------
 
 
+def gateway_refusal(call: Call) -> str | None:
+    """Why replay skips ``call`` (the service's gateway refused it), or ``None`` to compare it."""
+    code = (call.response or {}).get("Code")
+    shown = f" {code}" if isinstance(code, str) else ""
+    if call.status >= 500:
+        return f"skipped: the service failed ({call.status}{shown}); nothing to compare"
+    if isinstance(code, str) and (
+        code in GATEWAY_CODES or any(code == f or code.startswith(f + ".") for f in GATEWAY_CODE_FAMILIES)
+    ):
+        return (
+            f"skipped: the service's gateway refused the call ({call.status} {code}), which says how "
+            "or when it was sent, not what it asked; the engine neither signs nor throttles"
+        )
+    return None
+
+
 def replay(engine: Caller, calls: Iterable[Call]) -> ReplayReport:
-    """Re-run every call and compare the engine's answers with the recorded ones."""
+    """Re-run every call and compare the engine's answers with the recorded ones (a call the
+    gateway refused is skipped: :func:`gateway_refusal`)."""
     results = []
     for call in calls:
+        refusal = gateway_refusal(call)
+        if refusal is not None:
+            results.append(CallResult(call, (), refusal))
+            continue
         status, body = answer(engine, call)
         assert call.response is not None
         differences = compare(call, body)

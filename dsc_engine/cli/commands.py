@@ -310,11 +310,12 @@ def cmd_replay(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     else:
         rows = [
             {"line": r.call.line, "action": r.call.action, "matched": r.matched,
-             "differences": [str(d) for d in r.differences]}
+             "differences": [str(d) for d in r.differences], "skipped": r.skipped}
             for r in report.results
         ]
         if args.format is Format.JSON:
-            out.write(dumps({"matched": report.matched, "calls": len(rows), "results": rows}) + "\n")
+            summary = {"matched": report.matched, "skipped": report.skipped, "calls": len(rows)}
+            out.write(dumps({**summary, "results": rows}) + "\n")
         else:
             for row in rows:
                 out.write(dumps(row, pretty=False) + "\n")

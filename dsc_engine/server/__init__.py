@@ -3,7 +3,7 @@
 * :func:`make_app` (``app.py``): the WSGI application, hostable by any WSGI server;
 * :class:`RunningServer` (``host.py``): the application on the standard library's threaded server;
 * ``config.py``: access keys, RAM-style policies (``policy.py``), throttling (``throttle.py``),
-  limits; ``auth.py`` verifies ACS3-HMAC-SHA256 and HMAC-SHA1 signatures (``signing.py``);
+  limits; ``auth.py`` verifies ACS3-HMAC-SHA256 (or -SM3) and HMAC-SHA1 signatures (``signing.py``);
 * ``cli.py``: the ``dsc-engine serve`` subcommand.
 
 ``dsc_engine.testing`` starts a server for tests and hands out a ready SDK ``Config``;

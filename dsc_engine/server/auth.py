@@ -1,8 +1,8 @@
 """Authentication: who signed a request, and whether the signature, time and nonce hold.
 
-A request carrying an ``Authorization`` header is checked as ACS3-HMAC-SHA256 (signature v3);
-one carrying a ``Signature`` parameter as HMAC-SHA1 (signature v2); both, or neither, is an
-``IncompleteSignature``. The checks run in this order, and the first failure answers:
+A request carrying an ``Authorization`` header is checked as ACS3-HMAC-SHA256 or ACS3-HMAC-SM3
+(signature v3); one carrying a ``Signature`` parameter as HMAC-SHA1 (signature v2); both, or
+neither, is an ``IncompleteSignature``. The checks run in this order, and the first failure answers:
 
 1. the signature parts are present and well-formed (``IncompleteSignature``);
 2. the access key is configured (``InvalidAccessKeyId.NotFound``);
@@ -20,9 +20,10 @@ For v3 the canonical request is rebuilt from exactly the headers the client list
 request must carry ``x-acs-date``, ``x-acs-signature-nonce`` and ``x-acs-content-sha256``, none
 of them empty.
 
-:class:`AnyCredentials` checks none of this: it takes every request as signed by the key it names.
-It is what ``dsc_engine.mock`` uses until access keys are configured, as moto accepts any
-credentials; a server never uses it.
+:class:`AnyCredentials` checks none of this but step 1's first part (a request signed in one of the
+two schemes): it takes every such request as signed by the key it names. It is what
+``dsc_engine.mock`` uses until access keys are configured, as moto accepts any credentials; a
+server never uses it.
 """
 
 from __future__ import annotations
@@ -228,14 +229,14 @@ class Authenticator:
         if not self._nonces.use(key.id, nonce, signed_at):
             raise RequestRejected("SignatureNonceUsed", f"nonce {nonce!r} was used already")
 
-    # -- ACS3-HMAC-SHA256 -----------------------------------------------------------------
+    # -- ACS3-HMAC-SHA256 and ACS3-HMAC-SM3 -------------------------------------------------
 
     def _v3(self, request: HttpRequest, authorization: str) -> Caller:
         algorithm, _, rest = authorization.strip().partition(" ")
-        if algorithm != signing.ACS3_HMAC_SHA256:
+        if algorithm not in signing.V3_ALGORITHMS:
             raise _incomplete(
                 f"unsupported signature algorithm {algorithm!r}; this server verifies "
-                f"{signing.ACS3_HMAC_SHA256} and HMAC-SHA1 (v2)"
+                f"{', '.join(signing.V3_ALGORITHMS)} and HMAC-SHA1 (v2)"
             )
         fields: dict[str, str] = {}
         for part in rest.split(","):
@@ -262,16 +263,17 @@ class Authenticator:
         self._token(key, request.header("x-acs-security-token"))
         signed_at = parse_timestamp(request.header("x-acs-date") or "", "x-acs-date")
         self._fresh(signed_at)
-        payload_hash = signing.sha256_hex(request.body)
+        payload_hash = signing.payload_hash(request.body, algorithm)
         declared = request.header("x-acs-content-sha256") or ""
         if not _HEX64.fullmatch(declared):
-            raise _incomplete("x-acs-content-sha256 must be a lower-case hex SHA-256")
+            raise _incomplete("x-acs-content-sha256 must be a lower-case hex hash (SHA-256, or SM3)")
         if declared != payload_hash:
             raise RequestRejected("SignatureDoesNotMatch", "x-acs-content-sha256 is not the body's hash")
         canonical = signing.v3_canonical_request(
             request.method, request.path, request.query, request.headers, signed, payload_hash
         )
-        if not signing.same_signature(fields["Signature"], signing.v3_signature(canonical, key.secret)):
+        expected = signing.v3_signature(canonical, key.secret, algorithm)
+        if not signing.same_signature(fields["Signature"], expected):
             raise RequestRejected("SignatureDoesNotMatch", f"canonical request was:\n{canonical}")
         self._nonce(key, request.header("x-acs-signature-nonce") or "", signed_at)
         return Caller(access_key=key, scheme="v3")
@@ -303,11 +305,27 @@ class Authenticator:
 
 
 class AnyCredentials:
-    """Takes every request as signed by the access key it names (``Credential`` of a v3
+    """Takes every signed request as signed by the access key it names (``Credential`` of a v3
     ``Authorization`` header, or the v2 ``AccessKeyId`` parameter), verifying nothing: no
-    signature, time, nonce or token check, and the key may call every action."""
+    signature, time, nonce or token check, and the key may call every action.
+
+    What it does check is that the request is signed with an access key at all, in one of the two
+    schemes, as :class:`Authenticator` does first: a request with neither an ``Authorization``
+    header nor a ``Signature`` parameter (or with both) is an ``IncompleteSignature``. That is
+    what the SDK sends for credentials that are no access key, such as a bearer token
+    (``SignatureType=BEARERTOKEN``), which these APIs do not take.
+    """
 
     def authenticate(self, request: HttpRequest) -> Caller:
+        authorization = request.header("authorization")
+        has_v2 = _has_signature_param(request)
+        if authorization is not None and has_v2:
+            raise _incomplete("both an Authorization header and a Signature parameter were sent")
+        if authorization is None and not has_v2:
+            raise _incomplete(
+                "the request is not signed with an access key (no Authorization header, no "
+                "Signature parameter); a bearer token is not accepted by these APIs"
+            )
         if is_v2_signed(request):
             scheme, key_id = "v2", request.params.get("AccessKeyId", "")
         else:

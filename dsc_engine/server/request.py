@@ -8,7 +8,9 @@ an ``InvalidParameter``, never a guess at the length. Parameter
 names and values are form-decoded (``+`` is a space, ``%XX`` a byte) and must be UTF-8. A non-empty
 body must be ``application/x-www-form-urlencoded`` (UTF-8); its parameters join the query's. A name
 given twice (in the query, the body, or both) is an ``InvalidParameter``: the API has no repeated
-parameters, and taking either copy would silently drop the other.
+parameters, and taking either copy would silently drop the other. A header value is read as
+UTF-8 when its bytes are UTF-8, else as Latin-1 (:func:`header_text`), so a signed user agent
+verifies whichever of the two the client sent it in.
 """
 
 from __future__ import annotations
@@ -56,6 +58,24 @@ class HttpRequest:
         return dict(self.query + self.form)
 
 
+def header_text(value: str) -> str:
+    """A header value as its sender wrote it.
+
+    PEP 3333 hands header bytes over decoded as Latin-1. Clients differ in how they encode text:
+    ``http.client`` (the SDK's synchronous layer) as Latin-1, aiohttp (its asynchronous layer) as
+    UTF-8, and the SDK signs the text either way (a v3 signature covers ``user-agent``). So bytes
+    that are valid UTF-8 are read as UTF-8 (a Latin-1 text with a non-ASCII character is almost
+    never valid UTF-8), any other as Latin-1. A value holding characters beyond Latin-1 was
+    decoded otherwise already (as by ``dsc_engine.mock``) and is kept.
+    """
+    if value.isascii():
+        return value
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
+
+
 def _headers(environ: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
     headers: dict[str, tuple[str, ...]] = {}
     for key, value in environ.items():
@@ -67,7 +87,7 @@ def _headers(environ: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
             continue
         # A WSGI server joins repeated headers with ","; the signature canonicalization splits
         # nothing back, so the joined value stands for the header as received.
-        headers[name.replace("_", "-").lower()] = (str(value),)
+        headers[name.replace("_", "-").lower()] = (header_text(str(value)),)
     return headers
 
 

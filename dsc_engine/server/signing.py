@@ -1,4 +1,4 @@
-"""The two request-signing schemes of Alibaba Cloud's RPC APIs, as pure functions.
+"""The request-signing schemes of Alibaba Cloud's RPC APIs, as pure functions.
 
 Both sides use them: the server verifies by recomputing a signature, and tests (or any client
 without the SDK) sign hand-built requests with the same code.
@@ -13,6 +13,11 @@ without the SDK) sign hand-built requests with the same code.
   and joined by ``,``), and the payload hash is the hex SHA-256 of the body. The string to sign is
   ``ACS3-HMAC-SHA256\\n`` + hex SHA-256 of the canonical request; the signature is the hex
   HMAC-SHA256 of that under the access key secret.
+* **ACS3-HMAC-SM3** (``Config(signature_algorithm='ACS3-HMAC-SM3')``): the same with the SM3 hash
+  (GB/T 32905) in place of SHA-256 everywhere: the payload hash (still sent as
+  ``x-acs-content-sha256``), the hash of the canonical request, the HMAC, and the algorithm's name
+  at the head of the string to sign. SM3 comes from OpenSSL when this Python's has it, else from
+  :func:`sm3_pure`.
 * **HMAC-SHA1** (signature v2, ``Config(signature_algorithm='v2')``). All parameters but
   ``Signature`` (query and form body together) are sorted by name and joined as
   ``enc(k)=enc(v)`` with ``&``; the string to sign is ``METHOD&%2F&`` + ``enc`` of that; the
@@ -24,11 +29,87 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import struct
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote
 
-#: The one v3 algorithm this server verifies.
+#: The v3 algorithms this server verifies: the SDK's default, and its SM3 variant.
 ACS3_HMAC_SHA256 = "ACS3-HMAC-SHA256"
+ACS3_HMAC_SM3 = "ACS3-HMAC-SM3"
+V3_ALGORITHMS = (ACS3_HMAC_SHA256, ACS3_HMAC_SM3)
+
+# ---------------------------------------------------------------------------------------------
+# SM3 (GB/T 32905-2016)
+# ---------------------------------------------------------------------------------------------
+
+_WORD = 0xFFFFFFFF
+_SM3_IV = (0x7380166F, 0x4914B2B9, 0x172442D7, 0xDA8A0600, 0xA96F30BC, 0x163138AA, 0xE38DEE4D, 0xB0FB0E4E)
+_SM3_BLOCK = 64
+_OPENSSL_SM3 = "sm3" in hashlib.algorithms_available
+
+
+def _rotl(x: int, n: int) -> int:
+    n %= 32
+    return ((x << n) | (x >> (32 - n))) & _WORD
+
+
+#: The round constants T_j, already rotated left by j.
+_SM3_T = tuple(_rotl(0x79CC4519 if j < 16 else 0x7A879D8A, j) for j in range(64))
+
+
+def sm3_pure(data: bytes) -> bytes:
+    """The SM3 digest of ``data`` in pure Python (for a Python whose OpenSSL lacks SM3)."""
+    padded = data + b"\x80" + b"\x00" * ((55 - len(data)) % 64) + (8 * len(data)).to_bytes(8, "big")
+    v: tuple[int, ...] = _SM3_IV
+    for offset in range(0, len(padded), _SM3_BLOCK):
+        w = list(struct.unpack(">16I", padded[offset : offset + _SM3_BLOCK]))
+        for j in range(16, 68):
+            x = w[j - 16] ^ w[j - 9] ^ _rotl(w[j - 3], 15)
+            w.append(x ^ _rotl(x, 15) ^ _rotl(x, 23) ^ _rotl(w[j - 13], 7) ^ w[j - 6])
+        a, b, c, d, e, f, g, h = v
+        for j in range(64):
+            a12 = _rotl(a, 12)
+            ss1 = _rotl((a12 + e + _SM3_T[j]) & _WORD, 7)
+            if j < 16:
+                ff, gg = a ^ b ^ c, e ^ f ^ g
+            else:
+                ff, gg = (a & b) | (a & c) | (b & c), (e & f) | (~e & g)
+            tt1 = (ff + d + (ss1 ^ a12) + (w[j] ^ w[j + 4])) & _WORD
+            tt2 = (gg + h + ss1 + w[j]) & _WORD
+            a, b, c, d = tt1, a, _rotl(b, 9), c
+            e, f, g, h = tt2 ^ _rotl(tt2, 9) ^ _rotl(tt2, 17), e, _rotl(f, 19), g
+        v = tuple(x ^ y for x, y in zip(v, (a, b, c, d, e, f, g, h), strict=True))
+    return struct.pack(">8I", *v)
+
+
+def sm3(data: bytes) -> bytes:
+    """The SM3 digest of ``data`` (OpenSSL's when there is one)."""
+    return hashlib.new("sm3", data).digest() if _OPENSSL_SM3 else sm3_pure(data)
+
+
+def _hmac_sm3(key: bytes, message: bytes) -> bytes:
+    if _OPENSSL_SM3:
+        return hmac.new(key, message, "sm3").digest()
+    key = sm3_pure(key) if len(key) > _SM3_BLOCK else key
+    key = key.ljust(_SM3_BLOCK, b"\x00")
+    inner = sm3_pure(bytes(k ^ 0x36 for k in key) + message)
+    return sm3_pure(bytes(k ^ 0x5C for k in key) + inner)
+
+
+def _digest(data: bytes, algorithm: str) -> bytes:
+    return sm3(data) if algorithm == ACS3_HMAC_SM3 else hashlib.sha256(data).digest()
+
+
+def _keyed(secret: str, message: str, algorithm: str) -> bytes:
+    key, text = secret.encode("utf-8"), message.encode("utf-8")
+    if algorithm == ACS3_HMAC_SM3:
+        return _hmac_sm3(key, text)
+    return hmac.new(key, text, hashlib.sha256).digest()
+
+
+# ---------------------------------------------------------------------------------------------
+# The two schemes
+# ---------------------------------------------------------------------------------------------
 
 
 def percent_encode(text: str) -> str:
@@ -38,6 +119,11 @@ def percent_encode(text: str) -> str:
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def payload_hash(data: bytes, algorithm: str = ACS3_HMAC_SHA256) -> str:
+    """The hex hash of a body under v3 ``algorithm`` (the ``x-acs-content-sha256`` value)."""
+    return _digest(data, algorithm).hex()
 
 
 def canonical_query(params: Iterable[tuple[str, str]]) -> str:
@@ -81,10 +167,11 @@ def v3_canonical_request(
     )
 
 
-def v3_signature(canonical_request: str, secret: str) -> str:
-    """Hex HMAC-SHA256 over ``ACS3-HMAC-SHA256\\n<hex sha256 of the canonical request>``."""
-    to_sign = f"{ACS3_HMAC_SHA256}\n{sha256_hex(canonical_request.encode('utf-8'))}"
-    return hmac.new(secret.encode("utf-8"), to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+def v3_signature(canonical_request: str, secret: str, algorithm: str = ACS3_HMAC_SHA256) -> str:
+    """Hex HMAC over ``<algorithm>\\n<hex hash of the canonical request>``: SHA-256 for
+    ACS3-HMAC-SHA256, SM3 for ACS3-HMAC-SM3."""
+    to_sign = f"{algorithm}\n{payload_hash(canonical_request.encode('utf-8'), algorithm)}"
+    return _keyed(secret, to_sign, algorithm).hex()
 
 
 def v3_authorization(
@@ -95,6 +182,7 @@ def v3_authorization(
     body: bytes,
     access_key_id: str,
     secret: str,
+    algorithm: str = ACS3_HMAC_SHA256,
 ) -> str:
     """The ``Authorization`` header value for a request signing every header in ``headers``.
 
@@ -104,11 +192,11 @@ def v3_authorization(
     """
     lowered = {k.lower(): [v] for k, v in headers.items()}
     canonical = v3_canonical_request(
-        method, path, params.items(), lowered, lowered, sha256_hex(body)
+        method, path, params.items(), lowered, lowered, payload_hash(body, algorithm)
     )
     signed = ";".join(sorted(lowered))
-    signature = v3_signature(canonical, secret)
-    return f"{ACS3_HMAC_SHA256} Credential={access_key_id},SignedHeaders={signed},Signature={signature}"
+    signature = v3_signature(canonical, secret, algorithm)
+    return f"{algorithm} Credential={access_key_id},SignedHeaders={signed},Signature={signature}"
 
 
 def v2_string_to_sign(method: str, params: Iterable[tuple[str, str]]) -> str:

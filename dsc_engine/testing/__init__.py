@@ -16,7 +16,8 @@ Fixtures (all function-scoped views of what the session shares; ``docs/server.md
   ``{kind: items}`` mapping or an ``Engine``. Default ``None``, the bundled sample.
 - ``dsc_server_config``: the :class:`ServerConfig` of each test; default: no throttling.
 - ``dsc_server``: the session's :class:`TestServer`, reset for the test (``dsc_records`` served
-  afresh under ``dsc_server_config``); ``dsc_config``: an SDK Config for it.
+  afresh under ``dsc_server_config``), with ``HTTP_PROXY`` unset for the test (the SDK would send
+  its requests to the proxy); ``dsc_config``: an SDK Config for it.
 - ``dsc_mock``: the session's :class:`~dsc_engine.mocking.EngineMock`, reset and started for the test.
 
 One server runs per session (per set of connection limits) and is reset before each test, so a
@@ -96,9 +97,25 @@ def dsc_session() -> Iterator[Session]:
     session.close()
 
 
+#: The environment variables the SDK takes an ``http://`` request's proxy from. It sends every
+#: request through that proxy, to a loopback address too (it ignores ``no_proxy``).
+HTTP_PROXY_VARIABLES = ("HTTP_PROXY", "http_proxy")
+
+
 @pytest.fixture
-def dsc_server(dsc_session: Session, dsc_records: Data, dsc_server_config: ServerConfig) -> TestServer:
-    """The session's :class:`TestServer`, serving ``dsc_records`` afresh under ``dsc_server_config``."""
+def dsc_server(
+    dsc_session: Session,
+    dsc_records: Data,
+    dsc_server_config: ServerConfig,
+    monkeypatch: pytest.MonkeyPatch,
+) -> TestServer:
+    """The session's :class:`TestServer`, serving ``dsc_records`` afresh under ``dsc_server_config``.
+
+    For the test, ``HTTP_PROXY`` and ``http_proxy`` are unset (and restored after): the SDK would
+    send the local server's requests to that proxy, which cannot reach this machine's loopback.
+    """
+    for name in HTTP_PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
     return dsc_session.server(dsc_records, dsc_server_config)
 
 

@@ -219,6 +219,24 @@ def test_cli_replay_reports_every_differing_field_and_exits_1(tmp_path):
     assert [r["matched"] for r in report["results"]] == [False, True, False, True, True]
 
 
+def test_cli_replay_skips_a_throttled_call_of_the_capture_and_exits_0(tmp_path):
+    capture = tmp_path / "capture.jsonl"
+    run("record", "--out", str(capture))
+    calls = [json.loads(line) for line in capture.read_text().splitlines()]
+    calls[1]["status"] = 400  # the service throttled this one: its answer says nothing of the API
+    calls[1]["response"] = {"RequestId": "R", "HostId": "sddp.cn-zhangjiakou.aliyuncs.com",
+                            "Code": "Throttling.User", "Message": "Request was denied due to user flow control.",
+                            "Recommend": "https://api.aliyun.com/troubleshoot?q=Throttling.User"}
+    capture.write_text("".join(json.dumps(c) + "\n" for c in calls))
+    code, out, _ = run("replay", str(capture))
+    assert code == 0, out
+    assert out.splitlines()[-1] == "4 of 5 call(s) matched, 1 skipped (refused by the service's gateway)"
+    code, out, _ = run("--format", "json", "replay", str(capture))
+    report = json.loads(out)
+    assert (report["matched"], report["skipped"], report["calls"]) == (4, 1, 5)
+    assert "Throttling.User" in report["results"][1]["skipped"] and report["results"][0]["skipped"] is None
+
+
 def test_cli_replay_bad_capture_is_a_data_error(tmp_path):
     capture = tmp_path / "capture.jsonl"
     capture.write_text('{"action": "DescribeAuditLogs", "params": {}}\n')

@@ -27,7 +27,7 @@ def _testing_examples() -> list[str]:
 def test_docs_testing_examples_run_as_written(tmp_path: Path) -> None:
     """Each example of the testing section is a whole test module; together they pass."""
     examples = _testing_examples()
-    assert len(examples) == 3  # the mock, the local server, the dsc_records/config overrides
+    assert len(examples) == 4  # the mock, the local server, the dsc_records/config overrides, hypothesis
     for index, example in enumerate(examples):
         (tmp_path / f"test_example_{index}.py").write_text(example, encoding="utf-8")
     tests = sum(len(re.findall(r"^def test_", example, re.MULTILINE)) for example in examples)

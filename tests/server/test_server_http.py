@@ -129,7 +129,7 @@ def _with_headers(request: PreparedRequest, **changes: str | None) -> PreparedRe
         {"x_acs_date": None},
         {"x_acs_signature_nonce": None},
         {"Authorization": "ACS3-HMAC-SHA256 Credential=LTAIhttp"},
-        {"Authorization": "ACS3-HMAC-SM3 Credential=LTAIhttp,SignedHeaders=host,Signature=00"},
+        {"Authorization": "ACS3-RSA-SHA256 Credential=LTAIhttp,SignedHeaders=host,Signature=00"},
         {"Authorization": None},
         {"x_acs_date": "yesterday"},
         {"x_acs_unsigned": "1"},

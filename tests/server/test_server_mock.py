@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import os
 import socket
 import subprocess
 import sys
 import textwrap
+import unittest
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,9 +30,11 @@ from darabonba.core import DaraCore
 from darabonba.runtime import RuntimeOptions
 from Tea.core import TeaCore
 from Tea.exceptions import TeaException
+from hypothesis import given, settings
 from Tea.request import TeaRequest
 
 import dsc_engine
+from dsc_engine.strategies import record_lists, requests
 from dsc_engine.engine import Engine
 from dsc_engine.mocking import UNTHROTTLED, EngineMock, intercepts
 from dsc_engine.models.records import Record
@@ -40,6 +44,7 @@ from dsc_engine.server.policy import Policy
 from dsc_engine.testing import TestServer
 
 SDDP_ENDPOINT = "sddp.cn-zhangjiakou.aliyuncs.com"
+_ORIGINAL_SEND = DaraCore.__dict__["do_action"]
 DMS_WINDOW = {"start_time": "2000-01-01 00:00:00", "end_time": "2099-12-31 23:59:59"}
 ECHOED = ("RequestId", "AsyncRequestId", "HostId", "Recommend")  # differ per request, per host
 
@@ -247,6 +252,20 @@ def test_any_credentials_are_accepted_by_default(no_network: None, algorithm: st
         assert SddpClient(config).describe_audit_logs(DescribeAuditLogsRequest()).body.total_count == 3
 
 
+@pytest.mark.parametrize("algorithm", [None, "v2"], ids=["v3", "v2"])
+def test_a_bearer_token_is_refused_as_unsigned_as_by_the_server(algorithm: str | None) -> None:
+    # The SDK sends a bearer token (a credential Sddp and DMS do not take) unsigned: no
+    # Authorization header, no Signature parameter; the mock must not take it for an access key
+    # and pass its SignatureType on to the API as if the caller had sent that parameter.
+    bearer = {"bearer_token": "bearer-1", "signature_algorithm": algorithm}
+    with TestServer([], access_key=KEY) as server:
+        from_server = _refused(server.sdk_config(access_key_id=None, access_key_secret=None, **bearer), None, False)
+    with dsc_engine.mock([]):
+        from_mock = _refused(Config(endpoint=SDDP_ENDPOINT, **bearer), None, False)
+    assert from_mock.code == from_server.code == "IncompleteSignature"
+    assert _without_echoes(from_mock.data) == _without_echoes(from_server.data)
+
+
 @pytest.mark.slow
 def test_credentials_from_the_environment_are_used(tmp_path: Any) -> None:
     script = textwrap.dedent(
@@ -344,7 +363,7 @@ def test_configured_keys_are_checked_and_refused_exactly_as_by_the_server(
     assert from_mock.data["HostId"] == SDDP_ENDPOINT
 
 
-@pytest.mark.parametrize("algorithm", [None, "v2"], ids=["v3", "v2"])
+@pytest.mark.parametrize("algorithm", [None, "ACS3-HMAC-SM3", "v2"], ids=["v3", "v3-sm3", "v2"])
 def test_configured_keys_pass_when_signed_right(no_network: None, algorithm: str | None) -> None:
     with dsc_engine.mock(generate("audit", 4, seed=2), access_keys=[KEY, STS]):
         for key, token in ((KEY, None), (STS, "token-1")):
@@ -353,6 +372,49 @@ def test_configured_keys_pass_when_signed_right(no_network: None, algorithm: str
                 region_id="cn-shanghai", signature_algorithm=algorithm,
             )
             assert SddpClient(config).describe_audit_logs(DescribeAuditLogsRequest()).body.total_count == 4
+
+
+def test_a_header_the_http_layer_cannot_send_fails_in_the_mock_as_in_production() -> None:
+    # The synchronous SDK sends with requests (http.client), which encodes header values as
+    # Latin-1: a user agent in Chinese never leaves the process. The mock must not answer it.
+    ua = {"user_agent": "报表工具"}
+    with TestServer([]) as server, pytest.raises(TeaException) as real:
+        SddpClient(server.sdk_config(**ua)).describe_audit_logs(DescribeAuditLogsRequest())
+    with dsc_engine.mock([]), pytest.raises(TeaException) as mocked:
+        SddpClient(_config(endpoint=SDDP_ENDPOINT, **ua)).describe_audit_logs(DescribeAuditLogsRequest())
+    assert type(mocked.value) is type(real.value)
+    assert isinstance(real.value.inner_exception, UnicodeEncodeError)
+    assert str(mocked.value.inner_exception) == str(real.value.inner_exception)
+
+
+# -- the public strategies through the SDK --------------------------------------------------------
+
+SDK_REQUESTS = {
+    "DescribeAuditLogs": ("audit", DescribeAuditLogsRequest),
+    "DescribeDataMaskingRunHistory": ("masking", DescribeDataMaskingRunHistoryRequest),
+    "ListSensitiveDataAuditLog": ("dms", ListSensitiveDataAuditLogRequest),
+}
+
+
+@pytest.mark.parametrize("action", list(SDK_REQUESTS))
+def test_drawn_requests_through_the_sdk_get_the_engines_answer(action: str) -> None:
+    # docs/api.md: the wire form goes through a request model's from_map unchanged, but for RuleID
+    kind, model = SDK_REQUESTS[action]
+    method = OPERATIONS[kind][1]
+
+    @settings(max_examples=25, deadline=None)
+    @given(records=record_lists(kind, max_size=12), params=requests(action))
+    def check(records: list[Record], params: dict[str, Any]) -> None:
+        if "RuleID" in params:
+            params["RuleId"] = params.pop("RuleID")
+        with dsc_engine.mock({kind: records}) as cloud:
+            body = getattr(_client(kind, _config(region_id="cn-hangzhou")), method)(
+                model().from_map(params)
+            ).body.to_map()
+            expected = cloud.engine.call(action, {k: str(v) for k, v in params.items()})
+        assert _without_echoes(body) == _without_echoes(expected)
+
+    check()
 
 
 # -- throttling, reset, lifecycle ---------------------------------------------------------------
@@ -390,6 +452,23 @@ def test_each_start_serves_the_data_afresh(records: list[Record]) -> None:
             assert my_report() == 30
             cloud.engine.load(generate("audit", 5, seed=9))
     assert len(cloud.engine.store("audit")) == 35  # still there after stop
+
+
+def test_a_throttle_ends_with_the_run_that_asked_for_it(no_network: None) -> None:
+    cloud = dsc_engine.mock([])
+
+    @cloud
+    def test_one_throttles() -> None:
+        cloud.throttle(rate=0.001)  # one call, then none for 1000 s
+        my_report()
+
+    @cloud
+    def test_two_pages_freely() -> None:  # the next test decorated with the same mock
+        for _ in range(3):
+            my_report()
+
+    test_one_throttles()
+    test_two_pages_freely()
 
 
 def test_an_engine_given_is_served_as_is(no_network: None) -> None:
@@ -455,6 +534,69 @@ def test_decorated_coroutine_function_runs_in_the_mock(no_network: None) -> None
 @dsc_engine.mock(generate("audit", 8, seed=1))
 def test_a_decorated_test_keeps_its_fixtures(tmp_path: Any) -> None:
     assert tmp_path.exists() and my_report() == 8
+
+
+def test_a_decorated_class_keeps_its_tests_and_runs_each_in_the_mock(no_network: None) -> None:
+    cloud = dsc_engine.mock(generate("audit", 4, seed=1))
+
+    @cloud
+    class TestReports:
+        total = 0
+
+        def test_report(self) -> None:
+            assert my_report() == 4
+
+        @staticmethod
+        def test_static() -> int:
+            return my_report()
+
+        def helper(self) -> str:  # not a test: left as it is, outside the mock
+            return "helper"
+
+    assert inspect.isclass(TestReports), "the class became a function: pytest would collect nothing"
+    TestReports().test_report()
+    assert TestReports.test_static() == 4
+    assert TestReports().helper() == "helper"
+    assert DaraCore.__dict__["do_action"] is _ORIGINAL_SEND  # each test stopped its mock
+
+
+def test_a_decorated_unittest_case_runs_setup_test_and_teardown_in_the_mock(no_network: None) -> None:
+    seen: list[int] = []
+
+    @dsc_engine.mock(generate("audit", 6, seed=1))
+    class ReportCase(unittest.TestCase):
+        def setUp(self) -> None:
+            seen.append(my_report())
+
+        def test_report(self) -> None:
+            seen.append(my_report())
+
+        def tearDown(self) -> None:
+            seen.append(my_report())
+
+    result = unittest.TestResult()
+    unittest.defaultTestLoader.loadTestsFromTestCase(ReportCase).run(result)
+    assert result.testsRun == 1 and result.wasSuccessful(), result.errors + result.failures
+    assert seen == [6, 6, 6]
+    assert DaraCore.__dict__["do_action"] is _ORIGINAL_SEND
+
+
+def test_a_decorated_generator_runs_in_the_mock_until_it_finishes(no_network: None) -> None:
+    @dsc_engine.mock(generate("audit", 5, seed=1))
+    def reports() -> Iterator[int]:  # a pytest fixture that yields, say
+        yield my_report()
+        yield my_report()
+
+    assert list(reports()) == [5, 5]
+    assert DaraCore.__dict__["do_action"] is _ORIGINAL_SEND
+
+
+def test_decorating_an_async_generator_is_refused_clearly() -> None:
+    async def pages() -> Any:
+        yield 1
+
+    with pytest.raises(TypeError, match="async generator"):
+        dsc_engine.mock([])(pages)
 
 
 # -- the Tea core of older SDKs ---------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -11,6 +12,7 @@ from alibabacloud_dms_enterprise20181101 import models as dms_models
 from alibabacloud_dms_enterprise20181101.client import Client as DmsClient
 from alibabacloud_sddp20190103 import models as sddp_models
 from alibabacloud_sddp20190103.client import Client as SddpClient
+from Tea.exceptions import TeaException
 
 from dsc_engine.engine import Engine
 from dsc_engine.sample import generate
@@ -81,7 +83,12 @@ CASES: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
-@pytest.mark.parametrize("algorithm", [None, "v2"], ids=["v3", "v2"])
+#: Every signature the SDK makes with an access key secret: v3 (its default, HMAC-SHA256), v3
+#: with the SM3 hash (``Config(signature_algorithm="ACS3-HMAC-SM3")``), and v2 (HMAC-SHA1).
+ALGORITHMS = {"v3": None, "v3-sm3": "ACS3-HMAC-SM3", "v2": "v2"}
+
+
+@pytest.mark.parametrize("algorithm", list(ALGORITHMS.values()), ids=list(ALGORITHMS))
 @pytest.mark.parametrize(("action", "params"), CASES, ids=[f"{a}-{i}" for i, (a, _) in enumerate(CASES)])
 def test_sdk_answer_equals_engine_answer(
     server: TestServer, action: str, params: dict[str, Any], algorithm: str | None
@@ -94,6 +101,34 @@ def test_sdk_answer_equals_engine_answer(
     assert response.body.request_id
     if "AsyncRequestId" in params:
         assert response.body.to_map()["AsyncRequestId"] == params["AsyncRequestId"]
+
+
+@pytest.mark.parametrize("algorithm", list(ALGORITHMS.values()), ids=list(ALGORITHMS))
+def test_a_wrong_secret_does_not_verify_under_any_algorithm(server: TestServer, algorithm: str | None) -> None:
+    config = server.sdk_config(access_key_secret="not-the-secret", signature_algorithm=algorithm)
+    with pytest.raises(TeaException) as refused:
+        SddpClient(config).describe_audit_logs(sddp_models.DescribeAuditLogsRequest())
+    assert refused.value.code == "SignatureDoesNotMatch"
+
+
+@pytest.mark.parametrize("user_agent", ["café", "报表工具"])
+@pytest.mark.parametrize("algorithm", list(ALGORITHMS.values()), ids=list(ALGORITHMS))
+def test_a_non_ascii_user_agent_from_the_async_client_verifies(
+    server: TestServer, user_agent: str, algorithm: str | None
+) -> None:
+    # aiohttp sends header values as UTF-8, and the SDK signs the user agent as text (v3): the
+    # server must read the bytes as the UTF-8 they are, not as Latin-1 (http.client's encoding)
+    config = server.sdk_config(user_agent=user_agent, signature_algorithm=algorithm)
+    request = sddp_models.DescribeAuditLogsRequest(page_size=1)
+    assert asyncio.run(SddpClient(config).describe_audit_logs_async(request)).status_code == 200
+
+
+@pytest.mark.parametrize("algorithm", list(ALGORITHMS.values()), ids=list(ALGORITHMS))
+def test_a_latin1_user_agent_from_the_sync_client_verifies(server: TestServer, algorithm: str | None) -> None:
+    # http.client sends it as Latin-1 (one byte é, not UTF-8): that must keep verifying
+    config = server.sdk_config(user_agent="café", signature_algorithm=algorithm)
+    request = sddp_models.DescribeAuditLogsRequest(page_size=1)
+    assert SddpClient(config).describe_audit_logs(request).status_code == 200
 
 
 def test_filters_select_records_through_the_wire(server: TestServer) -> None:

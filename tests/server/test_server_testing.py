@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -334,6 +335,39 @@ def test_one_server_serves_the_session_and_each_test_starts_clean(tmp_path: Path
     assert "35 passed" in result.stdout
     per_test_ms = float(result.stdout.split("PER-TEST-MS ", 1)[1].split()[0])
     assert per_test_ms < 50, f"a one-call test took {per_test_ms} ms"  # it was about 600
+
+
+PROXIED_TESTS = """
+import asyncio
+import os
+
+from alibabacloud_sddp20190103.client import Client
+from alibabacloud_sddp20190103.models import DescribeAuditLogsRequest
+
+
+def test_the_local_server_is_reached_past_the_proxy(dsc_config):
+    client = Client(dsc_config)
+    assert client.describe_audit_logs(DescribeAuditLogsRequest()).status_code == 200
+    assert asyncio.run(client.describe_audit_logs_async(DescribeAuditLogsRequest())).status_code == 200
+
+
+def test_the_proxy_settings_are_back_after_the_test():
+    assert os.environ["HTTP_PROXY"] == os.environ["https_proxy"] == "http://127.0.0.1:9"
+"""
+
+
+def test_the_config_fixture_works_where_a_proxy_is_set(tmp_path: Path) -> None:
+    # CI machines often set HTTP(S)_PROXY; the SDK sends every request through it, loopback too
+    # (it ignores no_proxy), so the local server was unreachable from dsc_config's Config
+    (tmp_path / "test_proxied.py").write_text(PROXIED_TESTS, encoding="utf-8")
+    proxy = "http://127.0.0.1:9"  # nothing listens: a request sent to the proxy fails
+    env = {**os.environ, "HTTP_PROXY": proxy, "HTTPS_PROXY": proxy, "http_proxy": proxy, "https_proxy": proxy}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_proxied.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False, env=env,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout
 
 
 def test_loading_the_plugin_imports_neither_the_engine_nor_the_server() -> None:

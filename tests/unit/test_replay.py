@@ -132,3 +132,30 @@ def test_a_capture_param_that_is_not_a_string_is_named(tmp_path):
             read_calls(capture)
         assert failure.value.line == 1
         assert failure.value.reason == f"'params' hold the parameters as sent, as strings; 'UserName' is {shown}"
+
+
+def _refused(code, status, action="DescribeAuditLogs"):
+    body = {"RequestId": "R", "HostId": "sddp.cn-zhangjiakou.aliyuncs.com", "Code": code,
+            "Message": "m", "Recommend": f"https://api.aliyun.com/troubleshoot?q={code}&product=Sddp&requestId=R"}
+    return Call(action, {"PageSize": "5"}, body, status=status, line=2)
+
+
+def test_replay_skips_calls_the_services_gateway_refused_and_says_why():
+    # A capture of the real service holds the gateway's refusals (throttled, an expired STS token,
+    # a 5xx): answers about how and when the call was sent, which the engine cannot reproduce
+    engine = Engine()
+    calls = [_refused("Throttling.User", 400), _refused("InvalidSecurityToken.Expired", 400),
+             _refused("Forbidden.RAM", 403), _refused("ServiceUnavailable", 503)]
+    report = replay(engine, calls)
+    assert report.ok and report.skipped == 4 and report.matched == 0
+    assert all(result.skipped and not result.differences for result in report.results)
+    lines = list(report.lines())
+    assert lines[0].startswith("skip line 2: DescribeAuditLogs")
+    assert "Throttling.User" in lines[1]
+    assert lines[-1] == "0 of 4 call(s) matched, 4 skipped (refused by the service's gateway)"
+
+
+def test_replay_still_compares_the_apis_own_refusals():
+    engine = Engine()
+    (result,) = replay(engine, [_refused("InvalidParameter", 400)]).results
+    assert result.skipped is None and not result.matched
