@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
+from dsc_engine.api.operations import BY_KIND
 from dsc_engine.io.csvformat import to_cell
 from dsc_engine.io.imports import Reject, group_rejects, reject_lines
 from dsc_engine.models import RecordKind
@@ -136,9 +137,10 @@ def write_items(
     envelope: Mapping[str, Any] | None = None, zone: dt.tzinfo = UTC,
 ) -> None:
     """Show API items (and, in table/json form, the page ``envelope`` around them); a table
-    shows Sddp times in ``zone``."""
+    shows Sddp times in ``zone``. A JSON page lists them under the key the kind's operation
+    uses (``Items``, ``SensitiveDataAuditLogList``), so that the importer reads it back."""
     if fmt is Format.JSON:
-        out.write(dumps({**(envelope or {}), "Items": list(items)}) + "\n")
+        out.write(dumps({**(envelope or {}), BY_KIND[kind].list_key: list(items)}) + "\n")
     elif fmt is Format.JSONL:
         for item in items:
             out.write(dumps(item, pretty=False) + "\n")
