@@ -37,7 +37,7 @@ import attrs
 from dsc_engine.api.errors import ApiError
 from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.errors import ImportFailure
-from dsc_engine.io.jsontext import utf8_text
+from dsc_engine.io.jsontext import decode_error, utf8_text
 
 _ALLOWED_KEYS = frozenset({"action", "params", "response", "version", "status"})
 #: How deeply a capture line may nest (a call with an API response nests 6 levels);
@@ -215,7 +215,7 @@ def _call(name: str, number: int, text: str, need_response: bool) -> Call:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise fail(f"invalid JSON at column {exc.colno}: {exc.msg}") from None
+        raise fail(decode_error(exc)) from None
     except RecursionError:
         raise fail(f"JSON nested too deeply to read (a call may nest {MAX_DEPTH} levels)") from None
     except ValueError:  # an integer with more digits than Python converts (4,300 by default)

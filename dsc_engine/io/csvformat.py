@@ -121,6 +121,7 @@ def read_rows(
     bad_lines: dict[int, str] = {}
     long_lines: dict[int, str] = {}  # the kept text of each line over the limit
     ended: list[bool] = []  # set once every line has been handed to the csv reader
+    unended: list[int] = []  # the number of a last line without its line end
 
     def text_lines() -> Iterator[str]:
         yield from decoded()
@@ -133,6 +134,8 @@ def read_rows(
                 long_lines[number] = clip(raw.head.decode("utf-8", "replace"))
                 yield "\n"
                 continue
+            if isinstance(raw, sources.Unended):
+                unended.append(number)
             if number == 1:
                 raw = sources.strip_bom(raw)
             try:
@@ -186,17 +189,21 @@ def read_rows(
                 f" the {previous - opened + 1} line(s) from there to the end are not read",
                 opened,
             )
+        cut = sources.UNENDED if previous in unended else ""  # a last row that may be cut short
         broken = [n for n in range(start, previous + 1) if n in bad_lines] if bad_lines else []
         if broken:
             text = long_lines.get(broken[0])
-            yield Candidate(path, start, "", text, row=None if text else row, error=bad_lines[broken[0]])
+            yield Candidate(path, start, "", text, row=None if text else row, error=bad_lines[broken[0]] + cut)
         elif not any(cell.strip() for cell in row):
             continue
         elif len(row) != len(header):
             yield Candidate(path, start, "", row=row,
-                            error=f"row has {len(row)} cells but the header has {len(header)} columns")
+                            error=f"row has {len(row)} cells but the header has {len(header)} columns{cut}")
         else:
-            yield _record(path, start, header, row, types, kind)
+            candidate = _record(path, start, header, row, types, kind)
+            if cut and candidate.error:
+                candidate.error += cut
+            yield candidate
 
 
 def _header(

@@ -147,6 +147,31 @@ def test_io_forced_kind_reads_every_record_as_that_kind(tmp_path):
 # --- lenient mode: rejects and reconciliation --------------------------------------------------
 
 
+def test_io_a_json_error_reads_as_a_sentence_with_its_column(tmp_path):
+    path = tmp_path / "cut.jsonl"
+    path.write_text('{"CreationTime": 1, "UserName": "adm\n{"CreationTime": 2}\n')
+    _, report = load(path)
+    assert report.rejects[0].reason == "invalid JSON: Unterminated string starting at column 33"
+
+
+def test_io_a_last_line_cut_short_says_the_file_may_still_be_being_written(tmp_path):
+    good = [json.dumps(to_wire(r)) for r in records(AUDIT, 3)]
+    path = tmp_path / "growing.jsonl"
+    path.write_text("\n".join(good)[:-25])  # a writer is in the middle of the last line
+    target, report = load(path)
+    assert len(loaded(target, AUDIT)) == 2 and report.rejected == 1
+    reason = report.rejects[0].reason
+    assert reason.startswith("invalid JSON") and reason.endswith(
+        "; the last line has no line end: the file is cut short, or still being written")
+    path.write_text("\n".join(good))  # a complete last line without its line end loads
+    target, report = load(path)
+    assert len(loaded(target, AUDIT)) == 3 and report.ok
+    path.write_text("\n".join(good[:2]) + "\n" + good[2][:-25] + "\n")  # a line ended but bad
+    _, report = load(path)
+    assert "line end" not in report.rejects[0].reason
+
+
+
 def test_io_bad_records_are_rejected_with_file_line_reason_and_raw(tmp_path):
     good = [to_wire(r) for r in records(AUDIT, 4)]
     path = tmp_path / "mixed.jsonl"
