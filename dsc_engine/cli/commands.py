@@ -127,7 +127,19 @@ def _engine(args: argparse.Namespace, err: IO[str], files: list[Path], kind: Rec
     if not report.ok:
         err.write(f"warning: {report.summary()}\n")
         write_rejects(_records_rejected(report), err, heading=False)
+    if kind is not None:
+        _note_other_kinds_only(RecordKind.parse(kind), report, err)
     return engine
+
+
+def _note_other_kinds_only(kind: RecordKind, report: imports.ImportReport, err: IO[str]) -> None:
+    """Say so when the --data held records, but none of the one ``kind`` the command reads (a file
+    of masking runs given to an audit-log query): its answers, all empty, would look like data."""
+    others = {k: n for k, n in report.other_kinds.items() if n}
+    if report.loaded.get(kind, 0) or not others:
+        return
+    held = ", ".join(f"{n} {k.value}" for k, n in others.items())
+    err.write(f"note: the --data holds no {kind.value} records, only {held} (not read); is it the data you meant?\n")
 
 
 def _records_rejected(report: imports.ImportReport) -> list[imports.Reject]:
