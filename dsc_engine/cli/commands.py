@@ -20,7 +20,9 @@ from dsc_engine.cli import demo as demos
 from dsc_engine.cli import shell as shells
 from dsc_engine.cli.arguments import name_value, parameters, positive
 from dsc_engine.cli.cloud import add_upstream_options, record_upstream
-from dsc_engine.cli.output import Format, Progress, dumps, write_items, write_mapping, write_plan, write_rejects
+from dsc_engine.cli.output import (
+    Format, Progress, dumps, write_items, write_mapping, write_plan, write_rejects, write_rows,
+)
 from dsc_engine.engine import Engine
 from dsc_engine.errors import ImportFailure, OutputError, UsageError
 from dsc_engine.io import export, imports, snapshot, sources
@@ -328,8 +330,7 @@ def cmd_replay(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         if args.format is Format.JSON:
             out.write(dumps({"matched": report.matched, "calls": len(rows), "results": rows}) + "\n")
         else:
-            for row in rows:
-                out.write(dumps(row, pretty=False) + "\n")
+            write_rows(args.format, rows, out)
     return 0 if report.ok else 1
 
 

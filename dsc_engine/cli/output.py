@@ -174,6 +174,21 @@ def write_mapping(fmt: Format, data: Mapping[str, Any], out: IO[str]) -> None:
         out.write(dumps(dict(data), pretty=fmt is Format.JSON) + "\n")
 
 
+def write_rows(fmt: Format, rows: Sequence[Mapping[str, Any]], out: IO[str]) -> None:
+    """Rows of one shape in ``jsonl`` (one compact object a line) or ``csv`` (a header of their
+    keys, then one line a row; a value that is not text as its compact JSON, as
+    :func:`write_mapping` writes it)."""
+    if fmt is Format.CSV:
+        writer = csv.writer(out, lineterminator="\n")
+        if rows:
+            writer.writerow(list(rows[0]))
+        for row in rows:
+            writer.writerow([v if isinstance(v, str) else dumps(v, pretty=False) for v in row.values()])
+    else:
+        for row in rows:
+            out.write(dumps(row, pretty=False) + "\n")
+
+
 def write_plan(fmt: Format, kind: RecordKind, filter_text: str, plan: str, out: IO[str]) -> None:
     """How a filter is answered (``explain``): the plan's text, or, in another format than a
     table, one record of the kind, the filter and the plan."""

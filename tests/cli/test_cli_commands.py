@@ -219,6 +219,22 @@ def test_cli_replay_reports_every_differing_field_and_exits_1(tmp_path):
     assert [r["matched"] for r in report["results"]] == [False, True, False, True, True]
 
 
+def test_cli_replay_in_csv_is_a_csv_table_of_the_calls(tmp_path):
+    import csv
+
+    capture = tmp_path / "capture.jsonl"
+    run("record", "--out", str(capture))
+    calls = [json.loads(line) for line in capture.read_text().splitlines()]
+    calls[0]["response"]["TotalCount"] = -1
+    capture.write_text("".join(json.dumps(c) + "\n" for c in calls))
+    code, out, _ = run("--format", "csv", "replay", str(capture))
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 1 and len(rows) == 5
+    assert (rows[0]["line"], rows[0]["action"], rows[0]["matched"]) == ("1", "DescribeAuditLogs", "false")
+    assert json.loads(rows[0]["differences"])[0].startswith("TotalCount: expected -1, got ")
+    assert [json.loads(r["differences"]) for r in rows[1:]] == [[]] * 4
+
+
 def test_cli_replay_bad_capture_is_a_data_error(tmp_path):
     capture = tmp_path / "capture.jsonl"
     capture.write_text('{"action": "DescribeAuditLogs", "params": {}}\n')
@@ -235,6 +251,17 @@ def test_cli_demo_shows_each_operation():
     code, out, _ = run("--format", "json", "demo")
     document = json.loads(out)
     assert [c["status"] for c in document["calls"]] == [200, 200, 200, 200, 400]
+
+
+def test_cli_demo_in_csv_is_a_csv_table_of_the_calls():
+    import csv
+
+    code, out, _ = run("--format", "csv", "demo")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and [r["status"] for r in rows] == ["200", "200", "200", "200", "400"]
+    assert json.loads(rows[4]["response"])["Code"] == "InvalidParameter"
+    code, out, _ = run("--format", "jsonl", "demo")
+    assert [json.loads(line)["status"] for line in out.splitlines()] == [200, 200, 200, 200, 400]
 
 
 def test_cli_serve_is_registered(capsys):
