@@ -264,6 +264,19 @@ def test_cli_demo_in_csv_is_a_csv_table_of_the_calls():
     assert [json.loads(line)["status"] for line in out.splitlines()] == [200, 200, 200, 200, 400]
 
 
+def test_cli_export_to_a_csv_file_writes_csv_unless_told_otherwise(tmp_path):
+    out = tmp_path / "runs.csv"
+    code, summary, err = run("--format", "json", "export", "masking", "--out", str(out))
+    assert code == 0, err
+    assert json.loads(summary)["as"] == "csv" and out.read_text().startswith("Status,Type,")
+    code, _, err = run("export", "masking", "--times", "iso", "--out", str(out))
+    assert code == 0, err
+    code, summary, _ = run("--format", "json", "export", "masking", "--to", "jsonl", "--out", str(out))
+    assert json.loads(summary)["as"] == "jsonl" and out.read_text().startswith("{")
+    code, summary, _ = run("--format", "json", "export", "masking", "--out", str(tmp_path / "runs.txt"))
+    assert json.loads(summary)["as"] == "jsonl"
+
+
 def test_cli_serve_is_registered(capsys):
     assert main(["serve", "--help"]) == 0
     assert "--port" in capsys.readouterr().out
