@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 import enum
 import json
 import re
@@ -19,7 +20,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
-from dsc_engine.api.operations import BY_KIND
+from dsc_engine.api.operations import BY_KIND, OPERATIONS
 from dsc_engine.io.csvformat import to_cell
 from dsc_engine.io.imports import Reject, group_rejects, reject_lines
 from dsc_engine.models import RecordKind
@@ -257,3 +258,18 @@ class Progress:
             self.stream.write("\r" + " " * 70 + "\r")
             self.stream.flush()
             self.shown = False
+
+
+#: The code of a call to an action (or version) the engine does not answer.
+NOT_FOUND = "InvalidApi.NotFound"
+
+
+def not_found_hint(action: str) -> str:
+    """What the person should know of a call the service answers ``InvalidApi.NotFound`` (its
+    message only says to check the URL): the actions there are and the nearest one, or the
+    version of the action."""
+    operation = OPERATIONS.get(action)
+    if operation is not None:
+        return f"({action} is of version {operation.version})"
+    near = difflib.get_close_matches(action, OPERATIONS, n=1)
+    return f"(the actions: {', '.join(OPERATIONS)}" + (f"; did you mean {near[0]}?)" if near else ")")

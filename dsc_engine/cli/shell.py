@@ -33,7 +33,7 @@ from dsc_engine.api.errors import ApiError
 from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.api.read import INT32_MAX
 from dsc_engine.cli.arguments import parameters
-from dsc_engine.cli.output import Format, dumps, table, write_items, write_mapping, write_plan
+from dsc_engine.cli.output import NOT_FOUND, Format, dumps, not_found_hint, table, write_items, write_mapping, write_plan
 from dsc_engine.io.csvformat import to_cell
 from dsc_engine.engine import Engine
 from dsc_engine.errors import DscError
@@ -78,7 +78,9 @@ class Shell(cmd.Cmd):
         try:
             return super().onecmd(line)
         except ApiError as exc:
-            self.out.write(f"error: {exc.http_status} {exc.code}: {exc.message}\n")
+            words = line.split()
+            hint = f" {not_found_hint(words[1])}" if exc.code == NOT_FOUND and words[:1] == ["call"] else ""
+            self.out.write(f"error: {exc.http_status} {exc.code}: {exc.message}{hint}\n")
         except DscError as exc:
             self.out.write(f"error: {exc}\n")
         except ValueError as exc:  # shlex: an unclosed quote

@@ -277,6 +277,19 @@ def test_cli_export_to_a_csv_file_writes_csv_unless_told_otherwise(tmp_path):
     assert json.loads(summary)["as"] == "jsonl"
 
 
+@pytest.mark.parametrize(("argv", "hint"), [
+    (("call", "DescribeAuditLog"), "(the actions: DescribeAuditLogs, DescribeDataMaskingRunHistory,"
+     " ListSensitiveDataAuditLog; did you mean DescribeAuditLogs?)"),
+    (("call", "Nothing"), "(the actions: DescribeAuditLogs, DescribeDataMaskingRunHistory, ListSensitiveDataAuditLog)"),
+    (("call", "DescribeAuditLogs", "--version", "2018-11-01"), "(DescribeAuditLogs is of version 2019-01-03)"),
+])
+def test_cli_call_of_an_action_not_found_says_which_there_are(argv, hint):
+    code, out, err = run("--format", "json", *argv)
+    assert code == 4 and json.loads(out)["Code"] == "InvalidApi.NotFound"  # the body is the service's
+    assert err == ("dsc-engine call: 404 InvalidApi.NotFound: Specified api is not found, please check your"
+                   f" url and method. {hint}\n")
+
+
 def test_cli_serve_is_registered(capsys):
     assert main(["serve", "--help"]) == 0
     assert "--port" in capsys.readouterr().out
