@@ -73,6 +73,10 @@ class Shell(cmd.Cmd):
 
     # -- running ---------------------------------------------------------------------------------
 
+    def precmd(self, line: str) -> str:
+        """The command of a line, without the byte order mark a script saved on Windows starts with."""
+        return line.removeprefix("\ufeff")
+
     def onecmd(self, line: str) -> bool:
         """Run one command; a failure prints one line and the session goes on."""
         try:
