@@ -27,6 +27,7 @@ strict wire codec, like for every other format.
 from __future__ import annotations
 
 import csv
+import difflib
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -214,24 +215,52 @@ def _header(
     duplicates = sorted({c for c in columns if columns.count(c) > 1})
     if duplicates:
         raise ImportFailure(path, f"CSV header repeats the column(s) {', '.join(duplicates)}", line)
+    if len(columns) == 1 and (separator := _other_separator(columns[0])):
+        raise ImportFailure(path, f"the header is one column, {columns[0]!r}: columns are separated by commas,"
+                                  f" this file seems to use {separator}", line)
     if kind is None:
         try:
             kind = detect_kind(columns)
         except ValueError as exc:
-            reason = f"not a recognised export (JSON or CSV with API field names): {exc}"
+            reason = f"not a recognised export (JSON or CSV with API field names): {exc}{_case_hint(columns)}"
             raise ImportFailure(path, reason, line) from None
     types = column_types(kind)
     unknown = [c for c in columns if c not in types]
     if unknown:
+        near = [m for c in unknown for m in difflib.get_close_matches(c, types, n=1)]
+        hint = f" (did you mean {', '.join(near)}?)" if near else ""
         raise ImportFailure(
-            path, f"CSV header has column(s) {', '.join(map(repr, unknown))}, not fields of a {kind.value} record", line
+            path,
+            f"CSV header has column(s) {', '.join(map(repr, unknown))}, not fields of {_a(kind)} record{hint}",
+            line,
         )
     missing = [c for c in REQUIRED[kind] if c not in columns]
     if missing:
         raise ImportFailure(
-            path, f"CSV header lacks the required column(s) {', '.join(missing)} of a {kind.value} record", line
+            path, f"CSV header lacks the required column(s) {', '.join(missing)} of {_a(kind)} record", line
         )
     return kind, types
+
+
+def _a(kind: RecordKind) -> str:
+    """``an audit_log``, ``a dms_log``."""
+    return f"{'an' if kind.value[0] in 'aeiou' else 'a'} {kind.value}"
+
+
+def _other_separator(cell: str) -> str | None:
+    """The separator a one-column header seems to use instead of commas (a spreadsheet saving
+    with the locale's ``;``, a tab-separated file), if any."""
+    for separator, name in ((";", "';'"), ("\t", "tabs"), ("|", "'|'")):
+        if separator in cell:
+            return name
+    return None
+
+
+def _case_hint(columns: list[str]) -> str:
+    """Header names that are API field names in another letter case, said as such."""
+    known = {key.lower(): key for kind in RecordKind for key in column_types(kind)}
+    fixed = [f"{c} is {known[c.lower()]}" for c in columns if c not in known.values() and c.lower() in known]
+    return f"; column names are case-sensitive: {', '.join(fixed)}" if fixed else ""
 
 
 def _record(

@@ -361,7 +361,29 @@ def test_io_csv_missing_required_column(tmp_path):
     _, report = load(path)
     (error,) = report.file_errors
     assert error.line == 1
-    assert "lacks the required column(s) CreationTime of a audit_log record" in error.reason
+    assert "lacks the required column(s) CreationTime of an audit_log record" in error.reason
+
+
+@pytest.mark.parametrize(
+    ("header", "reason"),
+    [
+        ("CreationTime;UserName;SqlText", "the header is one column, 'CreationTime;UserName;SqlText': columns are"
+         " separated by commas, this file seems to use ';'"),
+        ("CreationTime\tUserName", "the header is one column, 'CreationTime\\tUserName': columns are separated"
+         " by commas, this file seems to use tabs"),
+        ("creationtime,username", "cannot tell the record kind: expected one of the keys CreationTime (audit_log),"
+         " StartTime/Id (masking_run), OpTime (dms_log); column names are case-sensitive: creationtime is"
+         " CreationTime, username is UserName"),
+        ("CreationTime,UserNam", "CSV header has column(s) 'UserNam', not fields of an audit_log record"
+         " (did you mean UserName?)"),
+    ],
+)
+def test_io_csv_header_mistakes_say_how_to_mend_them(tmp_path, header, reason):
+    path = tmp_path / "x.csv"
+    path.write_text(header + "\n1,a\n")
+    _, report = load(path)
+    (error,) = report.file_errors
+    assert error.reason.endswith(reason)
 
 
 def test_io_csv_unknown_column_and_ragged_row(tmp_path):
