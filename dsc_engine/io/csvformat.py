@@ -222,7 +222,7 @@ def _header(
         try:
             kind = detect_kind(columns)
         except ValueError as exc:
-            reason = f"not a recognised export (JSON or CSV with API field names): {exc}{_case_hint(columns)}"
+            reason = f"not a recognised export (JSON or CSV with API field names): {exc}"
             raise ImportFailure(path, reason, line) from None
     types = column_types(kind)
     unknown = [c for c in columns if c not in types]
@@ -255,12 +255,6 @@ def _other_separator(cell: str) -> str | None:
             return name
     return None
 
-
-def _case_hint(columns: list[str]) -> str:
-    """Header names that are API field names in another letter case, said as such."""
-    known = {key.lower(): key for kind in RecordKind for key in column_types(kind)}
-    fixed = [f"{c} is {known[c.lower()]}" for c in columns if c not in known.values() and c.lower() in known]
-    return f"; column names are case-sensitive: {', '.join(fixed)}" if fixed else ""
 
 
 def _record(

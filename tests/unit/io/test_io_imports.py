@@ -372,7 +372,7 @@ def test_io_csv_missing_required_column(tmp_path):
         ("CreationTime\tUserName", "the header is one column, 'CreationTime\\tUserName': columns are separated"
          " by commas, this file seems to use tabs"),
         ("creationtime,username", "cannot tell the record kind: expected one of the keys CreationTime (audit_log),"
-         " StartTime/Id (masking_run), OpTime (dms_log); column names are case-sensitive: creationtime is"
+         " StartTime/Id (masking_run), OpTime (dms_log); key names are case-sensitive: creationtime is"
          " CreationTime, username is UserName"),
         ("CreationTime,UserNam", "CSV header has column(s) 'UserNam', not fields of an audit_log record"
          " (did you mean UserName?)"),
@@ -384,6 +384,15 @@ def test_io_csv_header_mistakes_say_how_to_mend_them(tmp_path, header, reason):
     _, report = load(path)
     (error,) = report.file_errors
     assert error.reason.endswith(reason)
+
+
+def test_io_json_key_mistakes_say_how_to_mend_them(tmp_path):
+    path = jsonl(tmp_path / "x.jsonl", [{"creationTime": 1, "userName": "a"}, {"CreationTime": 1, "UserNam": "a"}])
+    _, report = load(path)
+    first, second = (r.reason for r in report.rejects)
+    assert first.endswith("; key names are case-sensitive: creationTime is CreationTime, userName is UserName")
+    assert second == ("audit log record: key 'UserNam': unknown key (not a documented field of this kind;"
+                      " did you mean UserName?)")
 
 
 def test_io_csv_unknown_column_and_ragged_row(tmp_path):
