@@ -45,7 +45,8 @@ import attrs
 from dsc_engine.api.errors import ApiError
 from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.errors import ImportFailure
-from dsc_engine.io.jsontext import utf8_text
+from dsc_engine.io.jsontext import decode_error, utf8_text
+from dsc_engine.io.sources import UNENDED
 
 _ALLOWED_KEYS = frozenset({"action", "params", "response", "version", "status"})
 #: How deeply a capture line may nest (a call with an API response nests 6 levels);
@@ -222,8 +223,14 @@ def read_calls(path: str | os.PathLike[str], *, need_response: bool = True) -> l
             for number, text in enumerate(lines, 1):
                 if _UNDECODED.search(text):
                     raise ImportFailure(name, "not valid UTF-8; a capture must be UTF-8 encoded", number)
-                if text.strip():
+                if not text.strip():
+                    continue
+                try:
                     calls.append(_call(name, number, text, need_response))
+                except ImportFailure as exc:
+                    if text.endswith("\n"):
+                        raise
+                    raise ImportFailure(name, exc.reason + UNENDED, number) from None  # a call cut short
     except OSError as exc:
         raise ImportFailure(name, f"cannot read: {exc.strerror or exc}") from None
     if not calls:
@@ -238,7 +245,7 @@ def _call(name: str, number: int, text: str, need_response: bool) -> Call:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise fail(f"invalid JSON at column {exc.colno}: {exc.msg}") from None
+        raise fail(decode_error(exc)) from None
     except RecursionError:
         raise fail(f"JSON nested too deeply to read (a call may nest {MAX_DEPTH} levels)") from None
     except ValueError:  # an integer with more digits than Python converts (4,300 by default)

@@ -18,6 +18,7 @@ a :class:`~dsc_engine.errors.Reason`, the English and the Chinese sentence.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import enum
 import re
 from collections.abc import Collection, Mapping
@@ -51,6 +52,16 @@ def _shown(value: object, *, zh: bool = False) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def _nearest(name: str, allowed: Collection[str]) -> str | None:
+    """The parameter a mistyped ``name`` most likely meant: the same name in another letter
+    case, else the closest spelling (``difflib``), else none."""
+    folded = {a.lower(): a for a in allowed}
+    if name.lower() in folded:
+        return folded[name.lower()]
+    close = difflib.get_close_matches(name.lower(), folded, n=1, cutoff=0.8)
+    return folded[close[0]] if close else None
+
+
 @attrs.frozen
 class Reader:
     """The raw parameters of one request of ``action``, read by name with typed coercions."""
@@ -62,11 +73,12 @@ class Reader:
         """Reject a parameter name the operation does not have (names are case-sensitive)."""
         for name in self.raw:
             if name not in allowed:
+                near = _nearest(str(name), allowed)
                 raise invalid(
                     str(name),
                     self.raw[name],
-                    f"{self.action} has no parameter named {str(name)!r}",
-                    f"{self.action} 没有名为 {str(name)!r} 的参数",
+                    f"{self.action} has no parameter named {str(name)!r}" + (f"; did you mean {near}?" if near else ""),
+                    f"{self.action} 没有名为 {str(name)!r} 的参数" + (f"；是否想写 {near}？" if near else ""),
                 )
 
     def value(self, name: str, *, required: bool = False) -> object | None:

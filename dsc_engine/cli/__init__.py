@@ -14,7 +14,7 @@ from typing import IO
 
 from dsc_engine.api.errors import ApiError
 from dsc_engine.cli import cloud, commands
-from dsc_engine.cli.output import Format, dumps, write_mapping
+from dsc_engine.cli.output import NOT_FOUND, Format, dumps, not_found_hint, write_mapping
 from dsc_engine.errors import (
     CheckpointError,
     DscError,
@@ -159,7 +159,8 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: 
             write_mapping(Format.CSV, exc.body, out)
         elif args.format is not Format.TABLE:
             out.write(dumps(exc.body, pretty=args.format is Format.JSON) + "\n")
-        print(f"dsc-engine {args.command}: {exc.http_status} {exc.code}: {exc.message}", file=err)
+        hint = f" {not_found_hint(args.action)}" if exc.code == NOT_FOUND and args.command == "call" else ""
+        print(f"dsc-engine {args.command}: {exc.http_status} {exc.code}: {exc.message}{hint}", file=err)
         return EXIT_API
     except DscError as exc:
         # a filter error shows its caret line; every other message is one line

@@ -9,7 +9,6 @@ Ctrl-C or SIGTERM, then prints how many calls it captured.
 from __future__ import annotations
 
 import argparse
-import csv
 import logging
 import time
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import IO
 
 from dsc_engine import pull as pulling
 from dsc_engine.cli.arguments import name_value, parameters, positive
-from dsc_engine.cli.output import Format, dumps, table, write_mapping
+from dsc_engine.cli.output import Format, dumps, table, write_mapping, write_rows
 from dsc_engine.errors import UsageError
 from dsc_engine.pull import credentials
 from dsc_engine.pull.pacing import SERVICE_RATE, Backoff
@@ -111,13 +110,10 @@ def write_pull_report(fmt: Format, report: PullReport, out: IO[str]) -> None:
     ]
     if fmt is Format.JSON:
         out.write(dumps(report.to_json()) + "\n")
-    elif fmt is Format.JSONL:
-        for row in rows:
-            out.write(dumps(row, pretty=False) + "\n")
-    elif fmt is Format.CSV:
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(list(rows[0]) if rows else ["action"])
-        writer.writerows([list(row.values()) for row in rows])
+    elif fmt is Format.CSV and not rows:  # no slice held records: the header alone
+        out.write("action\n")
+    elif fmt is not Format.TABLE:
+        write_rows(fmt, rows, out)
     else:
         _pull_table(report, out)
 

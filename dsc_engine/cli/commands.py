@@ -20,7 +20,9 @@ from dsc_engine.cli import demo as demos
 from dsc_engine.cli import shell as shells
 from dsc_engine.cli.arguments import name_value, parameters, positive
 from dsc_engine.cli.cloud import add_upstream_options, record_upstream
-from dsc_engine.cli.output import Format, Progress, dumps, write_items, write_mapping, write_plan, write_rejects
+from dsc_engine.cli.output import (
+    Format, Progress, dumps, write_items, write_mapping, write_plan, write_rejects, write_rows,
+)
 from dsc_engine.engine import Engine
 from dsc_engine.errors import ImportFailure, OutputError, UsageError
 from dsc_engine.io import export, imports, snapshot, sources
@@ -127,7 +129,19 @@ def _engine(args: argparse.Namespace, err: IO[str], files: list[Path], kind: Rec
     if not report.ok:
         err.write(f"warning: {report.summary()}\n")
         write_rejects(_records_rejected(report), err, heading=False)
+    if kind is not None:
+        _note_other_kinds_only(RecordKind.parse(kind), report, err)
     return engine
+
+
+def _note_other_kinds_only(kind: RecordKind, report: imports.ImportReport, err: IO[str]) -> None:
+    """Say so when the --data held records, but none of the one ``kind`` the command reads (a file
+    of masking runs given to an audit-log query): its answers, all empty, would look like data."""
+    others = {k: n for k, n in report.other_kinds.items() if n}
+    if report.loaded.get(kind, 0) or not others:
+        return
+    held = ", ".join(f"{n} {k.value}" for k, n in others.items())
+    err.write(f"note: the --data holds no {kind.value} records, only {held} (not read); is it the data you meant?\n")
 
 
 def _records_rejected(report: imports.ImportReport) -> list[imports.Reject]:
@@ -263,6 +277,9 @@ def cmd_call(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    if args.to is None:  # a file named .csv gets CSV, not JSON Lines under a CSV name
+        csv_named = args.out is not None and args.out.lower().endswith(".csv")
+        args.to = (export.ExportFormat.CSV if csv_named else export.ExportFormat.JSONL).value
     if args.to != export.ExportFormat.CSV.value:
         if not args.formula_guard:
             raise UsageError("--no-formula-guard", False, f"applies only to --to csv, not --to {args.to}")
@@ -317,8 +334,7 @@ def cmd_replay(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             summary = {"matched": report.matched, "skipped": report.skipped, "calls": len(rows)}
             out.write(dumps({**summary, "results": rows}) + "\n")
         else:
-            for row in rows:
-                out.write(dumps(row, pretty=False) + "\n")
+            write_rows(args.format, rows, out)
     return 0 if report.ok else 1
 
 
@@ -417,8 +433,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
              "  dsc-engine export masking --to jsonl > runs.jsonl\n", exit_codes)
     p.add_argument("kind", type=_kind, metavar="KIND", help=_KINDS)
     p.add_argument("filter", metavar="FILTER", nargs="?", default="", help="filter text (empty: everything)")
-    p.add_argument("--to", choices=[f.value for f in export.ExportFormat], default="jsonl",
-                   help="the file format (default jsonl)")
+    p.add_argument("--to", choices=[f.value for f in export.ExportFormat], default=None,
+                   help="the file format (default: csv for an --out FILE named .csv, else jsonl)")
     p.add_argument("--out", metavar="FILE", help="where to write (default: standard output)")
     p.add_argument("--page", type=positive, help="export only this page (default: every record)")
     p.add_argument("--page-size", type=positive, help="page size for --page and for --to pages (default: the API's largest)")

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import IO, Any
 
 from dsc_engine.api.operations import OPERATIONS
-from dsc_engine.cli.output import Format, dumps, write_items
+from dsc_engine.cli.output import Format, dumps, write_items, write_rows
 from dsc_engine.io.stores import HasStores
 from dsc_engine.models import RecordKind
 from dsc_engine.replay import Call, Caller, answer
@@ -92,8 +92,7 @@ def run(engine: Caller, stores: HasStores, fmt: Format, out: IO[str], zone: dt.t
     if fmt is Format.JSON:
         out.write(dumps({"holdings": holdings(stores), "calls": shown}) + "\n")
     elif fmt is not Format.TABLE:
-        for entry in shown:
-            out.write(dumps(entry, pretty=False) + "\n")
+        write_rows(fmt, shown, out)
     return answered
 
 

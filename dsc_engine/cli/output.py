@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 import enum
 import json
 import re
@@ -19,6 +20,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
+from dsc_engine.api.operations import BY_KIND, OPERATIONS
 from dsc_engine.io.csvformat import to_cell
 from dsc_engine.io.imports import Reject, group_rejects, reject_lines
 from dsc_engine.models import RecordKind
@@ -136,9 +138,10 @@ def write_items(
     envelope: Mapping[str, Any] | None = None, zone: dt.tzinfo = UTC,
 ) -> None:
     """Show API items (and, in table/json form, the page ``envelope`` around them); a table
-    shows Sddp times in ``zone``."""
+    shows Sddp times in ``zone``. A JSON page lists them under the key the kind's operation
+    uses (``Items``, ``SensitiveDataAuditLogList``), so that the importer reads it back."""
     if fmt is Format.JSON:
-        out.write(dumps({**(envelope or {}), "Items": list(items)}) + "\n")
+        out.write(dumps({**(envelope or {}), BY_KIND[kind].list_key: list(items)}) + "\n")
     elif fmt is Format.JSONL:
         for item in items:
             out.write(dumps(item, pretty=False) + "\n")
@@ -170,6 +173,21 @@ def write_mapping(fmt: Format, data: Mapping[str, Any], out: IO[str]) -> None:
         writer.writerow([v if isinstance(v, str) else dumps(v, pretty=False) for v in data.values()])
     else:
         out.write(dumps(dict(data), pretty=fmt is Format.JSON) + "\n")
+
+
+def write_rows(fmt: Format, rows: Sequence[Mapping[str, Any]], out: IO[str]) -> None:
+    """Rows of one shape in ``jsonl`` (one compact object a line) or ``csv`` (a header of their
+    keys, then one line a row; a value that is not text as its compact JSON, as
+    :func:`write_mapping` writes it)."""
+    if fmt is Format.CSV:
+        writer = csv.writer(out, lineterminator="\n")
+        if rows:
+            writer.writerow(list(rows[0]))
+        for row in rows:
+            writer.writerow([v if isinstance(v, str) else dumps(v, pretty=False) for v in row.values()])
+    else:
+        for row in rows:
+            out.write(dumps(row, pretty=False) + "\n")
 
 
 def write_plan(fmt: Format, kind: RecordKind, filter_text: str, plan: str, out: IO[str]) -> None:
@@ -240,3 +258,18 @@ class Progress:
             self.stream.write("\r" + " " * 70 + "\r")
             self.stream.flush()
             self.shown = False
+
+
+#: The code of a call to an action (or version) the engine does not answer.
+NOT_FOUND = "InvalidApi.NotFound"
+
+
+def not_found_hint(action: str) -> str:
+    """What the person should know of a call the service answers ``InvalidApi.NotFound`` (its
+    message only says to check the URL): the actions there are and the nearest one, or the
+    version of the action."""
+    operation = OPERATIONS.get(action)
+    if operation is not None:
+        return f"({action} is of version {operation.version})"
+    near = difflib.get_close_matches(action, OPERATIONS, n=1)
+    return f"(the actions: {', '.join(OPERATIONS)}" + (f"; did you mean {near[0]}?)" if near else ")")

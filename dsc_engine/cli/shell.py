@@ -33,7 +33,7 @@ from dsc_engine.api.errors import ApiError
 from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.api.read import INT32_MAX
 from dsc_engine.cli.arguments import parameters
-from dsc_engine.cli.output import Format, dumps, table, write_items, write_mapping, write_plan
+from dsc_engine.cli.output import NOT_FOUND, Format, dumps, not_found_hint, table, write_items, write_mapping, write_plan
 from dsc_engine.io.csvformat import to_cell
 from dsc_engine.engine import Engine
 from dsc_engine.errors import DscError
@@ -73,12 +73,18 @@ class Shell(cmd.Cmd):
 
     # -- running ---------------------------------------------------------------------------------
 
+    def precmd(self, line: str) -> str:
+        """The command of a line, without the byte order mark a script saved on Windows starts with."""
+        return line.removeprefix("\ufeff")
+
     def onecmd(self, line: str) -> bool:
         """Run one command; a failure prints one line and the session goes on."""
         try:
             return super().onecmd(line)
         except ApiError as exc:
-            self.out.write(f"error: {exc.http_status} {exc.code}: {exc.message}\n")
+            words = line.split()
+            hint = f" {not_found_hint(words[1])}" if exc.code == NOT_FOUND and words[:1] == ["call"] else ""
+            self.out.write(f"error: {exc.http_status} {exc.code}: {exc.message}{hint}\n")
         except DscError as exc:
             self.out.write(f"error: {exc}\n")
         except ValueError as exc:  # shlex: an unclosed quote

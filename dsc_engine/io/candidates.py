@@ -107,4 +107,12 @@ def _detect_kind(present: frozenset[str], kinds: tuple[RecordKind, ...]) -> Reco
         if best and len(winners) == 1:
             return winners[0]
     marks = ", ".join(f"{'/'.join(REQUIRED[k])} ({k.value})" for k in kinds)
-    raise ValueError(f"cannot tell the record kind: expected one of the keys {marks}")
+    raise ValueError(f"cannot tell the record kind: expected one of the keys {marks}{_case_hint(present, kinds)}")
+
+
+def _case_hint(present: frozenset[str], kinds: tuple[RecordKind, ...]) -> str:
+    """Keys that are API field names in another letter case (``creationTime``), said as such."""
+    known = {key.lower(): key for kind in kinds for key in sorted(KEYS[kind])}
+    fixed = sorted(f"{key} is {known[key.lower()]}" for key in present
+                   if isinstance(key, str) and key not in known.values() and key.lower() in known)
+    return f"; key names are case-sensitive: {', '.join(fixed)}" if fixed else ""

@@ -27,6 +27,7 @@ strict wire codec, like for every other format.
 from __future__ import annotations
 
 import csv
+import difflib
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -121,6 +122,7 @@ def read_rows(
     bad_lines: dict[int, str] = {}
     long_lines: dict[int, str] = {}  # the kept text of each line over the limit
     ended: list[bool] = []  # set once every line has been handed to the csv reader
+    unended: list[int] = []  # the number of a last line without its line end
 
     def text_lines() -> Iterator[str]:
         yield from decoded()
@@ -133,6 +135,8 @@ def read_rows(
                 long_lines[number] = clip(raw.head.decode("utf-8", "replace"))
                 yield "\n"
                 continue
+            if isinstance(raw, sources.Unended):
+                unended.append(number)
             if number == 1:
                 raw = sources.strip_bom(raw)
             try:
@@ -186,17 +190,21 @@ def read_rows(
                 f" the {previous - opened + 1} line(s) from there to the end are not read",
                 opened,
             )
+        cut = sources.UNENDED if previous in unended else ""  # a last row that may be cut short
         broken = [n for n in range(start, previous + 1) if n in bad_lines] if bad_lines else []
         if broken:
             text = long_lines.get(broken[0])
-            yield Candidate(path, start, "", text, row=None if text else row, error=bad_lines[broken[0]])
+            yield Candidate(path, start, "", text, row=None if text else row, error=bad_lines[broken[0]] + cut)
         elif not any(cell.strip() for cell in row):
             continue
         elif len(row) != len(header):
             yield Candidate(path, start, "", row=row,
-                            error=f"row has {len(row)} cells but the header has {len(header)} columns")
+                            error=f"row has {len(row)} cells but the header has {len(header)} columns{cut}")
         else:
-            yield _record(path, start, header, row, types, kind)
+            candidate = _record(path, start, header, row, types, kind)
+            if cut and candidate.error:
+                candidate.error += cut
+            yield candidate
 
 
 def _header(
@@ -207,6 +215,9 @@ def _header(
     duplicates = sorted({c for c in columns if columns.count(c) > 1})
     if duplicates:
         raise ImportFailure(path, f"CSV header repeats the column(s) {', '.join(duplicates)}", line)
+    if len(columns) == 1 and (separator := _other_separator(columns[0])):
+        raise ImportFailure(path, f"the header is one column, {columns[0]!r}: columns are separated by commas,"
+                                  f" this file seems to use {separator}", line)
     if kind is None:
         try:
             kind = detect_kind(columns)
@@ -216,15 +227,34 @@ def _header(
     types = column_types(kind)
     unknown = [c for c in columns if c not in types]
     if unknown:
+        near = [m for c in unknown for m in difflib.get_close_matches(c, types, n=1)]
+        hint = f" (did you mean {', '.join(near)}?)" if near else ""
         raise ImportFailure(
-            path, f"CSV header has column(s) {', '.join(map(repr, unknown))}, not fields of a {kind.value} record", line
+            path,
+            f"CSV header has column(s) {', '.join(map(repr, unknown))}, not fields of {_a(kind)} record{hint}",
+            line,
         )
     missing = [c for c in REQUIRED[kind] if c not in columns]
     if missing:
         raise ImportFailure(
-            path, f"CSV header lacks the required column(s) {', '.join(missing)} of a {kind.value} record", line
+            path, f"CSV header lacks the required column(s) {', '.join(missing)} of {_a(kind)} record", line
         )
     return kind, types
+
+
+def _a(kind: RecordKind) -> str:
+    """``an audit_log``, ``a dms_log``."""
+    return f"{'an' if kind.value[0] in 'aeiou' else 'a'} {kind.value}"
+
+
+def _other_separator(cell: str) -> str | None:
+    """The separator a one-column header seems to use instead of commas (a spreadsheet saving
+    with the locale's ``;``, a tab-separated file), if any."""
+    for separator, name in ((";", "';'"), ("\t", "tabs"), ("|", "'|'")):
+        if separator in cell:
+            return name
+    return None
+
 
 
 def _record(

@@ -284,6 +284,7 @@ def _line(
     if isinstance(raw, sources.LongLine):
         yield Candidate(path, number, "", clip(raw.head.decode("utf-8", "replace")), error=raw.reason)
         return
+    unended = sources.UNENDED if isinstance(raw, sources.Unended) else ""
     if number == 1:
         raw = sources.strip_bom(raw)
     if not raw.strip():
@@ -291,7 +292,7 @@ def _line(
     try:
         text = sources.decode_line(raw)
     except ValueError as exc:
-        yield Candidate(path, number, "", clip(raw.decode("utf-8", "replace")), error=str(exc))
+        yield Candidate(path, number, "", clip(raw.decode("utf-8", "replace")), error=f"{exc}{unended}")
         return
     value = _scan_line(text)
     huge = False
@@ -299,7 +300,7 @@ def _line(
         try:
             value, huge = jsontext.loads(text)
         except ValueError as exc:
-            yield Candidate(path, number, "", clip(text.rstrip("\r")), error=str(exc))
+            yield Candidate(path, number, "", clip(text.rstrip("\r")), error=f"{exc}{unended}")
             return
     if type(value) is dict and _PAGE_MARKS.isdisjoint(value) and not huge:  # the usual line
         yield Candidate(path, number, "", clip(text.rstrip("\r")), value, kinds)

@@ -99,13 +99,19 @@ def refuse_lone_surrogate(label: str, value: object, where: str = "") -> None:
         raise RecordError(label, key, reason, where)
 
 
+def decode_error(exc: json.JSONDecodeError) -> str:
+    """Why ``json`` could not read a line, as a sentence ending with its column: the reader's
+    messages that end with their position (``Unterminated string starting at``) read whole."""
+    return f"invalid JSON: {exc.msg.removesuffix(' at')} at column {exc.colno}"
+
+
 def loads(text: str) -> tuple[Any, bool]:
     """The JSON value of a line and whether it may hold :class:`HugeInteger` markers;
     ``ValueError`` says why it cannot be read."""
     try:
         return json.loads(text), False
     except json.JSONDecodeError as exc:
-        raise ValueError(f"invalid JSON at column {exc.colno}: {exc.msg}") from None
+        raise ValueError(decode_error(exc)) from None
     except RecursionError:
         raise ValueError(TOO_DEEP) from None
     except ValueError:  # an integer too long to convert
@@ -113,7 +119,7 @@ def loads(text: str) -> tuple[Any, bool]:
     try:
         return MARKING.decode(text), True
     except json.JSONDecodeError as exc:
-        raise ValueError(f"invalid JSON at column {exc.colno}: {exc.msg}") from None
+        raise ValueError(decode_error(exc)) from None
     except RecursionError:
         raise ValueError(TOO_DEEP) from None
 

@@ -316,8 +316,20 @@ class LongLine:
         return f"the line is {self.length} bytes long, over the limit of {self.limit} bytes"
 
 
+class Unended(bytes):
+    """The last line of a file that does not end with a line end: a file cut short, or one still
+    being written. It reads as any line; an error in it adds :data:`UNENDED`."""
+
+    __slots__ = ()
+
+
+#: What a line that cannot be read adds when it is :class:`Unended`.
+UNENDED = "; the last line has no line end: the file is cut short, or still being written"
+
+
 def lines(parts: Iterable[bytes]) -> Iterator[bytes | LongLine]:
-    """Split a chunk stream into lines (each without its ``\\n``; a final ``\\r`` is kept).
+    """Split a chunk stream into lines (each without its ``\\n``; a final ``\\r`` is kept; the
+    last one is :class:`Unended` when the stream does not end with ``\\n``).
 
     Linear in the input however long a line is: the pieces of a line that spans chunks are
     joined once, when it ends. A line longer than :data:`MAX_LINE` bytes is not held: once past
@@ -362,7 +374,7 @@ def lines(parts: Iterable[bytes]) -> Iterator[bytes | LongLine]:
     if head is not None:
         yield LongLine(head, length, limit)
     elif pending:
-        yield b"".join(pending) if size <= limit else _long(pending, size, limit)
+        yield Unended(b"".join(pending)) if size <= limit else _long(pending, size, limit)
 
 
 def _long(pieces: list[bytes], length: int, limit: int) -> LongLine:

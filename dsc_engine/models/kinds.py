@@ -7,6 +7,7 @@ these facts instead of testing ``if kind is ...`` (``docs/architecture.md``).
 
 from __future__ import annotations
 
+import difflib
 import enum
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
@@ -72,7 +73,8 @@ class RecordKind(enum.Enum):
         """Accept a kind, its value, or a friendly alias (``audit``, ``masking``, ``dms``)."""
         if isinstance(name, RecordKind):
             return name
-        choices = ", ".join(k.value for k in cls)
+        choices = (f"{', '.join(k.facts.aliases[0] for k in cls)} "
+                   f"(or {', '.join(k.value for k in cls)})")
         if not isinstance(name, str):
             raise ValueError(
                 f"a record kind is named by a string, not {type(name).__name__} {name!r}; "
@@ -82,7 +84,9 @@ class RecordKind(enum.Enum):
         try:
             return _ALIASES[key]
         except KeyError:
-            raise ValueError(f"unknown record kind {name!r}; expected one of {choices}") from None
+            near = difflib.get_close_matches(key, _ALIASES, n=1)
+            hint = f"; did you mean {_ALIASES[near[0]].facts.aliases[0]}?" if near else ""
+            raise ValueError(f"unknown record kind {name!r}; expected one of {choices}{hint}") from None
 
     @classmethod
     def parse_all(cls, names: str | RecordKind | Iterable[str | RecordKind]) -> frozenset[RecordKind]:

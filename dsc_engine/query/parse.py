@@ -115,7 +115,24 @@ def at(token: Token) -> int:
 def syntax_error(text: str, exc: UnexpectedInput) -> FilterSyntaxError:
     """Translate a lark error on ``text`` into a :class:`FilterSyntaxError`."""
     fault = fault_of(text, exc)
-    return FilterSyntaxError(fault.english(), text, fault.offset, expected_terminals(exc))
+    expected = expected_terminals(exc)
+    return FilterSyntaxError(fault.english() + _value_hint(text, fault, expected), text, fault.offset, expected)
+
+
+def _value_hint(text: str, fault: Fault, expected: tuple[str, ...]) -> str:
+    """How to write a value written as another language writes it, where a value was expected:
+    ``'admin'`` or a bare ``admin`` (strings take double quotes), ``==`` (equality is one ``=``)."""
+    if "string" not in expected:
+        return ""
+    if fault.found == "character" and fault.text == "'":
+        end = text.find("'", fault.offset + 1)
+        shown = "" if end < 0 else f": {json.dumps(text[fault.offset + 1 : end], ensure_ascii=False)}"
+        return f"; strings are written in double quotes{shown}"
+    if fault.found == "token" and fault.name == "field name":
+        return f"; strings are written in double quotes: {json.dumps(fault.text, ensure_ascii=False)}"
+    if fault.found == "token" and fault.text == "=" and text[fault.offset - 1 : fault.offset] == "=":
+        return "; equality is one '='"
+    return ""
 
 
 @attrs.frozen

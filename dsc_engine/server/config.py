@@ -131,7 +131,7 @@ def load_config(path: str | Path) -> ServerConfig:
     except OSError as exc:
         raise ServerConfigError(source, "", f"cannot read: {exc.strerror or exc}") from exc
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8").removeprefix("\ufeff")  # the mark an editor on Windows writes
         doc = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
     except UnicodeDecodeError as exc:
         raise ServerConfigError(source, "", f"not UTF-8 (byte {exc.start})") from exc

@@ -291,11 +291,11 @@ class SqlSource:
             f"{self._kind.value} table {statements.ref.sql(dialect=dialect.name)} in {self._connection.shown}"
             f" ({dialect.name} SQL)",
         ]
-        steps: list[tuple[str, Statement]]
+        steps: list[tuple[str, Statement, bool]]  # (title, statement, bound to the page found before)
         if self._keys is None:
             steps = [
-                ("the total:", statements.count(node)),
-                ("the first page (the slice of any page is its LIMIT and OFFSET):", statements.page(node, 0, 10)),
+                ("the total:", statements.count(node), False),
+                ("the first page (the slice of any page is its LIMIT and OFFSET):", statements.page(node, 0, 10), False),
             ]
         else:
             with self._connection.reading():
@@ -305,18 +305,23 @@ class SqlSource:
                     "the total and the first page's load numbers (any page: its LIMIT and OFFSET), from the"
                     f" key tables and the records from load number {planned[1]} on (in no run yet):"
                 )
-                steps = [(title, self._keys.found(*planned, 0, 10))]
+                steps = [(title, self._keys.found(*planned, 0, 10), False)]
             else:
                 title = "the total and the first page's load numbers (any page: its LIMIT and OFFSET):"
-                steps = [(title, statements.found(node, 0, 10))]
+                steps = [(title, statements.found(node, 0, 10), False)]
             steps.append((
                 "then the page's rows, through the index on the load number (one value per record of the page):",
                 statements.rows([0]),
+                True,
             ))
-        for title, statement in steps:
+        for title, statement, of_page in steps:
             lines += [f"-- {title}", f"{_pretty(statement.sql, dialect.name)};"]
-        values = ", ".join(f"{name} = {value!r}" for name, value in steps[0][1].values.items()) or "none"
-        lines.append(f"-- bound values: {values}")
+            if of_page:
+                values = ", ".join(f"{name} = the load numbers of the page the statement above found"
+                                   for name in statement.values)
+            else:
+                values = ", ".join(f"{name} = {value!r}" for name, value in statement.values.items())
+            lines.append(f"-- bound values: {values or 'none'}")
         return "\n".join(lines)
 
 

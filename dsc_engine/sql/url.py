@@ -17,6 +17,7 @@ a ``clickhouse://`` URL, ``?database=`` for ``chdb://``). ``docs/backends.md`` h
 from __future__ import annotations
 
 import enum
+import os
 import re
 import urllib.parse
 
@@ -86,6 +87,8 @@ def data_url(entries: Sequence[str], option: str = "--data") -> tuple[str | None
     one, is an :class:`InvalidParameterError` (nothing is loaded into a database by a query)."""
     urls = [entry for entry in entries if looks_like_url(entry)]
     paths = [entry for entry in entries if not looks_like_url(entry)]
+    for path in paths:
+        _refuse_a_url_without_slashes(path)
     if len(urls) > 1:
         shown = ", ".join(redact(u) for u in urls)
         raise InvalidParameterError(option, shown, Reason(
@@ -96,6 +99,22 @@ def data_url(entries: Sequence[str], option: str = "--data") -> tuple[str | None
             f" 'dsc-engine load FILES --into {redact(urls[0])}', not beside it",
             "数据库 URL 已指明全部数据：请先用 'dsc-engine load ... --into URL' 导入文件"))
     return (urls[0] if urls else None), paths
+
+
+_SCHEME_ONLY = re.compile(r"([A-Za-z]+):(?!//)")
+
+
+def _refuse_a_url_without_slashes(path: str) -> None:
+    """A ``--data`` path that starts with a known scheme and a colon but not ``://``
+    (``duckdb:logs.duckdb``) and names no file is a mistyped URL: say so, rather than "no such
+    file"."""
+    found = _SCHEME_ONLY.match(path)
+    if found is None or found.group(1).lower() not in {s.value for s in Scheme} or os.path.lexists(path):
+        return
+    scheme = found.group(1).lower()
+    meant = redact(f"{scheme}://{path[found.end():]}")
+    files = "" if scheme == Scheme.CLICKHOUSE.value else " (a path after the two slashes, a third one when it is absolute)"
+    raise BackendError(meant, f"no such file, and not a backend URL: write {meant}{files}")
 
 
 def parse_url(text: str) -> BackendUrl:

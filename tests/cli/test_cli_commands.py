@@ -237,6 +237,22 @@ def test_cli_replay_skips_a_throttled_call_of_the_capture_and_exits_0(tmp_path):
     assert "Throttling.User" in report["results"][1]["skipped"] and report["results"][0]["skipped"] is None
 
 
+def test_cli_replay_in_csv_is_a_csv_table_of_the_calls(tmp_path):
+    import csv
+
+    capture = tmp_path / "capture.jsonl"
+    run("record", "--out", str(capture))
+    calls = [json.loads(line) for line in capture.read_text().splitlines()]
+    calls[0]["response"]["TotalCount"] = -1
+    capture.write_text("".join(json.dumps(c) + "\n" for c in calls))
+    code, out, _ = run("--format", "csv", "replay", str(capture))
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 1 and len(rows) == 5
+    assert (rows[0]["line"], rows[0]["action"], rows[0]["matched"]) == ("1", "DescribeAuditLogs", "false")
+    assert json.loads(rows[0]["differences"])[0].startswith("TotalCount: expected -1, got ")
+    assert [json.loads(r["differences"]) for r in rows[1:]] == [[]] * 4
+
+
 def test_cli_replay_bad_capture_is_a_data_error(tmp_path):
     capture = tmp_path / "capture.jsonl"
     capture.write_text('{"action": "DescribeAuditLogs", "params": {}}\n')
@@ -253,6 +269,43 @@ def test_cli_demo_shows_each_operation():
     code, out, _ = run("--format", "json", "demo")
     document = json.loads(out)
     assert [c["status"] for c in document["calls"]] == [200, 200, 200, 200, 400]
+
+
+def test_cli_demo_in_csv_is_a_csv_table_of_the_calls():
+    import csv
+
+    code, out, _ = run("--format", "csv", "demo")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and [r["status"] for r in rows] == ["200", "200", "200", "200", "400"]
+    assert json.loads(rows[4]["response"])["Code"] == "InvalidParameter"
+    code, out, _ = run("--format", "jsonl", "demo")
+    assert [json.loads(line)["status"] for line in out.splitlines()] == [200, 200, 200, 200, 400]
+
+
+def test_cli_export_to_a_csv_file_writes_csv_unless_told_otherwise(tmp_path):
+    out = tmp_path / "runs.csv"
+    code, summary, err = run("--format", "json", "export", "masking", "--out", str(out))
+    assert code == 0, err
+    assert json.loads(summary)["as"] == "csv" and out.read_text().startswith("Status,Type,")
+    code, _, err = run("export", "masking", "--times", "iso", "--out", str(out))
+    assert code == 0, err
+    code, summary, _ = run("--format", "json", "export", "masking", "--to", "jsonl", "--out", str(out))
+    assert json.loads(summary)["as"] == "jsonl" and out.read_text().startswith("{")
+    code, summary, _ = run("--format", "json", "export", "masking", "--out", str(tmp_path / "runs.txt"))
+    assert json.loads(summary)["as"] == "jsonl"
+
+
+@pytest.mark.parametrize(("argv", "hint"), [
+    (("call", "DescribeAuditLog"), "(the actions: DescribeAuditLogs, DescribeDataMaskingRunHistory,"
+     " ListSensitiveDataAuditLog; did you mean DescribeAuditLogs?)"),
+    (("call", "Nothing"), "(the actions: DescribeAuditLogs, DescribeDataMaskingRunHistory, ListSensitiveDataAuditLog)"),
+    (("call", "DescribeAuditLogs", "--version", "2018-11-01"), "(DescribeAuditLogs is of version 2019-01-03)"),
+])
+def test_cli_call_of_an_action_not_found_says_which_there_are(argv, hint):
+    code, out, err = run("--format", "json", *argv)
+    assert code == 4 and json.loads(out)["Code"] == "InvalidApi.NotFound"  # the body is the service's
+    assert err == ("dsc-engine call: 404 InvalidApi.NotFound: Specified api is not found, please check your"
+                   f" url and method. {hint}\n")
 
 
 def test_cli_serve_is_registered(capsys):

@@ -150,3 +150,15 @@ def test_a_rejects_file_that_cannot_be_written_is_named(tmp_path):
     code, _, err = run("load", str(lines), "--rejects", "/dev/full")
     assert code == 3
     assert err.strip().endswith("/dev/full: cannot write the rejects file: No space left on device"), err
+
+
+@pytest.mark.parametrize("argv", [("query", "audit"), ("call", "DescribeAuditLogs"), ("export", "audit")])
+def test_data_holding_only_other_kinds_is_told_not_answered_silently_with_nothing(tmp_path, argv):
+    runs = tmp_path / "runs.jsonl"
+    runs.write_text("".join(json.dumps(to_wire(r)) + "\n" for r in sample.generate(RecordKind.MASKING_RUN, 4, seed=2)))
+    code, out, err = run("--format", "json", *argv, "--data", str(runs))
+    assert code == 0, err
+    assert err == (f"note: the --data holds no audit_log records, only 4 masking_run (not read);"
+                   " is it the data you meant?\n")
+    code, out, err = run("--format", "json", "query", "masking", "--data", str(runs))
+    assert code == 0 and err == ""

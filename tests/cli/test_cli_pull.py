@@ -70,6 +70,15 @@ def test_cli_pull_json_summary_reconciles_each_slice(keyed: TestServer, tmp_path
     assert all(s["records"] == s["total_count"] and s["reconciled"] for s in job["slices"])
 
 
+def test_cli_pull_csv_summary_writes_values_as_the_other_csv_reports_do(keyed: TestServer, tmp_path: Path) -> None:
+    import csv
+
+    code, text, _ = _pull(keyed, tmp_path / "a.jsonl", "audit", fmt="csv")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert code == 0 and rows and all(row["reconciled"] == "true" for row in rows)
+    assert sum(int(row["records"]) for row in rows) == 30
+
+
 def test_cli_pull_wrong_key_exits_4_with_the_service_message(
     cloud: TestServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

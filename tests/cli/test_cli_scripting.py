@@ -164,3 +164,15 @@ def test_snapshot_save_reports_its_progress_in_bytes_or_records(tmp_path):
     seen.clear()
     snapshot.save(engine, tmp_path / "c.dscsnap", version=2, progress=seen.append)  # format 2: the records
     assert sum(seen) == 6000 and all(n > 0 for n in seen)
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "csv"])
+@pytest.mark.parametrize("kind", ["audit", "masking", "dms"])
+def test_cli_query_output_in_every_data_format_loads_back(tmp_path, kind, fmt):
+    code, shown, err = run("query", kind, "--format", fmt, "--page-size", "3")
+    assert code == 0, err
+    path = tmp_path / f"page.{fmt}"
+    path.write_text(shown, encoding="utf-8")
+    code, summary, err = run("--format", "json", "load", str(path))
+    assert code == 0, err
+    assert json.loads(summary)["loaded_total"] == 3

@@ -175,3 +175,15 @@ def test_shell_page_and_size_take_what_a_query_takes(monkeypatch: pytest.MonkeyP
         "error: expected a whole number from 1 to 2147483647, got '0'",
     ]
     assert json.loads(out[out.index("{"):])["PageSize"] == 3
+
+
+def test_shell_call_of_an_unknown_action_says_which_there_are(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    code, out, _ = session(monkeypatch, "call DescribeAuditLog PageSize=1\n", data)
+    assert code == 0 and out.endswith(
+        "please check your url and method. (the actions: DescribeAuditLogs, DescribeDataMaskingRunHistory,"
+        " ListSensitiveDataAuditLog; did you mean DescribeAuditLogs?)\n")
+
+
+def test_shell_script_saved_with_a_byte_order_mark_runs(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    code, out, _ = session(monkeypatch, "\ufeffuse dms\r\ncount\r\n", data)
+    assert code == 0 and "error" not in out and out.startswith("using dms_log")

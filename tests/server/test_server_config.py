@@ -67,6 +67,16 @@ def test_toml_file(tmp_path: Path) -> None:
     assert not two.policy.allows("yundun-sddp:DescribeAuditLogs")
 
 
+@pytest.mark.parametrize("name", ["server.toml", "server.json"])
+def test_a_file_saved_with_a_byte_order_mark_and_windows_line_ends_reads(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    text = 'port = 9000\n[throttle]\nenabled = false\n' if name.endswith(".toml") else (
+        '{"port": 9000,\n "throttle": {"enabled": false}}\n')
+    path.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())
+    config = load_config(path)
+    assert config.port == 9000 and not config.throttle.enabled
+
+
 def test_json_file_is_the_same_shape(tmp_path: Path) -> None:
     doc = {"throttle": {"enabled": False}, "access_keys": [{"id": "LTAIj", "secret": "s"}]}
     path = tmp_path / "server.json"

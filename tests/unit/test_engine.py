@@ -319,3 +319,10 @@ def test_call_says_it_takes_parameters_as_a_mapping(params: object) -> None:
     AttributeError from inside the router: 'NoneType' object has no attribute 'get')."""
     with pytest.raises(TypeError, match="call takes the request parameters as a mapping"):
         Engine().call("DescribeAuditLogs", params)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("options", [{"kind": "audits"}, {"kinds": "audits"}, {"kinds": ["audit", "dmss"]}])
+def test_load_of_a_path_with_an_unknown_kind_is_an_invalid_parameter(tmp_path, options) -> None:
+    (tmp_path / "x.jsonl").write_text("")
+    with pytest.raises(InvalidParameterError, match="unknown record kind"):
+        Engine().load(str(tmp_path / "x.jsonl"), **options)

@@ -6,10 +6,14 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
+
 from dsc_engine import sample
 from dsc_engine.engine import Engine
 from dsc_engine.models import RecordKind
-from dsc_engine.replay import Call, compare, record, replay
+from dsc_engine.errors import ImportFailure
+from dsc_engine.io.sources import UNENDED
+from dsc_engine.replay import Call, compare, read_calls, record, replay
 
 DMS = RecordKind.DMS_LOG
 WINDOW = {"StartTime": "2000-01-01 00:00:00", "EndTime": "2099-12-31 23:59:59", "PageNumber": "1", "PageSize": "100"}
@@ -159,3 +163,18 @@ def test_replay_still_compares_the_apis_own_refusals():
     engine = Engine()
     (result,) = replay(engine, [_refused("InvalidParameter", 400)]).results
     assert result.skipped is None and not result.matched
+
+
+def test_a_capture_whose_last_call_is_cut_short_says_it_may_still_be_being_written(tmp_path):
+    path = tmp_path / "capture.jsonl"
+    out = io.StringIO()
+    record(Engine.from_sample(), [Call("DescribeAuditLogs", {"PageSize": "1"})] * 2, out)
+    whole = out.getvalue()
+    path.write_text(whole[:-40], encoding="utf-8")  # record --upstream is writing the second call
+    with pytest.raises(ImportFailure) as refused:
+        read_calls(path)
+    assert refused.value.line == 2 and refused.value.reason.endswith(UNENDED)
+    path.write_text(whole[:-40] + "\n", encoding="utf-8")
+    with pytest.raises(ImportFailure) as refused:
+        read_calls(path)
+    assert not refused.value.reason.endswith(UNENDED)

@@ -115,6 +115,20 @@ def test_unknown_names_are_rejected() -> None:
     assert info.value.name == "pagesize"
 
 
+@pytest.mark.parametrize(("name", "near"), [("PageSze", "PageSize"), ("pagesize", "PageSize"), ("Usernme", "UserName")])
+def test_an_unknown_name_suggests_the_nearest_one(name: str, near: str) -> None:
+    with pytest.raises(InvalidParameterError) as info:
+        Reader("DescribeAuditLogs", {name: "5"}).check_names({"PageSize", "UserName", "Lang"})
+    assert info.value.reason.en.endswith(f"has no parameter named {name!r}; did you mean {near}?")
+    assert info.value.reason.zh.endswith(f"没有名为 {name!r} 的参数；是否想写 {near}？")
+
+
+def test_an_unknown_name_far_from_any_suggests_nothing() -> None:
+    with pytest.raises(InvalidParameterError) as info:
+        reader(Foo="1").check_names({"PageSize", "UserName"})
+    assert info.value.reason.en == "Op has no parameter named 'Foo'"
+
+
 def test_window() -> None:
     check_window("StartTime", 5, "EndTime", 5)
     with pytest.raises(InvalidParameterError):

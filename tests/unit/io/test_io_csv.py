@@ -57,6 +57,33 @@ def test_unterminated_quote_at_the_end_is_a_file_error_naming_the_line_where_it_
     assert caught.value.line == opened
 
 
+@pytest.mark.parametrize(
+    ("last", "why"),
+    [("3,sel", "row has 2 cells but the header has 3 columns"),
+     ("17934", "row has 1 cells but the header has 3 columns"),
+     ("3,x,u\n17934", "row has 1 cells but the header has 3 columns")],
+)
+def test_a_last_csv_row_cut_short_says_the_file_may_still_be_being_written(tmp_path, last, why):
+    path = tmp_path / "growing.csv"
+    path.write_text("CreationTime,SqlText,UserName\n1,a,u\n" + last)
+    _, report = _load(path)
+    assert report.rejects[-1].reason == why + sources.UNENDED
+    path.write_text("CreationTime,SqlText,UserName\n1,a,u\n" + last + "\n")  # ended: nothing to suspect
+    _, report = _load(path)
+    assert report.rejects[-1].reason == why
+
+
+def test_a_bad_cell_in_a_last_csv_row_without_its_line_end_says_so(tmp_path):
+    path = tmp_path / "growing.csv"
+    path.write_text("CreationTime,SqlText,UserName\n1,a,u\n17,x,")  # CreationTime whole, the rest cut
+    target, report = _load(path)
+    assert len(_loaded(target)) == 2 and report.ok  # cut where a row may end: nothing to tell
+    path.write_text("UserName,SqlText,CreationTime\nu,a,1\nu,a,2026-10-0")
+    _, report = _load(path)
+    assert report.rejects[-1].reason.startswith("column CreationTime: ")
+    assert report.rejects[-1].reason.endswith(sources.UNENDED)
+
+
 def test_an_export_cut_inside_a_quoted_cell_loads_the_rows_before_it(tmp_path):
     records = sample.generate(AUDIT, 4, seed=4)
     records[3] = attrs.evolve(records[3], sql_text="select 1\nfrom dual")

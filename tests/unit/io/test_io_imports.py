@@ -147,6 +147,31 @@ def test_io_forced_kind_reads_every_record_as_that_kind(tmp_path):
 # --- lenient mode: rejects and reconciliation --------------------------------------------------
 
 
+def test_io_a_json_error_reads_as_a_sentence_with_its_column(tmp_path):
+    path = tmp_path / "cut.jsonl"
+    path.write_text('{"CreationTime": 1, "UserName": "adm\n{"CreationTime": 2}\n')
+    _, report = load(path)
+    assert report.rejects[0].reason == "invalid JSON: Unterminated string starting at column 33"
+
+
+def test_io_a_last_line_cut_short_says_the_file_may_still_be_being_written(tmp_path):
+    good = [json.dumps(to_wire(r)) for r in records(AUDIT, 3)]
+    path = tmp_path / "growing.jsonl"
+    path.write_text("\n".join(good)[:-25])  # a writer is in the middle of the last line
+    target, report = load(path)
+    assert len(loaded(target, AUDIT)) == 2 and report.rejected == 1
+    reason = report.rejects[0].reason
+    assert reason.startswith("invalid JSON") and reason.endswith(
+        "; the last line has no line end: the file is cut short, or still being written")
+    path.write_text("\n".join(good))  # a complete last line without its line end loads
+    target, report = load(path)
+    assert len(loaded(target, AUDIT)) == 3 and report.ok
+    path.write_text("\n".join(good[:2]) + "\n" + good[2][:-25] + "\n")  # a line ended but bad
+    _, report = load(path)
+    assert "line end" not in report.rejects[0].reason
+
+
+
 def test_io_bad_records_are_rejected_with_file_line_reason_and_raw(tmp_path):
     good = [to_wire(r) for r in records(AUDIT, 4)]
     path = tmp_path / "mixed.jsonl"
@@ -336,7 +361,38 @@ def test_io_csv_missing_required_column(tmp_path):
     _, report = load(path)
     (error,) = report.file_errors
     assert error.line == 1
-    assert "lacks the required column(s) CreationTime of a audit_log record" in error.reason
+    assert "lacks the required column(s) CreationTime of an audit_log record" in error.reason
+
+
+@pytest.mark.parametrize(
+    ("header", "reason"),
+    [
+        ("CreationTime;UserName;SqlText", "the header is one column, 'CreationTime;UserName;SqlText': columns are"
+         " separated by commas, this file seems to use ';'"),
+        ("CreationTime\tUserName", "the header is one column, 'CreationTime\\tUserName': columns are separated"
+         " by commas, this file seems to use tabs"),
+        ("creationtime,username", "cannot tell the record kind: expected one of the keys CreationTime (audit_log),"
+         " StartTime/Id (masking_run), OpTime (dms_log); key names are case-sensitive: creationtime is"
+         " CreationTime, username is UserName"),
+        ("CreationTime,UserNam", "CSV header has column(s) 'UserNam', not fields of an audit_log record"
+         " (did you mean UserName?)"),
+    ],
+)
+def test_io_csv_header_mistakes_say_how_to_mend_them(tmp_path, header, reason):
+    path = tmp_path / "x.csv"
+    path.write_text(header + "\n1,a\n")
+    _, report = load(path)
+    (error,) = report.file_errors
+    assert error.reason.endswith(reason)
+
+
+def test_io_json_key_mistakes_say_how_to_mend_them(tmp_path):
+    path = jsonl(tmp_path / "x.jsonl", [{"creationTime": 1, "userName": "a"}, {"CreationTime": 1, "UserNam": "a"}])
+    _, report = load(path)
+    first, second = (r.reason for r in report.rejects)
+    assert first.endswith("; key names are case-sensitive: creationTime is CreationTime, userName is UserName")
+    assert second == ("audit log record: key 'UserNam': unknown key (not a documented field of this kind;"
+                      " did you mean UserName?)")
 
 
 def test_io_csv_unknown_column_and_ragged_row(tmp_path):

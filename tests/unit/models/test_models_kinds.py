@@ -35,3 +35,11 @@ def test_the_facts_of_each_kind() -> None:
         "sensitive_data_log", SensitiveDataEntry, {"db_name": ("db_display_name", database_name)}, frozenset({"tid"}))
     assert (audit.required, runs.required, dms.required) == (("creation_time",), ("start_time", "id"), ("op_time",))
     assert RecordKind.of(SensitiveDataAuditLog(op_time=dt.datetime(2024, 1, 1))) is RecordKind.DMS_LOG
+
+
+def test_an_unknown_kind_names_the_short_names_the_docs_use_and_the_nearest() -> None:
+    with pytest.raises(ValueError) as refused:
+        RecordKind.parse("audits")
+    message = str(refused.value)
+    assert "audit, masking, dms" in message and "audit_log, masking_run, dms_log" in message
+    assert message.endswith("did you mean audit?")

@@ -219,6 +219,20 @@ def test_syntax_errors_are_located(
     assert error.message.startswith(message)
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("UserName = 'admin'", "unexpected character \"'\"; strings are written in double quotes: \"admin\""),
+        ("UserName = admin", "unexpected field name 'admin'; strings are written in double quotes: \"admin\""),
+        ('UserName == "admin"', "unexpected '='; equality is one '='"),
+        ("OperateType in {'Drop'}", "unexpected character \"'\"; strings are written in double quotes: \"Drop\""),
+    ],
+)
+def test_a_value_written_as_in_another_language_says_how_to_write_it(text: str, message: str) -> None:
+    error = _error(text)
+    assert isinstance(error, FilterSyntaxError) and error.message == message
+
+
 def test_syntax_error_renders_a_caret_line() -> None:
     error = _error('UserName = "a"\n  and = 3')
     assert (error.offset, error.line, error.column) == (21, 2, 7)

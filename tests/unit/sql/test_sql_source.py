@@ -81,6 +81,16 @@ def test_explain_shows_the_statements_and_the_bound_values(backend: Opened) -> N
     assert "bound values: p0 = \"x'; DROP TABLE audit_log\", p1 = 5" in text
 
 
+def test_explain_shows_each_statement_with_its_own_bound_values(backend: Opened) -> None:
+    text = backend.engine.explain("audit", 'SqlText contains "drop"')
+    statements = [part for part in text.split(";\n") if "SELECT" in part]
+    after = [part.split("\n", 1)[0] for part in text.split(";\n")[1:]]
+    assert len(after) == len(statements) and all(line.startswith("-- bound values: ") for line in after)
+    assert after[0] == "-- bound values: p0 = 'drop'"
+    if "load number" in text:  # the rows of the page are read by their load numbers
+        assert after[-1] == "-- bound values: p0 = the load numbers of the page the statement above found"
+
+
 def test_a_reopened_database_keeps_its_records_and_load_order(tmp_path: Path) -> None:
     for name in SQL_NAMES:
         url = url_of(name)

@@ -9,7 +9,7 @@ import pytest
 from dsc_engine import Engine
 
 from dsc_engine.errors import BackendError
-from dsc_engine.sql.url import Scheme, looks_like_url, parse_url, redact
+from dsc_engine.sql.url import Scheme, data_url, looks_like_url, parse_url, redact
 
 
 @pytest.mark.parametrize("text, scheme, location, database", [
@@ -79,3 +79,24 @@ def test_a_chdb_path_naming_a_file_is_a_backend_error(tmp_path: Path) -> None:
     with pytest.raises(BackendError, match="is a file, not a folder"):
         Engine.connect(f"chdb://{taken}")
     assert taken.read_bytes() == b"not a folder"
+
+
+@pytest.mark.parametrize("text", ["duckdb:logs.duckdb", "duckdb:/data/logs.duckdb", "ClickHouse:host/db", "chdb:dir"])
+def test_a_data_path_that_is_a_url_missing_its_slashes_is_named_as_such(tmp_path: Path, text: str,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(BackendError, match=r"no such file, and not a backend URL: write \w+://"):
+        data_url([text])
+
+
+def test_a_file_whose_name_starts_like_a_url_is_still_a_file(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "duckdb:x.jsonl").write_text("")
+    assert data_url(["duckdb:x.jsonl", "exports/"]) == (None, ["duckdb:x.jsonl", "exports/"])
+
+
+def test_a_server_url_missing_its_slashes_keeps_its_password_out_of_the_message() -> None:
+    with pytest.raises(BackendError) as caught:
+        data_url(["clickhouse:reader:s3cret@host:8123/db"])
+    assert "s3cret" not in str(caught.value) and "write clickhouse://reader" in str(caught.value)
