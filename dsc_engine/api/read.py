@@ -18,7 +18,6 @@ a :class:`~dsc_engine.errors.Reason`, the English and the Chinese sentence.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import enum
 import re
 from collections.abc import Collection, Mapping
@@ -29,6 +28,7 @@ import attrs
 from dsc_engine.errors import InvalidParameterError, MissingParameterError, Reason
 from dsc_engine.models import Lang
 from dsc_engine.models.records import INT64_MAX, INT64_MIN
+from dsc_engine.wire.catalog import nearest
 from dsc_engine.wire.times import parse_dms_time
 from dsc_engine.wire.types import read_integer
 
@@ -52,16 +52,6 @@ def _shown(value: object, *, zh: bool = False) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _nearest(name: str, allowed: Collection[str]) -> str | None:
-    """The parameter a mistyped ``name`` most likely meant: the same name in another letter
-    case, else the closest spelling (``difflib``), else none."""
-    folded = {a.lower(): a for a in allowed}
-    if name.lower() in folded:
-        return folded[name.lower()]
-    close = difflib.get_close_matches(name.lower(), folded, n=1, cutoff=0.8)
-    return folded[close[0]] if close else None
-
-
 @attrs.frozen
 class Reader:
     """The raw parameters of one request of ``action``, read by name with typed coercions."""
@@ -73,7 +63,7 @@ class Reader:
         """Reject a parameter name the operation does not have (names are case-sensitive)."""
         for name in self.raw:
             if name not in allowed:
-                near = _nearest(str(name), allowed)
+                near = nearest(str(name), allowed)
                 raise invalid(
                     str(name),
                     self.raw[name],

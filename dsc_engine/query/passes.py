@@ -30,7 +30,7 @@ _INEQUALITY = {
 }
 
 
-def _map_children(node: ast.Node, rewrite: Pass) -> ast.Node:
+def map_children(node: ast.Node, rewrite: Pass) -> ast.Node:
     """``node`` with ``rewrite`` applied to its direct boolean children (leaves are returned as
     is). A node none of whose children changed is returned itself, not rebuilt: planning a
     request's filter is on the path of its first answer."""
@@ -52,13 +52,13 @@ def normalize_ne(node: ast.Node) -> ast.Node:
     """``a != b`` becomes ``not (a = b)``, its definition, so later passes see one negation form."""
     if isinstance(node, ast.Compare) and node.op is ast.CompareOp.NE:
         return ast.Not(ast.Compare(node.field, ast.CompareOp.EQ, node.value, pos=node.pos))
-    return _map_children(node, normalize_ne)
+    return map_children(node, normalize_ne)
 
 
 def flatten(node: ast.Node) -> ast.Node:
     """Flatten nested ``And``/``Or``, fold ``MatchAll``/``NOTHING`` operands, drop double negation
     and one-operand junctions."""
-    node = _map_children(node, flatten)
+    node = map_children(node, flatten)
     if isinstance(node, ast.Not) and isinstance(node.item, ast.Not):
         return node.item.item
     if isinstance(node, ast.And):
@@ -116,7 +116,7 @@ def push_not_down(node: ast.Node) -> ast.Node:
             return ast.And(tuple(push_not_down(ast.Not(item)) for item in inner.items))
         pushed = push_not_down(inner)
         return node if pushed is inner else ast.Not(pushed, pos=node.pos)
-    return _map_children(node, push_not_down)
+    return map_children(node, push_not_down)
 
 
 def merge_ranges(node: ast.Node) -> ast.Node:
@@ -125,7 +125,7 @@ def merge_ranges(node: ast.Node) -> ast.Node:
     ``x > 1 and x <= 5`` is ``Range(x, 1, 5, low_inclusive=False)``. Bounds of different Python
     types are left apart (their order is not defined).
     """
-    node = _map_children(node, merge_ranges)
+    node = map_children(node, merge_ranges)
     if isinstance(node, ast.Compare) and node.op in _INEQUALITY:
         low_inc, high_inc = _INEQUALITY[node.op]
         if low_inc is not None:
@@ -175,7 +175,7 @@ def tighter_bound(v1: Any, inc1: bool, v2: Any, inc2: bool, *, lower: bool) -> t
 
 def merge_sets(node: ast.Node) -> ast.Node:
     """In an ``Or``, equalities and sets on one field become one ``InSet`` (one index probe)."""
-    node = _map_children(node, merge_sets)
+    node = map_children(node, merge_sets)
     if not isinstance(node, ast.Or):
         return node
     groups: dict[str, list[Any]] = {}

@@ -71,32 +71,23 @@ def storable(node: ast.Node) -> ast.Node:
     text, so the leaf matches no record there, as it matches none in memory (its negation every
     one); and the engines, which take UTF-8 only, are never sent it. ``node`` itself when no leaf
     holds such text (the usual case)."""
-    if isinstance(node, ast.And | ast.Or):
-        items = tuple(storable(item) for item in node.items)
-        return node if all(a is b for a, b in zip(items, node.items)) else type(node)(items, pos=node.pos)
-    if isinstance(node, ast.Not):
-        item = storable(node.item)
-        return node if item is node.item else ast.Not(item, pos=node.pos)
-    if isinstance(node, ast.AnyEntry):
-        condition = storable(node.condition)
-        return node if condition is node.condition else ast.AnyEntry(node.field, condition, pos=node.pos)
     if isinstance(node, ast.InSet):
-        values = tuple(value for value in node.values if not _unstorable(value))
+        values = tuple(value for value in node.values if not no_utf8_form(value))
         if len(values) == len(node.values):
             return node
         return ast.InSet(node.field, values, pos=node.pos) if values else NOTHING
     if isinstance(node, ast.Compare):
-        if not _unstorable(node.value):
+        if not no_utf8_form(node.value):
             return node
         return ast.MatchAll() if node.op is ast.CompareOp.NE else NOTHING
     if isinstance(node, ast.EqualsIgnoreCase):
-        return NOTHING if _unstorable(node.value) else node
+        return NOTHING if no_utf8_form(node.value) else node
     if isinstance(node, ast.Contains | ast.StartsWith):
-        return NOTHING if _unstorable(node.text) else node
-    return node
+        return NOTHING if no_utf8_form(node.text) else node
+    return passes.map_children(node, storable)
 
 
-def _unstorable(value: object) -> bool:
+def no_utf8_form(value: object) -> bool:
     """Whether ``value`` is text without a UTF-8 form (it holds a lone surrogate)."""
     if not isinstance(value, str) or value.isascii():
         return False

@@ -28,7 +28,7 @@ from dsc_engine.models.records import Record
 from dsc_engine.query import ast
 from dsc_engine.query.source import Listing, Page
 from dsc_engine.sql import keys
-from dsc_engine.sql.compile import storable
+from dsc_engine.sql.compile import no_utf8_form, storable
 from dsc_engine.sql.connection import Connection
 from dsc_engine.sql.keys import KeyStatements, RunPolicy
 from dsc_engine.sql.schema import SEQ, Column, EntryColumn, Table, fold_array
@@ -417,13 +417,7 @@ def _surrogate_error(table: Table, index: int, name: str) -> StoreError:
 
 def _lone_surrogate(value: Any) -> bool:
     if isinstance(value, str):
-        if value.isascii():
-            return False
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return True
-        return False
+        return no_utf8_form(value)
     if isinstance(value, (list, tuple)):
         return any(_lone_surrogate(item) for item in value)
     if isinstance(value, dict):

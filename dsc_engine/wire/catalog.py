@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 import attrs
@@ -199,6 +199,17 @@ def attr_for_key(kind: RecordKind) -> dict[str, str]:
 def entry_catalog(kind: RecordKind) -> Catalog | None:
     """The catalog of ``kind``'s nested entries, or ``None`` when the kind has no list field."""
     return next(iter(NESTED[kind].values()), None)
+
+
+def nearest(name: str, known: Collection[str]) -> str | None:
+    """The name of ``known`` a mistyped ``name`` most likely meant, for an error's "did you mean":
+    the same name in another letter case, else the closest spelling (``difflib``), else none.
+    Parameter names (``api/read.py``) and record keys (``codec.py``) are suggested with it."""
+    folded = {k.lower(): k for k in known}
+    if name.lower() in folded:
+        return folded[name.lower()]
+    close = difflib.get_close_matches(name.lower(), folded, n=1, cutoff=0.8)
+    return folded[close[0]] if close else None
 
 
 class UnknownField(LookupError):

@@ -18,10 +18,9 @@ accepts (a line it declines goes to the precise decoder, which words the error).
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import itertools
 import operator
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -31,7 +30,7 @@ from dsc_engine.errors import RecordError
 from dsc_engine.models.kinds import RecordKind
 from dsc_engine.models.records import Record
 from dsc_engine.wire import types
-from dsc_engine.wire.catalog import NESTED, FieldSpec, entry_catalog, wire_fields
+from dsc_engine.wire.catalog import NESTED, FieldSpec, entry_catalog, nearest, wire_fields
 from dsc_engine.wire.generated import (
     ABSENT,
     FAIL,
@@ -164,7 +163,7 @@ class _ClassCodec:
             raise RecordError(self.label, "", f"expected a JSON object, got {types.json_name(data)}")
         unknown = [key for key in data if key not in self.by_key]
         if unknown:
-            near = _nearest_key(str(unknown[0]), self.by_key)
+            near = nearest(str(unknown[0]), self.by_key)
             hint = f"; did you mean {near}?" if near else ""
             raise RecordError(
                 self.label, str(unknown[0]), f"unknown key (not a documented field of this kind{hint})"
@@ -195,16 +194,6 @@ class _ClassCodec:
 
     def encode_list(self, entries: tuple[Any, ...]) -> list[dict[str, Any]]:
         return [self.encode(entry) for entry in entries]
-
-
-def _nearest_key(key: str, known: Collection[str]) -> str | None:
-    """The documented key an unknown ``key`` most likely meant: the same in another letter case,
-    else the closest spelling, else none."""
-    folded = {k.lower(): k for k in known}
-    if key.lower() in folded:
-        return folded[key.lower()]
-    close = difflib.get_close_matches(key.lower(), folded, n=1, cutoff=0.8)
-    return folded[close[0]] if close else None
 
 
 def _value_decoder(field_type: types.FieldType) -> Callable[[Any], Any]:
