@@ -130,7 +130,9 @@ def _value_hint(text: str, fault: Fault, expected: tuple[str, ...]) -> str:
         return f"; strings are written in double quotes{shown}"
     if fault.found == "token" and fault.name == "field name":
         return f"; strings are written in double quotes: {json.dumps(fault.text, ensure_ascii=False)}"
-    if fault.found == "token" and fault.text == "=" and text[fault.offset - 1 : fault.offset] == "=":
+    before = text[: fault.offset]
+    doubled = before.endswith("=") and not before.endswith(("<=", ">=", "!="))  # '>==' is a stray '='
+    if fault.found == "token" and fault.text == "=" and doubled:
         return "; equality is one '='"
     return ""
 

@@ -233,6 +233,14 @@ def test_a_value_written_as_in_another_language_says_how_to_write_it(text: str, 
     assert isinstance(error, FilterSyntaxError) and error.message == message
 
 
+@pytest.mark.parametrize("text", ["ExecuteTime >== 1", "ExecuteTime <== 1", 'UserName !== "a"'])
+def test_an_equals_sign_after_another_operator_is_not_called_a_double_equals(text: str) -> None:
+    # '>==' is '>=' and a stray '=': saying "equality is one '='" would send the reader to fix
+    # an equality they never wrote
+    error = _error(text)
+    assert isinstance(error, FilterSyntaxError) and error.message == "unexpected '='"
+
+
 def test_syntax_error_renders_a_caret_line() -> None:
     error = _error('UserName = "a"\n  and = 3')
     assert (error.offset, error.line, error.column) == (21, 2, 7)
