@@ -6,7 +6,8 @@ never part of one, and a write that fails leaves the old file and no temporary f
 
 A failure of the new file's own writes (a full disk) is an :class:`~dsc_engine.errors.OutputError`
 naming the target; any other error raised inside the ``with`` block (a read of an input that
-fails) goes on unchanged, after the temporary file is removed.
+fails) goes on unchanged, after the temporary file is removed (what the block wrote but was not
+yet flushed is dropped, not written into a second error).
 """
 
 from __future__ import annotations
@@ -42,7 +43,11 @@ def _replacing(target: Path, binary: bool) -> Iterator[IO[Any]]:
         buffer = _Writer(FileIO(descriptor, "w"), str(target))
         out: IO[Any] = buffer if binary else io.TextIOWrapper(buffer, encoding="utf-8", newline="\n")
         with out:
-            yield out
+            try:
+                yield out
+            except BaseException:
+                buffer.abandon()  # the file is removed below: closing it must not flush into a new error
+                raise
             out.flush()
             try:
                 os.fsync(buffer.fileno())
@@ -64,14 +69,24 @@ class _Writer(io.BufferedWriter):
     def __init__(self, raw: FileIO, target: str) -> None:
         super().__init__(raw)
         self.target = target
+        self.abandoned = False
+
+    def abandon(self) -> None:
+        """Drop what is still to be written (the ``with`` block failed and the file is removed),
+        so that closing the file raises no write error in place of the block's own."""
+        self.abandoned = True
 
     def write(self, data: Any) -> int:
+        if self.abandoned:
+            return memoryview(data).nbytes
         try:
             return super().write(data)
         except OSError as exc:
             raise _write_failed(self.target, exc) from exc
 
     def flush(self) -> None:
+        if self.abandoned:
+            return
         try:
             super().flush()
         except OSError as exc:

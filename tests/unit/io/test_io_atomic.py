@@ -116,6 +116,23 @@ def test_an_error_of_the_block_itself_is_not_called_a_write_failure(tmp_path: Pa
     assert target.read_text(encoding="utf-8") == "old"
 
 
+@pytest.mark.parametrize("binary", [True, False])
+def test_an_error_of_the_block_is_not_hidden_by_the_closing_flush(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, binary: bool
+) -> None:
+    """When the block fails with bytes still buffered and the disk is full, the block's error
+    is the one raised: the new file is dropped, so its buffer is not flushed into a failure
+    that would be reported instead (a pull's damaged part called a full disk)."""
+    from dsc_engine.io import atomic
+
+    monkeypatch.setattr(atomic, "FileIO", _FullDisk)
+    target = tmp_path / "out.txt"
+    with pytest.raises(ValueError, match="the input is damaged"), replacing(target, binary=binary) as out:
+        out.write(b"buffered" if binary else "buffered")  # type: ignore[arg-type]
+        raise ValueError("the input is damaged")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_temporary_file_left_by_a_killed_save_is_not_read_with_its_folder(tmp_path: Path) -> None:
     """A save killed outright (SIGKILL, out of memory, a power cut) cannot remove its temporary
     file. Named after the target but hidden, it is skipped by a folder or glob import, so the
