@@ -111,9 +111,11 @@ def _refuse_a_url_without_slashes(path: str) -> None:
     found = _SCHEME_ONLY.match(path)
     if found is None or found.group(1).lower() not in {s.value for s in Scheme} or os.path.lexists(path):
         return
-    scheme = found.group(1).lower()
-    meant = redact(f"{scheme}://{path[found.end():]}")
-    files = "" if scheme == Scheme.CLICKHOUSE.value else " (a path after the two slashes, a third one when it is absolute)"
+    scheme = Scheme(found.group(1).lower())
+    if scheme is Scheme.MEMORY:  # names no file: what followed the colon has no place in it
+        raise BackendError("memory://", "no such file, and not a backend URL: write memory:// (it takes no path)")
+    meant = redact(f"{scheme.value}://{path[found.end():]}")
+    files = "" if scheme is Scheme.CLICKHOUSE else " (a path after the two slashes, a third one when it is absolute)"
     raise BackendError(meant, f"no such file, and not a backend URL: write {meant}{files}")
 
 

@@ -89,6 +89,17 @@ def test_a_data_path_that_is_a_url_missing_its_slashes_is_named_as_such(tmp_path
         data_url([text])
 
 
+@pytest.mark.parametrize("text", ["memory:", "Memory:x"])
+def test_memory_without_its_slashes_is_told_to_take_no_path(tmp_path: Path, text: str,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    # memory:// names no file: the hint about where a path goes would mislead, and 'memory://x'
+    # would only fail again (memory:// takes no path)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(BackendError) as caught:
+        data_url([text])
+    assert caught.value.reason == "no such file, and not a backend URL: write memory:// (it takes no path)"
+
+
 def test_a_file_whose_name_starts_like_a_url_is_still_a_file(tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
