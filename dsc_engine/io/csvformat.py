@@ -256,7 +256,6 @@ def _other_separator(cell: str) -> str | None:
     return None
 
 
-
 def _record(
     path: str,
     line: int,
