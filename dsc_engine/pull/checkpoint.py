@@ -191,14 +191,16 @@ class Parts:
 
     def pages(self, action: str, piece: Slice) -> Iterator[tuple[str, Mapping[str, Any]]]:
         """The slice's part file, line by line: each line as written and its page. A file that
-        cannot be read, or a line that is not a page (the file changed behind the pull's back),
-        is a :class:`PullError` naming the file and the line."""
+        cannot be read, or a line that is not a page or lacks its line end (the file changed
+        behind the pull's back), is a :class:`PullError` naming the file and the line."""
         path = self.path(action, piece)
         number = 0
         try:
             with open(path, "rb") as lines:
                 for number, raw in enumerate(lines, 1):
                     line = raw.decode("utf-8")
+                    if not line.endswith("\n"):  # joined as it is, it would run into the next page
+                        raise ValueError("the line has no line end: the file is cut short")
                     page = json.loads(line)
                     if not isinstance(page, dict):
                         raise ValueError(f"a JSON {type(page).__name__}, not an object")

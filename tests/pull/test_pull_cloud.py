@@ -226,6 +226,21 @@ def test_a_damaged_part_file_stops_the_resumed_pull_naming_it(
     assert not out.exists()
 
 
+def test_a_part_file_whose_last_line_lost_its_line_end_stops_the_pull(dsc_server: TestServer, tmp_path: Path) -> None:
+    """A part's last page without its line end (the file cut just before it) reads as a page,
+    but joined as it is it would run into the next slice's first page on one output line."""
+    out = tmp_path / "runs.jsonl"
+    sdk = upstream(dsc_server)
+    with pytest.raises(Interrupted):
+        pull("masking", out, since=SINCE, until=UNTIL, upstream=Hooked(sdk, _stop_at(30)), timing=NO_WAIT, **SMALL)
+    for part in parts_folder(out).iterdir():
+        pages = part.read_bytes()
+        part.write_bytes(pages.removesuffix(b"\n"))
+    with pytest.raises(PullError, match=r", line \d+: cannot be read as the slice's pages \(the line has no line end"):
+        pull("masking", out, since=SINCE, until=UNTIL, upstream=sdk, timing=NO_WAIT, **SMALL)
+    assert not out.exists()
+
+
 def test_a_resumed_pull_keeps_the_end_its_first_run_fixed(dsc_server: TestServer, tmp_path: Path) -> None:
     out = tmp_path / "audit.jsonl"
     first = Timing(now=lambda: 1_792_000_000.0, sleep=lambda s: None)
