@@ -35,6 +35,7 @@ active. Mocks nest; the one started last answers.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import inspect
@@ -45,7 +46,7 @@ import sys
 import threading
 import time
 import unittest
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Final, Literal, TypeVar, cast
 from urllib.parse import unquote, urlencode
 
@@ -394,11 +395,24 @@ class EngineMock:
         A class keeps being a class (so that pytest still collects it): each of its ``test*``
         methods, its own or inherited, is decorated, as moto decorates classes. On a
         ``unittest.TestCase``, ``setUp``, the test and ``tearDown`` run inside the mock instead.
+        A subclass decorated with the same mock runs each test in it once (a decorated call made
+        while the mock runs already runs in it as it is).
         An async generator function is refused: nothing here can tell when its consumer is done.
         """
         if inspect.isclass(target):
             return cast(F, self._decorate_class(target))
         return cast(F, self._decorate_function(target))
+
+    @contextlib.contextmanager
+    def _running(self) -> Iterator[None]:
+        """This mock around one decorated call: started afresh and stopped after, or, for a call
+        made while it runs already (a test calling the decorated test of its base class, both
+        classes decorated with this mock), left running as it is."""
+        if self._started:
+            yield
+            return
+        with self:
+            yield
 
     def _decorate_function(self, func: Callable[..., Any]) -> Callable[..., Any]:
         if inspect.isasyncgenfunction(func):
@@ -411,7 +425,7 @@ class EngineMock:
 
             @functools.wraps(func)
             async def run_async(*args: Any, **kwargs: Any) -> Any:
-                with self:
+                with self._running():
                     return await func(*args, **kwargs)
 
             return run_async
@@ -420,14 +434,14 @@ class EngineMock:
 
             @functools.wraps(func)
             def run_generator(*args: Any, **kwargs: Any) -> Any:
-                with self:
+                with self._running():
                     return (yield from func(*args, **kwargs))
 
             return run_generator
 
         @functools.wraps(func)
         def run(*args: Any, **kwargs: Any) -> Any:
-            with self:
+            with self._running():
                 return func(*args, **kwargs)
 
         return run
@@ -454,8 +468,9 @@ class EngineMock:
 
         @functools.wraps(set_up)
         def start_then_set_up(case: unittest.TestCase) -> None:
-            engine_mock.start()
-            case.addCleanup(engine_mock.stop)
+            if not engine_mock._started:  # else a subclass's setUp started it (both decorated)
+                engine_mock.start()
+                case.addCleanup(engine_mock.stop)
             set_up(case)
 
         setattr(cls, "setUp", start_then_set_up)  # setattr: mypy refuses assigning to a method

@@ -581,6 +581,38 @@ def test_a_decorated_unittest_case_runs_setup_test_and_teardown_in_the_mock(no_n
     assert DaraCore.__dict__["do_action"] is _ORIGINAL_SEND
 
 
+def test_a_subclass_of_a_class_decorated_with_the_same_mock_runs_each_test_once_in_it(no_network: None) -> None:
+    # one module-level mock on a base class and on its subclass: the inherited test (and, on a
+    # TestCase, the inherited setUp) was wrapped twice, and the inner start failed "already started"
+    cloud = dsc_engine.mock(generate("audit", 3, seed=1))
+    seen: list[int] = []
+
+    @cloud
+    class TestBase:
+        def test_report(self) -> None:
+            seen.append(my_report())
+
+    @cloud
+    class TestMore(TestBase):
+        pass
+
+    @cloud
+    class BaseCase(unittest.TestCase):
+        def test_report(self) -> None:
+            seen.append(my_report())
+
+    @cloud
+    class MoreCase(BaseCase):
+        pass
+
+    TestMore().test_report()
+    result = unittest.TestResult()
+    unittest.defaultTestLoader.loadTestsFromTestCase(MoreCase).run(result)
+    assert result.testsRun == 1 and result.wasSuccessful(), result.errors + result.failures
+    assert seen == [3, 3]
+    assert DaraCore.__dict__["do_action"] is _ORIGINAL_SEND
+
+
 def test_a_decorated_generator_runs_in_the_mock_until_it_finishes(no_network: None) -> None:
     @dsc_engine.mock(generate("audit", 5, seed=1))
     def reports() -> Iterator[int]:  # a pytest fixture that yields, say
