@@ -138,8 +138,8 @@ def _note_other_kinds_only(kind: RecordKind, report: imports.ImportReport, err: 
     """Say so when the --data held records, but none of the one ``kind`` the command reads (a file
     of masking runs given to an audit-log query): its answers, all empty, would look like data."""
     others = {k: n for k, n in report.other_kinds.items() if n}
-    if report.loaded.get(kind, 0) or not others:
-        return
+    if report.loaded.get(kind, 0) or report.rejected or report.duplicates_skipped or not others:
+        return  # records of the kind were read (rejected ones are in the warning): it held some
     held = ", ".join(f"{n} {k.value}" for k, n in others.items())
     err.write(f"note: the --data holds no {kind.value} records, only {held} (not read); is it the data you meant?\n")
 

@@ -162,3 +162,14 @@ def test_data_holding_only_other_kinds_is_told_not_answered_silently_with_nothin
                    " is it the data you meant?\n")
     code, out, err = run("--format", "json", "query", "masking", "--data", str(runs))
     assert code == 0 and err == ""
+
+
+def test_data_whose_records_of_the_kind_were_all_rejected_is_not_said_to_hold_none(tmp_path):
+    # the audit log was there and was rejected (the warning says why): "holds no audit_log
+    # records" beside it would send the reader looking for the wrong file
+    data = tmp_path / "mixed.jsonl"
+    runs = "".join(json.dumps(to_wire(r)) + "\n" for r in sample.generate(RecordKind.MASKING_RUN, 2, seed=2))
+    data.write_text(runs + json.dumps({"CreationTime": "yesterday"}) + "\n")
+    code, _, err = run("query", "audit", "--data", str(data))
+    assert code == 0 and err.startswith("warning: "), err
+    assert "note:" not in err, err
