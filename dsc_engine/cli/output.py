@@ -168,17 +168,15 @@ def write_mapping(fmt: Format, data: Mapping[str, Any], out: IO[str]) -> None:
             shown = value if isinstance(value, str) else dumps(value, pretty=False)
             out.write(printable(f"{key.ljust(width)}  {shown}") + "\n")
     elif fmt is Format.CSV:
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(list(data))
-        writer.writerow([v if isinstance(v, str) else dumps(v, pretty=False) for v in data.values()])
+        write_rows(fmt, [data], out)
     else:
         out.write(dumps(dict(data), pretty=fmt is Format.JSON) + "\n")
 
 
 def write_rows(fmt: Format, rows: Sequence[Mapping[str, Any]], out: IO[str]) -> None:
     """Rows of one shape in ``jsonl`` (one compact object a line) or ``csv`` (a header of their
-    keys, then one line a row; a value that is not text as its compact JSON, as
-    :func:`write_mapping` writes it)."""
+    keys, then one line a row; a value that is not text as its compact JSON; a summary of
+    :func:`write_mapping` is one such row)."""
     if fmt is Format.CSV:
         writer = csv.writer(out, lineterminator="\n")
         if rows:
