@@ -62,9 +62,10 @@ def _replacing(target: Path, binary: bool) -> Iterator[IO[Any]]:
 
 
 class _Writer(io.BufferedWriter):
-    """The new file's buffer: an error of its own writes (their OS errors carry no file name)
-    becomes an :class:`OutputError` naming the file being saved, so that it is told apart from
-    the errors of whatever else the ``with`` block does."""
+    """The new file's buffer: an error of its own writes (their OS errors carry no file name),
+    in a write, a flush or the flush a seek makes first, becomes an :class:`OutputError` naming
+    the file being saved, so that it is told apart from the errors of whatever else the ``with``
+    block does."""
 
     def __init__(self, raw: FileIO, target: str) -> None:
         super().__init__(raw)
@@ -89,6 +90,13 @@ class _Writer(io.BufferedWriter):
             return
         try:
             super().flush()
+        except OSError as exc:
+            raise _write_failed(self.target, exc) from exc
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        """Seek, after writing out the buffer (which may fail as a write does)."""
+        try:
+            return super().seek(offset, whence)
         except OSError as exc:
             raise _write_failed(self.target, exc) from exc
 

@@ -116,6 +116,21 @@ def test_an_error_of_the_block_itself_is_not_called_a_write_failure(tmp_path: Pa
     assert target.read_text(encoding="utf-8") == "old"
 
 
+def test_a_write_that_fails_in_a_seek_names_the_target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A seek writes out the buffer first (a snapshot seeks back to fill in a header): a full
+    disk there is a failed write of the file too, not a bare OS error."""
+    from dsc_engine.errors import OutputError
+    from dsc_engine.io import atomic
+
+    monkeypatch.setattr(atomic, "FileIO", _FullDisk)
+    target = tmp_path / "out.bin"
+    with pytest.raises(OutputError, match="out.bin: cannot write: No space left on device"), \
+            replacing(target, binary=True) as out:
+        out.write(b"buffered")
+        out.seek(0)
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("binary", [True, False])
 def test_an_error_of_the_block_is_not_hidden_by_the_closing_flush(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, binary: bool
