@@ -63,7 +63,7 @@ def _replacing(target: Path, binary: bool) -> Iterator[IO[Any]]:
 
 class _Writer(io.BufferedWriter):
     """The new file's buffer: an error of its own writes (their OS errors carry no file name),
-    in a write, a flush or the flush a seek makes first, becomes an :class:`OutputError` naming
+    in a write, a flush or the flush a seek or truncate makes first, becomes an :class:`OutputError` naming
     the file being saved, so that it is told apart from the errors of whatever else the ``with``
     block does."""
 
@@ -97,6 +97,13 @@ class _Writer(io.BufferedWriter):
         """Seek, after writing out the buffer (which may fail as a write does)."""
         try:
             return super().seek(offset, whence)
+        except OSError as exc:
+            raise _write_failed(self.target, exc) from exc
+
+    def truncate(self, size: int | None = None) -> int:
+        """Truncate, after writing out the buffer (which may fail as a write does)."""
+        try:
+            return super().truncate(size)
         except OSError as exc:
             raise _write_failed(self.target, exc) from exc
 

@@ -116,9 +116,12 @@ def test_an_error_of_the_block_itself_is_not_called_a_write_failure(tmp_path: Pa
     assert target.read_text(encoding="utf-8") == "old"
 
 
-def test_a_write_that_fails_in_a_seek_names_the_target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A seek writes out the buffer first (a snapshot seeks back to fill in a header): a full
-    disk there is a failed write of the file too, not a bare OS error."""
+@pytest.mark.parametrize("move", ["seek", "truncate"])
+def test_a_write_that_fails_in_a_seek_names_the_target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      move: str) -> None:
+    """A seek or a truncate writes out the buffer first (a snapshot seeks back to fill in a
+    header, and truncates): a full disk there is a failed write of the file too, not a bare OS
+    error."""
     from dsc_engine.errors import OutputError
     from dsc_engine.io import atomic
 
@@ -127,7 +130,7 @@ def test_a_write_that_fails_in_a_seek_names_the_target(tmp_path: Path, monkeypat
     with pytest.raises(OutputError, match="out.bin: cannot write: No space left on device"), \
             replacing(target, binary=True) as out:
         out.write(b"buffered")
-        out.seek(0)
+        out.seek(0) if move == "seek" else out.truncate(0)
     assert list(tmp_path.iterdir()) == []
 
 
