@@ -150,6 +150,8 @@ def read_rows(
         while not any(cell.strip() for cell in header):  # blank lines before it are skipped
             first = reader.line_num + 1
             header = next(reader)
+            if first in long_lines:  # not blank, though the csv module was given it empty
+                break
     except csv.Error as exc:
         raise ImportFailure(path, f"unreadable CSV header: {exc}", reader.line_num) from None
     except StopIteration:

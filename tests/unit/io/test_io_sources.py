@@ -189,6 +189,24 @@ def test_a_first_line_over_the_limit_keeps_json_lines_mode(tmp_path, monkeypatch
     assert "bytes long, over the limit of 4096 bytes" in report.rejects[0].reason
 
 
+
+@pytest.mark.parametrize("before", ["", "\n\n"], ids=["first", "after-blank-lines"])
+def test_a_first_line_over_the_limit_that_is_not_json_is_a_file_error_naming_it(tmp_path, monkeypatch, before):
+    # The CSV reader saw the over-long line as a blank one and took the next line for the
+    # header: a JSON Lines file with a long damaged first line was refused at line 2 for lacking
+    # the keys its line 2 has.
+    monkeypatch.setattr(sources, "MAX_LINE", 4096)
+    monkeypatch.setattr(sources, "CHUNK_SIZE", 1000)
+    wires = [to_wire(r) for r in sample.generate(AUDIT, 3, seed=3)]
+    path = tmp_path / "damaged-long.jsonl"
+    path.write_text(before + "z" * 10_000 + "\n" + "".join(json.dumps(w) + "\n" for w in wires))
+    _, report = _load(path)
+    assert report.loaded_total == 0
+    (error,) = report.file_errors
+    assert error.line == before.count("\n") + 1
+    assert "10000 bytes long, over the limit of 4096 bytes" in error.reason
+
+
 def test_a_snapshot_through_a_pipe_is_a_clear_file_error(tmp_path):
     snap = tmp_path / "s.dscsnap"
     target = imports.Stores()
