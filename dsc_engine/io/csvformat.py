@@ -26,6 +26,7 @@ strict wire codec, like for every other format.
 
 from __future__ import annotations
 
+import collections
 import csv
 import json
 from collections.abc import Iterator, Mapping
@@ -206,9 +207,9 @@ def _header(
 ) -> tuple[RecordKind, Mapping[str, FieldType]]:
     columns = [name.strip() for name in header]
     header[:] = columns
-    duplicates = sorted({c for c in columns if columns.count(c) > 1})
+    duplicates = sorted(c for c, count in collections.Counter(columns).items() if count > 1)
     if duplicates:
-        raise ImportFailure(path, f"CSV header repeats the column(s) {', '.join(duplicates)}", line)
+        raise ImportFailure(path, f"CSV header repeats the column(s) {_some(duplicates)}", line)
     if kind is None:
         try:
             kind = detect_kind(columns)
@@ -219,7 +220,7 @@ def _header(
     unknown = [c for c in columns if c not in types]
     if unknown:
         raise ImportFailure(
-            path, f"CSV header has column(s) {', '.join(map(repr, unknown))}, not fields of a {kind.value} record", line
+            path, f"CSV header has column(s) {_some(list(map(repr, unknown)))}, not fields of a {kind.value} record", line
         )
     missing = [c for c in REQUIRED[kind] if c not in columns]
     if missing:
@@ -227,6 +228,17 @@ def _header(
             path, f"CSV header lacks the required column(s) {', '.join(missing)} of a {kind.value} record", line
         )
     return kind, types
+
+
+#: Column names an error lists at most; a header of thousands of columns is named by its first ones.
+_NAMED = 10
+
+
+def _some(names: list[str]) -> str:
+    """``a, b, c``; past :data:`_NAMED` names, the first ones and how many more."""
+    if len(names) <= _NAMED:
+        return ", ".join(names)
+    return f"{', '.join(names[:_NAMED])} and {len(names) - _NAMED} more"
 
 
 def _record(
