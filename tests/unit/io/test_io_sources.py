@@ -9,6 +9,7 @@ import json
 import os
 import threading
 import time
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -205,6 +206,41 @@ def test_a_first_line_over_the_limit_that_is_not_json_is_a_file_error_naming_it(
     (error,) = report.file_errors
     assert error.line == before.count("\n") + 1
     assert "10000 bytes long, over the limit of 4096 bytes" in error.reason
+
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["plain", "gzip"])
+def test_blank_lines_before_the_first_record_are_read_past_in_constant_memory(tmp_path, monkeypatch, compress):
+    # They were all kept in memory until the file's format was told: a gzip of 2 GB of
+    # newlines (2 MB) took 2 GB.
+    monkeypatch.setattr(sources, "MAX_LINE", 4096)
+    wires = [to_wire(r) for r in sample.generate(AUDIT, 2, seed=3)]
+    text = ("\n" + " " * 1000) * 20_000 + "\n" + "".join(json.dumps(w) + "\n" for w in wires)
+    path = tmp_path / ("blank.jsonl.gz" if compress else "blank.jsonl")
+    path.write_bytes(gzip.compress(text.encode()) if compress else text.encode())
+    tracemalloc.start()
+    try:
+        _, report = _load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert report.ok and report.loaded_total == 2
+    assert [r.line for r in report.rejects] == []
+    assert peak < 5_000_000  # the file is 20 MB
+
+
+def test_blank_lines_are_not_offered_to_each_kinds_decoder(tmp_path, monkeypatch):
+    from dsc_engine.io import formats
+
+    offered = []
+    decode_other = formats._decode_other
+    monkeypatch.setattr(formats, "_decode_other", lambda raw, *rest: offered.append(raw) or decode_other(raw, *rest))
+    wires = [to_wire(r) for r in sample.generate(AUDIT, 2, seed=3)]
+    path = tmp_path / "gaps.jsonl"
+    path.write_text(json.dumps(wires[0]) + "\n\n \r\n\t\n" + json.dumps(wires[1]) + "\n\n")
+    _, report = _load(path)
+    assert report.ok and report.loaded_total == 2
+    assert offered == []
 
 
 def test_a_snapshot_through_a_pipe_is_a_clear_file_error(tmp_path):
