@@ -175,3 +175,11 @@ def test_shell_page_and_size_take_what_a_query_takes(monkeypatch: pytest.MonkeyP
         "error: expected a whole number from 1 to 2147483647, got '0'",
     ]
     assert json.loads(out[out.index("{"):])["PageSize"] == 3
+
+
+def test_shell_page_of_thousands_of_digits_is_the_shells_own_error(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    # int() refused the 5,000 digits with Python's own message about its digit limit
+    script = f"page {'9' * 5000}\nsize {'9' * 5000}\n"
+    _, out, _ = session(monkeypatch, script, data, fmt="json")
+    errors = [line for line in out.splitlines() if line.startswith("error:")]
+    assert errors == ["error: expected a whole number from 1 to 2147483647, got '99999999999999999999... (5000 characters)'"] * 2
