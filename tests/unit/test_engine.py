@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import time
 from typing import Any
 
 import pytest
@@ -319,3 +320,38 @@ def test_call_says_it_takes_parameters_as_a_mapping(params: object) -> None:
     AttributeError from inside the router: 'NoneType' object has no attribute 'get')."""
     with pytest.raises(TypeError, match="call takes the request parameters as a mapping"):
         Engine().call("DescribeAuditLogs", params)  # type: ignore[arg-type]
+
+
+def _doubled(times: int) -> list[object]:
+    """A list holding one list twice, that one another twice, ... ``times`` deep: ``times`` lists,
+    2 ** ``times`` paths."""
+    nested: list[object] = []
+    for _ in range(times):
+        nested = [nested, nested]
+    return nested
+
+
+def _holding_itself() -> dict[str, object]:
+    record: dict[str, object] = {"CreationTime": 1}
+    record["UserName"] = record
+    return record
+
+
+@pytest.mark.parametrize(
+    ("item", "reason"),
+    [
+        (_holding_itself(), "key 'UserName': expected a string, got an object"),
+        ({"CreationTime": 1, "UserName": _doubled(64)}, "key 'UserName': expected a string, got an array"),
+        ({"OpTime": "2022-01-01 00:00:00", "SensitiveDataLog": _doubled(64)}, "expected a JSON object, got an array"),
+        ({1: 2, "CreationTime": 1}, "key '1': unknown key"),
+    ],
+    ids=["holds-itself", "shared-lists", "shared-entries", "int-key"],
+)
+def test_load_refuses_values_no_json_could_be_at_once(item: dict[object, object], reason: str) -> None:
+    # The scan for lone surrogates walked every path: a record holding itself looped forever and
+    # 64 lists shared twice over had 2**64 paths.
+    started = time.monotonic()
+    with pytest.raises(RecordError) as caught:
+        Engine().load([item])
+    assert time.monotonic() - started < 1
+    assert reason in str(caught.value)
