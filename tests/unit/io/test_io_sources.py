@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from dsc_engine import sample
+from dsc_engine.errors import ImportFailure
 from dsc_engine.io import export, imports, snapshot, sources
 from dsc_engine.wire.codec import to_wire
 from dsc_engine.models import RecordKind
@@ -323,3 +324,12 @@ def test_a_one_line_json_array_lets_go_of_each_chunk_once_read(tmp_path: Path) -
         tracemalloc.stop()
     assert size > 5_000_000
     assert held < size / 4, (held, size)
+
+
+@pytest.mark.parametrize("name", ["x" * 5000, "x" * 300 + "/a.jsonl"], ids=["path", "component"])
+def test_a_path_too_long_to_look_up_is_an_import_failure_naming_it(tmp_path, name):
+    # Path.is_dir() let the OSError (ENAMETOOLONG) through, a bare Python error from Engine.load
+    source = str(tmp_path / name)
+    with pytest.raises(ImportFailure) as caught:
+        sources.expand(source)
+    assert caught.value.path == source and "cannot be looked up: File name too long" in caught.value.reason
