@@ -32,12 +32,21 @@ def parameters(pairs: Iterable[tuple[str, str]], option: str = "--param") -> dic
     return params
 
 
+#: The most digits :func:`positive` reads (a number past the signed 64-bit range is no page,
+#: size or count any command takes).
+_MOST_DIGITS = 18
+
+
 def positive(text: str) -> int:
-    """A whole number of 1 or more."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    """A whole number of 1 or more, in ASCII digits (``int()`` would also take ``"١"``,
+    ``"1_0"`` and ``" 5 "``, and refuses more than 4,300 digits with a message of its own)."""
+    digits = text.removeprefix("-")
+    if not (digits.isascii() and digits.isdigit()):
+        shown = text if len(text) <= 40 else f"{text[:20]}... ({len(text)} characters)"
+        raise argparse.ArgumentTypeError(f"expected a whole number in digits 0-9, got {shown!r}")
+    if len(digits.lstrip("0")) > _MOST_DIGITS:
+        raise argparse.ArgumentTypeError(f"must be at most {_MOST_DIGITS} digits, got {len(digits)}")
+    value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
     return value

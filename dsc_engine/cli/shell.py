@@ -131,8 +131,10 @@ class Shell(cmd.Cmd):
     def _positive(self, arg: str, current: int) -> int:
         """A page or page size, from 1 to what a query takes (``Engine.query``)."""
         text = arg.strip()
-        if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= INT32_MAX:
-            self.out.write(f"error: expected a whole number from 1 to {INT32_MAX}, got {text!r}\n")
+        # the length first: int() refuses more than 4,300 digits with a message of its own
+        if not (text.isascii() and text.isdigit() and len(text) <= 10) or not 1 <= int(text) <= INT32_MAX:
+            shown = text if len(text) <= 40 else f"{text[:20]}... ({len(text)} characters)"
+            self.out.write(f"error: expected a whole number from 1 to {INT32_MAX}, got {shown!r}\n")
             return current
         return int(text)
 

@@ -83,15 +83,26 @@ def detect_kind(keys: Iterable[str], allowed: Sequence[RecordKind] = ()) -> Reco
     if known is not None:
         return known
     kind = _detect_kind(frozenset(key_tuple), tuple(allowed) or tuple(RecordKind))
-    if len(_KIND_MEMO) >= _KIND_MEMO_SIZE:
-        _KIND_MEMO.clear()
-    _KIND_MEMO[memo] = kind
+    if len(key_tuple) <= _KIND_MEMO_KEYS and _characters(key_tuple) <= _KIND_MEMO_CHARACTERS:
+        if len(_KIND_MEMO) >= _KIND_MEMO_SIZE:
+            _KIND_MEMO.clear()
+        _KIND_MEMO[memo] = kind
     return kind
 
 
 #: The kind told for each key sequence seen (records of one export share a handful of them).
 _KIND_MEMO: dict[tuple[tuple[str, ...], tuple[RecordKind, ...]], RecordKind] = {}
 _KIND_MEMO_SIZE = 4096
+#: Only key sequences a record could have are remembered (a kind has at most 36 keys, each a
+#: short name): rejected objects of thousands of keys, or of long ones, each a different
+#: sequence, once kept 4,096 of them alive (some 400 MB for a 100 MB file).
+_KIND_MEMO_KEYS = 64
+_KIND_MEMO_CHARACTERS = 2048
+
+
+def _characters(keys: tuple[object, ...]) -> int:
+    """The characters of the string keys (``Engine.load`` may be given others, refused later)."""
+    return sum(len(key) for key in keys if type(key) is str)
 
 
 def _detect_kind(present: frozenset[str], kinds: tuple[RecordKind, ...]) -> RecordKind:

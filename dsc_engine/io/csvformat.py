@@ -26,6 +26,7 @@ strict wire codec, like for every other format.
 
 from __future__ import annotations
 
+import collections
 import csv
 import difflib
 import json
@@ -154,6 +155,8 @@ def read_rows(
         while not any(cell.strip() for cell in header):  # blank lines before it are skipped
             first = reader.line_num + 1
             header = next(reader)
+            if first in long_lines:  # not blank, though the csv module was given it empty
+                break
     except csv.Error as exc:
         raise ImportFailure(path, f"unreadable CSV header: {exc}", reader.line_num) from None
     except StopIteration:
@@ -212,9 +215,9 @@ def _header(
 ) -> tuple[RecordKind, Mapping[str, FieldType]]:
     columns = [name.strip() for name in header]
     header[:] = columns
-    duplicates = sorted({c for c in columns if columns.count(c) > 1})
+    duplicates = sorted(c for c, count in collections.Counter(columns).items() if count > 1)
     if duplicates:
-        raise ImportFailure(path, f"CSV header repeats the column(s) {', '.join(duplicates)}", line)
+        raise ImportFailure(path, f"CSV header repeats the column(s) {_some(duplicates)}", line)
     if len(columns) == 1 and (separator := _other_separator(columns[0])):
         raise ImportFailure(path, f"the header is one column, {columns[0]!r}: columns are separated by commas,"
                                   f" this file seems to use {separator}", line)
@@ -227,11 +230,11 @@ def _header(
     types = column_types(kind)
     unknown = [c for c in columns if c not in types]
     if unknown:
-        near = [m for c in unknown for m in difflib.get_close_matches(c, types, n=1)]
+        near = [m for c in unknown[:_NAMED] for m in difflib.get_close_matches(c, types, n=1)]
         hint = f" (did you mean {', '.join(near)}?)" if near else ""
         raise ImportFailure(
             path,
-            f"CSV header has column(s) {', '.join(map(repr, unknown))}, not fields of {_a(kind)} record{hint}",
+            f"CSV header has column(s) {_some(list(map(repr, unknown)))}, not fields of {_a(kind)} record{hint}",
             line,
         )
     missing = [c for c in REQUIRED[kind] if c not in columns]
@@ -254,6 +257,17 @@ def _other_separator(cell: str) -> str | None:
         if separator in cell:
             return name
     return None
+
+
+#: Column names an error lists at most; a header of thousands of columns is named by its first ones.
+_NAMED = 10
+
+
+def _some(names: list[str]) -> str:
+    """``a, b, c``; past :data:`_NAMED` names, the first ones and how many more."""
+    if len(names) <= _NAMED:
+        return ", ".join(names)
+    return f"{', '.join(names[:_NAMED])} and {len(names) - _NAMED} more"
 
 
 def _record(

@@ -62,18 +62,18 @@ def read_file(
     by ``decoders`` (the caller's, say narrowed ones) or new ones."""
     name = str(path)
     parts = sources.chunks(path, progress)
-    blank: list[bytes] = []  # whitespace before the first chunk with content (its lines count)
+    blank = _Blank()  # whitespace before the first chunk with content (its lines count)
     head = b""
     for part in parts:
-        if not blank:
+        if not blank.size:
             part = sources.strip_bom(part)
         if part.strip():
             head = part
             break
-        blank.append(part)
+        blank.add(part)
     if not head:
         raise ImportFailure(name, "file is empty (no records, no header)")
-    if not blank and head.startswith(SNAPSHOT_MAGIC):  # a snapshot file itself is opened before
+    if not blank.size and head.startswith(SNAPSHOT_MAGIC):  # a snapshot file itself is opened before
         if sources.is_stream(path):
             raise ImportFailure(name, "a snapshot cannot be read from a pipe or device; save it to a file first")
         raise ImportFailure(name, "a gzip'd snapshot: a snapshot is opened in place from its own file;"
@@ -87,7 +87,7 @@ def read_file(
         size = _read_lines(opening, parts, start, 2)
         lines_mode = size <= sources.MAX_LINE and _cut_short(*_two_lines(opening, start))
     del head  # the chunks read so far are let go of as the reader takes them (:func:`_taking`)
-    stream = itertools.chain(_taking(blank), _taking(opening), parts)
+    stream = itertools.chain(blank.chunks(), _taking(opening), parts)
     if lines_mode or first in (b"{", b"["):
         if lines_mode:
             if fast:
@@ -98,6 +98,40 @@ def read_file(
             yield from _json_stream(name, stream, kind)
     else:
         yield from csvformat.read_rows(name, sources.lines(stream), kind)
+
+
+class _Blank:
+    """The whitespace chunks a file starts with, held as what its lines need: how many line ends
+    there are and the whitespace after the last one (the start of the first line with content),
+    never more than a line's limit of it. A file of gigabytes of blank lines (a gzip of newlines
+    is a thousandth of that) is read past in constant memory."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self._ends = 0
+        self._tail = bytearray()  # up to MAX_LINE + 1 bytes of whitespace after the last line end
+        self._tail_size = 0
+
+    def add(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        last = chunk.rfind(b"\n")
+        if last >= 0:
+            self._ends += chunk.count(b"\n")
+            self._tail.clear()
+            self._tail_size = 0
+            chunk = chunk[last + 1 :]
+        self._tail += chunk[: sources.MAX_LINE + 1 - len(self._tail)]
+        self._tail_size += len(chunk)
+
+    def chunks(self) -> Iterator[bytes]:
+        """Chunks that split into the same lines: the line ends, then the tail (beyond the limit,
+        where only its length still matters, as spaces)."""
+        for _ in range(self._ends // sources.CHUNK_SIZE):
+            yield b"\n" * sources.CHUNK_SIZE
+        yield b"\n" * (self._ends % sources.CHUNK_SIZE) + bytes(self._tail)
+        extra = self._tail_size - len(self._tail)
+        for at in range(0, extra, sources.CHUNK_SIZE):
+            yield b" " * min(sources.CHUNK_SIZE, extra - at)
 
 
 def _taking(chunks: list[bytes]) -> Iterator[bytes]:
@@ -368,6 +402,11 @@ def _fast_lines(
                     if check is not None and not check(obj):
                         raise _Declined
                 except (DECLINED, _Declined):
+                    if raw.isspace() or not raw:  # a blank line: no record (the batch ends: its
+                        if objects:  # lines are consecutive), and no other kind to try
+                            yield Decoded(current.kind, objects, path, first, raws)
+                            objects, raws = [], []
+                        continue
                     found = _decode_other(raw, current, decoders)
                     if found is None:
                         obj = _NOT_PLAIN

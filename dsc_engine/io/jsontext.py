@@ -53,12 +53,16 @@ MARKING = json.JSONDecoder(parse_int=_parse_int)
 
 def huge_integer(value: object) -> tuple[str, HugeInteger] | None:
     """The first :class:`HugeInteger` inside ``value`` and its path (``EffectRow``,
-    ``SensitiveDataLog[0].X``), or ``None``; iterative, so no depth is too deep."""
+    ``SensitiveDataLog[0].X``), or ``None``; iterative, so no depth is too deep, and each
+    container is looked into once (:func:`_first_visit`)."""
     stack: list[tuple[str, object]] = [("", value)]
+    seen: set[int] = set()
     while stack:
         path, item = stack.pop()
         if isinstance(item, HugeInteger):
             return path, item
+        if not _first_visit(item, seen):
+            continue
         if isinstance(item, dict):
             stack.extend((f"{path}.{k}" if path else str(k), v) for k, v in reversed(item.items()))
         elif isinstance(item, list):
@@ -74,18 +78,37 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def lone_surrogate(value: object) -> tuple[str, str] | None:
     """The path (``UserName``, ``SensitiveDataLog[0].TableName``) and the escape (``\\ud800``)
     of the first string inside ``value`` that holds a lone surrogate, or ``None``. Such text is
-    not Unicode: it cannot be written as UTF-8, so no answer or export could carry it."""
+    not Unicode: it cannot be written as UTF-8, so no answer or export could carry it. Each
+    container is looked into once (:func:`_first_visit`)."""
     stack: list[tuple[str, object]] = [("", value)]
+    seen: set[int] = set()
     while stack:
         path, item = stack.pop()
         if type(item) is str:
             if not item.isascii() and (found := _SURROGATE.search(item)):
                 return path, f"\\u{ord(found.group()):04x}"
+        elif not _first_visit(item, seen):
+            continue
         elif isinstance(item, dict):
             stack.extend((f"{path}.{k}" if path else str(k), v) for k, v in reversed(item.items()))
         elif isinstance(item, list):
             stack.extend((f"{path}[{i}]", v) for i, v in reversed(list(enumerate(item))))
     return None
+
+
+def _first_visit(item: object, seen: set[int]) -> bool:
+    """Whether ``item``, a dict or list, is met for the first time (anything else: always).
+
+    Decoded JSON is a tree, but a value handed to ``Engine.load`` may hold itself (``d["k"] =
+    d``), which a walk would follow forever, or one list many times over (``a = [a, a]`` sixty
+    times is 60 lists and 2**60 paths); what was looked into once need not be again, and the
+    record's decoder then refuses such a value for its shape."""
+    if not isinstance(item, (dict, list)):
+        return True
+    if id(item) in seen:
+        return False
+    seen.add(id(item))
+    return True
 
 
 def refuse_lone_surrogate(label: str, value: object, where: str = "") -> None:

@@ -67,26 +67,36 @@ def expand(sources: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -
         path = Path(text)
         if not text:  # Path("") is the current folder: an unset variable must not load all of it
             raise ImportFailure("''", "an empty path names no file or folder (write . for the current folder)")
-        if path.is_dir():
-            found = list(_walk(path))
-            if not found:
-                raise ImportFailure(text, "folder holds no files")
-        elif path.exists():
-            found = [path]
-            if not (path.is_file() or is_stream(path)):
-                raise ImportFailure(text, "not a file, folder, pipe or character device")
-        elif _GLOB_CHARS & set(text):
-            found = _glob(text)
-            if not found:
-                raise ImportFailure(text, "pattern matches no files")
-        else:
-            raise ImportFailure(text, "no such file or folder")
-        for file in found:
-            identity = _identity(file.stat())
+        try:
+            found = _named(text, path)
+            identities = [(file, _identity(file.stat())) for file in found]
+        except OSError as exc:  # a name too long, a folder on the way that cannot be entered
+            raise ImportFailure(text, f"cannot be looked up: {exc.strerror or exc}") from None
+        for file, identity in identities:
             if identity not in seen:
                 seen.add(identity)
                 files.append(file)
     return files
+
+
+def _named(text: str, path: Path) -> list[Path]:
+    """The files one source names (:func:`expand`); ``OSError`` when it cannot be looked up
+    (``Path.is_dir`` and ``exists`` answer ``False`` only for a name that is not there)."""
+    if path.is_dir():
+        found = list(_walk(path))
+        if not found:
+            raise ImportFailure(text, "folder holds no files")
+    elif path.exists():
+        found = [path]
+        if not (path.is_file() or is_stream(path)):
+            raise ImportFailure(text, "not a file, folder, pipe or character device")
+    elif _GLOB_CHARS & set(text):
+        found = _glob(text)
+        if not found:
+            raise ImportFailure(text, "pattern matches no files")
+    else:
+        raise ImportFailure(text, "no such file or folder")
+    return found
 
 
 def is_stream(path: Path) -> bool:

@@ -13,7 +13,7 @@ A configuration file is JSON (``.json``) or TOML (any other name, read with ``to
     max_query_bytes = 16384     # longest accepted query string (default 16 KiB)
     max_body_bytes = 1048576    # largest accepted body (default 1 MiB)
     max_nonces = 500000         # signature nonces remembered at once (default 500,000)
-    max_connections = 64        # connections served at once (default 64)
+    max_connections = 64        # requests served at once, one thread each (default 64)
     request_timeout = 30        # seconds to deliver a whole request (default 30)
 
     [[access_keys]]

@@ -3,12 +3,15 @@
 ``wsgiref`` with ``socketserver.ThreadingMixIn``, bounded so slow or idle clients cannot take the
 server down (``docs/server.md``, "Limits"):
 
-* at most ``limits.max_connections`` connections are served at once, each by its own thread; the
-  next connection waits in the listen backlog until a thread is free (it is not refused);
-* a connection has ``limits.request_timeout`` seconds, from when its thread takes it up, to
-  deliver its whole request (request line, headers, body), and may stay silent at most the socket
-  timeout at any point; a client trickling a byte at a time is dropped at the deadline (while
-  reading the body, it is answered ``RequestTimeout``);
+* a connection is given a thread only once its whole request has arrived: until then one thread
+  gathers the requests of all connections (``arrivals.py``, at most ``MAX_WAITING`` at once), so
+  clients sending slowly never hold a thread, and never delay a client that sends at once;
+* at most ``limits.max_connections`` requests are served at once, each by its own thread; the
+  next whole request waits until a thread is free (it is not refused);
+* a connection has ``limits.request_timeout`` seconds from its accept to deliver its whole
+  request (request line, headers, body), and may stay silent at most the socket timeout at any
+  point; a client trickling a byte at a time is dropped at the deadline (while sending the body,
+  it is answered ``RequestTimeout``);
 * errors the HTTP layer answers before the application runs (an over-long request line, a
   malformed one, too many headers) are JSON in the service's error shape, never HTML.
 """
@@ -31,6 +34,7 @@ from dsc_engine.api.errors import new_request_id
 from dsc_engine.api.spec import SDDP
 from dsc_engine.errors import RequestRejected
 from dsc_engine.server.app import CONTENT_TYPE, Application, WsgiApp
+from dsc_engine.server.arrivals import Arrival, Gatherer
 from dsc_engine.server.config import DEFAULT_REQUEST_TIMEOUT, Limits
 from dsc_engine.server.errors import to_api_error
 
@@ -60,27 +64,42 @@ HTTP_LAYER_CODES: Mapping[HTTPStatus, str] = {
 #: handler checks its own.
 MAX_HEADERS = 100
 
-#: Seconds between checks for shutdown while every connection slot is taken.
-_SLOT_POLL = 0.05
+
+class _HeadTooLong(Exception):
+    """The request's head went on past what was read ahead (``arrivals.MAX_HEAD_BYTES``)."""
 
 
 class _DeadlineReader(io.RawIOBase):
-    """A connection's input that never waits past the request's deadline.
+    """A connection's input: first what arrived before it was given a thread, then the socket,
+    never waiting past the request's deadline.
 
-    Each read waits at most ``idle`` seconds (the socket timeout) and never beyond ``deadline``
-    (``time.monotonic()`` seconds); past it, reading raises :class:`TimeoutError`.
+    Each socket read waits at most ``idle`` seconds (the socket timeout) and never beyond
+    ``deadline`` (``time.monotonic()`` seconds); past it, reading raises :class:`TimeoutError`.
+    With ``more=False`` nothing is read after ``arrived``: reading on raises :class:`_HeadTooLong`.
     """
 
-    def __init__(self, sock: socket.socket, idle: float | None, deadline: float) -> None:
+    def __init__(
+        self, sock: socket.socket, idle: float | None, deadline: float, arrived: bytes = b"", *, more: bool = True
+    ) -> None:
         self._sock = sock
         self._raw = sock.makefile("rb", buffering=0)
         self._idle = idle
         self._deadline = deadline
+        self._arrived = memoryview(arrived)
+        self._more = more
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: WriteableBuffer) -> int | None:
+        if self._arrived:
+            with memoryview(buffer) as target:
+                count = min(len(target), len(self._arrived))
+                target[:count] = self._arrived[:count]
+            self._arrived = self._arrived[count:]
+            return count
+        if not self._more:
+            raise _HeadTooLong
         remaining = self._deadline - time.monotonic()
         if remaining <= 0:
             raise TimeoutError("the request did not arrive in full within limits.request_timeout")
@@ -120,10 +139,18 @@ class _Handler(WSGIRequestHandler):
     request_timeout = DEFAULT_REQUEST_TIMEOUT
 
     def setup(self) -> None:
-        """``StreamRequestHandler.setup``, with input bounded by the request deadline."""
-        self.connection = self.request
-        deadline = time.monotonic() + self.request_timeout
-        self.rfile = io.BufferedReader(_DeadlineReader(self.connection, self.timeout, deadline))
+        """``StreamRequestHandler.setup``, with input bounded by the request deadline: the request
+        that arrived (an :class:`Arrival`), then the socket."""
+        if isinstance(self.request, Arrival):
+            arrival: Arrival = self.request
+            self.connection = arrival.sock
+            reader = _DeadlineReader(
+                arrival.sock, self.timeout, arrival.deadline, bytes(arrival.data), more=not arrival.head_too_long
+            )
+        else:  # a socket handed over directly (``socketserver``'s own paths)
+            self.connection = self.request
+            reader = _DeadlineReader(self.connection, self.timeout, time.monotonic() + self.request_timeout)
+        self.rfile = io.BufferedReader(reader)
         self.wfile = _ResponseWriter(self.connection, self.timeout)
 
     def parse_request(self) -> bool:
@@ -138,6 +165,8 @@ class _Handler(WSGIRequestHandler):
     def handle(self) -> None:
         try:
             super().handle()
+        except _HeadTooLong:
+            self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Headers too long")
         except (TimeoutError, ConnectionError) as exc:
             log.debug("connection from %s dropped: %s", self.client_address[0], exc)
 
@@ -186,8 +215,9 @@ class _Handler(WSGIRequestHandler):
 
 
 class ThreadingWsgiServer(socketserver.ThreadingMixIn, WSGIServer):
-    """``wsgiref``'s server: a daemon thread per connection, at most ``limits.max_connections``
-    of them at once, and no reverse-DNS at bind time."""
+    """``wsgiref``'s server: requests gathered as they arrive (:class:`Gatherer`), then a daemon
+    thread per whole request, at most ``limits.max_connections`` of them at once, and no
+    reverse-DNS at bind time."""
 
     daemon_threads = True
     allow_reuse_address = True
@@ -212,23 +242,37 @@ class ThreadingWsgiServer(socketserver.ThreadingMixIn, WSGIServer):
         )
         self.max_connections = limits.max_connections
         self._slots = threading.BoundedSemaphore(limits.max_connections)
-        self._closing = threading.Event()
+        self._arrivals: Gatherer | None = None  # server_close runs if binding fails
         super().__init__((host, port), handler)
         self.set_app(app)
+        self._arrivals = Gatherer(
+            self._start,
+            self._take_slot,
+            request_timeout=limits.request_timeout,
+            idle=socket_timeout,
+            max_body=limits.max_body_bytes,
+        )
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        """Start the connection's thread once a slot is free; until then the connection, and those
-        behind it in the listen backlog, wait (the kernel completes their handshakes meanwhile)."""
-        if not self._slots.acquire(blocking=False):
-            log.info("all %d connection slots busy; the next connection waits", self.max_connections)
-            while not self._slots.acquire(timeout=_SLOT_POLL):
-                if self._closing.is_set():
-                    self.shutdown_request(request)
-                    return
+        """Watch the new connection until its whole request has arrived (:class:`Gatherer`)."""
+        assert self._arrivals is not None  # set once bound, before any connection is accepted
+        self._arrivals.add(request, client_address)
+
+    def _take_slot(self) -> bool:
+        if self._slots.acquire(blocking=False):
+            return True
+        log.info("all %d connection slots busy; the next request waits", self.max_connections)
+        return False
+
+    def _start(self, arrival: Arrival) -> None:
+        """Serve a whole request in a thread of its own (the slot is taken)."""
         try:
-            super().process_request(request, client_address)
+            # An Arrival stands for the socket here: socketserver only hands it to the handler
+            # (setup() unwraps it) and to shutdown_request (it has shutdown and close).
+            super().process_request(arrival, arrival.address)  # type: ignore[arg-type]
         except BaseException:
             self._slots.release()
+            arrival.close()
             raise
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
@@ -236,10 +280,13 @@ class ThreadingWsgiServer(socketserver.ThreadingMixIn, WSGIServer):
             super().process_request_thread(request, client_address)
         finally:
             self._slots.release()
+            if self._arrivals is not None:
+                self._arrivals.slot_freed()
 
-    def shutdown(self) -> None:
-        self._closing.set()
-        super().shutdown()
+    def server_close(self) -> None:
+        if self._arrivals is not None:
+            self._arrivals.close()
+        super().server_close()
 
     def server_bind(self) -> None:
         socketserver.TCPServer.server_bind(self)

@@ -498,3 +498,20 @@ def test_cli_query_explain_takes_the_output_format(exports, fmt):
         shown = json.loads(out)
     assert shown == {"kind": "audit_log", "filter": text, "plan": plain.rstrip("\n")}
     assert "hash index UserName" in shown["plan"]
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("١", "expected a whole number in digits 0-9, got '١'"),
+        ("1_0", "expected a whole number in digits 0-9, got '1_0'"),
+        (" 5", "expected a whole number in digits 0-9, got ' 5'"),
+        ("9" * 5000, "must be at most 18 digits, got 5000"),
+        ("-3", "must be 1 or more, got -3"),
+    ],
+)
+def test_cli_page_takes_ascii_digits_only(value, reason, capsys):
+    # int() read Arabic-Indic digits and underscores as a page, and refused 5,000 digits with
+    # its own message about Python's digit limit
+    code, _, err = run("query", "audit", f"--page={value}")
+    assert code == 2 and f"argument --page: {reason}" in err + capsys.readouterr().err

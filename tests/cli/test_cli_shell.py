@@ -187,3 +187,11 @@ def test_shell_call_of_an_unknown_action_says_which_there_are(monkeypatch: pytes
 def test_shell_script_saved_with_a_byte_order_mark_runs(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
     code, out, _ = session(monkeypatch, "\ufeffuse dms\r\ncount\r\n", data)
     assert code == 0 and "error" not in out and out.startswith("using dms_log")
+
+
+def test_shell_page_of_thousands_of_digits_is_the_shells_own_error(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    # int() refused the 5,000 digits with Python's own message about its digit limit
+    script = f"page {'9' * 5000}\nsize {'9' * 5000}\n"
+    _, out, _ = session(monkeypatch, script, data, fmt="json")
+    errors = [line for line in out.splitlines() if line.startswith("error:")]
+    assert errors == ["error: expected a whole number from 1 to 2147483647, got '99999999999999999999... (5000 characters)'"] * 2

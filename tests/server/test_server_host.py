@@ -1,4 +1,5 @@
-"""The threaded host: connection slots, the whole-request deadline, shutdown while full."""
+"""The threaded host: requests gathered before they take a slot, connection slots, the
+whole-request deadline, shutdown while full."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from dsc_engine.engine import Engine
 from dsc_engine.sample import generate
-from dsc_engine.server.app import make_app
+from dsc_engine.server import arrivals
+from dsc_engine.server.app import Application, make_app
 from dsc_engine.server.client import SignedClient
 from dsc_engine.server.config import AccessKey, Limits, ServerConfig, ThrottleConfig
 from dsc_engine.server.host import RunningServer
@@ -67,12 +70,53 @@ class Slowloris:
             sock.close()
 
 
-def test_connections_served_at_once_are_capped(engine: Engine) -> None:
+class Held:
+    """``count`` whole requests sent at once to an application that does not answer until the
+    block is left (``Application.__call__`` waits on an event)."""
+
+    def __init__(self, server: RunningServer, count: int, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.release = threading.Event()
+        answer = Application.__call__
+        release = self.release
+
+        def waiting(app: Application, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+            release.wait(10)
+            return answer(app, environ, start_response)
+
+        monkeypatch.setattr(Application, "__call__", waiting)
+        client = SignedClient(server.endpoint, KEY.id, KEY.secret, timeout=15)
+        self.statuses: list[int] = []
+        self._threads = [
+            threading.Thread(target=lambda: self.statuses.append(client.call("DescribeAuditLogs", {})[0]))
+            for _ in range(count)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def __enter__(self) -> Held:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release.set()
+        for thread in self._threads:
+            thread.join()
+
+
+def test_requests_served_at_once_are_capped_and_the_others_wait(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = connection_threads()
+    with serving(engine, Limits(max_connections=3, request_timeout=30)) as running:
+        with Held(running, 10, monkeypatch) as held:
+            time.sleep(0.5)
+            assert connection_threads() - before == 3
+        assert held.statuses == [200] * 10  # the seven that waited were answered too
+
+
+def test_slow_senders_hold_no_thread(engine: Engine) -> None:
     before = connection_threads()
     with serving(engine, Limits(max_connections=3, request_timeout=30)) as running:
         with Slowloris(running, 10):
-            time.sleep(0.5)
-            assert connection_threads() - before == 3
+            time.sleep(0.3)
+            assert connection_threads() - before == 0
 
 
 def test_a_client_trickling_its_headers_is_dropped_at_the_request_deadline(engine: Engine) -> None:
@@ -84,15 +128,64 @@ def test_a_client_trickling_its_headers_is_dropped_at_the_request_deadline(engin
             assert 0.9 < time.monotonic() - started < 3
 
 
-def test_slowloris_holding_every_slot_cannot_stop_a_normal_client(engine: Engine) -> None:
-    with serving(engine, Limits(max_connections=4, request_timeout=1.0)) as running:
-        with Slowloris(running, 8):
-            time.sleep(0.2)  # every slot is taken and four more connections wait behind them
+def test_slowloris_on_more_connections_than_slots_does_not_delay_a_normal_client(engine: Engine) -> None:
+    # Slow senders once held a thread each until their deadline: 100 of them kept a normal client
+    # of the default 64-thread server waiting the whole request_timeout (30 s).
+    with serving(engine, Limits(max_connections=4, request_timeout=30)) as running:
+        with Slowloris(running, 40):
+            time.sleep(0.2)
             client = SignedClient(running.endpoint, KEY.id, KEY.secret, timeout=10)
             started = time.monotonic()
             status, body = client.call("DescribeAuditLogs", {"PageSize": "1"})
             assert status == 200, body
-            assert time.monotonic() - started < 6
+            assert time.monotonic() - started < 1
+
+
+def test_past_max_waiting_slow_connections_the_oldest_is_dropped(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(arrivals, "MAX_WAITING", 5)
+    with serving(engine, Limits(request_timeout=30)) as running:
+        with Slowloris(running, 6, pace=0.05) as slow:
+            slow.sockets[0].settimeout(3)
+            try:  # the first one, closed to make room (reset if some of its bytes were unread)
+                assert slow.sockets[0].recv(1) == b""
+            except ConnectionResetError:
+                pass
+            client = SignedClient(running.endpoint, KEY.id, KEY.secret, timeout=10)
+            assert client.call("DescribeAuditLogs", {"PageSize": "1"})[0] == 200
+            assert not any(slow.dropped[2:])
+
+
+def test_a_head_longer_than_is_read_ahead_is_header_fields_too_large(engine: Engine) -> None:
+    headers = b"".join(b"X-Long-%d: %s\r\n" % (i, b"v" * 4000) for i in range(80))  # 320 KB
+    with serving(engine, Limits()) as running:
+        with socket.create_connection((running.host, running.port), timeout=5) as sock:
+            sock.sendall(b"GET /?Action=DescribeAuditLogs HTTP/1.1\r\nHost: x\r\n" + headers)
+            answer = b""
+            while chunk := sock.recv(65536):  # answered although the head has not ended
+                answer += chunk
+    assert answer.startswith(b"HTTP/1.0 431 ") and b"RequestHeaderFieldsTooLarge" in answer, answer[:200]
+
+
+@pytest.mark.parametrize(
+    ("data", "arrived"),
+    [
+        (b"GET / HTTP/1.1\r\nHost: x\r\n", False),
+        (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", True),
+        (b"GET / HTTP/1.1\nHost: x\n\n", True),
+        (b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nabc", False),
+        (b"POST / HTTP/1.1\r\ncontent-length:5\r\n\r\nabcde", True),
+        (b"POST / HTTP/1.1\r\nContent-Length: 2000\r\n\r\nabc", True),  # above max_body: refused unread
+        (b"POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n", True),
+        (b"POST / HTTP/1.1\r\nContent-Length: -5\r\n\r\n", True),
+        (b"POST / HTTP/1.1\r\nContent-Length: " + b"9" * 5000 + b"\r\n\r\n", True),
+        (b"\x00garbage\r\n", True),  # not a request line: answered from it alone
+        (b"GET / HTTP/1.1\r\nX: " + b"a" * (arrivals.MAX_HEAD_BYTES + 10), None),
+    ],
+)
+def test_request_arrived(data: bytes, arrived: bool | None) -> None:
+    assert arrivals.request_arrived(data, max_body=1000) is arrived
 
 
 def test_stop_returns_while_connections_wait_for_a_slot(engine: Engine) -> None:
@@ -145,10 +238,10 @@ def test_nonce_cache_full_is_throttling_503_and_replays_stay_refused(engine: Eng
         assert client.send(first)[1]["Code"] == "SignatureNonceUsed"
 
 
-def test_host_takes_its_limits_from_the_application_config(engine: Engine) -> None:
+def test_host_takes_its_limits_from_the_application_config(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     limits = Limits(max_connections=2, request_timeout=1.0)
-    config = ServerConfig(access_keys={KEY.id: KEY}, limits=limits)
+    config = ServerConfig(access_keys={KEY.id: KEY}, throttle=ThrottleConfig(enabled=False), limits=limits)
     before = connection_threads()
-    with RunningServer(make_app(engine, config)) as running, Slowloris(running, 5):
+    with RunningServer(make_app(engine, config)) as running, Held(running, 5, monkeypatch):
         time.sleep(0.5)
         assert connection_threads() - before == 2

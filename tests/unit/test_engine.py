@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import time
 from typing import Any
 
 import pytest
@@ -326,3 +327,38 @@ def test_load_of_a_path_with_an_unknown_kind_is_an_invalid_parameter(tmp_path, o
     (tmp_path / "x.jsonl").write_text("")
     with pytest.raises(InvalidParameterError, match="unknown record kind"):
         Engine().load(str(tmp_path / "x.jsonl"), **options)
+
+
+def _doubled(times: int) -> list[object]:
+    """A list holding one list twice, that one another twice, ... ``times`` deep: ``times`` lists,
+    2 ** ``times`` paths."""
+    nested: list[object] = []
+    for _ in range(times):
+        nested = [nested, nested]
+    return nested
+
+
+def _holding_itself() -> dict[str, object]:
+    record: dict[str, object] = {"CreationTime": 1}
+    record["UserName"] = record
+    return record
+
+
+@pytest.mark.parametrize(
+    ("item", "reason"),
+    [
+        (_holding_itself(), "key 'UserName': expected a string, got an object"),
+        ({"CreationTime": 1, "UserName": _doubled(64)}, "key 'UserName': expected a string, got an array"),
+        ({"OpTime": "2022-01-01 00:00:00", "SensitiveDataLog": _doubled(64)}, "expected a JSON object, got an array"),
+        ({1: 2, "CreationTime": 1}, "key '1': unknown key"),
+    ],
+    ids=["holds-itself", "shared-lists", "shared-entries", "int-key"],
+)
+def test_load_refuses_values_no_json_could_be_at_once(item: dict[object, object], reason: str) -> None:
+    # The scan for lone surrogates walked every path: a record holding itself looped forever and
+    # 64 lists shared twice over had 2**64 paths.
+    started = time.monotonic()
+    with pytest.raises(RecordError) as caught:
+        Engine().load([item])
+    assert time.monotonic() - started < 1
+    assert reason in str(caught.value)

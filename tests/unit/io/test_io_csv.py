@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 
 import attrs
 import pytest
@@ -118,6 +119,26 @@ def test_an_unclosed_quote_before_more_than_the_cell_limit_names_the_row(tmp_pat
     (error,) = report.file_errors
     assert error.line == 3 and "longer than 1000 characters" in error.reason
 
+
+
+@pytest.mark.parametrize(
+    ("header", "named"),
+    [
+        (["CreationTime"] + [f"C{i}" for i in range(100_000)], "'C0', 'C1', 'C2', 'C3', 'C4', 'C5', 'C6', 'C7', 'C8', 'C9' and 99990 more"),
+        (["CreationTime"] * 100_000, "repeats the column(s) CreationTime"),
+    ],
+    ids=["unknown", "repeated"],
+)
+def test_a_header_of_100_000_columns_is_refused_at_once_naming_the_first_few(tmp_path, header, named):
+    # Repeated columns were found by counting each column in the whole header (quadratic: a
+    # 100,000-column header took minutes), and unknown ones were all listed in the message.
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(header) + "\n1\n")
+    started = time.monotonic()
+    _, report = _load(path)
+    assert time.monotonic() - started < 2
+    (error,) = report.file_errors
+    assert error.line == 1 and named in error.reason and len(error.reason) < 300
 
 
 # --- formula cells -----------------------------------------------------------------------------

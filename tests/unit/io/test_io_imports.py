@@ -706,3 +706,20 @@ def test_io_a_json_document_ending_in_a_cut_utf8_character_is_a_file_error(tmp_p
     (error,) = report.file_errors
     assert "not valid UTF-8" in error.reason and error.line == text.count(b"\n") + 1
     assert loaded(target, AUDIT) == recs
+
+
+def test_objects_of_thousands_of_keys_are_rejected_without_being_remembered(tmp_path):
+    # Each rejected object's key sequence was remembered to tell kinds faster (4,096 of them):
+    # a 100 MB file of such objects kept some 400 MB of keys alive after loading.
+    from dsc_engine.io import candidates
+
+    candidates._KIND_MEMO.clear()
+    path = tmp_path / "wide.jsonl"
+    with path.open("w") as out:
+        for line in range(20):
+            out.write(json.dumps({"CreationTime": 1, **{f"k{line}_{i}": 1 for i in range(1000)}}) + "\n")
+            out.write(json.dumps({"CreationTime": 1, f"{'x' * 5000}{line}": 1}) + "\n")
+    target = imports.Stores()
+    report = imports.load_into(target, path)
+    assert report.rejected == 40 and "unknown key" in report.rejects[0].reason
+    assert all(len(keys) <= 64 and sum(map(len, keys)) <= 2048 for keys, _ in candidates._KIND_MEMO)

@@ -9,11 +9,13 @@ import json
 import os
 import threading
 import time
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
 from dsc_engine import sample
+from dsc_engine.errors import ImportFailure
 from dsc_engine.io import export, imports, snapshot, sources
 from dsc_engine.wire.codec import to_wire
 from dsc_engine.models import RecordKind
@@ -189,6 +191,59 @@ def test_a_first_line_over_the_limit_keeps_json_lines_mode(tmp_path, monkeypatch
     assert "bytes long, over the limit of 4096 bytes" in report.rejects[0].reason
 
 
+
+@pytest.mark.parametrize("before", ["", "\n\n"], ids=["first", "after-blank-lines"])
+def test_a_first_line_over_the_limit_that_is_not_json_is_a_file_error_naming_it(tmp_path, monkeypatch, before):
+    # The CSV reader saw the over-long line as a blank one and took the next line for the
+    # header: a JSON Lines file with a long damaged first line was refused at line 2 for lacking
+    # the keys its line 2 has.
+    monkeypatch.setattr(sources, "MAX_LINE", 4096)
+    monkeypatch.setattr(sources, "CHUNK_SIZE", 1000)
+    wires = [to_wire(r) for r in sample.generate(AUDIT, 3, seed=3)]
+    path = tmp_path / "damaged-long.jsonl"
+    path.write_text(before + "z" * 10_000 + "\n" + "".join(json.dumps(w) + "\n" for w in wires))
+    _, report = _load(path)
+    assert report.loaded_total == 0
+    (error,) = report.file_errors
+    assert error.line == before.count("\n") + 1
+    assert "10000 bytes long, over the limit of 4096 bytes" in error.reason
+
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["plain", "gzip"])
+def test_blank_lines_before_the_first_record_are_read_past_in_constant_memory(tmp_path, monkeypatch, compress):
+    # They were all kept in memory until the file's format was told: a gzip of 2 GB of
+    # newlines (2 MB) took 2 GB.
+    monkeypatch.setattr(sources, "MAX_LINE", 4096)
+    wires = [to_wire(r) for r in sample.generate(AUDIT, 2, seed=3)]
+    text = ("\n" + " " * 1000) * 20_000 + "\n" + "".join(json.dumps(w) + "\n" for w in wires)
+    path = tmp_path / ("blank.jsonl.gz" if compress else "blank.jsonl")
+    path.write_bytes(gzip.compress(text.encode()) if compress else text.encode())
+    tracemalloc.start()
+    try:
+        _, report = _load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert report.ok and report.loaded_total == 2
+    assert [r.line for r in report.rejects] == []
+    assert peak < 5_000_000  # the file is 20 MB
+
+
+def test_blank_lines_are_not_offered_to_each_kinds_decoder(tmp_path, monkeypatch):
+    from dsc_engine.io import formats
+
+    offered = []
+    decode_other = formats._decode_other
+    monkeypatch.setattr(formats, "_decode_other", lambda raw, *rest: offered.append(raw) or decode_other(raw, *rest))
+    wires = [to_wire(r) for r in sample.generate(AUDIT, 2, seed=3)]
+    path = tmp_path / "gaps.jsonl"
+    path.write_text(json.dumps(wires[0]) + "\n\n \r\n\t\n" + json.dumps(wires[1]) + "\n\n")
+    _, report = _load(path)
+    assert report.ok and report.loaded_total == 2
+    assert offered == []
+
+
 def test_a_snapshot_through_a_pipe_is_a_clear_file_error(tmp_path):
     snap = tmp_path / "s.dscsnap"
     target = imports.Stores()
@@ -269,3 +324,12 @@ def test_a_one_line_json_array_lets_go_of_each_chunk_once_read(tmp_path: Path) -
         tracemalloc.stop()
     assert size > 5_000_000
     assert held < size / 4, (held, size)
+
+
+@pytest.mark.parametrize("name", ["x" * 5000, "x" * 300 + "/a.jsonl"], ids=["path", "component"])
+def test_a_path_too_long_to_look_up_is_an_import_failure_naming_it(tmp_path, name):
+    # Path.is_dir() let the OSError (ENAMETOOLONG) through, a bare Python error from Engine.load
+    source = str(tmp_path / name)
+    with pytest.raises(ImportFailure) as caught:
+        sources.expand(source)
+    assert caught.value.path == source and "cannot be looked up: File name too long" in caught.value.reason

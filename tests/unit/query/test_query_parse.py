@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import tracemalloc
 
 import pytest
 
@@ -450,3 +451,19 @@ def test_a_filter_in_any_tzinfo_parses_by_that_zones_own_rules() -> None:
     for zone_class in (_Offset, _HashableOffset):
         for hours in (8, -5, 8):
             assert parse_filter(text, AUDIT, zone=zone_class(hours)) == expected[hours], (zone_class, hours)
+
+
+@pytest.mark.parametrize("body", ["a" * 200_000, "\\\\" * 100_000, "é\\n" * 60_000], ids=["plain", "escapes", "mixed"])
+def test_a_long_string_literal_is_lexed_in_memory_proportional_to_its_length(body: str) -> None:
+    # The STRING terminal's regular expression once kept a backtracking mark per character:
+    # some 160 bytes for each, so a 10 MB needle took 1.5 GB to lex.
+    text = f'SqlText contains "{body}"'
+    parse_filter('SqlText contains "warm"', AUDIT)  # build the parser outside the measurement
+    tracemalloc.start()
+    try:
+        node = parse_module._parse(text, AUDIT, dt.timezone.utc)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert isinstance(node, ast.Contains)
+    assert peak < 20 * len(text)

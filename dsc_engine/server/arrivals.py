@@ -1,0 +1,229 @@
+"""Connections whose request is still arriving, gathered by one thread before any is given a slot.
+
+A connection holds one of ``limits.max_connections`` threads only once its whole request has
+arrived (the request line, the headers and, for a ``Content-Length`` the server accepts, the
+body). Until then it is one of at most :data:`MAX_WAITING` sockets watched by a single thread
+(:class:`Gatherer`), which reads what each has sent into memory. So clients that open connections
+and send their requests slowly (slowloris) cost a socket and a buffer each, never a thread, and a
+client that sends its request at once is answered as soon as a thread is free, however many slow
+ones are waiting (``docs/server.md``, "Connections").
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import re
+import selectors
+import socket
+import threading
+import time
+from collections.abc import Callable
+
+import attrs
+
+log = logging.getLogger("dsc_engine.server")
+
+#: Connections whose request is still arriving, at most; one more drops the one waiting longest.
+MAX_WAITING = 1_000
+#: Bytes of request line and headers read ahead at most; a longer head is handed on as it is,
+#: and the HTTP layer answers it (``RequestHeaderFieldsTooLarge`` or ``RequestURITooLong``).
+MAX_HEAD_BYTES = 256 * 1024
+_READ = 64 * 1024
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
+_CONTENT_LENGTH = re.compile(rb"^content-length[ \t]*:[ \t]*([^\r\n]*?)[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
+
+
+@attrs.define(eq=False)
+class Arrival:
+    """An accepted connection, what it has sent so far and when it must have sent all of it.
+
+    ``head_too_long``: the head went on past :data:`MAX_HEAD_BYTES`; nothing after ``data`` is
+    read, and the HTTP layer answers ``RequestHeaderFieldsTooLarge``. A request whose body was
+    still arriving at its deadline is handed on too: reading the rest times out, and it is
+    answered ``RequestTimeout``.
+    """
+
+    sock: socket.socket
+    address: object
+    deadline: float
+    idle_deadline: float
+    data: bytearray = attrs.field(factory=bytearray)
+    head_too_long: bool = False
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+    def shutdown(self, how: int) -> None:
+        self.sock.shutdown(how)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def request_arrived(data: bytes | bytearray, max_body: int) -> bool | None:
+    """Whether ``data`` holds a whole request: ``True``; ``False`` while more must come; ``None``
+    when the head is longer than :data:`MAX_HEAD_BYTES` without ending.
+
+    A request whose head the HTTP layer will refuse anyway (a request line that is not three
+    words, a missing, repeated, malformed or too large ``Content-Length``) counts as whole at the
+    end of its head: it is answered without its body being read.
+    """
+    end = _HEAD_END.search(data, 0, MAX_HEAD_BYTES + 4)
+    if end is None:
+        first = data.find(b"\n", 0, MAX_HEAD_BYTES)
+        if first >= 0 and len(data[:first].split()) != 3:
+            return True  # not "METHOD target HTTP/x.y": answered from the line alone
+        return None if len(data) > MAX_HEAD_BYTES else False
+    lengths = _CONTENT_LENGTH.findall(data, 0, end.start())
+    if len(lengths) != 1 or not lengths[0].isdigit() or len(lengths[0]) > 19:
+        return True
+    length = int(lengths[0])
+    return length > max_body or len(data) - end.end() >= length
+
+
+class Gatherer:
+    """The thread that reads requests as they arrive and hands each on once it is whole.
+
+    ``dispatch(arrival)`` is called from this thread for each request in arrival order, whenever
+    ``take_slot()`` grants one (a slot is given back with :meth:`slot_freed`). Connections past
+    their deadline or silent past ``idle`` seconds are dropped (one whose body was arriving is
+    handed on incomplete instead, to be answered ``RequestTimeout``).
+    """
+
+    def __init__(
+        self,
+        dispatch: Callable[[Arrival], None],
+        take_slot: Callable[[], bool],
+        *,
+        request_timeout: float,
+        idle: float | None,
+        max_body: int,
+    ) -> None:
+        self._dispatch = dispatch
+        self._take_slot = take_slot
+        self._request_timeout = request_timeout
+        self._idle = idle
+        self._max_body = max_body
+        self._lock = threading.Lock()
+        self._incoming: collections.deque[Arrival] = collections.deque()
+        self._waiting: dict[int, Arrival] = {}  # by file number, oldest first
+        self._ready: collections.deque[Arrival] = collections.deque()
+        self._closing = threading.Event()
+        self._wake_read, self._wake_write = socket.socketpair()
+        self._wake_read.setblocking(False)
+        self._wake_write.setblocking(False)
+        self._thread = threading.Thread(target=self._run, name="dsc-engine-arrivals", daemon=True)
+        self._thread.start()
+
+    def add(self, sock: socket.socket, address: object) -> None:
+        """Watch a newly accepted connection (called from the accepting thread)."""
+        now = time.monotonic()
+        idle = now + self._idle if self._idle is not None else float("inf")
+        with self._lock:
+            self._incoming.append(Arrival(sock, address, now + self._request_timeout, idle))
+        self._wake()
+
+    def slot_freed(self) -> None:
+        """A connection's thread finished: a waiting whole request may take its slot."""
+        self._wake()
+
+    def close(self) -> None:
+        """Stop the thread and close every connection not handed on."""
+        self._closing.set()
+        self._wake()
+        self._thread.join()
+        self._wake_read.close()
+        self._wake_write.close()
+
+    def _wake(self) -> None:
+        try:
+            self._wake_write.send(b"\0")
+        except (BlockingIOError, OSError):  # already woken (buffer full), or closed at shutdown
+            pass
+
+    def _run(self) -> None:
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._wake_read, selectors.EVENT_READ)
+            try:
+                while not self._closing.is_set():
+                    for key, _ in selector.select(self._timeout()):
+                        if key.fileobj is self._wake_read:
+                            self._drain_wake()
+                        else:
+                            self._receive(selector, key.data)
+                    self._admit(selector)
+                    self._expire(selector, time.monotonic())
+                    self._hand_on()
+            finally:
+                for arrival in [*self._waiting.values(), *self._ready, *self._incoming]:
+                    arrival.close()
+
+    def _timeout(self) -> float | None:
+        if not self._waiting:
+            return None
+        soonest = min(min(a.deadline, a.idle_deadline) for a in self._waiting.values())
+        return max(0.0, soonest - time.monotonic())
+
+    def _drain_wake(self) -> None:
+        try:
+            while self._wake_read.recv(4096):
+                pass
+        except BlockingIOError:
+            pass
+
+    def _admit(self, selector: selectors.BaseSelector) -> None:
+        with self._lock:
+            incoming, self._incoming = self._incoming, collections.deque()
+        for arrival in incoming:
+            if len(self._waiting) + len(self._ready) >= MAX_WAITING:
+                if not self._waiting:  # every place is taken by a whole request: refuse this one
+                    log.warning("%d requests wait for a thread; dropping a new connection", MAX_WAITING)
+                    arrival.close()
+                    continue
+                oldest = next(iter(self._waiting.values()))
+                log.info("%d connections are sending their requests; dropping the oldest", MAX_WAITING)
+                self._drop(selector, oldest)
+            arrival.sock.setblocking(False)
+            self._waiting[arrival.fileno()] = arrival
+            selector.register(arrival.sock, selectors.EVENT_READ, arrival)
+
+    def _receive(self, selector: selectors.BaseSelector, arrival: Arrival) -> None:
+        try:
+            chunk = arrival.sock.recv(_READ)
+        except BlockingIOError:
+            return
+        except OSError as exc:
+            log.debug("connection from %s dropped: %s", arrival.address, exc)
+            self._drop(selector, arrival)
+            return
+        if self._idle is not None:
+            arrival.idle_deadline = time.monotonic() + self._idle
+        arrival.data += chunk
+        arrived = request_arrived(arrival.data, self._max_body)
+        if not chunk or arrived is not False:  # the client stopped sending, or all is here
+            arrival.head_too_long = arrived is None
+            self._ready_up(selector, arrival)
+
+    def _expire(self, selector: selectors.BaseSelector, now: float) -> None:
+        for arrival in [a for a in self._waiting.values() if now >= min(a.deadline, a.idle_deadline)]:
+            if _HEAD_END.search(arrival.data, 0, MAX_HEAD_BYTES + 4):  # the body is late: say so
+                self._ready_up(selector, arrival)
+            else:
+                log.debug("connection from %s dropped: its request did not arrive in time", arrival.address)
+                self._drop(selector, arrival)
+
+    def _ready_up(self, selector: selectors.BaseSelector, arrival: Arrival) -> None:
+        selector.unregister(arrival.sock)
+        del self._waiting[arrival.fileno()]
+        arrival.sock.setblocking(True)
+        self._ready.append(arrival)
+
+    def _drop(self, selector: selectors.BaseSelector, arrival: Arrival) -> None:
+        selector.unregister(arrival.sock)
+        del self._waiting[arrival.fileno()]
+        arrival.close()
+
+    def _hand_on(self) -> None:
+        while self._ready and self._take_slot():
+            self._dispatch(self._ready.popleft())
