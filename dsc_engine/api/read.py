@@ -48,7 +48,13 @@ def _shown(value: object, *, zh: bool = False) -> str:
     if isinstance(value, int) and not -(10**40) < value < 10**40:  # repr of a huge int may fail
         bits = value.bit_length()
         return f"一个 {bits} 位二进制的整数" if zh else f"an integer of {bits} bits"
-    text = repr(value) if not isinstance(value, str) or len(value) <= 80 else repr(value[:77])
+    if isinstance(value, str):
+        text = repr(value if len(value) <= 80 else value[:77])
+    else:
+        try:
+            text = repr(value)
+        except Exception:  # an object whose repr fails is still named, by its type
+            text = f"<{type(value).__name__} object>"
     return text if len(text) <= 80 else text[:77] + "..."
 
 
@@ -63,12 +69,15 @@ class Reader:
         """Reject a parameter name the operation does not have (names are case-sensitive)."""
         for name in self.raw:
             if name not in allowed:
-                near = nearest(str(name), allowed)
+                if not isinstance(name, str):  # a name is text; another object may not even print
+                    raise invalid(_shown(name), self.raw[name], f"a parameter name is a string, not {_shown(name)}",
+                                  f"参数名必须是字符串，而不是 {_shown(name, zh=True)}")
+                near = nearest(name, allowed)
                 raise invalid(
-                    str(name),
+                    name,
                     self.raw[name],
-                    f"{self.action} has no parameter named {str(name)!r}" + (f"; did you mean {near}?" if near else ""),
-                    f"{self.action} 没有名为 {str(name)!r} 的参数" + (f"；是否想写 {near}？" if near else ""),
+                    f"{self.action} has no parameter named {name!r}" + (f"; did you mean {near}?" if near else ""),
+                    f"{self.action} 没有名为 {name!r} 的参数" + (f"；是否想写 {near}？" if near else ""),
                 )
 
     def value(self, name: str, *, required: bool = False) -> object | None:

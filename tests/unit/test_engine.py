@@ -362,3 +362,30 @@ def test_load_refuses_values_no_json_could_be_at_once(item: dict[object, object]
         Engine().load([item])
     assert time.monotonic() - started < 1
     assert reason in str(caught.value)
+
+
+class _Unprintable:
+    """An object whose repr and str both fail."""
+
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+    __str__ = __repr__
+
+
+@pytest.mark.parametrize(
+    ("params", "name", "reason"),
+    [
+        ({"PageSize": _Unprintable()}, "PageSize", "<_Unprintable object>"),
+        ({_Unprintable(): "1"}, "<_Unprintable object>", "parameter name is a string, not <_Unprintable object>"),
+        ({7: "1"}, "7", "parameter name is a string, not 7"),
+    ],
+    ids=["value", "name", "int-name"],
+)
+def test_call_refuses_a_parameter_that_cannot_be_printed_as_invalid_not_internal(params, name, reason) -> None:
+    # an object whose repr fails made the reason itself fail: InternalError instead of the refusal
+    with pytest.raises(ApiError) as refused:
+        Engine().call("DescribeAuditLogs", {**params, "Lang": "en_us"})
+    assert refused.value.code == "InvalidParameter"
+    assert refused.value.body["Message"].startswith(f'The specified parameter "{name}" is not valid.')
+    assert reason in refused.value.body["Message"]
