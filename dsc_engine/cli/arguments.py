@@ -37,13 +37,17 @@ def parameters(pairs: Iterable[tuple[str, str]], option: str = "--param") -> dic
 _MOST_DIGITS = 18
 
 
+def brief(text: str) -> str:
+    """``text`` as an error quotes it: whole up to 40 characters, else its start and its length."""
+    return text if len(text) <= 40 else f"{text[:20]}... ({len(text)} characters)"
+
+
 def positive(text: str) -> int:
     """A whole number of 1 or more, in ASCII digits (``int()`` would also take ``"١"``,
     ``"1_0"`` and ``" 5 "``, and refuses more than 4,300 digits with a message of its own)."""
     digits = text.removeprefix("-")
     if not (digits.isascii() and digits.isdigit()):
-        shown = text if len(text) <= 40 else f"{text[:20]}... ({len(text)} characters)"
-        raise argparse.ArgumentTypeError(f"expected a whole number in digits 0-9, got {shown!r}")
+        raise argparse.ArgumentTypeError(f"expected a whole number in digits 0-9, got {brief(text)!r}")
     if len(digits.lstrip("0")) > _MOST_DIGITS:
         raise argparse.ArgumentTypeError(f"must be at most {_MOST_DIGITS} digits, got {len(digits)}")
     value = int(text)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import difflib
 import enum
 import json
 import re
@@ -25,7 +24,7 @@ from dsc_engine.io.csvformat import to_cell
 from dsc_engine.io.imports import Reject, group_rejects, reject_lines
 from dsc_engine.models import RecordKind
 from dsc_engine.wire import types
-from dsc_engine.wire.catalog import wire_fields
+from dsc_engine.wire.catalog import nearest, wire_fields
 from dsc_engine.wire.times import readable_time
 
 #: The widest a table cell gets before it is cut.
@@ -269,5 +268,5 @@ def not_found_hint(action: str) -> str:
     operation = OPERATIONS.get(action)
     if operation is not None:
         return f"({action} is of version {operation.version})"
-    near = difflib.get_close_matches(action, OPERATIONS, n=1)
-    return f"(the actions: {', '.join(OPERATIONS)}" + (f"; did you mean {near[0]}?)" if near else ")")
+    near = nearest(action, OPERATIONS, cutoff=0.6)
+    return f"(the actions: {', '.join(OPERATIONS)}" + (f"; did you mean {near}?)" if near else ")")

@@ -32,7 +32,7 @@ from typing import IO, Any
 from dsc_engine.api.errors import ApiError
 from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.api.read import INT32_MAX
-from dsc_engine.cli.arguments import parameters
+from dsc_engine.cli.arguments import brief, parameters
 from dsc_engine.cli.output import NOT_FOUND, Format, dumps, not_found_hint, table, write_items, write_mapping, write_plan
 from dsc_engine.io.csvformat import to_cell
 from dsc_engine.engine import Engine
@@ -133,8 +133,7 @@ class Shell(cmd.Cmd):
         text = arg.strip()
         # the length first: int() refuses more than 4,300 digits with a message of its own
         if not (text.isascii() and text.isdigit() and len(text) <= 10) or not 1 <= int(text) <= INT32_MAX:
-            shown = text if len(text) <= 40 else f"{text[:20]}... ({len(text)} characters)"
-            self.out.write(f"error: expected a whole number from 1 to {INT32_MAX}, got {shown!r}\n")
+            self.out.write(f"error: expected a whole number from 1 to {INT32_MAX}, got {brief(text)!r}\n")
             return current
         return int(text)
 

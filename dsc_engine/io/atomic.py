@@ -49,10 +49,8 @@ def _replacing(target: Path, binary: bool) -> Iterator[IO[Any]]:
                 buffer.abandon()  # the file is removed below: closing it must not flush into a new error
                 raise
             out.flush()
-            try:
+            with _writing(buffer.target):
                 os.fsync(buffer.fileno())
-            except OSError as exc:
-                raise _write_failed(str(target), exc) from exc
         os.replace(partial, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -80,36 +78,33 @@ class _Writer(io.BufferedWriter):
     def write(self, data: Any) -> int:
         if self.abandoned:
             return memoryview(data).nbytes
-        try:
+        with _writing(self.target):
             return super().write(data)
-        except OSError as exc:
-            raise _write_failed(self.target, exc) from exc
 
     def flush(self) -> None:
         if self.abandoned:
             return
-        try:
+        with _writing(self.target):
             super().flush()
-        except OSError as exc:
-            raise _write_failed(self.target, exc) from exc
 
     def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
         """Seek, after writing out the buffer (which may fail as a write does)."""
-        try:
+        with _writing(self.target):
             return super().seek(offset, whence)
-        except OSError as exc:
-            raise _write_failed(self.target, exc) from exc
 
     def truncate(self, size: int | None = None) -> int:
         """Truncate, after writing out the buffer (which may fail as a write does)."""
-        try:
+        with _writing(self.target):
             return super().truncate(size)
-        except OSError as exc:
-            raise _write_failed(self.target, exc) from exc
 
 
-def _write_failed(target: str, exc: OSError) -> OutputError:
-    return OutputError(target, f"cannot write: {exc.strerror or exc}")
+@contextlib.contextmanager
+def _writing(target: str) -> Iterator[None]:
+    """An OS error of the new file's own writing, as an :class:`OutputError` naming ``target``."""
+    try:
+        yield
+    except OSError as exc:
+        raise OutputError(target, f"cannot write: {exc.strerror or exc}") from exc
 
 
 def _refuse_special(target: Path) -> None:

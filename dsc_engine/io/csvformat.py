@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import collections
 import csv
-import difflib
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -37,7 +36,7 @@ from dsc_engine.errors import ImportFailure
 from dsc_engine.io import sources
 from dsc_engine.io.candidates import REQUIRED, Candidate, clip, detect_kind
 from dsc_engine.models import RecordKind
-from dsc_engine.wire.catalog import FIELDS
+from dsc_engine.wire.catalog import FIELDS, nearest
 from dsc_engine.wire.codec import wire_keys
 from dsc_engine.wire.types import FieldType
 
@@ -230,7 +229,7 @@ def _header(
     types = column_types(kind)
     unknown = [c for c in columns if c not in types]
     if unknown:
-        near = [m for c in unknown[:_NAMED] for m in difflib.get_close_matches(c, types, n=1)]
+        near = [m for c in unknown[:_NAMED] if (m := nearest(c, types, cutoff=0.6))]
         hint = f" (did you mean {', '.join(near)}?)" if near else ""
         raise ImportFailure(
             path,

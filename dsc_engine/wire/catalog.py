@@ -201,14 +201,15 @@ def entry_catalog(kind: RecordKind) -> Catalog | None:
     return next(iter(NESTED[kind].values()), None)
 
 
-def nearest(name: str, known: Collection[str]) -> str | None:
+def nearest(name: str, known: Collection[str], cutoff: float = 0.8) -> str | None:
     """The name of ``known`` a mistyped ``name`` most likely meant, for an error's "did you mean":
-    the same name in another letter case, else the closest spelling (``difflib``), else none.
-    Parameter names (``api/read.py``) and record keys (``codec.py``) are suggested with it."""
+    the same name in another letter case, else the closest spelling (``difflib`` at ``cutoff``),
+    else none. Parameter names (``api/read.py``), record keys (``codec.py``), filter fields
+    (:func:`lookup`), CSV columns and CLI actions are suggested with it."""
     folded = {k.lower(): k for k in known}
     if name.lower() in folded:
         return folded[name.lower()]
-    close = difflib.get_close_matches(name.lower(), folded, n=1, cutoff=0.8)
+    close = difflib.get_close_matches(name.lower(), folded, n=1, cutoff=cutoff)
     return folded[close[0]] if close else None
 
 
@@ -230,12 +231,9 @@ def lookup(catalog: Catalog, name: str) -> FieldSpec:
     spec = catalog.get(name)
     if spec is not None:
         return spec
-    folded = name.lower()
     if name.isascii():
+        folded = name.lower()
         for key, spec in catalog.items():
             if key.lower() == folded:
                 return spec
-    known = tuple(catalog)
-    by_fold = {k.lower(): k for k in known}
-    close = difflib.get_close_matches(folded, list(by_fold), n=1, cutoff=0.6)
-    raise UnknownField(name, known, by_fold[close[0]] if close else None)
+    raise UnknownField(name, tuple(catalog), nearest(name, catalog, cutoff=0.6))
