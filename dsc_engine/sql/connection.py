@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import weakref
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
@@ -65,22 +66,42 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0][:500]
 
 
+class _WriteLock:
+    """A lock that can be weakly referenced (``threading.Lock`` cannot), so the table below forgets
+    a database's lock once no connection to it holds it."""
+
+    __slots__ = ("_lock", "__weakref__")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
 #: The write lock of each embedded database this process has open (a DuckDB file, a chDB folder's
 #: database), by its real path: one process may open one several times (two ``Engine.connect``: a
 #: server and a loader), and their inserts must not read the same highest load number at once.
-#: Appends never conflict in either engine, so nothing else stops them.
-_WRITE_LOCKS: dict[str, threading.Lock] = {}
+#: Appends never conflict in either engine, so nothing else stops them. Held weakly: an entry
+#: lasts as long as a connection to its database.
+_WRITE_LOCKS: weakref.WeakValueDictionary[str, _WriteLock] = weakref.WeakValueDictionary()
 _WRITE_LOCKS_LOCK = threading.Lock()
 
 
-def _write_lock(location: str, database: str = "") -> threading.Lock:
+def _write_lock(location: str, database: str = "") -> _WriteLock:
     """The lock serializing inserts into the database at ``location`` (and ``database`` in it) in
     this process; a new one for ``:memory:``."""
     if location == ":memory:":
-        return threading.Lock()
+        return _WriteLock()
     key = f"{os.path.realpath(Path(location).expanduser())}?{database}"
     with _WRITE_LOCKS_LOCK:
-        return _WRITE_LOCKS.setdefault(key, threading.Lock())
+        lock = _WRITE_LOCKS.get(key)
+        if lock is None:
+            lock = _WRITE_LOCKS[key] = _WriteLock()
+        return lock
 
 
 class DuckDBConnection:
@@ -234,7 +255,7 @@ class ClickHouseConnection:
         self._idle: list[Any] = []
         self._clients_lock = threading.Lock()
         embedded = url.scheme is Scheme.CHDB
-        self._write_lock = _write_lock(url.location, url.database) if embedded else threading.Lock()
+        self._write_lock = _write_lock(url.location, url.database) if embedded else _WriteLock()
         with self._client():  # connect now: a bad URL fails here, not at the first query
             pass
 

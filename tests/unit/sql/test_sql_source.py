@@ -3,6 +3,7 @@ files reopened, tables that are not the engine's; and Engine.connect/close."""
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from collections.abc import Iterator
@@ -227,6 +228,27 @@ def test_two_engines_on_one_database_load_at_once_without_sharing_load_numbers(n
     finally:
         first.close()
         second.close()
+
+
+def test_a_databases_write_lock_is_forgotten_once_no_engine_has_it_open(tmp_path: Path) -> None:
+    """The process-wide table of write locks held one entry per database ever opened; it now
+    lasts as long as a connection to the database."""
+    import gc
+
+    from dsc_engine.sql import connection
+
+    url = f"duckdb://{tmp_path}/x.duckdb"
+    first, second = Engine.connect(url), Engine.connect(url)
+    key = f"{os.path.realpath(tmp_path / 'x.duckdb')}?"
+    assert key in connection._WRITE_LOCKS  # shared by both while they are open
+    first.close()
+    del first
+    gc.collect()
+    assert key in connection._WRITE_LOCKS
+    second.close()
+    del second
+    gc.collect()
+    assert key not in connection._WRITE_LOCKS
 
 
 def test_connect_memory_is_a_new_in_memory_engine() -> None:
