@@ -28,6 +28,7 @@ _REGEX_NAMES = {
     "FIELD": "field name",
     "STRING": "string",
     "SIGNED_INT": "integer",
+    "LITERAL_SET": "'{'",  # a whole set, which starts where a "{" would
     "WS": "whitespace",
 }
 

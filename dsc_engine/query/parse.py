@@ -18,7 +18,7 @@ import functools
 import json
 import re
 import zoneinfo
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import attrs
 from lark import Token, Transformer, Tree, v_args
@@ -44,6 +44,8 @@ _CACHED_TEXT = 4_096
 _CACHED_ZONES = (dt.timezone, zoneinfo.ZoneInfo)
 
 
+#: Decodes a string literal with escapes (a control character may stand as itself, as in the grammar).
+_JSON_STRING = json.JSONDecoder(strict=False)
 _ESCAPE = re.compile(r'\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})')
 
 
@@ -86,7 +88,7 @@ def _parse(text: str, kind: RecordKind, zone: dt.tzinfo) -> ast.Node:
     except UnexpectedInput as exc:
         raise syntax_error(text, exc) from exc
     _check_depth(text, tree)
-    bind: Binder = _ToAst().transform(tree)
+    bind: Binder = _TO_AST.transform(tree)
     return bind(_Scope(text, FIELDS[kind], NESTED[kind], kind.value, zone))
 
 
@@ -172,6 +174,8 @@ def fault_of(text: str, exc: UnexpectedInput) -> Fault:
         token = exc.token
         if token.type == "$END":
             return Fault(len(text), "end")
+        if token.type == "LITERAL_SET":  # a set where none may stand: its "{" is what is wrong
+            return Fault(_clamp(at(token), text), "token", "{", "'{'")
         name = grammar.terminal_names().get(token.type, token.type)
         return Fault(_clamp(at(token), text), "token", str(token), name)
     if isinstance(exc, UnexpectedCharacters):
@@ -236,19 +240,22 @@ class _Literal:
     """A literal as written: its grammar kind (string, integer, true, false, unbounded)."""
 
     kind: str
-    token: Token
+    text: str
+    pos: int
 
-    @property
-    def pos(self) -> int:
-        return at(self.token)
+    @classmethod
+    def of(cls, kind: str, token: Token) -> _Literal:
+        return cls(kind, str(token), at(token))
 
     def describe(self) -> str:
-        return "an open bound '*'" if self.kind == "unbounded" else f"{self.kind} {str(self.token)}"
+        return "an open bound '*'" if self.kind == "unbounded" else f"{self.kind} {self.text}"
 
     def string(self, scope: _Scope) -> str:
         """The decoded text of a string literal (JSON escapes); a bad escape is a syntax error."""
-        raw = str(self.token)
+        raw = self.text
         index = raw.find("\\")
+        if index == -1:
+            return raw[1:-1]  # no escapes: the text between the quotes, as JSON reads it
         while index != -1:
             match = _ESCAPE.match(raw, index)
             if match is None:
@@ -258,7 +265,7 @@ class _Literal:
                     self.pos + index,
                 )
             index = raw.find("\\", match.end())
-        return json.loads(raw, strict=False)  # type: ignore[no-any-return]
+        return _JSON_STRING.decode(raw)  # type: ignore[no-any-return]
 
 
 # --------------------------------------------------------------------------- tree -> binders
@@ -292,7 +299,16 @@ def _comparison(op: ast.CompareOp) -> Callable[[Transformer[Token, Binder], Toke
 
 @v_args(inline=True)
 class _ToAst(Transformer[Token, Binder]):
-    """Turns the parse tree of a filter into one :data:`Binder`."""
+    """Turns the parse tree of a filter into one :data:`Binder`. Stateless: one instance serves
+    every parse (:data:`_TO_AST`)."""
+
+    def __init__(self) -> None:
+        super().__init__(visit_tokens=False)  # no callback takes a lone token
+        # lark's ``v_args`` makes a new wrapper of a callback each time it is looked up: once per
+        # tree node, which was most of the cost of a long ``in {...}``. Look each up once.
+        for name in vars(_ToAst):
+            if not name.startswith("_"):
+                self.__dict__[name] = getattr(self, name)
 
     def filter(self, expr: Binder | None = None) -> Binder:
         return expr if expr is not None else lambda scope: ast.MatchAll(pos=0)
@@ -343,7 +359,7 @@ class _ToAst(Transformer[Token, Binder]):
             high = None if bounds.high.kind == "unbounded" else _value(scope, spec, bounds.high)
             if low is not None and high is not None and low > high:  # type: ignore[operator]
                 raise scope.fail(
-                    f"the lower bound {bounds.low.token} is above the upper bound {bounds.high.token}",
+                    f"the lower bound {bounds.low.text} is above the upper bound {bounds.high.text}",
                     bounds.low.pos,
                 )
             return ast.Range(
@@ -353,12 +369,16 @@ class _ToAst(Transformer[Token, Binder]):
         return bind
 
     def in_set(self, field: Token, keyword: Token, *literals: _Literal) -> Binder:
-        def bind(scope: _Scope) -> ast.Node:
-            spec = _scalar(scope, field)
-            values = [_value(scope, spec, literal) for literal in literals]
-            return ast.InSet(spec.name, tuple(dict.fromkeys(values)), pos=at(field))
+        return _in_set(field, literals)
 
-        return bind
+    def in_literals(self, field: Token, keyword: Token, values: Token) -> Binder:
+        start = at(values)
+        literals = [
+            _Literal("string" if item[0] == '"' else "integer", item, start + match.start())
+            for match in _SET_ITEM.finditer(values)
+            for item in (match.group(),)
+        ]
+        return _in_set(field, literals)
 
     def any_entry(self, field: Token, keyword: Token, condition: Binder) -> Binder:
         def bind(scope: _Scope) -> ast.Node:
@@ -386,19 +406,35 @@ class _ToAst(Transformer[Token, Binder]):
     # Literals -------------------------------------------------------------------------------
 
     def string(self, token: Token) -> _Literal:
-        return _Literal("string", token)
+        return _Literal.of("string", token)
 
     def integer(self, token: Token) -> _Literal:
-        return _Literal("integer", token)
+        return _Literal.of("integer", token)
 
     def true(self, token: Token) -> _Literal:
-        return _Literal("true", token)
+        return _Literal.of("true", token)
 
     def false(self, token: Token) -> _Literal:
-        return _Literal("false", token)
+        return _Literal.of("false", token)
 
     def unbounded(self, token: Token) -> _Literal:
-        return _Literal("unbounded", token)
+        return _Literal.of("unbounded", token)
+
+
+_TO_AST = _ToAst()
+
+#: A value in a LITERAL_SET token (the grammar's STRING and SIGNED_INT): between them stand only
+#: whitespace and commas, so searching the token finds each value in turn.
+_SET_ITEM = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+"|-?[0-9]++', re.S)
+
+
+def _in_set(field: Token, literals: Sequence[_Literal]) -> Binder:
+    def bind(scope: _Scope) -> ast.Node:
+        spec = _scalar(scope, field)
+        values = [_value(scope, spec, literal) for literal in literals]
+        return ast.InSet(spec.name, tuple(dict.fromkeys(values)), pos=at(field))
+
+    return bind
 
 
 @attrs.frozen
@@ -472,7 +508,7 @@ def _value(scope: _Scope, spec: FieldSpec, literal: _Literal) -> ast.Value:
             f"{literal.describe()} (expected {spec.type.expected})",
             literal.pos,
         )
-    text = literal.string(scope) if kind is types.LiteralKind.STRING else str(literal.token)
+    text = literal.string(scope) if kind is types.LiteralKind.STRING else literal.text
     try:
         return spec.type.from_literal(kind, text, scope.zone)  # type: ignore[no-any-return]
     except types.BadValue as exc:
