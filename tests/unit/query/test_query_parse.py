@@ -457,18 +457,23 @@ def test_a_filter_in_any_tzinfo_parses_by_that_zones_own_rules() -> None:
             assert parse_filter(text, AUDIT, zone=zone_class(hours)) == expected[hours], (zone_class, hours)
 
 
+def _parsed_with_peak(text: str) -> tuple[ast.Node, int]:
+    """The audit-log filter ``text`` parsed, and the most memory the parse held at once."""
+    parse_filter('SqlText contains "warm"', AUDIT)  # build the parser outside the measurement
+    tracemalloc.start()
+    try:
+        node = parse_module._parse(text, AUDIT, dt.timezone.utc)
+        return node, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 @pytest.mark.parametrize("body", ["a" * 200_000, "\\\\" * 100_000, "é\\n" * 60_000], ids=["plain", "escapes", "mixed"])
 def test_a_long_string_literal_is_lexed_in_memory_proportional_to_its_length(body: str) -> None:
     # The STRING terminal's regular expression once kept a backtracking mark per character:
     # some 160 bytes for each, so a 10 MB needle took 1.5 GB to lex.
     text = f'SqlText contains "{body}"'
-    parse_filter('SqlText contains "warm"', AUDIT)  # build the parser outside the measurement
-    tracemalloc.start()
-    try:
-        node = parse_module._parse(text, AUDIT, dt.timezone.utc)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    node, peak = _parsed_with_peak(text)
     assert isinstance(node, ast.Contains)
     assert peak < 20 * len(text)
 
@@ -480,13 +485,7 @@ def test_a_set_of_many_values_is_parsed_in_a_few_hundred_bytes_a_value(field: st
     # Parsed token by token, a set took some 800 bytes (and 20-40 µs) for each value: a set of a
     # million values, 917 MB and 38 s. A set of strings and integers is now one token.
     text = f"{field} in {{" + ", ".join(write(i) for i in range(50_000)) + "}"
-    parse_filter(f"{field} in {{{write(1)}}}", AUDIT)  # build the parser outside the measurement
-    tracemalloc.start()
-    try:
-        node = parse_module._parse(text, AUDIT, dt.timezone.utc)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    node, peak = _parsed_with_peak(text)
     assert isinstance(node, ast.InSet) and len(node.values) == 50_000
     assert peak < 450 * 50_000
 
