@@ -62,8 +62,9 @@ SQL_TEXTS = (
     "SELECT phone FROM users WHERE id = 1",
     "drop table it_table",
     "update orders set amount = 0",
+    "SELECT * FROM kunden_straße",  # case folding is not lower-casing: "STRASSE" matches "straße"
 )
-MESSAGES = ("success", "Permission denied", "SUCCESS: 10 rows")
+MESSAGES = ("success", "Permission denied", "SUCCESS: 10 rows", "Größe überschritten")
 OSS_KEYS = ("oss-key1", "exports/2018/users.csv")
 MEMBER_ACCOUNTS = ("**********8103", "**********2201")
 RULE_CATEGORIES = ("10", "11", "12")

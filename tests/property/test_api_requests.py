@@ -109,12 +109,12 @@ def _audit_tests(params: dict[str, object]) -> dict[str, Callable[[Any], bool]]:
         elif name == "ProductId":
             tests[name] = lambda r, v=_int(value): r.product_id == v
         elif name in ("SqlText", "Message"):
-            tests[name] = lambda r, a=attr, v=str(value).lower(): (
-                getattr(r, a) is not None and v in getattr(r, a).lower()
+            tests[name] = lambda r, a=attr, v=str(value).casefold(): (
+                getattr(r, a) is not None and v in getattr(r, a).casefold()
             )
         elif name == "OperateType":
-            tests[name] = lambda r, v=str(value).lower(): (
-                r.operate_type is not None and r.operate_type.lower() == v
+            tests[name] = lambda r, v=str(value).casefold(): (
+                r.operate_type is not None and r.operate_type.casefold() == v
             )
         elif name == "ExecuteTimeRange":
             test = _in_range(str(value))
@@ -179,6 +179,21 @@ def oracle(action: str, records: Sequence[Any], params: dict[str, object]) -> tu
         seen: set[Any] = set()
         ordered = [r for r in ordered if not (r.rule_id in seen or seen.add(r.rule_id))]
     return len(ordered), ordered[(page - 1) * size: page * size]
+
+
+@pytest.mark.parametrize(("params", "total"), [
+    ({"SqlText": "STRASSE"}, 1), ({"Message": "GRÖSSE"}, 1), ({"OperateType": "SS"}, 1), ({"SqlText": "strase"}, 0),
+])
+def test_the_oracle_folds_case_as_the_rules_do(params: dict[str, object], total: int) -> None:
+    """"Case-insensitive" is Unicode case folding (docs/semantics.md §2.2), not lower-casing:
+    "STRASSE" occurs in "straße". The oracle must say so too, or a generated request with such a
+    value would fail on the oracle's reading, not the engine's."""
+    from dsc_engine.models import AuditLog
+
+    records = [AuditLog(creation_time=1, sql_text="SELECT * FROM kunden_straße", message="Größe überschritten",
+                        operate_type="ß")]
+    assert oracle(AUDIT, records, params)[0] == total
+    assert loaded(AUDIT, records).call(AUDIT, params)["TotalCount"] == total
 
 
 #: WarnLevelName by language and documented level, written out again here.
