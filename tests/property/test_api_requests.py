@@ -7,6 +7,7 @@ by the contract's order and slices; the engine must agree on TotalCount, page co
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 from alibabacloud_dms_enterprise20181101 import models as dms_models
 from alibabacloud_sddp20190103 import models as sddp_models
-from hypothesis import given
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from dsc_engine import ApiError, Engine
@@ -86,7 +87,9 @@ def _snake(name: str) -> str:
 
 
 def _in_range(text: str) -> Test:
-    match = re.fullmatch(r"in\s*([\[(])(-?\d+) (-?\d+)([\])])", text)
+    # the contract's form: "in", optional whitespace, a bracket, an integer, whitespace, an
+    # integer, a bracket (ASCII digits; leading zeros and a minus sign allowed)
+    match = re.fullmatch(r"in\s*([\[(])(-?[0-9]+)\s+(-?[0-9]+)([\])])", text)
     assert match, text
     opening, low, high, closing = match.groups()
     lo, hi = int(low), int(high)
@@ -125,8 +128,14 @@ def _audit_tests(params: dict[str, object]) -> dict[str, Callable[[Any], bool]]:
     return tests
 
 
+def present(params: dict[str, object]) -> dict[str, object]:
+    """The parameters that count: an empty string counts as absent."""
+    return {name: value for name, value in params.items() if value != ""}
+
+
 def oracle(action: str, records: Sequence[Any], params: dict[str, object]) -> tuple[int, list[Any]]:
     """(TotalCount, the page's records) by scanning, sorting and slicing."""
+    params = present(params)
     conditions: list[Test] = []
     if action == AUDIT:
         tests = _audit_tests(params)
@@ -201,6 +210,7 @@ WARN_LEVEL_NAMES = {"zh": {"1": "低危", "2": "中危", "3": "高危"}, "en": {
 
 
 def expected_items(action: str, records: list[Any], params: dict[str, object]) -> list[dict[str, Any]]:
+    params = present(params)
     if action != AUDIT:
         return [response_item(r) for r in records]
     lang = "en" if str(params.get("Lang", "zh")).lower().startswith("en") else "zh"
@@ -250,7 +260,34 @@ def test_responses_match_the_oracle(action: str, data: st.DataObject) -> None:
     total, page = oracle(action, records, params)
     assert body["TotalCount"] == total
     assert body[ITEMS[action]] == expected_items(action, page, params)
+    envelope = expected_envelope(action, params, body)
+    assert body == envelope and list(body) == list(envelope)
     assert SDK_BODY[action]().from_map(body).to_map() == body
+
+
+UUID = re.compile(r"[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}")
+
+
+def expected_envelope(action: str, params: dict[str, object], body: dict[str, Any]) -> dict[str, Any]:
+    """The response's keys in the page's order, with the echoes the contract asks for: the page
+    number and size actually used (defaults included) on the Sddp operations, AsyncRequestId as
+    given or a fresh id; the DMS response echoes no paging and carries Success true and no
+    ErrorCode/ErrorMessage. (TotalCount and the items are checked against the oracle.)"""
+    params = present(params)
+    items = body[ITEMS[action]]
+    if action == DMS:
+        return {"RequestId": "P-1", "TotalCount": body["TotalCount"], "Success": True,
+                "SensitiveDataAuditLogList": items}
+    page, size = _int(params.get("CurrentPage", 1)), _int(params.get("PageSize", 10))
+    if action == MASKING:
+        return {"CurrentPage": page, "RequestId": "P-1", "PageSize": size, "TotalCount": body["TotalCount"],
+                "Items": items}
+    async_id = params.get("AsyncRequestId")
+    if async_id is None:
+        assert UUID.fullmatch(body["AsyncRequestId"]), body["AsyncRequestId"]
+        async_id = body["AsyncRequestId"]
+    return {"AsyncRequestId": async_id, "CurrentPage": page, "PageSize": size, "RequestId": "P-1",
+            "TotalCount": body["TotalCount"], "Items": items}
 
 
 @pytest.mark.parametrize("action", ACTIONS)
@@ -303,3 +340,58 @@ def test_invalid_requests_answer_their_labelled_code(action: str, data: st.DataO
         Engine().call(action, params, request_id="P-2", host="h")
     assert (info.value.code, info.value.http_status) == (code, 400)
     assert info.value.body["RequestId"] == "P-2"
+
+
+
+@functools.cache
+def _draws(action: str) -> tuple[dict[str, object], ...]:
+    """200 requests drawn by ``requests(action)``, once a session (derandomized: the same 200
+    every run, so that a form drawn rarely cannot make the tests below flaky)."""
+    drawn: list[dict[str, object]] = []
+
+    @settings(max_examples=200, database=None, phases=[Phase.generate], deadline=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(requests(action))
+    def collect(params: dict[str, object]) -> None:
+        drawn.append(params)
+
+    collect()
+    return tuple(drawn)
+
+
+def _drawn(action: str, condition: Callable[[dict[str, object]], bool]) -> bool:
+    """Whether ``requests(action)`` draws a request meeting ``condition`` (in 200 draws)."""
+    return any(condition(params) for params in _draws(action))
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_requests_draw_every_parameter_given_and_empty(action: str) -> None:
+    """Every parameter of the operation (aliases and RegionId included) is drawn with a value,
+    and every optional one as an empty string (which counts as absent), so that the oracle tests
+    can find a disagreement on any of them."""
+    operation = OPERATIONS[action]
+    missing = [name for name in sorted(operation.names) if not _drawn(action, lambda p, n=name: p.get(n, "") != "")]
+    empty = [p.name for p in operation.parameters if not p.required and not p.aliases
+             and not _drawn(action, lambda r, n=p.name: r.get(n) == "")]
+    assert (missing, empty) == ([], [])
+
+
+SPELLINGS: dict[str, Callable[[dict[str, object]], bool]] = {
+    "Lang in upper case": lambda p: str(p.get("Lang", "")).upper() == p.get("Lang", "") != "",
+    "a boolean in lower case": lambda p: any(v in ("true", "false") for v in p.values()),
+    "a boolean in upper case": lambda p: any(v in ("TRUE", "FALSE") for v in p.values()),
+    "an integer with a plus sign": lambda p: any(isinstance(v, str) and re.fullmatch(r"\+[0-9]+", v) for v in p.values()),
+    "an integer with a leading zero": lambda p: any(isinstance(v, str) and re.fullmatch(r"0[0-9]+", v) for v in p.values()),
+    "a range with a tab between the bounds": lambda p: "\t" in str(p.get("ExecuteTimeRange", "")),
+    "a range with a negative bound": lambda p: "-" in str(p.get("EffectRowRange", "")),
+    "a range with a leading zero": lambda p: bool(re.search(r"[\[( ]0[0-9]", str(p.get("EffectRowRange", "")))),
+    "RuleId under both names": lambda p: p.get("RuleId", "") == p.get("RuleID") is not None,
+    "a LogQueryOpJson key twice": lambda p: bool(re.search(r'("queryKey": "\w+").*\1', str(p.get("LogQueryOpJson")))),
+    "remoteClientIp": lambda p: "remoteClientIp" in str(p.get("LogQueryOpJson")),
+    "a page past the first": lambda p: str(p.get("CurrentPage", "1")).lstrip("+0") not in ("", "1"),
+}
+
+
+@pytest.mark.parametrize("form", sorted(SPELLINGS))
+def test_audit_requests_draw_every_accepted_spelling(form: str) -> None:
+    assert _drawn(AUDIT, SPELLINGS[form])
