@@ -342,6 +342,94 @@ def test_invalid_requests_answer_their_labelled_code(action: str, data: st.DataO
     assert info.value.body["RequestId"] == "P-2"
 
 
+#: Each operation's request parameters in the order of its page, written out again from the
+#: pages (not read from the operation descriptions): with several faults, the first in this
+#: order is reported (docs/semantics.md §6.3). DescribeAuditLogs lists RuleID, taken as RuleId.
+PAGE_ORDER: dict[str, tuple[str, ...]] = {
+    AUDIT: ("Lang", "UserName", "ClientIp", "ClientUa", "InstanceName", "DatabaseName", "StartTime",
+            "EndTime", "ProductCode", "ProductId", "SqlText", "ExecuteTimeRange", "EffectRowRange", "RuleId",
+            "RuleName", "OperateType", "OssObjectKey", "AsyncRequestId", "PageSize", "CurrentPage",
+            "RuleCategory", "LoadWhiteList", "MemberAccount", "IpType", "LogQueryOpJson", "Message",
+            "LogSource", "RuleAggQuery"),
+    MASKING: ("Lang", "TaskId", "StartTime", "EndTime", "Status", "SrcType", "DstType", "PageSize",
+              "CurrentPage", "MainProcessId", "SrcTableName"),
+    DMS: ("StartTime", "EndTime", "ModuleName", "OpUserName", "DbName", "TableName", "ColumnName",
+          "PageSize", "PageNumber", "Tid"),
+}
+PRODUCT = {AUDIT: "Sddp", MASKING: "Sddp", DMS: "dms-enterprise"}
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_the_descriptions_list_the_pages_parameters_in_the_pages_order(action: str) -> None:
+    described = [p.name for p in OPERATIONS[action].parameters if p.role is not Role.NO_EFFECT]
+    assert described == list(PAGE_ORDER[action])
+    assert ("RuleID" in OPERATIONS[action].names) is (action == AUDIT)
+
+
+def _faulty(action: str, changes: dict[str, object | None]) -> tuple[int, str]:
+    """Where a fault sits in the order of reporting, and the parameter the error names: an
+    unknown name first, then the page's order, the window's two bounds together last."""
+    order = PAGE_ORDER[action]
+    names = ["RuleId" if name == "RuleID" else name for name in changes]
+    if len(set(names)) == 2 and set(names) <= {"StartTime", "EndTime"}:
+        return len(order), "StartTime"  # StartTime later than EndTime: a cross-parameter check
+    name = names[0]
+    return (order.index(name) if name in order else -1), name
+
+
+def _expected_message(action: str, code: str, name: str, lang: str) -> tuple[str, str]:
+    """The message's fixed start and its last character, in the request's language."""
+    if code.startswith("Missing"):
+        return (f"{name} is mandatory for this action.", ".") if lang == "en" else (f"{name} 是该操作的必填参数。", "。")
+    if lang == "en":
+        return f'The specified parameter "{name}" is not valid. ', "."
+    return f'指定的参数 "{name}" 无效。', "。"
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+@given(data=st.data())
+def test_with_one_or_two_faults_the_first_in_page_order_is_answered_exactly(
+    action: str, data: st.DataObject
+) -> None:
+    """The whole error body (code, status, message in the request's language, RequestId, HostId,
+    Recommend) of a valid request with one or two faults: the fault reported is the one first in
+    the page's order (unknown names before it, StartTime > EndTime after it)."""
+    operation = OPERATIONS[action]
+    params = data.draw(requests(action))
+    candidates = pools.faults(operation)
+    chosen = data.draw(st.lists(st.sampled_from(candidates), min_size=1, max_size=2, unique_by=lambda f: repr(f)))
+    keys = [{"RuleId" if n == "RuleID" else n for n in changes} for changes, _ in chosen]
+    ranked = [(_faulty(action, changes), code) for changes, code in chosen]
+    if len(chosen) == 2 and (keys[0] & keys[1] or ranked[0][0][0] == ranked[1][0][0]):
+        return  # two faults of one parameter, or two unknown names: no order to test
+    for changes, _ in chosen:
+        for name in changes:
+            for spelling in {name, "RuleId", "RuleID"} if name in ("RuleId", "RuleID") else {name}:
+                params.pop(spelling, None)
+    for changes, _ in chosen:
+        params.update((name, value) for name, value in changes.items() if value is not None)
+    (_, name), code = min(ranked)
+    lang_given = params.get("Lang")
+    spelled = lang_given.lower() if isinstance(lang_given, str) else None
+    if action == DMS:
+        lang = "en"
+    else:
+        lang = "en" if spelled in ("en", "en_us") else "zh"
+    expected_code = f"Missing{name}" if code.startswith("Missing") else code
+    with pytest.raises(ApiError) as info:
+        Engine().call(action, params, request_id="P-3", host="h.example")
+    body = info.value.body
+    start, stop = _expected_message(action, expected_code, name, lang)
+    assert (info.value.code, info.value.http_status) == (expected_code, 400), body
+    assert body["Message"].startswith(start) and body["Message"].endswith(stop), body
+    if lang == "zh" and not expected_code.startswith("Missing"):
+        assert re.search(r"[\u4e00-\u9fff]", body["Message"][len(start):]), body  # the reason in Chinese too
+    assert body == {
+        "RequestId": "P-3", "HostId": "h.example", "Code": expected_code, "Message": body["Message"],
+        "Recommend": f"https://api.aliyun.com/troubleshoot?q={expected_code}&product={PRODUCT[action]}&requestId=P-3",
+    }
+
+
 
 @functools.cache
 def _draws(action: str) -> tuple[dict[str, object], ...]:
