@@ -483,3 +483,39 @@ SPELLINGS: dict[str, Callable[[dict[str, object]], bool]] = {
 @pytest.mark.parametrize("form", sorted(SPELLINGS))
 def test_audit_requests_draw_every_accepted_spelling(form: str) -> None:
     assert _drawn(AUDIT, SPELLINGS[form])
+
+
+DMS_REQUIRED = {"StartTime": "2023-05-17 10:00:00", "EndTime": "2023-05-17 12:00:00", "PageSize": "5", "PageNumber": "1"}
+#: Which texts each enumerated or boolean parameter takes, written out again from the pages and
+#: the rules: Lang and booleans in any letter case (§6.4, §6.1), documented values exactly (§2.5).
+TEXT_VALUES: dict[tuple[str, str], Callable[[str], bool]] = {
+    (AUDIT, "Lang"): lambda v: v.lower() in ("zh_cn", "en_us", "zh", "en"),
+    (MASKING, "Lang"): lambda v: v.lower() in ("zh_cn", "en_us", "zh", "en"),
+    (AUDIT, "IpType"): lambda v: v in ("default", "aliyun"),
+    (DMS, "ModuleName"): lambda v: v in ("SQL_CONSOLE", "SQL_CONSOLE_EXPORT", "DATA_CHANGE", "DATA_EXPORT"),
+    (AUDIT, "LoadWhiteList"): lambda v: v.lower() in ("true", "false"),
+    (AUDIT, "RuleAggQuery"): lambda v: v.lower() in ("true", "false"),
+}
+BASES = ("zh_cn", "en_us", "zh", "en", "default", "aliyun", "SQL_CONSOLE", "SQL_CONSOLE_EXPORT", "DATA_CHANGE",
+         "DATA_EXPORT", "true", "false", "yes", "1")
+
+
+@pytest.mark.parametrize(("action", "name"), sorted(TEXT_VALUES))
+@given(
+    base=st.sampled_from(BASES),
+    change=st.sampled_from(("same", "upper", "title", "swapcase", "space", "dash")),
+)
+def test_an_enumerated_or_boolean_parameter_is_answered_exactly_when_its_text_is_accepted(
+    action: str, name: str, base: str, change: str
+) -> None:
+    text = {"same": base, "upper": base.upper(), "title": base.title(), "swapcase": base.swapcase(),
+            "space": f" {base}", "dash": base.replace("_", "-")}[change]
+    params = {**(DMS_REQUIRED if action == DMS else {}), name: text}
+    try:
+        Engine().call(action, params)
+    except ApiError as error:
+        assert not TEXT_VALUES[action, name](text), error.message
+        assert (error.http_status, error.code) == (400, "InvalidParameter")
+        assert f'"{name}"' in error.message
+    else:
+        assert TEXT_VALUES[action, name](text)
