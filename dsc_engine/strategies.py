@@ -62,8 +62,9 @@ SQL_TEXTS = (
     "SELECT phone FROM users WHERE id = 1",
     "drop table it_table",
     "update orders set amount = 0",
+    "SELECT * FROM kunden_straße",  # case folding is not lower-casing: "STRASSE" matches "straße"
 )
-MESSAGES = ("success", "Permission denied", "SUCCESS: 10 rows")
+MESSAGES = ("success", "Permission denied", "SUCCESS: 10 rows", "Größe überschritten")
 OSS_KEYS = ("oss-key1", "exports/2018/users.csv")
 MEMBER_ACCOUNTS = ("**********8103", "**********2201")
 RULE_CATEGORIES = ("10", "11", "12")
@@ -328,6 +329,21 @@ def _wire(value: object, wire: bool) -> object:
     return str(value)
 
 
+@st.composite
+def _spelled(draw: st.DrawFn, value: object, wire: bool) -> object:
+    """``value`` as :func:`_wire` sends it, or in another spelling the wire accepts for the same
+    value (``docs/semantics.md`` §6.1): a boolean in any letter case (``true``, ``FALSE``), an
+    integer with leading zeros or a ``+`` (``007``, ``+7``)."""
+    sent = _wire(value, wire)
+    if not isinstance(sent, str) or draw(st.booleans()):
+        return sent
+    if isinstance(value, bool):
+        return draw(st.sampled_from((sent.lower(), sent.upper())))
+    if isinstance(value, int):
+        return draw(st.sampled_from((f"0{sent}", f"+{sent}", f"00{sent}"))) if value >= 0 else f"-0{-value}"
+    return sent
+
+
 def _operation(action: str) -> Operation:
     try:
         return OPERATIONS[action]
@@ -337,10 +353,15 @@ def _operation(action: str) -> Operation:
 
 @st.composite
 def _range_text(draw: st.DrawFn, values: st.SearchStrategy[int]) -> str:
+    """A valid range string (``docs/semantics.md`` §3): optional whitespace after ``in``, any run
+    of whitespace between the bounds, bounds that may be negative or carry leading zeros."""
     low, high = sorted((draw(values), draw(values)))
     opening, closing = draw(st.sampled_from("[(")), draw(st.sampled_from("])"))
-    space = draw(st.sampled_from(("", " ")))
-    return f"in{space}{opening}{low} {high}{closing}"
+    space = draw(st.sampled_from(("", " ", "  ", "\t")))
+    between = draw(st.sampled_from((" ", " ", "  ", "\t", " \t ")))
+    pads = [draw(st.sampled_from(("", "", "", "0", "00"))) for _ in range(2)]
+    spelled = [f"-{pad}{-n}" if n < 0 else f"{pad}{n}" for pad, n in zip(pads, (low, high))]
+    return f"in{space}{opening}{spelled[0]}{between}{spelled[1]}{closing}"
 
 
 def _text_value(parameter: Parameter) -> st.SearchStrategy[Any]:
@@ -364,7 +385,7 @@ def _filter_value(parameter: Parameter) -> st.SearchStrategy[Any]:
         return st.sampled_from([member.value for member in parameter.values])
     if parameter.match is Match.RANGE_STRING:
         pool = FIELD_POOLS.get(parameter.field or "", (0, 100))
-        return _range_text(st.integers(min(pool), max(pool)))
+        return _range_text(st.one_of(st.sampled_from(pool), st.integers(min(pool), max(pool))))
     if parameter.wire in (WireType.LONG, WireType.INTEGER):
         numbers = FIELD_POOLS.get(parameter.field or "")
         return st.sampled_from(numbers) if numbers else st.integers(-5, 5)
@@ -373,7 +394,13 @@ def _filter_value(parameter: Parameter) -> st.SearchStrategy[Any]:
 
 @st.composite
 def _request(draw: st.DrawFn, operation: Operation, wire: bool) -> dict[str, object]:
-    """Valid parameters of ``operation``, drawn parameter by parameter from its description."""
+    """Valid parameters of ``operation``, drawn parameter by parameter from its description.
+
+    Besides the plain forms, each parameter is now and then drawn in another form the pages or
+    ``docs/semantics.md`` accept for the same request: an empty string (absent, §2.1), ``Lang``
+    in any letter case (§6.4), booleans and integers in every accepted spelling (§6.1),
+    ``RuleId`` under both its names at once, a LogQueryOpJson key repeated (or given with its
+    alias) with the same ``isContain`` (§4.4), and ``RegionId`` (§6.2)."""
     params: dict[str, object] = {}
     sometimes = st.integers(0, 3).map(lambda n: n == 0)
     window = [p for p in operation.parameters if p.match in (Match.WINDOW_START, Match.WINDOW_END)]
@@ -385,36 +412,50 @@ def _request(draw: st.DrawFn, operation: Operation, wire: bool) -> dict[str, obj
         for parameter, value in zip(window, bounds):
             if parameter.required or draw(st.booleans()):
                 as_text = wire or parameter.wire is not WireType.WALL_CLOCK or draw(st.booleans())
-                params[parameter.name] = _wire(value, as_text)
+                params[parameter.name] = draw(_spelled(value, as_text))
     for parameter in operation.parameters:
         role, name = parameter.role, parameter.name
-        if parameter in window or role is Role.NO_EFFECT:
+        if parameter in window:
             continue
-        if role in (Role.PAGE_NUMBER, Role.PAGE_SIZE):
+        if role is Role.NO_EFFECT:
+            if draw(sometimes):
+                params[name] = draw(st.sampled_from(("cn-hangzhou", "ap-southeast-1")))
+        elif role in (Role.PAGE_NUMBER, Role.PAGE_SIZE):
             if parameter.required or draw(st.booleans()):
                 high = min(parameter.bounds[1], 6) if role is Role.PAGE_NUMBER and parameter.bounds else None
                 low, top = parameter.bounds or (1, 10)
-                params[name] = _wire(draw(st.integers(low, high or top)), wire)
+                params[name] = draw(_spelled(draw(st.integers(low, high or top)), wire))
         elif role is Role.LANG:
             if draw(st.booleans()):
-                params[name] = draw(st.sampled_from(("zh_cn", "en_us", "zh", "en")))
+                spelling = draw(st.sampled_from(("zh_cn", "en_us", "zh", "en")))
+                params[name] = draw(st.sampled_from((spelling, spelling, spelling.upper(), spelling.title())))
         elif role in (Role.GROUP_BY, Role.SHOW_FIELD):
             if draw(st.booleans()):
-                params[name] = _wire(draw(st.booleans()), wire)
+                params[name] = draw(_spelled(draw(st.booleans()), wire))
         elif role is Role.ECHO:
             if draw(sometimes):
                 params[name] = draw(st.sampled_from(("ASYNC-1", "job-2")))
         elif role is Role.NEGATIONS:
             if draw(st.booleans()):
                 keys = draw(st.sets(st.sampled_from(sorted(operation.query_keys)), max_size=3))
+                if draw(sometimes) and operation.query_key_aliases:  # the alias (else one key in twenty)
+                    keys.add(draw(st.sampled_from(sorted(operation.query_key_aliases))))
+                chosen = {key: draw(st.booleans()) for key in sorted(keys)}
                 for alias, key in operation.query_key_aliases.items():
-                    if alias in keys and key in keys:
-                        keys.discard(alias)
-                ops = [{"queryKey": key, "isContain": draw(st.booleans())} for key in sorted(keys)]
+                    if alias in chosen and key in chosen:
+                        chosen[alias] = chosen[key]  # a key and its alias must agree
+                ops = [{"queryKey": key, "isContain": keep} for key, keep in chosen.items()]
+                if draw(sometimes) and ops:  # a key twice with the same isContain is accepted
+                    ops.append(dict(draw(st.sampled_from(ops))))
                 params[name] = json.dumps(ops) if wire or draw(st.booleans()) else ops
         elif draw(sometimes) or parameter.required:
-            spelling = draw(st.sampled_from((name, *parameter.aliases)))
-            params[spelling] = _wire(draw(_filter_value(parameter)), wire)
+            value = draw(_spelled(draw(_filter_value(parameter)), wire))
+            spellings = draw(st.sampled_from(((name,), *((a,) for a in parameter.aliases),
+                                              *(((name, *parameter.aliases),) if parameter.aliases else ()))))
+            params.update((spelling, value) for spelling in spellings)
+    for parameter in operation.parameters:  # an empty string counts as absent (§2.1)
+        if not parameter.required and parameter.name not in params and not parameter.aliases and draw(sometimes):
+            params[parameter.name] = ""
     return params
 
 

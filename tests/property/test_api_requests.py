@@ -7,6 +7,7 @@ by the contract's order and slices; the engine must agree on TotalCount, page co
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 from alibabacloud_dms_enterprise20181101 import models as dms_models
 from alibabacloud_sddp20190103 import models as sddp_models
-from hypothesis import given
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from dsc_engine import ApiError, Engine
@@ -86,7 +87,9 @@ def _snake(name: str) -> str:
 
 
 def _in_range(text: str) -> Test:
-    match = re.fullmatch(r"in\s*([\[(])(-?\d+) (-?\d+)([\])])", text)
+    # the contract's form: "in", optional whitespace, a bracket, an integer, whitespace, an
+    # integer, a bracket (ASCII digits; leading zeros and a minus sign allowed)
+    match = re.fullmatch(r"in\s*([\[(])(-?[0-9]+)\s+(-?[0-9]+)([\])])", text)
     assert match, text
     opening, low, high, closing = match.groups()
     lo, hi = int(low), int(high)
@@ -109,12 +112,12 @@ def _audit_tests(params: dict[str, object]) -> dict[str, Callable[[Any], bool]]:
         elif name == "ProductId":
             tests[name] = lambda r, v=_int(value): r.product_id == v
         elif name in ("SqlText", "Message"):
-            tests[name] = lambda r, a=attr, v=str(value).lower(): (
-                getattr(r, a) is not None and v in getattr(r, a).lower()
+            tests[name] = lambda r, a=attr, v=str(value).casefold(): (
+                getattr(r, a) is not None and v in getattr(r, a).casefold()
             )
         elif name == "OperateType":
-            tests[name] = lambda r, v=str(value).lower(): (
-                r.operate_type is not None and r.operate_type.lower() == v
+            tests[name] = lambda r, v=str(value).casefold(): (
+                r.operate_type is not None and r.operate_type.casefold() == v
             )
         elif name == "ExecuteTimeRange":
             test = _in_range(str(value))
@@ -125,8 +128,14 @@ def _audit_tests(params: dict[str, object]) -> dict[str, Callable[[Any], bool]]:
     return tests
 
 
+def present(params: dict[str, object]) -> dict[str, object]:
+    """The parameters that count: an empty string counts as absent."""
+    return {name: value for name, value in params.items() if value != ""}
+
+
 def oracle(action: str, records: Sequence[Any], params: dict[str, object]) -> tuple[int, list[Any]]:
     """(TotalCount, the page's records) by scanning, sorting and slicing."""
+    params = present(params)
     conditions: list[Test] = []
     if action == AUDIT:
         tests = _audit_tests(params)
@@ -181,11 +190,27 @@ def oracle(action: str, records: Sequence[Any], params: dict[str, object]) -> tu
     return len(ordered), ordered[(page - 1) * size: page * size]
 
 
+@pytest.mark.parametrize(("params", "total"), [
+    ({"SqlText": "STRASSE"}, 1), ({"Message": "GRÖSSE"}, 1), ({"OperateType": "SS"}, 1), ({"SqlText": "strase"}, 0),
+])
+def test_the_oracle_folds_case_as_the_rules_do(params: dict[str, object], total: int) -> None:
+    """"Case-insensitive" is Unicode case folding (docs/semantics.md §2.2), not lower-casing:
+    "STRASSE" occurs in "straße". The oracle must say so too, or a generated request with such a
+    value would fail on the oracle's reading, not the engine's."""
+    from dsc_engine.models import AuditLog
+
+    records = [AuditLog(creation_time=1, sql_text="SELECT * FROM kunden_straße", message="Größe überschritten",
+                        operate_type="ß")]
+    assert oracle(AUDIT, records, params)[0] == total
+    assert loaded(AUDIT, records).call(AUDIT, params)["TotalCount"] == total
+
+
 #: WarnLevelName by language and documented level, written out again here.
 WARN_LEVEL_NAMES = {"zh": {"1": "低危", "2": "中危", "3": "高危"}, "en": {"1": "Low", "2": "Medium", "3": "Important"}}
 
 
 def expected_items(action: str, records: list[Any], params: dict[str, object]) -> list[dict[str, Any]]:
+    params = present(params)
     if action != AUDIT:
         return [response_item(r) for r in records]
     lang = "en" if str(params.get("Lang", "zh")).lower().startswith("en") else "zh"
@@ -235,7 +260,34 @@ def test_responses_match_the_oracle(action: str, data: st.DataObject) -> None:
     total, page = oracle(action, records, params)
     assert body["TotalCount"] == total
     assert body[ITEMS[action]] == expected_items(action, page, params)
+    envelope = expected_envelope(action, params, body)
+    assert body == envelope and list(body) == list(envelope)
     assert SDK_BODY[action]().from_map(body).to_map() == body
+
+
+UUID = re.compile(r"[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}")
+
+
+def expected_envelope(action: str, params: dict[str, object], body: dict[str, Any]) -> dict[str, Any]:
+    """The response's keys in the page's order, with the echoes the contract asks for: the page
+    number and size actually used (defaults included) on the Sddp operations, AsyncRequestId as
+    given or a fresh id; the DMS response echoes no paging and carries Success true and no
+    ErrorCode/ErrorMessage. (TotalCount and the items are checked against the oracle.)"""
+    params = present(params)
+    items = body[ITEMS[action]]
+    if action == DMS:
+        return {"RequestId": "P-1", "TotalCount": body["TotalCount"], "Success": True,
+                "SensitiveDataAuditLogList": items}
+    page, size = _int(params.get("CurrentPage", 1)), _int(params.get("PageSize", 10))
+    if action == MASKING:
+        return {"CurrentPage": page, "RequestId": "P-1", "PageSize": size, "TotalCount": body["TotalCount"],
+                "Items": items}
+    async_id = params.get("AsyncRequestId")
+    if async_id is None:
+        assert UUID.fullmatch(body["AsyncRequestId"]), body["AsyncRequestId"]
+        async_id = body["AsyncRequestId"]
+    return {"AsyncRequestId": async_id, "CurrentPage": page, "PageSize": size, "RequestId": "P-1",
+            "TotalCount": body["TotalCount"], "Items": items}
 
 
 @pytest.mark.parametrize("action", ACTIONS)
@@ -288,3 +340,182 @@ def test_invalid_requests_answer_their_labelled_code(action: str, data: st.DataO
         Engine().call(action, params, request_id="P-2", host="h")
     assert (info.value.code, info.value.http_status) == (code, 400)
     assert info.value.body["RequestId"] == "P-2"
+
+
+#: Each operation's request parameters in the order of its page, written out again from the
+#: pages (not read from the operation descriptions): with several faults, the first in this
+#: order is reported (docs/semantics.md §6.3). DescribeAuditLogs lists RuleID, taken as RuleId.
+PAGE_ORDER: dict[str, tuple[str, ...]] = {
+    AUDIT: ("Lang", "UserName", "ClientIp", "ClientUa", "InstanceName", "DatabaseName", "StartTime",
+            "EndTime", "ProductCode", "ProductId", "SqlText", "ExecuteTimeRange", "EffectRowRange", "RuleId",
+            "RuleName", "OperateType", "OssObjectKey", "AsyncRequestId", "PageSize", "CurrentPage",
+            "RuleCategory", "LoadWhiteList", "MemberAccount", "IpType", "LogQueryOpJson", "Message",
+            "LogSource", "RuleAggQuery"),
+    MASKING: ("Lang", "TaskId", "StartTime", "EndTime", "Status", "SrcType", "DstType", "PageSize",
+              "CurrentPage", "MainProcessId", "SrcTableName"),
+    DMS: ("StartTime", "EndTime", "ModuleName", "OpUserName", "DbName", "TableName", "ColumnName",
+          "PageSize", "PageNumber", "Tid"),
+}
+PRODUCT = {AUDIT: "Sddp", MASKING: "Sddp", DMS: "dms-enterprise"}
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_the_descriptions_list_the_pages_parameters_in_the_pages_order(action: str) -> None:
+    described = [p.name for p in OPERATIONS[action].parameters if p.role is not Role.NO_EFFECT]
+    assert described == list(PAGE_ORDER[action])
+    assert ("RuleID" in OPERATIONS[action].names) is (action == AUDIT)
+
+
+def _faulty(action: str, changes: dict[str, object | None]) -> tuple[int, str]:
+    """Where a fault sits in the order of reporting, and the parameter the error names: an
+    unknown name first, then the page's order, the window's two bounds together last."""
+    order = PAGE_ORDER[action]
+    names = ["RuleId" if name == "RuleID" else name for name in changes]
+    if len(set(names)) == 2 and set(names) <= {"StartTime", "EndTime"}:
+        return len(order), "StartTime"  # StartTime later than EndTime: a cross-parameter check
+    name = names[0]
+    return (order.index(name) if name in order else -1), name
+
+
+def _expected_message(action: str, code: str, name: str, lang: str) -> tuple[str, str]:
+    """The message's fixed start and its last character, in the request's language."""
+    if code.startswith("Missing"):
+        return (f"{name} is mandatory for this action.", ".") if lang == "en" else (f"{name} 是该操作的必填参数。", "。")
+    if lang == "en":
+        return f'The specified parameter "{name}" is not valid. ', "."
+    return f'指定的参数 "{name}" 无效。', "。"
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+@given(data=st.data())
+def test_with_one_or_two_faults_the_first_in_page_order_is_answered_exactly(
+    action: str, data: st.DataObject
+) -> None:
+    """The whole error body (code, status, message in the request's language, RequestId, HostId,
+    Recommend) of a valid request with one or two faults: the fault reported is the one first in
+    the page's order (unknown names before it, StartTime > EndTime after it)."""
+    operation = OPERATIONS[action]
+    params = data.draw(requests(action))
+    candidates = pools.faults(operation)
+    chosen = data.draw(st.lists(st.sampled_from(candidates), min_size=1, max_size=2, unique_by=lambda f: repr(f)))
+    keys = [{"RuleId" if n == "RuleID" else n for n in changes} for changes, _ in chosen]
+    ranked = [(_faulty(action, changes), code) for changes, code in chosen]
+    if len(chosen) == 2 and (keys[0] & keys[1] or ranked[0][0][0] == ranked[1][0][0]):
+        return  # two faults of one parameter, or two unknown names: no order to test
+    for changes, _ in chosen:
+        for name in changes:
+            for spelling in {name, "RuleId", "RuleID"} if name in ("RuleId", "RuleID") else {name}:
+                params.pop(spelling, None)
+    for changes, _ in chosen:
+        params.update((name, value) for name, value in changes.items() if value is not None)
+    (_, name), code = min(ranked)
+    lang_given = params.get("Lang")
+    spelled = lang_given.lower() if isinstance(lang_given, str) else None
+    if action == DMS:
+        lang = "en"
+    else:
+        lang = "en" if spelled in ("en", "en_us") else "zh"
+    expected_code = f"Missing{name}" if code.startswith("Missing") else code
+    with pytest.raises(ApiError) as info:
+        Engine().call(action, params, request_id="P-3", host="h.example")
+    body = info.value.body
+    start, stop = _expected_message(action, expected_code, name, lang)
+    assert (info.value.code, info.value.http_status) == (expected_code, 400), body
+    assert body["Message"].startswith(start) and body["Message"].endswith(stop), body
+    if lang == "zh" and not expected_code.startswith("Missing"):
+        assert re.search(r"[\u4e00-\u9fff]", body["Message"][len(start):]), body  # the reason in Chinese too
+    assert body == {
+        "RequestId": "P-3", "HostId": "h.example", "Code": expected_code, "Message": body["Message"],
+        "Recommend": f"https://api.aliyun.com/troubleshoot?q={expected_code}&product={PRODUCT[action]}&requestId=P-3",
+    }
+
+
+
+@functools.cache
+def _draws(action: str) -> tuple[dict[str, object], ...]:
+    """200 requests drawn by ``requests(action)``, once a session (derandomized: the same 200
+    every run, so that a form drawn rarely cannot make the tests below flaky)."""
+    drawn: list[dict[str, object]] = []
+
+    @settings(max_examples=200, database=None, phases=[Phase.generate], deadline=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(requests(action))
+    def collect(params: dict[str, object]) -> None:
+        drawn.append(params)
+
+    collect()
+    return tuple(drawn)
+
+
+def _drawn(action: str, condition: Callable[[dict[str, object]], bool]) -> bool:
+    """Whether ``requests(action)`` draws a request meeting ``condition`` (in 200 draws)."""
+    return any(condition(params) for params in _draws(action))
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_requests_draw_every_parameter_given_and_empty(action: str) -> None:
+    """Every parameter of the operation (aliases and RegionId included) is drawn with a value,
+    and every optional one as an empty string (which counts as absent), so that the oracle tests
+    can find a disagreement on any of them."""
+    operation = OPERATIONS[action]
+    missing = [name for name in sorted(operation.names) if not _drawn(action, lambda p, n=name: p.get(n, "") != "")]
+    empty = [p.name for p in operation.parameters if not p.required and not p.aliases
+             and not _drawn(action, lambda r, n=p.name: r.get(n) == "")]
+    assert (missing, empty) == ([], [])
+
+
+SPELLINGS: dict[str, Callable[[dict[str, object]], bool]] = {
+    "Lang in upper case": lambda p: str(p.get("Lang", "")).upper() == p.get("Lang", "") != "",
+    "a boolean in lower case": lambda p: any(v in ("true", "false") for v in p.values()),
+    "a boolean in upper case": lambda p: any(v in ("TRUE", "FALSE") for v in p.values()),
+    "an integer with a plus sign": lambda p: any(isinstance(v, str) and re.fullmatch(r"\+[0-9]+", v) for v in p.values()),
+    "an integer with a leading zero": lambda p: any(isinstance(v, str) and re.fullmatch(r"0[0-9]+", v) for v in p.values()),
+    "a range with a tab between the bounds": lambda p: "\t" in str(p.get("ExecuteTimeRange", "")),
+    "a range with a negative bound": lambda p: "-" in str(p.get("EffectRowRange", "")),
+    "a range with a leading zero": lambda p: bool(re.search(r"[\[( ]0[0-9]", str(p.get("EffectRowRange", "")))),
+    "RuleId under both names": lambda p: p.get("RuleId", "") == p.get("RuleID") is not None,
+    "a LogQueryOpJson key twice": lambda p: bool(re.search(r'("queryKey": "\w+").*\1', str(p.get("LogQueryOpJson")))),
+    "remoteClientIp": lambda p: "remoteClientIp" in str(p.get("LogQueryOpJson")),
+    "a page past the first": lambda p: str(p.get("CurrentPage", "1")).lstrip("+0") not in ("", "1"),
+}
+
+
+@pytest.mark.parametrize("form", sorted(SPELLINGS))
+def test_audit_requests_draw_every_accepted_spelling(form: str) -> None:
+    assert _drawn(AUDIT, SPELLINGS[form])
+
+
+DMS_REQUIRED = {"StartTime": "2023-05-17 10:00:00", "EndTime": "2023-05-17 12:00:00", "PageSize": "5", "PageNumber": "1"}
+#: Which texts each enumerated or boolean parameter takes, written out again from the pages and
+#: the rules: Lang and booleans in any letter case (§6.4, §6.1), documented values exactly (§2.5).
+TEXT_VALUES: dict[tuple[str, str], Callable[[str], bool]] = {
+    (AUDIT, "Lang"): lambda v: v.lower() in ("zh_cn", "en_us", "zh", "en"),
+    (MASKING, "Lang"): lambda v: v.lower() in ("zh_cn", "en_us", "zh", "en"),
+    (AUDIT, "IpType"): lambda v: v in ("default", "aliyun"),
+    (DMS, "ModuleName"): lambda v: v in ("SQL_CONSOLE", "SQL_CONSOLE_EXPORT", "DATA_CHANGE", "DATA_EXPORT"),
+    (AUDIT, "LoadWhiteList"): lambda v: v.lower() in ("true", "false"),
+    (AUDIT, "RuleAggQuery"): lambda v: v.lower() in ("true", "false"),
+}
+BASES = ("zh_cn", "en_us", "zh", "en", "default", "aliyun", "SQL_CONSOLE", "SQL_CONSOLE_EXPORT", "DATA_CHANGE",
+         "DATA_EXPORT", "true", "false", "yes", "1")
+
+
+@pytest.mark.parametrize(("action", "name"), sorted(TEXT_VALUES))
+@given(
+    base=st.sampled_from(BASES),
+    change=st.sampled_from(("same", "upper", "title", "swapcase", "space", "dash")),
+)
+def test_an_enumerated_or_boolean_parameter_is_answered_exactly_when_its_text_is_accepted(
+    action: str, name: str, base: str, change: str
+) -> None:
+    text = {"same": base, "upper": base.upper(), "title": base.title(), "swapcase": base.swapcase(),
+            "space": f" {base}", "dash": base.replace("_", "-")}[change]
+    params = {**(DMS_REQUIRED if action == DMS else {}), name: text}
+    try:
+        Engine().call(action, params)
+    except ApiError as error:
+        assert not TEXT_VALUES[action, name](text), error.message
+        assert (error.http_status, error.code) == (400, "InvalidParameter")
+        assert f'"{name}"' in error.message
+    else:
+        assert TEXT_VALUES[action, name](text)
