@@ -4,7 +4,8 @@ An interactive session on the standard ``cmd`` module, with ``readline`` history
 ``~/.dsc_engine_history``) when standard input is a terminal. Standard input that is not a
 terminal is read as a script, one command a line, with no prompt. Every command prints with the
 session's ``format`` (the one given before ``shell``, changed with ``format``); a failure prints
-one line (``error: ...``) and the session goes on. Commands::
+one line (``error: ...``) and the session goes on. ``--tz`` counts as in the one-shot commands:
+filter times written without a zone are read in it, and tables show Sddp times in it. Commands::
 
     use KIND                       the kind queries and counts read (default: audit)
     query [FILTER]                 one page of the current kind, newest first
@@ -23,6 +24,7 @@ from __future__ import annotations
 import cmd
 import contextlib
 import csv
+import datetime as dt
 import shlex
 import sys
 from collections.abc import Callable, Iterator
@@ -40,6 +42,7 @@ from dsc_engine.errors import DscError
 from dsc_engine.models import RecordKind
 from dsc_engine.query.parse import parse_filter
 from dsc_engine.wire.catalog import FIELDS, UnknownField, lookup
+from dsc_engine.wire import times
 from dsc_engine.wire.codec import response_item, value_encoders
 
 HISTORY = Path("~/.dsc_engine_history")
@@ -60,10 +63,14 @@ class Shell(cmd.Cmd):
 
     intro = ""
 
-    def __init__(self, engine: Engine, fmt: Format, stdin: IO[str], out: IO[str], interactive: bool) -> None:
+    def __init__(
+        self, engine: Engine, fmt: Format, stdin: IO[str], out: IO[str], interactive: bool,
+        zone: dt.tzinfo = times.UTC,
+    ) -> None:
         super().__init__(stdin=stdin, stdout=out)
         self.engine = engine
         self.format = fmt
+        self.zone = zone  # --tz: of filter times written without a zone, and of Sddp times in tables
         self.kind = RecordKind.AUDIT_LOG
         self.page = 1
         self.page_size = 10
@@ -115,10 +122,10 @@ class Shell(cmd.Cmd):
 
     def do_query(self, arg: str) -> None:
         """query [FILTER]: one page (see page, size) of the current kind, newest first."""
-        result = self.engine.query(self.kind, arg.strip(), page=self.page, page_size=self.page_size)
+        result = self.engine.query(self.kind, arg.strip(), page=self.page, page_size=self.page_size, zone=self.zone)
         items = [response_item(r) for r in result.records]
         envelope = {"TotalCount": result.total, "Page": result.page, "PageSize": result.page_size}
-        write_items(self.format, self.kind, items, self.out, envelope)
+        write_items(self.format, self.kind, items, self.out, envelope, self.zone)
 
     def do_page(self, arg: str) -> None:
         """page N: the page ``query`` shows (from 1)."""
@@ -152,7 +159,7 @@ class Shell(cmd.Cmd):
             self._count_by(field, rest.removeprefix("where ").strip())
             return
         store = self.engine.store(self.kind)
-        total = store.count(parse_filter(text, self.kind))
+        total = store.count(parse_filter(text, self.kind, zone=self.zone))
         write_mapping(self.format, {"kind": self.kind.value, "count": total}, self.out)
 
     def _count_by(self, field: str, filter_text: str) -> None:
@@ -161,7 +168,7 @@ class Shell(cmd.Cmd):
         if counter is None:
             self.out.write("error: this record source cannot count by field\n")
             return
-        node = parse_filter(filter_text, self.kind)
+        node = parse_filter(filter_text, self.kind, zone=self.zone)
         try:
             name = lookup(FIELDS[self.kind], field).name
         except UnknownField as exc:
@@ -186,7 +193,8 @@ class Shell(cmd.Cmd):
     def do_explain(self, arg: str) -> None:
         """explain [FILTER]: the plan the store runs for FILTER on the current kind."""
         text = arg.strip()
-        write_plan(self.format, self.kind, text, self.engine.store(self.kind).explain(parse_filter(text, self.kind)), self.out)
+        plan = self.engine.explain(self.kind, text, zone=self.zone)
+        write_plan(self.format, self.kind, text, plan, self.out)
 
     def do_call(self, arg: str) -> None:
         """call ACTION Name=Value ...: one API call (quote values with spaces)."""
@@ -209,7 +217,7 @@ class Shell(cmd.Cmd):
             return
         items = body.get(operation.list_key, [])
         envelope = {k: v for k, v in body.items() if k != operation.list_key}
-        write_items(self.format, operation.kind, items, self.out, envelope)
+        write_items(self.format, operation.kind, items, self.out, envelope, self.zone)
 
     def do_format(self, arg: str) -> None:
         """format table|json|jsonl|csv: how results print."""
@@ -256,11 +264,14 @@ def _history(interactive: bool) -> Iterator[None]:
             readline.write_history_file(path)
 
 
-def run(engine: Engine, fmt: Format, out: IO[str], stdin: IO[str] | None = None) -> int:
-    """A session over ``engine``, reading commands from ``stdin`` until ``quit`` or its end."""
+def run(
+    engine: Engine, fmt: Format, out: IO[str], stdin: IO[str] | None = None, zone: dt.tzinfo = times.UTC,
+) -> int:
+    """A session over ``engine``, reading commands from ``stdin`` until ``quit`` or its end;
+    ``zone`` (``--tz``) as the one-shot commands take it."""
     stdin = stdin if stdin is not None else sys.stdin
     interactive = bool(getattr(stdin, "isatty", lambda: False)()) and stdin is sys.stdin
-    shell = Shell(engine, fmt, stdin, out, interactive)
+    shell = Shell(engine, fmt, stdin, out, interactive, zone)
     with _history(interactive):
         if interactive:
             counts = ", ".join(f"{len(engine.store(k))} {k.value}" for k in RecordKind)

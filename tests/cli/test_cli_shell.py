@@ -195,3 +195,32 @@ def test_shell_page_of_thousands_of_digits_is_the_shells_own_error(monkeypatch: 
     _, out, _ = session(monkeypatch, script, data, fmt="json")
     errors = [line for line in out.splitlines() if line.startswith("error:")]
     assert errors == ["error: expected a whole number from 1 to 2147483647, got '99999999999999999999... (5000 characters)'"] * 2
+
+
+def test_shell_reads_and_shows_times_in_the_tz_zone_as_the_one_shot_commands(
+    monkeypatch: pytest.MonkeyPatch, data: Path
+) -> None:
+    # the shell ignored --tz: filter times were read in UTC and tables showed UTC times
+    window = 'CreationTime >= "2026-10-02" and CreationTime < "2026-10-09"'
+    for fmt in ("table", "json"):
+        script = f"size 3\nquery {window}\ncount {window}\nexplain {window}\ncall DescribeAuditLogs PageSize=2\n"
+        monkeypatch.setattr(sys, "stdin", io.StringIO(script))
+        shell_out = io.StringIO()
+        assert main(["--format", fmt, "--tz", "Asia/Shanghai", "shell", "--data", str(data)],
+                     out=shell_out, err=io.StringIO()) == 0
+        one_shot = io.StringIO()
+        common = ["--format", fmt, "--tz", "Asia/Shanghai"]
+        main([*common, "query", "audit", window, "--page-size", "3", "--data", str(data)], out=one_shot, err=io.StringIO())
+        main([*common, "query", "audit", window, "--explain", "--data", str(data)], out=one_shot, err=io.StringIO())
+        shown = shell_out.getvalue()
+        query_part, rest = one_shot.getvalue().split("audit_log store" if fmt == "table" else '{\n  "kind"', 1)
+        assert shown.startswith(query_part)
+        assert rest in shown
+        engine = Engine()
+        snapshot.load(engine, data)
+        zone = __import__("zoneinfo").ZoneInfo("Asia/Shanghai")
+        expected = engine.store(RecordKind.AUDIT_LOG).count(parse_filter(window, RecordKind.AUDIT_LOG, zone=zone))
+        assert expected != engine.store(RecordKind.AUDIT_LOG).count(parse_filter(window, RecordKind.AUDIT_LOG))
+        assert (f"count  {expected}" if fmt == "table" else f'"count": {expected}') in shown
+        if fmt == "table":  # the call's table shows its times in the zone too
+            assert shown.rstrip().splitlines()[-1].split()[1].endswith("+08:00")
