@@ -164,10 +164,6 @@ class Shell(cmd.Cmd):
 
     def _count_by(self, field: str, filter_text: str) -> None:
         store = self.engine.store(self.kind)
-        counter = getattr(store, "count_by", None)
-        if counter is None:
-            self.out.write("error: this record source cannot count by field\n")
-            return
         node = parse_filter(filter_text, self.kind, zone=self.zone)
         try:
             name = lookup(FIELDS[self.kind], field).name
@@ -175,7 +171,7 @@ class Shell(cmd.Cmd):
             self.out.write(f"error: {exc}\n")
             return
         encode = _WIRE_ENCODERS[self.kind].get(name, _same)  # a DMS time, entries: as the API writes them
-        rows = [(None if value is None else encode(value), count) for value, count in counter(node, name)]
+        rows = [(None if value is None else encode(value), count) for value, count in store.count_by(node, name)]
         if self.format is Format.TABLE:
             shown = [["(absent)" if v is None else v if isinstance(v, str) else dumps(v, pretty=False), str(c)]
                      for v, c in rows]
