@@ -240,7 +240,8 @@ class Shell(cmd.Cmd):
 
 @contextlib.contextmanager
 def _history(interactive: bool) -> Iterator[None]:
-    """Keep ``readline`` history across interactive sessions (nothing for a script)."""
+    """Keep ``readline`` history across interactive sessions (nothing for a script): each
+    session appends the lines typed in it, so two sessions at once both keep theirs."""
     if not interactive:
         yield
         return
@@ -252,12 +253,19 @@ def _history(interactive: bool) -> Iterator[None]:
     path = HISTORY.expanduser()
     with contextlib.suppress(OSError):
         readline.read_history_file(path)
+    known = readline.get_current_history_length()
     try:
         yield
     finally:
+        added = readline.get_current_history_length() - known
         readline.set_history_length(_HISTORY_LINES)
+        # Appended, not rewritten: a session that ended meanwhile keeps its lines. The file is
+        # then cut to its last _HISTORY_LINES lines (readline does so after an append).
         with contextlib.suppress(OSError):
-            readline.write_history_file(path)
+            if not path.exists():
+                path.touch(mode=0o600)
+            if added > 0:
+                readline.append_history_file(min(added, _HISTORY_LINES), path)
 
 
 def run(

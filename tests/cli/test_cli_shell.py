@@ -224,3 +224,28 @@ def test_shell_reads_and_shows_times_in_the_tz_zone_as_the_one_shot_commands(
         assert (f"count  {expected}" if fmt == "table" else f'"count": {expected}') in shown
         if fmt == "table":  # the call's table shows its times in the zone too
             assert shown.rstrip().splitlines()[-1].split()[1].endswith("+08:00")
+
+
+def test_two_sessions_at_once_both_keep_their_history(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # each session wrote its own whole history at its end: the one that ended last erased the
+    # lines the other had added meanwhile
+    readline = pytest.importorskip("readline")
+    from dsc_engine.cli import shell as shells
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    history = tmp_path / ".dsc_engine_history"
+    history.write_text("kinds\n", encoding="utf-8")
+    readline.clear_history()
+    try:
+        with shells._history(True):
+            readline.add_history("count by UserName")
+            with history.open("a", encoding="utf-8") as other:  # another session ends meanwhile
+                other.write("use dms\n")
+        assert history.read_text(encoding="utf-8").splitlines() == ["kinds", "use dms", "count by UserName"]
+        readline.clear_history()
+        history.unlink()
+        with shells._history(True):  # the first session of all creates the file
+            readline.add_history("query")
+        assert history.read_text(encoding="utf-8").splitlines() == ["query"]
+    finally:
+        readline.clear_history()
