@@ -118,7 +118,11 @@ class Shell(cmd.Cmd):
         except ValueError as exc:
             self.out.write(f"error: {exc}\n")
             return
-        self.out.write(f"using {self.kind.value} ({len(self.engine.store(self.kind))} records)\n")
+        records = len(self.engine.store(self.kind))
+        if self.format is Format.TABLE:
+            self.out.write(f"using {self.kind.value} ({records} records)\n")
+        else:  # a line of the format, so that a script's output stays readable as it
+            write_mapping(self.format, {"using": self.kind.value, "records": records}, self.out)
 
     def do_query(self, arg: str) -> None:
         """query [FILTER]: one page (see page, size) of the current kind, newest first."""

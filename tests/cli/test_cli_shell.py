@@ -27,6 +27,16 @@ def session(monkeypatch: pytest.MonkeyPatch, script: str, data: Path, fmt: str =
     return code, out.getvalue(), err.getvalue()
 
 
+def json_values(text: str) -> list[Any]:
+    """The JSON values printed one after the other (``format json``: each pretty-printed)."""
+    decoder, values, at = json.JSONDecoder(), [], 0
+    while at < len(text):
+        value, at = decoder.raw_decode(text, at)
+        values.append(value)
+        at = len(text) - len(text[at:].lstrip())
+    return values
+
+
 @pytest.fixture()
 def data(tmp_path: Path) -> Path:
     engine = Engine()
@@ -41,14 +51,13 @@ def test_shell_counts_by_a_field_like_the_store(monkeypatch: pytest.MonkeyPatch,
     script = 'format json\ncount by UserName\nuse dms\ncount by ModuleName where UserName = "zz"\n'
     code, out, _ = session(monkeypatch, script, data)
     assert code == 0
-    first, second = out.split("\n]\n", 1)
-    counts = json.loads(first + "\n]")
+    counts, *rest = json_values(out)
     engine = Engine()
     snapshot.load(engine, data)
     audit = [r.user_name for r in engine.store(RecordKind.AUDIT_LOG).records_in_load_order()]
     assert {c["UserName"]: c["count"] for c in counts} == {u: audit.count(u) for u in set(audit)}
     assert [c["count"] for c in counts] == sorted((c["count"] for c in counts), reverse=True)
-    assert "using dms_log (120 records)" in second and json.loads(second.split("\n", 1)[1]) == []
+    assert rest == [{"using": "dms_log", "records": 120}, []]
 
 
 def test_shell_queries_and_calls_print_as_the_one_shot_commands(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
@@ -249,3 +258,18 @@ def test_two_sessions_at_once_both_keep_their_history(monkeypatch: pytest.Monkey
         assert history.read_text(encoding="utf-8").splitlines() == ["query"]
     finally:
         readline.clear_history()
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "csv"])
+def test_a_scripts_output_in_a_program_format_is_only_that_format(
+    monkeypatch: pytest.MonkeyPatch, data: Path, fmt: str
+) -> None:
+    # 'use' printed "using dms_log (120 records)" whatever the format, a line no JSON or CSV reader takes
+    _, out, _ = session(monkeypatch, "use dms\nuse masking\n", data, fmt)
+    if fmt == "csv":
+        assert out.splitlines() == ["using,records", "dms_log,120", "using,records", "masking_run,120"]
+    else:
+        values = [json.loads(line) for line in out.splitlines()] if fmt == "jsonl" else json_values(out)
+        assert values == [{"using": "dms_log", "records": 120}, {"using": "masking_run", "records": 120}]
+    _, out, _ = session(monkeypatch, "use dms\n", data, "table")
+    assert out == "using dms_log (120 records)\n"
