@@ -62,6 +62,7 @@ class Shell(cmd.Cmd):
     """The session: one loaded engine and the settings the commands share."""
 
     intro = ""
+    nohelp = "error: no help on %r (try 'help')"  # a failure's line, as every other
 
     def __init__(
         self, engine: Engine, fmt: Format, stdin: IO[str], out: IO[str], interactive: bool,

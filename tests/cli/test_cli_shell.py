@@ -273,3 +273,11 @@ def test_a_scripts_output_in_a_program_format_is_only_that_format(
         assert values == [{"using": "dms_log", "records": 120}, {"using": "masking_run", "records": 120}]
     _, out, _ = session(monkeypatch, "use dms\n", data, "table")
     assert out == "using dms_log (120 records)\n"
+
+
+def test_help_on_an_unknown_command_is_an_error_line(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    # it printed cmd's own "*** No help on nothing", unlike every other failure
+    _, out, _ = session(monkeypatch, "help nothing\nhelp count\n", data)
+    assert out.splitlines()[0] == "error: no help on 'nothing' (try 'help')"
+    assert out.splitlines()[1].startswith("count [FILTER]")
+
