@@ -229,13 +229,25 @@ class Shell(cmd.Cmd):
 
     def do_kinds(self, arg: str) -> None:
         """kinds: how many records each kind holds."""
+        if not self._no_argument("kinds", arg):
+            return
         write_mapping(self.format, {k.value: len(self.engine.store(k)) for k in RecordKind}, self.out)
 
     def do_quit(self, arg: str) -> bool:
         """quit: end the session (so does exit, or the end of input)."""
-        return True
+        return self._no_argument("quit", arg)
 
-    do_exit = do_quit
+    def do_exit(self, arg: str) -> bool:
+        """exit: end the session (so does quit, or the end of input)."""
+        return self._no_argument("exit", arg)
+
+    def _no_argument(self, command: str, arg: str) -> bool:
+        """Whether ``arg`` is empty, as a command that takes none needs; else an error line (a
+        word after it is not dropped unread)."""
+        if arg.strip():
+            self.out.write(f"error: {command!r} takes no argument, got {brief(arg.strip())!r}\n")
+            return False
+        return True
 
     def do_EOF(self, arg: str) -> bool:  # noqa: N802 - the name cmd gives the end of input
         if self.use_rawinput:

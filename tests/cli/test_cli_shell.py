@@ -281,3 +281,14 @@ def test_help_on_an_unknown_command_is_an_error_line(monkeypatch: pytest.MonkeyP
     assert out.splitlines()[0] == "error: no help on 'nothing' (try 'help')"
     assert out.splitlines()[1].startswith("count [FILTER]")
 
+
+def test_commands_that_take_no_argument_refuse_one(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    # 'kinds audit' and 'quit now' ignored what followed them
+    code, out, _ = session(monkeypatch, "kinds audit\nquit now\nexit 1\nkinds\n", data)
+    assert code == 0
+    assert out.splitlines()[:3] == [
+        "error: 'kinds' takes no argument, got 'audit'",
+        "error: 'quit' takes no argument, got 'now'",
+        "error: 'exit' takes no argument, got '1'",
+    ]
+    assert "audit_log    120" in out  # the session went on
