@@ -25,6 +25,7 @@ import cmd
 import contextlib
 import csv
 import datetime as dt
+import re
 import shlex
 import sys
 from collections.abc import Callable, Iterator
@@ -52,6 +53,12 @@ _HISTORY_LINES = 1000
 _WIRE_ENCODERS: dict[RecordKind, dict[str, Callable[[Any], Any]]] = {
     kind: {key: encode for _, key, encode in value_encoders(kind)} for kind in RecordKind
 }
+
+
+#: ``count by FIELD [where FILTER]``: its words in any case, as the filter language's keywords,
+#: and apart by any blanks (``by`` alone, or a field followed by something else, is an error).
+_COUNT_BY = re.compile(r"by(?:\s+(?P<field>\S+)(?:\s+(?P<rest>.*))?)?", re.IGNORECASE | re.DOTALL)
+_WHERE = re.compile(r"where\s+(?P<filter>.+)", re.IGNORECASE | re.DOTALL)
 
 
 def _same(value: Any) -> Any:
@@ -152,16 +159,14 @@ class Shell(cmd.Cmd):
     def do_count(self, arg: str) -> None:
         """count [FILTER] | count by FIELD [where FILTER]: how many records match (per value)."""
         text = arg.strip()
-        words = text.split(None, 2)
-        if words == ["by"]:
-            self.out.write("error: expected 'count by FIELD' or 'count by FIELD where FILTER'\n")
-            return
-        if len(words) >= 2 and words[0] == "by":
-            field, rest = words[1], words[2] if len(words) > 2 else ""
-            if rest and not rest.startswith("where "):
+        by = _COUNT_BY.fullmatch(text)
+        if by is not None:
+            field, rest = by.group("field"), by.group("rest")
+            where = _WHERE.fullmatch(rest) if rest is not None else None
+            if field is None or (rest is not None and where is None):
                 self.out.write("error: expected 'count by FIELD' or 'count by FIELD where FILTER'\n")
                 return
-            self._count_by(field, rest.removeprefix("where ").strip())
+            self._count_by(field, where.group("filter") if where is not None else "")
             return
         store = self.engine.store(self.kind)
         total = store.count(parse_filter(text, self.kind, zone=self.zone))

@@ -292,3 +292,15 @@ def test_commands_that_take_no_argument_refuse_one(monkeypatch: pytest.MonkeyPat
         "error: 'exit' takes no argument, got '1'",
     ]
     assert "audit_log    120" in out  # the session went on
+
+
+def test_count_by_takes_its_words_in_any_case_and_spacing(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    # a tab after 'where' (or 'WHERE', as the filter language's keywords may be written) was
+    # "error: expected 'count by FIELD' or 'count by FIELD where FILTER'"
+    lines = ['count by UserName where UserName = "admin"', 'count by UserName where\tUserName = "admin"',
+             'count BY UserName WHERE UserName = "admin"', 'count\tby\tUserName\tWhere\tUserName = "admin"']
+    _, out, _ = session(monkeypatch, "format jsonl\n" + "\n".join(lines) + "\n", data)
+    answers = out.splitlines()
+    assert len(answers) == 4 and len(set(answers)) == 1 and answers[0].startswith('{"UserName":"admin","count":')
+    _, out, _ = session(monkeypatch, "count by UserName where\ncount by UserName when x\n", data)
+    assert out.splitlines() == ["error: expected 'count by FIELD' or 'count by FIELD where FILTER'"] * 2
