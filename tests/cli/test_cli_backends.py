@@ -144,3 +144,23 @@ def test_shell_counts_by_a_field_on_a_database_as_on_the_files(
         assert code == 0 and "error" not in out, out + err
         shown.append(out)
     assert shown[0] == shown[1]
+
+
+def test_shell_lets_go_of_the_database_when_it_ends(database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the shell never closed its engine (every other command does, in a with block): the
+    # database stayed held until the interpreter collected it
+    from dsc_engine import Engine
+
+    closed: list[Engine] = []
+    close = Engine.close
+
+    def counted_close(self: Engine) -> None:
+        closed.append(self)
+        close(self)
+
+    monkeypatch.setattr(Engine, "close", counted_close)
+    for script in ("kinds\n", "kinds\nquit\n", 'query UserName =\n'):
+        closed.clear()
+        monkeypatch.setattr("sys.stdin", io.StringIO(script))
+        assert run("shell", "--data", database)[0] == 0
+        assert len(closed) == 1
