@@ -140,11 +140,11 @@ class Shell(cmd.Cmd):
         write_items(self.format, self.kind, items, self.out, envelope, self.zone)
 
     def do_page(self, arg: str) -> None:
-        """page N: the page ``query`` shows (from 1)."""
+        """page N: the page query shows (from 1)."""
         self.page = self._positive(arg, self.page)
 
     def do_size(self, arg: str) -> None:
-        """size N: the records a ``query`` page shows."""
+        """size N: the records a query page shows."""
         self.page_size = self._positive(arg, self.page_size)
 
     def _positive(self, arg: str, current: int) -> int:

@@ -304,3 +304,10 @@ def test_count_by_takes_its_words_in_any_case_and_spacing(monkeypatch: pytest.Mo
     assert len(answers) == 4 and len(set(answers)) == 1 and answers[0].startswith('{"UserName":"admin","count":')
     _, out, _ = session(monkeypatch, "count by UserName where\ncount by UserName when x\n", data)
     assert out.splitlines() == ["error: expected 'count by FIELD' or 'count by FIELD where FILTER'"] * 2
+
+
+def test_help_shows_plain_text(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    # 'help page' showed the docstring's markup: "the page ``query`` shows"
+    commands = ["use", "query", "page", "size", "count", "explain", "call", "format", "kinds", "quit", "exit"]
+    _, out, _ = session(monkeypatch, "".join(f"help {name}\n" for name in commands), data)
+    assert len(out.splitlines()) == len(commands) and "``" not in out
