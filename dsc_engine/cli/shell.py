@@ -286,7 +286,9 @@ def _history(interactive: bool) -> Iterator[None]:
         with contextlib.suppress(OSError):
             if not path.exists():
                 path.touch(mode=0o600)
-            if added > 0:
+            if not hasattr(readline, "append_history_file"):  # a readline without append_history
+                readline.write_history_file(path)
+            elif added > 0:
                 readline.append_history_file(min(added, _HISTORY_LINES), path)
 
 

@@ -311,3 +311,19 @@ def test_help_shows_plain_text(monkeypatch: pytest.MonkeyPatch, data: Path) -> N
     commands = ["use", "query", "page", "size", "count", "explain", "call", "format", "kinds", "quit", "exit"]
     _, out, _ = session(monkeypatch, "".join(f"help {name}\n" for name in commands), data)
     assert len(out.splitlines()) == len(commands) and "``" not in out
+
+
+def test_a_readline_without_append_still_keeps_the_history(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # the append that keeps two sessions' lines raised AttributeError where readline lacks it
+    readline = pytest.importorskip("readline")
+    from dsc_engine.cli import shell as shells
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delattr(readline, "append_history_file")
+    readline.clear_history()
+    try:
+        with shells._history(True):
+            readline.add_history("kinds")
+        assert (tmp_path / ".dsc_engine_history").read_text(encoding="utf-8").splitlines() == ["kinds"]
+    finally:
+        readline.clear_history()
