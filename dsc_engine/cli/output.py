@@ -94,15 +94,25 @@ def _escape(match: re.Match[str]) -> str:
 
 def display_width(text: str) -> int:
     """Terminal columns ``text`` takes: wide (CJK) characters such as 高危 take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return sum(map(_char_width, text))
+
+
+def _char_width(ch: str) -> int:
+    return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
 
 
 def clip(text: str, width: int = CELL_WIDTH) -> str:
-    if display_width(text) <= width:
-        return text
-    while display_width(text) > width - 1:
-        text = text[:-1]
-    return text + "…"
+    """``text`` if it fits in ``width`` columns, else its longest start that fits in one column
+    less, and ``…``. One pass, stopping just past ``width``: a cell may hold a whole SQL text."""
+    used = 0
+    cut = len(text)
+    for index, ch in enumerate(text):
+        used += _char_width(ch)
+        if used > width - 1 and cut == len(text):
+            cut = index  # text[:index] is the longest start that leaves room for the ellipsis
+        if used > width:
+            return text[:cut] + "…"
+    return text
 
 
 def _pad(text: str, width: int) -> str:

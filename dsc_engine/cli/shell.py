@@ -4,7 +4,8 @@ An interactive session on the standard ``cmd`` module, with ``readline`` history
 ``~/.dsc_engine_history``) when standard input is a terminal. Standard input that is not a
 terminal is read as a script, one command a line, with no prompt. Every command prints with the
 session's ``format`` (the one given before ``shell``, changed with ``format``); a failure prints
-one line (``error: ...``) and the session goes on. Commands::
+one line (``error: ...``) and the session goes on. ``--tz`` counts as in the one-shot commands:
+filter times written without a zone are read in it, and tables show Sddp times in it. Commands::
 
     use KIND                       the kind queries and counts read (default: audit)
     query [FILTER]                 one page of the current kind, newest first
@@ -23,6 +24,8 @@ from __future__ import annotations
 import cmd
 import contextlib
 import csv
+import datetime as dt
+import re
 import shlex
 import sys
 from collections.abc import Callable, Iterator
@@ -40,6 +43,7 @@ from dsc_engine.errors import DscError
 from dsc_engine.models import RecordKind
 from dsc_engine.query.parse import parse_filter
 from dsc_engine.wire.catalog import FIELDS, UnknownField, lookup
+from dsc_engine.wire import times
 from dsc_engine.wire.codec import response_item, value_encoders
 
 HISTORY = Path("~/.dsc_engine_history")
@@ -51,6 +55,12 @@ _WIRE_ENCODERS: dict[RecordKind, dict[str, Callable[[Any], Any]]] = {
 }
 
 
+#: ``count by FIELD [where FILTER]``: its words in any case, as the filter language's keywords,
+#: and apart by any blanks (``by`` alone, or a field followed by something else, is an error).
+_COUNT_BY = re.compile(r"by(?:\s+(?P<field>\S+)(?:\s+(?P<rest>.*))?)?", re.IGNORECASE | re.DOTALL)
+_WHERE = re.compile(r"where\s+(?P<filter>.+)", re.IGNORECASE | re.DOTALL)
+
+
 def _same(value: Any) -> Any:
     return value
 
@@ -59,11 +69,16 @@ class Shell(cmd.Cmd):
     """The session: one loaded engine and the settings the commands share."""
 
     intro = ""
+    nohelp = "error: no help on %r (try 'help')"  # a failure's line, as every other
 
-    def __init__(self, engine: Engine, fmt: Format, stdin: IO[str], out: IO[str], interactive: bool) -> None:
+    def __init__(
+        self, engine: Engine, fmt: Format, stdin: IO[str], out: IO[str], interactive: bool,
+        zone: dt.tzinfo = times.UTC,
+    ) -> None:
         super().__init__(stdin=stdin, stdout=out)
         self.engine = engine
         self.format = fmt
+        self.zone = zone  # --tz: of filter times written without a zone, and of Sddp times in tables
         self.kind = RecordKind.AUDIT_LOG
         self.page = 1
         self.page_size = 10
@@ -111,21 +126,25 @@ class Shell(cmd.Cmd):
         except ValueError as exc:
             self.out.write(f"error: {exc}\n")
             return
-        self.out.write(f"using {self.kind.value} ({len(self.engine.store(self.kind))} records)\n")
+        records = len(self.engine.store(self.kind))
+        if self.format is Format.TABLE:
+            self.out.write(f"using {self.kind.value} ({records} records)\n")
+        else:  # a line of the format, so that a script's output stays readable as it
+            write_mapping(self.format, {"using": self.kind.value, "records": records}, self.out)
 
     def do_query(self, arg: str) -> None:
         """query [FILTER]: one page (see page, size) of the current kind, newest first."""
-        result = self.engine.query(self.kind, arg.strip(), page=self.page, page_size=self.page_size)
+        result = self.engine.query(self.kind, arg.strip(), page=self.page, page_size=self.page_size, zone=self.zone)
         items = [response_item(r) for r in result.records]
         envelope = {"TotalCount": result.total, "Page": result.page, "PageSize": result.page_size}
-        write_items(self.format, self.kind, items, self.out, envelope)
+        write_items(self.format, self.kind, items, self.out, envelope, self.zone)
 
     def do_page(self, arg: str) -> None:
-        """page N: the page ``query`` shows (from 1)."""
+        """page N: the page query shows (from 1)."""
         self.page = self._positive(arg, self.page)
 
     def do_size(self, arg: str) -> None:
-        """size N: the records a ``query`` page shows."""
+        """size N: the records a query page shows."""
         self.page_size = self._positive(arg, self.page_size)
 
     def _positive(self, arg: str, current: int) -> int:
@@ -140,35 +159,29 @@ class Shell(cmd.Cmd):
     def do_count(self, arg: str) -> None:
         """count [FILTER] | count by FIELD [where FILTER]: how many records match (per value)."""
         text = arg.strip()
-        words = text.split(None, 2)
-        if words == ["by"]:
-            self.out.write("error: expected 'count by FIELD' or 'count by FIELD where FILTER'\n")
-            return
-        if len(words) >= 2 and words[0] == "by":
-            field, rest = words[1], words[2] if len(words) > 2 else ""
-            if rest and not rest.startswith("where "):
+        by = _COUNT_BY.fullmatch(text)
+        if by is not None:
+            field, rest = by.group("field"), by.group("rest")
+            where = _WHERE.fullmatch(rest) if rest is not None else None
+            if field is None or (rest is not None and where is None):
                 self.out.write("error: expected 'count by FIELD' or 'count by FIELD where FILTER'\n")
                 return
-            self._count_by(field, rest.removeprefix("where ").strip())
+            self._count_by(field, where.group("filter") if where is not None else "")
             return
         store = self.engine.store(self.kind)
-        total = store.count(parse_filter(text, self.kind))
+        total = store.count(parse_filter(text, self.kind, zone=self.zone))
         write_mapping(self.format, {"kind": self.kind.value, "count": total}, self.out)
 
     def _count_by(self, field: str, filter_text: str) -> None:
         store = self.engine.store(self.kind)
-        counter = getattr(store, "count_by", None)
-        if counter is None:
-            self.out.write("error: this record source cannot count by field\n")
-            return
-        node = parse_filter(filter_text, self.kind)
+        node = parse_filter(filter_text, self.kind, zone=self.zone)
         try:
             name = lookup(FIELDS[self.kind], field).name
         except UnknownField as exc:
             self.out.write(f"error: {exc}\n")
             return
         encode = _WIRE_ENCODERS[self.kind].get(name, _same)  # a DMS time, entries: as the API writes them
-        rows = [(None if value is None else encode(value), count) for value, count in counter(node, name)]
+        rows = [(None if value is None else encode(value), count) for value, count in store.count_by(node, name)]
         if self.format is Format.TABLE:
             shown = [["(absent)" if v is None else v if isinstance(v, str) else dumps(v, pretty=False), str(c)]
                      for v, c in rows]
@@ -186,7 +199,8 @@ class Shell(cmd.Cmd):
     def do_explain(self, arg: str) -> None:
         """explain [FILTER]: the plan the store runs for FILTER on the current kind."""
         text = arg.strip()
-        write_plan(self.format, self.kind, text, self.engine.store(self.kind).explain(parse_filter(text, self.kind)), self.out)
+        plan = self.engine.explain(self.kind, text, zone=self.zone)
+        write_plan(self.format, self.kind, text, plan, self.out)
 
     def do_call(self, arg: str) -> None:
         """call ACTION Name=Value ...: one API call (quote values with spaces)."""
@@ -209,7 +223,7 @@ class Shell(cmd.Cmd):
             return
         items = body.get(operation.list_key, [])
         envelope = {k: v for k, v in body.items() if k != operation.list_key}
-        write_items(self.format, operation.kind, items, self.out, envelope)
+        write_items(self.format, operation.kind, items, self.out, envelope, self.zone)
 
     def do_format(self, arg: str) -> None:
         """format table|json|jsonl|csv: how results print."""
@@ -220,13 +234,25 @@ class Shell(cmd.Cmd):
 
     def do_kinds(self, arg: str) -> None:
         """kinds: how many records each kind holds."""
+        if not self._no_argument("kinds", arg):
+            return
         write_mapping(self.format, {k.value: len(self.engine.store(k)) for k in RecordKind}, self.out)
 
     def do_quit(self, arg: str) -> bool:
         """quit: end the session (so does exit, or the end of input)."""
-        return True
+        return self._no_argument("quit", arg)
 
-    do_exit = do_quit
+    def do_exit(self, arg: str) -> bool:
+        """exit: end the session (so does quit, or the end of input)."""
+        return self._no_argument("exit", arg)
+
+    def _no_argument(self, command: str, arg: str) -> bool:
+        """Whether ``arg`` is empty, as a command that takes none needs; else an error line (a
+        word after it is not dropped unread)."""
+        if arg.strip():
+            self.out.write(f"error: {command!r} takes no argument, got {brief(arg.strip())!r}\n")
+            return False
+        return True
 
     def do_EOF(self, arg: str) -> bool:  # noqa: N802 - the name cmd gives the end of input
         if self.use_rawinput:
@@ -236,7 +262,8 @@ class Shell(cmd.Cmd):
 
 @contextlib.contextmanager
 def _history(interactive: bool) -> Iterator[None]:
-    """Keep ``readline`` history across interactive sessions (nothing for a script)."""
+    """Keep ``readline`` history across interactive sessions (nothing for a script): each
+    session appends the lines typed in it, so two sessions at once both keep theirs."""
     if not interactive:
         yield
         return
@@ -248,19 +275,31 @@ def _history(interactive: bool) -> Iterator[None]:
     path = HISTORY.expanduser()
     with contextlib.suppress(OSError):
         readline.read_history_file(path)
+    known = readline.get_current_history_length()
     try:
         yield
     finally:
+        added = readline.get_current_history_length() - known
         readline.set_history_length(_HISTORY_LINES)
+        # Appended, not rewritten: a session that ended meanwhile keeps its lines. The file is
+        # then cut to its last _HISTORY_LINES lines (readline does so after an append).
         with contextlib.suppress(OSError):
-            readline.write_history_file(path)
+            if not path.exists():
+                path.touch(mode=0o600)
+            if not hasattr(readline, "append_history_file"):  # a readline without append_history
+                readline.write_history_file(path)
+            elif added > 0:
+                readline.append_history_file(min(added, _HISTORY_LINES), path)
 
 
-def run(engine: Engine, fmt: Format, out: IO[str], stdin: IO[str] | None = None) -> int:
-    """A session over ``engine``, reading commands from ``stdin`` until ``quit`` or its end."""
+def run(
+    engine: Engine, fmt: Format, out: IO[str], stdin: IO[str] | None = None, zone: dt.tzinfo = times.UTC,
+) -> int:
+    """A session over ``engine``, reading commands from ``stdin`` until ``quit`` or its end;
+    ``zone`` (``--tz``) as the one-shot commands take it."""
     stdin = stdin if stdin is not None else sys.stdin
     interactive = bool(getattr(stdin, "isatty", lambda: False)()) and stdin is sys.stdin
-    shell = Shell(engine, fmt, stdin, out, interactive)
+    shell = Shell(engine, fmt, stdin, out, interactive, zone)
     with _history(interactive):
         if interactive:
             counts = ", ".join(f"{len(engine.store(k))} {k.value}" for k in RecordKind)

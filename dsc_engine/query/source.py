@@ -4,14 +4,15 @@ A :class:`RecordSource` holds the records of one kind and answers a filter AST i
 total order (newest first by the primary time, then the tie-break, then the record loaded last,
 ``docs/semantics.md`` §5.1): one :class:`Page` of it with the true total, the newest record of
 each value of a field (RuleAggQuery), a count, every record in order (exports) and the plan it
-runs (``explain``), and every record in load order (snapshots). The in-memory store (``dsc_engine.store``) is one implementation; the API
+runs (``explain``), how many hold each value of a field (``count_by``, the shell's ``count by``),
+and every record in load order (snapshots). The in-memory store (``dsc_engine.store``) is one implementation; the API
 layer, imports and exports need nothing else from a source.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Protocol
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Protocol
 
 import attrs
 
@@ -86,8 +87,18 @@ class RecordSource(Protocol):
     def iter_ordered(self, node: ast.Node) -> Iterator[Record]:
         """Every record matching ``node``, in order."""
 
+    def count_by(self, node: ast.Node, field: str) -> list[tuple[Any, int]]:
+        """How many records matching ``node`` hold each value of ``field`` (a catalog name;
+        ``None``: absent), in :func:`most_first` order; an unknown field is a ``StoreError``."""
+
     def explain(self, node: ast.Node) -> str:
         """The plan the source runs for ``node``, readably."""
 
     def records_in_load_order(self) -> Sequence[Record]:
         """Every record in the order it was loaded (what a snapshot keeps)."""
+
+
+def most_first(counts: Mapping[Any, int]) -> list[tuple[Any, int]]:
+    """``(value, count)`` pairs, the most frequent first, then by the value's text: the one
+    order of every source's ``count_by``."""
+    return sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))

@@ -25,7 +25,7 @@ from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
 from dsc_engine.query import ast, plan
 from dsc_engine.query.plan import IndexKind
-from dsc_engine.query.source import Listing, Page
+from dsc_engine.query.source import Listing, Page, most_first
 from dsc_engine.store import paging
 from dsc_engine.store.columns import Column, Schema
 from dsc_engine.store.execute import Statistics, hits
@@ -321,7 +321,7 @@ class Store:
                     counts[values[code]] += count
             else:
                 counts.update(map(segment.field_getter(field), rows))
-        return sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))
+        return most_first(counts)
 
     def iter_ordered(self, node: ast.Node) -> Iterator[Record]:
         """Every matching record in contract order (for exports), from the store as it is now."""

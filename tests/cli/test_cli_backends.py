@@ -129,3 +129,38 @@ def test_a_database_without_this_engines_tables_is_a_data_error(tmp_path: Path) 
     assert code == 3 and "holds none of this engine's tables" in err, err
     with duckdb.connect(str(other)) as connection:  # left as it was: no table created
         assert connection.execute("SELECT count(*) FROM information_schema.tables").fetchone() == (0,)
+
+
+def test_shell_counts_by_a_field_on_a_database_as_on_the_files(
+    database: str, files: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a database answered every 'count by' with "this record source cannot count by field"
+    script = ("count by UserName\ncount by EffectRow where UserName = \"admin\"\ncount by TableName\n"
+              "use masking\ncount by StartTime\ncount by Status where Status != 2\n")
+    shown = []
+    for data in (str(files), database):
+        monkeypatch.setattr("sys.stdin", io.StringIO(script))
+        code, out, err = run("--format", "jsonl", "shell", "--data", data)
+        assert code == 0 and "error" not in out, out + err
+        shown.append(out)
+    assert shown[0] == shown[1]
+
+
+def test_shell_lets_go_of_the_database_when_it_ends(database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the shell never closed its engine (every other command does, in a with block): the
+    # database stayed held until the interpreter collected it
+    from dsc_engine import Engine
+
+    closed: list[Engine] = []
+    close = Engine.close
+
+    def counted_close(self: Engine) -> None:
+        closed.append(self)
+        close(self)
+
+    monkeypatch.setattr(Engine, "close", counted_close)
+    for script in ("kinds\n", "kinds\nquit\n", 'query UserName =\n'):
+        closed.clear()
+        monkeypatch.setattr("sys.stdin", io.StringIO(script))
+        assert run("shell", "--data", database)[0] == 0
+        assert len(closed) == 1

@@ -27,6 +27,16 @@ def session(monkeypatch: pytest.MonkeyPatch, script: str, data: Path, fmt: str =
     return code, out.getvalue(), err.getvalue()
 
 
+def json_values(text: str) -> list[Any]:
+    """The JSON values printed one after the other (``format json``: each pretty-printed)."""
+    decoder, values, at = json.JSONDecoder(), [], 0
+    while at < len(text):
+        value, at = decoder.raw_decode(text, at)
+        values.append(value)
+        at = len(text) - len(text[at:].lstrip())
+    return values
+
+
 @pytest.fixture()
 def data(tmp_path: Path) -> Path:
     engine = Engine()
@@ -41,14 +51,13 @@ def test_shell_counts_by_a_field_like_the_store(monkeypatch: pytest.MonkeyPatch,
     script = 'format json\ncount by UserName\nuse dms\ncount by ModuleName where UserName = "zz"\n'
     code, out, _ = session(monkeypatch, script, data)
     assert code == 0
-    first, second = out.split("\n]\n", 1)
-    counts = json.loads(first + "\n]")
+    counts, *rest = json_values(out)
     engine = Engine()
     snapshot.load(engine, data)
     audit = [r.user_name for r in engine.store(RecordKind.AUDIT_LOG).records_in_load_order()]
     assert {c["UserName"]: c["count"] for c in counts} == {u: audit.count(u) for u in set(audit)}
     assert [c["count"] for c in counts] == sorted((c["count"] for c in counts), reverse=True)
-    assert "using dms_log (120 records)" in second and json.loads(second.split("\n", 1)[1]) == []
+    assert rest == [{"using": "dms_log", "records": 120}, []]
 
 
 def test_shell_queries_and_calls_print_as_the_one_shot_commands(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
@@ -195,3 +204,126 @@ def test_shell_page_of_thousands_of_digits_is_the_shells_own_error(monkeypatch: 
     _, out, _ = session(monkeypatch, script, data, fmt="json")
     errors = [line for line in out.splitlines() if line.startswith("error:")]
     assert errors == ["error: expected a whole number from 1 to 2147483647, got '99999999999999999999... (5000 characters)'"] * 2
+
+
+def test_shell_reads_and_shows_times_in_the_tz_zone_as_the_one_shot_commands(
+    monkeypatch: pytest.MonkeyPatch, data: Path
+) -> None:
+    # the shell ignored --tz: filter times were read in UTC and tables showed UTC times
+    window = 'CreationTime >= "2026-10-02" and CreationTime < "2026-10-09"'
+    for fmt in ("table", "json"):
+        script = f"size 3\nquery {window}\ncount {window}\nexplain {window}\ncall DescribeAuditLogs PageSize=2\n"
+        monkeypatch.setattr(sys, "stdin", io.StringIO(script))
+        shell_out = io.StringIO()
+        assert main(["--format", fmt, "--tz", "Asia/Shanghai", "shell", "--data", str(data)],
+                     out=shell_out, err=io.StringIO()) == 0
+        one_shot = io.StringIO()
+        common = ["--format", fmt, "--tz", "Asia/Shanghai"]
+        main([*common, "query", "audit", window, "--page-size", "3", "--data", str(data)], out=one_shot, err=io.StringIO())
+        main([*common, "query", "audit", window, "--explain", "--data", str(data)], out=one_shot, err=io.StringIO())
+        shown = shell_out.getvalue()
+        query_part, rest = one_shot.getvalue().split("audit_log store" if fmt == "table" else '{\n  "kind"', 1)
+        assert shown.startswith(query_part)
+        assert rest in shown
+        engine = Engine()
+        snapshot.load(engine, data)
+        zone = __import__("zoneinfo").ZoneInfo("Asia/Shanghai")
+        expected = engine.store(RecordKind.AUDIT_LOG).count(parse_filter(window, RecordKind.AUDIT_LOG, zone=zone))
+        assert expected != engine.store(RecordKind.AUDIT_LOG).count(parse_filter(window, RecordKind.AUDIT_LOG))
+        assert (f"count  {expected}" if fmt == "table" else f'"count": {expected}') in shown
+        if fmt == "table":  # the call's table shows its times in the zone too
+            assert shown.rstrip().splitlines()[-1].split()[1].endswith("+08:00")
+
+
+def test_two_sessions_at_once_both_keep_their_history(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # each session wrote its own whole history at its end: the one that ended last erased the
+    # lines the other had added meanwhile
+    readline = pytest.importorskip("readline")
+    from dsc_engine.cli import shell as shells
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    history = tmp_path / ".dsc_engine_history"
+    history.write_text("kinds\n", encoding="utf-8")
+    readline.clear_history()
+    try:
+        with shells._history(True):
+            readline.add_history("count by UserName")
+            with history.open("a", encoding="utf-8") as other:  # another session ends meanwhile
+                other.write("use dms\n")
+        assert history.read_text(encoding="utf-8").splitlines() == ["kinds", "use dms", "count by UserName"]
+        readline.clear_history()
+        history.unlink()
+        with shells._history(True):  # the first session of all creates the file
+            readline.add_history("query")
+        assert history.read_text(encoding="utf-8").splitlines() == ["query"]
+    finally:
+        readline.clear_history()
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "csv"])
+def test_a_scripts_output_in_a_program_format_is_only_that_format(
+    monkeypatch: pytest.MonkeyPatch, data: Path, fmt: str
+) -> None:
+    # 'use' printed "using dms_log (120 records)" whatever the format, a line no JSON or CSV reader takes
+    _, out, _ = session(monkeypatch, "use dms\nuse masking\n", data, fmt)
+    if fmt == "csv":
+        assert out.splitlines() == ["using,records", "dms_log,120", "using,records", "masking_run,120"]
+    else:
+        values = [json.loads(line) for line in out.splitlines()] if fmt == "jsonl" else json_values(out)
+        assert values == [{"using": "dms_log", "records": 120}, {"using": "masking_run", "records": 120}]
+    _, out, _ = session(monkeypatch, "use dms\n", data, "table")
+    assert out == "using dms_log (120 records)\n"
+
+
+def test_help_on_an_unknown_command_is_an_error_line(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    # it printed cmd's own "*** No help on nothing", unlike every other failure
+    _, out, _ = session(monkeypatch, "help nothing\nhelp count\n", data)
+    assert out.splitlines()[0] == "error: no help on 'nothing' (try 'help')"
+    assert out.splitlines()[1].startswith("count [FILTER]")
+
+
+def test_commands_that_take_no_argument_refuse_one(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    # 'kinds audit' and 'quit now' ignored what followed them
+    code, out, _ = session(monkeypatch, "kinds audit\nquit now\nexit 1\nkinds\n", data)
+    assert code == 0
+    assert out.splitlines()[:3] == [
+        "error: 'kinds' takes no argument, got 'audit'",
+        "error: 'quit' takes no argument, got 'now'",
+        "error: 'exit' takes no argument, got '1'",
+    ]
+    assert "audit_log    120" in out  # the session went on
+
+
+def test_count_by_takes_its_words_in_any_case_and_spacing(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    # a tab after 'where' (or 'WHERE', as the filter language's keywords may be written) was
+    # "error: expected 'count by FIELD' or 'count by FIELD where FILTER'"
+    lines = ['count by UserName where UserName = "admin"', 'count by UserName where\tUserName = "admin"',
+             'count BY UserName WHERE UserName = "admin"', 'count\tby\tUserName\tWhere\tUserName = "admin"']
+    _, out, _ = session(monkeypatch, "format jsonl\n" + "\n".join(lines) + "\n", data)
+    answers = out.splitlines()
+    assert len(answers) == 4 and len(set(answers)) == 1 and answers[0].startswith('{"UserName":"admin","count":')
+    _, out, _ = session(monkeypatch, "count by UserName where\ncount by UserName when x\n", data)
+    assert out.splitlines() == ["error: expected 'count by FIELD' or 'count by FIELD where FILTER'"] * 2
+
+
+def test_help_shows_plain_text(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    # 'help page' showed the docstring's markup: "the page ``query`` shows"
+    commands = ["use", "query", "page", "size", "count", "explain", "call", "format", "kinds", "quit", "exit"]
+    _, out, _ = session(monkeypatch, "".join(f"help {name}\n" for name in commands), data)
+    assert len(out.splitlines()) == len(commands) and "``" not in out
+
+
+def test_a_readline_without_append_still_keeps_the_history(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # the append that keeps two sessions' lines raised AttributeError where readline lacks it
+    readline = pytest.importorskip("readline")
+    from dsc_engine.cli import shell as shells
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delattr(readline, "append_history_file")
+    readline.clear_history()
+    try:
+        with shells._history(True):
+            readline.add_history("kinds")
+        assert (tmp_path / ".dsc_engine_history").read_text(encoding="utf-8").splitlines() == ["kinds"]
+    finally:
+        readline.clear_history()

@@ -226,3 +226,17 @@ def test_hostile_values_are_answered_as_data_and_the_tables_survive(backend: Ope
         assert _call(sql, "DescribeAuditLogs", params) == _call(memory, "DescribeAuditLogs", params)
     assert len(sql.store(AUDIT)) == len(HOSTILE)
     assert list(sql.store(AUDIT).records_in_load_order()) == records
+
+
+def test_count_by_a_field_counts_as_in_memory(backend: Opened) -> None:
+    # a database had no count_by: the shell's 'count by' said the source could not count
+    from dsc_engine import sample
+
+    for kind in (AUDIT, DMS):
+        sql, memory = _both(backend, list(sample.generate(kind, 80, seed=5)) + (AUDITS if kind is AUDIT else []), kind)
+        for field in ("UserName", "OpTime", "SensitiveDataLog") if kind is DMS else ("UserName", "EffectRow", "TableName"):
+            for text in ("", 'UserName != "admin"'):
+                node = parse_filter(text, kind)
+                got = sql.store(kind).count_by(node, field)
+                assert got == memory.store(kind).count_by(node, field), (field, text)
+                assert sum(count for _, count in got) == memory.store(kind).count(node)
