@@ -356,7 +356,7 @@ def cmd_record(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 def cmd_shell(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     with _engine(args, err, _data_files(args)) as engine:  # a database is let go when the session ends
-        return shells.run(engine, args.format, out, zone=args.tz)
+        return shells.run(engine, args.format, out, zone=args.tz, err=err)
 
 
 def cmd_demo(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:

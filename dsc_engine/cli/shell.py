@@ -3,8 +3,9 @@
 An interactive session on the standard ``cmd`` module, with ``readline`` history (kept in
 ``~/.dsc_engine_history``) when standard input is a terminal. Standard input that is not a
 terminal is read as a script, one command a line, with no prompt. Every command prints with the
-session's ``format`` (the one given before ``shell``, changed with ``format``); a failure prints
-one line (``error: ...``) and the session goes on. ``--tz`` counts as in the one-shot commands:
+session's ``format`` (the one given before ``shell``, changed with ``format``) on standard output;
+a failure prints one line (``error: ...``) on standard error and the session goes on, and a script
+in which a command failed exits 1. ``--tz`` counts as in the one-shot commands:
 filter times written without a zone are read in it, and tables show Sddp times in it. Commands::
 
     use KIND                       the kind queries and counts read (default: audit)
@@ -69,11 +70,10 @@ class Shell(cmd.Cmd):
     """The session: one loaded engine and the settings the commands share."""
 
     intro = ""
-    nohelp = "error: no help on %r (try 'help')"  # a failure's line, as every other
 
     def __init__(
         self, engine: Engine, fmt: Format, stdin: IO[str], out: IO[str], interactive: bool,
-        zone: dt.tzinfo = times.UTC,
+        zone: dt.tzinfo = times.UTC, err: IO[str] | None = None,
     ) -> None:
         super().__init__(stdin=stdin, stdout=out)
         self.engine = engine
@@ -85,6 +85,8 @@ class Shell(cmd.Cmd):
         self.use_rawinput = interactive
         self.prompt = "dsc> " if interactive else ""
         self.out = out
+        self.err = err if err is not None else out  # where failures are told
+        self.failures = 0  # commands that failed: a script that had any exits 1
 
     # -- running ---------------------------------------------------------------------------------
 
@@ -99,12 +101,23 @@ class Shell(cmd.Cmd):
         except ApiError as exc:
             words = line.split()
             hint = f" {not_found_hint(words[1])}" if exc.code == NOT_FOUND and words[:1] == ["call"] else ""
-            self.out.write(f"error: {exc.http_status} {exc.code}: {exc.message}{hint}\n")
+            self._fail(f"{exc.http_status} {exc.code}: {exc.message}{hint}")
         except DscError as exc:
-            self.out.write(f"error: {exc}\n")
-        except ValueError as exc:  # shlex: an unclosed quote
-            self.out.write(f"error: {exc}\n")
+            self._fail(str(exc))
         return False
+
+    def _fail(self, message: str) -> None:
+        """Tell a failed command (``error: ...``, on the error stream) and count it."""
+        self.failures += 1
+        self.err.write(f"error: {message}\n")
+
+    def do_help(self, arg: str) -> None:
+        """help [COMMAND]: the commands, or what one does."""
+        name = arg.strip()
+        if name and getattr(getattr(self, f"do_{name}", None), "__doc__", None) is None:
+            self._fail(f"no help on {name!r} (try 'help')")
+            return
+        super().do_help(name)
 
     def get_names(self) -> list[str]:
         """The commands ``help`` lists and completion offers: not ``EOF``, the end of input."""
@@ -115,7 +128,7 @@ class Shell(cmd.Cmd):
 
     def default(self, line: str) -> None:
         if not line.strip().startswith("#"):  # a comment line of a script does nothing
-            self.out.write(f"error: unknown command {line.split()[0]!r} (try 'help')\n")
+            self._fail(f"unknown command {line.split()[0]!r} (try 'help')")
 
     # -- commands --------------------------------------------------------------------------------
 
@@ -124,7 +137,7 @@ class Shell(cmd.Cmd):
         try:
             self.kind = RecordKind.parse(arg.strip())
         except ValueError as exc:
-            self.out.write(f"error: {exc}\n")
+            self._fail(str(exc))
             return
         records = len(self.engine.store(self.kind))
         if self.format is Format.TABLE:
@@ -152,7 +165,7 @@ class Shell(cmd.Cmd):
         text = arg.strip()
         # the length first: int() refuses more than 4,300 digits with a message of its own
         if not (text.isascii() and text.isdigit() and len(text) <= 10) or not 1 <= int(text) <= INT32_MAX:
-            self.out.write(f"error: expected a whole number from 1 to {INT32_MAX}, got {brief(text)!r}\n")
+            self._fail(f"expected a whole number from 1 to {INT32_MAX}, got {brief(text)!r}")
             return current
         return int(text)
 
@@ -164,7 +177,7 @@ class Shell(cmd.Cmd):
             field, rest = by.group("field"), by.group("rest")
             where = _WHERE.fullmatch(rest) if rest is not None else None
             if field is None or (rest is not None and where is None):
-                self.out.write("error: expected 'count by FIELD' or 'count by FIELD where FILTER'\n")
+                self._fail("expected 'count by FIELD' or 'count by FIELD where FILTER'")
                 return
             self._count_by(field, where.group("filter") if where is not None else "")
             return
@@ -178,7 +191,7 @@ class Shell(cmd.Cmd):
         try:
             name = lookup(FIELDS[self.kind], field).name
         except UnknownField as exc:
-            self.out.write(f"error: {exc}\n")
+            self._fail(str(exc))
             return
         encode = _WIRE_ENCODERS[self.kind].get(name, _same)  # a DMS time, entries: as the API writes them
         rows = [(None if value is None else encode(value), count) for value, count in store.count_by(node, name)]
@@ -204,15 +217,19 @@ class Shell(cmd.Cmd):
 
     def do_call(self, arg: str) -> None:
         """call ACTION Name=Value ...: one API call (quote values with spaces)."""
-        words = shlex.split(arg)
+        try:
+            words = shlex.split(arg)
+        except ValueError as exc:  # an unclosed quote
+            self._fail(str(exc))
+            return
         if not words:
-            self.out.write("error: expected 'call ACTION Name=Value ...'\n")
+            self._fail("expected 'call ACTION Name=Value ...'")
             return
         pairs: list[tuple[str, str]] = []
         for word in words[1:]:
             name, sep, value = word.partition("=")
             if not sep or not name:
-                self.out.write(f"error: expected Name=Value, got {word!r}\n")
+                self._fail(f"expected Name=Value, got {word!r}")
                 return
             pairs.append((name, value))
         params = parameters(pairs, "call")
@@ -230,7 +247,7 @@ class Shell(cmd.Cmd):
         try:
             self.format = Format(arg.strip())
         except ValueError:
-            self.out.write(f"error: expected one of {', '.join(f.value for f in Format)}, got {arg.strip()!r}\n")
+            self._fail(f"expected one of {', '.join(f.value for f in Format)}, got {arg.strip()!r}")
 
     def do_kinds(self, arg: str) -> None:
         """kinds: how many records each kind holds."""
@@ -250,7 +267,7 @@ class Shell(cmd.Cmd):
         """Whether ``arg`` is empty, as a command that takes none needs; else an error line (a
         word after it is not dropped unread)."""
         if arg.strip():
-            self.out.write(f"error: {command!r} takes no argument, got {brief(arg.strip())!r}\n")
+            self._fail(f"{command!r} takes no argument, got {brief(arg.strip())!r}")
             return False
         return True
 
@@ -294,18 +311,21 @@ def _history(interactive: bool) -> Iterator[None]:
 
 def run(
     engine: Engine, fmt: Format, out: IO[str], stdin: IO[str] | None = None, zone: dt.tzinfo = times.UTC,
+    err: IO[str] | None = None,
 ) -> int:
     """A session over ``engine``, reading commands from ``stdin`` until ``quit`` or its end;
-    ``zone`` (``--tz``) as the one-shot commands take it."""
+    ``zone`` (``--tz``) as the one-shot commands take it. Results go to ``out``, failures to
+    ``err``. The exit status: 0, or 1 for a script (not a terminal) in which a command failed,
+    so that a failed step is seen by whatever ran it; its other commands still ran."""
     stdin = stdin if stdin is not None else sys.stdin
     interactive = bool(getattr(stdin, "isatty", lambda: False)()) and stdin is sys.stdin
-    shell = Shell(engine, fmt, stdin, out, interactive, zone)
+    shell = Shell(engine, fmt, stdin, out, interactive, zone, err)
     with _history(interactive):
         if interactive:
             counts = ", ".join(f"{len(engine.store(k))} {k.value}" for k in RecordKind)
             out.write(f"dsc-engine shell: {counts}. Type 'help' for commands, 'quit' to leave.\n")
         serve(shell, interactive, out)
-    return 0
+    return 1 if shell.failures and not interactive else 0
 
 
 def serve(shell: Shell, interactive: bool, out: IO[str]) -> None:

@@ -477,9 +477,9 @@ def test_cli_call_refuses_a_parameter_given_twice_as_pull_and_the_server_do():
 def test_shell_call_refuses_a_parameter_given_twice(monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.StringIO("call DescribeAuditLogs PageSize=1 PageSize=2\nkinds\n"))
     out, err = io.StringIO(), io.StringIO()
-    assert main(["shell"], out=out, err=err) == 0
-    assert out.getvalue().startswith("error: ") and "PageSize" in out.getvalue().splitlines()[0]
-    assert "given twice" in out.getvalue().splitlines()[0] and "audit_log" in out.getvalue()
+    assert main(["shell"], out=out, err=err) == 1
+    assert err.getvalue().startswith("error: ") and "PageSize" in err.getvalue().splitlines()[0]
+    assert "given twice" in err.getvalue().splitlines()[0] and "audit_log" in out.getvalue()
 
 
 @pytest.mark.parametrize("fmt", ["json", "jsonl", "csv"])

@@ -78,13 +78,24 @@ def test_shell_goes_on_after_errors(monkeypatch: pytest.MonkeyPatch, data: Path)
         "call DescribeAuditLogs 'unclosed", "size zero", "format yaml", "count", "quit", "count",
     ]) + "\n"
     code, out, err = session(monkeypatch, script, data)
-    lines = out.splitlines()
-    assert code == 0 and err == ""
-    assert "error: unknown command 'bogus'" in out
-    assert sum(line.startswith("error:") for line in lines) == 8
-    assert "^" in out  # the filter error's caret line
-    assert "InvalidParameter" in out or "PageSize" in out
+    assert code == 1  # a script in which a command failed
+    assert "error" not in out  # the results alone: failures are told on standard error
+    assert "error: unknown command 'bogus'" in err
+    assert sum(line.startswith("error:") for line in err.splitlines()) == 8
+    assert "^" in err  # the filter error's caret line
+    assert "InvalidParameter" in err or "PageSize" in err
     assert out.count("count  120") == 1  # the count before quit ran, the one after did not
+
+
+def test_a_script_that_failed_is_told_apart_from_its_results(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    # errors were lines of the results (inside a JSON or CSV output) and a script always exited 0,
+    # so whatever ran it could not tell that a step had failed
+    code, out, err = session(monkeypatch, "format csv\ncount\ncount by NoSuchField\nkinds\n", data)
+    assert code == 1
+    assert out.splitlines() == ["kind,count", "audit_log,120", "audit_log,masking_run,dms_log", "120,120,120"]
+    assert err.startswith("error: ") and len(err.splitlines()) == 1
+    code, out, err = session(monkeypatch, "count\n", data)
+    assert (code, err) == (0, "")
 
 
 def test_shell_count_matches_the_store_and_explain_shows_the_plan(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
@@ -131,9 +142,9 @@ def test_shell_counts_by_fields_whose_values_are_not_plain_json(
 
 
 def test_shell_count_by_without_a_field_says_what_it_needs(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
-    code, out, _ = session(monkeypatch, "count by\ncount by   \nhelp\n", data)
-    assert code == 0
-    assert out.count("error: expected 'count by FIELD' or 'count by FIELD where FILTER'") == 2
+    code, out, err = session(monkeypatch, "count by\ncount by   \nhelp\n", data)
+    assert code == 1
+    assert err.count("error: expected 'count by FIELD' or 'count by FIELD where FILTER'") == 2
     assert "EOF" not in out  # the end of input is no command to list
 
 
@@ -176,8 +187,8 @@ def test_ctrl_c_on_a_terminal_abandons_the_command_and_the_session_goes_on(data:
 def test_shell_page_and_size_take_what_a_query_takes(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
     # a size past 2**31-1 was kept and refused only by the next query; "size ²" raised int()'s own message
     script = "size 2147483648\nsize ²\npage 0\nsize 3\nquery\n"
-    _, out, _ = session(monkeypatch, script, data, fmt="json")
-    errors = [line for line in out.splitlines() if line.startswith("error:")]
+    _, out, err = session(monkeypatch, script, data, fmt="json")
+    errors = err.splitlines()
     assert errors == [
         "error: expected a whole number from 1 to 2147483647, got '2147483648'",
         "error: expected a whole number from 1 to 2147483647, got '²'",
@@ -187,8 +198,8 @@ def test_shell_page_and_size_take_what_a_query_takes(monkeypatch: pytest.MonkeyP
 
 
 def test_shell_call_of_an_unknown_action_says_which_there_are(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
-    code, out, _ = session(monkeypatch, "call DescribeAuditLog PageSize=1\n", data)
-    assert code == 0 and out.endswith(
+    code, _, err = session(monkeypatch, "call DescribeAuditLog PageSize=1\n", data)
+    assert code == 1 and err.endswith(
         "please check your url and method. (the actions: DescribeAuditLogs, DescribeDataMaskingRunHistory,"
         " ListSensitiveDataAuditLog; did you mean DescribeAuditLogs?)\n")
 
@@ -201,9 +212,8 @@ def test_shell_script_saved_with_a_byte_order_mark_runs(monkeypatch: pytest.Monk
 def test_shell_page_of_thousands_of_digits_is_the_shells_own_error(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
     # int() refused the 5,000 digits with Python's own message about its digit limit
     script = f"page {'9' * 5000}\nsize {'9' * 5000}\n"
-    _, out, _ = session(monkeypatch, script, data, fmt="json")
-    errors = [line for line in out.splitlines() if line.startswith("error:")]
-    assert errors == ["error: expected a whole number from 1 to 2147483647, got '99999999999999999999... (5000 characters)'"] * 2
+    _, _, err = session(monkeypatch, script, data, fmt="json")
+    assert err.splitlines() == ["error: expected a whole number from 1 to 2147483647, got '99999999999999999999... (5000 characters)'"] * 2
 
 
 def test_shell_reads_and_shows_times_in_the_tz_zone_as_the_one_shot_commands(
@@ -277,16 +287,16 @@ def test_a_scripts_output_in_a_program_format_is_only_that_format(
 
 def test_help_on_an_unknown_command_is_an_error_line(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
     # it printed cmd's own "*** No help on nothing", unlike every other failure
-    _, out, _ = session(monkeypatch, "help nothing\nhelp count\n", data)
-    assert out.splitlines()[0] == "error: no help on 'nothing' (try 'help')"
-    assert out.splitlines()[1].startswith("count [FILTER]")
+    _, out, err = session(monkeypatch, "help nothing\nhelp count\n", data)
+    assert err.splitlines() == ["error: no help on 'nothing' (try 'help')"]
+    assert out.splitlines()[0].startswith("count [FILTER]")
 
 
 def test_commands_that_take_no_argument_refuse_one(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
     # 'kinds audit' and 'quit now' ignored what followed them
-    code, out, _ = session(monkeypatch, "kinds audit\nquit now\nexit 1\nkinds\n", data)
-    assert code == 0
-    assert out.splitlines()[:3] == [
+    code, out, err = session(monkeypatch, "kinds audit\nquit now\nexit 1\nkinds\n", data)
+    assert code == 1
+    assert err.splitlines() == [
         "error: 'kinds' takes no argument, got 'audit'",
         "error: 'quit' takes no argument, got 'now'",
         "error: 'exit' takes no argument, got '1'",
@@ -302,8 +312,8 @@ def test_count_by_takes_its_words_in_any_case_and_spacing(monkeypatch: pytest.Mo
     _, out, _ = session(monkeypatch, "format jsonl\n" + "\n".join(lines) + "\n", data)
     answers = out.splitlines()
     assert len(answers) == 4 and len(set(answers)) == 1 and answers[0].startswith('{"UserName":"admin","count":')
-    _, out, _ = session(monkeypatch, "count by UserName where\ncount by UserName when x\n", data)
-    assert out.splitlines() == ["error: expected 'count by FIELD' or 'count by FIELD where FILTER'"] * 2
+    _, _, err = session(monkeypatch, "count by UserName where\ncount by UserName when x\n", data)
+    assert err.splitlines() == ["error: expected 'count by FIELD' or 'count by FIELD where FILTER'"] * 2
 
 
 def test_help_shows_plain_text(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
