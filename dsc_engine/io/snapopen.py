@@ -78,10 +78,17 @@ class _File:
         self.sections = sections
         self.used: set[int] = set()
 
-    def section(self, number: object, kind: str, where: str, count: int | None = None) -> _Section:
+    def type_of(self, number: object, where: str) -> str:
+        """The type of the section ``number`` names (for a part stored in one of two forms)."""
+        return self._listed(number, where).type
+
+    def _listed(self, number: object, where: str) -> _Section:
         if type(number) is not int or not 0 <= number < len(self.sections):
             raise SnapshotError(f"corrupt: {where} names no section ({_brief(number)})")
-        section = self.sections[number]
+        return self.sections[number]
+
+    def section(self, number: object, kind: str, where: str, count: int | None = None) -> _Section:
+        section = self._listed(number, where)
         if section.type != kind:
             raise SnapshotError(f"corrupt: {where} is a section of type {section.type!r}, not {kind!r}")
         if count is not None and section.length != count * ITEM_SIZES[kind]:
@@ -254,7 +261,7 @@ def _read_kind(file: _File, kind: RecordKind, entry: dict[str, Any]) -> Store:
     for table in tables:
         attr, is_entry = (table.get("attr"), table.get("entry")) if isinstance(table, dict) else (None, None)
         owner = schema.entry_tables if is_entry is True else schema.tables
-        if not isinstance(attr, str) or attr not in owner or (is_entry, attr) in read:
+        if type(is_entry) is not bool or not isinstance(attr, str) or attr not in owner or (is_entry, attr) in read:
             raise SnapshotError(f"corrupt: unknown or repeated table {_brief(attr)}")
         read.add((is_entry, attr))
         owner[attr] = Intern(owner[attr].spec, _table_values(file, table, owner[attr], f"table {attr}"))
@@ -518,7 +525,7 @@ def _read_index(
             raise SnapshotError(f"corrupt: {where}: not an integer column")
         rows_section = file.section(parts[1], "I", f"{where}'s rows")
         count = rows_section.length // 4
-        if file.sections[parts[0]].type == "json":
+        if file.type_of(parts[0], f"{where}'s values") == "json":
             values: Any = file.json(file.section(parts[0], "json", f"{where}'s values"), where)
             if not isinstance(values, list) or len(values) != count or not all(type(v) is int for v in values):
                 raise SnapshotError(f"corrupt: {where}: the values are not {count} integers")

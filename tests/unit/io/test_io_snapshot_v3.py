@@ -319,3 +319,25 @@ def test_the_bound_check_finds_one_item_at_the_limit_among_many(limit: int, tied
         bad = array("I", values)
         bad[at] = limit
         assert not snapopen._below(bad, limit)
+
+
+@pytest.mark.parametrize("number", [None, "3", 1.5, [], {}, -1, 10**12, 2**64])
+def test_v3_a_sorted_index_naming_no_values_section_is_refused(tmp_path: Path, number: object) -> None:
+    """The section of a sorted index's values is looked up like every other section reference:
+    a number that names no section (or is no number) is a SnapshotError, not an IndexError."""
+    data = _saved(tmp_path)
+    directory, _ = _parts(data)
+    entry = next(k for k in directory["kinds"] if k["kind"] == "audit_log")
+    index = next(i for i in entry["segments"][0]["indexes"] if i["kind"] == "sorted")
+    index["sections"][0] = number
+    _refused(tmp_path, _rebuilt(data, directory, {}), "names no section")
+
+
+@pytest.mark.parametrize("flag", [[], {}, None, 1, "true"])
+def test_v3_a_table_whose_entry_flag_is_not_a_boolean_is_refused(tmp_path: Path, flag: object) -> None:
+    """A table's ``entry`` is true or false: anything else (an unhashable list made a TypeError,
+    ``None`` let a table be read twice) is a SnapshotError."""
+    data = _saved(tmp_path)
+    directory, _ = _parts(data)
+    directory["kinds"][0]["tables"][0]["entry"] = flag
+    _refused(tmp_path, _rebuilt(data, directory, {}), "unknown or repeated table")
