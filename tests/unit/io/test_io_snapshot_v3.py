@@ -341,3 +341,29 @@ def test_v3_a_table_whose_entry_flag_is_not_a_boolean_is_refused(tmp_path: Path,
     directory, _ = _parts(data)
     directory["kinds"][0]["tables"][0]["entry"] = flag
     _refused(tmp_path, _rebuilt(data, directory, {}), "unknown or repeated table")
+
+
+@pytest.mark.parametrize("at", [1, 10, 30])
+def test_v3_a_save_while_records_are_inserted_writes_a_snapshot_that_opens(tmp_path: Path, at: int) -> None:
+    """An insert while a save writes (another thread loading; here the save's own progress
+    callback, so that it lands between the intern tables and the segments every time) must not
+    make the file hold segments coded past the tables written before them, or a row count that
+    is not theirs: the snapshot is the store as it was when its kind began, and it opens
+    (``at``: the section after which the insert lands)."""
+    records = sample.generate(RecordKind.AUDIT_LOG, 400, seed=9)
+    engine = Engine()
+    engine.store(RecordKind.AUDIT_LOG).insert(records[:200])
+    before = contents(engine)
+    inserted: list[int] = []
+    calls = iter(range(1, 10**6))
+
+    def insert_once(_: int) -> None:
+        if next(calls) == at:
+            inserted.append(engine.store(RecordKind.AUDIT_LOG).insert(records[200:]))
+
+    path = tmp_path / "busy.snap"
+    assert snapshot.save(engine, path, progress=insert_once)[RecordKind.AUDIT_LOG] == 200
+    assert inserted == [200] and len(engine.store(RecordKind.AUDIT_LOG)) == 400
+    opened = Engine()
+    assert snapshot.load(opened, path)[RecordKind.AUDIT_LOG] == 200
+    assert contents(opened) == before
