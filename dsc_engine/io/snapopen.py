@@ -80,15 +80,17 @@ class _File:
 
     def type_of(self, number: object, where: str) -> str:
         """The type of the section ``number`` names (for a part stored in one of two forms)."""
-        return self._listed(number, where).type
+        return self.sections[self._number(number, where)].type
 
-    def _listed(self, number: object, where: str) -> _Section:
+    def _number(self, number: object, where: str) -> int:
+        """``number``, when it names a section."""
         if type(number) is not int or not 0 <= number < len(self.sections):
             raise SnapshotError(f"corrupt: {where} names no section ({_brief(number)})")
-        return self.sections[number]
+        return number
 
-    def section(self, number: object, kind: str, where: str, count: int | None = None) -> _Section:
-        section = self._listed(number, where)
+    def section(self, listed: object, kind: str, where: str, count: int | None = None) -> _Section:
+        number = self._number(listed, where)
+        section = self.sections[number]
         if section.type != kind:
             raise SnapshotError(f"corrupt: {where} is a section of type {section.type!r}, not {kind!r}")
         if count is not None and section.length != count * ITEM_SIZES[kind]:
