@@ -4,8 +4,8 @@ Snapshots, pull outputs and pull checkpoints are written to a temporary file of 
 the target, flushed to disk, then renamed over it: a reader sees the old file or the new one,
 never part of one, and a write that fails leaves the old file and no temporary file behind.
 
-A failure of the new file's own writes (a full disk) is an :class:`~dsc_engine.errors.OutputError`
-naming the target; any other error raised inside the ``with`` block (a read of an input that
+A failure to create the new file, of its own writes (a full disk) or of the rename is an
+:class:`~dsc_engine.errors.OutputError` naming the target; any other error raised inside the ``with`` block (a read of an input that
 fails) goes on unchanged, after the temporary file is removed (what the block wrote but was not
 yet flushed is dropped, not written into a second error).
 """
@@ -38,7 +38,10 @@ def replacing(path: str | os.PathLike[str], *, binary: bool = False) -> contextl
 @contextlib.contextmanager
 def _replacing(target: Path, binary: bool) -> Iterator[IO[Any]]:
     _refuse_special(target)
-    descriptor, partial = _temporary(target)
+    try:
+        descriptor, partial = _temporary(target)
+    except OSError as exc:  # no such folder, no permission, a read-only file system
+        raise OutputError(str(target), f"cannot be created: {exc.strerror or exc}") from exc
     try:
         buffer = _Writer(FileIO(descriptor, "w"), str(target))
         out: IO[Any] = buffer if binary else io.TextIOWrapper(buffer, encoding="utf-8", newline="\n")
@@ -51,7 +54,10 @@ def _replacing(target: Path, binary: bool) -> Iterator[IO[Any]]:
             out.flush()
             with _writing(buffer.target):
                 os.fsync(buffer.fileno())
-        os.replace(partial, target)
+        try:
+            os.replace(partial, target)
+        except OSError as exc:  # its folder removed meanwhile, a name too long for the system
+            raise OutputError(str(target), f"cannot be put in place: {exc.strerror or exc}") from exc
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(partial)
@@ -122,6 +128,10 @@ def _refuse_special(target: Path) -> None:
                           f"over it, which {effect}")
 
 
+#: The longest file name, in bytes, on the systems the engine runs on (``NAME_MAX``).
+_NAME_MAX = 255
+
+
 def _temporary(target: Path) -> tuple[int, Path]:
     """A new hidden file beside ``target``, named after it, that no other write can be using.
 
@@ -129,9 +139,12 @@ def _temporary(target: Path) -> tuple[int, Path]:
     ``open`` gives (0o666 less the umask), so that the file's permissions are those of any
     other file the user writes (``mkstemp`` would make it 0o600)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    # the target's name cut so that the temporary name is no longer than a name may be (a target
+    # named near that limit can be made; its temporary file, 22 bytes longer, could not)
+    stem = os.fsdecode(os.fsencode(target.name)[: _NAME_MAX - len(".") - 12 - len("..partial")])
     while True:
         # hidden, so that one a killed save leaves is not read with its folder (nor a glob's '*')
-        partial = target.with_name(f".{target.name}.{secrets.token_hex(6)}.partial")
+        partial = target.with_name(f".{stem}.{secrets.token_hex(6)}.partial")
         try:
             return os.open(partial, flags, 0o666), partial
         except FileExistsError:
