@@ -114,13 +114,16 @@ def _writing(target: str) -> Iterator[None]:
 
 
 def _refuse_special(target: Path) -> None:
-    """Raise :class:`OutputError` when ``target`` (through a symlink too) is something other than
-    a regular file: the rename would put a file in place of a device (``/dev/null``, when run as
-    root), a named pipe or a socket, and over a folder it fails only after the whole write."""
+    """Raise :class:`OutputError` when ``target`` cannot be looked up (a name too long: the
+    rename would fail only after the whole write), or (through a symlink too) is something other
+    than a regular file: the rename would put a file in place of a device (``/dev/null``, when run
+    as root), a named pipe or a socket, and over a folder it fails only after the whole write."""
     try:
         mode = target.stat().st_mode
-    except OSError:  # nothing there yet (or nothing reachable): the rename makes the file
+    except FileNotFoundError:  # nothing there yet (or no folder: creating the new file says so)
         return
+    except OSError as exc:  # a name too long, a folder on the way that cannot be entered
+        raise OutputError(str(target), f"cannot be looked up: {exc.strerror or exc}") from exc
     if not stat.S_ISREG(mode):
         folder = stat.S_ISDIR(mode)
         what, effect = ("a folder", "cannot be done") if folder else ("a device, pipe or socket", "would replace it")

@@ -217,3 +217,16 @@ def test_a_file_that_cannot_be_made_or_put_in_place_is_an_output_error_naming_th
                 item.unlink()
             folder.rmdir()
     assert failed.value.path == str(target) and ".partial" not in str(failed.value)
+
+
+def test_a_target_name_the_system_refuses_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    """A name longer than the system allows cannot be renamed into place: it is refused when the
+    target is looked up, before the block writes (a snapshot of gigabytes), not after."""
+    from dsc_engine.errors import OutputError
+
+    entered = []
+    with pytest.raises(OutputError, match="cannot be looked up: File name too long"), \
+            replacing(tmp_path / ("n" * 300), binary=True) as out:
+        entered.append(True)
+        out.write(b"data")
+    assert entered == [] and list(tmp_path.iterdir()) == []
