@@ -230,3 +230,18 @@ def test_a_target_name_the_system_refuses_is_refused_before_anything_is_written(
         entered.append(True)
         out.write(b"data")
     assert entered == [] and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o444])
+def test_a_replaced_file_keeps_the_permissions_it_had(tmp_path: Path, mode: int) -> None:
+    """A plain ``open`` over an existing file keeps that file's permissions; so must a save that
+    replaces it. A snapshot of audit logs someone restricted to its owner (0o600) became readable
+    by everyone (0o644 under the usual umask) when it was saved again."""
+    target = tmp_path / "logs.dscsnap"
+    target.write_bytes(b"old")
+    os.chmod(target, mode)
+    with replacing(target, binary=True) as out:
+        out.write(b"new")
+    assert target.read_bytes() == b"new"
+    assert stat.S_IMODE(target.stat().st_mode) == mode
