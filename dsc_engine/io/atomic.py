@@ -3,11 +3,14 @@
 Snapshots, pull outputs and pull checkpoints are written to a temporary file of their own beside
 the target, flushed to disk, then renamed over it: a reader sees the old file or the new one,
 never part of one, and a write that fails leaves the old file and no temporary file behind.
+The new file has the permissions a plain ``open`` would give it: those of the file it replaces,
+else 0o666 less the umask.
 
-A failure of the new file's own writes (a full disk) is an :class:`~dsc_engine.errors.OutputError`
-naming the target; any other error raised inside the ``with`` block (a read of an input that
-fails) goes on unchanged, after the temporary file is removed (what the block wrote but was not
-yet flushed is dropped, not written into a second error).
+A failure to create the new file, of its own writes (a full disk) or of the rename is an
+:class:`~dsc_engine.errors.OutputError` naming the target; any other error raised inside the
+``with`` block (a read of an input that fails) goes on unchanged, after the temporary file is
+removed (what the block wrote but was not yet flushed is dropped, not written into a second
+error).
 """
 
 from __future__ import annotations
@@ -37,12 +40,18 @@ def replacing(path: str | os.PathLike[str], *, binary: bool = False) -> contextl
 
 @contextlib.contextmanager
 def _replacing(target: Path, binary: bool) -> Iterator[IO[Any]]:
-    _refuse_special(target)
-    descriptor, partial = _temporary(target)
+    mode = _existing_mode(target)
+    try:
+        descriptor, partial = _temporary(target)
+    except OSError as exc:  # no such folder, no permission, a read-only file system
+        raise OutputError(str(target), f"cannot be created: {exc.strerror or exc}") from exc
     try:
         buffer = _Writer(FileIO(descriptor, "w"), str(target))
         out: IO[Any] = buffer if binary else io.TextIOWrapper(buffer, encoding="utf-8", newline="\n")
         with out:
+            if mode is not None and os.name == "posix":  # the file replaced keeps its permissions
+                with _writing(buffer.target):
+                    os.fchmod(buffer.fileno(), mode)
             try:
                 yield out
             except BaseException:
@@ -51,7 +60,10 @@ def _replacing(target: Path, binary: bool) -> Iterator[IO[Any]]:
             out.flush()
             with _writing(buffer.target):
                 os.fsync(buffer.fileno())
-        os.replace(partial, target)
+        try:
+            os.replace(partial, target)
+        except OSError as exc:  # its folder removed meanwhile, a name too long for the system
+            raise OutputError(str(target), f"cannot be put in place: {exc.strerror or exc}") from exc
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(partial)
@@ -107,19 +119,30 @@ def _writing(target: str) -> Iterator[None]:
         raise OutputError(target, f"cannot write: {exc.strerror or exc}") from exc
 
 
-def _refuse_special(target: Path) -> None:
-    """Raise :class:`OutputError` when ``target`` (through a symlink too) is something other than
-    a regular file: the rename would put a file in place of a device (``/dev/null``, when run as
-    root), a named pipe or a socket, and over a folder it fails only after the whole write."""
+def _existing_mode(target: Path) -> int | None:
+    """The read, write and execute bits of the regular file at ``target`` (through a symlink too), which the
+    new file takes as a plain ``open`` over it would keep them; ``None`` when there is none yet.
+
+    Raise :class:`OutputError` when ``target`` cannot be looked up (a name too long: the
+    rename would fail only after the whole write), or is something other than a regular file:
+    the rename would put a file in place of a device (``/dev/null``, when run as root), a named
+    pipe or a socket, and over a folder it fails only after the whole write."""
     try:
         mode = target.stat().st_mode
-    except OSError:  # nothing there yet (or nothing reachable): the rename makes the file
-        return
+    except FileNotFoundError:  # nothing there yet (or no folder: creating the new file says so)
+        return None
+    except OSError as exc:  # a name too long, a folder on the way that cannot be entered
+        raise OutputError(str(target), f"cannot be looked up: {exc.strerror or exc}") from exc
     if not stat.S_ISREG(mode):
         folder = stat.S_ISDIR(mode)
         what, effect = ("a folder", "cannot be done") if folder else ("a device, pipe or socket", "would replace it")
         raise OutputError(str(target), f"is {what}, not a regular file: the file is saved by renaming a new file "
                           f"over it, which {effect}")
+    return stat.S_IMODE(mode) & 0o777
+
+
+#: The longest file name, in bytes, on the systems the engine runs on (``NAME_MAX``).
+_NAME_MAX = 255
 
 
 def _temporary(target: Path) -> tuple[int, Path]:
@@ -129,9 +152,12 @@ def _temporary(target: Path) -> tuple[int, Path]:
     ``open`` gives (0o666 less the umask), so that the file's permissions are those of any
     other file the user writes (``mkstemp`` would make it 0o600)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    # the target's name cut so that the temporary name is no longer than a name may be (a target
+    # named near that limit can be made; its temporary file, 22 bytes longer, could not)
+    stem = os.fsdecode(os.fsencode(target.name)[: _NAME_MAX - len(".") - 12 - len("..partial")])
     while True:
         # hidden, so that one a killed save leaves is not read with its folder (nor a glob's '*')
-        partial = target.with_name(f".{target.name}.{secrets.token_hex(6)}.partial")
+        partial = target.with_name(f".{stem}.{secrets.token_hex(6)}.partial")
         try:
             return os.open(partial, flags, 0o666), partial
         except FileExistsError:

@@ -78,9 +78,18 @@ class _File:
         self.sections = sections
         self.used: set[int] = set()
 
-    def section(self, number: object, kind: str, where: str, count: int | None = None) -> _Section:
+    def type_of(self, number: object, where: str) -> str:
+        """The type of the section ``number`` names (for a part stored in one of two forms)."""
+        return self.sections[self._number(number, where)].type
+
+    def _number(self, number: object, where: str) -> int:
+        """``number``, when it names a section."""
         if type(number) is not int or not 0 <= number < len(self.sections):
             raise SnapshotError(f"corrupt: {where} names no section ({_brief(number)})")
+        return number
+
+    def section(self, listed: object, kind: str, where: str, count: int | None = None) -> _Section:
+        number = self._number(listed, where)
         section = self.sections[number]
         if section.type != kind:
             raise SnapshotError(f"corrupt: {where} is a section of type {section.type!r}, not {kind!r}")
@@ -254,7 +263,7 @@ def _read_kind(file: _File, kind: RecordKind, entry: dict[str, Any]) -> Store:
     for table in tables:
         attr, is_entry = (table.get("attr"), table.get("entry")) if isinstance(table, dict) else (None, None)
         owner = schema.entry_tables if is_entry is True else schema.tables
-        if not isinstance(attr, str) or attr not in owner or (is_entry, attr) in read:
+        if type(is_entry) is not bool or not isinstance(attr, str) or attr not in owner or (is_entry, attr) in read:
             raise SnapshotError(f"corrupt: unknown or repeated table {_brief(attr)}")
         read.add((is_entry, attr))
         owner[attr] = Intern(owner[attr].spec, _table_values(file, table, owner[attr], f"table {attr}"))
@@ -518,7 +527,7 @@ def _read_index(
             raise SnapshotError(f"corrupt: {where}: not an integer column")
         rows_section = file.section(parts[1], "I", f"{where}'s rows")
         count = rows_section.length // 4
-        if file.sections[parts[0]].type == "json":
+        if file.type_of(parts[0], f"{where}'s values") == "json":
             values: Any = file.json(file.section(parts[0], "json", f"{where}'s values"), where)
             if not isinstance(values, list) or len(values) != count or not all(type(v) is int for v in values):
                 raise SnapshotError(f"corrupt: {where}: the values are not {count} integers")

@@ -328,8 +328,8 @@ def save(
     The snapshot is written to a temporary file of this save's own beside ``path``, flushed to
     disk, then renamed over ``path``: a reader sees the old snapshot or the new one, never part
     of one, and a save that fails leaves the old snapshot and no temporary file behind."""
-    if version not in (2, snapstore.VERSION):
-        raise SnapshotError(f"cannot write snapshot format version {version} (this engine writes 2 and 3)")
+    if type(version) is not int or version not in (2, snapstore.VERSION):
+        raise UsageError("version", version, f"{version!r} is not a format version this engine writes (2 or 3)")
     if version == snapstore.VERSION and compress:
         raise UsageError("compress", compress, "format 3 is written as the store lays it out, uncompressed;"
                          " version=2 writes the compact gzip'd format")

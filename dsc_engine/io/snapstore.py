@@ -112,15 +112,18 @@ def write(out: BinaryIO, stores: Mapping[RecordKind, Store], progress: ProgressF
     out.seek(start)
     out.write(HEADER.pack(b"DSCSNAP\n", VERSION, 0, offset, len(directory), zlib.crc32(directory)))
     out.seek(end)
-    return {kind: len(store) for kind, store in stores.items()}
+    return {RecordKind(entry["kind"]): entry["rows"] for entry in kinds}
 
 
 def _write_kind(writer: _Writer, kind: RecordKind, store: Store) -> dict[str, Any]:
+    # one version, taken before the tables are read: an insert while the save writes (another
+    # thread loading) publishes rows whose new codes the tables written earlier would lack
+    held, rows = store.published()
     schema = store.schema
     tables = [_write_table(writer, attr, table, entry=False) for attr, table in schema.tables.items()]
     tables += [_write_table(writer, attr, table, entry=True) for attr, table in schema.entry_tables.items()]
-    segments = [_write_segment(writer, schema, segment) for segment in store.segments()]
-    return {"kind": kind.value, "rows": len(store), "tables": tables, "segments": segments}
+    segments = [_write_segment(writer, schema, segment) for segment in held]
+    return {"kind": kind.value, "rows": rows, "tables": tables, "segments": segments}
 
 
 def _write_table(writer: _Writer, attr: str, table: Intern, *, entry: bool) -> dict[str, Any]:

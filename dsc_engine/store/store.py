@@ -150,6 +150,13 @@ class Store:
         """The segments of the current version (what a snapshot keeps, with their indexes)."""
         return self._version.segments
 
+    def published(self) -> tuple[tuple[Segment, ...], int]:
+        """The segments and the row count of one version, read together: an insert meanwhile
+        publishes a new version and changes neither. Every code they hold is in the intern
+        tables, which only grow, as read at any time after this call."""
+        version = self._version
+        return version.segments, version.rows
+
     @property
     def schema(self) -> Schema:
         return self._schema

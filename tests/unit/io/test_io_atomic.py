@@ -171,3 +171,77 @@ def test_a_temporary_file_left_by_a_killed_save_is_not_read_with_its_folder(tmp_
     for source in (tmp_path, str(tmp_path / "*")):
         report = imports.load_into(Stores(), source)
         assert report.ok and report.loaded_total == 5
+
+
+def test_a_target_whose_name_is_near_the_longest_allowed_is_written(tmp_path: Path) -> None:
+    """The temporary file's name adds a dot, a random part and ``.partial`` to the target's: for
+    a target name of 234 to 255 bytes that was longer than a file name may be (``File name too
+    long``, naming the temporary file), although the target itself could be made. The temporary
+    name is cut to fit; it is still hidden, starts like the target's and is removed after."""
+    from dsc_engine.io import atomic
+
+    for length in (233, 240, 255):
+        target = tmp_path / ("b" * (length - 5) + ".snap")
+        with replacing(target, binary=True) as out:
+            out.write(b"whole")
+        assert target.read_bytes() == b"whole"
+        descriptor, partial = atomic._temporary(target)
+        os.close(descriptor)
+        assert partial.name.startswith(".bbb") and len(os.fsencode(partial.name)) <= 255
+        partial.unlink()
+    long_utf8 = tmp_path / ("é" * 125 + ".txt")  # 254 bytes; cut between the bytes of an é too
+    with replacing(long_utf8) as text:
+        text.write("x")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["b" * 228 + ".snap", "b" * 235 + ".snap", "b" * 250 + ".snap", long_utf8.name]
+    )
+
+
+@pytest.mark.parametrize("where", ["missing folder", "name too long", "folder removed during the write"])
+def test_a_file_that_cannot_be_made_or_put_in_place_is_an_output_error_naming_the_target(
+    tmp_path: Path, where: str
+) -> None:
+    """The temporary file cannot be created (no such folder, a name too long) or renamed into
+    place (its folder was removed while it was written): an :class:`OutputError` naming the
+    file asked for, not a bare OS error naming the hidden temporary file."""
+    from dsc_engine.errors import OutputError
+
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    target = {"missing folder": tmp_path / "none" / "out.bin", "name too long": folder / ("n" * 300),
+              "folder removed during the write": folder / "out.bin"}[where]
+    with pytest.raises(OutputError) as failed, replacing(target, binary=True) as out:
+        out.write(b"data")
+        if where == "folder removed during the write":
+            for item in folder.iterdir():
+                item.unlink()
+            folder.rmdir()
+    assert failed.value.path == str(target) and ".partial" not in str(failed.value)
+
+
+def test_a_target_name_the_system_refuses_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    """A name longer than the system allows cannot be renamed into place: it is refused when the
+    target is looked up, before the block writes (a snapshot of gigabytes), not after."""
+    from dsc_engine.errors import OutputError
+
+    entered = []
+    with pytest.raises(OutputError, match="cannot be looked up: File name too long"), \
+            replacing(tmp_path / ("n" * 300), binary=True) as out:
+        entered.append(True)
+        out.write(b"data")
+    assert entered == [] and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o444])
+def test_a_replaced_file_keeps_the_permissions_it_had(tmp_path: Path, mode: int) -> None:
+    """A plain ``open`` over an existing file keeps that file's permissions; so must a save that
+    replaces it. A snapshot of audit logs someone restricted to its owner (0o600) became readable
+    by everyone (0o644 under the usual umask) when it was saved again."""
+    target = tmp_path / "logs.dscsnap"
+    target.write_bytes(b"old")
+    os.chmod(target, mode)
+    with replacing(target, binary=True) as out:
+        out.write(b"new")
+    assert target.read_bytes() == b"new"
+    assert stat.S_IMODE(target.stat().st_mode) == mode

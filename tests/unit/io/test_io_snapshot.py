@@ -30,6 +30,16 @@ def test_io_snapshot_format_3_is_never_compressed(tmp_path):
     assert not (tmp_path / "engine.dscsnap").exists()
 
 
+@pytest.mark.parametrize("version", [1, 4, "3", None, 3.0, True])
+def test_io_snapshot_save_refuses_a_version_it_does_not_write_as_a_usage_error(tmp_path, version):
+    """The version is an argument, not a file: one it does not write is a UsageError (as
+    ``compress=True`` with version 3 is), never a SnapshotError that calls the text '3' the
+    version 3 this engine writes."""
+    with pytest.raises(UsageError, match=r"version: .* is not a format version this engine writes \(2 or 3\)"):
+        snapshot.save(filled(), tmp_path / "engine.dscsnap", version=version)
+    assert not (tmp_path / "engine.dscsnap").exists()
+
+
 def contents(target: Stores) -> dict:
     return {k: list(target.store(k).records_in_load_order()) for k in RecordKind}
 

@@ -319,3 +319,51 @@ def test_the_bound_check_finds_one_item_at_the_limit_among_many(limit: int, tied
         bad = array("I", values)
         bad[at] = limit
         assert not snapopen._below(bad, limit)
+
+
+@pytest.mark.parametrize("number", [None, "3", 1.5, [], {}, -1, 10**12, 2**64])
+def test_v3_a_sorted_index_naming_no_values_section_is_refused(tmp_path: Path, number: object) -> None:
+    """The section of a sorted index's values is looked up like every other section reference:
+    a number that names no section (or is no number) is a SnapshotError, not an IndexError."""
+    data = _saved(tmp_path)
+    directory, _ = _parts(data)
+    entry = next(k for k in directory["kinds"] if k["kind"] == "audit_log")
+    index = next(i for i in entry["segments"][0]["indexes"] if i["kind"] == "sorted")
+    index["sections"][0] = number
+    _refused(tmp_path, _rebuilt(data, directory, {}), "names no section")
+
+
+@pytest.mark.parametrize("flag", [[], {}, None, 1, "true"])
+def test_v3_a_table_whose_entry_flag_is_not_a_boolean_is_refused(tmp_path: Path, flag: object) -> None:
+    """A table's ``entry`` is true or false: anything else (an unhashable list made a TypeError,
+    ``None`` let a table be read twice) is a SnapshotError."""
+    data = _saved(tmp_path)
+    directory, _ = _parts(data)
+    directory["kinds"][0]["tables"][0]["entry"] = flag
+    _refused(tmp_path, _rebuilt(data, directory, {}), "unknown or repeated table")
+
+
+@pytest.mark.parametrize("at", [1, 10, 30])
+def test_v3_a_save_while_records_are_inserted_writes_a_snapshot_that_opens(tmp_path: Path, at: int) -> None:
+    """An insert while a save writes (another thread loading; here the save's own progress
+    callback, so that it lands between the intern tables and the segments every time) must not
+    make the file hold segments coded past the tables written before them, or a row count that
+    is not theirs: the snapshot is the store as it was when its kind began, and it opens
+    (``at``: the section after which the insert lands)."""
+    records = sample.generate(RecordKind.AUDIT_LOG, 400, seed=9)
+    engine = Engine()
+    engine.store(RecordKind.AUDIT_LOG).insert(records[:200])
+    before = contents(engine)
+    inserted: list[int] = []
+    calls = iter(range(1, 10**6))
+
+    def insert_once(_: int) -> None:
+        if next(calls) == at:
+            inserted.append(engine.store(RecordKind.AUDIT_LOG).insert(records[200:]))
+
+    path = tmp_path / "busy.snap"
+    assert snapshot.save(engine, path, progress=insert_once)[RecordKind.AUDIT_LOG] == 200
+    assert inserted == [200] and len(engine.store(RecordKind.AUDIT_LOG)) == 400
+    opened = Engine()
+    assert snapshot.load(opened, path)[RecordKind.AUDIT_LOG] == 200
+    assert contents(opened) == before
