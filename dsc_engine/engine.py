@@ -19,6 +19,7 @@ from dsc_engine.api import router
 from dsc_engine.api.read import INT32_MAX, invalid
 from dsc_engine.errors import BackendError, RecordError
 from dsc_engine.io.candidates import detect_kind
+from dsc_engine.io.duplicates import new_runs
 from dsc_engine.io.imports import ImportReport, load_into
 from dsc_engine.io.jsontext import refuse_lone_surrogate
 from dsc_engine.models import RecordKind
@@ -149,7 +150,7 @@ class Engine:
                 runs.append((index, record))
             else:
                 batches[RecordKind.of(record)].append(record)
-        batches[RecordKind.MASKING_RUN] = _new_runs(self._sources[RecordKind.MASKING_RUN], runs)
+        batches[RecordKind.MASKING_RUN] = new_runs(self._sources[RecordKind.MASKING_RUN], runs, lambda i: f"item {i}")
         for each, batch in batches.items():  # every kind before any: a refusal loads nothing
             self._sources[each].check(batch)
         loaded = {k: self._sources[k].insert(batch) if batch else 0 for k, batch in batches.items()}
@@ -256,29 +257,6 @@ def _kinds(kinds: RecordKind | str | Iterable[RecordKind | str]) -> frozenset[Re
         return RecordKind.parse_all(kinds)
     except ValueError as exc:
         raise invalid("kinds", kinds, str(exc), f"未知的记录类型 {kinds!r}") from None
-
-
-def _new_runs(source: RecordSource, runs: list[tuple[int, MaskingRun]]) -> list[Record]:
-    """The masking runs of a load that are new, in order. A run's ``Id`` is its identity (it
-    breaks ties of StartTime, docs/semantics.md §5.1): a run whose Id the source holds, or an
-    earlier item of the load has, is left out when identical and refused when not, as a file
-    import does (docs/formats.md, "Duplicates")."""
-    if not runs:
-        return []
-    seen: dict[int, MaskingRun] = {}
-    if len(source):
-        held = source.query(ast.InSet("Id", tuple(dict.fromkeys(run.id for _, run in runs))), 0, None)
-        seen = {run.id: run for run in held.records if isinstance(run, MaskingRun)}
-    new: list[Record] = []
-    for index, run in runs:
-        first = seen.get(run.id)
-        if first is None:
-            seen[run.id] = run
-            new.append(run)
-        elif first != run:
-            raise RecordError("masking run", "Id", f"Id {run.id} is already loaded with different content",
-                              f"item {index}")
-    return new
 
 
 def _record(item: object, kind: RecordKind | None, index: int) -> Record:

@@ -11,7 +11,8 @@ The rules (docs/formats.md, "Duplicates"):
   Identical records *within one file* all load: an export lists each event once, and two
   identical events can really happen (the same query run twice in one second). For the same
   reason a snapshot's own records are never compared with each other.
-- Masking runs carry an ``Id`` and keep their own rule (``imports``).
+- Masking runs carry an ``Id`` and keep their own rule: :func:`new_runs` for records given to
+  ``Engine.load`` and snapshots appended by ``snapshot.load``, ``imports`` for files.
 
 Records are remembered by a 12-byte BLAKE2b digest of a canonical form (:func:`record_digest`),
 about 80 bytes each in memory with the set that holds them, never by the record itself. Two
@@ -30,12 +31,37 @@ from typing import Any
 from pathlib import Path
 
 from dsc_engine.io.stores import HasStores
+from dsc_engine.errors import RecordError
 from dsc_engine.models import RecordKind
-from dsc_engine.models.records import Record
+from dsc_engine.models.records import MaskingRun, Record
+from dsc_engine.query import ast
 from dsc_engine.query.source import RecordSource
 from dsc_engine.store.store import Store
 from dsc_engine.wire.catalog import wire_fields
 from dsc_engine.wire.codec import ABSENT, line_decoder, struct_values, to_wire
+
+def new_runs(source: RecordSource, runs: Sequence[tuple[int, MaskingRun]], where: Callable[[int], str]) -> list[Record]:
+    """The masking runs of a load that are new, in order. A run's ``Id`` is its identity (it
+    breaks ties of StartTime, docs/semantics.md §5.1): a run whose Id the source holds, or an
+    earlier run of the load has, is left out when identical and refused when not, as a file
+    import does (docs/formats.md, "Duplicates"). ``runs`` are ``(position, run)``; ``where``
+    says where a position is, for the :class:`RecordError` of a refused run."""
+    if not runs:
+        return []
+    seen: dict[int, MaskingRun] = {}
+    if len(source):
+        held = source.query(ast.InSet("Id", tuple(dict.fromkeys(run.id for _, run in runs))), 0, None)
+        seen = {run.id: run for run in held.records if isinstance(run, MaskingRun)}
+    new: list[Record] = []
+    for index, run in runs:
+        first = seen.get(run.id)
+        if first is None:
+            seen[run.id] = run
+            new.append(run)
+        elif first != run:
+            raise RecordError("masking run", "Id", f"Id {run.id} is already loaded with different content", where(index))
+    return new
+
 
 #: Bytes of a record's digest (a bytes object of 12 takes 48 bytes of memory, one of 16 takes 56).
 DIGEST_SIZE = 12

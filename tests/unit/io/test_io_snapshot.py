@@ -266,3 +266,29 @@ def test_io_snapshot_keeps_text_holding_half_a_surrogate_pair(tmp_path, version)
     restored = Stores()
     snapshot.load(restored, path)
     assert contents(restored) == contents(original)
+
+
+@pytest.mark.parametrize("version", [2, 3])
+def test_io_snapshot_load_keeps_masking_run_ids_unique(tmp_path, version):
+    # snapshot.load appended runs whatever Ids the engine held: the same snapshot loaded twice
+    # held every run twice, with no order between the two (docs/decisions.md: an Id is unique
+    # however it was loaded)
+    from dsc_engine.errors import RecordError
+    from dsc_engine.models import MaskingRun
+
+    original = filled()
+    path = tmp_path / "engine.snap"
+    snapshot.save(original, path, version=version)
+    target = Stores()
+    assert snapshot.load(target, path)[RecordKind.MASKING_RUN] == 40
+    again = snapshot.load(target, path)
+    assert again[RecordKind.MASKING_RUN] == 0 and again[RecordKind.AUDIT_LOG] == 40  # audit logs have no key
+    assert contents(target)[RecordKind.MASKING_RUN] == contents(original)[RecordKind.MASKING_RUN]
+    clashing = Stores()
+    run = next(iter(original.store(RecordKind.MASKING_RUN).records_in_load_order()))
+    assert isinstance(run, MaskingRun)
+    clashing.store(RecordKind.MASKING_RUN).insert([MaskingRun(id=run.id, start_time=run.start_time + 1)])
+    with pytest.raises(RecordError, match=f"Id {run.id} is already loaded with different content") as info:
+        snapshot.load(clashing, path)
+    assert str(path) in info.value.where and "masking run" in info.value.where
+    assert [len(clashing.store(kind)) for kind in RecordKind] == [0, 1, 0]  # nothing of it loaded
