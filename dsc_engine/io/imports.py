@@ -344,15 +344,18 @@ class _Loader:
         if len(batch) >= BATCH_SIZE and not self.strict:
             self.flush(kind)
 
-    def take_snapshot(self, path: Path, alone: bool) -> None:
+    def take_snapshot(self, path: Path, alone: bool, forced: RecordKind | None = None) -> None:
         """Every record of a snapshot file (checked as a whole before the first is taken). A
         version 3 store becomes the target's store as it is, indexes included, when that store
         is an empty in-memory one and nothing of this import waits for it (``alone``: this is
         the import's only file, or the import is lenient), nothing came before it to compare its
         records with and, for masking runs, no two runs of the snapshot share an ``Id``;
         otherwise its records are added one by one, as any file's. Its audit and DMS logs are
-        compared only with what came before it, never with each other."""
-        contents, unread = snapshot.open_stores(path, self.wanted)
+        compared only with what came before it, never with each other. A ``forced`` kind (every
+        record read as that kind) takes the snapshot's records of that kind alone: its others are
+        not of it, and are counted as of other kinds, as ``kinds`` counts them."""
+        wanted = self.wanted if forced is None else {forced} & set(self.wanted or RecordKind)
+        contents, unread = snapshot.open_stores(path, wanted)
         for kind, count in unread.items():  # a version 3 file's stores of kinds not asked for
             self.read += count
             self.other[kind] += count
@@ -363,7 +366,7 @@ class _Loader:
         seen = dict.fromkeys(RecordKind, 0)
         for kind, records in snapshot.chunks(contents):
             self.read += len(records)
-            if self.wanted is not None and kind not in self.wanted:  # an older format's
+            if wanted is not None and kind not in wanted:  # an older format's
                 self.other[kind] += len(records)
                 continue
             if kind is RecordKind.MASKING_RUN:  # runs have an identity: skip or reject known ones
@@ -631,7 +634,7 @@ def _load_files(
         loader.file = str(path)
         try:
             if not sources.is_stream(path) and snapshot.is_snapshot(path):  # a pipe is read once
-                loader.take_snapshot(path, alone=len(files) == 1)
+                loader.take_snapshot(path, alone=len(files) == 1, forced=forced)
             else:
                 fast = loader.bulks is not None
                 for item in formats.read_file(path, forced, progress, fast=fast, decoders=loader.decoders):

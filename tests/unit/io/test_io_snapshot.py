@@ -292,3 +292,16 @@ def test_io_snapshot_load_keeps_masking_run_ids_unique(tmp_path, version):
         snapshot.load(clashing, path)
     assert str(path) in info.value.where and "masking run" in info.value.where
     assert [len(clashing.store(kind)) for kind in RecordKind] == [0, 1, 0]  # nothing of it loaded
+
+
+@pytest.mark.parametrize("version", [2, 3])
+def test_io_snapshot_read_as_one_kind_loads_that_kind_alone(tmp_path, version):
+    # kind= ("--kind masking": every record read as that kind) was ignored for a snapshot, which
+    # loaded all three kinds
+    path = tmp_path / "engine.snap"
+    snapshot.save(filled(), path, version=version)
+    target = Stores()
+    report = imports.load_into(target, path, kind="masking")
+    assert [len(target.store(kind)) for kind in RecordKind] == [0, 40, 0]
+    assert report.loaded_total == 40 and report.read == 120
+    assert report.other_kinds == {RecordKind.AUDIT_LOG: 40, RecordKind.DMS_LOG: 40}
