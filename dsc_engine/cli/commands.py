@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import datetime as dt
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -26,6 +27,7 @@ from dsc_engine.cli.output import (
 from dsc_engine.engine import Engine
 from dsc_engine.errors import ImportFailure, OutputError, UsageError
 from dsc_engine.io import export, imports, snapshot, sources
+from dsc_engine.io.atomic import replacing
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
 from dsc_engine.query.parse import parse_filter
@@ -197,17 +199,35 @@ def _save(engine: Engine, path: str, err: IO[str], *, version: int = snapshot.VE
 
 @contextlib.contextmanager
 def _output(path: str | None, out: IO[str]) -> Iterator[IO[str]]:
+    """Where an export or a capture goes: ``out`` (no path, or ``-``); a file, written whole or
+    not at all (a failure, a full disk or Ctrl-C, leaves the file that was there); or a device or
+    named pipe (``/dev/stdout``), written as it is."""
     if path is None or path == "-":
         yield out
         return
     made_parent(path)
+    if not _streamed(path):
+        with replacing(path) as handle:
+            yield handle
+        return
     try:
         with open(path, "w", encoding="utf-8", newline="") as handle:
             yield handle
+    except BrokenPipeError:  # /dev/stdout read by a program that stopped (``| head``): as for stdout
+        raise
     except OSError as exc:
         if exc.filename is not None:  # opening it, or another file: the error names it already
             raise
-        raise OutputError(path, f"cannot write: {exc.strerror or exc}") from exc  # a full disk
+        raise OutputError(path, f"cannot write: {exc.strerror or exc}") from exc
+
+
+def _streamed(path: str) -> bool:
+    """Whether ``path`` is a device or a named pipe, which is written to, not replaced."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:  # nothing there yet, or nothing that can be looked up (replacing says why)
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode) or stat.S_ISBLK(mode) or stat.S_ISSOCK(mode)
 
 
 # ---------------------------------------------------------------------------------------------

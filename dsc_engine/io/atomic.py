@@ -1,6 +1,6 @@
 """Files written whole or not at all: :func:`replacing`.
 
-Snapshots, pull outputs and pull checkpoints are written to a temporary file of their own beside
+Snapshots, pull outputs, pull checkpoints and the CLI's exports and captures are written to a temporary file of their own beside
 the target, flushed to disk, then renamed over it: a reader sees the old file or the new one,
 never part of one, and a write that fails leaves the old file and no temporary file behind.
 The new file has the permissions a plain ``open`` would give it: those of the file it replaces,

@@ -515,3 +515,28 @@ def test_cli_page_takes_ascii_digits_only(value, reason, capsys):
     # its own message about Python's digit limit
     code, _, err = run("query", "audit", f"--page={value}")
     assert code == 2 and f"argument --page: {reason}" in err + capsys.readouterr().err
+
+
+@pytest.mark.parametrize("failure", [KeyboardInterrupt, OSError(28, "No space left on device")], ids=["ctrl-c", "full-disk"])
+def test_cli_export_that_fails_midway_leaves_the_file_that_was_there(exports, tmp_path, monkeypatch, failure):
+    # export --out wrote straight into the file: a failure midway left half an export in place
+    # of the file that was there
+    from dsc_engine.io import export
+
+    target = tmp_path / "audit.jsonl"
+    target.write_text("the previous export\n")
+    real = export.write_jsonl
+
+    def failing(records, out):
+        real(list(records)[:3], out)
+        out.flush()
+        raise failure
+
+    monkeypatch.setattr(export, "write_jsonl", failing)
+    code, _, _ = run("export", "audit", "--data", str(exports), "--out", str(target))
+    assert code != 0
+    assert target.read_text() == "the previous export\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["audit.jsonl", "exports"]  # no temporary file left
+    monkeypatch.setattr(export, "write_jsonl", real)
+    assert run("export", "audit", "--data", str(exports), "--out", str(target))[0] == 0
+    assert len(target.read_text().splitlines()) == 50
