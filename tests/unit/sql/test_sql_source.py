@@ -176,6 +176,29 @@ def test_a_failed_clickhouse_insert_leaves_nothing(monkeypatch: pytest.MonkeyPat
         backend.close()
 
 
+def test_a_clickhouse_insert_interrupted_midway_leaves_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C while a batch is on its way (``dsc-engine load --into chdb://...``) left the rows
+    that had arrived in the table: only a ``BackendError`` deleted them, and ClickHouse has no
+    transaction to roll back."""
+    backend = open_backend("chdb")
+    try:
+        source = backend.fresh(AUDIT)
+        source.insert([AuditLog(creation_time=1)])
+        real = ClickHouseConnection.insert
+
+        def interrupted(self: ClickHouseConnection, table: str, data: object) -> None:
+            real(self, table, data)
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(ClickHouseConnection, "insert", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            source.insert([AuditLog(creation_time=2), AuditLog(creation_time=3)])
+        monkeypatch.undo()
+        assert list(source.records_in_load_order()) == [AuditLog(creation_time=1)]
+    finally:
+        backend.close()
+
+
 def test_a_clickhouse_connection_keeps_no_client_per_ended_thread() -> None:
     """The server answers each connection on a thread of its own: a client per thread, kept until
     the engine closed, grew without bound (and cost a new client per request); clients are
