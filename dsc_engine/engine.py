@@ -258,6 +258,11 @@ def _kinds(kinds: RecordKind | str | Iterable[RecordKind | str]) -> frozenset[Re
         raise invalid("kinds", kinds, str(exc), f"未知的记录类型 {kinds!r}") from None
 
 
+#: The most Ids one query looks up among the held masking runs: a database is sent a statement
+#: with a placeholder per Id, and ClickHouse refuses a statement past 256 KiB (some 16,000 of them).
+HELD_IDS_PER_QUERY = 1_000
+
+
 def _new_runs(source: RecordSource, runs: list[tuple[int, MaskingRun]]) -> list[Record]:
     """The masking runs of a load that are new, in order. A run's ``Id`` is its identity (it
     breaks ties of StartTime, docs/semantics.md §5.1): a run whose Id the source holds, or an
@@ -267,8 +272,10 @@ def _new_runs(source: RecordSource, runs: list[tuple[int, MaskingRun]]) -> list[
         return []
     seen: dict[int, MaskingRun] = {}
     if len(source):
-        held = source.query(ast.InSet("Id", tuple(dict.fromkeys(run.id for _, run in runs))), 0, None)
-        seen = {run.id: run for run in held.records if isinstance(run, MaskingRun)}
+        ids = tuple(dict.fromkeys(run.id for _, run in runs))
+        for start in range(0, len(ids), HELD_IDS_PER_QUERY):
+            held = source.query(ast.InSet("Id", ids[start:start + HELD_IDS_PER_QUERY]), 0, None)
+            seen.update((run.id, run) for run in held.records if isinstance(run, MaskingRun))
     new: list[Record] = []
     for index, run in runs:
         first = seen.get(run.id)

@@ -58,6 +58,18 @@ def test_grouping_by_an_unknown_field_is_a_store_error(backend: Opened) -> None:
         backend.engine.store(AUDIT).query(ast.MatchAll(), distinct="Colour")
 
 
+def test_a_load_of_twenty_thousand_runs_beside_held_ones_looks_their_ids_up_in_pieces(backend: Opened) -> None:
+    """``Engine.load`` looked the runs' Ids up among the held ones in one ``Id in {...}``
+    statement: 20,000 placeholders were past ClickHouse's largest query (256 KiB), and the load
+    failed with a BackendError where the memory engine loads."""
+    backend.fresh(RUNS)
+    runs = [MaskingRun(start_time=i, id=i) for i in range(20_000)]
+    backend.engine.load(runs[:2])
+    report = backend.engine.load(runs)
+    assert (report.loaded[RUNS], report.duplicates_skipped) == (19_998, 2)
+    assert len(backend.engine.store(RUNS)) == 20_000
+
+
 def test_the_load_order_view_reads_like_a_list(backend: Opened) -> None:
     source = backend.fresh(RUNS)
     records = list(bundled(RUNS)[:30])
