@@ -94,17 +94,17 @@ def _create(connection: Connection, table: Table) -> None:
     if dialect.keyed:
         tables += [(table.runs.name, table.runs.columns)]
         tables += [(keys.name, keys.columns) for keys in table.key_tables]
-    absent = set()
-    for name, columns in tables:
-        query, values = dialect.columns_query(name, database)
-        rows = connection.rows(dialect.render(query), values)
-        if rows:
-            _check_columns(connection, name, columns, rows)
-        else:
-            absent.add(name)
-    if not absent:
-        return
-    with connection.writing():
+    with connection.writing():  # two engines opening one file at once fill a key table once
+        absent = set()
+        for name, columns in tables:
+            query, values = dialect.columns_query(name, database)
+            rows = connection.rows(dialect.render(query), values)
+            if rows:
+                _check_columns(connection, name, columns, rows)
+            else:
+                absent.add(name)
+        if not absent:
+            return
         for statement in dialect.create_statements(table, database):
             connection.execute(dialect.render(statement))
         if dialect.keyed and table.runs.name not in absent:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -394,6 +395,35 @@ def test_a_key_table_missing_beside_runs_is_filled_with_the_records_of_the_runs(
         sql.load(logs[30:])
         memory.load(logs[30:])
         _agree(sql, memory, AUDIT, text, sizes=(10, 3))
+
+
+def test_two_engines_opening_a_file_at_once_fill_a_missing_key_table_once(tmp_path: Path) -> None:
+    """Both engines saw the key table missing before either made it, and both filled it: every
+    record of the runs was in it twice, and totals on its field doubled."""
+    path = tmp_path / "twice.duckdb"
+    backend, sql = _open(RunPolicy(rows=5, most=3), f"duckdb://{path}")
+    with sql:
+        sql.load([AuditLog(creation_time=i, client_ip="ip") for i in range(30)])
+    with duckdb.connect(str(path)) as older:
+        older.execute('DROP TABLE "audit_log__by_ClientIp"')
+    start = threading.Barrier(2)
+    opened: list[Engine] = []
+
+    def open_it() -> None:
+        start.wait()
+        opened.append(_open(RunPolicy(rows=5, most=3), f"duckdb://{path}")[1])
+
+    threads = [threading.Thread(target=open_it) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert len(opened) == 2
+        assert [engine.call("DescribeAuditLogs", {"ClientIp": "ip"})["TotalCount"] for engine in opened] == [30, 30]
+    finally:
+        for engine in opened:
+            engine.close()
 
 
 def test_a_key_table_of_other_columns_is_refused(tmp_path: Path) -> None:
