@@ -40,6 +40,11 @@ from dsc_engine.store.store import Store
 from dsc_engine.wire.catalog import wire_fields
 from dsc_engine.wire.codec import ABSENT, line_decoder, struct_values, to_wire
 
+#: The most Ids one query looks up among the held masking runs: a database is sent a statement
+#: with a placeholder per Id, and ClickHouse refuses a statement past 256 KiB (some 16,000 of them).
+HELD_IDS_PER_QUERY = 1_000
+
+
 def new_runs(source: RecordSource, runs: Sequence[tuple[int, MaskingRun]], where: Callable[[int], str]) -> list[Record]:
     """The masking runs of a load that are new, in order. A run's ``Id`` is its identity (it
     breaks ties of StartTime, docs/semantics.md §5.1): a run whose Id the source holds, or an
@@ -50,8 +55,10 @@ def new_runs(source: RecordSource, runs: Sequence[tuple[int, MaskingRun]], where
         return []
     seen: dict[int, MaskingRun] = {}
     if len(source):
-        held = source.query(ast.InSet("Id", tuple(dict.fromkeys(run.id for _, run in runs))), 0, None)
-        seen = {run.id: run for run in held.records if isinstance(run, MaskingRun)}
+        ids = tuple(dict.fromkeys(run.id for _, run in runs))
+        for start in range(0, len(ids), HELD_IDS_PER_QUERY):
+            held = source.query(ast.InSet("Id", ids[start : start + HELD_IDS_PER_QUERY]), 0, None)
+            seen.update((run.id, run) for run in held.records if isinstance(run, MaskingRun))
     new: list[Record] = []
     for index, run in runs:
         first = seen.get(run.id)

@@ -13,8 +13,8 @@ from typing import Any
 from dsc_engine.errors import BackendError
 from dsc_engine.models.kinds import RecordKind
 from dsc_engine.sql.connection import Connection, open_connection
-from dsc_engine.sql.keys import RunPolicy
-from dsc_engine.sql.schema import TABLES, Column, EntryColumn, Table
+from dsc_engine.sql.keys import KeyStatements, RunPolicy
+from dsc_engine.sql.schema import TABLES, Column, EntryColumn, KeyTable, Table
 from dsc_engine.sql.source import SqlSource
 from dsc_engine.sql.url import BackendUrl, Scheme, looks_like_url, parse_url
 
@@ -85,22 +85,43 @@ def _require_tables(connection: Connection) -> None:
 def _create(connection: Connection, table: Table) -> None:
     """Create a kind's tables (and DuckDB's index and key tables) where missing; refuse an
     existing table of other columns. A database from before the key tables gets them, empty: its
-    records are read from the kind's table until the next insert sorts them into a run."""
+    records are read from the kind's table until the next insert sorts them into a run. A key
+    table missing beside runs (a file another version wrote, keying other fields) is filled with
+    the records of the runs, in the transaction that creates it: the runs say every key table
+    holds them."""
     dialect, database = connection.dialect, connection.database
     tables: list[tuple[str, tuple[Column | EntryColumn, ...]]] = [(table.name, table.columns)]
     if dialect.keyed:
         tables += [(table.runs.name, table.runs.columns)]
         tables += [(keys.name, keys.columns) for keys in table.key_tables]
-    absent = False
-    for name, columns in tables:
-        query, values = dialect.columns_query(name, database)
-        rows = connection.rows(dialect.render(query), values)
-        absent = absent or not rows
-        if rows:
-            _check_columns(connection, name, columns, rows)
-    if absent:
+    with connection.writing():  # two engines opening one file at once fill a key table once
+        absent = set()
+        for name, columns in tables:
+            query, values = dialect.columns_query(name, database)
+            rows = connection.rows(dialect.render(query), values)
+            if rows:
+                _check_columns(connection, name, columns, rows)
+            else:
+                absent.add(name)
+        if not absent:
+            return
         for statement in dialect.create_statements(table, database):
             connection.execute(dialect.render(statement))
+        if dialect.keyed and table.runs.name not in absent:
+            _fill(connection, table, [keys for keys in table.key_tables if keys.name in absent])
+
+
+def _fill(connection: Connection, table: Table, missing: Sequence[KeyTable]) -> None:
+    """Sort the records the runs hold (from the first run's first load number to the watermark)
+    into the newly made key tables ``missing``, as one run of each."""
+    statements = KeyStatements(table, connection.dialect, connection.database)
+    watermark, runs = connection.rows(statements.watermark().sql)[0]
+    if not runs or not missing:
+        return
+    first = connection.rows(statements.first_run().sql)[0][0]
+    for keys in missing:
+        run = statements.append_run(keys, int(first), int(watermark))
+        connection.execute(run.sql, run.values)
 
 
 def _check_columns(

@@ -28,7 +28,7 @@ Exactness (``docs/backends.md``, "Semantics"):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlglot import exp
@@ -62,6 +62,13 @@ class Binder:
         name = f"p{len(self.values)}"
         placeholder = self.dialect.placeholder(name, value)
         self.values[name] = value
+        return placeholder
+
+    def bind_set(self, values: Sequence[str | int | bool]) -> exp.Expr:
+        """``values`` (of one type) as one array value (``Dialect.most_set_placeholders``)."""
+        name = f"p{len(self.values)}"
+        placeholder = self.dialect.set_placeholder(name, values)
+        self.values[name] = list(values)
         return placeholder
 
 
@@ -150,6 +157,10 @@ class _Compiler:
         if isinstance(node, ast.Compare):
             return _COMPARE[node.op](this=value, expression=self.value(field, node.value))
         if isinstance(node, ast.InSet):
+            most = self.binder.dialect.most_set_placeholders
+            if most is not None and len(node.values) > most:
+                values = [sql_value(field.type, v) for v in node.values]
+                return exp.In(this=value, field=self.binder.bind_set(values))
             return exp.In(this=value, expressions=[self.value(field, v) for v in node.values])
         if isinstance(node, ast.Range):
             bounds: list[exp.Expr] = []

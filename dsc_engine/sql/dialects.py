@@ -16,7 +16,7 @@ builder and rendered per dialect by sqlglot. A :class:`Dialect` says:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from sqlglot import exp
 from sqlglot.expressions.datatypes import DType
@@ -61,7 +61,15 @@ class Dialect:
     #: a page's rows are fetched once the page's load numbers are known
     keyed: bool = False
 
+    #: An ``in`` set of more values than this is bound as one array value (``None``: a placeholder
+    #: per value, however many).
+    most_set_placeholders: int | None = None
+
     def placeholder(self, name: str, value: object) -> exp.Expr:
+        raise NotImplementedError
+
+    def set_placeholder(self, name: str, values: Sequence[object]) -> exp.Expr:
+        """The placeholder of ``values``, all of one type, bound as one array value."""
         raise NotImplementedError
 
     def table(self, table: str, database: str) -> exp.Table:
@@ -159,8 +167,17 @@ class DuckDB(Dialect):
 class ClickHouse(Dialect):
     name = "clickhouse"
 
+    #: ClickHouse refuses a statement of more than 50,000 syntax nodes or 256 KiB: a placeholder
+    #: per value, some 10,000 values of ``in`` sets would be past it.
+    most_set_placeholders = 64
+
     def placeholder(self, name: str, value: object) -> exp.Expr:
         return exp.Placeholder(this=name, kind=exp.DataType(this=value_type(value), nullable=False))
+
+    def set_placeholder(self, name: str, values: Sequence[object]) -> exp.Expr:
+        element = exp.DataType(this=value_type(values[0]), nullable=False)
+        kind = exp.DataType(this=DType.ARRAY, expressions=[element], nested=True, nullable=False)
+        return exp.Placeholder(this=name, kind=kind)
 
     def table(self, table: str, database: str) -> exp.Table:
         return exp.Table(this=identifier(table), db=identifier(database))

@@ -106,7 +106,7 @@ class SqlSource:
             data = _arrow(self._table, columns, batch)
             try:
                 self._connection.insert(self._table.name, data)
-            except BackendError:
+            except BaseException:  # an error or an interrupt: what arrived of the batch goes
                 if not self._connection.transactional:
                     discard = self._statements.discard_between(min(seqs), max(seqs))
                     self._connection.execute(discard.sql, discard.values)

@@ -5,6 +5,8 @@ tables, their tail and rewritten runs alike; pages are fetched through the load-
 from __future__ import annotations
 
 import datetime as dt
+import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -365,6 +367,63 @@ def test_a_database_without_key_tables_gets_them_and_answers_from_its_table(tmp_
         _agree(sql, memory, AUDIT, 'UserName = "root"', sizes=(10,))
     finally:
         sql.close()
+
+
+@pytest.mark.parametrize("folded", [False, True], ids=["exact", "folded"])
+def test_a_key_table_missing_beside_runs_is_filled_with_the_records_of_the_runs(tmp_path: Path, folded: bool) -> None:
+    """A file whose key tables are not this version's (one keyed field fewer, as a version with
+    one equality parameter fewer wrote it) holds runs that the missing key table never took: made
+    empty, it answered 0 records below the watermark."""
+    path = tmp_path / "fewer.duckdb"
+    field = "OperateType" if folded else "ClientIp"
+    logs = sample.generate(AUDIT, 40, seed=5)
+    backend, sql = _open(RunPolicy(rows=5, most=3), f"duckdb://{path}")
+    with sql:
+        sql.load(logs[:30])
+        assert _runs(backend, AUDIT)
+    missing = next(table for table in TABLES[AUDIT].key_tables if table.field == field)
+    with duckdb.connect(str(path)) as older:
+        older.execute(f'DROP TABLE "{missing.name}"')
+    memory = Engine()
+    memory.load(logs[:30])
+    value = next(getattr(log, "operate_type" if folded else "client_ip") for log in logs[:30])
+    text = f"{field} {'ieq' if folded else '='} {json.dumps(value.upper() if folded else value)}"
+    backend, sql = _open(RunPolicy(rows=5, most=3), f"duckdb://{path}")
+    with sql:
+        assert "from the key tables" in sql.explain(AUDIT, text)
+        _agree(sql, memory, AUDIT, text, sizes=(10, 3))
+        sql.load(logs[30:])
+        memory.load(logs[30:])
+        _agree(sql, memory, AUDIT, text, sizes=(10, 3))
+
+
+def test_two_engines_opening_a_file_at_once_fill_a_missing_key_table_once(tmp_path: Path) -> None:
+    """Both engines saw the key table missing before either made it, and both filled it: every
+    record of the runs was in it twice, and totals on its field doubled."""
+    path = tmp_path / "twice.duckdb"
+    backend, sql = _open(RunPolicy(rows=5, most=3), f"duckdb://{path}")
+    with sql:
+        sql.load([AuditLog(creation_time=i, client_ip="ip") for i in range(30)])
+    with duckdb.connect(str(path)) as older:
+        older.execute('DROP TABLE "audit_log__by_ClientIp"')
+    start = threading.Barrier(2)
+    opened: list[Engine] = []
+
+    def open_it() -> None:
+        start.wait()
+        opened.append(_open(RunPolicy(rows=5, most=3), f"duckdb://{path}")[1])
+
+    threads = [threading.Thread(target=open_it) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert len(opened) == 2
+        assert [engine.call("DescribeAuditLogs", {"ClientIp": "ip"})["TotalCount"] for engine in opened] == [30, 30]
+    finally:
+        for engine in opened:
+            engine.close()
 
 
 def test_a_key_table_of_other_columns_is_refused(tmp_path: Path) -> None:

@@ -59,6 +59,18 @@ def test_grouping_by_an_unknown_field_is_a_store_error(backend: Opened) -> None:
         backend.engine.store(AUDIT).query(ast.MatchAll(), distinct="Colour")
 
 
+def test_a_load_of_twenty_thousand_runs_beside_held_ones_looks_their_ids_up_in_pieces(backend: Opened) -> None:
+    """``Engine.load`` looked the runs' Ids up among the held ones in one ``Id in {...}``
+    statement: 20,000 placeholders were past ClickHouse's largest query (256 KiB), and the load
+    failed with a BackendError where the memory engine loads."""
+    backend.fresh(RUNS)
+    runs = [MaskingRun(start_time=i, id=i) for i in range(20_000)]
+    backend.engine.load(runs[:2])
+    report = backend.engine.load(runs)
+    assert (report.loaded[RUNS], report.duplicates_skipped) == (19_998, 2)
+    assert len(backend.engine.store(RUNS)) == 20_000
+
+
 def test_the_load_order_view_reads_like_a_list(backend: Opened) -> None:
     source = backend.fresh(RUNS)
     records = list(bundled(RUNS)[:30])
@@ -173,6 +185,29 @@ def test_a_failed_clickhouse_insert_leaves_nothing(monkeypatch: pytest.MonkeyPat
         assert list(source.records_in_load_order()) == [AuditLog(creation_time=1)]
         source.insert([AuditLog(creation_time=4)])
         assert [r.creation_time for r in source.records_in_load_order()] == [1, 4]  # type: ignore[attr-defined]
+    finally:
+        backend.close()
+
+
+def test_a_clickhouse_insert_interrupted_midway_leaves_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C while a batch is on its way (``dsc-engine load --into chdb://...``) left the rows
+    that had arrived in the table: only a ``BackendError`` deleted them, and ClickHouse has no
+    transaction to roll back."""
+    backend = open_backend("chdb")
+    try:
+        source = backend.fresh(AUDIT)
+        source.insert([AuditLog(creation_time=1)])
+        real = ClickHouseConnection.insert
+
+        def interrupted(self: ClickHouseConnection, table: str, data: object) -> None:
+            real(self, table, data)
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(ClickHouseConnection, "insert", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            source.insert([AuditLog(creation_time=2), AuditLog(creation_time=3)])
+        monkeypatch.undo()
+        assert list(source.records_in_load_order()) == [AuditLog(creation_time=1)]
     finally:
         backend.close()
 
