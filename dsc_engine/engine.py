@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any
@@ -52,6 +53,7 @@ class Engine:
             dict(sources) if sources is not None else {kind: Store(kind) for kind in RecordKind}
         )
         self._on_close = on_close
+        self._loading = threading.Lock()  # one load at a time (see load)
 
     @classmethod
     def connect(cls, url: str, *, create: bool = True) -> Engine:
@@ -123,8 +125,19 @@ class Engine:
         importer tells it); a bad item is a :class:`RecordError` and nothing of the call is loaded.
         Records are appended in the order given (later ones sort first among ties); a masking
         run whose ``Id`` is held already, or comes earlier in the call, is skipped when identical
-        and a :class:`RecordError` when not, as in a file import.
+        and a :class:`RecordError` when not, as in a file import. Loads into one engine run one
+        at a time (queries go on meanwhile): a run's ``Id`` is looked up, then inserted, and two
+        loads of one run at once would both find it new.
         """
+        with self._loading:
+            return self._load(records_or_path, kind, options)
+
+    def _load(
+        self,
+        records_or_path: Iterable[Record | Mapping[str, Any]] | str | bytes | os.PathLike[str],
+        kind: RecordKind | str | None,
+        options: dict[str, Any],
+    ) -> ImportReport:
         if isinstance(records_or_path, bytes):  # a path as bytes, as ``open`` takes it
             records_or_path = os.fsdecode(records_or_path)
         if isinstance(records_or_path, str | os.PathLike):

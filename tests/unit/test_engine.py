@@ -389,3 +389,35 @@ def test_call_refuses_a_parameter_that_cannot_be_printed_as_invalid_not_internal
     assert refused.value.code == "InvalidParameter"
     assert refused.value.body["Message"].startswith(f'The specified parameter "{name}" is not valid.')
     assert reason in refused.value.body["Message"]
+
+
+@pytest.mark.parametrize("backend", ["memory", "duckdb"])
+def test_loads_of_the_same_masking_runs_at_once_keep_each_id_once(tmp_path: Any, backend: str) -> None:
+    # each load looked the runs' Ids up, then inserted them: four threads loading the same runs
+    # at once all found them new, and every run was held four times
+    import sys
+    import threading
+
+    engine = Engine() if backend == "memory" else Engine.connect(f"duckdb://{tmp_path}/x.duckdb")
+    runs = [MaskingRun(id=i, start_time=i) for i in range(200)]
+    barrier = threading.Barrier(4)
+
+    def load() -> None:
+        barrier.wait()
+        for _ in range(3):
+            engine.load(runs)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch often, as on a busy machine
+    try:
+        threads = [threading.Thread(target=load) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    try:
+        assert len(engine.store(RecordKind.MASKING_RUN)) == 200
+    finally:
+        engine.close()
