@@ -4,7 +4,7 @@ Snapshots, pull outputs, pull checkpoints and the CLI's exports and captures are
 the target, flushed to disk, then renamed over it: a reader sees the old file or the new one,
 never part of one, and a write that fails leaves the old file and no temporary file behind.
 The new file has the permissions a plain ``open`` would give it: those of the file it replaces,
-else 0o666 less the umask.
+else 0o666 less the umask. A symbolic link stays: the file it points to is the one replaced.
 
 A failure to create the new file, of its own writes (a full disk) or of the rename is an
 :class:`~dsc_engine.errors.OutputError` naming the target; any other error raised inside the
@@ -41,8 +41,11 @@ def replacing(path: str | os.PathLike[str], *, binary: bool = False) -> contextl
 @contextlib.contextmanager
 def _replacing(target: Path, binary: bool) -> Iterator[IO[Any]]:
     mode = _existing_mode(target)
+    # a symbolic link stays, and the file it points to is replaced, as a plain open would write it
+    # (errors still name the path given)
+    real = target.resolve() if target.is_symlink() else target
     try:
-        descriptor, partial = _temporary(target)
+        descriptor, partial = _temporary(real)
     except OSError as exc:  # no such folder, no permission, a read-only file system
         raise OutputError(str(target), f"cannot be created: {exc.strerror or exc}") from exc
     try:
@@ -61,14 +64,14 @@ def _replacing(target: Path, binary: bool) -> Iterator[IO[Any]]:
             with _writing(buffer.target):
                 os.fsync(buffer.fileno())
         try:
-            os.replace(partial, target)
+            os.replace(partial, real)
         except OSError as exc:  # its folder removed meanwhile, a name too long for the system
             raise OutputError(str(target), f"cannot be put in place: {exc.strerror or exc}") from exc
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(partial)
         raise
-    _sync_directory(target.parent)
+    _sync_directory(real.parent)
 
 
 class _Writer(io.BufferedWriter):

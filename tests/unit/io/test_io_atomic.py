@@ -245,3 +245,23 @@ def test_a_replaced_file_keeps_the_permissions_it_had(tmp_path: Path, mode: int)
         out.write(b"new")
     assert target.read_bytes() == b"new"
     assert stat.S_IMODE(target.stat().st_mode) == mode
+
+
+def test_a_symbolic_link_stays_and_the_file_it_points_to_is_replaced(tmp_path: Path) -> None:
+    # the rename put a regular file in place of the link ("latest.dscsnap -> snaps/x"), and the
+    # file it pointed to was left as it was
+    (tmp_path / "snaps").mkdir()
+    real = tmp_path / "snaps" / "x"
+    real.write_text("old")
+    link = tmp_path / "latest"
+    link.symlink_to(Path("snaps") / "x")
+    with replacing(link) as out:
+        out.write("new")
+    assert link.is_symlink() and os.readlink(link) == os.path.join("snaps", "x")
+    assert real.read_text() == "new"
+    dangling = tmp_path / "next"
+    dangling.symlink_to(Path("snaps") / "y")  # a link to a file not there yet: made, as open makes it
+    with replacing(dangling) as out:
+        out.write("made")
+    assert dangling.is_symlink() and (tmp_path / "snaps" / "y").read_text() == "made"
+    assert sorted(p.name for p in (tmp_path / "snaps").iterdir()) == ["x", "y"]
