@@ -157,7 +157,7 @@ def _temporary(target: Path) -> tuple[int, Path]:
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     # the target's name cut so that the temporary name is no longer than a name may be (a target
     # named near that limit can be made; its temporary file, 22 bytes longer, could not)
-    stem = os.fsdecode(os.fsencode(target.name)[: _NAME_MAX - len(".") - 12 - len("..partial")])
+    stem = _cut(target.name, _NAME_MAX - len(".") - 12 - len("..partial"))
     while True:
         # hidden, so that one a killed save leaves is not read with its folder (nor a glob's '*')
         partial = target.with_name(f".{stem}.{secrets.token_hex(6)}.partial")
@@ -165,6 +165,18 @@ def _temporary(target: Path) -> tuple[int, Path]:
             return os.open(partial, flags, 0o666), partial
         except FileExistsError:
             continue
+
+
+def _cut(name: str, most: int) -> str:
+    """The longest start of ``name`` that takes at most ``most`` bytes on the file system, cut
+    between characters: half a character is no UTF-8, which some file systems refuse in a name
+    (APFS, ext4 with casefold, ZFS with utf8only)."""
+    used = 0
+    for index, char in enumerate(name):
+        used += len(os.fsencode(char))
+        if used > most:
+            return name[:index]
+    return name
 
 
 def _sync_directory(directory: Path) -> None:

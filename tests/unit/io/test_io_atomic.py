@@ -189,7 +189,7 @@ def test_a_target_whose_name_is_near_the_longest_allowed_is_written(tmp_path: Pa
         os.close(descriptor)
         assert partial.name.startswith(".bbb") and len(os.fsencode(partial.name)) <= 255
         partial.unlink()
-    long_utf8 = tmp_path / ("é" * 125 + ".txt")  # 254 bytes; cut between the bytes of an é too
+    long_utf8 = tmp_path / ("é" * 125 + ".txt")  # 254 bytes: cut between two é
     with replacing(long_utf8) as text:
         text.write("x")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
@@ -265,3 +265,18 @@ def test_a_symbolic_link_stays_and_the_file_it_points_to_is_replaced(tmp_path: P
         out.write("made")
     assert dangling.is_symlink() and (tmp_path / "snaps" / "y").read_text() == "made"
     assert sorted(p.name for p in (tmp_path / "snaps").iterdir()) == ["x", "y"]
+
+
+@pytest.mark.parametrize("name", ["é" * 125 + ".txt", "b" + "語" * 80 + ".snap"], ids=["two-byte", "three-byte"])
+def test_a_shortened_temporary_name_never_splits_a_character(tmp_path: Path, name: str) -> None:
+    """The temporary name of a long target is its name cut to fit 255 bytes; cut between the
+    bytes of one character, it was not UTF-8, and a file system that takes UTF-8 names only
+    (APFS, ext4 with casefold, ZFS utf8only) refused to create it. It is cut between characters."""
+    from dsc_engine.io import atomic
+
+    descriptor, partial = atomic._temporary(tmp_path / name)
+    os.close(descriptor)
+    partial.unlink()
+    raw = os.fsencode(partial.name)
+    assert len(raw) <= 255 and raw.decode("utf-8").startswith(".")
+    assert name.startswith(raw.decode("utf-8")[1 : -len(".0123456789ab.partial")])
