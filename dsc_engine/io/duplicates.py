@@ -40,8 +40,8 @@ from dsc_engine.store.store import Store
 from dsc_engine.wire.catalog import wire_fields
 from dsc_engine.wire.codec import ABSENT, line_decoder, struct_values, to_wire
 
-#: The most Ids one query looks up among the held masking runs: a database is sent a statement
-#: with a placeholder per Id, and ClickHouse refuses a statement past 256 KiB (some 16,000 of them).
+#: The most Ids one query looks up among the held masking runs, so that no statement grows with
+#: the load: DuckDB binds a placeholder per Id (ClickHouse binds a long set as one array value).
 HELD_IDS_PER_QUERY = 1_000
 
 
