@@ -4,7 +4,7 @@ Snapshots, pull outputs, pull checkpoints and the CLI's exports and captures are
 the target, flushed to disk, then renamed over it: a reader sees the old file or the new one,
 never part of one, and a write that fails leaves the old file and no temporary file behind.
 The new file has the permissions a plain ``open`` would give it: those of the file it replaces,
-else 0o666 less the umask. A symbolic link stays: the file it points to is the one replaced.
+else 0o666 less the umask, and a file this process may not write is refused, as ``open`` refuses it. A symbolic link stays: the file it points to is the one replaced.
 
 A failure to create the new file, of its own writes (a full disk) or of the rename is an
 :class:`~dsc_engine.errors.OutputError` naming the target; any other error raised inside the
@@ -126,7 +126,8 @@ def _existing_mode(target: Path) -> int | None:
     """The read, write and execute bits of the regular file at ``target`` (through a symlink too), which the
     new file takes as a plain ``open`` over it would keep them; ``None`` when there is none yet.
 
-    Raise :class:`OutputError` when ``target`` cannot be looked up (a name too long: the
+    Raise :class:`OutputError` when ``target`` is a file this process may not write (as a plain
+    ``open`` would be refused: a file made read-only so as not to be overwritten stays), cannot be looked up (a name too long: the
     rename would fail only after the whole write), or is something other than a regular file:
     the rename would put a file in place of a device (``/dev/null``, when run as root), a named
     pipe or a socket, and over a folder it fails only after the whole write."""
@@ -141,6 +142,8 @@ def _existing_mode(target: Path) -> int | None:
         what, effect = ("a folder", "cannot be done") if folder else ("a device, pipe or socket", "would replace it")
         raise OutputError(str(target), f"is {what}, not a regular file: the file is saved by renaming a new file "
                           f"over it, which {effect}")
+    if not os.access(target, os.W_OK):  # a plain open would be refused: a rename must not go round that
+        raise OutputError(str(target), "is read-only: it is not replaced (make it writable to save over it)")
     return stat.S_IMODE(mode) & 0o777
 
 

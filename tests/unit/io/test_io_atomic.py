@@ -233,7 +233,7 @@ def test_a_target_name_the_system_refuses_is_refused_before_anything_is_written(
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
-@pytest.mark.parametrize("mode", [0o600, 0o640, 0o444])
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o644])
 def test_a_replaced_file_keeps_the_permissions_it_had(tmp_path: Path, mode: int) -> None:
     """A plain ``open`` over an existing file keeps that file's permissions; so must a save that
     replaces it. A snapshot of audit logs someone restricted to its owner (0o600) became readable
@@ -280,3 +280,18 @@ def test_a_shortened_temporary_name_never_splits_a_character(tmp_path: Path, nam
     raw = os.fsencode(partial.name)
     assert len(raw) <= 255 and raw.decode("utf-8").startswith(".")
     assert name.startswith(raw.decode("utf-8")[1 : -len(".0123456789ab.partial")])
+
+
+def test_a_file_this_process_may_not_write_is_refused_as_open_refuses_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the rename replaced a file made read-only (0o444) so as not to be overwritten, where a plain
+    # open would have been refused; os.access is asked, so root (who may write anything) still may
+    from dsc_engine.errors import OutputError
+
+    target = tmp_path / "kept.jsonl"
+    target.write_text("kept")
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: False if Path(path) == target else real_access(path, mode))
+    with pytest.raises(OutputError, match="is read-only") as refused, replacing(target) as out:
+        out.write("new")
+    assert refused.value.path == str(target)
+    assert target.read_text() == "kept" and sorted(p.name for p in tmp_path.iterdir()) == ["kept.jsonl"]
