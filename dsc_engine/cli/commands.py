@@ -7,10 +7,8 @@ errors and turned into messages and exit codes by :func:`dsc_engine.cli.main`.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import os
-import stat
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -18,6 +16,7 @@ from typing import IO, Any
 from dsc_engine import replay as replays
 from dsc_engine.api.operations import BY_KIND, OPERATIONS
 from dsc_engine.cli import demo as demos
+from dsc_engine.cli import destination
 from dsc_engine.cli import shell as shells
 from dsc_engine.cli.arguments import name_value, parameters, positive
 from dsc_engine.cli.cloud import add_upstream_options, record_upstream
@@ -27,7 +26,6 @@ from dsc_engine.cli.output import (
 from dsc_engine.engine import Engine
 from dsc_engine.errors import ImportFailure, OutputError, UsageError
 from dsc_engine.io import export, imports, snapshot, sources
-from dsc_engine.io.atomic import replacing
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
 from dsc_engine.query.parse import parse_filter
@@ -75,16 +73,6 @@ def _zone(text: str) -> dt.tzinfo:
         return times.parse_zone(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def made_parent(path: str | None) -> None:
-    """Create the folder an output file goes in (with its parents), unless it is standard output."""
-    if path is None or path == "-":
-        return
-    try:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(path, f"cannot create its folder: {exc.strerror or exc}") from None
 
 
 def _data_options(parser: argparse.ArgumentParser) -> None:
@@ -185,7 +173,7 @@ _SNAPSHOT_BYTES_PER_RECORD = 350
 def _save(engine: Engine, path: str, err: IO[str], *, version: int = snapshot.VERSION) -> dict[RecordKind, int]:
     """Save a snapshot (its folder made first), with a progress bar on a terminal's stderr:
     bytes written of an estimate (format 3), or records (format 2)."""
-    made_parent(path)
+    destination.made_parent(path)
     records = sum(len(engine.store(kind)) for kind in RecordKind)
     if version == snapshot.VERSION:
         progress = Progress(records * _SNAPSHOT_BYTES_PER_RECORD, err, label="saving", unit="bytes")
@@ -195,39 +183,6 @@ def _save(engine: Engine, path: str, err: IO[str], *, version: int = snapshot.VE
         return snapshot.save(engine, path, version=version, progress=progress)
     finally:
         progress.finish()
-
-
-@contextlib.contextmanager
-def _output(path: str | None, out: IO[str]) -> Iterator[IO[str]]:
-    """Where an export or a capture goes: ``out`` (no path, or ``-``); a file, written whole or
-    not at all (a failure, a full disk or Ctrl-C, leaves the file that was there); or a device or
-    named pipe (``/dev/stdout``), written as it is."""
-    if path is None or path == "-":
-        yield out
-        return
-    made_parent(path)
-    if not _streamed(path):
-        with replacing(path) as handle:
-            yield handle
-        return
-    try:
-        with open(path, "w", encoding="utf-8", newline="") as handle:
-            yield handle
-    except BrokenPipeError:  # /dev/stdout read by a program that stopped (``| head``): as for stdout
-        raise
-    except OSError as exc:
-        if exc.filename is not None:  # opening it, or another file: the error names it already
-            raise
-        raise OutputError(path, f"cannot write: {exc.strerror or exc}") from exc
-
-
-def _streamed(path: str) -> bool:
-    """Whether ``path`` is a device or a named pipe, which is written to, not replaced."""
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:  # nothing there yet, or nothing that can be looked up (replacing says why)
-        return False
-    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode) or stat.S_ISBLK(mode) or stat.S_ISSOCK(mode)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -253,7 +208,7 @@ def cmd_load(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     for path, what in (rejects, snap):
         sources.refuse_overwrite(path, files, what)
     _distinct(rejects, snap)
-    made_parent(args.rejects)
+    destination.made_parent(args.rejects)
     with Engine() if args.into is None else Engine.connect(args.into) as engine:
         report = _import(engine, files, args, err, args.rejects)
         summary: dict[str, Any] = {"summary": report.summary(), **report.to_json()}
@@ -319,7 +274,7 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             records, total, first = list(page.records), page.total, args.page
         progress = Progress(total if args.page is None else len(page.records), err, label="exporting", unit="records")
         try:
-            with _output(args.out, out) as handle:
+            with destination.output(args.out, out) as handle:
                 count = export.write(_counted(records, progress) if to_file else records, args.kind, args.to, handle,
                                      total=total, page_size=page_size, first_page=first,
                                      formula_guard=args.formula_guard, times=args.times, zone=args.tz)
@@ -367,7 +322,7 @@ def cmd_record(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         requests = replays.read_calls(args.requests, need_response=False)
     else:
         requests = [call for _, call in demos.DEMO]
-    with _engine(args, err, files) as engine, _output(args.out, out) as handle:
+    with _engine(args, err, files) as engine, destination.output(args.out, out) as handle:
         count = replays.record(engine, requests, handle)
     if args.out not in (None, "-"):
         write_mapping(args.format, {"recorded": count, "to": args.out}, out)

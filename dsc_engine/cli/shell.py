@@ -38,13 +38,13 @@ from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.api.read import INT32_MAX
 from dsc_engine.cli.arguments import brief, parameters
 from dsc_engine.cli.output import NOT_FOUND, Format, dumps, not_found_hint, table, write_items, write_mapping, write_plan
-from dsc_engine.io.csvformat import to_cell
 from dsc_engine.engine import Engine
 from dsc_engine.errors import DscError
+from dsc_engine.io.csvformat import to_cell
 from dsc_engine.models import RecordKind
 from dsc_engine.query.parse import parse_filter
-from dsc_engine.wire.catalog import FIELDS, UnknownField, lookup
 from dsc_engine.wire import times
+from dsc_engine.wire.catalog import FIELDS, UnknownField, lookup
 from dsc_engine.wire.codec import response_item, value_encoders
 
 HISTORY = Path("~/.dsc_engine_history")

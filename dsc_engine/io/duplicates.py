@@ -30,8 +30,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from pathlib import Path
 
-from dsc_engine.io.stores import HasStores
 from dsc_engine.errors import RecordError
+from dsc_engine.io.stores import HasStores
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import MaskingRun, Record
 from dsc_engine.query import ast

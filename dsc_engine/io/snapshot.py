@@ -394,8 +394,11 @@ def load(
 
     A version 3 snapshot opened into an empty in-memory store becomes that store as it is, its
     indexes included; into a store that holds records, its records are appended in their load
-    order (after the ones there, as any later load). ``kinds`` loads only those kinds (a
-    version 3 file's other stores are not read; their checksums are still verified)."""
+    order (after the ones there, as any later load), except a masking run whose ``Id`` the
+    engine holds: left out when identical, a :class:`RecordError` (before anything loads) when
+    not. ``kinds`` loads only those kinds (a version 3 file's other stores are not read; their
+    checksums are still verified). Unlike ``Engine.load(path)``, it does not wait for other
+    loads into the engine: load through the engine where threads load at once."""
     wanted = None if kinds is None else RecordKind.parse_all(kinds)
     counts = dict.fromkeys(RecordKind, 0)
     warm_filter_parser()

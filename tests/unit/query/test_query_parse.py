@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import tracemalloc
 from collections.abc import Callable
 
 import pytest
 from hypothesis import given
+from lark import Lark
 from hypothesis import strategies as st
 
 from dsc_engine.errors import FilterFieldError, FilterSyntaxError
@@ -498,21 +500,42 @@ def test_a_set_read_as_one_token_has_the_values_and_offsets_of_one_read_value_by
     values: list[str | int], spaces: list[str]
 ) -> None:
     """A set of strings and integers is lexed whole (the grammar's LITERAL_SET); its values, and
-    the offset of a value of the wrong type, are those of the same set read value by value."""
+    the error of a value of the wrong type (message and offset), are those of the same text read
+    value by value by a parser whose LITERAL_SET never matches."""
     items = [json.dumps(v) if isinstance(v, str) else str(v) for v in values]
     a, b, c, d = spaces
     body = f",{b}".join(f"{a}{item}{c}" for item in items)
     text = f"UserName in {{{body}{d}}}"
+    whole = _parsed_or_error(text)
+    assert [t.type for t in grammar.parser().lex(text)] == ["FIELD", "IN", "LITERAL_SET"]
+    assert "LITERAL_SET" not in [t.type for t in _value_by_value_parser().lex(text)]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(grammar, "parser", _value_by_value_parser)
+        assert _parsed_or_error(text) == whole
     strings = [v for v in values if isinstance(v, str)]
     if len(strings) == len(values):
-        assert parse_filter(text, AUDIT) == ast.InSet("UserName", tuple(dict.fromkeys(strings)))
-        return
-    first = next(i for i, v in enumerate(values) if not isinstance(v, str))
-    offset = text.index("{") + 1 + sum(len(f"{a}{item}{c},{b}") for item in items[:first]) + len(a)
-    with pytest.raises(FilterFieldError) as caught:
-        parse_filter(text, AUDIT)
-    assert caught.value.offset == offset
-    assert f"cannot be compared with integer {items[first]}" in str(caught.value)
+        assert whole == ast.InSet("UserName", tuple(dict.fromkeys(strings)))
+    else:  # the first integer, where it is written
+        first = next(i for i, v in enumerate(values) if not isinstance(v, str))
+        offset = text.index("{") + 1 + sum(len(f"{a}{item}{c},{b}") for item in items[:first]) + len(a)
+        assert whole == ("FilterFieldError", offset, whole[2]) and f"integer {items[first]}" in str(whole[2])
+
+
+def _parsed_or_error(text: str) -> object:
+    """The AST of an audit-log filter, or its error's type, offset and message (never cached)."""
+    try:
+        return parse_module._parse(text, AUDIT, dt.timezone.utc)
+    except (FilterFieldError, FilterSyntaxError) as exc:
+        return (type(exc).__name__, exc.offset, str(exc))
+
+
+@functools.cache
+def _value_by_value_parser() -> Lark:
+    """The filter grammar with a LITERAL_SET that never matches: every set is read by in_set."""
+    text = grammar.grammar_text()
+    start = text.index("LITERAL_SET:")
+    end = text.index("\n", start)
+    return Lark(text[:start] + "LITERAL_SET: /(?!)x/" + text[end:], parser="lalr", lexer="basic", start=list(grammar.STARTS))
 
 
 def test_a_set_where_no_set_may_stand_is_an_unexpected_brace() -> None:
