@@ -8,6 +8,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -63,12 +64,24 @@ def test_a_load_of_twenty_thousand_runs_beside_held_ones_looks_their_ids_up_in_p
     """``Engine.load`` looked the runs' Ids up among the held ones in one ``Id in {...}``
     statement: 20,000 placeholders were past ClickHouse's largest query (256 KiB), and the load
     failed with a BackendError where the memory engine loads."""
-    backend.fresh(RUNS)
+    from dsc_engine.io.duplicates import HELD_IDS_PER_QUERY
+
+    source = backend.fresh(RUNS)
     runs = [MaskingRun(start_time=i, id=i) for i in range(20_000)]
     backend.engine.load(runs[:2])
+    asked: list[int] = []
+    query = source.query
+
+    def counted(node: ast.Node, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(node, ast.InSet) and node.field == "Id":
+            asked.append(len(node.values))
+        return query(node, *args, **kwargs)
+
+    source.query = counted  # type: ignore[method-assign]
     report = backend.engine.load(runs)
     assert (report.loaded[RUNS], report.duplicates_skipped) == (19_998, 2)
     assert len(backend.engine.store(RUNS)) == 20_000
+    assert sum(asked) == 20_000 and max(asked) == HELD_IDS_PER_QUERY  # every Id, a thousand at a time
 
 
 def test_the_load_order_view_reads_like_a_list(backend: Opened) -> None:
