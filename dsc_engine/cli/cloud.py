@@ -47,7 +47,10 @@ PULL_EXAMPLES = """\
 """
 
 
-def register_pull(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], exit_codes: str) -> None:
+def register_pull(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], exit_codes: str
+) -> argparse.ArgumentParser:
+    """Add ``pull``; return its parser (the caller adds the options every command takes)."""
     parser = subparsers.add_parser(
         "pull", help=PULL_HELP, description=PULL_HELP,
         epilog=f"examples:\n{PULL_EXAMPLES}\n{exit_codes}", formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -78,6 +81,7 @@ def register_pull(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
     pace.add_argument("--retries", type=int, default=Backoff().retries,
                       help=f"retries of a throttled or failed call (default {Backoff().retries})")
     parser.add_argument("--checkpoint", metavar="FILE", help="where progress is kept (default OUT.checkpoint.json)")
+    return parser
 
 
 def cmd_pull(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:

@@ -205,3 +205,10 @@ def _done_with_records(checkpoint: Path) -> int:
     except (OSError, ValueError):  # being replaced this very moment
         return 0
     return sum(1 for job in state["jobs"] for done in job["done"] if done[2] > 0)
+
+
+def test_cli_pull_takes_format_after_the_command_as_every_command_does(keyed: TestServer, tmp_path: Path) -> None:
+    code, text, err = run("pull", "audit", *WINDOW, "--endpoint", keyed.url, "--out", str(tmp_path / "a.jsonl"),
+                          "--rate", "1000", "--format", "json", "--tz", "+08:00")
+    assert code == 0, err
+    assert json.loads(text)["records"] == 30
