@@ -84,7 +84,19 @@ def register_pull(
     return parser
 
 
+#: The logger of the official credentials package. Each provider of its default chain that finds
+#: nothing (no profile file, no ECS instance role) is logged there with its traceback; the command
+#: says why in its one line (``no Alibaba Cloud credentials: ... (each provider's reason)``).
+SDK_CREDENTIALS_LOGGER = "credentials"
+
+
+def quiet_sdk_credentials_log() -> None:
+    """Keep the credentials package's log of the providers it tried off the terminal (see above)."""
+    logging.getLogger(SDK_CREDENTIALS_LOGGER).disabled = True
+
+
 def cmd_pull(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    quiet_sdk_credentials_log()
     if args.retries < 0:
         raise UsageError("--retries", args.retries, "must be 0 or more")
     params = parameters(args.param)
@@ -231,6 +243,7 @@ def record_upstream(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int
     from dsc_engine.server.proxy import RecordingProxy, targets  # not for every command's parser
 
     upstreams = targets(args.upstream)
+    quiet_sdk_credentials_log()
     source = credentials.source()
     source.current()  # no credentials at all: say so now, not at the first call
     keys = [parse_access_key_flag(text) for text in args.access_key]

@@ -212,3 +212,26 @@ def test_cli_pull_takes_format_after_the_command_as_every_command_does(keyed: Te
                           "--rate", "1000", "--format", "json", "--tz", "+08:00")
     assert code == 0, err
     assert json.loads(text)["records"] == 30
+
+
+def test_cli_pull_without_credentials_says_so_in_one_line_without_the_sdks_tracebacks(
+    cloud: TestServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    import logging
+
+    from dsc_engine.pull import credentials
+
+    def chain_that_finds_nothing(self: credentials.DefaultChain) -> credentials.Credentials:
+        try:  # what the credentials package does when its ECS provider finds no instance role
+            raise RuntimeError("Failed to get RAM session credentials from ECS metadata service")
+        except RuntimeError as exc:
+            logging.getLogger("credentials").exception(exc)
+            raise credentials.no_credentials(str(exc)) from None
+
+    monkeypatch.delenv(ENV_KEY_ID, raising=False)
+    monkeypatch.delenv(ENV_KEY_SECRET, raising=False)
+    monkeypatch.setattr(credentials.DefaultChain, "__init__", lambda self: None)
+    monkeypatch.setattr(credentials.DefaultChain, "current", chain_that_finds_nothing)
+    code, text, err = _pull(cloud, tmp_path / "a.jsonl", "audit")
+    assert code == 3 and "no Alibaba Cloud credentials" in err and err.count("\n") == 1
+    assert "Traceback" not in capfd.readouterr().err  # the package logs through its own logger
