@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import IO
 
 from dsc_engine import pull as pulling
-from dsc_engine.cli.arguments import name_value, parameters, positive
+from dsc_engine.cli.arguments import count, name_value, parameters, positive
 from dsc_engine.cli.output import Format, dumps, table, write_mapping, write_rows
 from dsc_engine.errors import UsageError
 from dsc_engine.pull import credentials
@@ -78,7 +78,7 @@ def register_pull(
                       help=f"pages a time slice may hold before it is split (default {pulling.DEFAULT_MAX_DEPTH})")
     pace.add_argument("--rate", type=float, default=SERVICE_RATE,
                       help=f"calls per second at most (default {SERVICE_RATE:g}, the service's limit)")
-    pace.add_argument("--retries", type=int, default=Backoff().retries,
+    pace.add_argument("--retries", type=count, default=Backoff().retries,
                       help=f"retries of a throttled or failed call (default {Backoff().retries})")
     parser.add_argument("--checkpoint", metavar="FILE", help="where progress is kept (default OUT.checkpoint.json)")
     return parser
@@ -97,8 +97,6 @@ def quiet_sdk_credentials_log() -> None:
 
 def cmd_pull(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     quiet_sdk_credentials_log()
-    if args.retries < 0:
-        raise UsageError("--retries", args.retries, "must be 0 or more")
     params = parameters(args.param)
     checkpoint = Path(args.checkpoint) if args.checkpoint else pulling.default_checkpoint(args.out)
     bar = PullBar(err)

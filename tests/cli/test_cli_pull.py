@@ -235,3 +235,16 @@ def test_cli_pull_without_credentials_says_so_in_one_line_without_the_sdks_trace
     code, text, err = _pull(cloud, tmp_path / "a.jsonl", "audit")
     assert code == 3 and "no Alibaba Cloud credentials" in err and err.count("\n") == 1
     assert "Traceback" not in capfd.readouterr().err  # the package logs through its own logger
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [("١", "expected a whole number in digits 0-9, got '١'"), ("1_0", "expected a whole number in digits 0-9, got '1_0'"),
+     (" 5", "expected a whole number in digits 0-9, got ' 5'"), ("-1", "must be 0 or more, got -1")],
+)
+def test_cli_pull_retries_are_a_count_in_ascii_digits_as_every_count_option(
+    keyed: TestServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str, reason: str
+) -> None:
+    code, _, err = run("pull", "audit", *WINDOW, "--endpoint", keyed.url, "--out", str(tmp_path / "a.jsonl"),
+                       f"--retries={value}")
+    assert code == 2 and f"argument --retries: {reason}" in err + capsys.readouterr().err
