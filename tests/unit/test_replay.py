@@ -189,3 +189,15 @@ def test_replay_ignores_the_host_id_of_any_error_body_with_or_without_recommend(
     body["HostId"] = "sddp.cn-zhangjiakou.aliyuncs.com"
     differences = compare(Call("DescribeAuditLogs", {"PageSize": "500"}, body, status=400), dict(data["response"]))
     assert [d.path for d in differences] == ["Recommend"]  # a real difference; HostId is volatile
+
+
+@pytest.mark.parametrize("status", [0, -1, 99, 600, 2000, True])
+def test_a_capture_status_that_is_no_http_status_is_named_not_skipped_as_a_server_error(tmp_path, status):
+    # a mistyped 2000 for 200 was read as a 5xx, so the call was skipped and the replay passed
+    line = {"action": "DescribeAuditLogs", "params": {"PageSize": "1"}, "status": status, "response": {}}
+    capture = tmp_path / "capture.jsonl"
+    capture.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    with pytest.raises(ImportFailure) as failure:
+        read_calls(capture)
+    assert failure.value.line == 1
+    assert failure.value.reason == f"'status' must be an HTTP status, an integer from 100 to 599; it is {json.dumps(status)}"
