@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.output_options(parser, top=True)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     commands.register(subparsers, EXIT_CODES)
-    cloud.register_pull(subparsers, EXIT_CODES)
+    commands.output_options(cloud.register_pull(subparsers, EXIT_CODES))  # --format/--tz after `pull` too
     _register_serve(subparsers)
     return parser
 

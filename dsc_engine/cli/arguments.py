@@ -42,8 +42,8 @@ def brief(text: str) -> str:
     return text if len(text) <= 40 else f"{text[:20]}... ({len(text)} characters)"
 
 
-def positive(text: str) -> int:
-    """A whole number of 1 or more, in ASCII digits (``int()`` would also take ``"١"``,
+def _whole(text: str, least: int) -> int:
+    """A whole number of ``least`` or more, in ASCII digits (``int()`` would also take ``"١"``,
     ``"1_0"`` and ``" 5 "``, and refuses more than 4,300 digits with a message of its own)."""
     digits = text.removeprefix("-")
     if not (digits.isascii() and digits.isdigit()):
@@ -51,6 +51,16 @@ def positive(text: str) -> int:
     if len(digits.lstrip("0")) > _MOST_DIGITS:
         raise argparse.ArgumentTypeError(f"must be at most {_MOST_DIGITS} digits, got {len(digits)}")
     value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    if value < least:
+        raise argparse.ArgumentTypeError(f"must be {least} or more, got {value}")
     return value
+
+
+def positive(text: str) -> int:
+    """A whole number of 1 or more, in ASCII digits (a page, a size, a depth)."""
+    return _whole(text, 1)
+
+
+def count(text: str) -> int:
+    """A whole number of 0 or more, in ASCII digits (how many retries)."""
+    return _whole(text, 0)

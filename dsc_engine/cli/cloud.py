@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import IO
 
 from dsc_engine import pull as pulling
-from dsc_engine.cli.arguments import name_value, parameters, positive
+from dsc_engine.cli.arguments import count, name_value, parameters, positive
 from dsc_engine.cli.output import Format, dumps, table, write_mapping, write_rows
 from dsc_engine.errors import UsageError
 from dsc_engine.pull import credentials
@@ -47,7 +47,10 @@ PULL_EXAMPLES = """\
 """
 
 
-def register_pull(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], exit_codes: str) -> None:
+def register_pull(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], exit_codes: str
+) -> argparse.ArgumentParser:
+    """Add ``pull``; return its parser (the caller adds the options every command takes)."""
     parser = subparsers.add_parser(
         "pull", help=PULL_HELP, description=PULL_HELP,
         epilog=f"examples:\n{PULL_EXAMPLES}\n{exit_codes}", formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -75,14 +78,25 @@ def register_pull(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
                       help=f"pages a time slice may hold before it is split (default {pulling.DEFAULT_MAX_DEPTH})")
     pace.add_argument("--rate", type=float, default=SERVICE_RATE,
                       help=f"calls per second at most (default {SERVICE_RATE:g}, the service's limit)")
-    pace.add_argument("--retries", type=int, default=Backoff().retries,
+    pace.add_argument("--retries", type=count, default=Backoff().retries,
                       help=f"retries of a throttled or failed call (default {Backoff().retries})")
     parser.add_argument("--checkpoint", metavar="FILE", help="where progress is kept (default OUT.checkpoint.json)")
+    return parser
+
+
+#: The logger of the official credentials package. Each provider of its default chain that finds
+#: nothing (no profile file, no ECS instance role) is logged there with its traceback; the command
+#: says why in its one line (``no Alibaba Cloud credentials: ... (each provider's reason)``).
+SDK_CREDENTIALS_LOGGER = "credentials"
+
+
+def quiet_sdk_credentials_log() -> None:
+    """Keep the credentials package's log of the providers it tried off the terminal (see above)."""
+    logging.getLogger(SDK_CREDENTIALS_LOGGER).disabled = True
 
 
 def cmd_pull(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    if args.retries < 0:
-        raise UsageError("--retries", args.retries, "must be 0 or more")
+    quiet_sdk_credentials_log()
     params = parameters(args.param)
     checkpoint = Path(args.checkpoint) if args.checkpoint else pulling.default_checkpoint(args.out)
     bar = PullBar(err)
@@ -227,6 +241,7 @@ def record_upstream(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int
     from dsc_engine.server.proxy import RecordingProxy, targets  # not for every command's parser
 
     upstreams = targets(args.upstream)
+    quiet_sdk_credentials_log()
     source = credentials.source()
     source.current()  # no credentials at all: say so now, not at the first call
     keys = [parse_access_key_flag(text) for text in args.access_key]

@@ -21,7 +21,7 @@ from dsc_engine.cli import shell as shells
 from dsc_engine.cli.arguments import name_value, parameters, positive
 from dsc_engine.cli.cloud import add_upstream_options, record_upstream
 from dsc_engine.cli.output import (
-    Format, Progress, dumps, write_items, write_mapping, write_plan, write_rejects, write_rows,
+    Format, Progress, dumps, printable, write_items, write_mapping, write_plan, write_rejects, write_rows,
 )
 from dsc_engine.engine import Engine
 from dsc_engine.errors import ImportFailure, OutputError, UsageError
@@ -297,8 +297,8 @@ def cmd_replay(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     with _engine(args, err, _data_files(args)) as engine:
         report = replays.replay(engine, calls)
     if args.format is Format.TABLE:
-        for line in report.lines():
-            out.write(line + "\n")
+        for line in report.lines():  # the capture's text is others': shown, never acted on
+            out.write(printable(line) + "\n")
     else:
         rows = [
             {"line": r.call.line, "action": r.call.action, "matched": r.matched,

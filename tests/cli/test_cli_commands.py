@@ -219,6 +219,21 @@ def test_cli_replay_reports_every_differing_field_and_exits_1(tmp_path):
     assert [r["matched"] for r in report["results"]] == [False, True, False, True, True]
 
 
+def test_cli_replay_table_shows_characters_a_terminal_acts_on_as_escapes(tmp_path):
+    capture = tmp_path / "capture.jsonl"
+    run("record", "--out", str(capture))
+    calls = [json.loads(line) for line in capture.read_text().splitlines()]
+    hostile = "a\x9b31m\u202eb\x7fc\x85"  # a capture of the real service holds others' text
+    calls[0]["params"]["UserName"] = hostile  # shown in the call's line
+    calls[0]["response"]["Items"][0]["SensitiveWords"] = [hostile]  # shown as JSON in a difference
+    calls[1]["response"]["Items"][0]["UserName"] = hostile  # shown as text in a difference
+    capture.write_text("".join(json.dumps(c) + "\n" for c in calls))
+    code, out, _ = run("replay", str(capture))
+    assert code == 1
+    assert not any(ch in out for ch in "\x9b\u202e\x7f\x85"), out
+    assert "\\x9b31m\\u202eb\\x7fc\\x85" in out
+
+
 def test_cli_replay_skips_a_throttled_call_of_the_capture_and_exits_0(tmp_path):
     capture = tmp_path / "capture.jsonl"
     run("record", "--out", str(capture))

@@ -205,3 +205,46 @@ def _done_with_records(checkpoint: Path) -> int:
     except (OSError, ValueError):  # being replaced this very moment
         return 0
     return sum(1 for job in state["jobs"] for done in job["done"] if done[2] > 0)
+
+
+def test_cli_pull_takes_format_after_the_command_as_every_command_does(keyed: TestServer, tmp_path: Path) -> None:
+    code, text, err = run("pull", "audit", *WINDOW, "--endpoint", keyed.url, "--out", str(tmp_path / "a.jsonl"),
+                          "--rate", "1000", "--format", "json", "--tz", "+08:00")
+    assert code == 0, err
+    assert json.loads(text)["records"] == 30
+
+
+def test_cli_pull_without_credentials_says_so_in_one_line_without_the_sdks_tracebacks(
+    cloud: TestServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    import logging
+
+    from dsc_engine.pull import credentials
+
+    def chain_that_finds_nothing(self: credentials.DefaultChain) -> credentials.Credentials:
+        try:  # what the credentials package does when its ECS provider finds no instance role
+            raise RuntimeError("Failed to get RAM session credentials from ECS metadata service")
+        except RuntimeError as exc:
+            logging.getLogger("credentials").exception(exc)
+            raise credentials.no_credentials(str(exc)) from None
+
+    monkeypatch.delenv(ENV_KEY_ID, raising=False)
+    monkeypatch.delenv(ENV_KEY_SECRET, raising=False)
+    monkeypatch.setattr(credentials.DefaultChain, "__init__", lambda self: None)
+    monkeypatch.setattr(credentials.DefaultChain, "current", chain_that_finds_nothing)
+    code, text, err = _pull(cloud, tmp_path / "a.jsonl", "audit")
+    assert code == 3 and "no Alibaba Cloud credentials" in err and err.count("\n") == 1
+    assert "Traceback" not in capfd.readouterr().err  # the package logs through its own logger
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [("١", "expected a whole number in digits 0-9, got '١'"), ("1_0", "expected a whole number in digits 0-9, got '1_0'"),
+     (" 5", "expected a whole number in digits 0-9, got ' 5'"), ("-1", "must be 0 or more, got -1")],
+)
+def test_cli_pull_retries_are_a_count_in_ascii_digits_as_every_count_option(
+    keyed: TestServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str, reason: str
+) -> None:
+    code, _, err = run("pull", "audit", *WINDOW, "--endpoint", keyed.url, "--out", str(tmp_path / "a.jsonl"),
+                       f"--retries={value}")
+    assert code == 2 and f"argument --retries: {reason}" in err + capsys.readouterr().err

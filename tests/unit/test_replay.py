@@ -178,3 +178,26 @@ def test_a_capture_whose_last_call_is_cut_short_says_it_may_still_be_being_writt
     with pytest.raises(ImportFailure) as refused:
         read_calls(path)
     assert not refused.value.reason.endswith(UNENDED)
+
+
+def test_replay_ignores_the_host_id_of_any_error_body_with_or_without_recommend():
+    engine = Engine()
+    out = io.StringIO()
+    record(engine, [Call("DescribeAuditLogs", {"PageSize": "500"})], out)
+    data = json.loads(out.getvalue())
+    body = {k: v for k, v in data["response"].items() if k != "Recommend"}  # an error body without it
+    body["HostId"] = "sddp.cn-zhangjiakou.aliyuncs.com"
+    differences = compare(Call("DescribeAuditLogs", {"PageSize": "500"}, body, status=400), dict(data["response"]))
+    assert [d.path for d in differences] == ["Recommend"]  # a real difference; HostId is volatile
+
+
+@pytest.mark.parametrize("status", [0, -1, 99, 600, 2000, True])
+def test_a_capture_status_that_is_no_http_status_is_named_not_skipped_as_a_server_error(tmp_path, status):
+    # a mistyped 2000 for 200 was read as a 5xx, so the call was skipped and the replay passed
+    line = {"action": "DescribeAuditLogs", "params": {"PageSize": "1"}, "status": status, "response": {}}
+    capture = tmp_path / "capture.jsonl"
+    capture.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    with pytest.raises(ImportFailure) as failure:
+        read_calls(capture)
+    assert failure.value.line == 1
+    assert failure.value.reason == f"'status' must be an HTTP status, an integer from 100 to 599; it is {json.dumps(status)}"
