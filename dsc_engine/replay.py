@@ -32,12 +32,14 @@ order are named as such; fields are compared only between records that line up.
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import json
 import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import IO, Any, Protocol
 
 import attrs
@@ -46,6 +48,7 @@ from dsc_engine.api.errors import ApiError
 from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.errors import ImportFailure
 from dsc_engine.io.jsontext import decode_error, utf8_text
+from dsc_engine.io import sources
 from dsc_engine.io.sources import UNENDED
 
 _ALLOWED_KEYS = frozenset({"action", "params", "response", "version", "status"})
@@ -161,7 +164,6 @@ def _show(value: Any) -> str:
 
 
 #: What a byte that is not UTF-8 decodes to with ``surrogateescape``.
-_UNDECODED = re.compile("[\udc80-\udcff]")
 
 
 @attrs.frozen
@@ -215,24 +217,25 @@ class ReplayReport:
 
 
 def read_calls(path: str | os.PathLike[str], *, need_response: bool = True) -> list[Call]:
-    """The calls of a capture (or, with ``need_response=False``, of a request list)."""
+    """The calls of a capture (or, with ``need_response=False``, of a request list): JSON Lines,
+    UTF-8 (a byte order mark is dropped), gzip'd or not, read as the importer reads files."""
     name = os.fspath(path)
     calls = []
-    try:  # bytes that are not UTF-8 come through as lone surrogates, to name their line
-        with open(path, encoding="utf-8-sig", errors="surrogateescape") as lines:
-            for number, text in enumerate(lines, 1):
-                if _UNDECODED.search(text):
-                    raise ImportFailure(name, "not valid UTF-8; a capture must be UTF-8 encoded", number)
-                if not text.strip():
-                    continue
-                try:
-                    calls.append(_call(name, number, text, need_response))
-                except ImportFailure as exc:
-                    if text.endswith("\n"):
-                        raise
-                    raise ImportFailure(name, exc.reason + UNENDED, number) from None  # a call cut short
-    except OSError as exc:
-        raise ImportFailure(name, f"cannot read: {exc.strerror or exc}") from None
+    for number, line in enumerate(sources.lines(sources.chunks(Path(name))), 1):
+        if isinstance(line, sources.LongLine):
+            raise ImportFailure(name, line.reason, number)
+        try:
+            text = (line.removeprefix(codecs.BOM_UTF8) if number == 1 else line).decode("utf-8")
+        except UnicodeDecodeError:
+            raise ImportFailure(name, "not valid UTF-8; a capture must be UTF-8 encoded", number) from None
+        if not text.strip():
+            continue
+        try:
+            calls.append(_call(name, number, text, need_response))
+        except ImportFailure as exc:
+            if not isinstance(line, sources.Unended):
+                raise
+            raise ImportFailure(name, exc.reason + UNENDED, number) from None  # a call cut short
     if not calls:
         raise ImportFailure(name, "holds no calls")
     return calls

@@ -148,7 +148,7 @@ def _pull_table(report: PullReport, out: IO[str]) -> None:
                          str(s.restarts), "yes" if s.reconciled else "NO"])
     out.write(table(rows, header) + "\n")
     if empty:
-        out.write(f"({empty} empty slices not listed)\n")
+        out.write(f"({empty} empty {'slice' if empty == 1 else 'slices'} not listed)\n")
     for job in report.jobs:
         out.write(f"{job.action} {job.since} .. {job.until}: TotalCount {job.total_count}, "
                   f"{job.records} records written\n")

@@ -201,3 +201,19 @@ def test_a_capture_status_that_is_no_http_status_is_named_not_skipped_as_a_serve
         read_calls(capture)
     assert failure.value.line == 1
     assert failure.value.reason == f"'status' must be an HTTP status, an integer from 100 to 599; it is {json.dumps(status)}"
+
+
+def test_a_gzipped_capture_is_read_as_the_importer_reads_gzip(tmp_path):
+    # replay said a gzip'd capture was "not valid UTF-8", where every import reads gzip
+    import gzip
+
+    engine = Engine()
+    engine.load(sample.generate(DMS, 5, seed=3))
+    out = io.StringIO()
+    record(engine, [Call("ListSensitiveDataAuditLog", WINDOW), Call("ListSensitiveDataAuditLog", {**WINDOW, "PageSize": "2"})], out)
+    plain, packed = tmp_path / "capture.jsonl", tmp_path / "capture.jsonl.gz"
+    plain.write_text("\ufeff" + out.getvalue(), encoding="utf-8")
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    calls = read_calls(packed)
+    assert [(c.params, c.response) for c in calls] == [(c.params, c.response) for c in read_calls(plain)]
+    assert len(calls) == 2 and replay(engine, calls).ok
