@@ -241,12 +241,26 @@ def read_calls(path: str | os.PathLike[str], *, need_response: bool = True) -> l
     return calls
 
 
+class _NotJson(ValueError):
+    """``NaN``, ``Infinity`` or ``-Infinity``, which Python's ``json`` reads and JSON does not have."""
+
+    def __init__(self, word: str) -> None:
+        super().__init__(word)
+        self.word = word
+
+
+def _not_json(word: str) -> Any:
+    raise _NotJson(word)
+
+
 def _call(name: str, number: int, text: str, need_response: bool) -> Call:
     def fail(reason: str) -> ImportFailure:
         return ImportFailure(name, reason, number)
 
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_not_json)
+    except _NotJson as exc:
+        raise fail(f"{exc.word} is not JSON (a number must be finite)") from None
     except json.JSONDecodeError as exc:
         raise fail(decode_error(exc)) from None
     except RecursionError:

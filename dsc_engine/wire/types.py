@@ -16,6 +16,8 @@ A new field type is one new subclass here; nothing else dispatches on field type
 
 from __future__ import annotations
 
+import math
+
 import datetime as dt
 import enum
 import json
@@ -84,6 +86,8 @@ def json_name(value: object) -> str:
     if isinstance(value, int):
         return "an integer"
     if isinstance(value, float):
+        if not math.isfinite(value):  # Python's json reads these words, which JSON does not have
+            return f"{value!r}".replace("nan", "NaN").replace("inf", "Infinity") + ", which is not JSON"
         return "a number with a fraction"
     if isinstance(value, str):
         return "a string"

@@ -217,3 +217,23 @@ def test_a_gzipped_capture_is_read_as_the_importer_reads_gzip(tmp_path):
     calls = read_calls(packed)
     assert [(c.params, c.response) for c in calls] == [(c.params, c.response) for c in read_calls(plain)]
     assert len(calls) == 2 and replay(engine, calls).ok
+
+
+@pytest.mark.parametrize("word", ["NaN", "Infinity", "-Infinity"])
+def test_a_capture_holding_a_number_json_does_not_have_is_named_not_compared(tmp_path, word):
+    # Python's json reads NaN and Infinity: a capture holding one was compared ("TotalCount:
+    # expected NaN") instead of refused as the JSON it is not
+    capture = tmp_path / "capture.jsonl"
+    capture.write_text(json.dumps({"action": "ListSensitiveDataAuditLog", "params": WINDOW,
+                                   "response": {"TotalCount": 0}}).replace("0}", word + "}") + "\n")
+    with pytest.raises(ImportFailure, match=f"{word} is not JSON") as caught:
+        read_calls(capture)
+    assert caught.value.line == 1
+
+
+def test_a_record_holding_a_number_json_does_not_have_says_so(tmp_path):
+    path = tmp_path / "logs.jsonl"
+    path.write_text('{"CreationTime": NaN}\n{"CreationTime": 1, "EffectRow": -Infinity}\n')
+    report = Engine().load(path, kind="audit")
+    assert [r.reason.rsplit(": ", 1)[1] for r in report.rejects] == [
+        "expected an integer, got NaN, which is not JSON", "expected an integer, got -Infinity, which is not JSON"]
