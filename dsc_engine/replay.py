@@ -287,11 +287,31 @@ def _call(name: str, number: int, text: str, need_response: bool) -> Call:
         raise fail(f"'params' hold the parameters as sent, as strings; {odd!r} is {json.dumps(params[odd])}")
     if need_response and not isinstance(response, dict):
         raise fail("'response' must be the JSON object the service returned")
+    if isinstance(response, dict):
+        response, status = _unwrapped(response, status, "status" in data, fail)
     if version is not None and not isinstance(version, str):
         raise fail("'version' must be a string")
     if type(status) is not int or not 100 <= status <= 599:  # a mistyped 2000 would be skipped as a 5xx
         raise fail(f"'status' must be an HTTP status, an integer from 100 to 599; it is {json.dumps(status)}")
     return Call(action, params, response, version, status, number)
+
+
+def _unwrapped(
+    response: dict[str, Any], status: object, status_given: bool, fail: Callable[[str], ImportFailure]
+) -> tuple[dict[str, Any], object]:
+    """A response as an official SDK hands it back, unwrapped, with its HTTP status: a result's
+    map (``.to_map()``: ``headers``, ``statusCode``, ``body``) is its ``body``, and a refusal's
+    ``TeaException.data`` (the error body plus ``statusCode``) is the error body. A ``status``
+    written beside it must agree with its ``statusCode``. Anything else is the body as it is."""
+    if isinstance(response.get("body"), dict) and set(response) <= {"headers", "statusCode", "body"}:
+        code, body = response.get("statusCode", status), response["body"]
+    elif "statusCode" in response and "Code" in response:
+        code, body = response["statusCode"], {k: v for k, v in response.items() if k != "statusCode"}
+    else:
+        return response, status
+    if status_given and code != status:
+        raise fail(f"'status' {json.dumps(status)} disagrees with the response's statusCode {json.dumps(code)}")
+    return body, code
 
 
 def _depth(value: object) -> int:

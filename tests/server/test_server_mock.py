@@ -714,3 +714,37 @@ def test_starting_a_mock_without_the_sdk_names_the_extra_to_install() -> None:
 def _no_mock_left_behind() -> Iterator[None]:
     yield
     assert DaraCore.__dict__["do_action"].__func__.__module__ != "dsc_engine.mocking"
+
+
+def test_calls_captured_as_the_sdk_hands_them_back_replay_as_the_service_answered(
+    records: list[Record], no_network: None, tmp_path: Any
+) -> None:
+    """A capture written from SDK results holds ``response.to_map()`` (headers, statusCode, body)
+    or a refusal's ``TeaException.data`` (the error body plus statusCode): replay compared those
+    shapes with the body and reported every key as a difference."""
+    from dsc_engine.replay import read_calls, replay
+
+    lines = []
+    with dsc_engine.mock(records):
+        client = SddpClient(Config(access_key_id="LTAI5tProduction", access_key_secret="s", endpoint=SDDP_ENDPOINT))
+        answered = client.describe_audit_logs(DescribeAuditLogsRequest(page_size=5, lang="en_us"))
+        lines.append({"action": "DescribeAuditLogs", "params": {"PageSize": "5", "Lang": "en_us"},
+                      "response": answered.to_map()})
+        with pytest.raises(TeaException) as refused:
+            client.describe_audit_logs(DescribeAuditLogsRequest(page_size=500, lang="en_us"))
+        lines.append({"action": "DescribeAuditLogs", "params": {"PageSize": "500", "Lang": "en_us"},
+                      "response": refused.value.data})
+    assert set(lines[0]["response"]) == {"headers", "statusCode", "body"} and "statusCode" in lines[1]["response"]
+    capture = tmp_path / "capture.jsonl"
+    capture.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    calls = read_calls(capture)
+    assert [call.status for call in calls] == [200, 400]
+    assert calls[1].response is not None and "statusCode" not in calls[1].response
+    engine = Engine()
+    engine.load(records)
+    report = replay(engine, calls)
+    assert report.ok, "\n".join(report.lines())
+    lines[1]["status"] = 200  # a status beside it that says otherwise is named
+    capture.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    with pytest.raises(dsc_engine.errors.ImportFailure, match="disagrees with the response's statusCode 400"):
+        read_calls(capture)
