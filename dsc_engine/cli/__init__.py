@@ -19,6 +19,7 @@ from dsc_engine.errors import (
     CheckpointError,
     DscError,
     FilterError,
+    NO_RESPONSE,
     ImportFailure,
     RecordError,
     RequestError,
@@ -44,7 +45,7 @@ exit status:
   {EXIT_DIFFERENCES}  replay: some call answered differently from the capture
   {EXIT_USAGE}  usage: bad arguments, an unparsable filter, a bad page or kind; pull: a checkpoint of another pull
   {EXIT_DATA}  data: a file cannot be imported (or records were rejected), a bad snapshot or capture;
-     pull: it cannot go on (the message says why and what to do)
+     pull: it cannot go on (the message says why and what to do; no answer after its retries)
   {EXIT_API}  the API refused the call: HTTP status, Code and Message on stderr, and with
      --format json, jsonl or csv the error body on stdout; pull: the service refused it
   {EXIT_INTERNAL}  internal error (a bug: please report it with the message)
@@ -126,6 +127,8 @@ def _register_serve(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
 
 def exit_code(error: BaseException) -> int:
     """The exit status of a failure (see :data:`EXIT_CODES`)."""
+    if isinstance(error, UpstreamError) and error.code == NO_RESPONSE:
+        return EXIT_DATA  # no service answered: nothing refused the call, the pull cannot go on
     if isinstance(error, (ApiError, UpstreamError)):
         return EXIT_API
     if isinstance(error, (FilterError, RequestError, UsageError, CheckpointError)):

@@ -248,3 +248,16 @@ def test_cli_pull_retries_are_a_count_in_ascii_digits_as_every_count_option(
     code, _, err = run("pull", "audit", *WINDOW, "--endpoint", keyed.url, "--out", str(tmp_path / "a.jsonl"),
                        f"--retries={value}")
     assert code == 2 and f"argument --retries: {reason}" in err + capsys.readouterr().err
+
+
+def test_cli_pull_that_gets_no_answer_exits_3_as_a_pull_that_cannot_go_on(keyed: TestServer, tmp_path: Path) -> None:
+    # it exited 4, the status of a call the service refused, when no service answered at all
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on: every connection is refused
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    code, text, err = run("pull", "audit", *WINDOW, "--endpoint", f"http://127.0.0.1:{port}",
+                          "--out", str(tmp_path / "a.jsonl"), "--retries", "0", "--rate", "1000")
+    assert code == 3 and text == ""
+    assert "(no answer)" in err and "NoResponse" in err and len(err.splitlines()) == 1
