@@ -87,11 +87,14 @@ class Shell(cmd.Cmd):
         self.out = out
         self.err = err if err is not None else out  # where failures are told
         self.failures = 0  # commands that failed: a script that had any exits 1
+        self.typed = 0  # lines typed at the terminal, which the history file is to keep
 
     # -- running ---------------------------------------------------------------------------------
 
     def precmd(self, line: str) -> str:
         """The command of a line, without the byte order mark a script saved on Windows starts with."""
+        if self.use_rawinput and line and line != "EOF":  # a line readline put in the history ("EOF": the end)
+            self.typed += 1
         return line.removeprefix("\ufeff")
 
     def onecmd(self, line: str) -> bool:
@@ -278,9 +281,11 @@ class Shell(cmd.Cmd):
 
 
 @contextlib.contextmanager
-def _history(interactive: bool) -> Iterator[None]:
+def _history(interactive: bool, typed: Callable[[], int]) -> Iterator[None]:
     """Keep ``readline`` history across interactive sessions (nothing for a script): each
-    session appends the lines typed in it, so two sessions at once both keep theirs."""
+    session appends the lines typed in it (``typed()`` of them, counted as they are read: a
+    history that ``history-size`` in ``~/.inputrc`` keeps short stops growing, so its length
+    cannot tell), so two sessions at once both keep theirs."""
     if not interactive:
         yield
         return
@@ -292,11 +297,10 @@ def _history(interactive: bool) -> Iterator[None]:
     path = HISTORY.expanduser()
     with contextlib.suppress(OSError):
         readline.read_history_file(path)
-    known = readline.get_current_history_length()
     try:
         yield
     finally:
-        added = readline.get_current_history_length() - known
+        added = min(typed(), readline.get_current_history_length())
         readline.set_history_length(_HISTORY_LINES)
         # Appended, not rewritten: a session that ended meanwhile keeps its lines. The file is
         # then cut to its last _HISTORY_LINES lines (readline does so after an append).
@@ -320,7 +324,7 @@ def run(
     stdin = stdin if stdin is not None else sys.stdin
     interactive = bool(getattr(stdin, "isatty", lambda: False)()) and stdin is sys.stdin
     shell = Shell(engine, fmt, stdin, out, interactive, zone, err)
-    with _history(interactive):
+    with _history(interactive, lambda: shell.typed):
         if interactive:
             counts = ", ".join(f"{len(engine.store(k))} {k.value}" for k in RecordKind)
             out.write(f"dsc-engine shell: {counts}. Type 'help' for commands, 'quit' to leave.\n")

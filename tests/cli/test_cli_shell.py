@@ -256,14 +256,14 @@ def test_two_sessions_at_once_both_keep_their_history(monkeypatch: pytest.Monkey
     history.write_text("kinds\n", encoding="utf-8")
     readline.clear_history()
     try:
-        with shells._history(True):
+        with shells._history(True, lambda: 1):
             readline.add_history("count by UserName")
             with history.open("a", encoding="utf-8") as other:  # another session ends meanwhile
                 other.write("use dms\n")
         assert history.read_text(encoding="utf-8").splitlines() == ["kinds", "use dms", "count by UserName"]
         readline.clear_history()
         history.unlink()
-        with shells._history(True):  # the first session of all creates the file
+        with shells._history(True, lambda: 1):  # the first session of all creates the file
             readline.add_history("query")
         assert history.read_text(encoding="utf-8").splitlines() == ["query"]
     finally:
@@ -332,8 +332,39 @@ def test_a_readline_without_append_still_keeps_the_history(monkeypatch: pytest.M
     monkeypatch.delattr(readline, "append_history_file")
     readline.clear_history()
     try:
-        with shells._history(True):
+        with shells._history(True, lambda: 1):
             readline.add_history("kinds")
         assert (tmp_path / ".dsc_engine_history").read_text(encoding="utf-8").splitlines() == ["kinds"]
     finally:
         readline.clear_history()
+
+
+def test_a_history_kept_short_by_inputrc_still_keeps_the_lines_typed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # the lines to append were counted as the history's growth, and a history that readline keeps
+    # short ("set history-size 2" in ~/.inputrc) does not grow once full: nothing was kept, ever
+    readline = pytest.importorskip("readline")
+    from dsc_engine.cli import shell as shells
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    history = tmp_path / ".dsc_engine_history"
+    history.write_text("a\nb\nc\n", encoding="utf-8")
+    readline.clear_history()
+    readline.parse_and_bind("set history-size 2")
+    try:
+        with shells._history(True, lambda: 1):
+            readline.add_history("kinds")
+        assert history.read_text(encoding="utf-8").splitlines()[-1] == "kinds"
+    finally:
+        readline.parse_and_bind("set history-size -1")
+        readline.clear_history()
+
+
+def test_the_shell_counts_the_lines_typed_at_the_terminal(data: Path) -> None:
+    from dsc_engine.cli import shell as shells
+    from dsc_engine.cli.output import Format
+
+    engine = Engine()
+    session = shells.Shell(engine, Format.TABLE, io.StringIO(), io.StringIO(), interactive=True)
+    for line in ("kinds", "", "count", "EOF"):
+        session.precmd(line)
+    assert session.typed == 2  # not the empty line, nor the end of input
