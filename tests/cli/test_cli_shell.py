@@ -8,6 +8,7 @@ import io
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from typing import Any
 from pathlib import Path
 
@@ -245,29 +246,36 @@ def test_shell_reads_and_shows_times_in_the_tz_zone_as_the_one_shot_commands(
             assert shown.rstrip().splitlines()[-1].split()[1].endswith("+08:00")
 
 
-def test_two_sessions_at_once_both_keep_their_history(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    # each session wrote its own whole history at its end: the one that ended last erased the
-    # lines the other had added meanwhile
+@pytest.fixture()
+def history(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[Any, Path]]:
+    """readline, emptied, and the history file of a HOME of the test's own."""
     readline = pytest.importorskip("readline")
-    from dsc_engine.cli import shell as shells
-
     monkeypatch.setenv("HOME", str(tmp_path))
-    history = tmp_path / ".dsc_engine_history"
-    history.write_text("kinds\n", encoding="utf-8")
     readline.clear_history()
     try:
-        with shells._history(True, lambda: 1):
-            readline.add_history("count by UserName")
-            with history.open("a", encoding="utf-8") as other:  # another session ends meanwhile
-                other.write("use dms\n")
-        assert history.read_text(encoding="utf-8").splitlines() == ["kinds", "use dms", "count by UserName"]
-        readline.clear_history()
-        history.unlink()
-        with shells._history(True, lambda: 1):  # the first session of all creates the file
-            readline.add_history("query")
-        assert history.read_text(encoding="utf-8").splitlines() == ["query"]
+        yield readline, tmp_path / ".dsc_engine_history"
     finally:
+        readline.parse_and_bind("set history-size -1")  # no limit, as readline starts
         readline.clear_history()
+
+
+def test_two_sessions_at_once_both_keep_their_history(history: tuple[Any, Path]) -> None:
+    # each session wrote its own whole history at its end: the one that ended last erased the
+    # lines the other had added meanwhile
+    from dsc_engine.cli import shell as shells
+
+    readline, path = history
+    path.write_text("kinds\n", encoding="utf-8")
+    with shells._history(True, lambda: 1):
+        readline.add_history("count by UserName")
+        with path.open("a", encoding="utf-8") as other:  # another session ends meanwhile
+            other.write("use dms\n")
+    assert path.read_text(encoding="utf-8").splitlines() == ["kinds", "use dms", "count by UserName"]
+    readline.clear_history()
+    path.unlink()
+    with shells._history(True, lambda: 1):  # the first session of all creates the file
+        readline.add_history("query")
+    assert path.read_text(encoding="utf-8").splitlines() == ["query"]
 
 
 @pytest.mark.parametrize("fmt", ["json", "jsonl", "csv"])
@@ -323,40 +331,30 @@ def test_help_shows_plain_text(monkeypatch: pytest.MonkeyPatch, data: Path) -> N
     assert len(out.splitlines()) == len(commands) and "``" not in out
 
 
-def test_a_readline_without_append_still_keeps_the_history(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_a_readline_without_append_still_keeps_the_history(
+    history: tuple[Any, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     # the append that keeps two sessions' lines raised AttributeError where readline lacks it
-    readline = pytest.importorskip("readline")
     from dsc_engine.cli import shell as shells
 
-    monkeypatch.setenv("HOME", str(tmp_path))
+    readline, path = history
     monkeypatch.delattr(readline, "append_history_file")
-    readline.clear_history()
-    try:
-        with shells._history(True, lambda: 1):
-            readline.add_history("kinds")
-        assert (tmp_path / ".dsc_engine_history").read_text(encoding="utf-8").splitlines() == ["kinds"]
-    finally:
-        readline.clear_history()
+    with shells._history(True, lambda: 1):
+        readline.add_history("kinds")
+    assert path.read_text(encoding="utf-8").splitlines() == ["kinds"]
 
 
-def test_a_history_kept_short_by_inputrc_still_keeps_the_lines_typed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_a_history_kept_short_by_inputrc_still_keeps_the_lines_typed(history: tuple[Any, Path]) -> None:
     # the lines to append were counted as the history's growth, and a history that readline keeps
     # short ("set history-size 2" in ~/.inputrc) does not grow once full: nothing was kept, ever
-    readline = pytest.importorskip("readline")
     from dsc_engine.cli import shell as shells
 
-    monkeypatch.setenv("HOME", str(tmp_path))
-    history = tmp_path / ".dsc_engine_history"
-    history.write_text("a\nb\nc\n", encoding="utf-8")
-    readline.clear_history()
+    readline, path = history
+    path.write_text("a\nb\nc\n", encoding="utf-8")
     readline.parse_and_bind("set history-size 2")
-    try:
-        with shells._history(True, lambda: 1):
-            readline.add_history("kinds")
-        assert history.read_text(encoding="utf-8").splitlines()[-1] == "kinds"
-    finally:
-        readline.parse_and_bind("set history-size -1")
-        readline.clear_history()
+    with shells._history(True, lambda: 1):
+        readline.add_history("kinds")
+    assert path.read_text(encoding="utf-8").splitlines()[-1] == "kinds"
 
 
 def test_the_shell_counts_the_lines_typed_at_the_terminal(data: Path) -> None:

@@ -130,12 +130,18 @@ def test_a_capture_param_that_is_not_a_string_is_named(tmp_path):
 
     for value, shown in ((5, "5"), (None, "null"), (["a"], '["a"]')):
         line = {"action": "DescribeAuditLogs", "params": {"PageSize": "1", "UserName": value}, "response": {}}
-        capture = tmp_path / "capture.jsonl"
-        capture.write_text(json.dumps(line) + "\n", encoding="utf-8")
-        with pytest.raises(ImportFailure) as failure:
-            read_calls(capture)
-        assert failure.value.line == 1
-        assert failure.value.reason == f"'params' hold the parameters as sent, as strings; 'UserName' is {shown}"
+        failure = _refusal(tmp_path, line)
+        assert failure.line == 1
+        assert failure.reason == f"'params' hold the parameters as sent, as strings; 'UserName' is {shown}"
+
+
+def _refusal(tmp_path, line):
+    """The ImportFailure of a capture holding the one call ``line``."""
+    capture = tmp_path / "capture.jsonl"
+    capture.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    with pytest.raises(ImportFailure) as failure:
+        read_calls(capture)
+    return failure.value
 
 
 def _refused(code, status, action="DescribeAuditLogs"):
@@ -195,12 +201,9 @@ def test_replay_ignores_the_host_id_of_any_error_body_with_or_without_recommend(
 def test_a_capture_status_that_is_no_http_status_is_named_not_skipped_as_a_server_error(tmp_path, status):
     # a mistyped 2000 for 200 was read as a 5xx, so the call was skipped and the replay passed
     line = {"action": "DescribeAuditLogs", "params": {"PageSize": "1"}, "status": status, "response": {}}
-    capture = tmp_path / "capture.jsonl"
-    capture.write_text(json.dumps(line) + "\n", encoding="utf-8")
-    with pytest.raises(ImportFailure) as failure:
-        read_calls(capture)
-    assert failure.value.line == 1
-    assert failure.value.reason == f"'status' must be an HTTP status, an integer from 100 to 599; it is {json.dumps(status)}"
+    failure = _refusal(tmp_path, line)
+    assert failure.line == 1
+    assert failure.reason == f"'status' must be an HTTP status, an integer from 100 to 599; it is {json.dumps(status)}"
 
 
 def test_a_gzipped_capture_is_read_as_the_importer_reads_gzip(tmp_path):
