@@ -54,7 +54,7 @@ def _streamed(path: str) -> bool:
         mode = os.stat(path).st_mode
     except OSError:  # nothing there yet, or nothing that can be looked up (replacing says why)
         return False
-    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode) or stat.S_ISBLK(mode) or stat.S_ISSOCK(mode)
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))  # a folder is refused by replacing
 
 
 __all__ = ["made_parent", "output"]

@@ -430,13 +430,14 @@ def _new_runs(engine: HasStores, contents: Contents, name: str) -> list[Record]:
     identical run is left out and a different one under a held ``Id`` is a :class:`RecordError`,
     before anything is loaded, as for records given to ``Engine.load`` (docs/decisions.md)."""
     kind = RecordKind.MASKING_RUN
+    records: Iterable[Record]
     if isinstance(contents, dict):
         held = contents.pop(kind, [])
-        records: Sequence[Record] = held.records_in_load_order() if isinstance(held, Store) else held
-    else:
+        records = held.records_in_load_order() if isinstance(held, Store) else held
+    else:  # an older format's tables, decoded chunk by chunk as every load reads them
         tables = [table for table in contents if table.kind is kind]
         contents[:] = [table for table in contents if table.kind is not kind]
-        records = [record for table in tables for chunk in table.chunks(INSERT_CHUNK) for record in chunk]
+        records = (record for _, chunk in _chunks(tables, INSERT_CHUNK) for record in chunk)
     runs = [(index, run) for index, run in enumerate(records) if isinstance(run, MaskingRun)]
     return new_runs(engine.store(kind), runs, lambda index: f"{name}: masking run {index}")
 

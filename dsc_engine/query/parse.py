@@ -374,9 +374,7 @@ class _ToAst(Transformer[Token, Binder]):
     def in_literals(self, field: Token, keyword: Token, values: Token) -> Binder:
         start = at(values)
         literals = [
-            _Literal("string" if item[0] == '"' else "integer", item, start + match.start())
-            for match in _SET_ITEM.finditer(values)
-            for item in (match.group(),)
+            _Literal(str(match.lastgroup), match.group(), start + match.start()) for match in _SET_ITEM.finditer(values)
         ]
         return _in_set(field, literals)
 
@@ -423,9 +421,10 @@ class _ToAst(Transformer[Token, Binder]):
 
 _TO_AST = _ToAst()
 
-#: A value in a LITERAL_SET token (the grammar's STRING and SIGNED_INT): between them stand only
-#: whitespace and commas, so searching the token finds each value in turn.
-_SET_ITEM = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+"|-?[0-9]++', re.S)
+#: A value in a LITERAL_SET token (the grammar's STRING and SIGNED_INT), its group named by its
+#: literal kind: between values stand only whitespace and commas, so searching the token finds
+#: each value in turn.
+_SET_ITEM = re.compile(r'(?P<string>"[^"\\]*+(?:\\.[^"\\]*+)*+")|(?P<integer>-?[0-9]++)', re.S)
 
 
 def _in_set(field: Token, literals: Sequence[_Literal]) -> Binder:

@@ -87,7 +87,8 @@ def json_name(value: object) -> str:
         return "an integer"
     if isinstance(value, float):
         if not math.isfinite(value):  # Python's json reads these words, which JSON does not have
-            return f"{value!r}".replace("nan", "NaN").replace("inf", "Infinity") + ", which is not JSON"
+            word = "NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"
+            return f"{word}, which is not JSON"
         return "a number with a fraction"
     if isinstance(value, str):
         return "a string"
