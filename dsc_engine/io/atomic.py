@@ -1,10 +1,11 @@
 """Files written whole or not at all: :func:`replacing`.
 
-Snapshots, pull outputs, pull checkpoints and the CLI's exports and captures are written to a temporary file of their own beside
-the target, flushed to disk, then renamed over it: a reader sees the old file or the new one,
-never part of one, and a write that fails leaves the old file and no temporary file behind.
-The new file has the permissions a plain ``open`` would give it: those of the file it replaces,
-else 0o666 less the umask, and a file this process may not write is refused, as ``open`` refuses it. A symbolic link stays: the file it points to is the one replaced.
+Snapshots, pull outputs, pull checkpoints and the CLI's exports and captures are written to a
+temporary file of their own beside the target, flushed to disk, then renamed over it: a reader
+sees the old file or the new one, never part of one, and a write that fails leaves the old file
+and no temporary file behind. The new file has the permissions a plain ``open`` would give it:
+those of the file it replaces, else 0o666 less the umask; a file this process may not write is
+refused, as ``open`` refuses it. A symbolic link stays: the file it points to is the one replaced.
 
 A failure to create the new file, of its own writes (a full disk) or of the rename is an
 :class:`~dsc_engine.errors.OutputError` naming the target; any other error raised inside the
@@ -40,7 +41,7 @@ def replacing(path: str | os.PathLike[str], *, binary: bool = False) -> contextl
 
 @contextlib.contextmanager
 def _replacing(target: Path, binary: bool) -> Iterator[IO[Any]]:
-    mode = _existing_mode(target)
+    mode = _checked_mode(target)
     # a symbolic link stays, and the file it points to is replaced, as a plain open would write it
     # (errors still name the path given)
     real = target.resolve() if target.is_symlink() else target
@@ -122,15 +123,18 @@ def _writing(target: str) -> Iterator[None]:
         raise OutputError(target, f"cannot write: {exc.strerror or exc}") from exc
 
 
-def _existing_mode(target: Path) -> int | None:
-    """The read, write and execute bits of the regular file at ``target`` (through a symlink too), which the
-    new file takes as a plain ``open`` over it would keep them; ``None`` when there is none yet.
+def _checked_mode(target: Path) -> int | None:
+    """The read, write and execute bits of the regular file at ``target`` (through a symlink
+    too), which the new file takes as a plain ``open`` over it would keep them; ``None`` when
+    there is none yet.
 
-    Raise :class:`OutputError` when ``target`` is a file this process may not write (as a plain
-    ``open`` would be refused: a file made read-only so as not to be overwritten stays), cannot be looked up (a name too long: the
-    rename would fail only after the whole write), or is something other than a regular file:
-    the rename would put a file in place of a device (``/dev/null``, when run as root), a named
-    pipe or a socket, and over a folder it fails only after the whole write."""
+    Raise :class:`OutputError`, before anything is written, when ``target``:
+    - is a file this process may not write (a plain ``open`` would be refused: a file made
+      read-only so as not to be overwritten stays);
+    - cannot be looked up (a name too long: the rename would fail only after the whole write);
+    - is something other than a regular file: the rename would put a file in place of a device
+      (``/dev/null``, when run as root), a named pipe or a socket, and over a folder it fails
+      only after the whole write."""
     try:
         mode = target.stat().st_mode
     except FileNotFoundError:  # nothing there yet (or no folder: creating the new file says so)
