@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any
@@ -23,6 +22,7 @@ from dsc_engine.io.candidates import detect_kind
 from dsc_engine.io.duplicates import new_runs
 from dsc_engine.io.imports import ImportReport, load_into
 from dsc_engine.io.jsontext import refuse_lone_surrogate
+from dsc_engine.io.stores import loading
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import MaskingRun, Record
 from dsc_engine.query import ast
@@ -53,7 +53,6 @@ class Engine:
             dict(sources) if sources is not None else {kind: Store(kind) for kind in RecordKind}
         )
         self._on_close = on_close
-        self._loading = threading.Lock()  # one load at a time (see load)
 
     @classmethod
     def connect(cls, url: str, *, create: bool = True) -> Engine:
@@ -125,11 +124,12 @@ class Engine:
         importer tells it); a bad item is a :class:`RecordError` and nothing of the call is loaded.
         Records are appended in the order given (later ones sort first among ties); a masking
         run whose ``Id`` is held already, or comes earlier in the call, is skipped when identical
-        and a :class:`RecordError` when not, as in a file import. Loads into one engine run one
-        at a time (queries go on meanwhile): a run's ``Id`` is looked up, then inserted, and two
-        loads of one run at once would both find it new.
+        and a :class:`RecordError` when not, as in a file import. Loads into one engine, or into
+        one database by several engines of this process, run one at a time (queries go on
+        meanwhile): a run's ``Id`` is looked up, then inserted, and two loads of one run at once
+        would both find it new.
         """
-        with self._loading:
+        with loading(self):
             return self._load(records_or_path, kind, options)
 
     def _load(

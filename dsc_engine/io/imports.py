@@ -42,7 +42,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,7 @@ import attrs
 
 from dsc_engine.errors import ImportFailure, OutputError, RecordError, SnapshotError, StoreError
 from dsc_engine.io import candidates, duplicates, formats, jsontext, snapshot, sources
-from dsc_engine.io.stores import HasStores, Stores, gc_paused, warm_filter_parser
+from dsc_engine.io.stores import HasStores, Stores, gc_paused, loading, warm_filter_parser
 from dsc_engine.query.source import Listing
 from dsc_engine.store.store import BulkLoad, Store
 from dsc_engine.wire.codec import ABSENT, Narrowing, from_wire, line_decoder, to_wire
@@ -576,10 +576,10 @@ def load_into(
     files = sources.expand(source)
     sources.refuse_overwrite(rejects_path, files, "the rejects file")
     rejects_file = None if rejects_path is None else _RejectsFile(rejects_path)
-    loader = _Loader(engine, strict, rejects_file, keep_duplicates, wanted)
     warm_filter_parser()
     try:
-        with gc_paused():
+        with loading(engine), gc_paused():  # what is held is read, then added to: one load at a time
+            loader = _Loader(engine, strict, rejects_file, keep_duplicates, wanted)
             _load_files(loader, files, forced, progress)
     finally:
         if rejects_file is not None:

@@ -46,7 +46,7 @@ from dsc_engine.errors import SnapshotError, UsageError
 from dsc_engine.io import columns, snapopen, snapstore, snaptables
 from dsc_engine.io.atomic import replacing
 from dsc_engine.io.duplicates import new_runs
-from dsc_engine.io.stores import HasStores, gc_paused, warm_filter_parser
+from dsc_engine.io.stores import HasStores, gc_paused, loading, warm_filter_parser
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import MaskingRun, Record
 from dsc_engine.store.store import Store
@@ -397,12 +397,12 @@ def load(
     order (after the ones there, as any later load), except a masking run whose ``Id`` the
     engine holds: left out when identical, a :class:`RecordError` (before anything loads) when
     not. ``kinds`` loads only those kinds (a version 3 file's other stores are not read; their
-    checksums are still verified). Unlike ``Engine.load(path)``, it does not wait for other
-    loads into the engine: load through the engine where threads load at once."""
+    checksums are still verified). Loads into one engine (or database) run one at a time, as
+    ``Engine.load`` does."""
     wanted = None if kinds is None else RecordKind.parse_all(kinds)
     counts = dict.fromkeys(RecordKind, 0)
     warm_filter_parser()
-    with gc_paused():
+    with loading(engine), gc_paused():
         contents, _ = _read_file(path, wanted)
         runs = _new_runs(engine, contents, os.fspath(path)) if _appends_runs(engine, wanted) else []
         if isinstance(contents, dict):

@@ -26,7 +26,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-import operator
 import struct
 import sys
 import zlib

@@ -30,6 +30,18 @@ class Stores:
         return self.stores[kind]
 
 
+@contextlib.contextmanager
+def loading(target: HasStores) -> Iterator[None]:
+    """Hold the load lock of each of ``target``'s stores, in kind order (``RecordSource.loading``):
+    a load looks its records up among the held ones and then inserts them, and two loads into one
+    target (or one database) at once would both find the same records new. Reentrant: an engine's
+    load holds it around the importer and the snapshot loader, which take it too."""
+    with contextlib.ExitStack() as held:
+        for kind in RecordKind:
+            held.enter_context(target.store(kind).loading())
+        yield
+
+
 def warm_filter_parser() -> None:
     """Build the filter language's parser (once per process, ``query.grammar.parser``) in a
     daemon thread while data loads, so that the first query needing it (filter text, an API range

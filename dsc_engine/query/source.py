@@ -11,6 +11,7 @@ layer, imports and exports need nothing else from a source.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -65,6 +66,12 @@ class RecordSource(Protocol):
         """Append records of this kind in load order (one atomic batch); how many. With
         ``listing``, the records continue that listing: they load before the ones of its earlier
         batches, the first of them last (a source that cannot do so raises ``StoreError``)."""
+
+    def loading(self) -> contextlib.AbstractContextManager[object]:
+        """A reentrant lock that a load holds while it looks its records up among the held ones
+        and inserts them, so that two loads of the same records at once do not both find them
+        new: one per in-memory store, one per database in this process for a SQL source (two
+        engines over one database share it). Queries never wait for it."""
 
     def end_listing(self, listing: Listing) -> None:
         """No batch will continue ``listing``: its records are final (a source that files them

@@ -51,6 +51,10 @@ class Connection(Protocol):
 
     def writing(self) -> contextlib.AbstractContextManager[None]: ...
 
+    def loading(self) -> contextlib.AbstractContextManager[object]:
+        """The database's write lock, held by a load across its look-ups and inserts (it is
+        reentrant: the inserts take it again)."""
+
     def insert(self, table: str, data: Any) -> None:
         """Insert a ``pyarrow.Table`` whose column names are the table's."""
 
@@ -67,13 +71,14 @@ def _first_line(exc: BaseException) -> str:
 
 
 class _WriteLock:
-    """A lock that can be weakly referenced (``threading.Lock`` cannot), so the table below forgets
-    a database's lock once no connection to it holds it."""
+    """A reentrant lock that can be weakly referenced (``threading.RLock`` cannot), so the table
+    below forgets a database's lock once no connection to it holds it. Reentrant: a load holds it
+    across its look-ups and inserts, and each insert takes it again."""
 
     __slots__ = ("_lock", "__weakref__")
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     def __enter__(self) -> None:
         self._lock.acquire()
@@ -84,9 +89,9 @@ class _WriteLock:
 
 #: The write lock of each embedded database this process has open (a DuckDB file, a chDB folder's
 #: database), by its real path: one process may open one several times (two ``Engine.connect``: a
-#: server and a loader), and their inserts must not read the same highest load number at once.
-#: Appends never conflict in either engine, so nothing else stops them. Held weakly: an entry
-#: lasts as long as a connection to its database.
+#: server and a loader), and their inserts must not read the same highest load number at once, nor
+#: their loads look the same masking runs up at once. Appends never conflict in either engine, so
+#: nothing else stops them. Held weakly: an entry lasts as long as a connection to its database.
 _WRITE_LOCKS: weakref.WeakValueDictionary[str, _WriteLock] = weakref.WeakValueDictionary()
 _WRITE_LOCKS_LOCK = threading.Lock()
 
@@ -180,6 +185,9 @@ class DuckDBConnection:
             self._local.depth = 0
             with self._errors("a transaction"):
                 cursor.commit()
+
+    def loading(self) -> _WriteLock:
+        return self._write_lock
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
@@ -325,6 +333,9 @@ class ClickHouseConnection:
     @contextlib.contextmanager
     def reading(self) -> Iterator[None]:
         yield
+
+    def loading(self) -> _WriteLock:
+        return self._write_lock
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:

@@ -34,7 +34,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
-from sqlglot import exp
 from sqlglot.expressions.datatypes import DType
 
 from dsc_engine.api.operations import BY_KIND

@@ -16,6 +16,7 @@ full (``docs/backends.md``, "Performance").
 
 from __future__ import annotations
 
+import contextlib
 import collections
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -23,7 +24,7 @@ from typing import Any, overload
 
 import attrs
 
-from dsc_engine.errors import BackendError, StoreError
+from dsc_engine.errors import StoreError
 from dsc_engine.models.kinds import RecordKind
 from dsc_engine.models.records import Record
 from dsc_engine.query import ast
@@ -78,6 +79,11 @@ class SqlSource:
         return self._scalar(self._statements.size())
 
     # --------------------------------------------------------------------------------- write
+
+    def loading(self) -> contextlib.AbstractContextManager[object]:
+        """The database's write lock (``RecordSource.loading``): loads by every engine over the
+        database in this process run one at a time."""
+        return self._connection.loading()
 
     def insert(self, records: Iterable[Record], *, listing: Listing | None = None) -> int:
         """Append records in load order, as one batch: all of it is stored or, on failure,

@@ -107,11 +107,16 @@ class Store:
         self._schema = Schema(kind)
         self._version = _Version(self._schema, (), 0)
         self._write_lock = threading.Lock()
+        self._loading = threading.RLock()
         self._plans: dict[ast.Node, tuple[int, plan.Plan]] = {}
         self._indexer: threading.Thread | None = None
 
     def __len__(self) -> int:
         return self._version.rows
+
+    def loading(self) -> threading.RLock:
+        """The lock a load into this store holds (``RecordSource.loading``)."""
+        return self._loading
 
     def end_listing(self, listing: Listing) -> None:
         """Nothing to do: this store takes no listing (see :meth:`insert`)."""

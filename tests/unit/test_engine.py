@@ -391,33 +391,73 @@ def test_call_refuses_a_parameter_that_cannot_be_printed_as_invalid_not_internal
     assert reason in refused.value.body["Message"]
 
 
-@pytest.mark.parametrize("backend", ["memory", "duckdb"])
-def test_loads_of_the_same_masking_runs_at_once_keep_each_id_once(tmp_path: Any, backend: str) -> None:
-    # each load looked the runs' Ids up, then inserted them: four threads loading the same runs
-    # at once all found them new, and every run was held four times
+def _at_once(*loads: Any) -> None:
+    """Run each of ``loads`` three times in its own thread, the threads started together and
+    switching often, as on a busy machine."""
     import sys
     import threading
 
-    engine = Engine() if backend == "memory" else Engine.connect(f"duckdb://{tmp_path}/x.duckdb")
-    runs = [MaskingRun(id=i, start_time=i) for i in range(200)]
-    barrier = threading.Barrier(4)
+    barrier = threading.Barrier(len(loads))
 
-    def load() -> None:
+    def repeat(load: Any) -> None:
         barrier.wait()
         for _ in range(3):
-            engine.load(runs)
+            load()
 
     interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)  # threads switch often, as on a busy machine
+    sys.setswitchinterval(1e-6)
     try:
-        threads = [threading.Thread(target=load) for _ in range(4)]
+        threads = [threading.Thread(target=repeat, args=(load,)) for load in loads]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
     finally:
         sys.setswitchinterval(interval)
+
+
+_RUNS = [MaskingRun(id=i, start_time=i) for i in range(200)]
+
+
+@pytest.mark.parametrize("backend", ["memory", "duckdb"])
+def test_loads_of_the_same_masking_runs_at_once_keep_each_id_once(tmp_path: Any, backend: str) -> None:
+    # each load looked the runs' Ids up, then inserted them: four threads loading the same runs
+    # at once all found them new, and every run was held four times
+    engine = Engine() if backend == "memory" else Engine.connect(f"duckdb://{tmp_path}/x.duckdb")
     try:
+        _at_once(*[lambda: engine.load(_RUNS)] * 4)
         assert len(engine.store(RecordKind.MASKING_RUN)) == 200
     finally:
         engine.close()
+
+
+def test_snapshot_load_and_engine_load_at_once_keep_each_id_once(tmp_path: Any) -> None:
+    # snapshot.load, called directly, did not wait for an Engine.load in another thread: both
+    # looked the same runs up, found them new, and held them twice
+    from dsc_engine.io import snapshot
+
+    path = tmp_path / "runs.dsc"
+    with Engine() as source:
+        source.load(_RUNS)
+        snapshot.save(source, path)
+    engine = Engine()
+    engine.load(_RUNS[:1])  # the snapshot is appended, run by run, not taken as a whole store
+    store = engine.store(RecordKind.MASKING_RUN)
+    insert = store.insert
+
+    def slow_insert(records: Any, **options: Any) -> int:
+        time.sleep(0.005)  # between the look-up and the insert, where another load would look
+        return insert(records, **options)
+
+    store.insert = slow_insert  # type: ignore[method-assign]
+    _at_once(lambda: snapshot.load(engine, path), lambda: engine.load(_RUNS), lambda: snapshot.load(engine, path))
+    assert len(engine.store(RecordKind.MASKING_RUN)) == 200
+
+
+def test_two_engines_over_one_database_load_the_same_runs_once(tmp_path: Any) -> None:
+    # two Engine.connect on one DuckDB file (a server and a loader) each looked the runs up
+    # before either inserted them: every run was held twice
+    url = f"duckdb://{tmp_path}/x.duckdb"
+    with Engine.connect(url) as first, Engine.connect(url) as second:
+        _at_once(lambda: first.load(_RUNS), lambda: second.load(_RUNS), lambda: first.load(_RUNS))
+        assert len(second.store(RecordKind.MASKING_RUN)) == 200
