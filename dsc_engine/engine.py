@@ -55,27 +55,32 @@ class Engine:
         self._on_close = on_close
 
     @classmethod
-    def connect(cls, url: str, *, create: bool = True) -> Engine:
+    def connect(cls, url: str, *, create: bool = True, read_only: bool = False) -> Engine:
         """An engine over the records at ``url``: ``memory://`` (a new in-memory engine, as
         ``Engine()``), ``duckdb:///path/logs.duckdb``, ``chdb:///path/dir`` or
         ``clickhouse://user:pass@host:8123/db``. The database's tables are created when missing;
         what it already holds is answered at once. ``create=False`` opens only a database this
         engine has made (its tables there): a path that does not exist, or a database without
-        them, is a ``BackendError``, and nothing is made (what the commands that only read use).
-        Raises ``BackendError`` for a URL or database that cannot be used (and when the backend's
+        them, is a ``BackendError``, and nothing is made. ``read_only=True`` (what the commands
+        that only read use; it implies ``create=False``) opens a database this engine has made to
+        read only: a load is a ``BackendError``, and a DuckDB file is shared with the other
+        processes reading it (one opened for writing holds it alone). Raises ``BackendError`` for a URL or database that cannot be used (and when the backend's
         package is not installed).
         """
         from dsc_engine.sql.url import Scheme, parse_url
 
         parsed = parse_url(url)
         if parsed.scheme is Scheme.MEMORY:
+            if read_only:
+                raise BackendError(parsed.shown, "an in-memory engine holds what is loaded into it: read_only"
+                                   " applies to a database")
             return cls()
         try:
             from dsc_engine.sql.backend import connect
         except ImportError as exc:  # sqlglot or pyarrow: the extra is not installed
             reason = f"the {exc.name} package is not installed: pip install 'dsc-engine[{parsed.scheme.extra}]'"
             raise BackendError(parsed.shown, reason) from None
-        backend = connect(parsed, create=create)
+        backend = connect(parsed, create=create, read_only=read_only)
         return cls(backend.sources, on_close=backend.close)
 
     def close(self) -> None:

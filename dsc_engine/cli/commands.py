@@ -107,7 +107,7 @@ def _engine(args: argparse.Namespace, err: IO[str], files: list[Path], kind: Rec
     closes it (``with``)."""
     url, _ = data_url(args.data)
     if url is not None:
-        return Engine.connect(url, create=False)
+        return Engine.connect(url, read_only=True)
     if not args.data:
         return Engine.from_sample(None if kind is None else [kind])
     engine = Engine()

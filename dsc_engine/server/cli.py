@@ -138,7 +138,7 @@ def _load(args: argparse.Namespace, err: TextIO) -> Engine:
     if url is not None:
         if args.sample:
             raise ServerConfigError("--sample", "", "a database URL names all the data: no --sample beside it")
-        return Engine.connect(url, create=False)
+        return Engine.connect(url, read_only=True)
     engine: Engine = Engine.from_sample() if args.sample else Engine()
     for path in paths:
         report = engine.load(path, kind=args.kind)

@@ -42,13 +42,19 @@ class Backend:
 MAKE = "load records into it first: dsc-engine load FILES --into URL, or Engine.connect(url).load(...)"
 
 
-def connect(url: str | BackendUrl, runs: RunPolicy | None = None, *, create: bool = True) -> Backend:
+def connect(
+    url: str | BackendUrl, runs: RunPolicy | None = None, *, create: bool = True, read_only: bool = False
+) -> Backend:
     """Open the SQL database of ``url`` (``duckdb://``, ``chdb://`` or ``clickhouse://``), with its
     tables created if missing; :class:`BackendError` if it cannot be used. ``runs``: when DuckDB's
     key tables take a run (``keys.py``; the default suits millions of records). ``create=False``
     (the commands that only read) opens only a database this engine has made: a file or folder
     that does not exist, or a database without the kinds' tables, is a :class:`BackendError`
-    (a mistyped path would otherwise answer every question with nothing), and nothing is made."""
+    (a mistyped path would otherwise answer every question with nothing), and nothing is made.
+    ``read_only`` (implies ``create=False``): the connection refuses every write, and a DuckDB
+    file is opened shared, so that other processes can read it at once; a database whose tables
+    an older version made, which an open for writing completes, is refused."""
+    create = create and not read_only
     parsed = url if isinstance(url, BackendUrl) else parse_url(url)
     if parsed.scheme is Scheme.MEMORY:
         raise BackendError(parsed.shown, "memory:// is the in-memory engine: Engine.connect opens it")
@@ -56,7 +62,7 @@ def connect(url: str | BackendUrl, runs: RunPolicy | None = None, *, create: boo
         place = Path(parsed.location).expanduser()
         if not place.exists():
             raise BackendError(parsed.shown, f"no database at {str(place)!r}: {MAKE}")
-    connection = open_connection(parsed)
+    connection = open_connection(parsed, read_only=read_only)
     try:
         if not create:
             _require_tables(connection)
@@ -94,21 +100,34 @@ def _create(connection: Connection, table: Table) -> None:
     if dialect.keyed:
         tables += [(table.runs.name, table.runs.columns)]
         tables += [(keys.name, keys.columns) for keys in table.key_tables]
+    if connection.read_only:
+        absent = _absent(connection, tables)
+        if absent:
+            reason = (f"the database lacks the table {sorted(absent)[0]!r}, which this version adds when it"
+                      " opens the database for writing; a read-only open cannot: open it once without read_only")
+            raise BackendError(connection.shown, reason)
+        return
     with connection.writing():  # two engines opening one file at once fill a key table once
-        absent = set()
-        for name, columns in tables:
-            query, values = dialect.columns_query(name, database)
-            rows = connection.rows(dialect.render(query), values)
-            if rows:
-                _check_columns(connection, name, columns, rows)
-            else:
-                absent.add(name)
+        absent = _absent(connection, tables)
         if not absent:
             return
         for statement in dialect.create_statements(table, database):
             connection.execute(dialect.render(statement))
         if dialect.keyed and table.runs.name not in absent:
             _fill(connection, table, [keys for keys in table.key_tables if keys.name in absent])
+
+
+def _absent(connection: Connection, tables: Sequence[tuple[str, tuple[Column | EntryColumn, ...]]]) -> set[str]:
+    """The names of ``tables`` the database lacks; an existing one of other columns is refused."""
+    dialect, absent = connection.dialect, set()
+    for name, columns in tables:
+        query, values = dialect.columns_query(name, connection.database)
+        rows = connection.rows(dialect.render(query), values)
+        if rows:
+            _check_columns(connection, name, columns, rows)
+        else:
+            absent.add(name)
+    return absent
 
 
 def _fill(connection: Connection, table: Table, missing: Sequence[KeyTable]) -> None:

@@ -40,6 +40,9 @@ class Connection(Protocol):
     shown: str  # the URL, without a password
     #: whether several statements can run in one transaction (a failed insert leaves nothing)
     transactional: bool
+    #: opened to read only: :meth:`writing` raises ``BackendError`` (a DuckDB file is then shared
+    #: with other processes reading it)
+    read_only: bool
 
     def execute(self, sql: str, values: Mapping[str, Any] | None = None) -> None: ...
 
@@ -109,13 +112,19 @@ def _write_lock(location: str, database: str = "") -> _WriteLock:
         return lock
 
 
+def _refuse_read_only(connection: Connection) -> None:
+    if connection.read_only:
+        raise BackendError(connection.shown, "the database was opened read-only: nothing can be loaded or changed"
+                           " through this engine (Engine.connect(url) without read_only writes)")
+
+
 class DuckDBConnection:
     """One DuckDB database (a file, or memory)."""
 
     dialect: Dialect = DUCKDB
     transactional = True
 
-    def __init__(self, url: BackendUrl) -> None:
+    def __init__(self, url: BackendUrl, *, read_only: bool = False) -> None:
         try:
             import duckdb
         except ImportError:
@@ -128,8 +137,9 @@ class DuckDBConnection:
             parent = Path(location).expanduser().parent
             if not parent.is_dir():
                 raise BackendError(self.shown, f"the folder {str(parent)!r} of the database file does not exist")
+        self.read_only = read_only
         try:
-            self._base = duckdb.connect(location)
+            self._base = duckdb.connect(location, read_only=read_only)
         except duckdb.Error as exc:
             raise BackendError(self.shown, f"cannot open the database: {_first_line(exc)}") from None
         self._local = threading.local()
@@ -191,6 +201,7 @@ class DuckDBConnection:
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
+        _refuse_read_only(self)
         with self._write_lock:
             cursor = self._cursor()
             with self._errors("a transaction"):
@@ -234,13 +245,14 @@ class ClickHouseConnection:
     dialect: Dialect = CLICKHOUSE
     transactional = False
 
-    def __init__(self, url: BackendUrl) -> None:
+    def __init__(self, url: BackendUrl, *, read_only: bool = False) -> None:
         try:
             import clickhouse_connect
             from clickhouse_connect.driver.exceptions import ClickHouseError
         except ImportError:
             raise _missing(url, "clickhouse-connect", "clickhouse") from None
         self._errors_of = ClickHouseError
+        self.read_only = read_only
         self.shown = url.shown
         self.database = url.database
         self._url = url
@@ -339,6 +351,7 @@ class ClickHouseConnection:
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
+        _refuse_read_only(self)
         with self._write_lock:
             yield
 
@@ -354,12 +367,13 @@ class ClickHouseConnection:
                 client.close()
 
 
-def open_connection(url: BackendUrl) -> Connection:
-    """The connection of a ``duckdb://``, ``chdb://`` or ``clickhouse://`` URL."""
+def open_connection(url: BackendUrl, *, read_only: bool = False) -> Connection:
+    """The connection of a ``duckdb://``, ``chdb://`` or ``clickhouse://`` URL; ``read_only``: one
+    that refuses every write (and shares a DuckDB file with other processes that read it)."""
     if url.scheme is Scheme.DUCKDB:
-        return DuckDBConnection(url)
+        return DuckDBConnection(url, read_only=read_only)
     if url.scheme in (Scheme.CHDB, Scheme.CLICKHOUSE):
-        return ClickHouseConnection(url)
+        return ClickHouseConnection(url, read_only=read_only)
     raise BackendError(url.shown, f"{url.scheme.value}:// is not a SQL backend")
 
 

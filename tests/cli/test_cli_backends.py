@@ -164,3 +164,28 @@ def test_shell_lets_go_of_the_database_when_it_ends(database: str, monkeypatch: 
         monkeypatch.setattr("sys.stdin", io.StringIO(script))
         assert run("shell", "--data", database)[0] == (1 if "=\n" in script else 0)  # a failed script exits 1
         assert len(closed) == 1
+
+
+def test_commands_that_read_a_duckdb_file_share_it_with_a_shell_open_on_it(files: Path, tmp_path: Path) -> None:
+    """The reading commands opened a DuckDB file for writing, which takes it whole: with a shell
+    open on the file, every other command on it failed on DuckDB's lock."""
+    import subprocess
+    import sys
+
+    url = f"duckdb://{tmp_path}/logs.duckdb"
+    assert run("load", str(files), "--into", url)[0] == 3  # one record rejected
+    shell = subprocess.Popen(
+        [sys.executable, "-m", "dsc_engine.cli", "--format", "json", "shell", "--data", url],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert shell.stdin is not None and shell.stdout is not None
+        shell.stdin.write("count by UserName\n")
+        shell.stdin.flush()
+        assert shell.stdout.readline()  # the shell has the file open and answers
+        code, out, err = run("--format", "json", "call", "DescribeAuditLogs", "--data", url, "--param", "PageSize=1")
+        assert code == 0, err
+        assert json.loads(out)["TotalCount"] == 60
+    finally:
+        shell.communicate("quit\n", timeout=60)
+    assert shell.returncode == 0

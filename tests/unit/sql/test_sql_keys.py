@@ -397,6 +397,22 @@ def test_a_key_table_missing_beside_runs_is_filled_with_the_records_of_the_runs(
         _agree(sql, memory, AUDIT, text, sizes=(10, 3))
 
 
+def test_a_read_only_open_of_a_file_lacking_a_key_table_says_to_open_it_for_writing(tmp_path: Path) -> None:
+    """A read-only open cannot make or fill the key table an older version did not make; it
+    says so, rather than answering 0 records on that field."""
+    path = tmp_path / "fewer.duckdb"
+    with Engine.connect(f"duckdb://{path}") as engine:
+        engine.load([AuditLog(creation_time=i, client_ip="ip") for i in range(30)])
+    with duckdb.connect(str(path)) as older:
+        older.execute('DROP TABLE "audit_log__by_ClientIp"')
+    with pytest.raises(BackendError, match="lacks the table 'audit_log__by_ClientIp'.*open it once without read_only"):
+        Engine.connect(f"duckdb://{path}", read_only=True)
+    with Engine.connect(f"duckdb://{path}") as engine:  # an open for writing completes it
+        pass
+    with Engine.connect(f"duckdb://{path}", read_only=True) as engine:
+        assert engine.query(AUDIT, 'ClientIp = "ip"').total == 30
+
+
 def test_two_engines_opening_a_file_at_once_fill_a_missing_key_table_once(tmp_path: Path) -> None:
     """Both engines saw the key table missing before either made it, and both filled it: every
     record of the runs was in it twice, and totals on its field doubled."""

@@ -322,3 +322,30 @@ def test_the_vectorised_fold_is_python_casefold(values: list[str | None]) -> Non
     import pyarrow as pa
 
     assert fold_array(pa.array(values, pa.string())).to_pylist() == fold_column(values)
+
+
+@pytest.mark.parametrize("name", SQL_NAMES)
+def test_a_read_only_engine_answers_and_refuses_every_load(name: str) -> None:
+    if name == "clickhouse":
+        pytest.skip("the live server's database is shared by the suite")
+    url = url_of(name)
+    with Engine.connect(url) as writer:
+        writer.load([MaskingRun(id=1, start_time=1), AuditLog(creation_time=1, user_name="a")])
+    with Engine.connect(url, read_only=True) as reader:
+        before = len(reader.store(AUDIT))
+        assert reader.query(AUDIT, 'UserName = "a"').total >= 1
+        for records in ([AuditLog(creation_time=2)], [MaskingRun(id=2, start_time=2)]):
+            with pytest.raises(BackendError, match="opened read-only"):
+                reader.load(records)
+        assert len(reader.store(AUDIT)) == before
+
+
+def test_a_read_only_open_of_memory_is_a_backend_error() -> None:
+    with pytest.raises(BackendError, match="read_only applies to a database"):
+        Engine.connect("memory://", read_only=True)
+
+
+def test_a_read_only_open_makes_nothing(tmp_path: Path) -> None:
+    with pytest.raises(BackendError, match="no database at"):
+        Engine.connect(f"duckdb://{tmp_path}/none.duckdb", read_only=True)
+    assert not (tmp_path / "none.duckdb").exists()
