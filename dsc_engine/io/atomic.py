@@ -7,6 +7,11 @@ and no temporary file behind. The new file has the permissions a plain ``open`` 
 those of the file it replaces, else 0o666 less the umask; a file this process may not write is
 refused, as ``open`` refuses it. A symbolic link stays: the file it points to is the one replaced.
 
+A writer holds an exclusive ``flock`` on its temporary file while it writes. A process killed
+outright (SIGKILL, a power cut) cannot remove its own: the next write to the same target removes
+every one of the target's temporary files that no process holds and that has not been written
+for :data:`ABANDONED_AFTER` seconds (``flock`` is POSIX; elsewhere they stay).
+
 A failure to create the new file, of its own writes (a full disk) or of the rename is an
 :class:`~dsc_engine.errors.OutputError` naming the target; any other error raised inside the
 ``with`` block (a read of an input that fails) goes on unchanged, after the temporary file is
@@ -19,14 +24,21 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import secrets
 import stat
+import time
 from collections.abc import Iterator
 from io import FileIO
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Literal, TextIO, overload
 
 from dsc_engine.errors import OutputError
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: abandoned temporary files are not removed
+    fcntl = None  # type: ignore[assignment]
 
 
 @overload
@@ -49,6 +61,7 @@ def _replacing(target: Path, binary: bool) -> Iterator[IO[Any]]:
         descriptor, partial = _temporary(real)
     except OSError as exc:  # no such folder, no permission, a read-only file system
         raise OutputError(str(target), f"cannot be created: {exc.strerror or exc}") from exc
+    _remove_abandoned(real, partial)
     try:
         buffer = _Writer(FileIO(descriptor, "w"), str(target))
         out: IO[Any] = buffer if binary else io.TextIOWrapper(buffer, encoding="utf-8", newline="\n")
@@ -169,9 +182,48 @@ def _temporary(target: Path) -> tuple[int, Path]:
         # hidden, so that one a killed save leaves is not read with its folder (nor a glob's '*')
         partial = target.with_name(f".{stem}.{secrets.token_hex(6)}.partial")
         try:
-            return os.open(partial, flags, 0o666), partial
+            descriptor = os.open(partial, flags, 0o666)
         except FileExistsError:
             continue
+        if fcntl is not None:  # held until the descriptor closes, or the process ends
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return descriptor, partial
+
+
+#: Seconds a temporary file must have gone unwritten before another write removes it (the time
+#: between its creation and its writer's ``flock`` is then long past).
+ABANDONED_AFTER = 60.0
+
+
+def _remove_abandoned(target: Path, own: Path) -> None:
+    """Remove the temporary files of ``target`` that a killed writer left: none holds its lock and
+    none was written for :data:`ABANDONED_AFTER` seconds. Best effort: a file that cannot be
+    opened, locked or removed stays."""
+    if fcntl is None:
+        return
+    stem = own.name[1 : -len(".0123456789ab.partial")]
+    pattern = re.compile(rf"\.{re.escape(stem)}\.[0-9a-f]{{12}}\.partial")
+    try:
+        names = [name for name in os.listdir(target.parent) if pattern.fullmatch(name)]
+    except OSError:
+        return
+    for name in names:
+        path = target.parent / name
+        if path == own:
+            continue
+        try:
+            descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        except OSError:
+            continue
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held by its writer: busy
+            status = os.fstat(descriptor)
+            if stat.S_ISREG(status.st_mode) and time.time() - status.st_mtime >= ABANDONED_AFTER:
+                os.unlink(path)
+        except OSError:
+            pass
+        finally:
+            os.close(descriptor)
 
 
 def _cut(name: str, most: int) -> str:

@@ -173,6 +173,48 @@ def test_a_temporary_file_left_by_a_killed_save_is_not_read_with_its_folder(tmp_
         assert report.ok and report.loaded_total == 5
 
 
+@pytest.mark.skipif(os.name != "posix", reason="flock is POSIX")
+def test_a_later_write_removes_what_a_killed_writer_left_and_nothing_in_use(tmp_path: Path) -> None:
+    """A save killed outright left its hidden temporary file for good (400 MB for a 1M snapshot);
+    the next write to the target now removes it. A temporary file a live writer holds, one just
+    made, and another target's are kept."""
+    import signal
+    import subprocess
+    import sys
+
+    from dsc_engine.io import atomic
+
+    target = tmp_path / "logs.dscsnap"
+    child = subprocess.Popen(
+        [sys.executable, "-c", (
+            "import sys, time\n"
+            "from dsc_engine.io.atomic import replacing\n"
+            "with replacing(sys.argv[1], binary=True) as out:\n"
+            "    out.write(b'part of a snapshot'); out.flush(); print('writing', flush=True); time.sleep(60)\n"
+        ), str(target)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert child.stdout is not None and child.stdout.readline() == "writing\n"
+    child.send_signal(signal.SIGKILL)
+    child.communicate()
+    (killed,) = tmp_path.glob(".logs.dscsnap.*.partial")
+    in_use, in_use_path = atomic._temporary(target)  # a live writer's: its lock is held
+    fresh, fresh_path = atomic._temporary(target)
+    os.close(fresh)  # unlocked but just made: its writer may not have locked it yet
+    other, other_path = atomic._temporary(tmp_path / "logs")  # another target's
+    os.close(other)
+    old = os.stat(killed).st_mtime - 3600  # unwritten for an hour
+    for path in (killed, in_use_path, other_path):
+        os.utime(path, (old, old))
+    try:
+        with replacing(target) as out:
+            out.write("new")
+        assert target.read_text() == "new"
+        assert sorted(tmp_path.glob(".*.partial")) == sorted([in_use_path, fresh_path, other_path])
+    finally:
+        os.close(in_use)
+
+
 def test_a_target_whose_name_is_near_the_longest_allowed_is_written(tmp_path: Path) -> None:
     """The temporary file's name adds a dot, a random part and ``.partial`` to the target's: for
     a target name of 234 to 255 bytes that was longer than a file name may be (``File name too
