@@ -125,9 +125,28 @@ def _absent(connection: Connection, tables: Sequence[tuple[str, tuple[Column | E
         rows = connection.rows(dialect.render(query), values)
         if rows:
             _check_columns(connection, name, columns, rows)
+            _check_engine(connection, name)
         else:
             absent.add(name)
     return absent
+
+
+def _check_engine(connection: Connection, name: str) -> None:
+    """Refuse an existing table whose storage engine would not keep every row inserted (a
+    ClickHouse ``ReplacingMergeTree`` of the same columns merges records of equal keys away)."""
+    dialect = connection.dialect
+    asked = dialect.engine_query(name, connection.database)
+    if asked is None:
+        return
+    query, values = asked
+    found = str(connection.rows(dialect.render(query), values)[0][0])
+    if found not in dialect.table_engines:
+        engines = " or ".join(sorted(dialect.table_engines))
+        raise BackendError(
+            connection.shown,
+            f"the table {name!r} exists but is not this engine's: its engine is {found}, not {engines}"
+            " (which keep every record loaded); use another database",
+        )
 
 
 def _fill(connection: Connection, table: Table, missing: Sequence[KeyTable]) -> None:

@@ -83,6 +83,14 @@ class Dialect:
         its name first, then what :meth:`found_type` reads its type from."""
         raise NotImplementedError
 
+    def engine_query(self, table: str, database: str) -> tuple[exp.Expr, dict[str, object]] | None:
+        """A query of an existing table's storage engine (one row, its name), where the database
+        has several (``None``: one kind of table only)."""
+        return None
+
+    #: The storage engines a table of this engine's may have (those that keep every row inserted)
+    table_engines: frozenset[str] = frozenset()
+
     def found_type(self, row: tuple[object, ...]) -> str:
         """The type of a column of an existing table, as :meth:`type_text` spells it, from its
         row of :meth:`columns_query`."""
@@ -206,6 +214,23 @@ class ClickHouse(Dialect):
             .order_by(column("position"))
         )
         return query, {"p0": database, "p1": table}
+
+    def engine_query(self, table: str, database: str) -> tuple[exp.Expr, dict[str, object]]:
+        query = (
+            exp.select(column("engine"))
+            .from_(exp.Table(this=identifier("tables"), db=identifier("system")))
+            .where(exp.and_(
+                exp.EQ(this=column("database"), expression=self.placeholder("p0", database)),
+                exp.EQ(this=column("name"), expression=self.placeholder("p1", table)),
+            ))
+        )
+        return query, {"p0": database, "p1": table}
+
+    #: The engine made here, and the same on a cluster or ClickHouse Cloud. Any other loses rows
+    #: or order: a ``ReplacingMergeTree`` (or Collapsing, Summing ...) merges rows of equal keys
+    #: away, ``Memory`` forgets them on restart, ``Null`` keeps none, ``Distributed`` takes no
+    #: ``DELETE`` of a failed batch.
+    table_engines = frozenset({"MergeTree", "ReplicatedMergeTree", "SharedMergeTree"})
 
     def found_type(self, row: tuple[object, ...]) -> str:
         return str(row[1])

@@ -349,3 +349,22 @@ def test_a_read_only_open_makes_nothing(tmp_path: Path) -> None:
     with pytest.raises(BackendError, match="no database at"):
         Engine.connect(f"duckdb://{tmp_path}/none.duckdb", read_only=True)
     assert not (tmp_path / "none.duckdb").exists()
+
+
+@pytest.mark.parametrize("table_engine", ["ReplacingMergeTree", "Memory"])
+def test_a_clickhouse_table_of_the_same_columns_and_another_engine_is_refused(table_engine: str) -> None:
+    """A ``ReplacingMergeTree`` of the engine's very columns was taken: its merges drop records
+    of equal sort keys, so totals shrank later, silently."""
+    from dsc_engine.sql.backend import connect
+
+    url = url_of("chdb")
+    backend = connect(url)
+    connection = backend.connection
+    table = connection.dialect.table("masking_run", connection.database).sql(dialect="clickhouse")
+    shape = connection.rows(f"SHOW CREATE TABLE {table}")[0][0]
+    connection.execute(f"DROP TABLE {table}")
+    made = shape.split("ENGINE")[0] + f"ENGINE = {table_engine}" + ("" if table_engine == "Memory" else " ORDER BY Id")
+    connection.execute(made)
+    backend.close()
+    with pytest.raises(BackendError, match=f"the table 'masking_run' exists but is not this engine's: its engine is {table_engine}, not MergeTree"):
+        Engine.connect(url)
