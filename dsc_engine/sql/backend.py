@@ -10,11 +10,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from sqlglot import exp
+
 from dsc_engine.errors import BackendError
 from dsc_engine.models.kinds import RecordKind
 from dsc_engine.sql.connection import Connection, open_connection
 from dsc_engine.sql.keys import KeyStatements, RunPolicy
-from dsc_engine.sql.schema import TABLES, Column, EntryColumn, KeyTable, Table
+from dsc_engine.sql.schema import KEYED_BY, TABLES, Column, EntryColumn, KeyTable, Table
 from dsc_engine.sql.source import SqlSource
 from dsc_engine.sql.url import BackendUrl, Scheme, looks_like_url, parse_url
 
@@ -109,12 +111,34 @@ def _create(connection: Connection, table: Table) -> None:
         return
     with connection.writing():  # two engines opening one file at once fill a key table once
         absent = _absent(connection, tables)
+        if dialect.keyed:
+            _refuse_unknown_key_tables(connection, table)
         if not absent:
             return
         for statement in dialect.create_statements(table, database):
             connection.execute(dialect.render(statement))
         if dialect.keyed and table.runs.name not in absent:
             _fill(connection, table, [keys for keys in table.key_tables if keys.name in absent])
+
+
+def _refuse_unknown_key_tables(connection: Connection, table: Table) -> None:
+    """Refuse to write into a database holding a key table of ``table`` that this version does not
+    make (a newer version's, keying a field more): its loads would not add to it, and that
+    version's lookups would then miss every record loaded here. Reading it is fine."""
+    known = {keys.name for keys in table.key_tables}
+    prefix = f"{table.name}{KEYED_BY}"
+    query = exp.select(exp.column("table_name")).from_(
+        exp.Table(this=exp.to_identifier("tables"), db=exp.to_identifier("information_schema"))
+    )
+    found = sorted(str(row[0]) for row in connection.rows(connection.dialect.render(query)))
+    unknown = [name for name in found if name.startswith(prefix) and name not in known]
+    if unknown:
+        raise BackendError(
+            connection.shown,
+            f"the database holds the key table {unknown[0]!r}, which this version does not make (a newer version"
+            " wrote the file): a load from here would leave it stale; load with that version, or open the file"
+            " read-only (Engine.connect(url, read_only=True))",
+        )
 
 
 def _absent(connection: Connection, tables: Sequence[tuple[str, tuple[Column | EntryColumn, ...]]]) -> set[str]:

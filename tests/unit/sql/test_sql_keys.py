@@ -413,6 +413,21 @@ def test_a_read_only_open_of_a_file_lacking_a_key_table_says_to_open_it_for_writ
         assert engine.query(AUDIT, 'ClientIp = "ip"').total == 30
 
 
+def test_a_file_with_a_key_table_this_version_does_not_make_is_not_written(tmp_path: Path) -> None:
+    """A newer version's file (a key table more) was loaded into: this version's inserts skipped
+    the key table it does not know, and that version's lookups on its field then missed every
+    record loaded here. It is refused for writing, and still read."""
+    path = tmp_path / "newer.duckdb"
+    with Engine.connect(f"duckdb://{path}") as engine:
+        engine.load([AuditLog(creation_time=i, user_name="u") for i in range(10)])
+    with duckdb.connect(str(path)) as newer:
+        newer.execute('CREATE TABLE "audit_log__by_Colour" ("Colour" VARCHAR, "CreationTime" BIGINT)')
+    with pytest.raises(BackendError, match="key table 'audit_log__by_Colour', which this version does not make"):
+        Engine.connect(f"duckdb://{path}")
+    with Engine.connect(f"duckdb://{path}", read_only=True) as engine:
+        assert engine.query(AUDIT, 'UserName = "u"').total == 10
+
+
 def test_two_engines_opening_a_file_at_once_fill_a_missing_key_table_once(tmp_path: Path) -> None:
     """Both engines saw the key table missing before either made it, and both filled it: every
     record of the runs was in it twice, and totals on its field doubled."""
