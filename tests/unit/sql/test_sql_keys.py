@@ -397,14 +397,20 @@ def test_a_key_table_missing_beside_runs_is_filled_with_the_records_of_the_runs(
         _agree(sql, memory, AUDIT, text, sizes=(10, 3))
 
 
+def _altered(path: Path, statement: str) -> Path:
+    """A DuckDB file of 30 audit logs (one user, one client IP) changed by ``statement``, as
+    another version of the engine would have left it."""
+    with Engine.connect(f"duckdb://{path}") as engine:
+        engine.load([AuditLog(creation_time=i, user_name="u", client_ip="ip") for i in range(30)])
+    with duckdb.connect(str(path)) as other:
+        other.execute(statement)
+    return path
+
+
 def test_a_read_only_open_of_a_file_lacking_a_key_table_says_to_open_it_for_writing(tmp_path: Path) -> None:
     """A read-only open cannot make or fill the key table an older version did not make; it
     says so, rather than answering 0 records on that field."""
-    path = tmp_path / "fewer.duckdb"
-    with Engine.connect(f"duckdb://{path}") as engine:
-        engine.load([AuditLog(creation_time=i, client_ip="ip") for i in range(30)])
-    with duckdb.connect(str(path)) as older:
-        older.execute('DROP TABLE "audit_log__by_ClientIp"')
+    path = _altered(tmp_path / "fewer.duckdb", 'DROP TABLE "audit_log__by_ClientIp"')
     with pytest.raises(BackendError, match="lacks the table 'audit_log__by_ClientIp'.*open it once without read_only"):
         Engine.connect(f"duckdb://{path}", read_only=True)
     with Engine.connect(f"duckdb://{path}") as engine:  # an open for writing completes it
@@ -417,15 +423,11 @@ def test_a_file_with_a_key_table_this_version_does_not_make_is_not_written(tmp_p
     """A newer version's file (a key table more) was loaded into: this version's inserts skipped
     the key table it does not know, and that version's lookups on its field then missed every
     record loaded here. It is refused for writing, and still read."""
-    path = tmp_path / "newer.duckdb"
-    with Engine.connect(f"duckdb://{path}") as engine:
-        engine.load([AuditLog(creation_time=i, user_name="u") for i in range(10)])
-    with duckdb.connect(str(path)) as newer:
-        newer.execute('CREATE TABLE "audit_log__by_Colour" ("Colour" VARCHAR, "CreationTime" BIGINT)')
+    path = _altered(tmp_path / "newer.duckdb", 'CREATE TABLE "audit_log__by_Colour" ("Colour" VARCHAR, "CreationTime" BIGINT)')
     with pytest.raises(BackendError, match="key table 'audit_log__by_Colour', which this version does not make"):
         Engine.connect(f"duckdb://{path}")
     with Engine.connect(f"duckdb://{path}", read_only=True) as engine:
-        assert engine.query(AUDIT, 'UserName = "u"').total == 10
+        assert engine.query(AUDIT, 'UserName = "u"').total == 30
 
 
 def test_two_engines_opening_a_file_at_once_fill_a_missing_key_table_once(tmp_path: Path) -> None:
