@@ -264,7 +264,12 @@ class _Literal:
         return cls(kind, str(token), at(token))
 
     def describe(self) -> str:
-        return "an open bound '*'" if self.kind == "unbounded" else f"{self.kind} {self.text}"
+        """``string "x"``, ``integer 5``, ``the boolean true``, ``an open bound '*'``."""
+        if self.kind == "unbounded":
+            return "an open bound '*'"
+        if self.kind in ("true", "false"):  # the kind is the literal itself: name its type
+            return f"the boolean {self.text}"
+        return f"{self.kind} {self.text}"
 
     def string(self, scope: _Scope) -> str:
         """The decoded text of a string literal (JSON escapes); a bad escape is a syntax error."""

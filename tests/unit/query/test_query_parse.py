@@ -310,6 +310,10 @@ def test_entry_fields_are_checked_against_the_entry_catalog() -> None:
     [
         ('EffectRow = "5"', AUDIT, 12, "EffectRow is an integer field; it cannot be compared with string"),
         ("UserName = 5", AUDIT, 11, "UserName is a string field"),
+        # a boolean literal was named twice ("cannot be compared with true true")
+        ("UserName = true", AUDIT, 11, "UserName is a string field; it cannot be compared with the boolean true ("),
+        ("EffectRow in {1, FALSE}", AUDIT, 17, "it cannot be compared with the boolean FALSE ("),
+        ("SqlText contains true", AUDIT, 17, "'contains' takes a string, not the boolean true"),
         ("InWhiteList = 1", AUDIT, 14, "expected true or false"),
         ('WarnLevel = 4', AUDIT, 12, "WarnLevel is a string field"),
         ('Status = "7"', RUNS, 9, "Status is an integer field"),
