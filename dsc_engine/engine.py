@@ -94,11 +94,14 @@ class Engine:
         self.close()
 
     @classmethod
-    def from_sample(cls, kinds: Iterable[RecordKind | str] | None = None) -> Engine:
+    def from_sample(cls, kinds: RecordKind | str | Iterable[RecordKind | str] | None = None) -> Engine:
         """An engine loaded with the sample bundled in the package: every kind, or only those of
-        ``kinds`` (the others empty; a command that reads one kind loads only that one)."""
+        ``kinds`` (one kind or its name, or several; the others empty; a command that reads one
+        kind loads only that one)."""
         from dsc_engine.sample import bundled
 
+        if isinstance(kinds, str | RecordKind):  # one name is one kind, as ``load(kinds=...)`` takes it
+            kinds = (kinds,)
         engine = cls()
         wanted = {_kind(kind) for kind in kinds} if kinds is not None else set(RecordKind)
         for kind in RecordKind:

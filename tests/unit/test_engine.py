@@ -240,6 +240,14 @@ def test_from_sample_of_some_kinds_loads_only_those() -> None:
     assert [len(Engine.from_sample([]).store(kind)) for kind in RecordKind] == [0, 0, 0]
 
 
+def test_from_sample_of_one_kind_by_name_loads_that_kind() -> None:
+    """``Engine.from_sample("audit")`` read the name letter by letter ("unknown record kind 'a'"),
+    where ``Engine.load(path, kinds="audit")`` takes one name as one kind."""
+    for one in ("audit", RecordKind.AUDIT_LOG):
+        engine = Engine.from_sample(one)
+        assert [len(engine.store(kind)) > 0 for kind in RecordKind] == [True, False, False]
+
+
 @pytest.mark.parametrize("value", [[{"queryKey": "userName", "isContain": {1, 2}}], 5, {"a": 1}])
 def test_log_query_op_json_python_values_that_are_not_json_arrays(value: object) -> None:
     with pytest.raises(ApiError) as info:
