@@ -429,3 +429,15 @@ def test_loads_of_the_same_masking_runs_at_once_keep_each_id_once(tmp_path: Any,
         assert len(engine.store(RecordKind.MASKING_RUN)) == 200
     finally:
         engine.close()
+
+
+def test_a_parameter_given_as_none_is_left_out() -> None:
+    """docs/api.md: ``None``, like an empty string, is the parameter left out, so optional
+    keywords may be passed as ``None``; a required DMS parameter given so is missing."""
+    engine = Engine.from_sample(["audit"])
+    given = engine.describe_audit_logs(UserName=None, PageSize=None, LogQueryOpJson=None)
+    plain = engine.describe_audit_logs()
+    assert (given["TotalCount"], given["PageSize"], given["Items"]) == (plain["TotalCount"], 10, plain["Items"])
+    with pytest.raises(ApiError) as info:
+        engine.list_sensitive_data_audit_log(StartTime=None, EndTime="2026-10-31 23:59:59", PageSize=10, PageNumber=1)
+    assert info.value.code == "MissingStartTime"
