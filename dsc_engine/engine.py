@@ -26,7 +26,7 @@ from dsc_engine.io.stores import loading
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import MaskingRun, Record
 from dsc_engine.query import ast
-from dsc_engine.query.parse import parse_filter
+from dsc_engine.query.parse import filter_zone, parse_filter
 from dsc_engine.query.source import Page, RecordSource
 from dsc_engine.store.store import Store
 from dsc_engine.wire import times
@@ -98,11 +98,14 @@ class Engine:
         self.close()
 
     @classmethod
-    def from_sample(cls, kinds: Iterable[RecordKind | str] | None = None) -> Engine:
+    def from_sample(cls, kinds: RecordKind | str | Iterable[RecordKind | str] | None = None) -> Engine:
         """An engine loaded with the sample bundled in the package: every kind, or only those of
-        ``kinds`` (the others empty; a command that reads one kind loads only that one)."""
+        ``kinds`` (one kind or its name, or several; the others empty; a command that reads one
+        kind loads only that one)."""
         from dsc_engine.sample import bundled
 
+        if isinstance(kinds, str | RecordKind):  # one name is one kind, as ``load(kinds=...)`` takes it
+            kinds = (kinds,)
         engine = cls()
         wanted = {_kind(kind) for kind in kinds} if kinds is not None else set(RecordKind)
         for kind in RecordKind:
@@ -246,13 +249,7 @@ class Engine:
 def _filter(kind: RecordKind | str, filter_text: str, zone: dt.tzinfo | str) -> tuple[RecordKind, ast.Node]:
     """The kind and the parsed filter of a :meth:`Engine.query` or :meth:`Engine.explain`."""
     resolved = _kind(kind)
-    if isinstance(zone, str):
-        try:
-            zone = times.parse_zone(zone)
-        except ValueError as exc:
-            raise invalid("zone", zone, str(exc), f"未知的时区 {zone!r}") from None
-    elif not isinstance(zone, dt.tzinfo):
-        raise invalid("zone", zone, "a zone is a tzinfo or its name", "时区必须是 tzinfo 或时区名称")
+    zone = filter_zone(zone)
     if not isinstance(filter_text, str):
         raise invalid(
             "filter_text",

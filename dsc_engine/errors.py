@@ -45,6 +45,8 @@ class RecordError(DscError):
 
     ``key`` is the offending wire key (PascalCase, dotted for nested entries such as
     ``SensitiveDataLog[0].SecurityLevel``), ``where`` says which record (file and line, or index).
+    ``kind`` is ``"record"`` when the record's kind cannot be told, and ``key`` empty when the
+    fault is the whole record's; the message then names neither.
     """
 
     def __init__(self, kind: str, key: str, reason: str, where: str = "") -> None:
@@ -52,8 +54,10 @@ class RecordError(DscError):
         self.key = key
         self.reason = reason
         self.where = where
+        subject = "record" if kind in ("", "record") else f"{kind} record"
         place = f" ({where})" if where else ""
-        super().__init__(f"{kind} record{place}: key {key!r}: {reason}")
+        detail = f"key {key!r}: {reason}" if key else reason
+        super().__init__(f"{subject}{place}: {detail}")
 
     def located(self, where: str) -> RecordError:
         """The same error, said of a record at ``where`` (e.g. ``logs.jsonl:12``)."""

@@ -49,16 +49,18 @@ _JSON_STRING = json.JSONDecoder(strict=False)
 _ESCAPE = re.compile(r'\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})')
 
 
-def parse_filter(text: str, kind: RecordKind | str, *, zone: dt.tzinfo = times.UTC) -> ast.Node:
+def parse_filter(text: str, kind: RecordKind | str, *, zone: dt.tzinfo | str = times.UTC) -> ast.Node:
     """Parse filter ``text`` into an AST over the fields of ``kind`` (a kind or its name).
 
     A time literal written without a zone and compared with an Sddp time (UNIX milliseconds) is
-    read in ``zone`` (UTC by default); DMS times are naive wall-clock times, which no zone changes.
+    read in ``zone`` (UTC by default: a ``tzinfo``, or a name such as ``"Asia/Shanghai"`` or
+    ``"+08:00"``); DMS times are naive wall-clock times, which no zone changes.
 
     Blank text is :class:`ast.MatchAll`. Raises :class:`FilterSyntaxError` or
     :class:`FilterFieldError`, and :class:`InvalidParameterError` for a ``text`` that is not a
-    string or an unknown ``kind``; never a lark or other Python exception.
+    string, an unknown ``kind`` or a ``zone`` that is none; never a lark or other Python exception.
     """
+    zone = filter_zone(zone)
     if not isinstance(text, str):
         kind_name = type(text).__name__
         raise InvalidParameterError(
@@ -73,6 +75,20 @@ def parse_filter(text: str, kind: RecordKind | str, *, zone: dt.tzinfo = times.U
     if len(text) <= _CACHED_TEXT and type(zone) in _CACHED_ZONES:
         return _parsed(text, kind, zone)
     return _parse(text, kind, zone)
+
+
+def filter_zone(zone: object) -> dt.tzinfo:
+    """The zone filter times without one are read in: a ``tzinfo`` as it is, or its name (``UTC``,
+    an offset such as ``+08:00``, an IANA name); anything else is an :class:`InvalidParameterError`
+    on ``zone``."""
+    if isinstance(zone, str):
+        try:
+            return times.parse_zone(zone)
+        except ValueError as exc:
+            raise InvalidParameterError("zone", zone, Reason(str(exc), f"未知的时区 {zone!r}")) from None
+    if not isinstance(zone, dt.tzinfo):
+        raise InvalidParameterError("zone", zone, Reason("a zone is a tzinfo or its name", "时区必须是 tzinfo 或时区名称"))
+    return zone
 
 
 @functools.lru_cache(maxsize=1_024)
@@ -248,7 +264,12 @@ class _Literal:
         return cls(kind, str(token), at(token))
 
     def describe(self) -> str:
-        return "an open bound '*'" if self.kind == "unbounded" else f"{self.kind} {self.text}"
+        """``string "x"``, ``integer 5``, ``the boolean true``, ``an open bound '*'``."""
+        if self.kind == "unbounded":
+            return "an open bound '*'"
+        if self.kind in ("true", "false"):  # the kind is the literal itself: name its type
+            return f"the boolean {self.text}"
+        return f"{self.kind} {self.text}"
 
     def string(self, scope: _Scope) -> str:
         """The decoded text of a string literal (JSON escapes); a bad escape is a syntax error."""

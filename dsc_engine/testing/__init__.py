@@ -8,7 +8,7 @@ fixtures need no import. Needs the test extra (``pip install 'dsc-engine[test]'`
         assert logs.body.total_count > 0
 
     def test_unchanged_code(dsc_mock):       # the SDK answered in-process, any endpoint/region
-        assert my_report() == 5
+        assert my_report() == 3000           # its TotalCount of the bundled sample's audit logs
 
 Fixtures (all function-scoped views of what the session shares; ``docs/server.md``):
 

@@ -240,6 +240,14 @@ def test_from_sample_of_some_kinds_loads_only_those() -> None:
     assert [len(Engine.from_sample([]).store(kind)) for kind in RecordKind] == [0, 0, 0]
 
 
+def test_from_sample_of_one_kind_by_name_loads_that_kind() -> None:
+    """``Engine.from_sample("audit")`` read the name letter by letter ("unknown record kind 'a'"),
+    where ``Engine.load(path, kinds="audit")`` takes one name as one kind."""
+    for one in ("audit", RecordKind.AUDIT_LOG):
+        engine = Engine.from_sample(one)
+        assert [len(engine.store(kind)) > 0 for kind in RecordKind] == [True, False, False]
+
+
 @pytest.mark.parametrize("value", [[{"queryKey": "userName", "isContain": {1, 2}}], 5, {"a": 1}])
 def test_log_query_op_json_python_values_that_are_not_json_arrays(value: object) -> None:
     with pytest.raises(ApiError) as info:
@@ -461,3 +469,15 @@ def test_two_engines_over_one_database_load_the_same_runs_once(tmp_path: Any) ->
     with Engine.connect(url) as first, Engine.connect(url) as second:
         _at_once(lambda: first.load(_RUNS), lambda: second.load(_RUNS), lambda: first.load(_RUNS))
         assert len(second.store(RecordKind.MASKING_RUN)) == 200
+
+
+def test_a_parameter_given_as_none_is_left_out() -> None:
+    """docs/api.md: ``None``, like an empty string, is the parameter left out, so optional
+    keywords may be passed as ``None``; a required DMS parameter given so is missing."""
+    engine = Engine.from_sample(["audit"])
+    given = engine.describe_audit_logs(UserName=None, PageSize=None, LogQueryOpJson=None)
+    plain = engine.describe_audit_logs()
+    assert (given["TotalCount"], given["PageSize"], given["Items"]) == (plain["TotalCount"], 10, plain["Items"])
+    with pytest.raises(ApiError) as info:
+        engine.list_sensitive_data_audit_log(StartTime=None, EndTime="2026-10-31 23:59:59", PageSize=10, PageNumber=1)
+    assert info.value.code == "MissingStartTime"

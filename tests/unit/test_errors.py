@@ -26,6 +26,14 @@ def test_errors_are_located_once() -> None:
     assert (located.path, located.reason, str(located)) == ("x.snap", "corrupt: bad checksum", "x.snap: corrupt: bad checksum")
 
 
+def test_a_record_error_of_no_kind_or_key_does_not_name_them_empty() -> None:
+    """An item whose kind cannot be told read "record record (item 0): key '': cannot tell ..."."""
+    assert str(RecordError("record", "", "cannot tell the record kind", "item 0")) == (
+        "record (item 0): cannot tell the record kind")
+    assert str(RecordError("audit_log", "", "a dms_log record where audit_log was asked", "item 2")) == (
+        "audit_log record (item 2): a dms_log record where audit_log was asked")
+
+
 def test_a_reason_is_a_pair_whose_string_is_the_english_one() -> None:
     error = InvalidParameterError("PageSize", "51", Reason("too big", "太大"))
     assert (str(error), error.reason.zh) == ("PageSize: too big", "太大")

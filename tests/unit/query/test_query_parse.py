@@ -13,7 +13,7 @@ from hypothesis import given
 from lark import Lark
 from hypothesis import strategies as st
 
-from dsc_engine.errors import FilterFieldError, FilterSyntaxError
+from dsc_engine.errors import FilterFieldError, FilterSyntaxError, InvalidParameterError
 from dsc_engine.models import RecordKind
 from dsc_engine.query import ast, grammar
 from dsc_engine.query import parse as parse_module
@@ -310,6 +310,10 @@ def test_entry_fields_are_checked_against_the_entry_catalog() -> None:
     [
         ('EffectRow = "5"', AUDIT, 12, "EffectRow is an integer field; it cannot be compared with string"),
         ("UserName = 5", AUDIT, 11, "UserName is a string field"),
+        # a boolean literal was named twice ("cannot be compared with true true")
+        ("UserName = true", AUDIT, 11, "UserName is a string field; it cannot be compared with the boolean true ("),
+        ("EffectRow in {1, FALSE}", AUDIT, 17, "it cannot be compared with the boolean FALSE ("),
+        ("SqlText contains true", AUDIT, 17, "'contains' takes a string, not the boolean true"),
         ("InWhiteList = 1", AUDIT, 14, "expected true or false"),
         ('WarnLevel = 4', AUDIT, 12, "WarnLevel is a string field"),
         ('Status = "7"', RUNS, 9, "Status is an integer field"),
@@ -388,6 +392,20 @@ def test_parse_filter_reads_sddp_times_without_a_zone_in_the_zone_given() -> Non
     # integers are instants already, and a literal with its zone keeps it
     assert parse_filter("CreationTime >= 5", AUDIT, zone=shanghai) == parse_filter("CreationTime >= 5", AUDIT)
     assert parse_filter('CreationTime >= "2026-10-01T00:00:00Z"', AUDIT, zone=shanghai) == at_midnight_utc
+
+
+def test_parse_filter_takes_a_zone_by_name_as_engine_query_does() -> None:
+    """``zone="Asia/Shanghai"`` (docs/filter-language.md names ``parse_filter(..., zone=...)``
+    beside ``Engine.query(..., zone="Asia/Shanghai")``) was handed to ``datetime`` as it was and
+    escaped as a bare ``TypeError``; a zone that is no zone is an ``InvalidParameterError``."""
+    text = 'CreationTime >= "2026-10-01 08:00:00"'
+    at_midnight_utc = parse_filter('CreationTime >= "2026-10-01T00:00:00Z"', AUDIT)
+    assert parse_filter(text, AUDIT, zone="Asia/Shanghai") == at_midnight_utc
+    assert parse_filter(text, AUDIT, zone="+08:00") == at_midnight_utc
+    with pytest.raises(InvalidParameterError, match="zone: unknown time zone 'Mars/Olympus'"):
+        parse_filter(text, AUDIT, zone="Mars/Olympus")
+    with pytest.raises(InvalidParameterError, match="zone: a zone is a tzinfo or its name"):
+        parse_filter(text, AUDIT, zone=8)  # type: ignore[arg-type]
 
 
 def test_parse_filter_leaves_dms_wall_clock_times_and_text_alone_in_any_zone() -> None:
