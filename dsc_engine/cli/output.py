@@ -63,11 +63,19 @@ def dumps(value: Any, *, pretty: bool = True) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def time_cell(column: str, value: Any, zone: dt.tzinfo = UTC) -> str | None:
+    """An Sddp time (UNIX milliseconds) of ``column`` as tables show it, in ``zone`` (the raw
+    number when out of range); ``None`` for any other value."""
+    if column in _MS_COLUMNS and type(value) is int:
+        return readable_time(value, zone, fraction=False) or str(value)
+    return None
+
+
 def _cell(column: str, value: Any, zone: dt.tzinfo = UTC) -> str:
     if value is None:
         return ""
-    if column in _MS_COLUMNS and type(value) is int:
-        return readable_time(value, zone, fraction=False) or str(value)
+    if (shown := time_cell(column, value, zone)) is not None:
+        return shown
     if column == "SensitiveDataLog" and isinstance(value, list):
         return ", ".join(f"{e.get('TableName', '?')}.{e.get('ColumnName', '?')}" for e in value) or "-"
     text = to_cell(value).replace("\r", " ").replace("\n", " ").replace("\t", " ")

@@ -37,7 +37,7 @@ from dsc_engine.api.errors import ApiError
 from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.api.read import INT32_MAX
 from dsc_engine.cli.arguments import brief, parameters
-from dsc_engine.cli.output import NOT_FOUND, Format, dumps, not_found_hint, table, write_items, write_mapping, write_plan
+from dsc_engine.cli.output import NOT_FOUND, Format, dumps, not_found_hint, table, time_cell, write_items, write_mapping, write_plan
 from dsc_engine.engine import Engine
 from dsc_engine.errors import DscError
 from dsc_engine.io.csvformat import to_cell
@@ -64,6 +64,16 @@ _WHERE = re.compile(r"where\s+(?P<filter>.+)", re.IGNORECASE | re.DOTALL)
 
 def _same(value: Any) -> Any:
     return value
+
+
+def _count_cell(field: str, value: Any, zone: dt.tzinfo) -> str:
+    """A value of ``count by``'s table: an Sddp time in ``zone``, text as it is, others as JSON."""
+    if value is None:
+        return "(absent)"
+    if isinstance(value, str):
+        return value
+    time = time_cell(field, value, zone)
+    return time if time is not None else dumps(value, pretty=False)
 
 
 class Shell(cmd.Cmd):
@@ -198,9 +208,8 @@ class Shell(cmd.Cmd):
             return
         encode = _WIRE_ENCODERS[self.kind].get(name, _same)  # a DMS time, entries: as the API writes them
         rows = [(None if value is None else encode(value), count) for value, count in store.count_by(node, name)]
-        if self.format is Format.TABLE:
-            shown = [["(absent)" if v is None else v if isinstance(v, str) else dumps(v, pretty=False), str(c)]
-                     for v, c in rows]
+        if self.format is Format.TABLE:  # Sddp times in the session's zone, as query tables show them
+            shown = [[_count_cell(name, v, self.zone), str(c)] for v, c in rows]
             self.out.write(table(shown, [name, "count"]) + "\n" if rows else "(no records)\n")
         elif self.format is Format.JSON:
             self.out.write(dumps([{name: v, "count": c} for v, c in rows]) + "\n")

@@ -4,6 +4,8 @@ session goes on."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import io
 import json
 import subprocess
@@ -140,6 +142,19 @@ def test_shell_counts_by_fields_whose_values_are_not_plain_json(
         assert sum(row["count"] for row in rows) == 120
     if fmt == "csv":
         assert "[{" in out and "'TableName'" not in out  # entries as the API's JSON, not Python's repr
+
+
+def test_shell_count_by_an_sddp_time_shows_it_as_query_tables_do(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    """A table of ``count by CreationTime`` showed raw milliseconds, where ``query`` shows the
+    same times in the ``--tz`` zone; JSON keeps the API's number."""
+    monkeypatch.setattr(sys, "stdin", io.StringIO("count by CreationTime\nformat json\ncount by CreationTime\n"))
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["--tz", "+08:00", "shell", "--data", str(data)], out=out, err=err) == 0, err.getvalue()
+    shown, _, printed = out.getvalue().partition("[")
+    ms = json.loads("[" + printed)[0]["CreationTime"]
+    assert isinstance(ms, int)
+    local = dt.datetime.fromtimestamp(ms / 1000, dt.timezone(dt.timedelta(hours=8)))
+    assert local.strftime("%Y-%m-%d %H:%M:%S+08:00") in shown and str(ms) not in shown
 
 
 def test_shell_count_by_without_a_field_says_what_it_needs(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
