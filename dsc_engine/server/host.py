@@ -13,7 +13,8 @@ server down (``docs/server.md``, "Limits"):
   point; a client trickling a byte at a time is dropped at the deadline (while sending the body,
   it is answered ``RequestTimeout``);
 * errors the HTTP layer answers before the application runs (an over-long request line, a
-  malformed one, too many headers) are JSON in the service's error shape, never HTML.
+  malformed one, too many headers) are JSON in the service's error shape, never HTML, with the
+  ``x-acs-request-id`` header of every answer.
 """
 
 from __future__ import annotations
@@ -189,10 +190,11 @@ class _Handler(WSGIRequestHandler):
         if service_code is None:
             log.warning("the HTTP layer refused a request with %d; answering InvalidParameter", code)
             service_code = "InvalidParameter"
+        request_id = new_request_id()
         error = to_api_error(
             RequestRejected(service_code, f"{status.phrase}: {message or status.description}"),
             product=SDDP,
-            request_id=new_request_id(),
+            request_id=request_id,
             host=self.headers.get("Host", "localhost") if getattr(self, "headers", None) else "localhost",
         )
         code = error.http_status
@@ -205,6 +207,7 @@ class _Handler(WSGIRequestHandler):
         self.send_response(code, HTTPStatus(code).phrase)
         self.send_header("Content-Type", CONTENT_TYPE)
         self.send_header("Content-Length", str(len(payload)))
+        self.send_header("x-acs-request-id", request_id)
         self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":

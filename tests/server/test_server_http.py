@@ -223,13 +223,15 @@ def test_old_timestamp_hand_signed(server: RunningServer) -> None:
         "unsigned", "garbage", "http-2", "many-headers",
     ],
 )
-def test_malformed_requests_get_json_errors(
+def test_malformed_requests_get_json_errors_with_their_request_id(
     server: RunningServer, request_bytes: bytes, status: int, code: str
 ) -> None:
+    # the HTTP host's own refusals (505, 431, a garbled line) had no x-acs-request-id header
     got_status, headers, body = raw(server, request_bytes)
     assert (got_status, body["Code"]) == (status, code), body
     assert headers["Content-Type"] == CONTENT_TYPE
     assert set(body) == {"RequestId", "HostId", "Code", "Message", "Recommend"}
+    assert headers.get("x-acs-request-id") == body["RequestId"]
 
 
 def test_stalled_body_times_out_and_server_keeps_serving(server: RunningServer) -> None:
