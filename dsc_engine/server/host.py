@@ -155,8 +155,13 @@ class _Handler(WSGIRequestHandler):
         self.wfile = _ResponseWriter(self.connection, self.timeout)
 
     def parse_request(self) -> bool:
-        """``http.server``'s parsing, with the header count held to :data:`MAX_HEADERS`."""
+        """``http.server``'s parsing, with the header count held to :data:`MAX_HEADERS`, and
+        HTTP/0.9 refused: ``http.server`` takes ``GET /path`` as an HTTP/0.9 request, whose
+        answer is the bare body, without a status line or headers."""
         if not super().parse_request():
+            return False
+        if self.request_version == "HTTP/0.9":
+            self.send_error(HTTPStatus.BAD_REQUEST, "HTTP/0.9 is not served; send HTTP/1.0 or HTTP/1.1")
             return False
         if len(self.headers) > MAX_HEADERS:
             self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Too many headers")

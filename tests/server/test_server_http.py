@@ -213,6 +213,8 @@ def test_old_timestamp_hand_signed(server: RunningServer) -> None:
          400, "InvalidParameter"),
         (b"GET /?Action=DescribeAuditLogs HTTP/1.1\r\nHost: x\r\n\r\n", 400, "IncompleteSignature"),
         (b"GET / NOT-HTTP\r\n\r\n", 400, "InvalidParameter"),
+        # an HTTP/0.9 request line: was answered with the bare body, no status line or headers
+        (b"GET /?Action=DescribeAuditLogs\r\n\r\n", 400, "InvalidParameter"),
         (b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505, "HTTPVersionNotSupported"),
         (b"GET / HTTP/1.1\r\n" + b"".join(b"X-H%d: 1\r\n" % i for i in range(101)) + b"\r\n",
          431, "RequestHeaderFieldsTooLarge"),
@@ -220,7 +222,7 @@ def test_old_timestamp_hand_signed(server: RunningServer) -> None:
     ids=[
         "bad-utf8-query", "repeated", "long-query", "huge-request-line", "big-body", "json-body",
         "bad-utf8-body", "bad-length", "chunked", "delete", "path", "no-action", "xml", "conflict",
-        "unsigned", "garbage", "http-2", "many-headers",
+        "unsigned", "garbage", "http-0.9", "http-2", "many-headers",
     ],
 )
 def test_malformed_requests_get_json_errors_with_their_request_id(
