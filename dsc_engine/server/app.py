@@ -37,6 +37,9 @@ from dsc_engine.server.throttle import Throttle
 log = logging.getLogger("dsc_engine.server")
 
 CONTENT_TYPE = "application/json;charset=utf-8"
+#: The methods served, as a 405 answer's ``Allow`` header lists them.
+METHODS = ("GET", "POST")
+ALLOW = ", ".join(METHODS)
 COMMON_PARAMS = frozenset({"Action", "Version", "Format", "RegionId"})
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
@@ -157,10 +160,10 @@ class Application:
         action: str | None = None
         version: str | None = None
         limits = self.config.limits
+        method = str(environ.get("REQUEST_METHOD", "")).upper()
         try:
             try:
-                method = str(environ.get("REQUEST_METHOD", "")).upper()
-                if method not in ("GET", "POST"):
+                if method not in METHODS:
                     raise RequestRejected(
                         "UnsupportedHTTPMethod", f"The HTTP method {method} is not supported; use GET or POST."
                     )
@@ -189,15 +192,15 @@ class Application:
             status, body = error.http_status, error.body
             payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
         log.info("%s %s -> %d", action, request_id, status)
-        start_response(
-            f"{status} {HTTPStatus(status).phrase}",
-            [
-                ("Content-Type", CONTENT_TYPE),
-                ("Content-Length", str(len(payload))),
-                ("x-acs-request-id", request_id),
-            ],
-        )
-        return [payload]
+        headers = [
+            ("Content-Type", CONTENT_TYPE),
+            ("Content-Length", str(len(payload))),
+            ("x-acs-request-id", request_id),
+        ]
+        if status == HTTPStatus.METHOD_NOT_ALLOWED:
+            headers.append(("Allow", ALLOW))
+        start_response(f"{status} {HTTPStatus(status).phrase}", headers)
+        return [] if method == "HEAD" else [payload]  # a HEAD answer ends with its headers
 
     def _gate(self, caller: Caller, action: str) -> None:
         """Authorization, then flow control, for the operations this engine serves."""

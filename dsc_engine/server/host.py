@@ -34,7 +34,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 from dsc_engine.api.errors import new_request_id
 from dsc_engine.api.spec import SDDP
 from dsc_engine.errors import RequestRejected
-from dsc_engine.server.app import CONTENT_TYPE, Application, WsgiApp
+from dsc_engine.server.app import ALLOW, CONTENT_TYPE, Application, WsgiApp
 from dsc_engine.server.arrivals import Arrival, Gatherer
 from dsc_engine.server.config import DEFAULT_REQUEST_TIMEOUT, Limits
 from dsc_engine.server.errors import to_api_error
@@ -213,6 +213,8 @@ class _Handler(WSGIRequestHandler):
         self.send_header("Content-Type", CONTENT_TYPE)
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("x-acs-request-id", request_id)
+        if code == HTTPStatus.METHOD_NOT_ALLOWED:
+            self.send_header("Allow", ALLOW)
         self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":

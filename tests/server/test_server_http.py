@@ -236,6 +236,33 @@ def test_malformed_requests_get_json_errors_with_their_request_id(
     assert headers.get("x-acs-request-id") == body["RequestId"]
 
 
+def _exchange(server: RunningServer, data: bytes) -> tuple[str, dict[str, str], bytes]:
+    """Send raw bytes; the status line, the headers and the body bytes of the answer."""
+    with socket.create_connection((server.host, server.port), timeout=5) as sock:
+        sock.sendall(data)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    status, *lines = head.decode("latin-1").split("\r\n")
+    return status, {k.lower(): v for k, v in (line.split(": ", 1) for line in lines)}, body
+
+
+@pytest.mark.parametrize("method", ["OPTIONS", "PUT", "DELETE", "HEAD"])
+def test_a_refused_method_is_told_the_allowed_ones(server: RunningServer, method: str) -> None:
+    # RFC 9110: a 405 answer must carry an Allow header; it had none
+    status, headers, _ = _exchange(server, f"{method} / HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    assert status.split()[1] == "405"
+    assert headers["allow"] == "GET, POST"
+
+
+def test_an_answer_to_head_has_no_body(server: RunningServer) -> None:
+    # RFC 9110: a HEAD answer ends with its headers; the JSON error body was sent after them
+    status, headers, body = _exchange(server, b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert status.split()[1] == "405" and int(headers["content-length"]) > 0
+    assert body == b""
+
+
 def test_stalled_body_times_out_and_server_keeps_serving(server: RunningServer) -> None:
     status, _, body = raw(
         server, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
