@@ -60,6 +60,41 @@ class Backend(Protocol):
     ) -> dict[str, Any]: ...
 
 
+def served_method(environ: Mapping[str, Any]) -> str:
+    """The request's method, upper-case; any but GET and POST is ``UnsupportedHTTPMethod``."""
+    method = str(environ.get("REQUEST_METHOD", "")).upper()
+    if method not in METHODS:
+        raise RequestRejected(
+            "UnsupportedHTTPMethod", f"The HTTP method {method} is not supported; use GET or POST."
+        )
+    return method
+
+
+def respond(
+    start_response: StartResponse,
+    environ: Mapping[str, Any],
+    status: int,
+    payload: bytes,
+    request_id: str,
+    content_type: str = CONTENT_TYPE,
+) -> list[bytes]:
+    """Start the answer and return its body: a 405 lists the methods served (``Allow``), and an
+    answer to HEAD ends with its headers."""
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:  # a status of a proxy's upstream that http knows no name for
+        phrase = "Unknown"
+    headers = [
+        ("Content-Type", content_type),
+        ("Content-Length", str(len(payload))),
+        ("x-acs-request-id", request_id),
+    ]
+    if status == HTTPStatus.METHOD_NOT_ALLOWED:
+        headers.append(("Allow", ALLOW))
+    start_response(f"{status} {phrase}", headers)
+    return [] if str(environ.get("REQUEST_METHOD", "")).upper() == "HEAD" else [payload]
+
+
 def _one(request: HttpRequest, header: str, param: str) -> str | None:
     """A routing value from its header or its parameter; both present must agree.
 
@@ -160,13 +195,9 @@ class Application:
         action: str | None = None
         version: str | None = None
         limits = self.config.limits
-        method = str(environ.get("REQUEST_METHOD", "")).upper()
         try:
             try:
-                if method not in METHODS:
-                    raise RequestRejected(
-                        "UnsupportedHTTPMethod", f"The HTTP method {method} is not supported; use GET or POST."
-                    )
+                served_method(environ)
                 request = read_request(environ, limits)
                 action, version = route(request)
                 caller = self.authenticator.authenticate(request)
@@ -192,15 +223,7 @@ class Application:
             status, body = error.http_status, error.body
             payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
         log.info("%s %s -> %d", action, request_id, status)
-        headers = [
-            ("Content-Type", CONTENT_TYPE),
-            ("Content-Length", str(len(payload))),
-            ("x-acs-request-id", request_id),
-        ]
-        if status == HTTPStatus.METHOD_NOT_ALLOWED:
-            headers.append(("Allow", ALLOW))
-        start_response(f"{status} {HTTPStatus(status).phrase}", headers)
-        return [] if method == "HEAD" else [payload]  # a HEAD answer ends with its headers
+        return respond(start_response, environ, status, payload, request_id)
 
     def _gate(self, caller: Caller, action: str) -> None:
         """Authorization, then flow control, for the operations this engine serves."""

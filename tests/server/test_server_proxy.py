@@ -165,6 +165,18 @@ def test_the_proxy_forwards_only_the_engines_operations(recording: Recording) ->
     assert recording.calls() == []
 
 
+@pytest.mark.parametrize("method", ["PUT", "DELETE"])
+def test_the_proxy_refuses_the_methods_the_server_refuses_without_calling_upstream(
+    recording: Recording, method: str
+) -> None:
+    # a signed PUT was forwarded upstream as a POST and its answer captured
+    client = SignedClient(recording.server.endpoint, recording.local.id, recording.local.secret)
+    answer = client.exchange(client.prepare("DescribeAuditLogs", {}, method=method))
+    assert (answer.status, json.loads(answer.body)["Code"]) == (405, "UnsupportedHTTPMethod")
+    assert answer.headers["allow"] == "GET, POST"
+    assert recording.calls() == []
+
+
 def test_an_upstream_that_does_not_answer_is_service_unavailable_and_not_captured(cloud: TestServer) -> None:
     gone = RunningServer(lambda environ, start: [])  # a free port, then nobody on it
     url = gone.url
