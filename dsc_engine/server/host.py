@@ -46,6 +46,8 @@ log = logging.getLogger("dsc_engine.server")
 
 #: Seconds a connection may stay silent (mid-request) before the server drops it.
 SOCKET_TIMEOUT = 30.0
+#: Seconds ``RunningServer.stop`` waits for the requests being served to be answered.
+STOP_GRACE = 10.0
 #: The service code for each status ``http.server`` answers on its own, before the application
 #: runs. The status sent is the code's own (``api/catalogue.py``), so a code always comes
 #: with one status; any other status (none in the standard library today) is sent as
@@ -252,6 +254,9 @@ class ThreadingWsgiServer(socketserver.ThreadingMixIn, WSGIServer):
         )
         self.max_connections = limits.max_connections
         self._slots = threading.BoundedSemaphore(limits.max_connections)
+        #: requests given a thread and not yet answered; notified as each ends
+        self._serving = 0
+        self._served = threading.Condition()
         self._arrivals: Gatherer | None = None  # server_close runs if binding fails
         super().__init__((host, port), handler)
         self.set_app(app)
@@ -276,12 +281,14 @@ class ThreadingWsgiServer(socketserver.ThreadingMixIn, WSGIServer):
 
     def _start(self, arrival: Arrival) -> None:
         """Serve a whole request in a thread of its own (the slot is taken)."""
+        with self._served:
+            self._serving += 1
         try:
             # An Arrival stands for the socket here: socketserver only hands it to the handler
             # (setup() unwraps it) and to shutdown_request (it has shutdown and close).
             super().process_request(arrival, arrival.address)  # type: ignore[arg-type]
         except BaseException:
-            self._slots.release()
+            self._ended()
             arrival.close()
             raise
 
@@ -289,9 +296,22 @@ class ThreadingWsgiServer(socketserver.ThreadingMixIn, WSGIServer):
         try:
             super().process_request_thread(request, client_address)
         finally:
-            self._slots.release()
+            self._ended()
             if self._arrivals is not None:
                 self._arrivals.slot_freed()
+
+    def _ended(self) -> None:
+        self._slots.release()
+        with self._served:
+            self._serving -= 1
+            self._served.notify_all()
+
+    def wait_served(self, timeout: float) -> int:
+        """Wait up to ``timeout`` seconds for the requests being served to be answered; how many
+        are still being served then."""
+        with self._served:
+            self._served.wait_for(lambda: self._serving == 0, timeout)
+            return self._serving
 
     def server_close(self) -> None:
         if self._arrivals is not None:
@@ -343,10 +363,16 @@ class RunningServer:
     def url(self) -> str:
         return f"http://{self.endpoint}/"
 
-    def stop(self) -> None:
+    def stop(self, grace: float = STOP_GRACE) -> None:
+        """Stop accepting, close the connections not yet being served (still sending their
+        requests, or waiting for a thread), and let the requests being served be answered,
+        waiting for them at most ``grace`` seconds."""
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
+        left = self._server.wait_served(grace)
+        if left:
+            log.warning("stopped with %d request(s) still being served after %g s", left, grace)
 
     def __enter__(self) -> RunningServer:
         return self
