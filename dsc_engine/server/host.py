@@ -29,6 +29,7 @@ import time
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 from dsc_engine.api.errors import new_request_id
@@ -66,6 +67,15 @@ HTTP_LAYER_CODES: Mapping[HTTPStatus, str] = {
 #: (clickhouse-connect, the ClickHouse backend's driver, sets it to 10,000 when imported), so the
 #: handler checks its own.
 MAX_HEADERS = 100
+
+
+def origin_form(target: str) -> str:
+    """A request target as its path and query: ``http://host/?a=1`` (the absolute form, which a
+    client sends to a proxy and RFC 9112 has servers accept) is ``/?a=1``; any other is kept."""
+    parts = urlsplit(target)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return target
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
 class _HeadTooLong(Exception):
@@ -165,6 +175,7 @@ class _Handler(WSGIRequestHandler):
         if self.request_version == "HTTP/0.9":
             self.send_error(HTTPStatus.BAD_REQUEST, "HTTP/0.9 is not served; send HTTP/1.0 or HTTP/1.1")
             return False
+        self.path = origin_form(self.path)
         if len(self.headers) > MAX_HEADERS:
             self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Too many headers")
             return False

@@ -362,6 +362,18 @@ def test_v3_action_in_the_signed_query_routes(server: RunningServer, engine: Eng
     assert body["TotalCount"] == engine.call("DescribeDataMaskingRunHistory", {})["TotalCount"]
 
 
+@pytest.mark.parametrize("scheme", ["http", "HTTP"])
+def test_a_request_target_in_absolute_form_is_served(server: RunningServer, engine: Engine, scheme: str) -> None:
+    # RFC 9112 (3.2.2): a server must accept "POST http://host/?... HTTP/1.1", as a client sends
+    # it to a proxy; it was answered InvalidApi.NotFound for the path "http://host/"
+    request = client(server).prepare("DescribeAuditLogs", {"PageSize": "3"})
+    target = request.url.replace("http://", f"{scheme}://", 1)
+    head = "".join(f"{k}: {v}\r\n" for k, v in request.headers.items())
+    status, _, body = raw(server, f"POST {target} HTTP/1.1\r\n{head}Content-Length: 0\r\n\r\n".encode())
+    assert status == 200, body
+    assert len(body["Items"]) == 3
+
+
 class Clock:
     """A clock that stands still until told to move (seconds since the epoch)."""
 
