@@ -153,6 +153,16 @@ def named_product(environ: Mapping[str, Any], max_query_bytes: int) -> str:
     return product_of(named("HTTP_X_ACS_ACTION", "Action"), named("HTTP_X_ACS_VERSION", "Version"))
 
 
+def refusal_product(
+    environ: Mapping[str, Any], action: str | None, version: str | None, max_query_bytes: int
+) -> str:
+    """The product a refusal links: the routed action's, or, refused before routing, the one of
+    the action the request names (:func:`named_product`)."""
+    if action is None:
+        return named_product(environ, max_query_bytes)
+    return product_of(action, version)
+
+
 def api_params(request: HttpRequest, caller: Caller) -> dict[str, str]:
     """The parameters meant for the API: everything but the common and signature ones."""
     consumed = COMMON_PARAMS | V2_SIGNATURE_PARAMS if caller.scheme == "v2" else COMMON_PARAMS
@@ -208,10 +218,7 @@ class Application:
                 status = 200
             except RequestRejected as exc:
                 log.info("refused %s: %s", exc.code, exc.reason)
-                if action is None:  # refused before routing: the action the request names
-                    product = named_product(environ, limits.max_query_bytes)
-                else:
-                    product = product_of(action, version)
+                product = refusal_product(environ, action, version, limits.max_query_bytes)
                 error = to_api_error(exc, product=product, request_id=request_id, host=host)
                 status, body = error.http_status, error.body
             except ApiError as exc:

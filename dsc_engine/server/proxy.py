@@ -48,7 +48,15 @@ from dsc_engine.errors import RequestRejected, ServerConfigError
 from dsc_engine.io.jsontext import compact
 from dsc_engine.pull.credentials import CredentialSource
 from dsc_engine.replay import Call
-from dsc_engine.server.app import CONTENT_TYPE, Authenticates, StartResponse, respond, route, served_method
+from dsc_engine.server.app import (
+    CONTENT_TYPE,
+    Authenticates,
+    StartResponse,
+    refusal_product,
+    respond,
+    route,
+    served_method,
+)
 from dsc_engine.server.auth import V2_SIGNATURE_PARAMS, AnyCredentials, Authenticator, is_v2_signed
 from dsc_engine.server.client import RawAnswer, SignedClient
 from dsc_engine.server.config import ServerConfig
@@ -151,7 +159,8 @@ class RecordingProxy:
                 answer = self._forward(target, action, version, params)
             except RequestRejected as exc:
                 log.info("refused %s: %s", exc.code, exc.reason)
-                error = to_api_error(exc, product=product_of(action, version), request_id=request_id, host=host)
+                product = refusal_product(environ, action, version, self.config.limits.max_query_bytes)
+                error = to_api_error(exc, product=product, request_id=request_id, host=host)
                 return respond(start_response, environ, error.http_status, _json(error.body), request_id)
             self._record(action, version, params, answer)
             return respond(
