@@ -315,6 +315,11 @@ class EngineMock:
         self._serving: Serving | None = None
         self._app: Application | None = None
         self._started = False
+        #: guards starting and stopping: decorated calls may overlap, from threads or tasks
+        self._lock = threading.RLock()
+        #: decorated calls running in this mock now, and whether one of them started it
+        self._calls = 0
+        self._started_by_call = False
 
     @property
     def engine(self) -> Engine:
@@ -327,19 +332,21 @@ class EngineMock:
         """Start answering, from a clean state: the data served afresh, under the configuration
         given (at creation or to ``reset``); a ``throttle`` of an earlier run is undone, so that
         one test decorated with this mock does not throttle the next."""
-        if self._started:
-            raise RuntimeError("this mock is already started")
-        self.config = self._base
-        self._serve()
-        _INTERCEPTOR.push(self)
-        self._started = True
+        with self._lock:
+            if self._started:
+                raise RuntimeError("this mock is already started")
+            self.config = self._base
+            self._serve()
+            _INTERCEPTOR.push(self)
+            self._started = True
         return self
 
     def stop(self) -> None:
-        if not self._started:
-            raise RuntimeError("this mock is not started")
-        _INTERCEPTOR.pop(self)
-        self._started = False
+        with self._lock:
+            if not self._started:
+                raise RuntimeError("this mock is not started")
+            _INTERCEPTOR.pop(self)
+            self._started = False
 
     def reset(
         self, data: Data | Literal[Unchanged.UNCHANGED] = UNCHANGED, *, config: ServerConfig | None = None
@@ -396,7 +403,8 @@ class EngineMock:
         methods, its own or inherited, is decorated, as moto decorates classes. On a
         ``unittest.TestCase``, ``setUp``, the test and ``tearDown`` run inside the mock instead.
         A subclass decorated with the same mock runs each test in it once (a decorated call made
-        while the mock runs already runs in it as it is).
+        while the mock runs already runs in it as it is); decorated calls that overlap, from
+        threads or asyncio tasks, share one run, stopped when the last of them ends.
         An async generator function is refused: nothing here can tell when its consumer is done.
         """
         if inspect.isclass(target):
@@ -405,14 +413,24 @@ class EngineMock:
 
     @contextlib.contextmanager
     def _running(self) -> Iterator[None]:
-        """This mock around one decorated call: started afresh and stopped after, or, for a call
-        made while it runs already (a test calling the decorated test of its base class, both
-        classes decorated with this mock), left running as it is."""
-        if self._started:
+        """This mock around one decorated call: started afresh if it is not running, and stopped
+        when the last decorated call running in it ends, unless it was started otherwise (``with``,
+        ``start()``). A call made while it runs already runs in it as it is: a test calling the
+        decorated test of its base class (both classes decorated with this mock), or a decorated
+        helper called from several threads or asyncio tasks at once, which share one run."""
+        with self._lock:
+            if not self._started:
+                self.start()
+                self._started_by_call = True
+            self._calls += 1
+        try:
             yield
-            return
-        with self:
-            yield
+        finally:
+            with self._lock:
+                self._calls -= 1
+                if not self._calls and self._started_by_call and self._started:
+                    self._started_by_call = False
+                    self.stop()
 
     def _decorate_function(self, func: Callable[..., Any]) -> Callable[..., Any]:
         if inspect.isasyncgenfunction(func):
@@ -468,9 +486,9 @@ class EngineMock:
 
         @functools.wraps(set_up)
         def start_then_set_up(case: unittest.TestCase) -> None:
-            if not engine_mock._started:  # else a subclass's setUp started it (both decorated)
-                engine_mock.start()
-                case.addCleanup(engine_mock.stop)
+            running = contextlib.ExitStack()
+            running.enter_context(engine_mock._running())  # a subclass's setUp may have started it
+            case.addCleanup(running.close)
             set_up(case)
 
         setattr(cls, "setUp", start_then_set_up)  # setattr: mypy refuses assigning to a method

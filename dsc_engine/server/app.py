@@ -37,6 +37,9 @@ from dsc_engine.server.throttle import Throttle
 log = logging.getLogger("dsc_engine.server")
 
 CONTENT_TYPE = "application/json;charset=utf-8"
+#: The methods served, as a 405 answer's ``Allow`` header lists them.
+METHODS = ("GET", "POST")
+ALLOW = ", ".join(METHODS)
 COMMON_PARAMS = frozenset({"Action", "Version", "Format", "RegionId"})
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
@@ -55,6 +58,41 @@ class Backend(Protocol):
         host: str = "localhost",
         request_id: str | None = None,
     ) -> dict[str, Any]: ...
+
+
+def served_method(environ: Mapping[str, Any]) -> str:
+    """The request's method, upper-case; any but GET and POST is ``UnsupportedHTTPMethod``."""
+    method = str(environ.get("REQUEST_METHOD", "")).upper()
+    if method not in METHODS:
+        raise RequestRejected(
+            "UnsupportedHTTPMethod", f"The HTTP method {method} is not supported; use GET or POST."
+        )
+    return method
+
+
+def respond(
+    start_response: StartResponse,
+    environ: Mapping[str, Any],
+    status: int,
+    payload: bytes,
+    request_id: str,
+    content_type: str = CONTENT_TYPE,
+) -> list[bytes]:
+    """Start the answer and return its body: a 405 lists the methods served (``Allow``), and an
+    answer to HEAD ends with its headers."""
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:  # a status of a proxy's upstream that http knows no name for
+        phrase = "Unknown"
+    headers = [
+        ("Content-Type", content_type),
+        ("Content-Length", str(len(payload))),
+        ("x-acs-request-id", request_id),
+    ]
+    if status == HTTPStatus.METHOD_NOT_ALLOWED:
+        headers.append(("Allow", ALLOW))
+    start_response(f"{status} {phrase}", headers)
+    return [] if str(environ.get("REQUEST_METHOD", "")).upper() == "HEAD" else [payload]
 
 
 def _one(request: HttpRequest, header: str, param: str) -> str | None:
@@ -115,6 +153,16 @@ def named_product(environ: Mapping[str, Any], max_query_bytes: int) -> str:
     return product_of(named("HTTP_X_ACS_ACTION", "Action"), named("HTTP_X_ACS_VERSION", "Version"))
 
 
+def refusal_product(
+    environ: Mapping[str, Any], action: str | None, version: str | None, max_query_bytes: int
+) -> str:
+    """The product a refusal links: the routed action's, or, refused before routing, the one of
+    the action the request names (:func:`named_product`)."""
+    if action is None:
+        return named_product(environ, max_query_bytes)
+    return product_of(action, version)
+
+
 def api_params(request: HttpRequest, caller: Caller) -> dict[str, str]:
     """The parameters meant for the API: everything but the common and signature ones."""
     consumed = COMMON_PARAMS | V2_SIGNATURE_PARAMS if caller.scheme == "v2" else COMMON_PARAMS
@@ -159,11 +207,7 @@ class Application:
         limits = self.config.limits
         try:
             try:
-                method = str(environ.get("REQUEST_METHOD", "")).upper()
-                if method not in ("GET", "POST"):
-                    raise RequestRejected(
-                        "UnsupportedHTTPMethod", f"The HTTP method {method} is not supported; use GET or POST."
-                    )
+                served_method(environ)
                 request = read_request(environ, limits)
                 action, version = route(request)
                 caller = self.authenticator.authenticate(request)
@@ -174,10 +218,7 @@ class Application:
                 status = 200
             except RequestRejected as exc:
                 log.info("refused %s: %s", exc.code, exc.reason)
-                if action is None:  # refused before routing: the action the request names
-                    product = named_product(environ, limits.max_query_bytes)
-                else:
-                    product = product_of(action, version)
+                product = refusal_product(environ, action, version, limits.max_query_bytes)
                 error = to_api_error(exc, product=product, request_id=request_id, host=host)
                 status, body = error.http_status, error.body
             except ApiError as exc:
@@ -189,15 +230,7 @@ class Application:
             status, body = error.http_status, error.body
             payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
         log.info("%s %s -> %d", action, request_id, status)
-        start_response(
-            f"{status} {HTTPStatus(status).phrase}",
-            [
-                ("Content-Type", CONTENT_TYPE),
-                ("Content-Length", str(len(payload))),
-                ("x-acs-request-id", request_id),
-            ],
-        )
-        return [payload]
+        return respond(start_response, environ, status, payload, request_id)
 
     def _gate(self, caller: Caller, action: str) -> None:
         """Authorization, then flow control, for the operations this engine serves."""

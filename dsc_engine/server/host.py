@@ -13,7 +13,8 @@ server down (``docs/server.md``, "Limits"):
   point; a client trickling a byte at a time is dropped at the deadline (while sending the body,
   it is answered ``RequestTimeout``);
 * errors the HTTP layer answers before the application runs (an over-long request line, a
-  malformed one, too many headers) are JSON in the service's error shape, never HTML.
+  malformed one, too many headers) are JSON in the service's error shape, never HTML, with the
+  ``x-acs-request-id`` header of every answer.
 """
 
 from __future__ import annotations
@@ -28,12 +29,13 @@ import time
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 from dsc_engine.api.errors import new_request_id
 from dsc_engine.api.spec import SDDP
 from dsc_engine.errors import RequestRejected
-from dsc_engine.server.app import CONTENT_TYPE, Application, WsgiApp
+from dsc_engine.server.app import ALLOW, CONTENT_TYPE, Application, WsgiApp
 from dsc_engine.server.arrivals import Arrival, Gatherer
 from dsc_engine.server.config import DEFAULT_REQUEST_TIMEOUT, Limits
 from dsc_engine.server.errors import to_api_error
@@ -45,6 +47,8 @@ log = logging.getLogger("dsc_engine.server")
 
 #: Seconds a connection may stay silent (mid-request) before the server drops it.
 SOCKET_TIMEOUT = 30.0
+#: Seconds ``RunningServer.stop`` waits for the requests being served to be answered.
+STOP_GRACE = 10.0
 #: The service code for each status ``http.server`` answers on its own, before the application
 #: runs. The status sent is the code's own (``api/catalogue.py``), so a code always comes
 #: with one status; any other status (none in the standard library today) is sent as
@@ -63,6 +67,15 @@ HTTP_LAYER_CODES: Mapping[HTTPStatus, str] = {
 #: (clickhouse-connect, the ClickHouse backend's driver, sets it to 10,000 when imported), so the
 #: handler checks its own.
 MAX_HEADERS = 100
+
+
+def origin_form(target: str) -> str:
+    """A request target as its path and query: ``http://host/?a=1`` (the absolute form, which a
+    client sends to a proxy and RFC 9112 has servers accept) is ``/?a=1``; any other is kept."""
+    parts = urlsplit(target)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return target
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
 class _HeadTooLong(Exception):
@@ -154,9 +167,15 @@ class _Handler(WSGIRequestHandler):
         self.wfile = _ResponseWriter(self.connection, self.timeout)
 
     def parse_request(self) -> bool:
-        """``http.server``'s parsing, with the header count held to :data:`MAX_HEADERS`."""
+        """``http.server``'s parsing, with the header count held to :data:`MAX_HEADERS`, and
+        HTTP/0.9 refused: ``http.server`` takes ``GET /path`` as an HTTP/0.9 request, whose
+        answer is the bare body, without a status line or headers."""
         if not super().parse_request():
             return False
+        if self.request_version == "HTTP/0.9":
+            self.send_error(HTTPStatus.BAD_REQUEST, "HTTP/0.9 is not served; send HTTP/1.0 or HTTP/1.1")
+            return False
+        self.path = origin_form(self.path)
         if len(self.headers) > MAX_HEADERS:
             self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Too many headers")
             return False
@@ -189,10 +208,11 @@ class _Handler(WSGIRequestHandler):
         if service_code is None:
             log.warning("the HTTP layer refused a request with %d; answering InvalidParameter", code)
             service_code = "InvalidParameter"
+        request_id = new_request_id()
         error = to_api_error(
             RequestRejected(service_code, f"{status.phrase}: {message or status.description}"),
             product=SDDP,
-            request_id=new_request_id(),
+            request_id=request_id,
             host=self.headers.get("Host", "localhost") if getattr(self, "headers", None) else "localhost",
         )
         code = error.http_status
@@ -205,6 +225,9 @@ class _Handler(WSGIRequestHandler):
         self.send_response(code, HTTPStatus(code).phrase)
         self.send_header("Content-Type", CONTENT_TYPE)
         self.send_header("Content-Length", str(len(payload)))
+        self.send_header("x-acs-request-id", request_id)
+        if code == HTTPStatus.METHOD_NOT_ALLOWED:
+            self.send_header("Allow", ALLOW)
         self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":
@@ -242,6 +265,9 @@ class ThreadingWsgiServer(socketserver.ThreadingMixIn, WSGIServer):
         )
         self.max_connections = limits.max_connections
         self._slots = threading.BoundedSemaphore(limits.max_connections)
+        #: requests given a thread and not yet answered; notified as each ends
+        self._serving = 0
+        self._served = threading.Condition()
         self._arrivals: Gatherer | None = None  # server_close runs if binding fails
         super().__init__((host, port), handler)
         self.set_app(app)
@@ -266,12 +292,14 @@ class ThreadingWsgiServer(socketserver.ThreadingMixIn, WSGIServer):
 
     def _start(self, arrival: Arrival) -> None:
         """Serve a whole request in a thread of its own (the slot is taken)."""
+        with self._served:
+            self._serving += 1
         try:
             # An Arrival stands for the socket here: socketserver only hands it to the handler
             # (setup() unwraps it) and to shutdown_request (it has shutdown and close).
             super().process_request(arrival, arrival.address)  # type: ignore[arg-type]
         except BaseException:
-            self._slots.release()
+            self._ended()
             arrival.close()
             raise
 
@@ -279,9 +307,22 @@ class ThreadingWsgiServer(socketserver.ThreadingMixIn, WSGIServer):
         try:
             super().process_request_thread(request, client_address)
         finally:
-            self._slots.release()
+            self._ended()
             if self._arrivals is not None:
                 self._arrivals.slot_freed()
+
+    def _ended(self) -> None:
+        self._slots.release()
+        with self._served:
+            self._serving -= 1
+            self._served.notify_all()
+
+    def wait_served(self, timeout: float) -> int:
+        """Wait up to ``timeout`` seconds for the requests being served to be answered; how many
+        are still being served then."""
+        with self._served:
+            self._served.wait_for(lambda: self._serving == 0, timeout)
+            return self._serving
 
     def server_close(self) -> None:
         if self._arrivals is not None:
@@ -333,10 +374,16 @@ class RunningServer:
     def url(self) -> str:
         return f"http://{self.endpoint}/"
 
-    def stop(self) -> None:
+    def stop(self, grace: float = STOP_GRACE) -> None:
+        """Stop accepting, close the connections not yet being served (still sending their
+        requests, or waiting for a thread), and let the requests being served be answered,
+        waiting for them at most ``grace`` seconds."""
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
+        left = self._server.wait_served(grace)
+        if left:
+            log.warning("stopped with %d request(s) still being served after %g s", left, grace)
 
     def __enter__(self) -> RunningServer:
         return self

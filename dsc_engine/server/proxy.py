@@ -3,7 +3,7 @@
 The user's SDK code is pointed at the proxy (``Config(endpoint="127.0.0.1:PORT", protocol="http")``
 with the proxy's own key pair). Each call goes through these steps::
 
-    read & decode (limits) -> route (Action/Version, signed values only)
+    method (GET/POST) -> read & decode (limits) -> route (Action/Version, signed values only)
       -> authenticate (the proxy's key: signature, time, nonce)
       -> only the engine's three operations go on (any other is InvalidApi.NotFound)
       -> re-signed with the user's real credentials (ACS3-HMAC-SHA256) -> the upstream
@@ -37,8 +37,7 @@ import logging
 import threading
 import time
 import urllib.error
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from http import HTTPStatus
+from collections.abc import Callable, Mapping, Sequence
 from typing import IO, Any
 
 import attrs
@@ -49,7 +48,15 @@ from dsc_engine.errors import RequestRejected, ServerConfigError
 from dsc_engine.io.jsontext import compact
 from dsc_engine.pull.credentials import CredentialSource
 from dsc_engine.replay import Call
-from dsc_engine.server.app import CONTENT_TYPE, Authenticates, StartResponse, route
+from dsc_engine.server.app import (
+    CONTENT_TYPE,
+    Authenticates,
+    StartResponse,
+    refusal_product,
+    respond,
+    route,
+    served_method,
+)
 from dsc_engine.server.auth import V2_SIGNATURE_PARAMS, AnyCredentials, Authenticator, is_v2_signed
 from dsc_engine.server.client import RawAnswer, SignedClient
 from dsc_engine.server.config import ServerConfig
@@ -143,6 +150,7 @@ class RecordingProxy:
         version: str | None = None
         try:
             try:
+                served_method(environ)
                 request = read_request(environ, self.config.limits)
                 action, version = route(request)
                 self.authenticator.authenticate(request)
@@ -151,17 +159,19 @@ class RecordingProxy:
                 answer = self._forward(target, action, version, params)
             except RequestRejected as exc:
                 log.info("refused %s: %s", exc.code, exc.reason)
-                error = to_api_error(exc, product=product_of(action, version), request_id=request_id, host=host)
-                return _respond(start_response, error.http_status, _json(error.body), request_id)
+                product = refusal_product(environ, action, version, self.config.limits.max_query_bytes)
+                error = to_api_error(exc, product=product, request_id=request_id, host=host)
+                return respond(start_response, environ, error.http_status, _json(error.body), request_id)
             self._record(action, version, params, answer)
-            return _respond(
-                start_response, answer.status, answer.body,
-                answer.headers.get("x-acs-request-id", request_id), answer.headers.get("content-type"),
+            return respond(
+                start_response, environ, answer.status, answer.body,
+                answer.headers.get("x-acs-request-id", request_id),
+                answer.headers.get("content-type") or CONTENT_TYPE,
             )
         except Exception:  # the one deliberate last-resort handler: no traceback on the wire
             log.exception("internal error forwarding %s (request %s)", action, request_id)
             error = internal_error(product=product_of(action, version), request_id=request_id, host=host)
-            return _respond(start_response, error.http_status, _json(error.body), request_id)
+            return respond(start_response, environ, error.http_status, _json(error.body), request_id)
 
     def _target(self, action: str) -> Target:
         operation = OPERATIONS.get(action)
@@ -213,19 +223,3 @@ def forwarded_params(request: HttpRequest) -> dict[str, str]:
 
 def _json(body: Mapping[str, Any]) -> bytes:
     return json.dumps(body, ensure_ascii=False).encode("utf-8")
-
-
-def _respond(
-    start_response: StartResponse, status: int, body: bytes, request_id: str, content_type: str | None = None
-) -> list[bytes]:
-    try:
-        phrase = HTTPStatus(status).phrase
-    except ValueError:
-        phrase = "Unknown"
-    headers: Iterable[tuple[str, str]] = (
-        ("Content-Type", content_type or CONTENT_TYPE),
-        ("Content-Length", str(len(body))),
-        ("x-acs-request-id", request_id),
-    )
-    start_response(f"{status} {phrase}", list(headers))
-    return [body]

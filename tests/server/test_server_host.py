@@ -197,6 +197,57 @@ def test_stop_returns_while_connections_wait_for_a_slot(engine: Engine) -> None:
         assert time.monotonic() - started < 1  # not held up by the waiting connections
 
 
+class Slow:
+    """An application that takes ``seconds`` to answer; ``entered`` is set once a request is in it."""
+
+    def __init__(self, app: Any, seconds: float) -> None:
+        self.app, self.seconds = app, seconds
+        self.entered, self.answered = threading.Event(), threading.Event()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        self.entered.set()
+        time.sleep(self.seconds)
+        try:
+            return list(self.app(environ, start_response))
+        finally:
+            self.answered.set()
+
+
+def _call_in_background(running: RunningServer) -> tuple[threading.Thread, list[int]]:
+    statuses: list[int] = []
+    client = SignedClient(running.endpoint, KEY.id, KEY.secret, timeout=10)
+    thread = threading.Thread(target=lambda: statuses.append(client.call("DescribeAuditLogs", {})[0]))
+    thread.start()
+    return thread, statuses
+
+
+def test_stop_lets_the_requests_being_served_finish(engine: Engine) -> None:
+    # stop() returned at once and the CLI then closed the engine and exited under the request,
+    # whose client got no answer
+    config = ServerConfig(access_keys={KEY.id: KEY}, throttle=ThrottleConfig(enabled=False))
+    slow = Slow(make_app(engine, config), 0.3)
+    running = RunningServer(slow, limits=config.limits)
+    thread, statuses = _call_in_background(running)
+    assert slow.entered.wait(5)
+    running.stop()
+    assert slow.answered.is_set()
+    thread.join(5)
+    assert statuses == [200]
+
+
+def test_stop_waits_for_requests_being_served_at_most_its_grace(engine: Engine) -> None:
+    config = ServerConfig(access_keys={KEY.id: KEY}, throttle=ThrottleConfig(enabled=False))
+    slow = Slow(make_app(engine, config), 1.0)
+    running = RunningServer(slow, limits=config.limits)
+    thread, _ = _call_in_background(running)
+    assert slow.entered.wait(5)
+    started = time.monotonic()
+    running.stop(grace=0.2)
+    assert 0.15 < time.monotonic() - started < 0.9
+    assert not slow.answered.is_set()
+    thread.join(5)
+
+
 def test_a_body_trickling_past_the_request_deadline_is_request_timeout(engine: Engine) -> None:
     with serving(engine, Limits(request_timeout=1.0)) as running:
         with socket.create_connection((running.host, running.port), timeout=6) as sock:

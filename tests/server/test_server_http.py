@@ -213,6 +213,8 @@ def test_old_timestamp_hand_signed(server: RunningServer) -> None:
          400, "InvalidParameter"),
         (b"GET /?Action=DescribeAuditLogs HTTP/1.1\r\nHost: x\r\n\r\n", 400, "IncompleteSignature"),
         (b"GET / NOT-HTTP\r\n\r\n", 400, "InvalidParameter"),
+        # an HTTP/0.9 request line: was answered with the bare body, no status line or headers
+        (b"GET /?Action=DescribeAuditLogs\r\n\r\n", 400, "InvalidParameter"),
         (b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505, "HTTPVersionNotSupported"),
         (b"GET / HTTP/1.1\r\n" + b"".join(b"X-H%d: 1\r\n" % i for i in range(101)) + b"\r\n",
          431, "RequestHeaderFieldsTooLarge"),
@@ -220,16 +222,45 @@ def test_old_timestamp_hand_signed(server: RunningServer) -> None:
     ids=[
         "bad-utf8-query", "repeated", "long-query", "huge-request-line", "big-body", "json-body",
         "bad-utf8-body", "bad-length", "chunked", "delete", "path", "no-action", "xml", "conflict",
-        "unsigned", "garbage", "http-2", "many-headers",
+        "unsigned", "garbage", "http-0.9", "http-2", "many-headers",
     ],
 )
-def test_malformed_requests_get_json_errors(
+def test_malformed_requests_get_json_errors_with_their_request_id(
     server: RunningServer, request_bytes: bytes, status: int, code: str
 ) -> None:
+    # the HTTP host's own refusals (505, 431, a garbled line) had no x-acs-request-id header
     got_status, headers, body = raw(server, request_bytes)
     assert (got_status, body["Code"]) == (status, code), body
     assert headers["Content-Type"] == CONTENT_TYPE
     assert set(body) == {"RequestId", "HostId", "Code", "Message", "Recommend"}
+    assert headers.get("x-acs-request-id") == body["RequestId"]
+
+
+def _exchange(server: RunningServer, data: bytes) -> tuple[str, dict[str, str], bytes]:
+    """Send raw bytes; the status line, the headers and the body bytes of the answer."""
+    with socket.create_connection((server.host, server.port), timeout=5) as sock:
+        sock.sendall(data)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    status, *lines = head.decode("latin-1").split("\r\n")
+    return status, {k.lower(): v for k, v in (line.split(": ", 1) for line in lines)}, body
+
+
+@pytest.mark.parametrize("method", ["OPTIONS", "PUT", "DELETE", "HEAD"])
+def test_a_refused_method_is_told_the_allowed_ones(server: RunningServer, method: str) -> None:
+    # RFC 9110: a 405 answer must carry an Allow header; it had none
+    status, headers, _ = _exchange(server, f"{method} / HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    assert status.split()[1] == "405"
+    assert headers["allow"] == "GET, POST"
+
+
+def test_an_answer_to_head_has_no_body(server: RunningServer) -> None:
+    # RFC 9110: a HEAD answer ends with its headers; the JSON error body was sent after them
+    status, headers, body = _exchange(server, b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert status.split()[1] == "405" and int(headers["content-length"]) > 0
+    assert body == b""
 
 
 def test_stalled_body_times_out_and_server_keeps_serving(server: RunningServer) -> None:
@@ -329,6 +360,18 @@ def test_v3_action_in_the_signed_query_routes(server: RunningServer, engine: Eng
     status, body = client(server).send(attrs.evolve(request, headers={**headers, "Authorization": auth}))
     assert status == 200, body
     assert body["TotalCount"] == engine.call("DescribeDataMaskingRunHistory", {})["TotalCount"]
+
+
+@pytest.mark.parametrize("scheme", ["http", "HTTP"])
+def test_a_request_target_in_absolute_form_is_served(server: RunningServer, engine: Engine, scheme: str) -> None:
+    # RFC 9112 (3.2.2): a server must accept "POST http://host/?... HTTP/1.1", as a client sends
+    # it to a proxy; it was answered InvalidApi.NotFound for the path "http://host/"
+    request = client(server).prepare("DescribeAuditLogs", {"PageSize": "3"})
+    target = request.url.replace("http://", f"{scheme}://", 1)
+    head = "".join(f"{k}: {v}\r\n" for k, v in request.headers.items())
+    status, _, body = raw(server, f"POST {target} HTTP/1.1\r\n{head}Content-Length: 0\r\n\r\n".encode())
+    assert status == 200, body
+    assert len(body["Items"]) == 3
 
 
 class Clock:

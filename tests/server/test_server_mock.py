@@ -10,8 +10,10 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import unittest
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -620,6 +622,48 @@ def test_a_decorated_generator_runs_in_the_mock_until_it_finishes(no_network: No
         yield my_report()
 
     assert list(reports()) == [5, 5]
+    assert DaraCore.__dict__["do_action"] is _ORIGINAL_SEND
+
+
+def test_overlapping_decorated_calls_from_threads_share_one_run_until_the_last_ends(no_network: None) -> None:
+    # a decorated helper called from a thread pool: each call started the mock only if it saw it
+    # stopped, so two calls could both start it ("already started"), and the first to end
+    # stopped it under the other, whose requests then went to the network
+    cloud = dsc_engine.mock(generate("audit", 4, seed=1))
+    inside = {name: threading.Event() for name in ("first", "last")}
+    first_left = threading.Event()
+
+    @cloud
+    def report(name: str) -> int:
+        inside[name].set()
+        assert inside["last"].wait(5)  # the first call (it started the mock) waits for the last
+        if name == "last":
+            assert first_left.wait(5)
+        return my_report()
+
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(report, "first")
+        assert inside["first"].wait(5)
+        last = pool.submit(report, "last")
+        assert first.result(10) == 4
+        first_left.set()
+        assert last.result(10) == 4
+    assert DaraCore.__dict__["do_action"] is _ORIGINAL_SEND
+
+
+def test_overlapping_decorated_coroutines_share_one_run_until_the_last_ends(no_network: None) -> None:
+    cloud = dsc_engine.mock(generate("audit", 4, seed=1))
+
+    @cloud
+    async def report(pause: float) -> int:
+        await asyncio.sleep(pause)
+        client = SddpClient(_config(endpoint=SDDP_ENDPOINT))
+        return int((await client.describe_audit_logs_async(DescribeAuditLogsRequest())).body.total_count)
+
+    async def both() -> list[int]:
+        return list(await asyncio.gather(report(0.0), report(0.05)))
+
+    assert asyncio.run(both()) == [4, 4]
     assert DaraCore.__dict__["do_action"] is _ORIGINAL_SEND
 
 

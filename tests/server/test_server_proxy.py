@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from alibabacloud_dms_enterprise20181101 import models as dms_models
 from alibabacloud_dms_enterprise20181101.client import Client as DmsClient
@@ -163,6 +164,28 @@ def test_the_proxy_forwards_only_the_engines_operations(recording: Recording) ->
     status, body = client.call("DescribeRules", {}, version="2019-01-03")
     assert (status, body["Code"]) == (404, "InvalidApi.NotFound")
     assert recording.calls() == []
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE"])
+def test_the_proxy_refuses_the_methods_the_server_refuses_without_calling_upstream(
+    recording: Recording, method: str
+) -> None:
+    # a signed PUT was forwarded upstream as a POST and its answer captured
+    client = SignedClient(recording.server.endpoint, recording.local.id, recording.local.secret)
+    answer = client.exchange(client.prepare("DescribeAuditLogs", {}, method=method))
+    assert (answer.status, json.loads(answer.body)["Code"]) == (405, "UnsupportedHTTPMethod")
+    assert answer.headers["allow"] == "GET, POST"
+    assert recording.calls() == []
+
+
+def test_the_proxys_refusals_before_routing_link_the_product_of_the_action_named(recording: Recording) -> None:
+    # as the server's do: the proxy linked Sddp for every request refused before it was routed
+    client = SignedClient(recording.server.endpoint, recording.local.id, recording.local.secret)
+    request = client.prepare("ListSensitiveDataAuditLog", {"PageSize": "1"})
+    answer = client.exchange(attrs.evolve(request, url=request.url + "&PageSize=2"))
+    body = json.loads(answer.body)
+    assert (answer.status, body["Code"]) == (400, "InvalidParameter")
+    assert "product=dms-enterprise" in body["Recommend"]
 
 
 def test_an_upstream_that_does_not_answer_is_service_unavailable_and_not_captured(cloud: TestServer) -> None:
