@@ -18,6 +18,7 @@ import attrs
 
 from dsc_engine.errors import DscError, ServerConfigError
 from dsc_engine.io.imports import reject_lines
+from dsc_engine.server.throttle import rate_problem
 from dsc_engine.server.config import (
     DEFAULT_HOST,
     DEFAULT_PORT,
@@ -125,8 +126,9 @@ def build_config(args: argparse.Namespace) -> ServerConfig:
         config = attrs.evolve(config, port=args.port)
     if args.no_throttle or args.throttle_rate is not None:
         rate = config.throttle.rate if args.throttle_rate is None else args.throttle_rate
-        if not rate > 0:
-            raise ServerConfigError("--throttle-rate", str(rate), "must be positive")
+        problem = rate_problem(rate)
+        if problem is not None:
+            raise ServerConfigError("--throttle-rate", str(rate), problem)
         config = attrs.evolve(config, throttle=ThrottleConfig(enabled=not args.no_throttle, rate=rate))
     return config
 

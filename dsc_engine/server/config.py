@@ -41,6 +41,7 @@ import attrs
 
 from dsc_engine.errors import ServerConfigError
 from dsc_engine.server.policy import Policy
+from dsc_engine.server.throttle import rate_problem
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -197,8 +198,9 @@ def _throttle(value: object, source: str) -> ThrottleConfig:
     if not isinstance(enabled, bool):
         raise ServerConfigError(source, "throttle.enabled", "must be true or false")
     rate = table.get("rate", DEFAULT_RATE)
-    if isinstance(rate, bool) or not isinstance(rate, int | float) or not rate > 0:
-        raise ServerConfigError(source, "throttle.rate", "must be a positive number (calls per second)")
+    problem = rate_problem(rate)
+    if problem is not None:
+        raise ServerConfigError(source, "throttle.rate", problem)
     return ThrottleConfig(enabled=enabled, rate=float(rate))
 
 

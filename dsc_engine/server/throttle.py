@@ -7,12 +7,21 @@ key may burst 10 calls of one operation at once and then sustain 10 per second.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable
 
 import attrs
 
 from dsc_engine.errors import ServerConfigError
+
+
+def rate_problem(rate: object) -> str | None:
+    """Why ``rate`` is no throttle rate (``None`` when it is one): a finite number of calls per
+    second above zero. Infinity is not "no limit" (flow control off is its own switch)."""
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or not (math.isfinite(rate) and rate > 0):
+        return f"must be a finite number of calls per second above 0, not {rate!r} (flow control is turned off apart)"
+    return None
 
 
 @attrs.define
@@ -25,8 +34,9 @@ class Throttle:
     """Thread-safe token buckets keyed by ``(access key id, action)``; ``clock`` gives seconds."""
 
     def __init__(self, rate: float, clock: Callable[[], float]) -> None:
-        if not rate > 0:
-            raise ServerConfigError("throttle", "rate", f"must be positive, not {rate}")
+        problem = rate_problem(rate)
+        if problem is not None:
+            raise ServerConfigError("throttle", "rate", problem)
         self._rate = rate
         self._capacity = max(rate, 1.0)
         self._clock = clock

@@ -144,8 +144,9 @@ def test_flags_override_the_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "argv",
     [["--sample", "--access-key", "nocolon"], ["--sample", "--config", "/nonexistent.toml"],
-     ["--sample", "--port", "99999"], ["--sample", "--throttle-rate", "0"], []],
-    ids=["bad-key", "no-config", "bad-port", "zero-rate", "no-data"],
+     ["--sample", "--port", "99999"], ["--sample", "--throttle-rate", "0"], ["--sample", "--throttle-rate", "inf"],
+     ["--sample", "--throttle-rate", "nan"], []],
+    ids=["bad-key", "no-config", "bad-port", "zero-rate", "infinite-rate", "nan-rate", "no-data"],
 )
 def test_usage_errors_exit_2(argv: list[str]) -> None:
     err = io.StringIO()

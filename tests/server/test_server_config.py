@@ -93,6 +93,7 @@ def test_json_file_is_the_same_shape(tmp_path: Path) -> None:
         ({"port": 70000}, "port"),
         ({"port": True}, "port"),
         ({"throttle": {"rate": 0}}, "throttle.rate"),
+        ({"throttle": {"rate": float("inf")}}, "throttle.rate"),  # worked as "no limit" by float quirks
         ({"throttle": {"burst": 3}}, "throttle.burst"),
         ({"limits": {"max_query_bytes": 10}}, "limits.max_query_bytes"),
         ({"limits": {"max_nonces": 0}}, "limits.max_nonces"),

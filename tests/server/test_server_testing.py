@@ -412,3 +412,12 @@ def test_importing_the_plugin_without_pytest_names_the_extra_to_install() -> Non
     )
     assert result.returncode == 0, result.stderr
     assert "pip install 'dsc-engine[test]'" in result.stdout
+
+
+@pytest.mark.parametrize("rate", [float("inf"), 0.0, -1.0])
+def test_throttle_refuses_a_rate_that_is_no_number_of_calls_per_second(rate: float) -> None:
+    # an infinite rate was taken, and worked as "no limit" only through float arithmetic
+    cloud = EngineMock([])
+    with cloud:
+        with pytest.raises(ServerConfigError, match="must be a finite number of calls per second above 0"):
+            cloud.throttle(rate=rate)
