@@ -14,6 +14,7 @@ from typing import IO
 
 from dsc_engine.api.errors import ApiError
 from dsc_engine.cli import cloud, commands
+from dsc_engine.cli.arguments import CommandParser
 from dsc_engine.cli.output import NOT_FOUND, Format, dumps, not_found_hint, write_mapping
 from dsc_engine.errors import (
     CheckpointError,
@@ -89,7 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action=_VersionAction)
     commands.output_options(parser, top=True)
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser] = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=CommandParser,
+    )
     commands.register(subparsers, EXIT_CODES)
     commands.output_options(cloud.register_pull(subparsers, EXIT_CODES))  # --format/--tz after `pull` too
     _register_serve(subparsers)

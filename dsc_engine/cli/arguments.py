@@ -1,11 +1,35 @@
-"""Argument types shared by the subcommands (argparse ``type=`` functions)."""
+"""How the subcommands read their arguments: their parser class and the argument types they
+share (argparse ``type=`` functions)."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from dsc_engine.errors import UsageError
+
+
+class CommandParser(argparse.ArgumentParser):
+    """A subcommand's parser: positionals and options in any order, as a person writes them.
+
+    argparse alone reads ``query audit --page 2 'UserName = "x"'`` as ``query audit`` with no
+    filter (an optional positional is matched, empty, with the first one) and then refuses the
+    filter as an unrecognized argument; intermixed parsing reads the options first, then the
+    positionals (``--`` still ends the options: ``query audit -- '-x'``).
+    """
+
+    _intermixing = False
+
+    def parse_known_args(  # type: ignore[override]  # typeshed's overloads; the one shape used here
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None,
+    ) -> tuple[argparse.Namespace, list[str]]:
+        if self._intermixing:  # parse_known_intermixed_args calls back here, once per pass
+            return super().parse_known_args(args, namespace)
+        self._intermixing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._intermixing = False
 
 
 def name_value(text: str) -> tuple[str, str]:
