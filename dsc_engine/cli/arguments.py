@@ -4,6 +4,7 @@ share (argparse ``type=`` functions)."""
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Iterable, Sequence
 
 from dsc_engine.errors import UsageError
@@ -30,6 +31,30 @@ class CommandParser(argparse.ArgumentParser):
             return self.parse_known_intermixed_args(args, namespace)
         finally:
             self._intermixing = False
+
+
+#: What ``-`` stands for where a command reads or writes files.
+STANDARD = "-"
+
+
+def source(text: str) -> str:
+    """A ``--data`` or ``load`` source: ``-`` is standard input (its device name, ``/dev/stdin``,
+    read as a named pipe is: once, front to back), anything else the path, folder, glob or URL
+    it names (a file named ``-`` is ``./-``)."""
+    if text != STANDARD:
+        return text
+    try:
+        fd = sys.stdin.fileno()
+    except (AttributeError, OSError, ValueError):  # no standard input at all (closed, or none)
+        raise argparse.ArgumentTypeError("- (standard input): there is no standard input to read") from None
+    return "/dev/stdin" if fd == 0 else f"/dev/fd/{fd}"
+
+
+def file_only(path: str | None, option: str, why: str) -> None:
+    """Refuse ``-`` for an output that must be a file (a snapshot, the rejects), which would
+    otherwise be written to a file named ``-``."""
+    if path == STANDARD:
+        raise UsageError(option, path, f"- (standard output) cannot be used: {why}; give a file name (./- for a file named -)")
 
 
 def name_value(text: str) -> tuple[str, str]:

@@ -18,7 +18,7 @@ from dsc_engine.api.operations import BY_KIND, OPERATIONS
 from dsc_engine.cli import demo as demos
 from dsc_engine.cli import destination
 from dsc_engine.cli import shell as shells
-from dsc_engine.cli.arguments import name_value, parameters, positive
+from dsc_engine.cli.arguments import file_only, name_value, parameters, positive, source
 from dsc_engine.cli.cloud import add_upstream_options, record_upstream
 from dsc_engine.cli.output import (
     Format, Progress, dumps, printable, write_items, write_mapping, write_plan, write_rejects, write_rows,
@@ -77,9 +77,9 @@ def _zone(text: str) -> dt.tzinfo:
 
 def _data_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("data (default: the bundled sample data)")
-    group.add_argument("--data", metavar="PATH|URL", action="append", default=[],
-                       help="exported logs or a snapshot: file, folder or glob (repeatable); or one"
-                            " database URL: duckdb:///logs.duckdb, chdb:///dir, clickhouse://host/db")
+    group.add_argument("--data", metavar="PATH|URL", action="append", default=[], type=source,
+                       help="exported logs or a snapshot: file, folder or glob (repeatable; - for standard"
+                            " input); or one database URL: duckdb:///logs.duckdb, chdb:///dir, clickhouse://host/db")
     group.add_argument("--backend", metavar="URL", dest="data", action="append",
                        help="the same as --data URL")
     group.add_argument("--kind", dest="data_kind", type=_kind, help=f"read every --data record as this kind: {_KINDS}")
@@ -203,6 +203,8 @@ def _distinct(first: tuple[str | None, str], second: tuple[str | None, str]) -> 
 
 
 def cmd_load(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    file_only(args.rejects, "--rejects", "standard output holds the summary")
+    file_only(args.snapshot, "--snapshot", "a snapshot is a file read back by seeking in it")
     files = sources.expand(args.paths)
     rejects, snap = (args.rejects, "the rejects file (--rejects)"), (args.snapshot, "the snapshot (--snapshot)")
     for path, what in (rejects, snap):
@@ -286,6 +288,7 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def cmd_snapshot(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    file_only(args.out, "OUT", "a snapshot is a file read back by seeking in it")
     with _engine(args, err, _data_files(args, (args.out, "the snapshot"))) as engine:
         counts = _save(engine, args.out, err, version=2 if args.compact else snapshot.VERSION)
     write_mapping(args.format, {"snapshot": args.out, **{k.value: n for k, n in counts.items()}}, out)
@@ -366,7 +369,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
              "  dsc-engine load 'exports/**/*.json' --rejects rejects.jsonl --snapshot engine.dscsnap\n"
              "  dsc-engine load logs.csv --kind audit --strict\n"
              "  dsc-engine load exports/ --into duckdb:///data/logs.duckdb\n", exit_codes, aliases=("import",))
-    p.add_argument("paths", nargs="+", metavar="PATH", help="files, folders, globs or snapshots")
+    p.add_argument("paths", nargs="+", metavar="PATH", type=source,
+                   help="files, folders, globs or snapshots; - for standard input")
     p.add_argument("--kind", dest="data_kind", type=_kind, help=f"read every record as this kind: {_KINDS}")
     p.add_argument("--strict", action="store_true", help="stop at the first bad record; load nothing then")
     p.add_argument("--keep-duplicates", action="store_true", help=_KEEP_HELP)
