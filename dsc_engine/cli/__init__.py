@@ -150,10 +150,13 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: 
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # --help, or a usage error argparse has already printed
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
-    if args.command == "serve":
-        return int(args.func(args, out=out, err=err))
-    args.format = Format(args.format)
+    except BrokenPipeError:  # --version read by a program that stopped (argparse's help is quiet then)
+        _discard_output(sys.stdout)
+        return EXIT_BROKEN_PIPE
     try:
+        if args.command == "serve":  # its own statuses and messages (its --help)
+            return int(args.func(args, out=out, err=err))
+        args.format = Format(args.format)
         code = int(args.func(args, out, err))
         out.flush()  # a reader gone away shows here, not in the interpreter's flush at exit
         return code

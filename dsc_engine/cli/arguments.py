@@ -4,10 +4,10 @@ share (argparse ``type=`` functions)."""
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Iterable, Sequence
 
 from dsc_engine.errors import UsageError
+from dsc_engine.io import sources
 
 
 class CommandParser(argparse.ArgumentParser):
@@ -38,16 +38,11 @@ STANDARD = "-"
 
 
 def source(text: str) -> str:
-    """A ``--data`` or ``load`` source: ``-`` is standard input (its device name, ``/dev/stdin``,
-    read as a named pipe is: once, front to back), anything else the path, folder, glob or URL
-    it names (a file named ``-`` is ``./-``)."""
-    if text != STANDARD:
-        return text
+    """A ``--data`` or ``load`` source: ``-`` is standard input (:func:`sources.from_command_line`)."""
     try:
-        fd = sys.stdin.fileno()
-    except (AttributeError, OSError, ValueError):  # no standard input at all (closed, or none)
-        raise argparse.ArgumentTypeError("- (standard input): there is no standard input to read") from None
-    return "/dev/stdin" if fd == 0 else f"/dev/fd/{fd}"
+        return sources.from_command_line(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def file_only(path: str | None, option: str, why: str) -> None:

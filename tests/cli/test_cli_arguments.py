@@ -63,3 +63,45 @@ def test_a_dash_for_a_file_only_a_file_can_be_is_refused_and_writes_no_file_name
     assert code == 2 and out == ""
     assert "standard output" in err and err.count("\n") == 1
     assert not (tmp_path / "-").exists()
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (("--kind", "bogus"), "unknown record kind 'bogus'"),
+    (("--port", "١"), "digits 0-9"),
+    (("--data", "duckdb:///nowhere.duckdb", "--data", "{data}"), "names all the data"),
+])
+def test_serve_refuses_bad_arguments_as_a_usage_error(
+    argv: tuple[str, ...], message: str, audit_lines: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr("dsc_engine.server.cli.wait_for_stop", lambda stop=None: None)  # a wrong start ends
+    code, out, err = run("serve", "--data", str(audit_lines), "--port", "0", *(a.format(data=audit_lines) for a in argv))
+    err += capsys.readouterr().err  # where argparse writes its usage errors
+    assert code == 2 and message in err and "serving" not in out
+
+
+def test_serve_interrupted_while_loading_exits_130_in_one_line(audit_lines: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dsc_engine.engine import Engine
+
+    def interrupted(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Engine, "load", interrupted)
+    code, out, err = run("serve", "--data", str(audit_lines), "--port", "0")
+    assert (code, out, err) == (130, "", "dsc-engine serve: interrupted\n")
+
+
+class _ClosedPipe(io.StringIO):
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_version_read_by_a_program_that_stopped_exits_quietly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdout", _ClosedPipe())
+    assert main(["--version"], err=io.StringIO()) == 141
+
+
+@pytest.mark.parametrize("command", ["serve", "record"])
+def test_a_port_is_written_in_digits_0_to_9(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(command, "--port", "\u0661\u0660\u0668\u0660")  # int() reads it as 1080
+    assert (code, out) == (2, "") and "digits 0-9" in capsys.readouterr().err
