@@ -28,6 +28,7 @@ from dsc_engine.errors import (
     UpstreamError,
     UsageError,
 )
+from dsc_engine.wire import times
 
 EXIT_OK = 0
 EXIT_DIFFERENCES = 1
@@ -155,8 +156,10 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: 
         return EXIT_BROKEN_PIPE
     try:
         if args.command == "serve":  # its own statuses and messages (its --help)
+            _refuse_output_options(args)
             return int(args.func(args, out=out, err=err))
-        args.format = Format(args.format)
+        args.format = Format(args.format or Format.TABLE.value)
+        args.tz = times.UTC if args.tz is None else args.tz
         code = int(args.func(args, out, err))
         out.flush()  # a reader gone away shows here, not in the interpreter's flush at exit
         return code
@@ -186,6 +189,14 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: 
     except Exception as exc:  # the last-resort handler: a bug must still end in one clear line
         print(f"dsc-engine {args.command}: internal error: {type(exc).__name__}: {exc}", file=err)
         return EXIT_INTERNAL
+
+
+def _refuse_output_options(args: argparse.Namespace) -> None:
+    """``serve`` prints no results: a ``--format`` or ``--tz`` given before it would do nothing."""
+    for option, value in (("--format", args.format), ("--tz", args.tz)):
+        if value is not None:
+            raise UsageError(option, value, "serve prints no results: its answers are the API's JSON, its times"
+                                            " the API's")
 
 
 def _discard_output(out: IO[str]) -> None:

@@ -167,6 +167,11 @@ def _load(args: argparse.Namespace, err: TextIO) -> Engine:
     from dsc_engine.engine import Engine  # noqa: F811 (the runtime import of the hint above)
 
     url, paths = data_url(args.data)
+    if not paths:  # how files are read: with none (the sample, a database), it would do nothing
+        data = "the bundled sample" if url is None else "a database, whose records are loaded already"
+        for option, value in (("--kind", args.kind), ("--strict", args.strict)):
+            if value not in (None, False):
+                raise UsageError(option, value, f"applies only to --data files, not to {data}")
     if url is not None:
         if args.sample:
             raise ServerConfigError("--sample", "", "a database URL names all the data: no --sample beside it")

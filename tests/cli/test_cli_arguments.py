@@ -105,3 +105,54 @@ def test_version_read_by_a_program_that_stopped_exits_quietly(monkeypatch: pytes
 def test_a_port_is_written_in_digits_0_to_9(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(command, "--port", "\u0661\u0660\u0668\u0660")  # int() reads it as 1080
     assert (code, out) == (2, "") and "digits 0-9" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option", [("--kind", "audit"), ("--strict",), ("--keep-duplicates",)])
+@pytest.mark.parametrize("command", [("query", "audit"), ("export", "audit"), ("call", "DescribeAuditLogs"), ("demo",)])
+def test_an_option_of_data_files_is_refused_without_them(option: tuple[str, ...], command: tuple[str, ...]) -> None:
+    code, out, err = run(*command, *option)  # no --data: the bundled sample, which is not read as files are
+    assert (code, out) == (2, "")
+    assert err == f"dsc-engine {command[0]}: {option[0]}: applies only to --data files, not to the bundled sample\n"
+
+
+def test_serve_refuses_kind_and_strict_without_data_files(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr("dsc_engine.server.cli.wait_for_stop", lambda stop=None: None)  # a wrong start ends
+    for option in (("--kind", "audit"), ("--strict",)):
+        code, out, err = run("serve", "--sample", "--port", "0", *option)
+        assert (code, out) == (2, "") and "applies only to --data files" in err
+
+
+def test_export_page_size_without_a_page_is_refused_unless_writing_pages() -> None:
+    code, out, err = run("export", "audit", "--page-size", "5")
+    assert (code, out) == (2, "") and "--page-size" in err and "--page" in err
+    code, out, _ = run("export", "audit", "--page-size", "1000", "--to", "pages")
+    assert code == 0 and len(out.splitlines()) == 3  # 3000 records, 3 pages of 1000
+
+
+@pytest.mark.parametrize("option", [("--page", "2"), ("--page-size", "5")])
+def test_query_explain_refuses_a_page_it_would_not_show(option: tuple[str, ...]) -> None:
+    code, out, err = run("query", "audit", 'UserName = "admin"', "--explain", *option)
+    assert (code, out) == (2, "") and option[0] in err and "--explain" in err
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_export_to_standard_output_writes_the_format_asked_for(fmt: str) -> None:
+    asked = run("--format", fmt, "export", "masking", "--page", "1", "--page-size", "3")
+    assert asked == run("export", "masking", "--page", "1", "--page-size", "3", "--to", fmt)
+
+
+@pytest.mark.parametrize("argv", [("--format", "json"), ("--format", "csv", "--to", "jsonl")])
+def test_export_to_standard_output_refuses_a_format_it_cannot_write(argv: tuple[str, ...]) -> None:
+    code, out, err = run("export", "masking", "--page", "1", *argv)
+    assert (code, out) == (2, "") and err.startswith("dsc-engine export: --format: ")
+
+
+@pytest.mark.parametrize("option", [("--format", "json"), ("--tz", "Asia/Shanghai")])
+def test_serve_refuses_the_output_options_it_has_no_output_for(
+    option: tuple[str, ...], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("dsc_engine.server.cli.wait_for_stop", lambda stop=None: None)  # a wrong start ends
+    code, out, err = run(*option, "serve", "--sample", "--port", "0")
+    assert (code, out) == (2, "") and err.startswith(f"dsc-engine serve: {option[0]}: ")
