@@ -275,7 +275,7 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     if args.out in (None, "-") and args.format is not Format.TABLE:  # the records are what is printed
         _records_format(args)
     if args.to is None:  # a file named .csv gets CSV, not JSON Lines under a CSV name
-        csv_named = args.out is not None and args.out.lower().endswith(".csv")
+        csv_named = args.out is not None and destination.without_gz(args.out).lower().endswith(".csv")
         args.to = (export.ExportFormat.CSV if csv_named else export.ExportFormat.JSONL).value
     if args.to != export.ExportFormat.CSV.value:
         if not args.formula_guard:
@@ -450,8 +450,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
     p.add_argument("kind", type=_kind, metavar="KIND", help=_KINDS)
     p.add_argument("filter", metavar="FILTER", nargs="?", default="", help="filter text (empty: everything)")
     p.add_argument("--to", choices=[f.value for f in export.ExportFormat], default=None,
-                   help="the file format (default: csv for an --out FILE named .csv, else jsonl)")
-    p.add_argument("--out", metavar="FILE", help="where to write (default: standard output)")
+                   help="the file format (default: csv for an --out FILE named .csv or .csv.gz, else jsonl)")
+    p.add_argument("--out", metavar="FILE", help="where to write (default: standard output); a name ending .gz is written gzip'd")
     p.add_argument("--page", type=positive, help="export only this page (default: every record)")
     p.add_argument("--page-size", type=positive, help="page size for --page and for --to pages (default: the API's largest)")
     p.add_argument("--no-formula-guard", dest="formula_guard", action="store_false",

@@ -156,3 +156,16 @@ def test_serve_refuses_the_output_options_it_has_no_output_for(
     monkeypatch.setattr("dsc_engine.server.cli.wait_for_stop", lambda stop=None: None)  # a wrong start ends
     code, out, err = run(*option, "serve", "--sample", "--port", "0")
     assert (code, out) == (2, "") and err.startswith(f"dsc-engine serve: {option[0]}: ")
+
+
+@pytest.mark.parametrize(("name", "first"), [("runs.jsonl.gz", '{"Status"'), ("runs.csv.gz", "Status,"), ("runs.CSV.GZ", "Status,")])
+def test_an_export_to_a_gz_file_is_gzipped_in_the_format_its_name_says(tmp_path: Path, name: str, first: str) -> None:
+    import gzip
+
+    path = tmp_path / name
+    code, out, err = run("export", "masking", "--page", "1", "--page-size", "3", "--out", str(path))
+    assert (code, err) == (0, "")
+    text = gzip.decompress(path.read_bytes()).decode()
+    assert text.startswith(first) and text == run("export", "masking", "--page", "1", "--page-size", "3",
+                                                   "--to", "csv" if "csv" in name.lower() else "jsonl")[1]
+    assert json.loads(run("--format", "json", "load", str(path))[1])["loaded_total"] == 3
