@@ -44,7 +44,8 @@ EXIT_BROKEN_PIPE = 141
 EXIT_CODES = f"""\
 exit status:
   {EXIT_OK}  ok
-  {EXIT_DIFFERENCES}  replay: some call answered differently from the capture
+  {EXIT_DIFFERENCES}  replay: some call answered differently from the capture; shell reading a script: some
+     command of it failed (the others still ran)
   {EXIT_USAGE}  usage: bad arguments, an unparsable filter, a bad page or kind; pull: a checkpoint of another pull
   {EXIT_DATA}  data: a file cannot be imported (or records were rejected), a bad snapshot or capture;
      pull: it cannot go on (the message says why and what to do; no answer after its retries)

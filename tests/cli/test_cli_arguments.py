@@ -169,3 +169,17 @@ def test_an_export_to_a_gz_file_is_gzipped_in_the_format_its_name_says(tmp_path:
     assert text.startswith(first) and text == run("export", "masking", "--page", "1", "--page-size", "3",
                                                    "--to", "csv" if "csv" in name.lower() else "jsonl")[1]
     assert json.loads(run("--format", "json", "load", str(path))[1])["loaded_total"] == 3
+
+
+def test_help_lists_every_exit_status_the_docs_list(capsys: pytest.CaptureFixture[str]) -> None:
+    import re
+
+    docs = (Path(__file__).parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")
+    table = docs[docs.index("## Exit status"):docs.index("## Examples in the docs")]
+    assert main(["shell", "--help"]) == 0
+    shown = capsys.readouterr().out
+    for code, meaning in re.findall(r"^\| (\d+) \| (.*) \|$", table, re.MULTILINE):
+        line = next((ln for ln in shown.splitlines() if ln.strip().startswith(f"{code}  ")), None)
+        assert line is not None, code
+        if "`shell`" in meaning:  # the status of a shell script is told where the shell's help is read
+            assert "shell" in shown[shown.index(line):shown.index(line) + 300], code
