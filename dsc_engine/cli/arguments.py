@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable, Sequence
 
+from dsc_engine.api.read import INT32_MAX
 from dsc_engine.errors import UsageError
 from dsc_engine.io import sources
 
@@ -86,7 +87,7 @@ def brief(text: str) -> str:
     return text if len(text) <= 40 else f"{text[:20]}... ({len(text)} characters)"
 
 
-def _whole(text: str, least: int) -> int:
+def _whole(text: str, least: int, most: int | None = None) -> int:
     """A whole number of ``least`` or more, in ASCII digits (``int()`` would also take ``"١"``,
     ``"1_0"`` and ``" 5 "``, and refuses more than 4,300 digits with a message of its own)."""
     digits = text.removeprefix("-")
@@ -97,12 +98,20 @@ def _whole(text: str, least: int) -> int:
     value = int(text)
     if value < least:
         raise argparse.ArgumentTypeError(f"must be {least} or more, got {value}")
+    if most is not None and value > most:
+        raise argparse.ArgumentTypeError(f"must be {most} or less, got {value}")
     return value
 
 
 def positive(text: str) -> int:
     """A whole number of 1 or more, in ASCII digits (a page, a size, a depth)."""
     return _whole(text, 1)
+
+
+def page_number(text: str) -> int:
+    """A page or a page size: 1 to 2,147,483,647, as a query takes it (and the shell's ``page``
+    and ``size``), in ASCII digits."""
+    return _whole(text, 1, INT32_MAX)
 
 
 def count(text: str) -> int:

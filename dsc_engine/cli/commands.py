@@ -18,7 +18,7 @@ from dsc_engine.api.operations import BY_KIND, OPERATIONS
 from dsc_engine.cli import demo as demos
 from dsc_engine.cli import destination
 from dsc_engine.cli import shell as shells
-from dsc_engine.cli.arguments import file_only, name_value, parameters, positive, source
+from dsc_engine.cli.arguments import file_only, name_value, page_number, parameters, source
 from dsc_engine.cli.cloud import add_upstream_options, record_upstream
 from dsc_engine.cli.output import (
     Format, Progress, dumps, printable, write_items, write_mapping, write_plan, write_rejects, write_rows,
@@ -425,8 +425,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
              exit_codes)
     p.add_argument("kind", type=_kind, metavar="KIND", help=_KINDS)
     p.add_argument("filter", metavar="FILTER", nargs="?", default="", help="filter text (empty: everything)")
-    p.add_argument("--page", type=positive, help="page number, from 1 (default 1)")
-    p.add_argument("--page-size", type=positive, help=f"records per page (default {QUERY_PAGE_SIZE})")
+    p.add_argument("--page", type=page_number, help="page number, from 1 (default 1)")
+    p.add_argument("--page-size", type=page_number, help=f"records per page (default {QUERY_PAGE_SIZE})")
     p.add_argument("--explain", action="store_true",
                    help="print how the filter is answered (the store's plan, or the SQL a database is sent;"
                         " with --format json, jsonl or csv: kind, filter and plan as one record)")
@@ -452,8 +452,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
     p.add_argument("--to", choices=[f.value for f in export.ExportFormat], default=None,
                    help="the file format (default: csv for an --out FILE named .csv or .csv.gz, else jsonl)")
     p.add_argument("--out", metavar="FILE", help="where to write (default: standard output); a name ending .gz is written gzip'd")
-    p.add_argument("--page", type=positive, help="export only this page (default: every record)")
-    p.add_argument("--page-size", type=positive, help="page size for --page and for --to pages (default: the API's largest)")
+    p.add_argument("--page", type=page_number, help="export only this page (default: every record)")
+    p.add_argument("--page-size", type=page_number, help="page size for --page and for --to pages (default: the API's largest)")
     p.add_argument("--no-formula-guard", dest="formula_guard", action="store_false",
                    help="--to csv: write text a spreadsheet would run as a formula (=, +, -, @, tab, CR first)"
                         " as it is, not guarded with a leading ' (re-imports the same either way)")

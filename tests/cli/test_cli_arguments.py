@@ -183,3 +183,13 @@ def test_help_lists_every_exit_status_the_docs_list(capsys: pytest.CaptureFixtur
         assert line is not None, code
         if "`shell`" in meaning:  # the status of a shell script is told where the shell's help is read
             assert "shell" in shown[shown.index(line):shown.index(line) + 300], code
+
+
+@pytest.mark.parametrize("command", [("query", "audit"), ("export", "audit", "--to", "pages")])
+@pytest.mark.parametrize("option", ["--page", "--page-size"])
+def test_a_page_past_what_a_query_takes_is_a_usage_error_of_the_option(
+    command: tuple[str, ...], option: str, capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(*command, option, "2147483648")
+    assert (code, out) == (2, "")
+    assert f"argument {option}: must be 2147483647 or less, got 2147483648" in capsys.readouterr().err
