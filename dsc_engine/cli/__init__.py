@@ -14,6 +14,7 @@ from typing import IO
 
 from dsc_engine.api.errors import ApiError
 from dsc_engine.cli import cloud, commands
+from dsc_engine.cli.arguments import CommandParser
 from dsc_engine.cli.output import NOT_FOUND, Format, dumps, not_found_hint, write_mapping
 from dsc_engine.errors import (
     CheckpointError,
@@ -27,6 +28,7 @@ from dsc_engine.errors import (
     UpstreamError,
     UsageError,
 )
+from dsc_engine.wire import times
 
 EXIT_OK = 0
 EXIT_DIFFERENCES = 1
@@ -42,7 +44,8 @@ EXIT_BROKEN_PIPE = 141
 EXIT_CODES = f"""\
 exit status:
   {EXIT_OK}  ok
-  {EXIT_DIFFERENCES}  replay: some call answered differently from the capture
+  {EXIT_DIFFERENCES}  replay: some call answered differently from the capture; shell reading a script: some
+     command of it failed (the others still ran)
   {EXIT_USAGE}  usage: bad arguments, an unparsable filter, a bad page or kind; pull: a checkpoint of another pull
   {EXIT_DATA}  data: a file cannot be imported (or records were rejected), a bad snapshot or capture;
      pull: it cannot go on (the message says why and what to do; no answer after its retries)
@@ -89,7 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action=_VersionAction)
     commands.output_options(parser, top=True)
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser] = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=CommandParser,
+    )
     commands.register(subparsers, EXIT_CODES)
     commands.output_options(cloud.register_pull(subparsers, EXIT_CODES))  # --format/--tz after `pull` too
     _register_serve(subparsers)
@@ -147,10 +152,15 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: 
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # --help, or a usage error argparse has already printed
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
-    if args.command == "serve":
-        return int(args.func(args, out=out, err=err))
-    args.format = Format(args.format)
+    except BrokenPipeError:  # --version read by a program that stopped (argparse's help is quiet then)
+        _discard_output(sys.stdout)
+        return EXIT_BROKEN_PIPE
     try:
+        if args.command == "serve":  # its own statuses and messages (its --help)
+            _refuse_output_options(args)
+            return int(args.func(args, out=out, err=err))
+        args.format = Format(args.format or Format.TABLE.value)
+        args.tz = times.UTC if args.tz is None else args.tz
         code = int(args.func(args, out, err))
         out.flush()  # a reader gone away shows here, not in the interpreter's flush at exit
         return code
@@ -180,6 +190,14 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: 
     except Exception as exc:  # the last-resort handler: a bug must still end in one clear line
         print(f"dsc-engine {args.command}: internal error: {type(exc).__name__}: {exc}", file=err)
         return EXIT_INTERNAL
+
+
+def _refuse_output_options(args: argparse.Namespace) -> None:
+    """``serve`` prints no results: a ``--format`` or ``--tz`` given before it would do nothing."""
+    for option, value in (("--format", args.format), ("--tz", args.tz)):
+        if value is not None:
+            raise UsageError(option, value, "serve prints no results: its answers are the API's JSON, its times"
+                                            " the API's")
 
 
 def _discard_output(out: IO[str]) -> None:

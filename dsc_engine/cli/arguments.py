@@ -1,11 +1,56 @@
-"""Argument types shared by the subcommands (argparse ``type=`` functions)."""
+"""How the subcommands read their arguments: their parser class and the argument types they
+share (argparse ``type=`` functions)."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
+from dsc_engine.api.read import INT32_MAX
 from dsc_engine.errors import UsageError
+from dsc_engine.io import sources
+
+
+class CommandParser(argparse.ArgumentParser):
+    """A subcommand's parser: positionals and options in any order, as a person writes them.
+
+    argparse alone reads ``query audit --page 2 'UserName = "x"'`` as ``query audit`` with no
+    filter (an optional positional is matched, empty, with the first one) and then refuses the
+    filter as an unrecognized argument; intermixed parsing reads the options first, then the
+    positionals (``--`` still ends the options: ``query audit -- '-x'``).
+    """
+
+    _intermixing = False
+
+    def parse_known_args(  # type: ignore[override]  # typeshed's overloads; the one shape used here
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None,
+    ) -> tuple[argparse.Namespace, list[str]]:
+        if self._intermixing:  # parse_known_intermixed_args calls back here, once per pass
+            return super().parse_known_args(args, namespace)
+        self._intermixing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._intermixing = False
+
+
+#: What ``-`` stands for where a command reads or writes files.
+STANDARD = "-"
+
+
+def source(text: str) -> str:
+    """A ``--data`` or ``load`` source: ``-`` is standard input (:func:`sources.from_command_line`)."""
+    try:
+        return sources.from_command_line(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def file_only(path: str | None, option: str, why: str) -> None:
+    """Refuse ``-`` for an output that must be a file (a snapshot, the rejects), which would
+    otherwise be written to a file named ``-``."""
+    if path == STANDARD:
+        raise UsageError(option, path, f"- (standard output) cannot be used: {why}; give a file name (./- for a file named -)")
 
 
 def name_value(text: str) -> tuple[str, str]:
@@ -42,7 +87,7 @@ def brief(text: str) -> str:
     return text if len(text) <= 40 else f"{text[:20]}... ({len(text)} characters)"
 
 
-def _whole(text: str, least: int) -> int:
+def _whole(text: str, least: int, most: int | None = None) -> int:
     """A whole number of ``least`` or more, in ASCII digits (``int()`` would also take ``"١"``,
     ``"1_0"`` and ``" 5 "``, and refuses more than 4,300 digits with a message of its own)."""
     digits = text.removeprefix("-")
@@ -53,12 +98,20 @@ def _whole(text: str, least: int) -> int:
     value = int(text)
     if value < least:
         raise argparse.ArgumentTypeError(f"must be {least} or more, got {value}")
+    if most is not None and value > most:
+        raise argparse.ArgumentTypeError(f"must be {most} or less, got {value}")
     return value
 
 
 def positive(text: str) -> int:
     """A whole number of 1 or more, in ASCII digits (a page, a size, a depth)."""
     return _whole(text, 1)
+
+
+def page_number(text: str) -> int:
+    """A page or a page size: 1 to 2,147,483,647, as a query takes it (and the shell's ``page``
+    and ``size``), in ASCII digits."""
+    return _whole(text, 1, INT32_MAX)
 
 
 def count(text: str) -> int:

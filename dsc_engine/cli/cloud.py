@@ -23,7 +23,7 @@ from dsc_engine.pull import credentials
 from dsc_engine.pull.pacing import SERVICE_RATE, Backoff
 from dsc_engine.pull.result import PullReport
 from dsc_engine.pull.slicing import Progress
-from dsc_engine.server.cli import wait_for_stop
+from dsc_engine.server.cli import port, wait_for_stop
 from dsc_engine.server.config import (
     DEFAULT_HOST,
     DEFAULT_PORT,
@@ -222,7 +222,7 @@ def add_upstream_options(parser: argparse.ArgumentParser) -> None:
                        help="run a local proxy to this real endpoint, e.g. https://sddp.cn-zhangjiakou.aliyuncs.com "
                             "(repeatable: one per product), and capture every call made through it")
     group.add_argument("--host", default=DEFAULT_HOST, help=f"address the proxy binds (default {DEFAULT_HOST})")
-    group.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port, 0 for any free one (default {DEFAULT_PORT})")
+    group.add_argument("--port", type=port, default=DEFAULT_PORT, help=f"port, 0 for any free one (default {DEFAULT_PORT})")
     group.add_argument("--access-key", metavar="ID:SECRET", action="append", default=[],
                        help="the key the SDK signs with to the proxy (default: one generated and printed)")
     group.add_argument("--accept-any-key", action="store_true",

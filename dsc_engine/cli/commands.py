@@ -18,7 +18,7 @@ from dsc_engine.api.operations import BY_KIND, OPERATIONS
 from dsc_engine.cli import demo as demos
 from dsc_engine.cli import destination
 from dsc_engine.cli import shell as shells
-from dsc_engine.cli.arguments import name_value, parameters, positive
+from dsc_engine.cli.arguments import file_only, name_value, page_number, parameters, source
 from dsc_engine.cli.cloud import add_upstream_options, record_upstream
 from dsc_engine.cli.output import (
     Format, Progress, dumps, printable, write_items, write_mapping, write_plan, write_rejects, write_rows,
@@ -34,6 +34,8 @@ from dsc_engine.wire import times
 from dsc_engine.wire.codec import response_item
 
 Handler = Callable[[argparse.Namespace, IO[str], IO[str]], int]
+#: The records of a ``query`` page when ``--page-size`` is not given.
+QUERY_PAGE_SIZE = 10
 _KINDS = "audit | masking | dms (or audit_log, masking_run, dms_log)"
 
 
@@ -59,10 +61,10 @@ def output_options(parser: argparse.ArgumentParser, *, top: bool = False) -> Non
     """The options every command takes before or after its name. Given after the name they
     override the ones before; a subcommand's parser leaves them unset (``SUPPRESS``) when absent,
     so that it does not reset what was given before the name."""
-    parser.add_argument("--format", choices=[f.value for f in Format],
-                        default=Format.TABLE.value if top else argparse.SUPPRESS,
+    parser.add_argument("--format", choices=[f.value for f in Format],  # unset: main makes it a table
+                        default=None if top else argparse.SUPPRESS,
                         help="how results are printed (default: table); before or after the command")
-    parser.add_argument("--tz", type=_zone, metavar="ZONE", default=times.UTC if top else argparse.SUPPRESS,
+    parser.add_argument("--tz", type=_zone, metavar="ZONE", default=None if top else argparse.SUPPRESS,  # unset: UTC
                         help="the time zone of Sddp times in tables and of filter times written without"
                              " one: UTC (default), +08:00, Asia/Shanghai ...; DMS times are naive and"
                              " never converted")
@@ -77,9 +79,9 @@ def _zone(text: str) -> dt.tzinfo:
 
 def _data_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("data (default: the bundled sample data)")
-    group.add_argument("--data", metavar="PATH|URL", action="append", default=[],
-                       help="exported logs or a snapshot: file, folder or glob (repeatable); or one"
-                            " database URL: duckdb:///logs.duckdb, chdb:///dir, clickhouse://host/db")
+    group.add_argument("--data", metavar="PATH|URL", action="append", default=[], type=source,
+                       help="exported logs or a snapshot: file, folder or glob (repeatable; - for standard"
+                            " input); or one database URL: duckdb:///logs.duckdb, chdb:///dir, clickhouse://host/db")
     group.add_argument("--backend", metavar="URL", dest="data", action="append",
                        help="the same as --data URL")
     group.add_argument("--kind", dest="data_kind", type=_kind, help=f"read every --data record as this kind: {_KINDS}")
@@ -107,8 +109,10 @@ def _engine(args: argparse.Namespace, err: IO[str], files: list[Path], kind: Rec
     closes it (``with``)."""
     url, _ = data_url(args.data)
     if url is not None:
+        _refuse_file_options(args, "a database, whose records are loaded already")
         return Engine.connect(url, read_only=True)
     if not args.data:
+        _refuse_file_options(args, "the bundled sample")
         return Engine.from_sample(None if kind is None else [kind])
     engine = Engine()
     report = _import(engine, files, args, err, rejects=None, kinds=kind)
@@ -122,6 +126,15 @@ def _engine(args: argparse.Namespace, err: IO[str], files: list[Path], kind: Rec
     if kind is not None:
         _note_other_kinds_only(RecordKind.parse(kind), report, err)
     return engine
+
+
+def _refuse_file_options(args: argparse.Namespace, data: str) -> None:
+    """Refuse an option of how --data files are read (``--kind``, ``--strict``,
+    ``--keep-duplicates``) when the command reads none, rather than take it and do nothing."""
+    for option, value in (("--kind", args.data_kind), ("--strict", args.strict),
+                          ("--keep-duplicates", args.keep_duplicates)):
+        if value not in (None, False):
+            raise UsageError(option, value, f"applies only to --data files, not to {data}")
 
 
 def _note_other_kinds_only(kind: RecordKind, report: imports.ImportReport, err: IO[str]) -> None:
@@ -203,6 +216,8 @@ def _distinct(first: tuple[str | None, str], second: tuple[str | None, str]) -> 
 
 
 def cmd_load(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    file_only(args.rejects, "--rejects", "standard output holds the summary")
+    file_only(args.snapshot, "--snapshot", "a snapshot is a file read back by seeking in it")
     files = sources.expand(args.paths)
     rejects, snap = (args.rejects, "the rejects file (--rejects)"), (args.snapshot, "the snapshot (--snapshot)")
     for path, what in (rejects, snap):
@@ -226,12 +241,17 @@ def cmd_load(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def cmd_query(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    if args.explain:  # the plan is the same for every page: a page asked for would not be shown
+        for option, value in (("--page", args.page), ("--page-size", args.page_size)):
+            if value is not None:
+                raise UsageError(option, value, "--explain shows how the filter is answered, the same for every page")
     parse_filter(args.filter, args.kind, zone=args.tz)  # a bad filter is told before any data is read
     with _engine(args, err, _data_files(args), args.kind) as engine:
         if args.explain:
             write_plan(args.format, args.kind, args.filter, engine.explain(args.kind, args.filter, zone=args.tz), out)
             return 0
-        result = engine.query(args.kind, args.filter, page=args.page, page_size=args.page_size, zone=args.tz)
+        result = engine.query(args.kind, args.filter, page=args.page or 1, page_size=args.page_size or QUERY_PAGE_SIZE,
+                              zone=args.tz)
     items = [response_item(r) for r in result.records]
     envelope = {"TotalCount": result.total, "Page": result.page, "PageSize": result.page_size}
     write_items(args.format, args.kind, items, out, envelope, args.tz)
@@ -252,8 +272,10 @@ def cmd_call(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    if args.out in (None, "-") and args.format is not Format.TABLE:  # the records are what is printed
+        _records_format(args)
     if args.to is None:  # a file named .csv gets CSV, not JSON Lines under a CSV name
-        csv_named = args.out is not None and args.out.lower().endswith(".csv")
+        csv_named = args.out is not None and destination.without_gz(args.out).lower().endswith(".csv")
         args.to = (export.ExportFormat.CSV if csv_named else export.ExportFormat.JSONL).value
     if args.to != export.ExportFormat.CSV.value:
         if not args.formula_guard:
@@ -261,6 +283,9 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         if args.times != export.Times.MS.value:
             raise UsageError("--times", args.times, f"applies only to --to csv, not --to {args.to}"
                              " (the JSON formats keep the API's milliseconds)")
+    if args.page is None and args.page_size is not None and args.to != export.ExportFormat.PAGES.value:
+        raise UsageError("--page-size", args.page_size, "applies to --page N or --to pages; an export of every"
+                         f" record as --to {args.to} writes them all")
     node = parse_filter(args.filter, args.kind, zone=args.tz)
     page_size = args.page_size or BY_KIND[args.kind].max_page_size  # --page alone: the API's largest page
     to_file = args.out not in (None, "-")  # a bar beside records shown on a terminal would break their lines
@@ -285,7 +310,22 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     return 0
 
 
+def _records_format(args: argparse.Namespace) -> None:
+    """``--format`` of an export to standard output, which prints the records themselves: csv or
+    jsonl stands for ``--to`` (and must agree with one given); json is no export format."""
+    wanted = args.format.value
+    formats = [f.value for f in export.ExportFormat]
+    if wanted not in formats:
+        raise UsageError("--format", wanted, f"an export to standard output writes its records as --to says"
+                         f" ({', '.join(formats)}); --format {wanted} is for the summary of an export to --out FILE")
+    if args.to is not None and args.to != wanted:
+        raise UsageError("--format", wanted, f"an export to standard output writes one format: --format {wanted}"
+                         f" or --to {args.to}, not both")
+    args.to = wanted
+
+
 def cmd_snapshot(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    file_only(args.out, "OUT", "a snapshot is a file read back by seeking in it")
     with _engine(args, err, _data_files(args, (args.out, "the snapshot"))) as engine:
         counts = _save(engine, args.out, err, version=2 if args.compact else snapshot.VERSION)
     write_mapping(args.format, {"snapshot": args.out, **{k.value: n for k, n in counts.items()}}, out)
@@ -366,7 +406,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
              "  dsc-engine load 'exports/**/*.json' --rejects rejects.jsonl --snapshot engine.dscsnap\n"
              "  dsc-engine load logs.csv --kind audit --strict\n"
              "  dsc-engine load exports/ --into duckdb:///data/logs.duckdb\n", exit_codes, aliases=("import",))
-    p.add_argument("paths", nargs="+", metavar="PATH", help="files, folders, globs or snapshots")
+    p.add_argument("paths", nargs="+", metavar="PATH", type=source,
+                   help="files, folders, globs or snapshots; - for standard input")
     p.add_argument("--kind", dest="data_kind", type=_kind, help=f"read every record as this kind: {_KINDS}")
     p.add_argument("--strict", action="store_true", help="stop at the first bad record; load nothing then")
     p.add_argument("--keep-duplicates", action="store_true", help=_KEEP_HELP)
@@ -384,8 +425,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
              exit_codes)
     p.add_argument("kind", type=_kind, metavar="KIND", help=_KINDS)
     p.add_argument("filter", metavar="FILTER", nargs="?", default="", help="filter text (empty: everything)")
-    p.add_argument("--page", type=positive, default=1, help="page number, from 1 (default 1)")
-    p.add_argument("--page-size", type=positive, default=10, help="records per page (default 10)")
+    p.add_argument("--page", type=page_number, help="page number, from 1 (default 1)")
+    p.add_argument("--page-size", type=page_number, help=f"records per page (default {QUERY_PAGE_SIZE})")
     p.add_argument("--explain", action="store_true",
                    help="print how the filter is answered (the store's plan, or the SQL a database is sent;"
                         " with --format json, jsonl or csv: kind, filter and plan as one record)")
@@ -409,10 +450,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
     p.add_argument("kind", type=_kind, metavar="KIND", help=_KINDS)
     p.add_argument("filter", metavar="FILTER", nargs="?", default="", help="filter text (empty: everything)")
     p.add_argument("--to", choices=[f.value for f in export.ExportFormat], default=None,
-                   help="the file format (default: csv for an --out FILE named .csv, else jsonl)")
-    p.add_argument("--out", metavar="FILE", help="where to write (default: standard output)")
-    p.add_argument("--page", type=positive, help="export only this page (default: every record)")
-    p.add_argument("--page-size", type=positive, help="page size for --page and for --to pages (default: the API's largest)")
+                   help="the file format (default: csv for an --out FILE named .csv or .csv.gz, else jsonl)")
+    p.add_argument("--out", metavar="FILE", help="where to write (default: standard output); a name ending .gz is written gzip'd")
+    p.add_argument("--page", type=page_number, help="export only this page (default: every record)")
+    p.add_argument("--page-size", type=page_number, help="page size for --page and for --to pages (default: the API's largest)")
     p.add_argument("--no-formula-guard", dest="formula_guard", action="store_false",
                    help="--to csv: write text a spreadsheet would run as a formula (=, +, -, @, tab, CR first)"
                         " as it is, not guarded with a leading ' (re-imports the same either way)")

@@ -1,14 +1,17 @@
 """Where a command writes a file it was asked for: the folder made first (``--out``, ``--rejects``,
-``--snapshot``), and an export or capture (``--out``) written whole or not at all."""
+``--snapshot``), and an export or capture (``--out``) written whole or not at all, gzip'd when its
+name ends with ``.gz``."""
 
 from __future__ import annotations
 
 import contextlib
+import gzip
+import io
 import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, BinaryIO
 
 from dsc_engine.errors import OutputError
 from dsc_engine.io.atomic import replacing
@@ -28,24 +31,51 @@ def made_parent(path: str | None) -> None:
 def output(path: str | None, out: IO[str]) -> Iterator[IO[str]]:
     """Where an export or a capture goes: ``out`` (no path, or ``-``); a file, written whole or
     not at all (a failure, a full disk or Ctrl-C, leaves the file that was there); or a device or
-    named pipe (``/dev/stdout``), written as it is."""
+    named pipe (``/dev/stdout``), written as it is. A name ending with ``.gz`` is written gzip'd."""
     if path is None or path == "-":
         yield out
         return
     made_parent(path)
     if not _streamed(path):
-        with replacing(path) as handle:
-            yield handle
+        if gzipped(path):
+            with replacing(path, binary=True) as raw, _gzip_text(raw, path) as handle:
+                yield handle
+        else:
+            with replacing(path) as handle:
+                yield handle
         return
     try:
-        with open(path, "w", encoding="utf-8", newline="") as handle:
-            yield handle
+        if gzipped(path):
+            with open(path, "wb") as raw, _gzip_text(raw, path) as handle:
+                yield handle
+        else:
+            with open(path, "w", encoding="utf-8", newline="") as handle:
+                yield handle
     except BrokenPipeError:  # /dev/stdout read by a program that stopped (``| head``): as for stdout
         raise
     except OSError as exc:
         if exc.filename is not None:  # opening it, or another file: the error names it already
             raise
         raise OutputError(path, f"cannot write: {exc.strerror or exc}") from exc
+
+
+def gzipped(path: str) -> bool:
+    """Whether an output named ``path`` is written gzip'd (its name ends with ``.gz``, in any case)."""
+    return path.lower().endswith(".gz")
+
+
+def without_gz(path: str) -> str:
+    """``path`` without a ``.gz`` ending: the name that tells the format of what is gzip'd."""
+    return path[: -len(".gz")] if gzipped(path) else path
+
+
+@contextlib.contextmanager
+def _gzip_text(raw: BinaryIO, path: str) -> Iterator[IO[str]]:
+    """UTF-8 text with ``\\n`` line ends, gzip'd onto ``raw`` (left open for its owner); the gzip
+    header names the file without ``.gz``, as ``gzip`` writes it, and no time."""
+    with gzip.GzipFile(Path(without_gz(path)).name, mode="wb", fileobj=raw, mtime=0) as zipped:
+        with io.TextIOWrapper(zipped, encoding="utf-8", newline="\n") as handle:
+            yield handle
 
 
 def _streamed(path: str) -> bool:

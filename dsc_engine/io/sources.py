@@ -20,6 +20,7 @@ import fnmatch
 import gzip
 import os
 import stat
+import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -47,6 +48,24 @@ _Identity = tuple[int, int]
 # ---------------------------------------------------------------------------------------------
 # Which files
 # ---------------------------------------------------------------------------------------------
+
+
+#: How a command line names standard input as a source (``dsc-engine load -``, ``--data -``).
+STANDARD_INPUT = "-"
+
+
+def from_command_line(text: str) -> str:
+    """A source as a command line gives it: ``-`` is standard input (its device name,
+    ``/dev/stdin``, read as a named pipe is, once, front to back); anything else is the path,
+    folder, glob or URL it names (a file named ``-`` is ``./-``). ``ValueError`` when there is no
+    standard input to read."""
+    if text != STANDARD_INPUT:
+        return text
+    try:
+        fd = sys.stdin.fileno()
+    except (AttributeError, OSError, ValueError):  # closed, or none at all (sys.stdin is None)
+        raise ValueError("- (standard input): there is no standard input to read") from None
+    return "/dev/stdin" if fd == 0 else f"/dev/fd/{fd}"
 
 
 def expand(sources: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> list[Path]:

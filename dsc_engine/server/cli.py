@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, TextIO
 
 import attrs
 
-from dsc_engine.errors import DscError, ServerConfigError
+from dsc_engine.errors import DscError, ImportFailure, RequestError, ServerConfigError, UsageError
+from dsc_engine.io import sources
 from dsc_engine.io.imports import reject_lines
+from dsc_engine.models import RecordKind
 from dsc_engine.server.throttle import rate_problem
 from dsc_engine.server.config import (
     DEFAULT_HOST,
@@ -37,6 +39,7 @@ EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_DATA = 3
 EXIT_BIND = 4
+EXIT_INTERRUPTED = 130
 
 DESCRIPTION = """\
 Serve DescribeAuditLogs, DescribeDataMaskingRunHistory (Sddp 2019-01-03) and
@@ -59,9 +62,10 @@ examples:
 
 exit status:
   0  stopped by Ctrl-C or SIGTERM
-  2  bad arguments or configuration (--config, --access-key)
+  2  bad arguments or configuration (--config, --access-key, a database URL beside files)
   3  the data cannot be loaded (or, with --strict, some record was rejected)
   4  the address cannot be bound (port in use, no such interface)
+  130  interrupted (Ctrl-C) while the data was loading
 
 See docs/server.md for the configuration file, policies and error codes.
 """
@@ -78,12 +82,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     data = parser.add_argument_group("data")
     data.add_argument(
-        "--data", metavar="PATH|URL", action="append", default=[],
-        help="an exported file or directory to load (repeatable; kinds are detected), or one database"
-             " URL to answer from: duckdb:///logs.duckdb, chdb:///dir, clickhouse://host/db",
+        "--data", metavar="PATH|URL", action="append", default=[], type=_source,
+        help="an exported file or directory to load (repeatable; kinds are detected; - for standard input),"
+             " or one database URL to answer from: duckdb:///logs.duckdb, chdb:///dir, clickhouse://host/db",
     )
     data.add_argument("--backend", metavar="URL", dest="data", action="append", help="the same as --data URL")
-    data.add_argument("--kind", help="read every --data record as this kind instead of detecting it")
+    data.add_argument("--kind", type=_kind, metavar="KIND",
+                      help="read every --data record as this kind instead of detecting it: audit, masking, dms")
     data.add_argument("--sample", action="store_true", help="also load the bundled sample logs")
     data.add_argument(
         "--strict", action="store_true", help="refuse to start if any record is rejected on load"
@@ -91,7 +96,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     net = parser.add_argument_group("network")
     net.add_argument("--host", help=f"address to bind (default {DEFAULT_HOST}, or the config's)")
     net.add_argument(
-        "--port", type=int, help=f"port to bind, 0 for any free one (default {DEFAULT_PORT})"
+        "--port", type=port, help=f"port to bind, 0 for any free one (default {DEFAULT_PORT})"
     )
     auth = parser.add_argument_group("access")
     auth.add_argument("--config", metavar="FILE", help="JSON or TOML file: keys, policies, limits")
@@ -110,6 +115,33 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.set_defaults(func=run)
     return parser
+
+
+def _source(text: str) -> str:
+    try:
+        return sources.from_command_line(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _kind(text: str) -> RecordKind:
+    try:
+        return RecordKind.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+#: The highest TCP port.
+_MOST_PORT = 65535
+
+
+def port(text: str) -> int:
+    """A TCP port, 0 to 65535 in the digits 0-9 (``int()`` would also read ``"١"`` or ``" 80"``)."""
+    if not (text.isascii() and text.isdigit()):
+        raise argparse.ArgumentTypeError(f"expected a port number in digits 0-9, got {text[:40]!r}")
+    if len(text.lstrip("0")) > len(str(_MOST_PORT)) or int(text) > _MOST_PORT:
+        raise argparse.ArgumentTypeError(f"must be 0 to {_MOST_PORT}, got {text[:40]}")
+    return int(text)
 
 
 def build_config(args: argparse.Namespace) -> ServerConfig:
@@ -137,6 +169,11 @@ def _load(args: argparse.Namespace, err: TextIO) -> Engine:
     from dsc_engine.engine import Engine  # noqa: F811 (the runtime import of the hint above)
 
     url, paths = data_url(args.data)
+    if not paths:  # how files are read: with none (the sample, a database), it would do nothing
+        data = "the bundled sample" if url is None else "a database, whose records are loaded already"
+        for option, value in (("--kind", args.kind), ("--strict", args.strict)):
+            if value not in (None, False):
+                raise UsageError(option, value, f"applies only to --data files, not to {data}")
     if url is not None:
         if args.sample:
             raise ServerConfigError("--sample", "", "a database URL names all the data: no --sample beside it")
@@ -150,7 +187,7 @@ def _load(args: argparse.Namespace, err: TextIO) -> Engine:
         for line in reject_lines(r for r in report.rejects if r.scope != "file"):
             print(line, file=err)
         if not report.ok and args.strict:
-            raise ServerConfigError(path, "", "some records were rejected (--strict)")
+            raise ImportFailure(path, "some records were rejected (--strict)")
     return engine
 
 
@@ -175,9 +212,15 @@ def run(
         return EXIT_USAGE
     try:
         engine = _load(args, err)
+    except (RequestError, ServerConfigError, UsageError) as exc:  # what was asked for, not the data
+        print(f"dsc-engine serve: {exc}", file=err)
+        return EXIT_USAGE
     except DscError as exc:
         print(f"dsc-engine serve: cannot load data: {exc}", file=err)
         return EXIT_DATA
+    except KeyboardInterrupt:
+        print("dsc-engine serve: interrupted", file=err)
+        return EXIT_INTERRUPTED
     generated = None
     if not config.access_keys:
         generated = generate_access_key()

@@ -156,7 +156,7 @@ def test_a_rejects_file_that_cannot_be_written_is_named(tmp_path):
 def test_data_holding_only_other_kinds_is_told_not_answered_silently_with_nothing(tmp_path, argv):
     runs = tmp_path / "runs.jsonl"
     runs.write_text("".join(json.dumps(to_wire(r)) + "\n" for r in sample.generate(RecordKind.MASKING_RUN, 4, seed=2)))
-    code, out, err = run("--format", "json", *argv, "--data", str(runs))
+    code, out, err = run("--format", "jsonl", *argv, "--data", str(runs))  # jsonl: a format export writes too
     assert code == 0, err
     assert err == (f"note: the --data holds no audit_log records, only 4 masking_run (not read);"
                    " is it the data you meant?\n")

@@ -144,14 +144,21 @@ def test_flags_override_the_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "argv",
     [["--sample", "--access-key", "nocolon"], ["--sample", "--config", "/nonexistent.toml"],
-     ["--sample", "--port", "99999"], ["--sample", "--throttle-rate", "0"], ["--sample", "--throttle-rate", "inf"],
+     ["--sample", "--throttle-rate", "0"], ["--sample", "--throttle-rate", "inf"],
      ["--sample", "--throttle-rate", "nan"], []],
-    ids=["bad-key", "no-config", "bad-port", "zero-rate", "infinite-rate", "nan-rate", "no-data"],
+    ids=["bad-key", "no-config", "zero-rate", "infinite-rate", "nan-rate", "no-data"],
 )
 def test_usage_errors_exit_2(argv: list[str]) -> None:
     err = io.StringIO()
     assert cli.run(parse(*argv), out=io.StringIO(), err=err) == cli.EXIT_USAGE
     assert err.getvalue().startswith("dsc-engine serve: ")
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "١", " 80", "1" * 5000])
+def test_a_port_that_is_none_is_a_usage_error(port: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        parse("--sample", "--port", port)
+    assert exit_.value.code == 2 and "argument --port" in capsys.readouterr().err
 
 
 def test_unloadable_data_exits_3(tmp_path: Path) -> None:

@@ -1,0 +1,195 @@
+"""How the command line reads its arguments, as a person writes them: options anywhere, ``-``
+for standard input, no option taken and then ignored."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from dsc_engine.cli import main
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize("argv", [
+    ("query", "audit", "--page-size", "2", 'UserName = "admin"'),
+    ("query", "audit", "--format", "json", "--page-size", "2", "--", 'UserName = "admin"'),
+    ("export", "audit", "--page", "1", "--page-size", "2", 'UserName = "admin"'),
+])
+def test_the_filter_may_come_after_the_options(argv: tuple[str, ...]) -> None:
+    before = (*argv[:2], 'UserName = "admin"', *(a for a in argv[2:-1] if a != "--"))
+    code, out, err = run(*argv)
+    assert (code, err) == (0, "")
+    assert out == run(*before)[1] and "admin" in out
+
+
+@pytest.fixture()
+def audit_lines(tmp_path: Path) -> Path:
+    """Three audit logs as JSON Lines."""
+    path = tmp_path / "audit.jsonl"
+    assert main(["export", "audit", "--page", "1", "--page-size", "3", "--out", str(path)], out=io.StringIO()) == 0
+    return path
+
+
+@pytest.mark.parametrize("argv", [("load", "-"), ("query", "audit", "--data", "-")])
+def test_a_dash_reads_the_data_from_standard_input(
+    argv: tuple[str, ...], audit_lines: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a file named "-" here would be read instead
+    with open(audit_lines, "rb") as stdin:
+        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(stdin))
+        code, out, err = run("--format", "json", *argv)
+    assert (code, err) == (0, "")
+    assert (json.loads(out).get("loaded_total") or json.loads(out)["TotalCount"]) == 3
+
+
+@pytest.mark.parametrize("argv", [
+    ("snapshot", "-"),
+    ("load", "{data}", "--snapshot", "-"),
+    ("load", "{data}", "--rejects", "-"),
+])
+def test_a_dash_for_a_file_only_a_file_can_be_is_refused_and_writes_no_file_named_dash(
+    argv: tuple[str, ...], audit_lines: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(*(a.format(data=audit_lines) for a in argv))
+    assert code == 2 and out == ""
+    assert "standard output" in err and err.count("\n") == 1
+    assert not (tmp_path / "-").exists()
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (("--kind", "bogus"), "unknown record kind 'bogus'"),
+    (("--port", "١"), "digits 0-9"),
+    (("--data", "duckdb:///nowhere.duckdb", "--data", "{data}"), "names all the data"),
+])
+def test_serve_refuses_bad_arguments_as_a_usage_error(
+    argv: tuple[str, ...], message: str, audit_lines: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr("dsc_engine.server.cli.wait_for_stop", lambda stop=None: None)  # a wrong start ends
+    code, out, err = run("serve", "--data", str(audit_lines), "--port", "0", *(a.format(data=audit_lines) for a in argv))
+    err += capsys.readouterr().err  # where argparse writes its usage errors
+    assert code == 2 and message in err and "serving" not in out
+
+
+def test_serve_interrupted_while_loading_exits_130_in_one_line(audit_lines: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dsc_engine.engine import Engine
+
+    def interrupted(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Engine, "load", interrupted)
+    code, out, err = run("serve", "--data", str(audit_lines), "--port", "0")
+    assert (code, out, err) == (130, "", "dsc-engine serve: interrupted\n")
+
+
+class _ClosedPipe(io.StringIO):
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_version_read_by_a_program_that_stopped_exits_quietly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdout", _ClosedPipe())
+    assert main(["--version"], err=io.StringIO()) == 141
+
+
+@pytest.mark.parametrize("command", ["serve", "record"])
+def test_a_port_is_written_in_digits_0_to_9(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(command, "--port", "\u0661\u0660\u0668\u0660")  # int() reads it as 1080
+    assert (code, out) == (2, "") and "digits 0-9" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option", [("--kind", "audit"), ("--strict",), ("--keep-duplicates",)])
+@pytest.mark.parametrize("command", [("query", "audit"), ("export", "audit"), ("call", "DescribeAuditLogs"), ("demo",)])
+def test_an_option_of_data_files_is_refused_without_them(option: tuple[str, ...], command: tuple[str, ...]) -> None:
+    code, out, err = run(*command, *option)  # no --data: the bundled sample, which is not read as files are
+    assert (code, out) == (2, "")
+    assert err == f"dsc-engine {command[0]}: {option[0]}: applies only to --data files, not to the bundled sample\n"
+
+
+def test_serve_refuses_kind_and_strict_without_data_files(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr("dsc_engine.server.cli.wait_for_stop", lambda stop=None: None)  # a wrong start ends
+    for option in (("--kind", "audit"), ("--strict",)):
+        code, out, err = run("serve", "--sample", "--port", "0", *option)
+        assert (code, out) == (2, "") and "applies only to --data files" in err
+
+
+def test_export_page_size_without_a_page_is_refused_unless_writing_pages() -> None:
+    code, out, err = run("export", "audit", "--page-size", "5")
+    assert (code, out) == (2, "") and "--page-size" in err and "--page" in err
+    code, out, _ = run("export", "audit", "--page-size", "1000", "--to", "pages")
+    assert code == 0 and len(out.splitlines()) == 3  # 3000 records, 3 pages of 1000
+
+
+@pytest.mark.parametrize("option", [("--page", "2"), ("--page-size", "5")])
+def test_query_explain_refuses_a_page_it_would_not_show(option: tuple[str, ...]) -> None:
+    code, out, err = run("query", "audit", 'UserName = "admin"', "--explain", *option)
+    assert (code, out) == (2, "") and option[0] in err and "--explain" in err
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_export_to_standard_output_writes_the_format_asked_for(fmt: str) -> None:
+    asked = run("--format", fmt, "export", "masking", "--page", "1", "--page-size", "3")
+    assert asked == run("export", "masking", "--page", "1", "--page-size", "3", "--to", fmt)
+
+
+@pytest.mark.parametrize("argv", [("--format", "json"), ("--format", "csv", "--to", "jsonl")])
+def test_export_to_standard_output_refuses_a_format_it_cannot_write(argv: tuple[str, ...]) -> None:
+    code, out, err = run("export", "masking", "--page", "1", *argv)
+    assert (code, out) == (2, "") and err.startswith("dsc-engine export: --format: ")
+
+
+@pytest.mark.parametrize("option", [("--format", "json"), ("--tz", "Asia/Shanghai")])
+def test_serve_refuses_the_output_options_it_has_no_output_for(
+    option: tuple[str, ...], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("dsc_engine.server.cli.wait_for_stop", lambda stop=None: None)  # a wrong start ends
+    code, out, err = run(*option, "serve", "--sample", "--port", "0")
+    assert (code, out) == (2, "") and err.startswith(f"dsc-engine serve: {option[0]}: ")
+
+
+@pytest.mark.parametrize(("name", "first"), [("runs.jsonl.gz", '{"Status"'), ("runs.csv.gz", "Status,"), ("runs.CSV.GZ", "Status,")])
+def test_an_export_to_a_gz_file_is_gzipped_in_the_format_its_name_says(tmp_path: Path, name: str, first: str) -> None:
+    import gzip
+
+    path = tmp_path / name
+    code, out, err = run("export", "masking", "--page", "1", "--page-size", "3", "--out", str(path))
+    assert (code, err) == (0, "")
+    text = gzip.decompress(path.read_bytes()).decode()
+    assert text.startswith(first) and text == run("export", "masking", "--page", "1", "--page-size", "3",
+                                                   "--to", "csv" if "csv" in name.lower() else "jsonl")[1]
+    assert json.loads(run("--format", "json", "load", str(path))[1])["loaded_total"] == 3
+
+
+def test_help_lists_every_exit_status_the_docs_list(capsys: pytest.CaptureFixture[str]) -> None:
+    import re
+
+    docs = (Path(__file__).parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")
+    table = docs[docs.index("## Exit status"):docs.index("## Examples in the docs")]
+    assert main(["shell", "--help"]) == 0
+    shown = capsys.readouterr().out
+    for code, meaning in re.findall(r"^\| (\d+) \| (.*) \|$", table, re.MULTILINE):
+        line = next((ln for ln in shown.splitlines() if ln.strip().startswith(f"{code}  ")), None)
+        assert line is not None, code
+        if "`shell`" in meaning:  # the status of a shell script is told where the shell's help is read
+            assert "shell" in shown[shown.index(line):shown.index(line) + 300], code
+
+
+@pytest.mark.parametrize("command", [("query", "audit"), ("export", "audit", "--to", "pages")])
+@pytest.mark.parametrize("option", ["--page", "--page-size"])
+def test_a_page_past_what_a_query_takes_is_a_usage_error_of_the_option(
+    command: tuple[str, ...], option: str, capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(*command, option, "2147483648")
+    assert (code, out) == (2, "")
+    assert f"argument {option}: must be 2147483647 or less, got 2147483648" in capsys.readouterr().err
