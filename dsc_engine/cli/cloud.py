@@ -221,13 +221,24 @@ def add_upstream_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--upstream", metavar="URL", action="append", default=[],
                        help="run a local proxy to this real endpoint, e.g. https://sddp.cn-zhangjiakou.aliyuncs.com "
                             "(repeatable: one per product), and capture every call made through it")
-    group.add_argument("--host", default=DEFAULT_HOST, help=f"address the proxy binds (default {DEFAULT_HOST})")
-    group.add_argument("--port", type=port, default=DEFAULT_PORT, help=f"port, 0 for any free one (default {DEFAULT_PORT})")
+    # unset (None) unless given, so that a recording of the engine refuses them (it runs no proxy)
+    group.add_argument("--host", help=f"address the proxy binds (default {DEFAULT_HOST})")
+    group.add_argument("--port", type=port, help=f"port, 0 for any free one (default {DEFAULT_PORT})")
     group.add_argument("--access-key", metavar="ID:SECRET", action="append", default=[],
                        help="the key the SDK signs with to the proxy (default: one generated and printed)")
     group.add_argument("--accept-any-key", action="store_true",
                        help="let any signed request through, whatever its key (anyone who can reach the proxy "
                             "then calls the cloud with your credentials)")
+
+
+def refuse_proxy_options(args: argparse.Namespace) -> None:
+    """A recording of the engine's answers runs no proxy: the proxy's options would do nothing."""
+    given = [("--host", args.host), ("--port", args.port),
+             ("--access-key", args.access_key or None), ("--accept-any-key", args.accept_any_key or None)]
+    for option, value in given:
+        if value is not None:
+            raise UsageError(option, value, "applies to the proxy of --upstream; a recording of the engine's"
+                             " answers runs none")
 
 
 def record_upstream(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
@@ -253,7 +264,8 @@ def record_upstream(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     with open(args.out, "w", encoding="utf-8", newline="\n") as capture:
         proxy = RecordingProxy(upstreams, source, capture, config, accept_any_key=args.accept_any_key)
-        server = RunningServer(proxy, args.host, args.port, limits=config.limits)
+        host = DEFAULT_HOST if args.host is None else args.host
+        server = RunningServer(proxy, host, DEFAULT_PORT if args.port is None else args.port, limits=config.limits)
         try:
             goes_to = ", ".join(u.url for u in upstreams)
             print(f"dsc-engine recording at {server.url} -> {goes_to} into {args.out} (Ctrl-C to stop)", file=out)

@@ -7,6 +7,7 @@ errors and turned into messages and exit codes by :func:`dsc_engine.cli.main`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -19,7 +20,7 @@ from dsc_engine.cli import demo as demos
 from dsc_engine.cli import destination
 from dsc_engine.cli import shell as shells
 from dsc_engine.cli.arguments import file_only, name_value, page_number, parameters, source
-from dsc_engine.cli.cloud import add_upstream_options, record_upstream
+from dsc_engine.cli.cloud import add_upstream_options, record_upstream, refuse_proxy_options
 from dsc_engine.cli.output import (
     Format, Progress, dumps, printable, write_items, write_mapping, write_plan, write_rejects, write_rows,
 )
@@ -356,6 +357,10 @@ def cmd_replay(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 def cmd_record(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     if args.upstream:
         return record_upstream(args, out, err)
+    refuse_proxy_options(args)
+    if args.out in (None, "-") and args.format not in (Format.TABLE, Format.JSONL):
+        raise UsageError("--format", args.format.value, "a capture is JSON Lines; the format applies to the summary"
+                         " printed when --out names a file")
     files = _data_files(args, (args.out, "the capture (--out)"))
     if args.requests:
         sources.refuse_overwrite(args.out, [Path(args.requests)], "the capture (--out)")
@@ -370,6 +375,9 @@ def cmd_record(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def cmd_shell(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    with contextlib.suppress(ValueError):  # no standard input at all: nothing to take it from
+        if sources.from_command_line(sources.STANDARD_INPUT) in args.data:  # --data - or /dev/stdin
+            raise UsageError("--data", "-", "the shell reads its commands from standard input; the data must be files")
     with _engine(args, err, _data_files(args)) as engine:  # a database is let go when the session ends
         return shells.run(engine, args.format, out, zone=args.tz, err=err)
 

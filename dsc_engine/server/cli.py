@@ -156,6 +156,8 @@ def build_config(args: argparse.Namespace) -> ServerConfig:
         if not 0 <= args.port <= 65535:
             raise ServerConfigError("--port", str(args.port), "must be in 0..65535")
         config = attrs.evolve(config, port=args.port)
+    if args.no_throttle and args.throttle_rate is not None:
+        raise ServerConfigError("--throttle-rate", str(args.throttle_rate), "does nothing beside --no-throttle")
     if args.no_throttle or args.throttle_rate is not None:
         rate = config.throttle.rate if args.throttle_rate is None else args.throttle_rate
         problem = rate_problem(rate)

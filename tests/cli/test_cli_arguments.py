@@ -193,3 +193,43 @@ def test_a_page_past_what_a_query_takes_is_a_usage_error_of_the_option(
     code, out, _ = run(*command, option, "2147483648")
     assert (code, out) == (2, "")
     assert f"argument {option}: must be 2147483647 or less, got 2147483648" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("argv", "option"), [
+    (("record", "--port", "9000"), "--port"),
+    (("record", "--host", "0.0.0.0"), "--host"),
+    (("record", "--access-key", "id:secret"), "--access-key"),
+    (("record", "--accept-any-key"), "--accept-any-key"),
+    (("--format", "csv", "record"), "--format"),
+    (("record", "--format", "json"), "--format"),
+])
+def test_record_of_the_engine_refuses_the_options_it_does_nothing_with(argv: tuple[str, ...], option: str) -> None:
+    # the proxy's options without --upstream, and a --format for a capture printed as JSON Lines,
+    # were accepted and did nothing
+    code, out, err = run(*argv)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"dsc-engine: {option}:") or f"{option}:" in err, err
+
+
+def test_record_of_the_engine_to_standard_output_takes_its_own_format() -> None:
+    code, out, err = run("--format", "jsonl", "record")
+    assert code == 0, err
+    assert all(json.loads(line)["action"] for line in out.splitlines())
+
+
+def test_shell_refuses_data_from_the_input_it_reads_its_commands_from(audit_lines: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # shell --data - read the data from standard input, then found no command left there and ended
+    with open(audit_lines, "rb") as stdin:
+        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(stdin))
+        code, out, err = run("shell", "--data", "-")
+    assert (code, out) == (2, "")
+    assert "the shell reads its commands from standard input" in err
+
+
+def test_serve_refuses_a_throttle_rate_beside_no_throttle(
+    audit_lines: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the rate was silently dropped
+    monkeypatch.setattr("dsc_engine.server.cli.wait_for_stop", lambda stop=None: None)  # a wrong start ends
+    code, out, err = run("serve", "--data", str(audit_lines), "--port", "0", "--no-throttle", "--throttle-rate", "5")
+    assert code == 2 and "does nothing beside --no-throttle" in err + capsys.readouterr().err
