@@ -265,7 +265,8 @@ class _Loader:
         self.listing_marks: dict[RecordKind, int] | None = None
         self.listings: dict[RecordKind, Listing] = {}
         # An in-memory store takes whole files as one sorted bulk load, records or typed structs
-        # from the fast path alike; any other record source takes records in batches.
+        # from the fast path alike; any other record source takes records in batches (the fast
+        # path's structs made records), and only Unicode text.
         stores = {kind: target.store(kind) for kind in RecordKind}
         self.bulks: dict[RecordKind, BulkLoad] | None = None
         #: the fast path's decoders, narrowed to the text values the stores know (``Narrowing``)
@@ -273,7 +274,7 @@ class _Loader:
         if all(isinstance(store, Store) for store in stores.values()):
             self.bulks = {kind: store.bulk() for kind, store in stores.items()}  # type: ignore[attr-defined]
             self.narrowing = {kind: Narrowing(kind) for kind in RecordKind}
-        self.decoders = {kind: line_decoder(kind, narrowing) for kind, narrowing in self.narrowing.items()}
+        self.decoders = {kind: line_decoder(kind, self.narrowing.get(kind)) for kind in RecordKind}
 
     def reject(self, reject: Reject) -> None:
         if reject.scope == "file":
@@ -313,7 +314,8 @@ class _Loader:
         self.add(kind, record, candidate)
 
     def take_decoded(self, decoded: formats.Decoded) -> None:
-        """A batch the fast path read: structs, which the store reads column by column."""
+        """A batch the fast path read: structs, which an in-memory store reads column by column
+        and another source takes as the records they make."""
         self.read += len(decoded.objects)
         objects = decoded.objects
         if self.wanted is not None and decoded.kind not in self.wanted:
@@ -324,7 +326,12 @@ class _Loader:
                        if not self._duplicate(obj, decoded.candidate(index))]
         else:
             objects = self._fresh(decoded.kind, objects, structs=True)
-        assert self.bulks is not None  # the fast path is asked for only then
+        if self.bulks is None:
+            batch = self.pending[decoded.kind]
+            batch.extend(map(self.decoders[decoded.kind].convert, objects))
+            if len(batch) >= BATCH_SIZE and not self.strict:
+                self.flush(decoded.kind)
+            return
         self.bulks[decoded.kind].add(objects, ABSENT, self.decoders[decoded.kind].columns)
         tables = self.target.store(decoded.kind).schema.tables  # type: ignore[attr-defined]
         self.narrowing[decoded.kind].learn({attr: table.values for attr, table in tables.items()})
@@ -636,8 +643,9 @@ def _load_files(
             if not sources.is_stream(path) and snapshot.is_snapshot(path):  # a pipe is read once
                 loader.take_snapshot(path, alone=len(files) == 1, forced=forced)
             else:
-                fast = loader.bulks is not None
-                for item in formats.read_file(path, forced, progress, fast=fast, decoders=loader.decoders):
+                # the typed decoder refuses a lone surrogate: such a line takes the precise path,
+                # which loads it into memory and rejects it for a database (it cannot store one)
+                for item in formats.read_file(path, forced, progress, fast=True, decoders=loader.decoders):
                     if type(item) is formats.Decoded:
                         loader.take_decoded(item)
                     else:

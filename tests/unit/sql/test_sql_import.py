@@ -118,3 +118,28 @@ def test_a_strict_load_refused_by_one_kinds_table_loads_no_kind(tmp_path: Path, 
     assert "UserName holds text with a lone surrogate" in report.rejects[0].reason
     assert "\\ud800" in report.rejects[0].raw
     assert [len(engine.store(kind)) for kind in (AUDIT, RUNS, DMS)] == [1, 0, 0]
+
+
+def test_lines_read_by_the_typed_fast_path_load_as_in_memory_and_a_lone_surrogate_is_rejected_alone(
+    backend: Opened, tmp_path: Path,
+) -> None:
+    """A database's import reads plain lines through the typed decoder, as memory's does; a line
+    that may hold a lone surrogate (a ``\\udXXX`` escape) goes through the precise reader, which
+    rejects the record that holds one (the database cannot store it) and loads the rest,
+    escaped pairs (an emoji) included."""
+    backend.clear()
+    logs = [to_wire(r) for r in sample.generate(AUDIT, 30, seed=4)]
+    lines = [json.dumps(log) for log in logs]
+    lines[7] = json.dumps(dict(logs[7], UserName="emoji \U0001f600"))  # written \ud83d\ude00: a pair
+    lines[11] = json.dumps(dict(logs[11], UserName="half \ud800"))  # a lone surrogate
+    lines[12] = json.dumps(dict(logs[12], UserName="caf\u00e9"))  # written \u00e9
+    path = tmp_path / "audit.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = backend.engine.load(path)
+    assert (report.loaded_total, report.rejected) == (29, 1)
+    (reject,) = report.rejects
+    assert reject.line == 12 and "key 'UserName'" in reject.reason and "\\ud800" in reject.reason
+    memory = Engine()
+    memory.load(path)  # memory holds any text: the lone surrogate's record too
+    held = [r for r in memory.store(AUDIT).records_in_load_order() if r.user_name != "half \ud800"]  # type: ignore[attr-defined]
+    assert list(backend.engine.store(AUDIT).records_in_load_order()) == held
