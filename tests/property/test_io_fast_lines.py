@@ -72,13 +72,7 @@ def test_the_fast_path_declines_or_reads_the_precise_record(case: tuple[RecordKi
 def test_an_import_reads_the_same_with_and_without_the_fast_path(tmp_path_factory: Any, cases: list[tuple[RecordKind, bytes]]) -> None:
     path = tmp_path_factory.mktemp("fast") / "mixed.jsonl"
     path.write_bytes(b"\n".join(line for _, line in cases) + b"\n")
-    fast, slow = Stores(), _Plain()
-    fast_report = imports.load_into(fast, path)
-    slow_report = imports.load_into(slow, path)  # not a Store: the precise path, record by record
-    assert fast_report.to_json() == slow_report.to_json()
-    assert [str(r) for r in fast_report.rejects] == [str(r) for r in slow_report.rejects]
-    for kind in RecordKind:
-        assert list(fast.store(kind).records_in_load_order()) == list(slow.stores[kind].records_in_load_order())
+    _same_three_ways(path)
 
 
 def _plain_or_fail(kind: RecordKind, line: bytes) -> Any:
@@ -128,10 +122,7 @@ def test_an_import_reads_the_same_while_its_decoders_narrow(tmp_path: Any, monke
     recs = sample.generate(RecordKind.AUDIT_LOG, 400, seed=21) + sample.generate(RecordKind.MASKING_RUN, 100, seed=21)
     path = tmp_path / "mixed.jsonl"
     path.write_text("".join(json.dumps(to_wire(r), ensure_ascii=False) + "\n" for r in recs), encoding="utf-8")
-    fast, slow = Stores(), _Plain()
-    assert imports.load_into(fast, path).to_json() == imports.load_into(slow, path).to_json()
-    for kind in RecordKind:
-        assert list(fast.store(kind).records_in_load_order()) == list(slow.stores[kind].records_in_load_order())
+    _same_three_ways(path)
 
 
 def sample_audit_log() -> Any:
@@ -140,8 +131,30 @@ def sample_audit_log() -> Any:
     return sample.generate(RecordKind.AUDIT_LOG, 1, seed=22)[0]
 
 
+def _same_three_ways(path: Any) -> None:
+    """An import of ``path`` reads the same into in-memory stores (the fast path's structs read by
+    column), into another source (the structs made records) and through the precise path alone
+    (record by record): same report, rejects and records."""
+    from dsc_engine.io import formats
+
+    def precise(*args: Any, **options: Any) -> Any:
+        return read_file(*args, **{**options, "fast": False})
+
+    read_file = formats.read_file
+    fast, converted, slow = Stores(), _Plain(), _Plain()
+    reports = [imports.load_into(fast, path), imports.load_into(converted, path)]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(formats, "read_file", precise)
+        reports.append(imports.load_into(slow, path))
+    assert reports[0].to_json() == reports[1].to_json() == reports[2].to_json()
+    assert [str(r) for r in reports[0].rejects] == [str(r) for r in reports[1].rejects] == [str(r) for r in reports[2].rejects]
+    for kind in RecordKind:
+        held = list(fast.store(kind).records_in_load_order())
+        assert held == list(converted.stores[kind].records_in_load_order()) == list(slow.stores[kind].records_in_load_order())
+
+
 class _Plain:
-    """An import target whose sources are not in-memory stores (so no fast path is asked for)."""
+    """An import target whose sources are not in-memory stores (they take records in batches)."""
 
     def __init__(self) -> None:
         self.stores = {kind: _Wrapped(kind) for kind in RecordKind}
