@@ -137,7 +137,9 @@ def parse_zone(text: str) -> dt.tzinfo:
         if not text or text.startswith(("+", "-")) or text[:1].isdigit():
             raise ValueError(text)
         return zoneinfo.ZoneInfo(text)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    # ZoneInfo opens the name as a file of the zone database: a folder of it ("Asia") or a name
+    # longer than a file name may be is an OSError, a file that holds no zone a ValueError
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
         raise ValueError(
             f"unknown time zone {text!r}: give UTC, an offset such as +08:00, or an IANA name such as Asia/Shanghai"
         ) from None

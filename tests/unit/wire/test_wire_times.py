@@ -104,7 +104,12 @@ def test_parse_zone_reads_names_and_offsets(text: str, offset: int) -> None:
     assert zone.utcoffset(dt.datetime(2026, 1, 1)) == dt.timedelta(minutes=offset)
 
 
-@pytest.mark.parametrize("text", ["", "Mars/Olympus", "+24:00", "+08:60", "8", "../etc/passwd"])
+#: Names the zone database cannot open as a zone: a folder of it (``Asia``), a name longer than a
+#: file name may be, a file of it that holds no zone (``zone.tab``).
+NOT_ZONE_FILES = ["Asia", "Etc", "Asia/" + "x" * 300, "zone.tab"]
+
+
+@pytest.mark.parametrize("text", ["", "Mars/Olympus", "+24:00", "+08:60", "8", "../etc/passwd", *NOT_ZONE_FILES])
 def test_parse_zone_says_why_a_text_is_not_a_zone(text: str) -> None:
     with pytest.raises(ValueError, match="time zone"):
         times.parse_zone(text)
