@@ -30,10 +30,12 @@ from dsc_engine.errors import TimeLiteralError
 #: ASCII digits only: ``\d`` would also take ``２`` or ``٣``, a time no response spells that way.
 DMS_TIME_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\Z")
 
+#: A filter's time literal; ASCII digits only, as on the wire (``\d`` took ``２`` and read a
+#: full-width offset as an offset).
 _LITERAL = re.compile(
-    r"(?P<date>\d{4}-\d{2}-\d{2})"
-    r"(?:[T ](?P<time>\d{2}:\d{2}:\d{2})(?:\.(?P<fraction>\d{1,6}))?"
-    r"(?P<zone>Z|[+-]\d{2}:\d{2})?)?"
+    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})"
+    r"(?:[T ](?P<time>[0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.(?P<fraction>[0-9]{1,6}))?"
+    r"(?P<zone>Z|[+-][0-9]{2}:[0-9]{2})?)?"
 )
 UTC = dt.timezone.utc
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
@@ -145,12 +147,12 @@ def parse_zone(text: str) -> dt.tzinfo:
         ) from None
 
 
-_OFFSET = re.compile(r"(?:UTC)?([+-])(\d{2}):(\d{2})\Z", re.IGNORECASE)
+_OFFSET = re.compile(r"(?:UTC)?([+-])([0-9]{2}):([0-9]{2})\Z", re.IGNORECASE)
 
 
 # ------------------------------------------------------------------------------- CSV cells
 
-_ZONED = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})\Z")
+_ZONED = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})\Z")
 
 
 def cell_time_ms(text: str) -> int:
