@@ -53,7 +53,8 @@ def parse_dms_time(text: object) -> dt.datetime:
             return dt.datetime.fromisoformat(text)  # the same result as strptime, many times faster
         except ValueError:  # the shape fits but a part is out of range (month 13, hour 25)
             pass
-    raise ValueError(f"{text!r} is not a 'yyyy-MM-dd HH:mm:ss' time")
+    shown = repr(text) if isinstance(text, str) else f"a {type(text).__name__}"  # any other repr may fail
+    raise ValueError(f"{shown} is not a 'yyyy-MM-dd HH:mm:ss' time")
 
 
 def format_dms_time(value: dt.datetime) -> str:

@@ -175,3 +175,14 @@ def test_a_value_that_compares_element_wise_is_invalid_not_a_crash(read: str) ->
         getattr(reader(A=_Array()), read)("A")
     assert info.value.name == "A"
 
+
+class _Unprintable:
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+
+@pytest.mark.parametrize("read", ["string", "integer", "boolean", "wall_clock"])
+def test_a_value_whose_repr_fails_is_invalid_and_named_by_its_type(read: str) -> None:
+    with pytest.raises(InvalidParameterError) as info:
+        getattr(reader(A=_Unprintable()), read)("A")
+    assert "_Unprintable" in info.value.reason.en
