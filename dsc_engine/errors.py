@@ -31,6 +31,7 @@ Only ``dsc_engine.api`` maps these to Alibaba error codes and HTTP statuses (``A
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 
 import attrs
@@ -67,18 +68,41 @@ class RecordError(DscError):
 def caret_line(text: str, offset: int) -> tuple[int, int, str]:
     """Return ``(line, column, rendered)`` for ``offset`` in ``text``: the line and a caret under it.
 
-    Lines and columns are 1-based; an offset at the end of the text points just past its last
-    character.
+    Lines and columns are 1-based (lines end at ``\n``; columns count characters); an offset at
+    the end of the text points just past its last character. The rendering is for a terminal:
+    the caret stands under the fault however the characters before it show (see :func:`_shown`).
     """
     offset = max(0, min(offset, len(text)))
     line_start = text.rfind("\n", 0, offset) + 1
     line_end = text.find("\n", offset)
     if line_end == -1:
         line_end = len(text)
+    elif line_end > line_start and text[line_end - 1] == "\r":
+        line_end -= 1  # a Windows line end is not part of the line shown
     line = text.count("\n", 0, offset) + 1
     column = offset - line_start + 1
     source = text[line_start:line_end]
-    return line, column, f"{source}\n{' ' * (column - 1)}^"
+    if source.isascii() and source.isprintable():
+        return line, column, f"{source}\n{' ' * (column - 1)}^"
+    shown = [_shown(char) for char in source]
+    padding = "".join(pad for _, pad in shown[: column - 1])
+    return line, column, f"{''.join(char for char, _ in shown)}\n{padding}^"
+
+
+def _shown(char: str) -> tuple[str, str]:
+    """How ``char`` is shown in a caret line, and the padding as wide as it shows: a tab as a tab;
+    a character that moves the cursor or shows nothing (control, format such as a bidi mark, line
+    separator, lone surrogate, which cannot even be printed) escaped (``\\r``, ``\\u200f``); a
+    wide East Asian character over two columns, a combining mark over none."""
+    if char == "\t":
+        return char, char
+    category = unicodedata.category(char)
+    if category in ("Cc", "Cf", "Cs", "Zl", "Zp"):
+        escaped = char.encode("unicode_escape").decode("ascii")
+        return escaped, " " * len(escaped)
+    if category in ("Mn", "Me"):
+        return char, ""
+    return char, "  " if unicodedata.east_asian_width(char) in ("W", "F") else " "
 
 
 class FilterError(DscError):

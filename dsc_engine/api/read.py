@@ -83,7 +83,8 @@ class Reader:
     def value(self, name: str, *, required: bool = False) -> object | None:
         """The raw value, or ``None`` when absent or empty (``Missing<Name>`` if required)."""
         value = self.raw.get(name)
-        if value is None or value == "":
+        # an empty *string*: ``value == ""`` of an array (NumPy, pandas) is an array, not a truth
+        if value is None or (isinstance(value, str) and not value):
             if required:
                 raise MissingParameterError(name)
             return None

@@ -30,10 +30,12 @@ from dsc_engine.errors import TimeLiteralError
 #: ASCII digits only: ``\d`` would also take ``２`` or ``٣``, a time no response spells that way.
 DMS_TIME_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\Z")
 
+#: A filter's time literal; ASCII digits only, as on the wire (``\d`` took ``２`` and read a
+#: full-width offset as an offset).
 _LITERAL = re.compile(
-    r"(?P<date>\d{4}-\d{2}-\d{2})"
-    r"(?:[T ](?P<time>\d{2}:\d{2}:\d{2})(?:\.(?P<fraction>\d{1,6}))?"
-    r"(?P<zone>Z|[+-]\d{2}:\d{2})?)?"
+    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})"
+    r"(?:[T ](?P<time>[0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.(?P<fraction>[0-9]{1,6}))?"
+    r"(?P<zone>Z|[+-][0-9]{2}:[0-9]{2})?)?"
 )
 UTC = dt.timezone.utc
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
@@ -51,7 +53,8 @@ def parse_dms_time(text: object) -> dt.datetime:
             return dt.datetime.fromisoformat(text)  # the same result as strptime, many times faster
         except ValueError:  # the shape fits but a part is out of range (month 13, hour 25)
             pass
-    raise ValueError(f"{text!r} is not a 'yyyy-MM-dd HH:mm:ss' time")
+    shown = repr(text) if isinstance(text, str) else f"a {type(text).__name__}"  # any other repr may fail
+    raise ValueError(f"{shown} is not a 'yyyy-MM-dd HH:mm:ss' time")
 
 
 def format_dms_time(value: dt.datetime) -> str:
@@ -137,18 +140,20 @@ def parse_zone(text: str) -> dt.tzinfo:
         if not text or text.startswith(("+", "-")) or text[:1].isdigit():
             raise ValueError(text)
         return zoneinfo.ZoneInfo(text)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    # ZoneInfo opens the name as a file of the zone database: a folder of it ("Asia") or a name
+    # longer than a file name may be is an OSError, a file that holds no zone a ValueError
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
         raise ValueError(
             f"unknown time zone {text!r}: give UTC, an offset such as +08:00, or an IANA name such as Asia/Shanghai"
         ) from None
 
 
-_OFFSET = re.compile(r"(?:UTC)?([+-])(\d{2}):(\d{2})\Z", re.IGNORECASE)
+_OFFSET = re.compile(r"(?:UTC)?([+-])([0-9]{2}):([0-9]{2})\Z", re.IGNORECASE)
 
 
 # ------------------------------------------------------------------------------- CSV cells
 
-_ZONED = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})\Z")
+_ZONED = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})\Z")
 
 
 def cell_time_ms(text: str) -> int:

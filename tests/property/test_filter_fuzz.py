@@ -1,4 +1,10 @@
-"""Any text either parses or raises a located FilterSyntaxError / FilterFieldError; nothing else."""
+"""Any text either parses or raises a located FilterSyntaxError / FilterFieldError; nothing else.
+
+Texts come from anywhere (``st.text``), from the grammar (``from_lark``) and from rendered filters
+changed by a few edits (``mutated_filters``), which stay close enough to valid ones to reach the
+checks behind the parser; a text that parses renders to canonical text of the same AST, and
+answers ``Engine.query``. A zone given by name is a zone or an ``InvalidParameterError``.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +16,16 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
 from lark.lexer import PatternStr
+from strategies import mutated_filters
 
+from dsc_engine import Engine
 from dsc_engine.errors import FilterFieldError, FilterSyntaxError, InvalidParameterError
 from dsc_engine.models import RecordKind
 from dsc_engine.query import ast, grammar
 from dsc_engine.wire.catalog import FIELDS, NESTED
 from dsc_engine.query.params import range_filter
 from dsc_engine.query.parse import parse_filter
+from dsc_engine.query.render import render
 
 KINDS = list(RecordKind)
 
@@ -99,3 +108,33 @@ def test_range_strings_parse_or_raise_invalid_parameter(text: str) -> None:
         assert 0 <= offset <= len(text)
     else:
         assert node.low is not None and node.high is not None and node.low <= node.high
+
+
+@functools.cache
+def _engine() -> Engine:
+    return Engine.from_sample()
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.value)
+@given(data=st.data())
+def test_mutated_filters_parse_to_canonical_asts_or_raise_located_errors(kind: RecordKind, data: st.DataObject) -> None:
+    text = data.draw(mutated_filters(kind), label="text")
+    node = _outcome(text, kind)
+    if node is not None:
+        assert parse_filter(render(node), kind) == node
+        assert _engine().query(kind, text).total >= 0
+
+
+#: Zone names near real ones: database folders, files that hold no zone, names too long for a
+#: file, offsets out of range or in other digits, paths.
+ZONE_NAMES = ("Asia", "Etc", "America/", "zone.tab", "tzdata.zi", "Asia/" + "x" * 300, "x" * 5000, "+24:00",
+              "+\uff10\uff18:00", "UTC+8", "../etc/passwd", "/etc/localtime", "Asia/Shanghai\x00", "\ud800", "")
+
+
+@given(zone=st.one_of(st.sampled_from(ZONE_NAMES), st.text(max_size=12), st.from_regex(r"\A[A-Z][a-z]{2,8}(/[A-Z][a-z_]{2,10})?\Z")))
+@example(zone="Asia/Shanghai")
+def test_a_zone_name_is_a_zone_or_an_invalid_parameter(zone: str) -> None:
+    try:
+        parse_filter('CreationTime >= "2026-01-01"', RecordKind.AUDIT_LOG, zone=zone)
+    except InvalidParameterError as error:
+        assert error.name == "zone" and str(error)

@@ -221,7 +221,7 @@ def test_query_reads_time_literals_without_a_zone_in_the_zone_given() -> None:
     assert engine.query("audit", text).total == 0  # 08:00 UTC: after all three
     for zone in ("Asia/Shanghai", "+08:00", dt.timezone(dt.timedelta(hours=8))):
         assert engine.query("audit", text, zone=zone).total == 2
-    for zone in ("Mars/Olympus", 8):
+    for zone in ("Mars/Olympus", 8, "Asia", "Asia/" + "x" * 300):  # a folder, a name too long for a file
         with pytest.raises(InvalidParameterError, match="zone"):
             engine.query("audit", text, zone=zone)  # type: ignore[arg-type]
 

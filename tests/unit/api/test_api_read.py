@@ -152,3 +152,37 @@ def test_a_huge_int_is_shown_in_the_language_of_each_reason(read: object) -> Non
     reason = caught.value.reason
     assert "an integer of 167 bits" in reason.en
     assert "167 位二进制的整数" in reason.zh and "integer" not in reason.zh
+
+
+class _Array:
+    """A value that compares element-wise, as a NumPy array or a pandas Series does: ``==`` gives
+    another array, whose truth is an error."""
+
+    def __eq__(self, other: object) -> _Array:  # type: ignore[override]
+        return self
+
+    def __bool__(self) -> bool:
+        raise ValueError("The truth value of an array with more than one element is ambiguous.")
+
+    __hash__ = object.__hash__
+
+
+@pytest.mark.parametrize("read", ["string", "integer", "boolean", "wall_clock"])
+def test_a_value_that_compares_element_wise_is_invalid_not_a_crash(read: str) -> None:
+    """An array passed as a parameter (a DataFrame column's ``.values``) is refused as any other
+    value of the wrong type: telling an empty string asked ``array == ""`` for a truth."""
+    with pytest.raises(InvalidParameterError) as info:
+        getattr(reader(A=_Array()), read)("A")
+    assert info.value.name == "A"
+
+
+class _Unprintable:
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+
+@pytest.mark.parametrize("read", ["string", "integer", "boolean", "wall_clock"])
+def test_a_value_whose_repr_fails_is_invalid_and_named_by_its_type(read: str) -> None:
+    with pytest.raises(InvalidParameterError) as info:
+        getattr(reader(A=_Unprintable()), read)("A")
+    assert "_Unprintable" in info.value.reason.en

@@ -55,6 +55,11 @@ def test_wall_clock(literal: str, moment: dt.datetime) -> None:
         (time_ms, "2024-05-01T25:00:00", "hour must be in 0..23"),
         (time_ms, "2024-05-01T10:00:00+24:00", "offset must be a timedelta strictly between"),
         (time_ms, "2024-05-01T10:00:00+08:60", "minute of the offset +08:60 must be in 0..59"),
+        # digits are ASCII, as on the wire: a full-width offset was read as +08:00, full-width
+        # date digits were refused with Python's words about a text the user had not written
+        (time_ms, "2024-05-01T10:00:00+\uff10\uff18:\uff10\uff10", "not a time"),
+        (time_ms, "\uff12\uff10\uff12\uff14-05-01", "not a time"),
+        (wall_clock, "2024-05-01 10:00:00.\u0661", "not a time"),
         (wall_clock, "2024-05-01T10:00:00Z", "drop the zone 'Z'"),
         (wall_clock, "2024-05-01 10:00:00-03:00", "drop the zone '-03:00'"),
     ],
@@ -104,7 +109,16 @@ def test_parse_zone_reads_names_and_offsets(text: str, offset: int) -> None:
     assert zone.utcoffset(dt.datetime(2026, 1, 1)) == dt.timedelta(minutes=offset)
 
 
-@pytest.mark.parametrize("text", ["", "Mars/Olympus", "+24:00", "+08:60", "8", "../etc/passwd"])
+#: Names the zone database cannot open as a zone: a folder of it (``Asia``), a name longer than a
+#: file name may be, a file of it that holds no zone (``zone.tab``).
+NOT_ZONE_FILES = ["Asia", "Etc", "Asia/" + "x" * 300, "zone.tab"]
+#: Offsets in other digits than ASCII (full-width, Arabic-Indic) were read as offsets.
+NOT_ASCII_OFFSETS = ["+\uff10\uff18:\uff10\uff10", "UTC-\u0660\u0665:00"]
+
+
+@pytest.mark.parametrize(
+    "text", ["", "Mars/Olympus", "+24:00", "+08:60", "8", "../etc/passwd", *NOT_ZONE_FILES, *NOT_ASCII_OFFSETS]
+)
 def test_parse_zone_says_why_a_text_is_not_a_zone(text: str) -> None:
     with pytest.raises(ValueError, match="time zone"):
         times.parse_zone(text)
