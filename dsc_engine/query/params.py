@@ -142,9 +142,13 @@ def parse_log_query_op(
         return InvalidParameterError(param, text, Reason(en, zh))
 
     try:
-        document = json.loads(text, object_pairs_hook=_unique_keys, parse_int=_json_integer)
+        document = json.loads(text, object_pairs_hook=_unique_keys, parse_int=_json_integer, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
-        raise invalid(f"at offset {exc.pos}: not valid JSON: {exc.msg}", f"位置 {exc.pos}：不是有效的 JSON") from None
+        # Python's words for a byte order mark name a codec the caller never chose
+        message = "a byte order mark (U+FEFF) comes before it" if exc.msg.startswith("Unexpected UTF-8 BOM") else exc.msg
+        raise invalid(f"at offset {exc.pos}: not valid JSON: {message}", f"位置 {exc.pos}：不是有效的 JSON") from None
+    except _NotJson as exc:  # Python's reader takes NaN and Infinity; JSON has neither
+        raise invalid(f"not valid JSON: {exc.word} is not a JSON value", f"不是有效的 JSON：{exc.word} 不是 JSON 的值") from None
     except _DuplicateKey as exc:
         raise invalid(f"an element names {exc.key!r} twice", f"某个元素两次给出 {exc.key!r}") from None
     except _HugeNumber as exc:
@@ -228,6 +232,18 @@ class _HugeNumber(ValueError):
     def __init__(self, digits: int) -> None:
         self.digits = digits
         super().__init__(digits)
+
+
+class _NotJson(ValueError):
+    """Internal: ``NaN``, ``Infinity`` or ``-Infinity``, which Python's JSON reader takes."""
+
+    def __init__(self, word: str) -> None:
+        self.word = word
+        super().__init__(word)
+
+
+def _no_constant(word: str) -> Any:
+    raise _NotJson(word)
 
 
 def _json_integer(text: str) -> int:
