@@ -244,10 +244,12 @@ class Store:
 
     def _build_for_queries(self, attrs: list[str] | None) -> None:
         self.build_indexes(attrs)
-        self.build_entry_pairs(self._schema.entry_tables if attrs is None else attrs)
+        # the composite indexes a save builds too (entry pairs included), so that an import is
+        # answered as the snapshot it would save is
+        self.build_pair_indexes([*self._schema.tables, *self._schema.entry_tables] if attrs is None else attrs)
 
     def index_in_background(self, attrs: Iterable[str] | None = None) -> None:
-        """:meth:`build_indexes` and :meth:`build_entry_pairs` in a daemon thread, one index at
+        """:meth:`build_indexes` and :meth:`build_pair_indexes` in a daemon thread, one index at
         a time; a query meanwhile builds any index it needs itself (the first one built is kept),
         so every answer is the same. :meth:`wait_for_indexes` waits for it."""
         chosen = None if attrs is None else list(attrs)

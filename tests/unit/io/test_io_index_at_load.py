@@ -41,6 +41,25 @@ def test_an_import_builds_the_parameters_indexes_in_the_background(tmp_path: Pat
     assert {(IndexKind.ENTRY_PAIR, "table_name|column_name"), (IndexKind.ENTRY_PAIR, "column_name|table_name")} <= set(dms)
 
 
+def test_an_import_builds_in_the_background_every_index_a_save_would_carry(tmp_path: Path) -> None:
+    """The composite indexes of two low-cardinality fields were built by a save only: after an
+    import, masking runs' ``SrcType = 1 and DstType = 2`` intersected two indexes (2.5 ms at
+    100,000 runs) where the same data saved and reopened used its pair index (0.12 ms)."""
+    imported = Stores()
+    imports.load_into(imported, _file(tmp_path, RecordKind.MASKING_RUN, 2_000))
+    store = imported.store(RecordKind.MASKING_RUN)
+    assert isinstance(store, Store) and store.wait_for_indexes(timeout=60)
+    saved = Stores()
+    saved.store(RecordKind.MASKING_RUN).insert(store.records_in_load_order())
+    snapshot.save(saved, tmp_path / "runs.dsc")
+    reopened = Stores()
+    snapshot.load(reopened, tmp_path / "runs.dsc")
+    (after_import,) = store.segments()
+    (after_open,) = reopened.store(RecordKind.MASKING_RUN).segments()  # type: ignore[attr-defined]
+    pairs = {index for index in after_open.indexes() if index[0] is IndexKind.PAIR}
+    assert pairs and {index for index in after_import.indexes() if index[0] is IndexKind.PAIR} == pairs
+
+
 def test_a_save_builds_the_entry_pairs_of_a_segment_too_big_for_column_pairs(monkeypatch: Any) -> None:
     # a million DMS logs make one segment over PAIR_ROWS: its entry pairs (one pass over the
     # entries, their size) are still built at a save, not by the first query that needs one
