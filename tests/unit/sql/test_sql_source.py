@@ -402,3 +402,23 @@ def test_an_insert_made_beside_a_load_into_one_database_does_not_deadlock(name: 
             thread.join(20)
         assert not any(thread.is_alive() for thread in threads), "the load and the insert wait for each other"
         assert len(source) == before + 2
+
+
+@pytest.mark.parametrize("name", ["duckdb", "chdb"])
+def test_a_read_only_engine_refuses_a_load_that_would_add_nothing_and_before_reading_a_file(
+    name: str, tmp_path: Path
+) -> None:
+    """docs/backends.md: a load through a read-only engine is a ``BackendError``. One of no
+    records, or of runs all held already, inserted nothing and so was reported loaded; and a
+    file was read whole (strict) before its first insert was refused."""
+    import json
+
+    url = f"duckdb://{tmp_path}/x.duckdb" if name == "duckdb" else url_of(name)
+    with Engine.connect(url) as writer:
+        writer.load([MaskingRun(id=7, start_time=7)])
+    held = tmp_path / "held.jsonl"
+    held.write_text(json.dumps({"Id": 7, "StartTime": 7}) + "\n", encoding="utf-8")
+    with Engine.connect(url, read_only=True) as reader:
+        for load in (lambda: reader.load([]), lambda: reader.load(held), lambda: reader.load(held, strict=True)):
+            with pytest.raises(BackendError, match="opened read-only"):
+                load()
