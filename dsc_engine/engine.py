@@ -64,8 +64,9 @@ class Engine:
         them, is a ``BackendError``, and nothing is made. ``read_only=True`` (what the commands
         that only read use; it implies ``create=False``) opens a database this engine has made to
         read only: a load is a ``BackendError``, and a DuckDB file is shared with the other
-        processes reading it (one opened for writing holds it alone). Raises ``BackendError`` for a URL or database that cannot be used (and when the backend's
-        package is not installed).
+        processes reading it (one opened for writing holds it alone). Raises ``BackendError``
+        for a URL or database that cannot be used (and when the backend's package is not
+        installed).
         """
         from dsc_engine.sql.url import Scheme, parse_url
 

@@ -4,11 +4,14 @@ share (argparse ``type=`` functions)."""
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from collections.abc import Iterable, Sequence
 
 from dsc_engine.api.read import INT32_MAX
 from dsc_engine.errors import UsageError
 from dsc_engine.io import sources
+from dsc_engine.models import RecordKind
+from dsc_engine.wire import times
 
 
 class CommandParser(argparse.ArgumentParser):
@@ -44,6 +47,31 @@ def source(text: str) -> str:
         return sources.from_command_line(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def record_kind(text: str) -> RecordKind:
+    """A record kind, by any of its names (``audit``, ``audit_log`` ...)."""
+    try:
+        return RecordKind.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def time_zone(text: str) -> dt.tzinfo:
+    """A time zone: UTC, an offset such as ``+08:00``, or an IANA name."""
+    try:
+        return times.parse_zone(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def refuse_file_options(args: argparse.Namespace, data: str) -> None:
+    """Refuse an option of how --data files are read (``--kind``, ``--strict``,
+    ``--keep-duplicates``) when the command reads none, rather than take it and do nothing."""
+    for option, value in (("--kind", args.data_kind), ("--strict", args.strict),
+                          ("--keep-duplicates", args.keep_duplicates)):
+        if value not in (None, False):
+            raise UsageError(option, value, f"applies only to --data files, not to {data}")
 
 
 def file_only(path: str | None, option: str, why: str) -> None:

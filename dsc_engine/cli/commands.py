@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -19,7 +18,9 @@ from dsc_engine.api.operations import BY_KIND, OPERATIONS
 from dsc_engine.cli import demo as demos
 from dsc_engine.cli import destination
 from dsc_engine.cli import shell as shells
-from dsc_engine.cli.arguments import file_only, name_value, page_number, parameters, source
+from dsc_engine.cli.arguments import (
+    file_only, name_value, page_number, parameters, record_kind, refuse_file_options, source, time_zone,
+)
 from dsc_engine.cli.cloud import add_upstream_options, record_upstream, refuse_proxy_options
 from dsc_engine.cli.output import (
     Format, Progress, dumps, printable, write_items, write_mapping, write_plan, write_rejects, write_rows,
@@ -31,7 +32,6 @@ from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
 from dsc_engine.query.parse import parse_filter
 from dsc_engine.sql.url import data_url, redact
-from dsc_engine.wire import times
 from dsc_engine.wire.codec import response_item
 
 Handler = Callable[[argparse.Namespace, IO[str], IO[str]], int]
@@ -46,13 +46,6 @@ _KEEP_HELP = (
 )
 
 
-def _kind(text: str) -> RecordKind:
-    try:
-        return RecordKind.parse(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 # ---------------------------------------------------------------------------------------------
 # Data
 # ---------------------------------------------------------------------------------------------
@@ -65,17 +58,10 @@ def output_options(parser: argparse.ArgumentParser, *, top: bool = False) -> Non
     parser.add_argument("--format", choices=[f.value for f in Format],  # unset: main makes it a table
                         default=None if top else argparse.SUPPRESS,
                         help="how results are printed (default: table); before or after the command")
-    parser.add_argument("--tz", type=_zone, metavar="ZONE", default=None if top else argparse.SUPPRESS,  # unset: UTC
+    parser.add_argument("--tz", type=time_zone, metavar="ZONE", default=None if top else argparse.SUPPRESS,  # unset: UTC
                         help="the time zone of Sddp times in tables and of filter times written without"
                              " one: UTC (default), +08:00, Asia/Shanghai ...; DMS times are naive and"
                              " never converted")
-
-
-def _zone(text: str) -> dt.tzinfo:
-    try:
-        return times.parse_zone(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _data_options(parser: argparse.ArgumentParser) -> None:
@@ -85,7 +71,7 @@ def _data_options(parser: argparse.ArgumentParser) -> None:
                             " input); or one database URL: duckdb:///logs.duckdb, chdb:///dir, clickhouse://host/db")
     group.add_argument("--backend", metavar="URL", dest="data", action="append",
                        help="the same as --data URL")
-    group.add_argument("--kind", dest="data_kind", type=_kind, help=f"read every --data record as this kind: {_KINDS}")
+    group.add_argument("--kind", dest="data_kind", type=record_kind, help=f"read every --data record as this kind: {_KINDS}")
     group.add_argument("--strict", action="store_true", help="stop at the first bad record")
     group.add_argument("--keep-duplicates", action="store_true", help=_KEEP_HELP)
 
@@ -110,10 +96,10 @@ def _engine(args: argparse.Namespace, err: IO[str], files: list[Path], kind: Rec
     closes it (``with``)."""
     url, _ = data_url(args.data)
     if url is not None:
-        _refuse_file_options(args, "a database, whose records are loaded already")
+        refuse_file_options(args, "a database, whose records are loaded already")
         return Engine.connect(url, read_only=True)
     if not args.data:
-        _refuse_file_options(args, "the bundled sample")
+        refuse_file_options(args, "the bundled sample")
         return Engine.from_sample(None if kind is None else [kind])
     engine = Engine()
     report = _import(engine, files, args, err, rejects=None, kinds=kind)
@@ -127,15 +113,6 @@ def _engine(args: argparse.Namespace, err: IO[str], files: list[Path], kind: Rec
     if kind is not None:
         _note_other_kinds_only(RecordKind.parse(kind), report, err)
     return engine
-
-
-def _refuse_file_options(args: argparse.Namespace, data: str) -> None:
-    """Refuse an option of how --data files are read (``--kind``, ``--strict``,
-    ``--keep-duplicates``) when the command reads none, rather than take it and do nothing."""
-    for option, value in (("--kind", args.data_kind), ("--strict", args.strict),
-                          ("--keep-duplicates", args.keep_duplicates)):
-        if value not in (None, False):
-            raise UsageError(option, value, f"applies only to --data files, not to {data}")
 
 
 def _note_other_kinds_only(kind: RecordKind, report: imports.ImportReport, err: IO[str]) -> None:
@@ -416,7 +393,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
              "  dsc-engine load exports/ --into duckdb:///data/logs.duckdb\n", exit_codes, aliases=("import",))
     p.add_argument("paths", nargs="+", metavar="PATH", type=source,
                    help="files, folders, globs or snapshots; - for standard input")
-    p.add_argument("--kind", dest="data_kind", type=_kind, help=f"read every record as this kind: {_KINDS}")
+    p.add_argument("--kind", dest="data_kind", type=record_kind, help=f"read every record as this kind: {_KINDS}")
     p.add_argument("--strict", action="store_true", help="stop at the first bad record; load nothing then")
     p.add_argument("--keep-duplicates", action="store_true", help=_KEEP_HELP)
     p.add_argument("--rejects", metavar="FILE", help="write every rejected record here (JSON Lines)")
@@ -431,7 +408,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
              "  dsc-engine --format jsonl query masking 'Status = 2' --data engine.dscsnap\n"
              "  dsc-engine query audit 'SqlText contains \"drop\"' --data duckdb:///data/logs.duckdb --explain\n",
              exit_codes)
-    p.add_argument("kind", type=_kind, metavar="KIND", help=_KINDS)
+    p.add_argument("kind", type=record_kind, metavar="KIND", help=_KINDS)
     p.add_argument("filter", metavar="FILTER", nargs="?", default="", help="filter text (empty: everything)")
     p.add_argument("--page", type=page_number, help="page number, from 1 (default 1)")
     p.add_argument("--page-size", type=page_number, help=f"records per page (default {QUERY_PAGE_SIZE})")
@@ -455,7 +432,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
              "  dsc-engine export audit 'WarnLevel = \"3\"' --to csv --out high.csv\n"
              "  dsc-engine export dms --to pages --page 1 --page-size 100 --data exports/\n"
              "  dsc-engine export masking --to jsonl > runs.jsonl\n", exit_codes)
-    p.add_argument("kind", type=_kind, metavar="KIND", help=_KINDS)
+    p.add_argument("kind", type=record_kind, metavar="KIND", help=_KINDS)
     p.add_argument("filter", metavar="FILTER", nargs="?", default="", help="filter text (empty: everything)")
     p.add_argument("--to", choices=[f.value for f in export.ExportFormat], default=None,
                    help="the file format (default: csv for an --out FILE named .csv or .csv.gz, else jsonl)")

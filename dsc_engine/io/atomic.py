@@ -7,10 +7,11 @@ and no temporary file behind. The new file has the permissions a plain ``open`` 
 those of the file it replaces, else 0o666 less the umask; a file this process may not write is
 refused, as ``open`` refuses it. A symbolic link stays: the file it points to is the one replaced.
 
-A writer holds an exclusive ``flock`` on its temporary file while it writes. A process killed
-outright (SIGKILL, a power cut) cannot remove its own: the next write to the same target removes
-every one of the target's temporary files that no process holds and that has not been written
-for :data:`ABANDONED_AFTER` seconds (``flock`` is POSIX; elsewhere they stay).
+A writer holds an exclusive ``flock`` on its temporary file from its creation until it is renamed
+into place. A process killed outright (SIGKILL, a power cut) cannot remove its own: the next write
+to the same target removes every one of the target's temporary files that no process holds and
+that has not been written for :data:`ABANDONED_AFTER` seconds (``flock`` is POSIX; elsewhere, and
+on a file system that takes no locks, they stay).
 
 A failure to create the new file, of its own writes (a full disk) or of the rename is an
 :class:`~dsc_engine.errors.OutputError` naming the target; any other error raised inside the
@@ -61,8 +62,8 @@ def _replacing(target: Path, binary: bool) -> Iterator[IO[Any]]:
         descriptor, partial = _temporary(real)
     except OSError as exc:  # no such folder, no permission, a read-only file system
         raise OutputError(str(target), f"cannot be created: {exc.strerror or exc}") from exc
-    _remove_abandoned(real, partial)
     try:
+        _remove_abandoned(real, partial)
         buffer = _Writer(FileIO(descriptor, "w"), str(target))
         out: IO[Any] = buffer if binary else io.TextIOWrapper(buffer, encoding="utf-8", newline="\n")
         with out:
@@ -77,15 +78,22 @@ def _replacing(target: Path, binary: bool) -> Iterator[IO[Any]]:
             out.flush()
             with _writing(buffer.target):
                 os.fsync(buffer.fileno())
-        try:
-            os.replace(partial, real)
-        except OSError as exc:  # its folder removed meanwhile, a name too long for the system
-            raise OutputError(str(target), f"cannot be put in place: {exc.strerror or exc}") from exc
+            if fcntl is not None:  # renamed while its lock is held: closed first, it could be taken for abandoned
+                _put_in_place(partial, real, target)
+        if fcntl is None:  # a file still open cannot be renamed everywhere
+            _put_in_place(partial, real, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(partial)
         raise
     _sync_directory(real.parent)
+
+
+def _put_in_place(partial: Path, real: Path, target: Path) -> None:
+    try:
+        os.replace(partial, real)
+    except OSError as exc:  # its folder removed meanwhile, a name too long for the system
+        raise OutputError(str(target), f"cannot be put in place: {exc.strerror or exc}") from exc
 
 
 class _Writer(io.BufferedWriter):
@@ -186,7 +194,10 @@ def _temporary(target: Path) -> tuple[int, Path]:
         except FileExistsError:
             continue
         if fcntl is not None:  # held until the descriptor closes, or the process ends
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            # waited for: another write looking for abandoned files may hold it for a moment; a
+            # file system without locks (ENOLCK) takes the write unlocked, as elsewhere
+            with contextlib.suppress(OSError):
+                fcntl.flock(descriptor, fcntl.LOCK_EX)
         return descriptor, partial
 
 

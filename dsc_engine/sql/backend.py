@@ -50,12 +50,13 @@ def connect(
     """Open the SQL database of ``url`` (``duckdb://``, ``chdb://`` or ``clickhouse://``), with its
     tables created if missing; :class:`BackendError` if it cannot be used. ``runs``: when DuckDB's
     key tables take a run (``keys.py``; the default suits millions of records). ``create=False``
-    (the commands that only read) opens only a database this engine has made: a file or folder
-    that does not exist, or a database without the kinds' tables, is a :class:`BackendError`
-    (a mistyped path would otherwise answer every question with nothing), and nothing is made.
-    ``read_only`` (implies ``create=False``): the connection refuses every write, and a DuckDB
-    file is opened shared, so that other processes can read it at once; a database whose tables
-    an older version made, which an open for writing completes, is refused."""
+    opens only a database this engine has made: a file or folder that does not exist, or a
+    database without the kinds' tables, is a :class:`BackendError` (a mistyped path would
+    otherwise answer every question with nothing), and nothing is made. ``read_only`` (implies
+    ``create=False``; what the commands that only read use): the connection refuses every write
+    and every load, and a DuckDB file is opened shared, so that other processes can read it at
+    once; a database whose tables an older version made, which an open for writing completes,
+    is refused."""
     create = create and not read_only
     parsed = url if isinstance(url, BackendUrl) else parse_url(url)
     if parsed.scheme is Scheme.MEMORY:

@@ -56,7 +56,7 @@ class Connection(Protocol):
 
     def loading(self) -> contextlib.AbstractContextManager[object]:
         """The database's write lock, held by a load across its look-ups and inserts (it is
-        reentrant: the inserts take it again)."""
+        reentrant: the inserts take it again); ``BackendError`` when opened read-only."""
 
     def insert(self, table: str, data: Any) -> None:
         """Insert a ``pyarrow.Table`` whose column names are the table's."""
@@ -197,6 +197,7 @@ class DuckDBConnection:
                 cursor.commit()
 
     def loading(self) -> _WriteLock:
+        _refuse_read_only(self)  # before the load reads anything, and when it would insert nothing
         return self._write_lock
 
     @contextlib.contextmanager
@@ -347,6 +348,7 @@ class ClickHouseConnection:
         yield
 
     def loading(self) -> _WriteLock:
+        _refuse_read_only(self)  # before the load reads anything, and when it would insert nothing
         return self._write_lock
 
     @contextlib.contextmanager

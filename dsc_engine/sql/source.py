@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import collections
-import threading
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, overload
 
@@ -59,7 +58,6 @@ class SqlSource:
         self._keys = KeyStatements(table, connection.dialect, connection.database) if connection.dialect.keyed else None
         self._runs = runs or RunPolicy()
         self._decode = table.decoder()
-        self._insert_lock = threading.Lock()
 
     @property
     def kind(self) -> RecordKind:
@@ -82,7 +80,9 @@ class SqlSource:
 
     def loading(self) -> contextlib.AbstractContextManager[object]:
         """The database's write lock (``RecordSource.loading``): loads by every engine over the
-        database in this process run one at a time."""
+        database in this process run one at a time. Every write (an insert, ``end_listing``,
+        ``clear``) takes that one lock, and no other: a lock of the source's own taken before it
+        would be taken after it by a load, and an insert beside a load would deadlock."""
         return self._connection.loading()
 
     def insert(self, records: Iterable[Record], *, listing: Listing | None = None) -> int:
@@ -96,7 +96,7 @@ class SqlSource:
         if not batch:
             return 0
         columns = self._table.encode(batch, 0)
-        with self._insert_lock, self._connection.writing():
+        with self._connection.writing():
             count, highest = self._rows(self._statements.next_seq())[0]
             free = 0 if not count else int(highest) + 1
             if listing is None:
@@ -134,7 +134,7 @@ class SqlSource:
         by every lookup, until the next insert)."""
         if self._keys is None or listing.top is None:
             return
-        with self._insert_lock, self._connection.writing():
+        with self._connection.writing():
             self._take_run(self._keys, listing.top + 1)
 
     def _check_kinds(self, records: Sequence[Record]) -> None:
@@ -191,7 +191,7 @@ class SqlSource:
     def clear(self) -> None:
         """Delete every record (and key row): the table as newly created. On DuckDB in one
         transaction, so that key rows never outlive their records."""
-        with self._insert_lock, self._connection.writing():
+        with self._connection.writing():
             self._execute(self._statements.truncate())
             if self._keys is not None:
                 for statement in self._keys.empty():

@@ -215,6 +215,102 @@ def test_a_later_write_removes_what_a_killed_writer_left_and_nothing_in_use(tmp_
         os.close(in_use)
 
 
+@pytest.mark.skipif(os.name != "posix", reason="flock is POSIX")
+def test_a_write_waits_for_another_writer_looking_at_its_new_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another write to the target, removing abandoned temporary files, may lock this write's new
+    one for a moment (to tell whether it is held) before this write has locked it: the write's
+    lock, tried once, failed, and the write was an ``OutputError`` ("cannot be created"), its
+    temporary file and descriptor left behind."""
+    import fcntl
+    import threading
+
+    real_open = os.open
+
+    def open_and_look(path: Any, flags: int, *args: Any) -> int:
+        descriptor = real_open(path, flags, *args)
+        if flags & os.O_EXCL and str(path).endswith(".partial"):  # the other write looks at it now
+            looking = real_open(path, os.O_RDONLY)
+            fcntl.flock(looking, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            threading.Timer(0.2, os.close, (looking,)).start()
+        return descriptor
+
+    monkeypatch.setattr(os, "open", open_and_look)
+    target = tmp_path / "out.txt"
+    with replacing(target) as out:
+        out.write("whole")
+    monkeypatch.undo()
+    assert target.read_text(encoding="utf-8") == "whole"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="flock is POSIX")
+def test_a_file_system_without_flock_still_takes_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where ``flock`` fails (ENOLCK: an NFS mount without a lock daemon), every write was an
+    ``OutputError`` and left its temporary file and descriptor behind; the lock only lets later
+    writes tell abandoned files, so the write goes on without it."""
+    import errno
+    import fcntl
+
+    def no_locks(descriptor: int, operation: int) -> None:
+        raise OSError(errno.ENOLCK, os.strerror(errno.ENOLCK))
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    target = tmp_path / "out.txt"
+    with replacing(target) as out:
+        out.write("whole")
+    assert target.read_text(encoding="utf-8") == "whole"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def test_an_interrupt_while_looking_for_abandoned_files_leaves_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The look for abandoned temporary files ran after this write's own was made and before
+    the part that removes it on failure: a Ctrl-C there left it behind."""
+    from dsc_engine.io import atomic
+
+    def interrupted(target: Path, own: Path) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(atomic, "_remove_abandoned", interrupted)
+    with pytest.raises(KeyboardInterrupt), replacing(tmp_path / "out.txt") as out:
+        out.write("never")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(os.name != "posix", reason="flock is POSIX")
+def test_a_write_keeps_its_lock_until_its_file_is_in_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writer closed its temporary file, letting go of its lock, and only then renamed it:
+    another write looking for abandoned files between the two, when this one's last write was a
+    minute old (a long fsync, a block that wrote early), removed it, and the rename failed."""
+    from dsc_engine.io import atomic
+
+    target = tmp_path / "logs.dscsnap"
+    real_replace = os.replace
+
+    def another_write_looks_first(source: Any, destination: Any) -> None:
+        other, other_own = atomic._temporary(target)  # another writer of the same target
+        try:
+            atomic._remove_abandoned(target, other_own)
+        finally:
+            os.close(other)
+            os.unlink(other_own)
+        real_replace(source, destination)
+
+    monkeypatch.setattr(os, "replace", another_write_looks_first)
+    with replacing(target, binary=True) as out:
+        out.write(b"a snapshot")
+        out.flush()
+        (partial,) = tmp_path.glob(".logs.dscsnap.*.partial")
+        old = partial.stat().st_mtime - 3600  # written an hour ago
+        os.utime(partial, (old, old))
+    monkeypatch.undo()
+    assert target.read_bytes() == b"a snapshot"
+    assert [p.name for p in tmp_path.iterdir()] == ["logs.dscsnap"]
+
+
 def test_a_target_whose_name_is_near_the_longest_allowed_is_written(tmp_path: Path) -> None:
     """The temporary file's name adds a dot, a random part and ``.partial`` to the target's: for
     a target name of 234 to 255 bytes that was longer than a file name may be (``File name too

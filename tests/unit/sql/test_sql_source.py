@@ -368,3 +368,57 @@ def test_a_clickhouse_table_of_the_same_columns_and_another_engine_is_refused(ta
     backend.close()
     with pytest.raises(BackendError, match=f"the table 'masking_run' exists but is not this engine's: its engine is {table_engine}, not MergeTree"):
         Engine.connect(url)
+
+
+@pytest.mark.parametrize("name", ["duckdb", "chdb"])
+def test_an_insert_made_beside_a_load_into_one_database_does_not_deadlock(name: str, tmp_path: Path) -> None:
+    """A load holds the database's write lock (``RecordSource.loading``) and then inserts; a
+    direct insert (``engine.store(kind).insert``) took its source's own insert lock first and then
+    the write lock. One of each at once held one lock each and waited for the other, for good."""
+    import time
+
+    url = f"duckdb://{tmp_path}/x.duckdb" if name == "duckdb" else url_of(name)
+    with Engine.connect(url) as engine:
+        source = engine.store(AUDIT)
+        before = len(source)
+        loading, direct_started = threading.Event(), threading.Event()
+
+        def load() -> None:  # as a load does: the lock first, its look-ups, then its inserts
+            with source.loading():
+                loading.set()
+                direct_started.wait(10)
+                time.sleep(0.3)  # the direct insert is now waiting for the lock held here
+                source.insert([AuditLog(creation_time=1, user_name="loaded")])
+
+        def direct() -> None:
+            loading.wait(10)
+            direct_started.set()
+            source.insert([AuditLog(creation_time=2, user_name="direct")])
+
+        threads = [threading.Thread(target=load, daemon=True), threading.Thread(target=direct, daemon=True)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(20)
+        assert not any(thread.is_alive() for thread in threads), "the load and the insert wait for each other"
+        assert len(source) == before + 2
+
+
+@pytest.mark.parametrize("name", ["duckdb", "chdb"])
+def test_a_read_only_engine_refuses_a_load_that_would_add_nothing_and_before_reading_a_file(
+    name: str, tmp_path: Path
+) -> None:
+    """docs/backends.md: a load through a read-only engine is a ``BackendError``. One of no
+    records, or of runs all held already, inserted nothing and so was reported loaded; and a
+    file was read whole (strict) before its first insert was refused."""
+    import json
+
+    url = f"duckdb://{tmp_path}/x.duckdb" if name == "duckdb" else url_of(name)
+    with Engine.connect(url) as writer:
+        writer.load([MaskingRun(id=7, start_time=7)])
+    held = tmp_path / "held.jsonl"
+    held.write_text(json.dumps({"Id": 7, "StartTime": 7}) + "\n", encoding="utf-8")
+    with Engine.connect(url, read_only=True) as reader:
+        for load in (lambda: reader.load([]), lambda: reader.load(held), lambda: reader.load(held, strict=True)):
+            with pytest.raises(BackendError, match="opened read-only"):
+                load()
