@@ -70,10 +70,10 @@ class RecordSource(Protocol):
     def loading(self) -> contextlib.AbstractContextManager[object]:
         """A reentrant lock that a load holds while it looks its records up among the held ones
         and inserts them, so that two loads of the same records at once do not both find them
-        new: one per in-memory store; for a SQL source, one per DuckDB file or chDB database in
-        this process (two engines over it share it), and one per engine on a ClickHouse server. Queries never wait for it. A source that takes no
-        load (a database opened read-only) raises ``BackendError`` here, before the load reads
-        anything."""
+        new: one per in-memory store; for a SQL source, one per database in this process (a
+        DuckDB file, a chDB database, a ClickHouse server's database: two engines over it share
+        it). Queries never wait for it. A source that takes no load (a database opened
+        read-only) raises ``BackendError`` here, before the load reads anything."""
 
     def end_listing(self, listing: Listing) -> None:
         """No batch will continue ``listing``: its records are final (a source that files them

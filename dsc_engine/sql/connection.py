@@ -90,11 +90,13 @@ class _WriteLock:
         self._lock.release()
 
 
-#: The write lock of each embedded database this process has open (a DuckDB file, a chDB folder's
-#: database), by its real path: one process may open one several times (two ``Engine.connect``: a
-#: server and a loader), and their inserts must not read the same highest load number at once, nor
-#: their loads look the same masking runs up at once. Appends never conflict in either engine, so
-#: nothing else stops them. Held weakly: an entry lasts as long as a connection to its database.
+#: The write lock of each database this process has open (a DuckDB file, a chDB folder's database
+#: by its real path; a ClickHouse server's database by host, port and name): one process may open
+#: one several times (two ``Engine.connect``: a server and a loader), and their inserts must not
+#: read the same highest load number at once, nor their loads look the same masking runs up at
+#: once. Appends never conflict in these engines, so nothing else stops them. Other processes
+#: loading into one ClickHouse server are not held back (docs/backends.md). Held weakly: an entry
+#: lasts as long as a connection to its database.
 _WRITE_LOCKS: weakref.WeakValueDictionary[str, _WriteLock] = weakref.WeakValueDictionary()
 _WRITE_LOCKS_LOCK = threading.Lock()
 
@@ -104,7 +106,15 @@ def _write_lock(location: str, database: str = "") -> _WriteLock:
     this process; a new one for ``:memory:``."""
     if location == ":memory:":
         return _WriteLock()
-    key = f"{os.path.realpath(Path(location).expanduser())}?{database}"
+    return _keyed_lock(f"{os.path.realpath(Path(location).expanduser())}?{database}")
+
+
+def _server_lock(url: BackendUrl) -> _WriteLock:
+    """The lock serializing this process's loads into one database of a ClickHouse server."""
+    return _keyed_lock(f"clickhouse://{url.host.lower()}:{url.port}/{url.database}")
+
+
+def _keyed_lock(key: str) -> _WriteLock:
     with _WRITE_LOCKS_LOCK:
         lock = _WRITE_LOCKS.get(key)
         if lock is None:
@@ -276,7 +286,7 @@ class ClickHouseConnection:
         self._idle: list[Any] = []
         self._clients_lock = threading.Lock()
         embedded = url.scheme is Scheme.CHDB
-        self._write_lock = _write_lock(url.location, url.database) if embedded else _WriteLock()
+        self._write_lock = _write_lock(url.location, url.database) if embedded else _server_lock(url)
         with self._client():  # connect now: a bad URL fails here, not at the first query
             pass
 

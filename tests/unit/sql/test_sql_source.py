@@ -422,3 +422,23 @@ def test_a_read_only_engine_refuses_a_load_that_would_add_nothing_and_before_rea
         for load in (lambda: reader.load([]), lambda: reader.load(held), lambda: reader.load(held, strict=True)):
             with pytest.raises(BackendError, match="opened read-only"):
                 load()
+
+
+def test_connections_to_one_clickhouse_server_database_share_its_write_lock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two engines of one process over one ClickHouse server database (a server and a loader)
+    each had a lock of their own: their loads could number records alike and look the same
+    masking runs up at once. They now share one, as two engines over one DuckDB file do."""
+    import clickhouse_connect
+
+    from dsc_engine.sql.url import parse_url
+
+    class Client:
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(clickhouse_connect, "get_client", lambda **options: Client())
+    first = ClickHouseConnection(parse_url("clickhouse://loader:secret@Logs.example:8123/audit"))
+    second = ClickHouseConnection(parse_url("clickhouse://server@logs.example:8123/audit"))
+    other = ClickHouseConnection(parse_url("clickhouse://logs.example:8123/elsewhere"))
+    assert first.loading() is second.loading()
+    assert other.loading() is not first.loading()
