@@ -31,20 +31,16 @@ from typing import Any
 
 import attrs
 
-from dsc_engine.api.operations import LIST_KEYS
 from dsc_engine.errors import ImportFailure
-from dsc_engine.io import csvformat, jsontext, sources
+from dsc_engine.io import csvformat, jsontext, pages, sources
 from dsc_engine.io.candidates import KEYS, REQUIRED, Candidate, clip
+from dsc_engine.io.pages import PAGE_LISTS
 from dsc_engine.io.snapshot import MAGIC as SNAPSHOT_MAGIC
 from dsc_engine.models import RecordKind
 from dsc_engine.wire.codec import DECLINED, LineDecoder, line_decoder
 
 #: The largest single JSON value (one page, or one element of a top-level array) read in stream mode.
 MAX_VALUE = 1 << 26
-
-#: The list key of an API page, and the kinds its items may be (from the operations' descriptions).
-PAGE_LISTS: Mapping[str, tuple[RecordKind, ...]] = LIST_KEYS
-_ERROR_BODY = frozenset({"Code", "Message", "RequestId"})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -204,83 +200,13 @@ def _looks_like_line(line: bytes) -> bool:
         return True  # a record line to reject
 
 
-def _is_error_body(value: dict[str, Any]) -> bool:
-    """Whether a JSON object is an API error body (``Code``, ``Message`` ... and no record key)."""
-    return _ERROR_BODY <= value.keys() and not _KEYS_ANY & value.keys()
-
-
-def _expand(
-    value: object,
-    path: str,
-    line: int,
-    item: str,
-    kind: RecordKind | None,
-    text: str | None = None,
-    huge: bool = False,
-) -> Iterator[Candidate]:
-    """The candidates in one JSON value: a page's items, or the value itself as a record
-    (``text``: the line it was read from, kept as the raw text of a record; ``huge``: whether the
-    value may hold :class:`jsontext.HugeInteger` markers)."""
-    prefix = f"{item}." if item else ""
-    if isinstance(value, dict):
-        body = value.get("body")
-        if isinstance(body, dict) and (any(key in body for key in PAGE_LISTS) or _is_error_body(body)):
-            value, prefix = body, f"{prefix}body."  # an SDK response map: its body is the page
-        lists = [list_key for list_key in PAGE_LISTS if list_key in value]
-        if len(lists) > 1:  # no operation answers with two: neither is taken for the page's records
-            yield Candidate(path, line, prefix.rstrip(".") or item, data=value,
-                            error=f"a page holds one list of records, this one has {' and '.join(lists)}")
-            return
-        for list_key, kinds in PAGE_LISTS.items():
-            if list_key in value:
-                items = value[list_key]
-                if not isinstance(items, list):
-                    yield Candidate(path, line, prefix + list_key, data=items,
-                                    error=f"{list_key} is not a JSON array")
-                    return
-                allowed = kinds if kind is None else (kind,)
-                for index, record in enumerate(items):
-                    where = f"{prefix}{list_key}[{index}]"
-                    candidate = _record(path, line, where, record, allowed, huge=huge)
-                    candidate.listed = True
-                    yield candidate
-                return
-        if _is_error_body(value):
-            yield Candidate(path, line, item, data=value,
-                            error=f"an API error response ({value.get('Code')}), not a page of records")
-            return
-    raw = None if text is None else clip(text.rstrip("\r"))
-    yield _record(path, line, item, value, () if kind is None else (kind,), raw, huge)
-
-
-_KEYS_ANY = frozenset().union(*KEYS.values()) - _ERROR_BODY
-
-
-def _record(
-    path: str,
-    line: int,
-    item: str,
-    value: object,
-    kinds: tuple[RecordKind, ...],
-    text: str | None = None,
-    huge: bool = False,
-) -> Candidate:
-    if not isinstance(value, dict):
-        reason = f"expected a JSON object, got {jsontext.json_name(value)}"
-        return Candidate(path, line, item, text, value, error=reason)
-    if huge and (found := jsontext.huge_integer(value)) is not None:
-        key, number = found
-        return Candidate(path, line, item, text, value, error=f"key {key!r}: {number.reason}")
-    return Candidate(path, line, item, text, value, kinds)
-
-
 # ---------------------------------------------------------------------------------------------
 # JSON Lines (and one compact page per line)
 # ---------------------------------------------------------------------------------------------
 
 
 #: Keys that make a line's object something other than a plain record (a page, a response map,
-#: an error body): such objects go through :func:`_expand`.
+#: an error body): such objects go through :func:`pages.expand`.
 _PAGE_MARKS = frozenset({*PAGE_LISTS, "body", "Code"})
 _NOT_PLAIN: Any = object()
 #: The decoder's own scanner: one value at an offset (typeshed does not declare the attribute).
@@ -339,7 +265,7 @@ def _line(
     if type(value) is dict and _PAGE_MARKS.isdisjoint(value) and not huge:  # the usual line
         yield Candidate(path, number, "", clip(text.rstrip("\r")), value, kinds)
     else:
-        yield from _expand(value, path, number, "", kind, text, huge)
+        yield from pages.expand(value, path, number, "", kind, text, huge)
 
 
 @attrs.frozen
@@ -570,7 +496,7 @@ def _json_stream(path: str, parts: Iterator[bytes], kind: RecordKind | None) -> 
         if char != "[":
             line = text.line
             value = text.value()
-            yield from _expand(value, path, line, "", kind, huge=text.huge)
+            yield from pages.expand(value, path, line, "", kind, huge=text.huge)
             continue
         text.take()
         arrays += 1
@@ -582,7 +508,7 @@ def _json_stream(path: str, parts: Iterator[bytes], kind: RecordKind | None) -> 
         while True:
             line = text.line
             value = text.value()
-            yield from _expand(value, path, line, f"{label}[{index}]", kind, huge=text.huge)
+            yield from pages.expand(value, path, line, f"{label}[{index}]", kind, huge=text.huge)
             index += 1
             char = text.peek()
             if char == ",":
