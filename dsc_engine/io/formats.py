@@ -10,9 +10,10 @@ Formats (after gunzipping and dropping a UTF-8 byte order mark):
 
 - **JSON**, when the first non-blank character is ``{`` or ``[``:
   - *line mode* when the first non-blank line is a complete JSON object (or looks like one,
-    ``{...}``, or is longer than :data:`sources.MAX_LINE`): every line is read alone, so one bad
-    line costs one record; also when that line is damaged, whatever it starts with (the end of a
-    record in a file split by size), and the next line is a whole object (:func:`_cut_short`);
+    ``{...}``, or is longer than :data:`sources.MAX_LINE`): every line is read alone
+    (:mod:`jsonlines`), so one bad line costs one record; also when that line is damaged,
+    whatever it starts with (the end of a record in a file split by size), and the next line is a
+    whole object (:func:`_cut_short`);
   - *stream mode* otherwise (pretty-printed pages, a JSON array of pages or records, objects
     separated by whitespace): values are decoded one at a time with ``raw_decode`` over chunks.
   A value is an API page (``{"Items": [...]}`` of either Sddp kind, ``{"SensitiveDataAuditLogList":
@@ -25,19 +26,17 @@ from __future__ import annotations
 import codecs
 import itertools
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
-
-import attrs
 
 from dsc_engine.errors import ImportFailure
-from dsc_engine.io import csvformat, jsontext, pages, sources
-from dsc_engine.io.candidates import KEYS, REQUIRED, Candidate, clip
+from dsc_engine.io import csvformat, jsonlines, jsontext, pages, sources
+from dsc_engine.io.candidates import Candidate
+from dsc_engine.io.jsonlines import Decoded
 from dsc_engine.io.pages import PAGE_LISTS
 from dsc_engine.io.snapshot import MAGIC as SNAPSHOT_MAGIC
 from dsc_engine.models import RecordKind
-from dsc_engine.wire.codec import DECLINED, LineDecoder, line_decoder
+from dsc_engine.wire.codec import LineDecoder
 
 #: The largest single JSON value (one page, or one element of a top-level array) read in stream mode.
 MAX_VALUE = 1 << 26
@@ -87,9 +86,9 @@ def read_file(
     if lines_mode or first in (b"{", b"["):
         if lines_mode:
             if fast:
-                yield from _fast_lines(name, sources.lines(stream), kind, decoders or {})
+                yield from jsonlines.read_lines_fast(name, sources.lines(stream), kind, decoders or {})
             else:
-                yield from _json_lines(name, sources.lines(stream), kind)
+                yield from jsonlines.read_lines(name, sources.lines(stream), kind)
         else:
             yield from _json_stream(name, stream, kind)
     else:
@@ -198,188 +197,6 @@ def _looks_like_line(line: bytes) -> bool:
         return exc.msg != "Extra data"
     except (ValueError, RecursionError):  # not UTF-8, an integer too long, nested too deeply:
         return True  # a record line to reject
-
-
-# ---------------------------------------------------------------------------------------------
-# JSON Lines (and one compact page per line)
-# ---------------------------------------------------------------------------------------------
-
-
-#: Keys that make a line's object something other than a plain record (a page, a response map,
-#: an error body): such objects go through :func:`pages.expand`.
-_PAGE_MARKS = frozenset({*PAGE_LISTS, "body", "Code"})
-_NOT_PLAIN: Any = object()
-#: The decoder's own scanner: one value at an offset (typeshed does not declare the attribute).
-_scan_once: Callable[[str, int], tuple[Any, int]] = getattr(json.JSONDecoder(), "scan_once")  # noqa: B009
-
-
-def _scan_line(text: str) -> Any:
-    """The JSON value of a line that is exactly one value with at most trailing JSON whitespace,
-    or :data:`_NOT_PLAIN` (then ``json.loads`` decides, and words any error)."""
-    try:
-        value, end = _scan_once(text, 0)
-    except (StopIteration, ValueError, RecursionError):
-        return _NOT_PLAIN
-    if end != len(text) and text[end:].strip(" \t\n\r"):
-        return _NOT_PLAIN
-    return value
-
-
-def _json_lines(
-    path: str, raw_lines: Iterator[bytes | sources.LongLine], kind: RecordKind | None
-) -> Iterator[Candidate]:
-    number = 0
-    kinds = () if kind is None else (kind,)
-    try:
-        for number, raw in enumerate(raw_lines, 1):  # noqa: B007 - number is read after the loop
-            yield from _line(path, number, raw, kind, kinds)
-    except ImportFailure as exc:
-        raise ImportFailure(path, f"{exc.reason}, after line {number}", number + 1) from exc
-
-
-def _line(
-    path: str, number: int, raw: bytes | sources.LongLine, kind: RecordKind | None, kinds: tuple[RecordKind, ...]
-) -> Iterator[Candidate]:
-    """The candidates of one JSON Lines line (none for a blank line)."""
-    if isinstance(raw, sources.LongLine):
-        yield Candidate(path, number, "", clip(raw.head.decode("utf-8", "replace")), error=raw.reason)
-        return
-    unended = sources.UNENDED if isinstance(raw, sources.Unended) else ""
-    if number == 1:
-        raw = sources.strip_bom(raw)
-    if not raw.strip():
-        return
-    try:
-        text = sources.decode_line(raw)
-    except ValueError as exc:
-        yield Candidate(path, number, "", clip(raw.decode("utf-8", "replace")), error=f"{exc}{unended}")
-        return
-    value = _scan_line(text)
-    huge = False
-    if value is _NOT_PLAIN:
-        try:
-            value, huge = jsontext.loads(text)
-        except ValueError as exc:
-            yield Candidate(path, number, "", clip(text.rstrip("\r")), error=f"{exc}{unended}")
-            return
-    if type(value) is dict and _PAGE_MARKS.isdisjoint(value) and not huge:  # the usual line
-        yield Candidate(path, number, "", clip(text.rstrip("\r")), value, kinds)
-    else:
-        yield from pages.expand(value, path, number, "", kind, text, huge)
-
-
-@attrs.frozen
-class Decoded:
-    """Consecutive JSON Lines records of one kind that the typed fast path read (``objects``:
-    checked structs, which the store reads column by column; see ``wire.codec.LineDecoder``),
-    in file order."""
-
-    kind: RecordKind
-    objects: list[Any]
-    path: str
-    first: int  # the line of the first object (the others follow, one a line)
-    raws: list[bytes]  # the text of each object's line
-
-    def candidate(self, index: int) -> Candidate:
-        """The candidate the slow path would have made of object ``index`` (for a message)."""
-        text = self.raws[index].decode("utf-8").rstrip("\r")
-        return Candidate(self.path, self.first + index, "", clip(text), {}, ())
-
-
-def _kinds_told_apart() -> None:
-    """A line the fast path reads as kind K has only K's keys and all of K's required keys;
-    ``candidates.detect_kind`` tells such a line's kind as K exactly when no other kind's required
-    key is one of K's keys. Checked once, here: the fast path relies on it."""
-    for kind in RecordKind:
-        for other in RecordKind:
-            if other is not kind and not KEYS[kind].isdisjoint(REQUIRED[other]):
-                raise RuntimeError(f"{other.value}'s required keys are keys of {kind.value}")
-
-
-_kinds_told_apart()
-#: Lines the fast path reads before handing a batch on.
-_FAST_BATCH = 1024
-
-
-def _fast_lines(
-    path: str, raw_lines: Iterator[bytes | sources.LongLine], kind: RecordKind | None,
-    given: Mapping[RecordKind, LineDecoder],
-) -> Iterator[Candidate | Decoded]:
-    """JSON Lines with the typed fast path: each line is decoded on its own as a record of one
-    kind (the forced one, else the kind of the last line read, else each kind in turn); a line
-    the fast path declines goes through :func:`_line`, which decides and words any error. Only
-    a line that is one complete record of one kind is read fast, and such a line is read the same
-    either way (``tests/property/test_io_fast_lines.py``)."""
-    decoders = [given.get(k) or line_decoder(k) for k in ((kind,) if kind is not None else RecordKind)]
-    kinds = () if kind is None else (kind,)
-    current = decoders[0]
-    decode, check = current.decode, current.check
-    objects: list[Any] = []
-    raws: list[bytes] = []
-    first = 1
-    number = 0
-    try:
-        for number, raw in enumerate(raw_lines, 1):  # noqa: B007 - number is read after the loop
-            if type(raw) is bytes:
-                if number == 1:
-                    raw = sources.strip_bom(raw)
-                try:  # the usual line: a record of the kind of the line before
-                    obj = decode(raw)
-                    if check is not None and not check(obj):
-                        raise _Declined
-                except (DECLINED, _Declined):
-                    if raw.isspace() or not raw:  # a blank line: no record (the batch ends: its
-                        if objects:  # lines are consecutive), and no other kind to try
-                            yield Decoded(current.kind, objects, path, first, raws)
-                            objects, raws = [], []
-                        continue
-                    found = _decode_other(raw, current, decoders)
-                    if found is None:
-                        obj = _NOT_PLAIN
-                    else:  # another kind: the batch so far ends here
-                        if objects:
-                            yield Decoded(current.kind, objects, path, first, raws)
-                            objects, raws = [], []
-                        current, obj = found
-                        decode, check = current.decode, current.check
-                if obj is not _NOT_PLAIN:
-                    if not objects:
-                        first = number
-                    objects.append(obj)
-                    raws.append(raw)
-                    if len(objects) >= _FAST_BATCH:
-                        yield Decoded(current.kind, objects, path, first, raws)
-                        objects, raws = [], []
-                    continue
-            if objects:
-                yield Decoded(current.kind, objects, path, first, raws)
-                objects, raws = [], []
-            yield from _line(path, number, raw, kind, kinds)
-        if objects:
-            yield Decoded(current.kind, objects, path, first, raws)
-    except ImportFailure as exc:
-        if objects:  # the records before the fault still load
-            yield Decoded(current.kind, objects, path, first, raws)
-        raise ImportFailure(path, f"{exc.reason}, after line {number}", number + 1) from exc
-
-
-class _Declined(Exception):
-    """A line the typed decoder read but whose check declined (a DMS time out of range)."""
-
-
-def _decode_other(raw: bytes, current: LineDecoder, decoders: list[LineDecoder]) -> tuple[LineDecoder, Any] | None:
-    """The line as a record of another kind than the current one, if the fast path reads it."""
-    for decoder in decoders:
-        if decoder is current:
-            continue
-        try:
-            obj = decoder.decode(raw)
-        except DECLINED:
-            continue
-        if decoder.check is not None and not decoder.check(obj):
-            return None
-        return decoder, obj
-    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -519,3 +336,7 @@ def _json_stream(path: str, parts: Iterator[bytes], kind: RecordKind | None) -> 
                 break
             what = "the end of the file" if char is None else repr(char)
             raise ImportFailure(path, f"expected ',' or ']' after array element, found {what}", text.line)
+
+
+#: Also named from here: the fast path's batches (:mod:`jsonlines`) and the page lists (:mod:`pages`).
+__all__ = ["MAX_VALUE", "PAGE_LISTS", "Decoded", "read_file"]

@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from dsc_engine.errors import ImportFailure, RecordError, SnapshotError, StoreError
-from dsc_engine.io import candidates, duplicates, formats, jsontext, snapshot, sources
+from dsc_engine.io import candidates, duplicates, formats, jsonlines, jsontext, snapshot, sources
 from dsc_engine.io.importreport import (
     DuplicateFile, ImportReport, Reject, RejectGroup, RejectsFile, group_rejects, reason_shape, reject_lines,
     rejects_of,
@@ -147,7 +147,7 @@ class _Loader:
             return
         self.add(kind, record, candidate)
 
-    def take_decoded(self, decoded: formats.Decoded) -> None:
+    def take_decoded(self, decoded: jsonlines.Decoded) -> None:
         """A batch the fast path read: structs, which an in-memory store reads column by column
         and another source takes as the records they make."""
         self.read += len(decoded.objects)
@@ -454,7 +454,7 @@ def _load_files(
                 # the typed decoder refuses a lone surrogate: such a line takes the precise path,
                 # which loads it into memory and rejects it for a database (it cannot store one)
                 for item in formats.read_file(path, forced, progress, fast=True, decoders=loader.decoders):
-                    if type(item) is formats.Decoded:
+                    if type(item) is jsonlines.Decoded:
                         loader.take_decoded(item)
                     else:
                         loader.take(item)  # type: ignore[arg-type]
