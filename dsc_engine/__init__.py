@@ -29,7 +29,7 @@ from dsc_engine.errors import (
 if TYPE_CHECKING:
     from dsc_engine.api.errors import ApiError
     from dsc_engine.engine import Engine
-    from dsc_engine.io.imports import ImportReport
+    from dsc_engine.io.importreport import ImportReport
     from dsc_engine.mocking import mock
     from dsc_engine.models import AuditLog, MaskingRun, RecordKind, SensitiveDataAuditLog, SensitiveDataEntry
     from dsc_engine.query.source import Page
@@ -41,7 +41,7 @@ _DEFINED_IN = {
     "ApiError": "dsc_engine.api.errors",
     "AuditLog": "dsc_engine.models",
     "Engine": "dsc_engine.engine",
-    "ImportReport": "dsc_engine.io.imports",
+    "ImportReport": "dsc_engine.io.importreport",
     "MaskingRun": "dsc_engine.models",
     "Page": "dsc_engine.query.source",
     "RecordKind": "dsc_engine.models",

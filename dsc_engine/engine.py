@@ -20,7 +20,8 @@ from dsc_engine.api.read import INT32_MAX, invalid
 from dsc_engine.errors import BackendError, RecordError
 from dsc_engine.io.candidates import detect_kind
 from dsc_engine.io.duplicates import new_runs
-from dsc_engine.io.imports import ImportReport, load_into
+from dsc_engine.io.importreport import ImportReport
+from dsc_engine.io.imports import load_into
 from dsc_engine.io.jsontext import refuse_lone_surrogate
 from dsc_engine.io.stores import loading
 from dsc_engine.models import RecordKind

@@ -27,7 +27,7 @@ from dsc_engine.cli.output import (
 )
 from dsc_engine.engine import Engine
 from dsc_engine.errors import ImportFailure, OutputError, UsageError
-from dsc_engine.io import export, imports, snapshot, sources
+from dsc_engine.io import export, importreport, imports, snapshot, sources
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
 from dsc_engine.query.parse import parse_filter
@@ -115,7 +115,7 @@ def _engine(args: argparse.Namespace, err: IO[str], files: list[Path], kind: Rec
     return engine
 
 
-def _note_other_kinds_only(kind: RecordKind, report: imports.ImportReport, err: IO[str]) -> None:
+def _note_other_kinds_only(kind: RecordKind, report: importreport.ImportReport, err: IO[str]) -> None:
     """Say so when the --data held records, but none of the one ``kind`` the command reads (a file
     of masking runs given to an audit-log query): its answers, all empty, would look like data."""
     others = {k: n for k, n in report.other_kinds.items() if n}
@@ -125,7 +125,7 @@ def _note_other_kinds_only(kind: RecordKind, report: imports.ImportReport, err: 
     err.write(f"note: the --data holds no {kind.value} records, only {held} (not read); is it the data you meant?\n")
 
 
-def _records_rejected(report: imports.ImportReport) -> list[imports.Reject]:
+def _records_rejected(report: importreport.ImportReport) -> list[importreport.Reject]:
     """The rejected records the report kept (its file errors are listed apart)."""
     return [r for r in report.rejects if r.scope != "file"]
 
@@ -145,7 +145,7 @@ def _counted(records: Iterable[Record], progress: Progress, every: int = 1000) -
 def _import(
     engine: Engine, files: list[Path], args: argparse.Namespace, err: IO[str], rejects: str | None,
     kinds: RecordKind | str | None = None,
-) -> imports.ImportReport:
+) -> importreport.ImportReport:
     progress = Progress(sources.total_size(files), err)
     try:
         return imports.load_into(

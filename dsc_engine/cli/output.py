@@ -21,7 +21,7 @@ from typing import IO, Any
 
 from dsc_engine.api.operations import BY_KIND, OPERATIONS
 from dsc_engine.io.csvformat import to_cell
-from dsc_engine.io.imports import Reject, group_rejects, reject_lines
+from dsc_engine.io.importreport import Reject, group_rejects, reject_lines
 from dsc_engine.models import RecordKind
 from dsc_engine.wire import types
 from dsc_engine.wire.catalog import nearest, wire_fields
@@ -215,7 +215,7 @@ def write_plan(fmt: Format, kind: RecordKind, filter_text: str, plan: str, out: 
 
 
 def write_rejects(rejects: Sequence[Reject], err: IO[str], *, heading: bool = True) -> None:
-    """Rejected records grouped by reason (:func:`imports.reject_lines`), under a heading that
+    """Rejected records grouped by reason (:func:`importreport.reject_lines`), under a heading that
     counts them."""
     lines = reject_lines(rejects)
     if not lines:

@@ -10,46 +10,35 @@ Formats (after gunzipping and dropping a UTF-8 byte order mark):
 
 - **JSON**, when the first non-blank character is ``{`` or ``[``:
   - *line mode* when the first non-blank line is a complete JSON object (or looks like one,
-    ``{...}``, or is longer than :data:`sources.MAX_LINE`): every line is read alone, so one bad
-    line costs one record; also when that line is damaged, whatever it starts with (the end of a
-    record in a file split by size), and the next line is a whole object (:func:`_cut_short`);
+    ``{...}``, or is longer than :data:`sources.MAX_LINE`): every line is read alone
+    (:mod:`jsonlines`), so one bad line costs one record; also when that line is damaged,
+    whatever it starts with (the end of a record in a file split by size), and the next line is a
+    whole object (:func:`_cut_short`);
   - *stream mode* otherwise (pretty-printed pages, a JSON array of pages or records, objects
-    separated by whitespace): values are decoded one at a time with ``raw_decode`` over chunks.
+    separated by whitespace): values are decoded one at a time with ``raw_decode`` over chunks
+    (:mod:`jsonstream`).
   A value is an API page (``{"Items": [...]}`` of either Sddp kind, ``{"SensitiveDataAuditLogList":
-  [...]}`` for DMS, or an SDK response map ``{"body": <page>, ...}``), or one record. An integer
-  too long for Python, or nesting too deep for it, costs one record (:mod:`jsontext`).
+  [...]}`` for DMS, or an SDK response map ``{"body": <page>, ...}``), or one record
+  (:mod:`pages`). An integer too long for Python, or nesting too deep for it, costs one record
+  (:mod:`jsontext`).
 - **CSV** otherwise: a header of API field names, one record per row (:func:`csvformat.read_rows`)."""
 
 from __future__ import annotations
 
-import codecs
 import itertools
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
 
-import attrs
-
-from dsc_engine.api.operations import LIST_KEYS
 from dsc_engine.errors import ImportFailure
-from dsc_engine.io import csvformat, jsontext, sources
-from dsc_engine.io.candidates import KEYS, REQUIRED, Candidate, clip
+from dsc_engine.io import csvformat, jsonlines, jsonstream, sources
+from dsc_engine.io.candidates import Candidate
+from dsc_engine.io.jsonlines import Decoded
+from dsc_engine.io.jsonstream import MAX_VALUE
+from dsc_engine.io.pages import PAGE_LISTS
 from dsc_engine.io.snapshot import MAGIC as SNAPSHOT_MAGIC
 from dsc_engine.models import RecordKind
-from dsc_engine.wire.codec import DECLINED, LineDecoder, line_decoder
-
-#: The largest single JSON value (one page, or one element of a top-level array) read in stream mode.
-MAX_VALUE = 1 << 26
-
-#: The list key of an API page, and the kinds its items may be (from the operations' descriptions).
-PAGE_LISTS: Mapping[str, tuple[RecordKind, ...]] = LIST_KEYS
-_ERROR_BODY = frozenset({"Code", "Message", "RequestId"})
-
-
-# ---------------------------------------------------------------------------------------------
-# One file
-# ---------------------------------------------------------------------------------------------
+from dsc_engine.wire.codec import LineDecoder
 
 
 def read_file(
@@ -91,11 +80,11 @@ def read_file(
     if lines_mode or first in (b"{", b"["):
         if lines_mode:
             if fast:
-                yield from _fast_lines(name, sources.lines(stream), kind, decoders or {})
+                yield from jsonlines.read_lines_fast(name, sources.lines(stream), kind, decoders or {})
             else:
-                yield from _json_lines(name, sources.lines(stream), kind)
+                yield from jsonlines.read_lines(name, sources.lines(stream), kind)
         else:
-            yield from _json_stream(name, stream, kind)
+            yield from jsonstream.read_values(name, stream, kind)
     else:
         yield from csvformat.read_rows(name, sources.lines(stream), kind)
 
@@ -204,392 +193,6 @@ def _looks_like_line(line: bytes) -> bool:
         return True  # a record line to reject
 
 
-def _is_error_body(value: dict[str, Any]) -> bool:
-    """Whether a JSON object is an API error body (``Code``, ``Message`` ... and no record key)."""
-    return _ERROR_BODY <= value.keys() and not _KEYS_ANY & value.keys()
-
-
-def _expand(
-    value: object,
-    path: str,
-    line: int,
-    item: str,
-    kind: RecordKind | None,
-    text: str | None = None,
-    huge: bool = False,
-) -> Iterator[Candidate]:
-    """The candidates in one JSON value: a page's items, or the value itself as a record
-    (``text``: the line it was read from, kept as the raw text of a record; ``huge``: whether the
-    value may hold :class:`jsontext.HugeInteger` markers)."""
-    prefix = f"{item}." if item else ""
-    if isinstance(value, dict):
-        body = value.get("body")
-        if isinstance(body, dict) and (any(key in body for key in PAGE_LISTS) or _is_error_body(body)):
-            value, prefix = body, f"{prefix}body."  # an SDK response map: its body is the page
-        lists = [list_key for list_key in PAGE_LISTS if list_key in value]
-        if len(lists) > 1:  # no operation answers with two: neither is taken for the page's records
-            yield Candidate(path, line, prefix.rstrip(".") or item, data=value,
-                            error=f"a page holds one list of records, this one has {' and '.join(lists)}")
-            return
-        for list_key, kinds in PAGE_LISTS.items():
-            if list_key in value:
-                items = value[list_key]
-                if not isinstance(items, list):
-                    yield Candidate(path, line, prefix + list_key, data=items,
-                                    error=f"{list_key} is not a JSON array")
-                    return
-                allowed = kinds if kind is None else (kind,)
-                for index, record in enumerate(items):
-                    where = f"{prefix}{list_key}[{index}]"
-                    candidate = _record(path, line, where, record, allowed, huge=huge)
-                    candidate.listed = True
-                    yield candidate
-                return
-        if _is_error_body(value):
-            yield Candidate(path, line, item, data=value,
-                            error=f"an API error response ({value.get('Code')}), not a page of records")
-            return
-    raw = None if text is None else clip(text.rstrip("\r"))
-    yield _record(path, line, item, value, () if kind is None else (kind,), raw, huge)
-
-
-_KEYS_ANY = frozenset().union(*KEYS.values()) - _ERROR_BODY
-
-
-def _record(
-    path: str,
-    line: int,
-    item: str,
-    value: object,
-    kinds: tuple[RecordKind, ...],
-    text: str | None = None,
-    huge: bool = False,
-) -> Candidate:
-    if not isinstance(value, dict):
-        reason = f"expected a JSON object, got {jsontext.json_name(value)}"
-        return Candidate(path, line, item, text, value, error=reason)
-    if huge and (found := jsontext.huge_integer(value)) is not None:
-        key, number = found
-        return Candidate(path, line, item, text, value, error=f"key {key!r}: {number.reason}")
-    return Candidate(path, line, item, text, value, kinds)
-
-
-# ---------------------------------------------------------------------------------------------
-# JSON Lines (and one compact page per line)
-# ---------------------------------------------------------------------------------------------
-
-
-#: Keys that make a line's object something other than a plain record (a page, a response map,
-#: an error body): such objects go through :func:`_expand`.
-_PAGE_MARKS = frozenset({*PAGE_LISTS, "body", "Code"})
-_NOT_PLAIN: Any = object()
-#: The decoder's own scanner: one value at an offset (typeshed does not declare the attribute).
-_scan_once: Callable[[str, int], tuple[Any, int]] = getattr(json.JSONDecoder(), "scan_once")  # noqa: B009
-
-
-def _scan_line(text: str) -> Any:
-    """The JSON value of a line that is exactly one value with at most trailing JSON whitespace,
-    or :data:`_NOT_PLAIN` (then ``json.loads`` decides, and words any error)."""
-    try:
-        value, end = _scan_once(text, 0)
-    except (StopIteration, ValueError, RecursionError):
-        return _NOT_PLAIN
-    if end != len(text) and text[end:].strip(" \t\n\r"):
-        return _NOT_PLAIN
-    return value
-
-
-def _json_lines(
-    path: str, raw_lines: Iterator[bytes | sources.LongLine], kind: RecordKind | None
-) -> Iterator[Candidate]:
-    number = 0
-    kinds = () if kind is None else (kind,)
-    try:
-        for number, raw in enumerate(raw_lines, 1):  # noqa: B007 - number is read after the loop
-            yield from _line(path, number, raw, kind, kinds)
-    except ImportFailure as exc:
-        raise ImportFailure(path, f"{exc.reason}, after line {number}", number + 1) from exc
-
-
-def _line(
-    path: str, number: int, raw: bytes | sources.LongLine, kind: RecordKind | None, kinds: tuple[RecordKind, ...]
-) -> Iterator[Candidate]:
-    """The candidates of one JSON Lines line (none for a blank line)."""
-    if isinstance(raw, sources.LongLine):
-        yield Candidate(path, number, "", clip(raw.head.decode("utf-8", "replace")), error=raw.reason)
-        return
-    unended = sources.UNENDED if isinstance(raw, sources.Unended) else ""
-    if number == 1:
-        raw = sources.strip_bom(raw)
-    if not raw.strip():
-        return
-    try:
-        text = sources.decode_line(raw)
-    except ValueError as exc:
-        yield Candidate(path, number, "", clip(raw.decode("utf-8", "replace")), error=f"{exc}{unended}")
-        return
-    value = _scan_line(text)
-    huge = False
-    if value is _NOT_PLAIN:
-        try:
-            value, huge = jsontext.loads(text)
-        except ValueError as exc:
-            yield Candidate(path, number, "", clip(text.rstrip("\r")), error=f"{exc}{unended}")
-            return
-    if type(value) is dict and _PAGE_MARKS.isdisjoint(value) and not huge:  # the usual line
-        yield Candidate(path, number, "", clip(text.rstrip("\r")), value, kinds)
-    else:
-        yield from _expand(value, path, number, "", kind, text, huge)
-
-
-@attrs.frozen
-class Decoded:
-    """Consecutive JSON Lines records of one kind that the typed fast path read (``objects``:
-    checked structs, which the store reads column by column; see ``wire.codec.LineDecoder``),
-    in file order."""
-
-    kind: RecordKind
-    objects: list[Any]
-    path: str
-    first: int  # the line of the first object (the others follow, one a line)
-    raws: list[bytes]  # the text of each object's line
-
-    def candidate(self, index: int) -> Candidate:
-        """The candidate the slow path would have made of object ``index`` (for a message)."""
-        text = self.raws[index].decode("utf-8").rstrip("\r")
-        return Candidate(self.path, self.first + index, "", clip(text), {}, ())
-
-
-def _kinds_told_apart() -> None:
-    """A line the fast path reads as kind K has only K's keys and all of K's required keys;
-    ``candidates.detect_kind`` tells such a line's kind as K exactly when no other kind's required
-    key is one of K's keys. Checked once, here: the fast path relies on it."""
-    for kind in RecordKind:
-        for other in RecordKind:
-            if other is not kind and not KEYS[kind].isdisjoint(REQUIRED[other]):
-                raise RuntimeError(f"{other.value}'s required keys are keys of {kind.value}")
-
-
-_kinds_told_apart()
-#: Lines the fast path reads before handing a batch on.
-_FAST_BATCH = 1024
-
-
-def _fast_lines(
-    path: str, raw_lines: Iterator[bytes | sources.LongLine], kind: RecordKind | None,
-    given: Mapping[RecordKind, LineDecoder],
-) -> Iterator[Candidate | Decoded]:
-    """JSON Lines with the typed fast path: each line is decoded on its own as a record of one
-    kind (the forced one, else the kind of the last line read, else each kind in turn); a line
-    the fast path declines goes through :func:`_line`, which decides and words any error. Only
-    a line that is one complete record of one kind is read fast, and such a line is read the same
-    either way (``tests/property/test_io_fast_lines.py``)."""
-    decoders = [given.get(k) or line_decoder(k) for k in ((kind,) if kind is not None else RecordKind)]
-    kinds = () if kind is None else (kind,)
-    current = decoders[0]
-    decode, check = current.decode, current.check
-    objects: list[Any] = []
-    raws: list[bytes] = []
-    first = 1
-    number = 0
-    try:
-        for number, raw in enumerate(raw_lines, 1):  # noqa: B007 - number is read after the loop
-            if type(raw) is bytes:
-                if number == 1:
-                    raw = sources.strip_bom(raw)
-                try:  # the usual line: a record of the kind of the line before
-                    obj = decode(raw)
-                    if check is not None and not check(obj):
-                        raise _Declined
-                except (DECLINED, _Declined):
-                    if raw.isspace() or not raw:  # a blank line: no record (the batch ends: its
-                        if objects:  # lines are consecutive), and no other kind to try
-                            yield Decoded(current.kind, objects, path, first, raws)
-                            objects, raws = [], []
-                        continue
-                    found = _decode_other(raw, current, decoders)
-                    if found is None:
-                        obj = _NOT_PLAIN
-                    else:  # another kind: the batch so far ends here
-                        if objects:
-                            yield Decoded(current.kind, objects, path, first, raws)
-                            objects, raws = [], []
-                        current, obj = found
-                        decode, check = current.decode, current.check
-                if obj is not _NOT_PLAIN:
-                    if not objects:
-                        first = number
-                    objects.append(obj)
-                    raws.append(raw)
-                    if len(objects) >= _FAST_BATCH:
-                        yield Decoded(current.kind, objects, path, first, raws)
-                        objects, raws = [], []
-                    continue
-            if objects:
-                yield Decoded(current.kind, objects, path, first, raws)
-                objects, raws = [], []
-            yield from _line(path, number, raw, kind, kinds)
-        if objects:
-            yield Decoded(current.kind, objects, path, first, raws)
-    except ImportFailure as exc:
-        if objects:  # the records before the fault still load
-            yield Decoded(current.kind, objects, path, first, raws)
-        raise ImportFailure(path, f"{exc.reason}, after line {number}", number + 1) from exc
-
-
-class _Declined(Exception):
-    """A line the typed decoder read but whose check declined (a DMS time out of range)."""
-
-
-def _decode_other(raw: bytes, current: LineDecoder, decoders: list[LineDecoder]) -> tuple[LineDecoder, Any] | None:
-    """The line as a record of another kind than the current one, if the fast path reads it."""
-    for decoder in decoders:
-        if decoder is current:
-            continue
-        try:
-            obj = decoder.decode(raw)
-        except DECLINED:
-            continue
-        if decoder.check is not None and not decoder.check(obj):
-            return None
-        return decoder, obj
-    return None
-
-
-# ---------------------------------------------------------------------------------------------
-# Stream mode: pretty-printed pages, arrays, concatenated objects
-# ---------------------------------------------------------------------------------------------
-
-
-class _TextStream:
-    """Decoded text over byte chunks, with a read position and the line number of that position."""
-
-    def __init__(self, path: str, parts: Iterator[bytes]) -> None:
-        self.path = path
-        self._parts = parts
-        self._decoder = codecs.getincrementaldecoder("utf-8")()
-        self._json = json.JSONDecoder()
-        self.buf = ""
-        self.pos = 0
-        self.line = 1
-        self.eof = False
-        self.huge = False  # whether the last value may hold HugeInteger markers
-        self._first = True
-        self._fault: ImportFailure | None = None  # met while reading: raised once the text before it is used
-
-    def _fill(self) -> bool:
-        if self._fault is not None:  # before the end: a character cut at the end is met with it
-            raise self._fault
-        if self.eof:
-            return False
-        try:
-            part = next(self._parts, None)
-        except ImportFailure as exc:  # (a gzip stream cut short) raised once the text before is used
-            line = self.line + self.buf.count("\n", self.pos)
-            self._fault = ImportFailure(self.path, exc.reason, line)
-            return True
-        try:
-            text = self._decoder.decode(part or b"", final=part is None)
-        except UnicodeDecodeError as exc:  # the text before the byte is still read, values and all
-            valid = exc.object[: exc.start]
-            line = self.line + self.buf.count("\n", self.pos) + valid.count(b"\n")
-            self._fault = ImportFailure(self.path, "not valid UTF-8; exports must be UTF-8 encoded", line)
-            text = bytes(valid).decode("utf-8")
-        if self._first:
-            text, self._first = text.removeprefix("\ufeff"), False
-        if part is None:
-            self.eof = True
-        if self.pos > sources.CHUNK_SIZE:
-            self.buf, self.pos = self.buf[self.pos :], 0
-        self.buf += text
-        return True
-
-    def peek(self) -> str | None:
-        """The next non-whitespace character (consumed whitespace counts its lines)."""
-        while True:
-            start = self.pos
-            end = len(self.buf)
-            while self.pos < end and self.buf[self.pos] in " \t\r\n":
-                self.pos += 1
-            self.line += self.buf.count("\n", start, self.pos)
-            if self.pos < end:
-                return self.buf[self.pos]
-            if not self._fill():
-                return None
-
-    def take(self) -> None:
-        self.pos += 1
-
-    def value(self) -> object:
-        """Decode the JSON value at the next non-blank position, reading more chunks while it is
-        incomplete."""
-        self.peek()
-        decoder = self._json
-        while True:
-            try:
-                value, end = decoder.raw_decode(self.buf, self.pos)
-            except json.JSONDecodeError as exc:
-                pending = len(self.buf) - self.pos
-                may_continue = exc.pos >= len(self.buf) - 6 or exc.msg.startswith("Unterminated")
-                if may_continue and not self.eof and pending <= MAX_VALUE:
-                    target = len(self.buf) + max(pending, sources.CHUNK_SIZE)
-                    while len(self.buf) < target and self._fill() and self._fault is None:
-                        pass  # (a fault met: the text before it is tried first, the next fill raises it)
-                    continue
-                raise self._failure(exc, may_continue) from None
-            except RecursionError:
-                reason = (f"the JSON value starting at line {self.line}: {jsontext.TOO_DEEP};"
-                          " the rest of the file is not read")
-                raise ImportFailure(self.path, reason, self.line) from None
-            except ValueError:  # an integer too long to convert: read it as a marker
-                if decoder is jsontext.MARKING:
-                    raise
-                decoder = jsontext.MARKING
-                continue
-            self.line += self.buf.count("\n", self.pos, end)
-            self.pos = end
-            self.huge = decoder is jsontext.MARKING
-            return value
-
-    def _failure(self, exc: json.JSONDecodeError, truncated: bool) -> ImportFailure:
-        line = self.line + self.buf.count("\n", self.pos, exc.pos)
-        rest = len(self.buf) - self.pos
-        if truncated and self.eof:
-            reason = f"the JSON value starting at line {self.line} is cut off at the end of the file (truncated)"
-        elif truncated:
-            reason = f"the JSON value starting at line {self.line} is larger than {MAX_VALUE} characters"
-        else:
-            reason = f"invalid JSON: {exc.msg}; the rest of the file ({rest} characters) is not read"
-        return ImportFailure(self.path, reason, line)
-
-
-def _json_stream(path: str, parts: Iterator[bytes], kind: RecordKind | None) -> Iterator[Candidate]:
-    text = _TextStream(path, parts)
-    arrays = 0
-    while (char := text.peek()) is not None:
-        if char != "[":
-            line = text.line
-            value = text.value()
-            yield from _expand(value, path, line, "", kind, huge=text.huge)
-            continue
-        text.take()
-        arrays += 1
-        index = 0
-        label = "" if arrays == 1 else f"array {arrays} "
-        if text.peek() == "]":
-            text.take()
-            continue
-        while True:
-            line = text.line
-            value = text.value()
-            yield from _expand(value, path, line, f"{label}[{index}]", kind, huge=text.huge)
-            index += 1
-            char = text.peek()
-            if char == ",":
-                text.take()
-                continue
-            if char == "]":
-                text.take()
-                break
-            what = "the end of the file" if char is None else repr(char)
-            raise ImportFailure(path, f"expected ',' or ']' after array element, found {what}", text.line)
+#: Also named from here: the fast path's batches (:mod:`jsonlines`), the largest value of stream
+#: mode (:mod:`jsonstream`) and the page lists (:mod:`pages`).
+__all__ = ["MAX_VALUE", "PAGE_LISTS", "Decoded", "read_file"]

@@ -18,7 +18,7 @@ import attrs
 
 from dsc_engine.errors import DscError, ImportFailure, RequestError, ServerConfigError, UsageError
 from dsc_engine.io import sources
-from dsc_engine.io.imports import reject_lines
+from dsc_engine.io.importreport import reject_lines
 from dsc_engine.models import RecordKind
 from dsc_engine.server.throttle import rate_problem
 from dsc_engine.server.config import (

@@ -116,9 +116,9 @@ def test_a_narrowed_decoder_hands_back_the_known_string_itself() -> None:
 
 def test_an_import_reads_the_same_while_its_decoders_narrow(tmp_path: Any, monkeypatch: Any) -> None:
     from dsc_engine import sample
-    from dsc_engine.io import formats
+    from dsc_engine.io import jsonlines
 
-    monkeypatch.setattr(formats, "_FAST_BATCH", 7)  # narrowed after a few lines; new values keep coming
+    monkeypatch.setattr(jsonlines, "_FAST_BATCH", 7)  # narrowed after a few lines; new values keep coming
     recs = sample.generate(RecordKind.AUDIT_LOG, 400, seed=21) + sample.generate(RecordKind.MASKING_RUN, 100, seed=21)
     path = tmp_path / "mixed.jsonl"
     path.write_text("".join(json.dumps(to_wire(r), ensure_ascii=False) + "\n" for r in recs), encoding="utf-8")

@@ -231,11 +231,11 @@ def test_blank_lines_before_the_first_record_are_read_past_in_constant_memory(tm
 
 
 def test_blank_lines_are_not_offered_to_each_kinds_decoder(tmp_path, monkeypatch):
-    from dsc_engine.io import formats
+    from dsc_engine.io import jsonlines
 
     offered = []
-    decode_other = formats._decode_other
-    monkeypatch.setattr(formats, "_decode_other", lambda raw, *rest: offered.append(raw) or decode_other(raw, *rest))
+    decode_other = jsonlines._decode_other
+    monkeypatch.setattr(jsonlines, "_decode_other", lambda raw, *rest: offered.append(raw) or decode_other(raw, *rest))
     wires = [to_wire(r) for r in sample.generate(AUDIT, 2, seed=3)]
     path = tmp_path / "gaps.jsonl"
     path.write_text(json.dumps(wires[0]) + "\n\n \r\n\t\n" + json.dumps(wires[1]) + "\n\n")
