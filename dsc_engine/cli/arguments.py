@@ -1,5 +1,6 @@
 """How the subcommands read their arguments: their parser class and the argument types they
-share (argparse ``type=`` functions)."""
+share (argparse ``type=`` functions; ``source`` and ``record_kind`` are the serve command's, in
+``server/cli.py``, which the layers keep below this package)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,6 @@ from collections.abc import Iterable, Sequence
 
 from dsc_engine.api.read import INT32_MAX
 from dsc_engine.errors import UsageError
-from dsc_engine.io import sources
-from dsc_engine.models import RecordKind
 from dsc_engine.wire import times
 
 
@@ -39,22 +38,6 @@ class CommandParser(argparse.ArgumentParser):
 
 #: What ``-`` stands for where a command reads or writes files.
 STANDARD = "-"
-
-
-def source(text: str) -> str:
-    """A ``--data`` or ``load`` source: ``-`` is standard input (:func:`sources.from_command_line`)."""
-    try:
-        return sources.from_command_line(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def record_kind(text: str) -> RecordKind:
-    """A record kind, by any of its names (``audit``, ``audit_log`` ...)."""
-    try:
-        return RecordKind.parse(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def time_zone(text: str) -> dt.tzinfo:

@@ -18,9 +18,7 @@ from dsc_engine.api.operations import BY_KIND, OPERATIONS
 from dsc_engine.cli import demo as demos
 from dsc_engine.cli import destination
 from dsc_engine.cli import shell as shells
-from dsc_engine.cli.arguments import (
-    file_only, name_value, page_number, parameters, record_kind, refuse_file_options, source, time_zone,
-)
+from dsc_engine.cli.arguments import file_only, name_value, page_number, parameters, refuse_file_options, time_zone
 from dsc_engine.cli.cloud import add_upstream_options, record_upstream, refuse_proxy_options
 from dsc_engine.cli.output import (
     Format, Progress, dumps, printable, write_items, write_mapping, write_plan, write_rejects, write_rows,
@@ -31,6 +29,7 @@ from dsc_engine.io import export, importreport, imports, snapshot, sources
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
 from dsc_engine.query.parse import parse_filter
+from dsc_engine.server.cli import record_kind, source  # the serve command's argument types, shared
 from dsc_engine.sql.url import data_url, redact
 from dsc_engine.wire.codec import response_item
 

@@ -82,12 +82,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     data = parser.add_argument_group("data")
     data.add_argument(
-        "--data", metavar="PATH|URL", action="append", default=[], type=_source,
+        "--data", metavar="PATH|URL", action="append", default=[], type=source,
         help="an exported file or directory to load (repeatable; kinds are detected; - for standard input),"
              " or one database URL to answer from: duckdb:///logs.duckdb, chdb:///dir, clickhouse://host/db",
     )
     data.add_argument("--backend", metavar="URL", dest="data", action="append", help="the same as --data URL")
-    data.add_argument("--kind", type=_kind, metavar="KIND",
+    data.add_argument("--kind", type=record_kind, metavar="KIND",
                       help="read every --data record as this kind instead of detecting it: audit, masking, dms")
     data.add_argument("--sample", action="store_true", help="also load the bundled sample logs")
     data.add_argument(
@@ -117,14 +117,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     return parser
 
 
-def _source(text: str) -> str:
+# The argument types the other commands share too (``dsc_engine.cli.arguments`` takes them from
+# here: the serve command's parser is the lowest of the command-line modules).
+
+
+def source(text: str) -> str:
+    """A ``--data`` or ``load`` source: ``-`` is standard input (:func:`sources.from_command_line`)."""
     try:
         return sources.from_command_line(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _kind(text: str) -> RecordKind:
+def record_kind(text: str) -> RecordKind:
+    """A record kind, by any of its names (``audit``, ``audit_log`` ...)."""
     try:
         return RecordKind.parse(text)
     except ValueError as exc:
