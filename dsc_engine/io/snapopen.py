@@ -4,42 +4,29 @@ Opening checks, in this order, before the first array is allocated: the header a
 (the directory must end it); the directory's checksum, shape and types; every section's place
 (inside the file, before the directory, not overlapping another) and declared length (a whole
 number of items, the count the directory implies); then the CRC-32 of every section, read a
-megabyte at a time. Only then are arrays allocated and filled (``readinto``, no per-value
-decoding), and checked against each other cheaply in C: every code below its table's size,
-every row number inside its segment, offsets ascending, the primary time present and the rows in
-contract order, load numbers distinct. A fault anywhere is a :class:`SnapshotError` naming the
-section, and nothing is loaded. What these checks cannot see is a file built on purpose with
-consistent but wrong indexes: it gives wrong answers for its own data, never a crash or a read
-out of bounds.
+megabyte at a time (the file's part of these checks is :mod:`snapfile`'s). Only then are arrays
+allocated and filled (``readinto``, no per-value decoding), and checked against each other cheaply
+in C: every code below its table's size, every row number inside its segment, offsets ascending,
+the primary time present and the rows in contract order, load numbers distinct. A fault anywhere
+is a :class:`SnapshotError` naming the section, and nothing is loaded. What these checks cannot
+see is a file built on purpose with consistent but wrong indexes: it gives wrong answers for its
+own data, never a crash or a read out of bounds.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
-import json
 import operator
 import re
 import sys
-import zlib
 from array import array
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from typing import Any, BinaryIO
 
-import attrs
-
 from dsc_engine.errors import RecordError, SnapshotError
-from dsc_engine.io.snapstore import (
-    DT_ZERO,
-    FORMAT_NAME,
-    HEADER,
-    INDEX_KINDS,
-    INDEX_NAMES,
-    ITEM_SIZES,
-    MAX_DIRECTORY,
-    MICROSECOND,
-    VERSION,
-)
+from dsc_engine.io.snapfile import SnapshotFile, brief, read_directory, verify
+from dsc_engine.io.snapstore import DT_ZERO, INDEX_KINDS, INDEX_NAMES, MICROSECOND
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import INT64_MAX, INT64_MIN
 from dsc_engine.query.plan import IndexKind
@@ -51,158 +38,10 @@ from dsc_engine.store.text import TextIndex
 from dsc_engine.wire.codec import entries_from_wire, runs
 from dsc_engine.wire.types import Storage
 
-#: Bytes checksummed at a time.
-_PIECE = 1 << 20
 #: Values of a text table decoded at a time (bounds the temporary text).
 _DECODE_STEP = 1 << 16
 
-
-# ---------------------------------------------------------------------------------------------
-# Reading: the directory and the sections, checked before anything is allocated
-# ---------------------------------------------------------------------------------------------
-
-
-@attrs.frozen
-class _Section:
-    offset: int
-    length: int
-    type: str
-    crc32: int
-
-
-class _File:
-    """The sections of one snapshot file, each checked before it is read."""
-
-    def __init__(self, raw: BinaryIO, sections: list[_Section]) -> None:
-        self.raw = raw
-        self.sections = sections
-        self.used: set[int] = set()
-
-    def type_of(self, number: object, where: str) -> str:
-        """The type of the section ``number`` names (for a part stored in one of two forms)."""
-        return self.sections[self._number(number, where)].type
-
-    def _number(self, number: object, where: str) -> int:
-        """``number``, when it names a section."""
-        if type(number) is not int or not 0 <= number < len(self.sections):
-            raise SnapshotError(f"corrupt: {where} names no section ({_brief(number)})")
-        return number
-
-    def section(self, listed: object, kind: str, where: str, count: int | None = None) -> _Section:
-        number = self._number(listed, where)
-        section = self.sections[number]
-        if section.type != kind:
-            raise SnapshotError(f"corrupt: {where} is a section of type {section.type!r}, not {kind!r}")
-        if count is not None and section.length != count * ITEM_SIZES[kind]:
-            raise SnapshotError(
-                f"corrupt: {where} holds {section.length} bytes, not {count} items of {ITEM_SIZES[kind]} bytes"
-            )
-        if number in self.used:
-            raise SnapshotError(f"corrupt: {where} reuses section {number}")
-        self.used.add(number)
-        return section
-
-    def array(self, section: _Section, kind: str) -> array:  # type: ignore[type-arg]
-        """The section's items, read straight into a new array (no temporary copy)."""
-        items = array(kind, [0]) * (section.length // ITEM_SIZES[kind])
-        self.raw.seek(section.offset)
-        view = memoryview(items).cast("B")
-        if self.raw.readinto(view) != section.length:  # type: ignore[attr-defined]
-            raise SnapshotError("truncated: the file shrank while it was read")
-        if sys.byteorder == "big":
-            items.byteswap()
-        return items
-
-    def bytes(self, section: _Section) -> bytes:
-        self.raw.seek(section.offset)
-        data = self.raw.read(section.length)
-        if len(data) != section.length:
-            raise SnapshotError("truncated: the file shrank while it was read")
-        return data
-
-    def json(self, section: _Section, where: str) -> Any:
-        try:
-            return json.loads(self.bytes(section).decode("utf-8"))
-        except ValueError as exc:
-            raise SnapshotError(f"corrupt: {where} is not UTF-8 JSON: {exc}") from None
-        except RecursionError:
-            raise SnapshotError(f"corrupt: {where} is nested too deeply") from None
-
-
-def read_directory(raw: BinaryIO, size: int, head: bytes) -> tuple[dict[str, Any], list[_Section]]:
-    """The checked directory of a version 3 file (``head``: its first :data:`HEADER` bytes)."""
-    if len(head) < HEADER.size:
-        raise SnapshotError(f"truncated: {len(head)} bytes, shorter than the {HEADER.size}-byte header")
-    _, _, flags, offset, length, crc = HEADER.unpack(head)
-    if flags:
-        raise SnapshotError(f"unknown snapshot flags 0x{flags:02x}")
-    if length > MAX_DIRECTORY:
-        raise SnapshotError(f"corrupt: the directory claims {length} bytes, more than {MAX_DIRECTORY}")
-    if offset < HEADER.size or offset + length != size:
-        raise SnapshotError(
-            f"truncated or corrupt: the directory ({length} bytes at {offset}) does not end the"
-            f" {size}-byte file"
-        )
-    raw.seek(offset)
-    data = raw.read(length)
-    if len(data) != length or zlib.crc32(data) != crc:
-        raise SnapshotError("corrupt: the CRC-32 checksum of the directory does not match")
-    try:
-        directory = json.loads(data.decode("utf-8"))
-    except ValueError as exc:
-        raise SnapshotError(f"corrupt: the directory is not UTF-8 JSON: {exc}") from None
-    except RecursionError:
-        raise SnapshotError("corrupt: the directory is nested too deeply") from None
-    if not isinstance(directory, dict) or directory.get("format") != FORMAT_NAME or directory.get("version") != VERSION:
-        raise SnapshotError(f"corrupt: the directory is not that of a version {VERSION} {FORMAT_NAME}")
-    listed = directory.get("sections")
-    if not isinstance(listed, list) or not isinstance(directory.get("kinds"), list):
-        raise SnapshotError("corrupt: the directory lacks its 'sections' or 'kinds'")
-    sections = [_section(item, number, offset) for number, item in enumerate(listed)]
-    ends = sorted((s.offset, s.offset + s.length, n) for n, s in enumerate(sections))
-    for (_, end, number), (start, _, following) in zip(ends, ends[1:]):
-        if start < end:
-            raise SnapshotError(f"corrupt: sections {number} and {following} overlap")
-    return directory, sections
-
-
-def _section(item: object, number: int, limit: int) -> _Section:
-    where = f"section {number}"
-    if not isinstance(item, dict):
-        raise SnapshotError(f"corrupt: {where} is not an object")
-    offset, length, kind, crc = (item.get(k) for k in ("offset", "length", "type", "crc32"))
-    if not all(type(v) is int and v >= 0 for v in (offset, length, crc)):
-        raise SnapshotError(f"corrupt: {where} has no whole offset, length and crc32")
-    if kind not in (*ITEM_SIZES, "bytes", "json"):
-        raise SnapshotError(f"corrupt: {where} has an unknown type {_brief(kind)}")
-    assert isinstance(offset, int) and isinstance(length, int) and isinstance(kind, str)
-    if offset < HEADER.size or offset + length > limit:
-        raise SnapshotError(f"truncated or corrupt: {where} ({length} bytes at {offset}) lies outside the sections")
-    if kind in ITEM_SIZES and length % ITEM_SIZES[kind]:
-        raise SnapshotError(f"corrupt: {where} holds {length} bytes, not whole items of {ITEM_SIZES[kind]} bytes")
-    return _Section(offset, length, kind, int(crc))  # type: ignore[arg-type]
-
-
-def verify(raw: BinaryIO, sections: Iterable[_Section]) -> None:
-    """Compare every section's CRC-32, reading a megabyte at a time into one buffer."""
-    buffer = bytearray(_PIECE)
-    view = memoryview(buffer)
-    for number, section in enumerate(sections):
-        raw.seek(section.offset)
-        left, crc = section.length, 0
-        while left:
-            got = raw.readinto(view[: min(left, _PIECE)])  # type: ignore[attr-defined]
-            if not got:
-                raise SnapshotError(f"truncated: section {number} is cut short")
-            crc = zlib.crc32(view[:got], crc)
-            left -= got
-        if crc != section.crc32:
-            raise SnapshotError(f"corrupt: the CRC-32 checksum of section {number} does not match")
-
-
-def _brief(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+__all__ = ["read_directory", "read_stores", "verify"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -220,7 +59,7 @@ def read_stores(
     refused whichever kinds are asked for."""
     directory, sections = read_directory(raw, size, head)
     verify(raw, sections)
-    file = _File(raw, sections)
+    file = SnapshotFile(raw, sections)
     stores: dict[RecordKind, Store] = {}
     unread: dict[RecordKind, int] = {}
     for kind, entry in _kind_entries(directory):
@@ -246,14 +85,14 @@ def _kind_entries(directory: dict[str, Any]) -> list[tuple[RecordKind, dict[str,
         try:
             kind = RecordKind(label)
         except (ValueError, TypeError):
-            raise SnapshotError(f"corrupt: unknown record kind {_brief(label)}") from None
+            raise SnapshotError(f"corrupt: unknown record kind {brief(label)}") from None
         if kind in found:
             raise SnapshotError(f"corrupt: record kind {kind.value!r} appears twice")
         found[kind] = entry
     return list(found.items())
 
 
-def _read_kind(file: _File, kind: RecordKind, entry: dict[str, Any]) -> Store:
+def _read_kind(file: SnapshotFile, kind: RecordKind, entry: dict[str, Any]) -> Store:
     store = Store(kind)
     schema = store.schema
     rows, tables, segments = entry.get("rows"), entry.get("tables"), entry.get("segments")
@@ -264,7 +103,7 @@ def _read_kind(file: _File, kind: RecordKind, entry: dict[str, Any]) -> Store:
         attr, is_entry = (table.get("attr"), table.get("entry")) if isinstance(table, dict) else (None, None)
         owner = schema.entry_tables if is_entry is True else schema.tables
         if type(is_entry) is not bool or not isinstance(attr, str) or attr not in owner or (is_entry, attr) in read:
-            raise SnapshotError(f"corrupt: unknown or repeated table {_brief(attr)}")
+            raise SnapshotError(f"corrupt: unknown or repeated table {brief(attr)}")
         read.add((is_entry, attr))
         owner[attr] = Intern(owner[attr].spec, _table_values(file, table, owner[attr], f"table {attr}"))
     built = []
@@ -283,7 +122,7 @@ def _read_kind(file: _File, kind: RecordKind, entry: dict[str, Any]) -> Store:
     return store
 
 
-def _table_values(file: _File, table: dict[str, Any], intern: Intern, where: str) -> list[Any]:
+def _table_values(file: SnapshotFile, table: dict[str, Any], intern: Intern, where: str) -> list[Any]:
     count = table.get("count")
     if type(count) is not int or count < 0:
         raise SnapshotError(f"corrupt: {where} has no value count")
@@ -299,7 +138,7 @@ def _table_values(file: _File, table: dict[str, Any], intern: Intern, where: str
         raise SnapshotError(f"corrupt: {where} does not list its {count} values")
     for value in values:
         if type(value) is not expected or (isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX):
-            raise SnapshotError(f"corrupt: {where}: {_brief(value)} is not a {expected.__name__}")
+            raise SnapshotError(f"corrupt: {where}: {brief(value)} is not a {expected.__name__}")
     if len(set(map(_typed, values))) != count:
         raise SnapshotError(f"corrupt: {where} lists a value twice")
     return [None, *values]
@@ -398,7 +237,7 @@ _ABOVE = [bytes(digit + 1) + b"\x01" * (255 - digit) for digit in range(256)]
 _ONE = re.compile(b"\x01")
 
 
-def _read_segment(file: _File, schema: Schema, entry: dict[str, Any], where: str) -> Segment:
+def _read_segment(file: SnapshotFile, schema: Schema, entry: dict[str, Any], where: str) -> Segment:
     n = entry["rows"]
     seq = file.array(file.section(entry.get("seq"), "q", f"{where}'s load numbers", n), "q")
     listed = entry.get("columns")
@@ -408,7 +247,7 @@ def _read_segment(file: _File, schema: Schema, entry: dict[str, Any], where: str
     for column in listed:
         attr = column.get("attr") if isinstance(column, dict) else None
         if not isinstance(attr, str) or attr not in schema.columns or attr in columns:
-            raise SnapshotError(f"corrupt: {where} has an unknown or repeated column {_brief(attr)}")
+            raise SnapshotError(f"corrupt: {where} has an unknown or repeated column {brief(attr)}")
         columns[attr] = _read_column(file, schema, attr, column, n, f"{where} column {attr}")
     missing = [attr for attr in schema.columns if attr not in columns]
     if missing:
@@ -423,13 +262,13 @@ def _read_segment(file: _File, schema: Schema, entry: dict[str, Any], where: str
         attr = index.get("attr") if isinstance(index, dict) else None
         parts = index.get("sections") if isinstance(index, dict) else None
         if kind is None or not isinstance(attr, str) or not isinstance(parts, list) or len(parts) != 2:
-            raise SnapshotError(f"corrupt: {where} lists an index it cannot read: {_brief(index)}")
+            raise SnapshotError(f"corrupt: {where} lists an index it cannot read: {brief(index)}")
         label = f"{where} {INDEX_NAMES[kind]} of {attr}"
         segment.adopt(kind, attr, _read_index(file, schema, segment, kind, attr, parts, label))
     return segment
 
 
-def _read_column(file: _File, schema: Schema, attr: str, column: dict[str, Any], n: int, where: str) -> Any:
+def _read_column(file: SnapshotFile, schema: Schema, attr: str, column: dict[str, Any], n: int, where: str) -> Any:
     spec = schema.columns[attr]
     form = column.get("form")
     if spec.storage == Storage.CODED and form == "codes":
@@ -472,7 +311,7 @@ def _read_column(file: _File, schema: Schema, attr: str, column: dict[str, Any],
             return [None if m == ABSENT_INT else DT_ZERO + dt.timedelta(microseconds=m) for m in micros]
         zero = itertools.repeat(0)
         return list(map(DT_ZERO.__add__, map(dt.timedelta, zero, zero, micros)))  # (days, seconds, µs)
-    raise SnapshotError(f"corrupt: {where} is stored as {_brief(form)}, which this column cannot be")
+    raise SnapshotError(f"corrupt: {where} is stored as {brief(form)}, which this column cannot be")
 
 
 _MAX_MICROS = (dt.datetime(9999, 12, 31, 23, 59, 59, 999999) - DT_ZERO) // MICROSECOND + 1
@@ -512,7 +351,7 @@ def _check_load_numbers(segments: list[Segment], rows: int) -> None:
 
 
 def _read_index(
-    file: _File, schema: Schema, segment: Segment, kind: IndexKind, attr: str, parts: list[Any], where: str
+    file: SnapshotFile, schema: Schema, segment: Segment, kind: IndexKind, attr: str, parts: list[Any], where: str
 ) -> Any:
     n = segment.n
     if kind is IndexKind.TEXT:
