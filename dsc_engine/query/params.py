@@ -23,7 +23,8 @@ from lark.exceptions import UnexpectedInput
 from dsc_engine.errors import InvalidParameterError, Reason
 from dsc_engine.models.records import INT64_MAX, INT64_MIN
 from dsc_engine.query import ast, grammar
-from dsc_engine.query.parse import Fault, at, expected_terminals, fault_of
+from dsc_engine.query.binding import at
+from dsc_engine.query.parse import Fault, expected_terminals, fault_of
 from dsc_engine.wire.types import read_integer
 
 # ------------------------------------------------------------------------------ range strings

@@ -1,8 +1,8 @@
 """Filter text -> AST: the grammar's tree, turned into frozen ``ast`` nodes of one record kind.
 
 One lark ``Transformer`` (:class:`_ToAst`) turns the parse tree into *binders*: functions that,
-given the field catalog in scope, check each field and literal and build the node. Binding after
-the tree is complete is what lets ``SensitiveDataLog any (TableName = "t")`` check ``TableName``
+given the field catalog in scope, check each field and literal and build the node (what they check
+and convert with is :mod:`binding`'s). Binding after the tree is complete is what lets ``SensitiveDataLog any (TableName = "t")`` check ``TableName``
 against the entry catalog although lark transforms the inner condition first.
 
 This module is the only place lark's errors are translated: :func:`parse_filter` raises
@@ -16,21 +16,30 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-import re
 import zoneinfo
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 
 import attrs
 from lark import Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from dsc_engine.errors import FilterFieldError, FilterSyntaxError, InvalidParameterError, Reason
+from dsc_engine.errors import FilterSyntaxError, InvalidParameterError, Reason
 from dsc_engine.models import RecordKind
 from dsc_engine.query import ast, grammar
+from dsc_engine.query.binding import (
+    Binder,
+    Bounds,
+    Catalog,
+    Literal,
+    Scope,
+    at,
+    is_a,
+    scalar,
+    set_literals,
+    value_of,
+)
 from dsc_engine.wire import times, types
-from dsc_engine.wire.catalog import FIELDS, NESTED, FieldSpec, UnknownField, lookup
-
-Catalog = Mapping[str, FieldSpec]
+from dsc_engine.wire.catalog import FIELDS, NESTED
 
 #: How deeply ``not``, ``and``/``or`` alternation and ``any`` may nest (parentheses alone add
 #: no level).
@@ -42,11 +51,6 @@ _CACHED_TEXT = 4_096
 #: equal only when their rules are the same. Another ``tzinfo`` (``dateutil``'s zones define
 #: ``==`` and are unhashable; a class's ``==`` may be looser than its rules) is parsed each time.
 _CACHED_ZONES = (dt.timezone, zoneinfo.ZoneInfo)
-
-
-#: Decodes a string literal with escapes (a control character may stand as itself, as in the grammar).
-_JSON_STRING = json.JSONDecoder(strict=False)
-_ESCAPE = re.compile(r'\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})')
 
 
 def parse_filter(text: str, kind: RecordKind | str, *, zone: dt.tzinfo | str = times.UTC) -> ast.Node:
@@ -105,7 +109,7 @@ def _parse(text: str, kind: RecordKind, zone: dt.tzinfo) -> ast.Node:
         raise syntax_error(text, exc) from exc
     _check_depth(text, tree)
     bind: Binder = _TO_AST.transform(tree)
-    return bind(_Scope(text, FIELDS[kind], NESTED[kind], kind.value, zone))
+    return bind(Scope(text, FIELDS[kind], NESTED[kind], kind.value, zone))
 
 
 def _check_depth(text: str, tree: Tree[Token]) -> None:
@@ -124,10 +128,6 @@ def _check_depth(text: str, tree: Tree[Token]) -> None:
             if isinstance(child, Tree)
         )
 
-
-def at(token: Token) -> int:
-    """Where ``token`` starts in the text (lark types it optional; parsed tokens always have it)."""
-    return token.start_pos or 0
 
 
 def syntax_error(text: str, exc: UnexpectedInput) -> FilterSyntaxError:
@@ -220,99 +220,30 @@ def _clamp(offset: int | None, text: str) -> int:
     return min(offset, len(text))
 
 
-# ------------------------------------------------------------------------------ binding scope
-
-
-@attrs.frozen
-class _Scope:
-    """What a binder checks against: the text (for error offsets) and the fields in scope."""
-
-    text: str
-    catalog: Catalog
-    nested: Mapping[str, Catalog]
-    owner: str  # "audit_log", or "SensitiveDataLog entry", for messages
-    zone: dt.tzinfo  # of time literals written without one
-
-    def field(self, token: Token) -> FieldSpec:
-        try:
-            return lookup(self.catalog, str(token))
-        except UnknownField as exc:
-            hint = f"; did you mean {exc.suggestion}?" if exc.suggestion else ""
-            raise self.fail(
-                f"unknown field {exc.name!r} in {self.owner} filters{hint} "
-                f"(fields: {', '.join(exc.known)})",
-                at(token),
-            ) from None
-
-    def fail(self, message: str, offset: int) -> FilterFieldError:
-        return FilterFieldError(message, self.text, offset)
-
-
-Binder = Callable[[_Scope], ast.Node]
-
-
-@attrs.frozen
-class _Literal:
-    """A literal as written: its grammar kind (string, integer, true, false, unbounded)."""
-
-    kind: str
-    text: str
-    pos: int
-
-    @classmethod
-    def of(cls, kind: str, token: Token) -> _Literal:
-        return cls(kind, str(token), at(token))
-
-    def describe(self) -> str:
-        """``string "x"``, ``integer 5``, ``the boolean true``, ``an open bound '*'``."""
-        if self.kind == "unbounded":
-            return "an open bound '*'"
-        if self.kind in ("true", "false"):  # the kind is the literal itself: name its type
-            return f"the boolean {self.text}"
-        return f"{self.kind} {self.text}"
-
-    def string(self, scope: _Scope) -> str:
-        """The decoded text of a string literal (JSON escapes); a bad escape is a syntax error."""
-        raw = self.text
-        index = raw.find("\\")
-        if index == -1:
-            return raw[1:-1]  # no escapes: the text between the quotes, as JSON reads it
-        while index != -1:
-            match = _ESCAPE.match(raw, index)
-            if match is None:
-                raise FilterSyntaxError(
-                    "invalid escape in string (use \\\" \\\\ \\/ \\b \\f \\n \\r \\t or \\uXXXX)",
-                    scope.text,
-                    self.pos + index,
-                )
-            index = raw.find("\\", match.end())
-        return _JSON_STRING.decode(raw)  # type: ignore[no-any-return]
-
-
 # --------------------------------------------------------------------------- tree -> binders
 
 
-def _compare(field: Token, op: ast.CompareOp, literal: _Literal) -> Binder:
-    def bind(scope: _Scope) -> ast.Node:
-        spec = _scalar(scope, field)
+def _compare(field: Token, op: ast.CompareOp, literal: Literal) -> Binder:
+    def bind(scope: Scope) -> ast.Node:
+        spec = scalar(scope, field)
         if op in (ast.CompareOp.EQ, ast.CompareOp.NE):
-            value = _value(scope, spec, literal)
+            value = value_of(scope, spec, literal)
         elif not spec.type.ordered:
             raise scope.fail(
-                f"{op.value!r} needs an integer or time field; {_is_a(spec)}",
+                f"{op.value!r} needs an integer or time field; {is_a(spec)}",
                 literal.pos,
             )
         else:
-            value = _value(scope, spec, literal)
+            value = value_of(scope, spec, literal)
         return ast.Compare(spec.name, op, value, pos=at(field))
 
     return bind
 
 
-def _comparison(op: ast.CompareOp) -> Callable[[Transformer[Token, Binder], Token, _Literal], Binder]:
+def _comparison(op: ast.CompareOp) -> Callable[[Transformer[Token, Binder], Token, Literal], Binder]:
     """The transformer callback of one comparison operator (``eq`` ... ``ge`` in the grammar)."""
 
-    def callback(self: Transformer[Token, Binder], field: Token, literal: _Literal) -> Binder:
+    def callback(self: Transformer[Token, Binder], field: Token, literal: Literal) -> Binder:
         return _compare(field, op, literal)
 
     return callback
@@ -357,27 +288,27 @@ class _ToAst(Transformer[Token, Binder]):
 
     # Text operators -------------------------------------------------------------------------
 
-    def ieq(self, field: Token, keyword: Token, literal: _Literal) -> Binder:
+    def ieq(self, field: Token, keyword: Token, literal: Literal) -> Binder:
         return _text_predicate(ast.EqualsIgnoreCase, field, keyword, literal)
 
-    def contains(self, field: Token, keyword: Token, literal: _Literal) -> Binder:
+    def contains(self, field: Token, keyword: Token, literal: Literal) -> Binder:
         return _text_predicate(ast.Contains, field, keyword, literal)
 
-    def startswith(self, field: Token, keyword: Token, literal: _Literal) -> Binder:
+    def startswith(self, field: Token, keyword: Token, literal: Literal) -> Binder:
         return _text_predicate(ast.StartsWith, field, keyword, literal)
 
     # Ranges, sets, entries ------------------------------------------------------------------
 
-    def in_range(self, field: Token, keyword: Token, bounds: _Bounds) -> Binder:
-        def bind(scope: _Scope) -> ast.Node:
-            spec = _scalar(scope, field)
+    def in_range(self, field: Token, keyword: Token, bounds: Bounds) -> Binder:
+        def bind(scope: Scope) -> ast.Node:
+            spec = scalar(scope, field)
             if not spec.type.ordered:
                 raise scope.fail(
-                    f"a range needs an integer or time field; {_is_a(spec)}",
+                    f"a range needs an integer or time field; {is_a(spec)}",
                     bounds.pos,
                 )
-            low = None if bounds.low.kind == "unbounded" else _value(scope, spec, bounds.low)
-            high = None if bounds.high.kind == "unbounded" else _value(scope, spec, bounds.high)
+            low = None if bounds.low.kind == "unbounded" else value_of(scope, spec, bounds.low)
+            high = None if bounds.high.kind == "unbounded" else value_of(scope, spec, bounds.high)
             if low is not None and high is not None and low > high:  # type: ignore[operator]
                 raise scope.fail(
                     f"the lower bound {bounds.low.text} is above the upper bound {bounds.high.text}",
@@ -389,32 +320,28 @@ class _ToAst(Transformer[Token, Binder]):
 
         return bind
 
-    def in_set(self, field: Token, keyword: Token, *literals: _Literal) -> Binder:
+    def in_set(self, field: Token, keyword: Token, *literals: Literal) -> Binder:
         return _in_set(field, literals)
 
     def in_literals(self, field: Token, keyword: Token, values: Token) -> Binder:
-        start = at(values)
-        literals = [
-            _Literal(str(match.lastgroup), match.group(), start + match.start()) for match in _SET_ITEM.finditer(values)
-        ]
-        return _in_set(field, literals)
+        return _in_set(field, set_literals(values))
 
     def any_entry(self, field: Token, keyword: Token, condition: Binder) -> Binder:
-        def bind(scope: _Scope) -> ast.Node:
+        def bind(scope: Scope) -> ast.Node:
             spec = scope.field(field)
             if spec.type is not types.ENTRIES:
                 lists = ", ".join(scope.nested) or "none in these records"
                 raise scope.fail(
-                    f"'any' needs a list field (here: {lists}); {_is_a(spec)}",
+                    f"'any' needs a list field (here: {lists}); {is_a(spec)}",
                     at(field),
                 )
-            inner = _Scope(scope.text, scope.nested[spec.name], {}, f"{spec.name} entry", scope.zone)
+            inner = Scope(scope.text, scope.nested[spec.name], {}, f"{spec.name} entry", scope.zone)
             return ast.AnyEntry(spec.name, condition(inner), pos=at(field))
 
         return bind
 
-    def range(self, low_open: bool, low: _Literal, high: _Literal, high_close: bool) -> _Bounds:
-        return _Bounds(low, high, low_open, high_close)
+    def range(self, low_open: bool, low: Literal, high: Literal, high_close: bool) -> Bounds:
+        return Bounds(low, high, low_open, high_close)
 
     def closed(self, bracket: Token) -> bool:
         return True
@@ -424,49 +351,32 @@ class _ToAst(Transformer[Token, Binder]):
 
     # Literals -------------------------------------------------------------------------------
 
-    def string(self, token: Token) -> _Literal:
-        return _Literal.of("string", token)
+    def string(self, token: Token) -> Literal:
+        return Literal.of("string", token)
 
-    def integer(self, token: Token) -> _Literal:
-        return _Literal.of("integer", token)
+    def integer(self, token: Token) -> Literal:
+        return Literal.of("integer", token)
 
-    def true(self, token: Token) -> _Literal:
-        return _Literal.of("true", token)
+    def true(self, token: Token) -> Literal:
+        return Literal.of("true", token)
 
-    def false(self, token: Token) -> _Literal:
-        return _Literal.of("false", token)
+    def false(self, token: Token) -> Literal:
+        return Literal.of("false", token)
 
-    def unbounded(self, token: Token) -> _Literal:
-        return _Literal.of("unbounded", token)
+    def unbounded(self, token: Token) -> Literal:
+        return Literal.of("unbounded", token)
 
 
 _TO_AST = _ToAst()
 
-#: A value in a LITERAL_SET token (the grammar's STRING and SIGNED_INT), its group named by its
-#: literal kind: between values stand only whitespace and commas, so searching the token finds
-#: each value in turn.
-_SET_ITEM = re.compile(r'(?P<string>"[^"\\]*+(?:\\.[^"\\]*+)*+")|(?P<integer>-?[0-9]++)', re.S)
 
-
-def _in_set(field: Token, literals: Sequence[_Literal]) -> Binder:
-    def bind(scope: _Scope) -> ast.Node:
-        spec = _scalar(scope, field)
-        values = [_value(scope, spec, literal) for literal in literals]
+def _in_set(field: Token, literals: Sequence[Literal]) -> Binder:
+    def bind(scope: Scope) -> ast.Node:
+        spec = scalar(scope, field)
+        values = [value_of(scope, spec, literal) for literal in literals]
         return ast.InSet(spec.name, tuple(dict.fromkeys(values)), pos=at(field))
 
     return bind
-
-
-@attrs.frozen
-class _Bounds:
-    low: _Literal
-    high: _Literal
-    low_inclusive: bool
-    high_inclusive: bool
-
-    @property
-    def pos(self) -> int:
-        return self.low.pos
 
 
 def _flat(cls: type[ast.And] | type[ast.Or], items: list[ast.Node]) -> ast.Node:
@@ -477,34 +387,19 @@ def _flat(cls: type[ast.And] | type[ast.Or], items: list[ast.Node]) -> ast.Node:
     return cls(tuple(flat), pos=items[0].pos)  # type: ignore[attr-defined]
 
 
-# ------------------------------------------------------------------------- field and literal
-
-
-def _scalar(scope: _Scope, field: Token) -> FieldSpec:
-    """The field named by ``field``, which must hold one value (not a list of entries)."""
-    spec = scope.field(field)
-    if spec.type is types.ENTRIES:
-        raise scope.fail(
-            f"{spec.name} is a list of entries; filter it with "
-            f"'{spec.name} any (<condition on its entries>)'",
-            at(field),
-        )
-    return spec
-
-
 def _text_predicate(
     node: type[ast.EqualsIgnoreCase] | type[ast.Contains] | type[ast.StartsWith],
     field: Token,
     keyword: Token,
-    literal: _Literal,
+    literal: Literal,
 ) -> Binder:
     """``ieq``, ``contains`` or ``startswith``: a string field and a string literal."""
     operator = str(keyword).lower()
 
-    def bind(scope: _Scope) -> ast.Node:
-        spec = _scalar(scope, field)
+    def bind(scope: Scope) -> ast.Node:
+        spec = scalar(scope, field)
         if not spec.type.textual:
-            raise scope.fail(f"{operator!r} needs a string field; {_is_a(spec)}", literal.pos)
+            raise scope.fail(f"{operator!r} needs a string field; {is_a(spec)}", literal.pos)
         if literal.kind != "string":
             raise scope.fail(f"{operator!r} takes a string, not {literal.describe()}", literal.pos)
         return node(spec.name, literal.string(scope), pos=at(field))
@@ -512,28 +407,14 @@ def _text_predicate(
     return bind
 
 
-def _is_a(spec: FieldSpec) -> str:
-    """``UserName is a string field``, ``EffectRow is an integer field``."""
-    kind = spec.type.name
-    article = "an" if kind[0] in "aeiou" else "a"
-    return f"{spec.name} is {article} {kind} field"
-
-
-def _value(scope: _Scope, spec: FieldSpec, literal: _Literal) -> ast.Value:
-    """Convert ``literal`` to the query type of ``spec``, or fail at the literal's offset."""
-    kind = _LITERAL_KINDS.get(literal.kind)
-    if kind is None or kind not in spec.type.literals:
-        raise scope.fail(
-            f"{_is_a(spec)}; it cannot be compared with "
-            f"{literal.describe()} (expected {spec.type.expected})",
-            literal.pos,
-        )
-    text = literal.string(scope) if kind is types.LiteralKind.STRING else literal.text
-    try:
-        return spec.type.from_literal(kind, text, scope.zone)  # type: ignore[no-any-return]
-    except types.BadValue as exc:
-        raise scope.fail(f"{spec.name}: {exc}", literal.pos) from None
-
-
-#: The grammar's literal kinds by the name :class:`_Literal` gives them ("unbounded" is none).
-_LITERAL_KINDS = {kind.value: kind for kind in types.LiteralKind}
+__all__ = [
+    "MAX_DEPTH",
+    "Catalog",
+    "Fault",
+    "at",
+    "expected_terminals",
+    "fault_of",
+    "filter_zone",
+    "parse_filter",
+    "syntax_error",
+]
