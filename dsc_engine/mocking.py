@@ -11,9 +11,9 @@ How: while a mock is active, the SDK's send functions are replaced (``DaraCore.d
 ``async_do_action`` of ``darabonba``, what ``alibabacloud_tea_openapi`` 0.4 sends with, and the
 same two of ``Tea``'s ``TeaCore``, what 0.3 sends with). That is the narrowest point where the
 request is complete (signed, every header set) and nothing has touched the network yet. Each
-request is turned into a WSGI environ for the server's own :class:`Application`, and its answer
-into the SDK's response object, so routing, checks and error bodies are those of
-``dsc-engine serve``.
+request is turned into a WSGI environ for the server's own :class:`Application`
+(``server/inprocess.py``), and its answer into the SDK's response object, so routing, checks and
+error bodies are those of ``dsc-engine serve``.
 
 Which requests the mock answers; every other one goes to the real HTTP layer, unchanged:
 
@@ -39,16 +39,13 @@ import contextlib
 import functools
 import importlib
 import inspect
-import io
 import ipaddress
 import re
-import sys
 import threading
 import time
 import unittest
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Final, Literal, TypeVar, cast
-from urllib.parse import unquote, urlencode
 
 import attrs
 
@@ -57,6 +54,7 @@ from dsc_engine.engine import Engine
 from dsc_engine.server.app import Application
 from dsc_engine.server.auth import AnyCredentials
 from dsc_engine.server.config import DEFAULT_RATE, AccessKey, ServerConfig, ThrottleConfig
+from dsc_engine.server.inprocess import call_wsgi, check_sendable, hostname, routing, wsgi_environ
 from dsc_engine.testdata import UNCHANGED, Data, Serving, Unchanged, kept, serving
 
 #: What to install for the SDK-facing parts of dsc-engine (the SDK clients, pytest).
@@ -76,14 +74,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 _PRODUCT_HOST = re.compile(r"(?:sddp|dms-enterprise)(?:-[a-z0-9]+)*(?:\.[a-z0-9-]+)?\.aliyuncs\.com")
 
 
-def _hostname(host: str) -> str:
-    """``host[:port]`` (perhaps with a scheme, as an SDK endpoint may be) -> the lower-case name."""
-    name = host.strip().lower().split("://", 1)[-1].split("/", 1)[0]
-    if name.startswith("["):
-        return name[1:].split("]", 1)[0]
-    return name.rsplit(":", 1)[0] if name.count(":") == 1 else name
-
-
 def _is_loopback(name: str) -> bool:
     if name == "localhost" or name.endswith(".localhost"):
         return True
@@ -95,105 +85,13 @@ def _is_loopback(name: str) -> bool:
 
 def intercepts(host: str, action: str | None, version: str | None) -> bool:
     """Whether the mock answers a request to ``host`` for ``action``/``version`` (module docstring)."""
-    name = _hostname(host)
+    name = hostname(host)
     if _is_loopback(name):
         return False
     if _PRODUCT_HOST.fullmatch(name):
         return True
     operation = OPERATIONS.get(action or "")
     return operation is not None and version in (None, operation.version)
-
-
-# ---------------------------------------------------------------------------------------------
-# SDK request <-> WSGI
-# ---------------------------------------------------------------------------------------------
-
-
-def _headers(request: Any) -> dict[str, str]:
-    return {str(k).lower(): str(v) for k, v in (request.headers or {}).items() if v is not None}
-
-
-def _routing(request: Any) -> tuple[str, str | None, str | None]:
-    """``(host, action, version)`` of an SDK request, from its headers or its query."""
-    headers, query = _headers(request), request.query or {}
-    action = headers.get("x-acs-action") or query.get("Action")
-    version = headers.get("x-acs-version") or query.get("Version")
-    return headers.get("host", ""), action, version
-
-
-def _body(body: object) -> bytes:
-    if body is None:
-        return b""
-    if isinstance(body, bytes | bytearray):
-        return bytes(body)
-    if isinstance(body, str):
-        return body.encode("utf-8")
-    read = getattr(body, "read", None)
-    if callable(read):
-        return _body(read())
-    if isinstance(body, Iterable):  # the SDK's own streams iterate over byte chunks
-        return b"".join(_body(chunk) for chunk in body)
-    raise TypeError(f"dsc_engine.mock cannot send a request body of type {type(body).__name__}")
-
-
-def check_sendable(request: Any) -> None:
-    """Fail as the synchronous HTTP layer fails on headers it cannot send.
-
-    ``requests`` hands header values to ``http.client``, which encodes each as Latin-1: a value
-    outside it (a user agent in Chinese, say) raises ``UnicodeEncodeError`` before anything is
-    sent, and the SDK reports that. The same error is raised here, so code that fails in
-    production fails under the mock too. (The asynchronous layer, aiohttp, sends UTF-8.)
-    """
-    for value in (request.headers or {}).values():
-        if isinstance(value, str):
-            value.encode("latin-1")
-
-
-def wsgi_environ(request: Any) -> dict[str, Any]:
-    """The PEP 3333 environ of an SDK request (``DaraRequest`` or ``TeaRequest``), as the SDK's
-    HTTP layer would put it on the wire (the query encoded as its ``compose_url`` does)."""
-    headers = _headers(request)
-    body = _body(request.body)
-    method = str(request.method or "GET").upper()
-    path, _, inline_query = str(request.pathname or "/").partition("?")
-    query = urlencode({str(k): str(v) for k, v in (request.query or {}).items() if v is not None})
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": method,
-        "PATH_INFO": unquote(path) or "/",
-        "QUERY_STRING": "&".join(part for part in (inline_query, query) if part),
-        "SERVER_NAME": _hostname(headers.get("host", "")) or "localhost",
-        "SERVER_PORT": str(request.port),
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": str(request.protocol or "http").lower(),
-        "wsgi.input": io.BytesIO(body),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-    }
-    for name, value in headers.items():
-        key = name.upper().replace("-", "_")
-        environ[key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{key}"] = value
-    if body or method not in ("GET", "HEAD"):  # what the HTTP layer sends (requests does this)
-        environ["CONTENT_LENGTH"] = str(len(body))
-    return environ
-
-
-def call_wsgi(
-    app: Callable[..., Iterable[bytes]], environ: dict[str, Any]
-) -> tuple[int, str, dict[str, str], bytes]:
-    """``(status, reason, lower-case headers, body)`` of ``app``'s answer to ``environ``."""
-    started: list[tuple[str, list[tuple[str, str]]]] = []
-
-    def start_response(status: str, headers: list[tuple[str, str]], exc_info: object = None) -> Any:
-        started.append((status, headers))
-        return lambda data: None
-
-    body = b"".join(app(environ, start_response))
-    status, headers = started[-1]
-    code, _, reason = status.partition(" ")
-    return int(code), reason, {name.lower(): value for name, value in headers}, body
 
 
 # ---------------------------------------------------------------------------------------------
@@ -257,7 +155,7 @@ class _Interceptor:
         """The mock that answers ``request``, or ``None`` when it goes to the network."""
         with self._lock:
             mock = self._active[-1] if self._active else None
-        return mock if mock is not None and intercepts(*_routing(request)) else None
+        return mock if mock is not None and intercepts(*routing(request)) else None
 
     def _patch(self, core: type, response: type) -> None:
         send = core.__dict__["do_action"]
@@ -513,4 +411,13 @@ def mock(
     return EngineMock(data, config=config, access_keys=access_keys, clock=clock)
 
 
-__all__ = ["INSTALL_HINT", "UNTHROTTLED", "EngineMock", "intercepts", "mock"]
+__all__ = [
+    "INSTALL_HINT",
+    "UNTHROTTLED",
+    "EngineMock",
+    "call_wsgi",
+    "check_sendable",
+    "intercepts",
+    "mock",
+    "wsgi_environ",
+]

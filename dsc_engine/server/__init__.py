@@ -7,7 +7,8 @@
 * ``cli.py``: the ``dsc-engine serve`` subcommand.
 
 ``dsc_engine.testing`` starts a server for tests and hands out a ready SDK ``Config``;
-``dsc_engine.mock`` hands the SDK's requests to the same :class:`Application` in-process.
+``dsc_engine.mock`` hands the SDK's requests to the same :class:`Application` in-process
+(``inprocess.py`` turns an SDK request into a WSGI environ).
 """
 
 from __future__ import annotations
