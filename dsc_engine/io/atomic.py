@@ -183,9 +183,7 @@ def _temporary(target: Path) -> tuple[int, Path]:
     ``open`` gives (0o666 less the umask), so that the file's permissions are those of any
     other file the user writes (``mkstemp`` would make it 0o600)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    # the target's name cut so that the temporary name is no longer than a name may be (a target
-    # named near that limit can be made; its temporary file, 22 bytes longer, could not)
-    stem = _cut(target.name, _NAME_MAX - len(".") - 12 - len("..partial"))
+    stem = _stem(target)
     while True:
         # hidden, so that one a killed save leaves is not read with its folder (nor a glob's '*')
         partial = target.with_name(f".{stem}.{secrets.token_hex(6)}.partial")
@@ -212,8 +210,7 @@ def _remove_abandoned(target: Path, own: Path) -> None:
     opened, locked or removed stays."""
     if fcntl is None:
         return
-    stem = own.name[1 : -len(".0123456789ab.partial")]
-    pattern = re.compile(rf"\.{re.escape(stem)}\.[0-9a-f]{{12}}\.partial")
+    pattern = re.compile(rf"\.{re.escape(_stem(target))}\.[0-9a-f]{{12}}\.partial")
     try:
         names = [name for name in os.listdir(target.parent) if pattern.fullmatch(name)]
     except OSError:
@@ -235,6 +232,13 @@ def _remove_abandoned(target: Path, own: Path) -> None:
             pass
         finally:
             os.close(descriptor)
+
+
+def _stem(target: Path) -> str:
+    """What the temporary files of ``target`` are named after: its name, cut so that a temporary
+    name is no longer than a name may be (a target named near that limit can be made; its
+    temporary file, 22 bytes longer, could not)."""
+    return _cut(target.name, _NAME_MAX - len(".") - 12 - len("..partial"))
 
 
 def _cut(name: str, most: int) -> str:

@@ -161,10 +161,7 @@ class _Loader:
         else:
             objects = self._fresh(decoded.kind, objects, structs=True)
         if self.bulks is None:
-            batch = self.pending[decoded.kind]
-            batch.extend(map(self.decoders[decoded.kind].convert, objects))
-            if len(batch) >= BATCH_SIZE and not self.strict:
-                self.flush(decoded.kind)
+            self._pend(decoded.kind, map(self.decoders[decoded.kind].convert, objects))
             return
         self.bulks[decoded.kind].add(objects, ABSENT, self.decoders[decoded.kind].columns)
         tables = self.target.store(decoded.kind).schema.tables  # type: ignore[attr-defined]
@@ -180,8 +177,13 @@ class _Loader:
         if self.bulks is not None:
             self.bulks[kind].add([record])
             return
+        self._pend(kind, (record,))
+
+    def _pend(self, kind: RecordKind, records: Iterable[Record]) -> None:
+        """Add records to the batch waiting for the source, which takes it once it is full (a
+        strict import holds every batch to the end)."""
         batch = self.pending[kind]
-        batch.append(record)
+        batch.extend(records)
         if len(batch) >= BATCH_SIZE and not self.strict:
             self.flush(kind)
 
