@@ -11,8 +11,9 @@ The rules (docs/formats.md, "Duplicates"):
   Identical records *within one file* all load: an export lists each event once, and two
   identical events can really happen (the same query run twice in one second). For the same
   reason a snapshot's own records are never compared with each other.
-- Masking runs carry an ``Id`` and keep their own rule: :func:`new_runs` for records given to
-  ``Engine.load`` and snapshots appended by ``snapshot.load``, ``imports`` for files.
+- Masking runs carry an ``Id`` and keep their own rule, one :class:`KnownRuns` per load: for
+  records given to ``Engine.load`` and snapshots appended by ``snapshot.load`` (:func:`new_runs`)
+  as for files (``imports``).
 
 Records are remembered by a 12-byte BLAKE2b digest of a canonical form (:func:`record_digest`),
 about 80 bytes each in memory with the set that holds them, never by the record itself. Two
@@ -45,25 +46,56 @@ from dsc_engine.wire.codec import ABSENT, line_decoder, struct_values, to_wire
 HELD_IDS_PER_QUERY = 1_000
 
 
+class KnownRuns:
+    """The masking runs one load has met, by ``Id``: a run's identity (it breaks ties of
+    StartTime, docs/semantics.md §5.1). Those the source already held are read as the load asks
+    about their Ids (:meth:`look_up`, :data:`HELD_IDS_PER_QUERY` Ids per query), never all at
+    once: a load of ten runs into a source holding a million reads at most ten. The load's own
+    runs (records, or structs of the import's fast path) are remembered as they come."""
+
+    def __init__(self, source: RecordSource) -> None:
+        self._source = source
+        #: the first run met with each Id: held by the source, or the load's own
+        self._first: dict[int, Any] = {}
+        #: the Ids the source was asked about (held or not)
+        self._asked: set[int] = set()
+
+    def look_up(self, ids: Iterable[int]) -> None:
+        """Read the runs the source holds with any of ``ids`` it was not asked about before."""
+        asked = self._asked
+        wanted = tuple(i for i in dict.fromkeys(ids) if i not in asked)
+        if not wanted:
+            return
+        asked.update(wanted)
+        if not len(self._source):
+            return
+        first = self._first
+        for start in range(0, len(wanted), HELD_IDS_PER_QUERY):
+            held = self._source.query(ast.InSet("Id", wanted[start : start + HELD_IDS_PER_QUERY]), 0, None)
+            for run in held.records:
+                if isinstance(run, MaskingRun):
+                    first.setdefault(run.id, run)
+
+    def first(self, run: Any) -> Any | None:
+        """The run met before with ``run``'s Id (which :meth:`look_up` was asked about), or
+        ``None``: ``run`` is the first, and is remembered."""
+        first = self._first.get(run.id)
+        if first is None:
+            self._first[run.id] = run
+        return first
+
+
 def new_runs(source: RecordSource, runs: Sequence[tuple[int, MaskingRun]], where: Callable[[int], str]) -> list[Record]:
-    """The masking runs of a load that are new, in order. A run's ``Id`` is its identity (it
-    breaks ties of StartTime, docs/semantics.md §5.1): a run whose Id the source holds, or an
-    earlier run of the load has, is left out when identical and refused when not, as a file
-    import does (docs/formats.md, "Duplicates"). ``runs`` are ``(position, run)``; ``where``
-    says where a position is, for the :class:`RecordError` of a refused run."""
-    if not runs:
-        return []
-    seen: dict[int, MaskingRun] = {}
-    if len(source):
-        ids = tuple(dict.fromkeys(run.id for _, run in runs))
-        for start in range(0, len(ids), HELD_IDS_PER_QUERY):
-            held = source.query(ast.InSet("Id", ids[start : start + HELD_IDS_PER_QUERY]), 0, None)
-            seen.update((run.id, run) for run in held.records if isinstance(run, MaskingRun))
+    """The masking runs of a load that are new, in order (:class:`KnownRuns`): a run whose Id
+    the source holds, or an earlier run of the load has, is left out when identical and refused
+    when not, as a file import does (docs/formats.md, "Duplicates"). ``runs`` are ``(position,
+    run)``; ``where`` says where a position is, for the :class:`RecordError` of a refused run."""
+    known = KnownRuns(source)
+    known.look_up(run.id for _, run in runs)
     new: list[Record] = []
     for index, run in runs:
-        first = seen.get(run.id)
+        first = known.first(run)
         if first is None:
-            seen[run.id] = run
             new.append(run)
         elif first != run:
             raise RecordError("masking run", "Id", f"Id {run.id} is already loaded with different content", where(index))

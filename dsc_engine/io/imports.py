@@ -63,6 +63,9 @@ from dsc_engine.models.records import Record
 #: 612 MiB; 100,000 -> 42.4 s, 726 MiB. Again after the store began splicing every batch of
 #: 1,000+ rows into one segment: 50,000 -> 43.2 s, 617 MiB; 100,000 -> 42.4 s, 712 MiB.
 BATCH_SIZE = 50_000
+#: Masking runs read one at a time (not by the fast path) wait in groups of this many for their
+#: Ids to be looked up among the held runs (``duplicates.KnownRuns``): one query per group.
+RUNS_PER_LOOKUP = 1_000
 
 Source = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
 
@@ -89,7 +92,10 @@ class _Loader:
         self.pending: dict[RecordKind, list[Record]] = {k: [] for k in RecordKind}
         #: the file being read (rejects found when a batch is stored name it)
         self.file = ""
-        self.run_ids: dict[int, Any] | None = None
+        #: masking runs met so far, by Id; those read one at a time wait in ``waiting_runs`` until
+        #: their Ids are looked up (:meth:`settle_runs`, before anything else is decided)
+        self.runs = duplicates.KnownRuns(target.store(RecordKind.MASKING_RUN))
+        self.waiting_runs: list[tuple[MaskingRun, candidates.Candidate]] = []
         self.identical = None if keep_duplicates else duplicates.IdenticalRecords(target)
         self.duplicate_files: list[DuplicateFile] = []
         #: the kinds whose records of the file being read are compared with earlier ones
@@ -111,6 +117,7 @@ class _Loader:
         self.decoders = {kind: line_decoder(kind, self.narrowing.get(kind)) for kind in RecordKind}
 
     def reject(self, reject: Reject) -> None:
+        self.settle_runs()  # the runs read before it are decided first: rejects stay in file order
         if reject.scope == "file":
             self.file_errors.append(reject)
         else:
@@ -126,6 +133,7 @@ class _Loader:
             self._begin_listing()
         if candidate.error is not None:
             if self.strict:
+                self.settle_runs()
                 raise ImportFailure(candidate.path, _with_item(candidate, candidate.error), candidate.line)
             self.reject(Reject(candidate.path, candidate.line, candidate.error, candidate.raw, candidate.item))
             return
@@ -156,6 +164,8 @@ class _Loader:
             self.other[decoded.kind] += len(objects)
             return
         if decoded.kind is RecordKind.MASKING_RUN:  # runs have an identity: skip or reject known ones
+            self.settle_runs()
+            self.runs.look_up(obj.id for obj in objects)
             objects = [obj for index, obj in enumerate(objects)
                        if not self._duplicate(obj, decoded.candidate(index))]
         else:
@@ -169,11 +179,29 @@ class _Loader:
 
     def add(self, kind: RecordKind, record: Record, candidate: candidates.Candidate) -> None:
         if isinstance(record, MaskingRun):
-            if self._duplicate(record, candidate):
-                return
-        elif kind in self.compared and self.identical is not None and self.identical.repeats(kind, record):
+            self.waiting_runs.append((record, candidate))
+            if len(self.waiting_runs) >= RUNS_PER_LOOKUP:
+                self.settle_runs()
+            return
+        if kind in self.compared and self.identical is not None and self.identical.repeats(kind, record):
             self.duplicates += 1
             return
+        self._keep(kind, record)
+
+    def settle_runs(self) -> None:
+        """Decide the masking runs waiting (:meth:`add`), in order: their Ids are looked up in
+        one go, then each is skipped, rejected or kept. Called before anything else is decided
+        (another run, a reject, a failure, a listing's start, a flush), so that every outcome
+        comes in file order."""
+        waiting, self.waiting_runs = self.waiting_runs, []
+        if not waiting:
+            return
+        self.runs.look_up(run.id for run, _ in waiting)
+        for run, candidate in waiting:
+            if not self._duplicate(run, candidate):
+                self._keep(RecordKind.MASKING_RUN, run)
+
+    def _keep(self, kind: RecordKind, record: Record) -> None:
         if self.bulks is not None:
             self.bulks[kind].add([record])
             return
@@ -238,8 +266,8 @@ class _Loader:
             return False
         self.read += len(opened)
         self.loaded[kind] += len(opened)
-        if kind is RecordKind.MASKING_RUN:
-            self.run_ids = None  # read again from the store, which now holds these runs
+        if kind is RecordKind.MASKING_RUN:  # the store now holds these runs: they are looked up there
+            self.runs = duplicates.KnownRuns(self.target.store(kind))
         return True
 
     def begin_file(self, last: bool) -> None:
@@ -261,6 +289,7 @@ class _Loader:
         """The file's first API page item: from here to the file's end, its records are a
         listing in the service's order, newest first, so the first listed loads last
         (docs/semantics.md §5.1)."""
+        self.settle_runs()
         if self.bulks is not None:
             self.listing_marks = {kind: bulk.mark() for kind, bulk in self.bulks.items()}
         else:
@@ -273,6 +302,7 @@ class _Loader:
     def end_file(self) -> None:
         """After a file: its records count as earlier ones for the next file's duplicates, and
         the listing it held (from its first API page item on) loads in reverse."""
+        self.settle_runs()
         if self.identical is not None:
             self.identical.end_file()
         marks = self.listing_marks
@@ -304,19 +334,16 @@ class _Loader:
 
     def _bad(self, candidate: candidates.Candidate, error: RecordError) -> None:
         if self.strict:
+            self.settle_runs()
             raise error
         reason = f"{error.kind} record: key {error.key!r}: {error.reason}" if error.key else str(error.reason)
         self.reject(Reject(candidate.path, candidate.line, reason, candidate.raw, candidate.item))
 
     def _duplicate(self, run: Any, candidate: candidates.Candidate) -> bool:
         """Whether ``run`` (a record, or a struct of the fast path) repeats a run already seen:
-        skipped when identical, rejected when not."""
-        if self.run_ids is None:
-            existing = self.target.store(RecordKind.MASKING_RUN).records_in_load_order()
-            self.run_ids = {r.id: r for r in existing if isinstance(r, MaskingRun)}
-        first = self.run_ids.get(run.id)
+        skipped when identical, rejected when not. Its Id was looked up (``KnownRuns``)."""
+        first = self.runs.first(run)
         if first is None:
-            self.run_ids[run.id] = run
             return False
         if _as_record(first) == _as_record(run):
             self.duplicates += 1
@@ -335,6 +362,7 @@ class _Loader:
                 self.target.store(kind).check(batch)
 
     def flush(self, kind: RecordKind) -> None:
+        self.settle_runs()
         if self.bulks is not None:
             self.loaded[kind] += self.bulks[kind].finish()
             return
@@ -462,10 +490,12 @@ def _load_files(
                         loader.take(item)  # type: ignore[arg-type]
         except ImportFailure as exc:
             if strict:
+                loader.settle_runs()  # a run read before the failure may be the first problem
                 raise
             loader.reject(Reject(exc.path, exc.line, exc.reason, "", scope="file"))
         except SnapshotError as exc:
             if strict:
+                loader.settle_runs()
                 raise
             loader.reject(Reject(str(path), None, exc.reason, "", scope="file"))
         loader.end_file()

@@ -7,6 +7,7 @@ import os
 import json
 from pathlib import Path
 
+import attrs
 import pytest
 
 from dsc_engine import sample
@@ -228,6 +229,68 @@ def test_io_duplicate_masking_runs_skipped_and_conflicts_rejected(tmp_path):
     # against what the store already holds
     report = imports.load_into(target, first)
     assert report.duplicates_skipped == 5 and len(target.store(RUNS)) == 5
+
+
+def _asked_ids(store, monkeypatch) -> list[set]:
+    """The Ids each query of ``store`` asks about; reading every held record at once fails."""
+    asked: list[set] = []
+    query = store.query
+
+    def spying(node, *args, **kwargs):
+        asked.append(set(node.values))
+        return query(node, *args, **kwargs)
+
+    def every_record():
+        raise AssertionError("every held masking run was read")
+
+    monkeypatch.setattr(store, "query", spying)
+    monkeypatch.setattr(store, "records_in_load_order", every_record)
+    return asked
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
+def test_io_masking_runs_of_an_import_are_looked_up_among_the_held_ones_by_id(tmp_path, monkeypatch, fmt):
+    """Loading a few runs into a store holding many reads only the held runs with their Ids (it
+    read every held run, seconds at a hundred thousand), by the fast path (JSON Lines) and one
+    at a time (a JSON array)."""
+    held = records(RUNS, 40)
+    target, _ = load(jsonl(tmp_path / "held.jsonl", [to_wire(r) for r in held]))
+    new = [attrs.evolve(r, id=1000 + i) for i, r in enumerate(records(RUNS, 2, seed=8))]
+    changed = {**to_wire(held[3]), "FailMsg": "changed"}
+    items = [to_wire(held[1]), changed, *(to_wire(r) for r in new)]
+    path = json_array(tmp_path / "few.json", items) if fmt == "json" else jsonl(tmp_path / "few.jsonl", items)
+    asked = _asked_ids(target.store(RUNS), monkeypatch)
+    report = imports.load_into(target, path)
+    assert set().union(*asked) == {held[1].id, held[3].id, *(r.id for r in new)}
+    assert (report.loaded[RUNS], report.duplicates_skipped, report.rejected) == (2, 1, 1)
+    assert (report.rejects[0].item, report.rejects[0].line) == (("[1]", 2) if fmt == "json" else ("", 2))
+
+
+def json_array(path: Path, items: list) -> Path:
+    """A JSON array of records: read one record at a time, each located by its index."""
+    path.write_text("[\n" + ",\n".join(json.dumps(i) for i in items) + "\n]\n", encoding="utf-8")
+    return path
+
+
+def test_io_masking_runs_read_one_at_a_time_are_decided_in_file_order(tmp_path, monkeypatch):
+    """Runs that wait for their Ids to be looked up in groups are still skipped, rejected and
+    loaded as if decided one by one, across groups, and their rejects come in line order among
+    the others; in strict mode the first problem in the file is the one raised."""
+    monkeypatch.setattr(imports, "RUNS_PER_LOOKUP", 3)
+    runs = records(RUNS, 6)
+    items = [to_wire(r) for r in runs]
+    items.insert(4, to_wire(runs[0]))  # item 5: repeats item 1, in the second group
+    items.insert(5, {**to_wire(runs[1]), "FailMsg": "changed"})  # item 6: conflicts with item 2
+    items.insert(6, {**to_wire(runs[2]), "Status": "99"})  # item 7: no valid run at all
+    path = json_array(tmp_path / "runs.json", items)
+    target, report = load(path)
+    assert loaded(target, RUNS) == runs
+    assert (report.duplicates_skipped, report.rejected) == (1, 2)
+    assert [r.item for r in report.rejects] == ["[5]", "[6]"]
+    assert "already loaded with different content" in report.rejects[0].reason
+    with pytest.raises(RecordError) as caught:
+        imports.load_into(imports.Stores(), path, strict=True)
+    assert "[5]" in caught.value.where and caught.value.key == "Id"
 
 
 def test_io_identical_audit_logs_all_load(tmp_path):
