@@ -32,7 +32,8 @@ from dsc_engine.models.records import INT64_MAX, INT64_MIN
 from dsc_engine.query.plan import IndexKind
 from dsc_engine.store.build import shared_rows
 from dsc_engine.store.columns import ABSENT_INT, Intern, Schema
-from dsc_engine.store.segment import PairPostings, Postings, Segment, SortedIndex
+from dsc_engine.store.indexes import PairPostings, Postings, SortedIndex
+from dsc_engine.store.segment import Segment
 from dsc_engine.store.store import Store
 from dsc_engine.store.text import TextIndex
 from dsc_engine.wire.codec import entries_from_wire, runs

@@ -37,7 +37,8 @@ from dsc_engine.io.jsontext import utf8_text
 from dsc_engine.models import RecordKind
 from dsc_engine.query.plan import IndexKind
 from dsc_engine.store.columns import ABSENT_INT, Intern, Schema
-from dsc_engine.store.segment import PairPostings, Postings, Segment, SortedIndex
+from dsc_engine.store.indexes import PairPostings, Postings, SortedIndex
+from dsc_engine.store.segment import Segment
 from dsc_engine.store.store import Store
 from dsc_engine.store.text import TextIndex
 from dsc_engine.wire.codec import value_encoders

@@ -37,7 +37,8 @@ from dsc_engine.query.plan import (
     single_field,
 )
 from dsc_engine.store.columns import ENTRY_PREFIX, Schema
-from dsc_engine.store.segment import RowSeq, Segment
+from dsc_engine.store.indexes import RowSeq
+from dsc_engine.store.segment import Segment
 from dsc_engine.store.text import SPAN_PER_ROW
 from dsc_engine.store.vector import Difference, RowFilter, Scanned, Union, chained, row_count, row_filter
 from dsc_engine.wire.types import Storage

@@ -18,7 +18,8 @@ from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from dsc_engine.store.segment import RowSeq, Segment
+from dsc_engine.store.indexes import RowSeq
+from dsc_engine.store.segment import Segment
 from dsc_engine.store.vector import Scanned, Union
 from dsc_engine.wire.types import Storage
 

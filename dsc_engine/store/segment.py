@@ -4,12 +4,15 @@ Row 0 is the newest record (``docs/semantics.md`` §5.1: primary time descending
 descending for masking runs, then load order, the record loaded last first). ``seq`` holds each
 row's global load number, which makes the order total across segments.
 
-Indexes are built on first use and then kept (a segment never changes):
+Indexes (their structures are ``indexes.py``'s) are built on first use and then kept (a segment
+never changes):
 
 - hash index of a coded column: CSR posting lists, the rows of each code in row order
   (``starts[c]:starts[c+1]`` of ``rows``);
 - sorted index of an int column: the rows having a value, sorted by (value, row);
 - entry index of a nested list attribute: for each code, the rows having an entry with it.
+
+A row's record is rebuilt by the reader of ``reader.py``, bound to the segment's columns.
 """
 
 from __future__ import annotations
@@ -24,8 +27,6 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, cast
 
-import attrs
-
 from dsc_engine.models.records import Record
 from dsc_engine.query import ast
 from dsc_engine.query.plan import IndexKind, Window
@@ -38,65 +39,11 @@ from dsc_engine.store.columns import (
     int_getter,
     negated_time,
 )
-from dsc_engine.wire.generated import compile_function, identifier
 from dsc_engine.wire.types import Storage
 from dsc_engine.store.build import concat_columns, encode_columns, permute_columns
+from dsc_engine.store.indexes import PairPostings, Postings, RowSeq, SortedIndex, csr
+from dsc_engine.store.reader import record_reader
 from dsc_engine.store.text import DISTINCT_SHARE, TextIndex, has_text_path
-
-RowSeq = Sequence[int]  # ascending row numbers: a range, an array or a memoryview of one
-
-
-@attrs.frozen
-class Postings:
-    """CSR posting lists: the rows of code ``c`` are ``rows[starts[c]:starts[c + 1]]``."""
-
-    starts: array  # type: ignore[type-arg]
-    rows: array  # type: ignore[type-arg]
-
-    def of(self, code: int) -> RowSeq:
-        if code + 1 >= len(self.starts):
-            return range(0)
-        return memoryview(self.rows)[self.starts[code] : self.starts[code + 1]]
-
-    def count(self, code: int) -> int:
-        if code + 1 >= len(self.starts):
-            return 0
-        return int(self.starts[code + 1] - self.starts[code])
-
-
-@attrs.frozen
-class SortedIndex:
-    """Rows with a value, sorted by (value, row): ``values[i]`` is the value of ``rows[i]``."""
-
-    values: Sequence[int]
-    rows: array  # type: ignore[type-arg]
-
-
-@attrs.frozen
-class PairPostings:
-    """A composite hash index of two coded columns: the rows of each code pair, in row order."""
-
-    spans: dict[tuple[int, int], tuple[int, int]]
-    rows: array  # type: ignore[type-arg]
-
-    def of(self, first: int, second: int) -> RowSeq:
-        start, stop = self.spans.get((first, second), (0, 0))
-        return memoryview(self.rows)[start:stop]
-
-
-def _csr(pairs: Iterable[tuple[int, int]]) -> Postings:
-    """Posting lists from ``(row, code)`` pairs given in row order."""
-    buckets: list[list[int]] = []
-    for row, code in pairs:
-        while code >= len(buckets):
-            buckets.append([])
-        buckets[code].append(row)
-    starts = array("q", [0])
-    rows = array("i")
-    for bucket in buckets:
-        rows.extend(bucket)
-        starts.append(len(rows))
-    return Postings(starts, rows)
 
 
 _LATEST = dt.datetime.max
@@ -117,7 +64,7 @@ class Segment:
         self.seq = seq
         self.columns = columns
         self._time = self._getter(schema.time_attr)
-        self._record = _record_reader(schema, columns)
+        self._record = record_reader(schema, columns)
         self._ident = self._getter(schema.tie_attr) if schema.tie_attr else None
         self._indexes: dict[tuple[IndexKind, str], Any] = {}
         self._row_catalog: Any = None
@@ -319,7 +266,7 @@ class Segment:
         return self._row_catalog
 
     def postings(self, attr: str) -> Postings:
-        return self.cached(IndexKind.HASH, attr, lambda: _csr(enumerate(self.columns[attr])))  # type: ignore[no-any-return]
+        return self.cached(IndexKind.HASH, attr, lambda: csr(enumerate(self.columns[attr])))  # type: ignore[no-any-return]
 
     def index(self, kind: IndexKind, attr: str) -> Any:
         """The ``kind`` index of ``attr`` (a single-attribute kind), built now if need be."""
@@ -424,7 +371,7 @@ class Segment:
 
     def _build_entry(self, entry_attr: str) -> Postings:
         codes_by_row = self.columns[f"{ENTRY_PREFIX}{entry_attr}"]
-        return _csr((row, code) for row, codes in enumerate(codes_by_row) for code in codes)
+        return csr((row, code) for row, codes in enumerate(codes_by_row) for code in codes)
 
 
 #: How each single-attribute index kind is had (built on first use) from a segment.
@@ -449,91 +396,6 @@ def _place(big: Segment, negated: Callable[[int], Any], key: tuple[Any, ...], lo
         else:
             high = mid
     return low
-
-
-def _record_reader(schema: Schema, columns: dict[str, Column]) -> Callable[[int], Record]:
-    """``row -> the record of row``: a new record whose slots are set straight from the columns
-    (``docs/store.md``, "records of a page"), by a function written out once per record class
-    and form of its columns (``_reader_maker``) and bound here to this segment's columns."""
-    forms = tuple(
-        (attr, _form(spec.storage, columns[attr]))
-        for attr, spec in schema.columns.items()
-        if not spec.derived
-    )
-    bound: list[Any] = []
-    for attr, form in forms:
-        bound.append(columns[attr])
-        if form == "coded":
-            bound.append(schema.tables[attr].values)
-    return _reader_maker(schema.cls, forms)(*bound)
-
-
-def _form(storage: Storage, column: Column) -> str:
-    if storage == Storage.CODED:
-        return "coded"
-    return "packed" if storage == Storage.INT and isinstance(column, array) else "plain"
-
-
-@functools.cache
-def _reader_maker(cls: type, forms: tuple[tuple[str, str], ...]) -> Callable[..., Callable[[int], Record]]:
-    """``(columns and intern values, in order) -> record reader`` for ``cls`` over columns of
-    these forms (compiled once: a segment is made at every insert and merge, and compiling costs
-    about half a millisecond).
-
-    A coded value is its intern table's value (``None`` for code 0), a packed int's absent
-    marker ``None``; a slot whose default is not ``None`` (a DMS log's entries) gets that default
-    when its value is absent, as if the argument were left out. The record classes are frozen,
-    slotted ``attrs`` classes without validators, converters or hooks, whose every field is a
-    column (checked here), so this builds what their ``__init__`` would; their ``__init__`` sets
-    each slot through ``object.__setattr__`` by name, about three times slower."""
-    _check_plain(cls)
-    stored = {attr for attr, _ in forms}
-    unset = [field.name for field in attrs.fields(cls) if field.name not in stored]
-    if unset:  # its slot would never be set: reading it would raise
-        raise TypeError(f"{cls.__name__}: no column holds its field {', '.join(unset)}")
-    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls, "_ABSENT": ABSENT_INT}
-    defaults = {field.name: field.default for field in attrs.fields(cls)}
-    params: list[str] = []
-    lines = ["def make({params}):", "    def record(row):", "        r = _new(_cls)"]
-    for i, (attr, form) in enumerate(forms):
-        params.append(f"c{i}")
-        namespace[f"s{i}"] = getattr(cls, identifier(attr)).__set__
-        if form == "coded":
-            params.append(f"t{i}")
-            value = f"t{i}[c{i}[row]]"
-        elif form == "packed":
-            value = f"(None if (v{i} := c{i}[row]) == _ABSENT else v{i})"
-        else:
-            value = f"c{i}[row]"
-        default = defaults[attr]
-        if default is not None and default is not attrs.NOTHING:
-            factory = getattr(default, "factory", None)  # an ``attrs.Factory``
-            namespace[f"d{i}"] = factory if factory is not None else (lambda d=default: d)
-            value = f"(d{i}() if (x{i} := {value}) is None else x{i})"
-        lines.append(f"        s{i}(r, {value})")
-    lines += ["        return r", "    return record"]
-    source = "\n".join(lines).replace("{params}", ", ".join(params)) + "\n"
-    return compile_function(source, "make", namespace)
-
-
-def _check_plain(cls: type) -> None:
-    """Refuse a record class whose ``__init__`` does more than set its fields' slots: hooks, a
-    hand-written ``__init__`` (``attrs`` then names its own ``__attrs_init__``), a cached hash
-    (``__init__`` clears its slot, without which ``hash`` raises), validators, converters, fields
-    left out of ``__init__``, defaults made from the record itself (``Factory(takes_self=True)``)."""
-    hooks = [
-        name
-        for name in ("__attrs_pre_init__", "__attrs_post_init__", "__attrs_init__", "_attrs_cached_hash")
-        if hasattr(cls, name)
-    ]
-    extra = [
-        f.name
-        for f in attrs.fields(cls)
-        if f.validator is not None or f.converter is not None or not f.init
-        or getattr(f.default, "takes_self", False)
-    ]
-    if hooks or extra or not hasattr(cls, "__slots__"):
-        raise TypeError(f"{cls.__name__} is not a plain slotted record class: {hooks + extra}")
 
 
 #: ``merge`` splices a segment into one at least this many times bigger (instead of a full sort).

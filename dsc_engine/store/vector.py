@@ -30,7 +30,8 @@ from typing import Any, overload
 from dsc_engine.query import ast
 from dsc_engine.query.plan import single_field
 from dsc_engine.store.columns import ABSENT_INT, ENTRY_PREFIX
-from dsc_engine.store.segment import RowSeq, Segment
+from dsc_engine.store.indexes import RowSeq
+from dsc_engine.store.segment import Segment
 from dsc_engine.wire.types import Storage
 
 RowFilter = Callable[[RowSeq], RowSeq]

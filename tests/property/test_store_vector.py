@@ -15,7 +15,7 @@ from dsc_engine.query import ast
 from dsc_engine.store import Store
 from dsc_engine.sample import generate
 from dsc_engine.store.execute import row_test
-from dsc_engine.store.segment import _check_plain, _record_reader
+from dsc_engine.store.reader import _check_plain, record_reader
 from dsc_engine.store.vector import row_filter
 from dsc_engine.strategies import record_lists
 
@@ -143,19 +143,19 @@ def test_a_record_class_the_reader_would_build_differently_from_its_init_is_refu
     schema = mock.Mock(wraps=segment.schema, cls=Wider, columns={"id": segment.schema.columns["id"],
                        "start_time": segment.schema.columns["start_time"]}, tables={})
     with pytest.raises(TypeError, match="no column holds its field extra"):
-        _record_reader(schema, segment.columns)
+        record_reader(schema, segment.columns)
 
 
 def test_the_record_reader_is_compiled_once_per_class_not_per_segment(monkeypatch: pytest.MonkeyPatch) -> None:
     """A segment is made at every insert and merge; compiling its reader cost ~0.5 ms each, so
     10,000 one-record inserts paid seconds. The reader is compiled once per record class and
     form of the columns, then bound to each segment's columns."""
-    from dsc_engine.store import segment as segment_module
+    from dsc_engine.store import reader as reader_module
 
     compiled: list[str] = []
-    real = segment_module.compile_function
-    monkeypatch.setattr(segment_module, "compile_function", lambda *args: compiled.append(args[1]) or real(*args))
-    segment_module._reader_maker.cache_clear()
+    real = reader_module.compile_function
+    monkeypatch.setattr(reader_module, "compile_function", lambda *args: compiled.append(args[1]) or real(*args))
+    reader_module._reader_maker.cache_clear()
     store = Store(RecordKind.MASKING_RUN)
     records = generate(RecordKind.MASKING_RUN, 40, seed=4)
     for record in records:
