@@ -87,3 +87,37 @@ def test_an_answer_the_sdk_cannot_read_as_a_page_stops_the_pull_saying_so(
     with pytest.raises(PullError, match="DescribeAuditLogs answered with a body the SDK .* cannot read as a page"):
         pull("audit", tmp_path / "a.jsonl", upstream=served.upstream(), **WINDOW)
     assert len(served.calls) == 1 and not default_checkpoint(tmp_path / "a.jsonl").exists()
+
+
+def test_records_beside_a_total_count_of_zero_are_pulled_again_not_dropped(
+    serve: Callable[[Answer], Served], tmp_path: Path
+) -> None:
+    """A count taken before the records arrived (0) beside the records listed: the slice is paged
+    again, and its records are in the result once the count agrees."""
+    served = serve(lambda params, call: (200, page(params, TotalCount=0) if call == 1 else page(params)))
+    report = pull("audit", tmp_path / "a.jsonl", upstream=served.upstream(), **WINDOW)
+    assert pulled(tmp_path / "a.jsonl") == LOGS and report.restarts == 1 and report.reconciled
+
+
+def test_a_total_count_of_zero_that_never_agrees_with_the_records_stops_the_pull(
+    serve: Callable[[Answer], Served], tmp_path: Path
+) -> None:
+    served = serve(lambda params, call: (200, page(params, TotalCount=0)))
+    with pytest.raises(PullError, match=r"kept changing .* the last: its pages held 5 records, its TotalCount is 0"):
+        pull("audit", tmp_path / "a.jsonl", upstream=served.upstream(), **WINDOW)
+    assert not (tmp_path / "a.jsonl").exists()
+
+
+def test_an_empty_slice_whose_records_show_up_at_the_final_check_is_pulled_again(
+    serve: Callable[[Answer], Served], tmp_path: Path
+) -> None:
+    """The final check finds records where the slice was empty, though the count still says 0."""
+
+    def answer(params: dict[str, str], call: int) -> tuple[int, object]:
+        if call == 1:
+            return 200, page(params, logs=[])
+        return 200, page(params, TotalCount=0) if call == 2 else page(params)
+
+    served = serve(answer)
+    report = pull("audit", tmp_path / "a.jsonl", upstream=served.upstream(), **WINDOW)
+    assert pulled(tmp_path / "a.jsonl") == LOGS and report.repulled == 1
