@@ -7,8 +7,10 @@ import io
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -200,6 +202,37 @@ def test_an_upstream_that_does_not_answer_is_service_unavailable_and_not_capture
         assert rec.calls() == []
     finally:
         rec.server.stop()
+
+
+@pytest.mark.parametrize(
+    ("sent", "reason"),
+    [(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 900\r\n\r\n{\"TotalCount\": 1",
+      "IncompleteRead"),
+     (b"SSH-2.0-OpenSSH_9.6\r\n\r\n", "BadStatusLine")],
+)
+def test_an_upstream_answer_cut_short_or_not_http_is_service_unavailable_and_not_captured(
+    cloud: TestServer, sent: bytes, reason: str
+) -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def answer_once() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(sent)
+
+    thread = threading.Thread(target=answer_once, daemon=True)
+    thread.start()
+    rec = Recording(cloud, upstreams=[Target.parse(f"http://127.0.0.1:{listener.getsockname()[1]}")], timeout=5.0)
+    try:
+        client = SignedClient(rec.server.endpoint, rec.local.id, rec.local.secret)
+        status, body = client.call("DescribeAuditLogs", {})
+        assert (status, body["Code"]) == (503, "ServiceUnavailable") and reason in body["Message"]
+        assert rec.calls() == []
+    finally:
+        rec.server.stop()
+        thread.join(5)
+        listener.close()
 
 
 def test_several_upstreams_are_chosen_by_the_product_their_host_names() -> None:
