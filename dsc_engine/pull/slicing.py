@@ -22,6 +22,8 @@ A pull therefore pages only *slices* whose contents stay put while they are page
 So a record inserted upstream during a pull is in the result exactly once, or falls after the
 window's end, or (only if its time lies inside a slice already checked for the last time, that
 is a record arriving late with a time in the past) is missed; it is never in the result twice.
+That holds while records are only added: one removed and another added in the same slice while it
+is paged leave TotalCount as it was and shift the pages between them unseen (``docs/cli.md``).
 """
 
 from __future__ import annotations
