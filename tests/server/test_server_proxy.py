@@ -235,6 +235,32 @@ def test_an_upstream_answer_cut_short_or_not_http_is_service_unavailable_and_not
         listener.close()
 
 
+def test_an_upstream_redirect_is_returned_not_followed(cloud: TestServer) -> None:
+    """Followed, it would send the call signed with the real key (and its token) where the
+    Location says, and capture that host's answer as the upstream's."""
+    elsewhere: list[str] = []
+
+    def other(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        elsewhere.append(environ["PATH_INFO"])
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [b'{"TotalCount": 0, "Items": [], "RequestId": "ELSEWHERE"}']
+
+    with RunningServer(other) as target:
+        def moved(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+            start_response("302 Found", [("Location", f"{target.url}/elsewhere"), ("Content-Length", "0")])
+            return []
+
+        with RunningServer(moved) as upstream:
+            rec = Recording(cloud, upstreams=[Target.parse(upstream.url)], timeout=5.0)
+            try:
+                client = SignedClient(rec.server.endpoint, rec.local.id, rec.local.secret)
+                answer = client.exchange(client.prepare("DescribeAuditLogs", {}))
+            finally:
+                rec.server.stop()
+    assert answer.status == 302 and b"ELSEWHERE" not in answer.body
+    assert elsewhere == [] and rec.calls() == [] and rec.proxy.not_captured == 1
+
+
 def test_several_upstreams_are_chosen_by_the_product_their_host_names() -> None:
     sddp = Target.parse("https://sddp.cn-zhangjiakou.aliyuncs.com")
     dms = Target.parse("https://dms-enterprise.cn-hangzhou.aliyuncs.com/")
