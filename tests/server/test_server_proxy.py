@@ -274,8 +274,12 @@ def test_several_upstreams_are_chosen_by_the_product_their_host_names() -> None:
 
 
 @pytest.mark.slow
-def test_cli_record_upstream_captures_until_sigterm_and_prints_the_summary(cloud: TestServer, tmp_path: Path) -> None:
-    capture = tmp_path / "capture.jsonl"
+@pytest.mark.parametrize("name", ["capture.jsonl", "new/folder/capture.jsonl.gz"])
+def test_cli_record_upstream_captures_until_sigterm_and_prints_the_summary(
+    cloud: TestServer, tmp_path: Path, name: str
+) -> None:
+    """The capture's folder is made, and a name ending .gz is written gzip'd, as any --out is."""
+    capture = tmp_path / name
     env = {**os.environ, "ALIBABA_CLOUD_ACCESS_KEY_ID": cloud.access_key.id,
            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": cloud.access_key.secret}
     process = subprocess.Popen(
@@ -299,3 +303,4 @@ def test_cli_record_upstream_captures_until_sigterm_and_prints_the_summary(cloud
     assert "recorded  1" in out and str(capture) in out
     (call,) = replay.read_calls(capture)
     assert call.action == "DescribeAuditLogs" and call.status == 200
+    assert capture.read_bytes().startswith(b"\x1f\x8b") == name.endswith(".gz")
