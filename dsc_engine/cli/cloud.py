@@ -17,6 +17,7 @@ from typing import IO
 
 from dsc_engine import pull as pulling
 from dsc_engine.cli.arguments import count, name_value, parameters, positive
+from dsc_engine.cli.destination import growing
 from dsc_engine.cli.output import Format, dumps, table, write_mapping, write_rows
 from dsc_engine.errors import UsageError
 from dsc_engine.pull import credentials
@@ -262,7 +263,7 @@ def record_upstream(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int
         keys = [generated]
     config = ServerConfig().with_keys(keys, "--access-key")
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    with open(args.out, "w", encoding="utf-8", newline="\n") as capture:
+    with growing(args.out) as capture:
         proxy = RecordingProxy(upstreams, source, capture, config, accept_any_key=args.accept_any_key)
         host = DEFAULT_HOST if args.host is None else args.host
         server = RunningServer(proxy, host, DEFAULT_PORT if args.port is None else args.port, limits=config.limits)

@@ -59,6 +59,20 @@ def output(path: str | None, out: IO[str]) -> Iterator[IO[str]]:
         raise OutputError(path, f"cannot write: {exc.strerror or exc}") from exc
 
 
+@contextlib.contextmanager
+def growing(path: str) -> Iterator[IO[str]]:
+    """A file written as it grows (the recording proxy's capture, flushed after each call): its
+    folder made first, gzip'd when named ``.gz`` (each flush ends a gzip block, so what was
+    flushed can be read while it is written)."""
+    made_parent(path)
+    if gzipped(path):
+        with open(path, "wb") as raw, _gzip_text(raw, path) as handle:
+            yield handle
+    else:
+        with open(path, "w", encoding="utf-8", newline="\n") as handle:
+            yield handle
+
+
 def gzipped(path: str) -> bool:
     """Whether an output named ``path`` is written gzip'd (its name ends with ``.gz``, in any case)."""
     return path.lower().endswith(".gz")
@@ -87,4 +101,4 @@ def _streamed(path: str) -> bool:
     return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))  # a folder is refused by replacing
 
 
-__all__ = ["made_parent", "output"]
+__all__ = ["growing", "made_parent", "output"]

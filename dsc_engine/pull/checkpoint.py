@@ -21,7 +21,8 @@ folder and the checkpoint are removed.
 ``since``/``until`` are the window in the operation's units (``pull/axes.py``), ``todo`` a stack
 (the last slice is pulled next), ``expected`` the TotalCount of the whole window at the first
 call (for the progress bar). A checkpoint resumes only the same pull: the same output, actions,
-windows and parameters (the page size, depth limit and rate may change between runs).
+windows and parameters (the page size, depth limit and rate may change between runs); its slices,
+done and to do, must cover each window exactly once, else it is damaged.
 """
 
 from __future__ import annotations
@@ -151,11 +152,30 @@ def _state(data: Any) -> State:
         expected = entry["expected"]
         if not isinstance(entry["action"], str) or not isinstance(entry["params"], dict):
             raise TypeError("action must be a string and params an object")
-        jobs.append(Job(entry["action"], _int(entry["since"]), _int(entry["until"]), entry["params"],
-                        None if expected is None else _int(expected), done, todo))
+        job = Job(entry["action"], _int(entry["since"]), _int(entry["until"]), entry["params"],
+                  None if expected is None else _int(expected), done, todo)
+        _check_cover(job)
+        jobs.append(job)
     if not isinstance(data["output"], str):
         raise TypeError("output must be a string")
     return State(data["output"], jobs)
+
+
+def _check_cover(job: Job) -> None:
+    """A ``ValueError`` unless the job's slices, done and to do, cover its window once: a slice
+    missing would leave a gap in the output, two sharing a unit would write its records twice."""
+    window = f"its window [{job.since}, {job.until}]"
+    at = job.since
+    for piece in sorted([d.slice for d in job.done] + job.todo, key=lambda piece: piece.lo):
+        if piece.lo > at:
+            raise ValueError(f"the slices of {job.action} leave [{at}, {piece.lo - 1}] of {window} out")
+        if piece.lo < at:
+            raise ValueError(f"the slices of {job.action} cover {piece.lo} twice, or outside {window}")
+        at = piece.hi + 1
+    if at <= job.until:
+        raise ValueError(f"the slices of {job.action} leave [{at}, {job.until}] of {window} out")
+    if at > job.until + 1:
+        raise ValueError(f"the slices of {job.action} cover {job.until + 1} to {at - 1}, outside {window}")
 
 
 def _int(value: Any) -> int:

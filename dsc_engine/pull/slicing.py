@@ -11,7 +11,8 @@ A pull therefore pages only *slices* whose contents stay put while they are page
    (one millisecond, one DMS second) that still does not fit stops the pull with a
    :class:`PullError` saying so (a larger ``max_depth`` gets past it).
 3. Its pages are written to the slice's part file as received. Every page must report the same
-   TotalCount; the pages must hold exactly TotalCount records; and after the last page, page 1 is
+   TotalCount; the pages must hold exactly TotalCount records (records beside a TotalCount of 0
+   too); and after the last page, page 1 is
    asked again and must be unchanged (TotalCount and records). Otherwise the slice changed while
    it was paged: its part file is emptied and the slice pulled again, at most
    :data:`MAX_RESTARTS` times. A slice of one page is one answer and needs no second look.
@@ -21,6 +22,8 @@ A pull therefore pages only *slices* whose contents stay put while they are page
 So a record inserted upstream during a pull is in the result exactly once, or falls after the
 window's end, or (only if its time lies inside a slice already checked for the last time, that
 is a record arriving late with a time in the past) is missed; it is never in the result twice.
+That holds while records are only added: one removed and another added in the same slice while it
+is paged leave TotalCount as it was and shift the pages between them unseen (``docs/cli.md``).
 """
 
 from __future__ import annotations
@@ -108,6 +111,7 @@ class Puller:
 
     def _slice(self, job: Job, plan: Plan, piece: Slice) -> Done | tuple[Slice, Slice]:
         """The slice pulled in full (its part file written), or its two halves when too deep."""
+        change = ""
         for restarts in range(MAX_RESTARTS + 1):
             first = self._call(plan, piece, 1)
             total = plan.total(first)
@@ -118,37 +122,40 @@ class Puller:
                     raise self._too_deep(plan, piece, total)
                 self.parts.discard(job.action, piece)
                 return piece.halves()
-            if total == 0:
+            if total == 0 and not plan.items(first):  # records beside a TotalCount of 0 are paged, and differ
                 self.parts.discard(job.action, piece)
                 return Done(piece, 0, 0, restarts)
             pages = math.ceil(total / plan.page_size)
-            if self._page_through(job, plan, piece, first, total, pages):
+            change = self._page_through(job, plan, piece, first, total, pages)
+            if not change:
                 return Done(piece, total, pages, restarts)
             self.restarts += 1
             self._in_progress = 0
             self._report(job)
         raise PullError(
             f"{plan.operation.action}: the slice {self._show(plan, piece)} kept changing upstream while "
-            f"it was paged ({MAX_RESTARTS + 1} attempts); pull a window that ends further in the past"
+            f"it was paged ({MAX_RESTARTS + 1} attempts, the last: {change}); pull a window that ends further "
+            "in the past"
         )
 
     def _page_through(
         self, job: Job, plan: Plan, piece: Slice, first: Mapping[str, Any], total: int, pages: int
-    ) -> bool:
-        """Write every page of the slice; whether it held still while paged (see module docstring)."""
+    ) -> str:
+        """Write every page of the slice; ``""`` when it held still while paged, else what changed
+        (see module docstring)."""
         with self.parts.writing(job.action, piece) as part:
             got = self._write(job, part, plan, first)
             for number in range(2, pages + 1):
                 body = self._call(plan, piece, number)
                 if plan.total(body) != total:
-                    return False
+                    return f"page {number} reported a TotalCount of {plan.total(body)}, page 1 {total}"
                 got += self._write(job, part, plan, body)
             if got != total:
-                return False
+                return f"its pages held {got} records, its TotalCount is {total}"
             if pages > 1 and not self._same_first_page(plan, piece, first):
-                return False
+                return "page 1 asked again after the last page was not the same"
             part.commit()
-            return True
+            return ""
 
     def _write(self, job: Job, part: checkpoint.PartWriter, plan: Plan, body: Mapping[str, Any]) -> int:
         count = len(plan.items(body))
@@ -186,7 +193,7 @@ class Puller:
         if plan.total(body) != done.total:
             return False
         if done.total == 0:
-            return True
+            return not plan.items(body)
         return plan.items(body) == plan.items(self.parts.first_page(job.action, done.slice))
 
     # ------------------------------------------------------------------------------ helpers

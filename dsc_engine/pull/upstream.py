@@ -104,6 +104,11 @@ class SdkUpstream:
             response = getattr(client, method_name(operation.action))(request)
         except self._tea.TeaException as exc:
             raise from_sdk_exception(exc, operation.action) from None
+        if response.body is None:  # the SDK could not read the answer as a page (not an object, a list not of records)
+            raise PullError(
+                f"{operation.action} answered with a body the SDK ({sdk_package(operation)}) cannot read as a "
+                f"page: not a JSON object with its {operation.list_key} list of records"
+            )
         body: dict[str, Any] = response.body.to_map()
         return body
 

@@ -27,6 +27,18 @@ from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.server import signing
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer like any other: following it would send the signed request, its
+    security token with it, to wherever the ``Location`` says (``http://`` too)."""
+
+    def redirect_request(self, *args: Any) -> None:
+        return None
+
+
+#: Sends requests and leaves a 3xx answer to the caller (an ``HTTPError``, read as any error is).
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 def utc_timestamp(epoch: float | None = None) -> str:
     """``YYYY-MM-DDThh:mm:ssZ`` for ``epoch`` (now by default), as both schemes sign it."""
     moment = datetime.now(UTC) if epoch is None else datetime.fromtimestamp(epoch, UTC)
@@ -142,13 +154,14 @@ class SignedClient:
         return answer.status, json.loads(answer.body)
 
     def exchange(self, request: PreparedRequest) -> RawAnswer:
-        """Send ``request`` and return the answer as it came, an error status too. A failure to
-        connect or read raises ``OSError`` (``urllib.error.URLError`` is one)."""
+        """Send ``request`` and return the answer as it came, an error status or a redirect too
+        (never followed). A failure to connect or read raises ``OSError`` (``urllib.error.URLError``
+        is one)."""
         http = urllib.request.Request(
             request.url, data=request.body or None, headers=dict(request.headers), method=request.method
         )
         try:
-            with urllib.request.urlopen(http, timeout=self.timeout) as response:  # noqa: S310
+            with _OPENER.open(http, timeout=self.timeout) as response:
                 return _raw(response.status, response.reason, response.headers.items(), response.read())
         except urllib.error.HTTPError as exc:
             with exc:

@@ -27,11 +27,13 @@ compare. With several upstreams, a call goes to the one whose host names its pro
 arrives. ``params`` are the API parameters as the upstream received them (the signature and
 routing parameters left out). An answer that is not a JSON object (a gateway's HTML page) is
 returned to the caller but not captured, and counted; a call refused by the proxy itself, or that
-never reached the upstream (``ServiceUnavailable``, 503), is not captured either.
+never reached the upstream or got no whole HTTP answer (``ServiceUnavailable``, 503), is not
+captured either.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import threading
@@ -194,8 +196,8 @@ class RecordingProxy:
         )
         try:
             return client.exchange(client.prepare(action, params, version=version))
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:  # the last: cut short, not HTTP
+            reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
             raise RequestRejected("ServiceUnavailable", f"the upstream {target.url} did not answer: {reason}") from None
 
     def _record(self, action: str, version: str | None, params: Mapping[str, str], answer: RawAnswer) -> None:

@@ -7,8 +7,10 @@ import io
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -202,6 +204,63 @@ def test_an_upstream_that_does_not_answer_is_service_unavailable_and_not_capture
         rec.server.stop()
 
 
+@pytest.mark.parametrize(
+    ("sent", "reason"),
+    [(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 900\r\n\r\n{\"TotalCount\": 1",
+      "IncompleteRead"),
+     (b"SSH-2.0-OpenSSH_9.6\r\n\r\n", "BadStatusLine")],
+)
+def test_an_upstream_answer_cut_short_or_not_http_is_service_unavailable_and_not_captured(
+    cloud: TestServer, sent: bytes, reason: str
+) -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def answer_once() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(sent)
+
+    thread = threading.Thread(target=answer_once, daemon=True)
+    thread.start()
+    rec = Recording(cloud, upstreams=[Target.parse(f"http://127.0.0.1:{listener.getsockname()[1]}")], timeout=5.0)
+    try:
+        client = SignedClient(rec.server.endpoint, rec.local.id, rec.local.secret)
+        status, body = client.call("DescribeAuditLogs", {})
+        assert (status, body["Code"]) == (503, "ServiceUnavailable") and reason in body["Message"]
+        assert rec.calls() == []
+    finally:
+        rec.server.stop()
+        thread.join(5)
+        listener.close()
+
+
+def test_an_upstream_redirect_is_returned_not_followed(cloud: TestServer) -> None:
+    """Followed, it would send the call signed with the real key (and its token) where the
+    Location says, and capture that host's answer as the upstream's."""
+    elsewhere: list[str] = []
+
+    def other(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        elsewhere.append(environ["PATH_INFO"])
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [b'{"TotalCount": 0, "Items": [], "RequestId": "ELSEWHERE"}']
+
+    with RunningServer(other) as target:
+        def moved(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+            start_response("302 Found", [("Location", f"{target.url}/elsewhere"), ("Content-Length", "0")])
+            return []
+
+        with RunningServer(moved) as upstream:
+            rec = Recording(cloud, upstreams=[Target.parse(upstream.url)], timeout=5.0)
+            try:
+                client = SignedClient(rec.server.endpoint, rec.local.id, rec.local.secret)
+                answer = client.exchange(client.prepare("DescribeAuditLogs", {}))
+            finally:
+                rec.server.stop()
+    assert answer.status == 302 and b"ELSEWHERE" not in answer.body
+    assert elsewhere == [] and rec.calls() == [] and rec.proxy.not_captured == 1
+
+
 def test_several_upstreams_are_chosen_by_the_product_their_host_names() -> None:
     sddp = Target.parse("https://sddp.cn-zhangjiakou.aliyuncs.com")
     dms = Target.parse("https://dms-enterprise.cn-hangzhou.aliyuncs.com/")
@@ -215,8 +274,12 @@ def test_several_upstreams_are_chosen_by_the_product_their_host_names() -> None:
 
 
 @pytest.mark.slow
-def test_cli_record_upstream_captures_until_sigterm_and_prints_the_summary(cloud: TestServer, tmp_path: Path) -> None:
-    capture = tmp_path / "capture.jsonl"
+@pytest.mark.parametrize("name", ["capture.jsonl", "new/folder/capture.jsonl.gz"])
+def test_cli_record_upstream_captures_until_sigterm_and_prints_the_summary(
+    cloud: TestServer, tmp_path: Path, name: str
+) -> None:
+    """The capture's folder is made, and a name ending .gz is written gzip'd, as any --out is."""
+    capture = tmp_path / name
     env = {**os.environ, "ALIBABA_CLOUD_ACCESS_KEY_ID": cloud.access_key.id,
            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": cloud.access_key.secret}
     process = subprocess.Popen(
@@ -240,3 +303,4 @@ def test_cli_record_upstream_captures_until_sigterm_and_prints_the_summary(cloud
     assert "recorded  1" in out and str(capture) in out
     (call,) = replay.read_calls(capture)
     assert call.action == "DescribeAuditLogs" and call.status == 200
+    assert capture.read_bytes().startswith(b"\x1f\x8b") == name.endswith(".gz")

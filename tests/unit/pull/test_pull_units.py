@@ -276,3 +276,23 @@ def test_a_page_holding_a_lone_surrogate_is_written_with_the_escape(tmp_path: Pa
         PartWriter(out).page({"TotalCount": 1, "Items": [{"CreationTime": 1, "UserName": "a\ud800"}]})
     assert '"a\\ud800"' in path.read_text(encoding="utf-8")
     assert json.loads(path.read_text(encoding="utf-8"))["Items"][0]["UserName"] == "a\ud800"
+
+
+@pytest.mark.parametrize(
+    ("done", "todo", "reason"),
+    [([[51, 100]], [], r"leave \[1, 50\] of its window \[1, 100\] out"),
+     ([[51, 100]], [[1, 40]], r"leave \[41, 50\] of its window \[1, 100\] out"),
+     ([[51, 100]], [[1, 50], [1, 100]], "cover 1 twice"),
+     ([[51, 100]], [[1, 50], [0, 0]], "cover 0 twice, or outside its window"),
+     ([[51, 120]], [[1, 50]], "cover 101 to 120, outside its window")],
+)
+def test_a_checkpoint_whose_slices_do_not_cover_its_window_once_is_damaged(
+    tmp_path: Path, done: list[list[int]], todo: list[list[int]], reason: str
+) -> None:
+    """A slice left out would be a gap in the output, two sharing a unit a record written twice."""
+    path = tmp_path / "cp.json"
+    job = {"action": "DescribeAuditLogs", "since": 1, "until": 100, "params": {}, "expected": 7,
+           "done": [[lo, hi, 7, 2, 0] for lo, hi in done], "todo": todo}
+    path.write_text(json.dumps({"dsc-engine pull checkpoint": 1, "output": "o", "jobs": [job]}), encoding="utf-8")
+    with pytest.raises(CheckpointError, match=f"a damaged checkpoint .*{reason}"):
+        checkpoint.load(path)
