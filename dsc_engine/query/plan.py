@@ -115,6 +115,25 @@ class SortedLookup(Access):
 
 
 @attrs.frozen
+class TimeLookup(Access):
+    """Rows by the primary time, which orders each segment: one slice of rows per window, found
+    by binary search (``node``, on the primary time, is a range, an ``=``, or a set of values:
+    one window per value). The plan's own window comes from the conjuncts; this
+    path answers a primary-time condition the window cannot hold: one inside an ``or``
+    (``CreationTime = a or UserName = u``), or a set (``CreationTime in (a, b, c)``)."""
+
+    field: str
+    node: ast.Node
+    windows: tuple[Window, ...]
+
+    def describe(self) -> str:
+        return f"time order {self.field}: {_text(self.node)}"
+
+    def conjunct(self) -> ast.Node:
+        return self.node
+
+
+@attrs.frozen
 class EntryLookup(Access):
     """Rows having an entry of list field ``field`` whose ``entry_field`` satisfies ``node``.
 
@@ -201,7 +220,8 @@ class UnionOf(Access):
 
 #: Every access path; an executor handles each (``store/execute.py`` checks it on import).
 ACCESS_PATHS: tuple[type[Access], ...] = (
-    FullScan, NoRows, HashLookup, SortedLookup, EntryLookup, EntryPairLookup, IntersectOf, Complement, UnionOf,
+    FullScan, NoRows, HashLookup, SortedLookup, TimeLookup, EntryLookup, EntryPairLookup, IntersectOf, Complement,
+    UnionOf,
 )
 
 
@@ -271,8 +291,10 @@ def access_path(node: ast.Node, stats: Statistics) -> Access | None:
     if isinstance(node, ast.AnyEntry):
         return _entry_path(node, stats)
     field = single_field(node)
-    if field is None or field == PRIMARY_TIME[stats.kind]:
+    if field is None:
         return None
+    if field == PRIMARY_TIME[stats.kind]:
+        return _time_path(node, field)
     index = stats.index_kind(field)
     if index is IndexKind.HASH:
         return HashLookup(field, node)
@@ -280,6 +302,17 @@ def access_path(node: ast.Node, stats: Statistics) -> Access | None:
         if not isinstance(node, ast.Compare) or node.op is ast.CompareOp.EQ:
             return SortedLookup(field, node)
     return None
+
+
+def _time_path(node: ast.Node, field: str) -> TimeLookup | None:
+    """The time-order path of a condition on the primary time, when it is one or more windows."""
+    if isinstance(node, ast.InSet):
+        windows = [_as_window(ast.Compare(field, ast.CompareOp.EQ, value), field) for value in node.values]
+        if not windows or len({type(value) for value in node.values}) > 1:
+            return None
+        return TimeLookup(field, node, tuple(windows))  # type: ignore[arg-type]
+    window = _as_window(node, field)  # the optimizer made every other comparison but != a range
+    return None if window is None else TimeLookup(field, node, (window,))
 
 
 def _entry_path(node: ast.AnyEntry, stats: Statistics) -> Access | None:

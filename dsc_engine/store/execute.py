@@ -32,6 +32,7 @@ from dsc_engine.query.plan import (
     NoRows,
     Plan,
     SortedLookup,
+    TimeLookup,
     UnionOf,
     Window,
     single_field,
@@ -290,6 +291,25 @@ def _sorted_rows(segment: Segment, access: SortedLookup, a: int, b: int) -> RowS
     return _cut(array("i", merged), a, b, segment.n)
 
 
+def _time_slices(segment: Segment, access: TimeLookup, a: int, b: int) -> list[range]:
+    """The non-empty slices of ``[a, b)`` in the access's windows, in row order (the windows of
+    a set's values are disjoint)."""
+    slices = []
+    for window in access.windows:
+        low, high = segment.window(window)
+        if max(low, a) < min(high, b):
+            slices.append(range(max(low, a), min(high, b)))
+    slices.sort(key=lambda rows: rows.start)
+    return slices
+
+
+def _time_rows(segment: Segment, access: TimeLookup, a: int, b: int) -> RowSeq:
+    slices = _time_slices(segment, access, a, b)
+    if len(slices) == 1:
+        return slices[0]
+    return array("i", itertools.chain.from_iterable(slices))
+
+
 def _union_rows(segment: Segment, access: UnionOf, a: int, b: int) -> RowSeq:
     parts = [candidates(segment, item, a, b) for item in access.items]
     return array("i", sorted(set(itertools.chain.from_iterable(parts))))
@@ -328,6 +348,10 @@ _EXECUTORS: dict[type[Access], Executor] = {
     HashLookup: Executor(_lookup_cost, _lookup_rows),
     EntryLookup: Executor(_lookup_cost, _lookup_rows),
     SortedLookup: Executor(_sorted_cost, _sorted_rows),
+    TimeLookup: Executor(
+        lambda segment, access, bounds: sum(map(len, _time_slices(segment, access, *bounds))) + len(access.windows),
+        _time_rows,
+    ),
     EntryPairLookup: Executor(
         lambda segment, access, bounds: len(_entry_pair_rows(segment, access, *bounds)), _entry_pair_rows
     ),

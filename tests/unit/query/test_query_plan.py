@@ -18,6 +18,7 @@ from dsc_engine.query.plan import (
     IntersectOf,
     NoRows,
     SortedLookup,
+    TimeLookup,
     UnionOf,
     Window,
     choose,
@@ -94,6 +95,57 @@ def test_or_of_indexed_branches_is_a_union() -> None:
     assert plan.access == UnionOf((HashLookup("UserName", USER), HashLookup("ClientIp", IP)))
     assert plan.residual == ast.MatchAll()
     assert choose(ast.Or((USER, SQL, ast.Range("CreationTime", 1, 2))), FakeStats()).access == FullScan()
+
+
+def test_a_primary_time_condition_the_window_cannot_hold_reads_the_time_order() -> None:
+    """Inside an ``or``, or as a set of values, a condition on the primary time is answered by
+    the rows' time order (one binary search per window), not by a scan testing every row."""
+    plan = choose(ast.Or((USER, TIME)), FakeStats(costs={"UserName": 3, "CreationTime": 5}))
+    assert plan.access == UnionOf((HashLookup("UserName", USER), TimeLookup("CreationTime", TIME, (Window(1_000, 2_000),))))
+    assert plan.residual == ast.MatchAll()
+    points = ast.InSet("CreationTime", (5, 7))
+    plan = choose(points, FakeStats(costs={"CreationTime": 2}))
+    assert plan.access == TimeLookup("CreationTime", points, (Window(5, 5), Window(7, 7)))
+    assert plan.window is None and plan.residual == ast.MatchAll()
+    before = ast.Compare("CreationTime", ast.CompareOp.LT, 9)  # the optimizer makes it a range
+    assert choose(ast.Or((USER, before)), FakeStats(costs={"UserName": 3, "CreationTime": 5})).access.items[1] == (  # type: ignore[attr-defined]
+        TimeLookup("CreationTime", ast.Range("CreationTime", None, 9, True, False), (Window(high=9, high_inclusive=False),))
+    )
+    other = ast.Compare("CreationTime", ast.CompareOp.NE, 9)
+    assert choose(ast.Or((USER, other)), FakeStats(costs={"UserName": 3})).access == FullScan()
+
+
+def test_time_order_rows_equal_a_scan_of_the_records() -> None:
+    store = Store(RecordKind.AUDIT_LOG)
+    records = generate(RecordKind.AUDIT_LOG, 400, seed=7)
+    store.insert(records[:250])
+    store.insert(records[250:])  # two segments
+    times = sorted({r.creation_time for r in records})
+    user = records[3].user_name
+    nodes = [
+        ast.InSet("CreationTime", (times[5], times[200], times[-1], 1)),
+        ast.Or((ast.Compare("UserName", EQ, user), ast.Range("CreationTime", times[100], times[140]))),
+        ast.Or((ast.Compare("CreationTime", ast.CompareOp.GE, times[390]), ast.Compare("CreationTime", EQ, times[0]))),
+    ]
+    for node in nodes:
+        assert "time order CreationTime" in store.explain(node)
+        page = store.query(node, 0, None)
+        expected = [r for r in records if _matches(node, r)]
+        assert page.total == len(expected)
+        assert sorted(map(repr, page.records)) == sorted(map(repr, expected))
+
+
+def _matches(node: ast.Node, record: object) -> bool:
+    """The naive meaning of the few nodes above."""
+    if isinstance(node, ast.Or):
+        return any(_matches(item, record) for item in node.items)
+    value = getattr(record, "creation_time" if node.field == "CreationTime" else "user_name")  # type: ignore[attr-defined]
+    if isinstance(node, ast.InSet):
+        return value in node.values
+    if isinstance(node, ast.Range):
+        return node.low <= value <= node.high
+    assert isinstance(node, ast.Compare)
+    return value == node.value if node.op is EQ else value >= node.value
 
 
 def test_entry_lookup_is_exact_only_for_a_one_field_condition() -> None:

@@ -23,6 +23,7 @@ def test_every_access_path_describes_itself_for_explain() -> None:
     hash_path = plan.HashLookup("UserName", node)
     paths = [
         plan.FullScan(), plan.NoRows(), hash_path, plan.SortedLookup("EffectRow", ast.Range("EffectRow", 1, 2)),
+        plan.TimeLookup("CreationTime", ast.InSet("CreationTime", (1, 2)), (plan.Window(1, 1), plan.Window(2, 2))),
         plan.EntryLookup("SensitiveDataLog", "TableName", ast.Compare("TableName", ast.CompareOp.EQ, "t")),
         plan.EntryPairLookup("SensitiveDataLog", ast.Compare("TableName", ast.CompareOp.EQ, "t"),
                              ast.Compare("ColumnName", ast.CompareOp.EQ, "c")),
