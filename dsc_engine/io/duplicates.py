@@ -37,7 +37,6 @@ from dsc_engine.models import RecordKind
 from dsc_engine.models.records import MaskingRun, Record
 from dsc_engine.query import ast
 from dsc_engine.query.source import RecordSource
-from dsc_engine.store.store import Store
 from dsc_engine.wire.catalog import wire_fields
 from dsc_engine.wire.codec import ABSENT, line_decoder, struct_values, to_wire
 
@@ -146,70 +145,83 @@ def struct_digest(kind: RecordKind) -> Digest:
     ).digest()
 
 
-def _held_digests(kind: RecordKind, source: RecordSource) -> set[bytes]:
-    """The digests of every record ``source`` holds (:func:`record_digest`). An in-memory store
-    of a kind whose model values are its wire values is read a column at a time (no record is
-    rebuilt): the same values, so the same digests."""
-    fields = wire_fields(kind)
-    if isinstance(source, Store) and all(spec.type.form == "exact" for spec in fields):
-        blake2b = hashlib.blake2b
-        dumps = marshal.dumps
-        held: set[bytes] = set()
-        for segment in source.segments():
-            rows = zip(*(segment.values(spec.attr) for spec in fields))
-            held.update(blake2b(dumps(row, 0), digest_size=DIGEST_SIZE).digest() for row in rows)
-        return held
-    digest = record_digest(kind)
-    return {digest(record) for record in source.records_in_load_order()}
+class HeldRecords:
+    """The digests of the records one kind's source holds, read as an import asks about the
+    times of its records (:meth:`look_up`): the held records at those times (a set of the kind's
+    primary time, :data:`HELD_IDS_PER_QUERY` times per query, which a store answers from its
+    time order), never all of them. A load of a day's export into a store of a month reads the
+    held records of that day's times: 10 DMS logs into a store of 100,000 read every one of them
+    (9.7 s in memory, 11.8 s from DuckDB), and now those at their 10 times.
+
+    No look-up finds a record of the import itself (a database takes each batch of 50,000 as it
+    comes): every time is looked up before the first record of the import at that time is kept,
+    and once only."""
+
+    def __init__(self, kind: RecordKind, source: RecordSource) -> None:
+        self._source = source
+        self._field = next(spec.name for spec in wire_fields(kind) if spec.attr == kind.facts.primary_time)
+        self._digest = record_digest(kind)
+        self.digests: set[bytes] = set()
+        self._asked: set[Any] = set()
+        self._empty = not len(source)
+
+    def look_up(self, times: Iterable[Any]) -> None:
+        """Read the digests of the held records at any of ``times`` not asked about before."""
+        if self._empty:
+            return
+        asked = self._asked
+        wanted = tuple(time for time in dict.fromkeys(times) if time not in asked)
+        asked.update(wanted)
+        for start in range(0, len(wanted), HELD_IDS_PER_QUERY):
+            node = ast.InSet(self._field, wanted[start : start + HELD_IDS_PER_QUERY])
+            self.digests.update(map(self._digest, self._source.query(node, 0, None).records))
 
 
 class IdenticalRecords:
     """Which audit and DMS logs of an import repeat one from an earlier file or already held.
 
-    The digests of what came before the import are built the first time a kind needs them, from
-    the target's store; every record of the import then passes through :meth:`repeats` or
-    :meth:`fresh` (or is of the import's last file, when nothing came before it: the importer
-    skips those), so the store holds nothing else undigested at that moment. The current file's
-    own digests are kept apart (its records are not duplicates of each other) and join the
-    others when :meth:`end_file` is called.
+    What the target held before the import is read as the import's records ask about it
+    (:class:`HeldRecords`); the digests of the import's earlier files are kept as they are
+    read. Every record of the import passes through :meth:`fresh` (or is of the import's last
+    file, when nothing came before it: the importer skips those), so the store holds nothing
+    else undigested at that moment. The current file's own digests are kept apart (its records
+    are not duplicates of each other) and join the others when :meth:`end_file` is called.
     """
 
     def __init__(self, target: HasStores) -> None:
         self._target = target
         self._digest = {kind: record_digest(kind) for kind in RecordKind}
         self._struct_digest = {kind: struct_digest(kind) for kind in RecordKind}
-        self._before: dict[RecordKind, set[bytes]] = {}
+        self._held: dict[RecordKind, HeldRecords] = {}
+        #: the digests of the import's earlier files' records
+        self._before: dict[RecordKind, set[bytes]] = {kind: set() for kind in RecordKind}
         self._current: dict[RecordKind, set[bytes]] = {kind: set() for kind in RecordKind}
-
-    def _earlier(self, kind: RecordKind) -> set[bytes]:
-        before = self._before.get(kind)
-        if before is None:
-            before = self._before[kind] = _held_digests(kind, self._target.store(kind))
-        return before
-
-    def repeats(self, kind: RecordKind, record: Record) -> bool:
-        """Whether ``record`` (of the current file) repeats one from before the current file."""
-        digest = self._digest[kind](record)
-        before = self._before.get(kind)
-        if digest in (before if before is not None else self._earlier(kind)):
-            return True
-        self._current[kind].add(digest)
-        return False
 
     def nothing_before(self, kind: RecordKind) -> bool:
         """Whether no record of ``kind`` came before the current file."""
-        return not self._before.get(kind) and not len(self._target.store(kind))
+        return not self._before[kind] and not len(self._target.store(kind))
 
     def fresh(self, kind: RecordKind, objects: Sequence[Any], *, structs: bool = False) -> list[Any]:
         """The ``objects`` (records, or the fast path's ``structs``) that repeat nothing from
         before the current file."""
-        earlier = self._earlier(kind)
-        current = self._current[kind]
+        if not objects:
+            return []
+        held = self._held.get(kind)
+        if held is None:
+            held = self._held[kind] = HeldRecords(kind, self._target.store(kind))
+        attr = kind.facts.primary_time
+        if structs and not all(spec.type.form == "exact" for spec in wire_fields(kind)):
+            convert = line_decoder(kind).convert  # a struct's time is not yet the record's
+            times = [getattr(convert(obj), attr) for obj in objects]
+        else:
+            times = [getattr(obj, attr) for obj in objects]
+        held.look_up(times)
+        current, earlier, digests = self._current[kind], self._before[kind], held.digests
         digest = self._struct_digest[kind] if structs else self._digest[kind]
         kept = []
         for obj in objects:
             value = digest(obj)
-            if value not in earlier:
+            if value not in earlier and value not in digests:
                 current.add(value)
                 kept.append(obj)
         return kept

@@ -63,9 +63,10 @@ from dsc_engine.models.records import Record
 #: 612 MiB; 100,000 -> 42.4 s, 726 MiB. Again after the store began splicing every batch of
 #: 1,000+ rows into one segment: 50,000 -> 43.2 s, 617 MiB; 100,000 -> 42.4 s, 712 MiB.
 BATCH_SIZE = 50_000
-#: Masking runs read one at a time (not by the fast path) wait in groups of this many for their
-#: Ids to be looked up among the held runs (``duplicates.KnownRuns``): one query per group.
-RUNS_PER_LOOKUP = 1_000
+#: Records read one at a time (not by the fast path) that are compared with what the store holds
+#: (masking runs by ``Id``, audit and DMS logs by content) wait in groups of this many: one look-up
+#: of the store per group (``duplicates.KnownRuns``, ``duplicates.HeldRecords``).
+LOOKUP_GROUP = 1_000
 
 Source = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
 
@@ -92,10 +93,11 @@ class _Loader:
         self.pending: dict[RecordKind, list[Record]] = {k: [] for k in RecordKind}
         #: the file being read (rejects found when a batch is stored name it)
         self.file = ""
-        #: masking runs met so far, by Id; those read one at a time wait in ``waiting_runs`` until
-        #: their Ids are looked up (:meth:`settle_runs`, before anything else is decided)
+        #: masking runs met so far, by Id
         self.runs = duplicates.KnownRuns(target.store(RecordKind.MASKING_RUN))
-        self.waiting_runs: list[tuple[MaskingRun, candidates.Candidate]] = []
+        #: records read one at a time that wait for the store to be looked up (:meth:`settle`,
+        #: before anything else is decided)
+        self.waiting: list[tuple[RecordKind, Record, candidates.Candidate]] = []
         self.identical = None if keep_duplicates else duplicates.IdenticalRecords(target)
         self.duplicate_files: list[DuplicateFile] = []
         #: the kinds whose records of the file being read are compared with earlier ones
@@ -117,7 +119,7 @@ class _Loader:
         self.decoders = {kind: line_decoder(kind, self.narrowing.get(kind)) for kind in RecordKind}
 
     def reject(self, reject: Reject) -> None:
-        self.settle_runs()  # the runs read before it are decided first: rejects stay in file order
+        self.settle()  # the records read before it are decided first: rejects stay in file order
         if reject.scope == "file":
             self.file_errors.append(reject)
         else:
@@ -133,7 +135,7 @@ class _Loader:
             self._begin_listing()
         if candidate.error is not None:
             if self.strict:
-                self.settle_runs()
+                self.settle()
                 raise ImportFailure(candidate.path, _with_item(candidate, candidate.error), candidate.line)
             self.reject(Reject(candidate.path, candidate.line, candidate.error, candidate.raw, candidate.item))
             return
@@ -164,7 +166,7 @@ class _Loader:
             self.other[decoded.kind] += len(objects)
             return
         if decoded.kind is RecordKind.MASKING_RUN:  # runs have an identity: skip or reject known ones
-            self.settle_runs()
+            self.settle()
             self.runs.look_up(obj.id for obj in objects)
             objects = [obj for index, obj in enumerate(objects)
                        if not self._duplicate(obj, decoded.candidate(index))]
@@ -178,28 +180,32 @@ class _Loader:
         self.narrowing[decoded.kind].learn({attr: table.values for attr, table in tables.items()})
 
     def add(self, kind: RecordKind, record: Record, candidate: candidates.Candidate) -> None:
-        if isinstance(record, MaskingRun):
-            self.waiting_runs.append((record, candidate))
-            if len(self.waiting_runs) >= RUNS_PER_LOOKUP:
-                self.settle_runs()
-            return
-        if kind in self.compared and self.identical is not None and self.identical.repeats(kind, record):
-            self.duplicates += 1
+        if kind is RecordKind.MASKING_RUN or kind in self.compared:
+            self.waiting.append((kind, record, candidate))
+            if len(self.waiting) >= LOOKUP_GROUP:
+                self.settle()
             return
         self._keep(kind, record)
 
-    def settle_runs(self) -> None:
-        """Decide the masking runs waiting (:meth:`add`), in order: their Ids are looked up in
-        one go, then each is skipped, rejected or kept. Called before anything else is decided
-        (another run, a reject, a failure, a listing's start, a flush), so that every outcome
-        comes in file order."""
-        waiting, self.waiting_runs = self.waiting_runs, []
+    def settle(self) -> None:
+        """Decide the records waiting (:meth:`add`) in order, the store looked up once for the
+        group: each masking run is skipped, rejected or kept, each audit or DMS log skipped or
+        kept. Called before anything else is decided (another record, a reject, a failure, a
+        listing's start, a flush), so that every outcome comes in file order."""
+        waiting, self.waiting = self.waiting, []
         if not waiting:
             return
-        self.runs.look_up(run.id for run, _ in waiting)
-        for run, candidate in waiting:
-            if not self._duplicate(run, candidate):
-                self._keep(RecordKind.MASKING_RUN, run)
+        self.runs.look_up(record.id for _, record, _ in waiting if isinstance(record, MaskingRun))
+        kept: set[int] = set()
+        for kind in self.compared - {RecordKind.MASKING_RUN}:
+            group = [record for each, record, _ in waiting if each is kind]
+            kept.update(map(id, self._fresh(kind, group)))
+        for kind, record, candidate in waiting:
+            if kind is RecordKind.MASKING_RUN:
+                if not self._duplicate(record, candidate):
+                    self._keep(kind, record)
+            elif kind not in self.compared or id(record) in kept:
+                self._keep(kind, record)
 
     def _keep(self, kind: RecordKind, record: Record) -> None:
         if self.bulks is not None:
@@ -289,7 +295,7 @@ class _Loader:
         """The file's first API page item: from here to the file's end, its records are a
         listing in the service's order, newest first, so the first listed loads last
         (docs/semantics.md §5.1)."""
-        self.settle_runs()
+        self.settle()
         if self.bulks is not None:
             self.listing_marks = {kind: bulk.mark() for kind, bulk in self.bulks.items()}
         else:
@@ -302,7 +308,7 @@ class _Loader:
     def end_file(self) -> None:
         """After a file: its records count as earlier ones for the next file's duplicates, and
         the listing it held (from its first API page item on) loads in reverse."""
-        self.settle_runs()
+        self.settle()
         if self.identical is not None:
             self.identical.end_file()
         marks = self.listing_marks
@@ -334,7 +340,7 @@ class _Loader:
 
     def _bad(self, candidate: candidates.Candidate, error: RecordError) -> None:
         if self.strict:
-            self.settle_runs()
+            self.settle()
             raise error
         reason = f"{error.kind} record: key {error.key!r}: {error.reason}" if error.key else str(error.reason)
         self.reject(Reject(candidate.path, candidate.line, reason, candidate.raw, candidate.item))
@@ -362,7 +368,7 @@ class _Loader:
                 self.target.store(kind).check(batch)
 
     def flush(self, kind: RecordKind) -> None:
-        self.settle_runs()
+        self.settle()
         if self.bulks is not None:
             self.loaded[kind] += self.bulks[kind].finish()
             return
@@ -490,12 +496,12 @@ def _load_files(
                         loader.take(item)  # type: ignore[arg-type]
         except ImportFailure as exc:
             if strict:
-                loader.settle_runs()  # a run read before the failure may be the first problem
+                loader.settle()  # a run read before the failure may be the first problem
                 raise
             loader.reject(Reject(exc.path, exc.line, exc.reason, "", scope="file"))
         except SnapshotError as exc:
             if strict:
-                loader.settle_runs()
+                loader.settle()
                 raise
             loader.reject(Reject(str(path), None, exc.reason, "", scope="file"))
         loader.end_file()

@@ -218,16 +218,59 @@ def test_io_records_of_an_earlier_file_are_digested_from_the_store_when_a_later_
     assert held(target, AUDIT) == recs
 
 
-def test_io_held_digests_read_by_column_equal_the_record_digests():
-    from dsc_engine.store.store import Store
+def json_array(path: Path, recs: list) -> Path:
+    """A JSON array of records: read one record at a time (not by the fast path)."""
+    path.write_text("[\n" + ",\n".join(json.dumps(to_wire(r)) for r in recs) + "\n]\n", encoding="utf-8")
+    return path
 
-    store = Store(AUDIT)
-    recs = sample.generate(AUDIT, 300, seed=16)
-    for start in range(0, 300, 40):  # several segments
-        store.insert(recs[start : start + 40])
-    assert len(store.segments()) > 1
-    digest = duplicates.record_digest(AUDIT)
-    assert duplicates._held_digests(AUDIT, store) == {digest(r) for r in recs}
+
+@pytest.mark.parametrize("kind", [AUDIT, DMS])
+@pytest.mark.parametrize("write", [jsonl, json_array])
+def test_io_an_import_reads_only_the_held_records_at_the_times_of_its_own(tmp_path, monkeypatch, kind, write):
+    """Loading a few records into a store holding many looks the held ones up by the times of
+    the few (it digested every held record: 10 DMS logs into 100,000 took 9.7 s), by the fast
+    path and one record at a time, and still skips the held ones and loads the new."""
+    recs = sample.generate(kind, 60, seed=17)
+    target = Stores()
+    imports.load_into(target, jsonl(tmp_path / "held.jsonl", recs[:50]))
+    store = target.store(kind)
+    asked: list = []
+    query = store.query
+
+    def spying(node, *args, **kwargs):
+        asked.extend(node.values)
+        return query(node, *args, **kwargs)
+
+    def every_record():
+        raise AssertionError("every held record was read")
+
+    monkeypatch.setattr(store, "query", spying)
+    monkeypatch.setattr(store, "records_in_load_order", every_record)
+    monkeypatch.setattr(store, "segments", every_record)
+    few = [recs[3], recs[40], recs[55], recs[58]]
+    report = imports.load_into(target, write(tmp_path / "few.json", few))
+    time = kind.facts.primary_time
+    assert set(asked) == {getattr(r, time) for r in few} and len(asked) == len(set(asked))
+    assert (report.loaded_total, report.duplicates_skipped) == (2, 2)
+    monkeypatch.undo()
+    assert held(target, kind)[50:] == [recs[55], recs[58]]
+
+
+def test_io_identical_records_of_one_file_all_load_when_a_database_holding_others_flushes_mid_file(tmp_path, monkeypatch):
+    """The held records are looked up by time as the file is read, while its first records are
+    already in the database: a look-up never takes one of them for a held record."""
+    from dsc_engine import Engine
+
+    monkeypatch.setattr(imports, "BATCH_SIZE", 2)
+    monkeypatch.setattr(imports, "LOOKUP_GROUP", 1)
+    first, *recs = sample.generate(AUDIT, 3, seed=18)
+    with Engine.connect(f"duckdb://{tmp_path}/logs.duckdb") as engine:
+        imports.load_into(engine, jsonl(tmp_path / "first.jsonl", [first]))
+        for write, rec in zip((jsonl, json_array), recs):
+            report = imports.load_into(engine, write(tmp_path / f"same-{write.__name__}.json", [rec] * 5))
+            assert (report.loaded_total, report.duplicates_skipped) == (5, 0)
+        again = imports.load_into(engine, json_array(tmp_path / "again.json", [*recs, first]))
+        assert (again.loaded_total, again.duplicates_skipped) == (0, 3)
 
 
 def test_io_empty_files_are_each_a_file_error_not_copies_of_each_other(tmp_path):

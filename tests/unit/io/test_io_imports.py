@@ -276,7 +276,7 @@ def test_io_masking_runs_read_one_at_a_time_are_decided_in_file_order(tmp_path, 
     """Runs that wait for their Ids to be looked up in groups are still skipped, rejected and
     loaded as if decided one by one, across groups, and their rejects come in line order among
     the others; in strict mode the first problem in the file is the one raised."""
-    monkeypatch.setattr(imports, "RUNS_PER_LOOKUP", 3)
+    monkeypatch.setattr(imports, "LOOKUP_GROUP", 3)
     runs = records(RUNS, 6)
     items = [to_wire(r) for r in runs]
     items.insert(4, to_wire(runs[0]))  # item 5: repeats item 1, in the second group
