@@ -261,3 +261,48 @@ def test_csv_blank_lines_before_the_header_are_skipped(tmp_path, before):
     _, report = _load(bad)
     (error,) = report.file_errors
     assert error.line == 1 + before.count("\n") and "'Nope'" in error.reason
+
+
+# --- rows the csv module cannot split ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        ("2,a\rb,u", "on line 3, a cell that is not quoted holds a carriage return (\\r)"),
+        ('2,"a"b,u', "on line 3, text follows the closing quote of a quoted cell"),
+        ('2,"multi\nline"b,u', "on line 4, text follows the closing quote of a quoted cell"),
+    ],
+    ids=["bare-carriage-return", "text-after-the-quote", "text-after-a-multiline-quote"],
+)
+def test_a_row_the_csv_module_cannot_split_is_one_rejected_record(tmp_path, row, reason):
+    """One malformed row costs that row: it was a file error for the rest of the file (a bare
+    carriage return), or was read with its quotes dropped ('"a"b' as 'ab')."""
+    path = tmp_path / "rows.csv"
+    path.write_bytes(("CreationTime,SqlText,UserName\n1,a,u\n" + row + "\n5,c,u\n").encode())
+    target, report = _load(path)
+    assert [r.creation_time for r in _loaded(target)] == [1, 5]
+    assert report.read == 3 and not report.file_errors
+    (reject,) = report.rejects
+    assert reject.line == 3 and reject.reason.startswith(reason) and reject.raw == row
+    with pytest.raises(ImportFailure) as caught:
+        _load(path, strict=True)
+    assert caught.value.line == 3
+
+
+def test_a_quoted_cell_never_closed_is_still_a_file_error_after_a_malformed_row(tmp_path):
+    path = tmp_path / "cut.csv"
+    path.write_text('CreationTime,SqlText,UserName\n1,"a"b,u\n2,x,u\n3,"cut\nhere')
+    target, report = _load(path)
+    assert [r.creation_time for r in _loaded(target)] == [2]
+    assert [r.line for r in report.rejects] == [2, 4]
+    (error,) = report.file_errors
+    assert error.line == 4 and "quoted cell opened on line 4 is never closed" in error.reason
+
+
+def test_a_csv_with_lines_ending_in_a_lone_carriage_return_says_so(tmp_path):
+    path = tmp_path / "mac.csv"
+    path.write_bytes(b"CreationTime,UserName\r1,u\r2,v\r")
+    _, report = _load(path)
+    (error,) = report.file_errors
+    assert error.line == 1 and "lines that end with \\r alone" in error.reason
