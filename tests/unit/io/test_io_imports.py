@@ -112,6 +112,28 @@ def test_io_gzip_is_detected_by_magic_bytes_not_name(tmp_path):
     assert loaded(target, AUDIT) == recs
 
 
+def test_io_a_gzip_of_a_gzip_is_gunzipped_twice(tmp_path):
+    """A gzip'd export gzip'd again (by a transfer, or ``gzip -f`` run twice) loads; its inner
+    layer was read as a CSV header of binary bytes. A fault in the inner layer is the file error
+    of a fault in one layer, after the lines before it."""
+    import zlib
+
+    recs = records(AUDIT, 3) * 200
+    text = "".join(json.dumps(to_wire(r)) + "\n" for r in recs).encode()
+    path = tmp_path / "logs.jsonl.gz.gz"
+    path.write_bytes(gzip.compress(gzip.compress(text)))
+    target, report = load(path, keep_duplicates=True)
+    assert report.ok and loaded(target, AUDIT) == recs
+    inner = gzip.compress(text)
+    inner = inner[: len(inner) // 2]
+    path.write_bytes(gzip.compress(inner))
+    whole = zlib.decompressobj(31).decompress(inner).count(b"\n")
+    _, report = load(path, keep_duplicates=True)
+    (error,) = report.file_errors
+    assert "gzip data is truncated" in error.reason
+    assert report.loaded_total == whole and error.line == whole + 1
+
+
 def test_io_folders_recurse_in_sorted_path_order_and_globs(tmp_path):
     recs = records(AUDIT, 9)
     (tmp_path / "b").mkdir()
