@@ -219,6 +219,7 @@ def test_csv_epoch_ms_column_reads_a_time_with_its_zone_exactly(tmp_path, cell, 
         ("2026-10-01", "a time in an epoch-millisecond column needs its zone"),
         ("2026-10-01 10:00:00.1234Z", "at most 3 fraction digits"),
         ("2026-13-01 10:00:00Z", "month must be in 1..12"),
+        ("2026-10-01 10:00:00+24:00", "hour of the offset +24:00 must be in 0..23"),
         ("tomorrow", "cannot read 'tomorrow' as UNIX milliseconds (digits) or a time with its zone"),
         # ASCII digits only: a full-width offset was read as +08:00
         ("2026-10-01 10:00:00+\uff10\uff18:00", "write it as 'yyyy-MM-dd HH:mm:ss[.fff]+hh:mm' (or Z)"),
