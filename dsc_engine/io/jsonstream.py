@@ -121,7 +121,8 @@ class _TextStream:
         elif truncated:
             reason = f"the JSON value starting at line {self.line} is larger than {MAX_VALUE} characters"
         else:
-            reason = f"invalid JSON: {exc.msg}; the rest of the file ({rest} characters) is not read"
+            why = exc.msg.removesuffix(" at")  # "Invalid control character at" (a position follows)
+            reason = f"invalid JSON: {why}; the rest of the file ({rest} characters) is not read"
         return ImportFailure(self.path, reason, line)
 
 

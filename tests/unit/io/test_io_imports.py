@@ -176,6 +176,20 @@ def test_io_a_json_error_reads_as_a_sentence_with_its_column(tmp_path):
     assert report.rejects[0].reason == "invalid JSON: Unterminated string starting at column 33"
 
 
+def test_io_a_json_document_error_reads_as_a_sentence(tmp_path):
+    """In stream mode too, the reader's message that ends with its position ('Invalid control
+    character at') is not left hanging: it read 'Invalid control character at; the rest ...'."""
+    recs = [to_wire(r) for r in records(AUDIT, 2)]
+    recs[1]["UserName"] = "a\tb"  # a raw tab in a string is not JSON
+    path = tmp_path / "pretty.json"
+    path.write_text(json.dumps(recs[:1], indent=1)[:-1] + "," + json.dumps(recs[1]).replace("\\t", "\t") + "]")
+    target, report = load(path)
+    assert len(loaded(target, AUDIT)) == 1
+    (error,) = report.file_errors
+    assert error.reason.startswith("invalid JSON: Invalid control character; the rest of the file (")
+    assert error.line == path.read_text().count("\n") + 1
+
+
 def test_io_a_last_line_cut_short_says_the_file_may_still_be_being_written(tmp_path):
     good = [json.dumps(to_wire(r)) for r in records(AUDIT, 3)]
     path = tmp_path / "growing.jsonl"
