@@ -132,6 +132,9 @@ def read_values(path: str, parts: Iterator[bytes], kind: RecordKind | None) -> I
     text = _TextStream(path, parts)
     arrays = 0
     while (char := text.peek()) is not None:
+        if char == "\ufeff":  # the byte order mark of a file joined to the one before (cat a.json b.json)
+            text.take()
+            continue
         if char != "[":
             line = text.line
             value = text.value()

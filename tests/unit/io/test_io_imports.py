@@ -112,6 +112,23 @@ def test_io_gzip_is_detected_by_magic_bytes_not_name(tmp_path):
     assert loaded(target, AUDIT) == recs
 
 
+@pytest.mark.parametrize("layout", ["jsonl", "pretty"])
+def test_io_files_joined_with_cat_each_with_a_byte_order_mark_load_whole(tmp_path, layout):
+    """``cat a.jsonl b.jsonl`` of files a Windows tool wrote puts a byte order mark at the start
+    of a line (or a value) inside the file: it is dropped there too, as at the start of a file
+    (the line's record was rejected, the document's rest was a file error)."""
+    recs = records(AUDIT, 6)
+    halves = [[to_wire(r) for r in recs[:3]], [to_wire(r) for r in recs[3:]]]
+    if layout == "jsonl":
+        texts = ["".join(json.dumps(w) + "\n" for w in half) for half in halves]
+    else:
+        texts = [json.dumps(half, indent=1) + "\n" for half in halves]
+    path = tmp_path / "joined.json"
+    path.write_text("".join("\ufeff" + text for text in texts), encoding="utf-8")
+    target, report = load(path)
+    assert report.ok and loaded(target, AUDIT) == recs
+
+
 def test_io_a_gzip_of_a_gzip_is_gunzipped_twice(tmp_path):
     """A gzip'd export gzip'd again (by a transfer, or ``gzip -f`` run twice) loads; its inner
     layer was read as a CSV header of binary bytes. A fault in the inner layer is the file error
