@@ -157,12 +157,14 @@ def read_rows(
     try:
         while not any(cell.strip() for cell in header):  # blank lines before it are skipped
             first = reader.line_num + 1
+            fed.clear()
             header = next(reader)
             if first in long_lines:  # not blank, though the csv module was given it empty
                 break
     except csv.Error as exc:
         reason = f"unreadable CSV header: {exc}"
-        if str(exc).startswith("new-line character seen in unquoted field"):
+        lone_cr = str(exc).startswith("new-line character seen in unquoted field")
+        if lone_cr and "".join(fed).replace("\r", "").replace("\n", "").isprintable():  # text, not binary
             reason = ("the CSV header holds a carriage return (\\r) that ends no line: lines that end with \\r"
                       " alone (an old Mac format) are not read; save the file with \\n or \\r\\n line ends")
         raise ImportFailure(path, reason, reader.line_num) from None
