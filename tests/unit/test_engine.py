@@ -294,6 +294,9 @@ def test_load_tells_what_it_takes_when_given_something_else(tmp_path):
     path.write_text(json.dumps(to_wire(record)) + "\n", encoding="utf-8")
     assert engine.load(os.fsencode(path)).loaded_total == 1  # a path as bytes, as open takes it
     assert list(engine.store(RecordKind.AUDIT_LOG).records_in_load_order()) == [record]
+    for paths in ([str(path)], [path]):  # a list of paths is a list of records: say so
+        with pytest.raises(RecordError, match="got (str|PosixPath); a list is of records: load a path at a time"):
+            engine.load(paths)
 
 
 def test_load_keeps_masking_run_ids_unique_as_imports_do(tmp_path: Any) -> None:
