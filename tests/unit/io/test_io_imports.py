@@ -207,6 +207,30 @@ def test_io_a_json_document_error_reads_as_a_sentence(tmp_path):
     assert error.line == path.read_text().count("\n") + 1
 
 
+@pytest.mark.parametrize(
+    ("end", "why"),
+    [
+        ("]", "invalid JSON: Expecting value; the rest of the file (1 characters) is not read"),
+        ("x]", "invalid JSON: Expecting value; the rest of the file (2 characters) is not read"),
+        ("", "the JSON value starting at line 2 is cut off at the end of the file (truncated)"),
+        ('{"UserName": "a\\u00', "the JSON value starting at line 2 is cut off at the end of the file (truncated)"),
+        ('{"CreationTime": -', "the JSON value starting at line 2 is cut off at the end of the file (truncated)"),
+        ('{"InWhiteList": tr', "the JSON value starting at line 2 is cut off at the end of the file (truncated)"),
+    ],
+    ids=["trailing-comma", "garbage", "cut-after-comma", "cut-escape", "cut-number", "cut-literal"],
+)
+def test_io_a_json_document_ending_in_an_error_is_called_truncated_only_when_cut_short(tmp_path, end, why):
+    """A document whose last characters are invalid JSON (a comma before the closing bracket, as
+    hand edits leave) was called cut off at the end of the file because the error was near it."""
+    rec = to_wire(records(AUDIT, 1)[0])
+    path = tmp_path / "doc.json"
+    path.write_text("[" + json.dumps(rec) + ",\n" + end)
+    target, report = load(path)
+    assert len(loaded(target, AUDIT)) == 1
+    (error,) = report.file_errors
+    assert error.reason == why and error.line == 2
+
+
 def test_io_a_last_line_cut_short_says_the_file_may_still_be_being_written(tmp_path):
     good = [json.dumps(to_wire(r)) for r in records(AUDIT, 3)]
     path = tmp_path / "growing.jsonl"
