@@ -220,6 +220,10 @@ def test_csv_epoch_ms_column_reads_a_time_with_its_zone_exactly(tmp_path, cell, 
         ("2026-10-01 10:00:00.1234Z", "at most 3 fraction digits"),
         ("2026-13-01 10:00:00Z", "month must be in 1..12"),
         ("2026-10-01 10:00:00+24:00", "hour of the offset +24:00 must be in 0..23"),
+        # a number a spreadsheet or a data frame rewrote: said so, with what to do
+        ("1.58225E+12", "'1.58225E+12' as UNIX milliseconds (digits) or a time with its zone; it is in"
+                        " scientific notation, as a spreadsheet shows a large number, and may have lost digits"),
+        ("1582251233000.0", "a whole number with a decimal point, as a data frame writes an integer column"),
         ("tomorrow", "cannot read 'tomorrow' as UNIX milliseconds (digits) or a time with its zone"),
         # ASCII digits only: a full-width offset was read as +08:00
         ("2026-10-01 10:00:00+\uff10\uff18:00", "write it as 'yyyy-MM-dd HH:mm:ss[.fff]+hh:mm' (or Z)"),
@@ -229,6 +233,20 @@ def test_csv_epoch_ms_column_refuses_a_time_it_cannot_read_exactly(tmp_path, cel
     _, report = _one_row(tmp_path, cell)
     (reject,) = report.rejects
     assert reject.reason.startswith("column CreationTime: ") and reason in reject.reason
+
+
+def test_csv_integer_cells_a_tool_rewrote_are_refused_saying_how(tmp_path):
+    path = tmp_path / "ints.csv"
+    path.write_text("CreationTime,EffectRow,UserName\n1,5.0,a\n1,2E+3,b\n1,5.5,c\n", encoding="utf-8")
+    _, report = _load(path)
+    assert [r.reason for r in report.rejects] == [
+        "column EffectRow: cannot read '5.0' as an integer; a whole number with a decimal point, as a data"
+        " frame writes an integer column with empty cells: write it without the point",
+        "column EffectRow: cannot read '2E+3' as an integer; it is in scientific notation, as a spreadsheet"
+        " shows a large number, and may have lost digits: export again, or save the column as a whole number"
+        " or as text",
+        "column EffectRow: cannot read '5.5' as an integer",
+    ]
 
 
 @pytest.mark.parametrize("zone", ["UTC", "Asia/Shanghai", "America/New_York", "+05:45", "-09:30"])
