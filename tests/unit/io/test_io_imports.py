@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import json
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from dsc_engine import sample
-from dsc_engine.errors import ImportFailure, RecordError
+from dsc_engine.errors import ImportFailure, RecordError, UsageError
 from dsc_engine.io import export, imports
 from dsc_engine.wire.codec import to_wire
 from dsc_engine.models import MaskingRun, RecordKind
@@ -55,6 +56,26 @@ def test_io_every_export_format_reimports_the_same_records(tmp_path, kind, fmt):
     assert loaded(target, kind) == (recs[::-1] if fmt is export.ExportFormat.PAGES else recs)
     assert report.loaded == {k: (len(recs) if k is kind else 0) for k in RecordKind}
     assert report.ok and reconciles(report)
+
+
+@pytest.mark.parametrize(
+    ("options", "name"),
+    [
+        ({"fmt": "xml"}, "fmt"),
+        ({"fmt": "csv", "times": "isox"}, "times"),
+        ({"page_size": -1}, "page_size"),  # a ValueError of islice
+        ({"page_size": 0}, "page_size"),  # taken for the operation's largest page
+        ({"page_size": True}, "page_size"),  # written as "PageSize": true
+        ({"first_page": 0}, "first_page"),  # written as "CurrentPage": 0
+        ({"total": -3}, "total"),
+    ],
+)
+def test_io_an_export_refuses_arguments_it_cannot_use(options, name):
+    options = {"fmt": "pages", **options}
+    out = io.StringIO()
+    with pytest.raises(UsageError) as caught:
+        export.write(records(AUDIT, 3), AUDIT, options.pop("fmt"), out, **options)
+    assert caught.value.name == name and out.getvalue() == ""
 
 
 def test_io_pretty_pages_concatenated_and_in_an_array(tmp_path):
