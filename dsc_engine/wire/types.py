@@ -95,6 +95,9 @@ def json_name(value: object) -> str:
     """How an error names a JSON value's type: ``a string``, ``null``, ``an array`` ..."""
     if value is None:
         return "null"
+    base = next((b for b in (int, float, str, list, dict) if isinstance(value, b)), None)
+    if base is not None and type(value) is not base and not isinstance(value, bool):  # an IntEnum, a StrEnum
+        return f"{type(value).__name__}, a subclass of {base.__name__} (give a plain {base.__name__})"
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, int):
