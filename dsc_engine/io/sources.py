@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import fnmatch
 import gzip
+import itertools
 import os
 import stat
 import sys
@@ -300,7 +301,7 @@ def chunks(path: Path, progress: ProgressFn | None = None) -> Iterator[bytes]:
     with open_binary(path) as raw:
         counted = _Counted(raw)
         try:
-            read = _content(counted)
+            read = _content(path, counted)
         except (EOFError, OSError, zlib.error) as exc:
             raise _read_error(path, exc) from exc
         position = 0
@@ -317,11 +318,19 @@ def chunks(path: Path, progress: ProgressFn | None = None) -> Iterator[bytes]:
             yield chunk
 
 
-def _content(counted: _Counted) -> Callable[[int], bytes]:
+#: The most gzip layers a file is gunzipped through (each one is a few calls deeper a read).
+GZIP_LAYERS = 8
+
+
+def _content(path: Path, counted: _Counted) -> Callable[[int], bytes]:
     """How to read a file's content: its bytes, gunzipped once for each gzip layer that its
-    content starts with (told by the magic bytes, never by the name)."""
+    content starts with (told by the magic bytes, never by the name), up to :data:`GZIP_LAYERS`."""
     layer = counted
-    while layer.sniff(len(GZIP_MAGIC)) == GZIP_MAGIC:
+    for depth in itertools.count():
+        if layer.sniff(len(GZIP_MAGIC)) != GZIP_MAGIC:
+            break
+        if depth == GZIP_LAYERS:
+            raise ImportFailure(str(path), f"gzip'd more than {GZIP_LAYERS} times over: gunzip it first")
         # typeshed wants fileobj.seek, which GzipFile calls only when it is sought
         stream = gzip.GzipFile(fileobj=layer, mode="rb")  # type: ignore[call-overload]
         # read1: what one read of the compressed bytes gives, so that the data before a fault

@@ -12,7 +12,7 @@ import pytest
 
 from dsc_engine import sample
 from dsc_engine.errors import ImportFailure, RecordError, UsageError
-from dsc_engine.io import export, imports
+from dsc_engine.io import export, imports, sources
 from dsc_engine.wire.codec import to_wire
 from dsc_engine.models import MaskingRun, RecordKind
 
@@ -131,6 +131,24 @@ def test_io_gzip_is_detected_by_magic_bytes_not_name(tmp_path):
     path.write_bytes(gzip.compress("".join(json.dumps(to_wire(r)) + "\n" for r in recs).encode()))
     target, _ = load(path)
     assert loaded(target, AUDIT) == recs
+
+
+def test_io_a_file_gzipd_over_and_over_is_a_file_error_not_a_recursion_error(tmp_path):
+    """Each gzip layer is a few calls deeper a read: 8 are read, more are refused (300 layers,
+    six kilobytes, raised RecursionError)."""
+    recs = records(AUDIT, 3)
+    data = "".join(json.dumps(to_wire(r)) + "\n" for r in recs).encode()
+    for layers in range(1, 301):
+        data = gzip.compress(data)
+        if layers in (sources.GZIP_LAYERS, sources.GZIP_LAYERS + 1, 300):
+            path = tmp_path / f"{layers}.gz"
+            path.write_bytes(data)
+    target, report = load(tmp_path / f"{sources.GZIP_LAYERS}.gz")
+    assert report.ok and loaded(target, AUDIT) == recs
+    for layers in (sources.GZIP_LAYERS + 1, 300):
+        _, report = load(tmp_path / f"{layers}.gz")
+        (error,) = report.file_errors
+        assert error.reason == f"gzip'd more than {sources.GZIP_LAYERS} times over: gunzip it first"
 
 
 @pytest.mark.parametrize("layout", ["jsonl", "pretty"])
