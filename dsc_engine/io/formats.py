@@ -100,7 +100,7 @@ def _utf16(head: bytes, start: int, at_start: bool) -> str | None:
     or CSV never has there (UTF-8 was read as a CSV header of other bytes, or as broken JSON)."""
     if at_start and head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return f"its byte order mark is {head[:2].hex(' ')}"
-    if b"\0" in head[start : start + 2]:
+    if head[start : start + 2].count(b"\0") == 1:  # (both: zeros, no text at all)
         return "without a byte order mark: a NUL byte beside its first character"
     return None
 

@@ -360,6 +360,14 @@ def test_an_export_saved_as_utf16_is_told_to_be_converted(tmp_path, encode, says
     assert report.read == 0
 
 
+def test_a_file_of_zero_bytes_is_not_called_utf16(tmp_path):
+    path = tmp_path / "zeros"
+    path.write_bytes(b"\0" * 64 + b"\n")
+    _, report = _load(path)
+    (error,) = report.file_errors
+    assert "UTF-16" not in error.reason
+
+
 @pytest.mark.parametrize(
     ("data", "says"),
     [
