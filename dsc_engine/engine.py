@@ -291,8 +291,11 @@ def _record(item: object, kind: RecordKind | None, index: int) -> Record:
     try:
         item_kind = RecordKind.of(item)
     except KeyError:
+        hint = ""
+        if isinstance(item, (str, os.PathLike)):  # load(["a.jsonl", "b.jsonl"]): paths, not records
+            hint = "; a list is of records: load a path at a time, or a folder or glob of them"
         raise RecordError(
-            "record", "", f"expected a record, got {type(item).__name__}", where
+            "record", "", f"expected a record, got {type(item).__name__}{hint}", where
         ) from None
     if kind is not None and item_kind is not kind:
         raise RecordError(

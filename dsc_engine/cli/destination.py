@@ -33,7 +33,8 @@ def output(path: str | None, out: IO[str]) -> Iterator[IO[str]]:
     not at all (a failure, a full disk or Ctrl-C, leaves the file that was there); or a device or
     named pipe (``/dev/stdout``), written as it is. A name ending with ``.gz`` is written gzip'd."""
     if path is None or path == "-":
-        yield out
+        with _utf8(out) as handle:
+            yield handle
         return
     made_parent(path)
     if not _streamed(path):
@@ -81,6 +82,23 @@ def gzipped(path: str) -> bool:
 def without_gz(path: str) -> str:
     """``path`` without a ``.gz`` ending: the name that tells the format of what is gzip'd."""
     return path[: -len(".gz")] if gzipped(path) else path
+
+
+@contextlib.contextmanager
+def _utf8(out: IO[str]) -> Iterator[IO[str]]:
+    """Standard output as an export is written to it: UTF-8 with ``\n`` line ends, whatever the
+    locale makes of it (a Windows code page would refuse a Chinese user name and turn the line
+    ends inside CSV cells into ``\r\n``; a GBK locale would write what the importer refuses)."""
+    buffer = getattr(out, "buffer", None)
+    if buffer is None:  # a text stream with no bytes below it (io.StringIO): its text is the output
+        yield out
+        return
+    out.flush()
+    handle = io.TextIOWrapper(buffer, encoding="utf-8", newline="", write_through=True)
+    try:
+        yield handle
+    finally:
+        handle.detach()  # standard output stays open for what follows
 
 
 @contextlib.contextmanager

@@ -123,9 +123,12 @@ def read_rows(
     long_lines: dict[int, str] = {}  # the kept text of each line over the limit
     ended: list[bool] = []  # set once every line has been handed to the csv reader
     unended: list[int] = []  # the number of a last line without its line end
+    fed: list[str] = []  # the lines of the row being read (the reader reads no further ahead)
 
     def text_lines() -> Iterator[str]:
-        yield from decoded()
+        for line in decoded():
+            fed.append(line)
+            yield line
         ended.append(True)
 
     def decoded() -> Iterator[str]:
@@ -148,16 +151,23 @@ def read_rows(
     cell_limit = sources.MAX_LINE
     if csv.field_size_limit() < cell_limit:  # process-wide; raised (never lowered) so that a cell
         csv.field_size_limit(cell_limit)  # the engine exports (up to a line's size) reads back
-    reader = csv.reader(text_lines())
+    # strict: a quoted cell with text after its closing quote ('"a"b') is an error, not read as 'ab'
+    reader = csv.reader(text_lines(), strict=True)
     header: list[str] = []
     try:
         while not any(cell.strip() for cell in header):  # blank lines before it are skipped
             first = reader.line_num + 1
+            fed.clear()
             header = next(reader)
             if first in long_lines:  # not blank, though the csv module was given it empty
                 break
     except csv.Error as exc:
-        raise ImportFailure(path, f"unreadable CSV header: {exc}", reader.line_num) from None
+        reason = f"unreadable CSV header: {exc}"
+        lone_cr = str(exc).startswith("new-line character seen in unquoted field")
+        if lone_cr and "".join(fed).replace("\r", "").replace("\n", "").isprintable():  # text, not binary
+            reason = ("the CSV header holds a carriage return (\\r) that ends no line: lines that end with \\r"
+                      " alone (an old Mac format) are not read; save the file with \\n or \\r\\n line ends")
+        raise ImportFailure(path, reason, reader.line_num) from None
     except StopIteration:
         raise ImportFailure(path, "file is empty (no records, no header)") from None
     if first in long_lines:
@@ -167,6 +177,7 @@ def read_rows(
     kind, types = _header(path, header, kind, first)
     previous = reader.line_num
     while True:
+        fed.clear()
         try:
             row = next(reader)
         except StopIteration:
@@ -180,7 +191,13 @@ def read_rows(
                     " rest of the file one cell",
                     previous + 1,
                 ) from None
-            raise ImportFailure(path, f"unreadable CSV: {exc}", reader.line_num) from None
+            if not ended:  # one malformed row: the reader goes on at the next line
+                start, previous = previous + 1, reader.line_num
+                cut = sources.UNENDED if previous in unended else ""
+                raw = clip("".join(fed).removesuffix("\n"))
+                yield Candidate(path, start, "", raw, error=f"{_row_error(exc, reader.line_num)}{cut}")
+                continue
+            row = next(csv.reader(fed))  # the end of the file inside a quoted cell: read as it stands
         except ImportFailure as exc:
             raise ImportFailure(path, exc.reason, reader.line_num + 1) from None
         start, previous = previous + 1, reader.line_num
@@ -242,6 +259,18 @@ def _header(
             path, f"CSV header lacks the required column(s) {', '.join(missing)} of {_a(kind)} record", line
         )
     return kind, types
+
+
+def _row_error(exc: csv.Error, line: int) -> str:
+    """Why the csv module could not split a row into cells, in words (it stopped on ``line``)."""
+    message = str(exc)
+    if message.startswith("',' expected after"):
+        return (f"on line {line}, text follows the closing quote of a quoted cell (a quote inside a"
+                ' quoted cell is written twice, "")')
+    if message.startswith("new-line character seen in unquoted field"):
+        return (f"on line {line}, a cell that is not quoted holds a carriage return (\\r); a cell"
+                " holding one must be quoted")
+    return f"unreadable CSV row (by line {line}): {message}"
 
 
 def _a(kind: RecordKind) -> str:

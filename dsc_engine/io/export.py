@@ -29,9 +29,10 @@ import itertools
 import json
 import operator
 from collections.abc import Iterable, Iterator
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from dsc_engine.api.operations import BY_KIND
+from dsc_engine.errors import UsageError
 from dsc_engine.io import csvformat
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
@@ -40,6 +41,9 @@ from dsc_engine.wire.times import readable_time
 from dsc_engine.wire.catalog import wire_fields
 from dsc_engine.wire.codec import to_wire, wire_keys
 
+
+
+_Choice = TypeVar("_Choice", bound=enum.Enum)
 
 
 class ExportFormat(enum.Enum):
@@ -150,6 +154,15 @@ def write_pages(
     return count
 
 
+def _choice(choices: type[_Choice], name: str, value: object) -> _Choice:
+    """``value`` as a member of the enumeration ``choices`` (given as one, or by its value)."""
+    try:
+        return choices(value)
+    except ValueError:
+        names = ", ".join(repr(choice.value) for choice in choices)
+        raise UsageError(name, value, f"{value!r} is not one of {names}") from None
+
+
 def _chunked(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
     iterator = iter(records)
     while chunk := list(itertools.islice(iterator, size)):
@@ -173,7 +186,11 @@ def write(
     ``formula_guard`` (CSV only: the other formats are not opened by spreadsheets) guards cells
     that a spreadsheet would run as formulas; ``times`` and ``zone`` (CSV only: the JSON formats
     keep the API's integers) choose how Sddp times are written."""
-    fmt = ExportFormat(fmt)
+    fmt = _choice(ExportFormat, "fmt", fmt)
+    times = _choice(Times, "times", times)
+    for name, value, least in (("page_size", page_size, 1), ("first_page", first_page, 1), ("total", total, 0)):
+        if value is not None and (type(value) is not int or value < least):  # 0 was the default size
+            raise UsageError(name, value, f"{value!r} is not an integer of at least {least}")
     if fmt is ExportFormat.JSONL:
         return write_jsonl(lines_order(records, kind), out)
     if fmt is ExportFormat.CSV:

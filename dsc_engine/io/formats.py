@@ -68,6 +68,11 @@ def read_file(
         raise ImportFailure(name, "a gzip'd snapshot: a snapshot is opened in place from its own file;"
                             f" gunzip it first (gunzip {name})")
     start = len(head) - len(head.lstrip())
+    if (utf16 := _utf16(head, start, at_start=not blank.size)) is not None:
+        raise ImportFailure(name, f"the file is UTF-16 ({utf16}), not UTF-8 as every export must be;"
+                                  f" convert it first (iconv -f UTF-16 -t UTF-8 {name})")
+    if not blank.size and (other := _other_format(head)) is not None:
+        raise ImportFailure(name, other)
     first = head[start : start + 1]
     opening = [head]  # the chunks up to the end of the first line, or two (within the limit)
     size = _read_lines(opening, parts, start, 1) if first == b"{" else len(head)
@@ -87,6 +92,37 @@ def read_file(
             yield from jsonstream.read_values(name, stream, kind)
     else:
         yield from csvformat.read_rows(name, sources.lines(stream), kind)
+
+
+def _utf16(head: bytes, start: int, at_start: bool) -> str | None:
+    """How a file's first bytes say it is UTF-16 (PowerShell 5 writes its ``>`` redirections so),
+    or ``None``: its byte order mark, or a NUL byte beside its first character, which UTF-8 JSON
+    or CSV never has there (UTF-8 was read as a CSV header of other bytes, or as broken JSON)."""
+    if at_start and head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return f"its byte order mark is {head[:2].hex(' ')}"
+    if head[start : start + 2].count(b"\0") == 1:  # (both: zeros, no text at all)
+        return "without a byte order mark: a NUL byte beside its first character"
+    return None
+
+
+#: The magic bytes of files taken for exports by mistake: what each is, and what to do with it.
+_OTHER_FORMATS = (
+    (b"PK\x03\x04", "a ZIP archive (an Excel .xlsx workbook is one)", "save the sheet as CSV UTF-8, or unzip it"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Excel .xls workbook (or another OLE2 file)",
+     "save the sheet as CSV UTF-8"),
+    (b"BZh", "bzip2-compressed", "decompress it first (bunzip2 -k)"),
+    (b"\xfd7zXZ\x00", "xz-compressed", "decompress it first (unxz -k)"),
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed", "decompress it first (unzstd)"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive", "extract it first"),
+)
+
+
+def _other_format(head: bytes) -> str | None:
+    """Why a file that is no export cannot be read, told by its magic bytes (``None``: no such)."""
+    for magic, what, advice in _OTHER_FORMATS:
+        if head.startswith(magic) and (magic != b"BZh" or head[3:4] in b"123456789"):
+            return f"the file is {what}, not an export (JSON or CSV, gzip'd or not): {advice}"
+    return None
 
 
 class _Blank:

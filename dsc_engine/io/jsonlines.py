@@ -68,8 +68,7 @@ def _line(
         yield Candidate(path, number, "", clip(raw.head.decode("utf-8", "replace")), error=raw.reason)
         return
     unended = sources.UNENDED if isinstance(raw, sources.Unended) else ""
-    if number == 1:
-        raw = sources.strip_bom(raw)
+    raw = sources.strip_bom(raw)  # on any line: files joined with cat each start with theirs
     if not raw.strip():
         return
     try:

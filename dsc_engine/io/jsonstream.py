@@ -116,13 +116,28 @@ class _TextStream:
     def _failure(self, exc: json.JSONDecodeError, truncated: bool) -> ImportFailure:
         line = self.line + self.buf.count("\n", self.pos, exc.pos)
         rest = len(self.buf) - self.pos
-        if truncated and self.eof:
+        if truncated and self.eof and _runs_out(self.buf, exc):
             reason = f"the JSON value starting at line {self.line} is cut off at the end of the file (truncated)"
-        elif truncated:
+        elif truncated and not self.eof:
             reason = f"the JSON value starting at line {self.line} is larger than {MAX_VALUE} characters"
         else:
-            reason = f"invalid JSON: {exc.msg}; the rest of the file ({rest} characters) is not read"
+            why = exc.msg.removesuffix(" at")  # "Invalid control character at" (a position follows)
+            reason = f"invalid JSON: {why}; the rest of the file ({rest} characters) is not read"
         return ImportFailure(self.path, reason, line)
+
+
+#: Characters a number cut short may end with (``-``, ``1.``, ``1e+``), left unread by the decoder.
+_NUMBER_TAIL = frozenset("0123456789.eE+-")
+
+
+def _runs_out(text: str, exc: json.JSONDecodeError) -> bool:
+    """Whether the decoder failed at the end of the file because the text ran out (a value cut
+    short: nothing left, a string, escape, literal or number unfinished), not at a character no
+    JSON value goes on with (``[{...},]``: a comma before the closing bracket is invalid JSON)."""
+    if exc.msg.startswith(("Unterminated", "Invalid \\uXXXX escape")):
+        return True
+    rest = text[exc.pos :].strip()
+    return not rest or set(rest) <= _NUMBER_TAIL or any(word.startswith(rest) for word in ("true", "false", "null"))
 
 
 def read_values(path: str, parts: Iterator[bytes], kind: RecordKind | None) -> Iterator[Candidate]:
@@ -131,6 +146,9 @@ def read_values(path: str, parts: Iterator[bytes], kind: RecordKind | None) -> I
     text = _TextStream(path, parts)
     arrays = 0
     while (char := text.peek()) is not None:
+        if char == "\ufeff":  # the byte order mark of a file joined to the one before (cat a.json b.json)
+            text.take()
+            continue
         if char != "[":
             line = text.line
             value = text.value()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import fnmatch
 import gzip
+import itertools
 import os
 import stat
 import sys
@@ -261,15 +262,16 @@ class _Counted:
     """A file's bytes as read, counted, with its first bytes looked at before they are read
     (a pipe cannot seek back to them)."""
 
-    def __init__(self, raw: BinaryIO) -> None:
+    def __init__(self, raw: BinaryIO, read: Callable[[int], bytes] | None = None) -> None:
         self._raw = raw
+        self._read = read or raw.read  # a gzip layer's read1 (:func:`_content`)
         self._head = b""
         self.count = 0
 
     def sniff(self, size: int) -> bytes:
         """The first ``size`` bytes (fewer at the end of the file), left to be read again."""
         while len(self._head) < size:
-            more = self._raw.read(size - len(self._head))
+            more = self._read(size - len(self._head))
             if not more:
                 break
             self._head += more
@@ -284,7 +286,7 @@ class _Counted:
             if len(taken) == size:
                 return taken
             size = size if size < 0 else size - len(taken)
-        data = self._raw.read(size)
+        data = self._read(size)
         self.count += len(data)
         return taken + data if taken else data
 
@@ -293,38 +295,57 @@ def chunks(path: Path, progress: ProgressFn | None = None) -> Iterator[bytes]:
     """The decompressed content of a file, in chunks of about :data:`CHUNK_SIZE` bytes.
 
     A gzip stream that ends early or is corrupt raises :class:`ImportFailure` at the point where
-    it breaks; the chunks before it have been yielded already.
+    it breaks; the chunks before it have been yielded already. Gzip'd content that is itself
+    gzip'd (a gzip of a gzip) is gunzipped again, as many times as it starts with the magic bytes.
     """
     with open_binary(path) as raw:
         counted = _Counted(raw)
         try:
-            compressed = counted.sniff(len(GZIP_MAGIC)) == GZIP_MAGIC
-        except OSError as exc:
-            raise ImportFailure(str(path), f"cannot read: {exc.strerror or exc}") from exc
-        read: Callable[[int], bytes] = counted.read
-        if compressed:  # typeshed wants fileobj.seek, which GzipFile calls only when it is sought
-            stream = gzip.GzipFile(fileobj=counted, mode="rb")  # type: ignore[call-overload]
-            # read1: what one read of the compressed bytes gives, so that the data before a fault
-            # is handed on before the read that meets it (read() would drop what it had gathered)
-            read = stream.read1
+            read = _content(path, counted)
+        except (EOFError, OSError, zlib.error) as exc:
+            raise _read_error(path, exc) from exc
         position = 0
         while True:
             try:
                 chunk = read(CHUNK_SIZE)
-            except EOFError as exc:
-                raise ImportFailure(
-                    str(path), "gzip data is truncated (the compressed stream ends early)"
-                ) from exc
-            except (gzip.BadGzipFile, zlib.error) as exc:
-                raise ImportFailure(str(path), f"gzip data is corrupt: {exc}") from exc
-            except OSError as exc:
-                raise ImportFailure(str(path), f"cannot read: {exc}") from exc
+            except (EOFError, OSError, zlib.error) as exc:
+                raise _read_error(path, exc) from exc
             if progress is not None:
                 progress(counted.count - position)
                 position = counted.count
             if not chunk:
                 return
             yield chunk
+
+
+#: The most gzip layers a file is gunzipped through (each one is a few calls deeper a read).
+GZIP_LAYERS = 8
+
+
+def _content(path: Path, counted: _Counted) -> Callable[[int], bytes]:
+    """How to read a file's content: its bytes, gunzipped once for each gzip layer that its
+    content starts with (told by the magic bytes, never by the name), up to :data:`GZIP_LAYERS`."""
+    layer = counted
+    for depth in itertools.count():
+        if layer.sniff(len(GZIP_MAGIC)) != GZIP_MAGIC:
+            break
+        if depth == GZIP_LAYERS:
+            raise ImportFailure(str(path), f"gzip'd more than {GZIP_LAYERS} times over: gunzip it first")
+        # typeshed wants fileobj.seek, which GzipFile calls only when it is sought
+        stream = gzip.GzipFile(fileobj=layer, mode="rb")  # type: ignore[call-overload]
+        # read1: what one read of the compressed bytes gives, so that the data before a fault
+        # is handed on before the read that meets it (read() would drop what it had gathered)
+        layer = _Counted(stream, stream.read1)
+    return layer.read
+
+
+def _read_error(path: Path, exc: BaseException) -> ImportFailure:
+    """The file error of a fault met reading a file's bytes or gunzipping them."""
+    if isinstance(exc, EOFError):
+        return ImportFailure(str(path), "gzip data is truncated (the compressed stream ends early)")
+    if isinstance(exc, (gzip.BadGzipFile, zlib.error)):
+        return ImportFailure(str(path), f"gzip data is corrupt: {exc}")
+    return ImportFailure(str(path), f"cannot read: {getattr(exc, 'strerror', None) or exc}")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -189,7 +189,7 @@ class _ClassCodec:
             try:
                 entries.append(self.decode(item))
             except RecordError as exc:
-                raise _Invalid(exc.reason, f"[{index}].{exc.key}") from None
+                raise _Invalid(exc.reason, f"[{index}].{exc.key}" if exc.key else f"[{index}]") from None
         return tuple(entries)
 
     def encode_list(self, entries: tuple[Any, ...]) -> list[dict[str, Any]]:

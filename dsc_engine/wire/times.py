@@ -118,6 +118,8 @@ def _zone(zone: str) -> dt.timezone:
         return dt.timezone.utc
     sign = -1 if zone[0] == "-" else 1
     hours, minutes = int(zone[1:3]), int(zone[4:6])
+    if hours >= 24:  # else datetime's own message, which names timedelta objects
+        raise ValueError(f"hour of the offset {zone} must be in 0..23")
     if minutes >= 60:
         raise ValueError(f"minute of the offset {zone} must be in 0..59")
     return dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))

@@ -57,6 +57,20 @@ class LiteralKind(enum.Enum):
 
 
 _INTEGER_TEXT = re.compile(r"[+-]?[0-9]+\Z")
+#: A number as spreadsheets and data frames write an integer column: 1.58225E+12, 1582251233000.0.
+_SCIENTIFIC = re.compile(r"-?[0-9]+(\.[0-9]+)?[eE][+-]?[0-9]+\Z")
+_POINT_ZERO = re.compile(r"-?[0-9]+\.0+\Z")
+
+
+def _number_hint(text: str) -> str:
+    """Why a cell that is no integer looks like one a tool rewrote, and what to do."""
+    if _SCIENTIFIC.match(text):
+        return ("; it is in scientific notation, as a spreadsheet shows a large number, and may have lost"
+                " digits: export again, or save the column as a whole number or as text")
+    if _POINT_ZERO.match(text):
+        return ("; a whole number with a decimal point, as a data frame writes an integer column with"
+                " empty cells: write it without the point")
+    return ""
 
 
 def read_integer(text: str) -> int | None:
@@ -81,6 +95,9 @@ def json_name(value: object) -> str:
     """How an error names a JSON value's type: ``a string``, ``null``, ``an array`` ..."""
     if value is None:
         return "null"
+    base = next((b for b in (int, float, str, list, dict) if isinstance(value, b)), None)
+    if base is not None and type(value) is not base and not isinstance(value, bool):  # an IntEnum, a StrEnum
+        return f"{type(value).__name__}, a subclass of {base.__name__} (give a plain {base.__name__})"
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, int):
@@ -185,7 +202,7 @@ class Integer(FieldType):
 
     def from_cell(self, text: str) -> Any:
         if text.startswith("+") or not _INTEGER_TEXT.match(text):
-            raise BadValue(f"cannot read {_clip(text)!r} as {self.in_cells}")
+            raise BadValue(f"cannot read {_clip(text)!r} as {self.in_cells}{_number_hint(text)}")
         value = read_integer(text)
         if value is None:
             digits = len(text.lstrip("-"))
@@ -207,7 +224,7 @@ class EpochMillis(Integer):
     in_cells = "UNIX milliseconds (digits) or a time with its zone"
 
     def from_cell(self, text: str) -> Any:
-        if _INTEGER_TEXT.match(text) or not text[:1].isdigit():
+        if _INTEGER_TEXT.match(text) or not text[:1].isdigit() or _number_hint(text):
             return super().from_cell(text)
         try:
             return times.cell_time_ms(text)

@@ -173,3 +173,22 @@ def test_data_whose_records_of_the_kind_were_all_rejected_is_not_said_to_hold_no
     code, _, err = run("query", "audit", "--data", str(data))
     assert code == 0 and err.startswith("warning: "), err
     assert "note:" not in err, err
+
+
+@pytest.mark.parametrize("to", ["jsonl", "csv", "pages"])
+def test_an_export_to_standard_output_is_utf8_with_its_own_line_ends_whatever_the_locale(tmp_path, to):
+    """Standard output in a GBK locale, or a Windows code page that turns \\n into \\r\\n: the
+    export is the UTF-8 text it is to a file (it was written in that encoding, which the importer
+    refuses, or failed on a character the code page lacks, and CSV cells gained \\r)."""
+    record = sample.generate(RecordKind.AUDIT_LOG, 1, seed=3)[0]
+    wire = {**to_wire(record), "UserName": "张三", "SqlText": "select 1\nfrom dual"}
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps(wire, ensure_ascii=False) + "\n", encoding="utf-8")
+    to_file = tmp_path / f"out.{to}"
+    assert run("export", "audit", "--data", str(source), "--to", to, "--out", str(to_file))[0] == 0
+    raw = io.BytesIO()
+    out = io.TextIOWrapper(raw, encoding="gbk", newline="\r\n")  # what a GBK locale or Windows gives
+    code = main(["export", "audit", "--data", str(source), "--to", to], out=out, err=io.StringIO())
+    out.flush()
+    assert code == 0 and raw.getvalue() == to_file.read_bytes()
+    assert "张三".encode() in raw.getvalue()

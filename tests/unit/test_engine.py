@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import json
 import os
 import time
@@ -294,6 +295,9 @@ def test_load_tells_what_it_takes_when_given_something_else(tmp_path):
     path.write_text(json.dumps(to_wire(record)) + "\n", encoding="utf-8")
     assert engine.load(os.fsencode(path)).loaded_total == 1  # a path as bytes, as open takes it
     assert list(engine.store(RecordKind.AUDIT_LOG).records_in_load_order()) == [record]
+    for paths in ([str(path)], [path]):  # a list of paths is a list of records: say so
+        with pytest.raises(RecordError, match="got (str|PosixPath); a list is of records: load a path at a time"):
+            engine.load(paths)
 
 
 def test_load_keeps_masking_run_ids_unique_as_imports_do(tmp_path: Any) -> None:
@@ -370,6 +374,34 @@ def test_load_refuses_values_no_json_could_be_at_once(item: dict[object, object]
         Engine().load([item])
     assert time.monotonic() - started < 1
     assert reason in str(caught.value)
+
+
+class _Level(enum.IntEnum):
+    DONE = 1
+
+
+class _Warn(enum.StrEnum):
+    HIGH = "3"
+
+
+@pytest.mark.parametrize(
+    ("item", "reason"),
+    [
+        ({"Id": 1, "StartTime": 1, "Status": _Level.DONE},
+         "key 'Status': expected an integer, got _Level, a subclass of int (give a plain int)"),
+        ({"CreationTime": 1, "WarnLevel": _Warn.HIGH},
+         "key 'WarnLevel': expected a string, got _Warn, a subclass of str (give a plain str)"),
+    ],
+    ids=["int-enum", "str-enum"],
+)
+def test_load_names_a_subclass_of_a_json_type_as_what_it_is(item: dict[str, object], reason: str) -> None:
+    # it said "expected an integer, got an integer"
+    with pytest.raises(RecordError) as caught:
+        Engine().load([item])
+    assert reason in str(caught.value)
+    with pytest.raises(RecordError) as caught:
+        Engine().load([MaskingRun(id=1, start_time=1, status=_Level.DONE)])
+    assert "got _Level, a subclass of int" in str(caught.value)
 
 
 class _Unprintable:

@@ -219,6 +219,11 @@ def test_csv_epoch_ms_column_reads_a_time_with_its_zone_exactly(tmp_path, cell, 
         ("2026-10-01", "a time in an epoch-millisecond column needs its zone"),
         ("2026-10-01 10:00:00.1234Z", "at most 3 fraction digits"),
         ("2026-13-01 10:00:00Z", "month must be in 1..12"),
+        ("2026-10-01 10:00:00+24:00", "hour of the offset +24:00 must be in 0..23"),
+        # a number a spreadsheet or a data frame rewrote: said so, with what to do
+        ("1.58225E+12", "'1.58225E+12' as UNIX milliseconds (digits) or a time with its zone; it is in"
+                        " scientific notation, as a spreadsheet shows a large number, and may have lost digits"),
+        ("1582251233000.0", "a whole number with a decimal point, as a data frame writes an integer column"),
         ("tomorrow", "cannot read 'tomorrow' as UNIX milliseconds (digits) or a time with its zone"),
         # ASCII digits only: a full-width offset was read as +08:00
         ("2026-10-01 10:00:00+\uff10\uff18:00", "write it as 'yyyy-MM-dd HH:mm:ss[.fff]+hh:mm' (or Z)"),
@@ -228,6 +233,20 @@ def test_csv_epoch_ms_column_refuses_a_time_it_cannot_read_exactly(tmp_path, cel
     _, report = _one_row(tmp_path, cell)
     (reject,) = report.rejects
     assert reject.reason.startswith("column CreationTime: ") and reason in reject.reason
+
+
+def test_csv_integer_cells_a_tool_rewrote_are_refused_saying_how(tmp_path):
+    path = tmp_path / "ints.csv"
+    path.write_text("CreationTime,EffectRow,UserName\n1,5.0,a\n1,2E+3,b\n1,5.5,c\n", encoding="utf-8")
+    _, report = _load(path)
+    assert [r.reason for r in report.rejects] == [
+        "column EffectRow: cannot read '5.0' as an integer; a whole number with a decimal point, as a data"
+        " frame writes an integer column with empty cells: write it without the point",
+        "column EffectRow: cannot read '2E+3' as an integer; it is in scientific notation, as a spreadsheet"
+        " shows a large number, and may have lost digits: export again, or save the column as a whole number"
+        " or as text",
+        "column EffectRow: cannot read '5.5' as an integer",
+    ]
 
 
 @pytest.mark.parametrize("zone", ["UTC", "Asia/Shanghai", "America/New_York", "+05:45", "-09:30"])
@@ -261,3 +280,48 @@ def test_csv_blank_lines_before_the_header_are_skipped(tmp_path, before):
     _, report = _load(bad)
     (error,) = report.file_errors
     assert error.line == 1 + before.count("\n") and "'Nope'" in error.reason
+
+
+# --- rows the csv module cannot split ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        ("2,a\rb,u", "on line 3, a cell that is not quoted holds a carriage return (\\r)"),
+        ('2,"a"b,u', "on line 3, text follows the closing quote of a quoted cell"),
+        ('2,"multi\nline"b,u', "on line 4, text follows the closing quote of a quoted cell"),
+    ],
+    ids=["bare-carriage-return", "text-after-the-quote", "text-after-a-multiline-quote"],
+)
+def test_a_row_the_csv_module_cannot_split_is_one_rejected_record(tmp_path, row, reason):
+    """One malformed row costs that row: it was a file error for the rest of the file (a bare
+    carriage return), or was read with its quotes dropped ('"a"b' as 'ab')."""
+    path = tmp_path / "rows.csv"
+    path.write_bytes(("CreationTime,SqlText,UserName\n1,a,u\n" + row + "\n5,c,u\n").encode())
+    target, report = _load(path)
+    assert [r.creation_time for r in _loaded(target)] == [1, 5]
+    assert report.read == 3 and not report.file_errors
+    (reject,) = report.rejects
+    assert reject.line == 3 and reject.reason.startswith(reason) and reject.raw == row
+    with pytest.raises(ImportFailure) as caught:
+        _load(path, strict=True)
+    assert caught.value.line == 3
+
+
+def test_a_quoted_cell_never_closed_is_still_a_file_error_after_a_malformed_row(tmp_path):
+    path = tmp_path / "cut.csv"
+    path.write_text('CreationTime,SqlText,UserName\n1,"a"b,u\n2,x,u\n3,"cut\nhere')
+    target, report = _load(path)
+    assert [r.creation_time for r in _loaded(target)] == [2]
+    assert [r.line for r in report.rejects] == [2, 4]
+    (error,) = report.file_errors
+    assert error.line == 4 and "quoted cell opened on line 4 is never closed" in error.reason
+
+
+def test_a_csv_with_lines_ending_in_a_lone_carriage_return_says_so(tmp_path):
+    path = tmp_path / "mac.csv"
+    path.write_bytes(b"CreationTime,UserName\r1,u\r2,v\r")
+    _, report = _load(path)
+    (error,) = report.file_errors
+    assert error.line == 1 and "lines that end with \\r alone" in error.reason

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import json
 from pathlib import Path
@@ -11,8 +12,8 @@ import attrs
 import pytest
 
 from dsc_engine import sample
-from dsc_engine.errors import ImportFailure, RecordError
-from dsc_engine.io import export, imports
+from dsc_engine.errors import ImportFailure, RecordError, UsageError
+from dsc_engine.io import export, imports, sources
 from dsc_engine.wire.codec import to_wire
 from dsc_engine.models import MaskingRun, RecordKind
 
@@ -56,6 +57,26 @@ def test_io_every_export_format_reimports_the_same_records(tmp_path, kind, fmt):
     assert loaded(target, kind) == (recs[::-1] if fmt is export.ExportFormat.PAGES else recs)
     assert report.loaded == {k: (len(recs) if k is kind else 0) for k in RecordKind}
     assert report.ok and reconciles(report)
+
+
+@pytest.mark.parametrize(
+    ("options", "name"),
+    [
+        ({"fmt": "xml"}, "fmt"),
+        ({"fmt": "csv", "times": "isox"}, "times"),
+        ({"page_size": -1}, "page_size"),  # a ValueError of islice
+        ({"page_size": 0}, "page_size"),  # taken for the operation's largest page
+        ({"page_size": True}, "page_size"),  # written as "PageSize": true
+        ({"first_page": 0}, "first_page"),  # written as "CurrentPage": 0
+        ({"total": -3}, "total"),
+    ],
+)
+def test_io_an_export_refuses_arguments_it_cannot_use(options, name):
+    options = {"fmt": "pages", **options}
+    out = io.StringIO()
+    with pytest.raises(UsageError) as caught:
+        export.write(records(AUDIT, 3), AUDIT, options.pop("fmt"), out, **options)
+    assert caught.value.name == name and out.getvalue() == ""
 
 
 def test_io_pretty_pages_concatenated_and_in_an_array(tmp_path):
@@ -113,6 +134,63 @@ def test_io_gzip_is_detected_by_magic_bytes_not_name(tmp_path):
     assert loaded(target, AUDIT) == recs
 
 
+def test_io_a_file_gzipd_over_and_over_is_a_file_error_not_a_recursion_error(tmp_path):
+    """Each gzip layer is a few calls deeper a read: 8 are read, more are refused (300 layers,
+    six kilobytes, raised RecursionError)."""
+    recs = records(AUDIT, 3)
+    data = "".join(json.dumps(to_wire(r)) + "\n" for r in recs).encode()
+    for layers in range(1, 301):
+        data = gzip.compress(data)
+        if layers in (sources.GZIP_LAYERS, sources.GZIP_LAYERS + 1, 300):
+            path = tmp_path / f"{layers}.gz"
+            path.write_bytes(data)
+    target, report = load(tmp_path / f"{sources.GZIP_LAYERS}.gz")
+    assert report.ok and loaded(target, AUDIT) == recs
+    for layers in (sources.GZIP_LAYERS + 1, 300):
+        _, report = load(tmp_path / f"{layers}.gz")
+        (error,) = report.file_errors
+        assert error.reason == f"gzip'd more than {sources.GZIP_LAYERS} times over: gunzip it first"
+
+
+@pytest.mark.parametrize("layout", ["jsonl", "pretty"])
+def test_io_files_joined_with_cat_each_with_a_byte_order_mark_load_whole(tmp_path, layout):
+    """``cat a.jsonl b.jsonl`` of files a Windows tool wrote puts a byte order mark at the start
+    of a line (or a value) inside the file: it is dropped there too, as at the start of a file
+    (the line's record was rejected, the document's rest was a file error)."""
+    recs = records(AUDIT, 6)
+    halves = [[to_wire(r) for r in recs[:3]], [to_wire(r) for r in recs[3:]]]
+    if layout == "jsonl":
+        texts = ["".join(json.dumps(w) + "\n" for w in half) for half in halves]
+    else:
+        texts = [json.dumps(half, indent=1) + "\n" for half in halves]
+    path = tmp_path / "joined.json"
+    path.write_text("".join("\ufeff" + text for text in texts), encoding="utf-8")
+    target, report = load(path)
+    assert report.ok and loaded(target, AUDIT) == recs
+
+
+def test_io_a_gzip_of_a_gzip_is_gunzipped_twice(tmp_path):
+    """A gzip'd export gzip'd again (by a transfer, or ``gzip -f`` run twice) loads; its inner
+    layer was read as a CSV header of binary bytes. A fault in the inner layer is the file error
+    of a fault in one layer, after the lines before it."""
+    import zlib
+
+    recs = records(AUDIT, 3) * 200
+    text = "".join(json.dumps(to_wire(r)) + "\n" for r in recs).encode()
+    path = tmp_path / "logs.jsonl.gz.gz"
+    path.write_bytes(gzip.compress(gzip.compress(text)))
+    target, report = load(path, keep_duplicates=True)
+    assert report.ok and loaded(target, AUDIT) == recs
+    inner = gzip.compress(text)
+    inner = inner[: len(inner) // 2]
+    path.write_bytes(gzip.compress(inner))
+    whole = zlib.decompressobj(31).decompress(inner).count(b"\n")
+    _, report = load(path, keep_duplicates=True)
+    (error,) = report.file_errors
+    assert "gzip data is truncated" in error.reason
+    assert report.loaded_total == whole and error.line == whole + 1
+
+
 def test_io_folders_recurse_in_sorted_path_order_and_globs(tmp_path):
     recs = records(AUDIT, 9)
     (tmp_path / "b").mkdir()
@@ -153,6 +231,44 @@ def test_io_a_json_error_reads_as_a_sentence_with_its_column(tmp_path):
     path.write_text('{"CreationTime": 1, "UserName": "adm\n{"CreationTime": 2}\n')
     _, report = load(path)
     assert report.rejects[0].reason == "invalid JSON: Unterminated string starting at column 33"
+
+
+def test_io_a_json_document_error_reads_as_a_sentence(tmp_path):
+    """In stream mode too, the reader's message that ends with its position ('Invalid control
+    character at') is not left hanging: it read 'Invalid control character at; the rest ...'."""
+    recs = [to_wire(r) for r in records(AUDIT, 2)]
+    recs[1]["UserName"] = "a\tb"  # a raw tab in a string is not JSON
+    path = tmp_path / "pretty.json"
+    path.write_text(json.dumps(recs[:1], indent=1)[:-1] + "," + json.dumps(recs[1]).replace("\\t", "\t") + "]")
+    target, report = load(path)
+    assert len(loaded(target, AUDIT)) == 1
+    (error,) = report.file_errors
+    assert error.reason.startswith("invalid JSON: Invalid control character; the rest of the file (")
+    assert error.line == path.read_text().count("\n") + 1
+
+
+@pytest.mark.parametrize(
+    ("end", "why"),
+    [
+        ("]", "invalid JSON: Expecting value; the rest of the file (1 characters) is not read"),
+        ("x]", "invalid JSON: Expecting value; the rest of the file (2 characters) is not read"),
+        ("", "the JSON value starting at line 2 is cut off at the end of the file (truncated)"),
+        ('{"UserName": "a\\u00', "the JSON value starting at line 2 is cut off at the end of the file (truncated)"),
+        ('{"CreationTime": -', "the JSON value starting at line 2 is cut off at the end of the file (truncated)"),
+        ('{"InWhiteList": tr', "the JSON value starting at line 2 is cut off at the end of the file (truncated)"),
+    ],
+    ids=["trailing-comma", "garbage", "cut-after-comma", "cut-escape", "cut-number", "cut-literal"],
+)
+def test_io_a_json_document_ending_in_an_error_is_called_truncated_only_when_cut_short(tmp_path, end, why):
+    """A document whose last characters are invalid JSON (a comma before the closing bracket, as
+    hand edits leave) was called cut off at the end of the file because the error was near it."""
+    rec = to_wire(records(AUDIT, 1)[0])
+    path = tmp_path / "doc.json"
+    path.write_text("[" + json.dumps(rec) + ",\n" + end)
+    target, report = load(path)
+    assert len(loaded(target, AUDIT)) == 1
+    (error,) = report.file_errors
+    assert error.reason == why and error.line == 2
 
 
 def test_io_a_last_line_cut_short_says_the_file_may_still_be_being_written(tmp_path):

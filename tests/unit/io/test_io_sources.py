@@ -333,3 +333,56 @@ def test_a_path_too_long_to_look_up_is_an_import_failure_naming_it(tmp_path, nam
     with pytest.raises(ImportFailure) as caught:
         sources.expand(source)
     assert caught.value.path == source and "cannot be looked up: File name too long" in caught.value.reason
+
+
+@pytest.mark.parametrize(
+    ("encode", "says"),
+    [
+        (lambda text: text.encode("utf-16"), "the file is UTF-16 (its byte order mark is ff fe)"),
+        (lambda text: b"\xfe\xff" + text.encode("utf-16-be"), "the file is UTF-16 (its byte order mark is fe ff)"),
+        (lambda text: text.encode("utf-16-le"), "the file is UTF-16 (without a byte order mark"),
+        (lambda text: gzip.compress(text.encode("utf-16")), "the file is UTF-16 (its byte order mark is ff fe)"),
+    ],
+    ids=["le", "be", "no-bom", "gzipped"],
+)
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_an_export_saved_as_utf16_is_told_to_be_converted(tmp_path, encode, says, fmt):
+    """PowerShell 5's ``dsc-engine export ... > out.jsonl`` writes UTF-16: the file error says so
+    and how to convert it (a JSON Lines file was called a CSV header that is not UTF-8)."""
+    recs = sample.generate(RecordKind.AUDIT_LOG, 3, seed=5)
+    out = io.StringIO()
+    export.write(recs, RecordKind.AUDIT_LOG, fmt, out)
+    path = tmp_path / f"out.{fmt}"
+    path.write_bytes(encode(out.getvalue()))
+    _, report = _load(path)
+    (error,) = report.file_errors
+    assert error.reason.startswith(says) and "iconv -f UTF-16 -t UTF-8" in error.reason
+    assert report.read == 0
+
+
+def test_a_file_of_zero_bytes_is_not_called_utf16(tmp_path):
+    path = tmp_path / "zeros"
+    path.write_bytes(b"\0" * 64 + b"\n")
+    _, report = _load(path)
+    (error,) = report.file_errors
+    assert "UTF-16" not in error.reason
+
+
+@pytest.mark.parametrize(
+    ("data", "says"),
+    [
+        (b"PK\x03\x04\x14\x00\x00\x00\x08\x00", "a ZIP archive (an Excel .xlsx workbook is one)"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00", "an Excel .xls workbook"),
+        (b"BZh91AY&SY\r\x01\x02\n", "bzip2-compressed"),
+        (b"\xfd7zXZ\x00\x00\x04\xe6\xd6\xb4F", "xz-compressed"),
+        (b"\x28\xb5\x2f\xfd\x04\x58\r\n", "zstd-compressed"),
+    ],
+    ids=["xlsx", "xls", "bzip2", "xz", "zstd"],
+)
+def test_a_workbook_or_an_archive_is_named_for_what_it_is(tmp_path, data, says):
+    """Not a CSV header that is not UTF-8, or one holding a carriage return."""
+    path = tmp_path / "logs"
+    path.write_bytes(data + b"\x00" * 64)
+    _, report = _load(path)
+    (error,) = report.file_errors
+    assert error.reason.startswith(f"the file is {says}") and "not an export (JSON or CSV" in error.reason

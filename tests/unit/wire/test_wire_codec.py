@@ -149,6 +149,9 @@ def _broken(kind: RecordKind, change: dict[str, Any], drop: str | None = None) -
         (RecordKind.DMS_LOG,
          _broken(RecordKind.DMS_LOG, {"SensitiveDataLog": [{}, {"Column": "x"}]}),
          "SensitiveDataLog[1].Column", "unknown key"),
+        # an entry that is no object is named by its place alone (it was 'SensitiveDataLog[1].')
+        (RecordKind.DMS_LOG, _broken(RecordKind.DMS_LOG, {"SensitiveDataLog": [{}, None]}),
+         "SensitiveDataLog[1]", "expected a JSON object, got null"),
     ],
 )
 def test_malformed_records_name_the_key(
