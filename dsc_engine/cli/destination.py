@@ -33,7 +33,7 @@ def output(path: str | None, out: IO[str]) -> Iterator[IO[str]]:
     not at all (a failure, a full disk or Ctrl-C, leaves the file that was there); or a device or
     named pipe (``/dev/stdout``), written as it is. A name ending with ``.gz`` is written gzip'd."""
     if path is None or path == "-":
-        with _utf8(out) as handle:
+        with utf8_output(out) as handle:
             yield handle
         return
     made_parent(path)
@@ -85,10 +85,11 @@ def without_gz(path: str) -> str:
 
 
 @contextlib.contextmanager
-def _utf8(out: IO[str]) -> Iterator[IO[str]]:
-    """Standard output as an export is written to it: UTF-8 with ``\n`` line ends, whatever the
-    locale makes of it (a Windows code page would refuse a Chinese user name and turn the line
-    ends inside CSV cells into ``\r\n``; a GBK locale would write what the importer refuses)."""
+def utf8_output(out: IO[str]) -> Iterator[IO[str]]:
+    """Standard output as an export, or a command's ``json``, ``jsonl`` or ``csv`` results, are
+    written to it: UTF-8 with ``\n`` line ends, whatever the locale makes of it (a Windows code
+    page would refuse a Chinese user name and turn the line ends inside CSV cells into ``\r\n``;
+    a GBK locale would write what the importer refuses)."""
     buffer = getattr(out, "buffer", None)
     if buffer is None:  # a text stream with no bytes below it (io.StringIO): its text is the output
         yield out
@@ -119,4 +120,4 @@ def _streamed(path: str) -> bool:
     return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))  # a folder is refused by replacing
 
 
-__all__ = ["growing", "made_parent", "output"]
+__all__ = ["growing", "made_parent", "output", "utf8_output"]

@@ -192,3 +192,33 @@ def test_an_export_to_standard_output_is_utf8_with_its_own_line_ends_whatever_th
     out.flush()
     assert code == 0 and raw.getvalue() == to_file.read_bytes()
     assert "张三".encode() in raw.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "csv"])
+@pytest.mark.parametrize("command", [["query", "audit"], ["call", "DescribeAuditLogs"]])
+def test_results_for_a_program_are_utf8_whatever_the_locale(tmp_path, fmt, command):
+    """``query``/``call --format json|jsonl|csv`` print what a program reads (and ``jsonl`` what
+    ``load`` takes back) in UTF-8 with \\n line ends, as an export does: a GBK locale wrote GBK,
+    which the importer refuses; a code page without the character failed with an internal error."""
+    record = sample.generate(RecordKind.AUDIT_LOG, 1, seed=3)[0]
+    wire = {**to_wire(record), "UserName": "张三", "SqlText": "select 1\nfrom dual"}
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps(wire, ensure_ascii=False) + "\n", encoding="utf-8")
+    args = [*command, "--data", str(source), "--format", fmt]
+    expected = io.StringIO()
+    assert main(args, out=expected, err=io.StringIO()) == 0
+    for encoding in ("gbk", "ascii"):
+        raw = io.BytesIO()
+        out = io.TextIOWrapper(raw, encoding=encoding, newline="\r\n")
+        err = io.StringIO()
+        code = main(args, out=out, err=err)
+        out.flush()
+        assert (code, err.getvalue()) == (0, "")
+        text = raw.getvalue().decode("utf-8")
+        assert "张三" in text and "\r\n" not in text
+        if command[0] == "query":  # a call's answer holds a new RequestId each time
+            assert text == expected.getvalue()
+    if fmt == "jsonl" and command[0] == "query":
+        again = tmp_path / "again.jsonl"
+        again.write_bytes(raw.getvalue())
+        assert run("load", str(again))[0] == 0
