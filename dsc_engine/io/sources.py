@@ -89,7 +89,7 @@ def expand(sources: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -
             raise ImportFailure("''", "an empty path names no file or folder (write . for the current folder)")
         try:
             found = _named(text, path)
-            identities = [(file, _identity(file.stat())) for file in found]
+            identities = [(file, _identity(file.stat() if not _dangling(file) else file.lstat())) for file in found]
         except OSError as exc:  # a name too long, a folder on the way that cannot be entered
             raise ImportFailure(text, f"cannot be looked up: {exc.strerror or exc}") from None
         for file, identity in identities:
@@ -110,6 +110,8 @@ def _named(text: str, path: Path) -> list[Path]:
         found = [path]
         if not (path.is_file() or is_stream(path)):
             raise ImportFailure(text, "not a file, folder, pipe or character device")
+    elif _dangling(path):  # there, but not readable: a file error of its own, as in a folder
+        found = [path]
     elif _GLOB_CHARS & set(text):
         found = _glob(text)
         if not found:
@@ -156,7 +158,9 @@ def _tree(root: Path) -> Iterator[tuple[Path, bool]]:
             continue
         try:
             status = path.stat()
-        except OSError:  # a dangling symlink names nothing
+        except OSError:  # a dangling symlink: a file that cannot be read, reported as one
+            if _dangling(path):
+                yield path, False
             continue
         if stat.S_ISDIR(status.st_mode):
             identity = _identity(status)
@@ -170,7 +174,13 @@ def _tree(root: Path) -> Iterator[tuple[Path, bool]]:
 
 def _walk(root: Path) -> Iterator[Path]:
     """Every regular file below ``root`` (see :func:`_tree`), in sorted path order."""
-    return (path for path, folder in _tree(root) if not folder and path.is_file())
+    return (path for path, folder in _tree(root) if not folder and (path.is_file() or _dangling(path)))
+
+
+def _dangling(path: Path) -> bool:
+    """Whether ``path`` is a symlink to nothing: in a folder or a glob's matches, a file that
+    cannot be read (a file error, never left out unsaid)."""
+    return path.is_symlink() and not path.exists()
 
 
 def _glob(pattern: str) -> list[Path]:
@@ -184,7 +194,7 @@ def _glob(pattern: str) -> list[Path]:
     parts = list(path.parts)
     split = next((i for i, part in enumerate(parts) if _GLOB_CHARS & set(part)), len(parts))
     base = Path(*parts[:split]) if split else Path()
-    matches = {p for p in _select(base, parts[split:]) if p.is_file()}
+    matches = {p for p in _select(base, parts[split:]) if p.is_file() or _dangling(p)}
     return sorted(matches)
 
 
@@ -241,8 +251,16 @@ def refuse_overwrite(output: str | os.PathLike[str] | None, inputs: Iterable[Pat
 
 
 def total_size(files: Iterable[Path]) -> int:
-    """The on-disk size of the files, for progress reporting (0 for a pipe or device)."""
-    return sum(p.stat().st_size for p in files)
+    """The on-disk size of the files, for progress reporting (0 for a pipe or device, and for
+    what cannot be looked up: its reader reports it)."""
+    return sum(_size_of(p) for p in files)
+
+
+def _size_of(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -255,6 +273,9 @@ def open_binary(path: Path) -> BinaryIO:
     try:
         return open(path, "rb")
     except OSError as exc:
+        if _dangling(path):
+            reason = f"cannot open: a symlink to {os.readlink(path)}, which is not there"
+            raise ImportFailure(str(path), reason) from exc
         raise ImportFailure(str(path), f"cannot open: {exc.strerror or exc}") from exc
 
 

@@ -70,6 +70,24 @@ def test_symlinked_file_is_loaded_once_per_import(tmp_path):
         assert report.read == 4
 
 
+def test_a_symlink_to_nothing_is_a_file_error_not_left_out(tmp_path):
+    """A folder's or a glob's symlink whose target is gone was skipped without a word: its
+    records lost unsaid. It is a file error naming it and its target; the other files load."""
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    (folder / "a.jsonl").write_text(_lines(3))
+    gone = folder / "b.jsonl"
+    gone.symlink_to(tmp_path / "unmounted" / "b.jsonl")
+    for source in (folder, f"{folder}/*.jsonl", f"{folder}/**/*.jsonl", [folder / "a.jsonl", gone]):
+        assert sources.expand(source) == [folder / "a.jsonl", gone], source
+        _, report = _load(source)
+        assert report.read == 3 and report.loaded_total == 3
+        (error,) = report.file_errors
+        assert error.file == str(gone) and f"a symlink to {tmp_path / 'unmounted' / 'b.jsonl'}" in error.reason
+    with pytest.raises(ImportFailure, match="which is not there"):
+        imports.load_into(imports.Stores(), folder, strict=True)
+
+
 def test_symlinked_folder_without_a_loop_is_followed(tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
