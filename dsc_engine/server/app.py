@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
@@ -77,9 +77,10 @@ def respond(
     payload: bytes,
     request_id: str,
     content_type: str = CONTENT_TYPE,
+    extra: Sequence[tuple[str, str]] = (),
 ) -> list[bytes]:
     """Start the answer and return its body: a 405 lists the methods served (``Allow``), and an
-    answer to HEAD ends with its headers."""
+    answer to HEAD ends with its headers; ``extra`` headers follow the others."""
     try:
         phrase = HTTPStatus(status).phrase
     except ValueError:  # a status of a proxy's upstream that http knows no name for
@@ -91,6 +92,7 @@ def respond(
     ]
     if status == HTTPStatus.METHOD_NOT_ALLOWED:
         headers.append(("Allow", ALLOW))
+    headers.extend(extra)
     start_response(f"{status} {phrase}", headers)
     return [] if str(environ.get("REQUEST_METHOD", "")).upper() == "HEAD" else [payload]
 

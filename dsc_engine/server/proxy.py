@@ -169,6 +169,7 @@ class RecordingProxy:
                 start_response, environ, answer.status, answer.body,
                 answer.headers.get("x-acs-request-id", request_id),
                 answer.headers.get("content-type") or CONTENT_TYPE,
+                _gateway_headers(answer),
             )
         except Exception:  # the one deliberate last-resort handler: no traceback on the wire
             log.exception("internal error forwarding %s (request %s)", action, request_id)
@@ -215,6 +216,14 @@ class RecordingProxy:
             self.capture.write(compact(call.to_json()) + "\n")  # a lone surrogate stays escaped
             self.capture.flush()
             self.captured += 1
+
+
+def _gateway_headers(answer: RawAnswer) -> list[tuple[str, str]]:
+    """The upstream's ``x-acs-*`` headers but its request id (sent already): what the SDK reads
+    of an answer besides its body, such as ``x-acs-retry-after``, which makes a throttled call's
+    error a ``ThrottlingException`` carrying the wait."""
+    return [(name, value) for name, value in answer.headers.items()
+            if name.startswith("x-acs-") and name != "x-acs-request-id"]
 
 
 def forwarded_params(request: HttpRequest) -> dict[str, str]:

@@ -261,6 +261,30 @@ def test_an_upstream_redirect_is_returned_not_followed(cloud: TestServer) -> Non
     assert elsewhere == [] and rec.calls() == [] and rec.proxy.not_captured == 1
 
 
+def test_an_upstream_throttling_reaches_the_sdk_as_throttling_with_its_wait(cloud: TestServer) -> None:
+    """The SDK makes an error carrying ``x-acs-retry-after`` a ThrottlingException with that
+    wait; the proxy passed back only the body, so behind it the same answer was a plain
+    ClientException."""
+    from alibabacloud_tea_openapi.exceptions import ThrottlingException
+
+    body = b'{"Code": "Throttling.User", "Message": "Request was denied due to user flow control.", "RequestId": "T1"}'
+
+    def throttled(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("400 Bad Request", [("Content-Type", "application/json"), ("x-acs-request-id", "T1"),
+                                           ("x-acs-retry-after", "1500")])
+        return [body]
+
+    with RunningServer(throttled) as upstream:
+        rec = Recording(cloud, upstreams=[Target.parse(upstream.url)], timeout=5.0)
+        try:
+            with pytest.raises(ThrottlingException) as caught:
+                SddpClient(rec.config()).describe_audit_logs(sddp_models.DescribeAuditLogsRequest())
+        finally:
+            rec.server.stop()
+    assert caught.value.retry_after == 1500 and caught.value.code == "Throttling.User"
+    assert rec.calls()[0]["status"] == 400
+
+
 def test_several_upstreams_are_chosen_by_the_product_their_host_names() -> None:
     sddp = Target.parse("https://sddp.cn-zhangjiakou.aliyuncs.com")
     dms = Target.parse("https://dms-enterprise.cn-hangzhou.aliyuncs.com/")
