@@ -307,7 +307,8 @@ class UpstreamError(DscError):
     ``code`` and ``message`` are the service's own (``Code`` and ``Message`` of its error body),
     ``http_status`` its HTTP status (``None`` when not known). A call that got no answer at all
     (the connection failed) has the code :data:`NO_RESPONSE` and no status. ``attempts`` counts the calls made, retries
-    included. :attr:`retryable` tells throttling, server errors and lost connections, which a
+    included. ``retry_after`` is the wait in seconds the service asked for (its ``x-acs-retry-after``
+    header, in milliseconds), when it did. :attr:`retryable` tells throttling, server errors and lost connections, which a
     later call may get past, from refusals that will not change (credentials, permissions,
     parameters).
     """
@@ -321,6 +322,7 @@ class UpstreamError(DscError):
         action: str = "",
         request_id: str | None = None,
         attempts: int = 1,
+        retry_after: float | None = None,
     ) -> None:
         self.code = code
         self.message = message
@@ -328,6 +330,7 @@ class UpstreamError(DscError):
         self.action = action
         self.request_id = request_id
         self.attempts = attempts
+        self.retry_after = retry_after
         verb, status = ("failed", "no answer") if http_status is None else ("refused", f"HTTP {http_status}")
         tries = f" after {attempts} attempts" if attempts > 1 else ""
         what = f"{action} " if action else ""

@@ -4,7 +4,8 @@ The service lets a key call an operation 10 times a second and answers ``Throttl
 that. :class:`RateLimiter` spaces calls at least ``1/rate`` seconds apart, so a pull stays under
 the limit on its own. What still fails for a while (``Throttling*`` codes, 5xx, no answer at all)
 is retried by :class:`Paced` after an exponential backoff with jitter, capped
-(:class:`Backoff`); any other refusal (a wrong key, a missing permission, a bad parameter) is
+(:class:`Backoff`), or after the wait the service asked for (``x-acs-retry-after``) when that is
+longer, up to :data:`MOST_ASKED_WAIT` as the SDK's own retries do; any other refusal (a wrong key, a missing permission, a bad parameter) is
 raised at once with the service's code and message.
 
 Time is injected (``clock``: monotonic seconds, ``sleep``), and so is the randomness of the
@@ -26,6 +27,9 @@ from dsc_engine.pull.upstream import Upstream
 
 #: The service's flow-control limit: calls per second per access key and operation.
 SERVICE_RATE = 10.0
+#: The longest wait the service may ask for before a retry that is honoured (seconds; the SDK's
+#: own retry policy caps it there too).
+MOST_ASKED_WAIT = 120.0
 
 Sleep = Callable[[float], None]
 Clock = Callable[[], float]
@@ -109,6 +113,8 @@ class Paced:
                         request_id=exc.request_id, attempts=retry + 1,
                     ) from None
                 delay = self.backoff.delay(retry, self._rng.uniform)
+                if exc.retry_after is not None:  # the service said how long: at least that
+                    delay = max(delay, min(exc.retry_after, MOST_ASKED_WAIT))
                 self.stats.retries += 1
                 self.stats.waited += delay
                 self.stats.retried_codes[exc.code] = self.stats.retried_codes.get(exc.code, 0) + 1

@@ -156,10 +156,12 @@ def from_sdk_exception(exc: Any, action: str) -> UpstreamError:
     code = str(body.get("Code") or getattr(exc, "code", None) or "Unknown")
     message = str(body.get("Message") or getattr(exc, "message", None) or exc)
     request_id = body.get("RequestId")
+    wait = getattr(exc, "retry_after", None)  # milliseconds: the SDK's ThrottlingException
     return UpstreamError(
         code,
         message,
         int(status) if isinstance(status, int) or (isinstance(status, str) and status.isdigit()) else None,
         action=action,
         request_id=str(request_id) if request_id else None,
+        retry_after=wait / 1000 if isinstance(wait, int) and not isinstance(wait, bool) and wait > 0 else None,
     )

@@ -167,6 +167,26 @@ def test_a_call_that_got_no_answer_says_it_failed_not_that_it_was_refused() -> N
     )
 
 
+def test_a_retry_waits_at_least_what_the_service_asked_for() -> None:
+    """A throttled answer's ``x-acs-retry-after`` (milliseconds; the SDK's ThrottlingException
+    carries it) is waited before the retry when longer than the backoff, at most 120 s."""
+    from alibabacloud_tea_openapi.exceptions import ThrottlingException
+
+    from dsc_engine.pull.upstream import from_sdk_exception
+
+    sdk = ThrottlingException(status_code=400, code="Throttling.User", message="busy", retry_after=7_500,
+                              data={"Code": "Throttling.User", "Message": "busy"})
+    asked = from_sdk_exception(sdk, "DescribeAuditLogs")
+    assert asked.retry_after == 7.5 and asked.retryable
+    far = UpstreamError("Throttling.User", "busy", 400, retry_after=900.0)
+    upstream = Scripted(asked, far, {"TotalCount": 0})
+    paced, clock = _paced(upstream)
+    assert paced.call(AUDIT, {}) == {"TotalCount": 0}
+    assert clock.slept[-2:] == [7.5, 120.0] and paced.stats.waited == 127.5
+    unasked = from_sdk_exception(ThrottlingException(code="Throttling.User", message="busy"), "A")
+    assert unasked.retry_after is None
+
+
 def test_retries_give_up_after_their_limit_with_the_last_error() -> None:
     busy = UpstreamError("Throttling.User", "Request was denied due to user flow control.", 400)
     upstream = Scripted(*[busy] * 4)
