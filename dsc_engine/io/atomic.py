@@ -234,6 +234,45 @@ def _remove_abandoned(target: Path, own: Path) -> None:
             os.close(descriptor)
 
 
+@contextlib.contextmanager
+def sole_writer(target: Path, busy: str) -> Iterator[None]:
+    """Hold, for the ``with`` block, the exclusive ``flock`` of a hidden lock file beside
+    ``target`` (``.NAME.lock``): a second process asking for it while it is held gets an
+    :class:`OutputError` naming ``target`` and saying ``busy``, at once. The lock file is removed
+    on the way out; one a killed process left is taken over (its lock died with it). Not POSIX,
+    or a file system that takes no locks: nothing is held."""
+    if fcntl is None:
+        yield
+        return
+    lock = target.with_name(f".{_stem(target)}.lock")
+    while True:
+        try:
+            descriptor = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as exc:
+            raise OutputError(str(target), f"cannot create its lock file {lock.name}: {exc.strerror or exc}") from None
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            raise OutputError(str(target), busy) from None
+        except OSError:  # ENOLCK: no locks on this file system
+            os.close(descriptor)
+            yield
+            return
+        try:  # the file locked is still the lock file: not one its last holder removed meanwhile
+            if os.stat(lock).st_ino == os.fstat(descriptor).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        os.close(descriptor)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(lock)
+        os.close(descriptor)
+
+
 def _stem(target: Path) -> str:
     """What the temporary files of ``target`` are named after: its name, cut so that a temporary
     name is no longer than a name may be (a target named near that limit can be made; its

@@ -28,6 +28,7 @@ from pathlib import Path
 import attrs
 
 from dsc_engine.errors import CheckpointError, OutputError, PullError, UsageError
+from dsc_engine.io.atomic import sole_writer
 from dsc_engine.models import RecordKind
 from dsc_engine.pull import checkpoint
 from dsc_engine.pull import credentials as _credentials
@@ -119,22 +120,24 @@ def pull(
         upstream = SdkUpstream(
             _credentials.source(credentials), region=region, endpoint=Endpoint.parse(endpoint) if endpoint else None
         )
-    state, resumed = _state(plans, output, saved_at, since, until, timing.now())
-    paced = Paced(
-        upstream, RateLimiter(rate, timing.monotonic, timing.sleep), backoff, sleep=timing.sleep, rng=timing.rng
-    )
-    parts = Parts(parts_folder(output))
-    puller = Puller(paced, plans, state, saved_at, parts, max_depth=max_depth, progress=progress)
-    try:
-        puller.run()
-    except BaseException:
-        if not any(job.done or job.todo != [Slice(job.since, job.until)] for job in state.jobs):
-            parts.remove_all()  # nothing done yet: no checkpoint to stand in the way of another try
-            saved_at.unlink(missing_ok=True)
-        raise
-    counts = assemble(state, plans, parts, output)
-    parts.remove_all()
-    saved_at.unlink(missing_ok=True)
+    busy = "another pull into it is running; wait for it to end, or pull into another file"
+    with sole_writer(output, busy):  # one pull at a time writes an output, its parts and checkpoint
+        state, resumed = _state(plans, output, saved_at, since, until, timing.now())
+        paced = Paced(
+            upstream, RateLimiter(rate, timing.monotonic, timing.sleep), backoff, sleep=timing.sleep, rng=timing.rng
+        )
+        parts = Parts(parts_folder(output))
+        puller = Puller(paced, plans, state, saved_at, parts, max_depth=max_depth, progress=progress)
+        try:
+            puller.run()
+        except BaseException:
+            if not any(job.done or job.todo != [Slice(job.since, job.until)] for job in state.jobs):
+                parts.remove_all()  # nothing done yet: no checkpoint to stand in the way of another try
+                saved_at.unlink(missing_ok=True)
+            raise
+        counts = assemble(state, plans, parts, output)
+        parts.remove_all()
+        saved_at.unlink(missing_ok=True)
     return report(
         state, plans, counts, paced.stats, restarts=puller.restarts, repulled=puller.repulled, resumed=resumed
     )

@@ -104,6 +104,27 @@ def test_the_output_has_the_permissions_of_any_file_the_user_writes(dsc_server: 
     assert stat.S_IMODE(out.stat().st_mode) == stat.S_IMODE(plain.stat().st_mode)  # not mkstemp's 0o600
 
 
+def test_a_second_pull_into_the_same_output_is_refused_while_the_first_runs(dsc_server: TestServer, tmp_path: Path) -> None:
+    """Two pulls into one output shared its checkpoint and part files: one wrote a correct file,
+    the other failed saying a part file could not be read. The second is refused at once, and
+    the lock goes with the first pull."""
+    out = tmp_path / "runs.jsonl"
+    refused: list[OutputError] = []
+
+    def second(call: int, params: object) -> None:
+        if call == 3:  # the first pull is under way
+            with pytest.raises(OutputError, match="another pull into it is running") as caught:
+                pull("masking", out, since=SINCE, until=UNTIL, upstream=_never(), timing=NO_WAIT, **SMALL)
+            refused.append(caught.value)
+
+    report = pull("masking", out, since=SINCE, until=UNTIL, upstream=Hooked(upstream(dsc_server), second),
+                  timing=NO_WAIT, **SMALL)
+    assert refused and refused[0].path == str(out) and report.reconciled
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["runs.jsonl"]  # no lock file left
+    again = pull("masking", out, since=SINCE, until=UNTIL, upstream=upstream(dsc_server), timing=NO_WAIT, **SMALL)
+    assert again.records == report.records
+
+
 def test_each_page_is_written_as_the_sdk_returned_it(dsc_server: TestServer, tmp_path: Path) -> None:
     out = tmp_path / "runs.jsonl"
     pull("masking", out, since=SINCE, until=UNTIL, upstream=upstream(dsc_server), timing=NO_WAIT, **SMALL)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from dsc_engine.errors import OutputError
 from dsc_engine.io.atomic import replacing
 
 
@@ -433,3 +434,19 @@ def test_a_file_this_process_may_not_write_is_refused_as_open_refuses_it(tmp_pat
         out.write("new")
     assert refused.value.path == str(target)
     assert target.read_text() == "kept" and sorted(p.name for p in tmp_path.iterdir()) == ["kept.jsonl"]
+
+
+def test_sole_writer_refuses_a_second_holder_and_takes_over_a_killed_ones_lock_file(tmp_path):
+    from dsc_engine.io.atomic import sole_writer
+
+    target = tmp_path / "out.jsonl"
+    stale = tmp_path / ".out.jsonl.lock"
+    stale.write_text("")  # left by a process killed while it held the lock: the lock died with it
+    with sole_writer(target, "busy here"):
+        with pytest.raises(OutputError, match="busy here") as caught:
+            with sole_writer(target, "busy here"):
+                pass
+        assert caught.value.path == str(target)
+    assert not stale.exists()
+    with sole_writer(target, "busy here"):  # free again
+        assert stale.exists()
