@@ -299,6 +299,9 @@ class StoreError(DscError):
 
 #: The code of an :class:`UpstreamError` for a call that got no answer at all.
 NO_RESPONSE = "NoResponse"
+#: The code of a call whose answer was not JSON (a gateway's or a proxy's error page): its status
+#: is lost with it (the SDK keeps neither).
+UNREADABLE_ANSWER = "UnreadableAnswer"
 
 
 class UpstreamError(DscError):
@@ -306,11 +309,12 @@ class UpstreamError(DscError):
 
     ``code`` and ``message`` are the service's own (``Code`` and ``Message`` of its error body),
     ``http_status`` its HTTP status (``None`` when not known). A call that got no answer at all
-    (the connection failed) has the code :data:`NO_RESPONSE` and no status. ``attempts`` counts the calls made, retries
-    included. ``retry_after`` is the wait in seconds the service asked for (its ``x-acs-retry-after``
-    header, in milliseconds), when it did. :attr:`retryable` tells throttling, server errors and lost connections, which a
-    later call may get past, from refusals that will not change (credentials, permissions,
-    parameters).
+    (the connection failed) has the code :data:`NO_RESPONSE` and no status, one whose answer was
+    not JSON :data:`UNREADABLE_ANSWER`. ``attempts`` counts the calls made, retries included.
+    ``retry_after`` is the wait in seconds the service asked for (its ``x-acs-retry-after``
+    header, in milliseconds), when it did. :attr:`retryable` tells throttling, server errors,
+    unreadable answers and lost connections, which a later call may get past, from refusals that
+    will not change (credentials, permissions, parameters).
     """
 
     def __init__(
@@ -332,16 +336,19 @@ class UpstreamError(DscError):
         self.attempts = attempts
         self.retry_after = retry_after
         verb, status = ("failed", "no answer") if http_status is None else ("refused", f"HTTP {http_status}")
+        if code == UNREADABLE_ANSWER:
+            verb, status = "failed", "an answer that is not JSON"
         tries = f" after {attempts} attempts" if attempts > 1 else ""
         what = f"{action} " if action else ""
         super().__init__(f"{what}{verb}{tries} ({status}): {code}: {message}")
 
     @property
     def retryable(self) -> bool:
-        """Throttling (any ``Throttling*`` code), a server error (5xx) or no answer at all."""
+        """Throttling (any ``Throttling*`` code), a server error (5xx), an answer that is not
+        JSON, or no answer at all."""
         return (
             self.code.startswith("Throttling")
-            or self.code == NO_RESPONSE
+            or self.code in (NO_RESPONSE, UNREADABLE_ANSWER)
             or (self.http_status is not None and self.http_status >= 500)
         )
 

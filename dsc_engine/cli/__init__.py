@@ -22,6 +22,7 @@ from dsc_engine.errors import (
     DscError,
     FilterError,
     NO_RESPONSE,
+    UNREADABLE_ANSWER,
     ImportFailure,
     RecordError,
     RequestError,
@@ -133,8 +134,8 @@ def _register_serve(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
 
 def exit_code(error: BaseException) -> int:
     """The exit status of a failure (see :data:`EXIT_CODES`)."""
-    if isinstance(error, UpstreamError) and error.code == NO_RESPONSE:
-        return EXIT_DATA  # no service answered: nothing refused the call, the pull cannot go on
+    if isinstance(error, UpstreamError) and error.code in (NO_RESPONSE, UNREADABLE_ANSWER):
+        return EXIT_DATA  # no service answered (readably): nothing refused the call, the pull cannot go on
     if isinstance(error, (ApiError, UpstreamError)):
         return EXIT_API
     if isinstance(error, (FilterError, RequestError, UsageError, CheckpointError)):

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 import attrs
 
 from dsc_engine.api.spec import Operation
-from dsc_engine.errors import NO_RESPONSE, PullError, UpstreamError
+from dsc_engine.errors import NO_RESPONSE, UNREADABLE_ANSWER, PullError, UpstreamError
 from dsc_engine.pull.credentials import CredentialSource, DefaultChain, Fixed, import_sdk
 
 #: Milliseconds the SDK waits to connect, and to read one page.
@@ -145,12 +145,20 @@ class SdkUpstream:
         return self._openapi.Config(**fields)
 
 
+#: How the SDK's reader begins the error of an answer body that is not JSON (``darabonba``,
+#: ``alibabacloud_tea_util``: ``Failed to parse the value as json format, Value: "<html>..."``).
+_NOT_JSON = "Failed to parse the value as json format"
+
+
 def from_sdk_exception(exc: Any, action: str) -> UpstreamError:
     """The service's refusal carried by an SDK exception (``TeaException`` and its subclasses)."""
     inner = getattr(exc, "inner_exception", None)
     data = getattr(exc, "data", None)
-    if inner is not None and not isinstance(data, dict):  # the SDK got no answer at all
-        return UpstreamError(NO_RESPONSE, f"{type(inner).__name__}: {inner}", None, action=action)
+    if inner is not None and not isinstance(data, dict):
+        text = str(inner)
+        if isinstance(inner, RuntimeError) and text.startswith(_NOT_JSON):  # an answer, but no API error
+            return UpstreamError(UNREADABLE_ANSWER, text.removeprefix(_NOT_JSON).strip(" ,:"), None, action=action)
+        return UpstreamError(NO_RESPONSE, f"{type(inner).__name__}: {inner}", None, action=action)  # none at all
     body = data if isinstance(data, dict) else {}
     status = getattr(exc, "status_code", None) or getattr(exc, "statusCode", None) or body.get("statusCode")
     code = str(body.get("Code") or getattr(exc, "code", None) or "Unknown")

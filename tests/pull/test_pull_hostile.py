@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from pulltools import pulled
 
-from dsc_engine.errors import PullError
+from dsc_engine.errors import UNREADABLE_ANSWER, PullError, UpstreamError
 from dsc_engine.io.jsontext import compact
-from dsc_engine.pull import Credentials, SdkUpstream, Timing, default_checkpoint, pull
+from dsc_engine.pull import Backoff, Credentials, SdkUpstream, Timing, default_checkpoint, pull
 from dsc_engine.pull.credentials import Fixed
 from dsc_engine.pull.upstream import Endpoint
 from dsc_engine.server.host import RunningServer
@@ -87,6 +87,22 @@ def test_an_answer_the_sdk_cannot_read_as_a_page_stops_the_pull_saying_so(
     with pytest.raises(PullError, match="DescribeAuditLogs answered with a body the SDK .* cannot read as a page"):
         pull("audit", tmp_path / "a.jsonl", upstream=served.upstream(), **WINDOW)
     assert len(served.calls) == 1 and not default_checkpoint(tmp_path / "a.jsonl").exists()
+
+
+def test_an_error_page_that_is_not_json_is_retried_and_named_for_what_it_is(
+    serve: Callable[[Answer], Served], tmp_path: Path
+) -> None:
+    """A gateway's HTML error page (the SDK keeps no status of it) was reported as a call that
+    got no answer; it is retried, and then, if it stays, named an answer that is not JSON."""
+    served = serve(lambda params, call: (502, "<html>Bad Gateway</html>") if call < 3 else (200, page(params)))
+    report = pull("audit", tmp_path / "a.jsonl", upstream=served.upstream(), **WINDOW)
+    assert pulled(tmp_path / "a.jsonl") == LOGS and report.reconciled
+    assert report.retried_codes == {UNREADABLE_ANSWER: 2}
+    always = serve(lambda params, call: (500, "<html>oops</html>"))
+    with pytest.raises(UpstreamError) as failed:
+        pull("audit", tmp_path / "b.jsonl", upstream=always.upstream(), backoff=Backoff(retries=2), **WINDOW)
+    assert failed.value.code == UNREADABLE_ANSWER and "<html>oops</html>" in failed.value.message
+    assert len(always.calls) == 3 and "failed after 3 attempts (an answer that is not JSON)" in str(failed.value)
 
 
 def test_records_beside_a_total_count_of_zero_are_pulled_again_not_dropped(
