@@ -160,6 +160,8 @@ class _Loader:
     def take_decoded(self, decoded: jsonlines.Decoded) -> None:
         """A batch the fast path read: structs, which an in-memory store reads column by column
         and another source takes as the records they make."""
+        if decoded.listed and self.listing_marks is None:
+            self._begin_listing()
         self.read += len(decoded.objects)
         objects = decoded.objects
         if self.wanted is not None and decoded.kind not in self.wanted:

@@ -6,9 +6,10 @@ C scanner (``json.loads`` is the fallback that words the errors), and a value th
 record object (a page, an SDK response map, an error body, an object holding an integer too long
 for Python) is expanded by :func:`pages.expand`. :func:`read_lines_fast` is the typed fast path of an import
 (docs/formats.md, "Load speed and memory"): a line that is one complete record of one kind is
-decoded straight into a checked struct, and such lines come in :class:`Decoded` batches; any other
-line goes the way of :func:`read_lines`, so a line is read the same either way
-(``tests/property/test_io_fast_lines.py``).
+decoded straight into a checked struct, and such lines come in :class:`Decoded` batches, as do the
+items of a compact API page on a line of its own (what ``pull`` writes, and the API answers), each
+decoded as a record line would be; any other line goes the way of :func:`read_lines`, so a line is
+read the same either way (``tests/property/test_io_fast_lines.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import attrs
+import msgspec
 
 from dsc_engine.errors import ImportFailure
 from dsc_engine.io import jsontext, pages, sources
@@ -99,16 +101,25 @@ def _line(
 class Decoded:
     """Consecutive JSON Lines records of one kind that the typed fast path read (``objects``:
     checked structs, which the store reads column by column; see ``wire.codec.LineDecoder``),
-    in file order."""
+    in file order: records a line each, or every item of one API page (``page``: its list key)."""
 
     kind: RecordKind
     objects: list[Any]
     path: str
-    first: int  # the line of the first object (the others follow, one a line)
-    raws: list[bytes]  # the text of each object's line
+    first: int  # the line of the first object (the others follow, one a line; a page's share it)
+    raws: list[bytes]  # the text of each object's line, or of each item of the page
+    page: str = ""  # the list key of the page the objects are the items of ("": lines)
+
+    @property
+    def listed(self) -> bool:
+        """Whether the objects are the items of an API page: a listing (docs/semantics.md §5.1)."""
+        return bool(self.page)
 
     def candidate(self, index: int) -> Candidate:
         """The candidate the slow path would have made of object ``index`` (for a message)."""
+        if self.page:
+            return Candidate(self.path, self.first, f"{self.page}[{index}]", None, json.loads(self.raws[index]), (),
+                             listed=True)
         text = self.raws[index].decode("utf-8").rstrip("\r")
         return Candidate(self.path, self.first + index, "", clip(text), {}, ())
 
@@ -161,6 +172,13 @@ def read_lines_fast(
                             objects, raws = [], []
                         continue
                     found = _decode_other(raw, current, decoders)
+                    page = None if found is not None else _decode_page(raw, decoders, kind, path, number)
+                    if page is not None:  # an API page whose every item was read fast
+                        if objects:
+                            yield Decoded(current.kind, objects, path, first, raws)
+                            objects, raws = [], []
+                        yield page
+                        continue
                     if found is None:
                         obj = _NOT_PLAIN
                     else:  # another kind: the batch so far ends here
@@ -188,6 +206,59 @@ def read_lines_fast(
         if objects:  # the records before the fault still load
             yield Decoded(current.kind, objects, path, first, raws)
         raise ImportFailure(path, f"{exc.reason}, after line {number}", number + 1) from exc
+
+
+#: What the fast path reads of a line that is an API page: each list of records as raw items,
+#: and an SDK response map's ``body`` (whose page the precise path reads).
+_PageLine = msgspec.defstruct(
+    "_PageLine",
+    [(key, list[msgspec.Raw] | msgspec.UnsetType, msgspec.UNSET) for key in PAGE_LISTS]
+    + [("body", msgspec.Raw | msgspec.UnsetType, msgspec.UNSET)],
+)
+_read_page = msgspec.json.Decoder(_PageLine).decode
+_PAGE_KEYS = tuple(f'"{key}"'.encode() for key in PAGE_LISTS)
+
+
+def _decode_page(
+    raw: bytes, decoders: list[LineDecoder], kind: RecordKind | None, path: str, number: int
+) -> Decoded | None:
+    """The items of a line that is one API page, when the fast path reads every one of them as a
+    record of one kind its list allows (``kind``, when forced); ``None`` sends the whole line the
+    precise way (:func:`pages.expand`), which then decides and words any error: an SDK response
+    map, a page with two lists or none, an item of no allowed kind or that the fast path declines."""
+    if not any(key in raw for key in _PAGE_KEYS):
+        return None
+    try:
+        page = _read_page(raw)
+    except DECLINED:
+        return None
+    lists = [(key, getattr(page, key)) for key in PAGE_LISTS if getattr(page, key) is not msgspec.UNSET]
+    if getattr(page, "body") is not msgspec.UNSET or len(lists) != 1 or not lists[0][1]:
+        return None
+    (list_key, items), = lists
+    allowed = PAGE_LISTS[list_key] if kind is None else (kind,)
+    for decoder in decoders:
+        if decoder.kind not in allowed:
+            continue
+        objects = _decode_all(decoder, items)
+        if objects is not None:
+            return Decoded(decoder.kind, objects, path, number, [bytes(item) for item in items], list_key)
+    return None
+
+
+def _decode_all(decoder: LineDecoder, items: list[msgspec.Raw]) -> list[Any] | None:
+    """Every item as a checked struct of the decoder's kind, or ``None`` when one is declined."""
+    decode, check = decoder.decode, decoder.check
+    objects = []
+    try:
+        for item in items:
+            obj = decode(item)
+            if check is not None and not check(obj):
+                return None
+            objects.append(obj)
+    except DECLINED:
+        return None
+    return objects
 
 
 class _Declined(Exception):

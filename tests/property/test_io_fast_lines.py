@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from typing import Any
 
 import attrs
@@ -11,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dsc_engine.engine import Engine
 from dsc_engine.errors import RecordError
 from dsc_engine.io import imports
 from dsc_engine.io.stores import Stores
@@ -45,15 +47,22 @@ def _precise(kind: RecordKind, line: bytes) -> Any:
 
 
 @st.composite
-def lines(draw: st.DrawFn) -> tuple[RecordKind, bytes]:
-    kind = draw(st.sampled_from(list(RecordKind)))
+def damaged(draw: st.DrawFn, kind: RecordKind) -> dict[str, Any]:
+    """A record's wire form with a few keys damaged: odd values, unknown or dropped keys."""
     wire = to_wire(draw(records(kind)))
-    for _ in range(draw(st.integers(0, 3))):  # damage a few keys: odd values, unknown or dropped keys
+    for _ in range(draw(st.integers(0, 3))):
         key = draw(st.sampled_from([*wire, "Unknown"]))
         if draw(st.booleans()):
             wire[key] = draw(ODD)
         else:
             wire.pop(key, None)
+    return wire
+
+
+@st.composite
+def lines(draw: st.DrawFn) -> tuple[RecordKind, bytes]:
+    kind = draw(st.sampled_from(list(RecordKind)))
+    wire = draw(damaged(kind))
     text = json.dumps(wire, ensure_ascii=draw(st.booleans()))
     return kind, (text + draw(st.sampled_from(["", " ", "\r", " x", "{}"]))).encode("utf-8", "surrogatepass")
 
@@ -73,6 +82,63 @@ def test_an_import_reads_the_same_with_and_without_the_fast_path(tmp_path_factor
     path = tmp_path_factory.mktemp("fast") / "mixed.jsonl"
     path.write_bytes(b"\n".join(line for _, line in cases) + b"\n")
     _same_three_ways(path)
+
+
+@st.composite
+def page_lines(draw: st.DrawFn) -> tuple[RecordKind, bytes]:
+    """A compact API page on a line: items of one kind (damaged now and then, by ``lines``), under
+    its own list key or another, now and then in an SDK response map or beside a second list."""
+    kind = draw(st.sampled_from(list(RecordKind)))
+    items = [draw(damaged(kind)) if draw(st.booleans()) else to_wire(draw(records(kind)))
+             for _ in range(draw(st.integers(0, 4)))]
+    own = "SensitiveDataAuditLogList" if kind is RecordKind.DMS_LOG else "Items"
+    key = draw(st.sampled_from([own, own, own, "Items", "SensitiveDataAuditLogList"]))
+    page: dict[str, Any] = {"RequestId": "R", "TotalCount": len(items), key: items}
+    if draw(st.integers(0, 9)) == 0:
+        page["SensitiveDataAuditLogList" if key == "Items" else "Items"] = []
+    if draw(st.integers(0, 9)) == 0:
+        page = {"headers": {}, "statusCode": 200, "body": page}
+    return kind, json.dumps(page, ensure_ascii=draw(st.booleans())).encode("utf-8", "surrogatepass")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(page_lines(), lines()), min_size=1, max_size=6))
+def test_api_pages_read_the_same_with_and_without_the_fast_path(tmp_path_factory: Any, cases: list[tuple[RecordKind, bytes]]) -> None:
+    """A page whose every item the fast path reads is read fast, as one batch of its listing;
+    any other goes the precise way whole: either way the same report, rejects and records."""
+    path = tmp_path_factory.mktemp("pages") / "pages.jsonl"
+    path.write_bytes(b"\n".join(line for _, line in cases) + b"\n")
+    _same_three_ways(path, Stores)
+
+
+def test_a_page_of_good_items_is_read_by_the_fast_path(tmp_path: Any, monkeypatch: Any) -> None:
+    """API pages one a line (what pull writes) took the precise path item by item: 4x the time of
+    the same records one a line (200,000 audit logs: 14.4 s against 3.5 s; 3.3 s now)."""
+    from dsc_engine import sample
+    from dsc_engine.io import export, jsonlines
+
+    read: list[Any] = []
+    decode_page = jsonlines._decode_page
+
+    def counted(*args: Any) -> Any:
+        page = decode_page(*args)
+        read.append(page)
+        return page
+
+    monkeypatch.setattr(jsonlines, "_decode_page", counted)
+    runs = sample.generate(RecordKind.MASKING_RUN, 30, seed=23)
+    path = tmp_path / "pages.jsonl"
+    with open(path, "w", encoding="utf-8") as out:
+        export.write_pages(runs, RecordKind.MASKING_RUN, out, total=len(runs), page_size=10)
+        out.write(json.dumps({"Items": [to_wire(runs[0]) | {"FailMsg": "other"}]}) + "\n")  # a conflicting Id
+    with tempfile.TemporaryDirectory() as folder:  # a database takes the listing in batches
+        _same_three_ways(path, lambda: Engine.connect(f"duckdb://{folder}/logs.duckdb"))
+    read.clear()
+    report = imports.load_into(Stores(), path)
+    assert [page.page if page else None for page in read] == ["Items", "Items", "Items", "Items"]
+    assert (report.loaded_total, report.rejected) == (30, 1)
+    (reject,) = report.rejects
+    assert (reject.line, reject.item) == (4, "Items[0]") and "already loaded with different content" in reject.reason
 
 
 def _plain_or_fail(kind: RecordKind, line: bytes) -> Any:
@@ -131,17 +197,18 @@ def sample_audit_log() -> Any:
     return sample.generate(RecordKind.AUDIT_LOG, 1, seed=22)[0]
 
 
-def _same_three_ways(path: Any) -> None:
+def _same_three_ways(path: Any, other: Any = None) -> None:
     """An import of ``path`` reads the same into in-memory stores (the fast path's structs read by
-    column), into another source (the structs made records) and through the precise path alone
-    (record by record): same report, rejects and records."""
+    column), into another source (the structs made records; ``other`` makes it, by default a
+    wrapped store, which takes no API page's listing) and through the precise path alone (record
+    by record): same report, rejects and records."""
     from dsc_engine.io import formats
 
     def precise(*args: Any, **options: Any) -> Any:
         return read_file(*args, **{**options, "fast": False})
 
     read_file = formats.read_file
-    fast, converted, slow = Stores(), _Plain(), _Plain()
+    fast, converted, slow = Stores(), (other or _Plain)(), Stores() if other else _Plain()
     reports = [imports.load_into(fast, path), imports.load_into(converted, path)]
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(formats, "read_file", precise)
@@ -150,7 +217,7 @@ def _same_three_ways(path: Any) -> None:
     assert [str(r) for r in reports[0].rejects] == [str(r) for r in reports[1].rejects] == [str(r) for r in reports[2].rejects]
     for kind in RecordKind:
         held = list(fast.store(kind).records_in_load_order())
-        assert held == list(converted.stores[kind].records_in_load_order()) == list(slow.stores[kind].records_in_load_order())
+        assert held == list(converted.store(kind).records_in_load_order()) == list(slow.store(kind).records_in_load_order())
 
 
 class _Plain:
