@@ -41,6 +41,7 @@ from dsc_engine.api.spec import Match
 from dsc_engine.models.kinds import RecordKind
 from dsc_engine.models.records import Record
 from dsc_engine.wire import types
+from dsc_engine.wire.batch import DecodedBatch
 from dsc_engine.wire.catalog import FIELDS, NESTED, PRIMARY_TIME, FieldSpec, wire_fields, wire_key
 from dsc_engine.wire.generated import build_rows
 
@@ -270,21 +271,27 @@ class Table:
 
     def encode(self, records: Sequence[Record], first_seq: int) -> dict[str, list[Any]]:
         """The column values of ``records`` (loaded as numbers ``first_seq`` ...), by column name:
-        every column but the folded shadows, which :func:`fold_array` makes from their columns."""
+        every column but the folded shadows, which :func:`fold_array` makes from their columns.
+        A :class:`DecodedBatch` (an import's batch) is read column by column, its structs never
+        made records; other records attribute by attribute. The values are the same."""
+        specs = (*self._wire, *self._derived)
+        getters = [spec.attr for spec in specs]
+        if isinstance(records, DecodedBatch):
+            by_attr = records.columns(getters)
+            transposed: Sequence[Sequence[Any]] = [by_attr[attr] for attr in getters]
+        elif len(getters) > 1:
+            rows = list(map(operator.attrgetter(*getters), records))
+            transposed = list(zip(*rows)) if rows else [() for _ in getters]
+        else:
+            transposed = [[getattr(r, getters[0]) for r in records]]
         columns: dict[str, list[Any]] = {}
-        getters = [spec.attr for spec in (*self._wire, *self._derived)]
-        names = [spec.name for spec in (*self._wire, *self._derived)]
-        rows = list(map(operator.attrgetter(*getters), records)) if len(getters) > 1 else [
-            (getattr(r, getters[0]),) for r in records
-        ]
-        transposed = list(zip(*rows)) if rows else [() for _ in names]
-        for spec, name, values in zip((*self._wire, *self._derived), names, transposed):
+        for spec, values in zip(specs, transposed):
             if spec.type is types.ENTRIES:
                 assert self.entries is not None
-                columns[name] = [_encode_entries(self.entries, entries) for entries in values]
+                columns[spec.name] = [_encode_entries(self.entries, entries) for entries in values]
                 continue
             convert = stored(spec.type)
-            columns[name] = (
+            columns[spec.name] = (
                 [None if v is None else convert.to_sql(v) for v in values] if convert.converts else list(values)
             )
         columns[SEQ] = list(range(first_seq, first_seq + len(records)))

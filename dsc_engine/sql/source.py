@@ -34,6 +34,7 @@ from dsc_engine.sql.connection import Connection
 from dsc_engine.sql.keys import KeyStatements, RunPolicy
 from dsc_engine.sql.schema import SEQ, Column, EntryColumn, Table, fold_array
 from dsc_engine.sql.statements import Statement, Statements
+from dsc_engine.wire.batch import DecodedBatch
 from dsc_engine.wire.catalog import FIELDS
 
 #: Rows fetched per round trip when every matching record is read (exports, snapshots).
@@ -91,7 +92,7 @@ class SqlSource:
         records are numbered downward from the top of a block of :data:`LISTING_BLOCK` load
         numbers above every number in use, reserved at its first batch (load numbers order the
         rows; they need not be consecutive)."""
-        batch = list(records)
+        batch = records if isinstance(records, DecodedBatch) else list(records)
         self._check_kinds(batch)
         if not batch:
             return 0
@@ -138,7 +139,10 @@ class SqlSource:
             self._take_run(self._keys, listing.top + 1)
 
     def _check_kinds(self, records: Sequence[Record]) -> None:
-        for index, record in enumerate(records):
+        if isinstance(records, DecodedBatch) and records.kind is not self._kind:
+            reason = f"the batch holds {records.kind.value} records"
+            raise StoreError(self._kind.value, "insert", reason)
+        for index, record in _records(records):
             if type(record) is not self._kind.record_class:
                 reason = f"record {index} of the batch is a {type(record).__name__}"
                 raise StoreError(self._kind.value, "insert", reason)
@@ -148,7 +152,7 @@ class SqlSource:
         a record of another kind, or text with a lone surrogate (no UTF-8 form)."""
         self._check_kinds(records)
         fields = FIELDS[self._kind]
-        for index, record in enumerate(records):
+        for index, record in _records(records):
             for name, spec in fields.items():
                 if _lone_surrogate(spec.get(record)):
                     raise _surrogate_error(self._table, index, name)
@@ -386,6 +390,12 @@ class _LoadOrderView(Sequence[Record]):
 
     def __iter__(self) -> Iterator[Record]:
         return self._source._stream(self._source.statements.by_load_order(0, None))
+
+
+def _records(records: Sequence[Record]) -> Iterable[tuple[int, Any]]:
+    """``(place in the batch, record)`` of each record to check: of a :class:`DecodedBatch`, the
+    items that are not the fast path's structs (a struct holds Unicode text only, of its kind)."""
+    return records.records() if isinstance(records, DecodedBatch) else enumerate(records)
 
 
 def _arrow(table: Table, columns: dict[str, list[Any]], batch: Sequence[Record]) -> Any:

@@ -233,6 +233,12 @@ def value_encoders(kind: RecordKind) -> list[tuple[str, str, Callable[[Any], Any
     return [(f.attr, f.key, f.encode) for f in _CODECS[kind].fields]
 
 
+def field_defaults(kind: RecordKind) -> dict[str, Any]:
+    """``{attribute: default}`` of each optional wire field of ``kind``: what a record holds
+    where its line lacks the key (a struct of the fast path holds :data:`ABSENT` there)."""
+    return {f.attr: f.default for f in _CODECS[kind].generated if not f.required}
+
+
 def from_wire(kind: RecordKind, data: object, where: str = "") -> Record:
     """Decode one record of ``kind`` from its JSON object; ``where`` locates it in errors."""
     try:
@@ -435,4 +441,4 @@ def struct_columns(structs: Sequence[Any]) -> dict[str, Sequence[Any]]:
     return dict(zip(fields, zip(*map(struct_values, structs))))
 
 
-__all__ = ["ABSENT", "DECLINED", "FAIL", "LineDecoder", "Narrowing", "line_decoder", "runs", "struct_columns", "struct_values"]
+__all__ = ["ABSENT", "DECLINED", "FAIL", "LineDecoder", "field_defaults", "Narrowing", "line_decoder", "runs", "struct_columns", "struct_values"]

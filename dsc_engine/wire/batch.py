@@ -1,0 +1,106 @@
+"""A batch of one kind's records on its way to a SQL table, some of them still the import's structs.
+
+The bulk import's typed fast path (``codec.line_decoder``) decodes a JSON Lines line into a
+``msgspec`` struct. The in-memory store reads a batch of structs column by column, never making
+their records; a SQL table takes a batch as columns too (``sql/schema.Table.encode`` builds the
+Arrow table of the insert from them). A :class:`DecodedBatch` holds a batch in load order, each
+item either a record (the precise path's: a line the fast path declined, a snapshot's record) or
+a struct, and gives its columns (:meth:`DecodedBatch.columns`: attribute -> values, each value
+the one the item's record holds) without making a record of a struct: a struct is made its
+record only when one is asked for (an item of the sequence, such as for a reject's text).
+
+A struct holds only what the fast path accepted: Unicode text with a UTF-8 form (``msgspec``
+refuses a lone surrogate escape, and the line then takes the precise path), of its own kind's
+struct type. :meth:`DecodedBatch.records` gives the items that are records, which the source
+checks as it checks any record.
+"""
+
+from __future__ import annotations
+
+import itertools
+import operator
+from collections.abc import Iterator, Sequence
+from typing import Any, overload
+
+import msgspec
+
+from dsc_engine.models.kinds import RecordKind
+from dsc_engine.models.records import Record
+from dsc_engine.wire.codec import ABSENT, LineDecoder, field_defaults
+
+
+def is_struct(item: object) -> bool:
+    """Whether ``item`` is a struct of the fast path (else it is a record)."""
+    return isinstance(item, msgspec.Struct)
+
+
+class DecodedBatch(Sequence[Record]):
+    """Records of ``kind`` in load order, each a record or a struct of ``decoder`` (the import's
+    line decoder of the kind, which remembers equal entries as one record for the whole import).
+    As a sequence, its items are records (a struct's made when asked for)."""
+
+    def __init__(self, kind: RecordKind, items: list[Any], decoder: LineDecoder) -> None:
+        if decoder.kind is not kind:
+            raise ValueError(f"a {decoder.kind.value} decoder cannot read a batch of {kind.value} records")
+        self.kind = kind
+        self.items = items
+        self._decoder = decoder
+        self._defaults = field_defaults(kind)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @overload
+    def __getitem__(self, index: int) -> Record: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Record]: ...
+    def __getitem__(self, index: int | slice) -> Record | Sequence[Record]:
+        if isinstance(index, slice):
+            return [self._record(item) for item in self.items[index]]
+        return self._record(self.items[index])
+
+    def __iter__(self) -> Iterator[Record]:
+        return map(self._record, self.items)
+
+    def _record(self, item: Any) -> Record:
+        return self._decoder.convert(item) if is_struct(item) else item  # type: ignore[no-any-return]
+
+    def records(self) -> Iterator[tuple[int, Any]]:
+        """``(place in the batch, item)`` of each item that is not a struct (a struct holds only
+        what the fast path accepted, see the module docstring)."""
+        return ((index, item) for index, item in enumerate(self.items) if not is_struct(item))
+
+    def columns(self, attributes: Sequence[str]) -> dict[str, Sequence[Any]]:
+        """``{attribute: the value of each item, in order}`` for ``attributes`` (the kind's wire
+        attributes and derived ones), each value the one the item's record holds: consecutive
+        structs are read column by column (``LineDecoder.columns``: DMS times parsed, entries made
+        records, derived attributes computed), an absent value made the field's default, as the
+        record has it; records are read attribute by attribute."""
+        parts = [
+            self._struct_columns(list(run), attributes) if structs else _record_columns(list(run), attributes)
+            for structs, run in itertools.groupby(self.items, is_struct)
+        ]
+        if len(parts) == 1:
+            return parts[0]
+        return {attr: list(itertools.chain.from_iterable(part[attr] for part in parts)) for attr in attributes}
+
+    def _struct_columns(self, structs: list[Any], attributes: Sequence[str]) -> dict[str, Sequence[Any]]:
+        read = self._decoder.columns(structs)
+        columns: dict[str, Sequence[Any]] = {}
+        for attr in attributes:
+            values = read[attr]
+            if attr in self._defaults and ABSENT in values:
+                default = self._defaults[attr]
+                values = [default if value is ABSENT else value for value in values]
+            columns[attr] = values
+        return columns
+
+
+def _record_columns(records: list[Any], attributes: Sequence[str]) -> dict[str, Sequence[Any]]:
+    if len(attributes) == 1:
+        return {attributes[0]: [getattr(record, attributes[0]) for record in records]}
+    rows = list(map(operator.attrgetter(*attributes), records))
+    return dict(zip(attributes, zip(*rows))) if rows else {attr: () for attr in attributes}
+
+
+__all__ = ["DecodedBatch", "is_struct"]
