@@ -288,7 +288,8 @@ class Table:
         for spec, values in zip(specs, transposed):
             if spec.type is types.ENTRIES:
                 assert self.entries is not None
-                columns[spec.name] = [_encode_entries(self.entries, entries) for entries in values]
+                encode_entries = _entries_encoder(self.entries)
+                columns[spec.name] = [encode_entries(entries) for entries in values]
                 continue
             convert = stored(spec.type)
             columns[spec.name] = (
@@ -353,19 +354,35 @@ def fold_column(values: Iterable[str | None]) -> list[str | None]:
     return out
 
 
-def _encode_entries(column: EntryColumn, entries: Sequence[Any]) -> list[dict[str, Any]]:
-    out = []
-    for entry in entries:
-        row: dict[str, Any] = {}
-        for attr, key in zip(column.attrs_, column.keys):
-            row[key] = getattr(entry, attr)
-        for member in column.members:
-            if member.folds is not None:
-                value = row[member.folds]
-                folded = None if value is None else value.casefold()
-                row[member.name] = None if folded == value else folded
-        out.append(row)
-    return out
+def _entries_encoder(column: EntryColumn) -> Callable[[Sequence[Any]], list[dict[str, Any]]]:
+    """``entries -> their rows`` (member name -> value, folded shadows computed) for the lists of
+    one column: an import's equal entries are one record (``codec.LineDecoder``), whose row is
+    made once and shared, so each entry record is encoded once per column (by identity: the
+    column's lists hold every entry until the rows are made)."""
+    made: dict[int, dict[str, Any]] = {}
+
+    def encode(entries: Sequence[Any]) -> list[dict[str, Any]]:
+        out = []
+        for entry in entries:
+            row = made.get(id(entry))
+            if row is None:
+                row = made[id(entry)] = _encode_entry(column, entry)
+            out.append(row)
+        return out
+
+    return encode
+
+
+def _encode_entry(column: EntryColumn, entry: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for attr, key in zip(column.attrs_, column.keys):
+        row[key] = getattr(entry, attr)
+    for member in column.members:
+        if member.folds is not None:
+            value = row[member.folds]
+            folded = None if value is None else value.casefold()
+            row[member.name] = None if folded == value else folded
+    return row
 
 
 def _entries_decoder(column: EntryColumn) -> Callable[[Any], tuple[Any, ...]]:

@@ -46,6 +46,8 @@ class DecodedBatch(Sequence[Record]):
         self.items = items
         self._decoder = decoder
         self._defaults = field_defaults(kind)
+        #: whether each item is a struct (``isinstance`` mapped in C)
+        self._structs = list(map(isinstance, items, itertools.repeat(msgspec.Struct)))
 
     def __len__(self) -> int:
         return len(self.items)
@@ -68,7 +70,7 @@ class DecodedBatch(Sequence[Record]):
     def records(self) -> Iterator[tuple[int, Any]]:
         """``(place in the batch, item)`` of each item that is not a struct (a struct holds only
         what the fast path accepted, see the module docstring)."""
-        return ((index, item) for index, item in enumerate(self.items) if not is_struct(item))
+        return itertools.compress(enumerate(self.items), map(operator.not_, self._structs))
 
     def columns(self, attributes: Sequence[str]) -> dict[str, Sequence[Any]]:
         """``{attribute: the value of each item, in order}`` for ``attributes`` (the kind's wire
@@ -76,9 +78,14 @@ class DecodedBatch(Sequence[Record]):
         structs are read column by column (``LineDecoder.columns``: DMS times parsed, entries made
         records, derived attributes computed), an absent value made the field's default, as the
         record has it; records are read attribute by attribute."""
+        if not self.items:
+            return {attr: [] for attr in attributes}
+        if all(self._structs):
+            return self._struct_columns(self.items, attributes)
+        runs = itertools.groupby(zip(self._structs, self.items), operator.itemgetter(0))
         parts = [
-            self._struct_columns(list(run), attributes) if structs else _record_columns(list(run), attributes)
-            for structs, run in itertools.groupby(self.items, is_struct)
+            (self._struct_columns if structs else _record_columns)([item for _, item in run], attributes)
+            for structs, run in runs
         ]
         if len(parts) == 1:
             return parts[0]
