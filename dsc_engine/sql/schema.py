@@ -273,7 +273,9 @@ class Table:
         """The column values of ``records`` (loaded as numbers ``first_seq`` ...), by column name:
         every column but the folded shadows, which :func:`fold_array` makes from their columns.
         A :class:`DecodedBatch` (an import's batch) is read column by column, its structs never
-        made records; other records attribute by attribute. The values are the same."""
+        made records; other records attribute by attribute. The values are the same, except that
+        a struct's absent value is ``ABSENT`` (``DecodedBatch.columns``) where a record's is
+        ``None``: both are stored as ``NULL``."""
         specs = (*self._wire, *self._derived)
         getters = [spec.attr for spec in specs]
         if isinstance(records, DecodedBatch):

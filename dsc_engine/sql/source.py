@@ -35,6 +35,7 @@ from dsc_engine.sql.keys import KeyStatements, RunPolicy
 from dsc_engine.sql.schema import SEQ, Column, EntryColumn, Table, fold_array
 from dsc_engine.sql.statements import Statement, Statements
 from dsc_engine.wire.batch import DecodedBatch
+from dsc_engine.wire.codec import ABSENT
 from dsc_engine.wire.catalog import FIELDS
 
 #: Rows fetched per round trip when every matching record is read (exports, snapshots).
@@ -410,11 +411,23 @@ def _arrow(table: Table, columns: dict[str, list[Any]], batch: Sequence[Record])
             arrays[each.name] = fold_array(arrays[each.folds])
         else:
             try:
-                arrays[each.name] = pa.array(columns[each.name], type=kind)
+                arrays[each.name] = _array(pa, columns[each.name], kind)
             except (pa.ArrowException, UnicodeEncodeError):
                 raise _unstorable(table, columns[each.name], each.name, batch) from None
         fields.append(pa.field(each.name, kind, nullable=not isinstance(each, Column) or each.nullable))
     return pa.Table.from_arrays([arrays[each.name] for each in table.columns], schema=pa.schema(fields))
+
+
+def _array(pa: Any, values: list[Any], kind: Any) -> Any:
+    """The Arrow array of a column's values. A :class:`DecodedBatch`'s columns hold a struct's
+    absent value as :data:`ABSENT` (its record's ``None``), which Arrow refuses: only a column
+    Arrow refuses is looked through for it, and then read with nulls in its place."""
+    try:
+        return pa.array(values, type=kind)
+    except (pa.ArrowException, UnicodeEncodeError):
+        if ABSENT not in values:
+            raise
+    return pa.array([None if value is ABSENT else value for value in values], type=kind)
 
 
 def _arrow_type(pa: Any, column: Column | EntryColumn) -> Any:

@@ -26,7 +26,12 @@ import msgspec
 
 from dsc_engine.models.kinds import RecordKind
 from dsc_engine.models.records import Record
-from dsc_engine.wire.codec import ABSENT, LineDecoder, field_defaults
+from dsc_engine.wire.codec import ABSENT, LineDecoder, absent_defaults
+
+#: An absent exact value is left :data:`ABSENT` in a batch's columns, read as ``None``: which is
+#: what a record holds there (an optional field's default) for every kind.
+if any(default is not None for kind in RecordKind for default in absent_defaults(kind).values()):
+    raise RuntimeError("an optional exact field has a default other than None: DecodedBatch.columns reads it as None")
 
 
 def is_struct(item: object) -> bool:
@@ -45,7 +50,6 @@ class DecodedBatch(Sequence[Record]):
         self.kind = kind
         self.items = items
         self._decoder = decoder
-        self._defaults = field_defaults(kind)
         #: whether each item is a struct (``isinstance`` mapped in C)
         self._structs = list(map(isinstance, items, itertools.repeat(msgspec.Struct)))
 
@@ -74,10 +78,13 @@ class DecodedBatch(Sequence[Record]):
 
     def columns(self, attributes: Sequence[str]) -> dict[str, Sequence[Any]]:
         """``{attribute: the value of each item, in order}`` for ``attributes`` (the kind's wire
-        attributes and derived ones), each value the one the item's record holds: consecutive
-        structs are read column by column (``LineDecoder.columns``: DMS times parsed, entries made
-        records, derived attributes computed), an absent value made the field's default, as the
-        record has it; records are read attribute by attribute."""
+        attributes and derived ones), each value the one the item's record holds, except that a
+        struct's absent value of an exact field stays :data:`ABSENT` (its record holds ``None``,
+        the field's default, checked when this module is imported), for the caller to find only where it must (Arrow
+        refuses the marker in C, ``sql/source.py``; looking for it in every column in Python took
+        ~5% of an import). Consecutive structs are read column by column (``LineDecoder.columns``:
+        DMS times parsed, entries made records, derived attributes computed); records attribute
+        by attribute."""
         if not self.items:
             return {attr: [] for attr in attributes}
         if all(self._structs):
@@ -93,14 +100,7 @@ class DecodedBatch(Sequence[Record]):
 
     def _struct_columns(self, structs: list[Any], attributes: Sequence[str]) -> dict[str, Sequence[Any]]:
         read = self._decoder.columns(structs)
-        columns: dict[str, Sequence[Any]] = {}
-        for attr in attributes:
-            values = read[attr]
-            if attr in self._defaults and ABSENT in values:
-                default = self._defaults[attr]
-                values = [default if value is ABSENT else value for value in values]
-            columns[attr] = values
-        return columns
+        return {attr: read[attr] for attr in attributes}
 
 
 def _record_columns(records: list[Any], attributes: Sequence[str]) -> dict[str, Sequence[Any]]:

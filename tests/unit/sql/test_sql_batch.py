@@ -1,6 +1,7 @@
 """An import's batch for a SQL table (``DecodedBatch``: records and the fast path's structs, in
-load order) gives the columns its records would give, and the table's rows built from it are
-those built from the records: absent values, DMS times, entries and derived fields included."""
+load order) gives the columns its records would give (a struct's absent value the marker
+``ABSENT``, its record's ``None``), and the Arrow table of an insert built from it is the one
+built from the records: absent values, DMS times, entries and derived fields included."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from dsc_engine import sample
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
 from dsc_engine.sql.schema import TABLES
+from dsc_engine.sql.source import _arrow
 from dsc_engine.wire.batch import DecodedBatch
-from dsc_engine.wire.codec import line_decoder, to_wire
+from dsc_engine.wire.codec import ABSENT, line_decoder, to_wire
 
 
 def _records(kind: RecordKind) -> list[Record]:
@@ -51,7 +53,13 @@ def test_a_batch_encodes_as_its_records(kind: RecordKind, layout: str) -> None:
         assert {type(item) for item in items} == {type(records[0]), type(items[0])}
     assert list(batch) == records
     assert batch[3] == records[3] and list(batch[2:6]) == records[2:6]
-    assert TABLES[kind].encode(batch, 7) == TABLES[kind].encode(records, 7)
+    table = TABLES[kind]
+    from_batch, from_records = table.encode(batch, 7), table.encode(records, 7)
+    absent = {name: [None if v is ABSENT else v for v in values] for name, values in from_batch.items()}
+    assert absent == from_records
+    assert _arrow(table, from_batch, batch).equals(_arrow(table, from_records, records))
+    if layout != "records only":  # a struct's absent value is the marker, which Arrow reads as null
+        assert any(ABSENT in values for values in from_batch.values())
 
 
 def test_only_the_records_of_a_batch_are_given_to_be_checked() -> None:
