@@ -53,7 +53,7 @@ from dsc_engine.io.importreport import (
 from dsc_engine.io.stores import HasStores, Stores, gc_paused, loading, warm_filter_parser
 from dsc_engine.query.source import Listing
 from dsc_engine.store.store import BulkLoad, Store
-from dsc_engine.wire.batch import DecodedBatch, is_struct
+from dsc_engine.wire.batch import DecodedBatch
 from dsc_engine.wire.codec import ABSENT, Narrowing, from_wire, line_decoder, to_wire
 from dsc_engine.models import MaskingRun, RecordKind
 from dsc_engine.models.records import Record
@@ -91,8 +91,7 @@ class _Loader:
         self.rejected = 0
         self.duplicates = 0
         self.loaded = dict.fromkeys(RecordKind, 0)
-        #: each kind's batch waiting for its source: records, and the fast path's structs
-        self.pending: dict[RecordKind, list[Any]] = {k: [] for k in RecordKind}
+        self.pending: dict[RecordKind, list[Any]] = {k: [] for k in RecordKind}  # records, structs
         #: the file being read (rejects found when a batch is stored name it)
         self.file = ""
         #: masking runs met so far, by Id
@@ -391,16 +390,12 @@ class _Loader:
 
     def _storable(self, kind: RecordKind, batch: list[Any]) -> list[Any]:
         """The records of a batch its source refused that the source can store; each other one
-        is rejected with the source's reason (lenient mode: the rest of the batch still loads).
-        The fast path's structs hold only text a source stores (``DecodedBatch``)."""
+        is rejected with the source's reason (lenient mode: the rest of the batch still loads)."""
         store = self.target.store(kind)
         kept = []
         for record in batch:
-            if is_struct(record):
-                kept.append(record)
-                continue
-            try:
-                store.check([record])
+            try:  # a struct of the fast path passes: it holds only text a source stores
+                store.check(self._batch(kind, [record]))
             except StoreError as exc:
                 reason = f"{kind.facts.label} record: {exc.reason.removeprefix('record 0 of the batch: ')}"
                 self.reject(Reject(self.file, None, reason, jsontext.compact(to_wire(record))))

@@ -34,11 +34,6 @@ if any(default is not None for kind in RecordKind for default in absent_defaults
     raise RuntimeError("an optional exact field has a default other than None: DecodedBatch.columns reads it as None")
 
 
-def is_struct(item: object) -> bool:
-    """Whether ``item`` is a struct of the fast path (else it is a record)."""
-    return isinstance(item, msgspec.Struct)
-
-
 class DecodedBatch(Sequence[Record]):
     """Records of ``kind`` in load order, each a record or a struct of ``decoder`` (the import's
     line decoder of the kind, which remembers equal entries as one record for the whole import).
@@ -69,7 +64,7 @@ class DecodedBatch(Sequence[Record]):
         return map(self._record, self.items)
 
     def _record(self, item: Any) -> Record:
-        return self._decoder.convert(item) if is_struct(item) else item  # type: ignore[no-any-return]
+        return self._decoder.convert(item) if isinstance(item, msgspec.Struct) else item  # type: ignore[no-any-return]
 
     def records(self) -> Iterator[tuple[int, Any]]:
         """``(place in the batch, item)`` of each item that is not a struct (a struct holds only
@@ -80,11 +75,11 @@ class DecodedBatch(Sequence[Record]):
         """``{attribute: the value of each item, in order}`` for ``attributes`` (the kind's wire
         attributes and derived ones), each value the one the item's record holds, except that a
         struct's absent value of an exact field stays :data:`ABSENT` (its record holds ``None``,
-        the field's default, checked when this module is imported), for the caller to find only where it must (Arrow
-        refuses the marker in C, ``sql/source.py``; looking for it in every column in Python took
-        ~5% of an import). Consecutive structs are read column by column (``LineDecoder.columns``:
-        DMS times parsed, entries made records, derived attributes computed); records attribute
-        by attribute."""
+        the field's default, checked when this module is imported), for the caller to find only
+        where it must (Arrow refuses the marker in C, ``sql/source.py``; looking for it in every
+        column in Python took ~5% of an import). Consecutive structs are read column by column
+        (``LineDecoder.columns``: DMS times parsed, entries made records, derived attributes
+        computed); records attribute by attribute."""
         if not self.items:
             return {attr: [] for attr in attributes}
         if all(self._structs):
@@ -110,4 +105,4 @@ def _record_columns(records: list[Any], attributes: Sequence[str]) -> dict[str, 
     return dict(zip(attributes, zip(*rows))) if rows else {attr: () for attr in attributes}
 
 
-__all__ = ["DecodedBatch", "is_struct"]
+__all__ = ["DecodedBatch"]
