@@ -53,6 +53,7 @@ from dsc_engine.io.importreport import (
 from dsc_engine.io.stores import HasStores, Stores, gc_paused, loading, warm_filter_parser
 from dsc_engine.query.source import Listing
 from dsc_engine.store.store import BulkLoad, Store
+from dsc_engine.wire.batch import DecodedBatch
 from dsc_engine.wire.codec import ABSENT, Narrowing, from_wire, line_decoder, to_wire
 from dsc_engine.models import MaskingRun, RecordKind
 from dsc_engine.models.records import Record
@@ -90,7 +91,7 @@ class _Loader:
         self.rejected = 0
         self.duplicates = 0
         self.loaded = dict.fromkeys(RecordKind, 0)
-        self.pending: dict[RecordKind, list[Record]] = {k: [] for k in RecordKind}
+        self.pending: dict[RecordKind, list[Any]] = {k: [] for k in RecordKind}  # records, structs
         #: the file being read (rejects found when a batch is stored name it)
         self.file = ""
         #: masking runs met so far, by Id
@@ -107,8 +108,8 @@ class _Loader:
         self.listing_marks: dict[RecordKind, int] | None = None
         self.listings: dict[RecordKind, Listing] = {}
         # An in-memory store takes whole files as one sorted bulk load, records or typed structs
-        # from the fast path alike; any other record source takes records in batches (the fast
-        # path's structs made records), and only Unicode text.
+        # from the fast path alike; any other record source takes batches (``DecodedBatch``: the
+        # fast path's structs read column by column, not made records), and only Unicode text.
         stores = {kind: target.store(kind) for kind in RecordKind}
         self.bulks: dict[RecordKind, BulkLoad] | None = None
         #: the fast path's decoders, narrowed to the text values the stores know (``Narrowing``)
@@ -158,8 +159,8 @@ class _Loader:
         self.add(kind, record, candidate)
 
     def take_decoded(self, decoded: jsonlines.Decoded) -> None:
-        """A batch the fast path read: structs, which an in-memory store reads column by column
-        and another source takes as the records they make."""
+        """A batch the fast path read: structs, which an in-memory store reads column by column,
+        and another source too (``DecodedBatch``)."""
         if decoded.listed and self.listing_marks is None:
             self._begin_listing()
         self.read += len(decoded.objects)
@@ -175,7 +176,7 @@ class _Loader:
         else:
             objects = self._fresh(decoded.kind, objects, structs=True)
         if self.bulks is None:
-            self._pend(decoded.kind, map(self.decoders[decoded.kind].convert, objects))
+            self._pend(decoded.kind, objects)
             return
         self.bulks[decoded.kind].add(objects, ABSENT, self.decoders[decoded.kind].columns)
         tables = self.target.store(decoded.kind).schema.tables  # type: ignore[attr-defined]
@@ -215,7 +216,7 @@ class _Loader:
             return
         self._pend(kind, (record,))
 
-    def _pend(self, kind: RecordKind, records: Iterable[Record]) -> None:
+    def _pend(self, kind: RecordKind, records: Iterable[Any]) -> None:
         """Add records to the batch waiting for the source, which takes it once it is full (a
         strict import holds every batch to the end)."""
         batch = self.pending[kind]
@@ -367,7 +368,7 @@ class _Loader:
         into memory hold no batch here, and memory stores any text."""
         for kind, batch in self.pending.items():
             if batch:
-                self.target.store(kind).check(batch)
+                self.target.store(kind).check(self._batch(kind, batch))
 
     def flush(self, kind: RecordKind) -> None:
         self.settle()
@@ -379,21 +380,24 @@ class _Loader:
             listing = None if self.strict else self.listings.get(kind)
             store = self.target.store(kind)
             try:
-                self.loaded[kind] += store.insert(batch, listing=listing)
+                self.loaded[kind] += store.insert(self._batch(kind, batch), listing=listing)
             except StoreError:
                 if self.strict:
                     raise
-                self.loaded[kind] += store.insert(self._storable(kind, batch), listing=listing)
+                self.loaded[kind] += store.insert(self._batch(kind, self._storable(kind, batch)), listing=listing)
             self.pending[kind] = []
 
-    def _storable(self, kind: RecordKind, batch: list[Record]) -> list[Record]:
+    def _batch(self, kind: RecordKind, items: list[Any]) -> DecodedBatch:
+        return DecodedBatch(kind, items, self.decoders[kind])
+
+    def _storable(self, kind: RecordKind, batch: list[Any]) -> list[Any]:
         """The records of a batch its source refused that the source can store; each other one
         is rejected with the source's reason (lenient mode: the rest of the batch still loads)."""
         store = self.target.store(kind)
         kept = []
         for record in batch:
-            try:
-                store.check([record])
+            try:  # a struct of the fast path passes: it holds only text a source stores
+                store.check(self._batch(kind, [record]))
             except StoreError as exc:
                 reason = f"{kind.facts.label} record: {exc.reason.removeprefix('record 0 of the batch: ')}"
                 self.reject(Reject(self.file, None, reason, jsontext.compact(to_wire(record))))

@@ -41,6 +41,7 @@ from dsc_engine.api.spec import Match
 from dsc_engine.models.kinds import RecordKind
 from dsc_engine.models.records import Record
 from dsc_engine.wire import types
+from dsc_engine.wire.batch import DecodedBatch
 from dsc_engine.wire.catalog import FIELDS, NESTED, PRIMARY_TIME, FieldSpec, wire_fields, wire_key
 from dsc_engine.wire.generated import build_rows
 
@@ -270,21 +271,30 @@ class Table:
 
     def encode(self, records: Sequence[Record], first_seq: int) -> dict[str, list[Any]]:
         """The column values of ``records`` (loaded as numbers ``first_seq`` ...), by column name:
-        every column but the folded shadows, which :func:`fold_array` makes from their columns."""
+        every column but the folded shadows, which :func:`fold_array` makes from their columns.
+        A :class:`DecodedBatch` (an import's batch) is read column by column, its structs never
+        made records; other records attribute by attribute. The values are the same, except that
+        a struct's absent value is ``ABSENT`` (``DecodedBatch.columns``) where a record's is
+        ``None``: both are stored as ``NULL``."""
+        specs = (*self._wire, *self._derived)
+        getters = [spec.attr for spec in specs]
+        if isinstance(records, DecodedBatch):
+            by_attr = records.columns(getters)
+            transposed: Sequence[Sequence[Any]] = [by_attr[attr] for attr in getters]
+        elif len(getters) > 1:
+            rows = list(map(operator.attrgetter(*getters), records))
+            transposed = list(zip(*rows)) if rows else [() for _ in getters]
+        else:
+            transposed = [[getattr(r, getters[0]) for r in records]]
         columns: dict[str, list[Any]] = {}
-        getters = [spec.attr for spec in (*self._wire, *self._derived)]
-        names = [spec.name for spec in (*self._wire, *self._derived)]
-        rows = list(map(operator.attrgetter(*getters), records)) if len(getters) > 1 else [
-            (getattr(r, getters[0]),) for r in records
-        ]
-        transposed = list(zip(*rows)) if rows else [() for _ in names]
-        for spec, name, values in zip((*self._wire, *self._derived), names, transposed):
+        for spec, values in zip(specs, transposed):
             if spec.type is types.ENTRIES:
                 assert self.entries is not None
-                columns[name] = [_encode_entries(self.entries, entries) for entries in values]
+                encode_entries = _entries_encoder(self.entries)
+                columns[spec.name] = [encode_entries(entries) for entries in values]
                 continue
             convert = stored(spec.type)
-            columns[name] = (
+            columns[spec.name] = (
                 [None if v is None else convert.to_sql(v) for v in values] if convert.converts else list(values)
             )
         columns[SEQ] = list(range(first_seq, first_seq + len(records)))
@@ -346,19 +356,35 @@ def fold_column(values: Iterable[str | None]) -> list[str | None]:
     return out
 
 
-def _encode_entries(column: EntryColumn, entries: Sequence[Any]) -> list[dict[str, Any]]:
-    out = []
-    for entry in entries:
-        row: dict[str, Any] = {}
-        for attr, key in zip(column.attrs_, column.keys):
-            row[key] = getattr(entry, attr)
-        for member in column.members:
-            if member.folds is not None:
-                value = row[member.folds]
-                folded = None if value is None else value.casefold()
-                row[member.name] = None if folded == value else folded
-        out.append(row)
-    return out
+def _entries_encoder(column: EntryColumn) -> Callable[[Sequence[Any]], list[dict[str, Any]]]:
+    """``entries -> their rows`` (member name -> value, folded shadows computed) for the lists of
+    one column: an import's equal entries are one record (``codec.LineDecoder``), whose row is
+    made once and shared, so each entry record is encoded once per column (by identity: the
+    column's lists hold every entry until the rows are made)."""
+    made: dict[int, dict[str, Any]] = {}
+
+    def encode(entries: Sequence[Any]) -> list[dict[str, Any]]:
+        out = []
+        for entry in entries:
+            row = made.get(id(entry))
+            if row is None:
+                row = made[id(entry)] = _encode_entry(column, entry)
+            out.append(row)
+        return out
+
+    return encode
+
+
+def _encode_entry(column: EntryColumn, entry: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for attr, key in zip(column.attrs_, column.keys):
+        row[key] = getattr(entry, attr)
+    for member in column.members:
+        if member.folds is not None:
+            value = row[member.folds]
+            folded = None if value is None else value.casefold()
+            row[member.name] = None if folded == value else folded
+    return row
 
 
 def _entries_decoder(column: EntryColumn) -> Callable[[Any], tuple[Any, ...]]:

@@ -34,6 +34,8 @@ from dsc_engine.sql.connection import Connection
 from dsc_engine.sql.keys import KeyStatements, RunPolicy
 from dsc_engine.sql.schema import SEQ, Column, EntryColumn, Table, fold_array
 from dsc_engine.sql.statements import Statement, Statements
+from dsc_engine.wire.batch import DecodedBatch
+from dsc_engine.wire.codec import ABSENT
 from dsc_engine.wire.catalog import FIELDS
 
 #: Rows fetched per round trip when every matching record is read (exports, snapshots).
@@ -91,7 +93,7 @@ class SqlSource:
         records are numbered downward from the top of a block of :data:`LISTING_BLOCK` load
         numbers above every number in use, reserved at its first batch (load numbers order the
         rows; they need not be consecutive)."""
-        batch = list(records)
+        batch = records if isinstance(records, DecodedBatch) else list(records)
         self._check_kinds(batch)
         if not batch:
             return 0
@@ -138,7 +140,10 @@ class SqlSource:
             self._take_run(self._keys, listing.top + 1)
 
     def _check_kinds(self, records: Sequence[Record]) -> None:
-        for index, record in enumerate(records):
+        if isinstance(records, DecodedBatch) and records.kind is not self._kind:
+            reason = f"the batch holds {records.kind.value} records"
+            raise StoreError(self._kind.value, "insert", reason)
+        for index, record in _records(records):
             if type(record) is not self._kind.record_class:
                 reason = f"record {index} of the batch is a {type(record).__name__}"
                 raise StoreError(self._kind.value, "insert", reason)
@@ -148,7 +153,7 @@ class SqlSource:
         a record of another kind, or text with a lone surrogate (no UTF-8 form)."""
         self._check_kinds(records)
         fields = FIELDS[self._kind]
-        for index, record in enumerate(records):
+        for index, record in _records(records):
             for name, spec in fields.items():
                 if _lone_surrogate(spec.get(record)):
                     raise _surrogate_error(self._table, index, name)
@@ -388,6 +393,12 @@ class _LoadOrderView(Sequence[Record]):
         return self._source._stream(self._source.statements.by_load_order(0, None))
 
 
+def _records(records: Sequence[Record]) -> Iterable[tuple[int, Any]]:
+    """``(place in the batch, record)`` of each record to check: of a :class:`DecodedBatch`, the
+    items that are not the fast path's structs (a struct holds Unicode text only, of its kind)."""
+    return records.records() if isinstance(records, DecodedBatch) else enumerate(records)
+
+
 def _arrow(table: Table, columns: dict[str, list[Any]], batch: Sequence[Record]) -> Any:
     """The batch as a ``pyarrow.Table`` of the table's column types (what both engines insert)."""
     import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
@@ -400,11 +411,23 @@ def _arrow(table: Table, columns: dict[str, list[Any]], batch: Sequence[Record])
             arrays[each.name] = fold_array(arrays[each.folds])
         else:
             try:
-                arrays[each.name] = pa.array(columns[each.name], type=kind)
+                arrays[each.name] = _array(pa, columns[each.name], kind)
             except (pa.ArrowException, UnicodeEncodeError):
                 raise _unstorable(table, columns[each.name], each.name, batch) from None
         fields.append(pa.field(each.name, kind, nullable=not isinstance(each, Column) or each.nullable))
     return pa.Table.from_arrays([arrays[each.name] for each in table.columns], schema=pa.schema(fields))
+
+
+def _array(pa: Any, values: list[Any], kind: Any) -> Any:
+    """The Arrow array of a column's values. A :class:`DecodedBatch`'s columns hold a struct's
+    absent value as :data:`ABSENT` (its record's ``None``), which Arrow refuses: only a column
+    Arrow refuses is looked through for it, and then read with nulls in its place."""
+    try:
+        return pa.array(values, type=kind)
+    except (pa.ArrowException, UnicodeEncodeError):
+        if ABSENT not in values:
+            raise
+    return pa.array([None if value is ABSENT else value for value in values], type=kind)
 
 
 def _arrow_type(pa: Any, column: Column | EntryColumn) -> Any:

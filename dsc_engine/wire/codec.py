@@ -233,6 +233,13 @@ def value_encoders(kind: RecordKind) -> list[tuple[str, str, Callable[[Any], Any
     return [(f.attr, f.key, f.encode) for f in _CODECS[kind].fields]
 
 
+def absent_defaults(kind: RecordKind) -> dict[str, Any]:
+    """``{attribute: default}`` of each optional exact field of ``kind``: what a record holds
+    where its line lacks the key, and a struct's column :data:`ABSENT` (``LineDecoder.columns``;
+    the other forms' absent values are their defaults there already)."""
+    return {f.attr: f.default for f in _CODECS[kind].generated if not f.required and f.type.form == "exact"}
+
+
 def from_wire(kind: RecordKind, data: object, where: str = "") -> Record:
     """Decode one record of ``kind`` from its JSON object; ``where`` locates it in errors."""
     try:
@@ -435,4 +442,4 @@ def struct_columns(structs: Sequence[Any]) -> dict[str, Sequence[Any]]:
     return dict(zip(fields, zip(*map(struct_values, structs))))
 
 
-__all__ = ["ABSENT", "DECLINED", "FAIL", "LineDecoder", "Narrowing", "line_decoder", "runs", "struct_columns", "struct_values"]
+__all__ = ["ABSENT", "DECLINED", "FAIL", "LineDecoder", "absent_defaults", "Narrowing", "line_decoder", "runs", "struct_columns", "struct_values"]

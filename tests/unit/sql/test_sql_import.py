@@ -143,3 +143,33 @@ def test_lines_read_by_the_typed_fast_path_load_as_in_memory_and_a_lone_surrogat
     memory.load(path)  # memory holds any text: the lone surrogate's record too
     held = [r for r in memory.store(AUDIT).records_in_load_order() if r.user_name != "half \ud800"]  # type: ignore[attr-defined]
     assert list(backend.engine.store(AUDIT).records_in_load_order()) == held
+
+
+def test_a_strict_import_of_lines_read_fast_and_lines_read_precisely_loads_as_in_memory(
+    backend: Opened, tmp_path: Path,
+) -> None:
+    """A strict import holds every file's records for one batch per kind: JSON Lines read by the
+    typed fast path (structs, which the table reads column by column) and CSV read by the precise
+    reader (records), in file order. The database holds what memory holds; a record the table
+    refuses (a lone surrogate, from a snapshot) is named by its place in that whole batch."""
+    backend.clear()
+    folder = tmp_path / "files"
+    folder.mkdir()
+    for kind in (AUDIT, DMS):
+        records = sample.generate(kind, 24, seed=5)
+        for name, fmt, part in (("a", "jsonl", records[:10]), ("b", "csv", records[10:17]), ("c", "jsonl", records[17:])):
+            with open(folder / f"{name}_{kind.value}.{fmt}", "w", encoding="utf-8", newline="") as out:
+                export.write(part, kind, fmt, out)
+    report = backend.engine.load(folder, strict=True)
+    memory = Engine()
+    assert report.to_json() == memory.load(folder, strict=True).to_json()
+    assert report.loaded[AUDIT] == report.loaded[DMS] == 24
+    for kind in RecordKind:
+        assert list(backend.engine.store(kind).records_in_load_order()) == list(memory.store(kind).records_in_load_order())
+    held = Engine()
+    held.load([attrs.evolve(sample.generate(DMS, 1, seed=6)[0], user_name="b\ud800")])
+    snapshot.save(held, folder / "d_held.snap")
+    backend.clear()
+    with pytest.raises(StoreError, match="record 24 of the batch: UserName holds text with a lone surrogate"):
+        backend.engine.load(folder, strict=True)
+    assert {kind: len(backend.engine.store(kind)) for kind in RecordKind} == dict.fromkeys(RecordKind, 0)
