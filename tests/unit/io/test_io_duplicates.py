@@ -11,7 +11,7 @@ import attrs
 import pytest
 
 from dsc_engine import sample
-from dsc_engine.io import duplicates, export, imports, snapshot
+from dsc_engine.io import duplicates, export, imports, loader, snapshot
 from dsc_engine.io.stores import Stores
 from dsc_engine.models import RecordKind
 from dsc_engine.wire.codec import to_wire
@@ -178,7 +178,7 @@ def test_io_records_read_by_the_fast_path_repeat_in_a_later_csv_and_the_other_wa
 def test_io_identical_records_of_the_last_file_all_load_when_a_database_flushes_mid_file(tmp_path, monkeypatch):
     from dsc_engine import Engine
 
-    monkeypatch.setattr(imports, "BATCH_SIZE", 2)  # records reach the database while the file is read
+    monkeypatch.setattr(loader, "BATCH_SIZE", 2)  # records reach the database while the file is read
     rec = sample.generate(AUDIT, 1, seed=13)[0]
     path = jsonl(tmp_path / "same.jsonl", [rec] * 5)
     with Engine.connect(f"duckdb://{tmp_path}/logs.duckdb") as engine:
@@ -261,8 +261,8 @@ def test_io_identical_records_of_one_file_all_load_when_a_database_holding_other
     already in the database: a look-up never takes one of them for a held record."""
     from dsc_engine import Engine
 
-    monkeypatch.setattr(imports, "BATCH_SIZE", 2)
-    monkeypatch.setattr(imports, "LOOKUP_GROUP", 1)
+    monkeypatch.setattr(loader, "BATCH_SIZE", 2)
+    monkeypatch.setattr(loader, "LOOKUP_GROUP", 1)
     first, *recs = sample.generate(AUDIT, 3, seed=18)
     with Engine.connect(f"duckdb://{tmp_path}/logs.duckdb") as engine:
         imports.load_into(engine, jsonl(tmp_path / "first.jsonl", [first]))

@@ -12,7 +12,7 @@ import pytest
 
 from dsc_engine import Engine, sample
 from dsc_engine.errors import ImportFailure, RecordError, SnapshotError
-from dsc_engine.io import imports, snapopen, snapshot, snapstore
+from dsc_engine.io import imports, loader, snapopen, snapshot, snapstore
 from dsc_engine.models import RecordKind
 from dsc_engine.wire.codec import to_wire
 
@@ -56,7 +56,7 @@ def test_only_the_asked_kinds_load_and_the_others_are_counted(tmp_path: Path, fa
     folder = _folder(tmp_path, bad_line=True)
     whole_target, whole = _load(folder)
     if not fast:  # an import target other than in-memory stores reads record by record
-        monkeypatch.setattr(imports._Loader, "take_decoded", _refuse)
+        monkeypatch.setattr(loader.Loader, "take_decoded", _refuse)
         monkeypatch.setattr(imports.formats, "read_file", _slow(imports.formats.read_file))
     target, report = _load(folder, kinds=["dms", AUDIT])
     assert _wire(target, AUDIT) == _wire(whole_target, AUDIT) and _wire(target, DMS) == _wire(whole_target, DMS)

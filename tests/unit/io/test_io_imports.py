@@ -13,7 +13,7 @@ import pytest
 
 from dsc_engine import sample
 from dsc_engine.errors import ImportFailure, RecordError, UsageError
-from dsc_engine.io import export, imports, sources
+from dsc_engine.io import export, imports, loader, sources
 from dsc_engine.wire.codec import to_wire
 from dsc_engine.models import MaskingRun, RecordKind
 
@@ -392,7 +392,7 @@ def test_io_masking_runs_read_one_at_a_time_are_decided_in_file_order(tmp_path, 
     """Runs that wait for their Ids to be looked up in groups are still skipped, rejected and
     loaded as if decided one by one, across groups, and their rejects come in line order among
     the others; in strict mode the first problem in the file is the one raised."""
-    monkeypatch.setattr(imports, "LOOKUP_GROUP", 3)
+    monkeypatch.setattr(loader, "LOOKUP_GROUP", 3)
     runs = records(RUNS, 6)
     items = [to_wire(r) for r in runs]
     items.insert(4, to_wire(runs[0]))  # item 5: repeats item 1, in the second group
@@ -632,7 +632,7 @@ def _answers(engine, kind: RecordKind) -> list:
 def test_io_api_pages_reload_in_the_order_the_service_listed_them(tmp_path, monkeypatch, backend, strict, kind):
     from dsc_engine import Engine
 
-    monkeypatch.setattr(imports, "BATCH_SIZE", 4)  # a database gets the listing in several batches
+    monkeypatch.setattr(loader, "BATCH_SIZE", 4)  # a database gets the listing in several batches
     listed = _tied(kind, 30)
     path = tmp_path / "pages.jsonl"
     with open(path, "w", encoding="utf-8") as out:  # ties straddle the pages of 7

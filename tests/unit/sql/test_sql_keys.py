@@ -18,7 +18,7 @@ from dsc_engine import Engine, sample
 from dsc_engine.api.operations import BY_KIND
 from dsc_engine.api.spec import Match
 from dsc_engine.errors import BackendError
-from dsc_engine.io import export, imports
+from dsc_engine.io import export, loader
 from dsc_engine.models import AuditLog, MaskingRun, RecordKind, SensitiveDataAuditLog
 from dsc_engine.query.parse import parse_filter
 from dsc_engine.query.source import Listing
@@ -177,7 +177,7 @@ def test_an_api_pages_file_is_sorted_into_the_key_tables_at_its_end(
 ) -> None:
     """A pull writes every page into one file: the whole file is one listing, and its records
     must not stay in the tail (scanned by every lookup) once the import has read it."""
-    monkeypatch.setattr(imports, "BATCH_SIZE", 7)  # the listing arrives in several batches
+    monkeypatch.setattr(loader, "BATCH_SIZE", 7)  # the listing arrives in several batches
     records = sample.generate(kind, 60, seed=17)
     path = tmp_path / "pages.jsonl"
     with open(path, "w", encoding="utf-8") as out:  # the memory engine reads it as the same listing
