@@ -107,6 +107,12 @@ def _characters(keys: tuple[object, ...]) -> int:
 
 def _detect_kind(present: frozenset[str], kinds: tuple[RecordKind, ...]) -> RecordKind:
     fitting = [k for k in kinds if present <= KEYS[k]]
+    if not fitting:  # a whole record of a kind not allowed here (an API page's list, a forced kind)
+        others = [k for k in RecordKind if k not in kinds and present <= KEYS[k]
+                  and all(key in present for key in REQUIRED[k])]
+        if len(others) == 1:
+            allowed = " or ".join(k.facts.label for k in kinds)
+            raise ValueError(f"its keys are those of {_a(others[0].facts.label)}, not of {_a(allowed)}")
     if len(fitting) > 1:
         fitting = [k for k in fitting if any(key in present for key in REQUIRED[k])]
     if len(fitting) == 1:
@@ -119,6 +125,10 @@ def _detect_kind(present: frozenset[str], kinds: tuple[RecordKind, ...]) -> Reco
             return winners[0]
     marks = ", ".join(f"{'/'.join(REQUIRED[k])} ({k.value})" for k in kinds)
     raise ValueError(f"cannot tell the record kind: expected one of the keys {marks}{_case_hint(present, kinds)}")
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
 
 
 def _case_hint(present: frozenset[str], kinds: tuple[RecordKind, ...]) -> str:

@@ -168,3 +168,18 @@ def test_kinds_that_name_no_kind_are_refused_with_what_was_given(kinds: object, 
     with pytest.raises(ValueError, match=message):
         RecordKind.parse_all(kinds)  # type: ignore[arg-type]
     assert RecordKind.parse_all("dms") == RecordKind.parse_all([DMS]) == {DMS}
+
+
+def test_a_whole_record_of_a_kind_its_place_does_not_allow_is_named_for_what_it_is(tmp_path: Path) -> None:
+    """A DMS log in an ``Items`` page, or read with another kind forced, was refused as a record
+    of an allowed kind with an unknown key (``ModuleName ... did you mean ModelName?``)."""
+    dms = to_wire(sample.generate(RecordKind.DMS_LOG, 1, seed=31)[0])
+    page = tmp_path / "page.json"
+    page.write_text(json.dumps({"Items": [dms]}), encoding="utf-8")
+    (reject,) = imports.load_into(imports.Stores(), page).rejects
+    assert reject.item == "Items[0]"
+    assert reject.reason == "its keys are those of a sensitive-data audit log, not of an audit log or masking run"
+    line = tmp_path / "dms.jsonl"
+    line.write_text(json.dumps(dms) + "\n", encoding="utf-8")
+    (forced,) = imports.load_into(imports.Stores(), line, kind="audit").rejects
+    assert forced.reason == "its keys are those of a sensitive-data audit log, not of an audit log"
