@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import logging
 import threading
 from collections.abc import Iterator
 from typing import Protocol
@@ -12,6 +13,8 @@ from dsc_engine.models import RecordKind
 from dsc_engine.query import grammar
 from dsc_engine.query.source import RecordSource
 from dsc_engine.store.store import Store
+
+log = logging.getLogger(__name__)
 
 
 class HasStores(Protocol):
@@ -48,7 +51,16 @@ def warm_filter_parser() -> None:
     string) does not wait for its LALR tables; a query that comes first builds it itself."""
     if grammar.parser.cache_info().currsize:
         return
-    threading.Thread(target=grammar.parser, daemon=True, name="dsc-engine filter parser").start()
+    threading.Thread(target=_build_parser, daemon=True, name="dsc-engine filter parser").start()
+
+
+def _build_parser() -> None:
+    """The warm-up thread's work: best effort. A failure here is logged and left for the first
+    query needing the parser, which builds it again and reports what stops it in its own thread."""
+    try:
+        grammar.parser()
+    except Exception:  # the deliberate catch-all of a best-effort warm-up
+        log.debug("the filter parser was not built ahead of the first query", exc_info=True)
 
 
 @contextlib.contextmanager

@@ -902,3 +902,31 @@ def test_objects_of_thousands_of_keys_are_rejected_without_being_remembered(tmp_
     report = imports.load_into(target, path)
     assert report.rejected == 40 and "unknown key" in report.rejects[0].reason
     assert all(len(keys) <= 64 and sum(map(len, keys)) <= 2048 for keys, _ in candidates._KIND_MEMO)
+
+
+def test_the_parser_warm_up_of_an_import_fails_quietly_and_the_first_query_says_why(tmp_path, monkeypatch):
+    """The warm-up thread's failure was an unhandled exception in a thread (a test failure under
+    pytest, a traceback on stderr for a user); it is logged, and the query needing the parser
+    builds it again and raises in its own thread."""
+    import threading
+
+    from dsc_engine import Engine
+    from dsc_engine.io import stores
+    from dsc_engine.query import grammar
+
+    def broken(**options):
+        raise RuntimeError("no grammar today")
+
+    grammar.parser.cache_clear()
+    try:
+        monkeypatch.setattr(grammar, "build", broken)
+        stores.warm_filter_parser()
+        for thread in threading.enumerate():
+            if thread.name == "dsc-engine filter parser":
+                thread.join(10)
+        with pytest.raises(RuntimeError, match="no grammar today"):
+            Engine().query("audit", 'UserName = "a"')
+    finally:
+        monkeypatch.undo()
+        grammar.parser.cache_clear()
+    assert Engine().query("audit", 'UserName = "a"').total == 0
