@@ -132,6 +132,7 @@ def read_rows(
         ended.append(True)
 
     def decoded() -> Iterator[str]:
+        leading = True  # blank lines so far: the header, when it comes, may begin with marks
         for number, raw in enumerate(raw_lines, 1):
             if isinstance(raw, sources.LongLine):  # the csv module sees an empty line instead
                 bad_lines[number] = raw.reason
@@ -140,8 +141,9 @@ def read_rows(
                 continue
             if isinstance(raw, sources.Unended):
                 unended.append(number)
-            if number == 1:
+            if leading:
                 raw = sources.strip_bom(raw)
+                leading = not raw.strip()
             try:
                 yield sources.decode_line(raw) + "\n"
             except ValueError as exc:

@@ -67,7 +67,7 @@ def read_file(
             raise ImportFailure(name, "a snapshot cannot be read from a pipe or device; save it to a file first")
         raise ImportFailure(name, "a gzip'd snapshot: a snapshot is opened in place from its own file;"
                             f" gunzip it first (gunzip {name})")
-    start = len(head) - len(head.lstrip())
+    start = _content_start(head)
     if (utf16 := _utf16(head, start, at_start=not blank.size)) is not None:
         raise ImportFailure(name, f"the file is UTF-16 ({utf16}), not UTF-8 as every export must be;"
                                   f" convert it first (iconv -f UTF-16 -t UTF-8 {name})")
@@ -92,6 +92,16 @@ def read_file(
             yield from jsonstream.read_values(name, stream, kind)
     else:
         yield from csvformat.read_rows(name, sources.lines(stream), kind)
+
+
+def _content_start(head: bytes) -> int:
+    """Where the first chunk with content has its first character: past blanks and byte order
+    marks (a blank line before a file joined with ``cat``, whose mark then leads its first line)."""
+    start = len(head) - len(head.lstrip())
+    while head.startswith(sources.UTF8_BOM, start):
+        start += len(sources.UTF8_BOM)
+        start = len(head) - len(head[start:].lstrip())
+    return start
 
 
 def _utf16(head: bytes, start: int, at_start: bool) -> str | None:

@@ -461,8 +461,11 @@ def _long(pieces: list[bytes], length: int, limit: int) -> LongLine:
 
 
 def strip_bom(first: bytes) -> bytes:
-    """Drop a leading UTF-8 byte order mark (spreadsheets write one)."""
-    return first[len(UTF8_BOM) :] if first.startswith(UTF8_BOM) else first
+    """Drop the UTF-8 byte order marks that lead ``first`` (spreadsheets write one; files joined
+    with ``cat``, an empty one among them, can put two in a row)."""
+    while first.startswith(UTF8_BOM):
+        first = first[len(UTF8_BOM) :]
+    return first
 
 
 def decode_line(raw: bytes) -> str:

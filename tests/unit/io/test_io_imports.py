@@ -169,6 +169,27 @@ def test_io_files_joined_with_cat_each_with_a_byte_order_mark_load_whole(tmp_pat
     assert report.ok and loaded(target, AUDIT) == recs
 
 
+@pytest.mark.parametrize("layout", ["jsonl", "json", "csv"])
+@pytest.mark.parametrize("opening", ["\ufeff\ufeff", "\n\ufeff", "\r\n\ufeff\ufeff"])
+def test_io_a_file_opening_with_marks_after_marks_or_blank_lines_is_told_and_loads(tmp_path, layout, opening):
+    """An empty file saved with its mark, joined by ``cat`` before another (two marks in a row),
+    or a blank line before the mark: the format was told from the mark (a CSV header of JSON,
+    records rejected) or the header read with the mark in its first column name."""
+    recs = records(AUDIT, 4)
+    path = tmp_path / f"marked.{layout}"
+    if layout == "csv":
+        with path.open("w", encoding="utf-8", newline="") as out:
+            export.write_csv(recs, AUDIT, out)
+        text = path.read_text(encoding="utf-8")
+    elif layout == "json":
+        text = json.dumps([to_wire(r) for r in recs], indent=1) + "\n"
+    else:
+        text = "".join(json.dumps(to_wire(r)) + "\n" for r in recs)
+    path.write_text(opening + text, encoding="utf-8")
+    target, report = load(path)
+    assert report.ok and loaded(target, AUDIT) == recs
+
+
 def test_io_a_gzip_of_a_gzip_is_gunzipped_twice(tmp_path):
     """A gzip'd export gzip'd again (by a transfer, or ``gzip -f`` run twice) loads; its inner
     layer was read as a CSV header of binary bytes. A fault in the inner layer is the file error
