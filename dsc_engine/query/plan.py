@@ -18,6 +18,7 @@ cheaper than scanning the window.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from typing import Protocol
 
@@ -25,7 +26,7 @@ import attrs
 
 from dsc_engine.models import RecordKind
 from dsc_engine.query import ast
-from dsc_engine.wire.catalog import PRIMARY_TIME
+from dsc_engine.wire.catalog import FIELDS, PRIMARY_TIME
 from dsc_engine.query.passes import NOTHING, optimize, tighter_bound
 from dsc_engine.query.render import range_text, render
 
@@ -294,7 +295,7 @@ def access_path(node: ast.Node, stats: Statistics) -> Access | None:
     if field is None:
         return None
     if field == PRIMARY_TIME[stats.kind]:
-        return _time_path(node, field)
+        return _time_path(node, field, FIELDS[stats.kind][field].type.model)
     index = stats.index_kind(field)
     if index is IndexKind.HASH:
         return HashLookup(field, node)
@@ -304,15 +305,29 @@ def access_path(node: ast.Node, stats: Statistics) -> Access | None:
     return None
 
 
-def _time_path(node: ast.Node, field: str) -> TimeLookup | None:
-    """The time-order path of a condition on the primary time, when it is one or more windows."""
+def _time_path(node: ast.Node, field: str, model: type) -> TimeLookup | None:
+    """The time-order path of a condition on the primary time, when it is one or more windows
+    whose bounds are times of the field's own type (``model``: what a record holds; a value of
+    another type matches no record, which a scan says, where a search could not compare it)."""
+    values: tuple[ast.Value | None, ...]
     if isinstance(node, ast.InSet):
-        windows = [_as_window(ast.Compare(field, ast.CompareOp.EQ, value), field) for value in node.values]
-        if not windows or len({type(value) for value in node.values}) > 1:
+        values = node.values
+        windows = tuple(Window(value, value) for value in values)
+    elif isinstance(node, (ast.Range, ast.Compare)):
+        window = _as_window(node, field)  # the optimizer made every comparison but != a range
+        if window is None:
             return None
-        return TimeLookup(field, node, tuple(windows))  # type: ignore[arg-type]
-    window = _as_window(node, field)  # the optimizer made every other comparison but != a range
-    return None if window is None else TimeLookup(field, node, (window,))
+        values, windows = (window.low, window.high), (window,)
+    else:
+        return None
+    if not windows or not all(value is None or _fits(value, model) for value in values):
+        return None
+    return TimeLookup(field, node, windows)
+
+
+def _fits(value: object, model: type) -> bool:
+    """Whether ``value`` is a time of type ``model`` (a naive datetime, or an int not a bool)."""
+    return type(value) is model and (model is not dt.datetime or value.tzinfo is None)  # type: ignore[attr-defined]
 
 
 def _entry_path(node: ast.AnyEntry, stats: Statistics) -> Access | None:

@@ -135,6 +135,26 @@ def test_time_order_rows_equal_a_scan_of_the_records() -> None:
         assert sorted(map(repr, page.records)) == sorted(map(repr, expected))
 
 
+def test_a_time_of_another_type_than_the_field_s_is_scanned_and_matches_nothing() -> None:
+    """A set or an ``or`` holding a value no record's time can equal (text for an integer time,
+    an aware datetime for DMS wall-clock times) took the time-order path and failed to compare
+    (TypeError); it is tested on rows as before, and matches nothing."""
+    import datetime as dt
+
+    audit = Store(RecordKind.AUDIT_LOG)
+    audit.insert(generate(RecordKind.AUDIT_LOG, 50, seed=7))
+    text = ast.InSet("CreationTime", ("soon",))
+    assert audit.query(text, 0, None).total == 0 and "time order" not in audit.explain(text)
+    either = ast.Or((ast.Compare("CreationTime", EQ, True), ast.Compare("UserName", EQ, "nobody")))
+    assert audit.query(either, 0, None).total == 0
+    dms = Store(RecordKind.DMS_LOG)
+    dms.insert(generate(RecordKind.DMS_LOG, 50, seed=7))
+    aware = ast.InSet("OpTime", (dt.datetime(2026, 10, 1, tzinfo=dt.timezone.utc),))
+    assert dms.query(aware, 0, None).total == 0
+    naive = ast.InSet("OpTime", (dms.query(ast.MatchAll(), 0, 1).records[0].op_time,))
+    assert dms.query(naive, 0, None).total >= 1 and "time order OpTime" in dms.explain(naive)
+
+
 def _matches(node: ast.Node, record: object) -> bool:
     """The naive meaning of the few nodes above."""
     if isinstance(node, ast.Or):
