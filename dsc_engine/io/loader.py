@@ -119,16 +119,17 @@ class Loader:
 
     def take_decoded(self, decoded: jsonlines.Decoded) -> None:
         """A batch the fast path read: structs, which an in-memory store reads column by column,
-        and another source too (``DecodedBatch``)."""
+        and another source too (``DecodedBatch``). The records read one at a time before it are
+        decided first (:meth:`settle`): they come earlier in the file."""
         if decoded.listed and self.listing_marks is None:
             self._begin_listing()
+        self.settle()
         self.read += len(decoded.objects)
         objects = decoded.objects
         if self.wanted is not None and decoded.kind not in self.wanted:
             self.other[decoded.kind] += len(objects)
             return
         if decoded.kind is RecordKind.MASKING_RUN:  # runs have an identity: skip or reject known ones
-            self.settle()
             self.runs.look_up(obj.id for obj in objects)
             objects = [obj for index, obj in enumerate(objects)
                        if not self._duplicate(obj, decoded.candidate(index))]

@@ -285,3 +285,30 @@ def test_io_empty_files_are_each_a_file_error_not_copies_of_each_other(tmp_path)
     assert report.duplicate_files == ()
     assert [Path(e.file).name for e in report.file_errors] == ["b.jsonl", "c.jsonl", "d.csv"]
     assert all("empty" in e.reason for e in report.file_errors)
+
+
+@pytest.mark.parametrize("kind", [AUDIT, DMS])
+@pytest.mark.parametrize("database", [False, True])
+def test_io_a_line_read_one_at_a_time_keeps_its_place_among_fast_path_lines(tmp_path, kind, database):
+    """A JSON Lines file whose lines mostly take the fast path and one (a byte order mark left
+    inside by ``cat``) the precise path loads in line order when its records are compared with
+    held ones: the waiting line was decided after the fast lines that followed it, and loaded
+    after them."""
+    from dsc_engine import Engine
+
+    before, *recs = sample.generate(kind, 5, seed=19)
+    lines = [json.dumps(to_wire(r), ensure_ascii=False) for r in recs]
+    path = tmp_path / "joined.jsonl"
+    path.write_text(lines[0] + "\n\ufeff" + "\n".join(lines[1:]) + "\n", encoding="utf-8")
+    if database:
+        with Engine.connect(f"duckdb://{tmp_path}/logs.duckdb") as engine:
+            imports.load_into(engine, jsonl(tmp_path / "before.jsonl", [before]))
+            report = imports.load_into(engine, path)
+            got = list(engine.store(kind).records_in_load_order())
+    else:
+        target = Stores()
+        imports.load_into(target, jsonl(tmp_path / "before.jsonl", [before]))
+        report = imports.load_into(target, path)
+        got = held(target, kind)
+    assert report.ok and report.loaded_total == 4
+    assert got == [before, *recs]
