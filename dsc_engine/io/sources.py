@@ -16,6 +16,7 @@ unreadable file) become :class:`ImportFailure` naming the file.
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import gzip
 import itertools
@@ -274,8 +275,9 @@ def open_binary(path: Path) -> BinaryIO:
         return open(path, "rb")
     except OSError as exc:
         if _dangling(path):
-            reason = f"cannot open: a symlink to {os.readlink(path)}, which is not there"
-            raise ImportFailure(str(path), reason) from exc
+            target = os.readlink(path)
+            what = "in a loop of symlinks" if exc.errno == errno.ELOOP else "which is not there"
+            raise ImportFailure(str(path), f"cannot open: a symlink to {target}, {what}") from exc
         raise ImportFailure(str(path), f"cannot open: {exc.strerror or exc}") from exc
 
 

@@ -121,7 +121,9 @@ def pull(
             _credentials.source(credentials), region=region, endpoint=Endpoint.parse(endpoint) if endpoint else None
         )
     busy = "another pull into it is running; wait for it to end, or pull into another file"
-    with sole_writer(output, busy):  # one pull at a time writes an output, its parts and checkpoint
+    shared = "another pull keeps its checkpoint there; name another --checkpoint"
+    # one pull at a time writes an output, its parts and checkpoint, or a checkpoint named for it
+    with sole_writer(output, busy), sole_writer(saved_at, shared):
         state, resumed = _state(plans, output, saved_at, since, until, timing.now())
         paced = Paced(
             upstream, RateLimiter(rate, timing.monotonic, timing.sleep), backoff, sleep=timing.sleep, rng=timing.rng

@@ -311,7 +311,7 @@ def _time_path(node: ast.Node, field: str, model: type) -> TimeLookup | None:
     another type matches no record, which a scan says, where a search could not compare it)."""
     values: tuple[ast.Value | None, ...]
     if isinstance(node, ast.InSet):
-        values = node.values
+        values = tuple(dict.fromkeys(node.values))  # a value twice is one window, not its rows twice
         windows = tuple(Window(value, value) for value in values)
     elif isinstance(node, (ast.Range, ast.Compare)):
         window = _as_window(node, field)  # the optimizer made every comparison but != a range

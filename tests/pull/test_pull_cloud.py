@@ -125,6 +125,25 @@ def test_a_second_pull_into_the_same_output_is_refused_while_the_first_runs(dsc_
     assert again.records == report.records
 
 
+def test_a_second_pull_keeping_its_checkpoint_where_a_running_one_does_is_refused(
+    dsc_server: TestServer, tmp_path: Path
+) -> None:
+    shared = tmp_path / "pull.checkpoint.json"
+    refused: list[OutputError] = []
+
+    def second(call: int, params: object) -> None:
+        if call == 3:
+            with pytest.raises(OutputError, match="another pull keeps its checkpoint there") as caught:
+                pull("masking", tmp_path / "other.jsonl", since=SINCE, until=UNTIL, checkpoint_path=shared,
+                     upstream=_never(), timing=NO_WAIT, **SMALL)
+            refused.append(caught.value)
+
+    report = pull("masking", tmp_path / "runs.jsonl", since=SINCE, until=UNTIL, checkpoint_path=shared,
+                  upstream=Hooked(upstream(dsc_server), second), timing=NO_WAIT, **SMALL)
+    assert refused and refused[0].path == str(shared) and report.reconciled
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["runs.jsonl"]
+
+
 def test_each_page_is_written_as_the_sdk_returned_it(dsc_server: TestServer, tmp_path: Path) -> None:
     out = tmp_path / "runs.jsonl"
     pull("masking", out, since=SINCE, until=UNTIL, upstream=upstream(dsc_server), timing=NO_WAIT, **SMALL)

@@ -86,6 +86,11 @@ def test_a_symlink_to_nothing_is_a_file_error_not_left_out(tmp_path):
         assert error.file == str(gone) and f"a symlink to {tmp_path / 'unmounted' / 'b.jsonl'}" in error.reason
     with pytest.raises(ImportFailure, match="which is not there"):
         imports.load_into(imports.Stores(), folder, strict=True)
+    loop = folder / "c.jsonl"
+    loop.symlink_to(folder / "d.jsonl")
+    (folder / "d.jsonl").symlink_to(loop)
+    errors = {error.file: error.reason for error in _load(folder)[1].file_errors}
+    assert errors[str(loop)] == f"cannot open: a symlink to {folder / 'd.jsonl'}, in a loop of symlinks"
 
 
 def test_symlinked_folder_without_a_loop_is_followed(tmp_path):

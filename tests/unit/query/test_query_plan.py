@@ -155,6 +155,14 @@ def test_a_time_of_another_type_than_the_field_s_is_scanned_and_matches_nothing(
     assert dms.query(naive, 0, None).total >= 1 and "time order OpTime" in dms.explain(naive)
 
 
+def test_a_time_given_twice_in_a_set_counts_its_rows_once() -> None:
+    store = Store(RecordKind.AUDIT_LOG)
+    store.insert(generate(RecordKind.AUDIT_LOG, 50, seed=7))
+    time = store.query(ast.MatchAll(), 0, 1).records[0].creation_time
+    once = store.query(ast.InSet("CreationTime", (time,)), 0, None).total
+    assert store.query(ast.InSet("CreationTime", (time, time)), 0, None).total == once >= 1
+
+
 def _matches(node: ast.Node, record: object) -> bool:
     """The naive meaning of the few nodes above."""
     if isinstance(node, ast.Or):
