@@ -46,12 +46,8 @@ def output(path: str | None, out: IO[str]) -> Iterator[IO[str]]:
                 yield handle
         return
     try:
-        if gzipped(path):
-            with open(path, "wb") as raw, _gzip_text(raw, path) as handle:
-                yield handle
-        else:
-            with open(path, "w", encoding="utf-8", newline="") as handle:
-                yield handle
+        with _written(path) as handle:
+            yield handle
     except BrokenPipeError:  # /dev/stdout read by a program that stopped (``| head``): as for stdout
         raise
     except OSError as exc:
@@ -66,11 +62,19 @@ def growing(path: str) -> Iterator[IO[str]]:
     folder made first, gzip'd when named ``.gz`` (each flush ends a gzip block, so what was
     flushed can be read while it is written)."""
     made_parent(path)
+    with _written(path) as handle:
+        yield handle
+
+
+@contextlib.contextmanager
+def _written(path: str) -> Iterator[IO[str]]:
+    """``path`` opened and written as it is (not replaced): UTF-8 text with ``\\n`` line ends,
+    gzip'd when its name ends with ``.gz``."""
     if gzipped(path):
         with open(path, "wb") as raw, _gzip_text(raw, path) as handle:
             yield handle
     else:
-        with open(path, "w", encoding="utf-8", newline="\n") as handle:
+        with open(path, "w", encoding="utf-8", newline="") as handle:
             yield handle
 
 
