@@ -27,7 +27,7 @@ import marshal
 import operator
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 from pathlib import Path
 
@@ -37,12 +37,35 @@ from dsc_engine.models import RecordKind
 from dsc_engine.models.records import MaskingRun, Record
 from dsc_engine.query import ast
 from dsc_engine.query.source import RecordSource
-from dsc_engine.wire.catalog import wire_fields
+from dsc_engine.wire.catalog import PRIMARY_TIME, wire_fields
 from dsc_engine.wire.codec import ABSENT, line_decoder, struct_values, to_wire
 
 #: The most Ids one query looks up among the held masking runs, so that no statement grows with
 #: the load: DuckDB binds a placeholder per Id (ClickHouse binds a long set as one array value).
 HELD_IDS_PER_QUERY = 1_000
+
+
+class _Held:
+    """The records a source held when a load began, read by the values of one field as the load
+    asks about them: each value once, :data:`HELD_IDS_PER_QUERY` values a query (``InSet``, which
+    a store answers from an index or its time order), never every record."""
+
+    def __init__(self, source: RecordSource, field: str) -> None:
+        self._source = source
+        self._field = field
+        self._asked: set[Any] = set()
+        self._empty = not len(source)
+
+    def records(self, values: Iterable[Any]) -> Iterator[Record]:
+        """The held records whose field holds one of ``values`` not asked about before."""
+        if self._empty:
+            return
+        asked = self._asked
+        wanted = tuple(value for value in dict.fromkeys(values) if value not in asked)
+        asked.update(wanted)
+        for start in range(0, len(wanted), HELD_IDS_PER_QUERY):
+            node = ast.InSet(self._field, wanted[start : start + HELD_IDS_PER_QUERY])
+            yield from self._source.query(node, 0, None).records
 
 
 class KnownRuns:
@@ -53,27 +76,16 @@ class KnownRuns:
     runs (records, or structs of the import's fast path) are remembered as they come."""
 
     def __init__(self, source: RecordSource) -> None:
-        self._source = source
+        self._held = _Held(source, "Id")
         #: the first run met with each Id: held by the source, or the load's own
         self._first: dict[int, Any] = {}
-        #: the Ids the source was asked about (held or not)
-        self._asked: set[int] = set()
 
     def look_up(self, ids: Iterable[int]) -> None:
         """Read the runs the source holds with any of ``ids`` it was not asked about before."""
-        asked = self._asked
-        wanted = tuple(i for i in dict.fromkeys(ids) if i not in asked)
-        if not wanted:
-            return
-        asked.update(wanted)
-        if not len(self._source):
-            return
         first = self._first
-        for start in range(0, len(wanted), HELD_IDS_PER_QUERY):
-            held = self._source.query(ast.InSet("Id", wanted[start : start + HELD_IDS_PER_QUERY]), 0, None)
-            for run in held.records:
-                if isinstance(run, MaskingRun):
-                    first.setdefault(run.id, run)
+        for run in self._held.records(ids):
+            if isinstance(run, MaskingRun):
+                first.setdefault(run.id, run)
 
     def first(self, run: Any) -> Any | None:
         """The run met before with ``run``'s Id (which :meth:`look_up` was asked about), or
@@ -158,23 +170,13 @@ class HeldRecords:
     and once only."""
 
     def __init__(self, kind: RecordKind, source: RecordSource) -> None:
-        self._source = source
-        self._field = next(spec.name for spec in wire_fields(kind) if spec.attr == kind.facts.primary_time)
+        self._held = _Held(source, PRIMARY_TIME[kind])
         self._digest = record_digest(kind)
         self.digests: set[bytes] = set()
-        self._asked: set[Any] = set()
-        self._empty = not len(source)
 
     def look_up(self, times: Iterable[Any]) -> None:
         """Read the digests of the held records at any of ``times`` not asked about before."""
-        if self._empty:
-            return
-        asked = self._asked
-        wanted = tuple(time for time in dict.fromkeys(times) if time not in asked)
-        asked.update(wanted)
-        for start in range(0, len(wanted), HELD_IDS_PER_QUERY):
-            node = ast.InSet(self._field, wanted[start : start + HELD_IDS_PER_QUERY])
-            self.digests.update(map(self._digest, self._source.query(node, 0, None).records))
+        self.digests.update(map(self._digest, self._held.records(times)))
 
 
 class IdenticalRecords:
@@ -192,6 +194,10 @@ class IdenticalRecords:
         self._target = target
         self._digest = {kind: record_digest(kind) for kind in RecordKind}
         self._struct_digest = {kind: struct_digest(kind) for kind in RecordKind}
+        #: of the kinds whose structs hold values that are not yet the record's (DMS times), what
+        #: makes a struct its record
+        self._convert = {kind: line_decoder(kind).convert for kind in RecordKind
+                         if not all(spec.type.form == "exact" for spec in wire_fields(kind))}
         self._held: dict[RecordKind, HeldRecords] = {}
         #: the digests of the import's earlier files' records
         self._before: dict[RecordKind, set[bytes]] = {kind: set() for kind in RecordKind}
@@ -209,18 +215,16 @@ class IdenticalRecords:
         held = self._held.get(kind)
         if held is None:
             held = self._held[kind] = HeldRecords(kind, self._target.store(kind))
-        attr = kind.facts.primary_time
-        if structs and not all(spec.type.form == "exact" for spec in wire_fields(kind)):
-            convert = line_decoder(kind).convert  # a struct's time is not yet the record's
-            times = [getattr(convert(obj), attr) for obj in objects]
-        else:
-            times = [getattr(obj, attr) for obj in objects]
-        held.look_up(times)
-        current, earlier, digests = self._current[kind], self._before[kind], held.digests
+        convert = self._convert.get(kind) if structs else None
+        keys: Sequence[Any] = objects
         digest = self._struct_digest[kind] if structs else self._digest[kind]
+        if convert is not None:  # a struct's time is not yet the record's: each read as its record, once
+            keys, digest = list(map(convert, objects)), self._digest[kind]
+        held.look_up(map(operator.attrgetter(kind.facts.primary_time), keys))
+        current, earlier, digests = self._current[kind], self._before[kind], held.digests
         kept = []
-        for obj in objects:
-            value = digest(obj)
+        for obj, key in zip(objects, keys):
+            value = digest(key)
             if value not in earlier and value not in digests:
                 current.add(value)
                 kept.append(obj)

@@ -166,7 +166,7 @@ class Loader:
             kept.update(map(id, self._fresh(kind, group)))
         for kind, record, candidate in waiting:
             if kind is RecordKind.MASKING_RUN:
-                if not self._duplicate(record, functools.partial(_same, candidate)):
+                if not self._duplicate(record, candidate):
                     self._keep(kind, record)
             elif kind not in self.compared or id(record) in kept:
                 self._keep(kind, record)
@@ -309,10 +309,10 @@ class Loader:
         reason = f"{error.kind} record: key {error.key!r}: {error.reason}" if error.key else str(error.reason)
         self.reject(Reject(candidate.path, candidate.line, reason, candidate.raw, candidate.item))
 
-    def _duplicate(self, run: Any, candidate_of: Callable[[], candidates.Candidate]) -> bool:
+    def _duplicate(self, run: Any, where: candidates.Candidate | Callable[[], candidates.Candidate]) -> bool:
         """Whether ``run`` (a record, or a struct of the fast path) repeats a run already seen:
-        skipped when identical, rejected when not (``candidate_of`` makes the candidate that says
-        where it is, only then). Its Id was looked up (``KnownRuns``)."""
+        skipped when identical, rejected when not (``where``: its candidate, or what makes it, only
+        then). Its Id was looked up (``KnownRuns``)."""
         first = self.runs.first(run)
         if first is None:
             return False
@@ -320,7 +320,7 @@ class Loader:
             self.duplicates += 1
             return True
         reason = f"masking run Id {run.id} is already loaded with different content"
-        candidate = candidate_of()
+        candidate = where if isinstance(where, candidates.Candidate) else where()
         if self.strict:
             raise RecordError("masking run", "Id", reason.removeprefix(f"masking run Id {run.id} "), candidate.where)
         self.reject(Reject(candidate.path, candidate.line, reason, candidate.raw, candidate.item))
@@ -389,10 +389,6 @@ _RUN_STRUCT = line_decoder(RecordKind.MASKING_RUN)
 def _as_record(run: Any) -> Any:
     """A masking run as a record (a struct of the fast path is converted; for comparing)."""
     return run if isinstance(run, MaskingRun) else _RUN_STRUCT.convert(run)
-
-
-def _same(candidate: candidates.Candidate) -> candidates.Candidate:
-    return candidate
 
 
 def _with_item(candidate: candidates.Candidate, reason: str) -> str:
