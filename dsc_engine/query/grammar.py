@@ -62,8 +62,16 @@ def build(**options: object) -> Lark:
 
 @functools.cache
 def parser() -> Lark:
-    """The process-wide LALR parser (built on first use, then reused by every parse)."""
-    return build()
+    """The process-wide LALR parser (built on first use, then reused by every parse).
+
+    It is returned ready to lex: lark compiles its lexer's regular expressions on the first
+    parse, not when it builds the tables (~3 ms, which the first query that parses anything,
+    filter text or a range string, would otherwise pay after the open's warm-up built the
+    parser). One throwaway parse of each start rule compiles them here, in the warm-up."""
+    built = build()
+    built.parse('f = 1', start="filter")
+    built.parse("in[1 2]", start="range_string")
+    return built
 
 
 @functools.cache
