@@ -103,10 +103,13 @@ def json_name(value: object) -> str:
     if isinstance(value, int):
         return "an integer"
     if isinstance(value, float):
-        if not math.isfinite(value):  # Python's json reads these words, which JSON does not have
-            word = "NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"
-            return f"{word}, which is not JSON"
-        return "a number with a fraction"
+        if math.isnan(value):  # Python's json reads NaN, which JSON does not have
+            return "NaN, which is not JSON"
+        if not math.isfinite(value):  # the word Infinity, or a number past a float's range (1e400)
+            word = "Infinity" if value > 0 else "-Infinity"
+            return f"{word} (a word that is not JSON, or a number too large for a float)"
+        # 1.5, and also 1.0 and 1e3: JSON's reader gives a float for any point or exponent
+        return "a number with a decimal point or an exponent"
     if isinstance(value, str):
         return "a string"
     if isinstance(value, list):

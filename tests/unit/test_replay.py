@@ -239,4 +239,16 @@ def test_a_record_holding_a_number_json_does_not_have_says_so(tmp_path):
     path.write_text('{"CreationTime": NaN}\n{"CreationTime": 1, "EffectRow": -Infinity}\n')
     report = Engine().load(path, kind="audit")
     assert [r.reason.rsplit(": ", 1)[1] for r in report.rejects] == [
-        "expected an integer, got NaN, which is not JSON", "expected an integer, got -Infinity, which is not JSON"]
+        "expected an integer, got NaN, which is not JSON",
+        "expected an integer, got -Infinity (a word that is not JSON, or a number too large for a float)"]
+
+
+def test_a_record_holding_a_float_that_is_json_is_not_told_it_is_not(tmp_path):
+    """``1e400`` is JSON (too large for a float, so the reader gives Infinity) and ``1.0`` has no
+    fraction: the reasons name what was written, not a word JSON lacks or a fraction."""
+    path = tmp_path / "logs.jsonl"
+    path.write_text('{"CreationTime": 1e400}\n{"CreationTime": 1.0}\n')
+    report = Engine().load(path, kind="audit")
+    assert [r.reason.rsplit(": ", 1)[1] for r in report.rejects] == [
+        "expected an integer, got Infinity (a word that is not JSON, or a number too large for a float)",
+        "expected an integer, got a number with a decimal point or an exponent"]

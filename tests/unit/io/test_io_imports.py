@@ -756,7 +756,7 @@ def test_io_an_array_element_that_is_not_an_object_is_named_in_json_terms(tmp_pa
     _, report = load(path)
     reasons = [r.reason for r in report.rejects[:4]]
     assert reasons == [f"expected a JSON object, got {name}"
-                       for name in ("an integer", "a string", "a boolean", "a number with a fraction")]
+                       for name in ("an integer", "a string", "a boolean", "a number with a decimal point or an exponent")]
 
 
 def test_io_json_lines_split_by_size_load_every_whole_line(tmp_path):

@@ -114,7 +114,7 @@ def _broken(kind: RecordKind, change: dict[str, Any], drop: str | None = None) -
         (RecordKind.AUDIT_LOG, _broken(RecordKind.AUDIT_LOG, {"EffectRow": True}),
          "EffectRow", "expected an integer, got a boolean"),
         (RecordKind.AUDIT_LOG, _broken(RecordKind.AUDIT_LOG, {"CreationTime": 1.5}),
-         "CreationTime", "expected an integer, got a number with a fraction"),
+         "CreationTime", "expected an integer, got a number with a decimal point or an exponent"),
         (RecordKind.AUDIT_LOG, _broken(RecordKind.AUDIT_LOG, {"InWhiteList": "true"}),
          "InWhiteList", "expected a boolean, got a string"),
         (RecordKind.AUDIT_LOG, _broken(RecordKind.AUDIT_LOG, {"UserName": None}),
