@@ -409,3 +409,14 @@ def test_a_workbook_or_an_archive_is_named_for_what_it_is(tmp_path, data, says):
     _, report = _load(path)
     (error,) = report.file_errors
     assert error.reason.startswith(f"the file is {says}") and "not an export (JSON or CSV" in error.reason
+
+
+@pytest.mark.parametrize("data", [b"BZh", b"BZh\n", b"BZh0"], ids=["alone", "line", "level-0"])
+def test_text_starting_bzh_without_a_block_size_digit_is_not_called_bzip2(tmp_path, data):
+    """bzip2's magic is ``BZh`` and a block size digit 1-9: three bytes alone, or another byte
+    after them, are some text file's start, reported as what it is not (an export), not as bzip2."""
+    path = tmp_path / "logs"
+    path.write_bytes(data)
+    _, report = _load(path)
+    (error,) = report.file_errors
+    assert "bzip2" not in error.reason
