@@ -234,21 +234,22 @@ def test_a_capture_holding_a_number_json_does_not_have_is_named_not_compared(tmp
     assert caught.value.line == 1
 
 
-def test_a_record_holding_a_number_json_does_not_have_says_so(tmp_path):
+@pytest.mark.parametrize(
+    ("lines", "reasons"),
+    [
+        ('{"CreationTime": NaN}\n{"CreationTime": 1, "EffectRow": -Infinity}\n',
+         ["expected an integer, got NaN, which is not JSON",
+          "expected an integer, got -Infinity (a word that is not JSON, or a number too large for a float)"]),
+        # 1e400 is JSON (too large for a float, so the reader gives Infinity) and 1.0 has no
+        # fraction: the reasons name what was written, not a word JSON lacks or a fraction
+        ('{"CreationTime": 1e400}\n{"CreationTime": 1.0}\n',
+         ["expected an integer, got Infinity (a word that is not JSON, or a number too large for a float)",
+          "expected an integer, got a number with a decimal point or an exponent"]),
+    ],
+    ids=["not-json", "json-floats"],
+)
+def test_a_record_holding_a_number_that_is_no_integer_says_what_it_is(tmp_path, lines, reasons):
     path = tmp_path / "logs.jsonl"
-    path.write_text('{"CreationTime": NaN}\n{"CreationTime": 1, "EffectRow": -Infinity}\n')
+    path.write_text(lines)
     report = Engine().load(path, kind="audit")
-    assert [r.reason.rsplit(": ", 1)[1] for r in report.rejects] == [
-        "expected an integer, got NaN, which is not JSON",
-        "expected an integer, got -Infinity (a word that is not JSON, or a number too large for a float)"]
-
-
-def test_a_record_holding_a_float_that_is_json_is_not_told_it_is_not(tmp_path):
-    """``1e400`` is JSON (too large for a float, so the reader gives Infinity) and ``1.0`` has no
-    fraction: the reasons name what was written, not a word JSON lacks or a fraction."""
-    path = tmp_path / "logs.jsonl"
-    path.write_text('{"CreationTime": 1e400}\n{"CreationTime": 1.0}\n')
-    report = Engine().load(path, kind="audit")
-    assert [r.reason.rsplit(": ", 1)[1] for r in report.rejects] == [
-        "expected an integer, got Infinity (a word that is not JSON, or a number too large for a float)",
-        "expected an integer, got a number with a decimal point or an exponent"]
+    assert [r.reason.rsplit(": ", 1)[1] for r in report.rejects] == reasons
