@@ -334,7 +334,9 @@ def test_one_server_serves_the_session_and_each_test_starts_clean(tmp_path: Path
     assert result.returncode == 0, result.stdout + result.stderr
     assert "35 passed" in result.stdout
     per_test_ms = float(result.stdout.split("PER-TEST-MS ", 1)[1].split()[0])
-    assert per_test_ms < 50, f"a one-call test took {per_test_ms} ms"  # it was about 600
+    # a server started (and the sample loaded) per test took about 600 ms a test, one call on a
+    # reset server ~5 ms: the bound sits between, clear of a loaded machine's noise
+    assert per_test_ms < 250, f"a one-call test took {per_test_ms} ms"
 
 
 PROXIED_TESTS = """
