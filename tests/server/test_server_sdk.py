@@ -206,3 +206,19 @@ def test_text_with_a_lone_surrogate_is_served_escaped_through_server_and_mock() 
         mocked = SddpClient(config).describe_audit_logs(request)
     assert mocked.body.items[0].user_name == held
     assert _without_ids(mocked.body.to_map()) == _without_ids(engine.call("DescribeAuditLogs", {}))
+
+
+@pytest.mark.parametrize("algorithm", list(ALGORITHMS.values()), ids=list(ALGORITHMS))
+def test_a_list_given_for_log_query_op_json_is_refused_naming_the_parameter_it_was_for(
+    server: TestServer, algorithm: str | None
+) -> None:
+    # The SDK flattens a list given for the text parameter into LogQueryOpJson.1.queryKey=...:
+    # the refusal says which parameter that was and what it takes, not only "no such name".
+    given = [{"queryKey": "userName", "isContain": False}]
+    request = sddp_models.DescribeAuditLogsRequest(lang="en_us", log_query_op_json=given)
+    with pytest.raises(TeaException) as refused:
+        SddpClient(server.sdk_config(signature_algorithm=algorithm)).describe_audit_logs(request)
+    assert refused.value.code == "InvalidParameter"
+    message = refused.value.data["Message"]
+    assert message.startswith('The specified parameter "LogQueryOpJson.1.')
+    assert "given for LogQueryOpJson" in message and "its JSON text" in message
