@@ -65,13 +65,28 @@ class Reader:
     action: str
     raw: Mapping[str, object]
 
-    def check_names(self, allowed: Collection[str]) -> None:
-        """Reject a parameter name the operation does not have (names are case-sensitive)."""
+    def check_names(self, allowed: Collection[str], json_names: Collection[str] = ()) -> None:
+        """Reject a parameter name the operation does not have (names are case-sensitive).
+
+        ``json_names`` are the allowed parameters whose value is JSON text: a refused
+        ``Name.1.key`` (a list flattened by the SDK) says to send such a value as its text."""
         for name in self.raw:
             if name not in allowed:
                 if not isinstance(name, str):  # a name is text; another object may not even print
                     raise invalid(_shown(name), self.raw[name], f"a parameter name is a string, not {_shown(name)}",
                                   f"参数名必须是字符串，而不是 {_shown(name, zh=True)}")
+                base, dot, _ = name.partition(".")
+                if dot and base in allowed:  # ``Name.1.key``: how the SDK sends a list or a dict
+                    en, zh = ("its JSON text as one value (json.dumps)", "其 JSON 文本，作为一个值（json.dumps）") \
+                        if base in json_names else ("one value", "一个值")
+                    raise invalid(
+                        name,
+                        self.raw[name],
+                        f"{self.action} has no parameter named {name!r}: a list or an object given "
+                        f"for {base} is sent flattened under such names, but {base} takes {en}",
+                        f"{self.action} 没有名为 {name!r} 的参数：为 {base} 传入的列表或对象会被展开成"
+                        f"这样的名称发送，而 {base} 只取{zh}",
+                    )
                 near = nearest(name, allowed)
                 raise invalid(
                     name,

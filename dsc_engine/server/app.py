@@ -17,7 +17,6 @@ the engine, which rejects what it does not know.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -28,6 +27,7 @@ from urllib.parse import parse_qsl
 from dsc_engine.api.errors import ApiError, new_request_id
 from dsc_engine.api.operations import OPERATIONS, product_of
 from dsc_engine.errors import RequestRejected
+from dsc_engine.io.jsontext import utf8_text
 from dsc_engine.server.auth import V2_SIGNATURE_PARAMS, Authenticator, Caller, is_v2_signed
 from dsc_engine.server.config import ServerConfig
 from dsc_engine.server.errors import internal_error, invalid_parameter, to_api_error
@@ -58,6 +58,13 @@ class Backend(Protocol):
         host: str = "localhost",
         request_id: str | None = None,
     ) -> dict[str, Any]: ...
+
+
+def json_payload(body: Mapping[str, Any]) -> bytes:
+    """The UTF-8 JSON of an answer. Text holding half of a surrogate pair (a record object may
+    hold one, semantics §1.4) has no UTF-8 form: it goes out as its JSON escape (``\\ud800``),
+    as the service writes it, never as an ``InternalError``."""
+    return utf8_text(body).encode("utf-8")
 
 
 def served_method(environ: Mapping[str, Any]) -> str:
@@ -225,12 +232,12 @@ class Application:
                 status, body = error.http_status, error.body
             except ApiError as exc:
                 status, body = exc.http_status, exc.body
-            payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
+            payload = json_payload(body)
         except Exception:  # the one deliberate last-resort handler: no traceback on the wire
             log.exception("internal error answering %s (request %s)", action, request_id)
             error = internal_error(product=product_of(action, version), request_id=request_id, host=host)
             status, body = error.http_status, error.body
-            payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
+            payload = json_payload(body)
         log.info("%s %s -> %d", action, request_id, status)
         return respond(start_response, environ, status, payload, request_id)
 

@@ -61,6 +61,7 @@ _V3_REQUIRED_HEADERS = ("x-acs-date", "x-acs-signature-nonce", "x-acs-content-sh
 _AUTH_FIELD = re.compile(r"\s*([A-Za-z]+)=([^,]*)\s*")
 _CREDENTIAL = re.compile(r"Credential=([^,\s]*)")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?Z")
 
 
 @attrs.frozen(kw_only=True)
@@ -76,12 +77,16 @@ def _incomplete(reason: str) -> RequestRejected:
 
 
 def parse_timestamp(text: str, where: str) -> float:
-    """``YYYY-MM-DDThh:mm:ssZ`` (fractional seconds allowed) in UTC -> epoch seconds."""
-    for fmt in ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S.%fZ"):
+    """``YYYY-MM-DDThh:mm:ssZ`` (fractional seconds allowed) in UTC -> epoch seconds.
+
+    Every field has its full width in ASCII digits, as every time the engine reads
+    (``strptime`` alone would take ``2026-1-2T3:4:5Z`` and full-width digits)."""
+    if _TIMESTAMP.fullmatch(text):
+        fmt = "%Y-%m-%dT%H:%M:%S.%fZ" if "." in text else "%Y-%m-%dT%H:%M:%SZ"
         try:
             return datetime.strptime(text, fmt).replace(tzinfo=UTC).timestamp()
-        except ValueError:
-            continue
+        except ValueError:  # no such date or time (a 30th of February, a 25th hour)
+            pass
     raise _incomplete(f"{where} {text!r} is not a UTC time of the form YYYY-MM-DDThh:mm:ssZ")
 
 

@@ -54,6 +54,7 @@ from dsc_engine.server.app import (
     CONTENT_TYPE,
     Authenticates,
     StartResponse,
+    json_payload,
     refusal_product,
     respond,
     route,
@@ -163,7 +164,7 @@ class RecordingProxy:
                 log.info("refused %s: %s", exc.code, exc.reason)
                 product = refusal_product(environ, action, version, self.config.limits.max_query_bytes)
                 error = to_api_error(exc, product=product, request_id=request_id, host=host)
-                return respond(start_response, environ, error.http_status, _json(error.body), request_id)
+                return respond(start_response, environ, error.http_status, json_payload(error.body), request_id)
             self._record(action, version, params, answer)
             return respond(
                 start_response, environ, answer.status, answer.body,
@@ -174,7 +175,7 @@ class RecordingProxy:
         except Exception:  # the one deliberate last-resort handler: no traceback on the wire
             log.exception("internal error forwarding %s (request %s)", action, request_id)
             error = internal_error(product=product_of(action, version), request_id=request_id, host=host)
-            return respond(start_response, environ, error.http_status, _json(error.body), request_id)
+            return respond(start_response, environ, error.http_status, json_payload(error.body), request_id)
 
     def _target(self, action: str) -> Target:
         operation = OPERATIONS.get(action)
@@ -230,7 +231,3 @@ def forwarded_params(request: HttpRequest) -> dict[str, str]:
     """The parameters to send upstream: all but routing, format and v2 signature ones."""
     dropped = NOT_FORWARDED | V2_SIGNATURE_PARAMS if is_v2_signed(request) else NOT_FORWARDED
     return {k: v for k, v in request.params.items() if k not in dropped}
-
-
-def _json(body: Mapping[str, Any]) -> bytes:
-    return json.dumps(body, ensure_ascii=False).encode("utf-8")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -189,6 +189,31 @@ def test_old_timestamp_hand_signed(server: RunningServer) -> None:
     for scheme in ("v3", "v2"):
         status, body = client(server, scheme).call("DescribeAuditLogs", {}, timestamp=stale)
         assert (status, body["Code"]) == (400, "InvalidTimeStamp.Expired")
+
+
+_FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+@pytest.mark.parametrize(
+    ("scheme", "shape"),
+    [
+        # a header cannot carry the full-width year from http.client (Latin-1 only): v2 alone
+        ("v2", lambda t: t[:4].translate(_FULL_WIDTH) + t[4:]),
+        ("v3", lambda t: t.replace(":05Z", ":5Z")),  # the seconds not zero-padded
+        ("v2", lambda t: t.replace(":05Z", ":5Z")),
+        ("v3", lambda t: t[:-1] + "+00:00"),  # an offset for the Z
+        ("v2", lambda t: t[:-1] + "+00:00"),
+    ],
+    ids=["full-width-year-v2", "unpadded-v3", "unpadded-v2", "offset-v3", "offset-v2"],
+)
+def test_a_signed_time_not_written_yyyy_mm_ddThh_mm_ssZ_in_ascii_digits_is_refused(
+    server: RunningServer, scheme: str, shape: Callable[[str], str]
+) -> None:
+    # the instant is fresh (5 s past the current minute), only its spelling is off: signed, it
+    # still is no YYYY-MM-DDThh:mm:ssZ, which is written in ASCII digits as every time is
+    written = shape(utc_timestamp(int(time.time()) // 60 * 60 + 5))
+    status, body = client(server, scheme).call("DescribeAuditLogs", {}, timestamp=written)
+    assert (status, body.get("Code")) == (400, "IncompleteSignature"), written
 
 
 @pytest.mark.parametrize(

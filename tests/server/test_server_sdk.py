@@ -7,15 +7,19 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+import attrs
 import pytest
 from alibabacloud_dms_enterprise20181101 import models as dms_models
 from alibabacloud_dms_enterprise20181101.client import Client as DmsClient
 from alibabacloud_sddp20190103 import models as sddp_models
 from alibabacloud_sddp20190103.client import Client as SddpClient
+from alibabacloud_tea_openapi.models import Config
 from Tea.exceptions import TeaException
 
+import dsc_engine
 from dsc_engine.engine import Engine
 from dsc_engine.sample import generate
+from dsc_engine.server.client import SignedClient
 from dsc_engine.server.config import ServerConfig, ThrottleConfig
 from dsc_engine.testing import TestServer
 
@@ -180,3 +184,41 @@ def test_concurrent_clients_get_their_own_answers(server: TestServer) -> None:
         action, params = jobs[index % len(jobs)]
         assert result == _without_ids(server.engine.call(action, {k: str(v) for k, v in params.items()}))
     assert len(results) == 2 * len(jobs)
+
+
+def test_text_with_a_lone_surrogate_is_served_escaped_through_server_and_mock() -> None:
+    # A record object may hold text a JSON escape can make and UTF-8 cannot (semantics §1.4):
+    # the answer carries it as the \ud800 escape, as the service's JSON does, not InternalError.
+    held = "adm\ud800in"
+    record = attrs.evolve(generate("audit", 1, seed=7)[0], user_name=held, ram_console_link="\udfff")
+    engine = Engine()
+    engine.load([record])
+    request = sddp_models.DescribeAuditLogsRequest()
+    with TestServer(engine) as running:
+        response = SddpClient(running.sdk_config()).describe_audit_logs(request)
+        assert response.status_code == 200
+        assert (response.body.items[0].user_name, response.body.items[0].ram_console_link) == (held, "\udfff")
+        client = SignedClient(running.endpoint, running.access_key.id, running.access_key.secret)
+        raw = client.exchange(client.prepare("DescribeAuditLogs", {}))
+        assert raw.status == 200 and b'"adm\\ud800in"' in raw.body
+    config = Config(access_key_id="LTAI5tAny", access_key_secret="any", endpoint="sddp.cn-zhangjiakou.aliyuncs.com")
+    with dsc_engine.mock(engine):
+        mocked = SddpClient(config).describe_audit_logs(request)
+    assert mocked.body.items[0].user_name == held
+    assert _without_ids(mocked.body.to_map()) == _without_ids(engine.call("DescribeAuditLogs", {}))
+
+
+@pytest.mark.parametrize("algorithm", list(ALGORITHMS.values()), ids=list(ALGORITHMS))
+def test_a_list_given_for_log_query_op_json_is_refused_naming_the_parameter_it_was_for(
+    server: TestServer, algorithm: str | None
+) -> None:
+    # The SDK flattens a list given for the text parameter into LogQueryOpJson.1.queryKey=...:
+    # the refusal says which parameter that was and what it takes, not only "no such name".
+    given = [{"queryKey": "userName", "isContain": False}]
+    request = sddp_models.DescribeAuditLogsRequest(lang="en_us", log_query_op_json=given)
+    with pytest.raises(TeaException) as refused:
+        SddpClient(server.sdk_config(signature_algorithm=algorithm)).describe_audit_logs(request)
+    assert refused.value.code == "InvalidParameter"
+    message = refused.value.data["Message"]
+    assert message.startswith('The specified parameter "LogQueryOpJson.1.')
+    assert "given for LogQueryOpJson" in message and "its JSON text" in message
