@@ -353,6 +353,21 @@ def test_io_page_items_are_located_inside_the_page(tmp_path):
     assert "'Status': expected an integer, got a string" in reject.reason
 
 
+@pytest.mark.parametrize("indent", [None, 1])
+def test_io_an_array_element_is_located_at_the_line_it_starts_on(tmp_path, indent):
+    """A reject of a JSON array's element names the line where the element starts, not the line
+    of the comma before it (every element after the first was one line early)."""
+    items = [to_wire(r) for r in records(RUNS, 4)]
+    items[1]["Status"] = "x"
+    items[3] = {"Items": [items[3], {**items[3], "Bogus": 1}]}
+    path = tmp_path / "array.json"
+    path.write_text("[\n" + ",\n".join(json.dumps(i, indent=indent) for i in items) + "\n]\n")
+    text = path.read_text().splitlines()
+    starts = [n for n, line in enumerate(text, 1) if line.startswith("{")]
+    _, report = load(path)
+    assert [(r.item, r.line) for r in report.rejects] == [("[1]", starts[1]), ("[3].Items[1]", starts[3])]
+
+
 def test_io_duplicate_masking_runs_skipped_and_conflicts_rejected(tmp_path):
     runs = records(RUNS, 5)
     first = jsonl(tmp_path / "a.jsonl", [to_wire(r) for r in runs])
@@ -400,7 +415,7 @@ def test_io_masking_runs_of_an_import_are_looked_up_among_the_held_ones_by_id(tm
     report = imports.load_into(target, path)
     assert set().union(*asked) == {held[1].id, held[3].id, *(r.id for r in new)}
     assert (report.loaded[RUNS], report.duplicates_skipped, report.rejected) == (2, 1, 1)
-    assert (report.rejects[0].item, report.rejects[0].line) == (("[1]", 2) if fmt == "json" else ("", 2))
+    assert (report.rejects[0].item, report.rejects[0].line) == (("[1]", 3) if fmt == "json" else ("", 2))
 
 
 def json_array(path: Path, items: list) -> Path:
