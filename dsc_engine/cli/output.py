@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
 from dsc_engine.api.operations import BY_KIND, OPERATIONS
-from dsc_engine.io.csvformat import to_cell
+from dsc_engine.io.csvformat import export_cell, row_writer, to_cell
 from dsc_engine.io.importreport import Reject, group_rejects, reject_lines
 from dsc_engine.models import RecordKind
 from dsc_engine.wire import types
@@ -166,10 +166,10 @@ def write_items(
         from dsc_engine.wire.codec import wire_keys
 
         keys = [k for k in wire_keys(kind) if any(k in item for item in items)] or list(wire_keys(kind))
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(keys)
+        write_row = row_writer(out)  # read back as shown: a lone \r quoted, a text's leading ' kept
+        write_row(keys)
         for item in items:
-            writer.writerow([to_cell(item.get(k)) for k in keys])
+            write_row([export_cell(item.get(k), formula_guard=False) for k in keys])
     else:
         if envelope:
             shown = (v if isinstance(v, str) else dumps(v, pretty=False) for v in envelope.values())

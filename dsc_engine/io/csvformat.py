@@ -29,8 +29,8 @@ from __future__ import annotations
 import collections
 import csv
 import json
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import IO, Any
 
 from dsc_engine.errors import ImportFailure
 from dsc_engine.io import sources
@@ -72,6 +72,15 @@ def export_cell(value: Any, formula_guard: bool = True) -> str:
     """The cell text of one wire value in an export: :func:`to_cell`, then :func:`guard` for text."""
     text = to_cell(value)
     return guard(text, formula_guard) if type(value) is str else text
+
+
+def row_writer(out: IO[str]) -> Callable[[Sequence[str]], object]:
+    """A writer of rows that the importer reads back as written, lines ended by ``\n``: ``csv``
+    quotes a cell holding a line terminator, and ``\n`` is ours, so a lone ``\r`` would be
+    written bare and not read back; a row holding one is written with every cell quoted."""
+    plain = csv.writer(out, lineterminator="\n")
+    quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    return lambda row: (quoted if any("\r" in cell for cell in row) else plain).writerow(row)
 
 
 def _quoted_formula(text: str) -> tuple[int, bool]:
