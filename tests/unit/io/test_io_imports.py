@@ -539,6 +539,17 @@ def test_io_error_body_is_not_a_page(tmp_path, sdk):
     assert [r.reason for r in report.rejects] == ["an API error response (InvalidParameter), not a page of records"]
 
 
+@pytest.mark.parametrize("sdk", [False, True], ids=["body", "sdk-response-map"])
+def test_io_a_dms_failure_answer_is_an_error_response_not_a_record(tmp_path, sdk):
+    """ListSensitiveDataAuditLog fails with Success false and ErrorCode/ErrorMessage (no Code):
+    such an answer saved with the pages was 'cannot tell the record kind', as if a record."""
+    body = {"RequestId": "R", "Success": False, "ErrorCode": "UnknownError", "ErrorMessage": "m"}
+    path = tmp_path / "error.json"
+    path.write_text(json.dumps({"headers": {}, "statusCode": 200, "body": body} if sdk else body))
+    _, report = load(path)
+    assert [r.reason for r in report.rejects] == ["an API error response (UnknownError), not a page of records"]
+
+
 # --- CSV ---------------------------------------------------------------------------------------
 
 
