@@ -8,7 +8,6 @@ other formats are for programs and carry every field of the API item form.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import enum
 import json
@@ -195,11 +194,11 @@ def write_rows(fmt: Format, rows: Sequence[Mapping[str, Any]], out: IO[str]) -> 
     keys, then one line a row; a value that is not text as its compact JSON; a summary of
     :func:`write_mapping` is one such row)."""
     if fmt is Format.CSV:
-        writer = csv.writer(out, lineterminator="\n")
+        write_row = row_writer(out)  # a value holding a lone \r is quoted, as the CSV reader needs
         if rows:
-            writer.writerow(list(rows[0]))
+            write_row(list(rows[0]))
         for row in rows:
-            writer.writerow([v if isinstance(v, str) else dumps(v, pretty=False) for v in row.values()])
+            write_row([v if isinstance(v, str) else dumps(v, pretty=False) for v in row.values()])
     else:
         for row in rows:
             out.write(dumps(row, pretty=False) + "\n")

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import cmd
 import contextlib
-import csv
 import datetime as dt
 import re
 import shlex
@@ -40,7 +39,7 @@ from dsc_engine.cli.arguments import brief, parameters
 from dsc_engine.cli.output import NOT_FOUND, Format, dumps, not_found_hint, table, time_cell, write_items, write_mapping, write_plan
 from dsc_engine.engine import Engine
 from dsc_engine.errors import DscError
-from dsc_engine.io.csvformat import to_cell
+from dsc_engine.io.csvformat import row_writer, to_cell
 from dsc_engine.models import RecordKind
 from dsc_engine.query.parse import parse_filter
 from dsc_engine.wire import times
@@ -217,9 +216,10 @@ class Shell(cmd.Cmd):
             for value, count in rows:
                 self.out.write(dumps({name: value, "count": count}, pretty=False) + "\n")
         else:
-            writer = csv.writer(self.out, lineterminator="\n")
-            writer.writerow([name, "count"])
-            writer.writerows([[to_cell(v), c] for v, c in rows])
+            write_row = row_writer(self.out)  # a value holding a lone \r is quoted, as the CSV reader needs
+            write_row([name, "count"])
+            for value, count in rows:
+                write_row([to_cell(value), str(count)])
 
     def do_explain(self, arg: str) -> None:
         """explain [FILTER]: the plan the store runs for FILTER on the current kind."""

@@ -381,3 +381,19 @@ def test_the_shell_counts_the_lines_typed_at_the_terminal(data: Path) -> None:
     for line in ("kinds", "", "count", "EOF"):
         session.precmd(line)
     assert session.typed == 2  # not the empty line, nor the end of input
+
+
+def test_shell_count_by_in_csv_quotes_a_value_holding_a_lone_carriage_return(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A value holding a carriage return alone was written bare, and a CSV reader split its row
+    in two (``a``, then ``b,1``)."""
+    import csv
+
+    runs = [{"Id": n, "Status": 1, "StartTime": n, "SrcTableName": text} for n, text in enumerate(["a\rb", "\r", "c"], 1)]
+    path = tmp_path / "runs.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in runs), encoding="utf-8")
+    code, out, err = session(monkeypatch, "use masking\ncount by SrcTableName\n", path, fmt="csv")
+    assert code == 0, err
+    rows = list(csv.reader(io.StringIO(out, newline="")))
+    assert rows[2:] == [["SrcTableName", "count"], ["\r", "1"], ["a\rb", "1"], ["c", "1"]]
