@@ -25,6 +25,7 @@ from __future__ import annotations
 import cmd
 import contextlib
 import datetime as dt
+import io
 import re
 import shlex
 import sys
@@ -101,9 +102,16 @@ class Shell(cmd.Cmd):
     # -- running ---------------------------------------------------------------------------------
 
     def precmd(self, line: str) -> str:
-        """The command of a line, without the byte order mark a script saved on Windows starts with."""
+        """The command of a line, without the byte order mark a script saved on Windows starts
+        with; a script's line that is not UTF-8 is an error, and nothing is run."""
         if self.use_rawinput and line and line != "EOF":  # a line readline put in the history ("EOF": the end)
             self.typed += 1
+        try:
+            line.encode("utf-8")
+        except UnicodeEncodeError:  # bytes the script's UTF-8 reading escaped (a file in another encoding)
+            shown = line.strip().encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            self._fail(f"not valid UTF-8 (a script is read as UTF-8): {brief(shown)}")
+            return ""
         return line.removeprefix("\ufeff")
 
     def onecmd(self, line: str) -> bool:
@@ -332,6 +340,9 @@ def run(
     so that a failed step is seen by whatever ran it; its other commands still ran."""
     stdin = stdin if stdin is not None else sys.stdin
     interactive = bool(getattr(stdin, "isatty", lambda: False)()) and stdin is sys.stdin
+    buffer = getattr(stdin, "buffer", None)
+    if not interactive and buffer is not None:  # a script is UTF-8 (its mark is dropped), whatever the locale
+        stdin = io.TextIOWrapper(buffer, encoding="utf-8", errors="surrogateescape")
     shell = Shell(engine, fmt, stdin, out, interactive, zone, err)
     with _history(interactive, lambda: shell.typed):
         if interactive:

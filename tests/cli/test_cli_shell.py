@@ -397,3 +397,30 @@ def test_shell_count_by_in_csv_quotes_a_value_holding_a_lone_carriage_return(
     assert code == 0, err
     rows = list(csv.reader(io.StringIO(out, newline="")))
     assert rows[2:] == [["SrcTableName", "count"], ["\r", "1"], ["a\rb", "1"], ["c", "1"]]
+
+
+def _script_in(monkeypatch: pytest.MonkeyPatch, script: bytes, encoding: str) -> None:
+    """Standard input as a locale of ``encoding`` would decode ``script``."""
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(script), encoding=encoding))
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "ascii"])
+def test_a_script_is_read_as_utf8_and_answered_in_utf8_whatever_the_locale(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, encoding: str
+) -> None:
+    """A script (with its byte order mark) was decoded in the locale's encoding: in GBK its mark
+    was no longer one (the first command was 'unknown') and a filter on '张三' compared other
+    text and matched nothing, without a word; in ASCII the session died with an internal error."""
+    runs = [{"Id": 1, "Status": 1, "StartTime": 1, "SrcTableName": "张三"}, {"Id": 2, "Status": 1, "StartTime": 2}]
+    path = tmp_path / "runs.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in runs), encoding="utf-8")
+    script = '\ufeffformat jsonl\r\nuse masking\r\nquery SrcTableName = "张三"\r\ncount SrcTableName = "\xe9"\r\ncount\r\n'
+    _script_in(monkeypatch, script.encode("utf-8").replace("\xe9".encode(), b"\xe9"), encoding)
+    raw = io.BytesIO()
+    out, err = io.TextIOWrapper(raw, encoding=encoding), io.StringIO()
+    code = main(["shell", "--data", str(path)], out=out, err=err)
+    out.flush()
+    using, found, count = map(json.loads, raw.getvalue().decode("utf-8").splitlines())
+    assert (using["using"], found, count["count"]) == ("masking_run", runs[0], 2)
+    assert err.getvalue() == 'error: not valid UTF-8 (a script is read as UTF-8): count SrcTableName = "\\xe9"\n'
+    assert code == 1
