@@ -116,7 +116,8 @@ def shown_output(out: IO[str]) -> Iterator[IO[str]]:
         yield out
         return
     out.flush()
-    handle = io.TextIOWrapper(buffer, encoding=encoding, errors="backslashreplace", write_through=True)
+    handle = io.TextIOWrapper(buffer, encoding=encoding, errors="backslashreplace", write_through=True,
+                              line_buffering=bool(getattr(out, "line_buffering", False)))  # a terminal's: each line shown
     try:
         yield handle
     finally:

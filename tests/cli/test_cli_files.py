@@ -239,3 +239,15 @@ def test_a_table_shows_what_the_locale_cannot_write_escaped_instead_of_failing(t
     assert (code, err.getvalue()) == (0, "")
     shown = raw.getvalue().decode(encoding)
     assert ("\\u5f20\\u4e09\\U0001f600" if encoding == "ascii" else "张三\\U0001f600") in shown
+
+
+def test_a_table_to_a_terminal_is_shown_line_by_line():
+    """Standard output on a terminal shows each line as it is written (a proxy's banner, a
+    shell's answers); the locale's stream written through keeps that."""
+    from dsc_engine.cli.destination import shown_output
+
+    raw = io.BytesIO()
+    terminal = io.TextIOWrapper(io.BufferedWriter(raw, buffer_size=1 << 16), encoding="ascii", line_buffering=True)
+    with shown_output(terminal) as shown:
+        shown.write("recording at http://127.0.0.1:8081/ \u2192\n")
+        assert raw.getvalue() == b"recording at http://127.0.0.1:8081/ \\u2192\n"
