@@ -292,9 +292,24 @@ class Shell(cmd.Cmd):
         return True
 
     def do_EOF(self, arg: str) -> bool:  # noqa: N802 - the name cmd gives the end of input
+        if isinstance(self.stdin, _Script) and not self.stdin.ended:  # a line of the script reading EOF
+            self._fail("unknown command 'EOF' (try 'help'; quit or exit ends the session)")
+            return False
         if self.use_rawinput:
             self.out.write("\n")
         return True
+
+
+class _Script(io.TextIOWrapper):
+    """A script's lines, telling its end from a line that reads ``EOF``: ``cmd`` runs both as
+    ``do_EOF``, and such a line ended the session, the commands after it not run, unsaid."""
+
+    ended = False
+
+    def readline(self, size: int = -1, /) -> str:  # type: ignore[override]  # (typeshed: _IOBase's, in bytes)
+        line = super().readline(size)
+        self.ended = not line
+        return line
 
 
 @contextlib.contextmanager
@@ -342,7 +357,7 @@ def run(
     interactive = bool(getattr(stdin, "isatty", lambda: False)()) and stdin is sys.stdin
     buffer = getattr(stdin, "buffer", None)
     if not interactive and buffer is not None:  # a script is UTF-8 (its mark is dropped), whatever the locale
-        stdin = io.TextIOWrapper(buffer, encoding="utf-8", errors="surrogateescape")
+        stdin = _Script(buffer, encoding="utf-8", errors="surrogateescape")
     shell = Shell(engine, fmt, stdin, out, interactive, zone, err)
     with _history(interactive, lambda: shell.typed):
         if interactive:

@@ -424,3 +424,14 @@ def test_a_script_is_read_as_utf8_and_answered_in_utf8_whatever_the_locale(
     assert (using["using"], found, count["count"]) == ("masking_run", runs[0], 2)
     assert err.getvalue() == 'error: not valid UTF-8 (a script is read as UTF-8): count SrcTableName = "\\xe9"\n'
     assert code == 1
+
+
+def test_a_script_line_reading_eof_is_an_unknown_command_not_the_end(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    """``cmd`` reads the end of input as the word EOF, so a line of the script reading EOF ended
+    the session: the commands after it were not run, and the script exited 0."""
+    _script_in(monkeypatch, b"format jsonl\nEOF\nkinds\n", "utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["shell", "--data", str(data)], out=out, err=err)
+    assert json.loads(out.getvalue()) == {"audit_log": 120, "masking_run": 120, "dms_log": 120}
+    assert err.getvalue() == "error: unknown command 'EOF' (try 'help'; quit or exit ends the session)\n"
+    assert code == 1
