@@ -15,7 +15,7 @@ from typing import IO
 from dsc_engine.api.errors import ApiError
 from dsc_engine.cli import cloud, commands
 from dsc_engine.cli.arguments import CommandParser
-from dsc_engine.cli.destination import utf8_output
+from dsc_engine.cli.destination import shown_output, utf8_output
 from dsc_engine.cli.output import NOT_FOUND, Format, dumps, not_found_hint, write_mapping
 from dsc_engine.errors import (
     CheckpointError,
@@ -157,10 +157,13 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: 
     except BrokenPipeError:  # --version read by a program that stopped (argparse's help is quiet then)
         _discard_output(sys.stdout)
         return EXIT_BROKEN_PIPE
-    if args.command != "serve" and args.format not in (None, Format.TABLE.value):
+    if args.command in ("serve", "shell"):  # the server prints no results; the shell picks its streams
+        return _run(args, out, err)
+    if args.format not in (None, Format.TABLE.value):
         with utf8_output(out) as data:  # read by a program: UTF-8 and \n, whatever the locale
             return _run(args, data, err)
-    return _run(args, out, err)
+    with shown_output(out) as shown:  # read by a person: what the locale cannot write, escaped
+        return _run(args, shown, err)
 
 
 def _run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:

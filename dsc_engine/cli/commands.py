@@ -354,8 +354,18 @@ def cmd_shell(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     with contextlib.suppress(ValueError):  # no standard input at all: nothing to take it from
         if sources.from_command_line(sources.STANDARD_INPUT) in args.data:  # --data - or /dev/stdin
             raise UsageError("--data", "-", "the shell reads its commands from standard input; the data must be files")
-    with _engine(args, err, _data_files(args)) as engine:  # a database is let go when the session ends
-        return shells.run(engine, args.format, out, zone=args.tz, err=err)
+    # a session's output on a terminal is for a person (in the locale, what it cannot write
+    # escaped); otherwise a program reads it, in whichever formats it switches to: UTF-8
+    streamed = destination.shown_output if _isatty(out) else destination.utf8_output
+    with _engine(args, err, _data_files(args)) as engine, streamed(out) as results:
+        return shells.run(engine, args.format, results, zone=args.tz, err=err)
+
+
+def _isatty(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except ValueError:  # closed
+        return False
 
 
 def cmd_demo(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:

@@ -107,6 +107,24 @@ def utf8_output(out: IO[str]) -> Iterator[IO[str]]:
 
 
 @contextlib.contextmanager
+def shown_output(out: IO[str]) -> Iterator[IO[str]]:
+    """Standard output as tables and summaries are written to it, for a person: in the locale's
+    encoding, a character it cannot write shown as its escape (``\u5f20``, ``\U0001f600``) rather
+    than failing the command (an ASCII locale, a GBK one and an emoji, a Windows code page)."""
+    buffer, encoding = getattr(out, "buffer", None), getattr(out, "encoding", None)
+    if buffer is None or not isinstance(encoding, str):  # (io.StringIO): its text is the output
+        yield out
+        return
+    out.flush()
+    handle = io.TextIOWrapper(buffer, encoding=encoding, errors="backslashreplace", write_through=True,
+                              line_buffering=bool(getattr(out, "line_buffering", False)))  # a terminal's: each line shown
+    try:
+        yield handle
+    finally:
+        handle.detach()  # standard output stays open for what follows
+
+
+@contextlib.contextmanager
 def _gzip_text(raw: BinaryIO, path: str) -> Iterator[IO[str]]:
     """UTF-8 text with ``\\n`` line ends, gzip'd onto ``raw`` (left open for its owner); the gzip
     header names the file without ``.gz``, as ``gzip`` writes it, and no time."""
@@ -124,4 +142,4 @@ def _streamed(path: str) -> bool:
     return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))  # a folder is refused by replacing
 
 
-__all__ = ["growing", "made_parent", "output", "utf8_output"]
+__all__ = ["growing", "made_parent", "output", "shown_output", "utf8_output"]

@@ -8,7 +8,6 @@ other formats are for programs and carry every field of the API item form.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import enum
 import json
@@ -20,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
 from dsc_engine.api.operations import BY_KIND, OPERATIONS
-from dsc_engine.io.csvformat import to_cell
+from dsc_engine.io.csvformat import export_cell, row_writer, to_cell
 from dsc_engine.io.importreport import Reject, group_rejects, reject_lines
 from dsc_engine.models import RecordKind
 from dsc_engine.wire import types
@@ -166,10 +165,10 @@ def write_items(
         from dsc_engine.wire.codec import wire_keys
 
         keys = [k for k in wire_keys(kind) if any(k in item for item in items)] or list(wire_keys(kind))
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(keys)
+        write_row = row_writer(out)  # read back as shown: a lone \r quoted, a text's leading ' kept
+        write_row(keys)
         for item in items:
-            writer.writerow([to_cell(item.get(k)) for k in keys])
+            write_row([export_cell(item.get(k), formula_guard=False) for k in keys])
     else:
         if envelope:
             shown = (v if isinstance(v, str) else dumps(v, pretty=False) for v in envelope.values())
@@ -195,11 +194,11 @@ def write_rows(fmt: Format, rows: Sequence[Mapping[str, Any]], out: IO[str]) -> 
     keys, then one line a row; a value that is not text as its compact JSON; a summary of
     :func:`write_mapping` is one such row)."""
     if fmt is Format.CSV:
-        writer = csv.writer(out, lineterminator="\n")
+        write_row = row_writer(out)  # a value holding a lone \r is quoted, as the CSV reader needs
         if rows:
-            writer.writerow(list(rows[0]))
+            write_row(list(rows[0]))
         for row in rows:
-            writer.writerow([v if isinstance(v, str) else dumps(v, pretty=False) for v in row.values()])
+            write_row([v if isinstance(v, str) else dumps(v, pretty=False) for v in row.values()])
     else:
         for row in rows:
             out.write(dumps(row, pretty=False) + "\n")

@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import cmd
 import contextlib
-import csv
 import datetime as dt
+import io
 import re
 import shlex
 import sys
@@ -40,7 +40,7 @@ from dsc_engine.cli.arguments import brief, parameters
 from dsc_engine.cli.output import NOT_FOUND, Format, dumps, not_found_hint, table, time_cell, write_items, write_mapping, write_plan
 from dsc_engine.engine import Engine
 from dsc_engine.errors import DscError
-from dsc_engine.io.csvformat import to_cell
+from dsc_engine.io.csvformat import row_writer, to_cell
 from dsc_engine.models import RecordKind
 from dsc_engine.query.parse import parse_filter
 from dsc_engine.wire import times
@@ -102,9 +102,16 @@ class Shell(cmd.Cmd):
     # -- running ---------------------------------------------------------------------------------
 
     def precmd(self, line: str) -> str:
-        """The command of a line, without the byte order mark a script saved on Windows starts with."""
+        """The command of a line, without the byte order mark a script saved on Windows starts
+        with; a script's line that is not UTF-8 is an error, and nothing is run."""
         if self.use_rawinput and line and line != "EOF":  # a line readline put in the history ("EOF": the end)
             self.typed += 1
+        try:
+            line.encode("utf-8")
+        except UnicodeEncodeError:  # bytes the script's UTF-8 reading escaped (a file in another encoding)
+            shown = line.strip().encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            self._fail(f"not valid UTF-8 (a script is read as UTF-8): {brief(shown)}")
+            return ""
         return line.removeprefix("\ufeff")
 
     def onecmd(self, line: str) -> bool:
@@ -217,9 +224,10 @@ class Shell(cmd.Cmd):
             for value, count in rows:
                 self.out.write(dumps({name: value, "count": count}, pretty=False) + "\n")
         else:
-            writer = csv.writer(self.out, lineterminator="\n")
-            writer.writerow([name, "count"])
-            writer.writerows([[to_cell(v), c] for v, c in rows])
+            write_row = row_writer(self.out)  # a value holding a lone \r is quoted, as the CSV reader needs
+            write_row([name, "count"])
+            for value, count in rows:
+                write_row([to_cell(value), str(count)])
 
     def do_explain(self, arg: str) -> None:
         """explain [FILTER]: the plan the store runs for FILTER on the current kind."""
@@ -284,9 +292,24 @@ class Shell(cmd.Cmd):
         return True
 
     def do_EOF(self, arg: str) -> bool:  # noqa: N802 - the name cmd gives the end of input
+        if isinstance(self.stdin, _Script) and not self.stdin.ended:  # a line of the script reading EOF
+            self._fail("unknown command 'EOF' (try 'help'; quit or exit ends the session)")
+            return False
         if self.use_rawinput:
             self.out.write("\n")
         return True
+
+
+class _Script(io.TextIOWrapper):
+    """A script's lines, telling its end from a line that reads ``EOF``: ``cmd`` runs both as
+    ``do_EOF``, and such a line ended the session, the commands after it not run, unsaid."""
+
+    ended = False
+
+    def readline(self, size: int = -1, /) -> str:  # type: ignore[override]  # (typeshed: _IOBase's, in bytes)
+        line = super().readline(size)
+        self.ended = not line
+        return line
 
 
 @contextlib.contextmanager
@@ -332,6 +355,9 @@ def run(
     so that a failed step is seen by whatever ran it; its other commands still ran."""
     stdin = stdin if stdin is not None else sys.stdin
     interactive = bool(getattr(stdin, "isatty", lambda: False)()) and stdin is sys.stdin
+    buffer = getattr(stdin, "buffer", None)
+    if not interactive and buffer is not None:  # a script is UTF-8 (its mark is dropped), whatever the locale
+        stdin = _Script(buffer, encoding="utf-8", errors="surrogateescape")
     shell = Shell(engine, fmt, stdin, out, interactive, zone, err)
     with _history(interactive, lambda: shell.typed):
         if interactive:

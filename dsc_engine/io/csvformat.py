@@ -29,8 +29,8 @@ from __future__ import annotations
 import collections
 import csv
 import json
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import IO, Any
 
 from dsc_engine.errors import ImportFailure
 from dsc_engine.io import sources
@@ -72,6 +72,15 @@ def export_cell(value: Any, formula_guard: bool = True) -> str:
     """The cell text of one wire value in an export: :func:`to_cell`, then :func:`guard` for text."""
     text = to_cell(value)
     return guard(text, formula_guard) if type(value) is str else text
+
+
+def row_writer(out: IO[str]) -> Callable[[Sequence[str]], object]:
+    """A writer of rows that the importer reads back as written, lines ended by ``\n``: ``csv``
+    quotes a cell holding a line terminator, and ``\n`` is ours, so a lone ``\r`` would be
+    written bare and not read back; a row holding one is written with every cell quoted."""
+    plain = csv.writer(out, lineterminator="\n")
+    quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    return lambda row: (quoted if any("\r" in cell for cell in row) else plain).writerow(row)
 
 
 def _quoted_formula(text: str) -> tuple[int, bool]:
@@ -176,6 +185,7 @@ def read_rows(
         raise ImportFailure(path, f"CSV header: {bad_lines[first]}", first)
     if first in bad_lines:
         raise ImportFailure(path, f"CSV header is {bad_lines[first]}", first)
+    forced = kind
     kind, types = _header(path, header, kind, first)
     previous = reader.line_num
     while True:
@@ -218,6 +228,9 @@ def read_rows(
             yield Candidate(path, start, "", text, row=None if text else row, error=bad_lines[broken[0]] + cut)
         elif not any(cell.strip() for cell in row):
             continue
+        elif (again := _header_again(path, row, forced, start)) is not None:  # files joined with cat
+            kind, types = again
+            header = row
         elif len(row) != len(header):
             yield Candidate(path, start, "", row=row,
                             error=f"row has {len(row)} cells but the header has {len(header)} columns{cut}")
@@ -226,6 +239,30 @@ def read_rows(
             if cut and candidate.error:
                 candidate.error += cut
             yield candidate
+
+
+#: Every column name of any kind: a row whose cells all are may be a header (:func:`_header_again`).
+_ANY_COLUMN = frozenset(key for kind in RecordKind for key in wire_keys(kind))
+
+
+def _header_again(
+    path: str, row: list[str], kind: RecordKind | None, line: int
+) -> tuple[RecordKind, Mapping[str, FieldType]] | None:
+    """The kind and columns of a row that is a header (a byte order mark before it): the header of
+    the next file of CSV exports joined with ``cat``, whose rows it names; ``None`` for a row that
+    is not. A header is never a record (its required columns hold their names, not values)."""
+    first = row[0].strip().lstrip("\ufeff").strip()
+    if first not in _ANY_COLUMN:  # (a record's row, at once)
+        return None
+    cells = [first, *(cell.strip() for cell in row[1:])]
+    if not all(cell in _ANY_COLUMN for cell in cells):
+        return None
+    try:
+        found = _header(path, cells, kind, line)
+    except ImportFailure:  # no whole header (a column missing, repeated): read as the row it is
+        return None
+    row[:] = cells
+    return found
 
 
 def _header(

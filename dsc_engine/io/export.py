@@ -22,7 +22,6 @@ service does, which the importer reads as a listing (``docs/semantics.md`` §5.1
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import enum
 import itertools
@@ -112,11 +111,8 @@ def write_csv(
     readable = set()
     if Times(times) is Times.ISO:
         readable = {spec.name for spec in wire_fields(kind) if spec.type is types.TIME_MS}
-    writer = csv.writer(out, lineterminator="\n")
-    # csv quotes a cell holding a line terminator, and "\n" is ours: a lone "\r" would be written
-    # bare and not read back, so a row holding one is written with every cell quoted
-    quoting = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
-    writer.writerow(keys)
+    write_row = csvformat.row_writer(out)
+    write_row(keys)
     count = 0
     cell = csvformat.export_cell
     for record in records:
@@ -126,7 +122,7 @@ def write_csv(
             if text is not None:  # else the digits: outside the years 1 to 9999 in the zone
                 wire[key] = text
         row = [cell(wire.get(key), formula_guard) for key in keys]
-        (quoting if any("\r" in c for c in row) else writer).writerow(row)
+        write_row(row)
         count += 1
     return count
 

@@ -30,7 +30,7 @@ from dsc_engine.wire.codec import DECLINED, LineDecoder, line_decoder
 
 #: Keys that make a line's object something other than a plain record (a page, a response map,
 #: an error body): such objects go through :func:`pages.expand`.
-_PAGE_MARKS = frozenset({*PAGE_LISTS, "body", "Code"})
+_PAGE_MARKS = frozenset({*PAGE_LISTS, "body", "Code", "ErrorCode"})
 _NOT_PLAIN: Any = object()
 #: The decoder's own scanner: one value at an offset (typeshed does not declare the attribute).
 _scan_once: Callable[[str, int], tuple[Any, int]] = getattr(json.JSONDecoder(), "scan_once")  # noqa: B009

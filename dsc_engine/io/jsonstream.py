@@ -162,6 +162,7 @@ def read_values(path: str, parts: Iterator[bytes], kind: RecordKind | None) -> I
             text.take()
             continue
         while True:
+            text.peek()  # past the blanks after the comma: the element starts on the line it is on
             line = text.line
             value = text.value()
             yield from pages.expand(value, path, line, f"{label}[{index}]", kind, huge=text.huge)

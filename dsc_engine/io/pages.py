@@ -25,9 +25,22 @@ _ERROR_BODY = frozenset({"Code", "Message", "RequestId"})
 _KEYS_ANY = frozenset().union(*KEYS.values()) - _ERROR_BODY
 
 
+def _code_key(value: dict[str, Any]) -> str | None:
+    """The key of the code of an API error body (``Code`` beside ``Message`` and ``RequestId``;
+    ``ErrorCode`` beside ``Success`` false, how DMS answers when it fails), ``None`` for any
+    other object (one with a record key among them)."""
+    if _KEYS_ANY & value.keys():
+        return None
+    if _ERROR_BODY <= value.keys():
+        return "Code"
+    if value.get("Success") is False and "ErrorCode" in value:
+        return "ErrorCode"
+    return None
+
+
 def _is_error_body(value: dict[str, Any]) -> bool:
-    """Whether a JSON object is an API error body (``Code``, ``Message`` ... and no record key)."""
-    return _ERROR_BODY <= value.keys() and not _KEYS_ANY & value.keys()
+    """Whether a JSON object is an API error body (:func:`_code_key`)."""
+    return _code_key(value) is not None
 
 
 def expand(
@@ -66,9 +79,9 @@ def expand(
                     candidate.listed = True
                     yield candidate
                 return
-        if _is_error_body(value):
+        if (code := _code_key(value)) is not None:
             yield Candidate(path, line, item, data=value,
-                            error=f"an API error response ({value.get('Code')}), not a page of records")
+                            error=f"an API error response ({value.get(code)}), not a page of records")
             return
     raw = None if text is None else clip(text.rstrip("\r"))
     yield _record(path, line, item, value, () if kind is None else (kind,), raw, huge)

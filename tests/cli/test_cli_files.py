@@ -222,3 +222,32 @@ def test_results_for_a_program_are_utf8_whatever_the_locale(tmp_path, fmt, comma
         again = tmp_path / "again.jsonl"
         again.write_bytes(raw.getvalue())
         assert run("load", str(again))[0] == 0
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "gbk"])
+def test_a_table_shows_what_the_locale_cannot_write_escaped_instead_of_failing(tmp_path, encoding):
+    """A table goes to a person in the locale's encoding; a character it cannot write (any
+    Chinese one in ASCII, an emoji in GBK) ended the command with an internal error (exit 5)."""
+    record = sample.generate(RecordKind.AUDIT_LOG, 1, seed=3)[0]
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({**to_wire(record), "UserName": "张三😀"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    raw = io.BytesIO()
+    out = io.TextIOWrapper(raw, encoding=encoding)
+    err = io.StringIO()
+    code = main(["query", "audit", "--data", str(source)], out=out, err=err)
+    out.flush()
+    assert (code, err.getvalue()) == (0, "")
+    shown = raw.getvalue().decode(encoding)
+    assert ("\\u5f20\\u4e09\\U0001f600" if encoding == "ascii" else "张三\\U0001f600") in shown
+
+
+def test_a_table_to_a_terminal_is_shown_line_by_line():
+    """Standard output on a terminal shows each line as it is written (a proxy's banner, a
+    shell's answers); the locale's stream written through keeps that."""
+    from dsc_engine.cli.destination import shown_output
+
+    raw = io.BytesIO()
+    terminal = io.TextIOWrapper(io.BufferedWriter(raw, buffer_size=1 << 16), encoding="ascii", line_buffering=True)
+    with shown_output(terminal) as shown:
+        shown.write("recording at http://127.0.0.1:8081/ \u2192\n")
+        assert raw.getvalue() == b"recording at http://127.0.0.1:8081/ \\u2192\n"

@@ -12,6 +12,7 @@ import pytest
 
 from dsc_engine.cli import main
 from dsc_engine.io import imports, snapshot
+from dsc_engine.models import RecordKind
 
 
 def run(*argv: str) -> tuple[int, str, str]:
@@ -176,3 +177,24 @@ def test_cli_query_output_in_every_data_format_loads_back(tmp_path, kind, fmt):
     code, summary, err = run("--format", "json", "load", str(path))
     assert code == 0, err
     assert json.loads(summary)["loaded_total"] == 3
+
+
+@pytest.mark.parametrize("command", [("query", "masking"), ("call", "DescribeDataMaskingRunHistory")])
+def test_cli_csv_output_loads_back_to_the_same_text(tmp_path, command):
+    """A page printed as CSV loads back to the very values shown: a row holding a lone carriage
+    return is quoted (it was written bare, and the importer rejects a bare \\r), and text starting
+    with ``'`` then a formula character keeps its ``'`` (the importer takes one off such a cell)."""
+    texts = ["a\rb", "'=1+1", "''@x", "'plain", "=cmd", "\r", "a\r\nb"]
+    runs = [{"Id": n, "Status": 1, "StartTime": 1000 + n, "SrcTableName": text, "FailMsg": text}
+            for n, text in enumerate(texts, 1)]
+    data = tmp_path / "runs.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in runs), encoding="utf-8")
+    code, shown, err = run(*command, "--data", str(data), "--format", "csv")
+    assert code == 0, err
+    page = tmp_path / "page.csv"
+    page.write_text(shown, encoding="utf-8", newline="")
+    target = imports.Stores()
+    report = imports.load_into(target, page)
+    assert report.ok, report.rejects
+    back = {r.id: (r.src_table_name, r.fail_msg) for r in target.store(RecordKind.MASKING_RUN).records_in_load_order()}
+    assert back == {r["Id"]: (r["SrcTableName"], r["FailMsg"]) for r in runs}

@@ -381,3 +381,57 @@ def test_the_shell_counts_the_lines_typed_at_the_terminal(data: Path) -> None:
     for line in ("kinds", "", "count", "EOF"):
         session.precmd(line)
     assert session.typed == 2  # not the empty line, nor the end of input
+
+
+def test_shell_count_by_in_csv_quotes_a_value_holding_a_lone_carriage_return(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A value holding a carriage return alone was written bare, and a CSV reader split its row
+    in two (``a``, then ``b,1``)."""
+    import csv
+
+    runs = [{"Id": n, "Status": 1, "StartTime": n, "SrcTableName": text} for n, text in enumerate(["a\rb", "\r", "c"], 1)]
+    path = tmp_path / "runs.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in runs), encoding="utf-8")
+    code, out, err = session(monkeypatch, "use masking\ncount by SrcTableName\n", path, fmt="csv")
+    assert code == 0, err
+    rows = list(csv.reader(io.StringIO(out, newline="")))
+    assert rows[2:] == [["SrcTableName", "count"], ["\r", "1"], ["a\rb", "1"], ["c", "1"]]
+
+
+def _script_in(monkeypatch: pytest.MonkeyPatch, script: bytes, encoding: str) -> None:
+    """Standard input as a locale of ``encoding`` would decode ``script``."""
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(script), encoding=encoding))
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "ascii"])
+def test_a_script_is_read_as_utf8_and_answered_in_utf8_whatever_the_locale(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, encoding: str
+) -> None:
+    """A script (with its byte order mark) was decoded in the locale's encoding: in GBK its mark
+    was no longer one (the first command was 'unknown') and a filter on '张三' compared other
+    text and matched nothing, without a word; in ASCII the session died with an internal error."""
+    runs = [{"Id": 1, "Status": 1, "StartTime": 1, "SrcTableName": "张三"}, {"Id": 2, "Status": 1, "StartTime": 2}]
+    path = tmp_path / "runs.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in runs), encoding="utf-8")
+    script = '\ufeffformat jsonl\r\nuse masking\r\nquery SrcTableName = "张三"\r\ncount SrcTableName = "\xe9"\r\ncount\r\n'
+    _script_in(monkeypatch, script.encode("utf-8").replace("\xe9".encode(), b"\xe9"), encoding)
+    raw = io.BytesIO()
+    out, err = io.TextIOWrapper(raw, encoding=encoding), io.StringIO()
+    code = main(["shell", "--data", str(path)], out=out, err=err)
+    out.flush()
+    using, found, count = map(json.loads, raw.getvalue().decode("utf-8").splitlines())
+    assert (using["using"], found, count["count"]) == ("masking_run", runs[0], 2)
+    assert err.getvalue() == 'error: not valid UTF-8 (a script is read as UTF-8): count SrcTableName = "\\xe9"\n'
+    assert code == 1
+
+
+def test_a_script_line_reading_eof_is_an_unknown_command_not_the_end(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    """``cmd`` reads the end of input as the word EOF, so a line of the script reading EOF ended
+    the session: the commands after it were not run, and the script exited 0."""
+    _script_in(monkeypatch, b"format jsonl\nEOF\nkinds\n", "utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["shell", "--data", str(data)], out=out, err=err)
+    assert json.loads(out.getvalue()) == {"audit_log": 120, "masking_run": 120, "dms_log": 120}
+    assert err.getvalue() == "error: unknown command 'EOF' (try 'help'; quit or exit ends the session)\n"
+    assert code == 1

@@ -325,3 +325,32 @@ def test_a_csv_with_lines_ending_in_a_lone_carriage_return_says_so(tmp_path):
     _, report = _load(path)
     (error,) = report.file_errors
     assert error.line == 1 and "lines that end with \\r alone" in error.reason
+
+
+# --- files joined with cat ---------------------------------------------------------------------
+
+
+def _columns_reversed(text: str) -> str:
+    rows = list(csv.reader(io.StringIO(text)))
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(row[::-1] for row in rows)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("mark", ["", "\ufeff"])
+def test_csv_files_joined_with_cat_read_each_rows_by_its_own_header(tmp_path, mark):
+    """``cat a.csv b.csv``: the second file's header (with its byte order mark, if saved with one)
+    was read as a record and rejected, and its rows were read by the first header: with columns
+    in another order, a cell landed in another column, loaded unsaid when both were integers."""
+    first, second = sample.generate(AUDIT, 4, seed=1), sample.generate(AUDIT, 3, seed=2)
+    runs = sample.generate(RecordKind.MASKING_RUN, 2, seed=3)
+    out = io.StringIO()
+    export.write_csv(runs, RecordKind.MASKING_RUN, out)
+    joined = _csv(first) + mark + _columns_reversed(_csv(second)) + mark + out.getvalue()
+    path = tmp_path / "joined.csv"
+    path.write_text(joined, encoding="utf-8")
+    target, report = _load(path)
+    assert report.ok, report.rejects
+    assert _loaded(target) == first + second
+    assert list(target.store(RecordKind.MASKING_RUN).records_in_load_order()) == runs
+    assert report.read == 9

@@ -353,6 +353,21 @@ def test_io_page_items_are_located_inside_the_page(tmp_path):
     assert "'Status': expected an integer, got a string" in reject.reason
 
 
+@pytest.mark.parametrize("indent", [None, 1])
+def test_io_an_array_element_is_located_at_the_line_it_starts_on(tmp_path, indent):
+    """A reject of a JSON array's element names the line where the element starts, not the line
+    of the comma before it (every element after the first was one line early)."""
+    items = [to_wire(r) for r in records(RUNS, 4)]
+    items[1]["Status"] = "x"
+    items[3] = {"Items": [items[3], {**items[3], "Bogus": 1}]}
+    path = tmp_path / "array.json"
+    path.write_text("[\n" + ",\n".join(json.dumps(i, indent=indent) for i in items) + "\n]\n")
+    text = path.read_text().splitlines()
+    starts = [n for n, line in enumerate(text, 1) if line.startswith("{")]
+    _, report = load(path)
+    assert [(r.item, r.line) for r in report.rejects] == [("[1]", starts[1]), ("[3].Items[1]", starts[3])]
+
+
 def test_io_duplicate_masking_runs_skipped_and_conflicts_rejected(tmp_path):
     runs = records(RUNS, 5)
     first = jsonl(tmp_path / "a.jsonl", [to_wire(r) for r in runs])
@@ -400,7 +415,7 @@ def test_io_masking_runs_of_an_import_are_looked_up_among_the_held_ones_by_id(tm
     report = imports.load_into(target, path)
     assert set().union(*asked) == {held[1].id, held[3].id, *(r.id for r in new)}
     assert (report.loaded[RUNS], report.duplicates_skipped, report.rejected) == (2, 1, 1)
-    assert (report.rejects[0].item, report.rejects[0].line) == (("[1]", 2) if fmt == "json" else ("", 2))
+    assert (report.rejects[0].item, report.rejects[0].line) == (("[1]", 3) if fmt == "json" else ("", 2))
 
 
 def json_array(path: Path, items: list) -> Path:
@@ -522,6 +537,17 @@ def test_io_error_body_is_not_a_page(tmp_path, sdk):
     path.write_text(json.dumps({"headers": {}, "statusCode": 400, "body": body} if sdk else body))
     _, report = load(path)
     assert [r.reason for r in report.rejects] == ["an API error response (InvalidParameter), not a page of records"]
+
+
+@pytest.mark.parametrize("sdk", [False, True], ids=["body", "sdk-response-map"])
+def test_io_a_dms_failure_answer_is_an_error_response_not_a_record(tmp_path, sdk):
+    """ListSensitiveDataAuditLog fails with Success false and ErrorCode/ErrorMessage (no Code):
+    such an answer saved with the pages was 'cannot tell the record kind', as if a record."""
+    body = {"RequestId": "R", "Success": False, "ErrorCode": "UnknownError", "ErrorMessage": "m"}
+    path = tmp_path / "error.json"
+    path.write_text(json.dumps({"headers": {}, "statusCode": 200, "body": body} if sdk else body))
+    _, report = load(path)
+    assert [r.reason for r in report.rejects] == ["an API error response (UnknownError), not a page of records"]
 
 
 # --- CSV ---------------------------------------------------------------------------------------
