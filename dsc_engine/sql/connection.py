@@ -15,11 +15,12 @@ translate the driver's failures into :class:`BackendError`. Neither builds SQL f
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import os
 import threading
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -148,10 +149,7 @@ class DuckDBConnection:
             if not parent.is_dir():
                 raise BackendError(self.shown, f"the folder {str(parent)!r} of the database file does not exist")
         self.read_only = read_only
-        try:
-            self._base = duckdb.connect(location, read_only=read_only)
-        except duckdb.Error as exc:
-            raise BackendError(self.shown, f"cannot open the database: {_first_line(exc)}") from None
+        self._base, self._release = _open_duckdb(duckdb, location, read_only, self.shown)
         self._local = threading.local()
         self._write_lock = _write_lock(location)
 
@@ -248,6 +246,48 @@ class DuckDBConnection:
     def close(self) -> None:
         with contextlib.suppress(self._duckdb.Error):
             self._base.close()
+        self._release()
+
+
+#: The DuckDB connections this process has open on each file (by real path), by the mode DuckDB
+#: opened it in (``True``: read-only). DuckDB opens a file in one mode per process: a read-only
+#: connection beside one that writes is refused ("a different configuration"), and the other way
+#: round. So a read-only engine of a file that an engine of this process writes reads it through
+#: the writer's mode (this engine still refuses every write: ``read_only``), and a writer of a
+#: file a read-only engine of this process holds is refused, saying so.
+_DUCKDB_MODES: dict[str, collections.Counter[bool]] = {}
+_DUCKDB_MODES_LOCK = threading.Lock()
+
+
+def _open_duckdb(duckdb: Any, location: str, read_only: bool, shown: str) -> tuple[Any, Callable[[], object]]:
+    """A DuckDB connection to ``location``, and what to call once it is closed (at most once)."""
+    if location == ":memory:":  # a database of its own
+        return _connect_duckdb(duckdb, location, read_only, shown), lambda: None
+    key = os.path.realpath(Path(location).expanduser())
+    with _DUCKDB_MODES_LOCK:
+        modes = _DUCKDB_MODES.setdefault(key, collections.Counter())
+        if not read_only and modes[True]:
+            raise BackendError(shown, "the file is open read-only in this process (an engine opened with"
+                               " read_only=True), and DuckDB opens a file in one mode per process: close it first")
+        mode = read_only and not modes[False]
+        base = _connect_duckdb(duckdb, location, mode, shown)
+        modes[mode] += 1
+    return base, weakref.finalize(base, _forget_duckdb, key, mode)
+
+
+def _connect_duckdb(duckdb: Any, location: str, read_only: bool, shown: str) -> Any:
+    try:
+        return duckdb.connect(location, read_only=read_only)
+    except duckdb.Error as exc:
+        raise BackendError(shown, f"cannot open the database: {_first_line(exc)}") from None
+
+
+def _forget_duckdb(key: str, mode: bool) -> None:
+    with _DUCKDB_MODES_LOCK:
+        modes = _DUCKDB_MODES[key]
+        modes[mode] -= 1
+        if not +modes:
+            del _DUCKDB_MODES[key]
 
 
 class ClickHouseConnection:

@@ -442,3 +442,31 @@ def test_connections_to_one_clickhouse_server_database_share_its_write_lock(monk
     other = ClickHouseConnection(parse_url("clickhouse://logs.example:8123/elsewhere"))
     assert first.loading() is second.loading()
     assert other.loading() is not first.loading()
+
+
+@pytest.mark.parametrize("name", ["duckdb", "chdb"])
+def test_a_read_only_engine_opens_beside_a_writer_of_the_database_in_one_process(name: str) -> None:
+    url = url_of(name)
+    with Engine.connect(url) as writer:
+        writer.load([AuditLog(creation_time=1, user_name="a")])
+        with Engine.connect(url, read_only=True) as reader:
+            assert reader.query(AUDIT, "").total == 1
+            writer.load([AuditLog(creation_time=2, user_name="b")])
+            assert reader.query(AUDIT, 'UserName = "b"').total == 1
+            with pytest.raises(BackendError, match="opened read-only"):
+                reader.load([AuditLog(creation_time=3)])
+        assert writer.query(AUDIT, "").total == 2  # the reader's close leaves the writer's database open
+        writer.load([AuditLog(creation_time=3)])
+    with Engine.connect(url, read_only=True) as reader:  # no writer left: shared with other processes
+        assert reader.query(AUDIT, "").total == 3
+
+
+def test_a_writer_of_a_duckdb_file_a_read_only_engine_holds_in_this_process_says_why(tmp_path: Path) -> None:
+    url = f"duckdb://{tmp_path}/x.duckdb"
+    Engine.connect(url).close()
+    with Engine.connect(url, read_only=True) as reader:
+        with pytest.raises(BackendError, match=r"open read-only in this process.*close it first"):
+            Engine.connect(url)
+        assert reader.query(AUDIT, "").total == 0
+    with Engine.connect(url) as writer:  # the reader closed: the file is free
+        writer.load([AuditLog(creation_time=1)])
