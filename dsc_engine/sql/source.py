@@ -25,7 +25,7 @@ import attrs
 
 from dsc_engine.errors import StoreError
 from dsc_engine.models.kinds import RecordKind
-from dsc_engine.models.records import Record
+from dsc_engine.models.records import INT64_MAX, Record
 from dsc_engine.query import ast
 from dsc_engine.query.source import Listing, Page, most_first
 from dsc_engine.sql import keys
@@ -215,16 +215,19 @@ class SqlSource:
             raise StoreError(self._kind.value, "query", reason)
         statements = self._statements
         node = storable(node)
+        # the engines read LIMIT as a signed 64-bit integer: a larger one is every record from the
+        # offset (an offset that large is past any total, and never sent)
+        window = None if limit is None or limit > INT64_MAX else limit
         with self._connection.reading():
-            if distinct is None and self._keys is not None and limit is not None:
-                total, seqs = self._locate(self._keys, node, offset, limit)
+            if distinct is None and self._keys is not None and window is not None:
+                total, seqs = self._locate(self._keys, node, offset, window)
                 return Page(total, self._fetch(seqs), offset, limit)
             if distinct is None:
                 total = self._scalar(statements.count(node))
-                page = statements.page(node, offset, limit)
+                page = statements.page(node, offset, window)
             else:
                 total = self._scalar(statements.groups(node, distinct))
-                page = statements.newest_per_group(node, distinct, offset, limit)
+                page = statements.newest_per_group(node, distinct, offset, window)
             if offset >= total or limit == 0:
                 return Page(total, [], offset, limit)
             records = self._decode(self._rows(page))

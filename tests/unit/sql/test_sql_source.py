@@ -55,6 +55,22 @@ def test_a_bad_slice_is_a_store_error(backend: Opened, offset: object, limit: ob
         backend.engine.store(AUDIT).query(ast.MatchAll(), offset, limit)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("offset, limit", [(0, 2**63), (1, 2**64), (0, 10**30), (2**63, 2**63)])
+@pytest.mark.parametrize("distinct", [None, "RuleId"])
+def test_a_slice_past_64_bits_is_answered_as_in_memory(
+    backend: Opened, offset: int, limit: int, distinct: str | None
+) -> None:
+    """A limit past the 64-bit range means every record from the offset, as in memory; it was
+    written into the statement, which both engines refused (a BackendError)."""
+    records = [AuditLog(creation_time=n, rule_id=str(n % 2)) for n in range(3)]
+    source, memory = backend.fresh(AUDIT), Store(AUDIT)
+    source.insert(records)
+    memory.insert(records)
+    got = source.query(ast.MatchAll(), offset, limit, distinct=distinct)
+    expected = memory.query(ast.MatchAll(), offset, limit, distinct=distinct)
+    assert (got.total, list(got.records), got.limit) == (expected.total, list(expected.records), limit)
+
+
 def test_grouping_by_an_unknown_field_is_a_store_error(backend: Opened) -> None:
     with pytest.raises(StoreError, match="not a field of audit_log records"):
         backend.engine.store(AUDIT).query(ast.MatchAll(), distinct="Colour")
