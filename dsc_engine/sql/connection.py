@@ -123,6 +123,10 @@ def _keyed_lock(key: str) -> _WriteLock:
         return lock
 
 
+def _closed(shown: str) -> BackendError:
+    return BackendError(shown, "the engine was closed: connect again (Engine.connect) to use the database")
+
+
 def _refuse_read_only(connection: Connection) -> None:
     if connection.read_only:
         raise BackendError(connection.shown, "the database was opened read-only: nothing can be loaded or changed"
@@ -150,10 +154,13 @@ class DuckDBConnection:
                 raise BackendError(self.shown, f"the folder {str(parent)!r} of the database file does not exist")
         self.read_only = read_only
         self._base, self._release = _open_duckdb(duckdb, location, read_only, self.shown)
+        self._closed = False
         self._local = threading.local()
         self._write_lock = _write_lock(location)
 
     def _cursor(self) -> Any:
+        if self._closed:
+            raise _closed(self.shown)
         cursor = getattr(self._local, "cursor", None)
         if cursor is None:
             cursor = self._local.cursor = self._base.cursor()
@@ -175,6 +182,8 @@ class DuckDBConnection:
             return self._cursor().execute(sql, dict(values or {})).fetchall()  # type: ignore[no-any-return]
 
     def stream(self, sql: str, values: Mapping[str, Any], chunk: int) -> Iterator[list[Row]]:
+        if self._closed:
+            raise _closed(self.shown)
         cursor = self._base.cursor()  # its own: the caller may query between chunks
         try:
             with self._errors("a query"):
@@ -244,6 +253,7 @@ class DuckDBConnection:
                 cursor.unregister(view)
 
     def close(self) -> None:
+        self._closed = True
         with contextlib.suppress(self._duckdb.Error):
             self._base.close()
         self._release()
@@ -325,12 +335,15 @@ class ClickHouseConnection:
         self._clients: list[Any] = []
         self._idle: list[Any] = []
         self._clients_lock = threading.Lock()
+        self._closed = False
         embedded = url.scheme is Scheme.CHDB
         self._write_lock = _write_lock(url.location, url.database) if embedded else _server_lock(url)
         with self._client():  # connect now: a bad URL fails here, not at the first query
             pass
 
     def _new_client(self) -> Any:
+        if self._closed:  # a new client would open the database again
+            raise _closed(self.shown)
         url = self._url
         with self._errors("connecting"):
             if url.scheme is Scheme.CHDB:
@@ -351,12 +364,20 @@ class ClickHouseConnection:
         if client is None:
             client = self._new_client()
             with self._clients_lock:
+                if self._closed:  # closed meanwhile: close it too
+                    client.close()
+                    raise _closed(self.shown)
                 self._clients.append(client)
         try:
             yield client
         finally:
             with self._clients_lock:
-                self._idle.append(client)
+                closed = self._closed
+                if not closed:
+                    self._idle.append(client)
+            if closed:  # closed while the statement ran: the client goes too
+                with contextlib.suppress(self._errors_of, OSError):
+                    client.close()
 
     @contextlib.contextmanager
     def _errors(self, what: str) -> Iterator[None]:
@@ -413,6 +434,7 @@ class ClickHouseConnection:
 
     def close(self) -> None:
         with self._clients_lock:
+            self._closed = True
             clients, self._clients, self._idle = self._clients, [], []
         for client in clients:
             with contextlib.suppress(self._errors_of, OSError):

@@ -486,3 +486,22 @@ def test_a_writer_of_a_duckdb_file_a_read_only_engine_holds_in_this_process_says
         assert reader.query(AUDIT, "").total == 0
     with Engine.connect(url) as writer:  # the reader closed: the file is free
         writer.load([AuditLog(creation_time=1)])
+
+
+@pytest.mark.parametrize("name", SQL_NAMES)
+def test_a_closed_engine_refuses_every_use_saying_so(name: str) -> None:
+    """``close`` lets go of the database on every backend: a chDB engine used after it opened its
+    folder again (it answered, and loaded), where a DuckDB one failed on its closed connection."""
+    engine = Engine.connect(url_of(name))
+    engine.load([AuditLog(creation_time=1)])
+    engine.close()
+    uses = [
+        lambda: engine.query(AUDIT, ""),
+        lambda: engine.load([AuditLog(creation_time=2)]),
+        lambda: len(engine.store(AUDIT)),
+        lambda: list(engine.store(AUDIT).iter_ordered(ast.MatchAll())),
+    ]
+    for use in uses:
+        with pytest.raises(BackendError, match="the engine was closed"):
+            use()
+    engine.close()  # idempotent
