@@ -156,7 +156,7 @@ class SqlSource:
         for index, record in _records(records):
             for name, spec in fields.items():
                 if _lone_surrogate(spec.get(record)):
-                    raise _surrogate_error(self._table, index, name)
+                    raise _surrogate_error(self._table, index, name, len(records))
 
     def _take_run(self, statements: KeyStatements, end: int) -> None:
         """Once :attr:`RunPolicy.rows` records are in no run, sort their keys into the key tables
@@ -444,16 +444,20 @@ def _unstorable(table: Table, values: list[Any], name: str, batch: Sequence[Reco
     which a JSON ``\\ud800`` escape can make) has no UTF-8 form, which both engines require."""
     for index, value in enumerate(values):
         if _lone_surrogate(value):
-            return _surrogate_error(table, index, name)
+            return _surrogate_error(table, index, name, len(batch))
     return StoreError(table.kind.value, "insert", f"{name}: the values cannot be converted for the database")
 
 
-def _surrogate_error(table: Table, index: int, name: str) -> StoreError:
+def _surrogate_error(table: Table, index: int, name: str, size: int) -> StoreError:
+    """The refusal of a batch of ``size`` records whose record ``index`` holds a lone surrogate in
+    field ``name``. Only a batch of others says that they were not loaded either: a batch of one
+    is how a lenient import checks each record of a refused batch, and loads the others."""
     reason = (
         f"record {index} of the batch: {name} holds text with a lone surrogate (an unpaired"
-        f" \\ud800-\\udfff escape), which has no UTF-8 form; the {table.kind.value} table"
-        " cannot store it, and nothing of the batch was loaded"
+        f" \\ud800-\\udfff escape), which has no UTF-8 form: the {table.kind.value} table cannot store it"
     )
+    if size > 1:
+        reason += "; nothing of the batch was loaded"
     return StoreError(table.kind.value, "insert", reason)
 
 
