@@ -15,11 +15,12 @@ translate the driver's failures into :class:`BackendError`. Neither builds SQL f
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import os
 import threading
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -122,6 +123,10 @@ def _keyed_lock(key: str) -> _WriteLock:
         return lock
 
 
+def _closed(shown: str) -> BackendError:
+    return BackendError(shown, "the engine was closed: connect again (Engine.connect) to use the database")
+
+
 def _refuse_read_only(connection: Connection) -> None:
     if connection.read_only:
         raise BackendError(connection.shown, "the database was opened read-only: nothing can be loaded or changed"
@@ -148,14 +153,14 @@ class DuckDBConnection:
             if not parent.is_dir():
                 raise BackendError(self.shown, f"the folder {str(parent)!r} of the database file does not exist")
         self.read_only = read_only
-        try:
-            self._base = duckdb.connect(location, read_only=read_only)
-        except duckdb.Error as exc:
-            raise BackendError(self.shown, f"cannot open the database: {_first_line(exc)}") from None
+        self._base, self._release = _open_duckdb(duckdb, location, read_only, self.shown)
+        self._closed = False
         self._local = threading.local()
         self._write_lock = _write_lock(location)
 
     def _cursor(self) -> Any:
+        if self._closed:
+            raise _closed(self.shown)
         cursor = getattr(self._local, "cursor", None)
         if cursor is None:
             cursor = self._local.cursor = self._base.cursor()
@@ -177,6 +182,8 @@ class DuckDBConnection:
             return self._cursor().execute(sql, dict(values or {})).fetchall()  # type: ignore[no-any-return]
 
     def stream(self, sql: str, values: Mapping[str, Any], chunk: int) -> Iterator[list[Row]]:
+        if self._closed:
+            raise _closed(self.shown)
         cursor = self._base.cursor()  # its own: the caller may query between chunks
         try:
             with self._errors("a query"):
@@ -246,8 +253,51 @@ class DuckDBConnection:
                 cursor.unregister(view)
 
     def close(self) -> None:
+        self._closed = True
         with contextlib.suppress(self._duckdb.Error):
             self._base.close()
+        self._release()
+
+
+#: The DuckDB connections this process has open on each file (by real path), by the mode DuckDB
+#: opened it in (``True``: read-only). DuckDB opens a file in one mode per process: a read-only
+#: connection beside one that writes is refused ("a different configuration"), and the other way
+#: round. So a read-only engine of a file that an engine of this process writes reads it through
+#: the writer's mode (this engine still refuses every write: ``read_only``), and a writer of a
+#: file a read-only engine of this process holds is refused, saying so.
+_DUCKDB_MODES: dict[str, collections.Counter[bool]] = {}
+_DUCKDB_MODES_LOCK = threading.Lock()
+
+
+def _open_duckdb(duckdb: Any, location: str, read_only: bool, shown: str) -> tuple[Any, Callable[[], object]]:
+    """A DuckDB connection to ``location``, and what to call once it is closed (at most once)."""
+    if location == ":memory:":  # a database of its own
+        return _connect_duckdb(duckdb, location, read_only, shown), lambda: None
+    key = os.path.realpath(Path(location).expanduser())
+    with _DUCKDB_MODES_LOCK:
+        modes = _DUCKDB_MODES.setdefault(key, collections.Counter())
+        if not read_only and modes[True]:
+            raise BackendError(shown, "the file is open read-only in this process (an engine opened with"
+                               " read_only=True), and DuckDB opens a file in one mode per process: close it first")
+        mode = read_only and not modes[False]
+        base = _connect_duckdb(duckdb, location, mode, shown)
+        modes[mode] += 1
+    return base, weakref.finalize(base, _forget_duckdb, key, mode)
+
+
+def _connect_duckdb(duckdb: Any, location: str, read_only: bool, shown: str) -> Any:
+    try:
+        return duckdb.connect(location, read_only=read_only)
+    except duckdb.Error as exc:
+        raise BackendError(shown, f"cannot open the database: {_first_line(exc)}") from None
+
+
+def _forget_duckdb(key: str, mode: bool) -> None:
+    with _DUCKDB_MODES_LOCK:
+        modes = _DUCKDB_MODES[key]
+        modes[mode] -= 1
+        if not +modes:
+            del _DUCKDB_MODES[key]
 
 
 class ClickHouseConnection:
@@ -285,12 +335,15 @@ class ClickHouseConnection:
         self._clients: list[Any] = []
         self._idle: list[Any] = []
         self._clients_lock = threading.Lock()
+        self._closed = False
         embedded = url.scheme is Scheme.CHDB
         self._write_lock = _write_lock(url.location, url.database) if embedded else _server_lock(url)
         with self._client():  # connect now: a bad URL fails here, not at the first query
             pass
 
     def _new_client(self) -> Any:
+        if self._closed:  # a new client would open the database again
+            raise _closed(self.shown)
         url = self._url
         with self._errors("connecting"):
             if url.scheme is Scheme.CHDB:
@@ -311,12 +364,20 @@ class ClickHouseConnection:
         if client is None:
             client = self._new_client()
             with self._clients_lock:
+                if self._closed:  # closed meanwhile: close it too
+                    client.close()
+                    raise _closed(self.shown)
                 self._clients.append(client)
         try:
             yield client
         finally:
             with self._clients_lock:
-                self._idle.append(client)
+                closed = self._closed
+                if not closed:
+                    self._idle.append(client)
+            if closed:  # closed while the statement ran: the client goes too
+                with contextlib.suppress(self._errors_of, OSError):
+                    client.close()
 
     @contextlib.contextmanager
     def _errors(self, what: str) -> Iterator[None]:
@@ -373,6 +434,7 @@ class ClickHouseConnection:
 
     def close(self) -> None:
         with self._clients_lock:
+            self._closed = True
             clients, self._clients, self._idle = self._clients, [], []
         for client in clients:
             with contextlib.suppress(self._errors_of, OSError):

@@ -25,7 +25,7 @@ import attrs
 
 from dsc_engine.errors import StoreError
 from dsc_engine.models.kinds import RecordKind
-from dsc_engine.models.records import Record
+from dsc_engine.models.records import INT64_MAX, Record
 from dsc_engine.query import ast
 from dsc_engine.query.source import Listing, Page, most_first
 from dsc_engine.sql import keys
@@ -156,7 +156,7 @@ class SqlSource:
         for index, record in _records(records):
             for name, spec in fields.items():
                 if _lone_surrogate(spec.get(record)):
-                    raise _surrogate_error(self._table, index, name)
+                    raise _surrogate_error(self._table, index, name, len(records))
 
     def _take_run(self, statements: KeyStatements, end: int) -> None:
         """Once :attr:`RunPolicy.rows` records are in no run, sort their keys into the key tables
@@ -215,16 +215,19 @@ class SqlSource:
             raise StoreError(self._kind.value, "query", reason)
         statements = self._statements
         node = storable(node)
+        # the engines read LIMIT as a signed 64-bit integer: a larger one is every record from the
+        # offset (an offset that large is past any total, and never sent)
+        window = None if limit is None or limit > INT64_MAX else limit
         with self._connection.reading():
-            if distinct is None and self._keys is not None and limit is not None:
-                total, seqs = self._locate(self._keys, node, offset, limit)
+            if distinct is None and self._keys is not None and window is not None:
+                total, seqs = self._locate(self._keys, node, offset, window)
                 return Page(total, self._fetch(seqs), offset, limit)
             if distinct is None:
                 total = self._scalar(statements.count(node))
-                page = statements.page(node, offset, limit)
+                page = statements.page(node, offset, window)
             else:
                 total = self._scalar(statements.groups(node, distinct))
-                page = statements.newest_per_group(node, distinct, offset, limit)
+                page = statements.newest_per_group(node, distinct, offset, window)
             if offset >= total or limit == 0:
                 return Page(total, [], offset, limit)
             records = self._decode(self._rows(page))
@@ -441,16 +444,20 @@ def _unstorable(table: Table, values: list[Any], name: str, batch: Sequence[Reco
     which a JSON ``\\ud800`` escape can make) has no UTF-8 form, which both engines require."""
     for index, value in enumerate(values):
         if _lone_surrogate(value):
-            return _surrogate_error(table, index, name)
+            return _surrogate_error(table, index, name, len(batch))
     return StoreError(table.kind.value, "insert", f"{name}: the values cannot be converted for the database")
 
 
-def _surrogate_error(table: Table, index: int, name: str) -> StoreError:
+def _surrogate_error(table: Table, index: int, name: str, size: int) -> StoreError:
+    """The refusal of a batch of ``size`` records whose record ``index`` holds a lone surrogate in
+    field ``name``. Only a batch of others says that they were not loaded either: a batch of one
+    is how a lenient import checks each record of a refused batch, and loads the others."""
     reason = (
         f"record {index} of the batch: {name} holds text with a lone surrogate (an unpaired"
-        f" \\ud800-\\udfff escape), which has no UTF-8 form; the {table.kind.value} table"
-        " cannot store it, and nothing of the batch was loaded"
+        f" \\ud800-\\udfff escape), which has no UTF-8 form: the {table.kind.value} table cannot store it"
     )
+    if size > 1:
+        reason += "; nothing of the batch was loaded"
     return StoreError(table.kind.value, "insert", reason)
 
 

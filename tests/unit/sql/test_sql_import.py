@@ -173,3 +173,26 @@ def test_a_strict_import_of_lines_read_fast_and_lines_read_precisely_loads_as_in
     with pytest.raises(StoreError, match="record 24 of the batch: UserName holds text with a lone surrogate"):
         backend.engine.load(folder, strict=True)
     assert {kind: len(backend.engine.store(kind)) for kind in RecordKind} == dict.fromkeys(RecordKind, 0)
+
+
+def test_a_lenient_import_rejects_a_record_the_table_refuses_without_saying_nothing_was_loaded(
+    backend: Opened, tmp_path: Path,
+) -> None:
+    """A snapshot of the memory engine may hold a lone surrogate, which a table cannot store: a
+    lenient import rejects that record and loads the rest, so its reason must not say that
+    "nothing of the batch was loaded" (it did, as the batch's refusal); a strict one refuses the
+    whole batch, saying so."""
+    backend.clear()
+    held = Engine()
+    logs = sample.generate(DMS, 3, seed=7)
+    held.load([logs[0], attrs.evolve(logs[1], user_name="b\ud800"), logs[2]])
+    snapshot.save(held, tmp_path / "held.snap")
+    report = backend.engine.load(tmp_path / "held.snap")
+    assert (report.loaded_total, report.rejected) == (2, 1)
+    (reject,) = report.rejects
+    assert reject.file == str(tmp_path / "held.snap")
+    assert reject.reason.startswith("sensitive-data audit log record: UserName holds text with a lone surrogate")
+    assert "nothing" not in reject.reason and "batch" not in reject.reason, reject.reason
+    backend.clear()
+    with pytest.raises(StoreError, match=r"record 1 of the batch: UserName .*; nothing of the batch was loaded"):
+        backend.engine.load(tmp_path / "held.snap", strict=True)

@@ -55,6 +55,22 @@ def test_a_bad_slice_is_a_store_error(backend: Opened, offset: object, limit: ob
         backend.engine.store(AUDIT).query(ast.MatchAll(), offset, limit)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("offset, limit", [(0, 2**63), (1, 2**64), (0, 10**30), (2**63, 2**63)])
+@pytest.mark.parametrize("distinct", [None, "RuleId"])
+def test_a_slice_past_64_bits_is_answered_as_in_memory(
+    backend: Opened, offset: int, limit: int, distinct: str | None
+) -> None:
+    """A limit past the 64-bit range means every record from the offset, as in memory; it was
+    written into the statement, which both engines refused (a BackendError)."""
+    records = [AuditLog(creation_time=n, rule_id=str(n % 2)) for n in range(3)]
+    source, memory = backend.fresh(AUDIT), Store(AUDIT)
+    source.insert(records)
+    memory.insert(records)
+    got = source.query(ast.MatchAll(), offset, limit, distinct=distinct)
+    expected = memory.query(ast.MatchAll(), offset, limit, distinct=distinct)
+    assert (got.total, list(got.records), got.limit) == (expected.total, list(expected.records), limit)
+
+
 def test_grouping_by_an_unknown_field_is_a_store_error(backend: Opened) -> None:
     with pytest.raises(StoreError, match="not a field of audit_log records"):
         backend.engine.store(AUDIT).query(ast.MatchAll(), distinct="Colour")
@@ -442,3 +458,50 @@ def test_connections_to_one_clickhouse_server_database_share_its_write_lock(monk
     other = ClickHouseConnection(parse_url("clickhouse://logs.example:8123/elsewhere"))
     assert first.loading() is second.loading()
     assert other.loading() is not first.loading()
+
+
+@pytest.mark.parametrize("name", ["duckdb", "chdb"])
+def test_a_read_only_engine_opens_beside_a_writer_of_the_database_in_one_process(name: str) -> None:
+    url = url_of(name)
+    with Engine.connect(url) as writer:
+        writer.load([AuditLog(creation_time=1, user_name="a")])
+        with Engine.connect(url, read_only=True) as reader:
+            assert reader.query(AUDIT, "").total == 1
+            writer.load([AuditLog(creation_time=2, user_name="b")])
+            assert reader.query(AUDIT, 'UserName = "b"').total == 1
+            with pytest.raises(BackendError, match="opened read-only"):
+                reader.load([AuditLog(creation_time=3)])
+        assert writer.query(AUDIT, "").total == 2  # the reader's close leaves the writer's database open
+        writer.load([AuditLog(creation_time=3)])
+    with Engine.connect(url, read_only=True) as reader:  # no writer left: shared with other processes
+        assert reader.query(AUDIT, "").total == 3
+
+
+def test_a_writer_of_a_duckdb_file_a_read_only_engine_holds_in_this_process_says_why(tmp_path: Path) -> None:
+    url = f"duckdb://{tmp_path}/x.duckdb"
+    Engine.connect(url).close()
+    with Engine.connect(url, read_only=True) as reader:
+        with pytest.raises(BackendError, match=r"open read-only in this process.*close it first"):
+            Engine.connect(url)
+        assert reader.query(AUDIT, "").total == 0
+    with Engine.connect(url) as writer:  # the reader closed: the file is free
+        writer.load([AuditLog(creation_time=1)])
+
+
+@pytest.mark.parametrize("name", SQL_NAMES)
+def test_a_closed_engine_refuses_every_use_saying_so(name: str) -> None:
+    """``close`` lets go of the database on every backend: a chDB engine used after it opened its
+    folder again (it answered, and loaded), where a DuckDB one failed on its closed connection."""
+    engine = Engine.connect(url_of(name))
+    engine.load([AuditLog(creation_time=1)])
+    engine.close()
+    uses = [
+        lambda: engine.query(AUDIT, ""),
+        lambda: engine.load([AuditLog(creation_time=2)]),
+        lambda: len(engine.store(AUDIT)),
+        lambda: list(engine.store(AUDIT).iter_ordered(ast.MatchAll())),
+    ]
+    for use in uses:
+        with pytest.raises(BackendError, match="the engine was closed"):
+            use()
+    engine.close()  # idempotent
