@@ -301,6 +301,14 @@ class _ToAst(Transformer[Token, Binder]):
 
     def in_range(self, field: Token, keyword: Token, bounds: Bounds) -> Binder:
         def bind(scope: Scope) -> ast.Node:
+            low_end = bounds.low.pos + len(bounds.low.text)
+            if bounds.high.pos == low_end:  # "[-10-5]": the integers -10 and -5, not -10..5
+                raise FilterSyntaxError(
+                    f"the two bounds of a range are separated by whitespace: "
+                    f"{bounds.low.text} {bounds.high.text}, not {bounds.low.text}{bounds.high.text}",
+                    scope.text,
+                    bounds.high.pos,
+                )
             spec = scalar(scope, field)
             if not spec.type.ordered:
                 raise scope.fail(

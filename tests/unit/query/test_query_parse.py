@@ -227,6 +227,18 @@ def test_syntax_errors_are_located(
 
 
 @pytest.mark.parametrize(
+    ("text", "offset"),
+    [("EffectRow in [-10-5]", 17), ("EffectRow in [1-2]", 15), ('CreationTime in [*"2024-05-01")', 18)],
+)
+def test_the_bounds_of_a_range_are_separated_by_whitespace(text: str, offset: int) -> None:
+    # "[-10-5]" lexes as the integers -10 and -5: read as they touch, it was the range -10..-5,
+    # not the -10..5 its writer may have meant
+    error = _error(text)
+    assert isinstance(error, FilterSyntaxError) and error.offset == offset
+    assert error.message.startswith("the two bounds of a range are separated by whitespace")
+
+
+@pytest.mark.parametrize(
     ("text", "message"),
     [
         ("UserName = 'admin'", "unexpected character \"'\"; strings are written in double quotes: \"admin\""),
