@@ -45,6 +45,7 @@ from dsc_engine.wire.catalog import FIELDS, NESTED
 #: no level).
 MAX_DEPTH = 100
 _NESTING = frozenset({"not_", "and_", "or_", "any_entry"})
+_JUNCTIONS = frozenset({"and_", "or_"})
 #: Filters up to this many characters are parsed once per process (``_parsed``).
 _CACHED_TEXT = 4_096
 #: The zones a parsed filter is kept for: the ones ``times.parse_zone`` makes, hashable, and
@@ -107,9 +108,30 @@ def _parse(text: str, kind: RecordKind, zone: dt.tzinfo) -> ast.Node:
         tree = grammar.parser().parse(text, start="filter")
     except UnexpectedInput as exc:
         raise syntax_error(text, exc) from exc
+    _merge_junctions(tree)
     _check_depth(text, tree)
     bind: Binder = _TO_AST.transform(tree)
     return bind(Scope(text, FIELDS[kind], NESTED[kind], kind.value, zone))
+
+
+def _merge_junctions(tree: Tree[Token]) -> None:
+    """Give each ``and`` (``or``) the operands of the ``and``s (``or``s) written directly in it,
+    in place: ``(a and b) and c`` is one ``And`` of three (``_flat`` builds the same node), so
+    a filter built up one condition at a time, ``(...) and x``, nests no deeper for its length."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if node.data in _JUNCTIONS:
+            operands: list[Tree[Token] | Token] = []
+            pending = node.children[::-1]
+            while pending:
+                child = pending.pop()
+                if isinstance(child, Tree) and child.data == node.data:
+                    pending.extend(child.children[::-1])
+                else:
+                    operands.append(child)
+            node.children = operands
+        stack.extend(child for child in node.children if isinstance(child, Tree))
 
 
 def _check_depth(text: str, tree: Tree[Token]) -> None:

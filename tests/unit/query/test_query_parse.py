@@ -375,6 +375,27 @@ def test_nesting_is_bounded_with_a_located_error() -> None:
     assert parse_filter("(" * 3000 + 'UserName = "x"' + ")" * 3000, AUDIT) == user("x")
 
 
+@pytest.mark.parametrize("junction", ["and", "or"])
+def test_parenthesised_operands_of_one_junction_add_no_level(junction: str) -> None:
+    # a filter built up one condition at a time, f"({text}) {junction} {condition}", is one
+    # And (Or) of all its conditions, as "(a and b) and c" is: only alternation nests
+    conditions = [f"EffectRow != {i}" for i in range(3 * MAX_DEPTH)]
+    flat = parse_filter(f" {junction} ".join(conditions), AUDIT)
+    left = conditions[0]
+    for condition in conditions[1:]:
+        left = f"({left}) {junction} {condition}"
+    right = conditions[-1]
+    for condition in reversed(conditions[:-1]):
+        right = f"{condition} {junction} ({right})"
+    assert parse_filter(left, AUDIT) == flat
+    assert parse_filter(right, AUDIT) == flat
+    entry = f'TableName = "{MAX_DEPTH}"'
+    for i in reversed(range(MAX_DEPTH)):
+        entry = f'TableName = "{i}" {junction} ({entry})'
+    inside = parse_filter(f"SensitiveDataLog any ({entry})", DMS)
+    assert isinstance(inside, ast.AnyEntry) and len(inside.condition.items) == MAX_DEPTH + 1  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize(
     ("text", "kind"),
     [('WarnLevel = "4"', AUDIT), ('WarnLevel in {"1", "9"}', AUDIT), ("Status = 7", RUNS),
