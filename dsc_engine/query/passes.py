@@ -123,7 +123,9 @@ def merge_ranges(node: ast.Node) -> ast.Node:
     """Turn ordering comparisons into ``Range`` and intersect the ranges on one field in an ``And``.
 
     ``x > 1 and x <= 5`` is ``Range(x, 1, 5, low_inclusive=False)``. Bounds of different Python
-    types are left apart (their order is not defined).
+    types are left apart (their order is not defined). Ranges that do not meet (``x >= 5 and
+    x <= 4``, ``x > 5 and x <= 5``) make the ``And`` :data:`NOTHING`: no value is in both, and a
+    record without ``x`` is in neither.
     """
     node = map_children(node, merge_ranges)
     if isinstance(node, ast.Compare) and node.op in _INEQUALITY:
@@ -139,6 +141,8 @@ def merge_ranges(node: ast.Node) -> ast.Node:
         if isinstance(item, ast.Range) and (key := _range_key(item)) is not None:
             if key in merged:
                 merged[key] = _intersect(merged[key], item)
+                if _empty(merged[key]):
+                    return NOTHING
                 continue
             merged[key] = item
             slots.append(key)
@@ -159,6 +163,16 @@ def _intersect(a: ast.Range, b: ast.Range) -> ast.Range:
     low, low_inc = tighter_bound(a.low, a.low_inclusive, b.low, b.low_inclusive, lower=True)
     high, high_inc = tighter_bound(a.high, a.high_inclusive, b.high, b.high_inclusive, lower=False)
     return ast.Range(a.field, low, high, low_inc, high_inc, pos=a.pos)
+
+
+def _empty(node: ast.Range) -> bool:
+    """Whether no value is in ``node`` (its bounds reversed, or equal with one excluded)."""
+    low: Any = node.low  # both bounds of one type (merge_ranges keys ranges by it)
+    if low is None or node.high is None:
+        return False
+    if low == node.high:
+        return not (node.low_inclusive and node.high_inclusive)
+    return bool(low > node.high)
 
 
 def tighter_bound(v1: Any, inc1: bool, v2: Any, inc2: bool, *, lower: bool) -> tuple[Any, bool]:

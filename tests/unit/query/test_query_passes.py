@@ -71,6 +71,18 @@ def test_merge_ranges_intersects_bounds_on_one_field() -> None:
     )
 
 
+def test_ranges_on_one_field_that_do_not_meet_are_nothing() -> None:
+    # "EffectRow >= 5 and EffectRow <= 4" was the range [5 4], which explain showed as filter
+    # text the parser refuses; no value is in it, so the conjunction matches no record
+    for low, high in [(GE, LE), (GT, LT), (GT, LE), (GE, LT)]:
+        node = ast.And((ast.Compare("EffectRow", low, 5), USER, ast.Compare("EffectRow", high, 4)))
+        assert merge_ranges(node) == NOTHING and optimize(node) == NOTHING
+    touching = ast.And((ast.Compare("EffectRow", GT, 5), ast.Compare("EffectRow", LE, 5)))
+    assert optimize(touching) == NOTHING
+    point = ast.And((ast.Compare("EffectRow", GE, 5), ast.Compare("EffectRow", LE, 5)))
+    assert optimize(point) == ast.Range("EffectRow", 5, 5)
+
+
 def test_merge_sets_turns_alternative_equalities_into_one_set() -> None:
     node = ast.Or((USER, IP, ast.InSet("UserName", ("dev01", "admin")), SQL))
     expected = ast.Or((ast.InSet("UserName", ("admin", "dev01")), IP, SQL))
