@@ -93,6 +93,12 @@ def filter_zone(zone: object) -> dt.tzinfo:
             raise InvalidParameterError("zone", zone, Reason(str(exc), f"未知的时区 {zone!r}")) from None
     if not isinstance(zone, dt.tzinfo):
         raise InvalidParameterError("zone", zone, Reason("a zone is a tzinfo or its name", "时区必须是 tzinfo 或时区名称"))
+    name = getattr(zone, "zone", None)
+    if isinstance(name, str) and callable(getattr(zone, "localize", None)):
+        # A pytz zone: put on a time with replace(), as any tzinfo is, it gives the zone's first
+        # offset (local mean time, +08:06 for Asia/Shanghai), not the one in force then; its
+        # IANA name gives the zone's own rules.
+        return filter_zone(name)
     return zone
 
 

@@ -510,6 +510,40 @@ def test_a_filter_in_any_tzinfo_parses_by_that_zones_own_rules() -> None:
             assert parse_filter(text, AUDIT, zone=zone_class(hours)) == expected[hours], (zone_class, hours)
 
 
+class _PytzLike(dt.tzinfo):
+    """A zone as ``pytz.timezone("Asia/Shanghai")`` is: set on a time with ``replace`` it gives
+    the zone's first offset, local mean time (+08:06); ``localize`` is how pytz means it used."""
+
+    zone = "Asia/Shanghai"
+
+    def utcoffset(self, when: dt.datetime | None) -> dt.timedelta:
+        return dt.timedelta(hours=8, minutes=6)
+
+    def dst(self, when: dt.datetime | None) -> dt.timedelta:
+        return dt.timedelta(0)
+
+    def tzname(self, when: dt.datetime | None) -> str:
+        return "LMT"
+
+    def localize(self, when: dt.datetime, is_dst: bool | None = False) -> dt.datetime:
+        return when.replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
+def test_a_pytz_zone_is_read_by_its_name_not_its_local_mean_time() -> None:
+    # a time read in a pytz zone was 6 minutes off in Shanghai (56 in New York): replace() puts
+    # on the zone's local mean time offset, not the offset in force at that time
+    text = 'CreationTime >= "2024-05-01"'
+    assert parse_filter(text, AUDIT, zone=_PytzLike()) == parse_filter(text, AUDIT, zone="Asia/Shanghai")
+
+
+def test_a_real_pytz_zone_gives_the_offset_in_force() -> None:
+    pytz = pytest.importorskip("pytz")
+    text = 'CreationTime >= "2024-07-01" and CreationTime < "2024-12-01"'
+    for name in ("Asia/Shanghai", "America/New_York", "UTC"):
+        assert parse_filter(text, AUDIT, zone=pytz.timezone(name)) == parse_filter(text, AUDIT, zone=name)
+    assert parse_filter(text, AUDIT, zone=pytz.FixedOffset(330)) == parse_filter(text, AUDIT, zone="+05:30")
+
+
 def _parsed_with_peak(text: str) -> tuple[ast.Node, int]:
     """The audit-log filter ``text`` parsed, and the most memory the parse held at once."""
     parse_filter('SqlText contains "warm"', AUDIT)  # build the parser outside the measurement
