@@ -161,8 +161,21 @@ def _check_depth(text: str, tree: Tree[Token]) -> None:
 def syntax_error(text: str, exc: UnexpectedInput) -> FilterSyntaxError:
     """Translate a lark error on ``text`` into a :class:`FilterSyntaxError`."""
     fault = fault_of(text, exc)
-    expected = expected_terminals(exc)
+    expected = _expected_after(text[: fault.offset]) or expected_terminals(exc)
     return FilterSyntaxError(fault.english() + _value_hint(text, fault, expected), text, fault.offset, expected)
+
+
+def _expected_after(prefix: str) -> tuple[str, ...]:
+    """Readable names of what may follow ``prefix``, the text before a fault. The parser's own
+    error state is no answer for a ``)`` or the end of input: it has read them ahead through
+    reductions (``a = 1)`` reduces to a whole filter first, after which only the end fits, not
+    'and' or 'or'). The prefix parsed before the fault, so it parses again; empty if not."""
+    try:
+        interactive = grammar.parser().parse_interactive(prefix, start="filter")
+        interactive.exhaust_lexer()
+        return grammar.readable(interactive.accepts())  # type: ignore[no-untyped-call]
+    except UnexpectedInput:
+        return ()
 
 
 def _value_hint(text: str, fault: Fault, expected: tuple[str, ...]) -> str:

@@ -215,6 +215,11 @@ def _error(text: str, kind: RecordKind = AUDIT) -> FilterSyntaxError | FilterFie
         ('UserName = "a" and', 18, "unexpected end of input", ("'('", "'not'", "field name")),
         ("(", 1, "unexpected end of input", ("'('", "')'", "'not'", "field name")),
         ('UserName = "a\\q"', 13, "invalid escape in string", ()),
+        # a ')' or the end is read ahead by LALR reductions: what fits is named before them
+        ('UserName = "a")', 14, "unexpected ')'", ("'and'", "'or'", "end of input")),
+        ('(UserName = "a"))', 16, "unexpected ')'", ("'and'", "'or'", "end of input")),
+        ('(UserName = "a"', 15, "unexpected end of input", ("')'", "'and'", "'or'")),
+        ('(not (EffectRow in [1 2]', 24, "unexpected end of input", ("')'", "'and'", "'or'")),
     ],
 )
 def test_syntax_errors_are_located(
