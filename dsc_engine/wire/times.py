@@ -34,13 +34,15 @@ DMS_TIME_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]
 #: full-width offset as an offset).
 _LITERAL = re.compile(
     r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})"
-    r"(?:[T ](?P<time>[0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.(?P<fraction>[0-9]{1,6}))?"
+    r"(?:[T ](?P<time>[0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.(?P<fraction>[0-9]+))?"
     r"(?P<zone>Z|[+-][0-9]{2}:[0-9]{2})?)?"
 )
 UTC = dt.timezone.utc
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 _MILLISECOND = dt.timedelta(milliseconds=1)
 FORMS = '"yyyy-MM-dd", "yyyy-MM-ddTHH:mm:ss[.fff][Z|+hh:mm]" or "yyyy-MM-dd HH:mm:ss"'
+#: The forms of a DMS wall-clock literal: no zone, up to microseconds.
+WALL_CLOCK_FORMS = '"yyyy-MM-dd" or "yyyy-MM-dd HH:mm:ss[.ffffff]" ("T" for the space if you like), without a zone'
 
 
 # ------------------------------------------------------------------------------- the wire form
@@ -76,7 +78,7 @@ def time_ms(literal: str, zone: dt.tzinfo = UTC) -> int:
 
     A wall-clock time a daylight-saving change repeats is read as the first of the two; one it
     skips, with the offset before the change (``fold=0``, as Python's ``zoneinfo`` does)."""
-    moment, fraction, _ = _read(literal)
+    moment, fraction, _ = _read(literal, FORMS)
     if len(fraction) > 3:
         raise TimeLiteralError(literal, "these times are whole milliseconds: at most 3 fraction digits")
     if moment.tzinfo is None:
@@ -86,24 +88,28 @@ def time_ms(literal: str, zone: dt.tzinfo = UTC) -> int:
 
 def wall_clock(literal: str) -> dt.datetime:
     """The naive wall-clock ``datetime`` of ``literal``, which must not carry a zone."""
-    moment, _, zone = _read(literal)
+    moment, fraction, zone = _read(literal, WALL_CLOCK_FORMS)
     if zone:
         raise TimeLiteralError(
             literal, f"DMS times are naive wall-clock times; drop the zone {zone!r}"
         )
+    if len(fraction) > 6:
+        raise TimeLiteralError(literal, "at most 6 fraction digits (microseconds)")
     return moment
 
 
-def _read(literal: str) -> tuple[dt.datetime, str, str]:
-    """The datetime (aware when a zone is given), the fraction digits and the zone as written."""
+def _read(literal: str, forms: str) -> tuple[dt.datetime, str, str]:
+    """The datetime (aware when a zone is given; to the microsecond), the fraction digits and
+    the zone as written (the caller says how many digits its times hold); ``forms`` are those a
+    literal that is no time is told to take."""
     match = _LITERAL.fullmatch(literal)
     if match is None:
-        raise TimeLiteralError(literal, f"not a time; write {FORMS}")
+        raise TimeLiteralError(literal, f"not a time; write {forms}")
     fraction = match["fraction"] or ""
     zone = match["zone"] or ""
     text = f"{match['date']}T{match['time'] or '00:00:00'}"
     if fraction:
-        text += "." + fraction.ljust(6, "0")
+        text += "." + fraction[:6].ljust(6, "0")
     try:
         moment = dt.datetime.fromisoformat(text)
         if zone:

@@ -62,6 +62,9 @@ def test_wall_clock(literal: str, moment: dt.datetime) -> None:
         (wall_clock, "2024-05-01 10:00:00.\u0661", "not a time"),
         (wall_clock, "2024-05-01T10:00:00Z", "drop the zone 'Z'"),
         (wall_clock, "2024-05-01 10:00:00-03:00", "drop the zone '-03:00'"),
+        # more fraction digits than the field holds say so, whatever their number
+        (time_ms, "2024-05-01 10:00:00.1234567", "at most 3 fraction digits"),
+        (wall_clock, "2024-05-01 10:00:00.1234567", "at most 6 fraction digits"),
     ],
 )
 def test_bad_literals(convert: object, literal: str, reason: str) -> None:
@@ -69,6 +72,15 @@ def test_bad_literals(convert: object, literal: str, reason: str) -> None:
         convert(literal)  # type: ignore[operator]
     assert info.value.literal == literal
     assert reason in info.value.reason
+
+
+def test_a_wall_clock_time_that_is_not_one_is_told_the_forms_without_a_zone() -> None:
+    # the forms named were those of Sddp times, "[Z|+hh:mm]" and "[.fff]" among them: the
+    # reader was told to write a zone that is then refused
+    with pytest.raises(TimeLiteralError) as info:
+        wall_clock("yesterday")
+    assert "yyyy-MM-dd HH:mm:ss[.ffffff]" in info.value.reason
+    assert "Z" not in info.value.reason and "+hh:mm" not in info.value.reason
 
 
 # ------------------------------------------------------------------------ zones of literals
