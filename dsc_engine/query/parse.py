@@ -180,7 +180,8 @@ def _expected_after(prefix: str) -> tuple[str, ...]:
 
 def _value_hint(text: str, fault: Fault, expected: tuple[str, ...]) -> str:
     """How to write a value written as another language writes it, where a value was expected:
-    ``'admin'`` or a bare ``admin`` (strings take double quotes), ``==`` (equality is one ``=``)."""
+    ``'admin'`` or a bare ``admin`` (strings take double quotes), ``==`` (equality is one ``=``),
+    SQL's set ``in (a, b)`` (a comma where a range's upper bound is due)."""
     if "string" not in expected:
         return ""
     if fault.found == "character" and fault.text == "'":
@@ -189,6 +190,8 @@ def _value_hint(text: str, fault: Fault, expected: tuple[str, ...]) -> str:
         return f"; strings are written in double quotes{shown}"
     if fault.found == "token" and fault.name == "field name":
         return f"; strings are written in double quotes: {json.dumps(fault.text, ensure_ascii=False)}"
+    if fault.found == "token" and fault.text == "," and "'*'" in expected:  # after a range's low bound
+        return "; a set is written in braces, in {a, b}; a range with whitespace between its bounds, in [a b]"
     before = text[: fault.offset]
     doubled = before.endswith("=") and not before.endswith(("<=", ">=", "!="))  # '>==' is a stray '='
     if fault.found == "token" and fault.text == "=" and doubled:

@@ -250,6 +250,11 @@ def test_the_bounds_of_a_range_are_separated_by_whitespace(text: str, offset: in
         ("UserName = admin", "unexpected field name 'admin'; strings are written in double quotes: \"admin\""),
         ('UserName == "admin"', "unexpected '='; equality is one '='"),
         ("OperateType in {'Drop'}", "unexpected character \"'\"; strings are written in double quotes: \"Drop\""),
+        # SQL's set "in (a, b)" opens a range here: the comma says how both are written
+        ('OperateType in ("Drop", "Delete")', "unexpected ','; a set is written in braces, in {a, b}; "
+         "a range with whitespace between its bounds, in [a b]"),
+        ("EffectRow in [1, 2]", "unexpected ','; a set is written in braces, in {a, b}; "
+         "a range with whitespace between its bounds, in [a b]"),
     ],
 )
 def test_a_value_written_as_in_another_language_says_how_to_write_it(text: str, message: str) -> None:
