@@ -106,8 +106,8 @@ class Engine:
         kind loads only that one)."""
         from dsc_engine.sample import bundled
 
-        if isinstance(kinds, str | RecordKind):  # one name is one kind, as ``load(kinds=...)`` takes it
-            kinds = (kinds,)
+        if isinstance(kinds, str | RecordKind) or not isinstance(kinds, Iterable | None):
+            kinds = (kinds,)  # one name is one kind, as ``load(kinds=...)`` takes it (and a non-name is refused)
         engine = cls()
         wanted = {_kind(kind) for kind in kinds} if kinds is not None else set(RecordKind)
         for kind in RecordKind:

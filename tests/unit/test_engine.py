@@ -249,6 +249,14 @@ def test_from_sample_of_one_kind_by_name_loads_that_kind() -> None:
         assert [len(engine.store(kind)) > 0 for kind in RecordKind] == [True, False, False]
 
 
+@pytest.mark.parametrize("kinds", [3, [3], None.__class__])
+def test_from_sample_of_no_kind_names_the_kinds_it_takes(kinds: Any) -> None:
+    """A value that is no kind was iterated (``'int' object is not iterable``, an untyped error that
+    did not say which argument); it is refused as a kind, as ``query`` refuses it."""
+    with pytest.raises(InvalidParameterError, match=r"^kind: .*expected one of audit, masking, dms"):
+        Engine.from_sample(kinds)
+
+
 @pytest.mark.parametrize("value", [[{"queryKey": "userName", "isContain": {1, 2}}], 5, {"a": 1}])
 def test_log_query_op_json_python_values_that_are_not_json_arrays(value: object) -> None:
     with pytest.raises(ApiError) as info:
