@@ -6,6 +6,7 @@ import asyncio
 import inspect
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -38,6 +39,7 @@ from Tea.request import TeaRequest
 import dsc_engine
 from dsc_engine.strategies import record_lists, requests
 from dsc_engine.engine import Engine
+from dsc_engine.errors import ServerConfigError
 from dsc_engine.mocking import UNTHROTTLED, EngineMock, intercepts
 from dsc_engine.models.records import Record
 from dsc_engine.sample import generate
@@ -509,6 +511,28 @@ def test_misuse_of_the_lifecycle_is_refused() -> None:
         cloud.stop()
     with cloud, pytest.raises(RuntimeError, match="already started"):
         cloud.start()
+
+
+@pytest.mark.parametrize(
+    ("make", "arguments", "key", "reason"),
+    [
+        (dsc_engine.mock, {"access_keys": [("LTAI1", "secret")]}, "access_keys[0]", "an AccessKey, not tuple"),
+        (dsc_engine.mock, {"access_keys": AccessKey(id="LTAI1", secret="secret")}, "access_keys",
+         "a list of AccessKeys, not one AccessKey"),
+        (dsc_engine.mock, {"access_keys": "LTAI1:secret"}, "access_keys", "a list of AccessKeys, not str"),
+        (dsc_engine.mock, {"config": {"throttle": False}}, "config", "a ServerConfig, not dict"),
+        (dsc_engine.mock([]).reset, {"config": {"throttle": False}}, "config", "a ServerConfig, not dict"),
+        (TestServer, {"config": {"throttle": False}}, "config", "a ServerConfig, not dict"),
+        (TestServer, {"access_key": ("LTAI1", "secret")}, "access_key", "an AccessKey, not tuple"),
+    ],
+)
+def test_keys_or_a_config_of_the_wrong_type_are_refused_naming_them(
+    make: Any, arguments: dict[str, Any], key: str, reason: str
+) -> None:
+    # they failed deep inside with an AttributeError ('tuple' object has no attribute 'id'), or
+    # iterated a key's text letter by letter
+    with pytest.raises(ServerConfigError, match=rf": {re.escape(key)}: .*{re.escape(reason)}"):
+        make(**arguments).stop()
 
 
 def test_decorated_function_runs_in_a_fresh_mock_each_call(records: list[Record]) -> None:
