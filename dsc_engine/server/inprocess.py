@@ -54,11 +54,18 @@ def _body(body: object) -> bytes:
 def check_sendable(request: Any) -> None:
     """Fail as the synchronous HTTP layer fails on headers it cannot send.
 
-    ``requests`` hands header values to ``http.client``, which encodes each as Latin-1: a value
-    outside it (a user agent in Chinese, say) raises ``UnicodeEncodeError`` before anything is
-    sent, and the SDK reports that. The same error is raised here, so code that fails in
-    production fails under the mock too. (The asynchronous layer, aiohttp, sends UTF-8.)
+    ``requests`` checks every header as it prepares the request (``check_header_validity``): a
+    value that is neither text nor bytes (a number, ``None``), or one with a line break or
+    leading whitespace, is ``InvalidHeader``. Then it hands the values to ``http.client``, which
+    encodes each as Latin-1: a value outside it (a user agent in Chinese, say) raises
+    ``UnicodeEncodeError``. Either is raised before anything is sent, and the SDK reports it.
+    The same errors are raised here, by the same checks, so code that fails in production fails
+    under the mock too. (The asynchronous layer, aiohttp, sends UTF-8.)
     """
+    from requests.utils import check_header_validity  # the SDK's HTTP layer, there with the SDK
+
+    for header in (request.headers or {}).items():
+        check_header_validity(header)
     for value in (request.headers or {}).values():
         if isinstance(value, str):
             value.encode("latin-1")

@@ -30,7 +30,7 @@ from alibabacloud_tea_openapi import utils_models
 from alibabacloud_tea_openapi.client import Client as OpenApiClient
 from alibabacloud_tea_openapi.models import Config
 from darabonba.core import DaraCore
-from darabonba.runtime import RuntimeOptions
+from darabonba.runtime import ExtendsParameters, RuntimeOptions
 from Tea.core import TeaCore
 from Tea.exceptions import TeaException
 from hypothesis import given, settings
@@ -388,6 +388,23 @@ def test_a_header_the_http_layer_cannot_send_fails_in_the_mock_as_in_production(
         SddpClient(_config(endpoint=SDDP_ENDPOINT, **ua)).describe_audit_logs(DescribeAuditLogsRequest())
     assert type(mocked.value) is type(real.value)
     assert isinstance(real.value.inner_exception, UnicodeEncodeError)
+    assert str(mocked.value.inner_exception) == str(real.value.inner_exception)
+
+
+@pytest.mark.parametrize("value", [123, None, "a\r\nX-Injected: 1", " leading", "trailing\n"])
+def test_a_header_requests_refuses_fails_in_the_mock_as_in_production(value: object) -> None:
+    # requests checks every header before sending (check_header_validity): a value that is not
+    # text, or holds a line break or leading whitespace, never leaves the process. The mock
+    # answered such a request.
+    runtime = RuntimeOptions(extends_parameters=ExtendsParameters(headers={"x-trace-id": value}))
+    with TestServer([]) as server, pytest.raises(TeaException) as real:
+        SddpClient(server.sdk_config()).describe_audit_logs_with_options(DescribeAuditLogsRequest(), runtime)
+    with dsc_engine.mock([]), pytest.raises(TeaException) as mocked:
+        SddpClient(_config(endpoint=SDDP_ENDPOINT)).describe_audit_logs_with_options(
+            DescribeAuditLogsRequest(), runtime
+        )
+    assert type(mocked.value) is type(real.value)
+    assert type(mocked.value.inner_exception) is type(real.value.inner_exception)
     assert str(mocked.value.inner_exception) == str(real.value.inner_exception)
 
 
