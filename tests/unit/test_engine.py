@@ -342,6 +342,15 @@ def test_call_says_it_takes_parameters_as_a_mapping(params: object) -> None:
         Engine().call("DescribeAuditLogs", params)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(("name", "value"), [("host", None), ("host", 3), ("request_id", 5), ("request_id", b"id")])
+def test_call_says_host_and_request_id_are_text(name: str, value: object) -> None:
+    """They went into the body as given: an error whose ``RequestId`` was the number 5 or whose
+    ``HostId`` was null, which no service answer holds, and a success echoing the number too."""
+    for params in ({"PageSize": "5"}, {"PageSize": "500"}):
+        with pytest.raises(TypeError, match=rf"call takes {name} as a str, not {type(value).__name__}"):
+            Engine().call("DescribeAuditLogs", params, **{name: value})  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("options", [{"kind": "audits"}, {"kinds": "audits"}, {"kinds": ["audit", "dmss"]}])
 def test_load_of_a_path_with_an_unknown_kind_is_an_invalid_parameter(tmp_path, options) -> None:
     (tmp_path / "x.jsonl").write_text("")
