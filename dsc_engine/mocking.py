@@ -54,7 +54,14 @@ from dsc_engine.engine import Engine
 from dsc_engine.server.app import Application
 from dsc_engine.server.auth import AnyCredentials
 from dsc_engine.server.config import DEFAULT_RATE, AccessKey, ServerConfig, ThrottleConfig, checked_config
-from dsc_engine.server.inprocess import call_wsgi, check_sendable, hostname, routing, wsgi_environ
+from dsc_engine.server.inprocess import (
+    call_wsgi,
+    check_sendable,
+    check_sendable_async,
+    hostname,
+    routing,
+    wsgi_environ,
+)
 from dsc_engine.testdata import UNCHANGED, Data, Serving, Unchanged, kept, serving
 
 #: What to install for the SDK-facing parts of dsc-engine (the SDK clients, pytest).
@@ -172,6 +179,7 @@ class _Interceptor:
             mock = self.answering(request)
             if mock is None:
                 return await send_async.__func__(request, runtime_option)
+            check_sendable_async(request)
             return mock.answer(request, response)
 
         for name, original, replacement in (
@@ -418,6 +426,7 @@ __all__ = [
     "EngineMock",
     "call_wsgi",
     "check_sendable",
+    "check_sendable_async",
     "intercepts",
     "mock",
     "wsgi_environ",

@@ -408,6 +408,27 @@ def test_a_header_requests_refuses_fails_in_the_mock_as_in_production(value: obj
     assert str(mocked.value.inner_exception) == str(real.value.inner_exception)
 
 
+@pytest.mark.parametrize("value", [123, None, b"bytes", "a\r\nX-Injected: 1", "bell\x07", "报表"])
+def test_a_header_aiohttp_refuses_fails_in_the_mock_as_in_production(value: object) -> None:
+    # the asynchronous layer, aiohttp, serializes headers its own way: a value that is not a str
+    # (bytes too) or holds a control character is refused before anything is sent, where UTF-8
+    # text goes out. The mock answered every one of them.
+    runtime = RuntimeOptions(extends_parameters=ExtendsParameters(headers={"x-trace-id": value}))
+
+    def outcome(client: SddpClient) -> tuple[type, type | None, str]:
+        try:
+            asyncio.run(client.describe_audit_logs_with_options_async(DescribeAuditLogsRequest(), runtime))
+        except TeaException as exc:
+            inner = getattr(exc, "inner_exception", None)
+            return type(exc), type(inner), str(inner)
+        return type(None), None, "answered"
+
+    with TestServer([]) as server:
+        real = outcome(SddpClient(server.sdk_config()))
+    with dsc_engine.mock([]):
+        assert outcome(SddpClient(_config(endpoint=SDDP_ENDPOINT))) == real
+
+
 # -- the public strategies through the SDK --------------------------------------------------------
 
 SDK_REQUESTS = {
