@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import inspect
 import json
 import os
 import time
@@ -12,7 +13,9 @@ from typing import Any
 import pytest
 
 from dsc_engine import ApiError, Engine, sample
+from dsc_engine.engine import PATH_OPTIONS
 from dsc_engine.errors import InvalidParameterError, RecordError
+from dsc_engine.io.imports import load_into
 from dsc_engine.models import AuditLog, MaskingRun, RecordKind, SensitiveDataAuditLog, SensitiveDataEntry
 from dsc_engine.store import Store
 from dsc_engine.wire.codec import to_wire
@@ -349,6 +352,16 @@ def test_call_says_host_and_request_id_are_text(name: str, value: object) -> Non
     for params in ({"PageSize": "5"}, {"PageSize": "500"}):
         with pytest.raises(TypeError, match=rf"call takes {name} as a str, not {type(value).__name__}"):
             Engine().call("DescribeAuditLogs", params, **{name: value})  # type: ignore[arg-type]
+
+
+def test_load_of_a_path_names_the_options_it_takes(tmp_path) -> None:
+    """An unknown option was refused as ``load_into() got an unexpected keyword argument``,
+    naming a function the caller never called and not what load takes."""
+    (tmp_path / "x.jsonl").write_text("")
+    with pytest.raises(TypeError, match=r"^load takes no option 'strcit' .*: strict, rejects_path, progress"):
+        Engine().load(str(tmp_path / "x.jsonl"), strcit=True)
+    keywords = inspect.signature(load_into).parameters
+    assert set(PATH_OPTIONS) == {n for n, p in keywords.items() if p.kind is p.KEYWORD_ONLY} - {"kind"}
 
 
 @pytest.mark.parametrize("options", [{"kind": "audits"}, {"kinds": "audits"}, {"kinds": ["audit", "dmss"]}])
