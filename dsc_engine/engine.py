@@ -35,6 +35,10 @@ from dsc_engine.wire.catalog import check_record
 from dsc_engine.wire.codec import from_wire
 
 
+#: The options ``Engine.load`` passes on to the importer with a path (``load_into``'s keywords).
+PATH_OPTIONS = ("strict", "rejects_path", "progress", "keep_duplicates", "kinds")
+
+
 class Engine:
     """Records of the three kinds, answering the APIs and filter queries.
 
@@ -106,8 +110,8 @@ class Engine:
         kind loads only that one)."""
         from dsc_engine.sample import bundled
 
-        if isinstance(kinds, str | RecordKind):  # one name is one kind, as ``load(kinds=...)`` takes it
-            kinds = (kinds,)
+        if isinstance(kinds, str | RecordKind) or not isinstance(kinds, Iterable | None):
+            kinds = (kinds,)  # one name is one kind, as ``load(kinds=...)`` takes it (and a non-name is refused)
         engine = cls()
         wanted = {_kind(kind) for kind in kinds} if kinds is not None else set(RecordKind)
         for kind in RecordKind:
@@ -151,6 +155,11 @@ class Engine:
         if isinstance(records_or_path, bytes):  # a path as bytes, as ``open`` takes it
             records_or_path = os.fsdecode(records_or_path)
         if isinstance(records_or_path, str | os.PathLike):
+            unknown = [name for name in options if name not in PATH_OPTIONS]
+            if unknown:
+                raise TypeError(
+                    f"load takes no option {unknown[0]!r} for a path; its options are: {', '.join(PATH_OPTIONS)}"
+                )
             if options.get("kinds") is not None:
                 options["kinds"] = _kinds(options["kinds"])
             return load_into(self, records_or_path, kind=None if kind is None else _kind(kind), **options)

@@ -33,12 +33,29 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
+from typing import Any
 
 import attrs
 
 
 class DscError(Exception):
-    """Base class of every error dsc-engine raises on purpose."""
+    """Base class of every error dsc-engine raises on purpose.
+
+    Pickled and copied whole (``args`` and every attribute), not by calling the class again
+    with its message, as ``Exception`` does: the subclasses' constructors take their fields, so
+    an error raised in a worker process reaches the caller as raised.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _rebuilt, (type(self), self.args, self.__dict__)
+
+
+def _rebuilt(cls: type[DscError], args: tuple[Any, ...], fields: dict[str, Any]) -> DscError:
+    """A :class:`DscError` of ``cls`` with ``args`` and ``fields``, its ``__init__`` not run."""
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(fields)
+    return error
 
 
 class RecordError(DscError):

@@ -53,8 +53,15 @@ from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.engine import Engine
 from dsc_engine.server.app import Application
 from dsc_engine.server.auth import AnyCredentials
-from dsc_engine.server.config import DEFAULT_RATE, AccessKey, ServerConfig, ThrottleConfig
-from dsc_engine.server.inprocess import call_wsgi, check_sendable, hostname, routing, wsgi_environ
+from dsc_engine.server.config import DEFAULT_RATE, AccessKey, ServerConfig, ThrottleConfig, checked_config
+from dsc_engine.server.inprocess import (
+    call_wsgi,
+    check_sendable,
+    check_sendable_async,
+    hostname,
+    routing,
+    wsgi_environ,
+)
 from dsc_engine.testdata import UNCHANGED, Data, Serving, Unchanged, kept, serving
 
 #: What to install for the SDK-facing parts of dsc-engine (the SDK clients, pytest).
@@ -172,6 +179,7 @@ class _Interceptor:
             mock = self.answering(request)
             if mock is None:
                 return await send_async.__func__(request, runtime_option)
+            check_sendable_async(request)
             return mock.answer(request, response)
 
         for name, original, replacement in (
@@ -206,7 +214,8 @@ class EngineMock:
     ) -> None:
         self._data = kept(data)
         #: the configuration ``reset`` returns to: the last one given, at creation or to ``reset``
-        self._base = (config or UNTHROTTLED).with_keys(access_keys, "mock(access_keys=...)")
+        base = UNTHROTTLED if config is None else checked_config(config, "dsc_engine.mock")
+        self._base = base.with_keys(access_keys, "dsc_engine.mock")
         #: the configuration requests are checked under
         self.config = self._base
         self._clock = clock
@@ -255,7 +264,7 @@ class EngineMock:
         if data is not UNCHANGED:
             self._data = kept(data)
         if config is not None:
-            self._base = config
+            self._base = checked_config(config, "EngineMock.reset")
         self.config = self._base
         if self._started:
             self._serve()
@@ -417,6 +426,7 @@ __all__ = [
     "EngineMock",
     "call_wsgi",
     "check_sendable",
+    "check_sendable_async",
     "intercepts",
     "mock",
     "wsgi_environ",

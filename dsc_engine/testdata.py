@@ -37,16 +37,11 @@ def engine_for(data: Data) -> Engine:
     if data is None:
         for records in _sample_records():
             engine.load(records)
-    elif isinstance(data, str | bytes | os.PathLike):
-        raise RecordError(
-            "record", "", "data is records, a {kind: records} mapping, an Engine or None, not "
-            f"{type(data).__name__}; load a file with Engine().load(path)", "data",
-        )
     elif isinstance(data, Mapping):
         for kind, items in data.items():
-            engine.load(items, kind=kind)
+            engine.load(_items(items, f"data[{kind!r}]"), kind=kind)
     else:
-        engine.load(records_of(data))
+        engine.load(records_of(_items(data, "data")))
     return engine
 
 
@@ -67,12 +62,30 @@ def records_of(items: Iterable[Item]) -> list[Record]:
 
 
 def kept(data: Data) -> Data:
-    """``data`` as it can be read again at every start (an iterator is read once, here)."""
-    if data is None or isinstance(data, Engine | str | bytes | os.PathLike):
+    """``data`` as it can be read again at every start (an iterator is read once, here).
+
+    Anything that is not :data:`Data` (a path, a number, one record or JSON object not in a
+    list, as a kind's items too) is a :class:`RecordError` on ``data`` (or ``data[kind]``)."""
+    if data is None or isinstance(data, Engine):
         return data
     if isinstance(data, Mapping):
-        return {kind: list(items) for kind, items in data.items()}
-    return list(data)
+        return {kind: _items(items, f"data[{kind!r}]") for kind, items in data.items()}
+    return _items(data, "data")
+
+
+def _items(items: object, where: str) -> list[Item]:
+    """The items of ``data`` (or of one of its kinds) in a list; refused when they are none."""
+    hint = ""
+    if isinstance(items, str | bytes | os.PathLike):
+        hint = "; load a file with Engine().load(path)"
+    elif isinstance(items, Mapping) or type(items) in {kind.record_class for kind in RecordKind}:
+        hint = "; put one record in a list"
+    elif isinstance(items, Iterable):
+        return list(items)
+    raise RecordError(
+        "record", "", "data is records, a {kind: records} mapping, an Engine or None, not "
+        f"{type(items).__name__}{hint}", where,
+    )
 
 
 @functools.cache

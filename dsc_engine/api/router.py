@@ -63,11 +63,15 @@ def call(
 ) -> dict[str, Any]:
     """Answer one request: the JSON-ready response body, or raise :class:`ApiError`.
 
-    ``params`` that are no mapping are the caller's slip, not a request: a ``TypeError``."""
+    ``params`` that are no mapping, a ``host`` or ``request_id`` that is no text (they become
+    the body's ``HostId`` and ``RequestId``), are the caller's slip, not a request: a ``TypeError``."""
     if not isinstance(params, Mapping):
         raise TypeError(
             f"call takes the request parameters as a mapping of names to values, not {type(params).__name__}"
         )
+    for name, value, absent in (("host", host, False), ("request_id", request_id, True)):
+        if not isinstance(value, str) and not (absent and value is None):
+            raise TypeError(f"call takes {name} as a str, not {type(value).__name__}")
     request_id = request_id or new_request_id()
     product = product_of(action, version)
     lang = _asked_lang(None, params)

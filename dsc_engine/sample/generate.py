@@ -276,8 +276,15 @@ def generate(kind: RecordKind | str, n: int, seed: int = DEFAULT_SEED) -> list[R
 
 def iterate(kind: RecordKind | str, n: int, seed: int = DEFAULT_SEED) -> Iterator[Record]:
     """The records of :func:`generate`, one at a time (audit and DMS logs are never all in memory
-    at once, for data sets larger than memory)."""
+    at once, for data sets larger than memory). A bad ``kind`` or ``n`` (not an ``int`` of 0 or
+    more) is a ``ValueError`` at the call."""
     kind = RecordKind.parse(kind)
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ValueError(f"n: the number of records is an integer of 0 or more, not {n!r}")
+    return _records(kind, n, seed)
+
+
+def _records(kind: RecordKind, n: int, seed: int) -> Iterator[Record]:
     rng = random.Random(f"{kind.value}:{seed}")
     pools = _Pools(random.Random(seed))
     if kind is RecordKind.MASKING_RUN:

@@ -97,14 +97,33 @@ class ServerConfig:
     port: int = DEFAULT_PORT
 
     def with_keys(self, keys: Iterable[AccessKey], source: str) -> ServerConfig:
-        """This configuration plus ``keys``; the same id twice with different secrets is an error."""
+        """This configuration plus ``keys``; the same id twice with different secrets is an error,
+        and so is anything that is not a list of :class:`AccessKey` (named ``access_keys``)."""
+        if isinstance(keys, AccessKey | str | bytes) or not isinstance(keys, Iterable):
+            given = "one AccessKey" if isinstance(keys, AccessKey) else type(keys).__name__
+            raise ServerConfigError(source, "access_keys", f"expected a list of AccessKeys, not {given}")
         merged = dict(self.access_keys)
-        for key in keys:
+        for index, key in enumerate(keys):
+            checked_key(key, source, f"access_keys[{index}]")
             known = merged.get(key.id)
             if known is not None and known != key:
                 raise ServerConfigError(source, key.id, "access key id configured twice, differently")
             merged[key.id] = key
         return attrs.evolve(self, access_keys=merged)
+
+
+def checked_key(key: object, source: str, name: str) -> AccessKey:
+    """``key`` when it is an :class:`AccessKey`, else a :class:`ServerConfigError` on ``name``."""
+    if not isinstance(key, AccessKey):
+        raise ServerConfigError(source, name, f"expected an AccessKey, not {type(key).__name__}")
+    return key
+
+
+def checked_config(config: object, source: str) -> ServerConfig:
+    """``config`` when it is a :class:`ServerConfig`, else a :class:`ServerConfigError` on ``config``."""
+    if not isinstance(config, ServerConfig):
+        raise ServerConfigError(source, "config", f"expected a ServerConfig, not {type(config).__name__}")
+    return config
 
 
 def generate_access_key() -> AccessKey:

@@ -3,8 +3,9 @@
 ``dsc_engine.mock`` hands each request of the official SDKs (a ``DaraRequest`` or a
 ``TeaRequest``, complete: signed, every header set) to the server's own :class:`Application`:
 :func:`wsgi_environ` makes the PEP 3333 environ the SDK's HTTP layer would have put on the wire,
-:func:`call_wsgi` runs the application on it, and :func:`check_sendable` fails where the
-synchronous HTTP layer would. :func:`routing` reads the host, action and version a request is for.
+:func:`call_wsgi` runs the application on it, and :func:`check_sendable` and
+:func:`check_sendable_async` fail where the synchronous and asynchronous HTTP layers would.
+:func:`routing` reads the host, action and version a request is for.
 """
 
 from __future__ import annotations
@@ -54,14 +55,37 @@ def _body(body: object) -> bytes:
 def check_sendable(request: Any) -> None:
     """Fail as the synchronous HTTP layer fails on headers it cannot send.
 
-    ``requests`` hands header values to ``http.client``, which encodes each as Latin-1: a value
-    outside it (a user agent in Chinese, say) raises ``UnicodeEncodeError`` before anything is
-    sent, and the SDK reports that. The same error is raised here, so code that fails in
-    production fails under the mock too. (The asynchronous layer, aiohttp, sends UTF-8.)
+    ``requests`` checks every header as it prepares the request (``check_header_validity``): a
+    value that is neither text nor bytes (a number, ``None``), or one with a line break or
+    leading whitespace, is ``InvalidHeader``. Then it hands the values to ``http.client``, which
+    encodes each as Latin-1: a value outside it (a user agent in Chinese, say) raises
+    ``UnicodeEncodeError``. Either is raised before anything is sent, and the SDK reports it.
+    The same errors are raised here, by the same checks, so code that fails in production fails
+    under the mock too. (The asynchronous layer, aiohttp, sends UTF-8.)
     """
+    from requests.utils import check_header_validity  # the SDK's HTTP layer, there with the SDK
+
+    for header in (request.headers or {}).items():
+        check_header_validity(header)
     for value in (request.headers or {}).values():
         if isinstance(value, str):
             value.encode("latin-1")
+
+
+def check_sendable_async(request: Any) -> None:
+    """Fail as the asynchronous HTTP layer fails on headers it cannot send.
+
+    aiohttp serializes the headers as it writes the request, as UTF-8: a value that is not a
+    ``str`` (a number, ``None``, bytes) is a ``TypeError``, a control character (a line break)
+    a ``ValueError``, before anything is sent. The installed aiohttp's own serializer is run
+    here on the same headers, so the same error is raised.
+    """
+    from aiohttp import http_writer  # the SDK's asynchronous HTTP layer, there with the SDK
+    from multidict import CIMultiDict
+
+    serialize = getattr(http_writer, "_serialize_headers", None)
+    if serialize is not None:  # an aiohttp without it: nothing to mirror
+        serialize(f"{str(request.method or 'GET').upper()} / HTTP/1.1", CIMultiDict(request.headers or {}))
 
 
 def wsgi_environ(request: Any) -> dict[str, Any]:

@@ -235,10 +235,13 @@ def requests(action: str, *, wire: bool = True) -> st.SearchStrategy[dict[str, o
 Fault = tuple[dict[str, object | None], str]
 
 
-def faults(operation: Operation) -> list[Fault]:
-    """One-fault changes of a valid request of ``operation`` and the error code each must answer,
-    derived from its description: bounds, types, documented values, formats, the window, aliases,
-    an unknown name, a missing or empty required parameter. ``None`` removes the parameter."""
+def faults(operation: Operation | str) -> list[Fault]:
+    """One-fault changes of a valid request of ``operation`` (its description, or its action's
+    name) and the error code each must answer, derived from its description: bounds, types,
+    documented values, formats, the window, aliases, an unknown name, a missing or empty required
+    parameter. ``None`` removes the parameter."""
+    if isinstance(operation, str):
+        operation = _operation(operation)
     out: list[Fault] = [({"Foo": "1"}, "InvalidParameter")]
     if operation.one(Role.LANG) is None:
         out.append(({"Lang": "en_us"}, "InvalidParameter"))

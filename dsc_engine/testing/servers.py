@@ -23,6 +23,8 @@ from dsc_engine.server.config import (
     Limits,
     ServerConfig,
     ThrottleConfig,
+    checked_config,
+    checked_key,
     generate_access_key,
 )
 from dsc_engine.server.host import RunningServer
@@ -58,10 +60,12 @@ class TestServer:
         config: ServerConfig | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.access_key = access_key or generate_access_key()
+        self.access_key = generate_access_key() if access_key is None else checked_key(
+            access_key, "TestServer", "access_key"
+        )
         self._clock = clock
         #: the configuration ``reset`` returns to: the last one given, at creation or to ``reset``
-        self._base = self._keyed(config or UNTHROTTLED)
+        self._base = self._keyed(UNTHROTTLED if config is None else checked_config(config, "TestServer"))
         #: the configuration requests are checked under (with this server's key)
         self.server_config = self._base
         self._serving: Serving = serving(data)
@@ -91,7 +95,7 @@ class TestServer:
         The connection limits (``max_connections``, ``request_timeout``) stay those the server
         started with; a ``config`` asking for others is a :class:`ServerConfigError`.
         """
-        keyed = self._base if config is None else self._keyed(config)
+        keyed = self._base if config is None else self._keyed(checked_config(config, "TestServer.reset"))
         for name, now, asked in zip(
             ("max_connections", "request_timeout"),
             _host_limits(self._base.limits),

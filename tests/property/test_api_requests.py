@@ -519,3 +519,12 @@ def test_an_enumerated_or_boolean_parameter_is_answered_exactly_when_its_text_is
         assert f'"{name}"' in error.message
     else:
         assert TEXT_VALUES[action, name](text)
+
+
+def test_faults_take_an_action_name_as_the_other_strategies_do() -> None:
+    """``faults("DescribeAuditLogs")`` failed with ``'str' object has no attribute 'one'``: every
+    other public strategy takes the action's name."""
+    for action, operation in OPERATIONS.items():
+        assert pools.faults(action) == pools.faults(operation)
+    with pytest.raises(ValueError, match="unknown action 'Nope'; expected one of DescribeAuditLogs"):
+        pools.faults("Nope")

@@ -6,6 +6,7 @@ import asyncio
 import inspect
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -29,7 +30,7 @@ from alibabacloud_tea_openapi import utils_models
 from alibabacloud_tea_openapi.client import Client as OpenApiClient
 from alibabacloud_tea_openapi.models import Config
 from darabonba.core import DaraCore
-from darabonba.runtime import RuntimeOptions
+from darabonba.runtime import ExtendsParameters, RuntimeOptions
 from Tea.core import TeaCore
 from Tea.exceptions import TeaException
 from hypothesis import given, settings
@@ -38,6 +39,7 @@ from Tea.request import TeaRequest
 import dsc_engine
 from dsc_engine.strategies import record_lists, requests
 from dsc_engine.engine import Engine
+from dsc_engine.errors import ServerConfigError
 from dsc_engine.mocking import UNTHROTTLED, EngineMock, intercepts
 from dsc_engine.models.records import Record
 from dsc_engine.sample import generate
@@ -389,6 +391,44 @@ def test_a_header_the_http_layer_cannot_send_fails_in_the_mock_as_in_production(
     assert str(mocked.value.inner_exception) == str(real.value.inner_exception)
 
 
+@pytest.mark.parametrize("value", [123, None, "a\r\nX-Injected: 1", " leading", "trailing\n"])
+def test_a_header_requests_refuses_fails_in_the_mock_as_in_production(value: object) -> None:
+    # requests checks every header before sending (check_header_validity): a value that is not
+    # text, or holds a line break or leading whitespace, never leaves the process. The mock
+    # answered such a request.
+    runtime = RuntimeOptions(extends_parameters=ExtendsParameters(headers={"x-trace-id": value}))
+    with TestServer([]) as server, pytest.raises(TeaException) as real:
+        SddpClient(server.sdk_config()).describe_audit_logs_with_options(DescribeAuditLogsRequest(), runtime)
+    with dsc_engine.mock([]), pytest.raises(TeaException) as mocked:
+        SddpClient(_config(endpoint=SDDP_ENDPOINT)).describe_audit_logs_with_options(
+            DescribeAuditLogsRequest(), runtime
+        )
+    assert type(mocked.value) is type(real.value)
+    assert type(mocked.value.inner_exception) is type(real.value.inner_exception)
+    assert str(mocked.value.inner_exception) == str(real.value.inner_exception)
+
+
+@pytest.mark.parametrize("value", [123, None, b"bytes", "a\r\nX-Injected: 1", "bell\x07", "报表"])
+def test_a_header_aiohttp_refuses_fails_in_the_mock_as_in_production(value: object) -> None:
+    # the asynchronous layer, aiohttp, serializes headers its own way: a value that is not a str
+    # (bytes too) or holds a control character is refused before anything is sent, where UTF-8
+    # text goes out. The mock answered every one of them.
+    runtime = RuntimeOptions(extends_parameters=ExtendsParameters(headers={"x-trace-id": value}))
+
+    def outcome(client: SddpClient) -> tuple[type, type | None, str]:
+        try:
+            asyncio.run(client.describe_audit_logs_with_options_async(DescribeAuditLogsRequest(), runtime))
+        except TeaException as exc:
+            inner = getattr(exc, "inner_exception", None)
+            return type(exc), type(inner), str(inner)
+        return type(None), None, "answered"
+
+    with TestServer([]) as server:
+        real = outcome(SddpClient(server.sdk_config()))
+    with dsc_engine.mock([]):
+        assert outcome(SddpClient(_config(endpoint=SDDP_ENDPOINT))) == real
+
+
 # -- the public strategies through the SDK --------------------------------------------------------
 
 SDK_REQUESTS = {
@@ -509,6 +549,28 @@ def test_misuse_of_the_lifecycle_is_refused() -> None:
         cloud.stop()
     with cloud, pytest.raises(RuntimeError, match="already started"):
         cloud.start()
+
+
+@pytest.mark.parametrize(
+    ("make", "arguments", "key", "reason"),
+    [
+        (dsc_engine.mock, {"access_keys": [("LTAI1", "secret")]}, "access_keys[0]", "an AccessKey, not tuple"),
+        (dsc_engine.mock, {"access_keys": AccessKey(id="LTAI1", secret="secret")}, "access_keys",
+         "a list of AccessKeys, not one AccessKey"),
+        (dsc_engine.mock, {"access_keys": "LTAI1:secret"}, "access_keys", "a list of AccessKeys, not str"),
+        (dsc_engine.mock, {"config": {"throttle": False}}, "config", "a ServerConfig, not dict"),
+        (dsc_engine.mock([]).reset, {"config": {"throttle": False}}, "config", "a ServerConfig, not dict"),
+        (TestServer, {"config": {"throttle": False}}, "config", "a ServerConfig, not dict"),
+        (TestServer, {"access_key": ("LTAI1", "secret")}, "access_key", "an AccessKey, not tuple"),
+    ],
+)
+def test_keys_or_a_config_of_the_wrong_type_are_refused_naming_them(
+    make: Any, arguments: dict[str, Any], key: str, reason: str
+) -> None:
+    # they failed deep inside with an AttributeError ('tuple' object has no attribute 'id'), or
+    # iterated a key's text letter by letter
+    with pytest.raises(ServerConfigError, match=rf": {re.escape(key)}: .*{re.escape(reason)}"):
+        make(**arguments).stop()
 
 
 def test_decorated_function_runs_in_a_fresh_mock_each_call(records: list[Record]) -> None:

@@ -269,6 +269,18 @@ def test_a_path_is_not_data() -> None:
         engine_for("audit.jsonl")  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    ("data", "where"), [(3, "data"), ({"audit": 3}, "data['audit']"), ({"dms": None}, "data['dms']")]
+)
+def test_data_that_is_no_records_is_a_record_error_saying_so(data: Any, where: str) -> None:
+    # what the mock, TestServer and reset take is records or a {kind: records} mapping: anything
+    # else is refused as the data's fault, when it is given, never as "'int' object is not iterable"
+    for give in (EngineMock, TestServer, EngineMock().reset, engine_for):
+        with pytest.raises(RecordError, match=r"records, a \{kind: records\} mapping") as caught:
+            give(data)
+        assert caught.value.where == where
+
+
 # -- across tests: a pytest run of its own ------------------------------------------------------
 
 SESSION_TESTS = '''

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import inspect
 import json
 import os
 import time
@@ -12,7 +13,9 @@ from typing import Any
 import pytest
 
 from dsc_engine import ApiError, Engine, sample
+from dsc_engine.engine import PATH_OPTIONS
 from dsc_engine.errors import InvalidParameterError, RecordError
+from dsc_engine.io.imports import load_into
 from dsc_engine.models import AuditLog, MaskingRun, RecordKind, SensitiveDataAuditLog, SensitiveDataEntry
 from dsc_engine.store import Store
 from dsc_engine.wire.codec import to_wire
@@ -249,6 +252,14 @@ def test_from_sample_of_one_kind_by_name_loads_that_kind() -> None:
         assert [len(engine.store(kind)) > 0 for kind in RecordKind] == [True, False, False]
 
 
+@pytest.mark.parametrize("kinds", [3, [3], None.__class__])
+def test_from_sample_of_no_kind_names_the_kinds_it_takes(kinds: Any) -> None:
+    """A value that is no kind was iterated (``'int' object is not iterable``, an untyped error that
+    did not say which argument); it is refused as a kind, as ``query`` refuses it."""
+    with pytest.raises(InvalidParameterError, match=r"^kind: .*expected one of audit, masking, dms"):
+        Engine.from_sample(kinds)
+
+
 @pytest.mark.parametrize("value", [[{"queryKey": "userName", "isContain": {1, 2}}], 5, {"a": 1}])
 def test_log_query_op_json_python_values_that_are_not_json_arrays(value: object) -> None:
     with pytest.raises(ApiError) as info:
@@ -332,6 +343,25 @@ def test_call_says_it_takes_parameters_as_a_mapping(params: object) -> None:
     AttributeError from inside the router: 'NoneType' object has no attribute 'get')."""
     with pytest.raises(TypeError, match="call takes the request parameters as a mapping"):
         Engine().call("DescribeAuditLogs", params)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("name", "value"), [("host", None), ("host", 3), ("request_id", 5), ("request_id", b"id")])
+def test_call_says_host_and_request_id_are_text(name: str, value: object) -> None:
+    """They went into the body as given: an error whose ``RequestId`` was the number 5 or whose
+    ``HostId`` was null, which no service answer holds, and a success echoing the number too."""
+    for params in ({"PageSize": "5"}, {"PageSize": "500"}):
+        with pytest.raises(TypeError, match=rf"call takes {name} as a str, not {type(value).__name__}"):
+            Engine().call("DescribeAuditLogs", params, **{name: value})  # type: ignore[arg-type]
+
+
+def test_load_of_a_path_names_the_options_it_takes(tmp_path) -> None:
+    """An unknown option was refused as ``load_into() got an unexpected keyword argument``,
+    naming a function the caller never called and not what load takes."""
+    (tmp_path / "x.jsonl").write_text("")
+    with pytest.raises(TypeError, match=r"^load takes no option 'strcit' .*: strict, rejects_path, progress"):
+        Engine().load(str(tmp_path / "x.jsonl"), strcit=True)
+    keywords = inspect.signature(load_into).parameters
+    assert set(PATH_OPTIONS) == {n for n, p in keywords.items() if p.kind is p.KEYWORD_ONLY} - {"kind"}
 
 
 @pytest.mark.parametrize("options", [{"kind": "audits"}, {"kinds": "audits"}, {"kinds": ["audit", "dmss"]}])

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
+from collections.abc import Callable
+
+import pytest
+
+from dsc_engine import ApiError, Engine
+from dsc_engine.server.config import load_config
 from dsc_engine.errors import (
+    DscError,
     FilterSyntaxError,
     InvalidParameterError,
     Reason,
@@ -53,3 +62,41 @@ def test_the_caret_stands_under_the_fault_as_a_terminal_shows_the_line() -> None
     assert caret_line('a\x0bb\x85c\u2028d', 7) == (1, 8, 'a\\x0bb\\x85c\\u2028d\n' + " " * 18 + "^")
     assert caret_line('a = 1\r\nand', 7) == (2, 1, "and\n^")  # a Windows line end is no part of a line
     assert caret_line('a = 1\r\nand', 5) == (1, 6, "a = 1\n     ^")
+
+
+def _raised(call: Callable[[], object]) -> DscError:
+    try:
+        call()
+    except DscError as exc:
+        return exc
+    raise AssertionError("nothing was raised")
+
+
+RAISING: dict[str, Callable[[], object]] = {
+    "ApiError": lambda: Engine().describe_audit_logs(PageSize=500),
+    "RecordError": lambda: Engine().load([None]),
+    "FilterSyntaxError": lambda: Engine().query("audit", "UserName =="),
+    "FilterFieldError": lambda: Engine().query("audit", "Nope = 1"),
+    "InvalidParameterError": lambda: Engine().query("audits", ""),
+    "BackendError": lambda: Engine.connect("foo://x"),
+    "ImportFailure": lambda: Engine().load("/nonexistent/logs.jsonl"),
+    "ServerConfigError": lambda: load_config("/nonexistent/server.toml"),
+}
+
+
+@pytest.mark.parametrize("name", list(RAISING))
+@pytest.mark.parametrize("how", ["pickle", "copy", "deepcopy"])
+def test_an_error_survives_pickling_and_copying(name: str, how: str) -> None:
+    """Errors cross process boundaries (a ProcessPoolExecutor's worker, multiprocessing) by
+    pickle, and copy.copy uses the same protocol: each was rebuilt by calling its class with
+    its message alone (``__init__() missing 2 required positional arguments``), so a worker's
+    error broke the pool instead of reaching the caller."""
+    error = _raised(RAISING[name])
+    assert type(error).__name__ == name
+    again = {"pickle": lambda e: pickle.loads(pickle.dumps(e)), "copy": copy.copy, "deepcopy": copy.deepcopy}[how](
+        error
+    )
+    assert type(again) is type(error)
+    assert (str(again), again.args, vars(again)) == (str(error), error.args, vars(error))
+    if isinstance(error, ApiError):
+        assert isinstance(again, ApiError) and again.body == error.body

@@ -10,7 +10,7 @@ import pytest
 from dsc_engine.wire.codec import to_wire
 from dsc_engine.models import RecordKind, ServiceType
 from dsc_engine.sample import BUNDLED_SIZES, DEFAULT_SEED, bundled, generate
-from dsc_engine.sample.generate import EPOCH_END, WINDOW_SECONDS
+from dsc_engine.sample.generate import EPOCH_END, WINDOW_SECONDS, iterate
 
 
 @pytest.mark.parametrize("kind", list(RecordKind))
@@ -64,3 +64,17 @@ def test_dms_logs_carry_one_to_four_entries() -> None:
     counts = collections.Counter(len(log.sensitive_data_log) for log in logs)
     assert set(counts) == {1, 2, 3, 4}
     assert all("@" in log.db_display_name for log in logs)
+
+
+@pytest.mark.parametrize("n", [-1, -5, "5", 2.5, True, None])
+@pytest.mark.parametrize("kind", list(RecordKind))
+def test_a_count_that_is_no_number_of_records_is_refused(kind: RecordKind, n: object) -> None:
+    """``generate("audit", -5)`` gave an empty list, so a test built on it passed on no data,
+    ``True`` one record; a string or a float failed inside with a TypeError about ``range``
+    or ``<``. Each is now a ValueError naming ``n``, as an unknown kind is one naming the kind,
+    from ``iterate`` too, at the call rather than at the first record."""
+    with pytest.raises(ValueError, match=rf"^n: the number of records is an integer of 0 or more, not {n!r}"):
+        generate(kind, n)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="^n: "):
+        iterate(kind, n)  # type: ignore[arg-type]
+    assert generate(kind, 0) == []
