@@ -72,9 +72,7 @@ class Request:
 def read_request(operation: Operation, params: Mapping[str, object]) -> Request:
     """Validate every parameter of ``params`` for ``operation``, in the page's order."""
     reader = Reader(operation.action, params)
-    reader.check_names(
-        operation.names, [p.name for p in operation.parameters if p.wire is WireType.JSON]
-    )
+    reader.check_names(operation.names, operation.json_names)
     steps = _steps(operation)
     reading = _Reading(operation)
     # the parameters given and the required ones, in the page's order (an absent optional

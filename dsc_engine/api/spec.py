@@ -167,6 +167,11 @@ class Operation:
         """Every parameter name the operation accepts, aliases included."""
         return frozenset(n for p in self.parameters for n in (p.name, *p.aliases))
 
+    @functools.cached_property
+    def json_names(self) -> frozenset[str]:
+        """The names of the parameters whose value is JSON text (``Reader.check_names``)."""
+        return frozenset(p.name for p in self.parameters if p.wire is WireType.JSON)
+
     @property
     def max_page_size(self) -> int:
         size = self.one(Role.PAGE_SIZE)
