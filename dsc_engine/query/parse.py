@@ -99,7 +99,24 @@ def filter_zone(zone: object) -> dt.tzinfo:
         # offset (local mean time, +08:06 for Asia/Shanghai), not the one in force then; its
         # IANA name gives the zone's own rules.
         return filter_zone(name)
+    if type(zone) not in _CACHED_ZONES:  # a caller's own tzinfo: it must give an offset
+        _check_offset(zone)
     return zone
+
+
+def _check_offset(zone: dt.tzinfo) -> None:
+    """Refuse a ``tzinfo`` whose ``utcoffset`` fails, gives none or gives a day or more, as the
+    zone, before any time is read in it (tried on one time: a zone is not probed at every time)."""
+    try:
+        offset = dt.datetime(2000, 1, 1, tzinfo=zone).utcoffset()
+    except Exception as exc:  # the deliberate catch-all of a caller's code: whatever it raises
+        reason = f"its utcoffset failed ({type(exc).__name__}: {exc})"
+    else:
+        if offset is not None:
+            return
+        reason = "its utcoffset gives no offset (None)"
+    raise InvalidParameterError("zone", zone, Reason(f"a zone must give a UTC offset; {reason}",
+                                                      "时区必须给出 UTC 偏移，其 utcoffset 未给出"))
 
 
 @functools.lru_cache(maxsize=1_024)

@@ -638,3 +638,24 @@ def test_a_set_where_no_set_may_stand_is_an_unexpected_brace() -> None:
         parse_filter('UserName = {"a", "b"}', AUDIT)
     assert caught.value.offset == 11 and "unexpected '{'" in str(caught.value)
     assert caught.value.expected == ("'false'", "'true'", "integer", "string")
+
+
+class _NoOffset(dt.tzinfo):
+    def utcoffset(self, when: dt.datetime | None) -> None:
+        return None
+
+
+class _DayLong(dt.tzinfo):
+    def utcoffset(self, when: dt.datetime | None) -> dt.timedelta:
+        return dt.timedelta(hours=30)
+
+
+@pytest.mark.parametrize("zone", [dt.tzinfo(), _NoOffset(), _DayLong()], ids=["bare", "no-offset", "30-hours"])
+def test_a_tzinfo_that_gives_no_usable_offset_is_an_invalid_zone(zone: dt.tzinfo) -> None:
+    """A caller's tzinfo whose ``utcoffset`` fails, gives none or gives one of a day or more is
+    refused as the zone, whether or not the filter holds a time (it raised NotImplementedError,
+    TypeError or ValueError from inside the time's conversion, or passed unseen)."""
+    for text in ('CreationTime >= "2024-05-01"', 'UserName = "a"'):
+        with pytest.raises(InvalidParameterError) as caught:
+            parse_filter(text, AUDIT, zone=zone)
+        assert caught.value.name == "zone" and "offset" in str(caught.value)
