@@ -162,12 +162,20 @@ _OFFSET = re.compile(r"(?:UTC)?([+-])([0-9]{2}):([0-9]{2})\Z", re.IGNORECASE)
 # ------------------------------------------------------------------------------- CSV cells
 
 _ZONED = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})\Z")
+#: A cell's date and time of day, whatever follows them (``cell_time_ms`` words what does).
+_LOCAL = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?")
 
 
 def cell_time_ms(text: str) -> int:
     """The UNIX milliseconds of a readable time cell, ``yyyy-MM-dd HH:mm:ss[.fff]`` with ``Z`` or
     an offset ``±hh:mm`` (``T`` may stand for the space); ``ValueError`` says why it is not one."""
     if not _ZONED.match(text):
+        local = _LOCAL.match(text)
+        if local and local.end() < len(text):  # a zone written otherwise: +0800, z, " UTC"
+            raise ValueError(
+                f"cannot read the time {text[:60]!r}: its zone {text[local.end():][:20]!r} is not written"
+                " Z or +hh:mm; write it as 'yyyy-MM-dd HH:mm:ss[.fff]+hh:mm' (or Z), or as UNIX milliseconds"
+            )
         if text[:4].isdigit() and text[4:5] == "-":
             raise ValueError(
                 f"a time in an epoch-millisecond column needs its zone: {text!r} names no instant;"

@@ -217,6 +217,10 @@ def test_csv_epoch_ms_column_reads_a_time_with_its_zone_exactly(tmp_path, cell, 
     [
         ("2026-10-01 10:00:00", "a time in an epoch-millisecond column needs its zone"),
         ("2026-10-01", "a time in an epoch-millisecond column needs its zone"),
+        # a zone written otherwise is named as what it is not, not as missing
+        ("2026-10-01 10:00:00+0800", "its zone '+0800' is not written Z or +hh:mm"),
+        ("2026-10-01T10:00:00z", "its zone 'z' is not written Z or +hh:mm"),
+        ("2026-10-01 10:00:00 UTC", "its zone ' UTC' is not written Z or +hh:mm"),
         ("2026-10-01 10:00:00.1234Z", "at most 3 fraction digits"),
         ("2026-13-01 10:00:00Z", "month must be in 1..12"),
         ("2026-10-01 10:00:00+24:00", "hour of the offset +24:00 must be in 0..23"),
