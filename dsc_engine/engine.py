@@ -77,9 +77,10 @@ class Engine:
 
         parsed = parse_url(url)
         if parsed.scheme is Scheme.MEMORY:
-            if read_only:
-                raise BackendError(parsed.shown, "an in-memory engine holds what is loaded into it: read_only"
-                                   " applies to a database")
+            for option, given in (("read_only", read_only), ("create=False", not create)):
+                if given:
+                    raise BackendError(parsed.shown, f"an in-memory engine holds what is loaded into it, made"
+                                       f" new: {option} applies to a database")
             return cls()
         try:
             from dsc_engine.sql.backend import connect

@@ -356,9 +356,16 @@ def test_a_read_only_engine_answers_and_refuses_every_load(name: str) -> None:
         assert len(reader.store(AUDIT)) == before
 
 
-def test_a_read_only_open_of_memory_is_a_backend_error() -> None:
-    with pytest.raises(BackendError, match="read_only applies to a database"):
-        Engine.connect("memory://", read_only=True)
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [({"read_only": True}, "read_only applies to a database"),
+     # create=False opens only what exists; an in-memory engine is always made new
+     ({"create": False}, "create=False applies to a database")],
+    ids=["read-only", "no-create"],
+)
+def test_an_open_of_memory_as_an_existing_database_is_a_backend_error(options, says) -> None:
+    with pytest.raises(BackendError, match=says):
+        Engine.connect("memory://", **options)
 
 
 def test_a_read_only_open_makes_nothing(tmp_path: Path) -> None:
