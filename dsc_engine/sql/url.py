@@ -190,7 +190,14 @@ def _server(text: str, query: dict[str, str]) -> BackendUrl:
     )
 
 
+#: ClickHouse's own databases, which hold its system tables: never the engine's.
+_RESERVED_DATABASES = frozenset({"system", "information_schema", "INFORMATION_SCHEMA"})
+
+
 def _database(text: str, name: str) -> str:
     if not _IDENTIFIER.match(name):
         raise BackendError(text, f"the database name {name!r} must be letters, digits and _, not starting with a digit")
+    if name in _RESERVED_DATABASES:
+        raise BackendError(text, f"the database name {name!r} is ClickHouse's own (its system tables):"
+                                 f" name another, or leave it out for {DEFAULT_DATABASE!r}")
     return name

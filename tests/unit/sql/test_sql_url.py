@@ -51,6 +51,10 @@ def test_the_password_is_left_out_of_what_is_shown() -> None:
     ("chdb:///x?db=y", "unknown option 'db'"),
     ("duckdb:///x?database=y", "unknown option 'database'"),
     ("chdb:///x?database=drop%20table", "must be letters, digits and _"),
+    # ClickHouse's own databases: the engine's tables would be made among its system tables
+    ("chdb:///x?database=system", "'system' is ClickHouse's own"),
+    ("clickhouse://h/INFORMATION_SCHEMA", "'INFORMATION_SCHEMA' is ClickHouse's own"),
+    ("clickhouse://h/information_schema", "'information_schema' is ClickHouse's own"),
     ("clickhouse://", "needs a host"),
     ("clickhouse://h:99999", "the port is not a number"),
     ("clickhouse://h?secure=maybe", "secure must be 1 or 0"),
