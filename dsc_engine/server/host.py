@@ -179,6 +179,9 @@ class _Handler(WSGIRequestHandler):
         if len(self.headers) > MAX_HEADERS:
             self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Too many headers")
             return False
+        if len(self.headers.get_all("Host") or ()) > 1:  # no one host: HTTP/1.1 asks a 400
+            self.send_error(HTTPStatus.BAD_REQUEST, "more than one Host header")
+            return False
         return True
 
     def handle(self) -> None:
