@@ -6,7 +6,7 @@ page items being read, and what decides duplicates (:mod:`duplicates`). The rule
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -194,18 +194,31 @@ class Loader:
         otherwise its records are added one by one, as any file's. Its audit and DMS logs are
         compared only with what came before it, never with each other. A ``forced`` kind (every
         record read as that kind) takes the snapshot's records of that kind alone: its others are
-        not of it, and are counted as of other kinds, as ``kinds`` counts them."""
+        not of it, and are counted as of other kinds, as ``kinds`` counts them. Its masking runs
+        are taken first: a strict import that refuses one (an ``Id`` held with other content)
+        raises before any other store is taken whole, and so loads nothing."""
         wanted = self.wanted if forced is None else {forced} & set(self.wanted or RecordKind)
         contents, unread = snapshot.open_stores(path, wanted)
         for kind, count in unread.items():  # a version 3 file's stores of kinds not asked for
             self.read += count
             self.other[kind] += count
         if isinstance(contents, dict):
+            runs = contents.pop(RecordKind.MASKING_RUN, None)
+            if runs is not None and not (isinstance(runs, Store) and self._adopt(RecordKind.MASKING_RUN, runs, alone)):
+                records = list(runs.records_in_load_order()) if isinstance(runs, Store) else runs
+                self._take_chunks(path, [(RecordKind.MASKING_RUN, records)], wanted)
+                self.settle()  # each run decided (refused, in strict mode) before a store is taken
             for kind, opened in list(contents.items()):
                 if isinstance(opened, Store) and self._adopt(kind, opened, alone):
                     del contents[kind]
+        self._take_chunks(path, snapshot.chunks(contents), wanted)
+
+    def _take_chunks(
+        self, path: Path, chunks: Iterable[tuple[RecordKind, list[Record]]], wanted: Collection[RecordKind] | None
+    ) -> None:
+        """The records of a snapshot's kinds not taken whole, added as any file's."""
         seen = dict.fromkeys(RecordKind, 0)
-        for kind, records in snapshot.chunks(contents):
+        for kind, records in chunks:
             self.read += len(records)
             if wanted is not None and kind not in wanted:  # an older format's
                 self.other[kind] += len(records)

@@ -10,12 +10,13 @@ import zlib
 from array import array
 from pathlib import Path
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dsc_engine import Engine, sample
-from dsc_engine.errors import SnapshotError
+from dsc_engine.errors import RecordError, SnapshotError
 from dsc_engine.io import imports, snapopen, snapshot, snapstore
 from dsc_engine.io.stores import Stores
 from dsc_engine.models import RecordKind
@@ -367,3 +368,20 @@ def test_v3_a_save_while_records_are_inserted_writes_a_snapshot_that_opens(tmp_p
     opened = Engine()
     assert snapshot.load(opened, path)[RecordKind.AUDIT_LOG] == 200
     assert contents(opened) == before
+
+
+@pytest.mark.parametrize("version", [2, 3])
+def test_a_strict_import_refusing_a_snapshots_masking_run_loads_none_of_its_other_kinds(
+    tmp_path: Path, version: int
+) -> None:
+    """A strict import loads nothing when it raises: a version 3 snapshot whose stores could be
+    taken whole is refused for a masking run held with other content before any store is taken."""
+    path = tmp_path / "all.dscsnap"
+    source = filled(50)
+    snapshot.save(source, path, version=version)
+    run = source.store(RecordKind.MASKING_RUN).records_in_load_order()[7]
+    engine = Engine()
+    engine.load([attrs.evolve(run, masking_count=(run.masking_count or 0) + 1)])
+    with pytest.raises(RecordError, match="already loaded with different content"):
+        engine.load(path, strict=True)
+    assert [len(engine.store(kind)) for kind in RecordKind] == [0, 1, 0]
