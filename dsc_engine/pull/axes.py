@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable, Mapping
 
 import attrs
@@ -68,11 +69,20 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _NAIVE_EPOCH = dt.datetime(1970, 1, 1)
 
 
+_UNIX_MS = re.compile(r"-?[0-9]+\Z")
+_INT64 = range(-(2**63), 2**63)
+
+
 def _parse_ms(text: str) -> int:
-    """Digits: UNIX milliseconds; else a time literal, UTC unless it names a zone."""
+    """Digits 0-9: UNIX milliseconds (the 64 bits the parameter holds); else a time literal, UTC
+    unless it names a zone. Other digits (``"١٢"``, ``"²"``), which ``int()`` reads or trips on,
+    are no time."""
     stripped = text.strip()
-    if stripped.lstrip("-").isdigit():
-        return int(stripped)
+    if _UNIX_MS.match(stripped):
+        ms = int(stripped)
+        if ms not in _INT64:
+            raise TimeLiteralError(stripped, "UNIX milliseconds are a 64-bit integer; this is out of its range")
+        return ms
     return times.time_ms(stripped)
 
 

@@ -134,6 +134,19 @@ def test_cli_pull_usage_errors_exit_2(keyed: TestServer, tmp_path: Path, argv: l
     assert code == 2 and message in err
 
 
+@pytest.mark.parametrize(
+    ("since", "message"),
+    [("--5", "not a time"), ("\u00b2", "not a time"), ("\u0661\u0662\u0663", "not a time"),
+     ("99999999999999999999", "64-bit"), ("-9223372036854775809", "64-bit")],
+)
+def test_cli_pull_unix_milliseconds_are_ascii_digits_within_64_bits(
+    keyed: TestServer, tmp_path: Path, since: str, message: str
+) -> None:
+    code, _, err = run("pull", "audit", f"--since={since}", "--until", "1000", "--endpoint", keyed.url,
+                       "--out", str(tmp_path / "a.jsonl"))
+    assert code == 2 and "--since" in err and message in err and "internal error" not in err
+
+
 def test_cli_pull_without_the_sdk_names_the_extra(keyed: TestServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "alibabacloud_tea_openapi.models", None)
     code, _, err = _pull(keyed, tmp_path / "a.jsonl", "audit")
