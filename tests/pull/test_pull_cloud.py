@@ -244,7 +244,9 @@ def test_a_killed_pull_resumes_with_no_gap_and_no_duplicate(
     assert len({item["Id"] for item in items}) == len(items) == SIZES["masking"]
 
 
-@pytest.mark.parametrize("damage", [b'{"TotalCount": 3, "It\n', b"\xff\xfe not text\n", b"[1, 2]\n"])
+@pytest.mark.parametrize(
+    "damage", [b'{"TotalCount": 3, "It\n', b"\xff\xfe not text\n", b"[1, 2]\n", b"{}\n", b'{"Items": {}}\n']
+)
 @pytest.mark.parametrize("at_start", [False, True])
 def test_a_damaged_part_file_stops_the_resumed_pull_naming_it(
     dsc_server: TestServer, tmp_path: Path, damage: bytes, at_start: bool
