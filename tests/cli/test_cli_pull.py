@@ -147,6 +147,21 @@ def test_cli_pull_unix_milliseconds_are_ascii_digits_within_64_bits(
     assert code == 2 and "--since" in err and message in err and "internal error" not in err
 
 
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_cli_pull_reads_a_window_without_a_zone_in_the_tz_zone_as_filters_are(
+    keyed: TestServer, tmp_path: Path, where: str
+) -> None:
+    """--tz is the zone an Sddp time without one is read in; a DMS window is naive, never converted."""
+    zone = ["--tz", "Asia/Shanghai"]
+    argv = ["pull", "audit", "dms", "--since", "2026-10-01 08:00:00", "--until", "2026-10-01 09:00:00",
+            "--endpoint", keyed.url, "--out", str(tmp_path / "a.jsonl"), "--format", "json"]
+    code, text, err = run(*zone, *argv) if where == "before" else run(*argv, *zone)
+    assert code == 0, err
+    audit, dms = json.loads(text)["jobs"]
+    assert (audit["since"], audit["until"]) == ("2026-10-01T00:00:00.000Z", "2026-10-01T01:00:00.000Z")
+    assert (dms["since"], dms["until"]) == ("2026-10-01 08:00:00", "2026-10-01 09:00:00")
+
+
 def test_cli_pull_without_the_sdk_names_the_extra(keyed: TestServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "alibabacloud_tea_openapi.models", None)
     code, _, err = _pull(keyed, tmp_path / "a.jsonl", "audit")
