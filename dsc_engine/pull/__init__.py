@@ -29,7 +29,7 @@ from pathlib import Path
 import attrs
 
 from dsc_engine.errors import CheckpointError, OutputError, PullError, UsageError
-from dsc_engine.io.atomic import sole_writer
+from dsc_engine.io.atomic import check_replaceable, sole_writer
 from dsc_engine.models import RecordKind
 from dsc_engine.pull import checkpoint
 from dsc_engine.pull import credentials as _credentials
@@ -119,6 +119,7 @@ def pull(
     for path, role in ((output, "the output"), (saved_at, "the checkpoint")):
         if not path.parent.is_dir():
             raise OutputError(str(path), f"the folder of {role} does not exist")
+    check_replaceable(output)  # a pipe or a device, refused by the final rename, is told before any call
     if upstream is None:
         upstream = SdkUpstream(
             _credentials.source(credentials), region=region, endpoint=Endpoint.parse(endpoint) if endpoint else None

@@ -7,6 +7,7 @@ import collections
 import datetime as dt
 import importlib
 import json
+import os
 import stat
 from collections.abc import Mapping
 from pathlib import Path
@@ -309,6 +310,16 @@ def test_an_output_in_a_missing_folder_is_refused_before_any_call(tmp_path: Path
     with pytest.raises(OutputError, match="the folder of the checkpoint does not exist"):
         pull("audit", tmp_path / "a.jsonl", since=SINCE, until=UNTIL, upstream=_never(),
              checkpoint_path=tmp_path / "nowhere" / "cp.json")
+
+
+def test_an_output_that_is_no_regular_file_is_refused_before_any_call(tmp_path: Path) -> None:
+    """A named pipe (or a device) cannot have the joined pages renamed over it: told at the end,
+    after every call, the whole pull would be spent for nothing, and again on each resume."""
+    out = tmp_path / "pipe"
+    os.mkfifo(out)
+    with pytest.raises(OutputError, match="pipe.*not a regular file"):
+        pull("audit", out, since=SINCE, until=UNTIL, upstream=_never())
+    assert not default_checkpoint(out).exists() and not parts_folder(out).exists()
 
 
 def test_a_damaged_checkpoint_is_refused_with_its_path(tmp_path: Path) -> None:
