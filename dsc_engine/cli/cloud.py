@@ -97,6 +97,9 @@ def quiet_sdk_credentials_log() -> None:
 
 
 def cmd_pull(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    if args.out == "-":  # as `-` is to every other --out; pulled into a file named "-", it would be lost from view
+        raise UsageError("--out", "-", "a pull writes a file (its parts and checkpoint beside it), not standard "
+                                       "output; name the file")
     quiet_sdk_credentials_log()
     params = parameters(args.param)
     checkpoint = Path(args.checkpoint) if args.checkpoint else pulling.default_checkpoint(args.out)

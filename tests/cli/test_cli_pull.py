@@ -127,7 +127,8 @@ def test_cli_pull_refuses_a_checkpoint_of_another_pull_with_status_2(keyed: Test
     ("argv", "message"),
     [(["--param", "UserName=a", "--param", "UserName=b"], "given twice"),
      (["--param", "PageSize=5"], "use --page-size"),
-     (["--page-size", "51"], "1 to 50 records")],
+     (["--page-size", "51"], "1 to 50 records"),
+     (["--out", "-"], "not standard output")],
 )
 def test_cli_pull_usage_errors_exit_2(keyed: TestServer, tmp_path: Path, argv: list[str], message: str) -> None:
     code, _, err = run("pull", "audit", *WINDOW, "--endpoint", keyed.url, "--out", str(tmp_path / "a.jsonl"), *argv)
