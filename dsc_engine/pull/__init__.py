@@ -114,8 +114,11 @@ def pull(
     saved_at = Path(os.path.abspath(checkpoint_path)) if checkpoint_path else default_checkpoint(output)
     if saved_at == output:
         raise UsageError("--checkpoint", str(saved_at), "names the output itself")
-    if output.is_dir():
-        raise UsageError("--out", str(output), "is a folder; name the file to write")
+    if saved_at == parts_folder(output):
+        raise UsageError("--checkpoint", str(saved_at), "names the folder of the output's part files")
+    for path, option in ((output, "--out"), (saved_at, "--checkpoint")):
+        if path.is_dir():
+            raise UsageError(option, str(path), "is a folder; name the file to write")
     for path, role in ((output, "the output"), (saved_at, "the checkpoint")):
         if not path.parent.is_dir():
             raise OutputError(str(path), f"the folder of {role} does not exist")

@@ -322,6 +322,15 @@ def test_an_output_that_is_no_regular_file_is_refused_before_any_call(tmp_path: 
     assert not default_checkpoint(out).exists() and not parts_folder(out).exists()
 
 
+def test_a_checkpoint_named_for_a_folder_or_the_parts_is_refused_before_any_call(tmp_path: Path) -> None:
+    out = tmp_path / "a.jsonl"
+    with pytest.raises(UsageError, match="--checkpoint.*is a folder; name the file"):
+        pull("audit", out, since=SINCE, until=UNTIL, upstream=_never(), checkpoint_path=tmp_path)
+    with pytest.raises(UsageError, match="--checkpoint.*names the folder of the output's part files"):
+        pull("audit", out, since=SINCE, until=UNTIL, upstream=_never(), checkpoint_path=parts_folder(out))
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_damaged_checkpoint_is_refused_with_its_path(tmp_path: Path) -> None:
     out = tmp_path / "audit.jsonl"
     default_checkpoint(out).write_text('{"dsc-engine pull checkpoint": 1, "jobs": 3}', encoding="utf-8")
