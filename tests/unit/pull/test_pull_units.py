@@ -326,3 +326,12 @@ def test_an_endpoint_that_is_no_host_and_port_is_refused_not_cut_down(text: str)
     with pytest.raises(PullError, match=r"expected host\[:port\] or http\(s\)://host\[:port\]"):
         Endpoint.parse(text)
     assert Endpoint.parse("http://[::1]:9000/") == Endpoint("[::1]:9000", "http")
+
+
+@pytest.mark.parametrize("text", ["1_0", "\u0661", "\uff18", "99999999999999999999", "-9223372036854775809"])
+def test_an_integer_filter_is_ascii_digits_within_64_bits_as_the_service_takes_it(text: str) -> None:
+    """int() reads '1_0' as 10 and Arabic-Indic or full-width digits as numbers; the service
+    refuses them, and a number past 64 bits, so they are told before any call."""
+    with pytest.raises(UsageError, match=r"ProductId is an integer \(64-bit, in the digits 0-9\), not "):
+        read_params([AUDIT], {"ProductId": text})
+    assert read_params([AUDIT], {"ProductId": " +8"}) == {"DescribeAuditLogs": {"ProductId": 8}}
