@@ -62,8 +62,8 @@ def register_pull(
     parser.add_argument("--out", required=True, metavar="FILE", help="the JSON Lines file of pages to write")
     window = parser.add_argument_group("window and filters")
     window.add_argument("--since", required=True, metavar="TIME",
-                        help="window start, inclusive: UNIX ms or 2026-10-01[ 08:00:00][Z|+08:00] (UTC without a "
-                             "zone); DMS: a wall-clock yyyy-MM-dd HH:mm:ss, no zone")
+                        help="window start, inclusive: UNIX ms or 2026-10-01[ 08:00:00][Z|+08:00] (in the --tz zone, "
+                             "UTC by default, without one); DMS: a wall-clock yyyy-MM-dd HH:mm:ss, no zone")
     window.add_argument("--until", metavar="TIME",
                         help="window end, inclusive (default: the last whole ms, or DMS second of this machine's "
                              "wall clock, before the pull starts)")
@@ -97,13 +97,16 @@ def quiet_sdk_credentials_log() -> None:
 
 
 def cmd_pull(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    if args.out == "-":  # as `-` is to every other --out; pulled into a file named "-", it would be lost from view
+        raise UsageError("--out", "-", "a pull writes a file (its parts and checkpoint beside it), not standard "
+                                       "output; name the file")
     quiet_sdk_credentials_log()
     params = parameters(args.param)
     checkpoint = Path(args.checkpoint) if args.checkpoint else pulling.default_checkpoint(args.out)
     bar = PullBar(err)
     try:
         report = pulling.pull(
-            args.what, args.out, since=args.since, until=args.until, params=params,
+            args.what, args.out, since=args.since, until=args.until, zone=args.tz, params=params,
             region=args.region, endpoint=args.endpoint, page_size=args.page_size, max_depth=args.max_depth,
             rate=args.rate, backoff=Backoff(retries=args.retries), checkpoint_path=checkpoint, progress=bar,
         )

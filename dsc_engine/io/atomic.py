@@ -135,6 +135,13 @@ class _Writer(io.BufferedWriter):
             return super().truncate(size)
 
 
+def check_replaceable(path: str | os.PathLike[str]) -> None:
+    """Raise the :class:`OutputError` :func:`replacing` would raise, before it writes anything,
+    about what is at ``path`` (a device, pipe, socket or folder; a file that may not be written):
+    for a writer that does much work before it saves (a pull), so that it is told at once."""
+    _checked_mode(Path(path))
+
+
 @contextlib.contextmanager
 def _writing(target: str) -> Iterator[None]:
     """An OS error of the new file's own writing, as an :class:`OutputError` naming ``target``."""

@@ -19,6 +19,7 @@ line (``pull/result.py``). ``docs/cli.md`` walks from a pull to a replay.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import random
 import time
@@ -28,7 +29,7 @@ from pathlib import Path
 import attrs
 
 from dsc_engine.errors import CheckpointError, OutputError, PullError, UsageError
-from dsc_engine.io.atomic import sole_writer
+from dsc_engine.io.atomic import check_replaceable, sole_writer
 from dsc_engine.models import RecordKind
 from dsc_engine.pull import checkpoint
 from dsc_engine.pull import credentials as _credentials
@@ -40,6 +41,7 @@ from dsc_engine.pull.plan import Plan, operations_for, page_size_for, read_param
 from dsc_engine.pull.result import PullReport, assemble, report
 from dsc_engine.pull.slicing import Progress, Puller
 from dsc_engine.pull.upstream import Endpoint, SdkUpstream, Upstream
+from dsc_engine.wire import times
 
 #: Pages a slice may hold before it is split (deep pages of the real APIs are slow).
 DEFAULT_MAX_DEPTH = 100
@@ -74,6 +76,7 @@ def pull(
     *,
     since: str | int,
     until: str | int | None = None,
+    zone: dt.tzinfo = times.UTC,
     params: Mapping[str, object] | None = None,
     credentials: Credentials | CredentialSource | None = None,
     region: str | None = None,
@@ -90,8 +93,8 @@ def pull(
     """Pull ``what`` (``"all"``, a kind, an action, or several) over ``[since, until]`` into ``out``.
 
     ``since``/``until``: UNIX milliseconds or a time literal (``2026-10-01``, ``2026-10-01
-    08:00:00``, with ``Z`` or ``+08:00`` for the Sddp operations; UTC without), or for DMS a
-    naive wall-clock time; ``until`` defaults to the last whole unit before the pull starts.
+    08:00:00``, with ``Z`` or ``+08:00`` for the Sddp operations; in ``zone`` without), or for DMS
+    a naive wall-clock time (never converted); ``until`` defaults to the last whole unit before the pull starts.
     ``params`` are API filters by wire name (text as ``--param`` gives them, or typed values).
     The calls go through ``upstream`` when given, else through the official SDK with
     ``credentials`` (default: the environment, then the SDK's default chain) to ``region``
@@ -111,11 +114,15 @@ def pull(
     saved_at = Path(os.path.abspath(checkpoint_path)) if checkpoint_path else default_checkpoint(output)
     if saved_at == output:
         raise UsageError("--checkpoint", str(saved_at), "names the output itself")
-    if output.is_dir():
-        raise UsageError("--out", str(output), "is a folder; name the file to write")
+    if saved_at == parts_folder(output):
+        raise UsageError("--checkpoint", str(saved_at), "names the folder of the output's part files")
+    for path, option in ((output, "--out"), (saved_at, "--checkpoint")):
+        if path.is_dir():
+            raise UsageError(option, str(path), "is a folder; name the file to write")
     for path, role in ((output, "the output"), (saved_at, "the checkpoint")):
         if not path.parent.is_dir():
             raise OutputError(str(path), f"the folder of {role} does not exist")
+    check_replaceable(output)  # a pipe or a device, refused by the final rename, is told before any call
     if upstream is None:
         upstream = SdkUpstream(
             _credentials.source(credentials), region=region, endpoint=Endpoint.parse(endpoint) if endpoint else None
@@ -124,7 +131,7 @@ def pull(
     shared = "another pull keeps its checkpoint there; name another --checkpoint"
     # one pull at a time writes an output, its parts and checkpoint, or a checkpoint named for it
     with sole_writer(output, busy), sole_writer(saved_at, shared):
-        state, resumed = _state(plans, output, saved_at, since, until, timing.now())
+        state, resumed = _state(plans, output, saved_at, since, until, zone, timing.now())
         paced = Paced(
             upstream, RateLimiter(rate, timing.monotonic, timing.sleep), backoff, sleep=timing.sleep, rng=timing.rng
         )
@@ -146,13 +153,19 @@ def pull(
 
 
 def _state(
-    plans: Mapping[str, Plan], output: Path, saved_at: Path, since: str | int, until: str | int | None, now: float
+    plans: Mapping[str, Plan],
+    output: Path,
+    saved_at: Path,
+    since: str | int,
+    until: str | int | None,
+    zone: dt.tzinfo,
+    now: float,
 ) -> tuple[State, bool]:
     """The state to pull from: the checkpoint's when it is of the same pull, else a fresh one."""
     jobs = []
     for action, plan in plans.items():
-        lo = read_bound(plan.operation, "--since", str(since))
-        hi = plan.axis.last_complete(now) if until is None else read_bound(plan.operation, "--until", str(until))
+        lo = read_bound(plan.operation, "--since", str(since), zone)
+        hi = plan.axis.last_complete(now) if until is None else read_bound(plan.operation, "--until", str(until), zone)
         jobs.append(Job(action, lo, hi, {k: v for k, v in plan.filters.items()}))
     fresh = State(str(output), jobs)
     if saved_at.exists():

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable, Mapping
 
 import attrs
@@ -49,14 +50,15 @@ class Slice:
 class Axis:
     """How one kind of window is read from the command line, sent, shown and bounded by now.
 
-    ``parse`` reads a ``--since``/``--until`` text; ``wire`` gives the parameter value the SDK
+    ``parse`` reads a ``--since``/``--until`` text (a time without a zone in the zone given, where
+    the axis has zones); ``wire`` gives the parameter value the SDK
     request takes; ``show`` is the text of a unit for people; ``last_complete`` is the last whole
     unit before an epoch time (the newest unit no record can still be added to, as the clock sees
     it).
     """
 
     unit: str
-    parse: Callable[[str], int]
+    parse: Callable[[str, dt.tzinfo], int]
     wire: Callable[[int], object]
     show: Callable[[int], str]
     last_complete: Callable[[float], int]
@@ -68,12 +70,21 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _NAIVE_EPOCH = dt.datetime(1970, 1, 1)
 
 
-def _parse_ms(text: str) -> int:
-    """Digits: UNIX milliseconds; else a time literal, UTC unless it names a zone."""
+_UNIX_MS = re.compile(r"-?[0-9]+\Z")
+_INT64 = range(-(2**63), 2**63)
+
+
+def _parse_ms(text: str, zone: dt.tzinfo) -> int:
+    """Digits 0-9: UNIX milliseconds (the 64 bits the parameter holds); else a time literal, in
+    ``zone`` unless it names its own. Other digits (``"١٢"``, ``"²"``), which ``int()`` reads or trips on,
+    are no time."""
     stripped = text.strip()
-    if stripped.lstrip("-").isdigit():
-        return int(stripped)
-    return times.time_ms(stripped)
+    if _UNIX_MS.match(stripped):
+        ms = int(stripped)
+        if ms not in _INT64:
+            raise TimeLiteralError(stripped, "UNIX milliseconds are a 64-bit integer; this is out of its range")
+        return ms
+    return times.time_ms(stripped, zone)
 
 
 def _show_ms(ms: int) -> str:
@@ -96,7 +107,8 @@ MILLISECONDS = Axis(
 # ------------------------------------------------------------------ naive wall-clock seconds
 
 
-def _parse_wall_clock(text: str) -> int:
+def _parse_wall_clock(text: str, zone: dt.tzinfo) -> int:
+    """A naive wall-clock time in whole seconds; ``zone`` is not used: DMS times are never converted."""
     stripped = text.strip()
     if stripped.lstrip("-").isdigit():
         raise TimeLiteralError(
@@ -155,9 +167,10 @@ def axis_of(operation: Operation) -> Axis:
     return AXES[window_parameters(operation)[0].wire]
 
 
-def read_bound(operation: Operation, option: str, text: str) -> int:
-    """``--since``/``--until`` text as a unit of ``operation``'s axis, or a typed error naming it."""
+def read_bound(operation: Operation, option: str, text: str, zone: dt.tzinfo = times.UTC) -> int:
+    """``--since``/``--until`` text as a unit of ``operation``'s axis (an Sddp time without a zone
+    read in ``zone``), or a typed error naming it."""
     try:
-        return axis_of(operation).parse(text)
+        return axis_of(operation).parse(text, zone)
     except TimeLiteralError as exc:
         raise UsageError(option, text, f"{operation.action}: {exc.reason}") from None

@@ -203,16 +203,17 @@ class Parts:
         with open(self.path(action, piece), "w", encoding="utf-8", newline="\n") as out:
             yield PartWriter(out)
 
-    def first_page(self, action: str, piece: Slice) -> Mapping[str, Any]:
-        for _, page in self.pages(action, piece):
+    def first_page(self, action: str, piece: Slice, list_key: str) -> Mapping[str, Any]:
+        for _, page in self.pages(action, piece, list_key):
             return page
         raise PullError(f"{self.path(action, piece)}: empty where the slice's pages were written; delete the "
                         "checkpoint to pull again")
 
-    def pages(self, action: str, piece: Slice) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    def pages(self, action: str, piece: Slice, list_key: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
         """The slice's part file, line by line: each line as written and its page. A file that
-        cannot be read, or a line that is not a page or lacks its line end (the file changed
-        behind the pull's back), is a :class:`PullError` naming the file and the line."""
+        cannot be read, or a line that is not a page (an object with its ``list_key`` list of
+        records) or lacks its line end (the file changed behind the pull's back), is a
+        :class:`PullError` naming the file and the line."""
         path = self.path(action, piece)
         number = 0
         try:
@@ -224,6 +225,8 @@ class Parts:
                     page = json.loads(line)
                     if not isinstance(page, dict):
                         raise ValueError(f"a JSON {type(page).__name__}, not an object")
+                    if not isinstance(page.get(list_key), list):
+                        raise ValueError(f"a JSON object without its {list_key} list")
                     yield line, page
         except (OSError, ValueError) as exc:  # ValueError: a JSON or UTF-8 decoding error
             where = f"{path}, line {number}" if isinstance(exc, ValueError) else str(path)

@@ -21,15 +21,18 @@ from dsc_engine.api.spec import Operation, Parameter, Role, WireType
 from dsc_engine.errors import PullError, UsageError
 from dsc_engine.models import RecordKind
 from dsc_engine.pull.axes import Axis, Slice, axis_of, window_parameters
+from dsc_engine.wire.types import read_integer
 
 ALL = "all"
 
 
 def _integer(name: str, text: str) -> int:
-    try:
-        return int(text.strip())
-    except ValueError:
-        raise UsageError(name, text, f"{name} is an integer, not {text!r}") from None
+    """As the service reads an integer: ``[+-]?`` and the digits 0-9, within 64 bits (``int()``
+    would also take ``1_0`` and other scripts' digits, which the service refuses)."""
+    value = read_integer(text.strip())
+    if value is None:
+        raise UsageError(name, text, f"{name} is an integer (64-bit, in the digits 0-9), not {text!r}")
+    return value
 
 
 def _boolean(name: str, text: str) -> bool:

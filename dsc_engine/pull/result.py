@@ -138,7 +138,7 @@ def assemble(
 def _copy(parts: Parts, action: str, done: Done, plan: Plan, out: Any) -> int:
     """Append the slice's part file to ``out``; its records."""
     count = 0
-    for line, page in parts.pages(action, done.slice):
+    for line, page in parts.pages(action, done.slice, plan.operation.list_key):
         count += len(plan.items(page))
         out.write(line)
     return count

@@ -194,7 +194,7 @@ class Puller:
             return False
         if done.total == 0:
             return not plan.items(body)
-        return plan.items(body) == plan.items(self.parts.first_page(job.action, done.slice))
+        return plan.items(body) == plan.items(self.parts.first_page(job.action, done.slice, plan.operation.list_key))
 
     # ------------------------------------------------------------------------------ helpers
 

@@ -15,6 +15,7 @@ SDK attaches to its exception); a call that got no answer (connection refused or
 from __future__ import annotations
 
 import re
+import urllib.parse
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -52,10 +53,28 @@ class Endpoint:
         scheme, sep, rest = text.strip().partition("://")
         if not sep:
             scheme, rest = "https", scheme
-        host = rest.split("/", 1)[0]
-        if scheme.lower() not in ("http", "https") or not host:
+        host = host_and_port(rest)
+        if scheme.lower() not in ("http", "https") or host is None:
             raise PullError(f"endpoint {text!r}: expected host[:port] or http(s)://host[:port]")
         return cls(host, scheme.lower())
+
+
+def host_and_port(rest: str) -> str | None:
+    """``host[:port]`` of what follows a URL's ``scheme://`` (a ``/`` after it is let be), or
+    ``None`` when it is not just that: the calls go to the host, so a path, query or user would be
+    dropped unsaid, and a port outside 1 to 65535 or a broken address would fail only at the first
+    call."""
+    host = rest.removesuffix("/")
+    if not host or any(c in host for c in "/?#@") or any(c.isspace() for c in host):
+        return None
+    try:
+        parts = urllib.parse.urlsplit(f"//{host}")
+        port = parts.port  # a ValueError when it is no number or out of range
+    except ValueError:
+        return None
+    if not parts.hostname or port == 0:
+        return None
+    return host
 
 
 def sdk_package(operation: Operation) -> str:

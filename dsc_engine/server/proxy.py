@@ -49,6 +49,7 @@ from dsc_engine.api.operations import OPERATIONS, product_of
 from dsc_engine.errors import RequestRejected, ServerConfigError
 from dsc_engine.io.jsontext import compact
 from dsc_engine.pull.credentials import CredentialSource
+from dsc_engine.pull.upstream import host_and_port
 from dsc_engine.replay import Call
 from dsc_engine.server.app import (
     CONTENT_TYPE,
@@ -84,8 +85,8 @@ class Target:
     @classmethod
     def parse(cls, url: str) -> Target:
         scheme, sep, rest = url.strip().partition("://")
-        host = rest.split("/", 1)[0]
-        if not sep or scheme.lower() not in ("http", "https") or not host:
+        host = host_and_port(rest)
+        if not sep or scheme.lower() not in ("http", "https") or host is None:
             raise ServerConfigError("--upstream", url, "expected http(s)://host[:port], such as "
                                     "https://sddp.cn-zhangjiakou.aliyuncs.com")
         return cls(scheme.lower(), host)

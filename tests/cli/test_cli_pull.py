@@ -127,11 +127,40 @@ def test_cli_pull_refuses_a_checkpoint_of_another_pull_with_status_2(keyed: Test
     ("argv", "message"),
     [(["--param", "UserName=a", "--param", "UserName=b"], "given twice"),
      (["--param", "PageSize=5"], "use --page-size"),
-     (["--page-size", "51"], "1 to 50 records")],
+     (["--page-size", "51"], "1 to 50 records"),
+     (["--out", "-"], "not standard output")],
 )
 def test_cli_pull_usage_errors_exit_2(keyed: TestServer, tmp_path: Path, argv: list[str], message: str) -> None:
     code, _, err = run("pull", "audit", *WINDOW, "--endpoint", keyed.url, "--out", str(tmp_path / "a.jsonl"), *argv)
     assert code == 2 and message in err
+
+
+@pytest.mark.parametrize(
+    ("since", "message"),
+    [("--5", "not a time"), ("\u00b2", "not a time"), ("\u0661\u0662\u0663", "not a time"),
+     ("99999999999999999999", "64-bit"), ("-9223372036854775809", "64-bit")],
+)
+def test_cli_pull_unix_milliseconds_are_ascii_digits_within_64_bits(
+    keyed: TestServer, tmp_path: Path, since: str, message: str
+) -> None:
+    code, _, err = run("pull", "audit", f"--since={since}", "--until", "1000", "--endpoint", keyed.url,
+                       "--out", str(tmp_path / "a.jsonl"))
+    assert code == 2 and "--since" in err and message in err and "internal error" not in err
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_cli_pull_reads_a_window_without_a_zone_in_the_tz_zone_as_filters_are(
+    keyed: TestServer, tmp_path: Path, where: str
+) -> None:
+    """--tz is the zone an Sddp time without one is read in; a DMS window is naive, never converted."""
+    zone = ["--tz", "Asia/Shanghai"]
+    argv = ["pull", "audit", "dms", "--since", "2026-10-01 08:00:00", "--until", "2026-10-01 09:00:00",
+            "--endpoint", keyed.url, "--out", str(tmp_path / "a.jsonl"), "--format", "json"]
+    code, text, err = run(*zone, *argv) if where == "before" else run(*argv, *zone)
+    assert code == 0, err
+    audit, dms = json.loads(text)["jobs"]
+    assert (audit["since"], audit["until"]) == ("2026-10-01T00:00:00.000Z", "2026-10-01T01:00:00.000Z")
+    assert (dms["since"], dms["until"]) == ("2026-10-01 08:00:00", "2026-10-01 09:00:00")
 
 
 def test_cli_pull_without_the_sdk_names_the_extra(keyed: TestServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

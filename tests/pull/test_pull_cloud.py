@@ -7,6 +7,7 @@ import collections
 import datetime as dt
 import importlib
 import json
+import os
 import stat
 from collections.abc import Mapping
 from pathlib import Path
@@ -244,7 +245,9 @@ def test_a_killed_pull_resumes_with_no_gap_and_no_duplicate(
     assert len({item["Id"] for item in items}) == len(items) == SIZES["masking"]
 
 
-@pytest.mark.parametrize("damage", [b'{"TotalCount": 3, "It\n', b"\xff\xfe not text\n", b"[1, 2]\n"])
+@pytest.mark.parametrize(
+    "damage", [b'{"TotalCount": 3, "It\n', b"\xff\xfe not text\n", b"[1, 2]\n", b"{}\n", b'{"Items": {}}\n']
+)
 @pytest.mark.parametrize("at_start", [False, True])
 def test_a_damaged_part_file_stops_the_resumed_pull_naming_it(
     dsc_server: TestServer, tmp_path: Path, damage: bytes, at_start: bool
@@ -307,6 +310,25 @@ def test_an_output_in_a_missing_folder_is_refused_before_any_call(tmp_path: Path
     with pytest.raises(OutputError, match="the folder of the checkpoint does not exist"):
         pull("audit", tmp_path / "a.jsonl", since=SINCE, until=UNTIL, upstream=_never(),
              checkpoint_path=tmp_path / "nowhere" / "cp.json")
+
+
+def test_an_output_that_is_no_regular_file_is_refused_before_any_call(tmp_path: Path) -> None:
+    """A named pipe (or a device) cannot have the joined pages renamed over it: told at the end,
+    after every call, the whole pull would be spent for nothing, and again on each resume."""
+    out = tmp_path / "pipe"
+    os.mkfifo(out)
+    with pytest.raises(OutputError, match="pipe.*not a regular file"):
+        pull("audit", out, since=SINCE, until=UNTIL, upstream=_never())
+    assert not default_checkpoint(out).exists() and not parts_folder(out).exists()
+
+
+def test_a_checkpoint_named_for_a_folder_or_the_parts_is_refused_before_any_call(tmp_path: Path) -> None:
+    out = tmp_path / "a.jsonl"
+    with pytest.raises(UsageError, match="--checkpoint.*is a folder; name the file"):
+        pull("audit", out, since=SINCE, until=UNTIL, upstream=_never(), checkpoint_path=tmp_path)
+    with pytest.raises(UsageError, match="--checkpoint.*names the folder of the output's part files"):
+        pull("audit", out, since=SINCE, until=UNTIL, upstream=_never(), checkpoint_path=parts_folder(out))
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_damaged_checkpoint_is_refused_with_its_path(tmp_path: Path) -> None:

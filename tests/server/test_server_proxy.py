@@ -297,6 +297,18 @@ def test_several_upstreams_are_chosen_by_the_product_their_host_names() -> None:
         targets(["sddp.cn-zhangjiakou.aliyuncs.com"])
 
 
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:9000/some/path", "https://sddp.cn-zhangjiakou.aliyuncs.com?x=1",
+            "http://127.0.0.1:99999", "http://127.0.0.1:0", "http://[::1", "http://user@host", "http://:80"]
+)
+def test_an_upstream_that_is_no_host_and_port_is_refused_not_cut_down(url: str) -> None:
+    """A path or query would be dropped (calls go to the host), a port out of range or a broken
+    address would only fail at the first call."""
+    with pytest.raises(ServerConfigError, match=r"expected http\(s\)://host\[:port\]"):
+        Target.parse(url)
+    assert Target.parse("http://[::1]:9000/").endpoint == "[::1]:9000"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["capture.jsonl", "new/folder/capture.jsonl.gz"])
 def test_cli_record_upstream_captures_until_sigterm_and_prints_the_summary(

@@ -316,3 +316,22 @@ def test_a_checkpoint_whose_slices_do_not_cover_its_window_once_is_damaged(
     path.write_text(json.dumps({"dsc-engine pull checkpoint": 1, "output": "o", "jobs": [job]}), encoding="utf-8")
     with pytest.raises(CheckpointError, match=f"a damaged checkpoint .*{reason}"):
         checkpoint.load(path)
+
+
+@pytest.mark.parametrize(
+    "text", ["http://127.0.0.1:9000/some/path", "127.0.0.1:9000/x", "sddp.aliyuncs.com?x=1", "host:99999",
+             "host:0", "host:port", "http://[::1", "user@host", ":80"]
+)
+def test_an_endpoint_that_is_no_host_and_port_is_refused_not_cut_down(text: str) -> None:
+    with pytest.raises(PullError, match=r"expected host\[:port\] or http\(s\)://host\[:port\]"):
+        Endpoint.parse(text)
+    assert Endpoint.parse("http://[::1]:9000/") == Endpoint("[::1]:9000", "http")
+
+
+@pytest.mark.parametrize("text", ["1_0", "\u0661", "\uff18", "99999999999999999999", "-9223372036854775809"])
+def test_an_integer_filter_is_ascii_digits_within_64_bits_as_the_service_takes_it(text: str) -> None:
+    """int() reads '1_0' as 10 and Arabic-Indic or full-width digits as numbers; the service
+    refuses them, and a number past 64 bits, so they are told before any call."""
+    with pytest.raises(UsageError, match=r"ProductId is an integer \(64-bit, in the digits 0-9\), not "):
+        read_params([AUDIT], {"ProductId": text})
+    assert read_params([AUDIT], {"ProductId": " +8"}) == {"DescribeAuditLogs": {"ProductId": 8}}
