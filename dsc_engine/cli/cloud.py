@@ -19,7 +19,7 @@ from dsc_engine import pull as pulling
 from dsc_engine.cli.arguments import count, name_value, parameters, positive
 from dsc_engine.cli.destination import growing
 from dsc_engine.cli.output import Format, dumps, table, write_mapping, write_rows
-from dsc_engine.errors import UsageError
+from dsc_engine.errors import PullError, ServerConfigError, UsageError
 from dsc_engine.pull import credentials
 from dsc_engine.pull.pacing import SERVICE_RATE, Backoff
 from dsc_engine.pull.result import PullReport
@@ -100,6 +100,11 @@ def cmd_pull(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     if args.out == "-":  # as `-` is to every other --out; pulled into a file named "-", it would be lost from view
         raise UsageError("--out", "-", "a pull writes a file (its parts and checkpoint beside it), not standard "
                                        "output; name the file")
+    if args.endpoint is not None:
+        try:  # a bad argument, said before anything is called (exit 2), not a pull stopped on its way
+            pulling.Endpoint.parse(args.endpoint)
+        except PullError as exc:
+            raise UsageError("--endpoint", args.endpoint, str(exc)) from None
     quiet_sdk_credentials_log()
     params = parameters(args.param)
     checkpoint = Path(args.checkpoint) if args.checkpoint else pulling.default_checkpoint(args.out)
@@ -255,7 +260,10 @@ def record_upstream(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int
     from dsc_engine.server.host import RunningServer  # the proxy and the HTTP server: only here,
     from dsc_engine.server.proxy import RecordingProxy, targets  # not for every command's parser
 
-    upstreams = targets(args.upstream)
+    try:
+        upstreams = targets(args.upstream)
+    except ServerConfigError as exc:  # a bad argument (exit 2), as a bad --out is
+        raise UsageError("--upstream", exc.key, exc.reason) from None
     quiet_sdk_credentials_log()
     source = credentials.source()
     source.current()  # no credentials at all: say so now, not at the first call

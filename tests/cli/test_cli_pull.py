@@ -290,3 +290,17 @@ def test_cli_pull_that_gets_no_answer_exits_3_as_a_pull_that_cannot_go_on(keyed:
                           "--out", str(tmp_path / "a.jsonl"), "--retries", "0", "--rate", "1000")
     assert code == 3 and text == ""
     assert "(no answer)" in err and "NoResponse" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("endpoint", ["http://127.0.0.1:99999", "http://gw.example/sddp", "ftp://h"])
+def test_cli_pull_an_endpoint_that_is_no_host_and_port_is_a_usage_error(tmp_path: Path, endpoint: str) -> None:
+    """A bad --endpoint is a bad argument (exit 2, naming the option), as a bad --since is; it was
+    exit 3, as if the pull had been stopped on its way."""
+    code, _, err = run("pull", "audit", *WINDOW, "--out", str(tmp_path / "a.jsonl"), "--endpoint", endpoint)
+    assert code == 2 and "--endpoint" in err and "host[:port]" in err
+
+
+@pytest.mark.parametrize("upstream", ["http://127.0.0.1:0", "http://gw.example/sddp?x=1"])
+def test_cli_record_an_upstream_that_is_no_host_and_port_is_a_usage_error(tmp_path: Path, upstream: str) -> None:
+    code, _, err = run("record", "--upstream", upstream, "--out", str(tmp_path / "capture.jsonl"))
+    assert code == 2 and "--upstream" in err and "host[:port]" in err
