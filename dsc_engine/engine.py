@@ -161,8 +161,6 @@ class Engine:
                 raise TypeError(
                     f"load takes no option {unknown[0]!r} for a path; its options are: {', '.join(PATH_OPTIONS)}"
                 )
-            if options.get("kinds") is not None:
-                options["kinds"] = _kinds(options["kinds"])
             return load_into(self, records_or_path, kind=None if kind is None else _kind(kind), **options)
         if isinstance(records_or_path, Mapping) or type(records_or_path) in {k.record_class for k in RecordKind}:
             raise TypeError("load takes records (an iterable of them) or a path; put one record in a list")
@@ -277,13 +275,6 @@ def _kind(kind: RecordKind | str) -> RecordKind:
         return RecordKind.parse(kind)
     except ValueError as exc:
         raise invalid("kind", kind, str(exc), f"未知的记录类型 {kind!r}") from None
-
-
-def _kinds(kinds: RecordKind | str | Iterable[RecordKind | str]) -> frozenset[RecordKind]:
-    try:
-        return RecordKind.parse_all(kinds)
-    except ValueError as exc:
-        raise invalid("kinds", kinds, str(exc), f"未知的记录类型 {kinds!r}") from None
 
 
 def _record(item: object, kind: RecordKind | None, index: int) -> Record:

@@ -50,7 +50,7 @@ from dsc_engine.io.importreport import (
     rejects_of,
 )
 from dsc_engine.io.loader import BATCH_SIZE, Loader
-from dsc_engine.io.stores import HasStores, Stores, gc_paused, loading, warm_filter_parser
+from dsc_engine.io.stores import HasStores, Stores, gc_paused, loading, wanted_kinds, warm_filter_parser
 from dsc_engine.store.store import Store
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
@@ -81,7 +81,7 @@ def load_into(
     :class:`OutputError` before any file is opened.
     """
     forced = None if kind is None else RecordKind.parse(kind)
-    wanted = None if kinds is None else RecordKind.parse_all(kinds)
+    wanted = wanted_kinds(kinds)
     files = sources.expand(source)
     sources.refuse_overwrite(rejects_path, files, "the rejects file")
     rejects_file = None if rejects_path is None else RejectsFile(rejects_path)

@@ -46,7 +46,7 @@ from dsc_engine.errors import SnapshotError, UsageError
 from dsc_engine.io import columns, snapopen, snapstore, snaptables
 from dsc_engine.io.atomic import replacing
 from dsc_engine.io.duplicates import new_runs
-from dsc_engine.io.stores import HasStores, gc_paused, loading, warm_filter_parser
+from dsc_engine.io.stores import HasStores, gc_paused, loading, wanted_kinds, warm_filter_parser
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import MaskingRun, Record
 from dsc_engine.store.store import Store
@@ -399,7 +399,7 @@ def load(
     not. ``kinds`` loads only those kinds (a version 3 file's other stores are not read; their
     checksums are still verified). Loads into one engine (or database) run one at a time, as
     ``Engine.load`` does."""
-    wanted = None if kinds is None else RecordKind.parse_all(kinds)
+    wanted = wanted_kinds(kinds)
     counts = dict.fromkeys(RecordKind, 0)
     warm_filter_parser()
     with loading(engine), gc_paused():

@@ -6,9 +6,10 @@ import contextlib
 import gc
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Protocol
 
+from dsc_engine.errors import InvalidParameterError, Reason
 from dsc_engine.models import RecordKind
 from dsc_engine.query import grammar
 from dsc_engine.query.source import RecordSource
@@ -31,6 +32,17 @@ class Stores:
 
     def store(self, kind: RecordKind) -> RecordSource:
         return self.stores[kind]
+
+
+def wanted_kinds(kinds: str | RecordKind | Iterable[str | RecordKind] | None) -> frozenset[RecordKind] | None:
+    """The kinds a load's ``kinds`` argument names (``None``: every kind); a name that is no kind
+    is an :class:`InvalidParameterError` on ``kinds``, as ``Engine.load`` refuses it."""
+    if kinds is None:
+        return None
+    try:
+        return RecordKind.parse_all(kinds)
+    except ValueError as exc:
+        raise InvalidParameterError("kinds", kinds, Reason(str(exc), f"未知的记录类型 {kinds!r}")) from None
 
 
 @contextlib.contextmanager

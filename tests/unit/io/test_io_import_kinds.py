@@ -11,7 +11,7 @@ import attrs
 import pytest
 
 from dsc_engine import Engine, sample
-from dsc_engine.errors import ImportFailure, RecordError, SnapshotError
+from dsc_engine.errors import ImportFailure, InvalidParameterError, RecordError, SnapshotError
 from dsc_engine.io import imports, loader, snapopen, snapshot, snapstore
 from dsc_engine.models import RecordKind
 from dsc_engine.wire.codec import to_wire
@@ -131,7 +131,7 @@ def test_an_older_snapshot_reads_every_kind_and_counts_the_others(tmp_path: Path
 
 
 def test_an_unknown_kind_is_refused_before_anything_is_read(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="unknown record kind 'audits_and_more'"):
+    with pytest.raises(InvalidParameterError, match="kinds: unknown record kind 'audits_and_more'"):
         _load(_folder(tmp_path), kinds=["audit", "audits_and_more"])
 
 
@@ -183,3 +183,12 @@ def test_a_whole_record_of_a_kind_its_place_does_not_allow_is_named_for_what_it_
     line.write_text(json.dumps(dms) + "\n", encoding="utf-8")
     (forced,) = imports.load_into(imports.Stores(), line, kind="audit").rejects
     assert forced.reason == "its keys are those of a sensitive-data audit log, not of an audit log"
+
+
+def test_a_snapshot_load_of_an_unknown_kind_is_refused_as_a_load_of_files_is(tmp_path: Path) -> None:
+    """``snapshot.load`` and ``imports.load_into`` refuse a ``kinds`` that names no kind with the
+    error ``Engine.load`` gives (an ``InvalidParameterError`` on ``kinds``; it was a ValueError)."""
+    path = tmp_path / "s.dscsnap"
+    snapshot.save(Engine.from_sample("masking"), path)
+    with pytest.raises(InvalidParameterError, match="kinds: unknown record kind 'bogus'"):
+        snapshot.load(Engine(), path, kinds="bogus")
