@@ -19,7 +19,7 @@ from dsc_engine import pull as pulling
 from dsc_engine.cli.arguments import count, name_value, parameters, positive
 from dsc_engine.cli.destination import growing
 from dsc_engine.cli.output import Format, dumps, table, write_mapping, write_rows
-from dsc_engine.errors import PullError, ServerConfigError, UsageError
+from dsc_engine.errors import ServerConfigError, UsageError
 from dsc_engine.pull import credentials
 from dsc_engine.pull.pacing import SERVICE_RATE, Backoff
 from dsc_engine.pull.result import PullReport
@@ -100,11 +100,6 @@ def cmd_pull(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     if args.out == "-":  # as `-` is to every other --out; pulled into a file named "-", it would be lost from view
         raise UsageError("--out", "-", "a pull writes a file (its parts and checkpoint beside it), not standard "
                                        "output; name the file")
-    if args.endpoint is not None:
-        try:  # a bad argument, said before anything is called (exit 2), not a pull stopped on its way
-            pulling.Endpoint.parse(args.endpoint)
-        except PullError as exc:
-            raise UsageError("--endpoint", args.endpoint, str(exc)) from None
     quiet_sdk_credentials_log()
     params = parameters(args.param)
     checkpoint = Path(args.checkpoint) if args.checkpoint else pulling.default_checkpoint(args.out)

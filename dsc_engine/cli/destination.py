@@ -11,7 +11,7 @@ import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO, Any, BinaryIO
 
 from dsc_engine.errors import OutputError
 from dsc_engine.io.atomic import replacing
@@ -98,12 +98,8 @@ def utf8_output(out: IO[str]) -> Iterator[IO[str]]:
     if buffer is None:  # a text stream with no bytes below it (io.StringIO): its text is the output
         yield out
         return
-    out.flush()
-    handle = io.TextIOWrapper(buffer, encoding="utf-8", newline="", write_through=True)
-    try:
+    with _rewrapped(out, buffer, encoding="utf-8", newline="") as handle:
         yield handle
-    finally:
-        handle.detach()  # standard output stays open for what follows
 
 
 @contextlib.contextmanager
@@ -115,13 +111,21 @@ def shown_output(out: IO[str]) -> Iterator[IO[str]]:
     if buffer is None or not isinstance(encoding, str):  # (io.StringIO): its text is the output
         yield out
         return
+    line_buffering = bool(getattr(out, "line_buffering", False))  # a terminal's: each line shown
+    with _rewrapped(out, buffer, encoding=encoding, errors="backslashreplace", line_buffering=line_buffering) as handle:
+        yield handle
+
+
+@contextlib.contextmanager
+def _rewrapped(out: IO[str], buffer: BinaryIO, **options: Any) -> Iterator[IO[str]]:
+    """``out``'s bytes written through another text layer (``io.TextIOWrapper`` ``options``),
+    ``out`` flushed first and left open after (standard output serves what follows)."""
     out.flush()
-    handle = io.TextIOWrapper(buffer, encoding=encoding, errors="backslashreplace", write_through=True,
-                              line_buffering=bool(getattr(out, "line_buffering", False)))  # a terminal's: each line shown
+    handle = io.TextIOWrapper(buffer, write_through=True, **options)
     try:
         yield handle
     finally:
-        handle.detach()  # standard output stays open for what follows
+        handle.detach()
 
 
 @contextlib.contextmanager

@@ -127,15 +127,11 @@ _OTHER_FORMATS = (
 )
 
 
-#: The byte after bzip2's ``BZh``: its block size, 1-9 (a test of ``head[3:4] in b"123456789"``
-#: would take a file of ``BZh`` alone, whose ``b""`` is in any bytes, for bzip2).
-_BZIP2_LEVELS = frozenset(bytes([digit]) for digit in b"123456789")
-
-
 def _other_format(head: bytes) -> str | None:
     """Why a file that is no export cannot be read, told by its magic bytes (``None``: no such)."""
     for magic, what, advice in _OTHER_FORMATS:
-        if head.startswith(magic) and (magic != b"BZh" or head[3:4] in _BZIP2_LEVELS):
+        # bzip2's BZh is followed by its block size, 1-9 (a file of "BZh" alone is not bzip2)
+        if head.startswith(magic) and (magic != b"BZh" or (len(head) > 3 and head[3] in b"123456789")):
             return f"the file is {what}, not an export (JSON or CSV, gzip'd or not): {advice}"
     return None
 

@@ -103,6 +103,10 @@ def pull(
     ``OUT.checkpoint.json``) is resumed; it and the part files are removed once ``out`` is written,
     or when the pull fails before any slice is done.
     """
+    try:  # a bad argument (exit 2), said before anything is called
+        where = Endpoint.parse(endpoint) if endpoint else None
+    except PullError as exc:
+        raise UsageError("--endpoint", endpoint, str(exc)) from None
     operations = operations_for(what)
     filters = read_params(operations, params or {})
     if max_depth < 1:
@@ -125,7 +129,7 @@ def pull(
     check_replaceable(output)  # a pipe or a device, refused by the final rename, is told before any call
     if upstream is None:
         upstream = SdkUpstream(
-            _credentials.source(credentials), region=region, endpoint=Endpoint.parse(endpoint) if endpoint else None
+            _credentials.source(credentials), region=region, endpoint=where
         )
     busy = "another pull into it is running; wait for it to end, or pull into another file"
     shared = "another pull keeps its checkpoint there; name another --checkpoint"

@@ -21,6 +21,7 @@ import attrs
 
 from dsc_engine.api.spec import Match, Operation, Parameter, WireType
 from dsc_engine.errors import TimeLiteralError, UsageError
+from dsc_engine.models.records import INT64_MAX, INT64_MIN
 from dsc_engine.wire import times
 
 
@@ -71,7 +72,6 @@ _NAIVE_EPOCH = dt.datetime(1970, 1, 1)
 
 
 _UNIX_MS = re.compile(r"-?[0-9]+\Z")
-_INT64 = range(-(2**63), 2**63)
 
 
 def _parse_ms(text: str, zone: dt.tzinfo) -> int:
@@ -81,7 +81,7 @@ def _parse_ms(text: str, zone: dt.tzinfo) -> int:
     stripped = text.strip()
     if _UNIX_MS.match(stripped):
         ms = int(stripped)
-        if ms not in _INT64:
+        if not INT64_MIN <= ms <= INT64_MAX:
             raise TimeLiteralError(stripped, "UNIX milliseconds are a 64-bit integer; this is out of its range")
         return ms
     return times.time_ms(stripped, zone)

@@ -161,9 +161,9 @@ _OFFSET = re.compile(r"(?:UTC)?([+-])([0-9]{2}):([0-9]{2})\Z", re.IGNORECASE)
 
 # ------------------------------------------------------------------------------- CSV cells
 
-_ZONED = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})\Z")
 #: A cell's date and time of day, whatever follows them (``cell_time_ms`` words what does).
 _LOCAL = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?")
+_ZONED = re.compile(_LOCAL.pattern + r"(Z|[+-][0-9]{2}:[0-9]{2})\Z")
 
 
 def cell_time_ms(text: str) -> int:
