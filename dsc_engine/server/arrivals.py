@@ -32,6 +32,9 @@ MAX_HEAD_BYTES = 256 * 1024
 _READ = 64 * 1024
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _CONTENT_LENGTH = re.compile(rb"^content-length[ \t]*:[ \t]*([^\r\n]*?)[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
+_EXPECT_CONTINUE = re.compile(rb"^expect[ \t]*:[ \t]*100-continue[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
+#: The interim answer to a request that announced ``Expect: 100-continue`` (RFC 9110 §10.1.1).
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 
 @attrs.define(eq=False)
@@ -50,6 +53,7 @@ class Arrival:
     idle_deadline: float
     data: bytearray = attrs.field(factory=bytearray)
     head_too_long: bool = False
+    continued: bool = False  # whether ``100 Continue`` was sent
 
     def fileno(self) -> int:
         return self.sock.fileno()
@@ -80,6 +84,17 @@ def request_arrived(data: bytes | bytearray, max_body: int) -> bool | None:
         return True
     length = int(lengths[0])
     return length > max_body or len(data) - end.end() >= length
+
+
+def awaits_continue(data: bytes | bytearray) -> bool:
+    """Whether the head in ``data`` (which has ended; its body has not all arrived) announces
+    ``Expect: 100-continue`` from an HTTP/1.1 client: such a client waits for ``100 Continue``
+    (or a final answer) before it sends the body."""
+    end = _HEAD_END.search(data, 0, MAX_HEAD_BYTES + 4)
+    if end is None:
+        return False
+    line = data[: data.find(b"\n")].split()
+    return len(line) == 3 and line[2] == b"HTTP/1.1" and _EXPECT_CONTINUE.search(data, 0, end.start()) is not None
 
 
 class Gatherer:
@@ -204,6 +219,13 @@ class Gatherer:
         if not chunk or arrived is not False:  # the client stopped sending, or all is here
             arrival.head_too_long = arrived is None
             self._ready_up(selector, arrival)
+        elif not arrival.continued and awaits_continue(arrival.data):  # the body it will accept
+            arrival.continued = True
+            try:
+                arrival.sock.send(CONTINUE)  # a few bytes into an empty send buffer
+            except OSError as exc:
+                log.debug("connection from %s dropped: %s", arrival.address, exc)
+                self._drop(selector, arrival)
 
     def _expire(self, selector: selectors.BaseSelector, now: float) -> None:
         for arrival in [a for a in self._waiting.values() if now >= min(a.deadline, a.idle_deadline)]:

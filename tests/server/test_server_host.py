@@ -188,6 +188,57 @@ def test_request_arrived(data: bytes, arrived: bool | None) -> None:
     assert arrivals.request_arrived(data, max_body=1000) is arrived
 
 
+@pytest.mark.parametrize(
+    ("data", "awaits"),
+    [
+        (b"POST / HTTP/1.1\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n", True),
+        (b"POST / HTTP/1.1\r\nexpect:100-Continue\n\n", True),
+        (b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\n", False),
+        (b"POST / HTTP/1.0\r\nExpect: 100-continue\r\n\r\n", False),  # no 1xx to HTTP/1.0
+        (b"POST / HTTP/1.1\r\nExpect: 100-continue\r\n", False),  # the head goes on
+        (b"POST / HTTP/1.1\r\nX-Expect: 100-continue\r\n\r\n", False),
+    ],
+)
+def test_awaits_continue(data: bytes, awaits: bool) -> None:
+    assert arrivals.awaits_continue(data) is awaits
+
+
+def _signed_head(running: RunningServer, form: dict[str, str]) -> tuple[bytes, bytes]:
+    """A signed v3 POST of ``form`` with ``Expect: 100-continue``: its head and its body."""
+    client = SignedClient(running.endpoint, KEY.id, KEY.secret)
+    request = client.prepare("DescribeAuditLogs", {}, form=form)
+    target = request.url.split(running.endpoint, 1)[1]
+    headers = {**request.headers, "Content-Length": str(len(request.body)), "Expect": "100-continue"}
+    head = f"POST {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    return head.encode("ascii"), request.body
+
+
+def test_a_request_expecting_100_continue_gets_it_before_sending_its_body(engine: Engine) -> None:
+    with serving(engine, Limits()) as running:
+        head, body = _signed_head(running, {"PageSize": "1", "Lang": "en_us"})
+        with socket.create_connection((running.host, running.port), timeout=5) as sock:
+            sock.sendall(head)
+            interim = b"HTTP/1.1 100 Continue\r\n\r\n"  # a client waits for it (curl: 1 s)
+            assert sock.recv(len(interim)) == interim
+            sock.sendall(body)
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+    assert answer.startswith(b"HTTP/1.0 200 "), answer[:300]
+    assert b'"PageSize": 1' in answer or b'"PageSize":1' in answer, answer[-300:]
+
+
+def test_a_body_over_the_limit_is_refused_without_100_continue(engine: Engine) -> None:
+    with serving(engine, Limits(max_body_bytes=16)) as running:
+        head, _ = _signed_head(running, {"PageSize": "1", "Lang": "en_us", "CurrentPage": "1"})
+        with socket.create_connection((running.host, running.port), timeout=5) as sock:
+            sock.sendall(head)
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+    assert answer.startswith(b"HTTP/1.0 413 "), answer[:300]
+
+
 def test_stop_returns_while_connections_wait_for_a_slot(engine: Engine) -> None:
     running = serving(engine, Limits(max_connections=1, request_timeout=2.0))
     with Slowloris(running, 3):
