@@ -213,6 +213,7 @@ class Authenticator:
 
     @staticmethod
     def _token(key: AccessKey, token: str | None) -> None:
+        token = token or None  # an empty token is none, as any empty parameter is absent
         if token is None and not key.security_tokens:
             return
         if token is None:

@@ -22,7 +22,9 @@ from Tea.exceptions import TeaException
 from dsc_engine.api.errors import ApiError
 from dsc_engine.engine import Engine
 from dsc_engine.sample import generate
+from dsc_engine.server import signing
 from dsc_engine.server.app import make_app
+from dsc_engine.server.client import SignedClient
 from dsc_engine.server.config import AccessKey, ServerConfig, ThrottleConfig
 from dsc_engine.server.host import RunningServer
 from dsc_engine.server.policy import Policy
@@ -239,6 +241,26 @@ def test_security_tokens_only_where_configured(engine: Engine, algorithm: str | 
     with TestServer(engine) as plain:
         config = plain.sdk_config(signature_algorithm=algorithm, security_token="tok-1")
         expect_error(lambda: audit_logs(config), "InvalidSecurityToken.MismatchWithAccessKey", 400)
+
+
+@pytest.mark.parametrize("scheme", ["v2", "v3"])
+def test_an_empty_security_token_is_no_token(engine: Engine, scheme: str) -> None:
+    """An empty parameter counts as absent, the token's too: a key without tokens is served, and
+    an STS key is refused as without one."""
+    sts = AccessKey(id="STS.example", secret="sts-secret", security_tokens=frozenset({"tok-1"}))
+    plain = AccessKey(id="LTAIplain", secret="plain-secret")
+    for key, status in ((plain, 200), (sts, 400)):
+        with TestServer(engine, access_key=key) as running:
+            client = SignedClient(running.endpoint, key.id, key.secret, scheme=scheme)
+            request = client.prepare("DescribeAuditLogs", {"SecurityToken": ""} if scheme == "v2" else {})
+            if scheme == "v3":  # an empty x-acs-security-token header, signed with the others
+                headers = {k: v for k, v in request.headers.items() if k != "Authorization"}
+                headers["x-acs-security-token"] = ""
+                headers["Authorization"] = signing.v3_authorization("POST", "/", {}, headers, b"", key.id, key.secret)
+                request = attrs.evolve(request, headers=headers)
+            got, body = client.send(request)
+        assert got == status, body
+        assert status == 200 or body["Code"] == "InvalidSecurityToken.MismatchWithAccessKey", body
 
 
 class Exploding:
