@@ -115,6 +115,15 @@ def test_unknown_names_are_rejected() -> None:
     assert info.value.name == "pagesize"
 
 
+@pytest.mark.parametrize("value", ["", None])
+def test_an_unknown_name_given_empty_is_still_rejected(value: str | None) -> None:
+    """Empty counts as absent for the operation's own parameters; a misspelt name is named
+    whatever its value (docs/decisions.md, "An unknown name given empty")."""
+    with pytest.raises(InvalidParameterError) as info:
+        Reader("DescribeAuditLogs", {"PageSze": value}).check_names({"PageSize"})
+    assert info.value.name == "PageSze"
+
+
 @pytest.mark.parametrize(("name", "near"), [("PageSze", "PageSize"), ("pagesize", "PageSize"), ("Usernme", "UserName")])
 def test_an_unknown_name_suggests_the_nearest_one(name: str, near: str) -> None:
     with pytest.raises(InvalidParameterError) as info:
