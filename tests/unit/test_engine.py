@@ -123,6 +123,11 @@ def test_each_action_at_its_own_version() -> None:
         ("DescribeAuditLogs", "2018-11-01", "Sddp"),
         ("ListSensitiveDataAuditLog", "2019-01-03", "dms-enterprise"),
         ("Nope", "2018-11-01", "dms-enterprise"),
+        # an action or version that is not text, unhashable too, is no api either (it was a bare
+        # TypeError "unhashable type", where call promises an ApiError for any request)
+        (["DescribeAuditLogs"], None, "Sddp"),
+        ("Nope", ["2018-11-01"], "Sddp"),
+        ("DescribeAuditLogs", {"2019-01-03": 1}, "Sddp"),
     ],
 )
 def test_unknown_action_or_version_is_404(action: str, version: str | None, product: str) -> None:
