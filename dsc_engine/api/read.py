@@ -9,6 +9,9 @@ Parameters arrive as the wire has them (strings such as ``"10"``, ``"True"``) or
   never clamped;
 - booleans: ``True``/``False`` or the text ``true``/``false`` in any letter case;
 - strings: a ``str`` only (a Python ``int`` is not silently turned into a string filter);
+- a value of a subclass (an ``IntEnum``, a ``StrEnum``, NumPy's ``str_``, pandas' ``Timestamp``)
+  is read as the plain ``str``, ``int`` or ``datetime`` it holds, so that no store is handed a
+  type it cannot bind; a ``datetime`` holding less than a second (nanoseconds) is refused;
 - an unknown parameter name is an invalid parameter, never ignored.
 
 Every failure is a :class:`MissingParameterError` or :class:`InvalidParameterError` whose reason is
@@ -107,8 +110,10 @@ class Reader:
 
     def string(self, name: str, *, required: bool = False) -> str | None:
         value = self.value(name, required=required)
-        if value is None or isinstance(value, str):
+        if value is None or type(value) is str:
             return value
+        if isinstance(value, str):  # a StrEnum, NumPy's str_: the text it holds
+            return str.__str__(value)
         raise invalid(
             name,
             value,
@@ -132,7 +137,7 @@ class Reader:
         if isinstance(value, str) and _INTEGER_TEXT.match(value):
             number = read_integer(value)  # None beyond 64 bits, however many digits
         elif isinstance(value, int) and not isinstance(value, bool):
-            number = value
+            number = int.__int__(value)  # an IntEnum's plain value, which every store binds
         else:
             raise invalid(
                 name,
@@ -190,7 +195,11 @@ class Reader:
         if value is None:
             return None
         if isinstance(value, dt.datetime) and value.tzinfo is None and not value.microsecond:
-            return value
+            if type(value) is dt.datetime:
+                return value
+            plain = dt.datetime(value.year, value.month, value.day, value.hour, value.minute, value.second)
+            if value == plain:  # a subclass (pandas' Timestamp) may hold nanoseconds: refused below
+                return plain
         try:
             return parse_dms_time(value)
         except ValueError:

@@ -208,7 +208,11 @@ def _element(
             f"{zh}：isContain 必须是 true 或 false，而不是{_JSON_TYPES_ZH[kind]}",
         )
     if key in _TIME_KEYS:
-        raise invalid(f"{en}: the time window ({key!r}) cannot be negated", f"{zh}：时间窗口（{key!r}）不能取反")
+        # said so whatever isContain is: with true, "cannot be negated" alone reads as if it had been
+        raise invalid(
+            f"{en}: the time window ({key!r}) is not a query key; it cannot be negated",
+            f"{zh}：时间窗口（{key!r}）不是 queryKey，不能取反",
+        )
     if key not in keys:
         close = difflib.get_close_matches(key, list(keys), n=1)
         listed = ", ".join(keys)

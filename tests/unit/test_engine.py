@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 import pytest
+from backends import NAMES, open_backend
 
 from dsc_engine import ApiError, Engine, sample
 from dsc_engine.engine import PATH_OPTIONS
@@ -122,6 +123,11 @@ def test_each_action_at_its_own_version() -> None:
         ("DescribeAuditLogs", "2018-11-01", "Sddp"),
         ("ListSensitiveDataAuditLog", "2019-01-03", "dms-enterprise"),
         ("Nope", "2018-11-01", "dms-enterprise"),
+        # an action or version that is not text, unhashable too, is no api either (it was a bare
+        # TypeError "unhashable type", where call promises an ApiError for any request)
+        (["DescribeAuditLogs"], None, "Sddp"),
+        ("Nope", ["2018-11-01"], "Sddp"),
+        ("DescribeAuditLogs", {"2019-01-03": 1}, "Sddp"),
     ],
 )
 def test_unknown_action_or_version_is_404(action: str, version: str | None, product: str) -> None:
@@ -543,3 +549,54 @@ def test_a_parameter_given_as_none_is_left_out() -> None:
     with pytest.raises(ApiError) as info:
         engine.list_sensitive_data_audit_log(StartTime=None, EndTime="2026-10-31 23:59:59", PageSize=10, PageNumber=1)
     assert info.value.code == "MissingStartTime"
+
+
+class _Page(enum.IntEnum):
+    FIRST = 1
+    THREE = 3
+
+
+class _Module(str, enum.Enum):
+    CONSOLE = "SQL_CONSOLE"
+    USER = "u"
+
+
+@pytest.mark.parametrize("backend", NAMES)
+def test_parameter_values_of_a_subclass_are_read_as_the_plain_value_on_every_backend(backend: str) -> None:
+    """An ``IntEnum`` or a ``str`` enum given for a parameter is the int or the text it holds,
+    on every backend alike, and the response echoes a plain ``int``: the subclass was handed
+    to the filters as it was, and a database backend, which cannot bind it, answered
+    ``InternalError`` where the memory engine answered."""
+    opened = open_backend(backend)
+    try:
+        engine = opened.engine
+        engine.load([{"CreationTime": 5, "UserName": "u"}, {"CreationTime": 6, "UserName": "b"}], kind="audit")
+        engine.load([{"OpTime": "2022-11-18 10:00:00", "UserName": "u", "ModuleName": "SQL_CONSOLE", "Tid": 1},
+                     {"OpTime": "2022-11-18 10:00:01", "UserName": "b", "Tid": 3}], kind="dms")
+        audit = engine.describe_audit_logs(UserName=_Module.USER, StartTime=_Page.THREE, PageSize=_Page.THREE,
+                                           AsyncRequestId=_Module.USER)
+        assert [item["UserName"] for item in audit["Items"]] == ["u"]
+        assert type(audit["PageSize"]) is int and type(audit["AsyncRequestId"]) is str
+        dms = engine.list_sensitive_data_audit_log(
+            StartTime="2022-11-18 10:00:00", EndTime="2022-11-18 10:00:01", PageSize=10, PageNumber=_Page.FIRST,
+            OpUserName=_Module.USER, ModuleName=_Module.CONSOLE, Tid=_Page.FIRST)
+        assert [item["UserName"] for item in dms["SensitiveDataAuditLogList"]] == ["u"]
+    finally:
+        opened.close()
+
+
+def test_a_wall_clock_subclass_holding_nanoseconds_is_refused_and_one_in_whole_seconds_is_read() -> None:
+    """pandas' ``Timestamp`` is a ``datetime`` that may hold nanoseconds beyond its microseconds:
+    such a ``StartTime`` was taken, compared with its nanoseconds in memory and without them in a
+    database; it is not a time in whole seconds, so it is refused as a ``datetime`` with
+    microseconds is."""
+    pd = pytest.importorskip("pandas")
+    engine = Engine()
+    engine.load([{"OpTime": "2022-11-18 10:00:00"}, {"OpTime": "2022-11-18 10:00:01"}], kind="dms")
+    window = {"EndTime": "2022-11-18 10:00:01", "PageSize": 10, "PageNumber": 1}
+    with pytest.raises(ApiError) as info:
+        engine.list_sensitive_data_audit_log(StartTime=pd.Timestamp("2022-11-18 10:00:00.000000500"), **window)
+    assert info.value.code == "InvalidParameter"
+    assert 'parameter "StartTime"' in info.value.message and "yyyy-MM-dd HH:mm:ss" in info.value.message
+    body = engine.list_sensitive_data_audit_log(StartTime=pd.Timestamp("2022-11-18 10:00:00"), **window)
+    assert body["TotalCount"] == 2

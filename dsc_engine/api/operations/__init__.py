@@ -37,7 +37,8 @@ LIST_KEYS: Mapping[str, tuple[RecordKind, ...]] = {
 
 def product_of(action: str | None, version: str | None) -> str:
     """The product named in error links: by action, else by version, else the first's."""
-    operation = OPERATIONS.get(action or "")
+    operation = OPERATIONS.get(action) if isinstance(action, str) else None  # a list is no name
     if operation is not None:
         return operation.product
-    return PRODUCT_BY_VERSION.get(version or "", next(iter(OPERATIONS.values())).product)
+    default = next(iter(OPERATIONS.values())).product
+    return PRODUCT_BY_VERSION.get(version, default) if isinstance(version, str) else default

@@ -156,8 +156,11 @@ def test_valid_documents(text: str, expected: dict[str, bool]) -> None:
         ('[{"queryKey": "userName", "isContain": 0}]', "element 0: isContain must be true or false, not a number"),
         ('[{"queryKey": "userName", "isContain": true, "op": "and"}]', "element 0: unknown field 'op' (an element has only queryKey and isContain)"),
         ('[{"queryKey": "userName", "queryKey": "ruleId", "isContain": true}]', "an element names 'queryKey' twice"),
-        (ops(("startTime", False)), "element 0: the time window ('startTime') cannot be negated"),
-        (ops(("userName", True), ("endTime", False)), "element 1: the time window ('endTime') cannot be negated"),
+        (ops(("startTime", False)), "element 0: the time window ('startTime') is not a query key; it cannot be negated"),
+        (ops(("userName", True), ("endTime", False)),
+         "element 1: the time window ('endTime') is not a query key; it cannot be negated"),
+        # isContain true negates nothing: the refusal says the key is none, not only that it cannot be negated
+        (ops(("startTime", True)), "element 0: the time window ('startTime') is not a query key; it cannot be negated"),
         (ops(("userName", True), ("userName", False)), "element 1: queryKey 'userName' repeats element 0 with a different isContain"),
         (ops(("remoteClientIp", False), ("clientIp", True)), "element 1: queryKey 'clientIp' repeats element 0 with a different isContain"),
         ("[" * 100_000, "arrays or objects nested too deeply"),
