@@ -114,6 +114,18 @@ def _check_layout(param: str, text: str, *tokens: Token) -> None:
     for fault, offset, en, zh in faults:
         if fault:
             raise _invalid_range(param, text, offset, en, zh)
+    for start, stop in ((end(keyword), at(opening)), (end(low), at(high))):
+        for offset in range(start, stop):
+            if text[offset] not in _ASCII_SPACE:  # what the grammar's whitespace takes beyond ASCII
+                raise _invalid_range(
+                    param, text, offset,
+                    f"unexpected character {text[offset]!r} (a range string takes ASCII whitespace only, as it takes ASCII digits only)",
+                    f"意外的字符 {text[offset]!r}（范围字符串只接受 ASCII 空白，如同只接受 ASCII 数字）",
+                )
+
+
+#: The whitespace a range string may hold: ASCII's (the filter language's takes any).
+_ASCII_SPACE = frozenset(" \t\n\r\f\v")
 
 
 # ----------------------------------------------------------------------------- LogQueryOpJson

@@ -70,6 +70,12 @@ def test_range_strings(text: str, expected: ast.Range) -> None:
         ("", "at offset 0: unexpected end of input (expected 'in')"),
         ("1000-2000", "at offset 0: unexpected '1000' (expected 'in')"),
         ("in[1 2]x", "at offset 7: unexpected 'x' (expected end of input)"),
+        ("in[1\u30002]", "at offset 4: unexpected character '\\u3000' (a range string takes ASCII whitespace only,"
+                          " as it takes ASCII digits only)"),
+        ("in[1\x1c2]", "at offset 4: unexpected character '\\x1c' (a range string takes ASCII whitespace only,"
+                        " as it takes ASCII digits only)"),
+        ("in\xa0[1 2]", "at offset 2: unexpected character '\\xa0' (a range string takes ASCII whitespace only,"
+                         " as it takes ASCII digits only)"),
     ],
 )
 def test_range_string_errors_name_the_parameter_and_offset(text: str, reason: str) -> None:
