@@ -64,6 +64,7 @@ def test_range_strings(text: str, expected: ast.Range) -> None:
         ("in[1]", "at offset 4: unexpected ']' (expected integer)"),
         ("in[1 2 3]", "at offset 7: unexpected '3' (expected ')', ']')"),
         ("in[* 2]", "at offset 3: unexpected '*' (expected integer)"),
+        ("in[+1 2]", "at offset 3: unexpected character '+' (expected integer)"),  # no sign but '-'
         ('in["a" "b"]', "at offset 3: unexpected '\"a\"' (expected integer)"),
         ("in{1 2}", "at offset 2: unexpected '{' (expected '(', '[')"),
         ("[1 2]", "at offset 0: unexpected '[' (expected 'in')"),
