@@ -36,6 +36,14 @@ def test_the_window_is_one_range_on_the_primary_time_and_is_checked_last() -> No
     assert info.value.name == "PageSize"
 
 
+def test_the_pages_example_window_is_refused_as_start_after_end() -> None:
+    """The page's example StartTime (1616068534877) is later than its example EndTime
+    (1583856000000): a request copied from both is refused (docs/decisions.md)."""
+    with pytest.raises(InvalidParameterError) as info:
+        read_request(AUDIT, {"StartTime": "1616068534877", "EndTime": "1583856000000"})
+    assert info.value.name == "StartTime" and "EndTime" in info.value.reason.en
+
+
 def test_entry_filters_hold_in_one_entry_and_aliases_agree() -> None:
     request = read_request(DMS, {**WINDOW, "TableName": "t", "ColumnName": "c", "PageSize": "5", "PageNumber": "1"})
     entry = ast.And((ast.Compare("TableName", ast.CompareOp.EQ, "t"), ast.Compare("ColumnName", ast.CompareOp.EQ, "c")))
