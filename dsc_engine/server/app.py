@@ -68,8 +68,9 @@ def json_payload(body: Mapping[str, Any]) -> bytes:
 
 
 def served_method(environ: Mapping[str, Any]) -> str:
-    """The request's method, upper-case; any but GET and POST is ``UnsupportedHTTPMethod``."""
-    method = str(environ.get("REQUEST_METHOD", "")).upper()
+    """The request's method; any but GET and POST is ``UnsupportedHTTPMethod`` (a method is
+    case-sensitive, RFC 9110 §9.1: ``get`` is not ``GET``)."""
+    method = str(environ.get("REQUEST_METHOD", ""))
     if method not in METHODS:
         raise RequestRejected(
             "UnsupportedHTTPMethod", f"The HTTP method {method} is not supported; use GET or POST."
@@ -101,7 +102,7 @@ def respond(
         headers.append(("Allow", ALLOW))
     headers.extend(extra)
     start_response(f"{status} {phrase}", headers)
-    return [] if str(environ.get("REQUEST_METHOD", "")).upper() == "HEAD" else [payload]
+    return [] if environ.get("REQUEST_METHOD") == "HEAD" else [payload]
 
 
 def _one(request: HttpRequest, header: str, param: str) -> str | None:

@@ -245,11 +245,13 @@ def test_a_signed_time_not_written_yyyy_mm_ddThh_mm_ssZ_in_ascii_digits_is_refus
          431, "RequestHeaderFieldsTooLarge"),
         # two Host headers name no one host (HTTP/1.1 asks a 400): the answer's HostId was "a,b"
         (b"GET /?Action=DescribeAuditLogs HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, "InvalidParameter"),
+        # a method is case-sensitive (RFC 9110 9.1): "get" is no GET (it was served as one)
+        (b"get /?Action=DescribeAuditLogs HTTP/1.1\r\nHost: x\r\n\r\n", 405, "UnsupportedHTTPMethod"),
     ],
     ids=[
         "bad-utf8-query", "repeated", "long-query", "huge-request-line", "big-body", "json-body",
         "bad-utf8-body", "bad-length", "chunked", "delete", "path", "no-action", "xml", "conflict",
-        "unsigned", "garbage", "http-0.9", "http-2", "many-headers", "two-hosts",
+        "unsigned", "garbage", "http-0.9", "http-2", "many-headers", "two-hosts", "lower-case-method",
     ],
 )
 def test_malformed_requests_get_json_errors_with_their_request_id(
