@@ -99,7 +99,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--port", type=port, help=f"port to bind, 0 for any free one (default {DEFAULT_PORT})"
     )
     auth = parser.add_argument_group("access")
-    auth.add_argument("--config", metavar="FILE", help="JSON or TOML file: keys, policies, limits")
+    auth.add_argument("--config", metavar="FILE", type=file_name, help="JSON or TOML file: keys, policies, limits")
     auth.add_argument(
         "--access-key", metavar="ID:SECRET", action="append", default=[],
         help="an access key allowed every action (repeatable)",
@@ -127,6 +127,15 @@ def source(text: str) -> str:
         return sources.from_command_line(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def file_name(text: str) -> str:
+    """A file a command reads or writes by name (``--out``, ``--rejects``, ``--config`` ...): an
+    empty one, such as ``--out "$OUT"`` with ``OUT`` unset, names no file and is refused, rather
+    than taken for the current folder or for the option left out."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty name names no file (an unset variable?)")
+    return text
 
 
 def record_kind(text: str) -> RecordKind:
