@@ -382,6 +382,11 @@ def test_io_duplicate_masking_runs_skipped_and_conflicts_rejected(tmp_path):
     # against what the store already holds
     report = imports.load_into(target, first)
     assert report.duplicates_skipped == 5 and len(target.store(RUNS)) == 5
+    # strict: the error names the Id, as the lenient reject, Engine.load and a snapshot's do
+    with pytest.raises(RecordError) as caught:
+        imports.load_into(imports.Stores(), [first, second], strict=True)
+    assert caught.value.key == "Id" and caught.value.where == f"{second}:3"
+    assert f"Id {runs[0].id} is already loaded with different content" in str(caught.value)
 
 
 def _asked_ids(store, monkeypatch) -> list[set]:
