@@ -103,14 +103,16 @@ class Shell(cmd.Cmd):
 
     def precmd(self, line: str) -> str:
         """The command of a line, without the byte order mark a script saved on Windows starts
-        with; a script's line that is not UTF-8 is an error, and nothing is run."""
+        with; a line that is not UTF-8 (a script's, or bytes a terminal sent) is an error, and
+        nothing is run."""
         if self.use_rawinput and line and line != "EOF":  # a line readline put in the history ("EOF": the end)
             self.typed += 1
         try:
             line.encode("utf-8")
         except UnicodeEncodeError:  # bytes the script's UTF-8 reading escaped (a file in another encoding)
             shown = line.strip().encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-            self._fail(f"not valid UTF-8 (a script is read as UTF-8): {brief(shown)}")
+            why = "bytes the terminal sent" if self.use_rawinput else "a script is read as UTF-8"
+            self._fail(f"not valid UTF-8 ({why}): {brief(shown)}")
             return ""
         return line.removeprefix("\ufeff")
 

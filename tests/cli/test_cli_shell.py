@@ -426,6 +426,20 @@ def test_a_script_is_read_as_utf8_and_answered_in_utf8_whatever_the_locale(
     assert code == 1
 
 
+
+def test_a_line_typed_at_a_terminal_that_is_not_utf8_is_not_called_a_script(data: Path) -> None:
+    """A line recalled from a history file holding other bytes, or typed in a terminal sending
+    them, was refused as "a script is read as UTF-8", though no script was read."""
+    from dsc_engine.cli import shell as shells
+    from dsc_engine.cli.output import Format
+
+    engine = Engine()
+    snapshot.load(engine, data)
+    out, err = io.StringIO(), io.StringIO()
+    session = shells.Shell(engine, Format.TABLE, io.StringIO(), out, interactive=True, err=err)
+    assert session.precmd("kinds \udcff") == ""
+    assert err.getvalue() == "error: not valid UTF-8 (bytes the terminal sent): kinds \\xff\n" and out.getvalue() == ""
+
 def test_a_script_line_reading_eof_is_an_unknown_command_not_the_end(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
     """``cmd`` reads the end of input as the word EOF, so a line of the script reading EOF ended
     the session: the commands after it were not run, and the script exited 0."""
