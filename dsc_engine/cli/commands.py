@@ -29,7 +29,7 @@ from dsc_engine.io import export, importreport, imports, snapshot, sources
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
 from dsc_engine.query.parse import parse_filter
-from dsc_engine.server.cli import file_name, record_kind, source  # the serve command's argument types, shared
+from dsc_engine.server.cli import file_name, output_file, record_kind, source  # the serve command's argument types, shared
 from dsc_engine.sql.url import data_url, redact
 from dsc_engine.wire.codec import response_item
 
@@ -408,8 +408,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
     p.add_argument("--kind", dest="data_kind", type=record_kind, help=f"read every record as this kind: {_KINDS}")
     p.add_argument("--strict", action="store_true", help="stop at the first bad record; load nothing then")
     p.add_argument("--keep-duplicates", action="store_true", help=_KEEP_HELP)
-    p.add_argument("--rejects", metavar="FILE", type=file_name, help="write every rejected record here (JSON Lines)")
-    p.add_argument("--snapshot", metavar="OUT", type=file_name, help="save what was loaded as a snapshot file")
+    p.add_argument("--rejects", metavar="FILE", type=output_file, help="write every rejected record here (JSON Lines)")
+    p.add_argument("--snapshot", metavar="OUT", type=output_file, help="save what was loaded as a snapshot file")
     p.add_argument("--into", metavar="URL",
                    help="load into this database (duckdb:///logs.duckdb, chdb:///dir, clickhouse://host/db;"
                         " tables created if missing, records added to what it holds) instead of memory")
@@ -448,7 +448,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
     p.add_argument("filter", metavar="FILTER", nargs="?", default="", help="filter text (empty: everything)")
     p.add_argument("--to", choices=[f.value for f in export.ExportFormat], default=None,
                    help="the file format (default: csv for an --out FILE named .csv or .csv.gz, else jsonl)")
-    p.add_argument("--out", metavar="FILE", type=file_name, help="where to write (default: standard output); a name ending .gz is written gzip'd")
+    p.add_argument("--out", metavar="FILE", type=output_file, help="where to write (default: standard output); a name ending .gz is written gzip'd")
     p.add_argument("--page", type=page_number, help="export only this page (default: every record)")
     p.add_argument("--page-size", type=page_number, help="page size for --page and for --to pages (default: the API's largest)")
     p.add_argument("--no-formula-guard", dest="formula_guard", action="store_false",
@@ -462,7 +462,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
     p = _add(subparsers, "snapshot", cmd_snapshot, "save the loaded records to a snapshot that loads fast",
              "  dsc-engine snapshot engine.dscsnap --data exports/\n"
              "  dsc-engine query audit 'UserName = \"root\"' --data engine.dscsnap\n", exit_codes)
-    p.add_argument("out", metavar="OUT", type=file_name, help="the snapshot file to write")
+    p.add_argument("out", metavar="OUT", type=output_file, help="the snapshot file to write")
     p.add_argument("--compact", action="store_true",
                    help="write the compact format 2 (gzip'd, about a ninth of the size) instead of format 3,"
                         " which opens about seven times faster and keeps the indexes")
@@ -481,7 +481,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
              "  dsc-engine record --upstream https://sddp.cn-zhangjiakou.aliyuncs.com --port 8081 --out capture.jsonl\n",
              exit_codes)
     p.add_argument("--requests", metavar="FILE", type=file_name, help="JSON Lines of {action, params[, version]} (default: the demo's)")
-    p.add_argument("--out", metavar="FILE", type=file_name, help="the capture to write (default: standard output)")
+    p.add_argument("--out", metavar="FILE", type=output_file, help="the capture to write (default: standard output)")
     _data_options(p)
     add_upstream_options(p)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -135,6 +136,17 @@ def file_name(text: str) -> str:
     than taken for the current folder or for the option left out."""
     if not text:
         raise argparse.ArgumentTypeError("an empty name names no file (an unset variable?)")
+    return text
+
+
+def output_file(text: str) -> str:
+    """A file a command writes (``--out``, ``--rejects``, ``--snapshot`` ...): a :func:`file_name`
+    that does not end with a path separator, which names a folder (``--out exports/``) where the
+    file would otherwise be written under the folder's name."""
+    text = file_name(text)
+    if text.endswith((os.sep, os.altsep or os.sep)):
+        raise argparse.ArgumentTypeError(f"{text!r} ends with {text[-1]!r}, which names a folder; name the file to"
+                                         " write in it")
     return text
 
 

@@ -262,3 +262,25 @@ def test_an_empty_file_name_is_a_usage_error_not_the_current_folder_nor_the_opti
     assert code == 2, err
     assert "an empty name names no file" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+@pytest.mark.parametrize("argv", [
+    ("export", "audit", "--page-size", "1", "--page", "1", "--out", "exports/"),
+    ("snapshot", "exports/", "--data", "{data}"),
+    ("load", "{data}", "--snapshot", "exports/"),
+    ("load", "{data}", "--rejects", "exports/"),
+    ("record", "--out", "exports/"),
+    ("pull", "audit", "--since", "2026-10-01", "--out", "exports/"),
+], ids=["export-out", "snapshot", "load-snapshot", "load-rejects", "record-out", "pull-out"])
+def test_an_output_named_with_a_trailing_slash_is_a_folder_not_a_file_of_its_name(
+    argv: tuple[str, ...], audit_lines: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``--out exports/`` wrote a file named ``exports`` (or, for ``--rejects``, failed with "Is a
+    directory" though nothing was there)."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(*(a.format(data=audit_lines) for a in argv))
+    err += capsys.readouterr().err  # where argparse writes its usage errors
+    assert code == 2, err
+    assert "'exports/' ends with '/', which names a folder" in err
+    assert not (tmp_path / "exports").exists()
