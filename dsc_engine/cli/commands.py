@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -354,6 +355,9 @@ def cmd_record(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def cmd_shell(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    if sys.stdin is None or sys.stdin.closed:  # started with it closed (`<&-`): no command can come
+        raise UsageError("standard input", None, "there is none (it is closed), and the shell reads its commands"
+                                                 " from it; pipe a script in, or run it on a terminal")
     with contextlib.suppress(ValueError):  # no standard input at all: nothing to take it from
         if sources.from_command_line(sources.STANDARD_INPUT) in args.data:  # --data - or /dev/stdin
             raise UsageError("--data", "-", "the shell reads its commands from standard input; the data must be files")

@@ -440,6 +440,16 @@ def test_a_line_typed_at_a_terminal_that_is_not_utf8_is_not_called_a_script(data
     assert session.precmd("kinds \udcff") == ""
     assert err.getvalue() == "error: not valid UTF-8 (bytes the terminal sent): kinds \\xff\n" and out.getvalue() == ""
 
+
+def test_a_shell_without_standard_input_is_a_usage_error(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    """Started with standard input closed (``dsc-engine shell <&-``, where Python's ``sys.stdin``
+    is None), the session died with an internal error (exit 5, AttributeError)."""
+    monkeypatch.setattr(sys, "stdin", None)
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["shell", "--data", str(data)], out=out, err=err)
+    assert (code, out.getvalue()) == (2, "")
+    assert "standard input: there is none (it is closed)" in err.getvalue() and err.getvalue().count("\n") == 1
+
 def test_a_script_line_reading_eof_is_an_unknown_command_not_the_end(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
     """``cmd`` reads the end of input as the word EOF, so a line of the script reading EOF ended
     the session: the commands after it were not run, and the script exited 0."""
