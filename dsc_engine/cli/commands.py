@@ -283,7 +283,7 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
                                      formula_guard=args.formula_guard, times=args.times, zone=args.tz)
         finally:
             progress.finish()
-    if count == 0 and args.to == export.ExportFormat.JSONL.value:  # no line at all: what load calls an empty file
+    if to_file and count == 0 and args.to == export.ExportFormat.JSONL.value:  # no line: what load calls an empty file
         err.write("note: no record was exported, and JSON Lines of no record is an empty file, which load"
                   " refuses as a file error; --to csv (its header) or --to pages (one empty page) loads as none\n")
     if to_file:
