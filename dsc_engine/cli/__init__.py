@@ -17,7 +17,7 @@ from dsc_engine.api.errors import ApiError
 from dsc_engine.cli import cloud, commands
 from dsc_engine.cli.arguments import CommandParser
 from dsc_engine.cli.destination import shown_output, utf8_output
-from dsc_engine.cli.output import NOT_FOUND, Format, dumps, not_found_hint, write_mapping
+from dsc_engine.cli.output import NOT_FOUND, Format, dumps, not_found_hint, unwritable, write_mapping
 from dsc_engine.errors import (
     CheckpointError,
     DscError,
@@ -202,6 +202,9 @@ def _run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         message = str(exc) if isinstance(exc, FilterError) else str(exc).splitlines()[0]
         print(f"dsc-engine {args.command}: {message}", file=err)
         return exit_code(exc)
+    except UnicodeEncodeError as exc:  # results that cannot be written as UTF-8 (the export's file is left as it was)
+        print(f"dsc-engine {args.command}: {unwritable(exc)}", file=err)
+        return EXIT_DATA
     except OSError as exc:
         place = "" if exc.filename is None else f"{exc.filename}: "  # a write to standard output names none
         print(f"dsc-engine {args.command}: {place}{exc.strerror or exc}", file=err)

@@ -37,7 +37,9 @@ from dsc_engine.api.errors import ApiError
 from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.api.read import INT32_MAX
 from dsc_engine.cli.arguments import brief, parameters
-from dsc_engine.cli.output import NOT_FOUND, Format, dumps, not_found_hint, table, time_cell, write_items, write_mapping, write_plan
+from dsc_engine.cli.output import (
+    NOT_FOUND, Format, dumps, not_found_hint, table, time_cell, unwritable, write_items, write_mapping, write_plan,
+)
 from dsc_engine.engine import Engine
 from dsc_engine.errors import DscError
 from dsc_engine.io.csvformat import row_writer, to_cell
@@ -126,6 +128,8 @@ class Shell(cmd.Cmd):
             self._fail(f"{exc.http_status} {exc.code}: {exc.message}{hint}")
         except DscError as exc:
             self._fail(str(exc))
+        except UnicodeEncodeError as exc:  # a result that cannot be written as UTF-8
+            self._fail(unwritable(exc))
         return False
 
     def _fail(self, message: str) -> None:
