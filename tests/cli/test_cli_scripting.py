@@ -80,6 +80,10 @@ def test_cli_an_output_folder_that_cannot_be_made_is_a_clear_error(tmp_path):
     blocker.write_text("")
     code, out, err = run("export", "audit", "--out", str(blocker / "x.csv"))
     assert code == 3 and out == "" and f"{blocker}" in err and "Traceback" not in err
+    # the file in the way is named, not "File exists" (it is the folder that cannot be)
+    for target in (blocker / "x.csv", blocker / "deeper" / "x.csv"):
+        code, out, err = run("export", "audit", "--out", str(target))
+        assert code == 3 and err.endswith(f"cannot create its folder: {blocker} is a file, not a folder\n")
 
 
 def test_cli_rejects_are_grouped_by_reason_on_stderr(tmp_path):
