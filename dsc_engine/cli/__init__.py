@@ -7,6 +7,7 @@ failure ends as a one-line message on stderr and one of the exit codes below, ne
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 from collections.abc import Sequence
@@ -16,7 +17,7 @@ from dsc_engine.api.errors import ApiError
 from dsc_engine.cli import cloud, commands
 from dsc_engine.cli.arguments import CommandParser
 from dsc_engine.cli.destination import shown_output, utf8_output
-from dsc_engine.cli.output import NOT_FOUND, Format, dumps, not_found_hint, write_mapping
+from dsc_engine.cli.output import NOT_FOUND, Format, dumps, not_found_hint, unwritable, write_mapping
 from dsc_engine.errors import (
     CheckpointError,
     DscError,
@@ -148,7 +149,9 @@ def exit_code(error: BaseException) -> int:
 def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: IO[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default: the process arguments); return the exit status."""
     out = out if out is not None else sys.stdout
-    err = err if err is not None else sys.stderr
+    # started with standard error closed (`2>&-`, sys.stderr None): messages are dropped, where
+    # print(file=None) would write them among the results on standard output
+    err = err if err is not None else sys.stderr if sys.stderr is not None else io.StringIO()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -157,6 +160,12 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: 
     except BrokenPipeError:  # --version read by a program that stopped (argparse's help is quiet then)
         _discard_output(sys.stdout)
         return EXIT_BROKEN_PIPE
+    if out is None and args.command == "serve":  # started with standard output closed (`>&-`), as a
+        out = io.StringIO()  # daemon may be: it serves, what it prints dropped
+    elif out is None:  # the others' results or summary are their point: refused before anything is done
+        print(f"dsc-engine {args.command}: standard output is closed, and the command writes its results"
+              " or summary there", file=err)
+        return EXIT_DATA
     if args.command in ("serve", "shell"):  # the server prints no results; the shell picks its streams
         return _run(args, out, err)
     if args.format not in (None, Format.TABLE.value):
@@ -193,6 +202,9 @@ def _run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         message = str(exc) if isinstance(exc, FilterError) else str(exc).splitlines()[0]
         print(f"dsc-engine {args.command}: {message}", file=err)
         return exit_code(exc)
+    except UnicodeEncodeError as exc:  # results that cannot be written as UTF-8 (the export's file is left as it was)
+        print(f"dsc-engine {args.command}: {unwritable(exc)}", file=err)
+        return EXIT_DATA
     except OSError as exc:
         place = "" if exc.filename is None else f"{exc.filename}: "  # a write to standard output names none
         print(f"dsc-engine {args.command}: {place}{exc.strerror or exc}", file=err)

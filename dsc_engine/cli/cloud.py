@@ -24,7 +24,7 @@ from dsc_engine.pull import credentials
 from dsc_engine.pull.pacing import SERVICE_RATE, Backoff
 from dsc_engine.pull.result import PullReport
 from dsc_engine.pull.slicing import Progress
-from dsc_engine.server.cli import port, wait_for_stop
+from dsc_engine.server.cli import output_file, port, wait_for_stop
 from dsc_engine.server.config import (
     DEFAULT_HOST,
     DEFAULT_PORT,
@@ -59,7 +59,7 @@ def register_pull(
     parser.set_defaults(func=cmd_pull)
     parser.add_argument("what", nargs="+", metavar="WHAT",
                         help="all, audit, masking, dms, or an action name (several allowed)")
-    parser.add_argument("--out", required=True, metavar="FILE", help="the JSON Lines file of pages to write")
+    parser.add_argument("--out", required=True, metavar="FILE", type=output_file, help="the JSON Lines file of pages to write")
     window = parser.add_argument_group("window and filters")
     window.add_argument("--since", required=True, metavar="TIME",
                         help="window start, inclusive: UNIX ms or 2026-10-01[ 08:00:00][Z|+08:00] (in the --tz zone, "
@@ -81,7 +81,7 @@ def register_pull(
                       help=f"calls per second at most (default {SERVICE_RATE:g}, the service's limit)")
     pace.add_argument("--retries", type=count, default=Backoff().retries,
                       help=f"retries of a throttled or failed call (default {Backoff().retries})")
-    parser.add_argument("--checkpoint", metavar="FILE", help="where progress is kept (default OUT.checkpoint.json)")
+    parser.add_argument("--checkpoint", metavar="FILE", type=output_file, help="where progress is kept (default OUT.checkpoint.json)")
     return parser
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -29,7 +30,7 @@ from dsc_engine.io import export, importreport, imports, snapshot, sources
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
 from dsc_engine.query.parse import parse_filter
-from dsc_engine.server.cli import record_kind, source  # the serve command's argument types, shared
+from dsc_engine.server.cli import file_name, output_file, record_kind, source  # the serve command's argument types, shared
 from dsc_engine.sql.url import data_url, redact
 from dsc_engine.wire.codec import response_item
 
@@ -282,6 +283,9 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
                                      formula_guard=args.formula_guard, times=args.times, zone=args.tz)
         finally:
             progress.finish()
+    if to_file and count == 0 and args.to == export.ExportFormat.JSONL.value:  # no line: what load calls an empty file
+        err.write("note: no record was exported, and JSON Lines of no record is an empty file, which load"
+                  " refuses as a file error; --to csv (its header) or --to pages (one empty page) loads as none\n")
     if to_file:
         write_mapping(args.format, {"exported": count, "total": total, "to": args.out, "as": args.to}, out)
     return 0
@@ -351,6 +355,9 @@ def cmd_record(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def cmd_shell(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    if sys.stdin is None or sys.stdin.closed:  # started with it closed (`<&-`): no command can come
+        raise UsageError("standard input", None, "there is none (it is closed), and the shell reads its commands"
+                                                 " from it; pipe a script in, or run it on a terminal")
     with contextlib.suppress(ValueError):  # no standard input at all: nothing to take it from
         if sources.from_command_line(sources.STANDARD_INPUT) in args.data:  # --data - or /dev/stdin
             raise UsageError("--data", "-", "the shell reads its commands from standard input; the data must be files")
@@ -405,8 +412,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
     p.add_argument("--kind", dest="data_kind", type=record_kind, help=f"read every record as this kind: {_KINDS}")
     p.add_argument("--strict", action="store_true", help="stop at the first bad record; load nothing then")
     p.add_argument("--keep-duplicates", action="store_true", help=_KEEP_HELP)
-    p.add_argument("--rejects", metavar="FILE", help="write every rejected record here (JSON Lines)")
-    p.add_argument("--snapshot", metavar="OUT", help="save what was loaded as a snapshot file")
+    p.add_argument("--rejects", metavar="FILE", type=output_file, help="write every rejected record here (JSON Lines)")
+    p.add_argument("--snapshot", metavar="OUT", type=output_file, help="save what was loaded as a snapshot file")
     p.add_argument("--into", metavar="URL",
                    help="load into this database (duckdb:///logs.duckdb, chdb:///dir, clickhouse://host/db;"
                         " tables created if missing, records added to what it holds) instead of memory")
@@ -445,7 +452,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
     p.add_argument("filter", metavar="FILTER", nargs="?", default="", help="filter text (empty: everything)")
     p.add_argument("--to", choices=[f.value for f in export.ExportFormat], default=None,
                    help="the file format (default: csv for an --out FILE named .csv or .csv.gz, else jsonl)")
-    p.add_argument("--out", metavar="FILE", help="where to write (default: standard output); a name ending .gz is written gzip'd")
+    p.add_argument("--out", metavar="FILE", type=output_file, help="where to write (default: standard output); a name ending .gz is written gzip'd")
     p.add_argument("--page", type=page_number, help="export only this page (default: every record)")
     p.add_argument("--page-size", type=page_number, help="page size for --page and for --to pages (default: the API's largest)")
     p.add_argument("--no-formula-guard", dest="formula_guard", action="store_false",
@@ -459,7 +466,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
     p = _add(subparsers, "snapshot", cmd_snapshot, "save the loaded records to a snapshot that loads fast",
              "  dsc-engine snapshot engine.dscsnap --data exports/\n"
              "  dsc-engine query audit 'UserName = \"root\"' --data engine.dscsnap\n", exit_codes)
-    p.add_argument("out", metavar="OUT", help="the snapshot file to write")
+    p.add_argument("out", metavar="OUT", type=output_file, help="the snapshot file to write")
     p.add_argument("--compact", action="store_true",
                    help="write the compact format 2 (gzip'd, about a ninth of the size) instead of format 3,"
                         " which opens about seven times faster and keeps the indexes")
@@ -468,7 +475,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
     p = _add(subparsers, "replay", cmd_replay, "re-run recorded calls and report every differing field",
              "  dsc-engine replay capture.jsonl --data exports/\n"
              "  dsc-engine --format json replay capture.jsonl\n", exit_codes)
-    p.add_argument("capture", metavar="CAPTURE", help="JSON Lines of {action, params, response}")
+    p.add_argument("capture", metavar="CAPTURE", type=file_name, help="JSON Lines of {action, params, response}")
     _data_options(p)
 
     p = _add(subparsers, "record", cmd_record,
@@ -477,8 +484,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
              "  dsc-engine record --requests calls.jsonl --out capture.jsonl --data exports/\n"
              "  dsc-engine record --upstream https://sddp.cn-zhangjiakou.aliyuncs.com --port 8081 --out capture.jsonl\n",
              exit_codes)
-    p.add_argument("--requests", metavar="FILE", help="JSON Lines of {action, params[, version]} (default: the demo's)")
-    p.add_argument("--out", metavar="FILE", help="the capture to write (default: standard output)")
+    p.add_argument("--requests", metavar="FILE", type=file_name, help="JSON Lines of {action, params[, version]} (default: the demo's)")
+    p.add_argument("--out", metavar="FILE", type=output_file, help="the capture to write (default: standard output)")
     _data_options(p)
     add_upstream_options(p)
 

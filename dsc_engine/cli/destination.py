@@ -23,8 +23,20 @@ def made_parent(path: str | None) -> None:
         return
     try:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:  # a name on the way is a file's ("File exists")
+        blocking = _a_file_on_the_way(Path(path).parent)
+        reason = f"{blocking} is a file, not a folder" if blocking is not None else exc.strerror or str(exc)
+        raise OutputError(path, f"cannot create its folder: {reason}") from None
     except OSError as exc:
         raise OutputError(path, f"cannot create its folder: {exc.strerror or exc}") from None
+
+
+def _a_file_on_the_way(folder: Path) -> Path | None:
+    """The first of ``folder`` and the folders above it that is something else than a folder."""
+    for part in reversed((folder, *folder.parents)):
+        if part.exists() and not part.is_dir():
+            return part
+    return None
 
 
 @contextlib.contextmanager

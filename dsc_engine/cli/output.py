@@ -62,6 +62,16 @@ def dumps(value: Any, *, pretty: bool = True) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def unwritable(exc: UnicodeEncodeError) -> str:
+    """Why results could not be written as UTF-8: text holding a surrogate, which only a record
+    given to ``Engine.load`` as an object can hold (the importer rejects it), and which a snapshot
+    of such an engine keeps; ``\ud800`` names the character."""
+    character = exc.object[exc.start : exc.start + 1] if isinstance(exc.object, str) else ""
+    escape = character.encode("unicode_escape").decode("ascii") if character else "a character"
+    return (f"a result holds {escape}, half of a UTF-16 surrogate pair without its other half, which has no"
+            " UTF-8 form: a record loaded as an object with such text (files that hold it are rejected)")
+
+
 def time_cell(column: str, value: Any, zone: dt.tzinfo = UTC) -> str | None:
     """An Sddp time (UNIX milliseconds) of ``column`` as tables show it, in ``zone`` (the raw
     number when out of range); ``None`` for any other value."""

@@ -37,7 +37,9 @@ from dsc_engine.api.errors import ApiError
 from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.api.read import INT32_MAX
 from dsc_engine.cli.arguments import brief, parameters
-from dsc_engine.cli.output import NOT_FOUND, Format, dumps, not_found_hint, table, time_cell, write_items, write_mapping, write_plan
+from dsc_engine.cli.output import (
+    NOT_FOUND, Format, dumps, not_found_hint, table, time_cell, unwritable, write_items, write_mapping, write_plan,
+)
 from dsc_engine.engine import Engine
 from dsc_engine.errors import DscError
 from dsc_engine.io.csvformat import row_writer, to_cell
@@ -103,14 +105,16 @@ class Shell(cmd.Cmd):
 
     def precmd(self, line: str) -> str:
         """The command of a line, without the byte order mark a script saved on Windows starts
-        with; a script's line that is not UTF-8 is an error, and nothing is run."""
+        with; a line that is not UTF-8 (a script's, or bytes a terminal sent) is an error, and
+        nothing is run."""
         if self.use_rawinput and line and line != "EOF":  # a line readline put in the history ("EOF": the end)
             self.typed += 1
         try:
             line.encode("utf-8")
         except UnicodeEncodeError:  # bytes the script's UTF-8 reading escaped (a file in another encoding)
             shown = line.strip().encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-            self._fail(f"not valid UTF-8 (a script is read as UTF-8): {brief(shown)}")
+            why = "bytes the terminal sent" if self.use_rawinput else "a script is read as UTF-8"
+            self._fail(f"not valid UTF-8 ({why}): {brief(shown)}")
             return ""
         return line.removeprefix("\ufeff")
 
@@ -124,6 +128,8 @@ class Shell(cmd.Cmd):
             self._fail(f"{exc.http_status} {exc.code}: {exc.message}{hint}")
         except DscError as exc:
             self._fail(str(exc))
+        except UnicodeEncodeError as exc:  # a result that cannot be written as UTF-8
+            self._fail(unwritable(exc))
         return False
 
     def _fail(self, message: str) -> None:

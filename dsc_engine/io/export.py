@@ -36,7 +36,7 @@ from dsc_engine.io import csvformat
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
 from dsc_engine.wire import types
-from dsc_engine.wire.times import readable_time
+from dsc_engine.wire.times import parse_zone, readable_time
 from dsc_engine.wire.catalog import wire_fields
 from dsc_engine.wire.codec import to_wire, wire_keys
 
@@ -159,6 +159,41 @@ def _choice(choices: type[_Choice], name: str, value: object) -> _Choice:
         raise UsageError(name, value, f"{value!r} is not one of {names}") from None
 
 
+def _kind(kind: object) -> RecordKind:
+    """``kind`` as a :class:`RecordKind`: given as one, or by any of its names (``"masking"``), as
+    the engine takes it."""
+    try:
+        return RecordKind.parse(kind)  # type: ignore[arg-type]  # parse words the refusal of a non-name
+    except ValueError as exc:
+        raise UsageError("kind", kind, str(exc)) from None
+
+
+def _zone(zone: object) -> dt.tzinfo:
+    """``zone`` as a ``tzinfo``: given as one, or by its name (``"Asia/Shanghai"``, ``"+08:00"``)."""
+    if isinstance(zone, str):
+        try:
+            return parse_zone(zone)
+        except ValueError as exc:
+            raise UsageError("zone", zone, str(exc)) from None
+    if not isinstance(zone, dt.tzinfo):
+        raise UsageError("zone", zone, f"{zone!r} is not a time zone (a tzinfo or its name)")
+    return zone
+
+
+def _of_kind(records: Iterable[Record], kind: RecordKind) -> Iterator[Record]:
+    """``records``, each checked to be of ``kind``: a record of another kind would be written
+    under the kind's CSV header as a row of empty cells, or into its pages, and lost unsaid."""
+    wanted = kind.record_class
+    for index, record in enumerate(records):
+        if type(record) is not wanted:
+            what = f"{RecordKind.of(record).value} record" if type(record) in _RECORD_CLASSES else type(record).__name__
+            raise UsageError("records", record, f"item {index} is not a {kind.value} record (it is: {what})")
+        yield record
+
+
+_RECORD_CLASSES = frozenset(k.record_class for k in RecordKind)
+
+
 def _chunked(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
     iterator = iter(records)
     while chunk := list(itertools.islice(iterator, size)):
@@ -167,7 +202,7 @@ def _chunked(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
 
 def write(
     records: Iterable[Record],
-    kind: RecordKind,
+    kind: RecordKind | str,
     fmt: ExportFormat | str,
     out: IO[str],
     *,
@@ -176,17 +211,22 @@ def write(
     first_page: int = 1,
     formula_guard: bool = True,
     times: Times | str = Times.MS,
-    zone: dt.tzinfo = dt.timezone.utc,
+    zone: dt.tzinfo | str = dt.timezone.utc,
 ) -> int:
-    """Write records in ``fmt``; return how many. ``total`` (pages only) defaults to that count;
-    ``formula_guard`` (CSV only: the other formats are not opened by spreadsheets) guards cells
-    that a spreadsheet would run as formulas; ``times`` and ``zone`` (CSV only: the JSON formats
-    keep the API's integers) choose how Sddp times are written."""
+    """Write records in ``fmt``; return how many. ``kind`` and ``zone`` may be given by their
+    names too (``"masking"``, ``"Asia/Shanghai"``), as the engine takes them. ``total`` (pages
+    only) defaults to that count; ``formula_guard`` (CSV only: the other formats are not opened
+    by spreadsheets) guards cells that a spreadsheet would run as formulas; ``times`` and
+    ``zone`` (CSV only: the JSON formats keep the API's integers) choose how Sddp times are
+    written."""
+    kind = _kind(kind)
     fmt = _choice(ExportFormat, "fmt", fmt)
     times = _choice(Times, "times", times)
+    zone = _zone(zone)
     for name, value, least in (("page_size", page_size, 1), ("first_page", first_page, 1), ("total", total, 0)):
         if value is not None and (type(value) is not int or value < least):  # 0 was the default size
             raise UsageError(name, value, f"{value!r} is not an integer of at least {least}")
+    records = _of_kind(records, kind)
     if fmt is ExportFormat.JSONL:
         return write_jsonl(lines_order(records, kind), out)
     if fmt is ExportFormat.CSV:

@@ -335,7 +335,7 @@ class Loader:
         reason = f"masking run Id {run.id} is already loaded with different content"
         candidate = where if isinstance(where, candidates.Candidate) else where()
         if self.strict:
-            raise RecordError("masking run", "Id", reason.removeprefix(f"masking run Id {run.id} "), candidate.where)
+            raise RecordError("masking run", "Id", reason.removeprefix("masking run "), candidate.where)
         self.reject(Reject(candidate.path, candidate.line, reason, candidate.raw, candidate.item))
         return True
 

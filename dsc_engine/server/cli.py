@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -99,7 +100,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--port", type=port, help=f"port to bind, 0 for any free one (default {DEFAULT_PORT})"
     )
     auth = parser.add_argument_group("access")
-    auth.add_argument("--config", metavar="FILE", help="JSON or TOML file: keys, policies, limits")
+    auth.add_argument("--config", metavar="FILE", type=file_name, help="JSON or TOML file: keys, policies, limits")
     auth.add_argument(
         "--access-key", metavar="ID:SECRET", action="append", default=[],
         help="an access key allowed every action (repeatable)",
@@ -127,6 +128,26 @@ def source(text: str) -> str:
         return sources.from_command_line(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def file_name(text: str) -> str:
+    """A file a command reads or writes by name (``--out``, ``--rejects``, ``--config`` ...): an
+    empty one, such as ``--out "$OUT"`` with ``OUT`` unset, names no file and is refused, rather
+    than taken for the current folder or for the option left out."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty name names no file (an unset variable?)")
+    return text
+
+
+def output_file(text: str) -> str:
+    """A file a command writes (``--out``, ``--rejects``, ``--snapshot`` ...): a :func:`file_name`
+    that does not end with a path separator, which names a folder (``--out exports/``) where the
+    file would otherwise be written under the folder's name."""
+    text = file_name(text)
+    if text.endswith((os.sep, os.altsep or os.sep)):
+        raise argparse.ArgumentTypeError(f"{text!r} ends with {text[-1]!r}, which names a folder; name the file to"
+                                         " write in it")
+    return text
 
 
 def record_kind(text: str) -> RecordKind:

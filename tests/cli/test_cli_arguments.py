@@ -233,3 +233,54 @@ def test_serve_refuses_a_throttle_rate_beside_no_throttle(
     monkeypatch.setattr("dsc_engine.server.cli.wait_for_stop", lambda stop=None: None)  # a wrong start ends
     code, out, err = run("serve", "--data", str(audit_lines), "--port", "0", "--no-throttle", "--throttle-rate", "5")
     assert code == 2 and "does nothing beside --no-throttle" in err + capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [
+    ("export", "audit", "--page-size", "1", "--page", "1", "--out", ""),
+    ("snapshot", "", "--data", "{data}"),
+    ("load", "{data}", "--snapshot", ""),
+    ("load", "{data}", "--rejects", ""),
+    ("record", "--out", ""),
+    ("record", "--requests", ""),
+    ("replay", ""),
+    ("pull", "audit", "--since", "2026-10-01", "--out", "pulled.jsonl", "--checkpoint", ""),
+    ("serve", "--data", "{data}", "--port", "0", "--config", ""),
+], ids=["export-out", "snapshot", "load-snapshot", "load-rejects", "record-out", "record-requests", "replay",
+        "pull-checkpoint", "serve-config"])
+def test_an_empty_file_name_is_a_usage_error_not_the_current_folder_nor_the_option_left_out(
+    argv: tuple[str, ...], audit_lines: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``--out "$OUT"`` with ``OUT`` unset: an empty name was written as the current folder (``.: is
+    a folder``), or taken for the option not given (no snapshot saved, the demo's requests
+    recorded, the default checkpoint, no server configuration), exit status 0."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("dsc_engine.server.cli.wait_for_stop", lambda stop=None: None)  # a server started ends
+    before = sorted(p.name for p in tmp_path.iterdir())
+    code, out, err = run(*(a.format(data=audit_lines) for a in argv))
+    err += capsys.readouterr().err  # where argparse writes its usage errors
+    assert code == 2, err
+    assert "an empty name names no file" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+@pytest.mark.parametrize("argv", [
+    ("export", "audit", "--page-size", "1", "--page", "1", "--out", "exports/"),
+    ("snapshot", "exports/", "--data", "{data}"),
+    ("load", "{data}", "--snapshot", "exports/"),
+    ("load", "{data}", "--rejects", "exports/"),
+    ("record", "--out", "exports/"),
+    ("pull", "audit", "--since", "2026-10-01", "--out", "exports/"),
+], ids=["export-out", "snapshot", "load-snapshot", "load-rejects", "record-out", "pull-out"])
+def test_an_output_named_with_a_trailing_slash_is_a_folder_not_a_file_of_its_name(
+    argv: tuple[str, ...], audit_lines: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``--out exports/`` wrote a file named ``exports`` (or, for ``--rejects``, failed with "Is a
+    directory" though nothing was there)."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(*(a.format(data=audit_lines) for a in argv))
+    err += capsys.readouterr().err  # where argparse writes its usage errors
+    assert code == 2, err
+    assert "'exports/' ends with '/', which names a folder" in err
+    assert not (tmp_path / "exports").exists()

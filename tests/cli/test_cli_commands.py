@@ -155,6 +155,21 @@ def test_cli_export_reimports_to_the_same_records_in_the_same_order(tmp_path, fm
     assert list(reloaded.store(kind).iter_ordered(parse_filter("", kind))) == expected
 
 
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "pages"])
+def test_cli_export_of_no_record_says_when_its_file_will_not_load(tmp_path, fmt):
+    """JSON Lines of no record is an empty file, which load refuses as a file error: the export
+    says so (and which formats load as none) instead of leaving the next load to fail."""
+    target = tmp_path / f"none.{fmt}"
+    code, out, err = run("export", "audit", 'UserName = "nobody at all"', "--to", fmt, "--out", str(target))
+    assert code == 0 and "exported  0" in out
+    loaded, _, load_err = run("load", str(target))
+    if fmt == "jsonl":
+        assert loaded == 3 and "file is empty" in load_err
+        assert err.count("\n") == 1 and "note: no record was exported" in err and "--to pages" in err
+    else:
+        assert (loaded, load_err, err) == (0, "", "")
+
 def test_cli_export_one_page_to_stdout():
     code, out, _ = run("export", "audit", 'UserName = "admin"', "--to", "pages", "--page", "2", "--page-size", "4")
     (page,) = [json.loads(line) for line in out.splitlines()]

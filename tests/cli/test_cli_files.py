@@ -251,3 +251,21 @@ def test_a_table_to_a_terminal_is_shown_line_by_line():
     with shown_output(terminal) as shown:
         shown.write("recording at http://127.0.0.1:8081/ \u2192\n")
         assert raw.getvalue() == b"recording at http://127.0.0.1:8081/ \\u2192\n"
+
+
+@pytest.mark.parametrize("to", ["jsonl", "csv", "pages"])
+def test_an_export_of_text_with_no_utf8_form_is_a_clear_error_leaving_the_file(tmp_path, to):
+    """A record given to Engine.load as an object may hold a lone surrogate, and its snapshot keeps
+    it; exported, it was an internal error (exit 5, UnicodeEncodeError)."""
+    from dsc_engine import Engine
+    from dsc_engine.io import snapshot
+    from dsc_engine.models import AuditLog
+
+    engine = Engine()
+    engine.load([AuditLog(creation_time=1, user_name="a\ud800b"), AuditLog(creation_time=2, user_name="ok")])
+    data, target = tmp_path / "held.dscsnap", tmp_path / f"out.{to}"
+    snapshot.save(engine, data)
+    target.write_text("kept\n")
+    code, _, err = run("export", "audit", "--to", to, "--out", str(target), "--data", str(data))
+    assert code == 3 and "holds \\ud800, half of a UTF-16 surrogate pair" in err and err.count("\n") == 1
+    assert target.read_text() == "kept\n"

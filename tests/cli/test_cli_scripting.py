@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
 import json
 from importlib.metadata import version
 
@@ -79,6 +80,10 @@ def test_cli_an_output_folder_that_cannot_be_made_is_a_clear_error(tmp_path):
     blocker.write_text("")
     code, out, err = run("export", "audit", "--out", str(blocker / "x.csv"))
     assert code == 3 and out == "" and f"{blocker}" in err and "Traceback" not in err
+    # the file in the way is named, not "File exists" (it is the folder that cannot be)
+    for target in (blocker / "x.csv", blocker / "deeper" / "x.csv"):
+        code, out, err = run("export", "audit", "--out", str(target))
+        assert code == 3 and err.endswith(f"cannot create its folder: {blocker} is a file, not a folder\n")
 
 
 def test_cli_rejects_are_grouped_by_reason_on_stderr(tmp_path):
@@ -198,3 +203,32 @@ def test_cli_csv_output_loads_back_to_the_same_text(tmp_path, command):
     assert report.ok, report.rejects
     back = {r.id: (r.src_table_name, r.fail_msg) for r in target.store(RecordKind.MASKING_RUN).records_in_load_order()}
     assert back == {r["Id"]: (r["SrcTableName"], r["FailMsg"]) for r in runs}
+
+
+@pytest.mark.parametrize("argv", [("query", "masking"), ("export", "masking", "--out", "{tmp}/x.jsonl"), ("shell",)])
+def test_cli_with_standard_output_closed_says_so_and_does_nothing(tmp_path, monkeypatch, argv):
+    """Started with standard output closed (``>&-``, where ``sys.stdout`` is None), a command died
+    with an internal error (exit 5, AttributeError), after doing its work (an export written)."""
+    monkeypatch.setattr(sys, "stdout", None)
+    err = io.StringIO()
+    code = main([a.format(tmp=tmp_path) for a in argv], err=err)
+    assert code == 3 and "standard output is closed" in err.getvalue() and err.getvalue().count("\n") == 1
+    assert not (tmp_path / "x.jsonl").exists()
+
+
+def test_cli_with_standard_error_closed_writes_no_message_among_the_results(monkeypatch):
+    """Started with standard error closed (``2>&-``), a failure's message went to standard output
+    (``print(file=None)``), into the data a program reads there."""
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.setattr(sys, "stderr", None)
+    assert main(["--format", "json", "query", "audit", "UserName = = 1"]) == 2
+    assert out.getvalue() == ""
+
+
+def test_cli_serve_with_standard_output_closed_serves_as_a_daemon_may(monkeypatch):
+    """A server started with standard output closed (a daemon) died with an internal error."""
+    monkeypatch.setattr("dsc_engine.server.cli.wait_for_stop", lambda stop=None: None)  # serving ends at once
+    monkeypatch.setattr(sys, "stdout", None)
+    err = io.StringIO()
+    assert main(["serve", "--sample", "--port", "0", "--access-key", "ID:SECRET"], err=err) == 0, err.getvalue()

@@ -426,6 +426,49 @@ def test_a_script_is_read_as_utf8_and_answered_in_utf8_whatever_the_locale(
     assert code == 1
 
 
+
+def test_a_line_typed_at_a_terminal_that_is_not_utf8_is_not_called_a_script(data: Path) -> None:
+    """A line recalled from a history file holding other bytes, or typed in a terminal sending
+    them, was refused as "a script is read as UTF-8", though no script was read."""
+    from dsc_engine.cli import shell as shells
+    from dsc_engine.cli.output import Format
+
+    engine = Engine()
+    snapshot.load(engine, data)
+    out, err = io.StringIO(), io.StringIO()
+    session = shells.Shell(engine, Format.TABLE, io.StringIO(), out, interactive=True, err=err)
+    assert session.precmd("kinds \udcff") == ""
+    assert err.getvalue() == "error: not valid UTF-8 (bytes the terminal sent): kinds \\xff\n" and out.getvalue() == ""
+
+
+def test_a_shell_without_standard_input_is_a_usage_error(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    """Started with standard input closed (``dsc-engine shell <&-``, where Python's ``sys.stdin``
+    is None), the session died with an internal error (exit 5, AttributeError)."""
+    monkeypatch.setattr(sys, "stdin", None)
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["shell", "--data", str(data)], out=out, err=err)
+    assert (code, out.getvalue()) == (2, "")
+    assert "standard input: there is none (it is closed)" in err.getvalue() and err.getvalue().count("\n") == 1
+
+
+def test_a_result_with_no_utf8_form_fails_the_command_not_the_session(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Text holding a lone surrogate (a record given to Engine.load as an object, kept by its
+    snapshot) ended the session with an internal error at the first result holding it."""
+    from dsc_engine.models import AuditLog
+
+    engine = Engine()
+    engine.load([AuditLog(creation_time=1, user_name="a\ud800b")])
+    held = tmp_path / "held.dscsnap"
+    snapshot.save(engine, held)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("count by UserName\nkinds\n"))
+    raw, err_stream = io.BytesIO(), io.StringIO()
+    out = io.TextIOWrapper(raw, encoding="utf-8")  # standard output: bytes below, written as UTF-8
+    code = main(["--format", "json", "shell", "--data", str(held)], out=out, err=err_stream)
+    out.flush()
+    err = err_stream.getvalue()
+    assert code == 1 and json.loads(raw.getvalue()) == {"audit_log": 1, "masking_run": 0, "dms_log": 0}
+    assert err.startswith("error: a result holds \\ud800, half of a UTF-16 surrogate pair") and err.count("\n") == 1
+
 def test_a_script_line_reading_eof_is_an_unknown_command_not_the_end(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
     """``cmd`` reads the end of input as the word EOF, so a line of the script reading EOF ended
     the session: the commands after it were not run, and the script exited 0."""

@@ -7,6 +7,7 @@ import io
 import os
 import json
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
@@ -381,6 +382,11 @@ def test_io_duplicate_masking_runs_skipped_and_conflicts_rejected(tmp_path):
     # against what the store already holds
     report = imports.load_into(target, first)
     assert report.duplicates_skipped == 5 and len(target.store(RUNS)) == 5
+    # strict: the error names the Id, as the lenient reject, Engine.load and a snapshot's do
+    with pytest.raises(RecordError) as caught:
+        imports.load_into(imports.Stores(), [first, second], strict=True)
+    assert caught.value.key == "Id" and caught.value.where == f"{second}:3"
+    assert f"Id {runs[0].id} is already loaded with different content" in str(caught.value)
 
 
 def _asked_ids(store, monkeypatch) -> list[set]:
@@ -977,3 +983,32 @@ def test_the_parser_warm_up_of_an_import_fails_quietly_and_the_first_query_says_
         monkeypatch.undo()
         grammar.parser.cache_clear()
     assert Engine().query("audit", 'UserName = "a"').total == 0
+
+
+def test_io_an_export_takes_the_kind_and_zone_by_name_as_the_engine_does():
+    """``write(records, "masking", ..., zone="Asia/Shanghai")`` failed with a bare ``KeyError``
+    (or ``TypeError``) though the engine takes both names everywhere else."""
+    recs = records(RecordKind.MASKING_RUN, 3)
+    by_name, by_value = io.StringIO(), io.StringIO()
+    export.write(recs, "masking", "csv", by_name, times="iso", zone="Asia/Shanghai")
+    export.write(recs, RecordKind.MASKING_RUN, "csv", by_value, times="iso", zone=ZoneInfo("Asia/Shanghai"))
+    assert by_name.getvalue() == by_value.getvalue() and "+08:00" in by_name.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("options", "name"),
+    [({"kind": "bogus"}, "kind"), ({"kind": None}, "kind"), ({"zone": "Mars/Base"}, "zone"), ({"zone": 8}, "zone")],
+)
+def test_io_an_export_refuses_a_kind_or_zone_it_does_not_know(options, name):
+    options = {"kind": AUDIT, **options}
+    with pytest.raises(UsageError) as caught:
+        export.write(records(AUDIT, 3), options.pop("kind"), "csv", io.StringIO(), **options)
+    assert caught.value.name == name
+
+
+@pytest.mark.parametrize("fmt", list(export.ExportFormat))
+def test_io_an_export_refuses_records_of_another_kind_rather_than_write_them_empty(fmt):
+    """Audit logs written as masking runs were CSV rows of empty cells, counted as exported."""
+    with pytest.raises(UsageError, match="item 0 is not a masking_run record") as caught:
+        export.write(records(AUDIT, 3), RecordKind.MASKING_RUN, fmt, io.StringIO())
+    assert caught.value.name == "records"
