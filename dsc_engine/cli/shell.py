@@ -269,9 +269,9 @@ class Shell(cmd.Cmd):
         write_items(self.format, operation.kind, items, self.out, envelope, self.zone)
 
     def do_format(self, arg: str) -> None:
-        """format table|json|jsonl|csv: how results print."""
+        """format table|json|jsonl|csv: how results print (any letter case, as the kinds)."""
         try:
-            self.format = Format(arg.strip())
+            self.format = Format(arg.strip().lower())
         except ValueError:
             self._fail(f"expected one of {', '.join(f.value for f in Format)}, got {arg.strip()!r}")
 

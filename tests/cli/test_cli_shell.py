@@ -171,6 +171,13 @@ def test_shell_explain_takes_the_session_format(monkeypatch: pytest.MonkeyPatch,
     assert shown["plan"].startswith("audit_log store: 120 rows")
 
 
+def test_the_format_is_named_in_any_letter_case_as_the_kinds_are(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    # "format JSON" was refused while "use DMS" was taken
+    code, out, err = session(monkeypatch, 'format JSON\nexplain UserName = "admin"\n', data)
+    assert (code, err) == (0, "")
+    assert json.loads(out)["kind"] == "audit_log"
+
+
 def test_ctrl_c_on_a_terminal_abandons_the_command_and_the_session_goes_on(data: Path) -> None:
     # it ended the session (exit 130), losing what was loaded
     from dsc_engine.cli import shell as shells
