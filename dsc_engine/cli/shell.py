@@ -123,9 +123,7 @@ class Shell(cmd.Cmd):
         try:
             return super().onecmd(line)
         except ApiError as exc:
-            words = line.split()
-            hint = f" {not_found_hint(words[1])}" if exc.code == NOT_FOUND and words[:1] == ["call"] else ""
-            self._fail(f"{exc.http_status} {exc.code}: {exc.message}{hint}")
+            self._fail(f"{exc.http_status} {exc.code}: {exc.message}")
         except DscError as exc:
             self._fail(str(exc))
         except UnicodeEncodeError as exc:  # a result that cannot be written as UTF-8
@@ -259,7 +257,14 @@ class Shell(cmd.Cmd):
                 return
             pairs.append((name, value))
         params = parameters(pairs, "call")
-        body = self.engine.call(words[0], params)
+        try:
+            body = self.engine.call(words[0], params)
+        except ApiError as exc:
+            if exc.code != NOT_FOUND:
+                raise
+            # the action as read (unquoted), which the hint's nearest name is looked up from
+            self._fail(f"{exc.http_status} {exc.code}: {exc.message} {not_found_hint(words[0])}")
+            return
         operation = OPERATIONS.get(words[0])
         if self.format is Format.JSON or operation is None:
             self.out.write(dumps(body) + "\n")

@@ -178,6 +178,13 @@ def test_the_format_is_named_in_any_letter_case_as_the_kinds_are(monkeypatch: py
     assert json.loads(out)["kind"] == "audit_log"
 
 
+def test_an_unknown_quoted_action_is_hinted_from_the_action_as_read(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    # the hint was looked up from the line's raw second word, '"x' here: no nearest name
+    code, _, err = session(monkeypatch, 'call "x DescribeAuditLogs" PageSize=1\n', data)
+    assert code == 1
+    assert "did you mean DescribeAuditLogs?" in err, err
+
+
 def test_ctrl_c_on_a_terminal_abandons_the_command_and_the_session_goes_on(data: Path) -> None:
     # it ended the session (exit 130), losing what was loaded
     from dsc_engine.cli import shell as shells
