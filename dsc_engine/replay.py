@@ -253,24 +253,61 @@ def _not_json(word: str) -> Any:
     raise _NotJson(word)
 
 
+class _RepeatedKey(ValueError):
+    """An object naming a key twice, of which Python's ``json`` would silently keep the last."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _RepeatedKey(key)
+        result[key] = value
+    return result
+
+
+class Unreadable(ValueError):
+    """Why JSON text cannot be part of a capture (``str()`` is the reason)."""
+
+
+def load_json(text: str, *, max_depth: int = MAX_DEPTH, what: str = "a call") -> Any:
+    """JSON text as a capture line is read: strictly, so that what is compared is what the text
+    says. ``NaN`` and ``Infinity`` (which Python reads and JSON does not have), a key given twice
+    in one object (of which Python keeps the last, silently), an integer of more than 4,300 digits
+    and nesting deeper than ``max_depth`` (levels ``what`` may nest, for the message) raise
+    :class:`Unreadable`."""
+    try:
+        data = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_not_json)
+    except _NotJson as exc:
+        raise Unreadable(f"{exc.word} is not JSON (a number must be finite)") from None
+    except _RepeatedKey as exc:
+        raise Unreadable(f"an object names {exc.key!r} twice (which one would be compared?)") from None
+    except json.JSONDecodeError as exc:
+        raise Unreadable(decode_error(exc)) from None
+    except RecursionError:
+        raise Unreadable(f"JSON nested too deeply to read ({what} may nest {max_depth} levels)") from None
+    except ValueError:  # an integer with more digits than Python converts (4,300 by default)
+        raise Unreadable(
+            "an integer with too many digits to read, outside the signed 64-bit range of the API's integers"
+        ) from None
+    depth = _depth(data)
+    if depth > max_depth:
+        raise Unreadable(f"JSON nested too deeply: {depth} levels, more than the {max_depth} {what} may nest")
+    return data
+
+
 def _call(name: str, number: int, text: str, need_response: bool) -> Call:
     def fail(reason: str) -> ImportFailure:
         return ImportFailure(name, reason, number)
 
     try:
-        data = json.loads(text, parse_constant=_not_json)
-    except _NotJson as exc:
-        raise fail(f"{exc.word} is not JSON (a number must be finite)") from None
-    except json.JSONDecodeError as exc:
-        raise fail(decode_error(exc)) from None
-    except RecursionError:
-        raise fail(f"JSON nested too deeply to read (a call may nest {MAX_DEPTH} levels)") from None
-    except ValueError:  # an integer with more digits than Python converts (4,300 by default)
-        reason = "an integer with too many digits to read, outside the signed 64-bit range of the API's integers"
-        raise fail(reason) from None
-    depth = _depth(data)
-    if depth > MAX_DEPTH:
-        raise fail(f"JSON nested too deeply: {depth} levels, more than the {MAX_DEPTH} a call may nest")
+        data = load_json(text)
+    except Unreadable as exc:
+        raise fail(str(exc)) from None
     if not isinstance(data, dict):
         raise fail("a call must be a JSON object with action, params and response")
     unknown = sorted(set(data) - _ALLOWED_KEYS)

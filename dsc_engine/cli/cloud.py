@@ -287,7 +287,7 @@ def record_upstream(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int
             server.stop()
     summary = {"recorded": proxy.captured, "to": args.out}
     if proxy.not_captured:
-        summary["not captured (no JSON object)"] = proxy.not_captured
+        summary["not captured (no JSON object replay reads)"] = proxy.not_captured
     write_mapping(args.format, summary, out)
     return 0
 

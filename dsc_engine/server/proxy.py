@@ -25,7 +25,8 @@ compare. With several upstreams, a call goes to the one whose host names its pro
 **The capture** is the replay format (``replay.py``): one line per call answered by the upstream,
 ``{"action", "params", "version", "status", "response"}``, written and flushed as the answer
 arrives. ``params`` are the API parameters as the upstream received them (the signature and
-routing parameters left out). An answer that is not a JSON object (a gateway's HTML page) is
+routing parameters left out). An answer that is not a JSON object (a gateway's HTML page), or
+not one replay reads (``NaN``, a key given twice, nested too deeply: ``replay.load_json``), is
 returned to the caller but not captured, and counted; a call refused by the proxy itself, or that
 never reached the upstream or got no whole HTTP answer (``ServiceUnavailable``, 503), is not
 captured either.
@@ -34,7 +35,6 @@ captured either.
 from __future__ import annotations
 
 import http.client
-import json
 import logging
 import threading
 import time
@@ -50,7 +50,7 @@ from dsc_engine.errors import RequestRejected, ServerConfigError
 from dsc_engine.io.jsontext import compact
 from dsc_engine.pull.credentials import CredentialSource
 from dsc_engine.pull.upstream import host_and_port
-from dsc_engine.replay import Call
+from dsc_engine.replay import MAX_DEPTH, Call, Unreadable, load_json
 from dsc_engine.server.app import (
     CONTENT_TYPE,
     Authenticates,
@@ -204,15 +204,20 @@ class RecordingProxy:
             raise RequestRejected("ServiceUnavailable", f"the upstream {target.url} did not answer: {reason}") from None
 
     def _record(self, action: str, version: str | None, params: Mapping[str, str], answer: RawAnswer) -> None:
-        try:
-            body = json.loads(answer.body)
-        except (UnicodeDecodeError, ValueError):
-            body = None
+        problem = None
+        try:  # read as replay reads the capture, so that no line captured makes it unreadable
+            body = load_json(answer.body.decode("utf-8-sig"), max_depth=MAX_DEPTH - 1, what="a response")
+        except UnicodeDecodeError:
+            body, problem = None, "not UTF-8"
+        except Unreadable as exc:
+            body, problem = None, str(exc)
+        if problem is None and not isinstance(body, dict):
+            problem = "not a JSON object"
         with self._lock:
-            if not isinstance(body, dict):
+            if problem is not None:
                 self.not_captured += 1
-                log.warning("%s: the upstream answered %d with no JSON object; returned, not captured",
-                            action, answer.status)
+                log.warning("%s: the upstream answered %d with no JSON object replay can read (%s); returned,"
+                            " not captured", action, answer.status, problem)
                 return
             call = Call(action, dict(params), body, version, answer.status)
             self.capture.write(compact(call.to_json()) + "\n")  # a lone surrogate stays escaped

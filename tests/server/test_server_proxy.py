@@ -340,3 +340,34 @@ def test_cli_record_upstream_captures_until_sigterm_and_prints_the_summary(
     (call,) = replay.read_calls(capture)
     assert call.action == "DescribeAuditLogs" and call.status == 200
     assert capture.read_bytes().startswith(b"\x1f\x8b") == name.endswith(".gz")
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b'{"TotalCount": NaN, "Items": []}', "NaN is not JSON"),
+        (b'{"TotalCount": 1, "TotalCount": 2, "Items": []}', "names 'TotalCount' twice"),
+        (b'{"A": ' * 70 + b"1" + b"}" * 70, "nested too deeply"),
+    ],
+    ids=["nan", "repeated-key", "too-deep"],
+)
+def test_an_upstream_answer_replay_cannot_read_is_returned_not_captured(
+    cloud: TestServer, body: bytes, problem: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Captured, such an answer made the whole capture unreadable: replay refuses the line."""
+
+    def odd(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    with RunningServer(odd) as upstream:
+        rec = Recording(cloud, upstreams=[Target.parse(upstream.url)], timeout=5.0)
+        try:
+            client = SignedClient(rec.server.endpoint, rec.local.id, rec.local.secret)
+            answer = client.exchange(client.prepare("DescribeAuditLogs", {}))
+            client.exchange(client.prepare("DescribeAuditLogs", {"PageSize": "5"}))
+        finally:
+            rec.server.stop()
+    assert (answer.status, answer.body) == (200, body)
+    assert rec.calls() == [] and rec.proxy.not_captured == 2
+    assert problem in caplog.text

@@ -253,3 +253,24 @@ def test_a_record_holding_a_number_that_is_no_integer_says_what_it_is(tmp_path, 
     path.write_text(lines)
     report = Engine().load(path, kind="audit")
     assert [r.reason.rsplit(": ", 1)[1] for r in report.rejects] == reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ('{"action": "DescribeAuditLogs", "params": {"PageSize": "5", "PageSize": "10"}, "response": {}}', "PageSize"),
+        ('{"action": "DescribeAuditLogs", "params": {}, "response": {"TotalCount": 5, "TotalCount": 6}}', "TotalCount"),
+        ('{"action": "DescribeAuditLogs", "action": "ListSensitiveDataAuditLog", "params": {}, "response": {}}',
+         "action"),
+    ],
+    ids=["param", "response-field", "call-key"],
+)
+def test_a_capture_naming_a_key_twice_is_refused_not_read_as_its_last(tmp_path, text, key):
+    # json kept the last of the two silently: the call replayed or the answer compared was not
+    # the one the line also says
+    capture = tmp_path / "capture.jsonl"
+    capture.write_text(text + "\n", encoding="utf-8")
+    with pytest.raises(ImportFailure) as caught:
+        read_calls(capture)
+    assert caught.value.line == 1
+    assert f"names {key!r} twice" in caught.value.reason
