@@ -35,6 +35,7 @@ captured either.
 from __future__ import annotations
 
 import http.client
+import io
 import logging
 import threading
 import time
@@ -146,6 +147,17 @@ class RecordingProxy:
         self.captured = 0
         self.not_captured = 0
         self._lock = threading.Lock()
+
+    def capture_into(self, capture: IO[str]) -> None:
+        """Capture into ``capture`` from now on, after the calls captured so far (``capture`` was a
+        ``StringIO``): so the command line binds the proxy's port before it opens the capture file."""
+        with self._lock:
+            held = self.capture
+            if not isinstance(held, io.StringIO):
+                raise TypeError("capture_into moves calls captured in memory (a StringIO) to a file")
+            capture.write(held.getvalue())
+            capture.flush()
+            self.capture = capture
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
         request_id = new_request_id()

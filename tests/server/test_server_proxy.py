@@ -371,3 +371,42 @@ def test_an_upstream_answer_replay_cannot_read_is_returned_not_captured(
     assert (answer.status, answer.body) == (200, body)
     assert rec.calls() == [] and rec.proxy.not_captured == 2
     assert problem in caplog.text
+
+
+def test_cli_record_upstream_on_a_port_in_use_leaves_the_earlier_capture_whole(
+    cloud: TestServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The capture was opened (emptied) before the port was bound: a second proxy started on the
+    same port wiped the first one's capture, and said only "Address already in use" (exit 3)."""
+    from dsc_engine.cli import main
+
+    capture = tmp_path / "capture.jsonl"
+    capture.write_text('{"action": "DescribeAuditLogs", "params": {}, "response": {}}\n', encoding="utf-8")
+    before = capture.read_bytes()
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", cloud.access_key.id)
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", cloud.access_key.secret)
+    out, err = io.StringIO(), io.StringIO()
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        busy = taken.getsockname()[1]
+        status = main(["record", "--upstream", cloud.url, "--port", str(busy), "--out", str(capture)], out=out, err=err)
+    assert status == 2, err.getvalue()
+    assert f"cannot bind 127.0.0.1:{busy}" in err.getvalue() and "not touched" in err.getvalue()
+    assert capture.read_bytes() == before
+
+
+def test_the_calls_a_proxy_captured_in_memory_go_first_into_the_capture_it_is_given(recording: Recording) -> None:
+    SignedClient(recording.server.endpoint, recording.local.id, recording.local.secret).call("DescribeAuditLogs", {})
+    held = recording.calls()
+    into = io.StringIO()
+    recording.proxy.capture_into(into)
+    SignedClient(recording.server.endpoint, recording.local.id, recording.local.secret).call(
+        "DescribeAuditLogs", {"PageSize": "3"})
+    lines = [json.loads(line) for line in into.getvalue().splitlines()]
+    assert len(held) == 1 and lines[:1] == held and lines[1]["params"] == {"PageSize": "3"}
+
+
+def test_cli_record_upstream_refuses_an_empty_host(capsys: pytest.CaptureFixture[str]) -> None:
+    from dsc_engine.cli import main
+
+    status = main(["record", "--upstream", "https://sddp.cn-zhangjiakou.aliyuncs.com", "--host", "", "--out", "c.jsonl"])
+    assert status == 2 and "argument --host" in capsys.readouterr().err
