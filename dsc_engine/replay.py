@@ -127,7 +127,9 @@ class RecordsDifference:
             return f"{self.path}: {_records(len(self.expected_at), 'missing')} ({_places(self.path, self.expected_at)})"
         if self.what == "extra":
             text = f"{self.path}: {_records(len(self.got_at), 'extra')} ({_places(self.path, self.got_at)}"
-            if self.repeats:
+            if self.repeats == len(self.got_at) == 1:
+                text += "; it repeats another record of the page"
+            elif self.repeats:
                 share = f"all {self.repeats}" if self.repeats == len(self.got_at) else str(self.repeats)
                 text += f"; {share} repeat{'s' if self.repeats == 1 else ''} another record of the page"
             return text + ")"

@@ -274,3 +274,11 @@ def test_a_capture_naming_a_key_twice_is_refused_not_read_as_its_last(tmp_path, 
         read_calls(capture)
     assert caught.value.line == 1
     assert f"names {key!r} twice" in caught.value.reason
+
+
+def test_one_extra_record_that_repeats_another_is_worded_for_one():
+    a, b = {"A": 1}, {"A": 2}
+    call = Call("DescribeAuditLogs", {}, {"Items": [a, b]})
+    assert [str(d) for d in compare(call, {"Items": [a, b, b]})] == [
+        "Items: 1 extra record (Items[2]; it repeats another record of the page)"
+    ]
