@@ -231,6 +231,11 @@ class RecordingProxy:
                 log.warning("%s: the upstream answered %d with no JSON object replay can read (%s); returned,"
                             " not captured", action, answer.status, problem)
                 return
+            if self.capture.closed:  # stopping, the proxy waited for this call no longer
+                self.not_captured += 1
+                log.warning("%s: the upstream answered %d after the capture was closed; returned, not captured",
+                            action, answer.status)
+                return
             call = Call(action, dict(params), body, version, answer.status)
             self.capture.write(compact(call.to_json()) + "\n")  # a lone surrogate stays escaped
             self.capture.flush()

@@ -410,3 +410,34 @@ def test_cli_record_upstream_refuses_an_empty_host(capsys: pytest.CaptureFixture
 
     status = main(["record", "--upstream", "https://sddp.cn-zhangjiakou.aliyuncs.com", "--host", "", "--out", "c.jsonl"])
     assert status == 2 and "argument --host" in capsys.readouterr().err
+
+
+def test_an_answer_arriving_after_the_capture_closed_still_reaches_the_caller(cloud: TestServer) -> None:
+    """Stopping waits 10 s for the calls being forwarded, the upstream up to 60: a later answer
+    was written to the closed capture, and the caller got InternalError instead of it."""
+    arrived, release = threading.Event(), threading.Event()
+    body = b'{"TotalCount": 0, "Items": [], "RequestId": "LATE"}'
+
+    def slow(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        arrived.set()
+        release.wait(10)
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [body]
+
+    answers: list[Any] = []
+    with RunningServer(slow) as upstream:
+        rec = Recording(cloud, upstreams=[Target.parse(upstream.url)], timeout=15.0)
+        client = SignedClient(rec.server.endpoint, rec.local.id, rec.local.secret, timeout=15.0)
+        caller = threading.Thread(target=lambda: answers.append(client.exchange(client.prepare("DescribeAuditLogs", {}))))
+        caller.start()
+        try:
+            assert arrived.wait(10)
+            rec.capture.close()
+            release.set()
+            caller.join(15)
+        finally:
+            release.set()
+            rec.server.stop()
+    (answer,) = answers
+    assert (answer.status, answer.body) == (200, body)
+    assert rec.proxy.captured == 0 and rec.proxy.not_captured == 1
