@@ -26,7 +26,8 @@ compare. With several upstreams, a call goes to the one whose host names its pro
 ``{"action", "params", "version", "status", "response"}``, written and flushed as the answer
 arrives. ``params`` are the API parameters as the upstream received them (the signature and
 routing parameters left out). An answer that is not a JSON object (a gateway's HTML page), or
-not one replay reads (``NaN``, a key given twice, nested too deeply: ``replay.load_json``), is
+not one replay reads (``NaN``, a key given twice, nested too deeply: ``replay.load_json``; a line
+longer than ``sources.MAX_LINE``), is
 returned to the caller but not captured, and counted; a call refused by the proxy itself, or that
 never reached the upstream or got no whole HTTP answer (``ServiceUnavailable``, 503), is not
 captured either.
@@ -48,6 +49,7 @@ import attrs
 from dsc_engine.api.errors import new_request_id
 from dsc_engine.api.operations import OPERATIONS, product_of
 from dsc_engine.errors import RequestRejected, ServerConfigError
+from dsc_engine.io import sources
 from dsc_engine.io.jsontext import compact
 from dsc_engine.pull.credentials import CredentialSource
 from dsc_engine.pull.upstream import host_and_port
@@ -225,6 +227,10 @@ class RecordingProxy:
             body, problem = None, str(exc)
         if problem is None and not isinstance(body, dict):
             problem = "not a JSON object"
+        line = "" if problem is not None else compact(Call(action, dict(params), body, version, answer.status).to_json())
+        size = len(line.encode("utf-8")) if len(line) > sources.MAX_LINE // 4 else 0  # UTF-8: 4 bytes a character at most
+        if size > sources.MAX_LINE:
+            problem = f"its capture line would be {size:,} bytes, more than the {sources.MAX_LINE:,} replay reads"
         with self._lock:
             if problem is not None:
                 self.not_captured += 1
@@ -236,8 +242,7 @@ class RecordingProxy:
                 log.warning("%s: the upstream answered %d after the capture was closed; returned, not captured",
                             action, answer.status)
                 return
-            call = Call(action, dict(params), body, version, answer.status)
-            self.capture.write(compact(call.to_json()) + "\n")  # a lone surrogate stays escaped
+            self.capture.write(line + "\n")  # a lone surrogate stays escaped
             self.capture.flush()
             self.captured += 1
 

@@ -441,3 +441,29 @@ def test_an_answer_arriving_after_the_capture_closed_still_reaches_the_caller(cl
     (answer,) = answers
     assert (answer.status, answer.body) == (200, body)
     assert rec.proxy.captured == 0 and rec.proxy.not_captured == 1
+
+
+def test_an_upstream_answer_longer_than_a_capture_line_may_be_is_returned_not_captured(
+    cloud: TestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """replay reads capture lines up to MAX_LINE bytes (64 MiB): a longer one captured made the
+    whole capture unreadable. The limit is lowered here, for the reader and the proxy alike."""
+    from dsc_engine.io import sources
+
+    monkeypatch.setattr(sources, "MAX_LINE", 4096)
+    body = json.dumps({"TotalCount": 1, "Items": [{"SqlText": "x" * 5000}]}).encode()
+
+    def big(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [body if "PageSize" not in environ["QUERY_STRING"] else b'{"TotalCount": 0, "Items": []}']
+
+    with RunningServer(big) as upstream:
+        rec = Recording(cloud, upstreams=[Target.parse(upstream.url)], timeout=5.0)
+        try:
+            client = SignedClient(rec.server.endpoint, rec.local.id, rec.local.secret)
+            answer = client.exchange(client.prepare("DescribeAuditLogs", {}))
+            client.exchange(client.prepare("DescribeAuditLogs", {"PageSize": "5"}))
+        finally:
+            rec.server.stop()
+    assert answer.body == body
+    assert [call["params"] for call in rec.calls()] == [{"PageSize": "5"}] and rec.proxy.not_captured == 1
