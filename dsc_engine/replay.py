@@ -46,7 +46,7 @@ import attrs
 
 from dsc_engine.api.errors import ApiError
 from dsc_engine.api.operations import OPERATIONS
-from dsc_engine.errors import ImportFailure
+from dsc_engine.errors import ImportFailure, UsageError
 from dsc_engine.io.jsontext import decode_error, utf8_text
 from dsc_engine.io import sources
 from dsc_engine.io.sources import UNENDED
@@ -411,12 +411,14 @@ def replay(engine: Caller, calls: Iterable[Call]) -> ReplayReport:
     gateway refused is skipped: :func:`gateway_refusal`)."""
     results = []
     for call in calls:
+        if call.response is None:  # a request list's call (read_calls(need_response=False))
+            raise UsageError("calls", call.action, f"the call of line {call.line} has no recorded response to"
+                             " compare with; a request list is answered by record(), not replayed")
         refusal = gateway_refusal(call)
         if refusal is not None:
             results.append(CallResult(call, (), refusal))
             continue
         status, body = answer(engine, call)
-        assert call.response is not None
         differences = compare(call, body)
         if status != call.status:
             differences.insert(0, Difference("(HTTP status)", call.status, status))

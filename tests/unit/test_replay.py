@@ -282,3 +282,13 @@ def test_one_extra_record_that_repeats_another_is_worded_for_one():
     assert [str(d) for d in compare(call, {"Items": [a, b, b]})] == [
         "Items: 1 extra record (Items[2]; it repeats another record of the page)"
     ]
+
+
+def test_replaying_a_call_with_no_recorded_response_is_a_usage_error_not_an_assertion(tmp_path):
+    from dsc_engine.errors import UsageError
+
+    requests = tmp_path / "requests.jsonl"
+    requests.write_text('{"action": "DescribeAuditLogs", "params": {"PageSize": "5"}}\n', encoding="utf-8")
+    calls = read_calls(requests, need_response=False)
+    with pytest.raises(UsageError, match="line 1 has no recorded response"):
+        replay(Engine(), calls)
