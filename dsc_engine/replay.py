@@ -378,6 +378,11 @@ def record(engine: Caller, requests: Iterable[Call], out: IO[str]) -> int:
     """Answer each request with the engine and write the capture; return how many calls."""
     count = 0
     for request in requests:
+        odd = next((name for name, value in request.params.items() if not isinstance(value, str)), None)
+        if odd is not None:  # written as a number or null, the capture would not read back (read_calls)
+            value = request.params[odd]
+            raise UsageError(f"params[{odd!r}]", value, "a capture holds the parameters as sent, as strings"
+                             f" (it would not read back otherwise); {odd!r} is {value!r}")
         status, body = answer(engine, request)
         recorded = attrs.evolve(request, response=body, status=status)
         out.write(utf8_text(recorded.to_json()) + "\n")

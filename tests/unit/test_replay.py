@@ -292,3 +292,13 @@ def test_replaying_a_call_with_no_recorded_response_is_a_usage_error_not_an_asse
     calls = read_calls(requests, need_response=False)
     with pytest.raises(UsageError, match="line 1 has no recorded response"):
         replay(Engine(), calls)
+
+
+@pytest.mark.parametrize("value", [5, None, True])
+def test_record_refuses_a_param_that_is_no_string_rather_than_write_a_capture_that_does_not_read_back(value):
+    from dsc_engine.errors import UsageError
+
+    out = io.StringIO()
+    with pytest.raises(UsageError, match="as strings") as caught:
+        record(Engine(), [Call("DescribeAuditLogs", {"PageSize": "5"}), Call("DescribeAuditLogs", {"Lang": value})], out)
+    assert caught.value.name == "params['Lang']"
