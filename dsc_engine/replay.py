@@ -326,12 +326,16 @@ def _call(name: str, number: int, text: str, need_response: bool) -> Call:
         raise fail(f"'params' hold the parameters as sent, as strings; {odd!r} is {json.dumps(params[odd])}")
     if need_response and not isinstance(response, dict):
         raise fail("'response' must be the JSON object the service returned")
+    where = "'status'"
     if isinstance(response, dict):
-        response, status = _unwrapped(response, status, "status" in data, fail)
+        unwrapped, status = _unwrapped(response, status, "status" in data, fail)
+        if unwrapped is not response and "status" not in data:
+            where = "the response's 'statusCode'"
+        response = unwrapped
     if version is not None and not isinstance(version, str):
         raise fail("'version' must be a string")
     if type(status) is not int or not 100 <= status <= 599:  # a mistyped 2000 would be skipped as a 5xx
-        raise fail(f"'status' must be an HTTP status, an integer from 100 to 599; it is {json.dumps(status)}")
+        raise fail(f"{where} must be an HTTP status, an integer from 100 to 599; it is {json.dumps(status)}")
     return Call(action, params, response, version, status, number)
 
 

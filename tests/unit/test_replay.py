@@ -302,3 +302,15 @@ def test_record_refuses_a_param_that_is_no_string_rather_than_write_a_capture_th
     with pytest.raises(UsageError, match="as strings") as caught:
         record(Engine(), [Call("DescribeAuditLogs", {"PageSize": "5"}), Call("DescribeAuditLogs", {"Lang": value})], out)
     assert caught.value.name == "params['Lang']"
+
+
+@pytest.mark.parametrize(
+    "response",
+    [{"headers": {}, "statusCode": "200", "body": {"TotalCount": 1}},
+     {"statusCode": 4000, "Code": "InvalidParameter", "Message": "m"}],
+    ids=["to_map", "tea-exception"],
+)
+def test_an_sdk_status_code_that_is_no_http_status_is_named_as_written(tmp_path, response):
+    # the reason named 'status', a key the line does not have
+    failure = _refusal(tmp_path, {"action": "DescribeAuditLogs", "params": {}, "response": response})
+    assert failure.reason.startswith("the response's 'statusCode' must be an HTTP status")
