@@ -32,7 +32,6 @@ order are named as such; fields are compared only between records that line up.
 
 from __future__ import annotations
 
-import codecs
 import difflib
 import json
 import os
@@ -220,14 +219,15 @@ class ReplayReport:
 
 def read_calls(path: str | os.PathLike[str], *, need_response: bool = True) -> list[Call]:
     """The calls of a capture (or, with ``need_response=False``, of a request list): JSON Lines,
-    UTF-8 (a byte order mark is dropped), gzip'd or not, read as the importer reads files."""
+    UTF-8 (byte order marks are dropped, at the start of any line, as from captures joined with
+    ``cat``), gzip'd or not, read as the importer reads files."""
     name = os.fspath(path)
     calls = []
     for number, line in enumerate(sources.lines(sources.chunks(Path(name))), 1):
         if isinstance(line, sources.LongLine):
             raise ImportFailure(name, line.reason, number)
         try:
-            text = (line.removeprefix(codecs.BOM_UTF8) if number == 1 else line).decode("utf-8")
+            text = sources.strip_bom(line).decode("utf-8")  # on any line: captures joined with cat
         except UnicodeDecodeError:
             raise ImportFailure(name, "not valid UTF-8; a capture must be UTF-8 encoded", number) from None
         if not text.strip():

@@ -314,3 +314,15 @@ def test_an_sdk_status_code_that_is_no_http_status_is_named_as_written(tmp_path,
     # the reason named 'status', a key the line does not have
     failure = _refusal(tmp_path, {"action": "DescribeAuditLogs", "params": {}, "response": response})
     assert failure.reason.startswith("the response's 'statusCode' must be an HTTP status")
+
+
+def test_captures_joined_with_cat_each_with_its_byte_order_mark_read_whole(tmp_path):
+    # only the file's first line lost its mark: the second capture's first call was invalid JSON
+    engine = Engine()
+    engine.load(sample.generate(DMS, 5, seed=6))
+    one = captured(engine, WINDOW).to_json()
+    text = json.dumps(one) + "\n"
+    capture = tmp_path / "joined.jsonl"
+    capture.write_bytes(b"\xef\xbb\xbf" + text.encode() + b"\xef\xbb\xbf\xef\xbb\xbf" + text.encode())
+    calls = read_calls(capture)
+    assert len(calls) == 2 and replay(engine, calls).ok
