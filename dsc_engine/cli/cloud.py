@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import IO
 
 from dsc_engine import pull as pulling
-from dsc_engine.cli.arguments import count, name_value, parameters, positive
+from dsc_engine.cli.arguments import count, name_value, parameters, positive, refuse_file_options
 from dsc_engine.cli.destination import growing
 from dsc_engine.cli.output import Format, dumps, table, write_mapping, write_rows
 from dsc_engine.errors import ServerConfigError, UsageError
@@ -251,6 +251,7 @@ def record_upstream(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int
     if args.data or args.requests:
         raise UsageError("--upstream", args.upstream,
                                     "records the real service; --data and --requests do not apply")
+    refuse_file_options(args, "the real service, which --upstream records")
     if args.out in (None, "-"):
         raise UsageError("--out", args.out, "name the capture file to write with --upstream")
     from dsc_engine.server.host import RunningServer  # the proxy and the HTTP server: only here,

@@ -467,3 +467,14 @@ def test_an_upstream_answer_longer_than_a_capture_line_may_be_is_returned_not_ca
             rec.server.stop()
     assert answer.body == body
     assert [call["params"] for call in rec.calls()] == [{"PageSize": "5"}] and rec.proxy.not_captured == 1
+
+
+@pytest.mark.parametrize("option", [["--strict"], ["--kind", "audit"], ["--keep-duplicates"]])
+def test_cli_record_upstream_refuses_the_options_of_data_files_it_reads_none_of(
+    option: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # taken and ignored, the proxy started as if they applied
+    from dsc_engine.cli import main
+
+    status = main(["record", "--upstream", "https://sddp.cn-zhangjiakou.aliyuncs.com", *option, "--out", "c.jsonl"])
+    assert status == 2 and f"{option[0]}: applies only to --data files" in capsys.readouterr().err
