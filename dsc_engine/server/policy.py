@@ -10,7 +10,8 @@ An action is allowed when some ``Allow`` statement matches it and no ``Deny`` st
 (Deny overrides Allow; nothing matching means denied). ``*`` in an action pattern matches any run of
 characters, ``?`` one character; matching ignores case, as RAM does. ``Resource`` may only be
 ``"*"`` (these APIs have no resource-level authorization); ``Condition`` and ``NotAction`` are not
-supported and are rejected when the policy is loaded, never ignored.
+supported and are rejected when the policy is loaded, never ignored, as is an action pattern that
+can match no RAM action (no ``service:`` and no ``*``: ``DescribeAuditLogs``).
 """
 
 from __future__ import annotations
@@ -108,6 +109,12 @@ def _statement(item: object, source: str, key: str) -> Statement:
         or not all(isinstance(a, str) and a for a in actions)
     ):
         raise ServerConfigError(source, f"{key}.Action", "must be a non-empty string or list of strings")
+    dead = next((a for a in actions if ":" not in a and "*" not in a), None)
+    if dead is not None:  # it can match no RAM action, all "service:Name": a Deny of it would never fire
+        raise ServerConfigError(
+            source, f"{key}.Action", f"{dead!r} matches no RAM action: name the service too, such as"
+            f" 'yundun-sddp:{dead}' or 'dms:{dead}'"
+        )
     resource = item.get("Resource", "*")
     resources = [resource] if isinstance(resource, str) else resource
     if resources != ["*"]:

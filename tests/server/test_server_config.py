@@ -117,6 +117,10 @@ def test_json_file_is_the_same_shape(tmp_path: Path) -> None:
             {"Effect": "Allow", "Action": "*", "Condition": {}}]}}]},
          "access_keys[0].policy.Statement[0].Condition"),
         ({"access_keys": [{"id": "x", "secret": "a"}, {"id": "x", "secret": "b"}]}, "x"),
+        # no service: it matched no RAM action, so this Deny never fired and the key called it
+        ({"access_keys": [{"id": "x", "secret": "s", "policy": {"Statement": [
+            {"Effect": "Allow", "Action": "*"}, {"Effect": "Deny", "Action": ["DescribeAuditLogs"]}]}}]},
+         "access_keys[0].policy.Statement[1].Action"),
     ],
 )
 def test_bad_settings_are_named(doc: object, key: str) -> None:
