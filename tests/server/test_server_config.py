@@ -121,6 +121,9 @@ def test_json_file_is_the_same_shape(tmp_path: Path) -> None:
         ({"access_keys": [{"id": "x", "secret": "s", "policy": {"Statement": [
             {"Effect": "Allow", "Action": "*"}, {"Effect": "Deny", "Action": ["DescribeAuditLogs"]}]}}]},
          "access_keys[0].policy.Statement[1].Action"),
+        ({"access_keys": [{"id": "x", "secret": "s", "policy": {"Statement": [
+            {"Effect": "Allow", "Action": "*"}, {"Effect": "Deny", "Action": "sddp:DescribeAuditLogs"}]}}]},
+         "access_keys[0].policy.Statement[1].Action"),
     ],
 )
 def test_bad_settings_are_named(doc: object, key: str) -> None:
