@@ -157,8 +157,9 @@ class RecordingProxy:
             held = self.capture
             if not isinstance(held, io.StringIO):
                 raise TypeError("capture_into moves calls captured in memory (a StringIO) to a file")
-            capture.write(held.getvalue())
-            capture.flush()
+            if held.getvalue():
+                capture.write(held.getvalue())
+                capture.flush()
             self.capture = capture
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
