@@ -254,6 +254,9 @@ def record_upstream(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int
     refuse_file_options(args, "the real service, which --upstream records")
     if args.out in (None, "-"):
         raise UsageError("--out", args.out, "name the capture file to write with --upstream")
+    if args.accept_any_key and args.access_key:  # any key is taken: the proxy's own would check nothing
+        raise UsageError("--access-key", args.access_key[0], "does nothing beside --accept-any-key, which takes"
+                         " any signed call whatever its key; give one or the other")
     from dsc_engine.server.host import RunningServer  # the proxy and the HTTP server: only here,
     from dsc_engine.server.proxy import RecordingProxy, targets  # not for every command's parser
 

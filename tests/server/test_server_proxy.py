@@ -478,3 +478,12 @@ def test_cli_record_upstream_refuses_the_options_of_data_files_it_reads_none_of(
 
     status = main(["record", "--upstream", "https://sddp.cn-zhangjiakou.aliyuncs.com", *option, "--out", "c.jsonl"])
     assert status == 2 and f"{option[0]}: applies only to --data files" in capsys.readouterr().err
+
+
+def test_cli_record_upstream_refuses_an_access_key_beside_accept_any_key(capsys: pytest.CaptureFixture[str]) -> None:
+    # the key was taken and checked nothing: any key went through
+    from dsc_engine.cli import main
+
+    status = main(["record", "--upstream", "https://sddp.cn-zhangjiakou.aliyuncs.com", "--accept-any-key",
+                   "--access-key", "LTAIlocal:secret", "--out", "c.jsonl"])
+    assert status == 2 and "--access-key: does nothing beside --accept-any-key" in capsys.readouterr().err
