@@ -12,6 +12,7 @@ from dsc_engine.errors import RequestRejected, ServerConfigError
 from dsc_engine.server.auth import NonceCache
 from dsc_engine.server.config import (
     AccessKey,
+    Limits,
     ServerConfig,
     config_from_mapping,
     generate_access_key,
@@ -289,3 +290,16 @@ def test_memory_per_remembered_nonce_does_not_grow_with_the_nonce() -> None:
     finally:
         tracemalloc.stop()
     assert used / count < 256, f"{used / count:.0f} bytes a nonce"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("max_connections", 0), ("request_timeout", -1), ("max_body_bytes", -5), ("max_query_bytes", 10),
+     ("max_nonces", 0), ("max_connections", True)],
+)
+def test_limits_built_in_code_are_held_to_the_ranges_of_the_file(field: str, value: object) -> None:
+    # Limits(max_connections=0) made a server that never answered; request_timeout=-1 one that
+    # dropped every connection
+    with pytest.raises(ServerConfigError) as caught:
+        Limits(**{field: value})
+    assert caught.value.key == field
