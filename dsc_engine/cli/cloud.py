@@ -287,14 +287,16 @@ def record_upstream(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int
         with growing(args.out) as capture:
             proxy.capture_into(capture)
             try:
+                # in json, jsonl or csv standard output holds the summary alone, readable as its format
+                banner = out if args.format is Format.TABLE else err
                 goes_to = ", ".join(u.url for u in upstreams)
-                print(f"dsc-engine recording at {server.url} -> {goes_to} into {args.out} (Ctrl-C to stop)", file=out)
+                print(f"dsc-engine recording at {server.url} -> {goes_to} into {args.out} (Ctrl-C to stop)", file=banner)
                 if generated is not None:
-                    print("point the SDK at it with this key pair:", file=out)
-                    print(f"  AccessKeyId:     {generated.id}", file=out)
-                    print(f"  AccessKeySecret: {generated.secret}", file=out)
-                print(f'  Config(endpoint="{server.endpoint}", protocol="http", ...)', file=out)
-                out.flush()
+                    print("point the SDK at it with this key pair:", file=banner)
+                    print(f"  AccessKeyId:     {generated.id}", file=banner)
+                    print(f"  AccessKeySecret: {generated.secret}", file=banner)
+                print(f'  Config(endpoint="{server.endpoint}", protocol="http", ...)', file=banner)
+                banner.flush()
                 wait_for_stop()
             finally:  # the calls being forwarded are captured before the capture closes
                 stopped = True

@@ -314,18 +314,23 @@ def test_an_upstream_that_is_no_host_and_port_is_refused_not_cut_down(url: str) 
 def test_cli_record_upstream_captures_until_sigterm_and_prints_the_summary(
     cloud: TestServer, tmp_path: Path, name: str
 ) -> None:
-    """The capture's folder is made, and a name ending .gz is written gzip'd, as any --out is."""
+    """The capture's folder is made, and a name ending .gz is written gzip'd, as any --out is.
+    In json the banner goes to stderr, so that stdout is the summary alone, one JSON document
+    (it held the banner's text before it)."""
     capture = tmp_path / name
     env = {**os.environ, "ALIBABA_CLOUD_ACCESS_KEY_ID": cloud.access_key.id,
            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": cloud.access_key.secret}
+    as_json = name.endswith(".gz")
     process = subprocess.Popen(
         [sys.executable, "-m", "dsc_engine.cli", "record", "--upstream", cloud.url, "--port", "0",
-         "--access-key", "LTAIlocal:local-secret", "--out", str(capture)],
+         "--access-key", "LTAIlocal:local-secret", "--out", str(capture), *(["--format", "json"] if as_json else [])],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
+    watchdog = threading.Timer(60, process.kill)  # a banner on the other stream: readline would wait forever
+    watchdog.start()
     try:
-        assert process.stdout is not None
-        banner = process.stdout.readline()
+        assert process.stdout is not None and process.stderr is not None
+        banner = (process.stderr if as_json else process.stdout).readline()
         assert banner.startswith("dsc-engine recording at http://127.0.0.1:"), banner + (process.stderr.read() if process.poll() is not None else "")
         endpoint = banner.split("http://", 1)[1].split("/", 1)[0]
         config = Config(access_key_id="LTAIlocal", access_key_secret="local-secret", endpoint=endpoint, protocol="http")
@@ -333,10 +338,14 @@ def test_cli_record_upstream_captures_until_sigterm_and_prints_the_summary(
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=20)
     finally:
+        watchdog.cancel()
         if process.poll() is None:
             process.kill()
     assert process.returncode == 0, err
-    assert "recorded  1" in out and str(capture) in out
+    if as_json:
+        assert json.loads(out) == {"recorded": 1, "to": str(capture)}
+    else:
+        assert "recorded  1" in out and str(capture) in out
     (call,) = replay.read_calls(capture)
     assert call.action == "DescribeAuditLogs" and call.status == 200
     assert capture.read_bytes().startswith(b"\x1f\x8b") == name.endswith(".gz")
