@@ -146,8 +146,9 @@ def _records(n: int, adjective: str = "") -> str:
 def _places(path: str, indices: tuple[int, ...]) -> str:
     """``Items[3]``, ``Items[10..12]``, ``Items[1, 3, 5, …, 99]``: runs of 3 or more as ranges."""
     runs: list[list[int]] = []
+    ascending = all(a < b for a, b in zip(indices, indices[1:]))  # once: per index it was quadratic
     for index in indices:
-        if runs and index == runs[-1][-1] + 1 and indices == tuple(sorted(indices)):
+        if runs and index == runs[-1][-1] + 1 and ascending:
             runs[-1].append(index)
         else:
             runs.append([index])

@@ -326,3 +326,15 @@ def test_captures_joined_with_cat_each_with_its_byte_order_mark_read_whole(tmp_p
     capture.write_bytes(b"\xef\xbb\xbf" + text.encode() + b"\xef\xbb\xbf\xef\xbb\xbf" + text.encode())
     calls = read_calls(capture)
     assert len(calls) == 2 and replay(engine, calls).ok
+
+
+def test_a_capture_page_of_100_000_records_is_compared_in_linear_time():
+    # the places of the missing records checked the whole list's order once per record:
+    # quadratic, minutes for a (hand-made) page of 100,000 records
+    import time
+
+    items = [{"A": n} for n in range(100_000)]
+    started = time.monotonic()
+    shown = [str(d) for d in compare(Call("DescribeAuditLogs", {}, {"Items": items}), {"Items": items[:100]})]
+    assert time.monotonic() - started < 5
+    assert shown == ["Items: 99900 missing records (Items[100..99999])"]
