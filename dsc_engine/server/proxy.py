@@ -228,6 +228,8 @@ class RecordingProxy:
             body, problem = None, str(exc)
         if problem is None and not isinstance(body, dict):
             problem = "not a JSON object"
+        if problem is None and not 100 <= answer.status <= 599:  # http.client reads up to 999
+            problem = f"its status {answer.status} is no HTTP status a capture holds (100 to 599)"
         line = "" if problem is not None else compact(Call(action, dict(params), body, version, answer.status).to_json())
         size = len(line.encode("utf-8")) if len(line) > sources.MAX_LINE // 4 else 0  # UTF-8: 4 bytes a character at most
         if size > sources.MAX_LINE:

@@ -352,21 +352,22 @@ def test_cli_record_upstream_captures_until_sigterm_and_prints_the_summary(
 
 
 @pytest.mark.parametrize(
-    ("body", "problem"),
+    ("status", "body", "problem"),
     [
-        (b'{"TotalCount": NaN, "Items": []}', "NaN is not JSON"),
-        (b'{"TotalCount": 1, "TotalCount": 2, "Items": []}', "names 'TotalCount' twice"),
-        (b'{"A": ' * 70 + b"1" + b"}" * 70, "nested too deeply"),
+        (200, b'{"TotalCount": NaN, "Items": []}', "NaN is not JSON"),
+        (200, b'{"TotalCount": 1, "TotalCount": 2, "Items": []}', "names 'TotalCount' twice"),
+        (200, b'{"A": ' * 70 + b"1" + b"}" * 70, "nested too deeply"),
+        (799, b'{"TotalCount": 0, "Items": []}', "status 799 is no HTTP status"),
     ],
-    ids=["nan", "repeated-key", "too-deep"],
+    ids=["nan", "repeated-key", "too-deep", "status-799"],
 )
 def test_an_upstream_answer_replay_cannot_read_is_returned_not_captured(
-    cloud: TestServer, body: bytes, problem: str, caplog: pytest.LogCaptureFixture
+    cloud: TestServer, status: int, body: bytes, problem: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Captured, such an answer made the whole capture unreadable: replay refuses the line."""
 
     def odd(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        start_response(f"{status} Odd", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
         return [body]
 
     with RunningServer(odd) as upstream:
@@ -377,7 +378,7 @@ def test_an_upstream_answer_replay_cannot_read_is_returned_not_captured(
             client.exchange(client.prepare("DescribeAuditLogs", {"PageSize": "5"}))
         finally:
             rec.server.stop()
-    assert (answer.status, answer.body) == (200, body)
+    assert (answer.status, answer.body) == (status, body)
     assert rec.calls() == [] and rec.proxy.not_captured == 2
     assert problem in caplog.text
 
