@@ -264,10 +264,13 @@ def record_upstream(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int
         upstreams = targets(args.upstream)
     except ServerConfigError as exc:  # a bad argument (exit 2), as a bad --out is
         raise UsageError("--upstream", exc.key, exc.reason) from None
+    try:  # a bad argument (exit 2), said before the credentials are looked for
+        keys = [parse_access_key_flag(text) for text in args.access_key]
+    except ServerConfigError as exc:
+        raise UsageError("--access-key", exc.key, f"{exc.key}: {exc.reason}") from None
     quiet_sdk_credentials_log()
     source = credentials.source()
     source.current()  # no credentials at all: say so now, not at the first call
-    keys = [parse_access_key_flag(text) for text in args.access_key]
     generated = None
     if not keys and not args.accept_any_key:
         generated = generate_access_key()

@@ -497,3 +497,12 @@ def test_cli_record_upstream_refuses_an_access_key_beside_accept_any_key(capsys:
     status = main(["record", "--upstream", "https://sddp.cn-zhangjiakou.aliyuncs.com", "--accept-any-key",
                    "--access-key", "LTAIlocal:secret", "--out", "c.jsonl"])
     assert status == 2 and "--access-key: does nothing beside --accept-any-key" in capsys.readouterr().err
+
+
+def test_cli_record_upstream_bad_access_key_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    # it exited 3, the status of data that cannot be read, and only once credentials were found
+    from dsc_engine.cli import main
+
+    status = main(["record", "--upstream", "https://sddp.cn-zhangjiakou.aliyuncs.com", "--access-key", "nocolon",
+                   "--out", "c.jsonl"])
+    assert status == 2 and "--access-key: nocolon: expected ID:SECRET" in capsys.readouterr().err
