@@ -272,8 +272,10 @@ class EngineMock:
     def throttle(self, rate: float = DEFAULT_RATE) -> None:
         """From now until the mock stops or is reset, throttle as the service does: ``rate`` calls
         per second per access key and operation, then ``Throttling.User``."""
-        self.config = attrs.evolve(self.config, throttle=ThrottleConfig(rate=rate))
-        self._app = self._application(self.engine)
+        engine = self.engine  # not started: RuntimeError, nothing changed
+        asked = attrs.evolve(self.config, throttle=ThrottleConfig(rate=rate))
+        app = self._application(engine, asked)  # a rate that is none: ServerConfigError, nothing changed
+        self.config, self._app = asked, app
 
     def answer(self, request: Any, response_class: type) -> Any:
         """The SDK response (an instance of ``response_class``) to an SDK request."""
@@ -292,9 +294,10 @@ class EngineMock:
         self._serving = serving(self._data, self._serving)
         self._app = self._application(self._serving.engine)
 
-    def _application(self, engine: Engine) -> Application:
-        authenticator = None if self.config.access_keys else AnyCredentials()
-        return Application(engine, self.config, self._clock, authenticator=authenticator)
+    def _application(self, engine: Engine, config: ServerConfig | None = None) -> Application:
+        config = self.config if config is None else config
+        authenticator = None if config.access_keys else AnyCredentials()
+        return Application(engine, config, self._clock, authenticator=authenticator)
 
     def __enter__(self) -> EngineMock:
         return self.start()

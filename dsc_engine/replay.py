@@ -32,7 +32,6 @@ order are named as such; fields are compared only between records that line up.
 
 from __future__ import annotations
 
-import codecs
 import difflib
 import json
 import os
@@ -46,7 +45,7 @@ import attrs
 
 from dsc_engine.api.errors import ApiError
 from dsc_engine.api.operations import OPERATIONS
-from dsc_engine.errors import ImportFailure
+from dsc_engine.errors import ImportFailure, UsageError
 from dsc_engine.io.jsontext import decode_error, utf8_text
 from dsc_engine.io import sources
 from dsc_engine.io.sources import UNENDED
@@ -127,7 +126,9 @@ class RecordsDifference:
             return f"{self.path}: {_records(len(self.expected_at), 'missing')} ({_places(self.path, self.expected_at)})"
         if self.what == "extra":
             text = f"{self.path}: {_records(len(self.got_at), 'extra')} ({_places(self.path, self.got_at)}"
-            if self.repeats:
+            if self.repeats == len(self.got_at) == 1:
+                text += "; it repeats another record of the page"
+            elif self.repeats:
                 share = f"all {self.repeats}" if self.repeats == len(self.got_at) else str(self.repeats)
                 text += f"; {share} repeat{'s' if self.repeats == 1 else ''} another record of the page"
             return text + ")"
@@ -145,8 +146,9 @@ def _records(n: int, adjective: str = "") -> str:
 def _places(path: str, indices: tuple[int, ...]) -> str:
     """``Items[3]``, ``Items[10..12]``, ``Items[1, 3, 5, …, 99]``: runs of 3 or more as ranges."""
     runs: list[list[int]] = []
+    ascending = all(a < b for a, b in zip(indices, indices[1:]))  # once: per index it was quadratic
     for index in indices:
-        if runs and index == runs[-1][-1] + 1 and indices == tuple(sorted(indices)):
+        if runs and index == runs[-1][-1] + 1 and ascending:
             runs[-1].append(index)
         else:
             runs.append([index])
@@ -218,14 +220,15 @@ class ReplayReport:
 
 def read_calls(path: str | os.PathLike[str], *, need_response: bool = True) -> list[Call]:
     """The calls of a capture (or, with ``need_response=False``, of a request list): JSON Lines,
-    UTF-8 (a byte order mark is dropped), gzip'd or not, read as the importer reads files."""
+    UTF-8 (byte order marks are dropped, at the start of any line, as from captures joined with
+    ``cat``), gzip'd or not, read as the importer reads files."""
     name = os.fspath(path)
     calls = []
     for number, line in enumerate(sources.lines(sources.chunks(Path(name))), 1):
         if isinstance(line, sources.LongLine):
             raise ImportFailure(name, line.reason, number)
         try:
-            text = (line.removeprefix(codecs.BOM_UTF8) if number == 1 else line).decode("utf-8")
+            text = sources.strip_bom(line).decode("utf-8")  # on any line: captures joined with cat
         except UnicodeDecodeError:
             raise ImportFailure(name, "not valid UTF-8; a capture must be UTF-8 encoded", number) from None
         if not text.strip():
@@ -253,24 +256,61 @@ def _not_json(word: str) -> Any:
     raise _NotJson(word)
 
 
+class _RepeatedKey(ValueError):
+    """An object naming a key twice, of which Python's ``json`` would silently keep the last."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _RepeatedKey(key)
+        result[key] = value
+    return result
+
+
+class Unreadable(ValueError):
+    """Why JSON text cannot be part of a capture (``str()`` is the reason)."""
+
+
+def load_json(text: str, *, max_depth: int = MAX_DEPTH, what: str = "a call") -> Any:
+    """JSON text as a capture line is read: strictly, so that what is compared is what the text
+    says. ``NaN`` and ``Infinity`` (which Python reads and JSON does not have), a key given twice
+    in one object (of which Python keeps the last, silently), an integer of more than 4,300 digits
+    and nesting deeper than ``max_depth`` (levels ``what`` may nest, for the message) raise
+    :class:`Unreadable`."""
+    try:
+        data = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_not_json)
+    except _NotJson as exc:
+        raise Unreadable(f"{exc.word} is not JSON (a number must be finite)") from None
+    except _RepeatedKey as exc:
+        raise Unreadable(f"an object names {exc.key!r} twice (which one would be compared?)") from None
+    except json.JSONDecodeError as exc:
+        raise Unreadable(decode_error(exc)) from None
+    except RecursionError:
+        raise Unreadable(f"JSON nested too deeply to read ({what} may nest {max_depth} levels)") from None
+    except ValueError:  # an integer with more digits than Python converts (4,300 by default)
+        raise Unreadable(
+            "an integer with too many digits to read, outside the signed 64-bit range of the API's integers"
+        ) from None
+    depth = _depth(data)
+    if depth > max_depth:
+        raise Unreadable(f"JSON nested too deeply: {depth} levels, more than the {max_depth} {what} may nest")
+    return data
+
+
 def _call(name: str, number: int, text: str, need_response: bool) -> Call:
     def fail(reason: str) -> ImportFailure:
         return ImportFailure(name, reason, number)
 
     try:
-        data = json.loads(text, parse_constant=_not_json)
-    except _NotJson as exc:
-        raise fail(f"{exc.word} is not JSON (a number must be finite)") from None
-    except json.JSONDecodeError as exc:
-        raise fail(decode_error(exc)) from None
-    except RecursionError:
-        raise fail(f"JSON nested too deeply to read (a call may nest {MAX_DEPTH} levels)") from None
-    except ValueError:  # an integer with more digits than Python converts (4,300 by default)
-        reason = "an integer with too many digits to read, outside the signed 64-bit range of the API's integers"
-        raise fail(reason) from None
-    depth = _depth(data)
-    if depth > MAX_DEPTH:
-        raise fail(f"JSON nested too deeply: {depth} levels, more than the {MAX_DEPTH} a call may nest")
+        data = load_json(text)
+    except Unreadable as exc:
+        raise fail(str(exc)) from None
     if not isinstance(data, dict):
         raise fail("a call must be a JSON object with action, params and response")
     unknown = sorted(set(data) - _ALLOWED_KEYS)
@@ -287,12 +327,16 @@ def _call(name: str, number: int, text: str, need_response: bool) -> Call:
         raise fail(f"'params' hold the parameters as sent, as strings; {odd!r} is {json.dumps(params[odd])}")
     if need_response and not isinstance(response, dict):
         raise fail("'response' must be the JSON object the service returned")
+    where = "'status'"
     if isinstance(response, dict):
-        response, status = _unwrapped(response, status, "status" in data, fail)
+        unwrapped, status = _unwrapped(response, status, "status" in data, fail)
+        if unwrapped is not response and "status" not in data:
+            where = "the response's 'statusCode'"
+        response = unwrapped
     if version is not None and not isinstance(version, str):
         raise fail("'version' must be a string")
     if type(status) is not int or not 100 <= status <= 599:  # a mistyped 2000 would be skipped as a 5xx
-        raise fail(f"'status' must be an HTTP status, an integer from 100 to 599; it is {json.dumps(status)}")
+        raise fail(f"{where} must be an HTTP status, an integer from 100 to 599; it is {json.dumps(status)}")
     return Call(action, params, response, version, status, number)
 
 
@@ -339,6 +383,11 @@ def record(engine: Caller, requests: Iterable[Call], out: IO[str]) -> int:
     """Answer each request with the engine and write the capture; return how many calls."""
     count = 0
     for request in requests:
+        odd = next((name for name, value in request.params.items() if not isinstance(value, str)), None)
+        if odd is not None:  # written as a number or null, the capture would not read back (read_calls)
+            value = request.params[odd]
+            raise UsageError(f"params[{odd!r}]", value, "a capture holds the parameters as sent, as strings"
+                             f" (it would not read back otherwise); {odd!r} is {value!r}")
         status, body = answer(engine, request)
         recorded = attrs.evolve(request, response=body, status=status)
         out.write(utf8_text(recorded.to_json()) + "\n")
@@ -372,12 +421,14 @@ def replay(engine: Caller, calls: Iterable[Call]) -> ReplayReport:
     gateway refused is skipped: :func:`gateway_refusal`)."""
     results = []
     for call in calls:
+        if call.response is None:  # a request list's call (read_calls(need_response=False))
+            raise UsageError("calls", call.action, f"the call of line {call.line} has no recorded response to"
+                             " compare with; a request list is answered by record(), not replayed")
         refusal = gateway_refusal(call)
         if refusal is not None:
             results.append(CallResult(call, (), refusal))
             continue
         status, body = answer(engine, call)
-        assert call.response is not None
         differences = compare(call, body)
         if status != call.status:
             differences.insert(0, Difference("(HTTP status)", call.status, status))

@@ -9,6 +9,7 @@ Ctrl-C or SIGTERM, then prints how many calls it captured.
 from __future__ import annotations
 
 import argparse
+import io
 import logging
 import time
 from pathlib import Path
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from typing import IO
 
 from dsc_engine import pull as pulling
-from dsc_engine.cli.arguments import count, name_value, parameters, positive
+from dsc_engine.cli.arguments import count, name_value, parameters, positive, refuse_file_options
 from dsc_engine.cli.destination import growing
 from dsc_engine.cli.output import Format, dumps, table, write_mapping, write_rows
 from dsc_engine.errors import ServerConfigError, UsageError
@@ -24,7 +25,7 @@ from dsc_engine.pull import credentials
 from dsc_engine.pull.pacing import SERVICE_RATE, Backoff
 from dsc_engine.pull.result import PullReport
 from dsc_engine.pull.slicing import Progress
-from dsc_engine.server.cli import output_file, port, wait_for_stop
+from dsc_engine.server.cli import host, output_file, port, wait_for_stop
 from dsc_engine.server.config import (
     DEFAULT_HOST,
     DEFAULT_PORT,
@@ -226,7 +227,7 @@ def add_upstream_options(parser: argparse.ArgumentParser) -> None:
                        help="run a local proxy to this real endpoint, e.g. https://sddp.cn-zhangjiakou.aliyuncs.com "
                             "(repeatable: one per product), and capture every call made through it")
     # unset (None) unless given, so that a recording of the engine refuses them (it runs no proxy)
-    group.add_argument("--host", help=f"address the proxy binds (default {DEFAULT_HOST})")
+    group.add_argument("--host", type=host, help=f"address the proxy binds (default {DEFAULT_HOST})")
     group.add_argument("--port", type=port, help=f"port, 0 for any free one (default {DEFAULT_PORT})")
     group.add_argument("--access-key", metavar="ID:SECRET", action="append", default=[],
                        help="the key the SDK signs with to the proxy (default: one generated and printed)")
@@ -250,8 +251,12 @@ def record_upstream(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int
     if args.data or args.requests:
         raise UsageError("--upstream", args.upstream,
                                     "records the real service; --data and --requests do not apply")
+    refuse_file_options(args, "the real service, which --upstream records")
     if args.out in (None, "-"):
         raise UsageError("--out", args.out, "name the capture file to write with --upstream")
+    if args.accept_any_key and args.access_key:  # any key is taken: the proxy's own would check nothing
+        raise UsageError("--access-key", args.access_key[0], "does nothing beside --accept-any-key, which takes"
+                         " any signed call whatever its key; give one or the other")
     from dsc_engine.server.host import RunningServer  # the proxy and the HTTP server: only here,
     from dsc_engine.server.proxy import RecordingProxy, targets  # not for every command's parser
 
@@ -259,35 +264,52 @@ def record_upstream(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int
         upstreams = targets(args.upstream)
     except ServerConfigError as exc:  # a bad argument (exit 2), as a bad --out is
         raise UsageError("--upstream", exc.key, exc.reason) from None
+    try:  # a bad argument (exit 2), said before the credentials are looked for
+        keys = [parse_access_key_flag(text) for text in args.access_key]
+    except ServerConfigError as exc:
+        raise UsageError("--access-key", exc.key, f"{exc.key}: {exc.reason}") from None
     quiet_sdk_credentials_log()
     source = credentials.source()
     source.current()  # no credentials at all: say so now, not at the first call
-    keys = [parse_access_key_flag(text) for text in args.access_key]
     generated = None
     if not keys and not args.accept_any_key:
         generated = generate_access_key()
         keys = [generated]
     config = ServerConfig().with_keys(keys, "--access-key")
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    with growing(args.out) as capture:
-        proxy = RecordingProxy(upstreams, source, capture, config, accept_any_key=args.accept_any_key)
-        host = DEFAULT_HOST if args.host is None else args.host
-        server = RunningServer(proxy, host, DEFAULT_PORT if args.port is None else args.port, limits=config.limits)
-        try:
-            goes_to = ", ".join(u.url for u in upstreams)
-            print(f"dsc-engine recording at {server.url} -> {goes_to} into {args.out} (Ctrl-C to stop)", file=out)
-            if generated is not None:
-                print("point the SDK at it with this key pair:", file=out)
-                print(f"  AccessKeyId:     {generated.id}", file=out)
-                print(f"  AccessKeySecret: {generated.secret}", file=out)
-            print(f'  Config(endpoint="{server.endpoint}", protocol="http", ...)', file=out)
-            out.flush()
-            wait_for_stop()
-        finally:
+    # bound before the capture is opened (and emptied): a port in use leaves an earlier capture whole
+    proxy = RecordingProxy(upstreams, source, io.StringIO(), config, accept_any_key=args.accept_any_key)
+    address = (DEFAULT_HOST if args.host is None else args.host, DEFAULT_PORT if args.port is None else args.port)
+    try:
+        server = RunningServer(proxy, *address, limits=config.limits)
+    except OSError as exc:
+        raise UsageError("--host/--port", "%s:%d" % address, f"cannot bind {address[0]}:{address[1]}:"
+                         f" {exc.strerror or exc} ({args.out} not touched)") from None
+    stopped = False
+    try:
+        with growing(args.out) as capture:
+            proxy.capture_into(capture)
+            try:
+                # in json, jsonl or csv standard output holds the summary alone, readable as its format
+                banner = out if args.format is Format.TABLE else err
+                goes_to = ", ".join(u.url for u in upstreams)
+                print(f"dsc-engine recording at {server.url} -> {goes_to} into {args.out} (Ctrl-C to stop)", file=banner)
+                if generated is not None:
+                    print("point the SDK at it with this key pair:", file=banner)
+                    print(f"  AccessKeyId:     {generated.id}", file=banner)
+                    print(f"  AccessKeySecret: {generated.secret}", file=banner)
+                print(f'  Config(endpoint="{server.endpoint}", protocol="http", ...)', file=banner)
+                banner.flush()
+                wait_for_stop()
+            finally:  # the calls being forwarded are captured before the capture closes
+                stopped = True
+                server.stop()
+    finally:
+        if not stopped:  # the capture could not be opened
             server.stop()
     summary = {"recorded": proxy.captured, "to": args.out}
     if proxy.not_captured:
-        summary["not captured (no JSON object)"] = proxy.not_captured
+        summary["not captured (no JSON object replay reads)"] = proxy.not_captured
     write_mapping(args.format, summary, out)
     return 0
 

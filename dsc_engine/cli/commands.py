@@ -30,7 +30,7 @@ from dsc_engine.io import export, importreport, imports, snapshot, sources
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
 from dsc_engine.query.parse import parse_filter
-from dsc_engine.server.cli import file_name, output_file, record_kind, source  # the serve command's argument types, shared
+from dsc_engine.server.cli import named_source, output_file, record_kind, source  # the serve command's argument types, shared
 from dsc_engine.sql.url import data_url, redact
 from dsc_engine.wire.codec import response_item
 
@@ -313,7 +313,16 @@ def cmd_snapshot(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     return 0
 
 
+def _one_standard_input(args: argparse.Namespace, option: str, path: str | None) -> None:
+    """Refuse ``path`` (the calls) and ``--data`` both read from standard input: one would get it all."""
+    with contextlib.suppress(ValueError):  # no standard input at all: nothing to take it from
+        stdin = sources.from_command_line(sources.STANDARD_INPUT)
+        if path == stdin and stdin in args.data:
+            raise UsageError(option, "-", "standard input can be read once: give --data or the calls as files")
+
+
 def cmd_replay(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    _one_standard_input(args, "CAPTURE", args.capture)
     calls = replays.read_calls(args.capture)
     with _engine(args, err, _data_files(args)) as engine:
         report = replays.replay(engine, calls)
@@ -342,6 +351,7 @@ def cmd_record(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         raise UsageError("--format", args.format.value, "a capture is JSON Lines; the format applies to the summary"
                          " printed when --out names a file")
     files = _data_files(args, (args.out, "the capture (--out)"))
+    _one_standard_input(args, "--requests", args.requests)
     if args.requests:
         sources.refuse_overwrite(args.out, [Path(args.requests)], "the capture (--out)")
         requests = replays.read_calls(args.requests, need_response=False)
@@ -475,7 +485,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
     p = _add(subparsers, "replay", cmd_replay, "re-run recorded calls and report every differing field",
              "  dsc-engine replay capture.jsonl --data exports/\n"
              "  dsc-engine --format json replay capture.jsonl\n", exit_codes)
-    p.add_argument("capture", metavar="CAPTURE", type=file_name, help="JSON Lines of {action, params, response}")
+    p.add_argument("capture", metavar="CAPTURE", type=named_source,
+                   help="JSON Lines of {action, params, response} (- for standard input)")
     _data_options(p)
 
     p = _add(subparsers, "record", cmd_record,
@@ -484,7 +495,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
              "  dsc-engine record --requests calls.jsonl --out capture.jsonl --data exports/\n"
              "  dsc-engine record --upstream https://sddp.cn-zhangjiakou.aliyuncs.com --port 8081 --out capture.jsonl\n",
              exit_codes)
-    p.add_argument("--requests", metavar="FILE", type=file_name, help="JSON Lines of {action, params[, version]} (default: the demo's)")
+    p.add_argument("--requests", metavar="FILE", type=named_source,
+                   help="JSON Lines of {action, params[, version]} (default: the demo's; - for standard input)")
     p.add_argument("--out", metavar="FILE", type=output_file, help="the capture to write (default: standard output)")
     _data_options(p)
     add_upstream_options(p)

@@ -95,7 +95,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--strict", action="store_true", help="refuse to start if any record is rejected on load"
     )
     net = parser.add_argument_group("network")
-    net.add_argument("--host", help=f"address to bind (default {DEFAULT_HOST}, or the config's)")
+    net.add_argument("--host", type=host, help=f"address to bind (default {DEFAULT_HOST}, or the config's)")
     net.add_argument(
         "--port", type=port, help=f"port to bind, 0 for any free one (default {DEFAULT_PORT})"
     )
@@ -139,6 +139,12 @@ def file_name(text: str) -> str:
     return text
 
 
+def named_source(text: str) -> str:
+    """A file a command reads by name, or ``-`` for standard input: a :func:`source` that is a
+    :func:`file_name` (not empty)."""
+    return source(file_name(text))
+
+
 def output_file(text: str) -> str:
     """A file a command writes (``--out``, ``--rejects``, ``--snapshot`` ...): a :func:`file_name`
     that does not end with a path separator, which names a folder (``--out exports/``) where the
@@ -160,6 +166,16 @@ def record_kind(text: str) -> RecordKind:
 
 #: The highest TCP port.
 _MOST_PORT = 65535
+
+
+def host(text: str) -> str:
+    """An address to bind; an empty one is refused (a socket bound to ``""`` listens on every
+    interface, as ``0.0.0.0`` does, which an unset shell variable must not decide)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            f"expected an address to bind, such as 127.0.0.1 (0.0.0.0 for every interface), got {text!r}"
+        )
+    return text
 
 
 def port(text: str) -> int:

@@ -71,13 +71,31 @@ class AccessKey:
 
 @attrs.frozen(kw_only=True)
 class Limits:
-    """What one request, and the server as a whole, may take (``docs/server.md``, "Limits")."""
+    """What one request, and the server as a whole, may take (``docs/server.md``, "Limits");
+    each in its range (:data:`LIMIT_RANGES`), built in code as in a configuration file."""
 
     max_query_bytes: int = DEFAULT_MAX_QUERY_BYTES
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     max_nonces: int = DEFAULT_MAX_NONCES
     max_connections: int = DEFAULT_MAX_CONNECTIONS
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+
+    def __attrs_post_init__(self) -> None:
+        # out of range, a limit failed later and silently: no slot ever free, every connection dropped
+        for name, (low, high) in COUNT_LIMITS.items():
+            _int(getattr(self, name), "Limits", name, low, high)
+        for name, (least, most) in SECONDS_LIMITS.items():
+            _seconds(getattr(self, name), "Limits", name, least, most)
+
+
+#: The range of each limit, a configuration file's or a :class:`Limits` built in code.
+COUNT_LIMITS: dict[str, tuple[int, int]] = {
+    "max_query_bytes": (256, 60_000),
+    "max_body_bytes": (0, 64 * 1024 * 1024),
+    "max_nonces": (1, 50_000_000),
+    "max_connections": (1, 10_000),
+}
+SECONDS_LIMITS: dict[str, tuple[float, float]] = {"request_timeout": (0.1, 3600.0)}
 
 
 @attrs.frozen(kw_only=True)
@@ -228,18 +246,18 @@ def _limits(value: object, source: str) -> Limits:
     _known(table, {field.name for field in attrs.fields(Limits)}, source, "limits")
     defaults = Limits()
 
-    def integer(name: str, low: int, high: int) -> int:
-        return _int(table.get(name, getattr(defaults, name)), source, f"limits.{name}", low, high)
+    def integer(name: str) -> int:
+        return _int(table.get(name, getattr(defaults, name)), source, f"limits.{name}", *COUNT_LIMITS[name])
+
+    def seconds(name: str) -> float:
+        return _seconds(table.get(name, getattr(defaults, name)), source, f"limits.{name}", *SECONDS_LIMITS[name])
 
     return Limits(
-        max_query_bytes=integer("max_query_bytes", 256, 60_000),
-        max_body_bytes=integer("max_body_bytes", 0, 64 * 1024 * 1024),
-        max_nonces=integer("max_nonces", 1, 50_000_000),
-        max_connections=integer("max_connections", 1, 10_000),
-        request_timeout=_seconds(
-            table.get("request_timeout", defaults.request_timeout), source,
-            "limits.request_timeout", 0.1, 3600.0,
-        ),
+        max_query_bytes=integer("max_query_bytes"),
+        max_body_bytes=integer("max_body_bytes"),
+        max_nonces=integer("max_nonces"),
+        max_connections=integer("max_connections"),
+        request_timeout=seconds("request_timeout"),
     )
 
 

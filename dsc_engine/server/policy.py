@@ -10,7 +10,8 @@ An action is allowed when some ``Allow`` statement matches it and no ``Deny`` st
 (Deny overrides Allow; nothing matching means denied). ``*`` in an action pattern matches any run of
 characters, ``?`` one character; matching ignores case, as RAM does. ``Resource`` may only be
 ``"*"`` (these APIs have no resource-level authorization); ``Condition`` and ``NotAction`` are not
-supported and are rejected when the policy is loaded, never ignored.
+supported and are rejected when the policy is loaded, never ignored, as is an action that cannot
+match the API it names (``DescribeAuditLogs``, ``sddp:DescribeAuditLogs``: :func:`_dead_action`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 import attrs
 
+from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.errors import ServerConfigError
 
 
@@ -108,6 +110,10 @@ def _statement(item: object, source: str, key: str) -> Statement:
         or not all(isinstance(a, str) and a for a in actions)
     ):
         raise ServerConfigError(source, f"{key}.Action", "must be a non-empty string or list of strings")
+    for action in actions:
+        problem = _dead_action(action)
+        if problem is not None:  # a Deny of it would never fire
+            raise ServerConfigError(source, f"{key}.Action", problem)
     resource = item.get("Resource", "*")
     resources = [resource] if isinstance(resource, str) else resource
     if resources != ["*"]:
@@ -115,3 +121,19 @@ def _statement(item: object, source: str, key: str) -> Statement:
             source, f"{key}.Resource", 'only "*" is supported: these APIs have no resources to scope'
         )
     return Statement.of(effect == "Allow", actions)
+
+
+def _dead_action(action: str) -> str | None:
+    """Why an action pattern can never match the API it plainly means, or ``None``: a name with
+    no service (RAM actions are all ``service:Name``), or an operation of this engine under
+    another service than its own (``sddp:DescribeAuditLogs`` for ``yundun-sddp:...``)."""
+    if "*" in action or "?" in action:
+        return None
+    service, colon, name = action.partition(":")
+    operation = next((op for op in OPERATIONS.values() if op.action.lower() == (name if colon else service).lower()), None)
+    if not colon:
+        meant = (operation or OPERATIONS["DescribeAuditLogs"]).ram_action
+        return f"{action!r} matches no RAM action: they all name their service, such as {meant!r}"
+    if operation is not None and action.lower() != operation.ram_action.lower():
+        return f"{action!r} matches no action of this API: its RAM action is {operation.ram_action!r}"
+    return None

@@ -25,7 +25,9 @@ compare. With several upstreams, a call goes to the one whose host names its pro
 **The capture** is the replay format (``replay.py``): one line per call answered by the upstream,
 ``{"action", "params", "version", "status", "response"}``, written and flushed as the answer
 arrives. ``params`` are the API parameters as the upstream received them (the signature and
-routing parameters left out). An answer that is not a JSON object (a gateway's HTML page) is
+routing parameters left out). An answer that is not a JSON object (a gateway's HTML page), or
+not one replay reads (``NaN``, a key given twice, nested too deeply: ``replay.load_json``; a line
+longer than ``sources.MAX_LINE``), is
 returned to the caller but not captured, and counted; a call refused by the proxy itself, or that
 never reached the upstream or got no whole HTTP answer (``ServiceUnavailable``, 503), is not
 captured either.
@@ -34,7 +36,7 @@ captured either.
 from __future__ import annotations
 
 import http.client
-import json
+import io
 import logging
 import threading
 import time
@@ -47,10 +49,11 @@ import attrs
 from dsc_engine.api.errors import new_request_id
 from dsc_engine.api.operations import OPERATIONS, product_of
 from dsc_engine.errors import RequestRejected, ServerConfigError
+from dsc_engine.io import sources
 from dsc_engine.io.jsontext import compact
 from dsc_engine.pull.credentials import CredentialSource
 from dsc_engine.pull.upstream import host_and_port
-from dsc_engine.replay import Call
+from dsc_engine.replay import MAX_DEPTH, Call, Unreadable, load_json
 from dsc_engine.server.app import (
     CONTENT_TYPE,
     Authenticates,
@@ -147,6 +150,18 @@ class RecordingProxy:
         self.not_captured = 0
         self._lock = threading.Lock()
 
+    def capture_into(self, capture: IO[str]) -> None:
+        """Capture into ``capture`` from now on, after the calls captured so far (``capture`` was a
+        ``StringIO``): so the command line binds the proxy's port before it opens the capture file."""
+        with self._lock:
+            held = self.capture
+            if not isinstance(held, io.StringIO):
+                raise TypeError("capture_into moves calls captured in memory (a StringIO) to a file")
+            if held.getvalue():
+                capture.write(held.getvalue())
+                capture.flush()
+            self.capture = capture
+
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
         request_id = new_request_id()
         host = str(environ.get("HTTP_HOST") or environ.get("SERVER_NAME") or "localhost")
@@ -204,18 +219,33 @@ class RecordingProxy:
             raise RequestRejected("ServiceUnavailable", f"the upstream {target.url} did not answer: {reason}") from None
 
     def _record(self, action: str, version: str | None, params: Mapping[str, str], answer: RawAnswer) -> None:
-        try:
-            body = json.loads(answer.body)
-        except (UnicodeDecodeError, ValueError):
-            body = None
+        problem = None
+        try:  # read as replay reads the capture, so that no line captured makes it unreadable
+            body = load_json(answer.body.decode("utf-8-sig"), max_depth=MAX_DEPTH - 1, what="a response")
+        except UnicodeDecodeError:
+            body, problem = None, "not UTF-8"
+        except Unreadable as exc:
+            body, problem = None, str(exc)
+        if problem is None and not isinstance(body, dict):
+            problem = "not a JSON object"
+        if problem is None and not 100 <= answer.status <= 599:  # http.client reads up to 999
+            problem = f"its status {answer.status} is no HTTP status a capture holds (100 to 599)"
+        line = "" if problem is not None else compact(Call(action, dict(params), body, version, answer.status).to_json())
+        size = len(line.encode("utf-8")) if len(line) > sources.MAX_LINE // 4 else 0  # UTF-8: 4 bytes a character at most
+        if size > sources.MAX_LINE:
+            problem = f"its capture line would be {size:,} bytes, more than the {sources.MAX_LINE:,} replay reads"
         with self._lock:
-            if not isinstance(body, dict):
+            if problem is not None:
                 self.not_captured += 1
-                log.warning("%s: the upstream answered %d with no JSON object; returned, not captured",
+                log.warning("%s: the upstream answered %d with no JSON object replay can read (%s); returned,"
+                            " not captured", action, answer.status, problem)
+                return
+            if self.capture.closed:  # stopping, the proxy waited for this call no longer
+                self.not_captured += 1
+                log.warning("%s: the upstream answered %d after the capture was closed; returned, not captured",
                             action, answer.status)
                 return
-            call = Call(action, dict(params), body, version, answer.status)
-            self.capture.write(compact(call.to_json()) + "\n")  # a lone surrogate stays escaped
+            self.capture.write(line + "\n")  # a lone surrogate stays escaped
             self.capture.flush()
             self.captured += 1
 

@@ -114,8 +114,9 @@ class TestServer:
     def throttle(self, rate: float = DEFAULT_RATE) -> None:
         """From now until the next reset, throttle as the service does: ``rate`` calls per second
         per access key and operation, then ``Throttling.User``."""
-        self.server_config = attrs.evolve(self.server_config, throttle=ThrottleConfig(rate=rate))
-        self._app = make_app(self.engine, self.server_config, self._clock)
+        asked = attrs.evolve(self.server_config, throttle=ThrottleConfig(rate=rate))
+        app = make_app(self.engine, asked, self._clock)  # a rate that is none: ServerConfigError, nothing changed
+        self.server_config, self._app = asked, app
 
     def sdk_config(self, access_key: AccessKey | None = None, **overrides: Any) -> Config:
         """A fresh SDK Config for this server (the SDK mutates Configs, so never share one).

@@ -18,6 +18,7 @@ from dsc_engine.io import export, imports
 from dsc_engine.wire.codec import to_wire
 from dsc_engine.models import RecordKind
 from dsc_engine.query.parse import parse_filter
+from dsc_engine.replay import read_calls
 
 AUDIT, RUNS, DMS = RecordKind.AUDIT_LOG, RecordKind.MASKING_RUN, RecordKind.DMS_LOG
 
@@ -212,6 +213,25 @@ def test_cli_record_then_replay_matches(tmp_path):
     assert run("record", "--out", str(capture))[0] == 0
     code, out, _ = run("replay", str(capture))
     assert code == 0 and out.splitlines()[-1] == "5 of 5 call(s) matched"
+
+
+def test_cli_replay_and_record_read_their_calls_from_standard_input_as_dash(tmp_path):
+    # "-" was opened as a file named -: "cannot open: No such file or directory"
+    capture = tmp_path / "capture.jsonl.gz"
+    assert run("record", "--out", str(capture))[0] == 0
+
+    def piped(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "dsc_engine.cli", *argv], input=gzip.decompress(capture.read_bytes()),
+                              capture_output=True, timeout=120, check=False)
+
+    replayed = piped("replay", "-")
+    assert replayed.returncode == 0 and replayed.stdout.decode().splitlines()[-1] == "5 of 5 call(s) matched"
+    again = tmp_path / "again.jsonl"
+    recorded = piped("record", "--requests", "-", "--out", str(again))
+    assert recorded.returncode == 0, recorded.stderr
+    assert [c.params for c in read_calls(again)] == [c.params for c in read_calls(capture)]
+    both = piped("replay", "-", "--data", "-")
+    assert both.returncode == 2 and b"standard input can be read once" in both.stderr
 
 
 def test_cli_replay_reports_every_differing_field_and_exits_1(tmp_path):

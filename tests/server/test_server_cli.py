@@ -161,6 +161,15 @@ def test_a_port_that_is_none_is_a_usage_error(port: str, capsys: pytest.CaptureF
     assert exit_.value.code == 2 and "argument --port" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("host", ["", "  "])
+def test_an_empty_host_is_a_usage_error_not_every_interface(host: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # a socket bound to "" listens on every interface: `--host "$UNSET"` exposed the server and
+    # printed http://:PORT/
+    with pytest.raises(SystemExit) as exit_:
+        parse("--sample", "--host", host)
+    assert exit_.value.code == 2 and "argument --host" in capsys.readouterr().err
+
+
 def test_unloadable_data_exits_3(tmp_path: Path) -> None:
     err = io.StringIO()
     assert cli.run(parse("--data", str(tmp_path / "none.jsonl")), out=io.StringIO(), err=err) == cli.EXIT_DATA

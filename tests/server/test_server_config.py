@@ -12,6 +12,7 @@ from dsc_engine.errors import RequestRejected, ServerConfigError
 from dsc_engine.server.auth import NonceCache
 from dsc_engine.server.config import (
     AccessKey,
+    Limits,
     ServerConfig,
     config_from_mapping,
     generate_access_key,
@@ -117,6 +118,13 @@ def test_json_file_is_the_same_shape(tmp_path: Path) -> None:
             {"Effect": "Allow", "Action": "*", "Condition": {}}]}}]},
          "access_keys[0].policy.Statement[0].Condition"),
         ({"access_keys": [{"id": "x", "secret": "a"}, {"id": "x", "secret": "b"}]}, "x"),
+        # no service: it matched no RAM action, so this Deny never fired and the key called it
+        ({"access_keys": [{"id": "x", "secret": "s", "policy": {"Statement": [
+            {"Effect": "Allow", "Action": "*"}, {"Effect": "Deny", "Action": ["DescribeAuditLogs"]}]}}]},
+         "access_keys[0].policy.Statement[1].Action"),
+        ({"access_keys": [{"id": "x", "secret": "s", "policy": {"Statement": [
+            {"Effect": "Allow", "Action": "*"}, {"Effect": "Deny", "Action": "sddp:DescribeAuditLogs"}]}}]},
+         "access_keys[0].policy.Statement[1].Action"),
     ],
 )
 def test_bad_settings_are_named(doc: object, key: str) -> None:
@@ -282,3 +290,16 @@ def test_memory_per_remembered_nonce_does_not_grow_with_the_nonce() -> None:
     finally:
         tracemalloc.stop()
     assert used / count < 256, f"{used / count:.0f} bytes a nonce"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("max_connections", 0), ("request_timeout", -1), ("max_body_bytes", -5), ("max_query_bytes", 10),
+     ("max_nonces", 0), ("max_connections", True)],
+)
+def test_limits_built_in_code_are_held_to_the_ranges_of_the_file(field: str, value: object) -> None:
+    # Limits(max_connections=0) made a server that never answered; request_timeout=-1 one that
+    # dropped every connection
+    with pytest.raises(ServerConfigError) as caught:
+        Limits(**{field: value})
+    assert caught.value.key == field

@@ -314,18 +314,23 @@ def test_an_upstream_that_is_no_host_and_port_is_refused_not_cut_down(url: str) 
 def test_cli_record_upstream_captures_until_sigterm_and_prints_the_summary(
     cloud: TestServer, tmp_path: Path, name: str
 ) -> None:
-    """The capture's folder is made, and a name ending .gz is written gzip'd, as any --out is."""
+    """The capture's folder is made, and a name ending .gz is written gzip'd, as any --out is.
+    In json the banner goes to stderr, so that stdout is the summary alone, one JSON document
+    (it held the banner's text before it)."""
     capture = tmp_path / name
     env = {**os.environ, "ALIBABA_CLOUD_ACCESS_KEY_ID": cloud.access_key.id,
            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": cloud.access_key.secret}
+    as_json = name.endswith(".gz")
     process = subprocess.Popen(
         [sys.executable, "-m", "dsc_engine.cli", "record", "--upstream", cloud.url, "--port", "0",
-         "--access-key", "LTAIlocal:local-secret", "--out", str(capture)],
+         "--access-key", "LTAIlocal:local-secret", "--out", str(capture), *(["--format", "json"] if as_json else [])],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
+    watchdog = threading.Timer(60, process.kill)  # a banner on the other stream: readline would wait forever
+    watchdog.start()
     try:
-        assert process.stdout is not None
-        banner = process.stdout.readline()
+        assert process.stdout is not None and process.stderr is not None
+        banner = (process.stderr if as_json else process.stdout).readline()
         assert banner.startswith("dsc-engine recording at http://127.0.0.1:"), banner + (process.stderr.read() if process.poll() is not None else "")
         endpoint = banner.split("http://", 1)[1].split("/", 1)[0]
         config = Config(access_key_id="LTAIlocal", access_key_secret="local-secret", endpoint=endpoint, protocol="http")
@@ -333,10 +338,171 @@ def test_cli_record_upstream_captures_until_sigterm_and_prints_the_summary(
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=20)
     finally:
+        watchdog.cancel()
         if process.poll() is None:
             process.kill()
     assert process.returncode == 0, err
-    assert "recorded  1" in out and str(capture) in out
+    if as_json:
+        assert json.loads(out) == {"recorded": 1, "to": str(capture)}
+    else:
+        assert "recorded  1" in out and str(capture) in out
     (call,) = replay.read_calls(capture)
     assert call.action == "DescribeAuditLogs" and call.status == 200
     assert capture.read_bytes().startswith(b"\x1f\x8b") == name.endswith(".gz")
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "problem"),
+    [
+        (200, b'{"TotalCount": NaN, "Items": []}', "NaN is not JSON"),
+        (200, b'{"TotalCount": 1, "TotalCount": 2, "Items": []}', "names 'TotalCount' twice"),
+        (200, b'{"A": ' * 70 + b"1" + b"}" * 70, "nested too deeply"),
+        (799, b'{"TotalCount": 0, "Items": []}', "status 799 is no HTTP status"),
+    ],
+    ids=["nan", "repeated-key", "too-deep", "status-799"],
+)
+def test_an_upstream_answer_replay_cannot_read_is_returned_not_captured(
+    cloud: TestServer, status: int, body: bytes, problem: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Captured, such an answer made the whole capture unreadable: replay refuses the line."""
+
+    def odd(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response(f"{status} Odd", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    with RunningServer(odd) as upstream:
+        rec = Recording(cloud, upstreams=[Target.parse(upstream.url)], timeout=5.0)
+        try:
+            client = SignedClient(rec.server.endpoint, rec.local.id, rec.local.secret)
+            answer = client.exchange(client.prepare("DescribeAuditLogs", {}))
+            client.exchange(client.prepare("DescribeAuditLogs", {"PageSize": "5"}))
+        finally:
+            rec.server.stop()
+    assert (answer.status, answer.body) == (status, body)
+    assert rec.calls() == [] and rec.proxy.not_captured == 2
+    assert problem in caplog.text
+
+
+def test_cli_record_upstream_on_a_port_in_use_leaves_the_earlier_capture_whole(
+    cloud: TestServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The capture was opened (emptied) before the port was bound: a second proxy started on the
+    same port wiped the first one's capture, and said only "Address already in use" (exit 3)."""
+    from dsc_engine.cli import main
+
+    capture = tmp_path / "capture.jsonl"
+    capture.write_text('{"action": "DescribeAuditLogs", "params": {}, "response": {}}\n', encoding="utf-8")
+    before = capture.read_bytes()
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", cloud.access_key.id)
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", cloud.access_key.secret)
+    out, err = io.StringIO(), io.StringIO()
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        busy = taken.getsockname()[1]
+        status = main(["record", "--upstream", cloud.url, "--port", str(busy), "--out", str(capture)], out=out, err=err)
+    assert status == 2, err.getvalue()
+    assert f"cannot bind 127.0.0.1:{busy}" in err.getvalue() and "not touched" in err.getvalue()
+    assert capture.read_bytes() == before
+
+
+def test_the_calls_a_proxy_captured_in_memory_go_first_into_the_capture_it_is_given(recording: Recording) -> None:
+    SignedClient(recording.server.endpoint, recording.local.id, recording.local.secret).call("DescribeAuditLogs", {})
+    held = recording.calls()
+    into = io.StringIO()
+    recording.proxy.capture_into(into)
+    SignedClient(recording.server.endpoint, recording.local.id, recording.local.secret).call(
+        "DescribeAuditLogs", {"PageSize": "3"})
+    lines = [json.loads(line) for line in into.getvalue().splitlines()]
+    assert len(held) == 1 and lines[:1] == held and lines[1]["params"] == {"PageSize": "3"}
+
+
+def test_cli_record_upstream_refuses_an_empty_host(capsys: pytest.CaptureFixture[str]) -> None:
+    from dsc_engine.cli import main
+
+    status = main(["record", "--upstream", "https://sddp.cn-zhangjiakou.aliyuncs.com", "--host", "", "--out", "c.jsonl"])
+    assert status == 2 and "argument --host" in capsys.readouterr().err
+
+
+def test_an_answer_arriving_after_the_capture_closed_still_reaches_the_caller(cloud: TestServer) -> None:
+    """Stopping waits 10 s for the calls being forwarded, the upstream up to 60: a later answer
+    was written to the closed capture, and the caller got InternalError instead of it."""
+    arrived, release = threading.Event(), threading.Event()
+    body = b'{"TotalCount": 0, "Items": [], "RequestId": "LATE"}'
+
+    def slow(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        arrived.set()
+        release.wait(10)
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [body]
+
+    answers: list[Any] = []
+    with RunningServer(slow) as upstream:
+        rec = Recording(cloud, upstreams=[Target.parse(upstream.url)], timeout=15.0)
+        client = SignedClient(rec.server.endpoint, rec.local.id, rec.local.secret, timeout=15.0)
+        caller = threading.Thread(target=lambda: answers.append(client.exchange(client.prepare("DescribeAuditLogs", {}))))
+        caller.start()
+        try:
+            assert arrived.wait(10)
+            rec.capture.close()
+            release.set()
+            caller.join(15)
+        finally:
+            release.set()
+            rec.server.stop()
+    (answer,) = answers
+    assert (answer.status, answer.body) == (200, body)
+    assert rec.proxy.captured == 0 and rec.proxy.not_captured == 1
+
+
+def test_an_upstream_answer_longer_than_a_capture_line_may_be_is_returned_not_captured(
+    cloud: TestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """replay reads capture lines up to MAX_LINE bytes (64 MiB): a longer one captured made the
+    whole capture unreadable. The limit is lowered here, for the reader and the proxy alike."""
+    from dsc_engine.io import sources
+
+    monkeypatch.setattr(sources, "MAX_LINE", 4096)
+    body = json.dumps({"TotalCount": 1, "Items": [{"SqlText": "x" * 5000}]}).encode()
+
+    def big(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [body if "PageSize" not in environ["QUERY_STRING"] else b'{"TotalCount": 0, "Items": []}']
+
+    with RunningServer(big) as upstream:
+        rec = Recording(cloud, upstreams=[Target.parse(upstream.url)], timeout=5.0)
+        try:
+            client = SignedClient(rec.server.endpoint, rec.local.id, rec.local.secret)
+            answer = client.exchange(client.prepare("DescribeAuditLogs", {}))
+            client.exchange(client.prepare("DescribeAuditLogs", {"PageSize": "5"}))
+        finally:
+            rec.server.stop()
+    assert answer.body == body
+    assert [call["params"] for call in rec.calls()] == [{"PageSize": "5"}] and rec.proxy.not_captured == 1
+
+
+@pytest.mark.parametrize("option", [["--strict"], ["--kind", "audit"], ["--keep-duplicates"]])
+def test_cli_record_upstream_refuses_the_options_of_data_files_it_reads_none_of(
+    option: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # taken and ignored, the proxy started as if they applied
+    from dsc_engine.cli import main
+
+    status = main(["record", "--upstream", "https://sddp.cn-zhangjiakou.aliyuncs.com", *option, "--out", "c.jsonl"])
+    assert status == 2 and f"{option[0]}: applies only to --data files" in capsys.readouterr().err
+
+
+def test_cli_record_upstream_refuses_an_access_key_beside_accept_any_key(capsys: pytest.CaptureFixture[str]) -> None:
+    # the key was taken and checked nothing: any key went through
+    from dsc_engine.cli import main
+
+    status = main(["record", "--upstream", "https://sddp.cn-zhangjiakou.aliyuncs.com", "--accept-any-key",
+                   "--access-key", "LTAIlocal:secret", "--out", "c.jsonl"])
+    assert status == 2 and "--access-key: does nothing beside --accept-any-key" in capsys.readouterr().err
+
+
+def test_cli_record_upstream_bad_access_key_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    # it exited 3, the status of data that cannot be read, and only once credentials were found
+    from dsc_engine.cli import main
+
+    status = main(["record", "--upstream", "https://sddp.cn-zhangjiakou.aliyuncs.com", "--access-key", "nocolon",
+                   "--out", "c.jsonl"])
+    assert status == 2 and "--access-key: nocolon: expected ID:SECRET" in capsys.readouterr().err

@@ -433,5 +433,13 @@ def test_throttle_refuses_a_rate_that_is_no_number_of_calls_per_second(rate: flo
     # an infinite rate was taken, and worked as "no limit" only through float arithmetic
     cloud = EngineMock([])
     with cloud:
+        cloud.throttle(rate=5)
         with pytest.raises(ServerConfigError, match="must be a finite number of calls per second above 0"):
             cloud.throttle(rate=rate)
+        # refused, it changed nothing: the configuration still says what the mock throttles at
+        assert cloud.config.throttle == ThrottleConfig(rate=5)
+    with TestServer([]) as server:
+        server.throttle(rate=5)
+        with pytest.raises(ServerConfigError, match="must be a finite number of calls per second above 0"):
+            server.throttle(rate=rate)
+        assert server.server_config.throttle == ThrottleConfig(rate=5)

@@ -253,3 +253,88 @@ def test_a_record_holding_a_number_that_is_no_integer_says_what_it_is(tmp_path, 
     path.write_text(lines)
     report = Engine().load(path, kind="audit")
     assert [r.reason.rsplit(": ", 1)[1] for r in report.rejects] == reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ('{"action": "DescribeAuditLogs", "params": {"PageSize": "5", "PageSize": "10"}, "response": {}}', "PageSize"),
+        ('{"action": "DescribeAuditLogs", "params": {}, "response": {"TotalCount": 5, "TotalCount": 6}}', "TotalCount"),
+        ('{"action": "DescribeAuditLogs", "action": "ListSensitiveDataAuditLog", "params": {}, "response": {}}',
+         "action"),
+    ],
+    ids=["param", "response-field", "call-key"],
+)
+def test_a_capture_naming_a_key_twice_is_refused_not_read_as_its_last(tmp_path, text, key):
+    # json kept the last of the two silently: the call replayed or the answer compared was not
+    # the one the line also says
+    capture = tmp_path / "capture.jsonl"
+    capture.write_text(text + "\n", encoding="utf-8")
+    with pytest.raises(ImportFailure) as caught:
+        read_calls(capture)
+    assert caught.value.line == 1
+    assert f"names {key!r} twice" in caught.value.reason
+
+
+def test_one_extra_record_that_repeats_another_is_worded_for_one():
+    a, b = {"A": 1}, {"A": 2}
+    call = Call("DescribeAuditLogs", {}, {"Items": [a, b]})
+    assert [str(d) for d in compare(call, {"Items": [a, b, b]})] == [
+        "Items: 1 extra record (Items[2]; it repeats another record of the page)"
+    ]
+
+
+def test_replaying_a_call_with_no_recorded_response_is_a_usage_error_not_an_assertion(tmp_path):
+    from dsc_engine.errors import UsageError
+
+    requests = tmp_path / "requests.jsonl"
+    requests.write_text('{"action": "DescribeAuditLogs", "params": {"PageSize": "5"}}\n', encoding="utf-8")
+    calls = read_calls(requests, need_response=False)
+    with pytest.raises(UsageError, match="line 1 has no recorded response"):
+        replay(Engine(), calls)
+
+
+@pytest.mark.parametrize("value", [5, None, True])
+def test_record_refuses_a_param_that_is_no_string_rather_than_write_a_capture_that_does_not_read_back(value):
+    from dsc_engine.errors import UsageError
+
+    out = io.StringIO()
+    with pytest.raises(UsageError, match="as strings") as caught:
+        record(Engine(), [Call("DescribeAuditLogs", {"PageSize": "5"}), Call("DescribeAuditLogs", {"Lang": value})], out)
+    assert caught.value.name == "params['Lang']"
+
+
+@pytest.mark.parametrize(
+    "response",
+    [{"headers": {}, "statusCode": "200", "body": {"TotalCount": 1}},
+     {"statusCode": 4000, "Code": "InvalidParameter", "Message": "m"}],
+    ids=["to_map", "tea-exception"],
+)
+def test_an_sdk_status_code_that_is_no_http_status_is_named_as_written(tmp_path, response):
+    # the reason named 'status', a key the line does not have
+    failure = _refusal(tmp_path, {"action": "DescribeAuditLogs", "params": {}, "response": response})
+    assert failure.reason.startswith("the response's 'statusCode' must be an HTTP status")
+
+
+def test_captures_joined_with_cat_each_with_its_byte_order_mark_read_whole(tmp_path):
+    # only the file's first line lost its mark: the second capture's first call was invalid JSON
+    engine = Engine()
+    engine.load(sample.generate(DMS, 5, seed=6))
+    one = captured(engine, WINDOW).to_json()
+    text = json.dumps(one) + "\n"
+    capture = tmp_path / "joined.jsonl"
+    capture.write_bytes(b"\xef\xbb\xbf" + text.encode() + b"\xef\xbb\xbf\xef\xbb\xbf" + text.encode())
+    calls = read_calls(capture)
+    assert len(calls) == 2 and replay(engine, calls).ok
+
+
+def test_a_capture_page_of_100_000_records_is_compared_in_linear_time():
+    # the places of the missing records checked the whole list's order once per record:
+    # quadratic, minutes for a (hand-made) page of 100,000 records
+    import time
+
+    items = [{"A": n} for n in range(100_000)]
+    started = time.monotonic()
+    shown = [str(d) for d in compare(Call("DescribeAuditLogs", {}, {"Items": items}), {"Items": items[:100]})]
+    assert time.monotonic() - started < 5
+    assert shown == ["Items: 99900 missing records (Items[100..99999])"]
