@@ -202,7 +202,7 @@ class Engine:
         """Answer one API request as the cloud does; raise :class:`ApiError` when it refuses.
 
         ``params`` are the request parameters by wire name, as the wire carries them (strings)
-        or as Python values. ``version=None`` means the action's own version.
+        or as Python values. ``version=None`` (or ``""``) means the action's own version.
         """
         return router.call(
             self._sources, action, params, version=version, host=host, request_id=request_id

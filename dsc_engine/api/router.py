@@ -29,9 +29,10 @@ for _operation in OPERATIONS.values():
 
 
 def route(action: str, version: str | None = None) -> Operation:
-    """The operation named ``action``; ``version=None`` means the action's own version."""
+    """The operation named ``action``; ``version=None`` (or ``""``: an empty parameter is absent,
+    as the server reads an empty ``Version``) means the action's own version."""
     operation = OPERATIONS.get(action) if isinstance(action, str) else None  # a list is no name
-    if operation is None or (version is not None and version != operation.version):
+    if operation is None or (version is not None and version != "" and version != operation.version):
         raise UnknownActionError(action, version)
     return operation
 

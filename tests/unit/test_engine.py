@@ -115,6 +115,15 @@ def test_each_action_at_its_own_version() -> None:
     assert dms["Success"] is True and dms["TotalCount"] == 0
 
 
+def test_an_empty_version_is_the_actions_own_as_the_server_reads_it() -> None:
+    # a capture's "version": "" replayed as InvalidApi.NotFound, where the server answered it
+    engine = Engine.from_sample()
+    for action in ("DescribeAuditLogs", "ListSensitiveDataAuditLog"):
+        params = {"PageSize": "1", "AsyncRequestId": "A"} if action == "DescribeAuditLogs" else {
+            "StartTime": "2000-01-01 00:00:00", "EndTime": "2100-01-01 00:00:00", "PageSize": "1", "PageNumber": "1"}
+        assert engine.call(action, params, version="", request_id="R") == engine.call(action, params, request_id="R")
+
+
 @pytest.mark.parametrize(
     ("action", "version", "product"),
     [
