@@ -41,7 +41,7 @@ from dsc_engine.cli.output import (
     NOT_FOUND, Format, dumps, not_found_hint, table, time_cell, unwritable, write_items, write_mapping, write_plan,
 )
 from dsc_engine.engine import Engine
-from dsc_engine.errors import DscError
+from dsc_engine.errors import DscError, FilterError
 from dsc_engine.io.csvformat import row_writer, to_cell
 from dsc_engine.models import RecordKind
 from dsc_engine.query.parse import parse_filter
@@ -62,6 +62,19 @@ _WIRE_ENCODERS: dict[RecordKind, dict[str, Callable[[Any], Any]]] = {
 #: and apart by any blanks (``by`` alone, or a field followed by something else, is an error).
 _COUNT_BY = re.compile(r"by(?:\s+(?P<field>\S+)(?:\s+(?P<rest>.*))?)?", re.IGNORECASE | re.DOTALL)
 _WHERE = re.compile(r"where\s+(?P<filter>.+)", re.IGNORECASE | re.DOTALL)
+
+
+def _kind_first_hint(line: str) -> str:
+    """For a ``query``/``count`` whose filter failed and starts with a kind's name (``query dms
+    ...``, as the one-shot command is written): the shell's commands take the kind from ``use``."""
+    words = line.split(maxsplit=2)
+    if len(words) < 2 or words[0] not in ("query", "count"):
+        return ""
+    try:
+        kind = RecordKind.parse(words[1])
+    except ValueError:
+        return ""
+    return f"\n('{words[0]}' takes no kind in the shell: 'use {words[1]}' first, then '{words[0]} FILTER' reads {kind.value})"
 
 
 def _same(value: Any) -> Any:
@@ -124,6 +137,8 @@ class Shell(cmd.Cmd):
             return super().onecmd(line)
         except ApiError as exc:
             self._fail(f"{exc.http_status} {exc.code}: {exc.message}")
+        except FilterError as exc:
+            self._fail(str(exc) + _kind_first_hint(line))
         except DscError as exc:
             self._fail(str(exc))
         except UnicodeEncodeError as exc:  # a result that cannot be written as UTF-8

@@ -185,6 +185,15 @@ def test_an_unknown_quoted_action_is_hinted_from_the_action_as_read(monkeypatch:
     assert "did you mean DescribeAuditLogs?" in err, err
 
 
+def test_a_query_naming_a_kind_as_the_one_shot_command_does_says_to_use_it(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    # 'query dms UserName = "x"' said only "unexpected field name 'UserName'" under the caret
+    code, _, err = session(monkeypatch, 'query dms UserName = "admin"\ncount masking Status = 1\nquery Bogus = 1\n', data)
+    assert code == 1
+    assert "'query' takes no kind in the shell: 'use dms' first, then 'query FILTER' reads dms_log" in err, err
+    assert "'count' takes no kind in the shell: 'use masking' first" in err, err
+    assert err.count("takes no kind") == 2  # a filter that fails for another reason gets no such hint
+
+
 def test_ctrl_c_on_a_terminal_abandons_the_command_and_the_session_goes_on(data: Path) -> None:
     # it ended the session (exit 130), losing what was loaded
     from dsc_engine.cli import shell as shells
