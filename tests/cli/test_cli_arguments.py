@@ -284,3 +284,21 @@ def test_an_output_named_with_a_trailing_slash_is_a_folder_not_a_file_of_its_nam
     assert code == 2, err
     assert "'exports/' ends with '/', which names a folder" in err
     assert not (tmp_path / "exports").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "usage"),
+    [
+        (("snapshot", "--out", "x.dscsnap"), "usage: dsc-engine snapshot "),  # it takes OUT, not --out
+        (("query", "audit", "--bogus"), "usage: dsc-engine query "),
+    ],
+)
+def test_an_unknown_option_is_refused_under_its_command_s_usage(
+    argv: tuple[str, ...], usage: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the top parser's usage was shown ("dsc-engine [-h] ... COMMAND ..."), not the command's options
+    code, _, err = run(*argv)
+    err += capsys.readouterr().err  # where argparse writes its usage errors
+    assert code == 2
+    assert err.startswith(usage), err
+    assert f"dsc-engine {argv[0]}: error: unrecognized arguments: {argv[-2] if argv[0] == 'snapshot' else argv[-1]}" in err, err
