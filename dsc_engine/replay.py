@@ -49,6 +49,7 @@ from dsc_engine.errors import ImportFailure, UsageError
 from dsc_engine.io.jsontext import decode_error, utf8_text
 from dsc_engine.io import sources
 from dsc_engine.io.sources import UNENDED
+from dsc_engine.wire.strictjson import RepeatedKey, unique_keys
 
 _ALLOWED_KEYS = frozenset({"action", "params", "response", "version", "status"})
 #: How deeply a capture line may nest (a call with an API response nests 6 levels);
@@ -256,23 +257,6 @@ def _not_json(word: str) -> Any:
     raise _NotJson(word)
 
 
-class _RepeatedKey(ValueError):
-    """An object naming a key twice, of which Python's ``json`` would silently keep the last."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _RepeatedKey(key)
-        result[key] = value
-    return result
-
-
 class Unreadable(ValueError):
     """Why JSON text cannot be part of a capture (``str()`` is the reason)."""
 
@@ -284,10 +268,10 @@ def load_json(text: str, *, max_depth: int = MAX_DEPTH, what: str = "a call") ->
     and nesting deeper than ``max_depth`` (levels ``what`` may nest, for the message) raise
     :class:`Unreadable`."""
     try:
-        data = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_not_json)
+        data = json.loads(text, object_pairs_hook=unique_keys, parse_constant=_not_json)
     except _NotJson as exc:
         raise Unreadable(f"{exc.word} is not JSON (a number must be finite)") from None
-    except _RepeatedKey as exc:
+    except RepeatedKey as exc:
         raise Unreadable(f"an object names {exc.key!r} twice (which one would be compared?)") from None
     except json.JSONDecodeError as exc:
         raise Unreadable(decode_error(exc)) from None

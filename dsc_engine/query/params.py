@@ -25,6 +25,7 @@ from dsc_engine.models.records import INT64_MAX, INT64_MIN
 from dsc_engine.query import ast, grammar
 from dsc_engine.query.binding import at
 from dsc_engine.query.parse import Fault, expected_terminals, fault_of
+from dsc_engine.wire.strictjson import RepeatedKey, unique_keys
 from dsc_engine.wire.types import read_integer
 
 # ------------------------------------------------------------------------------ range strings
@@ -155,14 +156,14 @@ def parse_log_query_op(
         return InvalidParameterError(param, text, Reason(en, zh))
 
     try:
-        document = json.loads(text, object_pairs_hook=_unique_keys, parse_int=_json_integer, parse_constant=_no_constant)
+        document = json.loads(text, object_pairs_hook=unique_keys, parse_int=_json_integer, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         # Python's words for a byte order mark name a codec the caller never chose
         message = "a byte order mark (U+FEFF) comes before it" if exc.msg.startswith("Unexpected UTF-8 BOM") else exc.msg
         raise invalid(f"at offset {exc.pos}: not valid JSON: {message}", f"位置 {exc.pos}：不是有效的 JSON") from None
     except _NotJson as exc:  # Python's reader takes NaN and Infinity; JSON has neither
         raise invalid(f"not valid JSON: {exc.word} is not a JSON value", f"不是有效的 JSON：{exc.word} 不是 JSON 的值") from None
-    except _DuplicateKey as exc:
+    except RepeatedKey as exc:
         raise invalid(f"an element names {exc.key!r} twice", f"某个元素两次给出 {exc.key!r}") from None
     except _HugeNumber as exc:
         raise invalid(
@@ -235,14 +236,6 @@ def _element(
     return aliases.get(key, key), is_contain
 
 
-class _DuplicateKey(ValueError):
-    """Internal: a JSON object with a repeated member name (turned into InvalidParameterError)."""
-
-    def __init__(self, key: str) -> None:
-        self.key = key
-        super().__init__(key)
-
-
 class _HugeNumber(ValueError):
     """Internal: a JSON integer beyond 64 bits (Python refuses to convert 4,300+ digits)."""
 
@@ -268,15 +261,6 @@ def _json_integer(text: str) -> int:
     if value is None:
         raise _HugeNumber(len(text.lstrip("-")))
     return value
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _DuplicateKey(key)
-        result[key] = value
-    return result
 
 
 def _json_type(value: Any) -> str:

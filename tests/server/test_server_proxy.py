@@ -351,6 +351,20 @@ def test_cli_record_upstream_captures_until_sigterm_and_prints_the_summary(
     assert capture.read_bytes().startswith(b"\x1f\x8b") == name.endswith(".gz")
 
 
+def _two_calls_through(cloud: TestServer, upstream_app: Any) -> tuple[Any, Recording]:
+    """A recording proxy to ``upstream_app``: the answer to a call without parameters, after a
+    second call with PageSize=5 went through too, and the recording."""
+    with RunningServer(upstream_app) as upstream:
+        rec = Recording(cloud, upstreams=[Target.parse(upstream.url)], timeout=5.0)
+        try:
+            client = SignedClient(rec.server.endpoint, rec.local.id, rec.local.secret)
+            answer = client.exchange(client.prepare("DescribeAuditLogs", {}))
+            client.exchange(client.prepare("DescribeAuditLogs", {"PageSize": "5"}))
+        finally:
+            rec.server.stop()
+    return answer, rec
+
+
 @pytest.mark.parametrize(
     ("status", "body", "problem"),
     [
@@ -370,14 +384,7 @@ def test_an_upstream_answer_replay_cannot_read_is_returned_not_captured(
         start_response(f"{status} Odd", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
         return [body]
 
-    with RunningServer(odd) as upstream:
-        rec = Recording(cloud, upstreams=[Target.parse(upstream.url)], timeout=5.0)
-        try:
-            client = SignedClient(rec.server.endpoint, rec.local.id, rec.local.secret)
-            answer = client.exchange(client.prepare("DescribeAuditLogs", {}))
-            client.exchange(client.prepare("DescribeAuditLogs", {"PageSize": "5"}))
-        finally:
-            rec.server.stop()
+    answer, rec = _two_calls_through(cloud, odd)
     assert (answer.status, answer.body) == (status, body)
     assert rec.calls() == [] and rec.proxy.not_captured == 2
     assert problem in caplog.text
@@ -467,14 +474,7 @@ def test_an_upstream_answer_longer_than_a_capture_line_may_be_is_returned_not_ca
         start_response("200 OK", [("Content-Type", "application/json")])
         return [body if "PageSize" not in environ["QUERY_STRING"] else b'{"TotalCount": 0, "Items": []}']
 
-    with RunningServer(big) as upstream:
-        rec = Recording(cloud, upstreams=[Target.parse(upstream.url)], timeout=5.0)
-        try:
-            client = SignedClient(rec.server.endpoint, rec.local.id, rec.local.secret)
-            answer = client.exchange(client.prepare("DescribeAuditLogs", {}))
-            client.exchange(client.prepare("DescribeAuditLogs", {"PageSize": "5"}))
-        finally:
-            rec.server.stop()
+    answer, rec = _two_calls_through(cloud, big)
     assert answer.body == body
     assert [call["params"] for call in rec.calls()] == [{"PageSize": "5"}] and rec.proxy.not_captured == 1
 

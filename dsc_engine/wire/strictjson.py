@@ -1,0 +1,30 @@
+"""JSON objects read strictly: a member named twice is an error, not its last value.
+
+Python's ``json`` keeps the last of two members of one name, silently. Where the text is a
+request's or a capture's (``LogQueryOpJson``, ``query/params.py``; a replay capture,
+``replay.py``), the reader passes :func:`unique_keys` as ``object_pairs_hook`` and words
+:class:`RepeatedKey` its own way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class RepeatedKey(ValueError):
+    """A JSON object names ``key`` twice."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """The object of ``pairs`` (``json``'s ``object_pairs_hook``); :class:`RepeatedKey` when a
+    name comes twice."""
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise RepeatedKey(key)
+        result[key] = value
+    return result
