@@ -174,12 +174,12 @@ def cell_time_ms(text: str) -> int:
         if local and local.end() < len(text):  # a zone written otherwise: +0800, z, " UTC"
             raise ValueError(
                 f"cannot read the time {text[:60]!r}: its zone {text[local.end():][:20]!r} is not written"
-                " Z or +hh:mm; write it as 'yyyy-MM-dd HH:mm:ss[.fff]+hh:mm' (or Z), or as UNIX milliseconds"
+                " Z or +hh:mm; write it as yyyy-MM-dd HH:mm:ss[.fff]+hh:mm (or Z), or as UNIX milliseconds"
             )
         if text[:4].isdigit() and text[4:5] == "-":
             raise ValueError(
                 f"a time in an epoch-millisecond column needs its zone: {text!r} names no instant;"
-                " write it as 'yyyy-MM-dd HH:mm:ss[.fff]+hh:mm' (or Z), or as UNIX milliseconds"
+                " write it as yyyy-MM-dd HH:mm:ss[.fff]+hh:mm (or Z), or as UNIX milliseconds"
             )
         raise ValueError(f"cannot read {text[:60]!r} as UNIX milliseconds (digits) or a time with its zone")
     try:
