@@ -53,8 +53,8 @@ def parse_dms_time(text: object) -> dt.datetime:
     if isinstance(text, str) and DMS_TIME_SHAPE.match(text):
         try:
             return dt.datetime.fromisoformat(text)  # the same result as strptime, many times faster
-        except ValueError:  # the shape fits but a part is out of range (month 13, hour 25)
-            pass
+        except ValueError as exc:  # the shape fits but a part is out of range (month 13, hour 25)
+            raise ValueError(f"{text!r} is not a 'yyyy-MM-dd HH:mm:ss' time: no such date or time ({exc})") from None
     shown = repr(text) if isinstance(text, str) else f"a {type(text).__name__}"  # any other repr may fail
     raise ValueError(f"{shown} is not a 'yyyy-MM-dd HH:mm:ss' time")
 
