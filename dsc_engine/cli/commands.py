@@ -250,6 +250,8 @@ def cmd_call(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    if destination.is_standard_output(args.out, out):  # --out /dev/stdout: the records alone, as for -
+        args.out = "-"
     if args.out in (None, "-") and args.format is not Format.TABLE:  # the records are what is printed
         _records_format(args)
     if args.to is None:  # a file named .csv gets CSV, not JSON Lines under a CSV name
@@ -347,6 +349,8 @@ def cmd_record(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     if args.upstream:
         return record_upstream(args, out, err)
     refuse_proxy_options(args)
+    if destination.is_standard_output(args.out, out):  # --out /dev/stdout: the capture alone, as for -
+        args.out = "-"
     if args.out in (None, "-") and args.format not in (Format.TABLE, Format.JSONL):
         raise UsageError("--format", args.format.value, "a capture is JSON Lines; the format applies to the summary"
                          " printed when --out names a file")
