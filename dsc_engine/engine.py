@@ -58,6 +58,9 @@ class Engine:
             dict(sources) if sources is not None else {kind: Store(kind) for kind in RecordKind}
         )
         self._on_close = on_close
+        #: how the database is shown in messages (its URL, the password left out); set by ``connect``
+        self._shown = ""
+        self._closed = False
 
     @classmethod
     def connect(cls, url: str, *, create: bool = True, read_only: bool = False) -> Engine:
@@ -88,13 +91,24 @@ class Engine:
             reason = f"the {exc.name} package is not installed: pip install 'dsc-engine[{parsed.scheme.extra}]'"
             raise BackendError(parsed.shown, reason) from None
         backend = connect(parsed, create=create, read_only=read_only)
-        return cls(backend.sources, on_close=backend.close)
+        engine = cls(backend.sources, on_close=backend.close)
+        engine._shown = parsed.shown
+        return engine
 
     def close(self) -> None:
         """Let go of the database (nothing to do for the in-memory engine); idempotent."""
         on_close, self._on_close = self._on_close, None
         if on_close is not None:
             on_close()
+            self._closed = True
+
+    def _refuse_closed(self) -> None:
+        """A ``BackendError`` when the database was let go of: what ``call`` and ``explain`` (which
+        may need no connection to render a database's SQL) say, as every use of the database does."""
+        if self._closed:
+            from dsc_engine.sql.connection import closed_error
+
+            raise closed_error(self._shown)
 
     def __enter__(self) -> Engine:
         return self
@@ -202,8 +216,12 @@ class Engine:
         """Answer one API request as the cloud does; raise :class:`ApiError` when it refuses.
 
         ``params`` are the request parameters by wire name, as the wire carries them (strings)
-        or as Python values. ``version=None`` (or ``""``) means the action's own version.
+        or as Python values. ``version=None`` (or ``""``) means the action's own version. A call
+        on a database engine that was closed is a ``BackendError``, as any other use of it (not
+        the ``InternalError`` of a failure the engine did not foresee).
         """
+        if self._closed:
+            self._refuse_closed()
         return router.call(
             self._sources, action, params, version=version, host=host, request_id=request_id
         )
@@ -252,6 +270,7 @@ class Engine:
         """How the records of ``kind`` matching a filter-language text are found: the plan of
         the in-memory store, or the SQL statements a database backend sends (with their bound
         values). Raises as :meth:`query` does for a bad kind, filter or zone."""
+        self._refuse_closed()
         resolved, node = _filter(kind, filter_text, zone)
         return self._sources[resolved].explain(node)
 

@@ -14,8 +14,8 @@ from dsc_engine.api.spec import Match, Operation, Parameter, Role, WireType
 from dsc_engine.wire.catalog import entry_catalog, wire_fields
 
 _ROLE_TREATMENT = {
-    Role.PAGE_NUMBER: "honoured: the page returned (§5.2-5.3), echoed",
-    Role.PAGE_SIZE: "honoured: records per page (§5.3), echoed",
+    Role.PAGE_NUMBER: "honoured: the page returned (§5.2-5.3)",
+    Role.PAGE_SIZE: "honoured: records per page (§5.3)",
     Role.LANG: "honoured: the language of error messages (§6.4)",
     Role.NEGATIONS: "honoured: negates the filters its keys name (§4)",
     Role.GROUP_BY: "honoured: the newest record per value of the field (§5.4)",
@@ -33,6 +33,8 @@ _ENVELOPE = {
 def _treatment(parameter: Parameter, operation: Operation) -> str:
     if parameter.role is Role.LANG and any(spec.name == "WarnLevelName" for spec in wire_fields(operation.kind)):
         return "honoured: WarnLevelName and the language of error messages (§6.4)"
+    if parameter.role in (Role.PAGE_NUMBER, Role.PAGE_SIZE) and parameter.name in operation.response:
+        return f"{_ROLE_TREATMENT[parameter.role]}, echoed"  # the DMS response echoes no paging
     if parameter.role is not Role.FILTER:
         return _ROLE_TREATMENT[parameter.role]
     match = parameter.match

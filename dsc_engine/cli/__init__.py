@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -175,12 +176,30 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: 
         return _run(args, shown, err)
 
 
+#: The loggers of the database drivers. clickhouse-connect logs a warning of its own beside the
+#: error it raises (``Unexpected Http Driver Exception`` for a server that does not answer), which
+#: Python prints on stderr when nothing configured logging: the commands say what failed in their
+#: one line. ``serve`` configures logging (``--log-level``) and keeps them in its log.
+DRIVER_LOGGERS = ("clickhouse_connect",)
+
+
+def _quiet_driver_logs() -> None:
+    """Keep the drivers' own log lines (:data:`DRIVER_LOGGERS`, their modules' loggers included)
+    off stderr: handled by a handler that drops them, and not passed on to the root's."""
+    for name in DRIVER_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(handler, logging.NullHandler) for handler in logger.handlers):
+            logger.addHandler(logging.NullHandler())
+        logger.propagate = False
+
+
 def _run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     """Run the parsed command; return the exit status (every failure a message and a status)."""
     try:
         if args.command == "serve":  # its own statuses and messages (its --help)
             _refuse_output_options(args)
             return int(args.func(args, out=out, err=err))
+        _quiet_driver_logs()
         args.format = Format(args.format or Format.TABLE.value)
         args.tz = times.UTC if args.tz is None else args.tz
         code = int(args.func(args, out, err))

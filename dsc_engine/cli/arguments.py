@@ -7,8 +7,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from typing import IO
 
 from dsc_engine.api.read import INT32_MAX
+from dsc_engine.cli.destination import is_standard_output
 from dsc_engine.errors import UsageError
 from dsc_engine.wire import times
 
@@ -60,11 +62,15 @@ def refuse_file_options(args: argparse.Namespace, data: str) -> None:
             raise UsageError(option, value, f"applies only to --data files, not to {data}")
 
 
-def file_only(path: str | None, option: str, why: str) -> None:
+def file_only(path: str | None, option: str, why: str, out: IO[str] | None = None) -> None:
     """Refuse ``-`` for an output that must be a file (a snapshot, the rejects), which would
-    otherwise be written to a file named ``-``."""
+    otherwise be written to a file named ``-``; and another name of standard output ``out``
+    (``/dev/stdout`` redirected to a file), which the file would be written over, or the summary
+    over the file."""
     if path == STANDARD:
         raise UsageError(option, path, f"- (standard output) cannot be used: {why}; give a file name (./- for a file named -)")
+    if path is not None and out is not None and is_standard_output(path, out):
+        raise UsageError(option, path, f"{path} is standard output, which cannot be used: {why}; give a file name")
 
 
 def name_value(text: str) -> tuple[str, str]:

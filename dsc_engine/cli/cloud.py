@@ -18,7 +18,7 @@ from typing import IO
 
 from dsc_engine import pull as pulling
 from dsc_engine.cli.arguments import count, name_value, parameters, positive, refuse_file_options
-from dsc_engine.cli.destination import growing
+from dsc_engine.cli.destination import growing, is_standard_output
 from dsc_engine.cli.output import Format, dumps, table, write_mapping, write_rows
 from dsc_engine.errors import ServerConfigError, UsageError
 from dsc_engine.pull import credentials
@@ -98,9 +98,12 @@ def quiet_sdk_credentials_log() -> None:
 
 
 def cmd_pull(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    if args.out == "-":  # as `-` is to every other --out; pulled into a file named "-", it would be lost from view
-        raise UsageError("--out", "-", "a pull writes a file (its parts and checkpoint beside it), not standard "
-                                       "output; name the file")
+    # as `-` is to every other --out (pulled into a file named "-", it would be lost from view), and so
+    # is another name of standard output (/dev/stdout redirected to a file): the pages would be
+    # renamed over the file the shell opened, and the summary written to the one they replaced
+    if is_standard_output(args.out, out):
+        raise UsageError("--out", args.out, "a pull writes a file (its parts and checkpoint beside it), not standard "
+                                            "output; name the file")
     quiet_sdk_credentials_log()
     params = parameters(args.param)
     checkpoint = Path(args.checkpoint) if args.checkpoint else pulling.default_checkpoint(args.out)

@@ -194,8 +194,8 @@ def _distinct(first: tuple[str | None, str], second: tuple[str | None, str]) -> 
 
 
 def cmd_load(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    file_only(args.rejects, "--rejects", "standard output holds the summary")
-    file_only(args.snapshot, "--snapshot", "a snapshot is a file read back by seeking in it")
+    file_only(args.rejects, "--rejects", "standard output holds the summary", out)
+    file_only(args.snapshot, "--snapshot", "a snapshot is a file read back by seeking in it", out)
     files = sources.expand(args.paths)
     rejects, snap = (args.rejects, "the rejects file (--rejects)"), (args.snapshot, "the snapshot (--snapshot)")
     for path, what in (rejects, snap):
@@ -250,6 +250,8 @@ def cmd_call(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    if destination.is_standard_output(args.out, out):  # --out /dev/stdout: the records alone, as for -
+        args.out = "-"
     if args.out in (None, "-") and args.format is not Format.TABLE:  # the records are what is printed
         _records_format(args)
     if args.to is None:  # a file named .csv gets CSV, not JSON Lines under a CSV name
@@ -306,7 +308,7 @@ def _records_format(args: argparse.Namespace) -> None:
 
 
 def cmd_snapshot(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    file_only(args.out, "OUT", "a snapshot is a file read back by seeking in it")
+    file_only(args.out, "OUT", "a snapshot is a file read back by seeking in it", out)
     with _engine(args, err, _data_files(args, (args.out, "the snapshot"))) as engine:
         counts = _save(engine, args.out, err, version=2 if args.compact else snapshot.VERSION)
     write_mapping(args.format, {"snapshot": args.out, **{k.value: n for k, n in counts.items()}}, out)
@@ -347,6 +349,8 @@ def cmd_record(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     if args.upstream:
         return record_upstream(args, out, err)
     refuse_proxy_options(args)
+    if destination.is_standard_output(args.out, out):  # --out /dev/stdout: the capture alone, as for -
+        args.out = "-"
     if args.out in (None, "-") and args.format not in (Format.TABLE, Format.JSONL):
         raise UsageError("--format", args.format.value, "a capture is JSON Lines; the format applies to the summary"
                          " printed when --out names a file")

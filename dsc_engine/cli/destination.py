@@ -39,6 +39,17 @@ def _a_file_on_the_way(folder: Path) -> Path | None:
     return None
 
 
+def is_standard_output(path: str | None, out: IO[str]) -> bool:
+    """Whether ``path`` names standard output: none, ``-``, or another name of the file ``out``
+    writes to (``/dev/stdout``, ``/dev/fd/1``, the file standard output is redirected to)."""
+    if path is None or path == "-":
+        return True
+    try:
+        return os.path.samestat(os.stat(path), os.fstat(out.fileno()))
+    except (AttributeError, OSError, ValueError):  # no such file, or ``out`` is no file (a StringIO)
+        return False
+
+
 @contextlib.contextmanager
 def output(path: str | None, out: IO[str]) -> Iterator[IO[str]]:
     """Where an export or a capture goes: ``out`` (no path, or ``-``); a file, written whole or

@@ -74,8 +74,9 @@ def detect_kind(keys: Iterable[str], allowed: Sequence[RecordKind] = ()) -> Reco
     """The record kind a set of keys (a record's, or a CSV header's) belongs to.
 
     The kind whose keys include them all; when several do (``UserName`` alone), the one whose
-    required keys are present. When none includes them all, the kind sharing the most keys, so
-    that the strict decoding then names the unknown key. ``ValueError`` when it cannot be told.
+    required keys are present. When none includes them all, the kind sharing the most keys (of
+    those tied, the one whose required keys are all there), so that the strict decoding then
+    names the unknown key. ``ValueError`` when it cannot be told.
     """
     key_tuple = tuple(keys)
     memo = (key_tuple, tuple(allowed))
@@ -117,12 +118,18 @@ def _detect_kind(present: frozenset[str], kinds: tuple[RecordKind, ...]) -> Reco
         fitting = [k for k in fitting if any(key in present for key in REQUIRED[k])]
     if len(fitting) == 1:
         return fitting[0]
+    complete = [k for k in kinds if all(key in present for key in REQUIRED[k])]
     if not fitting:
         overlap = {k: len(present & KEYS[k]) for k in kinds}
         best = max(overlap.values())
         winners = [k for k, n in overlap.items() if n == best]
+        if best and len(winners) > 1:  # a tie: the one kind whose required keys are all there
+            winners = [k for k in winners if k in complete]
         if best and len(winners) == 1:
             return winners[0]
+    if len(complete) > 1:  # "expected one of the keys" would be wrong: it has them
+        held = ", ".join(f"{'/'.join(REQUIRED[k])} ({k.value})" for k in complete)
+        raise ValueError(f"cannot tell the record kind: it holds the required keys of several kinds, {held}")
     marks = ", ".join(f"{'/'.join(REQUIRED[k])} ({k.value})" for k in kinds)
     raise ValueError(f"cannot tell the record kind: expected one of the keys {marks}{_case_hint(present, kinds)}")
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -162,7 +163,11 @@ def parse_log_query_op(
         message = "a byte order mark (U+FEFF) comes before it" if exc.msg.startswith("Unexpected UTF-8 BOM") else exc.msg
         raise invalid(f"at offset {exc.pos}: not valid JSON: {message}", f"位置 {exc.pos}：不是有效的 JSON") from None
     except _NotJson as exc:  # Python's reader takes NaN and Infinity; JSON has neither
-        raise invalid(f"not valid JSON: {exc.word} is not a JSON value", f"不是有效的 JSON：{exc.word} 不是 JSON 的值") from None
+        at = _constant_offset(text)
+        raise invalid(
+            f"at offset {at}: not valid JSON: {exc.word} is not a JSON value",
+            f"位置 {at}：不是有效的 JSON：{exc.word} 不是 JSON 的值",
+        ) from None
     except RepeatedKey as exc:
         raise invalid(f"an element names {exc.key!r} twice", f"某个元素两次给出 {exc.key!r}") from None
     except _HugeNumber as exc:
@@ -250,6 +255,18 @@ class _NotJson(ValueError):
     def __init__(self, word: str) -> None:
         self.word = word
         super().__init__(word)
+
+
+#: A JSON string (skipped whole) or one of the words Python's reader takes for a number.
+_STRING_OR_CONSTANT = re.compile(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)')
+
+
+def _constant_offset(text: str) -> int:
+    """The offset of the first ``NaN``/``Infinity`` outside a string (the reader's hook is not told it)."""
+    for match in _STRING_OR_CONSTANT.finditer(text):
+        if match.group(1):
+            return match.start(1)
+    return 0  # not reached: the reader met one
 
 
 def _no_constant(word: str) -> Any:

@@ -123,7 +123,8 @@ def _keyed_lock(key: str) -> _WriteLock:
         return lock
 
 
-def _closed(shown: str) -> BackendError:
+def closed_error(shown: str) -> BackendError:
+    """The error of any use of an engine whose database was let go of (``Engine.close``)."""
     return BackendError(shown, "the engine was closed: connect again (Engine.connect) to use the database")
 
 
@@ -160,7 +161,7 @@ class DuckDBConnection:
 
     def _cursor(self) -> Any:
         if self._closed:
-            raise _closed(self.shown)
+            raise closed_error(self.shown)
         cursor = getattr(self._local, "cursor", None)
         if cursor is None:
             cursor = self._local.cursor = self._base.cursor()
@@ -183,7 +184,7 @@ class DuckDBConnection:
 
     def stream(self, sql: str, values: Mapping[str, Any], chunk: int) -> Iterator[list[Row]]:
         if self._closed:
-            raise _closed(self.shown)
+            raise closed_error(self.shown)
         cursor = self._base.cursor()  # its own: the caller may query between chunks
         try:
             with self._errors("a query"):
@@ -343,7 +344,7 @@ class ClickHouseConnection:
 
     def _new_client(self) -> Any:
         if self._closed:  # a new client would open the database again
-            raise _closed(self.shown)
+            raise closed_error(self.shown)
         url = self._url
         with self._errors("connecting"):
             if url.scheme is Scheme.CHDB:
@@ -366,7 +367,7 @@ class ClickHouseConnection:
             with self._clients_lock:
                 if self._closed:  # closed meanwhile: close it too
                     client.close()
-                    raise _closed(self.shown)
+                    raise closed_error(self.shown)
                 self._clients.append(client)
         try:
             yield client

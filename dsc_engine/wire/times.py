@@ -53,8 +53,8 @@ def parse_dms_time(text: object) -> dt.datetime:
     if isinstance(text, str) and DMS_TIME_SHAPE.match(text):
         try:
             return dt.datetime.fromisoformat(text)  # the same result as strptime, many times faster
-        except ValueError:  # the shape fits but a part is out of range (month 13, hour 25)
-            pass
+        except ValueError as exc:  # the shape fits but a part is out of range (month 13, hour 25)
+            raise ValueError(f"{text!r} is not a 'yyyy-MM-dd HH:mm:ss' time: no such date or time ({exc})") from None
     shown = repr(text) if isinstance(text, str) else f"a {type(text).__name__}"  # any other repr may fail
     raise ValueError(f"{shown} is not a 'yyyy-MM-dd HH:mm:ss' time")
 
@@ -174,12 +174,12 @@ def cell_time_ms(text: str) -> int:
         if local and local.end() < len(text):  # a zone written otherwise: +0800, z, " UTC"
             raise ValueError(
                 f"cannot read the time {text[:60]!r}: its zone {text[local.end():][:20]!r} is not written"
-                " Z or +hh:mm; write it as 'yyyy-MM-dd HH:mm:ss[.fff]+hh:mm' (or Z), or as UNIX milliseconds"
+                " Z or +hh:mm; write it as yyyy-MM-dd HH:mm:ss[.fff]+hh:mm (or Z), or as UNIX milliseconds"
             )
         if text[:4].isdigit() and text[4:5] == "-":
             raise ValueError(
                 f"a time in an epoch-millisecond column needs its zone: {text!r} names no instant;"
-                " write it as 'yyyy-MM-dd HH:mm:ss[.fff]+hh:mm' (or Z), or as UNIX milliseconds"
+                " write it as yyyy-MM-dd HH:mm:ss[.fff]+hh:mm (or Z), or as UNIX milliseconds"
             )
         raise ValueError(f"cannot read {text[:60]!r} as UNIX milliseconds (digits) or a time with its zone")
     try:

@@ -65,6 +65,25 @@ def test_a_dash_for_a_file_only_a_file_can_be_is_refused_and_writes_no_file_name
     assert not (tmp_path / "-").exists()
 
 
+@pytest.mark.parametrize("argv", [
+    ("snapshot", "{stdout}"),
+    ("load", "{data}", "--snapshot", "{stdout}"),
+    ("load", "{data}", "--rejects", "{stdout}"),
+])
+def test_standard_output_under_another_name_is_refused_where_dash_is(
+    argv: tuple[str, ...], audit_lines: Path, tmp_path: Path,
+) -> None:
+    """``--rejects /dev/stdout`` with standard output redirected to a file: the rejects were
+    written to the file from its start, then the summary over their first lines, through standard
+    output's own offset; a snapshot was renamed over the file the shell opened. Refused as ``-``."""
+    stdout_file = tmp_path / "stdout.txt"
+    with stdout_file.open("w", encoding="utf-8") as stdout:
+        err = io.StringIO()
+        code = main([a.format(data=audit_lines, stdout=stdout_file) for a in argv], out=stdout, err=err)
+    assert code == 2 and "standard output" in err.getvalue() and err.getvalue().count("\n") == 1, err.getvalue()
+    assert stdout_file.read_text(encoding="utf-8") == ""
+
+
 @pytest.mark.parametrize(("argv", "message"), [
     (("--kind", "bogus"), "unknown record kind 'bogus'"),
     (("--port", "١"), "digits 0-9"),

@@ -102,6 +102,26 @@ def test_a_bad_url_is_a_data_error_naming_it(files: Path) -> None:
     assert code == 3 and "clickhouse://u:***@host:1/1db: the database name '1db'" in err and "hush" not in err
 
 
+def test_a_server_that_does_not_answer_is_one_line_on_stderr() -> None:
+    """docs/cli.md: every failure prints one clear line on stderr. clickhouse-connect also logs a
+    warning of its own ("Unexpected Http Driver Exception"), which Python prints on stderr when
+    nothing configured logging: it came before the command's line, saying less."""
+    import socket
+    import subprocess
+    import sys
+
+    pytest.importorskip("clickhouse_connect")
+    with socket.socket() as probe:  # a port of this machine that nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    argv = [sys.executable, "-m", "dsc_engine.cli", "query", "audit", "--data", f"clickhouse://u:hush@127.0.0.1:{port}/db"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 3 and done.stdout == ""
+    assert done.stderr.startswith(f"dsc-engine query: clickhouse://u:***@127.0.0.1:{port}/db: ")
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert "hush" not in done.stderr
+
+
 @pytest.mark.parametrize("argv", [
     ("query", "audit", 'UserName = "admin"'),
     ("call", "DescribeAuditLogs", "--param", "PageSize=5"),

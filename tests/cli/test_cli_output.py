@@ -101,3 +101,22 @@ def test_a_long_cell_is_clipped_in_one_pass() -> None:
             start = shown.removesuffix("…")
             assert text.startswith(start) and display_width(start) <= CELL_WIDTH - 1
             assert display_width(text[: len(start) + 1]) > CELL_WIDTH - 1
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/dev/stdout names the process's own standard output")
+@pytest.mark.parametrize("command", [["export", "masking"], ["record"]])
+def test_out_naming_standard_output_itself_gets_the_records_alone(tmp_path, command):
+    """``--out /dev/stdout`` (docs/cli.md) is standard output under another name: the records (or
+    the capture) are all it gets, as with ``--out -``. Before, the summary of an export to a file
+    was printed after them on the same stream, so a pipe got four lines that are no record; and
+    with standard output a file, the file was replaced by renaming, the summary lost."""
+    argv = [sys.executable, "-m", "dsc_engine.cli", *command, "--out", "/dev/stdout"]
+    piped = subprocess.run(argv, capture_output=True, timeout=120, check=True)
+    lines = piped.stdout.decode().splitlines()
+    assert lines and all(json.loads(line) for line in lines), lines[-4:]
+    assert piped.stderr == b""
+    redirected = tmp_path / "records.jsonl"
+    with redirected.open("wb") as handle:
+        subprocess.run(argv, stdout=handle, stderr=subprocess.PIPE, timeout=120, check=True)
+    assert redirected.read_bytes() == piped.stdout or command == ["record"]  # a capture's RequestIds are fresh
+    assert len(redirected.read_text().splitlines()) == len(lines)

@@ -135,6 +135,18 @@ def test_cli_pull_usage_errors_exit_2(keyed: TestServer, tmp_path: Path, argv: l
     assert code == 2 and message in err
 
 
+def test_cli_pull_out_naming_standard_output_itself_is_refused_as_dash(keyed: TestServer, tmp_path: Path) -> None:
+    """``--out /dev/stdout`` with standard output redirected to a file is ``--out -`` under another
+    name: the pull renamed its pages over the file the shell had opened, and the summary went to
+    the file it replaced. Refused as ``-`` is, before any call."""
+    target = tmp_path / "redirected.jsonl"
+    with target.open("w", encoding="utf-8") as stdout:
+        err = io.StringIO()
+        code = main(["pull", "audit", *WINDOW, "--endpoint", keyed.url, "--out", str(target)], out=stdout, err=err)
+    assert code == 2 and "not standard output" in err.getvalue(), err.getvalue()
+    assert target.read_text(encoding="utf-8") == "" and not default_checkpoint(str(target)).exists()
+
+
 @pytest.mark.parametrize(
     ("since", "message"),
     [("--5", "not a time"), ("\u00b2", "not a time"), ("\u0661\u0662\u0663", "not a time"),

@@ -105,6 +105,18 @@ def test_cli_rejects_are_grouped_by_reason_on_stderr(tmp_path):
     assert "  3040 × column CreationTime" in err and len(err.splitlines()) <= 13
 
 
+def test_cli_grouped_rejects_of_times_without_a_zone_keep_the_form_to_write(tmp_path):
+    """The usual CSV mistake, readable times without their zone: the grouped line on stderr (all a
+    load without --rejects shows) still says how to write them, not "write it as '…'"."""
+    bad = tmp_path / "naive.csv"
+    bad.write_text("CreationTime,UserName\n" + "".join(f"2026-10-0{n} 10:00,x\n" for n in range(1, 6)))
+    code, _, err = run("load", str(bad))
+    assert code == 3
+    grouped = err.splitlines()[1]
+    assert grouped.startswith("  5 × column CreationTime: a time in an epoch-millisecond column needs its zone")
+    assert "yyyy-MM-dd HH:mm:ss[.fff]+hh:mm (or Z)" in grouped, grouped
+
+
 def test_cli_reason_shapes_keep_key_names_and_lone_punctuation():
     from dsc_engine.io.imports import reason_shape
 

@@ -46,3 +46,17 @@ def test_lang_is_said_to_set_warn_level_name_only_where_items_have_one() -> None
     }
     assert "WarnLevelName" in rows["DescribeAuditLogs"]
     assert "WarnLevelName" not in rows["DescribeDataMaskingRunHistory"]
+
+
+def test_paging_is_said_to_be_echoed_only_where_the_response_echoes_it() -> None:
+    """The DMS response carries no PageSize/PageNumber (semantics §5.3): its page must not say they
+    are echoed, while the Sddp ones do echo CurrentPage and PageSize."""
+    page = coverage.render()
+    for action, section in zip(OPERATIONS, page.split("\n## ")[1:]):
+        operation = OPERATIONS[action]
+        for parameter in operation.parameters:
+            if parameter.name not in ("PageSize", "PageNumber", "CurrentPage"):
+                continue
+            row = next(line for line in section.splitlines() if line.startswith(f"| `{parameter.name}` |"))
+            treatment = row.split(" | ")[3]
+            assert ("echoed" in treatment) == (parameter.name in operation.response), (action, row)

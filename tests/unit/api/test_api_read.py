@@ -86,6 +86,18 @@ def test_wall_clock() -> None:
         reader().wall_clock("T", required=True)
 
 
+@pytest.mark.parametrize(("text", "why"), [("2022-02-30 10:00:00", "day"), ("2022-11-18 25:00:00", "hour")])
+def test_wall_clock_of_the_right_form_but_no_real_time_says_so(text: str, why: str) -> None:
+    # "it must be a time in the form yyyy-MM-dd HH:mm:ss" would send the caller looking at a form
+    # that is right; the fault is the date or time itself
+    with pytest.raises(InvalidParameterError) as caught:
+        reader(T=text).wall_clock("T")
+    reason = caught.value.reason
+    assert "must be a time in the form" not in reason.en and "no such date or time" in reason.en, reason.en
+    assert why in reason.en
+    assert "不存在" in reason.zh and "must" not in reason.zh, reason.zh
+
+
 @pytest.mark.parametrize("text", ["２０２２-11-18 10:00:00", "2022-11-18 1٠:00:00", "2022-11-18 10:00:0\u0969"])
 def test_wall_clock_digits_are_ascii_only(text: str) -> None:
     # semantics §6.1: exactly yyyy-MM-dd HH:mm:ss; a time the response would spell otherwise is refused

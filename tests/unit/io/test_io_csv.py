@@ -230,7 +230,7 @@ def test_csv_epoch_ms_column_reads_a_time_with_its_zone_exactly(tmp_path, cell, 
         ("1582251233000.0", "a whole number with a decimal point, as a data frame writes an integer column"),
         ("tomorrow", "cannot read 'tomorrow' as UNIX milliseconds (digits) or a time with its zone"),
         # ASCII digits only: a full-width offset was read as +08:00
-        ("2026-10-01 10:00:00+\uff10\uff18:00", "write it as 'yyyy-MM-dd HH:mm:ss[.fff]+hh:mm' (or Z)"),
+        ("2026-10-01 10:00:00+\uff10\uff18:00", "write it as yyyy-MM-dd HH:mm:ss[.fff]+hh:mm (or Z)"),
     ],
 )
 def test_csv_epoch_ms_column_refuses_a_time_it_cannot_read_exactly(tmp_path, cell, reason):

@@ -618,6 +618,30 @@ def test_io_csv_header_mistakes_say_how_to_mend_them(tmp_path, header, reason):
     assert error.reason.endswith(reason)
 
 
+def test_io_a_record_with_its_kinds_required_keys_and_a_field_of_another_kind_names_that_field(tmp_path):
+    """``{"CreationTime", "Status"}`` shares one key with audit logs and one with masking runs, but
+    only the audit log's required key is there: it is an audit log with an unknown key ``Status``.
+    It was "cannot tell the record kind: expected one of the keys CreationTime ...", of a record
+    holding CreationTime (a run holding its Id and StartTime and a stray audit key was told)."""
+    path = jsonl(tmp_path / "x.jsonl", [
+        {"CreationTime": 1, "Status": 1},
+        {"Id": 1, "StartTime": 5, "UserName": "b"},
+        {"CreationTime": 1, "OpTime": "2026-01-01 00:00:00"},
+    ])
+    _, report = load(path)
+    audit, run, both = (r.reason for r in report.rejects)
+    assert audit == "audit log record: key 'Status': unknown key (not a documented field of this kind)"
+    assert run == "masking run record: key 'UserName': unknown key (not a documented field of this kind)"
+    # the required keys of two kinds: which one is meant cannot be told, and the reason says why
+    assert both == ("cannot tell the record kind: it holds the required keys of several kinds,"
+                    " CreationTime (audit_log), OpTime (dms_log)")
+    csv_path = tmp_path / "x.csv"
+    csv_path.write_text("CreationTime,Status\n1,2\n")
+    _, report = load(csv_path)
+    (error,) = report.file_errors
+    assert "CSV header has column(s) 'Status', not fields of an audit_log record" in error.reason, error.reason
+
+
 def test_io_json_key_mistakes_say_how_to_mend_them(tmp_path):
     path = jsonl(tmp_path / "x.jsonl", [{"creationTime": 1, "userName": "a"}, {"CreationTime": 1, "UserNam": "a"}])
     _, report = load(path)

@@ -149,8 +149,10 @@ def test_valid_documents(text: str, expected: dict[str, bool]) -> None:
         ("[", "at offset 1: not valid JSON: Expecting value"),
         ("", "at offset 0: not valid JSON: Expecting value"),
         ("\ufeff[]", "at offset 0: not valid JSON: a byte order mark (U+FEFF) comes before it"),
-        ("[NaN]", "not valid JSON: NaN is not a JSON value"),  # was "element 0: expected an object, not a number"
-        ('[{"queryKey": "userName", "isContain": -Infinity}]', "not valid JSON: -Infinity is not a JSON value"),
+        # with its offset, as every other JSON fault (it was said without one)
+        ("[NaN]", "at offset 1: not valid JSON: NaN is not a JSON value"),  # was "element 0: expected an object, not a number"
+        ('[{"queryKey": "userName", "isContain": -Infinity}]', "at offset 39: not valid JSON: -Infinity is not a JSON value"),
+        ('[{"queryKey": "NaN", "isContain": Infinity}]', "at offset 34: not valid JSON: Infinity is not a JSON value"),
         ("[{'queryKey': 'userName'}]", "at offset 2: not valid JSON: Expecting property name enclosed in double quotes"),
         ('{"queryKey": "userName", "isContain": false}', 'expected a JSON array of {"queryKey", "isContain"} objects, not an object'),
         ('"userName"', 'expected a JSON array of {"queryKey", "isContain"} objects, not a string'),

@@ -507,6 +507,10 @@ def test_a_closed_engine_refuses_every_use_saying_so(name: str) -> None:
         lambda: engine.load([AuditLog(creation_time=2)]),
         lambda: len(engine.store(AUDIT)),
         lambda: list(engine.store(AUDIT).iter_ordered(ast.MatchAll())),
+        lambda: engine.explain(AUDIT, ""),
+        # a call too: it was answered InternalError (500, "unknown error"), its traceback logged as a bug's
+        lambda: engine.call("DescribeAuditLogs", {}),
+        lambda: engine.describe_audit_logs(PageSize=5),
     ]
     for use in uses:
         with pytest.raises(BackendError, match="the engine was closed"):

@@ -36,7 +36,9 @@ def test_wire_values_decode_and_encode_back(field_type: types.FieldType, wire: o
     ("field_type", "wire", "reason"),
     [(types.STRING, 5, "expected a string, got an integer"), (types.INTEGER, True, "expected an integer, got a boolean"),
      (types.INTEGER, 2**63, "outside the signed 64-bit range"), (types.BOOLEAN, "true", "expected a boolean"),
-     (types.WALL_CLOCK, "2024-1-1 00:00:00", "is not a 'yyyy-MM-dd HH:mm:ss' time")],
+     (types.WALL_CLOCK, "2024-1-1 00:00:00", "is not a 'yyyy-MM-dd HH:mm:ss' time"),
+     # the form is right, the date is not: said so, rather than only "not of the form"
+     (types.WALL_CLOCK, "2024-02-30 00:00:00", r"no such date or time \(day is out of range for month\)")],
 )
 def test_wire_values_that_do_not_fit_say_why(field_type: types.FieldType, wire: object, reason: str) -> None:
     with pytest.raises(BadValue, match=reason):
