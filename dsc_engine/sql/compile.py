@@ -110,6 +110,13 @@ def where(node: ast.Node, view: Mapping[str, FieldColumns], binder: Binder) -> e
     return _Compiler(binder).condition(passes.optimize(node), view, None, False)
 
 
+def _opaque(condition: exp.Expr) -> exp.Expr:
+    """A connective operand as ``(condition) IS TRUE`` (``Dialect.most_bare_connectives``)."""
+    if isinstance(condition.unnest(), exp.Connector):
+        return exp.Is(this=exp.paren(condition.unnest(), copy=False), expression=exp.true())
+    return condition
+
+
 class _Compiler:
     def __init__(self, binder: Binder) -> None:
         self.binder = binder
@@ -126,6 +133,9 @@ class _Compiler:
         if isinstance(node, ast.And | ast.Or):
             parts = [self.condition(item, view, alias, negated) for item in node.items]
             conjunctive = isinstance(node, ast.And) != negated  # De Morgan
+            most = self.binder.dialect.most_bare_connectives
+            if most is not None and len(parts) > most:
+                parts = [_opaque(part) for part in parts]
             return exp.and_(*parts, copy=False) if conjunctive else exp.or_(*parts, copy=False)
         if isinstance(node, ast.AnyEntry):
             found = self.any_entry(node, view, alias)
