@@ -169,7 +169,10 @@ def parse_log_query_op(
             f"位置 {at}：不是有效的 JSON：{exc.word} 不是 JSON 的值",
         ) from None
     except RepeatedKey as exc:
-        raise invalid(f"an element names {exc.key!r} twice", f"某个元素两次给出 {exc.key!r}") from None
+        index = _element_naming_a_key_twice(text)
+        if index is not None:
+            raise invalid(f"element {index}: names {exc.key!r} twice", f"第 {index} 个元素：两次给出 {exc.key!r}") from None
+        raise invalid(f"an object names {exc.key!r} twice", f"某个对象两次给出 {exc.key!r}") from None
     except _HugeNumber as exc:
         raise invalid(
             f"a number of {exc.digits} digits is beyond the signed 64-bit range",
@@ -267,6 +270,24 @@ def _constant_offset(text: str) -> int:
         if match.group(1):
             return match.start(1)
     return 0  # not reached: the reader met one
+
+
+#: What :func:`_element_naming_a_key_twice` reads an object naming a key twice as.
+_REPEATS = object()
+
+
+def _element_naming_a_key_twice(text: str) -> int | None:
+    """The index of the array element that names a key twice (itself, or an object it holds), in
+    a document the strict reader refused for it: read again, such objects as :data:`_REPEATS`."""
+    def mark(pairs: list[tuple[str, Any]]) -> Any:
+        return _REPEATS if len({key for key, _ in pairs}) < len(pairs) else dict(pairs)
+
+    document = json.loads(text, object_pairs_hook=mark, parse_int=_json_integer, parse_constant=_no_constant)
+    if isinstance(document, list):
+        for index, element in enumerate(document):
+            if element is _REPEATS or (isinstance(element, dict) and _REPEATS in element.values()):
+                return index
+    return None
 
 
 def _no_constant(word: str) -> Any:

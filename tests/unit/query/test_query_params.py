@@ -164,7 +164,11 @@ def test_valid_documents(text: str, expected: dict[str, bool]) -> None:
         ('[{"queryKey": "userName", "isContain": "false"}]', "element 0: isContain must be true or false, not a string"),
         ('[{"queryKey": "userName", "isContain": 0}]', "element 0: isContain must be true or false, not a number"),
         ('[{"queryKey": "userName", "isContain": true, "op": "and"}]', "element 0: unknown field 'op' (an element has only queryKey and isContain)"),
-        ('[{"queryKey": "userName", "queryKey": "ruleId", "isContain": true}]', "an element names 'queryKey' twice"),
+        ('[{"queryKey": "userName", "queryKey": "ruleId", "isContain": true}]', "element 0: names 'queryKey' twice"),
+        # which element: it named none
+        ('[{"queryKey": "userName", "isContain": true}, {"queryKey": "ruleId", "isContain": true, "isContain": false}]',
+         "element 1: names 'isContain' twice"),
+        ('{"queryKey": "userName", "queryKey": "ruleId"}', "an object names 'queryKey' twice"),
         (ops(("startTime", False)), "element 0: the time window ('startTime') is not a query key; it cannot be negated"),
         (ops(("userName", True), ("endTime", False)),
          "element 1: the time window ('endTime') is not a query key; it cannot be negated"),
