@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import errno
 import fnmatch
+import glob
 import gzip
 import itertools
 import os
@@ -115,6 +116,9 @@ def _named(text: str, path: Path) -> list[Path]:
         found = [path]
     elif _GLOB_CHARS & set(text):
         found = _glob(text)
+        if not found and any(Path(match).is_dir() for match in glob.iglob(text)):  # 'exports/*' of subfolders
+            raise ImportFailure(text, "pattern matches only folders, and a pattern takes only the files it matches;"
+                                      " match the files in them (exports/*/*) or name each folder")
         if not found:
             raise ImportFailure(text, "pattern matches no files")
     else:

@@ -533,6 +533,9 @@ def test_io_missing_source_is_an_import_failure(tmp_path):
         load(tmp_path / "nope.jsonl")
     with pytest.raises(ImportFailure, match="matches no files"):
         load(str(tmp_path / "*.csv"))
+    (tmp_path / "sub").mkdir()  # a pattern matching only a folder said "matches no files"
+    with pytest.raises(ImportFailure, match="pattern matches only folders"):
+        load(str(tmp_path / "s*"))
 
 
 @pytest.mark.parametrize("sdk", [False, True], ids=["body", "sdk-response-map"])
