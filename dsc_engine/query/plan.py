@@ -291,6 +291,8 @@ def access_path(node: ast.Node, stats: Statistics) -> Access | None:
         return UnionOf(tuple(items))  # type: ignore[arg-type]
     if isinstance(node, ast.AnyEntry):
         return _entry_path(node, stats)
+    if isinstance(node, ast.And):  # a branch of an Or: (UserName = "a" and EffectRow > 1) or ...
+        return _and_path(node, stats)
     field = single_field(node)
     if field is None:
         return None
@@ -303,6 +305,18 @@ def access_path(node: ast.Node, stats: Statistics) -> Access | None:
         if not isinstance(node, ast.Compare) or node.op is ast.CompareOp.EQ:
             return SortedLookup(field, node)
     return None
+
+
+def _and_path(node: ast.And, stats: Statistics) -> Access | None:
+    """The path of a conjunction whose every conjunct has one: the cheapest drives and the others
+    probe its candidates (as ``choose`` intersects a query's conjuncts), so that an Or of such
+    conjunctions is a union of intersections rather than a scan testing every branch on every
+    row. ``None`` when a conjunct has no path (the Or is then scanned, as before)."""
+    paths = [access_path(item, stats) for item in node.items]
+    if any(path is None for path in paths):
+        return None
+    ranked = sorted(paths, key=lambda path: stats.cost(path, None))  # type: ignore[arg-type]
+    return IntersectOf(ranked[0], tuple(ranked[1:])) if len(ranked) > 1 else ranked[0]  # type: ignore[arg-type]
 
 
 def _time_path(node: ast.Node, field: str, model: type) -> TimeLookup | None:
