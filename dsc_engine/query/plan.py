@@ -311,12 +311,15 @@ def _and_path(node: ast.And, stats: Statistics) -> Access | None:
     """The path of a conjunction whose every conjunct has one: the cheapest drives and the others
     probe its candidates (as ``choose`` intersects a query's conjuncts), so that an Or of such
     conjunctions is a union of intersections rather than a scan testing every branch on every
-    row. ``None`` when a conjunct has no path (the Or is then scanned, as before)."""
+    row. ``None`` when a conjunct has no path, or when a union would have to probe (a union tests
+    no single conjunct, so ``choose`` never probes with one): the Or is then scanned, as before."""
     paths = [access_path(item, stats) for item in node.items]
     if any(path is None for path in paths):
         return None
-    ranked = sorted(paths, key=lambda path: stats.cost(path, None))  # type: ignore[arg-type]
-    return IntersectOf(ranked[0], tuple(ranked[1:])) if len(ranked) > 1 else ranked[0]  # type: ignore[arg-type]
+    driver, *probes = sorted(paths, key=lambda path: stats.cost(path, None))  # type: ignore[arg-type]
+    if any(isinstance(probe, UnionOf) for probe in probes):
+        return None
+    return IntersectOf(driver, tuple(probes)) if probes else driver  # type: ignore[arg-type]
 
 
 def _time_path(node: ast.Node, field: str, model: type) -> TimeLookup | None:

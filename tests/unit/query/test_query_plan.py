@@ -122,6 +122,13 @@ def test_an_or_of_indexed_conjunctions_is_a_union_of_intersections() -> None:
         r.user_name == u and r.effect_row is not None and r.effect_row >= 10 * i for i, u in enumerate(users))}
     result = store.query(branches, 0, 1_000)
     assert result.total == len(expected) > 0
+    # a branch whose cheapest path is not its union: the union cannot probe, and the Or is scanned
+    ip = records[0].client_ip
+    either = ast.Or((ast.Compare("OperateType", EQ, "SELECT"), ast.Compare("WarnLevel", EQ, "1")))
+    node = ast.Or((ast.And((ast.Compare("ClientIp", EQ, ip), either)), ast.Compare("UserName", EQ, users[0])))
+    expected_rows = [r for r in records if (r.client_ip == ip and (r.operate_type == "SELECT" or r.warn_level == "1"))
+                     or r.user_name == users[0]]
+    assert store.query(node, 0, 1_000).total == len(expected_rows) > 0
 
 
 def test_a_primary_time_condition_the_window_cannot_hold_reads_the_time_order() -> None:
