@@ -102,13 +102,12 @@ class Engine:
             on_close()
             self._closed = True
 
-    def _refuse_closed(self) -> None:
-        """A ``BackendError`` when the database was let go of: what ``call`` and ``explain`` (which
-        may need no connection to render a database's SQL) say, as every use of the database does."""
-        if self._closed:
-            from dsc_engine.sql.connection import closed_error
+    def _closed_error(self) -> BackendError:
+        """What ``call`` and ``explain`` (which may need no connection to render a database's SQL)
+        raise once the database was let go of, as every use of the database does."""
+        from dsc_engine.sql.connection import closed_error
 
-            raise closed_error(self._shown)
+        return closed_error(self._shown)
 
     def __enter__(self) -> Engine:
         return self
@@ -221,7 +220,7 @@ class Engine:
         the ``InternalError`` of a failure the engine did not foresee).
         """
         if self._closed:
-            self._refuse_closed()
+            raise self._closed_error()
         return router.call(
             self._sources, action, params, version=version, host=host, request_id=request_id
         )
@@ -270,7 +269,8 @@ class Engine:
         """How the records of ``kind`` matching a filter-language text are found: the plan of
         the in-memory store, or the SQL statements a database backend sends (with their bound
         values). Raises as :meth:`query` does for a bad kind, filter or zone."""
-        self._refuse_closed()
+        if self._closed:
+            raise self._closed_error()
         resolved, node = _filter(kind, filter_text, zone)
         return self._sources[resolved].explain(node)
 

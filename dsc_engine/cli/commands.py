@@ -315,12 +315,20 @@ def cmd_snapshot(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     return 0
 
 
+def _standard_input(args: argparse.Namespace) -> str | None:
+    """How ``--data`` names standard input when one of its sources is it (``-``, ``/dev/stdin``),
+    else ``None`` (also when there is no standard input at all to take)."""
+    with contextlib.suppress(ValueError):
+        stdin = sources.from_command_line(sources.STANDARD_INPUT)
+        if stdin in args.data:
+            return stdin
+    return None
+
+
 def _one_standard_input(args: argparse.Namespace, option: str, path: str | None) -> None:
     """Refuse ``path`` (the calls) and ``--data`` both read from standard input: one would get it all."""
-    with contextlib.suppress(ValueError):  # no standard input at all: nothing to take it from
-        stdin = sources.from_command_line(sources.STANDARD_INPUT)
-        if path == stdin and stdin in args.data:
-            raise UsageError(option, "-", "standard input can be read once: give --data or the calls as files")
+    if path is not None and path == _standard_input(args):
+        raise UsageError(option, "-", "standard input can be read once: give --data or the calls as files")
 
 
 def cmd_replay(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
@@ -372,9 +380,8 @@ def cmd_shell(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     if sys.stdin is None or sys.stdin.closed:  # started with it closed (`<&-`): no command can come
         raise UsageError("standard input", None, "there is none (it is closed), and the shell reads its commands"
                                                  " from it; pipe a script in, or run it on a terminal")
-    with contextlib.suppress(ValueError):  # no standard input at all: nothing to take it from
-        if sources.from_command_line(sources.STANDARD_INPUT) in args.data:  # --data - or /dev/stdin
-            raise UsageError("--data", "-", "the shell reads its commands from standard input; the data must be files")
+    if _standard_input(args) is not None:  # --data - or /dev/stdin
+        raise UsageError("--data", "-", "the shell reads its commands from standard input; the data must be files")
     # a session's output on a terminal is for a person (in the locale, what it cannot write
     # escaped); otherwise a program reads it, in whichever formats it switches to: UTF-8
     streamed = destination.shown_output if _isatty(out) else destination.utf8_output
