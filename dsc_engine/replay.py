@@ -49,7 +49,7 @@ from dsc_engine.errors import ImportFailure, UsageError
 from dsc_engine.io.jsontext import decode_error, utf8_text
 from dsc_engine.io import sources
 from dsc_engine.io.sources import UNENDED
-from dsc_engine.wire.strictjson import RepeatedKey, unique_keys
+from dsc_engine.wire.strictjson import NotJson, RepeatedKey, no_constant, unique_keys
 
 _ALLOWED_KEYS = frozenset({"action", "params", "response", "version", "status"})
 #: How deeply a capture line may nest (a call with an API response nests 6 levels);
@@ -245,18 +245,6 @@ def read_calls(path: str | os.PathLike[str], *, need_response: bool = True) -> l
     return calls
 
 
-class _NotJson(ValueError):
-    """``NaN``, ``Infinity`` or ``-Infinity``, which Python's ``json`` reads and JSON does not have."""
-
-    def __init__(self, word: str) -> None:
-        super().__init__(word)
-        self.word = word
-
-
-def _not_json(word: str) -> Any:
-    raise _NotJson(word)
-
-
 class Unreadable(ValueError):
     """Why JSON text cannot be part of a capture (``str()`` is the reason)."""
 
@@ -268,8 +256,8 @@ def load_json(text: str, *, max_depth: int = MAX_DEPTH, what: str = "a call") ->
     and nesting deeper than ``max_depth`` (levels ``what`` may nest, for the message) raise
     :class:`Unreadable`."""
     try:
-        data = json.loads(text, object_pairs_hook=unique_keys, parse_constant=_not_json)
-    except _NotJson as exc:
+        data = json.loads(text, object_pairs_hook=unique_keys, parse_constant=no_constant)
+    except NotJson as exc:
         raise Unreadable(f"{exc.word} is not JSON (a number must be finite)") from None
     except RepeatedKey as exc:
         raise Unreadable(f"an object names {exc.key!r} twice (which one would be compared?)") from None

@@ -26,7 +26,7 @@ from dsc_engine.models.records import INT64_MAX, INT64_MIN
 from dsc_engine.query import ast, grammar
 from dsc_engine.query.binding import at
 from dsc_engine.query.parse import Fault, expected_terminals, fault_of
-from dsc_engine.wire.strictjson import RepeatedKey, unique_keys
+from dsc_engine.wire.strictjson import NotJson, RepeatedKey, no_constant, unique_keys
 from dsc_engine.wire.types import read_integer
 
 # ------------------------------------------------------------------------------ range strings
@@ -157,12 +157,12 @@ def parse_log_query_op(
         return InvalidParameterError(param, text, Reason(en, zh))
 
     try:
-        document = json.loads(text, object_pairs_hook=unique_keys, parse_int=_json_integer, parse_constant=_no_constant)
+        document = json.loads(text, object_pairs_hook=unique_keys, parse_int=_json_integer, parse_constant=no_constant)
     except json.JSONDecodeError as exc:
         # Python's words for a byte order mark name a codec the caller never chose
         message = "a byte order mark (U+FEFF) comes before it" if exc.msg.startswith("Unexpected UTF-8 BOM") else exc.msg
         raise invalid(f"at offset {exc.pos}: not valid JSON: {message}", f"位置 {exc.pos}：不是有效的 JSON") from None
-    except _NotJson as exc:  # Python's reader takes NaN and Infinity; JSON has neither
+    except NotJson as exc:  # Python's reader takes NaN and Infinity; JSON has neither
         at = _constant_offset(text)
         raise invalid(
             f"at offset {at}: not valid JSON: {exc.word} is not a JSON value",
@@ -252,14 +252,6 @@ class _HugeNumber(ValueError):
         super().__init__(digits)
 
 
-class _NotJson(ValueError):
-    """Internal: ``NaN``, ``Infinity`` or ``-Infinity``, which Python's JSON reader takes."""
-
-    def __init__(self, word: str) -> None:
-        self.word = word
-        super().__init__(word)
-
-
 #: A JSON string (skipped whole) or one of the words Python's reader takes for a number.
 _STRING_OR_CONSTANT = re.compile(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)')
 
@@ -282,16 +274,12 @@ def _element_naming_a_key_twice(text: str) -> int | None:
     def mark(pairs: list[tuple[str, Any]]) -> Any:
         return _REPEATS if len({key for key, _ in pairs}) < len(pairs) else dict(pairs)
 
-    document = json.loads(text, object_pairs_hook=mark, parse_int=_json_integer, parse_constant=_no_constant)
+    document = json.loads(text, object_pairs_hook=mark, parse_int=_json_integer, parse_constant=no_constant)
     if isinstance(document, list):
         for index, element in enumerate(document):
             if element is _REPEATS or (isinstance(element, dict) and _REPEATS in element.values()):
                 return index
     return None
-
-
-def _no_constant(word: str) -> Any:
-    raise _NotJson(word)
 
 
 def _json_integer(text: str) -> int:

@@ -72,7 +72,8 @@ class AccessKey:
 @attrs.frozen(kw_only=True)
 class Limits:
     """What one request, and the server as a whole, may take (``docs/server.md``, "Limits");
-    each in its range (:data:`LIMIT_RANGES`), built in code as in a configuration file."""
+    each in its range (:data:`COUNT_LIMITS`, :data:`SECONDS_LIMITS`), built in code as in a
+    configuration file."""
 
     max_query_bytes: int = DEFAULT_MAX_QUERY_BYTES
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -254,18 +255,43 @@ def test_serve_refuses_a_throttle_rate_beside_no_throttle(
     assert code == 2 and "does nothing beside --no-throttle" in err + capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv", [
-    ("export", "audit", "--page-size", "1", "--page", "1", "--out", ""),
-    ("snapshot", "", "--data", "{data}"),
-    ("load", "{data}", "--snapshot", ""),
-    ("load", "{data}", "--rejects", ""),
-    ("record", "--out", ""),
-    ("record", "--requests", ""),
-    ("replay", ""),
-    ("pull", "audit", "--since", "2026-10-01", "--out", "pulled.jsonl", "--checkpoint", ""),
-    ("serve", "--data", "{data}", "--port", "0", "--config", ""),
-], ids=["export-out", "snapshot", "load-snapshot", "load-rejects", "record-out", "record-requests", "replay",
-        "pull-checkpoint", "serve-config"])
+def _usage_error(
+    argv: tuple[str, ...], data: Path, folder: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> str:
+    """Run ``argv`` (``{data}`` standing for ``data``) in ``folder``; assert it is a usage error
+    (exit 2) and return what it wrote on stderr, argparse's usage errors included."""
+    monkeypatch.chdir(folder)
+    code, _, err = run(*(a.format(data=data) for a in argv))
+    err += capsys.readouterr().err  # where argparse writes its usage errors
+    assert code == 2, err
+    return err
+
+
+#: Every option naming a file a command writes, the name as ``{name}`` (``{data}``: a data file).
+OUTPUT_NAMES = {
+    "export-out": ("export", "audit", "--page-size", "1", "--page", "1", "--out", "{name}"),
+    "snapshot": ("snapshot", "{name}", "--data", "{data}"),
+    "load-snapshot": ("load", "{data}", "--snapshot", "{name}"),
+    "load-rejects": ("load", "{data}", "--rejects", "{name}"),
+    "record-out": ("record", "--out", "{name}"),
+    "pull-out": ("pull", "audit", "--since", "2026-10-01", "--out", "{name}"),
+}
+#: ... and every other option naming a file (one a command reads, or a pull's checkpoint).
+OTHER_NAMES = {
+    "record-requests": ("record", "--requests", "{name}"),
+    "replay": ("replay", "{name}"),
+    "pull-checkpoint": ("pull", "audit", "--since", "2026-10-01", "--out", "pulled.jsonl", "--checkpoint", "{name}"),
+    "serve-config": ("serve", "--data", "{data}", "--port", "0", "--config", "{name}"),
+}
+
+
+def _named(argvs: dict[str, tuple[str, ...]], name: str) -> list[Any]:
+    """The command lines of ``argvs`` naming ``name``, as parameters with their ids."""
+    return [pytest.param(tuple(a.replace("{name}", name) for a in argv), id=key) for key, argv in argvs.items()]
+
+
+@pytest.mark.parametrize("argv", _named({**OUTPUT_NAMES, **OTHER_NAMES}, ""))
 def test_an_empty_file_name_is_a_usage_error_not_the_current_folder_nor_the_option_left_out(
     argv: tuple[str, ...], audit_lines: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -273,34 +299,21 @@ def test_an_empty_file_name_is_a_usage_error_not_the_current_folder_nor_the_opti
     """``--out "$OUT"`` with ``OUT`` unset: an empty name was written as the current folder (``.: is
     a folder``), or taken for the option not given (no snapshot saved, the demo's requests
     recorded, the default checkpoint, no server configuration), exit status 0."""
-    monkeypatch.chdir(tmp_path)
     monkeypatch.setattr("dsc_engine.server.cli.wait_for_stop", lambda stop=None: None)  # a server started ends
     before = sorted(p.name for p in tmp_path.iterdir())
-    code, out, err = run(*(a.format(data=audit_lines) for a in argv))
-    err += capsys.readouterr().err  # where argparse writes its usage errors
-    assert code == 2, err
+    err = _usage_error(argv, audit_lines, tmp_path, monkeypatch, capsys)
     assert "an empty name names no file" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
-@pytest.mark.parametrize("argv", [
-    ("export", "audit", "--page-size", "1", "--page", "1", "--out", "exports/"),
-    ("snapshot", "exports/", "--data", "{data}"),
-    ("load", "{data}", "--snapshot", "exports/"),
-    ("load", "{data}", "--rejects", "exports/"),
-    ("record", "--out", "exports/"),
-    ("pull", "audit", "--since", "2026-10-01", "--out", "exports/"),
-], ids=["export-out", "snapshot", "load-snapshot", "load-rejects", "record-out", "pull-out"])
+@pytest.mark.parametrize("argv", _named(OUTPUT_NAMES, "exports/"))
 def test_an_output_named_with_a_trailing_slash_is_a_folder_not_a_file_of_its_name(
     argv: tuple[str, ...], audit_lines: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """``--out exports/`` wrote a file named ``exports`` (or, for ``--rejects``, failed with "Is a
     directory" though nothing was there)."""
-    monkeypatch.chdir(tmp_path)
-    code, out, err = run(*(a.format(data=audit_lines) for a in argv))
-    err += capsys.readouterr().err  # where argparse writes its usage errors
-    assert code == 2, err
+    err = _usage_error(argv, audit_lines, tmp_path, monkeypatch, capsys)
     assert "'exports/' ends with '/', which names a folder" in err
     assert not (tmp_path / "exports").exists()
 
