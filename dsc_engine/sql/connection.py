@@ -338,6 +338,7 @@ class ClickHouseConnection:
         self._clients_lock = threading.Lock()
         self._closed = False
         embedded = url.scheme is Scheme.CHDB
+        self._size_settings = _no_settings if embedded else _size_settings  # chDB's are set per client
         self._write_lock = _write_lock(url.location, url.database) if embedded else _server_lock(url)
         with self._client():  # connect now: a bad URL fails here, not at the first query
             pass
@@ -349,7 +350,10 @@ class ClickHouseConnection:
         with self._errors("connecting"):
             if url.scheme is Scheme.CHDB:
                 location = url.location if url.location == ":memory:" else str(Path(url.location).expanduser().resolve())
-                return self._connect_module.get_client(dsn=f"chdb://{location}" if location != ":memory:" else "chdb://:memory:")
+                client = self._connect_module.get_client(dsn=f"chdb://{location}" if location != ":memory:" else "chdb://:memory:")
+                for name, value in _CHDB_SIZES.items():  # a statement's SETTINGS come after its parse
+                    client.command(f"SET {name} = {value}")
+                return client
             return self._connect_module.get_client(
                 host=url.host, port=url.port, username=url.user, password=url.password, secure=url.secure,
                 autogenerate_session_id=False,
@@ -391,18 +395,18 @@ class ClickHouseConnection:
 
     def execute(self, sql: str, values: Mapping[str, Any] | None = None) -> None:
         with self._client() as client, self._errors("a statement"):
-            client.command(sql, parameters=dict(values or {}))
+            client.command(sql, parameters=dict(values or {}), settings=self._size_settings(sql))
 
     def rows(self, sql: str, values: Mapping[str, Any] | None = None) -> list[Row]:
         with self._client() as client, self._errors("a query"):
-            return list(client.query(sql, parameters=dict(values or {})).result_rows)
+            return list(client.query(sql, parameters=dict(values or {}), settings=self._size_settings(sql)).result_rows)
 
     def stream(self, sql: str, values: Mapping[str, Any], chunk: int) -> Iterator[list[Row]]:
         client = self._new_client()  # its own: the caller may query between chunks
         try:
             with self._errors("a query"):
                 stream = client.query_row_block_stream(
-                    sql, parameters=dict(values), settings={"max_block_size": chunk}
+                    sql, parameters=dict(values), settings={"max_block_size": chunk, **self._size_settings(sql)}
                 )
             with stream:
                 blocks = iter(stream)
@@ -440,6 +444,28 @@ class ClickHouseConnection:
         for client in clients:
             with contextlib.suppress(self._errors_of, OSError):
                 client.close()
+
+
+#: A statement this long may be past ClickHouse's default limits on a statement's size (256 KiB)
+#: and its syntax nodes (50,000; a character is at most a node or two).
+_LONG_STATEMENT = 16_384
+#: chDB's limits, set on each of its clients: a filter's statement as long as the memory engine
+#: answers (a statement's own ``SETTINGS`` clause is read after the statement is parsed).
+_CHDB_SIZES = {"max_query_size": 1 << 30, "max_ast_elements": 1 << 28, "max_expanded_ast_elements": 1 << 30}
+
+
+def _size_settings(sql: str) -> dict[str, int]:
+    """The settings under which a ClickHouse server parses ``sql``: none for a statement of the
+    usual size (a server whose profile is read-only refuses any), else limits that let a long
+    filter's statement through (an ``or`` of thousands of conditions), as memory answers it."""
+    size = len(sql.encode())
+    if size < _LONG_STATEMENT:
+        return {}
+    return {"max_query_size": size + 1, "max_ast_elements": 4 * size, "max_expanded_ast_elements": 16 * size}
+
+
+def _no_settings(sql: str) -> dict[str, int]:
+    return {}
 
 
 def open_connection(url: BackendUrl, *, read_only: bool = False) -> Connection:

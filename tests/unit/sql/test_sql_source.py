@@ -467,6 +467,58 @@ def test_connections_to_one_clickhouse_server_database_share_its_write_lock(monk
     assert other.loading() is not first.loading()
 
 
+def _long_statement(operands: int) -> str:
+    """A statement past ClickHouse's default 256 KiB (as an ``or`` of thousands of filter
+    conditions compiles): one bound condition ``operands`` times."""
+    return "SELECT 1 WHERE " + " OR ".join(["{p0:Int64} = 1"] * operands)
+
+
+def test_chdb_answers_a_statement_past_clickhouses_default_size_limits() -> None:
+    """An ``or`` of 5,000 conditions was refused on chDB ("Max query size exceeded"; 2,000 with
+    more syntax nodes: TOO_BIG_AST) where memory and DuckDB answer it; chDB's clients take
+    statements of any size the memory engine answers (a statement's own ``SETTINGS`` come too
+    late: it must be parsed first)."""
+    from dsc_engine.sql.url import parse_url
+
+    connection = ClickHouseConnection(parse_url("chdb://:memory:"))
+    try:
+        sql = _long_statement(15_000)
+        assert len(sql) > 256 * 1024
+        assert connection.rows(sql, {"p0": 1}) == [(1,)]
+        assert connection.rows(sql, {"p0": 2}) == []
+    finally:
+        connection.close()
+
+
+def test_a_clickhouse_server_is_given_size_limits_only_for_a_long_statement(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ClickHouse server parses a long statement under limits raised for it alone; a statement
+    of the usual size carries no settings (a read-only profile refuses any setting)."""
+    import clickhouse_connect
+
+    from dsc_engine.sql.url import parse_url
+
+    given: list[dict[str, Any]] = []
+
+    class Answer:
+        result_rows: list[tuple[int]] = [(1,)]
+
+    class Client:
+        def query(self, sql: str, parameters: object, settings: dict[str, Any]) -> Answer:
+            given.append(settings)
+            return Answer()
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(clickhouse_connect, "get_client", lambda **options: Client())
+    connection = ClickHouseConnection(parse_url("clickhouse://logs.example:8123/audit"))
+    long = _long_statement(15_000)
+    connection.rows("SELECT 1")
+    connection.rows(long)
+    assert given[0] == {}
+    assert given[1]["max_query_size"] > len(long) and given[1]["max_ast_elements"] > 50_000
+
+
 @pytest.mark.parametrize("name", ["duckdb", "chdb"])
 def test_a_read_only_engine_opens_beside_a_writer_of_the_database_in_one_process(name: str) -> None:
     url = url_of(name)
