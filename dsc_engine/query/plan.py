@@ -179,10 +179,13 @@ class IntersectOf(Access):
     Each probe is a path of another conjunct (``HashLookup``, ``SortedLookup``,
     ``EntryLookup``), tested on the driver's candidates against its column, most selective
     first: the intersection of all the posting lists in time proportional to the smallest.
+    ``tests`` are the conjuncts of an ``or``'s branch that have no path to probe with (a
+    substring of a text column, a union), tested on what the probes keep.
     """
 
     driver: Access
     probes: tuple[Access, ...]
+    tests: tuple[ast.Node, ...] = ()
 
     @property
     def exact(self) -> bool:  # type: ignore[override]
@@ -190,7 +193,8 @@ class IntersectOf(Access):
 
     def describe(self) -> str:
         probes = "".join(f"; probe {probe.describe()}" for probe in self.probes)
-        return f"intersect ({self.driver.describe()}{probes})"
+        tests = "".join(f"; test {_text(test)}" for test in self.tests)
+        return f"intersect ({self.driver.describe()}{probes}{tests})"
 
 
 @attrs.frozen
@@ -308,18 +312,25 @@ def access_path(node: ast.Node, stats: Statistics) -> Access | None:
 
 
 def _and_path(node: ast.And, stats: Statistics) -> Access | None:
-    """The path of a conjunction whose every conjunct has one: the cheapest drives and the others
-    probe its candidates (as ``choose`` intersects a query's conjuncts), so that an Or of such
-    conjunctions is a union of intersections rather than a scan testing every branch on every
-    row. ``None`` when a conjunct has no path, or when a union would have to probe (a union tests
-    no single conjunct, so ``choose`` never probes with one): the Or is then scanned, as before."""
-    paths = [access_path(item, stats) for item in node.items]
-    if any(path is None for path in paths):
+    """The path of a conjunction (a branch of an ``or``): the cheapest of its conjuncts' paths
+    drives and the others probe its candidates (as ``choose`` intersects a query's conjuncts),
+    so that an ``or`` of conjunctions is a union of intersections rather than a scan testing
+    every branch on every row. A conjunct without a path (a substring of a text column), or
+    whose path is a union (a union tests no single conjunct, so it cannot probe), is tested on
+    the branch's own candidates. ``None`` when no conjunct has a path."""
+    paths = [(access_path(item, stats), item) for item in node.items]
+    usable = [path for path, _ in paths if path is not None]
+    if not usable:
         return None
-    driver, *probes = sorted(paths, key=lambda path: stats.cost(path, None))  # type: ignore[arg-type]
-    if any(isinstance(probe, UnionOf) for probe in probes):
-        return None
-    return IntersectOf(driver, tuple(probes)) if probes else driver  # type: ignore[arg-type]
+    driver = min(usable, key=lambda path: stats.cost(path, None))
+    others = sorted((pair for pair in paths if pair[0] is not driver), key=lambda pair: _probe_order(pair[0], stats))
+    probes = tuple(path for path, _ in others if path is not None and not isinstance(path, UnionOf))
+    tests = tuple(item for path, item in others if path is None or isinstance(path, UnionOf))
+    return IntersectOf(driver, probes, tests) if probes or tests else driver
+
+
+def _probe_order(path: Access | None, stats: Statistics) -> int:
+    return 0 if path is None or isinstance(path, UnionOf) else stats.cost(path, None)
 
 
 def _time_path(node: ast.Node, field: str, model: type) -> TimeLookup | None:

@@ -328,6 +328,10 @@ def _intersect_rows(segment: Segment, access: IntersectOf, a: int, b: int) -> Ro
         if not len(rows):
             break
         rows = _filtered(_conjunct_filter(segment, probe.conjunct()), rows)
+    for test in access.tests:
+        if not len(rows):
+            break
+        rows = _filtered(_conjunct_filter(segment, test), rows)
     return rows
 
 
