@@ -43,6 +43,7 @@ from typing import IO, Any, Protocol
 
 import attrs
 
+from dsc_engine.api.common import COMMON_PARAMS, V2_SIGNATURE_PARAMS
 from dsc_engine.api.errors import ApiError
 from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.errors import ImportFailure, UsageError
@@ -307,9 +308,35 @@ def _call(name: str, number: int, text: str, need_response: bool) -> Call:
         response = unwrapped
     if version is not None and not isinstance(version, str):
         raise fail("'version' must be a string")
+    params, version = _api_params(params, action, version, fail)
     if type(status) is not int or not 100 <= status <= 599:  # a mistyped 2000 would be skipped as a 5xx
         raise fail(f"{where} must be an HTTP status, an integer from 100 to 599; it is {json.dumps(status)}")
     return Call(action, params, response, version, status, number)
+
+
+def _api_params(
+    params: dict[str, str], action: str, version: str | None, fail: Callable[[str], ImportFailure]
+) -> tuple[dict[str, str], str | None]:
+    """A call's API parameters and version: a capture of requests as they were sent may keep the
+    common parameters (``Action``, ``Version``, ``Format``, ``RegionId``) and a v2 signature's
+    (``Signature``, ``Timestamp``, ...), which the service's gateway consumes; they are read as
+    the server reads them. ``Version`` is the call's version; an ``Action`` or ``Version`` that
+    says otherwise than the call's own key, or a ``Format`` other than JSON, is a bad line."""
+    named = params.get("Action") or None  # empty counts as absent, as the server reads it
+    if named is not None and named != action:
+        raise fail(f"'params' name Action {named!r} but the call's action is {action!r}")
+    given = params.get("Version") or None
+    if given is not None and version is not None and given != version:
+        raise fail(f"'params' name Version {given!r} but the call's version is {version!r}")
+    fmt = params.get("Format") or None
+    if fmt is not None and fmt.lower() != "json":
+        raise fail(f"'params' ask for Format {fmt!r}: the engine answers JSON only, as compared here")
+    dropped = COMMON_PARAMS - {"RegionId"}  # RegionId the engine reads (and ignores) itself
+    if "Signature" in params:
+        dropped |= V2_SIGNATURE_PARAMS
+    if not dropped & params.keys():
+        return params, version
+    return {k: v for k, v in params.items() if k not in dropped}, version or given
 
 
 def _unwrapped(

@@ -24,11 +24,12 @@ from http import HTTPStatus
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
+from dsc_engine.api.common import COMMON_PARAMS, V2_SIGNATURE_PARAMS
 from dsc_engine.api.errors import ApiError, new_request_id
 from dsc_engine.api.operations import OPERATIONS, product_of
 from dsc_engine.errors import RequestRejected
 from dsc_engine.io.jsontext import utf8_text
-from dsc_engine.server.auth import V2_SIGNATURE_PARAMS, Authenticator, Caller, is_v2_signed
+from dsc_engine.server.auth import Authenticator, Caller, is_v2_signed
 from dsc_engine.server.config import ServerConfig
 from dsc_engine.server.errors import internal_error, invalid_parameter, to_api_error
 from dsc_engine.server.request import HttpRequest, read_request
@@ -40,7 +41,6 @@ CONTENT_TYPE = "application/json;charset=utf-8"
 #: The methods served, as a 405 answer's ``Allow`` header lists them.
 METHODS = ("GET", "POST")
 ALLOW = ", ".join(METHODS)
-COMMON_PARAMS = frozenset({"Action", "Version", "Format", "RegionId"})
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]

@@ -38,24 +38,12 @@ from datetime import UTC, datetime
 
 import attrs
 
+from dsc_engine.api.common import V2_SIGNATURE_PARAMS
 from dsc_engine.errors import RequestRejected, ServerConfigError
 from dsc_engine.server import signing
 from dsc_engine.server.config import DEFAULT_MAX_NONCES, TIME_WINDOW_SECONDS, AccessKey
 from dsc_engine.server.request import HttpRequest
 
-#: Parameters of the v2 scheme; the server consumes them and never passes them to the engine.
-V2_SIGNATURE_PARAMS = frozenset(
-    {
-        "AccessKeyId",
-        "Signature",
-        "SignatureMethod",
-        "SignatureVersion",
-        "SignatureNonce",
-        "SignatureType",
-        "Timestamp",
-        "SecurityToken",
-    }
-)
 _V2_REQUIRED = ("AccessKeyId", "SignatureMethod", "SignatureVersion", "Timestamp", "SignatureNonce")
 _V3_REQUIRED_HEADERS = ("x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256")
 _AUTH_FIELD = re.compile(r"\s*([A-Za-z]+)=([^,]*)\s*")

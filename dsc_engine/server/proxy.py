@@ -46,6 +46,7 @@ from typing import IO, Any
 
 import attrs
 
+from dsc_engine.api.common import V2_SIGNATURE_PARAMS
 from dsc_engine.api.errors import new_request_id
 from dsc_engine.api.operations import OPERATIONS, product_of
 from dsc_engine.errors import RequestRejected, ServerConfigError
@@ -64,7 +65,7 @@ from dsc_engine.server.app import (
     route,
     served_method,
 )
-from dsc_engine.server.auth import V2_SIGNATURE_PARAMS, AnyCredentials, Authenticator, is_v2_signed
+from dsc_engine.server.auth import AnyCredentials, Authenticator, is_v2_signed
 from dsc_engine.server.client import RawAnswer, SignedClient
 from dsc_engine.server.config import ServerConfig
 from dsc_engine.server.errors import internal_error, to_api_error

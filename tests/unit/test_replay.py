@@ -338,3 +338,39 @@ def test_a_capture_page_of_100_000_records_is_compared_in_linear_time():
     shown = [str(d) for d in compare(Call("DescribeAuditLogs", {}, {"Items": items}), {"Items": items[:100]})]
     assert time.monotonic() - started < 5
     assert shown == ["Items: 99900 missing records (Items[100..99999])"]
+
+
+def test_a_capture_keeping_the_common_and_v2_signature_params_replays_as_the_server_reads_it(tmp_path):
+    """A capture of requests as they were sent (a v2-signed SDK call logged whole) keeps Action,
+    Version, Format and the signature's parameters, which the gateway consumes: each was passed
+    to the engine, which refused it, so every such call was a difference."""
+    engine = Engine.from_sample(DMS)
+    sent = {**WINDOW, "PageSize": "3"}
+    answered = engine.call("ListSensitiveDataAuditLog", sent)
+    gateway = {"Action": "ListSensitiveDataAuditLog", "Version": "2018-11-01", "Format": "json",
+               "RegionId": "cn-hangzhou", "AccessKeyId": "AK", "Signature": "c2ln", "SignatureMethod": "HMAC-SHA1",
+               "SignatureVersion": "1.0", "SignatureNonce": "n1", "Timestamp": "2026-12-02T07:00:00Z"}
+    capture = tmp_path / "capture.jsonl"
+    capture.write_text(json.dumps({"action": "ListSensitiveDataAuditLog", "params": {**sent, **gateway},
+                                   "response": answered}) + "\n", encoding="utf-8")
+    (call,) = read_calls(capture)
+    assert call.version == "2018-11-01"
+    assert call.params == {**sent, "RegionId": "cn-hangzhou"}
+    report = replay(engine, [call])
+    assert report.ok and report.matched == 1
+    unsigned = {"action": "DescribeAuditLogs", "params": {"PageSize": "1", "Timestamp": "x"}, "response": {}}
+    assert _read(tmp_path, unsigned).params == {"PageSize": "1", "Timestamp": "x"}  # only v2 signs with it
+    for params, says in (
+        ({"Action": "DescribeAuditLogs"}, "'params' name Action 'DescribeAuditLogs' but the call's action is"),
+        ({"Version": "2019-01-03"}, "'params' name Version '2019-01-03' but the call's version is '2018-11-01'"),
+        ({"Format": "XML"}, "'params' ask for Format 'XML'"),
+    ):
+        line = {"action": "ListSensitiveDataAuditLog", "version": "2018-11-01", "params": params, "response": {}}
+        assert _refusal(tmp_path, line).reason.startswith(says)
+
+
+def _read(tmp_path, line):
+    capture = tmp_path / "one.jsonl"
+    capture.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    (call,) = read_calls(capture)
+    return call
