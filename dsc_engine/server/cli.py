@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -106,7 +107,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="an access key allowed every action (repeatable)",
     )
     auth.add_argument(
-        "--throttle-rate", type=float, metavar="N",
+        "--throttle-rate", type=rate, metavar="N",
         help="calls per second per access key and operation (default 10)",
     )
     auth.add_argument("--no-throttle", action="store_true", help="turn flow control off")
@@ -185,6 +186,18 @@ def port(text: str) -> int:
     if len(text.lstrip("0")) > len(str(_MOST_PORT)) or int(text) > _MOST_PORT:
         raise argparse.ArgumentTypeError(f"must be 0 to {_MOST_PORT}, got {text[:40]}")
     return int(text)
+
+
+_RATE = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
+
+
+def rate(text: str) -> float:
+    """Calls per second as a decimal number in the digits 0-9 (``10``, ``2.5``): ``float()``
+    would also read ``"1_000"``, ``" 5"``, ``"1e3"`` or ``"٣"``. Above 0 is checked with the
+    configuration file's rate (``rate_problem``), so ``0`` says why as a rate."""
+    if not _RATE.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"expected calls per second in digits 0-9, such as 10 or 2.5, got {text[:40]!r}")
+    return float(text)
 
 
 def build_config(args: argparse.Namespace) -> ServerConfig:

@@ -144,9 +144,8 @@ def test_flags_override_the_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "argv",
     [["--sample", "--access-key", "nocolon"], ["--sample", "--config", "/nonexistent.toml"],
-     ["--sample", "--throttle-rate", "0"], ["--sample", "--throttle-rate", "inf"],
-     ["--sample", "--throttle-rate", "nan"], []],
-    ids=["bad-key", "no-config", "zero-rate", "infinite-rate", "nan-rate", "no-data"],
+     ["--sample", "--throttle-rate", "0"], ["--sample", "--throttle-rate", "0.0"], []],
+    ids=["bad-key", "no-config", "zero-rate", "zero-point-rate", "no-data"],
 )
 def test_usage_errors_exit_2(argv: list[str]) -> None:
     err = io.StringIO()
@@ -159,6 +158,19 @@ def test_a_port_that_is_none_is_a_usage_error(port: str, capsys: pytest.CaptureF
     with pytest.raises(SystemExit) as exit_:
         parse("--sample", "--port", port)
     assert exit_.value.code == 2 and "argument --port" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("rate", ["1_000", " 5", "1e3", "٣", "-2", "0x10", "", "inf", "nan"])
+def test_a_throttle_rate_not_written_in_decimal_digits_is_a_usage_error(rate: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # float() read "1_000", " 5", "1e3" and "٣" as rates; a rate is written as 10 or 2.5
+    with pytest.raises(SystemExit) as exit_:
+        parse("--sample", "--throttle-rate", rate)
+    assert exit_.value.code == 2 and "argument --throttle-rate: expected calls per second in digits 0-9" in capsys.readouterr().err
+
+
+def test_a_throttle_rate_in_decimal_digits_is_read() -> None:
+    for text, value in (("7", 7.0), ("2.5", 2.5), (".5", 0.5), ("10.", 10.0)):
+        assert cli.build_config(parse("--throttle-rate", text)).throttle.rate == value
 
 
 @pytest.mark.parametrize("host", ["", "  "])
