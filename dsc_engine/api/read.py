@@ -32,7 +32,7 @@ from dsc_engine.errors import InvalidParameterError, MissingParameterError, Reas
 from dsc_engine.models import Lang
 from dsc_engine.models.records import INT64_MAX, INT64_MIN
 from dsc_engine.wire.catalog import nearest
-from dsc_engine.wire.times import DMS_TIME_SHAPE, parse_dms_time
+from dsc_engine.wire.times import NoSuchTime, parse_dms_time
 from dsc_engine.wire.types import read_integer
 
 E = TypeVar("E", bound=enum.Enum)
@@ -202,15 +202,14 @@ class Reader:
                 return plain
         try:
             return parse_dms_time(value)
-        except ValueError as exc:
-            if isinstance(value, str) and DMS_TIME_SHAPE.match(value):  # the form is right, the time is not
-                detail = str(exc).rpartition("no such date or time ")[2]  # Python's words: "(day is out of range ...)"
-                raise invalid(
-                    name,
-                    value,
-                    f"{_shown(value)} has the form yyyy-MM-dd HH:mm:ss but there is no such date or time {detail}",
-                    f"{_shown(value, zh=True)} 符合 yyyy-MM-dd HH:mm:ss 格式，但这个日期或时间不存在",
-                ) from None
+        except NoSuchTime as exc:  # the form is right, the time is not
+            raise invalid(
+                name,
+                value,
+                f"{_shown(value)} has the form yyyy-MM-dd HH:mm:ss but there is no such date or time ({exc.reason})",
+                f"{_shown(value, zh=True)} 符合 yyyy-MM-dd HH:mm:ss 格式，但这个日期或时间不存在",
+            ) from None
+        except ValueError:
             raise invalid(
                 name,
                 value,

@@ -48,13 +48,22 @@ WALL_CLOCK_FORMS = '"yyyy-MM-dd" or "yyyy-MM-dd HH:mm:ss[.ffffff]" ("T" for the 
 # ------------------------------------------------------------------------------- the wire form
 
 
+class NoSuchTime(ValueError):
+    """A ``yyyy-MM-dd HH:mm:ss`` string of the right form naming no time (a 30th of February, a
+    25th hour); ``reason`` says which part, in Python's words (``day is out of range for month``)."""
+
+    def __init__(self, text: str, reason: str) -> None:
+        super().__init__(f"{text!r} is not a 'yyyy-MM-dd HH:mm:ss' time: no such date or time ({reason})")
+        self.reason = reason
+
+
 def parse_dms_time(text: object) -> dt.datetime:
     """Parse an exact ``yyyy-MM-dd HH:mm:ss`` string (ASCII digits); raise ``ValueError`` otherwise."""
     if isinstance(text, str) and DMS_TIME_SHAPE.match(text):
         try:
             return dt.datetime.fromisoformat(text)  # the same result as strptime, many times faster
         except ValueError as exc:  # the shape fits but a part is out of range (month 13, hour 25)
-            raise ValueError(f"{text!r} is not a 'yyyy-MM-dd HH:mm:ss' time: no such date or time ({exc})") from None
+            raise NoSuchTime(text, str(exc)) from None
     shown = repr(text) if isinstance(text, str) else f"a {type(text).__name__}"  # any other repr may fail
     raise ValueError(f"{shown} is not a 'yyyy-MM-dd HH:mm:ss' time")
 
