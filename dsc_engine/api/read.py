@@ -181,12 +181,12 @@ class Reader:
         for member in members:
             if member.value == raw:
                 return member
-        allowed = ", ".join(str(m.value) for m in members)
+        allowed = [str(m.value) for m in members]
         raise invalid(
             name,
             self.raw.get(name),
-            f"{_shown(raw)} is not one of {allowed}",
-            f"{_shown(raw, zh=True)} 不是 {allowed} 之一",
+            f"{_shown(raw)} is not one of {', '.join(allowed)}",
+            f"{_shown(raw, zh=True)} 不是 {'、'.join(allowed)} 之一",  # as Lang's and the filter grammar's lists
         )
 
     def wall_clock(self, name: str, *, required: bool = False) -> dt.datetime | None:

@@ -65,8 +65,10 @@ def test_switches_echoes_and_negations() -> None:
 
 def test_documented_values_are_the_only_ones_a_request_takes() -> None:
     assert read_request(MASKING, {"Status": "-1"}).filter() == ast.Compare("Status", ast.CompareOp.EQ, -1)
-    with pytest.raises(InvalidParameterError, match="5 is not one of -1, 0, 1, 2, 3, 4"):
+    with pytest.raises(InvalidParameterError, match="5 is not one of -1, 0, 1, 2, 3, 4") as refused:
         read_request(MASKING, {"Status": "5"})
+    # in Chinese a list of values is joined with 、 as Lang's and the filter grammar's are (it was ", ")
+    assert refused.value.reason.zh == "5 不是 -1、0、1、2、3、4 之一"
 
 
 @pytest.mark.parametrize(
