@@ -12,6 +12,7 @@ way); :meth:`SignedClient.exchange` gives the answer as it came, bytes and heade
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -153,23 +154,54 @@ class SignedClient:
         answer = self.exchange(request)
         return answer.status, json.loads(answer.body)
 
-    def exchange(self, request: PreparedRequest) -> RawAnswer:
+    def exchange(self, request: PreparedRequest, *, most: int | None = None) -> RawAnswer:
         """Send ``request`` and return the answer as it came, an error status or a redirect too
         (never followed). A failure to connect or read raises ``OSError`` (``urllib.error.URLError``
-        is one)."""
+        is one); a body of more than ``most`` bytes raises :class:`AnswerTooLong` once ``most + 1``
+        are read (the rest is never read)."""
         http = urllib.request.Request(
             request.url, data=request.body or None, headers=dict(request.headers), method=request.method
         )
         try:
             with _OPENER.open(http, timeout=self.timeout) as response:
-                return _raw(response.status, response.reason, response.headers.items(), response.read())
+                return _raw(response.status, response.reason, response.headers.items(), _body(response, most))
         except urllib.error.HTTPError as exc:
             with exc:
-                return _raw(exc.code, str(exc.reason), exc.headers.items(), exc.read())
+                return _raw(exc.code, str(exc.reason), exc.headers.items(), _body(exc, most))
 
     def call(self, action: str, params: Mapping[str, str], **options: Any) -> tuple[int, dict[str, Any]]:
         """:meth:`prepare` and :meth:`send` in one step."""
         return self.send(self.prepare(action, params, **options))
+
+
+class AnswerTooLong(Exception):
+    """An answer's body was longer than the caller would hold (``SignedClient.exchange``'s ``most``)."""
+
+    def __init__(self, most: int) -> None:
+        super().__init__(f"its body is longer than {most:,} bytes")
+        self.most = most
+
+
+def _body(response: Any, most: int | None) -> bytes:
+    """The body of ``response`` (an ``http.client.HTTPResponse``), at most ``most`` bytes. Read
+    by a size, a body the connection cut short is no error by itself: what its ``Content-Length``
+    promised and did not come is (``IncompleteRead``, as a whole read raises)."""
+    if most is None:
+        return response.read()  # type: ignore[no-any-return]
+    parts: list[bytes] = []
+    size = 0
+    while size <= most:
+        part = response.read(most + 1 - size)
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    if size > most:
+        raise AnswerTooLong(most)
+    body = b"".join(parts)
+    if getattr(response, "length", None):  # bytes promised that never came
+        raise http.client.IncompleteRead(body, response.length)
+    return body
 
 
 def _raw(status: int, reason: str, headers: Iterable[tuple[str, str]], body: bytes) -> RawAnswer:

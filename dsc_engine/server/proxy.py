@@ -29,8 +29,8 @@ routing parameters left out). An answer that is not a JSON object (a gateway's H
 not one replay reads (``NaN``, a key given twice, nested too deeply: ``replay.load_json``; a line
 longer than ``sources.MAX_LINE``), is
 returned to the caller but not captured, and counted; a call refused by the proxy itself, or that
-never reached the upstream or got no whole HTTP answer (``ServiceUnavailable``, 503), is not
-captured either.
+never reached the upstream or got no whole HTTP answer, or one whose body is longer than a capture
+line may be (read no further than that: ``ServiceUnavailable``, 503), is not captured either.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ from dsc_engine.server.app import (
     served_method,
 )
 from dsc_engine.server.auth import AnyCredentials, Authenticator, is_v2_signed
-from dsc_engine.server.client import RawAnswer, SignedClient
+from dsc_engine.server.client import AnswerTooLong, RawAnswer, SignedClient
 from dsc_engine.server.config import ServerConfig
 from dsc_engine.server.errors import internal_error, to_api_error
 from dsc_engine.server.request import HttpRequest, read_request
@@ -213,8 +213,12 @@ class RecordingProxy:
             target.endpoint, key.access_key_id, key.access_key_secret,
             security_token=key.security_token, timeout=self.timeout, protocol=target.protocol,
         )
-        try:
-            return client.exchange(client.prepare(action, params, version=version))
+        try:  # a body longer than a capture line holds could not be captured: it is not held either
+            return client.exchange(client.prepare(action, params, version=version), most=sources.MAX_LINE)
+        except AnswerTooLong as exc:
+            raise RequestRejected(
+                "ServiceUnavailable", f"the upstream {target.url} answered a body longer than the {exc.most:,} bytes"
+                " a capture line holds; not read further") from None
         except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:  # the last: cut short, not HTTP
             reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
             raise RequestRejected("ServiceUnavailable", f"the upstream {target.url} did not answer: {reason}") from None

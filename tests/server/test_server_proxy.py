@@ -468,7 +468,8 @@ def test_an_upstream_answer_longer_than_a_capture_line_may_be_is_returned_not_ca
     from dsc_engine.io import sources
 
     monkeypatch.setattr(sources, "MAX_LINE", 4096)
-    body = json.dumps({"TotalCount": 1, "Items": [{"SqlText": "x" * 5000}]}).encode()
+    body = json.dumps({"TotalCount": 1, "Items": [{"SqlText": "x" * 4040}]}).encode()
+    assert len(body) <= 4096  # a longer body is not even read whole (next test)
 
     def big(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         start_response("200 OK", [("Content-Type", "application/json")])
@@ -477,6 +478,42 @@ def test_an_upstream_answer_longer_than_a_capture_line_may_be_is_returned_not_ca
     answer, rec = _two_calls_through(cloud, big)
     assert answer.body == body
     assert [call["params"] for call in rec.calls()] == [{"PageSize": "5"}] and rec.proxy.not_captured == 1
+
+
+def test_an_upstream_body_longer_than_a_capture_line_is_not_read_whole(
+    cloud: TestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The proxy read an upstream's body whole, whatever its size, before finding it too long to
+    capture: it reads one byte past what a capture line holds (MAX_LINE, lowered here) and
+    answers ServiceUnavailable. The upstream here promises 1 GiB, sends 10,000 bytes and waits."""
+    from dsc_engine.io import sources
+
+    monkeypatch.setattr(sources, "MAX_LINE", 4096)
+    listener = socket.create_server(("127.0.0.1", 0))
+    done = threading.Event()
+
+    def answer_once() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1073741824\r\n\r\n"
+                               + b"[" * 10_000)
+            done.wait(10)  # the rest never comes
+
+    thread = threading.Thread(target=answer_once, daemon=True)
+    thread.start()
+    rec = Recording(cloud, upstreams=[Target.parse(f"http://127.0.0.1:{listener.getsockname()[1]}")], timeout=8.0)
+    try:
+        client = SignedClient(rec.server.endpoint, rec.local.id, rec.local.secret)
+        status, body = client.call("DescribeAuditLogs", {})
+        assert (status, body["Code"]) == (503, "ServiceUnavailable")
+        assert "answered a body longer than the 4,096 bytes a capture line holds" in body["Message"]
+        assert rec.calls() == []
+    finally:
+        done.set()
+        rec.server.stop()
+        thread.join(5)
+        listener.close()
 
 
 @pytest.mark.parametrize("option", [["--strict"], ["--kind", "audit"], ["--keep-duplicates"]])
