@@ -19,6 +19,7 @@ server down (``docs/server.md``, "Limits"):
 
 from __future__ import annotations
 
+import email.errors
 import io
 import json
 import logging
@@ -54,13 +55,18 @@ STOP_GRACE = 10.0
 #: with one status; any other status (none in the standard library today) is sent as
 #: ``InvalidParameter``.
 HTTP_LAYER_CODES: Mapping[HTTPStatus, str] = {
-    HTTPStatus.BAD_REQUEST: "InvalidParameter",  # a malformed request line or version
+    HTTPStatus.BAD_REQUEST: "InvalidParameter",  # a malformed request line, version or header line
     HTTPStatus.REQUEST_URI_TOO_LONG: "RequestURITooLong",  # a request line above 64 KiB
     HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE: "RequestHeaderFieldsTooLarge",
     HTTPStatus.HTTP_VERSION_NOT_SUPPORTED: "HTTPVersionNotSupported",  # HTTP/2.0 or later
     HTTPStatus.NOT_IMPLEMENTED: "UnsupportedHTTPMethod",  # sent as 405, as the application does
 }
 
+
+#: What ``email`` (under ``http.client``) records for a header line that is no header field: a
+#: line without a colon, or with a space before it, ends the header section there and the lines
+#: after it are dropped; a first line starting with a space belongs to no field.
+_MALFORMED_HEAD = (email.errors.MissingHeaderBodySeparatorDefect, email.errors.FirstHeaderLineIsContinuationDefect)
 
 #: The most header fields a request may have (431 beyond). ``http.server`` reads the limit from
 #: ``http.client._MAXHEADERS``, a process-wide setting that other libraries change
@@ -171,6 +177,12 @@ class _Handler(WSGIRequestHandler):
         HTTP/0.9 refused: ``http.server`` takes ``GET /path`` as an HTTP/0.9 request, whose
         answer is the bare body, without a status line or headers."""
         if not super().parse_request():
+            return False
+        if any(isinstance(defect, _MALFORMED_HEAD) for defect in self.headers.defects):
+            # ``http.client`` stops reading header fields at a line that is none (no colon, a
+            # space before the colon, a NUL in the name) and drops that line and every one after
+            # it, a Content-Length or Authorization too: RFC 9112 section 5.1 asks a 400.
+            self.send_error(HTTPStatus.BAD_REQUEST, "a header line is not 'Name: value'")
             return False
         if self.request_version == "HTTP/0.9":
             self.send_error(HTTPStatus.BAD_REQUEST, "HTTP/0.9 is not served; send HTTP/1.0 or HTTP/1.1")

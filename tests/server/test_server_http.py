@@ -265,6 +265,24 @@ def test_malformed_requests_get_json_errors_with_their_request_id(
     assert headers.get("x-acs-request-id") == body["RequestId"]
 
 
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"Host: x\r\nno colon here\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 3",
+        b"Host: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length : 3",
+        b" Host: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 3",
+    ],
+    ids=["line-without-colon", "space-before-colon", "first-line-folded"],
+)
+def test_a_header_line_that_is_no_field_is_refused_not_dropped(server: RunningServer, head: bytes) -> None:
+    # http.client stops at such a line and drops it with every header after it: the body's
+    # Content-Length was lost and the request served without its form parameters (RFC 9112 5.1)
+    status, headers, body = raw(server, b"POST /?Action=DescribeAuditLogs HTTP/1.1\r\n" + head + b"\r\n\r\nA=1")
+    assert (status, body["Code"]) == (400, "InvalidParameter"), body
+    assert "header line" in body["Message"]
+    assert headers["x-acs-request-id"] == body["RequestId"]
+
+
 def _exchange(server: RunningServer, data: bytes) -> tuple[str, dict[str, str], bytes]:
     """Send raw bytes; the status line, the headers and the body bytes of the answer."""
     with socket.create_connection((server.host, server.port), timeout=5) as sock:
