@@ -40,6 +40,7 @@ from dsc_engine.server.app import ALLOW, CONTENT_TYPE, Application, WsgiApp
 from dsc_engine.server.arrivals import Arrival, Gatherer
 from dsc_engine.server.config import DEFAULT_REQUEST_TIMEOUT, Limits
 from dsc_engine.server.errors import to_api_error
+from dsc_engine.server.request import header_text
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer, WriteableBuffer
@@ -228,7 +229,7 @@ class _Handler(WSGIRequestHandler):
             RequestRejected(service_code, f"{status.phrase}: {message or status.description}"),
             product=SDDP,
             request_id=request_id,
-            host=self.headers.get("Host", "localhost") if getattr(self, "headers", None) else "localhost",
+            host=header_text(self.headers.get("Host", "localhost")) if getattr(self, "headers", None) else "localhost",
         )
         code = error.http_status
         payload = json.dumps(error.body).encode("utf-8")

@@ -76,6 +76,12 @@ def header_text(value: str) -> str:
         return value
 
 
+def request_host(environ: Mapping[str, Any]) -> str:
+    """The ``Host`` a request names, read as every header value is (:func:`header_text`), else
+    the server's name: what an answer's ``HostId`` echoes."""
+    return header_text(str(environ.get("HTTP_HOST") or environ.get("SERVER_NAME") or "localhost"))
+
+
 def _headers(environ: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
     headers: dict[str, tuple[str, ...]] = {}
     for key, value in environ.items():

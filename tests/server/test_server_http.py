@@ -283,6 +283,16 @@ def test_a_header_line_that_is_no_field_is_refused_not_dropped(server: RunningSe
     assert headers["x-acs-request-id"] == body["RequestId"]
 
 
+@pytest.mark.parametrize("more", [b"", b"no colon here\r\n"], ids=["application", "http-host"])
+def test_the_host_id_is_the_host_as_sent_in_utf_8(server: RunningServer, more: bytes) -> None:
+    # a UTF-8 Host was echoed as its Latin-1 reading ("ä¾\x8bã\x81\x88.jp"), by the application
+    # and by the HTTP host's own refusals (here of a malformed header line), unlike every other
+    # header value
+    head = "GET /?Action=DescribeAuditLogs HTTP/1.1\r\nHost: 例え.jp\r\n".encode()
+    status, _, body = raw(server, head + more + b"\r\n")
+    assert (status, body["HostId"]) == (400, "例え.jp")
+
+
 def _exchange(server: RunningServer, data: bytes) -> tuple[str, dict[str, str], bytes]:
     """Send raw bytes; the status line, the headers and the body bytes of the answer."""
     with socket.create_connection((server.host, server.port), timeout=5) as sock:
