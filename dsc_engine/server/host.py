@@ -174,9 +174,11 @@ class _Handler(WSGIRequestHandler):
         self.wfile = _ResponseWriter(self.connection, self.timeout)
 
     def parse_request(self) -> bool:
-        """``http.server``'s parsing, with the header count held to :data:`MAX_HEADERS`, and
-        HTTP/0.9 refused: ``http.server`` takes ``GET /path`` as an HTTP/0.9 request, whose
-        answer is the bare body, without a status line or headers."""
+        """``http.server``'s parsing, with the header count held to :data:`MAX_HEADERS`,
+        HTTP/0.9 refused (``http.server`` takes ``GET /path`` as an HTTP/0.9 request, whose
+        answer is the bare body, without a status line or headers), and so is a head that would
+        be read otherwise than it was sent: a line that is no header field, two ``Host`` or two
+        ``Content-Type`` headers."""
         if not super().parse_request():
             return False
         if any(isinstance(defect, _MALFORMED_HEAD) for defect in self.headers.defects):
@@ -195,6 +197,9 @@ class _Handler(WSGIRequestHandler):
         if len(self.headers.get_all("Host") or ()) > 1:  # no one host: HTTP/1.1 asks a 400
             self.send_error(HTTPStatus.BAD_REQUEST, "more than one Host header")
             return False
+        if len(self.headers.get_all("Content-Type") or ()) > 1:  # wsgiref would keep the first
+            self.send_error(HTTPStatus.BAD_REQUEST, "more than one Content-Type header")
+            return False
         return True
 
     def handle(self) -> None:
@@ -206,12 +211,15 @@ class _Handler(WSGIRequestHandler):
             log.debug("connection from %s dropped: %s", self.client_address[0], exc)
 
     def get_environ(self) -> dict[str, Any]:
-        """``wsgiref``'s environ, except that duplicate Content-Length headers stay visible.
+        """``wsgiref``'s environ, except that duplicate Content-Length headers stay visible and
+        a request without a Content-Type has none (``wsgiref`` would say ``text/plain``).
 
         ``wsgiref`` keeps the first Content-Length and drops the others; joining them with ``,``
         (as it does for other repeated headers) lets the application refuse the request.
         """
         environ: dict[str, Any] = super().get_environ()
+        if self.headers.get("Content-Type") is None:  # wsgiref says text/plain, which was not sent
+            del environ["CONTENT_TYPE"]
         lengths = self.headers.get_all("Content-Length") or []
         if len(lengths) > 1:
             environ["CONTENT_LENGTH"] = ",".join(value.strip() for value in lengths)

@@ -175,9 +175,10 @@ def _form(body: bytes, content_type: str) -> tuple[tuple[str, str], ...]:
         if key.lower() == "charset":
             charset = value.strip().strip('"').lower()
     if media.strip().lower() != FORM or charset not in ("", "utf-8", "utf8"):
+        given = f"content type {content_type!r}" if content_type.strip() else "no Content-Type"
         raise RequestRejected(
             "UnsupportedMediaType",
-            f"The request body has content type {content_type!r}; only {FORM} "
+            f"The request body has {given}; only {FORM} "
             "(UTF-8) is accepted, or send every parameter in the query string.",
         )
     return _decode_pairs(body, "request body")

@@ -247,11 +247,15 @@ def test_a_signed_time_not_written_yyyy_mm_ddThh_mm_ssZ_in_ascii_digits_is_refus
         (b"GET /?Action=DescribeAuditLogs HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, "InvalidParameter"),
         # a method is case-sensitive (RFC 9110 9.1): "get" is no GET (it was served as one)
         (b"get /?Action=DescribeAuditLogs HTTP/1.1\r\nHost: x\r\n\r\n", 405, "UnsupportedHTTPMethod"),
+        # two Content-Types: the first was taken and the second dropped unseen
+        (b"POST /?Action=DescribeAuditLogs HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded"
+         b"\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nA=1", 400, "InvalidParameter"),
     ],
     ids=[
         "bad-utf8-query", "repeated", "long-query", "huge-request-line", "big-body", "json-body",
         "bad-utf8-body", "bad-length", "chunked", "delete", "path", "no-action", "xml", "conflict",
         "unsigned", "garbage", "http-0.9", "http-2", "many-headers", "two-hosts", "lower-case-method",
+        "two-content-types",
     ],
 )
 def test_malformed_requests_get_json_errors_with_their_request_id(
@@ -291,6 +295,14 @@ def test_the_host_id_is_the_host_as_sent_in_utf_8(server: RunningServer, more: b
     head = "GET /?Action=DescribeAuditLogs HTTP/1.1\r\nHost: 例え.jp\r\n".encode()
     status, _, body = raw(server, head + more + b"\r\n")
     assert (status, body["HostId"]) == (400, "例え.jp")
+
+
+def test_a_body_without_a_content_type_is_told_so(server: RunningServer) -> None:
+    # the refusal said the body had content type 'text/plain', which the client never sent
+    head = b"POST /?Action=DescribeAuditLogs HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+    status, _, body = raw(server, head + b"\r\nA=1")
+    assert (status, body["Code"]) == (415, "UnsupportedMediaType")
+    assert "no Content-Type" in body["Message"] and "text/plain" not in body["Message"]
 
 
 def _exchange(server: RunningServer, data: bytes) -> tuple[str, dict[str, str], bytes]:
