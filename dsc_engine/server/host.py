@@ -69,6 +69,9 @@ HTTP_LAYER_CODES: Mapping[HTTPStatus, str] = {
 #: after it are dropped; a first line starting with a space belongs to no field.
 _MALFORMED_HEAD = (email.errors.MissingHeaderBodySeparatorDefect, email.errors.FirstHeaderLineIsContinuationDefect)
 
+#: The longest request line ``wsgiref`` reads (a longer one is ``RequestURITooLong``).
+MAX_REQUEST_LINE = 65536
+
 #: The most header fields a request may have (431 beyond). ``http.server`` reads the limit from
 #: ``http.client._MAXHEADERS``, a process-wide setting that other libraries change
 #: (clickhouse-connect, the ClickHouse backend's driver, sets it to 10,000 when imported), so the
@@ -179,7 +182,15 @@ class _Handler(WSGIRequestHandler):
         answer is the bare body, without a status line or headers), and so is a head that would
         be read otherwise than it was sent: a line that is no header field, two ``Host`` or two
         ``Content-Type`` headers."""
+        while self.raw_requestline in (b"\r\n", b"\n"):  # ignored before the request line (RFC 9112 2.2)
+            self.raw_requestline = self.rfile.readline(MAX_REQUEST_LINE + 1)
+        if len(self.raw_requestline) > MAX_REQUEST_LINE:  # as wsgiref checks the first line read
+            self.requestline = self.request_version = self.command = ""
+            self.send_error(HTTPStatus.REQUEST_URI_TOO_LONG)
+            return False
         if not super().parse_request():
+            if self.raw_requestline and not self.requestline.split():  # http.server answers nothing
+                self.send_error(HTTPStatus.BAD_REQUEST, "the request line is blank")
             return False
         if any(isinstance(defect, _MALFORMED_HEAD) for defect in self.headers.defects):
             # ``http.client`` stops reading header fields at a line that is none (no colon, a

@@ -182,6 +182,10 @@ def test_a_head_longer_than_is_read_ahead_is_header_fields_too_large(engine: Eng
         (b"POST / HTTP/1.1\r\nContent-Length: " + b"9" * 5000 + b"\r\n\r\n", True),
         (b"\x00garbage\r\n", True),  # not a request line: answered from it alone
         (b"GET / HTTP/1.1\r\nX: " + b"a" * (arrivals.MAX_HEAD_BYTES + 10), None),
+        # empty lines before the request line are ignored: neither a head ended nor a bad line
+        (b"\r\n\r\nPOST / HTTP/1.1\r\nContent-Length: 5\r\n", False),
+        (b"\r\n\nPOST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nabc", False),
+        (b"\r\nPOST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nabcde", True),
     ],
 )
 def test_request_arrived(data: bytes, arrived: bool | None) -> None:
@@ -197,6 +201,7 @@ def test_request_arrived(data: bytes, arrived: bool | None) -> None:
         (b"POST / HTTP/1.0\r\nExpect: 100-continue\r\n\r\n", False),  # no 1xx to HTTP/1.0
         (b"POST / HTTP/1.1\r\nExpect: 100-continue\r\n", False),  # the head goes on
         (b"POST / HTTP/1.1\r\nX-Expect: 100-continue\r\n\r\n", False),
+        (b"\r\nPOST / HTTP/1.1\r\nExpect: 100-continue\r\n\r\n", True),  # after an empty line
     ],
 )
 def test_awaits_continue(data: bytes, awaits: bool) -> None:

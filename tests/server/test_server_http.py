@@ -305,6 +305,23 @@ def test_a_body_without_a_content_type_is_told_so(server: RunningServer) -> None
     assert "no Content-Type" in body["Message"] and "text/plain" not in body["Message"]
 
 
+@pytest.mark.parametrize("blank", [b"\r\n", b"\n\r\n"])
+def test_empty_lines_before_the_request_line_are_ignored(server: RunningServer, blank: bytes) -> None:
+    # RFC 9112 2.2: the connection was closed without an answer
+    request = client(server).prepare("DescribeAuditLogs", {"PageSize": "3"}, method="GET")
+    target = request.url.split(server.endpoint, 1)[1]
+    head = f"GET {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in request.headers.items())
+    status, _, body = raw(server, blank + head.encode("ascii") + b"\r\n")
+    assert (status, len(body["Items"])) == (200, 3), body
+
+
+def test_a_blank_request_line_is_answered(server: RunningServer) -> None:
+    # http.server closed the connection without a word for a request line of spaces
+    status, headers, body = raw(server, b"   \r\nHost: x\r\n\r\n")
+    assert (status, body["Code"]) == (400, "InvalidParameter")
+    assert headers["x-acs-request-id"] == body["RequestId"]
+
+
 def _exchange(server: RunningServer, data: bytes) -> tuple[str, dict[str, str], bytes]:
     """Send raw bytes; the status line, the headers and the body bytes of the answer."""
     with socket.create_connection((server.host, server.port), timeout=5) as sock:
