@@ -157,6 +157,7 @@ class _ResponseWriter(io.BufferedIOBase):
 
 
 class _Handler(WSGIRequestHandler):
+    raw_requestline: bytes  # set by ``wsgiref``'s handle(), which typeshed leaves untyped
     timeout = SOCKET_TIMEOUT
     #: Seconds the connection has to deliver its whole request (``limits.request_timeout``).
     request_timeout = DEFAULT_REQUEST_TIMEOUT
