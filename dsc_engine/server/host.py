@@ -137,7 +137,10 @@ class _DeadlineReader(io.RawIOBase):
 
 class _ResponseWriter(io.BufferedIOBase):
     """A connection's output: unbuffered, each write bounded by the socket timeout again (the
-    reader may have shortened it to what was left of the request deadline)."""
+    reader may have shortened it to what was left of the request deadline).
+
+    A client that stops reading its answer is dropped when a write times out, as a client that
+    goes away is: ``wsgiref`` printed the timeout's traceback on stderr, as a server fault."""
 
     def __init__(self, sock: socket.socket, idle: float | None) -> None:
         self._sock = sock
@@ -148,7 +151,11 @@ class _ResponseWriter(io.BufferedIOBase):
 
     def write(self, data: ReadableBuffer) -> int:
         self._sock.settimeout(self._idle)
-        self._sock.sendall(data)
+        try:
+            self._sock.sendall(data)
+        except TimeoutError as exc:  # wsgiref lets a client that hangs up go quietly, not this
+            log.debug("connection dropped: its client read none of the answer for %s s", self._idle)
+            raise ConnectionAbortedError("the client stopped reading the answer") from exc
         with memoryview(data) as view:
             return view.nbytes
 

@@ -269,6 +269,29 @@ class Slow:
             self.answered.set()
 
 
+def test_a_client_that_stops_reading_its_answer_is_dropped_quietly(
+    engine: Engine, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    # wsgiref printed a TimeoutError traceback on stderr when a write of the answer timed out
+    answered = threading.Event()
+
+    def large(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        answered.set()
+        return [b"x" * (32 << 20)]  # more than any socket buffers hold
+
+    running = RunningServer(large, socket_timeout=0.3, limits=Limits())
+    caplog.set_level("DEBUG", logger="dsc_engine.server")
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        with running:  # stopping waits for the request being served, with the client still there
+            sock.connect((running.host, running.port))
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")  # and never read the answer
+            assert answered.wait(5)
+    assert "Traceback" not in capsys.readouterr().err
+    assert "read none of the answer" in caplog.text
+
+
 def _call_in_background(running: RunningServer) -> tuple[threading.Thread, list[int]]:
     statuses: list[int] = []
     client = SignedClient(running.endpoint, KEY.id, KEY.secret, timeout=10)
