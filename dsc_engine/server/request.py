@@ -118,9 +118,11 @@ def _decode_pairs(raw: bytes, where: str) -> tuple[tuple[str, str], ...]:
 
 
 def _content_length(environ: Mapping[str, Any], limits: Limits) -> int:
-    if environ.get("HTTP_TRANSFER_ENCODING"):
+    coding = str(environ.get("HTTP_TRANSFER_ENCODING") or "").strip()
+    if coding:  # chunked, or any other coding: a body's length must be told by Content-Length
         raise RequestRejected(
-            "LengthRequired", "Chunked request bodies are not accepted; send Content-Length."
+            "LengthRequired",
+            f"A request body sent with Transfer-Encoding {coding[:40]!r} is not accepted; send Content-Length.",
         )
     text = str(environ.get("CONTENT_LENGTH") or "").strip(" \t")
     if not text:

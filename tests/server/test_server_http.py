@@ -322,6 +322,15 @@ def test_a_blank_request_line_is_answered(server: RunningServer) -> None:
     assert headers["x-acs-request-id"] == body["RequestId"]
 
 
+@pytest.mark.parametrize("coding", ["chunked", "gzip", "gzip, chunked"])
+def test_a_transfer_coded_body_is_refused_naming_its_coding(server: RunningServer, coding: str) -> None:
+    # every coding was refused as "Chunked request bodies are not accepted", gzip too
+    head = f"POST /?Action=DescribeAuditLogs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: {coding}\r\n"
+    status, _, body = raw(server, head.encode() + b"\r\n0\r\n\r\n")
+    assert (status, body["Code"]) == (411, "LengthRequired")
+    assert f"Transfer-Encoding {coding!r}" in body["Message"] and "Content-Length" in body["Message"]
+
+
 def _exchange(server: RunningServer, data: bytes) -> tuple[str, dict[str, str], bytes]:
     """Send raw bytes; the status line, the headers and the body bytes of the answer."""
     with socket.create_connection((server.host, server.port), timeout=5) as sock:
