@@ -239,8 +239,8 @@ class Gatherer:
 
     def _expire(self, selector: selectors.BaseSelector, now: float) -> None:
         for arrival in [a for a in self._waiting.values() if now >= min(a.deadline, a.idle_deadline)]:
-            if _HEAD_END.search(arrival.data, _head_start(arrival.data), MAX_HEAD_BYTES + 4):  # the body is late: say so
-                self._ready_up(selector, arrival)
+            if _HEAD_END.search(arrival.data, _head_start(arrival.data), MAX_HEAD_BYTES + 4):
+                self._ready_up(selector, arrival)  # the head ended, the body is late: say so
             else:
                 log.debug("connection from %s dropped: its request did not arrive in time", arrival.address)
                 self._drop(selector, arrival)

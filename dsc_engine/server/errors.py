@@ -31,7 +31,8 @@ InvalidParameter                               400   invalid UTF-8, repeated par
                                                      Content-Length not 1-19 ASCII digits or
                                                      given twice, a malformed request line
                                                      or an HTTP/0.9 one, a header line that
-                                                     is not ``Name: value``
+                                                     is not ``Name: value``, a header value
+                                                     folded over lines or holding a NUL
 MissingAction                                  400   neither x-acs-action nor Action given
 InvalidApi.NotFound                            404   a path other than ``/``
 UnsupportedHTTPMethod                          405   a method other than GET or POST

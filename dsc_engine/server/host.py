@@ -23,6 +23,7 @@ import email.errors
 import io
 import json
 import logging
+import re
 import socket
 import socketserver
 import threading
@@ -71,6 +72,9 @@ _MALFORMED_HEAD = (email.errors.MissingHeaderBodySeparatorDefect, email.errors.F
 
 #: The longest request line ``wsgiref`` reads (a longer one is ``RequestURITooLong``).
 MAX_REQUEST_LINE = 65536
+
+#: What a header value may not hold: a line break (a value folded onto the next line) or a NUL.
+_FOLDED_OR_NUL = re.compile(r"[\r\n\x00]")
 
 #: The most header fields a request may have (431 beyond). ``http.server`` reads the limit from
 #: ``http.client._MAXHEADERS``, a process-wide setting that other libraries change
@@ -205,6 +209,11 @@ class _Handler(WSGIRequestHandler):
             # space before the colon, a NUL in the name) and drops that line and every one after
             # it, a Content-Length or Authorization too: RFC 9112 section 5.1 asks a 400.
             self.send_error(HTTPStatus.BAD_REQUEST, "a header line is not 'Name: value'")
+            return False
+        if any(_FOLDED_OR_NUL.search(value) for value in self.headers.values()):
+            # RFC 9112 5.2 and RFC 9110 5.5: a value folded over lines (obs-fold) or holding a NUL
+            # is refused, never read with its line break (a folded Content-Length was '\r\n 3')
+            self.send_error(HTTPStatus.BAD_REQUEST, "a header value is folded over lines or holds a NUL")
             return False
         if self.request_version == "HTTP/0.9":
             self.send_error(HTTPStatus.BAD_REQUEST, "HTTP/0.9 is not served; send HTTP/1.0 or HTTP/1.1")

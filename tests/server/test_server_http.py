@@ -287,6 +287,24 @@ def test_a_header_line_that_is_no_field_is_refused_not_dropped(server: RunningSe
     assert headers["x-acs-request-id"] == body["RequestId"]
 
 
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"Host: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length:\r\n 3",
+        b"Host: x\r\nUser-Agent: a\r\n\tb\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 3",
+        b"Host: x\x00y\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 3",
+    ],
+    ids=["folded-content-length", "folded-user-agent", "nul-in-host"],
+)
+def test_a_folded_header_value_or_one_with_a_nul_is_refused(server: RunningServer, head: bytes) -> None:
+    # RFC 9112 5.2: obs-fold was kept in the value (a Content-Length was read as '\r\n 3', a
+    # folded header reached the signature check as 'a\r\n\tb'); a NUL was echoed in HostId
+    status, headers, body = raw(server, b"POST /?Action=DescribeAuditLogs HTTP/1.1\r\n" + head + b"\r\n\r\nA=1")
+    assert (status, body["Code"]) == (400, "InvalidParameter"), body
+    assert "header value" in body["Message"]
+    assert headers["x-acs-request-id"] == body["RequestId"]
+
+
 @pytest.mark.parametrize("more", [b"", b"no colon here\r\n"], ids=["application", "http-host"])
 def test_the_host_id_is_the_host_as_sent_in_utf_8(server: RunningServer, more: bytes) -> None:
     # a UTF-8 Host was echoed as its Latin-1 reading ("ä¾\x8bã\x81\x88.jp"), by the application
