@@ -192,8 +192,8 @@ class _Handler(WSGIRequestHandler):
         """``http.server``'s parsing, with the header count held to :data:`MAX_HEADERS`,
         HTTP/0.9 refused (``http.server`` takes ``GET /path`` as an HTTP/0.9 request, whose
         answer is the bare body, without a status line or headers), and so is a head that would
-        be read otherwise than it was sent: a line that is no header field, two ``Host`` or two
-        ``Content-Type`` headers."""
+        be read otherwise than it was sent: a line that is no header field, a value folded over
+        lines or holding a NUL, two ``Host`` or two ``Content-Type`` headers."""
         while self.raw_requestline in (b"\r\n", b"\n"):  # ignored before the request line (RFC 9112 2.2)
             self.raw_requestline = self.rfile.readline(MAX_REQUEST_LINE + 1)
         if len(self.raw_requestline) > MAX_REQUEST_LINE:  # as wsgiref checks the first line read
