@@ -282,7 +282,9 @@ class _Handler(WSGIRequestHandler):
             self.send_header("Allow", ALLOW)
         self.send_header("Connection", "close")
         self.end_headers()
-        if self.command != "HEAD":
+        # the command is unset when the request line itself is refused (HTTP/2.0 and later)
+        method = self.command or next(iter(getattr(self, "requestline", "").split()), "")
+        if method != "HEAD":
             self.wfile.write(payload)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib signature)

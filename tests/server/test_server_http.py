@@ -369,10 +369,19 @@ def test_a_refused_method_is_told_the_allowed_ones(server: RunningServer, method
     assert headers["allow"] == "GET, POST"
 
 
-def test_an_answer_to_head_has_no_body(server: RunningServer) -> None:
+@pytest.mark.parametrize(
+    ("request_bytes", "code"),
+    [
+        (b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n", "405"),
+        # refused by the HTTP host before the method was taken from the request line: had a body
+        (b"HEAD / HTTP/2.0\r\nHost: x\r\n\r\n", "505"),
+        (b"HEAD / HTTP/1.1\r\nHost: x\r\nno colon\r\n\r\n", "400"),
+    ],
+)
+def test_an_answer_to_head_has_no_body(server: RunningServer, request_bytes: bytes, code: str) -> None:
     # RFC 9110: a HEAD answer ends with its headers; the JSON error body was sent after them
-    status, headers, body = _exchange(server, b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n")
-    assert status.split()[1] == "405" and int(headers["content-length"]) > 0
+    status, headers, body = _exchange(server, request_bytes)
+    assert status.split()[1] == code and int(headers["content-length"]) > 0
     assert body == b""
 
 
