@@ -158,7 +158,7 @@ class _ResponseWriter(io.BufferedIOBase):
         try:
             self._sock.sendall(data)
         except TimeoutError as exc:  # wsgiref lets a client that hangs up go quietly, not this
-            log.debug("connection dropped: its client read none of the answer for %s s", self._idle)
+            log.debug("connection dropped: its client read no more of the answer for %s s", self._idle)
             raise ConnectionAbortedError("the client stopped reading the answer") from exc
         with memoryview(data) as view:
             return view.nbytes
