@@ -4,6 +4,7 @@ whole-request deadline, shutdown while full."""
 from __future__ import annotations
 
 import socket
+import socketserver
 import threading
 import time
 from collections.abc import Iterator
@@ -290,6 +291,26 @@ def test_a_client_that_stops_reading_its_answer_is_dropped_quietly(
             assert answered.wait(5)
     assert "Traceback" not in capsys.readouterr().err
     assert "read no more of the answer" in caplog.text
+
+
+def test_a_request_no_thread_could_be_started_for_leaves_the_server_serving(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the exception ended the thread that gathers requests: every later request went unanswered
+    starts = socketserver.ThreadingMixIn.process_request
+    failures = [RuntimeError("can't start new thread")]
+
+    def start_once_failing(self: Any, request: Any, client_address: Any) -> None:
+        if failures:
+            raise failures.pop()
+        starts(self, request, client_address)
+
+    monkeypatch.setattr(socketserver.ThreadingMixIn, "process_request", start_once_failing)
+    with serving(engine, Limits()) as running:
+        client = SignedClient(running.endpoint, KEY.id, KEY.secret, timeout=5)
+        with pytest.raises(OSError):  # dropped: no thread to answer it
+            client.call("DescribeAuditLogs", {})
+        assert client.call("DescribeAuditLogs", {})[0] == 200
 
 
 def _call_in_background(running: RunningServer) -> tuple[threading.Thread, list[int]]:
