@@ -32,7 +32,7 @@ from dsc_engine.io.jsontext import utf8_text
 from dsc_engine.server.auth import Authenticator, Caller, is_v2_signed
 from dsc_engine.server.config import ServerConfig
 from dsc_engine.server.errors import internal_error, invalid_parameter, to_api_error
-from dsc_engine.server.request import HttpRequest, read_request
+from dsc_engine.server.request import HttpRequest, read_request, request_host
 from dsc_engine.server.throttle import Throttle
 
 log = logging.getLogger("dsc_engine.server")
@@ -211,7 +211,7 @@ class Application:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
         request_id = new_request_id()
-        host = str(environ.get("HTTP_HOST") or environ.get("SERVER_NAME") or "localhost")
+        host = request_host(environ)
         action: str | None = None
         version: str | None = None
         limits = self.config.limits

@@ -31,6 +31,8 @@ MAX_WAITING = 1_000
 MAX_HEAD_BYTES = 256 * 1024
 _READ = 64 * 1024
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
+#: Empty lines a client may send before its request line, which are ignored (RFC 9112 section 2.2).
+_BLANK_LINES = re.compile(rb"(?:\r?\n)*")
 _CONTENT_LENGTH = re.compile(rb"^content-length[ \t]*:[ \t]*([^\r\n]*?)[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
 _EXPECT_CONTINUE = re.compile(rb"^expect[ \t]*:[ \t]*100-continue[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
 #: The interim answer to a request that announced ``Expect: 100-continue`` (RFC 9110 §10.1.1).
@@ -65,6 +67,12 @@ class Arrival:
         self.sock.close()
 
 
+def _head_start(data: bytes | bytearray) -> int:
+    """Where the request line starts: past the empty lines before it, which are ignored."""
+    match = _BLANK_LINES.match(data, 0, MAX_HEAD_BYTES)
+    return match.end() if match else 0
+
+
 def request_arrived(data: bytes | bytearray, max_body: int) -> bool | None:
     """Whether ``data`` holds a whole request: ``True``; ``False`` while more must come; ``None``
     when the head is longer than :data:`MAX_HEAD_BYTES` without ending.
@@ -73,10 +81,11 @@ def request_arrived(data: bytes | bytearray, max_body: int) -> bool | None:
     words, a missing, repeated, malformed or too large ``Content-Length``) counts as whole at the
     end of its head: it is answered without its body being read.
     """
-    end = _HEAD_END.search(data, 0, MAX_HEAD_BYTES + 4)
+    start = _head_start(data)
+    end = _HEAD_END.search(data, start, MAX_HEAD_BYTES + 4)
     if end is None:
-        first = data.find(b"\n", 0, MAX_HEAD_BYTES)
-        if first >= 0 and len(data[:first].split()) != 3:
+        first = data.find(b"\n", start, MAX_HEAD_BYTES)
+        if first >= 0 and len(data[start:first].split()) != 3:
             return True  # not "METHOD target HTTP/x.y": answered from the line alone
         return None if len(data) > MAX_HEAD_BYTES else False
     lengths = _CONTENT_LENGTH.findall(data, 0, end.start())
@@ -90,10 +99,11 @@ def awaits_continue(data: bytes | bytearray) -> bool:
     """Whether the head in ``data`` (which has ended; its body has not all arrived) announces
     ``Expect: 100-continue`` from an HTTP/1.1 client: such a client waits for ``100 Continue``
     (or a final answer) before it sends the body."""
-    end = _HEAD_END.search(data, 0, MAX_HEAD_BYTES + 4)
+    start = _head_start(data)
+    end = _HEAD_END.search(data, start, MAX_HEAD_BYTES + 4)
     if end is None:
         return False
-    line = data[: data.find(b"\n")].split()
+    line = data[start : data.find(b"\n", start)].split()
     return len(line) == 3 and line[2] == b"HTTP/1.1" and _EXPECT_CONTINUE.search(data, 0, end.start()) is not None
 
 
@@ -229,8 +239,8 @@ class Gatherer:
 
     def _expire(self, selector: selectors.BaseSelector, now: float) -> None:
         for arrival in [a for a in self._waiting.values() if now >= min(a.deadline, a.idle_deadline)]:
-            if _HEAD_END.search(arrival.data, 0, MAX_HEAD_BYTES + 4):  # the body is late: say so
-                self._ready_up(selector, arrival)
+            if _HEAD_END.search(arrival.data, _head_start(arrival.data), MAX_HEAD_BYTES + 4):
+                self._ready_up(selector, arrival)  # the head ended, the body is late: say so
             else:
                 log.debug("connection from %s dropped: its request did not arrive in time", arrival.address)
                 self._drop(selector, arrival)

@@ -78,6 +78,12 @@ def parse_timestamp(text: str, where: str) -> float:
     raise _incomplete(f"{where} {text!r} is not a UTC time of the form YYYY-MM-DDThh:mm:ssZ")
 
 
+def received_name(name: str) -> str:
+    """The lower-case name a header signed as ``name`` has in an :class:`HttpRequest`: a WSGI
+    server (PEP 3333) hands ``my_header`` and ``my-header`` over alike, as ``my-header``."""
+    return name.replace("_", "-")
+
+
 def is_v2_signed(request: HttpRequest) -> bool:
     """Whether ``request`` is signed with HMAC-SHA1 (v2): a ``Signature`` parameter, no ``Authorization``."""
     return request.header("authorization") is None and _has_signature_param(request)
@@ -243,10 +249,14 @@ class Authenticator:
         signed = fields["SignedHeaders"].split(";")
         if any(name != name.lower() or not name for name in signed) or len(set(signed)) != len(signed):
             raise _incomplete("SignedHeaders must list distinct lower-case header names")
+        # PEP 3333 hands a header over as HTTP_<NAME> with "-" and "_" alike, so a header the
+        # client sent and signed as my_header is here as my-header: signed under its own name.
+        received = {name: received_name(name) for name in signed}
         for name in signed:
-            if name not in request.headers:
+            if received[name] not in request.headers:
                 raise _incomplete(f"signed header {name!r} is not in the request")
-        unsigned = [n for n in request.headers if (n.startswith("x-acs-") or n == "host") and n not in signed]
+        covered = set(received.values())
+        unsigned = [n for n in request.headers if (n.startswith("x-acs-") or n == "host") and n not in covered]
         if unsigned:
             raise _incomplete(f"headers {', '.join(sorted(unsigned))} must be signed")
         for name in _V3_REQUIRED_HEADERS:
@@ -263,8 +273,9 @@ class Authenticator:
             raise _incomplete("x-acs-content-sha256 must be a lower-case hex hash (SHA-256, or SM3)")
         if declared != payload_hash:
             raise RequestRejected("SignatureDoesNotMatch", "x-acs-content-sha256 is not the body's hash")
+        values = {name: request.headers[received[name]] for name in signed}
         canonical = signing.v3_canonical_request(
-            request.method, request.path, request.query, request.headers, signed, payload_hash
+            request.method, request.path, request.query, values, signed, payload_hash
         )
         expected = signing.v3_signature(canonical, key.secret, algorithm)
         if not signing.same_signature(fields["Signature"], expected):

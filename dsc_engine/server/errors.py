@@ -30,13 +30,15 @@ InvalidParameter                               400   invalid UTF-8, repeated par
                                                      header, Format not JSON,
                                                      Content-Length not 1-19 ASCII digits or
                                                      given twice, a malformed request line
-                                                     or an HTTP/0.9 one
+                                                     or an HTTP/0.9 one, a header line that
+                                                     is not ``Name: value``, a header value
+                                                     folded over lines or holding a NUL
 MissingAction                                  400   neither x-acs-action nor Action given
 InvalidApi.NotFound                            404   a path other than ``/``
 UnsupportedHTTPMethod                          405   a method other than GET or POST
 RequestTimeout                                 408   the body did not arrive within
                                                      ``limits.request_timeout``, or stalled
-LengthRequired                                 411   a chunked body (send Content-Length)
+LengthRequired                                 411   a Transfer-Encoding body (send Content-Length)
 RequestEntityTooLarge                          413   body above ``limits.max_body_bytes``
 RequestURITooLong                              414   query string above ``limits.max_query_bytes``
                                                      (or a request line above 64 KiB)

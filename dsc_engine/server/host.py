@@ -19,9 +19,11 @@ server down (``docs/server.md``, "Limits"):
 
 from __future__ import annotations
 
+import email.errors
 import io
 import json
 import logging
+import re
 import socket
 import socketserver
 import threading
@@ -39,6 +41,7 @@ from dsc_engine.server.app import ALLOW, CONTENT_TYPE, Application, WsgiApp
 from dsc_engine.server.arrivals import Arrival, Gatherer
 from dsc_engine.server.config import DEFAULT_REQUEST_TIMEOUT, Limits
 from dsc_engine.server.errors import to_api_error
+from dsc_engine.server.request import header_text
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer, WriteableBuffer
@@ -54,13 +57,24 @@ STOP_GRACE = 10.0
 #: with one status; any other status (none in the standard library today) is sent as
 #: ``InvalidParameter``.
 HTTP_LAYER_CODES: Mapping[HTTPStatus, str] = {
-    HTTPStatus.BAD_REQUEST: "InvalidParameter",  # a malformed request line or version
+    HTTPStatus.BAD_REQUEST: "InvalidParameter",  # a malformed request line, version or header line
     HTTPStatus.REQUEST_URI_TOO_LONG: "RequestURITooLong",  # a request line above 64 KiB
     HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE: "RequestHeaderFieldsTooLarge",
     HTTPStatus.HTTP_VERSION_NOT_SUPPORTED: "HTTPVersionNotSupported",  # HTTP/2.0 or later
     HTTPStatus.NOT_IMPLEMENTED: "UnsupportedHTTPMethod",  # sent as 405, as the application does
 }
 
+
+#: What ``email`` (under ``http.client``) records for a header line that is no header field: a
+#: line without a colon, or with a space before it, ends the header section there and the lines
+#: after it are dropped; a first line starting with a space belongs to no field.
+_MALFORMED_HEAD = (email.errors.MissingHeaderBodySeparatorDefect, email.errors.FirstHeaderLineIsContinuationDefect)
+
+#: The longest request line ``wsgiref`` reads (a longer one is ``RequestURITooLong``).
+MAX_REQUEST_LINE = 65536
+
+#: What a header value may not hold: a line break (a value folded onto the next line) or a NUL.
+_FOLDED_OR_NUL = re.compile(r"[\r\n\x00]")
 
 #: The most header fields a request may have (431 beyond). ``http.server`` reads the limit from
 #: ``http.client._MAXHEADERS``, a process-wide setting that other libraries change
@@ -127,7 +141,10 @@ class _DeadlineReader(io.RawIOBase):
 
 class _ResponseWriter(io.BufferedIOBase):
     """A connection's output: unbuffered, each write bounded by the socket timeout again (the
-    reader may have shortened it to what was left of the request deadline)."""
+    reader may have shortened it to what was left of the request deadline).
+
+    A client that stops reading its answer is dropped when a write times out, as a client that
+    goes away is: ``wsgiref`` printed the timeout's traceback on stderr, as a server fault."""
 
     def __init__(self, sock: socket.socket, idle: float | None) -> None:
         self._sock = sock
@@ -138,7 +155,11 @@ class _ResponseWriter(io.BufferedIOBase):
 
     def write(self, data: ReadableBuffer) -> int:
         self._sock.settimeout(self._idle)
-        self._sock.sendall(data)
+        try:
+            self._sock.sendall(data)
+        except TimeoutError as exc:  # wsgiref lets a client that hangs up go quietly, not this
+            log.debug("connection dropped: its client read no more of the answer for %s s", self._idle)
+            raise ConnectionAbortedError("the client stopped reading the answer") from exc
         with memoryview(data) as view:
             return view.nbytes
 
@@ -147,6 +168,7 @@ class _ResponseWriter(io.BufferedIOBase):
 
 
 class _Handler(WSGIRequestHandler):
+    raw_requestline: bytes  # set by ``wsgiref``'s handle(), which typeshed leaves untyped
     timeout = SOCKET_TIMEOUT
     #: Seconds the connection has to deliver its whole request (``limits.request_timeout``).
     request_timeout = DEFAULT_REQUEST_TIMEOUT
@@ -167,10 +189,31 @@ class _Handler(WSGIRequestHandler):
         self.wfile = _ResponseWriter(self.connection, self.timeout)
 
     def parse_request(self) -> bool:
-        """``http.server``'s parsing, with the header count held to :data:`MAX_HEADERS`, and
-        HTTP/0.9 refused: ``http.server`` takes ``GET /path`` as an HTTP/0.9 request, whose
-        answer is the bare body, without a status line or headers."""
+        """``http.server``'s parsing, with the header count held to :data:`MAX_HEADERS`,
+        HTTP/0.9 refused (``http.server`` takes ``GET /path`` as an HTTP/0.9 request, whose
+        answer is the bare body, without a status line or headers), and so is a head that would
+        be read otherwise than it was sent: a line that is no header field, a value folded over
+        lines or holding a NUL, two ``Host`` or two ``Content-Type`` headers."""
+        while self.raw_requestline in (b"\r\n", b"\n"):  # ignored before the request line (RFC 9112 2.2)
+            self.raw_requestline = self.rfile.readline(MAX_REQUEST_LINE + 1)
+        if len(self.raw_requestline) > MAX_REQUEST_LINE:  # as wsgiref checks the first line read
+            self.requestline = self.request_version = self.command = ""
+            self.send_error(HTTPStatus.REQUEST_URI_TOO_LONG)
+            return False
         if not super().parse_request():
+            if self.raw_requestline and not self.requestline.split():  # http.server answers nothing
+                self.send_error(HTTPStatus.BAD_REQUEST, "the request line is blank")
+            return False
+        if any(isinstance(defect, _MALFORMED_HEAD) for defect in self.headers.defects):
+            # ``http.client`` stops reading header fields at a line that is none (no colon, a
+            # space before the colon, a NUL in the name) and drops that line and every one after
+            # it, a Content-Length or Authorization too: RFC 9112 section 5.1 asks a 400.
+            self.send_error(HTTPStatus.BAD_REQUEST, "a header line is not 'Name: value'")
+            return False
+        if any(_FOLDED_OR_NUL.search(value) for value in self.headers.values()):
+            # RFC 9112 5.2 and RFC 9110 5.5: a value folded over lines (obs-fold) or holding a NUL
+            # is refused, never read with its line break (a folded Content-Length was '\r\n 3')
+            self.send_error(HTTPStatus.BAD_REQUEST, "a header value is folded over lines or holds a NUL")
             return False
         if self.request_version == "HTTP/0.9":
             self.send_error(HTTPStatus.BAD_REQUEST, "HTTP/0.9 is not served; send HTTP/1.0 or HTTP/1.1")
@@ -181,6 +224,9 @@ class _Handler(WSGIRequestHandler):
             return False
         if len(self.headers.get_all("Host") or ()) > 1:  # no one host: HTTP/1.1 asks a 400
             self.send_error(HTTPStatus.BAD_REQUEST, "more than one Host header")
+            return False
+        if len(self.headers.get_all("Content-Type") or ()) > 1:  # wsgiref would keep the first
+            self.send_error(HTTPStatus.BAD_REQUEST, "more than one Content-Type header")
             return False
         return True
 
@@ -193,12 +239,15 @@ class _Handler(WSGIRequestHandler):
             log.debug("connection from %s dropped: %s", self.client_address[0], exc)
 
     def get_environ(self) -> dict[str, Any]:
-        """``wsgiref``'s environ, except that duplicate Content-Length headers stay visible.
+        """``wsgiref``'s environ, except that duplicate Content-Length headers stay visible and
+        a request without a Content-Type has none (``wsgiref`` would say ``text/plain``).
 
         ``wsgiref`` keeps the first Content-Length and drops the others; joining them with ``,``
         (as it does for other repeated headers) lets the application refuse the request.
         """
         environ: dict[str, Any] = super().get_environ()
+        if self.headers.get("Content-Type") is None:  # wsgiref says text/plain, which was not sent
+            del environ["CONTENT_TYPE"]
         lengths = self.headers.get_all("Content-Length") or []
         if len(lengths) > 1:
             environ["CONTENT_LENGTH"] = ",".join(value.strip() for value in lengths)
@@ -216,7 +265,7 @@ class _Handler(WSGIRequestHandler):
             RequestRejected(service_code, f"{status.phrase}: {message or status.description}"),
             product=SDDP,
             request_id=request_id,
-            host=self.headers.get("Host", "localhost") if getattr(self, "headers", None) else "localhost",
+            host=header_text(self.headers.get("Host", "localhost")) if getattr(self, "headers", None) else "localhost",
         )
         code = error.http_status
         payload = json.dumps(error.body).encode("utf-8")
@@ -233,7 +282,9 @@ class _Handler(WSGIRequestHandler):
             self.send_header("Allow", ALLOW)
         self.send_header("Connection", "close")
         self.end_headers()
-        if self.command != "HEAD":
+        # the command is unset when the request line itself is refused (HTTP/2.0 and later)
+        method = self.command or next(iter(getattr(self, "requestline", "").split()), "")
+        if method != "HEAD":
             self.wfile.write(payload)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib signature)
@@ -301,10 +352,13 @@ class ThreadingWsgiServer(socketserver.ThreadingMixIn, WSGIServer):
             # An Arrival stands for the socket here: socketserver only hands it to the handler
             # (setup() unwraps it) and to shutdown_request (it has shutdown and close).
             super().process_request(arrival, arrival.address)  # type: ignore[arg-type]
-        except BaseException:
+        except Exception:
+            # no thread for it (RuntimeError "can't start new thread" when the process has no
+            # more): this connection is dropped, and the gathering thread, which calls this,
+            # goes on with the others; raising ended it, and no request was answered after
+            log.exception("could not start a thread for the request from %s; connection dropped", arrival.address)
             self._ended()
             arrival.close()
-            raise
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         try:

@@ -69,7 +69,7 @@ from dsc_engine.server.auth import AnyCredentials, Authenticator, is_v2_signed
 from dsc_engine.server.client import AnswerTooLong, RawAnswer, SignedClient
 from dsc_engine.server.config import ServerConfig
 from dsc_engine.server.errors import internal_error, to_api_error
-from dsc_engine.server.request import HttpRequest, read_request
+from dsc_engine.server.request import HttpRequest, read_request, request_host
 
 log = logging.getLogger("dsc_engine.server.proxy")
 
@@ -165,7 +165,7 @@ class RecordingProxy:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
         request_id = new_request_id()
-        host = str(environ.get("HTTP_HOST") or environ.get("SERVER_NAME") or "localhost")
+        host = request_host(environ)
         action: str | None = None
         version: str | None = None
         try:

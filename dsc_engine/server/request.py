@@ -76,6 +76,12 @@ def header_text(value: str) -> str:
         return value
 
 
+def request_host(environ: Mapping[str, Any]) -> str:
+    """The ``Host`` a request names, read as every header value is (:func:`header_text`), else
+    the server's name: what an answer's ``HostId`` echoes."""
+    return header_text(str(environ.get("HTTP_HOST") or environ.get("SERVER_NAME") or "localhost"))
+
+
 def _headers(environ: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
     headers: dict[str, tuple[str, ...]] = {}
     for key, value in environ.items():
@@ -112,9 +118,11 @@ def _decode_pairs(raw: bytes, where: str) -> tuple[tuple[str, str], ...]:
 
 
 def _content_length(environ: Mapping[str, Any], limits: Limits) -> int:
-    if environ.get("HTTP_TRANSFER_ENCODING"):
+    coding = str(environ.get("HTTP_TRANSFER_ENCODING") or "").strip()
+    if coding:  # chunked, or any other coding: a body's length must be told by Content-Length
         raise RequestRejected(
-            "LengthRequired", "Chunked request bodies are not accepted; send Content-Length."
+            "LengthRequired",
+            f"A request body sent with Transfer-Encoding {coding[:40]!r} is not accepted; send Content-Length.",
         )
     text = str(environ.get("CONTENT_LENGTH") or "").strip(" \t")
     if not text:
@@ -169,9 +177,10 @@ def _form(body: bytes, content_type: str) -> tuple[tuple[str, str], ...]:
         if key.lower() == "charset":
             charset = value.strip().strip('"').lower()
     if media.strip().lower() != FORM or charset not in ("", "utf-8", "utf8"):
+        given = f"content type {content_type!r}" if content_type.strip() else "no Content-Type"
         raise RequestRejected(
             "UnsupportedMediaType",
-            f"The request body has content type {content_type!r}; only {FORM} "
+            f"The request body has {given}; only {FORM} "
             "(UTF-8) is accepted, or send every parameter in the query string.",
         )
     return _decode_pairs(body, "request body")

@@ -4,6 +4,7 @@ whole-request deadline, shutdown while full."""
 from __future__ import annotations
 
 import socket
+import socketserver
 import threading
 import time
 from collections.abc import Iterator
@@ -182,6 +183,10 @@ def test_a_head_longer_than_is_read_ahead_is_header_fields_too_large(engine: Eng
         (b"POST / HTTP/1.1\r\nContent-Length: " + b"9" * 5000 + b"\r\n\r\n", True),
         (b"\x00garbage\r\n", True),  # not a request line: answered from it alone
         (b"GET / HTTP/1.1\r\nX: " + b"a" * (arrivals.MAX_HEAD_BYTES + 10), None),
+        # empty lines before the request line are ignored: neither a head ended nor a bad line
+        (b"\r\n\r\nPOST / HTTP/1.1\r\nContent-Length: 5\r\n", False),
+        (b"\r\n\nPOST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nabc", False),
+        (b"\r\nPOST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nabcde", True),
     ],
 )
 def test_request_arrived(data: bytes, arrived: bool | None) -> None:
@@ -197,6 +202,7 @@ def test_request_arrived(data: bytes, arrived: bool | None) -> None:
         (b"POST / HTTP/1.0\r\nExpect: 100-continue\r\n\r\n", False),  # no 1xx to HTTP/1.0
         (b"POST / HTTP/1.1\r\nExpect: 100-continue\r\n", False),  # the head goes on
         (b"POST / HTTP/1.1\r\nX-Expect: 100-continue\r\n\r\n", False),
+        (b"\r\nPOST / HTTP/1.1\r\nExpect: 100-continue\r\n\r\n", True),  # after an empty line
     ],
 )
 def test_awaits_continue(data: bytes, awaits: bool) -> None:
@@ -262,6 +268,49 @@ class Slow:
             return list(self.app(environ, start_response))
         finally:
             self.answered.set()
+
+
+def test_a_client_that_stops_reading_its_answer_is_dropped_quietly(
+    engine: Engine, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    # wsgiref printed a TimeoutError traceback on stderr when a write of the answer timed out
+    answered = threading.Event()
+
+    def large(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        answered.set()
+        return [b"x" * (32 << 20)]  # more than any socket buffers hold
+
+    running = RunningServer(large, socket_timeout=0.3, limits=Limits())
+    caplog.set_level("DEBUG", logger="dsc_engine.server")
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        with running:  # stopping waits for the request being served, with the client still there
+            sock.connect((running.host, running.port))
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")  # and never read the answer
+            assert answered.wait(5)
+    assert "Traceback" not in capsys.readouterr().err
+    assert "read no more of the answer" in caplog.text
+
+
+def test_a_request_no_thread_could_be_started_for_leaves_the_server_serving(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the exception ended the thread that gathers requests: every later request went unanswered
+    starts = socketserver.ThreadingMixIn.process_request
+    failures = [RuntimeError("can't start new thread")]
+
+    def start_once_failing(self: Any, request: Any, client_address: Any) -> None:
+        if failures:
+            raise failures.pop()
+        starts(self, request, client_address)
+
+    monkeypatch.setattr(socketserver.ThreadingMixIn, "process_request", start_once_failing)
+    with serving(engine, Limits()) as running:
+        client = SignedClient(running.endpoint, KEY.id, KEY.secret, timeout=5)
+        with pytest.raises(OSError):  # dropped: no thread to answer it
+            client.call("DescribeAuditLogs", {})
+        assert client.call("DescribeAuditLogs", {})[0] == 200
 
 
 def _call_in_background(running: RunningServer) -> tuple[threading.Thread, list[int]]:

@@ -247,11 +247,15 @@ def test_a_signed_time_not_written_yyyy_mm_ddThh_mm_ssZ_in_ascii_digits_is_refus
         (b"GET /?Action=DescribeAuditLogs HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, "InvalidParameter"),
         # a method is case-sensitive (RFC 9110 9.1): "get" is no GET (it was served as one)
         (b"get /?Action=DescribeAuditLogs HTTP/1.1\r\nHost: x\r\n\r\n", 405, "UnsupportedHTTPMethod"),
+        # two Content-Types: the first was taken and the second dropped unseen
+        (b"POST /?Action=DescribeAuditLogs HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded"
+         b"\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nA=1", 400, "InvalidParameter"),
     ],
     ids=[
         "bad-utf8-query", "repeated", "long-query", "huge-request-line", "big-body", "json-body",
         "bad-utf8-body", "bad-length", "chunked", "delete", "path", "no-action", "xml", "conflict",
         "unsigned", "garbage", "http-0.9", "http-2", "many-headers", "two-hosts", "lower-case-method",
+        "two-content-types",
     ],
 )
 def test_malformed_requests_get_json_errors_with_their_request_id(
@@ -263,6 +267,86 @@ def test_malformed_requests_get_json_errors_with_their_request_id(
     assert headers["Content-Type"] == CONTENT_TYPE
     assert set(body) == {"RequestId", "HostId", "Code", "Message", "Recommend"}
     assert headers.get("x-acs-request-id") == body["RequestId"]
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"Host: x\r\nno colon here\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 3",
+        b"Host: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length : 3",
+        b" Host: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 3",
+    ],
+    ids=["line-without-colon", "space-before-colon", "first-line-folded"],
+)
+def test_a_header_line_that_is_no_field_is_refused_not_dropped(server: RunningServer, head: bytes) -> None:
+    # http.client stops at such a line and drops it with every header after it: the body's
+    # Content-Length was lost and the request served without its form parameters (RFC 9112 5.1)
+    status, headers, body = raw(server, b"POST /?Action=DescribeAuditLogs HTTP/1.1\r\n" + head + b"\r\n\r\nA=1")
+    assert (status, body["Code"]) == (400, "InvalidParameter"), body
+    assert "header line" in body["Message"]
+    assert headers["x-acs-request-id"] == body["RequestId"]
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"Host: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length:\r\n 3",
+        b"Host: x\r\nUser-Agent: a\r\n\tb\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 3",
+        b"Host: x\x00y\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 3",
+    ],
+    ids=["folded-content-length", "folded-user-agent", "nul-in-host"],
+)
+def test_a_folded_header_value_or_one_with_a_nul_is_refused(server: RunningServer, head: bytes) -> None:
+    # RFC 9112 5.2: obs-fold was kept in the value (a Content-Length was read as '\r\n 3', a
+    # folded header reached the signature check as 'a\r\n\tb'); a NUL was echoed in HostId
+    status, headers, body = raw(server, b"POST /?Action=DescribeAuditLogs HTTP/1.1\r\n" + head + b"\r\n\r\nA=1")
+    assert (status, body["Code"]) == (400, "InvalidParameter"), body
+    assert "header value" in body["Message"]
+    assert headers["x-acs-request-id"] == body["RequestId"]
+
+
+@pytest.mark.parametrize("more", [b"", b"no colon here\r\n"], ids=["application", "http-host"])
+def test_the_host_id_is_the_host_as_sent_in_utf_8(server: RunningServer, more: bytes) -> None:
+    # a UTF-8 Host was echoed as its Latin-1 reading ("ä¾\x8bã\x81\x88.jp"), by the application
+    # and by the HTTP host's own refusals (here of a malformed header line), unlike every other
+    # header value
+    head = "GET /?Action=DescribeAuditLogs HTTP/1.1\r\nHost: 例え.jp\r\n".encode()
+    status, _, body = raw(server, head + more + b"\r\n")
+    assert (status, body["HostId"]) == (400, "例え.jp")
+
+
+def test_a_body_without_a_content_type_is_told_so(server: RunningServer) -> None:
+    # the refusal said the body had content type 'text/plain', which the client never sent
+    head = b"POST /?Action=DescribeAuditLogs HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+    status, _, body = raw(server, head + b"\r\nA=1")
+    assert (status, body["Code"]) == (415, "UnsupportedMediaType")
+    assert "no Content-Type" in body["Message"] and "text/plain" not in body["Message"]
+
+
+@pytest.mark.parametrize("blank", [b"\r\n", b"\n\r\n"])
+def test_empty_lines_before_the_request_line_are_ignored(server: RunningServer, blank: bytes) -> None:
+    # RFC 9112 2.2: the connection was closed without an answer
+    request = client(server).prepare("DescribeAuditLogs", {"PageSize": "3"}, method="GET")
+    target = request.url.split(server.endpoint, 1)[1]
+    head = f"GET {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in request.headers.items())
+    status, _, body = raw(server, blank + head.encode("ascii") + b"\r\n")
+    assert (status, len(body["Items"])) == (200, 3), body
+
+
+def test_a_blank_request_line_is_answered(server: RunningServer) -> None:
+    # http.server closed the connection without a word for a request line of spaces
+    status, headers, body = raw(server, b"   \r\nHost: x\r\n\r\n")
+    assert (status, body["Code"]) == (400, "InvalidParameter")
+    assert headers["x-acs-request-id"] == body["RequestId"]
+
+
+@pytest.mark.parametrize("coding", ["chunked", "gzip", "gzip, chunked"])
+def test_a_transfer_coded_body_is_refused_naming_its_coding(server: RunningServer, coding: str) -> None:
+    # every coding was refused as "Chunked request bodies are not accepted", gzip too
+    head = f"POST /?Action=DescribeAuditLogs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: {coding}\r\n"
+    status, _, body = raw(server, head.encode() + b"\r\n0\r\n\r\n")
+    assert (status, body["Code"]) == (411, "LengthRequired")
+    assert f"Transfer-Encoding {coding!r}" in body["Message"] and "Content-Length" in body["Message"]
 
 
 def _exchange(server: RunningServer, data: bytes) -> tuple[str, dict[str, str], bytes]:
@@ -285,10 +369,19 @@ def test_a_refused_method_is_told_the_allowed_ones(server: RunningServer, method
     assert headers["allow"] == "GET, POST"
 
 
-def test_an_answer_to_head_has_no_body(server: RunningServer) -> None:
+@pytest.mark.parametrize(
+    ("request_bytes", "code"),
+    [
+        (b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n", "405"),
+        # refused by the HTTP host before the method was taken from the request line: had a body
+        (b"HEAD / HTTP/2.0\r\nHost: x\r\n\r\n", "505"),
+        (b"HEAD / HTTP/1.1\r\nHost: x\r\nno colon\r\n\r\n", "400"),
+    ],
+)
+def test_an_answer_to_head_has_no_body(server: RunningServer, request_bytes: bytes, code: str) -> None:
     # RFC 9110: a HEAD answer ends with its headers; the JSON error body was sent after them
-    status, headers, body = _exchange(server, b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n")
-    assert status.split()[1] == "405" and int(headers["content-length"]) > 0
+    status, headers, body = _exchange(server, request_bytes)
+    assert status.split()[1] == code and int(headers["content-length"]) > 0
     assert body == b""
 
 

@@ -391,6 +391,17 @@ def test_a_header_the_http_layer_cannot_send_fails_in_the_mock_as_in_production(
     assert str(mocked.value.inner_exception) == str(real.value.inner_exception)
 
 
+def test_a_signed_header_named_with_an_underscore_verifies_in_the_mock() -> None:
+    # the environ names it my-trace-id, as a WSGI server does: the signature check with keys
+    # configured refused the request as IncompleteSignature
+    runtime = RuntimeOptions(extends_parameters=ExtendsParameters(headers={"my_trace_id": "1"}))
+    key = AccessKey(id="LTAIunderscore", secret="underscore-secret")
+    with dsc_engine.mock(generate("audit", 3, seed=1), access_keys=[key]):
+        config = _config(endpoint=SDDP_ENDPOINT, access_key_id=key.id, access_key_secret=key.secret)
+        answer = SddpClient(config).describe_audit_logs_with_options(DescribeAuditLogsRequest(), runtime)
+    assert answer.body.total_count == 3
+
+
 @pytest.mark.parametrize("value", [123, None, "a\r\nX-Injected: 1", " leading", "trailing\n"])
 def test_a_header_requests_refuses_fails_in_the_mock_as_in_production(value: object) -> None:
     # requests checks every header before sending (check_header_validity): a value that is not

@@ -14,6 +14,7 @@ from alibabacloud_dms_enterprise20181101.client import Client as DmsClient
 from alibabacloud_sddp20190103 import models as sddp_models
 from alibabacloud_sddp20190103.client import Client as SddpClient
 from alibabacloud_tea_openapi.models import Config
+from darabonba.runtime import ExtendsParameters, RuntimeOptions
 from Tea.exceptions import TeaException
 
 import dsc_engine
@@ -125,6 +126,20 @@ def test_a_non_ascii_user_agent_from_the_async_client_verifies(
     config = server.sdk_config(user_agent=user_agent, signature_algorithm=algorithm)
     request = sddp_models.DescribeAuditLogsRequest(page_size=1)
     assert asyncio.run(SddpClient(config).describe_audit_logs_async(request)).status_code == 200
+
+
+@pytest.mark.parametrize("header", ["my_trace_id", "x-acs-trace_id", "x_acs_trace"])
+@pytest.mark.parametrize("algorithm", list(ALGORITHMS.values()), ids=list(ALGORITHMS))
+def test_a_signed_header_named_with_an_underscore_verifies(
+    server: TestServer, header: str, algorithm: str | None
+) -> None:
+    # the SDK signs an extra header under its own name; a WSGI server hands my_trace_id over as
+    # my-trace-id, and the request was refused IncompleteSignature (signed header not in the request)
+    runtime = RuntimeOptions(extends_parameters=ExtendsParameters(headers={header: "trace-1"}))
+    client = SddpClient(server.sdk_config(signature_algorithm=algorithm))
+    request = sddp_models.DescribeAuditLogsRequest(page_size=1)
+    assert client.describe_audit_logs_with_options(request, runtime).status_code == 200
+    assert asyncio.run(client.describe_audit_logs_with_options_async(request, runtime)).status_code == 200
 
 
 @pytest.mark.parametrize("algorithm", list(ALGORITHMS.values()), ids=list(ALGORITHMS))
