@@ -38,7 +38,6 @@ from datetime import UTC, datetime
 
 import attrs
 
-from dsc_engine.api.common import V2_SIGNATURE_PARAMS
 from dsc_engine.errors import RequestRejected, ServerConfigError
 from dsc_engine.server import signing
 from dsc_engine.server.config import DEFAULT_MAX_NONCES, TIME_WINDOW_SECONDS, AccessKey
