@@ -37,9 +37,10 @@ class ServiceError:
             text = reason.zh if chinese else reason.en
         else:
             text = reason or ""
+        stop = "。" if chinese else "."
         if template is None or ("{name}" in template and not name):
-            return _sentence(text, ".")  # the refusal's own reason is the message
-        return template.format(name=name, reason=_sentence(text, "。" if chinese else "."))
+            return _sentence(text, stop)  # the refusal's own reason is the message
+        return template.format(name=name, reason=_sentence(text, stop))
 
 
 def _sentence(text: str, stop: str) -> str:

@@ -30,6 +30,11 @@ def test_missing_parameters_fixed_messages_and_refusals_worded_by_their_reason()
                        reason="Action is mandatory for this action.")
     assert (worded.http_status, worded.message) == (400, "Action is mandatory for this action.")
     assert all(entry.zh for entry in CATALOGUE.values() if entry.en is not None)
+    # a parameter without a name (``{"": "x"}``) is refused in its reason's words, a Chinese
+    # sentence ending in a Chinese full stop (it ended in ".")
+    unnamed = api_error("InvalidParameter", Lang.ZH_CN, product="Sddp", request_id="R", host="h", name="",
+                        reason=Reason("DescribeAuditLogs has no parameter named ''", "DescribeAuditLogs 没有名为 '' 的参数"))
+    assert unnamed.message == "DescribeAuditLogs 没有名为 '' 的参数。"
 
 
 def test_a_request_id_is_a_fresh_upper_case_version_4_uuid() -> None:
