@@ -129,7 +129,9 @@ class Gatherer:
         self._take_slot = take_slot
         self._request_timeout = request_timeout
         self._idle = idle
-        self._max_body = max_body
+        #: the largest body read here (a larger one is refused unread); a running server's
+        #: application may be given another (``RunningServer.set_max_body``)
+        self.max_body = max_body
         self._lock = threading.Lock()
         self._incoming: collections.deque[Arrival] = collections.deque()
         self._waiting: dict[int, Arrival] = {}  # by file number, oldest first
@@ -225,7 +227,7 @@ class Gatherer:
         if self._idle is not None:
             arrival.idle_deadline = time.monotonic() + self._idle
         arrival.data += chunk
-        arrived = request_arrived(arrival.data, self._max_body)
+        arrived = request_arrived(arrival.data, self.max_body)
         if not chunk or arrived is not False:  # the client stopped sending, or all is here
             arrival.head_too_long = arrived is None
             self._ready_up(selector, arrival)

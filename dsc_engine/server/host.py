@@ -333,6 +333,12 @@ class ThreadingWsgiServer(socketserver.ThreadingMixIn, WSGIServer):
             max_body=limits.max_body_bytes,
         )
 
+    def set_max_body(self, max_body: int) -> None:
+        """Read bodies up to ``max_body`` bytes before a request is served (the application's
+        ``limits.max_body_bytes``, which it may be given anew: ``TestServer.reset``)."""
+        assert self._arrivals is not None
+        self._arrivals.max_body = max_body
+
     def process_request(self, request: Any, client_address: Any) -> None:
         """Watch the new connection until its whole request has arrived (:class:`Gatherer`)."""
         assert self._arrivals is not None  # set once bound, before any connection is accepted
@@ -420,6 +426,11 @@ class RunningServer:
             name=f"dsc-engine-server:{self.port}", daemon=True,
         )
         self._thread.start()
+
+    def set_max_body(self, max_body: int) -> None:
+        """The application now refuses bodies above ``max_body`` bytes: the host reads up to as
+        many before serving a request (``Expect: 100-continue`` answered, slow senders timed)."""
+        self._server.set_max_body(max_body)
 
     @property
     def endpoint(self) -> str:

@@ -110,6 +110,7 @@ class TestServer:
         self._base = self.server_config = keyed
         self._serving = serving(self._serving.data if data is UNCHANGED else data, self._serving)
         self._app = make_app(self.engine, keyed, self._clock)
+        self._server.set_max_body(keyed.limits.max_body_bytes)
 
     def throttle(self, rate: float = DEFAULT_RATE) -> None:
         """From now until the next reset, throttle as the service does: ``rate`` calls per second

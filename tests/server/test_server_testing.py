@@ -180,6 +180,32 @@ def test_reset_refuses_connection_limits_a_running_server_cannot_change() -> Non
             server.reset(config=ServerConfig(limits=Limits(max_connections=2)))
 
 
+def test_reset_to_a_larger_body_limit_reads_such_bodies_before_serving_them() -> None:
+    """The host reads a body (answering ``Expect: 100-continue``, timing a slow sender) up to
+    the limit it started with: after a reset to a larger one, a body between the two was served
+    unread, and a client waiting for ``100 Continue`` got nothing until it gave up waiting."""
+    import socket
+
+    from dsc_engine.server.client import SignedClient
+
+    with TestServer([], config=ServerConfig(limits=Limits(max_body_bytes=16))) as server:
+        server.reset(config=ServerConfig(limits=Limits(max_body_bytes=65536)))
+        client = SignedClient(server.endpoint, server.access_key.id, server.access_key.secret)
+        request = client.prepare("DescribeAuditLogs", {}, form={"PageSize": "1", "Lang": "en_us", "UserName": "u" * 100})
+        target = request.url.split(server.endpoint, 1)[1]
+        headers = {**request.headers, "Content-Length": str(len(request.body)), "Expect": "100-continue"}
+        head = f"POST {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+        with socket.create_connection(("127.0.0.1", server._server.port), timeout=5) as sock:
+            sock.sendall(head.encode("ascii"))
+            interim = b"HTTP/1.1 100 Continue\r\n\r\n"
+            assert sock.recv(len(interim)) == interim
+            sock.sendall(request.body)
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.0 200 "), answer[:300]
+
+
 def test_reset_without_a_config_keeps_the_last_one_given_and_undoes_throttle() -> None:
     session = Session()
     strict = ServerConfig(throttle=ThrottleConfig(rate=5))
