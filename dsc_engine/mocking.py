@@ -167,19 +167,22 @@ class _Interceptor:
     def _patch(self, core: type, response: type) -> None:
         send = core.__dict__["do_action"]
         send_async = core.__dict__["async_do_action"]
+        # the core's own URL: a request without a host (an empty endpoint) fails as in production
+        compose_url = cast(Callable[[Any], str], getattr(core, "compose_url"))
+        retry_error = getattr(importlib.import_module(core.__module__), "RetryError")
 
         def do_action(request: Any, runtime_option: Any = None) -> Any:
             mock = self.answering(request)
             if mock is None:
                 return send.__func__(request, runtime_option)
-            check_sendable(request)
+            check_sendable(request, compose_url(request), runtime_option, retry_error=retry_error)
             return mock.answer(request, response)
 
         async def async_do_action(request: Any, runtime_option: Any = None) -> Any:
             mock = self.answering(request)
             if mock is None:
                 return await send_async.__func__(request, runtime_option)
-            check_sendable_async(request)
+            check_sendable_async(request, compose_url(request))
             return mock.answer(request, response)
 
         for name, original, replacement in (

@@ -12,9 +12,14 @@ from __future__ import annotations
 
 import io
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import unquote, urlencode
+
+
+#: Milliseconds the SDK cores wait to connect and to read when the runtime options say nothing
+#: (``DEFAULT_CONNECT_TIMEOUT`` and ``DEFAULT_READ_TIMEOUT`` of ``darabonba.core`` and ``Tea.core``).
+SDK_DEFAULT_TIMEOUTS_MS = (5_000, 10_000)
 
 
 def hostname(host: str) -> str:
@@ -52,37 +57,79 @@ def _body(body: object) -> bytes:
     raise TypeError(f"dsc_engine.mock cannot send a request body of type {type(body).__name__}")
 
 
-def check_sendable(request: Any) -> None:
-    """Fail as the synchronous HTTP layer fails on headers it cannot send.
+def check_sendable(
+    request: Any,
+    url: str,
+    runtime_option: Mapping[str, Any] | None = None,
+    *,
+    retry_error: Callable[[str], Exception] = OSError,
+) -> None:
+    """Fail as the synchronous HTTP layer fails on a request it cannot send; ``url`` is the one
+    the SDK's core composed for it (``compose_url``), ``runtime_option`` what the SDK passed,
+    ``retry_error`` the core's ``RetryError``, which it raises for an ``IOError`` of the send.
 
-    ``requests`` checks every header as it prepares the request (``check_header_validity``): a
+    ``requests`` prepares the request first (``PreparedRequest.prepare``): a URL it cannot parse
+    (an endpoint with a space in it, a port that is not a number) is ``InvalidURL``; a header
     value that is neither text nor bytes (a number, ``None``), or one with a line break or
-    leading whitespace, is ``InvalidHeader``. Then it hands the values to ``http.client``, which
-    encodes each as Latin-1: a value outside it (a user agent in Chinese, say) raises
-    ``UnicodeEncodeError``. Either is raised before anything is sent, and the SDK reports it.
-    The same errors are raised here, by the same checks, so code that fails in production fails
-    under the mock too. (The asynchronous layer, aiohttp, sends UTF-8.)
+    leading whitespace, is ``InvalidHeader``. It has no connection adapter for a scheme other than
+    ``http``/``https`` (``Config(protocol="ftp")``): ``InvalidSchema``, which the core reports
+    as a ``RetryError``. Its adapter refuses a
+    timeout of zero or less: ``ValueError``. Then it hands the header values to ``http.client``,
+    which encodes each as Latin-1: a value outside it (a user agent in Chinese, say) raises
+    ``UnicodeEncodeError``. Each is raised before anything is sent, and the SDK reports it. The
+    same errors are raised here, by the same code where it can be called alone, so code that
+    fails in production fails under the mock too. (The asynchronous layer, aiohttp, sends UTF-8.)
     """
-    from requests.utils import check_header_validity  # the SDK's HTTP layer, there with the SDK
+    from requests import PreparedRequest  # the SDK's HTTP layer, there with the SDK
+    from urllib3.util import Timeout as TimeoutSauce  # what requests builds its timeouts with
+    from requests.exceptions import InvalidSchema
 
-    for header in (request.headers or {}).items():
-        check_header_validity(header)
+    body = request.body.encode("utf-8") if isinstance(request.body, str) else request.body
+    PreparedRequest().prepare(method=str(request.method).upper(), url=url, data=body, headers=request.headers)
+    if not url.lower().startswith(("https://", "http://")):  # the adapters a requests Session mounts
+        raise retry_error(str(InvalidSchema(f"No connection adapters were found for {url!r}")))
+    option = runtime_option or {}
+    connect, read = (  # as the core computes them
+        int(option.get(name) or option.get("timeout") or default) / 1000
+        for name, default in zip(("connectTimeout", "readTimeout"), SDK_DEFAULT_TIMEOUTS_MS, strict=True)
+    )
+    try:
+        TimeoutSauce(connect=connect, read=read)
+    except ValueError:  # as requests words it
+        raise ValueError(
+            f"Invalid timeout {(connect, read)}. Pass a (connect, read) timeout tuple, "
+            f"or a single float to set both timeouts to the same value."
+        ) from None
     for value in (request.headers or {}).values():
         if isinstance(value, str):
             value.encode("latin-1")
 
 
-def check_sendable_async(request: Any) -> None:
-    """Fail as the asynchronous HTTP layer fails on headers it cannot send.
+def check_sendable_async(request: Any, url: str) -> None:
+    """Fail as the asynchronous HTTP layer fails on a request it cannot send; ``url`` is the one
+    the SDK's core composed for it (``compose_url``).
 
-    aiohttp serializes the headers as it writes the request, as UTF-8: a value that is not a
-    ``str`` (a number, ``None``, bytes) is a ``TypeError``, a control character (a line break)
-    a ``ValueError``, before anything is sent. The installed aiohttp's own serializer is run
-    here on the same headers, so the same error is raised.
+    aiohttp parses the URL first: one it cannot parse (a port that is not a number) is
+    ``InvalidUrlClientError``, a scheme other than ``http``/``https`` ``NonHttpUrlClientError``.
+    It serializes the headers as it writes the request, as UTF-8: a value that is not a ``str``
+    (a number, ``None``, bytes) is a ``TypeError``, a control character (a line break) a
+    ``ValueError``, before anything is sent. The installed aiohttp's own classes and serializer
+    are used here, so the same error is raised.
     """
-    from aiohttp import http_writer  # the SDK's asynchronous HTTP layer, there with the SDK
+    import aiohttp  # the SDK's asynchronous HTTP layer, there with the SDK
+    from aiohttp import http_writer
     from multidict import CIMultiDict
+    from yarl import URL
 
+    invalid_url = getattr(aiohttp, "InvalidUrlClientError", None)
+    not_http = getattr(aiohttp, "NonHttpUrlClientError", None)
+    if invalid_url is not None and not_http is not None:  # an aiohttp without them: nothing to mirror
+        try:
+            parsed = URL(url)
+        except ValueError as exc:
+            raise invalid_url(url) from exc
+        if parsed.scheme not in aiohttp.TCPConnector.allowed_protocol_schema_set:
+            raise not_http(parsed)
     serialize = getattr(http_writer, "_serialize_headers", None)
     if serialize is not None:  # an aiohttp without it: nothing to mirror
         serialize(f"{str(request.method or 'GET').upper()} / HTTP/1.1", CIMultiDict(request.headers or {}))

@@ -429,6 +429,46 @@ def test_a_header_aiohttp_refuses_fails_in_the_mock_as_in_production(value: obje
         assert outcome(SddpClient(_config(endpoint=SDDP_ENDPOINT))) == real
 
 
+UNSENDABLE = {  # (Config fields, runtime options): the HTTP layer refuses them before any socket
+    "no endpoint (an unset variable)": ({"endpoint": "", "region_id": "cn-hangzhou"}, {}),
+    "a port that is no number": ({"endpoint": SDDP_ENDPOINT + ":443x"}, {}),
+    "a scheme that is not http": ({"endpoint": SDDP_ENDPOINT, "protocol": "ftp"}, {}),
+}
+UNSENDABLE_SYNC = {  # aiohttp sends these (it takes a space in a host name, a timeout below 0)
+    "a space in the endpoint": ({"endpoint": SDDP_ENDPOINT + " "}, {}),
+    "a negative read timeout": ({"endpoint": SDDP_ENDPOINT}, {"read_timeout": -5}),
+}
+
+
+@pytest.mark.parametrize(
+    ("case", "asynchronous"),
+    [(case, False) for case in {**UNSENDABLE, **UNSENDABLE_SYNC}] + [(case, True) for case in UNSENDABLE],
+)
+def test_a_request_the_http_layer_cannot_send_fails_in_the_mock_as_in_production(
+    case: str, asynchronous: bool, no_network: None
+) -> None:
+    # The mock answered these, where production code fails before it opens a socket: an endpoint
+    # read from an unset environment variable passed its tests and failed in production.
+    fields, options = {**UNSENDABLE, **UNSENDABLE_SYNC}[case]
+
+    def outcome() -> tuple[type, type | None, str]:
+        client, runtime = SddpClient(_config(**fields)), RuntimeOptions(**options)
+        try:
+            if asynchronous:
+                asyncio.run(client.describe_audit_logs_with_options_async(DescribeAuditLogsRequest(), runtime))
+            else:
+                client.describe_audit_logs_with_options(DescribeAuditLogsRequest(), runtime)
+        except TeaException as exc:
+            inner = getattr(exc, "inner_exception", None)
+            return type(exc), type(inner), str(inner)
+        return type(None), None, "answered"
+
+    real = outcome()  # the SDK's own HTTP layer, no mock
+    assert real[0] is not type(None) and "a socket was used" not in real[2]
+    with dsc_engine.mock([]):
+        assert outcome() == real
+
+
 # -- the public strategies through the SDK --------------------------------------------------------
 
 SDK_REQUESTS = {
