@@ -210,6 +210,28 @@ def test_other_actions_of_the_products_fail_clearly_without_reaching_the_cloud(n
     assert caught.value.data["statusCode"] == 404
 
 
+@pytest.mark.parametrize(
+    ("kind", "endpoint", "product"),
+    [("dms", SDDP_ENDPOINT, "Sddp"), ("audit", "dms-enterprise.aliyuncs.com", "dms-enterprise"),
+     ("masking", "dms-enterprise.ap-southeast-1.aliyuncs.com", "dms-enterprise")],
+)
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+def test_an_action_at_the_other_products_endpoint_is_not_found_as_in_the_cloud(
+    kind: str, endpoint: str, product: str, asynchronous: bool, records: list[Record], no_network: None
+) -> None:
+    # A DMS client given the Sddp endpoint got the engine's DMS answer from the mock, where the
+    # cloud has no such API there: the misconfigured client passed its tests.
+    with dsc_engine.mock(records), pytest.raises(TeaException) as caught:
+        _send(kind, _config(endpoint=endpoint), asynchronous)
+    assert (caught.value.code, caught.value.data["statusCode"]) == ("InvalidApi.NotFound", 404)
+    assert caught.value.data["HostId"] == endpoint
+    assert f"&product={product}&" in caught.value.data["Recommend"]
+    own = "dms-enterprise.aliyuncs.com" if kind == "dms" else SDDP_ENDPOINT
+    with dsc_engine.mock(records):  # at its own product's endpoint, and at a custom one, answered
+        for answering in (own, "gateway.example.com"):
+            assert _send(kind, _config(endpoint=answering), asynchronous).status_code == 200
+
+
 def test_other_hosts_go_to_the_sdks_own_http_layer(monkeypatch: pytest.MonkeyPatch) -> None:
     sent: list[str] = []
 
