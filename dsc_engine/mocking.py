@@ -304,14 +304,14 @@ class EngineMock:
     ) -> None:
         """A clean state: ``data`` (by default the data given before) served afresh, under
         ``config`` (by default the last one given, at creation or to ``reset``; a ``throttle`` is
-        undone). On a stopped mock this takes effect at the next start."""
-        if data is not UNCHANGED:
-            self._data = kept(data)
-        if config is not None:
-            self._base = checked_config(config, "EngineMock.reset")
-        self.config = self._base
+        undone). On a stopped mock this takes effect at the next start. Data or a configuration
+        that is refused (``RecordError``, ``ServerConfigError``) changes nothing."""
+        kept_data = self._data if data is UNCHANGED else kept(data)
+        base = self._base if config is None else checked_config(config, "EngineMock.reset")
         if self._started:
-            self._serve()
+            fresh = serving(kept_data, self._serving)  # records refused: raised before any change
+            self._serving, self._app = fresh, self._application(fresh.engine, base)
+        self._data, self._base, self.config = kept_data, base, base
 
     def throttle(self, rate: float = DEFAULT_RATE) -> None:
         """From now until the mock stops or is reset, throttle as the service does: ``rate`` calls

@@ -93,7 +93,8 @@ class TestServer:
         nonces forgotten.
 
         The connection limits (``max_connections``, ``request_timeout``) stay those the server
-        started with; a ``config`` asking for others is a :class:`ServerConfigError`.
+        started with; a ``config`` asking for others is a :class:`ServerConfigError`. Data or a
+        configuration that is refused changes nothing.
         """
         keyed = self._base if config is None else self._keyed(checked_config(config, "TestServer.reset"))
         for name, now, asked in zip(
@@ -107,9 +108,9 @@ class TestServer:
                     "TestServer.reset", f"limits.{name}",
                     f"a running server keeps the {now} it started with; start a TestServer for {asked}",
                 )
+        fresh = serving(self._serving.data if data is UNCHANGED else data, self._serving)  # refused: no change
         self._base = self.server_config = keyed
-        self._serving = serving(self._serving.data if data is UNCHANGED else data, self._serving)
-        self._app = make_app(self.engine, keyed, self._clock)
+        self._serving, self._app = fresh, make_app(fresh.engine, keyed, self._clock)
 
     def throttle(self, rate: float = DEFAULT_RATE) -> None:
         """From now until the next reset, throttle as the service does: ``rate`` calls per second

@@ -199,6 +199,28 @@ def test_reset_without_a_config_keeps_the_last_one_given_and_undoes_throttle() -
         assert cloud.config.throttle == strict.throttle
 
 
+def test_a_reset_to_records_refused_changes_nothing() -> None:
+    # A reset to data that fails to load (a JSON object of no known kind) had already taken the
+    # new configuration and data: the server or mock went on answering the old data under a
+    # config it did not apply, and the mock's next start failed on the refused data.
+    kept, strict = generate("audit", 3, seed=4), ServerConfig(throttle=ThrottleConfig(rate=5))
+    refused = [{"NoSuchField": 1}]
+    with TestServer(kept) as server:
+        before = (server.engine, server.server_config)
+        with pytest.raises(RecordError):
+            server.reset(refused, config=strict)
+        assert (server.engine, server.server_config) == before
+        assert Client(server.sdk_config()).describe_audit_logs(DescribeAuditLogsRequest()).body.total_count == 3
+    cloud = EngineMock(kept)
+    with cloud:
+        engine = cloud.engine
+        with pytest.raises(RecordError):
+            cloud.reset(refused, config=strict)
+        assert cloud.engine is engine and cloud.config == UNTHROTTLED
+    with cloud:  # the next start serves the data kept, afresh
+        assert len(cloud.engine.store("audit")) == 3 and cloud.config == UNTHROTTLED
+
+
 def test_session_runs_one_server_per_set_of_connection_limits() -> None:
     session = Session()
     try:
