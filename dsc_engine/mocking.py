@@ -196,7 +196,7 @@ class _Interceptor:
             mock = self.answering(request)
             if mock is None:
                 return await send_async.__func__(request, runtime_option)
-            check_sendable_async(request, compose_url(request))
+            check_sendable_async(request, compose_url(request), runtime_option)
             return mock.answer(request, response)
 
         for name, original, replacement in (

@@ -11,7 +11,9 @@
 from __future__ import annotations
 
 import io
+import ssl
 import sys
+from types import SimpleNamespace
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import unquote, urlencode
@@ -72,23 +74,30 @@ def check_sendable(
     (an endpoint with a space in it, a port that is not a number) is ``InvalidURL``; a header
     value that is neither text nor bytes (a number, ``None``), or one with a line break or
     leading whitespace, is ``InvalidHeader``. It has no connection adapter for a scheme other than
-    ``http``/``https`` (``Config(protocol="ftp")``): ``InvalidSchema``, which the core reports
-    as a ``RetryError``. Its adapter refuses a
-    timeout of zero or less: ``ValueError``. Then it hands the header values to ``http.client``,
-    which encodes each as Latin-1: a value outside it (a user agent in Chinese, say) raises
-    ``UnicodeEncodeError``. Each is raised before anything is sent, and the SDK reports it. The
-    same errors are raised here, by the same code where it can be called alone, so code that
-    fails in production fails under the mock too. (The asynchronous layer, aiohttp, sends UTF-8.)
+    ``http``/``https`` (``Config(protocol="ftp")``): ``InvalidSchema``; its adapter finds no CA
+    bundle or client certificate at the path given (``ca``, ``cert``): ``OSError``; the core
+    reports either as a ``RetryError``. The adapter refuses a timeout of zero or less:
+    ``ValueError``. Then it hands the header values to ``http.client``, which encodes each as
+    Latin-1: a value outside it (a user agent in Chinese, say) raises ``UnicodeEncodeError``.
+    Each is raised before anything is sent, and the SDK reports it. The same errors are raised
+    here, by the same code where it can be called alone, so code that fails in production fails
+    under the mock too. (The asynchronous layer, aiohttp, sends UTF-8.)
     """
     from requests import PreparedRequest  # the SDK's HTTP layer, there with the SDK
+    from requests.adapters import HTTPAdapter
     from urllib3.util import Timeout as TimeoutSauce  # what requests builds its timeouts with
     from requests.exceptions import InvalidSchema
 
     body = request.body.encode("utf-8") if isinstance(request.body, str) else request.body
     PreparedRequest().prepare(method=str(request.method).upper(), url=url, data=body, headers=request.headers)
-    if not url.lower().startswith(("https://", "http://")):  # the adapters a requests Session mounts
-        raise retry_error(str(InvalidSchema(f"No connection adapters were found for {url!r}")))
     option = runtime_option or {}
+    verify = not option.get("ignoreSSL", False) and option.get("ca", True)  # as the core computes it
+    try:  # the session's send: the core reports its IOError as a RetryError
+        if not url.lower().startswith(("https://", "http://")):  # the adapters a Session mounts
+            raise InvalidSchema(f"No connection adapters were found for {url!r}")
+        HTTPAdapter().cert_verify(SimpleNamespace(), url, True if verify is None else verify, option.get("cert"))
+    except OSError as exc:
+        raise retry_error(str(exc)) from None
     connect, read = (  # as the core computes them
         int(option.get(name) or option.get("timeout") or default) / 1000
         for name, default in zip(("connectTimeout", "readTimeout"), SDK_DEFAULT_TIMEOUTS_MS, strict=True)
@@ -105,22 +114,34 @@ def check_sendable(
             value.encode("latin-1")
 
 
-def check_sendable_async(request: Any, url: str) -> None:
+def check_sendable_async(request: Any, url: str, runtime_option: Mapping[str, Any] | None = None) -> None:
     """Fail as the asynchronous HTTP layer fails on a request it cannot send; ``url`` is the one
-    the SDK's core composed for it (``compose_url``).
+    the SDK's core composed for it (``compose_url``), ``runtime_option`` what the SDK passed.
 
-    aiohttp parses the URL first: one it cannot parse (a port that is not a number) is
-    ``InvalidUrlClientError``, a scheme other than ``http``/``https`` ``NonHttpUrlClientError``.
-    It serializes the headers as it writes the request, as UTF-8: a value that is not a ``str``
-    (a number, ``None``, bytes) is a ``TypeError``, a control character (a line break) a
-    ``ValueError``, before anything is sent. The installed aiohttp's own classes and serializer
-    are used here, so the same error is raised.
+    For HTTPS the core first loads the CA bundle (``ca``) and client certificate (``cert``)
+    given into an SSL context: a path where there is none is ``FileNotFoundError``. aiohttp parses
+    the URL: one it cannot parse (a port that is not a number) is ``InvalidUrlClientError``, a
+    scheme other than ``http``/``https`` ``NonHttpUrlClientError``. It serializes the headers as
+    it writes the request, as UTF-8: a value that is not a ``str`` (a number, ``None``, bytes) is
+    a ``TypeError``, a control character (a line break) a ``ValueError``, before anything is
+    sent. The same steps of ``ssl`` and the installed aiohttp's own classes and serializer are
+    used here, so the same error is raised.
     """
     import aiohttp  # the SDK's asynchronous HTTP layer, there with the SDK
     from aiohttp import http_writer
     from multidict import CIMultiDict
     from yarl import URL
 
+    option = runtime_option or {}
+    verify = not option.get("ignoreSSL", False) and (True if option.get("ca") is None else option["ca"])
+    cert = option.get("cert")
+    if str(request.protocol).upper() == "HTTPS" and (isinstance(verify, str) or cert is not None):
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # as the core builds it, bar the defaults
+        if isinstance(verify, str):
+            context.load_verify_locations(verify)
+        if cert is not None and (isinstance(verify, str) or verify):
+            chain = cert if isinstance(cert, list | tuple) else (cert,)
+            context.load_cert_chain(certfile=chain[0], keyfile=chain[1] if len(chain) > 1 else None)
     invalid_url = getattr(aiohttp, "InvalidUrlClientError", None)
     not_http = getattr(aiohttp, "NonHttpUrlClientError", None)
     if invalid_url is not None and not_http is not None:  # an aiohttp without them: nothing to mirror

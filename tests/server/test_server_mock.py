@@ -455,6 +455,8 @@ UNSENDABLE = {  # (Config fields, runtime options): the HTTP layer refuses them 
     "no endpoint (an unset variable)": ({"endpoint": "", "region_id": "cn-hangzhou"}, {}),
     "a port that is no number": ({"endpoint": SDDP_ENDPOINT + ":443x"}, {}),
     "a scheme that is not http": ({"endpoint": SDDP_ENDPOINT, "protocol": "ftp"}, {}),
+    "no CA bundle at the path given": ({"endpoint": SDDP_ENDPOINT}, {"ca": "/nonexistent/ca.pem"}),
+    "no client certificate at the path given": ({"endpoint": SDDP_ENDPOINT}, {"cert": "/nonexistent/cert.pem"}),
 }
 UNSENDABLE_SYNC = {  # aiohttp sends these (it takes a space in a host name, a timeout below 0)
     "a space in the endpoint": ({"endpoint": SDDP_ENDPOINT + " "}, {}),
