@@ -273,6 +273,11 @@ class EngineMock:
         self._started_by_call = False
 
     @property
+    def started(self) -> bool:
+        """Whether the mock answers now (started and not stopped since)."""
+        return self._started
+
+    @property
     def engine(self) -> Engine:
         """The engine answering (built at each start; still there after ``stop``)."""
         if self._serving is None:

@@ -71,6 +71,12 @@ class TestServer:
         self._serving: Serving = serving(data)
         self._app = make_app(self.engine, self.server_config, clock)
         self._server = RunningServer(self._answer, limits=self.server_config.limits)
+        self._stopped = False
+
+    @property
+    def stopped(self) -> bool:
+        """Whether ``stop`` was called: the server no longer answers (a session starts another)."""
+        return self._stopped
 
     @property
     def engine(self) -> Engine:
@@ -145,7 +151,9 @@ class TestServer:
         return Config(**fields)
 
     def stop(self) -> None:
-        self._server.stop()
+        if not self._stopped:
+            self._stopped = True
+            self._server.stop()
 
     def _keyed(self, config: ServerConfig) -> ServerConfig:
         return config.with_keys([self.access_key], "testing")
@@ -183,10 +191,11 @@ class Session:
         self.mock = EngineMock()
 
     def server(self, data: Data, config: ServerConfig) -> TestServer:
-        """The server for ``config``'s connection limits, reset to serve ``data`` under ``config``."""
+        """The server for ``config``'s connection limits, reset to serve ``data`` under ``config``;
+        a new one if a test stopped it (``dsc_server.stop()``), so that the next tests are served."""
         key = _host_limits(config.limits)
         server = self._servers.get(key)
-        if server is None:
+        if server is None or server.stopped:
             server = self._servers[key] = TestServer(data, config=config)
         else:
             server.reset(data, config=config)
