@@ -179,8 +179,10 @@ class _Interceptor:
         return mock if mock is not None and intercepts(*routing(request)) else None
 
     def _patch(self, core: type, response: type) -> None:
-        send = core.__dict__["do_action"]
-        send_async = core.__dict__["async_do_action"]
+        # called as the class hands them out: a staticmethod's function, or whatever a test's own
+        # patch put there (monkeypatch sets a plain function); put back as they were found
+        send = getattr(core, "do_action")
+        send_async = getattr(core, "async_do_action")
         # the core's own URL: a request without a host (an empty endpoint) fails as in production
         compose_url = cast(Callable[[Any], str], getattr(core, "compose_url"))
         retry_error = getattr(importlib.import_module(core.__module__), "RetryError")
@@ -188,22 +190,19 @@ class _Interceptor:
         def do_action(request: Any, runtime_option: Any = None) -> Any:
             mock = self.answering(request)
             if mock is None:
-                return send.__func__(request, runtime_option)
+                return send(request, runtime_option)
             check_sendable(request, compose_url(request), runtime_option, retry_error=retry_error)
             return mock.answer(request, response)
 
         async def async_do_action(request: Any, runtime_option: Any = None) -> Any:
             mock = self.answering(request)
             if mock is None:
-                return await send_async.__func__(request, runtime_option)
+                return await send_async(request, runtime_option)
             check_sendable_async(request, compose_url(request), runtime_option)
             return mock.answer(request, response)
 
-        for name, original, replacement in (
-            ("do_action", send, do_action),
-            ("async_do_action", send_async, async_do_action),
-        ):
-            self._saved.append((core, name, original))
+        for name, replacement in (("do_action", do_action), ("async_do_action", async_do_action)):
+            self._saved.append((core, name, core.__dict__[name]))
             setattr(core, name, staticmethod(replacement))
 
 
