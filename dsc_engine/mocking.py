@@ -319,8 +319,12 @@ class EngineMock:
 
     def throttle(self, rate: float = DEFAULT_RATE) -> None:
         """From now until the mock stops or is reset, throttle as the service does: ``rate`` calls
-        per second per access key and operation, then ``Throttling.User``."""
-        engine = self.engine  # not started: RuntimeError, nothing changed
+        per second per access key and operation, then ``Throttling.User``. On a mock that is not
+        running a ``RuntimeError``: each start begins from the configuration given (a throttle
+        asked for between two runs would be lost without a word)."""
+        if not self._started:
+            raise RuntimeError("the mock is not started: throttle a running mock (each start undoes a throttle)")
+        engine = self.engine
         asked = attrs.evolve(self.config, throttle=ThrottleConfig(rate=rate))
         app = self._application(engine, asked)  # a rate that is none: ServerConfigError, nothing changed
         self.config, self._app = asked, app
