@@ -208,6 +208,9 @@ class _Interceptor:
 
 _INTERCEPTOR = _Interceptor()
 
+#: What pytest calls around each test of a plain class besides the test: run in a decorating mock.
+_XUNIT_METHODS = frozenset({"setup_method", "teardown_method"})
+
 
 class _AtItsEndpoints:
     """The engine as the mock's application calls it: at an Sddp or DMS endpoint only that
@@ -362,7 +365,8 @@ class EngineMock:
         each call runs inside this mock, started afresh.
 
         A class keeps being a class (so that pytest still collects it): each of its ``test*``
-        methods, its own or inherited, is decorated, as moto decorates classes. On a
+        methods, its own or inherited, is decorated, as moto decorates classes, and so are its
+        ``setup_method`` and ``teardown_method`` (each runs in the mock, a run of its own). On a
         ``unittest.TestCase``, ``setUp``, the test and ``tearDown`` run inside the mock instead.
         A subclass decorated with the same mock runs each test in it once (a decorated call made
         while the mock runs already runs in it as it is); decorated calls that overlap, from
@@ -431,14 +435,37 @@ class EngineMock:
             self._decorate_test_case(cls)
             return cls
         for name in dir(cls):
-            if not name.startswith("test"):
-                continue
             attribute = inspect.getattr_static(cls, name)
-            if isinstance(attribute, staticmethod | classmethod):
+            if name in _XUNIT_METHODS and inspect.isfunction(attribute):
+                setattr(cls, name, self._decorate_xunit_method(attribute))
+            elif not name.startswith("test"):
+                continue
+            elif isinstance(attribute, staticmethod | classmethod):
                 setattr(cls, name, type(attribute)(self._decorate_function(attribute.__func__)))
             elif inspect.isfunction(attribute):
                 setattr(cls, name, self._decorate_function(attribute))
         return cls
+
+    def _decorate_xunit_method(self, method: Callable[..., Any]) -> Callable[..., Any]:
+        """``setup_method`` or ``teardown_method`` of a plain test class, run in this mock (a run
+        of its own, as each test is). pytest hands it the test only if it takes an argument, which
+        it tells by counting the function's own (``__code__.co_argcount``): the wrapper takes
+        the same."""
+        if method.__code__.co_argcount > 1:
+
+            @functools.wraps(method)
+            def run_with_test(instance: Any, test: Any) -> Any:
+                with self._running():
+                    return method(instance, test)
+
+            return run_with_test
+
+        @functools.wraps(method)
+        def run(instance: Any) -> Any:
+            with self._running():
+                return method(instance)
+
+        return run
 
     def _decorate_test_case(self, cls: type[unittest.TestCase]) -> None:
         """Start the mock before ``setUp``, stop it after ``tearDown`` (a cleanup, so it also

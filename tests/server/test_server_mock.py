@@ -695,6 +695,66 @@ def test_a_decorated_class_keeps_its_tests_and_runs_each_in_the_mock(no_network:
     assert DaraCore.__dict__["do_action"] is _ORIGINAL_SEND  # each test stopped its mock
 
 
+XUNIT_CLASS_TESTS = """
+import socket
+
+from alibabacloud_sddp20190103.client import Client
+from alibabacloud_sddp20190103.models import DescribeAuditLogsRequest
+from alibabacloud_tea_openapi.models import Config
+
+import dsc_engine
+from dsc_engine.sample import generate
+
+
+def refuse(*args, **kwargs):
+    raise AssertionError("a socket was used")
+
+
+socket.socket.connect = socket.getaddrinfo = refuse
+
+
+def total():
+    config = Config(access_key_id="a", access_key_secret="b", endpoint="sddp.cn-zhangjiakou.aliyuncs.com")
+    return Client(config).describe_audit_logs(DescribeAuditLogsRequest()).body.total_count
+
+
+@dsc_engine.mock(generate("audit", 4, seed=1))
+class TestWithTheTest:
+    def setup_method(self, method):
+        self.seen = [method.__name__, total()]
+
+    def teardown_method(self, method):
+        assert total() == 4
+
+    def test_one(self):
+        assert self.seen == ["test_one", 4] and total() == 4
+
+
+@dsc_engine.mock(generate("audit", 5, seed=1))
+class TestWithout:
+    def setup_method(self):
+        self.before = total()
+
+    def teardown_method(self):
+        assert total() == 5
+
+    def test_one(self):
+        assert self.before == total() == 5
+"""
+
+
+def test_a_decorated_class_runs_its_setup_and_teardown_methods_in_the_mock(tmp_path: Any) -> None:
+    # only test* methods were decorated: a setup_method calling the SDK went to the network
+    # (to the real cloud, with the credentials the code found)
+    (tmp_path / "test_xunit.py").write_text(XUNIT_CLASS_TESTS, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_xunit.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout and "error" not in result.stdout
+
+
 def test_a_decorated_unittest_case_runs_setup_test_and_teardown_in_the_mock(no_network: None) -> None:
     seen: list[int] = []
 
