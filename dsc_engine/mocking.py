@@ -208,10 +208,6 @@ class _Interceptor:
 
 _INTERCEPTOR = _Interceptor()
 
-#: What pytest calls around each test of a plain class besides the test: run in a decorating mock.
-_XUNIT_METHODS = frozenset({"setup_method", "teardown_method"})
-
-
 class _AtItsEndpoints:
     """The engine as the mock's application calls it: at an Sddp or DMS endpoint only that
     product's actions exist, as in the cloud. Another product's action there (a DMS client given
@@ -242,6 +238,10 @@ class _AtItsEndpoints:
 # ---------------------------------------------------------------------------------------------
 # The mock
 # ---------------------------------------------------------------------------------------------
+
+#: What pytest calls around each test of a plain class besides the test: run in a decorating mock.
+_XUNIT_METHODS = frozenset({"setup_method", "teardown_method"})
+
 
 class EngineMock:
     """The engine answering the official SDKs in-process while started (``with``, ``start()``,

@@ -13,8 +13,8 @@ from __future__ import annotations
 import io
 import ssl
 import sys
-from types import SimpleNamespace
 from collections.abc import Callable, Iterable, Mapping
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import unquote, urlencode
 
@@ -85,8 +85,8 @@ def check_sendable(
     """
     from requests import PreparedRequest  # the SDK's HTTP layer, there with the SDK
     from requests.adapters import HTTPAdapter
-    from urllib3.util import Timeout as TimeoutSauce  # what requests builds its timeouts with
     from requests.exceptions import InvalidSchema
+    from urllib3.util import Timeout as TimeoutSauce  # what requests builds its timeouts with
 
     body = request.body.encode("utf-8") if isinstance(request.body, str) else request.body
     PreparedRequest().prepare(method=str(request.method).upper(), url=url, data=body, headers=request.headers)
