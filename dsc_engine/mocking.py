@@ -40,30 +40,25 @@ import contextlib
 import functools
 import importlib
 import inspect
-import ipaddress
-import re
 import threading
 import time
 import unittest
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Final, Literal, TypeVar, cast
 
 import attrs
 
-from dsc_engine.api.catalogue import api_error
-from dsc_engine.api.errors import new_request_id
-from dsc_engine.api.operations import OPERATIONS
-from dsc_engine.api.spec import DMS, SDDP
 from dsc_engine.engine import Engine
-from dsc_engine.models.enums import Lang
 from dsc_engine.server.app import Application
 from dsc_engine.server.auth import AnyCredentials
 from dsc_engine.server.config import DEFAULT_RATE, AccessKey, ServerConfig, ThrottleConfig, checked_config
 from dsc_engine.server.inprocess import (
+    AtItsEndpoints,
     call_wsgi,
     check_sendable,
     check_sendable_async,
-    hostname,
+    endpoint_product,
+    intercepts,
     routing,
     wsgi_environ,
 )
@@ -76,43 +71,6 @@ INSTALL_HINT = "pip install 'dsc-engine[test]'"
 UNTHROTTLED: Final = ServerConfig(throttle=ThrottleConfig(enabled=False))
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-# ---------------------------------------------------------------------------------------------
-# Which requests are the engine's
-# ---------------------------------------------------------------------------------------------
-
-#: Hosts of Sddp and DMS endpoints: ``<product>[-<network>...][.<region>].aliyuncs.com``, by product.
-_PRODUCT_HOSTS: Final = {
-    product: re.compile(rf"{prefix}(?:-[a-z0-9]+)*(?:\.[a-z0-9-]+)?\.aliyuncs\.com")
-    for product, prefix in ((SDDP, "sddp"), (DMS, "dms-enterprise"))
-}
-
-
-def endpoint_product(host: str) -> str | None:
-    """The product whose endpoint ``host`` is (``Sddp``, ``dms-enterprise``), or ``None``."""
-    name = hostname(host)
-    return next((product for product, pattern in _PRODUCT_HOSTS.items() if pattern.fullmatch(name)), None)
-
-
-def _is_loopback(name: str) -> bool:
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
-
-
-def intercepts(host: str, action: str | None, version: str | None) -> bool:
-    """Whether the mock answers a request to ``host`` for ``action``/``version`` (module docstring)."""
-    name = hostname(host)
-    if _is_loopback(name):
-        return False
-    if endpoint_product(name) is not None:
-        return True
-    operation = OPERATIONS.get(action or "")
-    return operation is not None and version in (None, operation.version)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -207,33 +165,6 @@ class _Interceptor:
 
 
 _INTERCEPTOR = _Interceptor()
-
-class _AtItsEndpoints:
-    """The engine as the mock's application calls it: at an Sddp or DMS endpoint only that
-    product's actions exist, as in the cloud. Another product's action there (a DMS client given
-    the Sddp endpoint) is ``InvalidApi.NotFound``, as an action the engine does not serve."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    def call(
-        self,
-        action: str,
-        params: Mapping[str, object],
-        *,
-        version: str | None = None,
-        host: str = "localhost",
-        request_id: str | None = None,
-    ) -> dict[str, Any]:
-        operation = OPERATIONS.get(action)
-        product = endpoint_product(host)
-        if operation is not None and product is not None and product != operation.product:
-            raise api_error(
-                "InvalidApi.NotFound", Lang.EN_US, product=product, request_id=request_id or new_request_id(),
-                host=host,
-            )
-        return self.engine.call(action, params, version=version, host=host, request_id=request_id)
-
 
 # ---------------------------------------------------------------------------------------------
 # The mock
@@ -352,7 +283,7 @@ class EngineMock:
     def _application(self, engine: Engine, config: ServerConfig | None = None) -> Application:
         config = self.config if config is None else config
         authenticator = None if config.access_keys else AnyCredentials()
-        return Application(_AtItsEndpoints(engine), config, self._clock, authenticator=authenticator)
+        return Application(AtItsEndpoints(engine), config, self._clock, authenticator=authenticator)
 
     def __enter__(self) -> EngineMock:
         return self.start()

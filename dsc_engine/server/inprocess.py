@@ -5,18 +5,30 @@
 :func:`wsgi_environ` makes the PEP 3333 environ the SDK's HTTP layer would have put on the wire,
 :func:`call_wsgi` runs the application on it, and :func:`check_sendable` and
 :func:`check_sendable_async` fail where the synchronous and asynchronous HTTP layers would.
-:func:`routing` reads the host, action and version a request is for.
+:func:`routing` reads the host, action and version a request is for, :func:`intercepts` whether
+the mock answers it, and :class:`AtItsEndpoints` keeps each product's actions to its endpoints.
 """
 
 from __future__ import annotations
 
 import io
+import ipaddress
+import re
 import ssl
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import unquote, urlencode
+
+from dsc_engine.api.catalogue import api_error
+from dsc_engine.api.errors import new_request_id
+from dsc_engine.api.operations import OPERATIONS
+from dsc_engine.api.spec import DMS, SDDP
+from dsc_engine.models.enums import Lang
+
+if TYPE_CHECKING:
+    from dsc_engine.server.app import Backend
 
 
 #: Milliseconds the SDK cores wait to connect and to read when the runtime options say nothing
@@ -201,3 +213,66 @@ def call_wsgi(
     status, headers = started[-1]
     code, _, reason = status.partition(" ")
     return int(code), reason, {name.lower(): value for name, value in headers}, body
+
+
+# -- which requests are the engine's ------------------------------------------------------------
+
+#: Hosts of Sddp and DMS endpoints: ``<product>[-<network>...][.<region>].aliyuncs.com``, by product.
+_PRODUCT_HOSTS: Final = {
+    product: re.compile(rf"{prefix}(?:-[a-z0-9]+)*(?:\.[a-z0-9-]+)?\.aliyuncs\.com")
+    for product, prefix in ((SDDP, "sddp"), (DMS, "dms-enterprise"))
+}
+
+
+def endpoint_product(host: str) -> str | None:
+    """The product whose endpoint ``host`` is (``Sddp``, ``dms-enterprise``), or ``None``."""
+    name = hostname(host)
+    return next((product for product, pattern in _PRODUCT_HOSTS.items() if pattern.fullmatch(name)), None)
+
+
+def _is_loopback(name: str) -> bool:
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def intercepts(host: str, action: str | None, version: str | None) -> bool:
+    """Whether the mock answers a request to ``host`` for ``action``/``version`` (the module
+    docstring of ``dsc_engine.mocking`` says which)."""
+    name = hostname(host)
+    if _is_loopback(name):
+        return False
+    if endpoint_product(name) is not None:
+        return True
+    operation = OPERATIONS.get(action or "")
+    return operation is not None and version in (None, operation.version)
+
+
+class AtItsEndpoints:
+    """The engine as the mock's application calls it: at an Sddp or DMS endpoint only that
+    product's actions exist, as in the cloud. Another product's action there (a DMS client given
+    the Sddp endpoint) is ``InvalidApi.NotFound``, as an action the engine does not serve."""
+
+    def __init__(self, engine: Backend) -> None:
+        self.engine = engine
+
+    def call(
+        self,
+        action: str,
+        params: Mapping[str, object],
+        *,
+        version: str | None = None,
+        host: str = "localhost",
+        request_id: str | None = None,
+    ) -> dict[str, Any]:
+        operation = OPERATIONS.get(action)
+        product = endpoint_product(host)
+        if operation is not None and product is not None and product != operation.product:
+            raise api_error(
+                "InvalidApi.NotFound", Lang.EN_US, product=product, request_id=request_id or new_request_id(),
+                host=host,
+            )
+        return self.engine.call(action, params, version=version, host=host, request_id=request_id)
