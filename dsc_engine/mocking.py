@@ -191,8 +191,12 @@ class EngineMock:
     ) -> None:
         self._data = kept(data)
         #: the configuration ``reset`` returns to: the last one given, at creation or to ``reset``
+        if isinstance(access_keys, Iterator):  # read once, here
+            access_keys = tuple(access_keys)
         base = UNTHROTTLED if config is None else checked_config(config, "dsc_engine.mock")
         self._base = base.with_keys(access_keys, "dsc_engine.mock")
+        #: the keys given as ``access_keys``: checked under every configuration, a reset's too
+        self._access_keys = tuple(access_keys)
         #: the configuration requests are checked under
         self.config = self._base
         self._clock = clock
@@ -242,10 +246,14 @@ class EngineMock:
     ) -> None:
         """A clean state: ``data`` (by default the data given before) served afresh, under
         ``config`` (by default the last one given, at creation or to ``reset``; a ``throttle`` is
-        undone). On a stopped mock this takes effect at the next start. Data or a configuration
+        undone) and the ``access_keys`` given at creation, which stay checked. On a stopped mock this takes effect at the next start. Data or a configuration
         that is refused (``RecordError``, ``ServerConfigError``) changes nothing."""
         kept_data = self._data if data is UNCHANGED else kept(data)
-        base = self._base if config is None else checked_config(config, "EngineMock.reset")
+        base = (
+            self._base
+            if config is None
+            else checked_config(config, "EngineMock.reset").with_keys(self._access_keys, "EngineMock.reset")
+        )
         if self._started:
             fresh = serving(kept_data, self._serving)  # records refused: raised before any change
             self._serving, self._app = fresh, self._application(fresh.engine, base)

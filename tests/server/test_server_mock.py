@@ -43,7 +43,7 @@ from dsc_engine.errors import ServerConfigError
 from dsc_engine.mocking import UNTHROTTLED, EngineMock, intercepts
 from dsc_engine.models.records import Record
 from dsc_engine.sample import generate
-from dsc_engine.server.config import AccessKey
+from dsc_engine.server.config import AccessKey, ServerConfig, ThrottleConfig
 from dsc_engine.server.policy import Policy
 from dsc_engine.testing import TestServer
 
@@ -402,6 +402,20 @@ def test_configured_keys_pass_when_signed_right(no_network: None, algorithm: str
                 region_id="cn-shanghai", signature_algorithm=algorithm,
             )
             assert SddpClient(config).describe_audit_logs(DescribeAuditLogsRequest()).body.total_count == 4
+
+
+def test_keys_given_to_the_mock_stay_checked_after_a_reset_to_another_config(no_network: None) -> None:
+    # reset(config=...) dropped the access_keys given at creation: from then on any credentials
+    # were accepted, and the test that relied on the signature checks went on passing
+    stranger = _config(access_key_id="LTAIstranger", access_key_secret="x", endpoint=SDDP_ENDPOINT)
+    owner = _config(access_key_id=KEY.id, access_key_secret=KEY.secret, endpoint=SDDP_ENDPOINT)
+    with dsc_engine.mock(generate("audit", 4, seed=2), access_keys=iter([KEY])) as cloud:
+        cloud.reset(config=ServerConfig(throttle=ThrottleConfig(rate=100)))
+        assert cloud.config.throttle.rate == 100
+        with pytest.raises(TeaException) as caught:
+            SddpClient(stranger).describe_audit_logs(DescribeAuditLogsRequest())
+        assert caught.value.code == "InvalidAccessKeyId.NotFound"
+        assert SddpClient(owner).describe_audit_logs(DescribeAuditLogsRequest()).body.total_count == 4
 
 
 def test_a_header_the_http_layer_cannot_send_fails_in_the_mock_as_in_production() -> None:
