@@ -18,8 +18,9 @@ error bodies are those of ``dsc-engine serve``.
 Which requests the mock answers; every other one goes to the real HTTP layer, unchanged:
 
 - any request to an Sddp or DMS endpoint (``sddp[-*].<region>.aliyuncs.com``,
-  ``dms-enterprise[-*][.<region>].aliyuncs.com``): an action the engine does not serve is
-  answered ``InvalidApi.NotFound``, never sent to the cloud;
+  ``dms-enterprise[-*][.<region>].aliyuncs.com``): an action the engine does not serve, or one
+  of the other product (a DMS action at an Sddp endpoint), is answered ``InvalidApi.NotFound``,
+  never sent to the cloud;
 - a request to any other host naming one of the engine's actions with its version (a custom
   endpoint in the code under test), except to a loopback host (``127.0.0.1``, ``localhost``,
   ``::1``): that is a local server, such as the ``dsc_config`` fixture's, and it answers itself.
@@ -39,8 +40,6 @@ import contextlib
 import functools
 import importlib
 import inspect
-import ipaddress
-import re
 import threading
 import time
 import unittest
@@ -49,16 +48,17 @@ from typing import Any, Final, Literal, TypeVar, cast
 
 import attrs
 
-from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.engine import Engine
 from dsc_engine.server.app import Application
 from dsc_engine.server.auth import AnyCredentials
 from dsc_engine.server.config import DEFAULT_RATE, AccessKey, ServerConfig, ThrottleConfig, checked_config
 from dsc_engine.server.inprocess import (
+    AtItsEndpoints,
     call_wsgi,
     check_sendable,
     check_sendable_async,
-    hostname,
+    endpoint_product,
+    intercepts,
     routing,
     wsgi_environ,
 )
@@ -71,34 +71,6 @@ INSTALL_HINT = "pip install 'dsc-engine[test]'"
 UNTHROTTLED: Final = ServerConfig(throttle=ThrottleConfig(enabled=False))
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-# ---------------------------------------------------------------------------------------------
-# Which requests are the engine's
-# ---------------------------------------------------------------------------------------------
-
-#: Hosts of Sddp and DMS endpoints: ``<product>[-<network>...][.<region>].aliyuncs.com``.
-_PRODUCT_HOST = re.compile(r"(?:sddp|dms-enterprise)(?:-[a-z0-9]+)*(?:\.[a-z0-9-]+)?\.aliyuncs\.com")
-
-
-def _is_loopback(name: str) -> bool:
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
-
-
-def intercepts(host: str, action: str | None, version: str | None) -> bool:
-    """Whether the mock answers a request to ``host`` for ``action``/``version`` (module docstring)."""
-    name = hostname(host)
-    if _is_loopback(name):
-        return False
-    if _PRODUCT_HOST.fullmatch(name):
-        return True
-    operation = OPERATIONS.get(action or "")
-    return operation is not None and version in (None, operation.version)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -165,37 +137,42 @@ class _Interceptor:
         return mock if mock is not None and intercepts(*routing(request)) else None
 
     def _patch(self, core: type, response: type) -> None:
-        send = core.__dict__["do_action"]
-        send_async = core.__dict__["async_do_action"]
+        # called as the class hands them out: a staticmethod's function, or whatever a test's own
+        # patch put there (monkeypatch sets a plain function); put back as they were found
+        send = getattr(core, "do_action")
+        send_async = getattr(core, "async_do_action")
+        # the core's own URL: a request without a host (an empty endpoint) fails as in production
+        compose_url = cast(Callable[[Any], str], getattr(core, "compose_url"))
+        retry_error = getattr(importlib.import_module(core.__module__), "RetryError")
 
         def do_action(request: Any, runtime_option: Any = None) -> Any:
             mock = self.answering(request)
             if mock is None:
-                return send.__func__(request, runtime_option)
-            check_sendable(request)
+                return send(request, runtime_option)
+            check_sendable(request, compose_url(request), runtime_option, retry_error=retry_error)
             return mock.answer(request, response)
 
         async def async_do_action(request: Any, runtime_option: Any = None) -> Any:
             mock = self.answering(request)
             if mock is None:
-                return await send_async.__func__(request, runtime_option)
-            check_sendable_async(request)
+                return await send_async(request, runtime_option)
+            check_sendable_async(request, compose_url(request), runtime_option)
             return mock.answer(request, response)
 
-        for name, original, replacement in (
-            ("do_action", send, do_action),
-            ("async_do_action", send_async, async_do_action),
-        ):
-            self._saved.append((core, name, original))
+        for name, replacement in (("do_action", do_action), ("async_do_action", async_do_action)):
+            self._saved.append((core, name, core.__dict__[name]))
             setattr(core, name, staticmethod(replacement))
 
 
 _INTERCEPTOR = _Interceptor()
 
-
 # ---------------------------------------------------------------------------------------------
 # The mock
 # ---------------------------------------------------------------------------------------------
+
+#: What pytest calls around each test of a plain class besides the test: run in a decorating mock.
+_XUNIT_METHODS = frozenset({"setup_method", "teardown_method"})
+
 
 class EngineMock:
     """The engine answering the official SDKs in-process while started (``with``, ``start()``,
@@ -214,8 +191,12 @@ class EngineMock:
     ) -> None:
         self._data = kept(data)
         #: the configuration ``reset`` returns to: the last one given, at creation or to ``reset``
+        if isinstance(access_keys, Iterator):  # read once, here
+            access_keys = tuple(access_keys)
         base = UNTHROTTLED if config is None else checked_config(config, "dsc_engine.mock")
         self._base = base.with_keys(access_keys, "dsc_engine.mock")
+        #: the keys given as ``access_keys``: checked under every configuration, a reset's too
+        self._access_keys = tuple(access_keys)
         #: the configuration requests are checked under
         self.config = self._base
         self._clock = clock
@@ -227,6 +208,11 @@ class EngineMock:
         #: decorated calls running in this mock now, and whether one of them started it
         self._calls = 0
         self._started_by_call = False
+
+    @property
+    def started(self) -> bool:
+        """Whether the mock answers now (started and not stopped since)."""
+        return self._started
 
     @property
     def engine(self) -> Engine:
@@ -260,19 +246,28 @@ class EngineMock:
     ) -> None:
         """A clean state: ``data`` (by default the data given before) served afresh, under
         ``config`` (by default the last one given, at creation or to ``reset``; a ``throttle`` is
-        undone). On a stopped mock this takes effect at the next start."""
-        if data is not UNCHANGED:
-            self._data = kept(data)
-        if config is not None:
-            self._base = checked_config(config, "EngineMock.reset")
-        self.config = self._base
+        undone) and the ``access_keys`` given at creation, which stay checked. On a stopped mock
+        this takes effect at the next start. Data or a configuration that is refused
+        (``RecordError``, ``ServerConfigError``) changes nothing."""
+        kept_data = self._data if data is UNCHANGED else kept(data)
+        base = (
+            self._base
+            if config is None
+            else checked_config(config, "EngineMock.reset").with_keys(self._access_keys, "EngineMock.reset")
+        )
         if self._started:
-            self._serve()
+            fresh = serving(kept_data, self._serving)  # records refused: raised before any change
+            self._serving, self._app = fresh, self._application(fresh.engine, base)
+        self._data, self._base, self.config = kept_data, base, base
 
     def throttle(self, rate: float = DEFAULT_RATE) -> None:
         """From now until the mock stops or is reset, throttle as the service does: ``rate`` calls
-        per second per access key and operation, then ``Throttling.User``."""
-        engine = self.engine  # not started: RuntimeError, nothing changed
+        per second per access key and operation, then ``Throttling.User``. On a mock that is not
+        running a ``RuntimeError``: each start begins from the configuration given (a throttle
+        asked for between two runs would be lost without a word)."""
+        if not self._started:
+            raise RuntimeError("the mock is not started: throttle a running mock (each start undoes a throttle)")
+        engine = self.engine
         asked = attrs.evolve(self.config, throttle=ThrottleConfig(rate=rate))
         app = self._application(engine, asked)  # a rate that is none: ServerConfigError, nothing changed
         self.config, self._app = asked, app
@@ -297,7 +292,7 @@ class EngineMock:
     def _application(self, engine: Engine, config: ServerConfig | None = None) -> Application:
         config = self.config if config is None else config
         authenticator = None if config.access_keys else AnyCredentials()
-        return Application(engine, config, self._clock, authenticator=authenticator)
+        return Application(AtItsEndpoints(engine), config, self._clock, authenticator=authenticator)
 
     def __enter__(self) -> EngineMock:
         return self.start()
@@ -310,7 +305,8 @@ class EngineMock:
         each call runs inside this mock, started afresh.
 
         A class keeps being a class (so that pytest still collects it): each of its ``test*``
-        methods, its own or inherited, is decorated, as moto decorates classes. On a
+        methods, its own or inherited, is decorated, as moto decorates classes, and so are its
+        ``setup_method`` and ``teardown_method`` (each runs in the mock, a run of its own). On a
         ``unittest.TestCase``, ``setUp``, the test and ``tearDown`` run inside the mock instead.
         A subclass decorated with the same mock runs each test in it once (a decorated call made
         while the mock runs already runs in it as it is); decorated calls that overlap, from
@@ -379,14 +375,37 @@ class EngineMock:
             self._decorate_test_case(cls)
             return cls
         for name in dir(cls):
-            if not name.startswith("test"):
-                continue
             attribute = inspect.getattr_static(cls, name)
-            if isinstance(attribute, staticmethod | classmethod):
+            if name in _XUNIT_METHODS and inspect.isfunction(attribute):
+                setattr(cls, name, self._decorate_xunit_method(attribute))
+            elif not name.startswith("test"):
+                continue
+            elif isinstance(attribute, staticmethod | classmethod):
                 setattr(cls, name, type(attribute)(self._decorate_function(attribute.__func__)))
             elif inspect.isfunction(attribute):
                 setattr(cls, name, self._decorate_function(attribute))
         return cls
+
+    def _decorate_xunit_method(self, method: Callable[..., Any]) -> Callable[..., Any]:
+        """``setup_method`` or ``teardown_method`` of a plain test class, run in this mock (a run
+        of its own, as each test is). pytest hands it the test only if it takes an argument, which
+        it tells by counting the function's own (``__code__.co_argcount``): the wrapper takes
+        the same."""
+        if method.__code__.co_argcount > 1:
+
+            @functools.wraps(method)
+            def run_with_test(instance: Any, test: Any) -> Any:
+                with self._running():
+                    return method(instance, test)
+
+            return run_with_test
+
+        @functools.wraps(method)
+        def run(instance: Any) -> Any:
+            with self._running():
+                return method(instance)
+
+        return run
 
     def _decorate_test_case(self, cls: type[unittest.TestCase]) -> None:
         """Start the mock before ``setUp``, stop it after ``tearDown`` (a cleanup, so it also
@@ -430,6 +449,7 @@ __all__ = [
     "call_wsgi",
     "check_sendable",
     "check_sendable_async",
+    "endpoint_product",
     "intercepts",
     "mock",
     "wsgi_environ",

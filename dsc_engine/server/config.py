@@ -105,11 +105,29 @@ class ThrottleConfig:
     rate: float = DEFAULT_RATE
 
 
+def _keys_by_id(keys: object) -> Mapping[str, AccessKey]:
+    """``ServerConfig.access_keys``: a ``{id: AccessKey}`` mapping, or a list of :class:`AccessKey`
+    (as ``dsc_engine.mock`` takes them), keyed by id; anything else is a :class:`ServerConfigError`.
+    A key filed under another id than its own, or one id twice with different keys, is refused."""
+    source = "ServerConfig"
+    if isinstance(keys, Mapping):
+        for ident, key in keys.items():
+            checked_key(key, source, f"access_keys[{ident!r}]")
+            if key.id != ident:
+                raise ServerConfigError(source, f"access_keys[{ident!r}]", f"holds the key of id {key.id!r}")
+        return dict(keys)
+    if isinstance(keys, AccessKey | str | bytes) or not isinstance(keys, Iterable):
+        given = "one AccessKey" if isinstance(keys, AccessKey) else type(keys).__name__
+        raise ServerConfigError(source, "access_keys", f"expected a list of AccessKeys, not {given}")
+    return ServerConfig().with_keys(keys, source).access_keys
+
+
 @attrs.frozen(kw_only=True)
 class ServerConfig:
-    """Everything the WSGI application needs besides the engine."""
+    """Everything the WSGI application needs besides the engine. ``access_keys`` may be given as
+    a list of :class:`AccessKey` too; it is kept as a ``{id: AccessKey}`` mapping."""
 
-    access_keys: Mapping[str, AccessKey] = attrs.field(factory=dict)
+    access_keys: Mapping[str, AccessKey] = attrs.field(factory=dict, converter=_keys_by_id)
     throttle: ThrottleConfig = attrs.field(factory=ThrottleConfig)
     limits: Limits = attrs.field(factory=Limits)
     host: str = DEFAULT_HOST

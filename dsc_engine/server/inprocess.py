@@ -5,16 +5,35 @@
 :func:`wsgi_environ` makes the PEP 3333 environ the SDK's HTTP layer would have put on the wire,
 :func:`call_wsgi` runs the application on it, and :func:`check_sendable` and
 :func:`check_sendable_async` fail where the synchronous and asynchronous HTTP layers would.
-:func:`routing` reads the host, action and version a request is for.
+:func:`routing` reads the host, action and version a request is for, :func:`intercepts` whether
+the mock answers it, and :class:`AtItsEndpoints` keeps each product's actions to its endpoints.
 """
 
 from __future__ import annotations
 
 import io
+import ipaddress
+import re
+import ssl
 import sys
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import unquote, urlencode
+
+from dsc_engine.api.catalogue import api_error
+from dsc_engine.api.errors import new_request_id
+from dsc_engine.api.operations import OPERATIONS
+from dsc_engine.api.spec import DMS, SDDP
+from dsc_engine.models.enums import Lang
+
+if TYPE_CHECKING:
+    from dsc_engine.server.app import Backend
+
+
+#: Milliseconds the SDK cores wait to connect and to read when the runtime options say nothing
+#: (``DEFAULT_CONNECT_TIMEOUT`` and ``DEFAULT_READ_TIMEOUT`` of ``darabonba.core`` and ``Tea.core``).
+SDK_DEFAULT_TIMEOUTS_MS = (5_000, 10_000)
 
 
 def hostname(host: str) -> str:
@@ -52,37 +71,98 @@ def _body(body: object) -> bytes:
     raise TypeError(f"dsc_engine.mock cannot send a request body of type {type(body).__name__}")
 
 
-def check_sendable(request: Any) -> None:
-    """Fail as the synchronous HTTP layer fails on headers it cannot send.
+def check_sendable(
+    request: Any,
+    url: str,
+    runtime_option: Mapping[str, Any] | None = None,
+    *,
+    retry_error: Callable[[str], Exception] = OSError,
+) -> None:
+    """Fail as the synchronous HTTP layer fails on a request it cannot send; ``url`` is the one
+    the SDK's core composed for it (``compose_url``), ``runtime_option`` what the SDK passed,
+    ``retry_error`` the core's ``RetryError``, which it raises for an ``IOError`` of the send.
 
-    ``requests`` checks every header as it prepares the request (``check_header_validity``): a
+    ``requests`` prepares the request first (``PreparedRequest.prepare``): a URL it cannot parse
+    (an endpoint with a space in it, a port that is not a number) is ``InvalidURL``; a header
     value that is neither text nor bytes (a number, ``None``), or one with a line break or
-    leading whitespace, is ``InvalidHeader``. Then it hands the values to ``http.client``, which
-    encodes each as Latin-1: a value outside it (a user agent in Chinese, say) raises
-    ``UnicodeEncodeError``. Either is raised before anything is sent, and the SDK reports it.
-    The same errors are raised here, by the same checks, so code that fails in production fails
+    leading whitespace, is ``InvalidHeader``. It has no connection adapter for a scheme other than
+    ``http``/``https`` (``Config(protocol="ftp")``): ``InvalidSchema``; its adapter finds no CA
+    bundle or client certificate at the path given (``ca``, ``cert``): ``OSError``; the core
+    reports either as a ``RetryError``. The adapter refuses a timeout of zero or less:
+    ``ValueError``. Then it hands the header values to ``http.client``, which encodes each as
+    Latin-1: a value outside it (a user agent in Chinese, say) raises ``UnicodeEncodeError``.
+    Each is raised before anything is sent, and the SDK reports it. The same errors are raised
+    here, by the same code where it can be called alone, so code that fails in production fails
     under the mock too. (The asynchronous layer, aiohttp, sends UTF-8.)
     """
-    from requests.utils import check_header_validity  # the SDK's HTTP layer, there with the SDK
+    from requests import PreparedRequest  # the SDK's HTTP layer, there with the SDK
+    from requests.adapters import HTTPAdapter
+    from requests.exceptions import InvalidSchema
+    from urllib3.util import Timeout as TimeoutSauce  # what requests builds its timeouts with
 
-    for header in (request.headers or {}).items():
-        check_header_validity(header)
+    body = request.body.encode("utf-8") if isinstance(request.body, str) else request.body
+    PreparedRequest().prepare(method=str(request.method).upper(), url=url, data=body, headers=request.headers)
+    option = runtime_option or {}
+    verify = not option.get("ignoreSSL", False) and option.get("ca", True)  # as the core computes it
+    try:  # the session's send: the core reports its IOError as a RetryError
+        if not url.lower().startswith(("https://", "http://")):  # the adapters a Session mounts
+            raise InvalidSchema(f"No connection adapters were found for {url!r}")
+        HTTPAdapter().cert_verify(SimpleNamespace(), url, True if verify is None else verify, option.get("cert"))
+    except OSError as exc:
+        raise retry_error(str(exc)) from None
+    connect, read = (  # as the core computes them
+        int(option.get(name) or option.get("timeout") or default) / 1000
+        for name, default in zip(("connectTimeout", "readTimeout"), SDK_DEFAULT_TIMEOUTS_MS, strict=True)
+    )
+    try:
+        TimeoutSauce(connect=connect, read=read)
+    except ValueError:  # as requests words it
+        raise ValueError(
+            f"Invalid timeout {(connect, read)}. Pass a (connect, read) timeout tuple, "
+            f"or a single float to set both timeouts to the same value."
+        ) from None
     for value in (request.headers or {}).values():
         if isinstance(value, str):
             value.encode("latin-1")
 
 
-def check_sendable_async(request: Any) -> None:
-    """Fail as the asynchronous HTTP layer fails on headers it cannot send.
+def check_sendable_async(request: Any, url: str, runtime_option: Mapping[str, Any] | None = None) -> None:
+    """Fail as the asynchronous HTTP layer fails on a request it cannot send; ``url`` is the one
+    the SDK's core composed for it (``compose_url``), ``runtime_option`` what the SDK passed.
 
-    aiohttp serializes the headers as it writes the request, as UTF-8: a value that is not a
-    ``str`` (a number, ``None``, bytes) is a ``TypeError``, a control character (a line break)
-    a ``ValueError``, before anything is sent. The installed aiohttp's own serializer is run
-    here on the same headers, so the same error is raised.
+    For HTTPS the core first loads the CA bundle (``ca``) and client certificate (``cert``)
+    given into an SSL context: a path where there is none is ``FileNotFoundError``. aiohttp parses
+    the URL: one it cannot parse (a port that is not a number) is ``InvalidUrlClientError``, a
+    scheme other than ``http``/``https`` ``NonHttpUrlClientError``. It serializes the headers as
+    it writes the request, as UTF-8: a value that is not a ``str`` (a number, ``None``, bytes) is
+    a ``TypeError``, a control character (a line break) a ``ValueError``, before anything is
+    sent. The same steps of ``ssl`` and the installed aiohttp's own classes and serializer are
+    used here, so the same error is raised.
     """
-    from aiohttp import http_writer  # the SDK's asynchronous HTTP layer, there with the SDK
+    import aiohttp  # the SDK's asynchronous HTTP layer, there with the SDK
+    from aiohttp import http_writer
     from multidict import CIMultiDict
+    from yarl import URL
 
+    option = runtime_option or {}
+    verify = not option.get("ignoreSSL", False) and (True if option.get("ca") is None else option["ca"])
+    cert = option.get("cert")
+    if str(request.protocol).upper() == "HTTPS" and (isinstance(verify, str) or cert is not None):
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # as the core builds it, bar the defaults
+        if isinstance(verify, str):
+            context.load_verify_locations(verify)
+        if cert is not None and (isinstance(verify, str) or verify):
+            chain = cert if isinstance(cert, list | tuple) else (cert,)
+            context.load_cert_chain(certfile=chain[0], keyfile=chain[1] if len(chain) > 1 else None)
+    invalid_url = getattr(aiohttp, "InvalidUrlClientError", None)
+    not_http = getattr(aiohttp, "NonHttpUrlClientError", None)
+    if invalid_url is not None and not_http is not None:  # an aiohttp without them: nothing to mirror
+        try:
+            parsed = URL(url)
+        except ValueError as exc:
+            raise invalid_url(url) from exc
+        if parsed.scheme not in aiohttp.TCPConnector.allowed_protocol_schema_set:
+            raise not_http(parsed)
     serialize = getattr(http_writer, "_serialize_headers", None)
     if serialize is not None:  # an aiohttp without it: nothing to mirror
         serialize(f"{str(request.method or 'GET').upper()} / HTTP/1.1", CIMultiDict(request.headers or {}))
@@ -133,3 +213,66 @@ def call_wsgi(
     status, headers = started[-1]
     code, _, reason = status.partition(" ")
     return int(code), reason, {name.lower(): value for name, value in headers}, body
+
+
+# -- which requests are the engine's ------------------------------------------------------------
+
+#: Hosts of Sddp and DMS endpoints: ``<product>[-<network>...][.<region>].aliyuncs.com``, by product.
+_PRODUCT_HOSTS: Final = {
+    product: re.compile(rf"{prefix}(?:-[a-z0-9]+)*(?:\.[a-z0-9-]+)?\.aliyuncs\.com")
+    for product, prefix in ((SDDP, "sddp"), (DMS, "dms-enterprise"))
+}
+
+
+def endpoint_product(host: str) -> str | None:
+    """The product whose endpoint ``host`` is (``Sddp``, ``dms-enterprise``), or ``None``."""
+    name = hostname(host)
+    return next((product for product, pattern in _PRODUCT_HOSTS.items() if pattern.fullmatch(name)), None)
+
+
+def _is_loopback(name: str) -> bool:
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def intercepts(host: str, action: str | None, version: str | None) -> bool:
+    """Whether the mock answers a request to ``host`` for ``action``/``version`` (the module
+    docstring of ``dsc_engine.mocking`` says which)."""
+    name = hostname(host)
+    if _is_loopback(name):
+        return False
+    if endpoint_product(name) is not None:
+        return True
+    operation = OPERATIONS.get(action or "")
+    return operation is not None and version in (None, operation.version)
+
+
+class AtItsEndpoints:
+    """The engine as the mock's application calls it: at an Sddp or DMS endpoint only that
+    product's actions exist, as in the cloud. Another product's action there (a DMS client given
+    the Sddp endpoint) is ``InvalidApi.NotFound``, as an action the engine does not serve."""
+
+    def __init__(self, engine: Backend) -> None:
+        self.engine = engine
+
+    def call(
+        self,
+        action: str,
+        params: Mapping[str, object],
+        *,
+        version: str | None = None,
+        host: str = "localhost",
+        request_id: str | None = None,
+    ) -> dict[str, Any]:
+        operation = OPERATIONS.get(action)
+        product = endpoint_product(host)
+        if operation is not None and product is not None and product != operation.product:
+            raise api_error(
+                "InvalidApi.NotFound", Lang.EN_US, product=product, request_id=request_id or new_request_id(),
+                host=host,
+            )
+        return self.engine.call(action, params, version=version, host=host, request_id=request_id)

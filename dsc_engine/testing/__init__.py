@@ -16,8 +16,9 @@ Fixtures (all function-scoped views of what the session shares; ``docs/server.md
   ``{kind: items}`` mapping or an ``Engine``. Default ``None``, the bundled sample.
 - ``dsc_server_config``: the :class:`ServerConfig` of each test; default: no throttling.
 - ``dsc_server``: the session's :class:`TestServer`, reset for the test (``dsc_records`` served
-  afresh under ``dsc_server_config``), with ``HTTP_PROXY`` unset for the test (the SDK would send
-  its requests to the proxy); ``dsc_config``: an SDK Config for it.
+  afresh under ``dsc_server_config``; a new one when an earlier test stopped it), with
+  ``HTTP_PROXY`` unset for the test (the SDK would send its requests to the proxy);
+  ``dsc_config``: an SDK Config for it.
 - ``dsc_mock``: the session's :class:`~dsc_engine.mocking.EngineMock`, reset and started for the test.
 
 One server runs per session (per set of connection limits) and is reset before each test, so a
@@ -130,11 +131,16 @@ def dsc_mock(
     dsc_session: Session, dsc_records: Data, dsc_server_config: ServerConfig
 ) -> Iterator[EngineMock]:
     """The SDK answered in-process for the test (``dsc_engine.mock``), serving ``dsc_records``
-    afresh under ``dsc_server_config``."""
+    afresh under ``dsc_server_config``. The test may stop it (to see its code without the
+    cloud); it is stopped after the test if it still runs."""
     engine_mock = dsc_session.mock
     engine_mock.reset(dsc_records, config=dsc_server_config)
-    with engine_mock:
+    engine_mock.start()
+    try:
         yield engine_mock
+    finally:
+        if engine_mock.started:
+            engine_mock.stop()
 
 
 __all__ = [

@@ -71,6 +71,12 @@ class TestServer:
         self._serving: Serving = serving(data)
         self._app = make_app(self.engine, self.server_config, clock)
         self._server = RunningServer(self._answer, limits=self.server_config.limits)
+        self._stopped = False
+
+    @property
+    def stopped(self) -> bool:
+        """Whether ``stop`` was called: the server no longer answers (a session starts another)."""
+        return self._stopped
 
     @property
     def engine(self) -> Engine:
@@ -93,7 +99,8 @@ class TestServer:
         nonces forgotten.
 
         The connection limits (``max_connections``, ``request_timeout``) stay those the server
-        started with; a ``config`` asking for others is a :class:`ServerConfigError`.
+        started with; a ``config`` asking for others is a :class:`ServerConfigError`. Data or a
+        configuration that is refused changes nothing.
         """
         keyed = self._base if config is None else self._keyed(checked_config(config, "TestServer.reset"))
         for name, now, asked in zip(
@@ -107,9 +114,9 @@ class TestServer:
                     "TestServer.reset", f"limits.{name}",
                     f"a running server keeps the {now} it started with; start a TestServer for {asked}",
                 )
+        fresh = serving(self._serving.data if data is UNCHANGED else data, self._serving)  # refused: no change
         self._base = self.server_config = keyed
-        self._serving = serving(self._serving.data if data is UNCHANGED else data, self._serving)
-        self._app = make_app(self.engine, keyed, self._clock)
+        self._serving, self._app = fresh, make_app(fresh.engine, keyed, self._clock)
         self._server.set_max_body(keyed.limits.max_body_bytes)
 
     def throttle(self, rate: float = DEFAULT_RATE) -> None:
@@ -145,7 +152,9 @@ class TestServer:
         return Config(**fields)
 
     def stop(self) -> None:
-        self._server.stop()
+        if not self._stopped:
+            self._stopped = True
+            self._server.stop()
 
     def _keyed(self, config: ServerConfig) -> ServerConfig:
         return config.with_keys([self.access_key], "testing")
@@ -183,10 +192,11 @@ class Session:
         self.mock = EngineMock()
 
     def server(self, data: Data, config: ServerConfig) -> TestServer:
-        """The server for ``config``'s connection limits, reset to serve ``data`` under ``config``."""
+        """The server for ``config``'s connection limits, reset to serve ``data`` under ``config``;
+        a new one if a test stopped it (``dsc_server.stop()``), so that the next tests are served."""
         key = _host_limits(config.limits)
         server = self._servers.get(key)
-        if server is None:
+        if server is None or server.stopped:
             server = self._servers[key] = TestServer(data, config=config)
         else:
             server.reset(data, config=config)

@@ -303,3 +303,25 @@ def test_limits_built_in_code_are_held_to_the_ranges_of_the_file(field: str, val
     with pytest.raises(ServerConfigError) as caught:
         Limits(**{field: value})
     assert caught.value.key == field
+
+
+def test_access_keys_built_in_code_may_be_a_list_as_the_mock_takes_them() -> None:
+    # ServerConfig(access_keys=[AccessKey(...)]), the shape dsc_engine.mock(access_keys=...) takes,
+    # was kept as given and failed much later, in the mock or a TestServer, with a bare TypeError
+    one, two = AccessKey(id="one", secret="s1"), AccessKey(id="two", secret="s2")
+    listed = ServerConfig(access_keys=[one, two])
+    assert listed == ServerConfig(access_keys={"one": one, "two": two})
+    assert listed.with_keys([AccessKey(id="three", secret="s3")], "x").access_keys.keys() == {"one", "two", "three"}
+
+
+@pytest.mark.parametrize(
+    ("keys", "key"),
+    [(AccessKey(id="a", secret="b"), "access_keys"), ("a:b", "access_keys"), (5, "access_keys"),
+     ([AccessKey(id="a", secret="b"), "c"], "access_keys[1]"), ({"a": "b"}, "access_keys['a']"),
+     ({"other": AccessKey(id="a", secret="b")}, "access_keys['other']"),
+     ([AccessKey(id="a", secret="b"), AccessKey(id="a", secret="c")], "a")],
+)
+def test_access_keys_built_in_code_that_are_not_keys_are_named(keys: object, key: str) -> None:
+    with pytest.raises(ServerConfigError) as caught:
+        ServerConfig(access_keys=keys)
+    assert caught.value.key == key

@@ -43,7 +43,7 @@ from dsc_engine.errors import ServerConfigError
 from dsc_engine.mocking import UNTHROTTLED, EngineMock, intercepts
 from dsc_engine.models.records import Record
 from dsc_engine.sample import generate
-from dsc_engine.server.config import AccessKey
+from dsc_engine.server.config import AccessKey, ServerConfig, ThrottleConfig
 from dsc_engine.server.policy import Policy
 from dsc_engine.testing import TestServer
 
@@ -210,14 +210,40 @@ def test_other_actions_of_the_products_fail_clearly_without_reaching_the_cloud(n
     assert caught.value.data["statusCode"] == 404
 
 
-def test_other_hosts_go_to_the_sdks_own_http_layer(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("kind", "endpoint", "product"),
+    [("dms", SDDP_ENDPOINT, "Sddp"), ("audit", "dms-enterprise.aliyuncs.com", "dms-enterprise"),
+     ("masking", "dms-enterprise.ap-southeast-1.aliyuncs.com", "dms-enterprise")],
+)
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+def test_an_action_at_the_other_products_endpoint_is_not_found_as_in_the_cloud(
+    kind: str, endpoint: str, product: str, asynchronous: bool, records: list[Record], no_network: None
+) -> None:
+    # A DMS client given the Sddp endpoint got the engine's DMS answer from the mock, where the
+    # cloud has no such API there: the misconfigured client passed its tests.
+    with dsc_engine.mock(records), pytest.raises(TeaException) as caught:
+        _send(kind, _config(endpoint=endpoint), asynchronous)
+    assert (caught.value.code, caught.value.data["statusCode"]) == ("InvalidApi.NotFound", 404)
+    assert caught.value.data["HostId"] == endpoint
+    assert f"&product={product}&" in caught.value.data["Recommend"]
+    own = "dms-enterprise.aliyuncs.com" if kind == "dms" else SDDP_ENDPOINT
+    with dsc_engine.mock(records):  # at its own product's endpoint, and at a custom one, answered
+        for answering in (own, "gateway.example.com"):
+            assert _send(kind, _config(endpoint=answering), asynchronous).status_code == 200
+
+
+@pytest.mark.parametrize("form", [staticmethod, lambda f: f], ids=["staticmethod", "function"])
+def test_other_hosts_go_to_the_sdks_own_http_layer(monkeypatch: pytest.MonkeyPatch, form: Any) -> None:
+    # a test's own patch of the send function (monkeypatch.setattr sets a plain function) was
+    # called as a staticmethod: AttributeError "'function' object has no attribute '__func__'"
     sent: list[str] = []
 
     def network(request: Any, runtime_option: Any = None) -> Any:
         sent.append(request.headers["host"])
         raise ConnectionAbortedError("stands for the network")
 
-    monkeypatch.setattr(DaraCore, "do_action", staticmethod(network))
+    installed = form(network)
+    monkeypatch.setattr(DaraCore, "do_action", installed)
     params = utils_models.Params(
         action="DescribeRegions", version="2014-05-26", protocol="HTTPS", pathname="/", method="POST",
         auth_type="AK", style="RPC", req_body_type="formData", body_type="json",
@@ -227,7 +253,7 @@ def test_other_hosts_go_to_the_sdks_own_http_layer(monkeypatch: pytest.MonkeyPat
         with pytest.raises(Exception, match="stands for the network"):
             client.call_api(params, utils_models.OpenApiRequest(), RuntimeOptions(autoretry=False))
     assert sent == ["ecs.aliyuncs.com"]
-    assert DaraCore.__dict__["do_action"].__func__ is network  # put back as it was found
+    assert DaraCore.__dict__["do_action"] is installed  # put back as it was found
 
 
 def test_a_local_server_answers_its_own_requests_inside_a_mock(records: list[Record]) -> None:
@@ -378,6 +404,20 @@ def test_configured_keys_pass_when_signed_right(no_network: None, algorithm: str
             assert SddpClient(config).describe_audit_logs(DescribeAuditLogsRequest()).body.total_count == 4
 
 
+def test_keys_given_to_the_mock_stay_checked_after_a_reset_to_another_config(no_network: None) -> None:
+    # reset(config=...) dropped the access_keys given at creation: from then on any credentials
+    # were accepted, and the test that relied on the signature checks went on passing
+    stranger = _config(access_key_id="LTAIstranger", access_key_secret="x", endpoint=SDDP_ENDPOINT)
+    owner = _config(access_key_id=KEY.id, access_key_secret=KEY.secret, endpoint=SDDP_ENDPOINT)
+    with dsc_engine.mock(generate("audit", 4, seed=2), access_keys=iter([KEY])) as cloud:
+        cloud.reset(config=ServerConfig(throttle=ThrottleConfig(rate=100)))
+        assert cloud.config.throttle.rate == 100
+        with pytest.raises(TeaException) as caught:
+            SddpClient(stranger).describe_audit_logs(DescribeAuditLogsRequest())
+        assert caught.value.code == "InvalidAccessKeyId.NotFound"
+        assert SddpClient(owner).describe_audit_logs(DescribeAuditLogsRequest()).body.total_count == 4
+
+
 def test_a_header_the_http_layer_cannot_send_fails_in_the_mock_as_in_production() -> None:
     # The synchronous SDK sends with requests (http.client), which encodes header values as
     # Latin-1: a user agent in Chinese never leaves the process. The mock must not answer it.
@@ -438,6 +478,48 @@ def test_a_header_aiohttp_refuses_fails_in_the_mock_as_in_production(value: obje
         real = outcome(SddpClient(server.sdk_config()))
     with dsc_engine.mock([]):
         assert outcome(SddpClient(_config(endpoint=SDDP_ENDPOINT))) == real
+
+
+UNSENDABLE = {  # (Config fields, runtime options): the HTTP layer refuses them before any socket
+    "no endpoint (an unset variable)": ({"endpoint": "", "region_id": "cn-hangzhou"}, {}),
+    "a port that is no number": ({"endpoint": SDDP_ENDPOINT + ":443x"}, {}),
+    "a scheme that is not http": ({"endpoint": SDDP_ENDPOINT, "protocol": "ftp"}, {}),
+    "no CA bundle at the path given": ({"endpoint": SDDP_ENDPOINT}, {"ca": "/nonexistent/ca.pem"}),
+    "no client certificate at the path given": ({"endpoint": SDDP_ENDPOINT}, {"cert": "/nonexistent/cert.pem"}),
+}
+UNSENDABLE_SYNC = {  # aiohttp sends these (it takes a space in a host name, a timeout below 0)
+    "a space in the endpoint": ({"endpoint": SDDP_ENDPOINT + " "}, {}),
+    "a negative read timeout": ({"endpoint": SDDP_ENDPOINT}, {"read_timeout": -5}),
+}
+
+
+@pytest.mark.parametrize(
+    ("case", "asynchronous"),
+    [(case, False) for case in {**UNSENDABLE, **UNSENDABLE_SYNC}] + [(case, True) for case in UNSENDABLE],
+)
+def test_a_request_the_http_layer_cannot_send_fails_in_the_mock_as_in_production(
+    case: str, asynchronous: bool, no_network: None
+) -> None:
+    # The mock answered these, where production code fails before it opens a socket: an endpoint
+    # read from an unset environment variable passed its tests and failed in production.
+    fields, options = {**UNSENDABLE, **UNSENDABLE_SYNC}[case]
+
+    def outcome() -> tuple[type, type | None, str]:
+        client, runtime = SddpClient(_config(**fields)), RuntimeOptions(**options)
+        try:
+            if asynchronous:
+                asyncio.run(client.describe_audit_logs_with_options_async(DescribeAuditLogsRequest(), runtime))
+            else:
+                client.describe_audit_logs_with_options(DescribeAuditLogsRequest(), runtime)
+        except TeaException as exc:
+            inner = getattr(exc, "inner_exception", None)
+            return type(exc), type(inner), str(inner)
+        return type(None), None, "answered"
+
+    real = outcome()  # the SDK's own HTTP layer, no mock
+    assert real[0] is not type(None) and "a socket was used" not in real[2]
+    with dsc_engine.mock([]):
+        assert outcome() == real
 
 
 # -- the public strategies through the SDK --------------------------------------------------------
@@ -560,6 +642,9 @@ def test_misuse_of_the_lifecycle_is_refused() -> None:
         cloud.stop()
     with cloud, pytest.raises(RuntimeError, match="already started"):
         cloud.start()
+    # between two runs a throttle was taken without a word, and undone by the next start
+    with pytest.raises(RuntimeError, match="not started"):
+        cloud.throttle(rate=1)
 
 
 @pytest.mark.parametrize(
@@ -633,6 +718,66 @@ def test_a_decorated_class_keeps_its_tests_and_runs_each_in_the_mock(no_network:
     assert TestReports.test_static() == 4
     assert TestReports().helper() == "helper"
     assert DaraCore.__dict__["do_action"] is _ORIGINAL_SEND  # each test stopped its mock
+
+
+XUNIT_CLASS_TESTS = """
+import socket
+
+from alibabacloud_sddp20190103.client import Client
+from alibabacloud_sddp20190103.models import DescribeAuditLogsRequest
+from alibabacloud_tea_openapi.models import Config
+
+import dsc_engine
+from dsc_engine.sample import generate
+
+
+def refuse(*args, **kwargs):
+    raise AssertionError("a socket was used")
+
+
+socket.socket.connect = socket.getaddrinfo = refuse
+
+
+def total():
+    config = Config(access_key_id="a", access_key_secret="b", endpoint="sddp.cn-zhangjiakou.aliyuncs.com")
+    return Client(config).describe_audit_logs(DescribeAuditLogsRequest()).body.total_count
+
+
+@dsc_engine.mock(generate("audit", 4, seed=1))
+class TestWithTheTest:
+    def setup_method(self, method):
+        self.seen = [method.__name__, total()]
+
+    def teardown_method(self, method):
+        assert total() == 4
+
+    def test_one(self):
+        assert self.seen == ["test_one", 4] and total() == 4
+
+
+@dsc_engine.mock(generate("audit", 5, seed=1))
+class TestWithout:
+    def setup_method(self):
+        self.before = total()
+
+    def teardown_method(self):
+        assert total() == 5
+
+    def test_one(self):
+        assert self.before == total() == 5
+"""
+
+
+def test_a_decorated_class_runs_its_setup_and_teardown_methods_in_the_mock(tmp_path: Any) -> None:
+    # only test* methods were decorated: a setup_method calling the SDK went to the network
+    # (to the real cloud, with the credentials the code found)
+    (tmp_path / "test_xunit.py").write_text(XUNIT_CLASS_TESTS, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_xunit.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout and "error" not in result.stdout
 
 
 def test_a_decorated_unittest_case_runs_setup_test_and_teardown_in_the_mock(no_network: None) -> None:

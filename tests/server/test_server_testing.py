@@ -225,6 +225,28 @@ def test_reset_without_a_config_keeps_the_last_one_given_and_undoes_throttle() -
         assert cloud.config.throttle == strict.throttle
 
 
+def test_a_reset_to_records_refused_changes_nothing() -> None:
+    # A reset to data that fails to load (a JSON object of no known kind) had already taken the
+    # new configuration and data: the server or mock went on answering the old data under a
+    # config it did not apply, and the mock's next start failed on the refused data.
+    kept, strict = generate("audit", 3, seed=4), ServerConfig(throttle=ThrottleConfig(rate=5))
+    refused = [{"NoSuchField": 1}]
+    with TestServer(kept) as server:
+        before = (server.engine, server.server_config)
+        with pytest.raises(RecordError):
+            server.reset(refused, config=strict)
+        assert (server.engine, server.server_config) == before
+        assert Client(server.sdk_config()).describe_audit_logs(DescribeAuditLogsRequest()).body.total_count == 3
+    cloud = EngineMock(kept)
+    with cloud:
+        engine = cloud.engine
+        with pytest.raises(RecordError):
+            cloud.reset(refused, config=strict)
+        assert cloud.engine is engine and cloud.config == UNTHROTTLED
+    with cloud:  # the next start serves the data kept, afresh
+        assert len(cloud.engine.store("audit")) == 3 and cloud.config == UNTHROTTLED
+
+
 def test_session_runs_one_server_per_set_of_connection_limits() -> None:
     session = Session()
     try:
@@ -408,6 +430,45 @@ def test_the_config_fixture_works_where_a_proxy_is_set(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
+
+
+STOPPING_TESTS = """
+from alibabacloud_sddp20190103.client import Client
+from alibabacloud_sddp20190103.models import DescribeAuditLogsRequest
+from alibabacloud_tea_openapi.models import Config
+
+
+def _total(config):
+    return Client(config).describe_audit_logs(DescribeAuditLogsRequest()).body.total_count
+
+
+def test_my_code_without_the_server(dsc_server):
+    dsc_server.stop()
+
+
+def test_the_next_test_is_served(dsc_config):
+    assert _total(dsc_config) == 3000
+
+
+def test_my_code_without_the_mock(dsc_mock):
+    dsc_mock.stop()
+
+
+def test_the_next_test_is_mocked(dsc_mock):
+    assert _total(Config(access_key_id="a", access_key_secret="b", endpoint="sddp.cn-hangzhou.aliyuncs.com")) == 3000
+"""
+
+
+def test_a_test_stopping_the_server_or_mock_of_its_fixture_leaves_the_next_tests_served(tmp_path: Path) -> None:
+    # dsc_server.stop() in one test left the session's stopped server to every later test
+    # (connection refused); dsc_mock.stop() in a test failed its teardown ("not started")
+    (tmp_path / "test_stopping.py").write_text(STOPPING_TESTS, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_stopping.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "4 passed" in result.stdout and "error" not in result.stdout
 
 
 def test_loading_the_plugin_imports_neither_the_engine_nor_the_server() -> None:
