@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Sequence
 from typing import Protocol
 
 import attrs
@@ -420,7 +421,7 @@ def choose(node: ast.Node, stats: Statistics) -> Plan:
         for path in conjunct_paths(item, stats):
             paths.append((stats.cost(path, window), index, path))
     paths.sort(key=lambda found: found[0])  # stable: ties keep the written order
-    if not paths or paths[0][0] >= scan_cost:
+    if not paths or paths[0][0] >= scan_cost * _row_tests(rest):
         complement = _complement(rest, stats, window)
         if complement is None or complement[0] >= scan_cost:
             return Plan(source, time_field, window, FullScan(), ast.conjunction(rest), scan_cost, scan_cost)
@@ -434,6 +435,18 @@ def choose(node: ast.Node, stats: Statistics) -> Plan:
     exact = {index for _, index, path in paths if path.exact and index in answered}
     residual = [item for i, item in enumerate(rest) if i not in exact]
     return Plan(source, time_field, window, access, ast.conjunction(residual), scan_cost, cost)
+
+
+def _row_tests(conjuncts: Sequence[ast.Node]) -> int:
+    """About how many passes over each row a scan makes: one, plus one per branch of an ``or``
+    of several fields' conditions (``store/vector.py`` filters such an ``or`` branch by branch),
+    against which an index path's cost is weighed. A scan of 100,000 records for an ``or`` of 300
+    two-field branches took 2.7 s where the union of their 75,000 candidates takes 0.2 s."""
+    passes = 1
+    for item in conjuncts:
+        if isinstance(item, ast.Or) and single_field(item) is None:
+            passes += len(item.items)
+    return passes
 
 
 def _complement(

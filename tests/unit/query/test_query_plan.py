@@ -99,7 +99,8 @@ def test_or_of_indexed_branches_is_a_union() -> None:
     plan = choose(node, FakeStats(costs={"UserName": 3, "ClientIp": 4}))
     assert plan.access == UnionOf((HashLookup("UserName", USER), HashLookup("ClientIp", IP)))
     assert plan.residual == ast.MatchAll()
-    assert choose(ast.Or((USER, SQL, ast.Range("CreationTime", 1, 2))), FakeStats()).access == FullScan()
+    dear = FakeStats(costs={"UserName": 2_000, "SqlText": 2_000, "CreationTime": 2_000})  # 6,000 > 4 passes of 1,000
+    assert choose(ast.Or((USER, SQL, ast.Range("CreationTime", 1, 2))), dear).access == FullScan()
 
 
 def test_an_or_of_indexed_conjunctions_is_a_union_of_intersections() -> None:
@@ -165,6 +166,19 @@ def test_a_branch_conjunct_without_a_path_is_tested_on_that_branchs_candidates()
     got = store.query(query, 0, 1_000)
     assert got.total == len(expected) > 0
     assert sorted(map(repr, got.records)) == sorted(map(repr, expected))
+
+
+def test_a_scan_is_weighed_by_the_branches_it_would_test_on_every_row() -> None:
+    """A scan tests an ``or`` of several fields' conditions branch by branch on every row: a
+    union of its branches' candidates costing more rows than the window can still be far less
+    work (300 two-field branches over 100,000 records: 2.7 s scanned, 0.12 s as a union)."""
+    branches = tuple(ast.And((ast.Compare("ClientIp", EQ, f"10.0.0.{i}"), ast.Not(ast.Compare("EffectRow", EQ, i))))
+                     for i in range(3))
+    stats = FakeStats(costs={"ClientIp": 600})  # 3 x 600 candidates, a window of 1,000 rows
+    plan = choose(ast.Or(branches), stats)
+    assert isinstance(plan.access, UnionOf) and len(plan.access.items) == 3
+    one_field = ast.Or((ast.Compare("ClientIp", EQ, "10.0.0.1"), ast.Contains("ClientIp", "10.0.1")))
+    assert choose(one_field, stats).access == FullScan()  # one pass over each row, in C: 1,200 > 1,000
 
 
 def test_a_primary_time_condition_the_window_cannot_hold_reads_the_time_order() -> None:
