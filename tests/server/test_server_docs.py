@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import ast
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from inpytest import run_pytest
 
 import dsc_engine.server as server_package
+
 from dsc_engine.server import errors as server_errors
 from dsc_engine.api.catalogue import CATALOGUE
 from dsc_engine.server.host import HTTP_LAYER_CODES
@@ -28,15 +28,9 @@ def test_docs_testing_examples_run_as_written(tmp_path: Path) -> None:
     """Each example of the testing section is a whole test module; together they pass."""
     examples = _testing_examples()
     assert len(examples) == 4  # the mock, the local server, the dsc_records/config overrides, hypothesis
-    for index, example in enumerate(examples):
-        (tmp_path / f"test_example_{index}.py").write_text(example, encoding="utf-8")
     tests = sum(len(re.findall(r"^def test_", example, re.MULTILINE)) for example in examples)
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "."],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert f"{tests} passed" in result.stdout
+    modules = {f"test_example_{index}.py": example for index, example in enumerate(examples)}
+    assert f"{tests} passed" in run_pytest(tmp_path, modules)
 
 
 def _documented_codes(text: str) -> dict[str, int]:

@@ -269,39 +269,30 @@ def test_malformed_requests_get_json_errors_with_their_request_id(
     assert headers.get("x-acs-request-id") == body["RequestId"]
 
 
-@pytest.mark.parametrize(
-    "head",
-    [
-        b"Host: x\r\nno colon here\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 3",
-        b"Host: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length : 3",
-        b" Host: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 3",
-    ],
-    ids=["line-without-colon", "space-before-colon", "first-line-folded"],
-)
-def test_a_header_line_that_is_no_field_is_refused_not_dropped(server: RunningServer, head: bytes) -> None:
-    # http.client stops at such a line and drops it with every header after it: the body's
-    # Content-Length was lost and the request served without its form parameters (RFC 9112 5.1)
-    status, headers, body = raw(server, b"POST /?Action=DescribeAuditLogs HTTP/1.1\r\n" + head + b"\r\n\r\nA=1")
-    assert (status, body["Code"]) == (400, "InvalidParameter"), body
-    assert "header line" in body["Message"]
-    assert headers["x-acs-request-id"] == body["RequestId"]
+_FORM = b"Content-Type: application/x-www-form-urlencoded\r\n"
 
 
 @pytest.mark.parametrize(
-    "head",
+    ("head", "says"),
     [
-        b"Host: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length:\r\n 3",
-        b"Host: x\r\nUser-Agent: a\r\n\tb\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 3",
-        b"Host: x\x00y\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 3",
+        (b"Host: x\r\nno colon here\r\n" + _FORM + b"Content-Length: 3", "header line"),
+        (b"Host: x\r\n" + _FORM + b"Content-Length : 3", "header line"),
+        (b" Host: x\r\n" + _FORM + b"Content-Length: 3", "header line"),
+        (b"Host: x\r\n" + _FORM + b"Content-Length:\r\n 3", "header value"),
+        (b"Host: x\r\nUser-Agent: a\r\n\tb\r\n" + _FORM + b"Content-Length: 3", "header value"),
+        (b"Host: x\x00y\r\n" + _FORM + b"Content-Length: 3", "header value"),
     ],
-    ids=["folded-content-length", "folded-user-agent", "nul-in-host"],
+    ids=["line-without-colon", "space-before-colon", "first-line-folded", "folded-content-length",
+         "folded-user-agent", "nul-in-host"],
 )
-def test_a_folded_header_value_or_one_with_a_nul_is_refused(server: RunningServer, head: bytes) -> None:
-    # RFC 9112 5.2: obs-fold was kept in the value (a Content-Length was read as '\r\n 3', a
-    # folded header reached the signature check as 'a\r\n\tb'); a NUL was echoed in HostId
+def test_a_header_that_would_be_read_otherwise_than_sent_is_refused(server: RunningServer, head: bytes, says: str) -> None:
+    # RFC 9112 5.1: http.client stopped at a line that is no field and dropped it with every
+    # header after it (the body's Content-Length was lost and the request served without its
+    # form parameters). RFC 9112 5.2: obs-fold was kept in the value (a Content-Length was read as
+    # '\r\n 3', a folded header reached the signature check as 'a\r\n\tb'); a NUL was echoed in HostId
     status, headers, body = raw(server, b"POST /?Action=DescribeAuditLogs HTTP/1.1\r\n" + head + b"\r\n\r\nA=1")
     assert (status, body["Code"]) == (400, "InvalidParameter"), body
-    assert "header value" in body["Message"]
+    assert says in body["Message"]
     assert headers["x-acs-request-id"] == body["RequestId"]
 
 

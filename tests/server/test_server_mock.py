@@ -35,8 +35,10 @@ from Tea.core import TeaCore
 from Tea.exceptions import TeaException
 from hypothesis import given, settings
 from Tea.request import TeaRequest
+from inpytest import run_pytest
 
 import dsc_engine
+
 from dsc_engine.strategies import record_lists, requests
 from dsc_engine.engine import Engine
 from dsc_engine.errors import ServerConfigError
@@ -771,13 +773,8 @@ class TestWithout:
 def test_a_decorated_class_runs_its_setup_and_teardown_methods_in_the_mock(tmp_path: Any) -> None:
     # only test* methods were decorated: a setup_method calling the SDK went to the network
     # (to the real cloud, with the credentials the code found)
-    (tmp_path / "test_xunit.py").write_text(XUNIT_CLASS_TESTS, encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_xunit.py"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "2 passed" in result.stdout and "error" not in result.stdout
+    output = run_pytest(tmp_path, {"test_xunit.py": XUNIT_CLASS_TESTS})
+    assert "2 passed" in output and "error" not in output
 
 
 def test_a_decorated_unittest_case_runs_setup_test_and_teardown_in_the_mock(no_network: None) -> None:

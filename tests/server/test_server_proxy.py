@@ -213,26 +213,37 @@ def test_an_upstream_that_does_not_answer_is_service_unavailable_and_not_capture
 def test_an_upstream_answer_cut_short_or_not_http_is_service_unavailable_and_not_captured(
     cloud: TestServer, sent: bytes, reason: str
 ) -> None:
+    status, body, rec = _one_call_to_raw_upstream(cloud, sent)
+    assert (status, body["Code"]) == (503, "ServiceUnavailable") and reason in body["Message"]
+    assert rec.calls() == []
+
+
+def _one_call_to_raw_upstream(cloud: TestServer, sent: bytes, *, holds: bool = False) -> tuple[int, Any, Recording]:
+    """A call through a recording proxy to an upstream that answers ``sent`` as raw bytes (then,
+    ``holds``, keeps the connection open, sending nothing more): its status, body, recording."""
     listener = socket.create_server(("127.0.0.1", 0))
+    done = threading.Event()
 
     def answer_once() -> None:
         connection, _ = listener.accept()
         with connection:
             connection.recv(65536)
             connection.sendall(sent)
+            if holds:
+                done.wait(10)
 
     thread = threading.Thread(target=answer_once, daemon=True)
     thread.start()
-    rec = Recording(cloud, upstreams=[Target.parse(f"http://127.0.0.1:{listener.getsockname()[1]}")], timeout=5.0)
+    rec = Recording(cloud, upstreams=[Target.parse(f"http://127.0.0.1:{listener.getsockname()[1]}")], timeout=8.0)
     try:
         client = SignedClient(rec.server.endpoint, rec.local.id, rec.local.secret)
         status, body = client.call("DescribeAuditLogs", {})
-        assert (status, body["Code"]) == (503, "ServiceUnavailable") and reason in body["Message"]
-        assert rec.calls() == []
     finally:
+        done.set()
         rec.server.stop()
         thread.join(5)
         listener.close()
+    return status, body, rec
 
 
 def test_an_upstream_redirect_is_returned_not_followed(cloud: TestServer) -> None:
@@ -489,31 +500,11 @@ def test_an_upstream_body_longer_than_a_capture_line_is_not_read_whole(
     from dsc_engine.io import sources
 
     monkeypatch.setattr(sources, "MAX_LINE", 4096)
-    listener = socket.create_server(("127.0.0.1", 0))
-    done = threading.Event()
-
-    def answer_once() -> None:
-        connection, _ = listener.accept()
-        with connection:
-            connection.recv(65536)
-            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1073741824\r\n\r\n"
-                               + b"[" * 10_000)
-            done.wait(10)  # the rest never comes
-
-    thread = threading.Thread(target=answer_once, daemon=True)
-    thread.start()
-    rec = Recording(cloud, upstreams=[Target.parse(f"http://127.0.0.1:{listener.getsockname()[1]}")], timeout=8.0)
-    try:
-        client = SignedClient(rec.server.endpoint, rec.local.id, rec.local.secret)
-        status, body = client.call("DescribeAuditLogs", {})
-        assert (status, body["Code"]) == (503, "ServiceUnavailable")
-        assert "answered a body longer than the 4,096 bytes a capture line holds" in body["Message"]
-        assert rec.calls() == []
-    finally:
-        done.set()
-        rec.server.stop()
-        thread.join(5)
-        listener.close()
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1073741824\r\n\r\n"
+    status, body, rec = _one_call_to_raw_upstream(cloud, head + b"[" * 10_000, holds=True)  # the rest never comes
+    assert (status, body["Code"]) == (503, "ServiceUnavailable")
+    assert "answered a body longer than the 4,096 bytes a capture line holds" in body["Message"]
+    assert rec.calls() == []
 
 
 @pytest.mark.parametrize("option", [["--strict"], ["--kind", "audit"], ["--keep-duplicates"]])

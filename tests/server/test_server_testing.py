@@ -15,6 +15,7 @@ from alibabacloud_sddp20190103.client import Client
 from alibabacloud_sddp20190103.models import DescribeAuditLogsRequest, DescribeDataMaskingRunHistoryRequest
 from alibabacloud_tea_openapi.models import Config
 from Tea.exceptions import TeaException, UnretryableException
+from inpytest import run_pytest
 
 from dsc_engine.errors import InvalidParameterError, RecordError, ServerConfigError
 from dsc_engine.wire.codec import response_item, to_wire
@@ -386,14 +387,9 @@ def test_report():
 
 @pytest.mark.slow
 def test_one_server_serves_the_session_and_each_test_starts_clean(tmp_path: Path) -> None:
-    (tmp_path / "test_session.py").write_text(SESSION_TESTS, encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "test_session.py"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "35 passed" in result.stdout
-    per_test_ms = float(result.stdout.split("PER-TEST-MS ", 1)[1].split()[0])
+    output = run_pytest(tmp_path, {"test_session.py": SESSION_TESTS}, "-s", timeout=300)
+    assert "35 passed" in output
+    per_test_ms = float(output.split("PER-TEST-MS ", 1)[1].split()[0])
     # a server started (and the sample loaded) per test took about 600 ms a test, one call on a
     # reset server ~5 ms: the bound sits between, clear of a loaded machine's noise
     assert per_test_ms < 250, f"a one-call test took {per_test_ms} ms"
@@ -421,15 +417,9 @@ def test_the_proxy_settings_are_back_after_the_test():
 def test_the_config_fixture_works_where_a_proxy_is_set(tmp_path: Path) -> None:
     # CI machines often set HTTP(S)_PROXY; the SDK sends every request through it, loopback too
     # (it ignores no_proxy), so the local server was unreachable from dsc_config's Config
-    (tmp_path / "test_proxied.py").write_text(PROXIED_TESTS, encoding="utf-8")
     proxy = "http://127.0.0.1:9"  # nothing listens: a request sent to the proxy fails
     env = {**os.environ, "HTTP_PROXY": proxy, "HTTPS_PROXY": proxy, "http_proxy": proxy, "https_proxy": proxy}
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_proxied.py"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False, env=env,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "2 passed" in result.stdout
+    assert "2 passed" in run_pytest(tmp_path, {"test_proxied.py": PROXIED_TESTS}, env=env)
 
 
 STOPPING_TESTS = """
@@ -462,13 +452,8 @@ def test_the_next_test_is_mocked(dsc_mock):
 def test_a_test_stopping_the_server_or_mock_of_its_fixture_leaves_the_next_tests_served(tmp_path: Path) -> None:
     # dsc_server.stop() in one test left the session's stopped server to every later test
     # (connection refused); dsc_mock.stop() in a test failed its teardown ("not started")
-    (tmp_path / "test_stopping.py").write_text(STOPPING_TESTS, encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_stopping.py"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 passed" in result.stdout and "error" not in result.stdout
+    output = run_pytest(tmp_path, {"test_stopping.py": STOPPING_TESTS})
+    assert "4 passed" in output and "error" not in output
 
 
 def test_loading_the_plugin_imports_neither_the_engine_nor_the_server() -> None:
