@@ -480,7 +480,7 @@ def test_chdb_answers_a_statement_past_clickhouses_default_size_limits() -> None
     late: it must be parsed first)."""
     from dsc_engine.sql.url import parse_url
 
-    connection = ClickHouseConnection(parse_url("chdb://:memory:"))
+    connection = ClickHouseConnection(parse_url(url_of("chdb")))  # chDB takes one data folder per process
     try:
         sql = _long_statement(15_000)
         assert len(sql) > 256 * 1024
