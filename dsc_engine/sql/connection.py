@@ -395,15 +395,28 @@ class ClickHouseConnection:
 
     def rows(self, sql: str, values: Mapping[str, Any] | None = None) -> list[Row]:
         with self._client() as client, self._errors("a query"):
-            return list(client.query(sql, parameters=dict(values or {})).result_rows)
+            return list(self._fitted(sql, lambda settings: client.query(
+                sql, parameters=dict(values or {}), settings=settings
+            )).result_rows)
+
+    def _fitted(self, sql: str, run: Callable[[dict[str, Any]], Any]) -> Any:
+        """``run(settings)`` with no settings or, when ClickHouse refuses the statement as larger
+        than its parser takes (:data:`_TOO_BIG`), again with those limits raised to fit it
+        (:func:`_fitting`): a filter of thousands of leaves, which the memory engine answers."""
+        try:
+            return run({})
+        except self._errors_of as exc:
+            if not any(sign in str(exc) for sign in _TOO_BIG):
+                raise
+        return run(_fitting(sql))
 
     def stream(self, sql: str, values: Mapping[str, Any], chunk: int) -> Iterator[list[Row]]:
         client = self._new_client()  # its own: the caller may query between chunks
         try:
             with self._errors("a query"):
-                stream = client.query_row_block_stream(
-                    sql, parameters=dict(values), settings={"max_block_size": chunk}
-                )
+                stream = self._fitted(sql, lambda settings: client.query_row_block_stream(
+                    sql, parameters=dict(values), settings={"max_block_size": chunk, **settings}
+                ))
             with stream:
                 blocks = iter(stream)
                 while True:
@@ -440,6 +453,24 @@ class ClickHouseConnection:
         for client in clients:
             with contextlib.suppress(self._errors_of, OSError):
                 client.close()
+
+
+#: How ClickHouse says a statement is past its parser's limits: its size in bytes
+#: (``max_query_size``, 256 KiB by default) or its syntax nodes (``max_ast_elements``, 50,000, and
+#: ``max_expanded_ast_elements``, 500,000).
+_TOO_BIG = ("Max query size exceeded", "(TOO_BIG_AST)")
+
+
+def _fitting(sql: str) -> dict[str, Any]:
+    """The parser's limits raised to fit ``sql``: twice its size (the client adds a ``FORMAT``
+    clause), and four syntax nodes per byte (a node takes a byte of text or more, an operator's
+    list of operands none)."""
+    size = len(sql.encode("utf-8"))
+    return {
+        "max_query_size": 2 * size,
+        "max_ast_elements": max(50_000, 4 * size),
+        "max_expanded_ast_elements": max(500_000, 40 * size),
+    }
 
 
 def open_connection(url: BackendUrl, *, read_only: bool = False) -> Connection:
