@@ -71,6 +71,26 @@ def test_a_slice_past_64_bits_is_answered_as_in_memory(
     assert (got.total, list(got.records), got.limit) == (expected.total, list(expected.records), limit)
 
 
+@pytest.mark.parametrize("offset, limit", [(0, 2**63), (1, 2**64), (3, 10**30)])
+def test_a_slice_past_64_bits_over_records_of_several_loads_is_every_record_from_the_offset(
+    backend: Opened, offset: int, limit: int
+) -> None:
+    """A load a fraction of the records before it stays a part of its own in memory, and a page
+    is then merged from the parts: a limit past ``sys.maxsize`` was a ``ValueError`` from
+    ``itertools.islice`` there, where the SQL backends answered every record from the offset."""
+    first = [AuditLog(creation_time=n % 7, user_name="a") for n in range(40)]
+    second = [AuditLog(creation_time=3, user_name="b"), AuditLog(creation_time=9)]
+    source, memory = backend.fresh(AUDIT), Store(AUDIT)
+    for batch in (first, second):
+        source.insert(batch)
+        memory.insert(batch)
+    for node in (ast.MatchAll(), ast.Compare("CreationTime", ast.CompareOp.GE, 3)):
+        expected = source.query(node, offset, limit)
+        got = memory.query(node, offset, limit)
+        assert (got.total, list(got.records)) == (expected.total, list(expected.records))
+        assert len(got.records) == got.total - offset
+
+
 def test_grouping_by_an_unknown_field_is_a_store_error(backend: Opened) -> None:
     with pytest.raises(StoreError, match="not a field of audit_log records"):
         backend.engine.store(AUDIT).query(ast.MatchAll(), distinct="Colour")
