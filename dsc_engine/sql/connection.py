@@ -338,7 +338,6 @@ class ClickHouseConnection:
         self._clients_lock = threading.Lock()
         self._closed = False
         embedded = url.scheme is Scheme.CHDB
-        self._size_settings = _no_settings if embedded else _size_settings  # chDB's are set per client
         self._write_lock = _write_lock(url.location, url.database) if embedded else _server_lock(url)
         with self._client():  # connect now: a bad URL fails here, not at the first query
             pass
@@ -350,10 +349,7 @@ class ClickHouseConnection:
         with self._errors("connecting"):
             if url.scheme is Scheme.CHDB:
                 location = url.location if url.location == ":memory:" else str(Path(url.location).expanduser().resolve())
-                client = self._connect_module.get_client(dsn=f"chdb://{location}" if location != ":memory:" else "chdb://:memory:")
-                for name, value in _CHDB_SIZES.items():  # a statement's SETTINGS come after its parse
-                    client.command(f"SET {name} = {value}")
-                return client
+                return self._connect_module.get_client(dsn=f"chdb://{location}" if location != ":memory:" else "chdb://:memory:")
             return self._connect_module.get_client(
                 host=url.host, port=url.port, username=url.user, password=url.password, secure=url.secure,
                 autogenerate_session_id=False,
@@ -395,19 +391,32 @@ class ClickHouseConnection:
 
     def execute(self, sql: str, values: Mapping[str, Any] | None = None) -> None:
         with self._client() as client, self._errors("a statement"):
-            client.command(sql, parameters=dict(values or {}), settings=self._size_settings(sql))
+            client.command(sql, parameters=dict(values or {}))
 
     def rows(self, sql: str, values: Mapping[str, Any] | None = None) -> list[Row]:
         with self._client() as client, self._errors("a query"):
-            return list(client.query(sql, parameters=dict(values or {}), settings=self._size_settings(sql)).result_rows)
+            return list(self._fitted(sql, lambda settings: client.query(
+                sql, parameters=dict(values or {}), settings=settings
+            )).result_rows)
+
+    def _fitted(self, sql: str, run: Callable[[dict[str, Any]], Any]) -> Any:
+        """``run(settings)`` with no settings or, when ClickHouse refuses the statement as larger
+        than its parser takes (:data:`_TOO_BIG`), again with those limits raised to fit it
+        (:func:`_fitting`): a filter of thousands of leaves, which the memory engine answers."""
+        try:
+            return run({})
+        except self._errors_of as exc:
+            if not any(sign in str(exc) for sign in _TOO_BIG):
+                raise
+        return run(_fitting(sql))
 
     def stream(self, sql: str, values: Mapping[str, Any], chunk: int) -> Iterator[list[Row]]:
         client = self._new_client()  # its own: the caller may query between chunks
         try:
             with self._errors("a query"):
-                stream = client.query_row_block_stream(
-                    sql, parameters=dict(values), settings={"max_block_size": chunk, **self._size_settings(sql)}
-                )
+                stream = self._fitted(sql, lambda settings: client.query_row_block_stream(
+                    sql, parameters=dict(values), settings={"max_block_size": chunk, **settings}
+                ))
             with stream:
                 blocks = iter(stream)
                 while True:
@@ -446,26 +455,22 @@ class ClickHouseConnection:
                 client.close()
 
 
-#: A statement this long may be past ClickHouse's default limits on a statement's size (256 KiB)
-#: and its syntax nodes (50,000; a character is at most a node or two).
-_LONG_STATEMENT = 16_384
-#: chDB's limits, set on each of its clients: a filter's statement as long as the memory engine
-#: answers (a statement's own ``SETTINGS`` clause is read after the statement is parsed).
-_CHDB_SIZES = {"max_query_size": 1 << 30, "max_ast_elements": 1 << 28, "max_expanded_ast_elements": 1 << 30}
+#: How ClickHouse says a statement is past its parser's limits: its size in bytes
+#: (``max_query_size``, 256 KiB by default) or its syntax nodes (``max_ast_elements``, 50,000, and
+#: ``max_expanded_ast_elements``, 500,000).
+_TOO_BIG = ("Max query size exceeded", "(TOO_BIG_AST)")
 
 
-def _size_settings(sql: str) -> dict[str, int]:
-    """The settings under which a ClickHouse server parses ``sql``: none for a statement of the
-    usual size (a server whose profile is read-only refuses any), else limits that let a long
-    filter's statement through (an ``or`` of thousands of conditions), as memory answers it."""
-    size = len(sql.encode())
-    if size < _LONG_STATEMENT:
-        return {}
-    return {"max_query_size": size + 1, "max_ast_elements": 4 * size, "max_expanded_ast_elements": 16 * size}
-
-
-def _no_settings(sql: str) -> dict[str, int]:
-    return {}
+def _fitting(sql: str) -> dict[str, Any]:
+    """The parser's limits raised to fit ``sql``: twice its size (the client adds a ``FORMAT``
+    clause), and four syntax nodes per byte (a node takes a byte of text or more, an operator's
+    list of operands none)."""
+    size = len(sql.encode("utf-8"))
+    return {
+        "max_query_size": 2 * size,
+        "max_ast_elements": max(50_000, 4 * size),
+        "max_expanded_ast_elements": max(500_000, 40 * size),
+    }
 
 
 def open_connection(url: BackendUrl, *, read_only: bool = False) -> Connection:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import itertools
+import sys
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -33,6 +34,8 @@ _WALK = 256
 def page(parts: Sequence[Part], offset: int, limit: int | None) -> list[Hit]:
     """The hits ``[offset, offset + limit)`` of the merged order (``None``: to the end)."""
     live = [(segment, rows) for segment, rows in parts if len(rows)]
+    if limit is not None and offset + limit > sys.maxsize:  # past any list: the rest (as islice takes it)
+        limit = None
     end = None if limit is None else offset + limit
     if len(live) == 1:
         segment, rows = live[0]

@@ -5,7 +5,7 @@ and NUL text, wall-clock years 1 and 9999; and no value can change a statement's
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from backends import SQL_NAMES, Opened, open_backend
@@ -278,6 +278,39 @@ def test_six_thousand_excluded_values_are_answered_as_in_memory(backend: Opened)
     numbers = " and ".join(f"not EffectRow = {n}" for n in range(1, 6_000))
     for text in (names, numbers, f"({names}) or ({numbers})", f"not (UserName = \"a\" or UserName in {{\"b\"}})"):
         _agree(sql, memory, AUDIT, text)
+
+
+def test_a_filter_past_clickhouses_statement_limits_is_answered_as_in_memory(
+    backend: Opened, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Leaves that no set gathers (substrings, ranges, pairs of fields) make a statement of their
+    own size: 5,000 ``SqlText contains`` alternatives were past ClickHouse's largest statement
+    (256 KiB, then 50,000 syntax nodes), a BackendError where the memory engine answers. Such a
+    statement is sent again with the limits raised to fit it. The limits are lowered here (a
+    server may set them so), so that a filter of 150 leaves, quick to answer, meets them."""
+    from clickhouse_connect.driver.client import Client
+
+    def lowered(run: Callable[..., object]) -> Callable[..., object]:
+        def strict(self: Client, *args: object, settings: dict[str, object] | None = None, **kwargs: object) -> object:
+            return run(self, *args, settings={"max_query_size": 6_000, "max_ast_elements": 800, **(settings or {})},
+                       **kwargs)
+
+        return strict
+
+    for method in ("query", "query_row_block_stream"):
+        monkeypatch.setattr(Client, method, lowered(getattr(Client, method)))
+    records: list[object] = [
+        AuditLog(creation_time=i, sql_text=f"select k{i * 37}", effect_row=i, client_ip=f"ip{i}") for i in range(12)
+    ]
+    records.append(AuditLog(creation_time=12))
+    sql, memory = _both(backend, records)
+    leaves = range(150)
+    for text in (" or ".join(f'SqlText contains "k{i}"' for i in leaves),
+                 " and ".join(f"not EffectRow in [{i} {i + 1})" for i in range(3, 153)),
+                 " and ".join(f'(ClientIp != "ip{i}" or EffectRow != {i})' for i in leaves)):
+        _agree(sql, memory, AUDIT, text)
+        node = parse_filter(text, AUDIT)
+        assert list(sql.store(AUDIT).iter_ordered(node)) == list(memory.store(AUDIT).iter_ordered(node))
 
 
 def _pairs(n: int, negated: bool = False) -> str:

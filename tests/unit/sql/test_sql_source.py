@@ -71,6 +71,26 @@ def test_a_slice_past_64_bits_is_answered_as_in_memory(
     assert (got.total, list(got.records), got.limit) == (expected.total, list(expected.records), limit)
 
 
+@pytest.mark.parametrize("offset, limit", [(0, 2**63), (1, 2**64), (3, 10**30)])
+def test_a_slice_past_64_bits_over_records_of_several_loads_is_every_record_from_the_offset(
+    backend: Opened, offset: int, limit: int
+) -> None:
+    """A load a fraction of the records before it stays a part of its own in memory, and a page
+    is then merged from the parts: a limit past ``sys.maxsize`` was a ``ValueError`` from
+    ``itertools.islice`` there, where the SQL backends answered every record from the offset."""
+    first = [AuditLog(creation_time=n % 7, user_name="a") for n in range(40)]
+    second = [AuditLog(creation_time=3, user_name="b"), AuditLog(creation_time=9)]
+    source, memory = backend.fresh(AUDIT), Store(AUDIT)
+    for batch in (first, second):
+        source.insert(batch)
+        memory.insert(batch)
+    for node in (ast.MatchAll(), ast.Compare("CreationTime", ast.CompareOp.GE, 3)):
+        expected = source.query(node, offset, limit)
+        got = memory.query(node, offset, limit)
+        assert (got.total, list(got.records)) == (expected.total, list(expected.records))
+        assert len(got.records) == got.total - offset
+
+
 def test_grouping_by_an_unknown_field_is_a_store_error(backend: Opened) -> None:
     with pytest.raises(StoreError, match="not a field of audit_log records"):
         backend.engine.store(AUDIT).query(ast.MatchAll(), distinct="Colour")
@@ -475,9 +495,8 @@ def _long_statement(operands: int) -> str:
 
 def test_chdb_answers_a_statement_past_clickhouses_default_size_limits() -> None:
     """An ``or`` of 5,000 conditions was refused on chDB ("Max query size exceeded"; 2,000 with
-    more syntax nodes: TOO_BIG_AST) where memory and DuckDB answer it; chDB's clients take
-    statements of any size the memory engine answers (a statement's own ``SETTINGS`` come too
-    late: it must be parsed first)."""
+    more syntax nodes: TOO_BIG_AST) where memory and DuckDB answer it: under chDB's own default
+    limits, such a statement is sent again with limits that fit it."""
     from dsc_engine.sql.url import parse_url
 
     connection = ClickHouseConnection(parse_url(url_of("chdb")))  # chDB takes one data folder per process
@@ -490,10 +509,11 @@ def test_chdb_answers_a_statement_past_clickhouses_default_size_limits() -> None
         connection.close()
 
 
-def test_a_clickhouse_server_is_given_size_limits_only_for_a_long_statement(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A ClickHouse server parses a long statement under limits raised for it alone; a statement
-    of the usual size carries no settings (a read-only profile refuses any setting)."""
-    import clickhouse_connect
+def test_a_clickhouse_server_refusing_a_statement_as_too_big_is_asked_again_with_limits_that_fit() -> None:
+    """A server parses a statement under its limits (256 KiB by default): one it refuses as too
+    big is sent again with the limits raised to fit it; a statement of the usual size carries no
+    settings (a read-only profile refuses any setting)."""
+    from clickhouse_connect.driver.exceptions import DatabaseError
 
     from dsc_engine.sql.url import parse_url
 
@@ -505,18 +525,22 @@ def test_a_clickhouse_server_is_given_size_limits_only_for_a_long_statement(monk
     class Client:
         def query(self, sql: str, parameters: object, settings: dict[str, Any]) -> Answer:
             given.append(settings)
+            if len(sql) > 256 * 1024 and settings.get("max_query_size", 0) <= len(sql):
+                raise DatabaseError("Code: 62. DB::Exception: Max query size exceeded: failed at position 262145")
             return Answer()
 
         def close(self) -> None:
             pass
 
-    monkeypatch.setattr(clickhouse_connect, "get_client", lambda **options: Client())
-    connection = ClickHouseConnection(parse_url("clickhouse://logs.example:8123/audit"))
-    long = _long_statement(15_000)
-    connection.rows("SELECT 1")
-    connection.rows(long)
-    assert given[0] == {}
-    assert given[1]["max_query_size"] > len(long) and given[1]["max_ast_elements"] > 50_000
+    import clickhouse_connect
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(clickhouse_connect, "get_client", lambda **options: Client())
+        connection = ClickHouseConnection(parse_url("clickhouse://logs.example:8123/audit"))
+        long = _long_statement(15_000)
+        assert connection.rows("SELECT 1") == [(1,)] and given == [{}]
+        assert connection.rows(long) == [(1,)]
+    assert given[1] == {} and given[2]["max_query_size"] > len(long) and given[2]["max_ast_elements"] > 50_000
 
 
 @pytest.mark.parametrize("name", ["duckdb", "chdb"])
