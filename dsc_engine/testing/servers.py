@@ -114,9 +114,11 @@ class TestServer:
                     "TestServer.reset", f"limits.{name}",
                     f"a running server keeps the {now} it started with; start a TestServer for {asked}",
                 )
-        fresh = serving(self._serving.data if data is UNCHANGED else data, self._serving)  # refused: no change
+        # both built before anything changes: refused records or a rate are raised with none
+        fresh = serving(self._serving.data if data is UNCHANGED else data, self._serving)
+        app = make_app(fresh.engine, keyed, self._clock)
         self._base = self.server_config = keyed
-        self._serving, self._app = fresh, make_app(fresh.engine, keyed, self._clock)
+        self._serving, self._app = fresh, app
         self._server.set_max_body(keyed.limits.max_body_bytes)
 
     def throttle(self, rate: float = DEFAULT_RATE) -> None:

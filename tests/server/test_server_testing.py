@@ -248,6 +248,21 @@ def test_a_reset_to_records_refused_changes_nothing() -> None:
         assert len(cloud.engine.store("audit")) == 3 and cloud.config == UNTHROTTLED
 
 
+def test_a_reset_to_a_config_the_application_refuses_changes_nothing() -> None:
+    # A throttle rate of 0 passes the type check but the application refuses it: the server had
+    # already taken the configuration, so each later reset (which returns to the last one
+    # given) failed too, while the old application went on answering.
+    kept, refused = generate("audit", 3, seed=4), ServerConfig(throttle=ThrottleConfig(rate=0))
+    with TestServer(kept) as server:
+        before = server.server_config
+        with pytest.raises(ServerConfigError, match="rate"):
+            server.reset(config=refused)
+        assert server.server_config == before
+        server.reset()
+        assert server.server_config == before
+        assert Client(server.sdk_config()).describe_audit_logs(DescribeAuditLogsRequest()).body.total_count == 3
+
+
 def test_session_runs_one_server_per_set_of_connection_limits() -> None:
     session = Session()
     try:
