@@ -116,10 +116,23 @@ def _keys_by_id(keys: object) -> Mapping[str, AccessKey]:
             if key.id != ident:
                 raise ServerConfigError(source, f"access_keys[{ident!r}]", f"holds the key of id {key.id!r}")
         return dict(keys)
+    return _merged_keys({}, keys, source)
+
+
+def _merged_keys(known: Mapping[str, AccessKey], keys: object, source: str) -> dict[str, AccessKey]:
+    """``known`` plus ``keys`` (a list of :class:`AccessKey`), by id; anything that is not such
+    a list, or one id twice with different keys, is a :class:`ServerConfigError`."""
     if isinstance(keys, AccessKey | str | bytes) or not isinstance(keys, Iterable):
         given = "one AccessKey" if isinstance(keys, AccessKey) else type(keys).__name__
         raise ServerConfigError(source, "access_keys", f"expected a list of AccessKeys, not {given}")
-    return ServerConfig().with_keys(keys, source).access_keys
+    merged = dict(known)
+    for index, key in enumerate(keys):
+        checked_key(key, source, f"access_keys[{index}]")
+        found = merged.get(key.id)
+        if found is not None and found != key:
+            raise ServerConfigError(source, key.id, "access key id configured twice, differently")
+        merged[key.id] = key
+    return merged
 
 
 @attrs.frozen(kw_only=True)
@@ -136,17 +149,7 @@ class ServerConfig:
     def with_keys(self, keys: Iterable[AccessKey], source: str) -> ServerConfig:
         """This configuration plus ``keys``; the same id twice with different secrets is an error,
         and so is anything that is not a list of :class:`AccessKey` (named ``access_keys``)."""
-        if isinstance(keys, AccessKey | str | bytes) or not isinstance(keys, Iterable):
-            given = "one AccessKey" if isinstance(keys, AccessKey) else type(keys).__name__
-            raise ServerConfigError(source, "access_keys", f"expected a list of AccessKeys, not {given}")
-        merged = dict(self.access_keys)
-        for index, key in enumerate(keys):
-            checked_key(key, source, f"access_keys[{index}]")
-            known = merged.get(key.id)
-            if known is not None and known != key:
-                raise ServerConfigError(source, key.id, "access key id configured twice, differently")
-            merged[key.id] = key
-        return attrs.evolve(self, access_keys=merged)
+        return attrs.evolve(self, access_keys=_merged_keys(self.access_keys, keys, source))
 
 
 def checked_key(key: object, source: str, name: str) -> AccessKey:
