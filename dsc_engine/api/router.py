@@ -37,7 +37,7 @@ def route(action: str, version: str | None = None) -> Operation:
     return operation
 
 
-def _asked_lang(operation: Operation | None, params: Mapping[str, object]) -> Lang:
+def asked_lang(operation: Operation | None, params: Mapping[str, object]) -> Lang:
     """The language errors use before the request is validated (§6.4).
 
     Operations with ``Lang``: their ``Lang`` when it is a valid spelling, else the default
@@ -75,10 +75,10 @@ def call(
             raise TypeError(f"call takes {name} as a str, not {type(value).__name__}")
     request_id = request_id or new_request_id()
     product = product_of(action, version)
-    lang = _asked_lang(None, params)
+    lang = asked_lang(None, params)
     try:
         operation = route(action, version)
-        lang = _asked_lang(operation, params)
+        lang = asked_lang(operation, params)
         request = read_request(operation, params)
         lang = request.lang
         return respond(request, sources[operation.kind], request_id)

@@ -24,8 +24,8 @@ from urllib.parse import unquote, urlencode
 from dsc_engine.api.catalogue import api_error
 from dsc_engine.api.errors import new_request_id
 from dsc_engine.api.operations import OPERATIONS
+from dsc_engine.api.router import asked_lang
 from dsc_engine.api.spec import DMS, SDDP
-from dsc_engine.models.enums import Lang
 
 if TYPE_CHECKING:
     from dsc_engine.server.app import Backend
@@ -271,8 +271,8 @@ class AtItsEndpoints:
         operation = OPERATIONS.get(action)
         product = endpoint_product(host)
         if operation is not None and product is not None and product != operation.product:
-            raise api_error(
-                "InvalidApi.NotFound", Lang.EN_US, product=product, request_id=request_id or new_request_id(),
-                host=host,
+            raise api_error(  # in the language an unserved action is refused in
+                "InvalidApi.NotFound", asked_lang(None, params), product=product,
+                request_id=request_id or new_request_id(), host=host,
             )
         return self.engine.call(action, params, version=version, host=host, request_id=request_id)
