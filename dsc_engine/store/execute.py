@@ -324,14 +324,10 @@ def _complement_rows(segment: Segment, access: Complement, a: int, b: int) -> Ro
 
 def _intersect_rows(segment: Segment, access: IntersectOf, a: int, b: int) -> RowSeq:
     rows, probes = _pair_start(segment, access, a, b)
-    for probe in probes:
+    for conjunct in itertools.chain((probe.conjunct() for probe in probes), access.tests):  # probes first
         if not len(rows):
             break
-        rows = _filtered(_conjunct_filter(segment, probe.conjunct()), rows)
-    for test in access.tests:
-        if not len(rows):
-            break
-        rows = _filtered(_conjunct_filter(segment, test), rows)
+        rows = _filtered(_conjunct_filter(segment, conjunct), rows)
     return rows
 
 
