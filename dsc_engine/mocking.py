@@ -190,10 +190,10 @@ class EngineMock:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._data = kept(data)
-        #: the configuration ``reset`` returns to: the last one given, at creation or to ``reset``
         if isinstance(access_keys, Iterator):  # read once, here
             access_keys = tuple(access_keys)
         base = UNTHROTTLED if config is None else checked_config(config, "dsc_engine.mock")
+        #: the configuration ``reset`` returns to: the last one given, at creation or to ``reset``
         self._base = base.with_keys(access_keys, "dsc_engine.mock")
         #: the keys given as ``access_keys``: checked under every configuration, a reset's too
         self._access_keys = tuple(access_keys)

@@ -70,7 +70,8 @@ class Arrival:
 def _head_start(data: bytes | bytearray) -> int:
     """Where the request line starts: past the empty lines before it, which are ignored."""
     match = _BLANK_LINES.match(data, 0, MAX_HEAD_BYTES)
-    return match.end() if match else 0
+    assert match is not None  # it matches the empty string too
+    return match.end()
 
 
 def request_arrived(data: bytes | bytearray, max_body: int) -> bool | None:
