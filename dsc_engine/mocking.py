@@ -82,6 +82,9 @@ _CORES = (
     ("darabonba.core", "DaraCore", "darabonba.response", "DaraResponse"),
     ("Tea.core", "TeaCore", "Tea.response", "TeaResponse"),
 )
+#: The cores whose asynchronous send loads the runtime options' ``ca`` and ``cert`` (``Tea``'s
+#: reads neither: it verifies against the bundled CA certificates alone).
+_ASYNC_CERTIFICATES = frozenset({"DaraCore"})
 
 
 def _sdk_cores() -> list[tuple[type, type]]:
@@ -144,6 +147,7 @@ class _Interceptor:
         # the core's own URL: a request without a host (an empty endpoint) fails as in production
         compose_url = cast(Callable[[Any], str], getattr(core, "compose_url"))
         retry_error = getattr(importlib.import_module(core.__module__), "RetryError")
+        certificates = core.__name__ in _ASYNC_CERTIFICATES
 
         def do_action(request: Any, runtime_option: Any = None) -> Any:
             mock = self.answering(request)
@@ -156,7 +160,7 @@ class _Interceptor:
             mock = self.answering(request)
             if mock is None:
                 return await send_async(request, runtime_option)
-            check_sendable_async(request, compose_url(request), runtime_option)
+            check_sendable_async(request, compose_url(request), runtime_option, certificates=certificates)
             return mock.answer(request, response)
 
         for name, replacement in (("do_action", do_action), ("async_do_action", async_do_action)):

@@ -126,12 +126,15 @@ def check_sendable(
             value.encode("latin-1")
 
 
-def check_sendable_async(request: Any, url: str, runtime_option: Mapping[str, Any] | None = None) -> None:
+def check_sendable_async(
+    request: Any, url: str, runtime_option: Mapping[str, Any] | None = None, *, certificates: bool = True
+) -> None:
     """Fail as the asynchronous HTTP layer fails on a request it cannot send; ``url`` is the one
     the SDK's core composed for it (``compose_url``), ``runtime_option`` what the SDK passed.
 
-    For HTTPS the core first loads the CA bundle (``ca``) and client certificate (``cert``)
-    given into an SSL context: a path where there is none is ``FileNotFoundError``. aiohttp parses
+    For HTTPS a core that reads them (``certificates``: ``darabonba``'s, not the older ``Tea``'s)
+    first loads the CA bundle (``ca``) and client certificate (``cert``) given into an SSL
+    context: a path where there is none is ``FileNotFoundError``. aiohttp parses
     the URL: one it cannot parse (a port that is not a number) is ``InvalidUrlClientError``, a
     scheme other than ``http``/``https`` ``NonHttpUrlClientError``. It serializes the headers as
     it writes the request, as UTF-8: a value that is not a ``str`` (a number, ``None``, bytes) is
@@ -147,7 +150,7 @@ def check_sendable_async(request: Any, url: str, runtime_option: Mapping[str, An
     option = runtime_option or {}
     verify = not option.get("ignoreSSL", False) and (True if option.get("ca") is None else option["ca"])
     cert = option.get("cert")
-    if str(request.protocol).upper() == "HTTPS" and (isinstance(verify, str) or cert is not None):
+    if certificates and str(request.protocol).upper() == "HTTPS" and (isinstance(verify, str) or cert is not None):
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # as the core builds it, bar the defaults
         if isinstance(verify, str):
             context.load_verify_locations(verify)

@@ -929,6 +929,18 @@ def test_requests_of_the_older_tea_core_are_answered_too(no_network: None) -> No
         assert body["TotalCount"] == 3 and len(body["Items"]) == 2
 
 
+def test_the_older_tea_cores_asynchronous_send_ignores_ca_and_cert_under_the_mock_too(no_network: None) -> None:
+    # TeaCore.async_do_action never reads the runtime options' ca and cert (darabonba's loads
+    # them): under the mock, paths with no file there raised FileNotFoundError, where the call
+    # goes to the network in production
+    options = {"ca": "/nonexistent/ca.pem", "cert": "/nonexistent/cert.pem"}
+    with pytest.raises(AssertionError, match="a socket was used"):  # production: sent
+        asyncio.run(TeaCore.async_do_action(_tea_request("DescribeAuditLogs"), options))
+    with dsc_engine.mock(generate("audit", 3, seed=1)):
+        answered = asyncio.run(TeaCore.async_do_action(_tea_request("DescribeAuditLogs"), options))
+    assert answered.status_code == 200
+
+
 # -- the fixture, and importing -----------------------------------------------------------------
 
 
