@@ -101,8 +101,18 @@ SECONDS_LIMITS: dict[str, tuple[float, float]] = {"request_timeout": (0.1, 3600.
 
 @attrs.frozen(kw_only=True)
 class ThrottleConfig:
+    """Flow control: ``rate`` calls per second per access key and operation (a finite number above
+    0, built in code as in a configuration file), when ``enabled``."""
+
     enabled: bool = True
     rate: float = DEFAULT_RATE
+
+    def __attrs_post_init__(self) -> None:
+        # refused only when a server or mock was made from it, a rate of 0 given to a stopped
+        # mock's reset made every later start fail
+        problem = rate_problem(self.rate)
+        if problem is not None:
+            raise ServerConfigError("ThrottleConfig", "rate", problem)
 
 
 def _keys_by_id(keys: object) -> Mapping[str, AccessKey]:

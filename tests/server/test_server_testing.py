@@ -248,19 +248,39 @@ def test_a_reset_to_records_refused_changes_nothing() -> None:
         assert len(cloud.engine.store("audit")) == 3 and cloud.config == UNTHROTTLED
 
 
-def test_a_reset_to_a_config_the_application_refuses_changes_nothing() -> None:
-    # A throttle rate of 0 passes the type check but the application refuses it: the server had
-    # already taken the configuration, so each later reset (which returns to the last one
-    # given) failed too, while the old application went on answering.
-    kept, refused = generate("audit", 3, seed=4), ServerConfig(throttle=ThrottleConfig(rate=0))
+def test_a_reset_to_a_config_the_application_refuses_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A configuration the application refuses: the server had already taken it, so each later
+    # reset (which returns to the last one given) failed too, while the old application went on
+    # answering. (A throttle rate of 0 was such a configuration; ThrottleConfig refuses it now.)
+    from dsc_engine.testing import servers
+
+    def refusing(engine: object, config: ServerConfig, clock: object) -> object:
+        raise ServerConfigError("throttle", "rate", "refused by the application")
+
+    kept, refused = generate("audit", 3, seed=4), ServerConfig(throttle=ThrottleConfig(rate=3))
     with TestServer(kept) as server:
         before = server.server_config
-        with pytest.raises(ServerConfigError, match="rate"):
-            server.reset(config=refused)
+        with monkeypatch.context() as patch:
+            patch.setattr(servers, "make_app", refusing)
+            with pytest.raises(ServerConfigError, match="rate"):
+                server.reset(config=refused)
         assert server.server_config == before
         server.reset()
         assert server.server_config == before
         assert Client(server.sdk_config()).describe_audit_logs(DescribeAuditLogsRequest()).body.total_count == 3
+
+
+@pytest.mark.parametrize("rate", [0, -1, float("inf"), float("nan"), True, "10"])
+def test_a_throttle_rate_that_is_none_is_refused_when_built(rate: object) -> None:
+    # refused only when a server or mock was made from it: a stopped mock's reset to it was
+    # taken, and every later start of that mock failed
+    with pytest.raises(ServerConfigError, match="ThrottleConfig: rate"):
+        ThrottleConfig(rate=rate)  # type: ignore[arg-type]
+    cloud = EngineMock([])
+    with pytest.raises(ServerConfigError):
+        cloud.reset(config=ServerConfig(throttle=ThrottleConfig(rate=rate)))  # type: ignore[arg-type]
+    with cloud:
+        assert cloud.engine.call("DescribeDataMaskingRunHistory", {})["TotalCount"] == 0
 
 
 def test_session_runs_one_server_per_set_of_connection_limits() -> None:
