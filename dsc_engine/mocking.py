@@ -252,16 +252,18 @@ class EngineMock:
         ``config`` (by default the last one given, at creation or to ``reset``; a ``throttle`` is
         undone) and the ``access_keys`` given at creation, which stay checked. On a stopped mock
         this takes effect at the next start. Data or a configuration that is refused
-        (``RecordError``, ``ServerConfigError``) changes nothing."""
+        (``RecordError``, ``ServerConfigError``) changes nothing, on a stopped mock too: it is
+        refused here, not at every later start."""
         kept_data = self._data if data is UNCHANGED else kept(data)
         base = (
             self._base
             if config is None
             else checked_config(config, "EngineMock.reset").with_keys(self._access_keys, "EngineMock.reset")
         )
+        fresh = serving(kept_data, self._serving)  # records refused: raised before any change
+        app = self._application(fresh.engine, base)  # stopped too: else every later start fails
         if self._started:
-            fresh = serving(kept_data, self._serving)  # records refused: raised before any change
-            self._serving, self._app = fresh, self._application(fresh.engine, base)
+            self._serving, self._app = fresh, app
         self._data, self._base, self.config = kept_data, base, base
 
     def throttle(self, rate: float = DEFAULT_RATE) -> None:

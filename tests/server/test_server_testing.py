@@ -283,6 +283,15 @@ def test_a_throttle_rate_that_is_none_is_refused_when_built(rate: object) -> Non
         assert cloud.engine.call("DescribeDataMaskingRunHistory", {})["TotalCount"] == 0
 
 
+def test_a_stopped_mocks_reset_to_records_refused_changes_nothing() -> None:
+    # a stopped mock took the records and failed on them at every later start
+    cloud = EngineMock(generate("masking", 2, seed=1))
+    with pytest.raises(RecordError):
+        cloud.reset([{"Id": "not a number"}])
+    with cloud:
+        assert cloud.engine.call("DescribeDataMaskingRunHistory", {})["TotalCount"] == 2
+
+
 def test_session_runs_one_server_per_set_of_connection_limits() -> None:
     session = Session()
     try:
