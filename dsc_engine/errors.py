@@ -82,12 +82,19 @@ class RecordError(DscError):
         return RecordError(self.kind, self.key, self.reason, where)
 
 
+#: Of a line longer than their sum, the characters shown before and after the fault (``…`` marks
+#: what is left out): a filter of a thousand conditions on one line is not printed whole.
+SHOWN_BEFORE, SHOWN_AFTER = 60, 40
+
+
 def caret_line(text: str, offset: int) -> tuple[int, int, str]:
     """Return ``(line, column, rendered)`` for ``offset`` in ``text``: the line and a caret under it.
 
     Lines and columns are 1-based (lines end at ``\n``; columns count characters); an offset at
     the end of the text points just past its last character. The rendering is for a terminal:
-    the caret stands under the fault however the characters before it show (see :func:`_shown`).
+    the caret stands under the fault however the characters before it show (see :func:`_shown`);
+    of a long line, only :data:`SHOWN_BEFORE` characters before the fault and
+    :data:`SHOWN_AFTER` from it are shown, ``…`` where the line goes on.
     """
     offset = max(0, min(offset, len(text)))
     line_start = text.rfind("\n", 0, offset) + 1
@@ -99,11 +106,17 @@ def caret_line(text: str, offset: int) -> tuple[int, int, str]:
     line = text.count("\n", 0, offset) + 1
     column = offset - line_start + 1
     source = text[line_start:line_end]
+    before = column - 1  # characters of the line before the fault
+    lead = trail = ""
+    if len(source) > SHOWN_BEFORE + SHOWN_AFTER:
+        start, end = max(0, before - SHOWN_BEFORE), min(len(source), before + SHOWN_AFTER)
+        lead, trail = ("…" if start else ""), ("…" if end < len(source) else "")
+        source, before = source[start:end], before - start
     if source.isascii() and source.isprintable():
-        return line, column, f"{source}\n{' ' * (column - 1)}^"
+        return line, column, f"{lead}{source}{trail}\n{' ' * (len(lead) + before)}^"
     shown = [_shown(char) for char in source]
-    padding = "".join(pad for _, pad in shown[: column - 1])
-    return line, column, f"{''.join(char for char, _ in shown)}\n{padding}^"
+    padding = " " * len(lead) + "".join(pad for _, pad in shown[:before])
+    return line, column, f"{lead}{''.join(char for char, _ in shown)}{trail}\n{padding}^"
 
 
 def _shown(char: str) -> tuple[str, str]:

@@ -21,6 +21,26 @@ from dsc_engine.errors import (
 )
 
 
+def test_a_long_line_is_shown_around_the_fault_with_the_caret_under_it() -> None:
+    # a syntax error in a filter of thousands of conditions on one line printed the whole line
+    # (a megabyte); the line is cut to SHOWN_BEFORE characters before the fault, SHOWN_AFTER from it
+    from dsc_engine.errors import SHOWN_AFTER, SHOWN_BEFORE
+
+    text = " or ".join(f'UserName = "u{i}"' for i in range(1000))
+    offset = text.index('"u500"')
+    line, column, rendered = caret_line(text, offset)
+    shown, caret = rendered.split("\n")
+    assert (line, column) == (1, offset + 1)
+    assert shown == "…" + text[offset - SHOWN_BEFORE : offset + SHOWN_AFTER] + "…"
+    assert shown[caret.index("^")] == '"'
+    assert caret_line(text, 3)[2].split("\n")[0] == text[: 3 + SHOWN_AFTER] + "…"  # nothing cut before
+    end = caret_line(text, len(text))[2].split("\n")
+    assert end[0] == "…" + text[-SHOWN_BEFORE:] and len(end[1]) == len(end[0]) + 1
+    wide = "名" * 200 + " = 1"
+    shown, caret = caret_line(wide, 150)[2].split("\n")
+    assert shown == "…" + "名" * (SHOWN_BEFORE + SHOWN_AFTER) + "…" and caret == " " * (1 + 2 * SHOWN_BEFORE) + "^"
+
+
 def test_caret_lines_point_at_the_offset_and_past_the_end() -> None:
     assert caret_line("ab\ncd", 4) == (2, 2, "cd\n ^")
     assert caret_line("ab", 99) == (1, 3, "ab\n  ^")
