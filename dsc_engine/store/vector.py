@@ -43,6 +43,12 @@ Selector = Callable[[Iterable[Any]], Iterable[Any]]  # column values -> truth of
 _TOP = 2**63
 #: A range of at most this many values is tested as a set of them.
 _SET_SPAN = 256
+#: An ``or`` of ranges and values on one int field of at most this many values in all is a set
+#: of them; past it, a binary search of the intervals' bounds.
+_SET_VALUES = 4096
+#: ``either`` drops the rows kept so far from those its later parts test once a part keeps at
+#: least 1/this of them (a part keeping fewer makes the next parts test a few rows twice).
+_DROP_KEPT = 8
 
 
 def row_filter(segment: Segment, node: ast.Node) -> RowFilter | None:
@@ -62,10 +68,32 @@ def row_filter(segment: Segment, node: ast.Node) -> RowFilter | None:
     if found is not None:
         return _over(*found)
     if isinstance(node, ast.Or):  # of several fields' conditions (one field's is a selector above)
-        branches = [row_filter(segment, item) for item in node.items]
+        branches: list[RowFilter | None] = []
+        for group in _by_field(segment, node.items):
+            found = _column_selector(segment, ast.Or(tuple(group))) if len(group) > 1 else None
+            branches += [_over(*found)] if found is not None else [row_filter(segment, item) for item in group]
         if all(branch is not None for branch in branches):
             return either(branches)  # type: ignore[arg-type]
     return None
+
+
+def _by_field(segment: Segment, items: tuple[ast.Node, ...]) -> list[list[ast.Node]]:
+    """The branches of an ``or`` in groups, those on one field (but the searches of a text
+    column's text index) together in the place of the first, so that one selector may test
+    them all in one pass over the rows (300 ranges of ``CreationTime`` or'ed with ``ClientIp``
+    values were 301 passes)."""
+    groups: dict[str, list[ast.Node]] = {}
+    found: list[list[ast.Node]] = []
+    for item in items:
+        field = None if isinstance(item, ast.AnyEntry) else single_field(item)
+        if field is None or segment.has_text_path(segment.schema.attr_of[field], item):
+            found.append([item])
+        elif field in groups:
+            groups[field].append(item)
+        else:
+            groups[field] = [item]
+            found.append(groups[field])
+    return found
 
 
 def row_count(segment: Segment, node: ast.Node) -> Callable[[Iterable[int]], int] | None:
@@ -132,8 +160,14 @@ def either(parts: list[RowFilter]) -> RowFilter:
 
     def apply(rows: RowSeq) -> RowSeq:
         kept: set[int] = set()
+        left = rows  # what no part has kept yet, or a few rows more
         for part in parts:
-            kept.update(part(rows))
+            if not len(left):
+                break
+            found = part(left)
+            kept.update(found)
+            if len(found) * _DROP_KEPT >= len(left):  # each later part tests only what is left
+                left = array("i", itertools.filterfalse(kept.__contains__, left))
         return array("i", sorted(kept))
 
     return apply
@@ -161,6 +195,8 @@ def _int_selector(node: ast.Node) -> Selector | None:
     if isinstance(node, ast.Not):
         inner = _int_selector(node.item)
         return None if inner is None else _negated(inner)
+    if isinstance(node, ast.Or):
+        return _intervals_selector(node)
     if isinstance(node, ast.Compare) and node.op is ast.CompareOp.EQ:
         node = ast.InSet(node.field, (node.value,))
     if isinstance(node, ast.InSet):
@@ -180,6 +216,59 @@ def _int_selector(node: ast.Node) -> Selector | None:
         # a short range as a set: a hash probe costs about half of range's comparisons
         inside = (frozenset(span) if span.stop - span.start <= _SET_SPAN else span).__contains__
         return lambda values: map(inside, values)
+    return None
+
+
+def _intervals_selector(node: ast.Or) -> Selector | None:
+    """Membership in the union of the values an ``or`` of ``=``, ``in`` and ranges of one int
+    field matches: a set of them when they are few, else the parity of a binary search of the
+    intervals' bounds (inside ``[s0, e0) ∪ [s1, e1) ...`` exactly when ``bisect_right`` of
+    ``[s0, e0, s1, e1, ...]`` is odd), both in C. An ``or`` of 500 ranges of ``EffectRow`` was
+    500 passes over the rows."""
+    spans = _intervals(node)
+    if spans is None:
+        return None
+    spans.sort()
+    bounds: list[int] = []
+    for start, stop in spans:
+        if bounds and start <= bounds[-1]:
+            bounds[-1] = max(bounds[-1], stop)
+        else:
+            bounds += (start, stop)
+    if sum(bounds[i + 1] - bounds[i] for i in range(0, len(bounds), 2)) <= _SET_VALUES:
+        members = frozenset(itertools.chain.from_iterable(map(range, bounds[::2], bounds[1::2])))
+        contains = members.__contains__
+        return lambda values: map(contains, values)
+    odd, search = (1).__and__, bisect.bisect_right
+    return lambda values: map(odd, map(search, itertools.repeat(bounds), values))
+
+
+def _intervals(node: ast.Node) -> list[tuple[int, int]] | None:
+    """The ``[start, stop)`` intervals of the values ``node`` (``=``, ``in``, a range, or an
+    ``or`` of them, on an int field) matches, none holding ``ABSENT_INT``; ``None`` for any
+    other node or a bound that is not an int."""
+    if isinstance(node, ast.Or):
+        spans: list[tuple[int, int]] = []
+        for item in node.items:
+            found = _intervals(item)
+            if found is None:
+                return None
+            spans += found
+        return spans
+    if isinstance(node, ast.Compare) and node.op is ast.CompareOp.EQ:
+        node = ast.InSet(node.field, (node.value,))
+    if isinstance(node, ast.InSet):
+        if not all(type(v) is int for v in node.values):
+            return None
+        return [(v, v + 1) for v in node.values if v != ABSENT_INT]
+    if isinstance(node, ast.Range):
+        low, high = node.low, node.high
+        if (low is not None and type(low) is not int) or (high is not None and type(high) is not int):
+            return None
+        assert isinstance(low, int | None) and isinstance(high, int | None)
+        start = ABSENT_INT + 1 if low is None else max(low + (0 if node.low_inclusive else 1), ABSENT_INT + 1)
+        stop = _TOP if high is None else high + (1 if node.high_inclusive else 0)
+        return [(start, stop)] if stop > start else []
     return None
 
 
