@@ -24,16 +24,21 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import math
 import operator
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, overload
 
+import attrs
+
 from dsc_engine.query import ast
+from dsc_engine.query.evaluate import compile_over
 from dsc_engine.query.plan import single_field
 from dsc_engine.store.columns import ABSENT_INT, ENTRY_PREFIX
 from dsc_engine.store.indexes import RowSeq
 from dsc_engine.store.segment import Segment
+from dsc_engine.wire.catalog import NESTED
 from dsc_engine.wire.types import Storage
 
 RowFilter = Callable[[RowSeq], RowSeq]
@@ -46,6 +51,8 @@ _SET_SPAN = 256
 #: An ``or`` of ranges and values on one int field of at most this many values in all is a set
 #: of them; past it, a binary search of the intervals' bounds.
 _SET_VALUES = 4096
+#: An entry condition on several fields is decided per combination of their codes up to this many.
+_ENTRY_COMBOS = 1 << 16
 #: ``either`` drops the rows kept so far from those its later parts test once a part keeps at
 #: least 1/this of them (a part keeping fewer makes the next parts test a few rows twice).
 _DROP_KEPT = 8
@@ -64,14 +71,16 @@ def row_filter(segment: Segment, node: ast.Node) -> RowFilter | None:
         attr = segment.schema.attr_of[field]
         if segment.has_text_path(attr, node):
             return lambda rows: _text_filter(segment, attr, node, rows)
+    if isinstance(node, ast.AnyEntry) and single_field(node.condition) is None:
+        return _entries_filter(segment, node)
     found = _column_selector(segment, node)
     if found is not None:
         return _over(*found)
     if isinstance(node, ast.Or):  # of several fields' conditions (one field's is a selector above)
         branches: list[RowFilter | None] = []
         for group in _by_field(segment, node.items):
-            found = _column_selector(segment, ast.Or(tuple(group))) if len(group) > 1 else None
-            branches += [_over(*found)] if found is not None else [row_filter(segment, item) for item in group]
+            joined = None if len(group) == 1 else _joined_filter(segment, group)
+            branches += [joined] if joined is not None else [row_filter(segment, item) for item in group]
         if all(branch is not None for branch in branches):
             return either(branches)  # type: ignore[arg-type]
     return None
@@ -85,8 +94,13 @@ def _by_field(segment: Segment, items: tuple[ast.Node, ...]) -> list[list[ast.No
     groups: dict[str, list[ast.Node]] = {}
     found: list[list[ast.Node]] = []
     for item in items:
-        field = None if isinstance(item, ast.AnyEntry) else single_field(item)
-        if field is None or segment.has_text_path(segment.schema.attr_of[field], item):
+        if isinstance(item, ast.AnyEntry):  # some entry matches a or some entry matches b: (a or b)
+            field: str | None = f"{item.field} any"
+        else:
+            field = single_field(item)
+            if field is not None and segment.has_text_path(segment.schema.attr_of[field], item):
+                field = None
+        if field is None:
             found.append([item])
         elif field in groups:
             groups[field].append(item)
@@ -94,6 +108,69 @@ def _by_field(segment: Segment, items: tuple[ast.Node, ...]) -> list[list[ast.No
             groups[field] = [item]
             found.append(groups[field])
     return found
+
+
+def _joined_filter(segment: Segment, group: list[ast.Node]) -> RowFilter | None:
+    """One filter for a group of ``_by_field``, or ``None`` (its branches are then filtered one
+    by one): the selector of the ``or`` of one field's branches, or the filter of one
+    ``AnyEntry`` of the ``or`` of the entry conditions of a list field's."""
+    if all(isinstance(item, ast.AnyEntry) for item in group):
+        conditions = tuple(item.condition for item in group)  # type: ignore[attr-defined]
+        return row_filter(segment, ast.AnyEntry(group[0].field, ast.Or(conditions)))  # type: ignore[attr-defined]
+    found = _column_selector(segment, ast.Or(tuple(group)))
+    return None if found is None else _over(*found)
+
+
+def _entries_filter(segment: Segment, node: ast.AnyEntry) -> RowFilter | None:
+    """Rows having an entry that matches a condition on several entry fields, in C: the
+    condition is decided once per combination of the values of the fields it reads (at most
+    ``_ENTRY_COMBOS`` of them, from their intern tables), and a row is kept when the value tuples
+    of its entries are not disjoint from the matching ones. An ``or`` of 200 ``(TableName = t
+    and ColumnName = c)`` was tested entry by entry in Python (100,000 DMS logs: 13-18 s, now
+    0.1-0.15 s)."""
+    schema = segment.schema
+    fields = _fields(node.condition)
+    if fields is None or len(fields) < 2 or not fields <= schema.entry_attr_of.keys():
+        return None
+    names = sorted(fields)
+    tables = [list(schema.entry_tables[schema.entry_attr_of[name]].values) for name in names]
+    if math.prod(map(len, tables)) > _ENTRY_COMBOS:
+        return None
+    entries = segment.columns[schema.entries_attr]
+    if None in entries:  # no load stores it (a record without entries holds ``()``)
+        return None
+    catalog = NESTED[schema.kind][node.field]
+    getters = {name: attrs.evolve(catalog[name], get=operator.itemgetter(i)) for i, name in enumerate(names)}
+    test = compile_over(node.condition, getters, {})
+    # every value an entry of this version holds is in its table, as read now
+    disjoint = frozenset(filter(test, itertools.product(*tables))).isdisjoint
+    key = operator.attrgetter(*(schema.entry_attr_of[name] for name in names))
+
+    def apply(rows: RowSeq) -> RowSeq:
+        if isinstance(rows, range) and rows.step == 1:
+            per_row: Iterable[Any] = entries[rows.start : rows.stop]
+        else:
+            per_row = map(entries.__getitem__, rows)
+        keys = map(map, itertools.repeat(key), per_row)
+        return array("i", itertools.compress(rows, map(operator.not_, map(disjoint, keys))))
+
+    return apply
+
+
+def _fields(node: ast.Node) -> set[str] | None:
+    """The fields the leaves of an entry condition read (``None``: one reads no field)."""
+    if isinstance(node, (ast.And, ast.Or)):
+        found: set[str] = set()
+        for item in node.items:
+            fields = _fields(item)
+            if fields is None:
+                return None
+            found |= fields
+        return found
+    if isinstance(node, ast.Not):
+        return _fields(node.item)
+    field = getattr(node, "field", None)
+    return None if field is None or isinstance(node, ast.AnyEntry) else {field}
 
 
 def row_count(segment: Segment, node: ast.Node) -> Callable[[Iterable[int]], int] | None:

@@ -137,6 +137,46 @@ def test_an_or_tests_each_field_once_and_each_branch_only_on_rows_no_branch_kept
     assert tested == [1_000, 100]  # the second part tests what the first left; nothing is left for the third
 
 
+def test_an_entry_condition_on_several_fields_is_filtered_in_c() -> None:
+    """``SensitiveDataLog any (TableName = t and ColumnName = c)``, or'ed 200 times or written as
+    one ``any`` of an ``or``, was tested entry by entry in Python on every row (100,000 DMS logs:
+    13-18 s). The condition is decided once per combination of the values of its fields, the
+    ``any``s of one list field in an ``or`` are one ``any`` of the ``or`` of their conditions,
+    and the rows are filtered in C (0.1-0.15 s)."""
+    store = Store(RecordKind.DMS_LOG)
+    records = generate(RecordKind.DMS_LOG, 600, seed=6)
+    store.insert(records[:500])
+    store.insert(records[500:])
+    entries = [e for r in records for e in r.sensitive_data_log]  # type: ignore[attr-defined]
+    tables = sorted({e.table_name for e in entries})
+    columns = sorted({e.column_name for e in entries})
+    eq = ast.CompareOp.EQ
+
+    def pair(i: int) -> ast.Node:
+        return ast.And((ast.Compare("TableName", eq, tables[i % len(tables)]), ast.Compare("ColumnName", eq, columns[(3 * i) % len(columns)])))
+
+    pairs = [pair(i) for i in range(40)]
+    nodes = [
+        ast.Or(tuple(ast.AnyEntry("SensitiveDataLog", p) for p in pairs)),
+        ast.AnyEntry("SensitiveDataLog", ast.Or(tuple(pairs))),
+        ast.AnyEntry("SensitiveDataLog", ast.And((ast.Contains("TableName", "a"), ast.Not(ast.Compare("SecurityLevel", eq, "High"))))),
+        ast.Or((ast.AnyEntry("SensitiveDataLog", pairs[0]), ast.Compare("UserName", eq, "admin"))),
+    ]
+    for segment in store._version.segments:
+        for node in nodes:
+            made: list[object] = []
+            real = vector._entries_filter
+            with mock.patch.object(vector, "_entries_filter", lambda *args: made.append(args) or real(*args)):
+                vectorized = row_filter(segment, node)
+            assert vectorized is not None and len(made) == 1  # the 40 any's of the first are one
+            test = row_test(segment, node)
+            expected = [row for row in range(segment.n) if test(row)]
+            assert list(vectorized(range(segment.n))) == expected
+            assert list(vectorized(range(1, segment.n, 2))) == [row for row in expected if row % 2]
+    matched = store.query(nodes[0], 0, None)
+    assert 0 < matched.total < len(records) and matched.total == store.query(nodes[1], 0, None).total
+
+
 @given(st.lists(record_lists(RecordKind.DMS_LOG, max_size=30), min_size=1, max_size=3), st.data())
 def test_entry_pairs_equal_the_oracle(batches: list[list[object]], data: st.DataObject) -> None:
     from oracle import Oracle
