@@ -335,9 +335,10 @@ def _intervals(node: ast.Node) -> list[tuple[int, int]] | None:
     if isinstance(node, ast.Compare) and node.op is ast.CompareOp.EQ:
         node = ast.InSet(node.field, (node.value,))
     if isinstance(node, ast.InSet):
-        if not all(type(v) is int for v in node.values):
+        values = [v for v in node.values if type(v) is int]
+        if len(values) != len(node.values):
             return None
-        return [(v, v + 1) for v in node.values if v != ABSENT_INT]
+        return [(v, v + 1) for v in values if v != ABSENT_INT]
     if isinstance(node, ast.Range):
         low, high = node.low, node.high
         if (low is not None and type(low) is not int) or (high is not None and type(high) is not int):
