@@ -304,6 +304,20 @@ def test_other_cheap_negations_widen_the_complement_into_a_union() -> None:
     assert "access:   the window minus (union of (sorted index EffectRow" in plan.explain()
 
 
+def test_a_scan_of_an_or_costs_a_pass_per_field_of_its_branches() -> None:
+    """A scan tests an ``or`` in one pass over the window per group of branches on one field
+    (``store/vector.py``), and a pass per other branch: 1,000 branches ``ClientIp = v and
+    EffectRow > n`` over 20,000 records were scanned 1,000 times (1.1 s) because their union
+    (~100,000) cost more than the window's rows; it is the union now (0.16 s). An ``or`` of one
+    field's values is still scanned in one pass when its union costs more than the window."""
+    branches = tuple(ast.And((ast.Compare("ClientIp", EQ, f"10.0.0.{i}"), ast.Range("EffectRow", i, None))) for i in range(20))
+    plan = choose(ast.Or(branches), FakeStats(costs={"ClientIp": 100, "EffectRow": 600}))  # 2,000 > 1,000 rows
+    assert isinstance(plan.access, UnionOf) and len(plan.access.items) == 20
+    assert plan.residual == ast.MatchAll()
+    same_field = ast.Or(tuple(ast.Range("EffectRow", 10 * i, 10 * i + 3) for i in range(20)))
+    assert choose(same_field, FakeStats(costs={"EffectRow": 100})).access == FullScan()
+
+
 def test_a_negated_conjunction_is_the_window_minus_its_intersection() -> None:
     """``not (ClientIp = a and EffectRow > n)`` reaches the planner as ``not ClientIp = a or not
     EffectRow > n``, which it took for a test of every row: 300 such conjuncts over 100,000
