@@ -27,6 +27,7 @@ import attrs
 from dsc_engine.models import RecordKind
 from dsc_engine.query import ast
 from dsc_engine.query.evaluate import compile_over
+from dsc_engine.store.text import folded_text
 from dsc_engine.wire.catalog import FIELDS, NESTED, FieldSpec, entry_catalog
 from dsc_engine.wire.types import Storage
 
@@ -49,11 +50,6 @@ def _looked_up(node: ast.Node) -> bool:
     if isinstance(node, ast.Compare):
         return node.op is ast.CompareOp.EQ
     return isinstance(node, (ast.InSet, ast.EqualsIgnoreCase))
-
-
-def _folded(text: str) -> bytes:
-    """A string as ``Intern.folded`` holds it."""
-    return text.casefold().encode("utf-8", "surrogatepass")
 
 
 def _identity(value: Any) -> Any:
@@ -164,7 +160,7 @@ class Intern:
             found = (self._codes.get(value) for value in node.values)
             return frozenset(code for code in found if code)
         if isinstance(node, ast.EqualsIgnoreCase) and self.spec.type.json is str:
-            return self._folded_codes().get(_folded(node.value), frozenset())
+            return self._folded_codes().get(folded_text(node.value), frozenset())
         if isinstance(node, ast.Or) and all(_looked_up(item) for item in node.items):
             return frozenset().union(*map(self.matching, node.items))
         known = len(self.values)
