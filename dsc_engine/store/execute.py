@@ -423,6 +423,8 @@ def _scanned_complement(
 ) -> Scanned | None:
     """The window minus ``X`` and ``Y``: ``n - |X| - |Y| + |X and Y|`` rows, the intersection
     counted by testing the smaller one's rows (in any order) against the other's column."""
+    if not all(isinstance(item, (HashLookup, SortedLookup)) for item in items):
+        return None  # only their rows are had unordered (``_unordered``)
     keeps = [row_filter(segment, ast.Not(item.conjunct())) for item in items]
     counts = [row_count(segment, item.conjunct()) for item in items]
     if None in keeps or None in counts:

@@ -65,7 +65,7 @@ class TextIndex:
         rows = array("i")
         if first >= stop:
             return rows
-        needle = _folded(text)
+        needle = folded_text(text)
         starts, find = self.starts, self.blob.find
         end = starts[stop]
         position = find(needle, starts[first], end)
@@ -86,13 +86,13 @@ class TextIndex:
         if len(rows) * SPAN_PER_ROW >= stop - first:
             found = frozenset(self.rows(text, first, stop)).__contains__
             return array("i", filter(found, rows))
-        return array("i", itertools.compress(rows, self._hits(_folded(text), rows)))
+        return array("i", itertools.compress(rows, self._hits(folded_text(text), rows)))
 
     def test(self, text: str) -> Callable[[int], bool]:
         """``row -> whether its value contains text``: one ``bytes.find`` over that row's bytes,
         until the test has been asked of a tenth of the rows (a scan, as a residual of a broad
         driver can be); the rest are answered from the rows of one search of the whole blob."""
-        needle, starts, find = _folded(text), self.starts, self.blob.find
+        needle, starts, find = folded_text(text), self.starts, self.blob.find
         budget = (len(starts) - 1) // SPAN_PER_ROW
         found: frozenset[int] | None = None
 
@@ -116,7 +116,8 @@ class TextIndex:
         return map((-1).__lt__, map(self.blob.find, itertools.repeat(needle), begins, ends))
 
 
-def _folded(text: str) -> bytes:
+def folded_text(text: str) -> bytes:
+    """A string as the text index (and ``Intern.folded``) holds it: case-folded, UTF-8."""
     return text.casefold().encode("utf-8", "surrogatepass")
 
 

@@ -24,16 +24,21 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import math
 import operator
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, overload
 
+import attrs
+
 from dsc_engine.query import ast
+from dsc_engine.query.evaluate import compile_over
 from dsc_engine.query.plan import single_field
 from dsc_engine.store.columns import ABSENT_INT, ENTRY_PREFIX
 from dsc_engine.store.indexes import RowSeq
 from dsc_engine.store.segment import Segment
+from dsc_engine.wire.catalog import NESTED
 from dsc_engine.wire.types import Storage
 
 RowFilter = Callable[[RowSeq], RowSeq]
@@ -43,6 +48,14 @@ Selector = Callable[[Iterable[Any]], Iterable[Any]]  # column values -> truth of
 _TOP = 2**63
 #: A range of at most this many values is tested as a set of them.
 _SET_SPAN = 256
+#: An ``or`` of ranges and values on one int field of at most this many values in all is a set
+#: of them; past it, a binary search of the intervals' bounds.
+_SET_VALUES = 4096
+#: An entry condition on several fields is decided per combination of their codes up to this many.
+_ENTRY_COMBOS = 1 << 16
+#: ``either`` drops the rows kept so far from those its later parts test once a part keeps at
+#: least 1/this of them (a part keeping fewer makes the next parts test a few rows twice).
+_DROP_KEPT = 8
 
 
 def row_filter(segment: Segment, node: ast.Node) -> RowFilter | None:
@@ -58,14 +71,106 @@ def row_filter(segment: Segment, node: ast.Node) -> RowFilter | None:
         attr = segment.schema.attr_of[field]
         if segment.has_text_path(attr, node):
             return lambda rows: _text_filter(segment, attr, node, rows)
+    if isinstance(node, ast.AnyEntry) and single_field(node.condition) is None:
+        return _entries_filter(segment, node)
     found = _column_selector(segment, node)
     if found is not None:
         return _over(*found)
     if isinstance(node, ast.Or):  # of several fields' conditions (one field's is a selector above)
-        branches = [row_filter(segment, item) for item in node.items]
+        branches: list[RowFilter | None] = []
+        for group in _by_field(segment, node.items):
+            joined = None if len(group) == 1 else _joined_filter(segment, group)
+            branches += [joined] if joined is not None else [row_filter(segment, item) for item in group]
         if all(branch is not None for branch in branches):
             return either(branches)  # type: ignore[arg-type]
     return None
+
+
+def _by_field(segment: Segment, items: tuple[ast.Node, ...]) -> list[list[ast.Node]]:
+    """The branches of an ``or`` in groups, those on one field (but the searches of a text
+    column's text index) together in the place of the first, so that one selector may test
+    them all in one pass over the rows (300 ranges of ``CreationTime`` or'ed with ``ClientIp``
+    values were 301 passes)."""
+    groups: dict[str, list[ast.Node]] = {}
+    found: list[list[ast.Node]] = []
+    for item in items:
+        if isinstance(item, ast.AnyEntry):  # some entry matches a or some entry matches b: (a or b)
+            field: str | None = f"{item.field} any"
+        else:
+            field = single_field(item)
+            if field is not None and segment.has_text_path(segment.schema.attr_of[field], item):
+                field = None
+        if field is None:
+            found.append([item])
+        elif field in groups:
+            groups[field].append(item)
+        else:
+            groups[field] = [item]
+            found.append(groups[field])
+    return found
+
+
+def _joined_filter(segment: Segment, group: list[ast.Node]) -> RowFilter | None:
+    """One filter for a group of ``_by_field``, or ``None`` (its branches are then filtered one
+    by one): the selector of the ``or`` of one field's branches, or the filter of one
+    ``AnyEntry`` of the ``or`` of the entry conditions of a list field's."""
+    if all(isinstance(item, ast.AnyEntry) for item in group):
+        conditions = tuple(item.condition for item in group)  # type: ignore[attr-defined]
+        return row_filter(segment, ast.AnyEntry(group[0].field, ast.Or(conditions)))  # type: ignore[attr-defined]
+    found = _column_selector(segment, ast.Or(tuple(group)))
+    return None if found is None else _over(*found)
+
+
+def _entries_filter(segment: Segment, node: ast.AnyEntry) -> RowFilter | None:
+    """Rows having an entry that matches a condition on several entry fields, in C: the
+    condition is decided once per combination of the values of the fields it reads (at most
+    ``_ENTRY_COMBOS`` of them, from their intern tables), and a row is kept when the value tuples
+    of its entries are not disjoint from the matching ones. An ``or`` of 200 ``(TableName = t
+    and ColumnName = c)`` was tested entry by entry in Python (100,000 DMS logs: 13-18 s, now
+    0.1-0.15 s)."""
+    schema = segment.schema
+    fields = _fields(node.condition)
+    if fields is None or len(fields) < 2 or not fields <= schema.entry_attr_of.keys():
+        return None
+    names = sorted(fields)
+    tables = [list(schema.entry_tables[schema.entry_attr_of[name]].values) for name in names]
+    if math.prod(map(len, tables)) > _ENTRY_COMBOS:
+        return None
+    entries = segment.columns[schema.entries_attr]
+    if None in entries:  # no load stores it (a record without entries holds ``()``)
+        return None
+    catalog = NESTED[schema.kind][node.field]
+    getters = {name: attrs.evolve(catalog[name], get=operator.itemgetter(i)) for i, name in enumerate(names)}
+    test = compile_over(node.condition, getters, {})
+    # every value an entry of this version holds is in its table, as read now
+    disjoint = frozenset(filter(test, itertools.product(*tables))).isdisjoint
+    key = operator.attrgetter(*(schema.entry_attr_of[name] for name in names))
+
+    def apply(rows: RowSeq) -> RowSeq:
+        if isinstance(rows, range) and rows.step == 1:
+            per_row: Iterable[Any] = entries[rows.start : rows.stop]
+        else:
+            per_row = map(entries.__getitem__, rows)
+        keys = map(map, itertools.repeat(key), per_row)
+        return array("i", itertools.compress(rows, map(operator.not_, map(disjoint, keys))))
+
+    return apply
+
+
+def _fields(node: ast.Node) -> set[str] | None:
+    """The fields the leaves of an entry condition read (``None``: one reads no field)."""
+    if isinstance(node, (ast.And, ast.Or)):
+        found: set[str] = set()
+        for item in node.items:
+            fields = _fields(item)
+            if fields is None:
+                return None
+            found |= fields
+        return found
+    if isinstance(node, ast.Not):
+        return _fields(node.item)
+    field = getattr(node, "field", None)
+    return None if field is None or isinstance(node, ast.AnyEntry) else {field}
 
 
 def row_count(segment: Segment, node: ast.Node) -> Callable[[Iterable[int]], int] | None:
@@ -131,10 +236,23 @@ def either(parts: list[RowFilter]) -> RowFilter:
     an ``or`` of 300 conjunctions of several fields tested row by row took ~60 µs a row."""
 
     def apply(rows: RowSeq) -> RowSeq:
-        kept: set[int] = set()
+        kept: set[int] = set()  # rows a part kept that are still among those left
+        left = rows  # the rows no part has kept, but those of ``kept``
         for part in parts:
-            kept.update(part(rows))
-        return array("i", sorted(kept))
+            if not len(left):
+                break
+            found = part(left)
+            if len(found) * _DROP_KEPT >= len(left):  # each later part tests only what is left
+                left = array("i", itertools.filterfalse(set(found).__contains__, left))
+                kept.difference_update(found)
+            else:
+                kept.update(found)
+        if left is rows:  # each part kept few: their union, sorted
+            return array("i", sorted(kept))
+        # the rows left out of what the parts kept (a sort of all that is kept would cost more)
+        lost = set(left)
+        lost.difference_update(kept)
+        return array("i", itertools.filterfalse(lost.__contains__, rows))
 
     return apply
 
@@ -161,6 +279,8 @@ def _int_selector(node: ast.Node) -> Selector | None:
     if isinstance(node, ast.Not):
         inner = _int_selector(node.item)
         return None if inner is None else _negated(inner)
+    if isinstance(node, ast.Or):
+        return _intervals_selector(node)
     if isinstance(node, ast.Compare) and node.op is ast.CompareOp.EQ:
         node = ast.InSet(node.field, (node.value,))
     if isinstance(node, ast.InSet):
@@ -180,6 +300,60 @@ def _int_selector(node: ast.Node) -> Selector | None:
         # a short range as a set: a hash probe costs about half of range's comparisons
         inside = (frozenset(span) if span.stop - span.start <= _SET_SPAN else span).__contains__
         return lambda values: map(inside, values)
+    return None
+
+
+def _intervals_selector(node: ast.Or) -> Selector | None:
+    """Membership in the union of the values an ``or`` of ``=``, ``in`` and ranges of one int
+    field matches: a set of them when they are few, else the parity of a binary search of the
+    intervals' bounds (inside ``[s0, e0) ∪ [s1, e1) ...`` exactly when ``bisect_right`` of
+    ``[s0, e0, s1, e1, ...]`` is odd), both in C. An ``or`` of 500 ranges of ``EffectRow`` was
+    500 passes over the rows."""
+    spans = _intervals(node)
+    if spans is None:
+        return None
+    spans.sort()
+    bounds: list[int] = []
+    for start, stop in spans:
+        if bounds and start <= bounds[-1]:
+            bounds[-1] = max(bounds[-1], stop)
+        else:
+            bounds += (start, stop)
+    if sum(bounds[i + 1] - bounds[i] for i in range(0, len(bounds), 2)) <= _SET_VALUES:
+        members = frozenset(itertools.chain.from_iterable(map(range, bounds[::2], bounds[1::2])))
+        contains = members.__contains__
+        return lambda values: map(contains, values)
+    odd, search = (1).__and__, bisect.bisect_right
+    return lambda values: map(odd, map(search, itertools.repeat(bounds), values))
+
+
+def _intervals(node: ast.Node) -> list[tuple[int, int]] | None:
+    """The ``[start, stop)`` intervals of the values ``node`` (``=``, ``in``, a range, or an
+    ``or`` of them, on an int field) matches, none holding ``ABSENT_INT``; ``None`` for any
+    other node or a bound that is not an int."""
+    if isinstance(node, ast.Or):
+        spans: list[tuple[int, int]] = []
+        for item in node.items:
+            found = _intervals(item)
+            if found is None:
+                return None
+            spans += found
+        return spans
+    if isinstance(node, ast.Compare) and node.op is ast.CompareOp.EQ:
+        node = ast.InSet(node.field, (node.value,))
+    if isinstance(node, ast.InSet):
+        values = [v for v in node.values if type(v) is int]
+        if len(values) != len(node.values):
+            return None
+        return [(v, v + 1) for v in values if v != ABSENT_INT]
+    if isinstance(node, ast.Range):
+        low, high = node.low, node.high
+        if (low is not None and type(low) is not int) or (high is not None and type(high) is not int):
+            return None
+        assert isinstance(low, int | None) and isinstance(high, int | None)
+        start = ABSENT_INT + 1 if low is None else max(low + (0 if node.low_inclusive else 1), ABSENT_INT + 1)
+        stop = _TOP if high is None else high + (1 if node.high_inclusive else 0)
+        return [(start, stop)] if stop > start else []
     return None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from unittest import mock
 
 import attrs
@@ -16,7 +17,8 @@ from dsc_engine.store import Store
 from dsc_engine.sample import generate
 from dsc_engine.store.execute import row_test
 from dsc_engine.store.reader import _check_plain, record_reader
-from dsc_engine.store.vector import row_filter
+from dsc_engine.store import vector
+from dsc_engine.store.vector import _column_selector, either, row_filter
 from dsc_engine.strategies import record_lists
 
 
@@ -65,6 +67,119 @@ def test_an_or_of_several_fields_conditions_is_filtered_in_c() -> None:
     assert 0 < len(expected) < segment.n
     assert list(vectorized(range(segment.n))) == expected
     assert list(vectorized(expected[::2])) == expected[::2]
+
+
+_INT_BRANCH = st.one_of(
+    st.builds(lambda low, width, a, b: ast.Range("EffectRow", low, None if width is None else low + width, a, b),
+              st.integers(-5, 60), st.none() | st.integers(0, 40), st.booleans(), st.booleans()),
+    st.builds(lambda high, b: ast.Range("EffectRow", None, high, True, b), st.integers(-5, 60), st.booleans()),
+    st.builds(lambda v: ast.Compare("EffectRow", ast.CompareOp.EQ, v), st.integers(-5, 60)),
+    st.builds(lambda vs: ast.InSet("EffectRow", tuple(vs)), st.lists(st.integers(-5, 5_000), min_size=1, max_size=5, unique=True)),
+)
+
+
+@given(st.lists(_INT_BRANCH, min_size=2, max_size=8), st.sampled_from([0, 4_096, 10**6]))
+def test_an_or_of_one_int_fields_ranges_and_values_is_one_selector(branches: list[ast.Node], wide: int) -> None:
+    """An ``or`` of ranges and values of one int field had no C form of its own: each branch
+    was a pass over the rows (500 ranges of ``EffectRow`` over 100,000 records: 5.7 s, now
+    0.08 s). It is one selector, a set of the values or a binary search of the intervals'
+    bounds (``wide`` widens a range past the set's size)."""
+    records = [attrs.evolve(r, effect_row=None if i % 7 == 0 else (i * 13) % 70 - 5 + (wide if i % 5 == 0 else 0))
+               for i, r in enumerate(generate(RecordKind.AUDIT_LOG, 200, seed=5))]
+    store = Store(RecordKind.AUDIT_LOG)
+    store.insert(records)
+    segment = store._version.segments[0]
+    if wide:
+        branches = [*branches, ast.Range("EffectRow", 100, 100 + wide)]
+    node = ast.Or(tuple(branches))
+    assert _column_selector(segment, node) is not None
+    test = row_test(segment, node)
+    for each in (node, ast.Not(node)):
+        vectorized = row_filter(segment, each)
+        assert vectorized is not None
+        expected = [row for row in range(segment.n) if test(row) == (each is node)]
+        assert list(vectorized(range(segment.n))) == expected
+        assert list(vectorized(range(0, segment.n, 3))) == expected_of(expected, range(0, segment.n, 3))
+
+
+def expected_of(rows: list[int], among: range) -> list[int]:
+    return [row for row in rows if row in among]
+
+
+def test_an_or_tests_each_field_once_and_each_branch_only_on_rows_no_branch_kept() -> None:
+    """``CreationTime in [a b] or ClientIp = v or ...`` (300 of each): the branches of one field
+    are one selector, so the rows are read once per field and not once per branch (5.3 s over
+    100,000 records, now 0.08 s); and a branch is tested only on the rows no earlier branch
+    kept, once a branch keeps many (300 branches each keeping nearly every row: 14 s, now 0.4 s)."""
+    store = Store(RecordKind.AUDIT_LOG)
+    records = generate(RecordKind.AUDIT_LOG, 500, seed=2)
+    store.insert(records)
+    segment = store._version.segments[0]
+    ips = sorted({r.client_ip for r in records if r.client_ip is not None})
+    node = ast.Or(tuple(
+        item for i, r in enumerate(records[:40])
+        for item in (ast.Range("CreationTime", r.creation_time, r.creation_time + 1_000), ast.Compare("ClientIp", ast.CompareOp.EQ, ips[i]))
+    ))
+    made: list[object] = []
+    real = vector._over
+    with mock.patch.object(vector, "_over", lambda *found: made.append(found) or real(*found)):
+        vectorized = row_filter(segment, node)
+    assert vectorized is not None and len(made) == 2  # one per field, not 80
+    test = row_test(segment, node)
+    assert list(vectorized(range(segment.n))) == [row for row in range(segment.n) if test(row)]
+    tested: list[int] = []
+
+    def part(keep: Callable[[int], bool]) -> Callable[[Sequence[int]], Sequence[int]]:
+        return lambda rows: tested.append(len(rows)) or [row for row in rows if keep(row)]  # type: ignore[func-returns-value]
+
+    parts = [part(lambda row: row % 10 != 0), part(lambda row: row % 10 == 0), part(lambda row: True)]
+    assert list(either(parts)(range(1_000))) == list(range(1_000))
+    assert tested == [1_000, 100]  # the second part tests what the first left; nothing is left for the third
+    # rows kept by a part that keeps few stay among those left; what is kept is the rows less
+    # those left that no part kept, not a sort of everything kept (~96,000 rows a conjunct)
+    parts = [part(lambda row: row in (5, 7, 8)), part(lambda row: row % 2 == 0), part(lambda row: row == 9)]
+    with mock.patch.object(vector, "sorted", create=True, side_effect=AssertionError("sorted")):
+        assert list(either(parts)(range(1_000))) == sorted({5, 7, 9, *range(0, 1_000, 2)})
+
+
+def test_an_entry_condition_on_several_fields_is_filtered_in_c() -> None:
+    """``SensitiveDataLog any (TableName = t and ColumnName = c)``, or'ed 200 times or written as
+    one ``any`` of an ``or``, was tested entry by entry in Python on every row (100,000 DMS logs:
+    13-18 s). The condition is decided once per combination of the values of its fields, the
+    ``any``s of one list field in an ``or`` are one ``any`` of the ``or`` of their conditions,
+    and the rows are filtered in C (0.1-0.15 s)."""
+    store = Store(RecordKind.DMS_LOG)
+    records = generate(RecordKind.DMS_LOG, 600, seed=6)
+    store.insert(records[:500])
+    store.insert(records[500:])
+    entries = [e for r in records for e in r.sensitive_data_log]  # type: ignore[attr-defined]
+    tables = sorted({e.table_name for e in entries})
+    columns = sorted({e.column_name for e in entries})
+    eq = ast.CompareOp.EQ
+
+    def pair(i: int) -> ast.Node:
+        return ast.And((ast.Compare("TableName", eq, tables[i % len(tables)]), ast.Compare("ColumnName", eq, columns[(3 * i) % len(columns)])))
+
+    pairs = [pair(i) for i in range(40)]
+    nodes = [
+        ast.Or(tuple(ast.AnyEntry("SensitiveDataLog", p) for p in pairs)),
+        ast.AnyEntry("SensitiveDataLog", ast.Or(tuple(pairs))),
+        ast.AnyEntry("SensitiveDataLog", ast.And((ast.Contains("TableName", "a"), ast.Not(ast.Compare("SecurityLevel", eq, "High"))))),
+        ast.Or((ast.AnyEntry("SensitiveDataLog", pairs[0]), ast.Compare("UserName", eq, "admin"))),
+    ]
+    for segment in store._version.segments:
+        for node in nodes:
+            made: list[object] = []
+            real = vector._entries_filter
+            with mock.patch.object(vector, "_entries_filter", lambda *args: made.append(args) or real(*args)):
+                vectorized = row_filter(segment, node)
+            assert vectorized is not None and len(made) == 1  # the 40 any's of the first are one
+            test = row_test(segment, node)
+            expected = [row for row in range(segment.n) if test(row)]
+            assert list(vectorized(range(segment.n))) == expected
+            assert list(vectorized(range(1, segment.n, 2))) == [row for row in expected if row % 2]
+    matched = store.query(nodes[0], 0, None)
+    assert 0 < matched.total < len(records) and matched.total == store.query(nodes[1], 0, None).total
 
 
 @given(st.lists(record_lists(RecordKind.DMS_LOG, max_size=30), min_size=1, max_size=3), st.data())
