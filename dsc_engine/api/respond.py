@@ -14,7 +14,7 @@ from typing import Any
 from dsc_engine.api.errors import new_request_id
 from dsc_engine.api.request import Request
 from dsc_engine.query.source import RecordSource
-from dsc_engine.wire.codec import response_item, wire_keys
+from dsc_engine.wire.codec import response_item
 
 
 def respond(request: Request, source: RecordSource, request_id: str) -> dict[str, Any]:
@@ -22,10 +22,9 @@ def respond(request: Request, source: RecordSource, request_id: str) -> dict[str
     operation = request.operation
     page = source.query(request.filter(), request.offset, request.size, distinct=request.group_by)
     items = [response_item(record) for record in page.records]
-    if operation.shape_item is not None:
-        order = wire_keys(operation.kind)
-        shaped = (operation.shape_item(item, record, request) for item, record in zip(items, page.records))
-        items = [{key: item[key] for key in order if key in item} for item in shaped]
+    shape = operation.shape_item
+    if shape is not None:  # each item kept in wire order by the shaping
+        items = [shape(item, record, request) for item, record in zip(items, page.records)]
     number, size = operation.paging
     echoed: dict[str, Any] = {}
     if number is not None:

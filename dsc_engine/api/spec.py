@@ -100,8 +100,8 @@ class Operation:
     ``response`` lists the keys of a successful response in the page's order: ``RequestId``,
     ``TotalCount``, the ``list_key``, ``Success`` (always ``true``), and the names of echoed
     parameters (page number and size as used, ``AsyncRequestId``). ``shape_item`` adjusts one
-    item for a request (DescribeAuditLogs: ``WarnLevelName`` by ``Lang``, ``InWhiteList`` on
-    request). ``query_key_aliases`` maps an alias of a LogQueryOpJson key to the key.
+    item for a request, keeping its keys in wire order (DescribeAuditLogs: ``WarnLevelName`` by
+    ``Lang``, ``InWhiteList`` on request). ``query_key_aliases`` maps an alias of a LogQueryOpJson key to the key.
     ``field_notes`` says how the engine treats response fields that are not plainly the record's
     own value (for ``docs/coverage.md``).
     """

@@ -39,13 +39,13 @@ _WARN_LEVEL_NAMES = {
     Lang.ZH_CN: {WarnLevel.LOW: "低危", WarnLevel.MEDIUM: "中危", WarnLevel.IMPORTANT: "高危"},
     Lang.EN_US: {WarnLevel.LOW: "Low", WarnLevel.MEDIUM: "Medium", WarnLevel.IMPORTANT: "Important"},
 }
-_LEVELS = {member.value: member for member in WarnLevel}
+#: ``WarnLevelName`` by language and level as written on the wire (one lookup per answered item).
+_NAMES_BY_VALUE = {lang: {level.value: name for level, name in names.items()} for lang, names in _WARN_LEVEL_NAMES.items()}
 
 
 def warn_level_name(level: str, lang: Lang) -> str | None:
     """The ``WarnLevelName`` of a documented level in ``lang``; ``None`` for any other level."""
-    member = _LEVELS.get(level)
-    return None if member is None else member.display_name(lang)
+    return _NAMES_BY_VALUE[lang].get(level)
 
 
 class AssetProduct(enum.Enum):

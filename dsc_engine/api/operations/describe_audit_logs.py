@@ -15,6 +15,7 @@ from typing import Any
 from dsc_engine.api.spec import SDDP, Match, Operation, Parameter, Role, WireType
 from dsc_engine.models import AssetProduct, IpType, Lang, RecordKind
 from dsc_engine.models.enums import warn_level_name
+from dsc_engine.wire.codec import wire_keys
 
 S, L, I, B = WireType.STRING, WireType.LONG, WireType.INTEGER, WireType.BOOLEAN  # noqa: E741
 
@@ -23,13 +24,21 @@ def _exact(name: str, doc: str, key: str) -> Parameter:
     return Parameter(name=name, wire=S, match=Match.EXACT, field=name, query_key=key, doc=doc)
 
 
+#: The order of an item's keys on the wire.
+_WIRE_ORDER = wire_keys(RecordKind.AUDIT_LOG)
+
+
 def shape_item(item: dict[str, Any], record: Any, request: Any) -> dict[str, Any]:
     """``WarnLevelName`` derived from a documented ``WarnLevel`` and ``Lang`` (an undocumented
-    level keeps the name it was loaded with, §1.6); ``InWhiteList`` only with LoadWhiteList."""
+    level keeps the name it was loaded with, §1.6); ``InWhiteList`` only with LoadWhiteList.
+    The item stays in wire order: a name set where the record had none is put in its place."""
     if record.warn_level is not None:
         derived = warn_level_name(record.warn_level, request.lang)
         if derived is not None:
+            had = "WarnLevelName" in item
             item["WarnLevelName"] = derived
+            if not had:  # appended last: the item is put back in wire order (rare: loaded without it)
+                item = {key: item[key] for key in _WIRE_ORDER if key in item}
     else:
         item.pop("WarnLevelName", None)
     if not request.switched("LoadWhiteList"):

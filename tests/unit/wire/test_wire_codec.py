@@ -305,3 +305,19 @@ def test_an_export_holding_year_1_re_imports(tmp_path: Any) -> None:
             export.write(records, RecordKind.DMS_LOG, fmt, out)
         listed = fmt is export.ExportFormat.PAGES  # a listing: the first item listed loads last
         assert imports.read_records(path)[RecordKind.DMS_LOG] == (records[::-1] if listed else records), fmt
+
+
+def test_answered_items_keep_the_wire_order_with_a_derived_warn_level_name() -> None:
+    """A name derived for a record loaded without one is put in its place among the keys, not
+    last (JSON objects compare equal in any order, so only the keys' list shows it)."""
+    from dsc_engine import Engine
+
+    engine = Engine()
+    engine.load([{"CreationTime": 2, "WarnLevel": "2", "EffectRow": 3, "UserName": "u", "InWhiteList": True},
+                 {"CreationTime": 1, "WarnLevel": "1", "WarnLevelName": "x", "EffectRow": 4, "UserName": "v"}],
+                kind="audit")
+    order = wire_keys(RecordKind.AUDIT_LOG)
+    for params in ({"Lang": "en_us"}, {"LoadWhiteList": "true"}):
+        for item in engine.call("DescribeAuditLogs", params)["Items"]:
+            assert "WarnLevelName" in item
+            assert list(item) == [key for key in order if key in item]
