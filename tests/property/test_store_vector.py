@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 from unittest import mock
 
 import attrs
@@ -47,15 +48,19 @@ def test_row_filters_equal_the_row_test(setup: tuple[Store, list[ast.Node]], dat
                 assert list(vectorized(rows)) == [row for row in rows if test(row)]
 
 
+def _audit_segment() -> tuple[list[Any], Any, list[str]]:
+    """500 audit logs in one segment, and their client addresses, sorted."""
+    store = Store(RecordKind.AUDIT_LOG)
+    records = generate(RecordKind.AUDIT_LOG, 500, seed=2)
+    store.insert(records)
+    return records, store._version.segments[0], sorted({r.client_ip for r in records if r.client_ip is not None})
+
+
 def test_an_or_of_several_fields_conditions_is_filtered_in_c() -> None:
     """An ``or`` whose branches read different fields (``(ClientIp = a and EffectRow != 1) or
     ...``) had no C form, so a scan tested every branch on every row (300 branches over 100,000
     records: 22 s, now 2.7 s); it is the union of what each branch's C filter keeps."""
-    store = Store(RecordKind.AUDIT_LOG)
-    records = generate(RecordKind.AUDIT_LOG, 500, seed=2)
-    store.insert(records)
-    segment = store._version.segments[0]
-    ips = sorted({r.client_ip for r in records if r.client_ip is not None})
+    records, segment, ips = _audit_segment()
     node = ast.Or(tuple(
         ast.And((ast.Compare("ClientIp", ast.CompareOp.EQ, ip), ast.Not(ast.Compare("EffectRow", ast.CompareOp.EQ, i))))
         for i, ip in enumerate(ips[:20])
@@ -111,11 +116,7 @@ def test_an_or_tests_each_field_once_and_each_branch_only_on_rows_no_branch_kept
     are one selector, so the rows are read once per field and not once per branch (5.3 s over
     100,000 records, now 0.08 s); and a branch is tested only on the rows no earlier branch
     kept, once a branch keeps many (300 branches each keeping nearly every row: 14 s, now 0.4 s)."""
-    store = Store(RecordKind.AUDIT_LOG)
-    records = generate(RecordKind.AUDIT_LOG, 500, seed=2)
-    store.insert(records)
-    segment = store._version.segments[0]
-    ips = sorted({r.client_ip for r in records if r.client_ip is not None})
+    records, segment, ips = _audit_segment()
     node = ast.Or(tuple(
         item for i, r in enumerate(records[:40])
         for item in (ast.Range("CreationTime", r.creation_time, r.creation_time + 1_000), ast.Compare("ClientIp", ast.CompareOp.EQ, ips[i]))
