@@ -74,6 +74,14 @@ def _head_start(data: bytes | bytearray) -> int:
     return match.end()
 
 
+def bytes_after_head(data: bytes | bytearray) -> int:
+    """How many bytes of ``data`` came after its head (blank lines after it left out): what a
+    request without a ``Content-Length`` sent as a body its server would not read."""
+    start = _head_start(data)
+    end = _HEAD_END.search(data, start, MAX_HEAD_BYTES + 4)
+    return 0 if end is None else len(bytes(data[end.end() :]).strip(b"\r\n"))
+
+
 def request_arrived(data: bytes | bytearray, max_body: int) -> bool | None:
     """Whether ``data`` holds a whole request: ``True``; ``False`` while more must come; ``None``
     when the head is longer than :data:`MAX_HEAD_BYTES` without ending.

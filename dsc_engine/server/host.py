@@ -38,10 +38,10 @@ from dsc_engine.api.errors import new_request_id
 from dsc_engine.api.spec import SDDP
 from dsc_engine.errors import RequestRejected
 from dsc_engine.server.app import ALLOW, CONTENT_TYPE, Application, WsgiApp
-from dsc_engine.server.arrivals import Arrival, Gatherer
+from dsc_engine.server.arrivals import Arrival, Gatherer, bytes_after_head
 from dsc_engine.server.config import DEFAULT_REQUEST_TIMEOUT, Limits
 from dsc_engine.server.errors import to_api_error
-from dsc_engine.server.request import header_text
+from dsc_engine.server.request import BODY_WITHOUT_LENGTH, header_text
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer, WriteableBuffer
@@ -176,9 +176,11 @@ class _Handler(WSGIRequestHandler):
     def setup(self) -> None:
         """``StreamRequestHandler.setup``, with input bounded by the request deadline: the request
         that arrived (an :class:`Arrival`), then the socket."""
+        self._after_head = 0
         if isinstance(self.request, Arrival):
             arrival: Arrival = self.request
             self.connection = arrival.sock
+            self._after_head = bytes_after_head(arrival.data)
             reader = _DeadlineReader(
                 arrival.sock, self.timeout, arrival.deadline, bytes(arrival.data), more=not arrival.head_too_long
             )
@@ -251,6 +253,10 @@ class _Handler(WSGIRequestHandler):
         lengths = self.headers.get_all("Content-Length") or []
         if len(lengths) > 1:
             environ["CONTENT_LENGTH"] = ",".join(value.strip() for value in lengths)
+        if self.command == "POST" and not lengths and self._after_head and "Transfer-Encoding" not in self.headers:
+            # a body sent without its length (HTTP/1.0 reads it to the connection's end), which
+            # would go unread: the application refuses the request (LengthRequired)
+            environ[BODY_WITHOUT_LENGTH] = self._after_head
         return environ
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:

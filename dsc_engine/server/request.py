@@ -117,6 +117,11 @@ def _decode_pairs(raw: bytes, where: str) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
+#: The WSGI environ key under which the built-in host says how many bytes followed the head of a
+#: POST without ``Content-Length`` (a body the request did not announce, which is never read).
+BODY_WITHOUT_LENGTH = "dsc_engine.body_without_length"
+
+
 def _content_length(environ: Mapping[str, Any], limits: Limits) -> int:
     coding = str(environ.get("HTTP_TRANSFER_ENCODING") or "").strip()
     if coding:  # chunked, or any other coding: a body's length must be told by Content-Length
@@ -126,6 +131,13 @@ def _content_length(environ: Mapping[str, Any], limits: Limits) -> int:
         )
     text = str(environ.get("CONTENT_LENGTH") or "").strip(" \t")
     if not text:
+        unannounced = environ.get(BODY_WITHOUT_LENGTH)
+        if unannounced:  # its parameters would be left out without a word
+            raise RequestRejected(
+                "LengthRequired",
+                f"{unannounced} bytes of a body followed the request's head without a Content-Length;"
+                " send Content-Length with a body.",
+            )
         return 0
     if "," in text:
         raise invalid_parameter(

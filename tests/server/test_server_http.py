@@ -340,6 +340,18 @@ def test_a_transfer_coded_body_is_refused_naming_its_coding(server: RunningServe
     assert f"Transfer-Encoding {coding!r}" in body["Message"] and "Content-Length" in body["Message"]
 
 
+@pytest.mark.parametrize("version", ["HTTP/1.0", "HTTP/1.1"])
+def test_a_post_body_sent_without_content_length_is_refused_not_left_unread(server: RunningServer, version: str) -> None:
+    # an HTTP/1.0 client may send a body to the connection's end without a Content-Length: it
+    # was never read, and the request was answered without its form parameters
+    head = f"POST /?Action=DescribeAuditLogs {version}\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
+    status, _, body = raw(server, head.encode() + b"PageSize=5&Lang=en_us")
+    assert (status, body["Code"]) == (411, "LengthRequired")
+    assert "21 bytes of a body followed the request's head without a Content-Length" in body["Message"]
+    status, _, body = raw(server, head.encode() + b"\r\n")  # a stray line end after the head is no body
+    assert body["Code"] != "LengthRequired"
+
+
 def _exchange(server: RunningServer, data: bytes) -> tuple[str, dict[str, str], bytes]:
     """Send raw bytes; the status line, the headers and the body bytes of the answer."""
     with socket.create_connection((server.host, server.port), timeout=5) as sock:
