@@ -276,14 +276,33 @@ class Plan:
 
 def single_field(node: ast.Node) -> str | None:
     """The one field every leaf of ``node`` reads, if there is one (``AnyEntry`` excluded)."""
+    fields = fields_read(node)
+    return next(iter(fields)) if fields is not None and len(fields) == 1 else None
+
+
+def fields_read(node: ast.Node) -> set[str] | None:
+    """The fields the leaves of ``node`` read; ``None`` when a leaf reads none of its own (a
+    ``MatchAll``, an ``AnyEntry``, whose entries' fields are another catalog's)."""
     if isinstance(node, (ast.And, ast.Or)):
-        fields = {single_field(item) for item in node.items}
-        return fields.pop() if len(fields) == 1 else None
+        found: set[str] = set()
+        for item in node.items:
+            fields = fields_read(item)
+            if fields is None:
+                return None
+            found |= fields
+        return found
     if isinstance(node, ast.Not):
-        return single_field(node.item)
+        return fields_read(node.item)
     if isinstance(node, (ast.MatchAll, ast.AnyEntry)):
         return None
-    return node.field  # type: ignore[attr-defined, no-any-return]
+    return {node.field}  # type: ignore[attr-defined]
+
+
+def or_group(branch: ast.Node) -> str | None:
+    """What the branches of an ``or`` tested in one pass share (``store/vector.py``): their one
+    field, or for an ``AnyEntry`` its list field (some entry matches ``a`` or some entry matches
+    ``b`` is some entry matching ``a or b``); ``None`` for a branch tested alone."""
+    return f"{branch.field} any" if isinstance(branch, ast.AnyEntry) else single_field(branch)
 
 
 def access_path(node: ast.Node, stats: Statistics) -> Access | None:
@@ -319,17 +338,13 @@ def _and_path(node: ast.And, stats: Statistics) -> Access | None:
     whose path is a union (a union tests no single conjunct, so it cannot probe), is tested on
     the branch's own candidates. ``None`` when no conjunct has a path."""
     paths = [(access_path(item, stats), item) for item in node.items]
-    usable = [path for path, _ in paths if path is not None]
-    if not usable:
+    ranked = sorted((path for path, _ in paths if path is not None), key=lambda path: stats.cost(path, None))
+    if not ranked:
         return None
-    driver = min(usable, key=lambda path: stats.cost(path, None))
-    others = [(path, item) for path, item in paths if path is not driver]
-    probes = sorted(
-        (path for path, _ in others if path is not None and not isinstance(path, UnionOf)),
-        key=lambda path: stats.cost(path, None),
-    )
-    tests = tuple(item for path, item in others if path is None or isinstance(path, UnionOf))
-    return IntersectOf(driver, tuple(probes), tests) if probes or tests else driver
+    driver = ranked[0]  # stable: of equal costs, the first written
+    probes = tuple(path for path in ranked[1:] if not isinstance(path, UnionOf))
+    tests = tuple(item for path, item in paths if path is not driver and (path is None or isinstance(path, UnionOf)))
+    return IntersectOf(driver, probes, tests) if probes or tests else driver
 
 
 def _time_path(node: ast.Node, field: str, model: type) -> TimeLookup | None:
@@ -444,8 +459,7 @@ def _scan_passes(conjuncts: list[ast.Node]) -> int:
     passes = 1
     for item in conjuncts:
         if isinstance(item, ast.Or):
-            groups = {f"{b.field} any" if isinstance(b, ast.AnyEntry) else single_field(b) or id(b) for b in item.items}
-            passes = max(passes, len(groups))
+            passes = max(passes, len({or_group(branch) or id(branch) for branch in item.items}))
     return passes
 
 

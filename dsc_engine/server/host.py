@@ -364,13 +364,17 @@ class ThreadingWsgiServer(socketserver.ThreadingMixIn, WSGIServer):
             # An Arrival stands for the socket here: socketserver only hands it to the handler
             # (setup() unwraps it) and to shutdown_request (it has shutdown and close).
             super().process_request(arrival, arrival.address)  # type: ignore[arg-type]
-        except Exception:
-            # no thread for it (RuntimeError "can't start new thread" when the process has no
-            # more): this connection is dropped, and the gathering thread, which calls this,
-            # goes on with the others; raising ended it, and no request was answered after
+        except RuntimeError:
+            # no thread for it ("can't start new thread" when the process has no more): this
+            # connection is dropped, and the gathering thread, which calls this, goes on with
+            # the others; raising ended it, and no request was answered after
             log.exception("could not start a thread for the request from %s; connection dropped", arrival.address)
             self._ended()
             arrival.close()
+        except BaseException:  # anything else is a fault: the connection is let go, and it goes on
+            self._ended()
+            arrival.close()
+            raise
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         try:

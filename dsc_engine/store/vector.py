@@ -34,7 +34,7 @@ import attrs
 
 from dsc_engine.query import ast
 from dsc_engine.query.evaluate import compile_over
-from dsc_engine.query.plan import single_field
+from dsc_engine.query.plan import fields_read, or_group, single_field
 from dsc_engine.store.columns import ABSENT_INT, ENTRY_PREFIX
 from dsc_engine.store.indexes import RowSeq
 from dsc_engine.store.segment import Segment
@@ -94,11 +94,9 @@ def _by_field(segment: Segment, items: tuple[ast.Node, ...]) -> list[list[ast.No
     groups: dict[str, list[ast.Node]] = {}
     found: list[list[ast.Node]] = []
     for item in items:
-        if isinstance(item, ast.AnyEntry):  # some entry matches a or some entry matches b: (a or b)
-            field: str | None = f"{item.field} any"
-        else:
-            field = single_field(item)
-            if field is not None and segment.has_text_path(segment.schema.attr_of[field], item):
+        field = or_group(item)
+        if field is not None and not isinstance(item, ast.AnyEntry):
+            if segment.has_text_path(segment.schema.attr_of[field], item):
                 field = None
         if field is None:
             found.append([item])
@@ -129,7 +127,7 @@ def _entries_filter(segment: Segment, node: ast.AnyEntry) -> RowFilter | None:
     and ColumnName = c)`` was tested entry by entry in Python (100,000 DMS logs: 13-18 s, now
     0.1-0.15 s)."""
     schema = segment.schema
-    fields = _fields(node.condition)
+    fields = fields_read(node.condition)
     if fields is None or len(fields) < 2 or not fields <= schema.entry_attr_of.keys():
         return None
     names = sorted(fields)
@@ -155,22 +153,6 @@ def _entries_filter(segment: Segment, node: ast.AnyEntry) -> RowFilter | None:
         return array("i", itertools.compress(rows, map(operator.not_, map(disjoint, keys))))
 
     return apply
-
-
-def _fields(node: ast.Node) -> set[str] | None:
-    """The fields the leaves of an entry condition read (``None``: one reads no field)."""
-    if isinstance(node, (ast.And, ast.Or)):
-        found: set[str] = set()
-        for item in node.items:
-            fields = _fields(item)
-            if fields is None:
-                return None
-            found |= fields
-        return found
-    if isinstance(node, ast.Not):
-        return _fields(node.item)
-    field = getattr(node, "field", None)
-    return None if field is None or isinstance(node, ast.AnyEntry) else {field}
 
 
 def row_count(segment: Segment, node: ast.Node) -> Callable[[Iterable[int]], int] | None:
