@@ -48,16 +48,15 @@ from typing import Any, Final, Literal, TypeVar, cast
 
 import attrs
 
+from dsc_engine.api.common import endpoint_product
 from dsc_engine.engine import Engine
 from dsc_engine.server.app import Application
 from dsc_engine.server.auth import AnyCredentials
 from dsc_engine.server.config import DEFAULT_RATE, AccessKey, ServerConfig, ThrottleConfig, checked_config
 from dsc_engine.server.inprocess import (
-    AtItsEndpoints,
     call_wsgi,
     check_sendable,
     check_sendable_async,
-    endpoint_product,
     intercepts,
     routing,
     wsgi_environ,
@@ -298,7 +297,7 @@ class EngineMock:
     def _application(self, engine: Engine, config: ServerConfig | None = None) -> Application:
         config = self.config if config is None else config
         authenticator = None if config.access_keys else AnyCredentials()
-        return Application(AtItsEndpoints(engine), config, self._clock, authenticator=authenticator)
+        return Application(engine, config, self._clock, authenticator=authenticator)
 
     def __enter__(self) -> EngineMock:
         return self.start()

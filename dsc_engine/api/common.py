@@ -5,6 +5,11 @@ answers, and a replayed capture that kept them is read without them (``docs/form
 
 from __future__ import annotations
 
+import re
+from typing import Final
+
+from dsc_engine.api.spec import DMS, SDDP
+
 #: ``Action``, ``Version``, ``Format`` (JSON only) and ``RegionId`` (accepted; the engine has no regions).
 COMMON_PARAMS = frozenset({"Action", "Version", "Format", "RegionId"})
 #: Parameters of the v2 scheme (a request with a ``Signature`` parameter).
@@ -20,3 +25,25 @@ V2_SIGNATURE_PARAMS = frozenset(
         "SecurityToken",
     }
 )
+
+
+#: Hosts of Sddp and DMS endpoints: ``<product>[-<network>...][.<region>].aliyuncs.com``, by product.
+_PRODUCT_HOSTS: Final = {
+    product: re.compile(rf"{prefix}(?:-[a-z0-9]+)*(?:\.[a-z0-9-]+)?\.aliyuncs\.com")
+    for product, prefix in ((SDDP, "sddp"), (DMS, "dms-enterprise"))
+}
+
+
+def hostname(host: str) -> str:
+    """``host[:port]`` (perhaps with a scheme, as an SDK endpoint may be) -> the lower-case name."""
+    name = host.strip().lower().split("://", 1)[-1].split("/", 1)[0]
+    if name.startswith("["):
+        return name[1:].split("]", 1)[0]
+    return name.rsplit(":", 1)[0] if name.count(":") == 1 else name
+
+
+def endpoint_product(host: str) -> str | None:
+    """The product whose endpoint ``host`` is (``Sddp``, ``dms-enterprise``), or ``None``: at such
+    an endpoint only that product's actions exist, as in the cloud."""
+    name = hostname(host)
+    return next((product for product, pattern in _PRODUCT_HOSTS.items() if pattern.fullmatch(name)), None)

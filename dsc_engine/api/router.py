@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from dsc_engine.api.catalogue import MISSING, api_error
+from dsc_engine.api.common import endpoint_product
 from dsc_engine.api.errors import ApiError, new_request_id
 from dsc_engine.api.operations import OPERATIONS, product_of
 from dsc_engine.api.read import LANG_SPELLINGS
@@ -76,6 +77,9 @@ def call(
     request_id = request_id or new_request_id()
     product = product_of(action, version)
     lang = asked_lang(None, params)
+    at = endpoint_product(host)  # at an Sddp or DMS endpoint, the other product's actions do not exist
+    if at is not None and action in OPERATIONS and OPERATIONS[action].product != at:
+        raise api_error("InvalidApi.NotFound", lang, product=at, request_id=request_id, host=host)
     try:
         operation = route(action, version)
         lang = asked_lang(operation, params)

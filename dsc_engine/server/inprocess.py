@@ -6,42 +6,27 @@
 :func:`call_wsgi` runs the application on it, and :func:`check_sendable` and
 :func:`check_sendable_async` fail where the synchronous and asynchronous HTTP layers would.
 :func:`routing` reads the host, action and version a request is for, :func:`intercepts` whether
-the mock answers it, and :class:`AtItsEndpoints` keeps each product's actions to its endpoints.
+the mock answers it.
 """
 
 from __future__ import annotations
 
 import io
 import ipaddress
-import re
 import ssl
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any
 from urllib.parse import unquote, urlencode
 
-from dsc_engine.api.catalogue import api_error
-from dsc_engine.api.errors import new_request_id
+from dsc_engine.api.common import endpoint_product, hostname
 from dsc_engine.api.operations import OPERATIONS
-from dsc_engine.api.router import asked_lang
-from dsc_engine.api.spec import DMS, SDDP
-
-if TYPE_CHECKING:
-    from dsc_engine.server.app import Backend
 
 
 #: Milliseconds the SDK cores wait to connect and to read when the runtime options say nothing
 #: (``DEFAULT_CONNECT_TIMEOUT`` and ``DEFAULT_READ_TIMEOUT`` of ``darabonba.core`` and ``Tea.core``).
 SDK_DEFAULT_TIMEOUTS_MS = (5_000, 10_000)
-
-
-def hostname(host: str) -> str:
-    """``host[:port]`` (perhaps with a scheme, as an SDK endpoint may be) -> the lower-case name."""
-    name = host.strip().lower().split("://", 1)[-1].split("/", 1)[0]
-    if name.startswith("["):
-        return name[1:].split("]", 1)[0]
-    return name.rsplit(":", 1)[0] if name.count(":") == 1 else name
 
 
 def _headers(request: Any) -> dict[str, str]:
@@ -220,19 +205,6 @@ def call_wsgi(
 
 # -- which requests are the engine's ------------------------------------------------------------
 
-#: Hosts of Sddp and DMS endpoints: ``<product>[-<network>...][.<region>].aliyuncs.com``, by product.
-_PRODUCT_HOSTS: Final = {
-    product: re.compile(rf"{prefix}(?:-[a-z0-9]+)*(?:\.[a-z0-9-]+)?\.aliyuncs\.com")
-    for product, prefix in ((SDDP, "sddp"), (DMS, "dms-enterprise"))
-}
-
-
-def endpoint_product(host: str) -> str | None:
-    """The product whose endpoint ``host`` is (``Sddp``, ``dms-enterprise``), or ``None``."""
-    name = hostname(host)
-    return next((product for product, pattern in _PRODUCT_HOSTS.items() if pattern.fullmatch(name)), None)
-
-
 def _is_loopback(name: str) -> bool:
     if name == "localhost" or name.endswith(".localhost"):
         return True
@@ -252,30 +224,3 @@ def intercepts(host: str, action: str | None, version: str | None) -> bool:
         return True
     operation = OPERATIONS.get(action or "")
     return operation is not None and version in (None, operation.version)
-
-
-class AtItsEndpoints:
-    """The engine as the mock's application calls it: at an Sddp or DMS endpoint only that
-    product's actions exist, as in the cloud. Another product's action there (a DMS client given
-    the Sddp endpoint) is ``InvalidApi.NotFound``, as an action the engine does not serve."""
-
-    def __init__(self, engine: Backend) -> None:
-        self.engine = engine
-
-    def call(
-        self,
-        action: str,
-        params: Mapping[str, object],
-        *,
-        version: str | None = None,
-        host: str = "localhost",
-        request_id: str | None = None,
-    ) -> dict[str, Any]:
-        operation = OPERATIONS.get(action)
-        product = endpoint_product(host)
-        if operation is not None and product is not None and product != operation.product:
-            raise api_error(  # in the language an unserved action is refused in
-                "InvalidApi.NotFound", asked_lang(None, params), product=product,
-                request_id=request_id or new_request_id(), host=host,
-            )
-        return self.engine.call(action, params, version=version, host=host, request_id=request_id)

@@ -238,13 +238,12 @@ def test_an_action_at_the_other_products_endpoint_is_refused_in_the_language_ask
     # an action the engine does not serve is refused in the Lang the request gives; one of the
     # other product at an endpoint was refused in English whatever it asked
     from dsc_engine.api.errors import ApiError
-    from dsc_engine.server.inprocess import AtItsEndpoints
 
     engine = Engine()
     with pytest.raises(ApiError) as unserved:
         engine.call("DescribeConfigs", {"Lang": "zh_cn"})
     with pytest.raises(ApiError) as elsewhere:
-        AtItsEndpoints(engine).call("DescribeAuditLogs", {"Lang": "zh_cn"}, host="dms-enterprise.aliyuncs.com")
+        engine.call("DescribeAuditLogs", {"Lang": "zh_cn"}, host="dms-enterprise.aliyuncs.com")
     assert elsewhere.value.body["Code"] == unserved.value.body["Code"] == "InvalidApi.NotFound"
     assert elsewhere.value.body["Message"] == unserved.value.body["Message"] != "Specified api is not found, please check your url and method."
 
