@@ -212,6 +212,8 @@ def _below(items: array, limit: int) -> bool:  # type: ignore[type-arg]
                 return False  # an item is above the limit already on this plane
             if level == 3:
                 return True
+            if digit == 0:
+                continue  # no byte above 0: every item is still tied (row numbers' high plane)
             same = plane.count(digit)
             if same == count:
                 continue  # every item equals the digit: the next plane decides
