@@ -10,7 +10,8 @@ filter times written without a zone are read in it, and tables show Sddp times i
 
     use KIND                       the kind queries and counts read (default: audit)
     query [FILTER]                 one page of the current kind, newest first
-    page N / size N                the page and page size of ``query`` (default 1 and 10)
+    page N / size N                the page and page size of ``query`` (default 1 and 10); after
+                                   a query, its page again at the new page or size
     count [FILTER]                 how many records match
     count by FIELD [where FILTER]  how many match, per value of FIELD, most first
     explain [FILTER]               the store's plan
@@ -107,6 +108,7 @@ class Shell(cmd.Cmd):
         self.kind = RecordKind.AUDIT_LOG
         self.page = 1
         self.page_size = 10
+        self.last_query: str | None = None  # the filter of the kind's last query, which page and size show again
         self.use_rawinput = interactive
         self.prompt = "dsc> " if interactive else ""
         self.out = out
@@ -178,6 +180,7 @@ class Shell(cmd.Cmd):
         except ValueError as exc:
             self._fail(str(exc))
             return
+        self.last_query = None  # another kind's filter
         records = len(self.engine.store(self.kind))
         if self.format is Format.TABLE:
             self.out.write(f"using {self.kind.value} ({records} records)\n")
@@ -186,26 +189,39 @@ class Shell(cmd.Cmd):
 
     def do_query(self, arg: str) -> None:
         """query [FILTER]: one page (see page, size) of the current kind, newest first."""
-        result = self.engine.query(self.kind, arg.strip(), page=self.page, page_size=self.page_size, zone=self.zone)
+        text = arg.strip()
+        result = self.engine.query(self.kind, text, page=self.page, page_size=self.page_size, zone=self.zone)
+        self.last_query = text
         items = [response_item(r) for r in result.records]
         envelope = {"TotalCount": result.total, "Page": result.page, "PageSize": result.page_size}
         write_items(self.format, self.kind, items, self.out, envelope, self.zone)
 
     def do_page(self, arg: str) -> None:
-        """page N: the page query shows (from 1)."""
-        self.page = self._positive(arg, self.page)
+        """page N: the page query shows (from 1); after a query, that page of it."""
+        page = self._positive(arg)
+        if page is not None:
+            self.page = page
+            self._again()
 
     def do_size(self, arg: str) -> None:
-        """size N: the records a query page shows."""
-        self.page_size = self._positive(arg, self.page_size)
+        """size N: the records a query page shows; after a query, its page at that size."""
+        size = self._positive(arg)
+        if size is not None:
+            self.page_size = size
+            self._again()
 
-    def _positive(self, arg: str, current: int) -> int:
-        """A page or page size, from 1 to what a query takes (``Engine.query``)."""
+    def _again(self) -> None:
+        """The last query of the kind in use, at the page and size now set (none yet: nothing)."""
+        if self.last_query is not None:
+            self.do_query(self.last_query)
+
+    def _positive(self, arg: str) -> int | None:
+        """A page or page size, from 1 to what a query takes (``Engine.query``); None (told) if not."""
         text = arg.strip()
         # the length first: int() refuses more than 4,300 digits with a message of its own
         if not (text.isascii() and text.isdigit() and len(text) <= 10) or not 1 <= int(text) <= INT32_MAX:
             self._fail(f"expected a whole number from 1 to {INT32_MAX}, got {brief(text)!r}")
-            return current
+            return None
         return int(text)
 
     def do_count(self, arg: str) -> None:

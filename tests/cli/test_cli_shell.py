@@ -75,6 +75,23 @@ def test_shell_queries_and_calls_print_as_the_one_shot_commands(monkeypatch: pyt
     assert len(out.splitlines()) == 4
 
 
+def test_page_and_size_after_a_query_show_that_query_again(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    """``page N`` after a query is the next page of that query, not a silent setting that a later
+    bare ``query`` reads without the filter; another kind's ``use`` forgets it."""
+    filter_text = 'UserName = "admin"'
+    script = f"size 3\nquery {filter_text}\npage 2\nsize 2\nuse masking\npage 1\n"
+    code, out, _ = session(monkeypatch, script, data, "json")
+    assert code == 0
+    first, second, smaller, using = json_values(out)  # nothing after "page 1": no masking query yet
+    engine = Engine()
+    snapshot.load(engine, data)
+    pages = [engine.query(RecordKind.AUDIT_LOG, filter_text, page=p, page_size=s) for p, s in ((1, 3), (2, 3), (2, 2))]
+    for shown, page in zip((first, second, smaller), pages):
+        assert shown["TotalCount"] == page.total < 120 and (shown["Page"], shown["PageSize"]) == (page.page, page.page_size)
+    assert [len(shown["Items"]) for shown in (first, second, smaller)] == [3, 3, 2]
+    assert using == {"using": "masking_run", "records": 120}
+
+
 def test_shell_goes_on_after_errors(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
     script = "\n".join([
         "bogus", "use nothing", "query UserName =", "count by NoSuchField", "call DescribeAuditLogs PageSize=500",
