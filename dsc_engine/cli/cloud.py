@@ -41,7 +41,7 @@ from dsc_engine.server.config import (
 PULL_HELP = "page the real APIs with the official SDK into API pages that load imports"
 PULL_EXAMPLES = """\
   export ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI... ALIBABA_CLOUD_ACCESS_KEY_SECRET=...
-  dsc-engine pull audit --since 2026-10-01 --until 2026-10-31 --region cn-zhangjiakou --out audit.jsonl
+  dsc-engine pull audit --since 2026-10-01 --until 2026-11-01 --region cn-zhangjiakou --out audit.jsonl
   dsc-engine pull dms --since '2026-10-01 00:00:00' --param ModuleName=SQL_CONSOLE \\
       --endpoint dms-enterprise.cn-hangzhou.aliyuncs.com --out dms.jsonl
   dsc-engine --format json pull all --since 2026-10-01 --region cn-zhangjiakou --out cloud.jsonl
