@@ -66,6 +66,12 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    """The public names (imported on first use, so not yet in the module's namespace) beside
+    what is: what ``dir`` and tab completion offer."""
+    return sorted(set(globals()) | set(__all__))
+
+
 __all__ = [
     "ApiError",
     "AuditLog",

@@ -609,3 +609,17 @@ def test_a_wall_clock_subclass_holding_nanoseconds_is_refused_and_one_in_whole_s
     assert 'parameter "StartTime"' in info.value.message and "yyyy-MM-dd HH:mm:ss" in info.value.message
     body = engine.list_sensitive_data_audit_log(StartTime=pd.Timestamp("2022-11-18 10:00:00"), **window)
     assert body["TotalCount"] == 2
+
+
+def test_dir_of_the_package_offers_its_public_names_before_their_first_use() -> None:
+    """The public names are imported on first use; ``dir`` (tab completion) offers them anyway,
+    in a process that has not used them yet."""
+    import subprocess
+    import sys
+
+    script = "import dsc_engine, json; print(json.dumps(dir(dsc_engine)))"
+    shown = json.loads(subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True).stdout)
+    import dsc_engine
+
+    assert set(dsc_engine.__all__) <= set(shown)
+    assert {"Engine", "ApiError", "mock", "Page"} <= set(shown)
