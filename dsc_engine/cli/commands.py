@@ -64,6 +64,10 @@ def output_options(parser: argparse.ArgumentParser, *, top: bool = False) -> Non
                              " never converted")
 
 
+#: What a command that reads records says on stderr when it was given no --data.
+SAMPLE_NOTE = "note: no --data given: answering from the sample data bundled with dsc-engine\n"
+
+
 def _data_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("data (default: the bundled sample data)")
     group.add_argument("--data", metavar="PATH|URL", action="append", default=[], type=source,
@@ -100,6 +104,7 @@ def _engine(args: argparse.Namespace, err: IO[str], files: list[Path], kind: Rec
         return Engine.connect(url, read_only=True)
     if not args.data:
         refuse_file_options(args, "the bundled sample")
+        err.write(SAMPLE_NOTE)  # a script that left --data out gets answers that look like data
         return Engine.from_sample(None if kind is None else [kind])
     engine = Engine()
     report = _import(engine, files, args, err, rejects=None, kinds=kind)

@@ -10,13 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from clirun import run
 from dsc_engine.cli import main
-
-
-def run(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), out=out, err=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.mark.parametrize("argv", [

@@ -10,18 +10,12 @@ from pathlib import Path
 import pytest
 from backends import SQL_NAMES, url_of
 
+from clirun import run
 from dsc_engine import sample
-from dsc_engine.cli import main
 from dsc_engine.models import RecordKind
 from dsc_engine.wire.codec import to_wire
 
 AUDIT, RUNS = RecordKind.AUDIT_LOG, RecordKind.MASKING_RUN
-
-
-def run(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), out=out, err=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,8 @@ from pathlib import Path
 import attrs
 import pytest
 
+from clirun import run, run_with_note
+from dsc_engine.cli.commands import SAMPLE_NOTE
 from dsc_engine import sample
 from dsc_engine.cli import main
 from dsc_engine.io import export, imports
@@ -21,12 +23,6 @@ from dsc_engine.query.parse import parse_filter
 from dsc_engine.replay import read_calls
 
 AUDIT, RUNS, DMS = RecordKind.AUDIT_LOG, RecordKind.MASKING_RUN, RecordKind.DMS_LOG
-
-
-def run(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), out=out, err=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture()
@@ -115,6 +111,19 @@ def test_cli_help_lists_exit_codes_and_examples(capsys):
         assert main(argv) == 0
         text = capsys.readouterr().out
         assert "examples:" in text and "exit status:" in text and "1  replay" in text
+
+
+@pytest.mark.parametrize("argv", [("call", "DescribeAuditLogs"), ("query", "dms"), ("export", "masking")])
+def test_a_command_without_data_says_it_answers_from_the_sample(tmp_path: Path, argv: tuple[str, ...]) -> None:
+    """Answers from the bundled sample look like data: a script that left ``--data`` out is told
+    so on stderr (stdout unchanged); with ``--data`` nothing is said."""
+    code, out, err = run_with_note(*argv)
+    assert code == 0 and out and err == SAMPLE_NOTE
+    data = tmp_path / "sample.jsonl"
+    assert run("export", argv[1] if argv[0] != "call" else "audit", "--out", str(data))[0] == 0
+    code, again, err = run_with_note(*argv, "--data", str(data))
+    assert (code, err) == (0, "")
+    assert again.splitlines()[1:] == out.splitlines()[1:]  # (a call's first line holds fresh request ids)
 
 
 def test_cli_call_answers_and_api_errors_exit_4():
@@ -528,8 +537,9 @@ def test_shell_call_refuses_a_parameter_given_twice(monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.StringIO("call DescribeAuditLogs PageSize=1 PageSize=2\nkinds\n"))
     out, err = io.StringIO(), io.StringIO()
     assert main(["shell"], out=out, err=err) == 1
-    assert err.getvalue().startswith("error: ") and "PageSize" in err.getvalue().splitlines()[0]
-    assert "given twice" in err.getvalue().splitlines()[0] and "audit_log" in out.getvalue()
+    told = err.getvalue().removeprefix(SAMPLE_NOTE)
+    assert told.startswith("error: ") and "PageSize" in told.splitlines()[0]
+    assert "given twice" in told.splitlines()[0] and "audit_log" in out.getvalue()
 
 
 @pytest.mark.parametrize("fmt", ["json", "jsonl", "csv"])

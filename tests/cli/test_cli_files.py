@@ -8,16 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from clirun import run
+from dsc_engine.cli.commands import SAMPLE_NOTE
 from dsc_engine import sample
 from dsc_engine.cli import main
 from dsc_engine.wire.codec import to_wire
 from dsc_engine.models import RecordKind
-
-
-def run(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), out=out, err=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture()
@@ -139,7 +135,7 @@ def test_a_failed_write_to_standard_output_shows_no_empty_file_name():
 
     err = io.StringIO()
     code = main(["export", "audit"], out=Full(), err=err)
-    assert code == 3 and err.getvalue() == "dsc-engine export: No space left on device\n"
+    assert code == 3 and err.getvalue() == SAMPLE_NOTE + "dsc-engine export: No space left on device\n"
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (a disk that is always full)")

@@ -9,16 +9,12 @@ import sys
 
 import pytest
 
+from clirun import run
+from dsc_engine.cli.commands import SAMPLE_NOTE
 from dsc_engine import sample
 from dsc_engine.cli import main
 from dsc_engine.wire.codec import to_wire
 from dsc_engine.models import RecordKind
-
-
-def run(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), out=out, err=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.mark.parametrize("ms", [253402300800000, -62135596800001, 2**63 - 1, -(2**63)])
@@ -44,7 +40,7 @@ class _ClosedPipe(io.StringIO):
 def test_a_reader_that_goes_away_ends_the_command_quietly():
     err = io.StringIO()
     code = main(["demo"], out=_ClosedPipe(), err=err)
-    assert code == 141 and err.getvalue() == ""
+    assert code == 141 and err.getvalue() == SAMPLE_NOTE
 
 
 def test_export_piped_into_head_exits_quietly_in_a_real_process():
@@ -58,7 +54,7 @@ def test_export_piped_into_head_exits_quietly_in_a_real_process():
     errors = process.stderr.read()
     process.stderr.close()
     assert process.wait(timeout=60) == 141
-    assert first and errors == b""
+    assert first and errors == SAMPLE_NOTE.encode()
 
 
 def test_a_table_shows_control_characters_of_the_data_escaped_never_raw(tmp_path, monkeypatch):
@@ -114,7 +110,7 @@ def test_out_naming_standard_output_itself_gets_the_records_alone(tmp_path, comm
     piped = subprocess.run(argv, capture_output=True, timeout=120, check=True)
     lines = piped.stdout.decode().splitlines()
     assert lines and all(json.loads(line) for line in lines), lines[-4:]
-    assert piped.stderr == b""
+    assert piped.stderr == SAMPLE_NOTE.encode()
     redirected = tmp_path / "records.jsonl"
     with redirected.open("wb") as handle:
         subprocess.run(argv, stdout=handle, stderr=subprocess.PIPE, timeout=120, check=True)

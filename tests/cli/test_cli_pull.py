@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from clirun import run
 from dsc_engine.cli import main
 from dsc_engine.cli.cloud import PullBar, render
 from dsc_engine.pull import default_checkpoint
@@ -37,12 +38,6 @@ def keyed(cloud: TestServer, monkeypatch: pytest.MonkeyPatch) -> TestServer:
     monkeypatch.setenv(ENV_KEY_ID, cloud.access_key.id)
     monkeypatch.setenv(ENV_KEY_SECRET, cloud.access_key.secret)
     return cloud
-
-
-def run(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), out=out, err=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def _pull(server: TestServer, out: Path, *more: str, fmt: str = "table") -> tuple[int, str, str]:

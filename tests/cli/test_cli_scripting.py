@@ -11,15 +11,10 @@ from importlib.metadata import version
 
 import pytest
 
+from clirun import run
 from dsc_engine.cli import main
 from dsc_engine.io import imports, snapshot
 from dsc_engine.models import RecordKind
-
-
-def run(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), out=out, err=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.mark.parametrize("position", ["before", "after"])

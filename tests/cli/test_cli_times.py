@@ -4,19 +4,13 @@ and for filter literals without one, DMS times stay naive, CSV exports with read
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import re
 
 import pytest
 
+from clirun import run
 from dsc_engine.cli import main
-
-
-def run(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), out=out, err=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def newest_audit_ms() -> int:
