@@ -329,6 +329,9 @@ class StoreError(DscError):
 
 #: The code of an :class:`UpstreamError` for a call that got no answer at all.
 NO_RESPONSE = "NoResponse"
+#: The code of a call whose TLS handshake failed in a way a later call would repeat: the endpoint
+#: answered without TLS (it serves plain HTTP), or its certificate is not trusted.
+TLS_FAILURE = "TlsFailure"
 #: The code of a call whose answer was not JSON (a gateway's or a proxy's error page): its status
 #: is lost with it (the SDK keeps neither).
 UNREADABLE_ANSWER = "UnreadableAnswer"
@@ -340,7 +343,8 @@ class UpstreamError(DscError):
     ``code`` and ``message`` are the service's own (``Code`` and ``Message`` of its error body),
     ``http_status`` its HTTP status (``None`` when not known). A call that got no answer at all
     (the connection failed) has the code :data:`NO_RESPONSE` and no status, one whose answer was
-    not JSON :data:`UNREADABLE_ANSWER`. ``attempts`` counts the calls made, retries included.
+    not JSON :data:`UNREADABLE_ANSWER`, one whose TLS handshake cannot succeed :data:`TLS_FAILURE`
+    (no status either). ``attempts`` counts the calls made, retries included.
     ``retry_after`` is the wait in seconds the service asked for (its ``x-acs-retry-after``
     header, in milliseconds), when it did. :attr:`retryable` tells throttling, server errors,
     unreadable answers and lost connections, which a later call may get past, from refusals that

@@ -24,6 +24,7 @@ from dsc_engine.errors import (
     DscError,
     FilterError,
     NO_RESPONSE,
+    TLS_FAILURE,
     UNREADABLE_ANSWER,
     ImportFailure,
     RecordError,
@@ -136,7 +137,7 @@ def _register_serve(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
 
 def exit_code(error: BaseException) -> int:
     """The exit status of a failure (see :data:`EXIT_CODES`)."""
-    if isinstance(error, UpstreamError) and error.code in (NO_RESPONSE, UNREADABLE_ANSWER):
+    if isinstance(error, UpstreamError) and error.code in (NO_RESPONSE, TLS_FAILURE, UNREADABLE_ANSWER):
         return EXIT_DATA  # no service answered (readably): nothing refused the call, the pull cannot go on
     if isinstance(error, (ApiError, UpstreamError)):
         return EXIT_API

@@ -9,7 +9,9 @@ parameters, and each page kept as ``response.body.to_map()``: the body as the SD
 
 SDK failures become ``UpstreamError`` with the service's code and message (from the error body the
 SDK attaches to its exception); a call that got no answer (connection refused or reset, timeout) is
-``NoResponse`` with no HTTP status, which the pull retries like throttling.
+``NoResponse`` with no HTTP status, which the pull retries like throttling; a TLS handshake that
+no retry would get past (an endpoint speaking plain HTTP, an untrusted certificate) is
+``TlsFailure``, not retried.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any, Protocol
 import attrs
 
 from dsc_engine.api.spec import Operation
-from dsc_engine.errors import NO_RESPONSE, UNREADABLE_ANSWER, PullError, UpstreamError
+from dsc_engine.errors import NO_RESPONSE, TLS_FAILURE, UNREADABLE_ANSWER, PullError, UpstreamError
 from dsc_engine.pull.credentials import CredentialSource, DefaultChain, Fixed, import_sdk
 
 #: Milliseconds the SDK waits to connect, and to read one page.
@@ -169,6 +171,15 @@ class SdkUpstream:
 _NOT_JSON = "Failed to parse the value as json format"
 
 
+#: How the SDK's HTTP layer (``requests``, through ``ssl``) words a TLS handshake that no later
+#: call would get past, and what it means for the pull.
+_TLS_FAILURES = (
+    ("WRONG_VERSION_NUMBER", "the endpoint answered without TLS: if it serves plain HTTP, give the"
+                             " endpoint as http://HOST:PORT"),
+    ("CERTIFICATE_VERIFY_FAILED", "the endpoint's TLS certificate is not trusted"),
+)
+
+
 def from_sdk_exception(exc: Any, action: str) -> UpstreamError:
     """The service's refusal carried by an SDK exception (``TeaException`` and its subclasses)."""
     inner = getattr(exc, "inner_exception", None)
@@ -177,7 +188,11 @@ def from_sdk_exception(exc: Any, action: str) -> UpstreamError:
         text = str(inner)
         if isinstance(inner, RuntimeError) and text.startswith(_NOT_JSON):  # an answer, but no API error
             return UpstreamError(UNREADABLE_ANSWER, text.removeprefix(_NOT_JSON).strip(" ,:"), None, action=action)
-        return UpstreamError(NO_RESPONSE, f"{type(inner).__name__}: {inner}", None, action=action)  # none at all
+        told = f"{type(inner).__name__}: {inner}"
+        for sign, hint in _TLS_FAILURES:  # the same at every attempt: a retry would only wait
+            if sign in text:
+                return UpstreamError(TLS_FAILURE, f"{hint} ({told})", None, action=action)
+        return UpstreamError(NO_RESPONSE, told, None, action=action)  # none at all
     body = data if isinstance(data, dict) else {}
     status = getattr(exc, "status_code", None) or getattr(exc, "statusCode", None) or body.get("statusCode")
     code = str(body.get("Code") or getattr(exc, "code", None) or "Unknown")

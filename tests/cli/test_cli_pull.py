@@ -56,6 +56,19 @@ def test_cli_pull_writes_pages_that_load_imports_and_prints_the_reconciled_summa
     assert code == 0 and json.loads(text)["loaded"] == {"audit_log": 30, "masking_run": 0, "dms_log": 20}
 
 
+def test_cli_pull_from_a_plain_http_endpoint_given_as_https_stops_at_once_saying_so(
+    keyed: TestServer, tmp_path: Path
+) -> None:
+    """``--endpoint host:port`` is HTTPS; the TLS handshake with a server of plain HTTP fails the
+    same way at every attempt, so it is not retried (eight backoffs, over a minute): the pull
+    stops at the first call, exit status 3, saying to give ``http://``."""
+    bare = keyed.url.removeprefix("http://")
+    code, _, err = run("pull", "audit", *WINDOW, "--endpoint", bare, "--out", str(tmp_path / "a.jsonl"),
+                       "--rate", "1000")
+    assert code == 3
+    assert "TlsFailure" in err and "http://HOST:PORT" in err and "attempts" not in err
+
+
 def test_cli_pull_json_summary_reconciles_each_slice(keyed: TestServer, tmp_path: Path) -> None:
     code, text, _ = _pull(keyed, tmp_path / "a.jsonl", "audit", fmt="json")
     report = json.loads(text)
