@@ -346,10 +346,17 @@ class ClickHouseConnection:
         if self._closed:  # a new client would open the database again
             raise closed_error(self.shown)
         url = self._url
+        if url.scheme is Scheme.CHDB:
+            location = url.location if url.location == ":memory:" else str(Path(url.location).expanduser().resolve())
+            try:
+                with self._errors("connecting"):
+                    return self._connect_module.get_client(dsn=f"chdb://{location}")
+            except BackendError:
+                if location != ":memory:" and _held_elsewhere(Path(location) / "status"):
+                    raise BackendError(self.shown, "another process has this chDB folder open (chDB lets one"
+                                       " process at a time use a folder): stop it, or ask it") from None
+                raise
         with self._errors("connecting"):
-            if url.scheme is Scheme.CHDB:
-                location = url.location if url.location == ":memory:" else str(Path(url.location).expanduser().resolve())
-                return self._connect_module.get_client(dsn=f"chdb://{location}" if location != ":memory:" else "chdb://:memory:")
             return self._connect_module.get_client(
                 host=url.host, port=url.port, username=url.user, password=url.password, secure=url.secure,
                 autogenerate_session_id=False,
@@ -471,6 +478,26 @@ def _fitting(sql: str) -> dict[str, Any]:
         "max_ast_elements": max(50_000, 4 * size),
         "max_expanded_ast_elements": max(500_000, 40 * size),
     }
+
+
+def _held_elsewhere(status: Path) -> bool:
+    """Whether another process holds the lock of a chDB folder's ``status`` file (ClickHouse
+    takes it with ``flock`` for as long as it has the folder open; chDB's own refusal names
+    nothing but a failed start)."""
+    try:
+        import fcntl
+    except ImportError:  # no flock here: nothing to tell
+        return False
+    try:
+        with open(status, "rb") as file:
+            try:
+                fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(file, fcntl.LOCK_UN)
+    except OSError:  # no status file (a folder chDB never opened), or one that cannot be read
+        return False
+    return False
 
 
 def open_connection(url: BackendUrl, *, read_only: bool = False) -> Connection:

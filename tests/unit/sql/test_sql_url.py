@@ -85,6 +85,28 @@ def test_a_chdb_path_naming_a_file_is_a_backend_error(tmp_path: Path) -> None:
     assert taken.read_bytes() == b"not a folder"
 
 
+def test_a_chdb_folder_another_process_has_open_is_named_as_such(tmp_path: Path) -> None:
+    """chDB lets one process at a time use a folder; a second one (a ``call`` beside a ``serve``)
+    is told that, not chDB's "Error initializing EmbeddedServer: . (BAD_ARGUMENTS)"."""
+    import subprocess
+    import sys
+
+    folder = tmp_path / "ch"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from dsc_engine import Engine; held = Engine.connect(sys.argv[1]);"
+         " print('open', flush=True); sys.stdin.read()", f"chdb://{folder}"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "open\n"
+        second = subprocess.run([sys.executable, "-m", "dsc_engine.cli", "call", "DescribeAuditLogs",
+                                 "--data", f"chdb://{folder}"], capture_output=True, text=True, timeout=120)
+    finally:
+        holder.communicate("", timeout=120)
+    assert second.returncode == 3
+    assert "another process has this chDB folder open" in second.stderr, second.stderr
+
+
 @pytest.mark.parametrize("text", ["duckdb:logs.duckdb", "duckdb:/data/logs.duckdb", "ClickHouse:host/db", "chdb:dir"])
 def test_a_data_path_that_is_a_url_missing_its_slashes_is_named_as_such(tmp_path: Path, text: str,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
