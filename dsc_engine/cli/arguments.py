@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from typing import IO
 
@@ -37,9 +38,21 @@ class CommandParser(argparse.ArgumentParser):
         finally:
             self._intermixing = False
         if extras:  # said here, under this command's usage (the top parser would show its own)
-            self.error(f"unrecognized arguments: {' '.join(extras)}")
+            self.error(f"unrecognized arguments: {' '.join(extras)}{self._hint(extras)}")
         return parsed, extras
 
+    def _hint(self, extras: list[str]) -> str:
+        """What the words left over most likely meant: request parameters written without
+        ``--param`` (as the shell's ``call`` takes them), or a filter not quoted as one argument."""
+        if "--param" in self._option_string_actions and any(_NAME_VALUE.match(word) for word in extras):
+            return " (request parameters are given as --param Name=Value)"
+        if any(action.dest == "filter" for action in self._actions) and not any(w.startswith("-") for w in extras):
+            return """ (a filter is one argument: quote it whole, 'UserName = "admin"')"""
+        return ""
+
+
+#: A word that reads as ``Name=Value``.
+_NAME_VALUE = re.compile(r"[A-Za-z][A-Za-z0-9_.]*=")
 
 #: What ``-`` stands for where a command reads or writes files.
 STANDARD = "-"

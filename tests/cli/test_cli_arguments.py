@@ -329,3 +329,19 @@ def test_an_unknown_option_is_refused_under_its_command_s_usage(
     assert code == 2
     assert err.startswith(usage), err
     assert f"dsc-engine {argv[0]}: error: unrecognized arguments: {argv[-2] if argv[0] == 'snapshot' else argv[-1]}" in err, err
+
+
+@pytest.mark.parametrize("argv, hint", [
+    (("call", "DescribeAuditLogs", "PageSize=5"), "(request parameters are given as --param Name=Value)"),
+    (("query", "audit", "UserName", "=", "admin"), """(a filter is one argument: quote it whole, 'UserName = "admin"')"""),
+    (("export", "dms", "UserName", "=", "x"), "(a filter is one argument: quote it whole"),
+    (("query", "audit", "UserName = 'x'", "--bogus"), "unrecognized arguments: --bogus\n"),
+])
+def test_words_left_over_are_told_what_they_most_likely_meant(
+    argv: tuple[str, ...], hint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``call ACTION PageSize=5`` (as the shell's call takes it) and an unquoted filter were refused
+    as unrecognized arguments with no hint; an unknown option gets none (it is no such mistake)."""
+    code, out, err = run(*argv)
+    err += capsys.readouterr().err  # where argparse writes its usage errors
+    assert (code, out) == (2, "") and hint in err, err
