@@ -19,7 +19,7 @@ from typing import IO
 from dsc_engine import pull as pulling
 from dsc_engine.cli.arguments import count, name_value, parameters, positive, refuse_file_options
 from dsc_engine.cli.destination import growing, is_standard_output
-from dsc_engine.cli.output import Format, dumps, table, write_mapping, write_rows
+from dsc_engine.cli.output import Format, dumps, output_encoding, table, write_mapping, write_rows
 from dsc_engine.errors import ServerConfigError, UsageError
 from dsc_engine.pull import credentials
 from dsc_engine.pull.pacing import SERVICE_RATE, Backoff
@@ -154,7 +154,7 @@ def _pull_table(report: PullReport, out: IO[str]) -> None:
                 continue
             rows.append([job.action, s.start, s.end, str(s.total_count), str(s.pages), str(s.records),
                          str(s.restarts), "yes" if s.reconciled else "NO"])
-    out.write(table(rows, header) + "\n")
+    out.write(table(rows, header, output_encoding(out)) + "\n")
     if empty:
         out.write(f"({empty} empty {'slice' if empty == 1 else 'slices'} not listed)\n")
     for job in report.jobs:

@@ -8,6 +8,7 @@ other formats are for programs and carry every field of the API item form.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import enum
 import json
@@ -15,7 +16,7 @@ import re
 import sys
 import time
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import IO, Any
 
 from dsc_engine.api.operations import BY_KIND, OPERATIONS
@@ -136,10 +137,13 @@ def _pad(text: str, width: int) -> str:
     return text + " " * (width - display_width(text))
 
 
-def table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
-    """A plain-text table with a header rule; every cell clipped to :data:`CELL_WIDTH` columns."""
-    cells = [[clip(printable(c)) for c in row] for row in rows]
-    header = [printable(h) for h in header]
+def table(rows: Sequence[Sequence[str]], header: Sequence[str], encoding: str | None = None) -> str:
+    """A plain-text table with a header rule; every cell clipped to :data:`CELL_WIDTH` columns.
+    With the ``encoding`` of the output, each character it cannot write is laid out as the escape
+    the output will show (``\u9ad8`` takes six columns, not two)."""
+    writable = _writable(encoding)
+    cells = [[clip(writable(printable(c))) for c in row] for row in rows]
+    header = [writable(printable(h)) for h in header]
     widths = [
         max([display_width(h), *(display_width(r[i]) for r in cells)]) for i, h in enumerate(header)
     ]
@@ -149,14 +153,35 @@ def table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def items_table(kind: RecordKind, items: Sequence[Mapping[str, Any]], zone: dt.tzinfo = UTC) -> str:
-    """A table of API items of ``kind`` (empty: a note saying so), Sddp times in ``zone``."""
+def _writable(encoding: str | None) -> Callable[[str], str]:
+    """A text as an output of ``encoding`` shows it (:func:`~dsc_engine.cli.destination.shown_output`
+    writes what it cannot encode as its escape); the text itself for UTF-8 or no encoding."""
+    if encoding is None or codecs.lookup(encoding).name == "utf-8":
+        return _same
+    return lambda text: text if text.isascii() else text.encode(encoding, "backslashreplace").decode(encoding)
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def output_encoding(out: IO[str]) -> str | None:
+    """The encoding ``out`` writes in, when it says (a text stream of bytes below)."""
+    encoding = getattr(out, "encoding", None)
+    return encoding if isinstance(encoding, str) else None
+
+
+def items_table(
+    kind: RecordKind, items: Sequence[Mapping[str, Any]], zone: dt.tzinfo = UTC, encoding: str | None = None
+) -> str:
+    """A table of API items of ``kind`` (empty: a note saying so), Sddp times in ``zone``, laid
+    out for an output of ``encoding`` (:func:`table`)."""
     if not items:
         return "(no items on this page)"
     columns = [c for c in TABLE_COLUMNS[kind] if any(c in item for item in items)]
     if "WarnLevelName" in items[0] and "WarnLevel" in columns:
         columns[columns.index("WarnLevel")] = "WarnLevelName"
-    return table([[_cell(c, item.get(c), zone) for c in columns] for item in items], columns)
+    return table([[_cell(c, item.get(c), zone) for c in columns] for item in items], columns, encoding)
 
 
 def write_items(
@@ -183,7 +208,7 @@ def write_items(
         if envelope:
             shown = (v if isinstance(v, str) else dumps(v, pretty=False) for v in envelope.values())
             out.write(printable("  ".join(f"{k}: {v}" for k, v in zip(envelope, shown))) + "\n")
-        out.write(items_table(kind, items, zone) + "\n")
+        out.write(items_table(kind, items, zone, output_encoding(out)) + "\n")
 
 
 def write_mapping(fmt: Format, data: Mapping[str, Any], out: IO[str]) -> None:

@@ -39,7 +39,7 @@ from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.api.read import INT32_MAX
 from dsc_engine.cli.arguments import brief, parameters
 from dsc_engine.cli.output import (
-    NOT_FOUND, Format, dumps, not_found_hint, table, time_cell, unwritable, write_items, write_mapping, write_plan,
+    NOT_FOUND, Format, dumps, not_found_hint, output_encoding, table, time_cell, unwritable, write_items, write_mapping, write_plan,
 )
 from dsc_engine.engine import Engine
 from dsc_engine.errors import DscError, FilterError
@@ -252,7 +252,7 @@ class Shell(cmd.Cmd):
         rows = [(None if value is None else encode(value), count) for value, count in store.count_by(node, name)]
         if self.format is Format.TABLE:  # Sddp times in the session's zone, as query tables show them
             shown = [[_count_cell(name, v, self.zone), str(c)] for v, c in rows]
-            self.out.write(table(shown, [name, "count"]) + "\n" if rows else "(no records)\n")
+            self.out.write(table(shown, [name, "count"], output_encoding(self.out)) + "\n" if rows else "(no records)\n")
         elif self.format is Format.JSON:
             self.out.write(dumps([{name: v, "count": c} for v, c in rows]) + "\n")
         elif self.format is Format.JSONL:

@@ -78,6 +78,24 @@ def test_a_table_shows_control_characters_of_the_data_escaped_never_raw(tmp_path
     assert "\x1b" not in counted.getvalue() and "adm\\x1b[8min" in counted.getvalue()
 
 
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1", "utf-8"])
+def test_a_table_written_in_an_encoding_without_a_character_keeps_its_columns(encoding: str) -> None:
+    """An output that cannot write 张三 shows it as ``\u5f20\u4e09`` (an ASCII locale): the columns
+    are laid out for what is shown, so every row's next column starts where the header's does."""
+    from dsc_engine.cli.output import Format, display_width, write_items
+
+    items = [{"CreationTime": 1793491114000, "UserName": "张三", "RuleName": "r1"},
+             {"CreationTime": 1793491113000, "UserName": "li", "RuleName": "r2"}]
+    raw = io.BytesIO()
+    out = io.TextIOWrapper(raw, encoding=encoding, errors="backslashreplace", newline="")
+    write_items(Format.TABLE, RecordKind.AUDIT_LOG, items, out)
+    out.flush()
+    header, _, *rows = raw.getvalue().decode(encoding).splitlines()
+    at = display_width(header[: header.index("RuleName")])  # terminal columns: 张 takes two
+    assert [display_width(row[: row.index(name)]) for row, name in zip(rows, ("r1", "r2"))] == [at, at], rows
+    assert ("\\u5f20\\u4e09" in rows[0]) is (encoding != "utf-8")
+
+
 def test_a_long_cell_is_clipped_in_one_pass() -> None:
     # clip() took one character off the end at a time and measured the whole rest again: a
     # table of 50,000 SqlText values of 250 characters (a shell's 'count by SqlText') took minutes
