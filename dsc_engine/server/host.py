@@ -253,9 +253,10 @@ class _Handler(WSGIRequestHandler):
         lengths = self.headers.get_all("Content-Length") or []
         if len(lengths) > 1:
             environ["CONTENT_LENGTH"] = ",".join(value.strip() for value in lengths)
-        if self.command == "POST" and not lengths and self._after_head and "Transfer-Encoding" not in self.headers:
-            # a body sent without its length (HTTP/1.0 reads it to the connection's end), which
-            # would go unread: the application refuses the request (LengthRequired)
+        if self.command == "POST" and not lengths and "Transfer-Encoding" not in self.headers:
+            # a POST that does not say how long its body is: whether bytes came with its head, come
+            # later (HTTP/1.0 reads a body to the connection's end) or never, the application
+            # refuses it (LengthRequired) rather than answer it without a body it may have sent
             environ[BODY_WITHOUT_LENGTH] = self._after_head
         return environ
 
