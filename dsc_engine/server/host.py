@@ -30,9 +30,10 @@ import threading
 import time
 from collections.abc import Mapping
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
+from wsgiref.headers import Headers
+from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
 from dsc_engine.api.errors import new_request_id
 from dsc_engine.api.spec import SDDP
@@ -167,6 +168,19 @@ class _ResponseWriter(io.BufferedIOBase):
         return self._sock.fileno()
 
 
+class _AnswerHandler(ServerHandler):
+    """``wsgiref``'s answer to one request, saying ``Connection: close``: the host answers one
+    request per connection (HTTP/1.0, as its status line says) and closes it after the answer,
+    whatever the client asked, so a client knows not to send a next request on it."""
+
+    headers: Headers  # set by start_response, before the headers are sent (typeshed leaves it out)
+    request_handler: WSGIRequestHandler  # wsgiref logs the request through it
+
+    def cleanup_headers(self) -> None:
+        super().cleanup_headers()
+        self.headers["Connection"] = "close"
+
+
 class _Handler(WSGIRequestHandler):
     raw_requestline: bytes  # set by ``wsgiref``'s handle(), which typeshed leaves untyped
     timeout = SOCKET_TIMEOUT
@@ -234,11 +248,25 @@ class _Handler(WSGIRequestHandler):
 
     def handle(self) -> None:
         try:
-            super().handle()
+            self._handle_one()
         except _HeadTooLong:
             self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Headers too long")
         except (TimeoutError, ConnectionError) as exc:
             log.debug("connection from %s dropped: %s", self.client_address[0], exc)
+
+    def _handle_one(self) -> None:
+        """``WSGIRequestHandler.handle``, answering through :class:`_AnswerHandler`."""
+        self.raw_requestline = self.rfile.readline(MAX_REQUEST_LINE + 1)
+        if len(self.raw_requestline) > MAX_REQUEST_LINE:
+            self.requestline = self.request_version = self.command = ""
+            self.send_error(HTTPStatus.REQUEST_URI_TOO_LONG)
+            return
+        if not self.parse_request():  # the HTTP layer answered already
+            return
+        output = cast("IO[bytes]", self.wfile)  # a _ResponseWriter, which writes as a binary file does
+        handler = _AnswerHandler(self.rfile, output, self.get_stderr(), self.get_environ(), multithread=False)
+        handler.request_handler = self
+        handler.run(self.server.get_app())  # type: ignore[attr-defined]
 
     def get_environ(self) -> dict[str, Any]:
         """``wsgiref``'s environ, except that duplicate Content-Length headers stay visible and

@@ -388,6 +388,31 @@ def _exchange(server: RunningServer, data: bytes) -> tuple[str, dict[str, str], 
     return status, {k.lower(): v for k, v in (line.split(": ", 1) for line in lines)}, body
 
 
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GET /?Action=DescribeAuditLogs HTTP/1.1\r\nHost: x\r\n\r\n",  # the application's refusal
+        b"GET /?Action=DescribeAuditLogs HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n",
+        b"GET / HTTP/2.0\r\nHost: x\r\n\r\n",  # the HTTP host's own
+    ],
+    ids=["application", "keep-alive-asked", "http-host"],
+)
+def test_every_answer_says_the_connection_closes_after_it(server: RunningServer, request_bytes: bytes) -> None:
+    # the host closes the connection after each answer, but the application's answers did not say
+    # so: a client asking keep-alive could not tell before it sent its next request
+    status, headers, _ = _exchange(server, request_bytes)
+    assert status.startswith("HTTP/1.0 ")
+    assert headers.get("connection") == "close", headers
+
+
+def test_a_served_answer_says_the_connection_closes_after_it(server: RunningServer) -> None:
+    request = client(server).prepare("DescribeAuditLogs", {"PageSize": "1"}, method="GET")
+    target = request.url.split(server.endpoint, 1)[1]
+    head = f"GET {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in request.headers.items())
+    status, headers, _ = _exchange(server, head.encode("ascii") + b"\r\n")
+    assert status.split()[1] == "200" and headers.get("connection") == "close", headers
+
+
 @pytest.mark.parametrize("method", ["OPTIONS", "PUT", "DELETE", "HEAD"])
 def test_a_refused_method_is_told_the_allowed_ones(server: RunningServer, method: str) -> None:
     # RFC 9110: a 405 answer must carry an Allow header; it had none
