@@ -241,7 +241,7 @@ class _Handler(WSGIRequestHandler):
         if len(self.headers.get_all("Host") or ()) > 1:  # no one host: HTTP/1.1 asks a 400
             self.send_error(HTTPStatus.BAD_REQUEST, "more than one Host header")
             return False
-        if len(self.headers.get_all("Content-Type") or ()) > 1:  # wsgiref would keep the first
+        if len(self.header_values("Content-Type")) > 1:  # wsgiref would keep the first
             self.send_error(HTTPStatus.BAD_REQUEST, "more than one Content-Type header")
             return False
         return True
@@ -268,20 +268,33 @@ class _Handler(WSGIRequestHandler):
         handler.request_handler = self
         handler.run(self.server.get_app())  # type: ignore[attr-defined]
 
-    def get_environ(self) -> dict[str, Any]:
-        """``wsgiref``'s environ, except that duplicate Content-Length headers stay visible and
-        a request without a Content-Type has none (``wsgiref`` would say ``text/plain``).
+    def header_values(self, name: str) -> list[str]:
+        """Every value of the header ``name``, read with ``_`` and ``-`` alike in its name, as
+        PEP 3333 hands both spellings over (``content_type`` is a ``Content-Type``)."""
+        wanted = name.lower()
+        return [value for key, value in self.headers.items() if key.lower().replace("_", "-") == wanted]
 
-        ``wsgiref`` keeps the first Content-Length and drops the others; joining them with ``,``
+    def get_environ(self) -> dict[str, Any]:
+        """``wsgiref``'s environ, except that ``Content-Type`` and ``Content-Length`` are read
+        under either spelling (``content_type`` too, as every other header), duplicate
+        Content-Length headers stay visible and a request without a Content-Type has none
+        (``wsgiref`` would say ``text/plain``).
+
+        ``wsgiref`` keeps the first Content-Length and drops the others, and drops
+        ``content_type`` and ``content_length`` (or hands the latter over as
+        ``HTTP_CONTENT_LENGTH``, which no application reads); joining repeated lengths with ``,``
         (as it does for other repeated headers) lets the application refuse the request.
         """
         environ: dict[str, Any] = super().get_environ()
-        if self.headers.get("Content-Type") is None:  # wsgiref says text/plain, which was not sent
-            del environ["CONTENT_TYPE"]
-        lengths = self.headers.get_all("Content-Length") or []
-        if len(lengths) > 1:
-            environ["CONTENT_LENGTH"] = ",".join(value.strip() for value in lengths)
-        if self.command == "POST" and not lengths and "Transfer-Encoding" not in self.headers:
+        for key in ("CONTENT_TYPE", "CONTENT_LENGTH", "HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+            environ.pop(key, None)
+        types = self.header_values("Content-Type")  # at most one: parse_request refuses two
+        if types:  # else none: wsgiref said text/plain, which was not sent
+            environ["CONTENT_TYPE"] = types[0]
+        lengths = self.header_values("Content-Length")
+        if lengths:
+            environ["CONTENT_LENGTH"] = lengths[0] if len(lengths) == 1 else ",".join(v.strip() for v in lengths)
+        if self.command == "POST" and not lengths and not self.header_values("Transfer-Encoding"):
             # a POST that does not say how long its body is: whether bytes came with its head, come
             # later (HTTP/1.0 reads a body to the connection's end) or never, the application
             # refuses it (LengthRequired) rather than answer it without a body it may have sent

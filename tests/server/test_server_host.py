@@ -177,6 +177,8 @@ def test_a_head_longer_than_is_read_ahead_is_header_fields_too_large(engine: Eng
         (b"GET / HTTP/1.1\nHost: x\n\n", True),
         (b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nabc", False),
         (b"POST / HTTP/1.1\r\ncontent-length:5\r\n\r\nabcde", True),
+        (b"POST / HTTP/1.1\r\ncontent_length: 5\r\n\r\nabc", False),  # read as every header, "_" as "-"
+        (b"POST / HTTP/1.1\r\nContent-Length: 5\r\ncontent_length: 5\r\n\r\n", True),  # two: refused
         (b"POST / HTTP/1.1\r\nContent-Length: 2000\r\n\r\nabc", True),  # above max_body: refused unread
         (b"POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n", True),
         (b"POST / HTTP/1.1\r\nContent-Length: -5\r\n\r\n", True),

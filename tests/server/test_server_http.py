@@ -388,6 +388,42 @@ def _exchange(server: RunningServer, data: bytes) -> tuple[str, dict[str, str], 
     return status, {k.lower(): v for k, v in (line.split(": ", 1) for line in lines)}, body
 
 
+def _form_post(server: RunningServer, rename: dict[str, str], extra: str = "") -> tuple[int, dict[str, Any]]:
+    """A signed v3 form POST (PageSize=2) sent with its headers renamed by ``rename``."""
+    request = client(server).prepare("DescribeAuditLogs", {}, form={"PageSize": "2", "Lang": "en_us"})
+    target = request.url.split(server.endpoint, 1)[1]
+    headers = {**request.headers, "Content-Length": str(len(request.body))}
+    lines = "".join(f"{rename.get(k.lower(), k)}: {v}\r\n" for k, v in headers.items())
+    status, _, body = raw(server, f"POST {target} HTTP/1.1\r\n{lines}{extra}\r\n".encode() + request.body)
+    return status, body
+
+
+@pytest.mark.parametrize("rename", [{"content-type": "content_type"}, {"content-length": "content_length"}])
+def test_content_headers_named_with_an_underscore_are_read_as_every_other_header(
+    server: RunningServer, rename: dict[str, str]
+) -> None:
+    # a header is read with "_" and "-" alike (PEP 3333 hands both over as one), but wsgiref
+    # dropped content_type: the form body was refused UnsupportedMediaType ("no Content-Type");
+    # content_length was no body length, and the body went unread
+    status, body = _form_post(server, rename)
+    assert (status, body.get("PageSize")) == (200, 2), body
+
+
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [
+        ("content_type: text/plain\r\n", "more than one Content-Type header"),
+        ("content_length: 7\r\n", "given more than once"),
+    ],
+)
+def test_a_content_header_sent_under_both_spellings_is_refused(server: RunningServer, extra: str, says: str) -> None:
+    # the underscore spelling was dropped unseen, as a second Content-Type or Content-Length
+    # would have been; two of them are refused
+    status, body = _form_post(server, {}, extra)
+    assert (status, body["Code"]) == (400, "InvalidParameter"), body
+    assert says in body["Message"]
+
+
 @pytest.mark.parametrize(
     "request_bytes",
     [
