@@ -57,6 +57,8 @@ class Arrival:
     data: bytearray = attrs.field(factory=bytearray)
     head_too_long: bool = False
     continued: bool = False  # whether ``100 Continue`` was sent
+    #: whether the rest of its answer was handed to the sender, which closes the connection
+    departed: bool = False
 
     def fileno(self) -> int:
         return self.sock.fileno()

@@ -8,6 +8,9 @@ server down (``docs/server.md``, "Limits"):
   clients sending slowly never hold a thread, and never delay a client that sends at once;
 * at most ``limits.max_connections`` requests are served at once, each by its own thread; the
   next whole request waits until a thread is free (it is not refused);
+* a thread ends once the application has answered: what the connection did not take at once is
+  written by one more thread as the client reads it (``departures.py``), so clients that read
+  large answers slowly, or not at all, never hold a thread;
 * a connection has ``limits.request_timeout`` seconds from its accept to deliver its whole
   request (request line, headers, body), and may stay silent at most the socket timeout at any
   point; a client trickling a byte at a time is dropped at the deadline (while sending the body,
@@ -41,6 +44,7 @@ from dsc_engine.errors import RequestRejected
 from dsc_engine.server.app import ALLOW, CONTENT_TYPE, Application, WsgiApp
 from dsc_engine.server.arrivals import Arrival, Gatherer, bytes_after_head
 from dsc_engine.server.config import DEFAULT_REQUEST_TIMEOUT, Limits
+from dsc_engine.server.departures import Sender
 from dsc_engine.server.errors import to_api_error
 from dsc_engine.server.request import BODY_WITHOUT_LENGTH, header_text
 
@@ -141,8 +145,13 @@ class _DeadlineReader(io.RawIOBase):
 
 
 class _ResponseWriter(io.BufferedIOBase):
-    """A connection's output: unbuffered, each write bounded by the socket timeout again (the
-    reader may have shortened it to what was left of the request deadline).
+    """A connection's output: unbuffered, and never waiting for its client to read.
+
+    Each write sends what the connection takes at once (what fits in the socket's send buffer);
+    the rest is kept (``pending``), to be written by the :class:`Sender` once the application has
+    answered, so the request's thread never waits for a client that reads slowly or not at all.
+    Without a sender (a socket handed over directly, or the server stopping), :meth:`send_pending`
+    writes it from this thread, each write bounded by the socket timeout.
 
     A client that stops reading its answer is dropped when a write times out, as a client that
     goes away is: ``wsgiref`` printed the timeout's traceback on stderr, as a server fault."""
@@ -150,19 +159,35 @@ class _ResponseWriter(io.BufferedIOBase):
     def __init__(self, sock: socket.socket, idle: float | None) -> None:
         self._sock = sock
         self._idle = idle
+        self.pending = bytearray()
 
     def writable(self) -> bool:
         return True
 
     def write(self, data: ReadableBuffer) -> int:
+        with memoryview(data) as view:
+            size = view.nbytes
+            if self.pending:
+                self.pending += view
+                return size
+            self._sock.settimeout(0.0)
+            sent = 0
+            try:
+                while sent < size:
+                    sent += self._sock.send(view[sent:])
+            except BlockingIOError:
+                self.pending += view[sent:]
+            return size
+
+    def send_pending(self) -> None:
+        """Write what is pending from this thread (bounded by the socket timeout)."""
         self._sock.settimeout(self._idle)
+        data, self.pending = bytes(self.pending), bytearray()
         try:
             self._sock.sendall(data)
         except TimeoutError as exc:  # wsgiref lets a client that hangs up go quietly, not this
             log.debug("connection dropped: its client read no more of the answer for %s s", self._idle)
             raise ConnectionAbortedError("the client stopped reading the answer") from exc
-        with memoryview(data) as view:
-            return view.nbytes
 
     def fileno(self) -> int:
         return self._sock.fileno()
@@ -202,7 +227,22 @@ class _Handler(WSGIRequestHandler):
             self.connection = self.request
             reader = _DeadlineReader(self.connection, self.timeout, time.monotonic() + self.request_timeout)
         self.rfile = io.BufferedReader(reader)
-        self.wfile = _ResponseWriter(self.connection, self.timeout)
+        self.wfile = self._writer = _ResponseWriter(self.connection, self.timeout)
+
+    def finish(self) -> None:
+        """Hand what is left of the answer to the server's :class:`Sender` (the connection is then
+        its to close), or write it from this thread when it takes none."""
+        super().finish()
+        if not self._writer.pending:
+            return
+        server: ThreadingWsgiServer = self.server  # type: ignore[assignment]
+        if isinstance(self.request, Arrival) and server.send_later(self.request, bytes(self._writer.pending)):
+            self.request.departed = True
+            return
+        try:
+            self._writer.send_pending()
+        except (TimeoutError, ConnectionError) as exc:
+            log.debug("connection from %s dropped: %s", self.client_address[0], exc)
 
     def parse_request(self) -> bool:
         """``http.server``'s parsing, with the header count held to :data:`MAX_HEADERS`,
@@ -380,6 +420,21 @@ class ThreadingWsgiServer(socketserver.ThreadingMixIn, WSGIServer):
             idle=socket_timeout,
             max_body=limits.max_body_bytes,
         )
+        self._departures = Sender(idle=socket_timeout)
+
+    def send_later(self, arrival: Arrival, data: bytes) -> bool:
+        """Have the rest of an answer written by the :class:`Sender`, which then closes the
+        connection; ``False`` once the server is stopping (the caller writes it)."""
+        return self._departures.add(arrival.sock, arrival.address, data)
+
+    def shutdown_request(self, request: Any) -> None:
+        if isinstance(request, Arrival) and request.departed:
+            return  # the sender closes it once its answer is written
+        super().shutdown_request(request)
+
+    def finish_sending(self, grace: float) -> None:
+        """Let the answers being written end for at most ``grace`` seconds, then drop the rest."""
+        self._departures.close(grace)
 
     def set_max_body(self, max_body: int) -> None:
         """Read bodies up to ``max_body`` bytes before a request is served (the application's
@@ -501,9 +556,11 @@ class RunningServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
+        until = time.monotonic() + grace
         left = self._server.wait_served(grace)
         if left:
             log.warning("stopped with %d request(s) still being served after %g s", left, grace)
+        self._server.finish_sending(max(0.0, until - time.monotonic()))
 
     def __enter__(self) -> RunningServer:
         return self

@@ -295,6 +295,59 @@ def test_a_client_that_stops_reading_its_answer_is_dropped_quietly(
     assert "read no more of the answer" in caplog.text
 
 
+def test_clients_that_stop_reading_large_answers_hold_no_thread() -> None:
+    # each such client held a thread (and a connection slot) until a write of its answer had
+    # waited the socket timeout (30 s): max_connections of them kept every other client waiting
+    answered = threading.Semaphore(0)
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        size = 32 << 20 if environ["PATH_INFO"] == "/big" else 2  # more than any socket buffers hold
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(size))])
+        answered.release()
+        return [b"x" * size]
+
+    stalled = []
+    with RunningServer(app, socket_timeout=60, limits=Limits(max_connections=2)) as running:
+        try:
+            for _ in range(3):
+                sock = socket.socket()
+                stalled.append(sock)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                sock.connect((running.host, running.port))
+                sock.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")  # and never read the answer
+            for _ in range(2):
+                assert answered.acquire(timeout=5)
+            with socket.create_connection((running.host, running.port), timeout=15) as sock:
+                sock.sendall(b"GET /small HTTP/1.1\r\nHost: x\r\n\r\n")
+                answer = b""
+                while chunk := sock.recv(65536):
+                    answer += chunk
+            assert answer.startswith(b"HTTP/1.0 200 ") and answer.endswith(b"\r\n\r\nxx"), answer
+        finally:
+            for sock in stalled:
+                sock.close()
+
+
+def test_an_answer_its_client_stops_reading_is_dropped_after_the_socket_timeout() -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"x" * (32 << 20)]
+
+    with RunningServer(app, socket_timeout=0.3, limits=Limits()) as running, socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect((running.host, running.port))
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        time.sleep(1.5)  # well past the socket timeout, reading nothing
+        sock.settimeout(10)
+        received = 0
+        try:  # what was sent, then the connection's end
+            while chunk := sock.recv(1 << 20):
+                received += len(chunk)
+        except ConnectionResetError:
+            pass
+        assert 0 < received < 32 << 20
+
+
 def test_a_request_no_thread_could_be_started_for_leaves_the_server_serving(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
