@@ -129,20 +129,19 @@ class Sender:
             pass
 
     def _admit(self, selector: selectors.BaseSelector) -> None:
-        with self._lock:
+        with self._lock:  # moved at once, so close() never sees an answer in neither place
             incoming, self._incoming = self._incoming, collections.deque()
+            for departure in incoming:
+                self._departing[departure.sock.fileno()] = departure
         for departure in incoming:
             departure.sock.setblocking(False)
-            with self._lock:
-                self._departing[departure.sock.fileno()] = departure
             selector.register(departure.sock, selectors.EVENT_WRITE, departure)
-            while len(self._departing) > 1 and (
-                len(self._departing) > MAX_DEPARTING
-                or sum(d.left for d in self._departing.values()) > MAX_DEPARTING_BYTES
-            ):
-                oldest = next(iter(self._departing.values()))
-                log.info("too many answers are being written; dropping the one handed over longest ago")
-                self._end(selector, oldest, sent=False)
+        while len(self._departing) > 1 and (
+            len(self._departing) > MAX_DEPARTING or sum(d.left for d in self._departing.values()) > MAX_DEPARTING_BYTES
+        ):
+            oldest = next(iter(self._departing.values()))
+            log.info("too many answers are being written; dropping the one handed over longest ago")
+            self._end(selector, oldest, sent=False)
 
     def _send(self, selector: selectors.BaseSelector, departure: _Departure) -> None:
         try:

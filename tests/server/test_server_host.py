@@ -14,7 +14,7 @@ import pytest
 
 from dsc_engine.engine import Engine
 from dsc_engine.sample import generate
-from dsc_engine.server import arrivals
+from dsc_engine.server import arrivals, departures
 from dsc_engine.server.app import Application, make_app
 from dsc_engine.server.client import SignedClient
 from dsc_engine.server.config import AccessKey, Limits, ServerConfig, ThrottleConfig
@@ -346,6 +346,35 @@ def test_an_answer_its_client_stops_reading_is_dropped_after_the_socket_timeout(
         except ConnectionResetError:
             pass
         assert 0 < received < 32 << 20
+
+
+def test_past_the_answers_held_for_slow_readers_the_oldest_is_dropped(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(departures, "MAX_DEPARTING", 1)
+    caplog.set_level("INFO", logger="dsc_engine.server")
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"x" * (32 << 20)]
+
+    with RunningServer(app, socket_timeout=60, limits=Limits()) as running:
+        first, second = socket.socket(), socket.socket()
+        with first, second:
+            for sock in (first, second):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                sock.connect((running.host, running.port))
+                sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                time.sleep(0.3)  # its answer handed over before the next one's
+            first.settimeout(10)
+            received = 0
+            try:
+                while chunk := first.recv(1 << 20):
+                    received += len(chunk)
+            except ConnectionResetError:
+                pass
+            assert received < 32 << 20
+    assert "dropping the one handed over longest ago" in caplog.text
 
 
 def test_a_request_no_thread_could_be_started_for_leaves_the_server_serving(
