@@ -281,6 +281,10 @@ class _Handler(WSGIRequestHandler):
         if len(self.headers.get_all("Host") or ()) > 1:  # no one host: HTTP/1.1 asks a 400
             self.send_error(HTTPStatus.BAD_REQUEST, "more than one Host header")
             return False
+        if any(not value.strip(" \t") for value in self.header_values("Content-Length")):
+            # PEP 3333 hands an empty CONTENT_LENGTH over as none: the body would go unread
+            self.send_error(HTTPStatus.BAD_REQUEST, "a Content-Length header is empty; send the body's byte count")
+            return False
         if len(self.header_values("Content-Type")) > 1:  # wsgiref would keep the first
             self.send_error(HTTPStatus.BAD_REQUEST, "more than one Content-Type header")
             return False

@@ -501,6 +501,16 @@ def test_bad_content_length_headers_are_invalid_parameter(server: RunningServer,
     assert '"Content-Length"' in body["Message"]
 
 
+@pytest.mark.parametrize("length", [b"", b" \t"], ids=["empty", "blank"])
+def test_an_empty_content_length_is_refused_not_read_as_no_body(server: RunningServer, length: bytes) -> None:
+    # PEP 3333 hands an empty CONTENT_LENGTH over as no length at all: the body went unread and
+    # the request was answered without its form parameters (here MissingAction)
+    head = b"POST / HTTP/1.1\r\nHost: x\r\n" + _FORM + b"Content-Length:" + length + b"\r\n\r\n"
+    status, _, body = raw(server, head + b"Action=DescribeAuditLogs")
+    assert (status, body["Code"]) == (400, "InvalidParameter"), body
+    assert "Content-Length" in body["Message"]
+
+
 def _v2_without(server: RunningServer, *omit: str, **headers: str) -> PreparedRequest:
     """A correctly signed v2 DescribeAuditLogs request whose signed parameters lack ``omit``."""
     request = client(server, "v2").prepare("DescribeAuditLogs", {"PageSize": "3"})
