@@ -249,7 +249,8 @@ class _Handler(WSGIRequestHandler):
         HTTP/0.9 refused (``http.server`` takes ``GET /path`` as an HTTP/0.9 request, whose
         answer is the bare body, without a status line or headers), and so is a head that would
         be read otherwise than it was sent: a line that is no header field, a value folded over
-        lines or holding a NUL, two ``Host`` or two ``Content-Type`` headers."""
+        lines or holding a NUL, two ``Host`` or two ``Content-Type`` headers (or no ``Host`` in an
+        HTTP/1.1 request, which RFC 9112 has servers refuse)."""
         while self.raw_requestline in (b"\r\n", b"\n"):  # ignored before the request line (RFC 9112 2.2)
             self.raw_requestline = self.rfile.readline(MAX_REQUEST_LINE + 1)
         if len(self.raw_requestline) > MAX_REQUEST_LINE:  # as wsgiref checks the first line read
@@ -278,8 +279,12 @@ class _Handler(WSGIRequestHandler):
         if len(self.headers) > MAX_HEADERS:
             self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Too many headers")
             return False
-        if len(self.headers.get_all("Host") or ()) > 1:  # no one host: HTTP/1.1 asks a 400
+        hosts = len(self.headers.get_all("Host") or ())
+        if hosts > 1:  # no one host: HTTP/1.1 asks a 400
             self.send_error(HTTPStatus.BAD_REQUEST, "more than one Host header")
+            return False
+        if not hosts and self.request_version != "HTTP/1.0":  # RFC 9112 3.2: HTTP/1.1 asks a 400
+            self.send_error(HTTPStatus.BAD_REQUEST, "an HTTP/1.1 request must have a Host header")
             return False
         if any(not value.strip(" \t") for value in self.header_values("Content-Length")):
             # PEP 3333 hands an empty CONTENT_LENGTH over as none: the body would go unread
