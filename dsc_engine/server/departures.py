@@ -6,7 +6,10 @@ thread (:class:`Sender`) that writes it as the client reads, and the request's t
 connection slot are free at once. So clients that stop reading large answers (or read them
 slowly) cost memory for what they have not read, never a thread, and never delay other clients
 (``docs/server.md``, "Connections"). A client that reads nothing for ``idle`` seconds (the socket
-timeout) is dropped, as one that hangs up; past :data:`MAX_DEPARTING` answers or
+timeout) is dropped, as one that hangs up. A client that sent bytes after its request that were
+not read (a pipelined request) is sent the answer's end and its connection closed only once it
+closes its side (or after ``idle`` seconds): closing with unread bytes would reset the connection
+and lose the answer's unread end. Past :data:`MAX_DEPARTING` answers or
 :data:`MAX_DEPARTING_BYTES` unsent bytes, the answer handed over longest ago is dropped.
 """
 
@@ -40,6 +43,11 @@ class _Departure:
     data: bytes
     idle_deadline: float
     sent: int = 0
+    #: the client sent bytes after its request that were not read (a pipelined request): the
+    #: connection is closed only once the client has closed its side, or closing would reset it
+    unread: bool = False
+    #: the whole answer is written and its end sent; waiting for the client to close
+    lingering: bool = False
 
     @property
     def left(self) -> int:
@@ -64,23 +72,27 @@ class Sender:
         self._thread = threading.Thread(target=self._run, name="dsc-engine-departures", daemon=True)
         self._thread.start()
 
-    def add(self, sock: socket.socket, address: object, data: bytes) -> bool:
-        """Write ``data`` to ``sock`` from this thread, then close it; ``False`` (and nothing
+    def add(self, sock: socket.socket, address: object, data: bytes, *, unread: bool = False) -> bool:
+        """Write ``data`` to ``sock`` from this thread, then close it (``unread``: the client has
+        sent bytes that were not read, so wait for it to close first); ``False`` (and nothing
         taken) once the sender is closed: the caller writes it itself."""
         idle = time.monotonic() + self._idle if self._idle is not None else float("inf")
         with self._lock:
             if self._closed:
                 return False
-            self._incoming.append(_Departure(sock, address, data, idle))
+            self._incoming.append(_Departure(sock, address, data, idle, unread=unread))
         self._wake()
         return True
 
     def close(self, grace: float = 0.0) -> None:
         """Take no more answers, let those being written end for at most ``grace`` seconds, then
-        drop the rest and stop the thread."""
+        drop the rest (and close the connections waiting for their client to close) and stop
+        the thread."""
         with self._changed:
             self._closed = True
-            self._changed.wait_for(lambda: not self._incoming and not self._departing, grace)
+            self._changed.wait_for(
+                lambda: not self._incoming and all(d.lingering for d in self._departing.values()), grace
+            )
         self._stopping.set()
         self._wake()
         self._thread.join()
@@ -101,8 +113,8 @@ class Sender:
                     for key, _ in selector.select(self._timeout()):
                         if key.fileobj is self._wake_read:
                             self._drain_wake()
-                        else:
-                            self._send(selector, key.data)
+                        elif key.data.sock.fileno() in self._departing:  # not ended this round
+                            self._ready(selector, key.data)
                     self._admit(selector)
                     self._expire(selector, time.monotonic())
                     with self._changed:
@@ -135,7 +147,7 @@ class Sender:
                 self._departing[departure.sock.fileno()] = departure
         for departure in incoming:
             departure.sock.setblocking(False)
-            selector.register(departure.sock, selectors.EVENT_WRITE, departure)
+            selector.register(departure.sock, selectors.EVENT_READ | selectors.EVENT_WRITE, departure)
         while len(self._departing) > 1 and (
             len(self._departing) > MAX_DEPARTING or sum(d.left for d in self._departing.values()) > MAX_DEPARTING_BYTES
         ):
@@ -143,7 +155,30 @@ class Sender:
             log.info("too many answers are being written; dropping the one handed over longest ago")
             self._end(selector, oldest, sent=False)
 
+    def _ready(self, selector: selectors.BaseSelector, departure: _Departure) -> None:
+        """Read what the client sent (and drop it), then write what it can take."""
+        try:
+            received = departure.sock.recv(_WRITE)
+        except BlockingIOError:
+            received = None
+        except OSError as exc:  # the client hung up
+            log.debug("connection from %s dropped: %s", departure.address, exc)
+            self._end(selector, departure, sent=False)
+            return
+        if received is not None and not received:  # the client closed its side
+            if departure.lingering:
+                self._end(selector, departure, sent=True)
+                return
+            selector.modify(departure.sock, selectors.EVENT_WRITE, departure)
+        elif received:
+            departure.unread = True
+        if not departure.lingering:
+            self._send(selector, departure)
+
     def _send(self, selector: selectors.BaseSelector, departure: _Departure) -> None:
+        if not departure.left:
+            self._sent(selector, departure)
+            return
         try:
             with memoryview(departure.data) as view:
                 sent = departure.sock.send(view[departure.sent : departure.sent + _WRITE])
@@ -157,11 +192,32 @@ class Sender:
         if self._idle is not None:
             departure.idle_deadline = time.monotonic() + self._idle
         if not departure.left:
+            self._sent(selector, departure)
+
+    def _sent(self, selector: selectors.BaseSelector, departure: _Departure) -> None:
+        """The whole answer is written: close, or, when the client sent bytes that were not read,
+        send the answer's end and wait (the socket timeout at most) for the client to close:
+        closing with bytes unread resets the connection, and the client loses what of the
+        answer it had not read yet."""
+        if not departure.unread:
             self._end(selector, departure, sent=True)
+            return
+        try:
+            departure.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            self._end(selector, departure, sent=False)
+            return
+        departure.lingering = True
+        if self._idle is not None:
+            departure.idle_deadline = time.monotonic() + self._idle
+        selector.modify(departure.sock, selectors.EVENT_READ, departure)
 
     def _expire(self, selector: selectors.BaseSelector, now: float) -> None:
         for departure in [d for d in self._departing.values() if now >= d.idle_deadline]:
-            log.debug("connection dropped: its client read no more of the answer for %s s", self._idle)
+            if departure.lingering:
+                log.debug("connection from %s closed: its client kept it open past its answer", departure.address)
+            else:
+                log.debug("connection dropped: its client read no more of the answer for %s s", self._idle)
             self._end(selector, departure, sent=False)
 
     def _end(self, selector: selectors.BaseSelector, departure: _Departure, *, sent: bool) -> None:

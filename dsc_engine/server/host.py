@@ -193,6 +193,16 @@ class _ResponseWriter(io.BufferedIOBase):
         return self._sock.fileno()
 
 
+def _has_unread(sock: socket.socket) -> bool:
+    """Whether the client has sent bytes that were not read (a pipelined request): closing the
+    connection then would reset it, and the client lose what of its answer it had not read."""
+    try:
+        sock.settimeout(0.0)
+        return bool(sock.recv(1, socket.MSG_PEEK))
+    except OSError:  # nothing to read (BlockingIOError), or the client is gone
+        return False
+
+
 class _AnswerHandler(ServerHandler):
     """``wsgiref``'s answer to one request, saying ``Connection: close``: the host answers one
     request per connection (HTTP/1.0, as its status line says) and closes it after the answer,
@@ -233,11 +243,17 @@ class _Handler(WSGIRequestHandler):
         """Hand what is left of the answer to the server's :class:`Sender` (the connection is then
         its to close), or write it from this thread when it takes none."""
         super().finish()
+        unread = False
         if not self._writer.pending:
-            return
+            unread = _has_unread(self.connection)
+            if not unread:
+                return
         server: ThreadingWsgiServer = self.server  # type: ignore[assignment]
-        if isinstance(self.request, Arrival) and server.send_later(self.request, bytes(self._writer.pending)):
+        data = bytes(self._writer.pending)
+        if isinstance(self.request, Arrival) and server.send_later(self.request, data, unread=unread):
             self.request.departed = True
+            return
+        if not data:
             return
         try:
             self._writer.send_pending()
@@ -431,10 +447,11 @@ class ThreadingWsgiServer(socketserver.ThreadingMixIn, WSGIServer):
         )
         self._departures = Sender(idle=socket_timeout)
 
-    def send_later(self, arrival: Arrival, data: bytes) -> bool:
+    def send_later(self, arrival: Arrival, data: bytes, *, unread: bool = False) -> bool:
         """Have the rest of an answer written by the :class:`Sender`, which then closes the
-        connection; ``False`` once the server is stopping (the caller writes it)."""
-        return self._departures.add(arrival.sock, arrival.address, data)
+        connection (once its client has, if it sent bytes that were not read: ``unread``);
+        ``False`` once the server is stopping (the caller writes it)."""
+        return self._departures.add(arrival.sock, arrival.address, data, unread=unread)
 
     def shutdown_request(self, request: Any) -> None:
         if isinstance(request, Arrival) and request.departed:

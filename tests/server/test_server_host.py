@@ -377,6 +377,30 @@ def test_past_the_answers_held_for_slow_readers_the_oldest_is_dropped(
     assert "dropping the one handed over longest ago" in caplog.text
 
 
+def test_an_answer_is_not_cut_short_by_bytes_sent_after_the_request() -> None:
+    # a client that sent more after its request (a pipelined request, a stray line end after a
+    # body) had the connection closed with those bytes unread: the kernel then resets it and
+    # drops what of the answer the client had not read yet (5.5 of 8 MiB arrived)
+    payload = bytes(range(256)) * (8 << 12)  # 8 MiB: more than the socket buffers hold
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(payload)))])
+        return [payload]
+
+    with RunningServer(app, socket_timeout=5, limits=Limits()) as running, socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        sock.connect((running.host, running.port))
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert sock.recv(1)  # the answer being written
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")  # pipelined: left unread
+        time.sleep(0.3)
+        sock.settimeout(10)
+        answer = bytearray()
+        while chunk := sock.recv(1 << 16):
+            answer += chunk
+    assert bytes(answer).partition(b"\r\n\r\n")[2].endswith(payload)
+
+
 def test_a_request_no_thread_could_be_started_for_leaves_the_server_serving(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
