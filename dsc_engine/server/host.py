@@ -359,7 +359,8 @@ class _Handler(WSGIRequestHandler):
         lengths = self.header_values("Content-Length")
         if lengths:
             environ["CONTENT_LENGTH"] = lengths[0] if len(lengths) == 1 else ",".join(v.strip() for v in lengths)
-        if self.command == "POST" and not lengths and not self.header_values("Transfer-Encoding"):
+        coded = any(value.strip(" \t") for value in self.header_values("Transfer-Encoding"))  # empty is none
+        if self.command == "POST" and not lengths and not coded:
             # a POST that does not say how long its body is: whether bytes came with its head, come
             # later (HTTP/1.0 reads a body to the connection's end) or never, the application
             # refuses it (LengthRequired) rather than answer it without a body it may have sent

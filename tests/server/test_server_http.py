@@ -243,6 +243,9 @@ def test_a_signed_time_not_written_yyyy_mm_ddThh_mm_ssZ_in_ascii_digits_is_refus
         (b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505, "HTTPVersionNotSupported"),
         (b"GET / HTTP/1.1\r\n" + b"".join(b"X-H%d: 1\r\n" % i for i in range(101)) + b"\r\n",
          431, "RequestHeaderFieldsTooLarge"),
+        # an empty Transfer-Encoding is none: the POST has no length (its body went unread)
+        (b"POST /?Action=DescribeAuditLogs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: \r\n\r\nA=1", 411,
+         "LengthRequired"),
         # an HTTP/1.1 request without a Host (RFC 9112 3.2 asks a 400) was served
         (b"GET /?Action=DescribeAuditLogs HTTP/1.1\r\n\r\n", 400, "InvalidParameter"),
         # two Host headers name no one host (HTTP/1.1 asks a 400): the answer's HostId was "a,b"
@@ -256,7 +259,7 @@ def test_a_signed_time_not_written_yyyy_mm_ddThh_mm_ssZ_in_ascii_digits_is_refus
     ids=[
         "bad-utf8-query", "repeated", "long-query", "huge-request-line", "big-body", "json-body",
         "bad-utf8-body", "bad-length", "chunked", "delete", "path", "no-action", "xml", "conflict",
-        "unsigned", "garbage", "http-0.9", "http-2", "many-headers", "no-host", "two-hosts", "lower-case-method",
+        "unsigned", "garbage", "http-0.9", "http-2", "many-headers", "empty-transfer-encoding", "no-host", "two-hosts", "lower-case-method",
         "two-content-types",
     ],
 )
