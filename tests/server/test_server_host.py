@@ -401,6 +401,24 @@ def test_an_answer_is_not_cut_short_by_bytes_sent_after_the_request() -> None:
     assert bytes(answer).partition(b"\r\n\r\n")[2].endswith(payload)
 
 
+def test_stop_waits_for_answers_being_written_at_most_its_grace() -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"x" * (32 << 20)]
+
+    running = RunningServer(app, socket_timeout=60, limits=Limits())
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect((running.host, running.port))
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert sock.recv(1)  # the answer is being written, and its client reads no more
+        time.sleep(0.3)
+        started = time.monotonic()
+        running.stop(grace=0.3)
+        assert time.monotonic() - started < 10  # not the socket timeout (60 s)
+        assert not running._server._departures._thread.is_alive()
+
+
 def test_a_request_no_thread_could_be_started_for_leaves_the_server_serving(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
