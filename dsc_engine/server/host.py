@@ -75,6 +75,10 @@ HTTP_LAYER_CODES: Mapping[HTTPStatus, str] = {
 #: after it are dropped; a first line starting with a space belongs to no field.
 _MALFORMED_HEAD = (email.errors.MissingHeaderBodySeparatorDefect, email.errors.FirstHeaderLineIsContinuationDefect)
 
+#: Bytes of an answer kept for the sender at most while the application is still answering: past
+#: them, a streamed answer's next part waits for the client to read (as it did before any sender).
+MAX_PENDING = 64 * 1024 * 1024
+
 #: The longest request line ``wsgiref`` reads (a longer one is ``RequestURITooLong``).
 MAX_REQUEST_LINE = 65536
 
@@ -151,7 +155,9 @@ class _ResponseWriter(io.BufferedIOBase):
     the rest is kept (``pending``), to be written by the :class:`Sender` once the application has
     answered, so the request's thread never waits for a client that reads slowly or not at all.
     Without a sender (a socket handed over directly, or the server stopping), :meth:`send_pending`
-    writes it from this thread, each write bounded by the socket timeout.
+    writes it from this thread, each write bounded by the socket timeout; so it does when more
+    than :data:`MAX_PENDING` bytes would be kept (an answer streamed in parts waits for its client
+    rather than gather in memory).
 
     A client that stops reading its answer is dropped when a write times out, as a client that
     goes away is: ``wsgiref`` printed the timeout's traceback on stderr, as a server fault."""
@@ -167,6 +173,8 @@ class _ResponseWriter(io.BufferedIOBase):
     def write(self, data: ReadableBuffer) -> int:
         with memoryview(data) as view:
             size = view.nbytes
+            if len(self.pending) + size > MAX_PENDING:  # a streamed answer: its client reads first
+                self.send_pending()
             if self.pending:
                 self.pending += view
                 return size

@@ -14,7 +14,7 @@ import pytest
 
 from dsc_engine.engine import Engine
 from dsc_engine.sample import generate
-from dsc_engine.server import arrivals, departures
+from dsc_engine.server import arrivals, departures, host
 from dsc_engine.server.app import Application, make_app
 from dsc_engine.server.client import SignedClient
 from dsc_engine.server.config import AccessKey, Limits, ServerConfig, ThrottleConfig
@@ -417,6 +417,30 @@ def test_stop_waits_for_answers_being_written_at_most_its_grace() -> None:
         running.stop(grace=0.3)
         assert time.monotonic() - started < 10  # not the socket timeout (60 s)
         assert not running._server._departures._thread.is_alive()
+
+
+def test_a_streamed_answer_its_client_does_not_read_is_not_gathered_in_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    # an application answering in many parts had every part kept in memory when its client read
+    # nothing (no back-pressure): a streamed answer of any size was held whole
+    monkeypatch.setattr(host, "MAX_PENDING", 4 << 20)
+    produced: list[int] = []
+    done = threading.Event()
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        try:
+            for part in range(100):
+                produced.append(part)
+                yield b"x" * (1 << 20)
+        finally:
+            done.set()
+
+    with RunningServer(app, socket_timeout=0.5, limits=Limits()) as running, socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect((running.host, running.port))
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")  # and never read the answer
+        assert done.wait(10)
+    assert len(produced) < 20  # the parts held: 4 MiB, and what the socket buffers took
 
 
 def test_a_request_no_thread_could_be_started_for_leaves_the_server_serving(
