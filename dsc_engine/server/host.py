@@ -328,12 +328,9 @@ class _Handler(WSGIRequestHandler):
             log.debug("connection from %s dropped: %s", self.client_address[0], exc)
 
     def _handle_one(self) -> None:
-        """``WSGIRequestHandler.handle``, answering through :class:`_AnswerHandler`."""
+        """``WSGIRequestHandler.handle``, answering through :class:`_AnswerHandler` (an over-long
+        request line is refused by :meth:`parse_request`)."""
         self.raw_requestline = self.rfile.readline(MAX_REQUEST_LINE + 1)
-        if len(self.raw_requestline) > MAX_REQUEST_LINE:
-            self.requestline = self.request_version = self.command = ""
-            self.send_error(HTTPStatus.REQUEST_URI_TOO_LONG)
-            return
         if not self.parse_request():  # the HTTP layer answered already
             return
         output = cast("IO[bytes]", self.wfile)  # a _ResponseWriter, which writes as a binary file does
