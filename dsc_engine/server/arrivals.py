@@ -33,7 +33,8 @@ _READ = 64 * 1024
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 #: Empty lines a client may send before its request line, which are ignored (RFC 9112 section 2.2).
 _BLANK_LINES = re.compile(rb"(?:\r?\n)*")
-_CONTENT_LENGTH = re.compile(rb"^content-length[ \t]*:[ \t]*([^\r\n]*?)[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
+#: A Content-Length header, named with "-" or "_" (the HTTP layer reads both alike, as PEP 3333 does).
+_CONTENT_LENGTH = re.compile(rb"^content[-_]length[ \t]*:[ \t]*([^\r\n]*?)[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
 _EXPECT_CONTINUE = re.compile(rb"^expect[ \t]*:[ \t]*100-continue[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
 #: The interim answer to a request that announced ``Expect: 100-continue`` (RFC 9110 §10.1.1).
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
@@ -56,6 +57,8 @@ class Arrival:
     data: bytearray = attrs.field(factory=bytearray)
     head_too_long: bool = False
     continued: bool = False  # whether ``100 Continue`` was sent
+    #: whether the rest of its answer was handed to the sender, which closes the connection
+    departed: bool = False
 
     def fileno(self) -> int:
         return self.sock.fileno()

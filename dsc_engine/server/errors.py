@@ -38,8 +38,8 @@ InvalidApi.NotFound                            404   a path other than ``/``
 UnsupportedHTTPMethod                          405   a method other than GET or POST
 RequestTimeout                                 408   the body did not arrive within
                                                      ``limits.request_timeout``, or stalled
-LengthRequired                                 411   a Transfer-Encoding body, or a POST body
-                                                     without Content-Length (send it)
+LengthRequired                                 411   a Transfer-Encoding body, or (built-in
+                                                     host) a POST without Content-Length
 RequestEntityTooLarge                          413   body above ``limits.max_body_bytes``
 RequestURITooLong                              414   query string above ``limits.max_query_bytes``
                                                      (or a request line above 64 KiB)

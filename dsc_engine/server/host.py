@@ -8,6 +8,9 @@ server down (``docs/server.md``, "Limits"):
   clients sending slowly never hold a thread, and never delay a client that sends at once;
 * at most ``limits.max_connections`` requests are served at once, each by its own thread; the
   next whole request waits until a thread is free (it is not refused);
+* a thread ends once the application has answered: what the connection did not take at once is
+  written by one more thread as the client reads it (``departures.py``), so clients that read
+  large answers slowly, or not at all, never hold a thread;
 * a connection has ``limits.request_timeout`` seconds from its accept to deliver its whole
   request (request line, headers, body), and may stay silent at most the socket timeout at any
   point; a client trickling a byte at a time is dropped at the deadline (while sending the body,
@@ -30,9 +33,10 @@ import threading
 import time
 from collections.abc import Mapping
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
+from wsgiref.headers import Headers
+from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
 from dsc_engine.api.errors import new_request_id
 from dsc_engine.api.spec import SDDP
@@ -40,6 +44,7 @@ from dsc_engine.errors import RequestRejected
 from dsc_engine.server.app import ALLOW, CONTENT_TYPE, Application, WsgiApp
 from dsc_engine.server.arrivals import Arrival, Gatherer, bytes_after_head
 from dsc_engine.server.config import DEFAULT_REQUEST_TIMEOUT, Limits
+from dsc_engine.server.departures import Sender
 from dsc_engine.server.errors import to_api_error
 from dsc_engine.server.request import BODY_WITHOUT_LENGTH, header_text
 
@@ -69,6 +74,10 @@ HTTP_LAYER_CODES: Mapping[HTTPStatus, str] = {
 #: line without a colon, or with a space before it, ends the header section there and the lines
 #: after it are dropped; a first line starting with a space belongs to no field.
 _MALFORMED_HEAD = (email.errors.MissingHeaderBodySeparatorDefect, email.errors.FirstHeaderLineIsContinuationDefect)
+
+#: Bytes of an answer kept for the sender at most while the application is still answering: past
+#: them, a streamed answer's next part waits for the client to read (as it did before any sender).
+MAX_PENDING = 64 * 1024 * 1024
 
 #: The longest request line ``wsgiref`` reads (a longer one is ``RequestURITooLong``).
 MAX_REQUEST_LINE = 65536
@@ -140,8 +149,15 @@ class _DeadlineReader(io.RawIOBase):
 
 
 class _ResponseWriter(io.BufferedIOBase):
-    """A connection's output: unbuffered, each write bounded by the socket timeout again (the
-    reader may have shortened it to what was left of the request deadline).
+    """A connection's output: unbuffered, and never waiting for its client to read.
+
+    Each write sends what the connection takes at once (what fits in the socket's send buffer);
+    the rest is kept (``pending``), to be written by the :class:`Sender` once the application has
+    answered, so the request's thread never waits for a client that reads slowly or not at all.
+    Without a sender (a socket handed over directly, or the server stopping), :meth:`send_pending`
+    writes it from this thread, each write bounded by the socket timeout; so it does when more
+    than :data:`MAX_PENDING` bytes would be kept (an answer streamed in parts waits for its client
+    rather than gather in memory).
 
     A client that stops reading its answer is dropped when a write times out, as a client that
     goes away is: ``wsgiref`` printed the timeout's traceback on stderr, as a server fault."""
@@ -149,22 +165,63 @@ class _ResponseWriter(io.BufferedIOBase):
     def __init__(self, sock: socket.socket, idle: float | None) -> None:
         self._sock = sock
         self._idle = idle
+        self.pending = bytearray()
 
     def writable(self) -> bool:
         return True
 
     def write(self, data: ReadableBuffer) -> int:
+        with memoryview(data) as view:
+            size = view.nbytes
+            if len(self.pending) + size > MAX_PENDING:  # a streamed answer: its client reads first
+                self.send_pending()
+            if self.pending:
+                self.pending += view
+                return size
+            self._sock.settimeout(0.0)
+            sent = 0
+            try:
+                while sent < size:
+                    sent += self._sock.send(view[sent:])
+            except BlockingIOError:
+                self.pending += view[sent:]
+            return size
+
+    def send_pending(self) -> None:
+        """Write what is pending from this thread (bounded by the socket timeout)."""
         self._sock.settimeout(self._idle)
+        data, self.pending = bytes(self.pending), bytearray()
         try:
             self._sock.sendall(data)
         except TimeoutError as exc:  # wsgiref lets a client that hangs up go quietly, not this
             log.debug("connection dropped: its client read no more of the answer for %s s", self._idle)
             raise ConnectionAbortedError("the client stopped reading the answer") from exc
-        with memoryview(data) as view:
-            return view.nbytes
 
     def fileno(self) -> int:
         return self._sock.fileno()
+
+
+def _has_unread(sock: socket.socket) -> bool:
+    """Whether the client has sent bytes that were not read (a pipelined request): closing the
+    connection then would reset it, and the client lose what of its answer it had not read."""
+    try:
+        sock.settimeout(0.0)
+        return bool(sock.recv(1, socket.MSG_PEEK))
+    except OSError:  # nothing to read (BlockingIOError), or the client is gone
+        return False
+
+
+class _AnswerHandler(ServerHandler):
+    """``wsgiref``'s answer to one request, saying ``Connection: close``: the host answers one
+    request per connection (HTTP/1.0, as its status line says) and closes it after the answer,
+    whatever the client asked, so a client knows not to send a next request on it."""
+
+    headers: Headers  # set by start_response, before the headers are sent (typeshed leaves it out)
+    request_handler: WSGIRequestHandler  # wsgiref logs the request through it
+
+    def cleanup_headers(self) -> None:
+        super().cleanup_headers()
+        self.headers["Connection"] = "close"
 
 
 class _Handler(WSGIRequestHandler):
@@ -188,14 +245,36 @@ class _Handler(WSGIRequestHandler):
             self.connection = self.request
             reader = _DeadlineReader(self.connection, self.timeout, time.monotonic() + self.request_timeout)
         self.rfile = io.BufferedReader(reader)
-        self.wfile = _ResponseWriter(self.connection, self.timeout)
+        self.wfile = self._writer = _ResponseWriter(self.connection, self.timeout)
+
+    def finish(self) -> None:
+        """Hand what is left of the answer to the server's :class:`Sender` (the connection is then
+        its to close), or write it from this thread when it takes none."""
+        super().finish()
+        unread = False
+        if not self._writer.pending:
+            unread = _has_unread(self.connection)
+            if not unread:
+                return
+        server: ThreadingWsgiServer = self.server  # type: ignore[assignment]
+        data = bytes(self._writer.pending)
+        if isinstance(self.request, Arrival) and server.send_later(self.request, data, unread=unread):
+            self.request.departed = True
+            return
+        if not data:
+            return
+        try:
+            self._writer.send_pending()
+        except (TimeoutError, ConnectionError) as exc:
+            log.debug("connection from %s dropped: %s", self.client_address[0], exc)
 
     def parse_request(self) -> bool:
         """``http.server``'s parsing, with the header count held to :data:`MAX_HEADERS`,
         HTTP/0.9 refused (``http.server`` takes ``GET /path`` as an HTTP/0.9 request, whose
         answer is the bare body, without a status line or headers), and so is a head that would
         be read otherwise than it was sent: a line that is no header field, a value folded over
-        lines or holding a NUL, two ``Host`` or two ``Content-Type`` headers."""
+        lines or holding a NUL, two ``Host`` or two ``Content-Type`` headers (or no ``Host`` in an
+        HTTP/1.1 request, which RFC 9112 has servers refuse)."""
         while self.raw_requestline in (b"\r\n", b"\n"):  # ignored before the request line (RFC 9112 2.2)
             self.raw_requestline = self.rfile.readline(MAX_REQUEST_LINE + 1)
         if len(self.raw_requestline) > MAX_REQUEST_LINE:  # as wsgiref checks the first line read
@@ -224,38 +303,72 @@ class _Handler(WSGIRequestHandler):
         if len(self.headers) > MAX_HEADERS:
             self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Too many headers")
             return False
-        if len(self.headers.get_all("Host") or ()) > 1:  # no one host: HTTP/1.1 asks a 400
+        hosts = len(self.headers.get_all("Host") or ())
+        if hosts > 1:  # no one host: HTTP/1.1 asks a 400
             self.send_error(HTTPStatus.BAD_REQUEST, "more than one Host header")
             return False
-        if len(self.headers.get_all("Content-Type") or ()) > 1:  # wsgiref would keep the first
+        if not hosts and self.request_version != "HTTP/1.0":  # RFC 9112 3.2: HTTP/1.1 asks a 400
+            self.send_error(HTTPStatus.BAD_REQUEST, "an HTTP/1.1 request must have a Host header")
+            return False
+        if any(not value.strip(" \t") for value in self.header_values("Content-Length")):
+            # PEP 3333 hands an empty CONTENT_LENGTH over as none: the body would go unread
+            self.send_error(HTTPStatus.BAD_REQUEST, "a Content-Length header is empty; send the body's byte count")
+            return False
+        if len(self.header_values("Content-Type")) > 1:  # wsgiref would keep the first
             self.send_error(HTTPStatus.BAD_REQUEST, "more than one Content-Type header")
             return False
         return True
 
     def handle(self) -> None:
         try:
-            super().handle()
+            self._handle_one()
         except _HeadTooLong:
             self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Headers too long")
         except (TimeoutError, ConnectionError) as exc:
             log.debug("connection from %s dropped: %s", self.client_address[0], exc)
 
-    def get_environ(self) -> dict[str, Any]:
-        """``wsgiref``'s environ, except that duplicate Content-Length headers stay visible and
-        a request without a Content-Type has none (``wsgiref`` would say ``text/plain``).
+    def _handle_one(self) -> None:
+        """``WSGIRequestHandler.handle``, answering through :class:`_AnswerHandler` (an over-long
+        request line is refused by :meth:`parse_request`)."""
+        self.raw_requestline = self.rfile.readline(MAX_REQUEST_LINE + 1)
+        if not self.parse_request():  # the HTTP layer answered already
+            return
+        output = cast("IO[bytes]", self.wfile)  # a _ResponseWriter, which writes as a binary file does
+        handler = _AnswerHandler(self.rfile, output, self.get_stderr(), self.get_environ(), multithread=False)
+        handler.request_handler = self
+        handler.run(self.server.get_app())  # type: ignore[attr-defined]
 
-        ``wsgiref`` keeps the first Content-Length and drops the others; joining them with ``,``
+    def header_values(self, name: str) -> list[str]:
+        """Every value of the header ``name``, read with ``_`` and ``-`` alike in its name, as
+        PEP 3333 hands both spellings over (``content_type`` is a ``Content-Type``)."""
+        wanted = name.lower()
+        return [value for key, value in self.headers.items() if key.lower().replace("_", "-") == wanted]
+
+    def get_environ(self) -> dict[str, Any]:
+        """``wsgiref``'s environ, except that ``Content-Type`` and ``Content-Length`` are read
+        under either spelling (``content_type`` too, as every other header), duplicate
+        Content-Length headers stay visible and a request without a Content-Type has none
+        (``wsgiref`` would say ``text/plain``).
+
+        ``wsgiref`` keeps the first Content-Length and drops the others, and drops
+        ``content_type`` and ``content_length`` (or hands the latter over as
+        ``HTTP_CONTENT_LENGTH``, which no application reads); joining repeated lengths with ``,``
         (as it does for other repeated headers) lets the application refuse the request.
         """
         environ: dict[str, Any] = super().get_environ()
-        if self.headers.get("Content-Type") is None:  # wsgiref says text/plain, which was not sent
-            del environ["CONTENT_TYPE"]
-        lengths = self.headers.get_all("Content-Length") or []
-        if len(lengths) > 1:
-            environ["CONTENT_LENGTH"] = ",".join(value.strip() for value in lengths)
-        if self.command == "POST" and not lengths and self._after_head and "Transfer-Encoding" not in self.headers:
-            # a body sent without its length (HTTP/1.0 reads it to the connection's end), which
-            # would go unread: the application refuses the request (LengthRequired)
+        for key in ("CONTENT_TYPE", "CONTENT_LENGTH", "HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+            environ.pop(key, None)
+        types = self.header_values("Content-Type")  # at most one: parse_request refuses two
+        if types:  # else none: wsgiref said text/plain, which was not sent
+            environ["CONTENT_TYPE"] = types[0]
+        lengths = self.header_values("Content-Length")
+        if lengths:
+            environ["CONTENT_LENGTH"] = lengths[0] if len(lengths) == 1 else ",".join(v.strip() for v in lengths)
+        coded = any(value.strip(" \t") for value in self.header_values("Transfer-Encoding"))  # empty is none
+        if self.command == "POST" and not lengths and not coded:
+            # a POST that does not say how long its body is: whether bytes came with its head, come
+            # later (HTTP/1.0 reads a body to the connection's end) or never, the application
+            # refuses it (LengthRequired) rather than answer it without a body it may have sent
             environ[BODY_WITHOUT_LENGTH] = self._after_head
         return environ
 
@@ -338,6 +451,22 @@ class ThreadingWsgiServer(socketserver.ThreadingMixIn, WSGIServer):
             idle=socket_timeout,
             max_body=limits.max_body_bytes,
         )
+        self._departures = Sender(idle=socket_timeout)
+
+    def send_later(self, arrival: Arrival, data: bytes, *, unread: bool = False) -> bool:
+        """Have the rest of an answer written by the :class:`Sender`, which then closes the
+        connection (once its client has, if it sent bytes that were not read: ``unread``);
+        ``False`` once the server is stopping (the caller writes it)."""
+        return self._departures.add(arrival.sock, arrival.address, data, unread=unread)
+
+    def shutdown_request(self, request: Any) -> None:
+        if isinstance(request, Arrival) and request.departed:
+            return  # the sender closes it once its answer is written
+        super().shutdown_request(request)
+
+    def finish_sending(self, grace: float) -> None:
+        """Let the answers being written end for at most ``grace`` seconds, then drop the rest."""
+        self._departures.close(grace)
 
     def set_max_body(self, max_body: int) -> None:
         """Read bodies up to ``max_body`` bytes before a request is served (the application's
@@ -459,9 +588,11 @@ class RunningServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
+        until = time.monotonic() + grace
         left = self._server.wait_served(grace)
         if left:
             log.warning("stopped with %d request(s) still being served after %g s", left, grace)
+        self._server.finish_sending(max(0.0, until - time.monotonic()))
 
     def __enter__(self) -> RunningServer:
         return self

@@ -117,8 +117,9 @@ def _decode_pairs(raw: bytes, where: str) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-#: The WSGI environ key under which the built-in host says how many bytes followed the head of a
-#: POST without ``Content-Length`` (a body the request did not announce, which is never read).
+#: The WSGI environ key under which the built-in host marks a POST without ``Content-Length`` (nor
+#: ``Transfer-Encoding``), refused ``LengthRequired``: its value is how many bytes followed the
+#: head when it was read (a body the request did not announce, which is never read), 0 if none.
 BODY_WITHOUT_LENGTH = "dsc_engine.body_without_length"
 
 
@@ -137,6 +138,10 @@ def _content_length(environ: Mapping[str, Any], limits: Limits) -> int:
                 "LengthRequired",
                 f"{unannounced} bytes of a body followed the request's head without a Content-Length;"
                 " send Content-Length with a body.",
+            )
+        if unannounced is not None:  # a body may still be on its way: it would never be read
+            raise RequestRejected(
+                "LengthRequired", "A POST request must say how long its body is; send Content-Length (0 for none)."
             )
         return 0
     if "," in text:

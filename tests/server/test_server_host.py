@@ -14,7 +14,7 @@ import pytest
 
 from dsc_engine.engine import Engine
 from dsc_engine.sample import generate
-from dsc_engine.server import arrivals
+from dsc_engine.server import arrivals, departures, host
 from dsc_engine.server.app import Application, make_app
 from dsc_engine.server.client import SignedClient
 from dsc_engine.server.config import AccessKey, Limits, ServerConfig, ThrottleConfig
@@ -177,6 +177,8 @@ def test_a_head_longer_than_is_read_ahead_is_header_fields_too_large(engine: Eng
         (b"GET / HTTP/1.1\nHost: x\n\n", True),
         (b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nabc", False),
         (b"POST / HTTP/1.1\r\ncontent-length:5\r\n\r\nabcde", True),
+        (b"POST / HTTP/1.1\r\ncontent_length: 5\r\n\r\nabc", False),  # read as every header, "_" as "-"
+        (b"POST / HTTP/1.1\r\nContent-Length: 5\r\ncontent_length: 5\r\n\r\n", True),  # two: refused
         (b"POST / HTTP/1.1\r\nContent-Length: 2000\r\n\r\nabc", True),  # above max_body: refused unread
         (b"POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n", True),
         (b"POST / HTTP/1.1\r\nContent-Length: -5\r\n\r\n", True),
@@ -291,6 +293,154 @@ def test_a_client_that_stops_reading_its_answer_is_dropped_quietly(
             assert answered.wait(5)
     assert "Traceback" not in capsys.readouterr().err
     assert "read no more of the answer" in caplog.text
+
+
+def test_clients_that_stop_reading_large_answers_hold_no_thread() -> None:
+    # each such client held a thread (and a connection slot) until a write of its answer had
+    # waited the socket timeout (30 s): max_connections of them kept every other client waiting
+    answered = threading.Semaphore(0)
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        size = 32 << 20 if environ["PATH_INFO"] == "/big" else 2  # more than any socket buffers hold
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(size))])
+        answered.release()
+        return [b"x" * size]
+
+    stalled = []
+    with RunningServer(app, socket_timeout=60, limits=Limits(max_connections=2)) as running:
+        try:
+            for _ in range(3):
+                sock = socket.socket()
+                stalled.append(sock)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                sock.connect((running.host, running.port))
+                sock.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")  # and never read the answer
+            for _ in range(2):
+                assert answered.acquire(timeout=5)
+            with socket.create_connection((running.host, running.port), timeout=15) as sock:
+                sock.sendall(b"GET /small HTTP/1.1\r\nHost: x\r\n\r\n")
+                answer = b""
+                while chunk := sock.recv(65536):
+                    answer += chunk
+            assert answer.startswith(b"HTTP/1.0 200 ") and answer.endswith(b"\r\n\r\nxx"), answer
+        finally:
+            for sock in stalled:
+                sock.close()
+
+
+def test_an_answer_its_client_stops_reading_is_dropped_after_the_socket_timeout() -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"x" * (32 << 20)]
+
+    with RunningServer(app, socket_timeout=0.3, limits=Limits()) as running, socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect((running.host, running.port))
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        time.sleep(1.5)  # well past the socket timeout, reading nothing
+        sock.settimeout(10)
+        received = 0
+        try:  # what was sent, then the connection's end
+            while chunk := sock.recv(1 << 20):
+                received += len(chunk)
+        except ConnectionResetError:
+            pass
+        assert 0 < received < 32 << 20
+
+
+def test_past_the_answers_held_for_slow_readers_the_oldest_is_dropped(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(departures, "MAX_DEPARTING", 1)
+    caplog.set_level("INFO", logger="dsc_engine.server")
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"x" * (32 << 20)]
+
+    with RunningServer(app, socket_timeout=60, limits=Limits()) as running:
+        first, second = socket.socket(), socket.socket()
+        with first, second:
+            for sock in (first, second):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                sock.connect((running.host, running.port))
+                sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                time.sleep(0.3)  # its answer handed over before the next one's
+            first.settimeout(10)
+            received = 0
+            try:
+                while chunk := first.recv(1 << 20):
+                    received += len(chunk)
+            except ConnectionResetError:
+                pass
+            assert received < 32 << 20
+    assert "dropping the one handed over longest ago" in caplog.text
+
+
+def test_an_answer_is_not_cut_short_by_bytes_sent_after_the_request() -> None:
+    # a client that sent more after its request (a pipelined request, a stray line end after a
+    # body) had the connection closed with those bytes unread: the kernel then resets it and
+    # drops what of the answer the client had not read yet (5.5 of 8 MiB arrived)
+    payload = bytes(range(256)) * (8 << 12)  # 8 MiB: more than the socket buffers hold
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(payload)))])
+        return [payload]
+
+    with RunningServer(app, socket_timeout=5, limits=Limits()) as running, socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        sock.connect((running.host, running.port))
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert sock.recv(1)  # the answer being written
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")  # pipelined: left unread
+        time.sleep(0.3)
+        sock.settimeout(10)
+        answer = bytearray()
+        while chunk := sock.recv(1 << 16):
+            answer += chunk
+    assert bytes(answer).partition(b"\r\n\r\n")[2].endswith(payload)
+
+
+def test_stop_waits_for_answers_being_written_at_most_its_grace() -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"x" * (32 << 20)]
+
+    running = RunningServer(app, socket_timeout=60, limits=Limits())
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect((running.host, running.port))
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert sock.recv(1)  # the answer is being written, and its client reads no more
+        time.sleep(0.3)
+        started = time.monotonic()
+        running.stop(grace=0.3)
+        assert time.monotonic() - started < 10  # not the socket timeout (60 s)
+        assert not running._server._departures._thread.is_alive()
+
+
+def test_a_streamed_answer_its_client_does_not_read_is_not_gathered_in_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    # an application answering in many parts had every part kept in memory when its client read
+    # nothing (no back-pressure): a streamed answer of any size was held whole
+    monkeypatch.setattr(host, "MAX_PENDING", 4 << 20)
+    produced: list[int] = []
+    done = threading.Event()
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        try:
+            for part in range(100):
+                produced.append(part)
+                yield b"x" * (1 << 20)
+        finally:
+            done.set()
+
+    with RunningServer(app, socket_timeout=0.5, limits=Limits()) as running, socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect((running.host, running.port))
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")  # and never read the answer
+        assert done.wait(10)
+    assert len(produced) < 20  # the parts held: 4 MiB, and what the socket buffers took
 
 
 def test_a_request_no_thread_could_be_started_for_leaves_the_server_serving(

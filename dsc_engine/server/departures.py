@@ -1,0 +1,234 @@
+"""Answers their clients read slowly, written by one thread so that none holds a serving thread.
+
+A request's thread writes its answer as far as the connection takes it at once (what fits in the
+socket's send buffer); what is left once the application has answered is handed to a single
+thread (:class:`Sender`) that writes it as the client reads, and the request's thread and its
+connection slot are free at once. So clients that stop reading large answers (or read them
+slowly) cost memory for what they have not read, never a thread, and never delay other clients
+(``docs/server.md``, "Connections"). A client that reads nothing for ``idle`` seconds (the socket
+timeout) is dropped, as one that hangs up. A client that sent bytes after its request that were
+not read (a pipelined request) is sent the answer's end and its connection closed only once it
+closes its side (or after ``idle`` seconds): closing with unread bytes would reset the connection
+and lose the answer's unread end. Past :data:`MAX_DEPARTING` answers or
+:data:`MAX_DEPARTING_BYTES` unsent bytes, the answer handed over longest ago is dropped.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import selectors
+import socket
+import struct
+import threading
+import time
+
+import attrs
+
+log = logging.getLogger("dsc_engine.server")
+
+#: Answers being written at most; one more drops the one handed over longest ago.
+MAX_DEPARTING = 1_000
+#: Unsent bytes held at most, all answers together (the newest answer is kept, even alone above it).
+MAX_DEPARTING_BYTES = 256 * 1024 * 1024
+_WRITE = 256 * 1024
+#: ``SO_LINGER`` on, 0 seconds: closing resets the connection.
+_RESET = struct.pack("ii", 1, 0)
+
+
+@attrs.define(eq=False)
+class _Departure:
+    sock: socket.socket
+    address: object
+    data: bytes
+    idle_deadline: float
+    sent: int = 0
+    #: the client sent bytes after its request that were not read (a pipelined request): the
+    #: connection is closed only once the client has closed its side, or closing would reset it
+    unread: bool = False
+    #: the whole answer is written and its end sent; waiting for the client to close
+    lingering: bool = False
+
+    @property
+    def left(self) -> int:
+        return len(self.data) - self.sent
+
+
+class Sender:
+    """The thread writing the rest of answers handed to it (:meth:`add`), then closing their
+    connections (``shutdown(SHUT_WR)`` first, as ``socketserver`` does)."""
+
+    def __init__(self, *, idle: float | None) -> None:
+        self._idle = idle
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._incoming: collections.deque[_Departure] = collections.deque()
+        self._departing: dict[int, _Departure] = {}  # by file number, oldest first
+        self._closed = False
+        self._stopping = threading.Event()
+        self._wake_read, self._wake_write = socket.socketpair()
+        self._wake_read.setblocking(False)
+        self._wake_write.setblocking(False)
+        self._thread = threading.Thread(target=self._run, name="dsc-engine-departures", daemon=True)
+        self._thread.start()
+
+    def add(self, sock: socket.socket, address: object, data: bytes, *, unread: bool = False) -> bool:
+        """Write ``data`` to ``sock`` from this thread, then close it (``unread``: the client has
+        sent bytes that were not read, so wait for it to close first); ``False`` (and nothing
+        taken) once the sender is closed: the caller writes it itself."""
+        idle = time.monotonic() + self._idle if self._idle is not None else float("inf")
+        with self._lock:
+            if self._closed:
+                return False
+            self._incoming.append(_Departure(sock, address, data, idle, unread=unread))
+        self._wake()
+        return True
+
+    def close(self, grace: float = 0.0) -> None:
+        """Take no more answers, let those being written end for at most ``grace`` seconds, then
+        drop the rest (and close the connections waiting for their client to close) and stop
+        the thread."""
+        with self._changed:
+            self._closed = True
+            self._changed.wait_for(
+                lambda: not self._incoming and all(d.lingering for d in self._departing.values()), grace
+            )
+        self._stopping.set()
+        self._wake()
+        self._thread.join()
+        self._wake_read.close()
+        self._wake_write.close()
+
+    def _wake(self) -> None:
+        try:
+            self._wake_write.send(b"\0")
+        except (BlockingIOError, OSError):  # already woken (buffer full), or closed at shutdown
+            pass
+
+    def _run(self) -> None:
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._wake_read, selectors.EVENT_READ)
+            try:
+                while not self._stopping.is_set():
+                    for key, _ in selector.select(self._timeout()):
+                        if key.fileobj is self._wake_read:
+                            self._drain_wake()
+                        elif key.data.sock.fileno() in self._departing:  # not ended this round
+                            self._ready(selector, key.data)
+                    self._admit(selector)
+                    self._expire(selector, time.monotonic())
+                    with self._changed:
+                        self._changed.notify_all()
+            finally:
+                with self._lock:
+                    left = [*self._departing.values(), *self._incoming]
+                    self._departing.clear()
+                    self._incoming.clear()
+                for departure in left:
+                    departure.sock.close()
+
+    def _timeout(self) -> float | None:
+        if not self._departing:
+            return None
+        soonest = min(d.idle_deadline for d in self._departing.values())
+        return max(0.0, soonest - time.monotonic())
+
+    def _drain_wake(self) -> None:
+        try:
+            while self._wake_read.recv(4096):
+                pass
+        except BlockingIOError:
+            pass
+
+    def _admit(self, selector: selectors.BaseSelector) -> None:
+        with self._lock:  # moved at once, so close() never sees an answer in neither place
+            incoming, self._incoming = self._incoming, collections.deque()
+            for departure in incoming:
+                self._departing[departure.sock.fileno()] = departure
+        for departure in incoming:
+            departure.sock.setblocking(False)
+            selector.register(departure.sock, selectors.EVENT_READ | selectors.EVENT_WRITE, departure)
+        while len(self._departing) > 1 and (
+            len(self._departing) > MAX_DEPARTING or sum(d.left for d in self._departing.values()) > MAX_DEPARTING_BYTES
+        ):
+            oldest = next(iter(self._departing.values()))
+            log.info("too many answers are being written; dropping the one handed over longest ago")
+            self._end(selector, oldest, sent=False)
+
+    def _ready(self, selector: selectors.BaseSelector, departure: _Departure) -> None:
+        """Read what the client sent (and drop it), then write what it can take."""
+        try:
+            received = departure.sock.recv(_WRITE)
+        except BlockingIOError:
+            received = None
+        except OSError as exc:  # the client hung up
+            log.debug("connection from %s dropped: %s", departure.address, exc)
+            self._end(selector, departure, sent=False)
+            return
+        if received is not None and not received:  # the client closed its side
+            if departure.lingering:
+                self._end(selector, departure, sent=True)
+                return
+            selector.modify(departure.sock, selectors.EVENT_WRITE, departure)
+        elif received:
+            departure.unread = True
+        if not departure.lingering:
+            self._send(selector, departure)
+
+    def _send(self, selector: selectors.BaseSelector, departure: _Departure) -> None:
+        if not departure.left:
+            self._sent(selector, departure)
+            return
+        try:
+            with memoryview(departure.data) as view:
+                sent = departure.sock.send(view[departure.sent : departure.sent + _WRITE])
+        except BlockingIOError:
+            return
+        except OSError as exc:  # the client hung up
+            log.debug("connection from %s dropped: %s", departure.address, exc)
+            self._end(selector, departure, sent=False)
+            return
+        departure.sent += sent
+        if self._idle is not None:
+            departure.idle_deadline = time.monotonic() + self._idle
+        if not departure.left:
+            self._sent(selector, departure)
+
+    def _sent(self, selector: selectors.BaseSelector, departure: _Departure) -> None:
+        """The whole answer is written: close, or, when the client sent bytes that were not read,
+        send the answer's end and wait (the socket timeout at most) for the client to close:
+        closing with bytes unread resets the connection, and the client loses what of the
+        answer it had not read yet."""
+        if not departure.unread:
+            self._end(selector, departure, sent=True)
+            return
+        try:
+            departure.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            self._end(selector, departure, sent=False)
+            return
+        departure.lingering = True
+        if self._idle is not None:
+            departure.idle_deadline = time.monotonic() + self._idle
+        selector.modify(departure.sock, selectors.EVENT_READ, departure)
+
+    def _expire(self, selector: selectors.BaseSelector, now: float) -> None:
+        for departure in [d for d in self._departing.values() if now >= d.idle_deadline]:
+            if departure.lingering:
+                log.debug("connection from %s closed: its client kept it open past its answer", departure.address)
+            else:
+                log.debug("connection dropped: its client read no more of the answer for %s s", self._idle)
+            self._end(selector, departure, sent=False)
+
+    def _end(self, selector: selectors.BaseSelector, departure: _Departure, *, sent: bool) -> None:
+        selector.unregister(departure.sock)
+        with self._lock:
+            del self._departing[departure.sock.fileno()]
+        try:
+            if sent:
+                departure.sock.shutdown(socket.SHUT_WR)
+            else:  # reset, rather than leave the kernel trying to deliver the rest to no reader
+                departure.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RESET)
+        except OSError:
+            pass
+        departure.sock.close()
