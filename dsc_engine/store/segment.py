@@ -122,6 +122,9 @@ class Segment:
             big, small = sorted(parts, key=lambda part: -part.n)
             if small.n * _SPLICE_RATIO <= big.n and _uniform(schema, parts):
                 return cls._splice(schema, big, small)
+        # newest first: parts that do not overlap (loads in time order, either way) are then
+        # already in order, and the permutation below is the identity, which gathers nothing
+        parts = sorted(parts, key=lambda part: part.sort_key(0) if part.n else ())
         keys: list[tuple[Any, ...]] = []
         for part in parts:
             keys.extend(part.sort_keys())
