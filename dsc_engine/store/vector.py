@@ -98,12 +98,12 @@ def codes_filter(segment: Segment, conjuncts: Sequence[ast.Node], rows: int) -> 
     one. ``not ((SrcType = a and Status = b and DstType = c) or ...)``, 100 such conjunctions
     over 100,000 masking runs, was 100 ``or``s each read in a pass per field (1.4 s).
 
-    The filter is the ``and`` of ``conjuncts``; ``None`` when it is not of this form (a filter
-    reading one field, which a selector reads, or another kind of column), or when the ``rows``
+    The filter is the ``and`` of ``conjuncts``; ``None`` when it is not of this form (conjuncts
+    each reading one field, which their selectors read, or another kind of column), or when the ``rows``
     it is to filter are fewer than ``_COMBO_ROWS`` or than the combinations (a selective
     query's candidates are filtered as before, and pay nothing for this)."""
-    if rows < _COMBO_ROWS:
-        return None
+    if rows < _COMBO_ROWS or all(single_field(item) is not None for item in conjuncts):
+        return None  # (conjuncts each on one field: each is one pass of its field's selector)
     node = ast.conjunction(tuple(conjuncts))
     if not isinstance(node, (ast.And, ast.Or, ast.Not)):
         return None
