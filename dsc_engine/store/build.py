@@ -20,12 +20,13 @@ from dsc_engine.wire.types import Storage
 
 
 def permute_columns(
-    columns: dict[str, Column], order: list[int], limits: Mapping[str, int] | None = None
+    columns: dict[str, Column], order: list[int], limits: Callable[[], Mapping[str, int]] | None = None
 ) -> dict[str, Column]:
     """``{attr: column[order]}`` for every column (an array stays an array of its type; the
     dict given is emptied as it goes). No copy when ``order`` is the identity, one reversed
-    slice when it is the reverse (files sorted either way). ``limits``: for a column of codes,
-    a bound its codes are below (its intern table's size), so that it travels in fewer bytes.
+    slice when it is the reverse (files sorted either way). ``limits``: gives, for a column of
+    codes, a bound its codes are below (its intern table's size), so that it travels in fewer
+    bytes; asked only when the rows are gathered as a matrix (a few rows never are).
 
     A gather costs a random memory access per value, so the packed columns (int arrays) are
     gathered together as the rows of one matrix (:func:`_gather_packed`), one access per row
@@ -38,12 +39,12 @@ def permute_columns(
         return permuted
     if all(map(operator.eq, order, range(n - 1, -1, -1))):
         return {attr: columns.pop(attr)[::-1] for attr in list(columns)}
-    limits = limits or {}
     permuted = dict.fromkeys(columns, cast(Column, []))  # each filled below, in this order
-    packed = [attr for attr, column in columns.items() if _width(column, limits.get(attr))]
-    if n >= _MATRIX_ROWS and len(packed) >= 2:
+    bounds = (limits() if limits is not None else {}) if n >= _MATRIX_ROWS else {}
+    packed = [attr for attr, column in columns.items() if _width(column, bounds.get(attr))] if n >= _MATRIX_ROWS else []
+    if len(packed) >= 2:
         arrays = [cast("array[int]", columns.pop(attr)) for attr in packed]  # emptied by the gather
-        permuted.update(zip(packed, _gather_packed(arrays, order, [limits.get(attr) for attr in packed])))
+        permuted.update(zip(packed, _gather_packed(arrays, order, [bounds.get(attr) for attr in packed])))
     gather = operator.itemgetter(*order)  # n >= 2 here (else the identity): a tuple back
     for attr in list(columns):
         column = columns.pop(attr)  # each input column is freed once permuted

@@ -41,7 +41,7 @@ from dsc_engine.store.columns import ENTRY_PREFIX, Schema
 from dsc_engine.store.indexes import RowSeq
 from dsc_engine.store.segment import Segment
 from dsc_engine.store.text import SPAN_PER_ROW
-from dsc_engine.store.vector import Difference, RowFilter, Scanned, Union, chained, row_count, row_filter
+from dsc_engine.store.vector import Difference, RowFilter, Scanned, Union, chained, codes_filter, row_count, row_filter
 from dsc_engine.wire.types import Storage
 
 RowTest = Callable[[int], bool]
@@ -382,7 +382,7 @@ def hits(segment: Segment, plan: Plan) -> RowSeq:
         return rows
     node = plan.residual
     conjuncts = node.items if isinstance(node, ast.And) else (node,)
-    for apply in _residual_filters(segment, conjuncts):
+    for apply in _residual_filters(segment, conjuncts, len(rows)):
         if not len(rows):
             break
         rows = _filtered(apply, rows)
@@ -457,11 +457,17 @@ def _unordered(segment: Segment, access: Access, a: int, b: int) -> list[RowSeq]
     return None
 
 
-def _residual_filters(segment: Segment, conjuncts: Sequence[ast.Node]) -> list[RowFilter]:
+def _residual_filters(segment: Segment, conjuncts: Sequence[ast.Node], rows: int) -> list[RowFilter]:
+    """The filters of the residual ``conjuncts`` over ``rows`` candidates, in C first. Conjuncts
+    on a few coded fields of few values, all of them or one, are decided per combination of
+    their codes and read in one pass (``vector.codes_filter``), when the candidates are many."""
+    combined = codes_filter(segment, conjuncts, rows)
+    if combined is not None:
+        return [combined]
     fast: list[RowFilter] = []
     tests: list[RowTest] = []
     for item in conjuncts:
-        vectorized = row_filter(segment, item)
+        vectorized = codes_filter(segment, (item,), rows) or row_filter(segment, item)
         if vectorized is not None:
             fast.append(vectorized)
         else:

@@ -64,7 +64,7 @@ class Segment:
         self.seq = seq
         self.columns = columns
         self._time = self._getter(schema.time_attr)
-        self._record = record_reader(schema, columns)
+        self._record: Callable[[int], Record] | None = None  # made on the first read (record)
         self._ident = self._getter(schema.tie_attr) if schema.tie_attr else None
         self._indexes: dict[tuple[IndexKind, str], Any] = {}
         self._row_catalog: Any = None
@@ -106,7 +106,7 @@ class Segment:
                 seqs[row] = number
         columns[_SEQ] = seqs
         del seqs
-        permuted = permute_columns(columns, order, _code_limits(schema))
+        permuted = permute_columns(columns, order, functools.partial(_code_limits, schema))
         seqs = cast("array[int]", permuted.pop(_SEQ))
         return cls(schema, seqs, permuted)
 
@@ -118,10 +118,13 @@ class Segment:
         and the sort of their concatenation is a linear merge of runs; every column is then
         gathered through the resulting permutation, no record is rebuilt.
         """
-        if len(parts) == 2 and _uniform(schema, parts):
+        if len(parts) == 2:
             big, small = sorted(parts, key=lambda part: -part.n)
-            if small.n * _SPLICE_RATIO <= big.n:
+            if small.n * _SPLICE_RATIO <= big.n and _uniform(schema, parts):
                 return cls._splice(schema, big, small)
+        # newest first: parts that do not overlap (loads in time order, either way) are then
+        # already in order, and the permutation below is the identity, which gathers nothing
+        parts = sorted(parts, key=lambda part: part.sort_key(0) if part.n else ())
         keys: list[tuple[Any, ...]] = []
         for part in parts:
             keys.extend(part.sort_keys())
@@ -129,7 +132,7 @@ class Segment:
         del keys
         columns = {attr: concat_columns([part.columns[attr] for part in parts]) for attr in schema.columns}
         columns[_SEQ] = concat_columns([part.seq for part in parts])
-        permuted = permute_columns(columns, perm, _code_limits(schema))
+        permuted = permute_columns(columns, perm, functools.partial(_code_limits, schema))
         seq = cast("array[int]", permuted.pop(_SEQ))
         for attr, column in permuted.items():
             if schema.columns[attr].storage == Storage.INT and not isinstance(column, array):
@@ -219,7 +222,10 @@ class Segment:
 
     def record(self, row: int) -> Record:
         """Rebuild the record of ``row`` (only the records of a page are ever rebuilt)."""
-        return self._record(row)
+        reader = self._record
+        if reader is None:  # a segment made by an insert or a merge may never be read: see record_reader
+            reader = self._record = record_reader(self.schema, self.columns)
+        return reader(row)
 
     def window(self, window: Window | None) -> tuple[int, int]:
         """The rows ``[a, b)`` whose primary time lies in ``window``."""

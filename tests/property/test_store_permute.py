@@ -58,7 +58,7 @@ def test_permuted_columns_are_the_columns_gathered_by_the_order(
     with pytest.MonkeyPatch.context() as patch:  # the matrix path from two rows on, in small blocks
         patch.setattr(build, "_MATRIX_ROWS", 2)
         patch.setattr(build, "_BLOCK", block)
-        permuted = build.permute_columns(given_columns, order, limits)
+        permuted = build.permute_columns(given_columns, order, lambda: limits)
     assert permuted == expected
     assert list(permuted) == list(columns)  # the columns' order kept
     assert given_columns == {}  # each input column handed over
@@ -73,7 +73,7 @@ def test_codes_at_each_width_edge_travel_whole(limit: int) -> None:
     order = [3, 1, 4, 0, 2]
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(build, "_MATRIX_ROWS", 2)
-        permuted = build.permute_columns({"codes": codes, "ints": ints}, order, {"codes": limit})
+        permuted = build.permute_columns({"codes": codes, "ints": ints}, order, lambda: {"codes": limit})
     assert permuted == {"codes": array("I", [codes[i] for i in order]), "ints": array("q", [ints[i] for i in order])}
 
 

@@ -16,6 +16,7 @@ from dsc_engine.query.plan import Complement, IntersectOf, Plan, access_path, ch
 from dsc_engine.sample import generate
 from dsc_engine.store import Store
 from dsc_engine.store.execute import hits
+from dsc_engine.wire.catalog import FIELDS, PRIMARY_TIME
 
 EQ = ast.CompareOp.EQ
 
@@ -319,3 +320,63 @@ def test_a_lookup_and_a_write_both_first_on_a_snapshot_table_lose_no_value() -> 
     reader.join(5)
     assert table.code("new-task") == 70_001 and table.code("t5") == 6
     assert table.encode(["new-task"]) == [70_001] and len(table) == 70_002
+
+
+@pytest.mark.parametrize("kind", list(RecordKind))
+def test_small_inserts_build_no_record_reader_nor_splice_check_nor_row_matrix(kind: RecordKind, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A load of a few records makes a segment and merges it with the last ones of similar size:
+    10,000 loads of 10 audit logs took ~10 s, ~1 ms each, of which the record reader bound to
+    every segment made (two a load, read by no query), the check of the columns' types a splice
+    needs (made before asking whether the merge is a splice: a merge of similar sizes never is)
+    and the row widths of a matrix gather that a few rows never use. None of them is made now
+    until it is needed, and every answer is the oracle's."""
+    from dsc_engine.store import build, segment as segment_module
+
+    counts: Counter[str] = Counter()
+    for module, name in ((segment_module, "record_reader"), (segment_module, "_uniform"), (build, "_width")):
+        real = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *args, real=real, name=name: counts.update([name]) or real(*args))
+    store, oracle = _loaded(kind, [10] * 60)
+    assert len(store) == 600 and len(store._version.segments) > 1
+    # ~60 merges; only those of a part at most a quarter of the other's size (the splice's
+    # condition, met at exactly a quarter) check the columns' types
+    assert counts["record_reader"] == counts["_width"] == 0 and counts["_uniform"] <= 10
+    total, expected = oracle.query(ast.MatchAll(), 0, None)
+    page = store.query(ast.MatchAll(), 0, None)
+    assert (page.total, page.records) == (total, expected)
+    assert counts["record_reader"] == len(store._version.segments)  # once per segment read, then kept
+    store.query(ast.MatchAll(), 0, None)
+    assert counts["record_reader"] == len(store._version.segments)
+    assert counts["_width"] == 0
+
+
+@pytest.mark.parametrize("kind", list(RecordKind))
+@pytest.mark.parametrize("newest", ["first", "last"])
+def test_merges_of_loads_in_time_order_gather_nothing(kind: RecordKind, newest: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loads in time order (an incremental loader's, newest first or last) make segments that do
+    not overlap: a merge of them puts the newer before the older, an identity permutation that
+    gathers no column (a merge concatenated them in the order given and gathered every column
+    through the permutation that swapped them)."""
+    from dsc_engine.store import segment as segment_module
+
+    records = generate(kind, 400, seed=12)
+    time = FIELDS[kind][PRIMARY_TIME[kind]].get
+    ordered = sorted(records, key=lambda r: (time(r), getattr(r, "id", 0)), reverse=newest == "first")
+    moved: list[int] = []  # the rows of each permutation that is not the identity
+    real = segment_module.permute_columns
+
+    def permute(columns: dict[str, object], order: list[int], limits: object = None) -> object:
+        if order != list(range(len(order))):
+            moved.append(len(order))
+        return real(columns, order, limits)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(segment_module, "permute_columns", permute)
+    store, oracle = Store(kind), Oracle(kind)
+    for start in range(0, len(ordered), 10):
+        store.insert(ordered[start : start + 10])
+        oracle.insert(ordered[start : start + 10])
+    assert [n for n in moved if n > 10] == []  # only a load's own rows are ever reordered
+    assert len(store._version.segments) < len(ordered) // 10  # merges took place
+    total, expected = oracle.query(ast.MatchAll(), 0, None)
+    page = store.query(ast.MatchAll(), 0, None)
+    assert (page.total, page.records) == (total, expected)
