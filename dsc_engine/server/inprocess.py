@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import io
 import ipaddress
+import os
 import ssl
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from types import SimpleNamespace
 from typing import Any
-from urllib.parse import unquote, urlencode
+from urllib.parse import unquote
 
 from dsc_engine.api.common import endpoint_product, hostname
 from dsc_engine.api.operations import OPERATIONS
+from dsc_engine.server.host import origin_form
 
 
 #: Milliseconds the SDK cores wait to connect and to read when the runtime options say nothing
@@ -29,8 +31,17 @@ from dsc_engine.api.operations import OPERATIONS
 SDK_DEFAULT_TIMEOUTS_MS = (5_000, 10_000)
 
 
+def _header_text(value: object) -> str:
+    """A header value as a server reads it: bytes are sent as they are (``requests`` takes them;
+    ``http.client`` puts them on the wire unchanged), and read back as Latin-1, as
+    ``http.server`` reads every header."""
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("latin-1")
+    return str(value)
+
+
 def _headers(request: Any) -> dict[str, str]:
-    return {str(k).lower(): str(v) for k, v in (request.headers or {}).items() if v is not None}
+    return {str(k).lower(): _header_text(v) for k, v in (request.headers or {}).items() if v is not None}
 
 
 def routing(request: Any) -> tuple[str, str | None, str | None]:
@@ -56,43 +67,66 @@ def _body(body: object) -> bytes:
     raise TypeError(f"dsc_engine.mock cannot send a request body of type {type(body).__name__}")
 
 
+def sdk_proxy(protocol: str, runtime_option: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> str | None:
+    """The proxy the SDK's cores hand their HTTP layer for a request over ``protocol``: the
+    runtime options' ``httpProxy`` (``httpsProxy`` for HTTPS), or else ``HTTP_PROXY`` or
+    ``http_proxy`` (``HTTPS_PROXY``, ``https_proxy``) of the environment, read at each call."""
+    if str(protocol).upper() == "HTTPS":
+        return runtime_option.get("httpsProxy") or environ.get("HTTPS_PROXY") or environ.get("https_proxy")
+    return runtime_option.get("httpProxy") or environ.get("HTTP_PROXY") or environ.get("http_proxy")
+
+
 def check_sendable(
     request: Any,
     url: str,
     runtime_option: Mapping[str, Any] | None = None,
     *,
     retry_error: Callable[[str], Exception] = OSError,
-) -> None:
+) -> str:
     """Fail as the synchronous HTTP layer fails on a request it cannot send; ``url`` is the one
     the SDK's core composed for it (``compose_url``), ``runtime_option`` what the SDK passed,
     ``retry_error`` the core's ``RetryError``, which it raises for an ``IOError`` of the send.
+    Return the request target it would send (the path and query of the request line).
 
     ``requests`` prepares the request first (``PreparedRequest.prepare``): a URL it cannot parse
     (an endpoint with a space in it, a port that is not a number) is ``InvalidURL``; a header
     value that is neither text nor bytes (a number, ``None``), or one with a line break or
     leading whitespace, is ``InvalidHeader``. It has no connection adapter for a scheme other than
-    ``http``/``https`` (``Config(protocol="ftp")``): ``InvalidSchema``; its adapter finds no CA
-    bundle or client certificate at the path given (``ca``, ``cert``): ``OSError``; the core
-    reports either as a ``RetryError``. The adapter refuses a timeout of zero or less:
-    ``ValueError``. Then it hands the header values to ``http.client``, which encodes each as
-    Latin-1: a value outside it (a user agent in Chinese, say) raises ``UnicodeEncodeError``.
+    ``http``/``https`` (``Config(protocol="ftp")``): ``InvalidSchema``; its adapter parses the
+    proxy the core gives it (``sdk_proxy``) before it connects, and one it cannot parse (no
+    host, a port that is not a number) is ``InvalidURL``; it finds no CA bundle or client
+    certificate at the path given (``ca``, ``cert``): ``OSError``; the core reports each of
+    these as a ``RetryError``. The adapter refuses a timeout of zero or less: ``ValueError``.
+    Then it hands the header values to ``http.client``, which encodes each as Latin-1: a value
+    outside it (a user agent in Chinese, say) raises ``UnicodeEncodeError``.
     Each is raised before anything is sent, and the SDK reports it. The same errors are raised
     here, by the same code where it can be called alone, so code that fails in production fails
     under the mock too. (The asynchronous layer, aiohttp, sends UTF-8.)
     """
     from requests import PreparedRequest  # the SDK's HTTP layer, there with the SDK
     from requests.adapters import HTTPAdapter
-    from requests.exceptions import InvalidSchema
+    from requests.exceptions import InvalidSchema, InvalidURL
+    from urllib3.exceptions import LocationValueError
     from urllib3.util import Timeout as TimeoutSauce  # what requests builds its timeouts with
 
     body = request.body.encode("utf-8") if isinstance(request.body, str) else request.body
-    PreparedRequest().prepare(method=str(request.method).upper(), url=url, data=body, headers=request.headers)
+    prepared = PreparedRequest()
+    prepared.prepare(method=str(request.method).upper(), url=url, data=body, headers=request.headers)
     option = runtime_option or {}
     verify = not option.get("ignoreSSL", False) and option.get("ca", True)  # as the core computes it
+    verify = True if verify is None else verify
+    proxies = {  # as the core gives them (a no_proxy there is not read by the adapter)
+        scheme: proxy for scheme in ("http", "https") if (proxy := sdk_proxy(scheme, option)) is not None
+    }
     try:  # the session's send: the core reports its IOError as a RetryError
         if not url.lower().startswith(("https://", "http://")):  # the adapters a Session mounts
             raise InvalidSchema(f"No connection adapters were found for {url!r}")
-        HTTPAdapter().cert_verify(SimpleNamespace(), url, True if verify is None else verify, option.get("cert"))
+        adapter = HTTPAdapter()
+        try:  # the adapter's send up to the connection (a pool: nothing connects yet)
+            pool = adapter.get_connection_with_tls_context(prepared, verify, proxies=proxies, cert=option.get("cert"))
+        except LocationValueError as exc:
+            raise InvalidURL(exc, request=prepared) from None
+        adapter.cert_verify(pool, url, verify, option.get("cert"))
     except OSError as exc:
         raise retry_error(str(exc)) from None
     connect, read = (  # as the core computes them
@@ -109,23 +143,26 @@ def check_sendable(
     for value in (request.headers or {}).values():
         if isinstance(value, str):
             value.encode("latin-1")
+    return str(prepared.path_url)
 
 
 def check_sendable_async(
     request: Any, url: str, runtime_option: Mapping[str, Any] | None = None, *, certificates: bool = True
-) -> None:
+) -> str:
     """Fail as the asynchronous HTTP layer fails on a request it cannot send; ``url`` is the one
     the SDK's core composed for it (``compose_url``), ``runtime_option`` what the SDK passed.
+    Return the request target it would send (the path and query of the request line).
 
     For HTTPS a core that reads them (``certificates``: ``darabonba``'s, not the older ``Tea``'s)
     first loads the CA bundle (``ca``) and client certificate (``cert``) given into an SSL
     context: a path where there is none is ``FileNotFoundError``. aiohttp parses
     the URL: one it cannot parse (a port that is not a number) is ``InvalidUrlClientError``, a
-    scheme other than ``http``/``https`` ``NonHttpUrlClientError``. It serializes the headers as
-    it writes the request, as UTF-8: a value that is not a ``str`` (a number, ``None``, bytes) is
-    a ``TypeError``, a control character (a line break) a ``ValueError``, before anything is
-    sent. The same steps of ``ssl`` and the installed aiohttp's own classes and serializer are
-    used here, so the same error is raised.
+    scheme other than ``http``/``https`` ``NonHttpUrlClientError``. It parses the proxy the core
+    gives it (``sdk_proxy``): one it cannot parse, or with no host, is ``InvalidURL``. It
+    serializes the headers as it writes the request, as UTF-8: a value that is not a ``str`` (a
+    number, ``None``, bytes) is a ``TypeError``, a control character (a line break) a
+    ``ValueError``, before anything is sent. The same steps of ``ssl`` and the installed
+    aiohttp's own classes and serializer are used here, so the same error is raised.
     """
     import aiohttp  # the SDK's asynchronous HTTP layer, there with the SDK
     from aiohttp import http_writer
@@ -142,32 +179,42 @@ def check_sendable_async(
         if cert is not None and (isinstance(verify, str) or verify):
             chain = cert if isinstance(cert, list | tuple) else (cert,)
             context.load_cert_chain(certfile=chain[0], keyfile=chain[1] if len(chain) > 1 else None)
-    invalid_url = getattr(aiohttp, "InvalidUrlClientError", None)
+    # an aiohttp without them raises InvalidURL, and checks no scheme of its own
+    invalid_url = getattr(aiohttp, "InvalidUrlClientError", aiohttp.InvalidURL)
     not_http = getattr(aiohttp, "NonHttpUrlClientError", None)
-    if invalid_url is not None and not_http is not None:  # an aiohttp without them: nothing to mirror
-        try:
-            parsed = URL(url)
+    try:
+        parsed = URL(url)
+    except ValueError as exc:
+        raise invalid_url(url) from exc
+    if not_http is not None and parsed.scheme not in aiohttp.TCPConnector.allowed_protocol_schema_set:
+        raise not_http(parsed)
+    proxy = sdk_proxy(str(request.protocol), option)
+    if proxy is not None:
+        try:  # as the session reads it
+            proxy_url = URL(proxy)
         except ValueError as exc:
-            raise invalid_url(url) from exc
-        if parsed.scheme not in aiohttp.TCPConnector.allowed_protocol_schema_set:
-            raise not_http(parsed)
+            raise aiohttp.InvalidURL(proxy) from exc
+        if proxy_url and not proxy_url.raw_host:  # the connector's request to the proxy: no host
+            raise aiohttp.InvalidURL(proxy_url)
     serialize = getattr(http_writer, "_serialize_headers", None)
     if serialize is not None:  # an aiohttp without it: nothing to mirror
         serialize(f"{str(request.method or 'GET').upper()} / HTTP/1.1", CIMultiDict(request.headers or {}))
+    return str(parsed.raw_path_qs)
 
 
-def wsgi_environ(request: Any) -> dict[str, Any]:
-    """The PEP 3333 environ of an SDK request (``DaraRequest`` or ``TeaRequest``), as the SDK's
-    HTTP layer would put it on the wire (the query encoded as its ``compose_url`` does)."""
+def wsgi_environ(request: Any, target: str) -> dict[str, Any]:
+    """The PEP 3333 environ of an SDK request (``DaraRequest`` or ``TeaRequest``), as the server
+    reads it off the wire; ``target`` is the request target the HTTP layer sends (what
+    :func:`check_sendable` or :func:`check_sendable_async` return: the path and query of the URL
+    the core composed, the endpoint's own path included), read as ``wsgiref`` reads it."""
     headers = _headers(request)
     body = _body(request.body)
     method = str(request.method or "GET").upper()
-    path, _, inline_query = str(request.pathname or "/").partition("?")
-    query = urlencode({str(k): str(v) for k, v in (request.query or {}).items() if v is not None})
+    path, _, query = origin_form(target).partition("?")
     environ: dict[str, Any] = {
         "REQUEST_METHOD": method,
-        "PATH_INFO": unquote(path) or "/",
-        "QUERY_STRING": "&".join(part for part in (inline_query, query) if part),
+        "PATH_INFO": unquote(path, "iso-8859-1"),
+        "QUERY_STRING": query,
         "SERVER_NAME": hostname(headers.get("host", "")) or "localhost",
         "SERVER_PORT": str(request.port),
         "SERVER_PROTOCOL": "HTTP/1.1",

@@ -496,6 +496,93 @@ def test_a_header_aiohttp_refuses_fails_in_the_mock_as_in_production(value: obje
         assert outcome(SddpClient(_config(endpoint=SDDP_ENDPOINT))) == real
 
 
+# -- what the server would see -------------------------------------------------------------------
+
+
+def _answered(client: SddpClient, runtime: RuntimeOptions, asynchronous: bool) -> tuple[Any, ...]:
+    """What a call came to: the SDK's error (type, code, inner error) or the page answered."""
+    request = DescribeAuditLogsRequest(page_size=2, current_page=2)
+    try:
+        if asynchronous:
+            response = asyncio.run(client.describe_audit_logs_with_options_async(request, runtime))
+        else:
+            response = client.describe_audit_logs_with_options(request, runtime)
+    except TeaException as exc:
+        inner = getattr(exc, "inner_exception", None)
+        return type(exc), exc.code, type(inner), str(inner) if inner is not None else None
+    body = response.body
+    return "answered", response.status_code, body.total_count, body.current_page, body.page_size
+
+
+def _against_server_and_mock(
+    tail: str = "", runtime: RuntimeOptions | None = None, asynchronous: bool = False
+) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """The same call, signed with the same key, to a TestServer and to the mock at the Sddp
+    endpoint; ``tail`` follows the endpoint in both."""
+    runtime = runtime or RuntimeOptions()
+    records = generate("audit", 5, seed=3)
+    with TestServer(records, access_key=KEY) as server:
+        real = _answered(SddpClient(server.sdk_config(endpoint=server.endpoint + tail)), runtime, asynchronous)
+    with dsc_engine.mock(records, access_keys=[KEY]):
+        config = _config(endpoint=SDDP_ENDPOINT + tail, access_key_id=KEY.id, access_key_secret=KEY.secret)
+        mocked = _answered(SddpClient(config), runtime, asynchronous)
+    return real, mocked
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize("tail", ["/", "/api", "/api/", "/a%20b", "/a?b=c", "?b=c", "#part"])
+def test_an_endpoint_with_a_path_reaches_the_mock_as_it_reaches_a_server(tail: str, asynchronous: bool) -> None:
+    # The SDK's core puts the endpoint before the request's pathname in the URL it sends
+    # (compose_url): "host/api" is a request for /api/, which the service does not serve. The
+    # mock answered it as a request for /, so code with such an endpoint passed its tests.
+    real, mocked = _against_server_and_mock(tail, asynchronous=asynchronous)
+    assert mocked == real
+    if tail not in ("/", "#part"):
+        assert real[0] != "answered"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"x-trace-id": b"abc"}, {"x-acs-trace": b"\xe6\x8a\xa5"}, {"x-acs-action": b"DescribeConfigs"}],
+)
+def test_a_bytes_header_value_reaches_the_mock_as_it_reaches_a_server(headers: dict[str, bytes]) -> None:
+    # requests sends a header value given as bytes as those bytes. The mock handed the server
+    # its repr ("b'abc'"), which no signature matches.
+    runtime = RuntimeOptions(extends_parameters=ExtendsParameters(headers=headers))
+    real, mocked = _against_server_and_mock(runtime=runtime)
+    assert mocked == real
+
+
+BAD_PROXIES = ["http://:80", "http://[bad", "http://proxy:port", "proxy.example:3128", "::::", " "]
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize("protocol", ["http", "https"])
+@pytest.mark.parametrize("given", ["environment", "runtime"])
+@pytest.mark.parametrize("proxy", BAD_PROXIES)
+def test_a_proxy_the_http_layer_cannot_parse_fails_in_the_mock_as_in_production(
+    proxy: str, given: str, protocol: str, asynchronous: bool, no_network: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The SDK hands the proxy of the runtime options, or else of HTTP_PROXY/HTTPS_PROXY, to its
+    # HTTP layer, which parses it before it connects: one it cannot parse fails the call. The mock
+    # answered such calls, so a misconfigured proxy was found only in production.
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    runtime = RuntimeOptions()
+    if given == "environment":
+        monkeypatch.setenv(f"{protocol.upper()}_PROXY", proxy)
+    else:
+        setattr(runtime, f"{protocol}_proxy", proxy)
+    client = SddpClient(_config(endpoint=SDDP_ENDPOINT, protocol=protocol))
+    real = _answered(client, runtime, asynchronous)
+    with dsc_engine.mock([]):
+        mocked = _answered(client, runtime, asynchronous)
+    if "a socket was used" in str(real):  # a proxy it takes: the mock answers before any proxy
+        assert mocked[0] == "answered"
+    else:
+        assert mocked == real
+
+
 UNSENDABLE = {  # (Config fields, runtime options): the HTTP layer refuses them before any socket
     "no endpoint (an unset variable)": ({"endpoint": "", "region_id": "cn-hangzhou"}, {}),
     "a port that is no number": ({"endpoint": SDDP_ENDPOINT + ":443x"}, {}),
