@@ -282,7 +282,7 @@ class EngineMock:
         line names ``target`` (path and query)."""
         if self._app is None:
             raise RuntimeError("the mock has not started")
-        status, reason, headers, body = call_wsgi(self._app, wsgi_environ(request, target))
+        status, reason, headers, body = call_wsgi(self._app, wsgi_environ(request, target), self._clock())
         response = response_class()
         response.status_code = status
         response.status_message = reason

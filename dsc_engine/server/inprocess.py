@@ -16,10 +16,13 @@ import ipaddress
 import os
 import ssl
 import sys
+import time
 from collections.abc import Callable, Iterable, Mapping
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import unquote
+from wsgiref.handlers import format_date_time
+from wsgiref.simple_server import software_version
 
 from dsc_engine.api.common import endpoint_product, hostname
 from dsc_engine.api.operations import OPERATIONS
@@ -235,9 +238,11 @@ def wsgi_environ(request: Any, target: str) -> dict[str, Any]:
 
 
 def call_wsgi(
-    app: Callable[..., Iterable[bytes]], environ: dict[str, Any]
+    app: Callable[..., Iterable[bytes]], environ: dict[str, Any], now: float | None = None
 ) -> tuple[int, str, dict[str, str], bytes]:
-    """``(status, reason, lower-case headers, body)`` of ``app``'s answer to ``environ``."""
+    """``(status, reason, lower-case headers, body)`` of ``app``'s answer to ``environ``, with the
+    headers the server's HTTP layer (``wsgiref``) adds to every answer the application does not
+    set: ``Date`` (at ``now``, epoch seconds; the time of the call if ``None``) and ``Server``."""
     started: list[tuple[str, list[tuple[str, str]]]] = []
 
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: object = None) -> Any:
@@ -247,7 +252,10 @@ def call_wsgi(
     body = b"".join(app(environ, start_response))
     status, headers = started[-1]
     code, _, reason = status.partition(" ")
-    return int(code), reason, {name.lower(): value for name, value in headers}, body
+    answered = {name.lower(): value for name, value in headers}
+    answered.setdefault("date", format_date_time(time.time() if now is None else now))
+    answered.setdefault("server", software_version)
+    return int(code), reason, answered, body
 
 
 # -- which requests are the engine's ------------------------------------------------------------

@@ -553,6 +553,27 @@ def test_a_bytes_header_value_reaches_the_mock_as_it_reaches_a_server(headers: d
     assert mocked == real
 
 
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+def test_the_response_headers_the_sdk_hands_back_are_those_of_a_server(asynchronous: bool) -> None:
+    # The server's HTTP layer adds Date and Server to every answer (code reads response.headers,
+    # a Date to measure clock skew, say); the mock's responses had neither.
+    records = generate("audit", 3, seed=3)
+    request = DescribeAuditLogsRequest(page_size=2)
+
+    def headers(client: SddpClient) -> dict[str, str]:
+        if asynchronous:
+            return dict(asyncio.run(client.describe_audit_logs_async(request)).headers)
+        return dict(client.describe_audit_logs(request).headers)
+
+    with TestServer(records) as server:
+        real = headers(SddpClient(server.sdk_config()))
+    with dsc_engine.mock(records, clock=lambda: 1_700_000_000.0):
+        mocked = headers(SddpClient(_config(endpoint=SDDP_ENDPOINT)))
+    assert sorted(mocked) == sorted(real)
+    assert mocked["server"] == real["server"]
+    assert mocked["date"] == "Tue, 14 Nov 2023 22:13:20 GMT"  # the mock's clock, as HTTP writes dates
+
+
 BAD_PROXIES = ["http://:80", "http://[bad", "http://proxy:port", "proxy.example:3128", "::::", " "]
 
 
