@@ -54,6 +54,7 @@ from dsc_engine.server.app import Application
 from dsc_engine.server.auth import AnyCredentials
 from dsc_engine.server.config import DEFAULT_RATE, AccessKey, ServerConfig, ThrottleConfig, checked_config
 from dsc_engine.server.inprocess import (
+    Sent,
     call_wsgi,
     check_sendable,
     check_sendable_async,
@@ -152,15 +153,15 @@ class _Interceptor:
             mock = self.answering(request)
             if mock is None:
                 return send(request, runtime_option)
-            target = check_sendable(request, compose_url(request), runtime_option, retry_error=retry_error)
-            return mock.answer(request, target, response)
+            sent = check_sendable(request, compose_url(request), runtime_option, retry_error=retry_error)
+            return mock.answer(request, sent, response)
 
         async def async_do_action(request: Any, runtime_option: Any = None) -> Any:
             mock = self.answering(request)
             if mock is None:
                 return await send_async(request, runtime_option)
-            target = check_sendable_async(request, compose_url(request), runtime_option, certificates=certificates)
-            return mock.answer(request, target, response)
+            sent = check_sendable_async(request, compose_url(request), runtime_option, certificates=certificates)
+            return mock.answer(request, sent, response)
 
         for name, replacement in (("do_action", do_action), ("async_do_action", async_do_action)):
             self._saved.append((core, name, core.__dict__[name]))
@@ -277,12 +278,12 @@ class EngineMock:
         app = self._application(engine, asked)  # a rate that is none: ServerConfigError, nothing changed
         self.config, self._app = asked, app
 
-    def answer(self, request: Any, target: str, response_class: type) -> Any:
-        """The SDK response (an instance of ``response_class``) to an SDK request whose request
-        line names ``target`` (path and query)."""
+    def answer(self, request: Any, sent: Sent, response_class: type) -> Any:
+        """The SDK response (an instance of ``response_class``) to an SDK request, sent as
+        ``sent`` (its request target and headers, as the HTTP layer puts them on the wire)."""
         if self._app is None:
             raise RuntimeError("the mock has not started")
-        status, reason, headers, body = call_wsgi(self._app, wsgi_environ(request, target), self._clock())
+        status, reason, headers, body = call_wsgi(self._app, wsgi_environ(request, sent), self._clock())
         response = response_class()
         response.status_code = status
         response.status_message = reason

@@ -19,7 +19,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote
 from wsgiref.handlers import format_date_time
 from wsgiref.simple_server import software_version
@@ -43,13 +43,21 @@ def _header_text(value: object) -> str:
     return str(value)
 
 
-def _headers(request: Any) -> dict[str, str]:
-    return {str(k).lower(): _header_text(v) for k, v in (request.headers or {}).items() if v is not None}
+def _headers(headers: Mapping[Any, Any] | None) -> dict[str, str]:
+    return {str(k).lower(): _header_text(v) for k, v in (headers or {}).items() if v is not None}
+
+
+class Sent(NamedTuple):
+    """What the HTTP layer puts on the wire for an SDK request: the request target (the path
+    and query of its request line) and the headers."""
+
+    target: str
+    headers: Mapping[Any, Any]
 
 
 def routing(request: Any) -> tuple[str, str | None, str | None]:
     """``(host, action, version)`` of an SDK request, from its headers or its query."""
-    headers, query = _headers(request), request.query or {}
+    headers, query = _headers(request.headers), request.query or {}
     action = headers.get("x-acs-action") or query.get("Action")
     version = headers.get("x-acs-version") or query.get("Version")
     return headers.get("host", ""), action, version
@@ -85,11 +93,12 @@ def check_sendable(
     runtime_option: Mapping[str, Any] | None = None,
     *,
     retry_error: Callable[[str], Exception] = OSError,
-) -> str:
+) -> Sent:
     """Fail as the synchronous HTTP layer fails on a request it cannot send; ``url`` is the one
     the SDK's core composed for it (``compose_url``), ``runtime_option`` what the SDK passed,
     ``retry_error`` the core's ``RetryError``, which it raises for an ``IOError`` of the send.
-    Return the request target it would send (the path and query of the request line).
+    Return what it would send: the prepared request's target and headers (credentials in the
+    endpoint, ``user:password@host``, replace the signature with HTTP Basic authentication).
 
     ``requests`` prepares the request first (``PreparedRequest.prepare``): a URL it cannot parse
     (an endpoint with a space in it, a port that is not a number) is ``InvalidURL``; a header
@@ -146,22 +155,24 @@ def check_sendable(
     for value in (request.headers or {}).values():
         if isinstance(value, str):
             value.encode("latin-1")
-    return str(prepared.path_url)
+    return Sent(str(prepared.path_url), prepared.headers)
 
 
 def check_sendable_async(
     request: Any, url: str, runtime_option: Mapping[str, Any] | None = None, *, certificates: bool = True
-) -> str:
+) -> Sent:
     """Fail as the asynchronous HTTP layer fails on a request it cannot send; ``url`` is the one
     the SDK's core composed for it (``compose_url``), ``runtime_option`` what the SDK passed.
-    Return the request target it would send (the path and query of the request line).
+    Return what it would send: the URL's target, the request's headers.
 
     For HTTPS a core that reads them (``certificates``: ``darabonba``'s, not the older ``Tea``'s)
     first loads the CA bundle (``ca``) and client certificate (``cert``) given into an SSL
     context: a path where there is none is ``FileNotFoundError``. aiohttp parses
     the URL: one it cannot parse (a port that is not a number) is ``InvalidUrlClientError``, a
     scheme other than ``http``/``https`` ``NonHttpUrlClientError``. It parses the proxy the core
-    gives it (``sdk_proxy``): one it cannot parse, or with no host, is ``InvalidURL``. It
+    gives it (``sdk_proxy``): one it cannot parse is ``InvalidURL``. Credentials in the URL
+    (an endpoint ``user:password@host``) along with the signature's ``Authorization`` header are
+    a ``ValueError``; a proxy with no host is ``InvalidURL``. It
     serializes the headers as it writes the request, as UTF-8: a value that is not a ``str`` (a
     number, ``None``, bytes) is a ``TypeError``, a control character (a line break) a
     ``ValueError``, before anything is sent. The same steps of ``ssl`` and the installed
@@ -192,28 +203,33 @@ def check_sendable_async(
     if not_http is not None and parsed.scheme not in aiohttp.TCPConnector.allowed_protocol_schema_set:
         raise not_http(parsed)
     proxy = sdk_proxy(str(request.protocol), option)
+    proxy_url = None
     if proxy is not None:
         try:  # as the session reads it
             proxy_url = URL(proxy)
         except ValueError as exc:
             raise aiohttp.InvalidURL(proxy) from exc
-        if proxy_url and not proxy_url.raw_host:  # the connector's request to the proxy: no host
-            raise aiohttp.InvalidURL(proxy_url)
+    if (parsed.raw_user is not None or parsed.raw_password is not None) and "Authorization" in CIMultiDict(
+        request.headers or {}
+    ):
+        raise ValueError("Cannot combine AUTHORIZATION header with AUTH argument or credentials encoded in URL")
+    if proxy_url and not proxy_url.raw_host:  # the connector's request to the proxy: no host
+        raise aiohttp.InvalidURL(proxy_url)
     serialize = getattr(http_writer, "_serialize_headers", None)
     if serialize is not None:  # an aiohttp without it: nothing to mirror
         serialize(f"{str(request.method or 'GET').upper()} / HTTP/1.1", CIMultiDict(request.headers or {}))
-    return str(parsed.raw_path_qs)
+    return Sent(str(parsed.raw_path_qs), request.headers or {})
 
 
-def wsgi_environ(request: Any, target: str) -> dict[str, Any]:
+def wsgi_environ(request: Any, sent: Sent) -> dict[str, Any]:
     """The PEP 3333 environ of an SDK request (``DaraRequest`` or ``TeaRequest``), as the server
-    reads it off the wire; ``target`` is the request target the HTTP layer sends (what
-    :func:`check_sendable` or :func:`check_sendable_async` return: the path and query of the URL
-    the core composed, the endpoint's own path included), read as ``wsgiref`` reads it."""
-    headers = _headers(request)
+    reads it off the wire; ``sent`` is what the HTTP layer sends (what :func:`check_sendable` or
+    :func:`check_sendable_async` return: the path and query of the URL the core composed, the
+    endpoint's own path included, and the headers), read as ``wsgiref`` reads it."""
+    headers = _headers(sent.headers)
     body = _body(request.body)
     method = str(request.method or "GET").upper()
-    path, _, query = origin_form(target).partition("?")
+    path, _, query = origin_form(sent.target).partition("?")
     environ: dict[str, Any] = {
         "REQUEST_METHOD": method,
         "PATH_INFO": unquote(path, "iso-8859-1"),

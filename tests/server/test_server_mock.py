@@ -515,16 +515,17 @@ def _answered(client: SddpClient, runtime: RuntimeOptions, asynchronous: bool) -
 
 
 def _against_server_and_mock(
-    tail: str = "", runtime: RuntimeOptions | None = None, asynchronous: bool = False
+    tail: str = "", runtime: RuntimeOptions | None = None, asynchronous: bool = False, before: str = ""
 ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
     """The same call, signed with the same key, to a TestServer and to the mock at the Sddp
-    endpoint; ``tail`` follows the endpoint in both."""
+    endpoint; ``before`` and ``tail`` surround the endpoint in both."""
     runtime = runtime or RuntimeOptions()
     records = generate("audit", 5, seed=3)
     with TestServer(records, access_key=KEY) as server:
-        real = _answered(SddpClient(server.sdk_config(endpoint=server.endpoint + tail)), runtime, asynchronous)
+        config = server.sdk_config(endpoint=before + server.endpoint + tail)
+        real = _answered(SddpClient(config), runtime, asynchronous)
     with dsc_engine.mock(records, access_keys=[KEY]):
-        config = _config(endpoint=SDDP_ENDPOINT + tail, access_key_id=KEY.id, access_key_secret=KEY.secret)
+        config = _config(endpoint=before + SDDP_ENDPOINT + tail, access_key_id=KEY.id, access_key_secret=KEY.secret)
         mocked = _answered(SddpClient(config), runtime, asynchronous)
     return real, mocked
 
@@ -539,6 +540,16 @@ def test_an_endpoint_with_a_path_reaches_the_mock_as_it_reaches_a_server(tail: s
     assert mocked == real
     if tail not in ("/", "#part"):
         assert real[0] != "answered"
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+def test_credentials_in_the_endpoint_reach_the_mock_as_they_reach_a_server(asynchronous: bool) -> None:
+    # requests turns user:password@ in the URL into HTTP Basic authentication, which replaces
+    # the signature; aiohttp refuses them beside the signature's Authorization header. The mock
+    # answered both as if the endpoint had none.
+    real, mocked = _against_server_and_mock(asynchronous=asynchronous, before="user:secret@")
+    assert mocked == real
+    assert real[0] != "answered"
 
 
 @pytest.mark.parametrize(
