@@ -40,10 +40,12 @@ import contextlib
 import functools
 import importlib
 import inspect
+import os
 import threading
 import time
 import unittest
 from collections.abc import Callable, Iterable, Iterator
+from types import SimpleNamespace
 from typing import Any, Final, Literal, TypeVar, cast
 
 import attrs
@@ -148,13 +150,20 @@ class _Interceptor:
         compose_url = cast(Callable[[Any], str], getattr(core, "compose_url"))
         retry_error = getattr(importlib.import_module(core.__module__), "RetryError")
         certificates = core.__name__ in _ASYNC_CERTIFICATES
+        # what the synchronous send logs the exchange with when asked (DEBUG=sdk)
+        http_debug = cast(Callable[[Any, Any], None] | None, getattr(core, "_do_http_debug", None))
 
         def do_action(request: Any, runtime_option: Any = None) -> Any:
             mock = self.answering(request)
             if mock is None:
                 return send(request, runtime_option)
-            sent = check_sendable(request, compose_url(request), runtime_option, retry_error=retry_error)
-            return mock.answer(request, sent, response)
+            url = compose_url(request)
+            sent = check_sendable(request, url, runtime_option, retry_error=retry_error)
+            answer = mock.answer(request, sent, response)
+            debug = (runtime_option or {}).get("debug") or os.getenv("DEBUG")  # as the core reads it
+            if http_debug is not None and debug and debug.lower() == "sdk":
+                http_debug(SimpleNamespace(url=url, method=str(request.method).upper(), headers=sent.headers), answer)
+            return answer
 
         async def async_do_action(request: Any, runtime_option: Any = None) -> Any:
             mock = self.answering(request)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import logging
 import os
 import re
 import socket
@@ -583,6 +584,32 @@ def test_the_response_headers_the_sdk_hands_back_are_those_of_a_server(asynchron
     assert sorted(mocked) == sorted(real)
     assert mocked["server"] == real["server"]
     assert mocked["date"] == "Tue, 14 Nov 2023 22:13:20 GMT"  # the mock's clock, as HTTP writes dates
+
+
+def test_debug_sdk_logs_the_exchange_under_the_mock_as_with_a_server(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # DEBUG=sdk makes the synchronous send log the request and the response it got (logger
+    # darabonba-core); under the mock nothing was logged, so a user debugging a test saw nothing.
+    monkeypatch.setenv("DEBUG", "sdk")
+    records = generate("audit", 3, seed=3)
+
+    def logged(client: SddpClient) -> list[list[str]]:
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="darabonba-core"):
+            client.describe_audit_logs(DescribeAuditLogsRequest(page_size=2))
+        # each record: its first line (the request or status line), then the header names
+        return [
+            [lines[0].split("?")[0], *sorted(line.split(" : ")[0].lower() for line in lines[1:])]
+            for lines in (record.getMessage().strip().splitlines() for record in caplog.records)
+        ]
+
+    with TestServer(records) as server:
+        real = logged(SddpClient(server.sdk_config()))
+    with dsc_engine.mock(records):
+        mocked = logged(SddpClient(_config(endpoint=SDDP_ENDPOINT, protocol="http")))
+    assert len(real) == 2 and real[1][0] == "< HTTP/1.1 200 OK"
+    assert mocked == real
 
 
 BAD_PROXIES = ["http://:80", "http://[bad", "http://proxy:port", "proxy.example:3128", "::::", " "]
