@@ -57,6 +57,7 @@ from dsc_engine.server.auth import AnyCredentials
 from dsc_engine.server.config import DEFAULT_RATE, AccessKey, ServerConfig, ThrottleConfig, checked_config
 from dsc_engine.server.inprocess import (
     Sent,
+    serve_request,
     call_wsgi,
     check_sendable,
     check_sendable_async,
@@ -162,7 +163,7 @@ class _Interceptor:
             answer = mock.answer(request, sent, response)
             debug = (runtime_option or {}).get("debug") or os.getenv("DEBUG")  # as the core reads it
             if http_debug is not None and debug and debug.lower() == "sdk":
-                http_debug(SimpleNamespace(url=url, method=str(request.method).upper(), headers=sent.headers), answer)
+                http_debug(SimpleNamespace(url=url, method=str(request.method).upper(), headers=sent.prepared), answer)
             return answer
 
         async def async_do_action(request: Any, runtime_option: Any = None) -> Any:
@@ -292,7 +293,7 @@ class EngineMock:
         ``sent`` (its request target and headers, as the HTTP layer puts them on the wire)."""
         if self._app is None:
             raise RuntimeError("the mock has not started")
-        status, reason, headers, body = call_wsgi(self._app, wsgi_environ(request, sent), self._clock())
+        status, reason, headers, body = serve_request(self._app, request, sent, self._clock())
         response = response_class()
         response.status_code = status
         response.status_message = reason

@@ -18,6 +18,7 @@ import ssl
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
+from http import HTTPStatus
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 from urllib.parse import unquote
@@ -26,7 +27,7 @@ from wsgiref.simple_server import software_version
 
 from dsc_engine.api.common import endpoint_product, hostname
 from dsc_engine.api.operations import OPERATIONS
-from dsc_engine.server.host import origin_form
+from dsc_engine.server.host import head_refusal, http_layer_error, origin_form
 
 
 #: Milliseconds the SDK cores wait to connect and to read when the runtime options say nothing
@@ -43,16 +44,21 @@ def _header_text(value: object) -> str:
     return str(value)
 
 
-def _headers(headers: Mapping[Any, Any] | None) -> dict[str, str]:
-    return {str(k).lower(): _header_text(v) for k, v in (headers or {}).items() if v is not None}
+def _headers(headers: Mapping[Any, Any] | Iterable[tuple[Any, Any]] | None) -> dict[str, str]:
+    """Header names (lower case) and values as a server reads them (a repeated name: the last)."""
+    items = headers.items() if isinstance(headers, Mapping) else headers or ()
+    return {str(k).lower(): _header_text(v) for k, v in items if v is not None}
 
 
 class Sent(NamedTuple):
     """What the HTTP layer puts on the wire for an SDK request: the request target (the path
-    and query of its request line) and the headers."""
+    and query of its request line) and the header fields, in the order written; ``prepared``
+    are the headers of the request it was handed (``requests``' prepared request), without
+    those the layer below adds as it writes."""
 
     target: str
-    headers: Mapping[Any, Any]
+    headers: list[tuple[str, Any]]
+    prepared: Mapping[str, Any]
 
 
 def routing(request: Any) -> tuple[str, str | None, str | None]:
@@ -155,7 +161,10 @@ def check_sendable(
     for value in (request.headers or {}).values():
         if isinstance(value, str):
             value.encode("latin-1")
-    return Sent(str(prepared.path_url), prepared.headers)
+    headers = list(prepared.headers.items())
+    if "Accept-Encoding" not in prepared.headers:  # what http.client's putrequest writes first
+        headers.insert(0, ("Accept-Encoding", "identity"))
+    return Sent(str(prepared.path_url), headers, prepared.headers)
 
 
 def check_sendable_async(
@@ -218,7 +227,24 @@ def check_sendable_async(
     serialize = getattr(http_writer, "_serialize_headers", None)
     if serialize is not None:  # an aiohttp without it: nothing to mirror
         serialize(f"{str(request.method or 'GET').upper()} / HTTP/1.1", CIMultiDict(request.headers or {}))
-    return Sent(str(parsed.raw_path_qs), request.headers or {})
+    return Sent(str(parsed.raw_path_qs), _aiohttp_headers(request), request.headers or {})
+
+
+def _aiohttp_headers(request: Any) -> list[tuple[str, Any]]:
+    """The header fields aiohttp writes for an SDK request: the request's, then those it adds
+    when they are missing (its defaults, the body's length, a POST's content type)."""
+    import aiohttp
+    from multidict import CIMultiDict
+
+    given: CIMultiDict[Any] = CIMultiDict(request.headers or {})
+    headers = list(given.items())
+    added: dict[str, str] = dict(getattr(aiohttp.ClientRequest, "DEFAULT_HEADERS", {}))
+    added["User-Agent"] = aiohttp.http.SERVER_SOFTWARE
+    added["Content-Length"] = str(len(_body(request.body)))  # the core always sends a body, b"" at least
+    if str(request.method or "GET").upper() in ("POST", "PUT", "PATCH"):
+        added["Content-Type"] = "application/octet-stream"
+    headers.extend((name, value) for name, value in added.items() if name not in given)
+    return headers
 
 
 def wsgi_environ(request: Any, sent: Sent) -> dict[str, Any]:
@@ -253,6 +279,35 @@ def wsgi_environ(request: Any, sent: Sent) -> dict[str, Any]:
     return environ
 
 
+def serve_request(
+    app: Callable[..., Iterable[bytes]], request: Any, sent: Sent, now: float | None = None
+) -> tuple[int, str, dict[str, str], bytes]:
+    """The server's answer to an SDK request the HTTP layer sends as ``sent``: what its HTTP
+    layer answers to a head it does not read (``host.head_refusal``: a request line or header
+    line too long, too many header fields), else the application's (:func:`call_wsgi`)."""
+    method = str(request.method or "GET").upper()
+    fields = (
+        str(name).encode("utf-8") + b": " + (bytes(value) if isinstance(value, bytes | bytearray) else str(value).encode("utf-8"))
+        for name, value in sent.headers
+        if value is not None
+    )
+    refusal = head_refusal(f"{method} {sent.target} HTTP/1.1".encode("utf-8"), fields)
+    if refusal is None:
+        return call_wsgi(app, wsgi_environ(request, sent), now)
+    status, headers, body = http_layer_error(refusal[0], refusal[1], _headers(sent.headers).get("host", ""), method)
+    return status, HTTPStatus(status).phrase, _served(headers, now), body
+
+
+def _served(headers: Iterable[tuple[str, str]], now: float | None) -> dict[str, str]:
+    """Lower-case answer headers, with those the server's HTTP layer adds to every answer that
+    does not set them: ``Date`` (at ``now``, epoch seconds; the time of the call if ``None``)
+    and ``Server``."""
+    answered = {name.lower(): value for name, value in headers}
+    answered.setdefault("date", format_date_time(time.time() if now is None else now))
+    answered.setdefault("server", software_version)
+    return answered
+
+
 def call_wsgi(
     app: Callable[..., Iterable[bytes]], environ: dict[str, Any], now: float | None = None
 ) -> tuple[int, str, dict[str, str], bytes]:
@@ -268,10 +323,7 @@ def call_wsgi(
     body = b"".join(app(environ, start_response))
     status, headers = started[-1]
     code, _, reason = status.partition(" ")
-    answered = {name.lower(): value for name, value in headers}
-    answered.setdefault("date", format_date_time(time.time() if now is None else now))
-    answered.setdefault("server", software_version)
-    return int(code), reason, answered, body
+    return int(code), reason, _served(headers, now), body
 
 
 # -- which requests are the engine's ------------------------------------------------------------

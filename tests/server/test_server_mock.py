@@ -612,6 +612,41 @@ def test_debug_sdk_logs_the_exchange_under_the_mock_as_with_a_server(
     assert mocked == real
 
 
+HEADS_REFUSED = {  # a head the server's HTTP layer refuses before the application reads it
+    "a request line above 64 KiB": ({"user_name": "x" * 70_000}, {}),
+    "more than 100 header fields": ({}, {f"x-field-{i}": "1" for i in range(100)}),
+    "a header line above 64 KiB": ({}, {"x-big": "y" * 70_000}),
+    "a head above 256 KiB": ({}, {f"x-big-{i}": "y" * 60_000 for i in range(5)}),
+}
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize("case", list(HEADS_REFUSED))
+def test_a_head_the_servers_http_layer_refuses_is_refused_by_the_mock_alike(case: str, asynchronous: bool) -> None:
+    # The server's HTTP layer answers RequestURITooLong or RequestHeaderFieldsTooLarge before the
+    # application runs; the mock handed such requests to the application, which answered them.
+    fields, headers = HEADS_REFUSED[case]
+    runtime = RuntimeOptions(extends_parameters=ExtendsParameters(headers=headers))
+    request = DescribeAuditLogsRequest(**fields)
+
+    def refused(client: SddpClient) -> tuple[str, int, str, dict[str, Any]]:
+        with pytest.raises(TeaException) as caught:
+            if asynchronous:
+                asyncio.run(client.describe_audit_logs_with_options_async(request, runtime))
+            else:
+                client.describe_audit_logs_with_options(request, runtime)
+        data = caught.value.data
+        return caught.value.code, data["statusCode"], data["Message"], _without_echoes(data)
+
+    with TestServer([], access_key=KEY) as server:
+        real = refused(SddpClient(server.sdk_config()))
+    with dsc_engine.mock([], access_keys=[KEY]):
+        mocked = refused(SddpClient(_config(endpoint=SDDP_ENDPOINT, access_key_id=KEY.id, access_key_secret=KEY.secret)))
+    assert real[0] in ("RequestURITooLong", "RequestHeaderFieldsTooLarge")
+    assert mocked[:3] == real[:3]
+    assert mocked[3].keys() == real[3].keys()
+
+
 BAD_PROXIES = ["http://:80", "http://[bad", "http://proxy:port", "proxy.example:3128", "::::", " "]
 
 
