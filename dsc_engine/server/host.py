@@ -79,8 +79,9 @@ _FOLDED_OR_NUL = re.compile(r"[\r\n\x00]")
 #: The most header fields a request may have (431 beyond). ``http.server`` reads the limit from
 #: ``http.client._MAXHEADERS``, a process-wide setting that other libraries change
 #: (clickhouse-connect, the ClickHouse backend's driver, sets it to 10,000 when imported), so the
-#: handler checks its own.
-MAX_HEADERS = 100
+#: handler checks its own. ``http.client`` counts the blank line that ends the head among its 100
+#: lines: 99 fields is its limit, and so the handler's, whatever the setting.
+MAX_HEADERS = 99
 
 
 #: The longest header line ``http.client`` reads (``_MAXLINE``; a longer one is refused).

@@ -614,7 +614,7 @@ def test_debug_sdk_logs_the_exchange_under_the_mock_as_with_a_server(
 
 HEADS_REFUSED = {  # a head the server's HTTP layer refuses before the application reads it
     "a request line above 64 KiB": ({"user_name": "x" * 70_000}, {}),
-    "more than 100 header fields": ({}, {f"x-field-{i}": "1" for i in range(100)}),
+    "too many header fields": ({}, {f"x-field-{i}": "1" for i in range(100)}),
     "a header line above 64 KiB": ({}, {"x-big": "y" * 70_000}),
     "a head above 256 KiB": ({}, {f"x-big-{i}": "y" * 60_000 for i in range(5)}),
 }
