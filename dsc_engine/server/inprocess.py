@@ -141,7 +141,10 @@ def check_sendable(
             raise InvalidSchema(f"No connection adapters were found for {url!r}")
         adapter = HTTPAdapter()
         try:  # the adapter's send up to the connection (a pool: nothing connects yet)
-            pool = adapter.get_connection_with_tls_context(prepared, verify, proxies=proxies, cert=option.get("cert"))
+            if hasattr(adapter, "get_connection_with_tls_context"):
+                pool = adapter.get_connection_with_tls_context(prepared, verify, proxies=proxies, cert=option.get("cert"))
+            else:  # requests before 2.32
+                pool = adapter.get_connection(url, proxies)
         except LocationValueError as exc:
             raise InvalidURL(exc, request=prepared) from None
         adapter.cert_verify(pool, url, verify, option.get("cert"))
