@@ -40,10 +40,12 @@ import contextlib
 import functools
 import importlib
 import inspect
+import os
 import threading
 import time
 import unittest
 from collections.abc import Callable, Iterable, Iterator
+from types import SimpleNamespace
 from typing import Any, Final, Literal, TypeVar, cast
 
 import attrs
@@ -54,6 +56,8 @@ from dsc_engine.server.app import Application
 from dsc_engine.server.auth import AnyCredentials
 from dsc_engine.server.config import DEFAULT_RATE, AccessKey, ServerConfig, ThrottleConfig, checked_config
 from dsc_engine.server.inprocess import (
+    Sent,
+    serve_request,
     call_wsgi,
     check_sendable,
     check_sendable_async,
@@ -147,20 +151,27 @@ class _Interceptor:
         compose_url = cast(Callable[[Any], str], getattr(core, "compose_url"))
         retry_error = getattr(importlib.import_module(core.__module__), "RetryError")
         certificates = core.__name__ in _ASYNC_CERTIFICATES
+        # what the synchronous send logs the exchange with when asked (DEBUG=sdk)
+        http_debug = cast(Callable[[Any, Any], None] | None, getattr(core, "_do_http_debug", None))
 
         def do_action(request: Any, runtime_option: Any = None) -> Any:
             mock = self.answering(request)
             if mock is None:
                 return send(request, runtime_option)
-            check_sendable(request, compose_url(request), runtime_option, retry_error=retry_error)
-            return mock.answer(request, response)
+            url = compose_url(request)
+            sent = check_sendable(request, url, runtime_option, retry_error=retry_error)
+            answer = mock.answer(request, sent, response)
+            debug = (runtime_option or {}).get("debug") or os.getenv("DEBUG")  # as the core reads it
+            if http_debug is not None and debug and debug.lower() == "sdk":
+                http_debug(SimpleNamespace(url=url, method=str(request.method).upper(), headers=sent.prepared), answer)
+            return answer
 
         async def async_do_action(request: Any, runtime_option: Any = None) -> Any:
             mock = self.answering(request)
             if mock is None:
                 return await send_async(request, runtime_option)
-            check_sendable_async(request, compose_url(request), runtime_option, certificates=certificates)
-            return mock.answer(request, response)
+            sent = check_sendable_async(request, compose_url(request), runtime_option, certificates=certificates)
+            return mock.answer(request, sent, response)
 
         for name, replacement in (("do_action", do_action), ("async_do_action", async_do_action)):
             self._saved.append((core, name, core.__dict__[name]))
@@ -277,11 +288,12 @@ class EngineMock:
         app = self._application(engine, asked)  # a rate that is none: ServerConfigError, nothing changed
         self.config, self._app = asked, app
 
-    def answer(self, request: Any, response_class: type) -> Any:
-        """The SDK response (an instance of ``response_class``) to an SDK request."""
+    def answer(self, request: Any, sent: Sent, response_class: type) -> Any:
+        """The SDK response (an instance of ``response_class``) to an SDK request, sent as
+        ``sent`` (its request target and headers, as the HTTP layer puts them on the wire)."""
         if self._app is None:
             raise RuntimeError("the mock has not started")
-        status, reason, headers, body = call_wsgi(self._app, wsgi_environ(request))
+        status, reason, headers, body = serve_request(self._app, request, sent, self._clock())
         response = response_class()
         response.status_code = status
         response.status_message = reason

@@ -44,7 +44,7 @@ RequestEntityTooLarge                          413   body above ``limits.max_bod
 RequestURITooLong                              414   query string above ``limits.max_query_bytes``
                                                      (or a request line above 64 KiB)
 UnsupportedMediaType                           415   a body that is not form-encoded
-RequestHeaderFieldsTooLarge                    431   more than 100 headers, or one above 64 KiB
+RequestHeaderFieldsTooLarge                    431   more than 99 header fields, or one above 64 KiB
 InternalError                                  500   anything unexpected (logged, never shown)
 Throttling                                     503   ``limits.max_nonces`` nonces remembered,
                                                      none expired yet: retry later

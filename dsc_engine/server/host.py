@@ -31,7 +31,7 @@ import socket
 import socketserver
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from typing import IO, TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
@@ -42,7 +42,7 @@ from dsc_engine.api.errors import new_request_id
 from dsc_engine.api.spec import SDDP
 from dsc_engine.errors import RequestRejected
 from dsc_engine.server.app import ALLOW, CONTENT_TYPE, Application, WsgiApp
-from dsc_engine.server.arrivals import Arrival, Gatherer, bytes_after_head
+from dsc_engine.server.arrivals import MAX_HEAD_BYTES, Arrival, Gatherer, bytes_after_head
 from dsc_engine.server.config import DEFAULT_REQUEST_TIMEOUT, Limits
 from dsc_engine.server.departures import Sender
 from dsc_engine.server.errors import to_api_error
@@ -88,8 +88,67 @@ _FOLDED_OR_NUL = re.compile(r"[\r\n\x00]")
 #: The most header fields a request may have (431 beyond). ``http.server`` reads the limit from
 #: ``http.client._MAXHEADERS``, a process-wide setting that other libraries change
 #: (clickhouse-connect, the ClickHouse backend's driver, sets it to 10,000 when imported), so the
-#: handler checks its own.
-MAX_HEADERS = 100
+#: handler checks its own. ``http.client`` counts the blank line that ends the head among its 100
+#: lines: 99 fields is its limit, and so the handler's, whatever the setting.
+MAX_HEADERS = 99
+
+
+#: The longest header line ``http.client`` reads (``_MAXLINE``; a longer one is refused).
+MAX_HEADER_LINE = 65536
+
+
+def head_refusal(request_line: bytes, fields: Iterable[bytes]) -> tuple[HTTPStatus, str | None] | None:
+    """What the HTTP layer answers, before the application runs, to a request head of
+    ``request_line`` and header ``fields`` (each line as sent, without its line end), as
+    :class:`_Handler` reads one: ``(status, message)`` for :meth:`_Handler.send_error`, or
+    ``None`` for a head it reads. A request line above :data:`MAX_REQUEST_LINE`, a header line
+    above :data:`MAX_HEADER_LINE`, more than :data:`MAX_HEADERS` fields, or a head past
+    ``arrivals.MAX_HEAD_BYTES``, whichever is read first."""
+    read = len(request_line) + 2
+    if read > MAX_REQUEST_LINE:
+        return HTTPStatus.REQUEST_URI_TOO_LONG, None
+    for count, field in enumerate(fields, start=1):
+        line = len(field) + 2
+        if read + min(line, MAX_HEADER_LINE + 1) > MAX_HEAD_BYTES:
+            return HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Headers too long"
+        if line > MAX_HEADER_LINE:
+            return HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Line too long"
+        if count > MAX_HEADERS:
+            return HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Too many headers"
+        read += line
+    if read + 2 > MAX_HEAD_BYTES:
+        return HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Headers too long"
+    return None
+
+
+def http_layer_error(
+    code: int, message: str | None, host: str, method: str = ""
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """``(status, headers, body)`` of the HTTP layer's own answer with ``code`` (an
+    :class:`HTTPStatus` it sends), in the service's JSON error shape; ``host`` is the request's
+    ``Host``, ``method`` its method (a HEAD is answered without a body)."""
+    status = HTTPStatus(code)
+    service_code = HTTP_LAYER_CODES.get(status)
+    if service_code is None:
+        log.warning("the HTTP layer refused a request with %d; answering InvalidParameter", code)
+        service_code = "InvalidParameter"
+    request_id = new_request_id()
+    error = to_api_error(
+        RequestRejected(service_code, f"{status.phrase}: {message or status.description}"),
+        product=SDDP,
+        request_id=request_id,
+        host=host,
+    )
+    payload = json.dumps(error.body).encode("utf-8")
+    headers = [
+        ("Content-Type", CONTENT_TYPE),
+        ("Content-Length", str(len(payload))),
+        ("x-acs-request-id", request_id),
+    ]
+    if error.http_status == HTTPStatus.METHOD_NOT_ALLOWED:
+        headers.append(("Allow", ALLOW))
+    headers.append(("Connection", "close"))
+    return error.http_status, headers, b"" if method == "HEAD" else payload
 
 
 def origin_form(target: str) -> str:
@@ -373,37 +432,21 @@ class _Handler(WSGIRequestHandler):
         return environ
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        """Errors of the HTTP layer itself, in the service's JSON error shape."""
-        status = HTTPStatus(code)
-        service_code = HTTP_LAYER_CODES.get(status)
-        if service_code is None:
-            log.warning("the HTTP layer refused a request with %d; answering InvalidParameter", code)
-            service_code = "InvalidParameter"
-        request_id = new_request_id()
-        error = to_api_error(
-            RequestRejected(service_code, f"{status.phrase}: {message or status.description}"),
-            product=SDDP,
-            request_id=request_id,
-            host=header_text(self.headers.get("Host", "localhost")) if getattr(self, "headers", None) else "localhost",
-        )
-        code = error.http_status
-        payload = json.dumps(error.body).encode("utf-8")
+        """Errors of the HTTP layer itself, in the service's JSON error shape (``http_layer_error``)."""
+        host = header_text(self.headers.get("Host", "localhost")) if getattr(self, "headers", None) else "localhost"
+        # the command is unset when the request line itself is refused (HTTP/2.0 and later)
+        method = self.command or next(iter(getattr(self, "requestline", "").split()), "")
+        status, headers, payload = http_layer_error(code, message, host, method)
         # A malformed request line leaves the version at HTTP/0.9, which would drop the status
         # line and headers; answer such a client as HTTP/1.0 so it still gets a full response.
         if self.request_version == "HTTP/0.9":
             self.request_version = "HTTP/1.0"
         self.close_connection = True
-        self.send_response(code, HTTPStatus(code).phrase)
-        self.send_header("Content-Type", CONTENT_TYPE)
-        self.send_header("Content-Length", str(len(payload)))
-        self.send_header("x-acs-request-id", request_id)
-        if code == HTTPStatus.METHOD_NOT_ALLOWED:
-            self.send_header("Allow", ALLOW)
-        self.send_header("Connection", "close")
+        self.send_response(status, HTTPStatus(status).phrase)
+        for name, value in headers:
+            self.send_header(name, value)
         self.end_headers()
-        # the command is unset when the request line itself is refused (HTTP/2.0 and later)
-        method = self.command or next(iter(getattr(self, "requestline", "").split()), "")
-        if method != "HEAD":
+        if payload:
             self.wfile.write(payload)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib signature)

@@ -18,7 +18,7 @@ from dsc_engine.server import signing
 from dsc_engine.server.app import CONTENT_TYPE, make_app
 from dsc_engine.server.client import PreparedRequest, SignedClient, utc_timestamp
 from dsc_engine.server.config import AccessKey, Limits, ServerConfig, ThrottleConfig
-from dsc_engine.server.host import RunningServer
+from dsc_engine.server.host import MAX_HEADERS, RunningServer
 
 KEY = AccessKey(id="LTAIhttp", secret="http-secret")
 SCHEMES = pytest.mark.parametrize("scheme", ["v3", "v2"])
@@ -633,13 +633,32 @@ def test_the_header_limit_holds_when_another_library_raises_http_clients(
     server: RunningServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """clickhouse-connect (the ClickHouse backend's driver) sets ``http.client._MAXHEADERS`` to
-    10,000 for the whole process when imported; the server keeps its own limit of 100."""
+    10,000 for the whole process when imported; the server keeps its own limit."""
     import http.client
 
     monkeypatch.setattr(http.client, "_MAXHEADERS", 10_000)
     request = b"GET / HTTP/1.1\r\n" + b"".join(b"X-H%d: 1\r\n" % i for i in range(101)) + b"\r\n"
     status, _, body = raw(server, request)
     assert (status, body["Code"]) == (431, "RequestHeaderFieldsTooLarge")
+
+
+@pytest.mark.parametrize("raised", [False, True], ids=["http.client's limit", "raised by another library"])
+def test_the_header_limit_is_the_same_whatever_http_client_allows(
+    server: RunningServer, monkeypatch: pytest.MonkeyPatch, raised: bool
+) -> None:
+    """``http.client`` counts the blank line ending the head among its 100 lines, so 100 fields
+    were refused, unless another library had raised its limit: then 100 passed."""
+    import http.client
+
+    if raised:
+        monkeypatch.setattr(http.client, "_MAXHEADERS", 10_000)
+
+    def status(fields: int) -> int:
+        head = b"GET / HTTP/1.1\r\n" + b"".join(b"X-H%d: 1\r\n" % i for i in range(fields)) + b"\r\n"
+        return raw(server, head)[0]
+
+    assert status(MAX_HEADERS) != 431
+    assert status(MAX_HEADERS + 1) == 431
 
 
 DMS = "ListSensitiveDataAuditLog"

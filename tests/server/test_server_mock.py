@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import logging
 import os
 import re
 import socket
@@ -494,6 +495,186 @@ def test_a_header_aiohttp_refuses_fails_in_the_mock_as_in_production(value: obje
         real = outcome(SddpClient(server.sdk_config()))
     with dsc_engine.mock([]):
         assert outcome(SddpClient(_config(endpoint=SDDP_ENDPOINT))) == real
+
+
+# -- what the server would see -------------------------------------------------------------------
+
+
+def _answered(client: SddpClient, runtime: RuntimeOptions, asynchronous: bool) -> tuple[Any, ...]:
+    """What a call came to: the SDK's error (type, code, inner error) or the page answered."""
+    request = DescribeAuditLogsRequest(page_size=2, current_page=2)
+    try:
+        if asynchronous:
+            response = asyncio.run(client.describe_audit_logs_with_options_async(request, runtime))
+        else:
+            response = client.describe_audit_logs_with_options(request, runtime)
+    except TeaException as exc:
+        inner = getattr(exc, "inner_exception", None)
+        return type(exc), exc.code, type(inner), str(inner) if inner is not None else None
+    body = response.body
+    return "answered", response.status_code, body.total_count, body.current_page, body.page_size
+
+
+def _against_server_and_mock(
+    tail: str = "", runtime: RuntimeOptions | None = None, asynchronous: bool = False, before: str = ""
+) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """The same call, signed with the same key, to a TestServer and to the mock at the Sddp
+    endpoint; ``before`` and ``tail`` surround the endpoint in both."""
+    runtime = runtime or RuntimeOptions()
+    records = generate("audit", 5, seed=3)
+    with TestServer(records, access_key=KEY) as server:
+        config = server.sdk_config(endpoint=before + server.endpoint + tail)
+        real = _answered(SddpClient(config), runtime, asynchronous)
+    with dsc_engine.mock(records, access_keys=[KEY]):
+        config = _config(endpoint=before + SDDP_ENDPOINT + tail, access_key_id=KEY.id, access_key_secret=KEY.secret)
+        mocked = _answered(SddpClient(config), runtime, asynchronous)
+    return real, mocked
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize("tail", ["/", "/api", "/api/", "/a%20b", "/a?b=c", "?b=c", "#part"])
+def test_an_endpoint_with_a_path_reaches_the_mock_as_it_reaches_a_server(tail: str, asynchronous: bool) -> None:
+    # The SDK's core puts the endpoint before the request's pathname in the URL it sends
+    # (compose_url): "host/api" is a request for /api/, which the service does not serve. The
+    # mock answered it as a request for /, so code with such an endpoint passed its tests.
+    real, mocked = _against_server_and_mock(tail, asynchronous=asynchronous)
+    assert mocked == real
+    if tail not in ("/", "#part"):
+        assert real[0] != "answered"
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+def test_credentials_in_the_endpoint_reach_the_mock_as_they_reach_a_server(asynchronous: bool) -> None:
+    # requests turns user:password@ in the URL into HTTP Basic authentication, which replaces
+    # the signature; aiohttp refuses them beside the signature's Authorization header. The mock
+    # answered both as if the endpoint had none.
+    real, mocked = _against_server_and_mock(asynchronous=asynchronous, before="user:secret@")
+    assert mocked == real
+    assert real[0] != "answered"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"x-trace-id": b"abc"}, {"x-acs-trace": b"\xe6\x8a\xa5"}, {"x-acs-action": b"DescribeConfigs"}],
+)
+def test_a_bytes_header_value_reaches_the_mock_as_it_reaches_a_server(headers: dict[str, bytes]) -> None:
+    # requests sends a header value given as bytes as those bytes. The mock handed the server
+    # its repr ("b'abc'"), which no signature matches.
+    runtime = RuntimeOptions(extends_parameters=ExtendsParameters(headers=headers))
+    real, mocked = _against_server_and_mock(runtime=runtime)
+    assert mocked == real
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+def test_the_response_headers_the_sdk_hands_back_are_those_of_a_server(asynchronous: bool) -> None:
+    # The server's HTTP layer adds Date and Server to every answer (code reads response.headers,
+    # a Date to measure clock skew, say); the mock's responses had neither.
+    records = generate("audit", 3, seed=3)
+    request = DescribeAuditLogsRequest(page_size=2)
+
+    def headers(client: SddpClient) -> dict[str, str]:
+        if asynchronous:
+            return dict(asyncio.run(client.describe_audit_logs_async(request)).headers)
+        return dict(client.describe_audit_logs(request).headers)
+
+    with TestServer(records) as server:
+        real = headers(SddpClient(server.sdk_config()))
+    with dsc_engine.mock(records, clock=lambda: 1_700_000_000.0):
+        mocked = headers(SddpClient(_config(endpoint=SDDP_ENDPOINT)))
+    assert sorted(mocked) == sorted(real)
+    assert mocked["server"] == real["server"]
+    assert mocked["date"] == "Tue, 14 Nov 2023 22:13:20 GMT"  # the mock's clock, as HTTP writes dates
+
+
+def test_debug_sdk_logs_the_exchange_under_the_mock_as_with_a_server(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # DEBUG=sdk makes the synchronous send log the request and the response it got (logger
+    # darabonba-core); under the mock nothing was logged, so a user debugging a test saw nothing.
+    monkeypatch.setenv("DEBUG", "sdk")
+    records = generate("audit", 3, seed=3)
+
+    def logged(client: SddpClient) -> list[list[str]]:
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="darabonba-core"):
+            client.describe_audit_logs(DescribeAuditLogsRequest(page_size=2))
+        # each record: its first line (the request or status line), then the header names
+        return [
+            [lines[0].split("?")[0], *sorted(line.split(" : ")[0].lower() for line in lines[1:])]
+            for lines in (record.getMessage().strip().splitlines() for record in caplog.records)
+        ]
+
+    with TestServer(records) as server:
+        real = logged(SddpClient(server.sdk_config()))
+    with dsc_engine.mock(records):
+        mocked = logged(SddpClient(_config(endpoint=SDDP_ENDPOINT, protocol="http")))
+    assert len(real) == 2 and real[1][0] == "< HTTP/1.1 200 OK"
+    assert mocked == real
+
+
+HEADS_REFUSED = {  # a head the server's HTTP layer refuses before the application reads it
+    "a request line above 64 KiB": ({"user_name": "x" * 70_000}, {}),
+    "too many header fields": ({}, {f"x-field-{i}": "1" for i in range(100)}),
+    "a header line above 64 KiB": ({}, {"x-big": "y" * 70_000}),
+    "a head above 256 KiB": ({}, {f"x-big-{i}": "y" * 60_000 for i in range(5)}),
+}
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize("case", list(HEADS_REFUSED))
+def test_a_head_the_servers_http_layer_refuses_is_refused_by_the_mock_alike(case: str, asynchronous: bool) -> None:
+    # The server's HTTP layer answers RequestURITooLong or RequestHeaderFieldsTooLarge before the
+    # application runs; the mock handed such requests to the application, which answered them.
+    fields, headers = HEADS_REFUSED[case]
+    runtime = RuntimeOptions(extends_parameters=ExtendsParameters(headers=headers))
+    request = DescribeAuditLogsRequest(**fields)
+
+    def refused(client: SddpClient) -> tuple[str, int, str, dict[str, Any]]:
+        with pytest.raises(TeaException) as caught:
+            if asynchronous:
+                asyncio.run(client.describe_audit_logs_with_options_async(request, runtime))
+            else:
+                client.describe_audit_logs_with_options(request, runtime)
+        data = caught.value.data
+        return caught.value.code, data["statusCode"], data["Message"], _without_echoes(data)
+
+    with TestServer([], access_key=KEY) as server:
+        real = refused(SddpClient(server.sdk_config()))
+    with dsc_engine.mock([], access_keys=[KEY]):
+        mocked = refused(SddpClient(_config(endpoint=SDDP_ENDPOINT, access_key_id=KEY.id, access_key_secret=KEY.secret)))
+    assert real[0] in ("RequestURITooLong", "RequestHeaderFieldsTooLarge")
+    assert mocked[:3] == real[:3]
+    assert mocked[3].keys() == real[3].keys()
+
+
+BAD_PROXIES = ["http://:80", "http://[bad", "http://proxy:port", "proxy.example:3128", "::::", " "]
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize("protocol", ["http", "https"])
+@pytest.mark.parametrize("given", ["environment", "runtime"])
+@pytest.mark.parametrize("proxy", BAD_PROXIES)
+def test_a_proxy_the_http_layer_cannot_parse_fails_in_the_mock_as_in_production(
+    proxy: str, given: str, protocol: str, asynchronous: bool, no_network: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The SDK hands the proxy of the runtime options, or else of HTTP_PROXY/HTTPS_PROXY, to its
+    # HTTP layer, which parses it before it connects: one it cannot parse fails the call. The mock
+    # answered such calls, so a misconfigured proxy was found only in production.
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    runtime = RuntimeOptions()
+    if given == "environment":
+        monkeypatch.setenv(f"{protocol.upper()}_PROXY", proxy)
+    else:
+        setattr(runtime, f"{protocol}_proxy", proxy)
+    client = SddpClient(_config(endpoint=SDDP_ENDPOINT, protocol=protocol))
+    real = _answered(client, runtime, asynchronous)
+    with dsc_engine.mock([]):
+        mocked = _answered(client, runtime, asynchronous)
+    if "a socket was used" in str(real):  # a proxy it takes: the mock answers before any proxy
+        assert mocked[0] == "answered"
+    else:
+        assert mocked == real
 
 
 UNSENDABLE = {  # (Config fields, runtime options): the HTTP layer refuses them before any socket
