@@ -303,11 +303,12 @@ def serve_request(
 
 def _served(headers: Iterable[tuple[str, str]], now: float | None) -> dict[str, str]:
     """Lower-case answer headers, with those the server's HTTP layer adds to every answer that
-    does not set them: ``Date`` (at ``now``, epoch seconds; the time of the call if ``None``)
-    and ``Server``."""
+    does not set them: ``Date`` (at ``now``, epoch seconds; the time of the call if ``None``),
+    ``Server``, and ``Connection: close`` (the host answers one request per connection)."""
     answered = {name.lower(): value for name, value in headers}
     answered.setdefault("date", format_date_time(time.time() if now is None else now))
     answered.setdefault("server", software_version)
+    answered.setdefault("connection", "close")
     return answered
 
 
@@ -315,8 +316,8 @@ def call_wsgi(
     app: Callable[..., Iterable[bytes]], environ: dict[str, Any], now: float | None = None
 ) -> tuple[int, str, dict[str, str], bytes]:
     """``(status, reason, lower-case headers, body)`` of ``app``'s answer to ``environ``, with the
-    headers the server's HTTP layer (``wsgiref``) adds to every answer the application does not
-    set: ``Date`` (at ``now``, epoch seconds; the time of the call if ``None``) and ``Server``."""
+    headers the server's HTTP layer adds to every answer the application does not set
+    (:func:`_served`)."""
     started: list[tuple[str, list[tuple[str, str]]]] = []
 
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: object = None) -> Any:
