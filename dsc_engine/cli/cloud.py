@@ -118,6 +118,9 @@ def cmd_pull(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         bar.finish()
         if checkpoint.exists():
             err.write(f"dsc-engine pull: {checkpoint} keeps what is done; run the same command again to resume\n")
+        else:  # stopped within its first slice: a checkpoint is written once a slice is done
+            err.write("dsc-engine pull: stopped before its first time slice was done, so there is nothing to resume;"
+                      " the same command starts over\n")
         raise
     finally:
         bar.finish()

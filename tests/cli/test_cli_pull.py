@@ -120,6 +120,22 @@ def test_cli_pull_interrupted_says_how_to_resume_and_resumes(
     assert code == 0 and "(resumed)" in text and "30 records" in text
 
 
+def test_cli_pull_interrupted_within_its_first_slice_says_it_starts_over(
+    keyed: TestServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No slice done, no checkpoint: Ctrl-C said only "interrupted", where the docs promise how
+    to resume; it says the same command starts over."""
+
+    def killed(self: SdkUpstream, operation: Any, params: Any) -> dict[str, Any]:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(SdkUpstream, "call", killed)
+    out = tmp_path / "a.jsonl"
+    code, _, err = _pull(keyed, out, "audit")
+    assert code == 130 and not default_checkpoint(out).exists()
+    assert "nothing to resume; the same command starts over" in err
+
+
 def test_cli_pull_refuses_a_checkpoint_of_another_pull_with_status_2(keyed: TestServer, tmp_path: Path) -> None:
     out = tmp_path / "a.jsonl"
     default_checkpoint(out).write_text(json.dumps({
