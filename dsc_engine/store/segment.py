@@ -55,6 +55,10 @@ def _descending_key(time: Any) -> Callable[[Any], Any]:
     return _LATEST.__sub__ if isinstance(time, dt.datetime) else operator.neg
 
 
+#: The rows from which a segment makes its record reader when it is made (see ``Segment._record``).
+_READER_AT_ONCE = 4096
+
+
 class Segment:
     """Rows ``0..n-1`` in contract order; ``columns[attr]`` holds one attribute of every row."""
 
@@ -64,7 +68,12 @@ class Segment:
         self.seq = seq
         self.columns = columns
         self._time = self._getter(schema.time_attr)
-        self._record: Callable[[int], Record] | None = None  # made on the first read (record)
+        #: a segment of a load or an open has its reader at once, so that its first page does not
+        #: pay for making it (compiling its class's reader, once a process: 0.5-2 ms); a small one,
+        #: an insert's that a merge soon replaces, makes it on its first read (:meth:`record`)
+        self._record: Callable[[int], Record] | None = (
+            record_reader(schema, columns) if self.n >= _READER_AT_ONCE else None
+        )
         self._ident = self._getter(schema.tie_attr) if schema.tie_attr else None
         self._indexes: dict[tuple[IndexKind, str], Any] = {}
         self._row_catalog: Any = None
@@ -223,7 +232,7 @@ class Segment:
     def record(self, row: int) -> Record:
         """Rebuild the record of ``row`` (only the records of a page are ever rebuilt)."""
         reader = self._record
-        if reader is None:  # a segment made by an insert or a merge may never be read: see record_reader
+        if reader is None:  # a small segment's, made on its first read (see _READER_AT_ONCE)
             reader = self._record = record_reader(self.schema, self.columns)
         return reader(row)
 
