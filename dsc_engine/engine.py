@@ -36,7 +36,7 @@ from dsc_engine.wire.codec import from_wire
 
 
 #: The options ``Engine.load`` passes on to the importer with a path (``load_into``'s keywords).
-PATH_OPTIONS = ("strict", "rejects_path", "progress", "keep_duplicates", "kinds")
+PATH_OPTIONS = ("strict", "rejects_path", "progress", "keep_duplicates", "kinds", "csv_zone")
 
 
 class Engine:

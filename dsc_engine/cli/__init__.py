@@ -202,6 +202,7 @@ def _run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             return int(args.func(args, out=out, err=err))
         _quiet_driver_logs()
         args.format = Format(args.format or Format.TABLE.value)
+        args.tz_given = args.tz is not None  # also the zone of CSV times written without one
         args.tz = times.UTC if args.tz is None else args.tz
         code = int(args.func(args, out, err))
         out.flush()  # a reader gone away shows here, not in the interpreter's flush at exit

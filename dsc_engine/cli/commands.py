@@ -155,7 +155,7 @@ def _import(
     try:
         return imports.load_into(
             engine, files, kind=args.data_kind, strict=args.strict, rejects_path=rejects, progress=progress,
-            keep_duplicates=args.keep_duplicates, kinds=kinds,
+            keep_duplicates=args.keep_duplicates, kinds=kinds, csv_zone=args.tz if args.tz_given else None,
         )
     finally:
         progress.finish()

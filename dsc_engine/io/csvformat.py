@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import collections
 import csv
+import datetime as dt
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import IO, Any
@@ -38,7 +39,8 @@ from dsc_engine.io.candidates import REQUIRED, Candidate, clip, detect_kind
 from dsc_engine.models import RecordKind
 from dsc_engine.wire.catalog import FIELDS, nearest
 from dsc_engine.wire.codec import wire_keys
-from dsc_engine.wire.types import FieldType
+from dsc_engine.wire import times
+from dsc_engine.wire.types import EpochMillis, FieldType
 
 #: The first characters that make a spreadsheet read a cell as a formula (CSV injection).
 FORMULA_STARTS = frozenset("=+-@\t\r")
@@ -50,9 +52,14 @@ def column_types(kind: RecordKind) -> Mapping[str, FieldType]:
     return {key: FIELDS[kind][key].type for key in wire_keys(kind)}
 
 
-def from_cell(field_type: FieldType, text: str) -> Any:
+def from_cell(field_type: FieldType, text: str, zone: dt.tzinfo | None = None) -> Any:
     """The JSON value of one non-empty cell (its field type converts it; a text cell loses its
-    formula guard); ``ValueError`` says why it cannot be read."""
+    formula guard); ``ValueError`` says why it cannot be read. With ``zone``, an Sddp time
+    written without its zone is read in it (without, such a cell names no instant, and is refused)."""
+    if zone is not None and isinstance(field_type, EpochMillis):
+        local = times.zoneless_cell_ms(text, zone)
+        if local is not None:
+            return local
     value = field_type.from_cell(text)
     return unguard(value) if isinstance(value, str) else value
 
@@ -120,9 +127,11 @@ def unguard(text: str) -> str:
 
 
 def read_rows(
-    path: str, raw_lines: Iterator[bytes | sources.LongLine], kind: RecordKind | None
+    path: str, raw_lines: Iterator[bytes | sources.LongLine], kind: RecordKind | None,
+    zone: dt.tzinfo | None = None,
 ) -> Iterator[Candidate]:
-    """The candidate records of a CSV file's lines: the header, then one per row, in file order.
+    """The candidate records of a CSV file's lines: the header, then one per row, in file order;
+    ``zone``: the zone of Sddp times written without one (:func:`from_cell`).
 
     A row with a line that is not UTF-8 or longer than the line limit, with the wrong number of
     cells or an unconvertible cell is a candidate with an error; a bad header, a quoted cell
@@ -235,7 +244,7 @@ def read_rows(
             yield Candidate(path, start, "", row=row,
                             error=f"row has {len(row)} cells but the header has {len(header)} columns{cut}")
         else:
-            candidate = _record(path, start, header, row, types, kind)
+            candidate = _record(path, start, header, row, types, kind, zone)
             if cut and candidate.error:
                 candidate.error += cut
             yield candidate
@@ -344,13 +353,14 @@ def _record(
     row: list[str],
     types: Mapping[str, FieldType],
     kind: RecordKind,
+    zone: dt.tzinfo | None,
 ) -> Candidate:
     data: dict[str, Any] = {}
     for column, cell in zip(header, row):
         if cell == "":
             continue
         try:
-            data[column] = from_cell(types[column], cell)
+            data[column] = from_cell(types[column], cell, zone)
         except ValueError as exc:
             return Candidate(path, line, "", row=row, error=f"column {column}: {exc}")
     return Candidate(path, line, "", data=data, kinds=(kind,), row=row)

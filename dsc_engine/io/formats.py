@@ -25,6 +25,7 @@ Formats (after gunzipping and dropping a UTF-8 byte order mark):
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 from collections.abc import Iterator, Mapping
@@ -44,11 +45,13 @@ from dsc_engine.wire.codec import LineDecoder
 def read_file(
     path: Path, kind: RecordKind | None = None, progress: sources.ProgressFn | None = None,
     *, fast: bool = False, decoders: Mapping[RecordKind, LineDecoder] | None = None,
+    csv_zone: dt.tzinfo | None = None,
 ) -> Iterator[Candidate | Decoded]:
     """Every candidate record of one file, in file order (see the module docstring). With
     ``fast``, JSON Lines records that the typed fast path reads come as :class:`Decoded`
     batches instead (what they hold is exactly what the candidates would have decoded to), read
-    by ``decoders`` (the caller's, say narrowed ones) or new ones."""
+    by ``decoders`` (the caller's, say narrowed ones) or new ones. ``csv_zone``: the zone of a
+    CSV file's Sddp times written without one (none: such a time is refused)."""
     name = str(path)
     parts = sources.chunks(path, progress)
     blank = _Blank()  # whitespace before the first chunk with content (its lines count)
@@ -91,7 +94,7 @@ def read_file(
         else:
             yield from jsonstream.read_values(name, stream, kind)
     else:
-        yield from csvformat.read_rows(name, sources.lines(stream), kind)
+        yield from csvformat.read_rows(name, sources.lines(stream), kind, csv_zone)
 
 
 def _content_start(head: bytes) -> int:

@@ -39,6 +39,7 @@ checksums are still verified, and their records counted from its directory).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -54,6 +55,7 @@ from dsc_engine.io.stores import HasStores, Stores, gc_paused, loading, wanted_k
 from dsc_engine.store.store import Store
 from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
+from dsc_engine.wire import times
 
 Source = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
 
@@ -68,6 +70,7 @@ def load_into(
     progress: sources.ProgressFn | None = None,
     keep_duplicates: bool = False,
     kinds: str | RecordKind | Iterable[str | RecordKind] | None = None,
+    csv_zone: dt.tzinfo | str | None = None,
 ) -> ImportReport:
     """Import every record of ``source`` into ``engine.store(kind)`` for each kind found.
 
@@ -75,12 +78,15 @@ def load_into(
     ``kinds`` loads only records of those kinds (the others are counted, see the module docstring);
     ``progress`` is called with the raw bytes consumed as files are read. See the module docstring
     for lenient and strict mode, and for duplicates (``keep_duplicates`` loads every file and
-    every audit and DMS log, identical or not). A source naming no file raises
+    every audit and DMS log, identical or not). ``csv_zone`` (a zone or its name, as ``--tz``
+    takes it) is the zone of CSV Sddp times written without one, which are otherwise refused
+    (``docs/formats.md``, "CSV"). A source naming no file raises
     :class:`ImportFailure` in both;
     a ``rejects_path`` that is one of the sources, or cannot be written, raises
     :class:`OutputError` before any file is opened.
     """
     forced = None if kind is None else RecordKind.parse(kind)
+    zone = times.parse_zone(csv_zone) if isinstance(csv_zone, str) else csv_zone
     wanted = wanted_kinds(kinds)
     files = sources.expand(source)
     sources.refuse_overwrite(rejects_path, files, "the rejects file")
@@ -89,7 +95,7 @@ def load_into(
     try:
         with loading(engine), gc_paused():  # what is held is read, then added to: one load at a time
             loader = Loader(engine, strict, rejects_file, keep_duplicates, wanted)
-            _load_files(loader, files, forced, progress)
+            _load_files(loader, files, forced, progress, zone)
     finally:
         if rejects_file is not None:
             rejects_file.close()
@@ -102,7 +108,8 @@ def load_into(
 
 
 def _load_files(
-    loader: Loader, files: list[Path], forced: RecordKind | None, progress: sources.ProgressFn | None
+    loader: Loader, files: list[Path], forced: RecordKind | None, progress: sources.ProgressFn | None,
+    csv_zone: dt.tzinfo | None,
 ) -> None:
     strict = loader.strict
     same_files = None if loader.identical is None else duplicates.SameFiles(files)
@@ -121,7 +128,8 @@ def _load_files(
             else:
                 # the typed decoder refuses a lone surrogate: such a line takes the precise path,
                 # which loads it into memory and rejects it for a database (it cannot store one)
-                for item in formats.read_file(path, forced, progress, fast=True, decoders=loader.decoders):
+                for item in formats.read_file(path, forced, progress, fast=True, decoders=loader.decoders,
+                                              csv_zone=csv_zone):
                     if type(item) is jsonlines.Decoded:
                         loader.take_decoded(item)
                     else:

@@ -188,11 +188,25 @@ def cell_time_ms(text: str) -> int:
         if text[:4].isdigit() and text[4:5] == "-":
             raise ValueError(
                 f"a time in an epoch-millisecond column needs its zone: {text!r} names no instant;"
-                " write it as yyyy-MM-dd HH:mm:ss[.fff]+hh:mm (or Z), or as UNIX milliseconds"
+                " write it as yyyy-MM-dd HH:mm:ss[.fff]+hh:mm (or Z), or as UNIX milliseconds, or give"
+                " the zone such times are in (--tz ZONE; load(..., csv_zone=ZONE))"
             )
         raise ValueError(f"cannot read {text[:60]!r} as UNIX milliseconds (digits) or a time with its zone")
     try:
         return time_ms(text)
+    except TimeLiteralError as exc:
+        raise ValueError(exc.reason) from None
+
+
+def zoneless_cell_ms(text: str, zone: dt.tzinfo) -> int | None:
+    """The UNIX milliseconds of a readable time cell written without a zone
+    (``yyyy-MM-dd HH:mm:ss[.fff]``), read in ``zone`` as a filter's time is (:func:`time_ms`);
+    ``None`` for any other cell (:func:`cell_time_ms` reads those); ``ValueError`` says why a
+    zone-less time cannot be read."""
+    if not _LOCAL.fullmatch(text):
+        return None
+    try:
+        return time_ms(text, zone)
     except TimeLiteralError as exc:
         raise ValueError(exc.reason) from None
 

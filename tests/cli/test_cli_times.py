@@ -97,3 +97,20 @@ def test_cli_export_csv_with_readable_times_reimports_exactly(tmp_path):
 def test_cli_export_times_iso_applies_only_to_csv():
     code, out, err = run("export", "audit", "--to", "jsonl", "--times", "iso")
     assert (code, out) == (2, "") and "--times" in err
+
+
+def test_cli_tz_is_the_zone_of_csv_times_written_without_one(tmp_path):
+    """``--tz`` was taken by ``load`` and did nothing there: a CSV time written in local time
+    (``2026-10-01 10:00:00``) stayed refused. It is now read in the ``--tz`` zone, by every command
+    that reads --data files; without --tz such a time is refused as naming no instant."""
+    import json
+
+    path = tmp_path / "local.csv"
+    path.write_text("CreationTime,UserName,RuleId\n2026-10-01 10:00:00,a,1\n2026-10-01 11:00:00+08:00,b,1\n",
+                    encoding="utf-8")
+    code, out, _ = run("--format", "json", "--tz", "+08:00", "load", str(path))
+    assert code == 0 and json.loads(out)["loaded"]["audit_log"] == 2
+    code, out, _ = run("--format", "json", "load", str(path))
+    assert code == 3 and json.loads(out)["loaded"]["audit_log"] == 1
+    code, out, _ = run("--format", "json", "query", "audit", "--data", str(path), "--tz", "Asia/Shanghai")
+    assert code == 0 and [i["CreationTime"] for i in json.loads(out)["Items"]] == [1790823600000, 1790820000000]

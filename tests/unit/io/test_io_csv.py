@@ -213,6 +213,31 @@ def test_csv_epoch_ms_column_reads_a_time_with_its_zone_exactly(tmp_path, cell, 
 
 
 @pytest.mark.parametrize(
+    ("zone", "cell", "ms"),
+    [
+        ("Asia/Shanghai", "2026-10-01 10:00:00", 1790820000000),
+        ("+08:00", "2026-10-01T10:00:00.123", 1790820000123),
+        ("UTC", "2026-10-01 02:00:00", 1790820000000),
+        # a time that says its zone, or milliseconds, is read as before
+        ("Asia/Shanghai", "2026-10-01 02:00:00Z", 1790820000000),
+        ("Asia/Shanghai", "1790820000123", 1790820000123),
+        # a wall-clock time a daylight-saving change repeats is the first of the two (EDT), as in a filter
+        ("America/New_York", "2026-11-01 01:30:00", 1793511000000),
+    ],
+)
+def test_csv_epoch_ms_column_reads_a_time_without_a_zone_in_the_zone_given(tmp_path, zone, cell, ms):
+    """A CSV written by hand or by a tool in local time (``2026-10-01 10:00:00``) names no instant
+    alone; given the zone it was written in (``csv_zone``, the CLI's ``--tz``), it loads, read as a
+    filter reads such a time. Without it, such a cell is refused (below)."""
+    path = tmp_path / "times.csv"
+    path.write_text(f"CreationTime,UserName\n{cell},u\n", encoding="utf-8")
+    target, report = _load(path, csv_zone=zone)
+    assert report.ok and [r.creation_time for r in _loaded(target)] == [ms]
+    _, refused = _load(path)
+    assert refused.ok is (not cell[:4].isdigit() or "Z" in cell or cell.isdigit())
+
+
+@pytest.mark.parametrize(
     ("cell", "reason"),
     [
         ("2026-10-01 10:00:00", "a time in an epoch-millisecond column needs its zone"),
