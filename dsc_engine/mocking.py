@@ -50,20 +50,17 @@ from typing import Any, Final, Literal, TypeVar, cast
 
 import attrs
 
-from dsc_engine.api.common import endpoint_product
 from dsc_engine.engine import Engine
 from dsc_engine.server.app import Application
 from dsc_engine.server.auth import AnyCredentials
 from dsc_engine.server.config import DEFAULT_RATE, AccessKey, ServerConfig, ThrottleConfig, checked_config
 from dsc_engine.server.inprocess import (
     Sent,
-    serve_request,
-    call_wsgi,
     check_sendable,
     check_sendable_async,
     intercepts,
     routing,
-    wsgi_environ,
+    serve_request,
 )
 from dsc_engine.testdata import UNCHANGED, Data, Serving, Unchanged, kept, serving
 
@@ -463,11 +460,8 @@ __all__ = [
     "INSTALL_HINT",
     "UNTHROTTLED",
     "EngineMock",
-    "call_wsgi",
     "check_sendable",
     "check_sendable_async",
-    "endpoint_product",
     "intercepts",
     "mock",
-    "wsgi_environ",
 ]

@@ -32,6 +32,8 @@ MAX_DEPARTING = 1_000
 #: Unsent bytes held at most, all answers together (the newest answer is kept, even alone above it).
 MAX_DEPARTING_BYTES = 256 * 1024 * 1024
 _WRITE = 256 * 1024
+#: The deadline of an answer when there is no socket timeout.
+_NEVER = float("inf")
 #: ``SO_LINGER`` on, 0 seconds: closing resets the connection.
 _RESET = struct.pack("ii", 1, 0)
 
@@ -40,7 +42,7 @@ _RESET = struct.pack("ii", 1, 0)
 class _Departure:
     sock: socket.socket
     address: object
-    data: bytes
+    data: bytes | bytearray
     idle_deadline: float
     sent: int = 0
     #: the client sent bytes after its request that were not read (a pipelined request): the
@@ -72,11 +74,11 @@ class Sender:
         self._thread = threading.Thread(target=self._run, name="dsc-engine-departures", daemon=True)
         self._thread.start()
 
-    def add(self, sock: socket.socket, address: object, data: bytes, *, unread: bool = False) -> bool:
+    def add(self, sock: socket.socket, address: object, data: bytes | bytearray, *, unread: bool = False) -> bool:
         """Write ``data`` to ``sock`` from this thread, then close it (``unread``: the client has
         sent bytes that were not read, so wait for it to close first); ``False`` (and nothing
         taken) once the sender is closed: the caller writes it itself."""
-        idle = time.monotonic() + self._idle if self._idle is not None else float("inf")
+        idle = time.monotonic() + self._idle if self._idle is not None else _NEVER
         with self._lock:
             if self._closed:
                 return False
@@ -119,19 +121,25 @@ class Sender:
                     self._expire(selector, time.monotonic())
                     with self._changed:
                         self._changed.notify_all()
+            except Exception:  # the last resort: a fault here must not leave answers taken and never written
+                log.exception("the thread writing answers failed; each request's thread writes its own from now on")
             finally:
-                with self._lock:
+                with self._changed:  # closed: add() refuses, and the request threads write their answers
+                    self._closed = True
                     left = [*self._departing.values(), *self._incoming]
                     self._departing.clear()
                     self._incoming.clear()
+                    self._changed.notify_all()
                 for departure in left:
                     departure.sock.close()
 
     def _timeout(self) -> float | None:
-        if not self._departing:
+        """Seconds until the soonest deadline of an answer being written; ``None`` (wait for a
+        wake-up) when none has one (no socket timeout: a client may read as slowly as it likes)."""
+        deadlines = [d.idle_deadline for d in self._departing.values() if d.idle_deadline != _NEVER]
+        if not deadlines:
             return None
-        soonest = min(d.idle_deadline for d in self._departing.values())
-        return max(0.0, soonest - time.monotonic())
+        return max(0.0, min(deadlines) - time.monotonic())
 
     def _drain_wake(self) -> None:
         try:
@@ -148,12 +156,21 @@ class Sender:
         for departure in incoming:
             departure.sock.setblocking(False)
             selector.register(departure.sock, selectors.EVENT_READ | selectors.EVENT_WRITE, departure)
-        while len(self._departing) > 1 and (
-            len(self._departing) > MAX_DEPARTING or sum(d.left for d in self._departing.values()) > MAX_DEPARTING_BYTES
-        ):
-            oldest = next(iter(self._departing.values()))
-            log.info("too many answers are being written; dropping the one handed over longest ago")
-            self._end(selector, oldest, sent=False)
+        while len(self._departing) > max(1, MAX_DEPARTING):
+            self._drop(selector, next(iter(self._departing.values())))
+        unsent = sum(d.left for d in self._departing.values())
+        # past the bytes held, the oldest answers with bytes left are dropped (one written whole and
+        # waiting for its client to close frees none), the newest kept even alone above the limit
+        for departure in list(self._departing.values())[:-1]:
+            if unsent <= MAX_DEPARTING_BYTES:
+                break
+            if departure.left:
+                unsent -= departure.left
+                self._drop(selector, departure)
+
+    def _drop(self, selector: selectors.BaseSelector, departure: _Departure) -> None:
+        log.info("too many answers are being written; dropping the one handed over longest ago")
+        self._end(selector, departure, sent=False)
 
     def _ready(self, selector: selectors.BaseSelector, departure: _Departure) -> None:
         """Read what the client sent (and drop it), then write what it can take."""

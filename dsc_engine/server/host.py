@@ -249,7 +249,7 @@ class _ResponseWriter(io.BufferedIOBase):
     def send_pending(self) -> None:
         """Write what is pending from this thread (bounded by the socket timeout)."""
         self._sock.settimeout(self._idle)
-        data, self.pending = bytes(self.pending), bytearray()
+        data, self.pending = self.pending, bytearray()
         try:
             self._sock.sendall(data)
         except TimeoutError as exc:  # wsgiref lets a client that hangs up go quietly, not this
@@ -316,7 +316,7 @@ class _Handler(WSGIRequestHandler):
             if not unread:
                 return
         server: ThreadingWsgiServer = self.server  # type: ignore[assignment]
-        data = bytes(self._writer.pending)
+        data = self._writer.pending  # handed over as it is (no copy): this thread writes no more of it
         if isinstance(self.request, Arrival) and server.send_later(self.request, data, unread=unread):
             self.request.departed = True
             return
@@ -496,7 +496,7 @@ class ThreadingWsgiServer(socketserver.ThreadingMixIn, WSGIServer):
         )
         self._departures = Sender(idle=socket_timeout)
 
-    def send_later(self, arrival: Arrival, data: bytes, *, unread: bool = False) -> bool:
+    def send_later(self, arrival: Arrival, data: bytes | bytearray, *, unread: bool = False) -> bool:
         """Have the rest of an answer written by the :class:`Sender`, which then closes the
         connection (once its client has, if it sent bytes that were not read: ``unread``);
         ``False`` once the server is stopping (the caller writes it)."""

@@ -546,3 +546,66 @@ def test_host_takes_its_limits_from_the_application_config(engine: Engine, monke
     with RunningServer(make_app(engine, config)) as running, Held(running, 5, monkeypatch):
         time.sleep(0.5)
         assert connection_threads() - before == 2
+
+
+def _tcp_pair() -> tuple[socket.socket, socket.socket]:
+    """A connection over loopback TCP: (the server's end, the client's), the client's receive
+    buffer small so that an answer waits in the sender."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        client = socket.socket()
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        client.connect(listener.getsockname())
+        server, _ = listener.accept()
+    return server, client
+
+
+def _read_all(sock: socket.socket) -> bytes:
+    sock.settimeout(20)
+    parts = []
+    while chunk := sock.recv(1 << 20):
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def test_the_sender_writes_whole_answers_when_there_is_no_socket_timeout() -> None:
+    """Without a socket timeout no answer has a deadline: the sender waited ``select(inf)``, which
+    raises, so its thread died, cut the answer it held short and took later ones never written."""
+    sender = departures.Sender(idle=None)
+    payload = bytes(range(256)) * (16 << 12)  # 16 MiB: more than the socket buffers hold
+    try:
+        for _ in range(2):
+            ours, theirs = socket.socketpair()
+            with theirs:
+                assert sender.add(ours, "peer", payload)
+                assert _read_all(theirs) == payload
+    finally:
+        sender.close(grace=1)
+
+
+def test_past_the_bytes_held_an_answer_written_whole_is_not_the_one_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An answer written whole and waiting for its client to close (it sent bytes that were not
+    read) frees no bytes: dropping it to make room reset its connection and could cut its end off.
+    The oldest answer with bytes left is dropped instead."""
+    monkeypatch.setattr(departures, "MAX_DEPARTING_BYTES", 1 << 20)
+    sender = departures.Sender(idle=30)
+    lingering, lingering_client = _tcp_pair()  # (a reset shows over TCP, not over a socketpair)
+    lingering_client.sendall(b"GET / HTTP/1.1\r\n\r\n")  # a pipelined request: left unread
+    waiting = [_tcp_pair() for _ in range(2)]
+    try:
+        answer = bytes(range(256)) * 2048  # 512 KiB: handed whole to the kernel, most of it unread by the client
+        assert sender.add(lingering, "first", answer, unread=True)
+        time.sleep(0.3)  # written whole, its end sent: waiting for its client to close
+        for ours, _ in waiting:
+            assert sender.add(ours, "slow", b"x" * (4 << 20))  # clients that read nothing
+            time.sleep(0.3)
+        assert _read_all(lingering_client) == answer  # the whole answer, then its end: no reset
+        try:  # the oldest with bytes left was dropped: reset, or cut short
+            received = len(_read_all(waiting[0][1]))
+        except ConnectionResetError:
+            received = 0
+        assert received < 4 << 20
+    finally:
+        sender.close()
+        lingering_client.close()
+        for _, theirs in waiting:
+            theirs.close()
