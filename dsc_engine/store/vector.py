@@ -27,7 +27,7 @@ import itertools
 import math
 import operator
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, overload
 
 import attrs
@@ -38,7 +38,7 @@ from dsc_engine.query.plan import fields_read, or_group, single_field
 from dsc_engine.store.columns import ABSENT_INT, ENTRY_PREFIX
 from dsc_engine.store.indexes import RowSeq
 from dsc_engine.store.segment import Segment
-from dsc_engine.wire.catalog import FIELDS, NESTED
+from dsc_engine.wire.catalog import FIELDS, NESTED, FieldSpec
 from dsc_engine.wire.types import Storage
 
 RowFilter = Callable[[RowSeq], RowSeq]
@@ -119,21 +119,30 @@ def codes_filter(segment: Segment, conjuncts: Sequence[ast.Node], rows: int) -> 
     if combos > rows or combos * _leaves(node) > _COMBO_TESTS:
         return None
     tables = [schema.tables[attr].values[:size] for attr, size in zip(attrs_read, sizes)]
-    catalog = FIELDS[schema.kind]
-    getters = {name: attrs.evolve(catalog[name], get=operator.itemgetter(i)) for i, name in enumerate(names)}
-    test = compile_over(node, getters, {})
+    test = _tuple_test(FIELDS[schema.kind], names, node)
     codes = itertools.product(*map(range, sizes))
     contains = frozenset(itertools.compress(codes, map(test, itertools.product(*tables)))).__contains__
     columns = [segment.columns[attr] for attr in attrs_read]
 
     def apply(rows: RowSeq) -> RowSeq:
-        if isinstance(rows, range) and rows.step == 1:
-            per_row: list[Iterable[Any]] = [column[rows.start : rows.stop] for column in columns]
-        else:
-            per_row = [map(column.__getitem__, rows) for column in columns]
-        return array("i", itertools.compress(rows, map(contains, zip(*per_row))))
+        per_row = zip(*(_values_at(column, rows) for column in columns))
+        return array("i", itertools.compress(rows, map(contains, per_row)))
 
     return apply
+
+
+def _tuple_test(catalog: Mapping[str, FieldSpec], names: Sequence[str], node: ast.Node) -> Callable[[Any], bool]:
+    """``node`` as a test of a tuple holding the values of the fields ``names``, in that order:
+    how a condition on several fields of few values is decided once per combination of them."""
+    getters = {name: attrs.evolve(catalog[name], get=operator.itemgetter(i)) for i, name in enumerate(names)}
+    return compile_over(node, getters, {})
+
+
+def _values_at(column: Any, rows: RowSeq) -> Iterable[Any]:
+    """The values of ``column`` at ``rows``: a slice for a run of rows, else one lookup each (in C)."""
+    if isinstance(rows, range) and rows.step == 1:
+        return column[rows.start : rows.stop]  # type: ignore[no-any-return]
+    return map(column.__getitem__, rows)
 
 
 def _leaves(node: ast.Node) -> int:
@@ -193,19 +202,13 @@ def _entries_filter(segment: Segment, node: ast.AnyEntry) -> RowFilter | None:
     entries = segment.columns[schema.entries_attr]
     if None in entries:  # no load stores it (a record without entries holds ``()``)
         return None
-    catalog = NESTED[schema.kind][node.field]
-    getters = {name: attrs.evolve(catalog[name], get=operator.itemgetter(i)) for i, name in enumerate(names)}
-    test = compile_over(node.condition, getters, {})
+    test = _tuple_test(NESTED[schema.kind][node.field], names, node.condition)
     # every value an entry of this version holds is in its table, as read now
     disjoint = frozenset(filter(test, itertools.product(*tables))).isdisjoint
     key = operator.attrgetter(*(schema.entry_attr_of[name] for name in names))
 
     def apply(rows: RowSeq) -> RowSeq:
-        if isinstance(rows, range) and rows.step == 1:
-            per_row: Iterable[Any] = entries[rows.start : rows.stop]
-        else:
-            per_row = map(entries.__getitem__, rows)
-        keys = map(map, itertools.repeat(key), per_row)
+        keys = map(map, itertools.repeat(key), _values_at(entries, rows))
         return array("i", itertools.compress(rows, map(operator.not_, map(disjoint, keys))))
 
     return apply
@@ -299,11 +302,7 @@ def _over(column: Any, selector: Selector) -> RowFilter:
     """Keep the rows whose column values ``selector`` says true."""
 
     def apply(rows: RowSeq) -> RowSeq:
-        if isinstance(rows, range) and rows.step == 1:
-            values: Iterable[Any] = column[rows.start : rows.stop]
-        else:
-            values = map(column.__getitem__, rows)
-        return array("i", itertools.compress(rows, selector(values)))
+        return array("i", itertools.compress(rows, selector(_values_at(column, rows))))
 
     return apply
 
