@@ -647,6 +647,37 @@ def test_a_head_the_servers_http_layer_refuses_is_refused_by_the_mock_alike(case
     assert mocked[3].keys() == real[3].keys()
 
 
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+def test_the_mock_refuses_from_the_same_number_of_header_fields_as_the_server(asynchronous: bool) -> None:
+    """The count of fields includes those the HTTP layer adds as it writes the request (its own
+    differ between the sync and async layers): a mock off by a few would pass a test sending 100
+    fields, so each count around the server's limit is compared."""
+
+    def refused(client: SddpClient, extra: int) -> bool:
+        headers = {f"x-field-{i}": "1" for i in range(extra)}
+        runtime = RuntimeOptions(extends_parameters=ExtendsParameters(headers=headers))
+        request = DescribeAuditLogsRequest(page_size=1)
+        try:
+            if asynchronous:
+                asyncio.run(client.describe_audit_logs_with_options_async(request, runtime))
+            else:
+                client.describe_audit_logs_with_options(request, runtime)
+        except TeaException as exc:
+            assert exc.code == "RequestHeaderFieldsTooLarge"
+            return True
+        return False
+
+    counts = range(80, 96)
+    with TestServer([], access_key=KEY) as server:
+        client = SddpClient(server.sdk_config())
+        real = [refused(client, extra) for extra in counts]
+    with dsc_engine.mock([], access_keys=[KEY]):
+        client = SddpClient(_config(endpoint=SDDP_ENDPOINT, access_key_id=KEY.id, access_key_secret=KEY.secret))
+        mocked = [refused(client, extra) for extra in counts]
+    assert not real[0] and real[-1]  # the limit lies among these counts
+    assert mocked == real
+
+
 BAD_PROXIES = ["http://:80", "http://[bad", "http://proxy:port", "proxy.example:3128", "::::", " "]
 
 
