@@ -19,8 +19,11 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import attrs
+
+from dsc_engine.server.loop import SelectorLoop
 
 log = logging.getLogger("dsc_engine.server")
 
@@ -119,7 +122,7 @@ def awaits_continue(data: bytes | bytearray) -> bool:
     return len(line) == 3 and line[2] == b"HTTP/1.1" and _EXPECT_CONTINUE.search(data, 0, end.start()) is not None
 
 
-class Gatherer:
+class Gatherer(SelectorLoop):
     """The thread that reads requests as they arrive and hands each on once it is whole.
 
     ``dispatch(arrival)`` is called from this thread for each request in arrival order, whenever
@@ -148,12 +151,8 @@ class Gatherer:
         self._incoming: collections.deque[Arrival] = collections.deque()
         self._waiting: dict[int, Arrival] = {}  # by file number, oldest first
         self._ready: collections.deque[Arrival] = collections.deque()
-        self._closing = threading.Event()
-        self._wake_read, self._wake_write = socket.socketpair()
-        self._wake_read.setblocking(False)
-        self._wake_write.setblocking(False)
-        self._thread = threading.Thread(target=self._run, name="dsc-engine-arrivals", daemon=True)
-        self._thread.start()
+        super().__init__("dsc-engine-arrivals")
+        self.start()
 
     def add(self, sock: socket.socket, address: object) -> None:
         """Watch a newly accepted connection (called from the accepting thread)."""
@@ -161,55 +160,33 @@ class Gatherer:
         idle = now + self._idle if self._idle is not None else float("inf")
         with self._lock:
             self._incoming.append(Arrival(sock, address, now + self._request_timeout, idle))
-        self._wake()
+        self.wake()
 
     def slot_freed(self) -> None:
         """A connection's thread finished: a waiting whole request may take its slot."""
-        self._wake()
+        self.wake()
 
     def close(self) -> None:
         """Stop the thread and close every connection not handed on."""
-        self._closing.set()
-        self._wake()
-        self._thread.join()
-        self._wake_read.close()
-        self._wake_write.close()
+        self.stop()
 
-    def _wake(self) -> None:
-        try:
-            self._wake_write.send(b"\0")
-        except (BlockingIOError, OSError):  # already woken (buffer full), or closed at shutdown
-            pass
+    def ready(self, selector: selectors.BaseSelector, data: Any) -> None:
+        self._receive(selector, data)
 
-    def _run(self) -> None:
-        with selectors.DefaultSelector() as selector:
-            selector.register(self._wake_read, selectors.EVENT_READ)
-            try:
-                while not self._closing.is_set():
-                    for key, _ in selector.select(self._timeout()):
-                        if key.fileobj is self._wake_read:
-                            self._drain_wake()
-                        else:
-                            self._receive(selector, key.data)
-                    self._admit(selector)
-                    self._expire(selector, time.monotonic())
-                    self._hand_on()
-            finally:
-                for arrival in [*self._waiting.values(), *self._ready, *self._incoming]:
-                    arrival.close()
+    def round(self, selector: selectors.BaseSelector) -> None:
+        self._admit(selector)
+        self._expire(selector, time.monotonic())
+        self._hand_on()
 
-    def _timeout(self) -> float | None:
+    def ended(self) -> None:
+        for arrival in [*self._waiting.values(), *self._ready, *self._incoming]:
+            arrival.close()
+
+    def timeout(self) -> float | None:
         if not self._waiting:
             return None
         soonest = min(min(a.deadline, a.idle_deadline) for a in self._waiting.values())
         return max(0.0, soonest - time.monotonic())
-
-    def _drain_wake(self) -> None:
-        try:
-            while self._wake_read.recv(4096):
-                pass
-        except BlockingIOError:
-            pass
 
     def _admit(self, selector: selectors.BaseSelector) -> None:
         with self._lock:

@@ -22,8 +22,11 @@ import socket
 import struct
 import threading
 import time
+from typing import Any
 
 import attrs
+
+from dsc_engine.server.loop import SelectorLoop
 
 log = logging.getLogger("dsc_engine.server")
 
@@ -56,7 +59,7 @@ class _Departure:
         return len(self.data) - self.sent
 
 
-class Sender:
+class Sender(SelectorLoop):
     """The thread writing the rest of answers handed to it (:meth:`add`), then closing their
     connections (``shutdown(SHUT_WR)`` first, as ``socketserver`` does)."""
 
@@ -67,12 +70,8 @@ class Sender:
         self._incoming: collections.deque[_Departure] = collections.deque()
         self._departing: dict[int, _Departure] = {}  # by file number, oldest first
         self._closed = False
-        self._stopping = threading.Event()
-        self._wake_read, self._wake_write = socket.socketpair()
-        self._wake_read.setblocking(False)
-        self._wake_write.setblocking(False)
-        self._thread = threading.Thread(target=self._run, name="dsc-engine-departures", daemon=True)
-        self._thread.start()
+        super().__init__("dsc-engine-departures")
+        self.start()
 
     def add(self, sock: socket.socket, address: object, data: bytes | bytearray, *, unread: bool = False) -> bool:
         """Write ``data`` to ``sock`` from this thread, then close it (``unread``: the client has
@@ -83,7 +82,7 @@ class Sender:
             if self._closed:
                 return False
             self._incoming.append(_Departure(sock, address, data, idle, unread=unread))
-        self._wake()
+        self.wake()
         return True
 
     def close(self, grace: float = 0.0) -> None:
@@ -95,58 +94,37 @@ class Sender:
             self._changed.wait_for(
                 lambda: not self._incoming and all(d.lingering for d in self._departing.values()), grace
             )
-        self._stopping.set()
-        self._wake()
-        self._thread.join()
-        self._wake_read.close()
-        self._wake_write.close()
+        self.stop()
 
-    def _wake(self) -> None:
-        try:
-            self._wake_write.send(b"\0")
-        except (BlockingIOError, OSError):  # already woken (buffer full), or closed at shutdown
-            pass
+    def ready(self, selector: selectors.BaseSelector, data: Any) -> None:
+        if data.sock.fileno() in self._departing:  # not ended this round
+            self._ready(selector, data)
 
-    def _run(self) -> None:
-        with selectors.DefaultSelector() as selector:
-            selector.register(self._wake_read, selectors.EVENT_READ)
-            try:
-                while not self._stopping.is_set():
-                    for key, _ in selector.select(self._timeout()):
-                        if key.fileobj is self._wake_read:
-                            self._drain_wake()
-                        elif key.data.sock.fileno() in self._departing:  # not ended this round
-                            self._ready(selector, key.data)
-                    self._admit(selector)
-                    self._expire(selector, time.monotonic())
-                    with self._changed:
-                        self._changed.notify_all()
-            except Exception:  # the last resort: a fault here must not leave answers taken and never written
-                log.exception("the thread writing answers failed; each request's thread writes its own from now on")
-            finally:
-                with self._changed:  # closed: add() refuses, and the request threads write their answers
-                    self._closed = True
-                    left = [*self._departing.values(), *self._incoming]
-                    self._departing.clear()
-                    self._incoming.clear()
-                    self._changed.notify_all()
-                for departure in left:
-                    departure.sock.close()
+    def round(self, selector: selectors.BaseSelector) -> None:
+        self._admit(selector)
+        self._expire(selector, time.monotonic())
+        with self._changed:
+            self._changed.notify_all()
 
-    def _timeout(self) -> float | None:
+    def ended(self) -> None:
+        """Closed (also when the thread failed): :meth:`add` refuses, and the request threads
+        write their answers themselves."""
+        with self._changed:
+            self._closed = True
+            left = [*self._departing.values(), *self._incoming]
+            self._departing.clear()
+            self._incoming.clear()
+            self._changed.notify_all()
+        for departure in left:
+            departure.sock.close()
+
+    def timeout(self) -> float | None:
         """Seconds until the soonest deadline of an answer being written; ``None`` (wait for a
         wake-up) when none has one (no socket timeout: a client may read as slowly as it likes)."""
         deadlines = [d.idle_deadline for d in self._departing.values() if d.idle_deadline != _NEVER]
         if not deadlines:
             return None
         return max(0.0, min(deadlines) - time.monotonic())
-
-    def _drain_wake(self) -> None:
-        try:
-            while self._wake_read.recv(4096):
-                pass
-        except BlockingIOError:
-            pass
 
     def _admit(self, selector: selectors.BaseSelector) -> None:
         with self._lock:  # moved at once, so close() never sees an answer in neither place

@@ -19,7 +19,6 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
-from types import SimpleNamespace
 from typing import Any, NamedTuple
 from urllib.parse import unquote
 from wsgiref.handlers import format_date_time
