@@ -93,7 +93,10 @@ def _data_files(args: argparse.Namespace, *outputs: tuple[str | None, str]) -> l
     return files
 
 
-def _engine(args: argparse.Namespace, err: IO[str], files: list[Path], kind: RecordKind | str | None = None) -> Engine:
+def _engine(
+    args: argparse.Namespace, err: IO[str], files: list[Path], kind: RecordKind | str | None = None,
+    *, sample_note: bool = True,
+) -> Engine:
     """The engine of a command: the database of a --data URL, or its --data ``files`` loaded (with
     progress and a summary), else the sample; for a command that reads one ``kind`` alone, only
     that kind's records are loaded (a snapshot's other kinds are not even read). The caller
@@ -104,7 +107,8 @@ def _engine(args: argparse.Namespace, err: IO[str], files: list[Path], kind: Rec
         return Engine.connect(url, read_only=True)
     if not args.data:
         refuse_file_options(args, "the bundled sample")
-        err.write(SAMPLE_NOTE)  # a script that left --data out gets answers that look like data
+        if sample_note:  # a script that left --data out gets answers that look like data
+            err.write(SAMPLE_NOTE)
         return Engine.from_sample(None if kind is None else [kind])
     engine = Engine()
     report = _import(engine, files, args, err, rejects=None, kinds=kind)
@@ -402,7 +406,7 @@ def _isatty(stream: IO[str]) -> bool:
 
 
 def cmd_demo(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    with _engine(args, err, _data_files(args)) as engine:
+    with _engine(args, err, _data_files(args), sample_note=False) as engine:  # the sample is what it shows
         demos.run(engine, engine, args.format, out, args.tz)
     return 0
 
