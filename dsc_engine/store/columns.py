@@ -258,6 +258,10 @@ class Schema:
         #: the attribute breaking ties of the primary time, descending (masking runs: ``id``)
         self.tie_attr = facts.tie_break
         self.entries_attr = facts.entries or ""
+        #: (filter, its attributes, their tables' sizes) -> (those tables, the code tuples matching
+        #: the filter): what ``vector.codes_filter`` decides once per combination of codes, kept
+        #: for the next segment and the next query while the tables are those and that long
+        self.matching_codes: dict[tuple[Any, ...], tuple[tuple[Intern, ...], frozenset[tuple[int, ...]]]] = {}
 
     def storage_of(self, field: str) -> Storage:
         return self.columns[self.attr_of[field]].storage

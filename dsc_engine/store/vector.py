@@ -35,7 +35,7 @@ import attrs
 from dsc_engine.query import ast
 from dsc_engine.query.evaluate import compile_over
 from dsc_engine.query.plan import fields_read, or_group, single_field
-from dsc_engine.store.columns import ABSENT_INT, ENTRY_PREFIX
+from dsc_engine.store.columns import ABSENT_INT, ENTRY_PREFIX, Schema
 from dsc_engine.store.indexes import RowSeq
 from dsc_engine.store.segment import Segment
 from dsc_engine.wire.catalog import FIELDS, NESTED, FieldSpec
@@ -58,6 +58,8 @@ _ENTRY_COMBOS = 1 << 16
 _COMBO_TESTS = 1 << 18
 #: ... and when it filters at least this many rows (fewer take its other C form).
 _COMBO_ROWS = 1024
+#: Filters whose matching code combinations a schema keeps (``_matching_codes``).
+_MATCHING_KEPT = 64
 #: ``either`` drops the rows kept so far from those its later parts test once a part keeps at
 #: least 1/this of them (a part keeping fewer makes the next parts test a few rows twice).
 _DROP_KEPT = 8
@@ -118,10 +120,7 @@ def codes_filter(segment: Segment, conjuncts: Sequence[ast.Node], rows: int) -> 
     combos = math.prod(sizes)
     if combos > rows or combos * _leaves(node) > _COMBO_TESTS:
         return None
-    tables = [schema.tables[attr].values[:size] for attr, size in zip(attrs_read, sizes)]
-    test = _tuple_test(FIELDS[schema.kind], names, node)
-    codes = itertools.product(*map(range, sizes))
-    contains = frozenset(itertools.compress(codes, map(test, itertools.product(*tables)))).__contains__
+    contains = _matching_codes(schema, node, names, attrs_read, sizes).__contains__
     columns = [segment.columns[attr] for attr in attrs_read]
 
     def apply(rows: RowSeq) -> RowSeq:
@@ -129,6 +128,27 @@ def codes_filter(segment: Segment, conjuncts: Sequence[ast.Node], rows: int) -> 
         return array("i", itertools.compress(rows, map(contains, per_row)))
 
     return apply
+
+
+def _matching_codes(
+    schema: Schema, node: ast.Node, names: list[str], attrs_read: list[str], sizes: list[int]
+) -> frozenset[tuple[int, ...]]:
+    """The tuples of codes (of ``attrs_read``, below ``sizes``) whose values match ``node``,
+    decided once per combination; kept on the schema (at most ``_MATCHING_KEPT`` filters) for the
+    store's other segments and later queries while its tables are the same and as long."""
+    interns = tuple(schema.tables[attr] for attr in attrs_read)
+    key = (node, tuple(attrs_read), tuple(sizes))
+    kept = schema.matching_codes.get(key)
+    if kept is not None and all(map(operator.is_, kept[0], interns)):
+        return kept[1]
+    tables = [intern.values[:size] for intern, size in zip(interns, sizes)]
+    test = _tuple_test(FIELDS[schema.kind], names, node)
+    codes = itertools.product(*map(range, sizes))
+    matching = frozenset(itertools.compress(codes, map(test, itertools.product(*tables))))
+    if len(schema.matching_codes) >= _MATCHING_KEPT:
+        schema.matching_codes.clear()
+    schema.matching_codes[key] = (interns, matching)
+    return matching
 
 
 def _tuple_test(catalog: Mapping[str, FieldSpec], names: Sequence[str], node: ast.Node) -> Callable[[Any], bool]:

@@ -409,3 +409,36 @@ def test_the_one_pass_filter_of_coded_fields_equals_the_row_test(setup: tuple[Re
         kept = [row for row in range(segment.n) if matches(node, segment.record(row), FIELDS[kind], NESTED[kind])]
         assert list(combined(range(segment.n))) == kept  # the naive meaning, on the rebuilt records
         assert list(combined(range(3, segment.n, 2))) == [row for row in kept if row >= 3 and row % 2]
+
+
+def test_the_matching_code_combinations_are_decided_once_while_the_tables_stay(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The combinations of codes a filter on several coded fields matches depend on the filter and
+    the tables only: they were decided again for every segment of every query (~30 ms for 148
+    three-field conjunctions over 20,000 runs). Kept on the schema, they are decided again only
+    when a table grew, and the answers stay the row test's."""
+    store = Store(RecordKind.MASKING_RUN)
+    records = generate(RecordKind.MASKING_RUN, 3_000, seed=8)
+    store.insert(records[:2_400])
+    eq = ast.CompareOp.EQ
+    node = ast.And(tuple(
+        ast.Or((ast.Not(ast.Compare("SrcType", eq, r.src_type)), ast.Not(ast.Compare("Status", eq, r.status)),
+                ast.Not(ast.Compare("DstType", eq, r.dst_type))))
+        for r in records[:40] if None not in (r.src_type, r.status, r.dst_type)
+    ))
+    decided: list[int] = []
+    real = vector._tuple_test
+    monkeypatch.setattr(vector, "_tuple_test", lambda *args: decided.append(1) or real(*args))
+
+    def answered() -> list[int]:
+        (segment,) = store._version.segments
+        (apply,) = _residual_filters(segment, node.items, segment.n)
+        test = row_test(segment, node)
+        rows = list(apply(range(segment.n)))
+        assert rows == [row for row in range(segment.n) if test(row)]
+        return rows
+
+    first = answered()
+    assert answered() == first and len(decided) == 1
+    store.insert([attrs.evolve(r, src_type=99, id=r.id + 10**6) for r in records[2_400:]])  # a new code
+    answered()
+    assert len(decided) == 2
