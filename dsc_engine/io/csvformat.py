@@ -39,8 +39,7 @@ from dsc_engine.io.candidates import REQUIRED, Candidate, clip, detect_kind
 from dsc_engine.models import RecordKind
 from dsc_engine.wire.catalog import FIELDS, nearest
 from dsc_engine.wire.codec import wire_keys
-from dsc_engine.wire import times
-from dsc_engine.wire.types import EpochMillis, FieldType
+from dsc_engine.wire.types import FieldType
 
 #: The first characters that make a spreadsheet read a cell as a formula (CSV injection).
 FORMULA_STARTS = frozenset("=+-@\t\r")
@@ -56,11 +55,7 @@ def from_cell(field_type: FieldType, text: str, zone: dt.tzinfo | None = None) -
     """The JSON value of one non-empty cell (its field type converts it; a text cell loses its
     formula guard); ``ValueError`` says why it cannot be read. With ``zone``, an Sddp time
     written without its zone is read in it (without, such a cell names no instant, and is refused)."""
-    if zone is not None and isinstance(field_type, EpochMillis):
-        local = times.zoneless_cell_ms(text, zone)
-        if local is not None:
-            return local
-    value = field_type.from_cell(text)
+    value = field_type.from_cell(text, zone)
     return unguard(value) if isinstance(value, str) else value
 
 

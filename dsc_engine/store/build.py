@@ -40,8 +40,11 @@ def permute_columns(
     if all(map(operator.eq, order, range(n - 1, -1, -1))):
         return {attr: columns.pop(attr)[::-1] for attr in list(columns)}
     permuted = dict.fromkeys(columns, cast(Column, []))  # each filled below, in this order
-    bounds = (limits() if limits is not None else {}) if n >= _MATRIX_ROWS else {}
-    packed = [attr for attr, column in columns.items() if _width(column, bounds.get(attr))] if n >= _MATRIX_ROWS else []
+    bounds: Mapping[str, int] = {}
+    packed: list[str] = []
+    if n >= _MATRIX_ROWS:  # (a few rows are gathered one column at a time: no bounds asked)
+        bounds = limits() if limits is not None else {}
+        packed = [attr for attr, column in columns.items() if _width(column, bounds.get(attr))]
     if len(packed) >= 2:
         arrays = [cast("array[int]", columns.pop(attr)) for attr in packed]  # emptied by the gather
         permuted.update(zip(packed, _gather_packed(arrays, order, [bounds.get(attr) for attr in packed])))

@@ -175,11 +175,15 @@ _LOCAL = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\
 _ZONED = re.compile(_LOCAL.pattern + r"(Z|[+-][0-9]{2}:[0-9]{2})\Z")
 
 
-def cell_time_ms(text: str) -> int:
+def cell_time_ms(text: str, zone: dt.tzinfo | None = None) -> int:
     """The UNIX milliseconds of a readable time cell, ``yyyy-MM-dd HH:mm:ss[.fff]`` with ``Z`` or
-    an offset ``±hh:mm`` (``T`` may stand for the space); ``ValueError`` says why it is not one."""
+    an offset ``±hh:mm`` (``T`` may stand for the space), or without a zone when ``zone`` is
+    given, read there as a filter's time is (:func:`time_ms`); ``ValueError`` says why it is
+    not one."""
     if not _ZONED.match(text):
         local = _LOCAL.match(text)
+        if zone is not None and local and local.end() == len(text):
+            return _cell_ms(text, zone)
         if local and local.end() < len(text):  # a zone written otherwise: +0800, z, " UTC"
             raise ValueError(
                 f"cannot read the time {text[:60]!r}: its zone {text[local.end():][:20]!r} is not written"
@@ -192,19 +196,10 @@ def cell_time_ms(text: str) -> int:
                 " the zone such times are in (--tz ZONE; load(..., csv_zone=ZONE))"
             )
         raise ValueError(f"cannot read {text[:60]!r} as UNIX milliseconds (digits) or a time with its zone")
-    try:
-        return time_ms(text)
-    except TimeLiteralError as exc:
-        raise ValueError(exc.reason) from None
+    return _cell_ms(text, UTC)
 
 
-def zoneless_cell_ms(text: str, zone: dt.tzinfo) -> int | None:
-    """The UNIX milliseconds of a readable time cell written without a zone
-    (``yyyy-MM-dd HH:mm:ss[.fff]``), read in ``zone`` as a filter's time is (:func:`time_ms`);
-    ``None`` for any other cell (:func:`cell_time_ms` reads those); ``ValueError`` says why a
-    zone-less time cannot be read."""
-    if not _LOCAL.fullmatch(text):
-        return None
+def _cell_ms(text: str, zone: dt.tzinfo) -> int:
     try:
         return time_ms(text, zone)
     except TimeLiteralError as exc:

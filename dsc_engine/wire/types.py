@@ -154,8 +154,9 @@ class FieldType:
         are the model's own here, so a value fits when it decodes as a wire value would."""
         self.decode(value)
 
-    def from_cell(self, text: str) -> Any:
-        """The wire value of a non-empty CSV cell; :class:`BadValue` says why it cannot be."""
+    def from_cell(self, text: str, zone: dt.tzinfo | None = None) -> Any:
+        """The wire value of a non-empty CSV cell; :class:`BadValue` says why it cannot be.
+        ``zone``: the zone of a time cell written without one (an instant's type reads it)."""
         return text
 
     #: the literal kinds a filter may compare this type with
@@ -203,7 +204,7 @@ class Integer(FieldType):
             )
         return number
 
-    def from_cell(self, text: str) -> Any:
+    def from_cell(self, text: str, zone: dt.tzinfo | None = None) -> Any:
         if text.startswith("+") or not _INTEGER_TEXT.match(text):
             raise BadValue(f"cannot read {_clip(text)!r} as {self.in_cells}{_number_hint(text)}")
         value = read_integer(text)
@@ -226,11 +227,11 @@ class EpochMillis(Integer):
     literals = frozenset({LiteralKind.INTEGER, LiteralKind.STRING})
     in_cells = "UNIX milliseconds (digits) or a time with its zone"
 
-    def from_cell(self, text: str) -> Any:
+    def from_cell(self, text: str, zone: dt.tzinfo | None = None) -> Any:
         if _INTEGER_TEXT.match(text) or not text[:1].isdigit() or _number_hint(text):
             return super().from_cell(text)
         try:
-            return times.cell_time_ms(text)
+            return times.cell_time_ms(text, zone)
         except ValueError as exc:
             raise BadValue(str(exc)) from None
 
@@ -252,7 +253,7 @@ class Boolean(FieldType):
     expected = "true or false"
     literals = frozenset({LiteralKind.TRUE, LiteralKind.FALSE})
 
-    def from_cell(self, text: str) -> Any:
+    def from_cell(self, text: str, zone: dt.tzinfo | None = None) -> Any:
         folded = text.lower()
         if folded not in ("true", "false"):
             raise BadValue(f"cannot read {_clip(text)!r} as a boolean (true or false)")
@@ -310,7 +311,7 @@ class Entries(FieldType):
         if type(value) is not tuple:
             raise BadValue(f"expected a tuple of entries, got {json_name(value)}")
 
-    def from_cell(self, text: str) -> Any:
+    def from_cell(self, text: str, zone: dt.tzinfo | None = None) -> Any:
         what = f"cannot read {_clip(text)!r} as a JSON array of entries"
         try:
             value = json.loads(text)
