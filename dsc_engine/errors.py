@@ -294,13 +294,15 @@ class RequestRejected(DscError):
     ``code`` is the service error code the server answers with (the catalogue of service errors,
     ``dsc_engine.api.catalogue``, gives its HTTP status and message); ``reason`` says why, for the
     message where the code has no fixed one, and for logs and tests; ``name`` is the parameter at
-    fault, for ``InvalidParameter``.
+    fault, for ``InvalidParameter``; ``retry_after`` is the seconds a throttled caller should wait
+    before its next try, when the server knows it (answered as ``x-acs-retry-after``).
     """
 
-    def __init__(self, code: str, reason: str, name: str = "") -> None:
+    def __init__(self, code: str, reason: str, name: str = "", *, retry_after: float | None = None) -> None:
         self.code = code
         self.reason = reason
         self.name = name
+        self.retry_after = retry_after
         super().__init__(f"{code}: {reason}")
 
 

@@ -18,6 +18,7 @@ the engine, which rejects what it does not know.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from http import HTTPStatus
@@ -41,6 +42,9 @@ CONTENT_TYPE = "application/json;charset=utf-8"
 #: The methods served, as a 405 answer's ``Allow`` header lists them.
 METHODS = ("GET", "POST")
 ALLOW = ", ".join(METHODS)
+#: The header of a throttled answer that says how soon to retry, in whole milliseconds (the SDK
+#: raises such an answer as its ``ThrottlingException``, with this wait as ``retry_after``).
+RETRY_AFTER = "x-acs-retry-after"
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -215,6 +219,7 @@ class Application:
         action: str | None = None
         version: str | None = None
         limits = self.config.limits
+        extra: list[tuple[str, str]] = []
         try:
             try:
                 served_method(environ)
@@ -231,6 +236,8 @@ class Application:
                 product = refusal_product(environ, action, version, limits.max_query_bytes)
                 error = to_api_error(exc, product=product, request_id=request_id, host=host)
                 status, body = error.http_status, error.body
+                if exc.retry_after is not None:  # the SDK makes such an answer a ThrottlingException
+                    extra.append((RETRY_AFTER, str(max(1, math.ceil(exc.retry_after * 1000)))))
             except ApiError as exc:
                 status, body = exc.http_status, exc.body
             payload = json_payload(body)
@@ -240,7 +247,7 @@ class Application:
             status, body = error.http_status, error.body
             payload = json_payload(body)
         log.info("%s %s -> %d", action, request_id, status)
-        return respond(start_response, environ, status, payload, request_id)
+        return respond(start_response, environ, status, payload, request_id, extra=extra)
 
     def _gate(self, caller: Caller, action: str) -> None:
         """Authorization, then flow control, for the operations this engine serves."""
@@ -250,8 +257,11 @@ class Application:
         ram_action = operation.ram_action
         if not caller.access_key.policy.allows(ram_action):
             raise RequestRejected("Forbidden.RAM", f"{caller.access_key.id} may not call {ram_action}")
-        if self.throttle is not None and not self.throttle.admit(caller.access_key.id, action):
-            raise RequestRejected("Throttling.User", f"{caller.access_key.id} over the rate for {action}")
+        wait = 0.0 if self.throttle is None else self.throttle.take(caller.access_key.id, action)
+        if wait:
+            raise RequestRejected(
+                "Throttling.User", f"{caller.access_key.id} over the rate for {action}", retry_after=wait
+            )
 
 
 def make_app(

@@ -150,6 +150,7 @@ class NonceCache:
                     "Throttling",
                     f"The server remembers at most {self._capacity} signature nonces "
                     f"(limits.max_nonces) and all are still in use; retry in {soonest} s or later.",
+                    retry_after=soonest,
                 )
             self._seen.add(digest)
             bucket = self._buckets.get(expiry)

@@ -43,8 +43,9 @@ class Throttle:
         self._buckets: dict[tuple[str, str], _Bucket] = {}
         self._lock = threading.Lock()
 
-    def admit(self, access_key_id: str, action: str) -> bool:
-        """Take a token for this key and action; ``False`` when the caller must be throttled."""
+    def take(self, access_key_id: str, action: str) -> float:
+        """Take a token for this key and action: ``0.0`` when one was there, else the seconds until
+        one will be (the caller is throttled and takes none)."""
         now = self._clock()
         with self._lock:
             bucket = self._buckets.get((access_key_id, action))
@@ -54,6 +55,6 @@ class Throttle:
             bucket.tokens = min(self._capacity, bucket.tokens + elapsed * self._rate)
             bucket.stamp = now
             if bucket.tokens < 1.0:
-                return False
+                return (1.0 - bucket.tokens) / self._rate
             bucket.tokens -= 1.0
-            return True
+            return 0.0

@@ -196,22 +196,24 @@ class Clock:
 
 def test_token_bucket_burst_refill_and_separate_keys() -> None:
     clock = Clock()
-    throttle = Throttle(10, clock)
-    assert all(throttle.admit("k", "A") for _ in range(10))
-    assert not throttle.admit("k", "A")
-    assert throttle.admit("k", "B") and throttle.admit("other", "A")
-    clock.now += 0.1
-    assert throttle.admit("k", "A") and not throttle.admit("k", "A")
+    throttle = Throttle(8, clock)  # a token every 0.125 s: sums of these steps are exact in binary
+    assert all(throttle.take("k", "A") == 0.0 for _ in range(8))
+    assert throttle.take("k", "A") == 0.125  # refused: the wait until the next token
+    assert throttle.take("k", "B") == 0.0 and throttle.take("other", "A") == 0.0
+    clock.now += 0.03125
+    assert throttle.take("k", "A") == 0.09375
+    clock.now += 0.09375
+    assert throttle.take("k", "A") == 0.0 and throttle.take("k", "A") == 0.125
     clock.now += 60
-    assert sum(throttle.admit("k", "A") for _ in range(20)) == 10
+    assert sum(throttle.take("k", "A") == 0.0 for _ in range(20)) == 8
 
 
 def test_slow_rates_still_admit_one_call() -> None:
     clock = Clock()
     throttle = Throttle(0.5, clock)
-    assert throttle.admit("k", "A") and not throttle.admit("k", "A")
+    assert throttle.take("k", "A") == 0.0 and throttle.take("k", "A") == pytest.approx(2.0)
     clock.now += 2
-    assert throttle.admit("k", "A")
+    assert throttle.take("k", "A") == 0.0
     with pytest.raises(ServerConfigError):
         Throttle(0, clock)
 

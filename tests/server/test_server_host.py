@@ -3,6 +3,7 @@ whole-request deadline, shutdown while full."""
 
 from __future__ import annotations
 
+import json
 import socket
 import socketserver
 import threading
@@ -533,9 +534,12 @@ def test_nonce_cache_full_is_throttling_503_and_replays_stay_refused(engine: Eng
         first = client.prepare("DescribeAuditLogs", {})
         assert client.send(first)[0] == 200
         assert client.call("DescribeAuditLogs", {})[0] == 200
-        status, body = client.call("DescribeAuditLogs", {})
-        assert (status, body["Code"]) == (503, "Throttling")
+        answer = client.exchange(client.prepare("DescribeAuditLogs", {}))
+        body = json.loads(answer.body)
+        assert (answer.status, body["Code"]) == (503, "Throttling")
         assert "limits.max_nonces" in body["Message"]
+        # the soonest nonce frees up at the end of its 15 minutes: the wait, in whole milliseconds
+        assert 899_000 <= int(answer.headers["x-acs-retry-after"]) <= 901_000
         assert client.send(first)[1]["Code"] == "SignatureNonceUsed"
 
 

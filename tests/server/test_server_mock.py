@@ -29,6 +29,7 @@ from alibabacloud_sddp20190103.models import (
 )
 from alibabacloud_tea_openapi import utils_models
 from alibabacloud_tea_openapi.client import Client as OpenApiClient
+from alibabacloud_tea_openapi.exceptions import ThrottlingException
 from alibabacloud_tea_openapi.models import Config
 from darabonba.core import DaraCore
 from darabonba.runtime import ExtendsParameters, RuntimeOptions
@@ -790,9 +791,10 @@ def test_nothing_is_throttled_unless_asked(no_network: None) -> None:
             client.describe_audit_logs(DescribeAuditLogsRequest())
         cloud.throttle(rate=0.001)  # one call, then none for 1000 s
         client.describe_audit_logs(DescribeAuditLogsRequest())
-        with pytest.raises(TeaException) as caught:
+        with pytest.raises(ThrottlingException) as caught:
             client.describe_audit_logs(DescribeAuditLogsRequest())
         assert caught.value.code == "Throttling.User"
+        assert 999_000 <= caught.value.retry_after <= 1_000_000  # milliseconds until its next token
         cloud.reset()
         client.describe_audit_logs(DescribeAuditLogsRequest())
 
