@@ -35,11 +35,12 @@ _PRODUCT_HOSTS: Final = {
 
 
 def hostname(host: str) -> str:
-    """``host[:port]`` (perhaps with a scheme, as an SDK endpoint may be) -> the lower-case name."""
+    """``host[:port]`` (perhaps with a scheme, as an SDK endpoint may be) -> the lower-case name,
+    without the trailing dot of a fully qualified one (``sddp.aliyuncs.com.`` is the same host)."""
     name = host.strip().lower().split("://", 1)[-1].split("/", 1)[0]
     if name.startswith("["):
         return name[1:].split("]", 1)[0]
-    return name.rsplit(":", 1)[0] if name.count(":") == 1 else name
+    return (name.rsplit(":", 1)[0] if name.count(":") == 1 else name).removesuffix(".")
 
 
 def endpoint_product(host: str) -> str | None:

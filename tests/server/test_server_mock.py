@@ -217,7 +217,8 @@ def test_other_actions_of_the_products_fail_clearly_without_reaching_the_cloud(n
 @pytest.mark.parametrize(
     ("kind", "endpoint", "product"),
     [("dms", SDDP_ENDPOINT, "Sddp"), ("audit", "dms-enterprise.aliyuncs.com", "dms-enterprise"),
-     ("masking", "dms-enterprise.ap-southeast-1.aliyuncs.com", "dms-enterprise")],
+     ("masking", "dms-enterprise.ap-southeast-1.aliyuncs.com", "dms-enterprise"),
+     ("audit", "DMS-Enterprise.aliyuncs.com.:443", "dms-enterprise")],  # a fully qualified name is the same host
 )
 @pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
 def test_an_action_at_the_other_products_endpoint_is_not_found_as_in_the_cloud(
