@@ -157,6 +157,17 @@ def test_csv_export_reimports_formula_looking_text_exactly(tmp_path, guard):
     assert report.ok and _loaded(target) == records
 
 
+def test_an_empty_string_comes_back_from_csv_absent_and_from_jsonl_kept(tmp_path):
+    # the one value CSV cannot keep apart (docs/formats.md: an empty cell means absent)
+    record = attrs.evolve(sample.generate(AUDIT, 1, seed=4)[0], user_name="")
+    for fmt, expected in (("csv", None), ("jsonl", "")):
+        path = tmp_path / f"empty.{fmt}"
+        with open(path, "w", encoding="utf-8", newline="") as out:
+            export.write([record], AUDIT, fmt, out)
+        target, report = _load(path)
+        assert report.ok and _loaded(target) == [attrs.evolve(record, user_name=expected)]
+
+
 def test_csv_export_guards_formula_cells_by_default_but_not_integers():
     record = attrs.evolve(sample.generate(AUDIT, 1, seed=4)[0], sql_text="=HYPERLINK(1)", user_name="@x",
                           client_ip="+1", effect_row=-5, execute_time=-7)
