@@ -23,6 +23,7 @@ server down (``docs/server.md``, "Limits"):
 from __future__ import annotations
 
 import email.errors
+import http.client
 import io
 import json
 import logging
@@ -92,32 +93,59 @@ _FOLDED_OR_NUL = re.compile(r"[\r\n\x00]")
 #: lines: 99 fields is its limit, and so the handler's, whatever the setting.
 MAX_HEADERS = 99
 
+#: What the HTTP layer answers, before the application runs, to a head it does not read: the
+#: status and message of :meth:`_Handler.send_error`.
+Refusal = tuple[HTTPStatus, str | None]
 
-#: The longest header line ``http.client`` reads (``_MAXLINE``; a longer one is refused).
-MAX_HEADER_LINE = 65536
+#: A head that goes on past ``arrivals.MAX_HEAD_BYTES`` (no more of it is read).
+HEADERS_TOO_LONG: Refusal = (HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Headers too long")
+#: A header line above :func:`max_header_line`, as ``http.server``'s ``parse_request`` answers
+#: ``http.client``'s ``LineTooLong``.
+LINE_TOO_LONG: Refusal = (HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Line too long")
 
 
-def head_refusal(request_line: bytes, fields: Iterable[bytes]) -> tuple[HTTPStatus, str | None] | None:
+def max_header_line() -> int:
+    """The longest header line the handler reads: ``http.client``'s (``_MAXLINE``), which reads
+    the header lines and refuses a longer one, read as it reads it, at each request."""
+    return int(getattr(http.client, "_MAXLINE"))
+
+
+def request_line_refusal(size: int) -> Refusal | None:
+    """``RequestURITooLong`` for a request line of ``size`` bytes (its line end included) above
+    :data:`MAX_REQUEST_LINE`, else ``None``."""
+    return (HTTPStatus.REQUEST_URI_TOO_LONG, None) if size > MAX_REQUEST_LINE else None
+
+
+def field_count_refusal(count: int) -> Refusal | None:
+    """``RequestHeaderFieldsTooLarge`` for ``count`` header fields above :data:`MAX_HEADERS`,
+    else ``None``."""
+    return (HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Too many headers") if count > MAX_HEADERS else None
+
+
+def head_refusal(request_line: bytes, fields: Iterable[bytes]) -> Refusal | None:
     """What the HTTP layer answers, before the application runs, to a request head of
     ``request_line`` and header ``fields`` (each line as sent, without its line end), as
-    :class:`_Handler` reads one: ``(status, message)`` for :meth:`_Handler.send_error`, or
-    ``None`` for a head it reads. A request line above :data:`MAX_REQUEST_LINE`, a header line
-    above :data:`MAX_HEADER_LINE`, more than :data:`MAX_HEADERS` fields, or a head past
-    ``arrivals.MAX_HEAD_BYTES``, whichever is read first."""
+    :class:`_Handler` reads one, or ``None`` for a head it reads: a request line too long
+    (:func:`request_line_refusal`), a header line too long (:func:`max_header_line`), too many
+    fields (:func:`field_count_refusal`), or a head past ``arrivals.MAX_HEAD_BYTES``, whichever
+    is read first."""
     read = len(request_line) + 2
-    if read > MAX_REQUEST_LINE:
-        return HTTPStatus.REQUEST_URI_TOO_LONG, None
+    refusal = request_line_refusal(read)
+    if refusal is not None:
+        return refusal
+    longest = max_header_line()
     for count, field in enumerate(fields, start=1):
         line = len(field) + 2
-        if read + min(line, MAX_HEADER_LINE + 1) > MAX_HEAD_BYTES:
-            return HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Headers too long"
-        if line > MAX_HEADER_LINE:
-            return HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Line too long"
-        if count > MAX_HEADERS:
-            return HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Too many headers"
+        if read + min(line, longest + 1) > MAX_HEAD_BYTES:
+            return HEADERS_TOO_LONG
+        if line > longest:
+            return LINE_TOO_LONG
+        refusal = field_count_refusal(count)
+        if refusal is not None:
+            return refusal
         read += line
     if read + 2 > MAX_HEAD_BYTES:
-        return HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Headers too long"
+        return HEADERS_TOO_LONG
     return None
 
 
@@ -336,9 +364,10 @@ class _Handler(WSGIRequestHandler):
         HTTP/1.1 request, which RFC 9112 has servers refuse)."""
         while self.raw_requestline in (b"\r\n", b"\n"):  # ignored before the request line (RFC 9112 2.2)
             self.raw_requestline = self.rfile.readline(MAX_REQUEST_LINE + 1)
-        if len(self.raw_requestline) > MAX_REQUEST_LINE:  # as wsgiref checks the first line read
+        too_long = request_line_refusal(len(self.raw_requestline))  # as wsgiref checks the first line read
+        if too_long is not None:
             self.requestline = self.request_version = self.command = ""
-            self.send_error(HTTPStatus.REQUEST_URI_TOO_LONG)
+            self.send_error(*too_long)
             return False
         if not super().parse_request():
             if self.raw_requestline and not self.requestline.split():  # http.server answers nothing
@@ -359,8 +388,9 @@ class _Handler(WSGIRequestHandler):
             self.send_error(HTTPStatus.BAD_REQUEST, "HTTP/0.9 is not served; send HTTP/1.0 or HTTP/1.1")
             return False
         self.path = origin_form(self.path)
-        if len(self.headers) > MAX_HEADERS:
-            self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Too many headers")
+        too_many = field_count_refusal(len(self.headers))
+        if too_many is not None:
+            self.send_error(*too_many)
             return False
         hosts = len(self.headers.get_all("Host") or ())
         if hosts > 1:  # no one host: HTTP/1.1 asks a 400
@@ -382,7 +412,7 @@ class _Handler(WSGIRequestHandler):
         try:
             self._handle_one()
         except _HeadTooLong:
-            self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Headers too long")
+            self.send_error(*HEADERS_TOO_LONG)
         except (TimeoutError, ConnectionError) as exc:
             log.debug("connection from %s dropped: %s", self.client_address[0], exc)
 
