@@ -149,6 +149,58 @@ def head_refusal(request_line: bytes, fields: Iterable[bytes]) -> Refusal | None
     return None
 
 
+def field_values(fields: Iterable[tuple[str, str]], name: str) -> list[str]:
+    """Every value of the header ``name`` among ``fields`` (name, value), read with ``_`` and
+    ``-`` alike in its name, as PEP 3333 hands both spellings over (``content_type`` is a
+    ``Content-Type``)."""
+    wanted = name.lower()
+    return [value for key, value in fields if key.lower().replace("_", "-") == wanted]
+
+
+def repeated_field_refusal(fields: Iterable[tuple[str, str]]) -> Refusal | None:
+    """What the HTTP layer answers to a head with header ``fields`` (name, value) that no one
+    value stands for: more than one ``Host`` (HTTP/1.1 asks a 400) or ``Content-Type``
+    (``wsgiref`` would keep the first and drop the others); ``None`` if neither."""
+    fields = list(fields)
+    if len([name for name, _ in fields if name.lower() == "host"]) > 1:
+        return HTTPStatus.BAD_REQUEST, "more than one Host header"
+    if len(field_values(fields, "Content-Type")) > 1:
+        return HTTPStatus.BAD_REQUEST, "more than one Content-Type header"
+    return None
+
+
+def add_header_fields(environ: dict[str, Any], fields: Iterable[tuple[str, str]]) -> None:
+    """Hand a request's header ``fields`` (name and value as read, in the order sent) to the
+    application in ``environ`` (PEP 3333), as the built-in host does, and ``dsc_engine.mock`` for
+    the SDKs' requests (``docs/server.md``, "On the wire").
+
+    A field is ``HTTP_<NAME>`` (upper case, ``-`` as ``_``), its value stripped; a name sent more
+    than once (``x_trace`` and ``X-Trace`` are one) is one key, its values joined with ``,`` in
+    the order sent, as ``wsgiref`` does; a name that is a key of ``environ`` already
+    (``PATH_INFO`` ...) is left out, as ``wsgiref`` leaves it. ``Content-Type`` is
+    ``CONTENT_TYPE`` (the first: the HTTP layer refuses two, :func:`repeated_field_refusal`) and
+    ``Content-Length`` ``CONTENT_LENGTH``, repeated ones joined with ``,`` (which the application
+    refuses; ``wsgiref`` kept the first), either named with ``_`` too (which ``wsgiref`` dropped).
+    """
+    fields = list(fields)
+    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        environ.pop(key, None)
+    types = field_values(fields, "Content-Type")
+    if types:  # else none (wsgiref says text/plain, which was not sent)
+        environ["CONTENT_TYPE"] = types[0]
+    lengths = field_values(fields, "Content-Length")
+    if lengths:
+        environ["CONTENT_LENGTH"] = lengths[0] if len(lengths) == 1 else ",".join(v.strip() for v in lengths)
+    for name, value in fields:
+        key = name.replace("-", "_").upper()
+        if key in ("CONTENT_TYPE", "CONTENT_LENGTH") or key in environ:
+            continue
+        if f"HTTP_{key}" in environ:
+            environ[f"HTTP_{key}"] += "," + value.strip()
+        else:
+            environ[f"HTTP_{key}"] = value.strip()
+
+
 def http_layer_error(
     code: int, message: str | None, host: str, method: str = ""
 ) -> tuple[int, list[tuple[str, str]], bytes]:
@@ -392,19 +444,16 @@ class _Handler(WSGIRequestHandler):
         if too_many is not None:
             self.send_error(*too_many)
             return False
-        hosts = len(self.headers.get_all("Host") or ())
-        if hosts > 1:  # no one host: HTTP/1.1 asks a 400
-            self.send_error(HTTPStatus.BAD_REQUEST, "more than one Host header")
+        repeated = repeated_field_refusal(self.headers.items())
+        if repeated is not None:
+            self.send_error(*repeated)
             return False
-        if not hosts and self.request_version != "HTTP/1.0":  # RFC 9112 3.2: HTTP/1.1 asks a 400
+        if "Host" not in self.headers and self.request_version != "HTTP/1.0":  # RFC 9112 3.2: a 400
             self.send_error(HTTPStatus.BAD_REQUEST, "an HTTP/1.1 request must have a Host header")
             return False
         if any(not value.strip(" \t") for value in self.header_values("Content-Length")):
             # PEP 3333 hands an empty CONTENT_LENGTH over as none: the body would go unread
             self.send_error(HTTPStatus.BAD_REQUEST, "a Content-Length header is empty; send the body's byte count")
-            return False
-        if len(self.header_values("Content-Type")) > 1:  # wsgiref would keep the first
-            self.send_error(HTTPStatus.BAD_REQUEST, "more than one Content-Type header")
             return False
         return True
 
@@ -428,31 +477,18 @@ class _Handler(WSGIRequestHandler):
         handler.run(self.server.get_app())  # type: ignore[attr-defined]
 
     def header_values(self, name: str) -> list[str]:
-        """Every value of the header ``name``, read with ``_`` and ``-`` alike in its name, as
-        PEP 3333 hands both spellings over (``content_type`` is a ``Content-Type``)."""
-        wanted = name.lower()
-        return [value for key, value in self.headers.items() if key.lower().replace("_", "-") == wanted]
+        """Every value of the header ``name`` (:func:`field_values`)."""
+        return field_values(self.headers.items(), name)
 
     def get_environ(self) -> dict[str, Any]:
-        """``wsgiref``'s environ, except that ``Content-Type`` and ``Content-Length`` are read
-        under either spelling (``content_type`` too, as every other header), duplicate
-        Content-Length headers stay visible and a request without a Content-Type has none
-        (``wsgiref`` would say ``text/plain``).
-
-        ``wsgiref`` keeps the first Content-Length and drops the others, and drops
-        ``content_type`` and ``content_length`` (or hands the latter over as
-        ``HTTP_CONTENT_LENGTH``, which no application reads); joining repeated lengths with ``,``
-        (as it does for other repeated headers) lets the application refuse the request.
-        """
+        """``wsgiref``'s environ, the header fields handed over by :func:`add_header_fields`
+        (``Content-Type`` and ``Content-Length`` under either spelling, duplicate Content-Length
+        headers visible, no Content-Type where none was sent), and a POST without a length marked."""
         environ: dict[str, Any] = super().get_environ()
-        for key in ("CONTENT_TYPE", "CONTENT_LENGTH", "HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
-            environ.pop(key, None)
-        types = self.header_values("Content-Type")  # at most one: parse_request refuses two
-        if types:  # else none: wsgiref said text/plain, which was not sent
-            environ["CONTENT_TYPE"] = types[0]
+        for key in [key for key in environ if key.startswith("HTTP_")]:
+            del environ[key]
+        add_header_fields(environ, self.headers.items())
         lengths = self.header_values("Content-Length")
-        if lengths:
-            environ["CONTENT_LENGTH"] = lengths[0] if len(lengths) == 1 else ",".join(v.strip() for v in lengths)
         coded = any(value.strip(" \t") for value in self.header_values("Transfer-Encoding"))  # empty is none
         if self.command == "POST" and not lengths and not coded:
             # a POST that does not say how long its body is: whether bytes came with its head, come
