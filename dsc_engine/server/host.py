@@ -122,6 +122,10 @@ def field_count_refusal(count: int) -> Refusal | None:
     return (HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Too many headers") if count > MAX_HEADERS else None
 
 
+#: An HTTP version as RFC 9112 section 2.3 writes it: ``HTTP/``, a digit, a dot and a digit
+#: (ASCII digits, upper-case ``HTTP``); ``HTTP/1.10`` and ``HTTP/01.1`` are none.
+_HTTP_VERSION = re.compile(r"HTTP/[0-9]\.[0-9]")
+
 def head_refusal(request_line: bytes, fields: Iterable[bytes]) -> Refusal | None:
     """What the HTTP layer answers, before the application runs, to a request head of
     ``request_line`` and header ``fields`` (each line as sent, without its line end), as
@@ -420,6 +424,19 @@ class _Handler(WSGIRequestHandler):
         if too_long is not None:
             self.requestline = self.request_version = self.command = ""
             self.send_error(*too_long)
+            return False
+        # the line as http.server reads it: its last word, when it has three or more, is the version
+        line = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
+        words = line.split()
+        if len(words) >= 3 and not _HTTP_VERSION.fullmatch(words[-1]):
+            # http.server reads any number of digits, of any script (HTTP/1.10 as HTTP/1.x, HTTP/10.0
+            # as a version it does not speak): RFC 9112 2.3 has exactly one ASCII digit on each side
+            self.requestline, self.request_version, self.command = line, "", ""
+            self.send_error(
+                HTTPStatus.BAD_REQUEST,
+                f"Bad request version ({words[-1]!r}): a version is HTTP/, a digit, a dot and a digit,"
+                " such as HTTP/1.1",
+            )
             return False
         if not super().parse_request():
             if self.raw_requestline and not self.requestline.split():  # http.server answers nothing

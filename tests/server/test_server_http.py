@@ -274,6 +274,31 @@ def test_malformed_requests_get_json_errors_with_their_request_id(
     assert headers.get("x-acs-request-id") == body["RequestId"]
 
 
+@pytest.mark.parametrize(
+    ("version", "shown"),
+    [
+        (b"HTTP/01.1", "'HTTP/01.1'"),
+        (b"HTTP/1.10", "'HTTP/1.10'"),
+        (b"HTTP/1.01", "'HTTP/1.01'"),
+        (b"HTTP/02.0", "'HTTP/02.0'"),
+        (b"HTTP/10.0", "'HTTP/10.0'"),
+        (b"HTTP/\xef\xbc\x91.1", "'HTTP/"),  # a full-width digit one
+        (b"http/1.1", "'http/1.1'"),
+        (b"HTTP/ 1.1", "'1.1'"),
+    ],
+    ids=["leading-zero", "two-digit-minor", "two-digit-minor-zero", "leading-zero-2", "two-digit-major",
+         "full-width-digit", "lower-case", "space"],
+)
+def test_a_version_not_written_http_digit_dot_digit_is_refused(server: RunningServer, version: bytes, shown: str) -> None:
+    # RFC 9112 2.3: HTTP-version is "HTTP/" DIGIT "." DIGIT, case-sensitive. HTTP/01.1, HTTP/1.10
+    # and HTTP/1.01 were served as HTTP/1.x; HTTP/02.0 and HTTP/10.0 answered 505, as versions
+    # the server does not speak, though they are no version at all
+    status, headers, body = raw(server, b"GET /?Action=DescribeAuditLogs " + version + b"\r\nHost: x\r\n\r\n")
+    assert (status, body["Code"]) == (400, "InvalidParameter"), body
+    assert f"Bad request version ({shown}" in body["Message"] and "HTTP/1.1" in body["Message"], body
+    assert headers["x-acs-request-id"] == body["RequestId"]
+
+
 _FORM = b"Content-Type: application/x-www-form-urlencoded\r\n"
 
 
