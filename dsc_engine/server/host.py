@@ -17,7 +17,8 @@ server down (``docs/server.md``, "Limits"):
   it is answered ``RequestTimeout``);
 * errors the HTTP layer answers before the application runs (an over-long request line, a
   malformed one, too many headers) are JSON in the service's error shape, never HTML, with the
-  ``x-acs-request-id`` header of every answer.
+  ``x-acs-request-id`` header of every answer; HTTP/2's connection preface alone is answered in
+  HTTP/2 (:data:`HTTP2_REFUSAL`), which is all its client reads.
 """
 
 from __future__ import annotations
@@ -125,6 +126,31 @@ def field_count_refusal(count: int) -> Refusal | None:
 #: An HTTP version as RFC 9112 section 2.3 writes it: ``HTTP/``, a digit, a dot and a digit
 #: (ASCII digits, upper-case ``HTTP``); ``HTTP/1.10`` and ``HTTP/01.1`` are none.
 _HTTP_VERSION = re.compile(r"HTTP/[0-9]\.[0-9]")
+
+#: The first line of the connection preface of an HTTP/2 client that does not ask first (RFC 9113
+#: section 3.4; ``curl --http2-prior-knowledge``): ``PRI * HTTP/2.0``, then an empty line, ``SM``
+#: and an empty line.
+_HTTP2_PREFACE_LINE = b"PRI * HTTP/2.0\r\n"
+#: HTTP/2's error code for "use HTTP/1.1" (RFC 9113 section 7).
+_HTTP_1_1_REQUIRED = 0xD
+
+
+def _http2_frame(kind: int, payload: bytes) -> bytes:
+    """An HTTP/2 frame of type ``kind`` on the connection (stream 0), without flags (RFC 9113 4.1)."""
+    return len(payload).to_bytes(3, "big") + bytes((kind, 0)) + (0).to_bytes(4, "big") + payload
+
+
+#: The answer to an HTTP/2 client's preface (``docs/server.md``, "Errors the server answers
+#: itself"): the server's preface, an empty SETTINGS frame (type 4), which RFC 9113 section 3.4 has
+#: come first, then a GOAWAY frame (type 7) saying that no stream was processed (last stream 0)
+#: and ``HTTP_1_1_REQUIRED``, its debug data (which clients show) why. The connection is then closed.
+HTTP2_REFUSAL = _http2_frame(0x4, b"") + _http2_frame(
+    0x7,
+    (0).to_bytes(4, "big")
+    + _HTTP_1_1_REQUIRED.to_bytes(4, "big")
+    + b"this server speaks HTTP/1.1 (and 1.0) only, one request per connection; send HTTP/1.1",
+)
+
 
 def head_refusal(request_line: bytes, fields: Iterable[bytes]) -> Refusal | None:
     """What the HTTP layer answers, before the application runs, to a request head of
@@ -424,6 +450,11 @@ class _Handler(WSGIRequestHandler):
         if too_long is not None:
             self.requestline = self.request_version = self.command = ""
             self.send_error(*too_long)
+            return False
+        if self.raw_requestline == _HTTP2_PREFACE_LINE:  # an HTTP/2 client: told so in HTTP/2
+            log.debug("connection from %s opened with HTTP/2's preface; answered GOAWAY", self.client_address[0])
+            self.close_connection = True
+            self.wfile.write(HTTP2_REFUSAL)
             return False
         # the line as http.server reads it: its last word, when it has three or more, is the version
         line = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")

@@ -47,14 +47,20 @@ def client(server: RunningServer, scheme: str = "v3") -> SignedClient:
     return SignedClient(server.endpoint, KEY.id, KEY.secret, scheme=scheme)
 
 
-def raw(server: RunningServer, data: bytes, *, read_timeout: float = 5.0) -> tuple[int, dict[str, str], Any]:
-    """Send raw bytes; parse the status line, headers and JSON body of the answer."""
+def exchange(server: RunningServer, data: bytes, *, read_timeout: float = 5.0) -> bytes:
+    """Send raw bytes; every byte answered."""
     with socket.create_connection((server.host, server.port), timeout=read_timeout) as sock:
         sock.sendall(data)
         chunks = []
         while chunk := sock.recv(65536):
             chunks.append(chunk)
-    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    return b"".join(chunks)
+
+
+def raw(server: RunningServer, data: bytes, *, read_timeout: float = 5.0) -> tuple[int, dict[str, str], Any]:
+    """Send raw bytes; parse the status line, headers and JSON body of the answer."""
+    answer = exchange(server, data, read_timeout=read_timeout)
+    head, _, body = answer.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     headers = dict(line.split(": ", 1) for line in lines[1:])
     return int(lines[0].split()[1]), headers, json.loads(body)
@@ -297,6 +303,40 @@ def test_a_version_not_written_http_digit_dot_digit_is_refused(server: RunningSe
     assert (status, body["Code"]) == (400, "InvalidParameter"), body
     assert f"Bad request version ({shown}" in body["Message"] and "HTTP/1.1" in body["Message"], body
     assert headers["x-acs-request-id"] == body["RequestId"]
+
+
+#: The connection preface of an HTTP/2 client that knows the server speaks HTTP/2 (RFC 9113 3.4),
+#: then that client's SETTINGS frame (empty) and the HEADERS frame of its first request (cut short).
+H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+H2_CLIENT_FRAMES = b"\x00\x00\x00\x04\x00\x00\x00\x00\x00" + b"\x00\x00\x05\x01\x05\x00\x00\x00\x01\x82\x86\x84\x41\x00"
+
+
+def h2_frames(data: bytes) -> list[tuple[int, int, int, bytes]]:
+    """``(type, flags, stream, payload)`` of each HTTP/2 frame in ``data`` (RFC 9113 4.1)."""
+    frames = []
+    while data:
+        assert len(data) >= 9, data
+        length = int.from_bytes(data[:3], "big")
+        kind, flags, stream = data[3], data[4], int.from_bytes(data[5:9], "big") & 0x7FFF_FFFF
+        frames.append((kind, flags, stream, data[9 : 9 + length]))
+        assert len(data) >= 9 + length, data
+        data = data[9 + length :]
+    return frames
+
+
+@pytest.mark.parametrize("more", [b"", H2_CLIENT_FRAMES], ids=["preface", "preface-and-frames"])
+def test_an_http2_client_is_told_in_http2_to_use_http_1_1(server: RunningServer, more: bytes) -> None:
+    # RFC 9113 3.3/3.4: a client that knows no better opens with the HTTP/2 preface (curl
+    # --http2-prior-knowledge) and reads HTTP/2 frames; it was answered an HTTP/1.0 505 page it
+    # cannot read. The server's own preface (an empty SETTINGS frame), then a GOAWAY frame saying
+    # HTTP_1_1_REQUIRED (0xd), with why in its debug data, then the connection's end.
+    frames = h2_frames(exchange(server, H2_PREFACE + more))
+    assert [(kind, flags, stream) for kind, flags, stream, _ in frames] == [(0x4, 0, 0), (0x7, 0, 0)], frames
+    assert frames[0][3] == b""
+    goaway = frames[1][3]
+    assert int.from_bytes(goaway[:4], "big") == 0  # no stream of the client's was processed
+    assert int.from_bytes(goaway[4:8], "big") == 0xD  # HTTP_1_1_REQUIRED
+    assert b"HTTP/1.1" in goaway[8:], goaway
 
 
 _FORM = b"Content-Type: application/x-www-form-urlencoded\r\n"
