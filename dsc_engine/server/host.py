@@ -281,6 +281,7 @@ class _DeadlineReader(io.RawIOBase):
     Each socket read waits at most ``idle`` seconds (the socket timeout) and never beyond
     ``deadline`` (``time.monotonic()`` seconds); past it, reading raises :class:`TimeoutError`.
     With ``more=False`` nothing is read after ``arrived``: reading on raises :class:`_HeadTooLong`.
+    ``ended``: the client closed its sending side, and every byte it sent was read.
     """
 
     def __init__(
@@ -292,6 +293,7 @@ class _DeadlineReader(io.RawIOBase):
         self._deadline = deadline
         self._arrived = memoryview(arrived)
         self._more = more
+        self.ended = False
 
     def readable(self) -> bool:
         return True
@@ -309,7 +311,9 @@ class _DeadlineReader(io.RawIOBase):
         if remaining <= 0:
             raise TimeoutError("the request did not arrive in full within limits.request_timeout")
         self._sock.settimeout(remaining if self._idle is None else min(self._idle, remaining))
-        return self._raw.readinto(buffer)
+        read = self._raw.readinto(buffer)
+        self.ended = read == 0
+        return read
 
     def close(self) -> None:
         if not self.closed:
@@ -413,6 +417,7 @@ class _Handler(WSGIRequestHandler):
         else:  # a socket handed over directly (``socketserver``'s own paths)
             self.connection = self.request
             reader = _DeadlineReader(self.connection, self.timeout, time.monotonic() + self.request_timeout)
+        self._input = reader
         self.rfile = io.BufferedReader(reader)
         self.wfile = self._writer = _ResponseWriter(self.connection, self.timeout)
 
@@ -472,6 +477,14 @@ class _Handler(WSGIRequestHandler):
         if not super().parse_request():
             if self.raw_requestline and not self.requestline.split():  # http.server answers nothing
                 self.send_error(HTTPStatus.BAD_REQUEST, "the request line is blank")
+            return False
+        if self._input.ended:
+            # the client closed its side before the blank line that ends a head (RFC 9112 2.1):
+            # http.client reads the end of the input as that line; refused, as a body cut short is
+            self.send_error(
+                HTTPStatus.BAD_REQUEST,
+                "the request's head ended before the empty line that ends it (the client closed its side)",
+            )
             return False
         if any(isinstance(defect, _MALFORMED_HEAD) for defect in self.headers.defects):
             # ``http.client`` stops reading header fields at a line that is none (no colon, a

@@ -47,19 +47,23 @@ def client(server: RunningServer, scheme: str = "v3") -> SignedClient:
     return SignedClient(server.endpoint, KEY.id, KEY.secret, scheme=scheme)
 
 
-def exchange(server: RunningServer, data: bytes, *, read_timeout: float = 5.0) -> bytes:
-    """Send raw bytes; every byte answered."""
+def exchange(server: RunningServer, data: bytes, *, read_timeout: float = 5.0, half_close: bool = False) -> bytes:
+    """Send raw bytes (then end the sending side, with ``half_close``); every byte answered."""
     with socket.create_connection((server.host, server.port), timeout=read_timeout) as sock:
         sock.sendall(data)
+        if half_close:
+            sock.shutdown(socket.SHUT_WR)
         chunks = []
         while chunk := sock.recv(65536):
             chunks.append(chunk)
     return b"".join(chunks)
 
 
-def raw(server: RunningServer, data: bytes, *, read_timeout: float = 5.0) -> tuple[int, dict[str, str], Any]:
+def raw(
+    server: RunningServer, data: bytes, *, read_timeout: float = 5.0, half_close: bool = False
+) -> tuple[int, dict[str, str], Any]:
     """Send raw bytes; parse the status line, headers and JSON body of the answer."""
-    answer = exchange(server, data, read_timeout=read_timeout)
+    answer = exchange(server, data, read_timeout=read_timeout, half_close=half_close)
     head, _, body = answer.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     headers = dict(line.split(": ", 1) for line in lines[1:])
@@ -337,6 +341,42 @@ def test_an_http2_client_is_told_in_http2_to_use_http_1_1(server: RunningServer,
     assert int.from_bytes(goaway[:4], "big") == 0  # no stream of the client's was processed
     assert int.from_bytes(goaway[4:8], "big") == 0xD  # HTTP_1_1_REQUIRED
     assert b"HTTP/1.1" in goaway[8:], goaway
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"GET /?Action=DescribeAuditLogs HTTP/1.1\r\nHost: x\r\n",
+        b"GET /?Action=DescribeAuditLogs HTTP/1.1\r\nHost: x",
+        b"GET /?Action=DescribeAuditLogs HTTP/1.1\r\nHost: x\r\n\r",
+        b"GET /?Action=DescribeAuditLogs HTTP/1.1\r\n",
+        b"GET /?Action=DescribeAuditLogs HTTP/1.1",
+        b"GET /?Action=DescribeAuditLogs HTTP/1.0\r\n",
+        b"GET /?Action=DescribeAuditLogs",
+    ],
+    ids=["no-blank-line", "header-line-cut", "blank-line-cut", "request-line-alone", "request-line-cut",
+         "http-1.0", "http-0.9-line-cut"],
+)
+def test_a_head_the_client_ends_before_its_blank_line_is_refused(server: RunningServer, head: bytes) -> None:
+    # a head is whole only at its blank line (RFC 9112 2.1): one whose client closed its sending
+    # side before it (shutdown SHUT_WR) was served as if whole, with the headers sent so far
+    status, headers, body = raw(server, head, half_close=True)
+    assert (status, body["Code"]) == (400, "InvalidParameter"), body
+    assert "ended before" in body["Message"], body
+    assert headers["x-acs-request-id"] == body["RequestId"]
+
+
+def test_a_whole_head_then_the_sending_side_closed_is_served(server: RunningServer) -> None:
+    request = client(server).prepare("DescribeAuditLogs", {"PageSize": "2"}, method="GET")
+    target = request.url.split(server.endpoint, 1)[1]
+    head = f"GET {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in request.headers.items())
+    status, _, body = raw(server, head.encode("ascii") + b"\r\n", half_close=True)
+    assert (status, len(body["Items"])) == (200, 2), body
+
+
+@pytest.mark.parametrize("sent", [b"", b"\r\n\r\n"], ids=["nothing", "empty-lines"])
+def test_a_connection_closed_before_any_request_line_is_closed_unanswered(server: RunningServer, sent: bytes) -> None:
+    assert exchange(server, sent, half_close=True) == b""
 
 
 _FORM = b"Content-Type: application/x-www-form-urlencoded\r\n"
