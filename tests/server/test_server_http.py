@@ -226,6 +226,35 @@ def test_a_signed_time_not_written_yyyy_mm_ddThh_mm_ssZ_in_ascii_digits_is_refus
     assert (status, body.get("Code")) == (400, "IncompleteSignature"), written
 
 
+@SCHEMES
+def test_a_signed_time_given_as_epoch_seconds_is_signed_as_that_utc_time(server: RunningServer, scheme: str) -> None:
+    # timestamp=<a number> raised a bare TypeError (v2) or AttributeError (v3) from inside the
+    # signing code; the number is epoch seconds, as utc_timestamp takes them
+    request = client(server, scheme).prepare("DescribeAuditLogs", {}, timestamp=1_700_000_000.9)
+    signed = request.headers.get("x-acs-date") or dict(parse_qsl(urlsplit(request.url).query))["Timestamp"]
+    assert signed == "2023-11-14T22:13:20Z"
+    status, body = client(server, scheme).call("DescribeAuditLogs", {"PageSize": "1"}, timestamp=int(time.time()))
+    assert status == 200, body
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "error", "says"),
+    [
+        (b"2023-11-14T22:13:20Z", TypeError, "not bytes"),
+        (True, TypeError, "not bool"),
+        (float("nan"), ValueError, "nan"),
+        (1e20, ValueError, "1e+20"),
+    ],
+    ids=["bytes", "bool", "nan", "out-of-range"],
+)
+def test_a_signed_time_that_is_no_time_is_refused_naming_the_parameter(
+    server: RunningServer, timestamp: object, error: type[Exception], says: str
+) -> None:
+    with pytest.raises(error, match="timestamp") as caught:
+        client(server).call("DescribeAuditLogs", {}, timestamp=timestamp)
+    assert says in str(caught.value)
+
+
 @pytest.mark.parametrize(
     ("request_bytes", "status", "code"),
     [
