@@ -46,6 +46,25 @@ def utc_timestamp(epoch: float | None = None) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _signed_time(timestamp: object) -> str:
+    """The time :meth:`SignedClient.prepare` signs for its ``timestamp``: a ``str`` as it is
+    written (any shape, to test the server's check), a number as epoch seconds, none (or an empty
+    one) now. Anything else is a ``TypeError``, a number no UTC time stands for a ``ValueError``."""
+    if timestamp is None or timestamp == "":
+        return utc_timestamp()
+    if isinstance(timestamp, str):
+        return timestamp
+    if not isinstance(timestamp, int | float) or isinstance(timestamp, bool):
+        raise TypeError(
+            "prepare takes timestamp as a str (YYYY-MM-DDThh:mm:ssZ) or epoch seconds (a number),"
+            f" not {type(timestamp).__name__}"
+        )
+    try:
+        return utc_timestamp(timestamp)
+    except (ValueError, OverflowError, OSError) as exc:  # NaN, or a year past 9999
+        raise ValueError(f"timestamp: {timestamp!r} epoch seconds is no UTC time ({exc})") from None
+
+
 @attrs.frozen(kw_only=True)
 class PreparedRequest:
     """A signed request ready to send (or to tamper with first, with ``attrs.evolve``)."""
@@ -88,21 +107,22 @@ class SignedClient:
         method: str = "POST",
         form: Mapping[str, str] | None = None,
         nonce: str | None = None,
-        timestamp: str | None = None,
+        timestamp: str | float | None = None,
     ) -> PreparedRequest:
-        """Sign ``params`` (query) and ``form`` (an urlencoded body) for ``action``."""
+        """Sign ``params`` (query) and ``form`` (an urlencoded body) for ``action``, at
+        ``timestamp``: ``YYYY-MM-DDThh:mm:ssZ`` (sent as written), epoch seconds, or now."""
         known = OPERATIONS.get(action)
         version = version or (known.version if known is not None else "2019-01-03")
         nonce = nonce or uuid.uuid4().hex
-        timestamp = timestamp or utc_timestamp()
+        signed_at = _signed_time(timestamp)
         body = urlencode(dict(form)).encode("utf-8") if form else b""
         if self.scheme == "v2":
-            return self._v2(action, version, dict(params), dict(form or {}), method, nonce, timestamp, body)
+            return self._v2(action, version, dict(params), dict(form or {}), method, nonce, signed_at, body)
         headers = {
             "host": self.endpoint,
             "x-acs-action": action,
             "x-acs-version": version,
-            "x-acs-date": timestamp,
+            "x-acs-date": signed_at,
             "x-acs-signature-nonce": nonce,
             "x-acs-content-sha256": signing.sha256_hex(body),
             "accept": "application/json",

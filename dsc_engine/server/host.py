@@ -17,12 +17,14 @@ server down (``docs/server.md``, "Limits"):
   it is answered ``RequestTimeout``);
 * errors the HTTP layer answers before the application runs (an over-long request line, a
   malformed one, too many headers) are JSON in the service's error shape, never HTML, with the
-  ``x-acs-request-id`` header of every answer.
+  ``x-acs-request-id`` header of every answer; HTTP/2's connection preface alone is answered in
+  HTTP/2 (:data:`HTTP2_REFUSAL`), which is all its client reads.
 """
 
 from __future__ import annotations
 
 import email.errors
+import http.client
 import io
 import json
 import logging
@@ -92,33 +94,141 @@ _FOLDED_OR_NUL = re.compile(r"[\r\n\x00]")
 #: lines: 99 fields is its limit, and so the handler's, whatever the setting.
 MAX_HEADERS = 99
 
+#: What the HTTP layer answers, before the application runs, to a head it does not read: the
+#: status and message of :meth:`_Handler.send_error`.
+Refusal = tuple[HTTPStatus, str | None]
 
-#: The longest header line ``http.client`` reads (``_MAXLINE``; a longer one is refused).
-MAX_HEADER_LINE = 65536
+#: A head that goes on past ``arrivals.MAX_HEAD_BYTES`` (no more of it is read).
+HEADERS_TOO_LONG: Refusal = (HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Headers too long")
+#: A header line above :func:`max_header_line`, as ``http.server``'s ``parse_request`` answers
+#: ``http.client``'s ``LineTooLong``.
+LINE_TOO_LONG: Refusal = (HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Line too long")
 
 
-def head_refusal(request_line: bytes, fields: Iterable[bytes]) -> tuple[HTTPStatus, str | None] | None:
+def max_header_line() -> int:
+    """The longest header line the handler reads: ``http.client``'s (``_MAXLINE``), which reads
+    the header lines and refuses a longer one, read as it reads it, at each request."""
+    return int(getattr(http.client, "_MAXLINE"))
+
+
+def request_line_refusal(size: int) -> Refusal | None:
+    """``RequestURITooLong`` for a request line of ``size`` bytes (its line end included) above
+    :data:`MAX_REQUEST_LINE`, else ``None``."""
+    return (HTTPStatus.REQUEST_URI_TOO_LONG, None) if size > MAX_REQUEST_LINE else None
+
+
+def field_count_refusal(count: int) -> Refusal | None:
+    """``RequestHeaderFieldsTooLarge`` for ``count`` header fields above :data:`MAX_HEADERS`,
+    else ``None``."""
+    return (HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Too many headers") if count > MAX_HEADERS else None
+
+
+#: An HTTP version as RFC 9112 section 2.3 writes it: ``HTTP/``, a digit, a dot and a digit
+#: (ASCII digits, upper-case ``HTTP``); ``HTTP/1.10`` and ``HTTP/01.1`` are none.
+_HTTP_VERSION = re.compile(r"HTTP/[0-9]\.[0-9]")
+
+#: The first line of the connection preface of an HTTP/2 client that does not ask first (RFC 9113
+#: section 3.4; ``curl --http2-prior-knowledge``): ``PRI * HTTP/2.0``, then an empty line, ``SM``
+#: and an empty line.
+_HTTP2_PREFACE_LINE = b"PRI * HTTP/2.0\r\n"
+#: HTTP/2's error code for "use HTTP/1.1" (RFC 9113 section 7).
+_HTTP_1_1_REQUIRED = 0xD
+
+
+def _http2_frame(kind: int, payload: bytes) -> bytes:
+    """An HTTP/2 frame of type ``kind`` on the connection (stream 0), without flags (RFC 9113 4.1)."""
+    return len(payload).to_bytes(3, "big") + bytes((kind, 0)) + (0).to_bytes(4, "big") + payload
+
+
+#: The answer to an HTTP/2 client's preface (``docs/server.md``, "Errors the server answers
+#: itself"): the server's preface, an empty SETTINGS frame (type 4), which RFC 9113 section 3.4 has
+#: come first, then a GOAWAY frame (type 7) saying that no stream was processed (last stream 0)
+#: and ``HTTP_1_1_REQUIRED``, its debug data (which clients show) why. The connection is then closed.
+HTTP2_REFUSAL = _http2_frame(0x4, b"") + _http2_frame(
+    0x7,
+    (0).to_bytes(4, "big")
+    + _HTTP_1_1_REQUIRED.to_bytes(4, "big")
+    + b"this server speaks HTTP/1.1 (and 1.0) only, one request per connection; send HTTP/1.1",
+)
+
+
+def head_refusal(request_line: bytes, fields: Iterable[bytes]) -> Refusal | None:
     """What the HTTP layer answers, before the application runs, to a request head of
     ``request_line`` and header ``fields`` (each line as sent, without its line end), as
-    :class:`_Handler` reads one: ``(status, message)`` for :meth:`_Handler.send_error`, or
-    ``None`` for a head it reads. A request line above :data:`MAX_REQUEST_LINE`, a header line
-    above :data:`MAX_HEADER_LINE`, more than :data:`MAX_HEADERS` fields, or a head past
-    ``arrivals.MAX_HEAD_BYTES``, whichever is read first."""
+    :class:`_Handler` reads one, or ``None`` for a head it reads: a request line too long
+    (:func:`request_line_refusal`), a header line too long (:func:`max_header_line`), too many
+    fields (:func:`field_count_refusal`), or a head past ``arrivals.MAX_HEAD_BYTES``, whichever
+    is read first."""
     read = len(request_line) + 2
-    if read > MAX_REQUEST_LINE:
-        return HTTPStatus.REQUEST_URI_TOO_LONG, None
+    refusal = request_line_refusal(read)
+    if refusal is not None:
+        return refusal
+    longest = max_header_line()
     for count, field in enumerate(fields, start=1):
         line = len(field) + 2
-        if read + min(line, MAX_HEADER_LINE + 1) > MAX_HEAD_BYTES:
-            return HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Headers too long"
-        if line > MAX_HEADER_LINE:
-            return HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Line too long"
-        if count > MAX_HEADERS:
-            return HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Too many headers"
+        if read + min(line, longest + 1) > MAX_HEAD_BYTES:
+            return HEADERS_TOO_LONG
+        if line > longest:
+            return LINE_TOO_LONG
+        refusal = field_count_refusal(count)
+        if refusal is not None:
+            return refusal
         read += line
     if read + 2 > MAX_HEAD_BYTES:
-        return HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Headers too long"
+        return HEADERS_TOO_LONG
     return None
+
+
+def field_values(fields: Iterable[tuple[str, str]], name: str) -> list[str]:
+    """Every value of the header ``name`` among ``fields`` (name, value), read with ``_`` and
+    ``-`` alike in its name, as PEP 3333 hands both spellings over (``content_type`` is a
+    ``Content-Type``)."""
+    wanted = name.lower()
+    return [value for key, value in fields if key.lower().replace("_", "-") == wanted]
+
+
+def repeated_field_refusal(fields: Iterable[tuple[str, str]]) -> Refusal | None:
+    """What the HTTP layer answers to a head with header ``fields`` (name, value) that no one
+    value stands for: more than one ``Host`` (HTTP/1.1 asks a 400) or ``Content-Type``
+    (``wsgiref`` would keep the first and drop the others); ``None`` if neither."""
+    fields = list(fields)
+    if len([name for name, _ in fields if name.lower() == "host"]) > 1:
+        return HTTPStatus.BAD_REQUEST, "more than one Host header"
+    if len(field_values(fields, "Content-Type")) > 1:
+        return HTTPStatus.BAD_REQUEST, "more than one Content-Type header"
+    return None
+
+
+def add_header_fields(environ: dict[str, Any], fields: Iterable[tuple[str, str]]) -> None:
+    """Hand a request's header ``fields`` (name and value as read, in the order sent) to the
+    application in ``environ`` (PEP 3333), as the built-in host does, and ``dsc_engine.mock`` for
+    the SDKs' requests (``docs/server.md``, "On the wire").
+
+    A field is ``HTTP_<NAME>`` (upper case, ``-`` as ``_``), its value stripped; a name sent more
+    than once (``x_trace`` and ``X-Trace`` are one) is one key, its values joined with ``,`` in
+    the order sent, as ``wsgiref`` does; a name that is a key of ``environ`` already
+    (``PATH_INFO`` ...) is left out, as ``wsgiref`` leaves it. ``Content-Type`` is
+    ``CONTENT_TYPE`` (the first: the HTTP layer refuses two, :func:`repeated_field_refusal`) and
+    ``Content-Length`` ``CONTENT_LENGTH``, repeated ones joined with ``,`` (which the application
+    refuses; ``wsgiref`` kept the first), either named with ``_`` too (which ``wsgiref`` dropped).
+    """
+    fields = list(fields)
+    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        environ.pop(key, None)
+    types = field_values(fields, "Content-Type")
+    if types:  # else none (wsgiref says text/plain, which was not sent)
+        environ["CONTENT_TYPE"] = types[0]
+    lengths = field_values(fields, "Content-Length")
+    if lengths:
+        environ["CONTENT_LENGTH"] = lengths[0] if len(lengths) == 1 else ",".join(v.strip() for v in lengths)
+    for name, value in fields:
+        key = name.replace("-", "_").upper()
+        if key in ("CONTENT_TYPE", "CONTENT_LENGTH") or key in environ:
+            continue
+        if f"HTTP_{key}" in environ:
+            environ[f"HTTP_{key}"] += "," + value.strip()
+        else:
+            environ[f"HTTP_{key}"] = value.strip()
 
 
 def http_layer_error(
@@ -171,6 +281,7 @@ class _DeadlineReader(io.RawIOBase):
     Each socket read waits at most ``idle`` seconds (the socket timeout) and never beyond
     ``deadline`` (``time.monotonic()`` seconds); past it, reading raises :class:`TimeoutError`.
     With ``more=False`` nothing is read after ``arrived``: reading on raises :class:`_HeadTooLong`.
+    ``ended``: the client closed its sending side, and every byte it sent was read.
     """
 
     def __init__(
@@ -182,6 +293,7 @@ class _DeadlineReader(io.RawIOBase):
         self._deadline = deadline
         self._arrived = memoryview(arrived)
         self._more = more
+        self.ended = False
 
     def readable(self) -> bool:
         return True
@@ -199,7 +311,9 @@ class _DeadlineReader(io.RawIOBase):
         if remaining <= 0:
             raise TimeoutError("the request did not arrive in full within limits.request_timeout")
         self._sock.settimeout(remaining if self._idle is None else min(self._idle, remaining))
-        return self._raw.readinto(buffer)
+        read = self._raw.readinto(buffer)
+        self.ended = read == 0
+        return read
 
     def close(self) -> None:
         if not self.closed:
@@ -303,6 +417,7 @@ class _Handler(WSGIRequestHandler):
         else:  # a socket handed over directly (``socketserver``'s own paths)
             self.connection = self.request
             reader = _DeadlineReader(self.connection, self.timeout, time.monotonic() + self.request_timeout)
+        self._input = reader
         self.rfile = io.BufferedReader(reader)
         self.wfile = self._writer = _ResponseWriter(self.connection, self.timeout)
 
@@ -336,13 +451,40 @@ class _Handler(WSGIRequestHandler):
         HTTP/1.1 request, which RFC 9112 has servers refuse)."""
         while self.raw_requestline in (b"\r\n", b"\n"):  # ignored before the request line (RFC 9112 2.2)
             self.raw_requestline = self.rfile.readline(MAX_REQUEST_LINE + 1)
-        if len(self.raw_requestline) > MAX_REQUEST_LINE:  # as wsgiref checks the first line read
+        too_long = request_line_refusal(len(self.raw_requestline))  # as wsgiref checks the first line read
+        if too_long is not None:
             self.requestline = self.request_version = self.command = ""
-            self.send_error(HTTPStatus.REQUEST_URI_TOO_LONG)
+            self.send_error(*too_long)
+            return False
+        if self.raw_requestline == _HTTP2_PREFACE_LINE:  # an HTTP/2 client: told so in HTTP/2
+            log.debug("connection from %s opened with HTTP/2's preface; answered GOAWAY", self.client_address[0])
+            self.close_connection = True
+            self.wfile.write(HTTP2_REFUSAL)
+            return False
+        # the line as http.server reads it: its last word, when it has three or more, is the version
+        line = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
+        words = line.split()
+        if len(words) >= 3 and not _HTTP_VERSION.fullmatch(words[-1]):
+            # http.server reads any number of digits, of any script (HTTP/1.10 as HTTP/1.x, HTTP/10.0
+            # as a version it does not speak): RFC 9112 2.3 has exactly one ASCII digit on each side
+            self.requestline, self.request_version, self.command = line, "", ""
+            self.send_error(
+                HTTPStatus.BAD_REQUEST,
+                f"Bad request version ({words[-1]!r}): a version is HTTP/, a digit, a dot and a digit,"
+                " such as HTTP/1.1",
+            )
             return False
         if not super().parse_request():
             if self.raw_requestline and not self.requestline.split():  # http.server answers nothing
                 self.send_error(HTTPStatus.BAD_REQUEST, "the request line is blank")
+            return False
+        if self._input.ended:
+            # the client closed its side before the blank line that ends a head (RFC 9112 2.1):
+            # http.client reads the end of the input as that line; refused, as a body cut short is
+            self.send_error(
+                HTTPStatus.BAD_REQUEST,
+                "the request's head ended before the empty line that ends it (the client closed its side)",
+            )
             return False
         if any(isinstance(defect, _MALFORMED_HEAD) for defect in self.headers.defects):
             # ``http.client`` stops reading header fields at a line that is none (no colon, a
@@ -359,22 +501,20 @@ class _Handler(WSGIRequestHandler):
             self.send_error(HTTPStatus.BAD_REQUEST, "HTTP/0.9 is not served; send HTTP/1.0 or HTTP/1.1")
             return False
         self.path = origin_form(self.path)
-        if len(self.headers) > MAX_HEADERS:
-            self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Too many headers")
+        too_many = field_count_refusal(len(self.headers))
+        if too_many is not None:
+            self.send_error(*too_many)
             return False
-        hosts = len(self.headers.get_all("Host") or ())
-        if hosts > 1:  # no one host: HTTP/1.1 asks a 400
-            self.send_error(HTTPStatus.BAD_REQUEST, "more than one Host header")
+        repeated = repeated_field_refusal(self.headers.items())
+        if repeated is not None:
+            self.send_error(*repeated)
             return False
-        if not hosts and self.request_version != "HTTP/1.0":  # RFC 9112 3.2: HTTP/1.1 asks a 400
+        if "Host" not in self.headers and self.request_version != "HTTP/1.0":  # RFC 9112 3.2: a 400
             self.send_error(HTTPStatus.BAD_REQUEST, "an HTTP/1.1 request must have a Host header")
             return False
         if any(not value.strip(" \t") for value in self.header_values("Content-Length")):
             # PEP 3333 hands an empty CONTENT_LENGTH over as none: the body would go unread
             self.send_error(HTTPStatus.BAD_REQUEST, "a Content-Length header is empty; send the body's byte count")
-            return False
-        if len(self.header_values("Content-Type")) > 1:  # wsgiref would keep the first
-            self.send_error(HTTPStatus.BAD_REQUEST, "more than one Content-Type header")
             return False
         return True
 
@@ -382,7 +522,7 @@ class _Handler(WSGIRequestHandler):
         try:
             self._handle_one()
         except _HeadTooLong:
-            self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Headers too long")
+            self.send_error(*HEADERS_TOO_LONG)
         except (TimeoutError, ConnectionError) as exc:
             log.debug("connection from %s dropped: %s", self.client_address[0], exc)
 
@@ -398,31 +538,18 @@ class _Handler(WSGIRequestHandler):
         handler.run(self.server.get_app())  # type: ignore[attr-defined]
 
     def header_values(self, name: str) -> list[str]:
-        """Every value of the header ``name``, read with ``_`` and ``-`` alike in its name, as
-        PEP 3333 hands both spellings over (``content_type`` is a ``Content-Type``)."""
-        wanted = name.lower()
-        return [value for key, value in self.headers.items() if key.lower().replace("_", "-") == wanted]
+        """Every value of the header ``name`` (:func:`field_values`)."""
+        return field_values(self.headers.items(), name)
 
     def get_environ(self) -> dict[str, Any]:
-        """``wsgiref``'s environ, except that ``Content-Type`` and ``Content-Length`` are read
-        under either spelling (``content_type`` too, as every other header), duplicate
-        Content-Length headers stay visible and a request without a Content-Type has none
-        (``wsgiref`` would say ``text/plain``).
-
-        ``wsgiref`` keeps the first Content-Length and drops the others, and drops
-        ``content_type`` and ``content_length`` (or hands the latter over as
-        ``HTTP_CONTENT_LENGTH``, which no application reads); joining repeated lengths with ``,``
-        (as it does for other repeated headers) lets the application refuse the request.
-        """
+        """``wsgiref``'s environ, the header fields handed over by :func:`add_header_fields`
+        (``Content-Type`` and ``Content-Length`` under either spelling, duplicate Content-Length
+        headers visible, no Content-Type where none was sent), and a POST without a length marked."""
         environ: dict[str, Any] = super().get_environ()
-        for key in ("CONTENT_TYPE", "CONTENT_LENGTH", "HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
-            environ.pop(key, None)
-        types = self.header_values("Content-Type")  # at most one: parse_request refuses two
-        if types:  # else none: wsgiref said text/plain, which was not sent
-            environ["CONTENT_TYPE"] = types[0]
+        for key in [key for key in environ if key.startswith("HTTP_")]:
+            del environ[key]
+        add_header_fields(environ, self.headers.items())
         lengths = self.header_values("Content-Length")
-        if lengths:
-            environ["CONTENT_LENGTH"] = lengths[0] if len(lengths) == 1 else ",".join(v.strip() for v in lengths)
         coded = any(value.strip(" \t") for value in self.header_values("Transfer-Encoding"))  # empty is none
         if self.command == "POST" and not lengths and not coded:
             # a POST that does not say how long its body is: whether bytes came with its head, come

@@ -26,7 +26,13 @@ from wsgiref.simple_server import software_version
 
 from dsc_engine.api.common import endpoint_product, hostname
 from dsc_engine.api.operations import OPERATIONS
-from dsc_engine.server.host import head_refusal, http_layer_error, origin_form
+from dsc_engine.server.host import (
+    add_header_fields,
+    head_refusal,
+    http_layer_error,
+    origin_form,
+    repeated_field_refusal,
+)
 
 
 #: Milliseconds the SDK cores wait to connect and to read when the runtime options say nothing
@@ -43,10 +49,15 @@ def _header_text(value: object) -> str:
     return str(value)
 
 
+def _fields(headers: Mapping[Any, Any] | Iterable[tuple[Any, Any]] | None) -> list[tuple[str, str]]:
+    """Header fields (name, value), in order, as a server reads them off the wire."""
+    items = headers.items() if isinstance(headers, Mapping) else headers or ()
+    return [(str(k), _header_text(v)) for k, v in items if v is not None]
+
+
 def _headers(headers: Mapping[Any, Any] | Iterable[tuple[Any, Any]] | None) -> dict[str, str]:
     """Header names (lower case) and values as a server reads them (a repeated name: the last)."""
-    items = headers.items() if isinstance(headers, Mapping) else headers or ()
-    return {str(k).lower(): _header_text(v) for k, v in items if v is not None}
+    return {name.lower(): value for name, value in _fields(headers)}
 
 
 class Sent(NamedTuple):
@@ -253,7 +264,9 @@ def wsgi_environ(request: Any, sent: Sent) -> dict[str, Any]:
     """The PEP 3333 environ of an SDK request (``DaraRequest`` or ``TeaRequest``), as the server
     reads it off the wire; ``sent`` is what the HTTP layer sends (what :func:`check_sendable` or
     :func:`check_sendable_async` return: the path and query of the URL the core composed, the
-    endpoint's own path included, and the headers), read as ``wsgiref`` reads it."""
+    endpoint's own path included, and the headers), read as the server's HTTP layer reads it
+    (``host.add_header_fields``: a header sent twice, ``x_trace`` beside ``X-Trace`` too, is one,
+    its values joined with ``,``)."""
     headers = _headers(sent.headers)
     body = _body(request.body)
     method = str(request.method or "GET").upper()
@@ -273,9 +286,7 @@ def wsgi_environ(request: Any, sent: Sent) -> dict[str, Any]:
         "wsgi.multiprocess": False,
         "wsgi.run_once": False,
     }
-    for name, value in headers.items():
-        key = name.upper().replace("-", "_")
-        environ[key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{key}"] = value
+    add_header_fields(environ, _fields(sent.headers))
     if body or method not in ("GET", "HEAD"):  # what the HTTP layer sends (requests does this)
         environ["CONTENT_LENGTH"] = str(len(body))
     return environ
@@ -286,14 +297,17 @@ def serve_request(
 ) -> tuple[int, str, dict[str, str], bytes]:
     """The server's answer to an SDK request the HTTP layer sends as ``sent``: what its HTTP
     layer answers to a head it does not read (``host.head_refusal``: a request line or header
-    line too long, too many header fields), else the application's (:func:`call_wsgi`)."""
+    line too long, too many header fields; ``host.repeated_field_refusal``: two ``Host`` or
+    ``Content-Type`` fields), else the application's (:func:`call_wsgi`)."""
     method = str(request.method or "GET").upper()
-    fields = (
+    lines = (
         str(name).encode("utf-8") + b": " + (bytes(value) if isinstance(value, bytes | bytearray) else str(value).encode("utf-8"))
         for name, value in sent.headers
         if value is not None
     )
-    refusal = head_refusal(f"{method} {sent.target} HTTP/1.1".encode("utf-8"), fields)
+    refusal = head_refusal(f"{method} {sent.target} HTTP/1.1".encode("utf-8"), lines) or repeated_field_refusal(
+        _fields(sent.headers)
+    )
     if refusal is None:
         return call_wsgi(app, wsgi_environ(request, sent), now)
     status, headers, body = http_layer_error(refusal[0], refusal[1], _headers(sent.headers).get("host", ""), method)

@@ -47,14 +47,24 @@ def client(server: RunningServer, scheme: str = "v3") -> SignedClient:
     return SignedClient(server.endpoint, KEY.id, KEY.secret, scheme=scheme)
 
 
-def raw(server: RunningServer, data: bytes, *, read_timeout: float = 5.0) -> tuple[int, dict[str, str], Any]:
-    """Send raw bytes; parse the status line, headers and JSON body of the answer."""
+def exchange(server: RunningServer, data: bytes, *, read_timeout: float = 5.0, half_close: bool = False) -> bytes:
+    """Send raw bytes (then end the sending side, with ``half_close``); every byte answered."""
     with socket.create_connection((server.host, server.port), timeout=read_timeout) as sock:
         sock.sendall(data)
+        if half_close:
+            sock.shutdown(socket.SHUT_WR)
         chunks = []
         while chunk := sock.recv(65536):
             chunks.append(chunk)
-    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    return b"".join(chunks)
+
+
+def raw(
+    server: RunningServer, data: bytes, *, read_timeout: float = 5.0, half_close: bool = False
+) -> tuple[int, dict[str, str], Any]:
+    """Send raw bytes; parse the status line, headers and JSON body of the answer."""
+    answer = exchange(server, data, read_timeout=read_timeout, half_close=half_close)
+    head, _, body = answer.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     headers = dict(line.split(": ", 1) for line in lines[1:])
     return int(lines[0].split()[1]), headers, json.loads(body)
@@ -216,6 +226,35 @@ def test_a_signed_time_not_written_yyyy_mm_ddThh_mm_ssZ_in_ascii_digits_is_refus
     assert (status, body.get("Code")) == (400, "IncompleteSignature"), written
 
 
+@SCHEMES
+def test_a_signed_time_given_as_epoch_seconds_is_signed_as_that_utc_time(server: RunningServer, scheme: str) -> None:
+    # timestamp=<a number> raised a bare TypeError (v2) or AttributeError (v3) from inside the
+    # signing code; the number is epoch seconds, as utc_timestamp takes them
+    request = client(server, scheme).prepare("DescribeAuditLogs", {}, timestamp=1_700_000_000.9)
+    signed = request.headers.get("x-acs-date") or dict(parse_qsl(urlsplit(request.url).query))["Timestamp"]
+    assert signed == "2023-11-14T22:13:20Z"
+    status, body = client(server, scheme).call("DescribeAuditLogs", {"PageSize": "1"}, timestamp=int(time.time()))
+    assert status == 200, body
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "error", "says"),
+    [
+        (b"2023-11-14T22:13:20Z", TypeError, "not bytes"),
+        (True, TypeError, "not bool"),
+        (float("nan"), ValueError, "nan"),
+        (1e20, ValueError, "1e+20"),
+    ],
+    ids=["bytes", "bool", "nan", "out-of-range"],
+)
+def test_a_signed_time_that_is_no_time_is_refused_naming_the_parameter(
+    server: RunningServer, timestamp: object, error: type[Exception], says: str
+) -> None:
+    with pytest.raises(error, match="timestamp") as caught:
+        client(server).call("DescribeAuditLogs", {}, timestamp=timestamp)
+    assert says in str(caught.value)
+
+
 @pytest.mark.parametrize(
     ("request_bytes", "status", "code"),
     [
@@ -272,6 +311,101 @@ def test_malformed_requests_get_json_errors_with_their_request_id(
     assert headers["Content-Type"] == CONTENT_TYPE
     assert set(body) == {"RequestId", "HostId", "Code", "Message", "Recommend"}
     assert headers.get("x-acs-request-id") == body["RequestId"]
+
+
+@pytest.mark.parametrize(
+    ("version", "shown"),
+    [
+        (b"HTTP/01.1", "'HTTP/01.1'"),
+        (b"HTTP/1.10", "'HTTP/1.10'"),
+        (b"HTTP/1.01", "'HTTP/1.01'"),
+        (b"HTTP/02.0", "'HTTP/02.0'"),
+        (b"HTTP/10.0", "'HTTP/10.0'"),
+        (b"HTTP/\xef\xbc\x91.1", "'HTTP/"),  # a full-width digit one
+        (b"http/1.1", "'http/1.1'"),
+        (b"HTTP/ 1.1", "'1.1'"),
+    ],
+    ids=["leading-zero", "two-digit-minor", "two-digit-minor-zero", "leading-zero-2", "two-digit-major",
+         "full-width-digit", "lower-case", "space"],
+)
+def test_a_version_not_written_http_digit_dot_digit_is_refused(server: RunningServer, version: bytes, shown: str) -> None:
+    # RFC 9112 2.3: HTTP-version is "HTTP/" DIGIT "." DIGIT, case-sensitive. HTTP/01.1, HTTP/1.10
+    # and HTTP/1.01 were served as HTTP/1.x; HTTP/02.0 and HTTP/10.0 answered 505, as versions
+    # the server does not speak, though they are no version at all
+    status, headers, body = raw(server, b"GET /?Action=DescribeAuditLogs " + version + b"\r\nHost: x\r\n\r\n")
+    assert (status, body["Code"]) == (400, "InvalidParameter"), body
+    assert f"Bad request version ({shown}" in body["Message"] and "HTTP/1.1" in body["Message"], body
+    assert headers["x-acs-request-id"] == body["RequestId"]
+
+
+#: The connection preface of an HTTP/2 client that knows the server speaks HTTP/2 (RFC 9113 3.4),
+#: then that client's SETTINGS frame (empty) and the HEADERS frame of its first request (cut short).
+H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+H2_CLIENT_FRAMES = b"\x00\x00\x00\x04\x00\x00\x00\x00\x00" + b"\x00\x00\x05\x01\x05\x00\x00\x00\x01\x82\x86\x84\x41\x00"
+
+
+def h2_frames(data: bytes) -> list[tuple[int, int, int, bytes]]:
+    """``(type, flags, stream, payload)`` of each HTTP/2 frame in ``data`` (RFC 9113 4.1)."""
+    frames = []
+    while data:
+        assert len(data) >= 9, data
+        length = int.from_bytes(data[:3], "big")
+        kind, flags, stream = data[3], data[4], int.from_bytes(data[5:9], "big") & 0x7FFF_FFFF
+        frames.append((kind, flags, stream, data[9 : 9 + length]))
+        assert len(data) >= 9 + length, data
+        data = data[9 + length :]
+    return frames
+
+
+@pytest.mark.parametrize("more", [b"", H2_CLIENT_FRAMES], ids=["preface", "preface-and-frames"])
+def test_an_http2_client_is_told_in_http2_to_use_http_1_1(server: RunningServer, more: bytes) -> None:
+    # RFC 9113 3.3/3.4: a client that knows no better opens with the HTTP/2 preface (curl
+    # --http2-prior-knowledge) and reads HTTP/2 frames; it was answered an HTTP/1.0 505 page it
+    # cannot read. The server's own preface (an empty SETTINGS frame), then a GOAWAY frame saying
+    # HTTP_1_1_REQUIRED (0xd), with why in its debug data, then the connection's end.
+    frames = h2_frames(exchange(server, H2_PREFACE + more))
+    assert [(kind, flags, stream) for kind, flags, stream, _ in frames] == [(0x4, 0, 0), (0x7, 0, 0)], frames
+    assert frames[0][3] == b""
+    goaway = frames[1][3]
+    assert int.from_bytes(goaway[:4], "big") == 0  # no stream of the client's was processed
+    assert int.from_bytes(goaway[4:8], "big") == 0xD  # HTTP_1_1_REQUIRED
+    assert b"HTTP/1.1" in goaway[8:], goaway
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"GET /?Action=DescribeAuditLogs HTTP/1.1\r\nHost: x\r\n",
+        b"GET /?Action=DescribeAuditLogs HTTP/1.1\r\nHost: x",
+        b"GET /?Action=DescribeAuditLogs HTTP/1.1\r\nHost: x\r\n\r",
+        b"GET /?Action=DescribeAuditLogs HTTP/1.1\r\n",
+        b"GET /?Action=DescribeAuditLogs HTTP/1.1",
+        b"GET /?Action=DescribeAuditLogs HTTP/1.0\r\n",
+        b"GET /?Action=DescribeAuditLogs",
+    ],
+    ids=["no-blank-line", "header-line-cut", "blank-line-cut", "request-line-alone", "request-line-cut",
+         "http-1.0", "http-0.9-line-cut"],
+)
+def test_a_head_the_client_ends_before_its_blank_line_is_refused(server: RunningServer, head: bytes) -> None:
+    # a head is whole only at its blank line (RFC 9112 2.1): one whose client closed its sending
+    # side before it (shutdown SHUT_WR) was served as if whole, with the headers sent so far
+    status, headers, body = raw(server, head, half_close=True)
+    assert (status, body["Code"]) == (400, "InvalidParameter"), body
+    assert "ended before" in body["Message"], body
+    assert headers["x-acs-request-id"] == body["RequestId"]
+
+
+def test_a_whole_head_then_the_sending_side_closed_is_served(server: RunningServer) -> None:
+    request = client(server).prepare("DescribeAuditLogs", {"PageSize": "2"}, method="GET")
+    target = request.url.split(server.endpoint, 1)[1]
+    head = f"GET {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in request.headers.items())
+    status, _, body = raw(server, head.encode("ascii") + b"\r\n", half_close=True)
+    assert (status, len(body["Items"])) == (200, 2), body
+
+
+@pytest.mark.parametrize("sent", [b"", b"\r\n\r\n"], ids=["nothing", "empty-lines"])
+def test_a_connection_closed_before_any_request_line_is_closed_unanswered(server: RunningServer, sent: bytes) -> None:
+    assert exchange(server, sent, half_close=True) == b""
 
 
 _FORM = b"Content-Type: application/x-www-form-urlencoded\r\n"

@@ -568,6 +568,25 @@ def test_a_bytes_header_value_reaches_the_mock_as_it_reaches_a_server(headers: d
 
 
 @pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"x_acs_version": "2019-01-03"},
+        {"content_type": "text/plain"},
+    ],
+    ids=["x-acs-version", "content-type"],
+)
+def test_a_header_sent_twice_reaches_the_mock_as_it_reaches_a_server(headers: dict[str, str], asynchronous: bool) -> None:
+    # Both HTTP layers send x_acs_version beside the SDK's x-acs-version as two fields, which the
+    # server reads as one header (PEP 3333 names both HTTP_X_ACS_VERSION), their values joined
+    # with ","; the mock kept the last one alone, and answered what the server refuses. So with
+    # content_type beside the Content-Type aiohttp adds: two, which the server refuses
+    runtime = RuntimeOptions(extends_parameters=ExtendsParameters(headers=headers))
+    real, mocked = _against_server_and_mock(runtime=runtime, asynchronous=asynchronous)
+    assert mocked == real
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
 def test_the_response_headers_the_sdk_hands_back_are_those_of_a_server(asynchronous: bool) -> None:
     # The server's HTTP layer adds Date and Server to every answer (code reads response.headers,
     # a Date to measure clock skew, say); the mock's responses had neither.
