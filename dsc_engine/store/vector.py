@@ -104,14 +104,17 @@ def codes_filter(segment: Segment, conjuncts: Sequence[ast.Node], rows: int) -> 
     each reading one field, which their selectors read, or another kind of column), or when the ``rows``
     it is to filter are fewer than ``_COMBO_ROWS`` or than the combinations (a selective
     query's candidates are filtered as before, and pay nothing for this)."""
-    if rows < _COMBO_ROWS or all(single_field(item) is not None for item in conjuncts):
+    if rows < _COMBO_ROWS:
+        return None
+    reads = [found for found in map(fields_read, conjuncts) if found is not None]  # each walked once
+    if len(reads) < len(conjuncts) or all(len(found) == 1 for found in reads):
         return None  # (conjuncts each on one field: each is one pass of its field's selector)
     node = ast.conjunction(tuple(conjuncts))
     if not isinstance(node, (ast.And, ast.Or, ast.Not)):
         return None
-    fields = fields_read(node)
+    fields: set[str] = set().union(*reads)
     schema = segment.schema
-    if fields is None or len(fields) < 2 or not all(schema.storage_of(field) == Storage.CODED for field in fields):
+    if len(fields) < 2 or not all(schema.storage_of(field) == Storage.CODED for field in fields):
         return None
     names = sorted(fields)
     attrs_read = [schema.attr_of[name] for name in names]

@@ -15,7 +15,7 @@ from oracle import matches
 from strategies import asts
 
 from dsc_engine.models import RecordKind
-from dsc_engine.query import ast
+from dsc_engine.query import ast, plan
 from dsc_engine.store import Store
 from dsc_engine.sample import generate
 from dsc_engine.store.execute import _residual_filters, row_test
@@ -352,6 +352,32 @@ def test_a_filter_on_several_low_cardinality_coded_fields_is_one_pass() -> None:
     expected_records = [r for r in records if matches(node, r, FIELDS[RecordKind.MASKING_RUN], NESTED[RecordKind.MASKING_RUN])]
     assert page.total == len(expected_records)
     assert collections.Counter(page.records) == collections.Counter(expected_records)
+
+
+def test_the_one_pass_filter_reads_the_fields_of_each_conjunct_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Asked for each segment of each query, the one-pass filter of coded fields walked each
+    conjunct twice to learn its fields (once to see it was not on one field, once for the
+    fields of the whole filter)."""
+    store = Store(RecordKind.MASKING_RUN)
+    store.insert(generate(RecordKind.MASKING_RUN, 1_100, seed=8))
+    (segment,) = store._version.segments
+    eq = ast.CompareOp.EQ
+    conjuncts = [ast.Compare("SrcType", eq, 1), ast.Compare("Status", eq, 2),
+                 ast.Or((ast.Compare("DstType", eq, 1), ast.Compare("Status", eq, 1)))]
+    test = row_test(segment, ast.And(tuple(conjuncts)))
+    walked: list[ast.Node] = []
+    real = plan.fields_read
+
+    def counted(node: ast.Node) -> Any:
+        walked.extend(item for item in conjuncts if item is node)
+        return real(node)
+
+    monkeypatch.setattr(plan, "fields_read", counted)
+    monkeypatch.setattr(vector, "fields_read", counted)
+    combined = vector.codes_filter(segment, conjuncts, segment.n)
+    assert combined is not None
+    assert collections.Counter(map(id, walked)) == collections.Counter(map(id, conjuncts))
+    assert list(combined(range(segment.n))) == [row for row in range(segment.n) if test(row)]
 
 
 _LARGE: dict[RecordKind, Store] = {}
