@@ -135,36 +135,35 @@ def codes_filter(segment: Segment, conjuncts: Sequence[ast.Node], rows: int) -> 
 
 def clauses_filter(segment: Segment, conjuncts: Sequence[ast.Node], rows: int) -> tuple[RowFilter | None, set[int]]:
     """One pass in C for the conjuncts that are each an ``or`` of conditions on coded fields
-    (``(UserName = a or ClientIp = b or DatabaseName = c) and ...``), and which of ``conjuncts``
-    it answers (by position). Conjunct ``i`` is bit ``i`` of a mask; a code of a field carries
-    the bits of the conjuncts its value satisfies (the branches on that field, ``Intern.matching``),
-    a row's mask is the ``|`` of its fields' codes' masks, and the row is kept when it holds every
-    bit. Reading each field once per row, whatever the number of conjuncts: 300 such conjuncts
-    over 100,000 audit logs were each an ``or`` read in three passes over the ~40,000 rows they
-    all kept (~10 s).
+    and values of int fields (``(UserName = a or ClientIp = b or EffectRow = 3) and ...``), and
+    which of ``conjuncts`` it answers (by position). Conjunct ``i`` is bit ``i`` of a mask; a key
+    of a column (a code, or an int value) carries the bits of the conjuncts it satisfies (the
+    branches on that field: ``Intern.matching``, or the values of ``_intervals``), a row's mask
+    is the ``|`` of its columns' keys' masks, and the row is kept when it holds every bit. Reading
+    each field once per row, whatever the number of conjuncts: 300 such conjuncts over 100,000
+    audit logs were each an ``or`` read in three passes over the ~40,000 rows they all kept (~10 s).
 
-    A conjunct is taken when its branches' matching codes are at most ``rows`` (a code costs a
-    mask update, a row a lookup per field): a negated branch matching most of a large table is
-    filtered as before. ``None`` when the mask reads no fewer columns than the conjuncts taken
+    A conjunct is taken when its branches' keys are at most ``rows`` (a key costs a mask update,
+    a row a lookup per field): a negated branch matching most of a large table, or a range of
+    many values, is filtered as before. ``None`` when the mask reads no fewer columns than the conjuncts taken
     would be read in alone (nothing is saved)."""
-    shapes = [(index, _coded_groups(segment, item)) for index, item in enumerate(conjuncts)] if len(conjuncts) > 1 else []
+    shapes = [(index, _mask_groups(segment, item)) for index, item in enumerate(conjuncts)] if len(conjuncts) > 1 else []
     if not _saves_passes([groups for _, groups in shapes if groups is not None]):
         return None, set()  # (the usual filter: no field read by two conjuncts)
-    tables = segment.schema.tables
-    masks: dict[str, dict[int, int]] = {}  # attr -> code -> bits of the conjuncts it satisfies
+    masks: dict[str, dict[int, int]] = {}  # attr -> key -> bits of the conjuncts it satisfies
     taken: dict[int, list[tuple[str, ast.Node]]] = {}
     for index, groups in shapes:
         if groups is None:
             continue
-        matching = [(attr, tables[attr].matching(node)) for attr, node in groups]
-        if sum(len(codes) for _, codes in matching) > rows:
+        matching = [(attr, *_mask_keys(segment, attr, node)) for attr, node in groups]
+        if sum(size for _, size, _ in matching) > rows:
             continue
         bit = 1 << len(taken)
         taken[index] = groups
-        for attr, codes in matching:
+        for attr, _, keys in matching:
             mask = masks.setdefault(attr, {})
-            for code in codes:
-                mask[code] = mask.get(code, 0) | bit
+            for key in keys:
+                mask[key] = mask.get(key, 0) | bit
     if not _saves_passes(list(taken.values())):
         return None, set()
     full = (1 << len(taken)) - 1
@@ -187,21 +186,37 @@ def _saves_passes(conjuncts: list[list[tuple[str, ast.Node]]]) -> bool:
     return len(conjuncts) > 1 and len(set(columns)) < len(columns)
 
 
-def _coded_groups(segment: Segment, node: ast.Node) -> list[tuple[str, ast.Node]] | None:
-    """``node`` as an ``or`` of conditions each on one coded field (a field's branches joined),
-    as (attribute, condition) pairs; ``None`` when a branch reads several fields, another kind
-    of column, entries, or a text column's text index."""
+def _mask_groups(segment: Segment, node: ast.Node) -> list[tuple[str, ast.Node]] | None:
+    """``node`` as an ``or`` of conditions each on one coded field or the values of one int
+    field (a field's branches joined), as (attribute, condition) pairs; ``None`` when a branch
+    reads several fields, another kind of column, entries, or a text column's text index."""
     found: list[tuple[str, ast.Node]] = []
+    schema = segment.schema
     for group in _by_field(segment, node.items if isinstance(node, ast.Or) else (node,)):
         field = single_field(group[0])
-        if field is None or segment.schema.storage_of(field) != Storage.CODED:
+        if field is None:
             return None
         joined = group[0] if len(group) == 1 else ast.Or(tuple(group))
-        attr = segment.schema.attr_of[field]
-        if segment.has_text_path(attr, joined):
+        attr = schema.attr_of[field]
+        storage = schema.storage_of(field)
+        if storage == Storage.CODED:
+            if segment.has_text_path(attr, joined):
+                return None
+        elif storage != Storage.INT or not isinstance(segment.columns[attr], array) or _intervals(joined) is None:
             return None
         found.append((attr, joined))
     return found
+
+
+def _mask_keys(segment: Segment, attr: str, node: ast.Node) -> tuple[int, Iterable[int]]:
+    """How many keys of column ``attr`` satisfy ``node`` (a group of ``_mask_groups``), at most,
+    and those keys: the codes of a coded column, the values of an int one."""
+    table = segment.schema.tables.get(attr)
+    if table is not None:
+        codes = table.matching(node)
+        return len(codes), codes
+    spans = _intervals(node) or []
+    return sum(stop - start for start, stop in spans), itertools.chain.from_iterable(itertools.starmap(range, spans))
 
 
 def _matching_codes(
