@@ -135,27 +135,35 @@ def codes_filter(segment: Segment, conjuncts: Sequence[ast.Node], rows: int) -> 
 
 def clauses_filter(segment: Segment, conjuncts: Sequence[ast.Node], rows: int) -> tuple[RowFilter | None, set[int]]:
     """One pass in C for the conjuncts that are each an ``or`` of conditions on coded fields
-    and values of int fields (``(UserName = a or ClientIp = b or EffectRow = 3) and ...``), and
+    and ``=``, ``in`` and ranges of int fields (``(UserName = a or EffectRow >= 3) and ...``), and
     which of ``conjuncts`` it answers (by position). Conjunct ``i`` is bit ``i`` of a mask; a key
-    of a column (a code, or an int value) carries the bits of the conjuncts it satisfies (the
-    branches on that field: ``Intern.matching``, or the values of ``_intervals``), a row's mask
-    is the ``|`` of its columns' keys' masks, and the row is kept when it holds every bit. Reading
-    each field once per row, whatever the number of conjuncts: 300 such conjuncts over 100,000
-    audit logs were each an ``or`` read in three passes over the ~40,000 rows they all kept (~10 s).
+    of a column (a code, or for an int column the interval between two ends of its conditions'
+    intervals that a value is in) carries the bits of the conjuncts it satisfies (the branches on
+    that field: ``Intern.matching``, or ``_intervals``), a row's mask is the ``|`` of its
+    columns' keys' masks, and the row is kept when it holds every bit. Reading each field once per
+    row, whatever the number of conjuncts: 300 such conjuncts over 100,000 audit logs were each an
+    ``or`` read in three passes over the ~40,000 rows they all kept (~10 s).
 
     A conjunct is taken when its branches' keys are at most ``rows`` (a key costs a mask update,
-    a row a lookup per field): a negated branch matching most of a large table, or a range of
-    many values, is filtered as before. ``None`` when the mask reads no fewer columns than the conjuncts taken
+    a row a lookup per field): a negated branch matching most of a large table is filtered as
+    before. ``None`` when the mask reads no fewer columns than the conjuncts taken
     would be read in alone (nothing is saved)."""
     shapes = [(index, _mask_groups(segment, item)) for index, item in enumerate(conjuncts)] if len(conjuncts) > 1 else []
     if not _saves_passes([groups for _, groups in shapes if groups is not None]):
         return None, set()  # (the usual filter: no field read by two conjuncts)
+    tables = segment.schema.tables
+    ends: dict[str, set[int]] = {}  # int attr -> the ends of every interval of its conditions
+    for _, groups in shapes:
+        for attr, node in groups or ():
+            if attr not in tables:
+                ends.setdefault(attr, set()).update(itertools.chain.from_iterable(_intervals(node) or ()))
+    bounds = {attr: sorted(found) for attr, found in ends.items()}
     masks: dict[str, dict[int, int]] = {}  # attr -> key -> bits of the conjuncts it satisfies
     taken: dict[int, list[tuple[str, ast.Node]]] = {}
     for index, groups in shapes:
         if groups is None:
             continue
-        matching = [(attr, *_mask_keys(segment, attr, node)) for attr, node in groups]
+        matching = [(attr, *_mask_keys(segment, attr, node, bounds)) for attr, node in groups]
         if sum(size for _, size, _ in matching) > rows:
             continue
         bit = 1 << len(taken)
@@ -167,12 +175,15 @@ def clauses_filter(segment: Segment, conjuncts: Sequence[ast.Node], rows: int) -
     if not _saves_passes(list(taken.values())):
         return None, set()
     full = (1 << len(taken)) - 1
-    lookups = [(segment.columns[attr], mask.get) for attr, mask in masks.items()]
+    lookups = [(segment.columns[attr], bounds.get(attr), mask.get) for attr, mask in masks.items()]
 
     def apply(rows: RowSeq) -> RowSeq:
         held: Iterable[int] | None = None
-        for column, get in lookups:
-            found = map(get, _values_at(column, rows), itertools.repeat(0))
+        for column, ends, get in lookups:
+            keys = _values_at(column, rows)
+            if ends is not None:  # an int value's key: the interval between two ends it is in
+                keys = map(bisect.bisect_right, itertools.repeat(ends), keys)
+            found = map(get, keys, itertools.repeat(0))
             held = found if held is None else map(operator.or_, held, found)
         return array("i", itertools.compress(rows, map(full.__eq__, held)))  # type: ignore[arg-type]
 
@@ -208,15 +219,22 @@ def _mask_groups(segment: Segment, node: ast.Node) -> list[tuple[str, ast.Node]]
     return found
 
 
-def _mask_keys(segment: Segment, attr: str, node: ast.Node) -> tuple[int, Iterable[int]]:
+def _mask_keys(
+    segment: Segment, attr: str, node: ast.Node, bounds: Mapping[str, list[int]]
+) -> tuple[int, Iterable[int]]:
     """How many keys of column ``attr`` satisfy ``node`` (a group of ``_mask_groups``), at most,
-    and those keys: the codes of a coded column, the values of an int one."""
+    and those keys: the codes of a coded column; for an int one, the intervals between two
+    consecutive ``bounds`` (the ends of every interval of the conditions on it, sorted) that
+    the values of ``node`` make up, interval ``i`` holding the values ``v`` whose
+    ``bisect_right(bounds, v)`` is ``i`` (an absent value, below every end, is in none)."""
     table = segment.schema.tables.get(attr)
     if table is not None:
         codes = table.matching(node)
         return len(codes), codes
-    spans = _intervals(node) or []
-    return sum(stop - start for start, stop in spans), itertools.chain.from_iterable(itertools.starmap(range, spans))
+    ends = bounds[attr]
+    keys = [range(bisect.bisect_left(ends, start) + 1, bisect.bisect_left(ends, stop) + 1)
+            for start, stop in _intervals(node) or ()]
+    return sum(map(len, keys)), itertools.chain.from_iterable(keys)
 
 
 def _matching_codes(
