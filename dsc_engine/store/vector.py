@@ -148,9 +148,11 @@ def clauses_filter(segment: Segment, conjuncts: Sequence[ast.Node], rows: int) -
     a row a lookup per field): a negated branch matching most of a large table is filtered as
     before. ``None`` when the mask reads no fewer columns than the conjuncts taken
     would be read in alone (nothing is saved)."""
-    shapes = [(index, _mask_groups(segment, item)) for index, item in enumerate(conjuncts)] if len(conjuncts) > 1 else []
+    if not _may_share_a_field(conjuncts):
+        return None, set()  # (the usual filter: leaves, each on a field of its own)
+    shapes = [(index, _mask_groups(segment, item)) for index, item in enumerate(conjuncts)]
     if not _saves_passes([groups for _, groups in shapes if groups is not None]):
-        return None, set()  # (the usual filter: no field read by two conjuncts)
+        return None, set()  # (no field read by two conjuncts)
     tables = segment.schema.tables
     ends: dict[str, set[int]] = {}  # int attr -> the ends of every interval of its conditions
     for _, groups in shapes:
@@ -188,6 +190,25 @@ def clauses_filter(segment: Segment, conjuncts: Sequence[ast.Node], rows: int) -
         return array("i", itertools.compress(rows, map(full.__eq__, held)))  # type: ignore[arg-type]
 
     return apply, set(taken)
+
+
+def _may_share_a_field(conjuncts: Sequence[ast.Node]) -> bool:
+    """Whether two of ``conjuncts`` may read one field, told from the fields their leaves and
+    their ``or``s' leaf branches name, without walking them (a deeper node may read any): what
+    a usual filter's residual is asked for each segment before anything else is."""
+    seen: set[str] = set()
+    for item in conjuncts:
+        own: set[str] = set()
+        for branch in item.items if isinstance(item, ast.Or) else (item,):
+            leaf = branch.item if isinstance(branch, ast.Not) else branch
+            field = getattr(leaf, "field", None)
+            if field is None or isinstance(leaf, ast.AnyEntry):
+                return True
+            own.add(field)
+        if not seen.isdisjoint(own):
+            return True
+        seen |= own
+    return False
 
 
 def _saves_passes(conjuncts: list[list[tuple[str, ast.Node]]]) -> bool:
