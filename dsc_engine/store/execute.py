@@ -463,8 +463,8 @@ def _residual_filters(segment: Segment, conjuncts: Sequence[ast.Node], rows: int
     """The filters of the residual ``conjuncts`` over ``rows`` candidates, in C first. Conjuncts
     on a few coded fields of few values, all of them or one, are decided per combination of
     their codes and read in one pass (``vector.codes_filter``), when the candidates are many;
-    ``or``s of coded fields that share a column are read together through one mask
-    (``vector.clauses_filter``)."""
+    ``or``s of conditions on coded and int columns that share a column are read together
+    through one mask (``vector.clauses_filter``)."""
     combined = codes_filter(segment, conjuncts, rows)
     if combined is not None:
         return [combined]
