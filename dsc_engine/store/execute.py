@@ -41,7 +41,9 @@ from dsc_engine.store.columns import ENTRY_PREFIX, Schema
 from dsc_engine.store.indexes import RowSeq
 from dsc_engine.store.segment import Segment
 from dsc_engine.store.text import SPAN_PER_ROW
-from dsc_engine.store.vector import Difference, RowFilter, Scanned, Union, chained, codes_filter, row_count, row_filter
+from dsc_engine.store.vector import (
+    Difference, RowFilter, Scanned, Union, chained, clauses_filter, codes_filter, row_count, row_filter,
+)
 from dsc_engine.wire.types import Storage
 
 RowTest = Callable[[int], bool]
@@ -460,13 +462,18 @@ def _unordered(segment: Segment, access: Access, a: int, b: int) -> list[RowSeq]
 def _residual_filters(segment: Segment, conjuncts: Sequence[ast.Node], rows: int) -> list[RowFilter]:
     """The filters of the residual ``conjuncts`` over ``rows`` candidates, in C first. Conjuncts
     on a few coded fields of few values, all of them or one, are decided per combination of
-    their codes and read in one pass (``vector.codes_filter``), when the candidates are many."""
+    their codes and read in one pass (``vector.codes_filter``), when the candidates are many;
+    ``or``s of conditions on coded and int columns that share a column are read together
+    through one mask (``vector.clauses_filter``)."""
     combined = codes_filter(segment, conjuncts, rows)
     if combined is not None:
         return [combined]
-    fast: list[RowFilter] = []
+    masked, taken = clauses_filter(segment, conjuncts, rows)
+    fast: list[RowFilter] = [] if masked is None else [masked]
     tests: list[RowTest] = []
-    for item in conjuncts:
+    for index, item in enumerate(conjuncts):
+        if index in taken:
+            continue
         vectorized = codes_filter(segment, (item,), rows) or row_filter(segment, item)
         if vectorized is not None:
             fast.append(vectorized)

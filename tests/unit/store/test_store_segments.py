@@ -403,3 +403,36 @@ def test_the_first_page_after_an_open_makes_no_record_reader(tmp_path: Path, mon
     assert len(made) == 1  # by the open
     page = opened.query(RecordKind.AUDIT_LOG, 'UserName = "admin"', page_size=5)
     assert page.records and len(made) == 1
+
+
+def test_many_small_loads_copy_each_row_a_number_of_times_that_grows_with_the_log_of_the_store(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every segment of ``_SPLICE_ROWS`` rows or more was spliced into the one before it, so once
+    small loads had added up to that many rows the whole store was copied: 2,000 loads of 50
+    audit logs wrote 47 rows a row loaded, 8,000 loads 172, a cost quadratic in the store. A
+    splice now copies at most ``_SPLICE_SHARE`` rows a new row, and the rows written a row grow
+    with the log of the store. Scaled down (a splice from 10 rows, loads of 10) so that a
+    store of 8,000 rows shows it: doubling the loads added 200 rows written a row, now ~6."""
+    from dsc_engine.store import segment as segment_module, store as store_module
+
+    monkeypatch.setattr(store_module, "_SPLICE_ROWS", 10)
+    written: list[int] = []
+    real = segment_module.Segment.merge.__func__  # type: ignore[attr-defined]
+    monkeypatch.setattr(
+        segment_module.Segment, "merge",
+        classmethod(lambda cls, schema, parts: written.append(sum(p.n for p in parts)) or real(cls, schema, parts)),
+    )
+    records = generate(RecordKind.AUDIT_LOG, 8_000, seed=13)
+    store, oracle = Store(RecordKind.AUDIT_LOG), Oracle(RecordKind.AUDIT_LOG)
+    per_row = []
+    for half in (records[:4_000], records[4_000:]):
+        for start in range(0, len(half), 10):
+            store.insert(half[start : start + 10])
+            oracle.insert(half[start : start + 10])
+        per_row.append(sum(written) / len(store))
+    assert per_row[1] - per_row[0] <= 10, per_row  # was 200.5, then 400.5
+    assert len(store._version.segments) <= 4
+    total, expected = oracle.query(ast.MatchAll(), 0, None)
+    page = store.query(ast.MatchAll(), 0, None)
+    assert (page.total, page.records) == (total, expected)
