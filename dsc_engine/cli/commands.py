@@ -418,11 +418,11 @@ def cmd_demo(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 def _add(
     subparsers: argparse._SubParsersAction[argparse.ArgumentParser], name: str, handler: Handler,
-    help_text: str, examples: str, exit_codes: str, aliases: tuple[str, ...] = (),
+    help_text: str, examples: str, exit_codes: Callable[[str], str], aliases: tuple[str, ...] = (),
 ) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         name, aliases=list(aliases), help=help_text, description=help_text,
-        epilog=f"examples:\n{examples}\n{exit_codes}",
+        epilog=f"examples:\n{examples}\n{exit_codes(name)}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.set_defaults(func=handler)
@@ -430,8 +430,10 @@ def _add(
     return parser
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], exit_codes: str) -> None:
-    """Add every subcommand but ``serve``."""
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], exit_codes: Callable[[str], str],
+) -> None:
+    """Add every subcommand but ``serve``; ``exit_codes(name)`` is the exit-status table of its help."""
     p = _add(subparsers, "load", cmd_load, "import exported logs, print the summary, optionally save a snapshot",
              "  dsc-engine load audit.jsonl.gz runs.csv dms/\n"
              "  dsc-engine load 'exports/**/*.json' --rejects rejects.jsonl --snapshot engine.dscsnap\n"
