@@ -525,7 +525,7 @@ def register(
 
     p = _add(subparsers, "shell", cmd_shell, "load the data once, then answer queries, calls and counts typed in",
              "  dsc-engine shell --data engine.dscsnap\n"
-             "  printf 'use dms\\ncount by ModuleName\\n' | dsc-engine shell --data exports/\n"
+             "  printf 'use dms\\ncount by ModuleName\\ncount by TableName\\n' | dsc-engine shell --data exports/\n"
              "commands: use KIND, query [FILTER], page N, size N, count [FILTER],\n"
              "  count by FIELD [where FILTER], explain [FILTER], call ACTION Name=Value ...,\n"
              "  format table|json|jsonl|csv, kinds, help, quit\n", exit_codes)

@@ -14,6 +14,8 @@ filter times written without a zone are read in it, and tables show Sddp times i
                                    a query, its page again at the new page or size
     count [FILTER]                 how many records match
     count by FIELD [where FILTER]  how many match, per value of FIELD, most first
+                                   (a DMS entry field, TableName: a log counts once per
+                                   distinct value of its entries)
     explain [FILTER]               the store's plan
     call ACTION Name=Value ...     one API call, as ``dsc-engine call`` prints it
     format table|json|jsonl|csv    how results print
@@ -47,7 +49,7 @@ from dsc_engine.io.csvformat import row_writer, to_cell
 from dsc_engine.models import RecordKind
 from dsc_engine.query.parse import parse_filter
 from dsc_engine.wire import times
-from dsc_engine.wire.catalog import FIELDS, UnknownField, lookup
+from dsc_engine.wire.catalog import COUNTABLE, UnknownField, lookup
 from dsc_engine.wire.codec import response_item, value_encoders
 
 HISTORY = Path("~/.dsc_engine_history")
@@ -244,7 +246,7 @@ class Shell(cmd.Cmd):
         store = self.engine.store(self.kind)
         node = parse_filter(filter_text, self.kind, zone=self.zone)
         try:
-            name = lookup(FIELDS[self.kind], field).name
+            name = lookup(COUNTABLE[self.kind], field).name  # an entry field too: TableName of DMS logs
         except UnknownField as exc:
             self._fail(str(exc))
             return

@@ -161,6 +161,29 @@ def test_shell_counts_by_fields_whose_values_are_not_plain_json(
         assert "[{" in out and "'TableName'" not in out  # entries as the API's JSON, not Python's repr
 
 
+def test_shell_counts_dms_logs_by_a_field_of_their_entries(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    """``count by TableName`` of DMS logs was an unknown field (only ``SensitiveDataLog`` whole
+    could be counted); each log counts once under each distinct table its entries name, on a
+    snapshot's store as on any, with a filter too."""
+    script = 'format json\nuse dms\ncount by TableName\ncount by columnname where ModuleName = "DATA_EXPORT"\n'
+    code, out, err = session(monkeypatch, script, data)
+    assert (code, err) == (0, "")
+    _, tables, columns = json_values(out)
+    engine = Engine()
+    snapshot.load(engine, data)
+    logs = list(engine.store(RecordKind.DMS_LOG).records_in_load_order())
+    expected: dict[Any, int] = {}
+    for log in logs:
+        for table in {e.table_name for e in log.sensitive_data_log if e.table_name is not None} or {None}:
+            expected[table] = expected.get(table, 0) + 1
+    assert {row["TableName"]: row["count"] for row in tables} == expected
+    assert [row["count"] for row in tables] == sorted((row["count"] for row in tables), reverse=True)
+    exported = [log for log in logs if log.module_name == "DATA_EXPORT"]
+    assert sum(row["count"] for row in columns) >= len(exported) > 0 and list(columns[0]) == ["ColumnName", "count"]
+    _, _, err = session(monkeypatch, "use dms\ncount by TableNam\n", data)
+    assert "did you mean TableName?" in err and "SensitiveDataLog, Tid, DbName, TableName, ColumnName" in err
+
+
 def test_shell_count_by_an_sddp_time_shows_it_as_query_tables_do(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
     """A table of ``count by CreationTime`` showed raw milliseconds, where ``query`` shows the
     same times in the ``--tz`` zone; JSON keeps the API's number."""
