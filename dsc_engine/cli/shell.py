@@ -19,12 +19,14 @@ filter times written without a zone are read in it, and tables show Sddp times i
     explain [FILTER]               the store's plan
     call ACTION Name=Value ...     one API call, as ``dsc-engine call`` prints it
     format table|json|jsonl|csv    how results print
+    columns [A,B,...]              the columns of the kind's tables (none: the default ones)
     kinds                          how many records each kind holds
     quit (or exit, or end of input)
 """
 
 from __future__ import annotations
 
+import argparse
 import cmd
 import contextlib
 import datetime as dt
@@ -39,9 +41,10 @@ from typing import IO, Any
 from dsc_engine.api.errors import ApiError
 from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.api.read import INT32_MAX
-from dsc_engine.cli.arguments import brief, parameters
+from dsc_engine.cli.arguments import brief, column_names, parameters
 from dsc_engine.cli.output import (
-    NOT_FOUND, Format, dumps, not_found_hint, output_encoding, table, time_cell, unwritable, write_items, write_mapping, write_plan,
+    NOT_FOUND, Format, dumps, not_found_hint, output_encoding, table, table_columns, time_cell, unwritable, write_items,
+    write_mapping, write_plan,
 )
 from dsc_engine.engine import Engine
 from dsc_engine.errors import DscError, FilterError
@@ -111,6 +114,7 @@ class Shell(cmd.Cmd):
         self.page = 1
         self.page_size = 10
         self.last_query: str | None = None  # the filter of the kind's last query, which page and size show again
+        self.columns: dict[RecordKind, tuple[str, ...]] = {}  # the table columns chosen for a kind (``columns``)
         self.use_rawinput = interactive
         self.prompt = "dsc> " if interactive else ""
         self.out = out
@@ -196,7 +200,7 @@ class Shell(cmd.Cmd):
         self.last_query = text
         items = [response_item(r) for r in result.records]
         envelope = {"TotalCount": result.total, "Page": result.page, "PageSize": result.page_size}
-        write_items(self.format, self.kind, items, self.out, envelope, self.zone)
+        write_items(self.format, self.kind, items, self.out, envelope, self.zone, self.columns.get(self.kind))
 
     def do_page(self, arg: str) -> None:
         """page N: the page query shows (from 1); after a query, that page of it."""
@@ -304,7 +308,7 @@ class Shell(cmd.Cmd):
             return
         items = body.get(operation.list_key, [])
         envelope = {k: v for k, v in body.items() if k != operation.list_key}
-        write_items(self.format, operation.kind, items, self.out, envelope, self.zone)
+        write_items(self.format, operation.kind, items, self.out, envelope, self.zone, self.columns.get(operation.kind))
 
     def do_format(self, arg: str) -> None:
         """format table|json|jsonl|csv: how results print (any letter case, as the kinds)."""
@@ -312,6 +316,20 @@ class Shell(cmd.Cmd):
             self.format = Format(arg.strip().lower())
         except ValueError:
             self._fail(f"expected one of {', '.join(f.value for f in Format)}, got {arg.strip()!r}")
+
+    def do_columns(self, arg: str) -> None:
+        """columns [A,B,...]: the columns, in order, of the tables of the kind in use (its query
+        pages and calls); keys of its items, in any letter case; none: the default ones."""
+        text = arg.strip()
+        if not text:
+            self.columns.pop(self.kind, None)
+            return
+        try:
+            names = column_names(text)
+        except argparse.ArgumentTypeError as exc:
+            self._fail(str(exc))
+            return
+        self.columns[self.kind] = table_columns(self.kind, names, "columns")
 
     def do_kinds(self, arg: str) -> None:
         """kinds: how many records each kind holds."""

@@ -541,3 +541,19 @@ def test_a_script_line_reading_eof_is_an_unknown_command_not_the_end(monkeypatch
     assert json.loads(out.getvalue()) == {"audit_log": 120, "masking_run": 120, "dms_log": 120}
     assert err.getvalue() == "error: unknown command 'EOF' (try 'help'; quit or exit ends the session)\n"
     assert code == 1
+
+
+def test_shell_columns_choose_the_columns_of_a_kind_s_tables(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    """``columns A,B`` sets the columns of the tables of the kind in use (its queries and calls),
+    kept per kind; ``columns`` alone goes back to the default ones; an unknown name is an error
+    line listing the kind's columns, and the session goes on."""
+    script = ("columns sqltext,UserName\nsize 1\nquery\ncall DescribeAuditLogs PageSize=1\nuse dms\ncolumns Xyzzy\n"
+              "query\ncolumns OpTime\nquery\nuse audit\nquery\ncolumns\nquery\n")
+    code, out, err = session(monkeypatch, script, data)
+    assert code == 1  # the one failed command of the script
+    assert err.startswith("error: columns: dms_log items have no column 'Xyzzy' (columns: UserName, UserId,")
+    headers = [lines[i - 1].split() for lines in [out.splitlines()] for i, line in enumerate(lines) if line.startswith("--")]
+    assert headers[:2] == [["SqlText", "UserName"]] * 2
+    assert "SensitiveDataLog" in headers[2] and headers[3] == ["OpTime"]  # dms: the default ones until chosen
+    assert headers[4] == ["SqlText", "UserName"]  # audit's choice is kept
+    assert "CreationTime" in headers[5] and len(headers) == 6
