@@ -318,8 +318,7 @@ class Shell(cmd.Cmd):
             self._fail(f"expected one of {', '.join(f.value for f in Format)}, got {arg.strip()!r}")
 
     def do_columns(self, arg: str) -> None:
-        """columns [A,B,...]: the columns, in order, of the tables of the kind in use (its query
-        pages and calls); keys of its items, in any letter case; none: the default ones."""
+        """columns [A,B,...]: the columns of the kind's tables, in order (none: the default ones)."""
         text = arg.strip()
         if not text:
             self.columns.pop(self.kind, None)

@@ -404,7 +404,7 @@ def test_count_by_takes_its_words_in_any_case_and_spacing(monkeypatch: pytest.Mo
 
 def test_help_shows_plain_text(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
     # 'help page' showed the docstring's markup: "the page ``query`` shows"
-    commands = ["use", "query", "page", "size", "count", "explain", "call", "format", "kinds", "quit", "exit"]
+    commands = ["use", "query", "page", "size", "count", "explain", "call", "format", "columns", "kinds", "quit", "exit"]
     _, out, _ = session(monkeypatch, "".join(f"help {name}\n" for name in commands), data)
     assert len(out.splitlines()) == len(commands) and "``" not in out
 
