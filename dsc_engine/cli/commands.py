@@ -553,7 +553,8 @@ def register(
              "  dsc-engine shell --data engine.dscsnap\n"
              "  printf 'use dms\\ncount by ModuleName\\ncount by TableName\\n' | dsc-engine shell --data exports/\n"
              "commands: use KIND, query [FILTER], page N, size N, count [FILTER],\n"
-             "  count by FIELD [where FILTER], explain [FILTER], call ACTION Name=Value ...,\n"
+             "  count by FIELD [where FILTER] (FIELD: day(FIELD), hour(FIELD) of a time too),\n"
+             "  explain [FILTER], call ACTION Name=Value ...,\n"
              "  format table|json|jsonl|csv, columns [A,B,...], kinds, help, quit\n", exit_codes)
     _data_options(p)
 

@@ -16,6 +16,7 @@ filter times written without a zone are read in it, and tables show Sddp times i
     count by FIELD [where FILTER]  how many match, per value of FIELD, most first
                                    (a DMS entry field, TableName: a log counts once per
                                    distinct value of its entries)
+    count by day(FIELD) ...        per day (or hour(FIELD): hour) of a time field, newest first
     explain [FILTER]               the store's plan
     call ACTION Name=Value ...     one API call, as ``dsc-engine call`` prints it
     format table|json|jsonl|csv    how results print
@@ -42,6 +43,7 @@ from dsc_engine.api.errors import ApiError
 from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.api.read import INT32_MAX
 from dsc_engine.cli.arguments import brief, column_names, parameters
+from dsc_engine.cli.timebuckets import bucket_of, bucketed, regroup
 from dsc_engine.cli.output import (
     NOT_FOUND, Format, dumps, not_found_hint, output_encoding, table, table_columns, time_cell, unwritable, write_items,
     write_mapping, write_plan,
@@ -65,8 +67,9 @@ _WIRE_ENCODERS: dict[RecordKind, dict[str, Callable[[Any], Any]]] = {
 
 
 #: ``count by FIELD [where FILTER]``: its words in any case, as the filter language's keywords,
-#: and apart by any blanks (``by`` alone, or a field followed by something else, is an error).
-_COUNT_BY = re.compile(r"by(?:\s+(?P<field>\S+)(?:\s+(?P<rest>.*))?)?", re.IGNORECASE | re.DOTALL)
+#: and apart by any blanks (``by`` alone, or a field followed by something else, is an error);
+#: FIELD may be ``day(FIELD)`` or ``hour(FIELD)``, blanks inside its parentheses.
+_COUNT_BY = re.compile(r"by(?:\s+(?P<field>[A-Za-z]+\s*\([^()]*\)|\S+)(?:\s+(?P<rest>.*))?)?", re.IGNORECASE | re.DOTALL)
 _WHERE = re.compile(r"where\s+(?P<filter>.+)", re.IGNORECASE | re.DOTALL)
 
 
@@ -231,7 +234,7 @@ class Shell(cmd.Cmd):
         return int(text)
 
     def do_count(self, arg: str) -> None:
-        """count [FILTER] | count by FIELD [where FILTER]: how many records match (per value)."""
+        """count [FILTER] | count by FIELD|day(FIELD)|hour(FIELD) [where FILTER]: how many match (per value)."""
         text = arg.strip()
         by = _COUNT_BY.fullmatch(text)
         if by is not None:
@@ -249,13 +252,20 @@ class Shell(cmd.Cmd):
     def _count_by(self, field: str, filter_text: str) -> None:
         store = self.engine.store(self.kind)
         node = parse_filter(filter_text, self.kind, zone=self.zone)
+        unit, field = bucketed(field) or (None, field)
+        catalog = COUNTABLE[self.kind]
         try:
-            name = lookup(COUNTABLE[self.kind], field).name  # an entry field too: TableName of DMS logs
-        except UnknownField as exc:
+            name = lookup(catalog, field).name  # an entry field too: TableName of DMS logs
+            bucket = bucket_of(unit, catalog[name], catalog, self.zone) if unit is not None else None
+        except (UnknownField, ValueError) as exc:
             self._fail(str(exc))
             return
-        encode = _WIRE_ENCODERS[self.kind].get(name, _same)  # a DMS time, entries: as the API writes them
-        rows = [(None if value is None else encode(value), count) for value, count in store.count_by(node, name)]
+        rows: list[tuple[Any, int]]
+        if bucket is not None:  # counted by time, then added up per day or hour (timebuckets.py)
+            rows, name = regroup(store.count_by(node, name), bucket), f"{unit}({name})"
+        else:
+            encode = _WIRE_ENCODERS[self.kind].get(name, _same)  # a DMS time, entries: as the API writes them
+            rows = [(None if value is None else encode(value), count) for value, count in store.count_by(node, name)]
         if self.format is Format.TABLE:  # Sddp times in the session's zone, as query tables show them
             shown = [[_count_cell(name, v, self.zone), str(c)] for v, c in rows]
             self.out.write(table(shown, [name, "count"], output_encoding(self.out)) + "\n" if rows else "(no records)\n")
