@@ -121,7 +121,8 @@ def count_field(kind: RecordKind, field: str) -> tuple[FieldSpec, bool]:
     whether it is a field of the kind's entries; an unknown one is a ``StoreError``."""
     spec = COUNTABLE[kind].get(field)
     if spec is None:
-        raise StoreError(kind.value, "count_by", f"{field!r} is not a field of {kind.value} records or their entries")
+        entries = " or their entries" if NESTED[kind] else ""
+        raise StoreError(kind.value, "count_by", f"{field!r} is not a field of {kind.value} records{entries}")
     return spec, field not in FIELDS[kind]
 
 

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from oracle import Oracle
 
 import dsc_engine.strategies as pools
+from dsc_engine.errors import StoreError
 from dsc_engine.models import RecordKind
 from dsc_engine.query import ast
 from dsc_engine.query.plan import Complement, Plan, access_path, choose
@@ -203,6 +204,10 @@ def test_count_by_an_entry_field_over_the_sample_equals_the_oracle(backend: Open
             assert store.count_by(node, field) == oracle.count_by(node, field), (node, field)
     everything = store.count_by(ast.MatchAll(), "TableName")
     assert sum(count for _, count in everything) > len(oracle.records)  # logs of several tables count in each
+    with pytest.raises(StoreError, match="'Nope' is not a field of dms_log records or their entries"):
+        store.count_by(ast.MatchAll(), "Nope")
+    with pytest.raises(StoreError, match="'TableName' is not a field of masking_run records$"):
+        backend.engine.store(RecordKind.MASKING_RUN).count_by(ast.MatchAll(), "TableName")
 
 
 def test_count_by_an_entry_field_of_drawn_logs_equals_the_oracle(backend: Opened) -> None:
