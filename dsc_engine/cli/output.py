@@ -219,8 +219,9 @@ def write_items(
     envelope: Mapping[str, Any] | None = None, zone: dt.tzinfo = UTC, columns: Sequence[str] | None = None,
 ) -> None:
     """Show API items (and, in table/json form, the page ``envelope`` around them); a table
-    shows Sddp times in ``zone``, and ``columns`` when given (:func:`items_table`). A JSON page lists them under the key the kind's operation
-    uses (``Items``, ``SensitiveDataAuditLogList``), so that the importer reads it back."""
+    shows Sddp times in ``zone``, and ``columns`` when given (:func:`items_table`). A JSON page
+    lists them under the key the kind's operation uses (``Items``, ``SensitiveDataAuditLogList``),
+    so that the importer reads it back."""
     if fmt is Format.JSON:
         out.write(dumps({**(envelope or {}), BY_KIND[kind].list_key: list(items)}) + "\n")
     elif fmt is Format.JSONL:
