@@ -90,6 +90,29 @@ class Oracle:
         return len(result), result[offset:None if limit is None else offset + limit]
 
 
+    def count_by(self, node: ast.Node, field: str) -> list[tuple[Any, int]]:
+        """How many matching records count under each value of ``field``, most first, then by the
+        value's text. A field of the kind's entries (a DMS log's ``TableName``): each distinct value
+        the record's entries hold counts the record once; a record whose entries hold none, once
+        as ``None``."""
+        counts: dict[Any, int] = {}
+        for record in self.ordered(node):
+            if field in FIELDS[self.kind]:
+                values = [FIELDS[self.kind][field].get(record)]
+            else:
+                (list_field, entry_fields), = NESTED[self.kind].items()
+                entries = FIELDS[self.kind][list_field].get(record)
+                values = []
+                for entry in entries:
+                    value = entry_fields[field].get(entry)
+                    if value is not None and value not in values:
+                        values.append(value)
+                values = values or [None]
+            for value in values:
+                counts[value] = counts.get(value, 0) + 1
+        return sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))
+
+
 def store_and_oracle(kind: RecordKind, batches: list[int], seed: int) -> tuple[Any, Oracle]:
     """A ``Store`` and an oracle holding the same generated batches (of the sizes ``batches``,
     the first generated with ``seed``, the next with ``seed + 1``, and so on)."""

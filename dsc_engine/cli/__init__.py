@@ -11,7 +11,8 @@ import io
 import logging
 import os
 import sys
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Mapping, Sequence
 from typing import IO
 
 from dsc_engine.api.errors import ApiError
@@ -46,20 +47,46 @@ EXIT_INTERRUPTED = 130
 #: for a program that SIGPIPE ended (128 + 13), as for ``cat``; no message is printed.
 EXIT_BROKEN_PIPE = 141
 
-EXIT_CODES = f"""\
-exit status:
-  {EXIT_OK}  ok
-  {EXIT_DIFFERENCES}  replay: some call answered differently from the capture; shell reading a script: some
-     command of it failed (the others still ran)
-  {EXIT_USAGE}  usage: bad arguments, an unparsable filter, a bad page or kind; pull: a checkpoint of another pull
-  {EXIT_DATA}  data: a file cannot be imported (or records were rejected), a bad snapshot or capture;
-     pull: it cannot go on (the message says why and what to do; no answer after its retries)
-  {EXIT_API}  the API refused the call: HTTP status, Code and Message on stderr, and with
-     --format json, jsonl or csv the error body on stdout; pull: the service refused it
-  {EXIT_INTERNAL}  internal error (a bug: please report it with the message)
-  {EXIT_INTERRUPTED}  interrupted (Ctrl-C); pull: run the same command again to resume
-  {EXIT_BROKEN_PIPE}  the reader of the output went away (e.g. piped into head); nothing is printed
-"""
+#: Each exit status: what it means for every command ("" for none), and for particular commands.
+_STATUSES: tuple[tuple[int, str, Mapping[str, str]], ...] = (
+    (EXIT_OK, "ok", {}),
+    (EXIT_DIFFERENCES, "", {
+        "replay": "some call answered differently from the capture",
+        "shell": "reading a script: some command of it failed (the others still ran)",
+    }),
+    (EXIT_USAGE, "usage: bad arguments, an unparsable filter, a bad page or kind", {
+        "pull": "a checkpoint of another pull",
+    }),
+    (EXIT_DATA, "data: a file cannot be imported (or records were rejected), a bad snapshot or capture", {
+        "pull": "it cannot go on (the message says why and what to do; no answer after its retries)",
+    }),
+    (EXIT_API, "", {
+        "call": "the API refused the call: HTTP status, Code and Message on stderr, and with --format json,"
+                " jsonl or csv the error body on stdout",
+        "pull": "the service refused a call",
+    }),
+    (EXIT_INTERNAL, "internal error (a bug: please report it with the message)", {}),
+    (EXIT_INTERRUPTED, "interrupted (Ctrl-C)", {"pull": "run the same command again to resume"}),
+    (EXIT_BROKEN_PIPE, "the reader of the output went away (e.g. piped into head); nothing is printed", {}),
+)
+
+
+def exit_statuses(command: str | None = None) -> str:
+    """The exit-status table of the program's help, or of one ``command``'s: the statuses that
+    concern it, with what they mean for it, and where the whole table is."""
+    lines = ["exit status:"]
+    for code, meaning, particular in _STATUSES:
+        notes = particular.items() if command is None else [(c, n) for c, n in particular.items() if c == command]
+        parts = ([meaning] if meaning else []) + [n if command is not None else f"{c}: {n}" for c, n in notes]
+        if parts:
+            text = f"  {code}  " + "; ".join(parts)
+            lines.extend(textwrap.wrap(text, 100, subsequent_indent="     ", break_on_hyphens=False))
+    if command is not None:
+        lines.append("  (dsc-engine --help lists the statuses of every command)")
+    return "\n".join(lines) + "\n"
+
+
+EXIT_CODES = exit_statuses()
 
 DESCRIPTION = """\
 Answer Alibaba Cloud's audit-log APIs offline, from exported logs held in memory:
@@ -100,8 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers: argparse._SubParsersAction[argparse.ArgumentParser] = parser.add_subparsers(
         dest="command", metavar="COMMAND", required=True, parser_class=CommandParser,
     )
-    commands.register(subparsers, EXIT_CODES)
-    commands.output_options(cloud.register_pull(subparsers, EXIT_CODES))  # --format/--tz after `pull` too
+    commands.register(subparsers, exit_statuses)
+    commands.output_options(cloud.register_pull(subparsers, exit_statuses("pull")))  # --format/--tz after `pull` too
     _register_serve(subparsers)
     return parser
 

@@ -86,6 +86,15 @@ def file_only(path: str | None, option: str, why: str, out: IO[str] | None = Non
         raise UsageError(option, path, f"{path} is standard output, which cannot be used: {why}; give a file name")
 
 
+def column_names(text: str) -> tuple[str, ...]:
+    """``A,B,C``: the names of a table's columns, in order (blanks around a name dropped);
+    checked against the kind's item keys once the kind is known (``output.table_columns``)."""
+    names = tuple(name.strip() for name in text.split(","))
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"expected column names separated by commas (UserName,SqlText), got {brief(text)!r}")
+    return names
+
+
 def name_value(text: str) -> tuple[str, str]:
     """``Name=Value`` (the value may be empty or hold ``=``) -> ``(name, value)``."""
     name, sep, value = text.partition("=")

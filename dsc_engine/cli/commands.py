@@ -19,10 +19,12 @@ from dsc_engine.api.operations import BY_KIND, OPERATIONS
 from dsc_engine.cli import demo as demos
 from dsc_engine.cli import destination
 from dsc_engine.cli import shell as shells
-from dsc_engine.cli.arguments import file_only, name_value, page_number, parameters, refuse_file_options, time_zone
+from dsc_engine.cli.arguments import (
+    column_names, file_only, name_value, page_number, parameters, refuse_file_options, time_zone,
+)
 from dsc_engine.cli.cloud import add_upstream_options, record_upstream, refuse_proxy_options
 from dsc_engine.cli.output import (
-    Format, Progress, dumps, printable, write_items, write_mapping, write_plan, write_rejects, write_rows,
+    Format, Progress, dumps, printable, table_columns, write_items, write_mapping, write_plan, write_rejects, write_rows,
 )
 from dsc_engine.engine import Engine
 from dsc_engine.errors import ImportFailure, OutputError, UsageError
@@ -227,11 +229,25 @@ def cmd_load(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     return 0 if report.ok else 3
 
 
+def _columns(args: argparse.Namespace, kind: RecordKind) -> tuple[str, ...] | None:
+    """The table columns ``--columns`` chooses for ``kind``'s items (``None``: the default ones);
+    beside a format that is not a table, which prints every field, a usage error."""
+    if args.columns is None:
+        return None
+    if args.format is not Format.TABLE:
+        raise UsageError("--columns", ",".join(args.columns), f"chooses the columns of a table; --format"
+                         f" {args.format.value} prints every field of each item")
+    return table_columns(kind, args.columns)
+
+
 def cmd_query(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     if args.explain:  # the plan is the same for every page: a page asked for would not be shown
         for option, value in (("--page", args.page), ("--page-size", args.page_size)):
             if value is not None:
                 raise UsageError(option, value, "--explain shows how the filter is answered, the same for every page")
+        if args.columns is not None:
+            raise UsageError("--columns", ",".join(args.columns), "--explain shows how the filter is answered, no records")
+    columns = _columns(args, args.kind)
     parse_filter(args.filter, args.kind, zone=args.tz)  # a bad filter is told before any data is read
     with _engine(args, err, _data_files(args), args.kind) as engine:
         if args.explain:
@@ -241,20 +257,21 @@ def cmd_query(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
                               zone=args.tz)
     items = [response_item(r) for r in result.records]
     envelope = {"TotalCount": result.total, "Page": result.page, "PageSize": result.page_size}
-    write_items(args.format, args.kind, items, out, envelope, args.tz)
+    write_items(args.format, args.kind, items, out, envelope, args.tz, columns)
     return 0
 
 
 def cmd_call(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     params = parameters(args.param)
     operation = OPERATIONS.get(args.action)
+    columns = _columns(args, operation.kind) if operation is not None else None  # else the call is refused
     with _engine(args, err, _data_files(args), operation.kind if operation is not None else None) as engine:
         body = engine.call(args.action, params, version=args.version)
     if args.format is Format.JSON or operation is None:
         out.write(dumps(body) + "\n")
         return 0
     envelope = {k: v for k, v in body.items() if k != operation.list_key}
-    write_items(args.format, operation.kind, body.get(operation.list_key, []), out, envelope, args.tz)
+    write_items(args.format, operation.kind, body.get(operation.list_key, []), out, envelope, args.tz, columns)
     return 0
 
 
@@ -418,11 +435,11 @@ def cmd_demo(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 def _add(
     subparsers: argparse._SubParsersAction[argparse.ArgumentParser], name: str, handler: Handler,
-    help_text: str, examples: str, exit_codes: str, aliases: tuple[str, ...] = (),
+    help_text: str, examples: str, exit_codes: Callable[[str], str], aliases: tuple[str, ...] = (),
 ) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         name, aliases=list(aliases), help=help_text, description=help_text,
-        epilog=f"examples:\n{examples}\n{exit_codes}",
+        epilog=f"examples:\n{examples}\n{exit_codes(name)}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.set_defaults(func=handler)
@@ -430,8 +447,16 @@ def _add(
     return parser
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], exit_codes: str) -> None:
-    """Add every subcommand but ``serve``."""
+def _columns_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--columns", type=column_names, metavar="A,B,...",
+                        help="the columns of the table, in order: keys of the kind's items, in any letter case"
+                             " (default: a few telling ones); --format table only")
+
+
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], exit_codes: Callable[[str], str],
+) -> None:
+    """Add every subcommand but ``serve``; ``exit_codes(name)`` is the exit-status table of its help."""
     p = _add(subparsers, "load", cmd_load, "import exported logs, print the summary, optionally save a snapshot",
              "  dsc-engine load audit.jsonl.gz runs.csv dms/\n"
              "  dsc-engine load 'exports/**/*.json' --rejects rejects.jsonl --snapshot engine.dscsnap\n"
@@ -451,6 +476,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
     p = _add(subparsers, "query", cmd_query, "query one kind of record with the filter language",
              "  dsc-engine query audit 'UserName = \"admin\" and EffectRow > 100'\n"
              "  dsc-engine query dms 'ModuleName = \"DATA_EXPORT\"' --page 2 --page-size 20\n"
+             "  dsc-engine query audit 'EffectRow > 1000' --columns CreationTime,UserName,EffectRow,SqlText\n"
              "  dsc-engine --format jsonl query masking 'Status = 2' --data engine.dscsnap\n"
              "  dsc-engine query audit 'SqlText contains \"drop\"' --data duckdb:///data/logs.duckdb --explain\n",
              exit_codes)
@@ -458,6 +484,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
     p.add_argument("filter", metavar="FILTER", nargs="?", default="", help="filter text (empty: everything)")
     p.add_argument("--page", type=page_number, help="page number, from 1 (default 1)")
     p.add_argument("--page-size", type=page_number, help=f"records per page (default {QUERY_PAGE_SIZE})")
+    _columns_option(p)
     p.add_argument("--explain", action="store_true",
                    help="print how the filter is answered (the store's plan, or the SQL a database is sent;"
                         " with --format json, jsonl or csv: kind, filter and plan as one record)")
@@ -472,6 +499,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
     p.add_argument("--param", type=name_value, action="append", default=[], metavar="NAME=VALUE",
                    help="a request parameter, as the query string carries it (repeatable)")
     p.add_argument("--version", help="the API version (default: the action's own)")
+    _columns_option(p)
     _data_options(p)
 
     p = _add(subparsers, "export", cmd_export, "export a query result (all pages or one) as JSON Lines, CSV or API pages",
@@ -523,10 +551,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], ex
 
     p = _add(subparsers, "shell", cmd_shell, "load the data once, then answer queries, calls and counts typed in",
              "  dsc-engine shell --data engine.dscsnap\n"
-             "  printf 'use dms\\ncount by ModuleName\\n' | dsc-engine shell --data exports/\n"
+             "  printf 'use dms\\ncount by ModuleName\\ncount by TableName\\n' | dsc-engine shell --data exports/\n"
              "commands: use KIND, query [FILTER], page N, size N, count [FILTER],\n"
-             "  count by FIELD [where FILTER], explain [FILTER], call ACTION Name=Value ...,\n"
-             "  format table|json|jsonl|csv, kinds, help, quit\n", exit_codes)
+             "  count by FIELD [where FILTER] (FIELD: day(FIELD), hour(FIELD) of a time too),\n"
+             "  explain [FILTER], call ACTION Name=Value ...,\n"
+             "  format table|json|jsonl|csv, columns [A,B,...], kinds, help, quit\n", exit_codes)
     _data_options(p)
 
     p = _add(subparsers, "demo", cmd_demo, "answer real requests of each operation over the sample data",

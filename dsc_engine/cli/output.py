@@ -20,11 +20,12 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import IO, Any
 
 from dsc_engine.api.operations import BY_KIND, OPERATIONS
+from dsc_engine.errors import UsageError
 from dsc_engine.io.csvformat import export_cell, row_writer, to_cell
 from dsc_engine.io.importreport import Reject, group_rejects, reject_lines
 from dsc_engine.models import RecordKind
 from dsc_engine.wire import types
-from dsc_engine.wire.catalog import nearest, wire_fields
+from dsc_engine.wire.catalog import Catalog, UnknownField, lookup, nearest, wire_fields
 from dsc_engine.wire.times import readable_time
 
 #: The widest a table cell gets before it is cut.
@@ -52,6 +53,32 @@ TABLE_COLUMNS: Mapping[RecordKind, tuple[str, ...]] = {
         "OpTime", "UserName", "ModuleName", "DbDisplayName", "TargetName", "SensitiveDataLog",
     ),
 }
+#: The keys of each kind's API items (record-only fields are never in them), which a table's
+#: columns may be chosen from (``--columns``).
+ITEM_KEYS: Mapping[RecordKind, Catalog] = {
+    kind: {spec.name: spec for spec in wire_fields(kind) if not spec.record_only} for kind in RecordKind
+}
+
+
+def table_columns(kind: RecordKind, names: Sequence[str], option: str = "--columns") -> tuple[str, ...]:
+    """The columns ``names`` choose for a table of ``kind``'s items, each as its item key (ASCII
+    letters in any case, as a filter's field names): a :class:`UsageError` of ``option`` for a
+    name that is no key of them, with the nearest and every one, or for a name given twice."""
+    keys = ITEM_KEYS[kind]
+    chosen: list[str] = []
+    for name in names:
+        try:
+            key = lookup(keys, name).name
+        except UnknownField as exc:
+            hint = f"; did you mean {exc.suggestion}?" if exc.suggestion else ""
+            raise UsageError(option, name, f"{kind.value} items have no column {name!r}{hint} (columns:"
+                                           f" {', '.join(keys)})") from None
+        if key in chosen:
+            raise UsageError(option, name, f"the column {key} is named twice")
+        chosen.append(key)
+    return tuple(chosen)
+
+
 #: The columns holding Sddp times (UNIX milliseconds), of any kind.
 _MS_COLUMNS = frozenset(spec.name for kind in RecordKind for spec in wire_fields(kind) if spec.type is types.TIME_MS)
 UTC = dt.timezone.utc
@@ -172,25 +199,29 @@ def output_encoding(out: IO[str]) -> str | None:
 
 
 def items_table(
-    kind: RecordKind, items: Sequence[Mapping[str, Any]], zone: dt.tzinfo = UTC, encoding: str | None = None
+    kind: RecordKind, items: Sequence[Mapping[str, Any]], zone: dt.tzinfo = UTC, encoding: str | None = None,
+    columns: Sequence[str] | None = None,
 ) -> str:
     """A table of API items of ``kind`` (empty: a note saying so), Sddp times in ``zone``, laid
-    out for an output of ``encoding`` (:func:`table`)."""
+    out for an output of ``encoding`` (:func:`table`); its ``columns`` (item keys, checked by
+    :func:`table_columns`) as given, else :data:`TABLE_COLUMNS` that some item holds."""
     if not items:
         return "(no items on this page)"
-    columns = [c for c in TABLE_COLUMNS[kind] if any(c in item for item in items)]
-    if "WarnLevelName" in items[0] and "WarnLevel" in columns:
-        columns[columns.index("WarnLevel")] = "WarnLevelName"
+    if columns is None:
+        columns = [c for c in TABLE_COLUMNS[kind] if any(c in item for item in items)]
+        if "WarnLevelName" in items[0] and "WarnLevel" in columns:
+            columns[columns.index("WarnLevel")] = "WarnLevelName"
     return table([[_cell(c, item.get(c), zone) for c in columns] for item in items], columns, encoding)
 
 
 def write_items(
     fmt: Format, kind: RecordKind, items: Sequence[Mapping[str, Any]], out: IO[str],
-    envelope: Mapping[str, Any] | None = None, zone: dt.tzinfo = UTC,
+    envelope: Mapping[str, Any] | None = None, zone: dt.tzinfo = UTC, columns: Sequence[str] | None = None,
 ) -> None:
     """Show API items (and, in table/json form, the page ``envelope`` around them); a table
-    shows Sddp times in ``zone``. A JSON page lists them under the key the kind's operation
-    uses (``Items``, ``SensitiveDataAuditLogList``), so that the importer reads it back."""
+    shows Sddp times in ``zone``, and ``columns`` when given (:func:`items_table`). A JSON page
+    lists them under the key the kind's operation uses (``Items``, ``SensitiveDataAuditLogList``),
+    so that the importer reads it back."""
     if fmt is Format.JSON:
         out.write(dumps({**(envelope or {}), BY_KIND[kind].list_key: list(items)}) + "\n")
     elif fmt is Format.JSONL:
@@ -208,7 +239,7 @@ def write_items(
         if envelope:
             shown = (v if isinstance(v, str) else dumps(v, pretty=False) for v in envelope.values())
             out.write(printable("  ".join(f"{k}: {v}" for k, v in zip(envelope, shown))) + "\n")
-        out.write(items_table(kind, items, zone, output_encoding(out)) + "\n")
+        out.write(items_table(kind, items, zone, output_encoding(out), columns) + "\n")
 
 
 def write_mapping(fmt: Format, data: Mapping[str, Any], out: IO[str]) -> None:

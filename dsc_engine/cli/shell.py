@@ -14,15 +14,20 @@ filter times written without a zone are read in it, and tables show Sddp times i
                                    a query, its page again at the new page or size
     count [FILTER]                 how many records match
     count by FIELD [where FILTER]  how many match, per value of FIELD, most first
+                                   (a DMS entry field, TableName: a log counts once per
+                                   distinct value of its entries)
+    count by day(FIELD) ...        per day (or hour(FIELD): hour) of a time field, newest first
     explain [FILTER]               the store's plan
     call ACTION Name=Value ...     one API call, as ``dsc-engine call`` prints it
     format table|json|jsonl|csv    how results print
+    columns [A,B,...]              the columns of the kind's tables (none: the default ones)
     kinds                          how many records each kind holds
     quit (or exit, or end of input)
 """
 
 from __future__ import annotations
 
+import argparse
 import cmd
 import contextlib
 import datetime as dt
@@ -37,9 +42,11 @@ from typing import IO, Any
 from dsc_engine.api.errors import ApiError
 from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.api.read import INT32_MAX
-from dsc_engine.cli.arguments import brief, parameters
+from dsc_engine.cli.arguments import brief, column_names, parameters
+from dsc_engine.cli.timebuckets import bucket_of, bucketed, regroup
 from dsc_engine.cli.output import (
-    NOT_FOUND, Format, dumps, not_found_hint, output_encoding, table, time_cell, unwritable, write_items, write_mapping, write_plan,
+    NOT_FOUND, Format, dumps, not_found_hint, output_encoding, table, table_columns, time_cell, unwritable, write_items,
+    write_mapping, write_plan,
 )
 from dsc_engine.engine import Engine
 from dsc_engine.errors import DscError, FilterError
@@ -47,7 +54,7 @@ from dsc_engine.io.csvformat import row_writer, to_cell
 from dsc_engine.models import RecordKind
 from dsc_engine.query.parse import parse_filter
 from dsc_engine.wire import times
-from dsc_engine.wire.catalog import FIELDS, UnknownField, lookup
+from dsc_engine.wire.catalog import COUNTABLE, UnknownField, lookup
 from dsc_engine.wire.codec import response_item, value_encoders
 
 HISTORY = Path("~/.dsc_engine_history")
@@ -60,8 +67,9 @@ _WIRE_ENCODERS: dict[RecordKind, dict[str, Callable[[Any], Any]]] = {
 
 
 #: ``count by FIELD [where FILTER]``: its words in any case, as the filter language's keywords,
-#: and apart by any blanks (``by`` alone, or a field followed by something else, is an error).
-_COUNT_BY = re.compile(r"by(?:\s+(?P<field>\S+)(?:\s+(?P<rest>.*))?)?", re.IGNORECASE | re.DOTALL)
+#: and apart by any blanks (``by`` alone, or a field followed by something else, is an error);
+#: FIELD may be ``day(FIELD)`` or ``hour(FIELD)``, blanks inside its parentheses.
+_COUNT_BY = re.compile(r"by(?:\s+(?P<field>[A-Za-z]+\s*\([^()]*\)|\S+)(?:\s+(?P<rest>.*))?)?", re.IGNORECASE | re.DOTALL)
 _WHERE = re.compile(r"where\s+(?P<filter>.+)", re.IGNORECASE | re.DOTALL)
 
 
@@ -109,6 +117,7 @@ class Shell(cmd.Cmd):
         self.page = 1
         self.page_size = 10
         self.last_query: str | None = None  # the filter of the kind's last query, which page and size show again
+        self.columns: dict[RecordKind, tuple[str, ...]] = {}  # the table columns chosen for a kind (``columns``)
         self.use_rawinput = interactive
         self.prompt = "dsc> " if interactive else ""
         self.out = out
@@ -194,7 +203,7 @@ class Shell(cmd.Cmd):
         self.last_query = text
         items = [response_item(r) for r in result.records]
         envelope = {"TotalCount": result.total, "Page": result.page, "PageSize": result.page_size}
-        write_items(self.format, self.kind, items, self.out, envelope, self.zone)
+        write_items(self.format, self.kind, items, self.out, envelope, self.zone, self.columns.get(self.kind))
 
     def do_page(self, arg: str) -> None:
         """page N: the page query shows (from 1); after a query, that page of it."""
@@ -225,7 +234,7 @@ class Shell(cmd.Cmd):
         return int(text)
 
     def do_count(self, arg: str) -> None:
-        """count [FILTER] | count by FIELD [where FILTER]: how many records match (per value)."""
+        """count [FILTER] | count by FIELD|day(FIELD)|hour(FIELD) [where FILTER]: how many match (per value)."""
         text = arg.strip()
         by = _COUNT_BY.fullmatch(text)
         if by is not None:
@@ -243,13 +252,20 @@ class Shell(cmd.Cmd):
     def _count_by(self, field: str, filter_text: str) -> None:
         store = self.engine.store(self.kind)
         node = parse_filter(filter_text, self.kind, zone=self.zone)
+        unit, field = bucketed(field) or (None, field)
+        catalog = COUNTABLE[self.kind]
         try:
-            name = lookup(FIELDS[self.kind], field).name
-        except UnknownField as exc:
+            name = lookup(catalog, field).name  # an entry field too: TableName of DMS logs
+            bucket = bucket_of(unit, catalog[name], catalog, self.zone) if unit is not None else None
+        except (UnknownField, ValueError) as exc:
             self._fail(str(exc))
             return
-        encode = _WIRE_ENCODERS[self.kind].get(name, _same)  # a DMS time, entries: as the API writes them
-        rows = [(None if value is None else encode(value), count) for value, count in store.count_by(node, name)]
+        rows: list[tuple[Any, int]]
+        if bucket is not None:  # counted by time, then added up per day or hour (timebuckets.py)
+            rows, name = regroup(store.count_by(node, name), bucket), f"{unit}({name})"
+        else:
+            encode = _WIRE_ENCODERS[self.kind].get(name, _same)  # a DMS time, entries: as the API writes them
+            rows = [(None if value is None else encode(value), count) for value, count in store.count_by(node, name)]
         if self.format is Format.TABLE:  # Sddp times in the session's zone, as query tables show them
             shown = [[_count_cell(name, v, self.zone), str(c)] for v, c in rows]
             self.out.write(table(shown, [name, "count"], output_encoding(self.out)) + "\n" if rows else "(no records)\n")
@@ -302,7 +318,7 @@ class Shell(cmd.Cmd):
             return
         items = body.get(operation.list_key, [])
         envelope = {k: v for k, v in body.items() if k != operation.list_key}
-        write_items(self.format, operation.kind, items, self.out, envelope, self.zone)
+        write_items(self.format, operation.kind, items, self.out, envelope, self.zone, self.columns.get(operation.kind))
 
     def do_format(self, arg: str) -> None:
         """format table|json|jsonl|csv: how results print (any letter case, as the kinds)."""
@@ -310,6 +326,19 @@ class Shell(cmd.Cmd):
             self.format = Format(arg.strip().lower())
         except ValueError:
             self._fail(f"expected one of {', '.join(f.value for f in Format)}, got {arg.strip()!r}")
+
+    def do_columns(self, arg: str) -> None:
+        """columns [A,B,...]: the columns of the kind's tables, in order (none: the default ones)."""
+        text = arg.strip()
+        if not text:
+            self.columns.pop(self.kind, None)
+            return
+        try:
+            names = column_names(text)
+        except argparse.ArgumentTypeError as exc:
+            self._fail(str(exc))
+            return
+        self.columns[self.kind] = table_columns(self.kind, names, "columns")
 
     def do_kinds(self, arg: str) -> None:
         """kinds: how many records each kind holds."""

@@ -12,14 +12,16 @@ layer, imports and exports need nothing else from a source.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 import attrs
 
+from dsc_engine.errors import StoreError
 from dsc_engine.models.kinds import RecordKind
 from dsc_engine.models.records import Record
 from dsc_engine.query import ast
+from dsc_engine.wire.catalog import COUNTABLE, FIELDS, NESTED, FieldSpec
 
 
 @attrs.define
@@ -97,8 +99,9 @@ class RecordSource(Protocol):
         """Every record matching ``node``, in order."""
 
     def count_by(self, node: ast.Node, field: str) -> list[tuple[Any, int]]:
-        """How many records matching ``node`` hold each value of ``field`` (a catalog name;
-        ``None``: absent), in :func:`most_first` order; an unknown field is a ``StoreError``."""
+        """How many records matching ``node`` hold each value of ``field`` (a catalog name, or
+        one of the kind's entry fields: :func:`counted`; ``None``: absent), in :func:`most_first`
+        order; an unknown field is a ``StoreError``."""
 
     def explain(self, node: ast.Node) -> str:
         """The plan the source runs for ``node``, readably."""
@@ -111,3 +114,30 @@ def most_first(counts: Mapping[Any, int]) -> list[tuple[Any, int]]:
     """``(value, count)`` pairs, the most frequent first, then by the value's text: the one
     order of every source's ``count_by``."""
     return sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))
+
+
+def count_field(kind: RecordKind, field: str) -> tuple[FieldSpec, bool]:
+    """The field ``count_by`` counts by (:data:`~dsc_engine.wire.catalog.COUNTABLE`), and
+    whether it is a field of the kind's entries; an unknown one is a ``StoreError``."""
+    spec = COUNTABLE[kind].get(field)
+    if spec is None:
+        entries = " or their entries" if NESTED[kind] else ""
+        raise StoreError(kind.value, "count_by", f"{field!r} is not a field of {kind.value} records{entries}")
+    return spec, field not in FIELDS[kind]
+
+
+def counted(kind: RecordKind, field: str) -> Callable[[Record], Iterable[Any]]:
+    """The values one record counts under in ``count_by(field)``: its value of a field of its
+    own (``None``: absent); for a field of its entries, each distinct value they hold, once,
+    or ``None`` once when none holds one (no entry, or none with the field: ``docs/cli.md``)."""
+    spec, entry = count_field(kind, field)
+    if not entry:
+        get = spec.get
+        return lambda record: (get(record),)
+    entries = FIELDS[kind][next(iter(NESTED[kind]))].get
+
+    def values(record: Record) -> Iterable[Any]:
+        held = {value for e in entries(record) if (value := spec.get(e)) is not None}
+        return held or (None,)
+
+    return values

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import collections
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, overload
 
@@ -27,7 +28,7 @@ from dsc_engine.errors import StoreError
 from dsc_engine.models.kinds import RecordKind
 from dsc_engine.models.records import INT64_MAX, Record
 from dsc_engine.query import ast
-from dsc_engine.query.source import Listing, Page, most_first
+from dsc_engine.query.source import Listing, Page, counted, most_first
 from dsc_engine.sql import keys
 from dsc_engine.sql.compile import no_utf8_form, storable
 from dsc_engine.sql.connection import Connection
@@ -291,13 +292,12 @@ class SqlSource:
         return self._stream(statement)
 
     def count_by(self, node: ast.Node, field: str) -> list[tuple[Any, int]]:
-        """How many matching records hold each value of ``field`` (``None``: absent), counted
-        over the records streamed as :meth:`iter_ordered` sends them, read by the field
-        catalog's getter, so a value is the in-memory store's for the same record."""
-        spec = FIELDS[self.kind].get(field)
-        if spec is None:
-            raise StoreError(self.kind.value, "count_by", f"{field!r} is not a field of {self.kind.value} records")
-        return most_first(collections.Counter(map(spec.get, self.iter_ordered(node))))
+        """How many matching records hold each value of ``field`` (``None``: absent; an entry
+        field's distinct values per record, :func:`counted`), counted over the records streamed
+        as :meth:`iter_ordered` sends them, read by the field catalog's getters, so a value is
+        the in-memory store's for the same record."""
+        values = counted(self.kind, field)
+        return most_first(collections.Counter(itertools.chain.from_iterable(map(values, self.iter_ordered(node)))))
 
     def _stream(self, statement: Statement) -> Iterator[Record]:
         for rows in self._connection.stream(statement.sql, statement.values, STREAM_CHUNK):

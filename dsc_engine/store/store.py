@@ -25,9 +25,9 @@ from dsc_engine.models import RecordKind
 from dsc_engine.models.records import Record
 from dsc_engine.query import ast, plan
 from dsc_engine.query.plan import IndexKind
-from dsc_engine.query.source import Listing, Page, most_first
+from dsc_engine.query.source import Listing, Page, count_field, most_first
 from dsc_engine.store import paging
-from dsc_engine.store.columns import Column, Schema
+from dsc_engine.store.columns import ENTRY_PREFIX, Column, Schema
 from dsc_engine.store.execute import Statistics, hits
 from dsc_engine.wire.catalog import FIELDS
 from dsc_engine.wire.types import Storage
@@ -325,9 +325,10 @@ class Store:
 
     def count_by(self, node: ast.Node, field: str) -> list[tuple[Any, int]]:
         """How many records matching ``node`` hold each value of ``field`` (``None``: absent),
-        most first, then by value's text; counted over codes, no record built."""
-        if field not in FIELDS[self.kind]:
-            raise StoreError(self.kind.value, "count_by", f"{field!r} is not a field of {self.kind.value} records")
+        most first, then by value's text; counted over codes, no record built. A field of the
+        entries is counted over each row's distinct entry codes (:func:`~dsc_engine.query.source.counted`)."""
+        if count_field(self.kind, field)[1]:
+            return self._count_by_entry(node, self._schema.entry_attr_of[field])
         counts: collections.Counter[Any] = collections.Counter()
         attr = self._schema.attr_of[field]
         coded = self._schema.columns[attr].storage == Storage.CODED
@@ -338,6 +339,22 @@ class Store:
                     counts[values[code]] += count
             else:
                 counts.update(map(segment.field_getter(field), rows))
+        return most_first(counts)
+
+    def _count_by_entry(self, node: ast.Node, entry_attr: str) -> list[tuple[Any, int]]:
+        """``count_by`` of an entry attribute: each row's distinct codes of it are a column
+        (``entries.<attr>``, shared tuples), so the rows are counted per combination of codes,
+        and each combination counts once for each value in it; a row whose entries hold none
+        (no entry, or code 0 alone: the attribute absent) counts once as ``None``."""
+        combinations: collections.Counter[tuple[int, ...]] = collections.Counter()
+        for segment, rows in self._parts(node, self._version):
+            combinations.update(map(segment.columns[f"{ENTRY_PREFIX}{entry_attr}"].__getitem__, rows))
+        values = self._schema.entry_tables[entry_attr].values
+        counts: collections.Counter[Any] = collections.Counter()
+        for codes, count in combinations.items():
+            held = [values[code] for code in codes if code]
+            for value in held or (None,):
+                counts[value] += count
         return most_first(counts)
 
     def iter_ordered(self, node: ast.Node) -> Iterator[Record]:

@@ -201,6 +201,15 @@ def entry_catalog(kind: RecordKind) -> Catalog | None:
     return next(iter(NESTED[kind].values()), None)
 
 
+#: The fields ``count_by`` takes for each kind: its own, then its entries' (a DMS log's
+#: ``TableName``, ``ColumnName`` ...), which it counts once per distinct value a record's entries
+#: hold (``docs/cli.md``, the shell's ``count by``).
+COUNTABLE: Mapping[RecordKind, Catalog] = {
+    kind: {**FIELDS[kind], **{k: v for k, v in (entry_catalog(kind) or {}).items() if k not in FIELDS[kind]}}
+    for kind in RecordKind
+}
+
+
 def nearest(name: str, known: Collection[str], cutoff: float = 0.8) -> str | None:
     """The name of ``known`` a mistyped ``name`` most likely meant, for an error's "did you mean":
     the same name in another letter case, else the closest spelling (``difflib`` at ``cutoff``),

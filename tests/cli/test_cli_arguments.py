@@ -191,13 +191,16 @@ def test_help_lists_every_exit_status_the_docs_list(capsys: pytest.CaptureFixtur
 
     docs = (Path(__file__).parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")
     table = docs[docs.index("## Exit status"):docs.index("## Examples in the docs")]
-    assert main(["shell", "--help"]) == 0
+    assert main(["--help"]) == 0
     shown = capsys.readouterr().out
+    assert main(["shell", "--help"]) == 0
+    shell = capsys.readouterr().out
     for code, meaning in re.findall(r"^\| (\d+) \| (.*) \|$", table, re.MULTILINE):
         line = next((ln for ln in shown.splitlines() if ln.strip().startswith(f"{code}  ")), None)
         assert line is not None, code
         if "`shell`" in meaning:  # the status of a shell script is told where the shell's help is read
             assert "shell" in shown[shown.index(line):shown.index(line) + 300], code
+            assert f"  {code}  reading a script" in shell, code
 
 
 @pytest.mark.parametrize("command", [("query", "audit"), ("export", "audit", "--to", "pages")])

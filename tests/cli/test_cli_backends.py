@@ -150,7 +150,9 @@ def test_shell_counts_by_a_field_on_a_database_as_on_the_files(
 ) -> None:
     # a database answered every 'count by' with "this record source cannot count by field"
     script = ("count by UserName\ncount by EffectRow where UserName = \"admin\"\ncount by TableName\n"
-              "use masking\ncount by StartTime\ncount by Status where Status != 2\n")
+              "use masking\ncount by StartTime\ncount by Status where Status != 2\n"
+              "use dms\ncount by TableName\ncount by ColumnName where SensitiveDataLog any (TableName = \"users\")\n"
+              "count by hour(OpTime)\nuse audit\ncount by day(CreationTime) where UserName != \"admin\"\n")
     shown = []
     for data in (str(files), database):
         monkeypatch.setattr("sys.stdin", io.StringIO(script))

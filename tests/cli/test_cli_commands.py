@@ -110,7 +110,32 @@ def test_cli_help_lists_exit_codes_and_examples(capsys):
     for argv in (["--help"], ["query", "--help"], ["load", "--help"], ["replay", "--help"]):
         assert main(argv) == 0
         text = capsys.readouterr().out
-        assert "examples:" in text and "exit status:" in text and "1  replay" in text
+        assert "examples:" in text and "exit status:" in text
+    assert main(["--help"]) == 0
+    whole = capsys.readouterr().out
+    assert "1  replay: some call" in whole and "4  call: the API refused" in whole and "pull: a checkpoint" in whole
+
+
+def _statuses(argv: list[str], capsys: pytest.CaptureFixture[str]) -> list[str]:
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    return text[text.index("exit status:"):].splitlines()[1:]
+
+
+def test_a_command_help_lists_the_exit_statuses_that_concern_it(capsys: pytest.CaptureFixture[str]) -> None:
+    """Every subcommand's --help printed the program's whole table (replay's differences, the
+    shell's scripts, pull's checkpoints under query); it lists the statuses of that command, what
+    they mean for it, and points to the whole table."""
+    query = _statuses(["query", "--help"], capsys)
+    assert [line.split()[0] for line in query if line.startswith("  ") and line.split()[0].isdigit()] == [
+        "0", "2", "3", "5", "130", "141"]
+    assert not any(word in "\n".join(query) for word in ("replay", "shell", "pull", "call"))
+    assert query[-1] == "  (dsc-engine --help lists the statuses of every command)"
+    assert "  1  some call answered differently from the capture" in _statuses(["replay", "--help"], capsys)
+    assert any(line.startswith("  4  the API refused the call") for line in _statuses(["call", "--help"], capsys))
+    pull = "\n".join(_statuses(["pull", "--help"], capsys))
+    assert "a checkpoint of another pull" in pull and "run the same command again to resume" in pull
+    assert "replay" not in pull
 
 
 @pytest.mark.parametrize("argv", [("call", "DescribeAuditLogs"), ("query", "dms"), ("export", "masking")])

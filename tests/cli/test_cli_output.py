@@ -134,3 +134,43 @@ def test_out_naming_standard_output_itself_gets_the_records_alone(tmp_path, comm
         subprocess.run(argv, stdout=handle, stderr=subprocess.PIPE, timeout=120, check=True)
     assert redirected.read_bytes() == piped.stdout or command == ["record"]  # a capture's RequestIds are fresh
     assert len(redirected.read_text().splitlines()) == len(lines)
+
+
+def _header(out: str) -> list[str]:
+    """The column names of the table a command printed (the line above its rule)."""
+    lines = out.splitlines()
+    rule = next(i for i, line in enumerate(lines) if line.startswith("--"))
+    return lines[rule - 1].split()
+
+
+def test_columns_choose_a_table_s_columns_in_their_order() -> None:
+    """A table showed a kind's few fixed columns, with no way to choose; ``--columns`` names them,
+    in order, by item key in any letter case, for ``query`` and ``call``."""
+    code, out, err = run("query", "audit", "--columns", "sqltext, UserName,ExecuteTime", "--page-size", "3")
+    assert (code, err) == (0, "")
+    assert _header(out) == ["SqlText", "UserName", "ExecuteTime"] and len(out.splitlines()) == 6
+    code, out, err = run("call", "ListSensitiveDataAuditLog", "--param", "PageSize=2", "--param", "PageNumber=1",
+                         "--param", "StartTime=2026-10-01 00:00:00",
+                         "--param", "EndTime=2026-10-31 23:59:59", "--columns", "OpTime,SensitiveDataLog")
+    assert (code, err) == (0, "") and _header(out) == ["OpTime", "SensitiveDataLog"]
+    code, out, _ = run("query", "dms", "--page-size", "2")
+    assert code == 0 and len(_header(out)) > 2  # without it, the default ones
+
+
+@pytest.mark.parametrize(("argv", "said"), [
+    (("query", "dms", "--columns", "OpTime,TableNam"),
+     "--columns: dms_log items have no column 'TableNam'; did you mean TargetName? (columns: UserName, UserId,"),
+    (("query", "masking", "--columns", "Tid"), "masking_run items have no column 'Tid'"),  # record-only: in no item
+    (("query", "audit", "--columns", "UserName,username"), "--columns: the column UserName is named twice"),
+    (("query", "audit", "--columns", "UserName,"), "argument --columns: expected column names separated by commas"),
+    (("query", "audit", "--columns", "UserName", "--format", "json"),
+     "--columns: chooses the columns of a table; --format json prints every field of each item"),
+    (("query", "audit", "--columns", "UserName", "--explain"), "--explain shows how the filter is answered"),
+    (("call", "DescribeAuditLogs", "--columns", "OpTime"), "audit_log items have no column 'OpTime'"),
+])
+def test_columns_a_table_cannot_show_are_a_usage_error(
+    argv: tuple[str, ...], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(*argv)
+    err += capsys.readouterr().err  # argparse's own errors go to the process's stderr
+    assert (code, out) == (2, "") and said in err, err

@@ -161,6 +161,29 @@ def test_shell_counts_by_fields_whose_values_are_not_plain_json(
         assert "[{" in out and "'TableName'" not in out  # entries as the API's JSON, not Python's repr
 
 
+def test_shell_counts_dms_logs_by_a_field_of_their_entries(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    """``count by TableName`` of DMS logs was an unknown field (only ``SensitiveDataLog`` whole
+    could be counted); each log counts once under each distinct table its entries name, on a
+    snapshot's store as on any, with a filter too."""
+    script = 'format json\nuse dms\ncount by TableName\ncount by columnname where ModuleName = "DATA_EXPORT"\n'
+    code, out, err = session(monkeypatch, script, data)
+    assert (code, err) == (0, "")
+    _, tables, columns = json_values(out)
+    engine = Engine()
+    snapshot.load(engine, data)
+    logs = list(engine.store(RecordKind.DMS_LOG).records_in_load_order())
+    expected: dict[Any, int] = {}
+    for log in logs:
+        for table in {e.table_name for e in log.sensitive_data_log if e.table_name is not None} or {None}:
+            expected[table] = expected.get(table, 0) + 1
+    assert {row["TableName"]: row["count"] for row in tables} == expected
+    assert [row["count"] for row in tables] == sorted((row["count"] for row in tables), reverse=True)
+    exported = [log for log in logs if log.module_name == "DATA_EXPORT"]
+    assert sum(row["count"] for row in columns) >= len(exported) > 0 and list(columns[0]) == ["ColumnName", "count"]
+    _, _, err = session(monkeypatch, "use dms\ncount by TableNam\n", data)
+    assert "did you mean TableName?" in err and "SensitiveDataLog, Tid, DbName, TableName, ColumnName" in err
+
+
 def test_shell_count_by_an_sddp_time_shows_it_as_query_tables_do(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
     """A table of ``count by CreationTime`` showed raw milliseconds, where ``query`` shows the
     same times in the ``--tz`` zone; JSON keeps the API's number."""
@@ -381,7 +404,7 @@ def test_count_by_takes_its_words_in_any_case_and_spacing(monkeypatch: pytest.Mo
 
 def test_help_shows_plain_text(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
     # 'help page' showed the docstring's markup: "the page ``query`` shows"
-    commands = ["use", "query", "page", "size", "count", "explain", "call", "format", "kinds", "quit", "exit"]
+    commands = ["use", "query", "page", "size", "count", "explain", "call", "format", "columns", "kinds", "quit", "exit"]
     _, out, _ = session(monkeypatch, "".join(f"help {name}\n" for name in commands), data)
     assert len(out.splitlines()) == len(commands) and "``" not in out
 
@@ -518,3 +541,19 @@ def test_a_script_line_reading_eof_is_an_unknown_command_not_the_end(monkeypatch
     assert json.loads(out.getvalue()) == {"audit_log": 120, "masking_run": 120, "dms_log": 120}
     assert err.getvalue() == "error: unknown command 'EOF' (try 'help'; quit or exit ends the session)\n"
     assert code == 1
+
+
+def test_shell_columns_choose_the_columns_of_a_kind_s_tables(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    """``columns A,B`` sets the columns of the tables of the kind in use (its queries and calls),
+    kept per kind; ``columns`` alone goes back to the default ones; an unknown name is an error
+    line listing the kind's columns, and the session goes on."""
+    script = ("columns sqltext,UserName\nsize 1\nquery\ncall DescribeAuditLogs PageSize=1\nuse dms\ncolumns Xyzzy\n"
+              "query\ncolumns OpTime\nquery\nuse audit\nquery\ncolumns\nquery\n")
+    code, out, err = session(monkeypatch, script, data)
+    assert code == 1  # the one failed command of the script
+    assert err.startswith("error: columns: dms_log items have no column 'Xyzzy' (columns: UserName, UserId,")
+    headers = [lines[i - 1].split() for lines in [out.splitlines()] for i, line in enumerate(lines) if line.startswith("--")]
+    assert headers[:2] == [["SqlText", "UserName"]] * 2
+    assert "SensitiveDataLog" in headers[2] and headers[3] == ["OpTime"]  # dms: the default ones until chosen
+    assert headers[4] == ["SqlText", "UserName"]  # audit's choice is kept
+    assert "CreationTime" in headers[5] and len(headers) == 6

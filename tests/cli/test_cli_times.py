@@ -114,3 +114,65 @@ def test_cli_tz_is_the_zone_of_csv_times_written_without_one(tmp_path):
     assert code == 3 and json.loads(out)["loaded"]["audit_log"] == 1
     code, out, _ = run("--format", "json", "query", "audit", "--data", str(path), "--tz", "Asia/Shanghai")
     assert code == 0 and [i["CreationTime"] for i in json.loads(out)["Items"]] == [1790823600000, 1790820000000]
+
+
+def _shell(script: str, *argv: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, str]:
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(script))
+    return run(*argv, "shell")
+
+
+def test_shell_counts_by_the_day_of_a_time_in_the_tz_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``count by day(CreationTime)``: the audit logs per day of the ``--tz`` zone, newest day first
+    (a naive count over every record agrees); DMS ``OpTime`` by its own wall-clock day, whatever
+    ``--tz``; a field that is no time is an error naming the kind's time fields."""
+    from dsc_engine.models import RecordKind
+    from dsc_engine.sample import bundled
+
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    script = ("count by day(CreationTime)\ncount by DAY( CreationTime ) where UserName = \"admin\"\n"
+              "count by day(ExecuteTime)\nuse dms\ncount by hour(OpTime)\n")
+    code, out, err = _shell(script, "--format", "jsonl", "--tz", "+08:00", monkeypatch=monkeypatch)
+    assert code == 1 and err == "error: day() counts by a time field: CreationTime, LogTime (ExecuteTime is not one)\n"
+    rows = [json.loads(line) for line in out.splitlines()]
+    days = [(r["day(CreationTime)"], r["count"]) for r in rows if "day(CreationTime)" in r]
+    audit = bundled(RecordKind.AUDIT_LOG)
+    expected: dict[tuple[str, bool], int] = {}
+    for log in audit:
+        day = shown(log.creation_time, shanghai)[:10]
+        for admin in {False, log.user_name == "admin"}:
+            expected[day, admin] = expected.get((day, admin), 0) + 1
+    every = [(day, n) for (day, admin), n in sorted(expected.items(), reverse=True) if not admin]
+    admins = [(day, n) for (day, admin), n in sorted(expected.items(), reverse=True) if admin]
+    assert days == every + admins
+    hours: dict[str, int] = {}
+    for log in bundled(RecordKind.DMS_LOG):
+        hour = log.op_time.strftime("%Y-%m-%d %H:00")  # naive: --tz does not move it
+        hours[hour] = hours.get(hour, 0) + 1
+    assert [(r["hour(OpTime)"], r["count"]) for r in rows if "hour(OpTime)" in r] == sorted(hours.items(), reverse=True)
+
+
+def test_an_hour_bucket_tells_apart_the_hours_a_daylight_saving_change_repeats() -> None:
+    """In New York 2026-11-01 01:00-01:59 happens twice (-04:00, then -05:00): two buckets, the
+    later first; a day of the zone; a time outside the years 1-9999 keeps its digits; absent last."""
+    from zoneinfo import ZoneInfo
+
+    from dsc_engine.cli.timebuckets import bucket_of, regroup
+    from dsc_engine.models import RecordKind
+    from dsc_engine.wire.catalog import FIELDS
+
+    catalog = FIELDS[RecordKind.AUDIT_LOG]
+    new_york = ZoneInfo("America/New_York")
+    first = int(dt.datetime(2026, 11, 1, 5, 30, tzinfo=dt.timezone.utc).timestamp() * 1000)  # 01:30-04:00
+    second = first + 3_600_000  # 01:30-05:00
+    far = 2**62
+    counts = [(first, 2), (second, 3), (None, 4), (far, 1)]
+    hour = bucket_of("hour", catalog["CreationTime"], catalog, new_york)
+    assert regroup(counts, hour) == [
+        (str(far), 1), ("2026-11-01 01:00-05:00", 3), ("2026-11-01 01:00-04:00", 2), (None, 4)]
+    day = bucket_of("day", catalog["LogTime"], catalog, dt.timezone(dt.timedelta(hours=20)))
+    assert regroup(counts[:2], day) == [("2026-11-02", 5)]
+    with pytest.raises(ValueError, match=r"hour\(\) counts by a time field: CreationTime, LogTime \(UserName is not one\)"):
+        bucket_of("hour", catalog["UserName"], catalog, new_york)
