@@ -60,6 +60,31 @@ def test_io_every_export_format_reimports_the_same_records(tmp_path, kind, fmt):
     assert report.ok and reconciles(report)
 
 
+@pytest.mark.parametrize("kind", list(RecordKind))
+def test_io_an_exported_page_is_the_answer_without_the_keys_of_one_call(kind):
+    """An export's pages and the API's answers are built by one function (api/respond.py page_body):
+    the same keys in the same order, but RequestId and echoed parameters (AsyncRequestId)."""
+    from dsc_engine import Engine
+    from dsc_engine.api.operations import BY_KIND
+
+    operation = BY_KIND[kind]
+    engine = Engine()
+    engine.load(records(kind, 3))
+    number, size = operation.paging
+    answer = engine.call(operation.action, {"StartTime": "2000-01-01 00:00:00", "EndTime": "2100-01-01 00:00:00",
+                                            number.name: "2", size.name: "2"} if kind is DMS
+                         else {number.name: "2", size.name: "2"})
+    out = io.StringIO()
+    export.write(list(engine.store(kind).records_in_load_order())[2:], kind, "pages", out, total=3, page_size=2,
+                 first_page=2)
+    (page,) = map(json.loads, out.getvalue().splitlines())
+    per_call = {"RequestId", *(parameter.name for parameter in operation.echoed)}
+    assert list(page) == [key for key in answer if key not in per_call]
+    assert {key: value for key, value in page.items() if key != operation.list_key} == {
+        key: answer[key] for key in page if key != operation.list_key
+    }
+
+
 @pytest.mark.parametrize(
     ("options", "name"),
     [
