@@ -59,8 +59,11 @@ class Times(enum.Enum):
     ISO = "iso"  # readable, with the zone's offset: 2026-10-01 10:00:00.123+08:00
 
 
-def compact(value: Any) -> str:
-    """Compact UTF-8 JSON text, the form every export line uses."""
+def _line(value: Any) -> str:
+    """One export line's compact JSON, non-ASCII text as itself. Unlike ``jsontext.compact`` (a
+    value shown in a message) it leaves text holding half of a surrogate pair unescaped, so that
+    writing it as UTF-8 fails (``docs/backends.md``, "Text with a lone surrogate") instead of
+    exporting an escape the importer rejects."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -81,7 +84,7 @@ def lines_order(records: Iterable[Record], kind: RecordKind) -> Iterator[Record]
 def write_jsonl(records: Iterable[Record], out: IO[str]) -> int:
     count = 0
     for record in records:
-        out.write(compact(to_wire(record)) + "\n")
+        out.write(_line(to_wire(record)) + "\n")
         count += 1
     return count
 
@@ -133,7 +136,7 @@ def write_pages(
     chunks: Iterator[list[Record]] = _chunked(records, size)
     first = next(chunks, [])
     for chunk in itertools.chain([first], chunks):
-        out.write(compact(page_body(operation, [to_wire(r) for r in chunk], total, page, size)) + "\n")
+        out.write(_line(page_body(operation, [to_wire(r) for r in chunk], total, page, size)) + "\n")
         count += len(chunk)
         page += 1
     return count

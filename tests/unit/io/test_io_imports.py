@@ -85,6 +85,19 @@ def test_io_an_exported_page_is_the_answer_without_the_keys_of_one_call(kind):
     }
 
 
+@pytest.mark.parametrize("fmt", list(export.ExportFormat))
+def test_io_an_export_of_text_with_a_lone_surrogate_fails_rather_than_writing_an_escape(tmp_path, fmt):
+    """Such text has no UTF-8 form (docs/backends.md): written as its escape (as a message's
+    ``jsontext.compact`` writes it), the export would hold a record the importer rejects."""
+    from dsc_engine.models import AuditLog
+
+    path = tmp_path / f"out.{fmt.value}"
+    with open(path, "w", encoding="utf-8") as out, pytest.raises(UnicodeEncodeError):
+        export.write([AuditLog(creation_time=1, user_name="a\ud800b")], AUDIT, fmt, out)
+        out.flush()
+    assert "ud800" not in path.read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize(
     ("options", "name"),
     [
