@@ -76,7 +76,7 @@ class Engine:
         for a URL or database that cannot be used (and when the backend's package is not
         installed).
         """
-        from dsc_engine.sql.url import Scheme, parse_url
+        from dsc_engine.sql.url import Scheme, missing_package, parse_url
 
         parsed = parse_url(url)
         if parsed.scheme is Scheme.MEMORY:
@@ -88,8 +88,7 @@ class Engine:
         try:
             from dsc_engine.sql.backend import connect
         except ImportError as exc:  # sqlglot or pyarrow: the extra is not installed
-            reason = f"the {exc.name} package is not installed: pip install 'dsc-engine[{parsed.scheme.extra}]'"
-            raise BackendError(parsed.shown, reason) from None
+            raise missing_package(parsed, str(exc.name)) from None
         backend = connect(parsed, create=create, read_only=read_only)
         engine = cls(backend.sources, on_close=backend.close)
         engine._shown = parsed.shown
