@@ -230,7 +230,7 @@ class Application:
             except ApiError as exc:
                 status, body = exc.http_status, exc.body
             payload = json_payload(body)
-        except Exception:  # the one deliberate last-resort handler: no traceback on the wire
+        except Exception:  # the application's last resort (docs/semantics.md §7.4): no traceback on the wire
             log.exception("internal error answering %s (request %s)", action, request_id)
             error = internal_error(product=product_of(action, version), request_id=request_id, host=host)
             status, body = error.http_status, error.body
