@@ -1030,12 +1030,13 @@ def test_the_parser_warm_up_of_an_import_fails_quietly_and_the_first_query_says_
 
     from dsc_engine import Engine
     from dsc_engine.io import stores
-    from dsc_engine.query import grammar
+    from dsc_engine.query import grammar, parse
 
     def broken(**options):
         raise RuntimeError("no grammar today")
 
     grammar.parser.cache_clear()
+    parse._parsed.cache_clear()  # a filter an earlier test parsed would be answered without the parser
     try:
         monkeypatch.setattr(grammar, "build", broken)
         stores.warm_filter_parser()
