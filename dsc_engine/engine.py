@@ -76,7 +76,7 @@ class Engine:
         for a URL or database that cannot be used (and when the backend's package is not
         installed).
         """
-        from dsc_engine.sql.url import Scheme, parse_url
+        from dsc_engine.sql.url import Scheme, missing_package, parse_url
 
         parsed = parse_url(url)
         if parsed.scheme is Scheme.MEMORY:
@@ -88,8 +88,7 @@ class Engine:
         try:
             from dsc_engine.sql.backend import connect
         except ImportError as exc:  # sqlglot or pyarrow: the extra is not installed
-            reason = f"the {exc.name} package is not installed: pip install 'dsc-engine[{parsed.scheme.extra}]'"
-            raise BackendError(parsed.shown, reason) from None
+            raise missing_package(parsed, str(exc.name)) from None
         backend = connect(parsed, create=create, read_only=read_only)
         engine = cls(backend.sources, on_close=backend.close)
         engine._shown = parsed.shown
@@ -169,12 +168,24 @@ class Engine:
         if isinstance(records_or_path, bytes):  # a path as bytes, as ``open`` takes it
             records_or_path = os.fsdecode(records_or_path)
         if isinstance(records_or_path, str | os.PathLike):
-            unknown = [name for name in options if name not in PATH_OPTIONS]
-            if unknown:
-                raise TypeError(
-                    f"load takes no option {unknown[0]!r} for a path; its options are: {', '.join(PATH_OPTIONS)}"
-                )
-            return load_into(self, records_or_path, kind=None if kind is None else _kind(kind), **options)
+            return self._load_path(records_or_path, kind, options)
+        return self._load_records(records_or_path, kind, options)
+
+    def _load_path(
+        self, path: str | os.PathLike[str], kind: RecordKind | str | None, options: dict[str, Any]
+    ) -> ImportReport:
+        """A file, folder or glob, through the importer."""
+        unknown = [name for name in options if name not in PATH_OPTIONS]
+        if unknown:
+            raise TypeError(
+                f"load takes no option {unknown[0]!r} for a path; its options are: {', '.join(PATH_OPTIONS)}"
+            )
+        return load_into(self, path, kind=None if kind is None else _kind(kind), **options)
+
+    def _load_records(
+        self, records_or_path: object, kind: RecordKind | str | None, options: dict[str, Any]
+    ) -> ImportReport:
+        """Records or wire objects, each checked before any is loaded (:meth:`load`)."""
         if isinstance(records_or_path, Mapping) or type(records_or_path) in {k.record_class for k in RecordKind}:
             raise TypeError("load takes records (an iterable of them) or a path; put one record in a list")
         if not isinstance(records_or_path, Iterable):

@@ -39,12 +39,13 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any
 
 import attrs
 
 from dsc_engine.api.common import COMMON_PARAMS, V2_SIGNATURE_PARAMS
 from dsc_engine.api.errors import ApiError
+from dsc_engine.api.router import Caller as Caller  # what calls are replayed against (cli.demo's too)
 from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.errors import ImportFailure, UsageError
 from dsc_engine.io.jsontext import decode_error, utf8_text
@@ -64,14 +65,6 @@ SHOWN_RUNS = 6
 #: Codes (and code families) of the gateway's refusals, which replay skips (module docstring).
 GATEWAY_CODES = ("IncompleteSignature", "SignatureDoesNotMatch", "SignatureNonceUsed")
 GATEWAY_CODE_FAMILIES = ("Throttling", "InvalidTimeStamp", "InvalidAccessKeyId", "InvalidSecurityToken", "Forbidden")
-
-
-class Caller(Protocol):
-    """What calls are replayed against: ``Engine``."""
-
-    def call(
-        self, action: str, params: Mapping[str, object], *, version: str | None = None
-    ) -> dict[str, Any]: ...
 
 
 @attrs.frozen

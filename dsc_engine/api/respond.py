@@ -9,10 +9,12 @@ where the operation says so (``shape_item``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from dsc_engine.api.errors import new_request_id
 from dsc_engine.api.request import Request
+from dsc_engine.api.spec import Operation
 from dsc_engine.query.source import RecordSource
 from dsc_engine.wire.codec import response_item
 
@@ -25,18 +27,32 @@ def respond(request: Request, source: RecordSource, request_id: str) -> dict[str
     shape = operation.shape_item
     if shape is not None:  # each item kept in wire order by the shaping
         items = [shape(item, record, request) for item, record in zip(items, page.records)]
-    number, size = operation.paging
-    echoed: dict[str, Any] = {}
-    if number is not None:
-        echoed[number.name] = request.page
-    if size is not None:
-        echoed[size.name] = request.size
+    per_call = {"RequestId": request_id}
     for parameter in operation.echoed:
-        echoed[parameter.name] = request.echoes.get(parameter.name) or new_request_id()
-    fixed: dict[str, Any] = {
-        "RequestId": request_id,
-        "TotalCount": page.total,
-        operation.list_key: items,
-        "Success": True,
-    }
-    return {key: echoed[key] if key in echoed else fixed[key] for key in operation.response}
+        per_call[parameter.name] = request.echoes.get(parameter.name) or new_request_id()
+    return page_body(operation, items, page.total, request.page, request.size, per_call)
+
+
+def page_body(
+    operation: Operation,
+    items: list[dict[str, Any]],
+    total: int,
+    page: int,
+    size: int,
+    per_call: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A page of ``operation``'s answer, its keys in the ``response`` order: ``TotalCount``, the
+    ``items`` under the list key, ``Success``, the page number and size used. ``per_call`` are
+    the keys of one call (``RequestId``, echoed parameters such as ``AsyncRequestId``); without
+    them (an export's pages, ``io/export.py``) the page leaves those keys out."""
+    values: dict[str, Any] = {"TotalCount": total, operation.list_key: items, "Success": True}
+    number, size_parameter = operation.paging
+    if number is not None:
+        values[number.name] = page
+    if size_parameter is not None:
+        values[size_parameter.name] = size
+    if per_call is None:
+        left_out = {"RequestId", *(parameter.name for parameter in operation.echoed)}
+        return {key: values[key] for key in operation.response if key not in left_out}
+    values.update(per_call)
+    return {key: values[key] for key in operation.response}

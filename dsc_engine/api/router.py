@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from dsc_engine.api.catalogue import MISSING, api_error
 from dsc_engine.api.common import endpoint_product
@@ -24,6 +24,23 @@ from dsc_engine.models import Lang, RecordKind
 from dsc_engine.query.source import RecordSource
 
 _log = logging.getLogger(__name__)
+
+
+
+class Caller(Protocol):
+    """What answers API calls as :func:`call` does, over some records: ``Engine.call``. The
+    server and replay reach the engine only through it."""
+
+    def call(
+        self,
+        action: str,
+        params: Mapping[str, object],
+        *,
+        version: str | None = None,
+        host: str = "localhost",
+        request_id: str | None = None,
+    ) -> dict[str, Any]: ...
+
 
 for _operation in OPERATIONS.values():
     prepare(_operation)

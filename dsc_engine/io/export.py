@@ -31,6 +31,7 @@ from collections.abc import Iterable, Iterator
 from typing import IO, Any, TypeVar
 
 from dsc_engine.api.operations import BY_KIND
+from dsc_engine.api.respond import page_body
 from dsc_engine.errors import UsageError
 from dsc_engine.io import csvformat
 from dsc_engine.models import RecordKind
@@ -58,22 +59,12 @@ class Times(enum.Enum):
     ISO = "iso"  # readable, with the zone's offset: 2026-10-01 10:00:00.123+08:00
 
 
-def compact(value: Any) -> str:
-    """Compact UTF-8 JSON text, the form every export line uses."""
+def _line(value: Any) -> str:
+    """One export line's compact JSON, non-ASCII text as itself. Unlike ``jsontext.compact`` (a
+    value shown in a message) it leaves text holding half of a surrogate pair unescaped, so that
+    writing it as UTF-8 fails (``docs/backends.md``, "Text with a lone surrogate") instead of
+    exporting an escape the importer rejects."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def page_object(
-    kind: RecordKind, items: list[dict[str, Any]], total: int, page: int, page_size: int
-) -> dict[str, Any]:
-    """One API response page of ``kind``'s operation holding ``items``, in its key order, without
-    the per-call keys (``RequestId``, ``AsyncRequestId``)."""
-    operation = BY_KIND[kind]
-    values: dict[str, Any] = {"TotalCount": total, operation.list_key: items, "Success": True}
-    for parameter, value in zip(operation.paging, (page, page_size)):
-        if parameter is not None:
-            values[parameter.name] = value
-    return {key: values[key] for key in operation.response if key in values}
 
 
 def lines_order(records: Iterable[Record], kind: RecordKind) -> Iterator[Record]:
@@ -93,7 +84,7 @@ def lines_order(records: Iterable[Record], kind: RecordKind) -> Iterator[Record]
 def write_jsonl(records: Iterable[Record], out: IO[str]) -> int:
     count = 0
     for record in records:
-        out.write(compact(to_wire(record)) + "\n")
+        out.write(_line(to_wire(record)) + "\n")
         count += 1
     return count
 
@@ -138,13 +129,14 @@ def write_pages(
 ) -> int:
     """Write ``records`` as consecutive pages numbered from ``first_page``; ``total`` is the
     query's TotalCount. An empty result is one empty page (as the service answers)."""
-    size = page_size or BY_KIND[kind].max_page_size  # the largest page the operation serves
+    operation = BY_KIND[kind]
+    size = page_size or operation.max_page_size  # the largest page the operation serves
     count = 0
     page = first_page
     chunks: Iterator[list[Record]] = _chunked(records, size)
     first = next(chunks, [])
     for chunk in itertools.chain([first], chunks):
-        out.write(compact(page_object(kind, [to_wire(r) for r in chunk], total, page, size)) + "\n")
+        out.write(_line(page_body(operation, [to_wire(r) for r in chunk], total, page, size)) + "\n")
         count += len(chunk)
         page += 1
     return count

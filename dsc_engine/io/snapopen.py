@@ -21,7 +21,7 @@ import operator
 import re
 import sys
 from array import array
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, BinaryIO
 
 from dsc_engine.errors import RecordError, SnapshotError
@@ -356,57 +356,67 @@ def _check_load_numbers(segments: list[Segment], rows: int) -> None:
 def _read_index(
     file: SnapshotFile, schema: Schema, segment: Segment, kind: IndexKind, attr: str, parts: list[Any], where: str
 ) -> Any:
-    n = segment.n
-    if kind is IndexKind.TEXT:
-        if attr not in schema.tables or schema.tables[attr].spec.type.json is not str:
-            raise SnapshotError(f"corrupt: {where}: not a text column")
-        starts = file.array(file.section(parts[0], "q", f"{where}'s starts", n + 1), "q")
-        blob = file.section(parts[1], "bytes", f"{where}'s text")
-        _check_offsets(starts, blob.length, f"{where}'s starts")
-        return TextIndex(file.bytes(blob), starts)
-    if kind is IndexKind.SORTED:
-        if attr not in schema.columns or schema.columns[attr].storage != Storage.INT:
-            raise SnapshotError(f"corrupt: {where}: not an integer column")
-        rows_section = file.section(parts[1], "I", f"{where}'s rows")
-        count = rows_section.length // 4
-        if file.type_of(parts[0], f"{where}'s values") == "json":
-            values: Any = file.json(file.section(parts[0], "json", f"{where}'s values"), where)
-            if not isinstance(values, list) or len(values) != count or not all(type(v) is int for v in values):
-                raise SnapshotError(f"corrupt: {where}: the values are not {count} integers")
-        else:
-            values = file.array(file.section(parts[0], "q", f"{where}'s values", count), "q")
-        if not all(map(operator.le, values, itertools.islice(values, 1, None))):
-            raise SnapshotError(f"corrupt: {where}: the values are not in order")
-        rows = file.array(rows_section, "I")
-        _check_below(rows, n, where)
-        return SortedIndex(values, rows)
-    if kind in (IndexKind.PAIR, IndexKind.ENTRY_PAIR):
-        tables = schema.tables if kind is IndexKind.PAIR else schema.entry_tables
-        first, _, second = attr.partition("|")
-        if first not in tables or second not in tables or first == second:
-            raise SnapshotError(f"corrupt: {where}: not two columns of one kind of index")
-        spans_section = file.section(parts[0], "q", f"{where}'s spans")
-        if spans_section.length % 32:
-            raise SnapshotError(f"corrupt: {where}: its spans are not whole (code, code, start, stop) items")
-        rows_section = file.section(parts[1], "I", f"{where}'s rows")
-        flat = file.array(spans_section, "q")
-        count = rows_section.length // 4
-        spans: dict[tuple[int, int], tuple[int, int]] = {}
-        for a, b, start, stop in zip(*[iter(flat)] * 4):
-            if not 0 <= start <= stop <= count or (a, b) in spans:
-                raise SnapshotError(f"corrupt: {where}: a span lies outside its {count} rows or repeats")
-            spans[a, b] = (start, stop)
-        rows = file.array(rows_section, "I")
-        _check_below(rows, n, where)
-        return PairPostings(spans, rows)
-    if kind is IndexKind.HASH:
-        if attr not in schema.tables:
-            raise SnapshotError(f"corrupt: {where}: not a coded column")
-        codes = len(schema.tables[attr])
+    """The index of ``kind`` on ``attr``, read from its two sections (``parts``) by its kind's reader."""
+    return _INDEX_READERS[kind](file, schema, segment.n, attr, parts, where)
+
+
+def _text_index(file: SnapshotFile, schema: Schema, n: int, attr: str, parts: list[Any], where: str) -> TextIndex:
+    if attr not in schema.tables or schema.tables[attr].spec.type.json is not str:
+        raise SnapshotError(f"corrupt: {where}: not a text column")
+    starts = file.array(file.section(parts[0], "q", f"{where}'s starts", n + 1), "q")
+    blob = file.section(parts[1], "bytes", f"{where}'s text")
+    _check_offsets(starts, blob.length, f"{where}'s starts")
+    return TextIndex(file.bytes(blob), starts)
+
+
+def _sorted_index(file: SnapshotFile, schema: Schema, n: int, attr: str, parts: list[Any], where: str) -> SortedIndex:
+    if attr not in schema.columns or schema.columns[attr].storage != Storage.INT:
+        raise SnapshotError(f"corrupt: {where}: not an integer column")
+    rows_section = file.section(parts[1], "I", f"{where}'s rows")
+    count = rows_section.length // 4
+    if file.type_of(parts[0], f"{where}'s values") == "json":
+        values: Any = file.json(file.section(parts[0], "json", f"{where}'s values"), where)
+        if not isinstance(values, list) or len(values) != count or not all(type(v) is int for v in values):
+            raise SnapshotError(f"corrupt: {where}: the values are not {count} integers")
     else:
-        if attr not in schema.entry_tables:
-            raise SnapshotError(f"corrupt: {where}: not an entry attribute")
-        codes = len(schema.entry_tables[attr])
+        values = file.array(file.section(parts[0], "q", f"{where}'s values", count), "q")
+    if not all(map(operator.le, values, itertools.islice(values, 1, None))):
+        raise SnapshotError(f"corrupt: {where}: the values are not in order")
+    rows = file.array(rows_section, "I")
+    _check_below(rows, n, where)
+    return SortedIndex(values, rows)
+
+
+def _pair_postings(
+    file: SnapshotFile, tables: Mapping[str, Intern], n: int, attr: str, parts: list[Any], where: str
+) -> PairPostings:
+    """A composite index: the rows of each pair of codes of two coded columns (``first|second``)."""
+    first, _, second = attr.partition("|")
+    if first not in tables or second not in tables or first == second:
+        raise SnapshotError(f"corrupt: {where}: not two columns of one kind of index")
+    spans_section = file.section(parts[0], "q", f"{where}'s spans")
+    if spans_section.length % 32:
+        raise SnapshotError(f"corrupt: {where}: its spans are not whole (code, code, start, stop) items")
+    rows_section = file.section(parts[1], "I", f"{where}'s rows")
+    flat = file.array(spans_section, "q")
+    count = rows_section.length // 4
+    spans: dict[tuple[int, int], tuple[int, int]] = {}
+    for a, b, start, stop in zip(*[iter(flat)] * 4):
+        if not 0 <= start <= stop <= count or (a, b) in spans:
+            raise SnapshotError(f"corrupt: {where}: a span lies outside its {count} rows or repeats")
+        spans[a, b] = (start, stop)
+    rows = file.array(rows_section, "I")
+    _check_below(rows, n, where)
+    return PairPostings(spans, rows)
+
+
+def _postings(
+    file: SnapshotFile, tables: Mapping[str, Intern], what: str, n: int, attr: str, parts: list[Any], where: str
+) -> Postings:
+    """A hash or entry index: the rows of each code of ``attr`` (``what`` it must be, for the message)."""
+    if attr not in tables:
+        raise SnapshotError(f"corrupt: {where}: not {what}")
+    codes = len(tables[attr])
     starts_section = file.section(parts[0], "q", f"{where}'s starts")
     if not 1 <= starts_section.length // 8 <= codes + 1:
         raise SnapshotError(f"corrupt: {where}: its starts do not fit its {codes} codes")
@@ -416,3 +426,34 @@ def _read_index(
     rows = file.array(rows_section, "I")
     _check_below(rows, n, where)
     return Postings(starts, rows)
+
+
+def _hash_index(file: SnapshotFile, schema: Schema, n: int, attr: str, parts: list[Any], where: str) -> Postings:
+    return _postings(file, schema.tables, "a coded column", n, attr, parts, where)
+
+
+def _entry_index(file: SnapshotFile, schema: Schema, n: int, attr: str, parts: list[Any], where: str) -> Postings:
+    return _postings(file, schema.entry_tables, "an entry attribute", n, attr, parts, where)
+
+
+def _pair_index(file: SnapshotFile, schema: Schema, n: int, attr: str, parts: list[Any], where: str) -> PairPostings:
+    return _pair_postings(file, schema.tables, n, attr, parts, where)
+
+
+def _entry_pair_index(
+    file: SnapshotFile, schema: Schema, n: int, attr: str, parts: list[Any], where: str
+) -> PairPostings:
+    return _pair_postings(file, schema.entry_tables, n, attr, parts, where)
+
+
+_IndexReader = Callable[[SnapshotFile, Schema, int, str, list[Any], str], Any]
+#: The reader of each index kind a snapshot holds (``snapstore.INDEX_NAMES``): one table, so a
+#: kind without a reader is a ``KeyError``, never read with another kind's layout.
+_INDEX_READERS: Mapping[IndexKind, _IndexReader] = {
+    IndexKind.HASH: _hash_index,
+    IndexKind.SORTED: _sorted_index,
+    IndexKind.ENTRY: _entry_index,
+    IndexKind.PAIR: _pair_index,
+    IndexKind.ENTRY_PAIR: _entry_pair_index,
+    IndexKind.TEXT: _text_index,
+}

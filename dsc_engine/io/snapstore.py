@@ -142,9 +142,7 @@ def _write_segment(writer: _Writer, schema: Schema, segment: Segment) -> dict[st
     columns = [_write_column(writer, schema, attr, segment.columns[attr]) for attr in schema.columns]
     indexes = []
     for (kind, attr), index in segment.indexes().items():
-        name = INDEX_NAMES.get(kind)
-        if name is None:  # composite indexes are built again on use
-            continue
+        name = INDEX_NAMES[kind]  # every kind is kept, composite ones too
         if isinstance(index, PairPostings):  # each pair of codes and its run of rows
             spans = array("q", itertools.chain.from_iterable((a, b, start, stop) for (a, b), (start, stop) in index.spans.items()))
             parts = [writer.add(spans, "q"), writer.add(_unsigned(index.rows), "I")]

@@ -1,4 +1,7 @@
-"""What imports and snapshots load into: anything that hands out the store of a kind."""
+"""What every load shares, imports and snapshots alike: its target (anything that hands out the
+store of a kind: :class:`HasStores`, a plain :class:`Stores`), the kinds it asks for
+(:func:`wanted_kinds`), the targets' load locks (:func:`loading`), and how it runs (the garbage
+collector paused, :func:`gc_paused`; the filter parser built aside, :func:`warm_filter_parser`)."""
 
 from __future__ import annotations
 

@@ -48,6 +48,11 @@ class KindFacts:
     aliases: tuple[str, ...] = ()
 
     @property
+    def short_name(self) -> str:
+        """The kind's name in the CLI and in messages (``audit``, ``masking``, ``dms``): its first alias."""
+        return self.aliases[0]
+
+    @property
     def required(self) -> tuple[str, ...]:
         """The fields a record cannot do without (those without a default), in field order."""
         return tuple(f.name for f in attrs.fields(self.record_class) if f.default is attrs.NOTHING)
@@ -73,7 +78,7 @@ class RecordKind(enum.Enum):
         """Accept a kind, its value, or a friendly alias (``audit``, ``masking``, ``dms``)."""
         if isinstance(name, RecordKind):
             return name
-        choices = (f"{', '.join(k.facts.aliases[0] for k in cls)} "
+        choices = (f"{short_names()} "
                    f"(or {', '.join(k.value for k in cls)})")
         if not isinstance(name, str):
             raise ValueError(
@@ -85,7 +90,7 @@ class RecordKind(enum.Enum):
             return _ALIASES[key]
         except KeyError:
             near = difflib.get_close_matches(key, _ALIASES, n=1)
-            hint = f"; did you mean {_ALIASES[near[0]].facts.aliases[0]}?" if near else ""
+            hint = f"; did you mean {_ALIASES[near[0]].facts.short_name}?" if near else ""
             raise ValueError(f"unknown record kind {name!r}; expected one of {choices}{hint}") from None
 
     @classmethod
@@ -136,5 +141,11 @@ _ALIASES: Mapping[str, RecordKind] = {
     **{kind.value: kind for kind in RecordKind},
     **{alias: kind for kind, facts in _FACTS.items() for alias in facts.aliases},
 }
+
+
+def short_names() -> str:
+    """Every kind's short name, in kind order: ``audit, masking, dms``."""
+    return ", ".join(kind.facts.short_name for kind in RecordKind)
+
 
 __all__ = ["KindFacts", "Record", "RecordKind"]

@@ -20,6 +20,7 @@ from dsc_engine.api.operations import BY_KIND, OPERATIONS
 from dsc_engine.api.spec import Operation, Parameter, Role, WireType
 from dsc_engine.errors import PullError, UsageError
 from dsc_engine.models import RecordKind
+from dsc_engine.models.kinds import short_names
 from dsc_engine.pull.axes import Axis, Slice, axis_of, window_parameters
 from dsc_engine.wire.types import read_integer
 
@@ -73,7 +74,7 @@ def operations_for(what: str | RecordKind | Iterable[str | RecordKind]) -> list[
             except ValueError:
                 names = ", ".join(OPERATIONS)
                 raise UsageError(
-                    "operation", item, f"expected all, audit, masking, dms or an action ({names}), not {item!r}"
+                    "operation", item, f"expected all, {short_names()} or an action ({names}), not {item!r}"
                 ) from None
             found[operation.action] = operation
     if not found:

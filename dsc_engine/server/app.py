@@ -22,7 +22,7 @@ import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from http import HTTPStatus
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl
 
 from dsc_engine.api.common import COMMON_PARAMS, V2_SIGNATURE_PARAMS
@@ -30,11 +30,14 @@ from dsc_engine.api.errors import ApiError, new_request_id
 from dsc_engine.api.operations import OPERATIONS, product_of
 from dsc_engine.errors import RequestRejected
 from dsc_engine.io.jsontext import utf8_text
-from dsc_engine.server.auth import Authenticator, Caller, is_v2_signed
+from dsc_engine.server.auth import Authenticator, Principal, is_v2_signed
 from dsc_engine.server.config import ServerConfig
 from dsc_engine.server.errors import internal_error, invalid_parameter, to_api_error
 from dsc_engine.server.request import HttpRequest, read_request, request_host
 from dsc_engine.server.throttle import Throttle
+
+if TYPE_CHECKING:  # the server reaches the engine only through this protocol
+    from dsc_engine.api.router import Caller
 
 log = logging.getLogger("dsc_engine.server")
 
@@ -48,20 +51,6 @@ RETRY_AFTER = "x-acs-retry-after"
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
-
-
-class Backend(Protocol):
-    """What the server needs from the engine: :meth:`dsc_engine.Engine.call`."""
-
-    def call(
-        self,
-        action: str,
-        params: Mapping[str, object],
-        *,
-        version: str | None = None,
-        host: str = "localhost",
-        request_id: str | None = None,
-    ) -> dict[str, Any]: ...
 
 
 def json_payload(body: Mapping[str, Any]) -> bytes:
@@ -177,9 +166,9 @@ def refusal_product(
     return product_of(action, version)
 
 
-def api_params(request: HttpRequest, caller: Caller) -> dict[str, str]:
+def api_params(request: HttpRequest, principal: Principal) -> dict[str, str]:
     """The parameters meant for the API: everything but the common and signature ones."""
-    consumed = COMMON_PARAMS | V2_SIGNATURE_PARAMS if caller.scheme == "v2" else COMMON_PARAMS
+    consumed = COMMON_PARAMS | V2_SIGNATURE_PARAMS if principal.scheme == "v2" else COMMON_PARAMS
     return {k: v for k, v in request.params.items() if k not in consumed}
 
 
@@ -187,7 +176,7 @@ class Authenticates(Protocol):
     """Who signed a request: :class:`~dsc_engine.server.auth.Authenticator` checks signatures
     against the configured keys; ``dsc_engine.mock`` may pass ``AnyCredentials`` instead."""
 
-    def authenticate(self, request: HttpRequest) -> Caller: ...
+    def authenticate(self, request: HttpRequest) -> Principal: ...
 
 
 class Application:
@@ -198,7 +187,7 @@ class Application:
 
     def __init__(
         self,
-        backend: Backend,
+        backend: Caller,
         config: ServerConfig,
         clock: Callable[[], float] = time.time,
         *,
@@ -225,10 +214,10 @@ class Application:
                 served_method(environ)
                 request = read_request(environ, limits)
                 action, version = route(request)
-                caller = self.authenticator.authenticate(request)
-                self._gate(caller, action)
+                principal = self.authenticator.authenticate(request)
+                self._gate(principal, action)
                 body = self.backend.call(
-                    action, api_params(request, caller), version=version, host=host, request_id=request_id
+                    action, api_params(request, principal), version=version, host=host, request_id=request_id
                 )
                 status = 200
             except RequestRejected as exc:
@@ -241,7 +230,7 @@ class Application:
             except ApiError as exc:
                 status, body = exc.http_status, exc.body
             payload = json_payload(body)
-        except Exception:  # the one deliberate last-resort handler: no traceback on the wire
+        except Exception:  # the application's last resort (docs/semantics.md §7.4): no traceback on the wire
             log.exception("internal error answering %s (request %s)", action, request_id)
             error = internal_error(product=product_of(action, version), request_id=request_id, host=host)
             status, body = error.http_status, error.body
@@ -249,23 +238,23 @@ class Application:
         log.info("%s %s -> %d", action, request_id, status)
         return respond(start_response, environ, status, payload, request_id, extra=extra)
 
-    def _gate(self, caller: Caller, action: str) -> None:
+    def _gate(self, principal: Principal, action: str) -> None:
         """Authorization, then flow control, for the operations this engine serves."""
         operation = OPERATIONS.get(action)
         if operation is None:
             return  # not an API of this engine: the engine answers InvalidApi.NotFound
         ram_action = operation.ram_action
-        if not caller.access_key.policy.allows(ram_action):
-            raise RequestRejected("Forbidden.RAM", f"{caller.access_key.id} may not call {ram_action}")
-        wait = 0.0 if self.throttle is None else self.throttle.take(caller.access_key.id, action)
+        if not principal.access_key.policy.allows(ram_action):
+            raise RequestRejected("Forbidden.RAM", f"{principal.access_key.id} may not call {ram_action}")
+        wait = 0.0 if self.throttle is None else self.throttle.take(principal.access_key.id, action)
         if wait:
             raise RequestRejected(
-                "Throttling.User", f"{caller.access_key.id} over the rate for {action}", retry_after=wait
+                "Throttling.User", f"{principal.access_key.id} over the rate for {action}", retry_after=wait
             )
 
 
 def make_app(
-    backend: Backend,
+    backend: Caller,
     config: ServerConfig,
     clock: Callable[[], float] = time.time,
     *,

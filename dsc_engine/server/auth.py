@@ -52,8 +52,9 @@ _TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(
 
 
 @attrs.frozen(kw_only=True)
-class Caller:
-    """An authenticated caller: the access key and the scheme (``"v3"`` or ``"v2"``) it signed with."""
+class Principal:
+    """Who signed a request (the RAM principal whose policy decides): the access key and the
+    scheme (``"v3"`` or ``"v2"``) it signed with."""
 
     access_key: AccessKey
     scheme: str
@@ -185,8 +186,8 @@ class Authenticator:
         self._window = window
         self._nonces = NonceCache(window, clock, max_nonces)
 
-    def authenticate(self, request: HttpRequest) -> Caller:
-        """The caller who signed ``request``; raises :class:`RequestRejected` otherwise."""
+    def authenticate(self, request: HttpRequest) -> Principal:
+        """The principal who signed ``request``; raises :class:`RequestRejected` otherwise."""
         authorization = request.header("authorization")
         has_v2 = _has_signature_param(request)
         if authorization is not None and has_v2:
@@ -231,7 +232,7 @@ class Authenticator:
 
     # -- ACS3-HMAC-SHA256 and ACS3-HMAC-SM3 -------------------------------------------------
 
-    def _v3(self, request: HttpRequest, authorization: str) -> Caller:
+    def _v3(self, request: HttpRequest, authorization: str) -> Principal:
         algorithm, _, rest = authorization.strip().partition(" ")
         if algorithm not in signing.V3_ALGORITHMS:
             raise _incomplete(
@@ -281,11 +282,11 @@ class Authenticator:
         if not signing.same_signature(fields["Signature"], expected):
             raise RequestRejected("SignatureDoesNotMatch", f"canonical request was:\n{canonical}")
         self._nonce(key, request.header("x-acs-signature-nonce") or "", signed_at)
-        return Caller(access_key=key, scheme="v3")
+        return Principal(access_key=key, scheme="v3")
 
     # -- HMAC-SHA1 (v2) ---------------------------------------------------------------------
 
-    def _v2(self, request: HttpRequest) -> Caller:
+    def _v2(self, request: HttpRequest) -> Principal:
         params = request.params
         for name in _V2_REQUIRED:
             if not params.get(name):
@@ -306,7 +307,7 @@ class Authenticator:
                 f"string to sign was {signing.v2_string_to_sign(request.method, signed)}",
             )
         self._nonce(key, params["SignatureNonce"], signed_at)
-        return Caller(access_key=key, scheme="v2")
+        return Principal(access_key=key, scheme="v2")
 
 
 class AnyCredentials:
@@ -321,7 +322,7 @@ class AnyCredentials:
     (``SignatureType=BEARERTOKEN``), which these APIs do not take.
     """
 
-    def authenticate(self, request: HttpRequest) -> Caller:
+    def authenticate(self, request: HttpRequest) -> Principal:
         authorization = request.header("authorization")
         has_v2 = _has_signature_param(request)
         if authorization is not None and has_v2:
@@ -336,4 +337,4 @@ class AnyCredentials:
         else:
             match = _CREDENTIAL.search(request.header("authorization") or "")
             scheme, key_id = "v3", match.group(1) if match else ""
-        return Caller(access_key=AccessKey(id=key_id, secret=""), scheme=scheme)
+        return Principal(access_key=AccessKey(id=key_id, secret=""), scheme=scheme)

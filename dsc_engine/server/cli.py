@@ -22,6 +22,7 @@ from dsc_engine.errors import DscError, ImportFailure, RequestError, ServerConfi
 from dsc_engine.io import sources
 from dsc_engine.io.importreport import reject_lines
 from dsc_engine.models import RecordKind
+from dsc_engine.models.kinds import short_names
 from dsc_engine.server.throttle import rate_problem
 from dsc_engine.server.config import (
     DEFAULT_HOST,
@@ -90,7 +91,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     data.add_argument("--backend", metavar="URL", dest="data", action="append", help="the same as --data URL")
     data.add_argument("--kind", type=record_kind, metavar="KIND",
-                      help="read every --data record as this kind instead of detecting it: audit, masking, dms")
+                      help=f"read every --data record as this kind instead of detecting it: {short_names()}")
     data.add_argument("--sample", action="store_true", help="also load the bundled sample logs")
     data.add_argument(
         "--strict", action="store_true", help="refuse to start if any record is rejected on load"

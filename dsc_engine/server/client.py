@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 
 import attrs
 
-from dsc_engine.api.operations import OPERATIONS
+from dsc_engine.api.operations import FALLBACK, OPERATIONS
 from dsc_engine.server import signing
 
 
@@ -112,7 +112,7 @@ class SignedClient:
         """Sign ``params`` (query) and ``form`` (an urlencoded body) for ``action``, at
         ``timestamp``: ``YYYY-MM-DDThh:mm:ssZ`` (sent as written), epoch seconds, or now."""
         known = OPERATIONS.get(action)
-        version = version or (known.version if known is not None else "2019-01-03")
+        version = version or (known or FALLBACK).version
         nonce = nonce or uuid.uuid4().hex
         signed_at = _signed_time(timestamp)
         body = urlencode(dict(form)).encode("utf-8") if form else b""

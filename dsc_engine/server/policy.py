@@ -22,7 +22,7 @@ from typing import Any
 
 import attrs
 
-from dsc_engine.api.operations import OPERATIONS
+from dsc_engine.api.operations import FALLBACK, OPERATIONS
 from dsc_engine.errors import ServerConfigError
 
 
@@ -132,7 +132,7 @@ def _dead_action(action: str) -> str | None:
     service, colon, name = action.partition(":")
     operation = next((op for op in OPERATIONS.values() if op.action.lower() == (name if colon else service).lower()), None)
     if not colon:
-        meant = (operation or OPERATIONS["DescribeAuditLogs"]).ram_action
+        meant = (operation or FALLBACK).ram_action
         return f"{action!r} matches no RAM action: they all name their service, such as {meant!r}"
     if operation is not None and action.lower() != operation.ram_action.lower():
         return f"{action!r} matches no action of this API: its RAM action is {operation.ram_action!r}"

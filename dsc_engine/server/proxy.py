@@ -189,7 +189,7 @@ class RecordingProxy:
                 answer.headers.get("content-type") or CONTENT_TYPE,
                 _gateway_headers(answer),
             )
-        except Exception:  # the one deliberate last-resort handler: no traceback on the wire
+        except Exception:  # the proxy's last resort (docs/semantics.md §7.4): no traceback on the wire
             log.exception("internal error forwarding %s (request %s)", action, request_id)
             error = internal_error(product=product_of(action, version), request_id=request_id, host=host)
             return respond(start_response, environ, error.http_status, json_payload(error.body), request_id)

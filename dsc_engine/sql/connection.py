@@ -28,7 +28,7 @@ from sqlglot import exp
 
 from dsc_engine.errors import BackendError
 from dsc_engine.sql.dialects import CLICKHOUSE, DUCKDB, Dialect, column, identifier
-from dsc_engine.sql.url import BackendUrl, Scheme
+from dsc_engine.sql.url import BackendUrl, Scheme, missing_package
 
 Row = tuple[Any, ...]
 
@@ -63,10 +63,6 @@ class Connection(Protocol):
         """Insert a ``pyarrow.Table`` whose column names are the table's."""
 
     def close(self) -> None: ...
-
-
-def _missing(url: BackendUrl, package: str, extra: str) -> BackendError:
-    return BackendError(url.shown, f"the {package} package is not installed: pip install 'dsc-engine[{extra}]'")
 
 
 def _first_line(exc: BaseException) -> str:
@@ -144,7 +140,7 @@ class DuckDBConnection:
         try:
             import duckdb
         except ImportError:
-            raise _missing(url, "duckdb", "duckdb") from None
+            raise missing_package(url, "duckdb") from None
         self._duckdb = duckdb
         self.shown = url.shown
         self.database = url.database
@@ -312,7 +308,7 @@ class ClickHouseConnection:
             import clickhouse_connect
             from clickhouse_connect.driver.exceptions import ClickHouseError
         except ImportError:
-            raise _missing(url, "clickhouse-connect", "clickhouse") from None
+            raise missing_package(url, "clickhouse-connect") from None
         self._errors_of = ClickHouseError
         self.read_only = read_only
         self.shown = url.shown
@@ -323,7 +319,7 @@ class ClickHouseConnection:
             try:
                 import chdb  # noqa: F401  (clickhouse-connect drives it)
             except ImportError:
-                raise _missing(url, "chdb", "clickhouse") from None
+                raise missing_package(url, "chdb") from None
             if url.location != ":memory:":
                 folder = Path(url.location).expanduser()
                 if folder.exists() and not folder.is_dir():

@@ -39,8 +39,18 @@ class Scheme(enum.Enum):
 
     @property
     def extra(self) -> str:
-        """The package extra that installs what this backend needs (``dsc-engine[duckdb]``)."""
-        return "duckdb" if self is Scheme.DUCKDB else "clickhouse"
+        """The package extra that installs what this backend needs (``dsc-engine[duckdb]``);
+        ``KeyError`` for ``memory``, which needs none."""
+        return _EXTRAS[self]
+
+
+_EXTRAS = {Scheme.DUCKDB: "duckdb", Scheme.CHDB: "clickhouse", Scheme.CLICKHOUSE: "clickhouse"}
+
+
+def missing_package(url: BackendUrl, package: str) -> BackendError:
+    """The error of a backend whose ``package`` is not installed, naming the extra that installs it."""
+    extra = url.scheme.extra
+    return BackendError(url.shown, f"the {package} package is not installed: pip install 'dsc-engine[{extra}]'")
 
 
 @attrs.frozen(kw_only=True)

@@ -24,6 +24,9 @@ OPERATIONS: Mapping[str, Operation] = {
         list_sensitive_data_audit_log.OPERATION,
     )
 }
+#: The operation a name no operation has falls back to (the first): the product of its error
+#: links, the version a client signs it with, the example of a RAM action.
+FALLBACK: Operation = next(iter(OPERATIONS.values()))
 #: The operation answering with each record kind.
 BY_KIND: Mapping[RecordKind, Operation] = {op.kind: op for op in OPERATIONS.values()}
 #: The product of each API version (for error links of requests no operation matches).
@@ -36,9 +39,9 @@ LIST_KEYS: Mapping[str, tuple[RecordKind, ...]] = {
 
 
 def product_of(action: str | None, version: str | None) -> str:
-    """The product named in error links: by action, else by version, else the first's."""
+    """The product named in error links: by action, else by version, else the fallback's."""
     operation = OPERATIONS.get(action) if isinstance(action, str) else None  # a list is no name
     if operation is not None:
         return operation.product
-    default = next(iter(OPERATIONS.values())).product
+    default = FALLBACK.product
     return PRODUCT_BY_VERSION.get(version, default) if isinstance(version, str) else default

@@ -60,6 +60,44 @@ def test_io_every_export_format_reimports_the_same_records(tmp_path, kind, fmt):
     assert report.ok and reconciles(report)
 
 
+@pytest.mark.parametrize("kind", list(RecordKind))
+def test_io_an_exported_page_is_the_answer_without_the_keys_of_one_call(kind):
+    """An export's pages and the API's answers are built by one function (api/respond.py page_body):
+    the same keys in the same order, but RequestId and echoed parameters (AsyncRequestId)."""
+    from dsc_engine import Engine
+    from dsc_engine.api.operations import BY_KIND
+
+    operation = BY_KIND[kind]
+    engine = Engine()
+    engine.load(records(kind, 3))
+    number, size = operation.paging
+    answer = engine.call(operation.action, {"StartTime": "2000-01-01 00:00:00", "EndTime": "2100-01-01 00:00:00",
+                                            number.name: "2", size.name: "2"} if kind is DMS
+                         else {number.name: "2", size.name: "2"})
+    out = io.StringIO()
+    export.write(list(engine.store(kind).records_in_load_order())[2:], kind, "pages", out, total=3, page_size=2,
+                 first_page=2)
+    (page,) = map(json.loads, out.getvalue().splitlines())
+    per_call = {"RequestId", *(parameter.name for parameter in operation.echoed)}
+    assert list(page) == [key for key in answer if key not in per_call]
+    assert {key: value for key, value in page.items() if key != operation.list_key} == {
+        key: answer[key] for key in page if key != operation.list_key
+    }
+
+
+@pytest.mark.parametrize("fmt", list(export.ExportFormat))
+def test_io_an_export_of_text_with_a_lone_surrogate_fails_rather_than_writing_an_escape(tmp_path, fmt):
+    """Such text has no UTF-8 form (docs/backends.md): written as its escape (as a message's
+    ``jsontext.compact`` writes it), the export would hold a record the importer rejects."""
+    from dsc_engine.models import AuditLog
+
+    path = tmp_path / f"out.{fmt.value}"
+    with open(path, "w", encoding="utf-8") as out, pytest.raises(UnicodeEncodeError):
+        export.write([AuditLog(creation_time=1, user_name="a\ud800b")], AUDIT, fmt, out)
+        out.flush()
+    assert "ud800" not in path.read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize(
     ("options", "name"),
     [
@@ -992,12 +1030,13 @@ def test_the_parser_warm_up_of_an_import_fails_quietly_and_the_first_query_says_
 
     from dsc_engine import Engine
     from dsc_engine.io import stores
-    from dsc_engine.query import grammar
+    from dsc_engine.query import grammar, parse
 
     def broken(**options):
         raise RuntimeError("no grammar today")
 
     grammar.parser.cache_clear()
+    parse._parsed.cache_clear()  # a filter an earlier test parsed would be answered without the parser
     try:
         monkeypatch.setattr(grammar, "build", broken)
         stores.warm_filter_parser()

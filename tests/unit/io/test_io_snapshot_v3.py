@@ -385,3 +385,10 @@ def test_a_strict_import_refusing_a_snapshots_masking_run_loads_none_of_its_othe
     with pytest.raises(RecordError, match="already loaded with different content"):
         engine.load(path, strict=True)
     assert [len(engine.store(kind)) for kind in RecordKind] == [0, 1, 0]
+
+
+def test_every_index_kind_has_one_name_and_one_reader() -> None:
+    """A new kind of index cannot be saved without a name, nor opened with another kind's layout."""
+    assert set(snapstore.INDEX_NAMES) == set(IndexKind)
+    assert set(snapopen._INDEX_READERS) == set(IndexKind)
+    assert len(set(snapstore.INDEX_NAMES.values())) == len(IndexKind)

@@ -211,6 +211,24 @@ def test_a_missing_extra_is_a_backend_error_not_a_crash(monkeypatch: pytest.Monk
         Engine.connect("chdb://:memory:")
 
 
+def test_each_database_scheme_names_an_extra_that_installs_its_packages() -> None:
+    """The extra a missing package's error names (Scheme.extra, one table) is the package's own."""
+    import tomllib
+
+    from dsc_engine.sql.url import Scheme
+
+    extras = tomllib.loads((Path(__file__).parents[3] / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    packages = {Scheme.DUCKDB: ("duckdb", "sqlglot", "pyarrow"), Scheme.CHDB: ("chdb", "clickhouse-connect", "sqlglot"),
+                Scheme.CLICKHOUSE: ("clickhouse-connect", "sqlglot", "pyarrow")}
+    for scheme in Scheme:
+        if scheme is Scheme.MEMORY:
+            with pytest.raises(KeyError):
+                scheme.extra
+            continue
+        named = {requirement.split(">")[0].split("=")[0] for requirement in extras[scheme.extra]}
+        assert set(packages[scheme]) <= named, scheme
+
+
 def test_a_missing_folder_is_a_backend_error(tmp_path: Path) -> None:
     with pytest.raises(BackendError, match="does not exist"):
         Engine.connect(f"duckdb://{tmp_path}/no/such/x.duckdb")
