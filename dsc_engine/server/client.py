@@ -111,6 +111,9 @@ class SignedClient:
     ) -> PreparedRequest:
         """Sign ``params`` (query) and ``form`` (an urlencoded body) for ``action``, at
         ``timestamp``: ``YYYY-MM-DDThh:mm:ssZ`` (sent as written), epoch seconds, or now."""
+        for name, value in (("action", action), ("version", version), ("method", method), ("nonce", nonce)):
+            if value is not None and not isinstance(value, str):  # else a failure deep in the signing
+                raise TypeError(f"prepare takes {name} as a str, not {type(value).__name__}")
         known = OPERATIONS.get(action)
         version = version or (known or FALLBACK).version
         nonce = nonce or uuid.uuid4().hex

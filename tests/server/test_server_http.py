@@ -255,6 +255,12 @@ def test_a_signed_time_that_is_no_time_is_refused_naming_the_parameter(
     assert says in str(caught.value)
 
 
+@pytest.mark.parametrize("option", ["nonce", "method", "version"])
+def test_a_signed_part_that_is_no_text_is_refused_naming_it(server: RunningServer, option: str) -> None:
+    with pytest.raises(TypeError, match=f"prepare takes {option} as a str, not int"):
+        client(server).prepare("DescribeAuditLogs", {}, **{option: 5})
+
+
 @pytest.mark.parametrize(
     ("request_bytes", "status", "code"),
     [
