@@ -57,7 +57,9 @@ _STATUSES: tuple[tuple[int, str, Mapping[str, str]], ...] = (
     (EXIT_USAGE, "usage: bad arguments, an unparsable filter, a bad page or kind", {
         "pull": "a checkpoint of another pull",
     }),
-    (EXIT_DATA, "data: a file cannot be imported (or records were rejected), a bad snapshot or capture", {
+    (EXIT_DATA, "data: a file that cannot be read (a bad snapshot or capture; with --strict, a record"
+                " rejected), a database that cannot be used, a file that cannot be written, standard output closed", {
+        "load": "records were rejected or a file error met (--rejects FILE keeps them)",
         "pull": "it cannot go on (the message says why and what to do; no answer after its retries)",
     }),
     (EXIT_API, "", {

@@ -136,6 +136,11 @@ def test_a_command_help_lists_the_exit_statuses_that_concern_it(capsys: pytest.C
     pull = "\n".join(_statuses(["pull", "--help"], capsys))
     assert "a checkpoint of another pull" in pull and "run the same command again to resume" in pull
     assert "replay" not in pull
+    # a rejected record makes load's status 3; query answers from what loaded (3 only with --strict)
+    load, asked = (" ".join(line.strip() for line in lines) for lines in (_statuses(["load", "--help"], capsys), query))
+    assert "records were rejected" in load
+    assert "records were rejected" not in asked and "with --strict" in asked
+    assert "a database that cannot be used" in asked
 
 
 @pytest.mark.parametrize("argv", [("call", "DescribeAuditLogs"), ("query", "dms"), ("export", "masking")])
