@@ -43,7 +43,7 @@ from dsc_engine.api.errors import ApiError
 from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.api.read import INT32_MAX
 from dsc_engine.cli.arguments import brief, column_names, parameters
-from dsc_engine.cli.timebuckets import bucket_of, bucketed, regroup
+from dsc_engine.cli.timebuckets import bucket_of, bucketed, regroup, time_field
 from dsc_engine.cli.output import (
     NOT_FOUND, Format, dumps, not_found_hint, output_encoding, table, table_columns, time_cell, unwritable, write_items,
     write_mapping, write_plan,
@@ -252,11 +252,15 @@ class Shell(cmd.Cmd):
     def _count_by(self, field: str, filter_text: str) -> None:
         store = self.engine.store(self.kind)
         node = parse_filter(filter_text, self.kind, zone=self.zone)
-        unit, field = bucketed(field) or (None, field)
         catalog = COUNTABLE[self.kind]
+        bucket = None
         try:
-            name = lookup(catalog, field).name  # an entry field too: TableName of DMS logs
-            bucket = bucket_of(unit, catalog[name], catalog, self.zone) if unit is not None else None
+            unit, field = bucketed(field) or (None, field)
+            if unit is None:
+                name = lookup(catalog, field).name  # an entry field too: TableName of DMS logs
+            else:
+                spec = time_field(unit, field, catalog)
+                name, bucket = spec.name, bucket_of(unit, spec, self.zone)
         except (UnknownField, ValueError) as exc:
             self._fail(str(exc))
             return

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from dsc_engine.wire import types
-from dsc_engine.wire.catalog import Catalog, FieldSpec
+from dsc_engine.wire.catalog import Catalog, FieldSpec, UnknownField, lookup
 from dsc_engine.wire.times import format_dms_time, readable_time
 
 #: ``day(FIELD)`` or ``hour(FIELD)``: the unit in any case, blanks inside the parentheses.
@@ -28,18 +28,37 @@ _PREFIX: Mapping[str, int] = {"day": len("yyyy-MM-dd"), "hour": len("yyyy-MM-dd 
 _TIME_TYPES = (types.TIME_MS, types.WALL_CLOCK)
 
 
+#: What looks like a function of a field (``minute(CreationTime``): a word and a parenthesis.
+_CALL = re.compile(r"\w+\s*\(")
+
+
 def bucketed(text: str) -> tuple[str, str] | None:
-    """``(unit, field)`` of ``day(FIELD)`` or ``hour(FIELD)`` (the unit in lower case), else ``None``."""
+    """``(unit, field)`` of ``day(FIELD)`` or ``hour(FIELD)`` (the unit in lower case), else
+    ``None``; a ``ValueError`` for another function of a field or one not closed, which no field
+    is named (``minute(CreationTime)``, ``day(CreationTime``)."""
     match = _BUCKET.fullmatch(text)
-    return None if match is None else (match.group("unit").lower(), match.group("field"))
+    if match is not None:
+        return match.group("unit").lower(), match.group("field")
+    if _CALL.match(text):
+        raise ValueError(f"{text!r}: counts by time are day(FIELD) and hour(FIELD), FIELD a time field")
+    return None
 
 
-def bucket_of(unit: str, spec: FieldSpec, catalog: Catalog, zone: dt.tzinfo) -> Callable[[Any], str]:
-    """The ``unit`` (``day`` or ``hour``) of a value of the time field ``spec``, as text; a
-    ``ValueError`` naming the time fields of ``catalog`` when ``spec`` is not one of them."""
-    if spec.type not in _TIME_TYPES:
+def time_field(unit: str, name: str, catalog: Catalog) -> FieldSpec:
+    """The time field ``name`` of ``catalog`` (named as any field is, ``lookup``), for ``unit``;
+    a ``ValueError`` naming the catalog's time fields when ``name`` is none of them."""
+    try:
+        spec: FieldSpec | None = lookup(catalog, name)
+    except UnknownField:
+        spec = None
+    if spec is None or spec.type not in _TIME_TYPES:
         times = ", ".join(s.name for s in catalog.values() if s.type in _TIME_TYPES)
-        raise ValueError(f"{unit}() counts by a time field: {times} ({spec.name} is not one)")
+        raise ValueError(f"{unit}() counts by a time field: {times} ({name or 'nothing'} is not one)")
+    return spec
+
+
+def bucket_of(unit: str, spec: FieldSpec, zone: dt.tzinfo) -> Callable[[Any], str]:
+    """The ``unit`` (``day`` or ``hour``) of a value of the time field ``spec``, as text."""
     cut = _PREFIX[unit]
     suffix = ":00" if unit == "hour" else ""
     if spec.type is types.WALL_CLOCK:

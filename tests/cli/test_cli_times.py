@@ -169,10 +169,29 @@ def test_an_hour_bucket_tells_apart_the_hours_a_daylight_saving_change_repeats()
     second = first + 3_600_000  # 01:30-05:00
     far = 2**62
     counts = [(first, 2), (second, 3), (None, 4), (far, 1)]
-    hour = bucket_of("hour", catalog["CreationTime"], catalog, new_york)
+    hour = bucket_of("hour", catalog["CreationTime"], new_york)
     assert regroup(counts, hour) == [
         (str(far), 1), ("2026-11-01 01:00-05:00", 3), ("2026-11-01 01:00-04:00", 2), (None, 4)]
-    day = bucket_of("day", catalog["LogTime"], catalog, dt.timezone(dt.timedelta(hours=20)))
+    day = bucket_of("day", catalog["LogTime"], dt.timezone(dt.timedelta(hours=20)))
     assert regroup(counts[:2], day) == [("2026-11-02", 5)]
-    with pytest.raises(ValueError, match=r"hour\(\) counts by a time field: CreationTime, LogTime \(UserName is not one\)"):
-        bucket_of("hour", catalog["UserName"], catalog, new_york)
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [("hour(UserName)", r"hour\(\) counts by a time field: CreationTime, LogTime \(UserName is not one\)"),
+     ("day()", r"day\(\) counts by a time field: CreationTime, LogTime \(nothing is not one\)"),
+     ("DAY( Nope )", r"day\(\) counts by a time field: CreationTime, LogTime \(Nope is not one\)"),
+     ("minute(CreationTime)", r"'minute\(CreationTime\)': counts by time are day\(FIELD\) and hour\(FIELD\)"),
+     ("day(CreationTime", r"'day\(CreationTime': counts by time are day\(FIELD\) and hour\(FIELD\)")],
+)
+def test_a_count_by_time_of_no_time_field_names_the_time_fields(text: str, says: str) -> None:
+    """``day()``, ``day(Foo)``, ``minute(...)`` and an unclosed ``day(`` were unknown fields
+    listing all 36 (``unknown field 'day(CreationTime'``): they name what a count by time takes."""
+    from dsc_engine.cli.timebuckets import bucketed, time_field
+    from dsc_engine.models import RecordKind
+    from dsc_engine.wire.catalog import FIELDS
+
+    with pytest.raises(ValueError, match=says):
+        unit, field = bucketed(text) or ("", text)
+        time_field(unit, field, FIELDS[RecordKind.AUDIT_LOG])
+    assert bucketed("CreationTime") is None and bucketed("Day(creationtime)") == ("day", "creationtime")
