@@ -50,6 +50,10 @@ class Scope:
             return lookup(self.catalog, str(token))
         except UnknownField as exc:
             hint = f"; did you mean {exc.suggestion}?" if exc.suggestion else ""
+            for list_field, entries in self.nested.items():  # TableName of a DMS log's entries
+                entry = next((name for name in entries if name.lower() == exc.name.lower()), None)
+                if entry is not None:
+                    hint = f"; {entry} is a field of its {list_field} entries: {list_field} any ({entry} = ...)"
             raise self.fail(
                 f"unknown field {exc.name!r} in {self.owner} filters{hint} "
                 f"(fields: {', '.join(exc.known)})",

@@ -295,6 +295,14 @@ def test_unknown_field_names_the_fields_and_suggests_the_closest() -> None:
     assert "(fields: CreationTime, WarnLevel," in error.message
 
 
+def test_an_entry_field_named_at_the_top_says_how_to_reach_it() -> None:
+    """``TableName = "x"`` over DMS logs was told "did you mean TargetName?"."""
+    with pytest.raises(FilterFieldError) as caught:
+        parse_filter('tablename = "orders"', RecordKind.DMS_LOG)
+    assert "'tablename' in dms_log filters; TableName is a field of its SensitiveDataLog entries: " \
+        "SensitiveDataLog any (TableName = ...)" in caught.value.message
+
+
 @pytest.mark.parametrize("name", ["\u017fqltext", "SqlTe\u212at", "U\u017fERNAME"])
 def test_only_ascii_letters_fold_in_field_names(name: str) -> None:
     """Unicode case folding makes a long s an s and a Kelvin sign a k; a field name is matched
