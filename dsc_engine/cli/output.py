@@ -25,7 +25,7 @@ from dsc_engine.io.csvformat import export_cell, row_writer, to_cell
 from dsc_engine.io.importreport import Reject, group_rejects, reject_lines
 from dsc_engine.models import RecordKind
 from dsc_engine.wire import types
-from dsc_engine.wire.catalog import Catalog, UnknownField, lookup, nearest, wire_fields
+from dsc_engine.wire.catalog import NESTED, Catalog, UnknownField, entry_field, lookup, nearest, wire_fields
 from dsc_engine.wire.times import readable_time
 
 #: The widest a table cell gets before it is cut.
@@ -71,6 +71,9 @@ def table_columns(kind: RecordKind, names: Sequence[str], option: str = "--colum
             key = lookup(keys, name).name
         except UnknownField as exc:
             hint = f"; did you mean {exc.suggestion}?" if exc.suggestion else ""
+            found = entry_field(NESTED[kind], name)
+            if found is not None:
+                hint = f"; {found[1]} is a field of the {found[0]} entries, which the {found[0]} column shows"
             raise UsageError(option, name, f"{kind.value} items have no column {name!r}{hint} (columns:"
                                            f" {', '.join(keys)})") from None
         if key in chosen:

@@ -21,7 +21,7 @@ from lark import Token
 from dsc_engine.errors import FilterFieldError, FilterSyntaxError
 from dsc_engine.query import ast
 from dsc_engine.wire import types
-from dsc_engine.wire.catalog import FieldSpec, UnknownField, lookup
+from dsc_engine.wire.catalog import FieldSpec, UnknownField, entry_field, lookup
 
 Catalog = Mapping[str, FieldSpec]
 
@@ -50,10 +50,9 @@ class Scope:
             return lookup(self.catalog, str(token))
         except UnknownField as exc:
             hint = f"; did you mean {exc.suggestion}?" if exc.suggestion else ""
-            for list_field, entries in self.nested.items():  # TableName of a DMS log's entries
-                entry = next((name for name in entries if name.lower() == exc.name.lower()), None)
-                if entry is not None:
-                    hint = f"; {entry} is a field of its {list_field} entries: {list_field} any ({entry} = ...)"
+            found = entry_field(self.nested, exc.name)  # TableName of a DMS log's entries
+            if found is not None:
+                hint = f"; {found[1]} is a field of its {found[0]} entries: {found[0]} any ({found[1]} = ...)"
             raise self.fail(
                 f"unknown field {exc.name!r} in {self.owner} filters{hint} "
                 f"(fields: {', '.join(exc.known)})",

@@ -233,6 +233,18 @@ class UnknownField(LookupError):
         super().__init__(f"unknown field {name!r}{hint} (fields: {', '.join(known)})")
 
 
+def entry_field(nested: Mapping[str, Catalog], name: str) -> tuple[str, str] | None:
+    """``(list field, entry field)`` when ``name`` names, in any case of its ASCII letters, a
+    field of the entries of one of ``nested``'s list fields (a DMS log's ``TableName``), else
+    ``None``: what an error about a name missing at the top says to reach it."""
+    for list_field, entries in nested.items():
+        try:
+            return list_field, lookup(entries, name).name
+        except UnknownField:
+            continue
+    return None
+
+
 def lookup(catalog: Catalog, name: str) -> FieldSpec:
     """Find a field by name, its ASCII letters in any case; raise :class:`UnknownField` with a
     suggestion. Only ASCII letters fold: ``ſqltext`` (a long s) or ``SqlTeKt`` (a Kelvin sign)

@@ -160,6 +160,8 @@ def test_columns_choose_a_table_s_columns_in_their_order() -> None:
 @pytest.mark.parametrize(("argv", "said"), [
     (("query", "dms", "--columns", "OpTime,TableNam"),
      "--columns: dms_log items have no column 'TableNam'; did you mean TargetName? (columns: UserName, UserId,"),
+    (("query", "dms", "--columns", "tablename"),  # an entry field: where it shows, not "did you mean TargetName?"
+     "no column 'tablename'; TableName is a field of the SensitiveDataLog entries, which the SensitiveDataLog column"),
     (("query", "masking", "--columns", "Tid"), "masking_run items have no column 'Tid'"),  # record-only: in no item
     (("query", "audit", "--columns", "UserName,username"), "--columns: the column UserName is named twice"),
     (("query", "audit", "--columns", "UserName,"), "argument --columns: expected column names separated by commas"),
