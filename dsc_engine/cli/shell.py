@@ -113,7 +113,8 @@ class Shell(cmd.Cmd):
         self.engine = engine
         self.format = fmt
         self.zone = zone  # --tz: of filter times written without a zone, and of Sddp times in tables
-        self.kind = RecordKind.AUDIT_LOG
+        # audit logs, unless the data holds none and another kind some: the kind there is to ask about
+        self.kind = next((k for k in RecordKind if len(engine.store(k))), RecordKind.AUDIT_LOG)
         self.page = 1
         self.page_size = 10
         self.last_query: str | None = None  # the filter of the kind's last query, which page and size show again
@@ -437,7 +438,7 @@ def run(
     with _history(interactive, lambda: shell.typed):
         if interactive:
             counts = ", ".join(f"{len(engine.store(k))} {k.value}" for k in RecordKind)
-            out.write(f"dsc-engine shell: {counts}. Type 'help' for commands, 'quit' to leave.\n")
+            out.write(f"dsc-engine shell: {counts}; using {shell.kind.value}. Type 'help' for commands, 'quit' to leave.\n")
         serve(shell, interactive, out)
     return 1 if shell.failures and not interactive else 0
 

@@ -197,6 +197,23 @@ def test_shell_count_by_an_sddp_time_shows_it_as_query_tables_do(monkeypatch: py
     assert local.strftime("%Y-%m-%d %H:%M:%S+08:00") in shown and str(ms) not in shown
 
 
+@pytest.mark.parametrize(("kinds", "first"), [((RecordKind.DMS_LOG,), "dms_log"),
+                                              ((RecordKind.DMS_LOG, RecordKind.MASKING_RUN), "masking_run"),
+                                              ((), "audit_log")])
+def test_shell_starts_on_a_kind_the_data_holds(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, kinds: tuple[RecordKind, ...], first: str
+) -> None:
+    """Data of DMS logs alone started the session on audit logs, so ``count by day(OpTime)``
+    was an unknown field ("did you mean LogTime?"): it starts on the first kind held."""
+    engine = Engine()
+    for kind in kinds:
+        engine.load(sample.generate(kind, 30, seed=4))
+    path = tmp_path / "some.dscsnap"
+    snapshot.save(engine, path)
+    code, out, err = session(monkeypatch, "count\n", path, "json")
+    assert (code, err) == (0, "") and json_values(out) == [{"kind": first, "count": 30 if kinds else 0}]
+
+
 def test_shell_count_by_without_a_field_says_what_it_needs(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
     code, out, err = session(monkeypatch, "count by\ncount by   \nhelp\n", data)
     assert code == 1
