@@ -167,12 +167,16 @@ def _pad(text: str, width: int) -> str:
     return text + " " * (width - display_width(text))
 
 
-def table(rows: Sequence[Sequence[str]], header: Sequence[str], encoding: str | None = None) -> str:
-    """A plain-text table with a header rule; every cell clipped to :data:`CELL_WIDTH` columns.
+def table(
+    rows: Sequence[Sequence[str]], header: Sequence[str], encoding: str | None = None, *, whole: bool = False
+) -> str:
+    """A plain-text table with a header rule; every cell clipped to :data:`CELL_WIDTH` columns,
+    unless ``whole`` (a count's values, where two values clipped alike would read as one).
     With the ``encoding`` of the output, each character it cannot write is laid out as the escape
     the output will show (``\u9ad8`` takes six columns, not two)."""
     writable = _writable(encoding)
-    cells = [[clip(writable(printable(c))) for c in row] for row in rows]
+    shown = _same if whole else clip
+    cells = [[shown(writable(printable(c))) for c in row] for row in rows]
     header = [writable(printable(h)) for h in header]
     widths = [
         max([display_width(h), *(display_width(r[i]) for r in cells)]) for i, h in enumerate(header)

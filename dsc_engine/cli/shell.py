@@ -273,7 +273,7 @@ class Shell(cmd.Cmd):
             rows = [(None if value is None else encode(value), count) for value, count in store.count_by(node, name)]
         if self.format is Format.TABLE:  # Sddp times in the session's zone, as query tables show them
             shown = [[_count_cell(name, v, self.zone), str(c)] for v, c in rows]
-            self.out.write(table(shown, [name, "count"], output_encoding(self.out)) + "\n" if rows else "(no records)\n")
+            self.out.write(table(shown, [name, "count"], output_encoding(self.out), whole=True) + "\n" if rows else "(no records)\n")
         elif self.format is Format.JSON:
             self.out.write(dumps([{name: v, "count": c} for v, c in rows]) + "\n")
         elif self.format is Format.JSONL:

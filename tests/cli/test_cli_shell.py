@@ -161,6 +161,17 @@ def test_shell_counts_by_fields_whose_values_are_not_plain_json(
         assert "[{" in out and "'TableName'" not in out  # entries as the API's JSON, not Python's repr
 
 
+def test_a_count_table_shows_each_value_whole(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    """Values clipped to the table's 40 columns read as one (``[{"TableName":"accounts","ColumnName":"…``
+    on many rows): a count's values are its keys, shown whole, one row each."""
+    code, out, err = session(monkeypatch, "use dms\ncount by SensitiveDataLog\n", data)
+    assert (code, err) == (0, "") and "…" not in out
+    lines = out.splitlines()
+    rule = next(i for i, line in enumerate(lines) if line.startswith("---"))
+    values = [line.rsplit(None, 1)[0] for line in lines[rule + 1:]]
+    assert len(values) == len(set(values)) > 1 and all(v.startswith("[") for v in values)
+
+
 def test_shell_counts_dms_logs_by_a_field_of_their_entries(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
     """``count by TableName`` of DMS logs was an unknown field (only ``SensitiveDataLog`` whole
     could be counted); each log counts once under each distinct table its entries name, on a
