@@ -6,6 +6,7 @@ read a field from a record); the meaning of each node is written out again here,
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from dsc_engine.models import MaskingRun, RecordKind
@@ -91,8 +92,8 @@ class Oracle:
 
 
     def count_by(self, node: ast.Node, field: str) -> list[tuple[Any, int]]:
-        """How many matching records count under each value of ``field``, most first, then by the
-        value's text. A field of the kind's entries (a DMS log's ``TableName``): each distinct value
+        """How many matching records count under each value of ``field``, most first, then by
+        value (a list of entries by its text), absent last. A field of the kind's entries (a DMS log's ``TableName``): each distinct value
         the record's entries hold counts the record once; a record whose entries hold none, once
         as ``None``."""
         counts: dict[Any, int] = {}
@@ -110,7 +111,10 @@ class Oracle:
                 values = values or [None]
             for value in values:
                 counts[value] = counts.get(value, 0) + 1
-        return sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))
+        def tie(value: Any) -> tuple[bool, Any]:
+            return value is None, "" if value is None else value if isinstance(value, int | str | dt.datetime) else str(value)
+
+        return sorted(counts.items(), key=lambda item: (-item[1], *tie(item[0])))
 
 
 def store_and_oracle(kind: RecordKind, batches: list[int], seed: int) -> tuple[Any, Oracle]:

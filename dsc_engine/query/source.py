@@ -12,6 +12,7 @@ layer, imports and exports need nothing else from a source.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -111,9 +112,18 @@ class RecordSource(Protocol):
 
 
 def most_first(counts: Mapping[Any, int]) -> list[tuple[Any, int]]:
-    """``(value, count)`` pairs, the most frequent first, then by the value's text: the one
-    order of every source's ``count_by``."""
-    return sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))
+    """``(value, count)`` pairs, the most frequent first, then by value (numbers as numbers,
+    times as times, text as text, a list of entries by its text), absent last: the one order of
+    every source's ``count_by``."""
+    return sorted(counts.items(), key=lambda item: (-item[1], *_tie_key(item[0])))
+
+
+def _tie_key(value: Any) -> tuple[bool, Any]:
+    """How tied values of one field order: by value, the absent one last (one field's values are
+    of one type; a list of entries, whose items do not order, by its text)."""
+    if value is None:
+        return True, ""
+    return False, value if isinstance(value, int | str | dt.datetime) else str(value)
 
 
 def count_field(kind: RecordKind, field: str) -> tuple[FieldSpec, bool]:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 from pathlib import Path
 
+import attrs
 import pytest
 
 from dsc_engine import Engine, sample
@@ -61,6 +62,25 @@ def test_shell_counts_by_a_field_like_the_store(monkeypatch: pytest.MonkeyPatch,
     assert {c["UserName"]: c["count"] for c in counts} == {u: audit.count(u) for u in set(audit)}
     assert [c["count"] for c in counts] == sorted((c["count"] for c in counts), reverse=True)
     assert rest == [{"using": "dms_log", "records": 120}, []]
+
+
+def test_tied_counts_order_by_value_numbers_as_numbers_and_absent_last(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Ties were ordered by the value's text: 1034573 before 103811, and absent (``None``)
+    among the names (``Abc``, absent, ``zzz``)."""
+    logs = sample.generate(RecordKind.AUDIT_LOG, 4, seed=4)
+    engine = Engine()
+    engine.load([attrs.evolve(log, effect_row=row, user_name=name)
+                 for log, row, name in zip(logs, (1034573, 103811, 9, 103811), ("zzz", None, "Abc", "Abc"))])
+    path = tmp_path / "ties.dscsnap"
+    snapshot.save(engine, path)
+    code, out, err = session(monkeypatch, "count by EffectRow\ncount by UserName where EffectRow > 5\n", path, "json")
+    assert (code, err) == (0, "")
+    assert json_values(out) == [
+        [{"EffectRow": 103811, "count": 2}, {"EffectRow": 9, "count": 1}, {"EffectRow": 1034573, "count": 1}],
+        [{"UserName": "Abc", "count": 2}, {"UserName": "zzz", "count": 1}, {"UserName": None, "count": 1}],
+    ]
 
 
 def test_shell_queries_and_calls_print_as_the_one_shot_commands(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
