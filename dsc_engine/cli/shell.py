@@ -141,7 +141,11 @@ class Shell(cmd.Cmd):
             why = "bytes the terminal sent" if self.use_rawinput else "a script is read as UTF-8"
             self._fail(f"not valid UTF-8 ({why}): {brief(shown)}")
             return ""
-        return line.removeprefix("\ufeff")
+        line = line.removeprefix("\ufeff")
+        word, blank, rest = line.lstrip().partition(" ")
+        if word.lower() != word and hasattr(self, f"do_{word.lower()}"):  # COUNT BY ...: a command in any case
+            return word.lower() + blank + rest
+        return line
 
     def onecmd(self, line: str) -> bool:
         """Run one command; a failure prints one line and the session goes on."""
@@ -245,6 +249,9 @@ class Shell(cmd.Cmd):
                 self._fail("expected 'count by FIELD' or 'count by FIELD where FILTER'")
                 return
             self._count_by(field, where.group("filter") if where is not None else "")
+            return
+        if _WHERE.match(text):  # count where F, as after count by FIELD: the filter alone counts
+            self._fail("count takes the filter itself: 'count FILTER' (a 'where' only follows 'count by FIELD')")
             return
         store = self.engine.store(self.kind)
         total = store.count(parse_filter(text, self.kind, zone=self.zone))

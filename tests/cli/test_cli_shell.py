@@ -252,6 +252,15 @@ def test_shell_count_by_without_a_field_says_what_it_needs(monkeypatch: pytest.M
     assert "EOF" not in out  # the end of input is no command to list
 
 
+def test_commands_in_any_case_and_count_where_is_told_its_form(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    """``COUNT BY ...`` was an unknown command while its ``BY`` took any case; ``count where F``
+    was a filter error on its first word."""
+    script = "FORMAT json\nCount By UserName where EffectRow > 999999999\ncount where EffectRow > 5\nKINDS\n"
+    code, out, err = session(monkeypatch, script, data)
+    assert code == 1 and err == "error: count takes the filter itself: 'count FILTER' (a 'where' only follows 'count by FIELD')\n"
+    assert json_values(out) == [[], {"audit_log": 120, "masking_run": 120, "dms_log": 120}]
+
+
 def test_shell_explain_takes_the_session_format(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
     _, out, _ = session(monkeypatch, 'format json\nexplain UserName = "admin"\n', data)
     shown = json.loads(out)
