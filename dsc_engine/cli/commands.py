@@ -448,9 +448,9 @@ def _add(
 
 
 def _columns_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--columns", type=column_names, metavar="A,B,...",
+    parser.add_argument("--columns", type=column_names, action="extend", metavar="A,B,...",
                         help="the columns of the table, in order: keys of the kind's items, in any letter case"
-                             " (default: a few telling ones); --format table only")
+                             " (default: a few telling ones; repeated, the lists join); --format table only")
 
 
 def register(

@@ -155,6 +155,8 @@ def test_columns_choose_a_table_s_columns_in_their_order() -> None:
     assert (code, err) == (0, "") and _header(out) == ["OpTime", "SensitiveDataLog"]
     code, out, _ = run("query", "dms", "--page-size", "2")
     assert code == 0 and len(_header(out)) > 2  # without it, the default ones
+    code, out, err = run("query", "audit", "--columns", "UserName", "--columns", "effectrow,SqlText")
+    assert (code, err) == (0, "") and _header(out) == ["UserName", "EffectRow", "SqlText"]  # the last one won
 
 
 @pytest.mark.parametrize(("argv", "said"), [
