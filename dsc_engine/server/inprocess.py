@@ -249,7 +249,12 @@ def _aiohttp_headers(request: Any) -> list[tuple[str, Any]]:
     import aiohttp
     from multidict import CIMultiDict
 
-    given: CIMultiDict[Any] = CIMultiDict(request.headers or {})
+    given: CIMultiDict[Any] = CIMultiDict()
+    for name, value in (request.headers or {}).items():
+        if str(name).lower() == "host":  # aiohttp sets Host (the last given, any case), other fields add
+            given[name] = value
+        else:
+            given.add(name, value)
     headers = list(given.items())
     added: dict[str, str] = dict(getattr(aiohttp.ClientRequest, "DEFAULT_HEADERS", {}))
     added["User-Agent"] = aiohttp.http.SERVER_SOFTWARE

@@ -573,8 +573,9 @@ def test_a_bytes_header_value_reaches_the_mock_as_it_reaches_a_server(headers: d
     [
         {"x_acs_version": "2019-01-03"},
         {"content_type": "text/plain"},
+        {"HOST": "sddp.cn-zhangjiakou.aliyuncs.com"},  # one Host field on the wire (each layer folds them)
     ],
-    ids=["x-acs-version", "content-type"],
+    ids=["x-acs-version", "content-type", "host"],
 )
 def test_a_header_sent_twice_reaches_the_mock_as_it_reaches_a_server(headers: dict[str, str], asynchronous: bool) -> None:
     # Both HTTP layers send x_acs_version beside the SDK's x-acs-version as two fields, which the
