@@ -183,14 +183,14 @@ class Engine:
         return load_into(self, path, kind=None if kind is None else _kind(kind), **options)
 
     def _load_records(
-        self, records_or_path: object, kind: RecordKind | str | None, options: dict[str, Any]
+        self, records: object, kind: RecordKind | str | None, options: dict[str, Any]
     ) -> ImportReport:
         """Records or wire objects, each checked before any is loaded (:meth:`load`)."""
-        if isinstance(records_or_path, Mapping) or type(records_or_path) in {k.record_class for k in RecordKind}:
+        if isinstance(records, Mapping) or type(records) in {k.record_class for k in RecordKind}:
             raise TypeError("load takes records (an iterable of them) or a path; put one record in a list")
-        if not isinstance(records_or_path, Iterable):
+        if not isinstance(records, Iterable):
             raise TypeError(
-                f"load takes records (an iterable of them) or a path, not {type(records_or_path).__name__}"
+                f"load takes records (an iterable of them) or a path, not {type(records).__name__}"
             )
         if options:
             raise TypeError(f"options {', '.join(options)} apply to paths only")
@@ -198,7 +198,7 @@ class Engine:
         batches: dict[RecordKind, list[Record]] = {k: [] for k in RecordKind}
         runs: list[tuple[int, MaskingRun]] = []  # with their item index, for the Id rule
         read = 0
-        for index, item in enumerate(records_or_path):
+        for index, item in enumerate(records):
             record = _record(item, wanted, index)
             read += 1
             if isinstance(record, MaskingRun):

@@ -90,10 +90,10 @@ class Oracle:
             result = unique
         return len(result), result[offset:None if limit is None else offset + limit]
 
-
     def count_by(self, node: ast.Node, field: str) -> list[tuple[Any, int]]:
         """How many matching records count under each value of ``field``, most first, then by
-        value (a list of entries by its text), absent last. A field of the kind's entries (a DMS log's ``TableName``): each distinct value
+        value (a list of entries by its text), absent last. A field of the kind's entries (a DMS
+        log's ``TableName``): each distinct value
         the record's entries hold counts the record once; a record whose entries hold none, once
         as ``None``."""
         counts: dict[Any, int] = {}

@@ -26,7 +26,6 @@ from dsc_engine.query.source import RecordSource
 _log = logging.getLogger(__name__)
 
 
-
 class Caller(Protocol):
     """What answers API calls as :func:`call` does, over some records: ``Engine.call``. The
     server and replay reach the engine only through it."""
