@@ -98,6 +98,12 @@ def respond(
     return [] if environ.get("REQUEST_METHOD") == "HEAD" else [payload]
 
 
+def retry_after_ms(seconds: float) -> str:
+    """The :data:`RETRY_AFTER` of a wait of ``seconds``: whole milliseconds, rounded up, at least 1
+    (the SDK reads 0 as no wait); rounded to a nanosecond first, so that 0.007 s is 7, not 8."""
+    return str(max(1, math.ceil(round(seconds * 1000, 6))))
+
+
 def _one(request: HttpRequest, header: str, param: str) -> str | None:
     """A routing value from its header or its parameter; both present must agree.
 
@@ -226,7 +232,7 @@ class Application:
                 error = to_api_error(exc, product=product, request_id=request_id, host=host)
                 status, body = error.http_status, error.body
                 if exc.retry_after is not None:  # the SDK makes such an answer a ThrottlingException
-                    extra.append((RETRY_AFTER, str(max(1, math.ceil(exc.retry_after * 1000)))))
+                    extra.append((RETRY_AFTER, retry_after_ms(exc.retry_after)))
             except ApiError as exc:
                 status, body = exc.http_status, exc.body
             payload = json_payload(body)

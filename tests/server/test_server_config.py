@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from dsc_engine.errors import RequestRejected, ServerConfigError
+from dsc_engine.server.app import retry_after_ms
 from dsc_engine.server.auth import NonceCache
 from dsc_engine.server.config import (
     AccessKey,
@@ -206,6 +207,10 @@ def test_token_bucket_burst_refill_and_separate_keys() -> None:
     assert throttle.take("k", "A") == 0.0 and throttle.take("k", "A") == 0.125
     clock.now += 60
     assert sum(throttle.take("k", "A") == 0.0 for _ in range(20)) == 8
+
+
+def test_a_wait_is_answered_in_whole_milliseconds_rounded_up() -> None:
+    assert [retry_after_ms(s) for s in (0.007, 0.1, 0.0071, 0.0000001, 2.0)] == ["7", "100", "8", "1", "2000"]
 
 
 def test_slow_rates_still_admit_one_call() -> None:
