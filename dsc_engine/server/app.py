@@ -100,7 +100,7 @@ def respond(
 
 def retry_after_ms(seconds: float) -> str:
     """The :data:`RETRY_AFTER` of a wait of ``seconds``: whole milliseconds, rounded up, at least 1
-    (the SDK reads 0 as no wait); rounded to a nanosecond first, so that 0.007 s is 7, not 8."""
+    (the SDK reads 0 as no wait); rounded to a nanosecond first, so that 0.05900000000000001 s is 59, not 60."""
     return str(max(1, math.ceil(round(seconds * 1000, 6))))
 
 

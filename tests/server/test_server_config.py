@@ -210,7 +210,8 @@ def test_token_bucket_burst_refill_and_separate_keys() -> None:
 
 
 def test_a_wait_is_answered_in_whole_milliseconds_rounded_up() -> None:
-    assert [retry_after_ms(s) for s in (0.007, 0.1, 0.0071, 0.0000001, 2.0)] == ["7", "100", "8", "1", "2000"]
+    # (1 - 0.41) / 10, a wait the bucket works out, is 0.05900000000000001 s: 59 ms, not 60
+    assert [retry_after_ms(s) for s in ((1.0 - 0.41) / 10, 0.1, 0.0071, 0.0000001, 2.0)] == ["59", "100", "8", "1", "2000"]
 
 
 def test_slow_rates_still_admit_one_call() -> None:
