@@ -2,7 +2,7 @@
 
 Refusals are raised as :class:`~dsc_engine.errors.RequestRejected` by the request reader, the
 router, the authenticator and the gate, and by the HTTP host for what ``http.server`` refuses
-itself (``host.py`` HTTP_LAYER_CODES); :func:`to_api_error` turns one into the service's error
+itself (``head.py`` HTTP_LAYER_CODES); :func:`to_api_error` turns one into the service's error
 shape. The one catalogue of codes, statuses and messages is ``dsc_engine/api/catalogue.py``;
 ``docs/server.md`` lists each code with its status (a test holds the two together). The codes the service's gateway answers carry its
 fixed message; the others (HTTP-level limits, which the gateway words differently) carry a

@@ -26,7 +26,7 @@ from wsgiref.simple_server import software_version
 
 from dsc_engine.api.common import endpoint_product, hostname
 from dsc_engine.api.operations import OPERATIONS
-from dsc_engine.server.host import (
+from dsc_engine.server.head import (
     add_header_fields,
     head_refusal,
     http_layer_error,
@@ -270,7 +270,7 @@ def wsgi_environ(request: Any, sent: Sent) -> dict[str, Any]:
     reads it off the wire; ``sent`` is what the HTTP layer sends (what :func:`check_sendable` or
     :func:`check_sendable_async` return: the path and query of the URL the core composed, the
     endpoint's own path included, and the headers), read as the server's HTTP layer reads it
-    (``host.add_header_fields``: a header sent twice, ``x_trace`` beside ``X-Trace`` too, is one,
+    (``head.add_header_fields``: a header sent twice, ``x_trace`` beside ``X-Trace`` too, is one,
     its values joined with ``,``)."""
     headers = _headers(sent.headers)
     body = _body(request.body)
@@ -301,8 +301,8 @@ def serve_request(
     app: Callable[..., Iterable[bytes]], request: Any, sent: Sent, now: float | None = None
 ) -> tuple[int, str, dict[str, str], bytes]:
     """The server's answer to an SDK request the HTTP layer sends as ``sent``: what its HTTP
-    layer answers to a head it does not read (``host.head_refusal``: a request line or header
-    line too long, too many header fields; ``host.repeated_field_refusal``: two ``Host`` or
+    layer answers to a head it does not read (``head.head_refusal``: a request line or header
+    line too long, too many header fields; ``head.repeated_field_refusal``: two ``Host`` or
     ``Content-Type`` fields), else the application's (:func:`call_wsgi`)."""
     method = str(request.method or "GET").upper()
     lines = (

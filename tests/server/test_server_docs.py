@@ -13,7 +13,7 @@ import dsc_engine.server as server_package
 
 from dsc_engine.server import errors as server_errors
 from dsc_engine.api.catalogue import CATALOGUE
-from dsc_engine.server.host import HTTP_LAYER_CODES
+from dsc_engine.server.head import HTTP_LAYER_CODES
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "server.md"
 

@@ -18,7 +18,8 @@ from dsc_engine.server import signing
 from dsc_engine.server.app import CONTENT_TYPE, make_app
 from dsc_engine.server.client import PreparedRequest, SignedClient, utc_timestamp
 from dsc_engine.server.config import AccessKey, Limits, ServerConfig, ThrottleConfig
-from dsc_engine.server.host import MAX_HEADERS, RunningServer
+from dsc_engine.server.head import MAX_HEADERS
+from dsc_engine.server.host import RunningServer
 
 KEY = AccessKey(id="LTAIhttp", secret="http-secret")
 SCHEMES = pytest.mark.parametrize("scheme", ["v3", "v2"])
