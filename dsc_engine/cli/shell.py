@@ -348,7 +348,7 @@ class Shell(cmd.Cmd):
         try:
             names = column_names(text)
         except argparse.ArgumentTypeError as exc:
-            self._fail(str(exc))
+            self._fail(f"columns: {exc}")  # as table_columns names the command in its errors
             return
         self.columns[self.kind] = table_columns(self.kind, names, "columns")
 

@@ -614,3 +614,5 @@ def test_shell_columns_choose_the_columns_of_a_kind_s_tables(monkeypatch: pytest
     assert "SensitiveDataLog" in headers[2] and headers[3] == ["OpTime"]  # dms: the default ones until chosen
     assert headers[4] == ["SqlText", "UserName"]  # audit's choice is kept
     assert "CreationTime" in headers[5] and len(headers) == 6
+    code, _, err = session(monkeypatch, "columns UserName,\n", data)  # its error named the command as the others
+    assert (code, err) == (1, "error: columns: expected column names separated by commas (UserName,SqlText), got 'UserName,'\n")
