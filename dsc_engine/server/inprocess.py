@@ -272,7 +272,6 @@ def wsgi_environ(request: Any, sent: Sent) -> dict[str, Any]:
     endpoint's own path included, and the headers), read as the server's HTTP layer reads it
     (``head.add_header_fields``: a header sent twice, ``x_trace`` beside ``X-Trace`` too, is one,
     its values joined with ``,``)."""
-    headers = _headers(sent.headers)
     body = _body(request.body)
     method = str(request.method or "GET").upper()
     path, _, query = origin_form(sent.target).partition("?")
@@ -280,7 +279,6 @@ def wsgi_environ(request: Any, sent: Sent) -> dict[str, Any]:
         "REQUEST_METHOD": method,
         "PATH_INFO": unquote(path, "iso-8859-1"),
         "QUERY_STRING": query,
-        "SERVER_NAME": hostname(headers.get("host", "")) or "localhost",
         "SERVER_PORT": str(request.port),
         "SERVER_PROTOCOL": "HTTP/1.1",
         "wsgi.version": (1, 0),
@@ -292,6 +290,7 @@ def wsgi_environ(request: Any, sent: Sent) -> dict[str, Any]:
         "wsgi.run_once": False,
     }
     add_header_fields(environ, _fields(sent.headers))
+    environ["SERVER_NAME"] = hostname(environ.get("HTTP_HOST", "")) or "localhost"
     if body or method not in ("GET", "HEAD"):  # what the HTTP layer sends (requests does this)
         environ["CONTENT_LENGTH"] = str(len(body))
     return environ

@@ -386,7 +386,7 @@ def _compact(schema: Schema, segments: tuple[Segment, ...]) -> tuple[Segment, ..
     merged = list(segments)
     while len(merged) >= 2 and (
         merged[-1].n * _MERGE_RATIO >= merged[-2].n  # similar sizes: a full merge
-        or merged[-1].n >= _SPLICE_ROWS and merged[-1].n * _SPLICE_SHARE >= merged[-2].n  # spliced in
+        or (merged[-1].n >= _SPLICE_ROWS and merged[-1].n * _SPLICE_SHARE >= merged[-2].n)  # spliced in
     ):
         last = merged.pop()
         merged[-1] = Segment.merge(schema, [merged[-1], last])
