@@ -45,10 +45,11 @@ from typing import Any, BinaryIO
 from dsc_engine.errors import SnapshotError, UsageError
 from dsc_engine.io import columns, snapopen, snapstore, snaptables
 from dsc_engine.io.atomic import replacing
-from dsc_engine.io.duplicates import new_runs
+from dsc_engine.io.duplicates import new_records
 from dsc_engine.io.stores import HasStores, gc_paused, loading, wanted_kinds, warm_filter_parser
 from dsc_engine.models import RecordKind
-from dsc_engine.models.records import MaskingRun, Record
+from dsc_engine.models.kinds import keyed_kinds
+from dsc_engine.models.records import Record
 from dsc_engine.store.store import Store
 
 #: Called with the number of records written since the last call.
@@ -404,7 +405,8 @@ def load(
     warm_filter_parser()
     with loading(engine), gc_paused():
         contents, _ = _read_file(path, wanted)
-        runs = _new_runs(engine, contents, os.fspath(path)) if _appends_runs(engine, wanted) else []
+        keyed = {kind: _new_records(engine, kind, contents, os.fspath(path))
+                 for kind in keyed_kinds() if _appends_keyed(engine, kind, wanted)}
         if isinstance(contents, dict):
             for kind, opened in list(contents.items()):
                 if isinstance(opened, Store) and adopt(engine, kind, opened):
@@ -413,23 +415,24 @@ def load(
         for kind, chunk in _chunks(contents, INSERT_CHUNK):
             if wanted is None or kind in wanted:
                 counts[kind] += engine.store(kind).insert(chunk)
-        for start in range(0, len(runs), INSERT_CHUNK):
-            counts[RecordKind.MASKING_RUN] += engine.store(RecordKind.MASKING_RUN).insert(runs[start : start + INSERT_CHUNK])
+        for kind, new in keyed.items():
+            for start in range(0, len(new), INSERT_CHUNK):
+                counts[kind] += engine.store(kind).insert(new[start : start + INSERT_CHUNK])
     return counts
 
 
-def _appends_runs(engine: HasStores, wanted: Collection[RecordKind] | None) -> bool:
-    """Whether the load appends masking runs to some the engine holds (into none, the snapshot's
-    own runs, whose Ids its engine kept unique, are taken as they are, a version 3 store whole)."""
-    kind = RecordKind.MASKING_RUN
+def _appends_keyed(engine: HasStores, kind: RecordKind, wanted: Collection[RecordKind] | None) -> bool:
+    """Whether the load appends records of ``kind``, a kind with a key (masking runs), to some
+    the engine holds (into none, the snapshot's own records, whose keys its engine kept unique,
+    are taken as they are, a version 3 store whole)."""
     return (wanted is None or kind in wanted) and len(engine.store(kind)) > 0
 
 
-def _new_runs(engine: HasStores, contents: Contents, name: str) -> list[Record]:
-    """The masking runs of ``contents`` (taken out of it) that ``engine`` does not hold: an
-    identical run is left out and a different one under a held ``Id`` is a :class:`RecordError`,
-    before anything is loaded, as for records given to ``Engine.load`` (docs/decisions.md)."""
-    kind = RecordKind.MASKING_RUN
+def _new_records(engine: HasStores, kind: RecordKind, contents: Contents, name: str) -> list[Record]:
+    """The records of ``kind``, a kind with a key, of ``contents`` (taken out of it) that
+    ``engine`` does not hold: an identical one is left out and a different one under a held key
+    (a masking run's ``Id``) is a :class:`RecordError`, before anything is loaded, as for records
+    given to ``Engine.load`` (docs/decisions.md)."""
     records: Iterable[Record]
     if isinstance(contents, dict):
         held = contents.pop(kind, [])
@@ -438,8 +441,7 @@ def _new_runs(engine: HasStores, contents: Contents, name: str) -> list[Record]:
         tables = [table for table in contents if table.kind is kind]
         contents[:] = [table for table in contents if table.kind is not kind]
         records = (record for _, chunk in _chunks(tables, INSERT_CHUNK) for record in chunk)
-    runs = [(index, run) for index, run in enumerate(records) if isinstance(run, MaskingRun)]
-    return new_runs(engine.store(kind), runs, lambda index: f"{name}: masking run {index}")
+    return new_records(kind, engine.store(kind), list(enumerate(records)), lambda index: f"{name}: {kind.facts.label} {index}")
 
 
 def adopt(engine: HasStores, kind: RecordKind, opened: Store) -> bool:
