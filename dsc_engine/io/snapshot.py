@@ -19,9 +19,9 @@ original engine did (``docs/semantics.md`` §5.1). A version 1 payload is one JS
 Reading checks everything before a single record is handed out, in this order (docs/formats.md,
 "Snapshots"): the header against the file's size; the SHA-256 of the payload as stored, in a first
 streaming pass, before anything is decompressed or decoded; then, while decoding, every declared
-length and count against what the payload can hold (:class:`snaptables.Limits`: a gzip'd payload
-expands at most :data:`MAX_EXPANSION` times, and holds at most one record per byte as stored)
-before anything of that size is allocated; then every value. Any fault raises
+length and count against what the payload can hold (:class:`snaptables.PayloadLimits`: a gzip'd
+payload expands at most :data:`MAX_EXPANSION` times, and holds at most one record per byte as
+stored) before anything of that size is allocated; then every value. Any fault raises
 :class:`SnapshotError` naming the file and what is wrong, and nothing is loaded.
 
 Saving writes a temporary file of its own beside the target and renames it over the target only
@@ -151,7 +151,7 @@ def encode(records: Mapping[RecordKind, Sequence[Record]], *, compress: bool = T
     return out.getvalue()
 
 
-Contents = list[snaptables.Table] | dict[RecordKind, list[Record]] | dict[RecordKind, Store]
+Contents = list[snaptables.PayloadTable] | dict[RecordKind, list[Record]] | dict[RecordKind, Store]
 
 
 def _tables(
@@ -221,15 +221,15 @@ def _verify(raw: BinaryIO, length: int, digest: bytes, name: str) -> None:
         raise SnapshotError("corrupt: the SHA-256 checksum of the payload does not match", name)
 
 
-def _limits(length: int, packed: bool) -> snaptables.Limits:
+def _limits(length: int, packed: bool) -> snaptables.PayloadLimits:
     """What a payload of ``length`` stored bytes can hold (docs/formats.md, "Snapshots")."""
     if not packed:
-        return snaptables.Limits(size=length, records=length)
+        return snaptables.PayloadLimits(size=length, records=length)
     why = f" (a gzip'd payload expands at most {MAX_EXPANSION} times its {length} bytes as stored)"
-    return snaptables.Limits(size=MAX_EXPANSION * length, records=length, why=why)
+    return snaptables.PayloadLimits(size=MAX_EXPANSION * length, records=length, why=why)
 
 
-def _whole(stream: io.BufferedIOBase | BinaryIO, limits: snaptables.Limits) -> bytearray:
+def _whole(stream: io.BufferedIOBase | BinaryIO, limits: snaptables.PayloadLimits) -> bytearray:
     """Everything ``stream`` holds, refused as soon as it is more than ``limits.size`` bytes."""
     data = bytearray()
     while piece := stream.read(snaptables.PIECE):
@@ -239,7 +239,7 @@ def _whole(stream: io.BufferedIOBase | BinaryIO, limits: snaptables.Limits) -> b
     return data
 
 
-def _version_1(payload: bytearray, limits: snaptables.Limits) -> dict[RecordKind, list[Record]]:
+def _version_1(payload: bytearray, limits: snaptables.PayloadLimits) -> dict[RecordKind, list[Record]]:
     """A version 1 payload: one JSON document of column tables, decoded whole."""
     try:
         document = json.loads(payload.decode("utf-8"))
