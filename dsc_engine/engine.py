@@ -19,13 +19,14 @@ from dsc_engine.api import router
 from dsc_engine.api.read import INT32_MAX, invalid
 from dsc_engine.errors import BackendError, RecordError
 from dsc_engine.io.candidates import detect_kind
-from dsc_engine.io.duplicates import new_runs
+from dsc_engine.io.duplicates import new_records
 from dsc_engine.io.importreport import ImportReport
 from dsc_engine.io.imports import load_into
 from dsc_engine.io.jsontext import refuse_lone_surrogate
 from dsc_engine.io.stores import loading
 from dsc_engine.models import RecordKind
-from dsc_engine.models.records import MaskingRun, Record
+from dsc_engine.models.kinds import keyed_kinds
+from dsc_engine.models.records import Record
 from dsc_engine.query import ast
 from dsc_engine.query.parse import filter_zone, parse_filter
 from dsc_engine.query.source import Page, RecordSource
@@ -196,16 +197,19 @@ class Engine:
             raise TypeError(f"options {', '.join(options)} apply to paths only")
         wanted = None if kind is None else _kind(kind)
         batches: dict[RecordKind, list[Record]] = {k: [] for k in RecordKind}
-        runs: list[tuple[int, MaskingRun]] = []  # with their item index, for the Id rule
+        # of each kind with a key (``KindFacts.key``), its records with their item index
+        keyed: dict[RecordKind, list[tuple[int, Record]]] = {k: [] for k in keyed_kinds()}
         read = 0
         for index, item in enumerate(records):
             record = _record(item, wanted, index)
             read += 1
-            if isinstance(record, MaskingRun):
-                runs.append((index, record))
+            each = RecordKind.of(record)
+            if each in keyed:
+                keyed[each].append((index, record))
             else:
-                batches[RecordKind.of(record)].append(record)
-        batches[RecordKind.MASKING_RUN] = new_runs(self._sources[RecordKind.MASKING_RUN], runs, lambda i: f"item {i}")
+                batches[each].append(record)
+        for each, indexed in keyed.items():
+            batches[each] = new_records(each, self._sources[each], indexed, lambda i: f"item {i}")
         for each, batch in batches.items():  # every kind before any: a refusal loads nothing
             self._sources[each].check(batch)
         loaded = {k: self._sources[k].insert(batch) if batch else 0 for k, batch in batches.items()}

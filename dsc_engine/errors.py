@@ -26,7 +26,9 @@ Every failure the engine reports is a :class:`DscError`; nothing else escapes th
     └── BackendError             a database backend cannot be used (bad URL, missing package,
                                  the database refused or failed) (url, reason)
 
-Only ``dsc_engine.api`` maps these to Alibaba error codes and HTTP statuses (``ApiError``).
+Only ``dsc_engine.api`` maps these to Alibaba error codes and HTTP statuses (``ApiError``, in
+``api/errors.py``: the service's error response belongs to the API layer; docs/architecture.md,
+"One place for each fact", says which errors live where).
 """
 
 from __future__ import annotations

@@ -96,7 +96,11 @@ ABSENT: Any = _Absent()
 
 
 @attrs.frozen
-class Difference:
+class ValueDifference:
+    """One value of an answer that is not the captured one: at ``path`` (``Items[0].Id``;
+    ``(HTTP status)`` for the status, empty for the whole body), ``expected`` the capture's and
+    ``got`` the answer's, :data:`ABSENT` where one of them lacks the key."""
+
     path: str
     expected: Any
     got: Any
@@ -166,7 +170,7 @@ def _show(value: Any) -> str:
 @attrs.frozen
 class CallResult:
     call: Call
-    differences: tuple[Difference | RecordsDifference, ...]
+    differences: tuple[ValueDifference | RecordsDifference, ...]
     #: why the call was not compared (the gateway refused it), or ``None``
     skipped: str | None = None
 
@@ -423,12 +427,12 @@ def replay(engine: Caller, calls: Iterable[Call]) -> ReplayReport:
         status, body = answer(engine, call)
         differences = compare(call, body)
         if status != call.status:
-            differences.insert(0, Difference("(HTTP status)", call.status, status))
+            differences.insert(0, ValueDifference("(HTTP status)", call.status, status))
         results.append(CallResult(call, tuple(differences)))
     return ReplayReport(tuple(results))
 
 
-def compare(call: Call, got: Mapping[str, Any]) -> list[Difference | RecordsDifference]:
+def compare(call: Call, got: Mapping[str, Any]) -> list[ValueDifference | RecordsDifference]:
     """The differences between the recorded response of ``call`` and ``got``, volatile fields aside."""
     expected = dict(call.response or {})
     actual = dict(got)
@@ -443,12 +447,12 @@ def compare(call: Call, got: Mapping[str, Any]) -> list[Difference | RecordsDiff
     for key in volatile:
         expected.pop(key, None)
         actual.pop(key, None)
-    out: list[Difference | RecordsDifference] = []
+    out: list[ValueDifference | RecordsDifference] = []
     _diff("", expected, actual, out.append)
     return out
 
 
-Emit = Callable[[Difference | RecordsDifference], None]
+Emit = Callable[[ValueDifference | RecordsDifference], None]
 
 
 def _diff(path: str, expected: Any, got: Any, emit: Emit) -> None:
@@ -462,14 +466,14 @@ def _diff(path: str, expected: Any, got: Any, emit: Emit) -> None:
                 _diff(sub, value, other, emit)
         for key, value in got.items():
             if key not in expected:
-                emit(Difference(f"{path}.{key}" if path else key, ABSENT, value))
+                emit(ValueDifference(f"{path}.{key}" if path else key, ABSENT, value))
     elif isinstance(expected, list) and isinstance(got, list):
         for index in range(max(len(expected), len(got))):
             left = expected[index] if index < len(expected) else ABSENT
             right = got[index] if index < len(got) else ABSENT
             _diff(f"{path}[{index}]", left, right, emit)
     elif type(expected) is not type(got) or expected != got:
-        emit(Difference(path, expected, got))
+        emit(ValueDifference(path, expected, got))
 
 
 def _diff_records(path: str, expected: list[Any], got: list[Any], emit: Emit) -> None:

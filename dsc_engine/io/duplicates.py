@@ -11,9 +11,9 @@ The rules (docs/formats.md, "Duplicates"):
   Identical records *within one file* all load: an export lists each event once, and two
   identical events can really happen (the same query run twice in one second). For the same
   reason a snapshot's own records are never compared with each other.
-- Masking runs carry an ``Id`` and keep their own rule, one :class:`KnownRuns` per load: for
-  records given to ``Engine.load`` and snapshots appended by ``snapshot.load`` (:func:`new_runs`)
-  as for files (``imports``).
+- Records of a kind with a key (``KindFacts.key``: masking runs carry an ``Id``) keep their
+  own rule, one :class:`KnownKeys` per kind and load: for records given to ``Engine.load`` and
+  snapshots appended by ``snapshot.load`` (:func:`new_records`) as for files (``imports``).
 
 Records are remembered by a 12-byte BLAKE2b digest of a canonical form (:func:`record_digest`),
 about 80 bytes each in memory with the set that holds them, never by the record itself. Two
@@ -34,10 +34,10 @@ from pathlib import Path
 from dsc_engine.errors import RecordError
 from dsc_engine.io.stores import HasStores
 from dsc_engine.models import RecordKind
-from dsc_engine.models.records import MaskingRun, Record
+from dsc_engine.models.records import Record
 from dsc_engine.query import ast
 from dsc_engine.query.source import RecordSource
-from dsc_engine.wire.catalog import PRIMARY_TIME, wire_fields
+from dsc_engine.wire.catalog import KEY, PRIMARY_TIME, wire_fields
 from dsc_engine.wire.codec import ABSENT, line_decoder, struct_values, to_wire
 
 #: The most Ids one query looks up among the held masking runs, so that no statement grows with
@@ -68,48 +68,65 @@ class _Held:
             yield from self._source.query(node, 0, None).records
 
 
-class KnownRuns:
-    """The masking runs one load has met, by ``Id``: a run's identity (it breaks ties of
-    StartTime, docs/semantics.md §5.1). Those the source already held are read as the load asks
-    about their Ids (:meth:`look_up`, :data:`HELD_IDS_PER_QUERY` Ids per query), never all at
-    once: a load of ten runs into a source holding a million reads at most ten. The load's own
-    runs (records, or structs of the import's fast path) are remembered as they come."""
+class KnownKeys:
+    """The records of one kind with a key (``KindFacts.key``: a masking run's ``Id``, which breaks
+    ties of StartTime, docs/semantics.md §5.1) one load has met, by key. Those the source already
+    held are read as the load asks about their keys (:meth:`look_up`, :data:`HELD_IDS_PER_QUERY`
+    keys per query), never all at once: a load of ten runs into a source holding a million reads
+    at most ten. The load's own records (or structs of the import's fast path) are remembered as
+    they come."""
 
-    def __init__(self, source: RecordSource) -> None:
-        self._held = _Held(source, "Id")
-        #: the first run met with each Id: held by the source, or the load's own
-        self._first: dict[int, Any] = {}
+    def __init__(self, kind: RecordKind, source: RecordSource) -> None:
+        key = kind.facts.key
+        if key is None:
+            raise ValueError(f"a {kind.facts.label} has no key to be known by")
+        self.kind = kind
+        self._key = operator.attrgetter(key)
+        self._held = _Held(source, KEY[kind])
+        #: the first record met with each key: held by the source, or the load's own
+        self._first: dict[Any, Any] = {}
 
-    def look_up(self, ids: Iterable[int]) -> None:
-        """Read the runs the source holds with any of ``ids`` it was not asked about before."""
-        first = self._first
-        for run in self._held.records(ids):
-            if isinstance(run, MaskingRun):
-                first.setdefault(run.id, run)
+    def look_up(self, records: Iterable[Any]) -> None:
+        """Read the records the source holds with the key of any of ``records`` (records, or
+        structs) it was not asked about before."""
+        first, key = self._first, self._key
+        for held in self._held.records(map(key, records)):
+            first.setdefault(key(held), held)
 
-    def first(self, run: Any) -> Any | None:
-        """The run met before with ``run``'s Id (which :meth:`look_up` was asked about), or
-        ``None``: ``run`` is the first, and is remembered."""
-        first = self._first.get(run.id)
+    def first(self, record: Any) -> Any | None:
+        """The record met before with ``record``'s key (which :meth:`look_up` was asked about),
+        or ``None``: ``record`` is the first, and is remembered."""
+        value = self._key(record)
+        first = self._first.get(value)
         if first is None:
-            self._first[run.id] = run
+            self._first[value] = record
         return first
 
+    def clash(self, record: Any, where: str) -> RecordError:
+        """The refusal of ``record``, at ``where``, whose key came before with other content."""
+        key = KEY[self.kind]
+        return RecordError(
+            self.kind.facts.label, key, f"{key} {self._key(record)} is already loaded with different content", where
+        )
 
-def new_runs(source: RecordSource, runs: Sequence[tuple[int, MaskingRun]], where: Callable[[int], str]) -> list[Record]:
-    """The masking runs of a load that are new, in order (:class:`KnownRuns`): a run whose Id
-    the source holds, or an earlier run of the load has, is left out when identical and refused
-    when not, as a file import does (docs/formats.md, "Duplicates"). ``runs`` are ``(position,
-    run)``; ``where`` says where a position is, for the :class:`RecordError` of a refused run."""
-    known = KnownRuns(source)
-    known.look_up(run.id for _, run in runs)
+
+def new_records(
+    kind: RecordKind, source: RecordSource, records: Sequence[tuple[int, Record]], where: Callable[[int], str]
+) -> list[Record]:
+    """The records of a load of ``kind`` (a kind with a key) that are new, in order
+    (:class:`KnownKeys`): a record whose key the source holds, or an earlier record of the load
+    has, is left out when identical and refused when not, as a file import does (docs/formats.md,
+    "Duplicates"). ``records`` are ``(position, record)``; ``where`` says where a position is,
+    for the :class:`RecordError` of a refused record."""
+    known = KnownKeys(kind, source)
+    known.look_up(record for _, record in records)
     new: list[Record] = []
-    for index, run in runs:
-        first = known.first(run)
+    for index, record in records:
+        first = known.first(record)
         if first is None:
-            new.append(run)
-        elif first != run:
-            raise RecordError("masking run", "Id", f"Id {run.id} is already loaded with different content", where(index))
+            new.append(record)
+        elif first != record:
+            raise known.clash(record, where(index))
     return new
 
 

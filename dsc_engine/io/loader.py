@@ -18,7 +18,8 @@ from dsc_engine.query.source import Listing
 from dsc_engine.store.store import BulkLoad, Store
 from dsc_engine.wire.batch import DecodedBatch
 from dsc_engine.wire.codec import ABSENT, Narrowing, from_wire, line_decoder, to_wire
-from dsc_engine.models import MaskingRun, RecordKind
+from dsc_engine.models import RecordKind
+from dsc_engine.models.kinds import keyed_kinds
 from dsc_engine.models.records import Record
 
 #: Records inserted per ``Store.insert`` call in lenient mode. Larger batches mean fewer segment
@@ -29,11 +30,11 @@ from dsc_engine.models.records import Record
 BATCH_SIZE = 50_000
 #: Records read one at a time (not by the fast path) that are compared with what the store holds
 #: (masking runs by ``Id``, audit and DMS logs by content) wait in groups of this many: one look-up
-#: of the store per group (``duplicates.KnownRuns``, ``duplicates.HeldRecords``).
+#: of the store per group (``duplicates.KnownKeys``, ``duplicates.HeldRecords``).
 LOOKUP_GROUP = 1_000
 
 class Loader:
-    """The state of one import: counters, pending batches, the masking-run Ids seen, rejects."""
+    """The state of one import: counters, pending batches, the keys seen (masking-run Ids), rejects."""
 
     def __init__(
         self, target: HasStores, strict: bool, rejects: RejectsFile | None, keep_duplicates: bool,
@@ -54,8 +55,8 @@ class Loader:
         self.pending: dict[RecordKind, list[Any]] = {k: [] for k in RecordKind}  # records, structs
         #: the file being read (rejects found when a batch is stored name it)
         self.file = ""
-        #: masking runs met so far, by Id
-        self.runs = duplicates.KnownRuns(target.store(RecordKind.MASKING_RUN))
+        #: of each kind with a key (``KindFacts.key``), the records met so far, by key
+        self.known = {kind: duplicates.KnownKeys(kind, target.store(kind)) for kind in keyed_kinds()}
         #: records read one at a time that wait for the store to be looked up (:meth:`settle`,
         #: before anything else is decided)
         self.waiting: list[tuple[RecordKind, Record, candidates.Candidate]] = []
@@ -130,10 +131,11 @@ class Loader:
         if self.wanted is not None and decoded.kind not in self.wanted:
             self.other[decoded.kind] += len(objects)
             return
-        if decoded.kind is RecordKind.MASKING_RUN:  # runs have an identity: skip or reject known ones
-            self.runs.look_up(obj.id for obj in objects)
+        known = self.known.get(decoded.kind)
+        if known is not None:  # records with an identity: skip or reject known ones
+            known.look_up(objects)
             objects = [obj for index, obj in enumerate(objects)
-                       if not self._duplicate(obj, functools.partial(decoded.candidate, index))]
+                       if not self._duplicate(known, obj, functools.partial(decoded.candidate, index))]
         else:
             objects = self._fresh(decoded.kind, objects, structs=True)
         if self.bulks is None:
@@ -144,7 +146,7 @@ class Loader:
         self.narrowing[decoded.kind].learn({attr: table.values for attr, table in tables.items()})
 
     def add(self, kind: RecordKind, record: Record, candidate: candidates.Candidate) -> None:
-        if kind is RecordKind.MASKING_RUN or kind in self.compared:
+        if kind in self.known or kind in self.compared:
             self.waiting.append((kind, record, candidate))
             if len(self.waiting) >= LOOKUP_GROUP:
                 self.settle()
@@ -153,20 +155,22 @@ class Loader:
 
     def settle(self) -> None:
         """Decide the records waiting (:meth:`add`) in order, the store looked up once for the
-        group: each masking run is skipped, rejected or kept, each audit or DMS log skipped or
-        kept. Called before anything else is decided (another record, a reject, a failure, a
+        group: each record with a key (masking run) is skipped, rejected or kept, each other
+        (audit or DMS log) skipped or kept. Called before anything else is decided (another record, a reject, a failure, a
         listing's start, a flush), so that every outcome comes in file order."""
         waiting, self.waiting = self.waiting, []
         if not waiting:
             return
-        self.runs.look_up(record.id for _, record, _ in waiting if isinstance(record, MaskingRun))
+        for kind, keys in self.known.items():
+            keys.look_up(record for each, record, _ in waiting if each is kind)
         kept: set[int] = set()
-        for kind in self.compared - {RecordKind.MASKING_RUN}:
+        for kind in self.compared - self.known.keys():
             group = [record for each, record, _ in waiting if each is kind]
             kept.update(map(id, self._fresh(kind, group)))
         for kind, record, candidate in waiting:
-            if kind is RecordKind.MASKING_RUN:
-                if not self._duplicate(record, candidate):
+            known = self.known.get(kind)
+            if known is not None:
+                if not self._duplicate(known, record, candidate):
                     self._keep(kind, record)
             elif kind not in self.compared or id(record) in kept:
                 self._keep(kind, record)
@@ -190,24 +194,26 @@ class Loader:
         version 3 store becomes the target's store as it is, indexes included, when that store
         is an empty in-memory one and nothing of this import waits for it (``alone``: this is
         the import's only file, or the import is lenient), nothing came before it to compare its
-        records with and, for masking runs, no two runs of the snapshot share an ``Id``;
-        otherwise its records are added one by one, as any file's. Its audit and DMS logs are
-        compared only with what came before it, never with each other. A ``forced`` kind (every
-        record read as that kind) takes the snapshot's records of that kind alone: its others are
-        not of it, and are counted as of other kinds, as ``kinds`` counts them. Its masking runs
-        are taken first: a strict import that refuses one (an ``Id`` held with other content)
-        raises before any other store is taken whole, and so loads nothing."""
+        records with and, of a kind with a key (masking runs), no two records of the snapshot
+        share a key (an ``Id``); otherwise its records are added one by one, as any file's. Its
+        audit and DMS logs are compared only with what came before it, never with each other. A
+        ``forced`` kind (every record read as that kind) takes the snapshot's records of that kind
+        alone: its others are not of it, and are counted as of other kinds, as ``kinds`` counts
+        them. Its records with a key are taken first: a strict import that refuses one (an ``Id``
+        held with other content) raises before any other store is taken whole, and so loads
+        nothing."""
         wanted = self.wanted if forced is None else {forced} & set(self.wanted or RecordKind)
         contents, unread = snapshot.open_stores(path, wanted)
         for kind, count in unread.items():  # a version 3 file's stores of kinds not asked for
             self.read += count
             self.other[kind] += count
         if isinstance(contents, dict):
-            runs = contents.pop(RecordKind.MASKING_RUN, None)
-            if runs is not None and not (isinstance(runs, Store) and self._adopt(RecordKind.MASKING_RUN, runs, alone)):
-                records = list(runs.records_in_load_order()) if isinstance(runs, Store) else runs
-                self._take_chunks(path, [(RecordKind.MASKING_RUN, records)], wanted)
-                self.settle()  # each run decided (refused, in strict mode) before a store is taken
+            for kind in self.known:
+                keyed = contents.pop(kind, None)
+                if keyed is not None and not (isinstance(keyed, Store) and self._adopt(kind, keyed, alone)):
+                    records = list(keyed.records_in_load_order()) if isinstance(keyed, Store) else keyed
+                    self._take_chunks(path, [(kind, records)], wanted)
+                    self.settle()  # each record decided (refused, in strict mode) before a store is taken
             for kind, opened in list(contents.items()):
                 if isinstance(opened, Store) and self._adopt(kind, opened, alone):
                     del contents[kind]
@@ -223,7 +229,7 @@ class Loader:
             if wanted is not None and kind not in wanted:  # an older format's
                 self.other[kind] += len(records)
                 continue
-            if kind is RecordKind.MASKING_RUN:  # runs have an identity: skip or reject known ones
+            if kind in self.known:  # records with an identity: skip or reject known ones
                 for index, record in enumerate(records, seen[kind]):
                     self.add(kind, record, candidates.Candidate(str(path), 0, f"{kind.value}[{index}]", data={}))
             else:
@@ -241,16 +247,17 @@ class Loader:
             return False
         if self.identical is not None and not self.identical.nothing_before(kind):
             return False  # its records are to be compared with what came before
-        if kind is RecordKind.MASKING_RUN:
-            ids = opened.records_column("id")
-            if len(set(ids)) != len(ids):
+        key = kind.facts.key
+        if key is not None:
+            keys = opened.records_column(key)
+            if len(set(keys)) != len(keys):
                 return False
         if not snapshot.adopt(self.target, kind, opened):
             return False
         self.read += len(opened)
         self.loaded[kind] += len(opened)
-        if kind is RecordKind.MASKING_RUN:  # the store now holds these runs: they are looked up there
-            self.runs = duplicates.KnownRuns(self.target.store(kind))
+        if kind in self.known:  # the store now holds these records: they are looked up there
+            self.known[kind] = duplicates.KnownKeys(kind, self.target.store(kind))
         return True
 
     def begin_file(self, last: bool) -> None:
@@ -322,22 +329,28 @@ class Loader:
         reason = f"{error.kind} record: key {error.key!r}: {error.reason}" if error.key else str(error.reason)
         self.reject(Reject(candidate.path, candidate.line, reason, candidate.raw, candidate.item))
 
-    def _duplicate(self, run: Any, where: candidates.Candidate | Callable[[], candidates.Candidate]) -> bool:
-        """Whether ``run`` (a record, or a struct of the fast path) repeats a run already seen:
-        skipped when identical, rejected when not (``where``: its candidate, or what makes it, only
-        then). Its Id was looked up (``KnownRuns``)."""
-        first = self.runs.first(run)
+    def _duplicate(
+        self, known: duplicates.KnownKeys, obj: Any, where: candidates.Candidate | Callable[[], candidates.Candidate]
+    ) -> bool:
+        """Whether ``obj`` (a record, or a struct of the fast path) repeats the key of one already
+        seen: skipped when identical, rejected when not (``where``: its candidate, or what makes
+        it, only then). Its key was looked up (``known.look_up``)."""
+        first = known.first(obj)
         if first is None:
             return False
-        if _as_record(first) == _as_record(run):
+        if self._as_record(known.kind, first) == self._as_record(known.kind, obj):
             self.duplicates += 1
             return True
-        reason = f"masking run Id {run.id} is already loaded with different content"
         candidate = where if isinstance(where, candidates.Candidate) else where()
+        error = known.clash(obj, candidate.where)
         if self.strict:
-            raise RecordError("masking run", "Id", reason.removeprefix("masking run "), candidate.where)
-        self.reject(Reject(candidate.path, candidate.line, reason, candidate.raw, candidate.item))
+            raise error
+        self.reject(Reject(candidate.path, candidate.line, f"{error.kind} {error.reason}", candidate.raw, candidate.item))
         return True
+
+    def _as_record(self, kind: RecordKind, obj: Any) -> Any:
+        """A record of ``kind`` (a struct of the fast path is converted; for comparing)."""
+        return obj if isinstance(obj, kind.record_class) else self.decoders[kind].convert(obj)
 
     def check_pending(self) -> None:
         """Have each kind's source check its waiting batch (``RecordSource.check``); bulk loads
@@ -394,14 +407,6 @@ class Loader:
             duplicate_files=tuple(self.duplicate_files),
             other_kinds={kind: n for kind, n in self.other.items() if n},
         )
-
-
-_RUN_STRUCT = line_decoder(RecordKind.MASKING_RUN)
-
-
-def _as_record(run: Any) -> Any:
-    """A masking run as a record (a struct of the fast path is converted; for comparing)."""
-    return run if isinstance(run, MaskingRun) else _RUN_STRUCT.convert(run)
 
 
 def _with_item(candidate: candidates.Candidate, reason: str) -> str:

@@ -19,9 +19,9 @@ original engine did (``docs/semantics.md`` §5.1). A version 1 payload is one JS
 Reading checks everything before a single record is handed out, in this order (docs/formats.md,
 "Snapshots"): the header against the file's size; the SHA-256 of the payload as stored, in a first
 streaming pass, before anything is decompressed or decoded; then, while decoding, every declared
-length and count against what the payload can hold (:class:`snaptables.Limits`: a gzip'd payload
-expands at most :data:`MAX_EXPANSION` times, and holds at most one record per byte as stored)
-before anything of that size is allocated; then every value. Any fault raises
+length and count against what the payload can hold (:class:`snaptables.PayloadLimits`: a gzip'd
+payload expands at most :data:`MAX_EXPANSION` times, and holds at most one record per byte as
+stored) before anything of that size is allocated; then every value. Any fault raises
 :class:`SnapshotError` naming the file and what is wrong, and nothing is loaded.
 
 Saving writes a temporary file of its own beside the target and renames it over the target only
@@ -45,10 +45,11 @@ from typing import Any, BinaryIO
 from dsc_engine.errors import SnapshotError, UsageError
 from dsc_engine.io import columns, snapopen, snapstore, snaptables
 from dsc_engine.io.atomic import replacing
-from dsc_engine.io.duplicates import new_runs
+from dsc_engine.io.duplicates import new_records
 from dsc_engine.io.stores import HasStores, gc_paused, loading, wanted_kinds, warm_filter_parser
 from dsc_engine.models import RecordKind
-from dsc_engine.models.records import MaskingRun, Record
+from dsc_engine.models.kinds import keyed_kinds
+from dsc_engine.models.records import Record
 from dsc_engine.store.store import Store
 
 #: Called with the number of records written since the last call.
@@ -150,7 +151,7 @@ def encode(records: Mapping[RecordKind, Sequence[Record]], *, compress: bool = T
     return out.getvalue()
 
 
-Contents = list[snaptables.Table] | dict[RecordKind, list[Record]] | dict[RecordKind, Store]
+Contents = list[snaptables.PayloadTable] | dict[RecordKind, list[Record]] | dict[RecordKind, Store]
 
 
 def _tables(
@@ -220,15 +221,15 @@ def _verify(raw: BinaryIO, length: int, digest: bytes, name: str) -> None:
         raise SnapshotError("corrupt: the SHA-256 checksum of the payload does not match", name)
 
 
-def _limits(length: int, packed: bool) -> snaptables.Limits:
+def _limits(length: int, packed: bool) -> snaptables.PayloadLimits:
     """What a payload of ``length`` stored bytes can hold (docs/formats.md, "Snapshots")."""
     if not packed:
-        return snaptables.Limits(size=length, records=length)
+        return snaptables.PayloadLimits(size=length, records=length)
     why = f" (a gzip'd payload expands at most {MAX_EXPANSION} times its {length} bytes as stored)"
-    return snaptables.Limits(size=MAX_EXPANSION * length, records=length, why=why)
+    return snaptables.PayloadLimits(size=MAX_EXPANSION * length, records=length, why=why)
 
 
-def _whole(stream: io.BufferedIOBase | BinaryIO, limits: snaptables.Limits) -> bytearray:
+def _whole(stream: io.BufferedIOBase | BinaryIO, limits: snaptables.PayloadLimits) -> bytearray:
     """Everything ``stream`` holds, refused as soon as it is more than ``limits.size`` bytes."""
     data = bytearray()
     while piece := stream.read(snaptables.PIECE):
@@ -238,7 +239,7 @@ def _whole(stream: io.BufferedIOBase | BinaryIO, limits: snaptables.Limits) -> b
     return data
 
 
-def _version_1(payload: bytearray, limits: snaptables.Limits) -> dict[RecordKind, list[Record]]:
+def _version_1(payload: bytearray, limits: snaptables.PayloadLimits) -> dict[RecordKind, list[Record]]:
     """A version 1 payload: one JSON document of column tables, decoded whole."""
     try:
         document = json.loads(payload.decode("utf-8"))
@@ -404,7 +405,8 @@ def load(
     warm_filter_parser()
     with loading(engine), gc_paused():
         contents, _ = _read_file(path, wanted)
-        runs = _new_runs(engine, contents, os.fspath(path)) if _appends_runs(engine, wanted) else []
+        keyed = {kind: _new_records(engine, kind, contents, os.fspath(path))
+                 for kind in keyed_kinds() if _appends_keyed(engine, kind, wanted)}
         if isinstance(contents, dict):
             for kind, opened in list(contents.items()):
                 if isinstance(opened, Store) and adopt(engine, kind, opened):
@@ -413,23 +415,24 @@ def load(
         for kind, chunk in _chunks(contents, INSERT_CHUNK):
             if wanted is None or kind in wanted:
                 counts[kind] += engine.store(kind).insert(chunk)
-        for start in range(0, len(runs), INSERT_CHUNK):
-            counts[RecordKind.MASKING_RUN] += engine.store(RecordKind.MASKING_RUN).insert(runs[start : start + INSERT_CHUNK])
+        for kind, new in keyed.items():
+            for start in range(0, len(new), INSERT_CHUNK):
+                counts[kind] += engine.store(kind).insert(new[start : start + INSERT_CHUNK])
     return counts
 
 
-def _appends_runs(engine: HasStores, wanted: Collection[RecordKind] | None) -> bool:
-    """Whether the load appends masking runs to some the engine holds (into none, the snapshot's
-    own runs, whose Ids its engine kept unique, are taken as they are, a version 3 store whole)."""
-    kind = RecordKind.MASKING_RUN
+def _appends_keyed(engine: HasStores, kind: RecordKind, wanted: Collection[RecordKind] | None) -> bool:
+    """Whether the load appends records of ``kind``, a kind with a key (masking runs), to some
+    the engine holds (into none, the snapshot's own records, whose keys its engine kept unique,
+    are taken as they are, a version 3 store whole)."""
     return (wanted is None or kind in wanted) and len(engine.store(kind)) > 0
 
 
-def _new_runs(engine: HasStores, contents: Contents, name: str) -> list[Record]:
-    """The masking runs of ``contents`` (taken out of it) that ``engine`` does not hold: an
-    identical run is left out and a different one under a held ``Id`` is a :class:`RecordError`,
-    before anything is loaded, as for records given to ``Engine.load`` (docs/decisions.md)."""
-    kind = RecordKind.MASKING_RUN
+def _new_records(engine: HasStores, kind: RecordKind, contents: Contents, name: str) -> list[Record]:
+    """The records of ``kind``, a kind with a key, of ``contents`` (taken out of it) that
+    ``engine`` does not hold: an identical one is left out and a different one under a held key
+    (a masking run's ``Id``) is a :class:`RecordError`, before anything is loaded, as for records
+    given to ``Engine.load`` (docs/decisions.md)."""
     records: Iterable[Record]
     if isinstance(contents, dict):
         held = contents.pop(kind, [])
@@ -438,8 +441,7 @@ def _new_runs(engine: HasStores, contents: Contents, name: str) -> list[Record]:
         tables = [table for table in contents if table.kind is kind]
         contents[:] = [table for table in contents if table.kind is not kind]
         records = (record for _, chunk in _chunks(tables, INSERT_CHUNK) for record in chunk)
-    runs = [(index, run) for index, run in enumerate(records) if isinstance(run, MaskingRun)]
-    return new_runs(engine.store(kind), runs, lambda index: f"{name}: masking run {index}")
+    return new_records(kind, engine.store(kind), list(enumerate(records)), lambda index: f"{name}: {kind.facts.label} {index}")
 
 
 def adopt(engine: HasStores, kind: RecordKind, opened: Store) -> bool:

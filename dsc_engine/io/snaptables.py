@@ -14,15 +14,15 @@ once (``entries``) and each of its values is a list of entry positions. Nothing 
 
 Reading keeps each column as its distinct values and its packed index (1 to 4 bytes a record), so
 memory stays near what the stores themselves take; records are built only when asked for, a chunk
-at a time (:meth:`Table.chunks`). Every value is checked as an import checks it, once per distinct
-value (:func:`columns.decode_values`); the models have no cross-field rules, so a table that
-reads without error also builds without error.
+at a time (:meth:`PayloadTable.chunks`). Every value is checked as an import checks it, once per
+distinct value (:func:`columns.decode_values`); the models have no cross-field rules, so a table
+that reads without error also builds without error.
 
-Nothing a payload declares is believed before it is checked against :class:`Limits`, what the
-payload can hold at most: a section longer than the bytes left, a table counting more records than
-the payload can hold, or an index whose length is not its count times its width is refused before
-anything of that size is read or allocated, and a section is read a megabyte at a time, so that
-memory follows the bytes actually there, not the length claimed.
+Nothing a payload declares is believed before it is checked against :class:`PayloadLimits`, what
+the payload can hold at most: a section longer than the bytes left, a table counting more records
+than the payload can hold, or an index whose length is not its count times its width is refused
+before anything of that size is read or allocated, and a section is read a megabyte at a time, so
+that memory follows the bytes actually there, not the length claimed.
 """
 
 from __future__ import annotations
@@ -193,8 +193,8 @@ def _values(key: str, encode: Callable[[Any], Any], uniques: list[Any]) -> dict[
 
 
 @attrs.define
-class Table:
-    """One kind's records, checked, as columns: ``lookups[c][index[c][r]]`` is record r's value."""
+class PayloadTable:
+    """One kind's records of a payload, checked, as columns: ``lookups[c][index[c][r]]`` is record r's value."""
 
     kind: RecordKind
     count: int
@@ -216,7 +216,7 @@ class Table:
 
 
 @attrs.frozen
-class Limits:
+class PayloadLimits:
     """What a payload can hold at most: ``size`` bytes once decompressed and ``records`` records
     in all its tables. ``why`` says where ``size`` comes from, for the messages."""
 
@@ -228,7 +228,7 @@ class Limits:
 class _Reader:
     """The sections of a payload, each checked against what the payload can still hold."""
 
-    def __init__(self, stream: BinaryIO, limits: Limits) -> None:
+    def __init__(self, stream: BinaryIO, limits: PayloadLimits) -> None:
         self.stream = stream
         self.limits = limits
         self.bytes_left = limits.size
@@ -277,7 +277,7 @@ class _Reader:
         self.records_left -= count
 
 
-def read_payload(stream: BinaryIO, limits: Limits) -> list[Table]:
+def read_payload(stream: BinaryIO, limits: PayloadLimits) -> list[PayloadTable]:
     """Every table of a version 2 payload, checked; :class:`TableError` says what is wrong."""
     reader = _Reader(stream, limits)
     manifest = reader.json("the manifest")
@@ -288,7 +288,7 @@ def read_payload(stream: BinaryIO, limits: Limits) -> list[Table]:
     labels = manifest.get("kinds")
     if not isinstance(labels, list):
         raise TableError("'kinds' is not a list")
-    tables: list[Table] = []
+    tables: list[PayloadTable] = []
     for label in labels:
         try:
             kind = RecordKind(label)
@@ -302,7 +302,7 @@ def read_payload(stream: BinaryIO, limits: Limits) -> list[Table]:
     return tables
 
 
-def _read_table(reader: _Reader, kind: RecordKind) -> Table:
+def _read_table(reader: _Reader, kind: RecordKind) -> PayloadTable:
     header = reader.json(f"the {kind.value} table")
     if not isinstance(header, dict) or header.get("kind") != kind.value:
         raise TableError(f"{kind.value}: the table header does not name its kind")
@@ -313,7 +313,7 @@ def _read_table(reader: _Reader, kind: RecordKind) -> Table:
     if not isinstance(specs, list):
         raise TableError(f"{kind.value}: the table lacks its 'columns'")
     attrs_by_key = attr_for_key(kind)
-    table = Table(kind, count, [], [], [])
+    table = PayloadTable(kind, count, [], [], [])
     for spec in specs:
         key = spec.get("key") if isinstance(spec, dict) else None
         if not isinstance(key, str) or key not in attrs_by_key:

@@ -1,5 +1,5 @@
-"""The record kinds and the facts that belong to each: class, ordering keys, list field, the fields
-a record carries but no response sends.
+"""The record kinds and the facts that belong to each: class, ordering keys, identity, list field,
+the fields a record carries but no response sends.
 
 Everything generic (the wire codec, the field catalog, the store, imports and snapshots) reads
 these facts instead of testing ``if kind is ...`` (``docs/architecture.md``).
@@ -30,7 +30,11 @@ class KindFacts:
     """What distinguishes one record kind (attribute names are the models' snake_case names).
 
     ``primary_time`` orders records newest first and ``tie_break`` (if any) breaks ties,
-    descending, before load order does (``docs/semantics.md`` §5.1). ``entries`` names the list
+    descending, before load order does (``docs/semantics.md`` §5.1). ``key``, of a kind whose
+    records have an identity (masking runs: ``id``), is the attribute holding it: no two records
+    the engine holds share one, and a load skips a record whose key is held when identical and
+    refuses it when not (``docs/formats.md``, "Duplicates"); a kind without (``None``) is told
+    apart by its records' whole content instead. ``entries`` names the list
     field of nested ``entry_class`` records. ``record_only`` fields load, filter and export but
     are never sent in a response; ``derived`` are read-only properties the filters use, each
     with the attribute it is computed from and how (``value -> derived value``), so that a bulk
@@ -41,6 +45,7 @@ class KindFacts:
     label: str
     primary_time: str
     tie_break: str | None = None
+    key: str | None = None
     entries: str | None = None
     entry_class: type | None = None
     record_only: frozenset[str] = frozenset()
@@ -122,6 +127,7 @@ _FACTS: Mapping[RecordKind, KindFacts] = {
         label="masking run",
         primary_time="start_time",
         tie_break="id",
+        key="id",
         record_only=frozenset({"main_process_id"}),
         aliases=("masking", "masking_runs"),
     ),
@@ -137,10 +143,16 @@ _FACTS: Mapping[RecordKind, KindFacts] = {
     ),
 }
 _BY_CLASS: Mapping[type, RecordKind] = {facts.record_class: kind for kind, facts in _FACTS.items()}
+_KEYED = tuple(kind for kind in RecordKind if _FACTS[kind].key is not None)
 _ALIASES: Mapping[str, RecordKind] = {
     **{kind.value: kind for kind in RecordKind},
     **{alias: kind for kind, facts in _FACTS.items() for alias in facts.aliases},
 }
+
+
+def keyed_kinds() -> tuple[RecordKind, ...]:
+    """The kinds whose records have an identity (``KindFacts.key``), in kind order."""
+    return _KEYED
 
 
 def short_names() -> str:

@@ -37,7 +37,7 @@ from dsc_engine.pull.axes import Slice, read_bound
 from dsc_engine.pull.checkpoint import Job, Parts, State
 from dsc_engine.pull.credentials import Credentials, CredentialSource
 from dsc_engine.pull.pacing import SERVICE_RATE, Backoff, Paced, RateLimiter
-from dsc_engine.pull.plan import Plan, operations_for, page_size_for, read_params
+from dsc_engine.pull.plan import PullPlan, operations_for, page_size_for, read_params
 from dsc_engine.pull.result import PullReport, assemble, report
 from dsc_engine.pull.slicing import Progress, Puller
 from dsc_engine.pull.upstream import Endpoint, SdkUpstream, Upstream
@@ -113,7 +113,7 @@ def pull(
         raise UsageError("--max-depth", max_depth, "must be 1 or more")
     if not rate > 0:
         raise UsageError("--rate", rate, "must be positive")
-    plans = {op.action: Plan(op, filters[op.action], page_size_for(op, page_size)) for op in operations}
+    plans = {op.action: PullPlan(op, filters[op.action], page_size_for(op, page_size)) for op in operations}
     output = Path(os.path.abspath(out))
     saved_at = Path(os.path.abspath(checkpoint_path)) if checkpoint_path else default_checkpoint(output)
     if saved_at == output:
@@ -157,7 +157,7 @@ def pull(
 
 
 def _state(
-    plans: Mapping[str, Plan],
+    plans: Mapping[str, PullPlan],
     output: Path,
     saved_at: Path,
     since: str | int,

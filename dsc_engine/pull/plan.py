@@ -139,7 +139,7 @@ _PYTHON_TYPES: Mapping[WireType, type] = {WireType.LONG: int, WireType.INTEGER: 
 
 
 @attrs.frozen
-class Plan:
+class PullPlan:
     """One operation's pull: its ``filters`` (typed, by wire name) and ``page_size``."""
 
     operation: Operation
@@ -196,4 +196,4 @@ def _excerpt(body: Mapping[str, Any]) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
-__all__ = ["ALL", "Plan", "operations_for", "page_size_for", "read_params"]
+__all__ = ["ALL", "PullPlan", "operations_for", "page_size_for", "read_params"]

@@ -20,7 +20,7 @@ from dsc_engine.errors import PullError
 from dsc_engine.io.atomic import replacing
 from dsc_engine.pull.checkpoint import Done, Parts, State
 from dsc_engine.pull.pacing import CallStats
-from dsc_engine.pull.plan import Plan
+from dsc_engine.pull.plan import PullPlan
 
 
 @attrs.frozen
@@ -116,7 +116,7 @@ def newest_first(done: list[Done]) -> list[Done]:
 
 
 def assemble(
-    state: State, plans: Mapping[str, Plan], parts: Parts, output: Path
+    state: State, plans: Mapping[str, PullPlan], parts: Parts, output: Path
 ) -> dict[tuple[str, int], int]:
     """Join the part files into ``output`` (module docstring); the records of each slice, by
     ``(action, slice start)``."""
@@ -135,7 +135,7 @@ def assemble(
     return counts
 
 
-def _copy(parts: Parts, action: str, done: Done, plan: Plan, out: Any) -> int:
+def _copy(parts: Parts, action: str, done: Done, plan: PullPlan, out: Any) -> int:
     """Append the slice's part file to ``out``; its records."""
     count = 0
     for line, page in parts.pages(action, done.slice, plan.operation.list_key):
@@ -146,7 +146,7 @@ def _copy(parts: Parts, action: str, done: Done, plan: Plan, out: Any) -> int:
 
 def report(
     state: State,
-    plans: Mapping[str, Plan],
+    plans: Mapping[str, PullPlan],
     counts: Mapping[tuple[str, int], int],
     stats: CallStats,
     *,

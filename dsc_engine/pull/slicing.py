@@ -39,7 +39,7 @@ from dsc_engine.errors import PullError
 from dsc_engine.pull import checkpoint
 from dsc_engine.pull.axes import Slice
 from dsc_engine.pull.checkpoint import Done, Job, Parts, State
-from dsc_engine.pull.plan import Plan
+from dsc_engine.pull.plan import PullPlan
 from dsc_engine.pull.upstream import Upstream
 
 #: How many times a slice that changed while it was paged is pulled again before giving up.
@@ -66,7 +66,7 @@ class Puller:
     def __init__(
         self,
         upstream: Upstream,
-        plans: Mapping[str, Plan],
+        plans: Mapping[str, PullPlan],
         state: State,
         checkpoint_path: Path,
         parts: Parts,
@@ -109,7 +109,7 @@ class Puller:
             self._save()
             self._report(job)
 
-    def _slice(self, job: Job, plan: Plan, piece: Slice) -> Done | tuple[Slice, Slice]:
+    def _slice(self, job: Job, plan: PullPlan, piece: Slice) -> Done | tuple[Slice, Slice]:
         """The slice pulled in full (its part file written), or its two halves when too deep."""
         change = ""
         for restarts in range(MAX_RESTARTS + 1):
@@ -139,7 +139,7 @@ class Puller:
         )
 
     def _page_through(
-        self, job: Job, plan: Plan, piece: Slice, first: Mapping[str, Any], total: int, pages: int
+        self, job: Job, plan: PullPlan, piece: Slice, first: Mapping[str, Any], total: int, pages: int
     ) -> str:
         """Write every page of the slice; ``""`` when it held still while paged, else what changed
         (see module docstring)."""
@@ -157,14 +157,14 @@ class Puller:
             part.commit()
             return ""
 
-    def _write(self, job: Job, part: checkpoint.PartWriter, plan: Plan, body: Mapping[str, Any]) -> int:
+    def _write(self, job: Job, part: checkpoint.PartWriter, plan: PullPlan, body: Mapping[str, Any]) -> int:
         count = len(plan.items(body))
         part.page(body)
         self._in_progress += count
         self._report(job)
         return count
 
-    def _same_first_page(self, plan: Plan, piece: Slice, first: Mapping[str, Any]) -> bool:
+    def _same_first_page(self, plan: PullPlan, piece: Slice, first: Mapping[str, Any]) -> bool:
         again = self._call(plan, piece, 1)
         return plan.total(again) == plan.total(first) and plan.items(again) == plan.items(first)
 
@@ -188,7 +188,7 @@ class Puller:
             if not changed:
                 return
 
-    def _still(self, job: Job, plan: Plan, done: Done) -> bool:
+    def _still(self, job: Job, plan: PullPlan, done: Done) -> bool:
         body = self._call(plan, done.slice, 1)
         if plan.total(body) != done.total:
             return False
@@ -198,7 +198,7 @@ class Puller:
 
     # ------------------------------------------------------------------------------ helpers
 
-    def _call(self, plan: Plan, piece: Slice, page: int) -> dict[str, Any]:
+    def _call(self, plan: PullPlan, piece: Slice, page: int) -> dict[str, Any]:
         return self.upstream.call(plan.operation, plan.request(piece, page))
 
     def _save(self) -> None:
@@ -208,10 +208,10 @@ class Puller:
         if self.progress is not None:
             self.progress(Progress(job.action, job.written + self._in_progress, job.expected, len(job.done)))
 
-    def _show(self, plan: Plan, piece: Slice) -> str:
+    def _show(self, plan: PullPlan, piece: Slice) -> str:
         return f"[{plan.axis.show(piece.lo)}, {plan.axis.show(piece.hi)}]"
 
-    def _too_deep(self, plan: Plan, piece: Slice, total: int) -> PullError:
+    def _too_deep(self, plan: PullPlan, piece: Slice, total: int) -> PullError:
         needed = math.ceil(total / plan.page_size)
         return PullError(
             f"{plan.operation.action}: {total} records share the one instant {plan.axis.show(piece.lo)} "

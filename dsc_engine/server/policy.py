@@ -38,15 +38,16 @@ def _pattern(text: str) -> re.Pattern[str]:
 
 
 @attrs.frozen(kw_only=True)
-class Statement:
-    """One statement: ``allow`` or deny the actions matching any of ``actions``."""
+class PolicyStatement:
+    """One item of a policy's ``Statement`` list: ``allow`` or deny the actions matching any of
+    ``actions``."""
 
     allow: bool
     actions: tuple[str, ...]
     _patterns: tuple[re.Pattern[str], ...] = attrs.field(eq=False, repr=False)
 
     @classmethod
-    def of(cls, allow: bool, actions: Sequence[str]) -> Statement:
+    def of(cls, allow: bool, actions: Sequence[str]) -> PolicyStatement:
         return cls(allow=allow, actions=tuple(actions), patterns=tuple(map(_pattern, actions)))
 
     def matches(self, action: str) -> bool:
@@ -57,12 +58,12 @@ class Statement:
 class Policy:
     """An ordered set of statements; :meth:`allows` applies RAM's Deny-overrides-Allow rule."""
 
-    statements: tuple[Statement, ...]
+    statements: tuple[PolicyStatement, ...]
 
     @classmethod
     def allow_all(cls) -> Policy:
         """The policy of a key configured without one: every action allowed."""
-        return cls(statements=(Statement.of(True, ["*"]),))
+        return cls(statements=(PolicyStatement.of(True, ["*"]),))
 
     def allows(self, action: str) -> bool:
         matching = [s for s in self.statements if s.matches(action)]
@@ -94,7 +95,7 @@ def _no_unknown_keys(doc: Mapping[str, Any], known: frozenset[str], source: str,
             )
 
 
-def _statement(item: object, source: str, key: str) -> Statement:
+def _statement(item: object, source: str, key: str) -> PolicyStatement:
     if not isinstance(item, Mapping):
         raise ServerConfigError(source, key, "a statement must be a table/object")
     _no_unknown_keys(item, _STATEMENT_KEYS, source, key)
@@ -120,7 +121,7 @@ def _statement(item: object, source: str, key: str) -> Statement:
         raise ServerConfigError(
             source, f"{key}.Resource", 'only "*" is supported: these APIs have no resources to scope'
         )
-    return Statement.of(effect == "Allow", actions)
+    return PolicyStatement.of(effect == "Allow", actions)
 
 
 def _dead_action(action: str) -> str | None:

@@ -25,6 +25,9 @@ RANK = "_rank"
 
 @attrs.frozen
 class Statement:
+    """One statement to send: its text rendered for the dialect and the values bound to its
+    placeholders."""
+
     sql: str
     values: Mapping[str, Any]
 

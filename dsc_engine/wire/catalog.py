@@ -98,6 +98,9 @@ NESTED: Mapping[RecordKind, Mapping[str, Catalog]] = {
 #: The primary time field of each kind (wire name), which orders its records (newest first).
 PRIMARY_TIME: Mapping[RecordKind, str] = {kind: wire_key(kind.facts.primary_time) for kind in RecordKind}
 
+#: The key of each kind whose records have an identity (wire name; ``KindFacts.key``).
+KEY: Mapping[RecordKind, str] = {kind: wire_key(kind.facts.key) for kind in RecordKind if kind.facts.key is not None}
+
 
 def check_record(kind: RecordKind, record: Any, where: str = "") -> None:
     """Refuse a record object of ``kind`` (built in Python, not decoded) whose values do not fit

@@ -24,7 +24,7 @@ from dsc_engine.errors import CheckpointError, UsageError, OutputError, PullErro
 from dsc_engine.models.records import Record
 from dsc_engine.pull import Credentials, Timing, Upstream, default_checkpoint, parts_folder, pull
 from dsc_engine.pull.axes import Slice
-from dsc_engine.pull.plan import Plan, read_params
+from dsc_engine.pull.plan import PullPlan, read_params
 from dsc_engine.pull.upstream import sdk_package
 from dsc_engine.sample import generate
 from dsc_engine.server.config import AccessKey, ServerConfig, ThrottleConfig
@@ -183,7 +183,7 @@ def test_every_filter_of_every_operation_reaches_the_sdk_request(action: str) ->
         and p.match not in (Match.WINDOW_START, Match.WINDOW_END)
     }
     filters = read_params([operation], given)[action]
-    sent = Plan(operation, filters, 10).request(Slice(0, 1), 1)
+    sent = PullPlan(operation, filters, 10).request(Slice(0, 1), 1)
     models = importlib.import_module(f"{sdk_package(operation)}.models")
     request = getattr(models, f"{action}Request")().from_map(sent)
     assert set(request.to_map()) == set(sent) and set(given) <= set(sent)

@@ -10,10 +10,12 @@ from pathlib import Path
 import attrs
 import pytest
 
-from dsc_engine import sample
+from dsc_engine import Engine, sample
+from dsc_engine.errors import RecordError
 from dsc_engine.io import duplicates, export, imports, loader, snapshot
 from dsc_engine.io.stores import Stores
-from dsc_engine.models import RecordKind
+from dsc_engine.models import RecordKind, kinds
+from dsc_engine.wire import catalog
 from dsc_engine.wire.codec import to_wire
 
 AUDIT, RUNS, DMS = RecordKind.AUDIT_LOG, RecordKind.MASKING_RUN, RecordKind.DMS_LOG
@@ -312,3 +314,33 @@ def test_io_a_line_read_one_at_a_time_keeps_its_place_among_fast_path_lines(tmp_
         got = held(target, kind)
     assert report.ok and report.loaded_total == 4
     assert got == [before, *recs]
+
+
+def test_io_a_kind_that_declares_a_key_is_told_apart_by_it_in_every_load(tmp_path, monkeypatch):
+    """Identity is a fact of the kind (``KindFacts.key``), not of masking runs: audit logs given
+    a key (their CreationTime, here) keep the rule masking runs keep by ``Id``, in an import (the
+    fast path and one line at a time), a snapshot appended, and records given to ``Engine.load``."""
+    monkeypatch.setitem(kinds._FACTS, AUDIT, attrs.evolve(AUDIT.facts, key="creation_time"))
+    monkeypatch.setattr(kinds, "_KEYED", (AUDIT, RUNS))
+    monkeypatch.setitem(catalog.KEY, AUDIT, "CreationTime")
+    first, later = sample.generate(AUDIT, 2, seed=6)
+    other = attrs.evolve(later, creation_time=first.creation_time)
+    assert first != other
+    refusal = f"audit log CreationTime {first.creation_time} is already loaded with different content"
+
+    target = Stores()
+    report = imports.load_into(target, jsonl(tmp_path / "a.jsonl", [first, first, other]))
+    assert held(target, AUDIT) == [first]
+    assert (report.duplicates_skipped, report.rejected) == (1, 1) and report.rejects[0].reason == refusal
+    lines = [json.dumps(to_wire(r)) for r in (later, other)]  # the second read one line at a time:
+    (tmp_path / "b.jsonl").write_text(lines[0] + "\n\ufeff" + lines[1] + "\n", encoding="utf-8")  # a mark
+    with pytest.raises(RecordError) as refused:
+        imports.load_into(target, tmp_path / "b.jsonl", strict=True)
+    assert (refused.value.kind, refused.value.key) == ("audit log", "CreationTime")
+
+    engine = Engine()
+    assert engine.load([first, first]).loaded_total == 1
+    with pytest.raises(RecordError, match=refusal.removeprefix("audit log ")):
+        engine.load([other])
+    snapshot.save(engine, tmp_path / "one.dscsnap")
+    assert snapshot.load(engine, tmp_path / "one.dscsnap")[AUDIT] == 0  # held, identical: left out

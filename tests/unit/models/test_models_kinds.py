@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from dsc_engine.models import AuditLog, MaskingRun, RecordKind, SensitiveDataAuditLog, SensitiveDataEntry
+from dsc_engine.models.kinds import keyed_kinds
 from dsc_engine.models.records import database_name
 
 
@@ -33,6 +34,7 @@ def test_the_facts_of_each_kind() -> None:
         MaskingRun, "start_time", "id", frozenset({"main_process_id"}))
     assert (dms.entries, dms.entry_class, dms.derived, dms.record_only) == (
         "sensitive_data_log", SensitiveDataEntry, {"db_name": ("db_display_name", database_name)}, frozenset({"tid"}))
+    assert (audit.key, runs.key, dms.key) == (None, "id", None) and keyed_kinds() == (RecordKind.MASKING_RUN,)
     assert (audit.required, runs.required, dms.required) == (("creation_time",), ("start_time", "id"), ("op_time",))
     assert RecordKind.of(SensitiveDataAuditLog(op_time=dt.datetime(2024, 1, 1))) is RecordKind.DMS_LOG
 

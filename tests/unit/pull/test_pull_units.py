@@ -21,7 +21,7 @@ from dsc_engine.pull.axes import MILLISECONDS, WALL_CLOCK_SECONDS, Slice, axis_o
 from dsc_engine.pull.checkpoint import Done, Job, State
 from dsc_engine.pull.credentials import ENV_KEY_ID, ENV_KEY_SECRET, ENV_TOKEN, Credentials, from_environment
 from dsc_engine.pull.pacing import Backoff, Paced, RateLimiter
-from dsc_engine.pull.plan import Plan, operations_for, page_size_for, read_params
+from dsc_engine.pull.plan import PullPlan, operations_for, page_size_for, read_params
 from dsc_engine.pull.upstream import Endpoint, method_name, sdk_package
 
 AUDIT = OPERATIONS["DescribeAuditLogs"]
@@ -219,13 +219,13 @@ def test_parameters_are_read_as_their_wire_type_and_go_where_they_are_taken() ->
 
 
 def test_a_page_request_carries_the_window_and_paging_of_the_operation() -> None:
-    plan = Plan(DMS, {"ModuleName": "SQL_CONSOLE"}, 20)
+    plan = PullPlan(DMS, {"ModuleName": "SQL_CONSOLE"}, 20)
     piece = Slice(read_bound(DMS, "", "2026-10-01 00:00:00"), read_bound(DMS, "", "2026-10-01 23:59:59"))
     assert plan.request(piece, 3) == {
         "ModuleName": "SQL_CONSOLE", "StartTime": "2026-10-01 00:00:00", "EndTime": "2026-10-01 23:59:59",
         "PageSize": 20, "PageNumber": 3,
     }
-    assert Plan(AUDIT, {}, 50).request(Slice(1, 2), 1) == {"StartTime": 1, "EndTime": 2, "PageSize": 50, "CurrentPage": 1}
+    assert PullPlan(AUDIT, {}, 50).request(Slice(1, 2), 1) == {"StartTime": 1, "EndTime": 2, "PageSize": 50, "CurrentPage": 1}
 
 
 def test_page_sizes_default_to_the_largest_and_stay_in_bounds() -> None:
@@ -241,7 +241,7 @@ def test_page_sizes_default_to_the_largest_and_stay_in_bounds() -> None:
 )
 def test_an_answer_without_its_total_or_list_stops_the_pull(body: dict[str, Any], read: str) -> None:
     with pytest.raises(PullError, match="DescribeAuditLogs answered without"):
-        getattr(Plan(AUDIT, {}, 50), read)(body)
+        getattr(PullPlan(AUDIT, {}, 50), read)(body)
 
 
 def test_sdk_packages_and_methods_follow_the_sdk_naming() -> None:
