@@ -127,7 +127,7 @@ class KeyStatements:
         self._watermark = self._watermark_statement()
 
     def _render(self, expression: exp.Expr, binder: Binder | None = None) -> Statement:
-        return Statement(self.dialect.render(expression), dict(binder.values) if binder else {})
+        return Statement.rendered(self.dialect, expression, binder)
 
     def _order(self) -> list[exp.Ordered]:
         return [exp.Ordered(this=column(key), desc=True) for key in self.table.order]

@@ -31,6 +31,11 @@ class Statement:
     sql: str
     values: Mapping[str, Any]
 
+    @classmethod
+    def rendered(cls, dialect: Dialect, expression: exp.Expr, binder: Binder | None = None) -> Statement:
+        """``expression`` rendered for ``dialect``, with the values ``binder`` bound (none without)."""
+        return cls(dialect.render(expression), dict(binder.values) if binder else {})
+
 
 class Statements:
     """The statements of one kind's table in one database."""
@@ -50,8 +55,8 @@ class Statements:
     def _records(self) -> list[exp.Column]:
         return [column(name) for name in self.table.record_columns]
 
-    def _render(self, expression: exp.Expression, binder: Binder | None = None) -> Statement:
-        return Statement(self.dialect.render(expression), dict(binder.values) if binder else {})
+    def _render(self, expression: exp.Expr, binder: Binder | None = None) -> Statement:
+        return Statement.rendered(self.dialect, expression, binder)
 
     def condition(self, node: ast.Node) -> tuple[exp.Expr, Binder]:
         binder = Binder(self.dialect)
