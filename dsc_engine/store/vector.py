@@ -28,7 +28,7 @@ import math
 import operator
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, overload
+from typing import Any, TypeVar, overload
 
 import attrs
 
@@ -42,6 +42,7 @@ from dsc_engine.wire.catalog import FIELDS, NESTED, FieldSpec
 from dsc_engine.wire.types import Storage
 
 RowFilter = Callable[[RowSeq], RowSeq]
+_Item = TypeVar("_Item")
 Selector = Callable[[Iterable[Any]], Iterable[Any]]  # column values -> truth of each
 
 #: One past the largest value an ``array('q')`` holds.
@@ -73,11 +74,9 @@ def row_filter(segment: Segment, node: ast.Node) -> RowFilter | None:
         if any(part is None for part in parts):
             return None
         return chained(parts)  # type: ignore[arg-type]
-    field = None if isinstance(node, ast.AnyEntry) else single_field(node)
-    if field is not None:
-        attr = segment.schema.attr_of[field]
-        if segment.has_text_path(attr, node):
-            return lambda rows: _text_filter(segment, attr, node, rows)
+    searched = _text_filter(segment, node)
+    if searched is not None:
+        return searched
     if isinstance(node, ast.AnyEntry) and single_field(node.condition) is None:
         return _entries_filter(segment, node)
     found = _column_selector(segment, node)
@@ -232,7 +231,7 @@ def _mask_groups(segment: Segment, node: ast.Node) -> list[tuple[str, ast.Node]]
         attr = schema.attr_of[field]
         storage = schema.storage_of(field)
         if storage == Storage.CODED:
-            if segment.has_text_path(attr, joined):
+            if segment.has_text_branch(attr, joined):
                 return None
         elif storage != Storage.INT or not isinstance(segment.columns[attr], array) or _intervals(joined) is None:
             return None
@@ -300,36 +299,37 @@ def _leaves(node: ast.Node) -> int:
 
 
 def _by_field(segment: Segment, items: tuple[ast.Node, ...]) -> list[list[ast.Node]]:
-    """The branches of an ``or`` in groups, those on one field (but the searches of a text
-    column's text index) together in the place of the first, so that one selector may test
-    them all in one pass over the rows (300 ranges of ``CreationTime`` or'ed with ``ClientIp``
-    values were 301 passes)."""
-    groups: dict[str, list[ast.Node]] = {}
+    """The branches of an ``or`` in groups, those on one field together in the place of the
+    first, so that one selector may test them all in one pass over the rows (300 ranges of
+    ``CreationTime`` or'ed with ``ClientIp`` values were 301 passes); a field's substrings that
+    its text index answers are a group of their own, one search of the text for them all (50
+    were 50 searches)."""
+    groups: dict[tuple[str, bool], list[ast.Node]] = {}
     found: list[list[ast.Node]] = []
     for item in items:
         field = or_group(item)
-        if field is not None and not isinstance(item, ast.AnyEntry):
-            if segment.has_text_path(segment.schema.attr_of[field], item):
-                field = None
         if field is None:
             found.append([item])
-        elif field in groups:
-            groups[field].append(item)
-        else:
-            groups[field] = [item]
-            found.append(groups[field])
+            continue
+        searched = not isinstance(item, ast.AnyEntry) and segment.has_text_path(segment.schema.attr_of[field], item)
+        group = groups.get((field, searched))
+        if group is None:
+            found.append(groups.setdefault((field, searched), []))
+        groups[(field, searched)].append(item)
     return found
 
 
 def _joined_filter(segment: Segment, group: list[ast.Node]) -> RowFilter | None:
     """One filter for a group of ``_by_field``, or ``None`` (its branches are then filtered one
-    by one): the selector of the ``or`` of one field's branches, or the filter of one
-    ``AnyEntry`` of the ``or`` of the entry conditions of a list field's."""
+    by one): the selector of the ``or`` of one field's branches, one search of a text index for
+    its substrings, or the filter of one ``AnyEntry`` of the ``or`` of the entry conditions of a
+    list field's."""
     if all(isinstance(item, ast.AnyEntry) for item in group):
         conditions = tuple(item.condition for item in group)  # type: ignore[attr-defined]
         return row_filter(segment, ast.AnyEntry(group[0].field, ast.Or(conditions)))  # type: ignore[attr-defined]
-    found = _column_selector(segment, ast.Or(tuple(group)))
-    return None if found is None else _over(*found)
+    joined = ast.Or(tuple(group))
+    found = _column_selector(segment, joined)
+    return _over(*found) if found is not None else _text_filter(segment, joined)
 
 
 def _entries_filter(segment: Segment, node: ast.AnyEntry) -> RowFilter | None:
@@ -391,7 +391,7 @@ def _column_selector(segment: Segment, node: ast.Node) -> tuple[Any, Selector] |
     storage = schema.columns[attr].storage
     column = segment.columns[attr]
     if storage == Storage.CODED:
-        if segment.has_text_path(attr, node):
+        if segment.has_text_branch(attr, node):
             return None
         contains = schema.tables[attr].matching(node).__contains__
         return column, lambda values: map(contains, values)
@@ -401,10 +401,52 @@ def _column_selector(segment: Segment, node: ast.Node) -> tuple[Any, Selector] |
     return None
 
 
-def _text_filter(segment: Segment, attr: str, node: ast.Node, rows: RowSeq) -> RowSeq:
-    """The candidate ``rows`` (ascending) whose text matches: each row's own bytes, or one search
-    of their span when they are dense in it (``TextIndex.among``)."""
-    return segment.text_index(attr).among(node.text, rows)  # type: ignore[attr-defined]
+def _text_filter(segment: Segment, node: ast.Node) -> RowFilter | None:
+    """The filter of a node that the text index of its column answers (``Segment.text_needles``:
+    a substring, or an ``or`` of substrings, one search for them all), or of its ``not``: the
+    candidates' own bytes are searched, or their span at once when they are dense in it
+    (``TextIndex.among``). ``None`` for any other node."""
+    inner = node.item if isinstance(node, ast.Not) else node
+    field = None if isinstance(inner, ast.AnyEntry) else single_field(inner)
+    if field is None:
+        return None
+    attr = segment.schema.attr_of[field]
+    texts = segment.text_needles(attr, inner)
+    if texts is None:
+        return None
+    if inner is node:
+        return lambda rows: segment.text_index(attr).among(texts, rows)
+
+    def outside(rows: RowSeq) -> RowSeq:  # a row without the field holds no text: it is kept
+        found = frozenset(segment.text_index(attr).among(texts, rows)).__contains__
+        return array("i", itertools.filterfalse(found, rows))
+
+    return outside
+
+
+def joined_negations(segment: Segment, conjuncts: Sequence[_Item]) -> Sequence[_Item | ast.Not]:
+    """``conjuncts`` with the ``not``s of substrings that one text index answers joined, in the
+    place of the first, into the ``not`` of their ``or``: ``not a and not b`` is ``not (a or
+    b)``, one search of the text for them all (``not (a or b or ...)`` of 50 needles reaches a
+    residual as 50 conjuncts, which were 50 searches). Items that are no nodes (an
+    intersection's probes, read later) are left as they are."""
+    groups: dict[str, list[ast.Node]] = {}
+    found: list[_Item | list[ast.Node]] = []
+    for item in conjuncts:
+        inner = item.item if isinstance(item, ast.Not) else None
+        field = None if inner is None else single_field(inner)
+        if field is None or inner is None or not segment.has_text_path(segment.schema.attr_of[field], inner):
+            found.append(item)
+            continue
+        if field not in groups:
+            found.append(groups.setdefault(field, []))
+        groups[field].extend(inner.items if isinstance(inner, ast.Or) else (inner,))
+    if len(found) == len(conjuncts):
+        return conjuncts
+    return [
+        item if not isinstance(item, list) else ast.Not(item[0] if len(item) == 1 else ast.Or(tuple(item)))
+        for item in found
+    ]
 
 
 def chained(parts: list[RowFilter]) -> RowFilter:
