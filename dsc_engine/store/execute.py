@@ -39,11 +39,11 @@ from dsc_engine.query.plan import (
 )
 from dsc_engine.store.columns import ENTRY_PREFIX, Schema
 from dsc_engine.store.indexes import RowSeq
+from dsc_engine.store.lazyrows import Difference, Scanned, Union
 from dsc_engine.store.segment import Segment
 from dsc_engine.store.text import SPAN_PER_ROW
 from dsc_engine.store.vector import (
-    Difference, RowFilter, Scanned, Union, chained, clauses_filter, codes_filter, joined_negations, row_count,
-    row_filter,
+    RowFilter, chained, clauses_filter, codes_filter, joined_negations, row_count, row_filter,
 )
 from dsc_engine.wire.types import Storage
 
@@ -158,7 +158,7 @@ def _union(lists: list[RowSeq], *, overlapping: bool) -> RowSeq:
 
     Disjoint lists of more than :data:`_LAZY_UNION` rows in all stay apart as a lazy ``Union``
     when they are at most :data:`_LAZY_LISTS`: a page of them is found without merging them all
-    (``vector.Union``; finding a row bisects every list, so many lists are merged instead)."""
+    (``lazyrows.Union``; finding a row bisects every list, so many lists are merged instead)."""
     if not lists:
         return _EMPTY
     if len(lists) == 1:
