@@ -18,9 +18,10 @@ itself. ``casefold`` may change lengths (``ß`` -> ``ss``, ``İ`` -> ``i̇``): o
 text is searched, and positions are mapped through the offsets of the case-folded values. A
 needle that is empty or holds ``\\x00`` is left to the per-value test (``has_text_path``).
 
-Several needles (an ``or`` of ``contains`` on the column) are one search: a compiled alternation
-of the escaped needles (``_alternation``), run over the blob as one needle's ``find`` is; a match
-of any needle is a match of the ``or``, and none crosses a separator.
+Several needles (an ``or`` of ``contains`` on the column) are one search: fewer than
+``ALTERNATION`` a ``find`` each over the same span, their rows merged; more, a compiled
+alternation of the escaped needles (``_alternation``), run over the blob as one needle's ``find``
+is. A match of any needle is a match of the ``or``, and none crosses a separator.
 """
 
 from __future__ import annotations
