@@ -39,10 +39,11 @@ from dsc_engine.query.plan import (
 )
 from dsc_engine.store.columns import ENTRY_PREFIX, Schema
 from dsc_engine.store.indexes import RowSeq
+from dsc_engine.store.lazyrows import Difference, Scanned, Union
 from dsc_engine.store.segment import Segment
 from dsc_engine.store.text import SPAN_PER_ROW
 from dsc_engine.store.vector import (
-    Difference, RowFilter, Scanned, Union, chained, clauses_filter, codes_filter, row_count, row_filter,
+    RowFilter, chained, clauses_filter, codes_filter, joined_negations, row_count, row_filter,
 )
 from dsc_engine.wire.types import Storage
 
@@ -157,7 +158,7 @@ def _union(lists: list[RowSeq], *, overlapping: bool) -> RowSeq:
 
     Disjoint lists of more than :data:`_LAZY_UNION` rows in all stay apart as a lazy ``Union``
     when they are at most :data:`_LAZY_LISTS`: a page of them is found without merging them all
-    (``vector.Union``; finding a row bisects every list, so many lists are merged instead)."""
+    (``lazyrows.Union``; finding a row bisects every list, so many lists are merged instead)."""
     if not lists:
         return _EMPTY
     if len(lists) == 1:
@@ -193,14 +194,14 @@ def _pair_start(segment: Segment, access: IntersectOf, a: int, b: int) -> tuple[
         return rows, probes
     schema = segment.schema
     first = schema.attr_of[driver.field]
-    code = _one_code(schema.tables[first].matching(driver.node), schema.tables[first])
+    code = _one_code(schema.tables[first], driver.node)
     if code is None:
         return rows, probes
     for index, probe in enumerate(probes):
         if not isinstance(probe, HashLookup) or probe.field == driver.field:
             continue
         second = schema.attr_of[probe.field]
-        other = _one_code(schema.tables[second].matching(probe.node), schema.tables[second])
+        other = _one_code(schema.tables[second], probe.node)
         if other is None or not segment.has_pair(first, second):
             continue
         del probes[index]
@@ -208,10 +209,13 @@ def _pair_start(segment: Segment, access: IntersectOf, a: int, b: int) -> tuple[
     return rows, probes
 
 
-def _one_code(codes: frozenset[int], table: Any) -> int | None:
-    if len(codes) != 1 or len(table) > _PAIR_CODES:
+def _one_code(table: Any, node: ast.Node) -> int | None:
+    """The one code of a small table matching ``node``, if one alone does (a large table's
+    codes are not asked for: a condition on a column of distinct texts may test every one)."""
+    if len(table) > _PAIR_CODES:
         return None
-    return next(iter(codes))
+    codes = table.matching(node)
+    return next(iter(codes)) if len(codes) == 1 else None
 
 
 def _conjunct_filter(segment: Segment, node: ast.Node) -> RowFilter:
@@ -250,10 +254,16 @@ def _text_rows(segment: Segment, access: HashLookup | EntryLookup, a: int, b: in
 
 def _lookup_cost(segment: Segment, access: HashLookup | EntryLookup, bounds: tuple[int, int]) -> int:
     a, b = bounds
-    if isinstance(access, HashLookup) and segment.has_text_path(segment.schema.attr_of[access.field], access.node):
-        # Estimated, not searched (a search costs what answering does): one search of the
-        # window's text, in C, against the candidates of the other paths (docs/store.md).
-        return (b - a) // SPAN_PER_ROW
+    if isinstance(access, HashLookup):
+        attr = segment.schema.attr_of[access.field]
+        if segment.has_text_path(attr, access.node):
+            # Estimated, not searched (a search costs what answering does): one search of the
+            # window's text, in C, against the candidates of the other paths (docs/store.md).
+            return (b - a) // SPAN_PER_ROW
+        if segment.has_text_branch(attr, access.node):
+            # (``not SqlText contains x``): its codes would be a test of every distinct text;
+            # it never drives, and a probe of it is a search of its candidates' text
+            return b - a
     postings, codes = _codes(segment, access)
     if len(codes) > _EXACT_CODES:
         rows = sum(postings.count(code) for code in codes)
@@ -313,8 +323,34 @@ def _time_rows(segment: Segment, access: TimeLookup, a: int, b: int) -> RowSeq:
 
 
 def _union_rows(segment: Segment, access: UnionOf, a: int, b: int) -> RowSeq:
-    parts = [candidates(segment, item, a, b) for item in access.items]
+    parts = [candidates(segment, item, a, b) for item in _joined(segment, access.items)]
+    if len(parts) == 1:
+        return parts[0]
     return array("i", sorted(set(itertools.chain.from_iterable(parts))))
+
+
+def _joined(segment: Segment, items: tuple[Access, ...]) -> list[Access]:
+    """The paths of a union, its hash lookups of one field joined into one lookup of the ``or``
+    of their conditions: the substrings that the field's text index answers into one search of
+    the text for them all (``text.py``; 50 needles were 50 searches), the others into one set
+    of matching codes (``Intern.matching``: one pass for an ``or`` of 100,000 ``startswith``),
+    whose posting lists share no row."""
+    groups: dict[tuple[str, bool], list[HashLookup]] = {}
+    found: list[Access | list[HashLookup]] = []
+    for item in items:
+        if not isinstance(item, HashLookup):
+            found.append(item)
+            continue
+        key = (item.field, segment.has_text_path(segment.schema.attr_of[item.field], item.node))
+        if key not in groups:
+            found.append(groups.setdefault(key, []))
+        groups[key].append(item)
+    return [
+        path if not isinstance(path, list)
+        else path[0] if len(path) == 1
+        else HashLookup(path[0].field, ast.Or(tuple(lookup.node for lookup in path)))
+        for path in found
+    ]
 
 
 def _complement_rows(segment: Segment, access: Complement, a: int, b: int) -> RowSeq:
@@ -326,9 +362,12 @@ def _complement_rows(segment: Segment, access: Complement, a: int, b: int) -> Ro
 
 def _intersect_rows(segment: Segment, access: IntersectOf, a: int, b: int) -> RowSeq:
     rows, probes = _pair_start(segment, access, a, b)
-    for conjunct in itertools.chain((probe.conjunct() for probe in probes), access.tests):  # probes first
+    # probes first; a hash lookup's conjunct is its node, another probe's is asked for when read
+    ahead = [probe.node if isinstance(probe, HashLookup) else probe for probe in probes]
+    for item in joined_negations(segment, [*ahead, *access.tests]):
         if not len(rows):
             break
+        conjunct = item if isinstance(item, ast.Node) else item.conjunct()
         rows = _filtered(_conjunct_filter(segment, conjunct), rows)
     return rows
 
@@ -358,7 +397,8 @@ _EXECUTORS: dict[type[Access], Executor] = {
         lambda segment, access, bounds: len(_entry_pair_rows(segment, access, *bounds)), _entry_pair_rows
     ),
     UnionOf: Executor(
-        lambda segment, access, bounds: sum(_cost(segment, item, bounds) for item in access.items) * 2,
+        lambda segment, access, bounds: sum(_cost(segment, item, bounds) for item in _joined(segment, access.items))
+        * 2,
         _union_rows,
     ),
     Complement: Executor(lambda segment, access, bounds: _cost(segment, access.inner, bounds), _complement_rows),
@@ -464,7 +504,9 @@ def _residual_filters(segment: Segment, conjuncts: Sequence[ast.Node], rows: int
     on a few coded fields of few values, all of them or one, are decided per combination of
     their codes and read in one pass (``vector.codes_filter``), when the candidates are many;
     ``or``s of conditions on coded and int columns that share a column are read together
-    through one mask (``vector.clauses_filter``)."""
+    through one mask (``vector.clauses_filter``); the ``not``s of substrings one text index
+    answers are one search (``vector.joined_negations``)."""
+    conjuncts = joined_negations(segment, conjuncts)
     combined = codes_filter(segment, conjuncts, rows)
     if combined is not None:
         return [combined]
@@ -495,8 +537,9 @@ def row_test(segment: Segment, node: ast.Node) -> RowTest:
     field = single_field(node)
     if field is not None and schema.storage_of(field) == Storage.CODED:
         attr = schema.attr_of[field]
-        if segment.has_text_path(attr, node):
-            return segment.text_index(attr).test(node.text)  # type: ignore[attr-defined]
+        texts = segment.text_needles(attr, node)
+        if texts is not None:
+            return segment.text_index(attr).test(texts)
         matching = schema.tables[attr].matching(node)
         codes = segment.columns[attr]
         return lambda row: codes[row] in matching

@@ -21,7 +21,7 @@ from typing import Any
 
 from dsc_engine.store.indexes import RowSeq
 from dsc_engine.store.segment import Segment
-from dsc_engine.store.vector import Scanned, Union
+from dsc_engine.store.lazyrows import Scanned, Union
 from dsc_engine.wire.types import Storage
 
 Part = tuple[Segment, RowSeq]
@@ -69,7 +69,7 @@ def _keyed(segment: Segment, index: int, rows: Iterable[int]) -> Iterator[tuple[
 
 def _tail(rows: RowSeq, start: int) -> Iterable[int]:
     """The rows from ``start`` on, for a merge that may take only the first few: a lazy
-    ``Union``'s lists are merged as they are read, not whole (``vector.Union``), and a
+    ``Union``'s lists are merged as they are read, not whole (``lazyrows.Union``), and a
     ``Scanned`` answer is scanned for as it is read."""
     if isinstance(rows, array):
         return memoryview(rows)[start:]

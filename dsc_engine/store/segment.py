@@ -43,7 +43,7 @@ from dsc_engine.wire.types import Storage
 from dsc_engine.store.build import concat_columns, encode_columns, permute_columns
 from dsc_engine.store.indexes import PairPostings, Postings, RowSeq, SortedIndex, csr
 from dsc_engine.store.reader import record_reader
-from dsc_engine.store.text import DISTINCT_SHARE, TextIndex, has_text_path
+from dsc_engine.store.text import DISTINCT_SHARE, TextIndex, needles
 
 
 _LATEST = dt.datetime.max
@@ -324,15 +324,30 @@ class Segment:
 
     def text_rows(self, attr: str, node: ast.Node, first: int = 0, stop: int | None = None) -> RowSeq | None:
         """The rows of ``[first, stop)`` matching ``node`` by the column's text index, when
-        ``node`` is a substring test on a column of mostly distinct text (``text.py``); else
-        ``None``."""
-        if not self.has_text_path(attr, node):
-            return None
-        return self.text_index(attr).rows(node.text, first, stop)  # type: ignore[attr-defined]
+        ``node`` is a substring test, or an ``or`` of them, on a column of mostly distinct text
+        (``text.py``); else ``None``."""
+        texts = self.text_needles(attr, node)
+        return None if texts is None else self.text_index(attr).rows(texts, first, stop)
+
+    def text_needles(self, attr: str, node: ast.Node) -> tuple[str, ...] | None:
+        """The needles ``node`` has the text index of ``attr`` search for (see ``text_rows``),
+        or ``None`` when the index does not answer it."""
+        return needles(node) if self.is_text(attr) else None
 
     def has_text_path(self, attr: str, node: ast.Node) -> bool:
         """Whether the text index of ``attr`` answers ``node`` (see ``text_rows``)."""
-        return has_text_path(node) and self.is_text(attr)
+        return self.text_needles(attr, node) is not None
+
+    def has_text_branch(self, attr: str, node: ast.Node) -> bool:
+        """Whether ``node`` (on the coded column ``attr``), or a branch of it (of an ``and``,
+        an ``or``, a ``not``), is answered by the text index of ``attr``: its set of matching
+        codes (``Intern.matching``) would test every distinct text of the column in Python,
+        where the index answers that branch by a search in C."""
+        if self.has_text_path(attr, node):
+            return True
+        if isinstance(node, (ast.And, ast.Or)):
+            return any(self.has_text_branch(attr, item) for item in node.items)
+        return isinstance(node, ast.Not) and self.has_text_branch(attr, node.item)
 
     def is_text(self, attr: str) -> bool:
         """Whether ``attr`` is a coded column of mostly distinct strings in this segment."""

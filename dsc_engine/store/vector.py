@@ -27,8 +27,8 @@ import itertools
 import math
 import operator
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, overload
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import attrs
 
@@ -42,6 +42,7 @@ from dsc_engine.wire.catalog import FIELDS, NESTED, FieldSpec
 from dsc_engine.wire.types import Storage
 
 RowFilter = Callable[[RowSeq], RowSeq]
+_Item = TypeVar("_Item")
 Selector = Callable[[Iterable[Any]], Iterable[Any]]  # column values -> truth of each
 
 #: One past the largest value an ``array('q')`` holds.
@@ -73,11 +74,9 @@ def row_filter(segment: Segment, node: ast.Node) -> RowFilter | None:
         if any(part is None for part in parts):
             return None
         return chained(parts)  # type: ignore[arg-type]
-    field = None if isinstance(node, ast.AnyEntry) else single_field(node)
-    if field is not None:
-        attr = segment.schema.attr_of[field]
-        if segment.has_text_path(attr, node):
-            return lambda rows: _text_filter(segment, attr, node, rows)
+    searched = _text_filter(segment, node)
+    if searched is not None:
+        return searched
     if isinstance(node, ast.AnyEntry) and single_field(node.condition) is None:
         return _entries_filter(segment, node)
     found = _column_selector(segment, node)
@@ -232,7 +231,7 @@ def _mask_groups(segment: Segment, node: ast.Node) -> list[tuple[str, ast.Node]]
         attr = schema.attr_of[field]
         storage = schema.storage_of(field)
         if storage == Storage.CODED:
-            if segment.has_text_path(attr, joined):
+            if segment.has_text_branch(attr, joined):
                 return None
         elif storage != Storage.INT or not isinstance(segment.columns[attr], array) or _intervals(joined) is None:
             return None
@@ -300,36 +299,37 @@ def _leaves(node: ast.Node) -> int:
 
 
 def _by_field(segment: Segment, items: tuple[ast.Node, ...]) -> list[list[ast.Node]]:
-    """The branches of an ``or`` in groups, those on one field (but the searches of a text
-    column's text index) together in the place of the first, so that one selector may test
-    them all in one pass over the rows (300 ranges of ``CreationTime`` or'ed with ``ClientIp``
-    values were 301 passes)."""
-    groups: dict[str, list[ast.Node]] = {}
+    """The branches of an ``or`` in groups, those on one field together in the place of the
+    first, so that one selector may test them all in one pass over the rows (300 ranges of
+    ``CreationTime`` or'ed with ``ClientIp`` values were 301 passes); a field's substrings that
+    its text index answers are a group of their own, one search of the text for them all (50
+    were 50 searches)."""
+    groups: dict[tuple[str, bool], list[ast.Node]] = {}
     found: list[list[ast.Node]] = []
     for item in items:
         field = or_group(item)
-        if field is not None and not isinstance(item, ast.AnyEntry):
-            if segment.has_text_path(segment.schema.attr_of[field], item):
-                field = None
         if field is None:
             found.append([item])
-        elif field in groups:
-            groups[field].append(item)
-        else:
-            groups[field] = [item]
-            found.append(groups[field])
+            continue
+        searched = not isinstance(item, ast.AnyEntry) and segment.has_text_path(segment.schema.attr_of[field], item)
+        group = groups.get((field, searched))
+        if group is None:
+            found.append(groups.setdefault((field, searched), []))
+        groups[(field, searched)].append(item)
     return found
 
 
 def _joined_filter(segment: Segment, group: list[ast.Node]) -> RowFilter | None:
     """One filter for a group of ``_by_field``, or ``None`` (its branches are then filtered one
-    by one): the selector of the ``or`` of one field's branches, or the filter of one
-    ``AnyEntry`` of the ``or`` of the entry conditions of a list field's."""
+    by one): the selector of the ``or`` of one field's branches, one search of a text index for
+    its substrings, or the filter of one ``AnyEntry`` of the ``or`` of the entry conditions of a
+    list field's."""
     if all(isinstance(item, ast.AnyEntry) for item in group):
         conditions = tuple(item.condition for item in group)  # type: ignore[attr-defined]
         return row_filter(segment, ast.AnyEntry(group[0].field, ast.Or(conditions)))  # type: ignore[attr-defined]
-    found = _column_selector(segment, ast.Or(tuple(group)))
-    return None if found is None else _over(*found)
+    joined = ast.Or(tuple(group))
+    found = _column_selector(segment, joined)
+    return _over(*found) if found is not None else _text_filter(segment, joined)
 
 
 def _entries_filter(segment: Segment, node: ast.AnyEntry) -> RowFilter | None:
@@ -391,7 +391,7 @@ def _column_selector(segment: Segment, node: ast.Node) -> tuple[Any, Selector] |
     storage = schema.columns[attr].storage
     column = segment.columns[attr]
     if storage == Storage.CODED:
-        if segment.has_text_path(attr, node):
+        if segment.has_text_branch(attr, node):
             return None
         contains = schema.tables[attr].matching(node).__contains__
         return column, lambda values: map(contains, values)
@@ -401,10 +401,52 @@ def _column_selector(segment: Segment, node: ast.Node) -> tuple[Any, Selector] |
     return None
 
 
-def _text_filter(segment: Segment, attr: str, node: ast.Node, rows: RowSeq) -> RowSeq:
-    """The candidate ``rows`` (ascending) whose text matches: each row's own bytes, or one search
-    of their span when they are dense in it (``TextIndex.among``)."""
-    return segment.text_index(attr).among(node.text, rows)  # type: ignore[attr-defined]
+def _text_filter(segment: Segment, node: ast.Node) -> RowFilter | None:
+    """The filter of a node that the text index of its column answers (``Segment.text_needles``:
+    a substring, or an ``or`` of substrings, one search for them all), or of its ``not``: the
+    candidates' own bytes are searched, or their span at once when they are dense in it
+    (``TextIndex.among``). ``None`` for any other node."""
+    inner = node.item if isinstance(node, ast.Not) else node
+    field = None if isinstance(inner, ast.AnyEntry) else single_field(inner)
+    if field is None:
+        return None
+    attr = segment.schema.attr_of[field]
+    texts = segment.text_needles(attr, inner)
+    if texts is None:
+        return None
+    if inner is node:
+        return lambda rows: segment.text_index(attr).among(texts, rows)
+
+    def outside(rows: RowSeq) -> RowSeq:  # a row without the field holds no text: it is kept
+        found = frozenset(segment.text_index(attr).among(texts, rows)).__contains__
+        return array("i", itertools.filterfalse(found, rows))
+
+    return outside
+
+
+def joined_negations(segment: Segment, conjuncts: Sequence[_Item]) -> Sequence[_Item | ast.Not]:
+    """``conjuncts`` with the ``not``s of substrings that one text index answers joined, in the
+    place of the first, into the ``not`` of their ``or``: ``not a and not b`` is ``not (a or
+    b)``, one search of the text for them all (``not (a or b or ...)`` of 50 needles reaches a
+    residual as 50 conjuncts, which were 50 searches). Items that are no nodes (an
+    intersection's probes, read later) are left as they are."""
+    groups: dict[str, list[ast.Node]] = {}
+    found: list[_Item | list[ast.Node]] = []
+    for item in conjuncts:
+        inner = item.item if isinstance(item, ast.Not) else None
+        field = None if inner is None else single_field(inner)
+        if field is None or inner is None or not segment.has_text_path(segment.schema.attr_of[field], inner):
+            found.append(item)
+            continue
+        if field not in groups:
+            found.append(groups.setdefault(field, []))
+        groups[field].extend(inner.items if isinstance(inner, ast.Or) else (inner,))
+    if len(found) == len(conjuncts):
+        return conjuncts
+    return [
+        item if not isinstance(item, list) else ast.Not(item[0] if len(item) == 1 else ast.Or(tuple(item)))
+        for item in found
+    ]
 
 
 def chained(parts: list[RowFilter]) -> RowFilter:
@@ -540,207 +582,3 @@ def _intervals(node: ast.Node) -> list[tuple[int, int]] | None:
         stop = _TOP if high is None else high + (1 if node.high_inclusive else 0)
         return [(start, stop)] if stop > start else []
     return None
-
-
-class Difference(Sequence[int]):
-    """The rows of ``[a, b)`` not in ``excluded`` (ascending rows within ``[a, b)``), lazily.
-
-    What ``not X`` leaves of a window when ``X`` has an index path: its length is a subtraction,
-    its ``i``-th row a binary search over ``excluded``, and a slice is another ``Difference``, so
-    a page of a broad negation costs about the page, not the window.
-    """
-
-    __slots__ = ("a", "b", "excluded")
-
-    def __init__(self, a: int, b: int, excluded: RowSeq) -> None:
-        self.a, self.b, self.excluded = a, b, excluded
-
-    def __len__(self) -> int:
-        return self.b - self.a - len(self.excluded)
-
-    def __iter__(self) -> Iterator[int]:
-        excluded = self.excluded
-        starts = itertools.chain((self.a,), map((1).__add__, excluded))
-        stops = itertools.chain(excluded, (self.b,))
-        return itertools.chain.from_iterable(map(range, starts, stops))
-
-    def _row(self, index: int) -> int:
-        # the index-th kept row is a + index + (how many excluded rows e_j precede it), and
-        # e_j precedes it exactly when the kept rows before e_j (e_j - a - j) are at most index
-        excluded, a = self.excluded, self.a
-        low, high = 0, len(excluded)
-        while low < high:
-            mid = (low + high) // 2
-            if excluded[mid] - a - mid <= index:
-                low = mid + 1
-            else:
-                high = mid
-        return a + index + low
-
-    @overload
-    def __getitem__(self, index: int) -> int: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[int]: ...
-    def __getitem__(self, index: int | slice) -> int | Sequence[int]:
-        size = len(self)
-        if isinstance(index, slice):
-            start, stop, step = index.indices(size)
-            if step != 1:
-                return list(self)[index]
-            if stop <= start:
-                return range(0)
-            first, last = self._row(start), self._row(stop - 1)
-            excluded = self.excluded
-            cut = excluded[bisect.bisect_left(excluded, first) : bisect.bisect_right(excluded, last)]
-            return Difference(first, last + 1, cut)
-        if index < 0:
-            index += size
-        if not 0 <= index < size:
-            raise IndexError(index)
-        return self._row(index)
-
-
-class Union(Sequence[int]):
-    """The ascending union of two or more disjoint, non-empty ascending row lists, lazily.
-
-    What an ``in`` set of a scalar column gives (each row holds one value, so its values' posting
-    lists never share a row): its length is a sum, its ``i``-th row a binary search over row
-    numbers (how many rows of each list are at or below a row is a bisection of that list), and
-    a slice is another ``Union`` of the lists' cuts, so the first page of a broad set costs about
-    the page, not a merge of every list. Iterating merges the lists once; the merge is kept for
-    this object's later reads (the object lives for one query).
-    """
-
-    __slots__ = ("lists", "_size", "_merged")
-
-    def __init__(self, lists: Sequence[RowSeq]) -> None:
-        self.lists = lists
-        self._size = sum(map(len, lists))
-        self._merged: array[int] | None = None
-
-    def __len__(self) -> int:
-        return self._size
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self._rows())
-
-    def _rows(self) -> array[int]:
-        if self._merged is None:
-            self._merged = array("i", sorted(itertools.chain.from_iterable(self.lists)))
-        return self._merged
-
-    def _row(self, index: int) -> int:
-        """The ``index``-th row: the smallest row with more than ``index`` rows at or below it."""
-        lists = self.lists
-        low, high = min(rows[0] for rows in lists), max(rows[-1] for rows in lists)
-        while low < high:
-            mid = (low + high) // 2
-            if sum(bisect.bisect_right(rows, mid) for rows in lists) > index:
-                high = mid
-            else:
-                low = mid + 1
-        return low
-
-    @overload
-    def __getitem__(self, index: int) -> int: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[int]: ...
-    def __getitem__(self, index: int | slice) -> int | Sequence[int]:
-        size = self._size
-        if isinstance(index, slice):
-            start, stop, step = index.indices(size)
-            if step != 1 or self._merged is not None:
-                return self._rows()[index]
-            if stop <= start:
-                return range(0)
-            first = self._row(start)
-            end = None if stop == size else self._row(stop)  # the first row left out
-            cuts = []
-            for rows in self.lists:
-                i = bisect.bisect_left(rows, first)
-                j = len(rows) if end is None else bisect.bisect_left(rows, end)
-                if j > i:
-                    cuts.append(rows[i:j])
-            return cuts[0] if len(cuts) == 1 else Union(cuts)
-        if index < 0:
-            index += size
-        if not 0 <= index < size:
-            raise IndexError(index)
-        return self._merged[index] if self._merged is not None else self._row(index)
-
-
-class Scanned(Sequence[int]):
-    """The ``size`` rows of ``[a, b)`` that ``keep`` keeps, found by scanning the window from its
-    start only as far as a read needs.
-
-    For answers whose count the indexes give without their rows (``execute._scanned``): a broad
-    range of a sorted index (its rows are in value order, and putting them in row order is a
-    sort of all of them) or a window minus two indexed sets (their union is a merge of both).
-    A page near the start scans a few times its length in C (``keep`` is a ``row_filter``); the
-    scan grows by doubling and keeps what it found. A read that would scan more than ``budget``
-    rows of the window (about what ``rows()`` costs) takes ``rows()`` instead, once: it builds
-    them all from the indexes, as an answer that is not scanned is built.
-    """
-
-    __slots__ = ("a", "b", "size", "keep", "rows", "budget", "_found", "_next", "_all")
-
-    def __init__(
-        self, a: int, b: int, size: int, keep: RowFilter, rows: Callable[[], RowSeq], budget: int
-    ) -> None:
-        self.a, self.b, self.size, self.keep, self.rows, self.budget = a, b, size, keep, rows, budget
-        self._found = array("i")
-        self._next = a  # the first row not scanned yet
-        self._all: RowSeq | None = None
-
-    def __len__(self) -> int:
-        return self.size
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self._upto(self.size))
-
-    def iter_from(self, start: int) -> Iterator[int]:
-        """The rows from the ``start``-th on, scanned for as they are read (a merge across
-        segments takes a page of them)."""
-        want = start + 32
-        while start < self.size:
-            rows = self._upto(min(want, self.size))
-            yield from rows[start:]
-            start, want = len(rows), 2 * len(rows)
-
-    def _upto(self, count: int) -> RowSeq:
-        """Rows in order, at least the first ``count`` of them."""
-        if self._all is not None:
-            return self._all
-        found = self._found
-        if len(found) >= count:
-            return found
-        # the rows of the window left to scan for the rows missing, at the answer's density
-        ahead = (count - len(found)) * max(self.b - self.a, 1) / max(self.size, 1e-9)
-        if self._next - self.a + ahead > self.budget:
-            self._all = self.rows()
-            return self._all
-        step = int(ahead * 1.25) + 256
-        while len(found) < count and self._next < self.b:
-            stop = min(self.b, self._next + step)
-            found.extend(self.keep(range(self._next, stop)))
-            self._next, step = stop, step * 2
-        if self._next >= self.b and len(found) != self.size:  # the count and the scan disagree
-            raise RuntimeError(f"a scan of rows {self.a}-{self.b} found {len(found)} rows, not {self.size}")
-        return found
-
-    @overload
-    def __getitem__(self, index: int) -> int: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[int]: ...
-    def __getitem__(self, index: int | slice) -> int | Sequence[int]:
-        size = self.size
-        if isinstance(index, slice):
-            start, stop, step = index.indices(size)
-            if step < 0:  # from the end backwards: every row
-                return self._upto(size)[index]
-            return self._upto(max(start, stop))[start:stop:step]
-        if index < 0:
-            index += size
-        if not 0 <= index < size:
-            raise IndexError(index)
-        return self._upto(index + 1)[index]

@@ -1,4 +1,4 @@
-"""Answers scanned for as far as a read needs (``vector.Scanned``, ``execute._scanned``): every
+"""Answers scanned for as far as a read needs (``lazyrows.Scanned``, ``execute._scanned``): every
 read agrees with the rows built whole, the counts from the indexes are exact, and a first page
 neither sorts a broad range nor merges the sets a complement excludes."""
 
@@ -22,7 +22,7 @@ from dsc_engine.query import ast
 from dsc_engine.query.plan import Complement, Plan, SortedLookup, UnionOf, access_path
 from dsc_engine.store import Store, execute
 from dsc_engine.store.execute import hits
-from dsc_engine.store.vector import Scanned
+from dsc_engine.store.lazyrows import Scanned
 
 EQ = ast.CompareOp.EQ
 

@@ -1,4 +1,4 @@
-"""The lazy union of an ``in`` set's posting lists (``vector.Union``): every read agrees with the
+"""The lazy union of an ``in`` set's posting lists (``lazyrows.Union``): every read agrees with the
 merged rows, and the store pages through it as through any other candidates."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dsc_engine.query import ast
 from dsc_engine.query import plan as plan_module
 from dsc_engine.store import execute, paging
 from dsc_engine.store.store import Store
-from dsc_engine.store.vector import Difference, Union
+from dsc_engine.store.lazyrows import Difference, Union
 from dsc_engine.sample import generate
 
 
