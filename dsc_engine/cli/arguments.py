@@ -86,12 +86,14 @@ def file_only(path: str | None, option: str, why: str, out: IO[str] | None = Non
         raise UsageError(option, path, f"{path} is standard output, which cannot be used: {why}; give a file name")
 
 
-def column_names(text: str) -> tuple[str, ...]:
+def column_names(text: str, option: str = "--columns") -> tuple[str, ...]:
     """``A,B,C``: the names of a table's columns, in order (blanks around a name dropped);
-    checked against the kind's item keys once the kind is known (``output.table_columns``)."""
+    checked against the kind's item keys once the kind is known (``output.table_columns``). A
+    list that is none (``,``, ``A,,B``) is a :class:`UsageError` of ``option``, as a name that is
+    no column is (one line naming the option, not argparse's usage text)."""
     names = tuple(name.strip() for name in text.split(","))
     if not all(names):
-        raise argparse.ArgumentTypeError(f"expected column names separated by commas (UserName,SqlText), got {brief(text)!r}")
+        raise UsageError(option, text, f"expected column names separated by commas (UserName,SqlText), got {brief(text)!r}")
     return names
 
 

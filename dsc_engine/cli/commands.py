@@ -237,7 +237,7 @@ def _columns(args: argparse.Namespace, kind: RecordKind) -> tuple[str, ...] | No
     if args.format is not Format.TABLE:
         raise UsageError("--columns", ",".join(args.columns), f"chooses the columns of a table; --format"
                          f" {args.format.value} prints every field of each item")
-    return table_columns(kind, args.columns)
+    return table_columns(kind, [name for text in args.columns for name in column_names(text)])
 
 
 def cmd_query(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
@@ -448,7 +448,8 @@ def _add(
 
 
 def _columns_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--columns", type=column_names, action="extend", metavar="A,B,...",
+    # each list read by _columns (column_names): a list that is none told as the other --columns errors
+    parser.add_argument("--columns", action="append", metavar="A,B,...",
                         help="the columns of the table, in order: keys of the kind's items, in any letter case"
                              " (default: a few telling ones; repeated, the lists join); --format table only")
 

@@ -27,7 +27,6 @@ filter times written without a zone are read in it, and tables show Sddp times i
 
 from __future__ import annotations
 
-import argparse
 import cmd
 import contextlib
 import datetime as dt
@@ -345,12 +344,8 @@ class Shell(cmd.Cmd):
         if not text:
             self.columns.pop(self.kind, None)
             return
-        try:
-            names = column_names(text)
-        except argparse.ArgumentTypeError as exc:
-            self._fail(f"columns: {exc}")  # as table_columns names the command in its errors
-            return
-        self.columns[self.kind] = table_columns(self.kind, names, "columns")
+        # errors of the command's name (columns: ...), as the option's name the one-shot commands'
+        self.columns[self.kind] = table_columns(self.kind, column_names(text, "columns"), "columns")
 
     def do_kinds(self, arg: str) -> None:
         """kinds: how many records each kind holds."""
