@@ -17,7 +17,7 @@ from typing import IO
 
 from dsc_engine.api.errors import ApiError
 from dsc_engine.cli import cloud, commands
-from dsc_engine.cli.arguments import CommandParser
+from dsc_engine.cli.arguments import CommandParser, ProgramParser
 from dsc_engine.cli.destination import shown_output, utf8_output
 from dsc_engine.cli.output import NOT_FOUND, Format, dumps, not_found_hint, unwritable, write_mapping
 from dsc_engine.errors import (
@@ -118,7 +118,7 @@ See docs/cli.md and docs/formats.md.
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ProgramParser(
         prog="dsc-engine",
         description=DESCRIPTION,
         epilog=EPILOG,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from typing import IO
 
@@ -49,6 +50,51 @@ class CommandParser(argparse.ArgumentParser):
         if any(action.dest == "filter" for action in self._actions) and not any(w.startswith("-") for w in extras):
             return """ (a filter is one argument: quote it whole, 'UserName = "admin"')"""
         return ""
+
+
+class ProgramParser(argparse.ArgumentParser):
+    """The program's parser (``dsc-engine [--format F] [--tz Z] COMMAND ...``): an option of a
+    command given before the command's name (``dsc-engine --columns X query ...``) is told where it
+    goes, not refused as argparse refuses it (its value read as the command: ``invalid choice: 'X'``;
+    a flag as an unrecognized argument). Options stay where argparse reads them: the program's
+    own (``--format``, ``--tz``) before or after the command, a command's after its name."""
+
+    def parse_known_args(  # type: ignore[override]  # typeshed's overloads; the one shape used here
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None,
+    ) -> tuple[argparse.Namespace, list[str]]:
+        words = list(sys.argv[1:] if args is None else args)
+        misplaced = self._misplaced(words)
+        if misplaced is not None:
+            self.exit(2, f"{self.prog}: {misplaced}\n")  # argparse's exit status of a usage error
+        return super().parse_known_args(words, namespace)
+
+    def _misplaced(self, words: list[str]) -> str | None:
+        """What to say of the first option before the command that is not the program's but a
+        command's (None: none such; argparse's own errors tell the rest)."""
+        commands = self._commands()
+        at = 0
+        while at < len(words) and words[at] != "--" and words[at].startswith("-"):  # up to the command
+            option, equals, _ = words[at].partition("=")
+            own = self._option_string_actions.get(option)
+            if own is not None:  # --format F, --tz Z (the value the next word unless =), --version, -h
+                at += 2 if own.nargs is None and not equals else 1
+                continue
+            takers = [name for name, parser in commands.items() if option in parser._option_string_actions]
+            if not takers:
+                return None
+            valued = not equals and any(commands[name]._option_string_actions[option].nargs is None for name in takers)
+            given = words[at:at + 2] if valued else words[at:at + 1]
+            command = next((word for word in words[at + len(given):] if word in commands), None)
+            if command in takers:
+                return f"{option} belongs after the command: {self.prog} {command} {' '.join(given)} ..."
+            names = ", ".join(dict.fromkeys(commands[name].prog.split()[-1] for name in takers))
+            return f"{option} belongs after the command, of one that takes it: {names}"
+        return None
+
+    def _commands(self) -> dict[str, argparse.ArgumentParser]:
+        """Each command's parser by its names (aliases too)."""
+        return next((dict(action.choices) for action in self._actions
+                     if isinstance(action, argparse._SubParsersAction)), {})
 
 
 #: A word that reads as ``Name=Value``.

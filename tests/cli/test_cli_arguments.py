@@ -348,3 +348,28 @@ def test_words_left_over_are_told_what_they_most_likely_meant(
     code, out, err = run(*argv)
     err += capsys.readouterr().err  # where argparse writes its usage errors
     assert (code, out) == (2, "") and hint in err, err
+
+
+@pytest.mark.parametrize(("argv", "said"), [
+    (("--columns", "UserName", "query", "audit"), "--columns belongs after the command: dsc-engine query --columns UserName ..."),
+    (("--format", "json", "--page=2", "query", "audit"), "--page belongs after the command: dsc-engine query --page=2 ..."),
+    (("--strict", "load", "x.jsonl"), "--strict belongs after the command: dsc-engine load --strict ..."),
+    (("--tz", "UTC", "--port", "8080", "serve"), "--port belongs after the command: dsc-engine serve --port 8080 ..."),
+    (("--columns", "UserName", "export", "audit"),  # export takes none: the commands that do are named
+     "--columns belongs after the command, of one that takes it: query, call"),
+])
+def test_an_option_of_a_command_given_before_it_says_where_it_goes(
+    argv: tuple[str, ...], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``dsc-engine --columns X query ...`` was refused as "invalid choice: 'X'" (the option's value
+    read as the command), ``--strict load ...`` as an unrecognized argument."""
+    code, out, err = run(*argv)
+    err += capsys.readouterr().err  # where argparse writes its usage errors
+    assert (code, out) == (2, "")
+    assert err == f"dsc-engine: {said}\n"
+
+
+def test_an_option_of_no_command_before_the_command_is_argparse_s_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run("--bogus", "query", "audit")
+    err += capsys.readouterr().err
+    assert code == 2 and "unrecognized arguments: --bogus" in err, err
