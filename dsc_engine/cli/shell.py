@@ -210,23 +210,28 @@ class Shell(cmd.Cmd):
         write_items(self.format, self.kind, items, self.out, envelope, self.zone, self.columns.get(self.kind))
 
     def do_page(self, arg: str) -> None:
-        """page N: the page query shows (from 1); after a query, that page of it."""
+        """page N: the page query shows (from 1); after a query, that page of it (count is not paged)."""
         page = self._positive(arg)
         if page is not None:
             self.page = page
-            self._again()
+            self._again(f"page {page}")
 
     def do_size(self, arg: str) -> None:
         """size N: the records a query page shows; after a query, its page at that size."""
         size = self._positive(arg)
         if size is not None:
             self.page_size = size
-            self._again()
+            self._again(f"pages of {size} records")
 
-    def _again(self) -> None:
-        """The last query of the kind in use, at the page and size now set (none yet: nothing)."""
+    def _again(self, setting: str) -> None:
+        """The last query of the kind in use, at the page and size now set. None yet: the
+        ``setting`` is kept for the next one, which a terminal is told (a ``count`` table is not
+        paged); a script is not, as it sets them before its query (docs/cli.md, ``shell``)."""
         if self.last_query is not None:
             self.do_query(self.last_query)
+        elif self.use_rawinput:
+            self.err.write(f"note: no query of {self.kind.value} yet: the next one shows {setting}"
+                           " (count tables are printed whole, not paged)\n")
 
     def _positive(self, arg: str) -> int | None:
         """A page or page size, from 1 to what a query takes (``Engine.query``); None (told) if not."""

@@ -112,6 +112,34 @@ def test_page_and_size_after_a_query_show_that_query_again(monkeypatch: pytest.M
     assert using == {"using": "masking_run", "records": 120}
 
 
+def test_page_or_size_before_any_query_says_it_is_kept_for_the_next_one(
+    monkeypatch: pytest.MonkeyPatch, data: Path
+) -> None:
+    """``page 2`` typed after ``count by UserName``, with no query yet, printed nothing: a count
+    table is printed whole, and the page is kept for the next query, which a terminal is told.
+    A script, which sets them before its query as the docs do, is told nothing."""
+    from dsc_engine.cli import shell as shells
+    from dsc_engine.cli.output import Format
+
+    engine = Engine()
+    snapshot.load(engine, data)
+    out, err = io.StringIO(), io.StringIO()
+    shell = shells.Shell(engine, Format.JSON, io.StringIO(), out, interactive=True, err=err)
+    for line in ("count by UserName", "page 2", "size 5", "query", "page 3", "use dms", "page 1"):
+        shell.onecmd(shell.precmd(line))
+    kept = "(count tables are printed whole, not paged)"
+    assert err.getvalue().splitlines() == [
+        f"note: no query of audit_log yet: the next one shows page 2 {kept}",
+        f"note: no query of audit_log yet: the next one shows pages of 5 records {kept}",
+        f"note: no query of dms_log yet: the next one shows page 1 {kept}",
+    ]
+    assert shell.failures == 0
+    _, first, second, _ = json_values(out.getvalue())
+    assert (first["Page"], first["PageSize"], second["Page"], second["PageSize"]) == (2, 5, 3, 5)
+    code, _, err_text = session(monkeypatch, "count by UserName\npage 2\nsize 5\n", data)
+    assert (code, err_text) == (0, "")
+
+
 def test_shell_goes_on_after_errors(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
     script = "\n".join([
         "bogus", "use nothing", "query UserName =", "count by NoSuchField", "call DescribeAuditLogs PageSize=500",
