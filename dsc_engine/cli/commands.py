@@ -70,11 +70,14 @@ def output_options(parser: argparse.ArgumentParser, *, top: bool = False) -> Non
 SAMPLE_NOTE = "note: no --data given: answering from the sample data bundled with dsc-engine\n"
 
 
-def _data_options(parser: argparse.ArgumentParser) -> None:
+def _data_options(parser: argparse.ArgumentParser, standard_input: bool = True) -> None:
+    """The options of the data a command reads; ``standard_input``: whether ``--data -`` is one
+    (the shell's commands come from there: it refuses it, cmd_shell)."""
     group = parser.add_argument_group("data (default: the bundled sample data)")
     group.add_argument("--data", metavar="PATH|URL", action="append", default=[], type=source,
-                       help="exported logs or a snapshot: file, folder or glob (repeatable; - for standard"
-                            " input); or one database URL: duckdb:///logs.duckdb, chdb:///dir, clickhouse://host/db")
+                       help="exported logs or a snapshot: file, folder or glob (repeatable"
+                            f"{'; - for standard input' if standard_input else ''}); or one database URL:"
+                            " duckdb:///logs.duckdb, chdb:///dir, clickhouse://host/db")
     group.add_argument("--backend", metavar="URL", dest="data", action="append",
                        help="the same as --data URL")
     group.add_argument("--kind", dest="data_kind", type=record_kind, help=f"read every --data record as this kind: {_KINDS}")
@@ -557,7 +560,7 @@ def register(
              "  count by FIELD [where FILTER] (FIELD: day(FIELD), hour(FIELD) of a time too),\n"
              "  explain [FILTER], call ACTION Name=Value ...,\n"
              "  format table|json|jsonl|csv, columns [A,B,...], kinds, help, quit\n", exit_codes)
-    _data_options(p)
+    _data_options(p, standard_input=False)
 
     p = _add(subparsers, "demo", cmd_demo, "answer real requests of each operation over the sample data",
              "  dsc-engine demo\n  dsc-engine --format json demo\n  dsc-engine demo --data exports/\n", exit_codes)

@@ -373,3 +373,13 @@ def test_an_option_of_no_command_before_the_command_is_argparse_s_error(capsys: 
     code, _, err = run("--bogus", "query", "audit")
     err += capsys.readouterr().err
     assert code == 2 and "unrecognized arguments: --bogus" in err, err
+
+
+def test_the_shell_s_help_offers_no_data_from_standard_input(capsys: pytest.CaptureFixture[str]) -> None:
+    """``shell --help`` said --data took "- for standard input", which the shell refuses (its
+    commands come from there); the other commands' help still says it."""
+    assert run("shell", "--help")[0] == 0
+    shell_help = capsys.readouterr().out
+    assert "--data PATH|URL" in shell_help and "standard input" not in shell_help.split("--data PATH|URL")[2]
+    assert run("query", "--help")[0] == 0
+    assert "- for standard input" in " ".join(capsys.readouterr().out.split())
