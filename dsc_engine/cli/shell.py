@@ -165,16 +165,8 @@ class Shell(cmd.Cmd):
         self.failures += 1
         self.err.write(f"error: {message}\n")
 
-    def do_help(self, arg: str) -> None:
-        """help [COMMAND]: the commands, or what one does."""
-        name = arg.strip()
-        if name and getattr(getattr(self, f"do_{name}", None), "__doc__", None) is None:
-            self._fail(f"no help on {name!r} (try 'help')")
-            return
-        super().do_help(name)
-
     def get_names(self) -> list[str]:
-        """The commands ``help`` lists and completion offers: not ``EOF``, the end of input."""
+        """The commands completion offers: not ``EOF``, the end of input."""
         return [name for name in super().get_names() if name != "do_EOF"]
 
     def emptyline(self) -> bool:
@@ -188,6 +180,9 @@ class Shell(cmd.Cmd):
 
     def do_use(self, arg: str) -> None:
         """use KIND: query and count records of KIND (audit, masking, dms)."""
+        if not arg.strip():
+            self._fail(f"expected 'use KIND': audit, masking or dms (in use: {self.kind.value})")
+            return
         try:
             self.kind = RecordKind.parse(arg.strip())
         except ValueError as exc:
@@ -306,8 +301,8 @@ class Shell(cmd.Cmd):
         """call ACTION Name=Value ...: one API call (quote values with spaces)."""
         try:
             words = shlex.split(arg)
-        except ValueError as exc:  # an unclosed quote
-            self._fail(str(exc))
+        except ValueError:  # an unclosed quote (shlex's only error)
+            self._fail(f"call: a quote is not closed: {brief(arg.strip())}")
             return
         if not words:
             self._fail("expected 'call ACTION Name=Value ...'")
@@ -357,6 +352,18 @@ class Shell(cmd.Cmd):
         if not self._no_argument("kinds", arg):
             return
         write_mapping(self.format, {k.value: len(self.engine.store(k)) for k in RecordKind}, self.out)
+
+    def do_help(self, arg: str) -> None:
+        """help [COMMAND]: what each command does, or what one does."""
+        name = arg.strip()
+        if name and getattr(getattr(self, f"do_{name}", None), "__doc__", None) is None:
+            self._fail(f"no help on {name!r} (try 'help')")
+        elif name:
+            super().do_help(name)
+        else:  # each command's line, in the order they are defined here (cmd's would list names alone)
+            lines = [getattr(self, command).__doc__ for command in vars(Shell) if command.startswith("do_")
+                     and command != "do_EOF"]
+            self.out.write("commands ('help COMMAND' for one):\n" + "".join(f"  {line}\n" for line in lines))
 
     def do_quit(self, arg: str) -> bool:
         """quit: end the session (so does exit, or the end of input)."""

@@ -463,6 +463,35 @@ def test_help_on_an_unknown_command_is_an_error_line(monkeypatch: pytest.MonkeyP
     assert out.splitlines()[0].startswith("count [FILTER]")
 
 
+def test_help_alone_says_what_each_command_does(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    """``help`` listed the commands' names only ("Documented commands (type help <topic>):"), so
+    that a new user had to ask for each in turn to learn what it does."""
+    code, out, err = session(monkeypatch, "help\n?\n", data)
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[:len(lines) // 2] == lines[len(lines) // 2:]  # ? is help
+    listing = lines[:len(lines) // 2]
+    assert listing[0] == "commands ('help COMMAND' for one):"
+    names = [line.split()[0].rstrip(":") for line in listing[1:]]
+    assert names == ["use", "query", "page", "size", "count", "explain", "call", "format", "columns", "kinds",
+                     "help", "quit", "exit"]
+    assert "  count [FILTER] | count by FIELD|day(FIELD)|hour(FIELD) [where FILTER]: how many match (per value)." in listing
+
+
+def test_use_without_a_kind_says_what_it_takes(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    # it was "unknown record kind ''", as if an empty name had been given
+    code, _, err = session(monkeypatch, "use\nuse   \n", data)
+    assert code == 1
+    assert err.splitlines() == ["error: expected 'use KIND': audit, masking or dms (in use: audit_log)"] * 2
+
+
+def test_call_with_an_unclosed_quote_says_so_as_the_other_errors(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    # it was shlex's own "No closing quotation", naming neither the command nor the quote
+    code, _, err = session(monkeypatch, "call DescribeAuditLogs 'UserName=a b\n", data)
+    assert code == 1
+    assert err == "error: call: a quote is not closed: DescribeAuditLogs 'UserName=a b\n"
+
+
 def test_commands_that_take_no_argument_refuse_one(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
     # 'kinds audit' and 'quit now' ignored what followed them
     code, out, err = session(monkeypatch, "kinds audit\nquit now\nexit 1\nkinds\n", data)
