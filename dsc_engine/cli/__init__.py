@@ -95,8 +95,9 @@ Answer Alibaba Cloud's audit-log APIs offline, from exported logs held in memory
 Sddp DescribeAuditLogs, Sddp DescribeDataMaskingRunHistory and DMS ListSensitiveDataAuditLog.
 Commands that need data take --data PATH (files, folders, globs or snapshots; repeatable);
 without it they use the sample data bundled with the package. --format and --tz go before or
-after the command; --tz (default UTC) is the zone tables show Sddp times in and filter times
-without a zone are read in (DMS times are naive and never converted).
+after the command, a command's own options after its name; --tz (default UTC) is the zone
+tables show Sddp times in and filter times without a zone are read in (DMS times are naive and
+never converted).
 """
 
 EPILOG = f"""\
