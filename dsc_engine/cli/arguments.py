@@ -88,7 +88,7 @@ class ProgramParser(argparse.ArgumentParser):
             if command in takers:
                 return f"{option} belongs after the command: {self.prog} {command} {' '.join(given)} ..."
             names = ", ".join(dict.fromkeys(commands[name].prog.split()[-1] for name in takers))
-            return f"{option} belongs after the command, of one that takes it: {names}"
+            return f"{option} is no option of {self.prog} itself: it goes after the name of a command that takes it ({names})"
         return None
 
     def _commands(self) -> dict[str, argparse.ArgumentParser]:

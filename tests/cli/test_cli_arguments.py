@@ -356,7 +356,7 @@ def test_words_left_over_are_told_what_they_most_likely_meant(
     (("--strict", "load", "x.jsonl"), "--strict belongs after the command: dsc-engine load --strict ..."),
     (("--tz", "UTC", "--port", "8080", "serve"), "--port belongs after the command: dsc-engine serve --port 8080 ..."),
     (("--columns", "UserName", "export", "audit"),  # export takes none: the commands that do are named
-     "--columns belongs after the command, of one that takes it: query, call"),
+     "--columns is no option of dsc-engine itself: it goes after the name of a command that takes it (query, call)"),
 ])
 def test_an_option_of_a_command_given_before_it_says_where_it_goes(
     argv: tuple[str, ...], said: str, capsys: pytest.CaptureFixture[str]
