@@ -196,3 +196,14 @@ def test_a_columns_list_that_is_no_list_is_told_as_the_other_columns_errors(
     assert (code, out) == (2, "")
     assert err == (f"dsc-engine {argv[0]}: --columns: expected column names separated by commas (UserName,SqlText),"
                    f" got {given!r}\n")
+
+
+def test_a_page_past_the_end_says_which_page_is_the_last() -> None:
+    """A page past the last printed "(no items on this page)" alone: the shell's ``page N`` and
+    ``query --page`` left the last page to be worked out from TotalCount."""
+    code, out, _ = run("query", "audit", "--page", "301", "--page-size", "10")
+    assert code == 0 and out.endswith("\n(no items on this page: the last page is 300, at 10 records a page)\n"), out
+    code, out, _ = run("call", "DescribeAuditLogs", "--param", "CurrentPage=99", "--param", "PageSize=50")
+    assert code == 0 and out.endswith("\n(no items on this page: the last page is 60, at 50 records a page)\n"), out
+    code, out, _ = run("query", "audit", 'UserName = "nobody"', "--page", "2")
+    assert code == 0 and out.endswith("\n(no items on this page)\n"), out  # no record at all: no last page
