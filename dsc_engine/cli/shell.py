@@ -85,6 +85,30 @@ def _kind_first_hint(line: str) -> str:
     return f"\n('{words[0]}' takes no kind in the shell: 'use {words[1]}' first, then '{words[0]} FILTER' reads {kind.value})"
 
 
+#: What the shell takes instead of an option of the one-shot commands, typed after one of its
+#: commands as those are written (``query --page 2``): its commands take no options.
+_INSTEAD_OF_OPTIONS: dict[str, str] = {
+    "--page": "'page N' sets the page",
+    "--page-size": "'size N' sets the page size",
+    "--format": "'format table|json|jsonl|csv' sets how results print",
+    "--columns": "'columns A,B,...' sets a table's columns",
+    "--explain": "'explain FILTER' shows the plan",
+    "--help": "'help' says what each command does",
+    "-h": "'help' says what each command does",
+    "--param": "'call ACTION Name=Value ...' takes the parameters as they are",
+    "--tz": "the zone is given when the shell starts: dsc-engine shell --tz ZONE",
+    "--data": "the data is given when the shell starts: dsc-engine shell --data PATH",
+}
+
+
+def _option_hint(rest: str) -> str:
+    """For a command that failed where ``rest`` starts, at an option of the one-shot commands
+    (``--page 2``, ``--format=json``): what the shell takes instead."""
+    words = rest.split(maxsplit=1)
+    instead = _INSTEAD_OF_OPTIONS.get(words[0].partition("=")[0]) if words else None
+    return "" if instead is None else f"\n(the shell's commands take no options: {instead})"
+
+
 def _same(value: Any) -> Any:
     return value
 
@@ -153,7 +177,7 @@ class Shell(cmd.Cmd):
         except ApiError as exc:
             self._fail(f"{exc.http_status} {exc.code}: {exc.message}")
         except FilterError as exc:
-            self._fail(str(exc) + _kind_first_hint(line))
+            self._fail(str(exc) + _kind_first_hint(line) + _option_hint(exc.text[exc.offset:]))
         except DscError as exc:
             self._fail(str(exc))
         except UnicodeEncodeError as exc:  # a result that cannot be written as UTF-8
@@ -245,7 +269,7 @@ class Shell(cmd.Cmd):
             field, rest = by.group("field"), by.group("rest")
             where = _WHERE.fullmatch(rest) if rest is not None else None
             if field is None or (rest is not None and where is None):
-                self._fail("expected 'count by FIELD' or 'count by FIELD where FILTER'")
+                self._fail("expected 'count by FIELD' or 'count by FIELD where FILTER'" + _option_hint(rest or ""))
                 return
             self._count_by(field, where.group("filter") if where is not None else "")
             return
@@ -311,7 +335,7 @@ class Shell(cmd.Cmd):
         for word in words[1:]:
             name, sep, value = word.partition("=")
             if not sep or not name:
-                self._fail(f"expected Name=Value, got {word!r}")
+                self._fail(f"expected Name=Value, got {word!r}" + _option_hint(word))
                 return
             pairs.append((name, value))
         params = parameters(pairs, "call")

@@ -319,6 +319,31 @@ def test_a_query_naming_a_kind_as_the_one_shot_command_does_says_to_use_it(monke
     assert err.count("takes no kind") == 2  # a filter that fails for another reason gets no such hint
 
 
+@pytest.mark.parametrize(("line", "hint"), [
+    ("query --page 2", "'page N' sets the page"),
+    ('query UserName = "admin" --page-size 3', "'size N' sets the page size"),
+    ("count --help", "'help' says what each command does"),
+    ("explain -h", "'help' says what each command does"),
+    ("count by UserName --format json", "'format table|json|jsonl|csv' sets how results print"),
+    ("query --columns UserName", "'columns A,B,...' sets a table's columns"),
+    ("call DescribeAuditLogs --param PageSize=1", "'call ACTION Name=Value ...' takes the parameters as they are"),
+    ("query --tz +08:00", "the zone is given when the shell starts: dsc-engine shell --tz ZONE"),
+])
+def test_an_option_of_the_one_shot_commands_says_what_the_shell_takes_instead(
+    monkeypatch: pytest.MonkeyPatch, data: Path, line: str, hint: str
+) -> None:
+    """``query --page 2``, as the one-shot command is written, was told only "unexpected
+    character '-'" under a caret (``count by F --format json``: "expected 'count by FIELD' ...")."""
+    code, out, err = session(monkeypatch, line + "\n", data)
+    assert (code, out) == (1, "")
+    assert err.endswith(f"\n(the shell's commands take no options: {hint})\n"), err
+
+
+def test_a_filter_that_fails_elsewhere_gets_no_option_hint(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    code, _, err = session(monkeypatch, 'query SqlText contains "--page" and\nquery Bogus = "--format"\n', data)
+    assert code == 1 and "take no options" not in err, err
+
+
 def test_ctrl_c_on_a_terminal_abandons_the_command_and_the_session_goes_on(data: Path) -> None:
     # it ended the session (exit 130), losing what was loaded
     from dsc_engine.cli import shell as shells
