@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import re
 import sys
 from collections.abc import Iterable, Sequence
@@ -143,9 +144,20 @@ def column_names(text: str, option: str = "--columns") -> tuple[str, ...]:
     return names
 
 
+def readable(text: str) -> str:
+    """An argument that is text to match or send (a filter, a request parameter), as the locale's
+    encoding decoded it; bytes it could not decode (held as ``\udce9``: a Latin-1 ``é`` on a UTF-8
+    terminal) are refused, as the shell refuses such a line, where they would match nothing."""
+    if any("\udc80" <= char <= "\udcff" for char in text):
+        encoding = sys.getfilesystemencoding()
+        shown = os.fsencode(text).decode(encoding, "backslashreplace")
+        raise argparse.ArgumentTypeError(f"not valid {encoding} (the locale's encoding): {brief(shown)}")
+    return text
+
+
 def name_value(text: str) -> tuple[str, str]:
     """``Name=Value`` (the value may be empty or hold ``=``) -> ``(name, value)``."""
-    name, sep, value = text.partition("=")
+    name, sep, value = readable(text).partition("=")
     if not sep or not name:
         raise argparse.ArgumentTypeError(f"expected Name=Value, got {text!r}")
     return name, value

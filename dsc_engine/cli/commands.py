@@ -20,7 +20,7 @@ from dsc_engine.cli import demo as demos
 from dsc_engine.cli import destination
 from dsc_engine.cli import shell as shells
 from dsc_engine.cli.arguments import (
-    column_names, file_only, name_value, page_number, parameters, refuse_file_options, time_zone,
+    column_names, file_only, name_value, page_number, parameters, readable, refuse_file_options, time_zone,
 )
 from dsc_engine.cli.cloud import add_upstream_options, record_upstream, refuse_proxy_options
 from dsc_engine.cli.output import (
@@ -450,6 +450,11 @@ def _add(
     return parser
 
 
+def _filter_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("filter", metavar="FILTER", nargs="?", default="", type=readable,
+                        help="filter text (empty: everything)")
+
+
 def _columns_option(parser: argparse.ArgumentParser) -> None:
     # each list read by _columns (column_names): a list that is none told as the other --columns errors
     parser.add_argument("--columns", action="append", metavar="A,B,...",
@@ -485,7 +490,7 @@ def register(
              "  dsc-engine query audit 'SqlText contains \"drop\"' --data duckdb:///data/logs.duckdb --explain\n",
              exit_codes)
     p.add_argument("kind", type=record_kind, metavar="KIND", help=_KINDS)
-    p.add_argument("filter", metavar="FILTER", nargs="?", default="", help="filter text (empty: everything)")
+    _filter_argument(p)
     p.add_argument("--page", type=page_number, help="page number, from 1 (default 1)")
     p.add_argument("--page-size", type=page_number, help=f"records per page (default {QUERY_PAGE_SIZE})")
     _columns_option(p)
@@ -511,7 +516,7 @@ def register(
              "  dsc-engine export dms --to pages --page 1 --page-size 100 --data exports/\n"
              "  dsc-engine export masking --to jsonl > runs.jsonl\n", exit_codes)
     p.add_argument("kind", type=record_kind, metavar="KIND", help=_KINDS)
-    p.add_argument("filter", metavar="FILTER", nargs="?", default="", help="filter text (empty: everything)")
+    _filter_argument(p)
     p.add_argument("--to", choices=[f.value for f in export.ExportFormat], default=None,
                    help="the file format (default: csv for an --out FILE named .csv or .csv.gz, else jsonl)")
     p.add_argument("--out", metavar="FILE", type=output_file, help="where to write (default: standard output); a name ending .gz is written gzip'd")

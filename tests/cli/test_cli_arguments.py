@@ -383,3 +383,20 @@ def test_the_shell_s_help_offers_no_data_from_standard_input(capsys: pytest.Capt
     assert "--data PATH|URL" in shell_help and "standard input" not in shell_help.split("--data PATH|URL")[2]
     assert run("query", "--help")[0] == 0
     assert "- for standard input" in " ".join(capsys.readouterr().out.split())
+
+
+@pytest.mark.parametrize(("argv", "argument"), [
+    (("query", "audit", 'UserName = "Jos\udce9"'), "FILTER"),
+    (("export", "audit", 'UserName = "Jos\udce9"'), "FILTER"),
+    (("call", "DescribeAuditLogs", "--param", "UserName=Jos\udce9"), "--param"),
+])
+def test_a_filter_or_parameter_of_bytes_the_locale_cannot_read_is_a_usage_error(
+    argv: tuple[str, ...], argument: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Bytes that are not text in the locale's encoding (Latin-1 José on a UTF-8 terminal, read as
+    ``\\udce9``) were taken into the filter or parameter, which then matched nothing, silently;
+    the shell refuses such a line."""
+    code, out, err = run(*argv)
+    err += capsys.readouterr().err
+    assert (code, out) == (2, "")
+    assert f"argument {argument}: not valid utf-8 (the locale's encoding): " in err and "Jos\\xe9" in err, err
