@@ -53,7 +53,7 @@ from dsc_engine.io.csvformat import row_writer, to_cell
 from dsc_engine.models import RecordKind
 from dsc_engine.query.parse import parse_filter
 from dsc_engine.wire import times
-from dsc_engine.wire.catalog import COUNTABLE, UnknownField, lookup
+from dsc_engine.wire.catalog import COUNTABLE, UnknownField, lookup, nearest
 from dsc_engine.wire.codec import response_item, value_encoders
 
 HISTORY = Path("~/.dsc_engine_history")
@@ -198,7 +198,9 @@ class Shell(cmd.Cmd):
 
     def default(self, line: str) -> None:
         if not line.strip().startswith("#"):  # a comment line of a script does nothing
-            self._fail(f"unknown command {line.split()[0]!r} (try 'help')")
+            word = line.split()[0]
+            near = nearest(word, [name.removeprefix("do_") for name in self.get_names()])
+            self._fail(f"unknown command {word!r}{f'; did you mean {near}?' if near else ''} (try 'help')")
 
     # -- commands --------------------------------------------------------------------------------
 

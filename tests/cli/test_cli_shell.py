@@ -503,6 +503,18 @@ def test_help_alone_says_what_each_command_does(monkeypatch: pytest.MonkeyPatch,
     assert "  count [FILTER] | count by FIELD|day(FIELD)|hour(FIELD) [where FILTER]: how many match (per value)." in listing
 
 
+def test_a_mistyped_command_is_told_the_nearest(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    # it was "unknown command 'quer' (try 'help')", as for a word like no command
+    code, _, err = session(monkeypatch, "quer\nCONT by UserName\nbogus\nexport audit\n", data)
+    assert code == 1
+    assert err.splitlines() == [
+        "error: unknown command 'quer'; did you mean query? (try 'help')",
+        "error: unknown command 'CONT'; did you mean count? (try 'help')",
+        "error: unknown command 'bogus' (try 'help')",
+        "error: unknown command 'export' (try 'help')",  # a command of dsc-engine, not 'exit'
+    ]
+
+
 def test_use_without_a_kind_says_what_it_takes(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
     # it was "unknown record kind ''", as if an empty name had been given
     code, _, err = session(monkeypatch, "use\nuse   \n", data)
