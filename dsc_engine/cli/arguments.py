@@ -16,6 +16,7 @@ from dsc_engine.api.read import INT32_MAX
 from dsc_engine.cli.destination import is_standard_output
 from dsc_engine.errors import UsageError
 from dsc_engine.wire import times
+from dsc_engine.wire.catalog import nearest
 
 
 class CommandParser(argparse.ArgumentParser):
@@ -57,7 +58,7 @@ class ProgramParser(argparse.ArgumentParser):
     """The program's parser (``dsc-engine [--format F] [--tz Z] COMMAND ...``): an option of a
     command given before the command's name (``dsc-engine --columns X query ...``) is told where it
     goes, not refused as argparse refuses it (its value read as the command: ``invalid choice: 'X'``;
-    a flag as an unrecognized argument). Options stay where argparse reads them: the program's
+    a flag as an unrecognized argument); a mistyped command, the nearest one. Options stay where argparse reads them: the program's
     own (``--format``, ``--tz``) before or after the command, a command's after its name."""
 
     def parse_known_args(  # type: ignore[override]  # typeshed's overloads; the one shape used here
@@ -71,7 +72,8 @@ class ProgramParser(argparse.ArgumentParser):
 
     def _misplaced(self, words: list[str]) -> str | None:
         """What to say of the first option before the command that is not the program's but a
-        command's (None: none such; argparse's own errors tell the rest)."""
+        command's, or of a command's name mistyped (None: neither; argparse's own errors tell the
+        rest)."""
         commands = self._commands()
         at = 0
         while at < len(words) and words[at] != "--" and words[at].startswith("-"):  # up to the command
@@ -90,6 +92,9 @@ class ProgramParser(argparse.ArgumentParser):
                 return f"{option} belongs after the command: {self.prog} {command} {' '.join(given)} ..."
             names = ", ".join(dict.fromkeys(commands[name].prog.split()[-1] for name in takers))
             return f"{option} is no option of {self.prog} itself: it goes after the name of a command that takes it ({names})"
+        near = nearest(words[at], commands) if at < len(words) and words[at] not in commands else None
+        if near is not None:  # a mistyped command (argparse lists them all, and no nearest)
+            return f"unknown command {words[at]!r}; did you mean {near}? ({self.prog} --help lists them)"
         return None
 
     def _commands(self) -> dict[str, argparse.ArgumentParser]:

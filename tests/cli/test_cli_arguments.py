@@ -400,3 +400,20 @@ def test_a_filter_or_parameter_of_bytes_the_locale_cannot_read_is_a_usage_error(
     err += capsys.readouterr().err
     assert (code, out) == (2, "")
     assert f"argument {argument}: not valid utf-8 (the locale's encoding): " in err and "Jos\\xe9" in err, err
+
+
+@pytest.mark.parametrize(("command", "said"), [
+    ("qurey", "dsc-engine: unknown command 'qurey'; did you mean query? (dsc-engine --help lists them)\n"),
+    ("Shell", "dsc-engine: unknown command 'Shell'; did you mean shell? (dsc-engine --help lists them)\n"),
+])
+def test_a_mistyped_command_is_told_the_nearest(command: str, said: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # argparse's usage and "invalid choice: 'qurey' (choose from 'load', 'import', ...)", no nearest
+    code, out, err = run(command, "audit")
+    err += capsys.readouterr().err
+    assert (code, out, err) == (2, "", said)
+
+
+def test_a_command_like_none_is_argparse_s_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run("xyzzy")
+    err += capsys.readouterr().err
+    assert code == 2 and "invalid choice: 'xyzzy'" in err, err
