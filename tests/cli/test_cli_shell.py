@@ -503,30 +503,25 @@ def test_help_alone_says_what_each_command_does(monkeypatch: pytest.MonkeyPatch,
     assert "  count [FILTER] | count by FIELD|day(FIELD)|hour(FIELD) [where FILTER]: how many match (per value)." in listing
 
 
-def test_a_mistyped_command_is_told_the_nearest(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
-    # it was "unknown command 'quer' (try 'help')", as for a word like no command
-    code, _, err = session(monkeypatch, "quer\nCONT by UserName\nbogus\nexport audit\n", data)
+@pytest.mark.parametrize(("script", "errors"), [
+    # a mistyped command was "unknown command 'quer' (try 'help')", as a word like no command
+    ("quer\nCONT by UserName\nbogus\nexport audit\n", [
+        "unknown command 'quer'; did you mean query? (try 'help')",
+        "unknown command 'CONT'; did you mean count? (try 'help')",
+        "unknown command 'bogus' (try 'help')",
+        "unknown command 'export' (try 'help')",  # a command of dsc-engine, not 'exit'
+    ]),
+    # 'use' alone was "unknown record kind ''", as if an empty name had been given
+    ("use\nuse   \n", ["expected 'use KIND': audit, masking or dms (in use: audit_log)"] * 2),
+    # a call's unclosed quote was shlex's own "No closing quotation", naming neither the command nor the quote
+    ("call DescribeAuditLogs 'UserName=a b\n", ["call: a quote is not closed: DescribeAuditLogs 'UserName=a b"]),
+])
+def test_a_command_written_wrong_is_told_what_was_meant(
+    monkeypatch: pytest.MonkeyPatch, data: Path, script: str, errors: list[str]
+) -> None:
+    code, _, err = session(monkeypatch, script, data)
     assert code == 1
-    assert err.splitlines() == [
-        "error: unknown command 'quer'; did you mean query? (try 'help')",
-        "error: unknown command 'CONT'; did you mean count? (try 'help')",
-        "error: unknown command 'bogus' (try 'help')",
-        "error: unknown command 'export' (try 'help')",  # a command of dsc-engine, not 'exit'
-    ]
-
-
-def test_use_without_a_kind_says_what_it_takes(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
-    # it was "unknown record kind ''", as if an empty name had been given
-    code, _, err = session(monkeypatch, "use\nuse   \n", data)
-    assert code == 1
-    assert err.splitlines() == ["error: expected 'use KIND': audit, masking or dms (in use: audit_log)"] * 2
-
-
-def test_call_with_an_unclosed_quote_says_so_as_the_other_errors(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
-    # it was shlex's own "No closing quotation", naming neither the command nor the quote
-    code, _, err = session(monkeypatch, "call DescribeAuditLogs 'UserName=a b\n", data)
-    assert code == 1
-    assert err == "error: call: a quote is not closed: DescribeAuditLogs 'UserName=a b\n"
+    assert err.splitlines() == [f"error: {error}" for error in errors]
 
 
 def test_commands_that_take_no_argument_refuse_one(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
