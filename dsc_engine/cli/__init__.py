@@ -17,7 +17,7 @@ from typing import IO
 
 from dsc_engine.api.errors import ApiError
 from dsc_engine.cli import cloud, commands
-from dsc_engine.cli.arguments import CommandParser
+from dsc_engine.cli.arguments import CommandParser, ProgramParser
 from dsc_engine.cli.destination import shown_output, utf8_output
 from dsc_engine.cli.output import NOT_FOUND, Format, dumps, not_found_hint, unwritable, write_mapping
 from dsc_engine.errors import (
@@ -95,8 +95,9 @@ Answer Alibaba Cloud's audit-log APIs offline, from exported logs held in memory
 Sddp DescribeAuditLogs, Sddp DescribeDataMaskingRunHistory and DMS ListSensitiveDataAuditLog.
 Commands that need data take --data PATH (files, folders, globs or snapshots; repeatable);
 without it they use the sample data bundled with the package. --format and --tz go before or
-after the command; --tz (default UTC) is the zone tables show Sddp times in and filter times
-without a zone are read in (DMS times are naive and never converted).
+after the command, a command's own options after its name; --tz (default UTC) is the zone
+tables show Sddp times in and filter times without a zone are read in (DMS times are naive and
+never converted).
 """
 
 EPILOG = f"""\
@@ -118,7 +119,7 @@ See docs/cli.md and docs/formats.md.
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ProgramParser(
         prog="dsc-engine",
         description=DESCRIPTION,
         epilog=EPILOG,

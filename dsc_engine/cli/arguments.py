@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from typing import IO
 
@@ -14,6 +16,7 @@ from dsc_engine.api.read import INT32_MAX
 from dsc_engine.cli.destination import is_standard_output
 from dsc_engine.errors import UsageError
 from dsc_engine.wire import times
+from dsc_engine.wire.catalog import nearest
 
 
 class CommandParser(argparse.ArgumentParser):
@@ -51,6 +54,55 @@ class CommandParser(argparse.ArgumentParser):
         return ""
 
 
+class ProgramParser(argparse.ArgumentParser):
+    """The program's parser (``dsc-engine [--format F] [--tz Z] COMMAND ...``): an option of a
+    command given before the command's name (``dsc-engine --columns X query ...``) is told where it
+    goes, not refused as argparse refuses it (its value read as the command: ``invalid choice: 'X'``;
+    a flag as an unrecognized argument); a mistyped command, the nearest one. Options stay where argparse reads them: the program's
+    own (``--format``, ``--tz``) before or after the command, a command's after its name."""
+
+    def parse_known_args(  # type: ignore[override]  # typeshed's overloads; the one shape used here
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None,
+    ) -> tuple[argparse.Namespace, list[str]]:
+        words = list(sys.argv[1:] if args is None else args)
+        misplaced = self._misplaced(words)
+        if misplaced is not None:
+            self.exit(2, f"{self.prog}: {misplaced}\n")  # argparse's exit status of a usage error
+        return super().parse_known_args(words, namespace)
+
+    def _misplaced(self, words: list[str]) -> str | None:
+        """What to say of the first option before the command that is not the program's but a
+        command's, or of a command's name mistyped (None: neither; argparse's own errors tell the
+        rest)."""
+        commands = self._commands()
+        at = 0
+        while at < len(words) and words[at] != "--" and words[at].startswith("-"):  # up to the command
+            option, equals, _ = words[at].partition("=")
+            own = self._option_string_actions.get(option)
+            if own is not None:  # --format F, --tz Z (the value the next word unless =), --version, -h
+                at += 2 if own.nargs is None and not equals else 1
+                continue
+            takers = [name for name, parser in commands.items() if option in parser._option_string_actions]
+            if not takers:
+                return None
+            valued = not equals and any(commands[name]._option_string_actions[option].nargs is None for name in takers)
+            given = words[at:at + 2] if valued else words[at:at + 1]
+            command = next((word for word in words[at + len(given):] if word in commands), None)
+            if command in takers:
+                return f"{option} belongs after the command: {self.prog} {command} {' '.join(given)} ..."
+            names = ", ".join(dict.fromkeys(commands[name].prog.split()[-1] for name in takers))
+            return f"{option} is no option of {self.prog} itself: it goes after the name of a command that takes it ({names})"
+        near = nearest(words[at], commands) if at < len(words) and words[at] not in commands else None
+        if near is not None:  # a mistyped command (argparse lists them all, and no nearest)
+            return f"unknown command {words[at]!r}; did you mean {near}? ({self.prog} --help lists them)"
+        return None
+
+    def _commands(self) -> dict[str, argparse.ArgumentParser]:
+        """Each command's parser by its names (aliases too)."""
+        return next((dict(action.choices) for action in self._actions
+                     if isinstance(action, argparse._SubParsersAction)), {})
+
+
 #: A word that reads as ``Name=Value``.
 _NAME_VALUE = re.compile(r"[A-Za-z][A-Za-z0-9_.]*=")
 
@@ -86,18 +138,31 @@ def file_only(path: str | None, option: str, why: str, out: IO[str] | None = Non
         raise UsageError(option, path, f"{path} is standard output, which cannot be used: {why}; give a file name")
 
 
-def column_names(text: str) -> tuple[str, ...]:
+def column_names(text: str, option: str = "--columns") -> tuple[str, ...]:
     """``A,B,C``: the names of a table's columns, in order (blanks around a name dropped);
-    checked against the kind's item keys once the kind is known (``output.table_columns``)."""
+    checked against the kind's item keys once the kind is known (``output.table_columns``). A
+    list that is none (``,``, ``A,,B``) is a :class:`UsageError` of ``option``, as a name that is
+    no column is (one line naming the option, not argparse's usage text)."""
     names = tuple(name.strip() for name in text.split(","))
     if not all(names):
-        raise argparse.ArgumentTypeError(f"expected column names separated by commas (UserName,SqlText), got {brief(text)!r}")
+        raise UsageError(option, text, f"expected column names separated by commas (UserName,SqlText), got {brief(text)!r}")
     return names
+
+
+def readable(text: str) -> str:
+    """An argument that is text to match or send (a filter, a request parameter), as the locale's
+    encoding decoded it; bytes it could not decode (held as ``\udce9``: a Latin-1 ``é`` on a UTF-8
+    terminal) are refused, as the shell refuses such a line, where they would match nothing."""
+    if any("\udc80" <= char <= "\udcff" for char in text):
+        encoding = sys.getfilesystemencoding()
+        shown = os.fsencode(text).decode(encoding, "backslashreplace")
+        raise argparse.ArgumentTypeError(f"not valid {encoding} (the locale's encoding): {brief(shown)}")
+    return text
 
 
 def name_value(text: str) -> tuple[str, str]:
     """``Name=Value`` (the value may be empty or hold ``=``) -> ``(name, value)``."""
-    name, sep, value = text.partition("=")
+    name, sep, value = readable(text).partition("=")
     if not sep or not name:
         raise argparse.ArgumentTypeError(f"expected Name=Value, got {text!r}")
     return name, value

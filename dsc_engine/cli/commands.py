@@ -20,7 +20,7 @@ from dsc_engine.cli import demo as demos
 from dsc_engine.cli import destination
 from dsc_engine.cli import shell as shells
 from dsc_engine.cli.arguments import (
-    column_names, file_only, name_value, page_number, parameters, refuse_file_options, time_zone,
+    column_names, file_only, name_value, page_number, parameters, readable, refuse_file_options, time_zone,
 )
 from dsc_engine.cli.cloud import add_upstream_options, record_upstream, refuse_proxy_options
 from dsc_engine.cli.output import (
@@ -70,11 +70,14 @@ def output_options(parser: argparse.ArgumentParser, *, top: bool = False) -> Non
 SAMPLE_NOTE = "note: no --data given: answering from the sample data bundled with dsc-engine\n"
 
 
-def _data_options(parser: argparse.ArgumentParser) -> None:
+def _data_options(parser: argparse.ArgumentParser, standard_input: bool = True) -> None:
+    """The options of the data a command reads; ``standard_input``: whether ``--data -`` is one
+    (the shell's commands come from there: it refuses it, cmd_shell)."""
     group = parser.add_argument_group("data (default: the bundled sample data)")
     group.add_argument("--data", metavar="PATH|URL", action="append", default=[], type=source,
-                       help="exported logs or a snapshot: file, folder or glob (repeatable; - for standard"
-                            " input); or one database URL: duckdb:///logs.duckdb, chdb:///dir, clickhouse://host/db")
+                       help="exported logs or a snapshot: file, folder or glob (repeatable"
+                            f"{'; - for standard input' if standard_input else ''}); or one database URL:"
+                            " duckdb:///logs.duckdb, chdb:///dir, clickhouse://host/db")
     group.add_argument("--backend", metavar="URL", dest="data", action="append",
                        help="the same as --data URL")
     group.add_argument("--kind", dest="data_kind", type=record_kind, help=f"read every --data record as this kind: {_KINDS}")
@@ -237,7 +240,7 @@ def _columns(args: argparse.Namespace, kind: RecordKind) -> tuple[str, ...] | No
     if args.format is not Format.TABLE:
         raise UsageError("--columns", ",".join(args.columns), f"chooses the columns of a table; --format"
                          f" {args.format.value} prints every field of each item")
-    return table_columns(kind, args.columns)
+    return table_columns(kind, [name for text in args.columns for name in column_names(text)])
 
 
 def cmd_query(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
@@ -447,8 +450,14 @@ def _add(
     return parser
 
 
+def _filter_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("filter", metavar="FILTER", nargs="?", default="", type=readable,
+                        help="filter text (empty: everything)")
+
+
 def _columns_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--columns", type=column_names, action="extend", metavar="A,B,...",
+    # each list read by _columns (column_names): a list that is none told as the other --columns errors
+    parser.add_argument("--columns", action="append", metavar="A,B,...",
                         help="the columns of the table, in order: keys of the kind's items, in any letter case"
                              " (default: a few telling ones; repeated, the lists join); --format table only")
 
@@ -481,7 +490,7 @@ def register(
              "  dsc-engine query audit 'SqlText contains \"drop\"' --data duckdb:///data/logs.duckdb --explain\n",
              exit_codes)
     p.add_argument("kind", type=record_kind, metavar="KIND", help=_KINDS)
-    p.add_argument("filter", metavar="FILTER", nargs="?", default="", help="filter text (empty: everything)")
+    _filter_argument(p)
     p.add_argument("--page", type=page_number, help="page number, from 1 (default 1)")
     p.add_argument("--page-size", type=page_number, help=f"records per page (default {QUERY_PAGE_SIZE})")
     _columns_option(p)
@@ -507,7 +516,7 @@ def register(
              "  dsc-engine export dms --to pages --page 1 --page-size 100 --data exports/\n"
              "  dsc-engine export masking --to jsonl > runs.jsonl\n", exit_codes)
     p.add_argument("kind", type=record_kind, metavar="KIND", help=_KINDS)
-    p.add_argument("filter", metavar="FILTER", nargs="?", default="", help="filter text (empty: everything)")
+    _filter_argument(p)
     p.add_argument("--to", choices=[f.value for f in export.ExportFormat], default=None,
                    help="the file format (default: csv for an --out FILE named .csv or .csv.gz, else jsonl)")
     p.add_argument("--out", metavar="FILE", type=output_file, help="where to write (default: standard output); a name ending .gz is written gzip'd")
@@ -556,7 +565,7 @@ def register(
              "  count by FIELD [where FILTER] (FIELD: day(FIELD), hour(FIELD) of a time too),\n"
              "  explain [FILTER], call ACTION Name=Value ...,\n"
              "  format table|json|jsonl|csv, columns [A,B,...], kinds, help, quit\n", exit_codes)
-    _data_options(p)
+    _data_options(p, standard_input=False)
 
     p = _add(subparsers, "demo", cmd_demo, "answer real requests of each operation over the sample data",
              "  dsc-engine demo\n  dsc-engine --format json demo\n  dsc-engine demo --data exports/\n", exit_codes)

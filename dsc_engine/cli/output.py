@@ -207,13 +207,14 @@ def output_encoding(out: IO[str]) -> str | None:
 
 def items_table(
     kind: RecordKind, items: Sequence[Mapping[str, Any]], zone: dt.tzinfo = UTC, encoding: str | None = None,
-    columns: Sequence[str] | None = None,
+    columns: Sequence[str] | None = None, envelope: Mapping[str, Any] | None = None,
 ) -> str:
-    """A table of API items of ``kind`` (empty: a note saying so), Sddp times in ``zone``, laid
-    out for an output of ``encoding`` (:func:`table`); its ``columns`` (item keys, checked by
-    :func:`table_columns`) as given, else :data:`TABLE_COLUMNS` that some item holds."""
+    """A table of API items of ``kind`` (empty: a note saying so, and which page is the last when
+    the page of ``envelope`` is past it), Sddp times in ``zone``, laid out for an output of
+    ``encoding`` (:func:`table`); its ``columns`` (item keys, checked by :func:`table_columns`)
+    as given, else :data:`TABLE_COLUMNS` that some item holds."""
     if not items:
-        return "(no items on this page)"
+        return f"(no items on this page{_last_page(envelope)})"
     if columns is None:
         columns = [c for c in TABLE_COLUMNS[kind] if any(c in item for item in items)]
         if "WarnLevelName" in items[0] and "WarnLevel" in columns:
@@ -246,7 +247,19 @@ def write_items(
         if envelope:
             shown = (v if isinstance(v, str) else dumps(v, pretty=False) for v in envelope.values())
             out.write(printable("  ".join(f"{k}: {v}" for k, v in zip(envelope, shown))) + "\n")
-        out.write(items_table(kind, items, zone, output_encoding(out), columns) + "\n")
+        out.write(items_table(kind, items, zone, output_encoding(out), columns, envelope) + "\n")
+
+
+def _last_page(envelope: Mapping[str, Any] | None) -> str:
+    """For a page with no items past the last (an envelope with its page number, PageSize and
+    TotalCount; a DMS answer holds no page number): which page is the last; else nothing."""
+    envelope = envelope or {}
+    page, size, total = (envelope.get(key) for key in ("Page" if "Page" in envelope else "CurrentPage",
+                                                        "PageSize", "TotalCount"))
+    if not (isinstance(page, int) and isinstance(size, int) and isinstance(total, int) and size > 0 and total > 0):
+        return ""
+    last = -(-total // size)
+    return f": the last page is {last}, at {size} records a page" if page > last else ""
 
 
 def write_mapping(fmt: Format, data: Mapping[str, Any], out: IO[str]) -> None:

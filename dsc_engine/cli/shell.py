@@ -27,7 +27,6 @@ filter times written without a zone are read in it, and tables show Sddp times i
 
 from __future__ import annotations
 
-import argparse
 import cmd
 import contextlib
 import datetime as dt
@@ -54,7 +53,7 @@ from dsc_engine.io.csvformat import row_writer, to_cell
 from dsc_engine.models import RecordKind
 from dsc_engine.query.parse import parse_filter
 from dsc_engine.wire import times
-from dsc_engine.wire.catalog import COUNTABLE, UnknownField, lookup
+from dsc_engine.wire.catalog import COUNTABLE, UnknownField, lookup, nearest
 from dsc_engine.wire.codec import response_item, value_encoders
 
 HISTORY = Path("~/.dsc_engine_history")
@@ -84,6 +83,30 @@ def _kind_first_hint(line: str) -> str:
     except ValueError:
         return ""
     return f"\n('{words[0]}' takes no kind in the shell: 'use {words[1]}' first, then '{words[0]} FILTER' reads {kind.value})"
+
+
+#: What the shell takes instead of an option of the one-shot commands, typed after one of its
+#: commands as those are written (``query --page 2``): its commands take no options.
+_INSTEAD_OF_OPTIONS: dict[str, str] = {
+    "--page": "'page N' sets the page",
+    "--page-size": "'size N' sets the page size",
+    "--format": "'format table|json|jsonl|csv' sets how results print",
+    "--columns": "'columns A,B,...' sets a table's columns",
+    "--explain": "'explain FILTER' shows the plan",
+    "--help": "'help' says what each command does",
+    "-h": "'help' says what each command does",
+    "--param": "'call ACTION Name=Value ...' takes the parameters as they are",
+    "--tz": "the zone is given when the shell starts: dsc-engine shell --tz ZONE",
+    "--data": "the data is given when the shell starts: dsc-engine shell --data PATH",
+}
+
+
+def _option_hint(rest: str) -> str:
+    """For a command that failed where ``rest`` starts, at an option of the one-shot commands
+    (``--page 2``, ``--format=json``): what the shell takes instead."""
+    words = rest.split(maxsplit=1)
+    instead = _INSTEAD_OF_OPTIONS.get(words[0].partition("=")[0]) if words else None
+    return "" if instead is None else f"\n(the shell's commands take no options: {instead})"
 
 
 def _same(value: Any) -> Any:
@@ -154,7 +177,7 @@ class Shell(cmd.Cmd):
         except ApiError as exc:
             self._fail(f"{exc.http_status} {exc.code}: {exc.message}")
         except FilterError as exc:
-            self._fail(str(exc) + _kind_first_hint(line))
+            self._fail(str(exc) + _kind_first_hint(line) + _option_hint(exc.text[exc.offset:]))
         except DscError as exc:
             self._fail(str(exc))
         except UnicodeEncodeError as exc:  # a result that cannot be written as UTF-8
@@ -166,16 +189,8 @@ class Shell(cmd.Cmd):
         self.failures += 1
         self.err.write(f"error: {message}\n")
 
-    def do_help(self, arg: str) -> None:
-        """help [COMMAND]: the commands, or what one does."""
-        name = arg.strip()
-        if name and getattr(getattr(self, f"do_{name}", None), "__doc__", None) is None:
-            self._fail(f"no help on {name!r} (try 'help')")
-            return
-        super().do_help(name)
-
     def get_names(self) -> list[str]:
-        """The commands ``help`` lists and completion offers: not ``EOF``, the end of input."""
+        """The commands completion offers: not ``EOF``, the end of input."""
         return [name for name in super().get_names() if name != "do_EOF"]
 
     def emptyline(self) -> bool:
@@ -183,12 +198,17 @@ class Shell(cmd.Cmd):
 
     def default(self, line: str) -> None:
         if not line.strip().startswith("#"):  # a comment line of a script does nothing
-            self._fail(f"unknown command {line.split()[0]!r} (try 'help')")
+            word = line.split()[0]
+            near = nearest(word, [name.removeprefix("do_") for name in self.get_names()])
+            self._fail(f"unknown command {word!r}{f'; did you mean {near}?' if near else ''} (try 'help')")
 
     # -- commands --------------------------------------------------------------------------------
 
     def do_use(self, arg: str) -> None:
         """use KIND: query and count records of KIND (audit, masking, dms)."""
+        if not arg.strip():
+            self._fail(f"expected 'use KIND': audit, masking or dms (in use: {self.kind.value})")
+            return
         try:
             self.kind = RecordKind.parse(arg.strip())
         except ValueError as exc:
@@ -211,23 +231,28 @@ class Shell(cmd.Cmd):
         write_items(self.format, self.kind, items, self.out, envelope, self.zone, self.columns.get(self.kind))
 
     def do_page(self, arg: str) -> None:
-        """page N: the page query shows (from 1); after a query, that page of it."""
+        """page N: the page query shows (from 1); after a query, that page of it (count is not paged)."""
         page = self._positive(arg)
         if page is not None:
             self.page = page
-            self._again()
+            self._again(f"page {page}")
 
     def do_size(self, arg: str) -> None:
         """size N: the records a query page shows; after a query, its page at that size."""
         size = self._positive(arg)
         if size is not None:
             self.page_size = size
-            self._again()
+            self._again(f"pages of {size} records")
 
-    def _again(self) -> None:
-        """The last query of the kind in use, at the page and size now set (none yet: nothing)."""
+    def _again(self, setting: str) -> None:
+        """The last query of the kind in use, at the page and size now set. None yet: the
+        ``setting`` is kept for the next one, which a terminal is told (a ``count`` table is not
+        paged); a script is not, as it sets them before its query (docs/cli.md, ``shell``)."""
         if self.last_query is not None:
             self.do_query(self.last_query)
+        elif self.use_rawinput:
+            self.err.write(f"note: no query of {self.kind.value} yet: the next one shows {setting}"
+                           " (count tables are printed whole, not paged)\n")
 
     def _positive(self, arg: str) -> int | None:
         """A page or page size, from 1 to what a query takes (``Engine.query``); None (told) if not."""
@@ -246,7 +271,7 @@ class Shell(cmd.Cmd):
             field, rest = by.group("field"), by.group("rest")
             where = _WHERE.fullmatch(rest) if rest is not None else None
             if field is None or (rest is not None and where is None):
-                self._fail("expected 'count by FIELD' or 'count by FIELD where FILTER'")
+                self._fail("expected 'count by FIELD' or 'count by FIELD where FILTER'" + _option_hint(rest or ""))
                 return
             self._count_by(field, where.group("filter") if where is not None else "")
             return
@@ -302,8 +327,8 @@ class Shell(cmd.Cmd):
         """call ACTION Name=Value ...: one API call (quote values with spaces)."""
         try:
             words = shlex.split(arg)
-        except ValueError as exc:  # an unclosed quote
-            self._fail(str(exc))
+        except ValueError:  # an unclosed quote (shlex's only error)
+            self._fail(f"call: a quote is not closed: {brief(arg.strip())}")
             return
         if not words:
             self._fail("expected 'call ACTION Name=Value ...'")
@@ -312,7 +337,7 @@ class Shell(cmd.Cmd):
         for word in words[1:]:
             name, sep, value = word.partition("=")
             if not sep or not name:
-                self._fail(f"expected Name=Value, got {word!r}")
+                self._fail(f"expected Name=Value, got {word!r}" + _option_hint(word))
                 return
             pairs.append((name, value))
         params = parameters(pairs, "call")
@@ -345,18 +370,26 @@ class Shell(cmd.Cmd):
         if not text:
             self.columns.pop(self.kind, None)
             return
-        try:
-            names = column_names(text)
-        except argparse.ArgumentTypeError as exc:
-            self._fail(f"columns: {exc}")  # as table_columns names the command in its errors
-            return
-        self.columns[self.kind] = table_columns(self.kind, names, "columns")
+        # errors of the command's name (columns: ...), as the option's name the one-shot commands'
+        self.columns[self.kind] = table_columns(self.kind, column_names(text, "columns"), "columns")
 
     def do_kinds(self, arg: str) -> None:
         """kinds: how many records each kind holds."""
         if not self._no_argument("kinds", arg):
             return
         write_mapping(self.format, {k.value: len(self.engine.store(k)) for k in RecordKind}, self.out)
+
+    def do_help(self, arg: str) -> None:
+        """help [COMMAND]: what each command does, or what one does."""
+        name = arg.strip()
+        if name and getattr(getattr(self, f"do_{name}", None), "__doc__", None) is None:
+            self._fail(f"no help on {name!r} (try 'help')")
+        elif name:
+            super().do_help(name)
+        else:  # each command's line, in the order they are defined here (cmd's would list names alone)
+            lines = [getattr(self, command).__doc__ for command in vars(Shell) if command.startswith("do_")
+                     and command != "do_EOF"]
+            self.out.write("commands ('help COMMAND' for one):\n" + "".join(f"  {line}\n" for line in lines))
 
     def do_quit(self, arg: str) -> bool:
         """quit: end the session (so does exit, or the end of input)."""

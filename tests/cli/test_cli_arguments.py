@@ -348,3 +348,72 @@ def test_words_left_over_are_told_what_they_most_likely_meant(
     code, out, err = run(*argv)
     err += capsys.readouterr().err  # where argparse writes its usage errors
     assert (code, out) == (2, "") and hint in err, err
+
+
+@pytest.mark.parametrize(("argv", "said"), [
+    (("--columns", "UserName", "query", "audit"), "--columns belongs after the command: dsc-engine query --columns UserName ..."),
+    (("--format", "json", "--page=2", "query", "audit"), "--page belongs after the command: dsc-engine query --page=2 ..."),
+    (("--strict", "load", "x.jsonl"), "--strict belongs after the command: dsc-engine load --strict ..."),
+    (("--tz", "UTC", "--port", "8080", "serve"), "--port belongs after the command: dsc-engine serve --port 8080 ..."),
+    (("--columns", "UserName", "export", "audit"),  # export takes none: the commands that do are named
+     "--columns is no option of dsc-engine itself: it goes after the name of a command that takes it (query, call)"),
+])
+def test_an_option_of_a_command_given_before_it_says_where_it_goes(
+    argv: tuple[str, ...], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``dsc-engine --columns X query ...`` was refused as "invalid choice: 'X'" (the option's value
+    read as the command), ``--strict load ...`` as an unrecognized argument."""
+    code, out, err = run(*argv)
+    err += capsys.readouterr().err  # where argparse writes its usage errors
+    assert (code, out) == (2, "")
+    assert err == f"dsc-engine: {said}\n"
+
+
+def test_an_option_of_no_command_before_the_command_is_argparse_s_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run("--bogus", "query", "audit")
+    err += capsys.readouterr().err
+    assert code == 2 and "unrecognized arguments: --bogus" in err, err
+
+
+def test_the_shell_s_help_offers_no_data_from_standard_input(capsys: pytest.CaptureFixture[str]) -> None:
+    """``shell --help`` said --data took "- for standard input", which the shell refuses (its
+    commands come from there); the other commands' help still says it."""
+    assert run("shell", "--help")[0] == 0
+    shell_help = capsys.readouterr().out
+    assert "--data PATH|URL" in shell_help and "standard input" not in shell_help.split("--data PATH|URL")[2]
+    assert run("query", "--help")[0] == 0
+    assert "- for standard input" in " ".join(capsys.readouterr().out.split())
+
+
+@pytest.mark.parametrize(("argv", "argument"), [
+    (("query", "audit", 'UserName = "Jos\udce9"'), "FILTER"),
+    (("export", "audit", 'UserName = "Jos\udce9"'), "FILTER"),
+    (("call", "DescribeAuditLogs", "--param", "UserName=Jos\udce9"), "--param"),
+])
+def test_a_filter_or_parameter_of_bytes_the_locale_cannot_read_is_a_usage_error(
+    argv: tuple[str, ...], argument: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Bytes that are not text in the locale's encoding (Latin-1 José on a UTF-8 terminal, read as
+    ``\\udce9``) were taken into the filter or parameter, which then matched nothing, silently;
+    the shell refuses such a line."""
+    code, out, err = run(*argv)
+    err += capsys.readouterr().err
+    assert (code, out) == (2, "")
+    assert f"argument {argument}: not valid utf-8 (the locale's encoding): " in err and "Jos\\xe9" in err, err
+
+
+@pytest.mark.parametrize(("command", "said"), [
+    ("qurey", "dsc-engine: unknown command 'qurey'; did you mean query? (dsc-engine --help lists them)\n"),
+    ("Shell", "dsc-engine: unknown command 'Shell'; did you mean shell? (dsc-engine --help lists them)\n"),
+])
+def test_a_mistyped_command_is_told_the_nearest(command: str, said: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # argparse's usage and "invalid choice: 'qurey' (choose from 'load', 'import', ...)", no nearest
+    code, out, err = run(command, "audit")
+    err += capsys.readouterr().err
+    assert (code, out, err) == (2, "", said)
+
+
+def test_a_command_like_none_is_argparse_s_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run("xyzzy")
+    err += capsys.readouterr().err
+    assert code == 2 and "invalid choice: 'xyzzy'" in err, err

@@ -166,7 +166,7 @@ def test_columns_choose_a_table_s_columns_in_their_order() -> None:
      "no column 'tablename'; TableName is a field of the SensitiveDataLog entries, which the SensitiveDataLog column"),
     (("query", "masking", "--columns", "Tid"), "masking_run items have no column 'Tid'"),  # record-only: in no item
     (("query", "audit", "--columns", "UserName,username"), "--columns: the column UserName is named twice"),
-    (("query", "audit", "--columns", "UserName,"), "argument --columns: expected column names separated by commas"),
+    (("query", "audit", "--columns", "UserName,"), "--columns: expected column names separated by commas"),
     (("query", "audit", "--columns", "UserName", "--format", "json"),
      "--columns: chooses the columns of a table; --format json prints every field of each item"),
     (("query", "audit", "--columns", "UserName", "--explain"), "--explain shows how the filter is answered"),
@@ -178,3 +178,32 @@ def test_columns_a_table_cannot_show_are_a_usage_error(
     code, out, err = run(*argv)
     err += capsys.readouterr().err  # argparse's own errors go to the process's stderr
     assert (code, out) == (2, "") and said in err, err
+
+
+@pytest.mark.parametrize(("argv", "given"), [
+    (("query", "audit", "--columns", ","), ","),
+    (("query", "audit", "--columns", "UserName,,SqlText"), "UserName,,SqlText"),
+    (("query", "audit", "--columns", ""), ""),
+    (("call", "DescribeAuditLogs", "--columns", "UserName", "--columns", " , "), " , "),
+])
+def test_a_columns_list_that_is_no_list_is_told_as_the_other_columns_errors(
+    argv: tuple[str, ...], given: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--columns ,`` was refused by argparse, its message under the whole usage text, where a
+    name that is no column is one line naming the command and the option (the same exit status)."""
+    code, out, err = run(*argv)
+    err += capsys.readouterr().err
+    assert (code, out) == (2, "")
+    assert err == (f"dsc-engine {argv[0]}: --columns: expected column names separated by commas (UserName,SqlText),"
+                   f" got {given!r}\n")
+
+
+def test_a_page_past_the_end_says_which_page_is_the_last() -> None:
+    """A page past the last printed "(no items on this page)" alone: the shell's ``page N`` and
+    ``query --page`` left the last page to be worked out from TotalCount."""
+    code, out, _ = run("query", "audit", "--page", "301", "--page-size", "10")
+    assert code == 0 and out.endswith("\n(no items on this page: the last page is 300, at 10 records a page)\n"), out
+    code, out, _ = run("call", "DescribeAuditLogs", "--param", "CurrentPage=99", "--param", "PageSize=50")
+    assert code == 0 and out.endswith("\n(no items on this page: the last page is 60, at 50 records a page)\n"), out
+    code, out, _ = run("query", "audit", 'UserName = "nobody"', "--page", "2")
+    assert code == 0 and out.endswith("\n(no items on this page)\n"), out  # no record at all: no last page

@@ -112,6 +112,34 @@ def test_page_and_size_after_a_query_show_that_query_again(monkeypatch: pytest.M
     assert using == {"using": "masking_run", "records": 120}
 
 
+def test_page_or_size_before_any_query_says_it_is_kept_for_the_next_one(
+    monkeypatch: pytest.MonkeyPatch, data: Path
+) -> None:
+    """``page 2`` typed after ``count by UserName``, with no query yet, printed nothing: a count
+    table is printed whole, and the page is kept for the next query, which a terminal is told.
+    A script, which sets them before its query as the docs do, is told nothing."""
+    from dsc_engine.cli import shell as shells
+    from dsc_engine.cli.output import Format
+
+    engine = Engine()
+    snapshot.load(engine, data)
+    out, err = io.StringIO(), io.StringIO()
+    shell = shells.Shell(engine, Format.JSON, io.StringIO(), out, interactive=True, err=err)
+    for line in ("count by UserName", "page 2", "size 5", "query", "page 3", "use dms", "page 1"):
+        shell.onecmd(shell.precmd(line))
+    kept = "(count tables are printed whole, not paged)"
+    assert err.getvalue().splitlines() == [
+        f"note: no query of audit_log yet: the next one shows page 2 {kept}",
+        f"note: no query of audit_log yet: the next one shows pages of 5 records {kept}",
+        f"note: no query of dms_log yet: the next one shows page 1 {kept}",
+    ]
+    assert shell.failures == 0
+    _, first, second, _ = json_values(out.getvalue())
+    assert (first["Page"], first["PageSize"], second["Page"], second["PageSize"]) == (2, 5, 3, 5)
+    code, _, err_text = session(monkeypatch, "count by UserName\npage 2\nsize 5\n", data)
+    assert (code, err_text) == (0, "")
+
+
 def test_shell_goes_on_after_errors(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
     script = "\n".join([
         "bogus", "use nothing", "query UserName =", "count by NoSuchField", "call DescribeAuditLogs PageSize=500",
@@ -291,6 +319,31 @@ def test_a_query_naming_a_kind_as_the_one_shot_command_does_says_to_use_it(monke
     assert err.count("takes no kind") == 2  # a filter that fails for another reason gets no such hint
 
 
+@pytest.mark.parametrize(("line", "hint"), [
+    ("query --page 2", "'page N' sets the page"),
+    ('query UserName = "admin" --page-size 3', "'size N' sets the page size"),
+    ("count --help", "'help' says what each command does"),
+    ("explain -h", "'help' says what each command does"),
+    ("count by UserName --format json", "'format table|json|jsonl|csv' sets how results print"),
+    ("query --columns UserName", "'columns A,B,...' sets a table's columns"),
+    ("call DescribeAuditLogs --param PageSize=1", "'call ACTION Name=Value ...' takes the parameters as they are"),
+    ("query --tz +08:00", "the zone is given when the shell starts: dsc-engine shell --tz ZONE"),
+])
+def test_an_option_of_the_one_shot_commands_says_what_the_shell_takes_instead(
+    monkeypatch: pytest.MonkeyPatch, data: Path, line: str, hint: str
+) -> None:
+    """``query --page 2``, as the one-shot command is written, was told only "unexpected
+    character '-'" under a caret (``count by F --format json``: "expected 'count by FIELD' ...")."""
+    code, out, err = session(monkeypatch, line + "\n", data)
+    assert (code, out) == (1, "")
+    assert err.endswith(f"\n(the shell's commands take no options: {hint})\n"), err
+
+
+def test_a_filter_that_fails_elsewhere_gets_no_option_hint(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    code, _, err = session(monkeypatch, 'query SqlText contains "--page" and\nquery Bogus = "--format"\n', data)
+    assert code == 1 and "take no options" not in err, err
+
+
 def test_ctrl_c_on_a_terminal_abandons_the_command_and_the_session_goes_on(data: Path) -> None:
     # it ended the session (exit 130), losing what was loaded
     from dsc_engine.cli import shell as shells
@@ -433,6 +486,42 @@ def test_help_on_an_unknown_command_is_an_error_line(monkeypatch: pytest.MonkeyP
     _, out, err = session(monkeypatch, "help nothing\nhelp count\n", data)
     assert err.splitlines() == ["error: no help on 'nothing' (try 'help')"]
     assert out.splitlines()[0].startswith("count [FILTER]")
+
+
+def test_help_alone_says_what_each_command_does(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    """``help`` listed the commands' names only ("Documented commands (type help <topic>):"), so
+    that a new user had to ask for each in turn to learn what it does."""
+    code, out, err = session(monkeypatch, "help\n?\n", data)
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[:len(lines) // 2] == lines[len(lines) // 2:]  # ? is help
+    listing = lines[:len(lines) // 2]
+    assert listing[0] == "commands ('help COMMAND' for one):"
+    names = [line.split()[0].rstrip(":") for line in listing[1:]]
+    assert names == ["use", "query", "page", "size", "count", "explain", "call", "format", "columns", "kinds",
+                     "help", "quit", "exit"]
+    assert "  count [FILTER] | count by FIELD|day(FIELD)|hour(FIELD) [where FILTER]: how many match (per value)." in listing
+
+
+@pytest.mark.parametrize(("script", "errors"), [
+    # a mistyped command was "unknown command 'quer' (try 'help')", as a word like no command
+    ("quer\nCONT by UserName\nbogus\nexport audit\n", [
+        "unknown command 'quer'; did you mean query? (try 'help')",
+        "unknown command 'CONT'; did you mean count? (try 'help')",
+        "unknown command 'bogus' (try 'help')",
+        "unknown command 'export' (try 'help')",  # a command of dsc-engine, not 'exit'
+    ]),
+    # 'use' alone was "unknown record kind ''", as if an empty name had been given
+    ("use\nuse   \n", ["expected 'use KIND': audit, masking or dms (in use: audit_log)"] * 2),
+    # a call's unclosed quote was shlex's own "No closing quotation", naming neither the command nor the quote
+    ("call DescribeAuditLogs 'UserName=a b\n", ["call: a quote is not closed: DescribeAuditLogs 'UserName=a b"]),
+])
+def test_a_command_written_wrong_is_told_what_was_meant(
+    monkeypatch: pytest.MonkeyPatch, data: Path, script: str, errors: list[str]
+) -> None:
+    code, _, err = session(monkeypatch, script, data)
+    assert code == 1
+    assert err.splitlines() == [f"error: {error}" for error in errors]
 
 
 def test_commands_that_take_no_argument_refuse_one(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
