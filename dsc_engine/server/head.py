@@ -37,6 +37,10 @@ HTTP_LAYER_CODES: Mapping[HTTPStatus, str] = {
     HTTPStatus.NOT_IMPLEMENTED: "UnsupportedHTTPMethod",  # sent as 405, as the application does
 }
 
+#: The ``Server`` header of every answer, the host's and the mock's (``docs/server.md``, "On the
+#: wire"): the software's name alone, never the Python version ``wsgiref`` put there.
+SERVER = "dsc-engine"
+
 #: The longest request line ``wsgiref`` reads (a longer one is ``RequestURITooLong``).
 MAX_REQUEST_LINE = 65536
 

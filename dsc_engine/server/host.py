@@ -43,6 +43,7 @@ from dsc_engine.server.departures import Sender
 from dsc_engine.server.head import (
     HEADERS_TOO_LONG,
     MAX_REQUEST_LINE,
+    SERVER,
     add_header_fields,
     field_count_refusal,
     field_values,
@@ -226,6 +227,7 @@ class _AnswerHandler(ServerHandler):
 
     headers: Headers  # set by start_response, before the headers are sent (typeshed leaves it out)
     request_handler: WSGIRequestHandler  # wsgiref logs the request through it
+    server_software = SERVER
 
     def cleanup_headers(self) -> None:
         super().cleanup_headers()
@@ -234,6 +236,7 @@ class _AnswerHandler(ServerHandler):
 
 class _Handler(WSGIRequestHandler):
     raw_requestline: bytes  # set by ``wsgiref``'s handle(), which typeshed leaves untyped
+    server_version = SERVER  # the environ's SERVER_SOFTWARE too
     timeout = SOCKET_TIMEOUT
     #: Seconds the connection has to deliver its whole request (``limits.request_timeout``).
     request_timeout = DEFAULT_REQUEST_TIMEOUT
@@ -410,6 +413,10 @@ class _Handler(WSGIRequestHandler):
         self.end_headers()
         if payload:
             self.wfile.write(payload)
+
+    def version_string(self) -> str:
+        """The ``Server`` header of the answers the HTTP layer sends itself (``head.SERVER``)."""
+        return SERVER
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib signature)
         log.debug("%s - %s", self.address_string(), format % args)

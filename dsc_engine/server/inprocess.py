@@ -22,11 +22,11 @@ from http import HTTPStatus
 from typing import Any, NamedTuple
 from urllib.parse import unquote
 from wsgiref.handlers import format_date_time
-from wsgiref.simple_server import software_version
 
 from dsc_engine.api.common import endpoint_product, hostname
 from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.server.head import (
+    SERVER,
     add_header_fields,
     head_refusal,
     http_layer_error,
@@ -324,7 +324,7 @@ def _served(headers: Iterable[tuple[str, str]], now: float | None) -> dict[str, 
     ``Server``, and ``Connection: close`` (the host answers one request per connection)."""
     answered = {name.lower(): value for name, value in headers}
     answered.setdefault("date", format_date_time(time.time() if now is None else now))
-    answered.setdefault("server", software_version)
+    answered.setdefault("server", SERVER)
     answered.setdefault("connection", "close")
     return answered
 

@@ -595,6 +595,22 @@ def test_a_served_answer_says_the_connection_closes_after_it(server: RunningServ
     assert status.split()[1] == "200" and headers.get("connection") == "close", headers
 
 
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GET /?Action=DescribeAuditLogs HTTP/1.1\r\nHost: x\r\n\r\n",  # the application's answer
+        b"GET / HTTP/2.0\r\nHost: x\r\n\r\n",  # the HTTP host's own
+        b"GET /path\r\n\r\n",  # a request line refused
+    ],
+    ids=["application", "http-host", "request-line"],
+)
+def test_every_answer_names_the_server_and_no_python_version(server: RunningServer, request_bytes: bytes) -> None:
+    # the Server header was wsgiref's "WSGIServer/0.2 CPython/3.11.7", telling any client the
+    # Python version the server runs on
+    _, headers, _ = _exchange(server, request_bytes)
+    assert headers["server"] == "dsc-engine", headers
+
+
 @pytest.mark.parametrize("method", ["OPTIONS", "PUT", "DELETE", "HEAD"])
 def test_a_refused_method_is_told_the_allowed_ones(server: RunningServer, method: str) -> None:
     # RFC 9110: a 405 answer must carry an Allow header; it had none
