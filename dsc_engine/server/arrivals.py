@@ -262,6 +262,12 @@ class Gatherer(SelectorLoop):
         if self._idle is not None:
             arrival.idle_deadline = time.monotonic() + self._idle
         arrival.data += chunk
+        if not chunk and _head_start(arrival.data) == len(arrival.data):
+            # closed before a request line (an idle kept connection its client let go): nothing
+            # to answer, so no thread is taken for it
+            log.debug("connection from %s closed by its client before a request", arrival.address)
+            self._drop(selector, arrival)
+            return
         arrived = request_arrived(arrival.data, self.max_body)
         if not chunk or arrived is not False:  # the client stopped sending, or all is here
             arrival.head_too_long = arrived is None
