@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from dsc_engine.api.catalogue import MISSING, api_error
 from dsc_engine.api.common import endpoint_product
 from dsc_engine.api.errors import ApiError, new_request_id
-from dsc_engine.api.operations import OPERATIONS, product_of
+from dsc_engine.api.operations import OPERATIONS, operation_named, product_of
 from dsc_engine.api.read import LANG_SPELLINGS
 from dsc_engine.api.request import prepare, read_request
 from dsc_engine.api.respond import respond
@@ -48,7 +48,7 @@ for _operation in OPERATIONS.values():
 def route(action: str, version: str | None = None) -> Operation:
     """The operation named ``action``; ``version=None`` (or ``""``: an empty parameter is absent,
     as the server reads an empty ``Version``) means the action's own version."""
-    operation = OPERATIONS.get(action) if isinstance(action, str) else None  # a list is no name
+    operation = operation_named(action)
     if operation is None or (version is not None and version != "" and version != operation.version):
         raise UnknownActionError(action, version)
     return operation
@@ -59,7 +59,8 @@ def asked_lang(operation: Operation | None, params: Mapping[str, object]) -> Lan
 
     Operations with ``Lang``: their ``Lang`` when it is a valid spelling, else the default
     ``zh_cn``. Operations without (DMS) and unknown actions: English, unless a valid ``Lang`` was
-    sent to an unknown action.
+    sent to an unknown action. A known action asked at another version is its operation here
+    (``InvalidApi.NotFound`` in that operation's language).
     """
     raw = params.get("Lang")
     asked = LANG_SPELLINGS.get(raw.lower()) if isinstance(raw, str) else None
@@ -97,8 +98,8 @@ def call(
     if at is not None and action in OPERATIONS and OPERATIONS[action].product != at:
         raise api_error("InvalidApi.NotFound", lang, product=at, request_id=request_id, host=host)
     try:
+        lang = asked_lang(operation_named(action), params)  # a wrong Version too: semantics §6.4
         operation = route(action, version)
-        lang = asked_lang(operation, params)
         request = read_request(operation, params)
         lang = request.lang
         return respond(request, sources[operation.kind], request_id)

@@ -5,6 +5,7 @@ One request goes through these steps, and the first refusal answers (``server/er
     method (GET/POST) -> read & decode (limits, UTF-8, form body) -> path "/"
       -> route (Action/Version parameters, or x-acs-action/x-acs-version headers, signed values only)
       -> authenticate (v3 or v2 signature, key, token, time, nonce)
+      -> x-acs-* headers (each one read, or one the SDK sends of itself; any other refused)
       -> authorize (RAM policy of the key) -> throttle (per key and operation)
       -> strip common and signature parameters -> engine.call(...) -> 200 JSON
 
@@ -30,7 +31,7 @@ from dsc_engine.api.errors import ApiError, new_request_id
 from dsc_engine.api.operations import OPERATIONS, product_of
 from dsc_engine.errors import RequestRejected
 from dsc_engine.io.jsontext import utf8_text
-from dsc_engine.server.auth import Authenticator, Principal, is_v2_signed
+from dsc_engine.server.auth import READ_HEADERS, SDK_NOTES, Authenticator, Principal, is_v2_signed
 from dsc_engine.server.config import ServerConfig
 from dsc_engine.server.errors import internal_error, invalid_parameter, to_api_error
 from dsc_engine.server.request import HttpRequest, read_request, request_host
@@ -178,6 +179,22 @@ def api_params(request: HttpRequest, principal: Principal) -> dict[str, str]:
     return {k: v for k, v in request.params.items() if k not in consumed}
 
 
+def gateway_headers(request: HttpRequest, principal: Principal) -> dict[str, str]:
+    """The ``x-acs-*`` headers of a request that say what the SDK did (``auth.SDK_NOTES``), to
+    log; one its scheme does not read (``auth.READ_HEADERS``) is ``InvalidParameter`` naming it,
+    never passed over: an ``x-acs-*`` header asks the gateway something (``docs/server.md``, "On
+    the wire")."""
+    read = READ_HEADERS[principal.scheme]
+    for name in request.headers:
+        if name.startswith("x-acs-") and name not in read and name not in SDK_NOTES:
+            raise invalid_parameter(
+                name,
+                f"The {name} header is not read by this server in a {principal.scheme} request; it reads"
+                f" {', '.join(sorted(read))} and accepts {', '.join(sorted(SDK_NOTES))}.",
+            )
+    return {name: ",".join(values) for name, values in request.headers.items() if name in SDK_NOTES}
+
+
 class Authenticates(Protocol):
     """Who signed a request: :class:`~dsc_engine.server.auth.Authenticator` checks signatures
     against the configured keys; ``dsc_engine.mock`` may pass ``AnyCredentials`` instead."""
@@ -221,6 +238,9 @@ class Application:
                 request = read_request(environ, limits)
                 action, version = route(request)
                 principal = self.authenticator.authenticate(request)
+                notes = gateway_headers(request, principal)
+                if notes:
+                    log.debug("request %s: %s", request_id, ", ".join(f"{k}: {v}" for k, v in notes.items()))
                 self._gate(principal, action)
                 body = self.backend.call(
                     action, api_params(request, principal), version=version, host=host, request_id=request_id

@@ -88,6 +88,32 @@ def bytes_after_head(data: bytes | bytearray) -> int:
     return 0 if end is None else len(bytes(data[end.end() :]).strip(b"\r\n"))
 
 
+def _body_length(data: bytes | bytearray, head_end: int) -> int | None:
+    """The body length of the head ending at ``head_end`` in ``data``: its one ``Content-Length``
+    (1 to 19 ASCII digits), 0 without one; ``None`` when repeated or malformed."""
+    lengths = _CONTENT_LENGTH.findall(data, 0, head_end)
+    if not lengths:
+        return 0
+    if len(lengths) != 1 or not lengths[0].isdigit() or len(lengths[0]) > 19:
+        return None
+    return int(lengths[0])
+
+
+def request_end(data: bytes | bytearray) -> tuple[int, int] | None:
+    """``(head_end, end)``: where the head of the request in ``data`` ends and where the request
+    does, its body of ``Content-Length`` bytes (none without one) all in ``data``; ``None`` when
+    the head has not ended, its length is malformed or repeated, or its body is not all here.
+    The bytes after ``end`` are the client's next request."""
+    start = _head_start(data)
+    end = _HEAD_END.search(data, start, MAX_HEAD_BYTES + 4)
+    if end is None:
+        return None
+    length = _body_length(data, end.start())
+    if length is None or len(data) - end.end() < length:
+        return None
+    return end.end(), end.end() + length
+
+
 def request_arrived(data: bytes | bytearray, max_body: int) -> bool | None:
     """Whether ``data`` holds a whole request: ``True``; ``False`` while more must come; ``None``
     when the head is longer than :data:`MAX_HEAD_BYTES` without ending.
@@ -103,10 +129,9 @@ def request_arrived(data: bytes | bytearray, max_body: int) -> bool | None:
         if first >= 0 and len(data[start:first].split()) != 3:
             return True  # not "METHOD target HTTP/x.y": answered from the line alone
         return None if len(data) > MAX_HEAD_BYTES else False
-    lengths = _CONTENT_LENGTH.findall(data, 0, end.start())
-    if len(lengths) != 1 or not lengths[0].isdigit() or len(lengths[0]) > 19:
+    length = _body_length(data, end.start())
+    if length is None or not _CONTENT_LENGTH.search(data, 0, end.start()):
         return True
-    length = int(lengths[0])
     return length > max_body or len(data) - end.end() >= length
 
 
@@ -151,16 +176,29 @@ class Gatherer(SelectorLoop):
         self._incoming: collections.deque[Arrival] = collections.deque()
         self._waiting: dict[int, Arrival] = {}  # by file number, oldest first
         self._ready: collections.deque[Arrival] = collections.deque()
+        #: no more connections are taken (:meth:`add` closes them): the server is stopping
+        self.closed = False
         super().__init__("dsc-engine-arrivals")
         self.start()
 
-    def add(self, sock: socket.socket, address: object) -> None:
-        """Watch a newly accepted connection (called from the accepting thread)."""
+    def add(self, sock: socket.socket, address: object, data: bytes = b"") -> None:
+        """Watch a newly accepted connection (called from the accepting thread), or one kept
+        after its answer, ``data`` what its client sent after its last request; once closed, the
+        connection is closed instead (its answer's end sent first)."""
         now = time.monotonic()
         idle = now + self._idle if self._idle is not None else float("inf")
         with self._lock:
-            self._incoming.append(Arrival(sock, address, now + self._request_timeout, idle))
-        self.wake()
+            taken = not self.closed
+            if taken:
+                self._incoming.append(Arrival(sock, address, now + self._request_timeout, idle, bytearray(data)))
+        if taken:
+            self.wake()
+            return
+        try:
+            sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        sock.close()
 
     def slot_freed(self) -> None:
         """A connection's thread finished: a waiting whole request may take its slot."""
@@ -168,6 +206,8 @@ class Gatherer(SelectorLoop):
 
     def close(self) -> None:
         """Stop the thread and close every connection not handed on."""
+        with self._lock:
+            self.closed = True
         self.stop()
 
     def ready(self, selector: selectors.BaseSelector, data: Any) -> None:
@@ -179,6 +219,8 @@ class Gatherer(SelectorLoop):
         self._hand_on()
 
     def ended(self) -> None:
+        with self._lock:
+            self.closed = True
         for arrival in [*self._waiting.values(), *self._ready, *self._incoming]:
             arrival.close()
 
@@ -203,6 +245,10 @@ class Gatherer(SelectorLoop):
             arrival.sock.setblocking(False)
             self._waiting[arrival.fileno()] = arrival
             selector.register(arrival.sock, selectors.EVENT_READ, arrival)
+            arrived = request_arrived(arrival.data, self.max_body) if arrival.data else False
+            if arrived is not False:  # a kept connection's next request came with its last
+                arrival.head_too_long = arrived is None
+                self._ready_up(selector, arrival)
 
     def _receive(self, selector: selectors.BaseSelector, arrival: Arrival) -> None:
         try:
@@ -216,6 +262,12 @@ class Gatherer(SelectorLoop):
         if self._idle is not None:
             arrival.idle_deadline = time.monotonic() + self._idle
         arrival.data += chunk
+        if not chunk and _head_start(arrival.data) == len(arrival.data):
+            # closed before a request line (an idle kept connection its client let go): nothing
+            # to answer, so no thread is taken for it
+            log.debug("connection from %s closed by its client before a request", arrival.address)
+            self._drop(selector, arrival)
+            return
         arrived = request_arrived(arrival.data, self.max_body)
         if not chunk or arrived is not False:  # the client stopped sending, or all is here
             arrival.head_too_long = arrived is None

@@ -45,6 +45,16 @@ from dsc_engine.server.request import HttpRequest
 
 _V2_REQUIRED = ("AccessKeyId", "SignatureMethod", "SignatureVersion", "Timestamp", "SignatureNonce")
 _V3_REQUIRED_HEADERS = ("x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256")
+#: The ``x-acs-*`` headers each scheme reads (``docs/server.md``, "On the wire"): a v3 signature's
+#: parts, its STS token and the key the SDK names beside it; a v2 request's routing headers,
+#: which may only repeat its signed parameters.
+READ_HEADERS = {
+    "v3": frozenset({"x-acs-action", "x-acs-version", *_V3_REQUIRED_HEADERS, "x-acs-security-token", "x-acs-accesskey-id"}),
+    "v2": frozenset({"x-acs-action", "x-acs-version"}),
+}
+#: What the SDK says of itself, on every call (where its credentials came from) or on a retry
+#: (which attempt, after how long): accepted in either scheme and logged, asking nothing.
+SDK_NOTES = frozenset({"x-acs-credentials-provider", "x-acs-retry-attempts", "x-acs-retry-delay"})
 _AUTH_FIELD = re.compile(r"\s*([A-Za-z]+)=([^,]*)\s*")
 _CREDENTIAL = re.compile(r"Credential=([^,\s]*)")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -264,6 +274,12 @@ class Authenticator:
             if not request.header(name):  # an empty one is missing too, as v2's empty parameters
                 raise _incomplete(f"header {name} is missing or empty")
 
+        named = request.header("x-acs-accesskey-id")  # the SDK sends it with an STS token
+        if named and named != fields["Credential"]:
+            raise _incomplete(
+                f"x-acs-accesskey-id {named!r} is not the access key of the signature's Credential"
+                f" {fields['Credential']!r}"
+            )
         key = self._key(fields["Credential"])
         self._token(key, request.header("x-acs-security-token"))
         signed_at = parse_timestamp(request.header("x-acs-date") or "", "x-acs-date")

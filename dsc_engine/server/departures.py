@@ -22,6 +22,7 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -53,6 +54,9 @@ class _Departure:
     unread: bool = False
     #: the whole answer is written and its end sent; waiting for the client to close
     lingering: bool = False
+    #: the connection is kept for the client's next request: once the answer is written, this
+    #: hands it back (nothing is read from it here: what the client sends next is its request)
+    then: Callable[[], None] | None = None
 
     @property
     def left(self) -> int:
@@ -73,15 +77,24 @@ class Sender(SelectorLoop):
         super().__init__("dsc-engine-departures")
         self.start()
 
-    def add(self, sock: socket.socket, address: object, data: bytes | bytearray, *, unread: bool = False) -> bool:
+    def add(
+        self,
+        sock: socket.socket,
+        address: object,
+        data: bytes | bytearray,
+        *,
+        unread: bool = False,
+        then: Callable[[], None] | None = None,
+    ) -> bool:
         """Write ``data`` to ``sock`` from this thread, then close it (``unread``: the client has
-        sent bytes that were not read, so wait for it to close first); ``False`` (and nothing
-        taken) once the sender is closed: the caller writes it itself."""
+        sent bytes that were not read, so wait for it to close first), or, with ``then``, call
+        ``then()`` to hand the kept connection back; ``False`` (and nothing taken) once the
+        sender is closed: the caller writes it itself."""
         idle = time.monotonic() + self._idle if self._idle is not None else _NEVER
         with self._lock:
             if self._closed:
                 return False
-            self._incoming.append(_Departure(sock, address, data, idle, unread=unread))
+            self._incoming.append(_Departure(sock, address, data, idle, unread=unread, then=then))
         self.wake()
         return True
 
@@ -133,7 +146,8 @@ class Sender(SelectorLoop):
                 self._departing[departure.sock.fileno()] = departure
         for departure in incoming:
             departure.sock.setblocking(False)
-            selector.register(departure.sock, selectors.EVENT_READ | selectors.EVENT_WRITE, departure)
+            events = selectors.EVENT_WRITE if departure.then else selectors.EVENT_READ | selectors.EVENT_WRITE
+            selector.register(departure.sock, events, departure)
         while len(self._departing) > max(1, MAX_DEPARTING):
             self._drop(selector, next(iter(self._departing.values())))
         unsent = sum(d.left for d in self._departing.values())
@@ -151,7 +165,11 @@ class Sender(SelectorLoop):
         self._end(selector, departure, sent=False)
 
     def _ready(self, selector: selectors.BaseSelector, departure: _Departure) -> None:
-        """Read what the client sent (and drop it), then write what it can take."""
+        """Read what the client sent (and drop it), then write what it can take; a kept
+        connection's client is not read (it sends its next request)."""
+        if departure.then is not None:
+            self._send(selector, departure)
+            return
         try:
             received = departure.sock.recv(_WRITE)
         except BlockingIOError:
@@ -194,6 +212,13 @@ class Sender(SelectorLoop):
         send the answer's end and wait (the socket timeout at most) for the client to close:
         closing with bytes unread resets the connection, and the client loses what of the
         answer it had not read yet."""
+        if departure.then is not None:  # kept: handed back, not closed
+            selector.unregister(departure.sock)
+            with self._lock:
+                del self._departing[departure.sock.fileno()]
+            departure.sock.setblocking(True)
+            departure.then()
+            return
         if not departure.unread:
             self._end(selector, departure, sent=True)
             return

@@ -27,7 +27,8 @@ Throttling.User                                400   more than the rate per key 
 InvalidParameter                               400   invalid UTF-8, repeated parameter,
                                                      conflicting Action/Version, a v2 request
                                                      routed by an unsigned x-acs-action/-version
-                                                     header, Format not JSON,
+                                                     header, an x-acs-* header not read,
+                                                     Format not JSON,
                                                      Content-Length not 1-19 ASCII digits or
                                                      given twice, a malformed request line
                                                      or an HTTP/0.9 one, a header line that

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from dsc_engine.api.errors import new_request_id
 from dsc_engine.api.spec import SDDP
 from dsc_engine.errors import RequestRejected
-from dsc_engine.server.app import ALLOW, CONTENT_TYPE
+from dsc_engine.server.app import ALLOW, CONTENT_TYPE, METHODS
 from dsc_engine.server.arrivals import MAX_HEAD_BYTES
 from dsc_engine.server.errors import to_api_error
 
@@ -36,6 +36,10 @@ HTTP_LAYER_CODES: Mapping[HTTPStatus, str] = {
     HTTPStatus.HTTP_VERSION_NOT_SUPPORTED: "HTTPVersionNotSupported",  # HTTP/2.0 or later
     HTTPStatus.NOT_IMPLEMENTED: "UnsupportedHTTPMethod",  # sent as 405, as the application does
 }
+
+#: The ``Server`` header of every answer, the host's and the mock's (``docs/server.md``, "On the
+#: wire"): the software's name alone, never the Python version ``wsgiref`` put there.
+SERVER = "dsc-engine"
 
 #: The longest request line ``wsgiref`` reads (a longer one is ``RequestURITooLong``).
 MAX_REQUEST_LINE = 65536
@@ -101,6 +105,23 @@ def head_refusal(request_line: bytes, fields: Iterable[bytes]) -> Refusal | None
     if read + 2 > MAX_HEAD_BYTES:
         return HEADERS_TOO_LONG
     return None
+
+
+def persistent(method: str, version: str, fields: Iterable[tuple[str, str]]) -> bool:
+    """Whether a request's head lets its connection carry another request after the answer
+    (``docs/server.md``, "Connections"): a GET or POST (the methods served, whose answer's body
+    is the length it says) in HTTP/1.1, without ``close`` among its ``Connection`` options (RFC
+    9112 section 9.3), and without a ``Transfer-Encoding`` (such a body is never read, so where
+    it ends is not known). The host keeps a connection only when it also knows where the
+    request ended and the answer says its length."""
+    fields = list(fields)
+    options = {option.strip().lower() for value in field_values(fields, "Connection") for option in value.split(",")}
+    return (
+        method in METHODS
+        and version == "HTTP/1.1"
+        and "close" not in options
+        and not field_values(fields, "Transfer-Encoding")
+    )
 
 
 def field_values(fields: Iterable[tuple[str, str]], name: str) -> list[str]:

@@ -15,6 +15,9 @@ server down (``docs/server.md``, "Limits"):
   request (request line, headers, body), and may stay silent at most the socket timeout at any
   point; a client trickling a byte at a time is dropped at the deadline (while sending the body,
   it is answered ``RequestTimeout``);
+* answers are HTTP/1.1, and a connection whose request asks it and whose end is known from what
+  arrived is kept: once answered (and its answer written), it goes back to the gathering thread
+  for its next request, so an idle connection holds no thread either (``_Handler.keeps``);
 * errors the HTTP layer answers before the application runs (an over-long request line, a
   malformed one, too many headers) are JSON in the service's error shape, never HTML, with the
   ``x-acs-request-id`` header of every answer; HTTP/2's connection preface alone is answered in
@@ -32,26 +35,29 @@ import socketserver
 import threading
 import time
 from http import HTTPStatus
+from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any, cast
 from wsgiref.headers import Headers
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
 from dsc_engine.server.app import Application, WsgiApp
-from dsc_engine.server.arrivals import Arrival, Gatherer, bytes_after_head
+from dsc_engine.server.arrivals import Arrival, Gatherer, bytes_after_head, request_end
 from dsc_engine.server.config import DEFAULT_REQUEST_TIMEOUT, Limits
 from dsc_engine.server.departures import Sender
 from dsc_engine.server.head import (
     HEADERS_TOO_LONG,
     MAX_REQUEST_LINE,
+    SERVER,
     add_header_fields,
     field_count_refusal,
     field_values,
     http_layer_error,
     origin_form,
+    persistent,
     repeated_field_refusal,
     request_line_refusal,
 )
-from dsc_engine.server.request import BODY_WITHOUT_LENGTH, header_text
+from dsc_engine.server.request import BODY_WITHOUT_LENGTH, content_length, header_text
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer, WriteableBuffer
@@ -101,7 +107,7 @@ HTTP2_REFUSAL = _http2_frame(0x4, b"") + _http2_frame(
     0x7,
     (0).to_bytes(4, "big")
     + _HTTP_1_1_REQUIRED.to_bytes(4, "big")
-    + b"this server speaks HTTP/1.1 (and 1.0) only, one request per connection; send HTTP/1.1",
+    + b"this server speaks HTTP/1.1 (and 1.0) only; send HTTP/1.1",
 )
 
 
@@ -129,6 +135,9 @@ class _DeadlineReader(io.RawIOBase):
         self._arrived = memoryview(arrived)
         self._more = more
         self.ended = False
+        #: bytes were read from the socket, past what had arrived (where the request ends, and
+        #: what the client sent after it, are then not known from what arrived)
+        self.read_socket = False
 
     def readable(self) -> bool:
         return True
@@ -146,6 +155,7 @@ class _DeadlineReader(io.RawIOBase):
         if remaining <= 0:
             raise TimeoutError("the request did not arrive in full within limits.request_timeout")
         self._sock.settimeout(remaining if self._idle is None else min(self._idle, remaining))
+        self.read_socket = True
         read = self._raw.readinto(buffer)
         self.ended = read == 0
         return read
@@ -157,15 +167,19 @@ class _DeadlineReader(io.RawIOBase):
 
 
 class _ResponseWriter(io.BufferedIOBase):
-    """A connection's output: unbuffered, and never waiting for its client to read.
+    """A connection's output: sent at each flush, and never waiting for its client to read.
 
-    Each write sends what the connection takes at once (what fits in the socket's send buffer);
-    the rest is kept (``pending``), to be written by the :class:`Sender` once the application has
-    answered, so the request's thread never waits for a client that reads slowly or not at all.
-    Without a sender (a socket handed over directly, or the server stopping), :meth:`send_pending`
-    writes it from this thread, each write bounded by the socket timeout; so it does when more
-    than :data:`MAX_PENDING` bytes would be kept (an answer streamed in parts waits for its client
-    rather than gather in memory).
+    What is written is gathered until :meth:`flush` (``wsgiref`` flushes after each part of the
+    body, with the status line and headers before the first; the HTTP layer's own answers are
+    flushed as the handler finishes), so an answer goes out in one send rather than one per
+    header line: on a kept connection, small sends after the first waited for the client's
+    delayed ACK. Each flush sends what the connection takes at once (what fits in the socket's
+    send buffer); the rest is kept (``pending``), to be written by the :class:`Sender` once the
+    application has answered, so the request's thread never waits for a client that reads slowly
+    or not at all. Without a sender (a socket handed over directly, or the server stopping),
+    :meth:`send_pending` writes it from this thread, each write bounded by the socket timeout; so
+    it does when more than :data:`MAX_PENDING` bytes would be kept (an answer streamed in parts
+    waits for its client rather than gather in memory).
 
     A client that stops reading its answer is dropped when a write times out, as a client that
     goes away is: ``wsgiref`` printed the timeout's traceback on stderr, as a server fault."""
@@ -173,6 +187,7 @@ class _ResponseWriter(io.BufferedIOBase):
     def __init__(self, sock: socket.socket, idle: float | None) -> None:
         self._sock = sock
         self._idle = idle
+        self._unsent = bytearray()  # written since the last flush
         self.pending = bytearray()
 
     def writable(self) -> bool:
@@ -180,12 +195,23 @@ class _ResponseWriter(io.BufferedIOBase):
 
     def write(self, data: ReadableBuffer) -> int:
         with memoryview(data) as view:
+            self._unsent += view
+            size = view.nbytes
+        if len(self._unsent) >= MAX_PENDING:  # a large part: sent (or kept) as it comes
+            self.flush()
+        return size
+
+    def flush(self) -> None:
+        data, self._unsent = self._unsent, bytearray()
+        if not data:
+            return
+        with memoryview(data) as view:
             size = view.nbytes
             if len(self.pending) + size > MAX_PENDING:  # a streamed answer: its client reads first
                 self.send_pending()
             if self.pending:
                 self.pending += view
-                return size
+                return
             self._sock.settimeout(0.0)
             sent = 0
             try:
@@ -193,7 +219,6 @@ class _ResponseWriter(io.BufferedIOBase):
                     sent += self._sock.send(view[sent:])
             except BlockingIOError:
                 self.pending += view[sent:]
-            return size
 
     def send_pending(self) -> None:
         """Write what is pending from this thread (bounded by the socket timeout)."""
@@ -220,20 +245,30 @@ def _has_unread(sock: socket.socket) -> bool:
 
 
 class _AnswerHandler(ServerHandler):
-    """``wsgiref``'s answer to one request, saying ``Connection: close``: the host answers one
-    request per connection (HTTP/1.0, as its status line says) and closes it after the answer,
-    whatever the client asked, so a client knows not to send a next request on it."""
+    """``wsgiref``'s answer to one request, in HTTP/1.1: ``Connection: close`` when the
+    connection is closed after it (:meth:`_Handler.keeps` says whether it is kept), so a client
+    knows not to send a next request on it."""
 
     headers: Headers  # set by start_response, before the headers are sent (typeshed leaves it out)
-    request_handler: WSGIRequestHandler  # wsgiref logs the request through it
+    request_handler: _Handler  # wsgiref logs the request through it
+    bytes_sent: int  # the body's bytes written so far (typeshed leaves it out)
+    server_software = SERVER
+    http_version = "1.1"
 
     def cleanup_headers(self) -> None:
         super().cleanup_headers()
-        self.headers["Connection"] = "close"
+        if not self.request_handler.keeps(self.headers):
+            self.headers["Connection"] = "close"
+
+    def close(self) -> None:
+        self.request_handler.answered(self.bytes_sent)  # before wsgiref forgets it
+        super().close()
 
 
 class _Handler(WSGIRequestHandler):
     raw_requestline: bytes  # set by ``wsgiref``'s handle(), which typeshed leaves untyped
+    server_version = SERVER  # the environ's SERVER_SOFTWARE too
+    protocol_version = "HTTP/1.1"  # the status line of the answers the HTTP layer sends itself
     timeout = SOCKET_TIMEOUT
     #: Seconds the connection has to deliver its whole request (``limits.request_timeout``).
     request_timeout = DEFAULT_REQUEST_TIMEOUT
@@ -242,10 +277,15 @@ class _Handler(WSGIRequestHandler):
         """``StreamRequestHandler.setup``, with input bounded by the request deadline: the request
         that arrived (an :class:`Arrival`), then the socket."""
         self._after_head = 0
+        #: where the request's head ends and where it does, when all of it arrived (``request_end``)
+        self._framing: tuple[int, int] | None = None
+        #: the connection is kept after the answer, whose body is this many bytes (:meth:`keeps`)
+        self._keep_length: int | None = None
         if isinstance(self.request, Arrival):
             arrival: Arrival = self.request
             self.connection = arrival.sock
             self._after_head = bytes_after_head(arrival.data)
+            self._framing = None if arrival.head_too_long else request_end(arrival.data)
             reader = _DeadlineReader(
                 arrival.sock, self.timeout, arrival.deadline, bytes(arrival.data), more=not arrival.head_too_long
             )
@@ -256,10 +296,70 @@ class _Handler(WSGIRequestHandler):
         self.rfile = io.BufferedReader(reader)
         self.wfile = self._writer = _ResponseWriter(self.connection, self.timeout)
 
+    def handle_expect_100(self) -> bool:
+        """``100 Continue`` was sent, if the client waits for it, by the thread gathering the
+        request (``arrivals.py``), which has its body now: not sent again."""
+        return True
+
+    def keeps(self, answer: Headers) -> bool:
+        """Whether the connection is kept for the client's next request after ``answer``
+        (``docs/server.md``, "Connections"): the request asks it (:func:`persistent`), every byte
+        of it arrived before it was served and nothing more was read, the length its head says is
+        where the host found it to end (a POST without one is refused: its body may follow), and
+        the answer says its length; not once the server is stopping."""
+        lengths = self.header_values("Content-Length")
+        if not lengths:
+            announced: int | None = None if self.command == "POST" else 0
+        else:
+            announced = content_length(lengths[0]) if len(lengths) == 1 else None
+        length = content_length(answer.get("Content-Length", ""))
+        server: ThreadingWsgiServer = self.server  # type: ignore[assignment]
+        keep = (
+            self._framing is not None
+            and not self._input.read_socket
+            and persistent(self.command, self.request_version, self.headers.items())
+            and announced == self._framing[1] - self._framing[0]
+            and length is not None
+            and server.keeps_connections()
+        )
+        self._keep_length = length if keep else None
+        return keep
+
+    def answered(self, sent: int) -> None:
+        """The answer's body was ``sent`` bytes: a connection is kept only after an answer whose
+        body was the length it said (an application that failed part way did not send it all)."""
+        if self._keep_length != sent:
+            self._keep_length = None
+
+    def _hand_back(self) -> bool:
+        """Give a kept connection back to the thread gathering requests, with what its client
+        sent after this request, once its answer is written (by the :class:`Sender` when the
+        connection did not take it all at once); ``False`` if that cannot be (the server is
+        stopping): the connection is then closed after its answer."""
+        arrival = self.request
+        if self._keep_length is None or self._framing is None or not isinstance(arrival, Arrival):
+            return False
+        server: ThreadingWsgiServer = self.server  # type: ignore[assignment]
+        rest = bytes(arrival.data[self._framing[1] :])
+
+        def resume() -> None:
+            server.resume(arrival.sock, arrival.address, rest)
+
+        if self._writer.pending:
+            if not server.send_later(arrival, self._writer.pending, then=resume):
+                return False
+        else:
+            resume()
+        arrival.departed = True
+        return True
+
     def finish(self) -> None:
-        """Hand what is left of the answer to the server's :class:`Sender` (the connection is then
-        its to close), or write it from this thread when it takes none."""
+        """Hand a kept connection back (:meth:`_hand_back`); else hand what is left of the answer
+        to the server's :class:`Sender` (the connection is then its to close), or write it from
+        this thread when it takes none."""
         super().finish()
+        if self._hand_back():
+            return
         unread = False
         if not self._writer.pending:
             unread = _has_unread(self.connection)
@@ -411,6 +511,10 @@ class _Handler(WSGIRequestHandler):
         if payload:
             self.wfile.write(payload)
 
+    def version_string(self) -> str:
+        """The ``Server`` header of the answers the HTTP layer sends itself (``head.SERVER``)."""
+        return SERVER
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib signature)
         log.debug("%s - %s", self.address_string(), format % args)
 
@@ -458,11 +562,28 @@ class ThreadingWsgiServer(socketserver.ThreadingMixIn, WSGIServer):
         )
         self._departures = Sender(idle=socket_timeout)
 
-    def send_later(self, arrival: Arrival, data: bytes | bytearray, *, unread: bool = False) -> bool:
+    def send_later(
+        self,
+        arrival: Arrival,
+        data: bytes | bytearray,
+        *,
+        unread: bool = False,
+        then: Callable[[], None] | None = None,
+    ) -> bool:
         """Have the rest of an answer written by the :class:`Sender`, which then closes the
-        connection (once its client has, if it sent bytes that were not read: ``unread``);
-        ``False`` once the server is stopping (the caller writes it)."""
-        return self._departures.add(arrival.sock, arrival.address, data, unread=unread)
+        connection (once its client has, if it sent bytes that were not read: ``unread``), or
+        calls ``then`` to hand a kept one back; ``False`` once the server is stopping (the
+        caller writes it)."""
+        return self._departures.add(arrival.sock, arrival.address, data, unread=unread, then=then)
+
+    def keeps_connections(self) -> bool:
+        """Whether connections are kept after their answers: not once the server is stopping."""
+        return self._arrivals is not None and not self._arrivals.closed
+
+    def resume(self, sock: socket.socket, address: object, data: bytes) -> None:
+        """Watch a kept connection for its client's next request, ``data`` what it sent already."""
+        assert self._arrivals is not None
+        self._arrivals.add(sock, address, data)
 
     def shutdown_request(self, request: Any) -> None:
         if isinstance(request, Arrival) and request.departed:
@@ -482,6 +603,11 @@ class ThreadingWsgiServer(socketserver.ThreadingMixIn, WSGIServer):
     def process_request(self, request: Any, client_address: Any) -> None:
         """Watch the new connection until its whole request has arrived (:class:`Gatherer`)."""
         assert self._arrivals is not None  # set once bound, before any connection is accepted
+        if request.family in (socket.AF_INET, socket.AF_INET6):
+            # an answer goes out in one send per flush; with Nagle's algorithm, a send made while
+            # an earlier one is not yet acknowledged (the next part of a streamed answer, the next
+            # answer of a kept connection) waits for the client's delayed ACK (~40 ms)
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._arrivals.add(request, client_address)
 
     def _take_slot(self) -> bool:

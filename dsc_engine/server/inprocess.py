@@ -22,15 +22,16 @@ from http import HTTPStatus
 from typing import Any, NamedTuple
 from urllib.parse import unquote
 from wsgiref.handlers import format_date_time
-from wsgiref.simple_server import software_version
 
 from dsc_engine.api.common import endpoint_product, hostname
 from dsc_engine.api.operations import OPERATIONS
 from dsc_engine.server.head import (
+    SERVER,
     add_header_fields,
     head_refusal,
     http_layer_error,
     origin_form,
+    persistent,
     repeated_field_refusal,
 )
 
@@ -313,28 +314,30 @@ def serve_request(
         _fields(sent.headers)
     )
     if refusal is None:
-        return call_wsgi(app, wsgi_environ(request, sent), now)
+        kept = persistent(method, "HTTP/1.1", _fields(sent.headers))  # the body is always announced
+        return call_wsgi(app, wsgi_environ(request, sent), now, kept=kept)
     status, headers, body = http_layer_error(refusal[0], refusal[1], _headers(sent.headers).get("host", ""), method)
-    return status, HTTPStatus(status).phrase, _served(headers, now), body
+    return status, HTTPStatus(status).phrase, _served(headers, now, kept=False), body
 
 
-def _served(headers: Iterable[tuple[str, str]], now: float | None) -> dict[str, str]:
+def _served(headers: Iterable[tuple[str, str]], now: float | None, *, kept: bool) -> dict[str, str]:
     """Lower-case answer headers, with those the server's HTTP layer adds to every answer that
     does not set them: ``Date`` (at ``now``, epoch seconds; the time of the call if ``None``),
-    ``Server``, and ``Connection: close`` (the host answers one request per connection)."""
+    ``Server``, and, unless the connection is ``kept`` for a next request, ``Connection: close``."""
     answered = {name.lower(): value for name, value in headers}
     answered.setdefault("date", format_date_time(time.time() if now is None else now))
-    answered.setdefault("server", software_version)
-    answered.setdefault("connection", "close")
+    answered.setdefault("server", SERVER)
+    if not kept:
+        answered.setdefault("connection", "close")
     return answered
 
 
 def call_wsgi(
-    app: Callable[..., Iterable[bytes]], environ: dict[str, Any], now: float | None = None
+    app: Callable[..., Iterable[bytes]], environ: dict[str, Any], now: float | None = None, *, kept: bool = False
 ) -> tuple[int, str, dict[str, str], bytes]:
     """``(status, reason, lower-case headers, body)`` of ``app``'s answer to ``environ``, with the
     headers the server's HTTP layer adds to every answer the application does not set
-    (:func:`_served`)."""
+    (:func:`_served`; ``kept``: the request's connection would be kept after it)."""
     started: list[tuple[str, list[tuple[str, str]]]] = []
 
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: object = None) -> Any:
@@ -344,7 +347,7 @@ def call_wsgi(
     body = b"".join(app(environ, start_response))
     status, headers = started[-1]
     code, _, reason = status.partition(" ")
-    return int(code), reason, _served(headers, now), body
+    return int(code), reason, _served(headers, now, kept=kept), body
 
 
 # -- which requests are the engine's ------------------------------------------------------------

@@ -32,6 +32,13 @@ FORM = "application/x-www-form-urlencoded"
 _CONTENT_LENGTH = re.compile(r"[0-9]{1,19}")
 
 
+def content_length(text: str) -> int | None:
+    """The byte count a ``Content-Length`` value says (spaces and tabs around it dropped), or
+    ``None`` when it is not 1 to 19 ASCII digits."""
+    text = text.strip(" \t")
+    return int(text) if _CONTENT_LENGTH.fullmatch(text) else None
+
+
 @attrs.frozen(kw_only=True)
 class HttpRequest:
     """What the server needs from one HTTP request, decoded and size-checked."""

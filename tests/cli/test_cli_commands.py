@@ -388,7 +388,8 @@ def test_cli_export_to_a_csv_file_writes_csv_unless_told_otherwise(tmp_path):
     (("call", "DescribeAuditLog"), "(the actions: DescribeAuditLogs, DescribeDataMaskingRunHistory,"
      " ListSensitiveDataAuditLog; did you mean DescribeAuditLogs?)"),
     (("call", "Nothing"), "(the actions: DescribeAuditLogs, DescribeDataMaskingRunHistory, ListSensitiveDataAuditLog)"),
-    (("call", "DescribeAuditLogs", "--version", "2018-11-01"), "(DescribeAuditLogs is of version 2019-01-03)"),
+    (("call", "DescribeAuditLogs", "--version", "2018-11-01", "--param", "Lang=en"),  # Chinese without
+     "(DescribeAuditLogs is of version 2019-01-03)"),
 ])
 def test_cli_call_of_an_action_not_found_says_which_there_are(argv, hint):
     code, out, err = run("--format", "json", *argv)

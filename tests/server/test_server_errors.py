@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -16,7 +17,7 @@ from alibabacloud_tea_openapi import utils_models
 from alibabacloud_tea_openapi.client import Client as OpenApiClient
 from alibabacloud_tea_openapi.exceptions import ClientException, ServerException, ThrottlingException
 from alibabacloud_tea_openapi.utils import Utils
-from darabonba.runtime import RuntimeOptions
+from darabonba.runtime import ExtendsParameters, RuntimeOptions
 from Tea.exceptions import TeaException
 
 from dsc_engine.api.errors import ApiError
@@ -221,15 +222,20 @@ def _generic_call(config: Any, action: str, version: str) -> Any:
 
 @ALGORITHMS
 @pytest.mark.parametrize(
-    ("action", "version"),
-    [("DescribeNothing", "2019-01-03"), ("DescribeAuditLogs", "2018-11-01"), ("DescribeAuditLogs", "1999-01-01")],
+    ("action", "version", "message"),
+    [
+        ("DescribeNothing", "2019-01-03", "Specified api is not found"),
+        # a known Sddp action answers in its Lang, Chinese by default (semantics §6.4)
+        ("DescribeAuditLogs", "2018-11-01", "找不到指定的 API"),
+        ("DescribeAuditLogs", "1999-01-01", "找不到指定的 API"),
+    ],
 )
 def test_unknown_action_or_version_is_api_not_found(
-    server: TestServer, algorithm: str | None, action: str, version: str
+    server: TestServer, algorithm: str | None, action: str, version: str, message: str
 ) -> None:
     config = server.sdk_config(signature_algorithm=algorithm)
     error = expect_error(lambda: _generic_call(config, action, version), "InvalidApi.NotFound", 404)
-    assert error.data["Message"].startswith("Specified api is not found")
+    assert error.data["Message"].startswith(message)
 
 
 @ALGORITHMS
@@ -244,6 +250,53 @@ def test_security_tokens_only_where_configured(engine: Engine, algorithm: str | 
     with TestServer(engine) as plain:
         config = plain.sdk_config(signature_algorithm=algorithm, security_token="tok-1")
         expect_error(lambda: audit_logs(config), "InvalidSecurityToken.MismatchWithAccessKey", 400)
+
+
+def _with_headers(config: Any, headers: dict[str, str]) -> Any:
+    """DescribeAuditLogs sent by the SDK with ``headers`` added (its ``extends_parameters``)."""
+    runtime = RuntimeOptions(extends_parameters=ExtendsParameters(headers=headers))
+    return SddpClient(config).describe_audit_logs_with_options(sddp_models.DescribeAuditLogsRequest(), runtime)
+
+
+@ALGORITHMS
+def test_the_headers_the_sdk_sends_of_itself_are_accepted(server: TestServer, algorithm: str | None) -> None:
+    # x-acs-credentials-provider is on every call; the retry headers on a retried one
+    config = server.sdk_config(signature_algorithm=algorithm)
+    sent = {"x-acs-credentials-provider": "static_ak", "x-acs-retry-attempts": "1", "x-acs-retry-delay": "100"}
+    assert _with_headers(config, sent).status_code == 200
+
+
+def test_an_sts_call_naming_another_access_key_is_refused(engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
+    # the SDK names an STS key in x-acs-accesskey-id beside the signature's Credential; the server
+    # did not read it, so a request naming one key there and signed by another was served
+    sts = AccessKey(id="STS.example", secret="sts-secret", security_tokens=frozenset({"tok-1"}))
+    with TestServer(engine, access_key=sts) as running:
+        config = running.sdk_config(security_token="tok-1")
+        assert audit_logs(config).status_code == 200  # the SDK's own x-acs-accesskey-id: the signing key
+        config = running.sdk_config()  # no token: the SDK does not set the header itself
+        headers = {"x-acs-accesskey-id": "LTAIsomeoneelse", "x-acs-security-token": "tok-1"}
+        with caplog.at_level(logging.INFO, logger="dsc_engine.server"):
+            expect_error(lambda: _with_headers(config, headers), "IncompleteSignature", 400)
+        assert "x-acs-accesskey-id 'LTAIsomeoneelse' is not the access key" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "header"),
+    [
+        (None, "x-acs-ws-session-id"),
+        (None, "x-acs-signature-version"),
+        ("v2", "x-acs-security-token"),  # a v2 request's token is its SecurityToken parameter
+        ("v2", "x-acs-date"),
+    ],
+)
+def test_an_x_acs_header_the_server_does_not_read_is_refused_naming_it(
+    server: TestServer, algorithm: str | None, header: str
+) -> None:
+    # an x-acs-* header names something the gateway is to do; one the server does not read was
+    # passed over unseen (a v2 request's x-acs-security-token was never checked)
+    config = server.sdk_config(signature_algorithm=algorithm)
+    error = expect_error(lambda: _with_headers(config, {header: "1"}), "InvalidParameter", 400)
+    assert header in error.data["Message"]
 
 
 @pytest.mark.parametrize("scheme", ["v2", "v3"])

@@ -167,7 +167,7 @@ def test_a_head_longer_than_is_read_ahead_is_header_fields_too_large(engine: Eng
             answer = b""
             while chunk := sock.recv(65536):  # answered although the head has not ended
                 answer += chunk
-    assert answer.startswith(b"HTTP/1.0 431 ") and b"RequestHeaderFieldsTooLarge" in answer, answer[:200]
+    assert answer.startswith(b"HTTP/1.1 431 ") and b"RequestHeaderFieldsTooLarge" in answer, answer[:200]
 
 
 @pytest.mark.parametrize(
@@ -217,7 +217,7 @@ def _signed_head(running: RunningServer, form: dict[str, str]) -> tuple[bytes, b
     client = SignedClient(running.endpoint, KEY.id, KEY.secret)
     request = client.prepare("DescribeAuditLogs", {}, form=form)
     target = request.url.split(running.endpoint, 1)[1]
-    headers = {**request.headers, "Content-Length": str(len(request.body)), "Expect": "100-continue"}
+    headers = {**request.headers, "Content-Length": str(len(request.body)), "Expect": "100-continue", "Connection": "close"}
     head = f"POST {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
     return head.encode("ascii"), request.body
 
@@ -233,7 +233,7 @@ def test_a_request_expecting_100_continue_gets_it_before_sending_its_body(engine
             answer = b""
             while chunk := sock.recv(65536):
                 answer += chunk
-    assert answer.startswith(b"HTTP/1.0 200 "), answer[:300]
+    assert answer.startswith(b"HTTP/1.1 200 "), answer[:300]
     assert b'"PageSize": 1' in answer or b'"PageSize":1' in answer, answer[-300:]
 
 
@@ -245,7 +245,7 @@ def test_a_body_over_the_limit_is_refused_without_100_continue(engine: Engine) -
             answer = b""
             while chunk := sock.recv(65536):
                 answer += chunk
-    assert answer.startswith(b"HTTP/1.0 413 "), answer[:300]
+    assert answer.startswith(b"HTTP/1.1 413 "), answer[:300]
 
 
 def test_stop_returns_while_connections_wait_for_a_slot(engine: Engine) -> None:
@@ -315,15 +315,15 @@ def test_clients_that_stop_reading_large_answers_hold_no_thread() -> None:
                 stalled.append(sock)
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
                 sock.connect((running.host, running.port))
-                sock.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")  # and never read the answer
+                sock.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")  # and never read the answer
             for _ in range(2):
                 assert answered.acquire(timeout=5)
             with socket.create_connection((running.host, running.port), timeout=15) as sock:
-                sock.sendall(b"GET /small HTTP/1.1\r\nHost: x\r\n\r\n")
+                sock.sendall(b"GET /small HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                 answer = b""
                 while chunk := sock.recv(65536):
                     answer += chunk
-            assert answer.startswith(b"HTTP/1.0 200 ") and answer.endswith(b"\r\n\r\nxx"), answer
+            assert answer.startswith(b"HTTP/1.1 200 ") and answer.endswith(b"\r\n\r\nxx"), answer
         finally:
             for sock in stalled:
                 sock.close()
@@ -525,7 +525,7 @@ def test_a_body_trickling_past_the_request_deadline_is_request_timeout(engine: E
                 if not chunk:
                     break
                 answer += chunk
-            assert answer.startswith(b"HTTP/1.0 408 ") and b'"Code": "RequestTimeout"' in answer, answer
+            assert answer.startswith(b"HTTP/1.1 408 ") and b'"Code": "RequestTimeout"' in answer, answer
 
 
 def test_nonce_cache_full_is_throttling_503_and_replays_stay_refused(engine: Engine) -> None:

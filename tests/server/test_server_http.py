@@ -570,29 +570,116 @@ def test_a_content_header_sent_under_both_spellings_is_refused(server: RunningSe
     assert says in body["Message"]
 
 
+def _read_answer(sock: socket.socket) -> tuple[str, dict[str, str], bytes]:
+    """One answer read off a connection that may stay open: its status line, headers (lower-case
+    names) and the body of its Content-Length."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    status, *lines = head.decode("latin-1").split("\r\n")
+    headers = {k.lower(): v for k, v in (line.split(": ", 1) for line in lines)}
+    while len(body) < int(headers["content-length"]):
+        chunk = sock.recv(65536)
+        assert chunk, body
+        body += chunk
+    assert len(body) == int(headers["content-length"]), body  # nothing of a next answer
+    return status, headers, body
+
+
+def _closed(sock: socket.socket) -> bool:
+    sock.settimeout(2)
+    try:
+        return sock.recv(1) == b""
+    except ConnectionResetError:
+        return True
+
+
+_QUERY = b"GET /?Action=DescribeAuditLogs HTTP/1.1\r\nHost: x\r\n"
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "kept"),
+    [
+        (_QUERY + b"\r\n", True),  # the application's refusal (unsigned): HTTP/1.1 keeps by default
+        (_QUERY + b"Connection: keep-alive\r\n\r\n", True),
+        (_QUERY + b"Connection: TE, Close\r\n\r\n", False),  # the client's last request
+        (b"GET /?Action=DescribeAuditLogs HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", False),  # HTTP/1.0
+        (b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", False),  # the HTTP host's own refusal
+        (b"POST /?Action=DescribeAuditLogs HTTP/1.1\r\nHost: x\r\n\r\n", False),  # a body may follow unannounced
+        (_QUERY + b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", False),  # a body never read
+        (_QUERY + b"Content-Length: 5000000\r\n\r\n", False),  # above the body limit: never read
+    ],
+    ids=["application", "keep-alive-asked", "close-asked", "http-1.0", "http-host", "post-without-length",
+         "chunked", "body-too-large"],
+)
+def test_an_answer_says_whether_the_connection_is_kept(server: RunningServer, request_bytes: bytes, kept: bool) -> None:
+    # the host answered one request per connection (HTTP/1.0), so every SDK call opened a new
+    # one; now a connection is kept when the request asks it (HTTP/1.1) and where it ends is
+    # known, and an answer after which it is closed says so (docs/server.md, "Connections")
+    with socket.create_connection((server.host, server.port), timeout=5) as sock:
+        sock.sendall(request_bytes)
+        status, headers, _ = _read_answer(sock)
+        assert status.startswith("HTTP/1.1 "), status
+        if not kept:
+            assert headers.get("connection") == "close" and _closed(sock), headers
+            return
+        assert "connection" not in headers, headers
+        sock.sendall(_QUERY + b"Connection: close\r\n\r\n")  # served on the same connection
+        status, headers, _ = _read_answer(sock)
+        assert status.split()[1] == "400" and headers.get("connection") == "close" and _closed(sock)
+
+
+def _signed_get(server: RunningServer, params: dict[str, str], extra: str = "") -> bytes:
+    request = client(server).prepare("DescribeAuditLogs", params, method="GET")
+    target = request.url.split(server.endpoint, 1)[1]
+    head = f"GET {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in request.headers.items())
+    return (head + extra + "\r\n").encode("ascii")
+
+
+def test_two_requests_on_one_connection_are_both_served(server: RunningServer) -> None:
+    with socket.create_connection((server.host, server.port), timeout=5) as sock:
+        sock.sendall(_signed_get(server, {"PageSize": "1"}))
+        first = _read_answer(sock)
+        sock.sendall(_signed_get(server, {"PageSize": "2"}, "Connection: close\r\n"))
+        second = _read_answer(sock)
+        assert _closed(sock)
+    assert [status.split()[1] for status, _, _ in (first, second)] == ["200", "200"]
+    assert "connection" not in first[1] and second[1]["connection"] == "close"
+    assert [json.loads(body)["PageSize"] for _, _, body in (first, second)] == [1, 2]
+
+
+def test_requests_sent_at_once_on_one_connection_are_answered_in_order(server: RunningServer) -> None:
+    # a form POST (its body read to its Content-Length), a GET, then a last one asking to close:
+    # each answer is whole and the next request is read from where its body ended
+    request = client(server).prepare("DescribeAuditLogs", {}, form={"PageSize": "3"})
+    target = request.url.split(server.endpoint, 1)[1]
+    headers = {**request.headers, "Content-Length": str(len(request.body))}
+    post = (f"POST {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n").encode()
+    with socket.create_connection((server.host, server.port), timeout=5) as sock:
+        sock.sendall(post + request.body + _signed_get(server, {"PageSize": "1"})
+                     + _signed_get(server, {"PageSize": "2"}, "Connection: close\r\n"))
+        answers = [_read_answer(sock) for _ in range(3)]
+        assert _closed(sock)
+    assert [json.loads(body)["PageSize"] for _, _, body in answers] == [3, 1, 2]
+
+
 @pytest.mark.parametrize(
     "request_bytes",
     [
-        b"GET /?Action=DescribeAuditLogs HTTP/1.1\r\nHost: x\r\n\r\n",  # the application's refusal
-        b"GET /?Action=DescribeAuditLogs HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n",
+        b"GET /?Action=DescribeAuditLogs HTTP/1.1\r\nHost: x\r\n\r\n",  # the application's answer
         b"GET / HTTP/2.0\r\nHost: x\r\n\r\n",  # the HTTP host's own
+        b"GET /path\r\n\r\n",  # a request line refused
     ],
-    ids=["application", "keep-alive-asked", "http-host"],
+    ids=["application", "http-host", "request-line"],
 )
-def test_every_answer_says_the_connection_closes_after_it(server: RunningServer, request_bytes: bytes) -> None:
-    # the host closes the connection after each answer, but the application's answers did not say
-    # so: a client asking keep-alive could not tell before it sent its next request
-    status, headers, _ = _exchange(server, request_bytes)
-    assert status.startswith("HTTP/1.0 ")
-    assert headers.get("connection") == "close", headers
-
-
-def test_a_served_answer_says_the_connection_closes_after_it(server: RunningServer) -> None:
-    request = client(server).prepare("DescribeAuditLogs", {"PageSize": "1"}, method="GET")
-    target = request.url.split(server.endpoint, 1)[1]
-    head = f"GET {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in request.headers.items())
-    status, headers, _ = _exchange(server, head.encode("ascii") + b"\r\n")
-    assert status.split()[1] == "200" and headers.get("connection") == "close", headers
+def test_every_answer_names_the_server_and_no_python_version(server: RunningServer, request_bytes: bytes) -> None:
+    # the Server header was wsgiref's "WSGIServer/0.2 CPython/3.11.7", telling any client the
+    # Python version the server runs on
+    _, headers, _ = _exchange(server, request_bytes)
+    assert headers["server"] == "dsc-engine", headers
 
 
 @pytest.mark.parametrize("method", ["OPTIONS", "PUT", "DELETE", "HEAD"])

@@ -604,7 +604,7 @@ def test_the_response_headers_the_sdk_hands_back_are_those_of_a_server(asynchron
     with dsc_engine.mock(records, clock=lambda: 1_700_000_000.0):
         mocked = headers(SddpClient(_config(endpoint=SDDP_ENDPOINT)))
     assert sorted(mocked) == sorted(real)
-    assert mocked["server"] == real["server"]
+    assert mocked["server"] == real["server"] == "dsc-engine"  # docs/server.md, "On the wire"
     assert mocked["date"] == "Tue, 14 Nov 2023 22:13:20 GMT"  # the mock's clock, as HTTP writes dates
 
 

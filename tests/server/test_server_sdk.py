@@ -22,6 +22,7 @@ from dsc_engine.engine import Engine
 from dsc_engine.sample import generate
 from dsc_engine.server.client import SignedClient
 from dsc_engine.server.config import ServerConfig, ThrottleConfig
+from dsc_engine.server.host import ThreadingWsgiServer
 from dsc_engine.testing import TestServer
 
 ECHOED_IDS = ("RequestId", "AsyncRequestId")
@@ -128,7 +129,8 @@ def test_a_non_ascii_user_agent_from_the_async_client_verifies(
     assert asyncio.run(SddpClient(config).describe_audit_logs_async(request)).status_code == 200
 
 
-@pytest.mark.parametrize("header", ["my_trace_id", "x-acs-trace_id", "x_acs_trace"])
+# (x-acs-* names the server reads or accepts: another one is refused, docs/server.md "On the wire")
+@pytest.mark.parametrize("header", ["my_trace_id", "x-acs-retry_delay", "x_acs_retry_attempts"])
 @pytest.mark.parametrize("algorithm", list(ALGORITHMS.values()), ids=list(ALGORITHMS))
 def test_a_signed_header_named_with_an_underscore_verifies(
     server: TestServer, header: str, algorithm: str | None
@@ -237,3 +239,23 @@ def test_a_list_given_for_log_query_op_json_is_refused_naming_the_parameter_it_w
     message = refused.value.data["Message"]
     assert message.startswith('The specified parameter "LogQueryOpJson.1.')
     assert "given for LogQueryOpJson" in message and "its JSON text" in message
+
+
+@pytest.mark.parametrize("algorithm", list(ALGORITHMS.values()), ids=list(ALGORITHMS))
+def test_the_sdks_calls_share_one_connection(algorithm: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the SDK pools its connections, but the server closed each after one answer (HTTP/1.0), so
+    # every call connected anew; a kept connection carries them all (docs/server.md, "Connections")
+    accepted = []
+    process_request = ThreadingWsgiServer.process_request
+
+    def counted(self: ThreadingWsgiServer, request: Any, client_address: Any) -> None:
+        accepted.append(client_address)
+        process_request(self, request, client_address)
+
+    monkeypatch.setattr(ThreadingWsgiServer, "process_request", counted)
+    with TestServer(generate("audit", 5, seed=1)) as running:
+        client = SddpClient(running.sdk_config(signature_algorithm=algorithm))
+        for size in (1, 2, 3):
+            body = client.describe_audit_logs(sddp_models.DescribeAuditLogsRequest(page_size=size)).body
+            assert len(body.items) == size
+    assert len(accepted) == 1, accepted

@@ -38,9 +38,15 @@ LIST_KEYS: Mapping[str, tuple[RecordKind, ...]] = {
 }
 
 
+def operation_named(action: object) -> Operation | None:
+    """The operation whose Action is ``action``, at whatever version; ``None`` for any other
+    name, or a value that is no text (a list is no name)."""
+    return OPERATIONS.get(action) if isinstance(action, str) else None
+
+
 def product_of(action: str | None, version: str | None) -> str:
     """The product named in error links: by action, else by version, else the fallback's."""
-    operation = OPERATIONS.get(action) if isinstance(action, str) else None  # a list is no name
+    operation = operation_named(action)
     if operation is not None:
         return operation.product
     default = FALLBACK.product
